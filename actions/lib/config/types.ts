@@ -1,0 +1,37 @@
+/**
+ * `pve-gitops.yaml`, the optional repository configuration. Every key has a default
+ * (see DEFAULT_CONFIG in ./load.ts); `schemas/config.schema.json` mirrors these types.
+ */
+export interface RepoConfig {
+  defaults: {
+    storage: string;
+    bridge: string;
+    template: string;
+    ciuser: string;
+    cores: number;
+    sockets: number;
+    memory: number;
+    cpu_type: string;
+    nameserver?: string;
+  };
+  /** Nodes the repository may place VMs on; empty = whatever the cluster has. */
+  nodes: Array<{ name: string; memory_overcommit: number; cpu_overcommit: number }>;
+  /** When non-empty, VM files may only name these. */
+  bridges: string[];
+  storages: string[];
+  templates: string[];
+  inventory: {
+    /** First match wins; glob with `*`. */
+    groups: Array<{ match: string; group: string }>;
+    vars: Record<string, string>;
+    /** Hosts not managed by pve-gitops, kept in the inventory as they are. */
+    static_hosts: Array<{ name: string; ip: string; groups: string[]; user?: string }>;
+  };
+  /** Globs, relative to `vms/`, of files to skip. */
+  exclude: string[];
+  prune: { enabled: boolean };
+  concurrency: { per_node: number; per_storage: number; total: number };
+  health: { boot_grace_seconds: number; agent_timeout_seconds: number };
+  vault: { mount: string; path: string; key: string };
+  k3s: { installer_url: string; version: string };
+}

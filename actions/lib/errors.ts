@@ -1,0 +1,36 @@
+/**
+ * Errors users see. Every failure that reaches a person is one sentence naming the file, VM,
+ * node or setting at fault; stack traces stay behind `--debug` / `core.debug`.
+ */
+export class PveGitopsError extends Error {
+  /** Process exit code for the CLI. */
+  readonly exitCode: number = 1;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Something the user configured (file, input, environment variable) is wrong. */
+export class ConfigurationError extends PveGitopsError {}
+
+/** The command line itself is wrong: unknown command or flag, missing argument. */
+export class UsageError extends PveGitopsError {
+  override readonly exitCode = 64;
+}
+
+/** One clear sentence for any thrown value, Error or not. */
+export function describeError(err: unknown): string {
+  if (err instanceof Error) return err.message || err.name;
+  if (typeof err === 'string') return err;
+  try {
+    return `Unexpected failure: ${JSON.stringify(err)}`;
+  } catch {
+    return `Unexpected failure: ${String(err)}`;
+  }
+}
+
+/** Exit code for a thrown value: the error's own, else 1. */
+export function exitCodeOf(err: unknown): number {
+  return err instanceof PveGitopsError ? err.exitCode : 1;
+}
