@@ -9,11 +9,14 @@ export const cli = path.join(root, 'actions/cli/dist/index.cjs');
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 /** Wall time in seconds of one process run; throws when it exits with an unexpected code. */
-export function timeProcess(args: string[], opts: SpawnSyncOptions & { okCodes?: number[] } = {}): number {
+export function timeProcess(
+  args: string[],
+  opts: SpawnSyncOptions & { okCodes?: number[] } = {},
+): number {
   const t0 = process.hrtime.bigint();
   const r = spawnSync(process.execPath, args, { stdio: 'pipe', ...opts });
   const s = Number(process.hrtime.bigint() - t0) / 1e9;

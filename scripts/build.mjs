@@ -84,4 +84,3 @@ if (check) {
     console.error(`${path.relative(root, outfile)} ${(bytes / 1024).toFixed(0)} KiB`);
   }
 }
-
