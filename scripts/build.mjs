@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '..');
+const pkg = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8'));
 const check = process.argv.includes('--check');
 
 async function exists(p) {
@@ -43,7 +44,10 @@ async function bundle({ name, main }, outRoot) {
     // ssh2's optional native helpers: loaded with try/catch at run time, never bundled.
     external: ['cpu-features', '*.node'],
     // ESM-only dependencies read import.meta.url; give the CommonJS bundle a real one.
-    define: { 'import.meta.url': '__pve_gitops_import_meta_url' },
+    define: {
+      'import.meta.url': '__pve_gitops_import_meta_url',
+      PVE_GITOPS_VERSION: JSON.stringify(pkg.version),
+    },
     banner: {
       js:
         (name === 'cli' ? '#!/usr/bin/env node\n' : '') +

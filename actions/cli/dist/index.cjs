@@ -52,7 +52,7 @@ var init_version = __esm({
       usage: "pve-gitops version",
       options: {},
       run(_values, _positionals, ctx) {
-        ctx.out(`${typeof PVE_GITOPS_VERSION === "string" ? PVE_GITOPS_VERSION : "dev"}
+        ctx.out(`${true ? "0.1.0" : "dev"}
 `);
         return Promise.resolve(0);
       }
