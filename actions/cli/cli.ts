@@ -28,6 +28,12 @@ export interface Command {
 /** Lazily loaded so that `validate` does not pay for the Kubernetes client. */
 const commands: Record<string, () => Promise<Command>> = {
   version: async () => (await import('./commands/version.js')).default,
+  validate: async () => (await import('./commands/validate.js')).default,
+  inventory: async () => (await import('./commands/inventory.js')).default,
+  tags: async () => (await import('./commands/tags.js')).default,
+  sim: async () => (await import('./commands/sim.js')).default,
+  plan: async () => (await import('./commands/plan.js')).default,
+  apply: async () => (await import('./commands/apply.js')).default,
 };
 
 const globalOptions = {

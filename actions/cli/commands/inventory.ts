@@ -1,0 +1,36 @@
+import { updateInventory, INVENTORY_FILE } from '../../lib/inventory/update.js';
+import { loadValidRepository } from '../../lib/vm/load.js';
+import type { Command } from '../cli.js';
+
+/**
+ * `pve-gitops inventory [--check]`. Without a live cluster the addresses come from the
+ * desired state (static IPs from ipconfig0) plus the addresses the existing k8s.ini already
+ * lists; DHCP VMs never seen stay commented out. new_hosts.txt is left alone: it records one
+ * apply run, which only the apply pipeline knows.
+ */
+const command: Command = {
+  summary:
+    'Renders inventory/k8s.ini from vms/ and pve-gitops.yaml; --check exits 1 when it is out of date.',
+  usage: 'pve-gitops inventory [--check] [--repo DIR]',
+  options: { check: { type: 'boolean' } },
+  async run(values, _positionals, ctx) {
+    const { config, vms } = await loadValidRepository(ctx.repo);
+    const check = values.check === true;
+    const r = await updateInventory({ repoDir: ctx.repo, vms, config, check, log: ctx.log });
+    if (check) {
+      if (r.changed.length) {
+        ctx.log.error(
+          `${INVENTORY_FILE} is out of date with vms/ and pve-gitops.yaml; run pve-gitops inventory and commit it.`,
+        );
+        return 1;
+      }
+      ctx.out(`${INVENTORY_FILE} is up to date.\n`);
+      return 0;
+    }
+    ctx.out(
+      r.changed.length ? `Wrote ${r.changed.join(', ')}.\n` : `${INVENTORY_FILE} unchanged.\n`,
+    );
+    return 0;
+  },
+};
+export default command;

@@ -1,0 +1,67 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { ConfigurationError, UsageError } from '../../lib/errors.js';
+import { gitExec } from '../../lib/gitops/git.js';
+import { resolveTags, type TagSource } from '../../lib/gitops/resolve-tags.js';
+import { formatRun } from '../../lib/gitops/tags.js';
+import type { Command } from '../cli.js';
+
+async function readEvent(file: string): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    throw new ConfigurationError(`Cannot read the event file ${file}.`);
+  }
+  try {
+    const event = JSON.parse(text) as unknown;
+    if (event && typeof event === 'object' && !Array.isArray(event))
+      return event as Record<string, unknown>;
+  } catch {
+    // reported below
+  }
+  throw new ConfigurationError(`${file} is not a GitHub event payload (a JSON object).`);
+}
+
+/**
+ * `pve-gitops tags`: prints one playbook run per line, `k8s.yml --limit k8s-foo` or
+ * `haproxy.yml`. With --event the local refs/pve-gitops/applied is used as it is (fetch it
+ * first to match CI); exit 1 naming the commit on any bad tag.
+ */
+const command: Command = {
+  summary:
+    'Prints the playbooks that [ansible NAME] tags ask for, one a line (playbook [--limit host]).',
+  usage: 'pve-gitops tags (--event FILE | --message TEXT | --range A..B) [--repo DIR]',
+  options: { event: { type: 'string' }, message: { type: 'string' }, range: { type: 'string' } },
+  async run(values, _positionals, ctx) {
+    const given = (['event', 'message', 'range'] as const).filter(
+      (k) => typeof values[k] === 'string',
+    );
+    if (given.length !== 1)
+      throw new UsageError(
+        `Give exactly one of --event, --message or --range. Usage: ${command.usage}`,
+      );
+    let source: TagSource;
+    if (typeof values.event === 'string') {
+      source = {
+        kind: 'event',
+        event: await readEvent(path.resolve(values.event)),
+        fetchApplied: false,
+      };
+    } else if (typeof values.message === 'string') {
+      source = { kind: 'message', message: values.message };
+    } else {
+      source = { kind: 'range', range: String(values.range) };
+    }
+    const r = await resolveTags({
+      repoDir: ctx.repo,
+      exec: gitExec(ctx.repo),
+      source,
+      log: ctx.log,
+    });
+    ctx.out(r.runs.map((x) => `${formatRun(x)}\n`).join(''));
+    if (!r.runs.length) ctx.log.info('No playbooks to run.');
+    return 0;
+  },
+};
+export default command;

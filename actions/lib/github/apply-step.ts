@@ -1,0 +1,39 @@
+import * as core from '@actions/core';
+import { PveGitopsError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { applyRepository, type ApplyResult } from '../reconcile/apply.js';
+import { connectFromEnv } from '../reconcile/connect.js';
+import { renderApplyMarkdown } from '../reconcile/render-apply.js';
+import { loadValidRepository } from '../vm/load.js';
+import { writePlanOutputs } from './plan-step.js';
+import { writeJobSummary } from './pr-comment.js';
+import { getReconcileInputs, type ReconcileInputs } from './reconcile-inputs.js';
+
+/**
+ * The apply action: applies the plan, writes outputs `has-changes`, `plan-json` and
+ * `new-hosts` (JSON `[{name, vmid, node, ip, new: true}]`) and a job summary, then fails the
+ * step when any VM failed.
+ */
+export async function applyStep(log: Logger, inputs: ReconcileInputs = getReconcileInputs()): Promise<ApplyResult> {
+  const repo = await loadValidRepository(inputs.repoDir);
+  const client = await connectFromEnv(inputs.env, repo.config, log);
+  let result: ApplyResult;
+  try {
+    result = await applyRepository(repo, { client, log, env: inputs.env }, {
+      dryRun: inputs.dryRun,
+      only: inputs.only,
+      recreate: inputs.recreate,
+      prune: inputs.prune,
+    });
+  } finally {
+    await client.close();
+  }
+  try {
+    await writePlanOutputs(result.plan);
+    core.setOutput('new-hosts', JSON.stringify(result.newHosts));
+  } finally {
+    await writeJobSummary(renderApplyMarkdown(result));
+  }
+  if (result.failed.length) throw new PveGitopsError(result.message);
+  return result;
+}

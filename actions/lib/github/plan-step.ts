@@ -1,0 +1,71 @@
+import * as core from '@actions/core';
+import * as github from '@actions/github';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { ConfigurationError, describeError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { readAndPlan } from '../reconcile/apply.js';
+import { connectFromEnv } from '../reconcile/connect.js';
+import type { Plan } from '../reconcile/plan-types.js';
+import { renderPlanMarkdown } from '../reconcile/render-markdown.js';
+import { loadValidRepository } from '../vm/load.js';
+import { upsertStickyComment, writeJobSummary } from './pr-comment.js';
+import { getReconcileInputs, type ReconcileInputs } from './reconcile-inputs.js';
+
+/** The pull request number of the triggering event, if any. */
+async function pullRequestNumber(env: NodeJS.ProcessEnv): Promise<number | undefined> {
+  if (!env.GITHUB_EVENT_PATH) return undefined;
+  try {
+    const event = JSON.parse(await readFile(env.GITHUB_EVENT_PATH, 'utf8')) as { pull_request?: { number?: number } };
+    return event.pull_request?.number;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Writes the plan outputs shared by plan and apply, and the plan file for the artifact. */
+export async function writePlanOutputs(plan: Plan): Promise<string> {
+  const json = JSON.stringify(plan);
+  core.setOutput('has-changes', String(plan.hasChanges));
+  core.setOutput('plan-json', json);
+  const file = path.join(process.env.RUNNER_TEMP ?? process.cwd(), 'pve-gitops-plan.json');
+  await writeFile(file, `${JSON.stringify(plan, null, 2)}\n`);
+  core.setOutput('plan-file', file);
+  return file;
+}
+
+/**
+ * The plan action: plan JSON and Markdown, job summary, sticky PR comment (a comment failure,
+ * e.g. a fork's read-only token, is a warning). Fails on plan errors after writing them.
+ */
+export async function planStep(log: Logger, inputs: ReconcileInputs = getReconcileInputs()): Promise<Plan> {
+  const repo = await loadValidRepository(inputs.repoDir);
+  const client = await connectFromEnv(inputs.env, repo.config, log);
+  let plan: Plan;
+  try {
+    plan = (await log.group('Read the cluster and plan', () => readAndPlan(repo, client, log, { only: inputs.only, recreate: inputs.recreate, prune: inputs.prune }))).plan;
+  } finally {
+    await client.close();
+  }
+  const markdown = renderPlanMarkdown(plan);
+  try {
+    await writePlanOutputs(plan);
+    core.setOutput('new-hosts', JSON.stringify(plan.newHosts));
+    const pr = await pullRequestNumber(process.env);
+    if (inputs.comment && pr && inputs.githubToken) {
+      try {
+        const { owner, repo: name } = github.context.repo;
+        const r = await upsertStickyComment(github.getOctokit(inputs.githubToken), { owner, repo: name, issueNumber: pr }, markdown);
+        log.info(`Plan comment ${r.action} on pull request #${pr}.`);
+      } catch (err) {
+        log.warn(`Could not post the plan comment on pull request #${pr}: ${describeError(err)}`);
+      }
+    }
+  } finally {
+    await writeJobSummary(markdown);
+  }
+  for (const e of plan.errors) log.error(e.message);
+  if (plan.errors.length) throw new ConfigurationError(plan.errors[0]!.message);
+  log.info(markdown.split('\n')[2] ?? '');
+  return plan;
+}

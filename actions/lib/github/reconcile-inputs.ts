@@ -1,0 +1,88 @@
+import * as core from '@actions/core';
+import path from 'node:path';
+import { ConfigurationError } from '../errors.js';
+
+/** Input names of the plan and apply actions (action.yml). */
+export const RECONCILE_INPUTS = {
+  proxmoxUrl: 'proxmox-url',
+  proxmoxTokenId: 'proxmox-token-id',
+  proxmoxTokenSecret: 'proxmox-token-secret',
+  proxmoxTlsFingerprint: 'proxmox-tls-fingerprint',
+  proxmoxCaFile: 'proxmox-ca-file',
+  proxmoxInsecure: 'proxmox-insecure',
+  githubToken: 'github-token',
+  comment: 'comment',
+  dryRun: 'dry-run',
+  only: 'only',
+  recreate: 'recreate',
+  prune: 'prune',
+  workingDirectory: 'working-directory',
+} as const;
+
+export interface ReconcileInputs {
+  /** The repository root: `working-directory` under GITHUB_WORKSPACE. */
+  repoDir: string;
+  /** PROXMOX_* for the client: inputs override the job's environment. */
+  env: NodeJS.ProcessEnv;
+  /** Token for the PR comment; empty = no comment. */
+  githubToken: string;
+  /** Post or update the sticky plan comment on pull requests (default true). */
+  comment: boolean;
+  /** Plan only, change nothing (apply; default false). */
+  dryRun: boolean;
+  /** VM names, one a line or comma-separated. */
+  only: string[];
+  recreate: string[];
+  /** Delete owned VMs without a file (default: the repository's prune.enabled). */
+  prune: boolean;
+}
+
+/** A boolean input with its default when empty; anything but true/false is a configuration error. */
+export function booleanInput(name: string, fallback: boolean): boolean {
+  const raw = core.getInput(name).trim();
+  if (!raw) return fallback;
+  if (/^(true|yes|on|1)$/i.test(raw)) return true;
+  if (/^(false|no|off|0)$/i.test(raw)) return false;
+  throw new ConfigurationError(`Input ${name} is '${raw}'; use true or false.`);
+}
+
+const listInput = (name: string) =>
+  core
+    .getInput(name)
+    .split(/[\n,]/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+/**
+ * Reads the inputs, masking the secrets (core.setSecret) before anything can print them.
+ * Secret inputs never go to argv: they reach the client through an environment object.
+ */
+export function getReconcileInputs(env: NodeJS.ProcessEnv = process.env): ReconcileInputs {
+  const secret = core.getInput(RECONCILE_INPUTS.proxmoxTokenSecret);
+  const githubToken = core.getInput(RECONCILE_INPUTS.githubToken);
+  for (const s of [secret, githubToken, env.PROXMOX_TOKEN_SECRET, env.CI_CLOUDINIT_PASSWORD]) if (s) core.setSecret(s);
+  const merged: NodeJS.ProcessEnv = { ...env };
+  const pass = (input: string, variable: string) => {
+    const v = core.getInput(input);
+    if (v) merged[variable] = v;
+  };
+  pass(RECONCILE_INPUTS.proxmoxUrl, 'PROXMOX_URL');
+  pass(RECONCILE_INPUTS.proxmoxTokenId, 'PROXMOX_TOKEN_ID');
+  pass(RECONCILE_INPUTS.proxmoxTokenSecret, 'PROXMOX_TOKEN_SECRET');
+  pass(RECONCILE_INPUTS.proxmoxTlsFingerprint, 'PROXMOX_TLS_FINGERPRINT');
+  pass(RECONCILE_INPUTS.proxmoxCaFile, 'PROXMOX_CA_FILE');
+  if (booleanInput(RECONCILE_INPUTS.proxmoxInsecure, false)) merged.PROXMOX_INSECURE = 'true';
+  const workspace = path.resolve(env.GITHUB_WORKSPACE ?? process.cwd());
+  const inputs: ReconcileInputs = {
+    repoDir: path.resolve(workspace, core.getInput(RECONCILE_INPUTS.workingDirectory) || '.'),
+    env: merged,
+    githubToken,
+    comment: booleanInput(RECONCILE_INPUTS.comment, true),
+    dryRun: booleanInput(RECONCILE_INPUTS.dryRun, false),
+    only: listInput(RECONCILE_INPUTS.only),
+    recreate: listInput(RECONCILE_INPUTS.recreate),
+    prune: booleanInput(RECONCILE_INPUTS.prune, false),
+  };
+  core.debug(`pve-gitops: repo ${inputs.repoDir}, dry-run ${inputs.dryRun}, only [${inputs.only.join(', ')}], recreate [${inputs.recreate.join(', ')}], prune ${inputs.prune}, comment ${inputs.comment}`);
+  return inputs;
+}

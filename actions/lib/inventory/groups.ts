@@ -1,0 +1,43 @@
+import type { RepoConfig } from '../config/types.js';
+import type { VmSpec } from '../vm/types.js';
+
+/** A name rule of `pve-gitops.yaml`'s `inventory.groups`: first match wins. */
+export type GroupRule = RepoConfig['inventory']['groups'][number];
+
+/** The rules used when a repository configures none. */
+export const DEFAULT_GROUP_RULES: readonly GroupRule[] = [
+  { match: 'haproxy-*', group: 'haproxy' },
+  { match: 'talos-*-cp*', group: 'talos_control_plane' },
+  { match: 'talos-*-w*', group: 'talos_workers' },
+  { match: 'k8s-*', group: 'k3s' },
+];
+
+/** Groups derived from `k3s.role`, independent of the name rules. */
+export const K3S_ROLE_GROUPS = { server: 'k3s_server', agent: 'k3s_agent' } as const;
+
+/**
+ * Shell-style glob where `*` matches any run of characters (including none) and every other
+ * character matches itself; the whole name must match. `k8s-*` matches every name starting
+ * `k8s-`.
+ */
+export function globMatch(pattern: string, name: string): boolean {
+  const source = pattern
+    .split('*')
+    .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+    .join('.*');
+  return new RegExp(`^${source}$`, 's').test(name);
+}
+
+/** The group a name rule puts `name` in (first match wins), if any. */
+export function ruleGroup(rules: readonly GroupRule[], name: string): string | undefined {
+  return rules.find((r) => globMatch(r.match, name))?.group;
+}
+
+/** Every group a VM belongs to: its name-rule group and its k3s role group, sorted. */
+export function groupsOf(rules: readonly GroupRule[], vm: Pick<VmSpec, 'name' | 'k3s'>): string[] {
+  const groups = new Set<string>();
+  const byName = ruleGroup(rules, vm.name);
+  if (byName) groups.add(byName);
+  if (vm.k3s) groups.add(K3S_ROLE_GROUPS[vm.k3s.role]);
+  return [...groups].sort();
+}

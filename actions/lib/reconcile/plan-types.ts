@@ -1,0 +1,115 @@
+/**
+ * The plan: what apply will do, as data. `schemas/plan.schema.json` mirrors these types;
+ * `pve-gitops plan --json` prints exactly this object.
+ */
+
+export type ActionKind =
+  | 'create'
+  | 'update'
+  | 'resize'
+  | 'migrate'
+  | 'remediate'
+  | 'replace'
+  | 'delete'
+  | 'noop';
+
+/** Order in which apply runs one VM's actions. */
+export const ACTION_ORDER: ActionKind[] = [
+  'delete',
+  'replace',
+  'create',
+  'migrate',
+  'update',
+  'resize',
+  'remediate',
+  'noop',
+];
+
+export type Scalar = string | number | boolean | null;
+
+/**
+ * One changed setting. `hot`: takes effect at once. `reboot`: Proxmox keeps it pending (or
+ * the guest only applies it, as with cloud-init) until the VM restarts; pve-gitops never
+ * reboots a running VM for a config change, it reports the VM as pending a reboot.
+ */
+export interface FieldChange {
+  field: string;
+  from: Scalar;
+  to: Scalar;
+  mode: 'hot' | 'reboot';
+  note?: string;
+}
+
+export interface DiskGrowth {
+  slot: string;
+  storage: string;
+  from: string;
+  to: string;
+}
+
+export type Remedy = 'start' | 'stop' | 'resume' | 'reset' | 'recreate';
+
+export interface PlanAction {
+  kind: ActionKind;
+  vm: string;
+  vmid?: number;
+  node: string;
+  reason: string;
+  /** update, replace: the fields that differ. */
+  changes?: FieldChange[];
+  /** resize: the disks that grow. */
+  disks?: DiskGrowth[];
+  /** migrate: source and target node. */
+  from?: string;
+  to?: string;
+  online?: boolean;
+  /** remediate: what is done; `escalation` follows when the remedy does not heal the VM. */
+  remedy?: Remedy;
+  escalation?: 'recreate';
+  /** update on a running VM with reboot fields. */
+  pendingReboot?: boolean;
+}
+
+export interface Finding {
+  level: 'info' | 'warning';
+  vm?: string;
+  node?: string;
+  message: string;
+}
+
+export interface PlanError {
+  vm?: string;
+  message: string;
+}
+
+export interface NodeCapacity {
+  node: string;
+  status: string;
+  /** MiB. */
+  memoryTotal: number;
+  memoryOvercommit: number;
+  /** MiB of memory assigned to VMs that run (or will run) on the node. */
+  memoryBefore: number;
+  memoryAfter: number;
+  vmsBefore: number;
+  vmsAfter: number;
+}
+
+export interface NewHost {
+  name: string;
+  vmid?: number;
+  node: string;
+  ip?: string;
+  reason: 'create' | 'replace' | 'recreate';
+}
+
+export interface Plan {
+  schemaVersion: 1;
+  summary: Record<ActionKind, number>;
+  hasChanges: boolean;
+  actions: PlanAction[];
+  findings: Finding[];
+  errors: PlanError[];
+  capacity: NodeCapacity[];
+  newHosts: NewHost[];
+}

@@ -1,0 +1,107 @@
+/**
+ * What plan knows about the cluster: one read, taken before planning. Plain data so plan
+ * stays pure and tests build snapshots by hand.
+ */
+
+export interface StorageState {
+  id: string;
+  /** Content types, e.g. ['images', 'rootdir']. */
+  content: string[];
+  shared: boolean;
+  active: boolean;
+  enabled: boolean;
+  /** Bytes. Inactive storages report 0. */
+  total: number;
+  used: number;
+  avail: number;
+}
+
+export interface NodeState {
+  name: string;
+  status: 'online' | 'offline' | 'unknown';
+  cpus: number;
+  /** Bytes of physical memory and bytes in use by the host. */
+  memoryTotal: number;
+  memoryUsed: number;
+  /** Bridges by name; `active` false when the interface is down. */
+  bridges: Record<string, { active: boolean }>;
+  storages: Record<string, StorageState>;
+}
+
+export interface TemplateState {
+  vmid: number;
+  name: string;
+  node: string;
+  /** Storages its disks live on, when read (to tell whether other nodes can clone it). */
+  storages?: string[];
+}
+
+export interface DiskState {
+  slot: string;
+  storage: string;
+  volume: string;
+  sizeBytes?: number;
+  linked: boolean;
+}
+
+/** The parts of `GET .../config` that plan compares. */
+export interface VmConfigState {
+  cores: number;
+  sockets: number;
+  /** MiB. */
+  memory: number;
+  cpu?: string;
+  net0?: { model: string; mac?: string; bridge?: string; firewall: boolean; vlan?: number };
+  disks: DiskState[];
+  ipconfig0?: string;
+  nameserver?: string;
+  ciuser?: string;
+  /** Decoded authorized_keys text. */
+  sshkeys?: string;
+  tags: string[];
+  /** The user part of the description, without pve-gitops' metadata line. */
+  description?: string;
+  /** From pve-gitops' metadata line: the template the VM was cloned from. */
+  template?: string;
+  fullClone?: boolean;
+  onboot: boolean;
+  agent: boolean;
+  protection: boolean;
+  /** Memory hotplug enabled (`hotplug` includes `memory`). */
+  memoryHotplug: boolean;
+  digest?: string;
+}
+
+/** Result of the guest-agent probe: answered, silent (timeout or not running), or not asked. */
+export type AgentState = 'ok' | 'silent' | 'not-probed';
+
+export interface VmState {
+  vmid: number;
+  name: string;
+  node: string;
+  /** Status from cluster/resources (running, stopped, paused, unknown…). */
+  status: string;
+  qmpstatus?: string;
+  /** Seconds since start. */
+  uptime: number;
+  lock?: string;
+  tags: string[];
+  /** HA state when the VM is HA-managed (started, stopped, …). */
+  hastate?: string;
+  /** Configured memory in bytes, from cluster/resources. */
+  maxmem: number;
+  config?: VmConfigState;
+  agent: AgentState;
+  /** Why the agent is silent, as Proxmox said it. */
+  agentDetail?: string;
+  /** IPv4 addresses the guest agent reported (loopback excluded). */
+  addresses?: string[];
+}
+
+export interface ClusterSnapshot {
+  nodes: Record<string, NodeState>;
+  templates: TemplateState[];
+  vms: VmState[];
+  /** API requests the read took. */
+  requests?: number;
+}

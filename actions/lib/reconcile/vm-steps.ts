@@ -1,0 +1,184 @@
+import { PveGitopsError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { ProxmoxClient } from '../proxmox/client.js';
+import { errorKind, isNotFound } from '../proxmox/errors.js';
+import { pollDelay } from '../proxmox/tasks.js';
+import { cloneVm, waitUnlocked } from '../proxmox/vm-operations.js';
+import type { VmSpec } from '../vm/types.js';
+import { configParams } from './config-params.js';
+import { composeDescription } from './description.js';
+import { diffConfig } from './diff.js';
+import type { ClusterSnapshot } from './snapshot-types.js';
+import { configFrom, ipv4Of } from './snapshot.js';
+
+export interface StepContext {
+  client: ProxmoxClient;
+  log: Logger;
+  snapshot: ClusterSnapshot;
+  env: NodeJS.ProcessEnv;
+  /** Storage for full clones of definitions without disks. */
+  defaultStorage: string;
+  /** Longest wait for a guest agent after a start or reset. */
+  agentWaitMs: number;
+}
+
+/** Where a VM under construction is, so a failure can roll back exactly that VM. */
+export interface Building {
+  vmid?: number;
+  node?: string;
+  /** True once a clone was sent for `vmid`: only then may rollback destroy it. */
+  cloned: boolean;
+}
+
+/** Times each step of one VM for the progress line. */
+export class StepTimer {
+  readonly steps: string[] = [];
+  private last = performance.now();
+  constructor(private readonly started = performance.now()) {}
+  mark(step: string): void {
+    const now = performance.now();
+    this.steps.push(`${step} ${((now - this.last) / 1000).toFixed(1)} s`);
+    this.last = now;
+  }
+  get seconds(): number {
+    return (performance.now() - this.started) / 1000;
+  }
+}
+
+async function task(ctx: StepContext, upid: string | null, operation: string): Promise<void> {
+  if (upid) await ctx.client.waitForTask(upid, { operation });
+}
+
+/**
+ * Clones the VM's template onto its node, writes every setting, grows the disks, starts it and
+ * waits for its guest agent. `keepVmid` recreates under the same id. Returns its address.
+ */
+export async function buildVm(ctx: StepContext, spec: VmSpec, b: Building, t: StepTimer, keepVmid?: number): Promise<string | undefined> {
+  const { client } = ctx;
+  const tpl =
+    ctx.snapshot.templates.find((x) => x.name === spec.template && x.node === spec.node) ??
+    ctx.snapshot.templates.find((x) => x.name === spec.template);
+  if (!tpl) throw new PveGitopsError(`VM ${spec.name}: template ${spec.template} does not exist in the cluster.`);
+  const storage = spec.disks[0]?.storage ?? ctx.defaultStorage;
+  const fixed = keepVmid ?? spec.vmid;
+  b.node = spec.node;
+  b.vmid = fixed ?? (await client.vmids.allocate());
+  for (let attempt = 0; ; attempt++) {
+    try {
+      b.cloned = true;
+      await cloneVm(client, {
+        node: tpl.node,
+        template: tpl.vmid,
+        newid: b.vmid,
+        name: spec.name,
+        full: spec.fullClone,
+        storage: spec.fullClone ? storage : undefined,
+        sharedStorage: ctx.snapshot.nodes[spec.node]?.storages[storage]?.shared,
+        target: tpl.node !== spec.node ? spec.node : undefined,
+      });
+      break;
+    } catch (err) {
+      // Another client took the id between allocation and clone: that VM is not ours.
+      if (errorKind(err) === 'already-exists' && fixed === undefined && attempt < 5) {
+        b.cloned = false;
+        ctx.log.info(`VM ${spec.name}: VMID ${b.vmid} was taken meanwhile; allocating another.`);
+        b.vmid = await client.vmids.allocate(b.vmid + 1);
+        continue;
+      }
+      if (errorKind(err) === 'already-exists') b.cloned = false;
+      throw err;
+    }
+  }
+  const vmid = b.vmid;
+  t.mark('clone');
+
+  const cfg = configFrom(await client.getConfig(spec.node, vmid));
+  const diff = diffConfig(spec, cfg);
+  if (diff.errors.length) throw new PveGitopsError(diff.errors[0]!);
+  if (diff.replaceReasons.length) {
+    throw new PveGitopsError(`VM ${spec.name}: after cloning ${spec.template}, ${diff.replaceReasons[0]}; a linked clone keeps the template's storage — use full_clone or the template's storage.`);
+  }
+  const params = configParams(spec, cfg, diff.changes);
+  params.description = composeDescription(spec.description, { template: spec.template, fullClone: spec.fullClone });
+  const password = ctx.env.CI_CLOUDINIT_PASSWORD;
+  if (password) params.cipassword = password;
+  await client.putConfig(spec.node, vmid, params);
+  t.mark('config');
+
+  for (const g of diff.grow) {
+    await task(ctx, await client.resize(spec.node, vmid, g.slot, g.to), `resize of ${g.slot} of VM ${spec.name}`);
+  }
+  if (diff.grow.length) t.mark('resize');
+  if (spec.state !== 'running') return spec.staticIp;
+  await task(ctx, await client.start(spec.node, vmid), `start of VM ${spec.name}`);
+  t.mark('start');
+  if (!spec.agent) return spec.staticIp;
+  const addresses = await waitForAgent(ctx, spec.node, vmid, ctx.agentWaitMs);
+  if (!addresses) {
+    throw new PveGitopsError(`VM ${spec.name} (${vmid}) started but its guest agent did not answer within ${Math.round(ctx.agentWaitMs / 1000)} s.`);
+  }
+  t.mark('agent');
+  return spec.staticIp ?? addresses[0];
+}
+
+/** Polls the guest agent until it answers; its IPv4 addresses, or undefined after `waitMs`. */
+export async function waitForAgent(ctx: StepContext, node: string, vmid: number, waitMs: number): Promise<string[] | undefined> {
+  const { client } = ctx;
+  const started = client.clock.now();
+  for (let poll = 0; ; poll++) {
+    try {
+      return ipv4Of(await client.agentNetworkInterfaces(node, vmid));
+    } catch (err) {
+      if (errorKind(err) === 'connection') throw err;
+    }
+    const delay = Math.min(1_000, pollDelay(poll) / 2);
+    if (client.clock.now() - started + delay > waitMs) return undefined;
+    await client.clock.sleep(delay);
+  }
+}
+
+/**
+ * Stops and destroys a VM with purge. A VM left locked by a failed clone is unlocked first.
+ * Missing VMs count as destroyed.
+ */
+export async function destroyVm(ctx: StepContext, node: string, vmid: number, label: string): Promise<void> {
+  const { client } = ctx;
+  let lock: string | undefined;
+  try {
+    lock = (await client.getConfig(node, vmid)).lock;
+    if (!lock && (await client.status(node, vmid)).status === 'running') {
+      await task(ctx, await client.stop(node, vmid), `stop of ${label}`);
+    }
+  } catch (err) {
+    if (isNotFound(err)) return;
+    throw err;
+  }
+  if (lock === 'clone' || lock === 'create') {
+    // A clone killed part-way leaves its lock behind; no task holds it any more. Proxmox
+    // lets only root remove it (qm unlock), so try once and say what to do when refused.
+    try {
+      await client.raw('PUT', `/nodes/${encodeURIComponent(node)}/qemu/${vmid}/config`, { delete: 'lock' });
+    } catch (err) {
+      throw new PveGitopsError(
+        `${label} (${vmid}) on ${node} was left locked (${lock}) by the failed ${lock} and the API token may not unlock it (${describe(err)}); run 'qm unlock ${vmid} && qm destroy ${vmid} --purge' on ${node}.`,
+      );
+    }
+  }
+  try {
+    await task(ctx, await client.deleteVm(node, vmid), `destroy of ${label}`);
+  } catch (err) {
+    if (isNotFound(err)) return;
+    throw err;
+  }
+}
+
+const describe = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+/** Moves a VM to another node; online when running, copying local disks. */
+export async function migrateVm(ctx: StepContext, spec: VmSpec, vmid: number, from: string, to: string, online: boolean): Promise<void> {
+  const vm = ctx.snapshot.vms.find((v) => v.vmid === vmid);
+  const local = (vm?.config?.disks ?? []).some((d) => !ctx.snapshot.nodes[from]?.storages[d.storage]?.shared);
+  const upid = await ctx.client.migrate(from, vmid, to, { online, withLocalDisks: local || undefined });
+  await task(ctx, upid, `migration of VM ${spec.name} to ${to}`);
+  await waitUnlocked(ctx.client, to, vmid);
+}

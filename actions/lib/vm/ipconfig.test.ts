@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { ipv4ToInt, parseIpConfig, sameSubnet } from './ipconfig.js';
+
+function error(text: string): string {
+  const r = parseIpConfig(text);
+  if (r.ok) throw new Error(`${text} parsed`);
+  return r.error;
+}
+
+describe('parseIpConfig', () => {
+  it('parses static, dhcp and IPv6 forms', () => {
+    expect(parseIpConfig('ip=192.168.1.50/24,gw=192.168.1.1,ip6=dhcp')).toEqual({
+      ok: true,
+      value: { ip: { address: '192.168.1.50', prefix: 24 }, gw: '192.168.1.1', ip6: 'dhcp' },
+    });
+    expect(parseIpConfig('ip=dhcp')).toEqual({ ok: true, value: { ip: 'dhcp' } });
+    expect(parseIpConfig('ip6=2001:db8::5/64,gw6=2001:db8::1')).toEqual({
+      ok: true,
+      value: { ip6: { address: '2001:db8::5', prefix: 64 }, gw6: '2001:db8::1' },
+    });
+    expect(parseIpConfig('ip=10.0.0.9/8,ip6=auto').ok).toBe(true);
+  });
+
+  it('explains garbage, bad addresses and repeated parts', () => {
+    expect(error('garbage')).toMatch(/unknown part `garbage`/);
+    expect(error('ip=192.168.1.300/24')).toMatch(
+      /ip=192.168.1.300\/24, which is neither dhcp nor an IPv4 address/,
+    );
+    expect(error('ip=192.168.1.5')).toMatch(/neither dhcp nor an IPv4 address with prefix/);
+    expect(error('ip=192.168.01.5/24')).toMatch(/neither dhcp/);
+    expect(error('ip=dhcp,ip=dhcp')).toBe('sets `ip` twice');
+    expect(error('ip=')).toMatch(/no value after `ip=`/);
+    expect(error('ip6=fe80::zz/64')).toMatch(/ip6=fe80::zz\/64/);
+    expect(error('ip=10.0.0.5/24,gw=10.0.0')).toMatch(/gw=10.0.0, which is not an IPv4 address/);
+  });
+
+  it('requires the gateway inside the subnet and a static address with it', () => {
+    expect(error('ip=192.168.1.50/24,gw=192.168.2.1')).toBe(
+      'has gateway 192.168.2.1 outside the subnet of 192.168.1.50/24',
+    );
+    expect(parseIpConfig('ip=192.168.1.50/23,gw=192.168.0.1').ok).toBe(true);
+    expect(error('ip=dhcp,gw=192.168.1.1')).toMatch(/without a static ip=/);
+    expect(error('ip6=auto,gw6=2001:db8::1')).toMatch(/without a static ip6=/);
+    expect(error('ip=192.168.1.1/24,gw=192.168.1.1')).toMatch(/equal to the VM's own address/);
+  });
+
+  it('refuses network and broadcast addresses as a host address', () => {
+    expect(error('ip=192.168.1.0/24')).toMatch(/network address/);
+    expect(error('ip=192.168.1.255/24')).toMatch(/broadcast address/);
+    expect(parseIpConfig('ip=192.168.1.255/31').ok).toBe(true);
+  });
+});
+
+describe('IPv4 helpers', () => {
+  it('computes addresses and subnets', () => {
+    expect(ipv4ToInt('10.0.0.1')).toBe(167772161);
+    expect(ipv4ToInt('255.255.255.255')).toBe(2 ** 32 - 1);
+    expect(ipv4ToInt('1.2.3')).toBeUndefined();
+    expect(sameSubnet('10.1.2.3', '10.200.0.1', 8)).toBe(true);
+    expect(sameSubnet('10.1.2.3', '11.0.0.1', 8)).toBe(false);
+    expect(sameSubnet('10.1.2.3', '99.9.9.9', 0)).toBe(true);
+  });
+});

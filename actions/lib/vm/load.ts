@@ -1,0 +1,116 @@
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { loadConfig } from '../config/load.js';
+import { matchesGlob } from '../config/glob.js';
+import type { RepoConfig } from '../config/types.js';
+import { ConfigurationError } from '../errors.js';
+import { errorsOf, formatDiagnostic, sortDiagnostics, type Diagnostic } from './diagnostics.js';
+import { toVmSpec } from './normalize.js';
+import { crossFileRules, fileRules, type ParsedVm } from './rules.js';
+import { schemaDiagnostics } from './schema-check.js';
+import type { VmDefinition, VmSpec } from './types.js';
+import { vmValidator } from './validators.js';
+import { readYamlFile } from './yaml-source.js';
+
+/** Folder of VM definitions and of playbooks, relative to the repository root. */
+export const VMS_DIR = 'vms';
+export const PLAYBOOKS_DIR = 'playbooks';
+
+/** Everything validation learns about a repository. */
+export interface Repository {
+  config: RepoConfig;
+  /** Valid VMs, sorted by name. A file with any error contributes no VM. */
+  vms: VmSpec[];
+  /** Every problem found, sorted by file and position. Empty when the repository is valid. */
+  diagnostics: Diagnostic[];
+  /** Repository-relative VM files read (after `exclude`), sorted. */
+  files: string[];
+}
+
+async function listNames(dir: string): Promise<string[] | undefined> {
+  try {
+    return (await readdir(dir, { withFileTypes: true }))
+      .filter((e) => e.isFile())
+      .map((e) => e.name);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+/**
+ * Loads and checks a whole repository: `pve-gitops.yaml`, every `vms/*.yaml` not excluded, and
+ * the rules across files. Never throws for bad content — that becomes diagnostics — only when
+ * the repository has no `vms/` folder or cannot be read at all.
+ */
+export async function loadRepository(repoDir: string): Promise<Repository> {
+  const { config, diagnostics: configDiagnostics } = await loadConfig(repoDir);
+  const names = await listNames(path.join(repoDir, VMS_DIR));
+  if (!names) {
+    throw new ConfigurationError(
+      `There is no ${VMS_DIR}/ folder in ${repoDir}; VM definitions go in ${VMS_DIR}/<name>.yaml.`,
+    );
+  }
+  const files = names
+    .filter((n) => /\.ya?ml$/.test(n) && !n.startsWith('.'))
+    .filter((n) => !config.exclude.some((g) => matchesGlob(n, g)))
+    .sort()
+    .map((n) => `${VMS_DIR}/${n}`);
+  const playbooks = new Set(
+    ((await listNames(path.join(repoDir, PLAYBOOKS_DIR))) ?? [])
+      .filter((n) => /\.ya?ml$/.test(n))
+      .map((n) => n.replace(/\.ya?ml$/, '')),
+  );
+
+  const diagnostics: Diagnostic[] = [...configDiagnostics];
+  const valid: ParsedVm[] = [];
+  const parsed = files.map((file) => readYamlFile(path.join(repoDir, file), file));
+  const validate = vmValidator();
+  parsed.forEach((result, i) => {
+    if (!result.source) {
+      diagnostics.push(...result.diagnostics);
+      return;
+    }
+    const data = result.source.data as { name?: unknown } | null;
+    const name = typeof data?.name === 'string' ? data.name : undefined;
+    const errors = schemaDiagnostics(validate, result.source, name);
+    if (errors.length) diagnostics.push(...errors);
+    else
+      valid.push({
+        file: files[i],
+        source: result.source,
+        def: result.source.data as VmDefinition,
+      });
+  });
+
+  const ruleDiagnostics = [
+    ...valid.flatMap((vm) => fileRules(vm, { config, playbooks })),
+    ...crossFileRules(valid),
+  ];
+  diagnostics.push(...ruleDiagnostics);
+  const broken = new Set(errorsOf(ruleDiagnostics).map((d) => d.file));
+  const vms = valid
+    .filter((vm) => !broken.has(vm.file))
+    .map((vm) => toVmSpec(vm.def, vm.file, config))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return { config, vms, diagnostics: sortDiagnostics(diagnostics), files };
+}
+
+/**
+ * Like {@link loadRepository}, for commands that act on the cluster: throws a
+ * ConfigurationError naming the first problem (file:line:col) when anything is invalid.
+ */
+export async function loadValidRepository(
+  repoDir: string,
+): Promise<{ config: RepoConfig; vms: VmSpec[] }> {
+  const repo = await loadRepository(repoDir);
+  const errors = errorsOf(repo.diagnostics);
+  if (errors.length) {
+    const more =
+      errors.length > 1
+        ? ` ${errors.length - 1} more problems: run pve-gitops validate to see them all.`
+        : '';
+    throw new ConfigurationError(`${formatDiagnostic(errors[0])}${more}`);
+  }
+  return { config: repo.config, vms: repo.vms };
+}

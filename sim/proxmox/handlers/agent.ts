@@ -1,0 +1,129 @@
+import { ApiError, fail } from '../api-error.js';
+import type { Cluster } from '../cluster.js';
+import type { HandlerContext, Routes } from '../context.js';
+import type { VmState } from '../state.js';
+import { parseProps } from '../vm-config.js';
+import { agentEnabled } from './power.js';
+
+/** PVE's checks before a guest-agent command, in PVE's order. */
+function agentReady(ctx: HandlerContext, command: string): VmState {
+  const c = ctx.cluster;
+  const vm = c.vmOn(String(ctx.params.node), Number(ctx.params.vmid));
+  if (!agentEnabled(vm)) fail('No QEMU guest agent configured');
+  if (vm.status !== 'running') fail(`VM ${vm.vmid} is not running`);
+  const booted = Date.now() - (vm.startedAt ?? 0) >= c.state.timings.agentBoot * c.scale;
+  if (!booted || c.named(c.faults.agentSilent, vm) || c.named(c.faults.hangAtBoot, vm))
+    fail('QEMU guest agent is not running');
+  if (vm.qmpstatus !== 'running')
+    fail(`VM ${vm.vmid} qmp command '${command}' failed - got timeout`);
+  return vm;
+}
+
+/** The guest's IPv4 address: from ipconfig0, else a loopback address derived from the VMID. */
+function guestAddress(vm: VmState): { ip: string; prefix: number } {
+  const ip = parseProps(String(vm.config.ipconfig0 ?? '')).ip;
+  const m = ip && /^([\d.]+)\/(\d+)$/.exec(ip);
+  if (m) return { ip: m[1]!, prefix: Number(m[2]) };
+  return { ip: `127.77.${(vm.vmid >> 8) & 255}.${vm.vmid & 255}`, prefix: 8 };
+}
+
+function interfaces(vm: VmState) {
+  const mac = (
+    /=([0-9A-Fa-f:]{17})/.exec(String(vm.config.net0 ?? ''))?.[1] ?? 'bc:24:11:00:00:01'
+  ).toLowerCase();
+  const a = guestAddress(vm);
+  return [
+    {
+      name: 'lo',
+      'hardware-address': '00:00:00:00:00:00',
+      'ip-addresses': [
+        { 'ip-address': '127.0.0.1', 'ip-address-type': 'ipv4', prefix: 8 },
+        { 'ip-address': '::1', 'ip-address-type': 'ipv6', prefix: 128 },
+      ],
+      statistics: {
+        'rx-bytes': 0,
+        'rx-packets': 0,
+        'tx-bytes': 0,
+        'tx-packets': 0,
+        'rx-errs': 0,
+        'tx-errs': 0,
+        'rx-dropped': 0,
+        'tx-dropped': 0,
+      },
+    },
+    {
+      name: 'eth0',
+      'hardware-address': mac,
+      'ip-addresses': [
+        { 'ip-address': a.ip, 'ip-address-type': 'ipv4', prefix: a.prefix },
+        {
+          'ip-address': `fe80::${mac.split(':').slice(3).join('')}`,
+          'ip-address-type': 'ipv6',
+          prefix: 64,
+        },
+      ],
+      statistics: {
+        'rx-bytes': 1024,
+        'rx-packets': 10,
+        'tx-bytes': 2048,
+        'tx-packets': 12,
+        'rx-errs': 0,
+        'tx-errs': 0,
+        'rx-dropped': 0,
+        'tx-dropped': 0,
+      },
+    },
+  ];
+}
+
+/** What the simulated guest prints for a few commands provisioning scripts run. */
+function runInGuest(vm: VmState, argv: string[]): { exitcode: number; out: string } {
+  const line = argv.join(' ');
+  if (argv[0] === 'hostname') return { exitcode: 0, out: `${String(vm.config.name ?? '')}\n` };
+  if (line.startsWith('cloud-init status')) return { exitcode: 0, out: 'status: done\n' };
+  if (argv[0] === 'true' || argv[0] === 'echo')
+    return { exitcode: 0, out: argv[0] === 'echo' ? `${argv.slice(1).join(' ')}\n` : '' };
+  return { exitcode: 127, out: '' };
+}
+
+function execOf(c: Cluster, vm: VmState, pid: number) {
+  const e = c.state.execs[`${vm.vmid}:${pid}`];
+  if (!e) fail(`Agent error: Invalid parameter 'pid'`);
+  return e;
+}
+
+export const agentRoutes: Routes = {
+  'POST /nodes/{node}/qemu/{vmid}/agent/ping': (ctx) => {
+    agentReady(ctx, 'guest-ping');
+    return { result: {} };
+  },
+  'GET /nodes/{node}/qemu/{vmid}/agent/network-get-interfaces': (ctx) => ({
+    result: interfaces(agentReady(ctx, 'guest-network-get-interfaces')),
+  }),
+  'POST /nodes/{node}/qemu/{vmid}/agent/exec': (ctx) => {
+    const vm = agentReady(ctx, 'guest-exec');
+    const argv = JSON.parse(String(ctx.params.command)) as string[];
+    if (!argv.length || !argv[0])
+      throw new ApiError(400, 'Parameter verification failed.', {
+        command: 'no command specified',
+      });
+    const pid = 1000 + Object.keys(ctx.cluster.state.execs).length;
+    const r = runInGuest(vm, argv);
+    ctx.cluster.state.execs[`${vm.vmid}:${pid}`] = {
+      pid,
+      vmid: vm.vmid,
+      command: argv,
+      start: Date.now(),
+      exitcode: r.exitcode,
+      outData: r.out,
+    };
+    ctx.cluster.save();
+    return { pid };
+  },
+  'GET /nodes/{node}/qemu/{vmid}/agent/exec-status': (ctx) => {
+    const vm = agentReady(ctx, 'guest-exec-status');
+    const e = execOf(ctx.cluster, vm, Number(ctx.params.pid));
+    if (Date.now() - e.start < 200 * ctx.cluster.scale) return { exited: 0 };
+    return { exited: 1, exitcode: e.exitcode, ...(e.outData ? { 'out-data': e.outData } : {}) };
+  },
+};

@@ -1,0 +1,268 @@
+import { X509Certificate } from 'node:crypto';
+import { fail, paramError } from '../api-error.js';
+import { hasPriv } from '../auth.js';
+import type { Cluster } from '../cluster.js';
+import { num, str, type HandlerContext, type Routes } from '../context.js';
+import type { NodeState, StorageState, VmState } from '../state.js';
+import { disks, memoryMiB } from '../vm-config.js';
+
+const GiB = 1024 ** 3;
+
+/** The node or PVE's error for an unknown one. */
+export function nodeOf(cluster: Cluster, name: string): NodeState {
+  const n = cluster.state.nodes.find((x) => x.name === name);
+  if (!n) fail(`no such cluster node '${name}'`);
+  return n;
+}
+
+export const isOnline = (c: Cluster, n: NodeState) =>
+  n.status === 'online' && !(c.faults.offlineNodes ?? []).includes(n.name);
+
+/** Storages present on `node`. */
+export function storagesOn(cluster: Cluster, node: string): StorageState[] {
+  return cluster.state.storages.filter((s) => !s.nodes || s.nodes.includes(node));
+}
+
+/** Bytes used on a storage (on `node` for local storages). */
+export function storageUsed(cluster: Cluster, s: StorageState, node: string): number {
+  let used = s.used;
+  for (const vm of cluster.vms())
+    if (s.shared || vm.node === node)
+      for (const d of disks(vm.config)) if (d.storage === s.id) used += d.size;
+  return used;
+}
+
+function vmResource(c: Cluster, vm: VmState) {
+  const young = Date.now() - vm.createdAt < c.state.timings.statsWindow * c.scale;
+  const running = vm.status === 'running';
+  return {
+    id: `qemu/${vm.vmid}`,
+    type: 'qemu',
+    vmid: vm.vmid,
+    node: vm.node,
+    status: young ? 'unknown' : vm.qmpstatus,
+    ...(young ? {} : { name: vm.config.name }),
+    template: vm.config.template ? 1 : 0,
+    maxcpu: Number(vm.config.cores ?? 1) * Number(vm.config.sockets ?? 1),
+    maxmem: memoryMiB(vm.config) * 1024 * 1024,
+    maxdisk: disks(vm.config)[0]?.size ?? 0,
+    mem: running ? Math.round(memoryMiB(vm.config) * 1024 * 1024 * 0.4) : 0,
+    cpu: running ? 0.02 : 0,
+    disk: 0,
+    uptime: running && vm.startedAt ? Math.floor((Date.now() - vm.startedAt) / 1000) : 0,
+    netin: 0,
+    netout: 0,
+    diskread: 0,
+    diskwrite: 0,
+    ...(vm.config.lock ? { lock: vm.config.lock } : {}),
+    ...(vm.config.tags ? { tags: vm.config.tags } : {}),
+    ...(vm.ha ? { hastate: vm.status === 'running' ? 'started' : 'stopped' } : {}),
+  };
+}
+
+function nodeStats(c: Cluster, n: NodeState) {
+  const online = isOnline(c, n);
+  const used = c
+    .vms()
+    .filter((v) => v.node === n.name && v.status === 'running')
+    .reduce((a, v) => a + memoryMiB(v.config) * 1024 * 1024, 4 * GiB);
+  return {
+    node: n.name,
+    status: online ? 'online' : 'offline',
+    ...(online ? { cpu: 0.03, maxcpu: n.cpus, mem: used, maxmem: n.memory, uptime: 864000 } : {}),
+  };
+}
+
+function storageEntry(c: Cluster, s: StorageState, node: string) {
+  const active = s.active && s.enabled;
+  const used = active ? storageUsed(c, s, node) : 0;
+  const total = active ? s.total : 0;
+  return { s, used, total, active };
+}
+
+export const clusterRoutes: Routes = {
+  'GET /version': (ctx) => ({
+    version: ctx.cluster.state.version,
+    release: ctx.cluster.state.version.split('.').slice(0, 2).join('.'),
+    repoid: 'c1d2e3f4',
+  }),
+
+  'GET /cluster/resources': (ctx) => {
+    const { cluster: c, who } = ctx;
+    const type = str(ctx, 'type');
+    const out: unknown[] = [];
+    if (!type || type === 'node')
+      for (const n of c.state.nodes)
+        if (hasPriv(who, `/nodes/${n.name}`, 'Sys.Audit'))
+          out.push({
+            id: `node/${n.name}`,
+            type: 'node',
+            level: '',
+            'cgroup-mode': 2,
+            ...nodeStats(c, n),
+          });
+    if (!type || type === 'vm')
+      for (const vm of c.vms())
+        if (hasPriv(who, `/vms/${vm.vmid}`, 'VM.Audit')) out.push(vmResource(c, vm));
+    if (!type || type === 'storage')
+      for (const n of c.state.nodes)
+        for (const s of storagesOn(c, n.name)) {
+          if (
+            !hasPriv(who, `/storage/${s.id}`, 'Datastore.Audit') &&
+            !hasPriv(who, `/storage/${s.id}`, 'Datastore.AllocateSpace')
+          )
+            continue;
+          const e = storageEntry(c, s, n.name);
+          out.push({
+            id: `storage/${n.name}/${s.id}`,
+            type: 'storage',
+            node: n.name,
+            storage: s.id,
+            status: e.active && isOnline(c, n) ? 'available' : 'unknown',
+            plugintype: s.type,
+            content: s.content.join(','),
+            shared: s.shared ? 1 : 0,
+            maxdisk: e.total,
+            disk: e.used,
+          });
+        }
+    return out;
+  },
+
+  'GET /cluster/nextid': (ctx) => {
+    const want = num(ctx, 'vmid');
+    if (want !== undefined) {
+      if (ctx.cluster.vm(want)) paramError({ vmid: `VM ${want} already exists` });
+      return String(want);
+    }
+    let id = 100;
+    while (ctx.cluster.vm(id)) id++;
+    return String(id);
+  },
+
+  'GET /nodes': (ctx) =>
+    ctx.cluster.state.nodes.map((n) => ({
+      ...nodeStats(ctx.cluster, n),
+      id: `node/${n.name}`,
+      type: 'node',
+      level: '',
+      ssl_fingerprint: ctx.tls().fingerprint,
+    })),
+
+  'GET /nodes/{node}/status': (ctx) => {
+    const n = nodeOf(ctx.cluster, String(ctx.params.node));
+    const s = nodeStats(ctx.cluster, n);
+    const v = ctx.cluster.state.version;
+    return {
+      memory: {
+        total: n.memory,
+        used: s.mem,
+        free: n.memory - (s.mem ?? 0),
+        available: n.memory - (s.mem ?? 0),
+      },
+      swap: { total: 8 * GiB, used: 0, free: 8 * GiB },
+      cpuinfo: {
+        cpus: n.cpus,
+        sockets: 1,
+        cores: n.cpus,
+        model: 'Simulated CPU',
+        mhz: '3000.000',
+        hvm: '1',
+        flags: 'sse4_2 avx2',
+        user_hz: 100,
+      },
+      cpu: 0.03,
+      loadavg: ['0.10', '0.08', '0.05'],
+      uptime: 864000,
+      pveversion: `pve-manager/${v}/c1d2e3f4`,
+      kversion: 'Linux 6.14.8-2-pve #1 SMP PREEMPT_DYNAMIC',
+      rootfs: { total: 100 * GiB, used: 12 * GiB, free: 88 * GiB, avail: 88 * GiB },
+      'boot-info': { mode: 'efi', secureboot: 0 },
+      'current-kernel': {
+        sysname: 'Linux',
+        release: '6.14.8-2-pve',
+        machine: 'x86_64',
+        version: '#1 SMP',
+      },
+      ksm: { shared: 0 },
+      wait: 0,
+      idle: 0,
+    };
+  },
+
+  'GET /nodes/{node}/network': (ctx) => {
+    const n = nodeOf(ctx.cluster, String(ctx.params.node));
+    const type = str(ctx, 'type');
+    const all = [
+      { iface: 'eno1', type: 'eth', active: 1, method: 'manual', families: ['inet'], priority: 1 },
+      ...n.bridges.map((b, i) => ({
+        iface: b.iface,
+        type: 'bridge',
+        ...(b.active ? { active: 1 } : {}),
+        autostart: 1,
+        bridge_ports: i === 0 ? 'eno1' : '',
+        bridge_stp: 'off',
+        bridge_fd: '0',
+        method: i === 0 ? 'static' : 'manual',
+        families: ['inet'],
+        priority: i + 2,
+      })),
+    ];
+    return type && type !== 'any_bridge'
+      ? all.filter((x) => x.type === type)
+      : type
+        ? all.filter((x) => x.type === 'bridge')
+        : all;
+  },
+
+  'GET /nodes/{node}/storage': (ctx) => {
+    const node = nodeOf(ctx.cluster, String(ctx.params.node)).name;
+    const content = str(ctx, 'content');
+    const storage = str(ctx, 'storage');
+    return storagesOn(ctx.cluster, node)
+      .filter((s) => (num(ctx, 'enabled') ? s.enabled : true))
+      .filter((s) => !content || content.split(',').some((c) => s.content.includes(c)))
+      .filter((s) => !storage || s.id === storage)
+      .filter(
+        (s) =>
+          hasPriv(ctx.who, `/storage/${s.id}`, 'Datastore.Audit') ||
+          hasPriv(ctx.who, `/storage/${s.id}`, 'Datastore.AllocateSpace'),
+      )
+      .map((s) => {
+        const e = storageEntry(ctx.cluster, s, node);
+        return {
+          storage: s.id,
+          type: s.type,
+          content: [...s.content].reverse().join(','),
+          shared: s.shared ? 1 : 0,
+          active: e.active ? 1 : 0,
+          enabled: s.enabled ? 1 : 0,
+          total: e.total,
+          used: e.used,
+          avail: e.total - e.used,
+          used_fraction: e.total ? e.used / e.total : 0,
+        };
+      });
+  },
+
+  'GET /nodes/{node}/certificates/info': (ctx: HandlerContext) => {
+    nodeOf(ctx.cluster, String(ctx.params.node));
+    const { certPem, fingerprint } = ctx.tls();
+    const x = new X509Certificate(certPem);
+    return [
+      {
+        filename: 'pve-ssl.pem',
+        fingerprint,
+        subject: x.subject.replace(/\n/g, ', '),
+        issuer: x.issuer.replace(/\n/g, ', '),
+        notbefore: Math.floor(new Date(x.validFrom).getTime() / 1000),
+        notafter: Math.floor(new Date(x.validTo).getTime() / 1000),
+        'public-key-type':
+          x.publicKey.asymmetricKeyType === 'ec' ? 'id-ecPublicKey' : 'rsaEncryption',
+        'public-key-bits': 256,
+        san: (x.subjectAltName ?? '').split(', ').map((s) => s.replace(/^(IP Address|DNS):/, '')),
+        pem: certPem,
+      },
+    ];
+  },
+};

@@ -1,0 +1,17 @@
+import type { Routes } from '../context.js';
+import { agentRoutes } from './agent.js';
+import { cloneRoutes } from './clone.js';
+import { clusterRoutes } from './cluster.js';
+import { powerRoutes } from './power.js';
+import { qemuRoutes } from './qemu.js';
+import { taskRoutes } from './tasks.js';
+
+/** Every endpoint the simulator serves, by "METHOD /path/template". */
+export const routes: Routes = {
+  ...clusterRoutes,
+  ...taskRoutes,
+  ...qemuRoutes,
+  ...cloneRoutes,
+  ...powerRoutes,
+  ...agentRoutes,
+};

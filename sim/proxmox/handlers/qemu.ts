@@ -1,0 +1,301 @@
+import { fail, paramError } from '../api-error.js';
+import { hasPriv } from '../auth.js';
+import type { Cluster } from '../cluster.js';
+import { num, str, taskUser, type HandlerContext, type Routes } from '../context.js';
+import { macFor } from '../fixture.js';
+import { lockTimeouts } from '../locks.js';
+import type { ConfigValue, VmState } from '../state.js';
+import { startTask } from '../tasks.js';
+import {
+  diskKey,
+  disks,
+  formatSize,
+  memoryMiB,
+  needsReboot,
+  parseProps,
+  parseSize,
+  publicConfig,
+  typed,
+  digestOf,
+} from '../vm-config.js';
+import { nodeOf, storagesOn } from './cluster.js';
+
+const control = new Set([
+  'node',
+  'vmid',
+  'digest',
+  'delete',
+  'revert',
+  'skiplock',
+  'force',
+  'background_delay',
+  'start',
+  'pool',
+  'unique',
+  'archive',
+  'storage',
+  'live-restore',
+  'bwlimit',
+]);
+
+const vmOf = (ctx: HandlerContext) =>
+  ctx.cluster.vmOn(String(ctx.params.node), Number(ctx.params.vmid));
+
+/** skiplock is root@pam's alone (not its tokens), as in PVE. */
+export function skiplock(ctx: HandlerContext): boolean {
+  if (!num(ctx, 'skiplock')) return false;
+  if (ctx.who.user !== 'root@pam' || ctx.who.tokenId)
+    paramError({ skiplock: 'Only root may use this option.' });
+  return true;
+}
+
+/** Normalises one new config value: MACs for NICs, volumes for `storage:SIZE` disks. */
+function normalise(c: Cluster, vm: VmState, key: string, value: string | number): ConfigValue {
+  if (/^net\d+$/.test(key)) {
+    const p = parseProps(String(value));
+    const bridge = p.bridge;
+    if (bridge && !nodeOf(c, vm.node).bridges.some((b) => b.iface === bridge))
+      fail(`bridge '${bridge}' does not exist`);
+    const models = ['virtio', 'e1000', 'e1000e', 'rtl8139', 'vmxnet3'];
+    const model = p.model ?? models.find((m) => m in p) ?? 'virtio';
+    const mac = p.macaddr ?? p[model] ?? macFor(vm.vmid, Number(key.slice(3)) + 1);
+    const rest = Object.entries(p).filter(
+      ([k]) => k !== 'model' && k !== 'macaddr' && k !== model && k !== '_',
+    );
+    return [`${model}=${mac}`, ...rest.map(([k, v]) => `${k}=${v}`)].join(',');
+  }
+  if (diskKey.test(key) && typeof value === 'string') {
+    const p = parseProps(value);
+    const vol = p._ ?? p.file ?? '';
+    const m = /^([a-z][\w.-]*):(\d+(?:\.\d+)?)$/i.exec(vol);
+    if (m) {
+      const st = storagesOn(c, vm.node).find((s) => s.id === m[1]);
+      if (!st) fail(`storage '${m[1]}' does not exist`);
+      if (!st.content.includes('images')) fail(`storage '${m[1]}' does not support vm images`);
+      const n = disks(vm.config).filter((d) => d.storage === st.id).length;
+      const rest = Object.entries(p).filter(([k]) => k !== '_' && k !== 'file' && k !== 'size');
+      return [
+        `${st.id}:vm-${vm.vmid}-disk-${n}`,
+        ...rest.map(([k, v]) => `${k}=${v}`),
+        `size=${formatSize(Number(m[2]) * 1024 ** 3)}`,
+      ].join(',');
+    }
+  }
+  return typed(key, value);
+}
+
+/** Applies a config update as `PUT/POST .../config` does (under the VM's config lock). */
+async function updateConfig(ctx: HandlerContext, prefix = ''): Promise<void> {
+  const c = ctx.cluster;
+  const vm = vmOf(ctx);
+  const skip = skiplock(ctx);
+  const release = await c.lock(`vm:${vm.vmid}`, lockTimeouts.config, { prefix });
+  try {
+    if (!skip) c.checkConfigLock(vm);
+    const digest = str(ctx, 'digest');
+    if (digest && digest !== digestOf(vm)) fail('checksum mismatch (file change by other user?)');
+    const running = vm.status === 'running';
+    for (const k of (str(ctx, 'delete') ?? '').split(/[,;\s]+/).filter(Boolean)) {
+      if (k === 'protection' || !(running && needsReboot(k, vm))) delete vm.config[k];
+      else if (!vm.pendingDelete.includes(k)) vm.pendingDelete.push(k);
+      delete vm.pending[k];
+    }
+    for (const [k, v] of Object.entries(ctx.params)) {
+      if (control.has(k)) continue;
+      const val = normalise(c, vm, k, v);
+      if (running && needsReboot(k, vm) && String(vm.config[k]) !== String(val))
+        vm.pending[k] = val;
+      else {
+        vm.config[k] = val;
+        delete vm.pending[k];
+      }
+    }
+    c.save();
+  } finally {
+    release();
+  }
+}
+
+export const qemuRoutes: Routes = {
+  'GET /nodes/{node}/qemu': (ctx) => {
+    const node = nodeOf(ctx.cluster, String(ctx.params.node)).name;
+    return ctx.cluster
+      .vms()
+      .filter((v) => v.node === node && hasPriv(ctx.who, `/vms/${v.vmid}`, 'VM.Audit'))
+      .map((v) => ({
+        vmid: v.vmid,
+        name: v.config.name,
+        status: v.status,
+        ...(num(ctx, 'full') ? { qmpstatus: v.qmpstatus } : {}),
+        cpus: Number(v.config.cores ?? 1) * Number(v.config.sockets ?? 1),
+        maxmem: memoryMiB(v.config) * 1024 * 1024,
+        maxdisk: disks(v.config)[0]?.size ?? 0,
+        uptime:
+          v.status === 'running' && v.startedAt ? Math.floor((Date.now() - v.startedAt) / 1000) : 0,
+        ...(v.config.template ? { template: 1 } : {}),
+        ...(v.config.lock ? { lock: v.config.lock } : {}),
+        ...(v.config.tags ? { tags: v.config.tags } : {}),
+      }));
+  },
+
+  'POST /nodes/{node}/qemu': async (ctx) => {
+    const c = ctx.cluster;
+    const node = nodeOf(c, String(ctx.params.node)).name;
+    const vmid = Number(ctx.params.vmid);
+    const release = await c.lock(`vm:${vmid}`, lockTimeouts.create);
+    try {
+      const other = c.vm(vmid);
+      if (other)
+        fail(`unable to create VM ${vmid} - VM ${vmid} already exists on node '${other.node}'`);
+      const vm: VmState = {
+        vmid,
+        node,
+        config: { lock: 'create' },
+        pending: {},
+        pendingDelete: [],
+        status: 'stopped',
+        qmpstatus: 'stopped',
+        createdAt: Date.now(),
+      };
+      const values: Record<string, ConfigValue> = {
+        memory: '512',
+        smbios1: `uuid=00000000-0000-4000-8000-${String(vmid).padStart(12, '0')}`,
+      };
+      for (const [k, v] of Object.entries(ctx.params))
+        if (!control.has(k)) values[k] = normalise(c, { ...vm, config: values }, k, v);
+      c.state.vms[vmid] = vm;
+      const start = !!num(ctx, 'start');
+      return startTask(
+        c,
+        {
+          node,
+          type: 'qmcreate',
+          id: String(vmid),
+          user: taskUser(ctx),
+          finish: [
+            { op: 'config', vmid, values },
+            { op: 'unlock', vmid },
+          ],
+        },
+        async (t) => {
+          t.onError.push({ op: 'delete', vmid });
+          for (const d of disks(values))
+            t.log(`  Logical volume "${d.volume.split(':')[1]}" created.`);
+          await t.sleep(c.state.timings.tasks.qmcreate ?? 1000);
+          if (start) t.finish.push({ op: 'power', vmid, status: 'running', qmpstatus: 'running' });
+        },
+      );
+    } finally {
+      release();
+    }
+  },
+
+  'GET /nodes/{node}/qemu/{vmid}/config': (ctx) => publicConfig(vmOf(ctx), !!num(ctx, 'current')),
+
+  'PUT /nodes/{node}/qemu/{vmid}/config': async (ctx) => {
+    await updateConfig(ctx);
+    return null;
+  },
+
+  'POST /nodes/{node}/qemu/{vmid}/config': (ctx) => {
+    const vm = vmOf(ctx);
+    return startTask(
+      ctx.cluster,
+      { node: vm.node, type: 'qmconfig', id: String(vm.vmid), user: taskUser(ctx) },
+      async (t) => {
+        await t.sleep(ctx.cluster.state.timings.tasks.qmconfig ?? 300);
+        await updateConfig(ctx);
+        t.log(
+          `update VM ${vm.vmid}: ${Object.keys(ctx.params)
+            .filter((k) => !control.has(k))
+            .map((k) => `-${k}`)
+            .join(' ')}`,
+        );
+      },
+    );
+  },
+
+  'GET /nodes/{node}/qemu/{vmid}/pending': (ctx) => {
+    const vm = vmOf(ctx);
+    const keys = new Set([
+      ...Object.keys(vm.config),
+      ...Object.keys(vm.pending),
+      ...vm.pendingDelete,
+    ]);
+    return [...keys].sort().map((key) => ({
+      key,
+      ...(key in vm.config ? { value: key === 'cipassword' ? '**********' : vm.config[key] } : {}),
+      ...(key in vm.pending ? { pending: vm.pending[key] } : {}),
+      ...(vm.pendingDelete.includes(key) ? { delete: 1 } : {}),
+    }));
+  },
+
+  'PUT /nodes/{node}/qemu/{vmid}/resize': async (ctx) => {
+    const c = ctx.cluster;
+    const vm = vmOf(ctx);
+    const key = String(ctx.params.disk);
+    const sizeArg = String(ctx.params.size);
+    const release = await c.lock(`vm:${vm.vmid}`, lockTimeouts.config);
+    try {
+      if (!skiplock(ctx)) c.checkConfigLock(vm);
+      const cur = vm.config[key];
+      if (typeof cur !== 'string' || !disks(vm.config).some((d) => d.key === key))
+        fail(`disk '${key}' does not exist`);
+      const m = /^(\+)?(\d+(?:\.\d+)?[KMGT]?)$/.exec(sizeArg);
+      if (!m) paramError({ size: 'value does not match the regex pattern' });
+      const old = parseSize(parseProps(cur).size ?? '0') ?? 0;
+      const delta = parseSize(m[2]!)!;
+      const next = m[1] ? old + delta : delta;
+      if (next < old) fail(`shrinking disks is not supported`);
+      const value = cur.replace(/size=[^,]+/, `size=${formatSize(next)}`);
+      return startTask(
+        c,
+        {
+          node: vm.node,
+          type: 'qmresize',
+          id: String(vm.vmid),
+          user: taskUser(ctx),
+          finish: [{ op: 'config', vmid: vm.vmid, values: { [key]: value } }],
+        },
+        async (t) => {
+          t.log(`  Size of logical volume changed from ${formatSize(old)} to ${formatSize(next)}.`);
+          await t.sleep(c.state.timings.tasks.qmresize ?? 500);
+        },
+      );
+    } finally {
+      release();
+    }
+  },
+
+  'DELETE /nodes/{node}/qemu/{vmid}': async (ctx) => {
+    const c = ctx.cluster;
+    const vm = vmOf(ctx);
+    const skip = skiplock(ctx);
+    if (vm.config.protection) fail(`can't remove VM ${vm.vmid} - protection mode enabled`);
+    if (!skip) c.checkConfigLock(vm);
+    if (vm.status === 'running') fail(`VM ${vm.vmid} is running - destroy failed`);
+    if (vm.ha && !num(ctx, 'purge'))
+      fail(`unable to remove VM ${vm.vmid} - used in HA resources and purge parameter not set.`);
+    return startTask(
+      c,
+      {
+        node: vm.node,
+        type: 'qmdestroy',
+        id: String(vm.vmid),
+        user: taskUser(ctx),
+        finish: [{ op: 'delete', vmid: vm.vmid }],
+      },
+      async (t) => {
+        const release = await c.lock(`vm:${vm.vmid}`, lockTimeouts.config);
+        try {
+          for (const d of disks(vm.config))
+            t.log(`  Logical volume "${d.volume.split(':')[1]}" successfully removed.`);
+          await t.sleep(c.state.timings.tasks.qmdestroy ?? 1000);
+          if (vm.ha) t.log(`purging VM ${vm.vmid} from related configurations..`);
+        } finally {
+          release();
+        }
+      },
+    );
+  },
+};

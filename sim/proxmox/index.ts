@@ -1,0 +1,134 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:https';
+import { isIP } from 'node:net';
+import { ConfigurationError } from '../../actions/lib/errors.js';
+import { applyStandingFaults, loadFaults } from './faults.js';
+import { Cluster } from './cluster.js';
+import { loadOrCreateCertificate, type SimCertificate } from './cert.js';
+import { loadFixture, stateFromFixture } from './fixture.js';
+import { routes } from './handlers/index.js';
+import { handle, type Stats } from './server.js';
+import { readState } from './state.js';
+import type { ClusterFixture, FaultSpec, Privileges } from './types.js';
+
+export type { ClusterFixture, FaultSpec, Privileges, Timings } from './types.js';
+export { Cluster } from './cluster.js';
+
+export interface ProxmoxSimOptions {
+  /** Persist cluster state here (JSON), so separate CLI runs see one cluster; absent = memory. */
+  stateDir?: string;
+  /** Path to a YAML/JSON fixture or the object; absent = the default three-node cluster. */
+  fixture?: string | ClusterFixture;
+  /** Added to every API response. */
+  latencyMs?: number;
+  /** Path to a YAML/JSON fault spec or the object. */
+  faults?: string | FaultSpec;
+  /** Simulated durations and lock timeouts are multiplied by this (default 1). */
+  timeScale?: number;
+  /** Default 127.0.0.1; anything outside loopback is refused. */
+  host?: string;
+  /** Default 0 (ephemeral). */
+  port?: number;
+}
+
+export interface ProxmoxSim {
+  /** https://127.0.0.1:PORT */
+  url: string;
+  /** e.g. root@pam!pve-gitops */
+  tokenId: string;
+  tokenSecret: string;
+  /** Password of root@pam for ticket auth (`POST /access/ticket`). */
+  password: string;
+  /** SHA-256 of the served certificate, upper-case hex with colons (PVE GUI format). */
+  fingerprint: string;
+  /** PEM of the self-signed certificate (for PROXMOX_CA_FILE). */
+  caPem: string;
+  /** Adds (or replaces) an API token with privilege separation: ACL path → privileges. */
+  addToken(id: string, secret: string, privs?: Privileges): void;
+  setFaults(f: FaultSpec): void;
+  /** Request counts per "METHOD /path-template", plus `mutations`. */
+  stats(): Record<string, number>;
+  /** Direct access to the in-memory state for assertions and setup. */
+  cluster: Cluster;
+  stop(): Promise<void>;
+}
+
+/** Loopback only: 127.0.0.0/8, ::1 or localhost. */
+export function isLoopback(host: string): boolean {
+  if (host === 'localhost' || host === '::1') return true;
+  return isIP(host) === 4 && host.startsWith('127.');
+}
+
+/** Starts the Proxmox VE simulator on loopback. */
+export async function startProxmoxSim(opts: ProxmoxSimOptions = {}): Promise<ProxmoxSim> {
+  const host = opts.host ?? '127.0.0.1';
+  if (!isLoopback(host))
+    throw new ConfigurationError(
+      `The Proxmox simulator listens on loopback only; '${host}' is not a loopback address.`,
+    );
+  const scale = opts.timeScale ?? 1;
+  if (!(scale > 0))
+    throw new ConfigurationError(`timeScale must be a positive number, not ${opts.timeScale}.`);
+  const fixture = loadFixture(opts.fixture);
+  const saved = opts.stateDir ? readState(opts.stateDir) : undefined;
+  const state =
+    saved ?? stateFromFixture(fixture, randomUUID(), randomBytes(12).toString('base64url'));
+  const cluster = new Cluster(state, scale, opts.stateDir);
+  if (saved) cluster.finishInterrupted();
+  cluster.save();
+  const cert = loadOrCreateCertificate(opts.stateDir);
+  let swapped: SimCertificate | undefined;
+  let served = cert;
+  const stats: Stats = new Map();
+  const tls = () => ({ fingerprint: served.fingerprint, certPem: served.certPem });
+
+  const server: Server = createServer({ cert: cert.certPem, key: cert.keyPem }, (req, res) => {
+    void handle({ cluster, routes, stats, latencyMs: opts.latencyMs ?? 0, tls }, req, res);
+  });
+  server.keepAliveTimeout = 5000;
+  const setFaults = (f: FaultSpec) => {
+    cluster.faults = structuredClone(f);
+    const next = f.swapCertificate
+      ? (swapped ??= loadOrCreateCertificate(opts.stateDir, 'pve-ssl-swapped'))
+      : cert;
+    if (next !== served) {
+      served = next;
+      server.setSecureContext({ cert: next.certPem, key: next.keyPem });
+      server.closeIdleConnections();
+    }
+    applyStandingFaults(cluster);
+  };
+  setFaults(loadFaults(opts.faults));
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, host, () => resolve());
+  });
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : 0;
+  const token = state.tokens[0]!;
+  return {
+    url: `https://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    tokenId: token.id,
+    tokenSecret: token.secret,
+    password: state.users[0]!.password,
+    get fingerprint() {
+      return served.fingerprint;
+    },
+    caPem: cert.certPem,
+    addToken(id, secret, privs) {
+      state.tokens = state.tokens.filter((t) => t.id !== id);
+      state.tokens.push({ id, secret, privs });
+      cluster.save();
+    },
+    setFaults,
+    stats: () => ({ ...Object.fromEntries(stats), mutations: state.mutations }),
+    cluster,
+    async stop() {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+      // Tasks still running stay `running` in the saved state; the next start finishes them.
+      cluster.stop();
+    },
+  };
+}

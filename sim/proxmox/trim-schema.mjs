@@ -1,0 +1,78 @@
+// Generates sim/proxmox/pve-api/pve9-routes.json from the official PVE 9 API schema: only the
+// paths the simulator serves, without descriptions, so the CLI bundle stays small.
+// Usage: node sim/proxmox/trim-schema.mjs [path/to/pve9-apischema.json]
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+const here = import.meta.dirname;
+const src =
+  process.argv[2] ?? path.join(here, '../../../shared/reference/pve-api/pve9-apischema.json');
+const served = [
+  '/version',
+  '/access/ticket',
+  '/cluster/resources',
+  '/cluster/nextid',
+  '/nodes',
+  '/nodes/{node}/status',
+  '/nodes/{node}/network',
+  '/nodes/{node}/storage',
+  '/nodes/{node}/certificates/info',
+  '/nodes/{node}/tasks/{upid}/status',
+  '/nodes/{node}/tasks/{upid}/log',
+  '/nodes/{node}/qemu',
+  '/nodes/{node}/qemu/{vmid}',
+  '/nodes/{node}/qemu/{vmid}/config',
+  '/nodes/{node}/qemu/{vmid}/pending',
+  '/nodes/{node}/qemu/{vmid}/resize',
+  '/nodes/{node}/qemu/{vmid}/clone',
+  '/nodes/{node}/qemu/{vmid}/migrate',
+  '/nodes/{node}/qemu/{vmid}/status/current',
+  ...['start', 'stop', 'shutdown', 'reboot', 'reset', 'suspend', 'resume'].map(
+    (a) => `/nodes/{node}/qemu/{vmid}/status/${a}`,
+  ),
+  '/nodes/{node}/qemu/{vmid}/agent/ping',
+  '/nodes/{node}/qemu/{vmid}/agent/network-get-interfaces',
+  '/nodes/{node}/qemu/{vmid}/agent/exec',
+  '/nodes/{node}/qemu/{vmid}/agent/exec-status',
+];
+const drop = new Set([
+  'description',
+  'verbose_description',
+  'typetext',
+  'text',
+  'format_description',
+  'returns',
+]);
+
+function strip(v) {
+  if (Array.isArray(v)) return v.map(strip);
+  if (v && typeof v === 'object') {
+    const out = {};
+    for (const [k, x] of Object.entries(v))
+      if (!(drop.has(k) && typeof x === 'string')) out[k] = strip(x);
+    return out;
+  }
+  return v;
+}
+
+const byPath = new Map();
+const walk = (n) => {
+  byPath.set(n.path, n);
+  for (const c of n.children ?? []) walk(c);
+};
+for (const n of JSON.parse(readFileSync(src, 'utf8'))) walk(n);
+const routes = {};
+for (const p of served) {
+  const node = byPath.get(p);
+  if (!node?.info) throw new Error(`${p} is not in ${src}`);
+  routes[p] = {};
+  for (const [method, info] of Object.entries(node.info)) {
+    routes[p][method] = {
+      parameters: strip(info.parameters),
+      permissions: strip(info.permissions),
+    };
+  }
+}
+const out = path.join(here, 'pve-api', 'pve9-routes.json');
+writeFileSync(out, JSON.stringify(routes) + '\n');
+console.error(`${path.relative(process.cwd(), out)}: ${Object.keys(routes).length} paths`);

@@ -1,0 +1,437 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { memoryLogger } from '../actions/lib/log.js';
+import {
+  clientConfigFromEnv,
+  cloneVm,
+  createClient,
+  createVm,
+  HttpsTransport,
+  isNotFound,
+  ProxmoxApiError,
+  ProxmoxClient,
+  ProxmoxConnectionError,
+  SshTransport,
+  type HttpMethod,
+  type Params,
+  type SshConfig,
+  type Transport,
+} from '../actions/lib/proxmox/index.js';
+import { installPveshShim, startSshHost, type SshHost } from '../sim/hosts/index.js';
+import { startProxmoxSim, type ProxmoxSim } from '../sim/proxmox/index.js';
+
+// ---- Schema check: every request the client sends must exist in PVE 8 and PVE 9. ----
+interface SchemaNode {
+  path: string;
+  children?: SchemaNode[];
+  info?: Record<string, { parameters?: { properties?: Record<string, ParamSchema> } }>;
+}
+interface ParamSchema {
+  type?: string;
+  enum?: string[];
+  pattern?: string;
+  minimum?: number | string;
+  maximum?: number | string;
+  items?: ParamSchema;
+}
+function loadSchema(major: 8 | 9): Map<string, SchemaNode> {
+  const local = path.join('sim/proxmox/pve-api', `pve${major}-apischema.json`);
+  const file = existsSync(local)
+    ? local
+    : path.join('..', 'shared/reference/pve-api', `pve${major}-apischema.json`);
+  const flat = new Map<string, SchemaNode>();
+  const walk = (nodes: SchemaNode[]) =>
+    nodes.forEach((n) => (flat.set(n.path, n), walk(n.children ?? [])));
+  walk(JSON.parse(readFileSync(file, 'utf8')) as SchemaNode[]);
+  return flat;
+}
+function checkValue(name: string, value: string, s: ParamSchema): string | undefined {
+  const bad = `${name}=${JSON.stringify(value)} is not a valid ${s.type}`;
+  if (s.type === 'boolean' && !/^[01]$/.test(value)) return bad;
+  if (s.type === 'integer' || s.type === 'number') {
+    if (!(s.type === 'integer' ? /^-?\d+$/ : /^-?\d+(\.\d+)?$/).test(value)) return bad;
+    if (s.minimum !== undefined && Number(value) < Number(s.minimum))
+      return `${bad} (min ${s.minimum})`;
+    if (s.maximum !== undefined && Number(value) > Number(s.maximum))
+      return `${bad} (max ${s.maximum})`;
+  }
+  if (s.enum && !s.enum.includes(value)) return `${name}=${value} not in ${s.enum.join('|')}`;
+  if (s.pattern) {
+    let re: RegExp | undefined;
+    try {
+      re = new RegExp(`^(?:${s.pattern})$`);
+    } catch {
+      re = undefined; // a Perl-only construct: leave it to the simulator's validation
+    }
+    if (re && !re.test(value)) return `${name}=${value} does not match ${s.pattern}`;
+  }
+  return undefined;
+}
+function validate(
+  schema: Map<string, SchemaNode>,
+  method: HttpMethod,
+  reqPath: string,
+  params: Params | undefined,
+): string[] {
+  const segs = reqPath.split('/').slice(1).map(decodeURIComponent);
+  const node = [...schema.values()].find((n) => {
+    const t = n.path.split('/').slice(1);
+    return t.length === segs.length && t.every((p, i) => p.startsWith('{') || p === segs[i]);
+  });
+  if (!node) return [`${method} ${reqPath}: no such path`];
+  const info = node.info?.[method];
+  if (!info) return [`${method} ${node.path}: no such method`];
+  const props = info.parameters?.properties ?? {};
+  const problems: string[] = [];
+  node.path
+    .split('/')
+    .slice(1)
+    .forEach((t, i) => {
+      if (t.startsWith('{')) {
+        const s = props[t.slice(1, -1)];
+        const p = s && checkValue(t, segs[i]!, s);
+        if (p) problems.push(`${method} ${node.path}: ${p}`);
+      }
+    });
+  for (const [k, v] of Object.entries(params ?? {})) {
+    if (v === undefined) continue;
+    // Numbered keys (net0, scsi1, ipconfig0) are declared once as net[n], scsi[n], ….
+    const s = props[k] ?? props[k.replace(/\d+$/, '[n]')];
+    if (!s) {
+      problems.push(`${method} ${node.path}: parameter ${k} is not declared`);
+      continue;
+    }
+    const values = Array.isArray(v) ? v : [v];
+    if (Array.isArray(v) && s.type !== 'array')
+      problems.push(`${method} ${node.path}: ${k} is not an array`);
+    for (const one of values) {
+      const str = typeof one === 'boolean' ? (one ? '1' : '0') : String(one);
+      const p = checkValue(k, str, s.type === 'array' ? (s.items ?? {}) : s);
+      if (p) problems.push(`${method} ${node.path}: ${p}`);
+    }
+  }
+  return problems;
+}
+
+const recorded: Array<{ method: HttpMethod; path: string; params?: Params }> = [];
+function recording(inner: Transport): Transport {
+  return {
+    get description() {
+      return inner.description;
+    },
+    request(method, p, params) {
+      recorded.push({ method, path: p, params });
+      return inner.request(method, p, params);
+    },
+    close: () => inner.close(),
+  };
+}
+
+// ---- One simulator, one sshd "node" whose PATH starts with the pvesh shim. ----
+let sim: ProxmoxSim;
+let dir: string;
+let node: SshHost;
+let ssh: SshConfig;
+const log = memoryLogger();
+
+beforeAll(async () => {
+  sim = await startProxmoxSim({ timeScale: 0.02 });
+  dir = mkdtempSync(path.join(os.tmpdir(), 'pve-contract-'));
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(dir, 'id')]);
+  const shim = installPveshShim({
+    dir: path.join(dir, 'shim'),
+    url: sim.url,
+    tokenId: sim.tokenId,
+    tokenSecret: sim.tokenSecret,
+    fingerprint: sim.fingerprint,
+  });
+  node = await startSshHost({
+    address: '127.0.0.31',
+    authorizedKey: readFileSync(path.join(dir, 'id.pub'), 'utf8'),
+    pathPrefix: [shim.binDir],
+  });
+  writeFileSync(path.join(dir, 'known_hosts'), node.hostKeyLine + '\n', { mode: 0o600 });
+  ssh = {
+    host: node.host,
+    port: node.port,
+    user: os.userInfo().username,
+    privateKey: readFileSync(path.join(dir, 'id'), 'utf8'),
+    knownHostsFile: path.join(dir, 'known_hosts'),
+    trustOnFirstUse: false,
+  };
+});
+afterAll(async () => {
+  await node?.stop();
+  await sim?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function env(patch: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return {
+    PROXMOX_URL: sim.url,
+    PROXMOX_TOKEN_ID: sim.tokenId,
+    PROXMOX_TOKEN_SECRET: sim.tokenSecret,
+    PROXMOX_TLS_FINGERPRINT: sim.fingerprint,
+    ...patch,
+  };
+}
+const transports: Record<string, () => Transport> = {
+  https: () => new HttpsTransport(clientConfigFromEnv(env())),
+  ssh: () => new SshTransport(ssh),
+};
+
+describe.each(Object.keys(transports))('Proxmox contract over %s', (kind) => {
+  let client: ProxmoxClient;
+  beforeAll(() => {
+    client = new ProxmoxClient({ transport: recording(transports[kind]!()), log });
+  });
+  afterAll(() => client.close());
+
+  it('reads version, nodes, resources, storage and bridges', async () => {
+    expect((await client.version()).version).toMatch(/^\d+\.\d+/);
+    expect((await client.nodes()).map((n) => n.node).sort()).toEqual([
+      'pve1',
+      'pve2',
+      'still-fawn',
+    ]);
+    const vms = await client.clusterResources('vm');
+    expect(vms.find((v) => v.vmid === 9000)).toMatchObject({ node: 'pve1', template: 1 });
+    expect(vms.length > 0 && vms.every((v) => v.type === 'qemu')).toBe(true);
+    expect((await client.clusterResources('node')).every((v) => v.type === 'node')).toBe(true);
+    expect(
+      (await client.storage('pve1', { content: 'images', enabled: true })).map((s) => s.storage),
+    ).toContain('local-lvm');
+    expect((await client.network('pve1', 'bridge')).map((n) => n.iface)).toContain('vmbr0');
+    expect((await client.nodeStatus('pve1')).memory.total).toBeGreaterThan(0);
+    expect((await client.qemuList('pve1')).some((v) => v.vmid === 9000)).toBe(true);
+  });
+
+  it('clones a template, changes, resizes, powers and deletes the VM', async () => {
+    const name = `contract-${kind}`;
+    const made = await cloneVm(client, {
+      node: 'pve1',
+      template: 9000,
+      name,
+      full: true,
+      storage: 'local-lvm',
+      timeoutMs: 60_000,
+    });
+    const { vmid } = made;
+    let config = await client.getConfig('pve1', vmid);
+    expect(config.name).toBe(name);
+    expect(config.lock).toBeUndefined();
+
+    const description = `made by "pve-gitops" & it's $HOME; \`x\``;
+    await client.putConfig('pve1', vmid, {
+      tags: 'pve-gitops;contract',
+      cores: 2,
+      description,
+      onboot: true,
+      digest: config.digest,
+    });
+    config = await client.getConfig('pve1', vmid);
+    expect(config).toMatchObject({ tags: 'contract;pve-gitops', cores: 2, description, onboot: 1 });
+
+    const before = /size=(\d+)G/.exec(String(config.scsi0))![1]!;
+    const resize = await client.resize('pve1', vmid, 'scsi0', '+1G');
+    if (resize) await client.waitForTask(resize);
+    expect(String((await client.getConfig('pve1', vmid)).scsi0)).toContain(
+      `size=${Number(before) + 1}G`,
+    );
+
+    await client.waitForTask(await client.start('pve1', vmid));
+    expect((await client.status('pve1', vmid)).status).toBe('running');
+    let ifaces: Awaited<ReturnType<ProxmoxClient['agentNetworkInterfaces']>> = [];
+    for (let i = 0; i < 50 && !ifaces.length; i++) {
+      ifaces = await client.agentNetworkInterfaces('pve1', vmid).catch(async (e: unknown) => {
+        expect((e as Error).message).toMatch(/agent is not running|got timeout/);
+        await new Promise((r) => setTimeout(r, 100));
+        return [];
+      });
+    }
+    expect(ifaces.map((i) => i.name)).toContain('lo');
+
+    await client.waitForTask(await client.stop('pve1', vmid));
+    expect((await client.status('pve1', vmid)).status).toBe('stopped');
+    await client.waitForTask(await client.deleteVm('pve1', vmid));
+    const gone = await client.getConfig('pve1', vmid).catch((e: unknown) => e);
+    expect(isNotFound(gone)).toBe(true);
+    expect((gone as ProxmoxApiError).message).toMatch(/does not exist/);
+  });
+
+  it('serves the remaining typed calls: create, pending, agent exec, power variants, migrate', async () => {
+    const made = await createVm(client, {
+      node: 'pve2',
+      config: {
+        name: `created-${kind}`,
+        memory: 1024,
+        cores: 1,
+        agent: '1',
+        net0: 'virtio,bridge=vmbr0',
+        scsi0: 'local-lvm:4',
+        tags: 'pve-gitops',
+        sshkeys: encodeURIComponent('ssh-ed25519 AAAAC3Nza test@x'),
+      },
+    });
+    const { vmid } = made;
+    await client.waitForTask(await client.start('pve2', vmid));
+    const upid = await client.postConfig('pve2', vmid, { cores: 2 });
+    if (upid) await client.waitForTask(upid);
+    expect((await client.pending('pve2', vmid)).find((p) => p.key === 'cores')).toMatchObject({
+      value: 1,
+      pending: 2,
+    });
+    for (let i = 0; i < 50; i++) {
+      const up = await client.agentPing('pve2', vmid).then(
+        () => true,
+        () => false,
+      );
+      if (up) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const pid = await client.agentExec('pve2', vmid, ['/bin/echo', 'hello world']);
+    let st = await client.agentExecStatus('pve2', vmid, pid);
+    for (let i = 0; i < 20 && !st.exited; i++) st = await client.agentExecStatus('pve2', vmid, pid);
+    expect(st.exited).toBeTruthy();
+    await client.waitForTask(await client.suspend('pve2', vmid));
+    expect((await client.status('pve2', vmid)).qmpstatus).toBe('paused');
+    await client.waitForTask(await client.resume('pve2', vmid));
+    await client.waitForTask(await client.reset('pve2', vmid));
+    await client.waitForTask(await client.reboot('pve2', vmid));
+    const down = await client.shutdown('pve2', vmid, { timeout: 30, forceStop: true });
+    const result = await client.waitForTask(down);
+    expect((await client.taskLog('pve2', result.upid)).length).toBeGreaterThan(0);
+    await client.waitForTask(
+      await client.migrate('pve2', vmid, 'still-fawn', { withLocalDisks: true }),
+    );
+    expect((await client.getConfig('still-fawn', vmid)).name).toBe(`created-${kind}`);
+    await client.waitForTask(await client.deleteVm('still-fawn', vmid));
+  });
+
+  it('maps a missing VM to NotFound', async () => {
+    const err = await client.status('pve1', 99_999).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ProxmoxApiError);
+    expect((err as ProxmoxApiError).kind).toBe('not-found');
+  });
+});
+
+describe('requests the client sent', () => {
+  it('are checked by a validator that catches bad ones', () => {
+    const schema = loadSchema(9);
+    expect(
+      validate(schema, 'POST', '/nodes/pve1/qemu/100/clone', { newid: 5, full: 'true', bogus: 1 }),
+    ).toEqual([
+      'POST /nodes/{node}/qemu/{vmid}/clone: newid="5" is not a valid integer (min 100)',
+      'POST /nodes/{node}/qemu/{vmid}/clone: full="true" is not a valid boolean',
+      'POST /nodes/{node}/qemu/{vmid}/clone: parameter bogus is not declared',
+    ]);
+    expect(validate(schema, 'PATCH' as HttpMethod, '/version', {})).toEqual([
+      'PATCH /version: no such method',
+    ]);
+    expect(validate(schema, 'GET', '/nodes/pve1/nope', {})).toEqual([
+      'GET /nodes/pve1/nope: no such path',
+    ]);
+  });
+
+  it.each([8, 9] as const)('are all valid against the PVE %i API schema', (major) => {
+    expect(recorded.length).toBeGreaterThan(20);
+    const schema = loadSchema(major);
+    expect(recorded.flatMap((r) => validate(schema, r.method, r.path, r.params))).toEqual([]);
+  });
+});
+
+describe('bad input against the simulator', () => {
+  it('a wrong token secret gives one sentence naming PROXMOX_TOKEN_ID', async () => {
+    const t = new HttpsTransport(
+      clientConfigFromEnv(env({ PROXMOX_TOKEN_SECRET: '00000000-0000-4000-8000-000000000000' })),
+    );
+    const err = (await t.request('GET', '/version').catch((e: unknown) => e)) as ProxmoxApiError;
+    await t.close();
+    expect(err.status).toBe(401);
+    expect(err.message).toMatch(
+      /^Proxmox rejected the API token \(401 [^)]*\): check PROXMOX_TOKEN_ID/,
+    );
+  });
+
+  it('a token without a privilege gives a sentence naming it and the path', async () => {
+    sim.addToken('root@pam!readonly', '11111111-2222-4333-8444-555555555555', {
+      '/': ['VM.Audit', 'Sys.Audit', 'Datastore.Audit'],
+    });
+    const t = new HttpsTransport(
+      clientConfigFromEnv(
+        env({
+          PROXMOX_TOKEN_ID: 'root@pam!readonly',
+          PROXMOX_TOKEN_SECRET: '11111111-2222-4333-8444-555555555555',
+        }),
+      ),
+    );
+    const client = new ProxmoxClient({ transport: t });
+    const err = (await client
+      .clone('pve1', 9000, { newid: 4242, name: 'nope' })
+      .catch((e: unknown) => e)) as ProxmoxApiError;
+    await client.close();
+    expect(err.status).toBe(403);
+    expect(err.message).toMatch(/lacks privilege VM\.\w+ on \/vms\/\d+/);
+  });
+
+  it('a wrong fingerprint is refused with both fingerprints', async () => {
+    const wrong = '00:'.repeat(31) + '00';
+    const t = new HttpsTransport(clientConfigFromEnv(env({ PROXMOX_TLS_FINGERPRINT: wrong })));
+    const err = (await t
+      .request('GET', '/version')
+      .catch((e: unknown) => e)) as ProxmoxConnectionError;
+    await t.close();
+    expect(err.phase).toBe('tls');
+    expect(err.message).toContain(`expected ${wrong}, received ${sim.fingerprint}`);
+  });
+
+  it('falls back to SSH/pvesh when the API port is closed, and logs it', async () => {
+    const closed = await new Promise<number>((r) => {
+      const s = net.createServer().listen(0, '127.0.0.1', () => {
+        const p = (s.address() as net.AddressInfo).port;
+        s.close(() => r(p));
+      });
+    });
+    const keyFile = path.join(dir, 'id');
+    const fallbackLog = memoryLogger();
+    const config = clientConfigFromEnv(
+      env({
+        PROXMOX_URL: `https://127.0.0.1:${closed}`,
+        PROXMOX_SSH_USER: ssh.user,
+        PROXMOX_SSH_KEY: keyFile,
+        PROXMOX_SSH_HOST: node.host,
+        PROXMOX_SSH_PORT: String(node.port),
+        PROXMOX_SSH_KNOWN_HOSTS: ssh.knownHostsFile,
+      }),
+    );
+    const client = createClient(config, { log: fallbackLog });
+    expect((await client.nodes()).length).toBe(3);
+    expect((await client.version()).version).toMatch(/^\d/);
+    await client.close();
+    const warnings = fallbackLog.lines.filter((l) => l.includes('using SSH/pvesh'));
+    expect(warnings).toEqual([
+      `warn: Proxmox API failed (Cannot reach the Proxmox API at PROXMOX_URL (https://127.0.0.1:${closed}): connection refused), using SSH/pvesh on 127.0.0.31`,
+    ]);
+  });
+
+  it('does not fall back on an HTTP error answer', async () => {
+    const config = clientConfigFromEnv(
+      env({
+        PROXMOX_SSH_USER: ssh.user,
+        PROXMOX_SSH_KEY: path.join(dir, 'id'),
+        PROXMOX_SSH_HOST: node.host,
+        PROXMOX_SSH_PORT: String(node.port),
+        PROXMOX_SSH_KNOWN_HOSTS: ssh.knownHostsFile,
+      }),
+    );
+    const l = memoryLogger();
+    const client = createClient(config, { log: l });
+    await expect(client.getConfig('pve1', 99_998)).rejects.toThrow(/does not exist/);
+    await client.close();
+    expect(l.lines.join('\n')).not.toContain('SSH');
+  });
+});

@@ -1,0 +1,91 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, describe, expect, it } from 'vitest';
+import { def, harness, type Harness } from './reconcile-helpers.js';
+
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+});
+
+const vmNamed = (h: Harness, name: string) => h.sim.cluster.vms().find((v) => v.config.name === name)!;
+
+describe('health remediation on the simulator', () => {
+  it('starts a stopped VM and never destroys it', async () => {
+    h = await harness();
+    await h.apply([def('sleepy')]);
+    const vm = vmNamed(h, 'sleepy');
+    const { createdAt, vmid } = vm;
+    vm.status = 'stopped';
+    vm.qmpstatus = 'stopped';
+    vm.startedAt = undefined;
+    const r = await h.apply([def('sleepy')]);
+    expect(r.plan.actions.map((a) => `${a.kind}:${a.remedy}`)).toEqual(['remediate:start']);
+    expect(r.failed).toEqual([]);
+    expect(r.newHosts).toEqual([]);
+    expect(h.sim.cluster.vm(vmid)!.status).toBe('running');
+    expect(h.sim.cluster.vm(vmid)!.createdAt).toBe(createdAt);
+    expect(h.sim.stats()['DELETE /nodes/{node}/qemu/{vmid}'] ?? 0).toBe(0);
+  });
+
+  it('resumes a paused VM', async () => {
+    h = await harness();
+    await h.apply([def('frozen')]);
+    const { vmid } = vmNamed(h, 'frozen');
+    h.sim.cluster.setQmpStatus(vmid, 'paused');
+    const r = await h.apply([def('frozen')]);
+    expect(r.plan.actions.map((a) => `${a.kind}:${a.remedy}`)).toEqual(['remediate:resume']);
+    expect(h.sim.cluster.vm(vmid)!.qmpstatus).toBe('running');
+  });
+
+  it('only reports a stopped protected VM', async () => {
+    h = await harness();
+    await h.apply([def('vault', 'pve1', { protected: true })]);
+    const vm = vmNamed(h, 'vault');
+    vm.status = 'stopped';
+    vm.qmpstatus = 'stopped';
+    const before = h.mutations();
+    const r = await h.apply([def('vault', 'pve1', { protected: true })]);
+    expect(r.plan.hasChanges).toBe(false);
+    expect(r.plan.findings.map((f) => f.message)).toEqual([expect.stringMatching(/VM vault: stopped; definition says running; protected, so only reported/)]);
+    expect(h.mutations()).toBe(before);
+  });
+
+  it('resets a VM hung at boot, then recreates it with the same VMID when the reset does not help', async () => {
+    h = await harness();
+    await h.apply([def('stuck', 'pve2', { ipconfig0: 'ip=127.0.20.7/24' })]);
+    const { vmid, createdAt } = vmNamed(h, 'stuck');
+    h.sim.setFaults({ hangAtBoot: ['stuck'] });
+    await sleep(1_100); // past the 1 s boot grace of the test configuration
+    const planned = (await h.plan([def('stuck', 'pve2', { ipconfig0: 'ip=127.0.20.7/24' })])).plan;
+    expect(planned.actions[0]).toMatchObject({ kind: 'remediate', remedy: 'reset', escalation: 'recreate', reason: expect.stringMatching(/^hung: guest agent silent/) });
+    // The hang lives in the old disk: once the VM is destroyed, the new one boots.
+    const healer = setInterval(() => {
+      if (!h?.sim.cluster.vm(vmid)) h?.sim.setFaults({});
+    }, 5);
+    try {
+      const r = await h.apply([def('stuck', 'pve2', { ipconfig0: 'ip=127.0.20.7/24' })]);
+      expect(r.failed).toEqual([]);
+      expect(r.newHosts).toEqual([{ name: 'stuck', vmid, node: 'pve2', ip: '127.0.20.7', new: true }]);
+    } finally {
+      clearInterval(healer);
+    }
+    expect(h.sim.stats()['POST /nodes/{node}/qemu/{vmid}/status/reset']).toBe(1);
+    const now = h.sim.cluster.vm(vmid)!;
+    expect(now.config.name).toBe('stuck');
+    expect(now.createdAt).toBeGreaterThan(createdAt);
+    expect(h.log.lines.join('\n')).toMatch(/stuck: still hung after the reset; recreating it with VMID/);
+  });
+
+  it('with remediation restart, only resets and fails when the VM stays hung', async () => {
+    h = await harness();
+    const d = def('restarty', 'pve1', { remediation: 'restart' });
+    await h.apply([d]);
+    const { vmid } = vmNamed(h, 'restarty');
+    h.sim.setFaults({ hangAtBoot: [vmid] });
+    await sleep(1_100);
+    const r = await h.apply([d]);
+    expect(r.failed).toEqual([{ vm: 'restarty', error: expect.stringMatching(/still hung after a reset/), rolledBack: false }]);
+    expect(h.sim.cluster.vm(vmid)).toBeDefined();
+  });
+});

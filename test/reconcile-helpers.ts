@@ -1,0 +1,58 @@
+// Shared setup for the reconcile suites: a simulator on loopback, a client trusting it by
+// fingerprint, and VM definitions turned into specs with the repository defaults.
+import { mergeConfig, type PartialConfig } from '../actions/lib/config/load.js';
+import type { RepoConfig } from '../actions/lib/config/types.js';
+import { memoryLogger } from '../actions/lib/log.js';
+import { ProxmoxClient } from '../actions/lib/proxmox/client.js';
+import { HttpsTransport } from '../actions/lib/proxmox/https-transport.js';
+import { KeyedLimiter } from '../actions/lib/proxmox/limiter.js';
+import { applyRepository, readAndPlan, type ReconcileOptions } from '../actions/lib/reconcile/apply.js';
+import { toVmSpec } from '../actions/lib/vm/normalize.js';
+import type { VmDefinition, VmSpec } from '../actions/lib/vm/types.js';
+import { startProxmoxSim, type ProxmoxSim, type ProxmoxSimOptions } from '../sim/proxmox/index.js';
+
+export const PASSWORD = 'cloud-init-pw-7f3a';
+
+export interface Harness {
+  sim: ProxmoxSim;
+  client: ProxmoxClient;
+  log: ReturnType<typeof memoryLogger>;
+  config: RepoConfig;
+  specs(defs: VmDefinition[]): VmSpec[];
+  apply(defs: VmDefinition[], o?: ReconcileOptions): ReturnType<typeof applyRepository>;
+  plan(defs: VmDefinition[], o?: ReconcileOptions): ReturnType<typeof readAndPlan>;
+  mutations(): number;
+  close(): Promise<void>;
+}
+
+export async function harness(opts: ProxmoxSimOptions = {}, partial: PartialConfig = {}): Promise<Harness> {
+  const sim = await startProxmoxSim({ timeScale: 0.02, ...opts });
+  const log = memoryLogger();
+  const client = new ProxmoxClient({
+    transport: new HttpsTransport({ url: sim.url, tokenId: sim.tokenId, tokenSecret: sim.tokenSecret, tls: { mode: 'fingerprint', fingerprint: sim.fingerprint } }),
+    log,
+    retry: { attempts: 4, baseMs: 20, maxMs: 100 },
+    storageLimiter: new KeyedLimiter(1),
+  });
+  const config = mergeConfig({ health: { boot_grace_seconds: 1, agent_timeout_seconds: 2 }, ...partial });
+  const specs = (defs: VmDefinition[]) => defs.map((d) => toVmSpec(d, `vms/${d.name}.yaml`, config));
+  return {
+    sim,
+    client,
+    log,
+    config,
+    specs,
+    apply: (defs, o = {}) => applyRepository({ config, vms: specs(defs) }, { client, log, env: { CI_CLOUDINIT_PASSWORD: PASSWORD } }, { agentWaitMs: 1_500, ...o }),
+    plan: (defs, o = {}) => readAndPlan({ config, vms: specs(defs) }, client, log, o),
+    mutations: () => sim.stats().mutations ?? 0,
+    async close() {
+      await client.close();
+      await sim.stop();
+    },
+  };
+}
+
+/** A small VM definition on `node`. */
+export function def(name: string, node = 'pve1', over: Partial<VmDefinition> = {}): VmDefinition {
+  return { name, target_node: node, cores: 1, memory: 1024, disks: { scsi0: { size: '8G' } }, ...over };
+}
