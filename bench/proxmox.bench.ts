@@ -39,7 +39,7 @@ async function readState(): Promise<Record<string, unknown>> {
       ...(defaultFixture.vms ?? []),
       ...Array.from({ length: 100 }, (_, i) => ({
         vmid: 100 + i,
-        node: nodes[i % 3]!,
+        node: nodes[i % 3],
         name: `bench-${i}`,
         diskGiB: 8,
         storage: 'local-lvm',

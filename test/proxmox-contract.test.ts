@@ -93,7 +93,7 @@ function validate(
     .forEach((t, i) => {
       if (t.startsWith('{')) {
         const s = props[t.slice(1, -1)];
-        const p = s && checkValue(t, segs[i]!, s);
+        const p = s && checkValue(t, segs[i], s);
         if (p) problems.push(`${method} ${node.path}: ${p}`);
       }
     });
@@ -187,7 +187,7 @@ const transports: Record<string, () => Transport> = {
 describe.each(Object.keys(transports))('Proxmox contract over %s', (kind) => {
   let client: ProxmoxClient;
   beforeAll(() => {
-    client = new ProxmoxClient({ transport: recording(transports[kind]!()), log });
+    client = new ProxmoxClient({ transport: recording(transports[kind]()), log });
   });
   afterAll(() => client.close());
 
@@ -236,7 +236,7 @@ describe.each(Object.keys(transports))('Proxmox contract over %s', (kind) => {
     config = await client.getConfig('pve1', vmid);
     expect(config).toMatchObject({ tags: 'contract;pve-gitops', cores: 2, description, onboot: 1 });
 
-    const before = /size=(\d+)G/.exec(String(config.scsi0))![1]!;
+    const before = /size=(\d+)G/.exec(String(config.scsi0))![1];
     const resize = await client.resize('pve1', vmid, 'scsi0', '+1G');
     if (resize) await client.waitForTask(resize);
     expect(String((await client.getConfig('pve1', vmid)).scsi0)).toContain(

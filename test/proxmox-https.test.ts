@@ -133,19 +133,17 @@ describe('HTTPS transport', () => {
     });
     await client.deleteVm('pve1', 100);
     await t.close();
-    expect(seen[0]!.headers.authorization).toBe(`PVEAPIToken=gitops@pve!ci=${SECRET}`);
-    expect(seen[1]!.headers['content-type']).toBe('application/x-www-form-urlencoded');
-    const body = new URLSearchParams(seen[1]!.body);
+    expect(seen[0].headers.authorization).toBe(`PVEAPIToken=gitops@pve!ci=${SECRET}`);
+    expect(seen[1].headers['content-type']).toBe('application/x-www-form-urlencoded');
+    const body = new URLSearchParams(seen[1].body);
     expect(body.get('onboot')).toBe('1');
     expect(body.get('protection')).toBe('0');
     expect(body.get('description')).toBe('a b&c');
     // sshkeys are percent-encoded by the caller and once more by the form layer.
-    expect(seen[1]!.body).toContain('sshkeys=ssh-ed25519%2520AAA%2520x%2540y');
-    expect(seen[2]!.method).toBe('DELETE');
-    expect(seen[2]!.url).toBe(
-      '/api2/json/nodes/pve1/qemu/100?purge=1&destroy-unreferenced-disks=1',
-    );
-    expect(seen[2]!.body).toBe('');
+    expect(seen[1].body).toContain('sshkeys=ssh-ed25519%2520AAA%2520x%2540y');
+    expect(seen[2].method).toBe('DELETE');
+    expect(seen[2].url).toBe('/api2/json/nodes/pve1/qemu/100?purge=1&destroy-unreferenced-disks=1');
+    expect(seen[2].body).toBe('');
   });
 
   it('keeps connections alive and survives the server closing them after an error', async () => {

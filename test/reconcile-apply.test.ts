@@ -91,3 +91,16 @@ describe('apply on the simulator', () => {
     expect(names).toContain('manual');
   });
 });
+
+describe('young VMs', () => {
+  it('recognises a VM too new for cluster/resources to show its name, and creates no second one', async () => {
+    const { defaultFixture } = await import('../sim/proxmox/fixture.js');
+    h = await harness({ fixture: { ...defaultFixture, timings: { statsWindow: 600_000 } } });
+    await h.apply([def('fresh')]);
+    const r = await h.apply([def('fresh')]);
+    expect(r.plan.summary.create).toBe(0);
+    expect(r.plan.findings.map((f) => f.message)).toEqual([expect.stringMatching(/VM fresh \(\d+\) is in state 'unknown'; skipped this run/)]);
+    expect(r.message).toBe('No action needed for 1 VMs, but 1 warning above');
+    expect(h.sim.cluster.vms().filter((v) => v.config.name === 'fresh')).toHaveLength(1);
+  });
+});

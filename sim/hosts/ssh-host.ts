@@ -164,7 +164,7 @@ export async function startSshHost(o: SshHostOptions): Promise<SshHost> {
             { stdio: ['ignore', 'ignore', 'pipe'] },
           );
     let log = '';
-    child.stderr!.on('data', (c: Buffer) => (log = (log + c.toString()).slice(-64_000)));
+    child.stderr.on('data', (c: Buffer) => (log = (log + c.toString()).slice(-64_000)));
     const ready = await waitListening(child, () => log, o.timeoutMs ?? 10_000);
     if (ready) {
       return {

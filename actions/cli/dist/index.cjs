@@ -7763,8 +7763,11 @@ function readYamlFile(absPath, file, options = {}) {
   let bytes;
   let fd;
   try {
-    fd = (0, import_node_fs.openSync)(absPath, "r");
-    const size = (0, import_node_fs.fstatSync)(fd).size;
+    fd = (0, import_node_fs.openSync)(absPath, import_node_fs.constants.O_RDONLY | import_node_fs.constants.O_NONBLOCK);
+    const info = (0, import_node_fs.fstatSync)(fd);
+    if (!info.isFile())
+      return fail(file, 1, 1, "This is not a regular file; a definition must be one.");
+    const size = info.size;
     if (size > MAX_FILE_BYTES) {
       return fail(
         file,
@@ -8014,8 +8017,10 @@ function explain(e, path14) {
           key: false
         };
       }
+      const yaml11 = want === "boolean" && typeof e.data === "string" && /^(yes|no|on|off|y|n)$/i.test(e.data);
+      const hint = yaml11 ? " (YAML 1.2 reads yes/no/on/off as text: write true or false)" : "";
       return {
-        message: `${where} must be ${wanted}, not ${describeValue(e.data)}.`,
+        message: `${where} must be ${wanted}, not ${describeValue(e.data)}${hint}.`,
         at: path14,
         key: false
       };
@@ -12948,9 +12953,10 @@ var init_rules = __esm({
 // actions/lib/vm/load.ts
 async function listNames(dir) {
   try {
-    return (await (0, import_promises2.readdir)(dir, { withFileTypes: true })).filter((e) => e.isFile()).map((e) => e.name);
+    return (await (0, import_promises2.readdir)(dir, { withFileTypes: true })).filter((e) => !e.isDirectory()).map((e) => e.name);
   } catch (err) {
-    if (err.code === "ENOENT") return void 0;
+    const code = err.code;
+    if (code === "ENOENT" || code === "ENOTDIR") return void 0;
     throw err;
   }
 }
@@ -20003,6 +20009,22 @@ async function readSnapshot(client, desired, options = {}) {
   const all = resources.filter((r) => r.type === "qemu" && r.vmid !== void 0 && r.node);
   const templates = all.filter((r) => r.template === 1).map((r) => ({ vmid: r.vmid, name: r.name ?? "", node: r.node }));
   const vms = all.filter((r) => r.template !== 1).map(vmFrom);
+  const nameless = vms.filter((v) => !v.name && nodes[v.node]?.status === "online");
+  await mapLimit(nameless, limit, async (vm2) => {
+    try {
+      const cfg = await count(client.getConfig(vm2.node, vm2.vmid));
+      vm2.name = cfg.name ?? "";
+      vm2.tags = parseTags(cfg.tags);
+      if (cfg.lock) vm2.lock = cfg.lock;
+      if (cfg.template === 1) vm2.status = "template";
+    } catch (err) {
+      options.log?.warn(`Could not read the config of VM ${vm2.vmid} on ${vm2.node}: ${err.message}`);
+    }
+  });
+  for (const vm2 of vms.filter((v) => v.status === "template")) {
+    templates.push({ vmid: vm2.vmid, name: vm2.name, node: vm2.node });
+    vms.splice(vms.indexOf(vm2), 1);
+  }
   const specs = new Map(desired.map((s) => [s.name, s]));
   const byName = new Map(vms.map((v) => [v.name, v]));
   const used = /* @__PURE__ */ new Set([...desired.map((s) => s.node), ...vms.filter((v) => specs.has(v.name)).map((v) => v.node)]);
@@ -20454,7 +20476,7 @@ var init_retry = __esm({
 // actions/lib/proxmox/vm-operations.ts
 async function cloneVm(client, o) {
   const target = o.target ?? o.node;
-  const lockKey = o.full === false ? `linked/${o.node}/${o.template}` : storageLockKey(target, o.storage ?? `template-${o.node}-${o.template}`, o.sharedStorage);
+  const lockKey = storageLockKey(target, o.storage ?? `template-${o.node}-${o.template}`, o.sharedStorage);
   return safeCreate(client, {
     what: `clone of VM ${o.template} on ${o.node}`,
     node: target,
@@ -20464,7 +20486,7 @@ async function cloneVm(client, o) {
     signal: o.signal,
     // Only the clone request and its task hold a storage slot; allocation and the wait for
     // the config lock to go happen outside it.
-    gate: /* @__PURE__ */ __name((fn) => client.storageLimiter.run(lockKey, fn), "gate"),
+    gate: /* @__PURE__ */ __name((fn) => o.full === false ? fn() : client.storageLimiter.run(lockKey, fn), "gate"),
     start: /* @__PURE__ */ __name((newid) => client.raw("POST", `/nodes/${seg(o.node)}/qemu/${seg(o.template)}/clone`, {
       newid,
       name: o.name,
@@ -20835,7 +20857,8 @@ async function applyRepository(repo, deps, o = {}) {
   const result = { plan: plan2, dryRun: !!o.dryRun, done: [], failed: [], newHosts: [], pendingReboot: [], message: "" };
   const managed = repo.vms.length;
   if (!plan2.hasChanges) {
-    result.message = `All ${managed} VMs healthy, no action needed`;
+    const warnings = plan2.findings.filter((f) => f.level === "warning").length;
+    result.message = warnings ? `No action needed for ${managed} VMs, but ${warnings} warning${warnings > 1 ? "s" : ""} above` : `All ${managed} VMs healthy, no action needed`;
     log.info(result.message);
     return result;
   }
@@ -21631,7 +21654,7 @@ var init_https_transport = __esm({
                   try {
                     resolve(this.interpret(method, path14, res, buf));
                   } catch (err) {
-                    reject(err);
+                    reject(err instanceof Error ? err : new Error(String(err)));
                   }
                 },
                 (err) => reject(this.transportError(err, "in-flight"))
@@ -36812,7 +36835,7 @@ var require_SFTP = __commonJS({
     "use strict";
     var EventEmitter = require("events");
     var fs3 = require("fs");
-    var { constants } = fs3;
+    var { constants: constants2 } = fs3;
     var {
       Readable: ReadableStream,
       Writable: WritableStream
@@ -38685,25 +38708,25 @@ var require_SFTP = __commonJS({
         this.extended = initial && initial.extended;
       }
       isDirectory() {
-        return (this.mode & constants.S_IFMT) === constants.S_IFDIR;
+        return (this.mode & constants2.S_IFMT) === constants2.S_IFDIR;
       }
       isFile() {
-        return (this.mode & constants.S_IFMT) === constants.S_IFREG;
+        return (this.mode & constants2.S_IFMT) === constants2.S_IFREG;
       }
       isBlockDevice() {
-        return (this.mode & constants.S_IFMT) === constants.S_IFBLK;
+        return (this.mode & constants2.S_IFMT) === constants2.S_IFBLK;
       }
       isCharacterDevice() {
-        return (this.mode & constants.S_IFMT) === constants.S_IFCHR;
+        return (this.mode & constants2.S_IFMT) === constants2.S_IFCHR;
       }
       isSymbolicLink() {
-        return (this.mode & constants.S_IFMT) === constants.S_IFLNK;
+        return (this.mode & constants2.S_IFMT) === constants2.S_IFLNK;
       }
       isFIFO() {
-        return (this.mode & constants.S_IFMT) === constants.S_IFIFO;
+        return (this.mode & constants2.S_IFMT) === constants2.S_IFIFO;
       }
       isSocket() {
-        return (this.mode & constants.S_IFMT) === constants.S_IFSOCK;
+        return (this.mode & constants2.S_IFMT) === constants2.S_IFSOCK;
       }
     };
     function attrsToBytes(attrs) {
@@ -44724,7 +44747,7 @@ function hostKeys(knownHosts, host, port) {
   return keys;
 }
 function verifyHostKey(file, host, port, blob, trustOnFirstUse) {
-  let text = "";
+  let text;
   try {
     text = (0, import_node_fs9.readFileSync)(file, "utf8");
   } catch {
@@ -44849,8 +44872,21 @@ var init_ssh_transport = __esm({
         const local = this.answerFinishedTask(method, path14);
         if (local !== void 0) return local;
         const { command: command8, stdin } = this.command(method, path14, params);
-        const ssh = await this.connect();
-        const res = await this.limiter.run(() => ssh.execCommand(command8, { stdin }));
+        const res = await this.limiter.run(async () => {
+          const ssh = await this.connect();
+          try {
+            return await ssh.execCommand(command8, { stdin });
+          } catch (err) {
+            this.connection = void 0;
+            ssh.dispose();
+            throw new ProxmoxConnectionError(
+              `SSH to ${this.config.user}@${this.config.host} broke during ${VERBS[method]} ${path14}: ${err.message}.`,
+              "in-flight",
+              err.code,
+              { cause: err }
+            );
+          }
+        });
         if (res.code === 0) return this.parseOutput(res.stdout);
         throw parseFailure(method, path14, res.code, res.stderr);
       }
@@ -44899,7 +44935,11 @@ var init_ssh_transport = __esm({
           return { status: "stopped", exitstatus: "OK", upid: decodeURIComponent(m[1]) };
         return [...task2.log, "TASK OK"].map((t, i) => ({ n: i + 1, t }));
       }
-      connect() {
+      async connect() {
+        const current = this.connection;
+        if (current && !await current.then((s) => s.isConnected()).catch(() => false)) {
+          if (this.connection === current) this.connection = void 0;
+        }
         this.connection ??= this.open().catch((err) => {
           this.connection = void 0;
           throw err;

@@ -15,7 +15,8 @@ export type ResourceType = 'vm' | 'storage' | 'node' | 'sdn';
 export interface ClusterResource {
   /** "qemu/100", "node/pve1", "storage/pve1/local-lvm". */
   id: string;
-  type: 'qemu' | 'lxc' | 'node' | 'storage' | 'pool' | 'sdn' | string;
+  /** qemu, lxc, node, storage, pool, sdn, … */
+  type: string;
   node?: string;
   vmid?: number;
   name?: string;

@@ -91,7 +91,7 @@ export class HttpsTransport implements Transport {
               try {
                 resolve(this.interpret(method, path, res, buf));
               } catch (err) {
-                reject(err);
+                reject(err instanceof Error ? err : new Error(String(err)));
               }
             },
             (err: unknown) => reject(this.transportError(err, 'in-flight')),
@@ -151,7 +151,7 @@ export class HttpsTransport implements Transport {
     }
     if (status === 403) {
       const m = /\(([^,()]+),\s*([^()]+)\)/.exec(message);
-      const where = m ? `privilege ${m[2]!.trim()} on ${m[1]!.trim()}` : 'a privilege';
+      const where = m ? `privilege ${m[2].trim()} on ${m[1].trim()}` : 'a privilege';
       throw new ProxmoxApiError(
         init,
         `Proxmox refused ${method} ${path} (403 ${message.trim()}): the token PROXMOX_TOKEN_ID '${this.config.tokenId}' lacks ${where}; grant it with pveum acl modify.`,

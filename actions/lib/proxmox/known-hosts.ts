@@ -63,7 +63,7 @@ export function verifyHostKey(
   blob: Buffer,
   trustOnFirstUse: boolean,
 ): HostKeyVerdict {
-  let text = '';
+  let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch {

@@ -63,8 +63,22 @@ export class SshTransport implements Transport {
     const local = this.answerFinishedTask(method, path);
     if (local !== undefined) return local;
     const { command, stdin } = this.command(method, path, params);
-    const ssh = await this.connect();
-    const res = await this.limiter.run(() => ssh.execCommand(command, { stdin }));
+    const res = await this.limiter.run(async () => {
+      const ssh = await this.connect();
+      try {
+        return await ssh.execCommand(command, { stdin });
+      } catch (err) {
+        // The command may have run: report it as in flight, never replay it blindly.
+        this.connection = undefined;
+        ssh.dispose();
+        throw new ProxmoxConnectionError(
+          `SSH to ${this.config.user}@${this.config.host} broke during ${VERBS[method]} ${path}: ${(err as Error).message}.`,
+          'in-flight',
+          (err as NodeJS.ErrnoException).code,
+          { cause: err },
+        );
+      }
+    });
     if (res.code === 0) return this.parseOutput(res.stdout);
     throw parseFailure(method, path, res.code, res.stderr);
   }
@@ -92,7 +106,7 @@ export class SshTransport implements Transport {
   private parseOutput(stdout: string): unknown {
     const lines = stdout.split('\n').filter((l) => l.trim());
     if (!lines.length) return null;
-    const last = lines[lines.length - 1]!;
+    const last = lines[lines.length - 1];
     let data: unknown;
     try {
       data = JSON.parse(last);
@@ -110,14 +124,19 @@ export class SshTransport implements Transport {
 
   private answerFinishedTask(method: HttpMethod, path: string): unknown {
     const m = method === 'GET' ? TASK_PATH.exec(path) : null;
-    const task = m ? this.tasks.get(decodeURIComponent(m[1]!)) : undefined;
+    const task = m ? this.tasks.get(decodeURIComponent(m[1])) : undefined;
     if (!m || !task) return undefined;
     if (m[2] === 'status')
-      return { status: 'stopped', exitstatus: 'OK', upid: decodeURIComponent(m[1]!) };
+      return { status: 'stopped', exitstatus: 'OK', upid: decodeURIComponent(m[1]) };
     return [...task.log, 'TASK OK'].map((t, i) => ({ n: i + 1, t }));
   }
 
-  private connect(): Promise<NodeSSH> {
+  private async connect(): Promise<NodeSSH> {
+    const current = this.connection;
+    // A node reboot or an idle timeout drops the connection; open a new one then.
+    if (current && !(await current.then((s) => s.isConnected()).catch(() => false))) {
+      if (this.connection === current) this.connection = undefined;
+    }
     this.connection ??= this.open().catch((err: unknown) => {
       this.connection = undefined;
       throw err;
@@ -187,7 +206,7 @@ export function parseFailure(
   if (status === 400) {
     for (const l of lines.slice(1)) {
       const m = /^([A-Za-z0-9_-]+): (.*)$/.exec(l);
-      if (m) errors[m[1]!] = m[2]!;
+      if (m) errors[m[1]] = m[2]!;
     }
   }
   return new ProxmoxApiError({ status, message, method, path, errors });

@@ -21,7 +21,7 @@ function scripted(
       try {
         return Promise.resolve(answer(method, path, params, calls.length));
       } catch (err) {
-        return Promise.reject(err as Error);
+        return Promise.reject(err instanceof Error ? err : new Error(String(err)));
       }
     },
     close: () => Promise.resolve(),

@@ -21,12 +21,12 @@ export function parseUpid(value: unknown): Upid | undefined {
   if (!m) return undefined;
   return {
     upid: value.trim(),
-    node: m[1]!,
-    pid: parseInt(m[2]!, 16),
-    pstart: parseInt(m[3]!, 16),
-    starttime: parseInt(m[4]!, 16),
-    type: m[5]!,
-    id: m[6]!,
-    user: m[7]!,
+    node: m[1],
+    pid: parseInt(m[2], 16),
+    pstart: parseInt(m[3], 16),
+    starttime: parseInt(m[4], 16),
+    type: m[5],
+    id: m[6],
+    user: m[7],
   };
 }

@@ -66,7 +66,7 @@ function cluster(
       try {
         return Promise.resolve(answer(m, p, q));
       } catch (e) {
-        return Promise.reject(e as Error);
+        return Promise.reject(e instanceof Error ? e : new Error(String(e)));
       }
     },
     close: () => Promise.resolve(),

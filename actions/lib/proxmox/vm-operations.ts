@@ -53,10 +53,12 @@ export interface CreatedVm {
  */
 export async function cloneVm(client: ProxmoxClient, o: CloneVmOptions): Promise<CreatedVm> {
   const target = o.target ?? o.node;
-  const lockKey =
-    o.full === false
-      ? `linked/${o.node}/${o.template}`
-      : storageLockKey(target, o.storage ?? `template-${o.node}-${o.template}`, o.sharedStorage);
+  // Linked clones take no storage lock; full ones without `storage` land on the template's.
+  const lockKey = storageLockKey(
+    target,
+    o.storage ?? `template-${o.node}-${o.template}`,
+    o.sharedStorage,
+  );
   return safeCreate(client, {
     what: `clone of VM ${o.template} on ${o.node}`,
     node: target,
@@ -66,7 +68,7 @@ export async function cloneVm(client: ProxmoxClient, o: CloneVmOptions): Promise
     signal: o.signal,
     // Only the clone request and its task hold a storage slot; allocation and the wait for
     // the config lock to go happen outside it.
-    gate: (fn) => client.storageLimiter.run(lockKey, fn),
+    gate: (fn) => (o.full === false ? fn() : client.storageLimiter.run(lockKey, fn)),
     start: (newid) =>
       client.raw('POST', `/nodes/${seg(o.node)}/qemu/${seg(o.template)}/clone`, {
         newid,

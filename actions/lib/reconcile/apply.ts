@@ -113,7 +113,10 @@ export async function applyRepository(
   const result: ApplyResult = { plan, dryRun: !!o.dryRun, done: [], failed: [], newHosts: [], pendingReboot: [], message: '' };
   const managed = repo.vms.length;
   if (!plan.hasChanges) {
-    result.message = `All ${managed} VMs healthy, no action needed`;
+    const warnings = plan.findings.filter((f) => f.level === 'warning').length;
+    result.message = warnings
+      ? `No action needed for ${managed} VMs, but ${warnings} warning${warnings > 1 ? 's' : ''} above`
+      : `All ${managed} VMs healthy, no action needed`;
     log.info(result.message);
     return result;
   }

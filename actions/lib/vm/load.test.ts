@@ -110,6 +110,9 @@ describe('loadRepository', () => {
   });
 
   it('reports an unknown key with a suggestion and a wrong type, at their places', async () => {
+    expect(await lines({ 'vms/b.yaml': vm('b', 'onboot: yes\n') })).toEqual([
+      'vms/b.yaml:3:9: `onboot` must be true or false, not "yes" (YAML 1.2 reads yes/no/on/off as text: write true or false).',
+    ]);
     expect(await lines({ 'vms/a.yaml': vm('a', 'corse: 2\nmemory: lots\n') })).toEqual([
       'vms/a.yaml:3:1: Unknown key `corse`; did you mean `cores`?',
       'vms/a.yaml:4:9: `memory` must be a whole number, not "lots".',

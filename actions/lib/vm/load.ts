@@ -30,10 +30,11 @@ export interface Repository {
 async function listNames(dir: string): Promise<string[] | undefined> {
   try {
     return (await readdir(dir, { withFileTypes: true }))
-      .filter((e) => e.isFile())
+      .filter((e) => !e.isDirectory())
       .map((e) => e.name);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
     throw err;
   }
 }

@@ -76,7 +76,7 @@ function parentSchemaOf(root: object, schemaPath: string): SubSchema | undefined
     const seg = decodeURIComponent(raw).replace(/~1/g, '/').replace(/~0/g, '~');
     cur = cur && typeof cur === 'object' ? (cur as Record<string, unknown>)[seg] : undefined;
   }
-  return cur && typeof cur === 'object' ? (cur as SubSchema) : undefined;
+  return cur && typeof cur === 'object' ? cur : undefined;
 }
 
 /** An Ajv error with its schema and value looked up (what Ajv's `verbose` mode would add). */
@@ -141,8 +141,12 @@ function explain(
           key: false,
         };
       }
+      // YAML 1.1 booleans (yes/no/on/off) are plain strings in YAML 1.2.
+      const yaml11 =
+        want === 'boolean' && typeof e.data === 'string' && /^(yes|no|on|off|y|n)$/i.test(e.data);
+      const hint = yaml11 ? ' (YAML 1.2 reads yes/no/on/off as text: write true or false)' : '';
       return {
-        message: `${where} must be ${wanted}, not ${describeValue(e.data)}.`,
+        message: `${where} must be ${wanted}, not ${describeValue(e.data)}${hint}.`,
         at: path,
         key: false,
       };

@@ -1,4 +1,5 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -115,6 +116,19 @@ describe('readYamlFile', () => {
     );
     expect(r.diagnostics[0]).toMatchObject({ file: 'vms/latin1.yaml', line: 3 });
     expect(r.diagnostics[0].message).toMatch(/not valid UTF-8 \(first bad byte on line 3\)/);
+  });
+
+  it('refuses what is not a regular file, such as a link to a device', async () => {
+    const link = path.join(dir, 'zero.yaml');
+    await symlink('/dev/zero', link);
+    expect(readYamlFile(link, 'vms/zero.yaml').diagnostics[0]?.message).toBe(
+      'This is not a regular file; a definition must be one.',
+    );
+    const fifo = path.join(dir, 'fifo.yaml');
+    execFileSync('mkfifo', [fifo]);
+    expect(readYamlFile(fifo, 'vms/fifo.yaml').diagnostics[0]?.message).toBe(
+      'This is not a regular file; a definition must be one.',
+    );
   });
 
   it('accepts UTF-8 with a byte order mark', async () => {

@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
 import {
   isMap,
   isPair,
@@ -94,8 +94,12 @@ export function readYamlFile(
   let bytes: Buffer;
   let fd: number | undefined;
   try {
-    fd = openSync(absPath, 'r');
-    const size = fstatSync(fd).size;
+    // Non-blocking, so that a FIFO named like a definition cannot hang the run.
+    fd = openSync(absPath, constants.O_RDONLY | constants.O_NONBLOCK);
+    const info = fstatSync(fd);
+    if (!info.isFile())
+      return fail(file, 1, 1, 'This is not a regular file; a definition must be one.');
+    const size = info.size;
     if (size > MAX_FILE_BYTES) {
       return fail(
         file,

@@ -6071,7 +6071,7 @@ var require_client_h1 = __commonJS({
       kResume,
       kHTTPContext
     } = require_symbols();
-    var constants3 = require_constants2();
+    var constants4 = require_constants2();
     var EMPTY_BUF = Buffer.alloc(0);
     var FastBuffer = Buffer[Symbol.species];
     var addListener = util.addListener;
@@ -6150,7 +6150,7 @@ var require_client_h1 = __commonJS({
       constructor(client, socket, { exports: exports3 }) {
         assert(Number.isFinite(client[kMaxHeadersSize]) && client[kMaxHeadersSize] > 0);
         this.llhttp = exports3;
-        this.ptr = this.llhttp.llhttp_alloc(constants3.TYPE.RESPONSE);
+        this.ptr = this.llhttp.llhttp_alloc(constants4.TYPE.RESPONSE);
         this.client = client;
         this.socket = socket;
         this.timeout = null;
@@ -6245,11 +6245,11 @@ var require_client_h1 = __commonJS({
             currentBufferRef = null;
           }
           const offset = llhttp.llhttp_get_error_pos(this.ptr) - currentBufferPtr;
-          if (ret !== constants3.ERROR.OK) {
+          if (ret !== constants4.ERROR.OK) {
             const body = data.subarray(offset);
-            if (ret === constants3.ERROR.PAUSED_UPGRADE) {
+            if (ret === constants4.ERROR.PAUSED_UPGRADE) {
               this.onUpgrade(body);
-            } else if (ret === constants3.ERROR.PAUSED) {
+            } else if (ret === constants4.ERROR.PAUSED) {
               this.paused = true;
               socket.unshift(body);
             } else {
@@ -6272,10 +6272,10 @@ var require_client_h1 = __commonJS({
         } finally {
           currentParser = null;
         }
-        if (ret === constants3.ERROR.OK) {
+        if (ret === constants4.ERROR.OK) {
           return null;
         }
-        if (ret === constants3.ERROR.PAUSED || ret === constants3.ERROR.PAUSED_UPGRADE) {
+        if (ret === constants4.ERROR.PAUSED || ret === constants4.ERROR.PAUSED_UPGRADE) {
           this.paused = true;
           return null;
         }
@@ -6292,7 +6292,7 @@ var require_client_h1 = __commonJS({
           const len = new Uint8Array(llhttp.memory.buffer, ptr).indexOf(0);
           message = "Response does not match the HTTP/1.1 protocol (" + Buffer.from(llhttp.memory.buffer, ptr, len).toString() + ")";
         }
-        return new HTTPParserError(message, constants3.ERROR[ret], data);
+        return new HTTPParserError(message, constants4.ERROR[ret], data);
       }
       destroy() {
         assert(this.ptr != null);
@@ -6472,7 +6472,7 @@ var require_client_h1 = __commonJS({
           socket[kBlocking] = false;
           client[kResume]();
         }
-        return pause ? constants3.ERROR.PAUSED : 0;
+        return pause ? constants4.ERROR.PAUSED : 0;
       }
       onBody(buf) {
         const { client, socket, statusCode, maxResponseSize } = this;
@@ -6494,7 +6494,7 @@ var require_client_h1 = __commonJS({
         }
         this.bytesRead += buf.length;
         if (request2.onData(buf) === false) {
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         }
       }
       onMessageComplete() {
@@ -6530,13 +6530,13 @@ var require_client_h1 = __commonJS({
         if (socket[kWriting]) {
           assert(client[kRunning] === 0);
           util.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (!shouldKeepAlive) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (socket[kReset] && client[kRunning] === 0) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (client[kPipelining] == null || client[kPipelining] === 1) {
           setImmediate(() => client[kResume]());
         } else {
@@ -21451,7 +21451,7 @@ var init_https_transport = __esm({
                   try {
                     resolve(this.interpret(method, path8, res, buf));
                   } catch (err) {
-                    reject(err);
+                    reject(err instanceof Error ? err : new Error(String(err)));
                   }
                 },
                 (err) => reject(this.transportError(err, "in-flight"))
@@ -36632,7 +36632,7 @@ var require_SFTP = __commonJS({
     "use strict";
     var EventEmitter = require("events");
     var fs5 = require("fs");
-    var { constants: constants3 } = fs5;
+    var { constants: constants4 } = fs5;
     var {
       Readable: ReadableStream2,
       Writable: WritableStream
@@ -38505,25 +38505,25 @@ var require_SFTP = __commonJS({
         this.extended = initial && initial.extended;
       }
       isDirectory() {
-        return (this.mode & constants3.S_IFMT) === constants3.S_IFDIR;
+        return (this.mode & constants4.S_IFMT) === constants4.S_IFDIR;
       }
       isFile() {
-        return (this.mode & constants3.S_IFMT) === constants3.S_IFREG;
+        return (this.mode & constants4.S_IFMT) === constants4.S_IFREG;
       }
       isBlockDevice() {
-        return (this.mode & constants3.S_IFMT) === constants3.S_IFBLK;
+        return (this.mode & constants4.S_IFMT) === constants4.S_IFBLK;
       }
       isCharacterDevice() {
-        return (this.mode & constants3.S_IFMT) === constants3.S_IFCHR;
+        return (this.mode & constants4.S_IFMT) === constants4.S_IFCHR;
       }
       isSymbolicLink() {
-        return (this.mode & constants3.S_IFMT) === constants3.S_IFLNK;
+        return (this.mode & constants4.S_IFMT) === constants4.S_IFLNK;
       }
       isFIFO() {
-        return (this.mode & constants3.S_IFMT) === constants3.S_IFIFO;
+        return (this.mode & constants4.S_IFMT) === constants4.S_IFIFO;
       }
       isSocket() {
-        return (this.mode & constants3.S_IFMT) === constants3.S_IFSOCK;
+        return (this.mode & constants4.S_IFMT) === constants4.S_IFSOCK;
       }
     };
     function attrsToBytes(attrs) {
@@ -44544,7 +44544,7 @@ function hostKeys(knownHosts, host, port) {
   return keys;
 }
 function verifyHostKey(file, host, port, blob, trustOnFirstUse) {
-  let text = "";
+  let text;
   try {
     text = (0, import_node_fs2.readFileSync)(file, "utf8");
   } catch {
@@ -44669,8 +44669,21 @@ var init_ssh_transport = __esm({
         const local = this.answerFinishedTask(method, path8);
         if (local !== void 0) return local;
         const { command, stdin } = this.command(method, path8, params);
-        const ssh = await this.connect();
-        const res = await this.limiter.run(() => ssh.execCommand(command, { stdin }));
+        const res = await this.limiter.run(async () => {
+          const ssh = await this.connect();
+          try {
+            return await ssh.execCommand(command, { stdin });
+          } catch (err) {
+            this.connection = void 0;
+            ssh.dispose();
+            throw new ProxmoxConnectionError(
+              `SSH to ${this.config.user}@${this.config.host} broke during ${VERBS[method]} ${path8}: ${err.message}.`,
+              "in-flight",
+              err.code,
+              { cause: err }
+            );
+          }
+        });
         if (res.code === 0) return this.parseOutput(res.stdout);
         throw parseFailure(method, path8, res.code, res.stderr);
       }
@@ -44719,7 +44732,11 @@ var init_ssh_transport = __esm({
           return { status: "stopped", exitstatus: "OK", upid: decodeURIComponent(m[1]) };
         return [...task.log, "TASK OK"].map((t, i) => ({ n: i + 1, t }));
       }
-      connect() {
+      async connect() {
+        const current = this.connection;
+        if (current && !await current.then((s) => s.isConnected()).catch(() => false)) {
+          if (this.connection === current) this.connection = void 0;
+        }
         this.connection ??= this.open().catch((err) => {
           this.connection = void 0;
           throw err;
@@ -57646,6 +57663,22 @@ async function readSnapshot(client, desired, options = {}) {
   const all = resources.filter((r) => r.type === "qemu" && r.vmid !== void 0 && r.node);
   const templates = all.filter((r) => r.template === 1).map((r) => ({ vmid: r.vmid, name: r.name ?? "", node: r.node }));
   const vms = all.filter((r) => r.template !== 1).map(vmFrom);
+  const nameless = vms.filter((v) => !v.name && nodes[v.node]?.status === "online");
+  await mapLimit(nameless, limit, async (vm2) => {
+    try {
+      const cfg = await count(client.getConfig(vm2.node, vm2.vmid));
+      vm2.name = cfg.name ?? "";
+      vm2.tags = parseTags(cfg.tags);
+      if (cfg.lock) vm2.lock = cfg.lock;
+      if (cfg.template === 1) vm2.status = "template";
+    } catch (err) {
+      options.log?.warn(`Could not read the config of VM ${vm2.vmid} on ${vm2.node}: ${err.message}`);
+    }
+  });
+  for (const vm2 of vms.filter((v) => v.status === "template")) {
+    templates.push({ vmid: vm2.vmid, name: vm2.name, node: vm2.node });
+    vms.splice(vms.indexOf(vm2), 1);
+  }
   const specs = new Map(desired.map((s) => [s.name, s]));
   const byName = new Map(vms.map((v) => [v.name, v]));
   const used = /* @__PURE__ */ new Set([...desired.map((s) => s.node), ...vms.filter((v) => specs.has(v.name)).map((v) => v.node)]);
@@ -58245,8 +58278,11 @@ function readYamlFile(absPath, file, options = {}) {
   let bytes;
   let fd;
   try {
-    fd = (0, import_node_fs3.openSync)(absPath, "r");
-    const size = (0, import_node_fs3.fstatSync)(fd).size;
+    fd = (0, import_node_fs3.openSync)(absPath, import_node_fs3.constants.O_RDONLY | import_node_fs3.constants.O_NONBLOCK);
+    const info2 = (0, import_node_fs3.fstatSync)(fd);
+    if (!info2.isFile())
+      return fail(file, 1, 1, "This is not a regular file; a definition must be one.");
+    const size = info2.size;
     if (size > MAX_FILE_BYTES) {
       return fail(
         file,
@@ -58499,8 +58535,10 @@ function explain(e, path8) {
           key: false
         };
       }
+      const yaml11 = want === "boolean" && typeof e.data === "string" && /^(yes|no|on|off|y|n)$/i.test(e.data);
+      const hint = yaml11 ? " (YAML 1.2 reads yes/no/on/off as text: write true or false)" : "";
       return {
-        message: `${where} must be ${wanted}, not ${describeValue(e.data)}.`,
+        message: `${where} must be ${wanted}, not ${describeValue(e.data)}${hint}.`,
         at: path8,
         key: false
       };
@@ -63356,9 +63394,10 @@ var VMS_DIR = "vms";
 var PLAYBOOKS_DIR = "playbooks";
 async function listNames(dir) {
   try {
-    return (await (0, import_promises2.readdir)(dir, { withFileTypes: true })).filter((e) => e.isFile()).map((e) => e.name);
+    return (await (0, import_promises2.readdir)(dir, { withFileTypes: true })).filter((e) => !e.isDirectory()).map((e) => e.name);
   } catch (err) {
-    if (err.code === "ENOENT") return void 0;
+    const code = err.code;
+    if (code === "ENOENT" || code === "ENOTDIR") return void 0;
     throw err;
   }
 }

@@ -6059,7 +6059,7 @@ var require_client_h1 = __commonJS({
       kResume,
       kHTTPContext
     } = require_symbols();
-    var constants3 = require_constants2();
+    var constants4 = require_constants2();
     var EMPTY_BUF = Buffer.alloc(0);
     var FastBuffer = Buffer[Symbol.species];
     var addListener = util.addListener;
@@ -6138,7 +6138,7 @@ var require_client_h1 = __commonJS({
       constructor(client, socket, { exports: exports3 }) {
         assert(Number.isFinite(client[kMaxHeadersSize]) && client[kMaxHeadersSize] > 0);
         this.llhttp = exports3;
-        this.ptr = this.llhttp.llhttp_alloc(constants3.TYPE.RESPONSE);
+        this.ptr = this.llhttp.llhttp_alloc(constants4.TYPE.RESPONSE);
         this.client = client;
         this.socket = socket;
         this.timeout = null;
@@ -6233,11 +6233,11 @@ var require_client_h1 = __commonJS({
             currentBufferRef = null;
           }
           const offset = llhttp.llhttp_get_error_pos(this.ptr) - currentBufferPtr;
-          if (ret !== constants3.ERROR.OK) {
+          if (ret !== constants4.ERROR.OK) {
             const body = data.subarray(offset);
-            if (ret === constants3.ERROR.PAUSED_UPGRADE) {
+            if (ret === constants4.ERROR.PAUSED_UPGRADE) {
               this.onUpgrade(body);
-            } else if (ret === constants3.ERROR.PAUSED) {
+            } else if (ret === constants4.ERROR.PAUSED) {
               this.paused = true;
               socket.unshift(body);
             } else {
@@ -6260,10 +6260,10 @@ var require_client_h1 = __commonJS({
         } finally {
           currentParser = null;
         }
-        if (ret === constants3.ERROR.OK) {
+        if (ret === constants4.ERROR.OK) {
           return null;
         }
-        if (ret === constants3.ERROR.PAUSED || ret === constants3.ERROR.PAUSED_UPGRADE) {
+        if (ret === constants4.ERROR.PAUSED || ret === constants4.ERROR.PAUSED_UPGRADE) {
           this.paused = true;
           return null;
         }
@@ -6280,7 +6280,7 @@ var require_client_h1 = __commonJS({
           const len = new Uint8Array(llhttp.memory.buffer, ptr).indexOf(0);
           message = "Response does not match the HTTP/1.1 protocol (" + Buffer.from(llhttp.memory.buffer, ptr, len).toString() + ")";
         }
-        return new HTTPParserError(message, constants3.ERROR[ret], data);
+        return new HTTPParserError(message, constants4.ERROR[ret], data);
       }
       destroy() {
         assert(this.ptr != null);
@@ -6460,7 +6460,7 @@ var require_client_h1 = __commonJS({
           socket[kBlocking] = false;
           client[kResume]();
         }
-        return pause ? constants3.ERROR.PAUSED : 0;
+        return pause ? constants4.ERROR.PAUSED : 0;
       }
       onBody(buf) {
         const { client, socket, statusCode, maxResponseSize } = this;
@@ -6482,7 +6482,7 @@ var require_client_h1 = __commonJS({
         }
         this.bytesRead += buf.length;
         if (request.onData(buf) === false) {
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         }
       }
       onMessageComplete() {
@@ -6518,13 +6518,13 @@ var require_client_h1 = __commonJS({
         if (socket[kWriting]) {
           assert(client[kRunning] === 0);
           util.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (!shouldKeepAlive) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (socket[kReset] && client[kRunning] === 0) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (client[kPipelining] == null || client[kPipelining] === 1) {
           setImmediate(() => client[kResume]());
         } else {
@@ -28362,8 +28362,11 @@ function readYamlFile(absPath, file, options = {}) {
   let bytes;
   let fd;
   try {
-    fd = (0, import_node_fs2.openSync)(absPath, "r");
-    const size = (0, import_node_fs2.fstatSync)(fd).size;
+    fd = (0, import_node_fs2.openSync)(absPath, import_node_fs2.constants.O_RDONLY | import_node_fs2.constants.O_NONBLOCK);
+    const info2 = (0, import_node_fs2.fstatSync)(fd);
+    if (!info2.isFile())
+      return fail(file, 1, 1, "This is not a regular file; a definition must be one.");
+    const size = info2.size;
     if (size > MAX_FILE_BYTES) {
       return fail(
         file,
@@ -28616,8 +28619,10 @@ function explain(e, path6) {
           key: false
         };
       }
+      const yaml11 = want === "boolean" && typeof e.data === "string" && /^(yes|no|on|off|y|n)$/i.test(e.data);
+      const hint = yaml11 ? " (YAML 1.2 reads yes/no/on/off as text: write true or false)" : "";
       return {
-        message: `${where} must be ${wanted}, not ${describeValue(e.data)}.`,
+        message: `${where} must be ${wanted}, not ${describeValue(e.data)}${hint}.`,
         at: path6,
         key: false
       };
@@ -33473,9 +33478,10 @@ var VMS_DIR = "vms";
 var PLAYBOOKS_DIR = "playbooks";
 async function listNames(dir) {
   try {
-    return (await (0, import_promises2.readdir)(dir, { withFileTypes: true })).filter((e) => e.isFile()).map((e) => e.name);
+    return (await (0, import_promises2.readdir)(dir, { withFileTypes: true })).filter((e) => !e.isDirectory()).map((e) => e.name);
   } catch (err) {
-    if (err.code === "ENOENT") return void 0;
+    const code = err.code;
+    if (code === "ENOENT" || code === "ENOTDIR") return void 0;
     throw err;
   }
 }
