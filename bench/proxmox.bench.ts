@@ -2,6 +2,7 @@
 // - state read: cluster resources plus the configs of 100 VMs (target: median <= 0.5 s);
 // - twenty full clones of one template onto one local storage, all requested at once
 //   (targets: zero failures, total <= 1.2 x clone duration x 20).
+import { memoryLogger, type Logger } from '../actions/lib/log.js';
 import {
   ProxmoxClient,
   HttpsTransport,
@@ -16,19 +17,17 @@ import { median } from './util.js';
 const LATENCY_MS = 25;
 const TIME_SCALE = 0.1;
 
-function client(sim: {
-  url: string;
-  tokenId: string;
-  tokenSecret: string;
-  fingerprint: string;
-}): ProxmoxClient {
+function client(
+  sim: { url: string; tokenId: string; tokenSecret: string; fingerprint: string },
+  log: Logger = memoryLogger(),
+): ProxmoxClient {
   const config: ClientConfig = {
     url: sim.url,
     tokenId: sim.tokenId,
     tokenSecret: sim.tokenSecret,
     tls: { mode: 'fingerprint', fingerprint: sim.fingerprint },
   };
-  return new ProxmoxClient({ transport: new HttpsTransport(config) });
+  return new ProxmoxClient({ transport: new HttpsTransport(config), log });
 }
 
 async function readState(): Promise<Record<string, unknown>> {
@@ -78,9 +77,11 @@ async function twentyClones(): Promise<Record<string, unknown>> {
   const lockMs = defaultTimings.fullCloneStorageLock * TIME_SCALE;
   const totals: number[] = [];
   let failures = 0;
+  let retries = 0;
   for (let run = 0; run < 3; run++) {
     const sim = await startProxmoxSim({ latencyMs: LATENCY_MS, timeScale: TIME_SCALE });
-    const c = client(sim);
+    const log = memoryLogger();
+    const c = client(sim, log);
     try {
       const t0 = performance.now();
       const results = await Promise.allSettled(
@@ -96,6 +97,7 @@ async function twentyClones(): Promise<Record<string, unknown>> {
       );
       totals.push((performance.now() - t0) / 1000);
       failures += results.filter((r) => r.status === 'rejected').length;
+      retries += log.lines.filter((l) => l.includes('retrying')).length;
       const ids = new Set(results.flatMap((r) => (r.status === 'fulfilled' ? [r.value.vmid] : [])));
       if (ids.size !== results.length - results.filter((r) => r.status === 'rejected').length)
         throw new Error('duplicate VMIDs');
@@ -111,6 +113,7 @@ async function twentyClones(): Promise<Record<string, unknown>> {
     clones: 20,
     runs: totals.length,
     failures,
+    retries,
     latency_ms: LATENCY_MS,
     clone_duration_s: cloneMs / 1000,
     storage_lock_s: lockMs / 1000,

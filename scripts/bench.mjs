@@ -3,8 +3,7 @@
 // `default async function (): Promise<Record<string, unknown>>` and reports medians.
 // `node scripts/bench.mjs validate` runs only the benchmarks whose name contains "validate".
 import { build } from 'esbuild';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -14,7 +13,10 @@ const files = (await readdir(path.join(root, 'bench')))
   .filter((f) => f.endsWith('.bench.ts'))
   .filter((f) => filter.length === 0 || filter.some((w) => f.includes(w)))
   .sort();
-const tmp = await mkdtemp(path.join(tmpdir(), 'pve-gitops-bench-'));
+// Inside node_modules so that the bundles, which keep packages external, resolve them.
+const cache = path.join(root, 'node_modules', '.cache');
+await mkdir(cache, { recursive: true });
+const tmp = await mkdtemp(path.join(cache, 'bench-'));
 const results = {};
 try {
   for (const f of files) {

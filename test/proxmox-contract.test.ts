@@ -418,6 +418,31 @@ describe('bad input against the simulator', () => {
     ]);
   });
 
+  it('falls back to SSH/pvesh when the TLS handshake fails (fingerprint mismatch)', async () => {
+    const wrong = 'AA:'.repeat(31) + 'AA';
+    const l = memoryLogger();
+    const config = clientConfigFromEnv(
+      env({
+        PROXMOX_TLS_FINGERPRINT: wrong,
+        PROXMOX_SSH_USER: ssh.user,
+        PROXMOX_SSH_KEY: path.join(dir, 'id'),
+        PROXMOX_SSH_HOST: node.host,
+        PROXMOX_SSH_PORT: String(node.port),
+        PROXMOX_SSH_KNOWN_HOSTS: ssh.knownHostsFile,
+      }),
+    );
+    const client = createClient(config, { log: l });
+    expect((await client.nodes()).length).toBe(3);
+    await client.close();
+    expect(l.lines).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^warn: Proxmox API failed \\(.*does not match PROXMOX_TLS_FINGERPRINT: expected ${wrong}, received ${sim.fingerprint}.*\\), using SSH/pvesh on 127\\.0\\.0\\.31$`,
+        ),
+      ),
+    ]);
+  });
+
   it('does not fall back on an HTTP error answer', async () => {
     const config = clientConfigFromEnv(
       env({

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -18,6 +18,19 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** Runs a child asynchronously: the simulator answers from this very event loop. */
+function run(
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(cmd, args, { env, encoding: 'utf8', timeout: 120_000 }, (_err, stdout, stderr) =>
+      resolve({ stdout, stderr }),
+    );
+  });
+}
+
 // The secret travels in the environment, never in argv.
 const env = () => ({
   ...process.env,
@@ -26,7 +39,7 @@ const env = () => ({
   SIM_CA: caFile,
 });
 
-it('serves proxmoxer (Debian python3-proxmoxer) unchanged', () => {
+it('serves proxmoxer (Debian python3-proxmoxer) unchanged', async () => {
   const script = `
 import os, time
 from proxmoxer import ProxmoxAPI
@@ -45,12 +58,12 @@ print(p.nodes('pve1').qemu(400).config.get()['name'])
 print(wait('pve1', p.nodes('pve1').qemu(400).delete()))
 print(len([v for v in p.cluster.resources.get(type='vm') if v['vmid'] == 400]))
 `;
-  const r = spawnSync('/usr/bin/python3', ['-c', script], { env: env(), encoding: 'utf8' });
+  const r = await run('/usr/bin/python3', ['-c', script], env());
   expect(r.stderr).toBe('');
   expect(r.stdout.trim().split('\n')).toEqual(['pve1,pve2,still-fawn', 'OK', 'py-1', 'OK', '0']);
 });
 
-it('serves Ansible community.general.proxmox_kvm: clone, then start', () => {
+it('serves Ansible community.general.proxmox_kvm: clone, then start', async () => {
   const common = `api_host: "{{ lookup('env', 'SIM_HOST') }}"
         api_user: root@pam
         api_token_id: pve-gitops
@@ -77,17 +90,14 @@ it('serves Ansible community.general.proxmox_kvm: clone, then start', () => {
 `;
   const file = path.join(dir, 'play.yml');
   writeFileSync(file, playbook);
-  const r = spawnSync(
+  const r = await run(
     'ansible-playbook',
     ['-i', 'localhost,', '-e', 'ansible_python_interpreter=/usr/bin/python3', file],
     {
-      env: {
-        ...env(),
-        REQUESTS_CA_BUNDLE: caFile,
-        ANSIBLE_NOCOLOR: '1',
-        ANSIBLE_LOCAL_TEMP: path.join(dir, 'tmp'),
-      },
-      encoding: 'utf8',
+      ...env(),
+      REQUESTS_CA_BUNDLE: caFile,
+      ANSIBLE_NOCOLOR: '1',
+      ANSIBLE_LOCAL_TEMP: path.join(dir, 'tmp'),
     },
   );
   expect(r.stdout).toMatch(/ok=2\s+changed=2\s+unreachable=0\s+failed=0/);
