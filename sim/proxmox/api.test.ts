@@ -165,7 +165,7 @@ describe('tasks, clones and VM life cycle', () => {
     const ifs = (await call('GET', '/nodes/pve1/qemu/200/agent/network-get-interfaces')).data as {
       result: { 'ip-addresses': { 'ip-address': string }[] }[];
     };
-    expect(ifs.result[1]!['ip-addresses'][0]!['ip-address']).toBe('127.0.3.4');
+    expect(ifs.result[1]['ip-addresses'][0]['ip-address']).toBe('127.0.3.4');
     await call('PUT', '/nodes/pve1/qemu/200/config', { cores: 4, tags: 'Web;pve-gitops,web' });
     const cur = (await call('GET', '/nodes/pve1/qemu/200/config?current=1')).data as Record<
       string,

@@ -36,8 +36,8 @@ export function authenticate(
     const id = `${m[1]}!${m[2]}`;
     const token = cluster.state.tokens.find((t) => t.id === id);
     if (!token) throw new ApiError(401, `no such token '${m[2]}' for user '${m[1]}'`);
-    if (!sameSecret(token.secret, m[3]!)) throw new ApiError(401, 'invalid token value!');
-    return { user: m[1]!, tokenId: id, privs: token.privs, viaTicket: false };
+    if (!sameSecret(token.secret, m[3])) throw new ApiError(401, 'invalid token value!');
+    return { user: m[1], tokenId: id, privs: token.privs, viaTicket: false };
   }
   const ticket = cookie(headers, 'PVEAuthCookie');
   if (!ticket) throw new ApiError(401, 'No ticket');
@@ -46,7 +46,7 @@ export function authenticate(
   const [user, csrf] = entry.split(' ');
   if (method !== 'GET' && headers.csrfpreventiontoken !== csrf)
     throw new ApiError(401, 'Permission denied - invalid csrf token');
-  return { user: user!, viaTicket: true };
+  return { user: user, viaTicket: true };
 }
 
 /** `POST /access/ticket`: username + password → ticket and CSRF token. */
@@ -81,7 +81,9 @@ export function hasPriv(p: Principal, aclPath: string, priv: string): boolean {
 
 type Check = unknown[];
 const subst = (path: string, params: Record<string, unknown>) =>
-  path.replace(/\{(\w+)\}/g, (_, k: string) => String(params[k] ?? ''));
+  path.replace(/\{(\w+)\}/g, (_, k: string) =>
+    String((params[k] as string | number | undefined) ?? ''),
+  );
 
 /** Evaluates a schema permission check; returns the failure to report, or undefined. */
 function evaluate(p: Principal, c: Check, params: Record<string, unknown>): string | undefined {

@@ -53,7 +53,7 @@ export class Cluster {
     const ids = Object.keys(this.state.tasks);
     if (ids.length <= maxTasks) return;
     for (const id of ids.slice(0, ids.length - maxTasks))
-      if (this.state.tasks[id]!.status === 'stopped') delete this.state.tasks[id];
+      if (this.state.tasks[id].status === 'stopped') delete this.state.tasks[id];
   }
 
   vm(vmid: number | string): VmState | undefined {

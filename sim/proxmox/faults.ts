@@ -20,7 +20,7 @@ export function loadFaults(src: string | FaultSpec | undefined): FaultSpec {
     throw new ConfigurationError(
       `Fault spec ${src} must be a mapping (errors, offlineNodes, ...).`,
     );
-  return data as FaultSpec;
+  return data;
 }
 
 /** `*` matches one path segment, `**` any number. */

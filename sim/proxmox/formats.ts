@@ -57,9 +57,9 @@ const formats: Record<string, FormatCheck> = {
       const [k, val = ''] = part.split('=', 2);
       const bad =
         k === 'ip'
-          ? formats['pve-ipv4-config']!(val)
+          ? formats['pve-ipv4-config'](val)
           : k === 'ip6'
-            ? formats['pve-ipv6-config']!(val)
+            ? formats['pve-ipv6-config'](val)
             : k === 'gw'
               ? isIpv4(val)
                 ? undefined
@@ -118,7 +118,9 @@ export function checkPropertyString(
     try {
       checkValue(target, val);
     } catch (err) {
-      throw new Error(`invalid format - format error\n${key}: ${(err as Error).message}`);
+      throw new Error(`invalid format - format error\n${key}: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
   }
   for (const [k, s] of Object.entries(format)) {

@@ -106,12 +106,12 @@ export async function startProxmoxSim(opts: ProxmoxSimOptions = {}): Promise<Pro
   });
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : 0;
-  const token = state.tokens[0]!;
+  const token = state.tokens[0];
   return {
     url: `https://${host.includes(':') ? `[${host}]` : host}:${port}`,
     tokenId: token.id,
     tokenSecret: token.secret,
-    password: state.users[0]!.password,
+    password: state.users[0].password,
     get fingerprint() {
       return served.fingerprint;
     },

@@ -38,7 +38,7 @@ export class LockTable {
       released = true;
       e.holders--;
       if (e.holders === 0) e.exclusive = false;
-      while (e.queue.length && this.grantable(e, e.queue[0]!.shared)) e.queue.shift()!.grant();
+      while (e.queue.length && this.grantable(e, e.queue[0].shared)) e.queue.shift()!.grant();
       if (e.holders === 0 && e.queue.length === 0) this.locks.delete(key);
     };
   }

@@ -32,8 +32,8 @@ export function matchRoute(
     if (r.parts.length !== parts.length) continue;
     const params: Record<string, string> = {};
     for (let i = 0; i < parts.length; i++) {
-      const t = r.parts[i]!;
-      if (t.startsWith('{')) params[t.slice(1, -1)] = decodeURIComponent(parts[i]!);
+      const t = r.parts[i];
+      if (t.startsWith('{')) params[t.slice(1, -1)] = decodeURIComponent(parts[i]);
       else if (t !== parts[i]) continue outer;
     }
     return { template: r.template, params };

@@ -24,7 +24,7 @@ async function readBody(req: IncomingMessage): Promise<string> {
 
 function parseBody(req: IncomingMessage, text: string): Record<string, unknown> {
   if (!text) return {};
-  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
   if (type === 'application/json') {
     let v: unknown;
     try {
@@ -114,7 +114,11 @@ export async function handle(
       return send(
         res,
         200,
-        createTicket(cluster, String(input.username ?? ''), String(input.password ?? '')),
+        createTicket(
+          cluster,
+          typeof input.username === 'string' ? input.username : '',
+          typeof input.password === 'string' ? input.password : '',
+        ),
       );
     }
     let who;

@@ -22,7 +22,7 @@ export function parseUpid(
     /^UPID:([a-zA-Z0-9][a-zA-Z0-9.-]*):([0-9A-F]{8}):([0-9A-F]{8,9}):([0-9A-F]{8}):([^:\s]+):([^:\s]*):([^:\s]+):$/.exec(
       upid,
     );
-  return m ? { node: m[1]!, type: m[5]!, id: m[6]!, user: m[7]! } : undefined;
+  return m ? { node: m[1], type: m[5], id: m[6], user: m[7] } : undefined;
 }
 
 /**
@@ -68,7 +68,7 @@ export function startTask(
       task.exitstatus = 'OK';
     } catch (err) {
       if (cluster.stopped) return;
-      const msg = (err as Error).message.split('\n')[0]!;
+      const msg = (err as Error).message.split('\n')[0];
       cluster.applyOps(ctx.onError);
       task.log.push(`TASK ERROR: ${msg}`);
       task.exitstatus = msg;

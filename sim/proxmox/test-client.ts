@@ -1,4 +1,4 @@
-import { Agent } from 'undici';
+import { Agent, fetch, type Headers } from 'undici';
 import type { ProxmoxSim } from './index.js';
 
 /** One answer: status, reason phrase, headers and parsed body (undefined when empty). */
@@ -32,10 +32,12 @@ export function simClient(sim: ProxmoxSim, auth = `PVEAPIToken=${sim.tokenId}=${
         : 'application/x-www-form-urlencoded';
       payload = opts.json
         ? JSON.stringify(body)
-        : new URLSearchParams(Object.entries(body).map(([k, v]) => [k, String(v)])).toString();
+        : new URLSearchParams(
+            Object.entries(body).map(([k, v]): [string, string] => [k, String(v)]),
+          ).toString();
     }
     const url = path.startsWith('/_sim') ? sim.url + path : `${sim.url}/api2/json${path}`;
-    const res = await fetch(url, { method, headers, body: payload, dispatcher } as RequestInit);
+    const res = await fetch(url, { method, headers, body: payload, dispatcher });
     const text = await res.text();
     const parsed = text ? (JSON.parse(text) as SimAnswer['body']) : undefined;
     return {
@@ -50,7 +52,7 @@ export function simClient(sim: ProxmoxSim, auth = `PVEAPIToken=${sim.tokenId}=${
 
 /** Polls a task until it stops; returns its exit status. */
 export async function waitTask(call: ReturnType<typeof simClient>, upid: string): Promise<string> {
-  const node = upid.split(':')[1]!;
+  const node = upid.split(':')[1];
   for (;;) {
     const r = await call('GET', `/nodes/${node}/tasks/${encodeURIComponent(upid)}/status`);
     const d = r.data as { status?: string; exitstatus?: string } | undefined;

@@ -8,13 +8,13 @@ export const diskKey = /^(scsi|virtio|sata|ide|efidisk|tpmstate)\d+$/;
 /** `32G` / `512M` / `1073741824` → bytes. */
 export function parseSize(s: string): number | undefined {
   const m = /^(\d+(?:\.\d+)?)([KMGT])?$/.exec(s);
-  return m ? Math.round(Number(m[1]) * (m[2] ? units[m[2]]! : 1)) : undefined;
+  return m ? Math.round(Number(m[1]) * (m[2] ? units[m[2]] : 1)) : undefined;
 }
 
 /** Bytes → PVE's compact form (`32G`, `3584M`). */
 export function formatSize(bytes: number): string {
   for (const u of ['T', 'G', 'M', 'K'])
-    if (bytes % units[u]! === 0) return `${bytes / units[u]!}${u}`;
+    if (bytes % units[u] === 0) return `${bytes / units[u]}${u}`;
   return String(bytes);
 }
 
@@ -41,7 +41,7 @@ export function disks(
     if (p.media === 'cdrom' || vol.includes('cloudinit') || vol === 'none') continue;
     out.push({
       key,
-      storage: vol.split(':')[0]!,
+      storage: vol.split(':')[0],
       volume: vol,
       size: parseSize(p.size ?? '0') ?? 0,
     });

@@ -53755,7 +53755,11 @@ init_transport();
 init_tasks();
 async function cloneVm(client, o) {
   const target = o.target ?? o.node;
-  const lockKey = storageLockKey(target, o.storage ?? `template-${o.node}-${o.template}`, o.sharedStorage);
+  const lockKey = storageLockKey(
+    target,
+    o.storage ?? `template-${o.node}-${o.template}`,
+    o.sharedStorage
+  );
   return safeCreate(client, {
     what: `clone of VM ${o.template} on ${o.node}`,
     node: target,
@@ -54016,7 +54020,7 @@ async function waitForAgent(ctx, node, vmid, waitMs) {
     } catch (err) {
       if (errorKind(err) === "connection") throw err;
     }
-    const delay = Math.min(1e3, pollDelay(poll) / 2);
+    const delay = client.clock.now() - started < 3e3 ? 100 : Math.min(1e3, pollDelay(poll));
     if (client.clock.now() - started + delay > waitMs) return void 0;
     await client.clock.sleep(delay);
   }

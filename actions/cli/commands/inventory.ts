@@ -1,3 +1,6 @@
+import { readFile } from 'node:fs/promises';
+import { ConfigurationError } from '../../lib/errors.js';
+import { parseHostList } from '../../lib/inventory/addresses.js';
 import { updateInventory, INVENTORY_FILE } from '../../lib/inventory/update.js';
 import { loadValidRepository } from '../../lib/vm/load.js';
 import type { Command } from '../cli.js';
@@ -6,17 +9,27 @@ import type { Command } from '../cli.js';
  * `pve-gitops inventory [--check]`. Without a live cluster the addresses come from the
  * desired state (static IPs from ipconfig0) plus the addresses the existing k8s.ini already
  * lists; DHCP VMs never seen stay commented out. new_hosts.txt is left alone: it records one
- * apply run, which only the apply pipeline knows.
+ * apply run, which only the apply pipeline knows — or `--new-hosts FILE`: `IP,name` lines, or
+ * the output of `pve-gitops apply --json`.
  */
 const command: Command = {
   summary:
     'Renders inventory/k8s.ini from vms/ and pve-gitops.yaml; --check exits 1 when it is out of date.',
-  usage: 'pve-gitops inventory [--check] [--repo DIR]',
-  options: { check: { type: 'boolean' } },
+  usage: 'pve-gitops inventory [--check] [--new-hosts FILE] [--repo DIR]',
+  options: { check: { type: 'boolean' }, 'new-hosts': { type: 'string' } },
   async run(values, _positionals, ctx) {
     const { config, vms } = await loadValidRepository(ctx.repo);
     const check = values.check === true;
-    const r = await updateInventory({ repoDir: ctx.repo, vms, config, check, log: ctx.log });
+    const file = values['new-hosts'];
+    const newHosts = typeof file === 'string' ? await readNewHosts(file) : undefined;
+    const r = await updateInventory({
+      repoDir: ctx.repo,
+      vms,
+      config,
+      check,
+      newHosts,
+      log: ctx.log,
+    });
     if (check) {
       if (r.changed.length) {
         ctx.log.error(
@@ -33,4 +46,26 @@ const command: Command = {
     return 0;
   },
 };
+
+/** New hosts from `IP,name` lines or from `pve-gitops apply --json` (its `newHosts`). */
+async function readNewHosts(file: string) {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    throw new ConfigurationError(`Cannot read --new-hosts file ${file}.`);
+  }
+  if (text.trimStart().startsWith('{')) {
+    let result: { newHosts?: unknown };
+    try {
+      result = JSON.parse(text) as { newHosts?: unknown };
+    } catch {
+      throw new ConfigurationError(`--new-hosts file ${file} is not valid JSON.`);
+    }
+    if (!Array.isArray(result.newHosts))
+      throw new ConfigurationError(`--new-hosts file ${file} has no newHosts list (apply --json).`);
+    text = JSON.stringify(result.newHosts);
+  }
+  return parseHostList(text, file).hosts;
+}
 export default command;

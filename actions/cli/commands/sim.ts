@@ -13,7 +13,9 @@ function number(v: unknown, flag: string, min: number): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
   if (typeof v !== 'string' || v.trim() === '' || !Number.isFinite(n) || n < min)
-    throw new UsageError(`--${flag} must be a number of at least ${min}, not '${String(v)}'.`);
+    throw new UsageError(
+      `--${flag} must be a number of at least ${min}, not '${typeof v === 'string' ? v : 'true'}'.`,
+    );
   return n;
 }
 
@@ -67,13 +69,13 @@ const command: Command = {
       PROXMOX_TOKEN_ID: sim.tokenId,
       PROXMOX_TOKEN_SECRET: sim.tokenSecret,
       PROXMOX_TLS_FINGERPRINT: sim.fingerprint,
-      PROXMOX_CA_FILE: caFile,
     };
+    // One way to trust the certificate: the client refuses a fingerprint and a CA file together.
     writePrivate(
       envFile,
       Object.entries(env)
         .map(([k, v]) => `export ${k}=${quote(v)}\n`)
-        .join(''),
+        .join('') + `# or, instead of the fingerprint: export PROXMOX_CA_FILE=${quote(caFile)}\n`,
     );
     ctx.log.info(
       `Proxmox VE simulator listening on ${sim.url} (${stateDir ? `state in ${stateDir}` : 'state in memory'}); stop it with Ctrl-C.`,

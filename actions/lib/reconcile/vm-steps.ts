@@ -131,7 +131,8 @@ export async function waitForAgent(ctx: StepContext, node: string, vmid: number,
     } catch (err) {
       if (errorKind(err) === 'connection') throw err;
     }
-    const delay = Math.min(1_000, pollDelay(poll) / 2);
+    // Fine-grained for the first seconds (a cloud image often answers within them), then 1 s.
+    const delay = client.clock.now() - started < 3_000 ? 100 : Math.min(1_000, pollDelay(poll));
     if (client.clock.now() - started + delay > waitMs) return undefined;
     await client.clock.sleep(delay);
   }

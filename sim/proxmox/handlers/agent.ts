@@ -23,7 +23,7 @@ function agentReady(ctx: HandlerContext, command: string): VmState {
 function guestAddress(vm: VmState): { ip: string; prefix: number } {
   const ip = parseProps(String(vm.config.ipconfig0 ?? '')).ip;
   const m = ip && /^([\d.]+)\/(\d+)$/.exec(ip);
-  if (m) return { ip: m[1]!, prefix: Number(m[2]) };
+  if (m) return { ip: m[1], prefix: Number(m[2]) };
   return { ip: `127.77.${(vm.vmid >> 8) & 255}.${vm.vmid & 255}`, prefix: 8 };
 }
 

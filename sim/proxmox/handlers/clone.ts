@@ -23,7 +23,7 @@ function cloneConfig(
     if (k === 'template' || k === 'lock') continue;
     if (/^net\d+$/.test(k)) {
       const p = String(v).split(',');
-      p[0] = p[0]!.replace(/=.*/, `=${macFor(newid, Number(k.slice(3)))}`);
+      p[0] = p[0].replace(/=.*/, `=${macFor(newid, Number(k.slice(3)))}`);
       cfg[k] = p.join(',');
     } else if (diskKey.test(k) && typeof v === 'string') {
       const p = parseProps(v);

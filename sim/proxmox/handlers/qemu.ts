@@ -244,7 +244,7 @@ export const qemuRoutes: Routes = {
       const m = /^(\+)?(\d+(?:\.\d+)?[KMGT]?)$/.exec(sizeArg);
       if (!m) paramError({ size: 'value does not match the regex pattern' });
       const old = parseSize(parseProps(cur).size ?? '0') ?? 0;
-      const delta = parseSize(m[2]!)!;
+      const delta = parseSize(m[2])!;
       const next = m[1] ? old + delta : delta;
       if (next < old) fail(`shrinking disks is not supported`);
       const value = cur.replace(/size=[^,]+/, `size=${formatSize(next)}`);
@@ -267,7 +267,7 @@ export const qemuRoutes: Routes = {
     }
   },
 
-  'DELETE /nodes/{node}/qemu/{vmid}': async (ctx) => {
+  'DELETE /nodes/{node}/qemu/{vmid}': (ctx) => {
     const c = ctx.cluster;
     const vm = vmOf(ctx);
     const skip = skiplock(ctx);

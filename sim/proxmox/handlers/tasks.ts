@@ -21,8 +21,8 @@ export const taskRoutes: Routes = {
     return {
       upid: t.upid,
       node: t.node,
-      pid: parseInt(parts[2]!, 16),
-      pstart: parseInt(parts[3]!, 16),
+      pid: parseInt(parts[2], 16),
+      pstart: parseInt(parts[3], 16),
       starttime: Math.floor(t.start / 1000),
       type: t.type,
       id: t.id,
