@@ -36,7 +36,7 @@ function runProcess(cmd: string, args: string[], opts: { env: NodeJS.ProcessEnv;
 }
 
 const LATENCY_MS = 25;
-const APPLY_SCALE = 0.1;
+const APPLY_SCALE = Number(process.env.BENCH_APPLY_SCALE ?? 0.25);
 
 const envFor = (sim: ProxmoxSim): NodeJS.ProcessEnv => ({
   PATH: process.env.PATH,

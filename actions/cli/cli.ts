@@ -34,6 +34,7 @@ const commands: Record<string, () => Promise<Command>> = {
   sim: async () => (await import('./commands/sim.js')).default,
   plan: async () => (await import('./commands/plan.js')).default,
   apply: async () => (await import('./commands/apply.js')).default,
+  demo: async () => (await import('./commands/demo.js')).default,
 };
 
 const globalOptions = {

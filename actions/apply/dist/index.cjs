@@ -54000,21 +54000,47 @@ async function buildVm(ctx, spec, b, t, keepVmid) {
   }
   if (diff.grow.length) t.mark("resize");
   if (spec.state !== "running") return spec.staticIp;
-  await task(ctx, await client.start(spec.node, vmid), `start of VM ${spec.name}`);
-  t.mark("start");
-  if (!spec.agent) return spec.staticIp;
-  const addresses = await waitForAgent(ctx, spec.node, vmid, ctx.agentWaitMs);
+  const upid = await client.start(spec.node, vmid);
+  if (!spec.agent) {
+    await task(ctx, upid, `start of VM ${spec.name}`);
+    t.mark("start");
+    return spec.staticIp;
+  }
+  const addresses = await startAndWaitForAgent(ctx, spec.node, vmid, upid, `start of VM ${spec.name}`);
   if (!addresses) {
     throw new PveGitopsError(`VM ${spec.name} (${vmid}) started but its guest agent did not answer within ${Math.round(ctx.agentWaitMs / 1e3)} s.`);
   }
-  t.mark("agent");
+  t.mark("start+agent");
   return spec.staticIp ?? addresses[0];
 }
 __name(buildVm, "buildVm");
-async function waitForAgent(ctx, node, vmid, waitMs) {
+function startAndWaitForAgent(ctx, node, vmid, upid, operation) {
+  const agentStop = new AbortController();
+  const taskStop = new AbortController();
+  return new Promise((resolve, reject) => {
+    waitForAgent(ctx, node, vmid, ctx.agentWaitMs, agentStop.signal).then(
+      (addresses) => {
+        taskStop.abort();
+        resolve(addresses);
+      },
+      (err) => {
+        taskStop.abort();
+        reject(err);
+      }
+    );
+    ctx.client.waitForTask(upid, { operation, signal: taskStop.signal }).catch((err) => {
+      if (taskStop.signal.aborted) return;
+      agentStop.abort();
+      reject(err);
+    });
+  });
+}
+__name(startAndWaitForAgent, "startAndWaitForAgent");
+async function waitForAgent(ctx, node, vmid, waitMs, signal) {
   const { client } = ctx;
   const started = client.clock.now();
   for (let poll = 0; ; poll++) {
+    signal?.throwIfAborted();
     try {
       return ipv4Of(await client.agentNetworkInterfaces(node, vmid));
     } catch (err) {
@@ -54022,7 +54048,7 @@ async function waitForAgent(ctx, node, vmid, waitMs) {
     }
     const delay = client.clock.now() - started < 3e3 ? 100 : Math.min(1e3, pollDelay(poll));
     if (client.clock.now() - started + delay > waitMs) return void 0;
-    await client.clock.sleep(delay);
+    await client.clock.sleep(delay, signal);
   }
 }
 __name(waitForAgent, "waitForAgent");
@@ -54254,9 +54280,8 @@ async function remediate(ctx, spec, a, b, t, setBuilding, markNew) {
     case "reset":
     case "recreate": {
       if (a.remedy === "reset") {
-        await wait(await client.reset(a.node, vmid), "reset");
-        const addresses = await waitForAgent(ctx, a.node, vmid, ctx.agentWaitMs);
-        t.mark("agent");
+        const addresses = await startAndWaitForAgent(ctx, a.node, vmid, await client.reset(a.node, vmid), `reset of VM ${spec.name}`);
+        t.mark("reset+agent");
         if (addresses) return;
         if (a.escalation !== "recreate") {
           throw new ConfigurationError(`VM ${spec.name} (${vmid}) is still hung after a reset: its guest agent did not answer within ${Math.round(ctx.agentWaitMs / 1e3)} s.`);

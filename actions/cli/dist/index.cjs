@@ -303,17 +303,17 @@ var require_visit = __commonJS({
     visit2.BREAK = BREAK;
     visit2.SKIP = SKIP;
     visit2.REMOVE = REMOVE;
-    function visit_(key, node, visitor, path14) {
-      const ctrl = callVisitor(key, node, visitor, path14);
+    function visit_(key, node, visitor, path15) {
+      const ctrl = callVisitor(key, node, visitor, path15);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path14, ctrl);
-        return visit_(key, ctrl, visitor, path14);
+        replaceNode(key, path15, ctrl);
+        return visit_(key, ctrl, visitor, path15);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
-          path14 = Object.freeze(path14.concat(node));
+          path15 = Object.freeze(path15.concat(node));
           for (let i = 0; i < node.items.length; ++i) {
-            const ci = visit_(i, node.items[i], visitor, path14);
+            const ci = visit_(i, node.items[i], visitor, path15);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -324,13 +324,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node)) {
-          path14 = Object.freeze(path14.concat(node));
-          const ck = visit_("key", node.key, visitor, path14);
+          path15 = Object.freeze(path15.concat(node));
+          const ck = visit_("key", node.key, visitor, path15);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node.key = null;
-          const cv = visit_("value", node.value, visitor, path14);
+          const cv = visit_("value", node.value, visitor, path15);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -353,17 +353,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node, visitor, path14) {
-      const ctrl = await callVisitor(key, node, visitor, path14);
+    async function visitAsync_(key, node, visitor, path15) {
+      const ctrl = await callVisitor(key, node, visitor, path15);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path14, ctrl);
-        return visitAsync_(key, ctrl, visitor, path14);
+        replaceNode(key, path15, ctrl);
+        return visitAsync_(key, ctrl, visitor, path15);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
-          path14 = Object.freeze(path14.concat(node));
+          path15 = Object.freeze(path15.concat(node));
           for (let i = 0; i < node.items.length; ++i) {
-            const ci = await visitAsync_(i, node.items[i], visitor, path14);
+            const ci = await visitAsync_(i, node.items[i], visitor, path15);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -374,13 +374,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node)) {
-          path14 = Object.freeze(path14.concat(node));
-          const ck = await visitAsync_("key", node.key, visitor, path14);
+          path15 = Object.freeze(path15.concat(node));
+          const ck = await visitAsync_("key", node.key, visitor, path15);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node.key = null;
-          const cv = await visitAsync_("value", node.value, visitor, path14);
+          const cv = await visitAsync_("value", node.value, visitor, path15);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -409,24 +409,24 @@ var require_visit = __commonJS({
       return visitor;
     }
     __name(initVisitor, "initVisitor");
-    function callVisitor(key, node, visitor, path14) {
+    function callVisitor(key, node, visitor, path15) {
       if (typeof visitor === "function")
-        return visitor(key, node, path14);
+        return visitor(key, node, path15);
       if (identity.isMap(node))
-        return visitor.Map?.(key, node, path14);
+        return visitor.Map?.(key, node, path15);
       if (identity.isSeq(node))
-        return visitor.Seq?.(key, node, path14);
+        return visitor.Seq?.(key, node, path15);
       if (identity.isPair(node))
-        return visitor.Pair?.(key, node, path14);
+        return visitor.Pair?.(key, node, path15);
       if (identity.isScalar(node))
-        return visitor.Scalar?.(key, node, path14);
+        return visitor.Scalar?.(key, node, path15);
       if (identity.isAlias(node))
-        return visitor.Alias?.(key, node, path14);
+        return visitor.Alias?.(key, node, path15);
       return void 0;
     }
     __name(callVisitor, "callVisitor");
-    function replaceNode(key, path14, node) {
-      const parent = path14[path14.length - 1];
+    function replaceNode(key, path15, node) {
+      const parent = path15[path15.length - 1];
       if (identity.isCollection(parent)) {
         parent.items[key] = node;
       } else if (identity.isPair(parent)) {
@@ -1060,10 +1060,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path14, value) {
+    function collectionFromPath(schema, path15, value) {
       let v = value;
-      for (let i = path14.length - 1; i >= 0; --i) {
-        const k = path14[i];
+      for (let i = path15.length - 1; i >= 0; --i) {
+        const k = path15[i];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a = [];
           a[k] = v;
@@ -1083,7 +1083,7 @@ var require_Collection = __commonJS({
       });
     }
     __name(collectionFromPath, "collectionFromPath");
-    var isEmptyPath = /* @__PURE__ */ __name((path14) => path14 == null || typeof path14 === "object" && !!path14[Symbol.iterator]().next().done, "isEmptyPath");
+    var isEmptyPath = /* @__PURE__ */ __name((path15) => path15 == null || typeof path15 === "object" && !!path15[Symbol.iterator]().next().done, "isEmptyPath");
     var Collection = class extends Node.NodeBase {
       static {
         __name(this, "Collection");
@@ -1116,11 +1116,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path14, value) {
-        if (isEmptyPath(path14))
+      addIn(path15, value) {
+        if (isEmptyPath(path15))
           this.add(value);
         else {
-          const [key, ...rest] = path14;
+          const [key, ...rest] = path15;
           const node = this.get(key, true);
           if (identity.isCollection(node))
             node.addIn(rest, value);
@@ -1134,8 +1134,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path14) {
-        const [key, ...rest] = path14;
+      deleteIn(path15) {
+        const [key, ...rest] = path15;
         if (rest.length === 0)
           return this.delete(key);
         const node = this.get(key, true);
@@ -1149,8 +1149,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path14, keepScalar) {
-        const [key, ...rest] = path14;
+      getIn(path15, keepScalar) {
+        const [key, ...rest] = path15;
         const node = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node) ? node.value : node;
@@ -1168,8 +1168,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path14) {
-        const [key, ...rest] = path14;
+      hasIn(path15) {
+        const [key, ...rest] = path15;
         if (rest.length === 0)
           return this.has(key);
         const node = this.get(key, true);
@@ -1179,8 +1179,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path14, value) {
-        const [key, ...rest] = path14;
+      setIn(path15, value) {
+        const [key, ...rest] = path15;
         if (rest.length === 0) {
           this.set(key, value);
         } else {
@@ -3757,9 +3757,9 @@ var require_Document = __commonJS({
           this.contents.add(value);
       }
       /** Adds a value to the document. */
-      addIn(path14, value) {
+      addIn(path15, value) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path14, value);
+          this.contents.addIn(path15, value);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -3834,14 +3834,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path14) {
-        if (Collection.isEmptyPath(path14)) {
+      deleteIn(path15) {
+        if (Collection.isEmptyPath(path15)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path14) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path15) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -3856,10 +3856,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path14, keepScalar) {
-        if (Collection.isEmptyPath(path14))
+      getIn(path15, keepScalar) {
+        if (Collection.isEmptyPath(path15))
           return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path14, keepScalar) : void 0;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path15, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -3870,10 +3870,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path14) {
-        if (Collection.isEmptyPath(path14))
+      hasIn(path15) {
+        if (Collection.isEmptyPath(path15))
           return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path14) : false;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path15) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -3890,13 +3890,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path14, value) {
-        if (Collection.isEmptyPath(path14)) {
+      setIn(path15, value) {
+        if (Collection.isEmptyPath(path15)) {
           this.contents = value;
         } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path14), value);
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path15), value);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path14, value);
+          this.contents.setIn(path15, value);
         }
       }
       /**
@@ -5909,9 +5909,9 @@ var require_cst_visit = __commonJS({
     visit2.BREAK = BREAK;
     visit2.SKIP = SKIP;
     visit2.REMOVE = REMOVE;
-    visit2.itemAtPath = (cst, path14) => {
+    visit2.itemAtPath = (cst, path15) => {
       let item = cst;
-      for (const [field, index] of path14) {
+      for (const [field, index] of path15) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index];
@@ -5920,23 +5920,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit2.parentCollection = (cst, path14) => {
-      const parent = visit2.itemAtPath(cst, path14.slice(0, -1));
-      const field = path14[path14.length - 1][0];
+    visit2.parentCollection = (cst, path15) => {
+      const parent = visit2.itemAtPath(cst, path15.slice(0, -1));
+      const field = path15[path15.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path14, item, visitor) {
-      let ctrl = visitor(item, path14);
+    function _visit(path15, item, visitor) {
+      let ctrl = visitor(item, path15);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i = 0; i < token.items.length; ++i) {
-            const ci = _visit(Object.freeze(path14.concat([[field, i]])), token.items[i], visitor);
+            const ci = _visit(Object.freeze(path15.concat([[field, i]])), token.items[i], visitor);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -5947,10 +5947,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path14);
+            ctrl = ctrl(item, path15);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path14) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path15) : ctrl;
     }
     __name(_visit, "_visit");
     exports2.visit = visit2;
@@ -7878,12 +7878,12 @@ function deepestNode(doc) {
   }
   return void 0;
 }
-function positionOf(source, path14, what = "value") {
+function positionOf(source, path15, what = "value") {
   let node = source.doc.contents;
   let offset = node?.range?.[0] ?? 0;
-  for (let i = 0; i < path14.length; i++) {
-    const seg2 = path14[i];
-    const last = i === path14.length - 1;
+  for (let i = 0; i < path15.length; i++) {
+    const seg2 = path15[i];
+    const last = i === path15.length - 1;
     if ((0, import_yaml.isMap)(node)) {
       const pair = node.items.find((p) => (0, import_yaml.isScalar)(p.key) && String(p.key.value) === String(seg2));
       if (!pair) break;
@@ -7934,8 +7934,8 @@ function describeValue(v) {
   if (typeof v === "number" || typeof v === "boolean") return String(v);
   return typeof v;
 }
-function pathLabel(path14) {
-  return path14.reduce(
+function pathLabel(path15) {
+  return path15.reduce(
     (acc, seg2) => typeof seg2 === "number" ? `${acc}[${seg2}]` : acc ? `${acc}.${seg2}` : seg2,
     ""
   );
@@ -7956,9 +7956,9 @@ function pointerToPath(pointer, data) {
   }
   return out;
 }
-function valueAt(data, path14) {
+function valueAt(data, path15) {
   let cur = data;
-  for (const seg2 of path14) {
+  for (const seg2 of path15) {
     cur = cur && typeof cur === "object" ? cur[seg2] : void 0;
   }
   return cur;
@@ -7975,13 +7975,13 @@ function parentSchemaOf(root, schemaPath) {
 function hintOf(e) {
   return e.parent?.["x-hint"];
 }
-function explain(e, path14) {
-  const label2 = pathLabel(path14);
+function explain(e, path15) {
+  const label2 = pathLabel(path15);
   const where = label2 ? `\`${label2}\`` : "The file";
   switch (e.keyword) {
     case "additionalProperties": {
       const extra = String(e.params.additionalProperty);
-      const at2 = [...path14, extra];
+      const at2 = [...path15, extra];
       const forbidden = FORBIDDEN_KEYS[extra.toLowerCase()];
       if (forbidden)
         return { message: `\`${extra}\` is not allowed: ${forbidden}.`, at: at2, key: true };
@@ -8003,8 +8003,8 @@ function explain(e, path14) {
       const inside = label2 ? ` in \`${label2}\`` : "";
       return {
         message: `Missing required key \`${missing}\`${inside}.`,
-        at: path14,
-        key: path14.length > 0
+        at: path15,
+        key: path15.length > 0
       };
     }
     case "type": {
@@ -8013,7 +8013,7 @@ function explain(e, path14) {
       if (!label2) {
         return {
           message: `The file must be a mapping of settings (key: value), not ${describeValue(e.data)}.`,
-          at: path14,
+          at: path15,
           key: false
         };
       }
@@ -8021,7 +8021,7 @@ function explain(e, path14) {
       const hint = yaml11 ? " (YAML 1.2 reads yes/no/on/off as text: write true or false)" : "";
       return {
         message: `${where} must be ${wanted}, not ${describeValue(e.data)}${hint}.`,
-        at: path14,
+        at: path15,
         key: false
       };
     }
@@ -8031,7 +8031,7 @@ function explain(e, path14) {
       const tail = guess ? ` (did you mean ${guess}?)` : "";
       return {
         message: `${where} must be one of ${allowed.join(", ")}, not ${describeValue(e.data)}${tail}.`,
-        at: path14,
+        at: path15,
         key: false
       };
     }
@@ -8048,20 +8048,20 @@ function explain(e, path14) {
       }[e.keyword];
       return {
         message: `${where} must be ${words} ${limit}, not ${describeValue(e.data)}.`,
-        at: path14,
+        at: path15,
         key: false
       };
     }
     case "minLength": {
       const limit = e.params.limit;
       const text = limit === 1 ? "must not be empty" : `must be at least ${limit} characters long`;
-      return { message: `${where} ${text}.`, at: path14, key: false };
+      return { message: `${where} ${text}.`, at: path15, key: false };
     }
     case "maxLength": {
       const limit = e.params.limit;
       return {
         message: `${where} must be at most ${limit} characters long, not ${String(e.data).length}.`,
-        at: path14,
+        at: path15,
         key: false
       };
     }
@@ -8069,12 +8069,12 @@ function explain(e, path14) {
       const hint = hintOf(e) ?? `text matching ${e.params.pattern}`;
       return {
         message: `${where} must be ${hint}, not ${describeValue(e.data)}.`,
-        at: path14,
+        at: path15,
         key: false
       };
     }
     default:
-      return { message: `${where} ${e.message ?? "is invalid"}.`, at: path14, key: false };
+      return { message: `${where} ${e.message ?? "is invalid"}.`, at: path15, key: false };
   }
 }
 function schemaDiagnostics({ validate, schema }, source, vm2) {
@@ -8082,16 +8082,16 @@ function schemaDiagnostics({ validate, schema }, source, vm2) {
   const out = [];
   const seen = /* @__PURE__ */ new Set();
   for (const e of validate.errors ?? []) {
-    const path14 = pointerToPath(e.instancePath, source.data);
+    const path15 = pointerToPath(e.instancePath, source.data);
     const { message, at: at2, key } = explain(
       {
         keyword: e.keyword,
         params: e.params,
         message: e.message,
-        data: valueAt(source.data, path14),
+        data: valueAt(source.data, path15),
         parent: parentSchemaOf(schema, e.schemaPath)
       },
-      path14
+      path15
     );
     const id = `${pathLabel(at2)}|${message}`;
     if (seen.has(id)) continue;
@@ -17963,11 +17963,11 @@ function evaluate(p, c, params) {
     return first;
   }
   if (kind !== "perm") return void 0;
-  const [path14, privs, ...opts] = rest;
+  const [path15, privs, ...opts] = rest;
   const req = opts.indexOf("require_param");
-  if (req >= 0 && params[opts[req + 1]] === void 0) return `(${path14}, required)`;
+  if (req >= 0 && params[opts[req + 1]] === void 0) return `(${path15}, required)`;
   const any = opts.includes("any");
-  const where = subst(path14, params);
+  const where = subst(path15, params);
   const ok = any ? privs.some((x) => hasPriv(p, where, x)) : privs.every((x) => hasPriv(p, where, x));
   return ok ? void 0 : `(${where}, ${any ? privs.join("|") : privs.find((x) => !hasPriv(p, where, x))})`;
 }
@@ -17987,7 +17987,7 @@ var init_auth = __esm({
     __name(authenticate, "authenticate");
     __name(createTicket, "createTicket");
     __name(hasPriv, "hasPriv");
-    subst = /* @__PURE__ */ __name((path14, params) => path14.replace(
+    subst = /* @__PURE__ */ __name((path15, params) => path15.replace(
       /\{(\w+)\}/g,
       (_, k) => String(params[k] ?? "")
     ), "subst");
@@ -18636,7 +18636,7 @@ var init_power = __esm({
 });
 
 // sim/proxmox/handlers/agent.ts
-function agentReady(ctx, command8) {
+function agentReady(ctx, command9) {
   const c = ctx.cluster;
   const vm2 = c.vmOn(String(ctx.params.node), Number(ctx.params.vmid));
   if (!agentEnabled(vm2)) fail2("No QEMU guest agent configured");
@@ -18645,7 +18645,7 @@ function agentReady(ctx, command8) {
   if (!booted || c.named(c.faults.agentSilent, vm2) || c.named(c.faults.hangAtBoot, vm2))
     fail2("QEMU guest agent is not running");
   if (vm2.qmpstatus !== "running")
-    fail2(`VM ${vm2.vmid} qmp command '${command8}' failed - got timeout`);
+    fail2(`VM ${vm2.vmid} qmp command '${command9}' failed - got timeout`);
   return vm2;
 }
 function guestAddress(vm2) {
@@ -20809,20 +20809,45 @@ async function buildVm(ctx, spec, b, t, keepVmid) {
   }
   if (diff.grow.length) t.mark("resize");
   if (spec.state !== "running") return spec.staticIp;
-  await task(ctx, await client.start(spec.node, vmid), `start of VM ${spec.name}`);
-  t.mark("start");
-  if (!spec.agent) return spec.staticIp;
-  const addresses = await waitForAgent(ctx, spec.node, vmid, ctx.agentWaitMs);
+  const upid = await client.start(spec.node, vmid);
+  if (!spec.agent) {
+    await task(ctx, upid, `start of VM ${spec.name}`);
+    t.mark("start");
+    return spec.staticIp;
+  }
+  const addresses = await startAndWaitForAgent(ctx, spec.node, vmid, upid, `start of VM ${spec.name}`);
   if (!addresses) {
     throw new PveGitopsError(`VM ${spec.name} (${vmid}) started but its guest agent did not answer within ${Math.round(ctx.agentWaitMs / 1e3)} s.`);
   }
-  t.mark("agent");
+  t.mark("start+agent");
   return spec.staticIp ?? addresses[0];
 }
-async function waitForAgent(ctx, node, vmid, waitMs) {
+function startAndWaitForAgent(ctx, node, vmid, upid, operation) {
+  const agentStop = new AbortController();
+  const taskStop = new AbortController();
+  return new Promise((resolve, reject) => {
+    waitForAgent(ctx, node, vmid, ctx.agentWaitMs, agentStop.signal).then(
+      (addresses) => {
+        taskStop.abort();
+        resolve(addresses);
+      },
+      (err) => {
+        taskStop.abort();
+        reject(err);
+      }
+    );
+    ctx.client.waitForTask(upid, { operation, signal: taskStop.signal }).catch((err) => {
+      if (taskStop.signal.aborted) return;
+      agentStop.abort();
+      reject(err);
+    });
+  });
+}
+async function waitForAgent(ctx, node, vmid, waitMs, signal) {
   const { client } = ctx;
   const started = client.clock.now();
   for (let poll = 0; ; poll++) {
+    signal?.throwIfAborted();
     try {
       return ipv4Of(await client.agentNetworkInterfaces(node, vmid));
     } catch (err) {
@@ -20830,7 +20855,7 @@ async function waitForAgent(ctx, node, vmid, waitMs) {
     }
     const delay = client.clock.now() - started < 3e3 ? 100 : Math.min(1e3, pollDelay(poll));
     if (client.clock.now() - started + delay > waitMs) return void 0;
-    await client.clock.sleep(delay);
+    await client.clock.sleep(delay, signal);
   }
 }
 async function destroyVm(ctx, node, vmid, label2) {
@@ -20901,6 +20926,7 @@ var init_vm_steps = __esm({
     };
     __name(task, "task");
     __name(buildVm, "buildVm");
+    __name(startAndWaitForAgent, "startAndWaitForAgent");
     __name(waitForAgent, "waitForAgent");
     __name(destroyVm, "destroyVm");
     describe = /* @__PURE__ */ __name((err) => err instanceof Error ? err.message : String(err), "describe");
@@ -21092,9 +21118,8 @@ async function remediate(ctx, spec, a, b, t, setBuilding, markNew) {
     case "reset":
     case "recreate": {
       if (a.remedy === "reset") {
-        await wait(await client.reset(a.node, vmid), "reset");
-        const addresses = await waitForAgent(ctx, a.node, vmid, ctx.agentWaitMs);
-        t.mark("agent");
+        const addresses = await startAndWaitForAgent(ctx, a.node, vmid, await client.reset(a.node, vmid), `reset of VM ${spec.name}`);
+        t.mark("reset+agent");
         if (addresses) return;
         if (a.escalation !== "recreate") {
           throw new ConfigurationError(`VM ${spec.name} (${vmid}) is still hung after a reset: its guest agent did not answer within ${Math.round(ctx.agentWaitMs / 1e3)} s.`);
@@ -21236,22 +21261,22 @@ var init_client = __esm({
         this.vmids = new VmidAllocator(this);
       }
       /** One attempt of a raw call, inside the in-flight limit. */
-      raw(method, path14, params) {
-        return this.limiter.run(() => this.transport.request(method, path14, params));
+      raw(method, path15, params) {
+        return this.limiter.run(() => this.transport.request(method, path15, params));
       }
       /** GET with retries on transport errors and transient 5xx. */
-      get(path14, params) {
+      get(path15, params) {
         return withRetry(
-          () => this.raw("GET", path14, params),
+          () => this.raw("GET", path15, params),
           isRetryableRead,
           this.retry,
           this.clock
         );
       }
       /** A change, retried only when Proxmox cannot have acted on it. */
-      mutate(method, path14, params) {
+      mutate(method, path15, params) {
         return withRetry(
-          () => this.raw(method, path14, params),
+          () => this.raw(method, path15, params),
           isRetryableMutation,
           this.retry,
           this.clock
@@ -21365,9 +21390,9 @@ var init_client = __esm({
         return data?.result ?? [];
       }
       /** Starts a command in the guest; returns its pid. `command` is argv, not a shell line. */
-      async agentExec(node, vmid, command8, inputData) {
+      async agentExec(node, vmid, command9, inputData) {
         const data = await this.raw("POST", `${vmPath(node, vmid)}/agent/exec`, {
-          command: command8,
+          command: command9,
           "input-data": inputData
         });
         return Number(data.pid);
@@ -21709,18 +21734,18 @@ var init_https_transport = __esm({
       auth;
       base;
       requestTimeoutMs;
-      async request(method, path14, params) {
+      async request(method, path15, params) {
         try {
-          return await this.once(method, path14, params);
+          return await this.once(method, path15, params);
         } catch (err) {
-          if (err.reusedSocket) return this.once(method, path14, params);
+          if (err.reusedSocket) return this.once(method, path15, params);
           throw err;
         }
       }
-      once(method, path14, params) {
+      once(method, path15, params) {
         const form = formEncode(params);
         const inQuery = method === "GET" || method === "DELETE";
-        const target = `/api2/json${path14}${inQuery && form ? `?${form}` : ""}`;
+        const target = `/api2/json${path15}${inQuery && form ? `?${form}` : ""}`;
         const body = inQuery ? void 0 : Buffer.from(form);
         const headers = {
           Authorization: this.auth,
@@ -21744,7 +21769,7 @@ var init_https_transport = __esm({
               readBody2(res).then(
                 (buf) => {
                   try {
-                    resolve(this.interpret(method, path14, res, buf));
+                    resolve(this.interpret(method, path15, res, buf));
                   } catch (err) {
                     reject(err instanceof Error ? err : new Error(String(err)));
                   }
@@ -21771,7 +21796,7 @@ var init_https_transport = __esm({
           req.end(body);
         });
       }
-      interpret(method, path14, res, buf) {
+      interpret(method, path15, res, buf) {
         const status = res.statusCode ?? 0;
         const type = String(res.headers["content-type"] ?? "");
         let json;
@@ -21785,13 +21810,13 @@ var init_https_transport = __esm({
         if (status >= 200 && status < 300) {
           if (json && typeof json === "object" && "data" in json) return json.data;
           throw new ProxmoxApiError(
-            { status, message: "not a Proxmox VE answer", method, path: path14, kind: "not-proxmox" },
-            `The server at PROXMOX_URL (${this.description}) answered ${method} ${path14} with ${type.split(";")[0] || "an unknown content type"}, not the Proxmox VE API; point PROXMOX_URL at https://<node>:8006.`
+            { status, message: "not a Proxmox VE answer", method, path: path15, kind: "not-proxmox" },
+            `The server at PROXMOX_URL (${this.description}) answered ${method} ${path15} with ${type.split(";")[0] || "an unknown content type"}, not the Proxmox VE API; point PROXMOX_URL at https://<node>:8006.`
           );
         }
         const message = typeof json?.message === "string" && json.message.trim() || res.statusMessage || `HTTP ${status}`;
         const errors = json?.errors && typeof json.errors === "object" ? json.errors : void 0;
-        const init = { status, message: message.trim(), method, path: path14, errors };
+        const init = { status, message: message.trim(), method, path: path15, errors };
         if (status === 401) {
           throw new ProxmoxApiError(
             init,
@@ -21803,7 +21828,7 @@ var init_https_transport = __esm({
           const where = m ? `privilege ${m[2].trim()} on ${m[1].trim()}` : "a privilege";
           throw new ProxmoxApiError(
             init,
-            `Proxmox refused ${method} ${path14} (403 ${message.trim()}): the token PROXMOX_TOKEN_ID '${this.config.tokenId}' lacks ${where}; grant it with pveum acl modify.`
+            `Proxmox refused ${method} ${path15} (403 ${message.trim()}): the token PROXMOX_TOKEN_ID '${this.config.tokenId}' lacks ${where}; grant it with pveum acl modify.`
           );
         }
         throw new ProxmoxApiError(init);
@@ -21879,10 +21904,10 @@ var init_fallback_transport = __esm({
       get usingFallback() {
         return this.switched;
       }
-      async request(method, path14, params) {
+      async request(method, path15, params) {
         if (!this.switched) {
           try {
-            return await this.primary.request(method, path14, params);
+            return await this.primary.request(method, path15, params);
           } catch (err) {
             if (!(err instanceof ProxmoxConnectionError) || err.phase === "in-flight") throw err;
             if (!this.switched) {
@@ -21894,7 +21919,7 @@ var init_fallback_transport = __esm({
           }
         }
         this.secondary ??= this.makeSecondary();
-        return this.secondary.request(method, path14, params);
+        return this.secondary.request(method, path15, params);
       }
       async close() {
         await Promise.all([this.primary.close(), this.secondary?.close()]);
@@ -23325,13 +23350,13 @@ var require_make_dir = __commonJS({
   "node_modules/make-dir/index.js"(exports2, module2) {
     "use strict";
     var fs3 = require("fs");
-    var path14 = require("path");
+    var path15 = require("path");
     var { promisify } = require("util");
     var semver = require_semver();
     var useNativeRecursiveOption = semver.satisfies(process.version, ">=10.12.0");
     var checkPath = /* @__PURE__ */ __name((pth) => {
       if (process.platform === "win32") {
-        const pathHasInvalidWinCharacters = /[<>:"|?*]/.test(pth.replace(path14.parse(pth).root, ""));
+        const pathHasInvalidWinCharacters = /[<>:"|?*]/.test(pth.replace(path15.parse(pth).root, ""));
         if (pathHasInvalidWinCharacters) {
           const error = new Error(`Path contains invalid characters: ${pth}`);
           error.code = "EINVAL";
@@ -23363,7 +23388,7 @@ var require_make_dir = __commonJS({
       const mkdir2 = promisify(options.fs.mkdir);
       const stat = promisify(options.fs.stat);
       if (useNativeRecursiveOption && options.fs.mkdir === fs3.mkdir) {
-        const pth = path14.resolve(input);
+        const pth = path15.resolve(input);
         await mkdir2(pth, {
           mode: options.mode,
           recursive: true
@@ -23379,13 +23404,13 @@ var require_make_dir = __commonJS({
             throw error;
           }
           if (error.code === "ENOENT") {
-            if (path14.dirname(pth) === pth) {
+            if (path15.dirname(pth) === pth) {
               throw permissionError(pth);
             }
             if (error.message.includes("null bytes")) {
               throw error;
             }
-            await make(path14.dirname(pth));
+            await make(path15.dirname(pth));
             return make(pth);
           }
           try {
@@ -23399,14 +23424,14 @@ var require_make_dir = __commonJS({
           return pth;
         }
       }, "make");
-      return make(path14.resolve(input));
+      return make(path15.resolve(input));
     }, "makeDir");
     module2.exports = makeDir2;
     module2.exports.sync = (input, options) => {
       checkPath(input);
       options = processOptions(options);
       if (useNativeRecursiveOption && options.fs.mkdirSync === fs3.mkdirSync) {
-        const pth = path14.resolve(input);
+        const pth = path15.resolve(input);
         fs3.mkdirSync(pth, {
           mode: options.mode,
           recursive: true
@@ -23421,13 +23446,13 @@ var require_make_dir = __commonJS({
             throw error;
           }
           if (error.code === "ENOENT") {
-            if (path14.dirname(pth) === pth) {
+            if (path15.dirname(pth) === pth) {
               throw permissionError(pth);
             }
             if (error.message.includes("null bytes")) {
               throw error;
             }
-            make(path14.dirname(pth));
+            make(path15.dirname(pth));
             return make(pth);
           }
           try {
@@ -23440,7 +23465,7 @@ var require_make_dir = __commonJS({
         }
         return pth;
       }, "make");
-      return make(path14.resolve(input));
+      return make(path15.resolve(input));
     };
   }
 });
@@ -23522,19 +23547,19 @@ var init_esm = __esm({
 });
 
 // node_modules/sb-scandir/lib/esm/index.mjs
-async function scanDirectoryInternal({ path: path14, recursive, validate, result, fileSystem, queue, reject }) {
-  const itemStat = await fileSystem.stat(path14);
+async function scanDirectoryInternal({ path: path15, recursive, validate, result, fileSystem, queue, reject }) {
+  const itemStat = await fileSystem.stat(path15);
   if (itemStat.isFile()) {
-    result.files.push(path14);
+    result.files.push(path15);
   } else if (itemStat.isDirectory()) {
-    result.directories.push(path14);
+    result.directories.push(path15);
   }
   if (!itemStat.isDirectory() || recursive === "none") {
     return;
   }
-  const contents = await fileSystem.readdir(path14);
+  const contents = await fileSystem.readdir(path15);
   contents.forEach((item) => {
-    const itemPath = fileSystem.join(path14, item);
+    const itemPath = fileSystem.join(path15, item);
     if (!validate(itemPath)) {
       return;
     }
@@ -23549,8 +23574,8 @@ async function scanDirectoryInternal({ path: path14, recursive, validate, result
     })).catch(reject);
   });
 }
-async function scanDirectory(path14, { recursive = true, validate = null, concurrency = Infinity, fileSystem = defaultFilesystem } = {}) {
-  (0, import_assert.default)(path14 && typeof path14 === "string", "path must be a valid string");
+async function scanDirectory(path15, { recursive = true, validate = null, concurrency = Infinity, fileSystem = defaultFilesystem } = {}) {
+  (0, import_assert.default)(path15 && typeof path15 === "string", "path must be a valid string");
   (0, import_assert.default)(typeof recursive === "boolean", "options.recursive must be a valid boolean");
   (0, import_assert.default)(validate === null || typeof validate === "function", "options.validate must be a valid function");
   (0, import_assert.default)(typeof concurrency === "number", "options.concurrency must be a valid number");
@@ -23562,7 +23587,7 @@ async function scanDirectory(path14, { recursive = true, validate = null, concur
   const mergedFileSystem = { ...defaultFilesystem, ...fileSystem };
   await new Promise((resolve, reject) => {
     scanDirectoryInternal({
-      path: path14,
+      path: path15,
       recursive: recursive ? "deep" : "shallow",
       validate: validate != null ? validate : (item) => mergedFileSystem.basename(item).slice(0, 1) !== ".",
       result,
@@ -23584,12 +23609,12 @@ var init_esm2 = __esm({
       join(pathA, pathB) {
         return import_path.default.join(pathA, pathB);
       },
-      basename(path14) {
-        return import_path.default.basename(path14);
+      basename(path15) {
+        return import_path.default.basename(path15);
       },
-      stat(path14) {
+      stat(path15) {
         return new Promise((resolve, reject) => {
-          import_fs.default.stat(path14, (err, res) => {
+          import_fs.default.stat(path15, (err, res) => {
             if (err) {
               reject(err);
             } else {
@@ -23598,9 +23623,9 @@ var init_esm2 = __esm({
           });
         });
       },
-      readdir(path14) {
+      readdir(path15) {
         return new Promise((resolve, reject) => {
-          import_fs.default.readdir(path14, (err, res) => {
+          import_fs.default.readdir(path15, (err, res) => {
             if (err) {
               reject(err);
             } else {
@@ -31541,7 +31566,7 @@ var require_agent = __commonJS({
     var { Duplex } = require("stream");
     var { resolve } = require("path");
     var { readFile: readFile5 } = require("fs");
-    var { execFile: execFile2, spawn } = require("child_process");
+    var { execFile: execFile2, spawn: spawn2 } = require("child_process");
     var { isParsedKey, parseKey } = require_keyParser();
     var {
       makeBufferParser,
@@ -31734,7 +31759,7 @@ var require_agent = __commonJS({
             return cb(new Error("Unexpected multiple agent requests"));
           this.buffer = null;
           let error;
-          const proc = this.proc = spawn(EXEPATH, [data.length]);
+          const proc = this.proc = spawn2(EXEPATH, [data.length]);
           proc.stdout.on("data", (data2) => {
             this.push(data2);
           });
@@ -31867,11 +31892,11 @@ var require_agent = __commonJS({
       };
     })();
     var WINDOWS_PIPE_REGEX = /^[/\\][/\\]\.[/\\]pipe[/\\].+/;
-    function createAgent(path14) {
-      if (process.platform === "win32" && !WINDOWS_PIPE_REGEX.test(path14)) {
-        return path14 === "pageant" ? new PageantAgent() : new CygwinAgent(path14);
+    function createAgent(path15) {
+      if (process.platform === "win32" && !WINDOWS_PIPE_REGEX.test(path15)) {
+        return path15 === "pageant" ? new PageantAgent() : new CygwinAgent(path15);
       }
-      return new OpenSSHAgent(path14);
+      return new OpenSSHAgent(path15);
     }
     __name(createAgent, "createAgent");
     var AgentProtocol = (() => {
@@ -37199,17 +37224,17 @@ var require_SFTP = __commonJS({
       // ===========================================================================
       // Client-specific ===========================================================
       // ===========================================================================
-      createReadStream(path14, options) {
+      createReadStream(path15, options) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        return new ReadStream(this, path14, options);
+        return new ReadStream(this, path15, options);
       }
-      createWriteStream(path14, options) {
+      createWriteStream(path15, options) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        return new WriteStream(this, path14, options);
+        return new WriteStream(this, path15, options);
       }
-      open(path14, flags_, attrs, cb) {
+      open(path15, flags_, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         if (typeof attrs === "function") {
@@ -37228,7 +37253,7 @@ var require_SFTP = __commonJS({
           attrsFlags = attrs.flags;
           attrsLen = attrs.nb;
         }
-        const pathLen = Buffer.byteLength(path14);
+        const pathLen = Buffer.byteLength(path15);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen + 4 + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -37236,7 +37261,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path14, p += 4, pathLen);
+        buf.utf8Write(path15, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         writeUInt32BE(buf, attrsFlags, p += 4);
         if (attrsLen) {
@@ -37367,7 +37392,7 @@ var require_SFTP = __commonJS({
           throw new Error("Client-only method called in server mode");
         fastXfer(fs3, this, localPath, remotePath, opts, cb);
       }
-      readFile(path14, options, callback_) {
+      readFile(path15, options, callback_) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let callback;
@@ -37440,13 +37465,13 @@ var require_SFTP = __commonJS({
             return callback && callback(er, buffer);
           });
         }, "close");
-        this.open(path14, flag, 438, (er, handle_) => {
+        this.open(path15, flag, 438, (er, handle_) => {
           if (er)
             return callback && callback(er);
           handle2 = handle_;
           const tryStat = /* @__PURE__ */ __name((er2, st) => {
             if (er2) {
-              this.stat(path14, (er_, st_) => {
+              this.stat(path15, (er_, st_) => {
                 if (er_) {
                   return this.close(handle2, () => {
                     callback && callback(er2);
@@ -37467,7 +37492,7 @@ var require_SFTP = __commonJS({
           this.fstat(handle2, tryStat);
         });
       }
-      writeFile(path14, data, options, callback_) {
+      writeFile(path15, data, options, callback_) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let callback;
@@ -37486,7 +37511,7 @@ var require_SFTP = __commonJS({
         if (options.encoding && !Buffer.isEncoding(options.encoding))
           throw new Error(`Unknown encoding: ${options.encoding}`);
         const flag = options.flag || "w";
-        this.open(path14, flag, options.mode, (openErr, handle2) => {
+        this.open(path15, flag, options.mode, (openErr, handle2) => {
           if (openErr) {
             callback && callback(openErr);
           } else {
@@ -37495,7 +37520,7 @@ var require_SFTP = __commonJS({
             if (position === null) {
               const tryStat = /* @__PURE__ */ __name((er, st) => {
                 if (er) {
-                  this.stat(path14, (er_, st_) => {
+                  this.stat(path15, (er_, st_) => {
                     if (er_) {
                       return this.close(handle2, () => {
                         callback && callback(er);
@@ -37514,7 +37539,7 @@ var require_SFTP = __commonJS({
           }
         });
       }
-      appendFile(path14, data, options, callback_) {
+      appendFile(path15, data, options, callback_) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let callback;
@@ -37532,12 +37557,12 @@ var require_SFTP = __commonJS({
           throw new TypeError("Bad arguments");
         if (!options.flag)
           options = Object.assign({ flag: "a" }, options);
-        this.writeFile(path14, data, options, callback);
+        this.writeFile(path15, data, options, callback);
       }
-      exists(path14, cb) {
+      exists(path15, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        this.stat(path14, (err) => {
+        this.stat(path15, (err) => {
           cb && cb(err ? false : true);
         });
       }
@@ -37580,7 +37605,7 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} RENAME`
         );
       }
-      mkdir(path14, attrs, cb) {
+      mkdir(path15, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let flags = 0;
@@ -37594,7 +37619,7 @@ var require_SFTP = __commonJS({
           flags = attrs.flags;
           attrsLen = attrs.nb;
         }
-        const pathLen = Buffer.byteLength(path14);
+        const pathLen = Buffer.byteLength(path15);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -37602,7 +37627,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path14, p += 4, pathLen);
+        buf.utf8Write(path15, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         if (attrsLen) {
           p += 4;
@@ -37618,10 +37643,10 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} MKDIR`
         );
       }
-      rmdir(path14, cb) {
+      rmdir(path15, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path14);
+        const pathLen = Buffer.byteLength(path15);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -37629,7 +37654,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path14, p += 4, pathLen);
+        buf.utf8Write(path15, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
@@ -37719,10 +37744,10 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} FSTAT`
         );
       }
-      stat(path14, cb) {
+      stat(path15, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path14);
+        const pathLen = Buffer.byteLength(path15);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -37730,17 +37755,17 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path14, p += 4, pathLen);
+        buf.utf8Write(path15, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} STAT`
         );
       }
-      lstat(path14, cb) {
+      lstat(path15, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path14);
+        const pathLen = Buffer.byteLength(path15);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -37748,17 +37773,17 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path14, p += 4, pathLen);
+        buf.utf8Write(path15, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} LSTAT`
         );
       }
-      opendir(path14, cb) {
+      opendir(path15, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path14);
+        const pathLen = Buffer.byteLength(path15);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -37766,14 +37791,14 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path14, p += 4, pathLen);
+        buf.utf8Write(path15, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} OPENDIR`
         );
       }
-      setstat(path14, attrs, cb) {
+      setstat(path15, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let flags = 0;
@@ -37785,7 +37810,7 @@ var require_SFTP = __commonJS({
         } else if (typeof attrs === "function") {
           cb = attrs;
         }
-        const pathLen = Buffer.byteLength(path14);
+        const pathLen = Buffer.byteLength(path15);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -37793,7 +37818,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path14, p += 4, pathLen);
+        buf.utf8Write(path15, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         if (attrsLen) {
           p += 4;
@@ -37853,8 +37878,8 @@ var require_SFTP = __commonJS({
           mtime: toUnixTimestamp(mtime)
         }, cb);
       }
-      utimes(path14, atime, mtime, cb) {
-        return this.setstat(path14, {
+      utimes(path15, atime, mtime, cb) {
+        return this.setstat(path15, {
           atime: toUnixTimestamp(atime),
           mtime: toUnixTimestamp(mtime)
         }, cb);
@@ -37865,8 +37890,8 @@ var require_SFTP = __commonJS({
           gid
         }, cb);
       }
-      chown(path14, uid, gid, cb) {
-        return this.setstat(path14, {
+      chown(path15, uid, gid, cb) {
+        return this.setstat(path15, {
           uid,
           gid
         }, cb);
@@ -37876,15 +37901,15 @@ var require_SFTP = __commonJS({
           mode
         }, cb);
       }
-      chmod(path14, mode, cb) {
-        return this.setstat(path14, {
+      chmod(path15, mode, cb) {
+        return this.setstat(path15, {
           mode
         }, cb);
       }
-      readlink(path14, cb) {
+      readlink(path15, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path14);
+        const pathLen = Buffer.byteLength(path15);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -37892,7 +37917,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path14, p += 4, pathLen);
+        buf.utf8Write(path15, p += 4, pathLen);
         this._requests[reqid] = {
           cb: /* @__PURE__ */ __name((err, names) => {
             if (typeof cb !== "function")
@@ -37937,10 +37962,10 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} SYMLINK`
         );
       }
-      realpath(path14, cb) {
+      realpath(path15, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path14);
+        const pathLen = Buffer.byteLength(path15);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -37948,7 +37973,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path14, p += 4, pathLen);
+        buf.utf8Write(path15, p += 4, pathLen);
         this._requests[reqid] = {
           cb: /* @__PURE__ */ __name((err, names) => {
             if (typeof cb !== "function")
@@ -37993,13 +38018,13 @@ var require_SFTP = __commonJS({
           this._debug(`SFTP: Outbound: ${which} posix-rename@openssh.com`);
         }
       }
-      ext_openssh_statvfs(path14, cb) {
+      ext_openssh_statvfs(path15, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         const ext = this._extensions["statvfs@openssh.com"];
         if (!ext || ext !== "2")
           throw new Error("Server does not support this extended request");
-        const pathLen = Buffer.byteLength(path14);
+        const pathLen = Buffer.byteLength(path15);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + 19 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -38009,7 +38034,7 @@ var require_SFTP = __commonJS({
         writeUInt32BE(buf, 19, p);
         buf.utf8Write("statvfs@openssh.com", p += 4, 19);
         writeUInt32BE(buf, pathLen, p += 19);
-        buf.utf8Write(path14, p += 4, pathLen);
+        buf.utf8Write(path15, p += 4, pathLen);
         this._requests[reqid] = { extended: "statvfs@openssh.com", cb };
         const isBuffered = sendOrBuffer(this, buf);
         if (this._debug) {
@@ -38095,7 +38120,7 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} fsync@openssh.com`
         );
       }
-      ext_openssh_lsetstat(path14, attrs, cb) {
+      ext_openssh_lsetstat(path15, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         const ext = this._extensions["lsetstat@openssh.com"];
@@ -38110,7 +38135,7 @@ var require_SFTP = __commonJS({
         } else if (typeof attrs === "function") {
           cb = attrs;
         }
-        const pathLen = Buffer.byteLength(path14);
+        const pathLen = Buffer.byteLength(path15);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + 20 + 4 + pathLen + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -38120,7 +38145,7 @@ var require_SFTP = __commonJS({
         writeUInt32BE(buf, 20, p);
         buf.utf8Write("lsetstat@openssh.com", p += 4, 20);
         writeUInt32BE(buf, pathLen, p += 20);
-        buf.utf8Write(path14, p += 4, pathLen);
+        buf.utf8Write(path15, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         if (attrsLen) {
           p += 4;
@@ -38137,13 +38162,13 @@ var require_SFTP = __commonJS({
           this._debug(`SFTP: Outbound: ${status} lsetstat@openssh.com`);
         }
       }
-      ext_openssh_expandPath(path14, cb) {
+      ext_openssh_expandPath(path15, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         const ext = this._extensions["expand-path@openssh.com"];
         if (ext !== "1")
           throw new Error("Server does not support this extended request");
-        const pathLen = Buffer.byteLength(path14);
+        const pathLen = Buffer.byteLength(path15);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + 23 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -38153,7 +38178,7 @@ var require_SFTP = __commonJS({
         writeUInt32BE(buf, 23, p);
         buf.utf8Write("expand-path@openssh.com", p += 4, 23);
         writeUInt32BE(buf, pathLen, p += 20);
-        buf.utf8Write(path14, p += 4, pathLen);
+        buf.utf8Write(path15, p += 4, pathLen);
         this._requests[reqid] = {
           cb: /* @__PURE__ */ __name((err, names) => {
             if (typeof cb !== "function")
@@ -39456,12 +39481,12 @@ var require_SFTP = __commonJS({
       [REQUEST.LSTAT]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path14 = bufferParser.readString(true);
+        const path15 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path14 === void 0)
+        if (path15 === void 0)
           return doFatalSFTPError(sftp, "Malformed LSTAT packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received LSTAT (id:${reqID})`);
-        if (!sftp.emit("LSTAT", reqID, path14)) {
+        if (!sftp.emit("LSTAT", reqID, path15)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -39480,13 +39505,13 @@ var require_SFTP = __commonJS({
       [REQUEST.SETSTAT]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path14 = bufferParser.readString(true);
+        const path15 = bufferParser.readString(true);
         const attrs = readAttrs(sftp._biOpt);
         bufferParser.clear();
         if (attrs === void 0)
           return doFatalSFTPError(sftp, "Malformed SETSTAT packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received SETSTAT (id:${reqID})`);
-        if (!sftp.emit("SETSTAT", reqID, path14, attrs)) {
+        if (!sftp.emit("SETSTAT", reqID, path15, attrs)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -39508,12 +39533,12 @@ var require_SFTP = __commonJS({
       [REQUEST.OPENDIR]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path14 = bufferParser.readString(true);
+        const path15 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path14 === void 0)
+        if (path15 === void 0)
           return doFatalSFTPError(sftp, "Malformed OPENDIR packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received OPENDIR (id:${reqID})`);
-        if (!sftp.emit("OPENDIR", reqID, path14)) {
+        if (!sftp.emit("OPENDIR", reqID, path15)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -39532,63 +39557,63 @@ var require_SFTP = __commonJS({
       [REQUEST.REMOVE]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path14 = bufferParser.readString(true);
+        const path15 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path14 === void 0)
+        if (path15 === void 0)
           return doFatalSFTPError(sftp, "Malformed REMOVE packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received REMOVE (id:${reqID})`);
-        if (!sftp.emit("REMOVE", reqID, path14)) {
+        if (!sftp.emit("REMOVE", reqID, path15)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.MKDIR]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path14 = bufferParser.readString(true);
+        const path15 = bufferParser.readString(true);
         const attrs = readAttrs(sftp._biOpt);
         bufferParser.clear();
         if (attrs === void 0)
           return doFatalSFTPError(sftp, "Malformed MKDIR packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received MKDIR (id:${reqID})`);
-        if (!sftp.emit("MKDIR", reqID, path14, attrs)) {
+        if (!sftp.emit("MKDIR", reqID, path15, attrs)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.RMDIR]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path14 = bufferParser.readString(true);
+        const path15 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path14 === void 0)
+        if (path15 === void 0)
           return doFatalSFTPError(sftp, "Malformed RMDIR packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received RMDIR (id:${reqID})`);
-        if (!sftp.emit("RMDIR", reqID, path14)) {
+        if (!sftp.emit("RMDIR", reqID, path15)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.REALPATH]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path14 = bufferParser.readString(true);
+        const path15 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path14 === void 0)
+        if (path15 === void 0)
           return doFatalSFTPError(sftp, "Malformed REALPATH packet");
         sftp._debug && sftp._debug(
           `SFTP: Inbound: Received REALPATH (id:${reqID})`
         );
-        if (!sftp.emit("REALPATH", reqID, path14)) {
+        if (!sftp.emit("REALPATH", reqID, path15)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.STAT]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path14 = bufferParser.readString(true);
+        const path15 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path14 === void 0)
+        if (path15 === void 0)
           return doFatalSFTPError(sftp, "Malformed STAT packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received STAT (id:${reqID})`);
-        if (!sftp.emit("STAT", reqID, path14)) {
+        if (!sftp.emit("STAT", reqID, path15)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -39608,14 +39633,14 @@ var require_SFTP = __commonJS({
       [REQUEST.READLINK]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path14 = bufferParser.readString(true);
+        const path15 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path14 === void 0)
+        if (path15 === void 0)
           return doFatalSFTPError(sftp, "Malformed READLINK packet");
         sftp._debug && sftp._debug(
           `SFTP: Inbound: Received READLINK (id:${reqID})`
         );
-        if (!sftp.emit("READLINK", reqID, path14)) {
+        if (!sftp.emit("READLINK", reqID, path15)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -39689,7 +39714,7 @@ var require_SFTP = __commonJS({
       return n + 7 & ~7;
     }
     __name(roundUpToMultipleOf8, "roundUpToMultipleOf8");
-    function ReadStream(sftp, path14, options) {
+    function ReadStream(sftp, path15, options) {
       if (options === void 0)
         options = {};
       else if (typeof options === "string")
@@ -39703,7 +39728,7 @@ var require_SFTP = __commonJS({
       options.emitClose = false;
       options.autoDestroy = false;
       ReadableStream.call(this, options);
-      this.path = path14;
+      this.path = path15;
       this.flags = options.flags === void 0 ? "r" : options.flags;
       this.mode = options.mode === void 0 ? 438 : options.mode;
       this.start = options.start;
@@ -39837,7 +39862,7 @@ var require_SFTP = __commonJS({
       },
       configurable: true
     });
-    function WriteStream(sftp, path14, options) {
+    function WriteStream(sftp, path15, options) {
       if (options === void 0)
         options = {};
       else if (typeof options === "string")
@@ -39849,7 +39874,7 @@ var require_SFTP = __commonJS({
       options.emitClose = false;
       options.autoDestroy = false;
       WritableStream.call(this, options);
-      this.path = path14;
+      this.path = path15;
       this.flags = options.flags === void 0 ? "w" : options.flags;
       this.mode = options.mode === void 0 ? 438 : options.mode;
       this.start = options.start;
@@ -44135,11 +44160,11 @@ var require_lib2 = __commonJS({
 });
 
 // node_modules/node-ssh/lib/esm/index.mjs
-function unixifyPath(path14) {
-  if (path14.includes("\\")) {
-    return path14.split("\\").join("/");
+function unixifyPath(path15) {
+  if (path15.includes("\\")) {
+    return path15.split("\\").join("/");
   }
-  return path14;
+  return path15;
 }
 async function readFile4(filePath) {
   return new Promise((resolve, reject) => {
@@ -44152,11 +44177,11 @@ async function readFile4(filePath) {
     });
   });
 }
-async function makeDirectoryWithSftp(path14, sftp) {
+async function makeDirectoryWithSftp(path15, sftp) {
   let stats = null;
   try {
     stats = await new Promise((resolve, reject) => {
-      sftp.stat(path14, (err, res) => {
+      sftp.stat(path15, (err, res) => {
         if (err) {
           reject(err);
         } else {
@@ -44174,7 +44199,7 @@ async function makeDirectoryWithSftp(path14, sftp) {
   }
   try {
     await new Promise((resolve, reject) => {
-      sftp.mkdir(path14, (err) => {
+      sftp.mkdir(path15, (err) => {
         if (err) {
           reject(err);
         } else {
@@ -44205,7 +44230,7 @@ var init_esm3 = __esm({
     import_shell_escape = __toESM(require_shell_escape(), 1);
     import_ssh2 = __toESM(require_lib2(), 1);
     DEFAULT_CONCURRENCY = 1;
-    DEFAULT_VALIDATE = /* @__PURE__ */ __name((path14) => !import_path2.default.basename(path14).startsWith("."), "DEFAULT_VALIDATE");
+    DEFAULT_VALIDATE = /* @__PURE__ */ __name((path15) => !import_path2.default.basename(path15).startsWith("."), "DEFAULT_VALIDATE");
     DEFAULT_TICK = /* @__PURE__ */ __name(() => {
     }, "DEFAULT_TICK");
     SSHError = class extends Error {
@@ -44374,15 +44399,15 @@ var init_esm3 = __esm({
         (0, import_assert2.default)(options.onStdout == null || typeof options.onStdout === "function", "options.onStdout must be a valid function");
         (0, import_assert2.default)(options.onStderr == null || typeof options.onStderr === "function", "options.onStderr must be a valid function");
         (0, import_assert2.default)(options.noTrim == null || typeof options.noTrim === "boolean", "options.noTrim must be a boolean");
-        let command8 = givenCommand;
+        let command9 = givenCommand;
         if (options.cwd) {
-          command8 = `cd ${(0, import_shell_escape.default)([options.cwd])} ; ${command8}`;
+          command9 = `cd ${(0, import_shell_escape.default)([options.cwd])} ; ${command9}`;
         }
         const connection = this.getConnection();
         const output = { stdout: [], stderr: [] };
         return new Promise((resolve, reject) => {
           connection.on("error", reject);
-          connection.exec(command8, options.execOptions != null ? options.execOptions : {}, (err, channel) => {
+          connection.exec(command9, options.execOptions != null ? options.execOptions : {}, (err, channel) => {
             connection.removeListener("error", reject);
             if (err) {
               reject(err);
@@ -44436,15 +44461,15 @@ var init_esm3 = __esm({
           });
         });
       }
-      async exec(command8, parameters, options = {}) {
-        (0, import_assert2.default)(typeof command8 === "string", "command must be a valid string");
+      async exec(command9, parameters, options = {}) {
+        (0, import_assert2.default)(typeof command9 === "string", "command must be a valid string");
         (0, import_assert2.default)(Array.isArray(parameters), "parameters must be a valid array");
         (0, import_assert2.default)(options != null && typeof options === "object", "options must be a valid object");
         (0, import_assert2.default)(options.stream == null || ["both", "stdout", "stderr"].includes(options.stream), "options.stream must be one of both, stdout, stderr");
         for (let i = 0, { length } = parameters; i < length; i += 1) {
           (0, import_assert2.default)(typeof parameters[i] === "string", `parameters[${i}] must be a valid string`);
         }
-        const completeCommand = `${command8}${parameters.length > 0 ? ` ${(0, import_shell_escape.default)(parameters)}` : ""}`;
+        const completeCommand = `${command9}${parameters.length > 0 ? ` ${(0, import_shell_escape.default)(parameters)}` : ""}`;
         const response = await this.execCommand(completeCommand, options);
         if (options.stream == null || options.stream === "stdout") {
           if (response.stderr) {
@@ -44457,20 +44482,20 @@ var init_esm3 = __esm({
         }
         return response;
       }
-      async mkdir(path14, method = "sftp", givenSftp = null) {
-        (0, import_assert2.default)(typeof path14 === "string", "path must be a valid string");
+      async mkdir(path15, method = "sftp", givenSftp = null) {
+        (0, import_assert2.default)(typeof path15 === "string", "path must be a valid string");
         (0, import_assert2.default)(typeof method === "string" && (method === "sftp" || method === "exec"), "method must be either sftp or exec");
         (0, import_assert2.default)(givenSftp == null || typeof givenSftp === "object", "sftp must be a valid object");
         if (method === "exec") {
-          await this.exec("mkdir", ["-p", unixifyPath(path14)]);
+          await this.exec("mkdir", ["-p", unixifyPath(path15)]);
           return;
         }
         const sftp = givenSftp || await this.requestSFTP();
-        const makeSftpDirectory = /* @__PURE__ */ __name(async (retry) => makeDirectoryWithSftp(unixifyPath(path14), sftp).catch(async (error) => {
+        const makeSftpDirectory = /* @__PURE__ */ __name(async (retry) => makeDirectoryWithSftp(unixifyPath(path15), sftp).catch(async (error) => {
           if (!retry || error == null || error.message !== "No such file" && error.code !== "ENOENT") {
             throw error;
           }
-          await this.mkdir(import_path2.default.dirname(path14), "sftp", sftp);
+          await this.mkdir(import_path2.default.dirname(path15), "sftp", sftp);
           await makeSftpDirectory(false);
         }), "makeSftpDirectory");
         try {
@@ -44638,15 +44663,15 @@ var init_esm3 = __esm({
           validate,
           concurrency,
           fileSystem: {
-            basename(path14) {
-              return import_path2.default.posix.basename(path14);
+            basename(path15) {
+              return import_path2.default.posix.basename(path15);
             },
             join(pathA, pathB) {
               return import_path2.default.posix.join(pathA, pathB);
             },
-            readdir(path14) {
+            readdir(path15) {
               return new Promise((resolve, reject) => {
-                sftp.readdir(path14, (err, res) => {
+                sftp.readdir(path15, (err, res) => {
                   if (err) {
                     reject(err);
                   } else {
@@ -44655,9 +44680,9 @@ var init_esm3 = __esm({
                 });
               });
             },
-            stat(path14) {
+            stat(path15) {
               return new Promise((resolve, reject) => {
-                sftp.stat(path14, (err, res) => {
+                sftp.stat(path15, (err, res) => {
                   if (err) {
                     reject(err);
                   } else {
@@ -44898,7 +44923,7 @@ var init_shell_quote = __esm({
 });
 
 // actions/lib/proxmox/ssh-transport.ts
-function parseFailure(method, path14, code, stderr) {
+function parseFailure(method, path15, code, stderr) {
   const lines = stderr.split("\n").map((l) => l.trimEnd()).filter(Boolean);
   let status = 500;
   let message = lines[0] ?? `pvesh exited with ${code ?? "a signal"}`;
@@ -44914,7 +44939,7 @@ function parseFailure(method, path14, code, stderr) {
       if (m) errors[m[1]] = m[2];
     }
   }
-  return new ProxmoxApiError({ status, message, method, path: path14, errors });
+  return new ProxmoxApiError({ status, message, method, path: path15, errors });
 }
 var VERBS, PARAM_NAME, TASK_PATH, SshTransport;
 var init_ssh_transport = __esm({
@@ -44960,19 +44985,19 @@ var init_ssh_transport = __esm({
       get host() {
         return this.config.host;
       }
-      async request(method, path14, params) {
-        const local = this.answerFinishedTask(method, path14);
+      async request(method, path15, params) {
+        const local = this.answerFinishedTask(method, path15);
         if (local !== void 0) return local;
-        const { command: command8, stdin } = this.command(method, path14, params);
+        const { command: command9, stdin } = this.command(method, path15, params);
         const res = await this.limiter.run(async () => {
           const ssh = await this.connect();
           try {
-            return await ssh.execCommand(command8, { stdin });
+            return await ssh.execCommand(command9, { stdin });
           } catch (err) {
             this.connection = void 0;
             ssh.dispose();
             throw new ProxmoxConnectionError(
-              `SSH to ${this.config.user}@${this.config.host} broke during ${VERBS[method]} ${path14}: ${err.message}.`,
+              `SSH to ${this.config.user}@${this.config.host} broke during ${VERBS[method]} ${path15}: ${err.message}.`,
               "in-flight",
               err.code,
               { cause: err }
@@ -44980,11 +45005,11 @@ var init_ssh_transport = __esm({
           }
         });
         if (res.code === 0) return this.parseOutput(res.stdout);
-        throw parseFailure(method, path14, res.code, res.stderr);
+        throw parseFailure(method, path15, res.code, res.stderr);
       }
       /** Builds the remote shell line; every word single-quoted, secrets read from stdin. */
-      command(method, path14, params) {
-        const words = [shellQuote(this.pvesh), VERBS[method], shellQuote(decodeURIComponent(path14))];
+      command(method, path15, params) {
+        const words = [shellQuote(this.pvesh), VERBS[method], shellQuote(decodeURIComponent(path15))];
         const secrets2 = [];
         for (const [k, v] of normaliseParams(params)) {
           if (!PARAM_NAME.test(k)) throw new PveGitopsError(`Invalid Proxmox parameter name '${k}'.`);
@@ -45019,8 +45044,8 @@ var init_ssh_transport = __esm({
         if (upid) this.tasks.set(upid.upid, { log: lines.slice(0, -1) });
         return data;
       }
-      answerFinishedTask(method, path14) {
-        const m = method === "GET" ? TASK_PATH.exec(path14) : null;
+      answerFinishedTask(method, path15) {
+        const m = method === "GET" ? TASK_PATH.exec(path15) : null;
         const task2 = m ? this.tasks.get(decodeURIComponent(m[1])) : void 0;
         if (!m || !task2) return void 0;
         if (m[2] === "status")
@@ -45411,8 +45436,174 @@ var init_apply2 = __esm({
   }
 });
 
+// sim/demo/run-demo.ts
+function projectRoot() {
+  let dir = import_node_path13.default.dirname((0, import_node_url.fileURLToPath)(__pve_gitops_import_meta_url));
+  while (!(0, import_node_fs10.existsSync)(import_node_path13.default.join(dir, "demo", "vms"))) {
+    const up = import_node_path13.default.dirname(dir);
+    if (up === dir) throw new PveGitopsError("Cannot find the demo/ folder of pve-gitops.");
+    dir = up;
+  }
+  return dir;
+}
+function git2(cwd, ...args) {
+  return (0, import_node_child_process3.execFileSync)("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+}
+function makeRepository(root) {
+  const repo = (0, import_node_fs10.mkdtempSync)(import_node_path13.default.join((0, import_node_os4.tmpdir)(), "pve-gitops-demo-"));
+  const copy = /* @__PURE__ */ __name((from, to = from) => (0, import_node_fs10.cpSync)(import_node_path13.default.join(root, from), import_node_path13.default.join(repo, to), { recursive: true }), "copy");
+  const commit = /* @__PURE__ */ __name((message) => {
+    git2(repo, "add", "-A");
+    git2(
+      repo,
+      "-c",
+      "user.name=Demo User",
+      "-c",
+      "user.email=demo@example.invalid",
+      "commit",
+      "-q",
+      "-m",
+      message
+    );
+  }, "commit");
+  git2(repo, "init", "-q", "-b", "main");
+  copy("demo/pve-gitops.yaml", "pve-gitops.yaml");
+  copy("playbooks");
+  copy("schemas");
+  commit("chore: start the demo repository");
+  copy("demo/vms", "vms");
+  commit("feat: demo k3s cluster and load balancer [ansible k8s-demo]");
+  return repo;
+}
+async function runDemo(o) {
+  const { log } = o;
+  const root = projectRoot();
+  const cli = import_node_path13.default.join(root, "actions", "cli", "dist", "index.cjs");
+  const repo = makeRepository(root);
+  const state = import_node_path13.default.join(repo, ".sim");
+  let sim;
+  const started = Date.now();
+  try {
+    sim = await log.group("Start the Proxmox VE simulator", async () => {
+      const s = await startProxmoxSim({ stateDir: state, timeScale: o.timeScale ?? 0.05 });
+      registerSecret(s.tokenSecret);
+      log.info(
+        `Proxmox VE simulator on ${s.url}: nodes pve1, pve2, still-fawn (fingerprint ${s.fingerprint.slice(0, 23)}\u2026)`
+      );
+      return s;
+    });
+    const env = {
+      ...process.env,
+      PROXMOX_URL: sim.url,
+      PROXMOX_TOKEN_ID: sim.tokenId,
+      PROXMOX_TOKEN_SECRET: sim.tokenSecret,
+      PROXMOX_TLS_FINGERPRINT: sim.fingerprint
+    };
+    const run = /* @__PURE__ */ __name((step) => log.group(step.title, async () => {
+      log.info(`$ pve-gitops ${step.args.join(" ")}`);
+      const r = await runCli(cli, step.args, repo, env, !!step.capture);
+      if (!(step.ok ?? [0]).includes(r.code))
+        throw new PveGitopsError(
+          `Demo step '${step.title}' failed: pve-gitops ${step.args[0]} exited ${r.code}.`
+        );
+      return r.stdout;
+    }), "run");
+    await run({ title: "Validate the VM definitions", args: ["validate"] });
+    await run({ title: "Plan (what a pull request comment shows)", args: ["plan"], ok: [2] });
+    const applied = await run({
+      title: "Apply: clone, configure, resize, start, wait for the guest agent",
+      args: ["apply", "--json"],
+      capture: true
+    });
+    const applyFile = import_node_path13.default.join(repo, ".apply.json");
+    (0, import_node_fs10.writeFileSync)(applyFile, applied, { mode: 384 });
+    const newHosts = JSON.parse(applied).newHosts;
+    log.info(`New hosts: ${newHosts.map((h) => `${h.name} (${h.ip ?? "no address"})`).join(", ")}`);
+    await run({
+      title: "Regenerate the Ansible inventory",
+      args: ["inventory", "--new-hosts", applyFile]
+    });
+    log.info((0, import_node_fs10.readFileSync)(import_node_path13.default.join(repo, "inventory", "k8s.ini"), "utf8").trimEnd());
+    await run({
+      title: "Read the [ansible X] tags of the pushed commits",
+      args: ["tags", "--range", "HEAD~1..HEAD"]
+    });
+    const afterApply = sim.stats().mutations;
+    await run({ title: "Plan again: nothing to do", args: ["plan"] });
+    await run({ title: "Apply again: idempotent", args: ["apply"] });
+    const again = sim.stats().mutations - afterApply;
+    if (again !== 0)
+      throw new PveGitopsError(
+        `The second apply changed the cluster ${again} times; it should change nothing.`
+      );
+    log.info(
+      `Demo finished in ${((Date.now() - started) / 1e3).toFixed(1)} s: ${afterApply} changes to the simulated cluster by the first apply, none by the second.`
+    );
+    return 0;
+  } finally {
+    await sim?.stop();
+    if (o.keep) log.info(`Demo repository kept in ${repo} (simulator state in ${state}).`);
+    else (0, import_node_fs10.rmSync)(repo, { recursive: true, force: true });
+  }
+}
+function runCli(cli, args, cwd, env, capture) {
+  return new Promise((resolve, reject) => {
+    const child = (0, import_node_child_process3.spawn)(process.execPath, ["--", cli, ...args], {
+      cwd,
+      env,
+      stdio: ["ignore", capture ? "pipe" : "inherit", "inherit"]
+    });
+    let stdout = "";
+    child.stdout?.on("data", (d) => stdout += d.toString());
+    child.once("error", reject);
+    child.once("close", (code) => resolve({ code: code ?? 1, stdout }));
+  });
+}
+var import_node_child_process3, import_node_fs10, import_node_os4, import_node_path13, import_node_url;
+var init_run_demo = __esm({
+  "sim/demo/run-demo.ts"() {
+    "use strict";
+    import_node_child_process3 = require("node:child_process");
+    import_node_fs10 = require("node:fs");
+    import_node_os4 = require("node:os");
+    import_node_path13 = __toESM(require("node:path"), 1);
+    import_node_url = require("node:url");
+    init_errors();
+    init_secrets();
+    init_proxmox();
+    __name(projectRoot, "projectRoot");
+    __name(git2, "git");
+    __name(makeRepository, "makeRepository");
+    __name(runDemo, "runDemo");
+    __name(runCli, "runCli");
+  }
+});
+
+// actions/cli/commands/demo.ts
+var demo_exports = {};
+__export(demo_exports, {
+  default: () => demo_default
+});
+var command8, demo_default;
+var init_demo = __esm({
+  "actions/cli/commands/demo.ts"() {
+    "use strict";
+    init_run_demo();
+    command8 = {
+      summary: "Runs the whole flow (validate, plan, apply, inventory, tags, provision, kubeconfig) against the embedded simulators on loopback.",
+      usage: "pve-gitops demo [--keep] [--time-scale X]",
+      options: { keep: { type: "boolean" }, "time-scale": { type: "string" } },
+      run(values, _positionals, ctx) {
+        const scale = typeof values["time-scale"] === "string" ? Number(values["time-scale"]) : void 0;
+        return runDemo({ log: ctx.log, keep: values.keep === true, timeScale: scale });
+      }
+    };
+    demo_default = command8;
+  }
+});
+
 // actions/cli/cli.ts
-var import_node_path13 = __toESM(require("node:path"), 1);
+var import_node_path14 = __toESM(require("node:path"), 1);
 var import_node_util = require("node:util");
 init_errors();
 init_log();
@@ -45423,7 +45614,8 @@ var commands = {
   tags: /* @__PURE__ */ __name(async () => (await Promise.resolve().then(() => (init_tags2(), tags_exports))).default, "tags"),
   sim: /* @__PURE__ */ __name(async () => (await Promise.resolve().then(() => (init_sim(), sim_exports))).default, "sim"),
   plan: /* @__PURE__ */ __name(async () => (await Promise.resolve().then(() => (init_plan2(), plan_exports))).default, "plan"),
-  apply: /* @__PURE__ */ __name(async () => (await Promise.resolve().then(() => (init_apply2(), apply_exports))).default, "apply")
+  apply: /* @__PURE__ */ __name(async () => (await Promise.resolve().then(() => (init_apply2(), apply_exports))).default, "apply"),
+  demo: /* @__PURE__ */ __name(async () => (await Promise.resolve().then(() => (init_demo(), demo_exports))).default, "demo")
 };
 var globalOptions = {
   repo: { type: "string" },
@@ -45470,7 +45662,7 @@ Usage: ${cmd.usage}
 `);
       return 0;
     }
-    const repo = import_node_path13.default.resolve(typeof parsed.values.repo === "string" ? parsed.values.repo : ".");
+    const repo = import_node_path14.default.resolve(typeof parsed.values.repo === "string" ? parsed.values.repo : ".");
     const ctx = { repo, log, out: /* @__PURE__ */ __name((t) => process.stdout.write(t), "out"), env, debug };
     return await cmd.run(parsed.values, parsed.positionals, ctx);
   } catch (err) {

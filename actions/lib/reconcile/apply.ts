@@ -10,7 +10,7 @@ import { ACTION_ORDER, type Plan, type PlanAction } from './plan-types.js';
 import { preflight } from './preflight.js';
 import type { ClusterSnapshot } from './snapshot-types.js';
 import { readSnapshot } from './snapshot.js';
-import { buildVm, destroyVm, migrateVm, StepTimer, waitForAgent, type Building, type StepContext } from './vm-steps.js';
+import { buildVm, destroyVm, migrateVm, startAndWaitForAgent, StepTimer, type Building, type StepContext } from './vm-steps.js';
 import { configFrom } from './snapshot.js';
 import { configParams } from './config-params.js';
 
@@ -277,9 +277,8 @@ async function remediate(
     case 'reset':
     case 'recreate': {
       if (a.remedy === 'reset') {
-        await wait(await client.reset(a.node, vmid), 'reset');
-        const addresses = await waitForAgent(ctx, a.node, vmid, ctx.agentWaitMs);
-        t.mark('agent');
+        const addresses = await startAndWaitForAgent(ctx, a.node, vmid, await client.reset(a.node, vmid), `reset of VM ${spec.name}`);
+        t.mark('reset+agent');
         if (addresses) return;
         if (a.escalation !== 'recreate') {
           throw new ConfigurationError(`VM ${spec.name} (${vmid}) is still hung after a reset: its guest agent did not answer within ${Math.round(ctx.agentWaitMs / 1000)} s.`);

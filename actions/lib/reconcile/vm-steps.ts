@@ -110,22 +110,53 @@ export async function buildVm(ctx: StepContext, spec: VmSpec, b: Building, t: St
   }
   if (diff.grow.length) t.mark('resize');
   if (spec.state !== 'running') return spec.staticIp;
-  await task(ctx, await client.start(spec.node, vmid), `start of VM ${spec.name}`);
-  t.mark('start');
-  if (!spec.agent) return spec.staticIp;
-  const addresses = await waitForAgent(ctx, spec.node, vmid, ctx.agentWaitMs);
+  const upid = await client.start(spec.node, vmid);
+  if (!spec.agent) {
+    await task(ctx, upid, `start of VM ${spec.name}`);
+    t.mark('start');
+    return spec.staticIp;
+  }
+  const addresses = await startAndWaitForAgent(ctx, spec.node, vmid, upid, `start of VM ${spec.name}`);
   if (!addresses) {
     throw new PveGitopsError(`VM ${spec.name} (${vmid}) started but its guest agent did not answer within ${Math.round(ctx.agentWaitMs / 1000)} s.`);
   }
-  t.mark('agent');
+  t.mark('start+agent');
   return spec.staticIp ?? addresses[0];
 }
 
+/**
+ * Waits for a start (or reset) task and the guest agent together: an answering agent proves
+ * the VM runs, so the task's own slower polling is not waited for; a failed task ends the
+ * wait at once.
+ */
+export function startAndWaitForAgent(ctx: StepContext, node: string, vmid: number, upid: string, operation: string): Promise<string[] | undefined> {
+  const agentStop = new AbortController();
+  const taskStop = new AbortController();
+  return new Promise((resolve, reject) => {
+    waitForAgent(ctx, node, vmid, ctx.agentWaitMs, agentStop.signal).then(
+      (addresses) => {
+        taskStop.abort();
+        resolve(addresses);
+      },
+      (err: unknown) => {
+        taskStop.abort();
+        reject(err as Error);
+      },
+    );
+    ctx.client.waitForTask(upid, { operation, signal: taskStop.signal }).catch((err: unknown) => {
+      if (taskStop.signal.aborted) return;
+      agentStop.abort();
+      reject(err as Error);
+    });
+  });
+}
+
 /** Polls the guest agent until it answers; its IPv4 addresses, or undefined after `waitMs`. */
-export async function waitForAgent(ctx: StepContext, node: string, vmid: number, waitMs: number): Promise<string[] | undefined> {
+export async function waitForAgent(ctx: StepContext, node: string, vmid: number, waitMs: number, signal?: AbortSignal): Promise<string[] | undefined> {
   const { client } = ctx;
   const started = client.clock.now();
   for (let poll = 0; ; poll++) {
+    signal?.throwIfAborted();
     try {
       return ipv4Of(await client.agentNetworkInterfaces(node, vmid));
     } catch (err) {
@@ -134,7 +165,7 @@ export async function waitForAgent(ctx: StepContext, node: string, vmid: number,
     // Fine-grained for the first seconds (a cloud image often answers within them), then 1 s.
     const delay = client.clock.now() - started < 3_000 ? 100 : Math.min(1_000, pollDelay(poll));
     if (client.clock.now() - started + delay > waitMs) return undefined;
-    await client.clock.sleep(delay);
+    await client.clock.sleep(delay, signal);
   }
 }
 

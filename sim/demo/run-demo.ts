@@ -1,0 +1,170 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PveGitopsError } from '../../actions/lib/errors.js';
+import type { Logger } from '../../actions/lib/log.js';
+import { registerSecret } from '../../actions/lib/secrets.js';
+import { startProxmoxSim, type ProxmoxSim } from '../proxmox/index.js';
+
+export interface DemoOptions {
+  log: Logger;
+  /** Keep the demo repository and simulator state afterwards (printed at the end). */
+  keep?: boolean;
+  /** Simulated task durations are multiplied by this; default 0.05 (a clone takes ~0.5 s). */
+  timeScale?: number;
+}
+
+interface Step {
+  title: string;
+  args: string[];
+  /** Exit codes that mean success for this step (plan: 2 = changes). */
+  ok?: number[];
+  capture?: boolean;
+}
+
+/** The checkout this code runs from: the folder above actions/, holding demo/ and playbooks/. */
+export function projectRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(path.join(dir, 'demo', 'vms'))) {
+    const up = path.dirname(dir);
+    if (up === dir) throw new PveGitopsError('Cannot find the demo/ folder of pve-gitops.');
+    dir = up;
+  }
+  return dir;
+}
+
+function git(cwd: string, ...args: string[]): string {
+  return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** A fresh Git repository holding the demo VMs, as a user's repository would. */
+function makeRepository(root: string): string {
+  const repo = mkdtempSync(path.join(tmpdir(), 'pve-gitops-demo-'));
+  const copy = (from: string, to = from) =>
+    cpSync(path.join(root, from), path.join(repo, to), { recursive: true });
+  const commit = (message: string) => {
+    git(repo, 'add', '-A');
+    git(
+      repo,
+      '-c',
+      'user.name=Demo User',
+      '-c',
+      'user.email=demo@example.invalid',
+      'commit',
+      '-q',
+      '-m',
+      message,
+    );
+  };
+  git(repo, 'init', '-q', '-b', 'main');
+  copy('demo/pve-gitops.yaml', 'pve-gitops.yaml');
+  copy('playbooks');
+  copy('schemas');
+  commit('chore: start the demo repository');
+  copy('demo/vms', 'vms');
+  commit('feat: demo k3s cluster and load balancer [ansible k8s-demo]');
+  return repo;
+}
+
+/**
+ * Runs the whole pve-gitops flow against the embedded simulators on loopback: validate, plan,
+ * apply, inventory, tags, then the same again to show that nothing changes. Every step is the
+ * real `pve-gitops` command in its own process, as a user or the workflow would run it.
+ */
+export async function runDemo(o: DemoOptions): Promise<number> {
+  const { log } = o;
+  const root = projectRoot();
+  const cli = path.join(root, 'actions', 'cli', 'dist', 'index.cjs');
+  const repo = makeRepository(root);
+  const state = path.join(repo, '.sim');
+  let sim: ProxmoxSim | undefined;
+  const started = Date.now();
+  try {
+    sim = await log.group('Start the Proxmox VE simulator', async () => {
+      const s = await startProxmoxSim({ stateDir: state, timeScale: o.timeScale ?? 0.05 });
+      registerSecret(s.tokenSecret);
+      log.info(
+        `Proxmox VE simulator on ${s.url}: nodes pve1, pve2, still-fawn (fingerprint ${s.fingerprint.slice(0, 23)}…)`,
+      );
+      return s;
+    });
+    const env = {
+      ...process.env,
+      PROXMOX_URL: sim.url,
+      PROXMOX_TOKEN_ID: sim.tokenId,
+      PROXMOX_TOKEN_SECRET: sim.tokenSecret,
+      PROXMOX_TLS_FINGERPRINT: sim.fingerprint,
+    };
+    const run = (step: Step) =>
+      log.group(step.title, async () => {
+        log.info(`$ pve-gitops ${step.args.join(' ')}`);
+        const r = await runCli(cli, step.args, repo, env, !!step.capture);
+        if (!(step.ok ?? [0]).includes(r.code))
+          throw new PveGitopsError(
+            `Demo step '${step.title}' failed: pve-gitops ${step.args[0]} exited ${r.code}.`,
+          );
+        return r.stdout;
+      });
+
+    await run({ title: 'Validate the VM definitions', args: ['validate'] });
+    await run({ title: 'Plan (what a pull request comment shows)', args: ['plan'], ok: [2] });
+    const applied = await run({
+      title: 'Apply: clone, configure, resize, start, wait for the guest agent',
+      args: ['apply', '--json'],
+      capture: true,
+    });
+    const applyFile = path.join(repo, '.apply.json');
+    writeFileSync(applyFile, applied, { mode: 0o600 });
+    const newHosts = (JSON.parse(applied) as { newHosts: Array<{ name: string; ip?: string }> })
+      .newHosts;
+    log.info(`New hosts: ${newHosts.map((h) => `${h.name} (${h.ip ?? 'no address'})`).join(', ')}`);
+    await run({
+      title: 'Regenerate the Ansible inventory',
+      args: ['inventory', '--new-hosts', applyFile],
+    });
+    log.info(readFileSync(path.join(repo, 'inventory', 'k8s.ini'), 'utf8').trimEnd());
+    await run({
+      title: 'Read the [ansible X] tags of the pushed commits',
+      args: ['tags', '--range', 'HEAD~1..HEAD'],
+    });
+    const afterApply = sim.stats().mutations;
+    await run({ title: 'Plan again: nothing to do', args: ['plan'] });
+    await run({ title: 'Apply again: idempotent', args: ['apply'] });
+    const again = sim.stats().mutations - afterApply;
+    if (again !== 0)
+      throw new PveGitopsError(
+        `The second apply changed the cluster ${again} times; it should change nothing.`,
+      );
+    log.info(
+      `Demo finished in ${((Date.now() - started) / 1000).toFixed(1)} s: ${afterApply} changes to the simulated cluster by the first apply, none by the second.`,
+    );
+    return 0;
+  } finally {
+    await sim?.stop();
+    if (o.keep) log.info(`Demo repository kept in ${repo} (simulator state in ${state}).`);
+    else rmSync(repo, { recursive: true, force: true });
+  }
+}
+
+function runCli(
+  cli: string,
+  args: string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+  capture: boolean,
+): Promise<{ code: number; stdout: string }> {
+  return new Promise((resolve, reject) => {
+    // `--` keeps node from reading our own flags (nodejs/node#54232).
+    const child = spawn(process.execPath, ['--', cli, ...args], {
+      cwd,
+      env,
+      stdio: ['ignore', capture ? 'pipe' : 'inherit', 'inherit'],
+    });
+    let stdout = '';
+    child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code: code ?? 1, stdout }));
+  });
+}
