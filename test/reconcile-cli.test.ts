@@ -20,7 +20,8 @@ async function setup(vms: Record<string, string>) {
   dir = await mkdtemp(path.join(tmpdir(), 'pve-gitops-cli-'));
   await mkdir(path.join(dir, 'vms'));
   await writeFile(path.join(dir, 'pve-gitops.yaml'), 'health:\n  boot_grace_seconds: 1\n');
-  for (const [name, body] of Object.entries(vms)) await writeFile(path.join(dir, 'vms', `${name}.yaml`), `name: ${name}\n${body}`);
+  for (const [name, body] of Object.entries(vms))
+    await writeFile(path.join(dir, 'vms', `${name}.yaml`), `name: ${name}\n${body}`);
   const env = {
     PROXMOX_URL: sim.url,
     PROXMOX_TOKEN_ID: sim.tokenId,
@@ -47,15 +48,23 @@ async function cli(args: string[], env: NodeJS.ProcessEnv) {
 
 describe('pve-gitops plan and apply', () => {
   it('plan exits 2 with changes, apply creates, then plan exits 0', async () => {
-    const { env, dir } = await setup({ 'web-1': 'target_node: pve1\nmemory: 1024\n', 'web-2': 'target_node: pve2\nmemory: 1024\n' });
+    const { env, dir } = await setup({
+      'web-1': 'target_node: pve1\nmemory: 1024\n',
+      'web-2': 'target_node: pve2\nmemory: 1024\n',
+    });
     const p = await cli(['plan', '--repo', dir, '--json'], env);
     expect(p.code).toBe(2);
     const plan = JSON.parse(p.out) as { summary: { create: number }; newHosts: unknown[] };
     expect(plan.summary.create).toBe(2);
 
-    const md = await cli(['plan', '--repo', dir, '--markdown', '--out', path.join(dir, 'plan.md')], env);
+    const md = await cli(
+      ['plan', '--repo', dir, '--markdown', '--out', path.join(dir, 'plan.md')],
+      env,
+    );
     expect(md.code).toBe(2);
-    expect(await readFile(path.join(dir, 'plan.md'), 'utf8')).toMatch(/^## pve-gitops plan\n\n\*\*2 to create; 0 unchanged\.\*\*/);
+    expect(await readFile(path.join(dir, 'plan.md'), 'utf8')).toMatch(
+      /^## pve-gitops plan\n\n\*\*2 to create; 0 unchanged\.\*\*/,
+    );
 
     const dry = await cli(['apply', '--repo', dir, '--dry-run'], env);
     expect(dry).toMatchObject({ code: 0, out: 'Dry run: 2 to create; nothing was changed\n' });
@@ -79,10 +88,14 @@ describe('pve-gitops plan and apply', () => {
     const { env, dir } = await setup({ db: 'target_node: pve1\nvmid: 9000\n' });
     const p = await cli(['plan', '--repo', dir], env);
     expect(p.code).toBe(1);
-    expect(p.out).toMatch(/error: VM db: VMID 9000 is taken by template 'ubuntu-24.04-cloudinit' on pve1/);
+    expect(p.out).toMatch(
+      /error: VM db: VMID 9000 is taken by template 'ubuntu-24.04-cloudinit' on pve1/,
+    );
     const a = await cli(['apply', '--repo', dir], env);
     expect(a.code).toBe(1);
-    expect(a.err).toMatch(/^error: VM db: VMID 9000 is taken by template .* Nothing was changed\.$/m);
+    expect(a.err).toMatch(
+      /^error: VM db: VMID 9000 is taken by template .* Nothing was changed\.$/m,
+    );
     expect((await cli(['plan', '--repo', dir, '--json', '--markdown'], env)).code).toBe(64);
     expect((await cli(['apply', '--repo', dir, '--frobnicate'], env)).code).toBe(64);
   });

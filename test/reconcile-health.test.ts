@@ -2,13 +2,20 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { def, harness, type Harness } from './reconcile-helpers.js';
 
+/** Asymmetric matchers typed as the strings they stand for. */
+const like = {
+  stringMatching: (re: RegExp) => expect.stringMatching(re) as string,
+  stringContaining: (text: string) => expect.stringContaining(text) as string,
+};
+
 let h: Harness | undefined;
 afterEach(async () => {
   await h?.close();
   h = undefined;
 });
 
-const vmNamed = (h: Harness, name: string) => h.sim.cluster.vms().find((v) => v.config.name === name)!;
+const vmNamed = (h: Harness, name: string) =>
+  h.sim.cluster.vms().find((v) => v.config.name === name)!;
 
 describe('health remediation on the simulator', () => {
   it('starts a stopped VM and never destroys it', async () => {
@@ -47,7 +54,11 @@ describe('health remediation on the simulator', () => {
     const before = h.mutations();
     const r = await h.apply([def('vault', 'pve1', { protected: true })]);
     expect(r.plan.hasChanges).toBe(false);
-    expect(r.plan.findings.map((f) => f.message)).toEqual([expect.stringMatching(/VM vault: stopped; definition says running; protected, so only reported/)]);
+    expect(r.plan.findings.map((f) => f.message)).toEqual([
+      like.stringMatching(
+        /VM vault: stopped; definition says running; protected, so only reported/,
+      ),
+    ]);
     expect(h.mutations()).toBe(before);
   });
 
@@ -58,7 +69,12 @@ describe('health remediation on the simulator', () => {
     h.sim.setFaults({ hangAtBoot: ['stuck'] });
     await sleep(1_100); // past the 1 s boot grace of the test configuration
     const planned = (await h.plan([def('stuck', 'pve2', { ipconfig0: 'ip=127.0.20.7/24' })])).plan;
-    expect(planned.actions[0]).toMatchObject({ kind: 'remediate', remedy: 'reset', escalation: 'recreate', reason: expect.stringMatching(/^hung: guest agent silent/) });
+    expect(planned.actions[0]).toMatchObject({
+      kind: 'remediate',
+      remedy: 'reset',
+      escalation: 'recreate',
+      reason: like.stringMatching(/^hung: guest agent silent/),
+    });
     // The hang lives in the old disk: once the VM is destroyed, the new one boots.
     const healer = setInterval(() => {
       if (!h?.sim.cluster.vm(vmid)) h?.sim.setFaults({});
@@ -66,7 +82,9 @@ describe('health remediation on the simulator', () => {
     try {
       const r = await h.apply([def('stuck', 'pve2', { ipconfig0: 'ip=127.0.20.7/24' })]);
       expect(r.failed).toEqual([]);
-      expect(r.newHosts).toEqual([{ name: 'stuck', vmid, node: 'pve2', ip: '127.0.20.7', new: true }]);
+      expect(r.newHosts).toEqual([
+        { name: 'stuck', vmid, node: 'pve2', ip: '127.0.20.7', new: true },
+      ]);
     } finally {
       clearInterval(healer);
     }
@@ -74,7 +92,9 @@ describe('health remediation on the simulator', () => {
     const now = h.sim.cluster.vm(vmid)!;
     expect(now.config.name).toBe('stuck');
     expect(now.createdAt).toBeGreaterThan(createdAt);
-    expect(h.log.lines.join('\n')).toMatch(/stuck: still hung after the reset; recreating it with VMID/);
+    expect(h.log.lines.join('\n')).toMatch(
+      /stuck: still hung after the reset; recreating it with VMID/,
+    );
   });
 
   it('with remediation restart, only resets and fails when the VM stays hung', async () => {
@@ -85,7 +105,13 @@ describe('health remediation on the simulator', () => {
     h.sim.setFaults({ hangAtBoot: [vmid] });
     await sleep(1_100);
     const r = await h.apply([d]);
-    expect(r.failed).toEqual([{ vm: 'restarty', error: expect.stringMatching(/still hung after a reset/), rolledBack: false }]);
+    expect(r.failed).toEqual([
+      {
+        vm: 'restarty',
+        error: like.stringMatching(/still hung after a reset/),
+        rolledBack: false,
+      },
+    ]);
     expect(h.sim.cluster.vm(vmid)).toBeDefined();
   });
 });

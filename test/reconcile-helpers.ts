@@ -6,7 +6,11 @@ import { memoryLogger } from '../actions/lib/log.js';
 import { ProxmoxClient } from '../actions/lib/proxmox/client.js';
 import { HttpsTransport } from '../actions/lib/proxmox/https-transport.js';
 import { KeyedLimiter } from '../actions/lib/proxmox/limiter.js';
-import { applyRepository, readAndPlan, type ReconcileOptions } from '../actions/lib/reconcile/apply.js';
+import {
+  applyRepository,
+  readAndPlan,
+  type ReconcileOptions,
+} from '../actions/lib/reconcile/apply.js';
 import { toVmSpec } from '../actions/lib/vm/normalize.js';
 import type { VmDefinition, VmSpec } from '../actions/lib/vm/types.js';
 import { startProxmoxSim, type ProxmoxSim, type ProxmoxSimOptions } from '../sim/proxmox/index.js';
@@ -25,24 +29,41 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function harness(opts: ProxmoxSimOptions = {}, partial: PartialConfig = {}): Promise<Harness> {
+export async function harness(
+  opts: ProxmoxSimOptions = {},
+  partial: PartialConfig = {},
+): Promise<Harness> {
   const sim = await startProxmoxSim({ timeScale: 0.02, ...opts });
   const log = memoryLogger();
   const client = new ProxmoxClient({
-    transport: new HttpsTransport({ url: sim.url, tokenId: sim.tokenId, tokenSecret: sim.tokenSecret, tls: { mode: 'fingerprint', fingerprint: sim.fingerprint } }),
+    transport: new HttpsTransport({
+      url: sim.url,
+      tokenId: sim.tokenId,
+      tokenSecret: sim.tokenSecret,
+      tls: { mode: 'fingerprint', fingerprint: sim.fingerprint },
+    }),
     log,
     retry: { attempts: 4, baseMs: 20, maxMs: 100 },
     storageLimiter: new KeyedLimiter(1),
   });
-  const config = mergeConfig({ health: { boot_grace_seconds: 1, agent_timeout_seconds: 2 }, ...partial });
-  const specs = (defs: VmDefinition[]) => defs.map((d) => toVmSpec(d, `vms/${d.name}.yaml`, config));
+  const config = mergeConfig({
+    health: { boot_grace_seconds: 1, agent_timeout_seconds: 2 },
+    ...partial,
+  });
+  const specs = (defs: VmDefinition[]) =>
+    defs.map((d) => toVmSpec(d, `vms/${d.name}.yaml`, config));
   return {
     sim,
     client,
     log,
     config,
     specs,
-    apply: (defs, o = {}) => applyRepository({ config, vms: specs(defs) }, { client, log, env: { CI_CLOUDINIT_PASSWORD: PASSWORD } }, { agentWaitMs: 1_500, ...o }),
+    apply: (defs, o = {}) =>
+      applyRepository(
+        { config, vms: specs(defs) },
+        { client, log, env: { CI_CLOUDINIT_PASSWORD: PASSWORD } },
+        { agentWaitMs: 1_500, ...o },
+      ),
     plan: (defs, o = {}) => readAndPlan({ config, vms: specs(defs) }, client, log, o),
     mutations: () => sim.stats().mutations ?? 0,
     async close() {
@@ -54,5 +75,12 @@ export async function harness(opts: ProxmoxSimOptions = {}, partial: PartialConf
 
 /** A small VM definition on `node`. */
 export function def(name: string, node = 'pve1', over: Partial<VmDefinition> = {}): VmDefinition {
-  return { name, target_node: node, cores: 1, memory: 1024, disks: { scsi0: { size: '8G' } }, ...over };
+  return {
+    name,
+    target_node: node,
+    cores: 1,
+    memory: 1024,
+    disks: { scsi0: { size: '8G' } },
+    ...over,
+  };
 }

@@ -31,7 +31,12 @@ async function fakeGitHub(initial: string[]) {
       if (req.method === 'GET' && (m = /^\/repos\/o\/r\/issues\/7\/comments$/.exec(url.pathname))) {
         const per = Number(url.searchParams.get('per_page') ?? 30);
         const page = Number(url.searchParams.get('page') ?? 1);
-        return send(200, comments.slice((page - 1) * per, page * per).map((c) => ({ ...c, user: { login: 'bot' } })));
+        return send(
+          200,
+          comments
+            .slice((page - 1) * per, page * per)
+            .map((c) => ({ ...c, user: { login: 'bot' } })),
+        );
       }
       if (req.method === 'POST' && /^\/repos\/o\/r\/issues\/7\/comments$/.test(url.pathname)) {
         const { body } = await read(req);
@@ -40,7 +45,10 @@ async function fakeGitHub(initial: string[]) {
         comments.push(c);
         return send(201, c);
       }
-      if (req.method === 'PATCH' && (m = /^\/repos\/o\/r\/issues\/comments\/(\d+)$/.exec(url.pathname))) {
+      if (
+        req.method === 'PATCH' &&
+        (m = /^\/repos\/o\/r\/issues\/comments\/(\d+)$/.exec(url.pathname))
+      ) {
         const c = comments.find((x) => x.id === Number(m![1]));
         if (!c) return send(404, { message: 'Not Found' });
         const { body } = await read(req);
@@ -53,7 +61,12 @@ async function fakeGitHub(initial: string[]) {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}`, comments, calls, close: () => new Promise<void>((r) => server.close(() => r())) };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    comments,
+    calls,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
 }
 
 let gh: Awaited<ReturnType<typeof fakeGitHub>> | undefined;
@@ -68,8 +81,14 @@ describe('sticky plan comment', () => {
   it('creates one comment, then updates it in place', async () => {
     gh = await fakeGitHub(['LGTM']);
     const octokit = github.getOctokit('test-token', { baseUrl: gh.url });
-    expect(await upsertStickyComment(octokit, target, 'plan one')).toEqual({ action: 'created', id: 2 });
-    expect(await upsertStickyComment(octokit, target, 'plan two')).toEqual({ action: 'updated', id: 2 });
+    expect(await upsertStickyComment(octokit, target, 'plan one')).toEqual({
+      action: 'created',
+      id: 2,
+    });
+    expect(await upsertStickyComment(octokit, target, 'plan two')).toEqual({
+      action: 'updated',
+      id: 2,
+    });
     expect(gh.comments).toEqual([
       { id: 1, body: 'LGTM' },
       { id: 2, body: `${PLAN_MARKER}\nplan two` },
@@ -81,7 +100,10 @@ describe('sticky plan comment', () => {
     many[117] = `${PLAN_MARKER}\nold plan`;
     gh = await fakeGitHub(many);
     const octokit = github.getOctokit('test-token', { baseUrl: gh.url });
-    expect(await upsertStickyComment(octokit, target, 'new plan')).toEqual({ action: 'updated', id: 118 });
+    expect(await upsertStickyComment(octokit, target, 'new plan')).toEqual({
+      action: 'updated',
+      id: 118,
+    });
     expect(gh.comments).toHaveLength(130);
     expect(gh.calls.filter((c) => c.startsWith('GET'))).toEqual([
       'GET /repos/o/r/issues/7/comments?per_page=100&page=1',
@@ -93,7 +115,7 @@ describe('sticky plan comment', () => {
     gh = await fakeGitHub([]);
     const octokit = github.getOctokit('test-token', { baseUrl: gh.url });
     await upsertStickyComment(octokit, target, 'x'.repeat(70_000));
-    expect(gh.comments[0]!.body.length).toBe(65_536);
-    expect(gh.comments[0]!.body.startsWith(PLAN_MARKER)).toBe(true);
+    expect(gh.comments[0].body.length).toBe(65_536);
+    expect(gh.comments[0].body.startsWith(PLAN_MARKER)).toBe(true);
   });
 });

@@ -5,25 +5,50 @@ import { HttpsTransport } from '../actions/lib/proxmox/https-transport.js';
 import { cloneVm } from '../actions/lib/proxmox/vm-operations.js';
 import { def, harness, type Harness } from './reconcile-helpers.js';
 
+/** Asymmetric matchers typed as the strings they stand for. */
+const like = {
+  stringMatching: (re: RegExp) => expect.stringMatching(re) as string,
+  stringContaining: (text: string) => expect.stringContaining(text) as string,
+};
+
 let h: Harness | undefined;
 afterEach(async () => {
   await h?.close();
   h = undefined;
 });
 
-const names = (h: Harness) => h.sim.cluster.vms().filter((v) => !v.config.template).map((v) => String(v.config.name)).sort();
+const names = (h: Harness) =>
+  h.sim.cluster
+    .vms()
+    .filter((v) => !v.config.template)
+    .map((v) => String(v.config.name))
+    .sort();
 
 describe('preflight stops everything before any change', () => {
   const cases: Array<[string, Parameters<typeof def>[2], RegExp]> = [
-    ['missing bridge', { network: { bridge: 'vmbr7' } }, /Preflight failed: VM big: bridge vmbr7 does not exist on node pve2\./],
-    ['full storage', { disks: { scsi0: { size: '2T' } } }, /Preflight failed: VM big: storage local-lvm on node pve2 has no room for disk scsi0 \(2T/],
-    ['memory overcommit', { memory: 70_000 }, /Preflight failed: Node pve2: memory for running VMs would reach 70000 MiB, over its limit of 65536 MiB/],
+    [
+      'missing bridge',
+      { network: { bridge: 'vmbr7' } },
+      /Preflight failed: VM big: bridge vmbr7 does not exist on node pve2\./,
+    ],
+    [
+      'full storage',
+      { disks: { scsi0: { size: '2T' } } },
+      /Preflight failed: VM big: storage local-lvm on node pve2 has no room for disk scsi0 \(2T/,
+    ],
+    [
+      'memory overcommit',
+      { memory: 70_000 },
+      /Preflight failed: Node pve2: memory for running VMs would reach 70000 MiB, over its limit of 65536 MiB/,
+    ],
   ];
   for (const [what, over, message] of cases) {
     it(what, async () => {
       h = await harness();
       const before = h.mutations();
-      await expect(h.apply([def('fine', 'pve1'), def('big', 'pve2', over)])).rejects.toThrow(message);
+      await expect(h.apply([def('fine', 'pve1'), def('big', 'pve2', over)])).rejects.toThrow(
+        message,
+      );
       expect(h.mutations()).toBe(before);
       expect(names(h)).toEqual([]);
     });
@@ -32,15 +57,36 @@ describe('preflight stops everything before any change', () => {
   it('allows the same memory with an overcommit ratio', async () => {
     h = await harness({}, { nodes: [{ name: 'pve2', memory_overcommit: 1.5 }] });
     const plan = (await h.plan([def('big', 'pve2', { memory: 70_000 })])).plan;
-    expect(plan.capacity.find((c) => c.node === 'pve2')).toMatchObject({ memoryBefore: 0, memoryAfter: 70_000, memoryOvercommit: 1.5 });
+    expect(plan.capacity.find((c) => c.node === 'pve2')).toMatchObject({
+      memoryBefore: 0,
+      memoryAfter: 70_000,
+      memoryOvercommit: 1.5,
+    });
   });
 });
 
 describe('failures and races', () => {
   it('rolls back a VM that fails after its clone while the other VMs are created', async () => {
-    h = await harness({ faults: { errors: [{ method: 'POST', path: '/nodes/pve1/qemu/4242/status/start', status: 500, message: 'start failed: kvm exited' }] } });
-    const r = await h.apply([def('good-1'), def('bad', 'pve1', { vmid: 4242 }), def('good-2', 'pve2')]);
-    expect(r.failed).toEqual([{ vm: 'bad', error: expect.stringMatching(/start failed: kvm exited/), rolledBack: true }]);
+    h = await harness({
+      faults: {
+        errors: [
+          {
+            method: 'POST',
+            path: '/nodes/pve1/qemu/4242/status/start',
+            status: 500,
+            message: 'start failed: kvm exited',
+          },
+        ],
+      },
+    });
+    const r = await h.apply([
+      def('good-1'),
+      def('bad', 'pve1', { vmid: 4242 }),
+      def('good-2', 'pve2'),
+    ]);
+    expect(r.failed).toEqual([
+      { vm: 'bad', error: like.stringMatching(/start failed: kvm exited/), rolledBack: true },
+    ]);
     expect(r.message).toBe('1 of 3 VMs failed: bad; rolled back: bad');
     expect(r.newHosts.map((n) => n.name).sort()).toEqual(['good-1', 'good-2']);
     expect(names(h)).toEqual(['good-1', 'good-2']);
@@ -51,15 +97,17 @@ describe('failures and races', () => {
     h = await harness({ faults: { cloneFailures: [{ name: 'bad' }] } });
     const r = await h.apply([def('good-1'), def('bad'), def('good-2', 'pve2')]);
     expect(r.failed.map((f) => f.vm)).toEqual(['bad']);
-    expect(r.failed[0]!.error).toMatch(/clone failed/);
+    expect(r.failed[0].error).toMatch(/clone failed/);
     expect(r.newHosts.map((n) => n.name).sort()).toEqual(['good-1', 'good-2']);
     const partial = h.sim.cluster.vms().find((v) => v.config.name === 'bad');
     if (partial) {
       // Proxmox lets only root remove a clone lock: the run says exactly what to do.
-      expect(r.failed[0]!.rolledBack).toBe(false);
-      expect(h.log.lines.join('\n')).toMatch(new RegExp(`run 'qm unlock ${partial.vmid} && qm destroy ${partial.vmid} --purge' on pve1`));
+      expect(r.failed[0].rolledBack).toBe(false);
+      expect(h.log.lines.join('\n')).toMatch(
+        new RegExp(`run 'qm unlock ${partial.vmid} && qm destroy ${partial.vmid} --purge' on pve1`),
+      );
     } else {
-      expect(r.failed[0]!.rolledBack).toBe(true);
+      expect(r.failed[0].rolledBack).toBe(true);
     }
   });
 
@@ -67,18 +115,38 @@ describe('failures and races', () => {
     h = await harness();
     const sim = h.sim;
     const other = new ProxmoxClient({
-      transport: new HttpsTransport({ url: sim.url, tokenId: sim.tokenId, tokenSecret: sim.tokenSecret, tls: { mode: 'fingerprint', fingerprint: sim.fingerprint } }),
+      transport: new HttpsTransport({
+        url: sim.url,
+        tokenId: sim.tokenId,
+        tokenSecret: sim.tokenSecret,
+        tls: { mode: 'fingerprint', fingerprint: sim.fingerprint },
+      }),
       log: memoryLogger(),
       retry: { attempts: 4, baseMs: 20, maxMs: 100 },
     });
     try {
-      const theirs = Promise.all([1, 2, 3, 4].map((i) => cloneVm(other, { node: 'pve2', template: 9001, name: `theirs-${i}`, full: false })));
-      const ours = h.apply(['a', 'b', 'c', 'd'].map((n, i) => def(`ours-${n}`, ['pve1', 'pve2', 'still-fawn'][i % 3])));
+      const theirs = Promise.all(
+        [1, 2, 3, 4].map((i) =>
+          cloneVm(other, { node: 'pve2', template: 9001, name: `theirs-${i}`, full: false }),
+        ),
+      );
+      const ours = h.apply(
+        ['a', 'b', 'c', 'd'].map((n, i) => def(`ours-${n}`, ['pve1', 'pve2', 'still-fawn'][i % 3])),
+      );
       const [r, made] = await Promise.all([ours, theirs]);
       expect(r.failed).toEqual([]);
       const ids = [...r.newHosts.map((n) => n.vmid), ...made.map((m) => m.vmid)];
       expect(new Set(ids).size).toBe(8);
-      expect(names(h)).toEqual(['ours-a', 'ours-b', 'ours-c', 'ours-d', 'theirs-1', 'theirs-2', 'theirs-3', 'theirs-4']);
+      expect(names(h)).toEqual([
+        'ours-a',
+        'ours-b',
+        'ours-c',
+        'ours-d',
+        'theirs-1',
+        'theirs-2',
+        'theirs-3',
+        'theirs-4',
+      ]);
       for (const n of r.newHosts) expect(sim.cluster.vm(n.vmid)!.config.name).toBe(n.name);
     } finally {
       await other.close();
@@ -91,7 +159,9 @@ describe('failures and races', () => {
     const vm = h.sim.cluster.vms().find((v) => v.config.name === 'clash')!;
     vm.config.tags = 'hand-made';
     const before = h.mutations();
-    await expect(h.apply([def('clash', 'pve1', { cores: 4 })])).rejects.toThrow(/VM clash: a VM with this name \(VMID \d+ on pve1\) exists but is not tagged pve-gitops/);
+    await expect(h.apply([def('clash', 'pve1', { cores: 4 })])).rejects.toThrow(
+      /VM clash: a VM with this name \(VMID \d+ on pve1\) exists but is not tagged pve-gitops/,
+    );
     expect(h.mutations()).toBe(before);
   });
 

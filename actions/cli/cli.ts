@@ -34,7 +34,9 @@ const commands: Record<string, () => Promise<Command>> = {
   sim: async () => (await import('./commands/sim.js')).default,
   plan: async () => (await import('./commands/plan.js')).default,
   apply: async () => (await import('./commands/apply.js')).default,
+  provision: async () => (await import('./commands/provision.js')).default,
   demo: async () => (await import('./commands/demo.js')).default,
+  kubeconfig: async () => (await import('./commands/kubeconfig.js')).default,
 };
 
 const globalOptions = {

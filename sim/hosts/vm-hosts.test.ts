@@ -6,26 +6,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { keyPair, randomLoopback } from '../../test/provision-helpers.js';
 import { routedToLoopback, startVmHosts, type VmHosts } from './vm-hosts.js';
 
 const run = promisify(execFile);
-
-/** A random 127.x.y.z so parallel suites never share an address. */
-export function randomLoopback(): string {
-  const b = () => 2 + Math.floor(Math.random() * 250);
-  return `127.${b()}.${b()}.${b()}`;
-}
-
-/** An ed25519 key pair in `dir` (private key file mode 0600). */
-export function keyPair(dir: string): { privateKey: string; publicKey: string; file: string } {
-  const file = path.join(dir, 'id_ed25519');
-  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'test', '-f', file]);
-  return {
-    file,
-    privateKey: readFileSync(file, 'utf8'),
-    publicKey: readFileSync(`${file}.pub`, 'utf8').trim(),
-  };
-}
 
 let root: string;
 let vms: VmHosts;
@@ -87,13 +71,21 @@ describe('simulated VM hosts', () => {
 
   it('keep /etc/rancher, /var/lib/rancher and /usr/local/bin private to each VM', async () => {
     const [ha, hb] = vms.hosts;
-    await ssh(ha.ip, 22, 'echo alpha > /var/lib/rancher/who && touch /usr/local/bin/k3s /etc/rancher/x');
+    await ssh(
+      ha.ip,
+      22,
+      'echo alpha > /var/lib/rancher/who && touch /usr/local/bin/k3s /etc/rancher/x',
+    );
     expect(readFileSync(path.join(ha.dirs['/var/lib/rancher'], 'who'), 'utf8')).toBe('alpha\n');
     expect(existsSync(path.join(ha.dirs['/usr/local/bin'], 'k3s'))).toBe(true);
     expect(existsSync(path.join(hb.dirs['/var/lib/rancher'], 'who'))).toBe(false);
     expect(existsSync('/var/lib/rancher/who')).toBe(false);
     expect(existsSync('/usr/local/bin/k3s')).toBe(false);
-    const other = await ssh(hb.ip, 22, 'ls -A /var/lib/rancher /etc/rancher; test ! -e /usr/local/bin/k3s && echo clean');
+    const other = await ssh(
+      hb.ip,
+      22,
+      'ls -A /var/lib/rancher /etc/rancher; test ! -e /usr/local/bin/k3s && echo clean',
+    );
     expect(other.stdout.trim().split('\n').filter(Boolean).at(-1)).toBe('clean');
     expect(other.stdout).not.toContain('who');
   });

@@ -56,7 +56,9 @@ function checkVms(vms: VmHostsOptions['vms']): void {
         `Simulated VM ${vm.name} must have a 127.0.0.0/8 address; '${vm.ip}' is not one.`,
       );
     if (seen.has(vm.ip) || seen.has(vm.name))
-      throw new ConfigurationError(`Simulated VM ${vm.name} or its address ${vm.ip} is used twice.`);
+      throw new ConfigurationError(
+        `Simulated VM ${vm.name} or its address ${vm.ip} is used twice.`,
+      );
     seen.add(vm.ip).add(vm.name);
   }
 }
@@ -123,7 +125,10 @@ export async function startVmHosts(o: VmHostsOptions): Promise<VmHosts> {
             throw err;
           })
         : await start(undefined);
-      started.push({ vm: { name: vm.name, ip: vm.ip, port: ssh.port, dirs, log: ssh.log }, ssh });
+      started.push({
+        vm: { name: vm.name, ip: vm.ip, port: ssh.port, dirs, log: () => ssh.log() },
+        ssh,
+      });
     }
   } catch (err) {
     await stop();

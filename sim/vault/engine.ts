@@ -5,6 +5,10 @@ import { capabilitiesOn, parsePolicy, type Capability } from './policy.js';
 import type { AuthMount, JwtRole, Mount, Token, VaultState } from './state.js';
 import { denied, VaultError } from './vault-error.js';
 
+/** A request field as text: strings and numbers as they are, anything else the default. */
+const str = (v: unknown, d = ''): string =>
+  typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : d;
+
 /** One request as the engine sees it: METHOD (LIST for lists), path after /v1/, body, token. */
 export interface VaultRequest {
   method: string;
@@ -22,13 +26,17 @@ export interface VaultResponse {
 
 const id = (prefix: string) => `${prefix}${randomBytes(18).toString('base64url')}`;
 const strList = (v: unknown): string[] =>
-  Array.isArray(v) ? v.map(String) : typeof v === 'string' && v ? v.split(',').map((s) => s.trim()) : [];
+  Array.isArray(v)
+    ? v.map(String)
+    : typeof v === 'string' && v
+      ? v.split(',').map((s) => s.trim())
+      : [];
 
 function ttlSeconds(v: unknown): number {
   if (typeof v === 'number') return v;
-  const m = /^(\d+)([smhd]?)$/.exec(String(v ?? '').trim());
+  const m = /^(\d+)([smhd]?)$/.exec(str(v, '').trim());
   if (!m) return 0;
-  return Number(m[1]) * ({ '': 1, s: 1, m: 60, h: 3600, d: 86400 }[m[2]!] ?? 1);
+  return Number(m[1]) * ({ '': 1, s: 1, m: 60, h: 3600, d: 86400 }[m[2]] ?? 1);
 }
 
 function envelope(data: unknown, extra: Record<string, unknown> = {}): Record<string, unknown> {
@@ -67,7 +75,15 @@ export function freshState(rootToken: string): VaultState {
 }
 
 function newMount(version: 1 | 2): Mount {
-  return { type: 'kv', version, accessor: id('kv_'), v1: {}, v2: {}, cas_required: false, max_versions: 0 };
+  return {
+    type: 'kv',
+    version,
+    accessor: id('kv_'),
+    v1: {},
+    v2: {},
+    cas_required: false,
+    max_versions: 0,
+  };
 }
 
 function mountInfo(m: Mount) {
@@ -106,7 +122,9 @@ export class VaultEngine {
 
   private allowed(t: Token, p: string, cap: Capability): boolean {
     if (t.policies.includes('root')) return true;
-    const rules = t.policies.flatMap((n) => (this.state.policies[n] ? [parsePolicy(this.state.policies[n])] : []));
+    const rules = t.policies.flatMap((n) =>
+      this.state.policies[n] ? [parsePolicy(this.state.policies[n])] : [],
+    );
     const caps = capabilitiesOn(rules, p);
     return !caps.has('deny') && caps.has(cap);
   }
@@ -127,7 +145,7 @@ export class VaultEngine {
   private mountFor(p: string): { name: string; mount: Mount; rest: string } | undefined {
     const names = Object.keys(this.state.mounts).sort((a, b) => b.length - a.length);
     const name = names.find((n) => `${p}/`.startsWith(n));
-    return name ? { name, mount: this.state.mounts[name]!, rest: p.slice(name.length) } : undefined;
+    return name ? { name, mount: this.state.mounts[name], rest: p.slice(name.length) } : undefined;
   }
 
   private changed<T>(v: T): T {
@@ -165,7 +183,11 @@ export class VaultEngine {
     return mt.mount.version === 2 ? this.kv2(req, mt, m) : this.kv1(req, mt, m);
   }
 
-  private kv1(req: VaultRequest, { name, mount, rest }: { name: string; mount: Mount; rest: string }, m: string): VaultResponse {
+  private kv1(
+    req: VaultRequest,
+    { name, mount, rest }: { name: string; mount: Mount; rest: string },
+    m: string,
+  ): VaultResponse {
     const full = `${name}${rest}`;
     if (m === 'LIST') {
       this.require(req, full, 'list');
@@ -190,7 +212,11 @@ export class VaultEngine {
     throw new VaultError(405, ['unsupported operation']);
   }
 
-  private kv2(req: VaultRequest, { name, mount, rest }: { name: string; mount: Mount; rest: string }, m: string): VaultResponse {
+  private kv2(
+    req: VaultRequest,
+    { name, mount, rest }: { name: string; mount: Mount; rest: string },
+    m: string,
+  ): VaultResponse {
     const [kind, ...tail] = rest.split('/');
     const p = tail.join('/');
     const full = `${name}${rest}`;
@@ -236,15 +262,24 @@ export class VaultEngine {
         return this.changed({ status: 204 });
       }
     }
-    if ((kind === 'delete' || kind === 'undelete' || kind === 'destroy') && (m === 'POST' || m === 'PUT')) {
+    if (
+      (kind === 'delete' || kind === 'undelete' || kind === 'destroy') &&
+      (m === 'POST' || m === 'PUT')
+    ) {
       this.require(req, full, 'update');
       kv2Versions(mount, p, kind, req.body.versions);
       return this.changed({ status: 204 });
     }
     if (kind === 'config') {
       this.require(req, full, m === 'GET' ? 'read' : 'update');
-      if (m === 'GET') return ok({ cas_required: mount.cas_required, delete_version_after: '0s', max_versions: mount.max_versions });
-      if (req.body.cas_required !== undefined) mount.cas_required = req.body.cas_required === true || req.body.cas_required === 'true';
+      if (m === 'GET')
+        return ok({
+          cas_required: mount.cas_required,
+          delete_version_after: '0s',
+          max_versions: mount.max_versions,
+        });
+      if (req.body.cas_required !== undefined)
+        mount.cas_required = req.body.cas_required === true || req.body.cas_required === 'true';
       if (req.body.max_versions !== undefined) mount.max_versions = Number(req.body.max_versions);
       return this.changed({ status: 204 });
     }
@@ -266,8 +301,24 @@ export class VaultEngine {
     if (p === 'mounts' && m === 'GET') {
       this.root(req);
       const data: Record<string, unknown> = {
-        'sys/': { type: 'system', options: null, description: 'system endpoints', accessor: 'system_0', local: false, seal_wrap: true, config: {} },
-        'cubbyhole/': { type: 'cubbyhole', options: null, description: 'per-token private secret storage', accessor: 'cubbyhole_0', local: true, seal_wrap: false, config: {} },
+        'sys/': {
+          type: 'system',
+          options: null,
+          description: 'system endpoints',
+          accessor: 'system_0',
+          local: false,
+          seal_wrap: true,
+          config: {},
+        },
+        'cubbyhole/': {
+          type: 'cubbyhole',
+          options: null,
+          description: 'per-token private secret storage',
+          accessor: 'cubbyhole_0',
+          local: true,
+          seal_wrap: false,
+          config: {},
+        },
       };
       for (const [n, mt] of Object.entries(this.state.mounts)) data[n] = mountInfo(mt);
       return { status: 200, body: { ...data, ...envelope(data) } };
@@ -284,20 +335,31 @@ export class VaultEngine {
         if (!mt) throw new VaultError(400, [`No secret engine mount at ${name}`]);
         return ok(mountInfo(mt));
       }
-      const type = String(req.body.type ?? '');
+      const type = str(req.body.type, '');
       const opts = (req.body.options ?? {}) as Record<string, unknown>;
       if (type !== 'kv' && type !== 'kv-v2')
         throw new VaultError(400, [`plugin not found in the catalog: ${type}`]);
       if (this.state.mounts[name] || name.startsWith('sys/') || name.startsWith('auth/'))
         throw new VaultError(400, [`path is already in use at ${name}`]);
-      const version = type === 'kv-v2' || String(opts.version ?? '1') === '2' ? 2 : 1;
+      const version = type === 'kv-v2' || str(opts.version, '1') === '2' ? 2 : 1;
       this.state.mounts[name] = newMount(version);
       return this.changed({ status: 204 });
     }
     if (p === 'auth' && m === 'GET') {
       this.root(req);
       const data = Object.fromEntries(
-        Object.entries(this.state.auth).map(([n, a]) => [n, { type: a.type, accessor: a.accessor, description: '', config: {}, options: null, local: false, seal_wrap: false }]),
+        Object.entries(this.state.auth).map(([n, a]) => [
+          n,
+          {
+            type: a.type,
+            accessor: a.accessor,
+            description: '',
+            config: {},
+            options: null,
+            local: false,
+            seal_wrap: false,
+          },
+        ]),
       );
       return { status: 200, body: { ...data, ...envelope(data) } };
     }
@@ -310,7 +372,8 @@ export class VaultEngine {
       }
       if (req.body.type !== 'jwt' && req.body.type !== 'oidc')
         throw new VaultError(400, [`plugin not found in the catalog: ${String(req.body.type)}`]);
-      if (this.state.auth[name]) throw new VaultError(400, [`path is already in use at auth/${name}`]);
+      if (this.state.auth[name])
+        throw new VaultError(400, [`path is already in use at auth/${name}`]);
       this.state.auth[name] = { type: 'jwt', accessor: id('auth_jwt_'), roles: {} };
       return this.changed({ status: 204 });
     }
@@ -318,7 +381,11 @@ export class VaultEngine {
     if (pol) {
       this.root(req);
       const name = pol[1];
-      if (!name) return ok({ keys: ['default', ...Object.keys(this.state.policies), 'root'], policies: Object.keys(this.state.policies) });
+      if (!name)
+        return ok({
+          keys: ['default', ...Object.keys(this.state.policies), 'root'],
+          policies: Object.keys(this.state.policies),
+        });
       if (m === 'GET') {
         const text = this.state.policies[name];
         if (text === undefined) throw new VaultError(404, []);
@@ -328,7 +395,7 @@ export class VaultEngine {
         delete this.state.policies[name];
         return this.changed({ status: 204 });
       }
-      const text = String(req.body.policy ?? req.body.rules ?? '');
+      const text = str(req.body.policy ?? req.body.rules, '');
       try {
         parsePolicy(text);
       } catch (e) {
@@ -355,9 +422,17 @@ export class VaultEngine {
       const parent = this.require(req, 'auth/token/create', 'update');
       const wanted = strList(req.body.policies);
       const policies = wanted.length ? wanted : parent.policies;
-      if (!parent.policies.includes('root') && policies.some((x) => !parent.policies.includes(x) && x !== 'default'))
+      if (
+        !parent.policies.includes('root') &&
+        policies.some((x) => !parent.policies.includes(x) && x !== 'default')
+      )
         throw new VaultError(400, ['child policies must be subset of parent']);
-      const t = this.issue(policies.includes('root') ? ['root'] : policies, ttlSeconds(req.body.ttl), 'token', String(req.body.display_name ?? 'token'));
+      const t = this.issue(
+        policies.includes('root') ? ['root'] : policies,
+        ttlSeconds(req.body.ttl),
+        'token',
+        str(req.body.display_name, 'token'),
+      );
       return this.changed({ status: 200, body: envelope(null, { auth: this.authBlock(t) }) });
     }
     const [mountName, ...rest] = p.split('/');
@@ -371,13 +446,15 @@ export class VaultEngine {
     if (sub === 'config') {
       if (m === 'GET') return { status: 200, body: envelope(am.config ?? {}) };
       am.config = {
-        bound_issuer: String(req.body.bound_issuer ?? ''),
+        bound_issuer: str(req.body.bound_issuer, ''),
         jwt_validation_pubkeys: strList(req.body.jwt_validation_pubkeys),
-        jwks_url: String(req.body.jwks_url ?? ''),
-        jwks_ca_pem: String(req.body.jwks_ca_pem ?? ''),
+        jwks_url: str(req.body.jwks_url, ''),
+        jwks_ca_pem: str(req.body.jwks_ca_pem, ''),
       };
       if (!am.config.jwks_url && !am.config.jwt_validation_pubkeys.length)
-        throw new VaultError(400, ['exactly one of \'jwt_validation_pubkeys\', \'jwks_url\' or \'oidc_discovery_url\' must be set']);
+        throw new VaultError(400, [
+          "exactly one of 'jwt_validation_pubkeys', 'jwks_url' or 'oidc_discovery_url' must be set",
+        ]);
       return this.changed({ status: 204 });
     }
     if (sub === 'role' && (m === 'LIST' || m === 'GET'))
@@ -397,14 +474,15 @@ export class VaultEngine {
       const role: JwtRole = {
         role_type: 'jwt',
         bound_audiences: strList(b.bound_audiences),
-        bound_subject: String(b.bound_subject ?? ''),
+        bound_subject: str(b.bound_subject, ''),
         bound_claims: (b.bound_claims as JwtRole['bound_claims']) ?? null,
         bound_claims_type: b.bound_claims_type === 'glob' ? 'glob' : 'string',
-        user_claim: String(b.user_claim ?? ''),
+        user_claim: str(b.user_claim, ''),
         token_policies: strList(b.token_policies ?? b.policies),
         token_ttl: ttlSeconds(b.token_ttl ?? b.ttl),
       };
-      if (b.role_type && b.role_type !== 'jwt') throw new VaultError(400, ['invalid \'role_type\': only "jwt" is simulated']);
+      if (b.role_type && b.role_type !== 'jwt')
+        throw new VaultError(400, ['invalid \'role_type\': only "jwt" is simulated']);
       if (!role.user_claim) throw new VaultError(400, ['a user claim must be defined on the role']);
       am.roles[name] = role;
       return this.changed({ status: 204 });
@@ -413,8 +491,8 @@ export class VaultEngine {
   }
 
   private async jwtLogin(am: AuthMount, req: VaultRequest): Promise<VaultResponse> {
-    const roleName = String(req.body.role ?? '');
-    const jwt = String(req.body.jwt ?? '');
+    const roleName = str(req.body.role, '');
+    const jwt = str(req.body.jwt, '');
     if (!roleName) throw new VaultError(400, ['missing role']);
     if (!jwt) throw new VaultError(400, ['missing token']);
     const role = am.roles[roleName];
@@ -427,15 +505,29 @@ export class VaultEngine {
       if (e instanceof LoginError) throw new VaultError(400, [e.message]);
       throw e;
     }
-    const t = this.issue(role.token_policies, role.token_ttl, 'jwt', `jwt-${String(claims[role.user_claim])}`, roleName);
+    const t = this.issue(
+      role.token_policies,
+      role.token_ttl,
+      'jwt',
+      `jwt-${String(claims[role.user_claim])}`,
+      roleName,
+    );
     return this.changed({ status: 200, body: envelope(null, { auth: this.authBlock(t) }) });
   }
 
-  private issue(policies: string[], ttl: number, method: string, display: string, role?: string): Token {
+  private issue(
+    policies: string[],
+    ttl: number,
+    method: string,
+    display: string,
+    role?: string,
+  ): Token {
     const t: Token = {
       id: id('hvs.'),
       accessor: id(''),
-      policies: policies.includes('root') ? ['root'] : ['default', ...policies.filter((x) => x !== 'default')],
+      policies: policies.includes('root')
+        ? ['root']
+        : ['default', ...policies.filter((x) => x !== 'default')],
       display_name: display,
       path: method === 'jwt' ? 'auth/jwt/login' : 'auth/token/create',
       meta: role ? { role } : null,

@@ -1,4 +1,10 @@
-import { createSign, generateKeyPairSync, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
+import {
+  createSign,
+  generateKeyPairSync,
+  randomBytes,
+  randomUUID,
+  type KeyObject,
+} from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { ConfigurationError } from '../../actions/lib/errors.js';
 import { isLoopback } from './loopback.js';
@@ -45,7 +51,8 @@ function signWith(key: KeyObject, kid: string, claims: Record<string, unknown>):
 /** Starts the OIDC stand-in on loopback. */
 export async function startGithubOidc(opts: GithubOidcOptions = {}): Promise<GithubOidc> {
   const host = opts.host ?? '127.0.0.1';
-  if (!isLoopback(host)) throw new ConfigurationError(`The OIDC stand-in listens on loopback only, not '${host}'.`);
+  if (!isLoopback(host))
+    throw new ConfigurationError(`The OIDC stand-in listens on loopback only, not '${host}'.`);
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const kid = randomBytes(8).toString('hex');
   const requestToken = randomBytes(24).toString('base64url');
@@ -74,13 +81,20 @@ export async function startGithubOidc(opts: GithubOidcOptions = {}): Promise<Git
       res.end(JSON.stringify(body));
     };
     if (url.pathname === '/.well-known/jwks') {
-      return json(200, { keys: [{ ...publicKey.export({ format: 'jwk' }), kid, alg: 'RS256', use: 'sig' }] });
+      return json(200, {
+        keys: [{ ...publicKey.export({ format: 'jwk' }), kid, alg: 'RS256', use: 'sig' }],
+      });
     }
     if (url.pathname === '/.well-known/openid-configuration') {
-      return json(200, { issuer, jwks_uri: `http://${host}:${port}/.well-known/jwks`, id_token_signing_alg_values_supported: ['RS256'] });
+      return json(200, {
+        issuer,
+        jwks_uri: `http://${host}:${port}/.well-known/jwks`,
+        id_token_signing_alg_values_supported: ['RS256'],
+      });
     }
     if (url.pathname === '/token') {
-      if (req.headers.authorization !== `Bearer ${requestToken}`) return json(401, { message: 'Unauthorized' });
+      if (req.headers.authorization !== `Bearer ${requestToken}`)
+        return json(401, { message: 'Unauthorized' });
       const audience = url.searchParams.get('audience') ?? undefined;
       issued.push({ audience });
       const now = Math.floor(Date.now() / 1000);

@@ -1,9 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { createServer as createHttp, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createHttps } from 'node:https';
+import {
+  createServer as createHttp,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import { ConfigurationError } from '../../actions/lib/errors.js';
 import { loadOrCreateCertificate } from '../proxmox/cert.js';
 import { freshState, VaultEngine, type VaultRequest } from './engine.js';
+import { listFrontEnd } from './list-method.js';
 import { isLoopback } from './loopback.js';
 import { parsePolicy } from './policy.js';
 import { readVaultState, writeVaultState, type JwtRole } from './state.js';
@@ -98,7 +103,8 @@ export async function startVaultSim(opts: VaultSimOptions = {}): Promise<VaultSi
       `The Vault simulator listens on loopback only; '${host}' is not a loopback address.`,
     );
   const saved = opts.stateDir ? readVaultState(opts.stateDir) : undefined;
-  const savedRoot = saved && Object.values(saved.tokens).find((t) => t.policies.includes('root'))?.id;
+  const savedRoot =
+    saved && Object.values(saved.tokens).find((t) => t.policies.includes('root'))?.id;
   const rootToken = opts.rootToken ?? savedRoot ?? `hvs.${randomBytes(18).toString('base64url')}`;
   const state = saved ?? freshState(rootToken);
   if (!state.tokens[rootToken]) Object.assign(state.tokens, freshState(rootToken).tokens);
@@ -137,14 +143,22 @@ export async function startVaultSim(opts: VaultSimOptions = {}): Promise<VaultSi
     })();
   };
   const cert = opts.tls ? loadOrCreateCertificate(opts.stateDir, 'vault-tls') : undefined;
-  const server: Server = cert
-    ? createHttps({ cert: cert.certPem, key: cert.keyPem }, handler)
-    : createHttp(handler);
+  // The HTTP server sits behind a front end that accepts Vault's LIST method (and TLS).
+  const inner: Server = createHttp(handler);
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, host, () => resolve());
+    inner.once('error', reject);
+    inner.listen(0, host, () => resolve());
   });
-  const port = (server.address() as { port: number }).port;
+  const front = listFrontEnd(
+    (inner.address() as { port: number }).port,
+    host,
+    cert && { cert: cert.certPem, key: cert.keyPem },
+  );
+  await new Promise<void>((resolve, reject) => {
+    front.once('error', reject);
+    front.listen(opts.port ?? 0, host, () => resolve());
+  });
+  const port = (front.address() as { port: number }).port;
   const hostPart = host.includes(':') ? `[${host}]` : host;
   return {
     addr: `${cert ? 'https' : 'http'}://${hostPart}:${port}`,
@@ -174,7 +188,11 @@ export async function startVaultSim(opts: VaultSimOptions = {}): Promise<VaultSi
     },
     configureJwt(setup) {
       const name = `${(setup.path ?? 'jwt').replace(/\/$/, '')}/`;
-      const am = (state.auth[name] ??= { type: 'jwt', accessor: `auth_jwt_${randomBytes(4).toString('hex')}`, roles: {} });
+      const am = (state.auth[name] ??= {
+        type: 'jwt',
+        accessor: `auth_jwt_${randomBytes(4).toString('hex')}`,
+        roles: {},
+      });
       am.config = {
         bound_issuer: setup.boundIssuer ?? '',
         jwt_validation_pubkeys: setup.pubkeys ?? [],
@@ -208,8 +226,11 @@ export async function startVaultSim(opts: VaultSimOptions = {}): Promise<VaultSi
       save();
     },
     async stop() {
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
+      inner.closeAllConnections();
+      await Promise.all([
+        new Promise<void>((r) => front.close(() => r())),
+        new Promise<void>((r) => inner.close(() => r())),
+      ]);
     },
   };
 }

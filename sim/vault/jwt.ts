@@ -16,9 +16,11 @@ function b64json<T>(part: string): T {
 }
 
 async function keysOf(config: JwtConfig): Promise<Array<{ kid?: string; key: KeyObject }>> {
-  const keys: Array<{ kid?: string; key: KeyObject }> = config.jwt_validation_pubkeys.map((pem) => ({
-    key: createPublicKey(pem),
-  }));
+  const keys: Array<{ kid?: string; key: KeyObject }> = config.jwt_validation_pubkeys.map(
+    (pem) => ({
+      key: createPublicKey(pem),
+    }),
+  );
   if (config.jwks_url) {
     // The simulator never reaches off this machine, whatever a test configures.
     if (!isLoopbackUrl(config.jwks_url))
@@ -26,13 +28,16 @@ async function keysOf(config: JwtConfig): Promise<Array<{ kid?: string; key: Key
     const res = await fetch(config.jwks_url);
     if (!res.ok) throw new LoginError(`error fetching jwks: status ${res.status}`);
     const jwks = (await res.json()) as { keys?: Array<JsonWebKey & { kid?: string }> };
-    for (const k of jwks.keys ?? []) keys.push({ kid: k.kid, key: createPublicKey({ key: k, format: 'jwk' }) });
+    for (const k of jwks.keys ?? [])
+      keys.push({ kid: k.kid, key: createPublicKey({ key: k, format: 'jwk' }) });
   }
   return keys;
 }
 
 function verifySignature(alg: string, key: KeyObject, signed: string, sig: Buffer): boolean {
-  const hash = { RS256: 'RSA-SHA256', ES256: 'SHA256', RS384: 'RSA-SHA384', RS512: 'RSA-SHA512' }[alg];
+  const hash = { RS256: 'RSA-SHA256', ES256: 'SHA256', RS384: 'RSA-SHA384', RS512: 'RSA-SHA512' }[
+    alg
+  ];
   if (!hash) return false;
   const v = createVerify(hash);
   v.update(signed);
@@ -72,16 +77,19 @@ export async function validateJwt(
   let header: Header;
   let claims: Claims;
   try {
-    header = b64json<Header>(parts[0]!);
-    claims = b64json<Claims>(parts[1]!);
+    header = b64json<Header>(parts[0]);
+    claims = b64json<Claims>(parts[1]);
   } catch {
     throw new LoginError('error validating token: malformed JWT');
   }
   const alg = header.alg ?? '';
   const keys = await keysOf(config);
   const signed = `${parts[0]}.${parts[1]}`;
-  const sig = Buffer.from(parts[2]!, 'base64url');
-  const ok = keys.some((k) => (!header.kid || !k.kid || k.kid === header.kid) && verifySignature(alg, k.key, signed, sig));
+  const sig = Buffer.from(parts[2], 'base64url');
+  const ok = keys.some(
+    (k) =>
+      (!header.kid || !k.kid || k.kid === header.kid) && verifySignature(alg, k.key, signed, sig),
+  );
   if (!ok)
     throw new LoginError(
       'error validating token: no known key successfully validated the token signature',

@@ -4,7 +4,7 @@ import { VaultError } from './vault-error.js';
 const now = () => new Date().toISOString();
 
 function versionMeta(s: KvSecret, v: number) {
-  const x = s.versions[String(v)]!;
+  const x = s.versions[String(v)];
   return {
     created_time: x.created_time,
     custom_metadata: s.custom_metadata,
@@ -21,14 +21,16 @@ export function kv2Read(m: Mount, p: string, version?: number) {
   const v = version || s.current_version;
   const x = s.versions[String(v)];
   if (!x) throw new VaultError(404, []);
-  if (x.deletion_time || x.destroyed) throw new VaultError(404, [], { data: null, metadata: versionMeta(s, v) });
+  if (x.deletion_time || x.destroyed)
+    throw new VaultError(404, [], { data: null, metadata: versionMeta(s, v) });
   return { data: x.data, metadata: versionMeta(s, v) };
 }
 
 /** KV v2 `POST data/<path>` with `options.cas`: Vault's check-and-set rules and wording. */
 export function kv2Write(m: Mount, p: string, body: Record<string, unknown>) {
   const data = body.data;
-  if (!data || typeof data !== 'object' || Array.isArray(data)) throw new VaultError(400, ['no data provided']);
+  if (!data || typeof data !== 'object' || Array.isArray(data))
+    throw new VaultError(400, ['no data provided']);
   const options = (body.options ?? {}) as Record<string, unknown>;
   const cas = options.cas === undefined || options.cas === null ? undefined : Number(options.cas);
   let s = m.v2[p];
@@ -50,7 +52,12 @@ export function kv2Write(m: Mount, p: string, body: Record<string, unknown>) {
   const v = s.current_version + 1;
   s.current_version = v;
   s.updated_time = t;
-  s.versions[String(v)] = { data: data as Record<string, unknown>, created_time: t, deletion_time: '', destroyed: false };
+  s.versions[String(v)] = {
+    data: data as Record<string, unknown>,
+    created_time: t,
+    deletion_time: '',
+    destroyed: false,
+  };
   const keep = s.max_versions || m.max_versions || 10;
   for (const k of Object.keys(s.versions)) if (Number(k) <= v - keep) delete s.versions[k];
   return versionMeta(s, v);
@@ -92,13 +99,20 @@ export function kv2WriteMetadata(m: Mount, p: string, body: Record<string, unkno
     versions: {},
   });
   if (body.max_versions !== undefined) s.max_versions = Number(body.max_versions);
-  if (body.cas_required !== undefined) s.cas_required = body.cas_required === true || body.cas_required === 'true';
-  if (body.custom_metadata !== undefined) s.custom_metadata = body.custom_metadata as Record<string, string>;
+  if (body.cas_required !== undefined)
+    s.cas_required = body.cas_required === true || body.cas_required === 'true';
+  if (body.custom_metadata !== undefined)
+    s.custom_metadata = body.custom_metadata as Record<string, string>;
   s.updated_time = t;
 }
 
 /** Soft-deletes (`delete`), destroys or undeletes versions; `latest` when none are given. */
-export function kv2Versions(m: Mount, p: string, op: 'delete' | 'undelete' | 'destroy', versions?: unknown) {
+export function kv2Versions(
+  m: Mount,
+  p: string,
+  op: 'delete' | 'undelete' | 'destroy',
+  versions?: unknown,
+) {
   const s = m.v2[p];
   if (!s) return;
   const list = Array.isArray(versions) ? versions.map(Number) : [s.current_version];

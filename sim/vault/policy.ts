@@ -1,5 +1,6 @@
 /** Capabilities a Vault ACL rule grants. */
-export type Capability = 'create' | 'read' | 'update' | 'patch' | 'delete' | 'list' | 'sudo' | 'deny';
+export type Capability =
+  'create' | 'read' | 'update' | 'patch' | 'delete' | 'list' | 'sudo' | 'deny';
 
 export interface PolicyRule {
   path: string;
@@ -21,12 +22,10 @@ export function parsePolicy(text: string): PolicyRule[] {
   const src = trimmed.replace(/(^|\s)(#|\/\/)[^\n]*/g, '$1');
   const rules: PolicyRule[] = [];
   const re = /path\s+"([^"]*)"\s*\{([^}]*)\}/g;
-  let consumed = '';
   for (let m = re.exec(src); m; m = re.exec(src)) {
-    consumed += m[0];
-    const caps = /capabilities\s*=\s*\[([^\]]*)\]/.exec(m[2]!);
-    const list = caps ? [...caps[1]!.matchAll(/"([^"]*)"/g)].map((x) => x[1]!) : [];
-    rules.push(rule(m[1]!, list));
+    const caps = /capabilities\s*=\s*\[([^\]]*)\]/.exec(m[2]);
+    const list = caps ? [...caps[1].matchAll(/"([^"]*)"/g)].map((x) => x[1]) : [];
+    rules.push(rule(m[1], list));
   }
   if (!rules.length && src.trim()) throw new Error('failed to parse policy: no path stanzas');
   return rules;
@@ -48,7 +47,7 @@ function matches(pattern: string, p: string): boolean {
       if (segs[i] === undefined) return false;
       continue;
     }
-    if (last && glob) return segs[i] !== undefined && segs[i]!.startsWith(pat[i]!);
+    if (last && glob) return segs[i] !== undefined && segs[i].startsWith(pat[i]);
     if (segs[i] !== pat[i]) return false;
   }
   return glob ? segs.length >= pat.length : segs.length === pat.length;
@@ -69,7 +68,7 @@ export function capabilitiesOn(policies: PolicyRule[][], p: string): Set<Capabil
       const [x, y] = [score(a.path), score(b.path)];
       return x[0] - y[0] || x[1] - y[1] || x[2] - y[2];
     });
-    for (const c of hits[0]!.capabilities) out.add(c);
+    for (const c of hits[0].capabilities) out.add(c);
   }
   if (out.has('deny')) return new Set(['deny']);
   return out;

@@ -53036,7 +53036,10 @@ function parseNet(text) {
 }
 __name(parseNet, "parseNet");
 function formatNet(net2) {
-  const parts = [net2.mac ? `${net2.model}=${net2.mac.toUpperCase()}` : net2.model, `bridge=${net2.bridge}`];
+  const parts = [
+    net2.mac ? `${net2.model}=${net2.mac.toUpperCase()}` : net2.model,
+    `bridge=${net2.bridge}`
+  ];
   parts.push(`firewall=${net2.firewall ? 1 : 0}`);
   if (net2.vlan !== void 0) parts.push(`tag=${net2.vlan}`);
   return parts.join(",");
@@ -53144,14 +53147,26 @@ function diffConfig(spec, cfg) {
   add("onboot", cfg.onboot, spec.onboot, "hot");
   add("tags", cfg.tags.join(";"), spec.tags.join(";"), "hot");
   add("description", cfg.description, spec.description?.trim() || void 0, "hot");
-  add("ipconfig0", normaliseIpConfig(cfg.ipconfig0), normaliseIpConfig(spec.ipconfig0), "reboot", CLOUD_INIT);
+  add(
+    "ipconfig0",
+    normaliseIpConfig(cfg.ipconfig0),
+    normaliseIpConfig(spec.ipconfig0),
+    "reboot",
+    CLOUD_INIT
+  );
   add("nameserver", cfg.nameserver, spec.nameserver, "reboot", CLOUD_INIT);
   add("ciuser", cfg.ciuser, spec.ciuser, "reboot", CLOUD_INIT);
   const keysNow = normaliseSshKeys(cfg.sshkeys);
   const keysWant = normaliseSshKeys(spec.sshkeys);
   if (keysNow !== keysWant) {
     const count = /* @__PURE__ */ __name((k) => k ? `${k.split("\n").length} key(s)` : null, "count");
-    d.changes.push({ field: "sshkeys", from: count(keysNow), to: count(keysWant), mode: "reboot", note: CLOUD_INIT });
+    d.changes.push({
+      field: "sshkeys",
+      from: count(keysNow),
+      to: count(keysWant),
+      mode: "reboot",
+      note: CLOUD_INIT
+    });
   }
   if (cfg.template && cfg.template !== spec.template) {
     d.replaceReasons.push(`template changes from ${cfg.template} to ${spec.template}`);
@@ -53163,16 +53178,29 @@ function diffConfig(spec, cfg) {
   for (const want of spec.disks) {
     const cur = have.get(want.slot);
     if (!cur) {
-      d.changes.push({ field: want.slot, from: null, to: `${want.storage}:${want.size}`, mode: "hot", note: "new disk" });
+      d.changes.push({
+        field: want.slot,
+        from: null,
+        to: `${want.storage}:${want.size}`,
+        mode: "hot",
+        note: "new disk"
+      });
       continue;
     }
     if (cur.storage !== want.storage) {
-      d.replaceReasons.push(`disk ${want.slot} moves from storage ${cur.storage} to ${want.storage}`);
+      d.replaceReasons.push(
+        `disk ${want.slot} moves from storage ${cur.storage} to ${want.storage}`
+      );
       continue;
     }
     const size = cur.sizeBytes ?? 0;
     if (want.sizeBytes > size) {
-      d.grow.push({ slot: want.slot, storage: want.storage, from: formatSize(size), to: want.size });
+      d.grow.push({
+        slot: want.slot,
+        storage: want.storage,
+        from: formatSize(size),
+        to: want.size
+      });
     } else if (want.sizeBytes < size) {
       d.errors.push(
         `VM ${spec.name}: disk ${want.slot} is ${formatSize(size)} and cannot shrink to ${want.size}; keep it at ${formatSize(size)} or larger, or recreate the VM with --recreate ${spec.name}.`
@@ -53182,7 +53210,9 @@ function diffConfig(spec, cfg) {
   const wanted = new Set(spec.disks.map((x) => x.slot));
   for (const cur of spec.disks.length ? cfg.disks : []) {
     if (!wanted.has(cur.slot)) {
-      d.warnings.push(`disk ${cur.slot} (${cur.storage}) is not in the definition; pve-gitops never removes disks.`);
+      d.warnings.push(
+        `disk ${cur.slot} (${cur.storage}) is not in the definition; pve-gitops never removes disks.`
+      );
     }
   }
   return d;
@@ -53191,18 +53221,27 @@ __name(diffConfig, "diffConfig");
 
 // actions/lib/reconcile/health.ts
 function assessHealth(spec, vm2, bootGraceSeconds) {
-  if (vm2.lock) return { kind: "skip", reason: `VM ${spec.name} (${vm2.vmid}) holds lock '${vm2.lock}'; skipped this run` };
+  if (vm2.lock)
+    return {
+      kind: "skip",
+      reason: `VM ${spec.name} (${vm2.vmid}) holds lock '${vm2.lock}'; skipped this run`
+    };
   const status = vm2.qmpstatus && vm2.status === "running" ? vm2.qmpstatus : vm2.status;
   if (!["running", "stopped", "paused", "prelaunch", "suspended"].includes(status)) {
-    return { kind: "skip", reason: `VM ${spec.name} (${vm2.vmid}) is in state '${status}'; skipped this run` };
+    return {
+      kind: "skip",
+      reason: `VM ${spec.name} (${vm2.vmid}) is in state '${status}'; skipped this run`
+    };
   }
   const verdict = judge(spec, vm2, status, bootGraceSeconds);
   if (verdict.kind !== "act") return verdict;
-  if (spec.protected) return { kind: "report", reason: `${verdict.reason}; protected, so only reported` };
+  if (spec.protected)
+    return { kind: "report", reason: `${verdict.reason}; protected, so only reported` };
   if (spec.remediation === "none" && verdict.remedy !== "stop") {
     return { kind: "report", reason: `${verdict.reason}; remediation is none, so only reported` };
   }
-  if (verdict.remedy === "reset" && spec.remediation === "recreate") return { ...verdict, escalation: "recreate" };
+  if (verdict.remedy === "reset" && spec.remediation === "recreate")
+    return { ...verdict, escalation: "recreate" };
   return verdict;
 }
 __name(assessHealth, "assessHealth");
@@ -53210,13 +53249,19 @@ function judge(spec, vm2, status, grace) {
   if (spec.state === "stopped") {
     return status === "stopped" ? { kind: "healthy" } : { kind: "act", remedy: "stop", reason: `${status}; definition says stopped` };
   }
-  if (status === "stopped") return { kind: "act", remedy: "start", reason: "stopped; definition says running" };
-  if (status === "paused" || status === "suspended") return { kind: "act", remedy: "resume", reason: `${status}; definition says running` };
+  if (status === "stopped")
+    return { kind: "act", remedy: "start", reason: "stopped; definition says running" };
+  if (status === "paused" || status === "suspended")
+    return { kind: "act", remedy: "resume", reason: `${status}; definition says running` };
   if (status === "prelaunch") return { kind: "act", remedy: "reset", reason: "stuck in prelaunch" };
   const agentConfigured = spec.agent && (vm2.config?.agent ?? true);
   if (agentConfigured && vm2.agent === "silent" && vm2.uptime >= grace) {
     const why = vm2.agentDetail ? ` (${vm2.agentDetail})` : "";
-    return { kind: "act", remedy: "reset", reason: `hung: guest agent silent after ${vm2.uptime} s of uptime${why}` };
+    return {
+      kind: "act",
+      remedy: "reset",
+      reason: `hung: guest agent silent after ${vm2.uptime} s of uptime${why}`
+    };
   }
   return { kind: "healthy" };
 }
@@ -53243,50 +53288,101 @@ function plan(desired, snapshot, options) {
   const templateIds = new Set(snapshot.templates.map((t) => t.vmid));
   for (const name of [...only, ...recreate]) {
     if (!desiredNames.has(name) && !(byName.get(name) ?? []).some(isOwned)) {
-      errors.push({ vm: name, message: `VM ${name} named on the command line has no file in vms/ and no VM tagged ${OWNER_TAG}.` });
+      errors.push({
+        vm: name,
+        message: `VM ${name} named on the command line has no file in vms/ and no VM tagged ${OWNER_TAG}.`
+      });
     }
   }
   if (options.reprovisionNode && !snapshot.nodes[options.reprovisionNode]) {
-    errors.push({ message: `--reprovision-node ${options.reprovisionNode}: no such node in the cluster (${Object.keys(snapshot.nodes).sort().join(", ")}).` });
+    errors.push({
+      message: `--reprovision-node ${options.reprovisionNode}: no such node in the cluster (${Object.keys(snapshot.nodes).sort().join(", ")}).`
+    });
   }
   for (const spec of desired) {
     if (!selected(spec.name)) continue;
     const same = byName.get(spec.name) ?? [];
     const idHolder = spec.vmid !== void 0 ? byId.get(spec.vmid) : void 0;
     if (same.length > 1) {
-      errors.push({ vm: spec.name, message: `VM ${spec.name}: ${same.length} VMs in the cluster carry this name (VMIDs ${same.map((v) => v.vmid).join(", ")}); rename or remove all but one.` });
+      errors.push({
+        vm: spec.name,
+        message: `VM ${spec.name}: ${same.length} VMs in the cluster carry this name (VMIDs ${same.map((v) => v.vmid).join(", ")}); rename or remove all but one.`
+      });
       continue;
     }
     const vm2 = same[0];
     if (idHolder && idHolder.name !== spec.name) {
       const what = templateIds.has(idHolder.vmid) ? "template" : "VM";
-      errors.push({ vm: spec.name, message: `VM ${spec.name}: VMID ${spec.vmid} is taken by ${what} '${idHolder.name}' on ${idHolder.node}; choose another vmid or remove it from ${spec.file}.` });
+      errors.push({
+        vm: spec.name,
+        message: `VM ${spec.name}: VMID ${spec.vmid} is taken by ${what} '${idHolder.name}' on ${idHolder.node}; choose another vmid or remove it from ${spec.file}.`
+      });
       continue;
     }
     if (vm2 && !isOwned(vm2)) {
-      errors.push({ vm: spec.name, message: `VM ${spec.name}: a VM with this name (VMID ${vm2.vmid} on ${vm2.node}) exists but is not tagged ${OWNER_TAG}; pve-gitops will not touch it \u2014 rename one of them, or add the tag to adopt it.` });
+      errors.push({
+        vm: spec.name,
+        message: `VM ${spec.name}: a VM with this name (VMID ${vm2.vmid} on ${vm2.node}) exists but is not tagged ${OWNER_TAG}; pve-gitops will not touch it \u2014 rename one of them, or add the tag to adopt it.`
+      });
       continue;
     }
     if (vm2 && spec.vmid !== void 0 && vm2.vmid !== spec.vmid) {
-      errors.push({ vm: spec.name, message: `VM ${spec.name}: exists as VMID ${vm2.vmid} but ${spec.file} says vmid ${spec.vmid}; a VMID cannot change in place \u2014 fix the file or use --recreate.` });
+      errors.push({
+        vm: spec.name,
+        message: `VM ${spec.name}: exists as VMID ${vm2.vmid} but ${spec.file} says vmid ${spec.vmid}; a VMID cannot change in place \u2014 fix the file or use --recreate.`
+      });
       continue;
     }
     if (!vm2) {
-      actions.push({ kind: "create", vm: spec.name, vmid: spec.vmid, node: spec.node, reason: "not in the cluster" });
+      actions.push({
+        kind: "create",
+        vm: spec.name,
+        vmid: spec.vmid,
+        node: spec.node,
+        reason: "not in the cluster"
+      });
       continue;
     }
-    planExisting(spec, vm2, { grace, recreate: recreate.has(spec.name), reprovisionNode: options.reprovisionNode }, actions, findings, errors);
+    planExisting(
+      spec,
+      vm2,
+      { grace, recreate: recreate.has(spec.name), reprovisionNode: options.reprovisionNode },
+      actions,
+      findings,
+      errors
+    );
   }
   for (const vm2 of snapshot.vms) {
     if (desiredNames.has(vm2.name) || !isOwned(vm2) || !selected(vm2.name)) continue;
     if (!options.prune) {
-      findings.push({ level: "info", vm: vm2.name, node: vm2.node, message: `VM ${vm2.name} (${vm2.vmid}) is tagged ${OWNER_TAG} but has no file in vms/; prune is off, so it stays.` });
+      findings.push({
+        level: "info",
+        vm: vm2.name,
+        node: vm2.node,
+        message: `VM ${vm2.name} (${vm2.vmid}) is tagged ${OWNER_TAG} but has no file in vms/; prune is off, so it stays.`
+      });
     } else if (vm2.config?.protection) {
-      findings.push({ level: "warning", vm: vm2.name, node: vm2.node, message: `VM ${vm2.name} (${vm2.vmid}) has no file in vms/ but has Proxmox protection set; not deleted.` });
+      findings.push({
+        level: "warning",
+        vm: vm2.name,
+        node: vm2.node,
+        message: `VM ${vm2.name} (${vm2.vmid}) has no file in vms/ but has Proxmox protection set; not deleted.`
+      });
     } else if (vm2.lock) {
-      findings.push({ level: "warning", vm: vm2.name, node: vm2.node, message: `VM ${vm2.name} (${vm2.vmid}) holds lock '${vm2.lock}'; not deleted this run.` });
+      findings.push({
+        level: "warning",
+        vm: vm2.name,
+        node: vm2.node,
+        message: `VM ${vm2.name} (${vm2.vmid}) holds lock '${vm2.lock}'; not deleted this run.`
+      });
     } else {
-      actions.push({ kind: "delete", vm: vm2.name, vmid: vm2.vmid, node: vm2.node, reason: `tagged ${OWNER_TAG}, no file in vms/, prune enabled` });
+      actions.push({
+        kind: "delete",
+        vm: vm2.name,
+        vmid: vm2.vmid,
+        node: vm2.node,
+        reason: `tagged ${OWNER_TAG}, no file in vms/, prune enabled`
+      });
     }
   }
   return finish(desired, snapshot, options, actions, findings, errors);
@@ -53303,10 +53399,19 @@ function planExisting(spec, vm2, ctx, actions, findings, errors) {
       return;
     }
     if (vm2.lock) {
-      errors.push({ vm: spec.name, message: `VM ${spec.name} (${vm2.vmid}) holds lock '${vm2.lock}'; it cannot be recreated now.` });
+      errors.push({
+        vm: spec.name,
+        message: `VM ${spec.name} (${vm2.vmid}) holds lock '${vm2.lock}'; it cannot be recreated now.`
+      });
       return;
     }
-    actions.push({ ...base, kind: "replace", node: spec.node, from: vm2.node, reason: `requested by ${forced}` });
+    actions.push({
+      ...base,
+      kind: "replace",
+      node: spec.node,
+      from: vm2.node,
+      reason: `requested by ${forced}`
+    });
     return;
   }
   const health = assessHealth(spec, vm2, ctx.grace);
@@ -53315,17 +53420,33 @@ function planExisting(spec, vm2, ctx, actions, findings, errors) {
     return;
   }
   if (!vm2.config) {
-    findings.push({ level: "warning", vm: spec.name, node: vm2.node, message: `VM ${spec.name} (${vm2.vmid}): its config could not be read; skipped this run.` });
+    findings.push({
+      level: "warning",
+      vm: spec.name,
+      node: vm2.node,
+      message: `VM ${spec.name} (${vm2.vmid}): its config could not be read; skipped this run.`
+    });
     return;
   }
   const diff = diffConfig(spec, vm2.config);
-  for (const w of diff.warnings) findings.push({ level: "warning", vm: spec.name, node: vm2.node, message: `VM ${spec.name}: ${w}` });
+  for (const w of diff.warnings)
+    findings.push({
+      level: "warning",
+      vm: spec.name,
+      node: vm2.node,
+      message: `VM ${spec.name}: ${w}`
+    });
   for (const e of diff.errors) errors.push({ vm: spec.name, message: e });
   if (diff.errors.length) return;
   if (diff.replaceReasons.length) {
     const reason = diff.replaceReasons.join("; ");
     if (spec.protected) {
-      findings.push({ level: "warning", vm: spec.name, node: vm2.node, message: `VM ${spec.name} needs replacing (${reason}) but is protected; left as it is.` });
+      findings.push({
+        level: "warning",
+        vm: spec.name,
+        node: vm2.node,
+        message: `VM ${spec.name} needs replacing (${reason}) but is protected; left as it is.`
+      });
     } else {
       actions.push({ ...base, kind: "replace", node: spec.node, from: vm2.node, reason });
     }
@@ -53335,9 +53456,21 @@ function planExisting(spec, vm2, ctx, actions, findings, errors) {
   let node = vm2.node;
   if (spec.node !== vm2.node) {
     if (vm2.hastate) {
-      findings.push({ level: "info", vm: spec.name, node: vm2.node, message: `VM ${spec.name} is HA-managed and runs on ${vm2.node}; the definition says ${spec.node}. HA decides placement, so nothing is done.` });
+      findings.push({
+        level: "info",
+        vm: spec.name,
+        node: vm2.node,
+        message: `VM ${spec.name} is HA-managed and runs on ${vm2.node}; the definition says ${spec.node}. HA decides placement, so nothing is done.`
+      });
     } else {
-      actions.push({ ...base, kind: "migrate", from: vm2.node, to: spec.node, online: running, reason: `target_node is ${spec.node}` });
+      actions.push({
+        ...base,
+        kind: "migrate",
+        from: vm2.node,
+        to: spec.node,
+        online: running,
+        reason: `target_node is ${spec.node}`
+      });
       node = spec.node;
     }
   }
@@ -53356,9 +53489,21 @@ function planExisting(spec, vm2, ctx, actions, findings, errors) {
     actions.push({ ...base, node, kind: "resize", disks: diff.grow, reason: "disks grow" });
   }
   if (health.kind === "act") {
-    actions.push({ ...base, node, kind: "remediate", remedy: health.remedy, reason: health.reason, ...health.escalation ? { escalation: health.escalation } : {} });
+    actions.push({
+      ...base,
+      node,
+      kind: "remediate",
+      remedy: health.remedy,
+      reason: health.reason,
+      ...health.escalation ? { escalation: health.escalation } : {}
+    });
   } else if (health.kind === "report") {
-    findings.push({ level: "warning", vm: spec.name, node: vm2.node, message: `VM ${spec.name}: ${health.reason}.` });
+    findings.push({
+      level: "warning",
+      vm: spec.name,
+      node: vm2.node,
+      message: `VM ${spec.name}: ${health.reason}.`
+    });
   }
   const touched = actions.some((a) => a.vm === spec.name);
   if (!touched) actions.push({ ...base, kind: "noop", reason: "matches its definition" });
@@ -53366,7 +53511,16 @@ function planExisting(spec, vm2, ctx, actions, findings, errors) {
 __name(planExisting, "planExisting");
 function finish(desired, snapshot, options, actions, findings, errors) {
   const summary2 = Object.fromEntries(
-    ["create", "update", "resize", "migrate", "remediate", "replace", "delete", "noop"].map((k) => [k, 0])
+    [
+      "create",
+      "update",
+      "resize",
+      "migrate",
+      "remediate",
+      "replace",
+      "delete",
+      "noop"
+    ].map((k) => [k, 0])
   );
   for (const a of actions) summary2[a.kind]++;
   const specs = new Map(desired.map((s) => [s.name, s]));
@@ -53375,7 +53529,13 @@ function finish(desired, snapshot, options, actions, findings, errors) {
     const spec = specs.get(a.vm);
     const reason = a.kind === "create" ? "create" : a.kind === "replace" ? "replace" : a.remedy === "recreate" ? "recreate" : void 0;
     if (!reason || !spec) continue;
-    newHosts.push({ name: a.vm, ...a.vmid !== void 0 ? { vmid: a.vmid } : {}, node: spec.node, ...spec.staticIp ? { ip: spec.staticIp } : {}, reason });
+    newHosts.push({
+      name: a.vm,
+      ...a.vmid !== void 0 ? { vmid: a.vmid } : {},
+      node: spec.node,
+      ...spec.staticIp ? { ip: spec.staticIp } : {},
+      reason
+    });
   }
   return {
     schemaVersion: 1,
@@ -53426,21 +53586,30 @@ function preflight(planned, desired, snapshot) {
     }
     landing.add(target);
     const bridge = node.bridges[spec.network.bridge];
-    if (!bridge) fail2(a.vm, `VM ${a.vm}: bridge ${spec.network.bridge} does not exist on node ${target}.`);
-    else if (!bridge.active) fail2(a.vm, `VM ${a.vm}: bridge ${spec.network.bridge} on node ${target} is not active.`);
+    if (!bridge)
+      fail2(a.vm, `VM ${a.vm}: bridge ${spec.network.bridge} does not exist on node ${target}.`);
+    else if (!bridge.active)
+      fail2(a.vm, `VM ${a.vm}: bridge ${spec.network.bridge} on node ${target} is not active.`);
     for (const disk of disksMoving(a, spec, snapshot)) {
       const st = node.storages[disk.storage];
       const where = `storage ${disk.storage} on node ${target}`;
       if (!st) fail2(a.vm, `VM ${a.vm}: ${where} does not exist (disk ${disk.slot}).`);
       else if (!st.enabled) fail2(a.vm, `VM ${a.vm}: ${where} is disabled.`);
       else if (!st.active) fail2(a.vm, `VM ${a.vm}: ${where} is not active.`);
-      else if (!st.content.includes("images")) fail2(a.vm, `VM ${a.vm}: ${where} does not hold disk images (content: ${st.content.join(",") || "none"}).`);
+      else if (!st.content.includes("images"))
+        fail2(
+          a.vm,
+          `VM ${a.vm}: ${where} does not hold disk images (content: ${st.content.join(",") || "none"}).`
+        );
       else {
         const key = storageKey(target, st);
         const left = (room.get(key) ?? st.avail) - disk.sizeBytes;
         room.set(key, left);
         if (left < 0) {
-          fail2(a.vm, `VM ${a.vm}: ${where} has no room for disk ${disk.slot} (${formatSize(disk.sizeBytes)}; ${formatSize(Math.max(0, left + disk.sizeBytes))} left after the VMs before it).`);
+          fail2(
+            a.vm,
+            `VM ${a.vm}: ${where} has no room for disk ${disk.slot} (${formatSize(disk.sizeBytes)}; ${formatSize(Math.max(0, left + disk.sizeBytes))} left after the VMs before it).`
+          );
         }
       }
     }
@@ -53453,8 +53622,13 @@ function preflight(planned, desired, snapshot) {
     if (!landing.has(c.node)) continue;
     const limit = Math.floor(c.memoryTotal * c.memoryOvercommit);
     if (c.memoryAfter > limit) {
-      const who = planned.actions.filter((a) => (a.kind === "migrate" ? a.to : specs.get(a.vm)?.node) === c.node && ["create", "replace", "migrate"].includes(a.kind)).map((a) => a.vm);
-      fail2(who[0] ?? c.node, `Node ${c.node}: memory for running VMs would reach ${c.memoryAfter} MiB, over its limit of ${limit} MiB (${c.memoryTotal} MiB \xD7 overcommit ${c.memoryOvercommit}); VMs landing there: ${who.join(", ")}.`);
+      const who = planned.actions.filter(
+        (a) => (a.kind === "migrate" ? a.to : specs.get(a.vm)?.node) === c.node && ["create", "replace", "migrate"].includes(a.kind)
+      ).map((a) => a.vm);
+      fail2(
+        who[0] ?? c.node,
+        `Node ${c.node}: memory for running VMs would reach ${c.memoryAfter} MiB, over its limit of ${limit} MiB (${c.memoryTotal} MiB \xD7 overcommit ${c.memoryOvercommit}); VMs landing there: ${who.join(", ")}.`
+      );
     }
   }
   return failures;
@@ -53479,20 +53653,33 @@ function checkTemplate(a, spec, snapshot, fail2) {
     return t.storages?.length && t.storages.every((s) => node?.storages[s]?.shared);
   });
   if (!sharedFrom) {
-    fail2(a.vm, `VM ${a.vm}: template ${spec.template} is on ${named.map((t) => t.node).join(", ")} with local disks, so it cannot be cloned to node ${spec.node}; copy the template to ${spec.node} or use shared storage.`);
+    fail2(
+      a.vm,
+      `VM ${a.vm}: template ${spec.template} is on ${named.map((t) => t.node).join(", ")} with local disks, so it cannot be cloned to node ${spec.node}; copy the template to ${spec.node} or use shared storage.`
+    );
   }
 }
 __name(checkTemplate, "checkTemplate");
 function checkIdentity(a, spec, snapshot, desired, fail2) {
   if (a.kind === "create" && spec.vmid !== void 0) {
     const holder = snapshot.vms.find((v) => v.vmid === spec.vmid) ?? snapshot.templates.find((t) => t.vmid === spec.vmid);
-    if (holder) fail2(a.vm, `VM ${a.vm}: VMID ${spec.vmid} is already used by '${holder.name}' on ${holder.node}.`);
+    if (holder)
+      fail2(
+        a.vm,
+        `VM ${a.vm}: VMID ${spec.vmid} is already used by '${holder.name}' on ${holder.node}.`
+      );
     const twin2 = desired.find((d) => d !== spec && d.vmid === spec.vmid);
     if (twin2) fail2(a.vm, `VM ${a.vm}: VMID ${spec.vmid} is also set in ${twin2.file}.`);
   }
   if (!spec.staticIp) return;
-  const other = snapshot.vms.find((v) => v.name !== spec.name && staticIpOf(v.config?.ipconfig0) === spec.staticIp) ?? snapshot.vms.find((v) => v.name !== spec.name && v.addresses?.includes(spec.staticIp));
-  if (other) fail2(a.vm, `VM ${a.vm}: static IP ${spec.staticIp} is already used by VM ${other.name} (${other.vmid}) on ${other.node}.`);
+  const other = snapshot.vms.find(
+    (v) => v.name !== spec.name && staticIpOf(v.config?.ipconfig0) === spec.staticIp
+  ) ?? snapshot.vms.find((v) => v.name !== spec.name && v.addresses?.includes(spec.staticIp));
+  if (other)
+    fail2(
+      a.vm,
+      `VM ${a.vm}: static IP ${spec.staticIp} is already used by VM ${other.name} (${other.vmid}) on ${other.node}.`
+    );
   const twin = desired.find((d) => d !== spec && d.staticIp === spec.staticIp);
   if (twin) fail2(a.vm, `VM ${a.vm}: static IP ${spec.staticIp} is also set in ${twin.file}.`);
 }
@@ -53557,7 +53744,9 @@ async function readSnapshot(client, desired, options = {}) {
       if (cfg.lock) vm2.lock = cfg.lock;
       if (cfg.template === 1) vm2.status = "template";
     } catch (err) {
-      options.log?.warn(`Could not read the config of VM ${vm2.vmid} on ${vm2.node}: ${err.message}`);
+      options.log?.warn(
+        `Could not read the config of VM ${vm2.vmid} on ${vm2.node}: ${err.message}`
+      );
     }
   });
   for (const vm2 of vms.filter((v) => v.status === "template")) {
@@ -53566,10 +53755,17 @@ async function readSnapshot(client, desired, options = {}) {
   }
   const specs = new Map(desired.map((s) => [s.name, s]));
   const byName = new Map(vms.map((v) => [v.name, v]));
-  const used = /* @__PURE__ */ new Set([...desired.map((s) => s.node), ...vms.filter((v) => specs.has(v.name)).map((v) => v.node)]);
-  const landing = new Set(desired.filter((s) => byName.get(s.name)?.node !== s.node).map((s) => s.node));
+  const used = /* @__PURE__ */ new Set([
+    ...desired.map((s) => s.node),
+    ...vms.filter((v) => specs.has(v.name)).map((v) => v.node)
+  ]);
+  const landing = new Set(
+    desired.filter((s) => byName.get(s.name)?.node !== s.node).map((s) => s.node)
+  );
   const online = /* @__PURE__ */ __name((n) => nodes[n]?.status === "online", "online");
-  const wantConfig = vms.filter((v) => specs.has(v.name) || options.prune && v.tags.includes(OWNER_TAG));
+  const wantConfig = vms.filter(
+    (v) => specs.has(v.name) || options.prune && v.tags.includes(OWNER_TAG)
+  );
   const wantTemplates = templates.filter((t) => {
     const needers = desired.filter((s) => s.template === t.name);
     return needers.some((s) => !templates.some((x) => x.name === t.name && x.node === s.node));
@@ -53604,7 +53800,9 @@ async function readSnapshot(client, desired, options = {}) {
       try {
         vm2.config = configFrom(await count(client.getConfig(vm2.node, vm2.vmid)));
       } catch (err) {
-        options.log?.warn(`Could not read the config of VM ${vm2.name} (${vm2.vmid}) on ${vm2.node}: ${err.message}`);
+        options.log?.warn(
+          `Could not read the config of VM ${vm2.name} (${vm2.vmid}) on ${vm2.node}: ${err.message}`
+        );
       }
     });
   }
@@ -53621,7 +53819,12 @@ async function readSnapshot(client, desired, options = {}) {
   );
   await mapLimit(probe, limit, async (vm2) => {
     try {
-      const ifaces = await count(withTimeout(client.agentNetworkInterfaces(vm2.node, vm2.vmid), options.agentTimeoutMs ?? 5e3));
+      const ifaces = await count(
+        withTimeout(
+          client.agentNetworkInterfaces(vm2.node, vm2.vmid),
+          options.agentTimeoutMs ?? 5e3
+        )
+      );
       vm2.agent = "ok";
       vm2.addresses = ipv4Of(ifaces);
     } catch (err) {
@@ -53718,7 +53921,8 @@ function ipv4Of(ifaces) {
   for (const i of ifaces) {
     if (i.name === "lo") continue;
     for (const a of i["ip-addresses"] ?? []) {
-      if (a["ip-address-type"] === "ipv4" && !a["ip-address"].startsWith("127.0.0.1")) out.push(a["ip-address"]);
+      if (a["ip-address-type"] === "ipv4" && !a["ip-address"].startsWith("127.0.0.1"))
+        out.push(a["ip-address"]);
     }
   }
   return out;
@@ -53951,7 +54155,10 @@ __name(task, "task");
 async function buildVm(ctx, spec, b, t, keepVmid) {
   const { client } = ctx;
   const tpl = ctx.snapshot.templates.find((x) => x.name === spec.template && x.node === spec.node) ?? ctx.snapshot.templates.find((x) => x.name === spec.template);
-  if (!tpl) throw new PveGitopsError(`VM ${spec.name}: template ${spec.template} does not exist in the cluster.`);
+  if (!tpl)
+    throw new PveGitopsError(
+      `VM ${spec.name}: template ${spec.template} does not exist in the cluster.`
+    );
   const storage = spec.disks[0]?.storage ?? ctx.defaultStorage;
   const fixed = keepVmid ?? spec.vmid;
   b.node = spec.node;
@@ -53987,16 +54194,25 @@ async function buildVm(ctx, spec, b, t, keepVmid) {
   const diff = diffConfig(spec, cfg);
   if (diff.errors.length) throw new PveGitopsError(diff.errors[0]);
   if (diff.replaceReasons.length) {
-    throw new PveGitopsError(`VM ${spec.name}: after cloning ${spec.template}, ${diff.replaceReasons[0]}; a linked clone keeps the template's storage \u2014 use full_clone or the template's storage.`);
+    throw new PveGitopsError(
+      `VM ${spec.name}: after cloning ${spec.template}, ${diff.replaceReasons[0]}; a linked clone keeps the template's storage \u2014 use full_clone or the template's storage.`
+    );
   }
   const params = configParams(spec, cfg, diff.changes);
-  params.description = composeDescription(spec.description, { template: spec.template, fullClone: spec.fullClone });
+  params.description = composeDescription(spec.description, {
+    template: spec.template,
+    fullClone: spec.fullClone
+  });
   const password = ctx.env.CI_CLOUDINIT_PASSWORD;
   if (password) params.cipassword = password;
   await client.putConfig(spec.node, vmid, params);
   t.mark("config");
   for (const g of diff.grow) {
-    await task(ctx, await client.resize(spec.node, vmid, g.slot, g.to), `resize of ${g.slot} of VM ${spec.name}`);
+    await task(
+      ctx,
+      await client.resize(spec.node, vmid, g.slot, g.to),
+      `resize of ${g.slot} of VM ${spec.name}`
+    );
   }
   if (diff.grow.length) t.mark("resize");
   if (spec.state !== "running") return spec.staticIp;
@@ -54006,9 +54222,17 @@ async function buildVm(ctx, spec, b, t, keepVmid) {
     t.mark("start");
     return spec.staticIp;
   }
-  const addresses = await startAndWaitForAgent(ctx, spec.node, vmid, upid, `start of VM ${spec.name}`);
+  const addresses = await startAndWaitForAgent(
+    ctx,
+    spec.node,
+    vmid,
+    upid,
+    `start of VM ${spec.name}`
+  );
   if (!addresses) {
-    throw new PveGitopsError(`VM ${spec.name} (${vmid}) started but its guest agent did not answer within ${Math.round(ctx.agentWaitMs / 1e3)} s.`);
+    throw new PveGitopsError(
+      `VM ${spec.name} (${vmid}) started but its guest agent did not answer within ${Math.round(ctx.agentWaitMs / 1e3)} s.`
+    );
   }
   t.mark("start+agent");
   return spec.staticIp ?? addresses[0];
@@ -54025,13 +54249,13 @@ function startAndWaitForAgent(ctx, node, vmid, upid, operation) {
       },
       (err) => {
         taskStop.abort();
-        reject(err);
+        reject(asError(err));
       }
     );
     ctx.client.waitForTask(upid, { operation, signal: taskStop.signal }).catch((err) => {
       if (taskStop.signal.aborted) return;
       agentStop.abort();
-      reject(err);
+      reject(asError(err));
     });
   });
 }
@@ -54066,7 +54290,9 @@ async function destroyVm(ctx, node, vmid, label) {
   }
   if (lock === "clone" || lock === "create") {
     try {
-      await client.raw("PUT", `/nodes/${encodeURIComponent(node)}/qemu/${vmid}/config`, { delete: "lock" });
+      await client.raw("PUT", `/nodes/${encodeURIComponent(node)}/qemu/${vmid}/config`, {
+        delete: "lock"
+      });
     } catch (err) {
       throw new PveGitopsError(
         `${label} (${vmid}) on ${node} was left locked (${lock}) by the failed ${lock} and the API token may not unlock it (${describe(err)}); run 'qm unlock ${vmid} && qm destroy ${vmid} --purge' on ${node}.`
@@ -54081,11 +54307,17 @@ async function destroyVm(ctx, node, vmid, label) {
   }
 }
 __name(destroyVm, "destroyVm");
+var asError = /* @__PURE__ */ __name((err) => err instanceof Error ? err : new Error(String(err)), "asError");
 var describe = /* @__PURE__ */ __name((err) => err instanceof Error ? err.message : String(err), "describe");
 async function migrateVm(ctx, spec, vmid, from, to, online) {
   const vm2 = ctx.snapshot.vms.find((v) => v.vmid === vmid);
-  const local = (vm2?.config?.disks ?? []).some((d) => !ctx.snapshot.nodes[from]?.storages[d.storage]?.shared);
-  const upid = await ctx.client.migrate(from, vmid, to, { online, withLocalDisks: local || void 0 });
+  const local = (vm2?.config?.disks ?? []).some(
+    (d) => !ctx.snapshot.nodes[from]?.storages[d.storage]?.shared
+  );
+  const upid = await ctx.client.migrate(from, vmid, to, {
+    online,
+    withLocalDisks: local || void 0
+  });
   await task(ctx, upid, `migration of VM ${spec.name} to ${to}`);
   await waitUnlocked(ctx.client, to, vmid);
 }
@@ -54128,10 +54360,23 @@ async function applyRepository(repo, deps, o = {}) {
   if (failures.length) {
     for (const f of failures) log.error(f.message);
     const more = failures.length > 1 ? ` (and ${failures.length - 1} more problems above)` : "";
-    throw new ConfigurationError(`Preflight failed: ${failures[0].message}${more} Nothing was changed.`);
+    throw new ConfigurationError(
+      `Preflight failed: ${failures[0].message}${more} Nothing was changed.`
+    );
   }
-  for (const f of plan2.findings) (f.level === "warning" ? log.warn : log.info)(f.message);
-  const result = { plan: plan2, dryRun: !!o.dryRun, done: [], failed: [], newHosts: [], pendingReboot: [], message: "" };
+  for (const f of plan2.findings) {
+    if (f.level === "warning") log.warn(f.message);
+    else log.info(f.message);
+  }
+  const result = {
+    plan: plan2,
+    dryRun: !!o.dryRun,
+    done: [],
+    failed: [],
+    newHosts: [],
+    pendingReboot: [],
+    message: ""
+  };
   const managed = repo.vms.length;
   if (!plan2.hasChanges) {
     const warnings = plan2.findings.filter((f) => f.level === "warning").length;
@@ -54154,7 +54399,8 @@ async function applyRepository(repo, deps, o = {}) {
   };
   const specs = new Map(repo.vms.map((s) => [s.name, s]));
   const byVm = /* @__PURE__ */ new Map();
-  for (const a of plan2.actions) if (a.kind !== "noop") byVm.set(a.vm, [...byVm.get(a.vm) ?? [], a]);
+  for (const a of plan2.actions)
+    if (a.kind !== "noop") byVm.set(a.vm, [...byVm.get(a.vm) ?? [], a]);
   const total = new Limiter(Math.max(1, repo.config.concurrency.total));
   const perNode = /* @__PURE__ */ new Map();
   const nodeLimiter = /* @__PURE__ */ __name((n) => {
@@ -54162,9 +54408,13 @@ async function applyRepository(repo, deps, o = {}) {
     return perNode.get(n);
   }, "nodeLimiter");
   const runVm = /* @__PURE__ */ __name((name, actions) => {
-    const sorted = [...actions].sort((a, b) => ACTION_ORDER.indexOf(a.kind) - ACTION_ORDER.indexOf(b.kind));
+    const sorted = [...actions].sort(
+      (a, b) => ACTION_ORDER.indexOf(a.kind) - ACTION_ORDER.indexOf(b.kind)
+    );
     const node = specs.get(name)?.node ?? sorted[0].node;
-    return nodeLimiter(node).run(() => total.run(() => runOne(ctx, specs.get(name), sorted, result)));
+    return nodeLimiter(node).run(
+      () => total.run(() => runOne(ctx, specs.get(name), sorted, result))
+    );
   }, "runVm");
   await log.group("Apply", async () => {
     const deletes = [...byVm].filter(([, acts]) => acts.some((a) => a.kind === "delete"));
@@ -54174,7 +54424,8 @@ async function applyRepository(repo, deps, o = {}) {
   });
   const rolled = result.failed.filter((f) => f.rolledBack).map((f) => f.vm);
   result.message = result.failed.length ? `${result.failed.length} of ${byVm.size} VMs failed: ${result.failed.map((f) => f.vm).join(", ")}${rolled.length ? `; rolled back: ${rolled.join(", ")}` : ""}` : `Applied: ${describeCounts(plan2)}`;
-  (result.failed.length ? log.error : log.info)(result.message);
+  if (result.failed.length) log.error(result.message);
+  else log.info(result.message);
   return result;
 }
 __name(applyRepository, "applyRepository");
@@ -54232,7 +54483,10 @@ async function runOne(ctx, spec, actions, result) {
         case "resize":
           for (const g of a.disks ?? []) {
             const upid = await ctx.client.resize(a.node, a.vmid, g.slot, g.to);
-            if (upid) await ctx.client.waitForTask(upid, { operation: `resize of ${g.slot} of VM ${name}` });
+            if (upid)
+              await ctx.client.waitForTask(upid, {
+                operation: `resize of ${g.slot} of VM ${name}`
+              });
           }
           t.mark("resize");
           break;
@@ -54255,7 +54509,9 @@ async function runOne(ctx, spec, actions, result) {
         rolledBack = true;
         ctx.log.warn(`${name}: rolled back (VM ${b.vmid} on ${b.node} destroyed).`);
       } catch (rollbackErr) {
-        ctx.log.error(`${name}: rollback of VM ${b.vmid} on ${b.node} failed: ${describeError(rollbackErr)}`);
+        ctx.log.error(
+          `${name}: rollback of VM ${b.vmid} on ${b.node} failed: ${describeError(rollbackErr)}`
+        );
       }
     }
     result.failed.push({ vm: name, error: error2, rolledBack });
@@ -54280,11 +54536,19 @@ async function remediate(ctx, spec, a, b, t, setBuilding, markNew) {
     case "reset":
     case "recreate": {
       if (a.remedy === "reset") {
-        const addresses = await startAndWaitForAgent(ctx, a.node, vmid, await client.reset(a.node, vmid), `reset of VM ${spec.name}`);
+        const addresses = await startAndWaitForAgent(
+          ctx,
+          a.node,
+          vmid,
+          await client.reset(a.node, vmid),
+          `reset of VM ${spec.name}`
+        );
         t.mark("reset+agent");
         if (addresses) return;
         if (a.escalation !== "recreate") {
-          throw new ConfigurationError(`VM ${spec.name} (${vmid}) is still hung after a reset: its guest agent did not answer within ${Math.round(ctx.agentWaitMs / 1e3)} s.`);
+          throw new ConfigurationError(
+            `VM ${spec.name} (${vmid}) is still hung after a reset: its guest agent did not answer within ${Math.round(ctx.agentWaitMs / 1e3)} s.`
+          );
         }
         ctx.log.warn(`${spec.name}: still hung after the reset; recreating it with VMID ${vmid}.`);
       }
@@ -54478,13 +54742,22 @@ var TITLES = {
   delete: "Delete",
   noop: "Unchanged"
 };
-var ORDER = ["create", "replace", "update", "resize", "migrate", "remediate", "delete"];
+var ORDER = [
+  "create",
+  "replace",
+  "update",
+  "resize",
+  "migrate",
+  "remediate",
+  "delete"
+];
 var cell = /* @__PURE__ */ __name((v) => (v === null || v === void 0 || v === "" ? "\u2013" : String(v)).replace(/\|/g, "\\|").replace(/\r?\n/g, " "), "cell");
 function summaryLine(plan2) {
   const parts = ORDER.filter((k) => plan2.summary[k] > 0).map((k) => `${plan2.summary[k]} to ${k}`);
   const head = parts.length ? parts.join(", ") : "No changes";
   const tail = [`${plan2.summary.noop} unchanged`];
-  if (plan2.errors.length) tail.push(`${plan2.errors.length} error${plan2.errors.length > 1 ? "s" : ""}`);
+  if (plan2.errors.length)
+    tail.push(`${plan2.errors.length} error${plan2.errors.length > 1 ? "s" : ""}`);
   return `${head}; ${tail.join(", ")}.`;
 }
 __name(summaryLine, "summaryLine");
@@ -54492,13 +54765,31 @@ function rowFor(a) {
   const vmid = a.vmid ?? "new";
   switch (a.kind) {
     case "update":
-      return [a.vm, a.node, String(vmid), (a.changes ?? []).map((c) => c.field).join(", "), a.pendingReboot ? "pending reboot" : "now"];
+      return [
+        a.vm,
+        a.node,
+        String(vmid),
+        (a.changes ?? []).map((c) => c.field).join(", "),
+        a.pendingReboot ? "pending reboot" : "now"
+      ];
     case "resize":
-      return [a.vm, a.node, String(vmid), (a.disks ?? []).map((d) => `${d.slot} ${d.from} \u2192 ${d.to}`).join(", "), ""];
+      return [
+        a.vm,
+        a.node,
+        String(vmid),
+        (a.disks ?? []).map((d) => `${d.slot} ${d.from} \u2192 ${d.to}`).join(", "),
+        ""
+      ];
     case "migrate":
       return [a.vm, `${a.from} \u2192 ${a.to}`, String(vmid), a.online ? "online" : "offline", a.reason];
     case "remediate":
-      return [a.vm, a.node, String(vmid), a.remedy + (a.escalation ? `, then ${a.escalation} if still hung` : ""), a.reason];
+      return [
+        a.vm,
+        a.node,
+        String(vmid),
+        a.remedy + (a.escalation ? `, then ${a.escalation} if still hung` : ""),
+        a.reason
+      ];
     default:
       return [a.vm, a.node, String(vmid), a.reason, ""];
   }
@@ -54513,13 +54804,20 @@ var HEADERS = {
 function table(headers, rows) {
   const keep = headers.map((h, i) => h !== "" || rows.some((r) => r[i]));
   const pick = /* @__PURE__ */ __name((xs) => xs.filter((_, i) => keep[i]), "pick");
-  const lines = [`| ${pick(headers).join(" | ")} |`, `|${pick(headers).map(() => "---").join("|")}|`];
+  const lines = [
+    `| ${pick(headers).join(" | ")} |`,
+    `|${pick(headers).map(() => "---").join("|")}|`
+  ];
   for (const r of rows) lines.push(`| ${pick(r).map(cell).join(" | ")} |`);
   return lines.join("\n");
 }
 __name(table, "table");
 function diffDetails(a) {
-  const rows = (a.changes ?? []).map((c) => [c.field, c.from, c.to, c.mode === "hot" ? "now" : "at reboot", c.note ?? ""].map((v) => v === null ? "" : String(v)));
+  const rows = (a.changes ?? []).map(
+    (c) => [c.field, c.from, c.to, c.mode === "hot" ? "now" : "at reboot", c.note ?? ""].map(
+      (v) => v === null ? "" : String(v)
+    )
+  );
   return [
     `<details><summary>${a.vm}: ${rows.length} setting${rows.length === 1 ? "" : "s"}</summary>`,
     "",
@@ -54556,7 +54854,9 @@ function renderPlanMarkdown(plan2, options = {}) {
     blocks.push(["### Errors", "", ...plan2.errors.map((e) => `- :x: ${e.message}`)].join("\n"));
   }
   if (plan2.newHosts.length) {
-    blocks.push(`New hosts (to provision): ${plan2.newHosts.map((h) => `\`${h.name}\`${h.ip ? ` (${h.ip})` : ""}`).join(", ")}`);
+    blocks.push(
+      `New hosts (to provision): ${plan2.newHosts.map((h) => `\`${h.name}\`${h.ip ? ` (${h.ip})` : ""}`).join(", ")}`
+    );
   }
   for (const kind of ORDER) {
     const acts = plan2.actions.filter((a) => a.kind === kind);
@@ -54568,19 +54868,38 @@ ${table(headers, acts.map(rowFor))}`);
     if (kind === "update") for (const a of acts) blocks.push(diffDetails(a));
   }
   if (plan2.findings.length) {
-    blocks.push(["### Notes", "", ...plan2.findings.map((f) => `- ${f.level === "warning" ? ":warning: " : ""}${f.message}`)].join("\n"));
+    blocks.push(
+      [
+        "### Notes",
+        "",
+        ...plan2.findings.map((f) => `- ${f.level === "warning" ? ":warning: " : ""}${f.message}`)
+      ].join("\n")
+    );
   }
   if (plan2.capacity.length) {
-    const rows = plan2.capacity.map((c) => [c.node, c.status, `${c.memoryBefore}`, `${c.memoryAfter}`, `${Math.floor(c.memoryTotal * c.memoryOvercommit)}`, `${c.vmsBefore} \u2192 ${c.vmsAfter}`]);
-    blocks.push(`### Capacity
+    const rows = plan2.capacity.map((c) => [
+      c.node,
+      c.status,
+      `${c.memoryBefore}`,
+      `${c.memoryAfter}`,
+      `${Math.floor(c.memoryTotal * c.memoryOvercommit)}`,
+      `${c.vmsBefore} \u2192 ${c.vmsAfter}`
+    ]);
+    blocks.push(
+      `### Capacity
 
 ${table(["Node", "Status", "Memory before (MiB)", "After", "Limit", "VMs"], rows)}
 
-${memoryChart(plan2)}`);
+${memoryChart(plan2)}`
+    );
   }
-  return fit(blocks, max, `
+  return fit(
+    blocks,
+    max,
+    `
 
-_Plan truncated to fit ${max.toLocaleString("en-US")} characters: see ${hint} for the full plan._`);
+_Plan truncated to fit ${max.toLocaleString("en-US")} characters: see ${hint} for the full plan._`
+  );
 }
 __name(renderPlanMarkdown, "renderPlanMarkdown");
 function fit(blocks, max, note) {
@@ -54614,18 +54933,57 @@ __name(fit, "fit");
 
 // actions/lib/reconcile/render-apply.ts
 function renderApplyMarkdown(result, maxChars = 1e6) {
-  const blocks = [`## pve-gitops apply${result.dryRun ? " (dry run)" : ""}`, `**${result.message}**`];
+  const blocks = [
+    `## pve-gitops apply${result.dryRun ? " (dry run)" : ""}`,
+    `**${result.message}**`
+  ];
   if (result.failed.length) {
-    blocks.push(["### Failed", "", "| VM | Error | Rolled back |", "|---|---|---|", ...result.failed.map((f) => `| ${f.vm} | ${f.error.replace(/\|/g, "\\|")} | ${f.rolledBack ? "yes" : "no"} |`)].join("\n"));
+    blocks.push(
+      [
+        "### Failed",
+        "",
+        "| VM | Error | Rolled back |",
+        "|---|---|---|",
+        ...result.failed.map(
+          (f) => `| ${f.vm} | ${f.error.replace(/\|/g, "\\|")} | ${f.rolledBack ? "yes" : "no"} |`
+        )
+      ].join("\n")
+    );
   }
   if (result.newHosts.length) {
-    blocks.push(["### New hosts", "", "| VM | VMID | Node | IP |", "|---|---|---|---|", ...result.newHosts.map((h) => `| ${h.name} | ${h.vmid} | ${h.node} | ${h.ip ?? "\u2013"} |`)].join("\n"));
+    blocks.push(
+      [
+        "### New hosts",
+        "",
+        "| VM | VMID | Node | IP |",
+        "|---|---|---|---|",
+        ...result.newHosts.map((h) => `| ${h.name} | ${h.vmid} | ${h.node} | ${h.ip ?? "\u2013"} |`)
+      ].join("\n")
+    );
   }
-  if (result.pendingReboot.length) blocks.push(`Pending reboot (changed settings apply at next start): ${result.pendingReboot.join(", ")}`);
+  if (result.pendingReboot.length)
+    blocks.push(
+      `Pending reboot (changed settings apply at next start): ${result.pendingReboot.join(", ")}`
+    );
   if (result.done.length) {
-    blocks.push(["### Done", "", "| VM | Actions | Seconds |", "|---|---|---|", ...result.done.map((d) => `| ${d.vm} | ${d.actions.join(", ")} | ${d.seconds.toFixed(1)} |`)].join("\n"));
+    blocks.push(
+      [
+        "### Done",
+        "",
+        "| VM | Actions | Seconds |",
+        "|---|---|---|",
+        ...result.done.map(
+          (d) => `| ${d.vm} | ${d.actions.join(", ")} | ${d.seconds.toFixed(1)} |`
+        )
+      ].join("\n")
+    );
   }
-  blocks.push(renderPlanMarkdown(result.plan, { title: "Plan applied", maxChars: Math.floor(maxChars / 2) }).replace(/^## /, "### "));
+  blocks.push(
+    renderPlanMarkdown(result.plan, {
+      title: "Plan applied",
+      maxChars: Math.floor(maxChars / 2)
+    }).replace(/^## /, "### ")
+  );
   return fit(blocks, maxChars, "\n\n_Summary truncated: see the plan artifact for the full plan._");
 }
 __name(renderApplyMarkdown, "renderApplyMarkdown");
@@ -64147,7 +64505,8 @@ var listInput = /* @__PURE__ */ __name((name) => getInput(name).split(/[\n,]/).m
 function getReconcileInputs(env = process.env) {
   const secret = getInput(RECONCILE_INPUTS.proxmoxTokenSecret);
   const githubToken = getInput(RECONCILE_INPUTS.githubToken);
-  for (const s of [secret, githubToken, env.PROXMOX_TOKEN_SECRET, env.CI_CLOUDINIT_PASSWORD]) if (s) setSecret(s);
+  for (const s of [secret, githubToken, env.PROXMOX_TOKEN_SECRET, env.CI_CLOUDINIT_PASSWORD])
+    if (s) setSecret(s);
   const merged = { ...env };
   const pass = /* @__PURE__ */ __name((input, variable) => {
     const v = getInput(input);
@@ -64170,7 +64529,9 @@ function getReconcileInputs(env = process.env) {
     recreate: listInput(RECONCILE_INPUTS.recreate),
     prune: booleanInput(RECONCILE_INPUTS.prune, false)
   };
-  debug(`pve-gitops: repo ${inputs.repoDir}, dry-run ${inputs.dryRun}, only [${inputs.only.join(", ")}], recreate [${inputs.recreate.join(", ")}], prune ${inputs.prune}, comment ${inputs.comment}`);
+  debug(
+    `pve-gitops: repo ${inputs.repoDir}, dry-run ${inputs.dryRun}, only [${inputs.only.join(", ")}], recreate [${inputs.recreate.join(", ")}], prune ${inputs.prune}, comment ${inputs.comment}`
+  );
   return inputs;
 }
 __name(getReconcileInputs, "getReconcileInputs");
@@ -64194,12 +64555,16 @@ async function applyStep(log, inputs = getReconcileInputs()) {
   const client = await connectFromEnv(inputs.env, repo.config, log);
   let result;
   try {
-    result = await applyRepository(repo, { client, log, env: inputs.env }, {
-      dryRun: inputs.dryRun,
-      only: inputs.only,
-      recreate: inputs.recreate,
-      prune: inputs.prune
-    });
+    result = await applyRepository(
+      repo,
+      { client, log, env: inputs.env },
+      {
+        dryRun: inputs.dryRun,
+        only: inputs.only,
+        recreate: inputs.recreate,
+        prune: inputs.prune
+      }
+    );
   } finally {
     await client.close();
   }

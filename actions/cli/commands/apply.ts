@@ -3,11 +3,14 @@ import { connectFromEnv } from '../../lib/reconcile/connect.js';
 import { loadValidRepository } from '../../lib/vm/load.js';
 import type { Command } from '../cli.js';
 
-const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : typeof v === 'string' ? [v] : []);
+const list = (v: unknown): string[] =>
+  Array.isArray(v) ? v.map(String) : typeof v === 'string' ? [v] : [];
 
 const command: Command = {
-  summary: 'Creates, updates and heals VMs so the cluster matches vms/. Exit 0 done, 1 on any failure.',
-  usage: 'pve-gitops apply [--dry-run] [--only NAME]... [--recreate NAME]... [--reprovision-node NODE] [--prune] [--json] [--repo DIR]',
+  summary:
+    'Creates, updates and heals VMs so the cluster matches vms/. Exit 0 done, 1 on any failure.',
+  usage:
+    'pve-gitops apply [--dry-run] [--only NAME]... [--recreate NAME]... [--reprovision-node NODE] [--prune] [--json] [--repo DIR]',
   options: {
     'dry-run': { type: 'boolean' },
     only: { type: 'string', multiple: true },
@@ -20,13 +23,18 @@ const command: Command = {
     const repo = await loadValidRepository(ctx.repo);
     const client = await connectFromEnv(ctx.env, repo.config, ctx.log);
     try {
-      const result = await applyRepository(repo, { client, log: ctx.log, env: ctx.env }, {
-        dryRun: values['dry-run'] === true,
-        only: list(values.only),
-        recreate: list(values.recreate),
-        reprovisionNode: typeof values['reprovision-node'] === 'string' ? values['reprovision-node'] : undefined,
-        prune: values.prune === true,
-      });
+      const result = await applyRepository(
+        repo,
+        { client, log: ctx.log, env: ctx.env },
+        {
+          dryRun: values['dry-run'] === true,
+          only: list(values.only),
+          recreate: list(values.recreate),
+          reprovisionNode:
+            typeof values['reprovision-node'] === 'string' ? values['reprovision-node'] : undefined,
+          prune: values.prune === true,
+        },
+      );
       ctx.out(values.json ? `${JSON.stringify(result, null, 2)}\n` : `${result.message}\n`);
       return result.failed.length ? 1 : 0;
     } finally {

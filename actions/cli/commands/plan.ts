@@ -13,14 +13,19 @@ const command: Command = {
   usage: 'pve-gitops plan [--json | --markdown] [--out FILE] [--repo DIR]',
   options: { json: { type: 'boolean' }, markdown: { type: 'boolean' }, out: { type: 'string' } },
   async run(values, _positionals, ctx) {
-    if (values.json && values.markdown) throw new UsageError('Choose one of --json and --markdown.');
+    if (values.json && values.markdown)
+      throw new UsageError('Choose one of --json and --markdown.');
     const repo = await loadValidRepository(ctx.repo);
     const client = await connectFromEnv(ctx.env, repo.config, ctx.log);
     let text: string;
     let code: number;
     try {
       const { plan } = await readAndPlan(repo, client, ctx.log);
-      text = values.json ? `${JSON.stringify(plan, null, 2)}\n` : values.markdown ? `${renderPlanMarkdown(plan)}\n` : renderPlanText(plan);
+      text = values.json
+        ? `${JSON.stringify(plan, null, 2)}\n`
+        : values.markdown
+          ? `${renderPlanMarkdown(plan)}\n`
+          : renderPlanText(plan);
       code = plan.errors.length ? 1 : plan.hasChanges ? 2 : 0;
     } finally {
       await client.close();

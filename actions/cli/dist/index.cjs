@@ -303,17 +303,17 @@ var require_visit = __commonJS({
     visit2.BREAK = BREAK;
     visit2.SKIP = SKIP;
     visit2.REMOVE = REMOVE;
-    function visit_(key, node, visitor, path15) {
-      const ctrl = callVisitor(key, node, visitor, path15);
+    function visit_(key, node, visitor, path21) {
+      const ctrl = callVisitor(key, node, visitor, path21);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path15, ctrl);
-        return visit_(key, ctrl, visitor, path15);
+        replaceNode(key, path21, ctrl);
+        return visit_(key, ctrl, visitor, path21);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
-          path15 = Object.freeze(path15.concat(node));
+          path21 = Object.freeze(path21.concat(node));
           for (let i = 0; i < node.items.length; ++i) {
-            const ci = visit_(i, node.items[i], visitor, path15);
+            const ci = visit_(i, node.items[i], visitor, path21);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -324,13 +324,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node)) {
-          path15 = Object.freeze(path15.concat(node));
-          const ck = visit_("key", node.key, visitor, path15);
+          path21 = Object.freeze(path21.concat(node));
+          const ck = visit_("key", node.key, visitor, path21);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node.key = null;
-          const cv = visit_("value", node.value, visitor, path15);
+          const cv = visit_("value", node.value, visitor, path21);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -353,17 +353,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node, visitor, path15) {
-      const ctrl = await callVisitor(key, node, visitor, path15);
+    async function visitAsync_(key, node, visitor, path21) {
+      const ctrl = await callVisitor(key, node, visitor, path21);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path15, ctrl);
-        return visitAsync_(key, ctrl, visitor, path15);
+        replaceNode(key, path21, ctrl);
+        return visitAsync_(key, ctrl, visitor, path21);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
-          path15 = Object.freeze(path15.concat(node));
+          path21 = Object.freeze(path21.concat(node));
           for (let i = 0; i < node.items.length; ++i) {
-            const ci = await visitAsync_(i, node.items[i], visitor, path15);
+            const ci = await visitAsync_(i, node.items[i], visitor, path21);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -374,13 +374,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node)) {
-          path15 = Object.freeze(path15.concat(node));
-          const ck = await visitAsync_("key", node.key, visitor, path15);
+          path21 = Object.freeze(path21.concat(node));
+          const ck = await visitAsync_("key", node.key, visitor, path21);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node.key = null;
-          const cv = await visitAsync_("value", node.value, visitor, path15);
+          const cv = await visitAsync_("value", node.value, visitor, path21);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -409,24 +409,24 @@ var require_visit = __commonJS({
       return visitor;
     }
     __name(initVisitor, "initVisitor");
-    function callVisitor(key, node, visitor, path15) {
+    function callVisitor(key, node, visitor, path21) {
       if (typeof visitor === "function")
-        return visitor(key, node, path15);
+        return visitor(key, node, path21);
       if (identity.isMap(node))
-        return visitor.Map?.(key, node, path15);
+        return visitor.Map?.(key, node, path21);
       if (identity.isSeq(node))
-        return visitor.Seq?.(key, node, path15);
+        return visitor.Seq?.(key, node, path21);
       if (identity.isPair(node))
-        return visitor.Pair?.(key, node, path15);
+        return visitor.Pair?.(key, node, path21);
       if (identity.isScalar(node))
-        return visitor.Scalar?.(key, node, path15);
+        return visitor.Scalar?.(key, node, path21);
       if (identity.isAlias(node))
-        return visitor.Alias?.(key, node, path15);
+        return visitor.Alias?.(key, node, path21);
       return void 0;
     }
     __name(callVisitor, "callVisitor");
-    function replaceNode(key, path15, node) {
-      const parent = path15[path15.length - 1];
+    function replaceNode(key, path21, node) {
+      const parent = path21[path21.length - 1];
       if (identity.isCollection(parent)) {
         parent.items[key] = node;
       } else if (identity.isPair(parent)) {
@@ -1060,10 +1060,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path15, value) {
+    function collectionFromPath(schema, path21, value) {
       let v = value;
-      for (let i = path15.length - 1; i >= 0; --i) {
-        const k = path15[i];
+      for (let i = path21.length - 1; i >= 0; --i) {
+        const k = path21[i];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a = [];
           a[k] = v;
@@ -1083,7 +1083,7 @@ var require_Collection = __commonJS({
       });
     }
     __name(collectionFromPath, "collectionFromPath");
-    var isEmptyPath = /* @__PURE__ */ __name((path15) => path15 == null || typeof path15 === "object" && !!path15[Symbol.iterator]().next().done, "isEmptyPath");
+    var isEmptyPath = /* @__PURE__ */ __name((path21) => path21 == null || typeof path21 === "object" && !!path21[Symbol.iterator]().next().done, "isEmptyPath");
     var Collection = class extends Node.NodeBase {
       static {
         __name(this, "Collection");
@@ -1116,11 +1116,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path15, value) {
-        if (isEmptyPath(path15))
+      addIn(path21, value) {
+        if (isEmptyPath(path21))
           this.add(value);
         else {
-          const [key, ...rest] = path15;
+          const [key, ...rest] = path21;
           const node = this.get(key, true);
           if (identity.isCollection(node))
             node.addIn(rest, value);
@@ -1134,8 +1134,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path15) {
-        const [key, ...rest] = path15;
+      deleteIn(path21) {
+        const [key, ...rest] = path21;
         if (rest.length === 0)
           return this.delete(key);
         const node = this.get(key, true);
@@ -1149,8 +1149,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path15, keepScalar) {
-        const [key, ...rest] = path15;
+      getIn(path21, keepScalar) {
+        const [key, ...rest] = path21;
         const node = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node) ? node.value : node;
@@ -1168,8 +1168,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path15) {
-        const [key, ...rest] = path15;
+      hasIn(path21) {
+        const [key, ...rest] = path21;
         if (rest.length === 0)
           return this.has(key);
         const node = this.get(key, true);
@@ -1179,8 +1179,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path15, value) {
-        const [key, ...rest] = path15;
+      setIn(path21, value) {
+        const [key, ...rest] = path21;
         if (rest.length === 0) {
           this.set(key, value);
         } else {
@@ -1740,7 +1740,7 @@ var require_stringify = __commonJS({
       return props.join(" ");
     }
     __name(stringifyProps, "stringifyProps");
-    function stringify(item, ctx, onComment, onChompKeep) {
+    function stringify2(item, ctx, onComment, onChompKeep) {
       if (identity.isPair(item))
         return item.toString(ctx, onComment, onChompKeep);
       if (identity.isAlias(item)) {
@@ -1768,9 +1768,9 @@ var require_stringify = __commonJS({
       return identity.isScalar(node) || str3[0] === "{" || str3[0] === "[" ? `${props} ${str3}` : `${props}
 ${ctx.indent}${str3}`;
     }
-    __name(stringify, "stringify");
+    __name(stringify2, "stringify");
     exports2.createStringifyContext = createStringifyContext;
-    exports2.stringify = stringify;
+    exports2.stringify = stringify2;
   }
 });
 
@@ -1780,7 +1780,7 @@ var require_stringifyPair = __commonJS({
     "use strict";
     var identity = require_identity();
     var Scalar = require_Scalar();
-    var stringify = require_stringify();
+    var stringify2 = require_stringify();
     var stringifyComment = require_stringifyComment();
     function stringifyPair({ key, value }, ctx, onComment, onChompKeep) {
       const { allNullValues, doc, indent, indentStep, options: { commentString, indentSeq, simpleKeys } } = ctx;
@@ -1802,7 +1802,7 @@ var require_stringifyPair = __commonJS({
       });
       let keyCommentDone = false;
       let chompKeep = false;
-      let str3 = stringify.stringify(key, ctx, () => keyCommentDone = true, () => chompKeep = true);
+      let str3 = stringify2.stringify(key, ctx, () => keyCommentDone = true, () => chompKeep = true);
       if (!explicitKey && !ctx.inFlow && str3.length > 1024) {
         if (simpleKeys)
           throw new Error("With simple keys, single line scalar must not span more than 1024 characters");
@@ -1854,7 +1854,7 @@ ${indent}:`;
         ctx.indent = ctx.indent.substring(2);
       }
       let valueCommentDone = false;
-      const valueStr = stringify.stringify(value, ctx, () => valueCommentDone = true, () => chompKeep = true);
+      const valueStr = stringify2.stringify(value, ctx, () => valueCommentDone = true, () => chompKeep = true);
       let ws = " ";
       if (keyComment || vsb || vcb) {
         ws = vsb ? "\n" : "";
@@ -2001,7 +2001,7 @@ var require_addPairToJSMap = __commonJS({
     "use strict";
     var log = require_log();
     var merge = require_merge();
-    var stringify = require_stringify();
+    var stringify2 = require_stringify();
     var identity = require_identity();
     var toJS = require_toJS();
     function addPairToJSMap(ctx, map, { key, value }) {
@@ -2038,7 +2038,7 @@ var require_addPairToJSMap = __commonJS({
       if (typeof jsKey !== "object")
         return String(jsKey);
       if (identity.isNode(key) && ctx?.doc) {
-        const strCtx = stringify.createStringifyContext(ctx.doc, {});
+        const strCtx = stringify2.createStringifyContext(ctx.doc, {});
         strCtx.anchors = /* @__PURE__ */ new Set();
         for (const node of ctx.anchors.keys())
           strCtx.anchors.add(node.anchor);
@@ -2110,12 +2110,12 @@ var require_stringifyCollection = __commonJS({
   "node_modules/yaml/dist/stringify/stringifyCollection.js"(exports2) {
     "use strict";
     var identity = require_identity();
-    var stringify = require_stringify();
+    var stringify2 = require_stringify();
     var stringifyComment = require_stringifyComment();
     function stringifyCollection(collection, ctx, options) {
       const flow = ctx.inFlow ?? collection.flow;
-      const stringify2 = flow ? stringifyFlowCollection : stringifyBlockCollection;
-      return stringify2(collection, ctx, options);
+      const stringify3 = flow ? stringifyFlowCollection : stringifyBlockCollection;
+      return stringify3(collection, ctx, options);
     }
     __name(stringifyCollection, "stringifyCollection");
     function stringifyBlockCollection({ comment, items }, ctx, { blockItemPrefix, flowChars, itemIndent, onChompKeep, onComment }) {
@@ -2141,7 +2141,7 @@ var require_stringifyCollection = __commonJS({
           }
         }
         chompKeep = false;
-        let str4 = stringify.stringify(item, itemCtx, () => comment2 = null, () => chompKeep = true);
+        let str4 = stringify2.stringify(item, itemCtx, () => comment2 = null, () => chompKeep = true);
         if (comment2)
           str4 += stringifyComment.lineComment(str4, itemIndent, commentString(comment2));
         if (chompKeep && comment2)
@@ -2209,7 +2209,7 @@ ${indent}${line2}` : "\n";
         }
         if (comment)
           reqNewline = true;
-        let str3 = stringify.stringify(item, itemCtx, () => comment = null);
+        let str3 = stringify2.stringify(item, itemCtx, () => comment = null);
         reqNewline || (reqNewline = lines.length > linesAtValue || str3.includes("\n"));
         if (i < items.length - 1) {
           str3 += ",";
@@ -3600,7 +3600,7 @@ var require_stringifyDocument = __commonJS({
   "node_modules/yaml/dist/stringify/stringifyDocument.js"(exports2) {
     "use strict";
     var identity = require_identity();
-    var stringify = require_stringify();
+    var stringify2 = require_stringify();
     var stringifyComment = require_stringifyComment();
     function stringifyDocument(doc, options) {
       const lines = [];
@@ -3615,7 +3615,7 @@ var require_stringifyDocument = __commonJS({
       }
       if (hasDirectives)
         lines.push("---");
-      const ctx = stringify.createStringifyContext(doc, options);
+      const ctx = stringify2.createStringifyContext(doc, options);
       const { commentString } = ctx.options;
       if (doc.commentBefore) {
         if (lines.length !== 1)
@@ -3637,7 +3637,7 @@ var require_stringifyDocument = __commonJS({
           contentComment = doc.contents.comment;
         }
         const onChompKeep = contentComment ? void 0 : () => chompKeep = true;
-        let body = stringify.stringify(doc.contents, ctx, () => contentComment = null, onChompKeep);
+        let body = stringify2.stringify(doc.contents, ctx, () => contentComment = null, onChompKeep);
         if (contentComment)
           body += stringifyComment.lineComment(body, "", commentString(contentComment));
         if ((body[0] === "|" || body[0] === ">") && lines[lines.length - 1] === "---") {
@@ -3645,7 +3645,7 @@ var require_stringifyDocument = __commonJS({
         } else
           lines.push(body);
       } else {
-        lines.push(stringify.stringify(doc.contents, ctx));
+        lines.push(stringify2.stringify(doc.contents, ctx));
       }
       if (doc.directives?.docEnd) {
         if (doc.comment) {
@@ -3757,9 +3757,9 @@ var require_Document = __commonJS({
           this.contents.add(value);
       }
       /** Adds a value to the document. */
-      addIn(path15, value) {
+      addIn(path21, value) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path15, value);
+          this.contents.addIn(path21, value);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -3834,14 +3834,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path15) {
-        if (Collection.isEmptyPath(path15)) {
+      deleteIn(path21) {
+        if (Collection.isEmptyPath(path21)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path15) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path21) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -3856,10 +3856,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path15, keepScalar) {
-        if (Collection.isEmptyPath(path15))
+      getIn(path21, keepScalar) {
+        if (Collection.isEmptyPath(path21))
           return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path15, keepScalar) : void 0;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path21, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -3870,10 +3870,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path15) {
-        if (Collection.isEmptyPath(path15))
+      hasIn(path21) {
+        if (Collection.isEmptyPath(path21))
           return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path15) : false;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path21) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -3890,13 +3890,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path15, value) {
-        if (Collection.isEmptyPath(path15)) {
+      setIn(path21, value) {
+        if (Collection.isEmptyPath(path21)) {
           this.contents = value;
         } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path15), value);
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path21), value);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path15, value);
+          this.contents.setIn(path21, value);
         }
       }
       /**
@@ -5834,7 +5834,7 @@ var require_cst_scalar = __commonJS({
 var require_cst_stringify = __commonJS({
   "node_modules/yaml/dist/parse/cst-stringify.js"(exports2) {
     "use strict";
-    var stringify = /* @__PURE__ */ __name((cst) => "type" in cst ? stringifyToken(cst) : stringifyItem(cst), "stringify");
+    var stringify2 = /* @__PURE__ */ __name((cst) => "type" in cst ? stringifyToken(cst) : stringifyItem(cst), "stringify");
     function stringifyToken(token) {
       switch (token.type) {
         case "block-scalar": {
@@ -5889,7 +5889,7 @@ var require_cst_stringify = __commonJS({
       return res;
     }
     __name(stringifyItem, "stringifyItem");
-    exports2.stringify = stringify;
+    exports2.stringify = stringify2;
   }
 });
 
@@ -5909,9 +5909,9 @@ var require_cst_visit = __commonJS({
     visit2.BREAK = BREAK;
     visit2.SKIP = SKIP;
     visit2.REMOVE = REMOVE;
-    visit2.itemAtPath = (cst, path15) => {
+    visit2.itemAtPath = (cst, path21) => {
       let item = cst;
-      for (const [field, index] of path15) {
+      for (const [field, index] of path21) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index];
@@ -5920,23 +5920,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit2.parentCollection = (cst, path15) => {
-      const parent = visit2.itemAtPath(cst, path15.slice(0, -1));
-      const field = path15[path15.length - 1][0];
+    visit2.parentCollection = (cst, path21) => {
+      const parent = visit2.itemAtPath(cst, path21.slice(0, -1));
+      const field = path21[path21.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path15, item, visitor) {
-      let ctrl = visitor(item, path15);
+    function _visit(path21, item, visitor) {
+      let ctrl = visitor(item, path21);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i = 0; i < token.items.length; ++i) {
-            const ci = _visit(Object.freeze(path15.concat([[field, i]])), token.items[i], visitor);
+            const ci = _visit(Object.freeze(path21.concat([[field, i]])), token.items[i], visitor);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -5947,10 +5947,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path15);
+            ctrl = ctrl(item, path21);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path15) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path21) : ctrl;
     }
     __name(_visit, "_visit");
     exports2.visit = visit2;
@@ -7624,7 +7624,7 @@ var require_public_api = __commonJS({
       return doc;
     }
     __name(parseDocument2, "parseDocument");
-    function parse3(src, reviver, options) {
+    function parse4(src, reviver, options) {
       let _reviver = void 0;
       if (typeof reviver === "function") {
         _reviver = reviver;
@@ -7643,8 +7643,8 @@ var require_public_api = __commonJS({
       }
       return doc.toJS(Object.assign({ reviver: _reviver }, options));
     }
-    __name(parse3, "parse");
-    function stringify(value, replacer, options) {
+    __name(parse4, "parse");
+    function stringify2(value, replacer, options) {
       let _replacer = null;
       if (typeof replacer === "function" || Array.isArray(replacer)) {
         _replacer = replacer;
@@ -7666,11 +7666,11 @@ var require_public_api = __commonJS({
         return value.toString(options);
       return new Document.Document(value, _replacer, options).toString(options);
     }
-    __name(stringify, "stringify");
-    exports2.parse = parse3;
+    __name(stringify2, "stringify");
+    exports2.parse = parse4;
     exports2.parseAllDocuments = parseAllDocuments;
     exports2.parseDocument = parseDocument2;
-    exports2.stringify = stringify;
+    exports2.stringify = stringify2;
   }
 });
 
@@ -7878,12 +7878,12 @@ function deepestNode(doc) {
   }
   return void 0;
 }
-function positionOf(source, path15, what = "value") {
+function positionOf(source, path21, what = "value") {
   let node = source.doc.contents;
   let offset = node?.range?.[0] ?? 0;
-  for (let i = 0; i < path15.length; i++) {
-    const seg2 = path15[i];
-    const last = i === path15.length - 1;
+  for (let i = 0; i < path21.length; i++) {
+    const seg2 = path21[i];
+    const last = i === path21.length - 1;
     if ((0, import_yaml.isMap)(node)) {
       const pair = node.items.find((p) => (0, import_yaml.isScalar)(p.key) && String(p.key.value) === String(seg2));
       if (!pair) break;
@@ -7934,8 +7934,8 @@ function describeValue(v) {
   if (typeof v === "number" || typeof v === "boolean") return String(v);
   return typeof v;
 }
-function pathLabel(path15) {
-  return path15.reduce(
+function pathLabel(path21) {
+  return path21.reduce(
     (acc, seg2) => typeof seg2 === "number" ? `${acc}[${seg2}]` : acc ? `${acc}.${seg2}` : seg2,
     ""
   );
@@ -7956,9 +7956,9 @@ function pointerToPath(pointer, data) {
   }
   return out;
 }
-function valueAt(data, path15) {
+function valueAt(data, path21) {
   let cur = data;
-  for (const seg2 of path15) {
+  for (const seg2 of path21) {
     cur = cur && typeof cur === "object" ? cur[seg2] : void 0;
   }
   return cur;
@@ -7975,13 +7975,13 @@ function parentSchemaOf(root, schemaPath) {
 function hintOf(e) {
   return e.parent?.["x-hint"];
 }
-function explain(e, path15) {
-  const label2 = pathLabel(path15);
+function explain(e, path21) {
+  const label2 = pathLabel(path21);
   const where = label2 ? `\`${label2}\`` : "The file";
   switch (e.keyword) {
     case "additionalProperties": {
       const extra = String(e.params.additionalProperty);
-      const at2 = [...path15, extra];
+      const at2 = [...path21, extra];
       const forbidden = FORBIDDEN_KEYS[extra.toLowerCase()];
       if (forbidden)
         return { message: `\`${extra}\` is not allowed: ${forbidden}.`, at: at2, key: true };
@@ -8003,8 +8003,8 @@ function explain(e, path15) {
       const inside = label2 ? ` in \`${label2}\`` : "";
       return {
         message: `Missing required key \`${missing}\`${inside}.`,
-        at: path15,
-        key: path15.length > 0
+        at: path21,
+        key: path21.length > 0
       };
     }
     case "type": {
@@ -8013,7 +8013,7 @@ function explain(e, path15) {
       if (!label2) {
         return {
           message: `The file must be a mapping of settings (key: value), not ${describeValue(e.data)}.`,
-          at: path15,
+          at: path21,
           key: false
         };
       }
@@ -8021,7 +8021,7 @@ function explain(e, path15) {
       const hint = yaml11 ? " (YAML 1.2 reads yes/no/on/off as text: write true or false)" : "";
       return {
         message: `${where} must be ${wanted}, not ${describeValue(e.data)}${hint}.`,
-        at: path15,
+        at: path21,
         key: false
       };
     }
@@ -8031,7 +8031,7 @@ function explain(e, path15) {
       const tail = guess ? ` (did you mean ${guess}?)` : "";
       return {
         message: `${where} must be one of ${allowed.join(", ")}, not ${describeValue(e.data)}${tail}.`,
-        at: path15,
+        at: path21,
         key: false
       };
     }
@@ -8048,20 +8048,20 @@ function explain(e, path15) {
       }[e.keyword];
       return {
         message: `${where} must be ${words} ${limit}, not ${describeValue(e.data)}.`,
-        at: path15,
+        at: path21,
         key: false
       };
     }
     case "minLength": {
       const limit = e.params.limit;
       const text = limit === 1 ? "must not be empty" : `must be at least ${limit} characters long`;
-      return { message: `${where} ${text}.`, at: path15, key: false };
+      return { message: `${where} ${text}.`, at: path21, key: false };
     }
     case "maxLength": {
       const limit = e.params.limit;
       return {
         message: `${where} must be at most ${limit} characters long, not ${String(e.data).length}.`,
-        at: path15,
+        at: path21,
         key: false
       };
     }
@@ -8069,12 +8069,12 @@ function explain(e, path15) {
       const hint = hintOf(e) ?? `text matching ${e.params.pattern}`;
       return {
         message: `${where} must be ${hint}, not ${describeValue(e.data)}.`,
-        at: path15,
+        at: path21,
         key: false
       };
     }
     default:
-      return { message: `${where} ${e.message ?? "is invalid"}.`, at: path15, key: false };
+      return { message: `${where} ${e.message ?? "is invalid"}.`, at: path21, key: false };
   }
 }
 function schemaDiagnostics({ validate, schema }, source, vm2) {
@@ -8082,16 +8082,16 @@ function schemaDiagnostics({ validate, schema }, source, vm2) {
   const out = [];
   const seen = /* @__PURE__ */ new Set();
   for (const e of validate.errors ?? []) {
-    const path15 = pointerToPath(e.instancePath, source.data);
+    const path21 = pointerToPath(e.instancePath, source.data);
     const { message, at: at2, key } = explain(
       {
         keyword: e.keyword,
         params: e.params,
         message: e.message,
-        data: valueAt(source.data, path15),
+        data: valueAt(source.data, path21),
         parent: parentSchemaOf(schema, e.schemaPath)
       },
-      path15
+      path21
     );
     const id = `${pathLabel(at2)}|${message}`;
     if (seen.has(id)) continue;
@@ -17963,11 +17963,11 @@ function evaluate(p, c, params) {
     return first;
   }
   if (kind !== "perm") return void 0;
-  const [path15, privs, ...opts] = rest;
+  const [path21, privs, ...opts] = rest;
   const req = opts.indexOf("require_param");
-  if (req >= 0 && params[opts[req + 1]] === void 0) return `(${path15}, required)`;
+  if (req >= 0 && params[opts[req + 1]] === void 0) return `(${path21}, required)`;
   const any = opts.includes("any");
-  const where = subst(path15, params);
+  const where = subst(path21, params);
   const ok = any ? privs.some((x) => hasPriv(p, where, x)) : privs.every((x) => hasPriv(p, where, x));
   return ok ? void 0 : `(${where}, ${any ? privs.join("|") : privs.find((x) => !hasPriv(p, where, x))})`;
 }
@@ -17987,7 +17987,7 @@ var init_auth = __esm({
     __name(authenticate, "authenticate");
     __name(createTicket, "createTicket");
     __name(hasPriv, "hasPriv");
-    subst = /* @__PURE__ */ __name((path15, params) => path15.replace(
+    subst = /* @__PURE__ */ __name((path21, params) => path21.replace(
       /\{(\w+)\}/g,
       (_, k) => String(params[k] ?? "")
     ), "subst");
@@ -18219,12 +18219,12 @@ var init_cluster2 = __esm({
       }, "GET /nodes/{node}/storage"),
       "GET /nodes/{node}/certificates/info": /* @__PURE__ */ __name((ctx) => {
         nodeOf(ctx.cluster, String(ctx.params.node));
-        const { certPem, fingerprint } = ctx.tls();
+        const { certPem, fingerprint: fingerprint2 } = ctx.tls();
         const x = new import_node_crypto5.X509Certificate(certPem);
         return [
           {
             filename: "pve-ssl.pem",
-            fingerprint,
+            fingerprint: fingerprint2,
             subject: x.subject.replace(/\n/g, ", "),
             issuer: x.issuer.replace(/\n/g, ", "),
             notbefore: Math.floor(new Date(x.validFrom).getTime() / 1e3),
@@ -18636,7 +18636,7 @@ var init_power = __esm({
 });
 
 // sim/proxmox/handlers/agent.ts
-function agentReady(ctx, command9) {
+function agentReady(ctx, command11) {
   const c = ctx.cluster;
   const vm2 = c.vmOn(String(ctx.params.node), Number(ctx.params.vmid));
   if (!agentEnabled(vm2)) fail2("No QEMU guest agent configured");
@@ -18645,7 +18645,7 @@ function agentReady(ctx, command9) {
   if (!booted || c.named(c.faults.agentSilent, vm2) || c.named(c.faults.hangAtBoot, vm2))
     fail2("QEMU guest agent is not running");
   if (vm2.qmpstatus !== "running")
-    fail2(`VM ${vm2.vmid} qmp command '${command9}' failed - got timeout`);
+    fail2(`VM ${vm2.vmid} qmp command '${command11}' failed - got timeout`);
   return vm2;
 }
 function guestAddress(vm2) {
@@ -18846,10 +18846,10 @@ var init_clone = __esm({
             createdAt: Date.now()
           };
           const cfg = cloneConfig(src, newid, full, storage, str2(ctx, "name"), str2(ctx, "description"));
-          const failure = (c.faults.cloneFailures ?? []).find(
+          const failure2 = (c.faults.cloneFailures ?? []).find(
             (f) => (f.newid === void 0 || f.newid === newid) && (f.name === void 0 || f.name === cfg.name) && (f.count === void 0 || f.count > 0)
           );
-          if (failure?.count !== void 0) failure.count--;
+          if (failure2?.count !== void 0) failure2.count--;
           const t = c.state.timings;
           const storages = [...new Set(disks(cfg).map((d) => d.storage))];
           return startTask(
@@ -18889,7 +18889,7 @@ var init_clone = __esm({
                   task2.log(`create linked clone of drive ${d.key} (${d.volume})`);
                 await task2.sleep(total);
               }
-              if (failure) {
+              if (failure2) {
                 task2.onError.length = 0;
                 task2.onError.push({
                   op: "config",
@@ -18898,7 +18898,7 @@ var init_clone = __esm({
                 });
                 throw new ApiError(
                   500,
-                  `clone failed: ${failure.message ?? "copy failed: command /usr/bin/qemu-img convert ... failed: exit code 1"}`
+                  `clone failed: ${failure2.message ?? "copy failed: command /usr/bin/qemu-img convert ... failed: exit code 1"}`
                 );
               }
             }
@@ -19535,10 +19535,13 @@ function parseNet(text) {
     vlan: tag ? Number(tag) : void 0
   };
 }
-function formatNet(net2) {
-  const parts = [net2.mac ? `${net2.model}=${net2.mac.toUpperCase()}` : net2.model, `bridge=${net2.bridge}`];
-  parts.push(`firewall=${net2.firewall ? 1 : 0}`);
-  if (net2.vlan !== void 0) parts.push(`tag=${net2.vlan}`);
+function formatNet(net3) {
+  const parts = [
+    net3.mac ? `${net3.model}=${net3.mac.toUpperCase()}` : net3.model,
+    `bridge=${net3.bridge}`
+  ];
+  parts.push(`firewall=${net3.firewall ? 1 : 0}`);
+  if (net3.vlan !== void 0) parts.push(`tag=${net3.vlan}`);
   return parts.join(",");
 }
 function parseDisk(text) {
@@ -19646,21 +19649,33 @@ function diffConfig(spec, cfg) {
   add("sockets", cfg.sockets, spec.sockets, "reboot");
   add("cpu", cfg.cpu, spec.cpuType, "reboot");
   add("memory", cfg.memory, spec.memory, cfg.memoryHotplug ? "hot" : "reboot");
-  const net2 = cfg.net0;
-  const netNow = net2 ? formatNet({ ...net2, bridge: net2.bridge ?? "" }) : void 0;
-  add("net0", netNow, desiredNet0(spec, net2?.mac), "hot");
+  const net3 = cfg.net0;
+  const netNow = net3 ? formatNet({ ...net3, bridge: net3.bridge ?? "" }) : void 0;
+  add("net0", netNow, desiredNet0(spec, net3?.mac), "hot");
   add("agent", cfg.agent, spec.agent, "reboot", "the guest-agent channel is added at next start");
   add("onboot", cfg.onboot, spec.onboot, "hot");
   add("tags", cfg.tags.join(";"), spec.tags.join(";"), "hot");
   add("description", cfg.description, spec.description?.trim() || void 0, "hot");
-  add("ipconfig0", normaliseIpConfig(cfg.ipconfig0), normaliseIpConfig(spec.ipconfig0), "reboot", CLOUD_INIT);
+  add(
+    "ipconfig0",
+    normaliseIpConfig(cfg.ipconfig0),
+    normaliseIpConfig(spec.ipconfig0),
+    "reboot",
+    CLOUD_INIT
+  );
   add("nameserver", cfg.nameserver, spec.nameserver, "reboot", CLOUD_INIT);
   add("ciuser", cfg.ciuser, spec.ciuser, "reboot", CLOUD_INIT);
   const keysNow = normaliseSshKeys(cfg.sshkeys);
   const keysWant = normaliseSshKeys(spec.sshkeys);
   if (keysNow !== keysWant) {
     const count = /* @__PURE__ */ __name((k) => k ? `${k.split("\n").length} key(s)` : null, "count");
-    d.changes.push({ field: "sshkeys", from: count(keysNow), to: count(keysWant), mode: "reboot", note: CLOUD_INIT });
+    d.changes.push({
+      field: "sshkeys",
+      from: count(keysNow),
+      to: count(keysWant),
+      mode: "reboot",
+      note: CLOUD_INIT
+    });
   }
   if (cfg.template && cfg.template !== spec.template) {
     d.replaceReasons.push(`template changes from ${cfg.template} to ${spec.template}`);
@@ -19672,16 +19687,29 @@ function diffConfig(spec, cfg) {
   for (const want of spec.disks) {
     const cur = have.get(want.slot);
     if (!cur) {
-      d.changes.push({ field: want.slot, from: null, to: `${want.storage}:${want.size}`, mode: "hot", note: "new disk" });
+      d.changes.push({
+        field: want.slot,
+        from: null,
+        to: `${want.storage}:${want.size}`,
+        mode: "hot",
+        note: "new disk"
+      });
       continue;
     }
     if (cur.storage !== want.storage) {
-      d.replaceReasons.push(`disk ${want.slot} moves from storage ${cur.storage} to ${want.storage}`);
+      d.replaceReasons.push(
+        `disk ${want.slot} moves from storage ${cur.storage} to ${want.storage}`
+      );
       continue;
     }
     const size = cur.sizeBytes ?? 0;
     if (want.sizeBytes > size) {
-      d.grow.push({ slot: want.slot, storage: want.storage, from: formatSize2(size), to: want.size });
+      d.grow.push({
+        slot: want.slot,
+        storage: want.storage,
+        from: formatSize2(size),
+        to: want.size
+      });
     } else if (want.sizeBytes < size) {
       d.errors.push(
         `VM ${spec.name}: disk ${want.slot} is ${formatSize2(size)} and cannot shrink to ${want.size}; keep it at ${formatSize2(size)} or larger, or recreate the VM with --recreate ${spec.name}.`
@@ -19691,7 +19719,9 @@ function diffConfig(spec, cfg) {
   const wanted = new Set(spec.disks.map((x) => x.slot));
   for (const cur of spec.disks.length ? cfg.disks : []) {
     if (!wanted.has(cur.slot)) {
-      d.warnings.push(`disk ${cur.slot} (${cur.storage}) is not in the definition; pve-gitops never removes disks.`);
+      d.warnings.push(
+        `disk ${cur.slot} (${cur.storage}) is not in the definition; pve-gitops never removes disks.`
+      );
     }
   }
   return d;
@@ -19710,31 +19740,46 @@ var init_diff = __esm({
 
 // actions/lib/reconcile/health.ts
 function assessHealth(spec, vm2, bootGraceSeconds) {
-  if (vm2.lock) return { kind: "skip", reason: `VM ${spec.name} (${vm2.vmid}) holds lock '${vm2.lock}'; skipped this run` };
+  if (vm2.lock)
+    return {
+      kind: "skip",
+      reason: `VM ${spec.name} (${vm2.vmid}) holds lock '${vm2.lock}'; skipped this run`
+    };
   const status = vm2.qmpstatus && vm2.status === "running" ? vm2.qmpstatus : vm2.status;
   if (!["running", "stopped", "paused", "prelaunch", "suspended"].includes(status)) {
-    return { kind: "skip", reason: `VM ${spec.name} (${vm2.vmid}) is in state '${status}'; skipped this run` };
+    return {
+      kind: "skip",
+      reason: `VM ${spec.name} (${vm2.vmid}) is in state '${status}'; skipped this run`
+    };
   }
   const verdict = judge(spec, vm2, status, bootGraceSeconds);
   if (verdict.kind !== "act") return verdict;
-  if (spec.protected) return { kind: "report", reason: `${verdict.reason}; protected, so only reported` };
+  if (spec.protected)
+    return { kind: "report", reason: `${verdict.reason}; protected, so only reported` };
   if (spec.remediation === "none" && verdict.remedy !== "stop") {
     return { kind: "report", reason: `${verdict.reason}; remediation is none, so only reported` };
   }
-  if (verdict.remedy === "reset" && spec.remediation === "recreate") return { ...verdict, escalation: "recreate" };
+  if (verdict.remedy === "reset" && spec.remediation === "recreate")
+    return { ...verdict, escalation: "recreate" };
   return verdict;
 }
 function judge(spec, vm2, status, grace) {
   if (spec.state === "stopped") {
     return status === "stopped" ? { kind: "healthy" } : { kind: "act", remedy: "stop", reason: `${status}; definition says stopped` };
   }
-  if (status === "stopped") return { kind: "act", remedy: "start", reason: "stopped; definition says running" };
-  if (status === "paused" || status === "suspended") return { kind: "act", remedy: "resume", reason: `${status}; definition says running` };
+  if (status === "stopped")
+    return { kind: "act", remedy: "start", reason: "stopped; definition says running" };
+  if (status === "paused" || status === "suspended")
+    return { kind: "act", remedy: "resume", reason: `${status}; definition says running` };
   if (status === "prelaunch") return { kind: "act", remedy: "reset", reason: "stuck in prelaunch" };
   const agentConfigured = spec.agent && (vm2.config?.agent ?? true);
   if (agentConfigured && vm2.agent === "silent" && vm2.uptime >= grace) {
     const why = vm2.agentDetail ? ` (${vm2.agentDetail})` : "";
-    return { kind: "act", remedy: "reset", reason: `hung: guest agent silent after ${vm2.uptime} s of uptime${why}` };
+    return {
+      kind: "act",
+      remedy: "reset",
+      reason: `hung: guest agent silent after ${vm2.uptime} s of uptime${why}`
+    };
   }
   return { kind: "healthy" };
 }
@@ -19766,50 +19811,101 @@ function plan(desired, snapshot, options) {
   const templateIds = new Set(snapshot.templates.map((t) => t.vmid));
   for (const name of [...only, ...recreate]) {
     if (!desiredNames.has(name) && !(byName.get(name) ?? []).some(isOwned)) {
-      errors.push({ vm: name, message: `VM ${name} named on the command line has no file in vms/ and no VM tagged ${OWNER_TAG}.` });
+      errors.push({
+        vm: name,
+        message: `VM ${name} named on the command line has no file in vms/ and no VM tagged ${OWNER_TAG}.`
+      });
     }
   }
   if (options.reprovisionNode && !snapshot.nodes[options.reprovisionNode]) {
-    errors.push({ message: `--reprovision-node ${options.reprovisionNode}: no such node in the cluster (${Object.keys(snapshot.nodes).sort().join(", ")}).` });
+    errors.push({
+      message: `--reprovision-node ${options.reprovisionNode}: no such node in the cluster (${Object.keys(snapshot.nodes).sort().join(", ")}).`
+    });
   }
   for (const spec of desired) {
     if (!selected(spec.name)) continue;
     const same = byName.get(spec.name) ?? [];
     const idHolder = spec.vmid !== void 0 ? byId.get(spec.vmid) : void 0;
     if (same.length > 1) {
-      errors.push({ vm: spec.name, message: `VM ${spec.name}: ${same.length} VMs in the cluster carry this name (VMIDs ${same.map((v) => v.vmid).join(", ")}); rename or remove all but one.` });
+      errors.push({
+        vm: spec.name,
+        message: `VM ${spec.name}: ${same.length} VMs in the cluster carry this name (VMIDs ${same.map((v) => v.vmid).join(", ")}); rename or remove all but one.`
+      });
       continue;
     }
     const vm2 = same[0];
     if (idHolder && idHolder.name !== spec.name) {
       const what = templateIds.has(idHolder.vmid) ? "template" : "VM";
-      errors.push({ vm: spec.name, message: `VM ${spec.name}: VMID ${spec.vmid} is taken by ${what} '${idHolder.name}' on ${idHolder.node}; choose another vmid or remove it from ${spec.file}.` });
+      errors.push({
+        vm: spec.name,
+        message: `VM ${spec.name}: VMID ${spec.vmid} is taken by ${what} '${idHolder.name}' on ${idHolder.node}; choose another vmid or remove it from ${spec.file}.`
+      });
       continue;
     }
     if (vm2 && !isOwned(vm2)) {
-      errors.push({ vm: spec.name, message: `VM ${spec.name}: a VM with this name (VMID ${vm2.vmid} on ${vm2.node}) exists but is not tagged ${OWNER_TAG}; pve-gitops will not touch it \u2014 rename one of them, or add the tag to adopt it.` });
+      errors.push({
+        vm: spec.name,
+        message: `VM ${spec.name}: a VM with this name (VMID ${vm2.vmid} on ${vm2.node}) exists but is not tagged ${OWNER_TAG}; pve-gitops will not touch it \u2014 rename one of them, or add the tag to adopt it.`
+      });
       continue;
     }
     if (vm2 && spec.vmid !== void 0 && vm2.vmid !== spec.vmid) {
-      errors.push({ vm: spec.name, message: `VM ${spec.name}: exists as VMID ${vm2.vmid} but ${spec.file} says vmid ${spec.vmid}; a VMID cannot change in place \u2014 fix the file or use --recreate.` });
+      errors.push({
+        vm: spec.name,
+        message: `VM ${spec.name}: exists as VMID ${vm2.vmid} but ${spec.file} says vmid ${spec.vmid}; a VMID cannot change in place \u2014 fix the file or use --recreate.`
+      });
       continue;
     }
     if (!vm2) {
-      actions.push({ kind: "create", vm: spec.name, vmid: spec.vmid, node: spec.node, reason: "not in the cluster" });
+      actions.push({
+        kind: "create",
+        vm: spec.name,
+        vmid: spec.vmid,
+        node: spec.node,
+        reason: "not in the cluster"
+      });
       continue;
     }
-    planExisting(spec, vm2, { grace, recreate: recreate.has(spec.name), reprovisionNode: options.reprovisionNode }, actions, findings, errors);
+    planExisting(
+      spec,
+      vm2,
+      { grace, recreate: recreate.has(spec.name), reprovisionNode: options.reprovisionNode },
+      actions,
+      findings,
+      errors
+    );
   }
   for (const vm2 of snapshot.vms) {
     if (desiredNames.has(vm2.name) || !isOwned(vm2) || !selected(vm2.name)) continue;
     if (!options.prune) {
-      findings.push({ level: "info", vm: vm2.name, node: vm2.node, message: `VM ${vm2.name} (${vm2.vmid}) is tagged ${OWNER_TAG} but has no file in vms/; prune is off, so it stays.` });
+      findings.push({
+        level: "info",
+        vm: vm2.name,
+        node: vm2.node,
+        message: `VM ${vm2.name} (${vm2.vmid}) is tagged ${OWNER_TAG} but has no file in vms/; prune is off, so it stays.`
+      });
     } else if (vm2.config?.protection) {
-      findings.push({ level: "warning", vm: vm2.name, node: vm2.node, message: `VM ${vm2.name} (${vm2.vmid}) has no file in vms/ but has Proxmox protection set; not deleted.` });
+      findings.push({
+        level: "warning",
+        vm: vm2.name,
+        node: vm2.node,
+        message: `VM ${vm2.name} (${vm2.vmid}) has no file in vms/ but has Proxmox protection set; not deleted.`
+      });
     } else if (vm2.lock) {
-      findings.push({ level: "warning", vm: vm2.name, node: vm2.node, message: `VM ${vm2.name} (${vm2.vmid}) holds lock '${vm2.lock}'; not deleted this run.` });
+      findings.push({
+        level: "warning",
+        vm: vm2.name,
+        node: vm2.node,
+        message: `VM ${vm2.name} (${vm2.vmid}) holds lock '${vm2.lock}'; not deleted this run.`
+      });
     } else {
-      actions.push({ kind: "delete", vm: vm2.name, vmid: vm2.vmid, node: vm2.node, reason: `tagged ${OWNER_TAG}, no file in vms/, prune enabled` });
+      actions.push({
+        kind: "delete",
+        vm: vm2.name,
+        vmid: vm2.vmid,
+        node: vm2.node,
+        reason: `tagged ${OWNER_TAG}, no file in vms/, prune enabled`
+      });
     }
   }
   return finish(desired, snapshot, options, actions, findings, errors);
@@ -19825,10 +19921,19 @@ function planExisting(spec, vm2, ctx, actions, findings, errors) {
       return;
     }
     if (vm2.lock) {
-      errors.push({ vm: spec.name, message: `VM ${spec.name} (${vm2.vmid}) holds lock '${vm2.lock}'; it cannot be recreated now.` });
+      errors.push({
+        vm: spec.name,
+        message: `VM ${spec.name} (${vm2.vmid}) holds lock '${vm2.lock}'; it cannot be recreated now.`
+      });
       return;
     }
-    actions.push({ ...base, kind: "replace", node: spec.node, from: vm2.node, reason: `requested by ${forced}` });
+    actions.push({
+      ...base,
+      kind: "replace",
+      node: spec.node,
+      from: vm2.node,
+      reason: `requested by ${forced}`
+    });
     return;
   }
   const health = assessHealth(spec, vm2, ctx.grace);
@@ -19837,17 +19942,33 @@ function planExisting(spec, vm2, ctx, actions, findings, errors) {
     return;
   }
   if (!vm2.config) {
-    findings.push({ level: "warning", vm: spec.name, node: vm2.node, message: `VM ${spec.name} (${vm2.vmid}): its config could not be read; skipped this run.` });
+    findings.push({
+      level: "warning",
+      vm: spec.name,
+      node: vm2.node,
+      message: `VM ${spec.name} (${vm2.vmid}): its config could not be read; skipped this run.`
+    });
     return;
   }
   const diff = diffConfig(spec, vm2.config);
-  for (const w of diff.warnings) findings.push({ level: "warning", vm: spec.name, node: vm2.node, message: `VM ${spec.name}: ${w}` });
+  for (const w of diff.warnings)
+    findings.push({
+      level: "warning",
+      vm: spec.name,
+      node: vm2.node,
+      message: `VM ${spec.name}: ${w}`
+    });
   for (const e of diff.errors) errors.push({ vm: spec.name, message: e });
   if (diff.errors.length) return;
   if (diff.replaceReasons.length) {
     const reason = diff.replaceReasons.join("; ");
     if (spec.protected) {
-      findings.push({ level: "warning", vm: spec.name, node: vm2.node, message: `VM ${spec.name} needs replacing (${reason}) but is protected; left as it is.` });
+      findings.push({
+        level: "warning",
+        vm: spec.name,
+        node: vm2.node,
+        message: `VM ${spec.name} needs replacing (${reason}) but is protected; left as it is.`
+      });
     } else {
       actions.push({ ...base, kind: "replace", node: spec.node, from: vm2.node, reason });
     }
@@ -19857,9 +19978,21 @@ function planExisting(spec, vm2, ctx, actions, findings, errors) {
   let node = vm2.node;
   if (spec.node !== vm2.node) {
     if (vm2.hastate) {
-      findings.push({ level: "info", vm: spec.name, node: vm2.node, message: `VM ${spec.name} is HA-managed and runs on ${vm2.node}; the definition says ${spec.node}. HA decides placement, so nothing is done.` });
+      findings.push({
+        level: "info",
+        vm: spec.name,
+        node: vm2.node,
+        message: `VM ${spec.name} is HA-managed and runs on ${vm2.node}; the definition says ${spec.node}. HA decides placement, so nothing is done.`
+      });
     } else {
-      actions.push({ ...base, kind: "migrate", from: vm2.node, to: spec.node, online: running, reason: `target_node is ${spec.node}` });
+      actions.push({
+        ...base,
+        kind: "migrate",
+        from: vm2.node,
+        to: spec.node,
+        online: running,
+        reason: `target_node is ${spec.node}`
+      });
       node = spec.node;
     }
   }
@@ -19878,16 +20011,37 @@ function planExisting(spec, vm2, ctx, actions, findings, errors) {
     actions.push({ ...base, node, kind: "resize", disks: diff.grow, reason: "disks grow" });
   }
   if (health.kind === "act") {
-    actions.push({ ...base, node, kind: "remediate", remedy: health.remedy, reason: health.reason, ...health.escalation ? { escalation: health.escalation } : {} });
+    actions.push({
+      ...base,
+      node,
+      kind: "remediate",
+      remedy: health.remedy,
+      reason: health.reason,
+      ...health.escalation ? { escalation: health.escalation } : {}
+    });
   } else if (health.kind === "report") {
-    findings.push({ level: "warning", vm: spec.name, node: vm2.node, message: `VM ${spec.name}: ${health.reason}.` });
+    findings.push({
+      level: "warning",
+      vm: spec.name,
+      node: vm2.node,
+      message: `VM ${spec.name}: ${health.reason}.`
+    });
   }
   const touched = actions.some((a) => a.vm === spec.name);
   if (!touched) actions.push({ ...base, kind: "noop", reason: "matches its definition" });
 }
 function finish(desired, snapshot, options, actions, findings, errors) {
   const summary = Object.fromEntries(
-    ["create", "update", "resize", "migrate", "remediate", "replace", "delete", "noop"].map((k) => [k, 0])
+    [
+      "create",
+      "update",
+      "resize",
+      "migrate",
+      "remediate",
+      "replace",
+      "delete",
+      "noop"
+    ].map((k) => [k, 0])
   );
   for (const a of actions) summary[a.kind]++;
   const specs = new Map(desired.map((s) => [s.name, s]));
@@ -19896,7 +20050,13 @@ function finish(desired, snapshot, options, actions, findings, errors) {
     const spec = specs.get(a.vm);
     const reason = a.kind === "create" ? "create" : a.kind === "replace" ? "replace" : a.remedy === "recreate" ? "recreate" : void 0;
     if (!reason || !spec) continue;
-    newHosts.push({ name: a.vm, ...a.vmid !== void 0 ? { vmid: a.vmid } : {}, node: spec.node, ...spec.staticIp ? { ip: spec.staticIp } : {}, reason });
+    newHosts.push({
+      name: a.vm,
+      ...a.vmid !== void 0 ? { vmid: a.vmid } : {},
+      node: spec.node,
+      ...spec.staticIp ? { ip: spec.staticIp } : {},
+      reason
+    });
   }
   return {
     schemaVersion: 1,
@@ -19966,21 +20126,30 @@ function preflight(planned, desired, snapshot) {
     }
     landing.add(target);
     const bridge = node.bridges[spec.network.bridge];
-    if (!bridge) fail3(a.vm, `VM ${a.vm}: bridge ${spec.network.bridge} does not exist on node ${target}.`);
-    else if (!bridge.active) fail3(a.vm, `VM ${a.vm}: bridge ${spec.network.bridge} on node ${target} is not active.`);
+    if (!bridge)
+      fail3(a.vm, `VM ${a.vm}: bridge ${spec.network.bridge} does not exist on node ${target}.`);
+    else if (!bridge.active)
+      fail3(a.vm, `VM ${a.vm}: bridge ${spec.network.bridge} on node ${target} is not active.`);
     for (const disk of disksMoving(a, spec, snapshot)) {
       const st = node.storages[disk.storage];
       const where = `storage ${disk.storage} on node ${target}`;
       if (!st) fail3(a.vm, `VM ${a.vm}: ${where} does not exist (disk ${disk.slot}).`);
       else if (!st.enabled) fail3(a.vm, `VM ${a.vm}: ${where} is disabled.`);
       else if (!st.active) fail3(a.vm, `VM ${a.vm}: ${where} is not active.`);
-      else if (!st.content.includes("images")) fail3(a.vm, `VM ${a.vm}: ${where} does not hold disk images (content: ${st.content.join(",") || "none"}).`);
+      else if (!st.content.includes("images"))
+        fail3(
+          a.vm,
+          `VM ${a.vm}: ${where} does not hold disk images (content: ${st.content.join(",") || "none"}).`
+        );
       else {
         const key = storageKey(target, st);
         const left = (room.get(key) ?? st.avail) - disk.sizeBytes;
         room.set(key, left);
         if (left < 0) {
-          fail3(a.vm, `VM ${a.vm}: ${where} has no room for disk ${disk.slot} (${formatSize2(disk.sizeBytes)}; ${formatSize2(Math.max(0, left + disk.sizeBytes))} left after the VMs before it).`);
+          fail3(
+            a.vm,
+            `VM ${a.vm}: ${where} has no room for disk ${disk.slot} (${formatSize2(disk.sizeBytes)}; ${formatSize2(Math.max(0, left + disk.sizeBytes))} left after the VMs before it).`
+          );
         }
       }
     }
@@ -19993,8 +20162,13 @@ function preflight(planned, desired, snapshot) {
     if (!landing.has(c.node)) continue;
     const limit = Math.floor(c.memoryTotal * c.memoryOvercommit);
     if (c.memoryAfter > limit) {
-      const who = planned.actions.filter((a) => (a.kind === "migrate" ? a.to : specs.get(a.vm)?.node) === c.node && ["create", "replace", "migrate"].includes(a.kind)).map((a) => a.vm);
-      fail3(who[0] ?? c.node, `Node ${c.node}: memory for running VMs would reach ${c.memoryAfter} MiB, over its limit of ${limit} MiB (${c.memoryTotal} MiB \xD7 overcommit ${c.memoryOvercommit}); VMs landing there: ${who.join(", ")}.`);
+      const who = planned.actions.filter(
+        (a) => (a.kind === "migrate" ? a.to : specs.get(a.vm)?.node) === c.node && ["create", "replace", "migrate"].includes(a.kind)
+      ).map((a) => a.vm);
+      fail3(
+        who[0] ?? c.node,
+        `Node ${c.node}: memory for running VMs would reach ${c.memoryAfter} MiB, over its limit of ${limit} MiB (${c.memoryTotal} MiB \xD7 overcommit ${c.memoryOvercommit}); VMs landing there: ${who.join(", ")}.`
+      );
     }
   }
   return failures;
@@ -20017,19 +20191,32 @@ function checkTemplate(a, spec, snapshot, fail3) {
     return t.storages?.length && t.storages.every((s) => node?.storages[s]?.shared);
   });
   if (!sharedFrom) {
-    fail3(a.vm, `VM ${a.vm}: template ${spec.template} is on ${named.map((t) => t.node).join(", ")} with local disks, so it cannot be cloned to node ${spec.node}; copy the template to ${spec.node} or use shared storage.`);
+    fail3(
+      a.vm,
+      `VM ${a.vm}: template ${spec.template} is on ${named.map((t) => t.node).join(", ")} with local disks, so it cannot be cloned to node ${spec.node}; copy the template to ${spec.node} or use shared storage.`
+    );
   }
 }
 function checkIdentity(a, spec, snapshot, desired, fail3) {
   if (a.kind === "create" && spec.vmid !== void 0) {
     const holder = snapshot.vms.find((v) => v.vmid === spec.vmid) ?? snapshot.templates.find((t) => t.vmid === spec.vmid);
-    if (holder) fail3(a.vm, `VM ${a.vm}: VMID ${spec.vmid} is already used by '${holder.name}' on ${holder.node}.`);
+    if (holder)
+      fail3(
+        a.vm,
+        `VM ${a.vm}: VMID ${spec.vmid} is already used by '${holder.name}' on ${holder.node}.`
+      );
     const twin2 = desired.find((d) => d !== spec && d.vmid === spec.vmid);
     if (twin2) fail3(a.vm, `VM ${a.vm}: VMID ${spec.vmid} is also set in ${twin2.file}.`);
   }
   if (!spec.staticIp) return;
-  const other = snapshot.vms.find((v) => v.name !== spec.name && staticIpOf2(v.config?.ipconfig0) === spec.staticIp) ?? snapshot.vms.find((v) => v.name !== spec.name && v.addresses?.includes(spec.staticIp));
-  if (other) fail3(a.vm, `VM ${a.vm}: static IP ${spec.staticIp} is already used by VM ${other.name} (${other.vmid}) on ${other.node}.`);
+  const other = snapshot.vms.find(
+    (v) => v.name !== spec.name && staticIpOf2(v.config?.ipconfig0) === spec.staticIp
+  ) ?? snapshot.vms.find((v) => v.name !== spec.name && v.addresses?.includes(spec.staticIp));
+  if (other)
+    fail3(
+      a.vm,
+      `VM ${a.vm}: static IP ${spec.staticIp} is already used by VM ${other.name} (${other.vmid}) on ${other.node}.`
+    );
   const twin = desired.find((d) => d !== spec && d.staticIp === spec.staticIp);
   if (twin) fail3(a.vm, `VM ${a.vm}: static IP ${spec.staticIp} is also set in ${twin.file}.`);
 }
@@ -20106,7 +20293,9 @@ async function readSnapshot(client, desired, options = {}) {
       if (cfg.lock) vm2.lock = cfg.lock;
       if (cfg.template === 1) vm2.status = "template";
     } catch (err) {
-      options.log?.warn(`Could not read the config of VM ${vm2.vmid} on ${vm2.node}: ${err.message}`);
+      options.log?.warn(
+        `Could not read the config of VM ${vm2.vmid} on ${vm2.node}: ${err.message}`
+      );
     }
   });
   for (const vm2 of vms.filter((v) => v.status === "template")) {
@@ -20115,10 +20304,17 @@ async function readSnapshot(client, desired, options = {}) {
   }
   const specs = new Map(desired.map((s) => [s.name, s]));
   const byName = new Map(vms.map((v) => [v.name, v]));
-  const used = /* @__PURE__ */ new Set([...desired.map((s) => s.node), ...vms.filter((v) => specs.has(v.name)).map((v) => v.node)]);
-  const landing = new Set(desired.filter((s) => byName.get(s.name)?.node !== s.node).map((s) => s.node));
+  const used = /* @__PURE__ */ new Set([
+    ...desired.map((s) => s.node),
+    ...vms.filter((v) => specs.has(v.name)).map((v) => v.node)
+  ]);
+  const landing = new Set(
+    desired.filter((s) => byName.get(s.name)?.node !== s.node).map((s) => s.node)
+  );
   const online = /* @__PURE__ */ __name((n) => nodes[n]?.status === "online", "online");
-  const wantConfig = vms.filter((v) => specs.has(v.name) || options.prune && v.tags.includes(OWNER_TAG));
+  const wantConfig = vms.filter(
+    (v) => specs.has(v.name) || options.prune && v.tags.includes(OWNER_TAG)
+  );
   const wantTemplates = templates.filter((t) => {
     const needers = desired.filter((s) => s.template === t.name);
     return needers.some((s) => !templates.some((x) => x.name === t.name && x.node === s.node));
@@ -20153,7 +20349,9 @@ async function readSnapshot(client, desired, options = {}) {
       try {
         vm2.config = configFrom(await count(client.getConfig(vm2.node, vm2.vmid)));
       } catch (err) {
-        options.log?.warn(`Could not read the config of VM ${vm2.name} (${vm2.vmid}) on ${vm2.node}: ${err.message}`);
+        options.log?.warn(
+          `Could not read the config of VM ${vm2.name} (${vm2.vmid}) on ${vm2.node}: ${err.message}`
+        );
       }
     });
   }
@@ -20170,7 +20368,12 @@ async function readSnapshot(client, desired, options = {}) {
   );
   await mapLimit(probe, limit, async (vm2) => {
     try {
-      const ifaces = await count(withTimeout(client.agentNetworkInterfaces(vm2.node, vm2.vmid), options.agentTimeoutMs ?? 5e3));
+      const ifaces = await count(
+        withTimeout(
+          client.agentNetworkInterfaces(vm2.node, vm2.vmid),
+          options.agentTimeoutMs ?? 5e3
+        )
+      );
       vm2.agent = "ok";
       vm2.addresses = ipv4Of(ifaces);
     } catch (err) {
@@ -20261,7 +20464,8 @@ function ipv4Of(ifaces) {
   for (const i of ifaces) {
     if (i.name === "lo") continue;
     for (const a of i["ip-addresses"] ?? []) {
-      if (a["ip-address-type"] === "ipv4" && !a["ip-address"].startsWith("127.0.0.1")) out.push(a["ip-address"]);
+      if (a["ip-address-type"] === "ipv4" && !a["ip-address"].startsWith("127.0.0.1"))
+        out.push(a["ip-address"]);
     }
   }
   return out;
@@ -20451,7 +20655,7 @@ var init_upid = __esm({
 function pollDelay(poll) {
   return Math.min(2e3, Math.round(300 * 1.5 ** poll));
 }
-async function waitForTask(get, clock, upid, options = {}) {
+async function waitForTask(get2, clock, upid, options = {}) {
   const parsed = parseUpid(upid);
   if (!parsed)
     throw new ProxmoxTaskError(
@@ -20468,7 +20672,7 @@ async function waitForTask(get, clock, upid, options = {}) {
     options.signal?.throwIfAborted();
     let st;
     try {
-      st = await get(`${base}/status`);
+      st = await get2(`${base}/status`);
     } catch (err) {
       const young = clock.now() - started < YOUNG_TASK_GRACE_MS;
       if (!(err instanceof ProxmoxApiError && err.status === 400 && young)) throw err;
@@ -20477,7 +20681,7 @@ async function waitForTask(get, clock, upid, options = {}) {
       const exit = st.exitstatus ?? "unknown";
       if (exit === "OK" || exit.startsWith("WARNINGS"))
         return { upid, exitstatus: exit, warnings: exit !== "OK" };
-      throw new ProxmoxTaskError(upid, exit, await logTail(get, base), operation);
+      throw new ProxmoxTaskError(upid, exit, await logTail(get2, base), operation);
     }
     const delay = pollDelay(poll);
     if (clock.now() - started + delay > timeoutMs)
@@ -20485,9 +20689,9 @@ async function waitForTask(get, clock, upid, options = {}) {
     await clock.sleep(delay, options.signal);
   }
 }
-async function logTail(get, base) {
+async function logTail(get2, base) {
   try {
-    const lines = await get(`${base}/log`, { start: 0, limit: 5e3 });
+    const lines = await get2(`${base}/log`, { start: 0, limit: 5e3 });
     return lines.map((l) => l.t).filter((t) => t && t !== "no content").slice(-LOG_TAIL);
   } catch {
     return [];
@@ -20760,7 +20964,10 @@ async function task(ctx, upid, operation) {
 async function buildVm(ctx, spec, b, t, keepVmid) {
   const { client } = ctx;
   const tpl = ctx.snapshot.templates.find((x) => x.name === spec.template && x.node === spec.node) ?? ctx.snapshot.templates.find((x) => x.name === spec.template);
-  if (!tpl) throw new PveGitopsError(`VM ${spec.name}: template ${spec.template} does not exist in the cluster.`);
+  if (!tpl)
+    throw new PveGitopsError(
+      `VM ${spec.name}: template ${spec.template} does not exist in the cluster.`
+    );
   const storage = spec.disks[0]?.storage ?? ctx.defaultStorage;
   const fixed = keepVmid ?? spec.vmid;
   b.node = spec.node;
@@ -20796,16 +21003,25 @@ async function buildVm(ctx, spec, b, t, keepVmid) {
   const diff = diffConfig(spec, cfg);
   if (diff.errors.length) throw new PveGitopsError(diff.errors[0]);
   if (diff.replaceReasons.length) {
-    throw new PveGitopsError(`VM ${spec.name}: after cloning ${spec.template}, ${diff.replaceReasons[0]}; a linked clone keeps the template's storage \u2014 use full_clone or the template's storage.`);
+    throw new PveGitopsError(
+      `VM ${spec.name}: after cloning ${spec.template}, ${diff.replaceReasons[0]}; a linked clone keeps the template's storage \u2014 use full_clone or the template's storage.`
+    );
   }
   const params = configParams(spec, cfg, diff.changes);
-  params.description = composeDescription(spec.description, { template: spec.template, fullClone: spec.fullClone });
+  params.description = composeDescription(spec.description, {
+    template: spec.template,
+    fullClone: spec.fullClone
+  });
   const password = ctx.env.CI_CLOUDINIT_PASSWORD;
   if (password) params.cipassword = password;
   await client.putConfig(spec.node, vmid, params);
   t.mark("config");
   for (const g of diff.grow) {
-    await task(ctx, await client.resize(spec.node, vmid, g.slot, g.to), `resize of ${g.slot} of VM ${spec.name}`);
+    await task(
+      ctx,
+      await client.resize(spec.node, vmid, g.slot, g.to),
+      `resize of ${g.slot} of VM ${spec.name}`
+    );
   }
   if (diff.grow.length) t.mark("resize");
   if (spec.state !== "running") return spec.staticIp;
@@ -20815,9 +21031,17 @@ async function buildVm(ctx, spec, b, t, keepVmid) {
     t.mark("start");
     return spec.staticIp;
   }
-  const addresses = await startAndWaitForAgent(ctx, spec.node, vmid, upid, `start of VM ${spec.name}`);
+  const addresses = await startAndWaitForAgent(
+    ctx,
+    spec.node,
+    vmid,
+    upid,
+    `start of VM ${spec.name}`
+  );
   if (!addresses) {
-    throw new PveGitopsError(`VM ${spec.name} (${vmid}) started but its guest agent did not answer within ${Math.round(ctx.agentWaitMs / 1e3)} s.`);
+    throw new PveGitopsError(
+      `VM ${spec.name} (${vmid}) started but its guest agent did not answer within ${Math.round(ctx.agentWaitMs / 1e3)} s.`
+    );
   }
   t.mark("start+agent");
   return spec.staticIp ?? addresses[0];
@@ -20833,13 +21057,13 @@ function startAndWaitForAgent(ctx, node, vmid, upid, operation) {
       },
       (err) => {
         taskStop.abort();
-        reject(err);
+        reject(asError(err));
       }
     );
     ctx.client.waitForTask(upid, { operation, signal: taskStop.signal }).catch((err) => {
       if (taskStop.signal.aborted) return;
       agentStop.abort();
-      reject(err);
+      reject(asError(err));
     });
   });
 }
@@ -20872,7 +21096,9 @@ async function destroyVm(ctx, node, vmid, label2) {
   }
   if (lock === "clone" || lock === "create") {
     try {
-      await client.raw("PUT", `/nodes/${encodeURIComponent(node)}/qemu/${vmid}/config`, { delete: "lock" });
+      await client.raw("PUT", `/nodes/${encodeURIComponent(node)}/qemu/${vmid}/config`, {
+        delete: "lock"
+      });
     } catch (err) {
       throw new PveGitopsError(
         `${label2} (${vmid}) on ${node} was left locked (${lock}) by the failed ${lock} and the API token may not unlock it (${describe(err)}); run 'qm unlock ${vmid} && qm destroy ${vmid} --purge' on ${node}.`
@@ -20888,12 +21114,17 @@ async function destroyVm(ctx, node, vmid, label2) {
 }
 async function migrateVm(ctx, spec, vmid, from, to, online) {
   const vm2 = ctx.snapshot.vms.find((v) => v.vmid === vmid);
-  const local = (vm2?.config?.disks ?? []).some((d) => !ctx.snapshot.nodes[from]?.storages[d.storage]?.shared);
-  const upid = await ctx.client.migrate(from, vmid, to, { online, withLocalDisks: local || void 0 });
+  const local = (vm2?.config?.disks ?? []).some(
+    (d) => !ctx.snapshot.nodes[from]?.storages[d.storage]?.shared
+  );
+  const upid = await ctx.client.migrate(from, vmid, to, {
+    online,
+    withLocalDisks: local || void 0
+  });
   await task(ctx, upid, `migration of VM ${spec.name} to ${to}`);
   await waitUnlocked(ctx.client, to, vmid);
 }
-var StepTimer, describe;
+var StepTimer, asError, describe;
 var init_vm_steps = __esm({
   "actions/lib/reconcile/vm-steps.ts"() {
     "use strict";
@@ -20929,6 +21160,7 @@ var init_vm_steps = __esm({
     __name(startAndWaitForAgent, "startAndWaitForAgent");
     __name(waitForAgent, "waitForAgent");
     __name(destroyVm, "destroyVm");
+    asError = /* @__PURE__ */ __name((err) => err instanceof Error ? err : new Error(String(err)), "asError");
     describe = /* @__PURE__ */ __name((err) => err instanceof Error ? err.message : String(err), "describe");
     __name(migrateVm, "migrateVm");
   }
@@ -20969,10 +21201,23 @@ async function applyRepository(repo, deps, o = {}) {
   if (failures.length) {
     for (const f of failures) log.error(f.message);
     const more = failures.length > 1 ? ` (and ${failures.length - 1} more problems above)` : "";
-    throw new ConfigurationError(`Preflight failed: ${failures[0].message}${more} Nothing was changed.`);
+    throw new ConfigurationError(
+      `Preflight failed: ${failures[0].message}${more} Nothing was changed.`
+    );
   }
-  for (const f of plan2.findings) (f.level === "warning" ? log.warn : log.info)(f.message);
-  const result = { plan: plan2, dryRun: !!o.dryRun, done: [], failed: [], newHosts: [], pendingReboot: [], message: "" };
+  for (const f of plan2.findings) {
+    if (f.level === "warning") log.warn(f.message);
+    else log.info(f.message);
+  }
+  const result = {
+    plan: plan2,
+    dryRun: !!o.dryRun,
+    done: [],
+    failed: [],
+    newHosts: [],
+    pendingReboot: [],
+    message: ""
+  };
   const managed = repo.vms.length;
   if (!plan2.hasChanges) {
     const warnings = plan2.findings.filter((f) => f.level === "warning").length;
@@ -20995,7 +21240,8 @@ async function applyRepository(repo, deps, o = {}) {
   };
   const specs = new Map(repo.vms.map((s) => [s.name, s]));
   const byVm = /* @__PURE__ */ new Map();
-  for (const a of plan2.actions) if (a.kind !== "noop") byVm.set(a.vm, [...byVm.get(a.vm) ?? [], a]);
+  for (const a of plan2.actions)
+    if (a.kind !== "noop") byVm.set(a.vm, [...byVm.get(a.vm) ?? [], a]);
   const total = new Limiter(Math.max(1, repo.config.concurrency.total));
   const perNode = /* @__PURE__ */ new Map();
   const nodeLimiter = /* @__PURE__ */ __name((n) => {
@@ -21003,9 +21249,13 @@ async function applyRepository(repo, deps, o = {}) {
     return perNode.get(n);
   }, "nodeLimiter");
   const runVm = /* @__PURE__ */ __name((name, actions) => {
-    const sorted = [...actions].sort((a, b) => ACTION_ORDER.indexOf(a.kind) - ACTION_ORDER.indexOf(b.kind));
+    const sorted = [...actions].sort(
+      (a, b) => ACTION_ORDER.indexOf(a.kind) - ACTION_ORDER.indexOf(b.kind)
+    );
     const node = specs.get(name)?.node ?? sorted[0].node;
-    return nodeLimiter(node).run(() => total.run(() => runOne(ctx, specs.get(name), sorted, result)));
+    return nodeLimiter(node).run(
+      () => total.run(() => runOne(ctx, specs.get(name), sorted, result))
+    );
   }, "runVm");
   await log.group("Apply", async () => {
     const deletes = [...byVm].filter(([, acts]) => acts.some((a) => a.kind === "delete"));
@@ -21015,7 +21265,8 @@ async function applyRepository(repo, deps, o = {}) {
   });
   const rolled = result.failed.filter((f) => f.rolledBack).map((f) => f.vm);
   result.message = result.failed.length ? `${result.failed.length} of ${byVm.size} VMs failed: ${result.failed.map((f) => f.vm).join(", ")}${rolled.length ? `; rolled back: ${rolled.join(", ")}` : ""}` : `Applied: ${describeCounts(plan2)}`;
-  (result.failed.length ? log.error : log.info)(result.message);
+  if (result.failed.length) log.error(result.message);
+  else log.info(result.message);
   return result;
 }
 function describeCounts(plan2) {
@@ -21071,7 +21322,10 @@ async function runOne(ctx, spec, actions, result) {
         case "resize":
           for (const g of a.disks ?? []) {
             const upid = await ctx.client.resize(a.node, a.vmid, g.slot, g.to);
-            if (upid) await ctx.client.waitForTask(upid, { operation: `resize of ${g.slot} of VM ${name}` });
+            if (upid)
+              await ctx.client.waitForTask(upid, {
+                operation: `resize of ${g.slot} of VM ${name}`
+              });
           }
           t.mark("resize");
           break;
@@ -21094,7 +21348,9 @@ async function runOne(ctx, spec, actions, result) {
         rolledBack = true;
         ctx.log.warn(`${name}: rolled back (VM ${b.vmid} on ${b.node} destroyed).`);
       } catch (rollbackErr) {
-        ctx.log.error(`${name}: rollback of VM ${b.vmid} on ${b.node} failed: ${describeError(rollbackErr)}`);
+        ctx.log.error(
+          `${name}: rollback of VM ${b.vmid} on ${b.node} failed: ${describeError(rollbackErr)}`
+        );
       }
     }
     result.failed.push({ vm: name, error, rolledBack });
@@ -21118,11 +21374,19 @@ async function remediate(ctx, spec, a, b, t, setBuilding, markNew) {
     case "reset":
     case "recreate": {
       if (a.remedy === "reset") {
-        const addresses = await startAndWaitForAgent(ctx, a.node, vmid, await client.reset(a.node, vmid), `reset of VM ${spec.name}`);
+        const addresses = await startAndWaitForAgent(
+          ctx,
+          a.node,
+          vmid,
+          await client.reset(a.node, vmid),
+          `reset of VM ${spec.name}`
+        );
         t.mark("reset+agent");
         if (addresses) return;
         if (a.escalation !== "recreate") {
-          throw new ConfigurationError(`VM ${spec.name} (${vmid}) is still hung after a reset: its guest agent did not answer within ${Math.round(ctx.agentWaitMs / 1e3)} s.`);
+          throw new ConfigurationError(
+            `VM ${spec.name} (${vmid}) is still hung after a reset: its guest agent did not answer within ${Math.round(ctx.agentWaitMs / 1e3)} s.`
+          );
         }
         ctx.log.warn(`${spec.name}: still hung after the reset; recreating it with VMID ${vmid}.`);
       }
@@ -21261,22 +21525,22 @@ var init_client = __esm({
         this.vmids = new VmidAllocator(this);
       }
       /** One attempt of a raw call, inside the in-flight limit. */
-      raw(method, path15, params) {
-        return this.limiter.run(() => this.transport.request(method, path15, params));
+      raw(method, path21, params) {
+        return this.limiter.run(() => this.transport.request(method, path21, params));
       }
       /** GET with retries on transport errors and transient 5xx. */
-      get(path15, params) {
+      get(path21, params) {
         return withRetry(
-          () => this.raw("GET", path15, params),
+          () => this.raw("GET", path21, params),
           isRetryableRead,
           this.retry,
           this.clock
         );
       }
       /** A change, retried only when Proxmox cannot have acted on it. */
-      mutate(method, path15, params) {
+      mutate(method, path21, params) {
         return withRetry(
-          () => this.raw(method, path15, params),
+          () => this.raw(method, path21, params),
           isRetryableMutation,
           this.retry,
           this.clock
@@ -21390,9 +21654,9 @@ var init_client = __esm({
         return data?.result ?? [];
       }
       /** Starts a command in the guest; returns its pid. `command` is argv, not a shell line. */
-      async agentExec(node, vmid, command9, inputData) {
+      async agentExec(node, vmid, command11, inputData) {
         const data = await this.raw("POST", `${vmPath(node, vmid)}/agent/exec`, {
-          command: command9,
+          command: command11,
           "input-data": inputData
         });
         return Number(data.pid);
@@ -21495,13 +21759,13 @@ function clientConfigFromEnv(env = process.env) {
   }
   let tls2 = { mode: "system" };
   if (fp) {
-    const fingerprint = normaliseFingerprint(fp);
-    if (!fingerprint) {
+    const fingerprint2 = normaliseFingerprint(fp);
+    if (!fingerprint2) {
       throw new ConfigurationError(
         `PROXMOX_TLS_FINGERPRINT '${fp}' is not a SHA-256 fingerprint; expected 64 hex digits, e.g. as shown under Node > System > Certificates.`
       );
     }
-    tls2 = { mode: "fingerprint", fingerprint };
+    tls2 = { mode: "fingerprint", fingerprint: fingerprint2 };
   } else if (caFile) {
     let caPem;
     try {
@@ -21734,18 +21998,18 @@ var init_https_transport = __esm({
       auth;
       base;
       requestTimeoutMs;
-      async request(method, path15, params) {
+      async request(method, path21, params) {
         try {
-          return await this.once(method, path15, params);
+          return await this.once(method, path21, params);
         } catch (err) {
-          if (err.reusedSocket) return this.once(method, path15, params);
+          if (err.reusedSocket) return this.once(method, path21, params);
           throw err;
         }
       }
-      once(method, path15, params) {
+      once(method, path21, params) {
         const form = formEncode(params);
         const inQuery = method === "GET" || method === "DELETE";
-        const target = `/api2/json${path15}${inQuery && form ? `?${form}` : ""}`;
+        const target = `/api2/json${path21}${inQuery && form ? `?${form}` : ""}`;
         const body = inQuery ? void 0 : Buffer.from(form);
         const headers = {
           Authorization: this.auth,
@@ -21769,7 +22033,7 @@ var init_https_transport = __esm({
               readBody2(res).then(
                 (buf) => {
                   try {
-                    resolve(this.interpret(method, path15, res, buf));
+                    resolve(this.interpret(method, path21, res, buf));
                   } catch (err) {
                     reject(err instanceof Error ? err : new Error(String(err)));
                   }
@@ -21796,7 +22060,7 @@ var init_https_transport = __esm({
           req.end(body);
         });
       }
-      interpret(method, path15, res, buf) {
+      interpret(method, path21, res, buf) {
         const status = res.statusCode ?? 0;
         const type = String(res.headers["content-type"] ?? "");
         let json;
@@ -21810,13 +22074,13 @@ var init_https_transport = __esm({
         if (status >= 200 && status < 300) {
           if (json && typeof json === "object" && "data" in json) return json.data;
           throw new ProxmoxApiError(
-            { status, message: "not a Proxmox VE answer", method, path: path15, kind: "not-proxmox" },
-            `The server at PROXMOX_URL (${this.description}) answered ${method} ${path15} with ${type.split(";")[0] || "an unknown content type"}, not the Proxmox VE API; point PROXMOX_URL at https://<node>:8006.`
+            { status, message: "not a Proxmox VE answer", method, path: path21, kind: "not-proxmox" },
+            `The server at PROXMOX_URL (${this.description}) answered ${method} ${path21} with ${type.split(";")[0] || "an unknown content type"}, not the Proxmox VE API; point PROXMOX_URL at https://<node>:8006.`
           );
         }
         const message = typeof json?.message === "string" && json.message.trim() || res.statusMessage || `HTTP ${status}`;
         const errors = json?.errors && typeof json.errors === "object" ? json.errors : void 0;
-        const init = { status, message: message.trim(), method, path: path15, errors };
+        const init = { status, message: message.trim(), method, path: path21, errors };
         if (status === 401) {
           throw new ProxmoxApiError(
             init,
@@ -21828,7 +22092,7 @@ var init_https_transport = __esm({
           const where = m ? `privilege ${m[2].trim()} on ${m[1].trim()}` : "a privilege";
           throw new ProxmoxApiError(
             init,
-            `Proxmox refused ${method} ${path15} (403 ${message.trim()}): the token PROXMOX_TOKEN_ID '${this.config.tokenId}' lacks ${where}; grant it with pveum acl modify.`
+            `Proxmox refused ${method} ${path21} (403 ${message.trim()}): the token PROXMOX_TOKEN_ID '${this.config.tokenId}' lacks ${where}; grant it with pveum acl modify.`
           );
         }
         throw new ProxmoxApiError(init);
@@ -21904,10 +22168,10 @@ var init_fallback_transport = __esm({
       get usingFallback() {
         return this.switched;
       }
-      async request(method, path15, params) {
+      async request(method, path21, params) {
         if (!this.switched) {
           try {
-            return await this.primary.request(method, path15, params);
+            return await this.primary.request(method, path21, params);
           } catch (err) {
             if (!(err instanceof ProxmoxConnectionError) || err.phase === "in-flight") throw err;
             if (!this.switched) {
@@ -21919,7 +22183,7 @@ var init_fallback_transport = __esm({
           }
         }
         this.secondary ??= this.makeSecondary();
-        return this.secondary.request(method, path15, params);
+        return this.secondary.request(method, path21, params);
       }
       async close() {
         await Promise.all([this.primary.close(), this.secondary?.close()]);
@@ -22079,8 +22343,8 @@ var require_semver = __commonJS({
       }
     }
     var i;
-    exports2.parse = parse3;
-    function parse3(version, options) {
+    exports2.parse = parse4;
+    function parse4(version, options) {
       if (!options || typeof options !== "object") {
         options = {
           loose: !!options,
@@ -22106,16 +22370,16 @@ var require_semver = __commonJS({
         return null;
       }
     }
-    __name(parse3, "parse");
+    __name(parse4, "parse");
     exports2.valid = valid;
     function valid(version, options) {
-      var v = parse3(version, options);
+      var v = parse4(version, options);
       return v ? v.version : null;
     }
     __name(valid, "valid");
     exports2.clean = clean;
     function clean(version, options) {
-      var s = parse3(version.trim().replace(/^[=v]+/, ""), options);
+      var s = parse4(version.trim().replace(/^[=v]+/, ""), options);
       return s ? s.version : null;
     }
     __name(clean, "clean");
@@ -22354,8 +22618,8 @@ var require_semver = __commonJS({
       if (eq(version1, version2)) {
         return null;
       } else {
-        var v1 = parse3(version1);
-        var v2 = parse3(version2);
+        var v1 = parse4(version1);
+        var v2 = parse4(version2);
         var prefix = "";
         if (v1.prerelease.length || v2.prerelease.length) {
           prefix = "pre";
@@ -23300,7 +23564,7 @@ var require_semver = __commonJS({
     __name(outside, "outside");
     exports2.prerelease = prerelease;
     function prerelease(version, options) {
-      var parsed = parse3(version, options);
+      var parsed = parse4(version, options);
       return parsed && parsed.prerelease.length ? parsed.prerelease : null;
     }
     __name(prerelease, "prerelease");
@@ -23339,7 +23603,7 @@ var require_semver = __commonJS({
       if (match === null) {
         return null;
       }
-      return parse3(match[2] + "." + (match[3] || "0") + "." + (match[4] || "0"), options);
+      return parse4(match[2] + "." + (match[3] || "0") + "." + (match[4] || "0"), options);
     }
     __name(coerce, "coerce");
   }
@@ -23350,13 +23614,13 @@ var require_make_dir = __commonJS({
   "node_modules/make-dir/index.js"(exports2, module2) {
     "use strict";
     var fs3 = require("fs");
-    var path15 = require("path");
+    var path21 = require("path");
     var { promisify } = require("util");
     var semver = require_semver();
     var useNativeRecursiveOption = semver.satisfies(process.version, ">=10.12.0");
     var checkPath = /* @__PURE__ */ __name((pth) => {
       if (process.platform === "win32") {
-        const pathHasInvalidWinCharacters = /[<>:"|?*]/.test(pth.replace(path15.parse(pth).root, ""));
+        const pathHasInvalidWinCharacters = /[<>:"|?*]/.test(pth.replace(path21.parse(pth).root, ""));
         if (pathHasInvalidWinCharacters) {
           const error = new Error(`Path contains invalid characters: ${pth}`);
           error.code = "EINVAL";
@@ -23385,11 +23649,11 @@ var require_make_dir = __commonJS({
     var makeDir2 = /* @__PURE__ */ __name(async (input, options) => {
       checkPath(input);
       options = processOptions(options);
-      const mkdir2 = promisify(options.fs.mkdir);
+      const mkdir3 = promisify(options.fs.mkdir);
       const stat = promisify(options.fs.stat);
       if (useNativeRecursiveOption && options.fs.mkdir === fs3.mkdir) {
-        const pth = path15.resolve(input);
-        await mkdir2(pth, {
+        const pth = path21.resolve(input);
+        await mkdir3(pth, {
           mode: options.mode,
           recursive: true
         });
@@ -23397,20 +23661,20 @@ var require_make_dir = __commonJS({
       }
       const make = /* @__PURE__ */ __name(async (pth) => {
         try {
-          await mkdir2(pth, options.mode);
+          await mkdir3(pth, options.mode);
           return pth;
         } catch (error) {
           if (error.code === "EPERM") {
             throw error;
           }
           if (error.code === "ENOENT") {
-            if (path15.dirname(pth) === pth) {
+            if (path21.dirname(pth) === pth) {
               throw permissionError(pth);
             }
             if (error.message.includes("null bytes")) {
               throw error;
             }
-            await make(path15.dirname(pth));
+            await make(path21.dirname(pth));
             return make(pth);
           }
           try {
@@ -23424,14 +23688,14 @@ var require_make_dir = __commonJS({
           return pth;
         }
       }, "make");
-      return make(path15.resolve(input));
+      return make(path21.resolve(input));
     }, "makeDir");
     module2.exports = makeDir2;
     module2.exports.sync = (input, options) => {
       checkPath(input);
       options = processOptions(options);
       if (useNativeRecursiveOption && options.fs.mkdirSync === fs3.mkdirSync) {
-        const pth = path15.resolve(input);
+        const pth = path21.resolve(input);
         fs3.mkdirSync(pth, {
           mode: options.mode,
           recursive: true
@@ -23446,13 +23710,13 @@ var require_make_dir = __commonJS({
             throw error;
           }
           if (error.code === "ENOENT") {
-            if (path15.dirname(pth) === pth) {
+            if (path21.dirname(pth) === pth) {
               throw permissionError(pth);
             }
             if (error.message.includes("null bytes")) {
               throw error;
             }
-            make(path15.dirname(pth));
+            make(path21.dirname(pth));
             return make(pth);
           }
           try {
@@ -23465,7 +23729,7 @@ var require_make_dir = __commonJS({
         }
         return pth;
       }, "make");
-      return make(path15.resolve(input));
+      return make(path21.resolve(input));
     };
   }
 });
@@ -23547,19 +23811,19 @@ var init_esm = __esm({
 });
 
 // node_modules/sb-scandir/lib/esm/index.mjs
-async function scanDirectoryInternal({ path: path15, recursive, validate, result, fileSystem, queue, reject }) {
-  const itemStat = await fileSystem.stat(path15);
+async function scanDirectoryInternal({ path: path21, recursive, validate, result, fileSystem, queue, reject }) {
+  const itemStat = await fileSystem.stat(path21);
   if (itemStat.isFile()) {
-    result.files.push(path15);
+    result.files.push(path21);
   } else if (itemStat.isDirectory()) {
-    result.directories.push(path15);
+    result.directories.push(path21);
   }
   if (!itemStat.isDirectory() || recursive === "none") {
     return;
   }
-  const contents = await fileSystem.readdir(path15);
+  const contents = await fileSystem.readdir(path21);
   contents.forEach((item) => {
-    const itemPath = fileSystem.join(path15, item);
+    const itemPath = fileSystem.join(path21, item);
     if (!validate(itemPath)) {
       return;
     }
@@ -23574,8 +23838,8 @@ async function scanDirectoryInternal({ path: path15, recursive, validate, result
     })).catch(reject);
   });
 }
-async function scanDirectory(path15, { recursive = true, validate = null, concurrency = Infinity, fileSystem = defaultFilesystem } = {}) {
-  (0, import_assert.default)(path15 && typeof path15 === "string", "path must be a valid string");
+async function scanDirectory(path21, { recursive = true, validate = null, concurrency = Infinity, fileSystem = defaultFilesystem } = {}) {
+  (0, import_assert.default)(path21 && typeof path21 === "string", "path must be a valid string");
   (0, import_assert.default)(typeof recursive === "boolean", "options.recursive must be a valid boolean");
   (0, import_assert.default)(validate === null || typeof validate === "function", "options.validate must be a valid function");
   (0, import_assert.default)(typeof concurrency === "number", "options.concurrency must be a valid number");
@@ -23587,7 +23851,7 @@ async function scanDirectory(path15, { recursive = true, validate = null, concur
   const mergedFileSystem = { ...defaultFilesystem, ...fileSystem };
   await new Promise((resolve, reject) => {
     scanDirectoryInternal({
-      path: path15,
+      path: path21,
       recursive: recursive ? "deep" : "shallow",
       validate: validate != null ? validate : (item) => mergedFileSystem.basename(item).slice(0, 1) !== ".",
       result,
@@ -23609,12 +23873,12 @@ var init_esm2 = __esm({
       join(pathA, pathB) {
         return import_path.default.join(pathA, pathB);
       },
-      basename(path15) {
-        return import_path.default.basename(path15);
+      basename(path21) {
+        return import_path.default.basename(path21);
       },
-      stat(path15) {
+      stat(path21) {
         return new Promise((resolve, reject) => {
-          import_fs.default.stat(path15, (err, res) => {
+          import_fs.default.stat(path21, (err, res) => {
             if (err) {
               reject(err);
             } else {
@@ -23623,9 +23887,9 @@ var init_esm2 = __esm({
           });
         });
       },
-      readdir(path15) {
+      readdir(path21) {
         return new Promise((resolve, reject) => {
-          import_fs.default.readdir(path15, (err, res) => {
+          import_fs.default.readdir(path21, (err, res) => {
             if (err) {
               reject(err);
             } else {
@@ -28924,7 +29188,7 @@ var require_crypto = __commonJS({
     var {
       createCipheriv,
       createDecipheriv,
-      createHmac: createHmac2,
+      createHmac: createHmac3,
       randomFillSync,
       timingSafeEqual: timingSafeEqual2
     } = require("crypto");
@@ -29309,7 +29573,7 @@ var require_crypto = __commonJS({
           );
           this._onWrite(lenBytes);
           this._onWrite(encrypted);
-          mac = createHmac2(this._macSSLName, this._macKey);
+          mac = createHmac3(this._macSSLName, this._macKey);
           writeUInt32BE(BUF_INT, this.outSeqno, 0);
           mac.update(BUF_INT);
           mac.update(lenBytes);
@@ -29317,7 +29581,7 @@ var require_crypto = __commonJS({
         } else {
           const encrypted = this._cipherInstance.update(packet);
           this._onWrite(encrypted);
-          mac = createHmac2(this._macSSLName, this._macKey);
+          mac = createHmac3(this._macSSLName, this._macKey);
           writeUInt32BE(BUF_INT, this.outSeqno, 0);
           mac.update(BUF_INT);
           mac.update(packet);
@@ -29929,7 +30193,7 @@ var require_crypto = __commonJS({
             if (this._len > MAX_PACKET_SIZE || this._len < 5 || (need & this._blockSize - 1) !== 0) {
               throw new Error("Bad packet length");
             }
-            this._macInstance = createHmac2(this._macSSLName, this._macKey);
+            this._macInstance = createHmac3(this._macSSLName, this._macKey);
             writeUInt32BE(BUF_INT, this.inSeqno, 0);
             this._macInstance.update(BUF_INT);
             if (this._macETM) {
@@ -30296,8 +30560,8 @@ var require_keyParser = __commonJS({
     var {
       createDecipheriv,
       createECDH,
-      createHash: createHash3,
-      createHmac: createHmac2,
+      createHash: createHash4,
+      createHmac: createHmac3,
       createSign,
       createVerify,
       getCiphers,
@@ -31005,11 +31269,11 @@ ${formatted}-----END ${type} KEY-----`;
                 );
               }
               const ivSlice = bufferSlice(cipherIV, 0, 8);
-              let cipherKey = createHash3("md5").update(passphrase).update(ivSlice).digest();
+              let cipherKey = createHash4("md5").update(passphrase).update(ivSlice).digest();
               while (cipherKey.length < encInfo.keyLen) {
                 cipherKey = combineBuffers(
                   cipherKey,
-                  createHash3("md5").update(cipherKey).update(passphrase).update(ivSlice).digest()
+                  createHash4("md5").update(cipherKey).update(passphrase).update(ivSlice).digest()
                 );
               }
               if (cipherKey.length > encInfo.keyLen)
@@ -31175,8 +31439,8 @@ ${formatted}-----END ${type} KEY-----`;
         if (encrypted) {
           const encInfo = CIPHER_INFO[cipherName];
           let cipherKey = combineBuffers(
-            createHash3("sha1").update(PPK_PP1).update(passphrase).digest(),
-            createHash3("sha1").update(PPK_PP2).update(passphrase).digest()
+            createHash4("sha1").update(PPK_PP1).update(passphrase).digest(),
+            createHash4("sha1").update(PPK_PP2).update(passphrase).digest()
           );
           if (cipherKey.length > encInfo.keyLen)
             cipherKey = bufferSlice(cipherKey, 0, encInfo.keyLen);
@@ -31214,9 +31478,9 @@ ${formatted}-----END ${type} KEY-----`;
         macData.set(privBlob, p + 4);
         if (!passphrase)
           passphrase = EMPTY_PASSPHRASE;
-        const calcMAC = createHmac2(
+        const calcMAC = createHmac3(
           "sha1",
-          createHash3("sha1").update("putty-private-key-file-mac-key").update(passphrase).digest()
+          createHash4("sha1").update("putty-private-key-file-mac-key").update(passphrase).digest()
         ).update(macData).digest("hex");
         if (calcMAC !== mac) {
           if (encrypted) {
@@ -31565,8 +31829,8 @@ var require_agent = __commonJS({
     var { Socket } = require("net");
     var { Duplex } = require("stream");
     var { resolve } = require("path");
-    var { readFile: readFile5 } = require("fs");
-    var { execFile: execFile2, spawn: spawn2 } = require("child_process");
+    var { readFile: readFile6 } = require("fs");
+    var { execFile: execFile3, spawn: spawn2 } = require("child_process");
     var { isParsedKey, parseKey } = require_keyParser();
     var {
       makeBufferParser,
@@ -31805,16 +32069,16 @@ var require_agent = __commonJS({
           cb = once(cb);
           let socketPath = this.socketPath;
           let triedCygpath = false;
-          readFile5(socketPath, /* @__PURE__ */ __name(function readCygsocket(err, data) {
+          readFile6(socketPath, /* @__PURE__ */ __name(function readCygsocket(err, data) {
             if (err) {
               if (triedCygpath)
                 return cb(new Error("Invalid cygwin unix socket path"));
-              execFile2("cygpath", ["-w", socketPath], (err2, stdout, stderr) => {
+              execFile3("cygpath", ["-w", socketPath], (err2, stdout, stderr) => {
                 if (err2 || stdout.length === 0)
                   return cb(new Error("Invalid cygwin unix socket path"));
                 triedCygpath = true;
                 socketPath = stdout.toString().replace(/[\r\n]/g, "");
-                readFile5(socketPath, readCygsocket);
+                readFile6(socketPath, readCygsocket);
               });
               return;
             }
@@ -31892,11 +32156,11 @@ var require_agent = __commonJS({
       };
     })();
     var WINDOWS_PIPE_REGEX = /^[/\\][/\\]\.[/\\]pipe[/\\].+/;
-    function createAgent(path15) {
-      if (process.platform === "win32" && !WINDOWS_PIPE_REGEX.test(path15)) {
-        return path15 === "pageant" ? new PageantAgent() : new CygwinAgent(path15);
+    function createAgent(path21) {
+      if (process.platform === "win32" && !WINDOWS_PIPE_REGEX.test(path21)) {
+        return path21 === "pageant" ? new PageantAgent() : new CygwinAgent(path21);
       }
-      return new OpenSSHAgent(path15);
+      return new OpenSSHAgent(path21);
     }
     __name(createAgent, "createAgent");
     var AgentProtocol = (() => {
@@ -33604,7 +33868,7 @@ var require_kex = __commonJS({
       createDiffieHellman,
       createDiffieHellmanGroup,
       createECDH,
-      createHash: createHash3,
+      createHash: createHash4,
       createPublicKey,
       diffieHellman,
       generateKeyPairSync,
@@ -34036,7 +34300,7 @@ var require_kex = __commonJS({
               DISCONNECT_REASON.KEY_EXCHANGE_FAILED
             );
           }
-          const hash = createHash3(this.hashName);
+          const hash = createHash4(this.hashName);
           hashString(hash, isServer ? this._remoteIdentRaw : this._identRaw);
           hashString(hash, isServer ? this._identRaw : this._remoteIdentRaw);
           hashString(hash, isServer ? this._remoteKexinit : this._kexinit);
@@ -35059,9 +35323,9 @@ var require_kex = __commonJS({
     function generateKEXVal(len, hashName, secret, exchangeHash, sessionID, char) {
       let ret;
       if (len) {
-        let digest = createHash3(hashName).update(secret).update(exchangeHash).update(char).update(sessionID).digest();
+        let digest = createHash4(hashName).update(secret).update(exchangeHash).update(char).update(sessionID).digest();
         while (digest.length < len) {
-          const chunk = createHash3(hashName).update(secret).update(exchangeHash).update(digest).digest();
+          const chunk = createHash4(hashName).update(secret).update(exchangeHash).update(digest).digest();
           const extended = Buffer.allocUnsafe(digest.length + chunk.length);
           extended.set(digest, 0);
           extended.set(chunk, digest.length);
@@ -37224,17 +37488,17 @@ var require_SFTP = __commonJS({
       // ===========================================================================
       // Client-specific ===========================================================
       // ===========================================================================
-      createReadStream(path15, options) {
+      createReadStream(path21, options) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        return new ReadStream(this, path15, options);
+        return new ReadStream(this, path21, options);
       }
-      createWriteStream(path15, options) {
+      createWriteStream(path21, options) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        return new WriteStream(this, path15, options);
+        return new WriteStream(this, path21, options);
       }
-      open(path15, flags_, attrs, cb) {
+      open(path21, flags_, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         if (typeof attrs === "function") {
@@ -37253,7 +37517,7 @@ var require_SFTP = __commonJS({
           attrsFlags = attrs.flags;
           attrsLen = attrs.nb;
         }
-        const pathLen = Buffer.byteLength(path15);
+        const pathLen = Buffer.byteLength(path21);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen + 4 + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -37261,7 +37525,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path15, p += 4, pathLen);
+        buf.utf8Write(path21, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         writeUInt32BE(buf, attrsFlags, p += 4);
         if (attrsLen) {
@@ -37392,7 +37656,7 @@ var require_SFTP = __commonJS({
           throw new Error("Client-only method called in server mode");
         fastXfer(fs3, this, localPath, remotePath, opts, cb);
       }
-      readFile(path15, options, callback_) {
+      readFile(path21, options, callback_) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let callback;
@@ -37418,7 +37682,7 @@ var require_SFTP = __commonJS({
         let handle2;
         let bytesRead = 0;
         const flag = options.flag || "r";
-        const read = /* @__PURE__ */ __name(() => {
+        const read2 = /* @__PURE__ */ __name(() => {
           if (size === 0) {
             buffer = Buffer.allocUnsafe(8192);
             this.read(handle2, buffer, 0, 8192, bytesRead, afterRead);
@@ -37446,10 +37710,10 @@ var require_SFTP = __commonJS({
             if (pos === size)
               close();
             else
-              read();
+              read2();
           } else {
             buffers.push(bufferSlice(buffer, 0, nbytes));
-            read();
+            read2();
           }
         }, "afterRead");
         afterRead._wantEOFError = true;
@@ -37465,13 +37729,13 @@ var require_SFTP = __commonJS({
             return callback && callback(er, buffer);
           });
         }, "close");
-        this.open(path15, flag, 438, (er, handle_) => {
+        this.open(path21, flag, 438, (er, handle_) => {
           if (er)
             return callback && callback(er);
           handle2 = handle_;
           const tryStat = /* @__PURE__ */ __name((er2, st) => {
             if (er2) {
-              this.stat(path15, (er_, st_) => {
+              this.stat(path21, (er_, st_) => {
                 if (er_) {
                   return this.close(handle2, () => {
                     callback && callback(er2);
@@ -37484,15 +37748,15 @@ var require_SFTP = __commonJS({
             size = st.size || 0;
             if (size === 0) {
               buffers = [];
-              return read();
+              return read2();
             }
             buffer = Buffer.allocUnsafe(size);
-            read();
+            read2();
           }, "tryStat");
           this.fstat(handle2, tryStat);
         });
       }
-      writeFile(path15, data, options, callback_) {
+      writeFile(path21, data, options, callback_) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let callback;
@@ -37511,7 +37775,7 @@ var require_SFTP = __commonJS({
         if (options.encoding && !Buffer.isEncoding(options.encoding))
           throw new Error(`Unknown encoding: ${options.encoding}`);
         const flag = options.flag || "w";
-        this.open(path15, flag, options.mode, (openErr, handle2) => {
+        this.open(path21, flag, options.mode, (openErr, handle2) => {
           if (openErr) {
             callback && callback(openErr);
           } else {
@@ -37520,7 +37784,7 @@ var require_SFTP = __commonJS({
             if (position === null) {
               const tryStat = /* @__PURE__ */ __name((er, st) => {
                 if (er) {
-                  this.stat(path15, (er_, st_) => {
+                  this.stat(path21, (er_, st_) => {
                     if (er_) {
                       return this.close(handle2, () => {
                         callback && callback(er);
@@ -37539,7 +37803,7 @@ var require_SFTP = __commonJS({
           }
         });
       }
-      appendFile(path15, data, options, callback_) {
+      appendFile(path21, data, options, callback_) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let callback;
@@ -37557,12 +37821,12 @@ var require_SFTP = __commonJS({
           throw new TypeError("Bad arguments");
         if (!options.flag)
           options = Object.assign({ flag: "a" }, options);
-        this.writeFile(path15, data, options, callback);
+        this.writeFile(path21, data, options, callback);
       }
-      exists(path15, cb) {
+      exists(path21, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        this.stat(path15, (err) => {
+        this.stat(path21, (err) => {
           cb && cb(err ? false : true);
         });
       }
@@ -37605,7 +37869,7 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} RENAME`
         );
       }
-      mkdir(path15, attrs, cb) {
+      mkdir(path21, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let flags = 0;
@@ -37619,7 +37883,7 @@ var require_SFTP = __commonJS({
           flags = attrs.flags;
           attrsLen = attrs.nb;
         }
-        const pathLen = Buffer.byteLength(path15);
+        const pathLen = Buffer.byteLength(path21);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -37627,7 +37891,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path15, p += 4, pathLen);
+        buf.utf8Write(path21, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         if (attrsLen) {
           p += 4;
@@ -37643,10 +37907,10 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} MKDIR`
         );
       }
-      rmdir(path15, cb) {
+      rmdir(path21, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path15);
+        const pathLen = Buffer.byteLength(path21);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -37654,7 +37918,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path15, p += 4, pathLen);
+        buf.utf8Write(path21, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
@@ -37744,10 +38008,10 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} FSTAT`
         );
       }
-      stat(path15, cb) {
+      stat(path21, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path15);
+        const pathLen = Buffer.byteLength(path21);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -37755,17 +38019,17 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path15, p += 4, pathLen);
+        buf.utf8Write(path21, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} STAT`
         );
       }
-      lstat(path15, cb) {
+      lstat(path21, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path15);
+        const pathLen = Buffer.byteLength(path21);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -37773,17 +38037,17 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path15, p += 4, pathLen);
+        buf.utf8Write(path21, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} LSTAT`
         );
       }
-      opendir(path15, cb) {
+      opendir(path21, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path15);
+        const pathLen = Buffer.byteLength(path21);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -37791,14 +38055,14 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path15, p += 4, pathLen);
+        buf.utf8Write(path21, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} OPENDIR`
         );
       }
-      setstat(path15, attrs, cb) {
+      setstat(path21, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let flags = 0;
@@ -37810,7 +38074,7 @@ var require_SFTP = __commonJS({
         } else if (typeof attrs === "function") {
           cb = attrs;
         }
-        const pathLen = Buffer.byteLength(path15);
+        const pathLen = Buffer.byteLength(path21);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -37818,7 +38082,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path15, p += 4, pathLen);
+        buf.utf8Write(path21, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         if (attrsLen) {
           p += 4;
@@ -37878,8 +38142,8 @@ var require_SFTP = __commonJS({
           mtime: toUnixTimestamp(mtime)
         }, cb);
       }
-      utimes(path15, atime, mtime, cb) {
-        return this.setstat(path15, {
+      utimes(path21, atime, mtime, cb) {
+        return this.setstat(path21, {
           atime: toUnixTimestamp(atime),
           mtime: toUnixTimestamp(mtime)
         }, cb);
@@ -37890,8 +38154,8 @@ var require_SFTP = __commonJS({
           gid
         }, cb);
       }
-      chown(path15, uid, gid, cb) {
-        return this.setstat(path15, {
+      chown(path21, uid, gid, cb) {
+        return this.setstat(path21, {
           uid,
           gid
         }, cb);
@@ -37901,15 +38165,15 @@ var require_SFTP = __commonJS({
           mode
         }, cb);
       }
-      chmod(path15, mode, cb) {
-        return this.setstat(path15, {
+      chmod(path21, mode, cb) {
+        return this.setstat(path21, {
           mode
         }, cb);
       }
-      readlink(path15, cb) {
+      readlink(path21, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path15);
+        const pathLen = Buffer.byteLength(path21);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -37917,7 +38181,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path15, p += 4, pathLen);
+        buf.utf8Write(path21, p += 4, pathLen);
         this._requests[reqid] = {
           cb: /* @__PURE__ */ __name((err, names) => {
             if (typeof cb !== "function")
@@ -37962,10 +38226,10 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} SYMLINK`
         );
       }
-      realpath(path15, cb) {
+      realpath(path21, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path15);
+        const pathLen = Buffer.byteLength(path21);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -37973,7 +38237,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path15, p += 4, pathLen);
+        buf.utf8Write(path21, p += 4, pathLen);
         this._requests[reqid] = {
           cb: /* @__PURE__ */ __name((err, names) => {
             if (typeof cb !== "function")
@@ -38018,13 +38282,13 @@ var require_SFTP = __commonJS({
           this._debug(`SFTP: Outbound: ${which} posix-rename@openssh.com`);
         }
       }
-      ext_openssh_statvfs(path15, cb) {
+      ext_openssh_statvfs(path21, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         const ext = this._extensions["statvfs@openssh.com"];
         if (!ext || ext !== "2")
           throw new Error("Server does not support this extended request");
-        const pathLen = Buffer.byteLength(path15);
+        const pathLen = Buffer.byteLength(path21);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + 19 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -38034,7 +38298,7 @@ var require_SFTP = __commonJS({
         writeUInt32BE(buf, 19, p);
         buf.utf8Write("statvfs@openssh.com", p += 4, 19);
         writeUInt32BE(buf, pathLen, p += 19);
-        buf.utf8Write(path15, p += 4, pathLen);
+        buf.utf8Write(path21, p += 4, pathLen);
         this._requests[reqid] = { extended: "statvfs@openssh.com", cb };
         const isBuffered = sendOrBuffer(this, buf);
         if (this._debug) {
@@ -38120,7 +38384,7 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} fsync@openssh.com`
         );
       }
-      ext_openssh_lsetstat(path15, attrs, cb) {
+      ext_openssh_lsetstat(path21, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         const ext = this._extensions["lsetstat@openssh.com"];
@@ -38135,7 +38399,7 @@ var require_SFTP = __commonJS({
         } else if (typeof attrs === "function") {
           cb = attrs;
         }
-        const pathLen = Buffer.byteLength(path15);
+        const pathLen = Buffer.byteLength(path21);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + 20 + 4 + pathLen + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -38145,7 +38409,7 @@ var require_SFTP = __commonJS({
         writeUInt32BE(buf, 20, p);
         buf.utf8Write("lsetstat@openssh.com", p += 4, 20);
         writeUInt32BE(buf, pathLen, p += 20);
-        buf.utf8Write(path15, p += 4, pathLen);
+        buf.utf8Write(path21, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         if (attrsLen) {
           p += 4;
@@ -38162,13 +38426,13 @@ var require_SFTP = __commonJS({
           this._debug(`SFTP: Outbound: ${status} lsetstat@openssh.com`);
         }
       }
-      ext_openssh_expandPath(path15, cb) {
+      ext_openssh_expandPath(path21, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         const ext = this._extensions["expand-path@openssh.com"];
         if (ext !== "1")
           throw new Error("Server does not support this extended request");
-        const pathLen = Buffer.byteLength(path15);
+        const pathLen = Buffer.byteLength(path21);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + 23 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -38178,7 +38442,7 @@ var require_SFTP = __commonJS({
         writeUInt32BE(buf, 23, p);
         buf.utf8Write("expand-path@openssh.com", p += 4, 23);
         writeUInt32BE(buf, pathLen, p += 20);
-        buf.utf8Write(path15, p += 4, pathLen);
+        buf.utf8Write(path21, p += 4, pathLen);
         this._requests[reqid] = {
           cb: /* @__PURE__ */ __name((err, names) => {
             if (typeof cb !== "function")
@@ -39481,12 +39745,12 @@ var require_SFTP = __commonJS({
       [REQUEST.LSTAT]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path15 = bufferParser.readString(true);
+        const path21 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path15 === void 0)
+        if (path21 === void 0)
           return doFatalSFTPError(sftp, "Malformed LSTAT packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received LSTAT (id:${reqID})`);
-        if (!sftp.emit("LSTAT", reqID, path15)) {
+        if (!sftp.emit("LSTAT", reqID, path21)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -39505,13 +39769,13 @@ var require_SFTP = __commonJS({
       [REQUEST.SETSTAT]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path15 = bufferParser.readString(true);
+        const path21 = bufferParser.readString(true);
         const attrs = readAttrs(sftp._biOpt);
         bufferParser.clear();
         if (attrs === void 0)
           return doFatalSFTPError(sftp, "Malformed SETSTAT packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received SETSTAT (id:${reqID})`);
-        if (!sftp.emit("SETSTAT", reqID, path15, attrs)) {
+        if (!sftp.emit("SETSTAT", reqID, path21, attrs)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -39533,12 +39797,12 @@ var require_SFTP = __commonJS({
       [REQUEST.OPENDIR]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path15 = bufferParser.readString(true);
+        const path21 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path15 === void 0)
+        if (path21 === void 0)
           return doFatalSFTPError(sftp, "Malformed OPENDIR packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received OPENDIR (id:${reqID})`);
-        if (!sftp.emit("OPENDIR", reqID, path15)) {
+        if (!sftp.emit("OPENDIR", reqID, path21)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -39557,63 +39821,63 @@ var require_SFTP = __commonJS({
       [REQUEST.REMOVE]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path15 = bufferParser.readString(true);
+        const path21 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path15 === void 0)
+        if (path21 === void 0)
           return doFatalSFTPError(sftp, "Malformed REMOVE packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received REMOVE (id:${reqID})`);
-        if (!sftp.emit("REMOVE", reqID, path15)) {
+        if (!sftp.emit("REMOVE", reqID, path21)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.MKDIR]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path15 = bufferParser.readString(true);
+        const path21 = bufferParser.readString(true);
         const attrs = readAttrs(sftp._biOpt);
         bufferParser.clear();
         if (attrs === void 0)
           return doFatalSFTPError(sftp, "Malformed MKDIR packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received MKDIR (id:${reqID})`);
-        if (!sftp.emit("MKDIR", reqID, path15, attrs)) {
+        if (!sftp.emit("MKDIR", reqID, path21, attrs)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.RMDIR]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path15 = bufferParser.readString(true);
+        const path21 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path15 === void 0)
+        if (path21 === void 0)
           return doFatalSFTPError(sftp, "Malformed RMDIR packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received RMDIR (id:${reqID})`);
-        if (!sftp.emit("RMDIR", reqID, path15)) {
+        if (!sftp.emit("RMDIR", reqID, path21)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.REALPATH]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path15 = bufferParser.readString(true);
+        const path21 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path15 === void 0)
+        if (path21 === void 0)
           return doFatalSFTPError(sftp, "Malformed REALPATH packet");
         sftp._debug && sftp._debug(
           `SFTP: Inbound: Received REALPATH (id:${reqID})`
         );
-        if (!sftp.emit("REALPATH", reqID, path15)) {
+        if (!sftp.emit("REALPATH", reqID, path21)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.STAT]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path15 = bufferParser.readString(true);
+        const path21 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path15 === void 0)
+        if (path21 === void 0)
           return doFatalSFTPError(sftp, "Malformed STAT packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received STAT (id:${reqID})`);
-        if (!sftp.emit("STAT", reqID, path15)) {
+        if (!sftp.emit("STAT", reqID, path21)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -39633,14 +39897,14 @@ var require_SFTP = __commonJS({
       [REQUEST.READLINK]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path15 = bufferParser.readString(true);
+        const path21 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path15 === void 0)
+        if (path21 === void 0)
           return doFatalSFTPError(sftp, "Malformed READLINK packet");
         sftp._debug && sftp._debug(
           `SFTP: Inbound: Received READLINK (id:${reqID})`
         );
-        if (!sftp.emit("READLINK", reqID, path15)) {
+        if (!sftp.emit("READLINK", reqID, path21)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -39714,7 +39978,7 @@ var require_SFTP = __commonJS({
       return n + 7 & ~7;
     }
     __name(roundUpToMultipleOf8, "roundUpToMultipleOf8");
-    function ReadStream(sftp, path15, options) {
+    function ReadStream(sftp, path21, options) {
       if (options === void 0)
         options = {};
       else if (typeof options === "string")
@@ -39728,7 +39992,7 @@ var require_SFTP = __commonJS({
       options.emitClose = false;
       options.autoDestroy = false;
       ReadableStream.call(this, options);
-      this.path = path15;
+      this.path = path21;
       this.flags = options.flags === void 0 ? "r" : options.flags;
       this.mode = options.mode === void 0 ? 438 : options.mode;
       this.start = options.start;
@@ -39862,7 +40126,7 @@ var require_SFTP = __commonJS({
       },
       configurable: true
     });
-    function WriteStream(sftp, path15, options) {
+    function WriteStream(sftp, path21, options) {
       if (options === void 0)
         options = {};
       else if (typeof options === "string")
@@ -39874,7 +40138,7 @@ var require_SFTP = __commonJS({
       options.emitClose = false;
       options.autoDestroy = false;
       WritableStream.call(this, options);
-      this.path = path15;
+      this.path = path21;
       this.flags = options.flags === void 0 ? "w" : options.flags;
       this.mode = options.mode === void 0 ? 438 : options.mode;
       this.start = options.start;
@@ -40575,7 +40839,7 @@ var require_client = __commonJS({
   "node_modules/ssh2/lib/client.js"(exports2, module2) {
     "use strict";
     var {
-      createHash: createHash3,
+      createHash: createHash4,
       getHashes,
       randomFillSync
     } = require("crypto");
@@ -40800,7 +41064,7 @@ var require_client = __commonJS({
           }
           hostVerifier = /* @__PURE__ */ __name((key, verify) => {
             if (hashAlgo)
-              key = createHash3(hashAlgo).update(key).digest("hex");
+              key = createHash4(hashAlgo).update(key).digest("hex");
             const ret = hashCb(key, verify);
             if (ret !== void 0)
               verify(ret);
@@ -44057,15 +44321,15 @@ var require_keygen = __commonJS({
             privBin.set(extra, pos += privBlob.length);
           }
           {
-            const b64 = privBin.base64Slice(0, privBin.length);
-            let formatted = b64.replace(/.{64}/g, "$&\n");
-            if (b64.length & 63)
+            const b642 = privBin.base64Slice(0, privBin.length);
+            let formatted = b642.replace(/.{64}/g, "$&\n");
+            if (b642.length & 63)
               formatted += "\n";
             privateB64 += formatted;
           }
           {
-            const b64 = parsed.pub.base64Slice(0, parsed.pub.length);
-            publicB64 = `${parsed.sshName} ${b64}${comment ? ` ${comment}` : ""}`;
+            const b642 = parsed.pub.base64Slice(0, parsed.pub.length);
+            publicB64 = `${parsed.sshName} ${b642}${comment ? ` ${comment}` : ""}`;
           }
           privateB64 += "-----END OPENSSH PRIVATE KEY-----\n";
           return {
@@ -44160,11 +44424,11 @@ var require_lib2 = __commonJS({
 });
 
 // node_modules/node-ssh/lib/esm/index.mjs
-function unixifyPath(path15) {
-  if (path15.includes("\\")) {
-    return path15.split("\\").join("/");
+function unixifyPath(path21) {
+  if (path21.includes("\\")) {
+    return path21.split("\\").join("/");
   }
-  return path15;
+  return path21;
 }
 async function readFile4(filePath) {
   return new Promise((resolve, reject) => {
@@ -44177,11 +44441,11 @@ async function readFile4(filePath) {
     });
   });
 }
-async function makeDirectoryWithSftp(path15, sftp) {
+async function makeDirectoryWithSftp(path21, sftp) {
   let stats = null;
   try {
     stats = await new Promise((resolve, reject) => {
-      sftp.stat(path15, (err, res) => {
+      sftp.stat(path21, (err, res) => {
         if (err) {
           reject(err);
         } else {
@@ -44199,7 +44463,7 @@ async function makeDirectoryWithSftp(path15, sftp) {
   }
   try {
     await new Promise((resolve, reject) => {
-      sftp.mkdir(path15, (err) => {
+      sftp.mkdir(path21, (err) => {
         if (err) {
           reject(err);
         } else {
@@ -44230,7 +44494,7 @@ var init_esm3 = __esm({
     import_shell_escape = __toESM(require_shell_escape(), 1);
     import_ssh2 = __toESM(require_lib2(), 1);
     DEFAULT_CONCURRENCY = 1;
-    DEFAULT_VALIDATE = /* @__PURE__ */ __name((path15) => !import_path2.default.basename(path15).startsWith("."), "DEFAULT_VALIDATE");
+    DEFAULT_VALIDATE = /* @__PURE__ */ __name((path21) => !import_path2.default.basename(path21).startsWith("."), "DEFAULT_VALIDATE");
     DEFAULT_TICK = /* @__PURE__ */ __name(() => {
     }, "DEFAULT_TICK");
     SSHError = class extends Error {
@@ -44399,15 +44663,15 @@ var init_esm3 = __esm({
         (0, import_assert2.default)(options.onStdout == null || typeof options.onStdout === "function", "options.onStdout must be a valid function");
         (0, import_assert2.default)(options.onStderr == null || typeof options.onStderr === "function", "options.onStderr must be a valid function");
         (0, import_assert2.default)(options.noTrim == null || typeof options.noTrim === "boolean", "options.noTrim must be a boolean");
-        let command9 = givenCommand;
+        let command11 = givenCommand;
         if (options.cwd) {
-          command9 = `cd ${(0, import_shell_escape.default)([options.cwd])} ; ${command9}`;
+          command11 = `cd ${(0, import_shell_escape.default)([options.cwd])} ; ${command11}`;
         }
         const connection = this.getConnection();
         const output = { stdout: [], stderr: [] };
         return new Promise((resolve, reject) => {
           connection.on("error", reject);
-          connection.exec(command9, options.execOptions != null ? options.execOptions : {}, (err, channel) => {
+          connection.exec(command11, options.execOptions != null ? options.execOptions : {}, (err, channel) => {
             connection.removeListener("error", reject);
             if (err) {
               reject(err);
@@ -44461,15 +44725,15 @@ var init_esm3 = __esm({
           });
         });
       }
-      async exec(command9, parameters, options = {}) {
-        (0, import_assert2.default)(typeof command9 === "string", "command must be a valid string");
+      async exec(command11, parameters, options = {}) {
+        (0, import_assert2.default)(typeof command11 === "string", "command must be a valid string");
         (0, import_assert2.default)(Array.isArray(parameters), "parameters must be a valid array");
         (0, import_assert2.default)(options != null && typeof options === "object", "options must be a valid object");
         (0, import_assert2.default)(options.stream == null || ["both", "stdout", "stderr"].includes(options.stream), "options.stream must be one of both, stdout, stderr");
         for (let i = 0, { length } = parameters; i < length; i += 1) {
           (0, import_assert2.default)(typeof parameters[i] === "string", `parameters[${i}] must be a valid string`);
         }
-        const completeCommand = `${command9}${parameters.length > 0 ? ` ${(0, import_shell_escape.default)(parameters)}` : ""}`;
+        const completeCommand = `${command11}${parameters.length > 0 ? ` ${(0, import_shell_escape.default)(parameters)}` : ""}`;
         const response = await this.execCommand(completeCommand, options);
         if (options.stream == null || options.stream === "stdout") {
           if (response.stderr) {
@@ -44482,20 +44746,20 @@ var init_esm3 = __esm({
         }
         return response;
       }
-      async mkdir(path15, method = "sftp", givenSftp = null) {
-        (0, import_assert2.default)(typeof path15 === "string", "path must be a valid string");
+      async mkdir(path21, method = "sftp", givenSftp = null) {
+        (0, import_assert2.default)(typeof path21 === "string", "path must be a valid string");
         (0, import_assert2.default)(typeof method === "string" && (method === "sftp" || method === "exec"), "method must be either sftp or exec");
         (0, import_assert2.default)(givenSftp == null || typeof givenSftp === "object", "sftp must be a valid object");
         if (method === "exec") {
-          await this.exec("mkdir", ["-p", unixifyPath(path15)]);
+          await this.exec("mkdir", ["-p", unixifyPath(path21)]);
           return;
         }
         const sftp = givenSftp || await this.requestSFTP();
-        const makeSftpDirectory = /* @__PURE__ */ __name(async (retry) => makeDirectoryWithSftp(unixifyPath(path15), sftp).catch(async (error) => {
+        const makeSftpDirectory = /* @__PURE__ */ __name(async (retry) => makeDirectoryWithSftp(unixifyPath(path21), sftp).catch(async (error) => {
           if (!retry || error == null || error.message !== "No such file" && error.code !== "ENOENT") {
             throw error;
           }
-          await this.mkdir(import_path2.default.dirname(path15), "sftp", sftp);
+          await this.mkdir(import_path2.default.dirname(path21), "sftp", sftp);
           await makeSftpDirectory(false);
         }), "makeSftpDirectory");
         try {
@@ -44663,15 +44927,15 @@ var init_esm3 = __esm({
           validate,
           concurrency,
           fileSystem: {
-            basename(path15) {
-              return import_path2.default.posix.basename(path15);
+            basename(path21) {
+              return import_path2.default.posix.basename(path21);
             },
             join(pathA, pathB) {
               return import_path2.default.posix.join(pathA, pathB);
             },
-            readdir(path15) {
+            readdir(path21) {
               return new Promise((resolve, reject) => {
-                sftp.readdir(path15, (err, res) => {
+                sftp.readdir(path21, (err, res) => {
                   if (err) {
                     reject(err);
                   } else {
@@ -44680,9 +44944,9 @@ var init_esm3 = __esm({
                 });
               });
             },
-            stat(path15) {
+            stat(path21) {
               return new Promise((resolve, reject) => {
-                sftp.stat(path15, (err, res) => {
+                sftp.stat(path21, (err, res) => {
                   if (err) {
                     reject(err);
                   } else {
@@ -44854,12 +45118,12 @@ function hostKeys(knownHosts, host, port) {
   for (const raw of knownHosts.split("\n")) {
     const line2 = raw.trim();
     if (!line2 || line2.startsWith("#") || line2.startsWith("@")) continue;
-    const [hosts, , b64] = line2.split(/\s+/);
-    if (!hosts || !b64) continue;
+    const [hosts, , b642] = line2.split(/\s+/);
+    if (!hosts || !b642) continue;
     const patterns = hosts.split(",");
     if (patterns.some((p) => p.startsWith("!") && patternMatches(p.slice(1), name))) continue;
     if (patterns.some((p) => !p.startsWith("!") && patternMatches(p, name)))
-      keys.push(Buffer.from(b64, "base64"));
+      keys.push(Buffer.from(b642, "base64"));
   }
   return keys;
 }
@@ -44923,7 +45187,7 @@ var init_shell_quote = __esm({
 });
 
 // actions/lib/proxmox/ssh-transport.ts
-function parseFailure(method, path15, code, stderr) {
+function parseFailure(method, path21, code, stderr) {
   const lines = stderr.split("\n").map((l) => l.trimEnd()).filter(Boolean);
   let status = 500;
   let message = lines[0] ?? `pvesh exited with ${code ?? "a signal"}`;
@@ -44939,7 +45203,7 @@ function parseFailure(method, path15, code, stderr) {
       if (m) errors[m[1]] = m[2];
     }
   }
-  return new ProxmoxApiError({ status, message, method, path: path15, errors });
+  return new ProxmoxApiError({ status, message, method, path: path21, errors });
 }
 var VERBS, PARAM_NAME, TASK_PATH, SshTransport;
 var init_ssh_transport = __esm({
@@ -44985,19 +45249,19 @@ var init_ssh_transport = __esm({
       get host() {
         return this.config.host;
       }
-      async request(method, path15, params) {
-        const local = this.answerFinishedTask(method, path15);
+      async request(method, path21, params) {
+        const local = this.answerFinishedTask(method, path21);
         if (local !== void 0) return local;
-        const { command: command9, stdin } = this.command(method, path15, params);
+        const { command: command11, stdin } = this.command(method, path21, params);
         const res = await this.limiter.run(async () => {
           const ssh = await this.connect();
           try {
-            return await ssh.execCommand(command9, { stdin });
+            return await ssh.execCommand(command11, { stdin });
           } catch (err) {
             this.connection = void 0;
             ssh.dispose();
             throw new ProxmoxConnectionError(
-              `SSH to ${this.config.user}@${this.config.host} broke during ${VERBS[method]} ${path15}: ${err.message}.`,
+              `SSH to ${this.config.user}@${this.config.host} broke during ${VERBS[method]} ${path21}: ${err.message}.`,
               "in-flight",
               err.code,
               { cause: err }
@@ -45005,11 +45269,11 @@ var init_ssh_transport = __esm({
           }
         });
         if (res.code === 0) return this.parseOutput(res.stdout);
-        throw parseFailure(method, path15, res.code, res.stderr);
+        throw parseFailure(method, path21, res.code, res.stderr);
       }
       /** Builds the remote shell line; every word single-quoted, secrets read from stdin. */
-      command(method, path15, params) {
-        const words = [shellQuote(this.pvesh), VERBS[method], shellQuote(decodeURIComponent(path15))];
+      command(method, path21, params) {
+        const words = [shellQuote(this.pvesh), VERBS[method], shellQuote(decodeURIComponent(path21))];
         const secrets2 = [];
         for (const [k, v] of normaliseParams(params)) {
           if (!PARAM_NAME.test(k)) throw new PveGitopsError(`Invalid Proxmox parameter name '${k}'.`);
@@ -45044,8 +45308,8 @@ var init_ssh_transport = __esm({
         if (upid) this.tasks.set(upid.upid, { log: lines.slice(0, -1) });
         return data;
       }
-      answerFinishedTask(method, path15) {
-        const m = method === "GET" ? TASK_PATH.exec(path15) : null;
+      answerFinishedTask(method, path21) {
+        const m = method === "GET" ? TASK_PATH.exec(path21) : null;
         const task2 = m ? this.tasks.get(decodeURIComponent(m[1])) : void 0;
         if (!m || !task2) return void 0;
         if (m[2] === "status")
@@ -45156,20 +45420,39 @@ function summaryLine(plan2) {
   const parts = ORDER.filter((k) => plan2.summary[k] > 0).map((k) => `${plan2.summary[k]} to ${k}`);
   const head = parts.length ? parts.join(", ") : "No changes";
   const tail = [`${plan2.summary.noop} unchanged`];
-  if (plan2.errors.length) tail.push(`${plan2.errors.length} error${plan2.errors.length > 1 ? "s" : ""}`);
+  if (plan2.errors.length)
+    tail.push(`${plan2.errors.length} error${plan2.errors.length > 1 ? "s" : ""}`);
   return `${head}; ${tail.join(", ")}.`;
 }
 function rowFor(a) {
   const vmid = a.vmid ?? "new";
   switch (a.kind) {
     case "update":
-      return [a.vm, a.node, String(vmid), (a.changes ?? []).map((c) => c.field).join(", "), a.pendingReboot ? "pending reboot" : "now"];
+      return [
+        a.vm,
+        a.node,
+        String(vmid),
+        (a.changes ?? []).map((c) => c.field).join(", "),
+        a.pendingReboot ? "pending reboot" : "now"
+      ];
     case "resize":
-      return [a.vm, a.node, String(vmid), (a.disks ?? []).map((d) => `${d.slot} ${d.from} \u2192 ${d.to}`).join(", "), ""];
+      return [
+        a.vm,
+        a.node,
+        String(vmid),
+        (a.disks ?? []).map((d) => `${d.slot} ${d.from} \u2192 ${d.to}`).join(", "),
+        ""
+      ];
     case "migrate":
       return [a.vm, `${a.from} \u2192 ${a.to}`, String(vmid), a.online ? "online" : "offline", a.reason];
     case "remediate":
-      return [a.vm, a.node, String(vmid), a.remedy + (a.escalation ? `, then ${a.escalation} if still hung` : ""), a.reason];
+      return [
+        a.vm,
+        a.node,
+        String(vmid),
+        a.remedy + (a.escalation ? `, then ${a.escalation} if still hung` : ""),
+        a.reason
+      ];
     default:
       return [a.vm, a.node, String(vmid), a.reason, ""];
   }
@@ -45177,12 +45460,19 @@ function rowFor(a) {
 function table2(headers, rows) {
   const keep = headers.map((h, i) => h !== "" || rows.some((r) => r[i]));
   const pick = /* @__PURE__ */ __name((xs) => xs.filter((_, i) => keep[i]), "pick");
-  const lines = [`| ${pick(headers).join(" | ")} |`, `|${pick(headers).map(() => "---").join("|")}|`];
+  const lines = [
+    `| ${pick(headers).join(" | ")} |`,
+    `|${pick(headers).map(() => "---").join("|")}|`
+  ];
   for (const r of rows) lines.push(`| ${pick(r).map(cell).join(" | ")} |`);
   return lines.join("\n");
 }
 function diffDetails(a) {
-  const rows = (a.changes ?? []).map((c) => [c.field, c.from, c.to, c.mode === "hot" ? "now" : "at reboot", c.note ?? ""].map((v) => v === null ? "" : String(v)));
+  const rows = (a.changes ?? []).map(
+    (c) => [c.field, c.from, c.to, c.mode === "hot" ? "now" : "at reboot", c.note ?? ""].map(
+      (v) => v === null ? "" : String(v)
+    )
+  );
   return [
     `<details><summary>${a.vm}: ${rows.length} setting${rows.length === 1 ? "" : "s"}</summary>`,
     "",
@@ -45217,7 +45507,9 @@ function renderPlanMarkdown(plan2, options = {}) {
     blocks.push(["### Errors", "", ...plan2.errors.map((e) => `- :x: ${e.message}`)].join("\n"));
   }
   if (plan2.newHosts.length) {
-    blocks.push(`New hosts (to provision): ${plan2.newHosts.map((h) => `\`${h.name}\`${h.ip ? ` (${h.ip})` : ""}`).join(", ")}`);
+    blocks.push(
+      `New hosts (to provision): ${plan2.newHosts.map((h) => `\`${h.name}\`${h.ip ? ` (${h.ip})` : ""}`).join(", ")}`
+    );
   }
   for (const kind of ORDER) {
     const acts = plan2.actions.filter((a) => a.kind === kind);
@@ -45229,19 +45521,38 @@ ${table2(headers, acts.map(rowFor))}`);
     if (kind === "update") for (const a of acts) blocks.push(diffDetails(a));
   }
   if (plan2.findings.length) {
-    blocks.push(["### Notes", "", ...plan2.findings.map((f) => `- ${f.level === "warning" ? ":warning: " : ""}${f.message}`)].join("\n"));
+    blocks.push(
+      [
+        "### Notes",
+        "",
+        ...plan2.findings.map((f) => `- ${f.level === "warning" ? ":warning: " : ""}${f.message}`)
+      ].join("\n")
+    );
   }
   if (plan2.capacity.length) {
-    const rows = plan2.capacity.map((c) => [c.node, c.status, `${c.memoryBefore}`, `${c.memoryAfter}`, `${Math.floor(c.memoryTotal * c.memoryOvercommit)}`, `${c.vmsBefore} \u2192 ${c.vmsAfter}`]);
-    blocks.push(`### Capacity
+    const rows = plan2.capacity.map((c) => [
+      c.node,
+      c.status,
+      `${c.memoryBefore}`,
+      `${c.memoryAfter}`,
+      `${Math.floor(c.memoryTotal * c.memoryOvercommit)}`,
+      `${c.vmsBefore} \u2192 ${c.vmsAfter}`
+    ]);
+    blocks.push(
+      `### Capacity
 
 ${table2(["Node", "Status", "Memory before (MiB)", "After", "Limit", "VMs"], rows)}
 
-${memoryChart(plan2)}`);
+${memoryChart(plan2)}`
+    );
   }
-  return fit(blocks, max, `
+  return fit(
+    blocks,
+    max,
+    `
 
-_Plan truncated to fit ${max.toLocaleString("en-US")} characters: see ${hint} for the full plan._`);
+_Plan truncated to fit ${max.toLocaleString("en-US")} characters: see ${hint} for the full plan._`
+  );
 }
 function fit(blocks, max, note) {
   const all = blocks.join("\n\n");
@@ -45285,7 +45596,15 @@ var init_render_markdown = __esm({
       delete: "Delete",
       noop: "Unchanged"
     };
-    ORDER = ["create", "replace", "update", "resize", "migrate", "remediate", "delete"];
+    ORDER = [
+      "create",
+      "replace",
+      "update",
+      "resize",
+      "migrate",
+      "remediate",
+      "delete"
+    ];
     cell = /* @__PURE__ */ __name((v) => (v === null || v === void 0 || v === "" ? "\u2013" : String(v)).replace(/\|/g, "\\|").replace(/\r?\n/g, " "), "cell");
     __name(summaryLine, "summaryLine");
     __name(rowFor, "rowFor");
@@ -45333,7 +45652,16 @@ var init_render_text = __esm({
   "actions/lib/reconcile/render-text.ts"() {
     "use strict";
     init_render_markdown();
-    SIGN = { create: "+", replace: "\xB1", update: "~", resize: "~", migrate: "\u2192", remediate: "!", delete: "-", noop: "=" };
+    SIGN = {
+      create: "+",
+      replace: "\xB1",
+      update: "~",
+      resize: "~",
+      migrate: "\u2192",
+      remediate: "!",
+      delete: "-",
+      noop: "="
+    };
     __name(line, "line");
     __name(renderPlanText, "renderPlanText");
   }
@@ -45361,7 +45689,8 @@ var init_plan2 = __esm({
       usage: "pve-gitops plan [--json | --markdown] [--out FILE] [--repo DIR]",
       options: { json: { type: "boolean" }, markdown: { type: "boolean" }, out: { type: "string" } },
       async run(values, _positionals, ctx) {
-        if (values.json && values.markdown) throw new UsageError("Choose one of --json and --markdown.");
+        if (values.json && values.markdown)
+          throw new UsageError("Choose one of --json and --markdown.");
         const repo = await loadValidRepository(ctx.repo);
         const client = await connectFromEnv(ctx.env, repo.config, ctx.log);
         let text;
@@ -45416,13 +45745,17 @@ var init_apply2 = __esm({
         const repo = await loadValidRepository(ctx.repo);
         const client = await connectFromEnv(ctx.env, repo.config, ctx.log);
         try {
-          const result = await applyRepository(repo, { client, log: ctx.log, env: ctx.env }, {
-            dryRun: values["dry-run"] === true,
-            only: list(values.only),
-            recreate: list(values.recreate),
-            reprovisionNode: typeof values["reprovision-node"] === "string" ? values["reprovision-node"] : void 0,
-            prune: values.prune === true
-          });
+          const result = await applyRepository(
+            repo,
+            { client, log: ctx.log, env: ctx.env },
+            {
+              dryRun: values["dry-run"] === true,
+              only: list(values.only),
+              recreate: list(values.recreate),
+              reprovisionNode: typeof values["reprovision-node"] === "string" ? values["reprovision-node"] : void 0,
+              prune: values.prune === true
+            }
+          );
           ctx.out(values.json ? `${JSON.stringify(result, null, 2)}
 ` : `${result.message}
 `);
@@ -45436,22 +45769,557 @@ var init_apply2 = __esm({
   }
 });
 
+// actions/lib/provision/exec.ts
+var import_node_child_process3, execProcess;
+var init_exec = __esm({
+  "actions/lib/provision/exec.ts"() {
+    "use strict";
+    import_node_child_process3 = require("node:child_process");
+    execProcess = /* @__PURE__ */ __name((file, args, opts) => new Promise((resolve, reject) => {
+      const child = (0, import_node_child_process3.execFile)(
+        file,
+        args,
+        { cwd: opts.cwd, env: opts.env, maxBuffer: 256 * 1024 * 1024, encoding: "utf8" },
+        (err, stdout, stderr) => {
+          flush();
+          if (err && typeof err.code !== "number") {
+            reject(new Error(`Could not run ${file}: ${err.message}`));
+            return;
+          }
+          resolve({ code: err ? Number(err.code) : 0, stdout, stderr });
+        }
+      );
+      const partial = { stdout: "", stderr: "" };
+      const feed = /* @__PURE__ */ __name((stream) => (chunk) => {
+        const lines = (partial[stream] + String(chunk)).split("\n");
+        partial[stream] = lines.pop() ?? "";
+        for (const l of lines) opts.onLine?.(l.replace(/\r$/, ""), stream);
+      }, "feed");
+      const flush = /* @__PURE__ */ __name(() => {
+        for (const s of ["stdout", "stderr"]) {
+          if (partial[s]) opts.onLine?.(partial[s], s);
+          partial[s] = "";
+        }
+      }, "flush");
+      child.stdout?.on("data", feed("stdout"));
+      child.stderr?.on("data", feed("stderr"));
+    }), "execProcess");
+  }
+});
+
+// actions/lib/provision/inventory-view.ts
+async function readInventory(opts) {
+  const r = await opts.exec("ansible-inventory", [...opts.inventoryArgs, "--list"], {
+    cwd: opts.repoDir,
+    env: opts.env
+  });
+  let list2;
+  try {
+    if (r.code !== 0) throw new Error("failed");
+    list2 = JSON.parse(r.stdout);
+  } catch {
+    const why = r.stderr.trim().split("\n").slice(-2).join(" ");
+    throw new ConfigurationError(
+      `Ansible cannot read ${opts.inventoryName}${why ? `: ${why.slice(0, 300)}` : ""}.`
+    );
+  }
+  const raw = /* @__PURE__ */ new Map();
+  for (const [name, v] of Object.entries(list2)) {
+    if (name === "_meta" || !v || typeof v !== "object") continue;
+    const g = v;
+    raw.set(name, { hosts: g.hosts ?? [], children: g.children ?? [] });
+  }
+  const groups = /* @__PURE__ */ new Map();
+  const members = /* @__PURE__ */ __name((name, seen = /* @__PURE__ */ new Set()) => {
+    if (seen.has(name)) return [];
+    seen.add(name);
+    const g = raw.get(name);
+    if (!g) return [];
+    return [.../* @__PURE__ */ new Set([...g.hosts, ...g.children.flatMap((c) => members(c, seen))])];
+  }, "members");
+  for (const name of raw.keys()) groups.set(name, members(name));
+  const hosts = /* @__PURE__ */ new Map();
+  for (const h of groups.get("all") ?? []) hosts.set(h, {});
+  for (const [h, vars] of Object.entries(list2._meta?.hostvars ?? {})) hosts.set(h, vars);
+  return { hosts, groups };
+}
+function expandLimit(view, name) {
+  if (view.hosts.has(name)) return [name];
+  const g = view.groups.get(name);
+  return g && g.length ? g : void 0;
+}
+function groupsOf2(view, host) {
+  return [...view.groups].filter(([g, hs]) => g !== "all" && g !== "ungrouped" && hs.includes(host)).map(([g]) => g).sort();
+}
+function isLoopbackAddress(addr) {
+  if (import_node_net4.default.isIP(addr) === 4) return addr.startsWith("127.");
+  return import_node_net4.default.isIP(addr) === 6 && /^(0*:)*:?0*1$/.test(addr);
+}
+function assertLoopbackTargets(view, hosts, inventoryName) {
+  for (const h of hosts) {
+    const vars = view.hosts.get(h) ?? {};
+    const conn = vars.ansible_connection;
+    if (conn !== void 0 && conn !== "ssh" && conn !== "smart") {
+      throw new PveGitopsError(
+        `Simulator mode: ${h} in ${inventoryName} uses ansible_connection=${JSON.stringify(conn)}, not ssh to a loopback address; nothing was run.`
+      );
+    }
+    const addr = typeof vars.ansible_host === "string" ? vars.ansible_host : h;
+    if (!isLoopbackAddress(addr)) {
+      throw new PveGitopsError(
+        `Simulator mode: ${h} in ${inventoryName} has the address ${addr.slice(0, 80)}, which is not a loopback address (127.0.0.0/8); nothing was run.`
+      );
+    }
+  }
+}
+var import_node_net4;
+var init_inventory_view = __esm({
+  "actions/lib/provision/inventory-view.ts"() {
+    "use strict";
+    import_node_net4 = __toESM(require("node:net"), 1);
+    init_errors();
+    __name(readInventory, "readInventory");
+    __name(expandLimit, "expandLimit");
+    __name(groupsOf2, "groupsOf");
+    __name(isLoopbackAddress, "isLoopbackAddress");
+    __name(assertLoopbackTargets, "assertLoopbackTargets");
+  }
+});
+
+// actions/lib/provision/invocations.ts
+function playbookForNewHost(groups, playbookExists) {
+  if (groups.some((g) => K3S_GROUPS.includes(g)) && playbookExists("k8s.yml")) return "k8s.yml";
+  return groups.map((g) => `${g}.yml`).find((f) => /^[a-z0-9][a-z0-9_-]*\.yml$/.test(f) && playbookExists(f));
+}
+function planInvocations(opts) {
+  const order = [];
+  const limits = /* @__PURE__ */ new Map();
+  const add = /* @__PURE__ */ __name((playbook, host) => {
+    if (!opts.playbookExists(playbook))
+      throw new ConfigurationError(`playbooks/${playbook} does not exist; nothing was run.`);
+    if (!limits.has(playbook)) {
+      order.push(playbook);
+      limits.set(playbook, /* @__PURE__ */ new Set());
+    }
+    const cur = limits.get(playbook);
+    if (host === void 0) limits.set(playbook, "all");
+    else if (cur !== "all") cur.add(host);
+  }, "add");
+  for (const r of opts.runs) {
+    if (r.limit !== void 0 && !expandLimit(opts.view, r.limit)) {
+      throw new ConfigurationError(
+        `${r.playbook} --limit ${r.limit}: ${r.limit} is not in ${opts.inventoryName} (no address known?); nothing was run.`
+      );
+    }
+    add(r.playbook, r.limit);
+  }
+  for (const h of opts.newHosts) {
+    if (!opts.view.hosts.has(h.name)) {
+      throw new ConfigurationError(
+        `The new host ${h.name} is not in ${opts.inventoryName}; render the inventory first. Nothing was run.`
+      );
+    }
+    const named = opts.runs.some(
+      (r) => r.limit !== void 0 && expandLimit(opts.view, r.limit)?.includes(h.name)
+    );
+    if (named) continue;
+    const groups = groupsOf2(opts.view, h.name);
+    const playbook = playbookForNewHost(groups, opts.playbookExists);
+    if (playbook) add(playbook, h.name);
+    else
+      opts.log?.info(
+        `New host ${h.name} (groups: ${groups.join(", ") || "none"}) has no playbook to run.`
+      );
+  }
+  const all = [...opts.view.hosts.keys()].sort();
+  return order.map((playbook) => {
+    const l = limits.get(playbook);
+    if (l === "all") return { playbook, targets: all };
+    const limit = [...l];
+    const targets = [...new Set(limit.flatMap((x) => expandLimit(opts.view, x) ?? []))].sort();
+    return { playbook, limit, targets };
+  });
+}
+var K3S_GROUPS;
+var init_invocations = __esm({
+  "actions/lib/provision/invocations.ts"() {
+    "use strict";
+    init_errors();
+    init_inventory_view();
+    K3S_GROUPS = ["k3s", "k3s_server", "k3s_agent"];
+    __name(playbookForNewHost, "playbookForNewHost");
+    __name(planInvocations, "planInvocations");
+  }
+});
+
+// actions/lib/provision/recap.ts
+function parseRecap(output) {
+  const out = [];
+  const at2 = output.lastIndexOf("PLAY RECAP");
+  if (at2 < 0) return out;
+  for (const line2 of output.slice(at2).split("\n").slice(1)) {
+    const m = LINE.exec(line2.trim());
+    if (m)
+      out.push({
+        host: m[1],
+        ok: Number(m[2]),
+        changed: Number(m[3]),
+        unreachable: Number(m[4]),
+        failed: Number(m[5])
+      });
+  }
+  return out;
+}
+function failedHosts(recap) {
+  return recap.filter((r) => r.failed > 0 || r.unreachable > 0).map((r) => `${r.host} (${r.unreachable > 0 ? "unreachable" : "failed"})`);
+}
+var LINE;
+var init_recap = __esm({
+  "actions/lib/provision/recap.ts"() {
+    "use strict";
+    LINE = /^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)(?:\s|$)/;
+    __name(parseRecap, "parseRecap");
+    __name(failedHosts, "failedHosts");
+  }
+});
+
+// actions/lib/provision/workspace.ts
+function registerKey(key) {
+  registerSecret(key);
+  for (const line2 of key.split(/\r?\n/)) {
+    const l = line2.trim();
+    if (l.length >= 16 && !l.startsWith("-----")) registerSecret(l);
+  }
+}
+async function preparePrivateDir(opts) {
+  const dir = await (0, import_promises7.mkdtemp)(import_node_path13.default.join(opts.tempRoot ?? import_node_os4.default.tmpdir(), "pve-gitops-provision-"));
+  const shortRoot = (0, import_node_fs10.existsSync)("/tmp") ? "/tmp" : import_node_os4.default.tmpdir();
+  const controlDir = await (0, import_promises7.mkdtemp)(import_node_path13.default.join(shortRoot, "pvg-cp-"));
+  const remove = /* @__PURE__ */ __name(async () => {
+    await (0, import_promises7.rm)(dir, { recursive: true, force: true });
+    await (0, import_promises7.rm)(controlDir, { recursive: true, force: true });
+  }, "remove");
+  try {
+    if (opts.sshPrivateKey === void 0) return { dir, controlDir, remove };
+    const key = opts.sshPrivateKey.replace(/\r\n/g, "\n").trim() + "\n";
+    registerKey(key);
+    const keyFile = import_node_path13.default.join(dir, "id_key");
+    await (0, import_promises7.writeFile)(keyFile, key, { mode: 384 });
+    const check = await opts.exec("ssh-keygen", ["-y", "-P", "", "-f", keyFile], {
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", LC_ALL: "C" }
+    });
+    if (check.code !== 0 || !/^ssh-|^ecdsa-/.test(check.stdout.trim())) {
+      throw new ConfigurationError(
+        `${opts.keySource} is not a valid SSH private key without a passphrase (ssh-keygen cannot read it).`
+      );
+    }
+    return { dir, keyFile, controlDir, remove };
+  } catch (err) {
+    await remove();
+    throw err;
+  }
+}
+var import_node_fs10, import_promises7, import_node_os4, import_node_path13;
+var init_workspace = __esm({
+  "actions/lib/provision/workspace.ts"() {
+    "use strict";
+    import_node_fs10 = require("node:fs");
+    import_promises7 = require("node:fs/promises");
+    import_node_os4 = __toESM(require("node:os"), 1);
+    import_node_path13 = __toESM(require("node:path"), 1);
+    init_errors();
+    init_secrets();
+    __name(registerKey, "registerKey");
+    __name(preparePrivateDir, "preparePrivateDir");
+  }
+});
+
+// actions/lib/provision/provision.ts
+function sshQuote(p) {
+  if (/['\n]/.test(p))
+    throw new ConfigurationError(`The path ${JSON.stringify(p)} contains a quote.`);
+  return `'${p}'`;
+}
+function ansibleEnv(o, priv, knownHosts) {
+  const { dir, keyFile } = priv;
+  const env = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v !== void 0 && (ENV_PASSED.includes(k) || k.startsWith("ANSIBLE_"))) env[k] = v;
+  }
+  if (!keyFile && process.env.SSH_AUTH_SOCK) env.SSH_AUTH_SOCK = process.env.SSH_AUTH_SOCK;
+  const ssh = [
+    "-C",
+    "-o ControlMaster=auto",
+    "-o ControlPersist=10s",
+    "-o BatchMode=yes",
+    `-o StrictHostKeyChecking=${o.trustOnFirstUse ? "accept-new" : "yes"}`,
+    ...knownHosts ? [`-o UserKnownHostsFile=${sshQuote(knownHosts)}`] : [],
+    ...keyFile ? ["-o IdentitiesOnly=yes"] : []
+  ];
+  return {
+    ...env,
+    ...o.extraEnv,
+    ANSIBLE_HOST_KEY_CHECKING: "True",
+    ANSIBLE_SSH_ARGS: ssh.join(" "),
+    ...keyFile ? { ANSIBLE_PRIVATE_KEY_FILE: keyFile } : {},
+    ANSIBLE_SSH_CONTROL_PATH_DIR: priv.controlDir,
+    ANSIBLE_LOCAL_TEMP: import_node_path14.default.join(dir, "tmp"),
+    ANSIBLE_PIPELINING: "True",
+    ANSIBLE_RETRY_FILES_ENABLED: "False",
+    ANSIBLE_NOCOLOR: "1",
+    ANSIBLE_FORCE_COLOR: "0",
+    // Never run an executable "inventory": only INI and YAML files are read.
+    ANSIBLE_INVENTORY_ENABLED: "yaml,ini",
+    ANSIBLE_INVENTORY_UNPARSED_FAILED: "True",
+    PYTHONUNBUFFERED: "1"
+  };
+}
+function describeInvocation(i) {
+  return `playbooks/${i.playbook}${i.limit ? ` on ${i.limit.join(", ")}` : ""}`;
+}
+function failure(inv, code, output) {
+  const recap = parseRecap(output);
+  const failed = failedHosts(recap);
+  const hostKey = /Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED/.test(output) ? " (host key not trusted: give a known_hosts file, or enable trust-on-first-use for new hosts)" : "";
+  if (failed.length) {
+    return new PveGitopsError(
+      `playbooks/${inv.playbook} failed on ${failed.join(", ")}${hostKey}; see the ansible output above.`
+    );
+  }
+  const last = output.split("\n").map((l) => l.trim()).filter((l) => /ERROR!|fatal|error/i.test(l)).at(-1);
+  return new PveGitopsError(
+    `playbooks/${inv.playbook} failed before any host finished (ansible-playbook exit ${code})${last ? `: ${redact(last).slice(0, 300)}` : ""}.`
+  );
+}
+async function provision(o) {
+  const log = o.log;
+  const exec = o.exec ?? execProcess;
+  const now = o.now ?? Date.now;
+  for (const v of Object.values(o.extraEnv ?? {})) registerSecret(v);
+  if (!o.runs.length && !o.newHosts.length) {
+    log.info("Nothing to provision: no new hosts and no playbook runs.");
+    return { runs: [], provisioned: [] };
+  }
+  if (o.simulator) {
+    const bad = o.newHosts.find((h) => !isLoopbackAddress(h.ip));
+    if (bad)
+      throw new PveGitopsError(
+        `Simulator mode: the new host ${bad.name} has the address ${bad.ip}, which is not a loopback address (127.0.0.0/8); nothing was run.`
+      );
+  }
+  const inventoryName = o.inventory ?? DEFAULT_INVENTORY;
+  if (!(0, import_node_fs11.existsSync)(import_node_path14.default.join(o.repoDir, inventoryName)))
+    throw new ConfigurationError(
+      `${inventoryName} does not exist; run pve-gitops inventory first.`
+    );
+  if (o.knownHostsFile && !(0, import_node_fs11.existsSync)(o.knownHostsFile))
+    throw new ConfigurationError(`The known_hosts file ${o.knownHostsFile} does not exist.`);
+  const priv = await preparePrivateDir({
+    sshPrivateKey: o.sshPrivateKey,
+    tempRoot: o.tempRoot,
+    exec,
+    keySource: o.keySource ?? "The SSH private key"
+  });
+  try {
+    let knownHosts = o.knownHostsFile && import_node_path14.default.resolve(o.knownHostsFile);
+    if (o.knownHosts !== void 0) {
+      knownHosts = import_node_path14.default.join(priv.dir, "known_hosts");
+      await (0, import_promises8.writeFile)(knownHosts, o.knownHosts.trim() + "\n", { mode: 384 });
+    }
+    const env = ansibleEnv(o, priv, knownHosts);
+    const inventoryArgs = ["-i", inventoryName];
+    const ports = Object.entries(o.sshPorts ?? {});
+    if (ports.length) {
+      const file = import_node_path14.default.join(priv.dir, "ports.yml");
+      const lines = ports.map(([h, p]) => {
+        if (!/^[a-z0-9][a-z0-9.-]*$/.test(h) || !Number.isInteger(p) || p < 1 || p > 65535)
+          throw new ConfigurationError(`SSH port ${p} of host '${h.slice(0, 60)}' is not valid.`);
+        return `    ${h}:
+      ansible_port: ${p}
+`;
+      });
+      await (0, import_promises8.writeFile)(file, `all:
+  hosts:
+${lines.join("")}`, { mode: 384 });
+      inventoryArgs.push("-i", file);
+    }
+    const view = await readInventory({
+      repoDir: o.repoDir,
+      inventoryArgs,
+      env,
+      exec,
+      inventoryName
+    });
+    const invocations = planInvocations({
+      runs: o.runs,
+      newHosts: o.newHosts,
+      view,
+      playbookExists: /* @__PURE__ */ __name((f) => (0, import_node_fs11.existsSync)(import_node_path14.default.join(o.repoDir, "playbooks", f)), "playbookExists"),
+      inventoryName,
+      log
+    });
+    if (o.simulator)
+      for (const i of invocations) assertLoopbackTargets(view, i.targets, inventoryName);
+    if (!invocations.length) {
+      log.info("Nothing to provision: no playbook applies to the new hosts.");
+      return { runs: [], provisioned: [] };
+    }
+    for (const i of invocations) log.info(`will run: ${describeInvocation(i)}`);
+    const done = [];
+    for (const [n, inv] of invocations.entries()) {
+      const label2 = `${describeInvocation(inv)} (${n + 1}/${invocations.length})`;
+      const run = await log.group(label2, async () => {
+        const args = [...inventoryArgs, `playbooks/${inv.playbook}`];
+        if (inv.limit) args.push("--limit", inv.limit.join(","));
+        const started = now();
+        const r = await exec("ansible-playbook", args, {
+          cwd: o.repoDir,
+          env,
+          onLine: /* @__PURE__ */ __name((line2) => log.info(redact(line2)), "onLine")
+        });
+        const durationMs = now() - started;
+        const output = `${r.stdout}
+${r.stderr}`;
+        log.info(
+          `${describeInvocation(inv)}: exit ${r.code} after ${(durationMs / 1e3).toFixed(1)} s`
+        );
+        if (r.code !== 0) throw failure(inv, r.code, output);
+        return { ...inv, durationMs, recap: parseRecap(r.stdout) };
+      });
+      done.push(run);
+    }
+    const provisioned = [...new Set(done.flatMap((d) => d.recap.map((e) => e.host)))].sort();
+    return { runs: done, provisioned };
+  } finally {
+    await priv.remove();
+  }
+}
+var import_node_fs11, import_promises8, import_node_path14, DEFAULT_INVENTORY, ENV_PASSED;
+var init_provision = __esm({
+  "actions/lib/provision/provision.ts"() {
+    "use strict";
+    import_node_fs11 = require("node:fs");
+    import_promises8 = require("node:fs/promises");
+    import_node_path14 = __toESM(require("node:path"), 1);
+    init_errors();
+    init_secrets();
+    init_exec();
+    init_inventory_view();
+    init_invocations();
+    init_recap();
+    init_workspace();
+    DEFAULT_INVENTORY = "inventory/k8s.ini";
+    ENV_PASSED = ["PATH", "HOME", "USER", "LOGNAME", "LANG", "TZ", "TMPDIR"];
+    __name(sshQuote, "sshQuote");
+    __name(ansibleEnv, "ansibleEnv");
+    __name(describeInvocation, "describeInvocation");
+    __name(failure, "failure");
+    __name(provision, "provision");
+  }
+});
+
+// actions/cli/commands/provision.ts
+var provision_exports = {};
+__export(provision_exports, {
+  default: () => provision_default
+});
+async function readHosts(file) {
+  let text;
+  try {
+    text = await (0, import_promises9.readFile)(file, "utf8");
+  } catch {
+    throw new ConfigurationError(`Cannot read the hosts file ${file}.`);
+  }
+  return parseHostList(text, file).hosts.map((h) => ({ name: h.name, ip: h.ip }));
+}
+var import_node_fs12, import_promises9, import_node_path15, truthy, command8, provision_default;
+var init_provision2 = __esm({
+  "actions/cli/commands/provision.ts"() {
+    "use strict";
+    import_node_fs12 = require("node:fs");
+    import_promises9 = require("node:fs/promises");
+    import_node_path15 = __toESM(require("node:path"), 1);
+    init_errors();
+    init_resolve_tags();
+    init_tags();
+    init_addresses();
+    init_update();
+    init_provision();
+    init_secrets();
+    truthy = /* @__PURE__ */ __name((v) => /^(1|true|yes)$/i.test((v ?? "").trim()), "truthy");
+    __name(readHosts, "readHosts");
+    command8 = {
+      summary: "Runs ansible-playbook for a tag (--playbook) and/or new hosts, limited to them.",
+      usage: "pve-gitops provision [--playbook NAME] [--hosts FILE] [--known-hosts FILE] [--trust-on-first-use] [--simulator] [--repo DIR]",
+      options: {
+        playbook: { type: "string" },
+        hosts: { type: "string" },
+        "known-hosts": { type: "string" },
+        "trust-on-first-use": { type: "boolean" },
+        simulator: { type: "boolean" }
+      },
+      async run(values, _positionals, ctx) {
+        const runs2 = [];
+        if (typeof values.playbook === "string") {
+          const name = values.playbook;
+          if (!TAG_NAME.test(name) || name.includes(".."))
+            throw new UsageError(
+              `--playbook '${name.slice(0, 60)}' is not a playbook or VM name (lower-case letters, digits, '.', '_', '-').`
+            );
+          const r2 = resolveTag(name, repoResolver(ctx.repo));
+          if (typeof r2 === "string") throw new ConfigurationError(`${r2}.`);
+          runs2.push(r2);
+        }
+        let hostsFile = typeof values.hosts === "string" ? import_node_path15.default.resolve(values.hosts) : void 0;
+        if (!hostsFile && !runs2.length) {
+          hostsFile = import_node_path15.default.join(ctx.repo, NEW_HOSTS_FILE);
+          if (!(0, import_node_fs12.existsSync)(hostsFile)) {
+            ctx.log.info(`Nothing to provision: no --playbook, no --hosts and no ${NEW_HOSTS_FILE}.`);
+            return 0;
+          }
+        }
+        const newHosts = hostsFile ? await readHosts(hostsFile) : [];
+        const key = ctx.env.SSH_PRIVATE_KEY;
+        const token = ctx.env.K3S_TOKEN;
+        registerSecret(token);
+        const r = await provision({
+          repoDir: ctx.repo,
+          runs: runs2,
+          newHosts,
+          sshPrivateKey: key?.trim() ? key : void 0,
+          keySource: "SSH_PRIVATE_KEY",
+          knownHostsFile: typeof values["known-hosts"] === "string" ? import_node_path15.default.resolve(values["known-hosts"]) : void 0,
+          trustOnFirstUse: values["trust-on-first-use"] === true,
+          simulator: values.simulator === true || truthy(ctx.env.PVE_GITOPS_SIMULATOR),
+          extraEnv: token ? { K3S_TOKEN: token } : {},
+          log: ctx.log
+        });
+        ctx.out(r.provisioned.map((h) => `${h}
+`).join(""));
+        return 0;
+      }
+    };
+    provision_default = command8;
+  }
+});
+
 // sim/demo/run-demo.ts
 function projectRoot() {
-  let dir = import_node_path13.default.dirname((0, import_node_url.fileURLToPath)(__pve_gitops_import_meta_url));
-  while (!(0, import_node_fs10.existsSync)(import_node_path13.default.join(dir, "demo", "vms"))) {
-    const up = import_node_path13.default.dirname(dir);
+  let dir = import_node_path16.default.dirname((0, import_node_url.fileURLToPath)(__pve_gitops_import_meta_url));
+  while (!(0, import_node_fs13.existsSync)(import_node_path16.default.join(dir, "demo", "vms"))) {
+    const up = import_node_path16.default.dirname(dir);
     if (up === dir) throw new PveGitopsError("Cannot find the demo/ folder of pve-gitops.");
     dir = up;
   }
   return dir;
 }
 function git2(cwd, ...args) {
-  return (0, import_node_child_process3.execFileSync)("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  return (0, import_node_child_process4.execFileSync)("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 }
 function makeRepository(root) {
-  const repo = (0, import_node_fs10.mkdtempSync)(import_node_path13.default.join((0, import_node_os4.tmpdir)(), "pve-gitops-demo-"));
-  const copy = /* @__PURE__ */ __name((from, to = from) => (0, import_node_fs10.cpSync)(import_node_path13.default.join(root, from), import_node_path13.default.join(repo, to), { recursive: true }), "copy");
+  const repo = (0, import_node_fs13.mkdtempSync)(import_node_path16.default.join((0, import_node_os5.tmpdir)(), "pve-gitops-demo-"));
+  const copy = /* @__PURE__ */ __name((from, to = from) => (0, import_node_fs13.cpSync)(import_node_path16.default.join(root, from), import_node_path16.default.join(repo, to), { recursive: true }), "copy");
   const commit = /* @__PURE__ */ __name((message) => {
     git2(repo, "add", "-A");
     git2(
@@ -45478,9 +46346,9 @@ function makeRepository(root) {
 async function runDemo(o) {
   const { log } = o;
   const root = projectRoot();
-  const cli = import_node_path13.default.join(root, "actions", "cli", "dist", "index.cjs");
+  const cli = import_node_path16.default.join(root, "actions", "cli", "dist", "index.cjs");
   const repo = makeRepository(root);
-  const state = import_node_path13.default.join(repo, ".sim");
+  const state = import_node_path16.default.join(repo, ".sim");
   let sim;
   const started = Date.now();
   try {
@@ -45515,15 +46383,15 @@ async function runDemo(o) {
       args: ["apply", "--json"],
       capture: true
     });
-    const applyFile = import_node_path13.default.join(repo, ".apply.json");
-    (0, import_node_fs10.writeFileSync)(applyFile, applied, { mode: 384 });
+    const applyFile = import_node_path16.default.join(repo, ".apply.json");
+    (0, import_node_fs13.writeFileSync)(applyFile, applied, { mode: 384 });
     const newHosts = JSON.parse(applied).newHosts;
     log.info(`New hosts: ${newHosts.map((h) => `${h.name} (${h.ip ?? "no address"})`).join(", ")}`);
     await run({
       title: "Regenerate the Ansible inventory",
       args: ["inventory", "--new-hosts", applyFile]
     });
-    log.info((0, import_node_fs10.readFileSync)(import_node_path13.default.join(repo, "inventory", "k8s.ini"), "utf8").trimEnd());
+    log.info((0, import_node_fs13.readFileSync)(import_node_path16.default.join(repo, "inventory", "k8s.ini"), "utf8").trimEnd());
     await run({
       title: "Read the [ansible X] tags of the pushed commits",
       args: ["tags", "--range", "HEAD~1..HEAD"]
@@ -45543,12 +46411,12 @@ async function runDemo(o) {
   } finally {
     await sim?.stop();
     if (o.keep) log.info(`Demo repository kept in ${repo} (simulator state in ${state}).`);
-    else (0, import_node_fs10.rmSync)(repo, { recursive: true, force: true });
+    else (0, import_node_fs13.rmSync)(repo, { recursive: true, force: true });
   }
 }
 function runCli(cli, args, cwd, env, capture) {
   return new Promise((resolve, reject) => {
-    const child = (0, import_node_child_process3.spawn)(process.execPath, ["--", cli, ...args], {
+    const child = (0, import_node_child_process4.spawn)(process.execPath, ["--", cli, ...args], {
       cwd,
       env,
       stdio: ["ignore", capture ? "pipe" : "inherit", "inherit"]
@@ -45559,14 +46427,14 @@ function runCli(cli, args, cwd, env, capture) {
     child.once("close", (code) => resolve({ code: code ?? 1, stdout }));
   });
 }
-var import_node_child_process3, import_node_fs10, import_node_os4, import_node_path13, import_node_url;
+var import_node_child_process4, import_node_fs13, import_node_os5, import_node_path16, import_node_url;
 var init_run_demo = __esm({
   "sim/demo/run-demo.ts"() {
     "use strict";
-    import_node_child_process3 = require("node:child_process");
-    import_node_fs10 = require("node:fs");
-    import_node_os4 = require("node:os");
-    import_node_path13 = __toESM(require("node:path"), 1);
+    import_node_child_process4 = require("node:child_process");
+    import_node_fs13 = require("node:fs");
+    import_node_os5 = require("node:os");
+    import_node_path16 = __toESM(require("node:path"), 1);
     import_node_url = require("node:url");
     init_errors();
     init_secrets();
@@ -45584,12 +46452,12 @@ var demo_exports = {};
 __export(demo_exports, {
   default: () => demo_default
 });
-var command8, demo_default;
+var command9, demo_default;
 var init_demo = __esm({
   "actions/cli/commands/demo.ts"() {
     "use strict";
     init_run_demo();
-    command8 = {
+    command9 = {
       summary: "Runs the whole flow (validate, plan, apply, inventory, tags, provision, kubeconfig) against the embedded simulators on loopback.",
       usage: "pve-gitops demo [--keep] [--time-scale X]",
       options: { keep: { type: "boolean" }, "time-scale": { type: "string" } },
@@ -45598,12 +46466,932 @@ var init_demo = __esm({
         return runDemo({ log: ctx.log, keep: values.keep === true, timeScale: scale });
       }
     };
-    demo_default = command8;
+    demo_default = command9;
+  }
+});
+
+// actions/lib/kubeconfig/kubeconfig.ts
+function parseKubeconfig(text, where) {
+  let doc;
+  try {
+    doc = (0, import_yaml4.parse)(text, { prettyErrors: false });
+  } catch {
+    throw new ConfigurationError(`${where} is not valid YAML.`);
+  }
+  const bad = /* @__PURE__ */ __name((why) => new ConfigurationError(`${where} is not a valid kubeconfig: ${why}.`), "bad");
+  if (!isObj(doc)) throw bad("it is not a YAML mapping");
+  if (doc.kind !== void 0 && doc.kind !== "Config")
+    throw bad(`kind is '${JSON.stringify(doc.kind).slice(0, 40)}', not 'Config'`);
+  for (const k of ["clusters", "users", "contexts"]) {
+    if (doc[k] === void 0 || doc[k] === null) doc[k] = [];
+    if (!Array.isArray(doc[k])) throw bad(`${k} is not a list`);
+  }
+  const cfg = doc;
+  cfg.apiVersion ??= "v1";
+  cfg.kind = "Config";
+  cfg.clusters.forEach((c, i) => {
+    if (!isObj(c) || typeof c.name !== "string" || !isObj(c.cluster) || typeof c.cluster.server !== "string")
+      throw bad(`clusters[${i}] needs a name and cluster.server`);
+  });
+  cfg.users.forEach((u, i) => {
+    if (!isObj(u) || typeof u.name !== "string" || !isObj(u.user))
+      throw bad(`users[${i}] needs a name and user`);
+    maskUser(u.user);
+  });
+  cfg.contexts.forEach((c, i) => {
+    if (!isObj(c) || typeof c.name !== "string" || !isObj(c.context) || typeof c.context.cluster !== "string" || typeof c.context.user !== "string")
+      throw bad(`contexts[${i}] needs a name, context.cluster and context.user`);
+  });
+  return cfg;
+}
+function maskUser(user) {
+  for (const k of ["client-key-data", "client-certificate-data", "token", "password"]) {
+    const v = user[k];
+    if (typeof v !== "string") continue;
+    registerSecret(v);
+    if (k === "client-key-data") {
+      for (const line2 of Buffer.from(v, "base64").toString("utf8").split("\n"))
+        if (line2.length > 20) registerSecret(line2);
+    }
+  }
+}
+function hostOf(server) {
+  let url;
+  try {
+    url = new URL(server);
+  } catch {
+    throw new ConfigurationError(`The kubeconfig's server '${server.slice(0, 80)}' is not a URL.`);
+  }
+  return { url, host: url.hostname.replace(/^\[|\]$/g, "") };
+}
+function normaliseK3sKubeconfig(text, o) {
+  const cfg = parseKubeconfig(text, o.source);
+  if (cfg.clusters.length !== 1 || cfg.users.length !== 1)
+    throw new ConfigurationError(
+      `${o.source} holds ${cfg.clusters.length} clusters and ${cfg.users.length} users; a k3s kubeconfig holds one of each.`
+    );
+  const cluster = { ...cfg.clusters[0].cluster };
+  const { url, host } = hostOf(cluster.server);
+  if (host === "127.0.0.1" || host === "localhost" || host === "::1" || host === "0.0.0.0") {
+    url.hostname = (0, import_node_net5.isIP)(o.address) === 6 ? `[${o.address}]` : o.address;
+    cluster.server = url.toString().replace(/\/$/, "");
+  }
+  if (!cluster["certificate-authority-data"] && !cluster["certificate-authority"])
+    throw new ConfigurationError(`${o.source} has no certificate-authority-data for its cluster.`);
+  return { name: o.name, cluster, user: { ...cfg.users[0].user } };
+}
+function mergeKubeconfig(base, entries) {
+  const out = structuredClone(base);
+  for (const e of entries) {
+    const put = /* @__PURE__ */ __name((list2, item) => {
+      const i = list2.findIndex((x) => x.name === item.name);
+      if (i >= 0) list2[i] = item;
+      else list2.push(item);
+    }, "put");
+    put(out.clusters, { name: e.name, cluster: e.cluster });
+    put(out.users, { name: e.name, user: e.user });
+    put(out.contexts, { name: e.name, context: { cluster: e.name, user: e.name } });
+  }
+  if (!out["current-context"] || !out.contexts.some((c) => c.name === out["current-context"]))
+    out["current-context"] = out.contexts[0]?.name ?? "";
+  return out;
+}
+function selectContexts(cfg, names, where) {
+  const out = emptyKubeconfig();
+  for (const n of names) {
+    const ctx = cfg.contexts.find((c) => c.name === n);
+    if (!ctx) {
+      const known = cfg.contexts.map((c) => c.name).join(", ") || "none";
+      throw new ConfigurationError(`There is no context '${n}' in ${where} (contexts: ${known}).`);
+    }
+    const cluster = cfg.clusters.find((c) => c.name === ctx.context.cluster);
+    const user = cfg.users.find((u) => u.name === ctx.context.user);
+    if (!cluster || !user)
+      throw new ConfigurationError(
+        `The context '${n}' in ${where} names a cluster or user that is missing.`
+      );
+    if (!out.contexts.some((c) => c.name === n)) out.contexts.push(ctx);
+    if (!out.clusters.some((c) => c.name === cluster.name)) out.clusters.push(cluster);
+    if (!out.users.some((u) => u.name === user.name)) out.users.push(user);
+  }
+  out["current-context"] = names[0] ?? "";
+  return out;
+}
+var import_node_net5, import_yaml4, emptyKubeconfig, isObj, serializeKubeconfig;
+var init_kubeconfig = __esm({
+  "actions/lib/kubeconfig/kubeconfig.ts"() {
+    "use strict";
+    import_node_net5 = require("node:net");
+    import_yaml4 = __toESM(require_dist(), 1);
+    init_errors();
+    init_secrets();
+    emptyKubeconfig = /* @__PURE__ */ __name(() => ({
+      apiVersion: "v1",
+      kind: "Config",
+      clusters: [],
+      users: [],
+      contexts: [],
+      preferences: {}
+    }), "emptyKubeconfig");
+    isObj = /* @__PURE__ */ __name((v) => !!v && typeof v === "object" && !Array.isArray(v), "isObj");
+    __name(parseKubeconfig, "parseKubeconfig");
+    __name(maskUser, "maskUser");
+    serializeKubeconfig = /* @__PURE__ */ __name((cfg) => (0, import_yaml4.stringify)(cfg, { lineWidth: 0 }), "serializeKubeconfig");
+    __name(hostOf, "hostOf");
+    __name(normaliseK3sKubeconfig, "normaliseK3sKubeconfig");
+    __name(mergeKubeconfig, "mergeKubeconfig");
+    __name(selectContexts, "selectContexts");
+  }
+});
+
+// actions/lib/kubeconfig/store.ts
+async function readStoredKubeconfig(vault, loc) {
+  const secret = await vault.readKv2(loc.mount, loc.path);
+  if (!secret) return { config: emptyKubeconfig(), version: 0, data: {}, exists: false };
+  const raw = secret.data[loc.key];
+  if (raw === void 0 || raw === null || raw === "")
+    return { config: emptyKubeconfig(), version: secret.version, data: secret.data, exists: false };
+  if (typeof raw !== "string")
+    throw new ConfigurationError(
+      `The kubeconfig in ${describeLocation(loc)} is not a string; refusing to overwrite it: fix or remove it by hand.`
+    );
+  let config2;
+  try {
+    config2 = parseKubeconfig(raw, `The kubeconfig in ${describeLocation(loc)}`);
+  } catch (err) {
+    throw new ConfigurationError(
+      `${err.message.replace(/\.$/, "")}; refusing to overwrite it: fix or remove it by hand.`
+    );
+  }
+  return { config: config2, version: secret.version, data: secret.data, exists: true };
+}
+async function publishKubeconfig(o) {
+  const attempts = o.maxAttempts ?? 8;
+  const sleep2 = o.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+  let conflicts = 0;
+  for (let i = 1; i <= attempts; i++) {
+    const cur = await readStoredKubeconfig(o.vault, o.location);
+    const merged = mergeKubeconfig(cur.config, o.entries);
+    const data = { ...cur.data, [o.location.key]: serializeKubeconfig(merged) };
+    const written = await o.vault.writeKv2(o.location.mount, o.location.path, data, cur.version);
+    if (written !== "conflict") {
+      o.log.info(
+        `Stored ${o.entries.map((e) => e.name).join(", ")} in ${describeLocation(o.location)} as version ${written} (${merged.contexts.length} contexts).`
+      );
+      return { version: written, contexts: merged.contexts.map((c) => c.name), conflicts };
+    }
+    conflicts++;
+    o.log.info(
+      `${describeLocation(o.location)} changed while merging (attempt ${i}); reading it again.`
+    );
+    await sleep2(Math.min(2e3, 50 * 2 ** i) * (0.5 + Math.random()));
+  }
+  throw new PveGitopsError(
+    `Could not store the kubeconfig in ${describeLocation(o.location)}: it kept changing during ${attempts} check-and-set attempts; nothing was lost, run again.`
+  );
+}
+var describeLocation;
+var init_store = __esm({
+  "actions/lib/kubeconfig/store.ts"() {
+    "use strict";
+    init_errors();
+    init_kubeconfig();
+    describeLocation = /* @__PURE__ */ __name((l) => `Vault ${l.mount}/${l.path} (key ${l.key})`, "describeLocation");
+    __name(readStoredKubeconfig, "readStoredKubeconfig");
+    __name(publishKubeconfig, "publishKubeconfig");
+  }
+});
+
+// actions/lib/kubeconfig/get.ts
+async function getKubeconfig(o) {
+  if (!o.contexts.length) throw new ConfigurationError("Name at least one context to fetch.");
+  const stored = await readStoredKubeconfig(o.vault, o.location);
+  if (!stored.exists)
+    throw new ConfigurationError(`There is no kubeconfig in ${describeLocation(o.location)} yet.`);
+  const config2 = selectContexts(stored.config, o.contexts, describeLocation(o.location));
+  return { config: config2, text: serializeKubeconfig(config2) };
+}
+async function writePrivateFile(file, text) {
+  await (0, import_promises10.mkdir)(import_node_path17.default.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
+  const fh = await (0, import_promises10.open)(tmp, "wx", 384);
+  try {
+    await fh.writeFile(text);
+  } finally {
+    await fh.close();
+  }
+  try {
+    await (0, import_promises10.chmod)(tmp, 384);
+    await (0, import_promises10.rename)(tmp, file);
+  } catch (err) {
+    await (0, import_promises10.rm)(tmp, { force: true });
+    throw err;
+  }
+}
+var import_promises10, import_node_path17;
+var init_get = __esm({
+  "actions/lib/kubeconfig/get.ts"() {
+    "use strict";
+    import_promises10 = require("node:fs/promises");
+    import_node_path17 = __toESM(require("node:path"), 1);
+    init_errors();
+    init_kubeconfig();
+    init_store();
+    __name(getKubeconfig, "getKubeconfig");
+    __name(writePrivateFile, "writePrivateFile");
+  }
+});
+
+// actions/lib/kubeconfig/loopback.ts
+function isLoopbackAddress2(ip) {
+  return (0, import_node_net6.isIP)(ip) === 4 && ip.startsWith("127.") || ip === "::1";
+}
+var import_node_net6;
+var init_loopback = __esm({
+  "actions/lib/kubeconfig/loopback.ts"() {
+    "use strict";
+    import_node_net6 = require("node:net");
+    __name(isLoopbackAddress2, "isLoopbackAddress");
+  }
+});
+
+// actions/lib/kubeconfig/readiness.ts
+function kubeGet(entry2, path21, timeoutMs = 1e4) {
+  const url = new URL(path21, entry2.cluster.server);
+  const u = entry2.user;
+  const headers = { Accept: "application/json" };
+  if (typeof u.token === "string") headers.Authorization = `Bearer ${u.token}`;
+  return new Promise((resolve, reject) => {
+    const req = (0, import_node_https4.request)(
+      url,
+      {
+        headers,
+        timeout: timeoutMs,
+        ca: b64(entry2.cluster["certificate-authority-data"]),
+        cert: b64(u["client-certificate-data"]),
+        key: b64(u["client-key-data"]),
+        rejectUnauthorized: entry2.cluster["insecure-skip-tls-verify"] !== true
+      },
+      (res) => {
+        const chunks = [];
+        res.on("data", (c) => chunks.push(c));
+        res.on("end", () => {
+          if (res.statusCode !== 200)
+            return reject(
+              new PveGitopsError(
+                `the API server answered ${res.statusCode} to GET ${url.pathname}`
+              )
+            );
+          try {
+            resolve(JSON.parse(Buffer.concat(chunks).toString("utf8")));
+          } catch {
+            reject(
+              new PveGitopsError(`the API server's answer to GET ${url.pathname} is not JSON`)
+            );
+          }
+        });
+      }
+    );
+    req.on("timeout", () => req.destroy(new PveGitopsError(`no answer from ${url.host} in time`)));
+    req.on(
+      "error",
+      (e) => reject(
+        e instanceof PveGitopsError ? e : new PveGitopsError(`cannot reach ${url.host} (${e.code ?? e.message})`)
+      )
+    );
+    req.end();
+  });
+}
+async function waitForNodesReady(o) {
+  const now = o.now ?? Date.now;
+  const sleep2 = o.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+  const timeout = o.timeoutMs ?? 3e5;
+  const interval = o.intervalMs ?? 2e3;
+  const start = now();
+  let lastReport = -Infinity;
+  let state;
+  for (; ; ) {
+    try {
+      const list2 = await kubeGet(o.entry, "/api/v1/nodes");
+      const nodes = (list2.items ?? []).map((n) => ({
+        name: n.metadata?.name ?? "?",
+        ready: n.status?.conditions?.find((c) => c.type === "Ready")?.status === "True"
+      }));
+      const missing = o.expect.filter((e) => !nodes.some((n) => n.name === e));
+      const notReady = nodes.filter((n) => !n.ready).map((n) => n.name);
+      if (nodes.length && !missing.length && !notReady.length) {
+        o.log.info(`${o.entry.name}: ${nodes.length}/${nodes.length} nodes Ready.`);
+        return nodes.map((n) => n.name);
+      }
+      state = `${nodes.length - notReady.length}/${nodes.length} nodes Ready${notReady.length ? ` (not Ready: ${notReady.join(", ")})` : ""}${missing.length ? `, not registered yet: ${missing.join(", ")}` : ""}`;
+    } catch (err) {
+      state = err.message;
+    }
+    const elapsed = now() - start;
+    if (elapsed >= timeout)
+      throw new PveGitopsError(
+        `The cluster ${o.entry.name} at ${o.entry.cluster.server} was not Ready after ${Math.round(timeout / 1e3)} s (${state}); its kubeconfig was not published.`
+      );
+    if (elapsed - lastReport >= 1e4) {
+      o.log.info(`${o.entry.name}: waiting for the nodes to be Ready: ${state}.`);
+      lastReport = elapsed;
+    }
+    await sleep2(Math.min(interval, Math.max(0, timeout - elapsed)));
+  }
+}
+var import_node_https4, b64;
+var init_readiness = __esm({
+  "actions/lib/kubeconfig/readiness.ts"() {
+    "use strict";
+    import_node_https4 = require("node:https");
+    init_errors();
+    b64 = /* @__PURE__ */ __name((v) => typeof v === "string" ? Buffer.from(v, "base64").toString("utf8") : void 0, "b64");
+    __name(kubeGet, "kubeGet");
+    __name(waitForNodesReady, "waitForNodesReady");
+  }
+});
+
+// actions/lib/kubeconfig/ssh-fetch.ts
+function parseKnownHosts(text) {
+  const out = [];
+  for (const raw of text.split("\n")) {
+    const line2 = raw.trim();
+    if (!line2 || line2.startsWith("#") || line2.startsWith("@")) continue;
+    const [hosts, type, key] = line2.split(/\s+/);
+    if (!hosts || !type || !key) continue;
+    out.push({ patterns: hosts.split(","), type, key: Buffer.from(key, "base64") });
+  }
+  return out;
+}
+function patternMatches2(pattern, target) {
+  if (pattern.startsWith("|1|")) {
+    const [, , salt, hash] = pattern.split("|");
+    if (!salt || !hash) return false;
+    return (0, import_node_crypto9.createHmac)("sha1", Buffer.from(salt, "base64")).update(target).digest("base64") === hash;
+  }
+  const re = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
+  return new RegExp(`^${re}$`, "i").test(target);
+}
+function knownKeysFor(known, host, port) {
+  const target = port === 22 ? host : `[${host}]:${port}`;
+  return known.filter((k) => {
+    const negated = k.patterns.some((p) => p.startsWith("!") && patternMatches2(p.slice(1), target));
+    return !negated && k.patterns.some((p) => !p.startsWith("!") && patternMatches2(p, target));
+  });
+}
+async function fetchK3sKubeconfig(t, log) {
+  const port = t.port ?? 22;
+  const keys = knownKeysFor(parseKnownHosts(t.knownHosts), t.host, port);
+  let verdict = "ok";
+  let seen = "";
+  const ssh = new NodeSSH();
+  try {
+    await ssh.connect({
+      host: t.host,
+      port,
+      username: t.username,
+      privateKey: t.privateKey,
+      readyTimeout: t.readyTimeoutMs ?? 2e4,
+      hostVerifier: /* @__PURE__ */ __name((key) => {
+        seen = fingerprint(key);
+        if (keys.some((k) => k.key.equals(key))) return true;
+        verdict = keys.length ? "changed" : "unknown";
+        if (verdict === "unknown" && t.trustOnFirstUse) {
+          log.warn(
+            `${t.name}: accepting the unknown host key ${seen} of ${t.host} (trust on first use).`
+          );
+          verdict = "ok";
+          return true;
+        }
+        return false;
+      }, "hostVerifier")
+    });
+  } catch (err) {
+    ssh.dispose();
+    if (verdict === "changed")
+      throw new ConfigurationError(
+        `The host key of ${t.name} (${t.host}) is ${seen}, not the one known_hosts lists; refusing to connect.`
+      );
+    if (verdict === "unknown")
+      throw new ConfigurationError(
+        `The host key of ${t.name} (${t.host}, ${seen}) is not in known_hosts: add it (known-hosts input) or allow trust on first use.`
+      );
+    const msg = err.message ?? String(err);
+    throw new PveGitopsError(
+      `Cannot log in to ${t.name} (${t.username}@${t.host}:${port}) over SSH: ${msg.replace(/\s+/g, " ").slice(0, 200)}.`
+    );
+  }
+  try {
+    const r = await ssh.execCommand(
+      `if [ "$(id -u)" = 0 ]; then cat ${K3S_KUBECONFIG}; else sudo -n cat ${K3S_KUBECONFIG}; fi`
+    );
+    if (r.code !== 0)
+      throw new PveGitopsError(
+        `Cannot read ${K3S_KUBECONFIG} on ${t.name} (${t.host}): ${r.stderr.trim().split("\n")[0]?.slice(0, 200) || `exit ${r.code}`}; is k3s installed there as a first server?`
+      );
+    return r.stdout;
+  } finally {
+    ssh.dispose();
+  }
+}
+var import_node_crypto9, K3S_KUBECONFIG, fingerprint;
+var init_ssh_fetch = __esm({
+  "actions/lib/kubeconfig/ssh-fetch.ts"() {
+    "use strict";
+    import_node_crypto9 = require("node:crypto");
+    init_esm3();
+    init_errors();
+    K3S_KUBECONFIG = "/etc/rancher/k3s/k3s.yaml";
+    __name(parseKnownHosts, "parseKnownHosts");
+    __name(patternMatches2, "patternMatches");
+    __name(knownKeysFor, "knownKeysFor");
+    fingerprint = /* @__PURE__ */ __name((key) => `SHA256:${(0, import_node_crypto9.createHash)("sha256").update(key).digest("base64").replace(/=+$/, "")}`, "fingerprint");
+    __name(fetchK3sKubeconfig, "fetchK3sKubeconfig");
+  }
+});
+
+// actions/lib/kubeconfig/publish.ts
+function isFirstServer(vm2, config2) {
+  if (vm2.k3s) return vm2.k3s.role === "server" && !vm2.k3s.join;
+  return ruleGroup(config2.inventory.groups, vm2.name) === "k3s";
+}
+async function publishNewClusters(o) {
+  const byName = new Map(o.vms.map((v) => [v.name, v]));
+  const skipped = [];
+  const servers = [];
+  for (const h of o.hosts) {
+    const vm2 = byName.get(h.name);
+    if (!vm2)
+      throw new ConfigurationError(
+        `The new host ${h.name} has no file vms/${h.name}.yaml in this repository.`
+      );
+    if (o.simulator && !isLoopbackAddress2(h.ip))
+      throw new ConfigurationError(
+        `Simulator mode: the new host ${h.name} has the address ${h.ip}, which is not a loopback address (127.0.0.0/8); nothing was published.`
+      );
+    if (isFirstServer(vm2, o.config)) servers.push({ vm: vm2, ip: h.ip });
+    else
+      skipped.push({
+        name: h.name,
+        reason: vm2.k3s ? `a k3s ${vm2.k3s.role} joining ${vm2.k3s.join ?? "the first k3s_server"}` : "not a k3s server"
+      });
+  }
+  for (const s of skipped) o.log.info(`${s.name}: nothing to publish (${s.reason}).`);
+  const fetcher = o.fetchKubeconfig ?? fetchK3sKubeconfig;
+  const failures = [];
+  const entries = await Promise.all(
+    servers.map(async ({ vm: vm2, ip }) => {
+      try {
+        const text = await fetcher(
+          {
+            name: vm2.name,
+            host: ip,
+            port: o.ssh.port,
+            username: o.ssh.username ?? vm2.ciuser ?? o.config.defaults.ciuser,
+            privateKey: o.ssh.privateKey,
+            knownHosts: o.ssh.knownHosts,
+            trustOnFirstUse: o.ssh.trustOnFirstUse
+          },
+          o.log
+        );
+        const entry2 = normaliseK3sKubeconfig(text, {
+          name: vm2.name,
+          address: ip,
+          source: `${K3S_KUBECONFIG} of ${vm2.name}`
+        });
+        const joining = o.hosts.filter((h) => byName.get(h.name)?.k3s?.join === vm2.name).map((h) => h.name);
+        await waitForNodesReady({
+          entry: entry2,
+          expect: [vm2.name, ...joining],
+          log: o.log,
+          timeoutMs: o.readyTimeoutMs,
+          intervalMs: o.readyIntervalMs
+        });
+        return entry2;
+      } catch (err) {
+        failures.push(describeError(err));
+        return void 0;
+      }
+    })
+  );
+  const ready = entries.filter((e) => !!e);
+  let stored;
+  if (ready.length)
+    stored = await publishKubeconfig({
+      vault: o.vault,
+      location: o.location,
+      entries: ready,
+      log: o.log
+    });
+  if (failures.length) {
+    const done = ready.length ? ` (published: ${ready.map((e) => e.name).join(", ")})` : "";
+    throw new PveGitopsError(`${failures.join(" ")}${done}`);
+  }
+  return { published: ready.map((e) => e.name), skipped, stored };
+}
+var init_publish = __esm({
+  "actions/lib/kubeconfig/publish.ts"() {
+    "use strict";
+    init_errors();
+    init_groups();
+    init_loopback();
+    init_kubeconfig();
+    init_readiness();
+    init_ssh_fetch();
+    init_store();
+    __name(isFirstServer, "isFirstServer");
+    __name(publishNewClusters, "publishNewClusters");
+  }
+});
+
+// actions/lib/kubeconfig/vault-client.ts
+var import_node_http, import_node_https5, VaultHttpError, VaultClient;
+var init_vault_client = __esm({
+  "actions/lib/kubeconfig/vault-client.ts"() {
+    "use strict";
+    import_node_http = require("node:http");
+    import_node_https5 = require("node:https");
+    init_errors();
+    init_secrets();
+    VaultHttpError = class extends PveGitopsError {
+      constructor(status, errors, what, body) {
+        super(
+          `Vault answered ${status} to ${what}${errors.length ? `: ${errors.join("; ").slice(0, 300)}` : ""}.`
+        );
+        this.status = status;
+        this.errors = errors;
+        this.body = body;
+      }
+      status;
+      errors;
+      body;
+      static {
+        __name(this, "VaultHttpError");
+      }
+    };
+    VaultClient = class {
+      constructor(c) {
+        this.c = c;
+        let url;
+        try {
+          url = new URL(c.addr);
+        } catch {
+          throw new ConfigurationError(
+            `VAULT_ADDR '${c.addr.slice(0, 80)}' is not a URL (expected https://host:8200).`
+          );
+        }
+        if (url.protocol !== "http:" && url.protocol !== "https:")
+          throw new ConfigurationError(
+            `VAULT_ADDR '${c.addr.slice(0, 80)}' must start with https:// or http://.`
+          );
+        registerSecret(c.token);
+      }
+      c;
+      static {
+        __name(this, "VaultClient");
+      }
+      get addr() {
+        return this.c.addr;
+      }
+      setToken(token) {
+        registerSecret(token);
+        this.c.token = token;
+      }
+      /** Sends one request; returns the parsed body (undefined for 204). Throws VaultHttpError. */
+      request(method, path21, body) {
+        const url = new URL(
+          `v1/${path21.replace(/^\/+/, "")}`,
+          this.c.addr.endsWith("/") ? this.c.addr : `${this.c.addr}/`
+        );
+        const payload = body === void 0 ? void 0 : JSON.stringify(body);
+        const headers = {
+          Accept: "application/json",
+          "X-Vault-Request": "true"
+        };
+        if (this.c.token) headers["X-Vault-Token"] = this.c.token;
+        if (this.c.namespace) headers["X-Vault-Namespace"] = this.c.namespace;
+        if (payload) {
+          headers["Content-Type"] = "application/json";
+          headers["Content-Length"] = String(Buffer.byteLength(payload));
+        }
+        const what = `${method} ${url.pathname}`;
+        return new Promise((resolve, reject) => {
+          const send2 = url.protocol === "https:" ? import_node_https5.request : import_node_http.request;
+          const req = send2(
+            url,
+            {
+              method,
+              headers,
+              timeout: this.c.timeoutMs ?? 3e4,
+              ...url.protocol === "https:" && this.c.caPem ? { ca: this.c.caPem } : {}
+            },
+            (res) => {
+              const chunks = [];
+              res.on("data", (c) => chunks.push(c));
+              res.on("end", () => {
+                const text = Buffer.concat(chunks).toString("utf8");
+                let json;
+                try {
+                  json = text ? JSON.parse(text) : void 0;
+                } catch {
+                  json = void 0;
+                }
+                const status = res.statusCode ?? 0;
+                if (status >= 200 && status < 300) return resolve(json);
+                const errors = Array.isArray(json?.errors) ? json.errors.map(String) : [];
+                reject(new VaultHttpError(status, errors, what, json));
+              });
+            }
+          );
+          req.on(
+            "timeout",
+            () => req.destroy(new PveGitopsError(`Vault at ${this.c.addr} did not answer ${what} in time.`))
+          );
+          req.on(
+            "error",
+            (err) => reject(
+              err instanceof PveGitopsError ? err : new PveGitopsError(
+                `Cannot reach Vault at ${this.c.addr} (${err.code ?? err.message}).`
+              )
+            )
+          );
+          req.end(payload);
+        });
+      }
+      /** Logs in with a JWT (GitHub OIDC) on the JWT auth mount; keeps and returns the token. */
+      async loginJwt(role, jwt, mount = "jwt") {
+        registerSecret(jwt);
+        let r;
+        try {
+          r = await this.request("POST", `auth/${mount}/login`, { role, jwt });
+        } catch (err) {
+          if (err instanceof VaultHttpError)
+            throw new ConfigurationError(
+              `Vault refused the GitHub OIDC login to role '${role}' on auth/${mount}: ${err.errors.join("; ").slice(0, 300) || `status ${err.status}`}.`
+            );
+          throw err;
+        }
+        const token = r?.auth?.client_token;
+        if (!token)
+          throw new PveGitopsError(`Vault's answer to the login to role '${role}' holds no token.`);
+        this.setToken(token);
+        return token;
+      }
+      /** KV v2 read of the current version; undefined when the secret does not exist (or is deleted). */
+      async readKv2(mount, path21) {
+        try {
+          const r = await this.request("GET", `${mount}/data/${path21}`);
+          const d = r?.data;
+          return { data: d?.data ?? {}, version: d?.metadata?.version ?? 0 };
+        } catch (err) {
+          if (err instanceof VaultHttpError && err.status === 404 && !err.errors.length) {
+            const version = err.body?.data?.metadata?.version;
+            return version ? { data: {}, version } : void 0;
+          }
+          throw this.explain(err, mount, path21, "read");
+        }
+      }
+      /**
+       * KV v2 write with check-and-set: `cas` 0 creates only, N replaces only version N. Returns
+       * the new version, or `conflict` when someone wrote first.
+       */
+      async writeKv2(mount, path21, data, cas) {
+        try {
+          const r = await this.request("POST", `${mount}/data/${path21}`, { options: { cas }, data });
+          return r?.data?.version ?? cas + 1;
+        } catch (err) {
+          if (err instanceof VaultHttpError && err.status === 400 && err.errors.some((e) => e.includes("check-and-set parameter did not match")))
+            return "conflict";
+          throw this.explain(err, mount, path21, "write");
+        }
+      }
+      explain(err, mount, path21, verb) {
+        if (!(err instanceof VaultHttpError)) return err;
+        if (err.status === 403)
+          return new ConfigurationError(
+            `Vault denied the token permission to ${verb} ${mount}/data/${path21}: give its policy ${verb === "read" ? '"read"' : '"create" and "update"'} on that path.`
+          );
+        if (err.status === 404)
+          return new ConfigurationError(
+            `Vault has no KV v2 engine at '${mount}/' for ${mount}/data/${path21} (${err.errors.join("; ").slice(0, 200)}); check vault.mount.`
+          );
+        return err;
+      }
+    };
+  }
+});
+
+// actions/lib/kubeconfig/vault-env.ts
+function vaultFromEnv(env, o = {}) {
+  const addr = env.VAULT_ADDR?.trim();
+  if (!addr)
+    throw new ConfigurationError(
+      "VAULT_ADDR is not set: export the address of Vault, e.g. https://vault.example:8200."
+    );
+  let token = env.VAULT_TOKEN?.trim();
+  if (!token) {
+    try {
+      token = (0, import_node_fs14.readFileSync)(import_node_path18.default.join(env.HOME ?? (0, import_node_os6.homedir)(), ".vault-token"), "utf8").trim();
+    } catch {
+      token = void 0;
+    }
+  }
+  if (!token && o.needToken !== false)
+    throw new ConfigurationError(
+      "VAULT_TOKEN is not set (and there is no ~/.vault-token): log in to Vault first."
+    );
+  let caPem;
+  if (env.VAULT_CACERT) {
+    try {
+      caPem = (0, import_node_fs14.readFileSync)(env.VAULT_CACERT, "utf8");
+    } catch {
+      throw new ConfigurationError(`VAULT_CACERT names ${env.VAULT_CACERT}, which cannot be read.`);
+    }
+  }
+  return new VaultClient({ addr, token, caPem, namespace: env.VAULT_NAMESPACE || void 0 });
+}
+function locationOf(config2, over = {}) {
+  const d = {
+    mount: "kv",
+    path: "cluster-secret-store/secrets/KUBECONFIG",
+    key: "KUBECONFIG",
+    ...config2
+  };
+  const loc = {
+    mount: (over.mount || d.mount).replace(/^\/+|\/+$/g, ""),
+    path: (over.path || d.path).replace(/^\/+|\/+$/g, ""),
+    key: over.key || d.key
+  };
+  for (const [k, v] of Object.entries(loc))
+    if (!v || /\s/.test(v) || v.split("/").includes(".."))
+      throw new ConfigurationError(`The Vault ${k} '${v.slice(0, 60)}' is not valid.`);
+  return loc;
+}
+var import_node_fs14, import_node_os6, import_node_path18;
+var init_vault_env = __esm({
+  "actions/lib/kubeconfig/vault-env.ts"() {
+    "use strict";
+    import_node_fs14 = require("node:fs");
+    import_node_os6 = require("node:os");
+    import_node_path18 = __toESM(require("node:path"), 1);
+    init_errors();
+    init_vault_client();
+    __name(vaultFromEnv, "vaultFromEnv");
+    __name(locationOf, "locationOf");
+  }
+});
+
+// actions/cli/commands/kubeconfig.ts
+var kubeconfig_exports = {};
+__export(kubeconfig_exports, {
+  default: () => kubeconfig_default
+});
+function addressOf(repo, name, ipconfig0) {
+  let ini = "";
+  try {
+    ini = (0, import_node_fs15.readFileSync)(import_node_path19.default.join(repo, INVENTORY_FILE), "utf8");
+  } catch {
+  }
+  const known = knownAddresses(ini).find((h) => h.name === name)?.ip;
+  if (known) return known;
+  const ip = ipconfig0 ? parseIpConfig(ipconfig0) : void 0;
+  if (ip?.ok && ip.value.ip && ip.value.ip !== "dhcp") return ip.value.ip.address;
+  throw new ConfigurationError(
+    `The address of ${name} is unknown (not in ${INVENTORY_FILE}, no static ipconfig0): pass --address.`
+  );
+}
+async function publish(values, ctx) {
+  const name = values.vm;
+  if (typeof name !== "string")
+    throw new UsageError(`kubeconfig publish needs --vm NAME. Usage: ${usage2}`);
+  const { config: config2, vms } = await loadValidRepository(ctx.repo);
+  const vm2 = vms.find((v) => v.name === name);
+  if (!vm2) throw new ConfigurationError(`There is no VM ${name} in vms/.`);
+  const ip = typeof values.address === "string" ? values.address : addressOf(ctx.repo, name, vm2.ipconfig0);
+  const key = typeof values["ssh-key"] === "string" ? read(values["ssh-key"], "SSH key") : ctx.env.SSH_PRIVATE_KEY;
+  if (!key?.trim())
+    throw new ConfigurationError("No SSH key: pass --ssh-key FILE or set SSH_PRIVATE_KEY.");
+  registerSecret(key);
+  const knownFile = typeof values["known-hosts"] === "string" ? values["known-hosts"] : import_node_path19.default.join(ctx.env.HOME ?? (0, import_node_os7.homedir)(), ".ssh", "known_hosts");
+  let knownHosts = "";
+  try {
+    knownHosts = (0, import_node_fs15.readFileSync)(knownFile, "utf8");
+  } catch {
+    if (typeof values["known-hosts"] === "string")
+      throw new ConfigurationError(`Cannot read the known_hosts file ${knownFile}.`);
+  }
+  const timeout = values.timeout === void 0 ? 300 : Number(values.timeout);
+  if (!(timeout > 0))
+    throw new UsageError(`--timeout must be a number of seconds, not '${String(values.timeout)}'.`);
+  const port = values["ssh-port"] === void 0 ? void 0 : Number(values["ssh-port"]);
+  if (port !== void 0 && !(Number.isInteger(port) && port > 0 && port < 65536))
+    throw new UsageError(`--ssh-port must be a port number.`);
+  const r = await publishNewClusters({
+    hosts: [{ name, ip }],
+    vms,
+    config: config2,
+    vault: vaultFromEnv(ctx.env),
+    location: locationOf(config2.vault),
+    ssh: {
+      privateKey: key.replace(/\r\n/g, "\n").trim() + "\n",
+      knownHosts,
+      trustOnFirstUse: values["trust-on-first-use"] === true,
+      username: typeof values["ssh-user"] === "string" ? values["ssh-user"] : void 0,
+      port
+    },
+    simulator: /^(1|true|yes)$/i.test(ctx.env.PVE_GITOPS_SIMULATOR ?? ""),
+    readyTimeoutMs: timeout * 1e3,
+    log: ctx.log
+  });
+  if (!r.published.length)
+    throw new ConfigurationError(
+      `${name} is not the first server of a k3s cluster (${r.skipped[0]?.reason ?? "no k3s"}); nothing to publish.`
+    );
+  ctx.out(`${r.published.join("\n")}
+`);
+  return 0;
+}
+async function get(values, ctx) {
+  const contexts = (Array.isArray(values.context) ? values.context : []).flatMap((c) => String(c).split(",")).filter(Boolean);
+  if (!contexts.length)
+    throw new UsageError(`kubeconfig get needs --context NAME. Usage: ${usage2}`);
+  let vaultCfg;
+  try {
+    vaultCfg = (await loadValidRepository(ctx.repo)).config.vault;
+  } catch {
+    vaultCfg = void 0;
+  }
+  const { text } = await getKubeconfig({
+    vault: vaultFromEnv(ctx.env),
+    location: locationOf(vaultCfg),
+    contexts
+  });
+  if (typeof values.out === "string") {
+    const file = import_node_path19.default.resolve(values.out);
+    await writePrivateFile(file, text);
+    ctx.log.info(`Wrote ${contexts.join(", ")} to ${file} (mode 0600).`);
+    ctx.out(`${file}
+`);
+  } else ctx.out(text);
+  return 0;
+}
+var import_node_fs15, import_node_os7, import_node_path19, usage2, read, command10, kubeconfig_default;
+var init_kubeconfig2 = __esm({
+  "actions/cli/commands/kubeconfig.ts"() {
+    "use strict";
+    import_node_fs15 = require("node:fs");
+    import_node_os7 = require("node:os");
+    import_node_path19 = __toESM(require("node:path"), 1);
+    init_errors();
+    init_addresses();
+    init_update();
+    init_get();
+    init_publish();
+    init_vault_env();
+    init_secrets();
+    init_ipconfig();
+    init_load2();
+    usage2 = "pve-gitops kubeconfig publish --vm NAME [--address IP] [--ssh-key FILE] [--ssh-user U] [--ssh-port N] [--known-hosts FILE] [--trust-on-first-use] [--timeout SECONDS] | kubeconfig get --context NAME... [--out FILE]";
+    read = /* @__PURE__ */ __name((file, what) => {
+      try {
+        return (0, import_node_fs15.readFileSync)(file, "utf8");
+      } catch {
+        throw new ConfigurationError(`Cannot read the ${what} ${file}.`);
+      }
+    }, "read");
+    __name(addressOf, "addressOf");
+    __name(publish, "publish");
+    __name(get, "get");
+    command10 = {
+      summary: "Publishes a new k3s cluster's kubeconfig to Vault, or fetches contexts from it (VAULT_ADDR, VAULT_TOKEN).",
+      usage: usage2,
+      allowPositionals: true,
+      options: {
+        vm: { type: "string" },
+        address: { type: "string" },
+        "ssh-key": { type: "string" },
+        "ssh-user": { type: "string" },
+        "ssh-port": { type: "string" },
+        "known-hosts": { type: "string" },
+        "trust-on-first-use": { type: "boolean" },
+        timeout: { type: "string" },
+        context: { type: "string", multiple: true },
+        out: { type: "string" }
+      },
+      async run(values, positionals, ctx) {
+        const [sub, ...extra] = positionals;
+        if (extra.length) throw new UsageError(`Unexpected argument '${extra[0]}'. Usage: ${usage2}`);
+        if (sub === "publish") return publish(values, ctx);
+        if (sub === "get") return get(values, ctx);
+        throw new UsageError(`kubeconfig needs 'publish' or 'get'. Usage: ${usage2}`);
+      }
+    };
+    kubeconfig_default = command10;
   }
 });
 
 // actions/cli/cli.ts
-var import_node_path14 = __toESM(require("node:path"), 1);
+var import_node_path20 = __toESM(require("node:path"), 1);
 var import_node_util = require("node:util");
 init_errors();
 init_log();
@@ -45615,7 +47403,9 @@ var commands = {
   sim: /* @__PURE__ */ __name(async () => (await Promise.resolve().then(() => (init_sim(), sim_exports))).default, "sim"),
   plan: /* @__PURE__ */ __name(async () => (await Promise.resolve().then(() => (init_plan2(), plan_exports))).default, "plan"),
   apply: /* @__PURE__ */ __name(async () => (await Promise.resolve().then(() => (init_apply2(), apply_exports))).default, "apply"),
-  demo: /* @__PURE__ */ __name(async () => (await Promise.resolve().then(() => (init_demo(), demo_exports))).default, "demo")
+  provision: /* @__PURE__ */ __name(async () => (await Promise.resolve().then(() => (init_provision2(), provision_exports))).default, "provision"),
+  demo: /* @__PURE__ */ __name(async () => (await Promise.resolve().then(() => (init_demo(), demo_exports))).default, "demo"),
+  kubeconfig: /* @__PURE__ */ __name(async () => (await Promise.resolve().then(() => (init_kubeconfig2(), kubeconfig_exports))).default, "kubeconfig")
 };
 var globalOptions = {
   repo: { type: "string" },
@@ -45662,7 +47452,7 @@ Usage: ${cmd.usage}
 `);
       return 0;
     }
-    const repo = import_node_path14.default.resolve(typeof parsed.values.repo === "string" ? parsed.values.repo : ".");
+    const repo = import_node_path20.default.resolve(typeof parsed.values.repo === "string" ? parsed.values.repo : ".");
     const ctx = { repo, log, out: /* @__PURE__ */ __name((t) => process.stdout.write(t), "out"), env, debug };
     return await cmd.run(parsed.values, parsed.positionals, ctx);
   } catch (err) {

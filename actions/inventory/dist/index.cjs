@@ -33601,7 +33601,9 @@ async function inventoryStep(log, inputs = getInventoryInputs()) {
       repoDir: inputs.repoDir,
       vms,
       config: config2,
-      newHosts: hosts.hosts,
+      // A run that created no host leaves new_hosts.txt as it is: a run that changes
+      // nothing commits nothing (emptying the file would be a commit after every apply).
+      newHosts: hosts.hosts.length ? hosts.hosts : void 0,
       check: inputs.check,
       log
     })

@@ -14,17 +14,24 @@ import { getReconcileInputs, type ReconcileInputs } from './reconcile-inputs.js'
  * `new-hosts` (JSON `[{name, vmid, node, ip, new: true}]`) and a job summary, then fails the
  * step when any VM failed.
  */
-export async function applyStep(log: Logger, inputs: ReconcileInputs = getReconcileInputs()): Promise<ApplyResult> {
+export async function applyStep(
+  log: Logger,
+  inputs: ReconcileInputs = getReconcileInputs(),
+): Promise<ApplyResult> {
   const repo = await loadValidRepository(inputs.repoDir);
   const client = await connectFromEnv(inputs.env, repo.config, log);
   let result: ApplyResult;
   try {
-    result = await applyRepository(repo, { client, log, env: inputs.env }, {
-      dryRun: inputs.dryRun,
-      only: inputs.only,
-      recreate: inputs.recreate,
-      prune: inputs.prune,
-    });
+    result = await applyRepository(
+      repo,
+      { client, log, env: inputs.env },
+      {
+        dryRun: inputs.dryRun,
+        only: inputs.only,
+        recreate: inputs.recreate,
+        prune: inputs.prune,
+      },
+    );
   } finally {
     await client.close();
   }

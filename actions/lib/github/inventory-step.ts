@@ -75,7 +75,9 @@ export async function inventoryStep(log: Logger, inputs = getInventoryInputs()):
       repoDir: inputs.repoDir,
       vms,
       config,
-      newHosts: hosts.hosts,
+      // A run that created no host leaves new_hosts.txt as it is: a run that changes
+      // nothing commits nothing (emptying the file would be a commit after every apply).
+      newHosts: hosts.hosts.length ? hosts.hosts : undefined,
       check: inputs.check,
       log,
     }),

@@ -16,7 +16,9 @@ import { getReconcileInputs, type ReconcileInputs } from './reconcile-inputs.js'
 async function pullRequestNumber(env: NodeJS.ProcessEnv): Promise<number | undefined> {
   if (!env.GITHUB_EVENT_PATH) return undefined;
   try {
-    const event = JSON.parse(await readFile(env.GITHUB_EVENT_PATH, 'utf8')) as { pull_request?: { number?: number } };
+    const event = JSON.parse(await readFile(env.GITHUB_EVENT_PATH, 'utf8')) as {
+      pull_request?: { number?: number };
+    };
     return event.pull_request?.number;
   } catch {
     return undefined;
@@ -38,12 +40,23 @@ export async function writePlanOutputs(plan: Plan): Promise<string> {
  * The plan action: plan JSON and Markdown, job summary, sticky PR comment (a comment failure,
  * e.g. a fork's read-only token, is a warning). Fails on plan errors after writing them.
  */
-export async function planStep(log: Logger, inputs: ReconcileInputs = getReconcileInputs()): Promise<Plan> {
+export async function planStep(
+  log: Logger,
+  inputs: ReconcileInputs = getReconcileInputs(),
+): Promise<Plan> {
   const repo = await loadValidRepository(inputs.repoDir);
   const client = await connectFromEnv(inputs.env, repo.config, log);
   let plan: Plan;
   try {
-    plan = (await log.group('Read the cluster and plan', () => readAndPlan(repo, client, log, { only: inputs.only, recreate: inputs.recreate, prune: inputs.prune }))).plan;
+    plan = (
+      await log.group('Read the cluster and plan', () =>
+        readAndPlan(repo, client, log, {
+          only: inputs.only,
+          recreate: inputs.recreate,
+          prune: inputs.prune,
+        }),
+      )
+    ).plan;
   } finally {
     await client.close();
   }
@@ -55,7 +68,11 @@ export async function planStep(log: Logger, inputs: ReconcileInputs = getReconci
     if (inputs.comment && pr && inputs.githubToken) {
       try {
         const { owner, repo: name } = github.context.repo;
-        const r = await upsertStickyComment(github.getOctokit(inputs.githubToken), { owner, repo: name, issueNumber: pr }, markdown);
+        const r = await upsertStickyComment(
+          github.getOctokit(inputs.githubToken),
+          { owner, repo: name, issueNumber: pr },
+          markdown,
+        );
         log.info(`Plan comment ${r.action} on pull request #${pr}.`);
       } catch (err) {
         log.warn(`Could not post the plan comment on pull request #${pr}: ${describeError(err)}`);
@@ -65,7 +82,7 @@ export async function planStep(log: Logger, inputs: ReconcileInputs = getReconci
     await writeJobSummary(markdown);
   }
   for (const e of plan.errors) log.error(e.message);
-  if (plan.errors.length) throw new ConfigurationError(plan.errors[0]!.message);
+  if (plan.errors.length) throw new ConfigurationError(plan.errors[0].message);
   log.info(markdown.split('\n')[2] ?? '');
   return plan;
 }

@@ -69,8 +69,7 @@ export function getProvisionInputs(env: NodeJS.ProcessEnv = process.env): Provis
     k3sToken,
     knownHosts: core.getInput(PROVISION_INPUTS.knownHosts),
     trustOnFirstUse: booleanInput(PROVISION_INPUTS.trustOnFirstUse, false),
-    simulator:
-      booleanInput(PROVISION_INPUTS.simulator, false) || /^(1|true|yes)$/i.test(simEnv),
+    simulator: booleanInput(PROVISION_INPUTS.simulator, false) || /^(1|true|yes)$/i.test(simEnv),
     tempRoot: env.RUNNER_TEMP && existsSync(env.RUNNER_TEMP) ? env.RUNNER_TEMP : undefined,
   };
   core.debug(

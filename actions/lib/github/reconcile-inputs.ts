@@ -60,7 +60,8 @@ const listInput = (name: string) =>
 export function getReconcileInputs(env: NodeJS.ProcessEnv = process.env): ReconcileInputs {
   const secret = core.getInput(RECONCILE_INPUTS.proxmoxTokenSecret);
   const githubToken = core.getInput(RECONCILE_INPUTS.githubToken);
-  for (const s of [secret, githubToken, env.PROXMOX_TOKEN_SECRET, env.CI_CLOUDINIT_PASSWORD]) if (s) core.setSecret(s);
+  for (const s of [secret, githubToken, env.PROXMOX_TOKEN_SECRET, env.CI_CLOUDINIT_PASSWORD])
+    if (s) core.setSecret(s);
   const merged: NodeJS.ProcessEnv = { ...env };
   const pass = (input: string, variable: string) => {
     const v = core.getInput(input);
@@ -83,6 +84,8 @@ export function getReconcileInputs(env: NodeJS.ProcessEnv = process.env): Reconc
     recreate: listInput(RECONCILE_INPUTS.recreate),
     prune: booleanInput(RECONCILE_INPUTS.prune, false),
   };
-  core.debug(`pve-gitops: repo ${inputs.repoDir}, dry-run ${inputs.dryRun}, only [${inputs.only.join(', ')}], recreate [${inputs.recreate.join(', ')}], prune ${inputs.prune}, comment ${inputs.comment}`);
+  core.debug(
+    `pve-gitops: repo ${inputs.repoDir}, dry-run ${inputs.dryRun}, only [${inputs.only.join(', ')}], recreate [${inputs.recreate.join(', ')}], prune ${inputs.prune}, comment ${inputs.comment}`,
+  );
   return inputs;
 }

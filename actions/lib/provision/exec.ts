@@ -19,7 +19,11 @@ export interface ProcessOptions {
  * Runs a program with an argument vector, never through a shell, so host names and paths
  * travel as data. Tests may pass their own.
  */
-export type ProcessExec = (file: string, args: string[], opts: ProcessOptions) => Promise<ProcessResult>;
+export type ProcessExec = (
+  file: string,
+  args: string[],
+  opts: ProcessOptions,
+) => Promise<ProcessResult>;
 
 /** The real thing: `execFile` (no shell), streaming lines while collecting the output. */
 export const execProcess: ProcessExec = (file, args, opts) =>

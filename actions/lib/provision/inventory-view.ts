@@ -94,7 +94,7 @@ export function assertLoopbackTargets(
     const conn = vars.ansible_connection;
     if (conn !== undefined && conn !== 'ssh' && conn !== 'smart') {
       throw new PveGitopsError(
-        `Simulator mode: ${h} in ${inventoryName} uses ansible_connection=${String(conn)}, not ssh to a loopback address; nothing was run.`,
+        `Simulator mode: ${h} in ${inventoryName} uses ansible_connection=${JSON.stringify(conn)}, not ssh to a loopback address; nothing was run.`,
       );
     }
     const addr = typeof vars.ansible_host === 'string' ? vars.ansible_host : h;

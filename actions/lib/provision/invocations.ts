@@ -22,7 +22,9 @@ export function playbookForNewHost(
   playbookExists: (file: string) => boolean,
 ): string | undefined {
   if (groups.some((g) => K3S_GROUPS.includes(g)) && playbookExists('k8s.yml')) return 'k8s.yml';
-  return groups.map((g) => `${g}.yml`).find((f) => /^[a-z0-9][a-z0-9_-]*\.yml$/.test(f) && playbookExists(f));
+  return groups
+    .map((g) => `${g}.yml`)
+    .find((f) => /^[a-z0-9][a-z0-9_-]*\.yml$/.test(f) && playbookExists(f));
 }
 
 /**
@@ -74,7 +76,10 @@ export function planInvocations(opts: {
     const groups = groupsOf(opts.view, h.name);
     const playbook = playbookForNewHost(groups, opts.playbookExists);
     if (playbook) add(playbook, h.name);
-    else opts.log?.info(`New host ${h.name} (groups: ${groups.join(', ') || 'none'}) has no playbook to run.`);
+    else
+      opts.log?.info(
+        `New host ${h.name} (groups: ${groups.join(', ') || 'none'}) has no playbook to run.`,
+      );
   }
   const all = [...opts.view.hosts.keys()].sort();
   return order.map((playbook) => {

@@ -9,7 +9,7 @@ import { execProcess, type ProcessExec } from './exec.js';
 import { assertLoopbackTargets, isLoopbackAddress, readInventory } from './inventory-view.js';
 import { planInvocations, type Invocation } from './invocations.js';
 import { failedHosts, parseRecap, type RecapEntry } from './recap.js';
-import { preparePrivateDir } from './workspace.js';
+import { preparePrivateDir, type PrivateDir } from './workspace.js';
 
 export const DEFAULT_INVENTORY = 'inventory/k8s.ini';
 
@@ -59,16 +59,17 @@ export interface ProvisionResult {
 const ENV_PASSED = ['PATH', 'HOME', 'USER', 'LOGNAME', 'LANG', 'TZ', 'TMPDIR'];
 
 function sshQuote(p: string): string {
-  if (/['\n]/.test(p)) throw new ConfigurationError(`The path ${JSON.stringify(p)} contains a quote.`);
+  if (/['\n]/.test(p))
+    throw new ConfigurationError(`The path ${JSON.stringify(p)} contains a quote.`);
   return `'${p}'`;
 }
 
 function ansibleEnv(
   o: ProvisionOptions,
-  dir: string,
-  keyFile: string | undefined,
+  priv: PrivateDir,
   knownHosts: string | undefined,
 ): Record<string, string> {
+  const { dir, keyFile } = priv;
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) {
     if (v !== undefined && (ENV_PASSED.includes(k) || k.startsWith('ANSIBLE_'))) env[k] = v;
@@ -89,14 +90,14 @@ function ansibleEnv(
     ANSIBLE_HOST_KEY_CHECKING: 'True',
     ANSIBLE_SSH_ARGS: ssh.join(' '),
     ...(keyFile ? { ANSIBLE_PRIVATE_KEY_FILE: keyFile } : {}),
-    ANSIBLE_SSH_CONTROL_PATH_DIR: path.join(dir, 'cp'),
+    ANSIBLE_SSH_CONTROL_PATH_DIR: priv.controlDir,
     ANSIBLE_LOCAL_TEMP: path.join(dir, 'tmp'),
     ANSIBLE_PIPELINING: 'True',
     ANSIBLE_RETRY_FILES_ENABLED: 'False',
     ANSIBLE_NOCOLOR: '1',
     ANSIBLE_FORCE_COLOR: '0',
     // Never run an executable "inventory": only INI and YAML files are read.
-    ANSIBLE_INVENTORY_ENABLED: 'ini,yaml',
+    ANSIBLE_INVENTORY_ENABLED: 'yaml,ini',
     ANSIBLE_INVENTORY_UNPARSED_FAILED: 'True',
     PYTHONUNBUFFERED: '1',
   };
@@ -153,7 +154,9 @@ export async function provision(o: ProvisionOptions): Promise<ProvisionResult> {
   }
   const inventoryName = o.inventory ?? DEFAULT_INVENTORY;
   if (!existsSync(path.join(o.repoDir, inventoryName)))
-    throw new ConfigurationError(`${inventoryName} does not exist; run pve-gitops inventory first.`);
+    throw new ConfigurationError(
+      `${inventoryName} does not exist; run pve-gitops inventory first.`,
+    );
   if (o.knownHostsFile && !existsSync(o.knownHostsFile))
     throw new ConfigurationError(`The known_hosts file ${o.knownHostsFile} does not exist.`);
 
@@ -169,16 +172,26 @@ export async function provision(o: ProvisionOptions): Promise<ProvisionResult> {
       knownHosts = path.join(priv.dir, 'known_hosts');
       await writeFile(knownHosts, o.knownHosts.trim() + '\n', { mode: 0o600 });
     }
-    const env = ansibleEnv(o, priv.dir, priv.keyFile, knownHosts);
+    const env = ansibleEnv(o, priv, knownHosts);
     const inventoryArgs = ['-i', inventoryName];
     const ports = Object.entries(o.sshPorts ?? {});
     if (ports.length) {
       const file = path.join(priv.dir, 'ports.yml');
-      const hosts = Object.fromEntries(ports.map(([h, p]) => [h, { ansible_port: p }]));
-      await writeFile(file, JSON.stringify({ all: { hosts } }), { mode: 0o600 });
+      const lines = ports.map(([h, p]) => {
+        if (!/^[a-z0-9][a-z0-9.-]*$/.test(h) || !Number.isInteger(p) || p < 1 || p > 65535)
+          throw new ConfigurationError(`SSH port ${p} of host '${h.slice(0, 60)}' is not valid.`);
+        return `    ${h}:\n      ansible_port: ${p}\n`;
+      });
+      await writeFile(file, `all:\n  hosts:\n${lines.join('')}`, { mode: 0o600 });
       inventoryArgs.push('-i', file);
     }
-    const view = await readInventory({ repoDir: o.repoDir, inventoryArgs, env, exec, inventoryName });
+    const view = await readInventory({
+      repoDir: o.repoDir,
+      inventoryArgs,
+      env,
+      exec,
+      inventoryName,
+    });
     const invocations = planInvocations({
       runs: o.runs,
       newHosts: o.newHosts,
@@ -187,7 +200,8 @@ export async function provision(o: ProvisionOptions): Promise<ProvisionResult> {
       inventoryName,
       log,
     });
-    if (o.simulator) for (const i of invocations) assertLoopbackTargets(view, i.targets, inventoryName);
+    if (o.simulator)
+      for (const i of invocations) assertLoopbackTargets(view, i.targets, inventoryName);
     if (!invocations.length) {
       log.info('Nothing to provision: no playbook applies to the new hosts.');
       return { runs: [], provisioned: [] };
@@ -208,7 +222,9 @@ export async function provision(o: ProvisionOptions): Promise<ProvisionResult> {
         });
         const durationMs = now() - started;
         const output = `${r.stdout}\n${r.stderr}`;
-        log.info(`${describeInvocation(inv)}: exit ${r.code} after ${(durationMs / 1000).toFixed(1)} s`);
+        log.info(
+          `${describeInvocation(inv)}: exit ${r.code} after ${(durationMs / 1000).toFixed(1)} s`,
+        );
         if (r.code !== 0) throw failure(inv, r.code, output);
         return { ...inv, durationMs, recap: parseRecap(r.stdout) };
       });

@@ -7,8 +7,7 @@ export interface RecapEntry {
   failed: number;
 }
 
-const LINE =
-  /^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)(?:\s|$)/;
+const LINE = /^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)(?:\s|$)/;
 
 /** The PLAY RECAP lines of ansible-playbook's default output, in order. */
 export function parseRecap(output: string): RecapEntry[] {

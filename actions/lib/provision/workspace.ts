@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,6 +11,8 @@ export interface PrivateDir {
   dir: string;
   /** The SSH key written there (0600), when one was given. */
   keyFile?: string;
+  /** ssh ControlPath sockets: a short path, since a Unix socket path holds ~107 bytes. */
+  controlDir: string;
   remove(): Promise<void>;
 }
 
@@ -38,9 +41,15 @@ export async function preparePrivateDir(opts: {
   keySource: string;
 }): Promise<PrivateDir> {
   const dir = await mkdtemp(path.join(opts.tempRoot ?? os.tmpdir(), 'pve-gitops-provision-'));
-  const remove = () => rm(dir, { recursive: true, force: true });
+  // RUNNER_TEMP can be deep; ssh refuses a control socket path longer than sun_path.
+  const shortRoot = existsSync('/tmp') ? '/tmp' : os.tmpdir();
+  const controlDir = await mkdtemp(path.join(shortRoot, 'pvg-cp-'));
+  const remove = async () => {
+    await rm(dir, { recursive: true, force: true });
+    await rm(controlDir, { recursive: true, force: true });
+  };
   try {
-    if (opts.sshPrivateKey === undefined) return { dir, remove };
+    if (opts.sshPrivateKey === undefined) return { dir, controlDir, remove };
     const key = opts.sshPrivateKey.replace(/\r\n/g, '\n').trim() + '\n';
     registerKey(key);
     const keyFile = path.join(dir, 'id_key');
@@ -54,7 +63,7 @@ export async function preparePrivateDir(opts: {
         `${opts.keySource} is not a valid SSH private key without a passphrase (ssh-keygen cannot read it).`,
       );
     }
-    return { dir, keyFile, remove };
+    return { dir, keyFile, controlDir, remove };
   } catch (err) {
     await remove();
     throw err;

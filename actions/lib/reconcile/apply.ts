@@ -10,7 +10,15 @@ import { ACTION_ORDER, type Plan, type PlanAction } from './plan-types.js';
 import { preflight } from './preflight.js';
 import type { ClusterSnapshot } from './snapshot-types.js';
 import { readSnapshot } from './snapshot.js';
-import { buildVm, destroyVm, migrateVm, startAndWaitForAgent, StepTimer, type Building, type StepContext } from './vm-steps.js';
+import {
+  buildVm,
+  destroyVm,
+  migrateVm,
+  startAndWaitForAgent,
+  StepTimer,
+  type Building,
+  type StepContext,
+} from './vm-steps.js';
 import { configFrom } from './snapshot.js';
 import { configParams } from './config-params.js';
 
@@ -100,17 +108,31 @@ export async function applyRepository(
   const { plan, snapshot } = await log.group('Plan', () => readAndPlan(repo, client, log, o));
   if (plan.errors.length) {
     for (const e of plan.errors) log.error(e.message);
-    const more = plan.errors.length > 1 ? ` (and ${plan.errors.length - 1} more problems above)` : '';
-    throw new ConfigurationError(`${plan.errors[0]!.message}${more} Nothing was changed.`);
+    const more =
+      plan.errors.length > 1 ? ` (and ${plan.errors.length - 1} more problems above)` : '';
+    throw new ConfigurationError(`${plan.errors[0].message}${more} Nothing was changed.`);
   }
   const failures = preflight(plan, repo.vms, snapshot);
   if (failures.length) {
     for (const f of failures) log.error(f.message);
     const more = failures.length > 1 ? ` (and ${failures.length - 1} more problems above)` : '';
-    throw new ConfigurationError(`Preflight failed: ${failures[0]!.message}${more} Nothing was changed.`);
+    throw new ConfigurationError(
+      `Preflight failed: ${failures[0].message}${more} Nothing was changed.`,
+    );
   }
-  for (const f of plan.findings) (f.level === 'warning' ? log.warn : log.info)(f.message);
-  const result: ApplyResult = { plan, dryRun: !!o.dryRun, done: [], failed: [], newHosts: [], pendingReboot: [], message: '' };
+  for (const f of plan.findings) {
+    if (f.level === 'warning') log.warn(f.message);
+    else log.info(f.message);
+  }
+  const result: ApplyResult = {
+    plan,
+    dryRun: !!o.dryRun,
+    done: [],
+    failed: [],
+    newHosts: [],
+    pendingReboot: [],
+    message: '',
+  };
   const managed = repo.vms.length;
   if (!plan.hasChanges) {
     const warnings = plan.findings.filter((f) => f.level === 'warning').length;
@@ -136,7 +158,8 @@ export async function applyRepository(
   };
   const specs = new Map(repo.vms.map((s) => [s.name, s]));
   const byVm = new Map<string, PlanAction[]>();
-  for (const a of plan.actions) if (a.kind !== 'noop') byVm.set(a.vm, [...(byVm.get(a.vm) ?? []), a]);
+  for (const a of plan.actions)
+    if (a.kind !== 'noop') byVm.set(a.vm, [...(byVm.get(a.vm) ?? []), a]);
   const total = new Limiter(Math.max(1, repo.config.concurrency.total));
   const perNode = new Map<string, Limiter>();
   const nodeLimiter = (n: string) => {
@@ -144,9 +167,13 @@ export async function applyRepository(
     return perNode.get(n)!;
   };
   const runVm = (name: string, actions: PlanAction[]) => {
-    const sorted = [...actions].sort((a, b) => ACTION_ORDER.indexOf(a.kind) - ACTION_ORDER.indexOf(b.kind));
-    const node = specs.get(name)?.node ?? sorted[0]!.node;
-    return nodeLimiter(node).run(() => total.run(() => runOne(ctx, specs.get(name), sorted, result)));
+    const sorted = [...actions].sort(
+      (a, b) => ACTION_ORDER.indexOf(a.kind) - ACTION_ORDER.indexOf(b.kind),
+    );
+    const node = specs.get(name)?.node ?? sorted[0].node;
+    return nodeLimiter(node).run(() =>
+      total.run(() => runOne(ctx, specs.get(name), sorted, result)),
+    );
   };
   await log.group('Apply', async () => {
     // Deletes first: they free the memory and storage preflight counted on.
@@ -160,7 +187,8 @@ export async function applyRepository(
   result.message = result.failed.length
     ? `${result.failed.length} of ${byVm.size} VMs failed: ${result.failed.map((f) => f.vm).join(', ')}${rolled.length ? `; rolled back: ${rolled.join(', ')}` : ''}`
     : `Applied: ${describeCounts(plan)}`;
-  (result.failed.length ? log.error : log.info)(result.message);
+  if (result.failed.length) log.error(result.message);
+  else log.info(result.message);
   return result;
 }
 
@@ -172,8 +200,13 @@ export function describeCounts(plan: Plan): string {
   return parts.join(', ') || 'no changes';
 }
 
-async function runOne(ctx: StepContext, spec: VmSpec | undefined, actions: PlanAction[], result: ApplyResult): Promise<void> {
-  const name = actions[0]!.vm;
+async function runOne(
+  ctx: StepContext,
+  spec: VmSpec | undefined,
+  actions: PlanAction[],
+  result: ApplyResult,
+): Promise<void> {
+  const name = actions[0].vm;
   const t = new StepTimer();
   const b: Building = { cloned: false };
   let building = false;
@@ -221,7 +254,10 @@ async function runOne(ctx: StepContext, spec: VmSpec | undefined, actions: PlanA
         case 'resize':
           for (const g of a.disks ?? []) {
             const upid = await ctx.client.resize(a.node, a.vmid!, g.slot, g.to);
-            if (upid) await ctx.client.waitForTask(upid, { operation: `resize of ${g.slot} of VM ${name}` });
+            if (upid)
+              await ctx.client.waitForTask(upid, {
+                operation: `resize of ${g.slot} of VM ${name}`,
+              });
           }
           t.mark('resize');
           break;
@@ -244,7 +280,9 @@ async function runOne(ctx: StepContext, spec: VmSpec | undefined, actions: PlanA
         rolledBack = true;
         ctx.log.warn(`${name}: rolled back (VM ${b.vmid} on ${b.node} destroyed).`);
       } catch (rollbackErr) {
-        ctx.log.error(`${name}: rollback of VM ${b.vmid} on ${b.node} failed: ${describeError(rollbackErr)}`);
+        ctx.log.error(
+          `${name}: rollback of VM ${b.vmid} on ${b.node} failed: ${describeError(rollbackErr)}`,
+        );
       }
     }
     result.failed.push({ vm: name, error, rolledBack });
@@ -277,11 +315,19 @@ async function remediate(
     case 'reset':
     case 'recreate': {
       if (a.remedy === 'reset') {
-        const addresses = await startAndWaitForAgent(ctx, a.node, vmid, await client.reset(a.node, vmid), `reset of VM ${spec.name}`);
+        const addresses = await startAndWaitForAgent(
+          ctx,
+          a.node,
+          vmid,
+          await client.reset(a.node, vmid),
+          `reset of VM ${spec.name}`,
+        );
         t.mark('reset+agent');
         if (addresses) return;
         if (a.escalation !== 'recreate') {
-          throw new ConfigurationError(`VM ${spec.name} (${vmid}) is still hung after a reset: its guest agent did not answer within ${Math.round(ctx.agentWaitMs / 1000)} s.`);
+          throw new ConfigurationError(
+            `VM ${spec.name} (${vmid}) is still hung after a reset: its guest agent did not answer within ${Math.round(ctx.agentWaitMs / 1000)} s.`,
+          );
         }
         ctx.log.warn(`${spec.name}: still hung after the reset; recreating it with VMID ${vmid}.`);
       }

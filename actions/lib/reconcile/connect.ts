@@ -10,7 +10,11 @@ import { KeyedLimiter } from '../proxmox/limiter.js';
  * limited to `concurrency.per_storage`. The SSH fallback (and its library) loads only when
  * PROXMOX_SSH_* are set, so a plain `plan` starts fast.
  */
-export async function connectFromEnv(env: NodeJS.ProcessEnv, config: RepoConfig, log: Logger): Promise<ProxmoxClient> {
+export async function connectFromEnv(
+  env: NodeJS.ProcessEnv,
+  config: RepoConfig,
+  log: Logger,
+): Promise<ProxmoxClient> {
   const cfg = clientConfigFromEnv(env);
   const storageLimiter = new KeyedLimiter(Math.max(1, config.concurrency.per_storage));
   if (cfg.ssh || cfg.tls.mode === 'insecure') {

@@ -28,7 +28,7 @@ export function splitDescription(value: string | undefined): { user?: string } &
   if (!m) return { user: value.trim() || undefined };
   const user = value.slice(0, m.index).trim() || undefined;
   const meta: DescriptionMeta = {};
-  for (const kv of m[1]!.split(/\s+/)) {
+  for (const kv of m[1].split(/\s+/)) {
     const [k, v] = kv.split('=');
     if (k === 'template' && v) meta.template = v;
     if (k === 'full_clone') meta.fullClone = v === '1';

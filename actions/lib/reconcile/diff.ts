@@ -30,7 +30,13 @@ export function desiredNet0(spec: VmSpec, currentMac?: string): string {
 /** Compares a definition with a VM's parsed config. Pure. */
 export function diffConfig(spec: VmSpec, cfg: VmConfigState): ConfigDiff {
   const d: ConfigDiff = { changes: [], grow: [], replaceReasons: [], errors: [], warnings: [] };
-  const add = (field: string, from: Scalar | undefined, to: Scalar | undefined, mode: 'hot' | 'reboot', note?: string) => {
+  const add = (
+    field: string,
+    from: Scalar | undefined,
+    to: Scalar | undefined,
+    mode: 'hot' | 'reboot',
+    note?: string,
+  ) => {
     if ((from ?? null) === (to ?? null)) return;
     d.changes.push({ field, from: from ?? null, to: to ?? null, mode, ...(note ? { note } : {}) });
   };
@@ -46,7 +52,13 @@ export function diffConfig(spec: VmSpec, cfg: VmConfigState): ConfigDiff {
   add('onboot', cfg.onboot, spec.onboot, 'hot');
   add('tags', cfg.tags.join(';'), spec.tags.join(';'), 'hot');
   add('description', cfg.description, spec.description?.trim() || undefined, 'hot');
-  add('ipconfig0', normaliseIpConfig(cfg.ipconfig0), normaliseIpConfig(spec.ipconfig0), 'reboot', CLOUD_INIT);
+  add(
+    'ipconfig0',
+    normaliseIpConfig(cfg.ipconfig0),
+    normaliseIpConfig(spec.ipconfig0),
+    'reboot',
+    CLOUD_INIT,
+  );
   add('nameserver', cfg.nameserver, spec.nameserver, 'reboot', CLOUD_INIT);
   add('ciuser', cfg.ciuser, spec.ciuser, 'reboot', CLOUD_INIT);
   const keysNow = normaliseSshKeys(cfg.sshkeys);
@@ -54,7 +66,13 @@ export function diffConfig(spec: VmSpec, cfg: VmConfigState): ConfigDiff {
   if (keysNow !== keysWant) {
     // Keys are long; the diff says how many, not what.
     const count = (k?: string) => (k ? `${k.split('\n').length} key(s)` : null);
-    d.changes.push({ field: 'sshkeys', from: count(keysNow), to: count(keysWant), mode: 'reboot', note: CLOUD_INIT });
+    d.changes.push({
+      field: 'sshkeys',
+      from: count(keysNow),
+      to: count(keysWant),
+      mode: 'reboot',
+      note: CLOUD_INIT,
+    });
   }
 
   if (cfg.template && cfg.template !== spec.template) {
@@ -68,16 +86,29 @@ export function diffConfig(spec: VmSpec, cfg: VmConfigState): ConfigDiff {
   for (const want of spec.disks) {
     const cur = have.get(want.slot);
     if (!cur) {
-      d.changes.push({ field: want.slot, from: null, to: `${want.storage}:${want.size}`, mode: 'hot', note: 'new disk' });
+      d.changes.push({
+        field: want.slot,
+        from: null,
+        to: `${want.storage}:${want.size}`,
+        mode: 'hot',
+        note: 'new disk',
+      });
       continue;
     }
     if (cur.storage !== want.storage) {
-      d.replaceReasons.push(`disk ${want.slot} moves from storage ${cur.storage} to ${want.storage}`);
+      d.replaceReasons.push(
+        `disk ${want.slot} moves from storage ${cur.storage} to ${want.storage}`,
+      );
       continue;
     }
     const size = cur.sizeBytes ?? 0;
     if (want.sizeBytes > size) {
-      d.grow.push({ slot: want.slot, storage: want.storage, from: formatSize(size), to: want.size });
+      d.grow.push({
+        slot: want.slot,
+        storage: want.storage,
+        from: formatSize(size),
+        to: want.size,
+      });
     } else if (want.sizeBytes < size) {
       d.errors.push(
         `VM ${spec.name}: disk ${want.slot} is ${formatSize(size)} and cannot shrink to ${want.size}; keep it at ${formatSize(size)} or larger, or recreate the VM with --recreate ${spec.name}.`,
@@ -88,7 +119,9 @@ export function diffConfig(spec: VmSpec, cfg: VmConfigState): ConfigDiff {
   // A definition without disks takes the template's as they are.
   for (const cur of spec.disks.length ? cfg.disks : []) {
     if (!wanted.has(cur.slot)) {
-      d.warnings.push(`disk ${cur.slot} (${cur.storage}) is not in the definition; pve-gitops never removes disks.`);
+      d.warnings.push(
+        `disk ${cur.slot} (${cur.storage}) is not in the definition; pve-gitops never removes disks.`,
+      );
     }
   }
   return d;

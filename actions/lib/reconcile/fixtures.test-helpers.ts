@@ -38,7 +38,16 @@ export function node(name: string, over: Partial<NodeState> = {}): NodeState {
     memoryUsed: 4 * GIB,
     bridges: { vmbr0: { active: true } },
     storages: {
-      'local-lvm': { id: 'local-lvm', content: ['images', 'rootdir'], shared: false, active: true, enabled: true, total: 1000 * GIB, used: 0, avail: 1000 * GIB },
+      'local-lvm': {
+        id: 'local-lvm',
+        content: ['images', 'rootdir'],
+        shared: false,
+        active: true,
+        enabled: true,
+        total: 1000 * GIB,
+        used: 0,
+        avail: 1000 * GIB,
+      },
     },
     ...over,
   };
@@ -60,8 +69,19 @@ export function vmOf(s: VmSpec, vmid: number, over: Partial<VmState> = {}): VmSt
       sockets: s.sockets,
       memory: s.memory,
       cpu: s.cpuType,
-      net0: { model: s.network.model, mac: 'BC:24:11:00:00:01', bridge: s.network.bridge, firewall: s.network.firewall },
-      disks: s.disks.map((d) => ({ slot: d.slot, storage: d.storage, volume: `vm-${vmid}-disk-0`, sizeBytes: d.sizeBytes, linked: false })),
+      net0: {
+        model: s.network.model,
+        mac: 'BC:24:11:00:00:01',
+        bridge: s.network.bridge,
+        firewall: s.network.firewall,
+      },
+      disks: s.disks.map((d) => ({
+        slot: d.slot,
+        storage: d.storage,
+        volume: `vm-${vmid}-disk-0`,
+        sizeBytes: d.sizeBytes,
+        linked: false,
+      })),
       ipconfig0: s.ipconfig0,
       nameserver: s.nameserver,
       ciuser: s.ciuser,
@@ -79,10 +99,17 @@ export function vmOf(s: VmSpec, vmid: number, over: Partial<VmState> = {}): VmSt
   };
 }
 
-export function snapshot(vms: VmState[] = [], nodes: NodeState[] = [node('pve1'), node('pve2')]): ClusterSnapshot {
+export function snapshot(
+  vms: VmState[] = [],
+  nodes: NodeState[] = [node('pve1'), node('pve2')],
+): ClusterSnapshot {
   return {
     nodes: Object.fromEntries(nodes.map((n) => [n.name, n])),
-    templates: nodes.map((n, i) => ({ vmid: 9000 + i, name: 'ubuntu-24.04-cloudinit', node: n.name })),
+    templates: nodes.map((n, i) => ({
+      vmid: 9000 + i,
+      name: 'ubuntu-24.04-cloudinit',
+      node: n.name,
+    })),
     vms,
   };
 }

@@ -9,13 +9,13 @@ const UNITS: Record<string, number> = { K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2
 export function parseSize(text: string | undefined): number | undefined {
   const m = /^\s*(\d+(?:\.\d+)?)\s*([KMGT])?B?\s*$/i.exec(text ?? '');
   if (!m) return undefined;
-  return Math.round(Number(m[1]) * (m[2] ? UNITS[m[2].toUpperCase()]! : 1));
+  return Math.round(Number(m[1]) * (m[2] ? UNITS[m[2].toUpperCase()] : 1));
 }
 
 /** Bytes → the largest unit that divides exactly (`32G`, `1536M`). */
 export function formatSize(bytes: number): string {
   for (const u of ['T', 'G', 'M', 'K'] as const) {
-    if (bytes >= UNITS[u]! && bytes % UNITS[u]! === 0) return `${bytes / UNITS[u]!}${u}`;
+    if (bytes >= UNITS[u] && bytes % UNITS[u] === 0) return `${bytes / UNITS[u]}${u}`;
   }
   return String(bytes);
 }
@@ -72,7 +72,10 @@ export function formatNet(net: {
   vlan?: number;
   mac?: string;
 }): string {
-  const parts = [net.mac ? `${net.model}=${net.mac.toUpperCase()}` : net.model, `bridge=${net.bridge}`];
+  const parts = [
+    net.mac ? `${net.model}=${net.mac.toUpperCase()}` : net.model,
+    `bridge=${net.bridge}`,
+  ];
   parts.push(`firewall=${net.firewall ? 1 : 0}`);
   if (net.vlan !== undefined) parts.push(`tag=${net.vlan}`);
   return parts.join(',');

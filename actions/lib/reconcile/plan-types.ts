@@ -4,14 +4,7 @@
  */
 
 export type ActionKind =
-  | 'create'
-  | 'update'
-  | 'resize'
-  | 'migrate'
-  | 'remediate'
-  | 'replace'
-  | 'delete'
-  | 'noop';
+  'create' | 'update' | 'resize' | 'migrate' | 'remediate' | 'replace' | 'delete' | 'noop';
 
 /** Order in which apply runs one VM's actions. */
 export const ACTION_ORDER: ActionKind[] = [

@@ -48,11 +48,16 @@ export function plan(desired: VmSpec[], snapshot: ClusterSnapshot, options: Plan
 
   for (const name of [...only, ...recreate]) {
     if (!desiredNames.has(name) && !(byName.get(name) ?? []).some(isOwned)) {
-      errors.push({ vm: name, message: `VM ${name} named on the command line has no file in vms/ and no VM tagged ${OWNER_TAG}.` });
+      errors.push({
+        vm: name,
+        message: `VM ${name} named on the command line has no file in vms/ and no VM tagged ${OWNER_TAG}.`,
+      });
     }
   }
   if (options.reprovisionNode && !snapshot.nodes[options.reprovisionNode]) {
-    errors.push({ message: `--reprovision-node ${options.reprovisionNode}: no such node in the cluster (${Object.keys(snapshot.nodes).sort().join(', ')}).` });
+    errors.push({
+      message: `--reprovision-node ${options.reprovisionNode}: no such node in the cluster (${Object.keys(snapshot.nodes).sort().join(', ')}).`,
+    });
   }
 
   for (const spec of desired) {
@@ -60,40 +65,86 @@ export function plan(desired: VmSpec[], snapshot: ClusterSnapshot, options: Plan
     const same = byName.get(spec.name) ?? [];
     const idHolder = spec.vmid !== undefined ? byId.get(spec.vmid) : undefined;
     if (same.length > 1) {
-      errors.push({ vm: spec.name, message: `VM ${spec.name}: ${same.length} VMs in the cluster carry this name (VMIDs ${same.map((v) => v.vmid).join(', ')}); rename or remove all but one.` });
+      errors.push({
+        vm: spec.name,
+        message: `VM ${spec.name}: ${same.length} VMs in the cluster carry this name (VMIDs ${same.map((v) => v.vmid).join(', ')}); rename or remove all but one.`,
+      });
       continue;
     }
     const vm = same[0];
     if (idHolder && idHolder.name !== spec.name) {
       const what = templateIds.has(idHolder.vmid) ? 'template' : 'VM';
-      errors.push({ vm: spec.name, message: `VM ${spec.name}: VMID ${spec.vmid} is taken by ${what} '${idHolder.name}' on ${idHolder.node}; choose another vmid or remove it from ${spec.file}.` });
+      errors.push({
+        vm: spec.name,
+        message: `VM ${spec.name}: VMID ${spec.vmid} is taken by ${what} '${idHolder.name}' on ${idHolder.node}; choose another vmid or remove it from ${spec.file}.`,
+      });
       continue;
     }
     if (vm && !isOwned(vm)) {
-      errors.push({ vm: spec.name, message: `VM ${spec.name}: a VM with this name (VMID ${vm.vmid} on ${vm.node}) exists but is not tagged ${OWNER_TAG}; pve-gitops will not touch it — rename one of them, or add the tag to adopt it.` });
+      errors.push({
+        vm: spec.name,
+        message: `VM ${spec.name}: a VM with this name (VMID ${vm.vmid} on ${vm.node}) exists but is not tagged ${OWNER_TAG}; pve-gitops will not touch it — rename one of them, or add the tag to adopt it.`,
+      });
       continue;
     }
     if (vm && spec.vmid !== undefined && vm.vmid !== spec.vmid) {
-      errors.push({ vm: spec.name, message: `VM ${spec.name}: exists as VMID ${vm.vmid} but ${spec.file} says vmid ${spec.vmid}; a VMID cannot change in place — fix the file or use --recreate.` });
+      errors.push({
+        vm: spec.name,
+        message: `VM ${spec.name}: exists as VMID ${vm.vmid} but ${spec.file} says vmid ${spec.vmid}; a VMID cannot change in place — fix the file or use --recreate.`,
+      });
       continue;
     }
     if (!vm) {
-      actions.push({ kind: 'create', vm: spec.name, vmid: spec.vmid, node: spec.node, reason: 'not in the cluster' });
+      actions.push({
+        kind: 'create',
+        vm: spec.name,
+        vmid: spec.vmid,
+        node: spec.node,
+        reason: 'not in the cluster',
+      });
       continue;
     }
-    planExisting(spec, vm, { grace, recreate: recreate.has(spec.name), reprovisionNode: options.reprovisionNode }, actions, findings, errors);
+    planExisting(
+      spec,
+      vm,
+      { grace, recreate: recreate.has(spec.name), reprovisionNode: options.reprovisionNode },
+      actions,
+      findings,
+      errors,
+    );
   }
 
   for (const vm of snapshot.vms) {
     if (desiredNames.has(vm.name) || !isOwned(vm) || !selected(vm.name)) continue;
     if (!options.prune) {
-      findings.push({ level: 'info', vm: vm.name, node: vm.node, message: `VM ${vm.name} (${vm.vmid}) is tagged ${OWNER_TAG} but has no file in vms/; prune is off, so it stays.` });
+      findings.push({
+        level: 'info',
+        vm: vm.name,
+        node: vm.node,
+        message: `VM ${vm.name} (${vm.vmid}) is tagged ${OWNER_TAG} but has no file in vms/; prune is off, so it stays.`,
+      });
     } else if (vm.config?.protection) {
-      findings.push({ level: 'warning', vm: vm.name, node: vm.node, message: `VM ${vm.name} (${vm.vmid}) has no file in vms/ but has Proxmox protection set; not deleted.` });
+      findings.push({
+        level: 'warning',
+        vm: vm.name,
+        node: vm.node,
+        message: `VM ${vm.name} (${vm.vmid}) has no file in vms/ but has Proxmox protection set; not deleted.`,
+      });
     } else if (vm.lock) {
-      findings.push({ level: 'warning', vm: vm.name, node: vm.node, message: `VM ${vm.name} (${vm.vmid}) holds lock '${vm.lock}'; not deleted this run.` });
+      findings.push({
+        level: 'warning',
+        vm: vm.name,
+        node: vm.node,
+        message: `VM ${vm.name} (${vm.vmid}) holds lock '${vm.lock}'; not deleted this run.`,
+      });
     } else {
-      actions.push({ kind: 'delete', vm: vm.name, vmid: vm.vmid, node: vm.node, reason: `tagged ${OWNER_TAG}, no file in vms/, prune enabled` });
+      actions.push({
+        kind: 'delete',
+        vm: vm.name,
+        vmid: vm.vmid,
+        node: vm.node,
+        reason: `tagged ${OWNER_TAG}, no file in vms/, prune enabled`,
+      });
     }
   }
 
@@ -115,7 +166,11 @@ function planExisting(
   errors: PlanError[],
 ): void {
   const base = { vm: spec.name, vmid: vm.vmid, node: vm.node };
-  const forced = ctx.recreate ? '--recreate' : ctx.reprovisionNode === vm.node ? `--reprovision-node ${vm.node}` : undefined;
+  const forced = ctx.recreate
+    ? '--recreate'
+    : ctx.reprovisionNode === vm.node
+      ? `--reprovision-node ${vm.node}`
+      : undefined;
   if (forced) {
     if (spec.protected) {
       const message = `VM ${spec.name} is protected; ${forced} will not recreate it.`;
@@ -124,10 +179,19 @@ function planExisting(
       return;
     }
     if (vm.lock) {
-      errors.push({ vm: spec.name, message: `VM ${spec.name} (${vm.vmid}) holds lock '${vm.lock}'; it cannot be recreated now.` });
+      errors.push({
+        vm: spec.name,
+        message: `VM ${spec.name} (${vm.vmid}) holds lock '${vm.lock}'; it cannot be recreated now.`,
+      });
       return;
     }
-    actions.push({ ...base, kind: 'replace', node: spec.node, from: vm.node, reason: `requested by ${forced}` });
+    actions.push({
+      ...base,
+      kind: 'replace',
+      node: spec.node,
+      from: vm.node,
+      reason: `requested by ${forced}`,
+    });
     return;
   }
 
@@ -137,18 +201,34 @@ function planExisting(
     return;
   }
   if (!vm.config) {
-    findings.push({ level: 'warning', vm: spec.name, node: vm.node, message: `VM ${spec.name} (${vm.vmid}): its config could not be read; skipped this run.` });
+    findings.push({
+      level: 'warning',
+      vm: spec.name,
+      node: vm.node,
+      message: `VM ${spec.name} (${vm.vmid}): its config could not be read; skipped this run.`,
+    });
     return;
   }
   const diff = diffConfig(spec, vm.config);
-  for (const w of diff.warnings) findings.push({ level: 'warning', vm: spec.name, node: vm.node, message: `VM ${spec.name}: ${w}` });
+  for (const w of diff.warnings)
+    findings.push({
+      level: 'warning',
+      vm: spec.name,
+      node: vm.node,
+      message: `VM ${spec.name}: ${w}`,
+    });
   for (const e of diff.errors) errors.push({ vm: spec.name, message: e });
   if (diff.errors.length) return;
 
   if (diff.replaceReasons.length) {
     const reason = diff.replaceReasons.join('; ');
     if (spec.protected) {
-      findings.push({ level: 'warning', vm: spec.name, node: vm.node, message: `VM ${spec.name} needs replacing (${reason}) but is protected; left as it is.` });
+      findings.push({
+        level: 'warning',
+        vm: spec.name,
+        node: vm.node,
+        message: `VM ${spec.name} needs replacing (${reason}) but is protected; left as it is.`,
+      });
     } else {
       actions.push({ ...base, kind: 'replace', node: spec.node, from: vm.node, reason });
     }
@@ -158,9 +238,21 @@ function planExisting(
   let node = vm.node;
   if (spec.node !== vm.node) {
     if (vm.hastate) {
-      findings.push({ level: 'info', vm: spec.name, node: vm.node, message: `VM ${spec.name} is HA-managed and runs on ${vm.node}; the definition says ${spec.node}. HA decides placement, so nothing is done.` });
+      findings.push({
+        level: 'info',
+        vm: spec.name,
+        node: vm.node,
+        message: `VM ${spec.name} is HA-managed and runs on ${vm.node}; the definition says ${spec.node}. HA decides placement, so nothing is done.`,
+      });
     } else {
-      actions.push({ ...base, kind: 'migrate', from: vm.node, to: spec.node, online: running, reason: `target_node is ${spec.node}` });
+      actions.push({
+        ...base,
+        kind: 'migrate',
+        from: vm.node,
+        to: spec.node,
+        online: running,
+        reason: `target_node is ${spec.node}`,
+      });
       node = spec.node;
     }
   }
@@ -179,9 +271,21 @@ function planExisting(
     actions.push({ ...base, node, kind: 'resize', disks: diff.grow, reason: 'disks grow' });
   }
   if (health.kind === 'act') {
-    actions.push({ ...base, node, kind: 'remediate', remedy: health.remedy, reason: health.reason, ...(health.escalation ? { escalation: health.escalation } : {}) });
+    actions.push({
+      ...base,
+      node,
+      kind: 'remediate',
+      remedy: health.remedy,
+      reason: health.reason,
+      ...(health.escalation ? { escalation: health.escalation } : {}),
+    });
   } else if (health.kind === 'report') {
-    findings.push({ level: 'warning', vm: spec.name, node: vm.node, message: `VM ${spec.name}: ${health.reason}.` });
+    findings.push({
+      level: 'warning',
+      vm: spec.name,
+      node: vm.node,
+      message: `VM ${spec.name}: ${health.reason}.`,
+    });
   }
   const touched = actions.some((a) => a.vm === spec.name);
   if (!touched) actions.push({ ...base, kind: 'noop', reason: 'matches its definition' });
@@ -196,16 +300,40 @@ function finish(
   errors: PlanError[],
 ): Plan {
   const summary = Object.fromEntries(
-    (['create', 'update', 'resize', 'migrate', 'remediate', 'replace', 'delete', 'noop'] as ActionKind[]).map((k) => [k, 0]),
+    (
+      [
+        'create',
+        'update',
+        'resize',
+        'migrate',
+        'remediate',
+        'replace',
+        'delete',
+        'noop',
+      ] as ActionKind[]
+    ).map((k) => [k, 0]),
   ) as Record<ActionKind, number>;
   for (const a of actions) summary[a.kind]++;
   const specs = new Map(desired.map((s) => [s.name, s]));
   const newHosts: NewHost[] = [];
   for (const a of actions) {
     const spec = specs.get(a.vm);
-    const reason = a.kind === 'create' ? 'create' : a.kind === 'replace' ? 'replace' : a.remedy === 'recreate' ? 'recreate' : undefined;
+    const reason =
+      a.kind === 'create'
+        ? 'create'
+        : a.kind === 'replace'
+          ? 'replace'
+          : a.remedy === 'recreate'
+            ? 'recreate'
+            : undefined;
     if (!reason || !spec) continue;
-    newHosts.push({ name: a.vm, ...(a.vmid !== undefined ? { vmid: a.vmid } : {}), node: spec.node, ...(spec.staticIp ? { ip: spec.staticIp } : {}), reason });
+    newHosts.push({
+      name: a.vm,
+      ...(a.vmid !== undefined ? { vmid: a.vmid } : {}),
+      node: spec.node,
+      ...(spec.staticIp ? { ip: spec.staticIp } : {}),
+      reason,
+    });
   }
   return {
     schemaVersion: 1,

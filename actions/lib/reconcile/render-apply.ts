@@ -3,17 +3,56 @@ import { fit, renderPlanMarkdown } from './render-markdown.js';
 
 /** Job summary of an apply: its outcome, new hosts, failures, then the plan it applied. Pure. */
 export function renderApplyMarkdown(result: ApplyResult, maxChars = 1_000_000): string {
-  const blocks = [`## pve-gitops apply${result.dryRun ? ' (dry run)' : ''}`, `**${result.message}**`];
+  const blocks = [
+    `## pve-gitops apply${result.dryRun ? ' (dry run)' : ''}`,
+    `**${result.message}**`,
+  ];
   if (result.failed.length) {
-    blocks.push(['### Failed', '', '| VM | Error | Rolled back |', '|---|---|---|', ...result.failed.map((f) => `| ${f.vm} | ${f.error.replace(/\|/g, '\\|')} | ${f.rolledBack ? 'yes' : 'no'} |`)].join('\n'));
+    blocks.push(
+      [
+        '### Failed',
+        '',
+        '| VM | Error | Rolled back |',
+        '|---|---|---|',
+        ...result.failed.map(
+          (f) => `| ${f.vm} | ${f.error.replace(/\|/g, '\\|')} | ${f.rolledBack ? 'yes' : 'no'} |`,
+        ),
+      ].join('\n'),
+    );
   }
   if (result.newHosts.length) {
-    blocks.push(['### New hosts', '', '| VM | VMID | Node | IP |', '|---|---|---|---|', ...result.newHosts.map((h) => `| ${h.name} | ${h.vmid} | ${h.node} | ${h.ip ?? '–'} |`)].join('\n'));
+    blocks.push(
+      [
+        '### New hosts',
+        '',
+        '| VM | VMID | Node | IP |',
+        '|---|---|---|---|',
+        ...result.newHosts.map((h) => `| ${h.name} | ${h.vmid} | ${h.node} | ${h.ip ?? '–'} |`),
+      ].join('\n'),
+    );
   }
-  if (result.pendingReboot.length) blocks.push(`Pending reboot (changed settings apply at next start): ${result.pendingReboot.join(', ')}`);
+  if (result.pendingReboot.length)
+    blocks.push(
+      `Pending reboot (changed settings apply at next start): ${result.pendingReboot.join(', ')}`,
+    );
   if (result.done.length) {
-    blocks.push(['### Done', '', '| VM | Actions | Seconds |', '|---|---|---|', ...result.done.map((d) => `| ${d.vm} | ${d.actions.join(', ')} | ${d.seconds.toFixed(1)} |`)].join('\n'));
+    blocks.push(
+      [
+        '### Done',
+        '',
+        '| VM | Actions | Seconds |',
+        '|---|---|---|',
+        ...result.done.map(
+          (d) => `| ${d.vm} | ${d.actions.join(', ')} | ${d.seconds.toFixed(1)} |`,
+        ),
+      ].join('\n'),
+    );
   }
-  blocks.push(renderPlanMarkdown(result.plan, { title: 'Plan applied', maxChars: Math.floor(maxChars / 2) }).replace(/^## /, '### '));
+  blocks.push(
+    renderPlanMarkdown(result.plan, {
+      title: 'Plan applied',
+      maxChars: Math.floor(maxChars / 2),
+    }).replace(/^## /, '### '),
+  );
   return fit(blocks, maxChars, '\n\n_Summary truncated: see the plan artifact for the full plan._');
 }

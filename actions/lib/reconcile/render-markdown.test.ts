@@ -8,14 +8,20 @@ import { COMMENT_LIMIT, renderPlanMarkdown, summaryLine } from './render-markdow
 const mixed = () => {
   const running = vmOf(spec('web'), 100);
   const stopped = vmOf(spec('db'), 101, { status: 'stopped' });
-  return plan([spec('web', { cores: 4 }), spec('db'), spec('new-1')], snapshot([running, stopped]), { prune: false });
+  return plan(
+    [spec('web', { cores: 4 }), spec('db'), spec('new-1')],
+    snapshot([running, stopped]),
+    { prune: false },
+  );
 };
 
 describe('renderPlanMarkdown', () => {
   it('has a summary line, a table per action, a collapsible diff and a memory chart', () => {
     const md = renderPlanMarkdown(mixed());
     expect(md).toContain('**1 to create, 1 to update, 1 to remediate; 0 unchanged.**');
-    expect(md).toContain('### Create (1)\n\n| VM | Node | VMID | Reason |\n|---|---|---|---|\n| new-1 | pve1 | new | not in the cluster |');
+    expect(md).toContain(
+      '### Create (1)\n\n| VM | Node | VMID | Reason |\n|---|---|---|---|\n| new-1 | pve1 | new | not in the cluster |',
+    );
     expect(md).toContain('| web | pve1 | 100 | cores | pending reboot |');
     expect(md).toContain('<details><summary>web: 1 setting</summary>');
     expect(md).toContain('| cores | 2 | 4 | at reboot | – |');
@@ -27,7 +33,9 @@ describe('renderPlanMarkdown', () => {
 
   it('says so when nothing changes', () => {
     const s = spec('web');
-    expect(summaryLine(plan([s], snapshot([vmOf(s, 100)]), { prune: false }))).toBe('No changes; 1 unchanged.');
+    expect(summaryLine(plan([s], snapshot([vmOf(s, 100)]), { prune: false }))).toBe(
+      'No changes; 1 unchanged.',
+    );
   });
 
   it('escapes table cells', () => {
@@ -40,7 +48,9 @@ describe('renderPlanMarkdown', () => {
     const specs = Array.from({ length: 3000 }, (_, i) => spec(`vm-${String(i).padStart(4, '0')}`));
     const md = renderPlanMarkdown(plan(specs, snapshot(), { prune: false }));
     expect(md.length).toBeLessThanOrEqual(COMMENT_LIMIT);
-    expect(md).toMatch(/_Plan truncated to fit 65,536 characters: see the job summary and the plan artifact \(plan\.json\) for the full plan\._$/);
+    expect(md).toMatch(
+      /_Plan truncated to fit 65,536 characters: see the job summary and the plan artifact \(plan\.json\) for the full plan\._$/,
+    );
     expect(md.startsWith('## pve-gitops plan\n\n**3000 to create')).toBe(true);
   });
 });
@@ -52,6 +62,8 @@ describe('plan JSON', () => {
     const ok = validate(JSON.parse(JSON.stringify(p)));
     expect(validate.errors ?? []).toEqual([]);
     expect(ok).toBe(true);
-    expect(validate({ ...p, actions: [{ kind: 'remediate', vm: 'x', node: 'pve1', reason: 'r' }] })).toBe(false);
+    expect(
+      validate({ ...p, actions: [{ kind: 'remediate', vm: 'x', node: 'pve1', reason: 'r' }] }),
+    ).toBe(false);
   });
 });

@@ -22,17 +22,28 @@ const TITLES: Record<ActionKind, string> = {
   delete: 'Delete',
   noop: 'Unchanged',
 };
-const ORDER: ActionKind[] = ['create', 'replace', 'update', 'resize', 'migrate', 'remediate', 'delete'];
+const ORDER: ActionKind[] = [
+  'create',
+  'replace',
+  'update',
+  'resize',
+  'migrate',
+  'remediate',
+  'delete',
+];
 
-const cell = (v: unknown) =>
-  (v === null || v === undefined || v === '' ? '–' : String(v)).replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+const cell = (v: string | number | boolean | null | undefined) =>
+  (v === null || v === undefined || v === '' ? '–' : String(v))
+    .replace(/\|/g, '\\|')
+    .replace(/\r?\n/g, ' ');
 
 /** One line: what the plan does, e.g. `2 to create, 1 to update, 12 unchanged`. */
 export function summaryLine(plan: Plan): string {
   const parts = ORDER.filter((k) => plan.summary[k] > 0).map((k) => `${plan.summary[k]} to ${k}`);
   const head = parts.length ? parts.join(', ') : 'No changes';
   const tail = [`${plan.summary.noop} unchanged`];
-  if (plan.errors.length) tail.push(`${plan.errors.length} error${plan.errors.length > 1 ? 's' : ''}`);
+  if (plan.errors.length)
+    tail.push(`${plan.errors.length} error${plan.errors.length > 1 ? 's' : ''}`);
   return `${head}; ${tail.join(', ')}.`;
 }
 
@@ -40,13 +51,31 @@ function rowFor(a: PlanAction): string[] {
   const vmid = a.vmid ?? 'new';
   switch (a.kind) {
     case 'update':
-      return [a.vm, a.node, String(vmid), (a.changes ?? []).map((c) => c.field).join(', '), a.pendingReboot ? 'pending reboot' : 'now'];
+      return [
+        a.vm,
+        a.node,
+        String(vmid),
+        (a.changes ?? []).map((c) => c.field).join(', '),
+        a.pendingReboot ? 'pending reboot' : 'now',
+      ];
     case 'resize':
-      return [a.vm, a.node, String(vmid), (a.disks ?? []).map((d) => `${d.slot} ${d.from} → ${d.to}`).join(', '), ''];
+      return [
+        a.vm,
+        a.node,
+        String(vmid),
+        (a.disks ?? []).map((d) => `${d.slot} ${d.from} → ${d.to}`).join(', '),
+        '',
+      ];
     case 'migrate':
       return [a.vm, `${a.from} → ${a.to}`, String(vmid), a.online ? 'online' : 'offline', a.reason];
     case 'remediate':
-      return [a.vm, a.node, String(vmid), a.remedy + (a.escalation ? `, then ${a.escalation} if still hung` : ''), a.reason];
+      return [
+        a.vm,
+        a.node,
+        String(vmid),
+        a.remedy + (a.escalation ? `, then ${a.escalation} if still hung` : ''),
+        a.reason,
+      ];
     default:
       return [a.vm, a.node, String(vmid), a.reason, ''];
   }
@@ -62,13 +91,22 @@ const HEADERS: Partial<Record<ActionKind, string[]>> = {
 function table(headers: string[], rows: string[][]): string {
   const keep = headers.map((h, i) => h !== '' || rows.some((r) => r[i]));
   const pick = <T>(xs: T[]) => xs.filter((_, i) => keep[i]);
-  const lines = [`| ${pick(headers).join(' | ')} |`, `|${pick(headers).map(() => '---').join('|')}|`];
+  const lines = [
+    `| ${pick(headers).join(' | ')} |`,
+    `|${pick(headers)
+      .map(() => '---')
+      .join('|')}|`,
+  ];
   for (const r of rows) lines.push(`| ${pick(r).map(cell).join(' | ')} |`);
   return lines.join('\n');
 }
 
 function diffDetails(a: PlanAction): string {
-  const rows = (a.changes ?? []).map((c) => [c.field, c.from, c.to, c.mode === 'hot' ? 'now' : 'at reboot', c.note ?? ''].map((v) => (v === null ? '' : String(v))));
+  const rows = (a.changes ?? []).map((c) =>
+    [c.field, c.from, c.to, c.mode === 'hot' ? 'now' : 'at reboot', c.note ?? ''].map((v) =>
+      v === null ? '' : String(v),
+    ),
+  );
   return [
     `<details><summary>${a.vm}: ${rows.length} setting${rows.length === 1 ? '' : 's'}</summary>`,
     '',
@@ -84,7 +122,9 @@ export function memoryChart(plan: Plan): string {
   const names = plan.capacity.map((c) => `"${c.node.replace(/"/g, '')}"`).join(', ');
   const before = plan.capacity.map((c) => c.memoryBefore).join(', ');
   const after = plan.capacity.map((c) => c.memoryAfter).join(', ');
-  const limits = plan.capacity.map((c) => Math.floor(c.memoryTotal * c.memoryOvercommit)).join(', ');
+  const limits = plan.capacity
+    .map((c) => Math.floor(c.memoryTotal * c.memoryOvercommit))
+    .join(', ');
   return [
     '```mermaid',
     'xychart-beta',
@@ -111,7 +151,9 @@ export function renderPlanMarkdown(plan: Plan, options: RenderOptions = {}): str
     blocks.push(['### Errors', '', ...plan.errors.map((e) => `- :x: ${e.message}`)].join('\n'));
   }
   if (plan.newHosts.length) {
-    blocks.push(`New hosts (to provision): ${plan.newHosts.map((h) => `\`${h.name}\`${h.ip ? ` (${h.ip})` : ''}`).join(', ')}`);
+    blocks.push(
+      `New hosts (to provision): ${plan.newHosts.map((h) => `\`${h.name}\`${h.ip ? ` (${h.ip})` : ''}`).join(', ')}`,
+    );
   }
   for (const kind of ORDER) {
     const acts = plan.actions.filter((a) => a.kind === kind);
@@ -121,13 +163,32 @@ export function renderPlanMarkdown(plan: Plan, options: RenderOptions = {}): str
     if (kind === 'update') for (const a of acts) blocks.push(diffDetails(a));
   }
   if (plan.findings.length) {
-    blocks.push(['### Notes', '', ...plan.findings.map((f) => `- ${f.level === 'warning' ? ':warning: ' : ''}${f.message}`)].join('\n'));
+    blocks.push(
+      [
+        '### Notes',
+        '',
+        ...plan.findings.map((f) => `- ${f.level === 'warning' ? ':warning: ' : ''}${f.message}`),
+      ].join('\n'),
+    );
   }
   if (plan.capacity.length) {
-    const rows = plan.capacity.map((c) => [c.node, c.status, `${c.memoryBefore}`, `${c.memoryAfter}`, `${Math.floor(c.memoryTotal * c.memoryOvercommit)}`, `${c.vmsBefore} → ${c.vmsAfter}`]);
-    blocks.push(`### Capacity\n\n${table(['Node', 'Status', 'Memory before (MiB)', 'After', 'Limit', 'VMs'], rows)}\n\n${memoryChart(plan)}`);
+    const rows = plan.capacity.map((c) => [
+      c.node,
+      c.status,
+      `${c.memoryBefore}`,
+      `${c.memoryAfter}`,
+      `${Math.floor(c.memoryTotal * c.memoryOvercommit)}`,
+      `${c.vmsBefore} → ${c.vmsAfter}`,
+    ]);
+    blocks.push(
+      `### Capacity\n\n${table(['Node', 'Status', 'Memory before (MiB)', 'After', 'Limit', 'VMs'], rows)}\n\n${memoryChart(plan)}`,
+    );
   }
-  return fit(blocks, max, `\n\n_Plan truncated to fit ${max.toLocaleString('en-US')} characters: see ${hint} for the full plan._`);
+  return fit(
+    blocks,
+    max,
+    `\n\n_Plan truncated to fit ${max.toLocaleString('en-US')} characters: see ${hint} for the full plan._`,
+  );
 }
 
 /** Joins blocks, dropping the tail (and cutting the last block) when over `max`. */

@@ -1,7 +1,16 @@
 import type { Plan, PlanAction } from './plan-types.js';
 import { summaryLine } from './render-markdown.js';
 
-const SIGN: Record<string, string> = { create: '+', replace: '±', update: '~', resize: '~', migrate: '→', remediate: '!', delete: '-', noop: '=' };
+const SIGN: Record<string, string> = {
+  create: '+',
+  replace: '±',
+  update: '~',
+  resize: '~',
+  migrate: '→',
+  remediate: '!',
+  delete: '-',
+  noop: '=',
+};
 
 function line(a: PlanAction): string {
   const id = a.vmid !== undefined ? ` (${a.vmid})` : '';

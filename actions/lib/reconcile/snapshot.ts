@@ -14,7 +14,14 @@ import {
   parseNet,
   parseTags,
 } from './parse.js';
-import type { ClusterSnapshot, DiskState, NodeState, StorageState, VmConfigState, VmState } from './snapshot-types.js';
+import type {
+  ClusterSnapshot,
+  DiskState,
+  NodeState,
+  StorageState,
+  VmConfigState,
+  VmState,
+} from './snapshot-types.js';
 
 /** The client calls the reader makes; ProxmoxClient has them all. */
 export type SnapshotClient = Pick<
@@ -41,7 +48,11 @@ export interface ReadOptions {
  * running VMs past their boot grace. For 100 VMs on 5 nodes that is 106 requests before
  * agent probes.
  */
-export async function readSnapshot(client: SnapshotClient, desired: VmSpec[], options: ReadOptions = {}): Promise<ClusterSnapshot> {
+export async function readSnapshot(
+  client: SnapshotClient,
+  desired: VmSpec[],
+  options: ReadOptions = {},
+): Promise<ClusterSnapshot> {
   let requests = 0;
   const count = <T>(p: Promise<T>) => {
     requests++;
@@ -55,10 +66,12 @@ export async function readSnapshot(client: SnapshotClient, desired: VmSpec[], op
   for (const r of resources) if (r.type === 'node' && r.node) nodes[r.node] = nodeFrom(r);
   for (const r of resources) {
     if (r.type !== 'storage' || !r.node || !r.storage || !nodes[r.node]) continue;
-    nodes[r.node]!.storages[r.storage] = storageFrom(r);
+    nodes[r.node].storages[r.storage] = storageFrom(r);
   }
   const all = resources.filter((r) => r.type === 'qemu' && r.vmid !== undefined && r.node);
-  const templates = all.filter((r) => r.template === 1).map((r) => ({ vmid: r.vmid!, name: r.name ?? '', node: r.node! }));
+  const templates = all
+    .filter((r) => r.template === 1)
+    .map((r) => ({ vmid: r.vmid!, name: r.name ?? '', node: r.node! }));
   const vms: VmState[] = all.filter((r) => r.template !== 1).map(vmFrom);
 
   // A VM a few seconds old shows no name (status unknown) until stats refresh: read its
@@ -72,7 +85,9 @@ export async function readSnapshot(client: SnapshotClient, desired: VmSpec[], op
       if (cfg.lock) vm.lock = cfg.lock;
       if (cfg.template === 1) vm.status = 'template';
     } catch (err) {
-      options.log?.warn(`Could not read the config of VM ${vm.vmid} on ${vm.node}: ${(err as Error).message}`);
+      options.log?.warn(
+        `Could not read the config of VM ${vm.vmid} on ${vm.node}: ${(err as Error).message}`,
+      );
     }
   });
   for (const vm of vms.filter((v) => v.status === 'template')) {
@@ -82,12 +97,19 @@ export async function readSnapshot(client: SnapshotClient, desired: VmSpec[], op
 
   const specs = new Map(desired.map((s) => [s.name, s]));
   const byName = new Map(vms.map((v) => [v.name, v]));
-  const used = new Set<string>([...desired.map((s) => s.node), ...vms.filter((v) => specs.has(v.name)).map((v) => v.node)]);
+  const used = new Set<string>([
+    ...desired.map((s) => s.node),
+    ...vms.filter((v) => specs.has(v.name)).map((v) => v.node),
+  ]);
   // Nodes where something may be created or migrated to need exact storage figures.
-  const landing = new Set(desired.filter((s) => byName.get(s.name)?.node !== s.node).map((s) => s.node));
+  const landing = new Set(
+    desired.filter((s) => byName.get(s.name)?.node !== s.node).map((s) => s.node),
+  );
   const online = (n: string) => nodes[n]?.status === 'online';
 
-  const wantConfig = vms.filter((v) => specs.has(v.name) || (options.prune && v.tags.includes(OWNER_TAG)));
+  const wantConfig = vms.filter(
+    (v) => specs.has(v.name) || (options.prune && v.tags.includes(OWNER_TAG)),
+  );
   const wantTemplates = templates.filter((t) => {
     const needers = desired.filter((s) => s.template === t.name);
     return needers.some((s) => !templates.some((x) => x.name === t.name && x.node === s.node));
@@ -97,14 +119,14 @@ export async function readSnapshot(client: SnapshotClient, desired: VmSpec[], op
   for (const n of [...used].filter(online)) {
     jobs.push(async () => {
       const list = await count(client.network(n, 'bridge'));
-      for (const b of list) nodes[n]!.bridges[b.iface] = { active: b.active === 1 };
+      for (const b of list) nodes[n].bridges[b.iface] = { active: b.active === 1 };
     });
   }
   for (const n of [...landing].filter(online)) {
     jobs.push(async () => {
       const list = await count(client.storage(n));
       for (const s of list) {
-        nodes[n]!.storages[s.storage] = {
+        nodes[n].storages[s.storage] = {
           id: s.storage,
           content: (s.content ?? '').split(',').filter(Boolean).sort(),
           shared: s.shared === 1,
@@ -123,7 +145,9 @@ export async function readSnapshot(client: SnapshotClient, desired: VmSpec[], op
       try {
         vm.config = configFrom(await count(client.getConfig(vm.node, vm.vmid)));
       } catch (err) {
-        options.log?.warn(`Could not read the config of VM ${vm.name} (${vm.vmid}) on ${vm.node}: ${(err as Error).message}`);
+        options.log?.warn(
+          `Could not read the config of VM ${vm.name} (${vm.vmid}) on ${vm.node}: ${(err as Error).message}`,
+        );
       }
     });
   }
@@ -138,11 +162,21 @@ export async function readSnapshot(client: SnapshotClient, desired: VmSpec[], op
 
   // Health needs a live answer from the guest agent; only where it can be judged.
   const probe = wantConfig.filter(
-    (v) => specs.has(v.name) && v.status === 'running' && v.config?.agent && v.uptime >= grace && !v.lock,
+    (v) =>
+      specs.has(v.name) &&
+      v.status === 'running' &&
+      v.config?.agent &&
+      v.uptime >= grace &&
+      !v.lock,
   );
   await mapLimit(probe, limit, async (vm) => {
     try {
-      const ifaces = await count(withTimeout(client.agentNetworkInterfaces(vm.node, vm.vmid), options.agentTimeoutMs ?? 5_000));
+      const ifaces = await count(
+        withTimeout(
+          client.agentNetworkInterfaces(vm.node, vm.vmid),
+          options.agentTimeoutMs ?? 5_000,
+        ),
+      );
       vm.agent = 'ok';
       vm.addresses = ipv4Of(ifaces);
     } catch (err) {
@@ -242,7 +276,8 @@ export function ipv4Of(ifaces: GuestInterface[]): string[] {
   for (const i of ifaces) {
     if (i.name === 'lo') continue;
     for (const a of i['ip-addresses'] ?? []) {
-      if (a['ip-address-type'] === 'ipv4' && !a['ip-address'].startsWith('127.0.0.1')) out.push(a['ip-address']);
+      if (a['ip-address-type'] === 'ipv4' && !a['ip-address'].startsWith('127.0.0.1'))
+        out.push(a['ip-address']);
     }
   }
   return out;

@@ -53,12 +53,21 @@ async function task(ctx: StepContext, upid: string | null, operation: string): P
  * Clones the VM's template onto its node, writes every setting, grows the disks, starts it and
  * waits for its guest agent. `keepVmid` recreates under the same id. Returns its address.
  */
-export async function buildVm(ctx: StepContext, spec: VmSpec, b: Building, t: StepTimer, keepVmid?: number): Promise<string | undefined> {
+export async function buildVm(
+  ctx: StepContext,
+  spec: VmSpec,
+  b: Building,
+  t: StepTimer,
+  keepVmid?: number,
+): Promise<string | undefined> {
   const { client } = ctx;
   const tpl =
     ctx.snapshot.templates.find((x) => x.name === spec.template && x.node === spec.node) ??
     ctx.snapshot.templates.find((x) => x.name === spec.template);
-  if (!tpl) throw new PveGitopsError(`VM ${spec.name}: template ${spec.template} does not exist in the cluster.`);
+  if (!tpl)
+    throw new PveGitopsError(
+      `VM ${spec.name}: template ${spec.template} does not exist in the cluster.`,
+    );
   const storage = spec.disks[0]?.storage ?? ctx.defaultStorage;
   const fixed = keepVmid ?? spec.vmid;
   b.node = spec.node;
@@ -94,19 +103,28 @@ export async function buildVm(ctx: StepContext, spec: VmSpec, b: Building, t: St
 
   const cfg = configFrom(await client.getConfig(spec.node, vmid));
   const diff = diffConfig(spec, cfg);
-  if (diff.errors.length) throw new PveGitopsError(diff.errors[0]!);
+  if (diff.errors.length) throw new PveGitopsError(diff.errors[0]);
   if (diff.replaceReasons.length) {
-    throw new PveGitopsError(`VM ${spec.name}: after cloning ${spec.template}, ${diff.replaceReasons[0]}; a linked clone keeps the template's storage — use full_clone or the template's storage.`);
+    throw new PveGitopsError(
+      `VM ${spec.name}: after cloning ${spec.template}, ${diff.replaceReasons[0]}; a linked clone keeps the template's storage — use full_clone or the template's storage.`,
+    );
   }
   const params = configParams(spec, cfg, diff.changes);
-  params.description = composeDescription(spec.description, { template: spec.template, fullClone: spec.fullClone });
+  params.description = composeDescription(spec.description, {
+    template: spec.template,
+    fullClone: spec.fullClone,
+  });
   const password = ctx.env.CI_CLOUDINIT_PASSWORD;
   if (password) params.cipassword = password;
   await client.putConfig(spec.node, vmid, params);
   t.mark('config');
 
   for (const g of diff.grow) {
-    await task(ctx, await client.resize(spec.node, vmid, g.slot, g.to), `resize of ${g.slot} of VM ${spec.name}`);
+    await task(
+      ctx,
+      await client.resize(spec.node, vmid, g.slot, g.to),
+      `resize of ${g.slot} of VM ${spec.name}`,
+    );
   }
   if (diff.grow.length) t.mark('resize');
   if (spec.state !== 'running') return spec.staticIp;
@@ -116,9 +134,17 @@ export async function buildVm(ctx: StepContext, spec: VmSpec, b: Building, t: St
     t.mark('start');
     return spec.staticIp;
   }
-  const addresses = await startAndWaitForAgent(ctx, spec.node, vmid, upid, `start of VM ${spec.name}`);
+  const addresses = await startAndWaitForAgent(
+    ctx,
+    spec.node,
+    vmid,
+    upid,
+    `start of VM ${spec.name}`,
+  );
   if (!addresses) {
-    throw new PveGitopsError(`VM ${spec.name} (${vmid}) started but its guest agent did not answer within ${Math.round(ctx.agentWaitMs / 1000)} s.`);
+    throw new PveGitopsError(
+      `VM ${spec.name} (${vmid}) started but its guest agent did not answer within ${Math.round(ctx.agentWaitMs / 1000)} s.`,
+    );
   }
   t.mark('start+agent');
   return spec.staticIp ?? addresses[0];
@@ -129,7 +155,13 @@ export async function buildVm(ctx: StepContext, spec: VmSpec, b: Building, t: St
  * the VM runs, so the task's own slower polling is not waited for; a failed task ends the
  * wait at once.
  */
-export function startAndWaitForAgent(ctx: StepContext, node: string, vmid: number, upid: string, operation: string): Promise<string[] | undefined> {
+export function startAndWaitForAgent(
+  ctx: StepContext,
+  node: string,
+  vmid: number,
+  upid: string,
+  operation: string,
+): Promise<string[] | undefined> {
   const agentStop = new AbortController();
   const taskStop = new AbortController();
   return new Promise((resolve, reject) => {
@@ -140,19 +172,25 @@ export function startAndWaitForAgent(ctx: StepContext, node: string, vmid: numbe
       },
       (err: unknown) => {
         taskStop.abort();
-        reject(err as Error);
+        reject(asError(err));
       },
     );
     ctx.client.waitForTask(upid, { operation, signal: taskStop.signal }).catch((err: unknown) => {
       if (taskStop.signal.aborted) return;
       agentStop.abort();
-      reject(err as Error);
+      reject(asError(err));
     });
   });
 }
 
 /** Polls the guest agent until it answers; its IPv4 addresses, or undefined after `waitMs`. */
-export async function waitForAgent(ctx: StepContext, node: string, vmid: number, waitMs: number, signal?: AbortSignal): Promise<string[] | undefined> {
+export async function waitForAgent(
+  ctx: StepContext,
+  node: string,
+  vmid: number,
+  waitMs: number,
+  signal?: AbortSignal,
+): Promise<string[] | undefined> {
   const { client } = ctx;
   const started = client.clock.now();
   for (let poll = 0; ; poll++) {
@@ -173,7 +211,12 @@ export async function waitForAgent(ctx: StepContext, node: string, vmid: number,
  * Stops and destroys a VM with purge. A VM left locked by a failed clone is unlocked first.
  * Missing VMs count as destroyed.
  */
-export async function destroyVm(ctx: StepContext, node: string, vmid: number, label: string): Promise<void> {
+export async function destroyVm(
+  ctx: StepContext,
+  node: string,
+  vmid: number,
+  label: string,
+): Promise<void> {
   const { client } = ctx;
   let lock: string | undefined;
   try {
@@ -189,7 +232,9 @@ export async function destroyVm(ctx: StepContext, node: string, vmid: number, la
     // A clone killed part-way leaves its lock behind; no task holds it any more. Proxmox
     // lets only root remove it (qm unlock), so try once and say what to do when refused.
     try {
-      await client.raw('PUT', `/nodes/${encodeURIComponent(node)}/qemu/${vmid}/config`, { delete: 'lock' });
+      await client.raw('PUT', `/nodes/${encodeURIComponent(node)}/qemu/${vmid}/config`, {
+        delete: 'lock',
+      });
     } catch (err) {
       throw new PveGitopsError(
         `${label} (${vmid}) on ${node} was left locked (${lock}) by the failed ${lock} and the API token may not unlock it (${describe(err)}); run 'qm unlock ${vmid} && qm destroy ${vmid} --purge' on ${node}.`,
@@ -204,13 +249,26 @@ export async function destroyVm(ctx: StepContext, node: string, vmid: number, la
   }
 }
 
+const asError = (err: unknown) => (err instanceof Error ? err : new Error(String(err)));
 const describe = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 /** Moves a VM to another node; online when running, copying local disks. */
-export async function migrateVm(ctx: StepContext, spec: VmSpec, vmid: number, from: string, to: string, online: boolean): Promise<void> {
+export async function migrateVm(
+  ctx: StepContext,
+  spec: VmSpec,
+  vmid: number,
+  from: string,
+  to: string,
+  online: boolean,
+): Promise<void> {
   const vm = ctx.snapshot.vms.find((v) => v.vmid === vmid);
-  const local = (vm?.config?.disks ?? []).some((d) => !ctx.snapshot.nodes[from]?.storages[d.storage]?.shared);
-  const upid = await ctx.client.migrate(from, vmid, to, { online, withLocalDisks: local || undefined });
+  const local = (vm?.config?.disks ?? []).some(
+    (d) => !ctx.snapshot.nodes[from]?.storages[d.storage]?.shared,
+  );
+  const upid = await ctx.client.migrate(from, vmid, to, {
+    online,
+    withLocalDisks: local || undefined,
+  });
   await task(ctx, upid, `migration of VM ${spec.name} to ${to}`);
   await waitUnlocked(ctx.client, to, vmid);
 }

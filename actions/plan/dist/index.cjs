@@ -57280,7 +57280,10 @@ function parseNet(text) {
 }
 __name(parseNet, "parseNet");
 function formatNet(net2) {
-  const parts = [net2.mac ? `${net2.model}=${net2.mac.toUpperCase()}` : net2.model, `bridge=${net2.bridge}`];
+  const parts = [
+    net2.mac ? `${net2.model}=${net2.mac.toUpperCase()}` : net2.model,
+    `bridge=${net2.bridge}`
+  ];
   parts.push(`firewall=${net2.firewall ? 1 : 0}`);
   if (net2.vlan !== void 0) parts.push(`tag=${net2.vlan}`);
   return parts.join(",");
@@ -57378,14 +57381,26 @@ function diffConfig(spec, cfg) {
   add("onboot", cfg.onboot, spec.onboot, "hot");
   add("tags", cfg.tags.join(";"), spec.tags.join(";"), "hot");
   add("description", cfg.description, spec.description?.trim() || void 0, "hot");
-  add("ipconfig0", normaliseIpConfig(cfg.ipconfig0), normaliseIpConfig(spec.ipconfig0), "reboot", CLOUD_INIT);
+  add(
+    "ipconfig0",
+    normaliseIpConfig(cfg.ipconfig0),
+    normaliseIpConfig(spec.ipconfig0),
+    "reboot",
+    CLOUD_INIT
+  );
   add("nameserver", cfg.nameserver, spec.nameserver, "reboot", CLOUD_INIT);
   add("ciuser", cfg.ciuser, spec.ciuser, "reboot", CLOUD_INIT);
   const keysNow = normaliseSshKeys(cfg.sshkeys);
   const keysWant = normaliseSshKeys(spec.sshkeys);
   if (keysNow !== keysWant) {
     const count = /* @__PURE__ */ __name((k) => k ? `${k.split("\n").length} key(s)` : null, "count");
-    d.changes.push({ field: "sshkeys", from: count(keysNow), to: count(keysWant), mode: "reboot", note: CLOUD_INIT });
+    d.changes.push({
+      field: "sshkeys",
+      from: count(keysNow),
+      to: count(keysWant),
+      mode: "reboot",
+      note: CLOUD_INIT
+    });
   }
   if (cfg.template && cfg.template !== spec.template) {
     d.replaceReasons.push(`template changes from ${cfg.template} to ${spec.template}`);
@@ -57397,16 +57412,29 @@ function diffConfig(spec, cfg) {
   for (const want of spec.disks) {
     const cur = have.get(want.slot);
     if (!cur) {
-      d.changes.push({ field: want.slot, from: null, to: `${want.storage}:${want.size}`, mode: "hot", note: "new disk" });
+      d.changes.push({
+        field: want.slot,
+        from: null,
+        to: `${want.storage}:${want.size}`,
+        mode: "hot",
+        note: "new disk"
+      });
       continue;
     }
     if (cur.storage !== want.storage) {
-      d.replaceReasons.push(`disk ${want.slot} moves from storage ${cur.storage} to ${want.storage}`);
+      d.replaceReasons.push(
+        `disk ${want.slot} moves from storage ${cur.storage} to ${want.storage}`
+      );
       continue;
     }
     const size = cur.sizeBytes ?? 0;
     if (want.sizeBytes > size) {
-      d.grow.push({ slot: want.slot, storage: want.storage, from: formatSize(size), to: want.size });
+      d.grow.push({
+        slot: want.slot,
+        storage: want.storage,
+        from: formatSize(size),
+        to: want.size
+      });
     } else if (want.sizeBytes < size) {
       d.errors.push(
         `VM ${spec.name}: disk ${want.slot} is ${formatSize(size)} and cannot shrink to ${want.size}; keep it at ${formatSize(size)} or larger, or recreate the VM with --recreate ${spec.name}.`
@@ -57416,7 +57444,9 @@ function diffConfig(spec, cfg) {
   const wanted = new Set(spec.disks.map((x) => x.slot));
   for (const cur of spec.disks.length ? cfg.disks : []) {
     if (!wanted.has(cur.slot)) {
-      d.warnings.push(`disk ${cur.slot} (${cur.storage}) is not in the definition; pve-gitops never removes disks.`);
+      d.warnings.push(
+        `disk ${cur.slot} (${cur.storage}) is not in the definition; pve-gitops never removes disks.`
+      );
     }
   }
   return d;
@@ -57425,18 +57455,27 @@ __name(diffConfig, "diffConfig");
 
 // actions/lib/reconcile/health.ts
 function assessHealth(spec, vm2, bootGraceSeconds) {
-  if (vm2.lock) return { kind: "skip", reason: `VM ${spec.name} (${vm2.vmid}) holds lock '${vm2.lock}'; skipped this run` };
+  if (vm2.lock)
+    return {
+      kind: "skip",
+      reason: `VM ${spec.name} (${vm2.vmid}) holds lock '${vm2.lock}'; skipped this run`
+    };
   const status = vm2.qmpstatus && vm2.status === "running" ? vm2.qmpstatus : vm2.status;
   if (!["running", "stopped", "paused", "prelaunch", "suspended"].includes(status)) {
-    return { kind: "skip", reason: `VM ${spec.name} (${vm2.vmid}) is in state '${status}'; skipped this run` };
+    return {
+      kind: "skip",
+      reason: `VM ${spec.name} (${vm2.vmid}) is in state '${status}'; skipped this run`
+    };
   }
   const verdict = judge(spec, vm2, status, bootGraceSeconds);
   if (verdict.kind !== "act") return verdict;
-  if (spec.protected) return { kind: "report", reason: `${verdict.reason}; protected, so only reported` };
+  if (spec.protected)
+    return { kind: "report", reason: `${verdict.reason}; protected, so only reported` };
   if (spec.remediation === "none" && verdict.remedy !== "stop") {
     return { kind: "report", reason: `${verdict.reason}; remediation is none, so only reported` };
   }
-  if (verdict.remedy === "reset" && spec.remediation === "recreate") return { ...verdict, escalation: "recreate" };
+  if (verdict.remedy === "reset" && spec.remediation === "recreate")
+    return { ...verdict, escalation: "recreate" };
   return verdict;
 }
 __name(assessHealth, "assessHealth");
@@ -57444,13 +57483,19 @@ function judge(spec, vm2, status, grace) {
   if (spec.state === "stopped") {
     return status === "stopped" ? { kind: "healthy" } : { kind: "act", remedy: "stop", reason: `${status}; definition says stopped` };
   }
-  if (status === "stopped") return { kind: "act", remedy: "start", reason: "stopped; definition says running" };
-  if (status === "paused" || status === "suspended") return { kind: "act", remedy: "resume", reason: `${status}; definition says running` };
+  if (status === "stopped")
+    return { kind: "act", remedy: "start", reason: "stopped; definition says running" };
+  if (status === "paused" || status === "suspended")
+    return { kind: "act", remedy: "resume", reason: `${status}; definition says running` };
   if (status === "prelaunch") return { kind: "act", remedy: "reset", reason: "stuck in prelaunch" };
   const agentConfigured = spec.agent && (vm2.config?.agent ?? true);
   if (agentConfigured && vm2.agent === "silent" && vm2.uptime >= grace) {
     const why = vm2.agentDetail ? ` (${vm2.agentDetail})` : "";
-    return { kind: "act", remedy: "reset", reason: `hung: guest agent silent after ${vm2.uptime} s of uptime${why}` };
+    return {
+      kind: "act",
+      remedy: "reset",
+      reason: `hung: guest agent silent after ${vm2.uptime} s of uptime${why}`
+    };
   }
   return { kind: "healthy" };
 }
@@ -57477,50 +57522,101 @@ function plan(desired, snapshot, options) {
   const templateIds = new Set(snapshot.templates.map((t) => t.vmid));
   for (const name of [...only, ...recreate]) {
     if (!desiredNames.has(name) && !(byName.get(name) ?? []).some(isOwned)) {
-      errors.push({ vm: name, message: `VM ${name} named on the command line has no file in vms/ and no VM tagged ${OWNER_TAG}.` });
+      errors.push({
+        vm: name,
+        message: `VM ${name} named on the command line has no file in vms/ and no VM tagged ${OWNER_TAG}.`
+      });
     }
   }
   if (options.reprovisionNode && !snapshot.nodes[options.reprovisionNode]) {
-    errors.push({ message: `--reprovision-node ${options.reprovisionNode}: no such node in the cluster (${Object.keys(snapshot.nodes).sort().join(", ")}).` });
+    errors.push({
+      message: `--reprovision-node ${options.reprovisionNode}: no such node in the cluster (${Object.keys(snapshot.nodes).sort().join(", ")}).`
+    });
   }
   for (const spec of desired) {
     if (!selected(spec.name)) continue;
     const same = byName.get(spec.name) ?? [];
     const idHolder = spec.vmid !== void 0 ? byId.get(spec.vmid) : void 0;
     if (same.length > 1) {
-      errors.push({ vm: spec.name, message: `VM ${spec.name}: ${same.length} VMs in the cluster carry this name (VMIDs ${same.map((v) => v.vmid).join(", ")}); rename or remove all but one.` });
+      errors.push({
+        vm: spec.name,
+        message: `VM ${spec.name}: ${same.length} VMs in the cluster carry this name (VMIDs ${same.map((v) => v.vmid).join(", ")}); rename or remove all but one.`
+      });
       continue;
     }
     const vm2 = same[0];
     if (idHolder && idHolder.name !== spec.name) {
       const what = templateIds.has(idHolder.vmid) ? "template" : "VM";
-      errors.push({ vm: spec.name, message: `VM ${spec.name}: VMID ${spec.vmid} is taken by ${what} '${idHolder.name}' on ${idHolder.node}; choose another vmid or remove it from ${spec.file}.` });
+      errors.push({
+        vm: spec.name,
+        message: `VM ${spec.name}: VMID ${spec.vmid} is taken by ${what} '${idHolder.name}' on ${idHolder.node}; choose another vmid or remove it from ${spec.file}.`
+      });
       continue;
     }
     if (vm2 && !isOwned(vm2)) {
-      errors.push({ vm: spec.name, message: `VM ${spec.name}: a VM with this name (VMID ${vm2.vmid} on ${vm2.node}) exists but is not tagged ${OWNER_TAG}; pve-gitops will not touch it \u2014 rename one of them, or add the tag to adopt it.` });
+      errors.push({
+        vm: spec.name,
+        message: `VM ${spec.name}: a VM with this name (VMID ${vm2.vmid} on ${vm2.node}) exists but is not tagged ${OWNER_TAG}; pve-gitops will not touch it \u2014 rename one of them, or add the tag to adopt it.`
+      });
       continue;
     }
     if (vm2 && spec.vmid !== void 0 && vm2.vmid !== spec.vmid) {
-      errors.push({ vm: spec.name, message: `VM ${spec.name}: exists as VMID ${vm2.vmid} but ${spec.file} says vmid ${spec.vmid}; a VMID cannot change in place \u2014 fix the file or use --recreate.` });
+      errors.push({
+        vm: spec.name,
+        message: `VM ${spec.name}: exists as VMID ${vm2.vmid} but ${spec.file} says vmid ${spec.vmid}; a VMID cannot change in place \u2014 fix the file or use --recreate.`
+      });
       continue;
     }
     if (!vm2) {
-      actions.push({ kind: "create", vm: spec.name, vmid: spec.vmid, node: spec.node, reason: "not in the cluster" });
+      actions.push({
+        kind: "create",
+        vm: spec.name,
+        vmid: spec.vmid,
+        node: spec.node,
+        reason: "not in the cluster"
+      });
       continue;
     }
-    planExisting(spec, vm2, { grace, recreate: recreate.has(spec.name), reprovisionNode: options.reprovisionNode }, actions, findings, errors);
+    planExisting(
+      spec,
+      vm2,
+      { grace, recreate: recreate.has(spec.name), reprovisionNode: options.reprovisionNode },
+      actions,
+      findings,
+      errors
+    );
   }
   for (const vm2 of snapshot.vms) {
     if (desiredNames.has(vm2.name) || !isOwned(vm2) || !selected(vm2.name)) continue;
     if (!options.prune) {
-      findings.push({ level: "info", vm: vm2.name, node: vm2.node, message: `VM ${vm2.name} (${vm2.vmid}) is tagged ${OWNER_TAG} but has no file in vms/; prune is off, so it stays.` });
+      findings.push({
+        level: "info",
+        vm: vm2.name,
+        node: vm2.node,
+        message: `VM ${vm2.name} (${vm2.vmid}) is tagged ${OWNER_TAG} but has no file in vms/; prune is off, so it stays.`
+      });
     } else if (vm2.config?.protection) {
-      findings.push({ level: "warning", vm: vm2.name, node: vm2.node, message: `VM ${vm2.name} (${vm2.vmid}) has no file in vms/ but has Proxmox protection set; not deleted.` });
+      findings.push({
+        level: "warning",
+        vm: vm2.name,
+        node: vm2.node,
+        message: `VM ${vm2.name} (${vm2.vmid}) has no file in vms/ but has Proxmox protection set; not deleted.`
+      });
     } else if (vm2.lock) {
-      findings.push({ level: "warning", vm: vm2.name, node: vm2.node, message: `VM ${vm2.name} (${vm2.vmid}) holds lock '${vm2.lock}'; not deleted this run.` });
+      findings.push({
+        level: "warning",
+        vm: vm2.name,
+        node: vm2.node,
+        message: `VM ${vm2.name} (${vm2.vmid}) holds lock '${vm2.lock}'; not deleted this run.`
+      });
     } else {
-      actions.push({ kind: "delete", vm: vm2.name, vmid: vm2.vmid, node: vm2.node, reason: `tagged ${OWNER_TAG}, no file in vms/, prune enabled` });
+      actions.push({
+        kind: "delete",
+        vm: vm2.name,
+        vmid: vm2.vmid,
+        node: vm2.node,
+        reason: `tagged ${OWNER_TAG}, no file in vms/, prune enabled`
+      });
     }
   }
   return finish(desired, snapshot, options, actions, findings, errors);
@@ -57537,10 +57633,19 @@ function planExisting(spec, vm2, ctx, actions, findings, errors) {
       return;
     }
     if (vm2.lock) {
-      errors.push({ vm: spec.name, message: `VM ${spec.name} (${vm2.vmid}) holds lock '${vm2.lock}'; it cannot be recreated now.` });
+      errors.push({
+        vm: spec.name,
+        message: `VM ${spec.name} (${vm2.vmid}) holds lock '${vm2.lock}'; it cannot be recreated now.`
+      });
       return;
     }
-    actions.push({ ...base, kind: "replace", node: spec.node, from: vm2.node, reason: `requested by ${forced}` });
+    actions.push({
+      ...base,
+      kind: "replace",
+      node: spec.node,
+      from: vm2.node,
+      reason: `requested by ${forced}`
+    });
     return;
   }
   const health = assessHealth(spec, vm2, ctx.grace);
@@ -57549,17 +57654,33 @@ function planExisting(spec, vm2, ctx, actions, findings, errors) {
     return;
   }
   if (!vm2.config) {
-    findings.push({ level: "warning", vm: spec.name, node: vm2.node, message: `VM ${spec.name} (${vm2.vmid}): its config could not be read; skipped this run.` });
+    findings.push({
+      level: "warning",
+      vm: spec.name,
+      node: vm2.node,
+      message: `VM ${spec.name} (${vm2.vmid}): its config could not be read; skipped this run.`
+    });
     return;
   }
   const diff = diffConfig(spec, vm2.config);
-  for (const w of diff.warnings) findings.push({ level: "warning", vm: spec.name, node: vm2.node, message: `VM ${spec.name}: ${w}` });
+  for (const w of diff.warnings)
+    findings.push({
+      level: "warning",
+      vm: spec.name,
+      node: vm2.node,
+      message: `VM ${spec.name}: ${w}`
+    });
   for (const e of diff.errors) errors.push({ vm: spec.name, message: e });
   if (diff.errors.length) return;
   if (diff.replaceReasons.length) {
     const reason = diff.replaceReasons.join("; ");
     if (spec.protected) {
-      findings.push({ level: "warning", vm: spec.name, node: vm2.node, message: `VM ${spec.name} needs replacing (${reason}) but is protected; left as it is.` });
+      findings.push({
+        level: "warning",
+        vm: spec.name,
+        node: vm2.node,
+        message: `VM ${spec.name} needs replacing (${reason}) but is protected; left as it is.`
+      });
     } else {
       actions.push({ ...base, kind: "replace", node: spec.node, from: vm2.node, reason });
     }
@@ -57569,9 +57690,21 @@ function planExisting(spec, vm2, ctx, actions, findings, errors) {
   let node = vm2.node;
   if (spec.node !== vm2.node) {
     if (vm2.hastate) {
-      findings.push({ level: "info", vm: spec.name, node: vm2.node, message: `VM ${spec.name} is HA-managed and runs on ${vm2.node}; the definition says ${spec.node}. HA decides placement, so nothing is done.` });
+      findings.push({
+        level: "info",
+        vm: spec.name,
+        node: vm2.node,
+        message: `VM ${spec.name} is HA-managed and runs on ${vm2.node}; the definition says ${spec.node}. HA decides placement, so nothing is done.`
+      });
     } else {
-      actions.push({ ...base, kind: "migrate", from: vm2.node, to: spec.node, online: running, reason: `target_node is ${spec.node}` });
+      actions.push({
+        ...base,
+        kind: "migrate",
+        from: vm2.node,
+        to: spec.node,
+        online: running,
+        reason: `target_node is ${spec.node}`
+      });
       node = spec.node;
     }
   }
@@ -57590,9 +57723,21 @@ function planExisting(spec, vm2, ctx, actions, findings, errors) {
     actions.push({ ...base, node, kind: "resize", disks: diff.grow, reason: "disks grow" });
   }
   if (health.kind === "act") {
-    actions.push({ ...base, node, kind: "remediate", remedy: health.remedy, reason: health.reason, ...health.escalation ? { escalation: health.escalation } : {} });
+    actions.push({
+      ...base,
+      node,
+      kind: "remediate",
+      remedy: health.remedy,
+      reason: health.reason,
+      ...health.escalation ? { escalation: health.escalation } : {}
+    });
   } else if (health.kind === "report") {
-    findings.push({ level: "warning", vm: spec.name, node: vm2.node, message: `VM ${spec.name}: ${health.reason}.` });
+    findings.push({
+      level: "warning",
+      vm: spec.name,
+      node: vm2.node,
+      message: `VM ${spec.name}: ${health.reason}.`
+    });
   }
   const touched = actions.some((a) => a.vm === spec.name);
   if (!touched) actions.push({ ...base, kind: "noop", reason: "matches its definition" });
@@ -57600,7 +57745,16 @@ function planExisting(spec, vm2, ctx, actions, findings, errors) {
 __name(planExisting, "planExisting");
 function finish(desired, snapshot, options, actions, findings, errors) {
   const summary2 = Object.fromEntries(
-    ["create", "update", "resize", "migrate", "remediate", "replace", "delete", "noop"].map((k) => [k, 0])
+    [
+      "create",
+      "update",
+      "resize",
+      "migrate",
+      "remediate",
+      "replace",
+      "delete",
+      "noop"
+    ].map((k) => [k, 0])
   );
   for (const a of actions) summary2[a.kind]++;
   const specs = new Map(desired.map((s) => [s.name, s]));
@@ -57609,7 +57763,13 @@ function finish(desired, snapshot, options, actions, findings, errors) {
     const spec = specs.get(a.vm);
     const reason = a.kind === "create" ? "create" : a.kind === "replace" ? "replace" : a.remedy === "recreate" ? "recreate" : void 0;
     if (!reason || !spec) continue;
-    newHosts.push({ name: a.vm, ...a.vmid !== void 0 ? { vmid: a.vmid } : {}, node: spec.node, ...spec.staticIp ? { ip: spec.staticIp } : {}, reason });
+    newHosts.push({
+      name: a.vm,
+      ...a.vmid !== void 0 ? { vmid: a.vmid } : {},
+      node: spec.node,
+      ...spec.staticIp ? { ip: spec.staticIp } : {},
+      reason
+    });
   }
   return {
     schemaVersion: 1,
@@ -57672,7 +57832,9 @@ async function readSnapshot(client, desired, options = {}) {
       if (cfg.lock) vm2.lock = cfg.lock;
       if (cfg.template === 1) vm2.status = "template";
     } catch (err) {
-      options.log?.warn(`Could not read the config of VM ${vm2.vmid} on ${vm2.node}: ${err.message}`);
+      options.log?.warn(
+        `Could not read the config of VM ${vm2.vmid} on ${vm2.node}: ${err.message}`
+      );
     }
   });
   for (const vm2 of vms.filter((v) => v.status === "template")) {
@@ -57681,10 +57843,17 @@ async function readSnapshot(client, desired, options = {}) {
   }
   const specs = new Map(desired.map((s) => [s.name, s]));
   const byName = new Map(vms.map((v) => [v.name, v]));
-  const used = /* @__PURE__ */ new Set([...desired.map((s) => s.node), ...vms.filter((v) => specs.has(v.name)).map((v) => v.node)]);
-  const landing = new Set(desired.filter((s) => byName.get(s.name)?.node !== s.node).map((s) => s.node));
+  const used = /* @__PURE__ */ new Set([
+    ...desired.map((s) => s.node),
+    ...vms.filter((v) => specs.has(v.name)).map((v) => v.node)
+  ]);
+  const landing = new Set(
+    desired.filter((s) => byName.get(s.name)?.node !== s.node).map((s) => s.node)
+  );
   const online = /* @__PURE__ */ __name((n) => nodes[n]?.status === "online", "online");
-  const wantConfig = vms.filter((v) => specs.has(v.name) || options.prune && v.tags.includes(OWNER_TAG));
+  const wantConfig = vms.filter(
+    (v) => specs.has(v.name) || options.prune && v.tags.includes(OWNER_TAG)
+  );
   const wantTemplates = templates.filter((t) => {
     const needers = desired.filter((s) => s.template === t.name);
     return needers.some((s) => !templates.some((x) => x.name === t.name && x.node === s.node));
@@ -57719,7 +57888,9 @@ async function readSnapshot(client, desired, options = {}) {
       try {
         vm2.config = configFrom(await count(client.getConfig(vm2.node, vm2.vmid)));
       } catch (err) {
-        options.log?.warn(`Could not read the config of VM ${vm2.name} (${vm2.vmid}) on ${vm2.node}: ${err.message}`);
+        options.log?.warn(
+          `Could not read the config of VM ${vm2.name} (${vm2.vmid}) on ${vm2.node}: ${err.message}`
+        );
       }
     });
   }
@@ -57736,7 +57907,12 @@ async function readSnapshot(client, desired, options = {}) {
   );
   await mapLimit(probe, limit, async (vm2) => {
     try {
-      const ifaces = await count(withTimeout(client.agentNetworkInterfaces(vm2.node, vm2.vmid), options.agentTimeoutMs ?? 5e3));
+      const ifaces = await count(
+        withTimeout(
+          client.agentNetworkInterfaces(vm2.node, vm2.vmid),
+          options.agentTimeoutMs ?? 5e3
+        )
+      );
       vm2.agent = "ok";
       vm2.addresses = ipv4Of(ifaces);
     } catch (err) {
@@ -57833,7 +58009,8 @@ function ipv4Of(ifaces) {
   for (const i of ifaces) {
     if (i.name === "lo") continue;
     for (const a of i["ip-addresses"] ?? []) {
-      if (a["ip-address-type"] === "ipv4" && !a["ip-address"].startsWith("127.0.0.1")) out.push(a["ip-address"]);
+      if (a["ip-address-type"] === "ipv4" && !a["ip-address"].startsWith("127.0.0.1"))
+        out.push(a["ip-address"]);
     }
   }
   return out;
@@ -58063,13 +58240,22 @@ var TITLES = {
   delete: "Delete",
   noop: "Unchanged"
 };
-var ORDER = ["create", "replace", "update", "resize", "migrate", "remediate", "delete"];
+var ORDER = [
+  "create",
+  "replace",
+  "update",
+  "resize",
+  "migrate",
+  "remediate",
+  "delete"
+];
 var cell = /* @__PURE__ */ __name((v) => (v === null || v === void 0 || v === "" ? "\u2013" : String(v)).replace(/\|/g, "\\|").replace(/\r?\n/g, " "), "cell");
 function summaryLine(plan2) {
   const parts = ORDER.filter((k) => plan2.summary[k] > 0).map((k) => `${plan2.summary[k]} to ${k}`);
   const head = parts.length ? parts.join(", ") : "No changes";
   const tail = [`${plan2.summary.noop} unchanged`];
-  if (plan2.errors.length) tail.push(`${plan2.errors.length} error${plan2.errors.length > 1 ? "s" : ""}`);
+  if (plan2.errors.length)
+    tail.push(`${plan2.errors.length} error${plan2.errors.length > 1 ? "s" : ""}`);
   return `${head}; ${tail.join(", ")}.`;
 }
 __name(summaryLine, "summaryLine");
@@ -58077,13 +58263,31 @@ function rowFor(a) {
   const vmid = a.vmid ?? "new";
   switch (a.kind) {
     case "update":
-      return [a.vm, a.node, String(vmid), (a.changes ?? []).map((c) => c.field).join(", "), a.pendingReboot ? "pending reboot" : "now"];
+      return [
+        a.vm,
+        a.node,
+        String(vmid),
+        (a.changes ?? []).map((c) => c.field).join(", "),
+        a.pendingReboot ? "pending reboot" : "now"
+      ];
     case "resize":
-      return [a.vm, a.node, String(vmid), (a.disks ?? []).map((d) => `${d.slot} ${d.from} \u2192 ${d.to}`).join(", "), ""];
+      return [
+        a.vm,
+        a.node,
+        String(vmid),
+        (a.disks ?? []).map((d) => `${d.slot} ${d.from} \u2192 ${d.to}`).join(", "),
+        ""
+      ];
     case "migrate":
       return [a.vm, `${a.from} \u2192 ${a.to}`, String(vmid), a.online ? "online" : "offline", a.reason];
     case "remediate":
-      return [a.vm, a.node, String(vmid), a.remedy + (a.escalation ? `, then ${a.escalation} if still hung` : ""), a.reason];
+      return [
+        a.vm,
+        a.node,
+        String(vmid),
+        a.remedy + (a.escalation ? `, then ${a.escalation} if still hung` : ""),
+        a.reason
+      ];
     default:
       return [a.vm, a.node, String(vmid), a.reason, ""];
   }
@@ -58098,13 +58302,20 @@ var HEADERS = {
 function table(headers, rows) {
   const keep = headers.map((h, i) => h !== "" || rows.some((r) => r[i]));
   const pick = /* @__PURE__ */ __name((xs) => xs.filter((_, i) => keep[i]), "pick");
-  const lines = [`| ${pick(headers).join(" | ")} |`, `|${pick(headers).map(() => "---").join("|")}|`];
+  const lines = [
+    `| ${pick(headers).join(" | ")} |`,
+    `|${pick(headers).map(() => "---").join("|")}|`
+  ];
   for (const r of rows) lines.push(`| ${pick(r).map(cell).join(" | ")} |`);
   return lines.join("\n");
 }
 __name(table, "table");
 function diffDetails(a) {
-  const rows = (a.changes ?? []).map((c) => [c.field, c.from, c.to, c.mode === "hot" ? "now" : "at reboot", c.note ?? ""].map((v) => v === null ? "" : String(v)));
+  const rows = (a.changes ?? []).map(
+    (c) => [c.field, c.from, c.to, c.mode === "hot" ? "now" : "at reboot", c.note ?? ""].map(
+      (v) => v === null ? "" : String(v)
+    )
+  );
   return [
     `<details><summary>${a.vm}: ${rows.length} setting${rows.length === 1 ? "" : "s"}</summary>`,
     "",
@@ -58141,7 +58352,9 @@ function renderPlanMarkdown(plan2, options = {}) {
     blocks.push(["### Errors", "", ...plan2.errors.map((e) => `- :x: ${e.message}`)].join("\n"));
   }
   if (plan2.newHosts.length) {
-    blocks.push(`New hosts (to provision): ${plan2.newHosts.map((h) => `\`${h.name}\`${h.ip ? ` (${h.ip})` : ""}`).join(", ")}`);
+    blocks.push(
+      `New hosts (to provision): ${plan2.newHosts.map((h) => `\`${h.name}\`${h.ip ? ` (${h.ip})` : ""}`).join(", ")}`
+    );
   }
   for (const kind of ORDER) {
     const acts = plan2.actions.filter((a) => a.kind === kind);
@@ -58153,19 +58366,38 @@ ${table(headers, acts.map(rowFor))}`);
     if (kind === "update") for (const a of acts) blocks.push(diffDetails(a));
   }
   if (plan2.findings.length) {
-    blocks.push(["### Notes", "", ...plan2.findings.map((f) => `- ${f.level === "warning" ? ":warning: " : ""}${f.message}`)].join("\n"));
+    blocks.push(
+      [
+        "### Notes",
+        "",
+        ...plan2.findings.map((f) => `- ${f.level === "warning" ? ":warning: " : ""}${f.message}`)
+      ].join("\n")
+    );
   }
   if (plan2.capacity.length) {
-    const rows = plan2.capacity.map((c) => [c.node, c.status, `${c.memoryBefore}`, `${c.memoryAfter}`, `${Math.floor(c.memoryTotal * c.memoryOvercommit)}`, `${c.vmsBefore} \u2192 ${c.vmsAfter}`]);
-    blocks.push(`### Capacity
+    const rows = plan2.capacity.map((c) => [
+      c.node,
+      c.status,
+      `${c.memoryBefore}`,
+      `${c.memoryAfter}`,
+      `${Math.floor(c.memoryTotal * c.memoryOvercommit)}`,
+      `${c.vmsBefore} \u2192 ${c.vmsAfter}`
+    ]);
+    blocks.push(
+      `### Capacity
 
 ${table(["Node", "Status", "Memory before (MiB)", "After", "Limit", "VMs"], rows)}
 
-${memoryChart(plan2)}`);
+${memoryChart(plan2)}`
+    );
   }
-  return fit(blocks, max, `
+  return fit(
+    blocks,
+    max,
+    `
 
-_Plan truncated to fit ${max.toLocaleString("en-US")} characters: see ${hint} for the full plan._`);
+_Plan truncated to fit ${max.toLocaleString("en-US")} characters: see ${hint} for the full plan._`
+  );
 }
 __name(renderPlanMarkdown, "renderPlanMarkdown");
 function fit(blocks, max, note) {
@@ -63465,7 +63697,12 @@ ${body}`;
   const base = { owner: target.owner, repo: target.repo };
   let existing;
   for (let page = 1; !existing; page++) {
-    const { data: data2 } = await api.rest.issues.listComments({ ...base, issue_number: target.issueNumber, per_page: 100, page });
+    const { data: data2 } = await api.rest.issues.listComments({
+      ...base,
+      issue_number: target.issueNumber,
+      per_page: 100,
+      page
+    });
     existing = data2.find((c) => c.body?.includes(marker));
     if (data2.length < 100) break;
   }
@@ -63473,7 +63710,11 @@ ${body}`;
     await api.rest.issues.updateComment({ ...base, comment_id: existing.id, body: text });
     return { action: "updated", id: existing.id };
   }
-  const { data } = await api.rest.issues.createComment({ ...base, issue_number: target.issueNumber, body: text });
+  const { data } = await api.rest.issues.createComment({
+    ...base,
+    issue_number: target.issueNumber,
+    body: text
+  });
   return { action: "created", id: data.id };
 }
 __name(upsertStickyComment, "upsertStickyComment");
@@ -63521,7 +63762,8 @@ var listInput = /* @__PURE__ */ __name((name) => getInput(name).split(/[\n,]/).m
 function getReconcileInputs(env = process.env) {
   const secret = getInput(RECONCILE_INPUTS.proxmoxTokenSecret);
   const githubToken = getInput(RECONCILE_INPUTS.githubToken);
-  for (const s of [secret, githubToken, env.PROXMOX_TOKEN_SECRET, env.CI_CLOUDINIT_PASSWORD]) if (s) setSecret(s);
+  for (const s of [secret, githubToken, env.PROXMOX_TOKEN_SECRET, env.CI_CLOUDINIT_PASSWORD])
+    if (s) setSecret(s);
   const merged = { ...env };
   const pass = /* @__PURE__ */ __name((input, variable) => {
     const v = getInput(input);
@@ -63544,7 +63786,9 @@ function getReconcileInputs(env = process.env) {
     recreate: listInput(RECONCILE_INPUTS.recreate),
     prune: booleanInput(RECONCILE_INPUTS.prune, false)
   };
-  debug(`pve-gitops: repo ${inputs.repoDir}, dry-run ${inputs.dryRun}, only [${inputs.only.join(", ")}], recreate [${inputs.recreate.join(", ")}], prune ${inputs.prune}, comment ${inputs.comment}`);
+  debug(
+    `pve-gitops: repo ${inputs.repoDir}, dry-run ${inputs.dryRun}, only [${inputs.only.join(", ")}], recreate [${inputs.recreate.join(", ")}], prune ${inputs.prune}, comment ${inputs.comment}`
+  );
   return inputs;
 }
 __name(getReconcileInputs, "getReconcileInputs");
@@ -63576,7 +63820,14 @@ async function planStep(log, inputs = getReconcileInputs()) {
   const client = await connectFromEnv(inputs.env, repo.config, log);
   let plan2;
   try {
-    plan2 = (await log.group("Read the cluster and plan", () => readAndPlan(repo, client, log, { only: inputs.only, recreate: inputs.recreate, prune: inputs.prune }))).plan;
+    plan2 = (await log.group(
+      "Read the cluster and plan",
+      () => readAndPlan(repo, client, log, {
+        only: inputs.only,
+        recreate: inputs.recreate,
+        prune: inputs.prune
+      })
+    )).plan;
   } finally {
     await client.close();
   }
@@ -63588,7 +63839,11 @@ async function planStep(log, inputs = getReconcileInputs()) {
     if (inputs.comment && pr && inputs.githubToken) {
       try {
         const { owner, repo: name } = context2.repo;
-        const r = await upsertStickyComment(getOctokit(inputs.githubToken), { owner, repo: name, issueNumber: pr }, markdown);
+        const r = await upsertStickyComment(
+          getOctokit(inputs.githubToken),
+          { owner, repo: name, issueNumber: pr },
+          markdown
+        );
         log.info(`Plan comment ${r.action} on pull request #${pr}.`);
       } catch (err) {
         log.warn(`Could not post the plan comment on pull request #${pr}: ${describeError(err)}`);

@@ -20440,7 +20440,7 @@ async function run(body) {
 __name(run, "run");
 
 // actions/lib/github/provision-step.ts
-var import_node_fs2 = require("node:fs");
+var import_node_fs3 = require("node:fs");
 var import_node_path3 = __toESM(require("node:path"), 1);
 
 // actions/lib/gitops/tags.ts
@@ -20503,7 +20503,7 @@ function parseHostList(text, source) {
 __name(parseHostList, "parseHostList");
 
 // actions/lib/provision/provision.ts
-var import_node_fs = require("node:fs");
+var import_node_fs2 = require("node:fs");
 var import_promises2 = require("node:fs/promises");
 var import_node_path2 = __toESM(require("node:path"), 1);
 
@@ -20598,7 +20598,7 @@ function assertLoopbackTargets(view, hosts, inventoryName) {
     const conn = vars.ansible_connection;
     if (conn !== void 0 && conn !== "ssh" && conn !== "smart") {
       throw new PveGitopsError(
-        `Simulator mode: ${h} in ${inventoryName} uses ansible_connection=${String(conn)}, not ssh to a loopback address; nothing was run.`
+        `Simulator mode: ${h} in ${inventoryName} uses ansible_connection=${JSON.stringify(conn)}, not ssh to a loopback address; nothing was run.`
       );
     }
     const addr = typeof vars.ansible_host === "string" ? vars.ansible_host : h;
@@ -20653,7 +20653,10 @@ function planInvocations(opts) {
     const groups = groupsOf(opts.view, h.name);
     const playbook = playbookForNewHost(groups, opts.playbookExists);
     if (playbook) add(playbook, h.name);
-    else opts.log?.info(`New host ${h.name} (groups: ${groups.join(", ") || "none"}) has no playbook to run.`);
+    else
+      opts.log?.info(
+        `New host ${h.name} (groups: ${groups.join(", ") || "none"}) has no playbook to run.`
+      );
   }
   const all = [...opts.view.hosts.keys()].sort();
   return order.map((playbook) => {
@@ -20692,6 +20695,7 @@ function failedHosts(recap) {
 __name(failedHosts, "failedHosts");
 
 // actions/lib/provision/workspace.ts
+var import_node_fs = require("node:fs");
 var import_promises = require("node:fs/promises");
 var import_node_os = __toESM(require("node:os"), 1);
 var import_node_path = __toESM(require("node:path"), 1);
@@ -20705,9 +20709,14 @@ function registerKey(key) {
 __name(registerKey, "registerKey");
 async function preparePrivateDir(opts) {
   const dir = await (0, import_promises.mkdtemp)(import_node_path.default.join(opts.tempRoot ?? import_node_os.default.tmpdir(), "pve-gitops-provision-"));
-  const remove = /* @__PURE__ */ __name(() => (0, import_promises.rm)(dir, { recursive: true, force: true }), "remove");
+  const shortRoot = (0, import_node_fs.existsSync)("/tmp") ? "/tmp" : import_node_os.default.tmpdir();
+  const controlDir = await (0, import_promises.mkdtemp)(import_node_path.default.join(shortRoot, "pvg-cp-"));
+  const remove = /* @__PURE__ */ __name(async () => {
+    await (0, import_promises.rm)(dir, { recursive: true, force: true });
+    await (0, import_promises.rm)(controlDir, { recursive: true, force: true });
+  }, "remove");
   try {
-    if (opts.sshPrivateKey === void 0) return { dir, remove };
+    if (opts.sshPrivateKey === void 0) return { dir, controlDir, remove };
     const key = opts.sshPrivateKey.replace(/\r\n/g, "\n").trim() + "\n";
     registerKey(key);
     const keyFile = import_node_path.default.join(dir, "id_key");
@@ -20721,7 +20730,7 @@ async function preparePrivateDir(opts) {
         `${opts.keySource} is not a valid SSH private key without a passphrase (ssh-keygen cannot read it).`
       );
     }
-    return { dir, keyFile, remove };
+    return { dir, keyFile, controlDir, remove };
   } catch (err) {
     await remove();
     throw err;
@@ -20733,11 +20742,13 @@ __name(preparePrivateDir, "preparePrivateDir");
 var DEFAULT_INVENTORY = "inventory/k8s.ini";
 var ENV_PASSED = ["PATH", "HOME", "USER", "LOGNAME", "LANG", "TZ", "TMPDIR"];
 function sshQuote(p) {
-  if (/['\n]/.test(p)) throw new ConfigurationError(`The path ${JSON.stringify(p)} contains a quote.`);
+  if (/['\n]/.test(p))
+    throw new ConfigurationError(`The path ${JSON.stringify(p)} contains a quote.`);
   return `'${p}'`;
 }
 __name(sshQuote, "sshQuote");
-function ansibleEnv(o, dir, keyFile, knownHosts) {
+function ansibleEnv(o, priv, knownHosts) {
+  const { dir, keyFile } = priv;
   const env = {};
   for (const [k, v] of Object.entries(process.env)) {
     if (v !== void 0 && (ENV_PASSED.includes(k) || k.startsWith("ANSIBLE_"))) env[k] = v;
@@ -20758,14 +20769,14 @@ function ansibleEnv(o, dir, keyFile, knownHosts) {
     ANSIBLE_HOST_KEY_CHECKING: "True",
     ANSIBLE_SSH_ARGS: ssh.join(" "),
     ...keyFile ? { ANSIBLE_PRIVATE_KEY_FILE: keyFile } : {},
-    ANSIBLE_SSH_CONTROL_PATH_DIR: import_node_path2.default.join(dir, "cp"),
+    ANSIBLE_SSH_CONTROL_PATH_DIR: priv.controlDir,
     ANSIBLE_LOCAL_TEMP: import_node_path2.default.join(dir, "tmp"),
     ANSIBLE_PIPELINING: "True",
     ANSIBLE_RETRY_FILES_ENABLED: "False",
     ANSIBLE_NOCOLOR: "1",
     ANSIBLE_FORCE_COLOR: "0",
     // Never run an executable "inventory": only INI and YAML files are read.
-    ANSIBLE_INVENTORY_ENABLED: "ini,yaml",
+    ANSIBLE_INVENTORY_ENABLED: "yaml,ini",
     ANSIBLE_INVENTORY_UNPARSED_FAILED: "True",
     PYTHONUNBUFFERED: "1"
   };
@@ -20807,9 +20818,11 @@ async function provision(o) {
       );
   }
   const inventoryName = o.inventory ?? DEFAULT_INVENTORY;
-  if (!(0, import_node_fs.existsSync)(import_node_path2.default.join(o.repoDir, inventoryName)))
-    throw new ConfigurationError(`${inventoryName} does not exist; run pve-gitops inventory first.`);
-  if (o.knownHostsFile && !(0, import_node_fs.existsSync)(o.knownHostsFile))
+  if (!(0, import_node_fs2.existsSync)(import_node_path2.default.join(o.repoDir, inventoryName)))
+    throw new ConfigurationError(
+      `${inventoryName} does not exist; run pve-gitops inventory first.`
+    );
+  if (o.knownHostsFile && !(0, import_node_fs2.existsSync)(o.knownHostsFile))
     throw new ConfigurationError(`The known_hosts file ${o.knownHostsFile} does not exist.`);
   const priv = await preparePrivateDir({
     sshPrivateKey: o.sshPrivateKey,
@@ -20823,25 +20836,40 @@ async function provision(o) {
       knownHosts = import_node_path2.default.join(priv.dir, "known_hosts");
       await (0, import_promises2.writeFile)(knownHosts, o.knownHosts.trim() + "\n", { mode: 384 });
     }
-    const env = ansibleEnv(o, priv.dir, priv.keyFile, knownHosts);
+    const env = ansibleEnv(o, priv, knownHosts);
     const inventoryArgs = ["-i", inventoryName];
     const ports = Object.entries(o.sshPorts ?? {});
     if (ports.length) {
       const file = import_node_path2.default.join(priv.dir, "ports.yml");
-      const hosts = Object.fromEntries(ports.map(([h, p]) => [h, { ansible_port: p }]));
-      await (0, import_promises2.writeFile)(file, JSON.stringify({ all: { hosts } }), { mode: 384 });
+      const lines = ports.map(([h, p]) => {
+        if (!/^[a-z0-9][a-z0-9.-]*$/.test(h) || !Number.isInteger(p) || p < 1 || p > 65535)
+          throw new ConfigurationError(`SSH port ${p} of host '${h.slice(0, 60)}' is not valid.`);
+        return `    ${h}:
+      ansible_port: ${p}
+`;
+      });
+      await (0, import_promises2.writeFile)(file, `all:
+  hosts:
+${lines.join("")}`, { mode: 384 });
       inventoryArgs.push("-i", file);
     }
-    const view = await readInventory({ repoDir: o.repoDir, inventoryArgs, env, exec, inventoryName });
+    const view = await readInventory({
+      repoDir: o.repoDir,
+      inventoryArgs,
+      env,
+      exec,
+      inventoryName
+    });
     const invocations = planInvocations({
       runs: o.runs,
       newHosts: o.newHosts,
       view,
-      playbookExists: /* @__PURE__ */ __name((f) => (0, import_node_fs.existsSync)(import_node_path2.default.join(o.repoDir, "playbooks", f)), "playbookExists"),
+      playbookExists: /* @__PURE__ */ __name((f) => (0, import_node_fs2.existsSync)(import_node_path2.default.join(o.repoDir, "playbooks", f)), "playbookExists"),
       inventoryName,
       log
     });
-    if (o.simulator) for (const i of invocations) assertLoopbackTargets(view, i.targets, inventoryName);
+    if (o.simulator)
+      for (const i of invocations) assertLoopbackTargets(view, i.targets, inventoryName);
     if (!invocations.length) {
       log.info("Nothing to provision: no playbook applies to the new hosts.");
       return { runs: [], provisioned: [] };
@@ -20862,7 +20890,9 @@ async function provision(o) {
         const durationMs = now() - started;
         const output = `${r.stdout}
 ${r.stderr}`;
-        log.info(`${describeInvocation(inv)}: exit ${r.code} after ${(durationMs / 1e3).toFixed(1)} s`);
+        log.info(
+          `${describeInvocation(inv)}: exit ${r.code} after ${(durationMs / 1e3).toFixed(1)} s`
+        );
         if (r.code !== 0) throw failure(inv, r.code, output);
         return { ...inv, durationMs, recap: parseRecap(r.stdout) };
       });
@@ -20918,7 +20948,7 @@ function getProvisionInputs(env = process.env) {
     knownHosts: getInput(PROVISION_INPUTS.knownHosts),
     trustOnFirstUse: booleanInput(PROVISION_INPUTS.trustOnFirstUse, false),
     simulator: booleanInput(PROVISION_INPUTS.simulator, false) || /^(1|true|yes)$/i.test(simEnv),
-    tempRoot: env.RUNNER_TEMP && (0, import_node_fs2.existsSync)(env.RUNNER_TEMP) ? env.RUNNER_TEMP : void 0
+    tempRoot: env.RUNNER_TEMP && (0, import_node_fs3.existsSync)(env.RUNNER_TEMP) ? env.RUNNER_TEMP : void 0
   };
   debug(
     `pve-gitops provision: repo ${inputs.repoDir}, ${runs.length} run(s), new hosts [${inputs.newHosts.map((h) => h.name).join(", ")}], simulator ${inputs.simulator}, trust-on-first-use ${inputs.trustOnFirstUse}`

@@ -1,0 +1,152 @@
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import path from 'node:path';
+import { ConfigurationError, UsageError } from '../../lib/errors.js';
+import { knownAddresses } from '../../lib/inventory/addresses.js';
+import { INVENTORY_FILE } from '../../lib/inventory/update.js';
+import { getKubeconfig, writePrivateFile } from '../../lib/kubeconfig/get.js';
+import { publishNewClusters } from '../../lib/kubeconfig/publish.js';
+import { locationOf, vaultFromEnv } from '../../lib/kubeconfig/vault-env.js';
+import { registerSecret } from '../../lib/secrets.js';
+import { parseIpConfig } from '../../lib/vm/ipconfig.js';
+import { loadValidRepository } from '../../lib/vm/load.js';
+import type { Command, CliContext } from '../cli.js';
+
+const usage =
+  'pve-gitops kubeconfig publish --vm NAME [--address IP] [--ssh-key FILE] [--ssh-user U] [--ssh-port N] [--known-hosts FILE] [--trust-on-first-use] [--timeout SECONDS] | kubeconfig get --context NAME... [--out FILE]';
+
+const read = (file: string, what: string) => {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    throw new ConfigurationError(`Cannot read the ${what} ${file}.`);
+  }
+};
+
+function addressOf(repo: string, name: string, ipconfig0: string | undefined): string {
+  let ini = '';
+  try {
+    ini = readFileSync(path.join(repo, INVENTORY_FILE), 'utf8');
+  } catch {
+    // no inventory yet
+  }
+  const known = knownAddresses(ini).find((h) => h.name === name)?.ip;
+  if (known) return known;
+  const ip = ipconfig0 ? parseIpConfig(ipconfig0) : undefined;
+  if (ip?.ok && ip.value.ip && ip.value.ip !== 'dhcp') return ip.value.ip.address;
+  throw new ConfigurationError(
+    `The address of ${name} is unknown (not in ${INVENTORY_FILE}, no static ipconfig0): pass --address.`,
+  );
+}
+
+async function publish(values: Record<string, unknown>, ctx: CliContext): Promise<number> {
+  const name = values.vm;
+  if (typeof name !== 'string')
+    throw new UsageError(`kubeconfig publish needs --vm NAME. Usage: ${usage}`);
+  const { config, vms } = await loadValidRepository(ctx.repo);
+  const vm = vms.find((v) => v.name === name);
+  if (!vm) throw new ConfigurationError(`There is no VM ${name} in vms/.`);
+  const ip =
+    typeof values.address === 'string' ? values.address : addressOf(ctx.repo, name, vm.ipconfig0);
+  const key =
+    typeof values['ssh-key'] === 'string'
+      ? read(values['ssh-key'], 'SSH key')
+      : ctx.env.SSH_PRIVATE_KEY;
+  if (!key?.trim())
+    throw new ConfigurationError('No SSH key: pass --ssh-key FILE or set SSH_PRIVATE_KEY.');
+  registerSecret(key);
+  const knownFile =
+    typeof values['known-hosts'] === 'string'
+      ? values['known-hosts']
+      : path.join(ctx.env.HOME ?? homedir(), '.ssh', 'known_hosts');
+  let knownHosts = '';
+  try {
+    knownHosts = readFileSync(knownFile, 'utf8');
+  } catch {
+    if (typeof values['known-hosts'] === 'string')
+      throw new ConfigurationError(`Cannot read the known_hosts file ${knownFile}.`);
+  }
+  const timeout = values.timeout === undefined ? 300 : Number(values.timeout);
+  if (!(timeout > 0))
+    throw new UsageError(`--timeout must be a number of seconds, not '${String(values.timeout)}'.`);
+  const port = values['ssh-port'] === undefined ? undefined : Number(values['ssh-port']);
+  if (port !== undefined && !(Number.isInteger(port) && port > 0 && port < 65536))
+    throw new UsageError(`--ssh-port must be a port number.`);
+  const r = await publishNewClusters({
+    hosts: [{ name, ip }],
+    vms,
+    config,
+    vault: vaultFromEnv(ctx.env),
+    location: locationOf(config.vault),
+    ssh: {
+      privateKey: key.replace(/\r\n/g, '\n').trim() + '\n',
+      knownHosts,
+      trustOnFirstUse: values['trust-on-first-use'] === true,
+      username: typeof values['ssh-user'] === 'string' ? values['ssh-user'] : undefined,
+      port,
+    },
+    simulator: /^(1|true|yes)$/i.test(ctx.env.PVE_GITOPS_SIMULATOR ?? ''),
+    readyTimeoutMs: timeout * 1000,
+    log: ctx.log,
+  });
+  if (!r.published.length)
+    throw new ConfigurationError(
+      `${name} is not the first server of a k3s cluster (${r.skipped[0]?.reason ?? 'no k3s'}); nothing to publish.`,
+    );
+  ctx.out(`${r.published.join('\n')}\n`);
+  return 0;
+}
+
+async function get(values: Record<string, unknown>, ctx: CliContext): Promise<number> {
+  const contexts = (Array.isArray(values.context) ? values.context : [])
+    .flatMap((c) => String(c).split(','))
+    .filter(Boolean);
+  if (!contexts.length)
+    throw new UsageError(`kubeconfig get needs --context NAME. Usage: ${usage}`);
+  let vaultCfg;
+  try {
+    vaultCfg = (await loadValidRepository(ctx.repo)).config.vault;
+  } catch {
+    vaultCfg = undefined; // outside a pve-gitops repository: the defaults
+  }
+  const { text } = await getKubeconfig({
+    vault: vaultFromEnv(ctx.env),
+    location: locationOf(vaultCfg),
+    contexts,
+  });
+  if (typeof values.out === 'string') {
+    const file = path.resolve(values.out);
+    await writePrivateFile(file, text);
+    ctx.log.info(`Wrote ${contexts.join(', ')} to ${file} (mode 0600).`);
+    ctx.out(`${file}\n`);
+  } else ctx.out(text);
+  return 0;
+}
+
+/** `pve-gitops kubeconfig publish|get`: the kubeconfig-publish and kubeconfig actions on a laptop. */
+const command: Command = {
+  summary:
+    "Publishes a new k3s cluster's kubeconfig to Vault, or fetches contexts from it (VAULT_ADDR, VAULT_TOKEN).",
+  usage,
+  allowPositionals: true,
+  options: {
+    vm: { type: 'string' },
+    address: { type: 'string' },
+    'ssh-key': { type: 'string' },
+    'ssh-user': { type: 'string' },
+    'ssh-port': { type: 'string' },
+    'known-hosts': { type: 'string' },
+    'trust-on-first-use': { type: 'boolean' },
+    timeout: { type: 'string' },
+    context: { type: 'string', multiple: true },
+    out: { type: 'string' },
+  },
+  async run(values, positionals, ctx) {
+    const [sub, ...extra] = positionals;
+    if (extra.length) throw new UsageError(`Unexpected argument '${extra[0]}'. Usage: ${usage}`);
+    if (sub === 'publish') return publish(values, ctx);
+    if (sub === 'get') return get(values, ctx);
+    throw new UsageError(`kubeconfig needs 'publish' or 'get'. Usage: ${usage}`);
+  },
+};
+export default command;

@@ -1,0 +1,84 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { ConfigurationError, UsageError } from '../../lib/errors.js';
+import { repoResolver } from '../../lib/gitops/resolve-tags.js';
+import { resolveTag, TAG_NAME, type PlaybookRun } from '../../lib/gitops/tags.js';
+import { parseHostList } from '../../lib/inventory/addresses.js';
+import { NEW_HOSTS_FILE } from '../../lib/inventory/update.js';
+import { provision } from '../../lib/provision/provision.js';
+import { registerSecret } from '../../lib/secrets.js';
+import type { Command } from '../cli.js';
+
+const truthy = (v: string | undefined) => /^(1|true|yes)$/i.test((v ?? '').trim());
+
+async function readHosts(file: string): Promise<Array<{ name: string; ip: string }>> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    throw new ConfigurationError(`Cannot read the hosts file ${file}.`);
+  }
+  return parseHostList(text, file).hosts.map((h) => ({ name: h.name, ip: h.ip }));
+}
+
+/**
+ * `pve-gitops provision [--playbook NAME] [--hosts FILE]`: runs a tag's playbook and/or the
+ * default playbook of the hosts in FILE (IP,name lines). With neither, the hosts of
+ * inventory/new_hosts.txt. The key is SSH_PRIVATE_KEY when set, else ssh's own identities;
+ * K3S_TOKEN passes to Ansible's environment; PVE_GITOPS_SIMULATOR=true (or --simulator)
+ * refuses every target that is not loopback.
+ */
+const command: Command = {
+  summary: 'Runs ansible-playbook for a tag (--playbook) and/or new hosts, limited to them.',
+  usage:
+    'pve-gitops provision [--playbook NAME] [--hosts FILE] [--known-hosts FILE] [--trust-on-first-use] [--simulator] [--repo DIR]',
+  options: {
+    playbook: { type: 'string' },
+    hosts: { type: 'string' },
+    'known-hosts': { type: 'string' },
+    'trust-on-first-use': { type: 'boolean' },
+    simulator: { type: 'boolean' },
+  },
+  async run(values, _positionals, ctx) {
+    const runs: PlaybookRun[] = [];
+    if (typeof values.playbook === 'string') {
+      const name = values.playbook;
+      if (!TAG_NAME.test(name) || name.includes('..'))
+        throw new UsageError(
+          `--playbook '${name.slice(0, 60)}' is not a playbook or VM name (lower-case letters, digits, '.', '_', '-').`,
+        );
+      const r = resolveTag(name, repoResolver(ctx.repo));
+      if (typeof r === 'string') throw new ConfigurationError(`${r}.`);
+      runs.push(r);
+    }
+    let hostsFile = typeof values.hosts === 'string' ? path.resolve(values.hosts) : undefined;
+    if (!hostsFile && !runs.length) {
+      hostsFile = path.join(ctx.repo, NEW_HOSTS_FILE);
+      if (!existsSync(hostsFile)) {
+        ctx.log.info(`Nothing to provision: no --playbook, no --hosts and no ${NEW_HOSTS_FILE}.`);
+        return 0;
+      }
+    }
+    const newHosts = hostsFile ? await readHosts(hostsFile) : [];
+    const key = ctx.env.SSH_PRIVATE_KEY;
+    const token = ctx.env.K3S_TOKEN;
+    registerSecret(token);
+    const r = await provision({
+      repoDir: ctx.repo,
+      runs,
+      newHosts,
+      sshPrivateKey: key?.trim() ? key : undefined,
+      keySource: 'SSH_PRIVATE_KEY',
+      knownHostsFile:
+        typeof values['known-hosts'] === 'string' ? path.resolve(values['known-hosts']) : undefined,
+      trustOnFirstUse: values['trust-on-first-use'] === true,
+      simulator: values.simulator === true || truthy(ctx.env.PVE_GITOPS_SIMULATOR),
+      extraEnv: token ? { K3S_TOKEN: token } : {},
+      log: ctx.log,
+    });
+    ctx.out(r.provisioned.map((h) => `${h}\n`).join(''));
+    return 0;
+  },
+};
+export default command;

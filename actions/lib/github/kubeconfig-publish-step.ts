@@ -1,0 +1,130 @@
+import * as core from '@actions/core';
+import { existsSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ConfigurationError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { parseHostList } from '../inventory/addresses.js';
+import { publishNewClusters } from '../kubeconfig/publish.js';
+import { locationOf } from '../kubeconfig/vault-env.js';
+import { registerKey } from '../provision/workspace.js';
+import { loadValidRepository } from '../vm/load.js';
+import { connectVault, getVaultInputs, type VaultInputs } from './kubeconfig-vault.js';
+
+/** Input names of the kubeconfig-publish action (apply.yml passes the first four). */
+export const PUBLISH_INPUTS = {
+  newHosts: 'new-hosts',
+  sshPrivateKey: 'ssh-private-key',
+  knownHosts: 'known-hosts',
+  trustOnFirstUse: 'trust-on-first-use',
+  sshUser: 'ssh-user',
+  simulator: 'simulator',
+  readyTimeout: 'ready-timeout',
+  workingDirectory: 'working-directory',
+} as const;
+
+export interface PublishInputs {
+  vault: VaultInputs;
+  /** Repository root: `working-directory` relative to GITHUB_WORKSPACE. */
+  repoDir: string;
+  /** The apply step's new-hosts (IP,name lines or JSON). */
+  newHosts: Array<{ name: string; ip: string }>;
+  sshPrivateKey: string;
+  /** known_hosts lines; empty = the runner's ~/.ssh/known_hosts. */
+  knownHosts: string;
+  /** Accept host keys known_hosts does not list (never changed ones). Default false. */
+  trustOnFirstUse: boolean;
+  /** SSH user; default the VM's ciuser, else the repository's defaults.ciuser. */
+  sshUser?: string;
+  /** Refuse any non-loopback host (input `simulator` or PVE_GITOPS_SIMULATOR). */
+  simulator: boolean;
+  /** Seconds to wait for the nodes to be Ready. */
+  readyTimeoutSeconds: number;
+}
+
+function bool(name: string, fallback: boolean): boolean {
+  const raw = core.getInput(name).trim();
+  if (!raw) return fallback;
+  if (/^(true|yes|1)$/i.test(raw)) return true;
+  if (/^(false|no|0)$/i.test(raw)) return false;
+  throw new ConfigurationError(`Input ${name} is '${raw}'; use true or false.`);
+}
+
+export function getPublishInputs(env: NodeJS.ProcessEnv = process.env): PublishInputs {
+  const key = core
+    .getInput(PUBLISH_INPUTS.sshPrivateKey, { trimWhitespace: false })
+    .replace(/\r\n/g, '\n');
+  if (key.trim()) registerKey(key.trim() + '\n');
+  const vault = getVaultInputs(env);
+  const workspace = path.resolve(env.GITHUB_WORKSPACE ?? process.cwd());
+  let knownHosts = core.getInput(PUBLISH_INPUTS.knownHosts);
+  if (!knownHosts) {
+    const f = path.join(env.HOME ?? os.homedir(), '.ssh', 'known_hosts');
+    knownHosts = existsSync(f) ? readFileSync(f, 'utf8') : '';
+  }
+  const timeout = Number(core.getInput(PUBLISH_INPUTS.readyTimeout) || '300');
+  if (!Number.isFinite(timeout) || timeout <= 0)
+    throw new ConfigurationError(
+      `Input ${PUBLISH_INPUTS.readyTimeout} must be a number of seconds.`,
+    );
+  return {
+    vault,
+    repoDir: path.resolve(workspace, core.getInput(PUBLISH_INPUTS.workingDirectory) || '.'),
+    newHosts: parseHostList(
+      core.getInput(PUBLISH_INPUTS.newHosts),
+      `The ${PUBLISH_INPUTS.newHosts} input`,
+    ).hosts.map((h) => ({ name: h.name, ip: h.ip })),
+    sshPrivateKey: key.trim() ? key.trim() + '\n' : '',
+    knownHosts,
+    trustOnFirstUse: bool(PUBLISH_INPUTS.trustOnFirstUse, false),
+    sshUser: core.getInput(PUBLISH_INPUTS.sshUser) || undefined,
+    simulator:
+      bool(PUBLISH_INPUTS.simulator, false) ||
+      /^(1|true|yes)$/i.test((env.PVE_GITOPS_SIMULATOR ?? '').trim()),
+    readyTimeoutSeconds: timeout,
+  };
+}
+
+/**
+ * The kubeconfig-publish action: for each new first k3s server, its kubeconfig merged into
+ * Vault (check-and-set) once its nodes are Ready. Outputs `published` and `contexts`.
+ */
+export async function kubeconfigPublishStep(
+  log: Logger,
+  inputs = getPublishInputs(),
+): Promise<void> {
+  if (!inputs.newHosts.length) {
+    log.info('No new hosts: nothing to publish.');
+    core.setOutput('published', '');
+    return;
+  }
+  if (!inputs.sshPrivateKey)
+    throw new ConfigurationError(
+      `Set the ${PUBLISH_INPUTS.sshPrivateKey} input: the key that logs in to the new VMs.`,
+    );
+  const { config, vms } = await loadValidRepository(inputs.repoDir);
+  const location = locationOf(config.vault, {
+    mount: inputs.vault.mount,
+    path: inputs.vault.path,
+    key: inputs.vault.key,
+  });
+  const vault = await connectVault(inputs.vault, log);
+  const r = await publishNewClusters({
+    hosts: inputs.newHosts,
+    vms,
+    config,
+    vault,
+    location,
+    ssh: {
+      privateKey: inputs.sshPrivateKey,
+      knownHosts: inputs.knownHosts,
+      trustOnFirstUse: inputs.trustOnFirstUse,
+      username: inputs.sshUser,
+    },
+    simulator: inputs.simulator,
+    readyTimeoutMs: inputs.readyTimeoutSeconds * 1000,
+    log,
+  });
+  core.setOutput('published', r.published.join(' '));
+  core.setOutput('contexts', (r.stored?.contexts ?? []).join(' '));
+}

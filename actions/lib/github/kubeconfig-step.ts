@@ -1,0 +1,71 @@
+import * as core from '@actions/core';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { ConfigurationError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { getKubeconfig, writePrivateFile } from '../kubeconfig/get.js';
+import { locationOf } from '../kubeconfig/vault-env.js';
+import { connectVault, getVaultInputs, type VaultInputs } from './kubeconfig-vault.js';
+
+/** Input names of the kubeconfig action (action.yml). */
+export const KUBECONFIG_INPUTS = {
+  context: 'context',
+  file: 'file',
+  exportEnv: 'export-env',
+} as const;
+
+export interface KubeconfigInputs {
+  vault: VaultInputs;
+  /** Contexts to fetch (newline, comma or space separated); the first becomes current. */
+  contexts: string[];
+  /** Where to write; default a fresh 0700 directory under RUNNER_TEMP. */
+  file: string;
+  /** Export KUBECONFIG for later steps (default true). */
+  exportEnv: boolean;
+}
+
+export function getKubeconfigInputs(env: NodeJS.ProcessEnv = process.env): KubeconfigInputs {
+  const vault = getVaultInputs(env);
+  const contexts = core
+    .getInput(KUBECONFIG_INPUTS.context)
+    .split(/[\s,]+/)
+    .filter(Boolean);
+  if (!contexts.length)
+    throw new ConfigurationError(
+      `Set the ${KUBECONFIG_INPUTS.context} input to the context (cluster name) to fetch.`,
+    );
+  const temp = env.RUNNER_TEMP || path.join(process.cwd(), '.pve-gitops');
+  const file =
+    core.getInput(KUBECONFIG_INPUTS.file) ||
+    path.join(temp, `kubeconfig-${randomBytes(6).toString('hex')}`, 'config');
+  const raw = core.getInput(KUBECONFIG_INPUTS.exportEnv).trim().toLowerCase();
+  if (raw && !['true', 'false'].includes(raw))
+    throw new ConfigurationError(
+      `Input ${KUBECONFIG_INPUTS.exportEnv} is '${raw}'; use true or false.`,
+    );
+  return { vault, contexts, file: path.resolve(file), exportEnv: raw !== 'false' };
+}
+
+/** The kubeconfig action: Vault → a 0600 kubeconfig with only the asked contexts → KUBECONFIG. */
+export async function kubeconfigStep(log: Logger, inputs = getKubeconfigInputs()): Promise<void> {
+  const location = locationOf(undefined, {
+    mount: inputs.vault.mount,
+    path: inputs.vault.path,
+    key: inputs.vault.key,
+  });
+  core.debug(
+    `kubeconfig: ${inputs.vault.addr} ${location.mount}/${location.path} key ${location.key}, contexts ${inputs.contexts.join(',')}`,
+  );
+  const vault = await connectVault(inputs.vault, log);
+  const { text, config } = await log.group('Fetch the kubeconfig from Vault', () =>
+    getKubeconfig({ vault, location, contexts: inputs.contexts }),
+  );
+  await writePrivateFile(inputs.file, text);
+  log.info(
+    `Wrote ${config.contexts.length} context(s) (${inputs.contexts.join(', ')}) to ${inputs.file} (mode 0600).`,
+  );
+  if (inputs.exportEnv) core.exportVariable('KUBECONFIG', inputs.file);
+  core.setOutput('kubeconfig-path', inputs.file);
+  core.setOutput('contexts', config.contexts.map((c) => c.name).join(' '));
+  core.setOutput('servers', config.clusters.map((c) => c.cluster.server).join(' '));
+}
