@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startProxmoxSim, type ProxmoxSim } from '../sim/proxmox/index.js';
 import { startVmHosts, type VmHosts } from '../sim/hosts/vm-hosts.js';
 import { keyPair, MARKER_PLAYBOOK, randomLoopback } from './provision-helpers.js';
-import { gitEnv, parseOutputs, sh } from './tags-helpers.js';
+import { parseOutputs, sh } from './tags-helpers.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const bundle = (step: string) => path.join(ROOT, 'actions', step, 'dist', 'index.cjs');
@@ -531,6 +531,3 @@ describe('issue #5 replayed: push → apply → inventory → tags → provision
     for (const vm of [FOO, BAR, IDLE]) expect(existsSync(marker(vm))).toBe(false);
   }, 240_000);
 });
-
-// Keep git quiet and isolated for the helpers used above.
-void gitEnv;

@@ -189,6 +189,54 @@ describe('loadRepository', () => {
     expect(r.diagnostics.every((d) => d.vm && d.severity === 'error')).toBe(true);
   });
 
+  it('still checks the name, duplicates and ipconfig0 of a file the schema refused', async () => {
+    const r = await loadRepository(
+      await repo({
+        'vms/a.yaml': vm('a', 'vmid: 300\nipconfig0: ip=10.0.0.5/24\nmemroy: 1024\n'),
+        'vms/b.yaml':
+          'name: bee\ntarget_node: pve1\nvmid: 300\nipconfig0: ip=10.0.0.5/24,gw=10.0.9.1\ncores: many\n',
+        'vms/c.yaml': vm('c', 'vmid: 301\n'),
+      }),
+    );
+    expect(r.diagnostics.map(formatDiagnostic)).toEqual([
+      'vms/a.yaml:3:7: VMID 300 is also used by vms/b.yaml:3; each VM needs its own.',
+      'vms/a.yaml:5:1: Unknown key `memroy`; did you mean `memory`?',
+      'vms/b.yaml:1:7: `name: bee` does not match the file name b.yaml; rename the file to bee.yaml or set `name: b`.',
+      'vms/b.yaml:3:7: VMID 300 is also used by vms/a.yaml:3; each VM needs its own.',
+      'vms/b.yaml:4:12: `ipconfig0` has gateway 10.0.9.1 outside the subnet of 10.0.0.5/24.',
+      'vms/b.yaml:5:8: `cores` must be a whole number, not "many".',
+    ]);
+    // only the file without any error becomes a VM
+    expect(r.vms.map((v) => v.name)).toEqual(['c']);
+  });
+
+  it('names both files when one sharing a static IP has an unknown key', async () => {
+    expect(
+      await lines({
+        'vms/a.yaml': vm('a', 'ipconfig0: ip=10.0.0.5/24\ncolour: red\n'),
+        'vms/b.yaml': vm('b', 'ipconfig0: ip=10.0.0.5/24,gw=10.0.0.1\n'),
+      }),
+    ).toEqual([
+      'vms/a.yaml:3:12: Static IP 10.0.0.5 is also used by vms/b.yaml:3; each VM needs its own.',
+      expect.stringMatching(/^vms\/a\.yaml:4:1: Unknown key `colour`/),
+      'vms/b.yaml:3:12: Static IP 10.0.0.5 is also used by vms/a.yaml:3; each VM needs its own.',
+    ]);
+  });
+
+  it('does not blame a k3s agent for a server file the schema refused', async () => {
+    expect(
+      await lines({
+        'vms/k8s-a.yaml': vm('k8s-a', 'k3s: {role: server}\nextra: 1\n'),
+        'vms/k8s-b.yaml': vm('k8s-b', 'k3s: {role: master}\n'),
+        'vms/k8s-c.yaml': vm('k8s-c', 'k3s: {role: agent, join: k8s-a}\n'),
+        'vms/k8s-d.yaml': vm('k8s-d', 'k3s: {role: agent, join: k8s-b}\n'),
+      }),
+    ).toEqual([
+      expect.stringMatching(/^vms\/k8s-a\.yaml:4:1: Unknown key `extra`/),
+      expect.stringMatching(/^vms\/k8s-b\.yaml:3:13: `k3s\.role` must be one of server, agent/),
+    ]);
+  });
+
   it('checks k3s joins', async () => {
     expect(
       await lines({

@@ -7,7 +7,7 @@ import { ConfigurationError } from '../errors.js';
 import { errorsOf, formatDiagnostic, sortDiagnostics, type Diagnostic } from './diagnostics.js';
 import { toVmSpec } from './normalize.js';
 import { crossFileRules, fileRules, type ParsedVm } from './rules.js';
-import { schemaDiagnostics } from './schema-check.js';
+import { checkSchema } from './schema-check.js';
 import type { VmDefinition, VmSpec } from './types.js';
 import { vmValidator } from './validators.js';
 import { readYamlFile } from './yaml-source.js';
@@ -25,6 +25,10 @@ export interface Repository {
   diagnostics: Diagnostic[];
   /** Repository-relative VM files read (after `exclude`), sorted. */
   files: string[];
+}
+
+function isMapping(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 async function listNames(dir: string): Promise<string[] | undefined> {
@@ -64,7 +68,11 @@ export async function loadRepository(repoDir: string): Promise<Repository> {
   );
 
   const diagnostics: Diagnostic[] = [...configDiagnostics];
-  const valid: ParsedVm[] = [];
+  // Every file that is a mapping takes part in the rules, even when the schema refused some of
+  // its keys: those keys are left out, so a file with an unknown key still gets its name and
+  // duplicate checks. Only files without any error become VMs.
+  const readable: ParsedVm[] = [];
+  const schemaBroken = new Set<string>();
   const parsed = files.map((file) => readYamlFile(path.join(repoDir, file), file));
   const validate = vmValidator();
   parsed.forEach((result, i) => {
@@ -72,25 +80,26 @@ export async function loadRepository(repoDir: string): Promise<Repository> {
       diagnostics.push(...result.diagnostics);
       return;
     }
-    const data = result.source.data as { name?: unknown } | null;
-    const name = typeof data?.name === 'string' ? data.name : undefined;
-    const errors = schemaDiagnostics(validate, result.source, name);
-    if (errors.length) diagnostics.push(...errors);
-    else
-      valid.push({
-        file: files[i],
-        source: result.source,
-        def: result.source.data as VmDefinition,
-      });
+    const data = result.source.data;
+    const mapping = isMapping(data) ? data : undefined;
+    const name = typeof mapping?.name === 'string' ? mapping.name : undefined;
+    const check = checkSchema(validate, result.source, name);
+    diagnostics.push(...check.diagnostics);
+    if (check.diagnostics.length) schemaBroken.add(files[i]);
+    if (!mapping) return;
+    const def = Object.fromEntries(
+      Object.entries(mapping).filter(([k]) => !check.faultyKeys.has(k)),
+    ) as unknown as VmDefinition;
+    readable.push({ file: files[i], source: result.source, def, omitted: check.faultyKeys });
   });
 
   const ruleDiagnostics = [
-    ...valid.flatMap((vm) => fileRules(vm, { config, playbooks })),
-    ...crossFileRules(valid),
+    ...readable.flatMap((vm) => fileRules(vm, { config, playbooks })),
+    ...crossFileRules(readable),
   ];
   diagnostics.push(...ruleDiagnostics);
-  const broken = new Set(errorsOf(ruleDiagnostics).map((d) => d.file));
-  const vms = valid
+  const broken = new Set([...schemaBroken, ...errorsOf(ruleDiagnostics).map((d) => d.file)]);
+  const vms = readable
     .filter((vm) => !broken.has(vm.file))
     .map((vm) => toVmSpec(vm.def, vm.file, config))
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

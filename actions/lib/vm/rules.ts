@@ -6,11 +6,13 @@ import { closest } from './suggest.js';
 import type { VmDefinition } from './types.js';
 import { positionOf, type PathSegment, type YamlSource } from './yaml-source.js';
 
-/** A VM file that parsed and passed the schema. */
+/** A VM file that parsed as a mapping; `def` holds the keys that passed the schema. */
 export interface ParsedVm {
   file: string;
   source: YamlSource;
   def: VmDefinition;
+  /** Top-level keys the schema refused, left out of `def` (so `name` may be absent). */
+  omitted?: ReadonlySet<string>;
 }
 
 /** What the rules need to know about the repository besides the VM files. */
@@ -47,7 +49,7 @@ export function fileRules(vm: ParsedVm, ctx: RuleContext): Diagnostic[] {
   const { config } = ctx;
   const out: Diagnostic[] = [];
   const stem = fileStem(vm.file);
-  if (def.name !== stem) {
+  if (def.name !== undefined && def.name !== stem) {
     out.push(
       at(
         vm,
@@ -182,7 +184,9 @@ export function crossFileRules(vms: ParsedVm[]): Diagnostic[] {
     ...duplicates(vms, 'Static IP', ['ipconfig0'], staticIpOf),
     ...duplicates(vms, 'MAC address', ['network', 'mac'], (d) => d.network?.mac?.toUpperCase()),
   ];
-  const byName = new Map(vms.map((vm) => [vm.def.name, vm]));
+  const byName = new Map(
+    vms.filter((vm) => vm.def.name !== undefined).map((vm) => [vm.def.name, vm]),
+  );
   for (const vm of vms) {
     const join = vm.def.k3s?.join;
     if (join === undefined || join.startsWith('https://')) continue;
@@ -201,7 +205,7 @@ export function crossFileRules(vms: ParsedVm[]): Diagnostic[] {
           `\`k3s.join\` names ${join}, but there is no VM of that name in vms/${hint}`,
         ),
       );
-    } else if (target.def.k3s?.role !== 'server') {
+    } else if (target.def.k3s?.role !== 'server' && !target.omitted?.has('k3s')) {
       out.push(
         at(
           vm,

@@ -204,17 +204,29 @@ function explain(
   }
 }
 
+/** What checking one document against its schema found. */
+export interface SchemaCheck {
+  /** One per error, at the key or value at fault; empty when the document is valid. */
+  diagnostics: Diagnostic[];
+  /**
+   * Top-level keys whose key or value is at fault (unknown keys included). Removing them from
+   * the document leaves one the rules can read safely, so a file with an unknown key still
+   * gets its cross-file checks.
+   */
+  faultyKeys: Set<string>;
+}
+
 /**
  * Validates a parsed file against a compiled schema and turns every error into a diagnostic at
- * the key or value at fault. Returns an empty list when the file is valid.
+ * the key or value at fault.
  */
-export function schemaDiagnostics(
+export function checkSchema(
   { validate, schema }: SchemaValidator,
   source: YamlSource,
   vm?: string,
-): Diagnostic[] {
-  if (validate(source.data)) return [];
-  const out: Diagnostic[] = [];
+): SchemaCheck {
+  const result: SchemaCheck = { diagnostics: [], faultyKeys: new Set() };
+  if (validate(source.data)) return result;
   const seen = new Set<string>();
   for (const e of validate.errors ?? []) {
     const path = pointerToPath(e.instancePath, source.data);
@@ -228,11 +240,28 @@ export function schemaDiagnostics(
       },
       path,
     );
+    if (at.length) result.faultyKeys.add(String(at[0]));
     const id = `${pathLabel(at)}|${message}`;
     if (seen.has(id)) continue;
     seen.add(id);
     const { line, col } = positionOf(source, at, key ? 'key' : 'value');
-    out.push({ file: source.file, line, col, message, ...(vm ? { vm } : {}), severity: 'error' });
+    result.diagnostics.push({
+      file: source.file,
+      line,
+      col,
+      message,
+      ...(vm ? { vm } : {}),
+      severity: 'error',
+    });
   }
-  return out;
+  return result;
+}
+
+/** The diagnostics of {@link checkSchema} alone; empty when the document is valid. */
+export function schemaDiagnostics(
+  validator: SchemaValidator,
+  source: YamlSource,
+  vm?: string,
+): Diagnostic[] {
+  return checkSchema(validator, source, vm).diagnostics;
 }
