@@ -60,12 +60,14 @@ describe('pve-gitops validate', () => {
       'vms/h-list.yaml': '- name: h-list\n',
       'vms/i-slash.yaml': 'name: ../i\ntarget_node: pve1\n',
       'vms/j-other.yaml': 'name: jay\ntarget_node: pve1\n',
-      'vms/k-unknown.yaml': 'name: k-unknown\ntarget_node: pve1\nmemroy: 2048\n',
+      'vms/k-unknown.yaml': 'name: k-unknown\ntarget_node: pve1\nmemroy: 2048\nvmid: 501\n',
       'vms/l-type.yaml': 'name: l-type\ntarget_node: pve1\ncores: many\n',
       'vms/m-ip.yaml': 'name: m-ip\ntarget_node: pve1\nipconfig0: ip=300.1.1.1/24\n',
       'vms/n-gw.yaml': 'name: n-gw\ntarget_node: pve1\nipconfig0: ip=10.0.0.5/24,gw=10.0.9.1\n',
       'vms/o-one.yaml': 'name: o-one\ntarget_node: pve1\nvmid: 500\nipconfig0: ip=10.0.1.5/24\n',
       'vms/o-two.yaml': 'name: o-two\ntarget_node: pve1\nvmid: 500\nipconfig0: ip=10.0.1.5/24\n',
+      // refused by the schema, yet its name and VMID are still checked
+      'vms/p-mixed.yaml': 'name: pee\ntarget_node: pve1\nvmid: 501\ncolour: red\n',
     });
     const r = validate([], dir);
     expect(r.code).toBe(1);
@@ -94,8 +96,18 @@ describe('pve-gitops validate', () => {
       /^vms\/j-other\.yaml:1:7: `name: jay` does not match the file name j-other\.yaml/,
     );
     expect(byFile('k-unknown')).toBe(
-      'vms/k-unknown.yaml:3:1: Unknown key `memroy`; did you mean `memory`?',
+      [
+        'vms/k-unknown.yaml:3:1: Unknown key `memroy`; did you mean `memory`?',
+        'vms/k-unknown.yaml:4:7: VMID 501 is also used by vms/p-mixed.yaml:3; each VM needs its own.',
+      ].join('\n'),
     );
+    expect(byFile('p-mixed').split('\n')).toEqual([
+      expect.stringMatching(
+        /^vms\/p-mixed\.yaml:1:7: `name: pee` does not match the file name p-mixed\.yaml/,
+      ),
+      'vms/p-mixed.yaml:3:7: VMID 501 is also used by vms/k-unknown.yaml:4; each VM needs its own.',
+      expect.stringMatching(/^vms\/p-mixed\.yaml:4:1: Unknown key `colour`/),
+    ]);
     expect(byFile('l-type')).toBe(
       'vms/l-type.yaml:3:8: `cores` must be a whole number, not "many".',
     );
@@ -111,7 +123,7 @@ describe('pve-gitops validate', () => {
         'vms/o-one.yaml:4:12: Static IP 10.0.1.5 is also used by vms/o-two.yaml:4; each VM needs its own.',
       ].join('\n'),
     );
-    expect(r.stdout).toBe(`${lines.length} errors in 16 files.\n`);
+    expect(r.stdout).toBe(`${lines.length} errors in 17 files.\n`);
   });
 
   it('prints the documented JSON object with --json', async () => {

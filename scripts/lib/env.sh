@@ -7,7 +7,7 @@ cd "$PVE_GITOPS_ROOT"
 
 # Debian packages: real components the tests run (ansible-playbook, ansible-inventory, sshd)
 # and the third-party clients the simulators are checked with.
-PVE_GITOPS_APT=(git iproute2 openssh-server openssh-client ansible ansible-lint
+PVE_GITOPS_APT=(git iproute2 sudo openssh-server openssh-client ansible ansible-lint
   python3-proxmoxer python3-requests python3-hvac python3-kubernetes)
 
 say() { printf '[pve-gitops] %s\n' "$*" >&2; }

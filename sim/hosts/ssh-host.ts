@@ -4,6 +4,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigurationError, PveGitopsError } from '../../actions/lib/errors.js';
+import { assertLoopback } from '../../actions/lib/net/loopback.js';
 
 export interface SshHostOptions {
   /** Loopback address to listen on, e.g. 127.0.0.12 (127.0.0.0/8 only). Default 127.0.0.1. */
@@ -41,13 +42,13 @@ export interface SshHost {
   stop(): Promise<void>;
 }
 
-/** Loopback IPv4 only: test hosts must never listen anywhere else. */
-function assertLoopback(address: string): void {
-  if (net.isIP(address) !== 4 || !address.startsWith('127.')) {
+/** Loopback IPv4 only: test hosts must never listen anywhere else; each VM gets its own 127.x. */
+function assertLoopbackV4(address: string): void {
+  assertLoopback('An SSH test host', address);
+  if (net.isIP(address) !== 4)
     throw new ConfigurationError(
-      `SSH test hosts listen on 127.0.0.0/8 only; '${address}' is not such an address.`,
+      `An SSH test host needs its own 127.x address (127.0.0.0/8); '${address}' is not one.`,
     );
-  }
 }
 
 async function freePort(address: string): Promise<number> {
@@ -106,7 +107,7 @@ function sshdConfig(o: SshHostOptions, dir: string, address: string, port: numbe
  */
 export async function startSshHost(o: SshHostOptions): Promise<SshHost> {
   const address = o.address ?? '127.0.0.1';
-  assertLoopback(address);
+  assertLoopbackV4(address);
   if (o.hostname !== undefined && !/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i.test(o.hostname)) {
     throw new ConfigurationError(`SSH test host name '${o.hostname}' is not an RFC 1123 label.`);
   }

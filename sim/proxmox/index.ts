@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
-import { isIP } from 'node:net';
 import { ConfigurationError } from '../../actions/lib/errors.js';
+import { assertLoopback } from '../../actions/lib/net/loopback.js';
 import { applyStandingFaults, loadFaults } from './faults.js';
 import { Cluster } from './cluster.js';
 import { loadOrCreateCertificate, type SimCertificate } from './cert.js';
@@ -53,19 +53,10 @@ export interface ProxmoxSim {
   stop(): Promise<void>;
 }
 
-/** Loopback only: 127.0.0.0/8, ::1 or localhost. */
-export function isLoopback(host: string): boolean {
-  if (host === 'localhost' || host === '::1') return true;
-  return isIP(host) === 4 && host.startsWith('127.');
-}
-
 /** Starts the Proxmox VE simulator on loopback. */
 export async function startProxmoxSim(opts: ProxmoxSimOptions = {}): Promise<ProxmoxSim> {
   const host = opts.host ?? '127.0.0.1';
-  if (!isLoopback(host))
-    throw new ConfigurationError(
-      `The Proxmox simulator listens on loopback only; '${host}' is not a loopback address.`,
-    );
+  assertLoopback('The Proxmox simulator', host);
   const scale = opts.timeScale ?? 1;
   if (!(scale > 0))
     throw new ConfigurationError(`timeScale must be a positive number, not ${opts.timeScale}.`);

@@ -8077,9 +8077,9 @@ function explain(e, path21) {
       return { message: `${where} ${e.message ?? "is invalid"}.`, at: path21, key: false };
   }
 }
-function schemaDiagnostics({ validate, schema }, source, vm2) {
-  if (validate(source.data)) return [];
-  const out = [];
+function checkSchema({ validate, schema }, source, vm2) {
+  const result = { diagnostics: [], faultyKeys: /* @__PURE__ */ new Set() };
+  if (validate(source.data)) return result;
   const seen = /* @__PURE__ */ new Set();
   for (const e of validate.errors ?? []) {
     const path21 = pointerToPath(e.instancePath, source.data);
@@ -8093,13 +8093,24 @@ function schemaDiagnostics({ validate, schema }, source, vm2) {
       },
       path21
     );
+    if (at2.length) result.faultyKeys.add(String(at2[0]));
     const id = `${pathLabel(at2)}|${message}`;
     if (seen.has(id)) continue;
     seen.add(id);
     const { line: line2, col } = positionOf(source, at2, key ? "key" : "value");
-    out.push({ file: source.file, line: line2, col, message, ...vm2 ? { vm: vm2 } : {}, severity: "error" });
+    result.diagnostics.push({
+      file: source.file,
+      line: line2,
+      col,
+      message,
+      ...vm2 ? { vm: vm2 } : {},
+      severity: "error"
+    });
   }
-  return out;
+  return result;
+}
+function schemaDiagnostics(validator, source, vm2) {
+  return checkSchema(validator, source, vm2).diagnostics;
 }
 var TYPE_NAMES, FORBIDDEN_KEYS;
 var init_schema_check = __esm({
@@ -8126,6 +8137,7 @@ var init_schema_check = __esm({
     __name(parentSchemaOf, "parentSchemaOf");
     __name(hintOf, "hintOf");
     __name(explain, "explain");
+    __name(checkSchema, "checkSchema");
     __name(schemaDiagnostics, "schemaDiagnostics");
   }
 });
@@ -12779,7 +12791,7 @@ function fileRules(vm2, ctx) {
   const { config: config2 } = ctx;
   const out = [];
   const stem = fileStem(vm2.file);
-  if (def.name !== stem) {
+  if (def.name !== void 0 && def.name !== stem) {
     out.push(
       at(
         vm2,
@@ -12901,7 +12913,9 @@ function crossFileRules(vms) {
     ...duplicates(vms, "Static IP", ["ipconfig0"], staticIpOf),
     ...duplicates(vms, "MAC address", ["network", "mac"], (d) => d.network?.mac?.toUpperCase())
   ];
-  const byName = new Map(vms.map((vm2) => [vm2.def.name, vm2]));
+  const byName = new Map(
+    vms.filter((vm2) => vm2.def.name !== void 0).map((vm2) => [vm2.def.name, vm2])
+  );
   for (const vm2 of vms) {
     const join = vm2.def.k3s?.join;
     if (join === void 0 || join.startsWith("https://")) continue;
@@ -12920,7 +12934,7 @@ function crossFileRules(vms) {
           `\`k3s.join\` names ${join}, but there is no VM of that name in vms/${hint}`
         )
       );
-    } else if (target.def.k3s?.role !== "server") {
+    } else if (target.def.k3s?.role !== "server" && !target.omitted?.has("k3s")) {
       out.push(
         at(
           vm2,
@@ -12951,6 +12965,9 @@ var init_rules = __esm({
 });
 
 // actions/lib/vm/load.ts
+function isMapping(v) {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
 async function listNames(dir) {
   try {
     return (await (0, import_promises2.readdir)(dir, { withFileTypes: true })).filter((e) => !e.isDirectory()).map((e) => e.name);
@@ -12973,7 +12990,8 @@ async function loadRepository(repoDir) {
     (await listNames(import_node_path3.default.join(repoDir, PLAYBOOKS_DIR)) ?? []).filter((n) => /\.ya?ml$/.test(n)).map((n) => n.replace(/\.ya?ml$/, ""))
   );
   const diagnostics = [...configDiagnostics];
-  const valid = [];
+  const readable = [];
+  const schemaBroken = /* @__PURE__ */ new Set();
   const parsed = files.map((file) => readYamlFile(import_node_path3.default.join(repoDir, file), file));
   const validate = vmValidator();
   parsed.forEach((result, i) => {
@@ -12982,23 +13000,24 @@ async function loadRepository(repoDir) {
       return;
     }
     const data = result.source.data;
-    const name = typeof data?.name === "string" ? data.name : void 0;
-    const errors = schemaDiagnostics(validate, result.source, name);
-    if (errors.length) diagnostics.push(...errors);
-    else
-      valid.push({
-        file: files[i],
-        source: result.source,
-        def: result.source.data
-      });
+    const mapping = isMapping(data) ? data : void 0;
+    const name = typeof mapping?.name === "string" ? mapping.name : void 0;
+    const check = checkSchema(validate, result.source, name);
+    diagnostics.push(...check.diagnostics);
+    if (check.diagnostics.length) schemaBroken.add(files[i]);
+    if (!mapping) return;
+    const def = Object.fromEntries(
+      Object.entries(mapping).filter(([k]) => !check.faultyKeys.has(k))
+    );
+    readable.push({ file: files[i], source: result.source, def, omitted: check.faultyKeys });
   });
   const ruleDiagnostics = [
-    ...valid.flatMap((vm2) => fileRules(vm2, { config: config2, playbooks })),
-    ...crossFileRules(valid)
+    ...readable.flatMap((vm2) => fileRules(vm2, { config: config2, playbooks })),
+    ...crossFileRules(readable)
   ];
   diagnostics.push(...ruleDiagnostics);
-  const broken = new Set(errorsOf(ruleDiagnostics).map((d) => d.file));
-  const vms = valid.filter((vm2) => !broken.has(vm2.file)).map((vm2) => toVmSpec(vm2.def, vm2.file, config2)).sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+  const broken = /* @__PURE__ */ new Set([...schemaBroken, ...errorsOf(ruleDiagnostics).map((d) => d.file)]);
+  const vms = readable.filter((vm2) => !broken.has(vm2.file)).map((vm2) => toVmSpec(vm2.def, vm2.file, config2)).sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
   return { config: config2, vms, diagnostics: sortDiagnostics(diagnostics), files };
 }
 async function loadValidRepository(repoDir) {
@@ -13027,6 +13046,7 @@ var init_load2 = __esm({
     init_yaml_source();
     VMS_DIR = "vms";
     PLAYBOOKS_DIR = "playbooks";
+    __name(isMapping, "isMapping");
     __name(listNames, "listNames");
     __name(loadRepository, "loadRepository");
     __name(loadValidRepository, "loadValidRepository");
@@ -13796,6 +13816,37 @@ var init_tags2 = __esm({
       }
     };
     tags_default = command4;
+  }
+});
+
+// actions/lib/net/loopback.ts
+function isLoopbackAddress(ip) {
+  const h = ip.replace(/^\[(.*)\]$/, "$1");
+  if ((0, import_node_net2.isIP)(h) === 4) return h.startsWith("127.");
+  if ((0, import_node_net2.isIP)(h) !== 6) return false;
+  const canonical = new URL(`http://[${h}]/`).hostname.slice(1, -1);
+  const mapped = /^::ffff:([0-9a-f]{1,4}):[0-9a-f]{1,4}$/.exec(canonical);
+  return canonical === "::1" || mapped !== null && parseInt(mapped[1], 16) >> 8 === 127;
+}
+function isLoopbackHost(host) {
+  return host.toLowerCase() === "localhost" || isLoopbackAddress(host);
+}
+function assertLoopback(what, host) {
+  if (!isLoopbackHost(host)) {
+    throw new ConfigurationError(
+      `${what} listens on and connects to loopback only (127.0.0.0/8 or ::1); '${host}' is not a loopback address.`
+    );
+  }
+}
+var import_node_net2;
+var init_loopback = __esm({
+  "actions/lib/net/loopback.ts"() {
+    "use strict";
+    import_node_net2 = require("node:net");
+    init_errors();
+    __name(isLoopbackAddress, "isLoopbackAddress");
+    __name(isLoopbackHost, "isLoopbackHost");
+    __name(assertLoopback, "assertLoopback");
   }
 });
 
@@ -19155,16 +19206,9 @@ var init_server = __esm({
 });
 
 // sim/proxmox/index.ts
-function isLoopback(host) {
-  if (host === "localhost" || host === "::1") return true;
-  return (0, import_node_net2.isIP)(host) === 4 && host.startsWith("127.");
-}
 async function startProxmoxSim(opts = {}) {
   const host = opts.host ?? "127.0.0.1";
-  if (!isLoopback(host))
-    throw new ConfigurationError(
-      `The Proxmox simulator listens on loopback only; '${host}' is not a loopback address.`
-    );
+  assertLoopback("The Proxmox simulator", host);
   const scale = opts.timeScale ?? 1;
   if (!(scale > 0))
     throw new ConfigurationError(`timeScale must be a positive number, not ${opts.timeScale}.`);
@@ -19225,14 +19269,14 @@ async function startProxmoxSim(opts = {}) {
     }
   };
 }
-var import_node_crypto7, import_node_https, import_node_net2;
+var import_node_crypto7, import_node_https;
 var init_proxmox = __esm({
   "sim/proxmox/index.ts"() {
     "use strict";
     import_node_crypto7 = require("node:crypto");
     import_node_https = require("node:https");
-    import_node_net2 = require("node:net");
     init_errors();
+    init_loopback();
     init_faults();
     init_cluster();
     init_cert();
@@ -19241,7 +19285,6 @@ var init_proxmox = __esm({
     init_server();
     init_state();
     init_cluster();
-    __name(isLoopback, "isLoopback");
     __name(startProxmoxSim, "startProxmoxSim");
   }
 });
@@ -45851,7 +45894,7 @@ function expandLimit(view, name) {
 function groupsOf2(view, host) {
   return [...view.groups].filter(([g, hs]) => g !== "all" && g !== "ungrouped" && hs.includes(host)).map(([g]) => g).sort();
 }
-function isLoopbackAddress(addr) {
+function isLoopbackAddress2(addr) {
   if (import_node_net4.default.isIP(addr) === 4) return addr.startsWith("127.");
   return import_node_net4.default.isIP(addr) === 6 && /^(0*:)*:?0*1$/.test(addr);
 }
@@ -45865,7 +45908,7 @@ function assertLoopbackTargets(view, hosts, inventoryName) {
       );
     }
     const addr = typeof vars.ansible_host === "string" ? vars.ansible_host : h;
-    if (!isLoopbackAddress(addr)) {
+    if (!isLoopbackAddress2(addr)) {
       throw new PveGitopsError(
         `Simulator mode: ${h} in ${inventoryName} has the address ${addr.slice(0, 80)}, which is not a loopback address (127.0.0.0/8); nothing was run.`
       );
@@ -45881,7 +45924,7 @@ var init_inventory_view = __esm({
     __name(readInventory, "readInventory");
     __name(expandLimit, "expandLimit");
     __name(groupsOf2, "groupsOf");
-    __name(isLoopbackAddress, "isLoopbackAddress");
+    __name(isLoopbackAddress2, "isLoopbackAddress");
     __name(assertLoopbackTargets, "assertLoopbackTargets");
   }
 });
@@ -46102,7 +46145,7 @@ async function provision(o) {
     return { runs: [], provisioned: [] };
   }
   if (o.simulator) {
-    const bad = o.newHosts.find((h) => !isLoopbackAddress(h.ip));
+    const bad = o.newHosts.find((h) => !isLoopbackAddress2(h.ip));
     if (bad)
       throw new PveGitopsError(
         `Simulator mode: the new host ${bad.name} has the address ${bad.ip}, which is not a loopback address (127.0.0.0/8); nothing was run.`
@@ -46703,15 +46746,15 @@ var init_get = __esm({
 });
 
 // actions/lib/kubeconfig/loopback.ts
-function isLoopbackAddress2(ip) {
+function isLoopbackAddress3(ip) {
   return (0, import_node_net6.isIP)(ip) === 4 && ip.startsWith("127.") || ip === "::1";
 }
 var import_node_net6;
-var init_loopback = __esm({
+var init_loopback2 = __esm({
   "actions/lib/kubeconfig/loopback.ts"() {
     "use strict";
     import_node_net6 = require("node:net");
-    __name(isLoopbackAddress2, "isLoopbackAddress");
+    __name(isLoopbackAddress3, "isLoopbackAddress");
   }
 });
 
@@ -46925,7 +46968,7 @@ async function publishNewClusters(o) {
       throw new ConfigurationError(
         `The new host ${h.name} has no file vms/${h.name}.yaml in this repository.`
       );
-    if (o.simulator && !isLoopbackAddress2(h.ip))
+    if (o.simulator && !isLoopbackAddress3(h.ip))
       throw new ConfigurationError(
         `Simulator mode: the new host ${h.name} has the address ${h.ip}, which is not a loopback address (127.0.0.0/8); nothing was published.`
       );
@@ -46994,7 +47037,7 @@ var init_publish = __esm({
     "use strict";
     init_errors();
     init_groups();
-    init_loopback();
+    init_loopback2();
     init_kubeconfig();
     init_readiness();
     init_ssh_fetch();

@@ -52714,9 +52714,9 @@ function explain(e, path5) {
   }
 }
 __name(explain, "explain");
-function schemaDiagnostics({ validate, schema }, source, vm2) {
-  if (validate(source.data)) return [];
-  const out = [];
+function checkSchema({ validate, schema }, source, vm2) {
+  const result = { diagnostics: [], faultyKeys: /* @__PURE__ */ new Set() };
+  if (validate(source.data)) return result;
   const seen = /* @__PURE__ */ new Set();
   for (const e of validate.errors ?? []) {
     const path5 = pointerToPath(e.instancePath, source.data);
@@ -52730,13 +52730,25 @@ function schemaDiagnostics({ validate, schema }, source, vm2) {
       },
       path5
     );
+    if (at2.length) result.faultyKeys.add(String(at2[0]));
     const id = `${pathLabel(at2)}|${message}`;
     if (seen.has(id)) continue;
     seen.add(id);
     const { line, col } = positionOf(source, at2, key ? "key" : "value");
-    out.push({ file: source.file, line, col, message, ...vm2 ? { vm: vm2 } : {}, severity: "error" });
+    result.diagnostics.push({
+      file: source.file,
+      line,
+      col,
+      message,
+      ...vm2 ? { vm: vm2 } : {},
+      severity: "error"
+    });
   }
-  return out;
+  return result;
+}
+__name(checkSchema, "checkSchema");
+function schemaDiagnostics(validator, source, vm2) {
+  return checkSchema(validator, source, vm2).diagnostics;
 }
 __name(schemaDiagnostics, "schemaDiagnostics");
 
@@ -57349,7 +57361,7 @@ function fileRules(vm2, ctx) {
   const { config: config2 } = ctx;
   const out = [];
   const stem = fileStem(vm2.file);
-  if (def.name !== stem) {
+  if (def.name !== void 0 && def.name !== stem) {
     out.push(
       at(
         vm2,
@@ -57474,7 +57486,9 @@ function crossFileRules(vms) {
     ...duplicates(vms, "Static IP", ["ipconfig0"], staticIpOf),
     ...duplicates(vms, "MAC address", ["network", "mac"], (d) => d.network?.mac?.toUpperCase())
   ];
-  const byName = new Map(vms.map((vm2) => [vm2.def.name, vm2]));
+  const byName = new Map(
+    vms.filter((vm2) => vm2.def.name !== void 0).map((vm2) => [vm2.def.name, vm2])
+  );
   for (const vm2 of vms) {
     const join = vm2.def.k3s?.join;
     if (join === void 0 || join.startsWith("https://")) continue;
@@ -57493,7 +57507,7 @@ function crossFileRules(vms) {
           `\`k3s.join\` names ${join}, but there is no VM of that name in vms/${hint}`
         )
       );
-    } else if (target.def.k3s?.role !== "server") {
+    } else if (target.def.k3s?.role !== "server" && !target.omitted?.has("k3s")) {
       out.push(
         at(
           vm2,
@@ -57510,6 +57524,10 @@ __name(crossFileRules, "crossFileRules");
 // actions/lib/vm/load.ts
 var VMS_DIR = "vms";
 var PLAYBOOKS_DIR = "playbooks";
+function isMapping(v) {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+__name(isMapping, "isMapping");
 async function listNames(dir) {
   try {
     return (await (0, import_promises2.readdir)(dir, { withFileTypes: true })).filter((e) => !e.isDirectory()).map((e) => e.name);
@@ -57533,7 +57551,8 @@ async function loadRepository(repoDir) {
     (await listNames(import_node_path3.default.join(repoDir, PLAYBOOKS_DIR)) ?? []).filter((n) => /\.ya?ml$/.test(n)).map((n) => n.replace(/\.ya?ml$/, ""))
   );
   const diagnostics = [...configDiagnostics];
-  const valid = [];
+  const readable = [];
+  const schemaBroken = /* @__PURE__ */ new Set();
   const parsed = files.map((file) => readYamlFile(import_node_path3.default.join(repoDir, file), file));
   const validate = vmValidator();
   parsed.forEach((result, i) => {
@@ -57542,23 +57561,24 @@ async function loadRepository(repoDir) {
       return;
     }
     const data = result.source.data;
-    const name = typeof data?.name === "string" ? data.name : void 0;
-    const errors = schemaDiagnostics(validate, result.source, name);
-    if (errors.length) diagnostics.push(...errors);
-    else
-      valid.push({
-        file: files[i],
-        source: result.source,
-        def: result.source.data
-      });
+    const mapping = isMapping(data) ? data : void 0;
+    const name = typeof mapping?.name === "string" ? mapping.name : void 0;
+    const check = checkSchema(validate, result.source, name);
+    diagnostics.push(...check.diagnostics);
+    if (check.diagnostics.length) schemaBroken.add(files[i]);
+    if (!mapping) return;
+    const def = Object.fromEntries(
+      Object.entries(mapping).filter(([k]) => !check.faultyKeys.has(k))
+    );
+    readable.push({ file: files[i], source: result.source, def, omitted: check.faultyKeys });
   });
   const ruleDiagnostics = [
-    ...valid.flatMap((vm2) => fileRules(vm2, { config: config2, playbooks })),
-    ...crossFileRules(valid)
+    ...readable.flatMap((vm2) => fileRules(vm2, { config: config2, playbooks })),
+    ...crossFileRules(readable)
   ];
   diagnostics.push(...ruleDiagnostics);
-  const broken = new Set(errorsOf(ruleDiagnostics).map((d) => d.file));
-  const vms = valid.filter((vm2) => !broken.has(vm2.file)).map((vm2) => toVmSpec(vm2.def, vm2.file, config2)).sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+  const broken = /* @__PURE__ */ new Set([...schemaBroken, ...errorsOf(ruleDiagnostics).map((d) => d.file)]);
+  const vms = readable.filter((vm2) => !broken.has(vm2.file)).map((vm2) => toVmSpec(vm2.def, vm2.file, config2)).sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
   return { config: config2, vms, diagnostics: sortDiagnostics(diagnostics), files };
 }
 __name(loadRepository, "loadRepository");

@@ -28345,9 +28345,9 @@ function explain(e, path6) {
   }
 }
 __name(explain, "explain");
-function schemaDiagnostics({ validate, schema }, source, vm2) {
-  if (validate(source.data)) return [];
-  const out = [];
+function checkSchema({ validate, schema }, source, vm2) {
+  const result2 = { diagnostics: [], faultyKeys: /* @__PURE__ */ new Set() };
+  if (validate(source.data)) return result2;
   const seen = /* @__PURE__ */ new Set();
   for (const e of validate.errors ?? []) {
     const path6 = pointerToPath(e.instancePath, source.data);
@@ -28361,13 +28361,25 @@ function schemaDiagnostics({ validate, schema }, source, vm2) {
       },
       path6
     );
+    if (at2.length) result2.faultyKeys.add(String(at2[0]));
     const id = `${pathLabel(at2)}|${message}`;
     if (seen.has(id)) continue;
     seen.add(id);
     const { line, col } = positionOf(source, at2, key ? "key" : "value");
-    out.push({ file: source.file, line, col, message, ...vm2 ? { vm: vm2 } : {}, severity: "error" });
+    result2.diagnostics.push({
+      file: source.file,
+      line,
+      col,
+      message,
+      ...vm2 ? { vm: vm2 } : {},
+      severity: "error"
+    });
   }
-  return out;
+  return result2;
+}
+__name(checkSchema, "checkSchema");
+function schemaDiagnostics(validator, source, vm2) {
+  return checkSchema(validator, source, vm2).diagnostics;
 }
 __name(schemaDiagnostics, "schemaDiagnostics");
 
@@ -32963,7 +32975,7 @@ function fileRules(vm2, ctx) {
   const { config: config2 } = ctx;
   const out = [];
   const stem = fileStem(vm2.file);
-  if (def.name !== stem) {
+  if (def.name !== void 0 && def.name !== stem) {
     out.push(
       at(
         vm2,
@@ -33088,7 +33100,9 @@ function crossFileRules(vms) {
     ...duplicates(vms, "Static IP", ["ipconfig0"], staticIpOf),
     ...duplicates(vms, "MAC address", ["network", "mac"], (d) => d.network?.mac?.toUpperCase())
   ];
-  const byName = new Map(vms.map((vm2) => [vm2.def.name, vm2]));
+  const byName = new Map(
+    vms.filter((vm2) => vm2.def.name !== void 0).map((vm2) => [vm2.def.name, vm2])
+  );
   for (const vm2 of vms) {
     const join = vm2.def.k3s?.join;
     if (join === void 0 || join.startsWith("https://")) continue;
@@ -33107,7 +33121,7 @@ function crossFileRules(vms) {
           `\`k3s.join\` names ${join}, but there is no VM of that name in vms/${hint}`
         )
       );
-    } else if (target.def.k3s?.role !== "server") {
+    } else if (target.def.k3s?.role !== "server" && !target.omitted?.has("k3s")) {
       out.push(
         at(
           vm2,
@@ -33124,6 +33138,10 @@ __name(crossFileRules, "crossFileRules");
 // actions/lib/vm/load.ts
 var VMS_DIR = "vms";
 var PLAYBOOKS_DIR = "playbooks";
+function isMapping(v) {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+__name(isMapping, "isMapping");
 async function listNames(dir) {
   try {
     return (await (0, import_promises2.readdir)(dir, { withFileTypes: true })).filter((e) => !e.isDirectory()).map((e) => e.name);
@@ -33147,7 +33165,8 @@ async function loadRepository(repoDir) {
     (await listNames(import_node_path3.default.join(repoDir, PLAYBOOKS_DIR)) ?? []).filter((n) => /\.ya?ml$/.test(n)).map((n) => n.replace(/\.ya?ml$/, ""))
   );
   const diagnostics = [...configDiagnostics];
-  const valid = [];
+  const readable = [];
+  const schemaBroken = /* @__PURE__ */ new Set();
   const parsed = files.map((file) => readYamlFile(import_node_path3.default.join(repoDir, file), file));
   const validate = vmValidator();
   parsed.forEach((result2, i) => {
@@ -33156,23 +33175,24 @@ async function loadRepository(repoDir) {
       return;
     }
     const data = result2.source.data;
-    const name = typeof data?.name === "string" ? data.name : void 0;
-    const errors = schemaDiagnostics(validate, result2.source, name);
-    if (errors.length) diagnostics.push(...errors);
-    else
-      valid.push({
-        file: files[i],
-        source: result2.source,
-        def: result2.source.data
-      });
+    const mapping = isMapping(data) ? data : void 0;
+    const name = typeof mapping?.name === "string" ? mapping.name : void 0;
+    const check = checkSchema(validate, result2.source, name);
+    diagnostics.push(...check.diagnostics);
+    if (check.diagnostics.length) schemaBroken.add(files[i]);
+    if (!mapping) return;
+    const def = Object.fromEntries(
+      Object.entries(mapping).filter(([k]) => !check.faultyKeys.has(k))
+    );
+    readable.push({ file: files[i], source: result2.source, def, omitted: check.faultyKeys });
   });
   const ruleDiagnostics = [
-    ...valid.flatMap((vm2) => fileRules(vm2, { config: config2, playbooks })),
-    ...crossFileRules(valid)
+    ...readable.flatMap((vm2) => fileRules(vm2, { config: config2, playbooks })),
+    ...crossFileRules(readable)
   ];
   diagnostics.push(...ruleDiagnostics);
-  const broken = new Set(errorsOf(ruleDiagnostics).map((d) => d.file));
-  const vms = valid.filter((vm2) => !broken.has(vm2.file)).map((vm2) => toVmSpec(vm2.def, vm2.file, config2)).sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+  const broken = /* @__PURE__ */ new Set([...schemaBroken, ...errorsOf(ruleDiagnostics).map((d) => d.file)]);
+  const vms = readable.filter((vm2) => !broken.has(vm2.file)).map((vm2) => toVmSpec(vm2.def, vm2.file, config2)).sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
   return { config: config2, vms, diagnostics: sortDiagnostics(diagnostics), files };
 }
 __name(loadRepository, "loadRepository");
