@@ -131,6 +131,18 @@ function recording(inner: Transport): Transport {
   };
 }
 
+// Which ProxmoxClient methods the contract suite called, over either transport.
+const called = new Set<string>();
+function covering(client: ProxmoxClient): ProxmoxClient {
+  return new Proxy(client, {
+    get(target, prop, receiver) {
+      const v = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof v === 'function' && typeof prop === 'string') called.add(prop);
+      return v;
+    },
+  });
+}
+
 // ---- One simulator, one sshd "node" whose PATH starts with the pvesh shim. ----
 let sim: ProxmoxSim;
 let dir: string;
@@ -187,7 +199,7 @@ const transports: Record<string, () => Transport> = {
 describe.each(Object.keys(transports))('Proxmox contract over %s', (kind) => {
   let client: ProxmoxClient;
   beforeAll(() => {
-    client = new ProxmoxClient({ transport: recording(transports[kind]()), log });
+    client = covering(new ProxmoxClient({ transport: recording(transports[kind]()), log }));
   });
   afterAll(() => client.close());
 
@@ -312,6 +324,32 @@ describe.each(Object.keys(transports))('Proxmox contract over %s', (kind) => {
     await client.waitForTask(await client.deleteVm('still-fawn', vmid));
   });
 
+  it('serves the direct calls the helpers wrap: nextid, create, linked clone, task status', async () => {
+    const free = await client.nextId();
+    expect(await client.nextId(free)).toBe(free);
+    const created = await client.create('pve1', free, {
+      name: `direct-${kind}`,
+      memory: 512,
+      tags: 'pve-gitops',
+    });
+    await client.waitForTask(created);
+    expect(await client.taskStatus('pve1', created)).toMatchObject({
+      status: 'stopped',
+      exitstatus: 'OK',
+    });
+    const taken = await client.nextId(free).catch((e: unknown) => e);
+    expect((taken as ProxmoxApiError).errors).toEqual({ vmid: `VM ${free} already exists` });
+    const copy = await client.nextId();
+    const cloned = await client.clone('pve1', 9000, {
+      newid: copy,
+      name: `linked-${kind}`,
+      full: false,
+    });
+    expect((await client.waitForTask(cloned)).exitstatus).toBe('OK');
+    expect((await client.getConfig('pve1', copy)).name).toBe(`linked-${kind}`);
+    for (const id of [copy, free]) await client.waitForTask(await client.deleteVm('pve1', id));
+  });
+
   it('maps a missing VM to NotFound', async () => {
     const err = await client.status('pve1', 99_999).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ProxmoxApiError);
@@ -335,6 +373,14 @@ describe('requests the client sent', () => {
     expect(validate(schema, 'GET', '/nodes/pve1/nope', {})).toEqual([
       'GET /nodes/pve1/nope: no such path',
     ]);
+  });
+
+  it('cover every typed method of the client', () => {
+    const methods = Object.getOwnPropertyNames(ProxmoxClient.prototype).filter(
+      (m) => !['constructor', 'raw', 'close'].includes(m),
+    );
+    expect(methods.length).toBeGreaterThan(30);
+    expect(methods.filter((m) => !called.has(m))).toEqual([]);
   });
 
   it.each([8, 9] as const)('are all valid against the PVE %i API schema', (major) => {

@@ -1,5 +1,14 @@
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import {
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
@@ -47,20 +56,24 @@ it('runs in the foreground, writes a private env file, and exits cleanly on SIGT
   const env = envOf(envFile);
   expect(statSync(envFile).mode & 0o777).toBe(0o600);
   expect(Object.keys(env).sort()).toEqual([
-    'PROXMOX_CA_FILE',
     'PROXMOX_TLS_FINGERPRINT',
     'PROXMOX_TOKEN_ID',
     'PROXMOX_TOKEN_SECRET',
     'PROXMOX_URL',
   ]);
   expect(env.PROXMOX_URL).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+  // one trust method is exported; the CA file is offered as the alternative, commented out
+  const caFile = /^# or, instead of the fingerprint: export PROXMOX_CA_FILE='([^']+)'$/m.exec(
+    readFileSync(envFile, 'utf8'),
+  )?.[1];
+  expect(caFile && statSync(caFile).mode & 0o777).toBe(0o600);
   // a real TLS client trusting only the CA file reaches the API with the token
   const r = spawnSync(
     'curl',
     [
       '-sS',
       '--cacert',
-      env.PROXMOX_CA_FILE,
+      caFile!,
       '-H',
       `Authorization: PVEAPIToken=${env.PROXMOX_TOKEN_ID}=${env.PROXMOX_TOKEN_SECRET}`,
       `${env.PROXMOX_URL}/api2/json/version`,
@@ -89,7 +102,9 @@ it('keeps the token and fingerprint of a state dir across runs', async () => {
     envs.push(envOf(envFile));
     const exited = new Promise((res) => child.once('exit', res));
     child.kill('SIGINT');
-    await exited;
+    expect(await exited).toBe(0);
+    // the port is closed: nothing of the simulator is left listening
+    await expect(connects(envs.at(-1)!.PROXMOX_URL)).resolves.toBe(false);
   }
   expect(envs[1].PROXMOX_TOKEN_SECRET).toBe(envs[0].PROXMOX_TOKEN_SECRET);
   expect(envs[1].PROXMOX_TLS_FINGERPRINT).toBe(envs[0].PROXMOX_TLS_FINGERPRINT);
@@ -103,4 +118,119 @@ it('rejects a bad flag value with one sentence and exit 64', () => {
   expect(r.stderr.trim()).toBe(
     "error: --time-scale must be a number of at least 0.0001, not 'fast'.",
   );
+});
+
+/** Whether a TCP connection to the host and port of `url` succeeds. */
+function connects(url: string): Promise<boolean> {
+  const u = new URL(url);
+  return new Promise((res) => {
+    const s = net.connect(Number(u.port), u.hostname);
+    s.once('connect', () => (s.destroy(), res(true)));
+    s.once('error', () => res(false));
+  });
+}
+
+/** Starts `pve-gitops sim` and waits for its env file; the caller stops it. */
+async function startSim(
+  argv: string[],
+  envFile: string,
+): Promise<{ child: ChildProcess; env: Record<string, string>; stop(): Promise<number | null> }> {
+  const child = spawn(argv[0], [...argv.slice(1), '--env-file', envFile], {
+    stdio: 'ignore',
+    // the bin's hashbang finds node through PATH
+    env: { PATH: `${path.dirname(process.execPath)}:${process.env.PATH}` },
+  });
+  await waitFor(envFile);
+  return {
+    child,
+    env: envOf(envFile),
+    stop() {
+      const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
+      child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
+
+it('runs as the bin itself (executable file) with --env-file, which node must not take', async () => {
+  expect(statSync(cli).mode & 0o111).not.toBe(0);
+  expect(readFileSync(cli, 'utf8').split('\n')[0]).toBe('#!/usr/bin/env -S node --');
+  const envFile = path.join(dir, 'bin.env');
+  const sim = await startSim([cli, 'sim', '--time-scale', '0.01'], envFile);
+  expect(sim.env.PROXMOX_URL).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+  await expect(connects(sim.env.PROXMOX_URL)).resolves.toBe(true);
+  expect(await sim.stop()).toBe(0);
+});
+
+// Refuses, before anything is sent, every TCP connection that does not go to loopback: the
+// example files use 192.168.x addresses, which nothing here may ever reach.
+const GUARD = `
+const net = require('node:net');
+const fs = require('node:fs');
+const loopback = (h) => h === undefined || h === 'localhost' || /^127\\./.test(h) || h === '::1';
+const connect = net.Socket.prototype.connect;
+net.Socket.prototype.connect = function (...args) {
+  let o = Array.isArray(args[0]) ? args[0][0] : args[0];
+  if (typeof o !== 'object' || o === null)
+    o = /^\\d+$/.test(String(o)) ? { port: o, host: typeof args[1] === 'string' ? args[1] : undefined } : { path: o };
+  if (!o.path && !loopback(o.host)) {
+    fs.appendFileSync(process.env.GUARD_LOG, o.host + ':' + o.port + '\\n');
+    throw new Error('non-loopback connection refused by the test guard: ' + o.host);
+  }
+  return connect.apply(this, args);
+};
+`;
+
+it('serves a default cluster on which the example vms/ plan and apply cleanly, reaching only loopback', async () => {
+  const work = mkdtempSync(path.join(dir, 'examples-'));
+  cpSync(path.resolve('vms'), path.join(work, 'vms'), { recursive: true });
+  cpSync(path.resolve('pve-gitops.yaml'), path.join(work, 'pve-gitops.yaml'));
+  const guard = path.join(dir, 'guard.cjs');
+  const guardLog = path.join(dir, 'guard.log');
+  writeFileSync(guard, GUARD);
+  const withGuard = (args: string[], env: Record<string, string> = {}) =>
+    spawnSync(process.execPath, ['--require', guard, ...node(args)], {
+      cwd: work,
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, GUARD_LOG: guardLog, ...env },
+    });
+  // the guard itself works: it stops a connection to an example address and records it
+  const probe = spawnSync(
+    process.execPath,
+    ['--require', guard, '-e', "require('node:net').connect(22, '192.168.1.50')"],
+    { encoding: 'utf8', env: { GUARD_LOG: guardLog } },
+  );
+  expect(probe.status).not.toBe(0);
+  expect(readFileSync(guardLog, 'utf8')).toBe('192.168.1.50:22\n');
+  rmSync(guardLog);
+
+  const sim = await startSim(
+    [process.execPath, ...node(['sim', '--time-scale', '0.01'])],
+    path.join(dir, 'examples.env'),
+  );
+  try {
+    const env = sim.env;
+    const plan = withGuard(['plan'], env);
+    expect(plan.stderr).toBe('');
+    expect(plan.status).toBe(2);
+    expect(plan.stdout).toMatch(/^5 to create; 0 unchanged\.$/m);
+    for (const vm of [
+      'haproxy-prod',
+      'k8s-observability',
+      'k8s-observability-w1',
+      'talos-prod-cp01',
+      'talos-prod-w01',
+    ])
+      expect(plan.stdout).toMatch(new RegExp(`^\\+ create ${vm}\\b`, 'm'));
+    const apply = withGuard(['apply'], env);
+    expect(apply.stderr).not.toMatch(/^(error|warning):/m);
+    expect(apply.status).toBe(0);
+    expect(apply.stdout).toBe('Applied: 5 to create\n');
+    const again = withGuard(['plan'], env);
+    expect(again.status).toBe(0);
+    expect(again.stdout).toBe('No changes; 5 unchanged.\n');
+    expect(existsSync(guardLog)).toBe(false);
+  } finally {
+    expect(await sim.stop()).toBe(0);
+  }
 });

@@ -5,8 +5,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PveGitopsError } from '../../actions/lib/errors.js';
 import type { Logger } from '../../actions/lib/log.js';
-import { registerSecret } from '../../actions/lib/secrets.js';
-import { startProxmoxSim, type ProxmoxSim } from '../proxmox/index.js';
+import { parseDocument } from 'yaml';
+import { startHosts, startWorld, type DemoWorld } from './world.js';
 
 export interface DemoOptions {
   log: Logger;
@@ -40,7 +40,7 @@ function git(cwd: string, ...args: string[]): string {
 }
 
 /** A fresh Git repository holding the demo VMs, as a user's repository would. */
-function makeRepository(root: string): string {
+function makeRepository(root: string, installerUrl: string): string {
   const repo = mkdtempSync(path.join(tmpdir(), 'pve-gitops-demo-'));
   const copy = (from: string, to = from) =>
     cpSync(path.join(root, from), path.join(repo, to), { recursive: true });
@@ -59,48 +59,55 @@ function makeRepository(root: string): string {
     );
   };
   git(repo, 'init', '-q', '-b', 'main');
-  copy('demo/pve-gitops.yaml', 'pve-gitops.yaml');
+  const config = parseDocument(readFileSync(path.join(root, 'demo', 'pve-gitops.yaml'), 'utf8'));
+  config.setIn(['k3s', 'installer_url'], installerUrl);
+  writeFileSync(path.join(repo, 'pve-gitops.yaml'), config.toString());
   copy('playbooks');
   copy('schemas');
   commit('chore: start the demo repository');
   copy('demo/vms', 'vms');
-  commit('feat: demo k3s cluster and load balancer [ansible k8s-demo]');
+  commit('feat: demo k3s cluster, one node per Proxmox node [ansible k8s-demo]');
   return repo;
 }
 
 /**
- * Runs the whole pve-gitops flow against the embedded simulators on loopback: validate, plan,
- * apply, inventory, tags, then the same again to show that nothing changes. Every step is the
- * real `pve-gitops` command in its own process, as a user or the workflow would run it.
+ * Runs the whole pve-gitops flow against the embedded simulators on loopback, each step the
+ * real `pve-gitops` command in its own process as a user or the workflow would run it:
+ * validate, plan, apply, inventory, tags, provision (real ansible-playbook over real sshd
+ * hosts, k3s server then agents), kubeconfig publish to Vault and get; then plan and apply
+ * again to show that nothing changes.
  */
 export async function runDemo(o: DemoOptions): Promise<number> {
   const { log } = o;
   const root = projectRoot();
   const cli = path.join(root, 'actions', 'cli', 'dist', 'index.cjs');
-  const repo = makeRepository(root);
-  const state = path.join(repo, '.sim');
-  let sim: ProxmoxSim | undefined;
+  const state = mkdtempSync(path.join(tmpdir(), 'pve-gitops-demo-state-'));
   const started = Date.now();
+  let world: DemoWorld | undefined;
+  let repo: string | undefined;
   try {
-    sim = await log.group('Start the Proxmox VE simulator', async () => {
-      const s = await startProxmoxSim({ stateDir: state, timeScale: o.timeScale ?? 0.05 });
-      registerSecret(s.tokenSecret);
-      log.info(
-        `Proxmox VE simulator on ${s.url}: nodes pve1, pve2, still-fawn (fingerprint ${s.fingerprint.slice(0, 23)}…)`,
-      );
-      return s;
-    });
-    const env = {
+    world = await log.group('Start the simulators (loopback only)', () =>
+      startWorld(state, o.timeScale ?? 0.05, log),
+    );
+    const w = world;
+    repo = makeRepository(root, w.kube.installerUrl);
+    const cwd = repo;
+    const env: NodeJS.ProcessEnv = {
       ...process.env,
-      PROXMOX_URL: sim.url,
-      PROXMOX_TOKEN_ID: sim.tokenId,
-      PROXMOX_TOKEN_SECRET: sim.tokenSecret,
-      PROXMOX_TLS_FINGERPRINT: sim.fingerprint,
+      PROXMOX_URL: w.proxmox.url,
+      PROXMOX_TOKEN_ID: w.proxmox.tokenId,
+      PROXMOX_TOKEN_SECRET: w.proxmox.tokenSecret,
+      PROXMOX_TLS_FINGERPRINT: w.proxmox.fingerprint,
+      VAULT_ADDR: w.vault.addr,
+      VAULT_TOKEN: w.vaultToken,
+      SSH_PRIVATE_KEY: readFileSync(w.sshKeyFile, 'utf8'),
+      PVE_GITOPS_SIMULATOR: 'true',
+      ANSIBLE_NOCOLOR: '1',
     };
     const run = (step: Step) =>
       log.group(step.title, async () => {
         log.info(`$ pve-gitops ${step.args.join(' ')}`);
-        const r = await runCli(cli, step.args, repo, env, !!step.capture);
+        const r = await runCli(cli, step.args, cwd, env, !!step.capture);
         if (!(step.ok ?? [0]).includes(r.code))
           throw new PveGitopsError(
             `Demo step '${step.title}' failed: pve-gitops ${step.args[0]} exited ${r.code}.`,
@@ -115,7 +122,8 @@ export async function runDemo(o: DemoOptions): Promise<number> {
       args: ['apply', '--json'],
       capture: true,
     });
-    const applyFile = path.join(repo, '.apply.json');
+    const afterApply = w.proxmox.stats().mutations;
+    const applyFile = path.join(state, 'apply.json');
     writeFileSync(applyFile, applied, { mode: 0o600 });
     const newHosts = (JSON.parse(applied) as { newHosts: Array<{ name: string; ip?: string }> })
       .newHosts;
@@ -129,10 +137,39 @@ export async function runDemo(o: DemoOptions): Promise<number> {
       title: 'Read the [ansible X] tags of the pushed commits',
       args: ['tags', '--range', 'HEAD~1..HEAD'],
     });
-    const afterApply = sim.stats().mutations;
+
+    const hosts = await log.group('Boot the simulated VMs: one real sshd each', () =>
+      startHosts(
+        w,
+        newHosts.flatMap((h) => (h.ip ? [{ name: h.name, ip: h.ip }] : [])),
+        state,
+        log,
+      ),
+    );
+    const known = ['--known-hosts', hosts.knownHostsFile];
+    await run({
+      title: 'Provision the new hosts: k3s server, then the agents join',
+      args: ['provision', '--hosts', 'inventory/new_hosts.txt', ...known],
+    });
+    await run({
+      title: "Publish the new cluster's kubeconfig to Vault (check-and-set merge)",
+      args: ['kubeconfig', 'publish', '--vm', 'k8s-demo', ...known],
+    });
+    const kubeconfig = path.join(state, 'kubeconfig');
+    await run({
+      title: 'Any CI job: fetch one context from Vault',
+      args: ['kubeconfig', 'get', '--context', 'k8s-demo', '--out', kubeconfig],
+    });
+    const nodes = [...(w.kube.clusterOf('k8s-demo')?.nodes() ?? [])].sort((a, b) =>
+      a.name.localeCompare(b.name),
+    );
+    log.info(
+      `Cluster k8s-demo: ${nodes.map((n) => `${n.name} (${n.role})`).join(', ')}; kubeconfig in ${kubeconfig} (mode 0600)`,
+    );
+
     await run({ title: 'Plan again: nothing to do', args: ['plan'] });
     await run({ title: 'Apply again: idempotent', args: ['apply'] });
-    const again = sim.stats().mutations - afterApply;
+    const again = w.proxmox.stats().mutations - afterApply;
     if (again !== 0)
       throw new PveGitopsError(
         `The second apply changed the cluster ${again} times; it should change nothing.`,
@@ -142,9 +179,13 @@ export async function runDemo(o: DemoOptions): Promise<number> {
     );
     return 0;
   } finally {
-    await sim?.stop();
-    if (o.keep) log.info(`Demo repository kept in ${repo} (simulator state in ${state}).`);
-    else rmSync(repo, { recursive: true, force: true });
+    await world?.stop();
+    if (o.keep)
+      log.info(`Demo repository kept in ${repo ?? '(not created)'}, simulator state in ${state}.`);
+    else {
+      if (repo) rmSync(repo, { recursive: true, force: true });
+      rmSync(state, { recursive: true, force: true });
+    }
   }
 }
 

@@ -25,7 +25,11 @@ export interface DemoWorld {
 }
 
 /** Starts the Proxmox, Vault and k3s simulators; the VM hosts come later (startHosts). */
-export async function startWorld(state: string, timeScale: number, log: Logger): Promise<DemoWorld> {
+export async function startWorld(
+  state: string,
+  timeScale: number,
+  log: Logger,
+): Promise<DemoWorld> {
   const stops: Array<() => Promise<void>> = [];
   try {
     const proxmox = await startProxmoxSim({ stateDir: path.join(state, 'proxmox'), timeScale });
@@ -44,7 +48,9 @@ export async function startWorld(state: string, timeScale: number, log: Logger):
     );
     const vaultToken = vault.createToken(['kubeconfig'], 3600);
     registerSecret(vaultToken);
-    log.info(`Vault simulator: ${vault.addr} (KV v2 at kv/, a token limited to the kubeconfig secret)`);
+    log.info(
+      `Vault simulator: ${vault.addr} (KV v2 at kv/, a token limited to the kubeconfig secret)`,
+    );
 
     const kube = await startKubeManager({ stateDir: path.join(state, 'kube'), readyDelayMs: 1500 });
     stops.push(() => kube.stop());
@@ -52,7 +58,17 @@ export async function startWorld(state: string, timeScale: number, log: Logger):
 
     const keyDir = mkdtempSync(path.join(tmpdir(), 'pve-gitops-demo-key-'));
     const sshKeyFile = path.join(keyDir, 'id_ed25519');
-    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'pve-gitops-demo', '-f', sshKeyFile]);
+    execFileSync('ssh-keygen', [
+      '-q',
+      '-t',
+      'ed25519',
+      '-N',
+      '',
+      '-C',
+      'pve-gitops-demo',
+      '-f',
+      sshKeyFile,
+    ]);
     registerSecret(readFileSync(sshKeyFile, 'utf8').trim());
     const world: DemoWorld = {
       proxmox,

@@ -95,8 +95,8 @@ function registerSecret(value) {
   secrets.add(value);
   for (const l of listeners) l(value);
 }
-function redact(text) {
-  let out = text;
+function redact(text2) {
+  let out = text2;
   for (const s of secrets) if (out.includes(s)) out = out.split(s).join("***");
   return out;
 }
@@ -174,13 +174,13 @@ function formatDiagnostic(d) {
   const prefix = d.severity === "warning" ? "warning: " : "";
   return `${d.file}:${d.line}:${d.col}: ${prefix}${d.message}`;
 }
-function sortDiagnostics(list2) {
-  return [...list2].sort(
+function sortDiagnostics(list3) {
+  return [...list3].sort(
     (a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0) || a.line - b.line || a.col - b.col
   );
 }
-function errorsOf(list2) {
-  return list2.filter((d) => d.severity === "error");
+function errorsOf(list3) {
+  return list3.filter((d) => d.severity === "error");
 }
 var init_diagnostics = __esm({
   "actions/lib/vm/diagnostics.ts"() {
@@ -303,17 +303,17 @@ var require_visit = __commonJS({
     visit2.BREAK = BREAK;
     visit2.SKIP = SKIP;
     visit2.REMOVE = REMOVE;
-    function visit_(key, node, visitor, path21) {
-      const ctrl = callVisitor(key, node, visitor, path21);
+    function visit_(key, node, visitor, path28) {
+      const ctrl = callVisitor(key, node, visitor, path28);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path21, ctrl);
-        return visit_(key, ctrl, visitor, path21);
+        replaceNode(key, path28, ctrl);
+        return visit_(key, ctrl, visitor, path28);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
-          path21 = Object.freeze(path21.concat(node));
+          path28 = Object.freeze(path28.concat(node));
           for (let i = 0; i < node.items.length; ++i) {
-            const ci = visit_(i, node.items[i], visitor, path21);
+            const ci = visit_(i, node.items[i], visitor, path28);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -324,13 +324,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node)) {
-          path21 = Object.freeze(path21.concat(node));
-          const ck = visit_("key", node.key, visitor, path21);
+          path28 = Object.freeze(path28.concat(node));
+          const ck = visit_("key", node.key, visitor, path28);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node.key = null;
-          const cv = visit_("value", node.value, visitor, path21);
+          const cv = visit_("value", node.value, visitor, path28);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -353,17 +353,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node, visitor, path21) {
-      const ctrl = await callVisitor(key, node, visitor, path21);
+    async function visitAsync_(key, node, visitor, path28) {
+      const ctrl = await callVisitor(key, node, visitor, path28);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path21, ctrl);
-        return visitAsync_(key, ctrl, visitor, path21);
+        replaceNode(key, path28, ctrl);
+        return visitAsync_(key, ctrl, visitor, path28);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
-          path21 = Object.freeze(path21.concat(node));
+          path28 = Object.freeze(path28.concat(node));
           for (let i = 0; i < node.items.length; ++i) {
-            const ci = await visitAsync_(i, node.items[i], visitor, path21);
+            const ci = await visitAsync_(i, node.items[i], visitor, path28);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -374,13 +374,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node)) {
-          path21 = Object.freeze(path21.concat(node));
-          const ck = await visitAsync_("key", node.key, visitor, path21);
+          path28 = Object.freeze(path28.concat(node));
+          const ck = await visitAsync_("key", node.key, visitor, path28);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node.key = null;
-          const cv = await visitAsync_("value", node.value, visitor, path21);
+          const cv = await visitAsync_("value", node.value, visitor, path28);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -409,24 +409,24 @@ var require_visit = __commonJS({
       return visitor;
     }
     __name(initVisitor, "initVisitor");
-    function callVisitor(key, node, visitor, path21) {
+    function callVisitor(key, node, visitor, path28) {
       if (typeof visitor === "function")
-        return visitor(key, node, path21);
+        return visitor(key, node, path28);
       if (identity.isMap(node))
-        return visitor.Map?.(key, node, path21);
+        return visitor.Map?.(key, node, path28);
       if (identity.isSeq(node))
-        return visitor.Seq?.(key, node, path21);
+        return visitor.Seq?.(key, node, path28);
       if (identity.isPair(node))
-        return visitor.Pair?.(key, node, path21);
+        return visitor.Pair?.(key, node, path28);
       if (identity.isScalar(node))
-        return visitor.Scalar?.(key, node, path21);
+        return visitor.Scalar?.(key, node, path28);
       if (identity.isAlias(node))
-        return visitor.Alias?.(key, node, path21);
+        return visitor.Alias?.(key, node, path28);
       return void 0;
     }
     __name(callVisitor, "callVisitor");
-    function replaceNode(key, path21, node) {
-      const parent = path21[path21.length - 1];
+    function replaceNode(key, path28, node) {
+      const parent = path28[path28.length - 1];
       if (identity.isCollection(parent)) {
         parent.items[key] = node;
       } else if (identity.isPair(parent)) {
@@ -1060,10 +1060,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path21, value) {
+    function collectionFromPath(schema, path28, value) {
       let v = value;
-      for (let i = path21.length - 1; i >= 0; --i) {
-        const k = path21[i];
+      for (let i = path28.length - 1; i >= 0; --i) {
+        const k = path28[i];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a = [];
           a[k] = v;
@@ -1083,7 +1083,7 @@ var require_Collection = __commonJS({
       });
     }
     __name(collectionFromPath, "collectionFromPath");
-    var isEmptyPath = /* @__PURE__ */ __name((path21) => path21 == null || typeof path21 === "object" && !!path21[Symbol.iterator]().next().done, "isEmptyPath");
+    var isEmptyPath = /* @__PURE__ */ __name((path28) => path28 == null || typeof path28 === "object" && !!path28[Symbol.iterator]().next().done, "isEmptyPath");
     var Collection = class extends Node.NodeBase {
       static {
         __name(this, "Collection");
@@ -1116,11 +1116,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path21, value) {
-        if (isEmptyPath(path21))
+      addIn(path28, value) {
+        if (isEmptyPath(path28))
           this.add(value);
         else {
-          const [key, ...rest] = path21;
+          const [key, ...rest] = path28;
           const node = this.get(key, true);
           if (identity.isCollection(node))
             node.addIn(rest, value);
@@ -1134,8 +1134,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path21) {
-        const [key, ...rest] = path21;
+      deleteIn(path28) {
+        const [key, ...rest] = path28;
         if (rest.length === 0)
           return this.delete(key);
         const node = this.get(key, true);
@@ -1149,8 +1149,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path21, keepScalar) {
-        const [key, ...rest] = path21;
+      getIn(path28, keepScalar) {
+        const [key, ...rest] = path28;
         const node = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node) ? node.value : node;
@@ -1168,8 +1168,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path21) {
-        const [key, ...rest] = path21;
+      hasIn(path28) {
+        const [key, ...rest] = path28;
         if (rest.length === 0)
           return this.has(key);
         const node = this.get(key, true);
@@ -1179,8 +1179,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path21, value) {
-        const [key, ...rest] = path21;
+      setIn(path28, value) {
+        const [key, ...rest] = path28;
         if (rest.length === 0) {
           this.set(key, value);
         } else {
@@ -1204,14 +1204,14 @@ var require_Collection = __commonJS({
 var require_stringifyComment = __commonJS({
   "node_modules/yaml/dist/stringify/stringifyComment.js"(exports2) {
     "use strict";
-    var stringifyComment = /* @__PURE__ */ __name((str3) => str3.replace(/^(?!$)(?: $)?/gm, "#"), "stringifyComment");
+    var stringifyComment = /* @__PURE__ */ __name((str6) => str6.replace(/^(?!$)(?: $)?/gm, "#"), "stringifyComment");
     function indentComment(comment, indent) {
       if (/^\n+$/.test(comment))
         return comment.substring(1);
       return indent ? comment.replace(/^(?! *$)/gm, indent) : comment;
     }
     __name(indentComment, "indentComment");
-    var lineComment = /* @__PURE__ */ __name((str3, indent, comment) => str3.endsWith("\n") ? indentComment(comment, indent) : comment.includes("\n") ? "\n" + indentComment(comment, indent) : (str3.endsWith(" ") ? "" : " ") + comment, "lineComment");
+    var lineComment = /* @__PURE__ */ __name((str6, indent, comment) => str6.endsWith("\n") ? indentComment(comment, indent) : comment.includes("\n") ? "\n" + indentComment(comment, indent) : (str6.endsWith(" ") ? "" : " ") + comment, "lineComment");
     exports2.indentComment = indentComment;
     exports2.lineComment = lineComment;
     exports2.stringifyComment = stringifyComment;
@@ -1225,14 +1225,14 @@ var require_foldFlowLines = __commonJS({
     var FOLD_FLOW = "flow";
     var FOLD_BLOCK = "block";
     var FOLD_QUOTED = "quoted";
-    function foldFlowLines(text, indent, mode = "flow", { indentAtStart, lineWidth = 80, minContentWidth = 20, onFold, onOverflow } = {}) {
+    function foldFlowLines(text2, indent, mode = "flow", { indentAtStart, lineWidth = 80, minContentWidth = 20, onFold, onOverflow } = {}) {
       if (!lineWidth || lineWidth < 0)
-        return text;
+        return text2;
       if (lineWidth < minContentWidth)
         minContentWidth = 0;
       const endStep = Math.max(1 + minContentWidth, 1 + lineWidth - indent.length);
-      if (text.length <= endStep)
-        return text;
+      if (text2.length <= endStep)
+        return text2;
       const folds = [];
       const escapedFolds = {};
       let end = lineWidth - indent.length;
@@ -1249,14 +1249,14 @@ var require_foldFlowLines = __commonJS({
       let escStart = -1;
       let escEnd = -1;
       if (mode === FOLD_BLOCK) {
-        i = consumeMoreIndentedLines(text, i, indent.length);
+        i = consumeMoreIndentedLines(text2, i, indent.length);
         if (i !== -1)
           end = i + endStep;
       }
-      for (let ch; ch = text[i += 1]; ) {
+      for (let ch; ch = text2[i += 1]; ) {
         if (mode === FOLD_QUOTED && ch === "\\") {
           escStart = i;
-          switch (text[i + 1]) {
+          switch (text2[i + 1]) {
             case "x":
               i += 3;
               break;
@@ -1273,12 +1273,12 @@ var require_foldFlowLines = __commonJS({
         }
         if (ch === "\n") {
           if (mode === FOLD_BLOCK)
-            i = consumeMoreIndentedLines(text, i, indent.length);
+            i = consumeMoreIndentedLines(text2, i, indent.length);
           end = i + indent.length + endStep;
           split = void 0;
         } else {
           if (ch === " " && prev && prev !== " " && prev !== "\n" && prev !== "	") {
-            const next = text[i + 1];
+            const next = text2[i + 1];
             if (next && next !== " " && next !== "\n" && next !== "	")
               split = i;
           }
@@ -1290,12 +1290,12 @@ var require_foldFlowLines = __commonJS({
             } else if (mode === FOLD_QUOTED) {
               while (prev === " " || prev === "	") {
                 prev = ch;
-                ch = text[i += 1];
+                ch = text2[i += 1];
                 overflow = true;
               }
               const j = i > escEnd + 1 ? i - 2 : escStart - 1;
               if (escapedFolds[j])
-                return text;
+                return text2;
               folds.push(j);
               escapedFolds[j] = true;
               end = j + endStep;
@@ -1310,40 +1310,40 @@ var require_foldFlowLines = __commonJS({
       if (overflow && onOverflow)
         onOverflow();
       if (folds.length === 0)
-        return text;
+        return text2;
       if (onFold)
         onFold();
-      let res = text.slice(0, folds[0]);
+      let res = text2.slice(0, folds[0]);
       for (let i2 = 0; i2 < folds.length; ++i2) {
         const fold = folds[i2];
-        const end2 = folds[i2 + 1] || text.length;
+        const end2 = folds[i2 + 1] || text2.length;
         if (fold === 0)
           res = `
-${indent}${text.slice(0, end2)}`;
+${indent}${text2.slice(0, end2)}`;
         else {
           if (mode === FOLD_QUOTED && escapedFolds[fold])
-            res += `${text[fold]}\\`;
+            res += `${text2[fold]}\\`;
           res += `
-${indent}${text.slice(fold + 1, end2)}`;
+${indent}${text2.slice(fold + 1, end2)}`;
         }
       }
       return res;
     }
     __name(foldFlowLines, "foldFlowLines");
-    function consumeMoreIndentedLines(text, i, indent) {
+    function consumeMoreIndentedLines(text2, i, indent) {
       let end = i;
       let start = i + 1;
-      let ch = text[start];
+      let ch = text2[start];
       while (ch === " " || ch === "	") {
         if (i < start + indent) {
-          ch = text[++i];
+          ch = text2[++i];
         } else {
           do {
-            ch = text[++i];
+            ch = text2[++i];
           } while (ch && ch !== "\n");
           end = i;
           start = i + 1;
-          ch = text[start];
+          ch = text2[start];
         }
       }
       return end;
@@ -1367,16 +1367,16 @@ var require_stringifyString = __commonJS({
       lineWidth: ctx.options.lineWidth,
       minContentWidth: ctx.options.minContentWidth
     }), "getFoldOptions");
-    var containsDocumentMarker = /* @__PURE__ */ __name((str3) => /^(%|---|\.\.\.)/m.test(str3), "containsDocumentMarker");
-    function lineLengthOverLimit(str3, lineWidth, indentLength) {
+    var containsDocumentMarker = /* @__PURE__ */ __name((str6) => /^(%|---|\.\.\.)/m.test(str6), "containsDocumentMarker");
+    function lineLengthOverLimit(str6, lineWidth, indentLength) {
       if (!lineWidth || lineWidth < 0)
         return false;
       const limit = lineWidth - indentLength;
-      const strLen = str3.length;
+      const strLen = str6.length;
       if (strLen <= limit)
         return false;
       for (let i = 0, start = 0; i < strLen; ++i) {
-        if (str3[i] === "\n") {
+        if (str6[i] === "\n") {
           if (i - start > limit)
             return true;
           start = i + 1;
@@ -1388,74 +1388,74 @@ var require_stringifyString = __commonJS({
     }
     __name(lineLengthOverLimit, "lineLengthOverLimit");
     function doubleQuotedString(value, ctx) {
-      const json = JSON.stringify(value);
+      const json2 = JSON.stringify(value);
       if (ctx.options.doubleQuotedAsJSON)
-        return json;
+        return json2;
       const { implicitKey } = ctx;
       const minMultiLineLength = ctx.options.doubleQuotedMinMultiLineLength;
       const indent = ctx.indent || (containsDocumentMarker(value) ? "  " : "");
-      let str3 = "";
+      let str6 = "";
       let start = 0;
-      for (let i = 0, ch = json[i]; ch; ch = json[++i]) {
-        if (ch === " " && json[i + 1] === "\\" && json[i + 2] === "n") {
-          str3 += json.slice(start, i) + "\\ ";
+      for (let i = 0, ch = json2[i]; ch; ch = json2[++i]) {
+        if (ch === " " && json2[i + 1] === "\\" && json2[i + 2] === "n") {
+          str6 += json2.slice(start, i) + "\\ ";
           i += 1;
           start = i;
           ch = "\\";
         }
         if (ch === "\\")
-          switch (json[i + 1]) {
+          switch (json2[i + 1]) {
             case "u":
               {
-                str3 += json.slice(start, i);
-                const code = json.substr(i + 2, 4);
+                str6 += json2.slice(start, i);
+                const code = json2.substr(i + 2, 4);
                 switch (code) {
                   case "0000":
-                    str3 += "\\0";
+                    str6 += "\\0";
                     break;
                   case "0007":
-                    str3 += "\\a";
+                    str6 += "\\a";
                     break;
                   case "000b":
-                    str3 += "\\v";
+                    str6 += "\\v";
                     break;
                   case "001b":
-                    str3 += "\\e";
+                    str6 += "\\e";
                     break;
                   case "0085":
-                    str3 += "\\N";
+                    str6 += "\\N";
                     break;
                   case "00a0":
-                    str3 += "\\_";
+                    str6 += "\\_";
                     break;
                   case "2028":
-                    str3 += "\\L";
+                    str6 += "\\L";
                     break;
                   case "2029":
-                    str3 += "\\P";
+                    str6 += "\\P";
                     break;
                   default:
                     if (code.substr(0, 2) === "00")
-                      str3 += "\\x" + code.substr(2);
+                      str6 += "\\x" + code.substr(2);
                     else
-                      str3 += json.substr(i, 6);
+                      str6 += json2.substr(i, 6);
                 }
                 i += 5;
                 start = i + 1;
               }
               break;
             case "n":
-              if (implicitKey || json[i + 2] === '"' || json.length < minMultiLineLength) {
+              if (implicitKey || json2[i + 2] === '"' || json2.length < minMultiLineLength) {
                 i += 1;
               } else {
-                str3 += json.slice(start, i) + "\n\n";
-                while (json[i + 2] === "\\" && json[i + 3] === "n" && json[i + 4] !== '"') {
-                  str3 += "\n";
+                str6 += json2.slice(start, i) + "\n\n";
+                while (json2[i + 2] === "\\" && json2[i + 3] === "n" && json2[i + 4] !== '"') {
+                  str6 += "\n";
                   i += 2;
                 }
-                str3 += indent;
-                if (json[i + 2] === " ")
-                  str3 += "\\";
+                str6 += indent;
+                if (json2[i + 2] === " ")
+                  str6 += "\\";
                 i += 1;
                 start = i + 1;
               }
@@ -1464,8 +1464,8 @@ var require_stringifyString = __commonJS({
               i += 1;
           }
       }
-      str3 = start ? str3 + json.slice(start) : json;
-      return implicitKey ? str3 : foldFlowLines.foldFlowLines(str3, indent, foldFlowLines.FOLD_QUOTED, getFoldOptions(ctx, false));
+      str6 = start ? str6 + json2.slice(start) : json2;
+      return implicitKey ? str6 : foldFlowLines.foldFlowLines(str6, indent, foldFlowLines.FOLD_QUOTED, getFoldOptions(ctx, false));
     }
     __name(doubleQuotedString, "doubleQuotedString");
     function singleQuotedString(value, ctx) {
@@ -1567,10 +1567,10 @@ ${indent}`) + "'";
             literalFallback = true;
           };
         }
-        const body = foldFlowLines.foldFlowLines(`${start}${foldedValue}${end}`, indent, foldFlowLines.FOLD_BLOCK, foldOptions);
+        const body2 = foldFlowLines.foldFlowLines(`${start}${foldedValue}${end}`, indent, foldFlowLines.FOLD_BLOCK, foldOptions);
         if (!literalFallback)
           return `>${header}
-${indent}${body}`;
+${indent}${body2}`;
       }
       value = value.replace(/\n+/g, `$&${indent}`);
       return `|${header}
@@ -1597,15 +1597,15 @@ ${indent}${start}${value}${end}`;
           return quotedString(value, ctx);
         }
       }
-      const str3 = value.replace(/\n+/g, `$&
+      const str6 = value.replace(/\n+/g, `$&
 ${indent}`);
       if (actualString) {
-        const test = /* @__PURE__ */ __name((tag) => tag.default && tag.tag !== "tag:yaml.org,2002:str" && tag.test?.test(str3), "test");
+        const test = /* @__PURE__ */ __name((tag) => tag.default && tag.tag !== "tag:yaml.org,2002:str" && tag.test?.test(str6), "test");
         const { compat, tags } = ctx.doc.schema;
         if (tags.some(test) || compat?.some(test))
           return quotedString(value, ctx);
       }
-      return implicitKey ? str3 : foldFlowLines.foldFlowLines(str3, indent, foldFlowLines.FOLD_FLOW, getFoldOptions(ctx, false));
+      return implicitKey ? str6 : foldFlowLines.foldFlowLines(str6, indent, foldFlowLines.FOLD_FLOW, getFoldOptions(ctx, false));
     }
     __name(plainString, "plainString");
     function stringifyString(item, ctx, onComment, onChompKeep) {
@@ -1740,7 +1740,7 @@ var require_stringify = __commonJS({
       return props.join(" ");
     }
     __name(stringifyProps, "stringifyProps");
-    function stringify2(item, ctx, onComment, onChompKeep) {
+    function stringify3(item, ctx, onComment, onChompKeep) {
       if (identity.isPair(item))
         return item.toString(ctx, onComment, onChompKeep);
       if (identity.isAlias(item)) {
@@ -1762,15 +1762,15 @@ var require_stringify = __commonJS({
       const props = stringifyProps(node, tagObj, ctx);
       if (props.length > 0)
         ctx.indentAtStart = (ctx.indentAtStart ?? 0) + props.length + 1;
-      const str3 = typeof tagObj.stringify === "function" ? tagObj.stringify(node, ctx, onComment, onChompKeep) : identity.isScalar(node) ? stringifyString.stringifyString(node, ctx, onComment, onChompKeep) : node.toString(ctx, onComment, onChompKeep);
+      const str6 = typeof tagObj.stringify === "function" ? tagObj.stringify(node, ctx, onComment, onChompKeep) : identity.isScalar(node) ? stringifyString.stringifyString(node, ctx, onComment, onChompKeep) : node.toString(ctx, onComment, onChompKeep);
       if (!props)
-        return str3;
-      return identity.isScalar(node) || str3[0] === "{" || str3[0] === "[" ? `${props} ${str3}` : `${props}
-${ctx.indent}${str3}`;
+        return str6;
+      return identity.isScalar(node) || str6[0] === "{" || str6[0] === "[" ? `${props} ${str6}` : `${props}
+${ctx.indent}${str6}`;
     }
-    __name(stringify2, "stringify");
+    __name(stringify3, "stringify");
     exports2.createStringifyContext = createStringifyContext;
-    exports2.stringify = stringify2;
+    exports2.stringify = stringify3;
   }
 });
 
@@ -1780,7 +1780,7 @@ var require_stringifyPair = __commonJS({
     "use strict";
     var identity = require_identity();
     var Scalar = require_Scalar();
-    var stringify2 = require_stringify();
+    var stringify3 = require_stringify();
     var stringifyComment = require_stringifyComment();
     function stringifyPair({ key, value }, ctx, onComment, onChompKeep) {
       const { allNullValues, doc, indent, indentStep, options: { commentString, indentSeq, simpleKeys } } = ctx;
@@ -1802,8 +1802,8 @@ var require_stringifyPair = __commonJS({
       });
       let keyCommentDone = false;
       let chompKeep = false;
-      let str3 = stringify2.stringify(key, ctx, () => keyCommentDone = true, () => chompKeep = true);
-      if (!explicitKey && !ctx.inFlow && str3.length > 1024) {
+      let str6 = stringify3.stringify(key, ctx, () => keyCommentDone = true, () => chompKeep = true);
+      if (!explicitKey && !ctx.inFlow && str6.length > 1024) {
         if (simpleKeys)
           throw new Error("With simple keys, single line scalar must not span more than 1024 characters");
         explicitKey = true;
@@ -1812,27 +1812,27 @@ var require_stringifyPair = __commonJS({
         if (allNullValues || value == null) {
           if (keyCommentDone && onComment)
             onComment();
-          return str3 === "" ? "?" : explicitKey ? `? ${str3}` : str3;
+          return str6 === "" ? "?" : explicitKey ? `? ${str6}` : str6;
         }
       } else if (allNullValues && !simpleKeys || value == null && explicitKey) {
-        str3 = `? ${str3}`;
+        str6 = `? ${str6}`;
         if (keyComment && !keyCommentDone) {
-          str3 += stringifyComment.lineComment(str3, ctx.indent, commentString(keyComment));
+          str6 += stringifyComment.lineComment(str6, ctx.indent, commentString(keyComment));
         } else if (chompKeep && onChompKeep)
           onChompKeep();
-        return str3;
+        return str6;
       }
       if (keyCommentDone)
         keyComment = null;
       if (explicitKey) {
         if (keyComment)
-          str3 += stringifyComment.lineComment(str3, ctx.indent, commentString(keyComment));
-        str3 = `? ${str3}
+          str6 += stringifyComment.lineComment(str6, ctx.indent, commentString(keyComment));
+        str6 = `? ${str6}
 ${indent}:`;
       } else {
-        str3 = `${str3}:`;
+        str6 = `${str6}:`;
         if (keyComment)
-          str3 += stringifyComment.lineComment(str3, ctx.indent, commentString(keyComment));
+          str6 += stringifyComment.lineComment(str6, ctx.indent, commentString(keyComment));
       }
       let vsb, vcb, valueComment;
       if (identity.isNode(value)) {
@@ -1848,13 +1848,13 @@ ${indent}:`;
       }
       ctx.implicitKey = false;
       if (!explicitKey && !keyComment && identity.isScalar(value))
-        ctx.indentAtStart = str3.length + 1;
+        ctx.indentAtStart = str6.length + 1;
       chompKeep = false;
       if (!indentSeq && indentStep.length >= 2 && !ctx.inFlow && !explicitKey && identity.isSeq(value) && !value.flow && !value.tag && !value.anchor) {
         ctx.indent = ctx.indent.substring(2);
       }
       let valueCommentDone = false;
-      const valueStr = stringify2.stringify(value, ctx, () => valueCommentDone = true, () => chompKeep = true);
+      const valueStr = stringify3.stringify(value, ctx, () => valueCommentDone = true, () => chompKeep = true);
       let ws = " ";
       if (keyComment || vsb || vcb) {
         ws = vsb ? "\n" : "";
@@ -1892,16 +1892,16 @@ ${ctx.indent}`;
       } else if (valueStr === "" || valueStr[0] === "\n") {
         ws = "";
       }
-      str3 += ws + valueStr;
+      str6 += ws + valueStr;
       if (ctx.inFlow) {
         if (valueCommentDone && onComment)
           onComment();
       } else if (valueComment && !valueCommentDone) {
-        str3 += stringifyComment.lineComment(str3, ctx.indent, commentString(valueComment));
+        str6 += stringifyComment.lineComment(str6, ctx.indent, commentString(valueComment));
       } else if (chompKeep && onChompKeep) {
         onChompKeep();
       }
-      return str3;
+      return str6;
     }
     __name(stringifyPair, "stringifyPair");
     exports2.stringifyPair = stringifyPair;
@@ -2001,7 +2001,7 @@ var require_addPairToJSMap = __commonJS({
     "use strict";
     var log = require_log();
     var merge = require_merge();
-    var stringify2 = require_stringify();
+    var stringify3 = require_stringify();
     var identity = require_identity();
     var toJS = require_toJS();
     function addPairToJSMap(ctx, map, { key, value }) {
@@ -2038,7 +2038,7 @@ var require_addPairToJSMap = __commonJS({
       if (typeof jsKey !== "object")
         return String(jsKey);
       if (identity.isNode(key) && ctx?.doc) {
-        const strCtx = stringify2.createStringifyContext(ctx.doc, {});
+        const strCtx = stringify3.createStringifyContext(ctx.doc, {});
         strCtx.anchors = /* @__PURE__ */ new Set();
         for (const node of ctx.anchors.keys())
           strCtx.anchors.add(node.anchor);
@@ -2110,12 +2110,12 @@ var require_stringifyCollection = __commonJS({
   "node_modules/yaml/dist/stringify/stringifyCollection.js"(exports2) {
     "use strict";
     var identity = require_identity();
-    var stringify2 = require_stringify();
+    var stringify3 = require_stringify();
     var stringifyComment = require_stringifyComment();
     function stringifyCollection(collection, ctx, options) {
       const flow = ctx.inFlow ?? collection.flow;
-      const stringify3 = flow ? stringifyFlowCollection : stringifyBlockCollection;
-      return stringify3(collection, ctx, options);
+      const stringify4 = flow ? stringifyFlowCollection : stringifyBlockCollection;
+      return stringify4(collection, ctx, options);
     }
     __name(stringifyCollection, "stringifyCollection");
     function stringifyBlockCollection({ comment, items }, ctx, { blockItemPrefix, flowChars, itemIndent, onChompKeep, onComment }) {
@@ -2141,31 +2141,31 @@ var require_stringifyCollection = __commonJS({
           }
         }
         chompKeep = false;
-        let str4 = stringify2.stringify(item, itemCtx, () => comment2 = null, () => chompKeep = true);
+        let str7 = stringify3.stringify(item, itemCtx, () => comment2 = null, () => chompKeep = true);
         if (comment2)
-          str4 += stringifyComment.lineComment(str4, itemIndent, commentString(comment2));
+          str7 += stringifyComment.lineComment(str7, itemIndent, commentString(comment2));
         if (chompKeep && comment2)
           chompKeep = false;
-        lines.push(blockItemPrefix + str4);
+        lines.push(blockItemPrefix + str7);
       }
-      let str3;
+      let str6;
       if (lines.length === 0) {
-        str3 = flowChars.start + flowChars.end;
+        str6 = flowChars.start + flowChars.end;
       } else {
-        str3 = lines[0];
+        str6 = lines[0];
         for (let i = 1; i < lines.length; ++i) {
           const line2 = lines[i];
-          str3 += line2 ? `
+          str6 += line2 ? `
 ${indent}${line2}` : "\n";
         }
       }
       if (comment) {
-        str3 += "\n" + stringifyComment.indentComment(commentString(comment), indent);
+        str6 += "\n" + stringifyComment.indentComment(commentString(comment), indent);
         if (onComment)
           onComment();
       } else if (chompKeep && onChompKeep)
         onChompKeep();
-      return str3;
+      return str6;
     }
     __name(stringifyBlockCollection, "stringifyBlockCollection");
     function stringifyFlowCollection({ items }, ctx, { flowChars, itemIndent }) {
@@ -2209,21 +2209,21 @@ ${indent}${line2}` : "\n";
         }
         if (comment)
           reqNewline = true;
-        let str3 = stringify2.stringify(item, itemCtx, () => comment = null);
-        reqNewline || (reqNewline = lines.length > linesAtValue || str3.includes("\n"));
+        let str6 = stringify3.stringify(item, itemCtx, () => comment = null);
+        reqNewline || (reqNewline = lines.length > linesAtValue || str6.includes("\n"));
         if (i < items.length - 1) {
-          str3 += ",";
+          str6 += ",";
         } else if (ctx.options.trailingComma) {
           if (ctx.options.lineWidth > 0) {
-            reqNewline || (reqNewline = lines.reduce((sum, line2) => sum + line2.length + 2, 2) + (str3.length + 2) > ctx.options.lineWidth);
+            reqNewline || (reqNewline = lines.reduce((sum, line2) => sum + line2.length + 2, 2) + (str6.length + 2) > ctx.options.lineWidth);
           }
           if (reqNewline) {
-            str3 += ",";
+            str6 += ",";
           }
         }
         if (comment)
-          str3 += stringifyComment.lineComment(str3, itemIndent, commentString(comment));
-        lines.push(str3);
+          str6 += stringifyComment.lineComment(str6, itemIndent, commentString(comment));
+        lines.push(str6);
         linesAtValue = lines.length;
       }
       const { start, end } = flowChars;
@@ -2235,11 +2235,11 @@ ${indent}${line2}` : "\n";
           reqNewline = ctx.options.lineWidth > 0 && len > ctx.options.lineWidth;
         }
         if (reqNewline) {
-          let str3 = start;
+          let str6 = start;
           for (const line2 of lines)
-            str3 += line2 ? `
+            str6 += line2 ? `
 ${indentStep}${indent}${line2}` : "\n";
-          return `${str3}
+          return `${str6}
 ${indent}${end}`;
         } else {
           return `${start}${fcPadding}${lines.join(" ")}${fcPadding}${end}`;
@@ -2581,7 +2581,7 @@ var require_string = __commonJS({
       identify: /* @__PURE__ */ __name((value) => typeof value === "string", "identify"),
       default: true,
       tag: "tag:yaml.org,2002:str",
-      resolve: /* @__PURE__ */ __name((str3) => str3, "resolve"),
+      resolve: /* @__PURE__ */ __name((str6) => str6, "resolve"),
       stringify(item, ctx, onComment, onChompKeep) {
         ctx = Object.assign({ actualString: true }, ctx);
         return stringifyString.stringifyString(item, ctx, onComment, onChompKeep);
@@ -2619,7 +2619,7 @@ var require_bool = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:bool",
       test: /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/,
-      resolve: /* @__PURE__ */ __name((str3) => new Scalar.Scalar(str3[0] === "t" || str3[0] === "T"), "resolve"),
+      resolve: /* @__PURE__ */ __name((str6) => new Scalar.Scalar(str6[0] === "t" || str6[0] === "T"), "resolve"),
       stringify({ source, value }, ctx) {
         if (source && boolTag.test.test(source)) {
           const sv = source[0] === "t" || source[0] === "T";
@@ -2672,7 +2672,7 @@ var require_float = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:float",
       test: /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/,
-      resolve: /* @__PURE__ */ __name((str3) => str3.slice(-3).toLowerCase() === "nan" ? NaN : str3[0] === "-" ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY, "resolve"),
+      resolve: /* @__PURE__ */ __name((str6) => str6.slice(-3).toLowerCase() === "nan" ? NaN : str6[0] === "-" ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY, "resolve"),
       stringify: stringifyNumber.stringifyNumber
     };
     var floatExp = {
@@ -2681,7 +2681,7 @@ var require_float = __commonJS({
       tag: "tag:yaml.org,2002:float",
       format: "EXP",
       test: /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$/,
-      resolve: /* @__PURE__ */ __name((str3) => parseFloat(str3), "resolve"),
+      resolve: /* @__PURE__ */ __name((str6) => parseFloat(str6), "resolve"),
       stringify(node) {
         const num2 = Number(node.value);
         return isFinite(num2) ? num2.toExponential() : stringifyNumber.stringifyNumber(node);
@@ -2692,11 +2692,11 @@ var require_float = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:float",
       test: /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/,
-      resolve(str3) {
-        const node = new Scalar.Scalar(parseFloat(str3));
-        const dot = str3.indexOf(".");
-        if (dot !== -1 && str3[str3.length - 1] === "0")
-          node.minFractionDigits = str3.length - dot - 1;
+      resolve(str6) {
+        const node = new Scalar.Scalar(parseFloat(str6));
+        const dot = str6.indexOf(".");
+        if (dot !== -1 && str6[str6.length - 1] === "0")
+          node.minFractionDigits = str6.length - dot - 1;
         return node;
       },
       stringify: stringifyNumber.stringifyNumber
@@ -2713,7 +2713,7 @@ var require_int = __commonJS({
     "use strict";
     var stringifyNumber = require_stringifyNumber();
     var intIdentify = /* @__PURE__ */ __name((value) => typeof value === "bigint" || Number.isInteger(value), "intIdentify");
-    var intResolve = /* @__PURE__ */ __name((str3, offset, radix, { intAsBigInt }) => intAsBigInt ? BigInt(str3) : parseInt(str3.substring(offset), radix), "intResolve");
+    var intResolve = /* @__PURE__ */ __name((str6, offset, radix, { intAsBigInt }) => intAsBigInt ? BigInt(str6) : parseInt(str6.substring(offset), radix), "intResolve");
     function intStringify(node, radix, prefix) {
       const { value } = node;
       if (intIdentify(value) && value >= 0)
@@ -2727,7 +2727,7 @@ var require_int = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "OCT",
       test: /^0o[0-7]+$/,
-      resolve: /* @__PURE__ */ __name((str3, _onError, opt) => intResolve(str3, 2, 8, opt), "resolve"),
+      resolve: /* @__PURE__ */ __name((str6, _onError, opt) => intResolve(str6, 2, 8, opt), "resolve"),
       stringify: /* @__PURE__ */ __name((node) => intStringify(node, 8, "0o"), "stringify")
     };
     var int = {
@@ -2735,7 +2735,7 @@ var require_int = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:int",
       test: /^[-+]?[0-9]+$/,
-      resolve: /* @__PURE__ */ __name((str3, _onError, opt) => intResolve(str3, 0, 10, opt), "resolve"),
+      resolve: /* @__PURE__ */ __name((str6, _onError, opt) => intResolve(str6, 0, 10, opt), "resolve"),
       stringify: stringifyNumber.stringifyNumber
     };
     var intHex = {
@@ -2744,7 +2744,7 @@ var require_int = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "HEX",
       test: /^0x[0-9a-fA-F]+$/,
-      resolve: /* @__PURE__ */ __name((str3, _onError, opt) => intResolve(str3, 2, 16, opt), "resolve"),
+      resolve: /* @__PURE__ */ __name((str6, _onError, opt) => intResolve(str6, 2, 16, opt), "resolve"),
       stringify: /* @__PURE__ */ __name((node) => intStringify(node, 16, "0x"), "stringify")
     };
     exports2.int = int;
@@ -2798,7 +2798,7 @@ var require_schema2 = __commonJS({
         identify: /* @__PURE__ */ __name((value) => typeof value === "string", "identify"),
         default: true,
         tag: "tag:yaml.org,2002:str",
-        resolve: /* @__PURE__ */ __name((str3) => str3, "resolve"),
+        resolve: /* @__PURE__ */ __name((str6) => str6, "resolve"),
         stringify: stringifyJSON
       },
       {
@@ -2815,7 +2815,7 @@ var require_schema2 = __commonJS({
         default: true,
         tag: "tag:yaml.org,2002:bool",
         test: /^true$|^false$/,
-        resolve: /* @__PURE__ */ __name((str3) => str3 === "true", "resolve"),
+        resolve: /* @__PURE__ */ __name((str6) => str6 === "true", "resolve"),
         stringify: stringifyJSON
       },
       {
@@ -2823,7 +2823,7 @@ var require_schema2 = __commonJS({
         default: true,
         tag: "tag:yaml.org,2002:int",
         test: /^-?(?:0|[1-9][0-9]*)$/,
-        resolve: /* @__PURE__ */ __name((str3, _onError, { intAsBigInt }) => intAsBigInt ? BigInt(str3) : parseInt(str3, 10), "resolve"),
+        resolve: /* @__PURE__ */ __name((str6, _onError, { intAsBigInt }) => intAsBigInt ? BigInt(str6) : parseInt(str6, 10), "resolve"),
         stringify: /* @__PURE__ */ __name(({ value }) => intIdentify(value) ? value.toString() : JSON.stringify(value), "stringify")
       },
       {
@@ -2831,7 +2831,7 @@ var require_schema2 = __commonJS({
         default: true,
         tag: "tag:yaml.org,2002:float",
         test: /^-?(?:0|[1-9][0-9]*)(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?$/,
-        resolve: /* @__PURE__ */ __name((str3) => parseFloat(str3), "resolve"),
+        resolve: /* @__PURE__ */ __name((str6) => parseFloat(str6), "resolve"),
         stringify: stringifyJSON
       }
     ];
@@ -2839,9 +2839,9 @@ var require_schema2 = __commonJS({
       default: true,
       tag: "",
       test: /^/,
-      resolve(str3, onError) {
-        onError(`Unresolved plain scalar ${JSON.stringify(str3)}`);
-        return str3;
+      resolve(str6, onError) {
+        onError(`Unresolved plain scalar ${JSON.stringify(str6)}`);
+        return str6;
       }
     };
     var schema = [map.map, seq.seq].concat(jsonScalars, jsonError);
@@ -2873,10 +2873,10 @@ var require_binary = __commonJS({
         if (typeof node_buffer.Buffer === "function") {
           return node_buffer.Buffer.from(src, "base64");
         } else if (typeof atob === "function") {
-          const str3 = atob(src.replace(/[\n\r]/g, ""));
-          const buffer = new Uint8Array(str3.length);
-          for (let i = 0; i < str3.length; ++i)
-            buffer[i] = str3.charCodeAt(i);
+          const str6 = atob(src.replace(/[\n\r]/g, ""));
+          const buffer = new Uint8Array(str6.length);
+          for (let i = 0; i < str6.length; ++i)
+            buffer[i] = str6.charCodeAt(i);
           return buffer;
         } else {
           onError("This environment does not support reading binary tags; either Buffer or atob is required");
@@ -2887,28 +2887,28 @@ var require_binary = __commonJS({
         if (!value)
           return "";
         const buf = value;
-        let str3;
+        let str6;
         if (typeof node_buffer.Buffer === "function") {
-          str3 = buf instanceof node_buffer.Buffer ? buf.toString("base64") : node_buffer.Buffer.from(buf.buffer).toString("base64");
+          str6 = buf instanceof node_buffer.Buffer ? buf.toString("base64") : node_buffer.Buffer.from(buf.buffer).toString("base64");
         } else if (typeof btoa === "function") {
           let s = "";
           for (let i = 0; i < buf.length; ++i)
             s += String.fromCharCode(buf[i]);
-          str3 = btoa(s);
+          str6 = btoa(s);
         } else {
           throw new Error("This environment does not support writing binary tags; either Buffer or btoa is required");
         }
         type ?? (type = Scalar.Scalar.BLOCK_LITERAL);
         if (type !== Scalar.Scalar.QUOTE_DOUBLE) {
           const lineWidth = Math.max(ctx.options.lineWidth - ctx.indent.length, ctx.options.minContentWidth);
-          const n = Math.ceil(str3.length / lineWidth);
+          const n = Math.ceil(str6.length / lineWidth);
           const lines = new Array(n);
           for (let i = 0, o = 0; i < n; ++i, o += lineWidth) {
-            lines[i] = str3.substr(o, lineWidth);
+            lines[i] = str6.substr(o, lineWidth);
           }
-          str3 = lines.join(type === Scalar.Scalar.BLOCK_LITERAL ? "\n" : " ");
+          str6 = lines.join(type === Scalar.Scalar.BLOCK_LITERAL ? "\n" : " ");
         }
-        return stringifyString.stringifyString({ comment, type, value: str3 }, ctx, onComment, onChompKeep);
+        return stringifyString.stringifyString({ comment, type, value: str6 }, ctx, onComment, onChompKeep);
       }
     };
     exports2.binary = binary;
@@ -3120,7 +3120,7 @@ var require_float2 = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:float",
       test: /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/,
-      resolve: /* @__PURE__ */ __name((str3) => str3.slice(-3).toLowerCase() === "nan" ? NaN : str3[0] === "-" ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY, "resolve"),
+      resolve: /* @__PURE__ */ __name((str6) => str6.slice(-3).toLowerCase() === "nan" ? NaN : str6[0] === "-" ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY, "resolve"),
       stringify: stringifyNumber.stringifyNumber
     };
     var floatExp = {
@@ -3129,7 +3129,7 @@ var require_float2 = __commonJS({
       tag: "tag:yaml.org,2002:float",
       format: "EXP",
       test: /^[-+]?(?:[0-9][0-9_]*)?(?:\.[0-9_]*)?[eE][-+]?[0-9]+$/,
-      resolve: /* @__PURE__ */ __name((str3) => parseFloat(str3.replace(/_/g, "")), "resolve"),
+      resolve: /* @__PURE__ */ __name((str6) => parseFloat(str6.replace(/_/g, "")), "resolve"),
       stringify(node) {
         const num2 = Number(node.value);
         return isFinite(num2) ? num2.toExponential() : stringifyNumber.stringifyNumber(node);
@@ -3140,11 +3140,11 @@ var require_float2 = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:float",
       test: /^[-+]?(?:[0-9][0-9_]*)?\.[0-9_]*$/,
-      resolve(str3) {
-        const node = new Scalar.Scalar(parseFloat(str3.replace(/_/g, "")));
-        const dot = str3.indexOf(".");
+      resolve(str6) {
+        const node = new Scalar.Scalar(parseFloat(str6.replace(/_/g, "")));
+        const dot = str6.indexOf(".");
         if (dot !== -1) {
-          const f = str3.substring(dot + 1).replace(/_/g, "");
+          const f = str6.substring(dot + 1).replace(/_/g, "");
           if (f[f.length - 1] === "0")
             node.minFractionDigits = f.length;
         }
@@ -3164,35 +3164,35 @@ var require_int2 = __commonJS({
     "use strict";
     var stringifyNumber = require_stringifyNumber();
     var intIdentify = /* @__PURE__ */ __name((value) => typeof value === "bigint" || Number.isInteger(value), "intIdentify");
-    function intResolve(str3, offset, radix, { intAsBigInt }) {
-      const sign = str3[0];
+    function intResolve(str6, offset, radix, { intAsBigInt }) {
+      const sign = str6[0];
       if (sign === "-" || sign === "+")
         offset += 1;
-      str3 = str3.substring(offset).replace(/_/g, "");
+      str6 = str6.substring(offset).replace(/_/g, "");
       if (intAsBigInt) {
         switch (radix) {
           case 2:
-            str3 = `0b${str3}`;
+            str6 = `0b${str6}`;
             break;
           case 8:
-            str3 = `0o${str3}`;
+            str6 = `0o${str6}`;
             break;
           case 16:
-            str3 = `0x${str3}`;
+            str6 = `0x${str6}`;
             break;
         }
-        const n2 = BigInt(str3);
+        const n2 = BigInt(str6);
         return sign === "-" ? BigInt(-1) * n2 : n2;
       }
-      const n = parseInt(str3, radix);
+      const n = parseInt(str6, radix);
       return sign === "-" ? -1 * n : n;
     }
     __name(intResolve, "intResolve");
     function intStringify(node, radix, prefix) {
       const { value } = node;
       if (intIdentify(value)) {
-        const str3 = value.toString(radix);
-        return value < 0 ? "-" + prefix + str3.substr(1) : prefix + str3;
+        const str6 = value.toString(radix);
+        return value < 0 ? "-" + prefix + str6.substr(1) : prefix + str6;
       }
       return stringifyNumber.stringifyNumber(node);
     }
@@ -3203,7 +3203,7 @@ var require_int2 = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "BIN",
       test: /^[-+]?0b[0-1_]+$/,
-      resolve: /* @__PURE__ */ __name((str3, _onError, opt) => intResolve(str3, 2, 2, opt), "resolve"),
+      resolve: /* @__PURE__ */ __name((str6, _onError, opt) => intResolve(str6, 2, 2, opt), "resolve"),
       stringify: /* @__PURE__ */ __name((node) => intStringify(node, 2, "0b"), "stringify")
     };
     var intOct = {
@@ -3212,7 +3212,7 @@ var require_int2 = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "OCT",
       test: /^[-+]?0[0-7_]+$/,
-      resolve: /* @__PURE__ */ __name((str3, _onError, opt) => intResolve(str3, 1, 8, opt), "resolve"),
+      resolve: /* @__PURE__ */ __name((str6, _onError, opt) => intResolve(str6, 1, 8, opt), "resolve"),
       stringify: /* @__PURE__ */ __name((node) => intStringify(node, 8, "0"), "stringify")
     };
     var int = {
@@ -3220,7 +3220,7 @@ var require_int2 = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:int",
       test: /^[-+]?[0-9][0-9_]*$/,
-      resolve: /* @__PURE__ */ __name((str3, _onError, opt) => intResolve(str3, 0, 10, opt), "resolve"),
+      resolve: /* @__PURE__ */ __name((str6, _onError, opt) => intResolve(str6, 0, 10, opt), "resolve"),
       stringify: stringifyNumber.stringifyNumber
     };
     var intHex = {
@@ -3229,7 +3229,7 @@ var require_int2 = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "HEX",
       test: /^[-+]?0x[0-9a-fA-F_]+$/,
-      resolve: /* @__PURE__ */ __name((str3, _onError, opt) => intResolve(str3, 2, 16, opt), "resolve"),
+      resolve: /* @__PURE__ */ __name((str6, _onError, opt) => intResolve(str6, 2, 16, opt), "resolve"),
       stringify: /* @__PURE__ */ __name((node) => intStringify(node, 16, "0x"), "stringify")
     };
     exports2.int = int;
@@ -3336,9 +3336,9 @@ var require_timestamp = __commonJS({
   "node_modules/yaml/dist/schema/yaml-1.1/timestamp.js"(exports2) {
     "use strict";
     var stringifyNumber = require_stringifyNumber();
-    function parseSexagesimal(str3, asBigInt) {
-      const sign = str3[0];
-      const parts = sign === "-" || sign === "+" ? str3.substring(1) : str3;
+    function parseSexagesimal(str6, asBigInt) {
+      const sign = str6[0];
+      const parts = sign === "-" || sign === "+" ? str6.substring(1) : str6;
       const num2 = /* @__PURE__ */ __name((n) => asBigInt ? BigInt(n) : Number(n), "num");
       const res = parts.replace(/_/g, "").split(":").reduce((res2, p) => res2 * num2(60) + num2(p), num2(0));
       return sign === "-" ? num2(-1) * res : res;
@@ -3377,7 +3377,7 @@ var require_timestamp = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "TIME",
       test: /^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+$/,
-      resolve: /* @__PURE__ */ __name((str3, _onError, { intAsBigInt }) => parseSexagesimal(str3, intAsBigInt), "resolve"),
+      resolve: /* @__PURE__ */ __name((str6, _onError, { intAsBigInt }) => parseSexagesimal(str6, intAsBigInt), "resolve"),
       stringify: stringifySexagesimal
     };
     var floatTime = {
@@ -3386,7 +3386,7 @@ var require_timestamp = __commonJS({
       tag: "tag:yaml.org,2002:float",
       format: "TIME",
       test: /^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*$/,
-      resolve: /* @__PURE__ */ __name((str3) => parseSexagesimal(str3, false), "resolve"),
+      resolve: /* @__PURE__ */ __name((str6) => parseSexagesimal(str6, false), "resolve"),
       stringify: stringifySexagesimal
     };
     var timestamp = {
@@ -3397,8 +3397,8 @@ var require_timestamp = __commonJS({
       // may be omitted altogether, resulting in a date format. In such a case, the time part is
       // assumed to be 00:00:00Z (start of day, UTC).
       test: RegExp("^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})(?:(?:t|T|[ \\t]+)([0-9]{1,2}):([0-9]{1,2}):([0-9]{1,2}(\\.[0-9]+)?)(?:[ \\t]*(Z|[-+][012]?[0-9](?::[0-9]{2})?))?)?$"),
-      resolve(str3) {
-        const match = str3.match(timestamp.test);
+      resolve(str6) {
+        const match = str6.match(timestamp.test);
         if (!match)
           throw new Error("!!timestamp expects a date, starting with yyyy-mm-dd");
         const [, year, month, day, hour, minute, second] = match.map(Number);
@@ -3600,7 +3600,7 @@ var require_stringifyDocument = __commonJS({
   "node_modules/yaml/dist/stringify/stringifyDocument.js"(exports2) {
     "use strict";
     var identity = require_identity();
-    var stringify2 = require_stringify();
+    var stringify3 = require_stringify();
     var stringifyComment = require_stringifyComment();
     function stringifyDocument(doc, options) {
       const lines = [];
@@ -3615,7 +3615,7 @@ var require_stringifyDocument = __commonJS({
       }
       if (hasDirectives)
         lines.push("---");
-      const ctx = stringify2.createStringifyContext(doc, options);
+      const ctx = stringify3.createStringifyContext(doc, options);
       const { commentString } = ctx.options;
       if (doc.commentBefore) {
         if (lines.length !== 1)
@@ -3637,15 +3637,15 @@ var require_stringifyDocument = __commonJS({
           contentComment = doc.contents.comment;
         }
         const onChompKeep = contentComment ? void 0 : () => chompKeep = true;
-        let body = stringify2.stringify(doc.contents, ctx, () => contentComment = null, onChompKeep);
+        let body2 = stringify3.stringify(doc.contents, ctx, () => contentComment = null, onChompKeep);
         if (contentComment)
-          body += stringifyComment.lineComment(body, "", commentString(contentComment));
-        if ((body[0] === "|" || body[0] === ">") && lines[lines.length - 1] === "---") {
-          lines[lines.length - 1] = `--- ${body}`;
+          body2 += stringifyComment.lineComment(body2, "", commentString(contentComment));
+        if ((body2[0] === "|" || body2[0] === ">") && lines[lines.length - 1] === "---") {
+          lines[lines.length - 1] = `--- ${body2}`;
         } else
-          lines.push(body);
+          lines.push(body2);
       } else {
-        lines.push(stringify2.stringify(doc.contents, ctx));
+        lines.push(stringify3.stringify(doc.contents, ctx));
       }
       if (doc.directives?.docEnd) {
         if (doc.comment) {
@@ -3757,9 +3757,9 @@ var require_Document = __commonJS({
           this.contents.add(value);
       }
       /** Adds a value to the document. */
-      addIn(path21, value) {
+      addIn(path28, value) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path21, value);
+          this.contents.addIn(path28, value);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -3834,14 +3834,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path21) {
-        if (Collection.isEmptyPath(path21)) {
+      deleteIn(path28) {
+        if (Collection.isEmptyPath(path28)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path21) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path28) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -3856,10 +3856,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path21, keepScalar) {
-        if (Collection.isEmptyPath(path21))
+      getIn(path28, keepScalar) {
+        if (Collection.isEmptyPath(path28))
           return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path21, keepScalar) : void 0;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path28, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -3870,10 +3870,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path21) {
-        if (Collection.isEmptyPath(path21))
+      hasIn(path28) {
+        if (Collection.isEmptyPath(path28))
           return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path21) : false;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path28) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -3890,13 +3890,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path21, value) {
-        if (Collection.isEmptyPath(path21)) {
+      setIn(path28, value) {
+        if (Collection.isEmptyPath(path28)) {
           this.contents = value;
         } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path21), value);
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path28), value);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path21, value);
+          this.contents.setIn(path28, value);
         }
       }
       /**
@@ -3944,11 +3944,11 @@ var require_Document = __commonJS({
           throw new Error(`With a null YAML version, the { schema: Schema } option is required`);
       }
       // json & jsonArg are only used from toJSON()
-      toJS({ json, jsonArg, mapAsMap, maxAliasCount, onAnchor, reviver } = {}) {
+      toJS({ json: json2, jsonArg, mapAsMap, maxAliasCount, onAnchor, reviver } = {}) {
         const ctx = {
           anchors: /* @__PURE__ */ new Map(),
           doc: this,
-          keep: !json,
+          keep: !json2,
           mapAsMap: mapAsMap === true,
           mapKeyWarned: false,
           maxAliasCount: typeof maxAliasCount === "number" ? maxAliasCount : 100
@@ -5684,13 +5684,13 @@ var require_cst_scalar = __commonJS({
         case ">": {
           const he = source.indexOf("\n");
           const head = source.substring(0, he);
-          const body = source.substring(he + 1) + "\n";
+          const body2 = source.substring(he + 1) + "\n";
           const props = [
             { type: "block-scalar-header", offset, indent, source: head }
           ];
           if (!addEndtoBlockProps(props, end))
             props.push({ type: "newline", offset: -1, indent, source: "\n" });
-          return { type: "block-scalar", offset, indent, props, source: body };
+          return { type: "block-scalar", offset, indent, props, source: body2 };
         }
         case '"':
           return { type: "double-quoted-scalar", offset, indent, source, end };
@@ -5749,13 +5749,13 @@ var require_cst_scalar = __commonJS({
     function setBlockScalarValue(token, source) {
       const he = source.indexOf("\n");
       const head = source.substring(0, he);
-      const body = source.substring(he + 1) + "\n";
+      const body2 = source.substring(he + 1) + "\n";
       if (token.type === "block-scalar") {
         const header = token.props[0];
         if (header.type !== "block-scalar-header")
           throw new Error("Invalid block scalar header");
         header.source = head;
-        token.source = body;
+        token.source = body2;
       } else {
         const { offset } = token;
         const indent = "indent" in token ? token.indent : -1;
@@ -5767,7 +5767,7 @@ var require_cst_scalar = __commonJS({
         for (const key of Object.keys(token))
           if (key !== "type" && key !== "offset")
             delete token[key];
-        Object.assign(token, { type: "block-scalar", indent, props, source: body });
+        Object.assign(token, { type: "block-scalar", indent, props, source: body2 });
       }
     }
     __name(setBlockScalarValue, "setBlockScalarValue");
@@ -5834,7 +5834,7 @@ var require_cst_scalar = __commonJS({
 var require_cst_stringify = __commonJS({
   "node_modules/yaml/dist/parse/cst-stringify.js"(exports2) {
     "use strict";
-    var stringify2 = /* @__PURE__ */ __name((cst) => "type" in cst ? stringifyToken(cst) : stringifyItem(cst), "stringify");
+    var stringify3 = /* @__PURE__ */ __name((cst) => "type" in cst ? stringifyToken(cst) : stringifyItem(cst), "stringify");
     function stringifyToken(token) {
       switch (token.type) {
         case "block-scalar": {
@@ -5889,7 +5889,7 @@ var require_cst_stringify = __commonJS({
       return res;
     }
     __name(stringifyItem, "stringifyItem");
-    exports2.stringify = stringify2;
+    exports2.stringify = stringify3;
   }
 });
 
@@ -5909,9 +5909,9 @@ var require_cst_visit = __commonJS({
     visit2.BREAK = BREAK;
     visit2.SKIP = SKIP;
     visit2.REMOVE = REMOVE;
-    visit2.itemAtPath = (cst, path21) => {
+    visit2.itemAtPath = (cst, path28) => {
       let item = cst;
-      for (const [field, index] of path21) {
+      for (const [field, index] of path28) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index];
@@ -5920,23 +5920,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit2.parentCollection = (cst, path21) => {
-      const parent = visit2.itemAtPath(cst, path21.slice(0, -1));
-      const field = path21[path21.length - 1][0];
+    visit2.parentCollection = (cst, path28) => {
+      const parent = visit2.itemAtPath(cst, path28.slice(0, -1));
+      const field = path28[path28.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path21, item, visitor) {
-      let ctrl = visitor(item, path21);
+    function _visit(path28, item, visitor) {
+      let ctrl = visitor(item, path28);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i = 0; i < token.items.length; ++i) {
-            const ci = _visit(Object.freeze(path21.concat([[field, i]])), token.items[i], visitor);
+            const ci = _visit(Object.freeze(path28.concat([[field, i]])), token.items[i], visitor);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -5947,10 +5947,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path21);
+            ctrl = ctrl(item, path28);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path21) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path28) : ctrl;
     }
     __name(_visit, "_visit");
     exports2.visit = visit2;
@@ -6383,9 +6383,9 @@ var require_lexer = __commonJS({
         }
       }
       *parseQuotedScalar() {
-        const quote2 = this.charAt(0);
-        let end = this.buffer.indexOf(quote2, this.pos + 1);
-        if (quote2 === "'") {
+        const quote3 = this.charAt(0);
+        let end = this.buffer.indexOf(quote3, this.pos + 1);
+        if (quote3 === "'") {
           while (end !== -1 && this.buffer[end + 1] === "'")
             end = this.buffer.indexOf("'", end + 2);
         } else {
@@ -6695,16 +6695,16 @@ var require_parser = __commonJS({
     var node_process = require("process");
     var cst = require_cst();
     var lexer = require_lexer();
-    function includesToken(list2, type) {
-      for (let i = 0; i < list2.length; ++i)
-        if (list2[i].type === type)
+    function includesToken(list3, type) {
+      for (let i = 0; i < list3.length; ++i)
+        if (list3[i].type === type)
           return true;
       return false;
     }
     __name(includesToken, "includesToken");
-    function findNonEmptyIndex(list2) {
-      for (let i = 0; i < list2.length; ++i) {
-        switch (list2[i].type) {
+    function findNonEmptyIndex(list3) {
+      for (let i = 0; i < list3.length; ++i) {
+        switch (list3[i].type) {
           case "space":
           case "comment":
           case "newline":
@@ -7604,7 +7604,7 @@ var require_public_api = __commonJS({
       return Object.assign([], { empty: true }, composer$1.streamInfo());
     }
     __name(parseAllDocuments, "parseAllDocuments");
-    function parseDocument2(source, options = {}) {
+    function parseDocument3(source, options = {}) {
       const { lineCounter: lineCounter2, prettyErrors } = parseOptions(options);
       const parser$1 = new parser.Parser(lineCounter2?.addNewLine);
       const composer$1 = new composer.Composer(options);
@@ -7623,7 +7623,7 @@ var require_public_api = __commonJS({
       }
       return doc;
     }
-    __name(parseDocument2, "parseDocument");
+    __name(parseDocument3, "parseDocument");
     function parse4(src, reviver, options) {
       let _reviver = void 0;
       if (typeof reviver === "function") {
@@ -7631,7 +7631,7 @@ var require_public_api = __commonJS({
       } else if (options === void 0 && reviver && typeof reviver === "object") {
         options = reviver;
       }
-      const doc = parseDocument2(src, options);
+      const doc = parseDocument3(src, options);
       if (!doc)
         return null;
       doc.warnings.forEach((warning) => log.warn(doc.options.logLevel, warning));
@@ -7644,7 +7644,7 @@ var require_public_api = __commonJS({
       return doc.toJS(Object.assign({ reviver: _reviver }, options));
     }
     __name(parse4, "parse");
-    function stringify2(value, replacer, options) {
+    function stringify3(value, replacer, options) {
       let _replacer = null;
       if (typeof replacer === "function" || Array.isArray(replacer)) {
         _replacer = replacer;
@@ -7666,11 +7666,11 @@ var require_public_api = __commonJS({
         return value.toString(options);
       return new Document.Document(value, _replacer, options).toString(options);
     }
-    __name(stringify2, "stringify");
+    __name(stringify3, "stringify");
     exports2.parse = parse4;
     exports2.parseAllDocuments = parseAllDocuments;
-    exports2.parseDocument = parseDocument2;
-    exports2.stringify = stringify2;
+    exports2.parseDocument = parseDocument3;
+    exports2.stringify = stringify3;
   }
 });
 
@@ -7736,23 +7736,23 @@ function lineOfByte(bytes, offset) {
   return line2;
 }
 function firstInvalidByte(bytes) {
-  const text = new TextDecoder("utf-8").decode(bytes);
-  const at2 = text.indexOf("\uFFFD");
-  return at2 < 0 ? 0 : new TextEncoder().encode(text.slice(0, at2)).length;
+  const text2 = new TextDecoder("utf-8").decode(bytes);
+  const at2 = text2.indexOf("\uFFFD");
+  return at2 < 0 ? 0 : new TextEncoder().encode(text2.slice(0, at2)).length;
 }
-function flowDepthExceeds(text, limit) {
+function flowDepthExceeds(text2, limit) {
   let depth = 0;
-  let quote2 = "";
+  let quote3 = "";
   let comment = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
+  for (let i = 0; i < text2.length; i++) {
+    const c = text2[i];
     if (comment) {
       if (c === "\n") comment = false;
-    } else if (quote2) {
-      if (c === "\\" && quote2 === '"') i++;
-      else if (c === quote2) quote2 = "";
-    } else if (c === '"' || c === "'" && /[\s[{,:]/.test(text[i - 1] ?? " ")) quote2 = c;
-    else if (c === "#" && /\s/.test(text[i - 1] ?? " ")) comment = true;
+    } else if (quote3) {
+      if (c === "\\" && quote3 === '"') i++;
+      else if (c === quote3) quote3 = "";
+    } else if (c === '"' || c === "'" && /[\s[{,:]/.test(text2[i - 1] ?? " ")) quote3 = c;
+    else if (c === "#" && /\s/.test(text2[i - 1] ?? " ")) comment = true;
     else if (c === "[" || c === "{") {
       if (++depth > limit) return i;
     } else if ((c === "]" || c === "}") && depth > 0) depth--;
@@ -7789,9 +7789,9 @@ function readYamlFile(absPath, file, options = {}) {
   return decodeAndParse(bytes, file, options);
 }
 function decodeAndParse(bytes, file, options) {
-  let text;
+  let text2;
   try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    text2 = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch {
     const line2 = lineOfByte(bytes, firstInvalidByte(bytes));
     return fail(
@@ -7801,14 +7801,14 @@ function decodeAndParse(bytes, file, options) {
       `This file is not valid UTF-8 (first bad byte on line ${line2}); save it as UTF-8.`
     );
   }
-  return parseYamlText(text, file, options);
+  return parseYamlText(text2, file, options);
 }
-function parseYamlText(text, file, options = {}) {
+function parseYamlText(text2, file, options = {}) {
   const lineCounter = new import_yaml.LineCounter();
-  const tooDeep = flowDepthExceeds(text, MAX_DEPTH);
+  const tooDeep = flowDepthExceeds(text2, MAX_DEPTH);
   if (tooDeep >= 0) {
     lineCounter.addNewLine(0);
-    for (let i = 0; i < text.length; i++) if (text[i] === "\n") lineCounter.addNewLine(i + 1);
+    for (let i = 0; i < text2.length; i++) if (text2[i] === "\n") lineCounter.addNewLine(i + 1);
     const { line: line2, col } = lineCounter.linePos(tooDeep);
     return fail(
       file,
@@ -7817,12 +7817,12 @@ function parseYamlText(text, file, options = {}) {
       `Nesting is deeper than ${MAX_DEPTH} levels; a definition file never needs that.`
     );
   }
-  const doc = (0, import_yaml.parseDocument)(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const doc = (0, import_yaml.parseDocument)(text2, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const problem = doc.errors[0] ?? doc.warnings[0];
   if (problem) {
     const { line: line2, col } = lineCounter.linePos(problem.pos[0]);
     if (problem.code === "DUPLICATE_KEY") {
-      const key = text.slice(problem.pos[0]).split("\n")[0].split(":")[0].trim();
+      const key = text2.slice(problem.pos[0]).split("\n")[0].split(":")[0].trim();
       return fail(
         file,
         line2,
@@ -7878,12 +7878,12 @@ function deepestNode(doc) {
   }
   return void 0;
 }
-function positionOf(source, path21, what = "value") {
+function positionOf(source, path28, what = "value") {
   let node = source.doc.contents;
   let offset = node?.range?.[0] ?? 0;
-  for (let i = 0; i < path21.length; i++) {
-    const seg2 = path21[i];
-    const last = i === path21.length - 1;
+  for (let i = 0; i < path28.length; i++) {
+    const seg2 = path28[i];
+    const last = i === path28.length - 1;
     if ((0, import_yaml.isMap)(node)) {
       const pair = node.items.find((p) => (0, import_yaml.isScalar)(p.key) && String(p.key.value) === String(seg2));
       if (!pair) break;
@@ -7934,8 +7934,8 @@ function describeValue(v) {
   if (typeof v === "number" || typeof v === "boolean") return String(v);
   return typeof v;
 }
-function pathLabel(path21) {
-  return path21.reduce(
+function pathLabel(path28) {
+  return path28.reduce(
     (acc, seg2) => typeof seg2 === "number" ? `${acc}[${seg2}]` : acc ? `${acc}.${seg2}` : seg2,
     ""
   );
@@ -7956,9 +7956,9 @@ function pointerToPath(pointer, data) {
   }
   return out;
 }
-function valueAt(data, path21) {
+function valueAt(data, path28) {
   let cur = data;
-  for (const seg2 of path21) {
+  for (const seg2 of path28) {
     cur = cur && typeof cur === "object" ? cur[seg2] : void 0;
   }
   return cur;
@@ -7975,13 +7975,13 @@ function parentSchemaOf(root, schemaPath) {
 function hintOf(e) {
   return e.parent?.["x-hint"];
 }
-function explain(e, path21) {
-  const label2 = pathLabel(path21);
+function explain(e, path28) {
+  const label2 = pathLabel(path28);
   const where = label2 ? `\`${label2}\`` : "The file";
   switch (e.keyword) {
     case "additionalProperties": {
       const extra = String(e.params.additionalProperty);
-      const at2 = [...path21, extra];
+      const at2 = [...path28, extra];
       const forbidden = FORBIDDEN_KEYS[extra.toLowerCase()];
       if (forbidden)
         return { message: `\`${extra}\` is not allowed: ${forbidden}.`, at: at2, key: true };
@@ -8003,8 +8003,8 @@ function explain(e, path21) {
       const inside = label2 ? ` in \`${label2}\`` : "";
       return {
         message: `Missing required key \`${missing}\`${inside}.`,
-        at: path21,
-        key: path21.length > 0
+        at: path28,
+        key: path28.length > 0
       };
     }
     case "type": {
@@ -8013,7 +8013,7 @@ function explain(e, path21) {
       if (!label2) {
         return {
           message: `The file must be a mapping of settings (key: value), not ${describeValue(e.data)}.`,
-          at: path21,
+          at: path28,
           key: false
         };
       }
@@ -8021,7 +8021,7 @@ function explain(e, path21) {
       const hint = yaml11 ? " (YAML 1.2 reads yes/no/on/off as text: write true or false)" : "";
       return {
         message: `${where} must be ${wanted}, not ${describeValue(e.data)}${hint}.`,
-        at: path21,
+        at: path28,
         key: false
       };
     }
@@ -8031,7 +8031,7 @@ function explain(e, path21) {
       const tail = guess ? ` (did you mean ${guess}?)` : "";
       return {
         message: `${where} must be one of ${allowed.join(", ")}, not ${describeValue(e.data)}${tail}.`,
-        at: path21,
+        at: path28,
         key: false
       };
     }
@@ -8048,20 +8048,20 @@ function explain(e, path21) {
       }[e.keyword];
       return {
         message: `${where} must be ${words} ${limit}, not ${describeValue(e.data)}.`,
-        at: path21,
+        at: path28,
         key: false
       };
     }
     case "minLength": {
       const limit = e.params.limit;
-      const text = limit === 1 ? "must not be empty" : `must be at least ${limit} characters long`;
-      return { message: `${where} ${text}.`, at: path21, key: false };
+      const text2 = limit === 1 ? "must not be empty" : `must be at least ${limit} characters long`;
+      return { message: `${where} ${text2}.`, at: path28, key: false };
     }
     case "maxLength": {
       const limit = e.params.limit;
       return {
         message: `${where} must be at most ${limit} characters long, not ${String(e.data).length}.`,
-        at: path21,
+        at: path28,
         key: false
       };
     }
@@ -8069,12 +8069,12 @@ function explain(e, path21) {
       const hint = hintOf(e) ?? `text matching ${e.params.pattern}`;
       return {
         message: `${where} must be ${hint}, not ${describeValue(e.data)}.`,
-        at: path21,
+        at: path28,
         key: false
       };
     }
     default:
-      return { message: `${where} ${e.message ?? "is invalid"}.`, at: path21, key: false };
+      return { message: `${where} ${e.message ?? "is invalid"}.`, at: path28, key: false };
   }
 }
 function checkSchema({ validate, schema }, source, vm2) {
@@ -8082,21 +8082,21 @@ function checkSchema({ validate, schema }, source, vm2) {
   if (validate(source.data)) return result;
   const seen = /* @__PURE__ */ new Set();
   for (const e of validate.errors ?? []) {
-    const path21 = pointerToPath(e.instancePath, source.data);
+    const path28 = pointerToPath(e.instancePath, source.data);
     const { message, at: at2, key } = explain(
       {
         keyword: e.keyword,
         params: e.params,
         message: e.message,
-        data: valueAt(source.data, path21),
+        data: valueAt(source.data, path28),
         parent: parentSchemaOf(schema, e.schemaPath)
       },
-      path21
+      path28
     );
     if (at2.length) result.faultyKeys.add(String(at2[0]));
-    const id = `${pathLabel(at2)}|${message}`;
-    if (seen.has(id)) continue;
-    seen.add(id);
+    const id2 = `${pathLabel(at2)}|${message}`;
+    if (seen.has(id2)) continue;
+    seen.add(id2);
     const { line: line2, col } = positionOf(source, at2, key ? "key" : "value");
     result.diagnostics.push({
       file: source.file,
@@ -12455,16 +12455,16 @@ function consistency(config2, source) {
     ["bridge", "bridges"],
     ["template", "templates"]
   ];
-  for (const [key, list2] of checks) {
+  for (const [key, list3] of checks) {
     const value = config2.defaults[key];
-    if (!config2[list2].length || config2[list2].includes(value)) continue;
+    if (!config2[list3].length || config2[list3].includes(value)) continue;
     const explicit = source.data.defaults?.[key] !== void 0;
     const { line: line2, col } = positionOf(
       source,
-      explicit ? ["defaults", key] : [list2],
+      explicit ? ["defaults", key] : [list3],
       explicit ? "value" : "key"
     );
-    const message = `defaults.${key} ${value}${explicit ? "" : " (the built-in default)"} is not in \`${list2}\`; add it there or change defaults.${key}.`;
+    const message = `defaults.${key} ${value}${explicit ? "" : " (the built-in default)"} is not in \`${list3}\`; add it there or change defaults.${key}.`;
     out.push({ file: source.file, line: line2, col, message, severity: "error" });
   }
   const seen = /* @__PURE__ */ new Set();
@@ -12565,8 +12565,8 @@ var init_glob = __esm({
 });
 
 // actions/lib/vm/ipconfig.ts
-function ipv4ToInt(text) {
-  const parts = text.split(".");
+function ipv4ToInt(text2) {
+  const parts = text2.split(".");
   if (parts.length !== 4) return void 0;
   let n = 0;
   for (const p of parts) {
@@ -12575,13 +12575,13 @@ function ipv4ToInt(text) {
   }
   return n;
 }
-function parseCidr4(text) {
-  const m = /^([^/]+)\/([0-9]{1,2})$/.exec(text);
+function parseCidr4(text2) {
+  const m = /^([^/]+)\/([0-9]{1,2})$/.exec(text2);
   if (!m || ipv4ToInt(m[1]) === void 0 || Number(m[2]) > 32) return void 0;
   return { address: m[1], prefix: Number(m[2]) };
 }
-function parseCidr6(text) {
-  const m = /^([^/]+)\/([0-9]{1,3})$/.exec(text);
+function parseCidr6(text2) {
+  const m = /^([^/]+)\/([0-9]{1,3})$/.exec(text2);
   if (!m || !(0, import_node_net.isIPv6)(m[1]) || Number(m[2]) > 128) return void 0;
   return { address: m[1], prefix: Number(m[2]) };
 }
@@ -12592,10 +12592,10 @@ function sameSubnet(a, b, prefix) {
   const size = 2 ** (32 - prefix);
   return Math.floor(x / size) === Math.floor(y / size);
 }
-function parseIpConfig(text) {
+function parseIpConfig(text2) {
   const value = {};
   const bad = /* @__PURE__ */ __name((error) => ({ ok: false, error }), "bad");
-  for (const part of text.split(",")) {
+  for (const part of text2.split(",")) {
     const eq = part.indexOf("=");
     const key = eq < 0 ? part.trim() : part.slice(0, eq).trim();
     const val = eq < 0 ? "" : part.slice(eq + 1).trim();
@@ -12778,9 +12778,9 @@ function at(vm2, where, message, what = "value") {
   const { line: line2, col } = positionOf(vm2.source, where, what);
   return { file: vm2.file, line: line2, col, message, vm: vm2.def.name, severity: "error" };
 }
-function notListed(kind, value, list2, setting) {
-  const guess = closest(value, list2);
-  const hint = guess ? `did you mean ${guess}?` : `pve-gitops.yaml lists ${list2.join(", ")}.`;
+function notListed(kind, value, list3, setting) {
+  const guess = closest(value, list3);
+  const hint = guess ? `did you mean ${guess}?` : `pve-gitops.yaml lists ${list3.join(", ")}.`;
   return `${kind} \`${value}\` (${setting}) is not in \`${kind}s\` of pve-gitops.yaml; ${hint}`;
 }
 function fileStem(file) {
@@ -12878,10 +12878,10 @@ function duplicates(vms, what, where, valueOf) {
     if (v !== void 0) seen.set(v, [...seen.get(v) ?? [], vm2]);
   }
   const out = [];
-  for (const [value, list2] of seen) {
-    if (list2.length < 2) continue;
-    for (const vm2 of list2) {
-      const others = list2.filter((o) => o !== vm2).map((o) => {
+  for (const [value, list3] of seen) {
+    if (list3.length < 2) continue;
+    for (const vm2 of list3) {
+      const others = list3.filter((o) => o !== vm2).map((o) => {
         const p = positionOf(o.source, where);
         return `${o.file}:${p.line}`;
       });
@@ -13131,20 +13131,20 @@ function entry(name, ip, isNew, where) {
   }
   return { name, ip, new: isNew !== false };
 }
-function parseHostList(text, source) {
-  const trimmed = text.trim();
+function parseHostList(text2, source) {
+  const trimmed = text2.trim();
   const hosts = [];
   const withoutAddress = [];
   if (!trimmed) return { hosts, withoutAddress };
   if (trimmed.startsWith("[")) {
-    let list2;
+    let list3;
     try {
-      list2 = JSON.parse(trimmed);
+      list3 = JSON.parse(trimmed);
     } catch {
       throw new ConfigurationError(`${source} is not valid JSON.`);
     }
-    if (!Array.isArray(list2)) throw new ConfigurationError(`${source} is not a JSON array.`);
-    list2.forEach((item, i) => {
+    if (!Array.isArray(list3)) throw new ConfigurationError(`${source} is not a JSON array.`);
+    list3.forEach((item, i) => {
       const o = item ?? {};
       const ip = o.ip ?? o.address;
       if ((ip === void 0 || ip === null || ip === "") && typeof o.name === "string") {
@@ -13389,24 +13389,24 @@ __export(inventory_exports, {
   default: () => inventory_default
 });
 async function readNewHosts(file) {
-  let text;
+  let text2;
   try {
-    text = await (0, import_promises4.readFile)(file, "utf8");
+    text2 = await (0, import_promises4.readFile)(file, "utf8");
   } catch {
     throw new ConfigurationError(`Cannot read --new-hosts file ${file}.`);
   }
-  if (text.trimStart().startsWith("{")) {
+  if (text2.trimStart().startsWith("{")) {
     let result;
     try {
-      result = JSON.parse(text);
+      result = JSON.parse(text2);
     } catch {
       throw new ConfigurationError(`--new-hosts file ${file} is not valid JSON.`);
     }
     if (!Array.isArray(result.newHosts))
       throw new ConfigurationError(`--new-hosts file ${file} has no newHosts list (apply --json).`);
-    text = JSON.stringify(result.newHosts);
+    text2 = JSON.stringify(result.newHosts);
   }
-  return parseHostList(text, file).hosts;
+  return parseHostList(text2, file).hosts;
 }
 var import_promises4, command3, inventory_default;
 var init_inventory = __esm({
@@ -13538,12 +13538,12 @@ function quoteSubject(subject) {
   const clean = subject.replace(/[\p{Cc}\p{Cf}]/gu, " ").trim();
   return JSON.stringify(clean.length > 72 ? `${clean.slice(0, 69)}...` : clean);
 }
-function extractTags(text) {
+function extractTags(text2) {
   const names = [];
   const errors = [];
   const marker = /\[ansible/gi;
-  for (let m = marker.exec(text); m; m = marker.exec(text)) {
-    const rest = text.slice(m.index);
+  for (let m = marker.exec(text2); m; m = marker.exec(text2)) {
+    const rest = text2.slice(m.index);
     const line2 = rest.split("\n", 1)[0];
     const close = line2.indexOf("]");
     if (close < 0) {
@@ -13577,8 +13577,8 @@ function resolveTag(name, resolver) {
 function formatRun(run) {
   return run.limit ? `${run.playbook} --limit ${run.limit}` : run.playbook;
 }
-function addUnique(list2, run) {
-  if (!list2.some((r) => r.playbook === run.playbook && r.limit === run.limit)) list2.push(run);
+function addUnique(list3, run) {
+  if (!list3.some((r) => r.playbook === run.playbook && r.limit === run.limit)) list3.push(run);
 }
 var TAG_NAME;
 var init_tags = __esm({
@@ -13754,14 +13754,14 @@ __export(tags_exports, {
   default: () => tags_default
 });
 async function readEvent(file) {
-  let text;
+  let text2;
   try {
-    text = await (0, import_promises5.readFile)(file, "utf8");
+    text2 = await (0, import_promises5.readFile)(file, "utf8");
   } catch {
     throw new ConfigurationError(`Cannot read the event file ${file}.`);
   }
   try {
-    const event = JSON.parse(text);
+    const event = JSON.parse(text2);
     if (event && typeof event === "object" && !Array.isArray(event))
       return event;
   } catch {
@@ -13865,9 +13865,9 @@ var init_api_error = __esm({
   "sim/proxmox/api-error.ts"() {
     "use strict";
     ApiError = class extends Error {
-      constructor(status, message, errors) {
+      constructor(status2, message, errors) {
         super(message);
-        this.status = status;
+        this.status = status2;
         this.errors = errors;
       }
       status;
@@ -13900,10 +13900,10 @@ function loadFaults(src) {
   return data;
 }
 function globToRegExp2(glob) {
-  const body = glob.split("/").map(
+  const body2 = glob.split("/").map(
     (seg2) => seg2 === "**" ? ".*" : seg2.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, "[^/]*")
   ).join("/");
-  return new RegExp(`^${body.replace(/\/\.\*/g, "(/.*)?")}/?$`);
+  return new RegExp(`^${body2.replace(/\/\.\*/g, "(/.*)?")}/?$`);
 }
 function applyStandingFaults(cluster) {
   for (const l of cluster.faults.storageLocks ?? []) {
@@ -13943,9 +13943,9 @@ var init_faults = __esm({
 
 // sim/proxmox/locks.ts
 function lockPath(key) {
-  const [kind, id, node] = key.split(":");
-  if (kind === "vm") return `/var/lock/qemu-server/lock-${id}.conf`;
-  return node === void 0 ? `cfs-lock 'storage-${id}'` : `/var/lock/pve-manager/pve-storage-${id}`;
+  const [kind, id2, node] = key.split(":");
+  if (kind === "vm") return `/var/lock/qemu-server/lock-${id2}.conf`;
+  return node === void 0 ? `cfs-lock 'storage-${id2}'` : `/var/lock/pve-manager/pve-storage-${id2}`;
 }
 function lockTimeoutMessage(key) {
   const p = lockPath(key);
@@ -14106,8 +14106,8 @@ var init_cluster = __esm({
       pruneTasks() {
         const ids = Object.keys(this.state.tasks);
         if (ids.length <= maxTasks) return;
-        for (const id of ids.slice(0, ids.length - maxTasks))
-          if (this.state.tasks[id].status === "stopped") delete this.state.tasks[id];
+        for (const id2 of ids.slice(0, ids.length - maxTasks))
+          if (this.state.tasks[id2].status === "stopped") delete this.state.tasks[id2];
       }
       vm(vmid) {
         return this.state.vms[String(vmid)];
@@ -14135,13 +14135,13 @@ var init_cluster = __esm({
         }
       }
       /** Lock key of a storage as seen from `node`: local storages lock per node. */
-      storageKey(id, node) {
-        const s = this.state.storages.find((x) => x.id === id);
-        return s?.shared ? `storage:${id}` : `storage:${id}:${node}`;
+      storageKey(id2, node) {
+        const s = this.state.storages.find((x) => x.id === id2);
+        return s?.shared ? `storage:${id2}` : `storage:${id2}:${node}`;
       }
       /** Whether a fault list (names or vmids) names this VM. */
-      named(list2, vm2) {
-        return !!list2?.some((x) => String(x) === String(vm2.vmid) || x === vm2.config.name);
+      named(list3, vm2) {
+        return !!list3?.some((x) => String(x) === String(vm2.vmid) || x === vm2.config.name);
       }
       /** Applies a task's finish operations. */
       applyOps(ops) {
@@ -14283,13 +14283,13 @@ var init_cert = __esm({
 function loadFixture(src) {
   if (src === void 0) return defaultFixture;
   if (typeof src !== "string") return src;
-  let text;
+  let text2;
   try {
-    text = (0, import_node_fs6.readFileSync)(src, "utf8");
+    text2 = (0, import_node_fs6.readFileSync)(src, "utf8");
   } catch {
     throw new ConfigurationError(`Cannot read the simulator fixture file ${src}.`);
   }
-  const data = (0, import_yaml3.parse)(text);
+  const data = (0, import_yaml3.parse)(text2);
   if (!data || !Array.isArray(data.nodes) || data.nodes.length === 0 || !Array.isArray(data.storages))
     throw new ConfigurationError(
       `Fixture ${src} must have a non-empty 'nodes' list and a 'storages' list.`
@@ -14303,7 +14303,7 @@ function macFor(vmid, i = 0) {
   const n = vmid * 7 + i * 13 & 16777215;
   return ["BC", "24", "11", n >> 16, n >> 8 & 255, n & 255].map((x) => typeof x === "string" ? x : x.toString(16).padStart(2, "0").toUpperCase()).join(":");
 }
-function vmFromFixture(v, now) {
+function vmFromFixture(v, now2) {
   const storage = v.storage ?? "local-lvm";
   const prefix = v.template ? "base" : "vm";
   const config2 = {
@@ -14335,13 +14335,13 @@ function vmFromFixture(v, now) {
     pendingDelete: [],
     status: running ? "running" : "stopped",
     qmpstatus: v.status ?? "stopped",
-    startedAt: running ? now - 36e5 : void 0,
-    createdAt: now - 864e5,
+    startedAt: running ? now2 - 36e5 : void 0,
+    createdAt: now2 - 864e5,
     ha: v.ha
   };
 }
 function stateFromFixture(f, tokenSecret, password) {
-  const now = Date.now();
+  const now2 = Date.now();
   const storages = f.storages.map((s) => ({
     id: s.id,
     type: s.type,
@@ -14354,7 +14354,7 @@ function stateFromFixture(f, tokenSecret, password) {
     active: s.active ?? true
   }));
   const vms = {};
-  for (const v of f.vms ?? []) vms[v.vmid] = vmFromFixture(v, now);
+  for (const v of f.vms ?? []) vms[v.vmid] = vmFromFixture(v, now2);
   return {
     version: f.version ?? "9.1.1",
     nodes: f.nodes.map((n) => ({
@@ -17715,10 +17715,10 @@ function checkValue2(s, raw) {
     throw new Error(`type check ('boolean') failed - got '${String(raw)}'`);
   }
   if (s.type === "integer" || s.type === "number") {
-    const str4 = String(raw);
-    const ok = s.type === "integer" ? /^-?\d+$/.test(str4) : /^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(str4);
-    if (!ok) throw new Error(`type check ('${s.type}') failed - got '${str4}'`);
-    const n = Number(str4);
+    const str7 = String(raw);
+    const ok = s.type === "integer" ? /^-?\d+$/.test(str7) : /^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(str7);
+    if (!ok) throw new Error(`type check ('${s.type}') failed - got '${str7}'`);
+    const n = Number(str7);
     if (s.minimum !== void 0 && n < Number(s.minimum))
       throw new Error(`value must have a minimum value of ${s.minimum}`);
     if (s.maximum !== void 0 && n > Number(s.maximum))
@@ -17727,18 +17727,18 @@ function checkValue2(s, raw) {
   }
   if (typeof raw === "object" && raw !== null)
     throw new Error(`type check ('${s.type}') failed - got object`);
-  const str3 = String(raw);
-  if (s.enum && !s.enum.includes(str3))
+  const str6 = String(raw);
+  if (s.enum && !s.enum.includes(str6))
     throw new Error(
-      `value '${str3}' does not have a value in the enumeration '${s.enum.join(", ")}'`
+      `value '${str6}' does not have a value in the enumeration '${s.enum.join(", ")}'`
     );
-  if (s.maxLength !== void 0 && str3.length > s.maxLength)
+  if (s.maxLength !== void 0 && str6.length > s.maxLength)
     throw new Error(`value may only be ${s.maxLength} characters long`);
-  if (s.pattern && !new RegExp(`^(?:${s.pattern})$`).test(str3))
+  if (s.pattern && !new RegExp(`^(?:${s.pattern})$`).test(str6))
     throw new Error(`value does not match the regex pattern`);
-  if (typeof s.format === "string") checkFormat(s.format, str3);
-  else if (s.format) checkPropertyString(s.format, str3, checkValue2);
-  return str3;
+  if (typeof s.format === "string") checkFormat(s.format, str6);
+  else if (s.format) checkPropertyString(s.format, str6, checkValue2);
+  return str6;
 }
 function validateParams(info, input) {
   const props = info.parameters?.properties ?? {};
@@ -17838,8 +17838,8 @@ function normaliseTags(v) {
   ].sort().join(";");
 }
 function digestOf(vm2) {
-  const text = Object.keys(vm2.config).sort().map((k) => `${k}: ${vm2.config[k]}`).join("\n");
-  return (0, import_node_crypto3.createHash)("sha1").update(text).digest("hex");
+  const text2 = Object.keys(vm2.config).sort().map((k) => `${k}: ${vm2.config[k]}`).join("\n");
+  return (0, import_node_crypto3.createHash)("sha1").update(text2).digest("hex");
 }
 function needsReboot(key, vm2) {
   const hotplug = String(vm2.config.hotplug ?? "network,disk,usb");
@@ -17892,7 +17892,7 @@ var init_context = __esm({
 });
 
 // sim/proxmox/tasks.ts
-function startTask(cluster, opts, body) {
+function startTask(cluster, opts, body2) {
   const s = cluster.state;
   const pid = ++s.pid;
   const start = Date.now();
@@ -17919,7 +17919,7 @@ function startTask(cluster, opts, body) {
   };
   const run = /* @__PURE__ */ __name(async () => {
     try {
-      await body(ctx);
+      await body2(ctx);
       if (cluster.stopped) return;
       cluster.applyOps(task2.finish);
       task2.log.push("TASK OK");
@@ -17959,11 +17959,11 @@ function authenticate(cluster, headers, method) {
   if (auth?.startsWith("PVEAPIToken=")) {
     const m = /^PVEAPIToken=([^!]+)!([^=\s]+)[=:](\S+)$/.exec(auth.trim());
     if (!m) throw new ApiError(401, "invalid token value!");
-    const id = `${m[1]}!${m[2]}`;
-    const token = cluster.state.tokens.find((t) => t.id === id);
+    const id2 = `${m[1]}!${m[2]}`;
+    const token = cluster.state.tokens.find((t) => t.id === id2);
     if (!token) throw new ApiError(401, `no such token '${m[2]}' for user '${m[1]}'`);
     if (!sameSecret(token.secret, m[3])) throw new ApiError(401, "invalid token value!");
-    return { user: m[1], tokenId: id, privs: token.privs, viaTicket: false };
+    return { user: m[1], tokenId: id2, privs: token.privs, viaTicket: false };
   }
   const ticket = cookie(headers, "PVEAuthCookie");
   if (!ticket) throw new ApiError(401, "No ticket");
@@ -17978,9 +17978,9 @@ function createTicket(cluster, username, password) {
   const user = cluster.state.users.find((u) => u.id === username);
   if (!user || !sameSecret(user.password, password))
     throw new ApiError(401, "authentication failure");
-  const now = Math.floor(Date.now() / 1e3).toString(16).toUpperCase();
-  const ticket = `PVE:${username}:${now}::${(0, import_node_crypto4.randomBytes)(24).toString("base64url")}`;
-  const csrf = `${now}:${(0, import_node_crypto4.randomBytes)(16).toString("base64url")}`;
+  const now2 = Math.floor(Date.now() / 1e3).toString(16).toUpperCase();
+  const ticket = `PVE:${username}:${now2}::${(0, import_node_crypto4.randomBytes)(24).toString("base64url")}`;
+  const csrf = `${now2}:${(0, import_node_crypto4.randomBytes)(16).toString("base64url")}`;
   cluster.state.tickets[ticket] = `${username} ${csrf}`;
   cluster.save();
   return { username, ticket, CSRFPreventionToken: csrf, cap: {} };
@@ -18014,11 +18014,11 @@ function evaluate(p, c, params) {
     return first;
   }
   if (kind !== "perm") return void 0;
-  const [path21, privs, ...opts] = rest;
+  const [path28, privs, ...opts] = rest;
   const req = opts.indexOf("require_param");
-  if (req >= 0 && params[opts[req + 1]] === void 0) return `(${path21}, required)`;
+  if (req >= 0 && params[opts[req + 1]] === void 0) return `(${path28}, required)`;
   const any = opts.includes("any");
-  const where = subst(path21, params);
+  const where = subst(path28, params);
   const ok = any ? privs.some((x) => hasPriv(p, where, x)) : privs.every((x) => hasPriv(p, where, x));
   return ok ? void 0 : `(${where}, ${any ? privs.join("|") : privs.find((x) => !hasPriv(p, where, x))})`;
 }
@@ -18038,7 +18038,7 @@ var init_auth = __esm({
     __name(authenticate, "authenticate");
     __name(createTicket, "createTicket");
     __name(hasPriv, "hasPriv");
-    subst = /* @__PURE__ */ __name((path21, params) => path21.replace(
+    subst = /* @__PURE__ */ __name((path28, params) => path28.replace(
       /\{(\w+)\}/g,
       (_, k) => String(params[k] ?? "")
     ), "subst");
@@ -18175,9 +18175,9 @@ var init_cluster2 = __esm({
           if (ctx.cluster.vm(want)) paramError({ vmid: `VM ${want} already exists` });
           return String(want);
         }
-        let id = 100;
-        while (ctx.cluster.vm(id)) id++;
-        return String(id);
+        let id2 = 100;
+        while (ctx.cluster.vm(id2)) id2++;
+        return String(id2);
       }, "GET /cluster/nextid"),
       "GET /nodes": /* @__PURE__ */ __name((ctx) => ctx.cluster.state.nodes.map((n) => ({
         ...nodeStats(ctx.cluster, n),
@@ -18577,10 +18577,10 @@ async function power(c, vm2, action, t, ctx) {
     if (!num(ctx, "skiplock")) c.checkConfigLock(vm2);
     const running = vm2.status === "running";
     const d = c.state.timings.tasks;
-    const set = /* @__PURE__ */ __name((status, qmpstatus) => ({
+    const set = /* @__PURE__ */ __name((status2, qmpstatus) => ({
       op: "power",
       vmid: vm2.vmid,
-      status,
+      status: status2,
       qmpstatus
     }), "set");
     if (action === "start") {
@@ -18842,11 +18842,11 @@ function cloneConfig(src, newid, full, storage, name, description) {
   cfg.vmgenid = (0, import_node_crypto6.randomUUID)();
   return cfg;
 }
-function checkStorage(c, id, node) {
-  const s = storagesOn(c, node).find((x) => x.id === id);
-  if (!s) fail2(`storage '${id}' does not exist on node '${node}'`);
-  if (!s.content.includes("images")) fail2(`storage '${id}' does not support vm images`);
-  if (!s.enabled || !s.active) fail2(`storage '${id}' is not available on node '${node}'`);
+function checkStorage(c, id2, node) {
+  const s = storagesOn(c, node).find((x) => x.id === id2);
+  if (!s) fail2(`storage '${id2}' does not exist on node '${node}'`);
+  if (!s.content.includes("images")) fail2(`storage '${id2}' does not support vm images`);
+  if (!s.enabled || !s.active) fail2(`storage '${id2}' is not available on node '${node}'`);
 }
 var import_node_crypto6, cloneRoutes;
 var init_clone = __esm({
@@ -19086,13 +19086,13 @@ async function readBody(req) {
   }
   return Buffer.concat(chunks).toString("utf8");
 }
-function parseBody(req, text) {
-  if (!text) return {};
+function parseBody(req, text2) {
+  if (!text2) return {};
   const type = (req.headers["content-type"] ?? "").split(";")[0].trim().toLowerCase();
   if (type === "application/json") {
     let v;
     try {
-      v = JSON.parse(text);
+      v = JSON.parse(text2);
     } catch {
       throw new ApiError(400, "malformed JSON body");
     }
@@ -19100,7 +19100,7 @@ function parseBody(req, text) {
       throw new ApiError(400, "JSON body must be an object");
     return v;
   }
-  return formToObject(new URLSearchParams(text));
+  return formToObject(new URLSearchParams(text2));
 }
 function formToObject(p) {
   const out = {};
@@ -19110,27 +19110,27 @@ function formToObject(p) {
   }
   return out;
 }
-function send(res, status, data, err) {
+function send(res, status2, data, err) {
   const headers = {
     "Content-Type": "application/json;charset=UTF-8",
     "Cache-Control": "max-age=0",
     Pragma: "no-cache",
     Server: "pve-api-daemon/3.0"
   };
-  if (status >= 400) headers.Connection = "close";
-  let body = "";
-  if (err && status !== 401) {
-    body = JSON.stringify({
+  if (status2 >= 400) headers.Connection = "close";
+  let body2 = "";
+  if (err && status2 !== 401) {
+    body2 = JSON.stringify({
       data: null,
       message: `${err.message}
 `,
       ...err.errors ? { errors: err.errors } : {}
     });
-  } else if (!err) body = JSON.stringify({ data: data ?? null });
+  } else if (!err) body2 = JSON.stringify({ data: data ?? null });
   const reason = err?.message.split("\n")[0].replace(/[^\x20-\x7e]/g, "?");
-  headers["Content-Length"] = String(Buffer.byteLength(body));
-  res.writeHead(status, reason, headers);
-  res.end(body);
+  headers["Content-Length"] = String(Buffer.byteLength(body2));
+  res.writeHead(status2, reason, headers);
+  res.end(body2);
 }
 async function handle(o, req, res) {
   const method = req.method ?? "GET";
@@ -19141,7 +19141,7 @@ async function handle(o, req, res) {
   o.stats.set(statKey, (o.stats.get(statKey) ?? 0) + 1);
   const { cluster } = o;
   try {
-    const text = await readBody(req);
+    const text2 = await readBody(req);
     if (o.latencyMs > 0) await sleep(o.latencyMs);
     if (url.pathname === "/_sim/stats") {
       authenticate(cluster, req.headers, "GET");
@@ -19149,11 +19149,11 @@ async function handle(o, req, res) {
     }
     if (apiPath === void 0)
       throw new ApiError(501, `Method '${method} ${url.pathname}' not implemented`);
-    if (method === "DELETE" && text.length > 0)
+    if (method === "DELETE" && text2.length > 0)
       throw new ApiError(501, `Unexpected content for method 'DELETE'`);
     const input = {
       ...formToObject(url.searchParams),
-      ...parseBody(req, text)
+      ...parseBody(req, text2)
     };
     if (route?.template === "/access/ticket" && method === "POST") {
       return send(
@@ -19254,9 +19254,9 @@ async function startProxmoxSim(opts = {}) {
       return served.fingerprint;
     },
     caPem: cert.certPem,
-    addToken(id, secret, privs) {
-      state.tokens = state.tokens.filter((t) => t.id !== id);
-      state.tokens.push({ id, secret, privs });
+    addToken(id2, secret, privs) {
+      state.tokens = state.tokens.filter((t) => t.id !== id2);
+      state.tokens.push({ id: id2, secret, privs });
       cluster.save();
     },
     setFaults,
@@ -19303,10 +19303,10 @@ function number(v, flag, min) {
     );
   return n;
 }
-function writePrivate(file, text) {
+function writePrivate(file, text2) {
   (0, import_node_fs7.mkdirSync)(import_node_path9.default.dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
-  (0, import_node_fs7.writeFileSync)(tmp, text, { mode: 384 });
+  (0, import_node_fs7.writeFileSync)(tmp, text2, { mode: 384 });
   (0, import_node_fs7.renameSync)(tmp, file);
 }
 var import_node_fs7, import_node_os2, import_node_path9, usage, quote, command5, sim_default;
@@ -19531,14 +19531,14 @@ var init_capacity = __esm({
   "actions/lib/reconcile/capacity.ts"() {
     "use strict";
     MIB = 2 ** 20;
-    runs = /* @__PURE__ */ __name((status) => status === "running" || status === "paused", "runs");
+    runs = /* @__PURE__ */ __name((status2) => status2 === "running" || status2 === "paused", "runs");
     __name(computeCapacity, "computeCapacity");
   }
 });
 
 // actions/lib/reconcile/parse.ts
-function parseSize3(text) {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([KMGT])?B?\s*$/i.exec(text ?? "");
+function parseSize3(text2) {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([KMGT])?B?\s*$/i.exec(text2 ?? "");
   if (!m) return void 0;
   return Math.round(Number(m[1]) * (m[2] ? UNITS[m[2].toUpperCase()] : 1));
 }
@@ -19548,9 +19548,9 @@ function formatSize2(bytes) {
   }
   return String(bytes);
 }
-function parsePropertyString(text) {
+function parsePropertyString(text2) {
   const out = /* @__PURE__ */ new Map();
-  for (const part of text.split(",")) {
+  for (const part of text2.split(",")) {
     if (!part) continue;
     const i = part.indexOf("=");
     if (i < 0) out.set(part, "");
@@ -19558,9 +19558,9 @@ function parsePropertyString(text) {
   }
   return out;
 }
-function parseNet(text) {
-  if (!text) return void 0;
-  const p = parsePropertyString(text);
+function parseNet(text2) {
+  if (!text2) return void 0;
+  const p = parsePropertyString(text2);
   let model = p.get("model");
   let mac = p.get("macaddr");
   for (const m of NIC_MODELS) {
@@ -19578,20 +19578,20 @@ function parseNet(text) {
     vlan: tag ? Number(tag) : void 0
   };
 }
-function formatNet(net3) {
+function formatNet(net5) {
   const parts = [
-    net3.mac ? `${net3.model}=${net3.mac.toUpperCase()}` : net3.model,
-    `bridge=${net3.bridge}`
+    net5.mac ? `${net5.model}=${net5.mac.toUpperCase()}` : net5.model,
+    `bridge=${net5.bridge}`
   ];
-  parts.push(`firewall=${net3.firewall ? 1 : 0}`);
-  if (net3.vlan !== void 0) parts.push(`tag=${net3.vlan}`);
+  parts.push(`firewall=${net5.firewall ? 1 : 0}`);
+  if (net5.vlan !== void 0) parts.push(`tag=${net5.vlan}`);
   return parts.join(",");
 }
-function parseDisk(text) {
-  if (!text) return void 0;
-  const p = parsePropertyString(text);
+function parseDisk(text2) {
+  if (!text2) return void 0;
+  const p = parsePropertyString(text2);
   if (p.get("media") === "cdrom") return void 0;
-  const first = text.split(",")[0] ?? "";
+  const first = text2.split(",")[0] ?? "";
   const colon = first.indexOf(":");
   if (colon < 0 || first === "none") return void 0;
   const volume = first.slice(colon + 1);
@@ -19603,17 +19603,17 @@ function parseDisk(text) {
     linked: /^base-\d+-disk-\d+\//.test(volume)
   };
 }
-function parseTags(text) {
-  if (!text) return [];
+function parseTags(text2) {
+  if (!text2) return [];
   return [
     ...new Set(
-      text.split(/[;, ]+/).map((t) => t.trim().toLowerCase()).filter(Boolean)
+      text2.split(/[;, ]+/).map((t) => t.trim().toLowerCase()).filter(Boolean)
     )
   ].sort();
 }
-function normaliseIpConfig(text) {
-  if (!text) return void 0;
-  return [...parsePropertyString(text).entries()].map(([k, v]) => `${k}=${v}`).sort().join(",");
+function normaliseIpConfig(text2) {
+  if (!text2) return void 0;
+  return [...parsePropertyString(text2).entries()].map(([k, v]) => `${k}=${v}`).sort().join(",");
 }
 function staticIpOf2(ipconfig) {
   const ip = ipconfig ? parsePropertyString(ipconfig).get("ip") : void 0;
@@ -19692,9 +19692,9 @@ function diffConfig(spec, cfg) {
   add("sockets", cfg.sockets, spec.sockets, "reboot");
   add("cpu", cfg.cpu, spec.cpuType, "reboot");
   add("memory", cfg.memory, spec.memory, cfg.memoryHotplug ? "hot" : "reboot");
-  const net3 = cfg.net0;
-  const netNow = net3 ? formatNet({ ...net3, bridge: net3.bridge ?? "" }) : void 0;
-  add("net0", netNow, desiredNet0(spec, net3?.mac), "hot");
+  const net5 = cfg.net0;
+  const netNow = net5 ? formatNet({ ...net5, bridge: net5.bridge ?? "" }) : void 0;
+  add("net0", netNow, desiredNet0(spec, net5?.mac), "hot");
   add("agent", cfg.agent, spec.agent, "reboot", "the guest-agent channel is added at next start");
   add("onboot", cfg.onboot, spec.onboot, "hot");
   add("tags", cfg.tags.join(";"), spec.tags.join(";"), "hot");
@@ -19788,14 +19788,14 @@ function assessHealth(spec, vm2, bootGraceSeconds) {
       kind: "skip",
       reason: `VM ${spec.name} (${vm2.vmid}) holds lock '${vm2.lock}'; skipped this run`
     };
-  const status = vm2.qmpstatus && vm2.status === "running" ? vm2.qmpstatus : vm2.status;
-  if (!["running", "stopped", "paused", "prelaunch", "suspended"].includes(status)) {
+  const status2 = vm2.qmpstatus && vm2.status === "running" ? vm2.qmpstatus : vm2.status;
+  if (!["running", "stopped", "paused", "prelaunch", "suspended"].includes(status2)) {
     return {
       kind: "skip",
-      reason: `VM ${spec.name} (${vm2.vmid}) is in state '${status}'; skipped this run`
+      reason: `VM ${spec.name} (${vm2.vmid}) is in state '${status2}'; skipped this run`
     };
   }
-  const verdict = judge(spec, vm2, status, bootGraceSeconds);
+  const verdict = judge(spec, vm2, status2, bootGraceSeconds);
   if (verdict.kind !== "act") return verdict;
   if (spec.protected)
     return { kind: "report", reason: `${verdict.reason}; protected, so only reported` };
@@ -19806,15 +19806,15 @@ function assessHealth(spec, vm2, bootGraceSeconds) {
     return { ...verdict, escalation: "recreate" };
   return verdict;
 }
-function judge(spec, vm2, status, grace) {
+function judge(spec, vm2, status2, grace) {
   if (spec.state === "stopped") {
-    return status === "stopped" ? { kind: "healthy" } : { kind: "act", remedy: "stop", reason: `${status}; definition says stopped` };
+    return status2 === "stopped" ? { kind: "healthy" } : { kind: "act", remedy: "stop", reason: `${status2}; definition says stopped` };
   }
-  if (status === "stopped")
+  if (status2 === "stopped")
     return { kind: "act", remedy: "start", reason: "stopped; definition says running" };
-  if (status === "paused" || status === "suspended")
-    return { kind: "act", remedy: "resume", reason: `${status}; definition says running` };
-  if (status === "prelaunch") return { kind: "act", remedy: "reset", reason: "stuck in prelaunch" };
+  if (status2 === "paused" || status2 === "suspended")
+    return { kind: "act", remedy: "resume", reason: `${status2}; definition says running` };
+  if (status2 === "prelaunch") return { kind: "act", remedy: "reset", reason: "stuck in prelaunch" };
   const agentConfigured = spec.agent && (vm2.config?.agent ?? true);
   if (agentConfigured && vm2.agent === "silent" && vm2.uptime >= grace) {
     const why = vm2.agentDetail ? ` (${vm2.agentDetail})` : "";
@@ -20280,8 +20280,8 @@ function composeDescription(user, meta) {
   if (meta.template) parts.push(`template=${meta.template}`);
   if (meta.fullClone !== void 0) parts.push(`full_clone=${meta.fullClone ? 1 : 0}`);
   const line2 = `<!-- pve-gitops ${parts.join(" ")} -->`;
-  const text = user?.trim();
-  return text ? `${text}
+  const text2 = user?.trim();
+  return text2 ? `${text2}
 
 ${line2}` : line2;
 }
@@ -20365,14 +20365,14 @@ async function readSnapshot(client, desired, options = {}) {
   const jobs = [];
   for (const n of [...used].filter(online)) {
     jobs.push(async () => {
-      const list2 = await count(client.network(n, "bridge"));
-      for (const b of list2) nodes[n].bridges[b.iface] = { active: b.active === 1 };
+      const list3 = await count(client.network(n, "bridge"));
+      for (const b of list3) nodes[n].bridges[b.iface] = { active: b.active === 1 };
     });
   }
   for (const n of [...landing].filter(online)) {
     jobs.push(async () => {
-      const list2 = await count(client.storage(n));
-      for (const s of list2) {
+      const list3 = await count(client.storage(n));
+      for (const s of list3) {
         nodes[n].storages[s.storage] = {
           id: s.storage,
           content: (s.content ?? "").split(",").filter(Boolean).sort(),
@@ -20427,10 +20427,10 @@ async function readSnapshot(client, desired, options = {}) {
   return { nodes, templates, vms, requests };
 }
 function nodeFrom(r) {
-  const status = r.status === "online" || r.status === "offline" ? r.status : "unknown";
+  const status2 = r.status === "online" || r.status === "offline" ? r.status : "unknown";
   return {
     name: r.node,
-    status,
+    status: status2,
     cpus: r.maxcpu ?? 0,
     memoryTotal: r.maxmem ?? 0,
     memoryUsed: typeof r.mem === "number" ? r.mem : 0,
@@ -20478,27 +20478,27 @@ function disksOf(cfg) {
   return out.sort((a, b) => a.slot.localeCompare(b.slot, "en", { numeric: true }));
 }
 function configFrom(cfg) {
-  const str3 = /* @__PURE__ */ __name((k) => cfg[k] === void 0 ? void 0 : String(cfg[k]), "str");
-  const desc = splitDescription(str3("description"));
+  const str6 = /* @__PURE__ */ __name((k) => cfg[k] === void 0 ? void 0 : String(cfg[k]), "str");
+  const desc = splitDescription(str6("description"));
   return {
     cores: Number(cfg.cores ?? 1),
     sockets: Number(cfg.sockets ?? 1),
     memory: parseMemory(cfg.memory) ?? 512,
-    cpu: parseCpu(str3("cpu")),
-    net0: parseNet(str3("net0")),
+    cpu: parseCpu(str6("cpu")),
+    net0: parseNet(str6("net0")),
     disks: disksOf(cfg),
-    ipconfig0: str3("ipconfig0"),
-    nameserver: str3("nameserver"),
-    ciuser: str3("ciuser"),
-    sshkeys: decodeSshKeys(str3("sshkeys")),
-    tags: parseTags(str3("tags")),
+    ipconfig0: str6("ipconfig0"),
+    nameserver: str6("nameserver"),
+    ciuser: str6("ciuser"),
+    sshkeys: decodeSshKeys(str6("sshkeys")),
+    tags: parseTags(str6("tags")),
     description: desc.user,
     template: desc.template,
     fullClone: desc.fullClone,
     onboot: parseFlag(cfg.onboot),
     agent: parseFlag(cfg.agent),
     protection: parseFlag(cfg.protection),
-    memoryHotplug: (str3("hotplug") ?? "").split(",").includes("memory"),
+    memoryHotplug: (str6("hotplug") ?? "").split(",").includes("memory"),
     digest: cfg.digest
   };
 }
@@ -20539,18 +20539,18 @@ var init_snapshot = __esm({
 });
 
 // actions/lib/proxmox/errors.ts
-function classifyMessage(status, message) {
-  if (status === 401) return "unauthorized";
-  if (status === 403) return "forbidden";
-  if (status === 501) return "not-implemented";
+function classifyMessage(status2, message) {
+  if (status2 === 401) return "unauthorized";
+  if (status2 === 403) return "forbidden";
+  if (status2 === 501) return "not-implemented";
   if (/can't lock file .*got timeout|\bVM is locked \(|\bgot lock timeout\b/i.test(message))
     return "locked";
   if (/got no worker upid/i.test(message)) return "no-worker";
   if (/cluster not ready - no quorum/i.test(message)) return "no-quorum";
   if (/already exists/i.test(message)) return "already-exists";
   if (/does not exist|\bno such (VM|task|node|storage)\b/i.test(message)) return "not-found";
-  if (status >= 595 && status <= 599) return "proxy";
-  if (status === 400) return "parameter";
+  if (status2 >= 595 && status2 <= 599) return "proxy";
+  if (status2 === 400) return "parameter";
   return "server";
 }
 function errorKind(err) {
@@ -20987,8 +20987,8 @@ function configParams(spec, cfg, changes) {
   return params;
 }
 function encodeSshKeys(keys) {
-  const text = keys.split("\n").map((l) => l.trim()).filter(Boolean).join("\n");
-  return encodeURIComponent(text);
+  const text2 = keys.split("\n").map((l) => l.trim()).filter(Boolean).join("\n");
+  return encodeURIComponent(text2);
 }
 var init_config_params = __esm({
   "actions/lib/reconcile/config-params.ts"() {
@@ -21190,9 +21190,9 @@ var init_vm_steps = __esm({
       steps = [];
       last = performance.now();
       mark(step) {
-        const now = performance.now();
-        this.steps.push(`${step} ${((now - this.last) / 1e3).toFixed(1)} s`);
-        this.last = now;
+        const now2 = performance.now();
+        this.steps.push(`${step} ${((now2 - this.last) / 1e3).toFixed(1)} s`);
+        this.last = now2;
       }
       get seconds() {
         return (performance.now() - this.started) / 1e3;
@@ -21568,22 +21568,22 @@ var init_client = __esm({
         this.vmids = new VmidAllocator(this);
       }
       /** One attempt of a raw call, inside the in-flight limit. */
-      raw(method, path21, params) {
-        return this.limiter.run(() => this.transport.request(method, path21, params));
+      raw(method, path28, params) {
+        return this.limiter.run(() => this.transport.request(method, path28, params));
       }
       /** GET with retries on transport errors and transient 5xx. */
-      get(path21, params) {
+      get(path28, params) {
         return withRetry(
-          () => this.raw("GET", path21, params),
+          () => this.raw("GET", path28, params),
           isRetryableRead,
           this.retry,
           this.clock
         );
       }
       /** A change, retried only when Proxmox cannot have acted on it. */
-      mutate(method, path21, params) {
+      mutate(method, path28, params) {
         return withRetry(
-          () => this.raw(method, path21, params),
+          () => this.raw(method, path28, params),
           isRetryableMutation,
           this.retry,
           this.clock
@@ -22041,26 +22041,26 @@ var init_https_transport = __esm({
       auth;
       base;
       requestTimeoutMs;
-      async request(method, path21, params) {
+      async request(method, path28, params) {
         try {
-          return await this.once(method, path21, params);
+          return await this.once(method, path28, params);
         } catch (err) {
-          if (err.reusedSocket) return this.once(method, path21, params);
+          if (err.reusedSocket) return this.once(method, path28, params);
           throw err;
         }
       }
-      once(method, path21, params) {
+      once(method, path28, params) {
         const form = formEncode(params);
         const inQuery = method === "GET" || method === "DELETE";
-        const target = `/api2/json${path21}${inQuery && form ? `?${form}` : ""}`;
-        const body = inQuery ? void 0 : Buffer.from(form);
+        const target = `/api2/json${path28}${inQuery && form ? `?${form}` : ""}`;
+        const body2 = inQuery ? void 0 : Buffer.from(form);
         const headers = {
           Authorization: this.auth,
           Accept: "application/json"
         };
-        if (body) {
+        if (body2) {
           headers["Content-Type"] = "application/x-www-form-urlencoded";
-          headers["Content-Length"] = String(body.length);
+          headers["Content-Length"] = String(body2.length);
         }
         return new Promise((resolve, reject) => {
           const req = import_node_https3.default.request(
@@ -22076,7 +22076,7 @@ var init_https_transport = __esm({
               readBody2(res).then(
                 (buf) => {
                   try {
-                    resolve(this.interpret(method, path21, res, buf));
+                    resolve(this.interpret(method, path28, res, buf));
                   } catch (err) {
                     reject(err instanceof Error ? err : new Error(String(err)));
                   }
@@ -22100,42 +22100,42 @@ var init_https_transport = __esm({
             }
             reject(wrapped);
           });
-          req.end(body);
+          req.end(body2);
         });
       }
-      interpret(method, path21, res, buf) {
-        const status = res.statusCode ?? 0;
+      interpret(method, path28, res, buf) {
+        const status2 = res.statusCode ?? 0;
         const type = String(res.headers["content-type"] ?? "");
-        let json;
+        let json2;
         if (/json/i.test(type) || buf.length > 0 && buf[0] === 123) {
           try {
-            json = JSON.parse(buf.toString("utf8"));
+            json2 = JSON.parse(buf.toString("utf8"));
           } catch {
-            json = void 0;
+            json2 = void 0;
           }
         }
-        if (status >= 200 && status < 300) {
-          if (json && typeof json === "object" && "data" in json) return json.data;
+        if (status2 >= 200 && status2 < 300) {
+          if (json2 && typeof json2 === "object" && "data" in json2) return json2.data;
           throw new ProxmoxApiError(
-            { status, message: "not a Proxmox VE answer", method, path: path21, kind: "not-proxmox" },
-            `The server at PROXMOX_URL (${this.description}) answered ${method} ${path21} with ${type.split(";")[0] || "an unknown content type"}, not the Proxmox VE API; point PROXMOX_URL at https://<node>:8006.`
+            { status: status2, message: "not a Proxmox VE answer", method, path: path28, kind: "not-proxmox" },
+            `The server at PROXMOX_URL (${this.description}) answered ${method} ${path28} with ${type.split(";")[0] || "an unknown content type"}, not the Proxmox VE API; point PROXMOX_URL at https://<node>:8006.`
           );
         }
-        const message = typeof json?.message === "string" && json.message.trim() || res.statusMessage || `HTTP ${status}`;
-        const errors = json?.errors && typeof json.errors === "object" ? json.errors : void 0;
-        const init = { status, message: message.trim(), method, path: path21, errors };
-        if (status === 401) {
+        const message = typeof json2?.message === "string" && json2.message.trim() || res.statusMessage || `HTTP ${status2}`;
+        const errors = json2?.errors && typeof json2.errors === "object" ? json2.errors : void 0;
+        const init = { status: status2, message: message.trim(), method, path: path28, errors };
+        if (status2 === 401) {
           throw new ProxmoxApiError(
             init,
             `Proxmox rejected the API token (401 ${message.trim()}): check PROXMOX_TOKEN_ID '${this.config.tokenId}' and PROXMOX_TOKEN_SECRET; the token needs ${REQUIRED_PRIVILEGES}.`
           );
         }
-        if (status === 403) {
+        if (status2 === 403) {
           const m = /\(([^,()]+),\s*([^()]+)\)/.exec(message);
           const where = m ? `privilege ${m[2].trim()} on ${m[1].trim()}` : "a privilege";
           throw new ProxmoxApiError(
             init,
-            `Proxmox refused ${method} ${path21} (403 ${message.trim()}): the token PROXMOX_TOKEN_ID '${this.config.tokenId}' lacks ${where}; grant it with pveum acl modify.`
+            `Proxmox refused ${method} ${path28} (403 ${message.trim()}): the token PROXMOX_TOKEN_ID '${this.config.tokenId}' lacks ${where}; grant it with pveum acl modify.`
           );
         }
         throw new ProxmoxApiError(init);
@@ -22211,10 +22211,10 @@ var init_fallback_transport = __esm({
       get usingFallback() {
         return this.switched;
       }
-      async request(method, path21, params) {
+      async request(method, path28, params) {
         if (!this.switched) {
           try {
-            return await this.primary.request(method, path21, params);
+            return await this.primary.request(method, path28, params);
           } catch (err) {
             if (!(err instanceof ProxmoxConnectionError) || err.phase === "in-flight") throw err;
             if (!this.switched) {
@@ -22226,7 +22226,7 @@ var init_fallback_transport = __esm({
           }
         }
         this.secondary ??= this.makeSecondary();
-        return this.secondary.request(method, path21, params);
+        return this.secondary.request(method, path28, params);
       }
       async close() {
         await Promise.all([this.primary.close(), this.secondary?.close()]);
@@ -22472,14 +22472,14 @@ var require_semver = __commonJS({
       if (!m[4]) {
         this.prerelease = [];
       } else {
-        this.prerelease = m[4].split(".").map(function(id) {
-          if (/^[0-9]+$/.test(id)) {
-            var num2 = +id;
+        this.prerelease = m[4].split(".").map(function(id2) {
+          if (/^[0-9]+$/.test(id2)) {
+            var num2 = +id2;
             if (num2 >= 0 && num2 < MAX_SAFE_INTEGER) {
               return num2;
             }
           }
-          return id;
+          return id2;
         });
       }
       this.build = m[5] ? m[5].split(".") : [];
@@ -22734,15 +22734,15 @@ var require_semver = __commonJS({
     }
     __name(rcompare, "rcompare");
     exports2.sort = sort;
-    function sort(list2, loose) {
-      return list2.sort(function(a, b) {
+    function sort(list3, loose) {
+      return list3.sort(function(a, b) {
         return exports2.compareBuild(a, b, loose);
       });
     }
     __name(sort, "sort");
     exports2.rsort = rsort;
-    function rsort(list2, loose) {
-      return list2.sort(function(a, b) {
+    function rsort(list3, loose) {
+      return list3.sort(function(a, b) {
         return exports2.compareBuild(b, a, loose);
       });
     }
@@ -23223,8 +23223,8 @@ var require_semver = __commonJS({
       return comp;
     }
     __name(parseComparator, "parseComparator");
-    function isX(id) {
-      return !id || id.toLowerCase() === "x" || id === "*";
+    function isX(id2) {
+      return !id2 || id2.toLowerCase() === "x" || id2 === "*";
     }
     __name(isX, "isX");
     function replaceTildes(comp, options) {
@@ -23657,13 +23657,13 @@ var require_make_dir = __commonJS({
   "node_modules/make-dir/index.js"(exports2, module2) {
     "use strict";
     var fs3 = require("fs");
-    var path21 = require("path");
+    var path28 = require("path");
     var { promisify } = require("util");
     var semver = require_semver();
     var useNativeRecursiveOption = semver.satisfies(process.version, ">=10.12.0");
     var checkPath = /* @__PURE__ */ __name((pth) => {
       if (process.platform === "win32") {
-        const pathHasInvalidWinCharacters = /[<>:"|?*]/.test(pth.replace(path21.parse(pth).root, ""));
+        const pathHasInvalidWinCharacters = /[<>:"|?*]/.test(pth.replace(path28.parse(pth).root, ""));
         if (pathHasInvalidWinCharacters) {
           const error = new Error(`Path contains invalid characters: ${pth}`);
           error.code = "EINVAL";
@@ -23695,7 +23695,7 @@ var require_make_dir = __commonJS({
       const mkdir3 = promisify(options.fs.mkdir);
       const stat = promisify(options.fs.stat);
       if (useNativeRecursiveOption && options.fs.mkdir === fs3.mkdir) {
-        const pth = path21.resolve(input);
+        const pth = path28.resolve(input);
         await mkdir3(pth, {
           mode: options.mode,
           recursive: true
@@ -23711,13 +23711,13 @@ var require_make_dir = __commonJS({
             throw error;
           }
           if (error.code === "ENOENT") {
-            if (path21.dirname(pth) === pth) {
+            if (path28.dirname(pth) === pth) {
               throw permissionError(pth);
             }
             if (error.message.includes("null bytes")) {
               throw error;
             }
-            await make(path21.dirname(pth));
+            await make(path28.dirname(pth));
             return make(pth);
           }
           try {
@@ -23731,14 +23731,14 @@ var require_make_dir = __commonJS({
           return pth;
         }
       }, "make");
-      return make(path21.resolve(input));
+      return make(path28.resolve(input));
     }, "makeDir");
     module2.exports = makeDir2;
     module2.exports.sync = (input, options) => {
       checkPath(input);
       options = processOptions(options);
       if (useNativeRecursiveOption && options.fs.mkdirSync === fs3.mkdirSync) {
-        const pth = path21.resolve(input);
+        const pth = path28.resolve(input);
         fs3.mkdirSync(pth, {
           mode: options.mode,
           recursive: true
@@ -23753,13 +23753,13 @@ var require_make_dir = __commonJS({
             throw error;
           }
           if (error.code === "ENOENT") {
-            if (path21.dirname(pth) === pth) {
+            if (path28.dirname(pth) === pth) {
               throw permissionError(pth);
             }
             if (error.message.includes("null bytes")) {
               throw error;
             }
-            make(path21.dirname(pth));
+            make(path28.dirname(pth));
             return make(pth);
           }
           try {
@@ -23772,7 +23772,7 @@ var require_make_dir = __commonJS({
         }
         return pth;
       }, "make");
-      return make(path21.resolve(input));
+      return make(path28.resolve(input));
     };
   }
 });
@@ -23854,19 +23854,19 @@ var init_esm = __esm({
 });
 
 // node_modules/sb-scandir/lib/esm/index.mjs
-async function scanDirectoryInternal({ path: path21, recursive, validate, result, fileSystem, queue, reject }) {
-  const itemStat = await fileSystem.stat(path21);
+async function scanDirectoryInternal({ path: path28, recursive, validate, result, fileSystem, queue, reject }) {
+  const itemStat = await fileSystem.stat(path28);
   if (itemStat.isFile()) {
-    result.files.push(path21);
+    result.files.push(path28);
   } else if (itemStat.isDirectory()) {
-    result.directories.push(path21);
+    result.directories.push(path28);
   }
   if (!itemStat.isDirectory() || recursive === "none") {
     return;
   }
-  const contents = await fileSystem.readdir(path21);
+  const contents = await fileSystem.readdir(path28);
   contents.forEach((item) => {
-    const itemPath = fileSystem.join(path21, item);
+    const itemPath = fileSystem.join(path28, item);
     if (!validate(itemPath)) {
       return;
     }
@@ -23881,8 +23881,8 @@ async function scanDirectoryInternal({ path: path21, recursive, validate, result
     })).catch(reject);
   });
 }
-async function scanDirectory(path21, { recursive = true, validate = null, concurrency = Infinity, fileSystem = defaultFilesystem } = {}) {
-  (0, import_assert.default)(path21 && typeof path21 === "string", "path must be a valid string");
+async function scanDirectory(path28, { recursive = true, validate = null, concurrency = Infinity, fileSystem = defaultFilesystem } = {}) {
+  (0, import_assert.default)(path28 && typeof path28 === "string", "path must be a valid string");
   (0, import_assert.default)(typeof recursive === "boolean", "options.recursive must be a valid boolean");
   (0, import_assert.default)(validate === null || typeof validate === "function", "options.validate must be a valid function");
   (0, import_assert.default)(typeof concurrency === "number", "options.concurrency must be a valid number");
@@ -23894,7 +23894,7 @@ async function scanDirectory(path21, { recursive = true, validate = null, concur
   const mergedFileSystem = { ...defaultFilesystem, ...fileSystem };
   await new Promise((resolve, reject) => {
     scanDirectoryInternal({
-      path: path21,
+      path: path28,
       recursive: recursive ? "deep" : "shallow",
       validate: validate != null ? validate : (item) => mergedFileSystem.basename(item).slice(0, 1) !== ".",
       result,
@@ -23916,12 +23916,12 @@ var init_esm2 = __esm({
       join(pathA, pathB) {
         return import_path.default.join(pathA, pathB);
       },
-      basename(path21) {
-        return import_path.default.basename(path21);
+      basename(path28) {
+        return import_path.default.basename(path28);
       },
-      stat(path21) {
+      stat(path28) {
         return new Promise((resolve, reject) => {
-          import_fs.default.stat(path21, (err, res) => {
+          import_fs.default.stat(path28, (err, res) => {
             if (err) {
               reject(err);
             } else {
@@ -23930,9 +23930,9 @@ var init_esm2 = __esm({
           });
         });
       },
-      readdir(path21) {
+      readdir(path28) {
         return new Promise((resolve, reject) => {
-          import_fs.default.readdir(path21, (err, res) => {
+          import_fs.default.readdir(path28, (err, res) => {
             if (err) {
               reject(err);
             } else {
@@ -24200,9 +24200,9 @@ var require_reader = __commonJS({
       this._offset = o;
       if (this.length === 0)
         return retbuf ? Buffer2.alloc(0) : "";
-      var str3 = this._buf.slice(this._offset, this._offset + this.length);
+      var str6 = this._buf.slice(this._offset, this._offset + this.length);
       this._offset += this.length;
-      return retbuf ? str3 : str3.toString("utf8");
+      return retbuf ? str6 : str6.toString("utf8");
     };
     Reader.prototype.readOID = function(tag) {
       if (!tag)
@@ -28545,10 +28545,10 @@ var require_utils = __commonJS({
             return !!buffer[pos++];
         }, "readBool"),
         readList: /* @__PURE__ */ __name(() => {
-          const list2 = self2.readString(true);
-          if (list2 === void 0)
+          const list3 = self2.readString(true);
+          if (list3 === void 0)
             return;
-          return list2 ? list2.split(",") : [];
+          return list3 ? list3.split(",") : [];
         }, "readList"),
         readString: /* @__PURE__ */ __name((dest, maxLen) => {
           if (typeof dest === "number") {
@@ -30603,10 +30603,10 @@ var require_keyParser = __commonJS({
     var {
       createDecipheriv,
       createECDH,
-      createHash: createHash4,
+      createHash: createHash5,
       createHmac: createHmac3,
       createSign,
-      createVerify,
+      createVerify: createVerify2,
       getCiphers,
       sign: sign_,
       verify: verify_
@@ -30954,7 +30954,7 @@ ${formatted}-----END ${type} KEY-----`;
             return new Error("No public key available");
           if (!algo || typeof algo !== "string")
             algo = this[SYM_HASH_ALGO];
-          const verifier = createVerify(algo);
+          const verifier = createVerify2(algo);
           verifier.update(data);
           try {
             return verifier.verify(pem, signature);
@@ -31137,8 +31137,8 @@ ${formatted}-----END ${type} KEY-----`;
       };
       __name(parseOpenSSHPrivKeys, "parseOpenSSHPrivKeys");
       const regexp = /^-----BEGIN OPENSSH PRIVATE KEY-----(?:\r\n|\n)([\s\S]+)(?:\r\n|\n)-----END OPENSSH PRIVATE KEY-----$/;
-      OpenSSH_Private.parse = (str3, passphrase) => {
-        const m = regexp.exec(str3);
+      OpenSSH_Private.parse = (str6, passphrase) => {
+        const m = regexp.exec(str6);
         if (m === null)
           return null;
         let ret;
@@ -31274,8 +31274,8 @@ ${formatted}-----END ${type} KEY-----`;
     OpenSSH_Old_Private.prototype = BaseKey;
     {
       const regexp = /^-----BEGIN (RSA|DSA|EC) PRIVATE KEY-----(?:\r\n|\n)((?:[^:]+:\s*[\S].*(?:\r\n|\n))*)([\s\S]+)(?:\r\n|\n)-----END (RSA|DSA|EC) PRIVATE KEY-----$/;
-      OpenSSH_Old_Private.parse = (str3, passphrase) => {
-        const m = regexp.exec(str3);
+      OpenSSH_Old_Private.parse = (str6, passphrase) => {
+        const m = regexp.exec(str6);
         if (m === null)
           return null;
         let privBlob = Buffer.from(m[3], "base64");
@@ -31312,11 +31312,11 @@ ${formatted}-----END ${type} KEY-----`;
                 );
               }
               const ivSlice = bufferSlice(cipherIV, 0, 8);
-              let cipherKey = createHash4("md5").update(passphrase).update(ivSlice).digest();
+              let cipherKey = createHash5("md5").update(passphrase).update(ivSlice).digest();
               while (cipherKey.length < encInfo.keyLen) {
                 cipherKey = combineBuffers(
                   cipherKey,
-                  createHash4("md5").update(cipherKey).update(passphrase).update(ivSlice).digest()
+                  createHash5("md5").update(cipherKey).update(passphrase).update(ivSlice).digest()
                 );
               }
               if (cipherKey.length > encInfo.keyLen)
@@ -31467,8 +31467,8 @@ ${formatted}-----END ${type} KEY-----`;
       const PPK_PP1 = Buffer.from([0, 0, 0, 0]);
       const PPK_PP2 = Buffer.from([0, 0, 0, 1]);
       const regexp = /^PuTTY-User-Key-File-2: (ssh-(?:rsa|dss))\r?\nEncryption: (aes256-cbc|none)\r?\nComment: ([^\r\n]*)\r?\nPublic-Lines: \d+\r?\n([\s\S]+?)\r?\nPrivate-Lines: \d+\r?\n([\s\S]+?)\r?\nPrivate-MAC: ([^\r\n]+)/;
-      PPK_Private.parse = (str3, passphrase) => {
-        const m = regexp.exec(str3);
+      PPK_Private.parse = (str6, passphrase) => {
+        const m = regexp.exec(str6);
         if (m === null)
           return null;
         const cipherName = m[2];
@@ -31482,8 +31482,8 @@ ${formatted}-----END ${type} KEY-----`;
         if (encrypted) {
           const encInfo = CIPHER_INFO[cipherName];
           let cipherKey = combineBuffers(
-            createHash4("sha1").update(PPK_PP1).update(passphrase).digest(),
-            createHash4("sha1").update(PPK_PP2).update(passphrase).digest()
+            createHash5("sha1").update(PPK_PP1).update(passphrase).digest(),
+            createHash5("sha1").update(PPK_PP2).update(passphrase).digest()
           );
           if (cipherKey.length > encInfo.keyLen)
             cipherKey = bufferSlice(cipherKey, 0, encInfo.keyLen);
@@ -31523,7 +31523,7 @@ ${formatted}-----END ${type} KEY-----`;
           passphrase = EMPTY_PASSPHRASE;
         const calcMAC = createHmac3(
           "sha1",
-          createHash4("sha1").update("putty-private-key-file-mac-key").update(passphrase).digest()
+          createHash5("sha1").update("putty-private-key-file-mac-key").update(passphrase).digest()
         ).update(macData).digest("hex");
         if (calcMAC !== mac) {
           if (encrypted) {
@@ -31613,8 +31613,8 @@ ${formatted}-----END ${type} KEY-----`;
         regexp = /^(((?:ssh-(?:rsa|dss|ed25519))|ecdsa-sha2-nistp(?:256|384|521))(?:-cert-v0[01]@openssh.com)?) ([A-Z0-9a-z/+=]+)(?:$|\s+([\S].*)?)$/;
       else
         regexp = /^(((?:ssh-(?:rsa|dss))|ecdsa-sha2-nistp(?:256|384|521))(?:-cert-v0[01]@openssh.com)?) ([A-Z0-9a-z/+=]+)(?:$|\s+([\S].*)?)$/;
-      OpenSSH_Public.parse = (str3) => {
-        const m = regexp.exec(str3);
+      OpenSSH_Public.parse = (str6) => {
+        const m = regexp.exec(str6);
         if (m === null)
           return null;
         const fullType = m[1];
@@ -31643,14 +31643,14 @@ ${formatted}-----END ${type} KEY-----`;
       const RE_DATA = /^[A-Z0-9a-z/+=\r\n]+$/;
       const RE_HEADER = /^([\x21-\x39\x3B-\x7E]{1,64}): ((?:[^\\]*\\\r?\n)*[^\r\n]+)\r?\n/gm;
       const RE_HEADER_ENDS = /\\\r?\n/g;
-      RFC4716_Public.parse = (str3) => {
-        let m = regexp.exec(str3);
+      RFC4716_Public.parse = (str6) => {
+        let m = regexp.exec(str6);
         if (m === null)
           return null;
-        const body = m[1];
+        const body2 = m[1];
         let dataStart = 0;
         let comment = "";
-        while (m = RE_HEADER.exec(body)) {
+        while (m = RE_HEADER.exec(body2)) {
           const headerName = m[1];
           const headerValue = m[2].replace(RE_HEADER_ENDS, "");
           if (headerValue.length > 1024) {
@@ -31665,7 +31665,7 @@ ${formatted}-----END ${type} KEY-----`;
             }
           }
         }
-        let data = body.slice(dataStart);
+        let data = body2.slice(dataStart);
         if (!RE_DATA.test(data))
           return new Error("Malformed RFC4716 public key");
         data = Buffer.from(data, "base64");
@@ -31873,7 +31873,7 @@ var require_agent = __commonJS({
     var { Duplex } = require("stream");
     var { resolve } = require("path");
     var { readFile: readFile6 } = require("fs");
-    var { execFile: execFile3, spawn: spawn2 } = require("child_process");
+    var { execFile: execFile3, spawn: spawn3 } = require("child_process");
     var { isParsedKey, parseKey } = require_keyParser();
     var {
       makeBufferParser,
@@ -32066,7 +32066,7 @@ var require_agent = __commonJS({
             return cb(new Error("Unexpected multiple agent requests"));
           this.buffer = null;
           let error;
-          const proc = this.proc = spawn2(EXEPATH, [data.length]);
+          const proc = this.proc = spawn3(EXEPATH, [data.length]);
           proc.stdout.on("data", (data2) => {
             this.push(data2);
           });
@@ -32199,11 +32199,11 @@ var require_agent = __commonJS({
       };
     })();
     var WINDOWS_PIPE_REGEX = /^[/\\][/\\]\.[/\\]pipe[/\\].+/;
-    function createAgent(path21) {
-      if (process.platform === "win32" && !WINDOWS_PIPE_REGEX.test(path21)) {
-        return path21 === "pageant" ? new PageantAgent() : new CygwinAgent(path21);
+    function createAgent(path28) {
+      if (process.platform === "win32" && !WINDOWS_PIPE_REGEX.test(path28)) {
+        return path28 === "pageant" ? new PageantAgent() : new CygwinAgent(path28);
       }
-      return new OpenSSHAgent(path21);
+      return new OpenSSHAgent(path28);
     }
     __name(createAgent, "createAgent");
     var AgentProtocol = (() => {
@@ -33911,8 +33911,8 @@ var require_kex = __commonJS({
       createDiffieHellman,
       createDiffieHellmanGroup,
       createECDH,
-      createHash: createHash4,
-      createPublicKey,
+      createHash: createHash5,
+      createPublicKey: createPublicKey2,
       diffieHellman,
       generateKeyPairSync,
       randomFillSync
@@ -34343,7 +34343,7 @@ var require_kex = __commonJS({
               DISCONNECT_REASON.KEY_EXCHANGE_FAILED
             );
           }
-          const hash = createHash4(this.hashName);
+          const hash = createHash5(this.hashName);
           hashString(hash, isServer ? this._remoteIdentRaw : this._identRaw);
           hashString(hash, isServer ? this._identRaw : this._remoteIdentRaw);
           hashString(hash, isServer ? this._remoteKexinit : this._kexinit);
@@ -34990,7 +34990,7 @@ var require_kex = __commonJS({
             asnWriter.endSequence();
             return convertToMpint(diffieHellman({
               privateKey: this._keys.privateKey,
-              publicKey: createPublicKey({
+              publicKey: createPublicKey2({
                 key: asnWriter.buffer,
                 type: "spki",
                 format: "der"
@@ -35366,9 +35366,9 @@ var require_kex = __commonJS({
     function generateKEXVal(len, hashName, secret, exchangeHash, sessionID, char) {
       let ret;
       if (len) {
-        let digest = createHash4(hashName).update(secret).update(exchangeHash).update(char).update(sessionID).digest();
+        let digest = createHash5(hashName).update(secret).update(exchangeHash).update(char).update(sessionID).digest();
         while (digest.length < len) {
-          const chunk = createHash4(hashName).update(secret).update(exchangeHash).update(digest).digest();
+          const chunk = createHash5(hashName).update(secret).update(exchangeHash).update(digest).digest();
           const extended = Buffer.allocUnsafe(digest.length + chunk.length);
           extended.set(digest, 0);
           extended.set(chunk, digest.length);
@@ -36795,7 +36795,7 @@ var require_Protocol = __commonJS({
         }
         sendPacket(this, this._packetRW.write.finalize(packet));
       }
-      exitStatus(chan, status) {
+      exitStatus(chan, status2) {
         if (!this._server)
           throw new Error("Server-only method called in client mode");
         let p = this._packetRW.write.allocStart;
@@ -36805,9 +36805,9 @@ var require_Protocol = __commonJS({
         writeUInt32BE(packet, 11, p += 4);
         packet.utf8Write("exit-status", p += 4, 11);
         packet[p += 11] = 0;
-        writeUInt32BE(packet, status, ++p);
+        writeUInt32BE(packet, status2, ++p);
         this._debug && this._debug(
-          `Outbound: Sending CHANNEL_REQUEST (r:${chan}, exit-status: ${status})`
+          `Outbound: Sending CHANNEL_REQUEST (r:${chan}, exit-status: ${status2})`
         );
         sendPacket(this, this._packetRW.write.finalize(packet));
       }
@@ -37087,12 +37087,12 @@ var require_Protocol = __commonJS({
     function getCompatFlags(header) {
       const software = header.versions.software;
       let flags = 0;
-      for (const rule of COMPAT_CHECKS) {
-        if (typeof rule[0] === "string") {
-          if (software === rule[0])
-            flags |= rule[1];
-        } else if (rule[0].test(software)) {
-          flags |= rule[1];
+      for (const rule2 of COMPAT_CHECKS) {
+        if (typeof rule2[0] === "string") {
+          if (software === rule2[0])
+            flags |= rule2[1];
+        } else if (rule2[0].test(software)) {
+          flags |= rule2[1];
         }
       }
       return flags;
@@ -37199,11 +37199,11 @@ ${suffix}`;
       static {
         __name(this, "ERR_OUT_OF_RANGE");
       }
-      constructor(str3, range, input, replaceDefaultBoolean) {
+      constructor(str6, range, input, replaceDefaultBoolean) {
         super();
         Error.captureStackTrace(this, ERR_OUT_OF_RANGE);
         assert(range, 'Missing "range" argument');
-        let msg = replaceDefaultBoolean ? str3 : `The value of "${str3}" is out of range.`;
+        let msg = replaceDefaultBoolean ? str6 : `The value of "${str6}" is out of range.`;
         let received;
         if (Number.isInteger(input) && Math.abs(input) > MAX_32BIT_INT) {
           received = addNumericalSeparator(String(input));
@@ -37531,17 +37531,17 @@ var require_SFTP = __commonJS({
       // ===========================================================================
       // Client-specific ===========================================================
       // ===========================================================================
-      createReadStream(path21, options) {
+      createReadStream(path28, options) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        return new ReadStream(this, path21, options);
+        return new ReadStream(this, path28, options);
       }
-      createWriteStream(path21, options) {
+      createWriteStream(path28, options) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        return new WriteStream(this, path21, options);
+        return new WriteStream(this, path28, options);
       }
-      open(path21, flags_, attrs, cb) {
+      open(path28, flags_, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         if (typeof attrs === "function") {
@@ -37560,7 +37560,7 @@ var require_SFTP = __commonJS({
           attrsFlags = attrs.flags;
           attrsLen = attrs.nb;
         }
-        const pathLen = Buffer.byteLength(path21);
+        const pathLen = Buffer.byteLength(path28);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen + 4 + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -37568,7 +37568,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path21, p += 4, pathLen);
+        buf.utf8Write(path28, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         writeUInt32BE(buf, attrsFlags, p += 4);
         if (attrsLen) {
@@ -37699,7 +37699,7 @@ var require_SFTP = __commonJS({
           throw new Error("Client-only method called in server mode");
         fastXfer(fs3, this, localPath, remotePath, opts, cb);
       }
-      readFile(path21, options, callback_) {
+      readFile(path28, options, callback_) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let callback;
@@ -37772,13 +37772,13 @@ var require_SFTP = __commonJS({
             return callback && callback(er, buffer);
           });
         }, "close");
-        this.open(path21, flag, 438, (er, handle_) => {
+        this.open(path28, flag, 438, (er, handle_) => {
           if (er)
             return callback && callback(er);
           handle2 = handle_;
           const tryStat = /* @__PURE__ */ __name((er2, st) => {
             if (er2) {
-              this.stat(path21, (er_, st_) => {
+              this.stat(path28, (er_, st_) => {
                 if (er_) {
                   return this.close(handle2, () => {
                     callback && callback(er2);
@@ -37799,7 +37799,7 @@ var require_SFTP = __commonJS({
           this.fstat(handle2, tryStat);
         });
       }
-      writeFile(path21, data, options, callback_) {
+      writeFile(path28, data, options, callback_) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let callback;
@@ -37818,7 +37818,7 @@ var require_SFTP = __commonJS({
         if (options.encoding && !Buffer.isEncoding(options.encoding))
           throw new Error(`Unknown encoding: ${options.encoding}`);
         const flag = options.flag || "w";
-        this.open(path21, flag, options.mode, (openErr, handle2) => {
+        this.open(path28, flag, options.mode, (openErr, handle2) => {
           if (openErr) {
             callback && callback(openErr);
           } else {
@@ -37827,7 +37827,7 @@ var require_SFTP = __commonJS({
             if (position === null) {
               const tryStat = /* @__PURE__ */ __name((er, st) => {
                 if (er) {
-                  this.stat(path21, (er_, st_) => {
+                  this.stat(path28, (er_, st_) => {
                     if (er_) {
                       return this.close(handle2, () => {
                         callback && callback(er);
@@ -37846,7 +37846,7 @@ var require_SFTP = __commonJS({
           }
         });
       }
-      appendFile(path21, data, options, callback_) {
+      appendFile(path28, data, options, callback_) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let callback;
@@ -37864,12 +37864,12 @@ var require_SFTP = __commonJS({
           throw new TypeError("Bad arguments");
         if (!options.flag)
           options = Object.assign({ flag: "a" }, options);
-        this.writeFile(path21, data, options, callback);
+        this.writeFile(path28, data, options, callback);
       }
-      exists(path21, cb) {
+      exists(path28, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        this.stat(path21, (err) => {
+        this.stat(path28, (err) => {
           cb && cb(err ? false : true);
         });
       }
@@ -37912,7 +37912,7 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} RENAME`
         );
       }
-      mkdir(path21, attrs, cb) {
+      mkdir(path28, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let flags = 0;
@@ -37926,7 +37926,7 @@ var require_SFTP = __commonJS({
           flags = attrs.flags;
           attrsLen = attrs.nb;
         }
-        const pathLen = Buffer.byteLength(path21);
+        const pathLen = Buffer.byteLength(path28);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -37934,7 +37934,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path21, p += 4, pathLen);
+        buf.utf8Write(path28, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         if (attrsLen) {
           p += 4;
@@ -37950,10 +37950,10 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} MKDIR`
         );
       }
-      rmdir(path21, cb) {
+      rmdir(path28, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path21);
+        const pathLen = Buffer.byteLength(path28);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -37961,7 +37961,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path21, p += 4, pathLen);
+        buf.utf8Write(path28, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
@@ -37986,7 +37986,7 @@ var require_SFTP = __commonJS({
           const reread = /* @__PURE__ */ __name((err, handle2) => {
             if (err)
               return cb(err);
-            this.readdir(handle2, opts, (err2, list2) => {
+            this.readdir(handle2, opts, (err2, list3) => {
               const eof = err2 && err2.code === STATUS_CODE.EOF;
               if (err2 && !eof)
                 return this.close(handle2, () => cb(err2));
@@ -37997,8 +37997,8 @@ var require_SFTP = __commonJS({
                   cb(void 0, entries);
                 });
               }
-              for (let i = 0; i < list2.length; ++i, ++e)
-                entries[e] = list2[i];
+              for (let i = 0; i < list3.length; ++i, ++e)
+                entries[e] = list3[i];
               reread(void 0, handle2);
             });
           }, "reread");
@@ -38014,16 +38014,16 @@ var require_SFTP = __commonJS({
         writeUInt32BE(buf, handleLen, p);
         buf.set(where, p += 4);
         this._requests[reqid] = {
-          cb: doFilter ? (err, list2) => {
+          cb: doFilter ? (err, list3) => {
             if (typeof cb !== "function")
               return;
             if (err)
               return cb(err);
-            for (let i = list2.length - 1; i >= 0; --i) {
-              if (list2[i].filename === "." || list2[i].filename === "..")
-                list2.splice(i, 1);
+            for (let i = list3.length - 1; i >= 0; --i) {
+              if (list3[i].filename === "." || list3[i].filename === "..")
+                list3.splice(i, 1);
             }
-            cb(void 0, list2);
+            cb(void 0, list3);
           } : cb
         };
         const isBuffered = sendOrBuffer(this, buf);
@@ -38051,10 +38051,10 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} FSTAT`
         );
       }
-      stat(path21, cb) {
+      stat(path28, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path21);
+        const pathLen = Buffer.byteLength(path28);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -38062,17 +38062,17 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path21, p += 4, pathLen);
+        buf.utf8Write(path28, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} STAT`
         );
       }
-      lstat(path21, cb) {
+      lstat(path28, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path21);
+        const pathLen = Buffer.byteLength(path28);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -38080,17 +38080,17 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path21, p += 4, pathLen);
+        buf.utf8Write(path28, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} LSTAT`
         );
       }
-      opendir(path21, cb) {
+      opendir(path28, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path21);
+        const pathLen = Buffer.byteLength(path28);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -38098,14 +38098,14 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path21, p += 4, pathLen);
+        buf.utf8Write(path28, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} OPENDIR`
         );
       }
-      setstat(path21, attrs, cb) {
+      setstat(path28, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let flags = 0;
@@ -38117,7 +38117,7 @@ var require_SFTP = __commonJS({
         } else if (typeof attrs === "function") {
           cb = attrs;
         }
-        const pathLen = Buffer.byteLength(path21);
+        const pathLen = Buffer.byteLength(path28);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -38125,7 +38125,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path21, p += 4, pathLen);
+        buf.utf8Write(path28, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         if (attrsLen) {
           p += 4;
@@ -38185,8 +38185,8 @@ var require_SFTP = __commonJS({
           mtime: toUnixTimestamp(mtime)
         }, cb);
       }
-      utimes(path21, atime, mtime, cb) {
-        return this.setstat(path21, {
+      utimes(path28, atime, mtime, cb) {
+        return this.setstat(path28, {
           atime: toUnixTimestamp(atime),
           mtime: toUnixTimestamp(mtime)
         }, cb);
@@ -38197,8 +38197,8 @@ var require_SFTP = __commonJS({
           gid
         }, cb);
       }
-      chown(path21, uid, gid, cb) {
-        return this.setstat(path21, {
+      chown(path28, uid, gid, cb) {
+        return this.setstat(path28, {
           uid,
           gid
         }, cb);
@@ -38208,15 +38208,15 @@ var require_SFTP = __commonJS({
           mode
         }, cb);
       }
-      chmod(path21, mode, cb) {
-        return this.setstat(path21, {
+      chmod(path28, mode, cb) {
+        return this.setstat(path28, {
           mode
         }, cb);
       }
-      readlink(path21, cb) {
+      readlink(path28, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path21);
+        const pathLen = Buffer.byteLength(path28);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -38224,7 +38224,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path21, p += 4, pathLen);
+        buf.utf8Write(path28, p += 4, pathLen);
         this._requests[reqid] = {
           cb: /* @__PURE__ */ __name((err, names) => {
             if (typeof cb !== "function")
@@ -38269,10 +38269,10 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} SYMLINK`
         );
       }
-      realpath(path21, cb) {
+      realpath(path28, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path21);
+        const pathLen = Buffer.byteLength(path28);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -38280,7 +38280,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path21, p += 4, pathLen);
+        buf.utf8Write(path28, p += 4, pathLen);
         this._requests[reqid] = {
           cb: /* @__PURE__ */ __name((err, names) => {
             if (typeof cb !== "function")
@@ -38325,13 +38325,13 @@ var require_SFTP = __commonJS({
           this._debug(`SFTP: Outbound: ${which} posix-rename@openssh.com`);
         }
       }
-      ext_openssh_statvfs(path21, cb) {
+      ext_openssh_statvfs(path28, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         const ext = this._extensions["statvfs@openssh.com"];
         if (!ext || ext !== "2")
           throw new Error("Server does not support this extended request");
-        const pathLen = Buffer.byteLength(path21);
+        const pathLen = Buffer.byteLength(path28);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + 19 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -38341,7 +38341,7 @@ var require_SFTP = __commonJS({
         writeUInt32BE(buf, 19, p);
         buf.utf8Write("statvfs@openssh.com", p += 4, 19);
         writeUInt32BE(buf, pathLen, p += 19);
-        buf.utf8Write(path21, p += 4, pathLen);
+        buf.utf8Write(path28, p += 4, pathLen);
         this._requests[reqid] = { extended: "statvfs@openssh.com", cb };
         const isBuffered = sendOrBuffer(this, buf);
         if (this._debug) {
@@ -38427,7 +38427,7 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} fsync@openssh.com`
         );
       }
-      ext_openssh_lsetstat(path21, attrs, cb) {
+      ext_openssh_lsetstat(path28, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         const ext = this._extensions["lsetstat@openssh.com"];
@@ -38442,7 +38442,7 @@ var require_SFTP = __commonJS({
         } else if (typeof attrs === "function") {
           cb = attrs;
         }
-        const pathLen = Buffer.byteLength(path21);
+        const pathLen = Buffer.byteLength(path28);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + 20 + 4 + pathLen + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -38452,7 +38452,7 @@ var require_SFTP = __commonJS({
         writeUInt32BE(buf, 20, p);
         buf.utf8Write("lsetstat@openssh.com", p += 4, 20);
         writeUInt32BE(buf, pathLen, p += 20);
-        buf.utf8Write(path21, p += 4, pathLen);
+        buf.utf8Write(path28, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         if (attrsLen) {
           p += 4;
@@ -38465,17 +38465,17 @@ var require_SFTP = __commonJS({
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         if (this._debug) {
-          const status = isBuffered ? "Buffered" : "Sending";
-          this._debug(`SFTP: Outbound: ${status} lsetstat@openssh.com`);
+          const status2 = isBuffered ? "Buffered" : "Sending";
+          this._debug(`SFTP: Outbound: ${status2} lsetstat@openssh.com`);
         }
       }
-      ext_openssh_expandPath(path21, cb) {
+      ext_openssh_expandPath(path28, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         const ext = this._extensions["expand-path@openssh.com"];
         if (ext !== "1")
           throw new Error("Server does not support this extended request");
-        const pathLen = Buffer.byteLength(path21);
+        const pathLen = Buffer.byteLength(path28);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + 23 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -38485,7 +38485,7 @@ var require_SFTP = __commonJS({
         writeUInt32BE(buf, 23, p);
         buf.utf8Write("expand-path@openssh.com", p += 4, 23);
         writeUInt32BE(buf, pathLen, p += 20);
-        buf.utf8Write(path21, p += 4, pathLen);
+        buf.utf8Write(path28, p += 4, pathLen);
         this._requests[reqid] = {
           cb: /* @__PURE__ */ __name((err, names) => {
             if (typeof cb !== "function")
@@ -38499,8 +38499,8 @@ var require_SFTP = __commonJS({
         };
         const isBuffered = sendOrBuffer(this, buf);
         if (this._debug) {
-          const status = isBuffered ? "Buffered" : "Sending";
-          this._debug(`SFTP: Outbound: ${status} expand-path@openssh.com`);
+          const status2 = isBuffered ? "Buffered" : "Sending";
+          this._debug(`SFTP: Outbound: ${status2} expand-path@openssh.com`);
         }
       }
       ext_copy_data(srcHandle, srcOffset, len, dstHandle, dstOffset, cb) {
@@ -38553,8 +38553,8 @@ var require_SFTP = __commonJS({
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         if (this._debug) {
-          const status = isBuffered ? "Buffered" : "Sending";
-          this._debug(`SFTP: Outbound: ${status} copy-data`);
+          const status2 = isBuffered ? "Buffered" : "Sending";
+          this._debug(`SFTP: Outbound: ${status2} copy-data`);
         }
       }
       ext_home_dir(username, cb) {
@@ -38598,8 +38598,8 @@ var require_SFTP = __commonJS({
         };
         const isBuffered = sendOrBuffer(this, buf);
         if (this._debug) {
-          const status = isBuffered ? "Buffered" : "Sending";
-          this._debug(`SFTP: Outbound: ${status} home-directory`);
+          const status2 = isBuffered ? "Buffered" : "Sending";
+          this._debug(`SFTP: Outbound: ${status2} home-directory`);
         }
       }
       ext_users_groups(uids, gids, cb) {
@@ -38650,8 +38650,8 @@ var require_SFTP = __commonJS({
         this._requests[reqid] = { extended: "users-groups-by-id@openssh.com", cb };
         const isBuffered = sendOrBuffer(this, buf);
         if (this._debug) {
-          const status = isBuffered ? "Buffered" : "Sending";
-          this._debug(`SFTP: Outbound: ${status} users-groups-by-id@openssh.com`);
+          const status2 = isBuffered ? "Buffered" : "Sending";
+          this._debug(`SFTP: Outbound: ${status2} users-groups-by-id@openssh.com`);
         }
       }
       // ===========================================================================
@@ -39239,8 +39239,8 @@ var require_SFTP = __commonJS({
       "ax+": OPEN_MODE.APPEND | OPEN_MODE.CREAT | OPEN_MODE.READ | OPEN_MODE.WRITE | OPEN_MODE.EXCL,
       "xa+": OPEN_MODE.APPEND | OPEN_MODE.CREAT | OPEN_MODE.READ | OPEN_MODE.WRITE | OPEN_MODE.EXCL
     };
-    function stringToFlags(str3) {
-      const flags = stringFlagMap[str3];
+    function stringToFlags(str6) {
+      const flags = stringFlagMap[str6];
       return flags !== void 0 ? flags : null;
     }
     __name(stringToFlags, "stringToFlags");
@@ -39788,12 +39788,12 @@ var require_SFTP = __commonJS({
       [REQUEST.LSTAT]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path21 = bufferParser.readString(true);
+        const path28 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path21 === void 0)
+        if (path28 === void 0)
           return doFatalSFTPError(sftp, "Malformed LSTAT packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received LSTAT (id:${reqID})`);
-        if (!sftp.emit("LSTAT", reqID, path21)) {
+        if (!sftp.emit("LSTAT", reqID, path28)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -39812,13 +39812,13 @@ var require_SFTP = __commonJS({
       [REQUEST.SETSTAT]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path21 = bufferParser.readString(true);
+        const path28 = bufferParser.readString(true);
         const attrs = readAttrs(sftp._biOpt);
         bufferParser.clear();
         if (attrs === void 0)
           return doFatalSFTPError(sftp, "Malformed SETSTAT packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received SETSTAT (id:${reqID})`);
-        if (!sftp.emit("SETSTAT", reqID, path21, attrs)) {
+        if (!sftp.emit("SETSTAT", reqID, path28, attrs)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -39840,12 +39840,12 @@ var require_SFTP = __commonJS({
       [REQUEST.OPENDIR]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path21 = bufferParser.readString(true);
+        const path28 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path21 === void 0)
+        if (path28 === void 0)
           return doFatalSFTPError(sftp, "Malformed OPENDIR packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received OPENDIR (id:${reqID})`);
-        if (!sftp.emit("OPENDIR", reqID, path21)) {
+        if (!sftp.emit("OPENDIR", reqID, path28)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -39864,63 +39864,63 @@ var require_SFTP = __commonJS({
       [REQUEST.REMOVE]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path21 = bufferParser.readString(true);
+        const path28 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path21 === void 0)
+        if (path28 === void 0)
           return doFatalSFTPError(sftp, "Malformed REMOVE packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received REMOVE (id:${reqID})`);
-        if (!sftp.emit("REMOVE", reqID, path21)) {
+        if (!sftp.emit("REMOVE", reqID, path28)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.MKDIR]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path21 = bufferParser.readString(true);
+        const path28 = bufferParser.readString(true);
         const attrs = readAttrs(sftp._biOpt);
         bufferParser.clear();
         if (attrs === void 0)
           return doFatalSFTPError(sftp, "Malformed MKDIR packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received MKDIR (id:${reqID})`);
-        if (!sftp.emit("MKDIR", reqID, path21, attrs)) {
+        if (!sftp.emit("MKDIR", reqID, path28, attrs)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.RMDIR]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path21 = bufferParser.readString(true);
+        const path28 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path21 === void 0)
+        if (path28 === void 0)
           return doFatalSFTPError(sftp, "Malformed RMDIR packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received RMDIR (id:${reqID})`);
-        if (!sftp.emit("RMDIR", reqID, path21)) {
+        if (!sftp.emit("RMDIR", reqID, path28)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.REALPATH]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path21 = bufferParser.readString(true);
+        const path28 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path21 === void 0)
+        if (path28 === void 0)
           return doFatalSFTPError(sftp, "Malformed REALPATH packet");
         sftp._debug && sftp._debug(
           `SFTP: Inbound: Received REALPATH (id:${reqID})`
         );
-        if (!sftp.emit("REALPATH", reqID, path21)) {
+        if (!sftp.emit("REALPATH", reqID, path28)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.STAT]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path21 = bufferParser.readString(true);
+        const path28 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path21 === void 0)
+        if (path28 === void 0)
           return doFatalSFTPError(sftp, "Malformed STAT packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received STAT (id:${reqID})`);
-        if (!sftp.emit("STAT", reqID, path21)) {
+        if (!sftp.emit("STAT", reqID, path28)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -39940,14 +39940,14 @@ var require_SFTP = __commonJS({
       [REQUEST.READLINK]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path21 = bufferParser.readString(true);
+        const path28 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path21 === void 0)
+        if (path28 === void 0)
           return doFatalSFTPError(sftp, "Malformed READLINK packet");
         sftp._debug && sftp._debug(
           `SFTP: Inbound: Received READLINK (id:${reqID})`
         );
-        if (!sftp.emit("READLINK", reqID, path21)) {
+        if (!sftp.emit("READLINK", reqID, path28)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -40021,7 +40021,7 @@ var require_SFTP = __commonJS({
       return n + 7 & ~7;
     }
     __name(roundUpToMultipleOf8, "roundUpToMultipleOf8");
-    function ReadStream(sftp, path21, options) {
+    function ReadStream(sftp, path28, options) {
       if (options === void 0)
         options = {};
       else if (typeof options === "string")
@@ -40035,7 +40035,7 @@ var require_SFTP = __commonJS({
       options.emitClose = false;
       options.autoDestroy = false;
       ReadableStream.call(this, options);
-      this.path = path21;
+      this.path = path28;
       this.flags = options.flags === void 0 ? "r" : options.flags;
       this.mode = options.mode === void 0 ? 438 : options.mode;
       this.start = options.start;
@@ -40169,7 +40169,7 @@ var require_SFTP = __commonJS({
       },
       configurable: true
     });
-    function WriteStream(sftp, path21, options) {
+    function WriteStream(sftp, path28, options) {
       if (options === void 0)
         options = {};
       else if (typeof options === "string")
@@ -40181,7 +40181,7 @@ var require_SFTP = __commonJS({
       options.emitClose = false;
       options.autoDestroy = false;
       WritableStream.call(this, options);
-      this.path = path21;
+      this.path = path28;
       this.flags = options.flags === void 0 ? "w" : options.flags;
       this.mode = options.mode === void 0 ? 438 : options.mode;
       this.start = options.start;
@@ -40388,7 +40388,7 @@ var require_Channel = __commonJS({
         const protocol = channel._client._protocol;
         const outgoing = channel.outgoing;
         const packetSize = outgoing.packetSize;
-        const id = outgoing.id;
+        const id2 = outgoing.id;
         let window2 = outgoing.window;
         const len = data.length;
         let p = 0;
@@ -40401,9 +40401,9 @@ var require_Channel = __commonJS({
           if (sliceLen > packetSize)
             sliceLen = packetSize;
           if (p === 0 && sliceLen === len)
-            protocol.channelExtData(id, data, STDERR);
+            protocol.channelExtData(id2, data, STDERR);
           else
-            protocol.channelExtData(id, bufferSlice(data, p, p + sliceLen), STDERR);
+            protocol.channelExtData(id2, bufferSlice(data, p, p + sliceLen), STDERR);
           p += sliceLen;
           window2 -= sliceLen;
         }
@@ -40473,7 +40473,7 @@ var require_Channel = __commonJS({
         const protocol = this._client._protocol;
         const outgoing = this.outgoing;
         const packetSize = outgoing.packetSize;
-        const id = outgoing.id;
+        const id2 = outgoing.id;
         let window2 = outgoing.window;
         const len = data.length;
         let p = 0;
@@ -40486,9 +40486,9 @@ var require_Channel = __commonJS({
           if (sliceLen > packetSize)
             sliceLen = packetSize;
           if (p === 0 && sliceLen === len)
-            protocol.channelData(id, data);
+            protocol.channelData(id2, data);
           else
-            protocol.channelData(id, bufferSlice(data, p, p + sliceLen));
+            protocol.channelData(id2, bufferSlice(data, p, p + sliceLen));
           p += sliceLen;
           window2 -= sliceLen;
         }
@@ -40698,43 +40698,43 @@ var require_utils2 = __commonJS({
         this._count = 0;
       }
       add(val) {
-        let id;
+        let id2;
         if (this._cur < MAX_CHANNEL) {
-          id = ++this._cur;
+          id2 = ++this._cur;
         } else if (this._count === 0) {
           this._cur = 0;
-          id = 0;
+          id2 = 0;
         } else {
           const channels = this._channels;
           for (let i = 0; i < MAX_CHANNEL; ++i) {
             if (channels[i] === void 0) {
-              id = i;
+              id2 = i;
               break;
             }
           }
         }
-        if (id === void 0)
+        if (id2 === void 0)
           return -1;
-        this._channels[id] = val || true;
+        this._channels[id2] = val || true;
         ++this._count;
-        return id;
+        return id2;
       }
-      update(id, val) {
-        if (typeof id !== "number" || id < 0 || id >= MAX_CHANNEL || !isFinite(id))
-          throw new Error(`Invalid channel id: ${id}`);
-        if (val && this._channels[id])
-          this._channels[id] = val;
+      update(id2, val) {
+        if (typeof id2 !== "number" || id2 < 0 || id2 >= MAX_CHANNEL || !isFinite(id2))
+          throw new Error(`Invalid channel id: ${id2}`);
+        if (val && this._channels[id2])
+          this._channels[id2] = val;
       }
-      get(id) {
-        if (typeof id !== "number" || id < 0 || id >= MAX_CHANNEL || !isFinite(id))
-          throw new Error(`Invalid channel id: ${id}`);
-        return this._channels[id];
+      get(id2) {
+        if (typeof id2 !== "number" || id2 < 0 || id2 >= MAX_CHANNEL || !isFinite(id2))
+          throw new Error(`Invalid channel id: ${id2}`);
+        return this._channels[id2];
       }
-      remove(id) {
-        if (typeof id !== "number" || id < 0 || id >= MAX_CHANNEL || !isFinite(id))
-          throw new Error(`Invalid channel id: ${id}`);
-        if (this._channels[id]) {
-          delete this._channels[id];
+      remove(id2) {
+        if (typeof id2 !== "number" || id2 < 0 || id2 >= MAX_CHANNEL || !isFinite(id2))
+          throw new Error(`Invalid channel id: ${id2}`);
+        if (this._channels[id2]) {
+          delete this._channels[id2];
           if (this._count)
             --this._count;
         }
@@ -40747,9 +40747,9 @@ var require_utils2 = __commonJS({
         const chanIDs = Object.keys(channels);
         const client = this._client;
         for (let i = 0; i < chanIDs.length; ++i) {
-          const id = +chanIDs[i];
-          const channel = channels[id];
-          onCHANNEL_CLOSE(client, id, channel._channel || channel, err, true);
+          const id2 = +chanIDs[i];
+          const channel = channels[id2];
+          onCHANNEL_CLOSE(client, id2, channel._channel || channel, err, true);
         }
       }
     };
@@ -40767,7 +40767,7 @@ var require_utils2 = __commonJS({
       }
       if (typeof algoList === "object" && algoList !== null) {
         const keys = Object.keys(algoList);
-        let list2 = defaultList;
+        let list3 = defaultList;
         for (let i = 0; i < keys.length; ++i) {
           const key = keys[i];
           let val = algoList[key];
@@ -40779,22 +40779,22 @@ var require_utils2 = __commonJS({
                 for (let j = 0; j < val.length; ++j) {
                   const append = val[j];
                   if (typeof append === "string") {
-                    if (!append || list2.indexOf(append) !== -1)
+                    if (!append || list3.indexOf(append) !== -1)
                       continue;
                     if (supportedList.indexOf(append) === -1)
                       throw new Error(`Unsupported algorithm: ${append}`);
-                    if (list2 === defaultList)
-                      list2 = list2.slice();
-                    list2.push(append);
+                    if (list3 === defaultList)
+                      list3 = list3.slice();
+                    list3.push(append);
                   } else if (isRegExp(append)) {
                     for (let k = 0; k < supportedList.length; ++k) {
                       const algo = supportedList[k];
                       if (append.test(algo)) {
-                        if (list2.indexOf(algo) !== -1)
+                        if (list3.indexOf(algo) !== -1)
                           continue;
-                        if (list2 === defaultList)
-                          list2 = list2.slice();
-                        list2.push(algo);
+                        if (list3 === defaultList)
+                          list3 = list3.slice();
+                        list3.push(algo);
                       }
                     }
                   }
@@ -40808,22 +40808,22 @@ var require_utils2 = __commonJS({
                 for (let j = val.length; j >= 0; --j) {
                   const prepend = val[j];
                   if (typeof prepend === "string") {
-                    if (!prepend || list2.indexOf(prepend) !== -1)
+                    if (!prepend || list3.indexOf(prepend) !== -1)
                       continue;
                     if (supportedList.indexOf(prepend) === -1)
                       throw new Error(`Unsupported algorithm: ${prepend}`);
-                    if (list2 === defaultList)
-                      list2 = list2.slice();
-                    list2.unshift(prepend);
+                    if (list3 === defaultList)
+                      list3 = list3.slice();
+                    list3.unshift(prepend);
                   } else if (isRegExp(prepend)) {
                     for (let k = supportedList.length; k >= 0; --k) {
                       const algo = supportedList[k];
                       if (prepend.test(algo)) {
-                        if (list2.indexOf(algo) !== -1)
+                        if (list3.indexOf(algo) !== -1)
                           continue;
-                        if (list2 === defaultList)
-                          list2 = list2.slice();
-                        list2.unshift(algo);
+                        if (list3 === defaultList)
+                          list3 = list3.slice();
+                        list3.unshift(algo);
                       }
                     }
                   }
@@ -40839,18 +40839,18 @@ var require_utils2 = __commonJS({
                   if (typeof search === "string") {
                     if (!search)
                       continue;
-                    const idx = list2.indexOf(search);
+                    const idx = list3.indexOf(search);
                     if (idx === -1)
                       continue;
-                    if (list2 === defaultList)
-                      list2 = list2.slice();
-                    list2.splice(idx, 1);
+                    if (list3 === defaultList)
+                      list3 = list3.slice();
+                    list3.splice(idx, 1);
                   } else if (isRegExp(search)) {
-                    for (let k = 0; k < list2.length; ++k) {
-                      if (search.test(list2[k])) {
-                        if (list2 === defaultList)
-                          list2 = list2.slice();
-                        list2.splice(k, 1);
+                    for (let k = 0; k < list3.length; ++k) {
+                      if (search.test(list3[k])) {
+                        if (list3 === defaultList)
+                          list3 = list3.slice();
+                        list3.splice(k, 1);
                         --k;
                       }
                     }
@@ -40860,7 +40860,7 @@ var require_utils2 = __commonJS({
               break;
           }
         }
-        return list2;
+        return list3;
       }
       return defaultList;
     }
@@ -40882,7 +40882,7 @@ var require_client = __commonJS({
   "node_modules/ssh2/lib/client.js"(exports2, module2) {
     "use strict";
     var {
-      createHash: createHash4,
+      createHash: createHash5,
       getHashes,
       randomFillSync
     } = require("crypto");
@@ -41107,7 +41107,7 @@ var require_client = __commonJS({
           }
           hostVerifier = /* @__PURE__ */ __name((key, verify) => {
             if (hashAlgo)
-              key = createHash4(hashAlgo).update(key).digest("hex");
+              key = createHash5(hashAlgo).update(key).digest("hex");
             const ret = hashCb(key, verify);
             if (ret !== void 0)
               verify(ret);
@@ -41266,12 +41266,12 @@ var require_client = __commonJS({
                 const key = curAuth.agentCtx.currentKey();
                 proto.authPK(curAuth.username, key, keyAlgo, (buf, cb) => {
                   const opts = { hash: hashAlgo };
-                  curAuth.agentCtx.sign(key, buf, opts, (err, signed) => {
+                  curAuth.agentCtx.sign(key, buf, opts, (err, signed2) => {
                     if (err) {
                       err.level = "agent";
                       this.emit("error", err);
                     } else {
-                      return cb(signed);
+                      return cb(signed2);
                     }
                     tryNextAgentKey();
                   });
@@ -43789,18 +43789,18 @@ var require_server = __commonJS({
             }, "USERAUTH_INFO_RESPONSE"),
             // End service/auth-related ============================================
             GLOBAL_REQUEST: /* @__PURE__ */ __name((p, name, wantReply, data) => {
-              const reply = {
+              const reply2 = {
                 type: null,
                 buf: null
               };
               function setReply(type, buf) {
-                reply.type = type;
-                reply.buf = buf;
+                reply2.type = type;
+                reply2.buf = buf;
                 sendReplies();
               }
               __name(setReply, "setReply");
               if (wantReply)
-                unsentGlobalRequestsReplies.push(reply);
+                unsentGlobalRequestsReplies.push(reply2);
               if ((name === "tcpip-forward" || name === "cancel-tcpip-forward" || name === "no-more-sessions@openssh.com" || name === "streamlocal-forward@openssh.com" || name === "cancel-streamlocal-forward@openssh.com") && listenerCount(this, "request") && this.authenticated) {
                 let accept;
                 let reject;
@@ -43896,10 +43896,10 @@ var require_server = __commonJS({
         }, "onAuthDecide");
         function sendReplies() {
           while (unsentGlobalRequestsReplies.length > 0 && unsentGlobalRequestsReplies[0].type) {
-            const reply = unsentGlobalRequestsReplies.shift();
-            if (reply.type === "SUCCESS")
-              proto.requestSuccess(reply.buf);
-            if (reply.type === "FAILURE")
+            const reply2 = unsentGlobalRequestsReplies.shift();
+            if (reply2.type === "SUCCESS")
+              proto.requestSuccess(reply2.buf);
+            if (reply2.type === "FAILURE")
               proto.requestFailure();
           }
         }
@@ -44001,7 +44001,7 @@ var require_keygen = __commonJS({
       generateKeyPair: generateKeyPair_,
       generateKeyPairSync: generateKeyPairSync_,
       getCurves,
-      randomBytes: randomBytes4
+      randomBytes: randomBytes7
     } = require("crypto");
     var { Ber } = require_lib();
     var bcrypt_pbkdf = require_bcrypt_pbkdf().pbkdf;
@@ -44267,7 +44267,7 @@ var require_keygen = __commonJS({
                 rounds = opts.rounds;
             }
             const gen = Buffer.allocUnsafe(cipher.keyLen + cipher.ivLen);
-            const salt = randomBytes4(SALT_LEN);
+            const salt = randomBytes7(SALT_LEN);
             const r = bcrypt_pbkdf(
               passphrase,
               passphrase.length,
@@ -44306,7 +44306,7 @@ var require_keygen = __commonJS({
           const kdfOptions = encrypted ? encrypted.kdfOptions : Buffer.alloc(0);
           const blockLen = encrypted ? encrypted.cipher.blockLen : 8;
           const parsed = parseDERs(keyType2, pub, priv);
-          const checkInt = randomBytes4(4);
+          const checkInt = randomBytes7(4);
           const commentBin = Buffer.from(comment);
           const privBlobLen = 4 + 4 + parsed.priv.length + 4 + commentBin.length;
           let padding = [];
@@ -44467,11 +44467,11 @@ var require_lib2 = __commonJS({
 });
 
 // node_modules/node-ssh/lib/esm/index.mjs
-function unixifyPath(path21) {
-  if (path21.includes("\\")) {
-    return path21.split("\\").join("/");
+function unixifyPath(path28) {
+  if (path28.includes("\\")) {
+    return path28.split("\\").join("/");
   }
-  return path21;
+  return path28;
 }
 async function readFile4(filePath) {
   return new Promise((resolve, reject) => {
@@ -44484,11 +44484,11 @@ async function readFile4(filePath) {
     });
   });
 }
-async function makeDirectoryWithSftp(path21, sftp) {
+async function makeDirectoryWithSftp(path28, sftp) {
   let stats = null;
   try {
     stats = await new Promise((resolve, reject) => {
-      sftp.stat(path21, (err, res) => {
+      sftp.stat(path28, (err, res) => {
         if (err) {
           reject(err);
         } else {
@@ -44506,7 +44506,7 @@ async function makeDirectoryWithSftp(path21, sftp) {
   }
   try {
     await new Promise((resolve, reject) => {
-      sftp.mkdir(path21, (err) => {
+      sftp.mkdir(path28, (err) => {
         if (err) {
           reject(err);
         } else {
@@ -44516,9 +44516,9 @@ async function makeDirectoryWithSftp(path21, sftp) {
     });
   } catch (err) {
     if (err != null && typeof err.stack === "string") {
-      const matches = SFTP_MKDIR_ERR_CODE_REGEXP.exec(err.stack);
-      if (matches != null) {
-        throw new SSHError(err.message, matches[1]);
+      const matches2 = SFTP_MKDIR_ERR_CODE_REGEXP.exec(err.stack);
+      if (matches2 != null) {
+        throw new SSHError(err.message, matches2[1]);
       }
       throw err;
     }
@@ -44537,7 +44537,7 @@ var init_esm3 = __esm({
     import_shell_escape = __toESM(require_shell_escape(), 1);
     import_ssh2 = __toESM(require_lib2(), 1);
     DEFAULT_CONCURRENCY = 1;
-    DEFAULT_VALIDATE = /* @__PURE__ */ __name((path21) => !import_path2.default.basename(path21).startsWith("."), "DEFAULT_VALIDATE");
+    DEFAULT_VALIDATE = /* @__PURE__ */ __name((path28) => !import_path2.default.basename(path28).startsWith("."), "DEFAULT_VALIDATE");
     DEFAULT_TICK = /* @__PURE__ */ __name(() => {
     }, "DEFAULT_TICK");
     SSHError = class extends Error {
@@ -44789,20 +44789,20 @@ var init_esm3 = __esm({
         }
         return response;
       }
-      async mkdir(path21, method = "sftp", givenSftp = null) {
-        (0, import_assert2.default)(typeof path21 === "string", "path must be a valid string");
+      async mkdir(path28, method = "sftp", givenSftp = null) {
+        (0, import_assert2.default)(typeof path28 === "string", "path must be a valid string");
         (0, import_assert2.default)(typeof method === "string" && (method === "sftp" || method === "exec"), "method must be either sftp or exec");
         (0, import_assert2.default)(givenSftp == null || typeof givenSftp === "object", "sftp must be a valid object");
         if (method === "exec") {
-          await this.exec("mkdir", ["-p", unixifyPath(path21)]);
+          await this.exec("mkdir", ["-p", unixifyPath(path28)]);
           return;
         }
         const sftp = givenSftp || await this.requestSFTP();
-        const makeSftpDirectory = /* @__PURE__ */ __name(async (retry) => makeDirectoryWithSftp(unixifyPath(path21), sftp).catch(async (error) => {
+        const makeSftpDirectory = /* @__PURE__ */ __name(async (retry) => makeDirectoryWithSftp(unixifyPath(path28), sftp).catch(async (error) => {
           if (!retry || error == null || error.message !== "No such file" && error.code !== "ENOENT") {
             throw error;
           }
-          await this.mkdir(import_path2.default.dirname(path21), "sftp", sftp);
+          await this.mkdir(import_path2.default.dirname(path28), "sftp", sftp);
           await makeSftpDirectory(false);
         }), "makeSftpDirectory");
         try {
@@ -44970,15 +44970,15 @@ var init_esm3 = __esm({
           validate,
           concurrency,
           fileSystem: {
-            basename(path21) {
-              return import_path2.default.posix.basename(path21);
+            basename(path28) {
+              return import_path2.default.posix.basename(path28);
             },
             join(pathA, pathB) {
               return import_path2.default.posix.join(pathA, pathB);
             },
-            readdir(path21) {
+            readdir(path28) {
               return new Promise((resolve, reject) => {
-                sftp.readdir(path21, (err, res) => {
+                sftp.readdir(path28, (err, res) => {
                   if (err) {
                     reject(err);
                   } else {
@@ -44987,9 +44987,9 @@ var init_esm3 = __esm({
                 });
               });
             },
-            stat(path21) {
+            stat(path28) {
               return new Promise((resolve, reject) => {
-                sftp.stat(path21, (err, res) => {
+                sftp.stat(path28, (err, res) => {
                   if (err) {
                     reject(err);
                   } else {
@@ -45151,8 +45151,8 @@ function patternMatches(pattern, name) {
     if (!salt || !hash) return false;
     return (0, import_node_crypto8.createHmac)("sha1", Buffer.from(salt, "base64")).update(name).digest("base64") === hash;
   }
-  const body = pattern.split("").map((c) => c === "*" ? ".*" : c === "?" ? "." : c.replace(/[.+^${}()|[\]\\]/g, "\\$&")).join("");
-  const re = new RegExp(`^${body}$`, "i");
+  const body2 = pattern.split("").map((c) => c === "*" ? ".*" : c === "?" ? "." : c.replace(/[.+^${}()|[\]\\]/g, "\\$&")).join("");
+  const re = new RegExp(`^${body2}$`, "i");
   return re.test(name);
 }
 function hostKeys(knownHosts, host, port) {
@@ -45171,13 +45171,13 @@ function hostKeys(knownHosts, host, port) {
   return keys;
 }
 function verifyHostKey(file, host, port, blob, trustOnFirstUse) {
-  let text;
+  let text2;
   try {
-    text = (0, import_node_fs9.readFileSync)(file, "utf8");
+    text2 = (0, import_node_fs9.readFileSync)(file, "utf8");
   } catch {
-    text = "";
+    text2 = "";
   }
-  const known = hostKeys(text, host, port);
+  const known = hostKeys(text2, host, port);
   if (known.some((k) => k.equals(blob))) return { ok: true, added: false };
   const name = knownHostsName(host, port);
   if (known.length > 0) {
@@ -45195,7 +45195,7 @@ function verifyHostKey(file, host, port, blob, trustOnFirstUse) {
   (0, import_node_fs9.mkdirSync)(import_node_path11.default.dirname(file), { recursive: true, mode: 448 });
   (0, import_node_fs9.appendFileSync)(
     file,
-    `${text && !text.endsWith("\n") ? "\n" : ""}${name} ${keyType(blob)} ${blob.toString("base64")}
+    `${text2 && !text2.endsWith("\n") ? "\n" : ""}${name} ${keyType(blob)} ${blob.toString("base64")}
 `,
     { mode: 384 }
   );
@@ -45230,23 +45230,23 @@ var init_shell_quote = __esm({
 });
 
 // actions/lib/proxmox/ssh-transport.ts
-function parseFailure(method, path21, code, stderr) {
+function parseFailure(method, path28, code, stderr) {
   const lines = stderr.split("\n").map((l) => l.trimEnd()).filter(Boolean);
-  let status = 500;
+  let status2 = 500;
   let message = lines[0] ?? `pvesh exited with ${code ?? "a signal"}`;
   const head = /^(\d{3}) (.*)$/.exec(message);
   if (head) {
-    status = Number(head[1]);
+    status2 = Number(head[1]);
     message = head[2];
   }
   const errors = {};
-  if (status === 400) {
+  if (status2 === 400) {
     for (const l of lines.slice(1)) {
       const m = /^([A-Za-z0-9_-]+): (.*)$/.exec(l);
       if (m) errors[m[1]] = m[2];
     }
   }
-  return new ProxmoxApiError({ status, message, method, path: path21, errors });
+  return new ProxmoxApiError({ status: status2, message, method, path: path28, errors });
 }
 var VERBS, PARAM_NAME, TASK_PATH, SshTransport;
 var init_ssh_transport = __esm({
@@ -45292,10 +45292,10 @@ var init_ssh_transport = __esm({
       get host() {
         return this.config.host;
       }
-      async request(method, path21, params) {
-        const local = this.answerFinishedTask(method, path21);
+      async request(method, path28, params) {
+        const local = this.answerFinishedTask(method, path28);
         if (local !== void 0) return local;
-        const { command: command11, stdin } = this.command(method, path21, params);
+        const { command: command11, stdin } = this.command(method, path28, params);
         const res = await this.limiter.run(async () => {
           const ssh = await this.connect();
           try {
@@ -45304,7 +45304,7 @@ var init_ssh_transport = __esm({
             this.connection = void 0;
             ssh.dispose();
             throw new ProxmoxConnectionError(
-              `SSH to ${this.config.user}@${this.config.host} broke during ${VERBS[method]} ${path21}: ${err.message}.`,
+              `SSH to ${this.config.user}@${this.config.host} broke during ${VERBS[method]} ${path28}: ${err.message}.`,
               "in-flight",
               err.code,
               { cause: err }
@@ -45312,11 +45312,11 @@ var init_ssh_transport = __esm({
           }
         });
         if (res.code === 0) return this.parseOutput(res.stdout);
-        throw parseFailure(method, path21, res.code, res.stderr);
+        throw parseFailure(method, path28, res.code, res.stderr);
       }
       /** Builds the remote shell line; every word single-quoted, secrets read from stdin. */
-      command(method, path21, params) {
-        const words = [shellQuote(this.pvesh), VERBS[method], shellQuote(decodeURIComponent(path21))];
+      command(method, path28, params) {
+        const words = [shellQuote(this.pvesh), VERBS[method], shellQuote(decodeURIComponent(path28))];
         const secrets2 = [];
         for (const [k, v] of normaliseParams(params)) {
           if (!PARAM_NAME.test(k)) throw new PveGitopsError(`Invalid Proxmox parameter name '${k}'.`);
@@ -45351,8 +45351,8 @@ var init_ssh_transport = __esm({
         if (upid) this.tasks.set(upid.upid, { log: lines.slice(0, -1) });
         return data;
       }
-      answerFinishedTask(method, path21) {
-        const m = method === "GET" ? TASK_PATH.exec(path21) : null;
+      answerFinishedTask(method, path28) {
+        const m = method === "GET" ? TASK_PATH.exec(path28) : null;
         const task2 = m ? this.tasks.get(decodeURIComponent(m[1])) : void 0;
         if (!m || !task2) return void 0;
         if (m[2] === "status")
@@ -45667,8 +45667,8 @@ var init_render_markdown = __esm({
 
 // actions/lib/reconcile/render-text.ts
 function line(a) {
-  const id = a.vmid !== void 0 ? ` (${a.vmid})` : "";
-  const head = `${SIGN[a.kind]} ${a.kind} ${a.vm}${id}`;
+  const id2 = a.vmid !== void 0 ? ` (${a.vmid})` : "";
+  const head = `${SIGN[a.kind]} ${a.kind} ${a.vm}${id2}`;
   switch (a.kind) {
     case "update":
       return `${head} on ${a.node}: ${(a.changes ?? []).map((c) => `${c.field} ${c.from ?? "\u2013"} \u2192 ${c.to ?? "\u2013"}${c.mode === "reboot" ? " (at reboot)" : ""}`).join(", ")}`;
@@ -45736,11 +45736,11 @@ var init_plan2 = __esm({
           throw new UsageError("Choose one of --json and --markdown.");
         const repo = await loadValidRepository(ctx.repo);
         const client = await connectFromEnv(ctx.env, repo.config, ctx.log);
-        let text;
+        let text2;
         let code;
         try {
           const { plan: plan2 } = await readAndPlan(repo, client, ctx.log);
-          text = values.json ? `${JSON.stringify(plan2, null, 2)}
+          text2 = values.json ? `${JSON.stringify(plan2, null, 2)}
 ` : values.markdown ? `${renderPlanMarkdown(plan2)}
 ` : renderPlanText(plan2);
           code = plan2.errors.length ? 1 : plan2.hasChanges ? 2 : 0;
@@ -45748,10 +45748,10 @@ var init_plan2 = __esm({
           await client.close();
         }
         if (typeof values.out === "string") {
-          await (0, import_promises6.writeFile)(import_node_path12.default.resolve(values.out), text);
+          await (0, import_promises6.writeFile)(import_node_path12.default.resolve(values.out), text2);
           ctx.log.info(`Plan written to ${values.out}.`);
         } else {
-          ctx.out(text);
+          ctx.out(text2);
         }
         return code;
       }
@@ -45856,10 +45856,10 @@ async function readInventory(opts) {
     cwd: opts.repoDir,
     env: opts.env
   });
-  let list2;
+  let list3;
   try {
     if (r.code !== 0) throw new Error("failed");
-    list2 = JSON.parse(r.stdout);
+    list3 = JSON.parse(r.stdout);
   } catch {
     const why = r.stderr.trim().split("\n").slice(-2).join(" ");
     throw new ConfigurationError(
@@ -45867,7 +45867,7 @@ async function readInventory(opts) {
     );
   }
   const raw = /* @__PURE__ */ new Map();
-  for (const [name, v] of Object.entries(list2)) {
+  for (const [name, v] of Object.entries(list3)) {
     if (name === "_meta" || !v || typeof v !== "object") continue;
     const g = v;
     raw.set(name, { hosts: g.hosts ?? [], children: g.children ?? [] });
@@ -45883,7 +45883,7 @@ async function readInventory(opts) {
   for (const name of raw.keys()) groups.set(name, members(name));
   const hosts = /* @__PURE__ */ new Map();
   for (const h of groups.get("all") ?? []) hosts.set(h, {});
-  for (const [h, vars] of Object.entries(list2._meta?.hostvars ?? {})) hosts.set(h, vars);
+  for (const [h, vars] of Object.entries(list3._meta?.hostvars ?? {})) hosts.set(h, vars);
   return { hosts, groups };
 }
 function expandLimit(view, name) {
@@ -46138,7 +46138,7 @@ function failure(inv, code, output) {
 async function provision(o) {
   const log = o.log;
   const exec = o.exec ?? execProcess;
-  const now = o.now ?? Date.now;
+  const now2 = o.now ?? Date.now;
   for (const v of Object.values(o.extraEnv ?? {})) registerSecret(v);
   if (!o.runs.length && !o.newHosts.length) {
     log.info("Nothing to provision: no new hosts and no playbook runs.");
@@ -46215,13 +46215,13 @@ ${lines.join("")}`, { mode: 384 });
       const run = await log.group(label2, async () => {
         const args = [...inventoryArgs, `playbooks/${inv.playbook}`];
         if (inv.limit) args.push("--limit", inv.limit.join(","));
-        const started = now();
+        const started = now2();
         const r = await exec("ansible-playbook", args, {
           cwd: o.repoDir,
           env,
           onLine: /* @__PURE__ */ __name((line2) => log.info(redact(line2)), "onLine")
         });
-        const durationMs = now() - started;
+        const durationMs = now2() - started;
         const output = `${r.stdout}
 ${r.stderr}`;
         log.info(
@@ -46268,13 +46268,13 @@ __export(provision_exports, {
   default: () => provision_default
 });
 async function readHosts(file) {
-  let text;
+  let text2;
   try {
-    text = await (0, import_promises9.readFile)(file, "utf8");
+    text2 = await (0, import_promises9.readFile)(file, "utf8");
   } catch {
     throw new ConfigurationError(`Cannot read the hosts file ${file}.`);
   }
-  return parseHostList(text, file).hosts.map((h) => ({ name: h.name, ip: h.ip }));
+  return parseHostList(text2, file).hosts.map((h) => ({ name: h.name, ip: h.ip }));
 }
 var import_node_fs12, import_promises9, import_node_path15, truthy, command8, provision_default;
 var init_provision2 = __esm({
@@ -46347,22 +46347,2311 @@ var init_provision2 = __esm({
   }
 });
 
+// sim/hosts/ssh-host.ts
+function assertLoopbackV4(address) {
+  assertLoopback("An SSH test host", address);
+  if (import_node_net5.default.isIP(address) !== 4)
+    throw new ConfigurationError(
+      `An SSH test host needs its own 127.x address (127.0.0.0/8); '${address}' is not one.`
+    );
+}
+async function freePort(address) {
+  return new Promise((resolve, reject) => {
+    const srv = import_node_net5.default.createServer();
+    srv.once("error", reject);
+    srv.listen(0, address, () => {
+      const port = srv.address().port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+function sshdConfig(o, dir, address, port) {
+  const pathValue = [
+    ...o.pathPrefix ?? [],
+    "/usr/local/sbin",
+    "/usr/local/bin",
+    "/usr/sbin",
+    "/usr/bin",
+    "/sbin",
+    "/bin"
+  ].join(":");
+  const env = Object.entries({ PATH: pathValue, ...o.env }).map(([k, v]) => {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k) || /["\s\\]/.test(v)) {
+      throw new ConfigurationError(
+        `SSH test host environment entry '${k}' must be a plain name and a value without spaces or quotes.`
+      );
+    }
+    return `${k}=${v}`;
+  });
+  return [
+    `ListenAddress ${address}:${port}`,
+    `HostKey ${import_node_path16.default.join(dir, "ssh_host_ed25519_key")}`,
+    `AuthorizedKeysFile ${import_node_path16.default.join(dir, "authorized_keys")}`,
+    "PidFile none",
+    "UsePAM no",
+    "StrictModes no",
+    "PasswordAuthentication no",
+    "KbdInteractiveAuthentication no",
+    "PubkeyAuthentication yes",
+    "PermitRootLogin prohibit-password",
+    "PrintMotd no",
+    "MaxSessions 32",
+    "MaxStartups 64:30:128",
+    "LogLevel INFO",
+    "Subsystem sftp internal-sftp",
+    `SetEnv ${env.join(" ")}`,
+    ""
+  ].join("\n");
+}
+async function startSshHost(o) {
+  const address = o.address ?? "127.0.0.1";
+  assertLoopbackV4(address);
+  if (o.hostname !== void 0 && !/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i.test(o.hostname)) {
+    throw new ConfigurationError(`SSH test host name '${o.hostname}' is not an RFC 1123 label.`);
+  }
+  const ownDir = !o.dir;
+  const dir = o.dir ?? (0, import_node_fs13.mkdtempSync)(import_node_path16.default.join(import_node_os5.default.tmpdir(), "pve-gitops-sshd-"));
+  (0, import_node_fs13.mkdirSync)(dir, { recursive: true, mode: 448 });
+  (0, import_node_fs13.chmodSync)(dir, 448);
+  (0, import_node_fs13.mkdirSync)("/run/sshd", { recursive: true, mode: 493 });
+  const keyFile = import_node_path16.default.join(dir, "ssh_host_ed25519_key");
+  (0, import_node_fs13.rmSync)(keyFile, { force: true });
+  (0, import_node_fs13.rmSync)(`${keyFile}.pub`, { force: true });
+  const kg = (0, import_node_child_process4.spawnSync)("ssh-keygen", [
+    "-q",
+    "-t",
+    "ed25519",
+    "-N",
+    "",
+    "-C",
+    `${o.hostname ?? address}-host`,
+    "-f",
+    keyFile
+  ]);
+  if (kg.status !== 0) throw new PveGitopsError(`ssh-keygen failed: ${String(kg.stderr).trim()}`);
+  const keys = Array.isArray(o.authorizedKey) ? o.authorizedKey : [o.authorizedKey];
+  (0, import_node_fs13.writeFileSync)(import_node_path16.default.join(dir, "authorized_keys"), keys.map((k) => k.trim()).join("\n") + "\n", {
+    mode: 384
+  });
+  const hostPub = (0, import_node_fs13.readFileSync)(`${keyFile}.pub`, "utf8").trim().split(/\s+/).slice(0, 2).join(" ");
+  let lastError = "";
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const port = o.port ?? await freePort(address);
+    const cfg = import_node_path16.default.join(dir, "sshd_config");
+    (0, import_node_fs13.writeFileSync)(cfg, sshdConfig(o, dir, address, port), { mode: 384 });
+    const sshd = o.sshd ?? "/usr/sbin/sshd";
+    const args = ["-D", "-e", "-f", cfg];
+    const child = o.hostname === void 0 ? (0, import_node_child_process4.spawn)(sshd, args, { stdio: ["ignore", "ignore", "pipe"] }) : (0, import_node_child_process4.spawn)(
+      "unshare",
+      [
+        "--mount",
+        "--uts",
+        "--propagation",
+        "private",
+        "--",
+        "/bin/sh",
+        "-c",
+        `hostname "$0" && ${o.namespaceSetup ? `{ ${o.namespaceSetup}
+} && ` : ""}exec "$@"`,
+        o.hostname,
+        sshd,
+        ...args
+      ],
+      { stdio: ["ignore", "ignore", "pipe"] }
+    );
+    let log = "";
+    child.stderr.on("data", (c) => log = (log + c.toString()).slice(-64e3));
+    const ready = await waitListening(child, () => log, o.timeoutMs ?? 1e4);
+    if (ready) {
+      return {
+        host: address,
+        port,
+        hostKeyLine: `[${address}]:${port} ${hostPub}`,
+        dir,
+        log: /* @__PURE__ */ __name(() => log, "log"),
+        stop: /* @__PURE__ */ __name(async () => {
+          await stopChild(child);
+          if (ownDir) (0, import_node_fs13.rmSync)(dir, { recursive: true, force: true });
+        }, "stop")
+      };
+    }
+    lastError = log.trim().split("\n").slice(-3).join(" ");
+    await stopChild(child);
+    if (o.port !== void 0 || !/Address already in use|Bind to port/i.test(log)) break;
+  }
+  if (ownDir) (0, import_node_fs13.rmSync)(dir, { recursive: true, force: true });
+  throw new PveGitopsError(`sshd did not start on ${address}: ${lastError || "no output"}.`);
+}
+function waitListening(child, log, timeoutMs) {
+  return new Promise((resolve) => {
+    const done = /* @__PURE__ */ __name((ok) => {
+      clearTimeout(timer);
+      clearInterval(poll);
+      child.off("exit", onExit);
+      resolve(ok);
+    }, "done");
+    const onExit = /* @__PURE__ */ __name(() => done(false), "onExit");
+    const timer = setTimeout(() => done(false), timeoutMs);
+    const poll = setInterval(() => {
+      if (/Server listening on/.test(log())) done(true);
+    }, 20);
+    child.once("exit", onExit);
+  });
+}
+function stopChild(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const t = setTimeout(() => child.kill("SIGKILL"), 3e3);
+    child.once("exit", () => {
+      clearTimeout(t);
+      resolve();
+    });
+    child.kill("SIGTERM");
+  });
+}
+var import_node_child_process4, import_node_fs13, import_node_net5, import_node_os5, import_node_path16;
+var init_ssh_host = __esm({
+  "sim/hosts/ssh-host.ts"() {
+    "use strict";
+    import_node_child_process4 = require("node:child_process");
+    import_node_fs13 = require("node:fs");
+    import_node_net5 = __toESM(require("node:net"), 1);
+    import_node_os5 = __toESM(require("node:os"), 1);
+    import_node_path16 = __toESM(require("node:path"), 1);
+    init_errors();
+    init_loopback();
+    __name(assertLoopbackV4, "assertLoopbackV4");
+    __name(freePort, "freePort");
+    __name(sshdConfig, "sshdConfig");
+    __name(startSshHost, "startSshHost");
+    __name(waitListening, "waitListening");
+    __name(stopChild, "stopChild");
+  }
+});
+
+// sim/hosts/vm-hosts.ts
+function checkVms(vms) {
+  const seen = /* @__PURE__ */ new Set();
+  for (const vm2 of vms) {
+    if (!NAME2.test(vm2.name))
+      throw new ConfigurationError(`Simulated VM name '${vm2.name}' is not an RFC 1123 label.`);
+    if (import_node_net6.default.isIP(vm2.ip) !== 4 || !vm2.ip.startsWith("127."))
+      throw new ConfigurationError(
+        `Simulated VM ${vm2.name} must have a 127.0.0.0/8 address; '${vm2.ip}' is not one.`
+      );
+    if (seen.has(vm2.ip) || seen.has(vm2.name))
+      throw new ConfigurationError(
+        `Simulated VM ${vm2.name} or its address ${vm2.ip} is used twice.`
+      );
+    seen.add(vm2.ip).add(vm2.name);
+  }
+}
+function routedToLoopback(ip) {
+  const r = (0, import_node_child_process5.spawnSync)("ip", ["-4", "route", "get", ip], { encoding: "utf8" });
+  return r.status === 0 && /\bdev lo\b/.test(r.stdout);
+}
+async function portFree(ip, port) {
+  return new Promise((resolve) => {
+    const srv = import_node_net6.default.createServer();
+    srv.once("error", () => resolve(false));
+    srv.listen(port, ip, () => srv.close(() => resolve(true)));
+  });
+}
+async function startVmHosts(o) {
+  checkVms(o.vms);
+  const stateDir = import_node_path17.default.resolve(o.stateDir);
+  (0, import_node_fs14.mkdirSync)(stateDir, { recursive: true, mode: 448 });
+  for (const d of PRIVATE_DIRS) if (!(0, import_node_fs14.existsSync)(d)) (0, import_node_fs14.mkdirSync)(d, { recursive: true, mode: 493 });
+  const started = [];
+  const stop = /* @__PURE__ */ __name(async () => {
+    await Promise.all(started.map((s) => s.ssh.stop()));
+  }, "stop");
+  try {
+    for (const vm2 of o.vms) {
+      if (!routedToLoopback(vm2.ip))
+        throw new PveGitopsError(`${vm2.ip} (${vm2.name}) is not routed to the loopback device.`);
+      const base = import_node_path17.default.join(stateDir, vm2.name);
+      const dirs = Object.fromEntries(
+        PRIVATE_DIRS.map((d) => [d, import_node_path17.default.join(base, d.slice(1).replace(/\//g, "-"))])
+      );
+      for (const d of Object.values(dirs)) (0, import_node_fs14.mkdirSync)(d, { recursive: true, mode: 493 });
+      const setup = PRIVATE_DIRS.map((d) => `mount --bind ${quote2(dirs[d])} ${d}`).join(" && ");
+      const start = /* @__PURE__ */ __name((port) => startSshHost({
+        address: vm2.ip,
+        port,
+        authorizedKey: o.authorizedKey,
+        hostname: vm2.name,
+        namespaceSetup: setup,
+        dir: import_node_path17.default.join(base, "sshd"),
+        pathPrefix: o.pathPrefix,
+        env: o.env
+      }), "start");
+      const ssh = await portFree(vm2.ip, 22) ? await start(22).catch((err) => {
+        if (/already in use|Bind to port/i.test(String(err))) return start(void 0);
+        throw err;
+      }) : await start(void 0);
+      started.push({
+        vm: { name: vm2.name, ip: vm2.ip, port: ssh.port, dirs, log: /* @__PURE__ */ __name(() => ssh.log(), "log") },
+        ssh
+      });
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  const knownHostsFile = import_node_path17.default.join(stateDir, "known_hosts");
+  const lines = started.map(({ vm: vm2, ssh }) => {
+    const key = ssh.hostKeyLine.split(" ").slice(1).join(" ");
+    return `${vm2.port === 22 ? vm2.ip : `[${vm2.ip}]:${vm2.port}`} ${key}`;
+  });
+  (0, import_node_fs14.writeFileSync)(knownHostsFile, lines.join("\n") + "\n", { mode: 420 });
+  const ports = Object.fromEntries(
+    started.filter((s) => s.vm.port !== 22).map((s) => [s.vm.name, s.vm.port])
+  );
+  return { hosts: started.map((s) => s.vm), knownHostsFile, ports, stop };
+}
+var import_node_child_process5, import_node_fs14, import_node_net6, import_node_path17, PRIVATE_DIRS, NAME2, quote2;
+var init_vm_hosts = __esm({
+  "sim/hosts/vm-hosts.ts"() {
+    "use strict";
+    import_node_child_process5 = require("node:child_process");
+    import_node_fs14 = require("node:fs");
+    import_node_net6 = __toESM(require("node:net"), 1);
+    import_node_path17 = __toESM(require("node:path"), 1);
+    init_errors();
+    init_ssh_host();
+    PRIVATE_DIRS = ["/etc/rancher", "/var/lib/rancher", "/usr/local/bin"];
+    NAME2 = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+    __name(checkVms, "checkVms");
+    __name(routedToLoopback, "routedToLoopback");
+    __name(portFree, "portFree");
+    quote2 = /* @__PURE__ */ __name((p) => {
+      if (p.includes("'")) throw new ConfigurationError(`State directory '${p}' contains a quote.`);
+      return `'${p}'`;
+    }, "quote");
+    __name(startVmHosts, "startVmHosts");
+  }
+});
+
+// sim/vault/loopback.ts
+function isLoopback(host) {
+  const h = host.replace(/^\[|\]$/g, "");
+  if (h === "localhost" || h === "::1") return true;
+  return (0, import_node_net7.isIP)(h) === 4 && h.startsWith("127.");
+}
+function isLoopbackUrl(url) {
+  try {
+    const u = new URL(url);
+    return (u.protocol === "http:" || u.protocol === "https:") && isLoopback(u.hostname);
+  } catch {
+    return false;
+  }
+}
+var import_node_net7;
+var init_loopback2 = __esm({
+  "sim/vault/loopback.ts"() {
+    "use strict";
+    import_node_net7 = require("node:net");
+    __name(isLoopback, "isLoopback");
+    __name(isLoopbackUrl, "isLoopbackUrl");
+  }
+});
+
+// sim/kube/cluster-state.ts
+function joinToken(s) {
+  return `K10${(0, import_node_crypto9.createHash)("sha256").update(s.pki.caPem).digest("hex")}::server:${s.secret}`;
+}
+function tokenMatches(s, token) {
+  if (token === s.secret) return true;
+  const m = /^K10([0-9a-f]{64})::(?:server|node):(.+)$/.exec(token);
+  if (!m) return false;
+  return m[1] === (0, import_node_crypto9.createHash)("sha256").update(s.pki.caPem).digest("hex") && m[2] === s.secret;
+}
+function newClusterState(name, host, port, version, pki) {
+  return {
+    name,
+    host,
+    port,
+    version,
+    pki,
+    secret: (0, import_node_crypto9.randomBytes)(16).toString("hex"),
+    bearerToken: (0, import_node_crypto9.randomBytes)(24).toString("base64url"),
+    nodes: [],
+    resourceVersion: 1
+  };
+}
+function newNode(n, readyDelayMs) {
+  const now2 = Date.now();
+  return { ...n, uid: (0, import_node_crypto9.randomUUID)(), createdAt: now2, readyAt: now2 + readyDelayMs };
+}
+function k3sYaml(s, server, auth = "cert") {
+  const b642 = /* @__PURE__ */ __name((t) => Buffer.from(t).toString("base64"), "b64");
+  return (0, import_yaml4.stringify)({
+    apiVersion: "v1",
+    clusters: [
+      { cluster: { "certificate-authority-data": b642(s.pki.caPem), server }, name: "default" }
+    ],
+    contexts: [{ context: { cluster: "default", user: "default" }, name: "default" }],
+    "current-context": "default",
+    kind: "Config",
+    preferences: {},
+    users: [
+      {
+        name: "default",
+        user: auth === "cert" ? {
+          "client-certificate-data": b642(s.pki.adminCertPem),
+          "client-key-data": b642(s.pki.adminKeyPem)
+        } : { token: s.bearerToken }
+      }
+    ]
+  });
+}
+function saveCluster(dir, s) {
+  if (!dir) return;
+  (0, import_node_fs15.mkdirSync)(dir, { recursive: true, mode: 448 });
+  const file = fileOf(dir, s.host);
+  const tmp = `${file}.${process.pid}.tmp`;
+  (0, import_node_fs15.writeFileSync)(tmp, JSON.stringify(s), { mode: 384 });
+  (0, import_node_fs15.renameSync)(tmp, file);
+}
+function loadCluster(dir, host) {
+  if (!dir || !(0, import_node_fs15.existsSync)(fileOf(dir, host))) return void 0;
+  return JSON.parse((0, import_node_fs15.readFileSync)(fileOf(dir, host), "utf8"));
+}
+var import_node_crypto9, import_node_fs15, import_node_path18, import_yaml4, fileOf;
+var init_cluster_state = __esm({
+  "sim/kube/cluster-state.ts"() {
+    "use strict";
+    import_node_crypto9 = require("node:crypto");
+    import_node_fs15 = require("node:fs");
+    import_node_path18 = __toESM(require("node:path"), 1);
+    import_yaml4 = __toESM(require_dist(), 1);
+    __name(joinToken, "joinToken");
+    __name(tokenMatches, "tokenMatches");
+    __name(newClusterState, "newClusterState");
+    __name(newNode, "newNode");
+    __name(k3sYaml, "k3sYaml");
+    fileOf = /* @__PURE__ */ __name((dir, host) => import_node_path18.default.join(dir, `cluster-${host}.json`), "fileOf");
+    __name(saveCluster, "saveCluster");
+    __name(loadCluster, "loadCluster");
+  }
+});
+
+// sim/kube/pki.ts
+function openssl(dir, args) {
+  (0, import_node_child_process6.execFileSync)("openssl", args, { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
+}
+function signed(dir, name, subj, ext) {
+  openssl(dir, [
+    "req",
+    "-new",
+    ...ec,
+    "-keyout",
+    `${name}.key`,
+    "-out",
+    `${name}.csr`,
+    "-subj",
+    subj
+  ]);
+  (0, import_node_fs16.writeFileSync)(
+    import_node_path19.default.join(dir, `${name}.ext`),
+    [
+      ...ext,
+      "basicConstraints=CA:FALSE",
+      "subjectKeyIdentifier=hash",
+      "authorityKeyIdentifier=keyid,issuer"
+    ].join("\n")
+  );
+  openssl(dir, [
+    "x509",
+    "-req",
+    "-in",
+    `${name}.csr`,
+    "-CA",
+    "ca.crt",
+    "-CAkey",
+    "ca.key",
+    "-CAcreateserial",
+    "-days",
+    "3650",
+    "-out",
+    `${name}.crt`,
+    "-extfile",
+    `${name}.ext`
+  ]);
+  return {
+    cert: (0, import_node_fs16.readFileSync)(import_node_path19.default.join(dir, `${name}.crt`), "utf8"),
+    key: (0, import_node_fs16.readFileSync)(import_node_path19.default.join(dir, `${name}.key`), "utf8")
+  };
+}
+function generateClusterPki(ips) {
+  const dir = (0, import_node_fs16.mkdtempSync)(import_node_path19.default.join((0, import_node_os6.tmpdir)(), "kube-sim-pki-"));
+  try {
+    openssl(dir, [
+      "req",
+      "-x509",
+      ...ec,
+      "-keyout",
+      "ca.key",
+      "-out",
+      "ca.crt",
+      "-days",
+      "3650",
+      "-subj",
+      `/CN=k3s-server-ca@${Math.floor(Date.now() / 1e3)}`,
+      "-addext",
+      "basicConstraints=critical,CA:TRUE",
+      "-addext",
+      "keyUsage=critical,digitalSignature,keyEncipherment,keyCertSign"
+    ]);
+    const sans = [.../* @__PURE__ */ new Set([...ips, "127.0.0.1"])].map((ip) => `IP:${ip}`);
+    sans.push(
+      "DNS:localhost",
+      "DNS:kubernetes",
+      "DNS:kubernetes.default",
+      "DNS:kubernetes.default.svc",
+      "DNS:kubernetes.default.svc.cluster.local"
+    );
+    const server = signed(dir, "server", "/O=k3s/CN=k3s", [
+      `subjectAltName=${sans.join(",")}`,
+      "keyUsage=critical,digitalSignature,keyEncipherment",
+      "extendedKeyUsage=serverAuth"
+    ]);
+    const admin = signed(dir, "admin", "/O=system:masters/CN=system:admin", [
+      "keyUsage=critical,digitalSignature,keyEncipherment",
+      "extendedKeyUsage=clientAuth"
+    ]);
+    return {
+      caPem: (0, import_node_fs16.readFileSync)(import_node_path19.default.join(dir, "ca.crt"), "utf8"),
+      caKeyPem: (0, import_node_fs16.readFileSync)(import_node_path19.default.join(dir, "ca.key"), "utf8"),
+      serverCertPem: server.cert,
+      serverKeyPem: server.key,
+      adminCertPem: admin.cert,
+      adminKeyPem: admin.key
+    };
+  } catch (err) {
+    throw new Error("Could not generate the Kubernetes simulator certificates with openssl.", {
+      cause: err
+    });
+  } finally {
+    (0, import_node_fs16.rmSync)(dir, { recursive: true, force: true });
+  }
+}
+var import_node_child_process6, import_node_fs16, import_node_os6, import_node_path19, ec;
+var init_pki = __esm({
+  "sim/kube/pki.ts"() {
+    "use strict";
+    import_node_child_process6 = require("node:child_process");
+    import_node_fs16 = require("node:fs");
+    import_node_os6 = require("node:os");
+    import_node_path19 = __toESM(require("node:path"), 1);
+    __name(openssl, "openssl");
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+    __name(signed, "signed");
+    __name(generateClusterPki, "generateClusterPki");
+  }
+});
+
+// sim/kube/render.ts
+function status(code, reason, message, details) {
+  return {
+    kind: "Status",
+    apiVersion: "v1",
+    metadata: {},
+    status: "Failure",
+    message,
+    reason,
+    ...details ? { details } : {},
+    code
+  };
+}
+function versionInfo(version) {
+  const m = /^v(\d+)\.(\d+)/.exec(version);
+  return {
+    major: m?.[1] ?? "1",
+    minor: m?.[2] ?? "31",
+    gitVersion: version,
+    gitCommit: "0000000000000000000000000000000000000000",
+    gitTreeState: "clean",
+    buildDate: "2024-12-12T00:00:00Z",
+    goVersion: "go1.22.9",
+    compiler: "gc",
+    platform: "linux/amd64"
+  };
+}
+function apiResources() {
+  const r = /* @__PURE__ */ __name((name, kind, namespaced) => ({
+    name,
+    singularName: kind.toLowerCase(),
+    namespaced,
+    kind,
+    verbs: ["get", "list"]
+  }), "r");
+  return {
+    kind: "APIResourceList",
+    groupVersion: "v1",
+    resources: [r("nodes", "Node", false), r("namespaces", "Namespace", false)]
+  };
+}
+function renderNode(n) {
+  const now2 = Date.now();
+  const forced = n.notReadySince !== void 0;
+  const ready = !forced && now2 >= n.readyAt;
+  const transition = forced ? n.notReadySince : ready ? n.readyAt : n.createdAt;
+  const cond = /* @__PURE__ */ __name((type, reason, message) => ({
+    type,
+    status: "False",
+    lastHeartbeatTime: iso(now2),
+    lastTransitionTime: iso(n.createdAt),
+    reason,
+    message
+  }), "cond");
+  const labels = {
+    "beta.kubernetes.io/arch": "amd64",
+    "beta.kubernetes.io/os": "linux",
+    "kubernetes.io/arch": "amd64",
+    "kubernetes.io/hostname": n.name,
+    "kubernetes.io/os": "linux",
+    "node.kubernetes.io/instance-type": "k3s"
+  };
+  if (n.role === "server") {
+    labels["node-role.kubernetes.io/control-plane"] = "true";
+    labels["node-role.kubernetes.io/master"] = "true";
+    if (n.clusterInit) labels["node-role.kubernetes.io/etcd"] = "true";
+  }
+  return {
+    kind: "Node",
+    apiVersion: "v1",
+    metadata: {
+      name: n.name,
+      uid: n.uid,
+      resourceVersion: String(Math.floor(now2 / 1e3)),
+      creationTimestamp: iso(n.createdAt),
+      labels,
+      annotations: { "k3s.io/internal-ip": n.ip }
+    },
+    spec: { podCIDR: "10.42.0.0/24", podCIDRs: ["10.42.0.0/24"], providerID: `k3s://${n.name}` },
+    status: {
+      capacity: { cpu: "2", memory: "2030940Ki", pods: "110" },
+      allocatable: { cpu: "2", memory: "2030940Ki", pods: "110" },
+      conditions: [
+        cond(
+          "MemoryPressure",
+          "KubeletHasSufficientMemory",
+          "kubelet has sufficient memory available"
+        ),
+        cond("DiskPressure", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
+        cond("PIDPressure", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
+        {
+          type: "Ready",
+          status: ready ? "True" : "False",
+          lastHeartbeatTime: iso(now2),
+          lastTransitionTime: iso(transition),
+          reason: ready ? "KubeletReady" : "KubeletNotReady",
+          message: ready ? "kubelet is posting ready status" : "container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady"
+        }
+      ],
+      addresses: [
+        { type: "InternalIP", address: n.ip },
+        { type: "Hostname", address: n.name }
+      ],
+      daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
+      nodeInfo: {
+        architecture: "amd64",
+        bootID: n.uid,
+        containerRuntimeVersion: "containerd://1.7.23-k3s2",
+        kernelVersion: "6.1.0-sim",
+        kubeProxyVersion: n.version,
+        kubeletVersion: n.version,
+        machineID: n.uid.replace(/-/g, ""),
+        operatingSystem: "linux",
+        osImage: "Ubuntu 24.04.1 LTS",
+        systemUUID: n.uid
+      }
+    }
+  };
+}
+function renderNamespaces(createdAt) {
+  return ["default", "kube-node-lease", "kube-public", "kube-system"].map((name) => ({
+    kind: "Namespace",
+    apiVersion: "v1",
+    metadata: {
+      name,
+      uid: `00000000-0000-4000-8000-${name.length.toString().padStart(12, "0")}`,
+      resourceVersion: "1",
+      creationTimestamp: iso(createdAt),
+      labels: { "kubernetes.io/metadata.name": name }
+    },
+    spec: { finalizers: ["kubernetes"] },
+    status: { phase: "Active" }
+  }));
+}
+var iso;
+var init_render2 = __esm({
+  "sim/kube/render.ts"() {
+    "use strict";
+    iso = /* @__PURE__ */ __name((ms) => new Date(Math.floor(ms / 1e3) * 1e3).toISOString().replace(".000Z", "Z"), "iso");
+    __name(status, "status");
+    __name(versionInfo, "versionInfo");
+    __name(apiResources, "apiResources");
+    __name(renderNode, "renderNode");
+    __name(renderNamespaces, "renderNamespaces");
+  }
+});
+
+// sim/kube/api-server.ts
+function json(res, code, body2) {
+  const text2 = JSON.stringify(body2);
+  res.writeHead(code, {
+    "Content-Type": "application/json",
+    "Content-Length": Buffer.byteLength(text2)
+  });
+  res.end(text2);
+}
+function text(res, code, body2) {
+  res.writeHead(code, {
+    "Content-Type": "text/plain; charset=utf-8",
+    "Content-Length": Buffer.byteLength(body2)
+  });
+  res.end(body2);
+}
+async function readJson(req) {
+  const chunks = [];
+  let size = 0;
+  for await (const c of req) {
+    size += c.length;
+    if (size > 1 << 20) break;
+    chunks.push(c);
+  }
+  try {
+    const v = JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}");
+    return v && typeof v === "object" ? v : {};
+  } catch {
+    return {};
+  }
+}
+async function startKubeApi(o) {
+  const host = o.host ?? "127.0.0.1";
+  if (!isLoopback(host))
+    throw new ConfigurationError(
+      `The Kubernetes simulator listens on loopback only; '${host}' is not a loopback address.`
+    );
+  const readyDelay = o.readyDelayMs ?? 2e3;
+  const version = o.version || "v1.31.4+k3s1";
+  const state = loadCluster(o.stateDir, host) ?? newClusterState(o.name, host, o.port ?? 6443, version, generateClusterPki([host]));
+  const save = /* @__PURE__ */ __name(() => saveCluster(o.stateDir, state), "save");
+  const registerNode = /* @__PURE__ */ __name((n) => {
+    state.nodes = state.nodes.filter((x) => x.name !== n.name);
+    const node = newNode(
+      { ...n, version: state.version, clusterInit: n.clusterInit ?? false },
+      readyDelay
+    );
+    state.nodes.push(node);
+    state.resourceVersion++;
+    save();
+    return node;
+  }, "registerNode");
+  const authenticated = /* @__PURE__ */ __name((req) => {
+    const sock = req.socket;
+    if (sock.authorized && sock.getPeerCertificate()?.subject) return true;
+    const t = bearer(req);
+    return t !== void 0 && (t === state.bearerToken || tokenMatches(state, t));
+  }, "authenticated");
+  const server = (0, import_node_https4.createServer)(
+    {
+      cert: state.pki.serverCertPem,
+      key: state.pki.serverKeyPem,
+      ca: state.pki.caPem,
+      requestCert: true,
+      rejectUnauthorized: false
+    },
+    (req, res) => {
+      void (async () => {
+        const url = new URL(req.url ?? "/", "https://kube");
+        const p = url.pathname.replace(/\/+$/, "") || "/";
+        const method = req.method ?? "GET";
+        if (p === "/cacerts") return text(res, 200, state.pki.caPem);
+        if (p.startsWith("/_sim/")) {
+          const t = bearer(req);
+          if (!t || !tokenMatches(state, t))
+            return text(res, 401, "Unauthorized: the join token is not valid for this cluster\n");
+          if (p === "/_sim/register" && method === "POST") {
+            const b = await readJson(req);
+            const name = str3(b.name, "");
+            const ip = str3(b.ip, "");
+            if (!NAME3.test(name))
+              return text(res, 400, `invalid node name '${name.slice(0, 64)}'
+`);
+            const node2 = registerNode({
+              name,
+              ip,
+              role: b.role === "agent" ? "agent" : "server",
+              clusterInit: b.clusterInit === true
+            });
+            return json(res, 201, renderNode(node2));
+          }
+          if (p === "/_sim/kubeconfig")
+            return text(res, 200, k3sYaml(state, `https://127.0.0.1:${state.port}`));
+          if (p === "/_sim/nodes.txt") {
+            const rows = state.nodes.map((n) => {
+              const ready = renderNode(n).status.conditions.find((c) => c.type === "Ready").status === "True";
+              const roles = n.role === "server" ? `control-plane${n.clusterInit ? ",etcd" : ""},master` : "<none>";
+              const age = `${Math.max(0, Math.floor((Date.now() - n.createdAt) / 1e3))}s`;
+              return [n.name, ready ? "Ready" : "NotReady", roles, age, n.version];
+            });
+            const all = [["NAME", "STATUS", "ROLES", "AGE", "VERSION"], ...rows];
+            const w = all[0].map((_, i) => Math.max(...all.map((r) => r[i].length)));
+            return text(
+              res,
+              200,
+              all.map(
+                (r) => r.map((c, i) => c.padEnd(w[i] + 3)).join("").trimEnd()
+              ).join("\n") + "\n"
+            );
+          }
+          return text(res, 404, "not found\n");
+        }
+        if (p === "/healthz" || p === "/livez" || p === "/readyz") return text(res, 200, "ok");
+        if (!authenticated(req)) return json(res, 401, status(401, "Unauthorized", "Unauthorized"));
+        if (method !== "GET")
+          return json(
+            res,
+            405,
+            status(
+              405,
+              "MethodNotAllowed",
+              "the server does not allow this method on the requested resource"
+            )
+          );
+        if (p === "/version") return json(res, 200, versionInfo(state.version));
+        if (p === "/api")
+          return json(res, 200, {
+            kind: "APIVersions",
+            versions: ["v1"],
+            serverAddressByClientCIDRs: [
+              { clientCIDR: "0.0.0.0/0", serverAddress: `${host}:${state.port}` }
+            ]
+          });
+        if (p === "/apis")
+          return json(res, 200, { kind: "APIGroupList", apiVersion: "v1", groups: [] });
+        if (p === "/api/v1") return json(res, 200, apiResources());
+        if (p === "/api/v1/nodes") {
+          return json(res, 200, {
+            kind: "NodeList",
+            apiVersion: "v1",
+            metadata: { resourceVersion: String(state.resourceVersion) },
+            items: state.nodes.map(renderNode)
+          });
+        }
+        const node = /^\/api\/v1\/nodes\/([^/]+)$/.exec(p);
+        if (node) {
+          const n = state.nodes.find((x) => x.name === node[1]);
+          return n ? json(res, 200, renderNode(n)) : json(
+            res,
+            404,
+            status(404, "NotFound", `nodes "${node[1]}" not found`, {
+              name: node[1],
+              kind: "nodes"
+            })
+          );
+        }
+        const namespaces = renderNamespaces(state.nodes[0]?.createdAt ?? Date.now());
+        if (p === "/api/v1/namespaces")
+          return json(res, 200, {
+            kind: "NamespaceList",
+            apiVersion: "v1",
+            metadata: { resourceVersion: String(state.resourceVersion) },
+            items: namespaces
+          });
+        const ns = /^\/api\/v1\/namespaces\/([^/]+)$/.exec(p);
+        if (ns) {
+          const n = namespaces.find((x) => x.metadata.name === ns[1]);
+          return n ? json(res, 200, n) : json(
+            res,
+            404,
+            status(404, "NotFound", `namespaces "${ns[1]}" not found`, {
+              name: ns[1],
+              kind: "namespaces"
+            })
+          );
+        }
+        return json(
+          res,
+          404,
+          status(404, "NotFound", "the server could not find the requested resource")
+        );
+      })().catch((err) => json(res, 500, status(500, "InternalError", String(err))));
+    }
+  );
+  await new Promise((resolve, reject) => {
+    server.once(
+      "error",
+      (e) => reject(
+        new ConfigurationError(
+          `The Kubernetes simulator for ${o.name} cannot listen on ${host}:${state.port} (${e.code ?? e.message}).`
+        )
+      )
+    );
+    server.listen(state.port, host, () => resolve());
+  });
+  state.port = server.address().port;
+  save();
+  return {
+    get url() {
+      return `https://${host}:${state.port}`;
+    },
+    host,
+    port: state.port,
+    caPem: state.pki.caPem,
+    joinToken: joinToken(state),
+    bearerToken: state.bearerToken,
+    kubeconfig: /* @__PURE__ */ __name((k = {}) => k3sYaml(state, k.server ?? `https://${host}:${state.port}`, k.auth), "kubeconfig"),
+    registerNode,
+    setReady(name, ready) {
+      const n = state.nodes.find((x) => x.name === name);
+      if (!n) throw new Error(`No node ${name} in the simulated cluster ${state.name}.`);
+      if (ready) {
+        n.readyAt = Math.min(n.readyAt, Date.now());
+        delete n.notReadySince;
+      } else n.notReadySince = Date.now();
+      state.resourceVersion++;
+      save();
+    },
+    nodes: /* @__PURE__ */ __name(() => state.nodes, "nodes"),
+    state,
+    async stop() {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(() => r()));
+    }
+  };
+}
+var import_node_https4, str3, bearer, NAME3;
+var init_api_server = __esm({
+  "sim/kube/api-server.ts"() {
+    "use strict";
+    import_node_https4 = require("node:https");
+    init_errors();
+    init_loopback2();
+    init_cluster_state();
+    init_pki();
+    init_render2();
+    str3 = /* @__PURE__ */ __name((v, d = "") => typeof v === "string" ? v : typeof v === "number" || typeof v === "boolean" ? String(v) : d, "str");
+    __name(json, "json");
+    __name(text, "text");
+    __name(readJson, "readJson");
+    bearer = /* @__PURE__ */ __name((req) => {
+      const h = req.headers.authorization ?? "";
+      return h.startsWith("Bearer ") ? h.slice(7).trim() : void 0;
+    }, "bearer");
+    NAME3 = /^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/;
+    __name(startKubeApi, "startKubeApi");
+  }
+});
+
+// sim/kube/manager.ts
+function installerPath() {
+  let dir = import_node_path20.default.dirname((0, import_node_url.fileURLToPath)(__pve_gitops_import_meta_url));
+  for (let i = 0; i < 5; i++) {
+    for (const c of [import_node_path20.default.join(dir, "installer.sh"), import_node_path20.default.join(dir, "sim", "kube", "installer.sh")])
+      if ((0, import_node_fs17.existsSync)(c)) return c;
+    dir = import_node_path20.default.dirname(dir);
+  }
+  throw new Error("sim/kube/installer.sh is missing next to the simulator.");
+}
+function installerScript(managerUrl, version) {
+  const src = (0, import_node_fs17.readFileSync)(installerPath(), "utf8");
+  return src.replace("@@MANAGER_URL@@", managerUrl).replace("@@DEFAULT_VERSION@@", version);
+}
+function reply(res, code, text2) {
+  res.writeHead(code, { "Content-Type": "text/plain; charset=utf-8" });
+  res.end(text2);
+}
+async function body(req) {
+  const chunks = [];
+  for await (const c of req) chunks.push(c);
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString("utf8"));
+  } catch {
+    return {};
+  }
+}
+async function startKubeManager(o = {}) {
+  const host = o.host ?? "127.0.0.1";
+  if (!isLoopback(host))
+    throw new ConfigurationError(
+      `The Kubernetes simulator listens on loopback only; '${host}' is not a loopback address.`
+    );
+  const apiPort = o.apiPort ?? 6443;
+  const version = o.defaultVersion ?? "v1.31.4+k3s1";
+  const hosts = new Map(Object.entries(o.hosts ?? {}));
+  const clusters = /* @__PURE__ */ new Map();
+  const starting = /* @__PURE__ */ new Map();
+  const start = /* @__PURE__ */ __name((name, ip, v) => {
+    let p = starting.get(ip);
+    if (!p) {
+      p = startKubeApi({
+        name,
+        host: ip,
+        port: apiPort,
+        version: v,
+        readyDelayMs: o.readyDelayMs,
+        stateDir: o.stateDir
+      });
+      starting.set(ip, p);
+      p.then(
+        (c) => clusters.set(ip, c),
+        () => starting.delete(ip)
+      );
+    }
+    return p;
+  }, "start");
+  if (o.stateDir) {
+    let files = [];
+    try {
+      files = (0, import_node_fs17.readdirSync)(o.stateDir).filter((f) => /^cluster-.*\.json$/.test(f));
+    } catch {
+    }
+    for (const f of files) {
+      const s = JSON.parse((0, import_node_fs17.readFileSync)(import_node_path20.default.join(o.stateDir, f), "utf8"));
+      await start(s.name, s.host, s.version);
+    }
+  }
+  let url = "";
+  const server = (0, import_node_http.createServer)((req, res) => {
+    void (async () => {
+      const p = new URL(req.url ?? "/", "http://m").pathname;
+      if (req.method === "GET" && (p === "/" || p === "/install.sh")) {
+        return reply(res, 200, installerScript(url, version));
+      }
+      if (req.method === "POST" && p === "/clusters") {
+        const b = await body(req);
+        const name = str4(b.name, "");
+        const ip = str4(b.ip) || hosts.get(name) || "";
+        if (!ip)
+          return reply(
+            res,
+            400,
+            `Cannot tell the address of ${name}: pass --node-ip or register the host with the simulator.
+`
+          );
+        if (!isLoopback(ip))
+          return reply(
+            res,
+            400,
+            `The simulator binds API servers on loopback only; ${ip} is not.
+`
+          );
+        try {
+          const c = await start(name, ip, str4(b.version) || version);
+          return reply(res, 201, `${c.url}
+${c.joinToken}
+`);
+        } catch (err) {
+          return reply(res, 500, `${err.message}
+`);
+        }
+      }
+      reply(res, 404, "not found\n");
+    })();
+  });
+  await new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(o.port ?? 0, host, () => resolve());
+  });
+  url = `http://${host}:${server.address().port}`;
+  return {
+    url,
+    installerUrl: `${url}/install.sh`,
+    clusters,
+    clusterOf: /* @__PURE__ */ __name((name) => [...clusters.values()].find((c) => c.state.name === name), "clusterOf"),
+    registerHost: /* @__PURE__ */ __name((name, ip) => void hosts.set(name, ip), "registerHost"),
+    async stop() {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(() => r()));
+      await Promise.all([...clusters.values()].map((c) => c.stop()));
+    }
+  };
+}
+var import_node_fs17, import_node_http, import_node_path20, import_node_url, str4;
+var init_manager = __esm({
+  "sim/kube/manager.ts"() {
+    "use strict";
+    import_node_fs17 = require("node:fs");
+    import_node_http = require("node:http");
+    import_node_path20 = __toESM(require("node:path"), 1);
+    import_node_url = require("node:url");
+    init_errors();
+    init_loopback2();
+    init_api_server();
+    str4 = /* @__PURE__ */ __name((v, d = "") => typeof v === "string" ? v : typeof v === "number" || typeof v === "boolean" ? String(v) : d, "str");
+    __name(installerPath, "installerPath");
+    __name(installerScript, "installerScript");
+    __name(reply, "reply");
+    __name(body, "body");
+    __name(startKubeManager, "startKubeManager");
+  }
+});
+
+// sim/vault/jwt.ts
+function b64json(part) {
+  return JSON.parse(Buffer.from(part, "base64url").toString("utf8"));
+}
+async function keysOf(config2) {
+  const keys = config2.jwt_validation_pubkeys.map(
+    (pem) => ({
+      key: (0, import_node_crypto10.createPublicKey)(pem)
+    })
+  );
+  if (config2.jwks_url) {
+    if (!isLoopbackUrl(config2.jwks_url))
+      throw new LoginError("error validating token: jwks_url must be a loopback address here");
+    const res = await fetch(config2.jwks_url);
+    if (!res.ok) throw new LoginError(`error fetching jwks: status ${res.status}`);
+    const jwks = await res.json();
+    for (const k of jwks.keys ?? [])
+      keys.push({ kid: k.kid, key: (0, import_node_crypto10.createPublicKey)({ key: k, format: "jwk" }) });
+  }
+  return keys;
+}
+function verifySignature(alg, key, signed2, sig) {
+  const hash = { RS256: "RSA-SHA256", ES256: "SHA256", RS384: "RSA-SHA384", RS512: "RSA-SHA512" }[alg];
+  if (!hash) return false;
+  const v = (0, import_node_crypto10.createVerify)(hash);
+  v.update(signed2);
+  try {
+    return alg === "ES256" ? v.verify({ key, dsaEncoding: "ieee-p1363" }, sig) : key.asymmetricKeyType === "rsa" && v.verify(key, sig);
+  } catch {
+    return false;
+  }
+}
+function vaultGlob(pattern, value) {
+  const re = pattern.split("*").map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join(".*");
+  return new RegExp(`^${re}$`, "s").test(value);
+}
+async function validateJwt(jwt, config2, role, now2 = Date.now()) {
+  const parts = jwt.split(".");
+  if (parts.length !== 3) throw new LoginError("error validating token: malformed JWT");
+  let header;
+  let claims;
+  try {
+    header = b64json(parts[0]);
+    claims = b64json(parts[1]);
+  } catch {
+    throw new LoginError("error validating token: malformed JWT");
+  }
+  const alg = header.alg ?? "";
+  const keys = await keysOf(config2);
+  const signed2 = `${parts[0]}.${parts[1]}`;
+  const sig = Buffer.from(parts[2], "base64url");
+  const ok = keys.some(
+    (k) => (!header.kid || !k.kid || k.kid === header.kid) && verifySignature(alg, k.key, signed2, sig)
+  );
+  if (!ok)
+    throw new LoginError(
+      "error validating token: no known key successfully validated the token signature"
+    );
+  const t = now2 / 1e3;
+  const leeway = 150;
+  if (typeof claims.exp === "number" && t > claims.exp + leeway)
+    throw new LoginError("error validating claims: validation failed, token is expired (exp)");
+  if (typeof claims.nbf === "number" && t + leeway < claims.nbf)
+    throw new LoginError("error validating claims: validation failed, token not valid yet (nbf)");
+  const aud = list2(claims.aud) ?? [];
+  if (aud.length && !role.bound_audiences.length)
+    throw new LoginError("audience claim found in JWT but no audiences bound to the role");
+  if (config2.bound_issuer && claims.iss !== config2.bound_issuer)
+    throw new LoginError("error validating claims: validation failed, invalid issuer claim (iss)");
+  if (role.bound_subject && claims.sub !== role.bound_subject)
+    throw new LoginError("sub claim does not match bound subject");
+  if (role.bound_audiences.length && !role.bound_audiences.some((a) => aud.includes(a)))
+    throw new LoginError(
+      "error validating token: invalid audience (aud) claim: audience claim does not match any expected audience"
+    );
+  for (const [name, expected] of Object.entries(role.bound_claims ?? {})) {
+    const actual = list2(claims[name]);
+    if (claims[name] === void 0)
+      throw new LoginError(`error validating claims: claim "${name}" is missing`);
+    if (!actual)
+      throw new LoginError("error validating claims: received claim is not a string or list");
+    const want = list2(expected) ?? [];
+    const found = want.some(
+      (w) => actual.some(
+        (a) => role.bound_claims_type === "glob" ? typeof a === "string" && vaultGlob(String(w), a) : a === w
+      )
+    );
+    if (!found)
+      throw new LoginError(
+        `error validating claims: claim "${name}" does not match any associated bound claim values`
+      );
+  }
+  if (claims[role.user_claim] === void 0)
+    throw new LoginError(`claim "${role.user_claim}" not found in token`);
+  return claims;
+}
+var import_node_crypto10, LoginError, list2;
+var init_jwt = __esm({
+  "sim/vault/jwt.ts"() {
+    "use strict";
+    import_node_crypto10 = require("node:crypto");
+    init_loopback2();
+    LoginError = class extends Error {
+      static {
+        __name(this, "LoginError");
+      }
+    };
+    __name(b64json, "b64json");
+    __name(keysOf, "keysOf");
+    __name(verifySignature, "verifySignature");
+    __name(vaultGlob, "vaultGlob");
+    list2 = /* @__PURE__ */ __name((v) => Array.isArray(v) ? v : typeof v === "string" || typeof v === "boolean" ? [v] : void 0, "list");
+    __name(validateJwt, "validateJwt");
+  }
+});
+
+// sim/vault/vault-error.ts
+var VaultError, denied;
+var init_vault_error = __esm({
+  "sim/vault/vault-error.ts"() {
+    "use strict";
+    VaultError = class extends Error {
+      constructor(status2, errors, extra) {
+        super(errors[0] ?? `status ${status2}`);
+        this.status = status2;
+        this.errors = errors;
+        this.extra = extra;
+      }
+      status;
+      errors;
+      extra;
+      static {
+        __name(this, "VaultError");
+      }
+    };
+    denied = /* @__PURE__ */ __name(() => new VaultError(403, ["permission denied"]), "denied");
+  }
+});
+
+// sim/vault/kv.ts
+function versionMeta(s, v) {
+  const x = s.versions[String(v)];
+  return {
+    created_time: x.created_time,
+    custom_metadata: s.custom_metadata,
+    deletion_time: x.deletion_time,
+    destroyed: x.destroyed,
+    version: v
+  };
+}
+function kv2Read(m, p, version) {
+  const s = m.v2[p];
+  if (!s) throw new VaultError(404, []);
+  const v = version || s.current_version;
+  const x = s.versions[String(v)];
+  if (!x) throw new VaultError(404, []);
+  if (x.deletion_time || x.destroyed)
+    throw new VaultError(404, [], { data: null, metadata: versionMeta(s, v) });
+  return { data: x.data, metadata: versionMeta(s, v) };
+}
+function kv2Write(m, p, body2) {
+  const data = body2.data;
+  if (!data || typeof data !== "object" || Array.isArray(data))
+    throw new VaultError(400, ["no data provided"]);
+  const options = body2.options ?? {};
+  const cas = options.cas === void 0 || options.cas === null ? void 0 : Number(options.cas);
+  let s = m.v2[p];
+  const required = m.cas_required || s?.cas_required;
+  if (cas === void 0 && required)
+    throw new VaultError(400, ["check-and-set parameter required for this call"]);
+  if (cas !== void 0 && cas !== (s?.current_version ?? 0))
+    throw new VaultError(400, ["check-and-set parameter did not match the current version"]);
+  const t = now();
+  s ??= m.v2[p] = {
+    current_version: 0,
+    created_time: t,
+    updated_time: t,
+    max_versions: 0,
+    cas_required: false,
+    custom_metadata: null,
+    versions: {}
+  };
+  const v = s.current_version + 1;
+  s.current_version = v;
+  s.updated_time = t;
+  s.versions[String(v)] = {
+    data,
+    created_time: t,
+    deletion_time: "",
+    destroyed: false
+  };
+  const keep = s.max_versions || m.max_versions || 10;
+  for (const k of Object.keys(s.versions)) if (Number(k) <= v - keep) delete s.versions[k];
+  return versionMeta(s, v);
+}
+function kv2Metadata(m, p) {
+  const s = m.v2[p];
+  if (!s) throw new VaultError(404, []);
+  const nums = Object.keys(s.versions).map(Number);
+  return {
+    cas_required: s.cas_required,
+    created_time: s.created_time,
+    current_version: s.current_version,
+    custom_metadata: s.custom_metadata,
+    delete_version_after: "0s",
+    max_versions: s.max_versions,
+    oldest_version: nums.length ? Math.min(...nums) : 0,
+    updated_time: s.updated_time,
+    versions: Object.fromEntries(
+      Object.entries(s.versions).map(([k, x]) => [
+        k,
+        { created_time: x.created_time, deletion_time: x.deletion_time, destroyed: x.destroyed }
+      ])
+    )
+  };
+}
+function kv2WriteMetadata(m, p, body2) {
+  const t = now();
+  const s = m.v2[p] ??= {
+    current_version: 0,
+    created_time: t,
+    updated_time: t,
+    max_versions: 0,
+    cas_required: false,
+    custom_metadata: null,
+    versions: {}
+  };
+  if (body2.max_versions !== void 0) s.max_versions = Number(body2.max_versions);
+  if (body2.cas_required !== void 0)
+    s.cas_required = body2.cas_required === true || body2.cas_required === "true";
+  if (body2.custom_metadata !== void 0)
+    s.custom_metadata = body2.custom_metadata;
+  s.updated_time = t;
+}
+function kv2Versions(m, p, op, versions) {
+  const s = m.v2[p];
+  if (!s) return;
+  const list3 = Array.isArray(versions) ? versions.map(Number) : [s.current_version];
+  for (const v of list3) {
+    const x = s.versions[String(v)];
+    if (!x) continue;
+    if (op === "delete") x.deletion_time ||= now();
+    if (op === "undelete" && !x.destroyed) x.deletion_time = "";
+    if (op === "destroy") {
+      x.destroyed = true;
+      x.data = null;
+    }
+  }
+}
+function listKeys(paths, prefix) {
+  const pre = prefix && !prefix.endsWith("/") ? `${prefix}/` : prefix;
+  const keys = /* @__PURE__ */ new Set();
+  for (const p of paths) {
+    if (!p.startsWith(pre)) continue;
+    const rest = p.slice(pre.length);
+    const i = rest.indexOf("/");
+    keys.add(i < 0 ? rest : rest.slice(0, i + 1));
+  }
+  if (!keys.size) throw new VaultError(404, []);
+  return [...keys].sort();
+}
+var now;
+var init_kv = __esm({
+  "sim/vault/kv.ts"() {
+    "use strict";
+    init_vault_error();
+    now = /* @__PURE__ */ __name(() => (/* @__PURE__ */ new Date()).toISOString(), "now");
+    __name(versionMeta, "versionMeta");
+    __name(kv2Read, "kv2Read");
+    __name(kv2Write, "kv2Write");
+    __name(kv2Metadata, "kv2Metadata");
+    __name(kv2WriteMetadata, "kv2WriteMetadata");
+    __name(kv2Versions, "kv2Versions");
+    __name(listKeys, "listKeys");
+  }
+});
+
+// sim/vault/policy.ts
+function parsePolicy(text2) {
+  const trimmed = text2.trim();
+  if (trimmed.startsWith("{")) {
+    const obj = JSON.parse(trimmed);
+    return Object.entries(obj.path ?? {}).map(([p, v]) => rule(p, v.capabilities ?? []));
+  }
+  const src = trimmed.replace(/(^|\s)(#|\/\/)[^\n]*/g, "$1");
+  const rules = [];
+  const re = /path\s+"([^"]*)"\s*\{([^}]*)\}/g;
+  for (let m = re.exec(src); m; m = re.exec(src)) {
+    const caps = /capabilities\s*=\s*\[([^\]]*)\]/.exec(m[2]);
+    const list3 = caps ? [...caps[1].matchAll(/"([^"]*)"/g)].map((x) => x[1]) : [];
+    rules.push(rule(m[1], list3));
+  }
+  if (!rules.length && src.trim()) throw new Error("failed to parse policy: no path stanzas");
+  return rules;
+}
+function rule(p, caps) {
+  for (const c of caps) if (!CAPS.has(c)) throw new Error(`invalid capability "${c}"`);
+  return { path: p.replace(/^\//, ""), capabilities: caps };
+}
+function matches(pattern, p) {
+  const glob = pattern.endsWith("*");
+  const base = glob ? pattern.slice(0, -1) : pattern;
+  const pat = base.split("/");
+  const segs = p.split("/");
+  for (let i = 0; i < pat.length; i++) {
+    const last = i === pat.length - 1;
+    if (pat[i] === "+") {
+      if (segs[i] === void 0) return false;
+      continue;
+    }
+    if (last && glob) return segs[i] !== void 0 && segs[i].startsWith(pat[i]);
+    if (segs[i] !== pat[i]) return false;
+  }
+  return glob ? segs.length >= pat.length : segs.length === pat.length;
+}
+function score(pattern) {
+  return [pattern.endsWith("*") ? 1 : 0, pattern.split("+").length - 1, -pattern.length];
+}
+function capabilitiesOn(policies, p) {
+  const out = /* @__PURE__ */ new Set();
+  for (const rules of policies) {
+    const hits = rules.filter((r) => matches(r.path, p));
+    if (!hits.length) continue;
+    hits.sort((a, b) => {
+      const [x, y] = [score(a.path), score(b.path)];
+      return x[0] - y[0] || x[1] - y[1] || x[2] - y[2];
+    });
+    for (const c of hits[0].capabilities) out.add(c);
+  }
+  if (out.has("deny")) return /* @__PURE__ */ new Set(["deny"]);
+  return out;
+}
+var CAPS;
+var init_policy = __esm({
+  "sim/vault/policy.ts"() {
+    "use strict";
+    CAPS = /* @__PURE__ */ new Set(["create", "read", "update", "patch", "delete", "list", "sudo", "deny"]);
+    __name(parsePolicy, "parsePolicy");
+    __name(rule, "rule");
+    __name(matches, "matches");
+    __name(score, "score");
+    __name(capabilitiesOn, "capabilitiesOn");
+  }
+});
+
+// sim/vault/engine.ts
+function ttlSeconds(v) {
+  if (typeof v === "number") return v;
+  const m = /^(\d+)([smhd]?)$/.exec(str5(v, "").trim());
+  if (!m) return 0;
+  return Number(m[1]) * ({ "": 1, s: 1, m: 60, h: 3600, d: 86400 }[m[2]] ?? 1);
+}
+function envelope(data, extra = {}) {
+  return {
+    request_id: (0, import_node_crypto11.randomUUID)(),
+    lease_id: "",
+    renewable: false,
+    lease_duration: 0,
+    data,
+    wrap_info: null,
+    warnings: null,
+    auth: null,
+    ...extra
+  };
+}
+function freshState(rootToken) {
+  return {
+    mounts: { "kv/": newMount(2) },
+    auth: { "token/": { type: "token", accessor: id("auth_token_"), roles: {} } },
+    policies: {},
+    tokens: {
+      [rootToken]: {
+        id: rootToken,
+        accessor: id(""),
+        policies: ["root"],
+        display_name: "root",
+        path: "auth/token/root",
+        meta: null,
+        creation_time: Math.floor(Date.now() / 1e3),
+        ttl: 0
+      }
+    }
+  };
+}
+function newMount(version) {
+  return {
+    type: "kv",
+    version,
+    accessor: id("kv_"),
+    v1: {},
+    v2: {},
+    cas_required: false,
+    max_versions: 0
+  };
+}
+function mountInfo(m) {
+  return {
+    accessor: m.accessor,
+    config: { default_lease_ttl: 0, force_no_cache: false, max_lease_ttl: 0 },
+    description: "",
+    external_entropy_access: false,
+    local: false,
+    options: { version: String(m.version) },
+    plugin_version: "",
+    running_plugin_version: `v0.20.0+builtin`,
+    running_sha256: "",
+    seal_wrap: false,
+    type: "kv",
+    uuid: m.accessor
+  };
+}
+var import_node_crypto11, str5, id, strList, VaultEngine;
+var init_engine = __esm({
+  "sim/vault/engine.ts"() {
+    "use strict";
+    import_node_crypto11 = require("node:crypto");
+    init_jwt();
+    init_kv();
+    init_policy();
+    init_vault_error();
+    str5 = /* @__PURE__ */ __name((v, d = "") => typeof v === "string" ? v : typeof v === "number" || typeof v === "boolean" ? String(v) : d, "str");
+    id = /* @__PURE__ */ __name((prefix) => `${prefix}${(0, import_node_crypto11.randomBytes)(18).toString("base64url")}`, "id");
+    strList = /* @__PURE__ */ __name((v) => Array.isArray(v) ? v.map(String) : typeof v === "string" && v ? v.split(",").map((s) => s.trim()) : [], "strList");
+    __name(ttlSeconds, "ttlSeconds");
+    __name(envelope, "envelope");
+    __name(freshState, "freshState");
+    __name(newMount, "newMount");
+    __name(mountInfo, "mountInfo");
+    VaultEngine = class {
+      constructor(state, save) {
+        this.state = state;
+        this.save = save;
+      }
+      state;
+      save;
+      static {
+        __name(this, "VaultEngine");
+      }
+      tokenOf(req) {
+        const t = req.token ? this.state.tokens[req.token] : void 0;
+        if (!t) throw denied();
+        if (t.ttl && Date.now() / 1e3 > t.creation_time + t.ttl) {
+          delete this.state.tokens[t.id];
+          throw denied();
+        }
+        return t;
+      }
+      allowed(t, p, cap) {
+        if (t.policies.includes("root")) return true;
+        const rules = t.policies.flatMap(
+          (n) => this.state.policies[n] ? [parsePolicy(this.state.policies[n])] : []
+        );
+        const caps = capabilitiesOn(rules, p);
+        return !caps.has("deny") && caps.has(cap);
+      }
+      require(req, p, cap) {
+        const t = this.tokenOf(req);
+        if (!this.allowed(t, p, cap)) throw denied();
+        return t;
+      }
+      root(req) {
+        const t = this.tokenOf(req);
+        if (!t.policies.includes("root") && !this.allowed(t, req.path, "sudo")) throw denied();
+        return t;
+      }
+      /** The mount serving `p` (longest prefix), with the rest of the path. */
+      mountFor(p) {
+        const names = Object.keys(this.state.mounts).sort((a, b) => b.length - a.length);
+        const name = names.find((n) => `${p}/`.startsWith(n));
+        return name ? { name, mount: this.state.mounts[name], rest: p.slice(name.length) } : void 0;
+      }
+      changed(v) {
+        this.save();
+        return v;
+      }
+      /** Serves one request; throws VaultError for error answers. */
+      async handle(req) {
+        const p = req.path.replace(/^\/+|\/+$/g, "");
+        const m = req.method;
+        if (p === "sys/health" || p === "sys/seal-status" || p === "sys/init") {
+          return {
+            status: 200,
+            body: {
+              initialized: true,
+              sealed: false,
+              standby: false,
+              t: 1,
+              n: 1,
+              progress: 0,
+              version: "1.17.0+sim",
+              cluster_name: "vault-sim",
+              server_time_utc: Math.floor(Date.now() / 1e3)
+            }
+          };
+        }
+        if (p.startsWith("sys/")) return this.sys(req, p.slice(4), m);
+        if (p.startsWith("auth/")) return this.auth(req, p.slice(5), m);
+        const mt = this.mountFor(p);
+        if (!mt) {
+          this.tokenOf(req);
+          throw new VaultError(404, [`no handler for route "${p}". route entry not found.`]);
+        }
+        return mt.mount.version === 2 ? this.kv2(req, mt, m) : this.kv1(req, mt, m);
+      }
+      kv1(req, { name, mount, rest }, m) {
+        const full = `${name}${rest}`;
+        if (m === "LIST") {
+          this.require(req, full, "list");
+          return { status: 200, body: envelope({ keys: listKeys(Object.keys(mount.v1), rest) }) };
+        }
+        if (m === "GET") {
+          this.require(req, full, "read");
+          const d = mount.v1[rest];
+          if (!d) throw new VaultError(404, []);
+          return { status: 200, body: envelope(d, { lease_duration: 2764800 }) };
+        }
+        if (m === "POST" || m === "PUT") {
+          this.require(req, full, mount.v1[rest] ? "update" : "create");
+          mount.v1[rest] = req.body;
+          return this.changed({ status: 204 });
+        }
+        if (m === "DELETE") {
+          this.require(req, full, "delete");
+          delete mount.v1[rest];
+          return this.changed({ status: 204 });
+        }
+        throw new VaultError(405, ["unsupported operation"]);
+      }
+      kv2(req, { name, mount, rest }, m) {
+        const [kind, ...tail] = rest.split("/");
+        const p = tail.join("/");
+        const full = `${name}${rest}`;
+        const ok = /* @__PURE__ */ __name((data) => ({ status: 200, body: envelope(data) }), "ok");
+        if (kind === "data") {
+          if (m === "GET") {
+            this.require(req, full, "read");
+            const v = req.query.get("version");
+            try {
+              return ok(kv2Read(mount, p, v ? Number(v) : void 0));
+            } catch (e) {
+              if (e instanceof VaultError && e.extra) throw new VaultError(404, [], envelope(e.extra));
+              throw e;
+            }
+          }
+          if (m === "POST" || m === "PUT") {
+            this.require(req, full, mount.v2[p]?.current_version ? "update" : "create");
+            return this.changed(ok(kv2Write(mount, p, req.body)));
+          }
+          if (m === "DELETE") {
+            this.require(req, full, "delete");
+            kv2Versions(mount, p, "delete");
+            return this.changed({ status: 204 });
+          }
+        }
+        if (kind === "metadata") {
+          if (m === "LIST") {
+            this.require(req, full, "list");
+            return ok({ keys: listKeys(Object.keys(mount.v2), p) });
+          }
+          if (m === "GET") {
+            this.require(req, full, "read");
+            return ok(kv2Metadata(mount, p));
+          }
+          if (m === "POST" || m === "PUT") {
+            this.require(req, full, mount.v2[p] ? "update" : "create");
+            kv2WriteMetadata(mount, p, req.body);
+            return this.changed({ status: 204 });
+          }
+          if (m === "DELETE") {
+            this.require(req, full, "delete");
+            delete mount.v2[p];
+            return this.changed({ status: 204 });
+          }
+        }
+        if ((kind === "delete" || kind === "undelete" || kind === "destroy") && (m === "POST" || m === "PUT")) {
+          this.require(req, full, "update");
+          kv2Versions(mount, p, kind, req.body.versions);
+          return this.changed({ status: 204 });
+        }
+        if (kind === "config") {
+          this.require(req, full, m === "GET" ? "read" : "update");
+          if (m === "GET")
+            return ok({
+              cas_required: mount.cas_required,
+              delete_version_after: "0s",
+              max_versions: mount.max_versions
+            });
+          if (req.body.cas_required !== void 0)
+            mount.cas_required = req.body.cas_required === true || req.body.cas_required === "true";
+          if (req.body.max_versions !== void 0) mount.max_versions = Number(req.body.max_versions);
+          return this.changed({ status: 204 });
+        }
+        this.tokenOf(req);
+        throw new VaultError(404, [`no handler for route "${full}". route entry not found.`]);
+      }
+      sys(req, p, m) {
+        const ok = /* @__PURE__ */ __name((data) => ({ status: 200, body: envelope(data) }), "ok");
+        if (p.startsWith("internal/ui/mounts/")) {
+          this.tokenOf(req);
+          const mt = this.mountFor(p.slice("internal/ui/mounts/".length).replace(/\/$/, ""));
+          if (!mt)
+            throw new VaultError(403, [
+              `preflight capability check returned 403, please ensure client's policies grant access to path "${p.slice(19)}/"`
+            ]);
+          return ok({ ...mountInfo(mt.mount), path: mt.name });
+        }
+        if (p === "mounts" && m === "GET") {
+          this.root(req);
+          const data = {
+            "sys/": {
+              type: "system",
+              options: null,
+              description: "system endpoints",
+              accessor: "system_0",
+              local: false,
+              seal_wrap: true,
+              config: {}
+            },
+            "cubbyhole/": {
+              type: "cubbyhole",
+              options: null,
+              description: "per-token private secret storage",
+              accessor: "cubbyhole_0",
+              local: true,
+              seal_wrap: false,
+              config: {}
+            }
+          };
+          for (const [n, mt] of Object.entries(this.state.mounts)) data[n] = mountInfo(mt);
+          return { status: 200, body: { ...data, ...envelope(data) } };
+        }
+        if (p.startsWith("mounts/")) {
+          this.root(req);
+          const name = `${p.slice(7).replace(/\/$/, "")}/`;
+          if (m === "DELETE") {
+            delete this.state.mounts[name];
+            return this.changed({ status: 204 });
+          }
+          if (m === "GET") {
+            const mt = this.state.mounts[name];
+            if (!mt) throw new VaultError(400, [`No secret engine mount at ${name}`]);
+            return ok(mountInfo(mt));
+          }
+          const type = str5(req.body.type, "");
+          const opts = req.body.options ?? {};
+          if (type !== "kv" && type !== "kv-v2")
+            throw new VaultError(400, [`plugin not found in the catalog: ${type}`]);
+          if (this.state.mounts[name] || name.startsWith("sys/") || name.startsWith("auth/"))
+            throw new VaultError(400, [`path is already in use at ${name}`]);
+          const version = type === "kv-v2" || str5(opts.version, "1") === "2" ? 2 : 1;
+          this.state.mounts[name] = newMount(version);
+          return this.changed({ status: 204 });
+        }
+        if (p === "auth" && m === "GET") {
+          this.root(req);
+          const data = Object.fromEntries(
+            Object.entries(this.state.auth).map(([n, a]) => [
+              n,
+              {
+                type: a.type,
+                accessor: a.accessor,
+                description: "",
+                config: {},
+                options: null,
+                local: false,
+                seal_wrap: false
+              }
+            ])
+          );
+          return { status: 200, body: { ...data, ...envelope(data) } };
+        }
+        if (p.startsWith("auth/")) {
+          this.root(req);
+          const name = `${p.slice(5).replace(/\/$/, "")}/`;
+          if (m === "DELETE") {
+            delete this.state.auth[name];
+            return this.changed({ status: 204 });
+          }
+          if (req.body.type !== "jwt" && req.body.type !== "oidc")
+            throw new VaultError(400, [`plugin not found in the catalog: ${String(req.body.type)}`]);
+          if (this.state.auth[name])
+            throw new VaultError(400, [`path is already in use at auth/${name}`]);
+          this.state.auth[name] = { type: "jwt", accessor: id("auth_jwt_"), roles: {} };
+          return this.changed({ status: 204 });
+        }
+        const pol = /^(?:policy|policies\/acl)(?:\/(.+))?$/.exec(p);
+        if (pol) {
+          this.root(req);
+          const name = pol[1];
+          if (!name)
+            return ok({
+              keys: ["default", ...Object.keys(this.state.policies), "root"],
+              policies: Object.keys(this.state.policies)
+            });
+          if (m === "GET") {
+            const text3 = this.state.policies[name];
+            if (text3 === void 0) throw new VaultError(404, []);
+            return ok({ name, rules: text3, policy: text3 });
+          }
+          if (m === "DELETE") {
+            delete this.state.policies[name];
+            return this.changed({ status: 204 });
+          }
+          const text2 = str5(req.body.policy ?? req.body.rules, "");
+          try {
+            parsePolicy(text2);
+          } catch (e) {
+            throw new VaultError(400, [`failed to parse policy: ${e.message}`]);
+          }
+          this.state.policies[name] = text2;
+          return this.changed({ status: 204 });
+        }
+        this.tokenOf(req);
+        throw new VaultError(404, [`no handler for route "sys/${p}". route entry not found.`]);
+      }
+      auth(req, p, m) {
+        if (p === "token/lookup-self" || p === "token/lookup" && !req.body.token) {
+          const t = this.tokenOf(req);
+          return { status: 200, body: envelope(this.describe(t)) };
+        }
+        if (p === "token/revoke-self") {
+          const t = this.tokenOf(req);
+          delete this.state.tokens[t.id];
+          return this.changed({ status: 204 });
+        }
+        if (p === "token/create" || p === "token/create-orphan") {
+          const parent = this.require(req, "auth/token/create", "update");
+          const wanted = strList(req.body.policies);
+          const policies = wanted.length ? wanted : parent.policies;
+          if (!parent.policies.includes("root") && policies.some((x) => !parent.policies.includes(x) && x !== "default"))
+            throw new VaultError(400, ["child policies must be subset of parent"]);
+          const t = this.issue(
+            policies.includes("root") ? ["root"] : policies,
+            ttlSeconds(req.body.ttl),
+            "token",
+            str5(req.body.display_name, "token")
+          );
+          return this.changed({ status: 200, body: envelope(null, { auth: this.authBlock(t) }) });
+        }
+        const [mountName, ...rest] = p.split("/");
+        const am = this.state.auth[`${mountName}/`];
+        if (!am || am.type !== "jwt") {
+          throw new VaultError(404, [`no handler for route "auth/${p}". route entry not found.`]);
+        }
+        const sub = rest.join("/");
+        if (sub === "login" && (m === "POST" || m === "PUT")) return this.jwtLogin(am, req);
+        this.root(req);
+        if (sub === "config") {
+          if (m === "GET") return { status: 200, body: envelope(am.config ?? {}) };
+          am.config = {
+            bound_issuer: str5(req.body.bound_issuer, ""),
+            jwt_validation_pubkeys: strList(req.body.jwt_validation_pubkeys),
+            jwks_url: str5(req.body.jwks_url, ""),
+            jwks_ca_pem: str5(req.body.jwks_ca_pem, "")
+          };
+          if (!am.config.jwks_url && !am.config.jwt_validation_pubkeys.length)
+            throw new VaultError(400, [
+              "exactly one of 'jwt_validation_pubkeys', 'jwks_url' or 'oidc_discovery_url' must be set"
+            ]);
+          return this.changed({ status: 204 });
+        }
+        if (sub === "role" && (m === "LIST" || m === "GET"))
+          return { status: 200, body: envelope({ keys: Object.keys(am.roles) }) };
+        if (sub.startsWith("role/")) {
+          const name = sub.slice(5);
+          if (m === "GET") {
+            const r = am.roles[name];
+            if (!r) throw new VaultError(404, []);
+            return { status: 200, body: envelope({ ...r, policies: r.token_policies }) };
+          }
+          if (m === "DELETE") {
+            delete am.roles[name];
+            return this.changed({ status: 204 });
+          }
+          const b = req.body;
+          const role = {
+            role_type: "jwt",
+            bound_audiences: strList(b.bound_audiences),
+            bound_subject: str5(b.bound_subject, ""),
+            bound_claims: b.bound_claims ?? null,
+            bound_claims_type: b.bound_claims_type === "glob" ? "glob" : "string",
+            user_claim: str5(b.user_claim, ""),
+            token_policies: strList(b.token_policies ?? b.policies),
+            token_ttl: ttlSeconds(b.token_ttl ?? b.ttl)
+          };
+          if (b.role_type && b.role_type !== "jwt")
+            throw new VaultError(400, [`invalid 'role_type': only "jwt" is simulated`]);
+          if (!role.user_claim) throw new VaultError(400, ["a user claim must be defined on the role"]);
+          am.roles[name] = role;
+          return this.changed({ status: 204 });
+        }
+        throw new VaultError(404, [`no handler for route "auth/${p}". route entry not found.`]);
+      }
+      async jwtLogin(am, req) {
+        const roleName = str5(req.body.role, "");
+        const jwt = str5(req.body.jwt, "");
+        if (!roleName) throw new VaultError(400, ["missing role"]);
+        if (!jwt) throw new VaultError(400, ["missing token"]);
+        const role = am.roles[roleName];
+        if (!role) throw new VaultError(400, [`role "${roleName}" could not be found`]);
+        if (!am.config) throw new VaultError(400, ["could not load configuration"]);
+        let claims;
+        try {
+          claims = await validateJwt(jwt, am.config, role);
+        } catch (e) {
+          if (e instanceof LoginError) throw new VaultError(400, [e.message]);
+          throw e;
+        }
+        const t = this.issue(
+          role.token_policies,
+          role.token_ttl,
+          "jwt",
+          `jwt-${String(claims[role.user_claim])}`,
+          roleName
+        );
+        return this.changed({ status: 200, body: envelope(null, { auth: this.authBlock(t) }) });
+      }
+      issue(policies, ttl, method, display, role) {
+        const t = {
+          id: id("hvs."),
+          accessor: id(""),
+          policies: policies.includes("root") ? ["root"] : ["default", ...policies.filter((x) => x !== "default")],
+          display_name: display,
+          path: method === "jwt" ? "auth/jwt/login" : "auth/token/create",
+          meta: role ? { role } : null,
+          creation_time: Math.floor(Date.now() / 1e3),
+          ttl: ttl || (policies.includes("root") ? 0 : 2764800),
+          role
+        };
+        this.state.tokens[t.id] = t;
+        return t;
+      }
+      authBlock(t) {
+        return {
+          client_token: t.id,
+          accessor: t.accessor,
+          policies: t.policies,
+          token_policies: t.policies,
+          metadata: t.meta,
+          lease_duration: t.ttl,
+          renewable: t.ttl > 0,
+          entity_id: "",
+          token_type: "service",
+          orphan: true,
+          num_uses: 0
+        };
+      }
+      describe(t) {
+        const left = t.ttl ? Math.max(0, t.creation_time + t.ttl - Math.floor(Date.now() / 1e3)) : 0;
+        return {
+          accessor: t.accessor,
+          creation_time: t.creation_time,
+          creation_ttl: t.ttl,
+          display_name: t.display_name,
+          entity_id: "",
+          expire_time: t.ttl ? new Date((t.creation_time + t.ttl) * 1e3).toISOString() : null,
+          explicit_max_ttl: 0,
+          id: t.id,
+          issue_time: new Date(t.creation_time * 1e3).toISOString(),
+          meta: t.meta,
+          num_uses: 0,
+          orphan: true,
+          path: t.path,
+          policies: t.policies,
+          renewable: t.ttl > 0,
+          ttl: left,
+          type: "service"
+        };
+      }
+    };
+  }
+});
+
+// sim/vault/list-method.ts
+function listFrontEnd(innerPort, host, tls2) {
+  const onConnection = /* @__PURE__ */ __name((outer) => {
+    const inner = (0, import_node_net8.connect)(innerPort, host);
+    let buf = Buffer.alloc(0);
+    let bodyLeft = 0;
+    let passthrough = false;
+    outer.on("data", (chunk) => {
+      if (passthrough) return void inner.write(chunk);
+      buf = Buffer.concat([buf, chunk]);
+      for (; ; ) {
+        if (bodyLeft > 0) {
+          const n = Math.min(bodyLeft, buf.length);
+          inner.write(buf.subarray(0, n));
+          buf = buf.subarray(n);
+          bodyLeft -= n;
+          if (bodyLeft > 0 || !buf.length) return;
+        }
+        const end = buf.indexOf("\r\n\r\n");
+        if (end < 0) {
+          if (buf.length > 65536) {
+            passthrough = true;
+            inner.write(buf);
+          }
+          return;
+        }
+        let head = buf.subarray(0, end + 4).toString("latin1");
+        buf = buf.subarray(end + 4);
+        head = head.replace(
+          /^LIST (\S+) /,
+          (_m, p) => `GET ${p}${p.includes("?") ? "&" : "?"}list=true `
+        );
+        inner.write(Buffer.from(head, "latin1"));
+        if (/\r\ntransfer-encoding:\s*chunked/i.test(head)) {
+          passthrough = true;
+          if (buf.length) inner.write(buf);
+          return;
+        }
+        bodyLeft = Number(/\r\ncontent-length:\s*(\d+)/i.exec(head)?.[1] ?? 0);
+        if (!buf.length && !bodyLeft) return;
+      }
+    });
+    inner.pipe(outer);
+    const close = /* @__PURE__ */ __name(() => {
+      outer.destroy();
+      inner.destroy();
+    }, "close");
+    outer.on("error", close);
+    inner.on("error", close);
+    outer.on("end", () => inner.end());
+    inner.on("close", () => outer.destroy());
+  }, "onConnection");
+  return tls2 ? (0, import_node_tls2.createServer)({ cert: tls2.cert, key: tls2.key }, onConnection) : (0, import_node_net8.createServer)(onConnection);
+}
+var import_node_net8, import_node_tls2;
+var init_list_method = __esm({
+  "sim/vault/list-method.ts"() {
+    "use strict";
+    import_node_net8 = require("node:net");
+    import_node_tls2 = require("node:tls");
+    __name(listFrontEnd, "listFrontEnd");
+  }
+});
+
+// sim/vault/state.ts
+function readVaultState(dir) {
+  const file = import_node_path21.default.join(dir, FILE);
+  if (!(0, import_node_fs18.existsSync)(file)) return void 0;
+  return JSON.parse((0, import_node_fs18.readFileSync)(file, "utf8"));
+}
+function writeVaultState(dir, state) {
+  (0, import_node_fs18.mkdirSync)(dir, { recursive: true, mode: 448 });
+  const file = import_node_path21.default.join(dir, FILE);
+  const tmp = `${file}.${process.pid}.tmp`;
+  (0, import_node_fs18.writeFileSync)(tmp, JSON.stringify(state), { mode: 384 });
+  (0, import_node_fs18.renameSync)(tmp, file);
+}
+var import_node_fs18, import_node_path21, FILE;
+var init_state2 = __esm({
+  "sim/vault/state.ts"() {
+    "use strict";
+    import_node_fs18 = require("node:fs");
+    import_node_path21 = __toESM(require("node:path"), 1);
+    FILE = "vault.json";
+    __name(readVaultState, "readVaultState");
+    __name(writeVaultState, "writeVaultState");
+  }
+});
+
+// sim/vault/github-oidc.ts
+var init_github_oidc = __esm({
+  "sim/vault/github-oidc.ts"() {
+    "use strict";
+    init_errors();
+    init_loopback2();
+  }
+});
+
+// sim/vault/index.ts
+async function readBody3(req) {
+  const chunks = [];
+  let size = 0;
+  for await (const c of req) {
+    size += c.length;
+    if (size > maxBody2) throw new VaultError(413, ["request body too large"]);
+    chunks.push(c);
+  }
+  const text2 = Buffer.concat(chunks).toString("utf8").trim();
+  if (!text2) return {};
+  try {
+    const v = JSON.parse(text2);
+    if (v && typeof v === "object" && !Array.isArray(v)) return v;
+  } catch {
+  }
+  throw new VaultError(400, ["failed to parse JSON input: invalid character"]);
+}
+function send2(res, status2, body2) {
+  if (body2 === void 0) {
+    res.writeHead(status2, { "Cache-Control": "no-store" });
+    res.end();
+    return;
+  }
+  const text2 = JSON.stringify(body2);
+  res.writeHead(status2, {
+    "Content-Type": "application/json",
+    "Cache-Control": "no-store",
+    "Content-Length": String(Buffer.byteLength(text2))
+  });
+  res.end(text2);
+}
+async function startVaultSim(opts = {}) {
+  const host = opts.host ?? "127.0.0.1";
+  if (!isLoopback(host))
+    throw new ConfigurationError(
+      `The Vault simulator listens on loopback only; '${host}' is not a loopback address.`
+    );
+  const saved = opts.stateDir ? readVaultState(opts.stateDir) : void 0;
+  const savedRoot = saved && Object.values(saved.tokens).find((t) => t.policies.includes("root"))?.id;
+  const rootToken = opts.rootToken ?? savedRoot ?? `hvs.${(0, import_node_crypto12.randomBytes)(18).toString("base64url")}`;
+  const state = saved ?? freshState(rootToken);
+  if (!state.tokens[rootToken]) Object.assign(state.tokens, freshState(rootToken).tokens);
+  const save = /* @__PURE__ */ __name(() => {
+    if (opts.stateDir) writeVaultState(opts.stateDir, state);
+  }, "save");
+  save();
+  const engine = new VaultEngine(state, save);
+  const requests = {};
+  const handler = /* @__PURE__ */ __name((req, res) => {
+    void (async () => {
+      try {
+        const url = new URL(req.url ?? "/", "http://vault");
+        if (!url.pathname.startsWith("/v1/")) throw new VaultError(404, []);
+        let method = (req.method ?? "GET").toUpperCase();
+        if (method === "GET" && url.searchParams.get("list") === "true") method = "LIST";
+        requests[method] = (requests[method] ?? 0) + 1;
+        const auth = req.headers.authorization;
+        const token = req.headers["x-vault-token"] ?? (auth?.startsWith("Bearer ") ? auth.slice(7) : void 0);
+        const r = {
+          method,
+          path: decodeURIComponent(url.pathname.slice(4)),
+          query: url.searchParams,
+          body: method === "GET" || method === "LIST" ? {} : await readBody3(req),
+          token
+        };
+        const out = await engine.handle(r);
+        send2(res, out.status, out.body);
+      } catch (err) {
+        if (err instanceof VaultError) send2(res, err.status, { ...err.extra, errors: err.errors });
+        else send2(res, 500, { errors: [`internal error: ${err.message}`] });
+      }
+    })();
+  }, "handler");
+  const cert = opts.tls ? loadOrCreateCertificate(opts.stateDir, "vault-tls") : void 0;
+  const inner = (0, import_node_http2.createServer)(handler);
+  await new Promise((resolve, reject) => {
+    inner.once("error", reject);
+    inner.listen(0, host, () => resolve());
+  });
+  const front = listFrontEnd(
+    inner.address().port,
+    host,
+    cert && { cert: cert.certPem, key: cert.keyPem }
+  );
+  await new Promise((resolve, reject) => {
+    front.once("error", reject);
+    front.listen(opts.port ?? 0, host, () => resolve());
+  });
+  const port = front.address().port;
+  const hostPart = host.includes(":") ? `[${host}]` : host;
+  return {
+    addr: `${cert ? "https" : "http"}://${hostPart}:${port}`,
+    rootToken,
+    caPem: cert?.certPem,
+    engine,
+    requests,
+    writePolicy(name, hcl) {
+      parsePolicy(hcl);
+      state.policies[name] = hcl;
+      save();
+    },
+    createToken(policies, ttlSeconds2) {
+      const t = `hvs.${(0, import_node_crypto12.randomBytes)(18).toString("base64url")}`;
+      state.tokens[t] = {
+        id: t,
+        accessor: (0, import_node_crypto12.randomBytes)(12).toString("base64url"),
+        policies: ["default", ...policies],
+        display_name: "token",
+        path: "auth/token/create",
+        meta: null,
+        creation_time: Math.floor(Date.now() / 1e3),
+        ttl: ttlSeconds2 ?? 0
+      };
+      save();
+      return t;
+    },
+    configureJwt(setup) {
+      const name = `${(setup.path ?? "jwt").replace(/\/$/, "")}/`;
+      const am = state.auth[name] ??= {
+        type: "jwt",
+        accessor: `auth_jwt_${(0, import_node_crypto12.randomBytes)(4).toString("hex")}`,
+        roles: {}
+      };
+      am.config = {
+        bound_issuer: setup.boundIssuer ?? "",
+        jwt_validation_pubkeys: setup.pubkeys ?? [],
+        jwks_url: setup.jwksUrl ?? "",
+        jwks_ca_pem: ""
+      };
+      for (const [r, v] of Object.entries(setup.roles)) {
+        am.roles[r] = {
+          role_type: "jwt",
+          bound_audiences: v.bound_audiences ?? [],
+          bound_subject: v.bound_subject ?? "",
+          bound_claims: v.bound_claims ?? null,
+          bound_claims_type: v.bound_claims_type ?? "string",
+          user_claim: v.user_claim,
+          token_policies: v.token_policies,
+          token_ttl: v.token_ttl ?? 3600
+        };
+      }
+      save();
+    },
+    mount(path28, version) {
+      state.mounts[`${path28.replace(/\/$/, "")}/`] ??= {
+        type: "kv",
+        version,
+        accessor: `kv_${(0, import_node_crypto12.randomBytes)(4).toString("hex")}`,
+        v1: {},
+        v2: {},
+        cas_required: false,
+        max_versions: 0
+      };
+      save();
+    },
+    async stop() {
+      inner.closeAllConnections();
+      await Promise.all([
+        new Promise((r) => front.close(() => r())),
+        new Promise((r) => inner.close(() => r()))
+      ]);
+    }
+  };
+}
+var import_node_crypto12, import_node_http2, maxBody2;
+var init_vault = __esm({
+  "sim/vault/index.ts"() {
+    "use strict";
+    import_node_crypto12 = require("node:crypto");
+    import_node_http2 = require("node:http");
+    init_errors();
+    init_cert();
+    init_engine();
+    init_list_method();
+    init_loopback2();
+    init_policy();
+    init_state2();
+    init_vault_error();
+    init_loopback2();
+    init_github_oidc();
+    maxBody2 = 4 << 20;
+    __name(readBody3, "readBody");
+    __name(send2, "send");
+    __name(startVaultSim, "startVaultSim");
+  }
+});
+
+// sim/demo/world.ts
+async function startWorld(state, timeScale, log) {
+  const stops = [];
+  try {
+    const proxmox = await startProxmoxSim({ stateDir: import_node_path22.default.join(state, "proxmox"), timeScale });
+    stops.push(() => proxmox.stop());
+    registerSecret(proxmox.tokenSecret);
+    log.info(`Proxmox VE simulator: ${proxmox.url} (nodes pve1, pve2, still-fawn)`);
+    const vault = await startVaultSim({ stateDir: import_node_path22.default.join(state, "vault") });
+    stops.push(() => vault.stop());
+    registerSecret(vault.rootToken);
+    vault.mount("kv", 2);
+    vault.writePolicy(
+      "kubeconfig",
+      'path "kv/data/cluster-secret-store/*" { capabilities = ["create", "read", "update"] }\npath "kv/metadata/cluster-secret-store/*" { capabilities = ["read"] }\n'
+    );
+    const vaultToken = vault.createToken(["kubeconfig"], 3600);
+    registerSecret(vaultToken);
+    log.info(
+      `Vault simulator: ${vault.addr} (KV v2 at kv/, a token limited to the kubeconfig secret)`
+    );
+    const kube = await startKubeManager({ stateDir: import_node_path22.default.join(state, "kube"), readyDelayMs: 1500 });
+    stops.push(() => kube.stop());
+    log.info(`k3s simulator: installer at ${kube.installerUrl}`);
+    const keyDir = (0, import_node_fs19.mkdtempSync)(import_node_path22.default.join((0, import_node_os7.tmpdir)(), "pve-gitops-demo-key-"));
+    const sshKeyFile = import_node_path22.default.join(keyDir, "id_ed25519");
+    (0, import_node_child_process7.execFileSync)("ssh-keygen", [
+      "-q",
+      "-t",
+      "ed25519",
+      "-N",
+      "",
+      "-C",
+      "pve-gitops-demo",
+      "-f",
+      sshKeyFile
+    ]);
+    registerSecret((0, import_node_fs19.readFileSync)(sshKeyFile, "utf8").trim());
+    const world = {
+      proxmox,
+      vault,
+      vaultToken,
+      kube,
+      sshKeyFile,
+      sshPublicKey: (0, import_node_fs19.readFileSync)(`${sshKeyFile}.pub`, "utf8").trim(),
+      async stop() {
+        await world.hosts?.stop();
+        for (const stop of stops.reverse()) await stop();
+        (0, import_node_child_process7.execFileSync)("rm", ["-rf", keyDir]);
+      }
+    };
+    return world;
+  } catch (err) {
+    for (const stop of stops.reverse()) await stop();
+    throw err;
+  }
+}
+async function startHosts(world, vms, state, log) {
+  for (const vm2 of vms) world.kube.registerHost(vm2.name, vm2.ip);
+  world.hosts = await startVmHosts({
+    vms,
+    authorizedKey: world.sshPublicKey,
+    stateDir: import_node_path22.default.join(state, "hosts")
+  });
+  for (const h of world.hosts.hosts) log.info(`VM host ${h.name}: sshd on ${h.ip}:${h.port}`);
+  return world.hosts;
+}
+var import_node_child_process7, import_node_fs19, import_node_os7, import_node_path22;
+var init_world = __esm({
+  "sim/demo/world.ts"() {
+    "use strict";
+    import_node_child_process7 = require("node:child_process");
+    import_node_fs19 = require("node:fs");
+    import_node_os7 = require("node:os");
+    import_node_path22 = __toESM(require("node:path"), 1);
+    init_secrets();
+    init_vm_hosts();
+    init_manager();
+    init_proxmox();
+    init_vault();
+    __name(startWorld, "startWorld");
+    __name(startHosts, "startHosts");
+  }
+});
+
 // sim/demo/run-demo.ts
 function projectRoot() {
-  let dir = import_node_path16.default.dirname((0, import_node_url.fileURLToPath)(__pve_gitops_import_meta_url));
-  while (!(0, import_node_fs13.existsSync)(import_node_path16.default.join(dir, "demo", "vms"))) {
-    const up = import_node_path16.default.dirname(dir);
+  let dir = import_node_path23.default.dirname((0, import_node_url2.fileURLToPath)(__pve_gitops_import_meta_url));
+  while (!(0, import_node_fs20.existsSync)(import_node_path23.default.join(dir, "demo", "vms"))) {
+    const up = import_node_path23.default.dirname(dir);
     if (up === dir) throw new PveGitopsError("Cannot find the demo/ folder of pve-gitops.");
     dir = up;
   }
   return dir;
 }
 function git2(cwd, ...args) {
-  return (0, import_node_child_process4.execFileSync)("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  return (0, import_node_child_process8.execFileSync)("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 }
-function makeRepository(root) {
-  const repo = (0, import_node_fs13.mkdtempSync)(import_node_path16.default.join((0, import_node_os5.tmpdir)(), "pve-gitops-demo-"));
-  const copy = /* @__PURE__ */ __name((from, to = from) => (0, import_node_fs13.cpSync)(import_node_path16.default.join(root, from), import_node_path16.default.join(repo, to), { recursive: true }), "copy");
+function makeRepository(root, installerUrl) {
+  const repo = (0, import_node_fs20.mkdtempSync)(import_node_path23.default.join((0, import_node_os8.tmpdir)(), "pve-gitops-demo-"));
+  const copy = /* @__PURE__ */ __name((from, to = from) => (0, import_node_fs20.cpSync)(import_node_path23.default.join(root, from), import_node_path23.default.join(repo, to), { recursive: true }), "copy");
   const commit = /* @__PURE__ */ __name((message) => {
     git2(repo, "add", "-A");
     git2(
@@ -46378,41 +48667,47 @@ function makeRepository(root) {
     );
   }, "commit");
   git2(repo, "init", "-q", "-b", "main");
-  copy("demo/pve-gitops.yaml", "pve-gitops.yaml");
+  const config2 = (0, import_yaml5.parseDocument)((0, import_node_fs20.readFileSync)(import_node_path23.default.join(root, "demo", "pve-gitops.yaml"), "utf8"));
+  config2.setIn(["k3s", "installer_url"], installerUrl);
+  (0, import_node_fs20.writeFileSync)(import_node_path23.default.join(repo, "pve-gitops.yaml"), config2.toString());
   copy("playbooks");
   copy("schemas");
   commit("chore: start the demo repository");
   copy("demo/vms", "vms");
-  commit("feat: demo k3s cluster and load balancer [ansible k8s-demo]");
+  commit("feat: demo k3s cluster, one node per Proxmox node [ansible k8s-demo]");
   return repo;
 }
 async function runDemo(o) {
   const { log } = o;
   const root = projectRoot();
-  const cli = import_node_path16.default.join(root, "actions", "cli", "dist", "index.cjs");
-  const repo = makeRepository(root);
-  const state = import_node_path16.default.join(repo, ".sim");
-  let sim;
+  const cli = import_node_path23.default.join(root, "actions", "cli", "dist", "index.cjs");
+  const state = (0, import_node_fs20.mkdtempSync)(import_node_path23.default.join((0, import_node_os8.tmpdir)(), "pve-gitops-demo-state-"));
   const started = Date.now();
+  let world;
+  let repo;
   try {
-    sim = await log.group("Start the Proxmox VE simulator", async () => {
-      const s = await startProxmoxSim({ stateDir: state, timeScale: o.timeScale ?? 0.05 });
-      registerSecret(s.tokenSecret);
-      log.info(
-        `Proxmox VE simulator on ${s.url}: nodes pve1, pve2, still-fawn (fingerprint ${s.fingerprint.slice(0, 23)}\u2026)`
-      );
-      return s;
-    });
+    world = await log.group(
+      "Start the simulators (loopback only)",
+      () => startWorld(state, o.timeScale ?? 0.05, log)
+    );
+    const w = world;
+    repo = makeRepository(root, w.kube.installerUrl);
+    const cwd = repo;
     const env = {
       ...process.env,
-      PROXMOX_URL: sim.url,
-      PROXMOX_TOKEN_ID: sim.tokenId,
-      PROXMOX_TOKEN_SECRET: sim.tokenSecret,
-      PROXMOX_TLS_FINGERPRINT: sim.fingerprint
+      PROXMOX_URL: w.proxmox.url,
+      PROXMOX_TOKEN_ID: w.proxmox.tokenId,
+      PROXMOX_TOKEN_SECRET: w.proxmox.tokenSecret,
+      PROXMOX_TLS_FINGERPRINT: w.proxmox.fingerprint,
+      VAULT_ADDR: w.vault.addr,
+      VAULT_TOKEN: w.vaultToken,
+      SSH_PRIVATE_KEY: (0, import_node_fs20.readFileSync)(w.sshKeyFile, "utf8"),
+      PVE_GITOPS_SIMULATOR: "true",
+      ANSIBLE_NOCOLOR: "1"
     };
     const run = /* @__PURE__ */ __name((step) => log.group(step.title, async () => {
       log.info(`$ pve-gitops ${step.args.join(" ")}`);
-      const r = await runCli(cli, step.args, repo, env, !!step.capture);
+      const r = await runCli(cli, step.args, cwd, env, !!step.capture);
       if (!(step.ok ?? [0]).includes(r.code))
         throw new PveGitopsError(
           `Demo step '${step.title}' failed: pve-gitops ${step.args[0]} exited ${r.code}.`
@@ -46426,23 +48721,52 @@ async function runDemo(o) {
       args: ["apply", "--json"],
       capture: true
     });
-    const applyFile = import_node_path16.default.join(repo, ".apply.json");
-    (0, import_node_fs13.writeFileSync)(applyFile, applied, { mode: 384 });
+    const afterApply = w.proxmox.stats().mutations;
+    const applyFile = import_node_path23.default.join(state, "apply.json");
+    (0, import_node_fs20.writeFileSync)(applyFile, applied, { mode: 384 });
     const newHosts = JSON.parse(applied).newHosts;
     log.info(`New hosts: ${newHosts.map((h) => `${h.name} (${h.ip ?? "no address"})`).join(", ")}`);
     await run({
       title: "Regenerate the Ansible inventory",
       args: ["inventory", "--new-hosts", applyFile]
     });
-    log.info((0, import_node_fs13.readFileSync)(import_node_path16.default.join(repo, "inventory", "k8s.ini"), "utf8").trimEnd());
+    log.info((0, import_node_fs20.readFileSync)(import_node_path23.default.join(repo, "inventory", "k8s.ini"), "utf8").trimEnd());
     await run({
       title: "Read the [ansible X] tags of the pushed commits",
       args: ["tags", "--range", "HEAD~1..HEAD"]
     });
-    const afterApply = sim.stats().mutations;
+    const hosts = await log.group(
+      "Boot the simulated VMs: one real sshd each",
+      () => startHosts(
+        w,
+        newHosts.flatMap((h) => h.ip ? [{ name: h.name, ip: h.ip }] : []),
+        state,
+        log
+      )
+    );
+    const known = ["--known-hosts", hosts.knownHostsFile];
+    await run({
+      title: "Provision the new hosts: k3s server, then the agents join",
+      args: ["provision", "--hosts", "inventory/new_hosts.txt", ...known]
+    });
+    await run({
+      title: "Publish the new cluster's kubeconfig to Vault (check-and-set merge)",
+      args: ["kubeconfig", "publish", "--vm", "k8s-demo", ...known]
+    });
+    const kubeconfig = import_node_path23.default.join(state, "kubeconfig");
+    await run({
+      title: "Any CI job: fetch one context from Vault",
+      args: ["kubeconfig", "get", "--context", "k8s-demo", "--out", kubeconfig]
+    });
+    const nodes = [...w.kube.clusterOf("k8s-demo")?.nodes() ?? []].sort(
+      (a, b) => a.name.localeCompare(b.name)
+    );
+    log.info(
+      `Cluster k8s-demo: ${nodes.map((n) => `${n.name} (${n.role})`).join(", ")}; kubeconfig in ${kubeconfig} (mode 0600)`
+    );
     await run({ title: "Plan again: nothing to do", args: ["plan"] });
     await run({ title: "Apply again: idempotent", args: ["apply"] });
-    const again = sim.stats().mutations - afterApply;
+    const again = w.proxmox.stats().mutations - afterApply;
     if (again !== 0)
       throw new PveGitopsError(
         `The second apply changed the cluster ${again} times; it should change nothing.`
@@ -46452,14 +48776,18 @@ async function runDemo(o) {
     );
     return 0;
   } finally {
-    await sim?.stop();
-    if (o.keep) log.info(`Demo repository kept in ${repo} (simulator state in ${state}).`);
-    else (0, import_node_fs13.rmSync)(repo, { recursive: true, force: true });
+    await world?.stop();
+    if (o.keep)
+      log.info(`Demo repository kept in ${repo ?? "(not created)"}, simulator state in ${state}.`);
+    else {
+      if (repo) (0, import_node_fs20.rmSync)(repo, { recursive: true, force: true });
+      (0, import_node_fs20.rmSync)(state, { recursive: true, force: true });
+    }
   }
 }
 function runCli(cli, args, cwd, env, capture) {
   return new Promise((resolve, reject) => {
-    const child = (0, import_node_child_process4.spawn)(process.execPath, ["--", cli, ...args], {
+    const child = (0, import_node_child_process8.spawn)(process.execPath, ["--", cli, ...args], {
       cwd,
       env,
       stdio: ["ignore", capture ? "pipe" : "inherit", "inherit"]
@@ -46470,18 +48798,18 @@ function runCli(cli, args, cwd, env, capture) {
     child.once("close", (code) => resolve({ code: code ?? 1, stdout }));
   });
 }
-var import_node_child_process4, import_node_fs13, import_node_os5, import_node_path16, import_node_url;
+var import_node_child_process8, import_node_fs20, import_node_os8, import_node_path23, import_node_url2, import_yaml5;
 var init_run_demo = __esm({
   "sim/demo/run-demo.ts"() {
     "use strict";
-    import_node_child_process4 = require("node:child_process");
-    import_node_fs13 = require("node:fs");
-    import_node_os5 = require("node:os");
-    import_node_path16 = __toESM(require("node:path"), 1);
-    import_node_url = require("node:url");
+    import_node_child_process8 = require("node:child_process");
+    import_node_fs20 = require("node:fs");
+    import_node_os8 = require("node:os");
+    import_node_path23 = __toESM(require("node:path"), 1);
+    import_node_url2 = require("node:url");
     init_errors();
-    init_secrets();
-    init_proxmox();
+    import_yaml5 = __toESM(require_dist(), 1);
+    init_world();
     __name(projectRoot, "projectRoot");
     __name(git2, "git");
     __name(makeRepository, "makeRepository");
@@ -46514,10 +48842,10 @@ var init_demo = __esm({
 });
 
 // actions/lib/kubeconfig/kubeconfig.ts
-function parseKubeconfig(text, where) {
+function parseKubeconfig(text2, where) {
   let doc;
   try {
-    doc = (0, import_yaml4.parse)(text, { prettyErrors: false });
+    doc = (0, import_yaml6.parse)(text2, { prettyErrors: false });
   } catch {
     throw new ConfigurationError(`${where} is not valid YAML.`);
   }
@@ -46567,8 +48895,8 @@ function hostOf(server) {
   }
   return { url, host: url.hostname.replace(/^\[|\]$/g, "") };
 }
-function normaliseK3sKubeconfig(text, o) {
-  const cfg = parseKubeconfig(text, o.source);
+function normaliseK3sKubeconfig(text2, o) {
+  const cfg = parseKubeconfig(text2, o.source);
   if (cfg.clusters.length !== 1 || cfg.users.length !== 1)
     throw new ConfigurationError(
       `${o.source} holds ${cfg.clusters.length} clusters and ${cfg.users.length} users; a k3s kubeconfig holds one of each.`
@@ -46576,7 +48904,7 @@ function normaliseK3sKubeconfig(text, o) {
   const cluster = { ...cfg.clusters[0].cluster };
   const { url, host } = hostOf(cluster.server);
   if (host === "127.0.0.1" || host === "localhost" || host === "::1" || host === "0.0.0.0") {
-    url.hostname = (0, import_node_net5.isIP)(o.address) === 6 ? `[${o.address}]` : o.address;
+    url.hostname = (0, import_node_net9.isIP)(o.address) === 6 ? `[${o.address}]` : o.address;
     cluster.server = url.toString().replace(/\/$/, "");
   }
   if (!cluster["certificate-authority-data"] && !cluster["certificate-authority"])
@@ -46586,10 +48914,10 @@ function normaliseK3sKubeconfig(text, o) {
 function mergeKubeconfig(base, entries) {
   const out = structuredClone(base);
   for (const e of entries) {
-    const put = /* @__PURE__ */ __name((list2, item) => {
-      const i = list2.findIndex((x) => x.name === item.name);
-      if (i >= 0) list2[i] = item;
-      else list2.push(item);
+    const put = /* @__PURE__ */ __name((list3, item) => {
+      const i = list3.findIndex((x) => x.name === item.name);
+      if (i >= 0) list3[i] = item;
+      else list3.push(item);
     }, "put");
     put(out.clusters, { name: e.name, cluster: e.cluster });
     put(out.users, { name: e.name, user: e.user });
@@ -46620,12 +48948,12 @@ function selectContexts(cfg, names, where) {
   out["current-context"] = names[0] ?? "";
   return out;
 }
-var import_node_net5, import_yaml4, emptyKubeconfig, isObj, serializeKubeconfig;
+var import_node_net9, import_yaml6, emptyKubeconfig, isObj, serializeKubeconfig;
 var init_kubeconfig = __esm({
   "actions/lib/kubeconfig/kubeconfig.ts"() {
     "use strict";
-    import_node_net5 = require("node:net");
-    import_yaml4 = __toESM(require_dist(), 1);
+    import_node_net9 = require("node:net");
+    import_yaml6 = __toESM(require_dist(), 1);
     init_errors();
     init_secrets();
     emptyKubeconfig = /* @__PURE__ */ __name(() => ({
@@ -46639,7 +48967,7 @@ var init_kubeconfig = __esm({
     isObj = /* @__PURE__ */ __name((v) => !!v && typeof v === "object" && !Array.isArray(v), "isObj");
     __name(parseKubeconfig, "parseKubeconfig");
     __name(maskUser, "maskUser");
-    serializeKubeconfig = /* @__PURE__ */ __name((cfg) => (0, import_yaml4.stringify)(cfg, { lineWidth: 0 }), "serializeKubeconfig");
+    serializeKubeconfig = /* @__PURE__ */ __name((cfg) => (0, import_yaml6.stringify)(cfg, { lineWidth: 0 }), "serializeKubeconfig");
     __name(hostOf, "hostOf");
     __name(normaliseK3sKubeconfig, "normaliseK3sKubeconfig");
     __name(mergeKubeconfig, "mergeKubeconfig");
@@ -46714,12 +49042,12 @@ async function getKubeconfig(o) {
   const config2 = selectContexts(stored.config, o.contexts, describeLocation(o.location));
   return { config: config2, text: serializeKubeconfig(config2) };
 }
-async function writePrivateFile(file, text) {
-  await (0, import_promises10.mkdir)(import_node_path17.default.dirname(file), { recursive: true });
+async function writePrivateFile(file, text2) {
+  await (0, import_promises10.mkdir)(import_node_path24.default.dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
   const fh = await (0, import_promises10.open)(tmp, "wx", 384);
   try {
-    await fh.writeFile(text);
+    await fh.writeFile(text2);
   } finally {
     await fh.close();
   }
@@ -46731,12 +49059,12 @@ async function writePrivateFile(file, text) {
     throw err;
   }
 }
-var import_promises10, import_node_path17;
+var import_promises10, import_node_path24;
 var init_get = __esm({
   "actions/lib/kubeconfig/get.ts"() {
     "use strict";
     import_promises10 = require("node:fs/promises");
-    import_node_path17 = __toESM(require("node:path"), 1);
+    import_node_path24 = __toESM(require("node:path"), 1);
     init_errors();
     init_kubeconfig();
     init_store();
@@ -46747,25 +49075,25 @@ var init_get = __esm({
 
 // actions/lib/kubeconfig/loopback.ts
 function isLoopbackAddress3(ip) {
-  return (0, import_node_net6.isIP)(ip) === 4 && ip.startsWith("127.") || ip === "::1";
+  return (0, import_node_net10.isIP)(ip) === 4 && ip.startsWith("127.") || ip === "::1";
 }
-var import_node_net6;
-var init_loopback2 = __esm({
+var import_node_net10;
+var init_loopback3 = __esm({
   "actions/lib/kubeconfig/loopback.ts"() {
     "use strict";
-    import_node_net6 = require("node:net");
+    import_node_net10 = require("node:net");
     __name(isLoopbackAddress3, "isLoopbackAddress");
   }
 });
 
 // actions/lib/kubeconfig/readiness.ts
-function kubeGet(entry2, path21, timeoutMs = 1e4) {
-  const url = new URL(path21, entry2.cluster.server);
+function kubeGet(entry2, path28, timeoutMs = 1e4) {
+  const url = new URL(path28, entry2.cluster.server);
   const u = entry2.user;
   const headers = { Accept: "application/json" };
   if (typeof u.token === "string") headers.Authorization = `Bearer ${u.token}`;
   return new Promise((resolve, reject) => {
-    const req = (0, import_node_https4.request)(
+    const req = (0, import_node_https5.request)(
       url,
       {
         headers,
@@ -46806,17 +49134,17 @@ function kubeGet(entry2, path21, timeoutMs = 1e4) {
   });
 }
 async function waitForNodesReady(o) {
-  const now = o.now ?? Date.now;
+  const now2 = o.now ?? Date.now;
   const sleep2 = o.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
   const timeout = o.timeoutMs ?? 3e5;
   const interval = o.intervalMs ?? 2e3;
-  const start = now();
+  const start = now2();
   let lastReport = -Infinity;
   let state;
   for (; ; ) {
     try {
-      const list2 = await kubeGet(o.entry, "/api/v1/nodes");
-      const nodes = (list2.items ?? []).map((n) => ({
+      const list3 = await kubeGet(o.entry, "/api/v1/nodes");
+      const nodes = (list3.items ?? []).map((n) => ({
         name: n.metadata?.name ?? "?",
         ready: n.status?.conditions?.find((c) => c.type === "Ready")?.status === "True"
       }));
@@ -46830,7 +49158,7 @@ async function waitForNodesReady(o) {
     } catch (err) {
       state = err.message;
     }
-    const elapsed = now() - start;
+    const elapsed = now2() - start;
     if (elapsed >= timeout)
       throw new PveGitopsError(
         `The cluster ${o.entry.name} at ${o.entry.cluster.server} was not Ready after ${Math.round(timeout / 1e3)} s (${state}); its kubeconfig was not published.`
@@ -46842,11 +49170,11 @@ async function waitForNodesReady(o) {
     await sleep2(Math.min(interval, Math.max(0, timeout - elapsed)));
   }
 }
-var import_node_https4, b64;
+var import_node_https5, b64;
 var init_readiness = __esm({
   "actions/lib/kubeconfig/readiness.ts"() {
     "use strict";
-    import_node_https4 = require("node:https");
+    import_node_https5 = require("node:https");
     init_errors();
     b64 = /* @__PURE__ */ __name((v) => typeof v === "string" ? Buffer.from(v, "base64").toString("utf8") : void 0, "b64");
     __name(kubeGet, "kubeGet");
@@ -46855,9 +49183,9 @@ var init_readiness = __esm({
 });
 
 // actions/lib/kubeconfig/ssh-fetch.ts
-function parseKnownHosts(text) {
+function parseKnownHosts(text2) {
   const out = [];
-  for (const raw of text.split("\n")) {
+  for (const raw of text2.split("\n")) {
     const line2 = raw.trim();
     if (!line2 || line2.startsWith("#") || line2.startsWith("@")) continue;
     const [hosts, type, key] = line2.split(/\s+/);
@@ -46870,7 +49198,7 @@ function patternMatches2(pattern, target) {
   if (pattern.startsWith("|1|")) {
     const [, , salt, hash] = pattern.split("|");
     if (!salt || !hash) return false;
-    return (0, import_node_crypto9.createHmac)("sha1", Buffer.from(salt, "base64")).update(target).digest("base64") === hash;
+    return (0, import_node_crypto13.createHmac)("sha1", Buffer.from(salt, "base64")).update(target).digest("base64") === hash;
   }
   const re = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
   return new RegExp(`^${re}$`, "i").test(target);
@@ -46937,18 +49265,18 @@ async function fetchK3sKubeconfig(t, log) {
     ssh.dispose();
   }
 }
-var import_node_crypto9, K3S_KUBECONFIG, fingerprint;
+var import_node_crypto13, K3S_KUBECONFIG, fingerprint;
 var init_ssh_fetch = __esm({
   "actions/lib/kubeconfig/ssh-fetch.ts"() {
     "use strict";
-    import_node_crypto9 = require("node:crypto");
+    import_node_crypto13 = require("node:crypto");
     init_esm3();
     init_errors();
     K3S_KUBECONFIG = "/etc/rancher/k3s/k3s.yaml";
     __name(parseKnownHosts, "parseKnownHosts");
     __name(patternMatches2, "patternMatches");
     __name(knownKeysFor, "knownKeysFor");
-    fingerprint = /* @__PURE__ */ __name((key) => `SHA256:${(0, import_node_crypto9.createHash)("sha256").update(key).digest("base64").replace(/=+$/, "")}`, "fingerprint");
+    fingerprint = /* @__PURE__ */ __name((key) => `SHA256:${(0, import_node_crypto13.createHash)("sha256").update(key).digest("base64").replace(/=+$/, "")}`, "fingerprint");
     __name(fetchK3sKubeconfig, "fetchK3sKubeconfig");
   }
 });
@@ -46985,7 +49313,7 @@ async function publishNewClusters(o) {
   const entries = await Promise.all(
     servers.map(async ({ vm: vm2, ip }) => {
       try {
-        const text = await fetcher(
+        const text2 = await fetcher(
           {
             name: vm2.name,
             host: ip,
@@ -46997,7 +49325,7 @@ async function publishNewClusters(o) {
           },
           o.log
         );
-        const entry2 = normaliseK3sKubeconfig(text, {
+        const entry2 = normaliseK3sKubeconfig(text2, {
           name: vm2.name,
           address: ip,
           source: `${K3S_KUBECONFIG} of ${vm2.name}`
@@ -47037,7 +49365,7 @@ var init_publish = __esm({
     "use strict";
     init_errors();
     init_groups();
-    init_loopback2();
+    init_loopback3();
     init_kubeconfig();
     init_readiness();
     init_ssh_fetch();
@@ -47048,22 +49376,22 @@ var init_publish = __esm({
 });
 
 // actions/lib/kubeconfig/vault-client.ts
-var import_node_http, import_node_https5, VaultHttpError, VaultClient;
+var import_node_http3, import_node_https6, VaultHttpError, VaultClient;
 var init_vault_client = __esm({
   "actions/lib/kubeconfig/vault-client.ts"() {
     "use strict";
-    import_node_http = require("node:http");
-    import_node_https5 = require("node:https");
+    import_node_http3 = require("node:http");
+    import_node_https6 = require("node:https");
     init_errors();
     init_secrets();
     VaultHttpError = class extends PveGitopsError {
-      constructor(status, errors, what, body) {
+      constructor(status2, errors, what, body2) {
         super(
-          `Vault answered ${status} to ${what}${errors.length ? `: ${errors.join("; ").slice(0, 300)}` : ""}.`
+          `Vault answered ${status2} to ${what}${errors.length ? `: ${errors.join("; ").slice(0, 300)}` : ""}.`
         );
-        this.status = status;
+        this.status = status2;
         this.errors = errors;
-        this.body = body;
+        this.body = body2;
       }
       status;
       errors;
@@ -47101,12 +49429,12 @@ var init_vault_client = __esm({
         this.c.token = token;
       }
       /** Sends one request; returns the parsed body (undefined for 204). Throws VaultHttpError. */
-      request(method, path21, body) {
+      request(method, path28, body2) {
         const url = new URL(
-          `v1/${path21.replace(/^\/+/, "")}`,
+          `v1/${path28.replace(/^\/+/, "")}`,
           this.c.addr.endsWith("/") ? this.c.addr : `${this.c.addr}/`
         );
-        const payload = body === void 0 ? void 0 : JSON.stringify(body);
+        const payload = body2 === void 0 ? void 0 : JSON.stringify(body2);
         const headers = {
           Accept: "application/json",
           "X-Vault-Request": "true"
@@ -47119,8 +49447,8 @@ var init_vault_client = __esm({
         }
         const what = `${method} ${url.pathname}`;
         return new Promise((resolve, reject) => {
-          const send2 = url.protocol === "https:" ? import_node_https5.request : import_node_http.request;
-          const req = send2(
+          const send3 = url.protocol === "https:" ? import_node_https6.request : import_node_http3.request;
+          const req = send3(
             url,
             {
               method,
@@ -47132,17 +49460,17 @@ var init_vault_client = __esm({
               const chunks = [];
               res.on("data", (c) => chunks.push(c));
               res.on("end", () => {
-                const text = Buffer.concat(chunks).toString("utf8");
-                let json;
+                const text2 = Buffer.concat(chunks).toString("utf8");
+                let json2;
                 try {
-                  json = text ? JSON.parse(text) : void 0;
+                  json2 = text2 ? JSON.parse(text2) : void 0;
                 } catch {
-                  json = void 0;
+                  json2 = void 0;
                 }
-                const status = res.statusCode ?? 0;
-                if (status >= 200 && status < 300) return resolve(json);
-                const errors = Array.isArray(json?.errors) ? json.errors.map(String) : [];
-                reject(new VaultHttpError(status, errors, what, json));
+                const status2 = res.statusCode ?? 0;
+                if (status2 >= 200 && status2 < 300) return resolve(json2);
+                const errors = Array.isArray(json2?.errors) ? json2.errors.map(String) : [];
+                reject(new VaultHttpError(status2, errors, what, json2));
               });
             }
           );
@@ -47181,9 +49509,9 @@ var init_vault_client = __esm({
         return token;
       }
       /** KV v2 read of the current version; undefined when the secret does not exist (or is deleted). */
-      async readKv2(mount, path21) {
+      async readKv2(mount, path28) {
         try {
-          const r = await this.request("GET", `${mount}/data/${path21}`);
+          const r = await this.request("GET", `${mount}/data/${path28}`);
           const d = r?.data;
           return { data: d?.data ?? {}, version: d?.metadata?.version ?? 0 };
         } catch (err) {
@@ -47191,32 +49519,32 @@ var init_vault_client = __esm({
             const version = err.body?.data?.metadata?.version;
             return version ? { data: {}, version } : void 0;
           }
-          throw this.explain(err, mount, path21, "read");
+          throw this.explain(err, mount, path28, "read");
         }
       }
       /**
        * KV v2 write with check-and-set: `cas` 0 creates only, N replaces only version N. Returns
        * the new version, or `conflict` when someone wrote first.
        */
-      async writeKv2(mount, path21, data, cas) {
+      async writeKv2(mount, path28, data, cas) {
         try {
-          const r = await this.request("POST", `${mount}/data/${path21}`, { options: { cas }, data });
+          const r = await this.request("POST", `${mount}/data/${path28}`, { options: { cas }, data });
           return r?.data?.version ?? cas + 1;
         } catch (err) {
           if (err instanceof VaultHttpError && err.status === 400 && err.errors.some((e) => e.includes("check-and-set parameter did not match")))
             return "conflict";
-          throw this.explain(err, mount, path21, "write");
+          throw this.explain(err, mount, path28, "write");
         }
       }
-      explain(err, mount, path21, verb) {
+      explain(err, mount, path28, verb) {
         if (!(err instanceof VaultHttpError)) return err;
         if (err.status === 403)
           return new ConfigurationError(
-            `Vault denied the token permission to ${verb} ${mount}/data/${path21}: give its policy ${verb === "read" ? '"read"' : '"create" and "update"'} on that path.`
+            `Vault denied the token permission to ${verb} ${mount}/data/${path28}: give its policy ${verb === "read" ? '"read"' : '"create" and "update"'} on that path.`
           );
         if (err.status === 404)
           return new ConfigurationError(
-            `Vault has no KV v2 engine at '${mount}/' for ${mount}/data/${path21} (${err.errors.join("; ").slice(0, 200)}); check vault.mount.`
+            `Vault has no KV v2 engine at '${mount}/' for ${mount}/data/${path28} (${err.errors.join("; ").slice(0, 200)}); check vault.mount.`
           );
         return err;
       }
@@ -47234,7 +49562,7 @@ function vaultFromEnv(env, o = {}) {
   let token = env.VAULT_TOKEN?.trim();
   if (!token) {
     try {
-      token = (0, import_node_fs14.readFileSync)(import_node_path18.default.join(env.HOME ?? (0, import_node_os6.homedir)(), ".vault-token"), "utf8").trim();
+      token = (0, import_node_fs21.readFileSync)(import_node_path25.default.join(env.HOME ?? (0, import_node_os9.homedir)(), ".vault-token"), "utf8").trim();
     } catch {
       token = void 0;
     }
@@ -47246,7 +49574,7 @@ function vaultFromEnv(env, o = {}) {
   let caPem;
   if (env.VAULT_CACERT) {
     try {
-      caPem = (0, import_node_fs14.readFileSync)(env.VAULT_CACERT, "utf8");
+      caPem = (0, import_node_fs21.readFileSync)(env.VAULT_CACERT, "utf8");
     } catch {
       throw new ConfigurationError(`VAULT_CACERT names ${env.VAULT_CACERT}, which cannot be read.`);
     }
@@ -47270,13 +49598,13 @@ function locationOf(config2, over = {}) {
       throw new ConfigurationError(`The Vault ${k} '${v.slice(0, 60)}' is not valid.`);
   return loc;
 }
-var import_node_fs14, import_node_os6, import_node_path18;
+var import_node_fs21, import_node_os9, import_node_path25;
 var init_vault_env = __esm({
   "actions/lib/kubeconfig/vault-env.ts"() {
     "use strict";
-    import_node_fs14 = require("node:fs");
-    import_node_os6 = require("node:os");
-    import_node_path18 = __toESM(require("node:path"), 1);
+    import_node_fs21 = require("node:fs");
+    import_node_os9 = require("node:os");
+    import_node_path25 = __toESM(require("node:path"), 1);
     init_errors();
     init_vault_client();
     __name(vaultFromEnv, "vaultFromEnv");
@@ -47292,7 +49620,7 @@ __export(kubeconfig_exports, {
 function addressOf(repo, name, ipconfig0) {
   let ini = "";
   try {
-    ini = (0, import_node_fs15.readFileSync)(import_node_path19.default.join(repo, INVENTORY_FILE), "utf8");
+    ini = (0, import_node_fs22.readFileSync)(import_node_path26.default.join(repo, INVENTORY_FILE), "utf8");
   } catch {
   }
   const known = knownAddresses(ini).find((h) => h.name === name)?.ip;
@@ -47315,10 +49643,10 @@ async function publish(values, ctx) {
   if (!key?.trim())
     throw new ConfigurationError("No SSH key: pass --ssh-key FILE or set SSH_PRIVATE_KEY.");
   registerSecret(key);
-  const knownFile = typeof values["known-hosts"] === "string" ? values["known-hosts"] : import_node_path19.default.join(ctx.env.HOME ?? (0, import_node_os7.homedir)(), ".ssh", "known_hosts");
+  const knownFile = typeof values["known-hosts"] === "string" ? values["known-hosts"] : import_node_path26.default.join(ctx.env.HOME ?? (0, import_node_os10.homedir)(), ".ssh", "known_hosts");
   let knownHosts = "";
   try {
-    knownHosts = (0, import_node_fs15.readFileSync)(knownFile, "utf8");
+    knownHosts = (0, import_node_fs22.readFileSync)(knownFile, "utf8");
   } catch {
     if (typeof values["known-hosts"] === "string")
       throw new ConfigurationError(`Cannot read the known_hosts file ${knownFile}.`);
@@ -47364,27 +49692,27 @@ async function get(values, ctx) {
   } catch {
     vaultCfg = void 0;
   }
-  const { text } = await getKubeconfig({
+  const { text: text2 } = await getKubeconfig({
     vault: vaultFromEnv(ctx.env),
     location: locationOf(vaultCfg),
     contexts
   });
   if (typeof values.out === "string") {
-    const file = import_node_path19.default.resolve(values.out);
-    await writePrivateFile(file, text);
+    const file = import_node_path26.default.resolve(values.out);
+    await writePrivateFile(file, text2);
     ctx.log.info(`Wrote ${contexts.join(", ")} to ${file} (mode 0600).`);
     ctx.out(`${file}
 `);
-  } else ctx.out(text);
+  } else ctx.out(text2);
   return 0;
 }
-var import_node_fs15, import_node_os7, import_node_path19, usage2, read, command10, kubeconfig_default;
+var import_node_fs22, import_node_os10, import_node_path26, usage2, read, command10, kubeconfig_default;
 var init_kubeconfig2 = __esm({
   "actions/cli/commands/kubeconfig.ts"() {
     "use strict";
-    import_node_fs15 = require("node:fs");
-    import_node_os7 = require("node:os");
-    import_node_path19 = __toESM(require("node:path"), 1);
+    import_node_fs22 = require("node:fs");
+    import_node_os10 = require("node:os");
+    import_node_path26 = __toESM(require("node:path"), 1);
     init_errors();
     init_addresses();
     init_update();
@@ -47397,7 +49725,7 @@ var init_kubeconfig2 = __esm({
     usage2 = "pve-gitops kubeconfig publish --vm NAME [--address IP] [--ssh-key FILE] [--ssh-user U] [--ssh-port N] [--known-hosts FILE] [--trust-on-first-use] [--timeout SECONDS] | kubeconfig get --context NAME... [--out FILE]";
     read = /* @__PURE__ */ __name((file, what) => {
       try {
-        return (0, import_node_fs15.readFileSync)(file, "utf8");
+        return (0, import_node_fs22.readFileSync)(file, "utf8");
       } catch {
         throw new ConfigurationError(`Cannot read the ${what} ${file}.`);
       }
@@ -47434,7 +49762,7 @@ var init_kubeconfig2 = __esm({
 });
 
 // actions/cli/cli.ts
-var import_node_path20 = __toESM(require("node:path"), 1);
+var import_node_path27 = __toESM(require("node:path"), 1);
 var import_node_util = require("node:util");
 init_errors();
 init_log();
@@ -47495,7 +49823,7 @@ Usage: ${cmd.usage}
 `);
       return 0;
     }
-    const repo = import_node_path20.default.resolve(typeof parsed.values.repo === "string" ? parsed.values.repo : ".");
+    const repo = import_node_path27.default.resolve(typeof parsed.values.repo === "string" ? parsed.values.repo : ".");
     const ctx = { repo, log, out: /* @__PURE__ */ __name((t) => process.stdout.write(t), "out"), env, debug };
     return await cmd.run(parsed.values, parsed.positionals, ctx);
   } catch (err) {

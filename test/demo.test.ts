@@ -1,0 +1,58 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const cli = path.resolve('actions/cli/dist/index.cjs');
+
+/** Processes whose command line mentions `text` (our sshd hosts carry their state path). */
+function processesMatching(text: string): string[] {
+  const r = spawnSync('ps', ['-eo', 'args'], { encoding: 'utf8' });
+  return r.stdout.split('\n').filter((l) => l.includes(text) && !l.includes('ps -eo'));
+}
+
+describe('pve-gitops demo', () => {
+  it('runs the whole flow on the simulators and leaves nothing behind', () => {
+    const before = new Set(processesMatching('pve-gitops-demo-state-'));
+    const r = spawnSync(process.execPath, ['--', cli, 'demo'], {
+      encoding: 'utf8',
+      timeout: 240_000,
+      env: { ...process.env, ANSIBLE_NOCOLOR: '1' },
+    });
+    const out = `${r.stdout}\n${r.stderr}`;
+    expect(r.status, out.slice(-3000)).toBe(0);
+    // Every stage ran, in order, for real.
+    const stages = [
+      '$ pve-gitops validate',
+      '$ pve-gitops plan',
+      '$ pve-gitops apply --json',
+      '$ pve-gitops inventory --new-hosts',
+      '$ pve-gitops tags --range HEAD~1..HEAD',
+      '$ pve-gitops provision --hosts inventory/new_hosts.txt',
+      '$ pve-gitops kubeconfig publish --vm k8s-demo',
+      '$ pve-gitops kubeconfig get --context k8s-demo',
+    ];
+    let at = 0;
+    for (const s of stages) {
+      const i = out.indexOf(s, at);
+      expect(i, `stage missing or out of order: ${s}`).toBeGreaterThanOrEqual(0);
+      at = i;
+    }
+    expect(out).toContain('k8s.yml --limit k8s-demo');
+    expect(out).toMatch(/k8s-demo\s+: ok=\d+\s+changed=\d+\s+unreachable=0\s+failed=0/);
+    expect(out).toContain('k8s-demo: 3/3 nodes Ready.');
+    expect(out).toContain(
+      'Cluster k8s-demo: k8s-demo (server), k8s-demo-w1 (agent), k8s-demo-w2 (agent)',
+    );
+    expect(out).toContain('No changes; 3 unchanged.');
+    expect(out).toMatch(
+      /\d+ changes to the simulated cluster by the first apply, none by the second\./,
+    );
+    // Nothing secret printed, nothing left running, nothing installed on this machine.
+    expect(out).not.toMatch(/PRIVATE KEY|hvs\.[A-Za-z0-9]{8}|K10[0-9a-f]{20}/);
+    const after = processesMatching('pve-gitops-demo-state-').filter((p) => !before.has(p));
+    expect(after).toEqual([]);
+    expect(existsSync('/usr/local/bin/k3s')).toBe(false);
+    expect(existsSync('/etc/rancher/k3s/k3s.yaml')).toBe(false);
+  }, 300_000);
+});
