@@ -136,4 +136,14 @@ describe('SSH transport over a real sshd', () => {
       await vm.stop();
     }
   });
+
+  it('refuses to start a test host outside 127.0.0.0/8, before starting sshd', async () => {
+    const authorizedKey = readFileSync(path.join(dir, 'id.pub'), 'utf8');
+    await expect(startSshHost({ address: '192.168.1.50', authorizedKey })).rejects.toThrow(
+      "An SSH test host listens on and connects to loopback only (127.0.0.0/8 or ::1); '192.168.1.50' is not a loopback address.",
+    );
+    await expect(startSshHost({ address: '::1', authorizedKey })).rejects.toThrow(
+      "An SSH test host needs its own 127.x address (127.0.0.0/8); '::1' is not one.",
+    );
+  });
 });

@@ -1,4 +1,4 @@
-import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -81,6 +81,30 @@ describe('the example repository', () => {
       remediation: 'recreate',
     });
     expect(cp01.network).toEqual({ bridge: 'vmbr0', model: 'virtio', firewall: false });
+  });
+
+  it('point editors at the schemas in their first line', async () => {
+    const files = (await readdir(path.join(projectRoot, 'vms'))).filter((f) => f.endsWith('.yaml'));
+    expect(files).toHaveLength(5);
+    for (const f of files) {
+      const first = (await readFile(path.join(projectRoot, 'vms', f), 'utf8')).split('\n')[0];
+      expect(`${f}: ${first}`).toBe(
+        `${f}: # yaml-language-server: $schema=../schemas/vm.schema.json`,
+      );
+    }
+    const config = await readFile(path.join(projectRoot, 'pve-gitops.yaml'), 'utf8');
+    expect(config.split('\n')[0]).toBe(
+      '# yaml-language-server: $schema=./schemas/config.schema.json',
+    );
+    // the relative paths resolve to the schemas themselves
+    expect(
+      JSON.parse(
+        await readFile(path.join(projectRoot, 'vms', '../schemas/vm.schema.json'), 'utf8'),
+      ),
+    ).toHaveProperty('$schema', 'https://json-schema.org/draft/2020-12/schema');
+    await expect(
+      readFile(path.join(projectRoot, './schemas/config.schema.json'), 'utf8'),
+    ).resolves.toContain('"$schema"');
   });
 });
 

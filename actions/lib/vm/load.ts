@@ -10,7 +10,7 @@ import { crossFileRules, fileRules, type ParsedVm } from './rules.js';
 import { checkSchema } from './schema-check.js';
 import type { VmDefinition, VmSpec } from './types.js';
 import { vmValidator } from './validators.js';
-import { readYamlFile } from './yaml-source.js';
+import { parseYamlText, readYamlFile, type YamlSource } from './yaml-source.js';
 
 /** Folder of VM definitions and of playbooks, relative to the repository root. */
 export const VMS_DIR = 'vms';
@@ -44,6 +44,27 @@ async function listNames(dir: string): Promise<string[] | undefined> {
 }
 
 /**
+ * A source that drops the parsed document (its nodes and positions take ~20 KB per small
+ * file, 100 MB for 5,000) and parses the file again only when a rule needs a position.
+ */
+function lazySource(absPath: string, { file, data }: YamlSource): YamlSource {
+  let parsed: YamlSource | undefined;
+  // A file changed or gone since: positions fall back to the top of the file.
+  const get = () =>
+    (parsed ??= readYamlFile(absPath, file).source ?? parseYamlText('{}', file).source!);
+  return {
+    file,
+    data,
+    get doc() {
+      return get().doc;
+    },
+    get lineCounter() {
+      return get().lineCounter;
+    },
+  };
+}
+
+/**
  * Loads and checks a whole repository: `pve-gitops.yaml`, every `vms/*.yaml` not excluded, and
  * the rules across files. Never throws for bad content — that becomes diagnostics — only when
  * the repository has no `vms/` folder or cannot be read at all.
@@ -73,25 +94,26 @@ export async function loadRepository(repoDir: string): Promise<Repository> {
   // duplicate checks. Only files without any error become VMs.
   const readable: ParsedVm[] = [];
   const schemaBroken = new Set<string>();
-  const parsed = files.map((file) => readYamlFile(path.join(repoDir, file), file));
   const validate = vmValidator();
-  parsed.forEach((result, i) => {
+  for (const file of files) {
+    const result = readYamlFile(path.join(repoDir, file), file);
     if (!result.source) {
       diagnostics.push(...result.diagnostics);
-      return;
+      continue;
     }
     const data = result.source.data;
     const mapping = isMapping(data) ? data : undefined;
     const name = typeof mapping?.name === 'string' ? mapping.name : undefined;
     const check = checkSchema(validate, result.source, name);
     diagnostics.push(...check.diagnostics);
-    if (check.diagnostics.length) schemaBroken.add(files[i]);
-    if (!mapping) return;
+    if (check.diagnostics.length) schemaBroken.add(file);
+    if (!mapping) continue;
     const def = Object.fromEntries(
       Object.entries(mapping).filter(([k]) => !check.faultyKeys.has(k)),
     ) as unknown as VmDefinition;
-    readable.push({ file: files[i], source: result.source, def, omitted: check.faultyKeys });
-  });
+    const source = lazySource(path.join(repoDir, file), result.source);
+    readable.push({ file, source, def, omitted: check.faultyKeys });
+  }
 
   const ruleDiagnostics = [
     ...readable.flatMap((vm) => fileRules(vm, { config, playbooks })),
