@@ -1,6 +1,5 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { def, harness, type Harness } from './reconcile-helpers.js';
+import { agentProbes, ageVm, def, harness, rebootVm, type Harness } from './reconcile-helpers.js';
 
 /** Asymmetric matchers typed as the strings they stand for. */
 const like = {
@@ -33,6 +32,10 @@ describe('health remediation on the simulator', () => {
     expect(h.sim.cluster.vm(vmid)!.status).toBe('running');
     expect(h.sim.cluster.vm(vmid)!.createdAt).toBe(createdAt);
     expect(h.sim.stats()['DELETE /nodes/{node}/qemu/{vmid}'] ?? 0).toBe(0);
+    // The agent answered in the boot apply started: recorded, so plans need not ask again.
+    const boot = Math.round((h.sim.cluster.vm(vmid)!.startedAt ?? 0) / 1000);
+    const recorded = Number(/agent-ok=(\d+)/.exec(String(vm.config.description))?.[1]);
+    expect(Math.abs(recorded - boot)).toBeLessThanOrEqual(2);
   });
 
   it('resumes a paused VM', async () => {
@@ -66,8 +69,10 @@ describe('health remediation on the simulator', () => {
     h = await harness();
     await h.apply([def('stuck', 'pve2', { ipconfig0: 'ip=127.0.20.7/24' })]);
     const { vmid, createdAt } = vmNamed(h, 'stuck');
+    // Created ten minutes ago; it rebooted since and hangs in this boot, past the 1 s grace.
+    ageVm(h, vmid, 600);
     h.sim.setFaults({ hangAtBoot: ['stuck'] });
-    await sleep(1_100); // past the 1 s boot grace of the test configuration
+    rebootVm(h, vmid, 2);
     const planned = (await h.plan([def('stuck', 'pve2', { ipconfig0: 'ip=127.0.20.7/24' })])).plan;
     expect(planned.actions[0]).toMatchObject({
       kind: 'remediate',
@@ -102,8 +107,9 @@ describe('health remediation on the simulator', () => {
     const d = def('restarty', 'pve1', { remediation: 'restart' });
     await h.apply([d]);
     const { vmid } = vmNamed(h, 'restarty');
+    ageVm(h, vmid, 600);
     h.sim.setFaults({ hangAtBoot: [vmid] });
-    await sleep(1_100);
+    rebootVm(h, vmid, 2);
     const r = await h.apply([d]);
     expect(r.failed).toEqual([
       {
@@ -113,5 +119,39 @@ describe('health remediation on the simulator', () => {
       },
     ]);
     expect(h.sim.cluster.vm(vmid)).toBeDefined();
+  });
+
+  it('does not probe a VM whose current boot apply saw answer, and probes it after a reboot', async () => {
+    h = await harness();
+    const defs = [def('calm-1'), def('calm-2', 'pve2'), def('calm-3', 'still-fawn')];
+    await h.apply(defs);
+    const [one, two, three] = ['calm-1', 'calm-2', 'calm-3'].map((n) => vmNamed(h!, n).vmid);
+    for (const vmid of [one, two, three]) ageVm(h, vmid, 600); // well past the boot grace
+    expect(String(h.sim.cluster.vm(one)!.config.description)).toMatch(/agent-ok=\d+ -->$/);
+
+    let before = agentProbes(h);
+    let read = await h.plan(defs);
+    expect(read.plan.hasChanges).toBe(false);
+    expect(agentProbes(h) - before).toBe(0);
+    expect(read.snapshot.vms.map((v) => v.agent)).toEqual(['recorded', 'recorded', 'recorded']);
+
+    // calm-2 rebooted (outside the tool); calm-3's notes lost the record (edited by hand).
+    rebootVm(h, two, 30);
+    const desc = String(h.sim.cluster.vm(three)!.config.description);
+    h.sim.cluster.vm(three)!.config.description = desc.replace(/ agent-ok=\d+/, '');
+    before = agentProbes(h);
+    read = await h.plan(defs);
+    expect(read.plan.hasChanges).toBe(false);
+    expect(agentProbes(h) - before).toBe(2);
+    const agent = Object.fromEntries(read.snapshot.vms.map((v) => [v.name, v.agent]));
+    expect(agent).toEqual({ 'calm-1': 'recorded', 'calm-2': 'ok', 'calm-3': 'ok' });
+
+    // The same reboot, hung this time: found although the earlier boot was recorded healthy.
+    h.sim.setFaults({ agentSilent: ['calm-2'] });
+    read = await h.plan(defs);
+    expect(read.plan.actions.find((a) => a.vm === 'calm-2')).toMatchObject({
+      kind: 'remediate',
+      remedy: 'reset',
+    });
   });
 });

@@ -84,3 +84,25 @@ export function def(name: string, node = 'pve1', over: Partial<VmDefinition> = {
     ...over,
   };
 }
+
+/**
+ * Moves a VM's boot and the boot apply recorded in its notes `seconds` into the past, as if
+ * apply had run that long ago (the recorded boot start is epoch seconds).
+ */
+export function ageVm(h: Harness, vmid: number, seconds: number): void {
+  const vm = h.sim.cluster.vm(vmid)!;
+  vm.startedAt = (vm.startedAt ?? Date.now()) - seconds * 1000;
+  vm.config.description = String(vm.config.description ?? '').replace(
+    /agent-ok=(\d+)/,
+    (_, n: string) => `agent-ok=${Number(n) - seconds}`,
+  );
+}
+
+/** A new boot of a running VM `uptimeSeconds` ago (its QEMU process restarted). */
+export function rebootVm(h: Harness, vmid: number, uptimeSeconds: number): void {
+  h.sim.cluster.vm(vmid)!.startedAt = Date.now() - uptimeSeconds * 1000;
+}
+
+/** Guest-agent probes the simulator answered (or refused) so far. */
+export const agentProbes = (h: Harness): number =>
+  h.sim.stats()['GET /nodes/{node}/qemu/{vmid}/agent/network-get-interfaces'] ?? 0;

@@ -93,22 +93,55 @@ describe('failures and races', () => {
     expect(h.sim.cluster.vm(4242)).toBeUndefined();
   });
 
-  it('reports a clone that fails part-way and leaves a locked VM, while the other VMs are created', async () => {
-    h = await harness({ faults: { cloneFailures: [{ name: 'bad' }] } });
+  it('reports a clone that fails part-way and that nothing is left, while the others are created', async () => {
+    h = await harness({ faults: { cloneFailures: [{ name: 'bad', message: 'no space left' }] } });
     const r = await h.apply([def('good-1'), def('bad'), def('good-2', 'pve2')]);
-    expect(r.failed.map((f) => f.vm)).toEqual(['bad']);
-    expect(r.failed[0].error).toMatch(/clone failed/);
+    expect(r.failed).toEqual([
+      { vm: 'bad', error: like.stringMatching(/clone failed: no space left/), rolledBack: true },
+    ]);
+    expect(r.message).toBe('1 of 3 VMs failed: bad; rolled back: bad');
+    expect(h.log.lines.join('\n')).toMatch(
+      /bad: rolled back; Proxmox had already removed the partial VM \d+ on pve1, nothing is left/,
+    );
     expect(r.newHosts.map((n) => n.name).sort()).toEqual(['good-1', 'good-2']);
-    const partial = h.sim.cluster.vms().find((v) => v.config.name === 'bad');
-    if (partial) {
-      // Proxmox lets only root remove a clone lock: the run says exactly what to do.
-      expect(r.failed[0].rolledBack).toBe(false);
-      expect(h.log.lines.join('\n')).toMatch(
-        new RegExp(`run 'qm unlock ${partial.vmid} && qm destroy ${partial.vmid} --purge' on pve1`),
-      );
-    } else {
-      expect(r.failed[0].rolledBack).toBe(true);
-    }
+    expect(names(h)).toEqual(['good-1', 'good-2']);
+    expect(h.sim.cluster.vms().filter((v) => !v.config.template)).toHaveLength(2);
+  });
+
+  it('says what to run when a killed clone leaves a locked VM, and the next plan does not duplicate it', async () => {
+    h = await harness({ faults: { cloneFailures: [{ name: 'bad', leaveLocked: true }] } });
+    const defs = [def('good-1'), def('bad'), def('good-2', 'pve2')];
+    const r = await h.apply(defs);
+    const partial = h.sim.cluster.vms().find((v) => v.config.name === 'bad')!;
+    expect(partial.config.lock).toBe('clone');
+    const run = `qm unlock ${partial.vmid} && qm destroy ${partial.vmid} --purge`;
+    expect(r.failed).toEqual([
+      {
+        vm: 'bad',
+        error: like.stringMatching(/clone failed/),
+        rolledBack: false,
+        leftover: { vmid: partial.vmid, node: 'pve1', run },
+      },
+    ]);
+    expect(r.message).toBe(
+      `1 of 3 VMs failed: bad; bad left VM ${partial.vmid} locked on pve1: run '${run}' there`,
+    );
+
+    // The next run refuses to create a second 'bad' and repeats what to do.
+    const vmsBefore = h.sim.cluster.vms().length;
+    const next = await h.plan(defs);
+    expect(next.plan.actions.filter((a) => a.kind !== 'noop')).toEqual([]);
+    expect(next.plan.errors).toEqual([
+      {
+        vm: 'bad',
+        message: like.stringContaining(
+          `VMID ${partial.vmid} on pve1 carries this name and is locked (clone)`,
+        ),
+      },
+    ]);
+    expect(next.plan.errors[0].message).toContain(`'${run}' on pve1`);
+    await expect(h.apply(defs)).rejects.toThrow(/locked \(clone\).*Nothing was changed\.$/);
+    expect(h.sim.cluster.vms().length).toBe(vmsBefore);
   });
 
   it('gets no VMID collision while another client creates VMs at the same time', async () => {

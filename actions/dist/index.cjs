@@ -21893,6 +21893,13 @@ function plan(desired, snapshot, options) {
       });
       continue;
     }
+    if (vm2 && !isOwned(vm2) && (vm2.lock === "clone" || vm2.lock === "create")) {
+      errors.push({
+        vm: spec.name,
+        message: `VM ${spec.name}: VMID ${vm2.vmid} on ${vm2.node} carries this name and is locked (${vm2.lock}), the leftover of a ${vm2.lock} that was killed part-way (or one still running); once no task runs for it, remove it with 'qm unlock ${vm2.vmid} && qm destroy ${vm2.vmid} --purge' on ${vm2.node}.`
+      });
+      continue;
+    }
     if (vm2 && !isOwned(vm2)) {
       errors.push({
         vm: spec.name,
@@ -22283,10 +22290,14 @@ var init_preflight = __esm({
 });
 
 // actions/lib/reconcile/description.ts
+function bootStart(nowMs, uptimeSeconds) {
+  return Math.round(nowMs / 1e3 - uptimeSeconds);
+}
 function composeDescription(user, meta) {
   const parts = [];
   if (meta.template) parts.push(`template=${meta.template}`);
   if (meta.fullClone !== void 0) parts.push(`full_clone=${meta.fullClone ? 1 : 0}`);
+  if (meta.agentOk !== void 0) parts.push(`agent-ok=${meta.agentOk}`);
   const line2 = `<!-- pve-gitops ${parts.join(" ")} -->`;
   const text2 = user?.trim();
   return text2 ? `${text2}
@@ -22303,14 +22314,17 @@ function splitDescription(value) {
     const [k, v] = kv.split("=");
     if (k === "template" && v) meta.template = v;
     if (k === "full_clone") meta.fullClone = v === "1";
+    if (k === "agent-ok" && /^\d+$/.test(v ?? "")) meta.agentOk = Number(v);
   }
   return { user, ...meta };
 }
-var META_RE;
+var META_RE, BOOT_MATCH_SECONDS;
 var init_description = __esm({
   "actions/lib/reconcile/description.ts"() {
     "use strict";
     META_RE = /\n*<!-- pve-gitops (.*?) -->\s*$/;
+    BOOT_MATCH_SECONDS = 20;
+    __name(bootStart, "bootStart");
     __name(composeDescription, "composeDescription");
     __name(splitDescription, "splitDescription");
   }
@@ -22326,6 +22340,7 @@ async function readSnapshot(client, desired, options = {}) {
   const limit = options.concurrency ?? 16;
   const grace = options.bootGraceSeconds ?? 300;
   const resources = await count(client.clusterResources());
+  const now2 = (options.now ?? Date.now)();
   const nodes = {};
   for (const r of resources) if (r.type === "node" && r.node) nodes[r.node] = nodeFrom(r);
   for (const r of resources) {
@@ -22414,9 +22429,16 @@ async function readSnapshot(client, desired, options = {}) {
     });
   }
   await mapLimit(jobs, limit, (job) => job());
-  const probe = wantConfig.filter(
-    (v) => specs.has(v.name) && v.status === "running" && v.config?.agent && v.uptime >= grace && !v.lock
-  );
+  const probe = wantConfig.filter((v) => {
+    if (!specs.has(v.name) || v.status !== "running" || !v.config?.agent) return false;
+    if (v.uptime < grace || v.lock) return false;
+    const ok = v.config.agentOk;
+    if (ok !== void 0 && Math.abs(bootStart(now2, v.uptime) - ok) <= BOOT_MATCH_SECONDS) {
+      v.agent = "recorded";
+      return false;
+    }
+    return true;
+  });
   await mapLimit(probe, limit, async (vm2) => {
     try {
       const ifaces = await count(
@@ -22503,6 +22525,7 @@ function configFrom(cfg) {
     description: desc.user,
     template: desc.template,
     fullClone: desc.fullClone,
+    agentOk: desc.agentOk,
     onboot: parseFlag(cfg.onboot),
     agent: parseFlag(cfg.agent),
     protection: parseFlag(cfg.protection),
@@ -22970,7 +22993,9 @@ function configParams(spec, cfg, changes) {
       case "description":
         params.description = composeDescription(spec.description, {
           template: cfg.template ?? spec.template,
-          fullClone: cfg.fullClone ?? spec.fullClone
+          fullClone: cfg.fullClone ?? spec.fullClone,
+          // Still the same boot: a new note must not cost the next plan an agent probe.
+          agentOk: cfg.agentOk
         });
         break;
       case "ipconfig0":
@@ -23094,8 +23119,31 @@ async function buildVm(ctx, spec, b, t, keepVmid) {
       `VM ${spec.name} (${vmid}) started but its guest agent did not answer within ${Math.round(ctx.agentWaitMs / 1e3)} s.`
     );
   }
+  await recordAgentOk(ctx, spec.node, vmid, `VM ${spec.name}`);
   t.mark("start+agent");
   return spec.staticIp ?? addresses[0];
+}
+async function recordAgentOk(ctx, node, vmid, label2) {
+  const { client } = ctx;
+  try {
+    const [cfg, status2] = await Promise.all([
+      client.getConfig(node, vmid),
+      client.status(node, vmid)
+    ]);
+    const { user, ...meta } = splitDescription(
+      cfg.description === void 0 ? void 0 : String(cfg.description)
+    );
+    const agentOk = bootStart(Date.now(), status2.uptime ?? 0);
+    const params = {
+      description: composeDescription(user, { ...meta, agentOk })
+    };
+    if (cfg.digest) params.digest = cfg.digest;
+    await client.putConfig(node, vmid, params);
+  } catch (err) {
+    ctx.log.warn(
+      `${label2} (${vmid}): could not record that its guest agent answered (${describe(err)}); plans will probe it.`
+    );
+  }
 }
 function startAndWaitForAgent(ctx, node, vmid, upid, operation) {
   const agentStop = new AbortController();
@@ -23135,31 +23183,16 @@ async function waitForAgent(ctx, node, vmid, waitMs, signal) {
 }
 async function destroyVm(ctx, node, vmid, label2) {
   const { client } = ctx;
-  let lock;
   try {
-    lock = (await client.getConfig(node, vmid)).lock;
+    const { lock } = await client.getConfig(node, vmid);
+    if (lock === "clone" || lock === "create") throw new LockedLeftoverError(label2, vmid, node, lock);
     if (!lock && (await client.status(node, vmid)).status === "running") {
       await task(ctx, await client.stop(node, vmid), `stop of ${label2}`);
     }
-  } catch (err) {
-    if (isNotFound(err)) return;
-    throw err;
-  }
-  if (lock === "clone" || lock === "create") {
-    try {
-      await client.raw("PUT", `/nodes/${encodeURIComponent(node)}/qemu/${vmid}/config`, {
-        delete: "lock"
-      });
-    } catch (err) {
-      throw new PveGitopsError(
-        `${label2} (${vmid}) on ${node} was left locked (${lock}) by the failed ${lock} and the API token may not unlock it (${describe(err)}); run 'qm unlock ${vmid} && qm destroy ${vmid} --purge' on ${node}.`
-      );
-    }
-  }
-  try {
     await task(ctx, await client.deleteVm(node, vmid), `destroy of ${label2}`);
+    return true;
   } catch (err) {
-    if (isNotFound(err)) return;
+    if (isNotFound(err)) return false;
     throw err;
   }
 }
@@ -23175,7 +23208,7 @@ async function migrateVm(ctx, spec, vmid, from, to, online) {
   await task(ctx, upid, `migration of VM ${spec.name} to ${to}`);
   await waitUnlocked(ctx.client, to, vmid);
 }
-var StepTimer, asError, describe;
+var StepTimer, LockedLeftoverError, asError, describe;
 var init_vm_steps = __esm({
   "actions/lib/reconcile/vm-steps.ts"() {
     "use strict";
@@ -23208,8 +23241,27 @@ var init_vm_steps = __esm({
     };
     __name(task, "task");
     __name(buildVm, "buildVm");
+    __name(recordAgentOk, "recordAgentOk");
     __name(startAndWaitForAgent, "startAndWaitForAgent");
     __name(waitForAgent, "waitForAgent");
+    LockedLeftoverError = class extends PveGitopsError {
+      constructor(label2, vmid, node, lock) {
+        super(
+          `${label2} (${vmid}) on ${node} was left locked (${lock}) by a killed ${lock} task, and an API token cannot unlock it (Proxmox allows skiplock only to root@pam); run 'qm unlock ${vmid} && qm destroy ${vmid} --purge' on ${node}.`
+        );
+        this.vmid = vmid;
+        this.node = node;
+      }
+      vmid;
+      node;
+      static {
+        __name(this, "LockedLeftoverError");
+      }
+      /** What the user must run on the node. */
+      get command() {
+        return `qm unlock ${this.vmid} && qm destroy ${this.vmid} --purge`;
+      }
+    };
     __name(destroyVm, "destroyVm");
     asError = /* @__PURE__ */ __name((err) => err instanceof Error ? err : new Error(String(err)), "asError");
     describe = /* @__PURE__ */ __name((err) => err instanceof Error ? err.message : String(err), "describe");
@@ -23314,11 +23366,22 @@ async function applyRepository(repo, deps, o = {}) {
     const rest = [...byVm].filter(([, acts]) => !acts.some((a) => a.kind === "delete"));
     await Promise.all(rest.map(([name, acts]) => runVm(name, acts)));
   });
-  const rolled = result2.failed.filter((f) => f.rolledBack).map((f) => f.vm);
-  result2.message = result2.failed.length ? `${result2.failed.length} of ${byVm.size} VMs failed: ${result2.failed.map((f) => f.vm).join(", ")}${rolled.length ? `; rolled back: ${rolled.join(", ")}` : ""}` : `Applied: ${describeCounts(plan2)}`;
+  result2.message = result2.failed.length ? failureMessage(result2.failed, byVm.size) : `Applied: ${describeCounts(plan2)}`;
   if (result2.failed.length) log.error(result2.message);
   else log.info(result2.message);
   return result2;
+}
+function failureMessage(failed, total) {
+  const rolled = failed.filter((f) => f.rolledBack).map((f) => f.vm);
+  const parts = [`${failed.length} of ${total} VMs failed: ${failed.map((f) => f.vm).join(", ")}`];
+  if (rolled.length) parts.push(`rolled back: ${rolled.join(", ")}`);
+  for (const f of failed) {
+    if (f.leftover)
+      parts.push(
+        `${f.vm} left VM ${f.leftover.vmid} locked on ${f.leftover.node}: run '${f.leftover.run}' there`
+      );
+  }
+  return parts.join("; ");
 }
 function describeCounts(plan2) {
   const parts = Object.entries(plan2.summary).filter(([k, n]) => k !== "noop" && n > 0).map(([k, n]) => `${n} to ${k}`);
@@ -23393,31 +23456,47 @@ async function runOne(ctx, spec, actions, result2) {
   } catch (err) {
     const error2 = describeError(err);
     let rolledBack = false;
+    let leftover;
     if (building && b.cloned && b.vmid !== void 0 && b.node) {
       try {
-        await destroyVm(ctx, b.node, b.vmid, `VM ${name}`);
+        const destroyed = await destroyVm(ctx, b.node, b.vmid, `VM ${name}`);
         rolledBack = true;
-        ctx.log.warn(`${name}: rolled back (VM ${b.vmid} on ${b.node} destroyed).`);
+        ctx.log.warn(
+          destroyed ? `${name}: rolled back (VM ${b.vmid} on ${b.node} destroyed); nothing is left.` : `${name}: rolled back; Proxmox had already removed the partial VM ${b.vmid} on ${b.node}, nothing is left.`
+        );
       } catch (rollbackErr) {
+        if (rollbackErr instanceof LockedLeftoverError)
+          leftover = { vmid: b.vmid, node: b.node, run: rollbackErr.command };
         ctx.log.error(
           `${name}: rollback of VM ${b.vmid} on ${b.node} failed: ${describeError(rollbackErr)}`
         );
       }
     }
-    result2.failed.push({ vm: name, error: error2, rolledBack });
+    result2.failed.push({ vm: name, error: error2, rolledBack, ...leftover ? { leftover } : {} });
     ctx.log.error(`${name}: failed after ${t.seconds.toFixed(1)} s: ${error2}`);
   }
 }
 async function remediate(ctx, spec, a, b, t, setBuilding, markNew) {
   const { client } = ctx;
   const vmid = a.vmid;
+  const label2 = `VM ${spec.name}`;
   const wait = /* @__PURE__ */ __name(async (upid, op) => {
     await client.waitForTask(upid, { operation: `${op} of VM ${spec.name}` });
     t.mark(op);
   }, "wait");
   switch (a.remedy) {
-    case "start":
-      return wait(await client.start(a.node, vmid), "start");
+    case "start": {
+      if (!spec.agent) return wait(await client.start(a.node, vmid), "start");
+      const upid = await client.start(a.node, vmid);
+      const answered = await startAndWaitForAgent(ctx, a.node, vmid, upid, `start of ${label2}`);
+      if (answered) await recordAgentOk(ctx, a.node, vmid, label2);
+      else
+        ctx.log.warn(
+          `${spec.name}: started, but its guest agent did not answer within ${Math.round(ctx.agentWaitMs / 1e3)} s; the next plan checks it again.`
+        );
+      t.mark("start+agent");
+      return;
+    }
     case "stop":
       return wait(await client.stop(a.node, vmid), "stop");
     case "resume":
@@ -23433,7 +23512,7 @@ async function remediate(ctx, spec, a, b, t, setBuilding, markNew) {
           `reset of VM ${spec.name}`
         );
         t.mark("reset+agent");
-        if (addresses) return;
+        if (addresses) return recordAgentOk(ctx, a.node, vmid, label2);
         if (a.escalation !== "recreate") {
           throw new ConfigurationError(
             `VM ${spec.name} (${vmid}) is still hung after a reset: its guest agent did not answer within ${Math.round(ctx.agentWaitMs / 1e3)} s.`
@@ -23468,6 +23547,7 @@ var init_apply = __esm({
     __name(planOptions, "planOptions");
     __name(readAndPlan, "readAndPlan");
     __name(applyRepository, "applyRepository");
+    __name(failureMessage, "failureMessage");
     __name(describeCounts, "describeCounts");
     __name(runOne, "runOne");
     __name(remediate, "remediate");
@@ -72099,12 +72179,14 @@ var init_clone = __esm({
                 await task2.sleep(total);
               }
               if (failure2) {
-                task2.onError.length = 0;
-                task2.onError.push({
-                  op: "config",
-                  vmid: newid,
-                  values: { name: String(cfg.name), lock: "clone" }
-                });
+                if (failure2.leaveLocked) {
+                  task2.onError.length = 0;
+                  task2.onError.push({
+                    op: "config",
+                    vmid: newid,
+                    values: { name: String(cfg.name), lock: "clone" }
+                  });
+                }
                 throw new ApiError(
                   500,
                   `clone failed: ${failure2.message ?? "copy failed: command /usr/bin/qemu-img convert ... failed: exit code 1"}`

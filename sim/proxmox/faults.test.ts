@@ -79,9 +79,18 @@ describe('faults', () => {
     expect(await waitTask(call, c.data as string)).toMatch(/pve-storage-local-lvm' - got timeout$/);
   });
 
-  it('leaves a locked partial VM when a clone fails part-way, and silences agents', async () => {
+  it("removes the partial VM when a clone fails part-way, as PVE's clone worker does", async () => {
+    const sim = await start({ faults: { cloneFailures: [{ newid: 219, message: 'no space' }] } });
+    const call = simClient(sim);
+    const c = await call('POST', '/nodes/pve1/qemu/9000/clone', { newid: 219, name: 'gone' });
+    expect(sim.cluster.vm(219)?.config).toMatchObject({ lock: 'clone' }); // while copying
+    expect(await waitTask(call, c.data as string)).toBe('clone failed: no space');
+    expect(sim.cluster.vm(219)).toBeUndefined();
+  });
+
+  it('leaves a locked partial VM when a clone worker is killed, and silences agents', async () => {
     const sim = await start({
-      faults: { cloneFailures: [{ newid: 220 }], agentSilent: ['quiet'] },
+      faults: { cloneFailures: [{ newid: 220, leaveLocked: true }], agentSilent: ['quiet'] },
     });
     const call = simClient(sim);
     const c = await call('POST', '/nodes/pve1/qemu/9000/clone', { newid: 220, name: 'half' });
@@ -95,6 +104,53 @@ describe('faults', () => {
     expect((await call('GET', '/nodes/pve1/qemu/221/agent/network-get-interfaces')).reason).toBe(
       'QEMU guest agent is not running',
     );
+  });
+
+  it('fails a share of calls per endpoint, hangs a VM at boot, and adds latency', async () => {
+    const sim = await start({
+      latencyMs: 40,
+      faults: {
+        errors: [{ method: 'GET', path: '/version', probability: 0.5, message: 'flaky proxy' }],
+        hangAtBoot: ['stuck'],
+      },
+    });
+    const call = simClient(sim);
+    const t0 = performance.now();
+    const answers = await Promise.all(Array.from({ length: 120 }, () => call('GET', '/version')));
+    // 120 calls in parallel each waited the injected latency at least once
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(35);
+    const failed = answers.filter((a) => a.status === 500);
+    expect(failed.every((a) => a.reason === 'flaky proxy')).toBe(true);
+    expect(failed.length).toBeGreaterThan(30); // binomial(120, 0.5): 30..90 is > 5 sigma
+    expect(failed.length).toBeLessThan(90);
+    expect((await call('GET', '/nodes')).status).toBe(200); // other endpoints unaffected
+
+    const c = await call('POST', '/nodes/pve1/qemu/9000/clone', { newid: 230, name: 'stuck' });
+    await waitTask(call, c.data as string);
+    await waitTask(call, (await call('POST', '/nodes/pve1/qemu/230/status/start')).data as string);
+    await new Promise((r) => setTimeout(r, 200)); // well past the (scaled) agent boot delay
+    const st = (await call('GET', '/nodes/pve1/qemu/230/status/current')).data as {
+      status: string;
+    };
+    expect(st.status).toBe('running'); // as on PVE: status alone cannot see the hang
+    expect((await call('POST', '/nodes/pve1/qemu/230/agent/ping')).reason).toBe(
+      'QEMU guest agent is not running',
+    );
+  });
+
+  it('shows a young VM as status unknown without a name in cluster/resources', async () => {
+    const sim = await start();
+    const call = simClient(sim);
+    sim.cluster.state.timings.statsWindow = 3_600_000;
+    const c = await call('POST', '/nodes/pve1/qemu/9000/clone', { newid: 240, name: 'young' });
+    await waitTask(call, c.data as string);
+    type Res = { vmid: number; status: string; name?: string };
+    const find = async () =>
+      ((await call('GET', '/cluster/resources?type=vm')).data as Res[]).find((r) => r.vmid === 240);
+    expect(await find()).toMatchObject({ status: 'unknown' });
+    expect((await find())?.name).toBeUndefined();
+    sim.cluster.state.timings.statsWindow = 0;
+    expect(await find()).toMatchObject({ status: 'stopped', name: 'young' });
   });
 
   it('swaps the served certificate', async () => {

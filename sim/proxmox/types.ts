@@ -74,8 +74,18 @@ export interface FaultSpec {
   agentSilent?: (string | number)[];
   /** VMs (name or vmid) that hang at boot: running, agent silent. */
   hangAtBoot?: (string | number)[];
-  /** Clones that fail part-way, leaving a partial VM with `lock: clone`. */
-  cloneFailures?: { name?: string; newid?: number; count?: number; message?: string }[];
+  /**
+   * Clones that fail part-way: the task ends `clone failed: …` and the partial VM is removed,
+   * as PVE's clone worker does; `leaveLocked` models a killed worker instead, leaving the
+   * partial VM with `lock: clone`.
+   */
+  cloneFailures?: {
+    name?: string;
+    newid?: number;
+    count?: number;
+    message?: string;
+    leaveLocked?: boolean;
+  }[];
 }
 
 export interface ErrorFault {

@@ -13,7 +13,9 @@ import { readSnapshot } from './snapshot.js';
 import {
   buildVm,
   destroyVm,
+  LockedLeftoverError,
   migrateVm,
+  recordAgentOk,
   startAndWaitForAgent,
   StepTimer,
   type Building,
@@ -53,7 +55,13 @@ export interface ApplyResult {
   dryRun: boolean;
   /** One line per VM acted on, with its steps and time. */
   done: Array<{ vm: string; actions: string[]; seconds: number }>;
-  failed: Array<{ vm: string; error: string; rolledBack: boolean }>;
+  failed: Array<{
+    vm: string;
+    error: string;
+    rolledBack: boolean;
+    /** A partial VM a killed task left locked, and what the user must run on its node. */
+    leftover?: { vmid: number; node: string; run: string };
+  }>;
   newHosts: NewHostResult[];
   /** Running VMs whose changed settings wait for a reboot. */
   pendingReboot: string[];
@@ -183,13 +191,26 @@ export async function applyRepository(
     await Promise.all(rest.map(([name, acts]) => runVm(name, acts)));
   });
 
-  const rolled = result.failed.filter((f) => f.rolledBack).map((f) => f.vm);
   result.message = result.failed.length
-    ? `${result.failed.length} of ${byVm.size} VMs failed: ${result.failed.map((f) => f.vm).join(', ')}${rolled.length ? `; rolled back: ${rolled.join(', ')}` : ''}`
+    ? failureMessage(result.failed, byVm.size)
     : `Applied: ${describeCounts(plan)}`;
   if (result.failed.length) log.error(result.message);
   else log.info(result.message);
   return result;
+}
+
+/** `1 of 3 VMs failed: bad; rolled back: bad`, plus what to run for locked leftovers. */
+function failureMessage(failed: ApplyResult['failed'], total: number): string {
+  const rolled = failed.filter((f) => f.rolledBack).map((f) => f.vm);
+  const parts = [`${failed.length} of ${total} VMs failed: ${failed.map((f) => f.vm).join(', ')}`];
+  if (rolled.length) parts.push(`rolled back: ${rolled.join(', ')}`);
+  for (const f of failed) {
+    if (f.leftover)
+      parts.push(
+        `${f.vm} left VM ${f.leftover.vmid} locked on ${f.leftover.node}: run '${f.leftover.run}' there`,
+      );
+  }
+  return parts.join('; ');
 }
 
 /** `2 to create, 1 to update` from a plan's summary. */
@@ -274,18 +295,25 @@ async function runOne(
   } catch (err) {
     const error = describeError(err);
     let rolledBack = false;
+    let leftover: ApplyResult['failed'][number]['leftover'];
     if (building && b.cloned && b.vmid !== undefined && b.node) {
       try {
-        await destroyVm(ctx, b.node, b.vmid, `VM ${name}`);
+        const destroyed = await destroyVm(ctx, b.node, b.vmid, `VM ${name}`);
         rolledBack = true;
-        ctx.log.warn(`${name}: rolled back (VM ${b.vmid} on ${b.node} destroyed).`);
+        ctx.log.warn(
+          destroyed
+            ? `${name}: rolled back (VM ${b.vmid} on ${b.node} destroyed); nothing is left.`
+            : `${name}: rolled back; Proxmox had already removed the partial VM ${b.vmid} on ${b.node}, nothing is left.`,
+        );
       } catch (rollbackErr) {
+        if (rollbackErr instanceof LockedLeftoverError)
+          leftover = { vmid: b.vmid, node: b.node, run: rollbackErr.command };
         ctx.log.error(
           `${name}: rollback of VM ${b.vmid} on ${b.node} failed: ${describeError(rollbackErr)}`,
         );
       }
     }
-    result.failed.push({ vm: name, error, rolledBack });
+    result.failed.push({ vm: name, error, rolledBack, ...(leftover ? { leftover } : {}) });
     ctx.log.error(`${name}: failed after ${t.seconds.toFixed(1)} s: ${error}`);
   }
 }
@@ -301,13 +329,24 @@ async function remediate(
 ): Promise<void> {
   const { client } = ctx;
   const vmid = a.vmid!;
+  const label = `VM ${spec.name}`;
   const wait = async (upid: string, op: string) => {
     await client.waitForTask(upid, { operation: `${op} of VM ${spec.name}` });
     t.mark(op);
   };
   switch (a.remedy) {
-    case 'start':
-      return wait(await client.start(a.node, vmid), 'start');
+    case 'start': {
+      if (!spec.agent) return wait(await client.start(a.node, vmid), 'start');
+      const upid = await client.start(a.node, vmid);
+      const answered = await startAndWaitForAgent(ctx, a.node, vmid, upid, `start of ${label}`);
+      if (answered) await recordAgentOk(ctx, a.node, vmid, label);
+      else
+        ctx.log.warn(
+          `${spec.name}: started, but its guest agent did not answer within ${Math.round(ctx.agentWaitMs / 1000)} s; the next plan checks it again.`,
+        );
+      t.mark('start+agent');
+      return;
+    }
     case 'stop':
       return wait(await client.stop(a.node, vmid), 'stop');
     case 'resume':
@@ -323,7 +362,7 @@ async function remediate(
           `reset of VM ${spec.name}`,
         );
         t.mark('reset+agent');
-        if (addresses) return;
+        if (addresses) return recordAgentOk(ctx, a.node, vmid, label);
         if (a.escalation !== 'recreate') {
           throw new ConfigurationError(
             `VM ${spec.name} (${vmid}) is still hung after a reset: its guest agent did not answer within ${Math.round(ctx.agentWaitMs / 1000)} s.`,

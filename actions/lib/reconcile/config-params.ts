@@ -43,6 +43,8 @@ export function configParams(spec: VmSpec, cfg: VmConfigState, changes: FieldCha
         params.description = composeDescription(spec.description, {
           template: cfg.template ?? spec.template,
           fullClone: cfg.fullClone ?? spec.fullClone,
+          // Still the same boot: a new note must not cost the next plan an agent probe.
+          agentOk: cfg.agentOk,
         });
         break;
       case 'ipconfig0':

@@ -80,6 +80,15 @@ export function plan(desired: VmSpec[], snapshot: ClusterSnapshot, options: Plan
       });
       continue;
     }
+    if (vm && !isOwned(vm) && (vm.lock === 'clone' || vm.lock === 'create')) {
+      // Clones are tagged only once their copy finished: an untagged VM locked like this is
+      // a clone in progress or the leftover of a killed one. Creating another would duplicate.
+      errors.push({
+        vm: spec.name,
+        message: `VM ${spec.name}: VMID ${vm.vmid} on ${vm.node} carries this name and is locked (${vm.lock}), the leftover of a ${vm.lock} that was killed part-way (or one still running); once no task runs for it, remove it with 'qm unlock ${vm.vmid} && qm destroy ${vm.vmid} --purge' on ${vm.node}.`,
+      });
+      continue;
+    }
     if (vm && !isOwned(vm)) {
       errors.push({
         vm: spec.name,

@@ -64,6 +64,8 @@ export interface VmConfigState {
   /** From pve-gitops' metadata line: the template the VM was cloned from. */
   template?: string;
   fullClone?: boolean;
+  /** From the metadata line: start (epoch s) of the boot in which apply saw the agent answer. */
+  agentOk?: number;
   onboot: boolean;
   agent: boolean;
   protection: boolean;
@@ -72,8 +74,11 @@ export interface VmConfigState {
   digest?: string;
 }
 
-/** Result of the guest-agent probe: answered, silent (timeout or not running), or not asked. */
-export type AgentState = 'ok' | 'silent' | 'not-probed';
+/**
+ * Result of the guest-agent probe: answered, silent (timeout or not running), not asked, or
+ * `recorded`: not asked because apply saw the agent answer during the VM's current boot.
+ */
+export type AgentState = 'ok' | 'silent' | 'not-probed' | 'recorded';
 
 export interface VmState {
   vmid: number;

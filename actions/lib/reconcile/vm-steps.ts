@@ -6,7 +6,7 @@ import { pollDelay } from '../proxmox/tasks.js';
 import { cloneVm, waitUnlocked } from '../proxmox/vm-operations.js';
 import type { VmSpec } from '../vm/types.js';
 import { configParams } from './config-params.js';
-import { composeDescription } from './description.js';
+import { bootStart, composeDescription, splitDescription } from './description.js';
 import { diffConfig } from './diff.js';
 import type { ClusterSnapshot } from './snapshot-types.js';
 import { configFrom, ipv4Of } from './snapshot.js';
@@ -146,8 +146,43 @@ export async function buildVm(
       `VM ${spec.name} (${vmid}) started but its guest agent did not answer within ${Math.round(ctx.agentWaitMs / 1000)} s.`,
     );
   }
+  await recordAgentOk(ctx, spec.node, vmid, `VM ${spec.name}`);
   t.mark('start+agent');
   return spec.staticIp ?? addresses[0];
+}
+
+/**
+ * Notes in the VM's description that its guest agent answered during the current boot (boot
+ * start = now − uptime), so that plans skip the agent probe until the VM boots again. One
+ * PUT of the description (hot, no pending change), guarded by the config digest. A failure
+ * only costs later plans a probe, so it is a warning.
+ */
+export async function recordAgentOk(
+  ctx: StepContext,
+  node: string,
+  vmid: number,
+  label: string,
+): Promise<void> {
+  const { client } = ctx;
+  try {
+    const [cfg, status] = await Promise.all([
+      client.getConfig(node, vmid),
+      client.status(node, vmid),
+    ]);
+    const { user, ...meta } = splitDescription(
+      cfg.description === undefined ? undefined : String(cfg.description),
+    );
+    const agentOk = bootStart(Date.now(), status.uptime ?? 0);
+    const params: Record<string, string> = {
+      description: composeDescription(user, { ...meta, agentOk }),
+    };
+    if (cfg.digest) params.digest = cfg.digest;
+    await client.putConfig(node, vmid, params);
+  } catch (err) {
+    ctx.log.warn(
+      `${label} (${vmid}): could not record that its guest agent answered (${describe(err)}); plans will probe it.`,
+    );
+  }
 }
 
 /**
@@ -207,44 +242,46 @@ export async function waitForAgent(
   }
 }
 
+/** A VM a killed clone or create left locked: only root on the node can remove it. */
+export class LockedLeftoverError extends PveGitopsError {
+  constructor(
+    label: string,
+    readonly vmid: number,
+    readonly node: string,
+    lock: string,
+  ) {
+    super(
+      `${label} (${vmid}) on ${node} was left locked (${lock}) by a killed ${lock} task, and an API token cannot unlock it (Proxmox allows skiplock only to root@pam); run 'qm unlock ${vmid} && qm destroy ${vmid} --purge' on ${node}.`,
+    );
+  }
+  /** What the user must run on the node. */
+  get command(): string {
+    return `qm unlock ${this.vmid} && qm destroy ${this.vmid} --purge`;
+  }
+}
+
 /**
- * Stops and destroys a VM with purge. A VM left locked by a failed clone is unlocked first.
- * Missing VMs count as destroyed.
+ * Stops and destroys a VM with purge. Returns false when the VM was already gone (Proxmox's
+ * clone worker removes a partial VM itself when the copy fails). Throws a
+ * {@link LockedLeftoverError} for a VM left locked `clone` or `create` by a killed task.
  */
 export async function destroyVm(
   ctx: StepContext,
   node: string,
   vmid: number,
   label: string,
-): Promise<void> {
+): Promise<boolean> {
   const { client } = ctx;
-  let lock: string | undefined;
   try {
-    lock = (await client.getConfig(node, vmid)).lock;
+    const { lock } = await client.getConfig(node, vmid);
+    if (lock === 'clone' || lock === 'create') throw new LockedLeftoverError(label, vmid, node, lock);
     if (!lock && (await client.status(node, vmid)).status === 'running') {
       await task(ctx, await client.stop(node, vmid), `stop of ${label}`);
     }
-  } catch (err) {
-    if (isNotFound(err)) return;
-    throw err;
-  }
-  if (lock === 'clone' || lock === 'create') {
-    // A clone killed part-way leaves its lock behind; no task holds it any more. Proxmox
-    // lets only root remove it (qm unlock), so try once and say what to do when refused.
-    try {
-      await client.raw('PUT', `/nodes/${encodeURIComponent(node)}/qemu/${vmid}/config`, {
-        delete: 'lock',
-      });
-    } catch (err) {
-      throw new PveGitopsError(
-        `${label} (${vmid}) on ${node} was left locked (${lock}) by the failed ${lock} and the API token may not unlock it (${describe(err)}); run 'qm unlock ${vmid} && qm destroy ${vmid} --purge' on ${node}.`,
-      );
-    }
-  }
-  try {
     await task(ctx, await client.deleteVm(node, vmid), `destroy of ${label}`);
+    return true;
   } catch (err) {
-    if (isNotFound(err)) return;
+    if (isNotFound(err)) return false;
     throw err;
   }
 }

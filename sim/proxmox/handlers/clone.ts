@@ -133,13 +133,16 @@ export const cloneRoutes: Routes = {
             await task.sleep(total);
           }
           if (failure) {
-            // The partial VM stays, locked, as after a real clone killed mid-copy.
-            task.onError.length = 0;
-            task.onError.push({
-              op: 'config',
-              vmid: newid,
-              values: { name: String(cfg.name), lock: 'clone' },
-            });
+            // qemu-server's error path destroys the partial VM (onError above); only a worker
+            // killed mid-copy leaves it behind, locked.
+            if (failure.leaveLocked) {
+              task.onError.length = 0;
+              task.onError.push({
+                op: 'config',
+                vmid: newid,
+                values: { name: String(cfg.name), lock: 'clone' },
+              });
+            }
             throw new ApiError(
               500,
               `clone failed: ${failure.message ?? 'copy failed: command /usr/bin/qemu-img convert ... failed: exit code 1'}`,
