@@ -82,6 +82,7 @@ describe('pve-gitops plan and apply', () => {
     expect(again.out).toBe('No changes; 2 unchanged.\n');
     const applied = await cli(['apply', '--repo', dir], env);
     expect(applied.out).toBe('All 2 VMs healthy, no action needed\n');
+    expect(applied.err).not.toContain('no action needed'); // results once, on stdout
   });
 
   it('exits 1 with one sentence on a conflict, and 64 on bad flags', async () => {

@@ -259,7 +259,7 @@ var init_proxy = __esm({
 var require_tunnel = __commonJS({
   "node_modules/tunnel/lib/tunnel.js"(exports2) {
     "use strict";
-    var net5 = require("net");
+    var net4 = require("net");
     var tls2 = require("tls");
     var http2 = require("http");
     var https4 = require("https");
@@ -1278,7 +1278,7 @@ var require_util = __commonJS({
     var { kDestroyed, kBodyUsed, kListeners, kBody } = require_symbols();
     var { IncomingMessage } = require("node:http");
     var stream = require("node:stream");
-    var net5 = require("node:net");
+    var net4 = require("node:net");
     var { Blob: Blob2 } = require("node:buffer");
     var nodeUtil = require("node:util");
     var { stringify: stringify3 } = require("node:querystring");
@@ -1436,7 +1436,7 @@ var require_util = __commonJS({
       }
       assert(typeof host === "string");
       const servername = getHostname(host);
-      if (net5.isIP(servername)) {
+      if (net4.isIP(servername)) {
         return "";
       }
       return servername;
@@ -2885,7 +2885,7 @@ var require_timers = __commonJS({
 var require_connect = __commonJS({
   "node_modules/undici/lib/core/connect.js"(exports2, module2) {
     "use strict";
-    var net5 = require("node:net");
+    var net4 = require("node:net");
     var assert = require("node:assert");
     var util = require_util();
     var { InvalidArgumentError, ConnectTimeoutError } = require_errors();
@@ -2988,7 +2988,7 @@ var require_connect = __commonJS({
         } else {
           assert(!httpSocket, "httpSocket can only be sent on TLS update");
           port = port || 80;
-          socket = net5.connect({
+          socket = net4.connect({
             highWaterMark: 64 * 1024,
             // Same as nodejs fs streams.
             ...options,
@@ -8164,7 +8164,7 @@ var require_client = __commonJS({
   "node_modules/undici/lib/dispatcher/client.js"(exports2, module2) {
     "use strict";
     var assert = require("node:assert");
-    var net5 = require("node:net");
+    var net4 = require("node:net");
     var http2 = require("node:http");
     var util = require_util();
     var { channels } = require_diagnostics();
@@ -8318,7 +8318,7 @@ var require_client = __commonJS({
         if (maxRequestsPerClient != null && (!Number.isInteger(maxRequestsPerClient) || maxRequestsPerClient < 0)) {
           throw new InvalidArgumentError("maxRequestsPerClient must be a positive number");
         }
-        if (localAddress != null && (typeof localAddress !== "string" || net5.isIP(localAddress) === 0)) {
+        if (localAddress != null && (typeof localAddress !== "string" || net4.isIP(localAddress) === 0)) {
           throw new InvalidArgumentError("localAddress must be valid string IP address");
         }
         if (maxResponseSize != null && (!Number.isInteger(maxResponseSize) || maxResponseSize < -1)) {
@@ -8483,7 +8483,7 @@ var require_client = __commonJS({
         const idx = hostname.indexOf("]");
         assert(idx !== -1);
         const ip = hostname.substring(1, idx);
-        assert(net5.isIP(ip));
+        assert(net4.isIP(ip));
         hostname = ip;
       }
       client[kConnecting] = true;
@@ -12336,7 +12336,7 @@ var require_dump = __commonJS({
 var require_dns = __commonJS({
   "node_modules/undici/lib/interceptor/dns.js"(exports2, module2) {
     "use strict";
-    var { isIP: isIP5 } = require("node:net");
+    var { isIP: isIP3 } = require("node:net");
     var { lookup: lookup2 } = require("node:dns");
     var DecoratorHandler = require_decorator_handler();
     var { InvalidArgumentError, InformationalError } = require_errors();
@@ -12597,7 +12597,7 @@ var require_dns = __commonJS({
       return (dispatch) => {
         return /* @__PURE__ */ __name(function dnsInterceptor(origDispatchOpts, handler2) {
           const origin = origDispatchOpts.origin.constructor === URL ? origDispatchOpts.origin : new URL(origDispatchOpts.origin);
-          if (isIP5(origin.hostname) !== 0) {
+          if (isIP3(origin.hostname) !== 0) {
             return dispatch(origDispatchOpts, handler2);
           }
           instance.runLookup(origin, origDispatchOpts, (err, newOrigin) => {
@@ -21586,13 +21586,13 @@ function parseNet(text2) {
     vlan: tag ? Number(tag) : void 0
   };
 }
-function formatNet(net5) {
+function formatNet(net4) {
   const parts = [
-    net5.mac ? `${net5.model}=${net5.mac.toUpperCase()}` : net5.model,
-    `bridge=${net5.bridge}`
+    net4.mac ? `${net4.model}=${net4.mac.toUpperCase()}` : net4.model,
+    `bridge=${net4.bridge}`
   ];
-  parts.push(`firewall=${net5.firewall ? 1 : 0}`);
-  if (net5.vlan !== void 0) parts.push(`tag=${net5.vlan}`);
+  parts.push(`firewall=${net4.firewall ? 1 : 0}`);
+  if (net4.vlan !== void 0) parts.push(`tag=${net4.vlan}`);
   return parts.join(",");
 }
 function parseDisk(text2) {
@@ -21700,9 +21700,9 @@ function diffConfig(spec, cfg) {
   add("sockets", cfg.sockets, spec.sockets, "reboot");
   add("cpu", cfg.cpu, spec.cpuType, "reboot");
   add("memory", cfg.memory, spec.memory, cfg.memoryHotplug ? "hot" : "reboot");
-  const net5 = cfg.net0;
-  const netNow = net5 ? formatNet({ ...net5, bridge: net5.bridge ?? "" }) : void 0;
-  add("net0", netNow, desiredNet0(spec, net5?.mac), "hot");
+  const net4 = cfg.net0;
+  const netNow = net4 ? formatNet({ ...net4, bridge: net4.bridge ?? "" }) : void 0;
+  add("net0", netNow, desiredNet0(spec, net4?.mac), "hot");
   add("agent", cfg.agent, spec.agent, "reboot", "the guest-agent channel is added at next start");
   add("onboot", cfg.onboot, spec.onboot, "hot");
   add("tags", cfg.tags.join(";"), spec.tags.join(";"), "hot");
@@ -23325,12 +23325,10 @@ async function applyRepository(repo, deps, o = {}) {
   if (!plan2.hasChanges) {
     const warnings = plan2.findings.filter((f) => f.level === "warning").length;
     result2.message = warnings ? `No action needed for ${managed} VMs, but ${warnings} warning${warnings > 1 ? "s" : ""} above` : `All ${managed} VMs healthy, no action needed`;
-    log.info(result2.message);
     return result2;
   }
   if (o.dryRun) {
     result2.message = `Dry run: ${describeCounts(plan2)}; nothing was changed`;
-    log.info(result2.message);
     return result2;
   }
   const ctx = {
@@ -23367,8 +23365,6 @@ async function applyRepository(repo, deps, o = {}) {
     await Promise.all(rest.map(([name, acts]) => runVm(name, acts)));
   });
   result2.message = result2.failed.length ? failureMessage(result2.failed, byVm.size) : `Applied: ${describeCounts(plan2)}`;
-  if (result2.failed.length) log.error(result2.message);
-  else log.info(result2.message);
   return result2;
 }
 function failureMessage(failed, total) {
@@ -60837,7 +60833,7 @@ var require_proxy = __commonJS({
         return false;
       }
       const reqHost = reqUrl.hostname;
-      if (isLoopbackAddress5(reqHost)) {
+      if (isLoopbackAddress3(reqHost)) {
         return true;
       }
       const noProxy = process.env["no_proxy"] || process.env["NO_PROXY"] || "";
@@ -60864,11 +60860,11 @@ var require_proxy = __commonJS({
       return false;
     }
     __name(checkBypass2, "checkBypass");
-    function isLoopbackAddress5(host) {
+    function isLoopbackAddress3(host) {
       const hostLower = host.toLowerCase();
       return hostLower === "localhost" || hostLower.startsWith("127.") || hostLower.startsWith("[::1]") || hostLower.startsWith("[0:0:0:0:0:0:0:1]");
     }
-    __name(isLoopbackAddress5, "isLoopbackAddress");
+    __name(isLoopbackAddress3, "isLoopbackAddress");
     var DecodedURL2 = class extends URL {
       static {
         __name(this, "DecodedURL");
@@ -66156,6 +66152,7 @@ async function applyStep(log, inputs = getReconcileInputs()) {
     await writeJobSummary(renderApplyMarkdown(result2));
   }
   if (result2.failed.length) throw new PveGitopsError(result2.message);
+  log.info(result2.message);
   return result2;
 }
 var init_apply_step = __esm({
@@ -67069,6 +67066,14 @@ function isLoopbackAddress2(ip) {
 function isLoopbackHost(host) {
   return host.toLowerCase() === "localhost" || isLoopbackAddress2(host);
 }
+function isLoopbackUrl(url) {
+  try {
+    const u = new URL(url);
+    return (u.protocol === "http:" || u.protocol === "https:") && isLoopbackHost(u.hostname);
+  } catch {
+    return false;
+  }
+}
 function assertLoopback(what, host) {
   if (!isLoopbackHost(host)) {
     throw new ConfigurationError(
@@ -67084,6 +67089,7 @@ var init_loopback = __esm({
     init_errors();
     __name(isLoopbackAddress2, "isLoopbackAddress");
     __name(isLoopbackHost, "isLoopbackHost");
+    __name(isLoopbackUrl, "isLoopbackUrl");
     __name(assertLoopback, "assertLoopback");
   }
 });
@@ -72859,10 +72865,6 @@ function expandLimit(view, name) {
 function groupsOf2(view, host) {
   return [...view.groups].filter(([g, hs]) => g !== "all" && g !== "ungrouped" && hs.includes(host)).map(([g]) => g).sort();
 }
-function isLoopbackAddress3(addr) {
-  if (import_node_net4.default.isIP(addr) === 4) return addr.startsWith("127.");
-  return import_node_net4.default.isIP(addr) === 6 && /^(0*:)*:?0*1$/.test(addr);
-}
 function assertLoopbackTargets(view, hosts, inventoryName) {
   for (const h of hosts) {
     const vars = view.hosts.get(h) ?? {};
@@ -72873,23 +72875,21 @@ function assertLoopbackTargets(view, hosts, inventoryName) {
       );
     }
     const addr = typeof vars.ansible_host === "string" ? vars.ansible_host : h;
-    if (!isLoopbackAddress3(addr)) {
+    if (!isLoopbackAddress2(addr)) {
       throw new PveGitopsError(
         `Simulator mode: ${h} in ${inventoryName} has the address ${addr.slice(0, 80)}, which is not a loopback address (127.0.0.0/8); nothing was run.`
       );
     }
   }
 }
-var import_node_net4;
 var init_inventory_view = __esm({
   "actions/lib/provision/inventory-view.ts"() {
     "use strict";
-    import_node_net4 = __toESM(require("node:net"), 1);
     init_errors();
+    init_loopback();
     __name(readInventory, "readInventory");
     __name(expandLimit, "expandLimit");
     __name(groupsOf2, "groupsOf");
-    __name(isLoopbackAddress3, "isLoopbackAddress");
     __name(assertLoopbackTargets, "assertLoopbackTargets");
   }
 });
@@ -73110,7 +73110,7 @@ async function provision(o) {
     return { runs: [], provisioned: [] };
   }
   if (o.simulator) {
-    const bad = o.newHosts.find((h) => !isLoopbackAddress3(h.ip));
+    const bad = o.newHosts.find((h) => !isLoopbackAddress2(h.ip));
     if (bad)
       throw new PveGitopsError(
         `Simulator mode: the new host ${bad.name} has the address ${bad.ip}, which is not a loopback address (127.0.0.0/8); nothing was run.`
@@ -73213,6 +73213,7 @@ var init_provision = __esm({
     init_errors();
     init_secrets();
     init_exec2();
+    init_loopback();
     init_inventory_view();
     init_invocations();
     init_recap();
@@ -73315,14 +73316,14 @@ var init_provision2 = __esm({
 // sim/hosts/ssh-host.ts
 function assertLoopbackV4(address) {
   assertLoopback("An SSH test host", address);
-  if (import_node_net5.default.isIP(address) !== 4)
+  if (import_node_net4.default.isIP(address) !== 4)
     throw new ConfigurationError(
       `An SSH test host needs its own 127.x address (127.0.0.0/8); '${address}' is not one.`
     );
 }
 async function freePort(address) {
   return new Promise((resolve, reject) => {
-    const srv = import_node_net5.default.createServer();
+    const srv = import_node_net4.default.createServer();
     srv.once("error", reject);
     srv.listen(0, address, () => {
       const port = srv.address().port;
@@ -73474,13 +73475,13 @@ function stopChild(child) {
     child.kill("SIGTERM");
   });
 }
-var import_node_child_process4, import_node_fs13, import_node_net5, import_node_os5, import_node_path18;
+var import_node_child_process4, import_node_fs13, import_node_net4, import_node_os5, import_node_path18;
 var init_ssh_host = __esm({
   "sim/hosts/ssh-host.ts"() {
     "use strict";
     import_node_child_process4 = require("node:child_process");
     import_node_fs13 = require("node:fs");
-    import_node_net5 = __toESM(require("node:net"), 1);
+    import_node_net4 = __toESM(require("node:net"), 1);
     import_node_os5 = __toESM(require("node:os"), 1);
     import_node_path18 = __toESM(require("node:path"), 1);
     init_errors();
@@ -73500,7 +73501,7 @@ function checkVms(vms) {
   for (const vm2 of vms) {
     if (!NAME2.test(vm2.name))
       throw new ConfigurationError(`Simulated VM name '${vm2.name}' is not an RFC 1123 label.`);
-    if (import_node_net6.default.isIP(vm2.ip) !== 4 || !vm2.ip.startsWith("127."))
+    if (import_node_net5.default.isIP(vm2.ip) !== 4 || !vm2.ip.startsWith("127."))
       throw new ConfigurationError(
         `Simulated VM ${vm2.name} must have a 127.0.0.0/8 address; '${vm2.ip}' is not one.`
       );
@@ -73517,7 +73518,7 @@ function routedToLoopback(ip) {
 }
 async function portFree(ip, port) {
   return new Promise((resolve) => {
-    const srv = import_node_net6.default.createServer();
+    const srv = import_node_net5.default.createServer();
     srv.once("error", () => resolve(false));
     srv.listen(port, ip, () => srv.close(() => resolve(true)));
   });
@@ -73575,13 +73576,13 @@ async function startVmHosts(o) {
   );
   return { hosts: started.map((s) => s.vm), knownHostsFile, ports, stop };
 }
-var import_node_child_process5, import_node_fs14, import_node_net6, import_node_path19, PRIVATE_DIRS, NAME2, quote2;
+var import_node_child_process5, import_node_fs14, import_node_net5, import_node_path19, PRIVATE_DIRS, NAME2, quote2;
 var init_vm_hosts = __esm({
   "sim/hosts/vm-hosts.ts"() {
     "use strict";
     import_node_child_process5 = require("node:child_process");
     import_node_fs14 = require("node:fs");
-    import_node_net6 = __toESM(require("node:net"), 1);
+    import_node_net5 = __toESM(require("node:net"), 1);
     import_node_path19 = __toESM(require("node:path"), 1);
     init_errors();
     init_ssh_host();
@@ -73595,30 +73596,6 @@ var init_vm_hosts = __esm({
       return `'${p}'`;
     }, "quote");
     __name(startVmHosts, "startVmHosts");
-  }
-});
-
-// sim/vault/loopback.ts
-function isLoopback(host) {
-  const h = host.replace(/^\[|\]$/g, "");
-  if (h === "localhost" || h === "::1") return true;
-  return (0, import_node_net7.isIP)(h) === 4 && h.startsWith("127.");
-}
-function isLoopbackUrl(url) {
-  try {
-    const u = new URL(url);
-    return (u.protocol === "http:" || u.protocol === "https:") && isLoopback(u.hostname);
-  } catch {
-    return false;
-  }
-}
-var import_node_net7;
-var init_loopback2 = __esm({
-  "sim/vault/loopback.ts"() {
-    "use strict";
-    import_node_net7 = require("node:net");
-    __name(isLoopback, "isLoopback");
-    __name(isLoopbackUrl, "isLoopbackUrl");
   }
 });
 
@@ -73997,7 +73974,7 @@ async function readJson(req) {
 }
 async function startKubeApi(o) {
   const host = o.host ?? "127.0.0.1";
-  if (!isLoopback(host))
+  if (!isLoopbackHost(host))
     throw new ConfigurationError(
       `The Kubernetes simulator listens on loopback only; '${host}' is not a loopback address.`
     );
@@ -74196,7 +74173,7 @@ var init_api_server = __esm({
     "use strict";
     import_node_https4 = require("node:https");
     init_errors();
-    init_loopback2();
+    init_loopback();
     init_cluster_state();
     init_pki();
     init_render2();
@@ -74242,7 +74219,7 @@ async function body(req) {
 }
 async function startKubeManager(o = {}) {
   const host = o.host ?? "127.0.0.1";
-  if (!isLoopback(host))
+  if (!isLoopbackHost(host))
     throw new ConfigurationError(
       `The Kubernetes simulator listens on loopback only; '${host}' is not a loopback address.`
     );
@@ -74299,7 +74276,7 @@ async function startKubeManager(o = {}) {
             `Cannot tell the address of ${name}: pass --node-ip or register the host with the simulator.
 `
           );
-        if (!isLoopback(ip))
+        if (!isLoopbackHost(ip))
           return reply(
             res,
             400,
@@ -74346,7 +74323,7 @@ var init_manager = __esm({
     import_node_path22 = __toESM(require("node:path"), 1);
     import_node_url = require("node:url");
     init_errors();
-    init_loopback2();
+    init_loopback();
     init_api_server();
     str4 = /* @__PURE__ */ __name((v, d = "") => typeof v === "string" ? v : typeof v === "number" || typeof v === "boolean" ? String(v) : d, "str");
     __name(installerPath, "installerPath");
@@ -74458,7 +74435,7 @@ var init_jwt = __esm({
   "sim/vault/jwt.ts"() {
     "use strict";
     import_node_crypto10 = require("node:crypto");
-    init_loopback2();
+    init_loopback();
     LoginError = class extends Error {
       static {
         __name(this, "LoginError");
@@ -75233,7 +75210,7 @@ var init_engine = __esm({
 // sim/vault/list-method.ts
 function listFrontEnd(innerPort, host, tls2) {
   const onConnection = /* @__PURE__ */ __name((outer) => {
-    const inner = (0, import_node_net8.connect)(innerPort, host);
+    const inner = (0, import_node_net6.connect)(innerPort, host);
     let buf = Buffer.alloc(0);
     let bodyLeft = 0;
     let passthrough = false;
@@ -75282,13 +75259,13 @@ function listFrontEnd(innerPort, host, tls2) {
     outer.on("end", () => inner.end());
     inner.on("close", () => outer.destroy());
   }, "onConnection");
-  return tls2 ? (0, import_node_tls2.createServer)({ cert: tls2.cert, key: tls2.key }, onConnection) : (0, import_node_net8.createServer)(onConnection);
+  return tls2 ? (0, import_node_tls2.createServer)({ cert: tls2.cert, key: tls2.key }, onConnection) : (0, import_node_net6.createServer)(onConnection);
 }
-var import_node_net8, import_node_tls2;
+var import_node_net6, import_node_tls2;
 var init_list_method = __esm({
   "sim/vault/list-method.ts"() {
     "use strict";
-    import_node_net8 = require("node:net");
+    import_node_net6 = require("node:net");
     import_node_tls2 = require("node:tls");
     __name(listFrontEnd, "listFrontEnd");
   }
@@ -75324,7 +75301,7 @@ var init_github_oidc = __esm({
   "sim/vault/github-oidc.ts"() {
     "use strict";
     init_errors();
-    init_loopback2();
+    init_loopback();
   }
 });
 
@@ -75362,7 +75339,7 @@ function send2(res, status2, body2) {
 }
 async function startVaultSim(opts = {}) {
   const host = opts.host ?? "127.0.0.1";
-  if (!isLoopback(host))
+  if (!isLoopbackHost(host))
     throw new ConfigurationError(
       `The Vault simulator listens on loopback only; '${host}' is not a loopback address.`
     );
@@ -75503,11 +75480,10 @@ var init_vault = __esm({
     init_cert();
     init_engine();
     init_list_method();
-    init_loopback2();
+    init_loopback();
     init_policy();
     init_state2();
     init_vault_error();
-    init_loopback2();
     init_github_oidc();
     maxBody2 = 4 << 20;
     __name(readBody3, "readBody");
@@ -75869,7 +75845,7 @@ function normaliseK3sKubeconfig(text2, o) {
   const cluster = { ...cfg.clusters[0].cluster };
   const { url, host } = hostOf(cluster.server);
   if (host === "127.0.0.1" || host === "localhost" || host === "::1" || host === "0.0.0.0") {
-    url.hostname = (0, import_node_net9.isIP)(o.address) === 6 ? `[${o.address}]` : o.address;
+    url.hostname = (0, import_node_net7.isIP)(o.address) === 6 ? `[${o.address}]` : o.address;
     cluster.server = url.toString().replace(/\/$/, "");
   }
   if (!cluster["certificate-authority-data"] && !cluster["certificate-authority"])
@@ -75913,11 +75889,11 @@ function selectContexts(cfg, names, where) {
   out["current-context"] = names[0] ?? "";
   return out;
 }
-var import_node_net9, import_yaml6, emptyKubeconfig, isObj, serializeKubeconfig;
+var import_node_net7, import_yaml6, emptyKubeconfig, isObj, serializeKubeconfig;
 var init_kubeconfig = __esm({
   "actions/lib/kubeconfig/kubeconfig.ts"() {
     "use strict";
-    import_node_net9 = require("node:net");
+    import_node_net7 = require("node:net");
     import_yaml6 = __toESM(require_dist(), 1);
     init_errors();
     init_secrets();
@@ -76035,19 +76011,6 @@ var init_get = __esm({
     init_store();
     __name(getKubeconfig, "getKubeconfig");
     __name(writePrivateFile, "writePrivateFile");
-  }
-});
-
-// actions/lib/kubeconfig/loopback.ts
-function isLoopbackAddress4(ip) {
-  return (0, import_node_net10.isIP)(ip) === 4 && ip.startsWith("127.") || ip === "::1";
-}
-var import_node_net10;
-var init_loopback3 = __esm({
-  "actions/lib/kubeconfig/loopback.ts"() {
-    "use strict";
-    import_node_net10 = require("node:net");
-    __name(isLoopbackAddress4, "isLoopbackAddress");
   }
 });
 
@@ -76261,7 +76224,7 @@ async function publishNewClusters(o) {
       throw new ConfigurationError(
         `The new host ${h.name} has no file vms/${h.name}.yaml in this repository.`
       );
-    if (o.simulator && !isLoopbackAddress4(h.ip))
+    if (o.simulator && !isLoopbackAddress2(h.ip))
       throw new ConfigurationError(
         `Simulator mode: the new host ${h.name} has the address ${h.ip}, which is not a loopback address (127.0.0.0/8); nothing was published.`
       );
@@ -76330,7 +76293,7 @@ var init_publish = __esm({
     "use strict";
     init_errors();
     init_groups();
-    init_loopback3();
+    init_loopback();
     init_kubeconfig();
     init_readiness();
     init_ssh_fetch();

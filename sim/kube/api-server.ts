@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { ConfigurationError } from '../../actions/lib/errors.js';
-import { isLoopback } from '../vault/loopback.js';
+import { isLoopbackHost as isLoopback } from '../../actions/lib/net/loopback.js';
 import {
   joinToken,
   k3sYaml,

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigurationError } from '../../actions/lib/errors.js';
-import { isLoopback } from '../vault/loopback.js';
+import { isLoopbackHost as isLoopback } from '../../actions/lib/net/loopback.js';
 import { startKubeApi, type KubeApiSim } from './api-server.js';
 
 /** A request field as text: strings and numbers as they are, anything else the default. */

@@ -7,7 +7,7 @@ import {
 } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { ConfigurationError } from '../../actions/lib/errors.js';
-import { isLoopback } from './loopback.js';
+import { isLoopbackHost as isLoopback } from '../../actions/lib/net/loopback.js';
 
 /**
  * A stand-in for GitHub's OIDC token service: what a runner reaches through

@@ -9,12 +9,11 @@ import { ConfigurationError } from '../../actions/lib/errors.js';
 import { loadOrCreateCertificate } from '../proxmox/cert.js';
 import { freshState, VaultEngine, type VaultRequest } from './engine.js';
 import { listFrontEnd } from './list-method.js';
-import { isLoopback } from './loopback.js';
+import { isLoopbackHost as isLoopback } from '../../actions/lib/net/loopback.js';
 import { parsePolicy } from './policy.js';
 import { readVaultState, writeVaultState, type JwtRole } from './state.js';
 import { VaultError } from './vault-error.js';
 
-export { isLoopback, isLoopbackUrl } from './loopback.js';
 export { startGithubOidc, type GithubOidc } from './github-oidc.js';
 
 export interface VaultSimOptions {

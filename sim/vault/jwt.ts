@@ -1,5 +1,5 @@
 import { createPublicKey, createVerify, type JsonWebKey, type KeyObject } from 'node:crypto';
-import { isLoopbackUrl } from './loopback.js';
+import { isLoopbackUrl } from '../../actions/lib/net/loopback.js';
 import type { JwtConfig, JwtRole } from './state.js';
 
 /** A login refused: the sentence Vault answers with (HTTP 400). */

@@ -42,5 +42,6 @@ export async function applyStep(
     await writeJobSummary(renderApplyMarkdown(result));
   }
   if (result.failed.length) throw new PveGitopsError(result.message);
+  log.info(result.message);
   return result;
 }

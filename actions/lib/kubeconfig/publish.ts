@@ -3,7 +3,7 @@ import { ruleGroup } from '../inventory/groups.js';
 import type { Logger } from '../log.js';
 import type { RepoConfig } from '../config/types.js';
 import type { VmSpec } from '../vm/types.js';
-import { isLoopbackAddress } from './loopback.js';
+import { isLoopbackAddress } from '../net/loopback.js';
 import { normaliseK3sKubeconfig, type KubeconfigEntry } from './kubeconfig.js';
 import { waitForNodesReady } from './readiness.js';
 import { fetchK3sKubeconfig, K3S_KUBECONFIG, type SshTarget } from './ssh-fetch.js';

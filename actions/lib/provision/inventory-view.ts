@@ -1,5 +1,5 @@
-import net from 'node:net';
 import { ConfigurationError, PveGitopsError } from '../errors.js';
+import { isLoopbackAddress } from '../net/loopback.js';
 import type { ProcessExec } from './exec.js';
 
 /** Hosts and groups as Ansible itself reads the inventory. */
@@ -71,12 +71,6 @@ export function groupsOf(view: InventoryView, host: string): string[] {
     .filter(([g, hs]) => g !== 'all' && g !== 'ungrouped' && hs.includes(host))
     .map(([g]) => g)
     .sort();
-}
-
-/** True for 127.0.0.0/8 and ::1 written as addresses (names are never trusted). */
-export function isLoopbackAddress(addr: string): boolean {
-  if (net.isIP(addr) === 4) return addr.startsWith('127.');
-  return net.isIP(addr) === 6 && /^(0*:)*:?0*1$/.test(addr);
 }
 
 /**

@@ -104,7 +104,8 @@ export async function readAndPlan(
  * parallel across nodes, bounded per node (concurrency.per_node) and in total; full clones
  * per storage are serialised by the client. A VM whose creation fails is rolled back (stopped,
  * destroyed with purge) while the others continue. Throws before any change on plan errors
- * and preflight failures; otherwise returns what happened (check `failed`).
+ * and preflight failures; otherwise returns what happened (check `failed`). The closing
+ * `message` is not logged here: the adapter shows it once (the CLI on stdout).
  */
 export async function applyRepository(
   repo: { config: RepoConfig; vms: VmSpec[] },
@@ -147,12 +148,10 @@ export async function applyRepository(
     result.message = warnings
       ? `No action needed for ${managed} VMs, but ${warnings} warning${warnings > 1 ? 's' : ''} above`
       : `All ${managed} VMs healthy, no action needed`;
-    log.info(result.message);
     return result;
   }
   if (o.dryRun) {
     result.message = `Dry run: ${describeCounts(plan)}; nothing was changed`;
-    log.info(result.message);
     return result;
   }
 
@@ -194,8 +193,6 @@ export async function applyRepository(
   result.message = result.failed.length
     ? failureMessage(result.failed, byVm.size)
     : `Applied: ${describeCounts(plan)}`;
-  if (result.failed.length) log.error(result.message);
-  else log.info(result.message);
   return result;
 }
 
