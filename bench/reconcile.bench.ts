@@ -89,7 +89,8 @@ async function clusterAndRepo(
     defs.map((d) =>
       writeFile(
         path.join(dir, 'vms', `${d.name}.yaml`),
-        `name: ${d.name}\ntarget_node: ${d.target_node}\nmemory: 1024\ncores: 1\nipconfig0: ${d.ipconfig0}\ntags: [bench]\ndisks:\n  scsi0:\n    size: 8G\n`,
+        `name: ${d.name}\ntarget_node: ${d.target_node}\nmemory: 1024\ncores: ` +
+          `1\nipconfig0: ${d.ipconfig0}\ntags: [bench]\ndisks:\n  scsi0:\n    size: 8G\n`,
       ),
     ),
   );
@@ -199,7 +200,10 @@ export async function noopPlan(): Promise<Record<string, unknown>> {
   }
 }
 
-/** Critical path for n full clones per node: clones queue on the storage lock, then the last VM's own steps. */
+/**
+ * Critical path for n full clones per node: clones queue on the storage lock, then the last
+ * VM's own steps.
+ */
 function criticalPathSeconds(perNode: number, scale: number): number {
   const t = defaultTimings;
   const clone = t.tasks['qmclone-full'];
@@ -268,7 +272,10 @@ export async function applyThirty(): Promise<Record<string, unknown>> {
   };
 }
 
-/** The same 30 VMs with community.general.proxmox_kvm: clone, configure, start, one VM after another. */
+/**
+ * The same 30 VMs with community.general.proxmox_kvm: clone, configure, start, one VM after
+ * another.
+ */
 async function ansibleThirty(nodes: string[]): Promise<{ seconds?: number; error?: string }> {
   const which = spawnSync('ansible-playbook', ['--version'], { stdio: 'ignore' });
   if (which.status !== 0) return { error: 'ansible-playbook not installed' };
@@ -286,7 +293,10 @@ async function ansibleThirty(nodes: string[]): Promise<{ seconds?: number; error
       newid: 200 + i,
     }));
     const [user, token] = sim.tokenId.split('!');
-    const auth = `api_host: "127.0.0.1:${new URL(sim.url).port}"\n      api_user: "${user}"\n      api_token_id: "${token}"\n      api_token_secret: "{{ lookup('env', 'PVE_TOKEN_SECRET') }}"\n      validate_certs: false`;
+    const auth =
+      `api_host: "127.0.0.1:${new URL(sim.url).port}"\n      api_user: "${user}"\n      ` +
+      `api_token_id: "${token}"\n      api_token_secret: "{{ lookup('env', ` +
+      `'PVE_TOKEN_SECRET') }}"\n      validate_certs: false`;
     const playbook = `- hosts: localhost
   gather_facts: false
   vars:
@@ -378,7 +388,8 @@ export async function bigPlan(): Promise<Record<string, unknown>> {
   const preload = path.join(dir, 'rss.cjs');
   await writeFile(
     preload,
-    "process.on('exit', () => require('node:fs').writeSync(2, `\\nmaxrss_kib=${process.resourceUsage().maxRSS}\\n`));\n",
+    "process.on('exit', () => require('node:fs').writeSync(2, " +
+      '`\\nmaxrss_kib=${process.resourceUsage().maxRSS}\\n`));\n',
   );
   const once = async (flags: string[]) => {
     const r = await runProcess(

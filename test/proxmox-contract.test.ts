@@ -305,6 +305,16 @@ describe.each(Object.keys(transports))('Proxmox contract over %s', (kind) => {
       if (up) break;
       await new Promise((r) => setTimeout(r, 100));
     }
+    const hostKey = await client.agentFileRead('pve2', vmid, '/etc/ssh/ssh_host_ed25519_key.pub');
+    expect(hostKey).toEqual({
+      content: `${sim.cluster.hostKeyOf(vmid).publicKey}\n`,
+      truncated: false,
+    });
+    const missing = await client
+      .agentFileRead('pve2', vmid, '/etc/ssh/ssh_host_rsa_key.pub')
+      .catch((e: unknown) => e);
+    expect(missing).toBeInstanceOf(ProxmoxApiError);
+    expect((missing as Error).message).toMatch(/Failed to open file/);
     const pid = await client.agentExec('pve2', vmid, ['/bin/echo', 'hello world']);
     let st = await client.agentExecStatus('pve2', vmid, pid);
     for (let i = 0; i < 20 && !st.exited; i++) st = await client.agentExecStatus('pve2', vmid, pid);

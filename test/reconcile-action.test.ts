@@ -52,7 +52,7 @@ function outputs(text: string): Record<string, string> {
 }
 
 describe('plan and apply actions (bundles)', () => {
-  it('plan writes outputs and a summary, apply creates the VM and outputs the new host', async () => {
+  it('plan writes outputs and a summary; apply creates the VM, outputs the new host', async () => {
     sim = await startProxmoxSim({ timeScale: 0.02 });
     dir = await mkdtemp(path.join(tmpdir(), 'pve-gitops-action-'));
     await mkdir(path.join(dir, 'repo', 'vms'), { recursive: true });

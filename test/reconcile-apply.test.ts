@@ -20,7 +20,8 @@ describe('apply on the simulator', () => {
       def('web-1', 'pve1', {
         ipconfig0: 'ip=127.0.10.5/24,gw=127.0.10.1',
         sshkeys:
-          'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB key one\nssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIC key two',
+          'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB key one\nssh-ed25519 ' +
+          'AAAAC3NzaC1lZDI1NTE5AAAAIC key two',
         tags: ['web'],
         description: 'front end',
         disks: { scsi0: { size: '10G' } },
@@ -47,7 +48,8 @@ describe('apply on the simulator', () => {
     expect(String(web1.config.tags)).toBe('pve-gitops;web');
     expect(String(web1.config.sshkeys)).toBe(
       encodeURIComponent(
-        'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB key one\nssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIC key two',
+        'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB key one\nssh-ed25519 ' +
+          'AAAAC3NzaC1lZDI1NTE5AAAAIC key two',
       ),
     );
     expect(String(web1.config.scsi0)).toMatch(/size=10G/);
@@ -65,7 +67,7 @@ describe('apply on the simulator', () => {
     expect(second.plan.summary.noop).toBe(3);
   });
 
-  it('grows a disk, reports cores on a running VM as pending reboot, and refuses a shrink', async () => {
+  it('grows a disk, reports cores on a running VM pending reboot, refuses a shrink', async () => {
     h = await harness();
     await h.apply([def('app')]);
     const grown = await h.apply([
@@ -132,7 +134,7 @@ describe('apply on the simulator', () => {
 });
 
 describe('young VMs', () => {
-  it('recognises a VM too new for cluster/resources to show its name, and creates no second one', async () => {
+  it('recognises a VM too new for cluster/resources to show its name; no second one', async () => {
     const { defaultFixture } = await import('../sim/proxmox/fixture.js');
     h = await harness({ fixture: { ...defaultFixture, timings: { statsWindow: 600_000 } } });
     await h.apply([def('fresh')]);

@@ -65,7 +65,7 @@ describe('health remediation on the simulator', () => {
     expect(h.mutations()).toBe(before);
   });
 
-  it('resets a VM hung at boot, then recreates it with the same VMID when the reset does not help', async () => {
+  it('resets a VM hung at boot, then recreates it (same VMID) if the reset fails', async () => {
     h = await harness();
     await h.apply([def('stuck', 'pve2', { ipconfig0: 'ip=127.0.20.7/24' })]);
     const { vmid, createdAt } = vmNamed(h, 'stuck');
@@ -121,7 +121,7 @@ describe('health remediation on the simulator', () => {
     expect(h.sim.cluster.vm(vmid)).toBeDefined();
   });
 
-  it('does not probe a VM whose current boot apply saw answer, and probes it after a reboot', async () => {
+  it('skips the probe in a boot apply saw answer, and probes after a reboot', async () => {
     h = await harness();
     const defs = [def('calm-1'), def('calm-2', 'pve2'), def('calm-3', 'still-fawn')];
     await h.apply(defs);

@@ -1,6 +1,7 @@
 import { ApiError, fail } from './api-error.js';
 import { LockTable, lockTimeoutMessage } from './locks.js';
 import { writeState, type ClusterState, type FinishOp, type VmState } from './state.js';
+import { generateHostKey, type HostKeyPair } from './host-key.js';
 import type { FaultSpec } from './types.js';
 
 const maxTasks = 1000;
@@ -139,6 +140,22 @@ export class Cluster {
       t.exitstatus = 'OK';
       t.status = 'stopped';
     }
+  }
+
+  /**
+   * The VM's SSH host key pair (what its sshd serves and the guest agent's file-read returns),
+   * made on first use like cloud-init's first boot. Tests and the demo give the private key
+   * to the VM's simulated sshd host.
+   */
+  hostKeyOf(vmid: number): HostKeyPair {
+    const vm = this.vm(vmid);
+    if (!vm) throw new Error(`No VM ${vmid} in the simulator`);
+    if (!vm.hostKey) {
+      vm.hostKey = generateHostKey(`root@${String(vm.config.name ?? `vm${vmid}`)}`);
+      // The guest wrote it, not an API call: saved, but not counted as a mutation.
+      if (this.stateDir && !this.stopped) writeState(this.stateDir, this.state);
+    }
+    return vm.hostKey;
   }
 
   /** Test helper: sets the QMP status (`paused`, `prelaunch`, `running`, `stopped`). */

@@ -18,6 +18,8 @@ export interface VmState {
   startedAt?: number;
   createdAt: number;
   ha?: boolean;
+  /** The guest's SSH host key, made at first boot (or first read); lost with the VM. */
+  hostKey?: { privateKey: string; publicKey: string };
 }
 
 export interface NodeState {

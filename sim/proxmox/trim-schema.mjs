@@ -34,6 +34,7 @@ const served = [
   '/nodes/{node}/qemu/{vmid}/agent/network-get-interfaces',
   '/nodes/{node}/qemu/{vmid}/agent/exec',
   '/nodes/{node}/qemu/{vmid}/agent/exec-status',
+  '/nodes/{node}/qemu/{vmid}/agent/file-read',
 ];
 const drop = new Set([
   'description',

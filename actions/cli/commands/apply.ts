@@ -10,7 +10,8 @@ const command: Command = {
   summary:
     'Creates, updates and heals VMs so the cluster matches vms/. Exit 0 done, 1 on any failure.',
   usage:
-    'pve-gitops apply [--dry-run] [--only NAME]... [--recreate NAME]... [--reprovision-node NODE] [--prune] [--json] [--repo DIR]',
+    'pve-gitops apply [--dry-run] [--only NAME]... [--recreate NAME]... ' +
+    '[--reprovision-node NODE] [--prune] [--json] [--repo DIR]',
   options: {
     'dry-run': { type: 'boolean' },
     only: { type: 'string', multiple: true },

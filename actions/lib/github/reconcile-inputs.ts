@@ -37,7 +37,7 @@ export interface ReconcileInputs {
   prune: boolean;
 }
 
-/** A boolean input with its default when empty; anything but true/false is a configuration error. */
+/** A boolean input, its default when empty; anything but true/false is a configuration error. */
 export function booleanInput(name: string, fallback: boolean): boolean {
   const raw = core.getInput(name).trim();
   if (!raw) return fallback;
@@ -85,7 +85,9 @@ export function getReconcileInputs(env: NodeJS.ProcessEnv = process.env): Reconc
     prune: booleanInput(RECONCILE_INPUTS.prune, false),
   };
   core.debug(
-    `pve-gitops: repo ${inputs.repoDir}, dry-run ${inputs.dryRun}, only [${inputs.only.join(', ')}], recreate [${inputs.recreate.join(', ')}], prune ${inputs.prune}, comment ${inputs.comment}`,
+    `pve-gitops: repo ${inputs.repoDir}, dry-run ${inputs.dryRun}, only ` +
+      `[${inputs.only.join(', ')}], recreate [${inputs.recreate.join(', ')}], prune ` +
+      `${inputs.prune}, comment ${inputs.comment}`,
   );
   return inputs;
 }

@@ -247,6 +247,22 @@ export class ProxmoxClient {
     }) as Promise<AgentExecStatus>;
   }
 
+  /**
+   * Reads a file in the guest through the agent (PVE 8 and 9: `{content, truncated?}`, content
+   * decoded). Needs VM.Monitor (PVE 8) or VM.GuestAgent.FileRead (PVE 9).
+   */
+  async agentFileRead(
+    node: string,
+    vmid: number,
+    file: string,
+  ): Promise<{ content: string; truncated: boolean }> {
+    const data = (await this.raw('GET', `${vmPath(node, vmid)}/agent/file-read`, { file })) as {
+      content?: string;
+      truncated?: boolean | number;
+    };
+    return { content: String(data?.content ?? ''), truncated: !!data?.truncated };
+  }
+
   // Tasks.
   taskStatus(node: string, upid: string): Promise<TaskStatus> {
     return this.get(`/nodes/${seg(node)}/tasks/${seg(upid)}/status`);

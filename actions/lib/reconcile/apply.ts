@@ -146,7 +146,8 @@ export async function applyRepository(
   if (!plan.hasChanges) {
     const warnings = plan.findings.filter((f) => f.level === 'warning').length;
     result.message = warnings
-      ? `No action needed for ${managed} VMs, but ${warnings} warning${warnings > 1 ? 's' : ''} above`
+      ? `No action needed for ${managed} VMs, but ${warnings} ` +
+        `warning${warnings > 1 ? 's' : ''} above`
       : `All ${managed} VMs healthy, no action needed`;
     return result;
   }
@@ -204,7 +205,8 @@ function failureMessage(failed: ApplyResult['failed'], total: number): string {
   for (const f of failed) {
     if (f.leftover)
       parts.push(
-        `${f.vm} left VM ${f.leftover.vmid} locked on ${f.leftover.node}: run '${f.leftover.run}' there`,
+        `${f.vm} left VM ${f.leftover.vmid} locked on ${f.leftover.node}: run ` +
+          `'${f.leftover.run}' there`,
       );
   }
   return parts.join('; ');
@@ -300,7 +302,8 @@ async function runOne(
         ctx.log.warn(
           destroyed
             ? `${name}: rolled back (VM ${b.vmid} on ${b.node} destroyed); nothing is left.`
-            : `${name}: rolled back; Proxmox had already removed the partial VM ${b.vmid} on ${b.node}, nothing is left.`,
+            : `${name}: rolled back; Proxmox had already removed the partial VM ${b.vmid} ` +
+                `on ${b.node}, nothing is left.`,
         );
       } catch (rollbackErr) {
         if (rollbackErr instanceof LockedLeftoverError)
@@ -339,7 +342,8 @@ async function remediate(
       if (answered) await recordAgentOk(ctx, a.node, vmid, label);
       else
         ctx.log.warn(
-          `${spec.name}: started, but its guest agent did not answer within ${Math.round(ctx.agentWaitMs / 1000)} s; the next plan checks it again.`,
+          `${spec.name}: started, but its guest agent did not answer within ` +
+            `${Math.round(ctx.agentWaitMs / 1000)} s; the next plan checks it again.`,
         );
       t.mark('start+agent');
       return;
@@ -362,7 +366,8 @@ async function remediate(
         if (addresses) return recordAgentOk(ctx, a.node, vmid, label);
         if (a.escalation !== 'recreate') {
           throw new ConfigurationError(
-            `VM ${spec.name} (${vmid}) is still hung after a reset: its guest agent did not answer within ${Math.round(ctx.agentWaitMs / 1000)} s.`,
+            `VM ${spec.name} (${vmid}) is still hung after a reset: its guest agent did ` +
+              `not answer within ${Math.round(ctx.agentWaitMs / 1000)} s.`,
           );
         }
         ctx.log.warn(`${spec.name}: still hung after the reset; recreating it with VMID ${vmid}.`);

@@ -111,7 +111,9 @@ export function diffConfig(spec: VmSpec, cfg: VmConfigState): ConfigDiff {
       });
     } else if (want.sizeBytes < size) {
       d.errors.push(
-        `VM ${spec.name}: disk ${want.slot} is ${formatSize(size)} and cannot shrink to ${want.size}; keep it at ${formatSize(size)} or larger, or recreate the VM with --recreate ${spec.name}.`,
+        `VM ${spec.name}: disk ${want.slot} is ${formatSize(size)} and cannot shrink to ` +
+          `${want.size}; keep it at ${formatSize(size)} or larger, or recreate the VM with ` +
+          `--recreate ${spec.name}.`,
       );
     }
   }
@@ -120,7 +122,8 @@ export function diffConfig(spec: VmSpec, cfg: VmConfigState): ConfigDiff {
   for (const cur of spec.disks.length ? cfg.disks : []) {
     if (!wanted.has(cur.slot)) {
       d.warnings.push(
-        `disk ${cur.slot} (${cur.storage}) is not in the definition; pve-gitops never removes disks.`,
+        `disk ${cur.slot} (${cur.storage}) is not in the definition; pve-gitops never ` +
+          `removes disks.`,
       );
     }
   }

@@ -50,13 +50,17 @@ export function plan(desired: VmSpec[], snapshot: ClusterSnapshot, options: Plan
     if (!desiredNames.has(name) && !(byName.get(name) ?? []).some(isOwned)) {
       errors.push({
         vm: name,
-        message: `VM ${name} named on the command line has no file in vms/ and no VM tagged ${OWNER_TAG}.`,
+        message:
+          `VM ${name} named on the command line has no file in vms/ and no VM tagged ` +
+          `${OWNER_TAG}.`,
       });
     }
   }
   if (options.reprovisionNode && !snapshot.nodes[options.reprovisionNode]) {
     errors.push({
-      message: `--reprovision-node ${options.reprovisionNode}: no such node in the cluster (${Object.keys(snapshot.nodes).sort().join(', ')}).`,
+      message:
+        `--reprovision-node ${options.reprovisionNode}: no such node in the cluster ` +
+        `(${Object.keys(snapshot.nodes).sort().join(', ')}).`,
     });
   }
 
@@ -67,7 +71,9 @@ export function plan(desired: VmSpec[], snapshot: ClusterSnapshot, options: Plan
     if (same.length > 1) {
       errors.push({
         vm: spec.name,
-        message: `VM ${spec.name}: ${same.length} VMs in the cluster carry this name (VMIDs ${same.map((v) => v.vmid).join(', ')}); rename or remove all but one.`,
+        message:
+          `VM ${spec.name}: ${same.length} VMs in the cluster carry this name (VMIDs ` +
+          `${same.map((v) => v.vmid).join(', ')}); rename or remove all but one.`,
       });
       continue;
     }
@@ -76,7 +82,9 @@ export function plan(desired: VmSpec[], snapshot: ClusterSnapshot, options: Plan
       const what = templateIds.has(idHolder.vmid) ? 'template' : 'VM';
       errors.push({
         vm: spec.name,
-        message: `VM ${spec.name}: VMID ${spec.vmid} is taken by ${what} '${idHolder.name}' on ${idHolder.node}; choose another vmid or remove it from ${spec.file}.`,
+        message:
+          `VM ${spec.name}: VMID ${spec.vmid} is taken by ${what} '${idHolder.name}' on ` +
+          `${idHolder.node}; choose another vmid or remove it from ${spec.file}.`,
       });
       continue;
     }
@@ -85,21 +93,30 @@ export function plan(desired: VmSpec[], snapshot: ClusterSnapshot, options: Plan
       // a clone in progress or the leftover of a killed one. Creating another would duplicate.
       errors.push({
         vm: spec.name,
-        message: `VM ${spec.name}: VMID ${vm.vmid} on ${vm.node} carries this name and is locked (${vm.lock}), the leftover of a ${vm.lock} that was killed part-way (or one still running); once no task runs for it, remove it with 'qm unlock ${vm.vmid} && qm destroy ${vm.vmid} --purge' on ${vm.node}.`,
+        message:
+          `VM ${spec.name}: VMID ${vm.vmid} on ${vm.node} carries this name and is locked ` +
+          `(${vm.lock}), the leftover of a ${vm.lock} that was killed part-way (or one ` +
+          `still running); once no task runs for it, remove it with 'qm unlock ${vm.vmid} ` +
+          `&& qm destroy ${vm.vmid} --purge' on ${vm.node}.`,
       });
       continue;
     }
     if (vm && !isOwned(vm)) {
       errors.push({
         vm: spec.name,
-        message: `VM ${spec.name}: a VM with this name (VMID ${vm.vmid} on ${vm.node}) exists but is not tagged ${OWNER_TAG}; pve-gitops will not touch it — rename one of them, or add the tag to adopt it.`,
+        message:
+          `VM ${spec.name}: a VM with this name (VMID ${vm.vmid} on ${vm.node}) exists but ` +
+          `is not tagged ${OWNER_TAG}; pve-gitops will not touch it — rename one of them, ` +
+          `or add the tag to adopt it.`,
       });
       continue;
     }
     if (vm && spec.vmid !== undefined && vm.vmid !== spec.vmid) {
       errors.push({
         vm: spec.name,
-        message: `VM ${spec.name}: exists as VMID ${vm.vmid} but ${spec.file} says vmid ${spec.vmid}; a VMID cannot change in place — fix the file or use --recreate.`,
+        message:
+          `VM ${spec.name}: exists as VMID ${vm.vmid} but ${spec.file} says vmid ` +
+          `${spec.vmid}; a VMID cannot change in place — fix the file or use --recreate.`,
       });
       continue;
     }
@@ -130,14 +147,18 @@ export function plan(desired: VmSpec[], snapshot: ClusterSnapshot, options: Plan
         level: 'info',
         vm: vm.name,
         node: vm.node,
-        message: `VM ${vm.name} (${vm.vmid}) is tagged ${OWNER_TAG} but has no file in vms/; prune is off, so it stays.`,
+        message:
+          `VM ${vm.name} (${vm.vmid}) is tagged ${OWNER_TAG} but has no file in vms/; ` +
+          `prune is off, so it stays.`,
       });
     } else if (vm.config?.protection) {
       findings.push({
         level: 'warning',
         vm: vm.name,
         node: vm.node,
-        message: `VM ${vm.name} (${vm.vmid}) has no file in vms/ but has Proxmox protection set; not deleted.`,
+        message:
+          `VM ${vm.name} (${vm.vmid}) has no file in vms/ but has Proxmox protection set; ` +
+          `not deleted.`,
       });
     } else if (vm.lock) {
       findings.push({
@@ -190,7 +211,7 @@ function planExisting(
     if (vm.lock) {
       errors.push({
         vm: spec.name,
-        message: `VM ${spec.name} (${vm.vmid}) holds lock '${vm.lock}'; it cannot be recreated now.`,
+        message: `VM ${spec.name} (${vm.vmid}) holds lock '${vm.lock}'; it cannot be recreated now`,
       });
       return;
     }
@@ -251,7 +272,9 @@ function planExisting(
         level: 'info',
         vm: spec.name,
         node: vm.node,
-        message: `VM ${spec.name} is HA-managed and runs on ${vm.node}; the definition says ${spec.node}. HA decides placement, so nothing is done.`,
+        message:
+          `VM ${spec.name} is HA-managed and runs on ${vm.node}; the definition says ` +
+          `${spec.node}. HA decides placement, so nothing is done.`,
       });
     } else {
       actions.push({

@@ -56,7 +56,8 @@ export function preflight(
       else if (!st.content.includes('images'))
         fail(
           a.vm,
-          `VM ${a.vm}: ${where} does not hold disk images (content: ${st.content.join(',') || 'none'}).`,
+          `VM ${a.vm}: ${where} does not hold disk images (content: ` +
+            `${st.content.join(',') || 'none'}).`,
         );
       else {
         const key = storageKey(target, st);
@@ -65,7 +66,10 @@ export function preflight(
         if (left < 0) {
           fail(
             a.vm,
-            `VM ${a.vm}: ${where} has no room for disk ${disk.slot} (${formatSize(disk.sizeBytes)}; ${formatSize(Math.max(0, left + disk.sizeBytes))} left after the VMs before it).`,
+            `VM ${a.vm}: ${where} has no room for disk ${disk.slot} ` +
+              `(${formatSize(disk.sizeBytes)}; ` +
+              `${formatSize(Math.max(0, left + disk.sizeBytes))} left after the VMs before ` +
+              `it).`,
           );
         }
       }
@@ -90,7 +94,9 @@ export function preflight(
         .map((a) => a.vm);
       fail(
         who[0] ?? c.node,
-        `Node ${c.node}: memory for running VMs would reach ${c.memoryAfter} MiB, over its limit of ${limit} MiB (${c.memoryTotal} MiB × overcommit ${c.memoryOvercommit}); VMs landing there: ${who.join(', ')}.`,
+        `Node ${c.node}: memory for running VMs would reach ${c.memoryAfter} MiB, over ` +
+          `its limit of ${limit} MiB (${c.memoryTotal} MiB × overcommit ` +
+          `${c.memoryOvercommit}); VMs landing there: ${who.join(', ')}.`,
       );
     }
   }
@@ -130,7 +136,9 @@ function checkTemplate(
   if (!sharedFrom) {
     fail(
       a.vm,
-      `VM ${a.vm}: template ${spec.template} is on ${named.map((t) => t.node).join(', ')} with local disks, so it cannot be cloned to node ${spec.node}; copy the template to ${spec.node} or use shared storage.`,
+      `VM ${a.vm}: template ${spec.template} is on ` +
+        `${named.map((t) => t.node).join(', ')} with local disks, so it cannot be cloned ` +
+        `to node ${spec.node}; copy the template to ${spec.node} or use shared storage.`,
     );
   }
 }
@@ -162,7 +170,8 @@ function checkIdentity(
   if (other)
     fail(
       a.vm,
-      `VM ${a.vm}: static IP ${spec.staticIp} is already used by VM ${other.name} (${other.vmid}) on ${other.node}.`,
+      `VM ${a.vm}: static IP ${spec.staticIp} is already used by VM ${other.name} ` +
+        `(${other.vmid}) on ${other.node}.`,
     );
   const twin = desired.find((d) => d !== spec && d.staticIp === spec.staticIp);
   if (twin) fail(a.vm, `VM ${a.vm}: static IP ${spec.staticIp} is also set in ${twin.file}.`);

@@ -20,7 +20,8 @@ describe('renderPlanMarkdown', () => {
     const md = renderPlanMarkdown(mixed());
     expect(md).toContain('**1 to create, 1 to update, 1 to remediate; 0 unchanged.**');
     expect(md).toContain(
-      '### Create (1)\n\n| VM | Node | VMID | Reason |\n|---|---|---|---|\n| new-1 | pve1 | new | not in the cluster |',
+      '### Create (1)\n\n| VM | Node | VMID | Reason |\n|---|---|---|---|\n| new-1 | ' +
+        'pve1 | new | not in the cluster |',
     );
     expect(md).toContain('| web | pve1 | 100 | cores | pending reboot |');
     expect(md).toContain('<details><summary>web: 1 setting</summary>');
@@ -49,7 +50,10 @@ describe('renderPlanMarkdown', () => {
     const md = renderPlanMarkdown(plan(specs, snapshot(), { prune: false }));
     expect(md.length).toBeLessThanOrEqual(COMMENT_LIMIT);
     expect(md).toMatch(
-      /_Plan truncated to fit 65,536 characters: see the job summary and the plan artifact \(plan\.json\) for the full plan\._$/,
+      new RegExp(
+        '_Plan truncated to fit 65,536 characters: see the job summary and the plan artifact ' +
+          '\\(plan\\.json\\) for the full plan\\._$',
+      ),
     );
     expect(md.startsWith('## pve-gitops plan\n\n**3000 to create')).toBe(true);
   });

@@ -152,7 +152,8 @@ export function renderPlanMarkdown(plan: Plan, options: RenderOptions = {}): str
   }
   if (plan.newHosts.length) {
     blocks.push(
-      `New hosts (to provision): ${plan.newHosts.map((h) => `\`${h.name}\`${h.ip ? ` (${h.ip})` : ''}`).join(', ')}`,
+      `New hosts (to provision): ` +
+        `${plan.newHosts.map((h) => `\`${h.name}\`${h.ip ? ` (${h.ip})` : ''}`).join(', ')}`,
     );
   }
   for (const kind of ORDER) {
@@ -181,13 +182,16 @@ export function renderPlanMarkdown(plan: Plan, options: RenderOptions = {}): str
       `${c.vmsBefore} → ${c.vmsAfter}`,
     ]);
     blocks.push(
-      `### Capacity\n\n${table(['Node', 'Status', 'Memory before (MiB)', 'After', 'Limit', 'VMs'], rows)}\n\n${memoryChart(plan)}`,
+      `### Capacity\n\n` +
+        `${table(['Node', 'Status', 'Memory before (MiB)', 'After', 'Limit', 'VMs'], rows)}\n\n` +
+        memoryChart(plan),
     );
   }
   return fit(
     blocks,
     max,
-    `\n\n_Plan truncated to fit ${max.toLocaleString('en-US')} characters: see ${hint} for the full plan._`,
+    `\n\n_Plan truncated to fit ${max.toLocaleString('en-US')} characters: see ${hint} ` +
+      `for the full plan._`,
   );
 }
 

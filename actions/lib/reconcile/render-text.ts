@@ -12,18 +12,31 @@ const SIGN: Record<string, string> = {
   noop: '=',
 };
 
+/** `cores 1 → 2 (at reboot)` */
+function change(c: NonNullable<PlanAction['changes']>[number]): string {
+  const at = c.mode === 'reboot' ? ' (at reboot)' : '';
+  return `${c.field} ${c.from ?? '–'} → ${c.to ?? '–'}${at}`;
+}
+
 function line(a: PlanAction): string {
   const id = a.vmid !== undefined ? ` (${a.vmid})` : '';
   const head = `${SIGN[a.kind]} ${a.kind} ${a.vm}${id}`;
   switch (a.kind) {
     case 'update':
-      return `${head} on ${a.node}: ${(a.changes ?? []).map((c) => `${c.field} ${c.from ?? '–'} → ${c.to ?? '–'}${c.mode === 'reboot' ? ' (at reboot)' : ''}`).join(', ')}`;
+      return `${head} on ${a.node}: ${(a.changes ?? []).map(change).join(', ')}`;
     case 'resize':
-      return `${head} on ${a.node}: ${(a.disks ?? []).map((d) => `${d.slot} ${d.from} → ${d.to}`).join(', ')}`;
+      return (
+        `${head} on ${a.node}: ` +
+        `${(a.disks ?? []).map((d) => `${d.slot} ${d.from} → ${d.to}`).join(', ')}`
+      );
     case 'migrate':
       return `${head}: ${a.from} → ${a.to} (${a.online ? 'online' : 'offline'})`;
     case 'remediate':
-      return `${head} on ${a.node}: ${a.remedy}${a.escalation ? `, then ${a.escalation} if still hung` : ''} — ${a.reason}`;
+      return (
+        `${head} on ${a.node}: ` +
+        `${a.remedy}${a.escalation ? `, then ${a.escalation} if still hung` : ''} — ` +
+        `${a.reason}`
+      );
     default:
       return `${head} on ${a.node}: ${a.reason}`;
   }

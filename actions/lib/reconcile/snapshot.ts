@@ -150,7 +150,8 @@ export async function readSnapshot(
         vm.config = configFrom(await count(client.getConfig(vm.node, vm.vmid)));
       } catch (err) {
         options.log?.warn(
-          `Could not read the config of VM ${vm.name} (${vm.vmid}) on ${vm.node}: ${(err as Error).message}`,
+          `Could not read the config of VM ${vm.name} (${vm.vmid}) on ${vm.node}: ` +
+            `${(err as Error).message}`,
         );
       }
     });

@@ -106,7 +106,9 @@ export async function buildVm(
   if (diff.errors.length) throw new PveGitopsError(diff.errors[0]);
   if (diff.replaceReasons.length) {
     throw new PveGitopsError(
-      `VM ${spec.name}: after cloning ${spec.template}, ${diff.replaceReasons[0]}; a linked clone keeps the template's storage — use full_clone or the template's storage.`,
+      `VM ${spec.name}: after cloning ${spec.template}, ${diff.replaceReasons[0]}; a ` +
+        `linked clone keeps the template's storage — use full_clone or the template's ` +
+        `storage.`,
     );
   }
   const params = configParams(spec, cfg, diff.changes);
@@ -143,7 +145,8 @@ export async function buildVm(
   );
   if (!addresses) {
     throw new PveGitopsError(
-      `VM ${spec.name} (${vmid}) started but its guest agent did not answer within ${Math.round(ctx.agentWaitMs / 1000)} s.`,
+      `VM ${spec.name} (${vmid}) started but its guest agent did not answer within ` +
+        `${Math.round(ctx.agentWaitMs / 1000)} s.`,
     );
   }
   await recordAgentOk(ctx, spec.node, vmid, `VM ${spec.name}`);
@@ -180,7 +183,8 @@ export async function recordAgentOk(
     await client.putConfig(node, vmid, params);
   } catch (err) {
     ctx.log.warn(
-      `${label} (${vmid}): could not record that its guest agent answered (${describe(err)}); plans will probe it.`,
+      `${label} (${vmid}): could not record that its guest agent answered ` +
+        `(${describe(err)}); plans will probe it.`,
     );
   }
 }
@@ -251,7 +255,9 @@ export class LockedLeftoverError extends PveGitopsError {
     lock: string,
   ) {
     super(
-      `${label} (${vmid}) on ${node} was left locked (${lock}) by a killed ${lock} task, and an API token cannot unlock it (Proxmox allows skiplock only to root@pam); run 'qm unlock ${vmid} && qm destroy ${vmid} --purge' on ${node}.`,
+      `${label} (${vmid}) on ${node} was left locked (${lock}) by a killed ${lock} task, ` +
+        `and an API token cannot unlock it (Proxmox allows skiplock only to root@pam); run ` +
+        `'qm unlock ${vmid} && qm destroy ${vmid} --purge' on ${node}.`,
     );
   }
   /** What the user must run on the node. */
@@ -274,7 +280,8 @@ export async function destroyVm(
   const { client } = ctx;
   try {
     const { lock } = await client.getConfig(node, vmid);
-    if (lock === 'clone' || lock === 'create') throw new LockedLeftoverError(label, vmid, node, lock);
+    if (lock === 'clone' || lock === 'create')
+      throw new LockedLeftoverError(label, vmid, node, lock);
     if (!lock && (await client.status(node, vmid)).status === 'running') {
       await task(ctx, await client.stop(node, vmid), `stop of ${label}`);
     }

@@ -92,7 +92,24 @@ function execOf(c: Cluster, vm: VmState, pid: number) {
   return e;
 }
 
+/** Files the simulated guest has: its SSH host public key, as cloud-init wrote it. */
+function readGuestFile(c: Cluster, vm: VmState, file: string): string {
+  if (file === '/etc/ssh/ssh_host_ed25519_key.pub') return `${c.hostKeyOf(vm.vmid).publicKey}\n`;
+  if (file === '/etc/hostname') return `${String(vm.config.name ?? '')}\n`;
+  fail(`Agent error: Failed to open file '${file}': No such file or directory`);
+}
+
 export const agentRoutes: Routes = {
+  'GET /nodes/{node}/qemu/{vmid}/agent/file-read': (ctx) => {
+    const vm = agentReady(ctx, 'guest-file-open');
+    const content = readGuestFile(ctx.cluster, vm, String(ctx.params.file));
+    const offset = Number(ctx.params.offset ?? 0);
+    const count = Number(ctx.params.count ?? 16777216);
+    const part = content.slice(offset, offset + count);
+    // decode=0: the agent's base64 as is (PVE 9).
+    const data = String(ctx.params.decode ?? '1') === '0' ? Buffer.from(part).toString('base64') : part;
+    return { content: data, ...(offset + count < content.length ? { truncated: 1 } : {}) };
+  },
   'POST /nodes/{node}/qemu/{vmid}/agent/ping': (ctx) => {
     agentReady(ctx, 'guest-ping');
     return { result: {} };

@@ -143,10 +143,10 @@ export const cloneRoutes: Routes = {
                 values: { name: String(cfg.name), lock: 'clone' },
               });
             }
-            throw new ApiError(
-              500,
-              `clone failed: ${failure.message ?? 'copy failed: command /usr/bin/qemu-img convert ... failed: exit code 1'}`,
-            );
+            const why =
+              failure.message ??
+              'copy failed: command /usr/bin/qemu-img convert ... failed: exit code 1';
+            throw new ApiError(500, `clone failed: ${why}`);
           }
         },
       );
