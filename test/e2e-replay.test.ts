@@ -31,6 +31,31 @@ let key: ReturnType<typeof keyPair>;
 let origin: string;
 let dev: string;
 let runNo = 0;
+/**
+ * known_hosts of hosts created by earlier runs, as a user keeps them (a dispatch input or the
+ * runner's known_hosts): a tag run on an existing host needs its key, and apply reports only
+ * new hosts' keys.
+ */
+let earlierKnownHosts = '';
+
+/**
+ * (Re)boots the simulated VM hosts: each VM that exists in the Proxmox simulator presents the
+ * host key its guest agent reports, as a real VM's sshd serves the key cloud-init wrote.
+ */
+async function bootHosts(): Promise<void> {
+  await hosts?.stop();
+  const hostKeys: Record<string, string> = {};
+  for (const vm of [FOO, BAR, IDLE]) {
+    const s = sim.cluster.vms().find((v) => v.config.name === vm.name);
+    if (s) hostKeys[vm.name] = sim.cluster.hostKeyOf(s.vmid).privateKey;
+  }
+  hosts = await startVmHosts({
+    vms: [FOO, BAR, IDLE],
+    authorizedKey: key.publicKey,
+    stateDir: path.join(root, 'vms'),
+    hostKeys,
+  });
+}
 
 interface StepResult {
   code: number;
@@ -273,6 +298,7 @@ async function applyWorkflow(before: string, after: string): Promise<RunRecord> 
   });
   rec.apply = apply.outputs;
   if (apply.code) return rec;
+  if (apply.outputs['new-hosts'] && apply.outputs['new-hosts'] !== '[]') await bootHosts();
   const tags = await step('tags', 'tags', {
     ...tagsDefaults,
     'new-hosts': apply.outputs['new-hosts'] ?? '',
@@ -296,6 +322,7 @@ async function applyWorkflow(before: string, after: string): Promise<RunRecord> 
     'new-hosts': inventory.outputs['new-hosts'] ?? '',
     playbooks: tags.outputs.playbooks ?? '',
     'inventory-sha': inventory.outputs.sha ?? '',
+    'known-hosts': apply.outputs['known-hosts'] ?? '',
   };
   if (provisionHere !== 'true' || (jobOutputs['new-hosts'] === '' && jobOutputs.playbooks === ''))
     return rec;
@@ -336,8 +363,9 @@ async function applyWorkflow(before: string, after: string): Promise<RunRecord> 
       'new-hosts': hostsOut,
       'ssh-private-key': key.privateKey,
       'k3s-token': TOKEN,
-      // The guests' host keys, as a repository variable would hold them.
-      'known-hosts': readFileSync(hosts.knownHostsFile, 'utf8'),
+      // apply's known-hosts output (read through the guest agent), as apply.yml passes it;
+      // never the hosts' own keys.
+      'known-hosts': earlierKnownHosts + jobOutputs['known-hosts'],
       'trust-on-first-use': 'false',
       simulator: 'false',
       'working-directory': '.',
@@ -347,6 +375,7 @@ async function applyWorkflow(before: string, after: string): Promise<RunRecord> 
   rec.steps.push({ id: 'provision', ...p });
   rec.provisioned = p;
   if (p.code) rec.failedAt = 'provision';
+  earlierKnownHosts += jobOutputs['known-hosts'];
   return rec;
 }
 
@@ -388,11 +417,7 @@ beforeAll(async () => {
   }
   key = keyPair(root);
   sim = await startProxmoxSim({ timeScale: 0.02 });
-  hosts = await startVmHosts({
-    vms: [FOO, BAR, IDLE],
-    authorizedKey: key.publicKey,
-    stateDir: path.join(root, 'vms'),
-  });
+  await bootHosts();
   origin = path.join(root, 'origin.git');
   dev = path.join(root, 'dev');
   mkdirSync(origin);
@@ -442,6 +467,9 @@ describe('issue #5 replayed: push → apply → inventory → tags → provision
     expect(vm, 'k8s-foo in the simulator').toBeDefined();
     expect(vm!.status).toBe('running');
     expect(String(vm!.config.ipconfig0)).toBe(`ip=${FOO.ip}/8`);
+    // apply's known-hosts: k8s-foo's key as its guest agent reported it, nothing else.
+    const [type, b64] = sim.cluster.hostKeyOf(vm!.vmid).publicKey.split(' ');
+    expect(rec.apply?.['known-hosts']).toBe(`${FOO.ip} ${type} ${b64}\n`);
 
     // The inventory commit, carrying the tag, is in origin.
     const head = originHead();

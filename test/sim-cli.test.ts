@@ -2,6 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import {
   cpSync,
   existsSync,
+  mkdirSync,
   mkdtempSync,
   readFileSync,
   rmSync,
@@ -60,8 +61,36 @@ it('runs in the foreground, writes a private env file, and exits cleanly on SIGT
     'PROXMOX_TOKEN_ID',
     'PROXMOX_TOKEN_SECRET',
     'PROXMOX_URL',
+    'PVE_GITOPS_SIMULATOR',
+    'SSH_PRIVATE_KEY_FILE',
+    'VAULT_ADDR',
+    'VAULT_TOKEN',
   ]);
   expect(env.PROXMOX_URL).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+  expect(env.VAULT_ADDR).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+  expect(env.PVE_GITOPS_SIMULATOR).toBe('true');
+  expect(statSync(env.SSH_PRIVATE_KEY_FILE).mode & 0o777).toBe(0o600);
+  expect(readFileSync(envFile, 'utf8')).toMatch(
+    /^# k3s installer: put it in pve-gitops\.yaml as {2}k3s: \{installer_url: http:\/\/127\.0\.0\.1:\d+\/\S+\}$/m,
+  );
+  // the Vault token reads the (absent) kubeconfig secret, and nothing else
+  const vault = (p: string) =>
+    spawnSync(
+      'curl',
+      [
+        '-s',
+        '-o',
+        '/dev/null',
+        '-w',
+        '%{http_code}',
+        '-H',
+        `X-Vault-Token: ${env.VAULT_TOKEN}`,
+        `${env.VAULT_ADDR}/v1/${p}`,
+      ],
+      { encoding: 'utf8' },
+    ).stdout;
+  expect(vault('kv/data/cluster-secret-store/secrets/KUBECONFIG')).toBe('404');
+  expect(vault('kv/data/other')).toBe('403');
   // one trust method is exported; the CA file is offered as the alternative, commented out
   const caFile = /^# or, instead of the fingerprint: export PROXMOX_CA_FILE='([^']+)'$/m.exec(
     readFileSync(envFile, 'utf8'),
@@ -87,6 +116,7 @@ it('runs in the foreground, writes a private env file, and exits cleanly on SIGT
   expect(() => process.kill(child.pid!, 0)).toThrow();
   expect(stdout).toContain(env.PROXMOX_URL);
   expect(stdout + stderr).not.toContain(env.PROXMOX_TOKEN_SECRET);
+  expect(stdout + stderr).not.toContain(env.VAULT_TOKEN);
 });
 
 it('keeps the token and fingerprint of a state dir across runs', async () => {
@@ -234,3 +264,91 @@ it('serves a default cluster on which the example vms/ plan and apply cleanly, r
     expect(await sim.stop()).toBe(0);
   }
 });
+
+it('runs one sshd per running VM with a loopback address, presenting the key apply reported, and leaves none behind', async () => {
+  const state = path.join(dir, 'hosts-state');
+  const work = mkdtempSync(path.join(dir, 'hosts-repo-'));
+  const b = () => 2 + Math.floor(Math.random() * 250);
+  const ip = `127.${b()}.${b()}.${b()}`;
+  mkdirSync(path.join(work, 'vms'));
+  writeFileSync(
+    path.join(work, 'vms', 'k8s-simhost.yaml'),
+    `name: k8s-simhost\ntarget_node: pve1\ncores: 1\nmemory: 1024\nipconfig0: ip=${ip}/8\n` +
+      'network:\n  bridge: vmbr0\ndisks:\n  scsi0:\n    size: 8G\n',
+  );
+  const sim = await startSim(
+    [process.execPath, ...node(['sim', '--state', state, '--time-scale', '0.01'])],
+    path.join(dir, 'hosts.env'),
+  );
+  const env = sim.env;
+  const sshd = () => spawnSync('pgrep', ['-f', path.join(state, 'hosts')]).status === 0;
+  try {
+    const apply = spawnSync(process.execPath, node(['apply', '--json']), {
+      cwd: work,
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, ...env },
+    });
+    expect(apply.status, apply.stderr).toBe(0);
+    const out = JSON.parse(apply.stdout) as {
+      newHosts: Array<{ vmid: number; node: string }>;
+      knownHosts: string;
+    };
+    expect(out.knownHosts).toMatch(new RegExp(`^${ip.replace(/\./g, '\\.')} ssh-ed25519 \\S+\\n$`));
+    const knownHosts = path.join(dir, 'hosts-known');
+    writeFileSync(knownHosts, out.knownHosts);
+    await until(() => connects(`http://${ip}:22`), true);
+    // strict host key checking with nothing but apply's known_hosts, the env file's key
+    const ssh = spawnSync(
+      'ssh',
+      [
+        '-i',
+        env.SSH_PRIVATE_KEY_FILE,
+        '-o',
+        'BatchMode=yes',
+        '-o',
+        'IdentitiesOnly=yes',
+        '-o',
+        'StrictHostKeyChecking=yes',
+        '-o',
+        `UserKnownHostsFile=${knownHosts}`,
+        `root@${ip}`,
+        'hostname',
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(ssh.stderr).toBe('');
+    expect(ssh.stdout).toBe('k8s-simhost\n');
+
+    // stopping the VM stops its host; starting it brings the same key back
+    const { vmid, node: pveNode } = out.newHosts[0];
+    const power = (action: string) =>
+      spawnSync('curl', [
+        '-sS',
+        '--cacert',
+        path.join(state, 'pve-root-ca.pem'),
+        '-X',
+        'POST',
+        '-H',
+        `Authorization: PVEAPIToken=${env.PROXMOX_TOKEN_ID}=${env.PROXMOX_TOKEN_SECRET}`,
+        `${env.PROXMOX_URL}/api2/json/nodes/${pveNode}/qemu/${vmid}/status/${action}`,
+      ]).status;
+    expect(power('stop')).toBe(0);
+    await until(() => connects(`http://${ip}:22`), false);
+    expect(power('start')).toBe(0);
+    await until(() => connects(`http://${ip}:22`), true);
+    expect(sshd()).toBe(true);
+  } finally {
+    expect(await sim.stop()).toBe(0);
+  }
+  // SIGTERM stopped every sshd it started
+  expect(sshd()).toBe(false);
+  await expect(connects(`http://${ip}:22`)).resolves.toBe(false);
+});
+
+async function until(probe: () => Promise<boolean>, want: boolean): Promise<void> {
+  for (let i = 0; i < 150; i++) {
+    if ((await probe()) === want) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`condition not reached (${String(want)})`);
+}

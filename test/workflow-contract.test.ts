@@ -212,6 +212,32 @@ describe('workflows and the actions they use', () => {
       'vm',
     ]);
   });
+
+  it("carry apply's known-hosts (keys read through the guest agent) to provision and kubeconfig", () => {
+    const wf = (f: string) => workflows.find((w) => w.file === f)!.wf;
+    const apply = wf('apply.yml');
+    const provision = wf('provision.yml');
+    expect(apply.jobs.apply.outputs?.['known-hosts']).toBe(
+      '${{ steps.apply.outputs.known-hosts }}',
+    );
+    expect(apply.jobs.provision.with?.['known-hosts']).toBe(
+      '${{ needs.apply.outputs.known-hosts }}',
+    );
+    const publish = (job: Job) =>
+      job.steps!.find((s) => s.uses === './actions/kubeconfig-publish')!;
+    expect(publish(apply.jobs.kubeconfig).with?.['known-hosts']).toBe(
+      '${{ needs.apply.outputs.known-hosts }}',
+    );
+    for (const trigger of ['workflow_call', 'workflow_dispatch'])
+      expect(provision.on[trigger]?.inputs?.['known-hosts']).toMatchObject({ default: '' });
+    const step = provision.jobs.provision.steps!.find((s) => s.uses === './actions/provision')!;
+    expect(step.with?.['known-hosts']).toBe('${{ inputs.known-hosts }}');
+    expect(publish(provision.jobs.kubeconfig).with?.['known-hosts']).toBe(
+      '${{ inputs.known-hosts }}',
+    );
+    // Never trust on first use by default: the keys come from the pinned API.
+    expect(step.with?.['trust-on-first-use']).toBeUndefined();
+  });
 });
 
 describe('scripts/actionlint.mjs', () => {

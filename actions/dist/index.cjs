@@ -259,7 +259,7 @@ var init_proxy = __esm({
 var require_tunnel = __commonJS({
   "node_modules/tunnel/lib/tunnel.js"(exports2) {
     "use strict";
-    var net4 = require("net");
+    var net6 = require("net");
     var tls2 = require("tls");
     var http2 = require("http");
     var https4 = require("https");
@@ -1278,7 +1278,7 @@ var require_util = __commonJS({
     var { kDestroyed, kBodyUsed, kListeners, kBody } = require_symbols();
     var { IncomingMessage } = require("node:http");
     var stream = require("node:stream");
-    var net4 = require("node:net");
+    var net6 = require("node:net");
     var { Blob: Blob2 } = require("node:buffer");
     var nodeUtil = require("node:util");
     var { stringify: stringify3 } = require("node:querystring");
@@ -1396,14 +1396,14 @@ var require_util = __commonJS({
         }
         const port = url.port != null ? url.port : url.protocol === "https:" ? 443 : 80;
         let origin = url.origin != null ? url.origin : `${url.protocol || ""}//${url.hostname || ""}:${port}`;
-        let path37 = url.path != null ? url.path : `${url.pathname || ""}${url.search || ""}`;
+        let path39 = url.path != null ? url.path : `${url.pathname || ""}${url.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path37 && path37[0] !== "/") {
-          path37 = `/${path37}`;
+        if (path39 && path39[0] !== "/") {
+          path39 = `/${path39}`;
         }
-        return new URL(`${origin}${path37}`);
+        return new URL(`${origin}${path39}`);
       }
       if (!isHttpOrHttpsPrefixed(url.origin || url.protocol)) {
         throw new InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -1436,7 +1436,7 @@ var require_util = __commonJS({
       }
       assert(typeof host === "string");
       const servername = getHostname(host);
-      if (net4.isIP(servername)) {
+      if (net6.isIP(servername)) {
         return "";
       }
       return servername;
@@ -1887,39 +1887,39 @@ var require_diagnostics = __commonJS({
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method, path: path37, origin }
+          request: { method, path: path39, origin }
         } = evt;
-        debuglog("sending request to %s %s/%s", method, origin, path37);
+        debuglog("sending request to %s %s/%s", method, origin, path39);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method, path: path37, origin },
+          request: { method, path: path39, origin },
           response: { statusCode }
         } = evt;
         debuglog(
           "received response to %s %s/%s - HTTP %d",
           method,
           origin,
-          path37,
+          path39,
           statusCode
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method, path: path37, origin }
+          request: { method, path: path39, origin }
         } = evt;
-        debuglog("trailers received from %s %s/%s", method, origin, path37);
+        debuglog("trailers received from %s %s/%s", method, origin, path39);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method, path: path37, origin },
+          request: { method, path: path39, origin },
           error: error2
         } = evt;
         debuglog(
           "request to %s %s/%s errored - %s",
           method,
           origin,
-          path37,
+          path39,
           error2.message
         );
       });
@@ -1968,9 +1968,9 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method, path: path37, origin }
+            request: { method, path: path39, origin }
           } = evt;
-          debuglog("sending request to %s %s/%s", method, origin, path37);
+          debuglog("sending request to %s %s/%s", method, origin, path39);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
@@ -2036,7 +2036,7 @@ var require_request = __commonJS({
         __name(this, "Request");
       }
       constructor(origin, {
-        path: path37,
+        path: path39,
         method,
         body: body2,
         headers,
@@ -2051,11 +2051,11 @@ var require_request = __commonJS({
         expectContinue,
         servername
       }, handler2) {
-        if (typeof path37 !== "string") {
+        if (typeof path39 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path37[0] !== "/" && !(path37.startsWith("http://") || path37.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path39[0] !== "/" && !(path39.startsWith("http://") || path39.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path37)) {
+        } else if (invalidPathRegex.test(path39)) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -2121,7 +2121,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path37, query) : path37;
+        this.path = query ? buildURL(path39, query) : path39;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -2344,11 +2344,11 @@ var require_request = __commonJS({
           } else if (typeof val[i] === "object") {
             throw new InvalidArgumentError(`invalid ${key} header`);
           } else {
-            const str6 = `${val[i]}`;
-            if (!isValidHeaderValue(str6)) {
+            const str7 = `${val[i]}`;
+            if (!isValidHeaderValue(str7)) {
               throw new InvalidArgumentError(`invalid ${key} header`);
             }
-            arr.push(str6);
+            arr.push(str7);
           }
         }
         val = arr;
@@ -2885,7 +2885,7 @@ var require_timers = __commonJS({
 var require_connect = __commonJS({
   "node_modules/undici/lib/core/connect.js"(exports2, module2) {
     "use strict";
-    var net4 = require("node:net");
+    var net6 = require("node:net");
     var assert = require("node:assert");
     var util = require_util();
     var { InvalidArgumentError, ConnectTimeoutError } = require_errors();
@@ -2988,7 +2988,7 @@ var require_connect = __commonJS({
         } else {
           assert(!httpSocket, "httpSocket can only be sent on TLS update");
           port = port || 80;
-          socket = net4.connect({
+          socket = net6.connect({
             highWaterMark: 64 * 1024,
             // Same as nodejs fs streams.
             ...options,
@@ -3961,28 +3961,28 @@ var require_data_url = __commonJS({
       return char === 13 || char === 10 || char === 9 || char === 32;
     }
     __name(isHTTPWhiteSpace, "isHTTPWhiteSpace");
-    function removeHTTPWhitespace(str6, leading = true, trailing = true) {
-      return removeChars(str6, leading, trailing, isHTTPWhiteSpace);
+    function removeHTTPWhitespace(str7, leading = true, trailing = true) {
+      return removeChars(str7, leading, trailing, isHTTPWhiteSpace);
     }
     __name(removeHTTPWhitespace, "removeHTTPWhitespace");
     function isASCIIWhitespace(char) {
       return char === 13 || char === 10 || char === 9 || char === 12 || char === 32;
     }
     __name(isASCIIWhitespace, "isASCIIWhitespace");
-    function removeASCIIWhitespace(str6, leading = true, trailing = true) {
-      return removeChars(str6, leading, trailing, isASCIIWhitespace);
+    function removeASCIIWhitespace(str7, leading = true, trailing = true) {
+      return removeChars(str7, leading, trailing, isASCIIWhitespace);
     }
     __name(removeASCIIWhitespace, "removeASCIIWhitespace");
-    function removeChars(str6, leading, trailing, predicate) {
+    function removeChars(str7, leading, trailing, predicate) {
       let lead = 0;
-      let trail = str6.length - 1;
+      let trail = str7.length - 1;
       if (leading) {
-        while (lead < str6.length && predicate(str6.charCodeAt(lead))) lead++;
+        while (lead < str7.length && predicate(str7.charCodeAt(lead))) lead++;
       }
       if (trailing) {
-        while (trail > 0 && predicate(str6.charCodeAt(trail))) trail--;
+        while (trail > 0 && predicate(str7.charCodeAt(trail))) trail--;
       }
-      return lead === 0 && trail === str6.length - 1 ? str6 : str6.slice(lead, trail + 1);
+      return lead === 0 && trail === str7.length - 1 ? str7 : str7.slice(lead, trail + 1);
     }
     __name(removeChars, "removeChars");
     function isomorphicDecode(input) {
@@ -5987,7 +5987,7 @@ var require_body = __commonJS({
         const boundary = `----formdata-undici-0${`${random(1e11)}`.padStart(11, "0")}`;
         const prefix = `--${boundary}\r
 Content-Disposition: form-data`;
-        const escape = /* @__PURE__ */ __name((str6) => str6.replace(/\n/g, "%0A").replace(/\r/g, "%0D").replace(/"/g, "%22"), "escape");
+        const escape = /* @__PURE__ */ __name((str7) => str7.replace(/\n/g, "%0A").replace(/\r/g, "%0D").replace(/"/g, "%22"), "escape");
         const normalizeLinefeeds = /* @__PURE__ */ __name((value) => value.replace(/\r?\n|\r/g, "\r\n"), "normalizeLinefeeds");
         const blobParts = [];
         const rn = new Uint8Array([13, 10]);
@@ -6963,7 +6963,7 @@ var require_client_h1 = __commonJS({
     }
     __name(shouldSendContentLength, "shouldSendContentLength");
     function writeH1(client, request3) {
-      const { method, path: path37, host, upgrade, blocking, reset } = request3;
+      const { method, path: path39, host, upgrade, blocking, reset } = request3;
       let { body: body2, headers, contentLength } = request3;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util.isFormDataLike(body2)) {
@@ -7044,7 +7044,7 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header = `${method} ${path37} HTTP/1.1\r
+      let header = `${method} ${path39} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header += `host: ${host}\r
@@ -7591,7 +7591,7 @@ var require_client_h2 = __commonJS({
     __name(shouldSendContentLength, "shouldSendContentLength");
     function writeH2(client, request3) {
       const session = client[kHTTP2Session];
-      const { method, path: path37, host, upgrade, expectContinue, signal, headers: reqHeaders } = request3;
+      const { method, path: path39, host, upgrade, expectContinue, signal, headers: reqHeaders } = request3;
       let { body: body2 } = request3;
       if (upgrade) {
         util.errorRequest(client, request3, new Error("Upgrade not supported for H2"));
@@ -7688,7 +7688,7 @@ var require_client_h2 = __commonJS({
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path37;
+      headers[HTTP2_HEADER_PATH] = path39;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body2 && typeof body2.read === "function") {
@@ -8055,9 +8055,9 @@ var require_redirect_handler = __commonJS({
           return this.handler.onHeaders(statusCode, headers, resume, statusText);
         }
         const { origin, pathname, search } = util.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path37 = search ? `${pathname}${search}` : pathname;
+        const path39 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path37;
+        this.opts.path = path39;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -8164,7 +8164,7 @@ var require_client = __commonJS({
   "node_modules/undici/lib/dispatcher/client.js"(exports2, module2) {
     "use strict";
     var assert = require("node:assert");
-    var net4 = require("node:net");
+    var net6 = require("node:net");
     var http2 = require("node:http");
     var util = require_util();
     var { channels } = require_diagnostics();
@@ -8318,7 +8318,7 @@ var require_client = __commonJS({
         if (maxRequestsPerClient != null && (!Number.isInteger(maxRequestsPerClient) || maxRequestsPerClient < 0)) {
           throw new InvalidArgumentError("maxRequestsPerClient must be a positive number");
         }
-        if (localAddress != null && (typeof localAddress !== "string" || net4.isIP(localAddress) === 0)) {
+        if (localAddress != null && (typeof localAddress !== "string" || net6.isIP(localAddress) === 0)) {
           throw new InvalidArgumentError("localAddress must be valid string IP address");
         }
         if (maxResponseSize != null && (!Number.isInteger(maxResponseSize) || maxResponseSize < -1)) {
@@ -8483,7 +8483,7 @@ var require_client = __commonJS({
         const idx = hostname.indexOf("]");
         assert(idx !== -1);
         const ip = hostname.substring(1, idx);
-        assert(net4.isIP(ip));
+        assert(net6.isIP(ip));
         hostname = ip;
       }
       client[kConnecting] = true;
@@ -9340,10 +9340,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path37 = "/",
+          path: path39 = "/",
           headers = {}
         } = opts;
-        opts.path = origin + path37;
+        opts.path = origin + path39;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL2(origin);
           headers.host = host;
@@ -11382,21 +11382,21 @@ var require_mock_utils = __commonJS({
       return true;
     }
     __name(matchHeaders, "matchHeaders");
-    function safeUrl(path37) {
-      if (typeof path37 !== "string") {
-        return path37;
+    function safeUrl(path39) {
+      if (typeof path39 !== "string") {
+        return path39;
       }
-      const pathSegments = path37.split("?");
+      const pathSegments = path39.split("?");
       if (pathSegments.length !== 2) {
-        return path37;
+        return path39;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
     __name(safeUrl, "safeUrl");
-    function matchKey(mockDispatch2, { path: path37, method, body: body2, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path37);
+    function matchKey(mockDispatch2, { path: path39, method, body: body2, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path39);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body2) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -11420,7 +11420,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key) {
       const basePath = key.query ? buildURL(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path37 }) => matchValue(safeUrl(path37), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path39 }) => matchValue(safeUrl(path39), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -11461,9 +11461,9 @@ var require_mock_utils = __commonJS({
     }
     __name(deleteMockDispatch, "deleteMockDispatch");
     function buildKey(opts) {
-      const { path: path37, method, body: body2, headers, query } = opts;
+      const { path: path39, method, body: body2, headers, query } = opts;
       return {
-        path: path37,
+        path: path39,
         method,
         body: body2,
         headers,
@@ -11954,10 +11954,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path37, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path39, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path37,
+            Path: path39,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -16933,9 +16933,9 @@ var require_util6 = __commonJS({
       }
     }
     __name(validateCookieValue, "validateCookieValue");
-    function validateCookiePath(path37) {
-      for (let i = 0; i < path37.length; ++i) {
-        const code = path37.charCodeAt(i);
+    function validateCookiePath(path39) {
+      for (let i = 0; i < path39.length; ++i) {
+        const code = path39.charCodeAt(i);
         if (code < 32 || // exclude CTLs (0-31)
         code > 126 || // exclude DEL and non-ascii
         code === 59) {
@@ -17275,9 +17275,9 @@ var require_cookies = __commonJS({
       webidl.argumentLengthCheck(arguments, 2, "setCookie");
       webidl.brandCheck(headers, Headers2, { strict: false });
       cookie2 = webidl.converters.Cookie(cookie2);
-      const str6 = stringify3(cookie2);
-      if (str6) {
-        headers.append("Set-Cookie", str6);
+      const str7 = stringify3(cookie2);
+      if (str7) {
+        headers.append("Set-Cookie", str7);
       }
     }
     __name(setCookie, "setCookie");
@@ -19931,11 +19931,11 @@ var require_undici = __commonJS({
           if (typeof opts.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path37 = opts.path;
+          let path39 = opts.path;
           if (!opts.path.startsWith("/")) {
-            path37 = `/${path37}`;
+            path39 = `/${path39}`;
           }
-          url = new URL(util.parseOrigin(url).origin + path37);
+          url = new URL(util.parseOrigin(url).origin + path39);
         } else {
           if (!opts) {
             opts = typeof url === "object" ? url : {};
@@ -21362,6 +21362,194 @@ var init_errors = __esm({
   }
 });
 
+// actions/lib/proxmox/errors.ts
+function classifyMessage(status2, message) {
+  if (status2 === 401) return "unauthorized";
+  if (status2 === 403) return "forbidden";
+  if (status2 === 501) return "not-implemented";
+  if (/can't lock file .*got timeout|\bVM is locked \(|\bgot lock timeout\b/i.test(message))
+    return "locked";
+  if (/got no worker upid/i.test(message)) return "no-worker";
+  if (/cluster not ready - no quorum/i.test(message)) return "no-quorum";
+  if (/already exists/i.test(message)) return "already-exists";
+  if (/does not exist|\bno such (VM|task|node|storage)\b/i.test(message)) return "not-found";
+  if (status2 >= 595 && status2 <= 599) return "proxy";
+  if (status2 === 400) return "parameter";
+  return "server";
+}
+function errorKind(err) {
+  if (err instanceof ProxmoxApiError || err instanceof ProxmoxTaskError) return err.kind;
+  if (err instanceof ProxmoxConnectionError) return "connection";
+  return void 0;
+}
+function isNotFound(err) {
+  return errorKind(err) === "not-found";
+}
+var ProxmoxApiError, ProxmoxConnectionError, ProxmoxTaskError, ProxmoxTaskTimeoutError;
+var init_errors2 = __esm({
+  "actions/lib/proxmox/errors.ts"() {
+    "use strict";
+    init_errors();
+    __name(classifyMessage, "classifyMessage");
+    ProxmoxApiError = class extends PveGitopsError {
+      static {
+        __name(this, "ProxmoxApiError");
+      }
+      status;
+      /** The reason Proxmox gave: JSON `message`, else the HTTP reason phrase, else pvesh stderr. */
+      reason;
+      method;
+      path;
+      errors;
+      kind;
+      constructor(init, sentence) {
+        const errors = init.errors ?? {};
+        const detail = Object.entries(errors).map(([k, v]) => `${k}: ${v}`).join("; ");
+        const reason = init.message.trim() || `HTTP ${init.status}`;
+        super(
+          sentence ?? `Proxmox ${init.method} ${init.path} failed (${init.status}): ${reason}${detail ? ` (${detail})` : ""}.`
+        );
+        this.status = init.status;
+        this.reason = reason;
+        this.method = init.method;
+        this.path = init.path;
+        this.errors = errors;
+        this.kind = init.kind ?? classifyMessage(init.status, [reason, ...Object.values(errors)].join("\n"));
+      }
+    };
+    ProxmoxConnectionError = class extends PveGitopsError {
+      constructor(message, phase, code, options) {
+        super(message, options);
+        this.phase = phase;
+        this.code = code;
+      }
+      phase;
+      code;
+      static {
+        __name(this, "ProxmoxConnectionError");
+      }
+    };
+    ProxmoxTaskError = class extends PveGitopsError {
+      constructor(upid, exitstatus, logTail2, operation) {
+        const tail = logTail2.length ? ` Last log lines: ${logTail2.join(" | ")}` : "";
+        super(`Proxmox task ${operation} failed: ${exitstatus}.${tail}`);
+        this.upid = upid;
+        this.exitstatus = exitstatus;
+        this.logTail = logTail2;
+        this.operation = operation;
+        this.kind = classifyMessage(500, exitstatus);
+      }
+      upid;
+      exitstatus;
+      logTail;
+      operation;
+      static {
+        __name(this, "ProxmoxTaskError");
+      }
+      kind;
+    };
+    ProxmoxTaskTimeoutError = class extends PveGitopsError {
+      constructor(upid, operation, timeoutMs) {
+        super(
+          `Proxmox task ${operation} did not finish within ${Math.round(timeoutMs / 1e3)} s (${upid}).`
+        );
+        this.upid = upid;
+        this.operation = operation;
+      }
+      upid;
+      operation;
+      static {
+        __name(this, "ProxmoxTaskTimeoutError");
+      }
+    };
+    __name(errorKind, "errorKind");
+    __name(isNotFound, "isNotFound");
+  }
+});
+
+// actions/lib/proxmox/known-hosts.ts
+function knownHostsName(host, port) {
+  return port === 22 ? host : `[${host}]:${port}`;
+}
+function keyType(blob) {
+  const len = blob.readUInt32BE(0);
+  return blob.subarray(4, 4 + len).toString("latin1");
+}
+function keyFingerprint(blob) {
+  return `SHA256:${(0, import_node_crypto.createHash)("sha256").update(blob).digest("base64").replace(/=+$/, "")}`;
+}
+function patternMatches(pattern, name) {
+  if (pattern.startsWith("|1|")) {
+    const [, , salt, hash] = pattern.split("|");
+    if (!salt || !hash) return false;
+    return (0, import_node_crypto.createHmac)("sha1", Buffer.from(salt, "base64")).update(name).digest("base64") === hash;
+  }
+  const body2 = pattern.split("").map((c) => c === "*" ? ".*" : c === "?" ? "." : c.replace(/[.+^${}()|[\]\\]/g, "\\$&")).join("");
+  const re = new RegExp(`^${body2}$`, "i");
+  return re.test(name);
+}
+function hostKeys(knownHosts, host, port) {
+  const name = knownHostsName(host, port);
+  const keys = [];
+  for (const raw of knownHosts.split("\n")) {
+    const line2 = raw.trim();
+    if (!line2 || line2.startsWith("#") || line2.startsWith("@")) continue;
+    const [hosts, , b642] = line2.split(/\s+/);
+    if (!hosts || !b642) continue;
+    const patterns = hosts.split(",");
+    if (patterns.some((p) => p.startsWith("!") && patternMatches(p.slice(1), name))) continue;
+    if (patterns.some((p) => !p.startsWith("!") && patternMatches(p, name)))
+      keys.push(Buffer.from(b642, "base64"));
+  }
+  return keys;
+}
+function verifyHostKey(file, host, port, blob, trustOnFirstUse) {
+  let text2;
+  try {
+    text2 = (0, import_node_fs.readFileSync)(file, "utf8");
+  } catch {
+    text2 = "";
+  }
+  const known = hostKeys(text2, host, port);
+  if (known.some((k) => k.equals(blob))) return { ok: true, added: false };
+  const name = knownHostsName(host, port);
+  if (known.length > 0) {
+    return {
+      ok: false,
+      reason: `the SSH host key of ${name} (${keyFingerprint(blob)}) does not match the one in ${file}; if the node was reinstalled, remove the old line`
+    };
+  }
+  if (!trustOnFirstUse) {
+    return {
+      ok: false,
+      reason: `${name} is not in ${file} (PROXMOX_SSH_KNOWN_HOSTS); add it with ssh-keyscan after checking its key ${keyFingerprint(blob)}, or set PROXMOX_SSH_TRUST_ON_FIRST_USE=true`
+    };
+  }
+  (0, import_node_fs.mkdirSync)(import_node_path.default.dirname(file), { recursive: true, mode: 448 });
+  (0, import_node_fs.appendFileSync)(
+    file,
+    `${text2 && !text2.endsWith("\n") ? "\n" : ""}${name} ${keyType(blob)} ${blob.toString("base64")}
+`,
+    { mode: 384 }
+  );
+  return { ok: true, added: true };
+}
+var import_node_crypto, import_node_fs, import_node_path;
+var init_known_hosts = __esm({
+  "actions/lib/proxmox/known-hosts.ts"() {
+    "use strict";
+    import_node_crypto = require("node:crypto");
+    import_node_fs = require("node:fs");
+    import_node_path = __toESM(require("node:path"), 1);
+    __name(knownHostsName, "knownHostsName");
+    __name(keyType, "keyType");
+    __name(keyFingerprint, "keyFingerprint");
+    __name(patternMatches, "patternMatches");
+    __name(hostKeys, "hostKeys");
+    __name(verifyHostKey, "verifyHostKey");
+  }
+});
+
 // actions/lib/proxmox/limiter.ts
 function storageLockKey(node, storage, shared = false) {
   return shared ? `cluster/${storage}` : `${node}/${storage}`;
@@ -21427,6 +21615,100 @@ var init_limiter = __esm({
     CLONES_PER_STORAGE = 2;
     __name(storageLockKey, "storageLockKey");
     __name(mapLimit, "mapLimit");
+  }
+});
+
+// actions/lib/provision/host-keys.ts
+function parsePublicKey(content, expected) {
+  const [type, b642] = content.trim().split(/\s+/);
+  if (type !== expected || !b642 || !/^[A-Za-z0-9+/]+={0,2}$/.test(b642)) return void 0;
+  const blob = Buffer.from(b642, "base64");
+  if (blob.length < 8 || blob.readUInt32BE(0) > blob.length - 4 || keyType(blob) !== type)
+    return void 0;
+  return `${type} ${b642}`;
+}
+async function readKeys(client, h) {
+  const keys = [];
+  let first;
+  for (const [type, file] of HOST_KEY_FILES) {
+    try {
+      const r = await client.agentFileRead(h.node, h.vmid, file);
+      const key = parsePublicKey(r.content, type);
+      if (key) keys.push(key);
+    } catch (err) {
+      if (!noSuchFile(err)) throw err;
+      first ??= err;
+    }
+  }
+  if (!keys.length) throw first ?? new Error("no host key file holds a valid key yet");
+  return keys;
+}
+async function collectHostKeys(client, hosts, o) {
+  const timeoutMs = o.timeoutMs ?? 6e4;
+  const interval = o.intervalMs ?? 1e3;
+  const sleep2 = o.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+  const now2 = o.now ?? Date.now;
+  const limiter = new Limiter(o.concurrency ?? 4);
+  const one = /* @__PURE__ */ __name(async (h) => {
+    if (!h.ip || !import_node_net.default.isIP(h.ip)) {
+      o.log.warn(`No SSH host key for ${h.name}: it has no IP address to pin the key to.`);
+      return void 0;
+    }
+    const deadline = now2() + timeoutMs;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const keys = await readKeys(client, h);
+        o.log.info(
+          `SSH host keys of ${h.name} (${h.ip}): ${keys.map((k) => k.split(" ")[0]).join(", ")}.`
+        );
+        return keys.map((k) => `${h.ip} ${k}`);
+      } catch (err) {
+        const reason = err instanceof Error ? err.message : String(err);
+        const fatal = err instanceof ProxmoxApiError && [401, 403, 501].includes(err.status);
+        if (fatal || now2() + interval > deadline) {
+          o.log.warn(
+            `Could not read the SSH host key of ${h.name} (VM ${h.vmid} on ${h.node}) through the guest agent after ${attempt} attempt(s): ${reason}`
+          );
+          return void 0;
+        }
+        o.log.debug(`Host key of ${h.name} not readable yet: ${reason}`);
+        await sleep2(interval);
+      }
+    }
+  }, "one");
+  const results = await Promise.all(hosts.map((h) => limiter.run(() => one(h))));
+  const lines = results.flatMap((r) => r ?? []);
+  return {
+    knownHosts: lines.length ? `${lines.join("\n")}
+` : "",
+    missing: hosts.filter((_, i) => !results[i]).map((h) => h.name)
+  };
+}
+async function newHostKeys(client, newHosts, log) {
+  if (!newHosts.length) return { knownHosts: "", missing: [] };
+  return log.group(
+    "Read the new hosts' SSH host keys through the guest agent",
+    () => collectHostKeys(client, newHosts, { log })
+  );
+}
+var import_node_net, HOST_KEY_FILES, noSuchFile;
+var init_host_keys = __esm({
+  "actions/lib/provision/host-keys.ts"() {
+    "use strict";
+    import_node_net = __toESM(require("node:net"), 1);
+    init_errors2();
+    init_known_hosts();
+    init_limiter();
+    HOST_KEY_FILES = [
+      ["ssh-ed25519", "/etc/ssh/ssh_host_ed25519_key.pub"],
+      ["ecdsa-sha2-nistp256", "/etc/ssh/ssh_host_ecdsa_key.pub"],
+      ["ssh-rsa", "/etc/ssh/ssh_host_rsa_key.pub"]
+    ];
+    __name(parsePublicKey, "parsePublicKey");
+    noSuchFile = /* @__PURE__ */ __name((err) => err instanceof ProxmoxApiError && /No such file|Failed to open file/i.test(err.message), "noSuchFile");
+    __name(readKeys, "readKeys");
+    __name(collectHostKeys, "collectHostKeys");
+    __name(newHostKeys, "newHostKeys");
   }
 });
 
@@ -21586,13 +21868,13 @@ function parseNet(text2) {
     vlan: tag ? Number(tag) : void 0
   };
 }
-function formatNet(net4) {
+function formatNet(net6) {
   const parts = [
-    net4.mac ? `${net4.model}=${net4.mac.toUpperCase()}` : net4.model,
-    `bridge=${net4.bridge}`
+    net6.mac ? `${net6.model}=${net6.mac.toUpperCase()}` : net6.model,
+    `bridge=${net6.bridge}`
   ];
-  parts.push(`firewall=${net4.firewall ? 1 : 0}`);
-  if (net4.vlan !== void 0) parts.push(`tag=${net4.vlan}`);
+  parts.push(`firewall=${net6.firewall ? 1 : 0}`);
+  if (net6.vlan !== void 0) parts.push(`tag=${net6.vlan}`);
   return parts.join(",");
 }
 function parseDisk(text2) {
@@ -21700,9 +21982,9 @@ function diffConfig(spec, cfg) {
   add("sockets", cfg.sockets, spec.sockets, "reboot");
   add("cpu", cfg.cpu, spec.cpuType, "reboot");
   add("memory", cfg.memory, spec.memory, cfg.memoryHotplug ? "hot" : "reboot");
-  const net4 = cfg.net0;
-  const netNow = net4 ? formatNet({ ...net4, bridge: net4.bridge ?? "" }) : void 0;
-  add("net0", netNow, desiredNet0(spec, net4?.mac), "hot");
+  const net6 = cfg.net0;
+  const netNow = net6 ? formatNet({ ...net6, bridge: net6.bridge ?? "" }) : void 0;
+  add("net0", netNow, desiredNet0(spec, net6?.mac), "hot");
   add("agent", cfg.agent, spec.agent, "reboot", "the guest-agent channel is added at next start");
   add("onboot", cfg.onboot, spec.onboot, "hot");
   add("tags", cfg.tags.join(";"), spec.tags.join(";"), "hot");
@@ -21767,9 +22049,9 @@ function diffConfig(spec, cfg) {
       );
     }
   }
-  const wanted = new Set(spec.disks.map((x) => x.slot));
+  const wanted2 = new Set(spec.disks.map((x) => x.slot));
   for (const cur of spec.disks.length ? cfg.disks : []) {
-    if (!wanted.has(cur.slot)) {
+    if (!wanted2.has(cur.slot)) {
       d.warnings.push(
         `disk ${cur.slot} (${cur.storage}) is not in the definition; pve-gitops never removes disks.`
       );
@@ -21981,7 +22263,7 @@ function planExisting(spec, vm2, ctx, actions, findings, errors) {
     if (vm2.lock) {
       errors.push({
         vm: spec.name,
-        message: `VM ${spec.name} (${vm2.vmid}) holds lock '${vm2.lock}'; it cannot be recreated now.`
+        message: `VM ${spec.name} (${vm2.vmid}) holds lock '${vm2.lock}'; it cannot be recreated now`
       });
       return;
     }
@@ -22508,20 +22790,20 @@ function disksOf(cfg) {
   return out.sort((a, b) => a.slot.localeCompare(b.slot, "en", { numeric: true }));
 }
 function configFrom(cfg) {
-  const str6 = /* @__PURE__ */ __name((k) => cfg[k] === void 0 ? void 0 : String(cfg[k]), "str");
-  const desc = splitDescription(str6("description"));
+  const str7 = /* @__PURE__ */ __name((k) => cfg[k] === void 0 ? void 0 : String(cfg[k]), "str");
+  const desc = splitDescription(str7("description"));
   return {
     cores: Number(cfg.cores ?? 1),
     sockets: Number(cfg.sockets ?? 1),
     memory: parseMemory(cfg.memory) ?? 512,
-    cpu: parseCpu(str6("cpu")),
-    net0: parseNet(str6("net0")),
+    cpu: parseCpu(str7("cpu")),
+    net0: parseNet(str7("net0")),
     disks: disksOf(cfg),
-    ipconfig0: str6("ipconfig0"),
-    nameserver: str6("nameserver"),
-    ciuser: str6("ciuser"),
-    sshkeys: decodeSshKeys(str6("sshkeys")),
-    tags: parseTags(str6("tags")),
+    ipconfig0: str7("ipconfig0"),
+    nameserver: str7("nameserver"),
+    ciuser: str7("ciuser"),
+    sshkeys: decodeSshKeys(str7("sshkeys")),
+    tags: parseTags(str7("tags")),
     description: desc.user,
     template: desc.template,
     fullClone: desc.fullClone,
@@ -22529,7 +22811,7 @@ function configFrom(cfg) {
     onboot: parseFlag(cfg.onboot),
     agent: parseFlag(cfg.agent),
     protection: parseFlag(cfg.protection),
-    memoryHotplug: (str6("hotplug") ?? "").split(",").includes("memory"),
+    memoryHotplug: (str7("hotplug") ?? "").split(",").includes("memory"),
     digest: cfg.digest
   };
 }
@@ -22566,111 +22848,6 @@ var init_snapshot = __esm({
     __name(configFrom, "configFrom");
     __name(ipv4Of, "ipv4Of");
     __name(withTimeout, "withTimeout");
-  }
-});
-
-// actions/lib/proxmox/errors.ts
-function classifyMessage(status2, message) {
-  if (status2 === 401) return "unauthorized";
-  if (status2 === 403) return "forbidden";
-  if (status2 === 501) return "not-implemented";
-  if (/can't lock file .*got timeout|\bVM is locked \(|\bgot lock timeout\b/i.test(message))
-    return "locked";
-  if (/got no worker upid/i.test(message)) return "no-worker";
-  if (/cluster not ready - no quorum/i.test(message)) return "no-quorum";
-  if (/already exists/i.test(message)) return "already-exists";
-  if (/does not exist|\bno such (VM|task|node|storage)\b/i.test(message)) return "not-found";
-  if (status2 >= 595 && status2 <= 599) return "proxy";
-  if (status2 === 400) return "parameter";
-  return "server";
-}
-function errorKind(err) {
-  if (err instanceof ProxmoxApiError || err instanceof ProxmoxTaskError) return err.kind;
-  if (err instanceof ProxmoxConnectionError) return "connection";
-  return void 0;
-}
-function isNotFound(err) {
-  return errorKind(err) === "not-found";
-}
-var ProxmoxApiError, ProxmoxConnectionError, ProxmoxTaskError, ProxmoxTaskTimeoutError;
-var init_errors2 = __esm({
-  "actions/lib/proxmox/errors.ts"() {
-    "use strict";
-    init_errors();
-    __name(classifyMessage, "classifyMessage");
-    ProxmoxApiError = class extends PveGitopsError {
-      static {
-        __name(this, "ProxmoxApiError");
-      }
-      status;
-      /** The reason Proxmox gave: JSON `message`, else the HTTP reason phrase, else pvesh stderr. */
-      reason;
-      method;
-      path;
-      errors;
-      kind;
-      constructor(init, sentence) {
-        const errors = init.errors ?? {};
-        const detail = Object.entries(errors).map(([k, v]) => `${k}: ${v}`).join("; ");
-        const reason = init.message.trim() || `HTTP ${init.status}`;
-        super(
-          sentence ?? `Proxmox ${init.method} ${init.path} failed (${init.status}): ${reason}${detail ? ` (${detail})` : ""}.`
-        );
-        this.status = init.status;
-        this.reason = reason;
-        this.method = init.method;
-        this.path = init.path;
-        this.errors = errors;
-        this.kind = init.kind ?? classifyMessage(init.status, [reason, ...Object.values(errors)].join("\n"));
-      }
-    };
-    ProxmoxConnectionError = class extends PveGitopsError {
-      constructor(message, phase, code, options) {
-        super(message, options);
-        this.phase = phase;
-        this.code = code;
-      }
-      phase;
-      code;
-      static {
-        __name(this, "ProxmoxConnectionError");
-      }
-    };
-    ProxmoxTaskError = class extends PveGitopsError {
-      constructor(upid, exitstatus, logTail2, operation) {
-        const tail = logTail2.length ? ` Last log lines: ${logTail2.join(" | ")}` : "";
-        super(`Proxmox task ${operation} failed: ${exitstatus}.${tail}`);
-        this.upid = upid;
-        this.exitstatus = exitstatus;
-        this.logTail = logTail2;
-        this.operation = operation;
-        this.kind = classifyMessage(500, exitstatus);
-      }
-      upid;
-      exitstatus;
-      logTail;
-      operation;
-      static {
-        __name(this, "ProxmoxTaskError");
-      }
-      kind;
-    };
-    ProxmoxTaskTimeoutError = class extends PveGitopsError {
-      constructor(upid, operation, timeoutMs) {
-        super(
-          `Proxmox task ${operation} did not finish within ${Math.round(timeoutMs / 1e3)} s (${upid}).`
-        );
-        this.upid = upid;
-        this.operation = operation;
-      }
-      upid;
-      operation;
-      static {
-        __name(this, "ProxmoxTaskTimeoutError");
-      }
-    };
-    __name(errorKind, "errorKind");
-    __name(isNotFound, "isNotFound");
   }
 });
 
@@ -23185,7 +23362,8 @@ async function destroyVm(ctx, node, vmid, label2) {
   const { client } = ctx;
   try {
     const { lock } = await client.getConfig(node, vmid);
-    if (lock === "clone" || lock === "create") throw new LockedLeftoverError(label2, vmid, node, lock);
+    if (lock === "clone" || lock === "create")
+      throw new LockedLeftoverError(label2, vmid, node, lock);
     if (!lock && (await client.status(node, vmid)).status === "running") {
       await task(ctx, await client.stop(node, vmid), `stop of ${label2}`);
     }
@@ -23687,22 +23865,22 @@ var init_client = __esm({
         this.vmids = new VmidAllocator(this);
       }
       /** One attempt of a raw call, inside the in-flight limit. */
-      raw(method, path37, params) {
-        return this.limiter.run(() => this.transport.request(method, path37, params));
+      raw(method, path39, params) {
+        return this.limiter.run(() => this.transport.request(method, path39, params));
       }
       /** GET with retries on transport errors and transient 5xx. */
-      get(path37, params) {
+      get(path39, params) {
         return withRetry(
-          () => this.raw("GET", path37, params),
+          () => this.raw("GET", path39, params),
           isRetryableRead,
           this.retry,
           this.clock
         );
       }
       /** A change, retried only when Proxmox cannot have acted on it. */
-      mutate(method, path37, params) {
+      mutate(method, path39, params) {
         return withRetry(
-          () => this.raw(method, path37, params),
+          () => this.raw(method, path39, params),
           isRetryableMutation,
           this.retry,
           this.clock
@@ -23828,6 +24006,14 @@ var init_client = __esm({
           pid
         });
       }
+      /**
+       * Reads a file in the guest through the agent (PVE 8 and 9: `{content, truncated?}`, content
+       * decoded). Needs VM.Monitor (PVE 8) or VM.GuestAgent.FileRead (PVE 9).
+       */
+      async agentFileRead(node, vmid, file) {
+        const data = await this.raw("GET", `${vmPath(node, vmid)}/agent/file-read`, { file });
+        return { content: String(data?.content ?? ""), truncated: !!data?.truncated };
+      }
       // Tasks.
       taskStatus(node, upid) {
         return this.get(`/nodes/${seg(node)}/tasks/${seg(upid)}/status`);
@@ -23931,7 +24117,7 @@ function clientConfigFromEnv(env = process.env) {
   } else if (caFile) {
     let caPem;
     try {
-      caPem = (0, import_node_fs.readFileSync)(caFile, "utf8");
+      caPem = (0, import_node_fs2.readFileSync)(caFile, "utf8");
     } catch (err) {
       throw new ConfigurationError(
         `PROXMOX_CA_FILE '${caFile}' cannot be read (${err.code ?? "error"}).`
@@ -23963,7 +24149,7 @@ function sshConfigFromEnv(env, defaultHost) {
   let privateKey = key;
   if (!key.includes("-----BEGIN")) {
     try {
-      privateKey = (0, import_node_fs.readFileSync)(key.trim(), "utf8");
+      privateKey = (0, import_node_fs2.readFileSync)(key.trim(), "utf8");
     } catch {
       throw new ConfigurationError(
         "PROXMOX_SSH_KEY is neither a private key nor the path of a readable key file."
@@ -23982,17 +24168,17 @@ function sshConfigFromEnv(env, defaultHost) {
     port,
     user,
     privateKey,
-    knownHostsFile: env.PROXMOX_SSH_KNOWN_HOSTS?.trim() || import_node_path.default.join(import_node_os.default.homedir(), ".ssh", "known_hosts"),
+    knownHostsFile: env.PROXMOX_SSH_KNOWN_HOSTS?.trim() || import_node_path2.default.join(import_node_os.default.homedir(), ".ssh", "known_hosts"),
     trustOnFirstUse: isTrue(tofuRaw)
   };
 }
-var import_node_fs, import_node_os, import_node_path, TOKEN_ID_RE;
+var import_node_fs2, import_node_os, import_node_path2, TOKEN_ID_RE;
 var init_config = __esm({
   "actions/lib/proxmox/config.ts"() {
     "use strict";
-    import_node_fs = require("node:fs");
+    import_node_fs2 = require("node:fs");
     import_node_os = __toESM(require("node:os"), 1);
-    import_node_path = __toESM(require("node:path"), 1);
+    import_node_path2 = __toESM(require("node:path"), 1);
     init_errors();
     init_secrets();
     TOKEN_ID_RE = /^[^\s@!:=]+@[^\s@!:=]+![A-Za-z][A-Za-z0-9._-]*$/;
@@ -24004,12 +24190,12 @@ var init_config = __esm({
 });
 
 // actions/lib/proxmox/tls-agent.ts
-var import_node_https, import_node_net, import_node_tls, FINGERPRINT_MISMATCH, FingerprintMismatchError, TLS_PHASE, ProxmoxAgent;
+var import_node_https, import_node_net2, import_node_tls, FINGERPRINT_MISMATCH, FingerprintMismatchError, TLS_PHASE, ProxmoxAgent;
 var init_tls_agent = __esm({
   "actions/lib/proxmox/tls-agent.ts"() {
     "use strict";
     import_node_https = __toESM(require("node:https"), 1);
-    import_node_net = __toESM(require("node:net"), 1);
+    import_node_net2 = __toESM(require("node:net"), 1);
     import_node_tls = __toESM(require("node:tls"), 1);
     FINGERPRINT_MISMATCH = "ERR_PVE_FINGERPRINT_MISMATCH";
     FingerprintMismatchError = class extends Error {
@@ -24050,7 +24236,7 @@ var init_tls_agent = __esm({
         const socket = import_node_tls.default.connect({
           host,
           port: Number(options.port ?? 443),
-          servername: import_node_net.default.isIP(host) ? void 0 : host,
+          servername: import_node_net2.default.isIP(host) ? void 0 : host,
           ca: this.trust.mode === "ca" ? this.trust.caPem : void 0,
           // Pinning replaces CA validation (PVE certificates are self-signed by the cluster CA);
           // the pin is checked below on the certificate actually presented.
@@ -24160,18 +24346,18 @@ var init_https_transport = __esm({
       auth;
       base;
       requestTimeoutMs;
-      async request(method, path37, params) {
+      async request(method, path39, params) {
         try {
-          return await this.once(method, path37, params);
+          return await this.once(method, path39, params);
         } catch (err) {
-          if (err.reusedSocket) return this.once(method, path37, params);
+          if (err.reusedSocket) return this.once(method, path39, params);
           throw err;
         }
       }
-      once(method, path37, params) {
+      once(method, path39, params) {
         const form = formEncode(params);
         const inQuery = method === "GET" || method === "DELETE";
-        const target = `/api2/json${path37}${inQuery && form ? `?${form}` : ""}`;
+        const target = `/api2/json${path39}${inQuery && form ? `?${form}` : ""}`;
         const body2 = inQuery ? void 0 : Buffer.from(form);
         const headers = {
           Authorization: this.auth,
@@ -24195,7 +24381,7 @@ var init_https_transport = __esm({
               readBody(res).then(
                 (buf) => {
                   try {
-                    resolve(this.interpret(method, path37, res, buf));
+                    resolve(this.interpret(method, path39, res, buf));
                   } catch (err) {
                     reject(err instanceof Error ? err : new Error(String(err)));
                   }
@@ -24222,7 +24408,7 @@ var init_https_transport = __esm({
           req.end(body2);
         });
       }
-      interpret(method, path37, res, buf) {
+      interpret(method, path39, res, buf) {
         const status2 = res.statusCode ?? 0;
         const type = String(res.headers["content-type"] ?? "");
         let json2;
@@ -24236,13 +24422,13 @@ var init_https_transport = __esm({
         if (status2 >= 200 && status2 < 300) {
           if (json2 && typeof json2 === "object" && "data" in json2) return json2.data;
           throw new ProxmoxApiError(
-            { status: status2, message: "not a Proxmox VE answer", method, path: path37, kind: "not-proxmox" },
-            `The server at PROXMOX_URL (${this.description}) answered ${method} ${path37} with ${type.split(";")[0] || "an unknown content type"}, not the Proxmox VE API; point PROXMOX_URL at https://<node>:8006.`
+            { status: status2, message: "not a Proxmox VE answer", method, path: path39, kind: "not-proxmox" },
+            `The server at PROXMOX_URL (${this.description}) answered ${method} ${path39} with ${type.split(";")[0] || "an unknown content type"}, not the Proxmox VE API; point PROXMOX_URL at https://<node>:8006.`
           );
         }
         const message = typeof json2?.message === "string" && json2.message.trim() || res.statusMessage || `HTTP ${status2}`;
         const errors = json2?.errors && typeof json2.errors === "object" ? json2.errors : void 0;
-        const init = { status: status2, message: message.trim(), method, path: path37, errors };
+        const init = { status: status2, message: message.trim(), method, path: path39, errors };
         if (status2 === 401) {
           throw new ProxmoxApiError(
             init,
@@ -24254,7 +24440,7 @@ var init_https_transport = __esm({
           const where = m ? `privilege ${m[2].trim()} on ${m[1].trim()}` : "a privilege";
           throw new ProxmoxApiError(
             init,
-            `Proxmox refused ${method} ${path37} (403 ${message.trim()}): the token PROXMOX_TOKEN_ID '${this.config.tokenId}' lacks ${where}; grant it with pveum acl modify.`
+            `Proxmox refused ${method} ${path39} (403 ${message.trim()}): the token PROXMOX_TOKEN_ID '${this.config.tokenId}' lacks ${where}; grant it with pveum acl modify.`
           );
         }
         throw new ProxmoxApiError(init);
@@ -24330,10 +24516,10 @@ var init_fallback_transport = __esm({
       get usingFallback() {
         return this.switched;
       }
-      async request(method, path37, params) {
+      async request(method, path39, params) {
         if (!this.switched) {
           try {
-            return await this.primary.request(method, path37, params);
+            return await this.primary.request(method, path39, params);
           } catch (err) {
             if (!(err instanceof ProxmoxConnectionError) || err.phase === "in-flight") throw err;
             if (!this.switched) {
@@ -24345,7 +24531,7 @@ var init_fallback_transport = __esm({
           }
         }
         this.secondary ??= this.makeSecondary();
-        return this.secondary.request(method, path37, params);
+        return this.secondary.request(method, path39, params);
       }
       async close() {
         await Promise.all([this.primary.close(), this.secondary?.close()]);
@@ -25776,13 +25962,13 @@ var require_make_dir = __commonJS({
   "node_modules/make-dir/index.js"(exports2, module2) {
     "use strict";
     var fs5 = require("fs");
-    var path37 = require("path");
+    var path39 = require("path");
     var { promisify } = require("util");
     var semver = require_semver();
     var useNativeRecursiveOption = semver.satisfies(process.version, ">=10.12.0");
     var checkPath = /* @__PURE__ */ __name((pth) => {
       if (process.platform === "win32") {
-        const pathHasInvalidWinCharacters = /[<>:"|?*]/.test(pth.replace(path37.parse(pth).root, ""));
+        const pathHasInvalidWinCharacters = /[<>:"|?*]/.test(pth.replace(path39.parse(pth).root, ""));
         if (pathHasInvalidWinCharacters) {
           const error2 = new Error(`Path contains invalid characters: ${pth}`);
           error2.code = "EINVAL";
@@ -25814,7 +26000,7 @@ var require_make_dir = __commonJS({
       const mkdir4 = promisify(options.fs.mkdir);
       const stat2 = promisify(options.fs.stat);
       if (useNativeRecursiveOption && options.fs.mkdir === fs5.mkdir) {
-        const pth = path37.resolve(input);
+        const pth = path39.resolve(input);
         await mkdir4(pth, {
           mode: options.mode,
           recursive: true
@@ -25830,13 +26016,13 @@ var require_make_dir = __commonJS({
             throw error2;
           }
           if (error2.code === "ENOENT") {
-            if (path37.dirname(pth) === pth) {
+            if (path39.dirname(pth) === pth) {
               throw permissionError(pth);
             }
             if (error2.message.includes("null bytes")) {
               throw error2;
             }
-            await make(path37.dirname(pth));
+            await make(path39.dirname(pth));
             return make(pth);
           }
           try {
@@ -25850,14 +26036,14 @@ var require_make_dir = __commonJS({
           return pth;
         }
       }, "make");
-      return make(path37.resolve(input));
+      return make(path39.resolve(input));
     }, "makeDir");
     module2.exports = makeDir2;
     module2.exports.sync = (input, options) => {
       checkPath(input);
       options = processOptions(options);
       if (useNativeRecursiveOption && options.fs.mkdirSync === fs5.mkdirSync) {
-        const pth = path37.resolve(input);
+        const pth = path39.resolve(input);
         fs5.mkdirSync(pth, {
           mode: options.mode,
           recursive: true
@@ -25872,13 +26058,13 @@ var require_make_dir = __commonJS({
             throw error2;
           }
           if (error2.code === "ENOENT") {
-            if (path37.dirname(pth) === pth) {
+            if (path39.dirname(pth) === pth) {
               throw permissionError(pth);
             }
             if (error2.message.includes("null bytes")) {
               throw error2;
             }
-            make(path37.dirname(pth));
+            make(path39.dirname(pth));
             return make(pth);
           }
           try {
@@ -25891,7 +26077,7 @@ var require_make_dir = __commonJS({
         }
         return pth;
       }, "make");
-      return make(path37.resolve(input));
+      return make(path39.resolve(input));
     };
   }
 });
@@ -25973,19 +26159,19 @@ var init_esm = __esm({
 });
 
 // node_modules/sb-scandir/lib/esm/index.mjs
-async function scanDirectoryInternal({ path: path37, recursive, validate, result: result2, fileSystem, queue, reject }) {
-  const itemStat = await fileSystem.stat(path37);
+async function scanDirectoryInternal({ path: path39, recursive, validate, result: result2, fileSystem, queue, reject }) {
+  const itemStat = await fileSystem.stat(path39);
   if (itemStat.isFile()) {
-    result2.files.push(path37);
+    result2.files.push(path39);
   } else if (itemStat.isDirectory()) {
-    result2.directories.push(path37);
+    result2.directories.push(path39);
   }
   if (!itemStat.isDirectory() || recursive === "none") {
     return;
   }
-  const contents = await fileSystem.readdir(path37);
+  const contents = await fileSystem.readdir(path39);
   contents.forEach((item) => {
-    const itemPath = fileSystem.join(path37, item);
+    const itemPath = fileSystem.join(path39, item);
     if (!validate(itemPath)) {
       return;
     }
@@ -26000,8 +26186,8 @@ async function scanDirectoryInternal({ path: path37, recursive, validate, result
     })).catch(reject);
   });
 }
-async function scanDirectory(path37, { recursive = true, validate = null, concurrency = Infinity, fileSystem = defaultFilesystem } = {}) {
-  (0, import_assert.default)(path37 && typeof path37 === "string", "path must be a valid string");
+async function scanDirectory(path39, { recursive = true, validate = null, concurrency = Infinity, fileSystem = defaultFilesystem } = {}) {
+  (0, import_assert.default)(path39 && typeof path39 === "string", "path must be a valid string");
   (0, import_assert.default)(typeof recursive === "boolean", "options.recursive must be a valid boolean");
   (0, import_assert.default)(validate === null || typeof validate === "function", "options.validate must be a valid function");
   (0, import_assert.default)(typeof concurrency === "number", "options.concurrency must be a valid number");
@@ -26013,7 +26199,7 @@ async function scanDirectory(path37, { recursive = true, validate = null, concur
   const mergedFileSystem = { ...defaultFilesystem, ...fileSystem };
   await new Promise((resolve, reject) => {
     scanDirectoryInternal({
-      path: path37,
+      path: path39,
       recursive: recursive ? "deep" : "shallow",
       validate: validate != null ? validate : (item) => mergedFileSystem.basename(item).slice(0, 1) !== ".",
       result: result2,
@@ -26035,12 +26221,12 @@ var init_esm2 = __esm({
       join(pathA, pathB) {
         return import_path.default.join(pathA, pathB);
       },
-      basename(path37) {
-        return import_path.default.basename(path37);
+      basename(path39) {
+        return import_path.default.basename(path39);
       },
-      stat(path37) {
+      stat(path39) {
         return new Promise((resolve, reject) => {
-          import_fs2.default.stat(path37, (err, res) => {
+          import_fs2.default.stat(path39, (err, res) => {
             if (err) {
               reject(err);
             } else {
@@ -26049,9 +26235,9 @@ var init_esm2 = __esm({
           });
         });
       },
-      readdir(path37) {
+      readdir(path39) {
         return new Promise((resolve, reject) => {
-          import_fs2.default.readdir(path37, (err, res) => {
+          import_fs2.default.readdir(path39, (err, res) => {
             if (err) {
               reject(err);
             } else {
@@ -26319,9 +26505,9 @@ var require_reader = __commonJS({
       this._offset = o;
       if (this.length === 0)
         return retbuf ? Buffer2.alloc(0) : "";
-      var str6 = this._buf.slice(this._offset, this._offset + this.length);
+      var str7 = this._buf.slice(this._offset, this._offset + this.length);
       this._offset += this.length;
-      return retbuf ? str6 : str6.toString("utf8");
+      return retbuf ? str7 : str7.toString("utf8");
     };
     Reader.prototype.readOID = function(tag) {
       if (!tag)
@@ -33256,8 +33442,8 @@ ${formatted}-----END ${type} KEY-----`;
       };
       __name(parseOpenSSHPrivKeys, "parseOpenSSHPrivKeys");
       const regexp = /^-----BEGIN OPENSSH PRIVATE KEY-----(?:\r\n|\n)([\s\S]+)(?:\r\n|\n)-----END OPENSSH PRIVATE KEY-----$/;
-      OpenSSH_Private.parse = (str6, passphrase) => {
-        const m = regexp.exec(str6);
+      OpenSSH_Private.parse = (str7, passphrase) => {
+        const m = regexp.exec(str7);
         if (m === null)
           return null;
         let ret;
@@ -33393,8 +33579,8 @@ ${formatted}-----END ${type} KEY-----`;
     OpenSSH_Old_Private.prototype = BaseKey;
     {
       const regexp = /^-----BEGIN (RSA|DSA|EC) PRIVATE KEY-----(?:\r\n|\n)((?:[^:]+:\s*[\S].*(?:\r\n|\n))*)([\s\S]+)(?:\r\n|\n)-----END (RSA|DSA|EC) PRIVATE KEY-----$/;
-      OpenSSH_Old_Private.parse = (str6, passphrase) => {
-        const m = regexp.exec(str6);
+      OpenSSH_Old_Private.parse = (str7, passphrase) => {
+        const m = regexp.exec(str7);
         if (m === null)
           return null;
         let privBlob = Buffer.from(m[3], "base64");
@@ -33586,8 +33772,8 @@ ${formatted}-----END ${type} KEY-----`;
       const PPK_PP1 = Buffer.from([0, 0, 0, 0]);
       const PPK_PP2 = Buffer.from([0, 0, 0, 1]);
       const regexp = /^PuTTY-User-Key-File-2: (ssh-(?:rsa|dss))\r?\nEncryption: (aes256-cbc|none)\r?\nComment: ([^\r\n]*)\r?\nPublic-Lines: \d+\r?\n([\s\S]+?)\r?\nPrivate-Lines: \d+\r?\n([\s\S]+?)\r?\nPrivate-MAC: ([^\r\n]+)/;
-      PPK_Private.parse = (str6, passphrase) => {
-        const m = regexp.exec(str6);
+      PPK_Private.parse = (str7, passphrase) => {
+        const m = regexp.exec(str7);
         if (m === null)
           return null;
         const cipherName = m[2];
@@ -33732,8 +33918,8 @@ ${formatted}-----END ${type} KEY-----`;
         regexp = /^(((?:ssh-(?:rsa|dss|ed25519))|ecdsa-sha2-nistp(?:256|384|521))(?:-cert-v0[01]@openssh.com)?) ([A-Z0-9a-z/+=]+)(?:$|\s+([\S].*)?)$/;
       else
         regexp = /^(((?:ssh-(?:rsa|dss))|ecdsa-sha2-nistp(?:256|384|521))(?:-cert-v0[01]@openssh.com)?) ([A-Z0-9a-z/+=]+)(?:$|\s+([\S].*)?)$/;
-      OpenSSH_Public.parse = (str6) => {
-        const m = regexp.exec(str6);
+      OpenSSH_Public.parse = (str7) => {
+        const m = regexp.exec(str7);
         if (m === null)
           return null;
         const fullType = m[1];
@@ -33762,8 +33948,8 @@ ${formatted}-----END ${type} KEY-----`;
       const RE_DATA = /^[A-Z0-9a-z/+=\r\n]+$/;
       const RE_HEADER = /^([\x21-\x39\x3B-\x7E]{1,64}): ((?:[^\\]*\\\r?\n)*[^\r\n]+)\r?\n/gm;
       const RE_HEADER_ENDS = /\\\r?\n/g;
-      RFC4716_Public.parse = (str6) => {
-        let m = regexp.exec(str6);
+      RFC4716_Public.parse = (str7) => {
+        let m = regexp.exec(str7);
         if (m === null)
           return null;
         const body2 = m[1];
@@ -34318,11 +34504,11 @@ var require_agent2 = __commonJS({
       };
     })();
     var WINDOWS_PIPE_REGEX = /^[/\\][/\\]\.[/\\]pipe[/\\].+/;
-    function createAgent(path37) {
-      if (process.platform === "win32" && !WINDOWS_PIPE_REGEX.test(path37)) {
-        return path37 === "pageant" ? new PageantAgent() : new CygwinAgent(path37);
+    function createAgent(path39) {
+      if (process.platform === "win32" && !WINDOWS_PIPE_REGEX.test(path39)) {
+        return path39 === "pageant" ? new PageantAgent() : new CygwinAgent(path39);
       }
-      return new OpenSSHAgent(path37);
+      return new OpenSSHAgent(path39);
     }
     __name(createAgent, "createAgent");
     var AgentProtocol = (() => {
@@ -36033,7 +36219,7 @@ var require_kex = __commonJS({
       createHash: createHash5,
       createPublicKey: createPublicKey2,
       diffieHellman,
-      generateKeyPairSync,
+      generateKeyPairSync: generateKeyPairSync2,
       randomFillSync
     } = require("crypto");
     var { Ber } = require_lib();
@@ -37063,7 +37249,7 @@ var require_kex = __commonJS({
         }
         generateKeys() {
           if (!this._keys)
-            this._keys = generateKeyPairSync("x25519");
+            this._keys = generateKeyPairSync2("x25519");
         }
         getPublicKey() {
           this.generateKeys();
@@ -39318,11 +39504,11 @@ ${suffix}`;
       static {
         __name(this, "ERR_OUT_OF_RANGE");
       }
-      constructor(str6, range, input, replaceDefaultBoolean) {
+      constructor(str7, range, input, replaceDefaultBoolean) {
         super();
         Error.captureStackTrace(this, ERR_OUT_OF_RANGE);
         assert(range, 'Missing "range" argument');
-        let msg = replaceDefaultBoolean ? str6 : `The value of "${str6}" is out of range.`;
+        let msg = replaceDefaultBoolean ? str7 : `The value of "${str7}" is out of range.`;
         let received;
         if (Number.isInteger(input) && Math.abs(input) > MAX_32BIT_INT) {
           received = addNumericalSeparator(String(input));
@@ -39650,17 +39836,17 @@ var require_SFTP = __commonJS({
       // ===========================================================================
       // Client-specific ===========================================================
       // ===========================================================================
-      createReadStream(path37, options) {
+      createReadStream(path39, options) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        return new ReadStream(this, path37, options);
+        return new ReadStream(this, path39, options);
       }
-      createWriteStream(path37, options) {
+      createWriteStream(path39, options) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        return new WriteStream(this, path37, options);
+        return new WriteStream(this, path39, options);
       }
-      open(path37, flags_, attrs, cb) {
+      open(path39, flags_, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         if (typeof attrs === "function") {
@@ -39679,7 +39865,7 @@ var require_SFTP = __commonJS({
           attrsFlags = attrs.flags;
           attrsLen = attrs.nb;
         }
-        const pathLen = Buffer.byteLength(path37);
+        const pathLen = Buffer.byteLength(path39);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen + 4 + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -39687,7 +39873,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path37, p += 4, pathLen);
+        buf.utf8Write(path39, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         writeUInt32BE(buf, attrsFlags, p += 4);
         if (attrsLen) {
@@ -39818,7 +40004,7 @@ var require_SFTP = __commonJS({
           throw new Error("Client-only method called in server mode");
         fastXfer(fs5, this, localPath, remotePath, opts, cb);
       }
-      readFile(path37, options, callback_) {
+      readFile(path39, options, callback_) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let callback;
@@ -39891,13 +40077,13 @@ var require_SFTP = __commonJS({
             return callback && callback(er, buffer);
           });
         }, "close");
-        this.open(path37, flag, 438, (er, handle_) => {
+        this.open(path39, flag, 438, (er, handle_) => {
           if (er)
             return callback && callback(er);
           handle2 = handle_;
           const tryStat = /* @__PURE__ */ __name((er2, st) => {
             if (er2) {
-              this.stat(path37, (er_, st_) => {
+              this.stat(path39, (er_, st_) => {
                 if (er_) {
                   return this.close(handle2, () => {
                     callback && callback(er2);
@@ -39918,7 +40104,7 @@ var require_SFTP = __commonJS({
           this.fstat(handle2, tryStat);
         });
       }
-      writeFile(path37, data, options, callback_) {
+      writeFile(path39, data, options, callback_) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let callback;
@@ -39937,7 +40123,7 @@ var require_SFTP = __commonJS({
         if (options.encoding && !Buffer.isEncoding(options.encoding))
           throw new Error(`Unknown encoding: ${options.encoding}`);
         const flag = options.flag || "w";
-        this.open(path37, flag, options.mode, (openErr, handle2) => {
+        this.open(path39, flag, options.mode, (openErr, handle2) => {
           if (openErr) {
             callback && callback(openErr);
           } else {
@@ -39946,7 +40132,7 @@ var require_SFTP = __commonJS({
             if (position === null) {
               const tryStat = /* @__PURE__ */ __name((er, st) => {
                 if (er) {
-                  this.stat(path37, (er_, st_) => {
+                  this.stat(path39, (er_, st_) => {
                     if (er_) {
                       return this.close(handle2, () => {
                         callback && callback(er);
@@ -39965,7 +40151,7 @@ var require_SFTP = __commonJS({
           }
         });
       }
-      appendFile(path37, data, options, callback_) {
+      appendFile(path39, data, options, callback_) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let callback;
@@ -39983,12 +40169,12 @@ var require_SFTP = __commonJS({
           throw new TypeError("Bad arguments");
         if (!options.flag)
           options = Object.assign({ flag: "a" }, options);
-        this.writeFile(path37, data, options, callback);
+        this.writeFile(path39, data, options, callback);
       }
-      exists(path37, cb) {
+      exists(path39, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        this.stat(path37, (err) => {
+        this.stat(path39, (err) => {
           cb && cb(err ? false : true);
         });
       }
@@ -40031,7 +40217,7 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} RENAME`
         );
       }
-      mkdir(path37, attrs, cb) {
+      mkdir(path39, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let flags = 0;
@@ -40045,7 +40231,7 @@ var require_SFTP = __commonJS({
           flags = attrs.flags;
           attrsLen = attrs.nb;
         }
-        const pathLen = Buffer.byteLength(path37);
+        const pathLen = Buffer.byteLength(path39);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -40053,7 +40239,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path37, p += 4, pathLen);
+        buf.utf8Write(path39, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         if (attrsLen) {
           p += 4;
@@ -40069,10 +40255,10 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} MKDIR`
         );
       }
-      rmdir(path37, cb) {
+      rmdir(path39, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path37);
+        const pathLen = Buffer.byteLength(path39);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -40080,7 +40266,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path37, p += 4, pathLen);
+        buf.utf8Write(path39, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
@@ -40170,10 +40356,10 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} FSTAT`
         );
       }
-      stat(path37, cb) {
+      stat(path39, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path37);
+        const pathLen = Buffer.byteLength(path39);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -40181,17 +40367,17 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path37, p += 4, pathLen);
+        buf.utf8Write(path39, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} STAT`
         );
       }
-      lstat(path37, cb) {
+      lstat(path39, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path37);
+        const pathLen = Buffer.byteLength(path39);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -40199,17 +40385,17 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path37, p += 4, pathLen);
+        buf.utf8Write(path39, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} LSTAT`
         );
       }
-      opendir(path37, cb) {
+      opendir(path39, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path37);
+        const pathLen = Buffer.byteLength(path39);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -40217,14 +40403,14 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path37, p += 4, pathLen);
+        buf.utf8Write(path39, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} OPENDIR`
         );
       }
-      setstat(path37, attrs, cb) {
+      setstat(path39, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let flags = 0;
@@ -40236,7 +40422,7 @@ var require_SFTP = __commonJS({
         } else if (typeof attrs === "function") {
           cb = attrs;
         }
-        const pathLen = Buffer.byteLength(path37);
+        const pathLen = Buffer.byteLength(path39);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -40244,7 +40430,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path37, p += 4, pathLen);
+        buf.utf8Write(path39, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         if (attrsLen) {
           p += 4;
@@ -40304,8 +40490,8 @@ var require_SFTP = __commonJS({
           mtime: toUnixTimestamp(mtime)
         }, cb);
       }
-      utimes(path37, atime, mtime, cb) {
-        return this.setstat(path37, {
+      utimes(path39, atime, mtime, cb) {
+        return this.setstat(path39, {
           atime: toUnixTimestamp(atime),
           mtime: toUnixTimestamp(mtime)
         }, cb);
@@ -40316,8 +40502,8 @@ var require_SFTP = __commonJS({
           gid
         }, cb);
       }
-      chown(path37, uid, gid, cb) {
-        return this.setstat(path37, {
+      chown(path39, uid, gid, cb) {
+        return this.setstat(path39, {
           uid,
           gid
         }, cb);
@@ -40327,15 +40513,15 @@ var require_SFTP = __commonJS({
           mode
         }, cb);
       }
-      chmod(path37, mode, cb) {
-        return this.setstat(path37, {
+      chmod(path39, mode, cb) {
+        return this.setstat(path39, {
           mode
         }, cb);
       }
-      readlink(path37, cb) {
+      readlink(path39, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path37);
+        const pathLen = Buffer.byteLength(path39);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -40343,7 +40529,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path37, p += 4, pathLen);
+        buf.utf8Write(path39, p += 4, pathLen);
         this._requests[reqid] = {
           cb: /* @__PURE__ */ __name((err, names) => {
             if (typeof cb !== "function")
@@ -40388,10 +40574,10 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} SYMLINK`
         );
       }
-      realpath(path37, cb) {
+      realpath(path39, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path37);
+        const pathLen = Buffer.byteLength(path39);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -40399,7 +40585,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path37, p += 4, pathLen);
+        buf.utf8Write(path39, p += 4, pathLen);
         this._requests[reqid] = {
           cb: /* @__PURE__ */ __name((err, names) => {
             if (typeof cb !== "function")
@@ -40444,13 +40630,13 @@ var require_SFTP = __commonJS({
           this._debug(`SFTP: Outbound: ${which2} posix-rename@openssh.com`);
         }
       }
-      ext_openssh_statvfs(path37, cb) {
+      ext_openssh_statvfs(path39, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         const ext = this._extensions["statvfs@openssh.com"];
         if (!ext || ext !== "2")
           throw new Error("Server does not support this extended request");
-        const pathLen = Buffer.byteLength(path37);
+        const pathLen = Buffer.byteLength(path39);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + 19 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -40460,7 +40646,7 @@ var require_SFTP = __commonJS({
         writeUInt32BE(buf, 19, p);
         buf.utf8Write("statvfs@openssh.com", p += 4, 19);
         writeUInt32BE(buf, pathLen, p += 19);
-        buf.utf8Write(path37, p += 4, pathLen);
+        buf.utf8Write(path39, p += 4, pathLen);
         this._requests[reqid] = { extended: "statvfs@openssh.com", cb };
         const isBuffered = sendOrBuffer(this, buf);
         if (this._debug) {
@@ -40546,7 +40732,7 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} fsync@openssh.com`
         );
       }
-      ext_openssh_lsetstat(path37, attrs, cb) {
+      ext_openssh_lsetstat(path39, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         const ext = this._extensions["lsetstat@openssh.com"];
@@ -40561,7 +40747,7 @@ var require_SFTP = __commonJS({
         } else if (typeof attrs === "function") {
           cb = attrs;
         }
-        const pathLen = Buffer.byteLength(path37);
+        const pathLen = Buffer.byteLength(path39);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + 20 + 4 + pathLen + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -40571,7 +40757,7 @@ var require_SFTP = __commonJS({
         writeUInt32BE(buf, 20, p);
         buf.utf8Write("lsetstat@openssh.com", p += 4, 20);
         writeUInt32BE(buf, pathLen, p += 20);
-        buf.utf8Write(path37, p += 4, pathLen);
+        buf.utf8Write(path39, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         if (attrsLen) {
           p += 4;
@@ -40588,13 +40774,13 @@ var require_SFTP = __commonJS({
           this._debug(`SFTP: Outbound: ${status2} lsetstat@openssh.com`);
         }
       }
-      ext_openssh_expandPath(path37, cb) {
+      ext_openssh_expandPath(path39, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         const ext = this._extensions["expand-path@openssh.com"];
         if (ext !== "1")
           throw new Error("Server does not support this extended request");
-        const pathLen = Buffer.byteLength(path37);
+        const pathLen = Buffer.byteLength(path39);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + 23 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -40604,7 +40790,7 @@ var require_SFTP = __commonJS({
         writeUInt32BE(buf, 23, p);
         buf.utf8Write("expand-path@openssh.com", p += 4, 23);
         writeUInt32BE(buf, pathLen, p += 20);
-        buf.utf8Write(path37, p += 4, pathLen);
+        buf.utf8Write(path39, p += 4, pathLen);
         this._requests[reqid] = {
           cb: /* @__PURE__ */ __name((err, names) => {
             if (typeof cb !== "function")
@@ -41358,8 +41544,8 @@ var require_SFTP = __commonJS({
       "ax+": OPEN_MODE.APPEND | OPEN_MODE.CREAT | OPEN_MODE.READ | OPEN_MODE.WRITE | OPEN_MODE.EXCL,
       "xa+": OPEN_MODE.APPEND | OPEN_MODE.CREAT | OPEN_MODE.READ | OPEN_MODE.WRITE | OPEN_MODE.EXCL
     };
-    function stringToFlags(str6) {
-      const flags = stringFlagMap[str6];
+    function stringToFlags(str7) {
+      const flags = stringFlagMap[str7];
       return flags !== void 0 ? flags : null;
     }
     __name(stringToFlags, "stringToFlags");
@@ -41907,12 +42093,12 @@ var require_SFTP = __commonJS({
       [REQUEST.LSTAT]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path37 = bufferParser.readString(true);
+        const path39 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path37 === void 0)
+        if (path39 === void 0)
           return doFatalSFTPError(sftp, "Malformed LSTAT packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received LSTAT (id:${reqID})`);
-        if (!sftp.emit("LSTAT", reqID, path37)) {
+        if (!sftp.emit("LSTAT", reqID, path39)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -41931,13 +42117,13 @@ var require_SFTP = __commonJS({
       [REQUEST.SETSTAT]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path37 = bufferParser.readString(true);
+        const path39 = bufferParser.readString(true);
         const attrs = readAttrs(sftp._biOpt);
         bufferParser.clear();
         if (attrs === void 0)
           return doFatalSFTPError(sftp, "Malformed SETSTAT packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received SETSTAT (id:${reqID})`);
-        if (!sftp.emit("SETSTAT", reqID, path37, attrs)) {
+        if (!sftp.emit("SETSTAT", reqID, path39, attrs)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -41959,12 +42145,12 @@ var require_SFTP = __commonJS({
       [REQUEST.OPENDIR]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path37 = bufferParser.readString(true);
+        const path39 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path37 === void 0)
+        if (path39 === void 0)
           return doFatalSFTPError(sftp, "Malformed OPENDIR packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received OPENDIR (id:${reqID})`);
-        if (!sftp.emit("OPENDIR", reqID, path37)) {
+        if (!sftp.emit("OPENDIR", reqID, path39)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -41983,63 +42169,63 @@ var require_SFTP = __commonJS({
       [REQUEST.REMOVE]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path37 = bufferParser.readString(true);
+        const path39 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path37 === void 0)
+        if (path39 === void 0)
           return doFatalSFTPError(sftp, "Malformed REMOVE packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received REMOVE (id:${reqID})`);
-        if (!sftp.emit("REMOVE", reqID, path37)) {
+        if (!sftp.emit("REMOVE", reqID, path39)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.MKDIR]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path37 = bufferParser.readString(true);
+        const path39 = bufferParser.readString(true);
         const attrs = readAttrs(sftp._biOpt);
         bufferParser.clear();
         if (attrs === void 0)
           return doFatalSFTPError(sftp, "Malformed MKDIR packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received MKDIR (id:${reqID})`);
-        if (!sftp.emit("MKDIR", reqID, path37, attrs)) {
+        if (!sftp.emit("MKDIR", reqID, path39, attrs)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.RMDIR]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path37 = bufferParser.readString(true);
+        const path39 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path37 === void 0)
+        if (path39 === void 0)
           return doFatalSFTPError(sftp, "Malformed RMDIR packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received RMDIR (id:${reqID})`);
-        if (!sftp.emit("RMDIR", reqID, path37)) {
+        if (!sftp.emit("RMDIR", reqID, path39)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.REALPATH]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path37 = bufferParser.readString(true);
+        const path39 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path37 === void 0)
+        if (path39 === void 0)
           return doFatalSFTPError(sftp, "Malformed REALPATH packet");
         sftp._debug && sftp._debug(
           `SFTP: Inbound: Received REALPATH (id:${reqID})`
         );
-        if (!sftp.emit("REALPATH", reqID, path37)) {
+        if (!sftp.emit("REALPATH", reqID, path39)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.STAT]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path37 = bufferParser.readString(true);
+        const path39 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path37 === void 0)
+        if (path39 === void 0)
           return doFatalSFTPError(sftp, "Malformed STAT packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received STAT (id:${reqID})`);
-        if (!sftp.emit("STAT", reqID, path37)) {
+        if (!sftp.emit("STAT", reqID, path39)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -42059,14 +42245,14 @@ var require_SFTP = __commonJS({
       [REQUEST.READLINK]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path37 = bufferParser.readString(true);
+        const path39 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path37 === void 0)
+        if (path39 === void 0)
           return doFatalSFTPError(sftp, "Malformed READLINK packet");
         sftp._debug && sftp._debug(
           `SFTP: Inbound: Received READLINK (id:${reqID})`
         );
-        if (!sftp.emit("READLINK", reqID, path37)) {
+        if (!sftp.emit("READLINK", reqID, path39)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -42140,7 +42326,7 @@ var require_SFTP = __commonJS({
       return n + 7 & ~7;
     }
     __name(roundUpToMultipleOf8, "roundUpToMultipleOf8");
-    function ReadStream(sftp, path37, options) {
+    function ReadStream(sftp, path39, options) {
       if (options === void 0)
         options = {};
       else if (typeof options === "string")
@@ -42154,7 +42340,7 @@ var require_SFTP = __commonJS({
       options.emitClose = false;
       options.autoDestroy = false;
       ReadableStream2.call(this, options);
-      this.path = path37;
+      this.path = path39;
       this.flags = options.flags === void 0 ? "r" : options.flags;
       this.mode = options.mode === void 0 ? 438 : options.mode;
       this.start = options.start;
@@ -42288,7 +42474,7 @@ var require_SFTP = __commonJS({
       },
       configurable: true
     });
-    function WriteStream(sftp, path37, options) {
+    function WriteStream(sftp, path39, options) {
       if (options === void 0)
         options = {};
       else if (typeof options === "string")
@@ -42300,7 +42486,7 @@ var require_SFTP = __commonJS({
       options.emitClose = false;
       options.autoDestroy = false;
       WritableStream.call(this, options);
-      this.path = path37;
+      this.path = path39;
       this.flags = options.flags === void 0 ? "w" : options.flags;
       this.mode = options.mode === void 0 ? 438 : options.mode;
       this.start = options.start;
@@ -46120,7 +46306,7 @@ var require_keygen = __commonJS({
       generateKeyPair: generateKeyPair_,
       generateKeyPairSync: generateKeyPairSync_,
       getCurves,
-      randomBytes: randomBytes8
+      randomBytes: randomBytes9
     } = require("crypto");
     var { Ber } = require_lib();
     var bcrypt_pbkdf = require_bcrypt_pbkdf().pbkdf;
@@ -46386,7 +46572,7 @@ var require_keygen = __commonJS({
                 rounds = opts.rounds;
             }
             const gen = Buffer.allocUnsafe(cipher.keyLen + cipher.ivLen);
-            const salt = randomBytes8(SALT_LEN);
+            const salt = randomBytes9(SALT_LEN);
             const r = bcrypt_pbkdf(
               passphrase,
               passphrase.length,
@@ -46425,7 +46611,7 @@ var require_keygen = __commonJS({
           const kdfOptions = encrypted ? encrypted.kdfOptions : Buffer.alloc(0);
           const blockLen = encrypted ? encrypted.cipher.blockLen : 8;
           const parsed = parseDERs(keyType2, pub, priv);
-          const checkInt = randomBytes8(4);
+          const checkInt = randomBytes9(4);
           const commentBin = Buffer.from(comment);
           const privBlobLen = 4 + 4 + parsed.priv.length + 4 + commentBin.length;
           let padding = [];
@@ -46586,11 +46772,11 @@ var require_lib2 = __commonJS({
 });
 
 // node_modules/node-ssh/lib/esm/index.mjs
-function unixifyPath(path37) {
-  if (path37.includes("\\")) {
-    return path37.split("\\").join("/");
+function unixifyPath(path39) {
+  if (path39.includes("\\")) {
+    return path39.split("\\").join("/");
   }
-  return path37;
+  return path39;
 }
 async function readFile(filePath) {
   return new Promise((resolve, reject) => {
@@ -46603,11 +46789,11 @@ async function readFile(filePath) {
     });
   });
 }
-async function makeDirectoryWithSftp(path37, sftp) {
+async function makeDirectoryWithSftp(path39, sftp) {
   let stats = null;
   try {
     stats = await new Promise((resolve, reject) => {
-      sftp.stat(path37, (err, res) => {
+      sftp.stat(path39, (err, res) => {
         if (err) {
           reject(err);
         } else {
@@ -46625,7 +46811,7 @@ async function makeDirectoryWithSftp(path37, sftp) {
   }
   try {
     await new Promise((resolve, reject) => {
-      sftp.mkdir(path37, (err) => {
+      sftp.mkdir(path39, (err) => {
         if (err) {
           reject(err);
         } else {
@@ -46656,7 +46842,7 @@ var init_esm3 = __esm({
     import_shell_escape = __toESM(require_shell_escape(), 1);
     import_ssh2 = __toESM(require_lib2(), 1);
     DEFAULT_CONCURRENCY = 1;
-    DEFAULT_VALIDATE = /* @__PURE__ */ __name((path37) => !import_path2.default.basename(path37).startsWith("."), "DEFAULT_VALIDATE");
+    DEFAULT_VALIDATE = /* @__PURE__ */ __name((path39) => !import_path2.default.basename(path39).startsWith("."), "DEFAULT_VALIDATE");
     DEFAULT_TICK = /* @__PURE__ */ __name(() => {
     }, "DEFAULT_TICK");
     SSHError = class extends Error {
@@ -46908,20 +47094,20 @@ var init_esm3 = __esm({
         }
         return response;
       }
-      async mkdir(path37, method = "sftp", givenSftp = null) {
-        (0, import_assert2.default)(typeof path37 === "string", "path must be a valid string");
+      async mkdir(path39, method = "sftp", givenSftp = null) {
+        (0, import_assert2.default)(typeof path39 === "string", "path must be a valid string");
         (0, import_assert2.default)(typeof method === "string" && (method === "sftp" || method === "exec"), "method must be either sftp or exec");
         (0, import_assert2.default)(givenSftp == null || typeof givenSftp === "object", "sftp must be a valid object");
         if (method === "exec") {
-          await this.exec("mkdir", ["-p", unixifyPath(path37)]);
+          await this.exec("mkdir", ["-p", unixifyPath(path39)]);
           return;
         }
         const sftp = givenSftp || await this.requestSFTP();
-        const makeSftpDirectory = /* @__PURE__ */ __name(async (retry) => makeDirectoryWithSftp(unixifyPath(path37), sftp).catch(async (error2) => {
+        const makeSftpDirectory = /* @__PURE__ */ __name(async (retry) => makeDirectoryWithSftp(unixifyPath(path39), sftp).catch(async (error2) => {
           if (!retry || error2 == null || error2.message !== "No such file" && error2.code !== "ENOENT") {
             throw error2;
           }
-          await this.mkdir(import_path2.default.dirname(path37), "sftp", sftp);
+          await this.mkdir(import_path2.default.dirname(path39), "sftp", sftp);
           await makeSftpDirectory(false);
         }), "makeSftpDirectory");
         try {
@@ -47089,15 +47275,15 @@ var init_esm3 = __esm({
           validate,
           concurrency,
           fileSystem: {
-            basename(path37) {
-              return import_path2.default.posix.basename(path37);
+            basename(path39) {
+              return import_path2.default.posix.basename(path39);
             },
             join(pathA, pathB) {
               return import_path2.default.posix.join(pathA, pathB);
             },
-            readdir(path37) {
+            readdir(path39) {
               return new Promise((resolve, reject) => {
-                sftp.readdir(path37, (err, res) => {
+                sftp.readdir(path39, (err, res) => {
                   if (err) {
                     reject(err);
                   } else {
@@ -47106,9 +47292,9 @@ var init_esm3 = __esm({
                 });
               });
             },
-            stat(path37) {
+            stat(path39) {
               return new Promise((resolve, reject) => {
-                sftp.stat(path37, (err, res) => {
+                sftp.stat(path39, (err, res) => {
                   if (err) {
                     reject(err);
                   } else {
@@ -47253,89 +47439,6 @@ var init_esm3 = __esm({
   }
 });
 
-// actions/lib/proxmox/known-hosts.ts
-function knownHostsName(host, port) {
-  return port === 22 ? host : `[${host}]:${port}`;
-}
-function keyType(blob) {
-  const len = blob.readUInt32BE(0);
-  return blob.subarray(4, 4 + len).toString("latin1");
-}
-function keyFingerprint(blob) {
-  return `SHA256:${(0, import_node_crypto.createHash)("sha256").update(blob).digest("base64").replace(/=+$/, "")}`;
-}
-function patternMatches(pattern, name) {
-  if (pattern.startsWith("|1|")) {
-    const [, , salt, hash] = pattern.split("|");
-    if (!salt || !hash) return false;
-    return (0, import_node_crypto.createHmac)("sha1", Buffer.from(salt, "base64")).update(name).digest("base64") === hash;
-  }
-  const body2 = pattern.split("").map((c) => c === "*" ? ".*" : c === "?" ? "." : c.replace(/[.+^${}()|[\]\\]/g, "\\$&")).join("");
-  const re = new RegExp(`^${body2}$`, "i");
-  return re.test(name);
-}
-function hostKeys(knownHosts, host, port) {
-  const name = knownHostsName(host, port);
-  const keys = [];
-  for (const raw of knownHosts.split("\n")) {
-    const line2 = raw.trim();
-    if (!line2 || line2.startsWith("#") || line2.startsWith("@")) continue;
-    const [hosts, , b642] = line2.split(/\s+/);
-    if (!hosts || !b642) continue;
-    const patterns = hosts.split(",");
-    if (patterns.some((p) => p.startsWith("!") && patternMatches(p.slice(1), name))) continue;
-    if (patterns.some((p) => !p.startsWith("!") && patternMatches(p, name)))
-      keys.push(Buffer.from(b642, "base64"));
-  }
-  return keys;
-}
-function verifyHostKey(file, host, port, blob, trustOnFirstUse) {
-  let text2;
-  try {
-    text2 = (0, import_node_fs2.readFileSync)(file, "utf8");
-  } catch {
-    text2 = "";
-  }
-  const known = hostKeys(text2, host, port);
-  if (known.some((k) => k.equals(blob))) return { ok: true, added: false };
-  const name = knownHostsName(host, port);
-  if (known.length > 0) {
-    return {
-      ok: false,
-      reason: `the SSH host key of ${name} (${keyFingerprint(blob)}) does not match the one in ${file}; if the node was reinstalled, remove the old line`
-    };
-  }
-  if (!trustOnFirstUse) {
-    return {
-      ok: false,
-      reason: `${name} is not in ${file} (PROXMOX_SSH_KNOWN_HOSTS); add it with ssh-keyscan after checking its key ${keyFingerprint(blob)}, or set PROXMOX_SSH_TRUST_ON_FIRST_USE=true`
-    };
-  }
-  (0, import_node_fs2.mkdirSync)(import_node_path2.default.dirname(file), { recursive: true, mode: 448 });
-  (0, import_node_fs2.appendFileSync)(
-    file,
-    `${text2 && !text2.endsWith("\n") ? "\n" : ""}${name} ${keyType(blob)} ${blob.toString("base64")}
-`,
-    { mode: 384 }
-  );
-  return { ok: true, added: true };
-}
-var import_node_crypto, import_node_fs2, import_node_path2;
-var init_known_hosts = __esm({
-  "actions/lib/proxmox/known-hosts.ts"() {
-    "use strict";
-    import_node_crypto = require("node:crypto");
-    import_node_fs2 = require("node:fs");
-    import_node_path2 = __toESM(require("node:path"), 1);
-    __name(knownHostsName, "knownHostsName");
-    __name(keyType, "keyType");
-    __name(keyFingerprint, "keyFingerprint");
-    __name(patternMatches, "patternMatches");
-    __name(hostKeys, "hostKeys");
-    __name(verifyHostKey, "verifyHostKey");
-  }
-});
-
 // actions/lib/proxmox/shell-quote.ts
 function shellQuote(value) {
   if (value.includes("\0")) throw new Error("a shell argument cannot contain a NUL byte");
@@ -47349,7 +47452,7 @@ var init_shell_quote = __esm({
 });
 
 // actions/lib/proxmox/ssh-transport.ts
-function parseFailure(method, path37, code, stderr) {
+function parseFailure(method, path39, code, stderr) {
   const lines = stderr.split("\n").map((l) => l.trimEnd()).filter(Boolean);
   let status2 = 500;
   let message = lines[0] ?? `pvesh exited with ${code ?? "a signal"}`;
@@ -47365,7 +47468,7 @@ function parseFailure(method, path37, code, stderr) {
       if (m) errors[m[1]] = m[2];
     }
   }
-  return new ProxmoxApiError({ status: status2, message, method, path: path37, errors });
+  return new ProxmoxApiError({ status: status2, message, method, path: path39, errors });
 }
 var VERBS, PARAM_NAME, TASK_PATH, SshTransport;
 var init_ssh_transport = __esm({
@@ -47411,10 +47514,10 @@ var init_ssh_transport = __esm({
       get host() {
         return this.config.host;
       }
-      async request(method, path37, params) {
-        const local = this.answerFinishedTask(method, path37);
+      async request(method, path39, params) {
+        const local = this.answerFinishedTask(method, path39);
         if (local !== void 0) return local;
-        const { command: command11, stdin } = this.command(method, path37, params);
+        const { command: command11, stdin } = this.command(method, path39, params);
         const res = await this.limiter.run(async () => {
           const ssh = await this.connect();
           try {
@@ -47423,7 +47526,7 @@ var init_ssh_transport = __esm({
             this.connection = void 0;
             ssh.dispose();
             throw new ProxmoxConnectionError(
-              `SSH to ${this.config.user}@${this.config.host} broke during ${VERBS[method]} ${path37}: ${err.message}.`,
+              `SSH to ${this.config.user}@${this.config.host} broke during ${VERBS[method]} ${path39}: ${err.message}.`,
               "in-flight",
               err.code,
               { cause: err }
@@ -47431,11 +47534,11 @@ var init_ssh_transport = __esm({
           }
         });
         if (res.code === 0) return this.parseOutput(res.stdout);
-        throw parseFailure(method, path37, res.code, res.stderr);
+        throw parseFailure(method, path39, res.code, res.stderr);
       }
       /** Builds the remote shell line; every word single-quoted, secrets read from stdin. */
-      command(method, path37, params) {
-        const words = [shellQuote(this.pvesh), VERBS[method], shellQuote(decodeURIComponent(path37))];
+      command(method, path39, params) {
+        const words = [shellQuote(this.pvesh), VERBS[method], shellQuote(decodeURIComponent(path39))];
         const secrets2 = [];
         for (const [k, v] of normaliseParams(params)) {
           if (!PARAM_NAME.test(k)) throw new PveGitopsError(`Invalid Proxmox parameter name '${k}'.`);
@@ -47470,8 +47573,8 @@ var init_ssh_transport = __esm({
         if (upid) this.tasks.set(upid.upid, { log: lines.slice(0, -1) });
         return data;
       }
-      answerFinishedTask(method, path37) {
-        const m = method === "GET" ? TASK_PATH.exec(path37) : null;
+      answerFinishedTask(method, path39) {
+        const m = method === "GET" ? TASK_PATH.exec(path39) : null;
         const task2 = m ? this.tasks.get(decodeURIComponent(m[1])) : void 0;
         if (!m || !task2) return void 0;
         if (m[2] === "status")
@@ -47705,7 +47808,7 @@ ${table(headers, acts.map(rowFor))}`);
 
 ${table(["Node", "Status", "Memory before (MiB)", "After", "Limit", "VMs"], rows)}
 
-${memoryChart(plan2)}`
+` + memoryChart(plan2)
     );
   }
   return fit(
@@ -47959,17 +48062,17 @@ var require_visit = __commonJS({
     visit2.BREAK = BREAK;
     visit2.SKIP = SKIP;
     visit2.REMOVE = REMOVE;
-    function visit_(key, node, visitor, path37) {
-      const ctrl = callVisitor(key, node, visitor, path37);
+    function visit_(key, node, visitor, path39) {
+      const ctrl = callVisitor(key, node, visitor, path39);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path37, ctrl);
-        return visit_(key, ctrl, visitor, path37);
+        replaceNode(key, path39, ctrl);
+        return visit_(key, ctrl, visitor, path39);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
-          path37 = Object.freeze(path37.concat(node));
+          path39 = Object.freeze(path39.concat(node));
           for (let i = 0; i < node.items.length; ++i) {
-            const ci = visit_(i, node.items[i], visitor, path37);
+            const ci = visit_(i, node.items[i], visitor, path39);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -47980,13 +48083,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node)) {
-          path37 = Object.freeze(path37.concat(node));
-          const ck = visit_("key", node.key, visitor, path37);
+          path39 = Object.freeze(path39.concat(node));
+          const ck = visit_("key", node.key, visitor, path39);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node.key = null;
-          const cv = visit_("value", node.value, visitor, path37);
+          const cv = visit_("value", node.value, visitor, path39);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -48009,17 +48112,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node, visitor, path37) {
-      const ctrl = await callVisitor(key, node, visitor, path37);
+    async function visitAsync_(key, node, visitor, path39) {
+      const ctrl = await callVisitor(key, node, visitor, path39);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path37, ctrl);
-        return visitAsync_(key, ctrl, visitor, path37);
+        replaceNode(key, path39, ctrl);
+        return visitAsync_(key, ctrl, visitor, path39);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
-          path37 = Object.freeze(path37.concat(node));
+          path39 = Object.freeze(path39.concat(node));
           for (let i = 0; i < node.items.length; ++i) {
-            const ci = await visitAsync_(i, node.items[i], visitor, path37);
+            const ci = await visitAsync_(i, node.items[i], visitor, path39);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -48030,13 +48133,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node)) {
-          path37 = Object.freeze(path37.concat(node));
-          const ck = await visitAsync_("key", node.key, visitor, path37);
+          path39 = Object.freeze(path39.concat(node));
+          const ck = await visitAsync_("key", node.key, visitor, path39);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node.key = null;
-          const cv = await visitAsync_("value", node.value, visitor, path37);
+          const cv = await visitAsync_("value", node.value, visitor, path39);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -48065,24 +48168,24 @@ var require_visit = __commonJS({
       return visitor;
     }
     __name(initVisitor, "initVisitor");
-    function callVisitor(key, node, visitor, path37) {
+    function callVisitor(key, node, visitor, path39) {
       if (typeof visitor === "function")
-        return visitor(key, node, path37);
+        return visitor(key, node, path39);
       if (identity.isMap(node))
-        return visitor.Map?.(key, node, path37);
+        return visitor.Map?.(key, node, path39);
       if (identity.isSeq(node))
-        return visitor.Seq?.(key, node, path37);
+        return visitor.Seq?.(key, node, path39);
       if (identity.isPair(node))
-        return visitor.Pair?.(key, node, path37);
+        return visitor.Pair?.(key, node, path39);
       if (identity.isScalar(node))
-        return visitor.Scalar?.(key, node, path37);
+        return visitor.Scalar?.(key, node, path39);
       if (identity.isAlias(node))
-        return visitor.Alias?.(key, node, path37);
+        return visitor.Alias?.(key, node, path39);
       return void 0;
     }
     __name(callVisitor, "callVisitor");
-    function replaceNode(key, path37, node) {
-      const parent = path37[path37.length - 1];
+    function replaceNode(key, path39, node) {
+      const parent = path39[path39.length - 1];
       if (identity.isCollection(parent)) {
         parent.items[key] = node;
       } else if (identity.isPair(parent)) {
@@ -48716,10 +48819,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path37, value) {
+    function collectionFromPath(schema, path39, value) {
       let v = value;
-      for (let i = path37.length - 1; i >= 0; --i) {
-        const k = path37[i];
+      for (let i = path39.length - 1; i >= 0; --i) {
+        const k = path39[i];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a = [];
           a[k] = v;
@@ -48739,7 +48842,7 @@ var require_Collection = __commonJS({
       });
     }
     __name(collectionFromPath, "collectionFromPath");
-    var isEmptyPath = /* @__PURE__ */ __name((path37) => path37 == null || typeof path37 === "object" && !!path37[Symbol.iterator]().next().done, "isEmptyPath");
+    var isEmptyPath = /* @__PURE__ */ __name((path39) => path39 == null || typeof path39 === "object" && !!path39[Symbol.iterator]().next().done, "isEmptyPath");
     var Collection2 = class extends Node.NodeBase {
       static {
         __name(this, "Collection");
@@ -48772,11 +48875,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path37, value) {
-        if (isEmptyPath(path37))
+      addIn(path39, value) {
+        if (isEmptyPath(path39))
           this.add(value);
         else {
-          const [key, ...rest] = path37;
+          const [key, ...rest] = path39;
           const node = this.get(key, true);
           if (identity.isCollection(node))
             node.addIn(rest, value);
@@ -48790,8 +48893,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path37) {
-        const [key, ...rest] = path37;
+      deleteIn(path39) {
+        const [key, ...rest] = path39;
         if (rest.length === 0)
           return this.delete(key);
         const node = this.get(key, true);
@@ -48805,8 +48908,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path37, keepScalar) {
-        const [key, ...rest] = path37;
+      getIn(path39, keepScalar) {
+        const [key, ...rest] = path39;
         const node = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node) ? node.value : node;
@@ -48824,8 +48927,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path37) {
-        const [key, ...rest] = path37;
+      hasIn(path39) {
+        const [key, ...rest] = path39;
         if (rest.length === 0)
           return this.has(key);
         const node = this.get(key, true);
@@ -48835,8 +48938,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path37, value) {
-        const [key, ...rest] = path37;
+      setIn(path39, value) {
+        const [key, ...rest] = path39;
         if (rest.length === 0) {
           this.set(key, value);
         } else {
@@ -48860,14 +48963,14 @@ var require_Collection = __commonJS({
 var require_stringifyComment = __commonJS({
   "node_modules/yaml/dist/stringify/stringifyComment.js"(exports2) {
     "use strict";
-    var stringifyComment = /* @__PURE__ */ __name((str6) => str6.replace(/^(?!$)(?: $)?/gm, "#"), "stringifyComment");
+    var stringifyComment = /* @__PURE__ */ __name((str7) => str7.replace(/^(?!$)(?: $)?/gm, "#"), "stringifyComment");
     function indentComment(comment, indent) {
       if (/^\n+$/.test(comment))
         return comment.substring(1);
       return indent ? comment.replace(/^(?! *$)/gm, indent) : comment;
     }
     __name(indentComment, "indentComment");
-    var lineComment = /* @__PURE__ */ __name((str6, indent, comment) => str6.endsWith("\n") ? indentComment(comment, indent) : comment.includes("\n") ? "\n" + indentComment(comment, indent) : (str6.endsWith(" ") ? "" : " ") + comment, "lineComment");
+    var lineComment = /* @__PURE__ */ __name((str7, indent, comment) => str7.endsWith("\n") ? indentComment(comment, indent) : comment.includes("\n") ? "\n" + indentComment(comment, indent) : (str7.endsWith(" ") ? "" : " ") + comment, "lineComment");
     exports2.indentComment = indentComment;
     exports2.lineComment = lineComment;
     exports2.stringifyComment = stringifyComment;
@@ -49023,16 +49126,16 @@ var require_stringifyString = __commonJS({
       lineWidth: ctx.options.lineWidth,
       minContentWidth: ctx.options.minContentWidth
     }), "getFoldOptions");
-    var containsDocumentMarker = /* @__PURE__ */ __name((str6) => /^(%|---|\.\.\.)/m.test(str6), "containsDocumentMarker");
-    function lineLengthOverLimit(str6, lineWidth, indentLength) {
+    var containsDocumentMarker = /* @__PURE__ */ __name((str7) => /^(%|---|\.\.\.)/m.test(str7), "containsDocumentMarker");
+    function lineLengthOverLimit(str7, lineWidth, indentLength) {
       if (!lineWidth || lineWidth < 0)
         return false;
       const limit = lineWidth - indentLength;
-      const strLen = str6.length;
+      const strLen = str7.length;
       if (strLen <= limit)
         return false;
       for (let i = 0, start2 = 0; i < strLen; ++i) {
-        if (str6[i] === "\n") {
+        if (str7[i] === "\n") {
           if (i - start2 > limit)
             return true;
           start2 = i + 1;
@@ -49050,11 +49153,11 @@ var require_stringifyString = __commonJS({
       const { implicitKey } = ctx;
       const minMultiLineLength = ctx.options.doubleQuotedMinMultiLineLength;
       const indent = ctx.indent || (containsDocumentMarker(value) ? "  " : "");
-      let str6 = "";
+      let str7 = "";
       let start2 = 0;
       for (let i = 0, ch = json2[i]; ch; ch = json2[++i]) {
         if (ch === " " && json2[i + 1] === "\\" && json2[i + 2] === "n") {
-          str6 += json2.slice(start2, i) + "\\ ";
+          str7 += json2.slice(start2, i) + "\\ ";
           i += 1;
           start2 = i;
           ch = "\\";
@@ -49063,38 +49166,38 @@ var require_stringifyString = __commonJS({
           switch (json2[i + 1]) {
             case "u":
               {
-                str6 += json2.slice(start2, i);
+                str7 += json2.slice(start2, i);
                 const code = json2.substr(i + 2, 4);
                 switch (code) {
                   case "0000":
-                    str6 += "\\0";
+                    str7 += "\\0";
                     break;
                   case "0007":
-                    str6 += "\\a";
+                    str7 += "\\a";
                     break;
                   case "000b":
-                    str6 += "\\v";
+                    str7 += "\\v";
                     break;
                   case "001b":
-                    str6 += "\\e";
+                    str7 += "\\e";
                     break;
                   case "0085":
-                    str6 += "\\N";
+                    str7 += "\\N";
                     break;
                   case "00a0":
-                    str6 += "\\_";
+                    str7 += "\\_";
                     break;
                   case "2028":
-                    str6 += "\\L";
+                    str7 += "\\L";
                     break;
                   case "2029":
-                    str6 += "\\P";
+                    str7 += "\\P";
                     break;
                   default:
                     if (code.substr(0, 2) === "00")
-                      str6 += "\\x" + code.substr(2);
+                      str7 += "\\x" + code.substr(2);
                     else
-                      str6 += json2.substr(i, 6);
+                      str7 += json2.substr(i, 6);
                 }
                 i += 5;
                 start2 = i + 1;
@@ -49104,14 +49207,14 @@ var require_stringifyString = __commonJS({
               if (implicitKey || json2[i + 2] === '"' || json2.length < minMultiLineLength) {
                 i += 1;
               } else {
-                str6 += json2.slice(start2, i) + "\n\n";
+                str7 += json2.slice(start2, i) + "\n\n";
                 while (json2[i + 2] === "\\" && json2[i + 3] === "n" && json2[i + 4] !== '"') {
-                  str6 += "\n";
+                  str7 += "\n";
                   i += 2;
                 }
-                str6 += indent;
+                str7 += indent;
                 if (json2[i + 2] === " ")
-                  str6 += "\\";
+                  str7 += "\\";
                 i += 1;
                 start2 = i + 1;
               }
@@ -49120,8 +49223,8 @@ var require_stringifyString = __commonJS({
               i += 1;
           }
       }
-      str6 = start2 ? str6 + json2.slice(start2) : json2;
-      return implicitKey ? str6 : foldFlowLines.foldFlowLines(str6, indent, foldFlowLines.FOLD_QUOTED, getFoldOptions(ctx, false));
+      str7 = start2 ? str7 + json2.slice(start2) : json2;
+      return implicitKey ? str7 : foldFlowLines.foldFlowLines(str7, indent, foldFlowLines.FOLD_QUOTED, getFoldOptions(ctx, false));
     }
     __name(doubleQuotedString, "doubleQuotedString");
     function singleQuotedString(value, ctx) {
@@ -49253,15 +49356,15 @@ ${indent}${start2}${value}${end}`;
           return quotedString(value, ctx);
         }
       }
-      const str6 = value.replace(/\n+/g, `$&
+      const str7 = value.replace(/\n+/g, `$&
 ${indent}`);
       if (actualString) {
-        const test = /* @__PURE__ */ __name((tag) => tag.default && tag.tag !== "tag:yaml.org,2002:str" && tag.test?.test(str6), "test");
+        const test = /* @__PURE__ */ __name((tag) => tag.default && tag.tag !== "tag:yaml.org,2002:str" && tag.test?.test(str7), "test");
         const { compat, tags } = ctx.doc.schema;
         if (tags.some(test) || compat?.some(test))
           return quotedString(value, ctx);
       }
-      return implicitKey ? str6 : foldFlowLines.foldFlowLines(str6, indent, foldFlowLines.FOLD_FLOW, getFoldOptions(ctx, false));
+      return implicitKey ? str7 : foldFlowLines.foldFlowLines(str7, indent, foldFlowLines.FOLD_FLOW, getFoldOptions(ctx, false));
     }
     __name(plainString, "plainString");
     function stringifyString(item, ctx, onComment, onChompKeep) {
@@ -49418,11 +49521,11 @@ var require_stringify = __commonJS({
       const props = stringifyProps(node, tagObj, ctx);
       if (props.length > 0)
         ctx.indentAtStart = (ctx.indentAtStart ?? 0) + props.length + 1;
-      const str6 = typeof tagObj.stringify === "function" ? tagObj.stringify(node, ctx, onComment, onChompKeep) : identity.isScalar(node) ? stringifyString.stringifyString(node, ctx, onComment, onChompKeep) : node.toString(ctx, onComment, onChompKeep);
+      const str7 = typeof tagObj.stringify === "function" ? tagObj.stringify(node, ctx, onComment, onChompKeep) : identity.isScalar(node) ? stringifyString.stringifyString(node, ctx, onComment, onChompKeep) : node.toString(ctx, onComment, onChompKeep);
       if (!props)
-        return str6;
-      return identity.isScalar(node) || str6[0] === "{" || str6[0] === "[" ? `${props} ${str6}` : `${props}
-${ctx.indent}${str6}`;
+        return str7;
+      return identity.isScalar(node) || str7[0] === "{" || str7[0] === "[" ? `${props} ${str7}` : `${props}
+${ctx.indent}${str7}`;
     }
     __name(stringify3, "stringify");
     exports2.createStringifyContext = createStringifyContext;
@@ -49458,8 +49561,8 @@ var require_stringifyPair = __commonJS({
       });
       let keyCommentDone = false;
       let chompKeep = false;
-      let str6 = stringify3.stringify(key, ctx, () => keyCommentDone = true, () => chompKeep = true);
-      if (!explicitKey && !ctx.inFlow && str6.length > 1024) {
+      let str7 = stringify3.stringify(key, ctx, () => keyCommentDone = true, () => chompKeep = true);
+      if (!explicitKey && !ctx.inFlow && str7.length > 1024) {
         if (simpleKeys)
           throw new Error("With simple keys, single line scalar must not span more than 1024 characters");
         explicitKey = true;
@@ -49468,27 +49571,27 @@ var require_stringifyPair = __commonJS({
         if (allNullValues || value == null) {
           if (keyCommentDone && onComment)
             onComment();
-          return str6 === "" ? "?" : explicitKey ? `? ${str6}` : str6;
+          return str7 === "" ? "?" : explicitKey ? `? ${str7}` : str7;
         }
       } else if (allNullValues && !simpleKeys || value == null && explicitKey) {
-        str6 = `? ${str6}`;
+        str7 = `? ${str7}`;
         if (keyComment && !keyCommentDone) {
-          str6 += stringifyComment.lineComment(str6, ctx.indent, commentString(keyComment));
+          str7 += stringifyComment.lineComment(str7, ctx.indent, commentString(keyComment));
         } else if (chompKeep && onChompKeep)
           onChompKeep();
-        return str6;
+        return str7;
       }
       if (keyCommentDone)
         keyComment = null;
       if (explicitKey) {
         if (keyComment)
-          str6 += stringifyComment.lineComment(str6, ctx.indent, commentString(keyComment));
-        str6 = `? ${str6}
+          str7 += stringifyComment.lineComment(str7, ctx.indent, commentString(keyComment));
+        str7 = `? ${str7}
 ${indent}:`;
       } else {
-        str6 = `${str6}:`;
+        str7 = `${str7}:`;
         if (keyComment)
-          str6 += stringifyComment.lineComment(str6, ctx.indent, commentString(keyComment));
+          str7 += stringifyComment.lineComment(str7, ctx.indent, commentString(keyComment));
       }
       let vsb, vcb, valueComment;
       if (identity.isNode(value)) {
@@ -49504,7 +49607,7 @@ ${indent}:`;
       }
       ctx.implicitKey = false;
       if (!explicitKey && !keyComment && identity.isScalar(value))
-        ctx.indentAtStart = str6.length + 1;
+        ctx.indentAtStart = str7.length + 1;
       chompKeep = false;
       if (!indentSeq && indentStep.length >= 2 && !ctx.inFlow && !explicitKey && identity.isSeq(value) && !value.flow && !value.tag && !value.anchor) {
         ctx.indent = ctx.indent.substring(2);
@@ -49548,16 +49651,16 @@ ${ctx.indent}`;
       } else if (valueStr === "" || valueStr[0] === "\n") {
         ws = "";
       }
-      str6 += ws + valueStr;
+      str7 += ws + valueStr;
       if (ctx.inFlow) {
         if (valueCommentDone && onComment)
           onComment();
       } else if (valueComment && !valueCommentDone) {
-        str6 += stringifyComment.lineComment(str6, ctx.indent, commentString(valueComment));
+        str7 += stringifyComment.lineComment(str7, ctx.indent, commentString(valueComment));
       } else if (chompKeep && onChompKeep) {
         onChompKeep();
       }
-      return str6;
+      return str7;
     }
     __name(stringifyPair, "stringifyPair");
     exports2.stringifyPair = stringifyPair;
@@ -49797,31 +49900,31 @@ var require_stringifyCollection = __commonJS({
           }
         }
         chompKeep = false;
-        let str7 = stringify3.stringify(item, itemCtx, () => comment2 = null, () => chompKeep = true);
+        let str8 = stringify3.stringify(item, itemCtx, () => comment2 = null, () => chompKeep = true);
         if (comment2)
-          str7 += stringifyComment.lineComment(str7, itemIndent, commentString(comment2));
+          str8 += stringifyComment.lineComment(str8, itemIndent, commentString(comment2));
         if (chompKeep && comment2)
           chompKeep = false;
-        lines.push(blockItemPrefix + str7);
+        lines.push(blockItemPrefix + str8);
       }
-      let str6;
+      let str7;
       if (lines.length === 0) {
-        str6 = flowChars.start + flowChars.end;
+        str7 = flowChars.start + flowChars.end;
       } else {
-        str6 = lines[0];
+        str7 = lines[0];
         for (let i = 1; i < lines.length; ++i) {
           const line2 = lines[i];
-          str6 += line2 ? `
+          str7 += line2 ? `
 ${indent}${line2}` : "\n";
         }
       }
       if (comment) {
-        str6 += "\n" + stringifyComment.indentComment(commentString(comment), indent);
+        str7 += "\n" + stringifyComment.indentComment(commentString(comment), indent);
         if (onComment)
           onComment();
       } else if (chompKeep && onChompKeep)
         onChompKeep();
-      return str6;
+      return str7;
     }
     __name(stringifyBlockCollection, "stringifyBlockCollection");
     function stringifyFlowCollection({ items }, ctx, { flowChars, itemIndent }) {
@@ -49865,21 +49968,21 @@ ${indent}${line2}` : "\n";
         }
         if (comment)
           reqNewline = true;
-        let str6 = stringify3.stringify(item, itemCtx, () => comment = null);
-        reqNewline || (reqNewline = lines.length > linesAtValue || str6.includes("\n"));
+        let str7 = stringify3.stringify(item, itemCtx, () => comment = null);
+        reqNewline || (reqNewline = lines.length > linesAtValue || str7.includes("\n"));
         if (i < items.length - 1) {
-          str6 += ",";
+          str7 += ",";
         } else if (ctx.options.trailingComma) {
           if (ctx.options.lineWidth > 0) {
-            reqNewline || (reqNewline = lines.reduce((sum, line2) => sum + line2.length + 2, 2) + (str6.length + 2) > ctx.options.lineWidth);
+            reqNewline || (reqNewline = lines.reduce((sum, line2) => sum + line2.length + 2, 2) + (str7.length + 2) > ctx.options.lineWidth);
           }
           if (reqNewline) {
-            str6 += ",";
+            str7 += ",";
           }
         }
         if (comment)
-          str6 += stringifyComment.lineComment(str6, itemIndent, commentString(comment));
-        lines.push(str6);
+          str7 += stringifyComment.lineComment(str7, itemIndent, commentString(comment));
+        lines.push(str7);
         linesAtValue = lines.length;
       }
       const { start: start2, end } = flowChars;
@@ -49891,11 +49994,11 @@ ${indent}${line2}` : "\n";
           reqNewline = ctx.options.lineWidth > 0 && len > ctx.options.lineWidth;
         }
         if (reqNewline) {
-          let str6 = start2;
+          let str7 = start2;
           for (const line2 of lines)
-            str6 += line2 ? `
+            str7 += line2 ? `
 ${indentStep}${indent}${line2}` : "\n";
-          return `${str6}
+          return `${str7}
 ${indent}${end}`;
         } else {
           return `${start2}${fcPadding}${lines.join(" ")}${fcPadding}${end}`;
@@ -50237,7 +50340,7 @@ var require_string = __commonJS({
       identify: /* @__PURE__ */ __name((value) => typeof value === "string", "identify"),
       default: true,
       tag: "tag:yaml.org,2002:str",
-      resolve: /* @__PURE__ */ __name((str6) => str6, "resolve"),
+      resolve: /* @__PURE__ */ __name((str7) => str7, "resolve"),
       stringify(item, ctx, onComment, onChompKeep) {
         ctx = Object.assign({ actualString: true }, ctx);
         return stringifyString.stringifyString(item, ctx, onComment, onChompKeep);
@@ -50275,7 +50378,7 @@ var require_bool = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:bool",
       test: /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/,
-      resolve: /* @__PURE__ */ __name((str6) => new Scalar.Scalar(str6[0] === "t" || str6[0] === "T"), "resolve"),
+      resolve: /* @__PURE__ */ __name((str7) => new Scalar.Scalar(str7[0] === "t" || str7[0] === "T"), "resolve"),
       stringify({ source, value }, ctx) {
         if (source && boolTag.test.test(source)) {
           const sv = source[0] === "t" || source[0] === "T";
@@ -50328,7 +50431,7 @@ var require_float = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:float",
       test: /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/,
-      resolve: /* @__PURE__ */ __name((str6) => str6.slice(-3).toLowerCase() === "nan" ? NaN : str6[0] === "-" ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY, "resolve"),
+      resolve: /* @__PURE__ */ __name((str7) => str7.slice(-3).toLowerCase() === "nan" ? NaN : str7[0] === "-" ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY, "resolve"),
       stringify: stringifyNumber.stringifyNumber
     };
     var floatExp = {
@@ -50337,7 +50440,7 @@ var require_float = __commonJS({
       tag: "tag:yaml.org,2002:float",
       format: "EXP",
       test: /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$/,
-      resolve: /* @__PURE__ */ __name((str6) => parseFloat(str6), "resolve"),
+      resolve: /* @__PURE__ */ __name((str7) => parseFloat(str7), "resolve"),
       stringify(node) {
         const num2 = Number(node.value);
         return isFinite(num2) ? num2.toExponential() : stringifyNumber.stringifyNumber(node);
@@ -50348,11 +50451,11 @@ var require_float = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:float",
       test: /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/,
-      resolve(str6) {
-        const node = new Scalar.Scalar(parseFloat(str6));
-        const dot = str6.indexOf(".");
-        if (dot !== -1 && str6[str6.length - 1] === "0")
-          node.minFractionDigits = str6.length - dot - 1;
+      resolve(str7) {
+        const node = new Scalar.Scalar(parseFloat(str7));
+        const dot = str7.indexOf(".");
+        if (dot !== -1 && str7[str7.length - 1] === "0")
+          node.minFractionDigits = str7.length - dot - 1;
         return node;
       },
       stringify: stringifyNumber.stringifyNumber
@@ -50369,7 +50472,7 @@ var require_int = __commonJS({
     "use strict";
     var stringifyNumber = require_stringifyNumber();
     var intIdentify = /* @__PURE__ */ __name((value) => typeof value === "bigint" || Number.isInteger(value), "intIdentify");
-    var intResolve = /* @__PURE__ */ __name((str6, offset, radix, { intAsBigInt }) => intAsBigInt ? BigInt(str6) : parseInt(str6.substring(offset), radix), "intResolve");
+    var intResolve = /* @__PURE__ */ __name((str7, offset, radix, { intAsBigInt }) => intAsBigInt ? BigInt(str7) : parseInt(str7.substring(offset), radix), "intResolve");
     function intStringify(node, radix, prefix) {
       const { value } = node;
       if (intIdentify(value) && value >= 0)
@@ -50383,7 +50486,7 @@ var require_int = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "OCT",
       test: /^0o[0-7]+$/,
-      resolve: /* @__PURE__ */ __name((str6, _onError, opt) => intResolve(str6, 2, 8, opt), "resolve"),
+      resolve: /* @__PURE__ */ __name((str7, _onError, opt) => intResolve(str7, 2, 8, opt), "resolve"),
       stringify: /* @__PURE__ */ __name((node) => intStringify(node, 8, "0o"), "stringify")
     };
     var int = {
@@ -50391,7 +50494,7 @@ var require_int = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:int",
       test: /^[-+]?[0-9]+$/,
-      resolve: /* @__PURE__ */ __name((str6, _onError, opt) => intResolve(str6, 0, 10, opt), "resolve"),
+      resolve: /* @__PURE__ */ __name((str7, _onError, opt) => intResolve(str7, 0, 10, opt), "resolve"),
       stringify: stringifyNumber.stringifyNumber
     };
     var intHex = {
@@ -50400,7 +50503,7 @@ var require_int = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "HEX",
       test: /^0x[0-9a-fA-F]+$/,
-      resolve: /* @__PURE__ */ __name((str6, _onError, opt) => intResolve(str6, 2, 16, opt), "resolve"),
+      resolve: /* @__PURE__ */ __name((str7, _onError, opt) => intResolve(str7, 2, 16, opt), "resolve"),
       stringify: /* @__PURE__ */ __name((node) => intStringify(node, 16, "0x"), "stringify")
     };
     exports2.int = int;
@@ -50454,7 +50557,7 @@ var require_schema2 = __commonJS({
         identify: /* @__PURE__ */ __name((value) => typeof value === "string", "identify"),
         default: true,
         tag: "tag:yaml.org,2002:str",
-        resolve: /* @__PURE__ */ __name((str6) => str6, "resolve"),
+        resolve: /* @__PURE__ */ __name((str7) => str7, "resolve"),
         stringify: stringifyJSON
       },
       {
@@ -50471,7 +50574,7 @@ var require_schema2 = __commonJS({
         default: true,
         tag: "tag:yaml.org,2002:bool",
         test: /^true$|^false$/,
-        resolve: /* @__PURE__ */ __name((str6) => str6 === "true", "resolve"),
+        resolve: /* @__PURE__ */ __name((str7) => str7 === "true", "resolve"),
         stringify: stringifyJSON
       },
       {
@@ -50479,7 +50582,7 @@ var require_schema2 = __commonJS({
         default: true,
         tag: "tag:yaml.org,2002:int",
         test: /^-?(?:0|[1-9][0-9]*)$/,
-        resolve: /* @__PURE__ */ __name((str6, _onError, { intAsBigInt }) => intAsBigInt ? BigInt(str6) : parseInt(str6, 10), "resolve"),
+        resolve: /* @__PURE__ */ __name((str7, _onError, { intAsBigInt }) => intAsBigInt ? BigInt(str7) : parseInt(str7, 10), "resolve"),
         stringify: /* @__PURE__ */ __name(({ value }) => intIdentify(value) ? value.toString() : JSON.stringify(value), "stringify")
       },
       {
@@ -50487,7 +50590,7 @@ var require_schema2 = __commonJS({
         default: true,
         tag: "tag:yaml.org,2002:float",
         test: /^-?(?:0|[1-9][0-9]*)(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?$/,
-        resolve: /* @__PURE__ */ __name((str6) => parseFloat(str6), "resolve"),
+        resolve: /* @__PURE__ */ __name((str7) => parseFloat(str7), "resolve"),
         stringify: stringifyJSON
       }
     ];
@@ -50495,9 +50598,9 @@ var require_schema2 = __commonJS({
       default: true,
       tag: "",
       test: /^/,
-      resolve(str6, onError) {
-        onError(`Unresolved plain scalar ${JSON.stringify(str6)}`);
-        return str6;
+      resolve(str7, onError) {
+        onError(`Unresolved plain scalar ${JSON.stringify(str7)}`);
+        return str7;
       }
     };
     var schema = [map.map, seq.seq].concat(jsonScalars, jsonError);
@@ -50529,10 +50632,10 @@ var require_binary = __commonJS({
         if (typeof node_buffer.Buffer === "function") {
           return node_buffer.Buffer.from(src, "base64");
         } else if (typeof atob === "function") {
-          const str6 = atob(src.replace(/[\n\r]/g, ""));
-          const buffer = new Uint8Array(str6.length);
-          for (let i = 0; i < str6.length; ++i)
-            buffer[i] = str6.charCodeAt(i);
+          const str7 = atob(src.replace(/[\n\r]/g, ""));
+          const buffer = new Uint8Array(str7.length);
+          for (let i = 0; i < str7.length; ++i)
+            buffer[i] = str7.charCodeAt(i);
           return buffer;
         } else {
           onError("This environment does not support reading binary tags; either Buffer or atob is required");
@@ -50543,28 +50646,28 @@ var require_binary = __commonJS({
         if (!value)
           return "";
         const buf = value;
-        let str6;
+        let str7;
         if (typeof node_buffer.Buffer === "function") {
-          str6 = buf instanceof node_buffer.Buffer ? buf.toString("base64") : node_buffer.Buffer.from(buf.buffer).toString("base64");
+          str7 = buf instanceof node_buffer.Buffer ? buf.toString("base64") : node_buffer.Buffer.from(buf.buffer).toString("base64");
         } else if (typeof btoa === "function") {
           let s = "";
           for (let i = 0; i < buf.length; ++i)
             s += String.fromCharCode(buf[i]);
-          str6 = btoa(s);
+          str7 = btoa(s);
         } else {
           throw new Error("This environment does not support writing binary tags; either Buffer or btoa is required");
         }
         type ?? (type = Scalar.Scalar.BLOCK_LITERAL);
         if (type !== Scalar.Scalar.QUOTE_DOUBLE) {
           const lineWidth = Math.max(ctx.options.lineWidth - ctx.indent.length, ctx.options.minContentWidth);
-          const n = Math.ceil(str6.length / lineWidth);
+          const n = Math.ceil(str7.length / lineWidth);
           const lines = new Array(n);
           for (let i = 0, o = 0; i < n; ++i, o += lineWidth) {
-            lines[i] = str6.substr(o, lineWidth);
+            lines[i] = str7.substr(o, lineWidth);
           }
-          str6 = lines.join(type === Scalar.Scalar.BLOCK_LITERAL ? "\n" : " ");
+          str7 = lines.join(type === Scalar.Scalar.BLOCK_LITERAL ? "\n" : " ");
         }
-        return stringifyString.stringifyString({ comment, type, value: str6 }, ctx, onComment, onChompKeep);
+        return stringifyString.stringifyString({ comment, type, value: str7 }, ctx, onComment, onChompKeep);
       }
     };
     exports2.binary = binary;
@@ -50776,7 +50879,7 @@ var require_float2 = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:float",
       test: /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/,
-      resolve: /* @__PURE__ */ __name((str6) => str6.slice(-3).toLowerCase() === "nan" ? NaN : str6[0] === "-" ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY, "resolve"),
+      resolve: /* @__PURE__ */ __name((str7) => str7.slice(-3).toLowerCase() === "nan" ? NaN : str7[0] === "-" ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY, "resolve"),
       stringify: stringifyNumber.stringifyNumber
     };
     var floatExp = {
@@ -50785,7 +50888,7 @@ var require_float2 = __commonJS({
       tag: "tag:yaml.org,2002:float",
       format: "EXP",
       test: /^[-+]?(?:[0-9][0-9_]*)?(?:\.[0-9_]*)?[eE][-+]?[0-9]+$/,
-      resolve: /* @__PURE__ */ __name((str6) => parseFloat(str6.replace(/_/g, "")), "resolve"),
+      resolve: /* @__PURE__ */ __name((str7) => parseFloat(str7.replace(/_/g, "")), "resolve"),
       stringify(node) {
         const num2 = Number(node.value);
         return isFinite(num2) ? num2.toExponential() : stringifyNumber.stringifyNumber(node);
@@ -50796,11 +50899,11 @@ var require_float2 = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:float",
       test: /^[-+]?(?:[0-9][0-9_]*)?\.[0-9_]*$/,
-      resolve(str6) {
-        const node = new Scalar.Scalar(parseFloat(str6.replace(/_/g, "")));
-        const dot = str6.indexOf(".");
+      resolve(str7) {
+        const node = new Scalar.Scalar(parseFloat(str7.replace(/_/g, "")));
+        const dot = str7.indexOf(".");
         if (dot !== -1) {
-          const f = str6.substring(dot + 1).replace(/_/g, "");
+          const f = str7.substring(dot + 1).replace(/_/g, "");
           if (f[f.length - 1] === "0")
             node.minFractionDigits = f.length;
         }
@@ -50820,35 +50923,35 @@ var require_int2 = __commonJS({
     "use strict";
     var stringifyNumber = require_stringifyNumber();
     var intIdentify = /* @__PURE__ */ __name((value) => typeof value === "bigint" || Number.isInteger(value), "intIdentify");
-    function intResolve(str6, offset, radix, { intAsBigInt }) {
-      const sign = str6[0];
+    function intResolve(str7, offset, radix, { intAsBigInt }) {
+      const sign = str7[0];
       if (sign === "-" || sign === "+")
         offset += 1;
-      str6 = str6.substring(offset).replace(/_/g, "");
+      str7 = str7.substring(offset).replace(/_/g, "");
       if (intAsBigInt) {
         switch (radix) {
           case 2:
-            str6 = `0b${str6}`;
+            str7 = `0b${str7}`;
             break;
           case 8:
-            str6 = `0o${str6}`;
+            str7 = `0o${str7}`;
             break;
           case 16:
-            str6 = `0x${str6}`;
+            str7 = `0x${str7}`;
             break;
         }
-        const n2 = BigInt(str6);
+        const n2 = BigInt(str7);
         return sign === "-" ? BigInt(-1) * n2 : n2;
       }
-      const n = parseInt(str6, radix);
+      const n = parseInt(str7, radix);
       return sign === "-" ? -1 * n : n;
     }
     __name(intResolve, "intResolve");
     function intStringify(node, radix, prefix) {
       const { value } = node;
       if (intIdentify(value)) {
-        const str6 = value.toString(radix);
-        return value < 0 ? "-" + prefix + str6.substr(1) : prefix + str6;
+        const str7 = value.toString(radix);
+        return value < 0 ? "-" + prefix + str7.substr(1) : prefix + str7;
       }
       return stringifyNumber.stringifyNumber(node);
     }
@@ -50859,7 +50962,7 @@ var require_int2 = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "BIN",
       test: /^[-+]?0b[0-1_]+$/,
-      resolve: /* @__PURE__ */ __name((str6, _onError, opt) => intResolve(str6, 2, 2, opt), "resolve"),
+      resolve: /* @__PURE__ */ __name((str7, _onError, opt) => intResolve(str7, 2, 2, opt), "resolve"),
       stringify: /* @__PURE__ */ __name((node) => intStringify(node, 2, "0b"), "stringify")
     };
     var intOct = {
@@ -50868,7 +50971,7 @@ var require_int2 = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "OCT",
       test: /^[-+]?0[0-7_]+$/,
-      resolve: /* @__PURE__ */ __name((str6, _onError, opt) => intResolve(str6, 1, 8, opt), "resolve"),
+      resolve: /* @__PURE__ */ __name((str7, _onError, opt) => intResolve(str7, 1, 8, opt), "resolve"),
       stringify: /* @__PURE__ */ __name((node) => intStringify(node, 8, "0"), "stringify")
     };
     var int = {
@@ -50876,7 +50979,7 @@ var require_int2 = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:int",
       test: /^[-+]?[0-9][0-9_]*$/,
-      resolve: /* @__PURE__ */ __name((str6, _onError, opt) => intResolve(str6, 0, 10, opt), "resolve"),
+      resolve: /* @__PURE__ */ __name((str7, _onError, opt) => intResolve(str7, 0, 10, opt), "resolve"),
       stringify: stringifyNumber.stringifyNumber
     };
     var intHex = {
@@ -50885,7 +50988,7 @@ var require_int2 = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "HEX",
       test: /^[-+]?0x[0-9a-fA-F_]+$/,
-      resolve: /* @__PURE__ */ __name((str6, _onError, opt) => intResolve(str6, 2, 16, opt), "resolve"),
+      resolve: /* @__PURE__ */ __name((str7, _onError, opt) => intResolve(str7, 2, 16, opt), "resolve"),
       stringify: /* @__PURE__ */ __name((node) => intStringify(node, 16, "0x"), "stringify")
     };
     exports2.int = int;
@@ -50992,9 +51095,9 @@ var require_timestamp = __commonJS({
   "node_modules/yaml/dist/schema/yaml-1.1/timestamp.js"(exports2) {
     "use strict";
     var stringifyNumber = require_stringifyNumber();
-    function parseSexagesimal(str6, asBigInt) {
-      const sign = str6[0];
-      const parts = sign === "-" || sign === "+" ? str6.substring(1) : str6;
+    function parseSexagesimal(str7, asBigInt) {
+      const sign = str7[0];
+      const parts = sign === "-" || sign === "+" ? str7.substring(1) : str7;
       const num2 = /* @__PURE__ */ __name((n) => asBigInt ? BigInt(n) : Number(n), "num");
       const res = parts.replace(/_/g, "").split(":").reduce((res2, p) => res2 * num2(60) + num2(p), num2(0));
       return sign === "-" ? num2(-1) * res : res;
@@ -51033,7 +51136,7 @@ var require_timestamp = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "TIME",
       test: /^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+$/,
-      resolve: /* @__PURE__ */ __name((str6, _onError, { intAsBigInt }) => parseSexagesimal(str6, intAsBigInt), "resolve"),
+      resolve: /* @__PURE__ */ __name((str7, _onError, { intAsBigInt }) => parseSexagesimal(str7, intAsBigInt), "resolve"),
       stringify: stringifySexagesimal
     };
     var floatTime = {
@@ -51042,7 +51145,7 @@ var require_timestamp = __commonJS({
       tag: "tag:yaml.org,2002:float",
       format: "TIME",
       test: /^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*$/,
-      resolve: /* @__PURE__ */ __name((str6) => parseSexagesimal(str6, false), "resolve"),
+      resolve: /* @__PURE__ */ __name((str7) => parseSexagesimal(str7, false), "resolve"),
       stringify: stringifySexagesimal
     };
     var timestamp = {
@@ -51053,8 +51156,8 @@ var require_timestamp = __commonJS({
       // may be omitted altogether, resulting in a date format. In such a case, the time part is
       // assumed to be 00:00:00Z (start of day, UTC).
       test: RegExp("^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})(?:(?:t|T|[ \\t]+)([0-9]{1,2}):([0-9]{1,2}):([0-9]{1,2}(\\.[0-9]+)?)(?:[ \\t]*(Z|[-+][012]?[0-9](?::[0-9]{2})?))?)?$"),
-      resolve(str6) {
-        const match = str6.match(timestamp.test);
+      resolve(str7) {
+        const match = str7.match(timestamp.test);
         if (!match)
           throw new Error("!!timestamp expects a date, starting with yyyy-mm-dd");
         const [, year, month, day, hour, minute, second] = match.map(Number);
@@ -51413,9 +51516,9 @@ var require_Document = __commonJS({
           this.contents.add(value);
       }
       /** Adds a value to the document. */
-      addIn(path37, value) {
+      addIn(path39, value) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path37, value);
+          this.contents.addIn(path39, value);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -51490,14 +51593,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path37) {
-        if (Collection2.isEmptyPath(path37)) {
+      deleteIn(path39) {
+        if (Collection2.isEmptyPath(path39)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path37) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path39) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -51512,10 +51615,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path37, keepScalar) {
-        if (Collection2.isEmptyPath(path37))
+      getIn(path39, keepScalar) {
+        if (Collection2.isEmptyPath(path39))
           return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path37, keepScalar) : void 0;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path39, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -51526,10 +51629,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path37) {
-        if (Collection2.isEmptyPath(path37))
+      hasIn(path39) {
+        if (Collection2.isEmptyPath(path39))
           return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path37) : false;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path39) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -51546,13 +51649,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path37, value) {
-        if (Collection2.isEmptyPath(path37)) {
+      setIn(path39, value) {
+        if (Collection2.isEmptyPath(path39)) {
           this.contents = value;
         } else if (this.contents == null) {
-          this.contents = Collection2.collectionFromPath(this.schema, Array.from(path37), value);
+          this.contents = Collection2.collectionFromPath(this.schema, Array.from(path39), value);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path37, value);
+          this.contents.setIn(path39, value);
         }
       }
       /**
@@ -53565,9 +53668,9 @@ var require_cst_visit = __commonJS({
     visit2.BREAK = BREAK;
     visit2.SKIP = SKIP;
     visit2.REMOVE = REMOVE;
-    visit2.itemAtPath = (cst, path37) => {
+    visit2.itemAtPath = (cst, path39) => {
       let item = cst;
-      for (const [field, index] of path37) {
+      for (const [field, index] of path39) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index];
@@ -53576,23 +53679,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit2.parentCollection = (cst, path37) => {
-      const parent = visit2.itemAtPath(cst, path37.slice(0, -1));
-      const field = path37[path37.length - 1][0];
+    visit2.parentCollection = (cst, path39) => {
+      const parent = visit2.itemAtPath(cst, path39.slice(0, -1));
+      const field = path39[path39.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path37, item, visitor) {
-      let ctrl = visitor(item, path37);
+    function _visit(path39, item, visitor) {
+      let ctrl = visitor(item, path39);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i = 0; i < token.items.length; ++i) {
-            const ci = _visit(Object.freeze(path37.concat([[field, i]])), token.items[i], visitor);
+            const ci = _visit(Object.freeze(path39.concat([[field, i]])), token.items[i], visitor);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -53603,10 +53706,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path37);
+            ctrl = ctrl(item, path39);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path37) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path39) : ctrl;
     }
     __name(_visit, "_visit");
     exports2.visit = visit2;
@@ -55534,12 +55637,12 @@ function deepestNode(doc) {
   }
   return void 0;
 }
-function positionOf(source, path37, what = "value") {
+function positionOf(source, path39, what = "value") {
   let node = source.doc.contents;
   let offset = node?.range?.[0] ?? 0;
-  for (let i = 0; i < path37.length; i++) {
-    const seg2 = path37[i];
-    const last = i === path37.length - 1;
+  for (let i = 0; i < path39.length; i++) {
+    const seg2 = path39[i];
+    const last = i === path39.length - 1;
     if ((0, import_yaml.isMap)(node)) {
       const pair = node.items.find((p) => (0, import_yaml.isScalar)(p.key) && String(p.key.value) === String(seg2));
       if (!pair) break;
@@ -55590,8 +55693,8 @@ function describeValue(v) {
   if (typeof v === "number" || typeof v === "boolean") return String(v);
   return typeof v;
 }
-function pathLabel(path37) {
-  return path37.reduce(
+function pathLabel(path39) {
+  return path39.reduce(
     (acc, seg2) => typeof seg2 === "number" ? `${acc}[${seg2}]` : acc ? `${acc}.${seg2}` : seg2,
     ""
   );
@@ -55612,9 +55715,9 @@ function pointerToPath(pointer, data) {
   }
   return out;
 }
-function valueAt(data, path37) {
+function valueAt(data, path39) {
   let cur = data;
-  for (const seg2 of path37) {
+  for (const seg2 of path39) {
     cur = cur && typeof cur === "object" ? cur[seg2] : void 0;
   }
   return cur;
@@ -55631,13 +55734,13 @@ function parentSchemaOf(root, schemaPath) {
 function hintOf(e) {
   return e.parent?.["x-hint"];
 }
-function explain(e, path37) {
-  const label2 = pathLabel(path37);
+function explain(e, path39) {
+  const label2 = pathLabel(path39);
   const where = label2 ? `\`${label2}\`` : "The file";
   switch (e.keyword) {
     case "additionalProperties": {
       const extra = String(e.params.additionalProperty);
-      const at2 = [...path37, extra];
+      const at2 = [...path39, extra];
       const forbidden = FORBIDDEN_KEYS[extra.toLowerCase()];
       if (forbidden)
         return { message: `\`${extra}\` is not allowed: ${forbidden}.`, at: at2, key: true };
@@ -55659,25 +55762,25 @@ function explain(e, path37) {
       const inside = label2 ? ` in \`${label2}\`` : "";
       return {
         message: `Missing required key \`${missing}\`${inside}.`,
-        at: path37,
-        key: path37.length > 0
+        at: path39,
+        key: path39.length > 0
       };
     }
     case "type": {
       const want = String(e.params.type);
-      const wanted = want.split(",").map((t) => TYPE_NAMES[t] ?? t).join(" or ");
+      const wanted2 = want.split(",").map((t) => TYPE_NAMES[t] ?? t).join(" or ");
       if (!label2) {
         return {
           message: `The file must be a mapping of settings (key: value), not ${describeValue(e.data)}.`,
-          at: path37,
+          at: path39,
           key: false
         };
       }
       const yaml11 = want === "boolean" && typeof e.data === "string" && /^(yes|no|on|off|y|n)$/i.test(e.data);
       const hint = yaml11 ? " (YAML 1.2 reads yes/no/on/off as text: write true or false)" : "";
       return {
-        message: `${where} must be ${wanted}, not ${describeValue(e.data)}${hint}.`,
-        at: path37,
+        message: `${where} must be ${wanted2}, not ${describeValue(e.data)}${hint}.`,
+        at: path39,
         key: false
       };
     }
@@ -55687,7 +55790,7 @@ function explain(e, path37) {
       const tail = guess ? ` (did you mean ${guess}?)` : "";
       return {
         message: `${where} must be one of ${allowed.join(", ")}, not ${describeValue(e.data)}${tail}.`,
-        at: path37,
+        at: path39,
         key: false
       };
     }
@@ -55704,20 +55807,20 @@ function explain(e, path37) {
       }[e.keyword];
       return {
         message: `${where} must be ${words} ${limit}, not ${describeValue(e.data)}.`,
-        at: path37,
+        at: path39,
         key: false
       };
     }
     case "minLength": {
       const limit = e.params.limit;
       const text2 = limit === 1 ? "must not be empty" : `must be at least ${limit} characters long`;
-      return { message: `${where} ${text2}.`, at: path37, key: false };
+      return { message: `${where} ${text2}.`, at: path39, key: false };
     }
     case "maxLength": {
       const limit = e.params.limit;
       return {
         message: `${where} must be at most ${limit} characters long, not ${String(e.data).length}.`,
-        at: path37,
+        at: path39,
         key: false
       };
     }
@@ -55725,12 +55828,12 @@ function explain(e, path37) {
       const hint = hintOf(e) ?? `text matching ${e.params.pattern}`;
       return {
         message: `${where} must be ${hint}, not ${describeValue(e.data)}.`,
-        at: path37,
+        at: path39,
         key: false
       };
     }
     default:
-      return { message: `${where} ${e.message ?? "is invalid"}.`, at: path37, key: false };
+      return { message: `${where} ${e.message ?? "is invalid"}.`, at: path39, key: false };
   }
 }
 function checkSchema({ validate, schema }, source, vm2) {
@@ -55738,16 +55841,16 @@ function checkSchema({ validate, schema }, source, vm2) {
   if (validate(source.data)) return result2;
   const seen = /* @__PURE__ */ new Set();
   for (const e of validate.errors ?? []) {
-    const path37 = pointerToPath(e.instancePath, source.data);
+    const path39 = pointerToPath(e.instancePath, source.data);
     const { message, at: at2, key } = explain(
       {
         keyword: e.keyword,
         params: e.params,
         message: e.message,
-        data: valueAt(source.data, path37),
+        data: valueAt(source.data, path39),
         parent: parentSchemaOf(schema, e.schemaPath)
       },
-      path37
+      path39
     );
     if (at2.length) result2.faultyKeys.add(String(at2[0]));
     const id2 = `${pathLabel(at2)}|${message}`;
@@ -60260,7 +60363,7 @@ function parseCidr4(text2) {
 }
 function parseCidr6(text2) {
   const m = /^([^/]+)\/([0-9]{1,3})$/.exec(text2);
-  if (!m || !(0, import_node_net2.isIPv6)(m[1]) || Number(m[2]) > 128) return void 0;
+  if (!m || !(0, import_node_net3.isIPv6)(m[1]) || Number(m[2]) > 128) return void 0;
   return { address: m[1], prefix: Number(m[2]) };
 }
 function sameSubnet(a, b, prefix) {
@@ -60308,7 +60411,7 @@ function parseIpConfig(text2) {
         break;
       }
       case "gw6":
-        if (!(0, import_node_net2.isIPv6)(val)) return bad(`has gw6=${val}, which is not an IPv6 address`);
+        if (!(0, import_node_net3.isIPv6)(val)) return bad(`has gw6=${val}, which is not an IPv6 address`);
         value.gw6 = val;
         break;
     }
@@ -60352,11 +60455,11 @@ function checkIpConfig(value) {
   }
   return { ok: true, value };
 }
-var import_node_net2;
+var import_node_net3;
 var init_ipconfig = __esm({
   "actions/lib/vm/ipconfig.ts"() {
     "use strict";
-    import_node_net2 = require("node:net");
+    import_node_net3 = require("node:net");
     __name(ipv4ToInt, "ipv4ToInt");
     __name(parseCidr4, "parseCidr4");
     __name(parseCidr6, "parseCidr6");
@@ -60758,8 +60861,8 @@ var init_context = __esm({
           if ((0, import_fs4.existsSync)(process.env.GITHUB_EVENT_PATH)) {
             this.payload = JSON.parse((0, import_fs4.readFileSync)(process.env.GITHUB_EVENT_PATH, { encoding: "utf8" }));
           } else {
-            const path37 = process.env.GITHUB_EVENT_PATH;
-            process.stdout.write(`GITHUB_EVENT_PATH ${path37} does not exist${import_os3.EOL}`);
+            const path39 = process.env.GITHUB_EVENT_PATH;
+            process.stdout.write(`GITHUB_EVENT_PATH ${path39} does not exist${import_os3.EOL}`);
           }
         }
         this.eventName = process.env.GITHUB_EVENT_NAME;
@@ -61917,16 +62020,16 @@ function omit(object, keysToOmit) {
   }
   return result2;
 }
-function encodeReserved(str6) {
-  return str6.split(/(%[0-9A-Fa-f]{2})/g).map(function(part) {
+function encodeReserved(str7) {
+  return str7.split(/(%[0-9A-Fa-f]{2})/g).map(function(part) {
     if (!/%[0-9A-Fa-f]/.test(part)) {
       part = encodeURI(part).replace(/%5B/g, "[").replace(/%5D/g, "]");
     }
     return part;
   }).join("");
 }
-function encodeUnreserved(str6) {
-  return encodeURIComponent(str6).replace(/[!'()*]/g, function(c) {
+function encodeUnreserved(str7) {
+  return encodeURIComponent(str7).replace(/[!'()*]/g, function(c) {
     return "%" + c.charCodeAt(0).toString(16).toUpperCase();
   });
 }
@@ -62298,15 +62401,15 @@ function parseParameters(header, type, index, len, stopFlags) {
   }
   return { type, index, parameters };
 }
-function unescapeQuotedPairs(str6, start2, end) {
+function unescapeQuotedPairs(str7, start2, end) {
   let result2 = "";
   for (let index = start2; index < end; index++) {
-    if (str6.charCodeAt(index) === BSLASH) {
-      result2 += str6.slice(start2, index);
+    if (str7.charCodeAt(index) === BSLASH) {
+      result2 += str7.slice(start2, index);
       start2 = ++index;
     }
   }
-  return result2 + str6.slice(start2, end);
+  return result2 + str7.slice(start2, end);
 }
 var SP, HTAB, SEMI, EQ, DQUOTE, BSLASH, COMMA, LOWER_CASE, OWS, SEMI_FLAG, COMMA_FLAG, TOKEN_FLAG, NON_ASCII, CASE_FLAGS, CHAR_MAP, NullObject;
 var init_dist = __esm({
@@ -66131,6 +66234,7 @@ async function applyStep(log, inputs = getReconcileInputs()) {
   const repo = await loadValidRepository(inputs.repoDir);
   const client = await connectFromEnv(inputs.env, repo.config, log);
   let result2;
+  let keys;
   try {
     result2 = await applyRepository(
       repo,
@@ -66142,12 +66246,14 @@ async function applyStep(log, inputs = getReconcileInputs()) {
         prune: inputs.prune
       }
     );
+    keys = await newHostKeys(client, result2.newHosts, log);
   } finally {
     await client.close();
   }
   try {
     await writePlanOutputs(result2.plan);
     setOutput("new-hosts", JSON.stringify(result2.newHosts));
+    setOutput("known-hosts", keys.knownHosts);
   } finally {
     await writeJobSummary(renderApplyMarkdown(result2));
   }
@@ -66160,6 +66266,7 @@ var init_apply_step = __esm({
     "use strict";
     init_core();
     init_errors();
+    init_host_keys();
     init_apply();
     init_connect();
     init_render_apply();
@@ -67051,656 +67158,6 @@ var init_tags2 = __esm({
       }
     };
     tags_default = command4;
-  }
-});
-
-// actions/lib/net/loopback.ts
-function isLoopbackAddress2(ip) {
-  const h = ip.replace(/^\[(.*)\]$/, "$1");
-  if ((0, import_node_net3.isIP)(h) === 4) return h.startsWith("127.");
-  if ((0, import_node_net3.isIP)(h) !== 6) return false;
-  const canonical = new URL(`http://[${h}]/`).hostname.slice(1, -1);
-  const mapped = /^::ffff:([0-9a-f]{1,4}):[0-9a-f]{1,4}$/.exec(canonical);
-  return canonical === "::1" || mapped !== null && parseInt(mapped[1], 16) >> 8 === 127;
-}
-function isLoopbackHost(host) {
-  return host.toLowerCase() === "localhost" || isLoopbackAddress2(host);
-}
-function isLoopbackUrl(url) {
-  try {
-    const u = new URL(url);
-    return (u.protocol === "http:" || u.protocol === "https:") && isLoopbackHost(u.hostname);
-  } catch {
-    return false;
-  }
-}
-function assertLoopback(what, host) {
-  if (!isLoopbackHost(host)) {
-    throw new ConfigurationError(
-      `${what} listens on and connects to loopback only (127.0.0.0/8 or ::1); '${host}' is not a loopback address.`
-    );
-  }
-}
-var import_node_net3;
-var init_loopback = __esm({
-  "actions/lib/net/loopback.ts"() {
-    "use strict";
-    import_node_net3 = require("node:net");
-    init_errors();
-    __name(isLoopbackAddress2, "isLoopbackAddress");
-    __name(isLoopbackHost, "isLoopbackHost");
-    __name(isLoopbackUrl, "isLoopbackUrl");
-    __name(assertLoopback, "assertLoopback");
-  }
-});
-
-// sim/proxmox/api-error.ts
-function fail2(message) {
-  throw new ApiError(500, message);
-}
-function paramError(errors) {
-  throw new ApiError(400, "Parameter verification failed.", errors);
-}
-function sleep(ms) {
-  return new Promise((r) => setTimeout(r, Math.max(0, ms)));
-}
-var ApiError;
-var init_api_error = __esm({
-  "sim/proxmox/api-error.ts"() {
-    "use strict";
-    ApiError = class extends Error {
-      constructor(status2, message, errors) {
-        super(message);
-        this.status = status2;
-        this.errors = errors;
-      }
-      status;
-      errors;
-      static {
-        __name(this, "ApiError");
-      }
-    };
-    __name(fail2, "fail");
-    __name(paramError, "paramError");
-    __name(sleep, "sleep");
-  }
-});
-
-// sim/proxmox/faults.ts
-function loadFaults(src) {
-  if (src === void 0) return {};
-  if (typeof src !== "string") return src;
-  let data;
-  try {
-    data = (0, import_yaml2.parse)((0, import_node_fs5.readFileSync)(src, "utf8"));
-  } catch (err) {
-    throw new ConfigurationError(`Cannot read the fault spec ${src}: ${err.message}`);
-  }
-  if (data === null || data === void 0) return {};
-  if (typeof data !== "object" || Array.isArray(data))
-    throw new ConfigurationError(
-      `Fault spec ${src} must be a mapping (errors, offlineNodes, ...).`
-    );
-  return data;
-}
-function globToRegExp2(glob) {
-  const body2 = glob.split("/").map(
-    (seg2) => seg2 === "**" ? ".*" : seg2.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, "[^/]*")
-  ).join("/");
-  return new RegExp(`^${body2.replace(/\/\.\*/g, "(/.*)?")}/?$`);
-}
-function applyStandingFaults(cluster) {
-  for (const l of cluster.faults.storageLocks ?? []) {
-    const nodes = l.node ? [l.node] : cluster.state.nodes.map((n) => n.name);
-    const keys = new Set(nodes.map((n) => cluster.storageKey(l.storage, n)));
-    for (const k of keys) cluster.locks.holdFor(k, l.seconds * 1e3 * cluster.scale);
-  }
-}
-function injectRequestFault(cluster, method, apiPath) {
-  const node = /^\/nodes\/([^/]+)/.exec(apiPath)?.[1];
-  const offline = cluster.faults.offlineNodes ?? [];
-  if (node && offline.includes(node)) throw new ApiError(595, `No route to host`);
-  for (const f of cluster.faults.errors ?? []) {
-    if (f.method && f.method.toUpperCase() !== method) continue;
-    if (!globToRegExp2(f.path).test(apiPath)) continue;
-    if (f.count !== void 0) {
-      if (f.count <= 0) continue;
-      f.count--;
-    } else if (f.probability !== void 0 && Math.random() >= f.probability) continue;
-    throw new ApiError(f.status ?? 500, f.message ?? "injected failure");
-  }
-}
-var import_node_fs5, import_yaml2;
-var init_faults = __esm({
-  "sim/proxmox/faults.ts"() {
-    "use strict";
-    import_node_fs5 = require("node:fs");
-    import_yaml2 = __toESM(require_dist(), 1);
-    init_errors();
-    init_api_error();
-    __name(loadFaults, "loadFaults");
-    __name(globToRegExp2, "globToRegExp");
-    __name(applyStandingFaults, "applyStandingFaults");
-    __name(injectRequestFault, "injectRequestFault");
-  }
-});
-
-// sim/proxmox/locks.ts
-function lockPath(key) {
-  const [kind, id2, node] = key.split(":");
-  if (kind === "vm") return `/var/lock/qemu-server/lock-${id2}.conf`;
-  return node === void 0 ? `cfs-lock 'storage-${id2}'` : `/var/lock/pve-manager/pve-storage-${id2}`;
-}
-function lockTimeoutMessage(key) {
-  const p = lockPath(key);
-  return p.startsWith("cfs-lock") ? `${p} error: got lock request timeout` : `can't lock file '${p}' - got timeout`;
-}
-var lockTimeouts, LockTable;
-var init_locks = __esm({
-  "sim/proxmox/locks.ts"() {
-    "use strict";
-    lockTimeouts = { config: 10, create: 5, clone: 1, storage: 10 };
-    LockTable = class {
-      constructor(scale) {
-        this.scale = scale;
-      }
-      scale;
-      static {
-        __name(this, "LockTable");
-      }
-      locks = /* @__PURE__ */ new Map();
-      entry(key) {
-        let e = this.locks.get(key);
-        if (!e) this.locks.set(key, e = { holders: 0, exclusive: false, queue: [] });
-        return e;
-      }
-      grantable(e, shared) {
-        return e.holders === 0 || shared && !e.exclusive;
-      }
-      take(key, e, shared) {
-        e.holders++;
-        e.exclusive = !shared;
-        let released = false;
-        return () => {
-          if (released) return;
-          released = true;
-          e.holders--;
-          if (e.holders === 0) e.exclusive = false;
-          while (e.queue.length && this.grantable(e, e.queue[0].shared)) e.queue.shift().grant();
-          if (e.holders === 0 && e.queue.length === 0) this.locks.delete(key);
-        };
-      }
-      /** Waits up to `timeoutSec` (scaled) for the lock; resolves to its release function. */
-      acquire(key, timeoutSec, shared = false) {
-        const e = this.entry(key);
-        if (e.queue.length === 0 && this.grantable(e, shared))
-          return Promise.resolve(this.take(key, e, shared));
-        return new Promise((resolve, reject) => {
-          const w = {
-            shared,
-            grant: /* @__PURE__ */ __name(() => {
-              clearTimeout(timer);
-              resolve(this.take(key, e, shared));
-            }, "grant")
-          };
-          const timer = setTimeout(
-            () => {
-              e.queue.splice(e.queue.indexOf(w), 1);
-              reject(new Error("got timeout"));
-            },
-            timeoutSec * 1e3 * this.scale
-          );
-          timer.unref();
-          e.queue.push(w);
-        });
-      }
-      /** Holds `key` exclusively for `ms` (already scaled) as some other process would. */
-      holdFor(key, ms) {
-        void this.acquire(key, 1e6).then((release) => setTimeout(release, ms).unref());
-      }
-      /** Whether anyone holds `key` now. */
-      isHeld(key) {
-        return (this.locks.get(key)?.holders ?? 0) > 0;
-      }
-    };
-    __name(lockPath, "lockPath");
-    __name(lockTimeoutMessage, "lockTimeoutMessage");
-  }
-});
-
-// sim/proxmox/state.ts
-function readState(dir) {
-  const f = stateFile(dir);
-  if (!(0, import_node_fs6.existsSync)(f)) return void 0;
-  try {
-    return JSON.parse((0, import_node_fs6.readFileSync)(f, "utf8"));
-  } catch (err) {
-    throw new Error(`The simulator state file ${f} is not valid JSON; remove it to start afresh.`, {
-      cause: err
-    });
-  }
-}
-function writeState(dir, state) {
-  (0, import_node_fs6.mkdirSync)(dir, { recursive: true, mode: 448 });
-  const f = stateFile(dir);
-  const tmp = `${f}.${process.pid}.tmp`;
-  (0, import_node_fs6.writeFileSync)(tmp, JSON.stringify(state), { mode: 384 });
-  (0, import_node_fs6.renameSync)(tmp, f);
-}
-var import_node_fs6, import_node_path11, stateFile;
-var init_state = __esm({
-  "sim/proxmox/state.ts"() {
-    "use strict";
-    import_node_fs6 = require("node:fs");
-    import_node_path11 = __toESM(require("node:path"), 1);
-    stateFile = /* @__PURE__ */ __name((dir) => import_node_path11.default.join(dir, "cluster.json"), "stateFile");
-    __name(readState, "readState");
-    __name(writeState, "writeState");
-  }
-});
-
-// sim/proxmox/cluster.ts
-var maxTasks, Cluster;
-var init_cluster = __esm({
-  "sim/proxmox/cluster.ts"() {
-    "use strict";
-    init_api_error();
-    init_locks();
-    init_state();
-    maxTasks = 1e3;
-    Cluster = class {
-      constructor(state, scale, stateDir) {
-        this.state = state;
-        this.scale = scale;
-        this.stateDir = stateDir;
-        this.locks = new LockTable(scale);
-      }
-      state;
-      scale;
-      stateDir;
-      static {
-        __name(this, "Cluster");
-      }
-      locks;
-      faults = {};
-      inflight = /* @__PURE__ */ new Set();
-      /** Set by stop(): later task completions are neither applied nor saved. */
-      stopped = false;
-      /** Persists the state (when a state dir is set) and counts the mutation. */
-      save() {
-        if (this.stopped) return;
-        this.state.mutations++;
-        if (this.stateDir) writeState(this.stateDir, this.state);
-      }
-      /** Keeps a task body's promise so `settle()` can wait for it. */
-      track(p) {
-        this.inflight.add(p);
-        void p.finally(() => this.inflight.delete(p));
-      }
-      /** Saves a last time and freezes the state. */
-      stop() {
-        this.save();
-        this.stopped = true;
-      }
-      /** Waits for running task bodies. */
-      async settle() {
-        await Promise.allSettled([...this.inflight]);
-      }
-      /** Drops the oldest finished tasks beyond a bound, as PVE rotates its task index. */
-      pruneTasks() {
-        const ids = Object.keys(this.state.tasks);
-        if (ids.length <= maxTasks) return;
-        for (const id2 of ids.slice(0, ids.length - maxTasks))
-          if (this.state.tasks[id2].status === "stopped") delete this.state.tasks[id2];
-      }
-      vm(vmid) {
-        return this.state.vms[String(vmid)];
-      }
-      vms() {
-        return Object.values(this.state.vms).sort((a, b) => a.vmid - b.vmid);
-      }
-      /** The VM on `node`, or PVE's 500 for a missing config file. */
-      vmOn(node, vmid) {
-        const vm2 = this.vm(vmid);
-        if (!vm2 || vm2.node !== node)
-          fail2(`Configuration file 'nodes/${node}/qemu-server/${vmid}.conf' does not exist`);
-        return vm2;
-      }
-      /** Throws `VM is locked (clone)` when the config carries a lock. */
-      checkConfigLock(vm2) {
-        if (vm2.config.lock) fail2(`VM is locked (${vm2.config.lock})`);
-      }
-      /** Takes a lock or throws PVE's timeout message (prefixed for task errors). */
-      async lock(key, timeoutSec, opts = {}) {
-        try {
-          return await this.locks.acquire(key, timeoutSec, opts.shared);
-        } catch {
-          throw new ApiError(500, `${opts.prefix ?? ""}${lockTimeoutMessage(key)}`);
-        }
-      }
-      /** Lock key of a storage as seen from `node`: local storages lock per node. */
-      storageKey(id2, node) {
-        const s = this.state.storages.find((x) => x.id === id2);
-        return s?.shared ? `storage:${id2}` : `storage:${id2}:${node}`;
-      }
-      /** Whether a fault list (names or vmids) names this VM. */
-      named(list3, vm2) {
-        return !!list3?.some((x) => String(x) === String(vm2.vmid) || x === vm2.config.name);
-      }
-      /** Applies a task's finish operations. */
-      applyOps(ops) {
-        for (const o of ops) {
-          const vm2 = this.vm(o.vmid);
-          if (o.op === "delete") {
-            delete this.state.vms[String(o.vmid)];
-            continue;
-          }
-          if (!vm2) continue;
-          if (o.op === "unlock") delete vm2.config.lock;
-          else if (o.op === "move") vm2.node = o.node;
-          else if (o.op === "config") Object.assign(vm2.config, o.values);
-          else if (o.op === "applyPending") {
-            Object.assign(vm2.config, vm2.pending);
-            for (const k of vm2.pendingDelete) delete vm2.config[k];
-            vm2.pending = {};
-            vm2.pendingDelete = [];
-          } else if (o.op === "power") {
-            if (o.status === "running" && vm2.status !== "running") vm2.startedAt = Date.now();
-            vm2.status = o.status;
-            vm2.qmpstatus = o.qmpstatus;
-            if (o.status === "stopped") {
-              vm2.startedAt = void 0;
-              this.applyOps([{ op: "applyPending", vmid: vm2.vmid }]);
-            }
-          }
-        }
-      }
-      /** Finishes tasks that were running when the previous simulator stopped. */
-      finishInterrupted() {
-        for (const t of Object.values(this.state.tasks)) {
-          if (t.status !== "running") continue;
-          this.applyOps(t.finish);
-          t.log.push("TASK OK");
-          t.exitstatus = "OK";
-          t.status = "stopped";
-        }
-      }
-      /** Test helper: sets the QMP status (`paused`, `prelaunch`, `running`, `stopped`). */
-      setQmpStatus(vmid, qmpstatus) {
-        const vm2 = this.vm(vmid);
-        if (!vm2) throw new Error(`No VM ${vmid} in the simulator`);
-        vm2.qmpstatus = qmpstatus;
-        vm2.status = qmpstatus === "stopped" ? "stopped" : "running";
-        if (vm2.status === "running") vm2.startedAt ??= Date.now();
-        this.save();
-      }
-      /** Test helper: marks a VM HA-managed (power calls become hastart/hastop tasks). */
-      setHa(vmid, ha) {
-        const vm2 = this.vm(vmid);
-        if (!vm2) throw new Error(`No VM ${vmid} in the simulator`);
-        vm2.ha = ha;
-        this.save();
-      }
-      /** Test helper: moves a VM to another node as HA would. */
-      moveVm(vmid, node) {
-        this.applyOps([{ op: "move", vmid, node }]);
-        this.save();
-      }
-    };
-  }
-});
-
-// sim/proxmox/cert.ts
-function fingerprintOf(certPem) {
-  return new import_node_crypto3.X509Certificate(certPem).fingerprint256.toUpperCase();
-}
-function generateCertificate(commonName = "pve-gitops-sim") {
-  const dir = (0, import_node_fs7.mkdtempSync)(import_node_path12.default.join((0, import_node_os2.tmpdir)(), "pve-sim-cert-"));
-  try {
-    const key = import_node_path12.default.join(dir, "key.pem");
-    const cert = import_node_path12.default.join(dir, "cert.pem");
-    (0, import_node_child_process2.execFileSync)(
-      "openssl",
-      [
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-        "-keyout",
-        key,
-        "-out",
-        cert,
-        "-days",
-        "3650",
-        "-subj",
-        `/CN=${commonName}/O=PVE Cluster Node`,
-        "-addext",
-        "subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost",
-        "-addext",
-        "basicConstraints=critical,CA:TRUE"
-      ],
-      { stdio: ["ignore", "ignore", "pipe"] }
-    );
-    const certPem = (0, import_node_fs7.readFileSync)(cert, "utf8");
-    return { certPem, keyPem: (0, import_node_fs7.readFileSync)(key, "utf8"), fingerprint: fingerprintOf(certPem) };
-  } catch (err) {
-    throw new Error(`Could not generate the simulator's TLS certificate with openssl.`, {
-      cause: err
-    });
-  } finally {
-    (0, import_node_fs7.rmSync)(dir, { recursive: true, force: true });
-  }
-}
-function loadOrCreateCertificate(stateDir, name = "pve-ssl") {
-  if (!stateDir) return generateCertificate(name);
-  const certFile = import_node_path12.default.join(stateDir, `${name}.pem`);
-  const keyFile = import_node_path12.default.join(stateDir, `${name}.key`);
-  if ((0, import_node_fs7.existsSync)(certFile) && (0, import_node_fs7.existsSync)(keyFile)) {
-    const certPem = (0, import_node_fs7.readFileSync)(certFile, "utf8");
-    return { certPem, keyPem: (0, import_node_fs7.readFileSync)(keyFile, "utf8"), fingerprint: fingerprintOf(certPem) };
-  }
-  const c = generateCertificate(name);
-  (0, import_node_fs7.writeFileSync)(keyFile, c.keyPem, { mode: 384 });
-  (0, import_node_fs7.writeFileSync)(certFile, c.certPem, { mode: 384 });
-  (0, import_node_fs7.chmodSync)(keyFile, 384);
-  return c;
-}
-var import_node_child_process2, import_node_crypto3, import_node_fs7, import_node_os2, import_node_path12;
-var init_cert = __esm({
-  "sim/proxmox/cert.ts"() {
-    "use strict";
-    import_node_child_process2 = require("node:child_process");
-    import_node_crypto3 = require("node:crypto");
-    import_node_fs7 = require("node:fs");
-    import_node_os2 = require("node:os");
-    import_node_path12 = __toESM(require("node:path"), 1);
-    __name(fingerprintOf, "fingerprintOf");
-    __name(generateCertificate, "generateCertificate");
-    __name(loadOrCreateCertificate, "loadOrCreateCertificate");
-  }
-});
-
-// sim/proxmox/fixture.ts
-function loadFixture(src) {
-  if (src === void 0) return defaultFixture;
-  if (typeof src !== "string") return src;
-  let text2;
-  try {
-    text2 = (0, import_node_fs8.readFileSync)(src, "utf8");
-  } catch {
-    throw new ConfigurationError(`Cannot read the simulator fixture file ${src}.`);
-  }
-  const data = (0, import_yaml3.parse)(text2);
-  if (!data || !Array.isArray(data.nodes) || data.nodes.length === 0 || !Array.isArray(data.storages))
-    throw new ConfigurationError(
-      `Fixture ${src} must have a non-empty 'nodes' list and a 'storages' list.`
-    );
-  for (const n of data.nodes)
-    if (typeof n?.name !== "string")
-      throw new ConfigurationError(`Fixture ${src}: every node needs a 'name'.`);
-  return data;
-}
-function macFor(vmid, i = 0) {
-  const n = vmid * 7 + i * 13 & 16777215;
-  return ["BC", "24", "11", n >> 16, n >> 8 & 255, n & 255].map((x) => typeof x === "string" ? x : x.toString(16).padStart(2, "0").toUpperCase()).join(":");
-}
-function vmFromFixture(v, now2) {
-  const storage = v.storage ?? "local-lvm";
-  const prefix = v.template ? "base" : "vm";
-  const config2 = {
-    name: v.name,
-    memory: "2048",
-    cores: 2,
-    sockets: 1,
-    cpu: "x86-64-v2-AES",
-    ostype: "l26",
-    scsihw: "virtio-scsi-pci",
-    boot: "order=scsi0",
-    agent: "1",
-    serial0: "socket",
-    vga: "serial0",
-    net0: `virtio=${macFor(v.vmid)},bridge=vmbr0`,
-    scsi0: `${storage}:${prefix}-${v.vmid}-disk-0,size=${v.diskGiB ?? 4}G`,
-    ide2: `${storage}:vm-${v.vmid}-cloudinit,media=cdrom`,
-    smbios1: `uuid=00000000-0000-4000-8000-${String(v.vmid).padStart(12, "0")}`,
-    vmgenid: `00000000-0000-4000-8000-${String(v.vmid).padStart(12, "0")}`,
-    ...v.template ? { template: 1 } : {},
-    ...v.config
-  };
-  const running = v.status === "running" || v.status === "paused";
-  return {
-    vmid: v.vmid,
-    node: v.node,
-    config: config2,
-    pending: {},
-    pendingDelete: [],
-    status: running ? "running" : "stopped",
-    qmpstatus: v.status ?? "stopped",
-    startedAt: running ? now2 - 36e5 : void 0,
-    createdAt: now2 - 864e5,
-    ha: v.ha
-  };
-}
-function stateFromFixture(f, tokenSecret, password) {
-  const now2 = Date.now();
-  const storages = f.storages.map((s) => ({
-    id: s.id,
-    type: s.type,
-    content: Array.isArray(s.content) ? s.content : s.content.split(","),
-    shared: !!s.shared,
-    nodes: s.nodes,
-    total: Math.round((s.totalGiB ?? 500) * GiB),
-    used: Math.round((s.usedGiB ?? 0) * GiB),
-    enabled: s.enabled ?? true,
-    active: s.active ?? true
-  }));
-  const vms = {};
-  for (const v of f.vms ?? []) vms[v.vmid] = vmFromFixture(v, now2);
-  return {
-    version: f.version ?? "9.1.1",
-    nodes: f.nodes.map((n) => ({
-      name: n.name,
-      memory: Math.round((n.memoryGiB ?? 64) * GiB),
-      cpus: n.cpus ?? 16,
-      status: n.status ?? "online",
-      bridges: (n.bridges ?? ["vmbr0"]).map(
-        (b) => typeof b === "string" ? { iface: b, active: true } : { iface: b.iface, active: b.active ?? true }
-      )
-    })),
-    storages,
-    vms,
-    tasks: {},
-    timings: {
-      ...defaultTimings,
-      ...f.timings,
-      tasks: { ...defaultTimings.tasks, ...f.timings?.tasks }
-    },
-    tokens: [{ id: "root@pam!pve-gitops", secret: tokenSecret }],
-    users: [{ id: "root@pam", password }],
-    tickets: {},
-    pid: 1e5 + Math.floor(Math.random() * 1e5),
-    mutations: 0,
-    execs: {}
-  };
-}
-var import_node_fs8, import_yaml3, GiB, defaultTimings, templateNodes, defaultFixture;
-var init_fixture = __esm({
-  "sim/proxmox/fixture.ts"() {
-    "use strict";
-    import_node_fs8 = require("node:fs");
-    import_yaml3 = __toESM(require_dist(), 1);
-    init_errors();
-    GiB = 1024 ** 3;
-    defaultTimings = {
-      tasks: {
-        qmclone: 1e3,
-        "qmclone-full": 7e3,
-        qmcreate: 1e3,
-        qmstart: 1500,
-        qmstop: 500,
-        qmshutdown: 3e3,
-        qmreboot: 4e3,
-        qmreset: 500,
-        qmsuspend: 300,
-        qmresume: 300,
-        qmdestroy: 1e3,
-        qmresize: 500,
-        qmconfig: 300,
-        qmigrate: 5e3,
-        hastart: 1e3,
-        hastop: 1e3
-      },
-      fullCloneStorageLock: 5500,
-      agentBoot: 8e3,
-      statsWindow: 1e4,
-      taskStatusRace: 0,
-      authFailDelay: 3e3
-    };
-    templateNodes = [
-      [9e3, "pve1"],
-      [9001, "pve2"],
-      [9002, "still-fawn"]
-    ];
-    defaultFixture = {
-      version: "9.1.1",
-      nodes: ["pve1", "pve2", "still-fawn"].map((name) => ({
-        name,
-        memoryGiB: 64,
-        cpus: 16,
-        bridges: ["vmbr0", "vmbr1"]
-      })),
-      storages: [
-        {
-          id: "local-lvm",
-          type: "lvmthin",
-          content: ["images", "rootdir"],
-          totalGiB: 800,
-          usedGiB: 40
-        },
-        {
-          id: "local",
-          type: "dir",
-          content: ["iso", "vztmpl", "snippets", "backup"],
-          totalGiB: 100,
-          usedGiB: 12
-        }
-      ],
-      vms: templateNodes.map(([vmid, node]) => ({
-        vmid,
-        node,
-        name: "ubuntu-24.04-cloudinit",
-        template: true,
-        diskGiB: 4,
-        storage: "local-lvm"
-      }))
-    };
-    __name(loadFixture, "loadFixture");
-    __name(macFor, "macFor");
-    __name(vmFromFixture, "vmFromFixture");
-    __name(stateFromFixture, "stateFromFixture");
   }
 });
 
@@ -70830,6 +70287,36 @@ var init_pve9_routes = __esm({
           },
           permissions: { check: ["perm", "/vms/{vmid}", ["VM.GuestAgent.Unrestricted"]] }
         }
+      },
+      "/nodes/{node}/qemu/{vmid}/agent/file-read": {
+        GET: {
+          parameters: {
+            additionalProperties: 0,
+            properties: {
+              count: {
+                default: "16777216",
+                maximum: "16777216",
+                minimum: 1,
+                optional: 1,
+                type: "integer"
+              },
+              decode: { default: 1, optional: 1, type: "boolean" },
+              file: { type: "string" },
+              node: { format: "pve-node", type: "string" },
+              offset: { default: 0, minimum: 0, optional: 1, type: "integer" },
+              vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" }
+            }
+          },
+          permissions: {
+            check: [
+              "perm",
+              "/vms/{vmid}",
+              ["VM.GuestAgent.FileRead", "VM.GuestAgent.Unrestricted"],
+              "any",
+              1
+            ]
+          }
+        }
       }
     };
   }
@@ -70959,10 +70446,10 @@ function checkValue2(s, raw) {
     throw new Error(`type check ('boolean') failed - got '${String(raw)}'`);
   }
   if (s.type === "integer" || s.type === "number") {
-    const str7 = String(raw);
-    const ok = s.type === "integer" ? /^-?\d+$/.test(str7) : /^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(str7);
-    if (!ok) throw new Error(`type check ('${s.type}') failed - got '${str7}'`);
-    const n = Number(str7);
+    const str8 = String(raw);
+    const ok = s.type === "integer" ? /^-?\d+$/.test(str8) : /^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(str8);
+    if (!ok) throw new Error(`type check ('${s.type}') failed - got '${str8}'`);
+    const n = Number(str8);
     if (s.minimum !== void 0 && n < Number(s.minimum))
       throw new Error(`value must have a minimum value of ${s.minimum}`);
     if (s.maximum !== void 0 && n > Number(s.maximum))
@@ -70971,18 +70458,18 @@ function checkValue2(s, raw) {
   }
   if (typeof raw === "object" && raw !== null)
     throw new Error(`type check ('${s.type}') failed - got object`);
-  const str6 = String(raw);
-  if (s.enum && !s.enum.includes(str6))
+  const str7 = String(raw);
+  if (s.enum && !s.enum.includes(str7))
     throw new Error(
-      `value '${str6}' does not have a value in the enumeration '${s.enum.join(", ")}'`
+      `value '${str7}' does not have a value in the enumeration '${s.enum.join(", ")}'`
     );
-  if (s.maxLength !== void 0 && str6.length > s.maxLength)
+  if (s.maxLength !== void 0 && str7.length > s.maxLength)
     throw new Error(`value may only be ${s.maxLength} characters long`);
-  if (s.pattern && !new RegExp(`^(?:${s.pattern})$`).test(str6))
+  if (s.pattern && !new RegExp(`^(?:${s.pattern})$`).test(str7))
     throw new Error(`value does not match the regex pattern`);
-  if (typeof s.format === "string") checkFormat(s.format, str6);
-  else if (s.format) checkPropertyString(s.format, str6, checkValue2);
-  return str6;
+  if (typeof s.format === "string") checkFormat(s.format, str7);
+  else if (s.format) checkPropertyString(s.format, str7, checkValue2);
+  return str7;
 }
 function validateParams(info2, input) {
   const props = info2.parameters?.properties ?? {};
@@ -71083,7 +70570,7 @@ function normaliseTags(v) {
 }
 function digestOf(vm2) {
   const text2 = Object.keys(vm2.config).sort().map((k) => `${k}: ${vm2.config[k]}`).join("\n");
-  return (0, import_node_crypto4.createHash)("sha1").update(text2).digest("hex");
+  return (0, import_node_crypto3.createHash)("sha1").update(text2).digest("hex");
 }
 function needsReboot(key, vm2) {
   const hotplug = String(vm2.config.hotplug ?? "network,disk,usb");
@@ -71103,11 +70590,11 @@ function publicConfig(vm2, current = true) {
   cfg.digest = digestOf(vm2);
   return cfg;
 }
-var import_node_crypto4, units, diskKey;
+var import_node_crypto3, units, diskKey;
 var init_vm_config = __esm({
   "sim/proxmox/vm-config.ts"() {
     "use strict";
-    import_node_crypto4 = require("node:crypto");
+    import_node_crypto3 = require("node:crypto");
     init_schema();
     units = { K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 };
     diskKey = /^(scsi|virtio|sata|ide|efidisk|tpmstate)\d+$/;
@@ -71124,12 +70611,1871 @@ var init_vm_config = __esm({
   }
 });
 
+// actions/lib/net/loopback.ts
+function isLoopbackAddress2(ip) {
+  const h = ip.replace(/^\[(.*)\]$/, "$1");
+  if ((0, import_node_net4.isIP)(h) === 4) return h.startsWith("127.");
+  if ((0, import_node_net4.isIP)(h) !== 6) return false;
+  const canonical = new URL(`http://[${h}]/`).hostname.slice(1, -1);
+  const mapped = /^::ffff:([0-9a-f]{1,4}):[0-9a-f]{1,4}$/.exec(canonical);
+  return canonical === "::1" || mapped !== null && parseInt(mapped[1], 16) >> 8 === 127;
+}
+function isLoopbackHost(host) {
+  return host.toLowerCase() === "localhost" || isLoopbackAddress2(host);
+}
+function isLoopbackUrl(url) {
+  try {
+    const u = new URL(url);
+    return (u.protocol === "http:" || u.protocol === "https:") && isLoopbackHost(u.hostname);
+  } catch {
+    return false;
+  }
+}
+function assertLoopback(what, host) {
+  if (!isLoopbackHost(host)) {
+    throw new ConfigurationError(
+      `${what} listens on and connects to loopback only (127.0.0.0/8 or ::1); '${host}' is not a loopback address.`
+    );
+  }
+}
+var import_node_net4;
+var init_loopback = __esm({
+  "actions/lib/net/loopback.ts"() {
+    "use strict";
+    import_node_net4 = require("node:net");
+    init_errors();
+    __name(isLoopbackAddress2, "isLoopbackAddress");
+    __name(isLoopbackHost, "isLoopbackHost");
+    __name(isLoopbackUrl, "isLoopbackUrl");
+    __name(assertLoopback, "assertLoopback");
+  }
+});
+
+// sim/hosts/ssh-host.ts
+function assertLoopbackV4(address) {
+  assertLoopback("An SSH test host", address);
+  if (import_node_net5.default.isIP(address) !== 4)
+    throw new ConfigurationError(
+      `An SSH test host needs its own 127.x address (127.0.0.0/8); '${address}' is not one.`
+    );
+}
+async function freePort(address) {
+  return new Promise((resolve, reject) => {
+    const srv = import_node_net5.default.createServer();
+    srv.once("error", reject);
+    srv.listen(0, address, () => {
+      const port = srv.address().port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+function sshdConfig(o, dir, address, port) {
+  const pathValue = [
+    ...o.pathPrefix ?? [],
+    "/usr/local/sbin",
+    "/usr/local/bin",
+    "/usr/sbin",
+    "/usr/bin",
+    "/sbin",
+    "/bin"
+  ].join(":");
+  const env = Object.entries({ PATH: pathValue, ...o.env }).map(([k, v]) => {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k) || /["\s\\]/.test(v)) {
+      throw new ConfigurationError(
+        `SSH test host environment entry '${k}' must be a plain name and a value without spaces or quotes.`
+      );
+    }
+    return `${k}=${v}`;
+  });
+  return [
+    `ListenAddress ${address}:${port}`,
+    `HostKey ${import_node_path11.default.join(dir, "ssh_host_ed25519_key")}`,
+    `AuthorizedKeysFile ${import_node_path11.default.join(dir, "authorized_keys")}`,
+    "PidFile none",
+    "UsePAM no",
+    "StrictModes no",
+    "PasswordAuthentication no",
+    "KbdInteractiveAuthentication no",
+    "PubkeyAuthentication yes",
+    "PermitRootLogin prohibit-password",
+    "PrintMotd no",
+    "MaxSessions 32",
+    "MaxStartups 64:30:128",
+    "LogLevel INFO",
+    "Subsystem sftp internal-sftp",
+    `SetEnv ${env.join(" ")}`,
+    ""
+  ].join("\n");
+}
+async function startSshHost(o) {
+  const address = o.address ?? "127.0.0.1";
+  assertLoopbackV4(address);
+  if (o.hostname !== void 0 && !/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i.test(o.hostname)) {
+    throw new ConfigurationError(`SSH test host name '${o.hostname}' is not an RFC 1123 label.`);
+  }
+  const ownDir = !o.dir;
+  const dir = o.dir ?? (0, import_node_fs5.mkdtempSync)(import_node_path11.default.join(import_node_os2.default.tmpdir(), "pve-gitops-sshd-"));
+  (0, import_node_fs5.mkdirSync)(dir, { recursive: true, mode: 448 });
+  (0, import_node_fs5.chmodSync)(dir, 448);
+  (0, import_node_fs5.mkdirSync)("/run/sshd", { recursive: true, mode: 493 });
+  const keyFile = import_node_path11.default.join(dir, "ssh_host_ed25519_key");
+  (0, import_node_fs5.rmSync)(keyFile, { force: true });
+  (0, import_node_fs5.rmSync)(`${keyFile}.pub`, { force: true });
+  if (o.hostKey !== void 0) {
+    (0, import_node_fs5.writeFileSync)(keyFile, o.hostKey.trim() + "\n", { mode: 384 });
+    const pub = (0, import_node_child_process2.spawnSync)("ssh-keygen", ["-y", "-f", keyFile], { encoding: "utf8" });
+    if (pub.status !== 0)
+      throw new ConfigurationError(
+        `The host key given for the SSH test host ${o.hostname ?? address} is not a usable private key.`
+      );
+    (0, import_node_fs5.writeFileSync)(`${keyFile}.pub`, pub.stdout, { mode: 420 });
+  } else {
+    const kg = (0, import_node_child_process2.spawnSync)("ssh-keygen", [
+      "-q",
+      "-t",
+      "ed25519",
+      "-N",
+      "",
+      "-C",
+      `${o.hostname ?? address}-host`,
+      "-f",
+      keyFile
+    ]);
+    if (kg.status !== 0) throw new PveGitopsError(`ssh-keygen failed: ${String(kg.stderr).trim()}`);
+  }
+  const keys = Array.isArray(o.authorizedKey) ? o.authorizedKey : [o.authorizedKey];
+  (0, import_node_fs5.writeFileSync)(import_node_path11.default.join(dir, "authorized_keys"), keys.map((k) => k.trim()).join("\n") + "\n", {
+    mode: 384
+  });
+  const hostPub = (0, import_node_fs5.readFileSync)(`${keyFile}.pub`, "utf8").trim().split(/\s+/).slice(0, 2).join(" ");
+  let lastError = "";
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const port = o.port ?? await freePort(address);
+    const cfg = import_node_path11.default.join(dir, "sshd_config");
+    (0, import_node_fs5.writeFileSync)(cfg, sshdConfig(o, dir, address, port), { mode: 384 });
+    const sshd = o.sshd ?? "/usr/sbin/sshd";
+    const args = ["-D", "-e", "-f", cfg];
+    const child = o.hostname === void 0 ? (0, import_node_child_process2.spawn)(sshd, args, { stdio: ["ignore", "ignore", "pipe"] }) : (0, import_node_child_process2.spawn)(
+      "unshare",
+      [
+        "--mount",
+        "--uts",
+        "--propagation",
+        "private",
+        "--",
+        "/bin/sh",
+        "-c",
+        `hostname "$0" && ${o.namespaceSetup ? `{ ${o.namespaceSetup}
+} && ` : ""}exec "$@"`,
+        o.hostname,
+        sshd,
+        ...args
+      ],
+      { stdio: ["ignore", "ignore", "pipe"] }
+    );
+    let log = "";
+    child.stderr.on("data", (c) => log = (log + c.toString()).slice(-64e3));
+    const ready = await waitListening(child, () => log, o.timeoutMs ?? 1e4);
+    if (ready) {
+      return {
+        host: address,
+        port,
+        hostKeyLine: `[${address}]:${port} ${hostPub}`,
+        dir,
+        log: /* @__PURE__ */ __name(() => log, "log"),
+        stop: /* @__PURE__ */ __name(async () => {
+          await stopChild(child);
+          if (ownDir) (0, import_node_fs5.rmSync)(dir, { recursive: true, force: true });
+        }, "stop")
+      };
+    }
+    lastError = log.trim().split("\n").slice(-3).join(" ");
+    await stopChild(child);
+    if (o.port !== void 0 || !/Address already in use|Bind to port/i.test(log)) break;
+  }
+  if (ownDir) (0, import_node_fs5.rmSync)(dir, { recursive: true, force: true });
+  throw new PveGitopsError(`sshd did not start on ${address}: ${lastError || "no output"}.`);
+}
+function waitListening(child, log, timeoutMs) {
+  return new Promise((resolve) => {
+    const done = /* @__PURE__ */ __name((ok) => {
+      clearTimeout(timer);
+      clearInterval(poll);
+      child.off("exit", onExit);
+      resolve(ok);
+    }, "done");
+    const onExit = /* @__PURE__ */ __name(() => done(false), "onExit");
+    const timer = setTimeout(() => done(false), timeoutMs);
+    const poll = setInterval(() => {
+      if (/Server listening on/.test(log())) done(true);
+    }, 20);
+    child.once("exit", onExit);
+  });
+}
+function stopChild(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const t = setTimeout(() => child.kill("SIGKILL"), 3e3);
+    child.once("exit", () => {
+      clearTimeout(t);
+      resolve();
+    });
+    child.kill("SIGTERM");
+  });
+}
+var import_node_child_process2, import_node_fs5, import_node_net5, import_node_os2, import_node_path11;
+var init_ssh_host = __esm({
+  "sim/hosts/ssh-host.ts"() {
+    "use strict";
+    import_node_child_process2 = require("node:child_process");
+    import_node_fs5 = require("node:fs");
+    import_node_net5 = __toESM(require("node:net"), 1);
+    import_node_os2 = __toESM(require("node:os"), 1);
+    import_node_path11 = __toESM(require("node:path"), 1);
+    init_errors();
+    init_loopback();
+    __name(assertLoopbackV4, "assertLoopbackV4");
+    __name(freePort, "freePort");
+    __name(sshdConfig, "sshdConfig");
+    __name(startSshHost, "startSshHost");
+    __name(waitListening, "waitListening");
+    __name(stopChild, "stopChild");
+  }
+});
+
+// sim/hosts/vm-hosts.ts
+function checkVms(vms) {
+  const seen = /* @__PURE__ */ new Set();
+  for (const vm2 of vms) {
+    if (!NAME2.test(vm2.name))
+      throw new ConfigurationError(`Simulated VM name '${vm2.name}' is not an RFC 1123 label.`);
+    if (import_node_net6.default.isIP(vm2.ip) !== 4 || !vm2.ip.startsWith("127."))
+      throw new ConfigurationError(
+        `Simulated VM ${vm2.name} must have a 127.0.0.0/8 address; '${vm2.ip}' is not one.`
+      );
+    if (seen.has(vm2.ip) || seen.has(vm2.name))
+      throw new ConfigurationError(
+        `Simulated VM ${vm2.name} or its address ${vm2.ip} is used twice.`
+      );
+    seen.add(vm2.ip).add(vm2.name);
+  }
+}
+function routedToLoopback(ip) {
+  const r = (0, import_node_child_process3.spawnSync)("ip", ["-4", "route", "get", ip], { encoding: "utf8" });
+  return r.status === 0 && /\bdev lo\b/.test(r.stdout);
+}
+async function portFree(ip, port) {
+  return new Promise((resolve) => {
+    const srv = import_node_net6.default.createServer();
+    srv.once("error", () => resolve(false));
+    srv.listen(port, ip, () => srv.close(() => resolve(true)));
+  });
+}
+async function startVmHosts(o) {
+  checkVms(o.vms);
+  const stateDir = import_node_path12.default.resolve(o.stateDir);
+  (0, import_node_fs6.mkdirSync)(stateDir, { recursive: true, mode: 448 });
+  for (const d of PRIVATE_DIRS) if (!(0, import_node_fs6.existsSync)(d)) (0, import_node_fs6.mkdirSync)(d, { recursive: true, mode: 493 });
+  const started = [];
+  const stop = /* @__PURE__ */ __name(async () => {
+    await Promise.all(started.map((s) => s.ssh.stop()));
+  }, "stop");
+  try {
+    for (const vm2 of o.vms) {
+      if (!routedToLoopback(vm2.ip))
+        throw new PveGitopsError(`${vm2.ip} (${vm2.name}) is not routed to the loopback device.`);
+      const base = import_node_path12.default.join(stateDir, vm2.name);
+      const dirs = Object.fromEntries(
+        PRIVATE_DIRS.map((d) => [d, import_node_path12.default.join(base, d.slice(1).replace(/\//g, "-"))])
+      );
+      for (const d of Object.values(dirs)) (0, import_node_fs6.mkdirSync)(d, { recursive: true, mode: 493 });
+      const setup = PRIVATE_DIRS.map((d) => `mount --bind ${quote(dirs[d])} ${d}`).join(" && ");
+      const start2 = /* @__PURE__ */ __name((port) => startSshHost({
+        address: vm2.ip,
+        port,
+        authorizedKey: o.authorizedKey,
+        hostname: vm2.name,
+        namespaceSetup: setup,
+        dir: import_node_path12.default.join(base, "sshd"),
+        pathPrefix: o.pathPrefix,
+        env: o.env,
+        hostKey: o.hostKeys?.[vm2.name]
+      }), "start");
+      const ssh = await portFree(vm2.ip, 22) ? await start2(22).catch((err) => {
+        if (/already in use|Bind to port/i.test(String(err))) return start2(void 0);
+        throw err;
+      }) : await start2(void 0);
+      started.push({
+        vm: { name: vm2.name, ip: vm2.ip, port: ssh.port, dirs, log: /* @__PURE__ */ __name(() => ssh.log(), "log") },
+        ssh
+      });
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  const knownHostsFile = import_node_path12.default.join(stateDir, "known_hosts");
+  const lines = started.map(({ vm: vm2, ssh }) => {
+    const key = ssh.hostKeyLine.split(" ").slice(1).join(" ");
+    return `${vm2.port === 22 ? vm2.ip : `[${vm2.ip}]:${vm2.port}`} ${key}`;
+  });
+  (0, import_node_fs6.writeFileSync)(knownHostsFile, lines.join("\n") + "\n", { mode: 420 });
+  const ports = Object.fromEntries(
+    started.filter((s) => s.vm.port !== 22).map((s) => [s.vm.name, s.vm.port])
+  );
+  return { hosts: started.map((s) => s.vm), knownHostsFile, ports, stop };
+}
+var import_node_child_process3, import_node_fs6, import_node_net6, import_node_path12, PRIVATE_DIRS, NAME2, quote;
+var init_vm_hosts = __esm({
+  "sim/hosts/vm-hosts.ts"() {
+    "use strict";
+    import_node_child_process3 = require("node:child_process");
+    import_node_fs6 = require("node:fs");
+    import_node_net6 = __toESM(require("node:net"), 1);
+    import_node_path12 = __toESM(require("node:path"), 1);
+    init_errors();
+    init_ssh_host();
+    PRIVATE_DIRS = ["/etc/rancher", "/var/lib/rancher", "/usr/local/bin"];
+    NAME2 = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+    __name(checkVms, "checkVms");
+    __name(routedToLoopback, "routedToLoopback");
+    __name(portFree, "portFree");
+    quote = /* @__PURE__ */ __name((p) => {
+      if (p.includes("'")) throw new ConfigurationError(`State directory '${p}' contains a quote.`);
+      return `'${p}'`;
+    }, "quote");
+    __name(startVmHosts, "startVmHosts");
+  }
+});
+
+// sim/hosts/host-watcher.ts
+function wanted(cluster) {
+  const out = /* @__PURE__ */ new Map();
+  for (const vm2 of cluster.vms()) {
+    if (vm2.status !== "running" || vm2.config.template) continue;
+    const name = String(vm2.config.name ?? "");
+    const ip = /^([\d.]+)\/\d+$/.exec(parseProps(String(vm2.config.ipconfig0 ?? "")).ip ?? "")?.[1];
+    if (!ip || !NAME3.test(name) || import_node_net7.default.isIP(ip) !== 4 || !ip.startsWith("127.") || out.has(name))
+      continue;
+    if ([...out.values()].some((w) => w.ip === ip)) continue;
+    const key = cluster.hostKeyOf(vm2.vmid).privateKey;
+    out.set(name, { ip, vmid: vm2.vmid, key });
+  }
+  return out;
+}
+function watchVmHosts(o) {
+  const hosts = /* @__PURE__ */ new Map();
+  const failed = /* @__PURE__ */ new Set();
+  let stopped = false;
+  let timer;
+  let current = Promise.resolve();
+  (0, import_node_fs7.mkdirSync)(o.stateDir, { recursive: true, mode: 448 });
+  const writeKnownHosts = /* @__PURE__ */ __name(() => {
+    const lines = [...hosts.entries()].map(([name, h]) => {
+      const port = h.vm.hosts[0]?.port ?? 22;
+      const pub = o.cluster.vm(h.vmid)?.hostKey?.publicKey.split(" ").slice(0, 2).join(" ");
+      return pub ? `${port === 22 ? h.ip : `[${h.ip}]:${port}`} ${pub}` : `# ${name}: no key`;
+    });
+    (0, import_node_fs7.writeFileSync)(
+      import_node_path13.default.join(o.stateDir, "known_hosts"),
+      lines.join("\n") + (lines.length ? "\n" : ""),
+      {
+        mode: 420
+      }
+    );
+  }, "writeKnownHosts");
+  const tick = /* @__PURE__ */ __name(async () => {
+    const want = stopped ? /* @__PURE__ */ new Map() : wanted(o.cluster);
+    for (const [name, h] of [...hosts]) {
+      const w = want.get(name);
+      if (w && w.ip === h.ip && w.vmid === h.vmid && w.key === h.key) continue;
+      hosts.delete(name);
+      await h.vm.stop();
+      o.log.info(`Host ${name} (${h.ip}) stopped.`);
+    }
+    for (const [name, w] of want) {
+      const id2 = `${name}:${w.vmid}:${w.ip}`;
+      if (hosts.has(name) || failed.has(id2)) continue;
+      try {
+        const vm2 = await startVmHosts({
+          vms: [{ name, ip: w.ip }],
+          authorizedKey: o.authorizedKey,
+          stateDir: o.stateDir,
+          hostKeys: { [name]: w.key },
+          pathPrefix: o.pathPrefix,
+          env: o.env
+        });
+        hosts.set(name, { ...w, vm: vm2 });
+        o.onStart?.(name, w.ip);
+        o.log.info(`Host ${name}: sshd on ${w.ip}:${vm2.hosts[0].port} (VM ${w.vmid}).`);
+      } catch (err) {
+        failed.add(id2);
+        o.log.warn(
+          `Host ${name} (${w.ip}) did not start: ${err instanceof Error ? err.message : String(err)}`
+        );
+      }
+    }
+    writeKnownHosts();
+  }, "tick");
+  const safeTick = /* @__PURE__ */ __name(() => tick().catch(
+    (err) => o.log.warn(`Host watcher: ${err instanceof Error ? err.message : String(err)}`)
+  ), "safeTick");
+  const sync = /* @__PURE__ */ __name(() => current = current.then(safeTick), "sync");
+  const loop = /* @__PURE__ */ __name(() => {
+    timer = setTimeout(() => {
+      void sync().finally(() => {
+        if (!stopped) loop();
+      });
+    }, o.intervalMs ?? 500);
+  }, "loop");
+  loop();
+  return {
+    running: /* @__PURE__ */ __name(() => new Map(
+      [...hosts].map(([n, h]) => [n, { ip: h.ip, vmid: h.vmid, port: h.vm.hosts[0].port }])
+    ), "running"),
+    sync,
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await sync();
+    }
+  };
+}
+var import_node_fs7, import_node_net7, import_node_path13, NAME3;
+var init_host_watcher = __esm({
+  "sim/hosts/host-watcher.ts"() {
+    "use strict";
+    import_node_fs7 = require("node:fs");
+    import_node_net7 = __toESM(require("node:net"), 1);
+    import_node_path13 = __toESM(require("node:path"), 1);
+    init_vm_config();
+    init_vm_hosts();
+    NAME3 = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+    __name(wanted, "wanted");
+    __name(watchVmHosts, "watchVmHosts");
+  }
+});
+
+// sim/kube/cluster-state.ts
+function joinToken(s) {
+  return `K10${(0, import_node_crypto4.createHash)("sha256").update(s.pki.caPem).digest("hex")}::server:${s.secret}`;
+}
+function tokenMatches(s, token) {
+  if (token === s.secret) return true;
+  const m = /^K10([0-9a-f]{64})::(?:server|node):(.+)$/.exec(token);
+  if (!m) return false;
+  return m[1] === (0, import_node_crypto4.createHash)("sha256").update(s.pki.caPem).digest("hex") && m[2] === s.secret;
+}
+function newClusterState(name, host, port, version, pki) {
+  return {
+    name,
+    host,
+    port,
+    version,
+    pki,
+    secret: (0, import_node_crypto4.randomBytes)(16).toString("hex"),
+    bearerToken: (0, import_node_crypto4.randomBytes)(24).toString("base64url"),
+    nodes: [],
+    resourceVersion: 1
+  };
+}
+function newNode(n, readyDelayMs) {
+  const now2 = Date.now();
+  return { ...n, uid: (0, import_node_crypto4.randomUUID)(), createdAt: now2, readyAt: now2 + readyDelayMs };
+}
+function k3sYaml(s, server, auth2 = "cert") {
+  const b642 = /* @__PURE__ */ __name((t) => Buffer.from(t).toString("base64"), "b64");
+  return (0, import_yaml2.stringify)({
+    apiVersion: "v1",
+    clusters: [
+      { cluster: { "certificate-authority-data": b642(s.pki.caPem), server }, name: "default" }
+    ],
+    contexts: [{ context: { cluster: "default", user: "default" }, name: "default" }],
+    "current-context": "default",
+    kind: "Config",
+    preferences: {},
+    users: [
+      {
+        name: "default",
+        user: auth2 === "cert" ? {
+          "client-certificate-data": b642(s.pki.adminCertPem),
+          "client-key-data": b642(s.pki.adminKeyPem)
+        } : { token: s.bearerToken }
+      }
+    ]
+  });
+}
+function saveCluster(dir, s) {
+  if (!dir) return;
+  (0, import_node_fs8.mkdirSync)(dir, { recursive: true, mode: 448 });
+  const file = fileOf(dir, s.host);
+  const tmp = `${file}.${process.pid}.tmp`;
+  (0, import_node_fs8.writeFileSync)(tmp, JSON.stringify(s), { mode: 384 });
+  (0, import_node_fs8.renameSync)(tmp, file);
+}
+function loadCluster(dir, host) {
+  if (!dir || !(0, import_node_fs8.existsSync)(fileOf(dir, host))) return void 0;
+  return JSON.parse((0, import_node_fs8.readFileSync)(fileOf(dir, host), "utf8"));
+}
+var import_node_crypto4, import_node_fs8, import_node_path14, import_yaml2, fileOf;
+var init_cluster_state = __esm({
+  "sim/kube/cluster-state.ts"() {
+    "use strict";
+    import_node_crypto4 = require("node:crypto");
+    import_node_fs8 = require("node:fs");
+    import_node_path14 = __toESM(require("node:path"), 1);
+    import_yaml2 = __toESM(require_dist(), 1);
+    __name(joinToken, "joinToken");
+    __name(tokenMatches, "tokenMatches");
+    __name(newClusterState, "newClusterState");
+    __name(newNode, "newNode");
+    __name(k3sYaml, "k3sYaml");
+    fileOf = /* @__PURE__ */ __name((dir, host) => import_node_path14.default.join(dir, `cluster-${host}.json`), "fileOf");
+    __name(saveCluster, "saveCluster");
+    __name(loadCluster, "loadCluster");
+  }
+});
+
+// sim/kube/pki.ts
+function openssl(dir, args) {
+  (0, import_node_child_process4.execFileSync)("openssl", args, { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
+}
+function signed(dir, name, subj, ext) {
+  openssl(dir, [
+    "req",
+    "-new",
+    ...ec,
+    "-keyout",
+    `${name}.key`,
+    "-out",
+    `${name}.csr`,
+    "-subj",
+    subj
+  ]);
+  (0, import_node_fs9.writeFileSync)(
+    import_node_path15.default.join(dir, `${name}.ext`),
+    [
+      ...ext,
+      "basicConstraints=CA:FALSE",
+      "subjectKeyIdentifier=hash",
+      "authorityKeyIdentifier=keyid,issuer"
+    ].join("\n")
+  );
+  openssl(dir, [
+    "x509",
+    "-req",
+    "-in",
+    `${name}.csr`,
+    "-CA",
+    "ca.crt",
+    "-CAkey",
+    "ca.key",
+    "-CAcreateserial",
+    "-days",
+    "3650",
+    "-out",
+    `${name}.crt`,
+    "-extfile",
+    `${name}.ext`
+  ]);
+  return {
+    cert: (0, import_node_fs9.readFileSync)(import_node_path15.default.join(dir, `${name}.crt`), "utf8"),
+    key: (0, import_node_fs9.readFileSync)(import_node_path15.default.join(dir, `${name}.key`), "utf8")
+  };
+}
+function generateClusterPki(ips) {
+  const dir = (0, import_node_fs9.mkdtempSync)(import_node_path15.default.join((0, import_node_os3.tmpdir)(), "kube-sim-pki-"));
+  try {
+    openssl(dir, [
+      "req",
+      "-x509",
+      ...ec,
+      "-keyout",
+      "ca.key",
+      "-out",
+      "ca.crt",
+      "-days",
+      "3650",
+      "-subj",
+      `/CN=k3s-server-ca@${Math.floor(Date.now() / 1e3)}`,
+      "-addext",
+      "basicConstraints=critical,CA:TRUE",
+      "-addext",
+      "keyUsage=critical,digitalSignature,keyEncipherment,keyCertSign"
+    ]);
+    const sans = [.../* @__PURE__ */ new Set([...ips, "127.0.0.1"])].map((ip) => `IP:${ip}`);
+    sans.push(
+      "DNS:localhost",
+      "DNS:kubernetes",
+      "DNS:kubernetes.default",
+      "DNS:kubernetes.default.svc",
+      "DNS:kubernetes.default.svc.cluster.local"
+    );
+    const server = signed(dir, "server", "/O=k3s/CN=k3s", [
+      `subjectAltName=${sans.join(",")}`,
+      "keyUsage=critical,digitalSignature,keyEncipherment",
+      "extendedKeyUsage=serverAuth"
+    ]);
+    const admin = signed(dir, "admin", "/O=system:masters/CN=system:admin", [
+      "keyUsage=critical,digitalSignature,keyEncipherment",
+      "extendedKeyUsage=clientAuth"
+    ]);
+    return {
+      caPem: (0, import_node_fs9.readFileSync)(import_node_path15.default.join(dir, "ca.crt"), "utf8"),
+      caKeyPem: (0, import_node_fs9.readFileSync)(import_node_path15.default.join(dir, "ca.key"), "utf8"),
+      serverCertPem: server.cert,
+      serverKeyPem: server.key,
+      adminCertPem: admin.cert,
+      adminKeyPem: admin.key
+    };
+  } catch (err) {
+    throw new Error("Could not generate the Kubernetes simulator certificates with openssl.", {
+      cause: err
+    });
+  } finally {
+    (0, import_node_fs9.rmSync)(dir, { recursive: true, force: true });
+  }
+}
+var import_node_child_process4, import_node_fs9, import_node_os3, import_node_path15, ec;
+var init_pki = __esm({
+  "sim/kube/pki.ts"() {
+    "use strict";
+    import_node_child_process4 = require("node:child_process");
+    import_node_fs9 = require("node:fs");
+    import_node_os3 = require("node:os");
+    import_node_path15 = __toESM(require("node:path"), 1);
+    __name(openssl, "openssl");
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+    __name(signed, "signed");
+    __name(generateClusterPki, "generateClusterPki");
+  }
+});
+
+// sim/kube/render.ts
+function status(code, reason, message, details) {
+  return {
+    kind: "Status",
+    apiVersion: "v1",
+    metadata: {},
+    status: "Failure",
+    message,
+    reason,
+    ...details ? { details } : {},
+    code
+  };
+}
+function versionInfo(version) {
+  const m = /^v(\d+)\.(\d+)/.exec(version);
+  return {
+    major: m?.[1] ?? "1",
+    minor: m?.[2] ?? "31",
+    gitVersion: version,
+    gitCommit: "0000000000000000000000000000000000000000",
+    gitTreeState: "clean",
+    buildDate: "2024-12-12T00:00:00Z",
+    goVersion: "go1.22.9",
+    compiler: "gc",
+    platform: "linux/amd64"
+  };
+}
+function apiResources() {
+  const r = /* @__PURE__ */ __name((name, kind, namespaced) => ({
+    name,
+    singularName: kind.toLowerCase(),
+    namespaced,
+    kind,
+    verbs: ["get", "list"]
+  }), "r");
+  return {
+    kind: "APIResourceList",
+    groupVersion: "v1",
+    resources: [r("nodes", "Node", false), r("namespaces", "Namespace", false)]
+  };
+}
+function renderNode(n) {
+  const now2 = Date.now();
+  const forced = n.notReadySince !== void 0;
+  const ready = !forced && now2 >= n.readyAt;
+  const transition = forced ? n.notReadySince : ready ? n.readyAt : n.createdAt;
+  const cond = /* @__PURE__ */ __name((type, reason, message) => ({
+    type,
+    status: "False",
+    lastHeartbeatTime: iso(now2),
+    lastTransitionTime: iso(n.createdAt),
+    reason,
+    message
+  }), "cond");
+  const labels = {
+    "beta.kubernetes.io/arch": "amd64",
+    "beta.kubernetes.io/os": "linux",
+    "kubernetes.io/arch": "amd64",
+    "kubernetes.io/hostname": n.name,
+    "kubernetes.io/os": "linux",
+    "node.kubernetes.io/instance-type": "k3s"
+  };
+  if (n.role === "server") {
+    labels["node-role.kubernetes.io/control-plane"] = "true";
+    labels["node-role.kubernetes.io/master"] = "true";
+    if (n.clusterInit) labels["node-role.kubernetes.io/etcd"] = "true";
+  }
+  return {
+    kind: "Node",
+    apiVersion: "v1",
+    metadata: {
+      name: n.name,
+      uid: n.uid,
+      resourceVersion: String(Math.floor(now2 / 1e3)),
+      creationTimestamp: iso(n.createdAt),
+      labels,
+      annotations: { "k3s.io/internal-ip": n.ip }
+    },
+    spec: { podCIDR: "10.42.0.0/24", podCIDRs: ["10.42.0.0/24"], providerID: `k3s://${n.name}` },
+    status: {
+      capacity: { cpu: "2", memory: "2030940Ki", pods: "110" },
+      allocatable: { cpu: "2", memory: "2030940Ki", pods: "110" },
+      conditions: [
+        cond(
+          "MemoryPressure",
+          "KubeletHasSufficientMemory",
+          "kubelet has sufficient memory available"
+        ),
+        cond("DiskPressure", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
+        cond("PIDPressure", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
+        {
+          type: "Ready",
+          status: ready ? "True" : "False",
+          lastHeartbeatTime: iso(now2),
+          lastTransitionTime: iso(transition),
+          reason: ready ? "KubeletReady" : "KubeletNotReady",
+          message: ready ? "kubelet is posting ready status" : "container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady"
+        }
+      ],
+      addresses: [
+        { type: "InternalIP", address: n.ip },
+        { type: "Hostname", address: n.name }
+      ],
+      daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
+      nodeInfo: {
+        architecture: "amd64",
+        bootID: n.uid,
+        containerRuntimeVersion: "containerd://1.7.23-k3s2",
+        kernelVersion: "6.1.0-sim",
+        kubeProxyVersion: n.version,
+        kubeletVersion: n.version,
+        machineID: n.uid.replace(/-/g, ""),
+        operatingSystem: "linux",
+        osImage: "Ubuntu 24.04.1 LTS",
+        systemUUID: n.uid
+      }
+    }
+  };
+}
+function renderNamespaces(createdAt) {
+  return ["default", "kube-node-lease", "kube-public", "kube-system"].map((name) => ({
+    kind: "Namespace",
+    apiVersion: "v1",
+    metadata: {
+      name,
+      uid: `00000000-0000-4000-8000-${name.length.toString().padStart(12, "0")}`,
+      resourceVersion: "1",
+      creationTimestamp: iso(createdAt),
+      labels: { "kubernetes.io/metadata.name": name }
+    },
+    spec: { finalizers: ["kubernetes"] },
+    status: { phase: "Active" }
+  }));
+}
+var iso;
+var init_render2 = __esm({
+  "sim/kube/render.ts"() {
+    "use strict";
+    iso = /* @__PURE__ */ __name((ms) => new Date(Math.floor(ms / 1e3) * 1e3).toISOString().replace(".000Z", "Z"), "iso");
+    __name(status, "status");
+    __name(versionInfo, "versionInfo");
+    __name(apiResources, "apiResources");
+    __name(renderNode, "renderNode");
+    __name(renderNamespaces, "renderNamespaces");
+  }
+});
+
+// sim/kube/api-server.ts
+function json(res, code, body2) {
+  const text2 = JSON.stringify(body2);
+  res.writeHead(code, {
+    "Content-Type": "application/json",
+    "Content-Length": Buffer.byteLength(text2)
+  });
+  res.end(text2);
+}
+function text(res, code, body2) {
+  res.writeHead(code, {
+    "Content-Type": "text/plain; charset=utf-8",
+    "Content-Length": Buffer.byteLength(body2)
+  });
+  res.end(body2);
+}
+async function readJson(req) {
+  const chunks = [];
+  let size = 0;
+  for await (const c of req) {
+    size += c.length;
+    if (size > 1 << 20) break;
+    chunks.push(c);
+  }
+  try {
+    const v = JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}");
+    return v && typeof v === "object" ? v : {};
+  } catch {
+    return {};
+  }
+}
+async function startKubeApi(o) {
+  const host = o.host ?? "127.0.0.1";
+  if (!isLoopbackHost(host))
+    throw new ConfigurationError(
+      `The Kubernetes simulator listens on loopback only; '${host}' is not a loopback address.`
+    );
+  const readyDelay = o.readyDelayMs ?? 2e3;
+  const version = o.version || "v1.31.4+k3s1";
+  const state = loadCluster(o.stateDir, host) ?? newClusterState(o.name, host, o.port ?? 6443, version, generateClusterPki([host]));
+  const save = /* @__PURE__ */ __name(() => saveCluster(o.stateDir, state), "save");
+  const registerNode = /* @__PURE__ */ __name((n) => {
+    state.nodes = state.nodes.filter((x) => x.name !== n.name);
+    const node = newNode(
+      { ...n, version: state.version, clusterInit: n.clusterInit ?? false },
+      readyDelay
+    );
+    state.nodes.push(node);
+    state.resourceVersion++;
+    save();
+    return node;
+  }, "registerNode");
+  const authenticated = /* @__PURE__ */ __name((req) => {
+    const sock = req.socket;
+    if (sock.authorized && sock.getPeerCertificate()?.subject) return true;
+    const t = bearer(req);
+    return t !== void 0 && (t === state.bearerToken || tokenMatches(state, t));
+  }, "authenticated");
+  const server = (0, import_node_https3.createServer)(
+    {
+      cert: state.pki.serverCertPem,
+      key: state.pki.serverKeyPem,
+      ca: state.pki.caPem,
+      requestCert: true,
+      rejectUnauthorized: false
+    },
+    (req, res) => {
+      void (async () => {
+        const url = new URL(req.url ?? "/", "https://kube");
+        const p = url.pathname.replace(/\/+$/, "") || "/";
+        const method = req.method ?? "GET";
+        if (p === "/cacerts") return text(res, 200, state.pki.caPem);
+        if (p.startsWith("/_sim/")) {
+          const t = bearer(req);
+          if (!t || !tokenMatches(state, t))
+            return text(res, 401, "Unauthorized: the join token is not valid for this cluster\n");
+          if (p === "/_sim/register" && method === "POST") {
+            const b = await readJson(req);
+            const name = str2(b.name, "");
+            const ip = str2(b.ip, "");
+            if (!NAME4.test(name))
+              return text(res, 400, `invalid node name '${name.slice(0, 64)}'
+`);
+            const node2 = registerNode({
+              name,
+              ip,
+              role: b.role === "agent" ? "agent" : "server",
+              clusterInit: b.clusterInit === true
+            });
+            return json(res, 201, renderNode(node2));
+          }
+          if (p === "/_sim/kubeconfig")
+            return text(res, 200, k3sYaml(state, `https://127.0.0.1:${state.port}`));
+          if (p === "/_sim/nodes.txt") {
+            const rows = state.nodes.map((n) => {
+              const ready = renderNode(n).status.conditions.find((c) => c.type === "Ready").status === "True";
+              const roles = n.role === "server" ? `control-plane${n.clusterInit ? ",etcd" : ""},master` : "<none>";
+              const age = `${Math.max(0, Math.floor((Date.now() - n.createdAt) / 1e3))}s`;
+              return [n.name, ready ? "Ready" : "NotReady", roles, age, n.version];
+            });
+            const all = [["NAME", "STATUS", "ROLES", "AGE", "VERSION"], ...rows];
+            const w = all[0].map((_, i) => Math.max(...all.map((r) => r[i].length)));
+            return text(
+              res,
+              200,
+              all.map(
+                (r) => r.map((c, i) => c.padEnd(w[i] + 3)).join("").trimEnd()
+              ).join("\n") + "\n"
+            );
+          }
+          return text(res, 404, "not found\n");
+        }
+        if (p === "/healthz" || p === "/livez" || p === "/readyz") return text(res, 200, "ok");
+        if (!authenticated(req)) return json(res, 401, status(401, "Unauthorized", "Unauthorized"));
+        if (method !== "GET")
+          return json(
+            res,
+            405,
+            status(
+              405,
+              "MethodNotAllowed",
+              "the server does not allow this method on the requested resource"
+            )
+          );
+        if (p === "/version") return json(res, 200, versionInfo(state.version));
+        if (p === "/api")
+          return json(res, 200, {
+            kind: "APIVersions",
+            versions: ["v1"],
+            serverAddressByClientCIDRs: [
+              { clientCIDR: "0.0.0.0/0", serverAddress: `${host}:${state.port}` }
+            ]
+          });
+        if (p === "/apis")
+          return json(res, 200, { kind: "APIGroupList", apiVersion: "v1", groups: [] });
+        if (p === "/api/v1") return json(res, 200, apiResources());
+        if (p === "/api/v1/nodes") {
+          return json(res, 200, {
+            kind: "NodeList",
+            apiVersion: "v1",
+            metadata: { resourceVersion: String(state.resourceVersion) },
+            items: state.nodes.map(renderNode)
+          });
+        }
+        const node = /^\/api\/v1\/nodes\/([^/]+)$/.exec(p);
+        if (node) {
+          const n = state.nodes.find((x) => x.name === node[1]);
+          return n ? json(res, 200, renderNode(n)) : json(
+            res,
+            404,
+            status(404, "NotFound", `nodes "${node[1]}" not found`, {
+              name: node[1],
+              kind: "nodes"
+            })
+          );
+        }
+        const namespaces = renderNamespaces(state.nodes[0]?.createdAt ?? Date.now());
+        if (p === "/api/v1/namespaces")
+          return json(res, 200, {
+            kind: "NamespaceList",
+            apiVersion: "v1",
+            metadata: { resourceVersion: String(state.resourceVersion) },
+            items: namespaces
+          });
+        const ns = /^\/api\/v1\/namespaces\/([^/]+)$/.exec(p);
+        if (ns) {
+          const n = namespaces.find((x) => x.metadata.name === ns[1]);
+          return n ? json(res, 200, n) : json(
+            res,
+            404,
+            status(404, "NotFound", `namespaces "${ns[1]}" not found`, {
+              name: ns[1],
+              kind: "namespaces"
+            })
+          );
+        }
+        return json(
+          res,
+          404,
+          status(404, "NotFound", "the server could not find the requested resource")
+        );
+      })().catch((err) => json(res, 500, status(500, "InternalError", String(err))));
+    }
+  );
+  await new Promise((resolve, reject) => {
+    server.once(
+      "error",
+      (e) => reject(
+        new ConfigurationError(
+          `The Kubernetes simulator for ${o.name} cannot listen on ${host}:${state.port} (${e.code ?? e.message}).`
+        )
+      )
+    );
+    server.listen(state.port, host, () => resolve());
+  });
+  state.port = server.address().port;
+  save();
+  return {
+    get url() {
+      return `https://${host}:${state.port}`;
+    },
+    host,
+    port: state.port,
+    caPem: state.pki.caPem,
+    joinToken: joinToken(state),
+    bearerToken: state.bearerToken,
+    kubeconfig: /* @__PURE__ */ __name((k = {}) => k3sYaml(state, k.server ?? `https://${host}:${state.port}`, k.auth), "kubeconfig"),
+    registerNode,
+    setReady(name, ready) {
+      const n = state.nodes.find((x) => x.name === name);
+      if (!n) throw new Error(`No node ${name} in the simulated cluster ${state.name}.`);
+      if (ready) {
+        n.readyAt = Math.min(n.readyAt, Date.now());
+        delete n.notReadySince;
+      } else n.notReadySince = Date.now();
+      state.resourceVersion++;
+      save();
+    },
+    nodes: /* @__PURE__ */ __name(() => state.nodes, "nodes"),
+    state,
+    async stop() {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(() => r()));
+    }
+  };
+}
+var import_node_https3, str2, bearer, NAME4;
+var init_api_server = __esm({
+  "sim/kube/api-server.ts"() {
+    "use strict";
+    import_node_https3 = require("node:https");
+    init_errors();
+    init_loopback();
+    init_cluster_state();
+    init_pki();
+    init_render2();
+    str2 = /* @__PURE__ */ __name((v, d = "") => typeof v === "string" ? v : typeof v === "number" || typeof v === "boolean" ? String(v) : d, "str");
+    __name(json, "json");
+    __name(text, "text");
+    __name(readJson, "readJson");
+    bearer = /* @__PURE__ */ __name((req) => {
+      const h = req.headers.authorization ?? "";
+      return h.startsWith("Bearer ") ? h.slice(7).trim() : void 0;
+    }, "bearer");
+    NAME4 = /^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/;
+    __name(startKubeApi, "startKubeApi");
+  }
+});
+
+// sim/kube/manager.ts
+function installerPath() {
+  let dir = import_node_path16.default.dirname((0, import_node_url.fileURLToPath)(__pve_gitops_import_meta_url));
+  for (let i = 0; i < 5; i++) {
+    for (const c of [import_node_path16.default.join(dir, "installer.sh"), import_node_path16.default.join(dir, "sim", "kube", "installer.sh")])
+      if ((0, import_node_fs10.existsSync)(c)) return c;
+    dir = import_node_path16.default.dirname(dir);
+  }
+  throw new Error("sim/kube/installer.sh is missing next to the simulator.");
+}
+function installerScript(managerUrl, version) {
+  const src = (0, import_node_fs10.readFileSync)(installerPath(), "utf8");
+  return src.replace("@@MANAGER_URL@@", managerUrl).replace("@@DEFAULT_VERSION@@", version);
+}
+function reply(res, code, text2) {
+  res.writeHead(code, { "Content-Type": "text/plain; charset=utf-8" });
+  res.end(text2);
+}
+async function body(req) {
+  const chunks = [];
+  for await (const c of req) chunks.push(c);
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString("utf8"));
+  } catch {
+    return {};
+  }
+}
+async function startKubeManager(o = {}) {
+  const host = o.host ?? "127.0.0.1";
+  if (!isLoopbackHost(host))
+    throw new ConfigurationError(
+      `The Kubernetes simulator listens on loopback only; '${host}' is not a loopback address.`
+    );
+  const apiPort = o.apiPort ?? 6443;
+  const version = o.defaultVersion ?? "v1.31.4+k3s1";
+  const hosts = new Map(Object.entries(o.hosts ?? {}));
+  const clusters = /* @__PURE__ */ new Map();
+  const starting = /* @__PURE__ */ new Map();
+  const start2 = /* @__PURE__ */ __name((name, ip, v) => {
+    let p = starting.get(ip);
+    if (!p) {
+      p = startKubeApi({
+        name,
+        host: ip,
+        port: apiPort,
+        version: v,
+        readyDelayMs: o.readyDelayMs,
+        stateDir: o.stateDir
+      });
+      starting.set(ip, p);
+      p.then(
+        (c) => clusters.set(ip, c),
+        () => starting.delete(ip)
+      );
+    }
+    return p;
+  }, "start");
+  if (o.stateDir) {
+    let files = [];
+    try {
+      files = (0, import_node_fs10.readdirSync)(o.stateDir).filter((f) => /^cluster-.*\.json$/.test(f));
+    } catch {
+    }
+    for (const f of files) {
+      const s = JSON.parse((0, import_node_fs10.readFileSync)(import_node_path16.default.join(o.stateDir, f), "utf8"));
+      await start2(s.name, s.host, s.version);
+    }
+  }
+  let url = "";
+  const server = (0, import_node_http.createServer)((req, res) => {
+    void (async () => {
+      const p = new URL(req.url ?? "/", "http://m").pathname;
+      if (req.method === "GET" && (p === "/" || p === "/install.sh")) {
+        return reply(res, 200, installerScript(url, version));
+      }
+      if (req.method === "POST" && p === "/clusters") {
+        const b = await body(req);
+        const name = str3(b.name, "");
+        const ip = str3(b.ip) || hosts.get(name) || "";
+        if (!ip)
+          return reply(
+            res,
+            400,
+            `Cannot tell the address of ${name}: pass --node-ip or register the host with the simulator.
+`
+          );
+        if (!isLoopbackHost(ip))
+          return reply(
+            res,
+            400,
+            `The simulator binds API servers on loopback only; ${ip} is not.
+`
+          );
+        try {
+          const c = await start2(name, ip, str3(b.version) || version);
+          return reply(res, 201, `${c.url}
+${c.joinToken}
+`);
+        } catch (err) {
+          return reply(res, 500, `${err.message}
+`);
+        }
+      }
+      reply(res, 404, "not found\n");
+    })();
+  });
+  await new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(o.port ?? 0, host, () => resolve());
+  });
+  url = `http://${host}:${server.address().port}`;
+  return {
+    url,
+    installerUrl: `${url}/install.sh`,
+    clusters,
+    clusterOf: /* @__PURE__ */ __name((name) => [...clusters.values()].find((c) => c.state.name === name), "clusterOf"),
+    registerHost: /* @__PURE__ */ __name((name, ip) => void hosts.set(name, ip), "registerHost"),
+    async stop() {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(() => r()));
+      await Promise.all([...clusters.values()].map((c) => c.stop()));
+    }
+  };
+}
+var import_node_fs10, import_node_http, import_node_path16, import_node_url, str3;
+var init_manager = __esm({
+  "sim/kube/manager.ts"() {
+    "use strict";
+    import_node_fs10 = require("node:fs");
+    import_node_http = require("node:http");
+    import_node_path16 = __toESM(require("node:path"), 1);
+    import_node_url = require("node:url");
+    init_errors();
+    init_loopback();
+    init_api_server();
+    str3 = /* @__PURE__ */ __name((v, d = "") => typeof v === "string" ? v : typeof v === "number" || typeof v === "boolean" ? String(v) : d, "str");
+    __name(installerPath, "installerPath");
+    __name(installerScript, "installerScript");
+    __name(reply, "reply");
+    __name(body, "body");
+    __name(startKubeManager, "startKubeManager");
+  }
+});
+
+// sim/proxmox/api-error.ts
+function fail2(message) {
+  throw new ApiError(500, message);
+}
+function paramError(errors) {
+  throw new ApiError(400, "Parameter verification failed.", errors);
+}
+function sleep(ms) {
+  return new Promise((r) => setTimeout(r, Math.max(0, ms)));
+}
+var ApiError;
+var init_api_error = __esm({
+  "sim/proxmox/api-error.ts"() {
+    "use strict";
+    ApiError = class extends Error {
+      constructor(status2, message, errors) {
+        super(message);
+        this.status = status2;
+        this.errors = errors;
+      }
+      status;
+      errors;
+      static {
+        __name(this, "ApiError");
+      }
+    };
+    __name(fail2, "fail");
+    __name(paramError, "paramError");
+    __name(sleep, "sleep");
+  }
+});
+
+// sim/proxmox/faults.ts
+function loadFaults(src) {
+  if (src === void 0) return {};
+  if (typeof src !== "string") return src;
+  let data;
+  try {
+    data = (0, import_yaml3.parse)((0, import_node_fs11.readFileSync)(src, "utf8"));
+  } catch (err) {
+    throw new ConfigurationError(`Cannot read the fault spec ${src}: ${err.message}`);
+  }
+  if (data === null || data === void 0) return {};
+  if (typeof data !== "object" || Array.isArray(data))
+    throw new ConfigurationError(
+      `Fault spec ${src} must be a mapping (errors, offlineNodes, ...).`
+    );
+  return data;
+}
+function globToRegExp2(glob) {
+  const body2 = glob.split("/").map(
+    (seg2) => seg2 === "**" ? ".*" : seg2.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, "[^/]*")
+  ).join("/");
+  return new RegExp(`^${body2.replace(/\/\.\*/g, "(/.*)?")}/?$`);
+}
+function applyStandingFaults(cluster) {
+  for (const l of cluster.faults.storageLocks ?? []) {
+    const nodes = l.node ? [l.node] : cluster.state.nodes.map((n) => n.name);
+    const keys = new Set(nodes.map((n) => cluster.storageKey(l.storage, n)));
+    for (const k of keys) cluster.locks.holdFor(k, l.seconds * 1e3 * cluster.scale);
+  }
+}
+function injectRequestFault(cluster, method, apiPath) {
+  const node = /^\/nodes\/([^/]+)/.exec(apiPath)?.[1];
+  const offline = cluster.faults.offlineNodes ?? [];
+  if (node && offline.includes(node)) throw new ApiError(595, `No route to host`);
+  for (const f of cluster.faults.errors ?? []) {
+    if (f.method && f.method.toUpperCase() !== method) continue;
+    if (!globToRegExp2(f.path).test(apiPath)) continue;
+    if (f.count !== void 0) {
+      if (f.count <= 0) continue;
+      f.count--;
+    } else if (f.probability !== void 0 && Math.random() >= f.probability) continue;
+    throw new ApiError(f.status ?? 500, f.message ?? "injected failure");
+  }
+}
+var import_node_fs11, import_yaml3;
+var init_faults = __esm({
+  "sim/proxmox/faults.ts"() {
+    "use strict";
+    import_node_fs11 = require("node:fs");
+    import_yaml3 = __toESM(require_dist(), 1);
+    init_errors();
+    init_api_error();
+    __name(loadFaults, "loadFaults");
+    __name(globToRegExp2, "globToRegExp");
+    __name(applyStandingFaults, "applyStandingFaults");
+    __name(injectRequestFault, "injectRequestFault");
+  }
+});
+
+// sim/proxmox/locks.ts
+function lockPath(key) {
+  const [kind, id2, node] = key.split(":");
+  if (kind === "vm") return `/var/lock/qemu-server/lock-${id2}.conf`;
+  return node === void 0 ? `cfs-lock 'storage-${id2}'` : `/var/lock/pve-manager/pve-storage-${id2}`;
+}
+function lockTimeoutMessage(key) {
+  const p = lockPath(key);
+  return p.startsWith("cfs-lock") ? `${p} error: got lock request timeout` : `can't lock file '${p}' - got timeout`;
+}
+var lockTimeouts, LockTable;
+var init_locks = __esm({
+  "sim/proxmox/locks.ts"() {
+    "use strict";
+    lockTimeouts = { config: 10, create: 5, clone: 1, storage: 10 };
+    LockTable = class {
+      constructor(scale) {
+        this.scale = scale;
+      }
+      scale;
+      static {
+        __name(this, "LockTable");
+      }
+      locks = /* @__PURE__ */ new Map();
+      entry(key) {
+        let e = this.locks.get(key);
+        if (!e) this.locks.set(key, e = { holders: 0, exclusive: false, queue: [] });
+        return e;
+      }
+      grantable(e, shared) {
+        return e.holders === 0 || shared && !e.exclusive;
+      }
+      take(key, e, shared) {
+        e.holders++;
+        e.exclusive = !shared;
+        let released = false;
+        return () => {
+          if (released) return;
+          released = true;
+          e.holders--;
+          if (e.holders === 0) e.exclusive = false;
+          while (e.queue.length && this.grantable(e, e.queue[0].shared)) e.queue.shift().grant();
+          if (e.holders === 0 && e.queue.length === 0) this.locks.delete(key);
+        };
+      }
+      /** Waits up to `timeoutSec` (scaled) for the lock; resolves to its release function. */
+      acquire(key, timeoutSec, shared = false) {
+        const e = this.entry(key);
+        if (e.queue.length === 0 && this.grantable(e, shared))
+          return Promise.resolve(this.take(key, e, shared));
+        return new Promise((resolve, reject) => {
+          const w = {
+            shared,
+            grant: /* @__PURE__ */ __name(() => {
+              clearTimeout(timer);
+              resolve(this.take(key, e, shared));
+            }, "grant")
+          };
+          const timer = setTimeout(
+            () => {
+              e.queue.splice(e.queue.indexOf(w), 1);
+              reject(new Error("got timeout"));
+            },
+            timeoutSec * 1e3 * this.scale
+          );
+          timer.unref();
+          e.queue.push(w);
+        });
+      }
+      /** Holds `key` exclusively for `ms` (already scaled) as some other process would. */
+      holdFor(key, ms) {
+        void this.acquire(key, 1e6).then((release) => setTimeout(release, ms).unref());
+      }
+      /** Whether anyone holds `key` now. */
+      isHeld(key) {
+        return (this.locks.get(key)?.holders ?? 0) > 0;
+      }
+    };
+    __name(lockPath, "lockPath");
+    __name(lockTimeoutMessage, "lockTimeoutMessage");
+  }
+});
+
+// sim/proxmox/state.ts
+function readState(dir) {
+  const f = stateFile(dir);
+  if (!(0, import_node_fs12.existsSync)(f)) return void 0;
+  try {
+    return JSON.parse((0, import_node_fs12.readFileSync)(f, "utf8"));
+  } catch (err) {
+    throw new Error(`The simulator state file ${f} is not valid JSON; remove it to start afresh.`, {
+      cause: err
+    });
+  }
+}
+function writeState(dir, state) {
+  (0, import_node_fs12.mkdirSync)(dir, { recursive: true, mode: 448 });
+  const f = stateFile(dir);
+  const tmp = `${f}.${process.pid}.tmp`;
+  (0, import_node_fs12.writeFileSync)(tmp, JSON.stringify(state), { mode: 384 });
+  (0, import_node_fs12.renameSync)(tmp, f);
+}
+var import_node_fs12, import_node_path17, stateFile;
+var init_state = __esm({
+  "sim/proxmox/state.ts"() {
+    "use strict";
+    import_node_fs12 = require("node:fs");
+    import_node_path17 = __toESM(require("node:path"), 1);
+    stateFile = /* @__PURE__ */ __name((dir) => import_node_path17.default.join(dir, "cluster.json"), "stateFile");
+    __name(readState, "readState");
+    __name(writeState, "writeState");
+  }
+});
+
+// sim/proxmox/host-key.ts
+function generateHostKey(comment) {
+  const { privateKey } = (0, import_node_crypto5.generateKeyPairSync)("ed25519");
+  const jwk = privateKey.export({ format: "jwk" });
+  const pub = Buffer.from(jwk.x, "base64url");
+  const seed = Buffer.from(jwk.d, "base64url");
+  const pubBlob = Buffer.concat([str4("ssh-ed25519"), str4(pub)]);
+  const check = (0, import_node_crypto5.randomBytes)(4);
+  let priv = Buffer.concat([
+    check,
+    check,
+    str4("ssh-ed25519"),
+    str4(pub),
+    str4(Buffer.concat([seed, pub])),
+    str4(comment)
+  ]);
+  const pad = Buffer.from(Array.from({ length: (8 - priv.length % 8) % 8 }, (_, i) => i + 1));
+  priv = Buffer.concat([priv, pad]);
+  const body2 = Buffer.concat([
+    Buffer.from("openssh-key-v1\0"),
+    str4("none"),
+    str4("none"),
+    str4(""),
+    u32(1),
+    str4(pubBlob),
+    str4(priv)
+  ]).toString("base64");
+  const lines = body2.match(/.{1,70}/g) ?? [];
+  return {
+    privateKey: `-----BEGIN OPENSSH PRIVATE KEY-----
+${lines.join("\n")}
+-----END OPENSSH PRIVATE KEY-----
+`,
+    publicKey: `ssh-ed25519 ${pubBlob.toString("base64")} ${comment}`
+  };
+}
+var import_node_crypto5, u32, str4;
+var init_host_key = __esm({
+  "sim/proxmox/host-key.ts"() {
+    "use strict";
+    import_node_crypto5 = require("node:crypto");
+    u32 = /* @__PURE__ */ __name((n) => {
+      const b = Buffer.alloc(4);
+      b.writeUInt32BE(n);
+      return b;
+    }, "u32");
+    str4 = /* @__PURE__ */ __name((s) => {
+      const b = typeof s === "string" ? Buffer.from(s) : s;
+      return Buffer.concat([u32(b.length), b]);
+    }, "str");
+    __name(generateHostKey, "generateHostKey");
+  }
+});
+
+// sim/proxmox/cluster.ts
+var maxTasks, Cluster;
+var init_cluster = __esm({
+  "sim/proxmox/cluster.ts"() {
+    "use strict";
+    init_api_error();
+    init_locks();
+    init_state();
+    init_host_key();
+    maxTasks = 1e3;
+    Cluster = class {
+      constructor(state, scale, stateDir) {
+        this.state = state;
+        this.scale = scale;
+        this.stateDir = stateDir;
+        this.locks = new LockTable(scale);
+      }
+      state;
+      scale;
+      stateDir;
+      static {
+        __name(this, "Cluster");
+      }
+      locks;
+      faults = {};
+      inflight = /* @__PURE__ */ new Set();
+      /** Set by stop(): later task completions are neither applied nor saved. */
+      stopped = false;
+      /** Persists the state (when a state dir is set) and counts the mutation. */
+      save() {
+        if (this.stopped) return;
+        this.state.mutations++;
+        if (this.stateDir) writeState(this.stateDir, this.state);
+      }
+      /** Keeps a task body's promise so `settle()` can wait for it. */
+      track(p) {
+        this.inflight.add(p);
+        void p.finally(() => this.inflight.delete(p));
+      }
+      /** Saves a last time and freezes the state. */
+      stop() {
+        this.save();
+        this.stopped = true;
+      }
+      /** Waits for running task bodies. */
+      async settle() {
+        await Promise.allSettled([...this.inflight]);
+      }
+      /** Drops the oldest finished tasks beyond a bound, as PVE rotates its task index. */
+      pruneTasks() {
+        const ids = Object.keys(this.state.tasks);
+        if (ids.length <= maxTasks) return;
+        for (const id2 of ids.slice(0, ids.length - maxTasks))
+          if (this.state.tasks[id2].status === "stopped") delete this.state.tasks[id2];
+      }
+      vm(vmid) {
+        return this.state.vms[String(vmid)];
+      }
+      vms() {
+        return Object.values(this.state.vms).sort((a, b) => a.vmid - b.vmid);
+      }
+      /** The VM on `node`, or PVE's 500 for a missing config file. */
+      vmOn(node, vmid) {
+        const vm2 = this.vm(vmid);
+        if (!vm2 || vm2.node !== node)
+          fail2(`Configuration file 'nodes/${node}/qemu-server/${vmid}.conf' does not exist`);
+        return vm2;
+      }
+      /** Throws `VM is locked (clone)` when the config carries a lock. */
+      checkConfigLock(vm2) {
+        if (vm2.config.lock) fail2(`VM is locked (${vm2.config.lock})`);
+      }
+      /** Takes a lock or throws PVE's timeout message (prefixed for task errors). */
+      async lock(key, timeoutSec, opts = {}) {
+        try {
+          return await this.locks.acquire(key, timeoutSec, opts.shared);
+        } catch {
+          throw new ApiError(500, `${opts.prefix ?? ""}${lockTimeoutMessage(key)}`);
+        }
+      }
+      /** Lock key of a storage as seen from `node`: local storages lock per node. */
+      storageKey(id2, node) {
+        const s = this.state.storages.find((x) => x.id === id2);
+        return s?.shared ? `storage:${id2}` : `storage:${id2}:${node}`;
+      }
+      /** Whether a fault list (names or vmids) names this VM. */
+      named(list3, vm2) {
+        return !!list3?.some((x) => String(x) === String(vm2.vmid) || x === vm2.config.name);
+      }
+      /** Applies a task's finish operations. */
+      applyOps(ops) {
+        for (const o of ops) {
+          const vm2 = this.vm(o.vmid);
+          if (o.op === "delete") {
+            delete this.state.vms[String(o.vmid)];
+            continue;
+          }
+          if (!vm2) continue;
+          if (o.op === "unlock") delete vm2.config.lock;
+          else if (o.op === "move") vm2.node = o.node;
+          else if (o.op === "config") Object.assign(vm2.config, o.values);
+          else if (o.op === "applyPending") {
+            Object.assign(vm2.config, vm2.pending);
+            for (const k of vm2.pendingDelete) delete vm2.config[k];
+            vm2.pending = {};
+            vm2.pendingDelete = [];
+          } else if (o.op === "power") {
+            if (o.status === "running" && vm2.status !== "running") vm2.startedAt = Date.now();
+            vm2.status = o.status;
+            vm2.qmpstatus = o.qmpstatus;
+            if (o.status === "stopped") {
+              vm2.startedAt = void 0;
+              this.applyOps([{ op: "applyPending", vmid: vm2.vmid }]);
+            }
+          }
+        }
+      }
+      /** Finishes tasks that were running when the previous simulator stopped. */
+      finishInterrupted() {
+        for (const t of Object.values(this.state.tasks)) {
+          if (t.status !== "running") continue;
+          this.applyOps(t.finish);
+          t.log.push("TASK OK");
+          t.exitstatus = "OK";
+          t.status = "stopped";
+        }
+      }
+      /**
+       * The VM's SSH host key pair (what its sshd serves and the guest agent's file-read returns),
+       * made on first use like cloud-init's first boot. Tests and the demo give the private key
+       * to the VM's simulated sshd host.
+       */
+      hostKeyOf(vmid) {
+        const vm2 = this.vm(vmid);
+        if (!vm2) throw new Error(`No VM ${vmid} in the simulator`);
+        if (!vm2.hostKey) {
+          vm2.hostKey = generateHostKey(`root@${String(vm2.config.name ?? `vm${vmid}`)}`);
+          if (this.stateDir && !this.stopped) writeState(this.stateDir, this.state);
+        }
+        return vm2.hostKey;
+      }
+      /** Test helper: sets the QMP status (`paused`, `prelaunch`, `running`, `stopped`). */
+      setQmpStatus(vmid, qmpstatus) {
+        const vm2 = this.vm(vmid);
+        if (!vm2) throw new Error(`No VM ${vmid} in the simulator`);
+        vm2.qmpstatus = qmpstatus;
+        vm2.status = qmpstatus === "stopped" ? "stopped" : "running";
+        if (vm2.status === "running") vm2.startedAt ??= Date.now();
+        this.save();
+      }
+      /** Test helper: marks a VM HA-managed (power calls become hastart/hastop tasks). */
+      setHa(vmid, ha) {
+        const vm2 = this.vm(vmid);
+        if (!vm2) throw new Error(`No VM ${vmid} in the simulator`);
+        vm2.ha = ha;
+        this.save();
+      }
+      /** Test helper: moves a VM to another node as HA would. */
+      moveVm(vmid, node) {
+        this.applyOps([{ op: "move", vmid, node }]);
+        this.save();
+      }
+    };
+  }
+});
+
+// sim/proxmox/cert.ts
+function fingerprintOf(certPem) {
+  return new import_node_crypto6.X509Certificate(certPem).fingerprint256.toUpperCase();
+}
+function generateCertificate(commonName = "pve-gitops-sim") {
+  const dir = (0, import_node_fs13.mkdtempSync)(import_node_path18.default.join((0, import_node_os4.tmpdir)(), "pve-sim-cert-"));
+  try {
+    const key = import_node_path18.default.join(dir, "key.pem");
+    const cert = import_node_path18.default.join(dir, "cert.pem");
+    (0, import_node_child_process5.execFileSync)(
+      "openssl",
+      [
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-keyout",
+        key,
+        "-out",
+        cert,
+        "-days",
+        "3650",
+        "-subj",
+        `/CN=${commonName}/O=PVE Cluster Node`,
+        "-addext",
+        "subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE"
+      ],
+      { stdio: ["ignore", "ignore", "pipe"] }
+    );
+    const certPem = (0, import_node_fs13.readFileSync)(cert, "utf8");
+    return { certPem, keyPem: (0, import_node_fs13.readFileSync)(key, "utf8"), fingerprint: fingerprintOf(certPem) };
+  } catch (err) {
+    throw new Error(`Could not generate the simulator's TLS certificate with openssl.`, {
+      cause: err
+    });
+  } finally {
+    (0, import_node_fs13.rmSync)(dir, { recursive: true, force: true });
+  }
+}
+function loadOrCreateCertificate(stateDir, name = "pve-ssl") {
+  if (!stateDir) return generateCertificate(name);
+  const certFile = import_node_path18.default.join(stateDir, `${name}.pem`);
+  const keyFile = import_node_path18.default.join(stateDir, `${name}.key`);
+  if ((0, import_node_fs13.existsSync)(certFile) && (0, import_node_fs13.existsSync)(keyFile)) {
+    const certPem = (0, import_node_fs13.readFileSync)(certFile, "utf8");
+    return { certPem, keyPem: (0, import_node_fs13.readFileSync)(keyFile, "utf8"), fingerprint: fingerprintOf(certPem) };
+  }
+  const c = generateCertificate(name);
+  (0, import_node_fs13.writeFileSync)(keyFile, c.keyPem, { mode: 384 });
+  (0, import_node_fs13.writeFileSync)(certFile, c.certPem, { mode: 384 });
+  (0, import_node_fs13.chmodSync)(keyFile, 384);
+  return c;
+}
+var import_node_child_process5, import_node_crypto6, import_node_fs13, import_node_os4, import_node_path18;
+var init_cert = __esm({
+  "sim/proxmox/cert.ts"() {
+    "use strict";
+    import_node_child_process5 = require("node:child_process");
+    import_node_crypto6 = require("node:crypto");
+    import_node_fs13 = require("node:fs");
+    import_node_os4 = require("node:os");
+    import_node_path18 = __toESM(require("node:path"), 1);
+    __name(fingerprintOf, "fingerprintOf");
+    __name(generateCertificate, "generateCertificate");
+    __name(loadOrCreateCertificate, "loadOrCreateCertificate");
+  }
+});
+
+// sim/proxmox/fixture.ts
+function loadFixture(src) {
+  if (src === void 0) return defaultFixture;
+  if (typeof src !== "string") return src;
+  let text2;
+  try {
+    text2 = (0, import_node_fs14.readFileSync)(src, "utf8");
+  } catch {
+    throw new ConfigurationError(`Cannot read the simulator fixture file ${src}.`);
+  }
+  const data = (0, import_yaml4.parse)(text2);
+  if (!data || !Array.isArray(data.nodes) || data.nodes.length === 0 || !Array.isArray(data.storages))
+    throw new ConfigurationError(
+      `Fixture ${src} must have a non-empty 'nodes' list and a 'storages' list.`
+    );
+  for (const n of data.nodes)
+    if (typeof n?.name !== "string")
+      throw new ConfigurationError(`Fixture ${src}: every node needs a 'name'.`);
+  return data;
+}
+function macFor(vmid, i = 0) {
+  const n = vmid * 7 + i * 13 & 16777215;
+  return ["BC", "24", "11", n >> 16, n >> 8 & 255, n & 255].map((x) => typeof x === "string" ? x : x.toString(16).padStart(2, "0").toUpperCase()).join(":");
+}
+function vmFromFixture(v, now2) {
+  const storage = v.storage ?? "local-lvm";
+  const prefix = v.template ? "base" : "vm";
+  const config2 = {
+    name: v.name,
+    memory: "2048",
+    cores: 2,
+    sockets: 1,
+    cpu: "x86-64-v2-AES",
+    ostype: "l26",
+    scsihw: "virtio-scsi-pci",
+    boot: "order=scsi0",
+    agent: "1",
+    serial0: "socket",
+    vga: "serial0",
+    net0: `virtio=${macFor(v.vmid)},bridge=vmbr0`,
+    scsi0: `${storage}:${prefix}-${v.vmid}-disk-0,size=${v.diskGiB ?? 4}G`,
+    ide2: `${storage}:vm-${v.vmid}-cloudinit,media=cdrom`,
+    smbios1: `uuid=00000000-0000-4000-8000-${String(v.vmid).padStart(12, "0")}`,
+    vmgenid: `00000000-0000-4000-8000-${String(v.vmid).padStart(12, "0")}`,
+    ...v.template ? { template: 1 } : {},
+    ...v.config
+  };
+  const running = v.status === "running" || v.status === "paused";
+  return {
+    vmid: v.vmid,
+    node: v.node,
+    config: config2,
+    pending: {},
+    pendingDelete: [],
+    status: running ? "running" : "stopped",
+    qmpstatus: v.status ?? "stopped",
+    startedAt: running ? now2 - 36e5 : void 0,
+    createdAt: now2 - 864e5,
+    ha: v.ha
+  };
+}
+function stateFromFixture(f, tokenSecret, password) {
+  const now2 = Date.now();
+  const storages = f.storages.map((s) => ({
+    id: s.id,
+    type: s.type,
+    content: Array.isArray(s.content) ? s.content : s.content.split(","),
+    shared: !!s.shared,
+    nodes: s.nodes,
+    total: Math.round((s.totalGiB ?? 500) * GiB),
+    used: Math.round((s.usedGiB ?? 0) * GiB),
+    enabled: s.enabled ?? true,
+    active: s.active ?? true
+  }));
+  const vms = {};
+  for (const v of f.vms ?? []) vms[v.vmid] = vmFromFixture(v, now2);
+  return {
+    version: f.version ?? "9.1.1",
+    nodes: f.nodes.map((n) => ({
+      name: n.name,
+      memory: Math.round((n.memoryGiB ?? 64) * GiB),
+      cpus: n.cpus ?? 16,
+      status: n.status ?? "online",
+      bridges: (n.bridges ?? ["vmbr0"]).map(
+        (b) => typeof b === "string" ? { iface: b, active: true } : { iface: b.iface, active: b.active ?? true }
+      )
+    })),
+    storages,
+    vms,
+    tasks: {},
+    timings: {
+      ...defaultTimings,
+      ...f.timings,
+      tasks: { ...defaultTimings.tasks, ...f.timings?.tasks }
+    },
+    tokens: [{ id: "root@pam!pve-gitops", secret: tokenSecret }],
+    users: [{ id: "root@pam", password }],
+    tickets: {},
+    pid: 1e5 + Math.floor(Math.random() * 1e5),
+    mutations: 0,
+    execs: {}
+  };
+}
+var import_node_fs14, import_yaml4, GiB, defaultTimings, templateNodes, defaultFixture;
+var init_fixture = __esm({
+  "sim/proxmox/fixture.ts"() {
+    "use strict";
+    import_node_fs14 = require("node:fs");
+    import_yaml4 = __toESM(require_dist(), 1);
+    init_errors();
+    GiB = 1024 ** 3;
+    defaultTimings = {
+      tasks: {
+        qmclone: 1e3,
+        "qmclone-full": 7e3,
+        qmcreate: 1e3,
+        qmstart: 1500,
+        qmstop: 500,
+        qmshutdown: 3e3,
+        qmreboot: 4e3,
+        qmreset: 500,
+        qmsuspend: 300,
+        qmresume: 300,
+        qmdestroy: 1e3,
+        qmresize: 500,
+        qmconfig: 300,
+        qmigrate: 5e3,
+        hastart: 1e3,
+        hastop: 1e3
+      },
+      fullCloneStorageLock: 5500,
+      agentBoot: 8e3,
+      statsWindow: 1e4,
+      taskStatusRace: 0,
+      authFailDelay: 3e3
+    };
+    templateNodes = [
+      [9e3, "pve1"],
+      [9001, "pve2"],
+      [9002, "still-fawn"]
+    ];
+    defaultFixture = {
+      version: "9.1.1",
+      nodes: ["pve1", "pve2", "still-fawn"].map((name) => ({
+        name,
+        memoryGiB: 64,
+        cpus: 16,
+        bridges: ["vmbr0", "vmbr1"]
+      })),
+      storages: [
+        {
+          id: "local-lvm",
+          type: "lvmthin",
+          content: ["images", "rootdir"],
+          totalGiB: 800,
+          usedGiB: 40
+        },
+        {
+          id: "local",
+          type: "dir",
+          content: ["iso", "vztmpl", "snippets", "backup"],
+          totalGiB: 100,
+          usedGiB: 12
+        }
+      ],
+      vms: templateNodes.map(([vmid, node]) => ({
+        vmid,
+        node,
+        name: "ubuntu-24.04-cloudinit",
+        template: true,
+        diskGiB: 4,
+        storage: "local-lvm"
+      }))
+    };
+    __name(loadFixture, "loadFixture");
+    __name(macFor, "macFor");
+    __name(vmFromFixture, "vmFromFixture");
+    __name(stateFromFixture, "stateFromFixture");
+  }
+});
+
 // sim/proxmox/context.ts
-var str2, num, taskUser;
+var str5, num, taskUser;
 var init_context2 = __esm({
   "sim/proxmox/context.ts"() {
     "use strict";
-    str2 = /* @__PURE__ */ __name((ctx, k) => ctx.params[k] === void 0 ? void 0 : String(ctx.params[k]), "str");
+    str5 = /* @__PURE__ */ __name((ctx, k) => ctx.params[k] === void 0 ? void 0 : String(ctx.params[k]), "str");
     num = /* @__PURE__ */ __name((ctx, k) => ctx.params[k] === void 0 ? void 0 : Number(ctx.params[k]), "num");
     taskUser = /* @__PURE__ */ __name((ctx) => ctx.who.tokenId ?? ctx.who.user, "taskUser");
   }
@@ -71223,8 +72569,8 @@ function createTicket(cluster, username, password) {
   if (!user || !sameSecret(user.password, password))
     throw new ApiError(401, "authentication failure");
   const now2 = Math.floor(Date.now() / 1e3).toString(16).toUpperCase();
-  const ticket = `PVE:${username}:${now2}::${(0, import_node_crypto5.randomBytes)(24).toString("base64url")}`;
-  const csrf = `${now2}:${(0, import_node_crypto5.randomBytes)(16).toString("base64url")}`;
+  const ticket = `PVE:${username}:${now2}::${(0, import_node_crypto7.randomBytes)(24).toString("base64url")}`;
+  const csrf = `${now2}:${(0, import_node_crypto7.randomBytes)(16).toString("base64url")}`;
   cluster.state.tickets[ticket] = `${username} ${csrf}`;
   cluster.save();
   return { username, ticket, CSRFPreventionToken: csrf, cap: {} };
@@ -71258,11 +72604,11 @@ function evaluate(p, c, params) {
     return first;
   }
   if (kind !== "perm") return void 0;
-  const [path37, privs, ...opts] = rest;
+  const [path39, privs, ...opts] = rest;
   const req = opts.indexOf("require_param");
-  if (req >= 0 && params[opts[req + 1]] === void 0) return `(${path37}, required)`;
+  if (req >= 0 && params[opts[req + 1]] === void 0) return `(${path39}, required)`;
   const any = opts.includes("any");
-  const where = subst(path37, params);
+  const where = subst(path39, params);
   const ok = any ? privs.some((x) => hasPriv(p, where, x)) : privs.every((x) => hasPriv(p, where, x));
   return ok ? void 0 : `(${where}, ${any ? privs.join("|") : privs.find((x) => !hasPriv(p, where, x))})`;
 }
@@ -71271,18 +72617,18 @@ function checkPermission(p, check, params) {
   const f = evaluate(p, check, params);
   if (f) throw new ApiError(403, `Permission check failed ${f}`);
 }
-var import_node_crypto5, sameSecret, subst;
+var import_node_crypto7, sameSecret, subst;
 var init_auth2 = __esm({
   "sim/proxmox/auth.ts"() {
     "use strict";
-    import_node_crypto5 = require("node:crypto");
+    import_node_crypto7 = require("node:crypto");
     init_api_error();
-    sameSecret = /* @__PURE__ */ __name((a, b) => a.length === b.length && (0, import_node_crypto5.timingSafeEqual)(Buffer.from(a), Buffer.from(b)), "sameSecret");
+    sameSecret = /* @__PURE__ */ __name((a, b) => a.length === b.length && (0, import_node_crypto7.timingSafeEqual)(Buffer.from(a), Buffer.from(b)), "sameSecret");
     __name(cookie, "cookie");
     __name(authenticate, "authenticate");
     __name(createTicket, "createTicket");
     __name(hasPriv, "hasPriv");
-    subst = /* @__PURE__ */ __name((path37, params) => path37.replace(
+    subst = /* @__PURE__ */ __name((path39, params) => path39.replace(
       /\{(\w+)\}/g,
       (_, k) => String(params[k] ?? "")
     ), "subst");
@@ -71350,11 +72696,11 @@ function storageEntry(c, s, node) {
   const total = active ? s.total : 0;
   return { s, used, total, active };
 }
-var import_node_crypto6, GiB2, isOnline, clusterRoutes;
+var import_node_crypto8, GiB2, isOnline, clusterRoutes;
 var init_cluster2 = __esm({
   "sim/proxmox/handlers/cluster.ts"() {
     "use strict";
-    import_node_crypto6 = require("node:crypto");
+    import_node_crypto8 = require("node:crypto");
     init_api_error();
     init_auth2();
     init_context2();
@@ -71375,7 +72721,7 @@ var init_cluster2 = __esm({
       }), "GET /version"),
       "GET /cluster/resources": /* @__PURE__ */ __name((ctx) => {
         const { cluster: c, who } = ctx;
-        const type = str2(ctx, "type");
+        const type = str5(ctx, "type");
         const out = [];
         if (!type || type === "node") {
           for (const n of c.state.nodes)
@@ -71472,7 +72818,7 @@ var init_cluster2 = __esm({
       }, "GET /nodes/{node}/status"),
       "GET /nodes/{node}/network": /* @__PURE__ */ __name((ctx) => {
         const n = nodeOf(ctx.cluster, String(ctx.params.node));
-        const type = str2(ctx, "type");
+        const type = str5(ctx, "type");
         const all = [
           { iface: "eno1", type: "eth", active: 1, method: "manual", families: ["inet"], priority: 1 },
           ...n.bridges.map((b, i) => ({
@@ -71492,8 +72838,8 @@ var init_cluster2 = __esm({
       }, "GET /nodes/{node}/network"),
       "GET /nodes/{node}/storage": /* @__PURE__ */ __name((ctx) => {
         const node = nodeOf(ctx.cluster, String(ctx.params.node)).name;
-        const content = str2(ctx, "content");
-        const storage = str2(ctx, "storage");
+        const content = str5(ctx, "content");
+        const storage = str5(ctx, "storage");
         return storagesOn(ctx.cluster, node).filter((s) => num(ctx, "enabled") ? s.enabled : true).filter((s) => !content || content.split(",").some((c) => s.content.includes(c))).filter((s) => !storage || s.id === storage).filter(
           (s) => hasPriv(ctx.who, `/storage/${s.id}`, "Datastore.Audit") || hasPriv(ctx.who, `/storage/${s.id}`, "Datastore.AllocateSpace")
         ).map((s) => {
@@ -71515,7 +72861,7 @@ var init_cluster2 = __esm({
       "GET /nodes/{node}/certificates/info": /* @__PURE__ */ __name((ctx) => {
         nodeOf(ctx.cluster, String(ctx.params.node));
         const { certPem, fingerprint: fingerprint2 } = ctx.tls();
-        const x = new import_node_crypto6.X509Certificate(certPem);
+        const x = new import_node_crypto8.X509Certificate(certPem);
         return [
           {
             filename: "pve-ssl.pem",
@@ -71582,10 +72928,10 @@ async function updateConfig(ctx, prefix = "") {
   const release = await c.lock(`vm:${vm2.vmid}`, lockTimeouts.config, { prefix });
   try {
     if (!skip) c.checkConfigLock(vm2);
-    const digest = str2(ctx, "digest");
+    const digest = str5(ctx, "digest");
     if (digest && digest !== digestOf(vm2)) fail2("checksum mismatch (file change by other user?)");
     const running = vm2.status === "running";
-    for (const k of (str2(ctx, "delete") ?? "").split(/[,;\s]+/).filter(Boolean)) {
+    for (const k of (str5(ctx, "delete") ?? "").split(/[,;\s]+/).filter(Boolean)) {
       if (k === "protection" || !(running && needsReboot(k, vm2))) delete vm2.config[k];
       else if (!vm2.pendingDelete.includes(k)) vm2.pendingDelete.push(k);
       delete vm2.pending[k];
@@ -72010,6 +73356,13 @@ function execOf(c, vm2, pid) {
   if (!e) fail2(`Agent error: Invalid parameter 'pid'`);
   return e;
 }
+function readGuestFile(c, vm2, file) {
+  if (file === "/etc/ssh/ssh_host_ed25519_key.pub") return `${c.hostKeyOf(vm2.vmid).publicKey}
+`;
+  if (file === "/etc/hostname") return `${String(vm2.config.name ?? "")}
+`;
+  fail2(`Agent error: Failed to open file '${file}': No such file or directory`);
+}
 var agentRoutes;
 var init_agent = __esm({
   "sim/proxmox/handlers/agent.ts"() {
@@ -72022,7 +73375,17 @@ var init_agent = __esm({
     __name(interfaces, "interfaces");
     __name(runInGuest, "runInGuest");
     __name(execOf, "execOf");
+    __name(readGuestFile, "readGuestFile");
     agentRoutes = {
+      "GET /nodes/{node}/qemu/{vmid}/agent/file-read": /* @__PURE__ */ __name((ctx) => {
+        const vm2 = agentReady(ctx, "guest-file-open");
+        const content = readGuestFile(ctx.cluster, vm2, String(ctx.params.file));
+        const offset = Number(ctx.params.offset ?? 0);
+        const count = Number(ctx.params.count ?? 16777216);
+        const part = content.slice(offset, offset + count);
+        const data = String(ctx.params.decode ?? "1") === "0" ? Buffer.from(part).toString("base64") : part;
+        return { content: data, ...offset + count < content.length ? { truncated: 1 } : {} };
+      }, "GET /nodes/{node}/qemu/{vmid}/agent/file-read"),
       "POST /nodes/{node}/qemu/{vmid}/agent/ping": /* @__PURE__ */ __name((ctx) => {
         agentReady(ctx, "guest-ping");
         return { result: {} };
@@ -72082,8 +73445,8 @@ function cloneConfig(src, newid, full, storage, name, description) {
   if (name) cfg.name = name;
   else cfg.name = `Copy-of-VM-${String(src.config.name ?? src.vmid)}`;
   if (description !== void 0) cfg.description = description;
-  cfg.smbios1 = `uuid=${(0, import_node_crypto7.randomUUID)()}`;
-  cfg.vmgenid = (0, import_node_crypto7.randomUUID)();
+  cfg.smbios1 = `uuid=${(0, import_node_crypto9.randomUUID)()}`;
+  cfg.vmgenid = (0, import_node_crypto9.randomUUID)();
   return cfg;
 }
 function checkStorage(c, id2, node) {
@@ -72092,11 +73455,11 @@ function checkStorage(c, id2, node) {
   if (!s.content.includes("images")) fail2(`storage '${id2}' does not support vm images`);
   if (!s.enabled || !s.active) fail2(`storage '${id2}' is not available on node '${node}'`);
 }
-var import_node_crypto7, cloneRoutes;
+var import_node_crypto9, cloneRoutes;
 var init_clone = __esm({
   "sim/proxmox/handlers/clone.ts"() {
     "use strict";
-    import_node_crypto7 = require("node:crypto");
+    import_node_crypto9 = require("node:crypto");
     init_api_error();
     init_context2();
     init_fixture();
@@ -72113,8 +73476,8 @@ var init_clone = __esm({
         const newid = Number(ctx.params.newid);
         const isTemplate = !!src.config.template;
         const full = isTemplate ? !!num(ctx, "full") : true;
-        const storage = str2(ctx, "storage");
-        const target = str2(ctx, "target") ?? src.node;
+        const storage = str5(ctx, "storage");
+        const target = str5(ctx, "target") ?? src.node;
         if (!full && storage) fail2(`parameter 'storage' not allowed for linked clones`);
         if (target !== src.node) {
           if (!isOnline(c, nodeOf(c, target))) fail2(`target node '${target}' is not online`);
@@ -72140,7 +73503,7 @@ var init_clone = __esm({
             qmpstatus: "stopped",
             createdAt: Date.now()
           };
-          const cfg = cloneConfig(src, newid, full, storage, str2(ctx, "name"), str2(ctx, "description"));
+          const cfg = cloneConfig(src, newid, full, storage, str5(ctx, "name"), str5(ctx, "description"));
           const failure2 = (c.faults.cloneFailures ?? []).find(
             (f) => (f.newid === void 0 || f.newid === newid) && (f.name === void 0 || f.name === cfg.name) && (f.count === void 0 || f.count > 0)
           );
@@ -72193,10 +73556,8 @@ var init_clone = __esm({
                     values: { name: String(cfg.name), lock: "clone" }
                   });
                 }
-                throw new ApiError(
-                  500,
-                  `clone failed: ${failure2.message ?? "copy failed: command /usr/bin/qemu-img convert ... failed: exit code 1"}`
-                );
+                const why = failure2.message ?? "copy failed: command /usr/bin/qemu-img convert ... failed: exit code 1";
+                throw new ApiError(500, `clone failed: ${why}`);
               }
             }
           );
@@ -72219,7 +73580,7 @@ var init_clone = __esm({
         );
         if (vm2.status === "running" && local.length && !num(ctx, "with-local-disks"))
           fail2(`can't live migrate attached local disks without with-local-disks option`);
-        for (const d of local) checkStorage(c, str2(ctx, "targetstorage") ?? d.storage, target);
+        for (const d of local) checkStorage(c, str5(ctx, "targetstorage") ?? d.storage, target);
         const type = vm2.ha ? "hamigrate" : "qmigrate";
         const release = await c.lock(`vm:${vm2.vmid}`, lockTimeouts.config);
         try {
@@ -72460,7 +73821,7 @@ async function startProxmoxSim(opts = {}) {
     throw new ConfigurationError(`timeScale must be a positive number, not ${opts.timeScale}.`);
   const fixture = loadFixture(opts.fixture);
   const saved = opts.stateDir ? readState(opts.stateDir) : void 0;
-  const state = saved ?? stateFromFixture(fixture, (0, import_node_crypto8.randomUUID)(), (0, import_node_crypto8.randomBytes)(12).toString("base64url"));
+  const state = saved ?? stateFromFixture(fixture, (0, import_node_crypto10.randomUUID)(), (0, import_node_crypto10.randomBytes)(12).toString("base64url"));
   const cluster = new Cluster(state, scale, opts.stateDir);
   if (saved) cluster.finishInterrupted();
   cluster.save();
@@ -72469,7 +73830,7 @@ async function startProxmoxSim(opts = {}) {
   let served = cert;
   const stats = /* @__PURE__ */ new Map();
   const tls2 = /* @__PURE__ */ __name(() => ({ fingerprint: served.fingerprint, certPem: served.certPem }), "tls");
-  const server = (0, import_node_https3.createServer)({ cert: cert.certPem, key: cert.keyPem }, (req, res) => {
+  const server = (0, import_node_https4.createServer)({ cert: cert.certPem, key: cert.keyPem }, (req, res) => {
     void handle({ cluster, routes: routes2, stats, latencyMs: opts.latencyMs ?? 0, tls: tls2 }, req, res);
   });
   server.keepAliveTimeout = 5e3;
@@ -72515,12 +73876,12 @@ async function startProxmoxSim(opts = {}) {
     }
   };
 }
-var import_node_crypto8, import_node_https3;
+var import_node_crypto10, import_node_https4;
 var init_proxmox = __esm({
   "sim/proxmox/index.ts"() {
     "use strict";
-    import_node_crypto8 = require("node:crypto");
-    import_node_https3 = require("node:https");
+    import_node_crypto10 = require("node:crypto");
+    import_node_https4 = require("node:https");
     init_errors();
     init_loopback();
     init_faults();
@@ -72535,1805 +73896,6 @@ var init_proxmox = __esm({
   }
 });
 
-// actions/cli/commands/sim.ts
-var sim_exports = {};
-__export(sim_exports, {
-  default: () => sim_default
-});
-function number(v, flag, min) {
-  if (v === void 0) return void 0;
-  const n = Number(v);
-  if (typeof v !== "string" || v.trim() === "" || !Number.isFinite(n) || n < min)
-    throw new UsageError(
-      `--${flag} must be a number of at least ${min}, not '${typeof v === "string" ? v : "true"}'.`
-    );
-  return n;
-}
-function writePrivate(file, text2) {
-  (0, import_node_fs9.mkdirSync)(import_node_path13.default.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  (0, import_node_fs9.writeFileSync)(tmp, text2, { mode: 384 });
-  (0, import_node_fs9.renameSync)(tmp, file);
-}
-var import_node_fs9, import_node_os3, import_node_path13, usage, quote, command5, sim_default;
-var init_sim = __esm({
-  "actions/cli/commands/sim.ts"() {
-    "use strict";
-    import_node_fs9 = require("node:fs");
-    import_node_os3 = require("node:os");
-    import_node_path13 = __toESM(require("node:path"), 1);
-    init_errors();
-    init_secrets();
-    init_proxmox();
-    usage = "pve-gitops sim [--state DIR] [--fixture FILE] [--env-file FILE] [--latency-ms N] [--faults FILE] [--time-scale X] [--port N]";
-    __name(number, "number");
-    quote = /* @__PURE__ */ __name((s) => `'${s.replace(/'/g, `'\\''`)}'`, "quote");
-    __name(writePrivate, "writePrivate");
-    command5 = {
-      summary: "Runs the Proxmox VE simulator on loopback until interrupted, and writes an env file for it.",
-      usage,
-      options: {
-        state: { type: "string" },
-        fixture: { type: "string" },
-        "env-file": { type: "string" },
-        "latency-ms": { type: "string" },
-        faults: { type: "string" },
-        "time-scale": { type: "string" },
-        port: { type: "string" }
-      },
-      async run(values, _positionals, ctx) {
-        const stateDir = typeof values.state === "string" ? import_node_path13.default.resolve(values.state) : void 0;
-        const timeScale = number(values["time-scale"], "time-scale", 1e-4);
-        const latencyMs = number(values["latency-ms"], "latency-ms", 0);
-        const port = number(values.port, "port", 0);
-        const scratch = stateDir ? void 0 : (0, import_node_fs9.mkdtempSync)(import_node_path13.default.join((0, import_node_os3.tmpdir)(), "pve-gitops-sim-"));
-        const dir = stateDir ?? scratch;
-        const envFile = import_node_path13.default.resolve(
-          typeof values["env-file"] === "string" ? values["env-file"] : import_node_path13.default.join(dir, "proxmox.env")
-        );
-        const sim = await startProxmoxSim({
-          stateDir,
-          fixture: typeof values.fixture === "string" ? import_node_path13.default.resolve(values.fixture) : void 0,
-          faults: typeof values.faults === "string" ? import_node_path13.default.resolve(values.faults) : void 0,
-          latencyMs,
-          timeScale,
-          port
-        });
-        registerSecret(sim.tokenSecret);
-        registerSecret(sim.password);
-        const caFile = import_node_path13.default.join(dir, "pve-root-ca.pem");
-        writePrivate(caFile, sim.caPem);
-        const env = {
-          PROXMOX_URL: sim.url,
-          PROXMOX_TOKEN_ID: sim.tokenId,
-          PROXMOX_TOKEN_SECRET: sim.tokenSecret,
-          PROXMOX_TLS_FINGERPRINT: sim.fingerprint
-        };
-        writePrivate(
-          envFile,
-          Object.entries(env).map(([k, v]) => `export ${k}=${quote(v)}
-`).join("") + `# or, instead of the fingerprint: export PROXMOX_CA_FILE=${quote(caFile)}
-`
-        );
-        ctx.log.info(
-          `Proxmox VE simulator listening on ${sim.url} (${stateDir ? `state in ${stateDir}` : "state in memory"}); stop it with Ctrl-C.`
-        );
-        ctx.out(`${sim.url}
-${envFile}
-`);
-        await new Promise((resolve) => {
-          const stop = /* @__PURE__ */ __name(() => resolve(), "stop");
-          process.once("SIGINT", stop);
-          process.once("SIGTERM", stop);
-        });
-        await sim.stop();
-        if (scratch) (0, import_node_fs9.rmSync)(scratch, { recursive: true, force: true });
-        ctx.log.info("Proxmox VE simulator stopped.");
-        return 0;
-      }
-    };
-    sim_default = command5;
-  }
-});
-
-// actions/lib/reconcile/render-text.ts
-function line(a) {
-  const id2 = a.vmid !== void 0 ? ` (${a.vmid})` : "";
-  const head = `${SIGN[a.kind]} ${a.kind} ${a.vm}${id2}`;
-  switch (a.kind) {
-    case "update":
-      return `${head} on ${a.node}: ${(a.changes ?? []).map((c) => `${c.field} ${c.from ?? "\u2013"} \u2192 ${c.to ?? "\u2013"}${c.mode === "reboot" ? " (at reboot)" : ""}`).join(", ")}`;
-    case "resize":
-      return `${head} on ${a.node}: ${(a.disks ?? []).map((d) => `${d.slot} ${d.from} \u2192 ${d.to}`).join(", ")}`;
-    case "migrate":
-      return `${head}: ${a.from} \u2192 ${a.to} (${a.online ? "online" : "offline"})`;
-    case "remediate":
-      return `${head} on ${a.node}: ${a.remedy}${a.escalation ? `, then ${a.escalation} if still hung` : ""} \u2014 ${a.reason}`;
-    default:
-      return `${head} on ${a.node}: ${a.reason}`;
-  }
-}
-function renderPlanText(plan2) {
-  const out = plan2.actions.filter((a) => a.kind !== "noop").map(line);
-  for (const f of plan2.findings) out.push(`${f.level}: ${f.message}`);
-  for (const e of plan2.errors) out.push(`error: ${e.message}`);
-  out.push(summaryLine(plan2));
-  return `${out.join("\n")}
-`;
-}
-var SIGN;
-var init_render_text = __esm({
-  "actions/lib/reconcile/render-text.ts"() {
-    "use strict";
-    init_render_markdown();
-    SIGN = {
-      create: "+",
-      replace: "\xB1",
-      update: "~",
-      resize: "~",
-      migrate: "\u2192",
-      remediate: "!",
-      delete: "-",
-      noop: "="
-    };
-    __name(line, "line");
-    __name(renderPlanText, "renderPlanText");
-  }
-});
-
-// actions/cli/commands/plan.ts
-var plan_exports = {};
-__export(plan_exports, {
-  default: () => plan_default
-});
-var import_promises7, import_node_path14, command6, plan_default;
-var init_plan2 = __esm({
-  "actions/cli/commands/plan.ts"() {
-    "use strict";
-    import_promises7 = require("node:fs/promises");
-    import_node_path14 = __toESM(require("node:path"), 1);
-    init_errors();
-    init_apply();
-    init_connect();
-    init_render_markdown();
-    init_render_text();
-    init_load2();
-    command6 = {
-      summary: "Shows what apply would change in the cluster. Exit 0 no changes, 2 changes, 1 error.",
-      usage: "pve-gitops plan [--json | --markdown] [--out FILE] [--repo DIR]",
-      options: { json: { type: "boolean" }, markdown: { type: "boolean" }, out: { type: "string" } },
-      async run(values, _positionals, ctx) {
-        if (values.json && values.markdown)
-          throw new UsageError("Choose one of --json and --markdown.");
-        const repo = await loadValidRepository(ctx.repo);
-        const client = await connectFromEnv(ctx.env, repo.config, ctx.log);
-        let text2;
-        let code;
-        try {
-          const { plan: plan2 } = await readAndPlan(repo, client, ctx.log);
-          text2 = values.json ? `${JSON.stringify(plan2, null, 2)}
-` : values.markdown ? `${renderPlanMarkdown(plan2)}
-` : renderPlanText(plan2);
-          code = plan2.errors.length ? 1 : plan2.hasChanges ? 2 : 0;
-        } finally {
-          await client.close();
-        }
-        if (typeof values.out === "string") {
-          await (0, import_promises7.writeFile)(import_node_path14.default.resolve(values.out), text2);
-          ctx.log.info(`Plan written to ${values.out}.`);
-        } else {
-          ctx.out(text2);
-        }
-        return code;
-      }
-    };
-    plan_default = command6;
-  }
-});
-
-// actions/cli/commands/apply.ts
-var apply_exports = {};
-__export(apply_exports, {
-  default: () => apply_default
-});
-var list, command7, apply_default;
-var init_apply2 = __esm({
-  "actions/cli/commands/apply.ts"() {
-    "use strict";
-    init_apply();
-    init_connect();
-    init_load2();
-    list = /* @__PURE__ */ __name((v) => Array.isArray(v) ? v.map(String) : typeof v === "string" ? [v] : [], "list");
-    command7 = {
-      summary: "Creates, updates and heals VMs so the cluster matches vms/. Exit 0 done, 1 on any failure.",
-      usage: "pve-gitops apply [--dry-run] [--only NAME]... [--recreate NAME]... [--reprovision-node NODE] [--prune] [--json] [--repo DIR]",
-      options: {
-        "dry-run": { type: "boolean" },
-        only: { type: "string", multiple: true },
-        recreate: { type: "string", multiple: true },
-        "reprovision-node": { type: "string" },
-        prune: { type: "boolean" },
-        json: { type: "boolean" }
-      },
-      async run(values, _positionals, ctx) {
-        const repo = await loadValidRepository(ctx.repo);
-        const client = await connectFromEnv(ctx.env, repo.config, ctx.log);
-        try {
-          const result2 = await applyRepository(
-            repo,
-            { client, log: ctx.log, env: ctx.env },
-            {
-              dryRun: values["dry-run"] === true,
-              only: list(values.only),
-              recreate: list(values.recreate),
-              reprovisionNode: typeof values["reprovision-node"] === "string" ? values["reprovision-node"] : void 0,
-              prune: values.prune === true
-            }
-          );
-          ctx.out(values.json ? `${JSON.stringify(result2, null, 2)}
-` : `${result2.message}
-`);
-          return result2.failed.length ? 1 : 0;
-        } finally {
-          await client.close();
-        }
-      }
-    };
-    apply_default = command7;
-  }
-});
-
-// actions/lib/provision/exec.ts
-var import_node_child_process3, execProcess;
-var init_exec2 = __esm({
-  "actions/lib/provision/exec.ts"() {
-    "use strict";
-    import_node_child_process3 = require("node:child_process");
-    execProcess = /* @__PURE__ */ __name((file, args, opts) => new Promise((resolve, reject) => {
-      const child = (0, import_node_child_process3.execFile)(
-        file,
-        args,
-        { cwd: opts.cwd, env: opts.env, maxBuffer: 256 * 1024 * 1024, encoding: "utf8" },
-        (err, stdout, stderr) => {
-          flush();
-          if (err && typeof err.code !== "number") {
-            reject(new Error(`Could not run ${file}: ${err.message}`));
-            return;
-          }
-          resolve({ code: err ? Number(err.code) : 0, stdout, stderr });
-        }
-      );
-      const partial = { stdout: "", stderr: "" };
-      const feed = /* @__PURE__ */ __name((stream) => (chunk) => {
-        const lines = (partial[stream] + String(chunk)).split("\n");
-        partial[stream] = lines.pop() ?? "";
-        for (const l of lines) opts.onLine?.(l.replace(/\r$/, ""), stream);
-      }, "feed");
-      const flush = /* @__PURE__ */ __name(() => {
-        for (const s of ["stdout", "stderr"]) {
-          if (partial[s]) opts.onLine?.(partial[s], s);
-          partial[s] = "";
-        }
-      }, "flush");
-      child.stdout?.on("data", feed("stdout"));
-      child.stderr?.on("data", feed("stderr"));
-    }), "execProcess");
-  }
-});
-
-// actions/lib/provision/inventory-view.ts
-async function readInventory(opts) {
-  const r = await opts.exec("ansible-inventory", [...opts.inventoryArgs, "--list"], {
-    cwd: opts.repoDir,
-    env: opts.env
-  });
-  let list3;
-  try {
-    if (r.code !== 0) throw new Error("failed");
-    list3 = JSON.parse(r.stdout);
-  } catch {
-    const why = r.stderr.trim().split("\n").slice(-2).join(" ");
-    throw new ConfigurationError(
-      `Ansible cannot read ${opts.inventoryName}${why ? `: ${why.slice(0, 300)}` : ""}.`
-    );
-  }
-  const raw = /* @__PURE__ */ new Map();
-  for (const [name, v] of Object.entries(list3)) {
-    if (name === "_meta" || !v || typeof v !== "object") continue;
-    const g = v;
-    raw.set(name, { hosts: g.hosts ?? [], children: g.children ?? [] });
-  }
-  const groups = /* @__PURE__ */ new Map();
-  const members = /* @__PURE__ */ __name((name, seen = /* @__PURE__ */ new Set()) => {
-    if (seen.has(name)) return [];
-    seen.add(name);
-    const g = raw.get(name);
-    if (!g) return [];
-    return [.../* @__PURE__ */ new Set([...g.hosts, ...g.children.flatMap((c) => members(c, seen))])];
-  }, "members");
-  for (const name of raw.keys()) groups.set(name, members(name));
-  const hosts = /* @__PURE__ */ new Map();
-  for (const h of groups.get("all") ?? []) hosts.set(h, {});
-  for (const [h, vars] of Object.entries(list3._meta?.hostvars ?? {})) hosts.set(h, vars);
-  return { hosts, groups };
-}
-function expandLimit(view, name) {
-  if (view.hosts.has(name)) return [name];
-  const g = view.groups.get(name);
-  return g && g.length ? g : void 0;
-}
-function groupsOf2(view, host) {
-  return [...view.groups].filter(([g, hs]) => g !== "all" && g !== "ungrouped" && hs.includes(host)).map(([g]) => g).sort();
-}
-function assertLoopbackTargets(view, hosts, inventoryName) {
-  for (const h of hosts) {
-    const vars = view.hosts.get(h) ?? {};
-    const conn = vars.ansible_connection;
-    if (conn !== void 0 && conn !== "ssh" && conn !== "smart") {
-      throw new PveGitopsError(
-        `Simulator mode: ${h} in ${inventoryName} uses ansible_connection=${JSON.stringify(conn)}, not ssh to a loopback address; nothing was run.`
-      );
-    }
-    const addr = typeof vars.ansible_host === "string" ? vars.ansible_host : h;
-    if (!isLoopbackAddress2(addr)) {
-      throw new PveGitopsError(
-        `Simulator mode: ${h} in ${inventoryName} has the address ${addr.slice(0, 80)}, which is not a loopback address (127.0.0.0/8); nothing was run.`
-      );
-    }
-  }
-}
-var init_inventory_view = __esm({
-  "actions/lib/provision/inventory-view.ts"() {
-    "use strict";
-    init_errors();
-    init_loopback();
-    __name(readInventory, "readInventory");
-    __name(expandLimit, "expandLimit");
-    __name(groupsOf2, "groupsOf");
-    __name(assertLoopbackTargets, "assertLoopbackTargets");
-  }
-});
-
-// actions/lib/provision/invocations.ts
-function playbookForNewHost(groups, playbookExists) {
-  if (groups.some((g) => K3S_GROUPS.includes(g)) && playbookExists("k8s.yml")) return "k8s.yml";
-  return groups.map((g) => `${g}.yml`).find((f) => /^[a-z0-9][a-z0-9_-]*\.yml$/.test(f) && playbookExists(f));
-}
-function planInvocations(opts) {
-  const order = [];
-  const limits = /* @__PURE__ */ new Map();
-  const add = /* @__PURE__ */ __name((playbook, host) => {
-    if (!opts.playbookExists(playbook))
-      throw new ConfigurationError(`playbooks/${playbook} does not exist; nothing was run.`);
-    if (!limits.has(playbook)) {
-      order.push(playbook);
-      limits.set(playbook, /* @__PURE__ */ new Set());
-    }
-    const cur = limits.get(playbook);
-    if (host === void 0) limits.set(playbook, "all");
-    else if (cur !== "all") cur.add(host);
-  }, "add");
-  for (const r of opts.runs) {
-    if (r.limit !== void 0 && !expandLimit(opts.view, r.limit)) {
-      throw new ConfigurationError(
-        `${r.playbook} --limit ${r.limit}: ${r.limit} is not in ${opts.inventoryName} (no address known?); nothing was run.`
-      );
-    }
-    add(r.playbook, r.limit);
-  }
-  for (const h of opts.newHosts) {
-    if (!opts.view.hosts.has(h.name)) {
-      throw new ConfigurationError(
-        `The new host ${h.name} is not in ${opts.inventoryName}; render the inventory first. Nothing was run.`
-      );
-    }
-    const named = opts.runs.some(
-      (r) => r.limit !== void 0 && expandLimit(opts.view, r.limit)?.includes(h.name)
-    );
-    if (named) continue;
-    const groups = groupsOf2(opts.view, h.name);
-    const playbook = playbookForNewHost(groups, opts.playbookExists);
-    if (playbook) add(playbook, h.name);
-    else
-      opts.log?.info(
-        `New host ${h.name} (groups: ${groups.join(", ") || "none"}) has no playbook to run.`
-      );
-  }
-  const all = [...opts.view.hosts.keys()].sort();
-  return order.map((playbook) => {
-    const l = limits.get(playbook);
-    if (l === "all") return { playbook, targets: all };
-    const limit = [...l];
-    const targets = [...new Set(limit.flatMap((x) => expandLimit(opts.view, x) ?? []))].sort();
-    return { playbook, limit, targets };
-  });
-}
-var K3S_GROUPS;
-var init_invocations = __esm({
-  "actions/lib/provision/invocations.ts"() {
-    "use strict";
-    init_errors();
-    init_inventory_view();
-    K3S_GROUPS = ["k3s", "k3s_server", "k3s_agent"];
-    __name(playbookForNewHost, "playbookForNewHost");
-    __name(planInvocations, "planInvocations");
-  }
-});
-
-// actions/lib/provision/recap.ts
-function parseRecap(output) {
-  const out = [];
-  const at2 = output.lastIndexOf("PLAY RECAP");
-  if (at2 < 0) return out;
-  for (const line2 of output.slice(at2).split("\n").slice(1)) {
-    const m = LINE.exec(line2.trim());
-    if (m)
-      out.push({
-        host: m[1],
-        ok: Number(m[2]),
-        changed: Number(m[3]),
-        unreachable: Number(m[4]),
-        failed: Number(m[5])
-      });
-  }
-  return out;
-}
-function failedHosts(recap) {
-  return recap.filter((r) => r.failed > 0 || r.unreachable > 0).map((r) => `${r.host} (${r.unreachable > 0 ? "unreachable" : "failed"})`);
-}
-var LINE;
-var init_recap = __esm({
-  "actions/lib/provision/recap.ts"() {
-    "use strict";
-    LINE = /^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)(?:\s|$)/;
-    __name(parseRecap, "parseRecap");
-    __name(failedHosts, "failedHosts");
-  }
-});
-
-// actions/lib/provision/workspace.ts
-function registerKey(key) {
-  registerSecret(key);
-  for (const line2 of key.split(/\r?\n/)) {
-    const l = line2.trim();
-    if (l.length >= 16 && !l.startsWith("-----")) registerSecret(l);
-  }
-}
-async function preparePrivateDir(opts) {
-  const dir = await (0, import_promises8.mkdtemp)(import_node_path15.default.join(opts.tempRoot ?? import_node_os4.default.tmpdir(), "pve-gitops-provision-"));
-  const shortRoot = (0, import_node_fs10.existsSync)("/tmp") ? "/tmp" : import_node_os4.default.tmpdir();
-  const controlDir = await (0, import_promises8.mkdtemp)(import_node_path15.default.join(shortRoot, "pvg-cp-"));
-  const remove = /* @__PURE__ */ __name(async () => {
-    await (0, import_promises8.rm)(dir, { recursive: true, force: true });
-    await (0, import_promises8.rm)(controlDir, { recursive: true, force: true });
-  }, "remove");
-  try {
-    if (opts.sshPrivateKey === void 0) return { dir, controlDir, remove };
-    const key = opts.sshPrivateKey.replace(/\r\n/g, "\n").trim() + "\n";
-    registerKey(key);
-    const keyFile = import_node_path15.default.join(dir, "id_key");
-    await (0, import_promises8.writeFile)(keyFile, key, { mode: 384 });
-    const check = await opts.exec("ssh-keygen", ["-y", "-P", "", "-f", keyFile], {
-      cwd: dir,
-      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", LC_ALL: "C" }
-    });
-    if (check.code !== 0 || !/^ssh-|^ecdsa-/.test(check.stdout.trim())) {
-      throw new ConfigurationError(
-        `${opts.keySource} is not a valid SSH private key without a passphrase (ssh-keygen cannot read it).`
-      );
-    }
-    return { dir, keyFile, controlDir, remove };
-  } catch (err) {
-    await remove();
-    throw err;
-  }
-}
-var import_node_fs10, import_promises8, import_node_os4, import_node_path15;
-var init_workspace = __esm({
-  "actions/lib/provision/workspace.ts"() {
-    "use strict";
-    import_node_fs10 = require("node:fs");
-    import_promises8 = require("node:fs/promises");
-    import_node_os4 = __toESM(require("node:os"), 1);
-    import_node_path15 = __toESM(require("node:path"), 1);
-    init_errors();
-    init_secrets();
-    __name(registerKey, "registerKey");
-    __name(preparePrivateDir, "preparePrivateDir");
-  }
-});
-
-// actions/lib/provision/provision.ts
-function sshQuote(p) {
-  if (/['\n]/.test(p))
-    throw new ConfigurationError(`The path ${JSON.stringify(p)} contains a quote.`);
-  return `'${p}'`;
-}
-function ansibleEnv(o, priv, knownHosts) {
-  const { dir, keyFile } = priv;
-  const env = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (v !== void 0 && (ENV_PASSED.includes(k) || k.startsWith("ANSIBLE_"))) env[k] = v;
-  }
-  if (!keyFile && process.env.SSH_AUTH_SOCK) env.SSH_AUTH_SOCK = process.env.SSH_AUTH_SOCK;
-  const ssh = [
-    "-C",
-    "-o ControlMaster=auto",
-    "-o ControlPersist=10s",
-    "-o BatchMode=yes",
-    `-o StrictHostKeyChecking=${o.trustOnFirstUse ? "accept-new" : "yes"}`,
-    ...knownHosts ? [`-o UserKnownHostsFile=${sshQuote(knownHosts)}`] : [],
-    ...keyFile ? ["-o IdentitiesOnly=yes"] : []
-  ];
-  return {
-    ...env,
-    ...o.extraEnv,
-    ANSIBLE_HOST_KEY_CHECKING: "True",
-    ANSIBLE_SSH_ARGS: ssh.join(" "),
-    ...keyFile ? { ANSIBLE_PRIVATE_KEY_FILE: keyFile } : {},
-    ANSIBLE_SSH_CONTROL_PATH_DIR: priv.controlDir,
-    ANSIBLE_LOCAL_TEMP: import_node_path16.default.join(dir, "tmp"),
-    ANSIBLE_PIPELINING: "True",
-    ANSIBLE_RETRY_FILES_ENABLED: "False",
-    ANSIBLE_NOCOLOR: "1",
-    ANSIBLE_FORCE_COLOR: "0",
-    // Never run an executable "inventory": only INI and YAML files are read.
-    ANSIBLE_INVENTORY_ENABLED: "yaml,ini",
-    ANSIBLE_INVENTORY_UNPARSED_FAILED: "True",
-    PYTHONUNBUFFERED: "1"
-  };
-}
-function describeInvocation(i) {
-  return `playbooks/${i.playbook}${i.limit ? ` on ${i.limit.join(", ")}` : ""}`;
-}
-function failure(inv, code, output) {
-  const recap = parseRecap(output);
-  const failed = failedHosts(recap);
-  const hostKey = /Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED/.test(output) ? " (host key not trusted: give a known_hosts file, or enable trust-on-first-use for new hosts)" : "";
-  if (failed.length) {
-    return new PveGitopsError(
-      `playbooks/${inv.playbook} failed on ${failed.join(", ")}${hostKey}; see the ansible output above.`
-    );
-  }
-  const last = output.split("\n").map((l) => l.trim()).filter((l) => /ERROR!|fatal|error/i.test(l)).at(-1);
-  return new PveGitopsError(
-    `playbooks/${inv.playbook} failed before any host finished (ansible-playbook exit ${code})${last ? `: ${redact(last).slice(0, 300)}` : ""}.`
-  );
-}
-async function provision(o) {
-  const log = o.log;
-  const exec = o.exec ?? execProcess;
-  const now2 = o.now ?? Date.now;
-  for (const v of Object.values(o.extraEnv ?? {})) registerSecret(v);
-  if (!o.runs.length && !o.newHosts.length) {
-    log.info("Nothing to provision: no new hosts and no playbook runs.");
-    return { runs: [], provisioned: [] };
-  }
-  if (o.simulator) {
-    const bad = o.newHosts.find((h) => !isLoopbackAddress2(h.ip));
-    if (bad)
-      throw new PveGitopsError(
-        `Simulator mode: the new host ${bad.name} has the address ${bad.ip}, which is not a loopback address (127.0.0.0/8); nothing was run.`
-      );
-  }
-  const inventoryName = o.inventory ?? DEFAULT_INVENTORY;
-  if (!(0, import_node_fs11.existsSync)(import_node_path16.default.join(o.repoDir, inventoryName)))
-    throw new ConfigurationError(
-      `${inventoryName} does not exist; run pve-gitops inventory first.`
-    );
-  if (o.knownHostsFile && !(0, import_node_fs11.existsSync)(o.knownHostsFile))
-    throw new ConfigurationError(`The known_hosts file ${o.knownHostsFile} does not exist.`);
-  const priv = await preparePrivateDir({
-    sshPrivateKey: o.sshPrivateKey,
-    tempRoot: o.tempRoot,
-    exec,
-    keySource: o.keySource ?? "The SSH private key"
-  });
-  try {
-    let knownHosts = o.knownHostsFile && import_node_path16.default.resolve(o.knownHostsFile);
-    if (o.knownHosts !== void 0) {
-      knownHosts = import_node_path16.default.join(priv.dir, "known_hosts");
-      await (0, import_promises9.writeFile)(knownHosts, o.knownHosts.trim() + "\n", { mode: 384 });
-    }
-    const env = ansibleEnv(o, priv, knownHosts);
-    const inventoryArgs = ["-i", inventoryName];
-    const ports = Object.entries(o.sshPorts ?? {});
-    if (ports.length) {
-      const file = import_node_path16.default.join(priv.dir, "ports.yml");
-      const lines = ports.map(([h, p]) => {
-        if (!/^[a-z0-9][a-z0-9.-]*$/.test(h) || !Number.isInteger(p) || p < 1 || p > 65535)
-          throw new ConfigurationError(`SSH port ${p} of host '${h.slice(0, 60)}' is not valid.`);
-        return `    ${h}:
-      ansible_port: ${p}
-`;
-      });
-      await (0, import_promises9.writeFile)(file, `all:
-  hosts:
-${lines.join("")}`, { mode: 384 });
-      inventoryArgs.push("-i", file);
-    }
-    const view = await readInventory({
-      repoDir: o.repoDir,
-      inventoryArgs,
-      env,
-      exec,
-      inventoryName
-    });
-    const invocations = planInvocations({
-      runs: o.runs,
-      newHosts: o.newHosts,
-      view,
-      playbookExists: /* @__PURE__ */ __name((f) => (0, import_node_fs11.existsSync)(import_node_path16.default.join(o.repoDir, "playbooks", f)), "playbookExists"),
-      inventoryName,
-      log
-    });
-    if (o.simulator)
-      for (const i of invocations) assertLoopbackTargets(view, i.targets, inventoryName);
-    if (!invocations.length) {
-      log.info("Nothing to provision: no playbook applies to the new hosts.");
-      return { runs: [], provisioned: [] };
-    }
-    for (const i of invocations) log.info(`will run: ${describeInvocation(i)}`);
-    const done = [];
-    for (const [n, inv] of invocations.entries()) {
-      const label2 = `${describeInvocation(inv)} (${n + 1}/${invocations.length})`;
-      const run2 = await log.group(label2, async () => {
-        const args = [...inventoryArgs, `playbooks/${inv.playbook}`];
-        if (inv.limit) args.push("--limit", inv.limit.join(","));
-        const started = now2();
-        const r = await exec("ansible-playbook", args, {
-          cwd: o.repoDir,
-          env,
-          onLine: /* @__PURE__ */ __name((line2) => log.info(redact(line2)), "onLine")
-        });
-        const durationMs = now2() - started;
-        const output = `${r.stdout}
-${r.stderr}`;
-        log.info(
-          `${describeInvocation(inv)}: exit ${r.code} after ${(durationMs / 1e3).toFixed(1)} s`
-        );
-        if (r.code !== 0) throw failure(inv, r.code, output);
-        return { ...inv, durationMs, recap: parseRecap(r.stdout) };
-      });
-      done.push(run2);
-    }
-    const provisioned = [...new Set(done.flatMap((d) => d.recap.map((e) => e.host)))].sort();
-    return { runs: done, provisioned };
-  } finally {
-    await priv.remove();
-  }
-}
-var import_node_fs11, import_promises9, import_node_path16, DEFAULT_INVENTORY, ENV_PASSED;
-var init_provision = __esm({
-  "actions/lib/provision/provision.ts"() {
-    "use strict";
-    import_node_fs11 = require("node:fs");
-    import_promises9 = require("node:fs/promises");
-    import_node_path16 = __toESM(require("node:path"), 1);
-    init_errors();
-    init_secrets();
-    init_exec2();
-    init_loopback();
-    init_inventory_view();
-    init_invocations();
-    init_recap();
-    init_workspace();
-    DEFAULT_INVENTORY = "inventory/k8s.ini";
-    ENV_PASSED = ["PATH", "HOME", "USER", "LOGNAME", "LANG", "TZ", "TMPDIR"];
-    __name(sshQuote, "sshQuote");
-    __name(ansibleEnv, "ansibleEnv");
-    __name(describeInvocation, "describeInvocation");
-    __name(failure, "failure");
-    __name(provision, "provision");
-  }
-});
-
-// actions/cli/commands/provision.ts
-var provision_exports = {};
-__export(provision_exports, {
-  default: () => provision_default
-});
-async function readHosts(file) {
-  let text2;
-  try {
-    text2 = await (0, import_promises10.readFile)(file, "utf8");
-  } catch {
-    throw new ConfigurationError(`Cannot read the hosts file ${file}.`);
-  }
-  return parseHostList(text2, file).hosts.map((h) => ({ name: h.name, ip: h.ip }));
-}
-var import_node_fs12, import_promises10, import_node_path17, truthy, command8, provision_default;
-var init_provision2 = __esm({
-  "actions/cli/commands/provision.ts"() {
-    "use strict";
-    import_node_fs12 = require("node:fs");
-    import_promises10 = require("node:fs/promises");
-    import_node_path17 = __toESM(require("node:path"), 1);
-    init_errors();
-    init_resolve_tags();
-    init_tags();
-    init_addresses();
-    init_update();
-    init_provision();
-    init_secrets();
-    truthy = /* @__PURE__ */ __name((v) => /^(1|true|yes)$/i.test((v ?? "").trim()), "truthy");
-    __name(readHosts, "readHosts");
-    command8 = {
-      summary: "Runs ansible-playbook for a tag (--playbook) and/or new hosts, limited to them.",
-      usage: "pve-gitops provision [--playbook NAME] [--hosts FILE] [--known-hosts FILE] [--trust-on-first-use] [--simulator] [--repo DIR]",
-      options: {
-        playbook: { type: "string" },
-        hosts: { type: "string" },
-        "known-hosts": { type: "string" },
-        "trust-on-first-use": { type: "boolean" },
-        simulator: { type: "boolean" }
-      },
-      async run(values, _positionals, ctx) {
-        const runs2 = [];
-        if (typeof values.playbook === "string") {
-          const name = values.playbook;
-          if (!TAG_NAME.test(name) || name.includes(".."))
-            throw new UsageError(
-              `--playbook '${name.slice(0, 60)}' is not a playbook or VM name (lower-case letters, digits, '.', '_', '-').`
-            );
-          const r2 = resolveTag(name, repoResolver(ctx.repo));
-          if (typeof r2 === "string") throw new ConfigurationError(`${r2}.`);
-          runs2.push(r2);
-        }
-        let hostsFile = typeof values.hosts === "string" ? import_node_path17.default.resolve(values.hosts) : void 0;
-        if (!hostsFile && !runs2.length) {
-          hostsFile = import_node_path17.default.join(ctx.repo, NEW_HOSTS_FILE);
-          if (!(0, import_node_fs12.existsSync)(hostsFile)) {
-            ctx.log.info(`Nothing to provision: no --playbook, no --hosts and no ${NEW_HOSTS_FILE}.`);
-            return 0;
-          }
-        }
-        const newHosts = hostsFile ? await readHosts(hostsFile) : [];
-        const key = ctx.env.SSH_PRIVATE_KEY;
-        const token = ctx.env.K3S_TOKEN;
-        registerSecret(token);
-        const r = await provision({
-          repoDir: ctx.repo,
-          runs: runs2,
-          newHosts,
-          sshPrivateKey: key?.trim() ? key : void 0,
-          keySource: "SSH_PRIVATE_KEY",
-          knownHostsFile: typeof values["known-hosts"] === "string" ? import_node_path17.default.resolve(values["known-hosts"]) : void 0,
-          trustOnFirstUse: values["trust-on-first-use"] === true,
-          simulator: values.simulator === true || truthy(ctx.env.PVE_GITOPS_SIMULATOR),
-          extraEnv: token ? { K3S_TOKEN: token } : {},
-          log: ctx.log
-        });
-        ctx.out(r.provisioned.map((h) => `${h}
-`).join(""));
-        return 0;
-      }
-    };
-    provision_default = command8;
-  }
-});
-
-// sim/hosts/ssh-host.ts
-function assertLoopbackV4(address) {
-  assertLoopback("An SSH test host", address);
-  if (import_node_net4.default.isIP(address) !== 4)
-    throw new ConfigurationError(
-      `An SSH test host needs its own 127.x address (127.0.0.0/8); '${address}' is not one.`
-    );
-}
-async function freePort(address) {
-  return new Promise((resolve, reject) => {
-    const srv = import_node_net4.default.createServer();
-    srv.once("error", reject);
-    srv.listen(0, address, () => {
-      const port = srv.address().port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-function sshdConfig(o, dir, address, port) {
-  const pathValue = [
-    ...o.pathPrefix ?? [],
-    "/usr/local/sbin",
-    "/usr/local/bin",
-    "/usr/sbin",
-    "/usr/bin",
-    "/sbin",
-    "/bin"
-  ].join(":");
-  const env = Object.entries({ PATH: pathValue, ...o.env }).map(([k, v]) => {
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k) || /["\s\\]/.test(v)) {
-      throw new ConfigurationError(
-        `SSH test host environment entry '${k}' must be a plain name and a value without spaces or quotes.`
-      );
-    }
-    return `${k}=${v}`;
-  });
-  return [
-    `ListenAddress ${address}:${port}`,
-    `HostKey ${import_node_path18.default.join(dir, "ssh_host_ed25519_key")}`,
-    `AuthorizedKeysFile ${import_node_path18.default.join(dir, "authorized_keys")}`,
-    "PidFile none",
-    "UsePAM no",
-    "StrictModes no",
-    "PasswordAuthentication no",
-    "KbdInteractiveAuthentication no",
-    "PubkeyAuthentication yes",
-    "PermitRootLogin prohibit-password",
-    "PrintMotd no",
-    "MaxSessions 32",
-    "MaxStartups 64:30:128",
-    "LogLevel INFO",
-    "Subsystem sftp internal-sftp",
-    `SetEnv ${env.join(" ")}`,
-    ""
-  ].join("\n");
-}
-async function startSshHost(o) {
-  const address = o.address ?? "127.0.0.1";
-  assertLoopbackV4(address);
-  if (o.hostname !== void 0 && !/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i.test(o.hostname)) {
-    throw new ConfigurationError(`SSH test host name '${o.hostname}' is not an RFC 1123 label.`);
-  }
-  const ownDir = !o.dir;
-  const dir = o.dir ?? (0, import_node_fs13.mkdtempSync)(import_node_path18.default.join(import_node_os5.default.tmpdir(), "pve-gitops-sshd-"));
-  (0, import_node_fs13.mkdirSync)(dir, { recursive: true, mode: 448 });
-  (0, import_node_fs13.chmodSync)(dir, 448);
-  (0, import_node_fs13.mkdirSync)("/run/sshd", { recursive: true, mode: 493 });
-  const keyFile = import_node_path18.default.join(dir, "ssh_host_ed25519_key");
-  (0, import_node_fs13.rmSync)(keyFile, { force: true });
-  (0, import_node_fs13.rmSync)(`${keyFile}.pub`, { force: true });
-  const kg = (0, import_node_child_process4.spawnSync)("ssh-keygen", [
-    "-q",
-    "-t",
-    "ed25519",
-    "-N",
-    "",
-    "-C",
-    `${o.hostname ?? address}-host`,
-    "-f",
-    keyFile
-  ]);
-  if (kg.status !== 0) throw new PveGitopsError(`ssh-keygen failed: ${String(kg.stderr).trim()}`);
-  const keys = Array.isArray(o.authorizedKey) ? o.authorizedKey : [o.authorizedKey];
-  (0, import_node_fs13.writeFileSync)(import_node_path18.default.join(dir, "authorized_keys"), keys.map((k) => k.trim()).join("\n") + "\n", {
-    mode: 384
-  });
-  const hostPub = (0, import_node_fs13.readFileSync)(`${keyFile}.pub`, "utf8").trim().split(/\s+/).slice(0, 2).join(" ");
-  let lastError = "";
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const port = o.port ?? await freePort(address);
-    const cfg = import_node_path18.default.join(dir, "sshd_config");
-    (0, import_node_fs13.writeFileSync)(cfg, sshdConfig(o, dir, address, port), { mode: 384 });
-    const sshd = o.sshd ?? "/usr/sbin/sshd";
-    const args = ["-D", "-e", "-f", cfg];
-    const child = o.hostname === void 0 ? (0, import_node_child_process4.spawn)(sshd, args, { stdio: ["ignore", "ignore", "pipe"] }) : (0, import_node_child_process4.spawn)(
-      "unshare",
-      [
-        "--mount",
-        "--uts",
-        "--propagation",
-        "private",
-        "--",
-        "/bin/sh",
-        "-c",
-        `hostname "$0" && ${o.namespaceSetup ? `{ ${o.namespaceSetup}
-} && ` : ""}exec "$@"`,
-        o.hostname,
-        sshd,
-        ...args
-      ],
-      { stdio: ["ignore", "ignore", "pipe"] }
-    );
-    let log = "";
-    child.stderr.on("data", (c) => log = (log + c.toString()).slice(-64e3));
-    const ready = await waitListening(child, () => log, o.timeoutMs ?? 1e4);
-    if (ready) {
-      return {
-        host: address,
-        port,
-        hostKeyLine: `[${address}]:${port} ${hostPub}`,
-        dir,
-        log: /* @__PURE__ */ __name(() => log, "log"),
-        stop: /* @__PURE__ */ __name(async () => {
-          await stopChild(child);
-          if (ownDir) (0, import_node_fs13.rmSync)(dir, { recursive: true, force: true });
-        }, "stop")
-      };
-    }
-    lastError = log.trim().split("\n").slice(-3).join(" ");
-    await stopChild(child);
-    if (o.port !== void 0 || !/Address already in use|Bind to port/i.test(log)) break;
-  }
-  if (ownDir) (0, import_node_fs13.rmSync)(dir, { recursive: true, force: true });
-  throw new PveGitopsError(`sshd did not start on ${address}: ${lastError || "no output"}.`);
-}
-function waitListening(child, log, timeoutMs) {
-  return new Promise((resolve) => {
-    const done = /* @__PURE__ */ __name((ok) => {
-      clearTimeout(timer);
-      clearInterval(poll);
-      child.off("exit", onExit);
-      resolve(ok);
-    }, "done");
-    const onExit = /* @__PURE__ */ __name(() => done(false), "onExit");
-    const timer = setTimeout(() => done(false), timeoutMs);
-    const poll = setInterval(() => {
-      if (/Server listening on/.test(log())) done(true);
-    }, 20);
-    child.once("exit", onExit);
-  });
-}
-function stopChild(child) {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const t = setTimeout(() => child.kill("SIGKILL"), 3e3);
-    child.once("exit", () => {
-      clearTimeout(t);
-      resolve();
-    });
-    child.kill("SIGTERM");
-  });
-}
-var import_node_child_process4, import_node_fs13, import_node_net4, import_node_os5, import_node_path18;
-var init_ssh_host = __esm({
-  "sim/hosts/ssh-host.ts"() {
-    "use strict";
-    import_node_child_process4 = require("node:child_process");
-    import_node_fs13 = require("node:fs");
-    import_node_net4 = __toESM(require("node:net"), 1);
-    import_node_os5 = __toESM(require("node:os"), 1);
-    import_node_path18 = __toESM(require("node:path"), 1);
-    init_errors();
-    init_loopback();
-    __name(assertLoopbackV4, "assertLoopbackV4");
-    __name(freePort, "freePort");
-    __name(sshdConfig, "sshdConfig");
-    __name(startSshHost, "startSshHost");
-    __name(waitListening, "waitListening");
-    __name(stopChild, "stopChild");
-  }
-});
-
-// sim/hosts/vm-hosts.ts
-function checkVms(vms) {
-  const seen = /* @__PURE__ */ new Set();
-  for (const vm2 of vms) {
-    if (!NAME2.test(vm2.name))
-      throw new ConfigurationError(`Simulated VM name '${vm2.name}' is not an RFC 1123 label.`);
-    if (import_node_net5.default.isIP(vm2.ip) !== 4 || !vm2.ip.startsWith("127."))
-      throw new ConfigurationError(
-        `Simulated VM ${vm2.name} must have a 127.0.0.0/8 address; '${vm2.ip}' is not one.`
-      );
-    if (seen.has(vm2.ip) || seen.has(vm2.name))
-      throw new ConfigurationError(
-        `Simulated VM ${vm2.name} or its address ${vm2.ip} is used twice.`
-      );
-    seen.add(vm2.ip).add(vm2.name);
-  }
-}
-function routedToLoopback(ip) {
-  const r = (0, import_node_child_process5.spawnSync)("ip", ["-4", "route", "get", ip], { encoding: "utf8" });
-  return r.status === 0 && /\bdev lo\b/.test(r.stdout);
-}
-async function portFree(ip, port) {
-  return new Promise((resolve) => {
-    const srv = import_node_net5.default.createServer();
-    srv.once("error", () => resolve(false));
-    srv.listen(port, ip, () => srv.close(() => resolve(true)));
-  });
-}
-async function startVmHosts(o) {
-  checkVms(o.vms);
-  const stateDir = import_node_path19.default.resolve(o.stateDir);
-  (0, import_node_fs14.mkdirSync)(stateDir, { recursive: true, mode: 448 });
-  for (const d of PRIVATE_DIRS) if (!(0, import_node_fs14.existsSync)(d)) (0, import_node_fs14.mkdirSync)(d, { recursive: true, mode: 493 });
-  const started = [];
-  const stop = /* @__PURE__ */ __name(async () => {
-    await Promise.all(started.map((s) => s.ssh.stop()));
-  }, "stop");
-  try {
-    for (const vm2 of o.vms) {
-      if (!routedToLoopback(vm2.ip))
-        throw new PveGitopsError(`${vm2.ip} (${vm2.name}) is not routed to the loopback device.`);
-      const base = import_node_path19.default.join(stateDir, vm2.name);
-      const dirs = Object.fromEntries(
-        PRIVATE_DIRS.map((d) => [d, import_node_path19.default.join(base, d.slice(1).replace(/\//g, "-"))])
-      );
-      for (const d of Object.values(dirs)) (0, import_node_fs14.mkdirSync)(d, { recursive: true, mode: 493 });
-      const setup = PRIVATE_DIRS.map((d) => `mount --bind ${quote2(dirs[d])} ${d}`).join(" && ");
-      const start2 = /* @__PURE__ */ __name((port) => startSshHost({
-        address: vm2.ip,
-        port,
-        authorizedKey: o.authorizedKey,
-        hostname: vm2.name,
-        namespaceSetup: setup,
-        dir: import_node_path19.default.join(base, "sshd"),
-        pathPrefix: o.pathPrefix,
-        env: o.env
-      }), "start");
-      const ssh = await portFree(vm2.ip, 22) ? await start2(22).catch((err) => {
-        if (/already in use|Bind to port/i.test(String(err))) return start2(void 0);
-        throw err;
-      }) : await start2(void 0);
-      started.push({
-        vm: { name: vm2.name, ip: vm2.ip, port: ssh.port, dirs, log: /* @__PURE__ */ __name(() => ssh.log(), "log") },
-        ssh
-      });
-    }
-  } catch (err) {
-    await stop();
-    throw err;
-  }
-  const knownHostsFile = import_node_path19.default.join(stateDir, "known_hosts");
-  const lines = started.map(({ vm: vm2, ssh }) => {
-    const key = ssh.hostKeyLine.split(" ").slice(1).join(" ");
-    return `${vm2.port === 22 ? vm2.ip : `[${vm2.ip}]:${vm2.port}`} ${key}`;
-  });
-  (0, import_node_fs14.writeFileSync)(knownHostsFile, lines.join("\n") + "\n", { mode: 420 });
-  const ports = Object.fromEntries(
-    started.filter((s) => s.vm.port !== 22).map((s) => [s.vm.name, s.vm.port])
-  );
-  return { hosts: started.map((s) => s.vm), knownHostsFile, ports, stop };
-}
-var import_node_child_process5, import_node_fs14, import_node_net5, import_node_path19, PRIVATE_DIRS, NAME2, quote2;
-var init_vm_hosts = __esm({
-  "sim/hosts/vm-hosts.ts"() {
-    "use strict";
-    import_node_child_process5 = require("node:child_process");
-    import_node_fs14 = require("node:fs");
-    import_node_net5 = __toESM(require("node:net"), 1);
-    import_node_path19 = __toESM(require("node:path"), 1);
-    init_errors();
-    init_ssh_host();
-    PRIVATE_DIRS = ["/etc/rancher", "/var/lib/rancher", "/usr/local/bin"];
-    NAME2 = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
-    __name(checkVms, "checkVms");
-    __name(routedToLoopback, "routedToLoopback");
-    __name(portFree, "portFree");
-    quote2 = /* @__PURE__ */ __name((p) => {
-      if (p.includes("'")) throw new ConfigurationError(`State directory '${p}' contains a quote.`);
-      return `'${p}'`;
-    }, "quote");
-    __name(startVmHosts, "startVmHosts");
-  }
-});
-
-// sim/kube/cluster-state.ts
-function joinToken(s) {
-  return `K10${(0, import_node_crypto9.createHash)("sha256").update(s.pki.caPem).digest("hex")}::server:${s.secret}`;
-}
-function tokenMatches(s, token) {
-  if (token === s.secret) return true;
-  const m = /^K10([0-9a-f]{64})::(?:server|node):(.+)$/.exec(token);
-  if (!m) return false;
-  return m[1] === (0, import_node_crypto9.createHash)("sha256").update(s.pki.caPem).digest("hex") && m[2] === s.secret;
-}
-function newClusterState(name, host, port, version, pki) {
-  return {
-    name,
-    host,
-    port,
-    version,
-    pki,
-    secret: (0, import_node_crypto9.randomBytes)(16).toString("hex"),
-    bearerToken: (0, import_node_crypto9.randomBytes)(24).toString("base64url"),
-    nodes: [],
-    resourceVersion: 1
-  };
-}
-function newNode(n, readyDelayMs) {
-  const now2 = Date.now();
-  return { ...n, uid: (0, import_node_crypto9.randomUUID)(), createdAt: now2, readyAt: now2 + readyDelayMs };
-}
-function k3sYaml(s, server, auth2 = "cert") {
-  const b642 = /* @__PURE__ */ __name((t) => Buffer.from(t).toString("base64"), "b64");
-  return (0, import_yaml4.stringify)({
-    apiVersion: "v1",
-    clusters: [
-      { cluster: { "certificate-authority-data": b642(s.pki.caPem), server }, name: "default" }
-    ],
-    contexts: [{ context: { cluster: "default", user: "default" }, name: "default" }],
-    "current-context": "default",
-    kind: "Config",
-    preferences: {},
-    users: [
-      {
-        name: "default",
-        user: auth2 === "cert" ? {
-          "client-certificate-data": b642(s.pki.adminCertPem),
-          "client-key-data": b642(s.pki.adminKeyPem)
-        } : { token: s.bearerToken }
-      }
-    ]
-  });
-}
-function saveCluster(dir, s) {
-  if (!dir) return;
-  (0, import_node_fs15.mkdirSync)(dir, { recursive: true, mode: 448 });
-  const file = fileOf(dir, s.host);
-  const tmp = `${file}.${process.pid}.tmp`;
-  (0, import_node_fs15.writeFileSync)(tmp, JSON.stringify(s), { mode: 384 });
-  (0, import_node_fs15.renameSync)(tmp, file);
-}
-function loadCluster(dir, host) {
-  if (!dir || !(0, import_node_fs15.existsSync)(fileOf(dir, host))) return void 0;
-  return JSON.parse((0, import_node_fs15.readFileSync)(fileOf(dir, host), "utf8"));
-}
-var import_node_crypto9, import_node_fs15, import_node_path20, import_yaml4, fileOf;
-var init_cluster_state = __esm({
-  "sim/kube/cluster-state.ts"() {
-    "use strict";
-    import_node_crypto9 = require("node:crypto");
-    import_node_fs15 = require("node:fs");
-    import_node_path20 = __toESM(require("node:path"), 1);
-    import_yaml4 = __toESM(require_dist(), 1);
-    __name(joinToken, "joinToken");
-    __name(tokenMatches, "tokenMatches");
-    __name(newClusterState, "newClusterState");
-    __name(newNode, "newNode");
-    __name(k3sYaml, "k3sYaml");
-    fileOf = /* @__PURE__ */ __name((dir, host) => import_node_path20.default.join(dir, `cluster-${host}.json`), "fileOf");
-    __name(saveCluster, "saveCluster");
-    __name(loadCluster, "loadCluster");
-  }
-});
-
-// sim/kube/pki.ts
-function openssl(dir, args) {
-  (0, import_node_child_process6.execFileSync)("openssl", args, { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
-}
-function signed(dir, name, subj, ext) {
-  openssl(dir, [
-    "req",
-    "-new",
-    ...ec,
-    "-keyout",
-    `${name}.key`,
-    "-out",
-    `${name}.csr`,
-    "-subj",
-    subj
-  ]);
-  (0, import_node_fs16.writeFileSync)(
-    import_node_path21.default.join(dir, `${name}.ext`),
-    [
-      ...ext,
-      "basicConstraints=CA:FALSE",
-      "subjectKeyIdentifier=hash",
-      "authorityKeyIdentifier=keyid,issuer"
-    ].join("\n")
-  );
-  openssl(dir, [
-    "x509",
-    "-req",
-    "-in",
-    `${name}.csr`,
-    "-CA",
-    "ca.crt",
-    "-CAkey",
-    "ca.key",
-    "-CAcreateserial",
-    "-days",
-    "3650",
-    "-out",
-    `${name}.crt`,
-    "-extfile",
-    `${name}.ext`
-  ]);
-  return {
-    cert: (0, import_node_fs16.readFileSync)(import_node_path21.default.join(dir, `${name}.crt`), "utf8"),
-    key: (0, import_node_fs16.readFileSync)(import_node_path21.default.join(dir, `${name}.key`), "utf8")
-  };
-}
-function generateClusterPki(ips) {
-  const dir = (0, import_node_fs16.mkdtempSync)(import_node_path21.default.join((0, import_node_os6.tmpdir)(), "kube-sim-pki-"));
-  try {
-    openssl(dir, [
-      "req",
-      "-x509",
-      ...ec,
-      "-keyout",
-      "ca.key",
-      "-out",
-      "ca.crt",
-      "-days",
-      "3650",
-      "-subj",
-      `/CN=k3s-server-ca@${Math.floor(Date.now() / 1e3)}`,
-      "-addext",
-      "basicConstraints=critical,CA:TRUE",
-      "-addext",
-      "keyUsage=critical,digitalSignature,keyEncipherment,keyCertSign"
-    ]);
-    const sans = [.../* @__PURE__ */ new Set([...ips, "127.0.0.1"])].map((ip) => `IP:${ip}`);
-    sans.push(
-      "DNS:localhost",
-      "DNS:kubernetes",
-      "DNS:kubernetes.default",
-      "DNS:kubernetes.default.svc",
-      "DNS:kubernetes.default.svc.cluster.local"
-    );
-    const server = signed(dir, "server", "/O=k3s/CN=k3s", [
-      `subjectAltName=${sans.join(",")}`,
-      "keyUsage=critical,digitalSignature,keyEncipherment",
-      "extendedKeyUsage=serverAuth"
-    ]);
-    const admin = signed(dir, "admin", "/O=system:masters/CN=system:admin", [
-      "keyUsage=critical,digitalSignature,keyEncipherment",
-      "extendedKeyUsage=clientAuth"
-    ]);
-    return {
-      caPem: (0, import_node_fs16.readFileSync)(import_node_path21.default.join(dir, "ca.crt"), "utf8"),
-      caKeyPem: (0, import_node_fs16.readFileSync)(import_node_path21.default.join(dir, "ca.key"), "utf8"),
-      serverCertPem: server.cert,
-      serverKeyPem: server.key,
-      adminCertPem: admin.cert,
-      adminKeyPem: admin.key
-    };
-  } catch (err) {
-    throw new Error("Could not generate the Kubernetes simulator certificates with openssl.", {
-      cause: err
-    });
-  } finally {
-    (0, import_node_fs16.rmSync)(dir, { recursive: true, force: true });
-  }
-}
-var import_node_child_process6, import_node_fs16, import_node_os6, import_node_path21, ec;
-var init_pki = __esm({
-  "sim/kube/pki.ts"() {
-    "use strict";
-    import_node_child_process6 = require("node:child_process");
-    import_node_fs16 = require("node:fs");
-    import_node_os6 = require("node:os");
-    import_node_path21 = __toESM(require("node:path"), 1);
-    __name(openssl, "openssl");
-    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
-    __name(signed, "signed");
-    __name(generateClusterPki, "generateClusterPki");
-  }
-});
-
-// sim/kube/render.ts
-function status(code, reason, message, details) {
-  return {
-    kind: "Status",
-    apiVersion: "v1",
-    metadata: {},
-    status: "Failure",
-    message,
-    reason,
-    ...details ? { details } : {},
-    code
-  };
-}
-function versionInfo(version) {
-  const m = /^v(\d+)\.(\d+)/.exec(version);
-  return {
-    major: m?.[1] ?? "1",
-    minor: m?.[2] ?? "31",
-    gitVersion: version,
-    gitCommit: "0000000000000000000000000000000000000000",
-    gitTreeState: "clean",
-    buildDate: "2024-12-12T00:00:00Z",
-    goVersion: "go1.22.9",
-    compiler: "gc",
-    platform: "linux/amd64"
-  };
-}
-function apiResources() {
-  const r = /* @__PURE__ */ __name((name, kind, namespaced) => ({
-    name,
-    singularName: kind.toLowerCase(),
-    namespaced,
-    kind,
-    verbs: ["get", "list"]
-  }), "r");
-  return {
-    kind: "APIResourceList",
-    groupVersion: "v1",
-    resources: [r("nodes", "Node", false), r("namespaces", "Namespace", false)]
-  };
-}
-function renderNode(n) {
-  const now2 = Date.now();
-  const forced = n.notReadySince !== void 0;
-  const ready = !forced && now2 >= n.readyAt;
-  const transition = forced ? n.notReadySince : ready ? n.readyAt : n.createdAt;
-  const cond = /* @__PURE__ */ __name((type, reason, message) => ({
-    type,
-    status: "False",
-    lastHeartbeatTime: iso(now2),
-    lastTransitionTime: iso(n.createdAt),
-    reason,
-    message
-  }), "cond");
-  const labels = {
-    "beta.kubernetes.io/arch": "amd64",
-    "beta.kubernetes.io/os": "linux",
-    "kubernetes.io/arch": "amd64",
-    "kubernetes.io/hostname": n.name,
-    "kubernetes.io/os": "linux",
-    "node.kubernetes.io/instance-type": "k3s"
-  };
-  if (n.role === "server") {
-    labels["node-role.kubernetes.io/control-plane"] = "true";
-    labels["node-role.kubernetes.io/master"] = "true";
-    if (n.clusterInit) labels["node-role.kubernetes.io/etcd"] = "true";
-  }
-  return {
-    kind: "Node",
-    apiVersion: "v1",
-    metadata: {
-      name: n.name,
-      uid: n.uid,
-      resourceVersion: String(Math.floor(now2 / 1e3)),
-      creationTimestamp: iso(n.createdAt),
-      labels,
-      annotations: { "k3s.io/internal-ip": n.ip }
-    },
-    spec: { podCIDR: "10.42.0.0/24", podCIDRs: ["10.42.0.0/24"], providerID: `k3s://${n.name}` },
-    status: {
-      capacity: { cpu: "2", memory: "2030940Ki", pods: "110" },
-      allocatable: { cpu: "2", memory: "2030940Ki", pods: "110" },
-      conditions: [
-        cond(
-          "MemoryPressure",
-          "KubeletHasSufficientMemory",
-          "kubelet has sufficient memory available"
-        ),
-        cond("DiskPressure", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
-        cond("PIDPressure", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
-        {
-          type: "Ready",
-          status: ready ? "True" : "False",
-          lastHeartbeatTime: iso(now2),
-          lastTransitionTime: iso(transition),
-          reason: ready ? "KubeletReady" : "KubeletNotReady",
-          message: ready ? "kubelet is posting ready status" : "container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady"
-        }
-      ],
-      addresses: [
-        { type: "InternalIP", address: n.ip },
-        { type: "Hostname", address: n.name }
-      ],
-      daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
-      nodeInfo: {
-        architecture: "amd64",
-        bootID: n.uid,
-        containerRuntimeVersion: "containerd://1.7.23-k3s2",
-        kernelVersion: "6.1.0-sim",
-        kubeProxyVersion: n.version,
-        kubeletVersion: n.version,
-        machineID: n.uid.replace(/-/g, ""),
-        operatingSystem: "linux",
-        osImage: "Ubuntu 24.04.1 LTS",
-        systemUUID: n.uid
-      }
-    }
-  };
-}
-function renderNamespaces(createdAt) {
-  return ["default", "kube-node-lease", "kube-public", "kube-system"].map((name) => ({
-    kind: "Namespace",
-    apiVersion: "v1",
-    metadata: {
-      name,
-      uid: `00000000-0000-4000-8000-${name.length.toString().padStart(12, "0")}`,
-      resourceVersion: "1",
-      creationTimestamp: iso(createdAt),
-      labels: { "kubernetes.io/metadata.name": name }
-    },
-    spec: { finalizers: ["kubernetes"] },
-    status: { phase: "Active" }
-  }));
-}
-var iso;
-var init_render2 = __esm({
-  "sim/kube/render.ts"() {
-    "use strict";
-    iso = /* @__PURE__ */ __name((ms) => new Date(Math.floor(ms / 1e3) * 1e3).toISOString().replace(".000Z", "Z"), "iso");
-    __name(status, "status");
-    __name(versionInfo, "versionInfo");
-    __name(apiResources, "apiResources");
-    __name(renderNode, "renderNode");
-    __name(renderNamespaces, "renderNamespaces");
-  }
-});
-
-// sim/kube/api-server.ts
-function json(res, code, body2) {
-  const text2 = JSON.stringify(body2);
-  res.writeHead(code, {
-    "Content-Type": "application/json",
-    "Content-Length": Buffer.byteLength(text2)
-  });
-  res.end(text2);
-}
-function text(res, code, body2) {
-  res.writeHead(code, {
-    "Content-Type": "text/plain; charset=utf-8",
-    "Content-Length": Buffer.byteLength(body2)
-  });
-  res.end(body2);
-}
-async function readJson(req) {
-  const chunks = [];
-  let size = 0;
-  for await (const c of req) {
-    size += c.length;
-    if (size > 1 << 20) break;
-    chunks.push(c);
-  }
-  try {
-    const v = JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}");
-    return v && typeof v === "object" ? v : {};
-  } catch {
-    return {};
-  }
-}
-async function startKubeApi(o) {
-  const host = o.host ?? "127.0.0.1";
-  if (!isLoopbackHost(host))
-    throw new ConfigurationError(
-      `The Kubernetes simulator listens on loopback only; '${host}' is not a loopback address.`
-    );
-  const readyDelay = o.readyDelayMs ?? 2e3;
-  const version = o.version || "v1.31.4+k3s1";
-  const state = loadCluster(o.stateDir, host) ?? newClusterState(o.name, host, o.port ?? 6443, version, generateClusterPki([host]));
-  const save = /* @__PURE__ */ __name(() => saveCluster(o.stateDir, state), "save");
-  const registerNode = /* @__PURE__ */ __name((n) => {
-    state.nodes = state.nodes.filter((x) => x.name !== n.name);
-    const node = newNode(
-      { ...n, version: state.version, clusterInit: n.clusterInit ?? false },
-      readyDelay
-    );
-    state.nodes.push(node);
-    state.resourceVersion++;
-    save();
-    return node;
-  }, "registerNode");
-  const authenticated = /* @__PURE__ */ __name((req) => {
-    const sock = req.socket;
-    if (sock.authorized && sock.getPeerCertificate()?.subject) return true;
-    const t = bearer(req);
-    return t !== void 0 && (t === state.bearerToken || tokenMatches(state, t));
-  }, "authenticated");
-  const server = (0, import_node_https4.createServer)(
-    {
-      cert: state.pki.serverCertPem,
-      key: state.pki.serverKeyPem,
-      ca: state.pki.caPem,
-      requestCert: true,
-      rejectUnauthorized: false
-    },
-    (req, res) => {
-      void (async () => {
-        const url = new URL(req.url ?? "/", "https://kube");
-        const p = url.pathname.replace(/\/+$/, "") || "/";
-        const method = req.method ?? "GET";
-        if (p === "/cacerts") return text(res, 200, state.pki.caPem);
-        if (p.startsWith("/_sim/")) {
-          const t = bearer(req);
-          if (!t || !tokenMatches(state, t))
-            return text(res, 401, "Unauthorized: the join token is not valid for this cluster\n");
-          if (p === "/_sim/register" && method === "POST") {
-            const b = await readJson(req);
-            const name = str3(b.name, "");
-            const ip = str3(b.ip, "");
-            if (!NAME3.test(name))
-              return text(res, 400, `invalid node name '${name.slice(0, 64)}'
-`);
-            const node2 = registerNode({
-              name,
-              ip,
-              role: b.role === "agent" ? "agent" : "server",
-              clusterInit: b.clusterInit === true
-            });
-            return json(res, 201, renderNode(node2));
-          }
-          if (p === "/_sim/kubeconfig")
-            return text(res, 200, k3sYaml(state, `https://127.0.0.1:${state.port}`));
-          if (p === "/_sim/nodes.txt") {
-            const rows = state.nodes.map((n) => {
-              const ready = renderNode(n).status.conditions.find((c) => c.type === "Ready").status === "True";
-              const roles = n.role === "server" ? `control-plane${n.clusterInit ? ",etcd" : ""},master` : "<none>";
-              const age = `${Math.max(0, Math.floor((Date.now() - n.createdAt) / 1e3))}s`;
-              return [n.name, ready ? "Ready" : "NotReady", roles, age, n.version];
-            });
-            const all = [["NAME", "STATUS", "ROLES", "AGE", "VERSION"], ...rows];
-            const w = all[0].map((_, i) => Math.max(...all.map((r) => r[i].length)));
-            return text(
-              res,
-              200,
-              all.map(
-                (r) => r.map((c, i) => c.padEnd(w[i] + 3)).join("").trimEnd()
-              ).join("\n") + "\n"
-            );
-          }
-          return text(res, 404, "not found\n");
-        }
-        if (p === "/healthz" || p === "/livez" || p === "/readyz") return text(res, 200, "ok");
-        if (!authenticated(req)) return json(res, 401, status(401, "Unauthorized", "Unauthorized"));
-        if (method !== "GET")
-          return json(
-            res,
-            405,
-            status(
-              405,
-              "MethodNotAllowed",
-              "the server does not allow this method on the requested resource"
-            )
-          );
-        if (p === "/version") return json(res, 200, versionInfo(state.version));
-        if (p === "/api")
-          return json(res, 200, {
-            kind: "APIVersions",
-            versions: ["v1"],
-            serverAddressByClientCIDRs: [
-              { clientCIDR: "0.0.0.0/0", serverAddress: `${host}:${state.port}` }
-            ]
-          });
-        if (p === "/apis")
-          return json(res, 200, { kind: "APIGroupList", apiVersion: "v1", groups: [] });
-        if (p === "/api/v1") return json(res, 200, apiResources());
-        if (p === "/api/v1/nodes") {
-          return json(res, 200, {
-            kind: "NodeList",
-            apiVersion: "v1",
-            metadata: { resourceVersion: String(state.resourceVersion) },
-            items: state.nodes.map(renderNode)
-          });
-        }
-        const node = /^\/api\/v1\/nodes\/([^/]+)$/.exec(p);
-        if (node) {
-          const n = state.nodes.find((x) => x.name === node[1]);
-          return n ? json(res, 200, renderNode(n)) : json(
-            res,
-            404,
-            status(404, "NotFound", `nodes "${node[1]}" not found`, {
-              name: node[1],
-              kind: "nodes"
-            })
-          );
-        }
-        const namespaces = renderNamespaces(state.nodes[0]?.createdAt ?? Date.now());
-        if (p === "/api/v1/namespaces")
-          return json(res, 200, {
-            kind: "NamespaceList",
-            apiVersion: "v1",
-            metadata: { resourceVersion: String(state.resourceVersion) },
-            items: namespaces
-          });
-        const ns = /^\/api\/v1\/namespaces\/([^/]+)$/.exec(p);
-        if (ns) {
-          const n = namespaces.find((x) => x.metadata.name === ns[1]);
-          return n ? json(res, 200, n) : json(
-            res,
-            404,
-            status(404, "NotFound", `namespaces "${ns[1]}" not found`, {
-              name: ns[1],
-              kind: "namespaces"
-            })
-          );
-        }
-        return json(
-          res,
-          404,
-          status(404, "NotFound", "the server could not find the requested resource")
-        );
-      })().catch((err) => json(res, 500, status(500, "InternalError", String(err))));
-    }
-  );
-  await new Promise((resolve, reject) => {
-    server.once(
-      "error",
-      (e) => reject(
-        new ConfigurationError(
-          `The Kubernetes simulator for ${o.name} cannot listen on ${host}:${state.port} (${e.code ?? e.message}).`
-        )
-      )
-    );
-    server.listen(state.port, host, () => resolve());
-  });
-  state.port = server.address().port;
-  save();
-  return {
-    get url() {
-      return `https://${host}:${state.port}`;
-    },
-    host,
-    port: state.port,
-    caPem: state.pki.caPem,
-    joinToken: joinToken(state),
-    bearerToken: state.bearerToken,
-    kubeconfig: /* @__PURE__ */ __name((k = {}) => k3sYaml(state, k.server ?? `https://${host}:${state.port}`, k.auth), "kubeconfig"),
-    registerNode,
-    setReady(name, ready) {
-      const n = state.nodes.find((x) => x.name === name);
-      if (!n) throw new Error(`No node ${name} in the simulated cluster ${state.name}.`);
-      if (ready) {
-        n.readyAt = Math.min(n.readyAt, Date.now());
-        delete n.notReadySince;
-      } else n.notReadySince = Date.now();
-      state.resourceVersion++;
-      save();
-    },
-    nodes: /* @__PURE__ */ __name(() => state.nodes, "nodes"),
-    state,
-    async stop() {
-      server.closeAllConnections();
-      await new Promise((r) => server.close(() => r()));
-    }
-  };
-}
-var import_node_https4, str3, bearer, NAME3;
-var init_api_server = __esm({
-  "sim/kube/api-server.ts"() {
-    "use strict";
-    import_node_https4 = require("node:https");
-    init_errors();
-    init_loopback();
-    init_cluster_state();
-    init_pki();
-    init_render2();
-    str3 = /* @__PURE__ */ __name((v, d = "") => typeof v === "string" ? v : typeof v === "number" || typeof v === "boolean" ? String(v) : d, "str");
-    __name(json, "json");
-    __name(text, "text");
-    __name(readJson, "readJson");
-    bearer = /* @__PURE__ */ __name((req) => {
-      const h = req.headers.authorization ?? "";
-      return h.startsWith("Bearer ") ? h.slice(7).trim() : void 0;
-    }, "bearer");
-    NAME3 = /^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/;
-    __name(startKubeApi, "startKubeApi");
-  }
-});
-
-// sim/kube/manager.ts
-function installerPath() {
-  let dir = import_node_path22.default.dirname((0, import_node_url.fileURLToPath)(__pve_gitops_import_meta_url));
-  for (let i = 0; i < 5; i++) {
-    for (const c of [import_node_path22.default.join(dir, "installer.sh"), import_node_path22.default.join(dir, "sim", "kube", "installer.sh")])
-      if ((0, import_node_fs17.existsSync)(c)) return c;
-    dir = import_node_path22.default.dirname(dir);
-  }
-  throw new Error("sim/kube/installer.sh is missing next to the simulator.");
-}
-function installerScript(managerUrl, version) {
-  const src = (0, import_node_fs17.readFileSync)(installerPath(), "utf8");
-  return src.replace("@@MANAGER_URL@@", managerUrl).replace("@@DEFAULT_VERSION@@", version);
-}
-function reply(res, code, text2) {
-  res.writeHead(code, { "Content-Type": "text/plain; charset=utf-8" });
-  res.end(text2);
-}
-async function body(req) {
-  const chunks = [];
-  for await (const c of req) chunks.push(c);
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString("utf8"));
-  } catch {
-    return {};
-  }
-}
-async function startKubeManager(o = {}) {
-  const host = o.host ?? "127.0.0.1";
-  if (!isLoopbackHost(host))
-    throw new ConfigurationError(
-      `The Kubernetes simulator listens on loopback only; '${host}' is not a loopback address.`
-    );
-  const apiPort = o.apiPort ?? 6443;
-  const version = o.defaultVersion ?? "v1.31.4+k3s1";
-  const hosts = new Map(Object.entries(o.hosts ?? {}));
-  const clusters = /* @__PURE__ */ new Map();
-  const starting = /* @__PURE__ */ new Map();
-  const start2 = /* @__PURE__ */ __name((name, ip, v) => {
-    let p = starting.get(ip);
-    if (!p) {
-      p = startKubeApi({
-        name,
-        host: ip,
-        port: apiPort,
-        version: v,
-        readyDelayMs: o.readyDelayMs,
-        stateDir: o.stateDir
-      });
-      starting.set(ip, p);
-      p.then(
-        (c) => clusters.set(ip, c),
-        () => starting.delete(ip)
-      );
-    }
-    return p;
-  }, "start");
-  if (o.stateDir) {
-    let files = [];
-    try {
-      files = (0, import_node_fs17.readdirSync)(o.stateDir).filter((f) => /^cluster-.*\.json$/.test(f));
-    } catch {
-    }
-    for (const f of files) {
-      const s = JSON.parse((0, import_node_fs17.readFileSync)(import_node_path22.default.join(o.stateDir, f), "utf8"));
-      await start2(s.name, s.host, s.version);
-    }
-  }
-  let url = "";
-  const server = (0, import_node_http.createServer)((req, res) => {
-    void (async () => {
-      const p = new URL(req.url ?? "/", "http://m").pathname;
-      if (req.method === "GET" && (p === "/" || p === "/install.sh")) {
-        return reply(res, 200, installerScript(url, version));
-      }
-      if (req.method === "POST" && p === "/clusters") {
-        const b = await body(req);
-        const name = str4(b.name, "");
-        const ip = str4(b.ip) || hosts.get(name) || "";
-        if (!ip)
-          return reply(
-            res,
-            400,
-            `Cannot tell the address of ${name}: pass --node-ip or register the host with the simulator.
-`
-          );
-        if (!isLoopbackHost(ip))
-          return reply(
-            res,
-            400,
-            `The simulator binds API servers on loopback only; ${ip} is not.
-`
-          );
-        try {
-          const c = await start2(name, ip, str4(b.version) || version);
-          return reply(res, 201, `${c.url}
-${c.joinToken}
-`);
-        } catch (err) {
-          return reply(res, 500, `${err.message}
-`);
-        }
-      }
-      reply(res, 404, "not found\n");
-    })();
-  });
-  await new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(o.port ?? 0, host, () => resolve());
-  });
-  url = `http://${host}:${server.address().port}`;
-  return {
-    url,
-    installerUrl: `${url}/install.sh`,
-    clusters,
-    clusterOf: /* @__PURE__ */ __name((name) => [...clusters.values()].find((c) => c.state.name === name), "clusterOf"),
-    registerHost: /* @__PURE__ */ __name((name, ip) => void hosts.set(name, ip), "registerHost"),
-    async stop() {
-      server.closeAllConnections();
-      await new Promise((r) => server.close(() => r()));
-      await Promise.all([...clusters.values()].map((c) => c.stop()));
-    }
-  };
-}
-var import_node_fs17, import_node_http, import_node_path22, import_node_url, str4;
-var init_manager = __esm({
-  "sim/kube/manager.ts"() {
-    "use strict";
-    import_node_fs17 = require("node:fs");
-    import_node_http = require("node:http");
-    import_node_path22 = __toESM(require("node:path"), 1);
-    import_node_url = require("node:url");
-    init_errors();
-    init_loopback();
-    init_api_server();
-    str4 = /* @__PURE__ */ __name((v, d = "") => typeof v === "string" ? v : typeof v === "number" || typeof v === "boolean" ? String(v) : d, "str");
-    __name(installerPath, "installerPath");
-    __name(installerScript, "installerScript");
-    __name(reply, "reply");
-    __name(body, "body");
-    __name(startKubeManager, "startKubeManager");
-  }
-});
-
 // sim/vault/jwt.ts
 function b64json(part) {
   return JSON.parse(Buffer.from(part, "base64url").toString("utf8"));
@@ -74341,7 +73903,7 @@ function b64json(part) {
 async function keysOf(config2) {
   const keys = config2.jwt_validation_pubkeys.map(
     (pem) => ({
-      key: (0, import_node_crypto10.createPublicKey)(pem)
+      key: (0, import_node_crypto11.createPublicKey)(pem)
     })
   );
   if (config2.jwks_url) {
@@ -74351,14 +73913,14 @@ async function keysOf(config2) {
     if (!res.ok) throw new LoginError(`error fetching jwks: status ${res.status}`);
     const jwks = await res.json();
     for (const k of jwks.keys ?? [])
-      keys.push({ kid: k.kid, key: (0, import_node_crypto10.createPublicKey)({ key: k, format: "jwk" }) });
+      keys.push({ kid: k.kid, key: (0, import_node_crypto11.createPublicKey)({ key: k, format: "jwk" }) });
   }
   return keys;
 }
 function verifySignature(alg, key, signed2, sig) {
   const hash = { RS256: "RSA-SHA256", ES256: "SHA256", RS384: "RSA-SHA384", RS512: "RSA-SHA512" }[alg];
   if (!hash) return false;
-  const v = (0, import_node_crypto10.createVerify)(hash);
+  const v = (0, import_node_crypto11.createVerify)(hash);
   v.update(signed2);
   try {
     return alg === "ES256" ? v.verify({ key, dsaEncoding: "ieee-p1363" }, sig) : key.asymmetricKeyType === "rsa" && v.verify(key, sig);
@@ -74398,7 +73960,7 @@ async function validateJwt(jwt, config2, role, now2 = Date.now()) {
     throw new LoginError("error validating claims: validation failed, token is expired (exp)");
   if (typeof claims.nbf === "number" && t + leeway < claims.nbf)
     throw new LoginError("error validating claims: validation failed, token not valid yet (nbf)");
-  const aud = list2(claims.aud) ?? [];
+  const aud = list(claims.aud) ?? [];
   if (aud.length && !role.bound_audiences.length)
     throw new LoginError("audience claim found in JWT but no audiences bound to the role");
   if (config2.bound_issuer && claims.iss !== config2.bound_issuer)
@@ -74410,12 +73972,12 @@ async function validateJwt(jwt, config2, role, now2 = Date.now()) {
       "error validating token: invalid audience (aud) claim: audience claim does not match any expected audience"
     );
   for (const [name, expected] of Object.entries(role.bound_claims ?? {})) {
-    const actual = list2(claims[name]);
+    const actual = list(claims[name]);
     if (claims[name] === void 0)
       throw new LoginError(`error validating claims: claim "${name}" is missing`);
     if (!actual)
       throw new LoginError("error validating claims: received claim is not a string or list");
-    const want = list2(expected) ?? [];
+    const want = list(expected) ?? [];
     const found = want.some(
       (w) => actual.some(
         (a) => role.bound_claims_type === "glob" ? typeof a === "string" && vaultGlob(String(w), a) : a === w
@@ -74430,11 +73992,11 @@ async function validateJwt(jwt, config2, role, now2 = Date.now()) {
     throw new LoginError(`claim "${role.user_claim}" not found in token`);
   return claims;
 }
-var import_node_crypto10, LoginError, list2;
+var import_node_crypto11, LoginError, list;
 var init_jwt = __esm({
   "sim/vault/jwt.ts"() {
     "use strict";
-    import_node_crypto10 = require("node:crypto");
+    import_node_crypto11 = require("node:crypto");
     init_loopback();
     LoginError = class extends Error {
       static {
@@ -74445,7 +74007,7 @@ var init_jwt = __esm({
     __name(keysOf, "keysOf");
     __name(verifySignature, "verifySignature");
     __name(vaultGlob, "vaultGlob");
-    list2 = /* @__PURE__ */ __name((v) => Array.isArray(v) ? v : typeof v === "string" || typeof v === "boolean" ? [v] : void 0, "list");
+    list = /* @__PURE__ */ __name((v) => Array.isArray(v) ? v : typeof v === "string" || typeof v === "boolean" ? [v] : void 0, "list");
     __name(validateJwt, "validateJwt");
   }
 });
@@ -74682,13 +74244,13 @@ var init_policy = __esm({
 // sim/vault/engine.ts
 function ttlSeconds(v) {
   if (typeof v === "number") return v;
-  const m = /^(\d+)([smhd]?)$/.exec(str5(v, "").trim());
+  const m = /^(\d+)([smhd]?)$/.exec(str6(v, "").trim());
   if (!m) return 0;
   return Number(m[1]) * ({ "": 1, s: 1, m: 60, h: 3600, d: 86400 }[m[2]] ?? 1);
 }
 function envelope(data, extra = {}) {
   return {
-    request_id: (0, import_node_crypto11.randomUUID)(),
+    request_id: (0, import_node_crypto12.randomUUID)(),
     lease_id: "",
     renewable: false,
     lease_duration: 0,
@@ -74745,17 +74307,17 @@ function mountInfo(m) {
     uuid: m.accessor
   };
 }
-var import_node_crypto11, str5, id, strList, VaultEngine;
+var import_node_crypto12, str6, id, strList, VaultEngine;
 var init_engine = __esm({
   "sim/vault/engine.ts"() {
     "use strict";
-    import_node_crypto11 = require("node:crypto");
+    import_node_crypto12 = require("node:crypto");
     init_jwt();
     init_kv();
     init_policy();
     init_vault_error();
-    str5 = /* @__PURE__ */ __name((v, d = "") => typeof v === "string" ? v : typeof v === "number" || typeof v === "boolean" ? String(v) : d, "str");
-    id = /* @__PURE__ */ __name((prefix) => `${prefix}${(0, import_node_crypto11.randomBytes)(18).toString("base64url")}`, "id");
+    str6 = /* @__PURE__ */ __name((v, d = "") => typeof v === "string" ? v : typeof v === "number" || typeof v === "boolean" ? String(v) : d, "str");
+    id = /* @__PURE__ */ __name((prefix) => `${prefix}${(0, import_node_crypto12.randomBytes)(18).toString("base64url")}`, "id");
     strList = /* @__PURE__ */ __name((v) => Array.isArray(v) ? v.map(String) : typeof v === "string" && v ? v.split(",").map((s) => s.trim()) : [], "strList");
     __name(ttlSeconds, "ttlSeconds");
     __name(envelope, "envelope");
@@ -74977,13 +74539,13 @@ var init_engine = __esm({
             if (!mt) throw new VaultError(400, [`No secret engine mount at ${name}`]);
             return ok(mountInfo(mt));
           }
-          const type = str5(req.body.type, "");
+          const type = str6(req.body.type, "");
           const opts = req.body.options ?? {};
           if (type !== "kv" && type !== "kv-v2")
             throw new VaultError(400, [`plugin not found in the catalog: ${type}`]);
           if (this.state.mounts[name] || name.startsWith("sys/") || name.startsWith("auth/"))
             throw new VaultError(400, [`path is already in use at ${name}`]);
-          const version = type === "kv-v2" || str5(opts.version, "1") === "2" ? 2 : 1;
+          const version = type === "kv-v2" || str6(opts.version, "1") === "2" ? 2 : 1;
           this.state.mounts[name] = newMount(version);
           return this.changed({ status: 204 });
         }
@@ -75037,7 +74599,7 @@ var init_engine = __esm({
             delete this.state.policies[name];
             return this.changed({ status: 204 });
           }
-          const text2 = str5(req.body.policy ?? req.body.rules, "");
+          const text2 = str6(req.body.policy ?? req.body.rules, "");
           try {
             parsePolicy(text2);
           } catch (e) {
@@ -75061,15 +74623,15 @@ var init_engine = __esm({
         }
         if (p === "token/create" || p === "token/create-orphan") {
           const parent = this.require(req, "auth/token/create", "update");
-          const wanted = strList(req.body.policies);
-          const policies = wanted.length ? wanted : parent.policies;
+          const wanted2 = strList(req.body.policies);
+          const policies = wanted2.length ? wanted2 : parent.policies;
           if (!parent.policies.includes("root") && policies.some((x) => !parent.policies.includes(x) && x !== "default"))
             throw new VaultError(400, ["child policies must be subset of parent"]);
           const t = this.issue(
             policies.includes("root") ? ["root"] : policies,
             ttlSeconds(req.body.ttl),
             "token",
-            str5(req.body.display_name, "token")
+            str6(req.body.display_name, "token")
           );
           return this.changed({ status: 200, body: envelope(null, { auth: this.authBlock(t) }) });
         }
@@ -75084,10 +74646,10 @@ var init_engine = __esm({
         if (sub === "config") {
           if (m === "GET") return { status: 200, body: envelope(am.config ?? {}) };
           am.config = {
-            bound_issuer: str5(req.body.bound_issuer, ""),
+            bound_issuer: str6(req.body.bound_issuer, ""),
             jwt_validation_pubkeys: strList(req.body.jwt_validation_pubkeys),
-            jwks_url: str5(req.body.jwks_url, ""),
-            jwks_ca_pem: str5(req.body.jwks_ca_pem, "")
+            jwks_url: str6(req.body.jwks_url, ""),
+            jwks_ca_pem: str6(req.body.jwks_ca_pem, "")
           };
           if (!am.config.jwks_url && !am.config.jwt_validation_pubkeys.length)
             throw new VaultError(400, [
@@ -75112,10 +74674,10 @@ var init_engine = __esm({
           const role = {
             role_type: "jwt",
             bound_audiences: strList(b.bound_audiences),
-            bound_subject: str5(b.bound_subject, ""),
+            bound_subject: str6(b.bound_subject, ""),
             bound_claims: b.bound_claims ?? null,
             bound_claims_type: b.bound_claims_type === "glob" ? "glob" : "string",
-            user_claim: str5(b.user_claim, ""),
+            user_claim: str6(b.user_claim, ""),
             token_policies: strList(b.token_policies ?? b.policies),
             token_ttl: ttlSeconds(b.token_ttl ?? b.ttl)
           };
@@ -75128,8 +74690,8 @@ var init_engine = __esm({
         throw new VaultError(404, [`no handler for route "auth/${p}". route entry not found.`]);
       }
       async jwtLogin(am, req) {
-        const roleName = str5(req.body.role, "");
-        const jwt = str5(req.body.jwt, "");
+        const roleName = str6(req.body.role, "");
+        const jwt = str6(req.body.jwt, "");
         if (!roleName) throw new VaultError(400, ["missing role"]);
         if (!jwt) throw new VaultError(400, ["missing token"]);
         const role = am.roles[roleName];
@@ -75210,7 +74772,7 @@ var init_engine = __esm({
 // sim/vault/list-method.ts
 function listFrontEnd(innerPort, host, tls2) {
   const onConnection = /* @__PURE__ */ __name((outer) => {
-    const inner = (0, import_node_net6.connect)(innerPort, host);
+    const inner = (0, import_node_net8.connect)(innerPort, host);
     let buf = Buffer.alloc(0);
     let bodyLeft = 0;
     let passthrough = false;
@@ -75259,13 +74821,13 @@ function listFrontEnd(innerPort, host, tls2) {
     outer.on("end", () => inner.end());
     inner.on("close", () => outer.destroy());
   }, "onConnection");
-  return tls2 ? (0, import_node_tls2.createServer)({ cert: tls2.cert, key: tls2.key }, onConnection) : (0, import_node_net6.createServer)(onConnection);
+  return tls2 ? (0, import_node_tls2.createServer)({ cert: tls2.cert, key: tls2.key }, onConnection) : (0, import_node_net8.createServer)(onConnection);
 }
-var import_node_net6, import_node_tls2;
+var import_node_net8, import_node_tls2;
 var init_list_method = __esm({
   "sim/vault/list-method.ts"() {
     "use strict";
-    import_node_net6 = require("node:net");
+    import_node_net8 = require("node:net");
     import_node_tls2 = require("node:tls");
     __name(listFrontEnd, "listFrontEnd");
   }
@@ -75273,23 +74835,23 @@ var init_list_method = __esm({
 
 // sim/vault/state.ts
 function readVaultState(dir) {
-  const file = import_node_path23.default.join(dir, FILE);
-  if (!(0, import_node_fs18.existsSync)(file)) return void 0;
-  return JSON.parse((0, import_node_fs18.readFileSync)(file, "utf8"));
+  const file = import_node_path19.default.join(dir, FILE);
+  if (!(0, import_node_fs15.existsSync)(file)) return void 0;
+  return JSON.parse((0, import_node_fs15.readFileSync)(file, "utf8"));
 }
 function writeVaultState(dir, state) {
-  (0, import_node_fs18.mkdirSync)(dir, { recursive: true, mode: 448 });
-  const file = import_node_path23.default.join(dir, FILE);
+  (0, import_node_fs15.mkdirSync)(dir, { recursive: true, mode: 448 });
+  const file = import_node_path19.default.join(dir, FILE);
   const tmp = `${file}.${process.pid}.tmp`;
-  (0, import_node_fs18.writeFileSync)(tmp, JSON.stringify(state), { mode: 384 });
-  (0, import_node_fs18.renameSync)(tmp, file);
+  (0, import_node_fs15.writeFileSync)(tmp, JSON.stringify(state), { mode: 384 });
+  (0, import_node_fs15.renameSync)(tmp, file);
 }
-var import_node_fs18, import_node_path23, FILE;
+var import_node_fs15, import_node_path19, FILE;
 var init_state2 = __esm({
   "sim/vault/state.ts"() {
     "use strict";
-    import_node_fs18 = require("node:fs");
-    import_node_path23 = __toESM(require("node:path"), 1);
+    import_node_fs15 = require("node:fs");
+    import_node_path19 = __toESM(require("node:path"), 1);
     FILE = "vault.json";
     __name(readVaultState, "readVaultState");
     __name(writeVaultState, "writeVaultState");
@@ -75345,7 +74907,7 @@ async function startVaultSim(opts = {}) {
     );
   const saved = opts.stateDir ? readVaultState(opts.stateDir) : void 0;
   const savedRoot = saved && Object.values(saved.tokens).find((t) => t.policies.includes("root"))?.id;
-  const rootToken = opts.rootToken ?? savedRoot ?? `hvs.${(0, import_node_crypto12.randomBytes)(18).toString("base64url")}`;
+  const rootToken = opts.rootToken ?? savedRoot ?? `hvs.${(0, import_node_crypto13.randomBytes)(18).toString("base64url")}`;
   const state = saved ?? freshState(rootToken);
   if (!state.tokens[rootToken]) Object.assign(state.tokens, freshState(rootToken).tokens);
   const save = /* @__PURE__ */ __name(() => {
@@ -75408,10 +74970,10 @@ async function startVaultSim(opts = {}) {
       save();
     },
     createToken(policies, ttlSeconds2) {
-      const t = `hvs.${(0, import_node_crypto12.randomBytes)(18).toString("base64url")}`;
+      const t = `hvs.${(0, import_node_crypto13.randomBytes)(18).toString("base64url")}`;
       state.tokens[t] = {
         id: t,
-        accessor: (0, import_node_crypto12.randomBytes)(12).toString("base64url"),
+        accessor: (0, import_node_crypto13.randomBytes)(12).toString("base64url"),
         policies: ["default", ...policies],
         display_name: "token",
         path: "auth/token/create",
@@ -75426,7 +74988,7 @@ async function startVaultSim(opts = {}) {
       const name = `${(setup.path ?? "jwt").replace(/\/$/, "")}/`;
       const am = state.auth[name] ??= {
         type: "jwt",
-        accessor: `auth_jwt_${(0, import_node_crypto12.randomBytes)(4).toString("hex")}`,
+        accessor: `auth_jwt_${(0, import_node_crypto13.randomBytes)(4).toString("hex")}`,
         roles: {}
       };
       am.config = {
@@ -75449,11 +75011,11 @@ async function startVaultSim(opts = {}) {
       }
       save();
     },
-    mount(path37, version) {
-      state.mounts[`${path37.replace(/\/$/, "")}/`] ??= {
+    mount(path39, version) {
+      state.mounts[`${path39.replace(/\/$/, "")}/`] ??= {
         type: "kv",
         version,
-        accessor: `kv_${(0, import_node_crypto12.randomBytes)(4).toString("hex")}`,
+        accessor: `kv_${(0, import_node_crypto13.randomBytes)(4).toString("hex")}`,
         v1: {},
         v2: {},
         cas_required: false,
@@ -75470,11 +75032,11 @@ async function startVaultSim(opts = {}) {
     }
   };
 }
-var import_node_crypto12, import_node_http2, maxBody2;
+var import_node_crypto13, import_node_http2, maxBody2;
 var init_vault = __esm({
   "sim/vault/index.ts"() {
     "use strict";
-    import_node_crypto12 = require("node:crypto");
+    import_node_crypto13 = require("node:crypto");
     import_node_http2 = require("node:http");
     init_errors();
     init_cert();
@@ -75492,15 +75054,942 @@ var init_vault = __esm({
   }
 });
 
+// sim/stack.ts
+function hostsUnavailable() {
+  if (process.getuid?.() !== 0) return "not running as root";
+  if ((0, import_node_child_process6.spawnSync)("unshare", ["--version"]).status !== 0) return "unshare is not installed";
+  if (!(0, import_node_fs16.existsSync)("/usr/sbin/sshd")) return "/usr/sbin/sshd is not installed";
+  return void 0;
+}
+function authorizedKey(o) {
+  if (o.authorizedKeyFile) {
+    let text2;
+    try {
+      text2 = (0, import_node_fs16.readFileSync)(o.authorizedKeyFile, "utf8").trim();
+    } catch {
+      throw new ConfigurationError(`Cannot read the authorized key file ${o.authorizedKeyFile}.`);
+    }
+    if (!/^(ssh-|ecdsa-|sk-)\S+ [A-Za-z0-9+/]+=*( .*)?$/.test(text2.split("\n")[0] ?? ""))
+      throw new ConfigurationError(
+        `${o.authorizedKeyFile} is not an SSH public key (a line like 'ssh-ed25519 AAAA\u2026 comment').`
+      );
+    const priv = o.authorizedKeyFile.replace(/\.pub$/, "");
+    return {
+      publicKey: text2,
+      privateKeyFile: priv !== o.authorizedKeyFile && (0, import_node_fs16.existsSync)(priv) ? priv : void 0
+    };
+  }
+  const dir = import_node_path20.default.join(o.dir, "ssh");
+  (0, import_node_fs16.mkdirSync)(dir, { recursive: true, mode: 448 });
+  const file = import_node_path20.default.join(dir, "id_ed25519");
+  if (!(0, import_node_fs16.existsSync)(file) || !(0, import_node_fs16.existsSync)(`${file}.pub`))
+    (0, import_node_child_process6.execFileSync)("ssh-keygen", [
+      "-q",
+      "-t",
+      "ed25519",
+      "-N",
+      "",
+      "-C",
+      "pve-gitops-sim",
+      "-f",
+      file
+    ]);
+  return { publicKey: (0, import_node_fs16.readFileSync)(`${file}.pub`, "utf8").trim(), privateKeyFile: file };
+}
+async function startSimStack(o) {
+  const stops = [];
+  const stopAll = /* @__PURE__ */ __name(async () => {
+    for (const s of stops.reverse()) await s();
+  }, "stopAll");
+  try {
+    const key = authorizedKey(o);
+    const proxmox = await startProxmoxSim({ ...o, stateDir: o.persistent ? o.dir : void 0 });
+    stops.push(() => proxmox.stop());
+    registerSecret(proxmox.tokenSecret);
+    registerSecret(proxmox.password);
+    const vault = await startVaultSim({ stateDir: import_node_path20.default.join(o.dir, "vault") });
+    stops.push(() => vault.stop());
+    registerSecret(vault.rootToken);
+    vault.mount(KV_MOUNT, 2);
+    vault.writePolicy(
+      "pve-gitops-kubeconfig",
+      `path "${KV_MOUNT}/data/${KUBECONFIG_PATH}" { capabilities = ["create", "read", "update"] }
+path "${KV_MOUNT}/metadata/${KUBECONFIG_PATH}" { capabilities = ["read"] }
+`
+    );
+    const vaultToken = vault.createToken(["pve-gitops-kubeconfig"], 7 * 24 * 3600);
+    registerSecret(vaultToken);
+    const kube = await startKubeManager({ stateDir: import_node_path20.default.join(o.dir, "kube") });
+    stops.push(() => kube.stop());
+    let hosts;
+    const why = o.hosts === false ? "hosts turned off" : hostsUnavailable();
+    if (why)
+      o.log.warn(`No VM hosts (sshd per VM): ${why}; Proxmox, Vault and k3s run without them.`);
+    else {
+      hosts = watchVmHosts({
+        cluster: proxmox.cluster,
+        authorizedKey: key.publicKey,
+        stateDir: import_node_path20.default.join(o.dir, "hosts"),
+        log: o.log,
+        onStart: /* @__PURE__ */ __name((name, ip) => kube.registerHost(name, ip), "onStart")
+      });
+      const h = hosts;
+      stops.push(() => h.stop());
+    }
+    return {
+      proxmox,
+      vault,
+      vaultToken,
+      kube,
+      hosts,
+      sshPrivateKeyFile: key.privateKeyFile,
+      stop: stopAll
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
+var import_node_child_process6, import_node_fs16, import_node_path20, KV_MOUNT, KUBECONFIG_PATH;
+var init_stack = __esm({
+  "sim/stack.ts"() {
+    "use strict";
+    import_node_child_process6 = require("node:child_process");
+    import_node_fs16 = require("node:fs");
+    import_node_path20 = __toESM(require("node:path"), 1);
+    init_errors();
+    init_secrets();
+    init_host_watcher();
+    init_manager();
+    init_proxmox();
+    init_vault();
+    KV_MOUNT = "kv";
+    KUBECONFIG_PATH = "cluster-secret-store/secrets/KUBECONFIG";
+    __name(hostsUnavailable, "hostsUnavailable");
+    __name(authorizedKey, "authorizedKey");
+    __name(startSimStack, "startSimStack");
+  }
+});
+
+// actions/cli/commands/sim.ts
+var sim_exports = {};
+__export(sim_exports, {
+  default: () => sim_default
+});
+function number(v, flag, min) {
+  if (v === void 0) return void 0;
+  const n = Number(v);
+  if (typeof v !== "string" || v.trim() === "" || !Number.isFinite(n) || n < min)
+    throw new UsageError(
+      `--${flag} must be a number of at least ${min}, not '${typeof v === "string" ? v : "true"}'.`
+    );
+  return n;
+}
+function writePrivate(file, text2) {
+  (0, import_node_fs17.mkdirSync)(import_node_path21.default.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  (0, import_node_fs17.writeFileSync)(tmp, text2, { mode: 384 });
+  (0, import_node_fs17.renameSync)(tmp, file);
+}
+var import_node_fs17, import_node_os5, import_node_path21, usage, quote2, command5, sim_default;
+var init_sim = __esm({
+  "actions/cli/commands/sim.ts"() {
+    "use strict";
+    import_node_fs17 = require("node:fs");
+    import_node_os5 = require("node:os");
+    import_node_path21 = __toESM(require("node:path"), 1);
+    init_errors();
+    init_stack();
+    usage = "pve-gitops sim [--state DIR] [--fixture FILE] [--env-file FILE] [--latency-ms N] [--faults FILE] [--time-scale X] [--port N] [--authorized-key FILE] [--no-hosts]";
+    __name(number, "number");
+    quote2 = /* @__PURE__ */ __name((s) => `'${s.replace(/'/g, `'\\''`)}'`, "quote");
+    __name(writePrivate, "writePrivate");
+    command5 = {
+      summary: "Runs Proxmox VE, Vault, k3s and VM host simulators on loopback until interrupted; writes an env file.",
+      usage,
+      options: {
+        state: { type: "string" },
+        fixture: { type: "string" },
+        "env-file": { type: "string" },
+        "latency-ms": { type: "string" },
+        faults: { type: "string" },
+        "time-scale": { type: "string" },
+        port: { type: "string" },
+        "authorized-key": { type: "string" },
+        "no-hosts": { type: "boolean" }
+      },
+      async run(values, _positionals, ctx) {
+        const stateDir = typeof values.state === "string" ? import_node_path21.default.resolve(values.state) : void 0;
+        const timeScale = number(values["time-scale"], "time-scale", 1e-4);
+        const latencyMs = number(values["latency-ms"], "latency-ms", 0);
+        const port = number(values.port, "port", 0);
+        const scratch = stateDir ? void 0 : (0, import_node_fs17.mkdtempSync)(import_node_path21.default.join((0, import_node_os5.tmpdir)(), "pve-gitops-sim-"));
+        const dir = stateDir ?? scratch;
+        const envFile = import_node_path21.default.resolve(
+          typeof values["env-file"] === "string" ? values["env-file"] : import_node_path21.default.join(dir, "proxmox.env")
+        );
+        let stack;
+        try {
+          stack = await startSimStack({
+            dir,
+            persistent: !!stateDir,
+            fixture: typeof values.fixture === "string" ? import_node_path21.default.resolve(values.fixture) : void 0,
+            faults: typeof values.faults === "string" ? import_node_path21.default.resolve(values.faults) : void 0,
+            latencyMs,
+            timeScale,
+            port,
+            authorizedKeyFile: typeof values["authorized-key"] === "string" ? import_node_path21.default.resolve(values["authorized-key"]) : void 0,
+            hosts: values["no-hosts"] === true ? false : void 0,
+            log: ctx.log
+          });
+        } catch (err) {
+          if (scratch) (0, import_node_fs17.rmSync)(scratch, { recursive: true, force: true });
+          throw err;
+        }
+        const sim = stack.proxmox;
+        const caFile = import_node_path21.default.join(dir, "pve-root-ca.pem");
+        writePrivate(caFile, sim.caPem);
+        const env = {
+          PROXMOX_URL: sim.url,
+          PROXMOX_TOKEN_ID: sim.tokenId,
+          PROXMOX_TOKEN_SECRET: sim.tokenSecret,
+          PROXMOX_TLS_FINGERPRINT: sim.fingerprint,
+          VAULT_ADDR: stack.vault.addr,
+          VAULT_TOKEN: stack.vaultToken,
+          PVE_GITOPS_SIMULATOR: "true",
+          ...stack.sshPrivateKeyFile ? { SSH_PRIVATE_KEY_FILE: stack.sshPrivateKeyFile } : {}
+        };
+        writePrivate(
+          envFile,
+          Object.entries(env).map(([k, v]) => `export ${k}=${quote2(v)}
+`).join("") + `# or, instead of the fingerprint: export PROXMOX_CA_FILE=${quote2(caFile)}
+# k3s installer: put it in pve-gitops.yaml as  k3s: {installer_url: ${stack.kube.installerUrl}}
+` + (stack.sshPrivateKeyFile ? '# provisioning reads the key itself: export SSH_PRIVATE_KEY="$(cat "$SSH_PRIVATE_KEY_FILE")"\n' : "")
+        );
+        ctx.log.info(
+          `Proxmox VE simulator listening on ${sim.url} (${stateDir ? `state in ${stateDir}` : "state in memory"}); stop it with Ctrl-C.`
+        );
+        ctx.log.info(
+          `Vault simulator: ${stack.vault.addr} (KV v2 at kv/; the token reads and writes only the kubeconfig secret).`
+        );
+        ctx.log.info(`k3s simulator: installer at ${stack.kube.installerUrl}`);
+        if (stack.hosts)
+          ctx.log.info(
+            "VM hosts: one sshd per running VM with a static 127.x ipconfig0, as it starts."
+          );
+        ctx.out(`${sim.url}
+${envFile}
+`);
+        await new Promise((resolve) => {
+          const stop = /* @__PURE__ */ __name(() => resolve(), "stop");
+          process.once("SIGINT", stop);
+          process.once("SIGTERM", stop);
+        });
+        await stack.stop();
+        if (scratch) (0, import_node_fs17.rmSync)(scratch, { recursive: true, force: true });
+        ctx.log.info("Simulators stopped.");
+        return 0;
+      }
+    };
+    sim_default = command5;
+  }
+});
+
+// actions/lib/reconcile/render-text.ts
+function change(c) {
+  const at2 = c.mode === "reboot" ? " (at reboot)" : "";
+  return `${c.field} ${c.from ?? "\u2013"} \u2192 ${c.to ?? "\u2013"}${at2}`;
+}
+function line(a) {
+  const id2 = a.vmid !== void 0 ? ` (${a.vmid})` : "";
+  const head = `${SIGN[a.kind]} ${a.kind} ${a.vm}${id2}`;
+  switch (a.kind) {
+    case "update":
+      return `${head} on ${a.node}: ${(a.changes ?? []).map(change).join(", ")}`;
+    case "resize":
+      return `${head} on ${a.node}: ${(a.disks ?? []).map((d) => `${d.slot} ${d.from} \u2192 ${d.to}`).join(", ")}`;
+    case "migrate":
+      return `${head}: ${a.from} \u2192 ${a.to} (${a.online ? "online" : "offline"})`;
+    case "remediate":
+      return `${head} on ${a.node}: ${a.remedy}${a.escalation ? `, then ${a.escalation} if still hung` : ""} \u2014 ${a.reason}`;
+    default:
+      return `${head} on ${a.node}: ${a.reason}`;
+  }
+}
+function renderPlanText(plan2) {
+  const out = plan2.actions.filter((a) => a.kind !== "noop").map(line);
+  for (const f of plan2.findings) out.push(`${f.level}: ${f.message}`);
+  for (const e of plan2.errors) out.push(`error: ${e.message}`);
+  out.push(summaryLine(plan2));
+  return `${out.join("\n")}
+`;
+}
+var SIGN;
+var init_render_text = __esm({
+  "actions/lib/reconcile/render-text.ts"() {
+    "use strict";
+    init_render_markdown();
+    SIGN = {
+      create: "+",
+      replace: "\xB1",
+      update: "~",
+      resize: "~",
+      migrate: "\u2192",
+      remediate: "!",
+      delete: "-",
+      noop: "="
+    };
+    __name(change, "change");
+    __name(line, "line");
+    __name(renderPlanText, "renderPlanText");
+  }
+});
+
+// actions/cli/commands/plan.ts
+var plan_exports = {};
+__export(plan_exports, {
+  default: () => plan_default
+});
+var import_promises7, import_node_path22, command6, plan_default;
+var init_plan2 = __esm({
+  "actions/cli/commands/plan.ts"() {
+    "use strict";
+    import_promises7 = require("node:fs/promises");
+    import_node_path22 = __toESM(require("node:path"), 1);
+    init_errors();
+    init_apply();
+    init_connect();
+    init_render_markdown();
+    init_render_text();
+    init_load2();
+    command6 = {
+      summary: "Shows what apply would change in the cluster. Exit 0 no changes, 2 changes, 1 error.",
+      usage: "pve-gitops plan [--json | --markdown] [--out FILE] [--repo DIR]",
+      options: { json: { type: "boolean" }, markdown: { type: "boolean" }, out: { type: "string" } },
+      async run(values, _positionals, ctx) {
+        if (values.json && values.markdown)
+          throw new UsageError("Choose one of --json and --markdown.");
+        const repo = await loadValidRepository(ctx.repo);
+        const client = await connectFromEnv(ctx.env, repo.config, ctx.log);
+        let text2;
+        let code;
+        try {
+          const { plan: plan2 } = await readAndPlan(repo, client, ctx.log);
+          text2 = values.json ? `${JSON.stringify(plan2, null, 2)}
+` : values.markdown ? `${renderPlanMarkdown(plan2)}
+` : renderPlanText(plan2);
+          code = plan2.errors.length ? 1 : plan2.hasChanges ? 2 : 0;
+        } finally {
+          await client.close();
+        }
+        if (typeof values.out === "string") {
+          await (0, import_promises7.writeFile)(import_node_path22.default.resolve(values.out), text2);
+          ctx.log.info(`Plan written to ${values.out}.`);
+        } else {
+          ctx.out(text2);
+        }
+        return code;
+      }
+    };
+    plan_default = command6;
+  }
+});
+
+// actions/cli/commands/apply.ts
+var apply_exports = {};
+__export(apply_exports, {
+  default: () => apply_default
+});
+var list2, command7, apply_default;
+var init_apply2 = __esm({
+  "actions/cli/commands/apply.ts"() {
+    "use strict";
+    init_host_keys();
+    init_apply();
+    init_connect();
+    init_load2();
+    list2 = /* @__PURE__ */ __name((v) => Array.isArray(v) ? v.map(String) : typeof v === "string" ? [v] : [], "list");
+    command7 = {
+      summary: "Creates, updates and heals VMs so the cluster matches vms/. Exit 0 done, 1 on any failure.",
+      usage: "pve-gitops apply [--dry-run] [--only NAME]... [--recreate NAME]... [--reprovision-node NODE] [--prune] [--json] [--repo DIR]",
+      options: {
+        "dry-run": { type: "boolean" },
+        only: { type: "string", multiple: true },
+        recreate: { type: "string", multiple: true },
+        "reprovision-node": { type: "string" },
+        prune: { type: "boolean" },
+        json: { type: "boolean" }
+      },
+      async run(values, _positionals, ctx) {
+        const repo = await loadValidRepository(ctx.repo);
+        const client = await connectFromEnv(ctx.env, repo.config, ctx.log);
+        try {
+          const result2 = await applyRepository(
+            repo,
+            { client, log: ctx.log, env: ctx.env },
+            {
+              dryRun: values["dry-run"] === true,
+              only: list2(values.only),
+              recreate: list2(values.recreate),
+              reprovisionNode: typeof values["reprovision-node"] === "string" ? values["reprovision-node"] : void 0,
+              prune: values.prune === true
+            }
+          );
+          const keys = await newHostKeys(client, result2.newHosts, ctx.log);
+          ctx.out(
+            values.json ? `${JSON.stringify({ ...result2, knownHosts: keys.knownHosts, hostKeysMissing: keys.missing }, null, 2)}
+` : `${result2.message}
+`
+          );
+          return result2.failed.length ? 1 : 0;
+        } finally {
+          await client.close();
+        }
+      }
+    };
+    apply_default = command7;
+  }
+});
+
+// actions/lib/provision/exec.ts
+var import_node_child_process7, execProcess;
+var init_exec2 = __esm({
+  "actions/lib/provision/exec.ts"() {
+    "use strict";
+    import_node_child_process7 = require("node:child_process");
+    execProcess = /* @__PURE__ */ __name((file, args, opts) => new Promise((resolve, reject) => {
+      const child = (0, import_node_child_process7.execFile)(
+        file,
+        args,
+        { cwd: opts.cwd, env: opts.env, maxBuffer: 256 * 1024 * 1024, encoding: "utf8" },
+        (err, stdout, stderr) => {
+          flush();
+          if (err && typeof err.code !== "number") {
+            reject(new Error(`Could not run ${file}: ${err.message}`));
+            return;
+          }
+          resolve({ code: err ? Number(err.code) : 0, stdout, stderr });
+        }
+      );
+      const partial = { stdout: "", stderr: "" };
+      const feed = /* @__PURE__ */ __name((stream) => (chunk) => {
+        const lines = (partial[stream] + String(chunk)).split("\n");
+        partial[stream] = lines.pop() ?? "";
+        for (const l of lines) opts.onLine?.(l.replace(/\r$/, ""), stream);
+      }, "feed");
+      const flush = /* @__PURE__ */ __name(() => {
+        for (const s of ["stdout", "stderr"]) {
+          if (partial[s]) opts.onLine?.(partial[s], s);
+          partial[s] = "";
+        }
+      }, "flush");
+      child.stdout?.on("data", feed("stdout"));
+      child.stderr?.on("data", feed("stderr"));
+    }), "execProcess");
+  }
+});
+
+// actions/lib/provision/inventory-view.ts
+async function readInventory(opts) {
+  const r = await opts.exec("ansible-inventory", [...opts.inventoryArgs, "--list"], {
+    cwd: opts.repoDir,
+    env: opts.env
+  });
+  let list3;
+  try {
+    if (r.code !== 0) throw new Error("failed");
+    list3 = JSON.parse(r.stdout);
+  } catch {
+    const why = r.stderr.trim().split("\n").slice(-2).join(" ");
+    throw new ConfigurationError(
+      `Ansible cannot read ${opts.inventoryName}${why ? `: ${why.slice(0, 300)}` : ""}.`
+    );
+  }
+  const raw = /* @__PURE__ */ new Map();
+  for (const [name, v] of Object.entries(list3)) {
+    if (name === "_meta" || !v || typeof v !== "object") continue;
+    const g = v;
+    raw.set(name, { hosts: g.hosts ?? [], children: g.children ?? [] });
+  }
+  const groups = /* @__PURE__ */ new Map();
+  const members = /* @__PURE__ */ __name((name, seen = /* @__PURE__ */ new Set()) => {
+    if (seen.has(name)) return [];
+    seen.add(name);
+    const g = raw.get(name);
+    if (!g) return [];
+    return [.../* @__PURE__ */ new Set([...g.hosts, ...g.children.flatMap((c) => members(c, seen))])];
+  }, "members");
+  for (const name of raw.keys()) groups.set(name, members(name));
+  const hosts = /* @__PURE__ */ new Map();
+  for (const h of groups.get("all") ?? []) hosts.set(h, {});
+  for (const [h, vars] of Object.entries(list3._meta?.hostvars ?? {})) hosts.set(h, vars);
+  return { hosts, groups };
+}
+function expandLimit(view, name) {
+  if (view.hosts.has(name)) return [name];
+  const g = view.groups.get(name);
+  return g && g.length ? g : void 0;
+}
+function groupsOf2(view, host) {
+  return [...view.groups].filter(([g, hs]) => g !== "all" && g !== "ungrouped" && hs.includes(host)).map(([g]) => g).sort();
+}
+function assertLoopbackTargets(view, hosts, inventoryName) {
+  for (const h of hosts) {
+    const vars = view.hosts.get(h) ?? {};
+    const conn = vars.ansible_connection;
+    if (conn !== void 0 && conn !== "ssh" && conn !== "smart") {
+      throw new PveGitopsError(
+        `Simulator mode: ${h} in ${inventoryName} uses ansible_connection=${JSON.stringify(conn)}, not ssh to a loopback address; nothing was run.`
+      );
+    }
+    const addr = typeof vars.ansible_host === "string" ? vars.ansible_host : h;
+    if (!isLoopbackAddress2(addr)) {
+      throw new PveGitopsError(
+        `Simulator mode: ${h} in ${inventoryName} has the address ${addr.slice(0, 80)}, which is not a loopback address (127.0.0.0/8); nothing was run.`
+      );
+    }
+  }
+}
+var init_inventory_view = __esm({
+  "actions/lib/provision/inventory-view.ts"() {
+    "use strict";
+    init_errors();
+    init_loopback();
+    __name(readInventory, "readInventory");
+    __name(expandLimit, "expandLimit");
+    __name(groupsOf2, "groupsOf");
+    __name(assertLoopbackTargets, "assertLoopbackTargets");
+  }
+});
+
+// actions/lib/provision/invocations.ts
+function playbookForNewHost(groups, playbookExists) {
+  if (groups.some((g) => K3S_GROUPS.includes(g)) && playbookExists("k8s.yml")) return "k8s.yml";
+  return groups.map((g) => `${g}.yml`).find((f) => /^[a-z0-9][a-z0-9_-]*\.yml$/.test(f) && playbookExists(f));
+}
+function planInvocations(opts) {
+  const order = [];
+  const limits = /* @__PURE__ */ new Map();
+  const add = /* @__PURE__ */ __name((playbook, host) => {
+    if (!opts.playbookExists(playbook))
+      throw new ConfigurationError(`playbooks/${playbook} does not exist; nothing was run.`);
+    if (!limits.has(playbook)) {
+      order.push(playbook);
+      limits.set(playbook, /* @__PURE__ */ new Set());
+    }
+    const cur = limits.get(playbook);
+    if (host === void 0) limits.set(playbook, "all");
+    else if (cur !== "all") cur.add(host);
+  }, "add");
+  for (const r of opts.runs) {
+    if (r.limit !== void 0 && !expandLimit(opts.view, r.limit)) {
+      throw new ConfigurationError(
+        `${r.playbook} --limit ${r.limit}: ${r.limit} is not in ${opts.inventoryName} (no address known?); nothing was run.`
+      );
+    }
+    add(r.playbook, r.limit);
+  }
+  for (const h of opts.newHosts) {
+    if (!opts.view.hosts.has(h.name)) {
+      throw new ConfigurationError(
+        `The new host ${h.name} is not in ${opts.inventoryName}; render the inventory first. Nothing was run.`
+      );
+    }
+    const named = opts.runs.some(
+      (r) => r.limit !== void 0 && expandLimit(opts.view, r.limit)?.includes(h.name)
+    );
+    if (named) continue;
+    const groups = groupsOf2(opts.view, h.name);
+    const playbook = playbookForNewHost(groups, opts.playbookExists);
+    if (playbook) add(playbook, h.name);
+    else
+      opts.log?.info(
+        `New host ${h.name} (groups: ${groups.join(", ") || "none"}) has no playbook to run.`
+      );
+  }
+  const all = [...opts.view.hosts.keys()].sort();
+  return order.map((playbook) => {
+    const l = limits.get(playbook);
+    if (l === "all") return { playbook, targets: all };
+    const limit = [...l];
+    const targets = [...new Set(limit.flatMap((x) => expandLimit(opts.view, x) ?? []))].sort();
+    return { playbook, limit, targets };
+  });
+}
+var K3S_GROUPS;
+var init_invocations = __esm({
+  "actions/lib/provision/invocations.ts"() {
+    "use strict";
+    init_errors();
+    init_inventory_view();
+    K3S_GROUPS = ["k3s", "k3s_server", "k3s_agent"];
+    __name(playbookForNewHost, "playbookForNewHost");
+    __name(planInvocations, "planInvocations");
+  }
+});
+
+// actions/lib/provision/recap.ts
+function parseRecap(output) {
+  const out = [];
+  const at2 = output.lastIndexOf("PLAY RECAP");
+  if (at2 < 0) return out;
+  for (const line2 of output.slice(at2).split("\n").slice(1)) {
+    const m = LINE.exec(line2.trim());
+    if (m)
+      out.push({
+        host: m[1],
+        ok: Number(m[2]),
+        changed: Number(m[3]),
+        unreachable: Number(m[4]),
+        failed: Number(m[5])
+      });
+  }
+  return out;
+}
+function failedHosts(recap) {
+  return recap.filter((r) => r.failed > 0 || r.unreachable > 0).map((r) => `${r.host} (${r.unreachable > 0 ? "unreachable" : "failed"})`);
+}
+var LINE;
+var init_recap = __esm({
+  "actions/lib/provision/recap.ts"() {
+    "use strict";
+    LINE = /^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)(?:\s|$)/;
+    __name(parseRecap, "parseRecap");
+    __name(failedHosts, "failedHosts");
+  }
+});
+
+// actions/lib/provision/workspace.ts
+function registerKey(key) {
+  registerSecret(key);
+  for (const line2 of key.split(/\r?\n/)) {
+    const l = line2.trim();
+    if (l.length >= 16 && !l.startsWith("-----")) registerSecret(l);
+  }
+}
+async function preparePrivateDir(opts) {
+  const dir = await (0, import_promises8.mkdtemp)(import_node_path23.default.join(opts.tempRoot ?? import_node_os6.default.tmpdir(), "pve-gitops-provision-"));
+  const shortRoot = (0, import_node_fs18.existsSync)("/tmp") ? "/tmp" : import_node_os6.default.tmpdir();
+  const controlDir = await (0, import_promises8.mkdtemp)(import_node_path23.default.join(shortRoot, "pvg-cp-"));
+  const remove = /* @__PURE__ */ __name(async () => {
+    await (0, import_promises8.rm)(dir, { recursive: true, force: true });
+    await (0, import_promises8.rm)(controlDir, { recursive: true, force: true });
+  }, "remove");
+  try {
+    if (opts.sshPrivateKey === void 0) return { dir, controlDir, remove };
+    const key = opts.sshPrivateKey.replace(/\r\n/g, "\n").trim() + "\n";
+    registerKey(key);
+    const keyFile = import_node_path23.default.join(dir, "id_key");
+    await (0, import_promises8.writeFile)(keyFile, key, { mode: 384 });
+    const check = await opts.exec("ssh-keygen", ["-y", "-P", "", "-f", keyFile], {
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", LC_ALL: "C" }
+    });
+    if (check.code !== 0 || !/^ssh-|^ecdsa-/.test(check.stdout.trim())) {
+      throw new ConfigurationError(
+        `${opts.keySource} is not a valid SSH private key without a passphrase (ssh-keygen cannot read it).`
+      );
+    }
+    return { dir, keyFile, controlDir, remove };
+  } catch (err) {
+    await remove();
+    throw err;
+  }
+}
+var import_node_fs18, import_promises8, import_node_os6, import_node_path23;
+var init_workspace = __esm({
+  "actions/lib/provision/workspace.ts"() {
+    "use strict";
+    import_node_fs18 = require("node:fs");
+    import_promises8 = require("node:fs/promises");
+    import_node_os6 = __toESM(require("node:os"), 1);
+    import_node_path23 = __toESM(require("node:path"), 1);
+    init_errors();
+    init_secrets();
+    __name(registerKey, "registerKey");
+    __name(preparePrivateDir, "preparePrivateDir");
+  }
+});
+
+// actions/lib/provision/provision.ts
+function sshQuote(p) {
+  if (/['\n]/.test(p))
+    throw new ConfigurationError(`The path ${JSON.stringify(p)} contains a quote.`);
+  return `'${p}'`;
+}
+function ansibleEnv(o, priv, knownHosts) {
+  const { dir, keyFile } = priv;
+  const env = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v !== void 0 && (ENV_PASSED.includes(k) || k.startsWith("ANSIBLE_"))) env[k] = v;
+  }
+  if (!keyFile && process.env.SSH_AUTH_SOCK) env.SSH_AUTH_SOCK = process.env.SSH_AUTH_SOCK;
+  const ssh = [
+    "-C",
+    "-o ControlMaster=auto",
+    "-o ControlPersist=10s",
+    "-o BatchMode=yes",
+    `-o StrictHostKeyChecking=${o.trustOnFirstUse ? "accept-new" : "yes"}`,
+    ...knownHosts ? [`-o UserKnownHostsFile=${sshQuote(knownHosts)}`] : [],
+    ...keyFile ? ["-o IdentitiesOnly=yes"] : []
+  ];
+  return {
+    ...env,
+    ...o.extraEnv,
+    ANSIBLE_HOST_KEY_CHECKING: "True",
+    ANSIBLE_SSH_ARGS: ssh.join(" "),
+    ...keyFile ? { ANSIBLE_PRIVATE_KEY_FILE: keyFile } : {},
+    ANSIBLE_SSH_CONTROL_PATH_DIR: priv.controlDir,
+    ANSIBLE_LOCAL_TEMP: import_node_path24.default.join(dir, "tmp"),
+    ANSIBLE_PIPELINING: "True",
+    ANSIBLE_RETRY_FILES_ENABLED: "False",
+    ANSIBLE_NOCOLOR: "1",
+    ANSIBLE_FORCE_COLOR: "0",
+    // Never run an executable "inventory": only INI and YAML files are read.
+    ANSIBLE_INVENTORY_ENABLED: "yaml,ini",
+    ANSIBLE_INVENTORY_UNPARSED_FAILED: "True",
+    PYTHONUNBUFFERED: "1"
+  };
+}
+function describeInvocation(i) {
+  return `playbooks/${i.playbook}${i.limit ? ` on ${i.limit.join(", ")}` : ""}`;
+}
+function failure(inv, code, output) {
+  const recap = parseRecap(output);
+  const failed = failedHosts(recap);
+  const hostKey = /Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED/.test(output) ? " (host key not trusted: give a known_hosts file, or enable trust-on-first-use for new hosts)" : "";
+  if (failed.length) {
+    return new PveGitopsError(
+      `playbooks/${inv.playbook} failed on ${failed.join(", ")}${hostKey}; see the ansible output above.`
+    );
+  }
+  const last = output.split("\n").map((l) => l.trim()).filter((l) => /ERROR!|fatal|error/i.test(l)).at(-1);
+  return new PveGitopsError(
+    `playbooks/${inv.playbook} failed before any host finished (ansible-playbook exit ${code})${last ? `: ${redact(last).slice(0, 300)}` : ""}.`
+  );
+}
+async function provision(o) {
+  const log = o.log;
+  const exec = o.exec ?? execProcess;
+  const now2 = o.now ?? Date.now;
+  for (const v of Object.values(o.extraEnv ?? {})) registerSecret(v);
+  if (!o.runs.length && !o.newHosts.length) {
+    log.info("Nothing to provision: no new hosts and no playbook runs.");
+    return { runs: [], provisioned: [] };
+  }
+  if (o.simulator) {
+    const bad = o.newHosts.find((h) => !isLoopbackAddress2(h.ip));
+    if (bad)
+      throw new PveGitopsError(
+        `Simulator mode: the new host ${bad.name} has the address ${bad.ip}, which is not a loopback address (127.0.0.0/8); nothing was run.`
+      );
+  }
+  const inventoryName = o.inventory ?? DEFAULT_INVENTORY;
+  if (!(0, import_node_fs19.existsSync)(import_node_path24.default.join(o.repoDir, inventoryName)))
+    throw new ConfigurationError(
+      `${inventoryName} does not exist; run pve-gitops inventory first.`
+    );
+  if (o.knownHostsFile && !(0, import_node_fs19.existsSync)(o.knownHostsFile))
+    throw new ConfigurationError(`The known_hosts file ${o.knownHostsFile} does not exist.`);
+  const priv = await preparePrivateDir({
+    sshPrivateKey: o.sshPrivateKey,
+    tempRoot: o.tempRoot,
+    exec,
+    keySource: o.keySource ?? "The SSH private key"
+  });
+  try {
+    let knownHosts = o.knownHostsFile && import_node_path24.default.resolve(o.knownHostsFile);
+    if (o.knownHosts !== void 0) {
+      knownHosts = import_node_path24.default.join(priv.dir, "known_hosts");
+      await (0, import_promises9.writeFile)(knownHosts, o.knownHosts.trim() + "\n", { mode: 384 });
+    }
+    const env = ansibleEnv(o, priv, knownHosts);
+    const inventoryArgs = ["-i", inventoryName];
+    const ports = Object.entries(o.sshPorts ?? {});
+    if (ports.length) {
+      const file = import_node_path24.default.join(priv.dir, "ports.yml");
+      const lines = ports.map(([h, p]) => {
+        if (!/^[a-z0-9][a-z0-9.-]*$/.test(h) || !Number.isInteger(p) || p < 1 || p > 65535)
+          throw new ConfigurationError(`SSH port ${p} of host '${h.slice(0, 60)}' is not valid.`);
+        return `    ${h}:
+      ansible_port: ${p}
+`;
+      });
+      await (0, import_promises9.writeFile)(file, `all:
+  hosts:
+${lines.join("")}`, { mode: 384 });
+      inventoryArgs.push("-i", file);
+    }
+    const view = await readInventory({
+      repoDir: o.repoDir,
+      inventoryArgs,
+      env,
+      exec,
+      inventoryName
+    });
+    const invocations = planInvocations({
+      runs: o.runs,
+      newHosts: o.newHosts,
+      view,
+      playbookExists: /* @__PURE__ */ __name((f) => (0, import_node_fs19.existsSync)(import_node_path24.default.join(o.repoDir, "playbooks", f)), "playbookExists"),
+      inventoryName,
+      log
+    });
+    if (o.simulator)
+      for (const i of invocations) assertLoopbackTargets(view, i.targets, inventoryName);
+    if (!invocations.length) {
+      log.info("Nothing to provision: no playbook applies to the new hosts.");
+      return { runs: [], provisioned: [] };
+    }
+    for (const i of invocations) log.info(`will run: ${describeInvocation(i)}`);
+    const done = [];
+    for (const [n, inv] of invocations.entries()) {
+      const label2 = `${describeInvocation(inv)} (${n + 1}/${invocations.length})`;
+      const run2 = await log.group(label2, async () => {
+        const args = [...inventoryArgs, `playbooks/${inv.playbook}`];
+        if (inv.limit) args.push("--limit", inv.limit.join(","));
+        const started = now2();
+        const r = await exec("ansible-playbook", args, {
+          cwd: o.repoDir,
+          env,
+          onLine: /* @__PURE__ */ __name((line2) => log.info(redact(line2)), "onLine")
+        });
+        const durationMs = now2() - started;
+        const output = `${r.stdout}
+${r.stderr}`;
+        log.info(
+          `${describeInvocation(inv)}: exit ${r.code} after ${(durationMs / 1e3).toFixed(1)} s`
+        );
+        if (r.code !== 0) throw failure(inv, r.code, output);
+        return { ...inv, durationMs, recap: parseRecap(r.stdout) };
+      });
+      done.push(run2);
+    }
+    const provisioned = [...new Set(done.flatMap((d) => d.recap.map((e) => e.host)))].sort();
+    return { runs: done, provisioned };
+  } finally {
+    await priv.remove();
+  }
+}
+var import_node_fs19, import_promises9, import_node_path24, DEFAULT_INVENTORY, ENV_PASSED;
+var init_provision = __esm({
+  "actions/lib/provision/provision.ts"() {
+    "use strict";
+    import_node_fs19 = require("node:fs");
+    import_promises9 = require("node:fs/promises");
+    import_node_path24 = __toESM(require("node:path"), 1);
+    init_errors();
+    init_secrets();
+    init_exec2();
+    init_loopback();
+    init_inventory_view();
+    init_invocations();
+    init_recap();
+    init_workspace();
+    DEFAULT_INVENTORY = "inventory/k8s.ini";
+    ENV_PASSED = ["PATH", "HOME", "USER", "LOGNAME", "LANG", "TZ", "TMPDIR"];
+    __name(sshQuote, "sshQuote");
+    __name(ansibleEnv, "ansibleEnv");
+    __name(describeInvocation, "describeInvocation");
+    __name(failure, "failure");
+    __name(provision, "provision");
+  }
+});
+
+// actions/cli/commands/provision.ts
+var provision_exports = {};
+__export(provision_exports, {
+  default: () => provision_default
+});
+async function readHosts(file) {
+  let text2;
+  try {
+    text2 = await (0, import_promises10.readFile)(file, "utf8");
+  } catch {
+    throw new ConfigurationError(`Cannot read the hosts file ${file}.`);
+  }
+  return parseHostList(text2, file).hosts.map((h) => ({ name: h.name, ip: h.ip }));
+}
+var import_node_fs20, import_promises10, import_node_path25, truthy, command8, provision_default;
+var init_provision2 = __esm({
+  "actions/cli/commands/provision.ts"() {
+    "use strict";
+    import_node_fs20 = require("node:fs");
+    import_promises10 = require("node:fs/promises");
+    import_node_path25 = __toESM(require("node:path"), 1);
+    init_errors();
+    init_resolve_tags();
+    init_tags();
+    init_addresses();
+    init_update();
+    init_provision();
+    init_secrets();
+    truthy = /* @__PURE__ */ __name((v) => /^(1|true|yes)$/i.test((v ?? "").trim()), "truthy");
+    __name(readHosts, "readHosts");
+    command8 = {
+      summary: "Runs ansible-playbook for a tag (--playbook) and/or new hosts, limited to them.",
+      usage: "pve-gitops provision [--playbook NAME] [--hosts FILE] [--known-hosts FILE] [--trust-on-first-use] [--simulator] [--repo DIR]",
+      options: {
+        playbook: { type: "string" },
+        hosts: { type: "string" },
+        "known-hosts": { type: "string" },
+        "trust-on-first-use": { type: "boolean" },
+        simulator: { type: "boolean" }
+      },
+      async run(values, _positionals, ctx) {
+        const runs2 = [];
+        if (typeof values.playbook === "string") {
+          const name = values.playbook;
+          if (!TAG_NAME.test(name) || name.includes(".."))
+            throw new UsageError(
+              `--playbook '${name.slice(0, 60)}' is not a playbook or VM name (lower-case letters, digits, '.', '_', '-').`
+            );
+          const r2 = resolveTag(name, repoResolver(ctx.repo));
+          if (typeof r2 === "string") throw new ConfigurationError(`${r2}.`);
+          runs2.push(r2);
+        }
+        let hostsFile = typeof values.hosts === "string" ? import_node_path25.default.resolve(values.hosts) : void 0;
+        if (!hostsFile && !runs2.length) {
+          hostsFile = import_node_path25.default.join(ctx.repo, NEW_HOSTS_FILE);
+          if (!(0, import_node_fs20.existsSync)(hostsFile)) {
+            ctx.log.info(`Nothing to provision: no --playbook, no --hosts and no ${NEW_HOSTS_FILE}.`);
+            return 0;
+          }
+        }
+        const newHosts = hostsFile ? await readHosts(hostsFile) : [];
+        const key = ctx.env.SSH_PRIVATE_KEY;
+        const token = ctx.env.K3S_TOKEN;
+        registerSecret(token);
+        const r = await provision({
+          repoDir: ctx.repo,
+          runs: runs2,
+          newHosts,
+          sshPrivateKey: key?.trim() ? key : void 0,
+          keySource: "SSH_PRIVATE_KEY",
+          knownHostsFile: typeof values["known-hosts"] === "string" ? import_node_path25.default.resolve(values["known-hosts"]) : void 0,
+          trustOnFirstUse: values["trust-on-first-use"] === true,
+          simulator: values.simulator === true || truthy(ctx.env.PVE_GITOPS_SIMULATOR),
+          extraEnv: token ? { K3S_TOKEN: token } : {},
+          log: ctx.log
+        });
+        ctx.out(r.provisioned.map((h) => `${h}
+`).join(""));
+        return 0;
+      }
+    };
+    provision_default = command8;
+  }
+});
+
 // sim/demo/world.ts
 async function startWorld(state, timeScale, log) {
   const stops = [];
   try {
-    const proxmox = await startProxmoxSim({ stateDir: import_node_path24.default.join(state, "proxmox"), timeScale });
+    const proxmox = await startProxmoxSim({ stateDir: import_node_path26.default.join(state, "proxmox"), timeScale });
     stops.push(() => proxmox.stop());
     registerSecret(proxmox.tokenSecret);
     log.info(`Proxmox VE simulator: ${proxmox.url} (nodes pve1, pve2, still-fawn)`);
-    const vault = await startVaultSim({ stateDir: import_node_path24.default.join(state, "vault") });
+    const vault = await startVaultSim({ stateDir: import_node_path26.default.join(state, "vault") });
     stops.push(() => vault.stop());
     registerSecret(vault.rootToken);
     vault.mount("kv", 2);
@@ -75513,12 +76002,12 @@ async function startWorld(state, timeScale, log) {
     log.info(
       `Vault simulator: ${vault.addr} (KV v2 at kv/, a token limited to the kubeconfig secret)`
     );
-    const kube = await startKubeManager({ stateDir: import_node_path24.default.join(state, "kube"), readyDelayMs: 1500 });
+    const kube = await startKubeManager({ stateDir: import_node_path26.default.join(state, "kube"), readyDelayMs: 1500 });
     stops.push(() => kube.stop());
     log.info(`k3s simulator: installer at ${kube.installerUrl}`);
-    const keyDir = (0, import_node_fs19.mkdtempSync)(import_node_path24.default.join((0, import_node_os7.tmpdir)(), "pve-gitops-demo-key-"));
-    const sshKeyFile = import_node_path24.default.join(keyDir, "id_ed25519");
-    (0, import_node_child_process7.execFileSync)("ssh-keygen", [
+    const keyDir = (0, import_node_fs21.mkdtempSync)(import_node_path26.default.join((0, import_node_os7.tmpdir)(), "pve-gitops-demo-key-"));
+    const sshKeyFile = import_node_path26.default.join(keyDir, "id_ed25519");
+    (0, import_node_child_process8.execFileSync)("ssh-keygen", [
       "-q",
       "-t",
       "ed25519",
@@ -75529,18 +76018,18 @@ async function startWorld(state, timeScale, log) {
       "-f",
       sshKeyFile
     ]);
-    registerSecret((0, import_node_fs19.readFileSync)(sshKeyFile, "utf8").trim());
+    registerSecret((0, import_node_fs21.readFileSync)(sshKeyFile, "utf8").trim());
     const world = {
       proxmox,
       vault,
       vaultToken,
       kube,
       sshKeyFile,
-      sshPublicKey: (0, import_node_fs19.readFileSync)(`${sshKeyFile}.pub`, "utf8").trim(),
+      sshPublicKey: (0, import_node_fs21.readFileSync)(`${sshKeyFile}.pub`, "utf8").trim(),
       async stop() {
         await world.hosts?.stop();
         for (const stop of stops.reverse()) await stop();
-        (0, import_node_child_process7.execFileSync)("rm", ["-rf", keyDir]);
+        (0, import_node_child_process8.execFileSync)("rm", ["-rf", keyDir]);
       }
     };
     return world;
@@ -75552,21 +76041,24 @@ async function startWorld(state, timeScale, log) {
 async function startHosts(world, vms, state, log) {
   for (const vm2 of vms) world.kube.registerHost(vm2.name, vm2.ip);
   world.hosts = await startVmHosts({
-    vms,
+    vms: vms.map(({ name, ip }) => ({ name, ip })),
     authorizedKey: world.sshPublicKey,
-    stateDir: import_node_path24.default.join(state, "hosts")
+    stateDir: import_node_path26.default.join(state, "hosts"),
+    hostKeys: Object.fromEntries(
+      vms.map((vm2) => [vm2.name, world.proxmox.cluster.hostKeyOf(vm2.vmid).privateKey])
+    )
   });
   for (const h of world.hosts.hosts) log.info(`VM host ${h.name}: sshd on ${h.ip}:${h.port}`);
   return world.hosts;
 }
-var import_node_child_process7, import_node_fs19, import_node_os7, import_node_path24;
+var import_node_child_process8, import_node_fs21, import_node_os7, import_node_path26;
 var init_world = __esm({
   "sim/demo/world.ts"() {
     "use strict";
-    import_node_child_process7 = require("node:child_process");
-    import_node_fs19 = require("node:fs");
+    import_node_child_process8 = require("node:child_process");
+    import_node_fs21 = require("node:fs");
     import_node_os7 = require("node:os");
-    import_node_path24 = __toESM(require("node:path"), 1);
+    import_node_path26 = __toESM(require("node:path"), 1);
     init_secrets();
     init_vm_hosts();
     init_manager();
@@ -75579,20 +76071,20 @@ var init_world = __esm({
 
 // sim/demo/run-demo.ts
 function projectRoot() {
-  let dir = import_node_path25.default.dirname((0, import_node_url2.fileURLToPath)(__pve_gitops_import_meta_url));
-  while (!(0, import_node_fs20.existsSync)(import_node_path25.default.join(dir, "demo", "vms"))) {
-    const up = import_node_path25.default.dirname(dir);
+  let dir = import_node_path27.default.dirname((0, import_node_url2.fileURLToPath)(__pve_gitops_import_meta_url));
+  while (!(0, import_node_fs22.existsSync)(import_node_path27.default.join(dir, "demo", "vms"))) {
+    const up = import_node_path27.default.dirname(dir);
     if (up === dir) throw new PveGitopsError("Cannot find the demo/ folder of pve-gitops.");
     dir = up;
   }
   return dir;
 }
 function git2(cwd, ...args) {
-  return (0, import_node_child_process8.execFileSync)("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  return (0, import_node_child_process9.execFileSync)("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 }
 function makeRepository(root, installerUrl) {
-  const repo = (0, import_node_fs20.mkdtempSync)(import_node_path25.default.join((0, import_node_os8.tmpdir)(), "pve-gitops-demo-"));
-  const copy = /* @__PURE__ */ __name((from, to = from) => (0, import_node_fs20.cpSync)(import_node_path25.default.join(root, from), import_node_path25.default.join(repo, to), { recursive: true }), "copy");
+  const repo = (0, import_node_fs22.mkdtempSync)(import_node_path27.default.join((0, import_node_os8.tmpdir)(), "pve-gitops-demo-"));
+  const copy = /* @__PURE__ */ __name((from, to = from) => (0, import_node_fs22.cpSync)(import_node_path27.default.join(root, from), import_node_path27.default.join(repo, to), { recursive: true }), "copy");
   const commit = /* @__PURE__ */ __name((message) => {
     git2(repo, "add", "-A");
     git2(
@@ -75608,9 +76100,9 @@ function makeRepository(root, installerUrl) {
     );
   }, "commit");
   git2(repo, "init", "-q", "-b", "main");
-  const config2 = (0, import_yaml5.parseDocument)((0, import_node_fs20.readFileSync)(import_node_path25.default.join(root, "demo", "pve-gitops.yaml"), "utf8"));
+  const config2 = (0, import_yaml5.parseDocument)((0, import_node_fs22.readFileSync)(import_node_path27.default.join(root, "demo", "pve-gitops.yaml"), "utf8"));
   config2.setIn(["k3s", "installer_url"], installerUrl);
-  (0, import_node_fs20.writeFileSync)(import_node_path25.default.join(repo, "pve-gitops.yaml"), config2.toString());
+  (0, import_node_fs22.writeFileSync)(import_node_path27.default.join(repo, "pve-gitops.yaml"), config2.toString());
   copy("playbooks");
   copy("schemas");
   commit("chore: start the demo repository");
@@ -75621,8 +76113,8 @@ function makeRepository(root, installerUrl) {
 async function runDemo(o) {
   const { log } = o;
   const root = projectRoot();
-  const cli = import_node_path25.default.join(root, "actions", "cli", "dist", "index.cjs");
-  const state = (0, import_node_fs20.mkdtempSync)(import_node_path25.default.join((0, import_node_os8.tmpdir)(), "pve-gitops-demo-state-"));
+  const cli = import_node_path27.default.join(root, "actions", "cli", "dist", "index.cjs");
+  const state = (0, import_node_fs22.mkdtempSync)(import_node_path27.default.join((0, import_node_os8.tmpdir)(), "pve-gitops-demo-state-"));
   const started = Date.now();
   let world;
   let repo;
@@ -75642,7 +76134,7 @@ async function runDemo(o) {
       PROXMOX_TLS_FINGERPRINT: w.proxmox.fingerprint,
       VAULT_ADDR: w.vault.addr,
       VAULT_TOKEN: w.vaultToken,
-      SSH_PRIVATE_KEY: (0, import_node_fs20.readFileSync)(w.sshKeyFile, "utf8"),
+      SSH_PRIVATE_KEY: (0, import_node_fs22.readFileSync)(w.sshKeyFile, "utf8"),
       PVE_GITOPS_SIMULATOR: "true",
       ANSIBLE_NOCOLOR: "1"
     };
@@ -75663,29 +76155,36 @@ async function runDemo(o) {
       capture: true
     });
     const afterApply = w.proxmox.stats().mutations;
-    const applyFile = import_node_path25.default.join(state, "apply.json");
-    (0, import_node_fs20.writeFileSync)(applyFile, applied, { mode: 384 });
-    const newHosts = JSON.parse(applied).newHosts;
+    const applyFile = import_node_path27.default.join(state, "apply.json");
+    (0, import_node_fs22.writeFileSync)(applyFile, applied, { mode: 384 });
+    const { newHosts, knownHosts, hostKeysMissing } = JSON.parse(applied);
+    if (hostKeysMissing.length)
+      throw new PveGitopsError(
+        `Apply could not read the SSH host keys of ${hostKeysMissing.join(", ")} through the guest agent.`
+      );
+    const knownHostsFile = import_node_path27.default.join(state, "known_hosts");
+    (0, import_node_fs22.writeFileSync)(knownHostsFile, knownHosts, { mode: 384 });
     log.info(`New hosts: ${newHosts.map((h) => `${h.name} (${h.ip ?? "no address"})`).join(", ")}`);
     await run2({
       title: "Regenerate the Ansible inventory",
       args: ["inventory", "--new-hosts", applyFile]
     });
-    log.info((0, import_node_fs20.readFileSync)(import_node_path25.default.join(repo, "inventory", "k8s.ini"), "utf8").trimEnd());
+    log.info((0, import_node_fs22.readFileSync)(import_node_path27.default.join(repo, "inventory", "k8s.ini"), "utf8").trimEnd());
     await run2({
       title: "Read the [ansible X] tags of the pushed commits",
       args: ["tags", "--range", "HEAD~1..HEAD"]
     });
-    const hosts = await log.group(
-      "Boot the simulated VMs: one real sshd each",
+    await log.group(
+      "Boot the simulated VMs: one real sshd each, with its own host key",
       () => startHosts(
         w,
-        newHosts.flatMap((h) => h.ip ? [{ name: h.name, ip: h.ip }] : []),
+        newHosts.flatMap((h) => h.ip ? [{ name: h.name, ip: h.ip, vmid: h.vmid }] : []),
         state,
         log
       )
     );
-    const known = ["--known-hosts", hosts.knownHostsFile];
+    log.info(`known_hosts from apply (read through the guest agent): ${knownHostsFile}`);
+    const known = ["--known-hosts", knownHostsFile];
     await run2({
       title: "Provision the new hosts: k3s server, then the agents join",
       args: ["provision", "--hosts", "inventory/new_hosts.txt", ...known]
@@ -75694,7 +76193,7 @@ async function runDemo(o) {
       title: "Publish the new cluster's kubeconfig to Vault (check-and-set merge)",
       args: ["kubeconfig", "publish", "--vm", "k8s-demo", ...known]
     });
-    const kubeconfig = import_node_path25.default.join(state, "kubeconfig");
+    const kubeconfig = import_node_path27.default.join(state, "kubeconfig");
     await run2({
       title: "Any CI job: fetch one context from Vault",
       args: ["kubeconfig", "get", "--context", "k8s-demo", "--out", kubeconfig]
@@ -75721,14 +76220,14 @@ async function runDemo(o) {
     if (o.keep)
       log.info(`Demo repository kept in ${repo ?? "(not created)"}, simulator state in ${state}.`);
     else {
-      if (repo) (0, import_node_fs20.rmSync)(repo, { recursive: true, force: true });
-      (0, import_node_fs20.rmSync)(state, { recursive: true, force: true });
+      if (repo) (0, import_node_fs22.rmSync)(repo, { recursive: true, force: true });
+      (0, import_node_fs22.rmSync)(state, { recursive: true, force: true });
     }
   }
 }
 function runCli(cli, args, cwd, env, capture) {
   return new Promise((resolve, reject) => {
-    const child = (0, import_node_child_process8.spawn)(process.execPath, ["--", cli, ...args], {
+    const child = (0, import_node_child_process9.spawn)(process.execPath, ["--", cli, ...args], {
       cwd,
       env,
       stdio: ["ignore", capture ? "pipe" : "inherit", "inherit"]
@@ -75739,14 +76238,14 @@ function runCli(cli, args, cwd, env, capture) {
     child.once("close", (code) => resolve({ code: code ?? 1, stdout }));
   });
 }
-var import_node_child_process8, import_node_fs20, import_node_os8, import_node_path25, import_node_url2, import_yaml5;
+var import_node_child_process9, import_node_fs22, import_node_os8, import_node_path27, import_node_url2, import_yaml5;
 var init_run_demo = __esm({
   "sim/demo/run-demo.ts"() {
     "use strict";
-    import_node_child_process8 = require("node:child_process");
-    import_node_fs20 = require("node:fs");
+    import_node_child_process9 = require("node:child_process");
+    import_node_fs22 = require("node:fs");
     import_node_os8 = require("node:os");
-    import_node_path25 = __toESM(require("node:path"), 1);
+    import_node_path27 = __toESM(require("node:path"), 1);
     import_node_url2 = require("node:url");
     init_errors();
     import_yaml5 = __toESM(require_dist(), 1);
@@ -75845,7 +76344,7 @@ function normaliseK3sKubeconfig(text2, o) {
   const cluster = { ...cfg.clusters[0].cluster };
   const { url, host } = hostOf(cluster.server);
   if (host === "127.0.0.1" || host === "localhost" || host === "::1" || host === "0.0.0.0") {
-    url.hostname = (0, import_node_net7.isIP)(o.address) === 6 ? `[${o.address}]` : o.address;
+    url.hostname = (0, import_node_net9.isIP)(o.address) === 6 ? `[${o.address}]` : o.address;
     cluster.server = url.toString().replace(/\/$/, "");
   }
   if (!cluster["certificate-authority-data"] && !cluster["certificate-authority"])
@@ -75889,11 +76388,11 @@ function selectContexts(cfg, names, where) {
   out["current-context"] = names[0] ?? "";
   return out;
 }
-var import_node_net7, import_yaml6, emptyKubeconfig, isObj, serializeKubeconfig;
+var import_node_net9, import_yaml6, emptyKubeconfig, isObj, serializeKubeconfig;
 var init_kubeconfig = __esm({
   "actions/lib/kubeconfig/kubeconfig.ts"() {
     "use strict";
-    import_node_net7 = require("node:net");
+    import_node_net9 = require("node:net");
     import_yaml6 = __toESM(require_dist(), 1);
     init_errors();
     init_secrets();
@@ -75984,7 +76483,7 @@ async function getKubeconfig(o) {
   return { config: config2, text: serializeKubeconfig(config2) };
 }
 async function writePrivateFile(file, text2) {
-  await (0, import_promises11.mkdir)(import_node_path26.default.dirname(file), { recursive: true });
+  await (0, import_promises11.mkdir)(import_node_path28.default.dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
   const fh = await (0, import_promises11.open)(tmp, "wx", 384);
   try {
@@ -76000,12 +76499,12 @@ async function writePrivateFile(file, text2) {
     throw err;
   }
 }
-var import_promises11, import_node_path26;
+var import_promises11, import_node_path28;
 var init_get = __esm({
   "actions/lib/kubeconfig/get.ts"() {
     "use strict";
     import_promises11 = require("node:fs/promises");
-    import_node_path26 = __toESM(require("node:path"), 1);
+    import_node_path28 = __toESM(require("node:path"), 1);
     init_errors();
     init_kubeconfig();
     init_store();
@@ -76015,8 +76514,8 @@ var init_get = __esm({
 });
 
 // actions/lib/kubeconfig/readiness.ts
-function kubeGet(entry2, path37, timeoutMs = 1e4) {
-  const url = new URL(path37, entry2.cluster.server);
+function kubeGet(entry2, path39, timeoutMs = 1e4) {
+  const url = new URL(path39, entry2.cluster.server);
   const u = entry2.user;
   const headers = { Accept: "application/json" };
   if (typeof u.token === "string") headers.Authorization = `Bearer ${u.token}`;
@@ -76126,7 +76625,7 @@ function patternMatches2(pattern, target) {
   if (pattern.startsWith("|1|")) {
     const [, , salt, hash] = pattern.split("|");
     if (!salt || !hash) return false;
-    return (0, import_node_crypto13.createHmac)("sha1", Buffer.from(salt, "base64")).update(target).digest("base64") === hash;
+    return (0, import_node_crypto14.createHmac)("sha1", Buffer.from(salt, "base64")).update(target).digest("base64") === hash;
   }
   const re = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
   return new RegExp(`^${re}$`, "i").test(target);
@@ -76193,18 +76692,18 @@ async function fetchK3sKubeconfig(t, log) {
     ssh.dispose();
   }
 }
-var import_node_crypto13, K3S_KUBECONFIG, fingerprint;
+var import_node_crypto14, K3S_KUBECONFIG, fingerprint;
 var init_ssh_fetch = __esm({
   "actions/lib/kubeconfig/ssh-fetch.ts"() {
     "use strict";
-    import_node_crypto13 = require("node:crypto");
+    import_node_crypto14 = require("node:crypto");
     init_esm3();
     init_errors();
     K3S_KUBECONFIG = "/etc/rancher/k3s/k3s.yaml";
     __name(parseKnownHosts, "parseKnownHosts");
     __name(patternMatches2, "patternMatches");
     __name(knownKeysFor, "knownKeysFor");
-    fingerprint = /* @__PURE__ */ __name((key) => `SHA256:${(0, import_node_crypto13.createHash)("sha256").update(key).digest("base64").replace(/=+$/, "")}`, "fingerprint");
+    fingerprint = /* @__PURE__ */ __name((key) => `SHA256:${(0, import_node_crypto14.createHash)("sha256").update(key).digest("base64").replace(/=+$/, "")}`, "fingerprint");
     __name(fetchK3sKubeconfig, "fetchK3sKubeconfig");
   }
 });
@@ -76357,9 +76856,9 @@ var init_vault_client = __esm({
         this.c.token = token;
       }
       /** Sends one request; returns the parsed body (undefined for 204). Throws VaultHttpError. */
-      request(method, path37, body2) {
+      request(method, path39, body2) {
         const url = new URL(
-          `v1/${path37.replace(/^\/+/, "")}`,
+          `v1/${path39.replace(/^\/+/, "")}`,
           this.c.addr.endsWith("/") ? this.c.addr : `${this.c.addr}/`
         );
         const payload = body2 === void 0 ? void 0 : JSON.stringify(body2);
@@ -76437,9 +76936,9 @@ var init_vault_client = __esm({
         return token;
       }
       /** KV v2 read of the current version; undefined when the secret does not exist (or is deleted). */
-      async readKv2(mount, path37) {
+      async readKv2(mount, path39) {
         try {
-          const r = await this.request("GET", `${mount}/data/${path37}`);
+          const r = await this.request("GET", `${mount}/data/${path39}`);
           const d = r?.data;
           return { data: d?.data ?? {}, version: d?.metadata?.version ?? 0 };
         } catch (err) {
@@ -76447,32 +76946,32 @@ var init_vault_client = __esm({
             const version = err.body?.data?.metadata?.version;
             return version ? { data: {}, version } : void 0;
           }
-          throw this.explain(err, mount, path37, "read");
+          throw this.explain(err, mount, path39, "read");
         }
       }
       /**
        * KV v2 write with check-and-set: `cas` 0 creates only, N replaces only version N. Returns
        * the new version, or `conflict` when someone wrote first.
        */
-      async writeKv2(mount, path37, data, cas) {
+      async writeKv2(mount, path39, data, cas) {
         try {
-          const r = await this.request("POST", `${mount}/data/${path37}`, { options: { cas }, data });
+          const r = await this.request("POST", `${mount}/data/${path39}`, { options: { cas }, data });
           return r?.data?.version ?? cas + 1;
         } catch (err) {
           if (err instanceof VaultHttpError && err.status === 400 && err.errors.some((e) => e.includes("check-and-set parameter did not match")))
             return "conflict";
-          throw this.explain(err, mount, path37, "write");
+          throw this.explain(err, mount, path39, "write");
         }
       }
-      explain(err, mount, path37, verb) {
+      explain(err, mount, path39, verb) {
         if (!(err instanceof VaultHttpError)) return err;
         if (err.status === 403)
           return new ConfigurationError(
-            `Vault denied the token permission to ${verb} ${mount}/data/${path37}: give its policy ${verb === "read" ? '"read"' : '"create" and "update"'} on that path.`
+            `Vault denied the token permission to ${verb} ${mount}/data/${path39}: give its policy ${verb === "read" ? '"read"' : '"create" and "update"'} on that path.`
           );
         if (err.status === 404)
           return new ConfigurationError(
-            `Vault has no KV v2 engine at '${mount}/' for ${mount}/data/${path37} (${err.errors.join("; ").slice(0, 200)}); check vault.mount.`
+            `Vault has no KV v2 engine at '${mount}/' for ${mount}/data/${path39} (${err.errors.join("; ").slice(0, 200)}); check vault.mount.`
           );
         return err;
       }
@@ -76490,7 +76989,7 @@ function vaultFromEnv(env, o = {}) {
   let token = env.VAULT_TOKEN?.trim();
   if (!token) {
     try {
-      token = (0, import_node_fs21.readFileSync)(import_node_path27.default.join(env.HOME ?? (0, import_node_os9.homedir)(), ".vault-token"), "utf8").trim();
+      token = (0, import_node_fs23.readFileSync)(import_node_path29.default.join(env.HOME ?? (0, import_node_os9.homedir)(), ".vault-token"), "utf8").trim();
     } catch {
       token = void 0;
     }
@@ -76502,7 +77001,7 @@ function vaultFromEnv(env, o = {}) {
   let caPem;
   if (env.VAULT_CACERT) {
     try {
-      caPem = (0, import_node_fs21.readFileSync)(env.VAULT_CACERT, "utf8");
+      caPem = (0, import_node_fs23.readFileSync)(env.VAULT_CACERT, "utf8");
     } catch {
       throw new ConfigurationError(`VAULT_CACERT names ${env.VAULT_CACERT}, which cannot be read.`);
     }
@@ -76526,13 +77025,13 @@ function locationOf(config2, over = {}) {
       throw new ConfigurationError(`The Vault ${k} '${v.slice(0, 60)}' is not valid.`);
   return loc;
 }
-var import_node_fs21, import_node_os9, import_node_path27;
+var import_node_fs23, import_node_os9, import_node_path29;
 var init_vault_env = __esm({
   "actions/lib/kubeconfig/vault-env.ts"() {
     "use strict";
-    import_node_fs21 = require("node:fs");
+    import_node_fs23 = require("node:fs");
     import_node_os9 = require("node:os");
-    import_node_path27 = __toESM(require("node:path"), 1);
+    import_node_path29 = __toESM(require("node:path"), 1);
     init_errors();
     init_vault_client();
     __name(vaultFromEnv, "vaultFromEnv");
@@ -76548,7 +77047,7 @@ __export(kubeconfig_exports, {
 function addressOf(repo, name, ipconfig0) {
   let ini = "";
   try {
-    ini = (0, import_node_fs22.readFileSync)(import_node_path28.default.join(repo, INVENTORY_FILE), "utf8");
+    ini = (0, import_node_fs24.readFileSync)(import_node_path30.default.join(repo, INVENTORY_FILE), "utf8");
   } catch {
   }
   const known = knownAddresses(ini).find((h) => h.name === name)?.ip;
@@ -76571,10 +77070,10 @@ async function publish(values, ctx) {
   if (!key?.trim())
     throw new ConfigurationError("No SSH key: pass --ssh-key FILE or set SSH_PRIVATE_KEY.");
   registerSecret(key);
-  const knownFile = typeof values["known-hosts"] === "string" ? values["known-hosts"] : import_node_path28.default.join(ctx.env.HOME ?? (0, import_node_os10.homedir)(), ".ssh", "known_hosts");
+  const knownFile = typeof values["known-hosts"] === "string" ? values["known-hosts"] : import_node_path30.default.join(ctx.env.HOME ?? (0, import_node_os10.homedir)(), ".ssh", "known_hosts");
   let knownHosts = "";
   try {
-    knownHosts = (0, import_node_fs22.readFileSync)(knownFile, "utf8");
+    knownHosts = (0, import_node_fs24.readFileSync)(knownFile, "utf8");
   } catch {
     if (typeof values["known-hosts"] === "string")
       throw new ConfigurationError(`Cannot read the known_hosts file ${knownFile}.`);
@@ -76626,7 +77125,7 @@ async function get(values, ctx) {
     contexts
   });
   if (typeof values.out === "string") {
-    const file = import_node_path28.default.resolve(values.out);
+    const file = import_node_path30.default.resolve(values.out);
     await writePrivateFile(file, text2);
     ctx.log.info(`Wrote ${contexts.join(", ")} to ${file} (mode 0600).`);
     ctx.out(`${file}
@@ -76634,13 +77133,13 @@ async function get(values, ctx) {
   } else ctx.out(text2);
   return 0;
 }
-var import_node_fs22, import_node_os10, import_node_path28, usage2, read, command10, kubeconfig_default;
+var import_node_fs24, import_node_os10, import_node_path30, usage2, read, command10, kubeconfig_default;
 var init_kubeconfig2 = __esm({
   "actions/cli/commands/kubeconfig.ts"() {
     "use strict";
-    import_node_fs22 = require("node:fs");
+    import_node_fs24 = require("node:fs");
     import_node_os10 = require("node:os");
-    import_node_path28 = __toESM(require("node:path"), 1);
+    import_node_path30 = __toESM(require("node:path"), 1);
     init_errors();
     init_addresses();
     init_update();
@@ -76653,7 +77152,7 @@ var init_kubeconfig2 = __esm({
     usage2 = "pve-gitops kubeconfig publish --vm NAME [--address IP] [--ssh-key FILE] [--ssh-user U] [--ssh-port N] [--known-hosts FILE] [--trust-on-first-use] [--timeout SECONDS] | kubeconfig get --context NAME... [--out FILE]";
     read = /* @__PURE__ */ __name((file, what) => {
       try {
-        return (0, import_node_fs22.readFileSync)(file, "utf8");
+        return (0, import_node_fs24.readFileSync)(file, "utf8");
       } catch {
         throw new ConfigurationError(`Cannot read the ${what} ${file}.`);
       }
@@ -76729,7 +77228,7 @@ Usage: ${cmd.usage}
 `);
       return 0;
     }
-    const repo = import_node_path29.default.resolve(typeof parsed.values.repo === "string" ? parsed.values.repo : ".");
+    const repo = import_node_path31.default.resolve(typeof parsed.values.repo === "string" ? parsed.values.repo : ".");
     const ctx = { repo, log, out: /* @__PURE__ */ __name((t) => process.stdout.write(t), "out"), env, debug: debug2 };
     return await cmd.run(parsed.values, parsed.positionals, ctx);
   } catch (err) {
@@ -76738,11 +77237,11 @@ Usage: ${cmd.usage}
     return exitCodeOf(err);
   }
 }
-var import_node_path29, import_node_util, commands, globalOptions;
+var import_node_path31, import_node_util, commands, globalOptions;
 var init_cli = __esm({
   "actions/cli/cli.ts"() {
     "use strict";
-    import_node_path29 = __toESM(require("node:path"), 1);
+    import_node_path31 = __toESM(require("node:path"), 1);
     import_node_util = require("node:util");
     init_errors();
     init_log();
@@ -76865,7 +77364,7 @@ var init_commit = __esm({
 
 // actions/lib/github/inventory-step.ts
 function getInventoryInputs(env = process.env) {
-  const workspace = import_node_path30.default.resolve(env.GITHUB_WORKSPACE ?? process.cwd());
+  const workspace = import_node_path32.default.resolve(env.GITHUB_WORKSPACE ?? process.cwd());
   const tags = getInput(INVENTORY_INPUTS.tags).split(/\s+/).filter(Boolean);
   const bad = tags.find((t) => !TAG_NAME.test(t) || t.includes(".."));
   if (bad)
@@ -76880,7 +77379,7 @@ function getInventoryInputs(env = process.env) {
     );
   }
   return {
-    repoDir: import_node_path30.default.resolve(workspace, getInput(INVENTORY_INPUTS.workingDirectory) || "."),
+    repoDir: import_node_path32.default.resolve(workspace, getInput(INVENTORY_INPUTS.workingDirectory) || "."),
     newHosts: getInput(INVENTORY_INPUTS.newHosts),
     tags,
     commit,
@@ -76935,12 +77434,12 @@ async function inventoryStep(log, inputs = getInventoryInputs()) {
   setOutput("committed", String(c.committed));
   setOutput("sha", c.sha);
 }
-var import_node_path30, INVENTORY_INPUTS;
+var import_node_path32, INVENTORY_INPUTS;
 var init_inventory_step = __esm({
   "actions/lib/github/inventory-step.ts"() {
     "use strict";
     init_core();
-    import_node_path30 = __toESM(require("node:path"), 1);
+    import_node_path32 = __toESM(require("node:path"), 1);
     init_errors();
     init_commit();
     init_git();
@@ -77058,14 +77557,14 @@ function getKubeconfigInputs(env = process.env) {
     throw new ConfigurationError(
       `Set the ${KUBECONFIG_INPUTS.context} input to the context (cluster name) to fetch.`
     );
-  const temp = env.RUNNER_TEMP || import_node_path31.default.join(process.cwd(), ".pve-gitops");
-  const file = getInput(KUBECONFIG_INPUTS.file) || import_node_path31.default.join(temp, `kubeconfig-${(0, import_node_crypto14.randomBytes)(6).toString("hex")}`, "config");
+  const temp = env.RUNNER_TEMP || import_node_path33.default.join(process.cwd(), ".pve-gitops");
+  const file = getInput(KUBECONFIG_INPUTS.file) || import_node_path33.default.join(temp, `kubeconfig-${(0, import_node_crypto15.randomBytes)(6).toString("hex")}`, "config");
   const raw = getInput(KUBECONFIG_INPUTS.exportEnv).trim().toLowerCase();
   if (raw && !["true", "false"].includes(raw))
     throw new ConfigurationError(
       `Input ${KUBECONFIG_INPUTS.exportEnv} is '${raw}'; use true or false.`
     );
-  return { vault, contexts, file: import_node_path31.default.resolve(file), exportEnv: raw !== "false" };
+  return { vault, contexts, file: import_node_path33.default.resolve(file), exportEnv: raw !== "false" };
 }
 async function kubeconfigStep(log, inputs = getKubeconfigInputs()) {
   const location = locationOf(void 0, {
@@ -77090,13 +77589,13 @@ async function kubeconfigStep(log, inputs = getKubeconfigInputs()) {
   setOutput("contexts", config2.contexts.map((c) => c.name).join(" "));
   setOutput("servers", config2.clusters.map((c) => c.cluster.server).join(" "));
 }
-var import_node_crypto14, import_node_path31, KUBECONFIG_INPUTS;
+var import_node_crypto15, import_node_path33, KUBECONFIG_INPUTS;
 var init_kubeconfig_step = __esm({
   "actions/lib/github/kubeconfig-step.ts"() {
     "use strict";
     init_core();
-    import_node_crypto14 = require("node:crypto");
-    import_node_path31 = __toESM(require("node:path"), 1);
+    import_node_crypto15 = require("node:crypto");
+    import_node_path33 = __toESM(require("node:path"), 1);
     init_errors();
     init_get();
     init_vault_env();
@@ -77136,11 +77635,11 @@ function getPublishInputs(env = process.env) {
   const key = getInput(PUBLISH_INPUTS.sshPrivateKey, { trimWhitespace: false }).replace(/\r\n/g, "\n");
   if (key.trim()) registerKey(key.trim() + "\n");
   const vault = getVaultInputs(env);
-  const workspace = import_node_path32.default.resolve(env.GITHUB_WORKSPACE ?? process.cwd());
+  const workspace = import_node_path34.default.resolve(env.GITHUB_WORKSPACE ?? process.cwd());
   let knownHosts = getInput(PUBLISH_INPUTS.knownHosts);
   if (!knownHosts) {
-    const f = import_node_path32.default.join(env.HOME ?? import_node_os11.default.homedir(), ".ssh", "known_hosts");
-    knownHosts = (0, import_node_fs23.existsSync)(f) ? (0, import_node_fs23.readFileSync)(f, "utf8") : "";
+    const f = import_node_path34.default.join(env.HOME ?? import_node_os11.default.homedir(), ".ssh", "known_hosts");
+    knownHosts = (0, import_node_fs25.existsSync)(f) ? (0, import_node_fs25.readFileSync)(f, "utf8") : "";
   }
   const timeout = Number(getInput(PUBLISH_INPUTS.readyTimeout) || "300");
   if (!Number.isFinite(timeout) || timeout <= 0)
@@ -77149,7 +77648,7 @@ function getPublishInputs(env = process.env) {
     );
   return {
     vault,
-    repoDir: import_node_path32.default.resolve(workspace, getInput(PUBLISH_INPUTS.workingDirectory) || "."),
+    repoDir: import_node_path34.default.resolve(workspace, getInput(PUBLISH_INPUTS.workingDirectory) || "."),
     newHosts: parseHostList(
       getInput(PUBLISH_INPUTS.newHosts),
       `The ${PUBLISH_INPUTS.newHosts} input`
@@ -77198,14 +77697,14 @@ async function kubeconfigPublishStep(log, inputs = getPublishInputs()) {
   setOutput("published", r.published.join(" "));
   setOutput("contexts", (r.stored?.contexts ?? []).join(" "));
 }
-var import_node_fs23, import_node_os11, import_node_path32, PUBLISH_INPUTS;
+var import_node_fs25, import_node_os11, import_node_path34, PUBLISH_INPUTS;
 var init_kubeconfig_publish_step = __esm({
   "actions/lib/github/kubeconfig-publish-step.ts"() {
     "use strict";
     init_core();
-    import_node_fs23 = require("node:fs");
+    import_node_fs25 = require("node:fs");
     import_node_os11 = __toESM(require("node:os"), 1);
-    import_node_path32 = __toESM(require("node:path"), 1);
+    import_node_path34 = __toESM(require("node:path"), 1);
     init_errors();
     init_addresses();
     init_publish();
@@ -77261,7 +77760,7 @@ function getProvisionInputs(env = process.env) {
   if (sshPrivateKey.trim()) registerKey(sshPrivateKey.replace(/\r\n/g, "\n").trim() + "\n");
   const k3sToken = getInput(PROVISION_INPUTS.k3sToken);
   registerSecret(k3sToken);
-  const workspace = import_node_path33.default.resolve(env.GITHUB_WORKSPACE ?? process.cwd());
+  const workspace = import_node_path35.default.resolve(env.GITHUB_WORKSPACE ?? process.cwd());
   const runs2 = getInput(PROVISION_INPUTS.playbooks).split("\n").map((l) => l.trim()).filter(Boolean).map(parseRun);
   const hosts = parseHostList(
     getInput(PROVISION_INPUTS.newHosts),
@@ -77269,7 +77768,7 @@ function getProvisionInputs(env = process.env) {
   );
   const simEnv = (env.PVE_GITOPS_SIMULATOR ?? "").trim();
   const inputs = {
-    repoDir: import_node_path33.default.resolve(workspace, getInput(PROVISION_INPUTS.workingDirectory) || "."),
+    repoDir: import_node_path35.default.resolve(workspace, getInput(PROVISION_INPUTS.workingDirectory) || "."),
     runs: runs2,
     newHosts: hosts.hosts.map((h) => ({ name: h.name, ip: h.ip })),
     sshPrivateKey,
@@ -77277,7 +77776,7 @@ function getProvisionInputs(env = process.env) {
     knownHosts: getInput(PROVISION_INPUTS.knownHosts),
     trustOnFirstUse: booleanInput(PROVISION_INPUTS.trustOnFirstUse, false),
     simulator: booleanInput(PROVISION_INPUTS.simulator, false) || /^(1|true|yes)$/i.test(simEnv),
-    tempRoot: env.RUNNER_TEMP && (0, import_node_fs24.existsSync)(env.RUNNER_TEMP) ? env.RUNNER_TEMP : void 0
+    tempRoot: env.RUNNER_TEMP && (0, import_node_fs26.existsSync)(env.RUNNER_TEMP) ? env.RUNNER_TEMP : void 0
   };
   debug(
     `pve-gitops provision: repo ${inputs.repoDir}, ${runs2.length} run(s), new hosts [${inputs.newHosts.map((h) => h.name).join(", ")}], simulator ${inputs.simulator}, trust-on-first-use ${inputs.trustOnFirstUse}`
@@ -77308,13 +77807,13 @@ async function provisionStep(log, inputs = getProvisionInputs()) {
   setOutput("runs", String(r.runs.length));
   return r;
 }
-var import_node_fs24, import_node_path33, PROVISION_INPUTS;
+var import_node_fs26, import_node_path35, PROVISION_INPUTS;
 var init_provision_step = __esm({
   "actions/lib/github/provision-step.ts"() {
     "use strict";
     init_core();
-    import_node_fs24 = require("node:fs");
-    import_node_path33 = __toESM(require("node:path"), 1);
+    import_node_fs26 = require("node:fs");
+    import_node_path35 = __toESM(require("node:path"), 1);
     init_errors();
     init_tags();
     init_addresses();
@@ -77356,9 +77855,9 @@ function sourceInput(v) {
   throw new ConfigurationError(`source must be 'event' or 'message', not '${v.slice(0, 40)}'.`);
 }
 function getTagsInputs(env = process.env) {
-  const workspace = import_node_path34.default.resolve(env.GITHUB_WORKSPACE ?? process.cwd());
+  const workspace = import_node_path36.default.resolve(env.GITHUB_WORKSPACE ?? process.cwd());
   return {
-    repoDir: import_node_path34.default.resolve(workspace, getInput(TAGS_INPUTS.workingDirectory) || "."),
+    repoDir: import_node_path36.default.resolve(workspace, getInput(TAGS_INPUTS.workingDirectory) || "."),
     playbook: getInput(TAGS_INPUTS.playbook) || void 0,
     newHosts: getInput(TAGS_INPUTS.newHosts),
     markApplied: getInput(TAGS_INPUTS.markApplied) || void 0,
@@ -77415,13 +77914,13 @@ async function tagsStep(log, inputs = getTagsInputs()) {
   setOutput("tags", r.tags.join(" "));
   setOutput("count", String(r.runs.length));
 }
-var import_promises12, import_node_path34, TAGS_INPUTS;
+var import_promises12, import_node_path36, TAGS_INPUTS;
 var init_tags_step = __esm({
   "actions/lib/github/tags-step.ts"() {
     "use strict";
     init_core();
     import_promises12 = require("node:fs/promises");
-    import_node_path34 = __toESM(require("node:path"), 1);
+    import_node_path36 = __toESM(require("node:path"), 1);
     init_errors();
     init_applied_ref();
     init_git();
@@ -77463,7 +77962,7 @@ function annotate(diagnostics, prefix = "") {
   for (const d of diagnostics) {
     const props = {
       title: d.vm ? `VM ${d.vm}` : "pve-gitops",
-      file: import_node_path35.default.posix.join(prefix.split(import_node_path35.default.sep).join("/") || ".", d.file),
+      file: import_node_path37.default.posix.join(prefix.split(import_node_path37.default.sep).join("/") || ".", d.file),
       startLine: d.line,
       startColumn: d.col
     };
@@ -77471,12 +77970,12 @@ function annotate(diagnostics, prefix = "") {
     else error(d.message, props);
   }
 }
-var import_node_path35;
+var import_node_path37;
 var init_annotations = __esm({
   "actions/lib/github/annotations.ts"() {
     "use strict";
     init_core();
-    import_node_path35 = __toESM(require("node:path"), 1);
+    import_node_path37 = __toESM(require("node:path"), 1);
     __name(annotate, "annotate");
   }
 });
@@ -77558,16 +78057,16 @@ var init_validate_summary = __esm({
 
 // actions/lib/github/validate-step.ts
 function getValidateInputs(env = process.env) {
-  const workspace = import_node_path36.default.resolve(env.GITHUB_WORKSPACE ?? process.cwd());
+  const workspace = import_node_path38.default.resolve(env.GITHUB_WORKSPACE ?? process.cwd());
   const dir = getInput(VALIDATE_INPUTS.workingDirectory) || ".";
-  return { workspace, repoDir: import_node_path36.default.resolve(workspace, dir) };
+  return { workspace, repoDir: import_node_path38.default.resolve(workspace, dir) };
 }
 async function validateStep(log, inputs = getValidateInputs()) {
   log.debug(`validating ${inputs.repoDir}`);
   const repo = await log.group("Validate VM definitions", () => loadRepository(inputs.repoDir));
   const errors = errorsOf(repo.diagnostics);
   try {
-    annotate(repo.diagnostics, import_node_path36.default.relative(inputs.workspace, inputs.repoDir));
+    annotate(repo.diagnostics, import_node_path38.default.relative(inputs.workspace, inputs.repoDir));
     setOutput("valid", String(errors.length === 0));
     setOutput("vm-count", String(repo.vms.length));
     setOutput("error-count", String(errors.length));
@@ -77581,12 +78080,12 @@ async function validateStep(log, inputs = getValidateInputs()) {
   log.info(validationHeadline(repo));
   return repo;
 }
-var import_node_path36, VALIDATE_INPUTS;
+var import_node_path38, VALIDATE_INPUTS;
 var init_validate_step = __esm({
   "actions/lib/github/validate-step.ts"() {
     "use strict";
     init_core();
-    import_node_path36 = __toESM(require("node:path"), 1);
+    import_node_path38 = __toESM(require("node:path"), 1);
     init_errors();
     init_diagnostics();
     init_load2();

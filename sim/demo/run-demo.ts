@@ -125,8 +125,19 @@ export async function runDemo(o: DemoOptions): Promise<number> {
     const afterApply = w.proxmox.stats().mutations;
     const applyFile = path.join(state, 'apply.json');
     writeFileSync(applyFile, applied, { mode: 0o600 });
-    const newHosts = (JSON.parse(applied) as { newHosts: Array<{ name: string; ip?: string }> })
-      .newHosts;
+    const { newHosts, knownHosts, hostKeysMissing } = JSON.parse(applied) as {
+      newHosts: Array<{ name: string; ip?: string; vmid: number }>;
+      knownHosts: string;
+      hostKeysMissing: string[];
+    };
+    if (hostKeysMissing.length)
+      throw new PveGitopsError(
+        `Apply could not read the SSH host keys of ${hostKeysMissing.join(', ')} through the guest agent.`,
+      );
+    // Only the keys apply read through the guest agent over the pinned API: strict checking
+    // with nothing learned from the hosts themselves.
+    const knownHostsFile = path.join(state, 'known_hosts');
+    writeFileSync(knownHostsFile, knownHosts, { mode: 0o600 });
     log.info(`New hosts: ${newHosts.map((h) => `${h.name} (${h.ip ?? 'no address'})`).join(', ')}`);
     await run({
       title: 'Regenerate the Ansible inventory',
@@ -138,15 +149,16 @@ export async function runDemo(o: DemoOptions): Promise<number> {
       args: ['tags', '--range', 'HEAD~1..HEAD'],
     });
 
-    const hosts = await log.group('Boot the simulated VMs: one real sshd each', () =>
+    await log.group('Boot the simulated VMs: one real sshd each, with its own host key', () =>
       startHosts(
         w,
-        newHosts.flatMap((h) => (h.ip ? [{ name: h.name, ip: h.ip }] : [])),
+        newHosts.flatMap((h) => (h.ip ? [{ name: h.name, ip: h.ip, vmid: h.vmid }] : [])),
         state,
         log,
       ),
     );
-    const known = ['--known-hosts', hosts.knownHostsFile];
+    log.info(`known_hosts from apply (read through the guest agent): ${knownHostsFile}`);
+    const known = ['--known-hosts', knownHostsFile];
     await run({
       title: 'Provision the new hosts: k3s server, then the agents join',
       args: ['provision', '--hosts', 'inventory/new_hosts.txt', ...known],

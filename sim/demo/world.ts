@@ -90,18 +90,24 @@ export async function startWorld(
   }
 }
 
-/** One real sshd per new VM on its 127.x address, in its own mount and UTS namespaces. */
+/**
+ * One real sshd per new VM on its 127.x address, in its own mount and UTS namespaces, each
+ * presenting the host key the Proxmox simulator's guest agent reports for that VM.
+ */
 export async function startHosts(
   world: DemoWorld,
-  vms: Array<{ name: string; ip: string }>,
+  vms: Array<{ name: string; ip: string; vmid: number }>,
   state: string,
   log: Logger,
 ): Promise<VmHosts> {
   for (const vm of vms) world.kube.registerHost(vm.name, vm.ip);
   world.hosts = await startVmHosts({
-    vms,
+    vms: vms.map(({ name, ip }) => ({ name, ip })),
     authorizedKey: world.sshPublicKey,
     stateDir: path.join(state, 'hosts'),
+    hostKeys: Object.fromEntries(
+      vms.map((vm) => [vm.name, world.proxmox.cluster.hostKeyOf(vm.vmid).privateKey]),
+    ),
   });
   for (const h of world.hosts.hosts) log.info(`VM host ${h.name}: sshd on ${h.ip}:${h.port}`);
   return world.hosts;

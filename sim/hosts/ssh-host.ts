@@ -23,6 +23,11 @@ export interface SshHostOptions {
    */
   hostname?: string;
   namespaceSetup?: string;
+  /**
+   * The host's private key (OpenSSH or PEM), e.g. the one the Proxmox simulator's guest agent
+   * reports for this VM (`sim.cluster.hostKeyOf(vmid).privateKey`); absent = a fresh ed25519 key.
+   */
+  hostKey?: string;
   /** Working directory for keys and config; default a fresh temp dir, removed by stop(). */
   dir?: string;
   sshd?: string;
@@ -119,18 +124,29 @@ export async function startSshHost(o: SshHostOptions): Promise<SshHost> {
   const keyFile = path.join(dir, 'ssh_host_ed25519_key');
   rmSync(keyFile, { force: true });
   rmSync(`${keyFile}.pub`, { force: true });
-  const kg = spawnSync('ssh-keygen', [
-    '-q',
-    '-t',
-    'ed25519',
-    '-N',
-    '',
-    '-C',
-    `${o.hostname ?? address}-host`,
-    '-f',
-    keyFile,
-  ]);
-  if (kg.status !== 0) throw new PveGitopsError(`ssh-keygen failed: ${String(kg.stderr).trim()}`);
+  if (o.hostKey !== undefined) {
+    writeFileSync(keyFile, o.hostKey.trim() + '\n', { mode: 0o600 });
+    // The public half from the private key itself, so a bad key fails here, not in sshd.
+    const pub = spawnSync('ssh-keygen', ['-y', '-f', keyFile], { encoding: 'utf8' });
+    if (pub.status !== 0)
+      throw new ConfigurationError(
+        `The host key given for the SSH test host ${o.hostname ?? address} is not a usable private key.`,
+      );
+    writeFileSync(`${keyFile}.pub`, pub.stdout, { mode: 0o644 });
+  } else {
+    const kg = spawnSync('ssh-keygen', [
+      '-q',
+      '-t',
+      'ed25519',
+      '-N',
+      '',
+      '-C',
+      `${o.hostname ?? address}-host`,
+      '-f',
+      keyFile,
+    ]);
+    if (kg.status !== 0) throw new PveGitopsError(`ssh-keygen failed: ${String(kg.stderr).trim()}`);
+  }
   const keys = Array.isArray(o.authorizedKey) ? o.authorizedKey : [o.authorizedKey];
   writeFileSync(path.join(dir, 'authorized_keys'), keys.map((k) => k.trim()).join('\n') + '\n', {
     mode: 0o600,

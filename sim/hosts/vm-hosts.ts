@@ -22,6 +22,11 @@ export interface VmHostsOptions {
   pathPrefix?: string[];
   /** Extra session environment (no secrets). */
   env?: Record<string, string>;
+  /**
+   * Host private keys by VM name (e.g. from the Proxmox simulator's `cluster.hostKeyOf`), so
+   * each sshd presents the key the guest agent reported; absent = a fresh key per host.
+   */
+  hostKeys?: Record<string, string>;
 }
 
 export interface VmHost {
@@ -117,6 +122,7 @@ export async function startVmHosts(o: VmHostsOptions): Promise<VmHosts> {
           dir: path.join(base, 'sshd'),
           pathPrefix: o.pathPrefix,
           env: o.env,
+          hostKey: o.hostKeys?.[vm.name],
         });
       // Port 22 as on a real VM; another process may take it between the probe and sshd.
       const ssh = (await portFree(vm.ip, 22))

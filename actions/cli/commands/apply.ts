@@ -1,3 +1,4 @@
+import { newHostKeys } from '../../lib/provision/host-keys.js';
 import { applyRepository } from '../../lib/reconcile/apply.js';
 import { connectFromEnv } from '../../lib/reconcile/connect.js';
 import { loadValidRepository } from '../../lib/vm/load.js';
@@ -36,7 +37,13 @@ const command: Command = {
           prune: values.prune === true,
         },
       );
-      ctx.out(values.json ? `${JSON.stringify(result, null, 2)}\n` : `${result.message}\n`);
+      // known_hosts for the new VMs, read through the pinned API; provision --known-hosts takes it.
+      const keys = await newHostKeys(client, result.newHosts, ctx.log);
+      ctx.out(
+        values.json
+          ? `${JSON.stringify({ ...result, knownHosts: keys.knownHosts, hostKeysMissing: keys.missing }, null, 2)}\n`
+          : `${result.message}\n`,
+      );
       return result.failed.length ? 1 : 0;
     } finally {
       await client.close();

@@ -2,12 +2,11 @@ import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { UsageError } from '../../lib/errors.js';
-import { registerSecret } from '../../lib/secrets.js';
-import { startProxmoxSim } from '../../../sim/proxmox/index.js';
+import { startSimStack } from '../../../sim/stack.js';
 import type { Command } from '../cli.js';
 
 const usage =
-  'pve-gitops sim [--state DIR] [--fixture FILE] [--env-file FILE] [--latency-ms N] [--faults FILE] [--time-scale X] [--port N]';
+  'pve-gitops sim [--state DIR] [--fixture FILE] [--env-file FILE] [--latency-ms N] [--faults FILE] [--time-scale X] [--port N] [--authorized-key FILE] [--no-hosts]';
 
 function number(v: unknown, flag: string, min: number): number | undefined {
   if (v === undefined) return undefined;
@@ -31,7 +30,7 @@ function writePrivate(file: string, text: string): void {
 
 const command: Command = {
   summary:
-    'Runs the Proxmox VE simulator on loopback until interrupted, and writes an env file for it.',
+    'Runs Proxmox VE, Vault, k3s and VM host simulators on loopback until interrupted; writes an env file.',
   usage,
   options: {
     state: { type: 'string' },
@@ -41,6 +40,8 @@ const command: Command = {
     faults: { type: 'string' },
     'time-scale': { type: 'string' },
     port: { type: 'string' },
+    'authorized-key': { type: 'string' },
+    'no-hosts': { type: 'boolean' },
   },
   async run(values, _positionals, ctx) {
     const stateDir = typeof values.state === 'string' ? path.resolve(values.state) : undefined;
@@ -52,16 +53,28 @@ const command: Command = {
     const envFile = path.resolve(
       typeof values['env-file'] === 'string' ? values['env-file'] : path.join(dir, 'proxmox.env'),
     );
-    const sim = await startProxmoxSim({
-      stateDir,
-      fixture: typeof values.fixture === 'string' ? path.resolve(values.fixture) : undefined,
-      faults: typeof values.faults === 'string' ? path.resolve(values.faults) : undefined,
-      latencyMs,
-      timeScale,
-      port,
-    });
-    registerSecret(sim.tokenSecret);
-    registerSecret(sim.password);
+    let stack;
+    try {
+      stack = await startSimStack({
+        dir,
+        persistent: !!stateDir,
+        fixture: typeof values.fixture === 'string' ? path.resolve(values.fixture) : undefined,
+        faults: typeof values.faults === 'string' ? path.resolve(values.faults) : undefined,
+        latencyMs,
+        timeScale,
+        port,
+        authorizedKeyFile:
+          typeof values['authorized-key'] === 'string'
+            ? path.resolve(values['authorized-key'])
+            : undefined,
+        hosts: values['no-hosts'] === true ? false : undefined,
+        log: ctx.log,
+      });
+    } catch (err) {
+      if (scratch) rmSync(scratch, { recursive: true, force: true });
+      throw err;
+    }
+    const sim = stack.proxmox;
     const caFile = path.join(dir, 'pve-root-ca.pem');
     writePrivate(caFile, sim.caPem);
     const env = {
@@ -69,26 +82,43 @@ const command: Command = {
       PROXMOX_TOKEN_ID: sim.tokenId,
       PROXMOX_TOKEN_SECRET: sim.tokenSecret,
       PROXMOX_TLS_FINGERPRINT: sim.fingerprint,
+      VAULT_ADDR: stack.vault.addr,
+      VAULT_TOKEN: stack.vaultToken,
+      PVE_GITOPS_SIMULATOR: 'true',
+      ...(stack.sshPrivateKeyFile ? { SSH_PRIVATE_KEY_FILE: stack.sshPrivateKeyFile } : {}),
     };
     // One way to trust the certificate: the client refuses a fingerprint and a CA file together.
     writePrivate(
       envFile,
       Object.entries(env)
         .map(([k, v]) => `export ${k}=${quote(v)}\n`)
-        .join('') + `# or, instead of the fingerprint: export PROXMOX_CA_FILE=${quote(caFile)}\n`,
+        .join('') +
+        `# or, instead of the fingerprint: export PROXMOX_CA_FILE=${quote(caFile)}\n` +
+        `# k3s installer: put it in pve-gitops.yaml as  k3s: {installer_url: ${stack.kube.installerUrl}}\n` +
+        (stack.sshPrivateKeyFile
+          ? '# provisioning reads the key itself: export SSH_PRIVATE_KEY="$(cat "$SSH_PRIVATE_KEY_FILE")"\n'
+          : ''),
     );
     ctx.log.info(
       `Proxmox VE simulator listening on ${sim.url} (${stateDir ? `state in ${stateDir}` : 'state in memory'}); stop it with Ctrl-C.`,
     );
+    ctx.log.info(
+      `Vault simulator: ${stack.vault.addr} (KV v2 at kv/; the token reads and writes only the kubeconfig secret).`,
+    );
+    ctx.log.info(`k3s simulator: installer at ${stack.kube.installerUrl}`);
+    if (stack.hosts)
+      ctx.log.info(
+        'VM hosts: one sshd per running VM with a static 127.x ipconfig0, as it starts.',
+      );
     ctx.out(`${sim.url}\n${envFile}\n`);
     await new Promise<void>((resolve) => {
       const stop = () => resolve();
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
     });
-    await sim.stop();
+    await stack.stop();
     if (scratch) rmSync(scratch, { recursive: true, force: true });
-    ctx.log.info('Proxmox VE simulator stopped.');
+    ctx.log.info('Simulators stopped.');
     return 0;
   },
 };

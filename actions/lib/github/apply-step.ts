@@ -1,6 +1,7 @@
 import * as core from '@actions/core';
 import { PveGitopsError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { newHostKeys, type HostKeysResult } from '../provision/host-keys.js';
 import { applyRepository, type ApplyResult } from '../reconcile/apply.js';
 import { connectFromEnv } from '../reconcile/connect.js';
 import { renderApplyMarkdown } from '../reconcile/render-apply.js';
@@ -11,7 +12,8 @@ import { getReconcileInputs, type ReconcileInputs } from './reconcile-inputs.js'
 
 /**
  * The apply action: applies the plan, writes outputs `has-changes`, `plan-json` and
- * `new-hosts` (JSON `[{name, vmid, node, ip, new: true}]`) and a job summary, then fails the
+ * `new-hosts` (JSON `[{name, vmid, node, ip, new: true}]`), `known-hosts` (the new hosts' SSH
+ * host keys read through the guest agent, `IP keytype base64` lines) and a job summary, then fails the
  * step when any VM failed.
  */
 export async function applyStep(
@@ -21,6 +23,7 @@ export async function applyStep(
   const repo = await loadValidRepository(inputs.repoDir);
   const client = await connectFromEnv(inputs.env, repo.config, log);
   let result: ApplyResult;
+  let keys: HostKeysResult;
   try {
     result = await applyRepository(
       repo,
@@ -32,12 +35,14 @@ export async function applyStep(
         prune: inputs.prune,
       },
     );
+    keys = await newHostKeys(client, result.newHosts, log);
   } finally {
     await client.close();
   }
   try {
     await writePlanOutputs(result.plan);
     core.setOutput('new-hosts', JSON.stringify(result.newHosts));
+    core.setOutput('known-hosts', keys.knownHosts);
   } finally {
     await writeJobSummary(renderApplyMarkdown(result));
   }

@@ -107,7 +107,8 @@ export const agentRoutes: Routes = {
     const count = Number(ctx.params.count ?? 16777216);
     const part = content.slice(offset, offset + count);
     // decode=0: the agent's base64 as is (PVE 9).
-    const data = String(ctx.params.decode ?? '1') === '0' ? Buffer.from(part).toString('base64') : part;
+    const data =
+      String(ctx.params.decode ?? '1') === '0' ? Buffer.from(part).toString('base64') : part;
     return { content: data, ...(offset + count < content.length ? { truncated: 1 } : {}) };
   },
   'POST /nodes/{node}/qemu/{vmid}/agent/ping': (ctx) => {
