@@ -51,6 +51,9 @@ describe('preflight stops everything before any change', () => {
       );
       expect(h.mutations()).toBe(before);
       expect(names(h)).toEqual([]);
+      // The plan a pull request shows carries the same refusal, so review sees it first.
+      const planned = (await h.plan([def('fine', 'pve1'), def('big', 'pve2', over)])).plan;
+      expect(planned.errors.map((e) => e.message)).toEqual([like.stringMatching(message)]);
     });
   }
 

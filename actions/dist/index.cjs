@@ -23467,7 +23467,10 @@ async function readAndPlan(repo, client, log, o = {}) {
     log
   });
   log.debug(`Cluster read in ${snapshot.requests} API requests.`);
-  return { plan: plan(repo.vms, snapshot, opts), snapshot };
+  const plan2 = plan(repo.vms, snapshot, opts);
+  for (const f of preflight(plan2, repo.vms, snapshot))
+    plan2.errors.push({ vm: f.vm, message: `Preflight failed: ${f.message}` });
+  return { plan: plan2, snapshot };
 }
 async function applyRepository(repo, deps, o = {}) {
   const { log, client } = deps;
@@ -23477,14 +23480,6 @@ async function applyRepository(repo, deps, o = {}) {
     for (const e of plan2.errors) log.error(e.message);
     const more = plan2.errors.length > 1 ? ` (and ${plan2.errors.length - 1} more problems above)` : "";
     throw new ConfigurationError(`${plan2.errors[0].message}${more} Nothing was changed.`);
-  }
-  const failures = preflight(plan2, repo.vms, snapshot);
-  if (failures.length) {
-    for (const f of failures) log.error(f.message);
-    const more = failures.length > 1 ? ` (and ${failures.length - 1} more problems above)` : "";
-    throw new ConfigurationError(
-      `Preflight failed: ${failures[0].message}${more} Nothing was changed.`
-    );
   }
   for (const f of plan2.findings) {
     if (f.level === "warning") log.warn(f.message);

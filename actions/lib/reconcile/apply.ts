@@ -96,7 +96,11 @@ export async function readAndPlan(
     log,
   });
   log.debug(`Cluster read in ${snapshot.requests} API requests.`);
-  return { plan: makePlan(repo.vms, snapshot, opts), snapshot };
+  const plan = makePlan(repo.vms, snapshot, opts);
+  // A plan shows what apply would refuse, so a pull request review sees it before the merge.
+  for (const f of preflight(plan, repo.vms, snapshot))
+    plan.errors.push({ vm: f.vm, message: `Preflight failed: ${f.message}` });
+  return { plan, snapshot };
 }
 
 /**
@@ -120,14 +124,6 @@ export async function applyRepository(
     const more =
       plan.errors.length > 1 ? ` (and ${plan.errors.length - 1} more problems above)` : '';
     throw new ConfigurationError(`${plan.errors[0].message}${more} Nothing was changed.`);
-  }
-  const failures = preflight(plan, repo.vms, snapshot);
-  if (failures.length) {
-    for (const f of failures) log.error(f.message);
-    const more = failures.length > 1 ? ` (and ${failures.length - 1} more problems above)` : '';
-    throw new ConfigurationError(
-      `Preflight failed: ${failures[0].message}${more} Nothing was changed.`,
-    );
   }
   for (const f of plan.findings) {
     if (f.level === 'warning') log.warn(f.message);
