@@ -15,6 +15,7 @@ const root = path.resolve(import.meta.dirname, '..');
 const cli = path.join(root, 'actions/cli/dist/index.cjs');
 const READONLY_SECRET = '11111111-2222-4333-8444-555555555555';
 const WRONG_SECRET = '00000000-0000-4000-8000-000000000000';
+const NOCLONE_SECRET = '99999999-8888-4777-8666-555555555555';
 
 let sim: ProxmoxSim;
 let repo: string;
@@ -119,6 +120,46 @@ describe('pve-gitops against a Proxmox API that refuses it', () => {
         /\(403 Permission check failed \(\/vms\/\d+, VM\.Clone\)\): the token PROXMOX_TOKEN_ID 'gitops@pve!readonly' lacks privilege VM\.Clone on \/vms\/\d+; grant it with pveum acl modify\.$/,
       );
     }
+    expect(Object.keys(sim.cluster.state.vms).sort()).toEqual(before);
+    // The clone was refused: no VM ever existed, so nothing was "rolled back".
+    expect(r.stderr).not.toMatch(/rolled back/);
+  });
+
+  it('a clone refused (403 on the template) says nothing was created, not rolled back', async () => {
+    const before = Object.keys(sim.cluster.state.vms).sort();
+    // Everything a create needs, but VM.Clone only on the templates 9000 and 9002, not 9001.
+    sim.addToken('gitops@pve!noclone', NOCLONE_SECRET, {
+      '/': [
+        'VM.Allocate',
+        'VM.Config.*',
+        'VM.PowerMgmt',
+        'VM.Audit',
+        'VM.Monitor',
+        'VM.GuestAgent.*',
+        'Datastore.AllocateSpace',
+        'Datastore.Audit',
+        'SDN.Use',
+        'Sys.Audit',
+      ],
+      '/vms/9000': ['VM.Clone'],
+      '/vms/9002': ['VM.Clone'],
+    });
+    const r = await run(['apply', '--only', 'k8s-observability-w1'], {
+      PROXMOX_TOKEN_ID: 'gitops@pve!noclone',
+      PROXMOX_TOKEN_SECRET: NOCLONE_SECRET,
+    });
+    const all = r.stdout + r.stderr;
+    expect(r.code, all).toBe(1);
+    expect(all).not.toContain(NOCLONE_SECRET);
+    expect(all).toMatch(/lacks privilege VM\.Clone on \/vms\/9001/);
+    expect(all).not.toMatch(/rolled back|destroyed|removed the partial/);
+    expect(all).toMatch(
+      /k8s-observability-w1: nothing was created \(VM \d+ on pve2 was never made\), so there is nothing to roll back\./,
+    );
+    const summary = all.split('\n').find((l) => /VMs failed/.test(l));
+    expect(summary).toMatch(
+      /1 of 1 VMs failed: k8s-observability-w1; nothing was created for k8s-observability-w1\.$/,
+    );
     expect(Object.keys(sim.cluster.state.vms).sort()).toEqual(before);
   });
 

@@ -90,7 +90,7 @@ describe('failures and races', () => {
     expect(r.failed).toEqual([
       { vm: 'bad', error: like.stringMatching(/start failed: kvm exited/), rolledBack: true },
     ]);
-    expect(r.message).toBe('1 of 3 VMs failed: bad; rolled back: bad');
+    expect(r.message).toBe('1 of 3 VMs failed: bad; rolled back: bad.');
     expect(r.newHosts.map((n) => n.name).sort()).toEqual(['good-1', 'good-2']);
     expect(names(h)).toEqual(['good-1', 'good-2']);
     expect(h.sim.cluster.vm(4242)).toBeUndefined();
@@ -102,7 +102,7 @@ describe('failures and races', () => {
     expect(r.failed).toEqual([
       { vm: 'bad', error: like.stringMatching(/clone failed: no space left/), rolledBack: true },
     ]);
-    expect(r.message).toBe('1 of 3 VMs failed: bad; rolled back: bad');
+    expect(r.message).toBe('1 of 3 VMs failed: bad; rolled back: bad.');
     expect(h.log.lines.join('\n')).toMatch(
       /bad: rolled back; Proxmox had already removed the partial VM \d+ on pve1, nothing is left/,
     );
@@ -130,7 +130,7 @@ describe('failures and races', () => {
         },
       ]);
       expect(r.message).toBe(
-        `1 of 3 VMs failed: bad; bad left VM ${partial.vmid} locked on pve1: run '${run}' there`,
+        `1 of 3 VMs failed: bad; bad left VM ${partial.vmid} locked on pve1: run '${run}' there.`,
       );
 
       // The next run refuses to create a second 'bad' and repeats what to do.

@@ -8,7 +8,8 @@ import type { Logger } from '../log.js';
 import { provision, type ProvisionResult } from '../provision/provision.js';
 import { registerKey } from '../provision/workspace.js';
 import { registerSecret } from '../secrets.js';
-import { booleanInput } from './reconcile-inputs.js';
+import { connectIfConfigured } from '../reconcile/connect.js';
+import { booleanInput, proxmoxEnvFromInputs, RECONCILE_INPUTS } from './reconcile-inputs.js';
 
 /** Input names of the provision action (action.yml). */
 export const PROVISION_INPUTS = {
@@ -20,6 +21,11 @@ export const PROVISION_INPUTS = {
   knownHosts: 'known-hosts',
   trustOnFirstUse: 'trust-on-first-use',
   simulator: 'simulator',
+  proxmoxUrl: RECONCILE_INPUTS.proxmoxUrl,
+  proxmoxTokenId: RECONCILE_INPUTS.proxmoxTokenId,
+  proxmoxTokenSecret: RECONCILE_INPUTS.proxmoxTokenSecret,
+  proxmoxTlsFingerprint: RECONCILE_INPUTS.proxmoxTlsFingerprint,
+  proxmoxCaFile: RECONCILE_INPUTS.proxmoxCaFile,
 } as const;
 
 export interface ProvisionInputs {
@@ -41,6 +47,11 @@ export interface ProvisionInputs {
   simulator: boolean;
   /** Parent of the private temporary directory. */
   tempRoot?: string;
+  /**
+   * PROXMOX_* (proxmox-* inputs over the job's environment): with PROXMOX_URL set, hosts
+   * known-hosts lacks get their keys read through the guest agent.
+   */
+  proxmoxEnv: NodeJS.ProcessEnv;
 }
 
 /** Reads the inputs, masking the secrets before anything can print them. */
@@ -71,11 +82,13 @@ export function getProvisionInputs(env: NodeJS.ProcessEnv = process.env): Provis
     trustOnFirstUse: booleanInput(PROVISION_INPUTS.trustOnFirstUse, false),
     simulator: booleanInput(PROVISION_INPUTS.simulator, false) || /^(1|true|yes)$/i.test(simEnv),
     tempRoot: env.RUNNER_TEMP && existsSync(env.RUNNER_TEMP) ? env.RUNNER_TEMP : undefined,
+    proxmoxEnv: proxmoxEnvFromInputs(env),
   };
   core.debug(
     `pve-gitops provision: repo ${inputs.repoDir}, ${runs.length} run(s), new hosts [${inputs.newHosts
       .map((h) => h.name)
-      .join(', ')}], simulator ${inputs.simulator}, trust-on-first-use ${inputs.trustOnFirstUse}`,
+      .join(', ')}], simulator ${inputs.simulator}, trust-on-first-use ${inputs.trustOnFirstUse}, ` +
+      `host keys through Proxmox ${inputs.proxmoxEnv.PROXMOX_URL ? 'yes' : 'no'}`,
   );
   return inputs;
 }
@@ -95,19 +108,26 @@ export async function provisionStep(
       `The ${PROVISION_INPUTS.sshPrivateKey} input is empty; set the repository secret SSH_PRIVATE_KEY.`,
     );
   }
-  const r = await provision({
-    repoDir: inputs.repoDir,
-    runs: inputs.runs,
-    newHosts: inputs.newHosts,
-    sshPrivateKey: hasWork ? inputs.sshPrivateKey : undefined,
-    keySource: `The ${PROVISION_INPUTS.sshPrivateKey} input`,
-    knownHosts: inputs.knownHosts.trim() ? inputs.knownHosts : undefined,
-    trustOnFirstUse: inputs.trustOnFirstUse,
-    simulator: inputs.simulator,
-    extraEnv: inputs.k3sToken ? { K3S_TOKEN: inputs.k3sToken } : {},
-    tempRoot: inputs.tempRoot,
-    log,
-  });
+  const proxmox = hasWork ? await connectIfConfigured(inputs.proxmoxEnv, log) : undefined;
+  let r: ProvisionResult;
+  try {
+    r = await provision({
+      repoDir: inputs.repoDir,
+      runs: inputs.runs,
+      newHosts: inputs.newHosts,
+      sshPrivateKey: hasWork ? inputs.sshPrivateKey : undefined,
+      keySource: `The ${PROVISION_INPUTS.sshPrivateKey} input`,
+      knownHosts: inputs.knownHosts.trim() ? inputs.knownHosts : undefined,
+      trustOnFirstUse: inputs.trustOnFirstUse,
+      simulator: inputs.simulator,
+      extraEnv: inputs.k3sToken ? { K3S_TOKEN: inputs.k3sToken } : {},
+      tempRoot: inputs.tempRoot,
+      proxmox,
+      log,
+    });
+  } finally {
+    await proxmox?.close();
+  }
   core.setOutput('provisioned', r.provisioned.join(' '));
   core.setOutput('runs', String(r.runs.length));
   return r;

@@ -57,10 +57,13 @@ const listInput = (name: string) =>
  * Reads the inputs, masking the secrets (core.setSecret) before anything can print them.
  * Secret inputs never go to argv: they reach the client through an environment object.
  */
-export function getReconcileInputs(env: NodeJS.ProcessEnv = process.env): ReconcileInputs {
-  const secret = core.getInput(RECONCILE_INPUTS.proxmoxTokenSecret);
-  const githubToken = core.getInput(RECONCILE_INPUTS.githubToken);
-  for (const s of [secret, githubToken, env.PROXMOX_TOKEN_SECRET, env.CI_CLOUDINIT_PASSWORD])
+/**
+ * The job's environment with the proxmox-* inputs (same names in every action that talks to
+ * Proxmox) as PROXMOX_* variables, inputs winning; the token secret masked first. Inputs an
+ * action does not declare read as empty, so each action may offer a subset.
+ */
+export function proxmoxEnvFromInputs(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  for (const s of [core.getInput(RECONCILE_INPUTS.proxmoxTokenSecret), env.PROXMOX_TOKEN_SECRET])
     if (s) core.setSecret(s);
   const merged: NodeJS.ProcessEnv = { ...env };
   const pass = (input: string, variable: string) => {
@@ -73,6 +76,13 @@ export function getReconcileInputs(env: NodeJS.ProcessEnv = process.env): Reconc
   pass(RECONCILE_INPUTS.proxmoxTlsFingerprint, 'PROXMOX_TLS_FINGERPRINT');
   pass(RECONCILE_INPUTS.proxmoxCaFile, 'PROXMOX_CA_FILE');
   if (booleanInput(RECONCILE_INPUTS.proxmoxInsecure, false)) merged.PROXMOX_INSECURE = 'true';
+  return merged;
+}
+
+export function getReconcileInputs(env: NodeJS.ProcessEnv = process.env): ReconcileInputs {
+  const githubToken = core.getInput(RECONCILE_INPUTS.githubToken);
+  for (const s of [githubToken, env.CI_CLOUDINIT_PASSWORD]) if (s) core.setSecret(s);
+  const merged = proxmoxEnvFromInputs(env);
   const workspace = path.resolve(env.GITHUB_WORKSPACE ?? process.cwd());
   const inputs: ReconcileInputs = {
     repoDir: path.resolve(workspace, core.getInput(RECONCILE_INPUTS.workingDirectory) || '.'),

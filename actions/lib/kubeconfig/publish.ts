@@ -5,6 +5,7 @@ import type { RepoConfig } from '../config/types.js';
 import type { VmSpec } from '../vm/types.js';
 import { isLoopbackAddress } from '../net/loopback.js';
 import { normaliseK3sKubeconfig, type KubeconfigEntry } from './kubeconfig.js';
+import { trustedHostKeys, type HostKeyClient } from '../provision/trusted-host-keys.js';
 import { waitForNodesReady } from './readiness.js';
 import { fetchK3sKubeconfig, K3S_KUBECONFIG, type SshTarget } from './ssh-fetch.js';
 import { publishKubeconfig, type KubeconfigLocation, type PublishResult } from './store.js';
@@ -29,6 +30,10 @@ export interface PublishHostsOptions {
   };
   /** Refuse every address that is not loopback. */
   simulator: boolean;
+  /** The Proxmox API: servers known_hosts lacks get their keys read through the guest agent. */
+  proxmox?: HostKeyClient;
+  /** Per host, how long to wait for its guest agent to give the keys. Default 60 s. */
+  hostKeyTimeoutMs?: number;
   readyTimeoutMs?: number;
   readyIntervalMs?: number;
   log: Logger;
@@ -72,6 +77,15 @@ export async function publishNewClusters(o: PublishHostsOptions): Promise<Publis
       });
   }
   for (const s of skipped) o.log.info(`${s.name}: nothing to publish (${s.reason}).`);
+  const { added } = await trustedHostKeys({
+    hosts: servers.map(({ vm, ip }) => ({ name: vm.name, address: ip, port: o.ssh.port })),
+    knownHosts: o.ssh.knownHosts,
+    proxmox: o.proxmox,
+    trustOnFirstUse: !!o.ssh.trustOnFirstUse,
+    timeoutMs: o.hostKeyTimeoutMs,
+    log: o.log,
+  });
+  const knownHosts = added ? `${o.ssh.knownHosts.trimEnd()}\n${added}` : o.ssh.knownHosts;
   const fetcher = o.fetchKubeconfig ?? fetchK3sKubeconfig;
   const failures: string[] = [];
   const entries = await Promise.all(
@@ -84,7 +98,7 @@ export async function publishNewClusters(o: PublishHostsOptions): Promise<Publis
             port: o.ssh.port,
             username: o.ssh.username ?? vm.ciuser ?? o.config.defaults.ciuser,
             privateKey: o.ssh.privateKey,
-            knownHosts: o.ssh.knownHosts,
+            knownHosts,
             trustOnFirstUse: o.ssh.trustOnFirstUse,
           },
           o.log,

@@ -5,7 +5,7 @@ import net from 'node:net';
 import type { Logger } from '../log.js';
 import type { ProxmoxClient } from '../proxmox/client.js';
 import { ProxmoxApiError } from '../proxmox/errors.js';
-import { keyType } from '../proxmox/known-hosts.js';
+import { keyType, knownHostsName } from '../proxmox/known-hosts.js';
 import { Limiter } from '../proxmox/limiter.js';
 
 /** Key files cloud-init writes at first boot, strongest first; ed25519 is the one we wait for. */
@@ -21,6 +21,8 @@ export interface HostKeyTarget {
   node: string;
   /** The address provisioning connects to; a host without one is reported missing. */
   ip?: string;
+  /** Its SSH port when not 22: the lines then name `[IP]:port`, as ssh looks them up. */
+  port?: number;
 }
 
 export interface CollectHostKeysOptions {
@@ -97,6 +99,7 @@ export async function collectHostKeys(
       o.log.warn(`No SSH host key for ${h.name}: it has no IP address to pin the key to.`);
       return undefined;
     }
+    const pinned = knownHostsName(h.ip, h.port ?? 22);
     const deadline = now() + timeoutMs;
     for (let attempt = 1; ; attempt++) {
       try {
@@ -104,7 +107,7 @@ export async function collectHostKeys(
         o.log.info(
           `SSH host keys of ${h.name} (${h.ip}): ${keys.map((k) => k.split(' ')[0]).join(', ')}.`,
         );
-        return keys.map((k) => `${h.ip} ${k}`);
+        return keys.map((k) => `${pinned} ${k}`);
       } catch (err) {
         const reason = err instanceof Error ? err.message : String(err);
         const fatal = err instanceof ProxmoxApiError && [401, 403, 501].includes(err.status);

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { appendFile, readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { ConfigurationError, PveGitopsError } from '../errors.js';
 import type { PlaybookRun } from '../gitops/tags.js';
@@ -7,9 +8,10 @@ import type { Logger } from '../log.js';
 import { redact, registerSecret } from '../secrets.js';
 import { execProcess, type ProcessExec } from './exec.js';
 import { isLoopbackAddress } from '../net/loopback.js';
-import { assertLoopbackTargets, readInventory } from './inventory-view.js';
+import { assertLoopbackTargets, readInventory, type InventoryView } from './inventory-view.js';
 import { planInvocations, type Invocation } from './invocations.js';
 import { failedHosts, parseRecap, type RecapEntry } from './recap.js';
+import { trustedHostKeys, type HostKeyClient, type SshHost } from './trusted-host-keys.js';
 import { preparePrivateDir, type PrivateDir } from './workspace.js';
 
 export const DEFAULT_INVENTORY = 'inventory/k8s.ini';
@@ -31,6 +33,13 @@ export interface ProvisionOptions {
   knownHosts?: string;
   /** Accept and record keys of hosts not yet known (never changed ones). Off by default. */
   trustOnFirstUse?: boolean;
+  /**
+   * The Proxmox API: every target known_hosts lacks gets its keys read through the guest
+   * agent (trustedHostKeys); one that cannot is refused before anything runs.
+   */
+  proxmox?: HostKeyClient;
+  /** Per host, how long to wait for its guest agent to give the keys. Default 60 s. */
+  hostKeyTimeoutMs?: number;
   /** Simulator mode: every target must be a loopback address, checked before anything runs. */
   simulator: boolean;
   /** Environment for ansible-playbook, e.g. K3S_TOKEN; every value is treated as a secret. */
@@ -104,6 +113,25 @@ function ansibleEnv(
   };
 }
 
+const GLOBAL_KNOWN_HOSTS = '/etc/ssh/ssh_known_hosts';
+
+/** A known_hosts file's text; ssh's own (~/.ssh/known_hosts) when none is named; '' if absent. */
+async function readKnownHosts(file: string | undefined): Promise<string> {
+  const f = file ?? path.join(process.env.HOME ?? os.homedir(), '.ssh', 'known_hosts');
+  return readFile(f, 'utf8').catch(() => '');
+}
+
+/** Every host the runs may reach, as ssh reaches it (ansible_host, ansible_port). */
+function sshHosts(view: InventoryView, invocations: readonly Invocation[]): SshHost[] {
+  const names = [...new Set(invocations.flatMap((i) => i.targets))].sort();
+  return names.map((name) => {
+    const vars = view.hosts.get(name) ?? {};
+    const address = typeof vars.ansible_host === 'string' ? vars.ansible_host : name;
+    const port = Number(vars.ansible_port ?? 22);
+    return { name, address, ...(Number.isInteger(port) && port !== 22 ? { port } : {}) };
+  });
+}
+
 /** `playbooks/k8s.yml on k8s-foo` for progress and errors. */
 export function describeInvocation(i: Pick<Invocation, 'playbook' | 'limit'>): string {
   return `playbooks/${i.playbook}${i.limit ? ` on ${i.limit.join(', ')}` : ''}`;
@@ -169,9 +197,11 @@ export async function provision(o: ProvisionOptions): Promise<ProvisionResult> {
   });
   try {
     let knownHosts = o.knownHostsFile && path.resolve(o.knownHostsFile);
-    if (o.knownHosts !== undefined) {
+    // With the Proxmox API, keys read through the agent join what was given in a private copy.
+    const given = o.knownHosts ?? (o.proxmox ? await readKnownHosts(knownHosts) : undefined);
+    if (given !== undefined) {
       knownHosts = path.join(priv.dir, 'known_hosts');
-      await writeFile(knownHosts, o.knownHosts.trim() + '\n', { mode: 0o600 });
+      await writeFile(knownHosts, given.trim() + '\n', { mode: 0o600 });
     }
     const env = ansibleEnv(o, priv, knownHosts);
     const inventoryArgs = ['-i', inventoryName];
@@ -206,6 +236,17 @@ export async function provision(o: ProvisionOptions): Promise<ProvisionResult> {
     if (!invocations.length) {
       log.info('Nothing to provision: no playbook applies to the new hosts.');
       return { runs: [], provisioned: [] };
+    }
+    if (o.proxmox && knownHosts) {
+      const { added } = await trustedHostKeys({
+        hosts: sshHosts(view, invocations),
+        knownHosts: `${given ?? ''}\n${await readKnownHosts(GLOBAL_KNOWN_HOSTS)}`,
+        proxmox: o.proxmox,
+        trustOnFirstUse: !!o.trustOnFirstUse,
+        timeoutMs: o.hostKeyTimeoutMs,
+        log,
+      });
+      if (added) await appendFile(knownHosts, added, { mode: 0o600 });
     }
     for (const i of invocations) log.info(`will run: ${describeInvocation(i)}`);
 

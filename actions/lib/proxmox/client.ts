@@ -16,6 +16,7 @@ import type {
   VmCurrentStatus,
 } from './api-types.js';
 import { realClock, type Clock } from './clock.js';
+import { ProxmoxApiError, ProxmoxConnectionError } from './errors.js';
 import { CLONES_PER_STORAGE, KeyedLimiter, Limiter } from './limiter.js';
 import {
   DEFAULT_RETRY,
@@ -63,6 +64,8 @@ export class ProxmoxClient {
   readonly storageLimiter: KeyedLimiter;
   readonly vmids: VmidAllocator;
   private readonly limiter: Limiter;
+  /** Set once the API has answered anything, even an error. */
+  private answered = false;
 
   constructor(options: ProxmoxClientOptions) {
     this.transport = options.transport;
@@ -75,15 +78,36 @@ export class ProxmoxClient {
   }
 
   /** One attempt of a raw call, inside the in-flight limit. */
-  raw(method: HttpMethod, path: string, params?: Params): Promise<unknown> {
-    return this.limiter.run(() => this.transport.request(method, path, params));
+  async raw(method: HttpMethod, path: string, params?: Params): Promise<unknown> {
+    try {
+      const r = await this.limiter.run(() => this.transport.request(method, path, params));
+      this.answered = true;
+      return r;
+    } catch (err) {
+      if (err instanceof ProxmoxApiError) this.answered = true;
+      throw err;
+    }
+  }
+
+  /**
+   * `retryable`, except that a refused connection before the API ever answered gets one quick
+   * retry only: nothing listens at PROXMOX_URL, and waiting out the backoff would only delay
+   * the sentence that says so. Refusals after an answer (a proxy restarting) keep every retry.
+   */
+  private unlessNothingListens(retryable: (err: unknown) => boolean): (err: unknown) => boolean {
+    let refusals = 0;
+    return (err) => {
+      if (!this.answered && err instanceof ProxmoxConnectionError && err.code === 'ECONNREFUSED')
+        return ++refusals <= 1;
+      return retryable(err);
+    };
   }
 
   /** GET with retries on transport errors and transient 5xx. */
   get<T>(path: string, params?: Params): Promise<T> {
     return withRetry(
       () => this.raw('GET', path, params),
-      isRetryableRead,
+      this.unlessNothingListens(isRetryableRead),
       this.retry,
       this.clock,
     ) as Promise<T>;
@@ -93,7 +117,7 @@ export class ProxmoxClient {
   mutate<T>(method: Exclude<HttpMethod, 'GET'>, path: string, params?: Params): Promise<T> {
     return withRetry(
       () => this.raw(method, path, params),
-      isRetryableMutation,
+      this.unlessNothingListens(isRetryableMutation),
       this.retry,
       this.clock,
     ) as Promise<T>;

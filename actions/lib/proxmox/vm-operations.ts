@@ -117,6 +117,16 @@ interface SafeCreate {
   start: (vmid: number) => Promise<string>;
 }
 
+const refused = new WeakSet<object>();
+
+/**
+ * True when Proxmox answered the create or clone request itself with an error and no earlier
+ * attempt could have started one: no task ran, so no VM (not even a partial one) exists.
+ */
+export function refusedBeforeStart(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && refused.has(err);
+}
+
 /** The request may have been carried out although we got no (good) answer. */
 function outcomeUnknown(err: unknown): boolean {
   if (err instanceof ProxmoxConnectionError) return err.phase === 'in-flight';
@@ -134,7 +144,11 @@ async function safeCreate(client: ProxmoxClient, s: SafeCreate): Promise<Created
       // One raw attempt each time round: retries happen here, not in client.mutate, so that
       // "already exists" after a lost answer is judged by ownership below.
       const task = await s.gate(async () => {
-        const upid = await s.start(vmid);
+        const upid = await s.start(vmid).catch((err: unknown) => {
+          if (!uncertain && err instanceof ProxmoxApiError && !outcomeUnknown(err))
+            refused.add(err);
+          throw err;
+        });
         const remaining = Math.max(1_000, s.timeoutMs - (client.clock.now() - started));
         return client.waitForTask(upid, {
           timeoutMs: remaining,

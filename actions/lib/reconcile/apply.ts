@@ -59,6 +59,8 @@ export interface ApplyResult {
     vm: string;
     error: string;
     rolledBack: boolean;
+    /** The VM was being built but never came to exist (its clone was refused): nothing to undo. */
+    nothingCreated?: true;
     /** A partial VM a killed task left locked, and what the user must run on its node. */
     leftover?: { vmid: number; node: string; run: string };
   }>;
@@ -193,11 +195,16 @@ export async function applyRepository(
   return result;
 }
 
-/** `1 of 3 VMs failed: bad; rolled back: bad`, plus what to run for locked leftovers. */
+/**
+ * `1 of 3 VMs failed: bad; rolled back: bad.`, with the VMs never created and what to run for
+ * locked leftovers.
+ */
 function failureMessage(failed: ApplyResult['failed'], total: number): string {
   const rolled = failed.filter((f) => f.rolledBack).map((f) => f.vm);
+  const none = failed.filter((f) => f.nothingCreated).map((f) => f.vm);
   const parts = [`${failed.length} of ${total} VMs failed: ${failed.map((f) => f.vm).join(', ')}`];
   if (rolled.length) parts.push(`rolled back: ${rolled.join(', ')}`);
+  if (none.length) parts.push(`nothing was created for ${none.join(', ')}`);
   for (const f of failed) {
     if (f.leftover)
       parts.push(
@@ -205,7 +212,7 @@ function failureMessage(failed: ApplyResult['failed'], total: number): string {
           `'${f.leftover.run}' there`,
       );
   }
-  return parts.join('; ');
+  return `${parts.join('; ')}.`;
 }
 
 /** `2 to create, 1 to update` from a plan's summary. */
@@ -291,6 +298,11 @@ async function runOne(
     const error = describeError(err);
     let rolledBack = false;
     let leftover: ApplyResult['failed'][number]['leftover'];
+    const nothingCreated = building && !b.cloned;
+    if (nothingCreated)
+      ctx.log.warn(
+        `${name}: nothing was created${b.vmid !== undefined ? ` (VM ${b.vmid} on ${b.node} was never made)` : ''}, so there is nothing to roll back.`,
+      );
     if (building && b.cloned && b.vmid !== undefined && b.node) {
       try {
         const destroyed = await destroyVm(ctx, b.node, b.vmid, `VM ${name}`);
@@ -309,7 +321,13 @@ async function runOne(
         );
       }
     }
-    result.failed.push({ vm: name, error, rolledBack, ...(leftover ? { leftover } : {}) });
+    result.failed.push({
+      vm: name,
+      error,
+      rolledBack,
+      ...(nothingCreated ? { nothingCreated: true as const } : {}),
+      ...(leftover ? { leftover } : {}),
+    });
     ctx.log.error(`${name}: failed after ${t.seconds.toFixed(1)} s: ${error}`);
   }
 }

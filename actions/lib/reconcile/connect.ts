@@ -12,14 +12,26 @@ import { KeyedLimiter } from '../proxmox/limiter.js';
  */
 export async function connectFromEnv(
   env: NodeJS.ProcessEnv,
-  config: RepoConfig,
+  config: Pick<RepoConfig, 'concurrency'> | undefined,
   log: Logger,
 ): Promise<ProxmoxClient> {
   const cfg = clientConfigFromEnv(env);
-  const storageLimiter = new KeyedLimiter(Math.max(1, config.concurrency.per_storage));
+  const storageLimiter = new KeyedLimiter(Math.max(1, config?.concurrency.per_storage ?? 1));
   if (cfg.ssh || cfg.tls.mode === 'insecure') {
     const { createClient } = await import('../proxmox/create-client.js');
     return createClient(cfg, { log, storageLimiter });
   }
   return new ProxmoxClient({ transport: new HttpsTransport(cfg), log, storageLimiter });
+}
+
+/**
+ * The client when PROXMOX_URL is set, else undefined: provisioning and kubeconfig publishing
+ * read host keys through it, and run as before (ssh decides) without it.
+ */
+export async function connectIfConfigured(
+  env: NodeJS.ProcessEnv,
+  log: Logger,
+): Promise<ProxmoxClient | undefined> {
+  if (!env.PROXMOX_URL?.trim()) return undefined;
+  return connectFromEnv(env, undefined, log);
 }

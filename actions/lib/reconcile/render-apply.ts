@@ -15,7 +15,7 @@ export function renderApplyMarkdown(result: ApplyResult, maxChars = 1_000_000): 
         '| VM | Error | Rolled back |',
         '|---|---|---|',
         ...result.failed.map(
-          (f) => `| ${f.vm} | ${f.error.replace(/\|/g, '\\|')} | ${f.rolledBack ? 'yes' : 'no'} |`,
+          (f) => `| ${f.vm} | ${f.error.replace(/\|/g, '\\|')} | ${f.rolledBack ? 'yes' : f.nothingCreated ? 'nothing was created' : 'no'} |`,
         ),
       ].join('\n'),
     );

@@ -3,7 +3,7 @@ import type { Logger } from '../log.js';
 import type { ProxmoxClient } from '../proxmox/client.js';
 import { errorKind, isNotFound } from '../proxmox/errors.js';
 import { pollDelay } from '../proxmox/tasks.js';
-import { cloneVm, waitUnlocked } from '../proxmox/vm-operations.js';
+import { cloneVm, refusedBeforeStart, waitUnlocked } from '../proxmox/vm-operations.js';
 import type { VmSpec } from '../vm/types.js';
 import { configParams } from './config-params.js';
 import { bootStart, composeDescription, splitDescription } from './description.js';
@@ -94,7 +94,8 @@ export async function buildVm(
         b.vmid = await client.vmids.allocate(b.vmid + 1);
         continue;
       }
-      if (errorKind(err) === 'already-exists') b.cloned = false;
+      // Refused outright (403, a bad parameter): no task ran, so there is no VM to roll back.
+      if (errorKind(err) === 'already-exists' || refusedBeforeStart(err)) b.cloned = false;
       throw err;
     }
   }
