@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { memoryLogger } from '../actions/lib/log.js';
+import { execProcess, type ProcessExec } from '../actions/lib/provision/exec.js';
 import { collectHostKeys, parsePublicKey } from '../actions/lib/provision/host-keys.js';
 import { provision, type ProvisionOptions } from '../actions/lib/provision/provision.js';
 import {
@@ -21,6 +22,9 @@ import { keyPair, randomLoopback, writeRepo } from './provision-helpers.js';
 const A = { name: 'k8s-hka', vmid: 301, node: 'pve1', ip: randomLoopback() };
 const B = { name: 'k8s-hkb', vmid: 302, node: 'pve2', ip: randomLoopback() };
 const SILENT = { name: 'k8s-hks', vmid: 303, node: 'pve1', ip: randomLoopback() };
+// Existing VMs (created by an earlier apply): no known_hosts line for them anywhere.
+const OLD = { name: 'k8s-hko', vmid: 304, node: 'pve2', ip: randomLoopback() };
+const IMPOSTOR = { name: 'k8s-hki', vmid: 305, node: 'pve1', ip: randomLoopback() };
 
 let root: string;
 let sim: ProxmoxSim;
@@ -37,7 +41,7 @@ beforeAll(async () => {
     fixture: {
       nodes: [{ name: 'pve1' }, { name: 'pve2' }],
       storages: [{ id: 'local-lvm', type: 'lvmthin', content: ['images'] }],
-      vms: [A, B, SILENT].map((v) => ({
+      vms: [A, B, SILENT, OLD, IMPOSTOR].map((v) => ({
         vmid: v.vmid,
         node: v.node,
         name: v.name,
@@ -162,5 +166,81 @@ describe('provisioning with only the known_hosts read through the guest agent', 
     expect(bad).toBeInstanceOf(Error);
     expect((bad as Error).message).toMatch(/host key not trusted/);
     expect(existsSync(path.join(vms.hosts[1].dirs['/var/lib/rancher'], 'marker'))).toBe(false);
+  });
+});
+
+describe('provisioning hosts known_hosts lacks, with the Proxmox API', () => {
+  it('reads an existing VM key through the agent and checks it strictly; refuses another key', async () => {
+    // OLD serves the key its agent reports; IMPOSTOR's sshd has a key nobody vouched for.
+    const vms = await startVmHosts({
+      vms: [OLD, IMPOSTOR].map((v) => ({ name: v.name, ip: v.ip })),
+      authorizedKey: key.publicKey,
+      stateDir: path.join(root, 'vms-existing'),
+      hostKeys: { [OLD.name]: sim.cluster.hostKeyOf(OLD.vmid).privateKey },
+    });
+    hosts.push(vms);
+    const repo = await mkdtemp(path.join(root, 'repo-'));
+    writeRepo(
+      repo,
+      [OLD, IMPOSTOR].map((v) => ({ name: v.name, ip: v.ip, port: vms.ports[v.name] })),
+    );
+    const calls: Array<{ file: string; env: Record<string, string> }> = [];
+    const exec: ProcessExec = (file, args, o) => {
+      calls.push({ file, env: o.env });
+      return execProcess(file, args, o);
+    };
+    const log = memoryLogger();
+    const reads = () => sim.stats()['GET /cluster/resources'] ?? 0;
+    const before = reads();
+    const ok = await provision(
+      opts(repo, '', {
+        knownHosts: undefined,
+        proxmox: client,
+        exec,
+        log,
+        runs: [{ playbook: 'k8s.yml', limit: OLD.name }],
+      }),
+    );
+    expect(ok.provisioned).toEqual([OLD.name]);
+    expect(reads() - before).toBe(1);
+    const marker = (i: number) => path.join(vms.hosts[i].dirs['/var/lib/rancher'], 'marker');
+    expect(readFileSync(marker(0), 'utf8').trim()).toBe(OLD.name);
+    const play = calls.find((c) => c.file === 'ansible-playbook')!;
+    expect(play.env.ANSIBLE_SSH_ARGS).toContain('StrictHostKeyChecking=yes');
+    expect(log.lines.join('\n')).toMatch(/SSH host keys of k8s-hko \(127\.[\d.]+\): ssh-ed25519/);
+
+    const bad = await provision(
+      opts(repo, '', {
+        knownHosts: undefined,
+        proxmox: client,
+        runs: [{ playbook: 'k8s.yml', limit: IMPOSTOR.name }],
+      }),
+    ).catch((e: unknown) => e);
+    expect(bad).toBeInstanceOf(Error);
+    expect((bad as Error).message).toMatch(/failed on k8s-hki .*\(host key not trusted/);
+    expect(existsSync(marker(1))).toBe(false);
+  });
+
+  it('refuses by name, before anything runs, a host whose key cannot be read', async () => {
+    const ghost = { name: 'k8s-ghost', ip: randomLoopback() };
+    const repo = await mkdtemp(path.join(root, 'repo-'));
+    writeRepo(repo, [ghost, SILENT]);
+    const calls: string[] = [];
+    const exec: ProcessExec = (file, args, o) => {
+      calls.push(file);
+      return execProcess(file, args, o);
+    };
+    const err = await provision(
+      opts(repo, '', {
+        knownHosts: undefined,
+        proxmox: client,
+        exec,
+        hostKeyTimeoutMs: 200,
+      }),
+    ).catch((e: unknown) => e);
+    expect((err as Error).message).toBe(
+      'No trusted SSH host key for k8s-ghost, k8s-hks: not in known_hosts and not readable through the Proxmox guest agent (see the warnings above); give the key in known-hosts or turn on trust-on-first-use.',
+    );
+    expect(calls).not.toContain('ansible-playbook');
   });
 });

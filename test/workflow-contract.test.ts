@@ -238,6 +238,32 @@ describe('workflows and the actions they use', () => {
     // Never trust on first use by default: the keys come from the pinned API.
     expect(step.with?.['trust-on-first-use']).toBeUndefined();
   });
+
+  it('give provision and kubeconfig-publish the Proxmox API for hosts known-hosts lacks', () => {
+    const wf = (f: string) => workflows.find((w) => w.file === f)!.wf;
+    const apply = wf('apply.yml');
+    const provision = wf('provision.yml');
+    const names = [
+      'PROXMOX_URL',
+      'PROXMOX_TOKEN_ID',
+      'PROXMOX_TOKEN_SECRET',
+      'PROXMOX_TLS_FINGERPRINT',
+    ];
+    const input = (n: string) => n.toLowerCase().replace(/_/g, '-');
+    for (const n of names) {
+      expect(provision.on.workflow_call?.secrets?.[n]).toMatchObject({ required: false });
+      expect((apply.jobs.provision.secrets as Record<string, string>)[n]).toBe(
+        `\${{ secrets.${n} }}`,
+      );
+    }
+    const uses = (job: Job, action: string) => job.steps!.find((s) => s.uses === action)!;
+    for (const step of [
+      uses(provision.jobs.provision, './actions/provision'),
+      uses(provision.jobs.kubeconfig, './actions/kubeconfig-publish'),
+      uses(apply.jobs.kubeconfig, './actions/kubeconfig-publish'),
+    ])
+      for (const n of names) expect(step.with?.[input(n)]).toBe(`\${{ secrets.${n} }}`);
+  });
 });
 
 describe('scripts/actionlint.mjs', () => {

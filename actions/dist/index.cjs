@@ -1396,14 +1396,14 @@ var require_util = __commonJS({
         }
         const port = url.port != null ? url.port : url.protocol === "https:" ? 443 : 80;
         let origin = url.origin != null ? url.origin : `${url.protocol || ""}//${url.hostname || ""}:${port}`;
-        let path39 = url.path != null ? url.path : `${url.pathname || ""}${url.search || ""}`;
+        let path38 = url.path != null ? url.path : `${url.pathname || ""}${url.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path39 && path39[0] !== "/") {
-          path39 = `/${path39}`;
+        if (path38 && path38[0] !== "/") {
+          path38 = `/${path38}`;
         }
-        return new URL(`${origin}${path39}`);
+        return new URL(`${origin}${path38}`);
       }
       if (!isHttpOrHttpsPrefixed(url.origin || url.protocol)) {
         throw new InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -1887,39 +1887,39 @@ var require_diagnostics = __commonJS({
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method, path: path39, origin }
+          request: { method, path: path38, origin }
         } = evt;
-        debuglog("sending request to %s %s/%s", method, origin, path39);
+        debuglog("sending request to %s %s/%s", method, origin, path38);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method, path: path39, origin },
+          request: { method, path: path38, origin },
           response: { statusCode }
         } = evt;
         debuglog(
           "received response to %s %s/%s - HTTP %d",
           method,
           origin,
-          path39,
+          path38,
           statusCode
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method, path: path39, origin }
+          request: { method, path: path38, origin }
         } = evt;
-        debuglog("trailers received from %s %s/%s", method, origin, path39);
+        debuglog("trailers received from %s %s/%s", method, origin, path38);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method, path: path39, origin },
+          request: { method, path: path38, origin },
           error: error2
         } = evt;
         debuglog(
           "request to %s %s/%s errored - %s",
           method,
           origin,
-          path39,
+          path38,
           error2.message
         );
       });
@@ -1968,9 +1968,9 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method, path: path39, origin }
+            request: { method, path: path38, origin }
           } = evt;
-          debuglog("sending request to %s %s/%s", method, origin, path39);
+          debuglog("sending request to %s %s/%s", method, origin, path38);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
@@ -2036,7 +2036,7 @@ var require_request = __commonJS({
         __name(this, "Request");
       }
       constructor(origin, {
-        path: path39,
+        path: path38,
         method,
         body: body2,
         headers,
@@ -2051,11 +2051,11 @@ var require_request = __commonJS({
         expectContinue,
         servername
       }, handler2) {
-        if (typeof path39 !== "string") {
+        if (typeof path38 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path39[0] !== "/" && !(path39.startsWith("http://") || path39.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path38[0] !== "/" && !(path38.startsWith("http://") || path38.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path39)) {
+        } else if (invalidPathRegex.test(path38)) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -2121,7 +2121,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path39, query) : path39;
+        this.path = query ? buildURL(path38, query) : path38;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -6963,7 +6963,7 @@ var require_client_h1 = __commonJS({
     }
     __name(shouldSendContentLength, "shouldSendContentLength");
     function writeH1(client, request3) {
-      const { method, path: path39, host, upgrade, blocking, reset } = request3;
+      const { method, path: path38, host, upgrade, blocking, reset } = request3;
       let { body: body2, headers, contentLength } = request3;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util.isFormDataLike(body2)) {
@@ -7044,7 +7044,7 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header = `${method} ${path39} HTTP/1.1\r
+      let header = `${method} ${path38} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header += `host: ${host}\r
@@ -7591,7 +7591,7 @@ var require_client_h2 = __commonJS({
     __name(shouldSendContentLength, "shouldSendContentLength");
     function writeH2(client, request3) {
       const session = client[kHTTP2Session];
-      const { method, path: path39, host, upgrade, expectContinue, signal, headers: reqHeaders } = request3;
+      const { method, path: path38, host, upgrade, expectContinue, signal, headers: reqHeaders } = request3;
       let { body: body2 } = request3;
       if (upgrade) {
         util.errorRequest(client, request3, new Error("Upgrade not supported for H2"));
@@ -7688,7 +7688,7 @@ var require_client_h2 = __commonJS({
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path39;
+      headers[HTTP2_HEADER_PATH] = path38;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body2 && typeof body2.read === "function") {
@@ -8055,9 +8055,9 @@ var require_redirect_handler = __commonJS({
           return this.handler.onHeaders(statusCode, headers, resume, statusText);
         }
         const { origin, pathname, search } = util.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path39 = search ? `${pathname}${search}` : pathname;
+        const path38 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path39;
+        this.opts.path = path38;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -9340,10 +9340,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path39 = "/",
+          path: path38 = "/",
           headers = {}
         } = opts;
-        opts.path = origin + path39;
+        opts.path = origin + path38;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL2(origin);
           headers.host = host;
@@ -11382,21 +11382,21 @@ var require_mock_utils = __commonJS({
       return true;
     }
     __name(matchHeaders, "matchHeaders");
-    function safeUrl(path39) {
-      if (typeof path39 !== "string") {
-        return path39;
+    function safeUrl(path38) {
+      if (typeof path38 !== "string") {
+        return path38;
       }
-      const pathSegments = path39.split("?");
+      const pathSegments = path38.split("?");
       if (pathSegments.length !== 2) {
-        return path39;
+        return path38;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
     __name(safeUrl, "safeUrl");
-    function matchKey(mockDispatch2, { path: path39, method, body: body2, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path39);
+    function matchKey(mockDispatch2, { path: path38, method, body: body2, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path38);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body2) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -11420,7 +11420,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key) {
       const basePath = key.query ? buildURL(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path39 }) => matchValue(safeUrl(path39), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path38 }) => matchValue(safeUrl(path38), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -11461,9 +11461,9 @@ var require_mock_utils = __commonJS({
     }
     __name(deleteMockDispatch, "deleteMockDispatch");
     function buildKey(opts) {
-      const { path: path39, method, body: body2, headers, query } = opts;
+      const { path: path38, method, body: body2, headers, query } = opts;
       return {
-        path: path39,
+        path: path38,
         method,
         body: body2,
         headers,
@@ -11954,10 +11954,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path39, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path38, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path39,
+            Path: path38,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -16933,9 +16933,9 @@ var require_util6 = __commonJS({
       }
     }
     __name(validateCookieValue, "validateCookieValue");
-    function validateCookiePath(path39) {
-      for (let i = 0; i < path39.length; ++i) {
-        const code = path39.charCodeAt(i);
+    function validateCookiePath(path38) {
+      for (let i = 0; i < path38.length; ++i) {
+        const code = path38.charCodeAt(i);
         if (code < 32 || // exclude CTLs (0-31)
         code > 126 || // exclude DEL and non-ascii
         code === 59) {
@@ -19931,11 +19931,11 @@ var require_undici = __commonJS({
           if (typeof opts.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path39 = opts.path;
+          let path38 = opts.path;
           if (!opts.path.startsWith("/")) {
-            path39 = `/${path39}`;
+            path38 = `/${path38}`;
           }
-          url = new URL(util.parseOrigin(url).origin + path39);
+          url = new URL(util.parseOrigin(url).origin + path38);
         } else {
           if (!opts) {
             opts = typeof url === "object" ? url : {};
@@ -21654,6 +21654,7 @@ async function collectHostKeys(client, hosts, o) {
       o.log.warn(`No SSH host key for ${h.name}: it has no IP address to pin the key to.`);
       return void 0;
     }
+    const pinned = knownHostsName(h.ip, h.port ?? 22);
     const deadline = now2() + timeoutMs;
     for (let attempt = 1; ; attempt++) {
       try {
@@ -21661,7 +21662,7 @@ async function collectHostKeys(client, hosts, o) {
         o.log.info(
           `SSH host keys of ${h.name} (${h.ip}): ${keys.map((k) => k.split(" ")[0]).join(", ")}.`
         );
-        return keys.map((k) => `${h.ip} ${k}`);
+        return keys.map((k) => `${pinned} ${k}`);
       } catch (err) {
         const reason = err instanceof Error ? err.message : String(err);
         const fatal = err instanceof ProxmoxApiError && [401, 403, 501].includes(err.status);
@@ -23045,6 +23046,9 @@ async function cloneVm(client, o) {
     }), "start")
   });
 }
+function refusedBeforeStart(err) {
+  return typeof err === "object" && err !== null && refused.has(err);
+}
 function outcomeUnknown(err) {
   if (err instanceof ProxmoxConnectionError) return err.phase === "in-flight";
   return err instanceof ProxmoxApiError && (err.status === 595 || err.status === 596);
@@ -23058,7 +23062,11 @@ async function safeCreate(client, s) {
     s.signal?.throwIfAborted();
     try {
       const task2 = await s.gate(async () => {
-        const upid = await s.start(vmid);
+        const upid = await s.start(vmid).catch((err) => {
+          if (!uncertain && err instanceof ProxmoxApiError && !outcomeUnknown(err))
+            refused.add(err);
+          throw err;
+        });
         const remaining = Math.max(1e3, s.timeoutMs - (client.clock.now() - started));
         return client.waitForTask(upid, {
           timeoutMs: remaining,
@@ -23118,6 +23126,7 @@ async function waitUnlocked(client, node, vmid, options = {}) {
     await client.clock.sleep(pollDelay(poll), options.signal);
   }
 }
+var refused;
 var init_vm_operations = __esm({
   "actions/lib/proxmox/vm-operations.ts"() {
     "use strict";
@@ -23130,6 +23139,8 @@ var init_vm_operations = __esm({
     init_transport();
     init_tasks();
     __name(cloneVm, "cloneVm");
+    refused = /* @__PURE__ */ new WeakSet();
+    __name(refusedBeforeStart, "refusedBeforeStart");
     __name(outcomeUnknown, "outcomeUnknown");
     __name(safeCreate, "safeCreate");
     __name(ownedBy, "ownedBy");
@@ -23246,7 +23257,7 @@ async function buildVm(ctx, spec, b, t, keepVmid) {
         b.vmid = await client.vmids.allocate(b.vmid + 1);
         continue;
       }
-      if (errorKind(err) === "already-exists") b.cloned = false;
+      if (errorKind(err) === "already-exists" || refusedBeforeStart(err)) b.cloned = false;
       throw err;
     }
   }
@@ -23542,15 +23553,17 @@ async function applyRepository(repo, deps, o = {}) {
 }
 function failureMessage(failed, total) {
   const rolled = failed.filter((f) => f.rolledBack).map((f) => f.vm);
+  const none = failed.filter((f) => f.nothingCreated).map((f) => f.vm);
   const parts = [`${failed.length} of ${total} VMs failed: ${failed.map((f) => f.vm).join(", ")}`];
   if (rolled.length) parts.push(`rolled back: ${rolled.join(", ")}`);
+  if (none.length) parts.push(`nothing was created for ${none.join(", ")}`);
   for (const f of failed) {
     if (f.leftover)
       parts.push(
         `${f.vm} left VM ${f.leftover.vmid} locked on ${f.leftover.node}: run '${f.leftover.run}' there`
       );
   }
-  return parts.join("; ");
+  return `${parts.join("; ")}.`;
 }
 function describeCounts(plan2) {
   const parts = Object.entries(plan2.summary).filter(([k, n]) => k !== "noop" && n > 0).map(([k, n]) => `${n} to ${k}`);
@@ -23626,6 +23639,11 @@ async function runOne(ctx, spec, actions, result2) {
     const error2 = describeError(err);
     let rolledBack = false;
     let leftover;
+    const nothingCreated = building && !b.cloned;
+    if (nothingCreated)
+      ctx.log.warn(
+        `${name}: nothing was created${b.vmid !== void 0 ? ` (VM ${b.vmid} on ${b.node} was never made)` : ""}, so there is nothing to roll back.`
+      );
     if (building && b.cloned && b.vmid !== void 0 && b.node) {
       try {
         const destroyed = await destroyVm(ctx, b.node, b.vmid, `VM ${name}`);
@@ -23641,7 +23659,13 @@ async function runOne(ctx, spec, actions, result2) {
         );
       }
     }
-    result2.failed.push({ vm: name, error: error2, rolledBack, ...leftover ? { leftover } : {} });
+    result2.failed.push({
+      vm: name,
+      error: error2,
+      rolledBack,
+      ...nothingCreated ? { nothingCreated: true } : {},
+      ...leftover ? { leftover } : {}
+    });
     ctx.log.error(`${name}: failed after ${t.seconds.toFixed(1)} s: ${error2}`);
   }
 }
@@ -23833,6 +23857,7 @@ var init_client = __esm({
     "use strict";
     init_log();
     init_clock();
+    init_errors2();
     init_limiter();
     init_retry();
     init_tasks();
@@ -23850,6 +23875,8 @@ var init_client = __esm({
       storageLimiter;
       vmids;
       limiter;
+      /** Set once the API has answered anything, even an error. */
+      answered = false;
       constructor(options) {
         this.transport = options.transport;
         this.log = options.log ?? memoryLogger();
@@ -23860,23 +23887,43 @@ var init_client = __esm({
         this.vmids = new VmidAllocator(this);
       }
       /** One attempt of a raw call, inside the in-flight limit. */
-      raw(method, path39, params) {
-        return this.limiter.run(() => this.transport.request(method, path39, params));
+      async raw(method, path38, params) {
+        try {
+          const r = await this.limiter.run(() => this.transport.request(method, path38, params));
+          this.answered = true;
+          return r;
+        } catch (err) {
+          if (err instanceof ProxmoxApiError) this.answered = true;
+          throw err;
+        }
+      }
+      /**
+       * `retryable`, except that a refused connection before the API ever answered gets one quick
+       * retry only: nothing listens at PROXMOX_URL, and waiting out the backoff would only delay
+       * the sentence that says so. Refusals after an answer (a proxy restarting) keep every retry.
+       */
+      unlessNothingListens(retryable) {
+        let refusals = 0;
+        return (err) => {
+          if (!this.answered && err instanceof ProxmoxConnectionError && err.code === "ECONNREFUSED")
+            return ++refusals <= 1;
+          return retryable(err);
+        };
       }
       /** GET with retries on transport errors and transient 5xx. */
-      get(path39, params) {
+      get(path38, params) {
         return withRetry(
-          () => this.raw("GET", path39, params),
-          isRetryableRead,
+          () => this.raw("GET", path38, params),
+          this.unlessNothingListens(isRetryableRead),
           this.retry,
           this.clock
         );
       }
       /** A change, retried only when Proxmox cannot have acted on it. */
-      mutate(method, path39, params) {
+      mutate(method, path38, params) {
         return withRetry(
-          () => this.raw(method, path39, params),
-          isRetryableMutation,
+          () => this.raw(method, path38, params),
+          this.unlessNothingListens(isRetryableMutation),
           this.retry,
           this.clock
         );
@@ -24341,18 +24388,18 @@ var init_https_transport = __esm({
       auth;
       base;
       requestTimeoutMs;
-      async request(method, path39, params) {
+      async request(method, path38, params) {
         try {
-          return await this.once(method, path39, params);
+          return await this.once(method, path38, params);
         } catch (err) {
-          if (err.reusedSocket) return this.once(method, path39, params);
+          if (err.reusedSocket) return this.once(method, path38, params);
           throw err;
         }
       }
-      once(method, path39, params) {
+      once(method, path38, params) {
         const form = formEncode(params);
         const inQuery = method === "GET" || method === "DELETE";
-        const target = `/api2/json${path39}${inQuery && form ? `?${form}` : ""}`;
+        const target = `/api2/json${path38}${inQuery && form ? `?${form}` : ""}`;
         const body2 = inQuery ? void 0 : Buffer.from(form);
         const headers = {
           Authorization: this.auth,
@@ -24376,7 +24423,7 @@ var init_https_transport = __esm({
               readBody(res).then(
                 (buf) => {
                   try {
-                    resolve(this.interpret(method, path39, res, buf));
+                    resolve(this.interpret(method, path38, res, buf));
                   } catch (err) {
                     reject(err instanceof Error ? err : new Error(String(err)));
                   }
@@ -24403,7 +24450,7 @@ var init_https_transport = __esm({
           req.end(body2);
         });
       }
-      interpret(method, path39, res, buf) {
+      interpret(method, path38, res, buf) {
         const status2 = res.statusCode ?? 0;
         const type = String(res.headers["content-type"] ?? "");
         let json2;
@@ -24417,13 +24464,13 @@ var init_https_transport = __esm({
         if (status2 >= 200 && status2 < 300) {
           if (json2 && typeof json2 === "object" && "data" in json2) return json2.data;
           throw new ProxmoxApiError(
-            { status: status2, message: "not a Proxmox VE answer", method, path: path39, kind: "not-proxmox" },
-            `The server at PROXMOX_URL (${this.description}) answered ${method} ${path39} with ${type.split(";")[0] || "an unknown content type"}, not the Proxmox VE API; point PROXMOX_URL at https://<node>:8006.`
+            { status: status2, message: "not a Proxmox VE answer", method, path: path38, kind: "not-proxmox" },
+            `The server at PROXMOX_URL (${this.description}) answered ${method} ${path38} with ${type.split(";")[0] || "an unknown content type"}, not the Proxmox VE API; point PROXMOX_URL at https://<node>:8006.`
           );
         }
         const message = typeof json2?.message === "string" && json2.message.trim() || res.statusMessage || `HTTP ${status2}`;
         const errors = json2?.errors && typeof json2.errors === "object" ? json2.errors : void 0;
-        const init = { status: status2, message: message.trim(), method, path: path39, errors };
+        const init = { status: status2, message: message.trim(), method, path: path38, errors };
         if (status2 === 401) {
           throw new ProxmoxApiError(
             init,
@@ -24435,7 +24482,7 @@ var init_https_transport = __esm({
           const where = m ? `privilege ${m[2].trim()} on ${m[1].trim()}` : "a privilege";
           throw new ProxmoxApiError(
             init,
-            `Proxmox refused ${method} ${path39} (403 ${message.trim()}): the token PROXMOX_TOKEN_ID '${this.config.tokenId}' lacks ${where}; grant it with pveum acl modify.`
+            `Proxmox refused ${method} ${path38} (403 ${message.trim()}): the token PROXMOX_TOKEN_ID '${this.config.tokenId}' lacks ${where}; grant it with pveum acl modify.`
           );
         }
         throw new ProxmoxApiError(init);
@@ -24511,10 +24558,10 @@ var init_fallback_transport = __esm({
       get usingFallback() {
         return this.switched;
       }
-      async request(method, path39, params) {
+      async request(method, path38, params) {
         if (!this.switched) {
           try {
-            return await this.primary.request(method, path39, params);
+            return await this.primary.request(method, path38, params);
           } catch (err) {
             if (!(err instanceof ProxmoxConnectionError) || err.phase === "in-flight") throw err;
             if (!this.switched) {
@@ -24526,7 +24573,7 @@ var init_fallback_transport = __esm({
           }
         }
         this.secondary ??= this.makeSecondary();
-        return this.secondary.request(method, path39, params);
+        return this.secondary.request(method, path38, params);
       }
       async close() {
         await Promise.all([this.primary.close(), this.secondary?.close()]);
@@ -25957,13 +26004,13 @@ var require_make_dir = __commonJS({
   "node_modules/make-dir/index.js"(exports2, module2) {
     "use strict";
     var fs5 = require("fs");
-    var path39 = require("path");
+    var path38 = require("path");
     var { promisify } = require("util");
     var semver = require_semver();
     var useNativeRecursiveOption = semver.satisfies(process.version, ">=10.12.0");
     var checkPath = /* @__PURE__ */ __name((pth) => {
       if (process.platform === "win32") {
-        const pathHasInvalidWinCharacters = /[<>:"|?*]/.test(pth.replace(path39.parse(pth).root, ""));
+        const pathHasInvalidWinCharacters = /[<>:"|?*]/.test(pth.replace(path38.parse(pth).root, ""));
         if (pathHasInvalidWinCharacters) {
           const error2 = new Error(`Path contains invalid characters: ${pth}`);
           error2.code = "EINVAL";
@@ -25995,7 +26042,7 @@ var require_make_dir = __commonJS({
       const mkdir4 = promisify(options.fs.mkdir);
       const stat2 = promisify(options.fs.stat);
       if (useNativeRecursiveOption && options.fs.mkdir === fs5.mkdir) {
-        const pth = path39.resolve(input);
+        const pth = path38.resolve(input);
         await mkdir4(pth, {
           mode: options.mode,
           recursive: true
@@ -26011,13 +26058,13 @@ var require_make_dir = __commonJS({
             throw error2;
           }
           if (error2.code === "ENOENT") {
-            if (path39.dirname(pth) === pth) {
+            if (path38.dirname(pth) === pth) {
               throw permissionError(pth);
             }
             if (error2.message.includes("null bytes")) {
               throw error2;
             }
-            await make(path39.dirname(pth));
+            await make(path38.dirname(pth));
             return make(pth);
           }
           try {
@@ -26031,14 +26078,14 @@ var require_make_dir = __commonJS({
           return pth;
         }
       }, "make");
-      return make(path39.resolve(input));
+      return make(path38.resolve(input));
     }, "makeDir");
     module2.exports = makeDir2;
     module2.exports.sync = (input, options) => {
       checkPath(input);
       options = processOptions(options);
       if (useNativeRecursiveOption && options.fs.mkdirSync === fs5.mkdirSync) {
-        const pth = path39.resolve(input);
+        const pth = path38.resolve(input);
         fs5.mkdirSync(pth, {
           mode: options.mode,
           recursive: true
@@ -26053,13 +26100,13 @@ var require_make_dir = __commonJS({
             throw error2;
           }
           if (error2.code === "ENOENT") {
-            if (path39.dirname(pth) === pth) {
+            if (path38.dirname(pth) === pth) {
               throw permissionError(pth);
             }
             if (error2.message.includes("null bytes")) {
               throw error2;
             }
-            make(path39.dirname(pth));
+            make(path38.dirname(pth));
             return make(pth);
           }
           try {
@@ -26072,7 +26119,7 @@ var require_make_dir = __commonJS({
         }
         return pth;
       }, "make");
-      return make(path39.resolve(input));
+      return make(path38.resolve(input));
     };
   }
 });
@@ -26154,19 +26201,19 @@ var init_esm = __esm({
 });
 
 // node_modules/sb-scandir/lib/esm/index.mjs
-async function scanDirectoryInternal({ path: path39, recursive, validate, result: result2, fileSystem, queue, reject }) {
-  const itemStat = await fileSystem.stat(path39);
+async function scanDirectoryInternal({ path: path38, recursive, validate, result: result2, fileSystem, queue, reject }) {
+  const itemStat = await fileSystem.stat(path38);
   if (itemStat.isFile()) {
-    result2.files.push(path39);
+    result2.files.push(path38);
   } else if (itemStat.isDirectory()) {
-    result2.directories.push(path39);
+    result2.directories.push(path38);
   }
   if (!itemStat.isDirectory() || recursive === "none") {
     return;
   }
-  const contents = await fileSystem.readdir(path39);
+  const contents = await fileSystem.readdir(path38);
   contents.forEach((item) => {
-    const itemPath = fileSystem.join(path39, item);
+    const itemPath = fileSystem.join(path38, item);
     if (!validate(itemPath)) {
       return;
     }
@@ -26181,8 +26228,8 @@ async function scanDirectoryInternal({ path: path39, recursive, validate, result
     })).catch(reject);
   });
 }
-async function scanDirectory(path39, { recursive = true, validate = null, concurrency = Infinity, fileSystem = defaultFilesystem } = {}) {
-  (0, import_assert.default)(path39 && typeof path39 === "string", "path must be a valid string");
+async function scanDirectory(path38, { recursive = true, validate = null, concurrency = Infinity, fileSystem = defaultFilesystem } = {}) {
+  (0, import_assert.default)(path38 && typeof path38 === "string", "path must be a valid string");
   (0, import_assert.default)(typeof recursive === "boolean", "options.recursive must be a valid boolean");
   (0, import_assert.default)(validate === null || typeof validate === "function", "options.validate must be a valid function");
   (0, import_assert.default)(typeof concurrency === "number", "options.concurrency must be a valid number");
@@ -26194,7 +26241,7 @@ async function scanDirectory(path39, { recursive = true, validate = null, concur
   const mergedFileSystem = { ...defaultFilesystem, ...fileSystem };
   await new Promise((resolve, reject) => {
     scanDirectoryInternal({
-      path: path39,
+      path: path38,
       recursive: recursive ? "deep" : "shallow",
       validate: validate != null ? validate : (item) => mergedFileSystem.basename(item).slice(0, 1) !== ".",
       result: result2,
@@ -26216,12 +26263,12 @@ var init_esm2 = __esm({
       join(pathA, pathB) {
         return import_path.default.join(pathA, pathB);
       },
-      basename(path39) {
-        return import_path.default.basename(path39);
+      basename(path38) {
+        return import_path.default.basename(path38);
       },
-      stat(path39) {
+      stat(path38) {
         return new Promise((resolve, reject) => {
-          import_fs2.default.stat(path39, (err, res) => {
+          import_fs2.default.stat(path38, (err, res) => {
             if (err) {
               reject(err);
             } else {
@@ -26230,9 +26277,9 @@ var init_esm2 = __esm({
           });
         });
       },
-      readdir(path39) {
+      readdir(path38) {
         return new Promise((resolve, reject) => {
-          import_fs2.default.readdir(path39, (err, res) => {
+          import_fs2.default.readdir(path38, (err, res) => {
             if (err) {
               reject(err);
             } else {
@@ -34172,7 +34219,7 @@ var require_agent2 = __commonJS({
     var { Socket } = require("net");
     var { Duplex } = require("stream");
     var { resolve } = require("path");
-    var { readFile: readFile8 } = require("fs");
+    var { readFile: readFile9 } = require("fs");
     var { execFile: execFile3, spawn: spawn3 } = require("child_process");
     var { isParsedKey, parseKey } = require_keyParser();
     var {
@@ -34412,7 +34459,7 @@ var require_agent2 = __commonJS({
           cb = once(cb);
           let socketPath = this.socketPath;
           let triedCygpath = false;
-          readFile8(socketPath, /* @__PURE__ */ __name(function readCygsocket(err, data) {
+          readFile9(socketPath, /* @__PURE__ */ __name(function readCygsocket(err, data) {
             if (err) {
               if (triedCygpath)
                 return cb(new Error("Invalid cygwin unix socket path"));
@@ -34421,7 +34468,7 @@ var require_agent2 = __commonJS({
                   return cb(new Error("Invalid cygwin unix socket path"));
                 triedCygpath = true;
                 socketPath = stdout.toString().replace(/[\r\n]/g, "");
-                readFile8(socketPath, readCygsocket);
+                readFile9(socketPath, readCygsocket);
               });
               return;
             }
@@ -34499,11 +34546,11 @@ var require_agent2 = __commonJS({
       };
     })();
     var WINDOWS_PIPE_REGEX = /^[/\\][/\\]\.[/\\]pipe[/\\].+/;
-    function createAgent(path39) {
-      if (process.platform === "win32" && !WINDOWS_PIPE_REGEX.test(path39)) {
-        return path39 === "pageant" ? new PageantAgent() : new CygwinAgent(path39);
+    function createAgent(path38) {
+      if (process.platform === "win32" && !WINDOWS_PIPE_REGEX.test(path38)) {
+        return path38 === "pageant" ? new PageantAgent() : new CygwinAgent(path38);
       }
-      return new OpenSSHAgent(path39);
+      return new OpenSSHAgent(path38);
     }
     __name(createAgent, "createAgent");
     var AgentProtocol = (() => {
@@ -39831,17 +39878,17 @@ var require_SFTP = __commonJS({
       // ===========================================================================
       // Client-specific ===========================================================
       // ===========================================================================
-      createReadStream(path39, options) {
+      createReadStream(path38, options) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        return new ReadStream(this, path39, options);
+        return new ReadStream(this, path38, options);
       }
-      createWriteStream(path39, options) {
+      createWriteStream(path38, options) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        return new WriteStream(this, path39, options);
+        return new WriteStream(this, path38, options);
       }
-      open(path39, flags_, attrs, cb) {
+      open(path38, flags_, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         if (typeof attrs === "function") {
@@ -39860,7 +39907,7 @@ var require_SFTP = __commonJS({
           attrsFlags = attrs.flags;
           attrsLen = attrs.nb;
         }
-        const pathLen = Buffer.byteLength(path39);
+        const pathLen = Buffer.byteLength(path38);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen + 4 + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -39868,7 +39915,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path39, p += 4, pathLen);
+        buf.utf8Write(path38, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         writeUInt32BE(buf, attrsFlags, p += 4);
         if (attrsLen) {
@@ -39999,7 +40046,7 @@ var require_SFTP = __commonJS({
           throw new Error("Client-only method called in server mode");
         fastXfer(fs5, this, localPath, remotePath, opts, cb);
       }
-      readFile(path39, options, callback_) {
+      readFile(path38, options, callback_) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let callback;
@@ -40025,7 +40072,7 @@ var require_SFTP = __commonJS({
         let handle2;
         let bytesRead = 0;
         const flag = options.flag || "r";
-        const read2 = /* @__PURE__ */ __name(() => {
+        const read = /* @__PURE__ */ __name(() => {
           if (size === 0) {
             buffer = Buffer.allocUnsafe(8192);
             this.read(handle2, buffer, 0, 8192, bytesRead, afterRead);
@@ -40053,10 +40100,10 @@ var require_SFTP = __commonJS({
             if (pos === size)
               close();
             else
-              read2();
+              read();
           } else {
             buffers.push(bufferSlice(buffer, 0, nbytes));
-            read2();
+            read();
           }
         }, "afterRead");
         afterRead._wantEOFError = true;
@@ -40072,13 +40119,13 @@ var require_SFTP = __commonJS({
             return callback && callback(er, buffer);
           });
         }, "close");
-        this.open(path39, flag, 438, (er, handle_) => {
+        this.open(path38, flag, 438, (er, handle_) => {
           if (er)
             return callback && callback(er);
           handle2 = handle_;
           const tryStat = /* @__PURE__ */ __name((er2, st) => {
             if (er2) {
-              this.stat(path39, (er_, st_) => {
+              this.stat(path38, (er_, st_) => {
                 if (er_) {
                   return this.close(handle2, () => {
                     callback && callback(er2);
@@ -40091,15 +40138,15 @@ var require_SFTP = __commonJS({
             size = st.size || 0;
             if (size === 0) {
               buffers = [];
-              return read2();
+              return read();
             }
             buffer = Buffer.allocUnsafe(size);
-            read2();
+            read();
           }, "tryStat");
           this.fstat(handle2, tryStat);
         });
       }
-      writeFile(path39, data, options, callback_) {
+      writeFile(path38, data, options, callback_) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let callback;
@@ -40118,7 +40165,7 @@ var require_SFTP = __commonJS({
         if (options.encoding && !Buffer.isEncoding(options.encoding))
           throw new Error(`Unknown encoding: ${options.encoding}`);
         const flag = options.flag || "w";
-        this.open(path39, flag, options.mode, (openErr, handle2) => {
+        this.open(path38, flag, options.mode, (openErr, handle2) => {
           if (openErr) {
             callback && callback(openErr);
           } else {
@@ -40127,7 +40174,7 @@ var require_SFTP = __commonJS({
             if (position === null) {
               const tryStat = /* @__PURE__ */ __name((er, st) => {
                 if (er) {
-                  this.stat(path39, (er_, st_) => {
+                  this.stat(path38, (er_, st_) => {
                     if (er_) {
                       return this.close(handle2, () => {
                         callback && callback(er);
@@ -40146,7 +40193,7 @@ var require_SFTP = __commonJS({
           }
         });
       }
-      appendFile(path39, data, options, callback_) {
+      appendFile(path38, data, options, callback_) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let callback;
@@ -40164,12 +40211,12 @@ var require_SFTP = __commonJS({
           throw new TypeError("Bad arguments");
         if (!options.flag)
           options = Object.assign({ flag: "a" }, options);
-        this.writeFile(path39, data, options, callback);
+        this.writeFile(path38, data, options, callback);
       }
-      exists(path39, cb) {
+      exists(path38, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        this.stat(path39, (err) => {
+        this.stat(path38, (err) => {
           cb && cb(err ? false : true);
         });
       }
@@ -40212,7 +40259,7 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} RENAME`
         );
       }
-      mkdir(path39, attrs, cb) {
+      mkdir(path38, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let flags = 0;
@@ -40226,7 +40273,7 @@ var require_SFTP = __commonJS({
           flags = attrs.flags;
           attrsLen = attrs.nb;
         }
-        const pathLen = Buffer.byteLength(path39);
+        const pathLen = Buffer.byteLength(path38);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -40234,7 +40281,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path39, p += 4, pathLen);
+        buf.utf8Write(path38, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         if (attrsLen) {
           p += 4;
@@ -40250,10 +40297,10 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} MKDIR`
         );
       }
-      rmdir(path39, cb) {
+      rmdir(path38, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path39);
+        const pathLen = Buffer.byteLength(path38);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -40261,7 +40308,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path39, p += 4, pathLen);
+        buf.utf8Write(path38, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
@@ -40351,10 +40398,10 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} FSTAT`
         );
       }
-      stat(path39, cb) {
+      stat(path38, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path39);
+        const pathLen = Buffer.byteLength(path38);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -40362,17 +40409,17 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path39, p += 4, pathLen);
+        buf.utf8Write(path38, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} STAT`
         );
       }
-      lstat(path39, cb) {
+      lstat(path38, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path39);
+        const pathLen = Buffer.byteLength(path38);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -40380,17 +40427,17 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path39, p += 4, pathLen);
+        buf.utf8Write(path38, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} LSTAT`
         );
       }
-      opendir(path39, cb) {
+      opendir(path38, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path39);
+        const pathLen = Buffer.byteLength(path38);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -40398,14 +40445,14 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path39, p += 4, pathLen);
+        buf.utf8Write(path38, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} OPENDIR`
         );
       }
-      setstat(path39, attrs, cb) {
+      setstat(path38, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let flags = 0;
@@ -40417,7 +40464,7 @@ var require_SFTP = __commonJS({
         } else if (typeof attrs === "function") {
           cb = attrs;
         }
-        const pathLen = Buffer.byteLength(path39);
+        const pathLen = Buffer.byteLength(path38);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -40425,7 +40472,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path39, p += 4, pathLen);
+        buf.utf8Write(path38, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         if (attrsLen) {
           p += 4;
@@ -40485,8 +40532,8 @@ var require_SFTP = __commonJS({
           mtime: toUnixTimestamp(mtime)
         }, cb);
       }
-      utimes(path39, atime, mtime, cb) {
-        return this.setstat(path39, {
+      utimes(path38, atime, mtime, cb) {
+        return this.setstat(path38, {
           atime: toUnixTimestamp(atime),
           mtime: toUnixTimestamp(mtime)
         }, cb);
@@ -40497,8 +40544,8 @@ var require_SFTP = __commonJS({
           gid
         }, cb);
       }
-      chown(path39, uid, gid, cb) {
-        return this.setstat(path39, {
+      chown(path38, uid, gid, cb) {
+        return this.setstat(path38, {
           uid,
           gid
         }, cb);
@@ -40508,15 +40555,15 @@ var require_SFTP = __commonJS({
           mode
         }, cb);
       }
-      chmod(path39, mode, cb) {
-        return this.setstat(path39, {
+      chmod(path38, mode, cb) {
+        return this.setstat(path38, {
           mode
         }, cb);
       }
-      readlink(path39, cb) {
+      readlink(path38, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path39);
+        const pathLen = Buffer.byteLength(path38);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -40524,7 +40571,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path39, p += 4, pathLen);
+        buf.utf8Write(path38, p += 4, pathLen);
         this._requests[reqid] = {
           cb: /* @__PURE__ */ __name((err, names) => {
             if (typeof cb !== "function")
@@ -40569,10 +40616,10 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} SYMLINK`
         );
       }
-      realpath(path39, cb) {
+      realpath(path38, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path39);
+        const pathLen = Buffer.byteLength(path38);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -40580,7 +40627,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path39, p += 4, pathLen);
+        buf.utf8Write(path38, p += 4, pathLen);
         this._requests[reqid] = {
           cb: /* @__PURE__ */ __name((err, names) => {
             if (typeof cb !== "function")
@@ -40625,13 +40672,13 @@ var require_SFTP = __commonJS({
           this._debug(`SFTP: Outbound: ${which2} posix-rename@openssh.com`);
         }
       }
-      ext_openssh_statvfs(path39, cb) {
+      ext_openssh_statvfs(path38, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         const ext = this._extensions["statvfs@openssh.com"];
         if (!ext || ext !== "2")
           throw new Error("Server does not support this extended request");
-        const pathLen = Buffer.byteLength(path39);
+        const pathLen = Buffer.byteLength(path38);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + 19 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -40641,7 +40688,7 @@ var require_SFTP = __commonJS({
         writeUInt32BE(buf, 19, p);
         buf.utf8Write("statvfs@openssh.com", p += 4, 19);
         writeUInt32BE(buf, pathLen, p += 19);
-        buf.utf8Write(path39, p += 4, pathLen);
+        buf.utf8Write(path38, p += 4, pathLen);
         this._requests[reqid] = { extended: "statvfs@openssh.com", cb };
         const isBuffered = sendOrBuffer(this, buf);
         if (this._debug) {
@@ -40727,7 +40774,7 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} fsync@openssh.com`
         );
       }
-      ext_openssh_lsetstat(path39, attrs, cb) {
+      ext_openssh_lsetstat(path38, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         const ext = this._extensions["lsetstat@openssh.com"];
@@ -40742,7 +40789,7 @@ var require_SFTP = __commonJS({
         } else if (typeof attrs === "function") {
           cb = attrs;
         }
-        const pathLen = Buffer.byteLength(path39);
+        const pathLen = Buffer.byteLength(path38);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + 20 + 4 + pathLen + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -40752,7 +40799,7 @@ var require_SFTP = __commonJS({
         writeUInt32BE(buf, 20, p);
         buf.utf8Write("lsetstat@openssh.com", p += 4, 20);
         writeUInt32BE(buf, pathLen, p += 20);
-        buf.utf8Write(path39, p += 4, pathLen);
+        buf.utf8Write(path38, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         if (attrsLen) {
           p += 4;
@@ -40769,13 +40816,13 @@ var require_SFTP = __commonJS({
           this._debug(`SFTP: Outbound: ${status2} lsetstat@openssh.com`);
         }
       }
-      ext_openssh_expandPath(path39, cb) {
+      ext_openssh_expandPath(path38, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         const ext = this._extensions["expand-path@openssh.com"];
         if (ext !== "1")
           throw new Error("Server does not support this extended request");
-        const pathLen = Buffer.byteLength(path39);
+        const pathLen = Buffer.byteLength(path38);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + 23 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -40785,7 +40832,7 @@ var require_SFTP = __commonJS({
         writeUInt32BE(buf, 23, p);
         buf.utf8Write("expand-path@openssh.com", p += 4, 23);
         writeUInt32BE(buf, pathLen, p += 20);
-        buf.utf8Write(path39, p += 4, pathLen);
+        buf.utf8Write(path38, p += 4, pathLen);
         this._requests[reqid] = {
           cb: /* @__PURE__ */ __name((err, names) => {
             if (typeof cb !== "function")
@@ -42088,12 +42135,12 @@ var require_SFTP = __commonJS({
       [REQUEST.LSTAT]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path39 = bufferParser.readString(true);
+        const path38 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path39 === void 0)
+        if (path38 === void 0)
           return doFatalSFTPError(sftp, "Malformed LSTAT packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received LSTAT (id:${reqID})`);
-        if (!sftp.emit("LSTAT", reqID, path39)) {
+        if (!sftp.emit("LSTAT", reqID, path38)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -42112,13 +42159,13 @@ var require_SFTP = __commonJS({
       [REQUEST.SETSTAT]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path39 = bufferParser.readString(true);
+        const path38 = bufferParser.readString(true);
         const attrs = readAttrs(sftp._biOpt);
         bufferParser.clear();
         if (attrs === void 0)
           return doFatalSFTPError(sftp, "Malformed SETSTAT packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received SETSTAT (id:${reqID})`);
-        if (!sftp.emit("SETSTAT", reqID, path39, attrs)) {
+        if (!sftp.emit("SETSTAT", reqID, path38, attrs)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -42140,12 +42187,12 @@ var require_SFTP = __commonJS({
       [REQUEST.OPENDIR]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path39 = bufferParser.readString(true);
+        const path38 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path39 === void 0)
+        if (path38 === void 0)
           return doFatalSFTPError(sftp, "Malformed OPENDIR packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received OPENDIR (id:${reqID})`);
-        if (!sftp.emit("OPENDIR", reqID, path39)) {
+        if (!sftp.emit("OPENDIR", reqID, path38)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -42164,63 +42211,63 @@ var require_SFTP = __commonJS({
       [REQUEST.REMOVE]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path39 = bufferParser.readString(true);
+        const path38 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path39 === void 0)
+        if (path38 === void 0)
           return doFatalSFTPError(sftp, "Malformed REMOVE packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received REMOVE (id:${reqID})`);
-        if (!sftp.emit("REMOVE", reqID, path39)) {
+        if (!sftp.emit("REMOVE", reqID, path38)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.MKDIR]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path39 = bufferParser.readString(true);
+        const path38 = bufferParser.readString(true);
         const attrs = readAttrs(sftp._biOpt);
         bufferParser.clear();
         if (attrs === void 0)
           return doFatalSFTPError(sftp, "Malformed MKDIR packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received MKDIR (id:${reqID})`);
-        if (!sftp.emit("MKDIR", reqID, path39, attrs)) {
+        if (!sftp.emit("MKDIR", reqID, path38, attrs)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.RMDIR]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path39 = bufferParser.readString(true);
+        const path38 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path39 === void 0)
+        if (path38 === void 0)
           return doFatalSFTPError(sftp, "Malformed RMDIR packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received RMDIR (id:${reqID})`);
-        if (!sftp.emit("RMDIR", reqID, path39)) {
+        if (!sftp.emit("RMDIR", reqID, path38)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.REALPATH]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path39 = bufferParser.readString(true);
+        const path38 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path39 === void 0)
+        if (path38 === void 0)
           return doFatalSFTPError(sftp, "Malformed REALPATH packet");
         sftp._debug && sftp._debug(
           `SFTP: Inbound: Received REALPATH (id:${reqID})`
         );
-        if (!sftp.emit("REALPATH", reqID, path39)) {
+        if (!sftp.emit("REALPATH", reqID, path38)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.STAT]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path39 = bufferParser.readString(true);
+        const path38 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path39 === void 0)
+        if (path38 === void 0)
           return doFatalSFTPError(sftp, "Malformed STAT packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received STAT (id:${reqID})`);
-        if (!sftp.emit("STAT", reqID, path39)) {
+        if (!sftp.emit("STAT", reqID, path38)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -42240,14 +42287,14 @@ var require_SFTP = __commonJS({
       [REQUEST.READLINK]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path39 = bufferParser.readString(true);
+        const path38 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path39 === void 0)
+        if (path38 === void 0)
           return doFatalSFTPError(sftp, "Malformed READLINK packet");
         sftp._debug && sftp._debug(
           `SFTP: Inbound: Received READLINK (id:${reqID})`
         );
-        if (!sftp.emit("READLINK", reqID, path39)) {
+        if (!sftp.emit("READLINK", reqID, path38)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -42321,7 +42368,7 @@ var require_SFTP = __commonJS({
       return n + 7 & ~7;
     }
     __name(roundUpToMultipleOf8, "roundUpToMultipleOf8");
-    function ReadStream(sftp, path39, options) {
+    function ReadStream(sftp, path38, options) {
       if (options === void 0)
         options = {};
       else if (typeof options === "string")
@@ -42335,7 +42382,7 @@ var require_SFTP = __commonJS({
       options.emitClose = false;
       options.autoDestroy = false;
       ReadableStream2.call(this, options);
-      this.path = path39;
+      this.path = path38;
       this.flags = options.flags === void 0 ? "r" : options.flags;
       this.mode = options.mode === void 0 ? 438 : options.mode;
       this.start = options.start;
@@ -42469,7 +42516,7 @@ var require_SFTP = __commonJS({
       },
       configurable: true
     });
-    function WriteStream(sftp, path39, options) {
+    function WriteStream(sftp, path38, options) {
       if (options === void 0)
         options = {};
       else if (typeof options === "string")
@@ -42481,7 +42528,7 @@ var require_SFTP = __commonJS({
       options.emitClose = false;
       options.autoDestroy = false;
       WritableStream.call(this, options);
-      this.path = path39;
+      this.path = path38;
       this.flags = options.flags === void 0 ? "w" : options.flags;
       this.mode = options.mode === void 0 ? 438 : options.mode;
       this.start = options.start;
@@ -46767,11 +46814,11 @@ var require_lib2 = __commonJS({
 });
 
 // node_modules/node-ssh/lib/esm/index.mjs
-function unixifyPath(path39) {
-  if (path39.includes("\\")) {
-    return path39.split("\\").join("/");
+function unixifyPath(path38) {
+  if (path38.includes("\\")) {
+    return path38.split("\\").join("/");
   }
-  return path39;
+  return path38;
 }
 async function readFile(filePath) {
   return new Promise((resolve, reject) => {
@@ -46784,11 +46831,11 @@ async function readFile(filePath) {
     });
   });
 }
-async function makeDirectoryWithSftp(path39, sftp) {
+async function makeDirectoryWithSftp(path38, sftp) {
   let stats = null;
   try {
     stats = await new Promise((resolve, reject) => {
-      sftp.stat(path39, (err, res) => {
+      sftp.stat(path38, (err, res) => {
         if (err) {
           reject(err);
         } else {
@@ -46806,7 +46853,7 @@ async function makeDirectoryWithSftp(path39, sftp) {
   }
   try {
     await new Promise((resolve, reject) => {
-      sftp.mkdir(path39, (err) => {
+      sftp.mkdir(path38, (err) => {
         if (err) {
           reject(err);
         } else {
@@ -46837,7 +46884,7 @@ var init_esm3 = __esm({
     import_shell_escape = __toESM(require_shell_escape(), 1);
     import_ssh2 = __toESM(require_lib2(), 1);
     DEFAULT_CONCURRENCY = 1;
-    DEFAULT_VALIDATE = /* @__PURE__ */ __name((path39) => !import_path2.default.basename(path39).startsWith("."), "DEFAULT_VALIDATE");
+    DEFAULT_VALIDATE = /* @__PURE__ */ __name((path38) => !import_path2.default.basename(path38).startsWith("."), "DEFAULT_VALIDATE");
     DEFAULT_TICK = /* @__PURE__ */ __name(() => {
     }, "DEFAULT_TICK");
     SSHError = class extends Error {
@@ -47089,20 +47136,20 @@ var init_esm3 = __esm({
         }
         return response;
       }
-      async mkdir(path39, method = "sftp", givenSftp = null) {
-        (0, import_assert2.default)(typeof path39 === "string", "path must be a valid string");
+      async mkdir(path38, method = "sftp", givenSftp = null) {
+        (0, import_assert2.default)(typeof path38 === "string", "path must be a valid string");
         (0, import_assert2.default)(typeof method === "string" && (method === "sftp" || method === "exec"), "method must be either sftp or exec");
         (0, import_assert2.default)(givenSftp == null || typeof givenSftp === "object", "sftp must be a valid object");
         if (method === "exec") {
-          await this.exec("mkdir", ["-p", unixifyPath(path39)]);
+          await this.exec("mkdir", ["-p", unixifyPath(path38)]);
           return;
         }
         const sftp = givenSftp || await this.requestSFTP();
-        const makeSftpDirectory = /* @__PURE__ */ __name(async (retry) => makeDirectoryWithSftp(unixifyPath(path39), sftp).catch(async (error2) => {
+        const makeSftpDirectory = /* @__PURE__ */ __name(async (retry) => makeDirectoryWithSftp(unixifyPath(path38), sftp).catch(async (error2) => {
           if (!retry || error2 == null || error2.message !== "No such file" && error2.code !== "ENOENT") {
             throw error2;
           }
-          await this.mkdir(import_path2.default.dirname(path39), "sftp", sftp);
+          await this.mkdir(import_path2.default.dirname(path38), "sftp", sftp);
           await makeSftpDirectory(false);
         }), "makeSftpDirectory");
         try {
@@ -47270,15 +47317,15 @@ var init_esm3 = __esm({
           validate,
           concurrency,
           fileSystem: {
-            basename(path39) {
-              return import_path2.default.posix.basename(path39);
+            basename(path38) {
+              return import_path2.default.posix.basename(path38);
             },
             join(pathA, pathB) {
               return import_path2.default.posix.join(pathA, pathB);
             },
-            readdir(path39) {
+            readdir(path38) {
               return new Promise((resolve, reject) => {
-                sftp.readdir(path39, (err, res) => {
+                sftp.readdir(path38, (err, res) => {
                   if (err) {
                     reject(err);
                   } else {
@@ -47287,9 +47334,9 @@ var init_esm3 = __esm({
                 });
               });
             },
-            stat(path39) {
+            stat(path38) {
               return new Promise((resolve, reject) => {
-                sftp.stat(path39, (err, res) => {
+                sftp.stat(path38, (err, res) => {
                   if (err) {
                     reject(err);
                   } else {
@@ -47447,7 +47494,7 @@ var init_shell_quote = __esm({
 });
 
 // actions/lib/proxmox/ssh-transport.ts
-function parseFailure(method, path39, code, stderr) {
+function parseFailure(method, path38, code, stderr) {
   const lines = stderr.split("\n").map((l) => l.trimEnd()).filter(Boolean);
   let status2 = 500;
   let message = lines[0] ?? `pvesh exited with ${code ?? "a signal"}`;
@@ -47463,7 +47510,7 @@ function parseFailure(method, path39, code, stderr) {
       if (m) errors[m[1]] = m[2];
     }
   }
-  return new ProxmoxApiError({ status: status2, message, method, path: path39, errors });
+  return new ProxmoxApiError({ status: status2, message, method, path: path38, errors });
 }
 var VERBS, PARAM_NAME, TASK_PATH, SshTransport;
 var init_ssh_transport = __esm({
@@ -47509,10 +47556,10 @@ var init_ssh_transport = __esm({
       get host() {
         return this.config.host;
       }
-      async request(method, path39, params) {
-        const local = this.answerFinishedTask(method, path39);
+      async request(method, path38, params) {
+        const local = this.answerFinishedTask(method, path38);
         if (local !== void 0) return local;
-        const { command: command11, stdin } = this.command(method, path39, params);
+        const { command: command11, stdin } = this.command(method, path38, params);
         const res = await this.limiter.run(async () => {
           const ssh = await this.connect();
           try {
@@ -47521,7 +47568,7 @@ var init_ssh_transport = __esm({
             this.connection = void 0;
             ssh.dispose();
             throw new ProxmoxConnectionError(
-              `SSH to ${this.config.user}@${this.config.host} broke during ${VERBS[method]} ${path39}: ${err.message}.`,
+              `SSH to ${this.config.user}@${this.config.host} broke during ${VERBS[method]} ${path38}: ${err.message}.`,
               "in-flight",
               err.code,
               { cause: err }
@@ -47529,11 +47576,11 @@ var init_ssh_transport = __esm({
           }
         });
         if (res.code === 0) return this.parseOutput(res.stdout);
-        throw parseFailure(method, path39, res.code, res.stderr);
+        throw parseFailure(method, path38, res.code, res.stderr);
       }
       /** Builds the remote shell line; every word single-quoted, secrets read from stdin. */
-      command(method, path39, params) {
-        const words = [shellQuote(this.pvesh), VERBS[method], shellQuote(decodeURIComponent(path39))];
+      command(method, path38, params) {
+        const words = [shellQuote(this.pvesh), VERBS[method], shellQuote(decodeURIComponent(path38))];
         const secrets2 = [];
         for (const [k, v] of normaliseParams(params)) {
           if (!PARAM_NAME.test(k)) throw new PveGitopsError(`Invalid Proxmox parameter name '${k}'.`);
@@ -47568,8 +47615,8 @@ var init_ssh_transport = __esm({
         if (upid) this.tasks.set(upid.upid, { log: lines.slice(0, -1) });
         return data;
       }
-      answerFinishedTask(method, path39) {
-        const m = method === "GET" ? TASK_PATH.exec(path39) : null;
+      answerFinishedTask(method, path38) {
+        const m = method === "GET" ? TASK_PATH.exec(path38) : null;
         const task2 = m ? this.tasks.get(decodeURIComponent(m[1])) : void 0;
         if (!m || !task2) return void 0;
         if (m[2] === "status")
@@ -47657,12 +47704,16 @@ var init_create_client = __esm({
 // actions/lib/reconcile/connect.ts
 async function connectFromEnv(env, config2, log) {
   const cfg = clientConfigFromEnv(env);
-  const storageLimiter = new KeyedLimiter(Math.max(1, config2.concurrency.per_storage));
+  const storageLimiter = new KeyedLimiter(Math.max(1, config2?.concurrency.per_storage ?? 1));
   if (cfg.ssh || cfg.tls.mode === "insecure") {
     const { createClient: createClient2 } = await Promise.resolve().then(() => (init_create_client(), create_client_exports));
     return createClient2(cfg, { log, storageLimiter });
   }
   return new ProxmoxClient({ transport: new HttpsTransport(cfg), log, storageLimiter });
+}
+async function connectIfConfigured(env, log) {
+  if (!env.PROXMOX_URL?.trim()) return void 0;
+  return connectFromEnv(env, void 0, log);
 }
 var init_connect = __esm({
   "actions/lib/reconcile/connect.ts"() {
@@ -47672,6 +47723,7 @@ var init_connect = __esm({
     init_https_transport();
     init_limiter();
     __name(connectFromEnv, "connectFromEnv");
+    __name(connectIfConfigured, "connectIfConfigured");
   }
 });
 
@@ -47896,7 +47948,7 @@ function renderApplyMarkdown(result2, maxChars = 1e6) {
         "| VM | Error | Rolled back |",
         "|---|---|---|",
         ...result2.failed.map(
-          (f) => `| ${f.vm} | ${f.error.replace(/\|/g, "\\|")} | ${f.rolledBack ? "yes" : "no"} |`
+          (f) => `| ${f.vm} | ${f.error.replace(/\|/g, "\\|")} | ${f.rolledBack ? "yes" : f.nothingCreated ? "nothing was created" : "no"} |`
         )
       ].join("\n")
     );
@@ -48057,17 +48109,17 @@ var require_visit = __commonJS({
     visit2.BREAK = BREAK;
     visit2.SKIP = SKIP;
     visit2.REMOVE = REMOVE;
-    function visit_(key, node, visitor, path39) {
-      const ctrl = callVisitor(key, node, visitor, path39);
+    function visit_(key, node, visitor, path38) {
+      const ctrl = callVisitor(key, node, visitor, path38);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path39, ctrl);
-        return visit_(key, ctrl, visitor, path39);
+        replaceNode(key, path38, ctrl);
+        return visit_(key, ctrl, visitor, path38);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
-          path39 = Object.freeze(path39.concat(node));
+          path38 = Object.freeze(path38.concat(node));
           for (let i = 0; i < node.items.length; ++i) {
-            const ci = visit_(i, node.items[i], visitor, path39);
+            const ci = visit_(i, node.items[i], visitor, path38);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -48078,13 +48130,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node)) {
-          path39 = Object.freeze(path39.concat(node));
-          const ck = visit_("key", node.key, visitor, path39);
+          path38 = Object.freeze(path38.concat(node));
+          const ck = visit_("key", node.key, visitor, path38);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node.key = null;
-          const cv = visit_("value", node.value, visitor, path39);
+          const cv = visit_("value", node.value, visitor, path38);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -48107,17 +48159,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node, visitor, path39) {
-      const ctrl = await callVisitor(key, node, visitor, path39);
+    async function visitAsync_(key, node, visitor, path38) {
+      const ctrl = await callVisitor(key, node, visitor, path38);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path39, ctrl);
-        return visitAsync_(key, ctrl, visitor, path39);
+        replaceNode(key, path38, ctrl);
+        return visitAsync_(key, ctrl, visitor, path38);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
-          path39 = Object.freeze(path39.concat(node));
+          path38 = Object.freeze(path38.concat(node));
           for (let i = 0; i < node.items.length; ++i) {
-            const ci = await visitAsync_(i, node.items[i], visitor, path39);
+            const ci = await visitAsync_(i, node.items[i], visitor, path38);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -48128,13 +48180,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node)) {
-          path39 = Object.freeze(path39.concat(node));
-          const ck = await visitAsync_("key", node.key, visitor, path39);
+          path38 = Object.freeze(path38.concat(node));
+          const ck = await visitAsync_("key", node.key, visitor, path38);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node.key = null;
-          const cv = await visitAsync_("value", node.value, visitor, path39);
+          const cv = await visitAsync_("value", node.value, visitor, path38);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -48163,24 +48215,24 @@ var require_visit = __commonJS({
       return visitor;
     }
     __name(initVisitor, "initVisitor");
-    function callVisitor(key, node, visitor, path39) {
+    function callVisitor(key, node, visitor, path38) {
       if (typeof visitor === "function")
-        return visitor(key, node, path39);
+        return visitor(key, node, path38);
       if (identity.isMap(node))
-        return visitor.Map?.(key, node, path39);
+        return visitor.Map?.(key, node, path38);
       if (identity.isSeq(node))
-        return visitor.Seq?.(key, node, path39);
+        return visitor.Seq?.(key, node, path38);
       if (identity.isPair(node))
-        return visitor.Pair?.(key, node, path39);
+        return visitor.Pair?.(key, node, path38);
       if (identity.isScalar(node))
-        return visitor.Scalar?.(key, node, path39);
+        return visitor.Scalar?.(key, node, path38);
       if (identity.isAlias(node))
-        return visitor.Alias?.(key, node, path39);
+        return visitor.Alias?.(key, node, path38);
       return void 0;
     }
     __name(callVisitor, "callVisitor");
-    function replaceNode(key, path39, node) {
-      const parent = path39[path39.length - 1];
+    function replaceNode(key, path38, node) {
+      const parent = path38[path38.length - 1];
       if (identity.isCollection(parent)) {
         parent.items[key] = node;
       } else if (identity.isPair(parent)) {
@@ -48814,10 +48866,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path39, value) {
+    function collectionFromPath(schema, path38, value) {
       let v = value;
-      for (let i = path39.length - 1; i >= 0; --i) {
-        const k = path39[i];
+      for (let i = path38.length - 1; i >= 0; --i) {
+        const k = path38[i];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a = [];
           a[k] = v;
@@ -48837,7 +48889,7 @@ var require_Collection = __commonJS({
       });
     }
     __name(collectionFromPath, "collectionFromPath");
-    var isEmptyPath = /* @__PURE__ */ __name((path39) => path39 == null || typeof path39 === "object" && !!path39[Symbol.iterator]().next().done, "isEmptyPath");
+    var isEmptyPath = /* @__PURE__ */ __name((path38) => path38 == null || typeof path38 === "object" && !!path38[Symbol.iterator]().next().done, "isEmptyPath");
     var Collection2 = class extends Node.NodeBase {
       static {
         __name(this, "Collection");
@@ -48870,11 +48922,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path39, value) {
-        if (isEmptyPath(path39))
+      addIn(path38, value) {
+        if (isEmptyPath(path38))
           this.add(value);
         else {
-          const [key, ...rest] = path39;
+          const [key, ...rest] = path38;
           const node = this.get(key, true);
           if (identity.isCollection(node))
             node.addIn(rest, value);
@@ -48888,8 +48940,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path39) {
-        const [key, ...rest] = path39;
+      deleteIn(path38) {
+        const [key, ...rest] = path38;
         if (rest.length === 0)
           return this.delete(key);
         const node = this.get(key, true);
@@ -48903,8 +48955,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path39, keepScalar) {
-        const [key, ...rest] = path39;
+      getIn(path38, keepScalar) {
+        const [key, ...rest] = path38;
         const node = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node) ? node.value : node;
@@ -48922,8 +48974,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path39) {
-        const [key, ...rest] = path39;
+      hasIn(path38) {
+        const [key, ...rest] = path38;
         if (rest.length === 0)
           return this.has(key);
         const node = this.get(key, true);
@@ -48933,8 +48985,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path39, value) {
-        const [key, ...rest] = path39;
+      setIn(path38, value) {
+        const [key, ...rest] = path38;
         if (rest.length === 0) {
           this.set(key, value);
         } else {
@@ -51511,9 +51563,9 @@ var require_Document = __commonJS({
           this.contents.add(value);
       }
       /** Adds a value to the document. */
-      addIn(path39, value) {
+      addIn(path38, value) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path39, value);
+          this.contents.addIn(path38, value);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -51588,14 +51640,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path39) {
-        if (Collection2.isEmptyPath(path39)) {
+      deleteIn(path38) {
+        if (Collection2.isEmptyPath(path38)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path39) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path38) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -51610,10 +51662,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path39, keepScalar) {
-        if (Collection2.isEmptyPath(path39))
+      getIn(path38, keepScalar) {
+        if (Collection2.isEmptyPath(path38))
           return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path39, keepScalar) : void 0;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path38, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -51624,10 +51676,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path39) {
-        if (Collection2.isEmptyPath(path39))
+      hasIn(path38) {
+        if (Collection2.isEmptyPath(path38))
           return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path39) : false;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path38) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -51644,13 +51696,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path39, value) {
-        if (Collection2.isEmptyPath(path39)) {
+      setIn(path38, value) {
+        if (Collection2.isEmptyPath(path38)) {
           this.contents = value;
         } else if (this.contents == null) {
-          this.contents = Collection2.collectionFromPath(this.schema, Array.from(path39), value);
+          this.contents = Collection2.collectionFromPath(this.schema, Array.from(path38), value);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path39, value);
+          this.contents.setIn(path38, value);
         }
       }
       /**
@@ -53663,9 +53715,9 @@ var require_cst_visit = __commonJS({
     visit2.BREAK = BREAK;
     visit2.SKIP = SKIP;
     visit2.REMOVE = REMOVE;
-    visit2.itemAtPath = (cst, path39) => {
+    visit2.itemAtPath = (cst, path38) => {
       let item = cst;
-      for (const [field, index] of path39) {
+      for (const [field, index] of path38) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index];
@@ -53674,23 +53726,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit2.parentCollection = (cst, path39) => {
-      const parent = visit2.itemAtPath(cst, path39.slice(0, -1));
-      const field = path39[path39.length - 1][0];
+    visit2.parentCollection = (cst, path38) => {
+      const parent = visit2.itemAtPath(cst, path38.slice(0, -1));
+      const field = path38[path38.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path39, item, visitor) {
-      let ctrl = visitor(item, path39);
+    function _visit(path38, item, visitor) {
+      let ctrl = visitor(item, path38);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i = 0; i < token.items.length; ++i) {
-            const ci = _visit(Object.freeze(path39.concat([[field, i]])), token.items[i], visitor);
+            const ci = _visit(Object.freeze(path38.concat([[field, i]])), token.items[i], visitor);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -53701,10 +53753,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path39);
+            ctrl = ctrl(item, path38);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path39) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path38) : ctrl;
     }
     __name(_visit, "_visit");
     exports2.visit = visit2;
@@ -55632,12 +55684,12 @@ function deepestNode(doc) {
   }
   return void 0;
 }
-function positionOf(source, path39, what = "value") {
+function positionOf(source, path38, what = "value") {
   let node = source.doc.contents;
   let offset = node?.range?.[0] ?? 0;
-  for (let i = 0; i < path39.length; i++) {
-    const seg2 = path39[i];
-    const last = i === path39.length - 1;
+  for (let i = 0; i < path38.length; i++) {
+    const seg2 = path38[i];
+    const last = i === path38.length - 1;
     if ((0, import_yaml.isMap)(node)) {
       const pair = node.items.find((p) => (0, import_yaml.isScalar)(p.key) && String(p.key.value) === String(seg2));
       if (!pair) break;
@@ -55688,8 +55740,8 @@ function describeValue(v) {
   if (typeof v === "number" || typeof v === "boolean") return String(v);
   return typeof v;
 }
-function pathLabel(path39) {
-  return path39.reduce(
+function pathLabel(path38) {
+  return path38.reduce(
     (acc, seg2) => typeof seg2 === "number" ? `${acc}[${seg2}]` : acc ? `${acc}.${seg2}` : seg2,
     ""
   );
@@ -55710,9 +55762,9 @@ function pointerToPath(pointer, data) {
   }
   return out;
 }
-function valueAt(data, path39) {
+function valueAt(data, path38) {
   let cur = data;
-  for (const seg2 of path39) {
+  for (const seg2 of path38) {
     cur = cur && typeof cur === "object" ? cur[seg2] : void 0;
   }
   return cur;
@@ -55729,13 +55781,13 @@ function parentSchemaOf(root, schemaPath) {
 function hintOf(e) {
   return e.parent?.["x-hint"];
 }
-function explain(e, path39) {
-  const label2 = pathLabel(path39);
+function explain(e, path38) {
+  const label2 = pathLabel(path38);
   const where = label2 ? `\`${label2}\`` : "The file";
   switch (e.keyword) {
     case "additionalProperties": {
       const extra = String(e.params.additionalProperty);
-      const at2 = [...path39, extra];
+      const at2 = [...path38, extra];
       const forbidden = FORBIDDEN_KEYS[extra.toLowerCase()];
       if (forbidden)
         return { message: `\`${extra}\` is not allowed: ${forbidden}.`, at: at2, key: true };
@@ -55757,8 +55809,8 @@ function explain(e, path39) {
       const inside = label2 ? ` in \`${label2}\`` : "";
       return {
         message: `Missing required key \`${missing}\`${inside}.`,
-        at: path39,
-        key: path39.length > 0
+        at: path38,
+        key: path38.length > 0
       };
     }
     case "type": {
@@ -55767,7 +55819,7 @@ function explain(e, path39) {
       if (!label2) {
         return {
           message: `The file must be a mapping of settings (key: value), not ${describeValue(e.data)}.`,
-          at: path39,
+          at: path38,
           key: false
         };
       }
@@ -55775,7 +55827,7 @@ function explain(e, path39) {
       const hint = yaml11 ? " (YAML 1.2 reads yes/no/on/off as text: write true or false)" : "";
       return {
         message: `${where} must be ${wanted2}, not ${describeValue(e.data)}${hint}.`,
-        at: path39,
+        at: path38,
         key: false
       };
     }
@@ -55785,7 +55837,7 @@ function explain(e, path39) {
       const tail = guess ? ` (did you mean ${guess}?)` : "";
       return {
         message: `${where} must be one of ${allowed.join(", ")}, not ${describeValue(e.data)}${tail}.`,
-        at: path39,
+        at: path38,
         key: false
       };
     }
@@ -55802,20 +55854,20 @@ function explain(e, path39) {
       }[e.keyword];
       return {
         message: `${where} must be ${words} ${limit}, not ${describeValue(e.data)}.`,
-        at: path39,
+        at: path38,
         key: false
       };
     }
     case "minLength": {
       const limit = e.params.limit;
       const text2 = limit === 1 ? "must not be empty" : `must be at least ${limit} characters long`;
-      return { message: `${where} ${text2}.`, at: path39, key: false };
+      return { message: `${where} ${text2}.`, at: path38, key: false };
     }
     case "maxLength": {
       const limit = e.params.limit;
       return {
         message: `${where} must be at most ${limit} characters long, not ${String(e.data).length}.`,
-        at: path39,
+        at: path38,
         key: false
       };
     }
@@ -55823,12 +55875,12 @@ function explain(e, path39) {
       const hint = hintOf(e) ?? `text matching ${e.params.pattern}`;
       return {
         message: `${where} must be ${hint}, not ${describeValue(e.data)}.`,
-        at: path39,
+        at: path38,
         key: false
       };
     }
     default:
-      return { message: `${where} ${e.message ?? "is invalid"}.`, at: path39, key: false };
+      return { message: `${where} ${e.message ?? "is invalid"}.`, at: path38, key: false };
   }
 }
 function checkSchema({ validate, schema }, source, vm2) {
@@ -55836,16 +55888,16 @@ function checkSchema({ validate, schema }, source, vm2) {
   if (validate(source.data)) return result2;
   const seen = /* @__PURE__ */ new Set();
   for (const e of validate.errors ?? []) {
-    const path39 = pointerToPath(e.instancePath, source.data);
+    const path38 = pointerToPath(e.instancePath, source.data);
     const { message, at: at2, key } = explain(
       {
         keyword: e.keyword,
         params: e.params,
         message: e.message,
-        data: valueAt(source.data, path39),
+        data: valueAt(source.data, path38),
         parent: parentSchemaOf(schema, e.schemaPath)
       },
-      path39
+      path38
     );
     if (at2.length) result2.faultyKeys.add(String(at2[0]));
     const id2 = `${pathLabel(at2)}|${message}`;
@@ -60856,8 +60908,8 @@ var init_context = __esm({
           if ((0, import_fs4.existsSync)(process.env.GITHUB_EVENT_PATH)) {
             this.payload = JSON.parse((0, import_fs4.readFileSync)(process.env.GITHUB_EVENT_PATH, { encoding: "utf8" }));
           } else {
-            const path39 = process.env.GITHUB_EVENT_PATH;
-            process.stdout.write(`GITHUB_EVENT_PATH ${path39} does not exist${import_os3.EOL}`);
+            const path38 = process.env.GITHUB_EVENT_PATH;
+            process.stdout.write(`GITHUB_EVENT_PATH ${path38} does not exist${import_os3.EOL}`);
           }
         }
         this.eventName = process.env.GITHUB_EVENT_NAME;
@@ -66081,10 +66133,8 @@ function booleanInput(name, fallback) {
   if (/^(false|no|off|0)$/i.test(raw)) return false;
   throw new ConfigurationError(`Input ${name} is '${raw}'; use true or false.`);
 }
-function getReconcileInputs(env = process.env) {
-  const secret = getInput(RECONCILE_INPUTS.proxmoxTokenSecret);
-  const githubToken = getInput(RECONCILE_INPUTS.githubToken);
-  for (const s of [secret, githubToken, env.PROXMOX_TOKEN_SECRET, env.CI_CLOUDINIT_PASSWORD])
+function proxmoxEnvFromInputs(env = process.env) {
+  for (const s of [getInput(RECONCILE_INPUTS.proxmoxTokenSecret), env.PROXMOX_TOKEN_SECRET])
     if (s) setSecret(s);
   const merged = { ...env };
   const pass = /* @__PURE__ */ __name((input, variable) => {
@@ -66097,6 +66147,12 @@ function getReconcileInputs(env = process.env) {
   pass(RECONCILE_INPUTS.proxmoxTlsFingerprint, "PROXMOX_TLS_FINGERPRINT");
   pass(RECONCILE_INPUTS.proxmoxCaFile, "PROXMOX_CA_FILE");
   if (booleanInput(RECONCILE_INPUTS.proxmoxInsecure, false)) merged.PROXMOX_INSECURE = "true";
+  return merged;
+}
+function getReconcileInputs(env = process.env) {
+  const githubToken = getInput(RECONCILE_INPUTS.githubToken);
+  for (const s of [githubToken, env.CI_CLOUDINIT_PASSWORD]) if (s) setSecret(s);
+  const merged = proxmoxEnvFromInputs(env);
   const workspace = import_node_path6.default.resolve(env.GITHUB_WORKSPACE ?? process.cwd());
   const inputs = {
     repoDir: import_node_path6.default.resolve(workspace, getInput(RECONCILE_INPUTS.workingDirectory) || "."),
@@ -66137,6 +66193,7 @@ var init_reconcile_inputs = __esm({
     };
     __name(booleanInput, "booleanInput");
     listInput = /* @__PURE__ */ __name((name) => getInput(name).split(/[\n,]/).map((s) => s.trim()).filter(Boolean), "listInput");
+    __name(proxmoxEnvFromInputs, "proxmoxEnvFromInputs");
     __name(getReconcileInputs, "getReconcileInputs");
   }
 });
@@ -72599,11 +72656,11 @@ function evaluate(p, c, params) {
     return first;
   }
   if (kind !== "perm") return void 0;
-  const [path39, privs, ...opts] = rest;
+  const [path38, privs, ...opts] = rest;
   const req = opts.indexOf("require_param");
-  if (req >= 0 && params[opts[req + 1]] === void 0) return `(${path39}, required)`;
+  if (req >= 0 && params[opts[req + 1]] === void 0) return `(${path38}, required)`;
   const any = opts.includes("any");
-  const where = subst(path39, params);
+  const where = subst(path38, params);
   const ok = any ? privs.some((x) => hasPriv(p, where, x)) : privs.every((x) => hasPriv(p, where, x));
   return ok ? void 0 : `(${where}, ${any ? privs.join("|") : privs.find((x) => !hasPriv(p, where, x))})`;
 }
@@ -72623,7 +72680,7 @@ var init_auth2 = __esm({
     __name(authenticate, "authenticate");
     __name(createTicket, "createTicket");
     __name(hasPriv, "hasPriv");
-    subst = /* @__PURE__ */ __name((path39, params) => path39.replace(
+    subst = /* @__PURE__ */ __name((path38, params) => path38.replace(
       /\{(\w+)\}/g,
       (_, k) => String(params[k] ?? "")
     ), "subst");
@@ -75006,8 +75063,8 @@ async function startVaultSim(opts = {}) {
       }
       save();
     },
-    mount(path39, version) {
-      state.mounts[`${path39.replace(/\/$/, "")}/`] ??= {
+    mount(path38, version) {
+      state.mounts[`${path38.replace(/\/$/, "")}/`] ??= {
         type: "kv",
         version,
         accessor: `kv_${(0, import_node_crypto13.randomBytes)(4).toString("hex")}`,
@@ -75446,6 +75503,102 @@ var init_apply2 = __esm({
   }
 });
 
+// actions/lib/provision/workspace.ts
+function registerKey(key) {
+  registerSecret(key);
+  for (const line2 of key.split(/\r?\n/)) {
+    const l = line2.trim();
+    if (l.length >= 16 && !l.startsWith("-----")) registerSecret(l);
+  }
+}
+async function preparePrivateDir(opts) {
+  const dir = await (0, import_promises8.mkdtemp)(import_node_path23.default.join(opts.tempRoot ?? import_node_os6.default.tmpdir(), "pve-gitops-provision-"));
+  const shortRoot = (0, import_node_fs18.existsSync)("/tmp") ? "/tmp" : import_node_os6.default.tmpdir();
+  const controlDir = await (0, import_promises8.mkdtemp)(import_node_path23.default.join(shortRoot, "pvg-cp-"));
+  const remove = /* @__PURE__ */ __name(async () => {
+    await (0, import_promises8.rm)(dir, { recursive: true, force: true });
+    await (0, import_promises8.rm)(controlDir, { recursive: true, force: true });
+  }, "remove");
+  try {
+    if (opts.sshPrivateKey === void 0) return { dir, controlDir, remove };
+    const key = opts.sshPrivateKey.replace(/\r\n/g, "\n").trim() + "\n";
+    registerKey(key);
+    const keyFile = import_node_path23.default.join(dir, "id_key");
+    await (0, import_promises8.writeFile)(keyFile, key, { mode: 384 });
+    const check = await opts.exec("ssh-keygen", ["-y", "-P", "", "-f", keyFile], {
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", LC_ALL: "C" }
+    });
+    if (check.code !== 0 || !/^ssh-|^ecdsa-/.test(check.stdout.trim())) {
+      throw new ConfigurationError(
+        `${opts.keySource} is not a valid SSH private key without a passphrase (ssh-keygen cannot read it).`
+      );
+    }
+    return { dir, keyFile, controlDir, remove };
+  } catch (err) {
+    await remove();
+    throw err;
+  }
+}
+var import_node_fs18, import_promises8, import_node_os6, import_node_path23;
+var init_workspace = __esm({
+  "actions/lib/provision/workspace.ts"() {
+    "use strict";
+    import_node_fs18 = require("node:fs");
+    import_promises8 = require("node:fs/promises");
+    import_node_os6 = __toESM(require("node:os"), 1);
+    import_node_path23 = __toESM(require("node:path"), 1);
+    init_errors();
+    init_secrets();
+    __name(registerKey, "registerKey");
+    __name(preparePrivateDir, "preparePrivateDir");
+  }
+});
+
+// actions/lib/provision/key-file.ts
+function readPrivateKeyFile(file, what) {
+  let mode;
+  let text2;
+  try {
+    mode = (0, import_node_fs19.statSync)(file).mode;
+    text2 = (0, import_node_fs19.readFileSync)(file, "utf8");
+  } catch {
+    throw new ConfigurationError(`Cannot read the SSH key file ${file} (${what}).`);
+  }
+  if (mode & 63)
+    throw new ConfigurationError(
+      `The SSH key file ${file} (${what}) is readable by others (mode ${(mode & 511).toString(8).padStart(4, "0")}), so ssh would refuse it: run chmod 600 ${file}.`
+    );
+  const key = text2.replace(/\r\n/g, "\n").trim() + "\n";
+  registerKey(key);
+  return key;
+}
+function sshKeyFromEnv(env) {
+  const inline = env.SSH_PRIVATE_KEY;
+  if (inline?.trim()) {
+    const key = inline.replace(/\r\n/g, "\n").trim() + "\n";
+    registerKey(key);
+    return { key, source: "SSH_PRIVATE_KEY" };
+  }
+  const file = env.SSH_PRIVATE_KEY_FILE?.trim();
+  if (!file) return void 0;
+  return {
+    key: readPrivateKeyFile(file, "SSH_PRIVATE_KEY_FILE"),
+    source: `SSH_PRIVATE_KEY_FILE (${file})`
+  };
+}
+var import_node_fs19;
+var init_key_file = __esm({
+  "actions/lib/provision/key-file.ts"() {
+    "use strict";
+    import_node_fs19 = require("node:fs");
+    init_errors();
+    init_workspace();
+    __name(readPrivateKeyFile, "readPrivateKeyFile");
+    __name(sshKeyFromEnv, "sshKeyFromEnv");
+  }
+});
+
 // actions/lib/provision/exec.ts
 var import_node_child_process7, execProcess;
 var init_exec2 = __esm({
@@ -75654,55 +75807,62 @@ var init_recap = __esm({
   }
 });
 
-// actions/lib/provision/workspace.ts
-function registerKey(key) {
-  registerSecret(key);
-  for (const line2 of key.split(/\r?\n/)) {
-    const l = line2.trim();
-    if (l.length >= 16 && !l.startsWith("-----")) registerSecret(l);
-  }
-}
-async function preparePrivateDir(opts) {
-  const dir = await (0, import_promises8.mkdtemp)(import_node_path23.default.join(opts.tempRoot ?? import_node_os6.default.tmpdir(), "pve-gitops-provision-"));
-  const shortRoot = (0, import_node_fs18.existsSync)("/tmp") ? "/tmp" : import_node_os6.default.tmpdir();
-  const controlDir = await (0, import_promises8.mkdtemp)(import_node_path23.default.join(shortRoot, "pvg-cp-"));
-  const remove = /* @__PURE__ */ __name(async () => {
-    await (0, import_promises8.rm)(dir, { recursive: true, force: true });
-    await (0, import_promises8.rm)(controlDir, { recursive: true, force: true });
-  }, "remove");
-  try {
-    if (opts.sshPrivateKey === void 0) return { dir, controlDir, remove };
-    const key = opts.sshPrivateKey.replace(/\r\n/g, "\n").trim() + "\n";
-    registerKey(key);
-    const keyFile = import_node_path23.default.join(dir, "id_key");
-    await (0, import_promises8.writeFile)(keyFile, key, { mode: 384 });
-    const check = await opts.exec("ssh-keygen", ["-y", "-P", "", "-f", keyFile], {
-      cwd: dir,
-      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", LC_ALL: "C" }
-    });
-    if (check.code !== 0 || !/^ssh-|^ecdsa-/.test(check.stdout.trim())) {
-      throw new ConfigurationError(
-        `${opts.keySource} is not a valid SSH private key without a passphrase (ssh-keygen cannot read it).`
+// actions/lib/provision/trusted-host-keys.ts
+async function trustedHostKeys(o) {
+  const missing = o.hosts.filter(
+    (h) => hostKeys(o.knownHosts, h.address, h.port ?? 22).length === 0
+  );
+  if (!missing.length || !o.proxmox) return { added: "", untrusted: missing.map((h) => h.name) };
+  const proxmox = o.proxmox;
+  return o.log.group(
+    `Read the SSH host keys of ${missing.map((h) => h.name).join(", ")} through the guest agent`,
+    async () => {
+      const vms = (await proxmox.clusterResources("vm")).filter(
+        (r) => r.type === "qemu" && !r.template && r.vmid !== void 0 && r.node
       );
+      const targets = [];
+      const unknown = [];
+      for (const h of missing) {
+        const found = vms.filter((v) => v.name === h.name);
+        if (found.length !== 1) {
+          o.log.warn(
+            found.length ? `No SSH host key for ${h.name}: ${found.length} VMs in the cluster have that name (VMIDs ${found.map((v) => v.vmid).join(", ")}).` : `No SSH host key for ${h.name}: the cluster has no VM of that name.`
+          );
+          unknown.push(h.name);
+          continue;
+        }
+        const vm2 = found[0];
+        targets.push({
+          name: h.name,
+          vmid: vm2.vmid,
+          node: vm2.node,
+          ip: h.address,
+          ...h.port && h.port !== 22 ? { port: h.port } : {}
+        });
+      }
+      const read = targets.length ? await collectHostKeys(proxmox, targets, {
+        log: o.log,
+        timeoutMs: o.timeoutMs,
+        intervalMs: o.intervalMs
+      }) : { knownHosts: "", missing: [] };
+      const untrusted = missing.map((h) => h.name).filter((n) => unknown.includes(n) || read.missing.includes(n));
+      if (untrusted.length && !o.trustOnFirstUse)
+        throw new PveGitopsError(
+          `No trusted SSH host key for ${untrusted.join(", ")}: not in known_hosts and not readable through the Proxmox guest agent (see the warnings above); give the key in known-hosts or turn on trust-on-first-use.`
+        );
+      for (const n of untrusted)
+        o.log.warn(`${n}: its host key will be accepted on first use (trust-on-first-use).`);
+      return { added: read.knownHosts, untrusted };
     }
-    return { dir, keyFile, controlDir, remove };
-  } catch (err) {
-    await remove();
-    throw err;
-  }
+  );
 }
-var import_node_fs18, import_promises8, import_node_os6, import_node_path23;
-var init_workspace = __esm({
-  "actions/lib/provision/workspace.ts"() {
+var init_trusted_host_keys = __esm({
+  "actions/lib/provision/trusted-host-keys.ts"() {
     "use strict";
-    import_node_fs18 = require("node:fs");
-    import_promises8 = require("node:fs/promises");
-    import_node_os6 = __toESM(require("node:os"), 1);
-    import_node_path23 = __toESM(require("node:path"), 1);
     init_errors();
-    init_secrets();
-    __name(registerKey, "registerKey");
-    __name(preparePrivateDir, "preparePrivateDir");
+    init_known_hosts();
+    init_host_keys();
+    __name(trustedHostKeys, "trustedHostKeys");
   }
 });
 
@@ -75746,6 +75906,19 @@ function ansibleEnv(o, priv, knownHosts) {
     PYTHONUNBUFFERED: "1"
   };
 }
+async function readKnownHosts(file) {
+  const f = file ?? import_node_path24.default.join(process.env.HOME ?? import_node_os7.default.homedir(), ".ssh", "known_hosts");
+  return (0, import_promises9.readFile)(f, "utf8").catch(() => "");
+}
+function sshHosts(view, invocations) {
+  const names = [...new Set(invocations.flatMap((i) => i.targets))].sort();
+  return names.map((name) => {
+    const vars = view.hosts.get(name) ?? {};
+    const address = typeof vars.ansible_host === "string" ? vars.ansible_host : name;
+    const port = Number(vars.ansible_port ?? 22);
+    return { name, address, ...Number.isInteger(port) && port !== 22 ? { port } : {} };
+  });
+}
 function describeInvocation(i) {
   return `playbooks/${i.playbook}${i.limit ? ` on ${i.limit.join(", ")}` : ""}`;
 }
@@ -75780,11 +75953,11 @@ async function provision(o) {
       );
   }
   const inventoryName = o.inventory ?? DEFAULT_INVENTORY;
-  if (!(0, import_node_fs19.existsSync)(import_node_path24.default.join(o.repoDir, inventoryName)))
+  if (!(0, import_node_fs20.existsSync)(import_node_path24.default.join(o.repoDir, inventoryName)))
     throw new ConfigurationError(
       `${inventoryName} does not exist; run pve-gitops inventory first.`
     );
-  if (o.knownHostsFile && !(0, import_node_fs19.existsSync)(o.knownHostsFile))
+  if (o.knownHostsFile && !(0, import_node_fs20.existsSync)(o.knownHostsFile))
     throw new ConfigurationError(`The known_hosts file ${o.knownHostsFile} does not exist.`);
   const priv = await preparePrivateDir({
     sshPrivateKey: o.sshPrivateKey,
@@ -75794,9 +75967,10 @@ async function provision(o) {
   });
   try {
     let knownHosts = o.knownHostsFile && import_node_path24.default.resolve(o.knownHostsFile);
-    if (o.knownHosts !== void 0) {
+    const given = o.knownHosts ?? (o.proxmox ? await readKnownHosts(knownHosts) : void 0);
+    if (given !== void 0) {
       knownHosts = import_node_path24.default.join(priv.dir, "known_hosts");
-      await (0, import_promises9.writeFile)(knownHosts, o.knownHosts.trim() + "\n", { mode: 384 });
+      await (0, import_promises9.writeFile)(knownHosts, given.trim() + "\n", { mode: 384 });
     }
     const env = ansibleEnv(o, priv, knownHosts);
     const inventoryArgs = ["-i", inventoryName];
@@ -75826,7 +76000,7 @@ ${lines.join("")}`, { mode: 384 });
       runs: o.runs,
       newHosts: o.newHosts,
       view,
-      playbookExists: /* @__PURE__ */ __name((f) => (0, import_node_fs19.existsSync)(import_node_path24.default.join(o.repoDir, "playbooks", f)), "playbookExists"),
+      playbookExists: /* @__PURE__ */ __name((f) => (0, import_node_fs20.existsSync)(import_node_path24.default.join(o.repoDir, "playbooks", f)), "playbookExists"),
       inventoryName,
       log
     });
@@ -75835,6 +76009,18 @@ ${lines.join("")}`, { mode: 384 });
     if (!invocations.length) {
       log.info("Nothing to provision: no playbook applies to the new hosts.");
       return { runs: [], provisioned: [] };
+    }
+    if (o.proxmox && knownHosts) {
+      const { added } = await trustedHostKeys({
+        hosts: sshHosts(view, invocations),
+        knownHosts: `${given ?? ""}
+${await readKnownHosts(GLOBAL_KNOWN_HOSTS)}`,
+        proxmox: o.proxmox,
+        trustOnFirstUse: !!o.trustOnFirstUse,
+        timeoutMs: o.hostKeyTimeoutMs,
+        log
+      });
+      if (added) await (0, import_promises9.appendFile)(knownHosts, added, { mode: 384 });
     }
     for (const i of invocations) log.info(`will run: ${describeInvocation(i)}`);
     const done = [];
@@ -75866,12 +76052,13 @@ ${r.stderr}`;
     await priv.remove();
   }
 }
-var import_node_fs19, import_promises9, import_node_path24, DEFAULT_INVENTORY, ENV_PASSED;
+var import_node_fs20, import_promises9, import_node_os7, import_node_path24, DEFAULT_INVENTORY, ENV_PASSED, GLOBAL_KNOWN_HOSTS;
 var init_provision = __esm({
   "actions/lib/provision/provision.ts"() {
     "use strict";
-    import_node_fs19 = require("node:fs");
+    import_node_fs20 = require("node:fs");
     import_promises9 = require("node:fs/promises");
+    import_node_os7 = __toESM(require("node:os"), 1);
     import_node_path24 = __toESM(require("node:path"), 1);
     init_errors();
     init_secrets();
@@ -75880,11 +76067,15 @@ var init_provision = __esm({
     init_inventory_view();
     init_invocations();
     init_recap();
+    init_trusted_host_keys();
     init_workspace();
     DEFAULT_INVENTORY = "inventory/k8s.ini";
     ENV_PASSED = ["PATH", "HOME", "USER", "LOGNAME", "LANG", "TZ", "TMPDIR"];
     __name(sshQuote, "sshQuote");
     __name(ansibleEnv, "ansibleEnv");
+    GLOBAL_KNOWN_HOSTS = "/etc/ssh/ssh_known_hosts";
+    __name(readKnownHosts, "readKnownHosts");
+    __name(sshHosts, "sshHosts");
     __name(describeInvocation, "describeInvocation");
     __name(failure, "failure");
     __name(provision, "provision");
@@ -75905,11 +76096,11 @@ async function readHosts(file) {
   }
   return parseHostList(text2, file).hosts.map((h) => ({ name: h.name, ip: h.ip }));
 }
-var import_node_fs20, import_promises10, import_node_path25, truthy, command8, provision_default;
+var import_node_fs21, import_promises10, import_node_path25, truthy, command8, provision_default;
 var init_provision2 = __esm({
   "actions/cli/commands/provision.ts"() {
     "use strict";
-    import_node_fs20 = require("node:fs");
+    import_node_fs21 = require("node:fs");
     import_promises10 = require("node:fs/promises");
     import_node_path25 = __toESM(require("node:path"), 1);
     init_errors();
@@ -75917,7 +76108,9 @@ var init_provision2 = __esm({
     init_tags();
     init_addresses();
     init_update();
+    init_key_file();
     init_provision();
+    init_connect();
     init_secrets();
     truthy = /* @__PURE__ */ __name((v) => /^(1|true|yes)$/i.test((v ?? "").trim()), "truthy");
     __name(readHosts, "readHosts");
@@ -75939,147 +76132,65 @@ var init_provision2 = __esm({
             throw new UsageError(
               `--playbook '${name.slice(0, 60)}' is not a playbook or VM name (lower-case letters, digits, '.', '_', '-').`
             );
-          const r2 = resolveTag(name, repoResolver(ctx.repo));
-          if (typeof r2 === "string") throw new ConfigurationError(`${r2}.`);
-          runs2.push(r2);
+          const r = resolveTag(name, repoResolver(ctx.repo));
+          if (typeof r === "string") throw new ConfigurationError(`${r}.`);
+          runs2.push(r);
         }
         let hostsFile = typeof values.hosts === "string" ? import_node_path25.default.resolve(values.hosts) : void 0;
         if (!hostsFile && !runs2.length) {
           hostsFile = import_node_path25.default.join(ctx.repo, NEW_HOSTS_FILE);
-          if (!(0, import_node_fs20.existsSync)(hostsFile)) {
+          if (!(0, import_node_fs21.existsSync)(hostsFile)) {
             ctx.log.info(`Nothing to provision: no --playbook, no --hosts and no ${NEW_HOSTS_FILE}.`);
             return 0;
           }
         }
         const newHosts = hostsFile ? await readHosts(hostsFile) : [];
-        const key = ctx.env.SSH_PRIVATE_KEY;
+        const key = sshKeyFromEnv(ctx.env);
         const token = ctx.env.K3S_TOKEN;
         registerSecret(token);
-        const r = await provision({
-          repoDir: ctx.repo,
-          runs: runs2,
-          newHosts,
-          sshPrivateKey: key?.trim() ? key : void 0,
-          keySource: "SSH_PRIVATE_KEY",
-          knownHostsFile: typeof values["known-hosts"] === "string" ? import_node_path25.default.resolve(values["known-hosts"]) : void 0,
-          trustOnFirstUse: values["trust-on-first-use"] === true,
-          simulator: values.simulator === true || truthy(ctx.env.PVE_GITOPS_SIMULATOR),
-          extraEnv: token ? { K3S_TOKEN: token } : {},
-          log: ctx.log
-        });
-        ctx.out(r.provisioned.map((h) => `${h}
+        const proxmox = await connectIfConfigured(ctx.env, ctx.log);
+        try {
+          const r = await provision({
+            repoDir: ctx.repo,
+            runs: runs2,
+            newHosts,
+            sshPrivateKey: key?.key,
+            keySource: key?.source,
+            knownHostsFile: typeof values["known-hosts"] === "string" ? import_node_path25.default.resolve(values["known-hosts"]) : void 0,
+            trustOnFirstUse: values["trust-on-first-use"] === true,
+            simulator: values.simulator === true || truthy(ctx.env.PVE_GITOPS_SIMULATOR),
+            extraEnv: token ? { K3S_TOKEN: token } : {},
+            proxmox,
+            log: ctx.log
+          });
+          ctx.out(r.provisioned.map((h) => `${h}
 `).join(""));
-        return 0;
+          return 0;
+        } finally {
+          await proxmox?.close();
+        }
       }
     };
     provision_default = command8;
   }
 });
 
-// sim/demo/world.ts
-async function startWorld(state, timeScale, log) {
-  const stops = [];
-  try {
-    const proxmox = await startProxmoxSim({ stateDir: import_node_path26.default.join(state, "proxmox"), timeScale });
-    stops.push(() => proxmox.stop());
-    registerSecret(proxmox.tokenSecret);
-    log.info(`Proxmox VE simulator: ${proxmox.url} (nodes pve1, pve2, still-fawn)`);
-    const vault = await startVaultSim({ stateDir: import_node_path26.default.join(state, "vault") });
-    stops.push(() => vault.stop());
-    registerSecret(vault.rootToken);
-    vault.mount("kv", 2);
-    vault.writePolicy(
-      "kubeconfig",
-      'path "kv/data/cluster-secret-store/*" { capabilities = ["create", "read", "update"] }\npath "kv/metadata/cluster-secret-store/*" { capabilities = ["read"] }\n'
-    );
-    const vaultToken = vault.createToken(["kubeconfig"], 3600);
-    registerSecret(vaultToken);
-    log.info(
-      `Vault simulator: ${vault.addr} (KV v2 at kv/, a token limited to the kubeconfig secret)`
-    );
-    const kube = await startKubeManager({ stateDir: import_node_path26.default.join(state, "kube"), readyDelayMs: 1500 });
-    stops.push(() => kube.stop());
-    log.info(`k3s simulator: installer at ${kube.installerUrl}`);
-    const keyDir = (0, import_node_fs21.mkdtempSync)(import_node_path26.default.join((0, import_node_os7.tmpdir)(), "pve-gitops-demo-key-"));
-    const sshKeyFile = import_node_path26.default.join(keyDir, "id_ed25519");
-    (0, import_node_child_process8.execFileSync)("ssh-keygen", [
-      "-q",
-      "-t",
-      "ed25519",
-      "-N",
-      "",
-      "-C",
-      "pve-gitops-demo",
-      "-f",
-      sshKeyFile
-    ]);
-    registerSecret((0, import_node_fs21.readFileSync)(sshKeyFile, "utf8").trim());
-    const world = {
-      proxmox,
-      vault,
-      vaultToken,
-      kube,
-      sshKeyFile,
-      sshPublicKey: (0, import_node_fs21.readFileSync)(`${sshKeyFile}.pub`, "utf8").trim(),
-      async stop() {
-        await world.hosts?.stop();
-        for (const stop of stops.reverse()) await stop();
-        (0, import_node_child_process8.execFileSync)("rm", ["-rf", keyDir]);
-      }
-    };
-    return world;
-  } catch (err) {
-    for (const stop of stops.reverse()) await stop();
-    throw err;
-  }
-}
-async function startHosts(world, vms, state, log) {
-  for (const vm2 of vms) world.kube.registerHost(vm2.name, vm2.ip);
-  world.hosts = await startVmHosts({
-    vms: vms.map(({ name, ip }) => ({ name, ip })),
-    authorizedKey: world.sshPublicKey,
-    stateDir: import_node_path26.default.join(state, "hosts"),
-    hostKeys: Object.fromEntries(
-      vms.map((vm2) => [vm2.name, world.proxmox.cluster.hostKeyOf(vm2.vmid).privateKey])
-    )
-  });
-  for (const h of world.hosts.hosts) log.info(`VM host ${h.name}: sshd on ${h.ip}:${h.port}`);
-  return world.hosts;
-}
-var import_node_child_process8, import_node_fs21, import_node_os7, import_node_path26;
-var init_world = __esm({
-  "sim/demo/world.ts"() {
-    "use strict";
-    import_node_child_process8 = require("node:child_process");
-    import_node_fs21 = require("node:fs");
-    import_node_os7 = require("node:os");
-    import_node_path26 = __toESM(require("node:path"), 1);
-    init_secrets();
-    init_vm_hosts();
-    init_manager();
-    init_proxmox();
-    init_vault();
-    __name(startWorld, "startWorld");
-    __name(startHosts, "startHosts");
-  }
-});
-
 // sim/demo/run-demo.ts
 function projectRoot() {
-  let dir = import_node_path27.default.dirname((0, import_node_url2.fileURLToPath)(__pve_gitops_import_meta_url));
-  while (!(0, import_node_fs22.existsSync)(import_node_path27.default.join(dir, "demo", "vms"))) {
-    const up = import_node_path27.default.dirname(dir);
+  let dir = import_node_path26.default.dirname((0, import_node_url2.fileURLToPath)(__pve_gitops_import_meta_url));
+  while (!(0, import_node_fs22.existsSync)(import_node_path26.default.join(dir, "demo", "vms"))) {
+    const up = import_node_path26.default.dirname(dir);
     if (up === dir) throw new PveGitopsError("Cannot find the demo/ folder of pve-gitops.");
     dir = up;
   }
   return dir;
 }
 function git2(cwd, ...args) {
-  return (0, import_node_child_process9.execFileSync)("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  return (0, import_node_child_process8.execFileSync)("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 }
 function makeRepository(root, installerUrl) {
-  const repo = (0, import_node_fs22.mkdtempSync)(import_node_path27.default.join((0, import_node_os8.tmpdir)(), "pve-gitops-demo-"));
-  const copy = /* @__PURE__ */ __name((from, to = from) => (0, import_node_fs22.cpSync)(import_node_path27.default.join(root, from), import_node_path27.default.join(repo, to), { recursive: true }), "copy");
+  const repo = (0, import_node_fs22.mkdtempSync)(import_node_path26.default.join((0, import_node_os8.tmpdir)(), "pve-gitops-demo-"));
+  const copy = /* @__PURE__ */ __name((from, to = from) => (0, import_node_fs22.cpSync)(import_node_path26.default.join(root, from), import_node_path26.default.join(repo, to), { recursive: true }), "copy");
   const commit = /* @__PURE__ */ __name((message) => {
     git2(repo, "add", "-A");
     git2(
@@ -76095,9 +76206,9 @@ function makeRepository(root, installerUrl) {
     );
   }, "commit");
   git2(repo, "init", "-q", "-b", "main");
-  const config2 = (0, import_yaml5.parseDocument)((0, import_node_fs22.readFileSync)(import_node_path27.default.join(root, "demo", "pve-gitops.yaml"), "utf8"));
+  const config2 = (0, import_yaml5.parseDocument)((0, import_node_fs22.readFileSync)(import_node_path26.default.join(root, "demo", "pve-gitops.yaml"), "utf8"));
   config2.setIn(["k3s", "installer_url"], installerUrl);
-  (0, import_node_fs22.writeFileSync)(import_node_path27.default.join(repo, "pve-gitops.yaml"), config2.toString());
+  (0, import_node_fs22.writeFileSync)(import_node_path26.default.join(repo, "pve-gitops.yaml"), config2.toString());
   copy("playbooks");
   copy("schemas");
   commit("chore: start the demo repository");
@@ -76108,17 +76219,34 @@ function makeRepository(root, installerUrl) {
 async function runDemo(o) {
   const { log } = o;
   const root = projectRoot();
-  const cli = import_node_path27.default.join(root, "actions", "cli", "dist", "index.cjs");
-  const state = (0, import_node_fs22.mkdtempSync)(import_node_path27.default.join((0, import_node_os8.tmpdir)(), "pve-gitops-demo-state-"));
+  const cli = import_node_path26.default.join(root, "actions", "cli", "dist", "index.cjs");
+  const state = (0, import_node_fs22.mkdtempSync)(import_node_path26.default.join((0, import_node_os8.tmpdir)(), "pve-gitops-demo-state-"));
   const started = Date.now();
   let world;
   let repo;
   try {
-    world = await log.group(
-      "Start the simulators (loopback only)",
-      () => startWorld(state, o.timeScale ?? 0.05, log)
-    );
+    const why = hostsUnavailable();
+    if (why)
+      throw new PveGitopsError(
+        `The demo boots its VMs as sshd hosts, which it cannot do here: ${why}.`
+      );
+    world = await log.group("Start the simulators (loopback only)", async () => {
+      const s = await startSimStack({
+        dir: state,
+        persistent: true,
+        timeScale: o.timeScale ?? 0.05,
+        log
+      });
+      log.info(`Proxmox VE: ${s.proxmox.url} (nodes pve1, pve2, still-fawn)`);
+      log.info(`Vault: ${s.vault.addr} (KV v2 at kv/, a token limited to the kubeconfig secret)`);
+      log.info(
+        `k3s: installer at ${s.kube.installerUrl}; every running VM with a 127.x address gets its own sshd`
+      );
+      return s;
+    });
     const w = world;
+    const keyFile = w.sshPrivateKeyFile;
+    if (!keyFile) throw new PveGitopsError("The simulator made no SSH key for the demo.");
     repo = makeRepository(root, w.kube.installerUrl);
     const cwd = repo;
     const env = {
@@ -76129,7 +76257,7 @@ async function runDemo(o) {
       PROXMOX_TLS_FINGERPRINT: w.proxmox.fingerprint,
       VAULT_ADDR: w.vault.addr,
       VAULT_TOKEN: w.vaultToken,
-      SSH_PRIVATE_KEY: (0, import_node_fs22.readFileSync)(w.sshKeyFile, "utf8"),
+      SSH_PRIVATE_KEY: (0, import_node_fs22.readFileSync)(keyFile, "utf8"),
       PVE_GITOPS_SIMULATOR: "true",
       ANSIBLE_NOCOLOR: "1"
     };
@@ -76150,34 +76278,25 @@ async function runDemo(o) {
       capture: true
     });
     const afterApply = w.proxmox.stats().mutations;
-    const applyFile = import_node_path27.default.join(state, "apply.json");
+    const applyFile = import_node_path26.default.join(state, "apply.json");
     (0, import_node_fs22.writeFileSync)(applyFile, applied, { mode: 384 });
     const { newHosts, knownHosts, hostKeysMissing } = JSON.parse(applied);
     if (hostKeysMissing.length)
       throw new PveGitopsError(
         `Apply could not read the SSH host keys of ${hostKeysMissing.join(", ")} through the guest agent.`
       );
-    const knownHostsFile = import_node_path27.default.join(state, "known_hosts");
+    const knownHostsFile = import_node_path26.default.join(state, "known_hosts");
     (0, import_node_fs22.writeFileSync)(knownHostsFile, knownHosts, { mode: 384 });
     log.info(`New hosts: ${newHosts.map((h) => `${h.name} (${h.ip ?? "no address"})`).join(", ")}`);
     await run2({
       title: "Regenerate the Ansible inventory",
       args: ["inventory", "--new-hosts", applyFile]
     });
-    log.info((0, import_node_fs22.readFileSync)(import_node_path27.default.join(repo, "inventory", "k8s.ini"), "utf8").trimEnd());
+    log.info((0, import_node_fs22.readFileSync)(import_node_path26.default.join(repo, "inventory", "k8s.ini"), "utf8").trimEnd());
     await run2({
       title: "Read the [ansible X] tags of the pushed commits",
       args: ["tags", "--range", "HEAD~1..HEAD"]
     });
-    await log.group(
-      "Boot the simulated VMs: one real sshd each, with its own host key",
-      () => startHosts(
-        w,
-        newHosts.flatMap((h) => h.ip ? [{ name: h.name, ip: h.ip, vmid: h.vmid }] : []),
-        state,
-        log
-      )
-    );
     log.info(`known_hosts from apply (read through the guest agent): ${knownHostsFile}`);
     const known = ["--known-hosts", knownHostsFile];
     await run2({
@@ -76188,7 +76307,7 @@ async function runDemo(o) {
       title: "Publish the new cluster's kubeconfig to Vault (check-and-set merge)",
       args: ["kubeconfig", "publish", "--vm", "k8s-demo", ...known]
     });
-    const kubeconfig = import_node_path27.default.join(state, "kubeconfig");
+    const kubeconfig = import_node_path26.default.join(state, "kubeconfig");
     await run2({
       title: "Any CI job: fetch one context from Vault",
       args: ["kubeconfig", "get", "--context", "k8s-demo", "--out", kubeconfig]
@@ -76222,7 +76341,7 @@ async function runDemo(o) {
 }
 function runCli(cli, args, cwd, env, capture) {
   return new Promise((resolve, reject) => {
-    const child = (0, import_node_child_process9.spawn)(process.execPath, ["--", cli, ...args], {
+    const child = (0, import_node_child_process8.spawn)(process.execPath, ["--", cli, ...args], {
       cwd,
       env,
       stdio: ["ignore", capture ? "pipe" : "inherit", "inherit"]
@@ -76233,18 +76352,18 @@ function runCli(cli, args, cwd, env, capture) {
     child.once("close", (code) => resolve({ code: code ?? 1, stdout }));
   });
 }
-var import_node_child_process9, import_node_fs22, import_node_os8, import_node_path27, import_node_url2, import_yaml5;
+var import_node_child_process8, import_node_fs22, import_node_os8, import_node_path26, import_node_url2, import_yaml5;
 var init_run_demo = __esm({
   "sim/demo/run-demo.ts"() {
     "use strict";
-    import_node_child_process9 = require("node:child_process");
+    import_node_child_process8 = require("node:child_process");
     import_node_fs22 = require("node:fs");
     import_node_os8 = require("node:os");
-    import_node_path27 = __toESM(require("node:path"), 1);
+    import_node_path26 = __toESM(require("node:path"), 1);
     import_node_url2 = require("node:url");
     init_errors();
     import_yaml5 = __toESM(require_dist(), 1);
-    init_world();
+    init_stack();
     __name(projectRoot, "projectRoot");
     __name(git2, "git");
     __name(makeRepository, "makeRepository");
@@ -76478,7 +76597,7 @@ async function getKubeconfig(o) {
   return { config: config2, text: serializeKubeconfig(config2) };
 }
 async function writePrivateFile(file, text2) {
-  await (0, import_promises11.mkdir)(import_node_path28.default.dirname(file), { recursive: true });
+  await (0, import_promises11.mkdir)(import_node_path27.default.dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
   const fh = await (0, import_promises11.open)(tmp, "wx", 384);
   try {
@@ -76494,12 +76613,12 @@ async function writePrivateFile(file, text2) {
     throw err;
   }
 }
-var import_promises11, import_node_path28;
+var import_promises11, import_node_path27;
 var init_get = __esm({
   "actions/lib/kubeconfig/get.ts"() {
     "use strict";
     import_promises11 = require("node:fs/promises");
-    import_node_path28 = __toESM(require("node:path"), 1);
+    import_node_path27 = __toESM(require("node:path"), 1);
     init_errors();
     init_kubeconfig();
     init_store();
@@ -76509,8 +76628,8 @@ var init_get = __esm({
 });
 
 // actions/lib/kubeconfig/readiness.ts
-function kubeGet(entry2, path39, timeoutMs = 1e4) {
-  const url = new URL(path39, entry2.cluster.server);
+function kubeGet(entry2, path38, timeoutMs = 1e4) {
+  const url = new URL(path38, entry2.cluster.server);
   const u = entry2.user;
   const headers = { Accept: "application/json" };
   if (typeof u.token === "string") headers.Authorization = `Bearer ${u.token}`;
@@ -76730,6 +76849,16 @@ async function publishNewClusters(o) {
       });
   }
   for (const s of skipped) o.log.info(`${s.name}: nothing to publish (${s.reason}).`);
+  const { added } = await trustedHostKeys({
+    hosts: servers.map(({ vm: vm2, ip }) => ({ name: vm2.name, address: ip, port: o.ssh.port })),
+    knownHosts: o.ssh.knownHosts,
+    proxmox: o.proxmox,
+    trustOnFirstUse: !!o.ssh.trustOnFirstUse,
+    timeoutMs: o.hostKeyTimeoutMs,
+    log: o.log
+  });
+  const knownHosts = added ? `${o.ssh.knownHosts.trimEnd()}
+${added}` : o.ssh.knownHosts;
   const fetcher = o.fetchKubeconfig ?? fetchK3sKubeconfig;
   const failures = [];
   const entries = await Promise.all(
@@ -76742,7 +76871,7 @@ async function publishNewClusters(o) {
             port: o.ssh.port,
             username: o.ssh.username ?? vm2.ciuser ?? o.config.defaults.ciuser,
             privateKey: o.ssh.privateKey,
-            knownHosts: o.ssh.knownHosts,
+            knownHosts,
             trustOnFirstUse: o.ssh.trustOnFirstUse
           },
           o.log
@@ -76789,6 +76918,7 @@ var init_publish = __esm({
     init_groups();
     init_loopback();
     init_kubeconfig();
+    init_trusted_host_keys();
     init_readiness();
     init_ssh_fetch();
     init_store();
@@ -76851,9 +76981,9 @@ var init_vault_client = __esm({
         this.c.token = token;
       }
       /** Sends one request; returns the parsed body (undefined for 204). Throws VaultHttpError. */
-      request(method, path39, body2) {
+      request(method, path38, body2) {
         const url = new URL(
-          `v1/${path39.replace(/^\/+/, "")}`,
+          `v1/${path38.replace(/^\/+/, "")}`,
           this.c.addr.endsWith("/") ? this.c.addr : `${this.c.addr}/`
         );
         const payload = body2 === void 0 ? void 0 : JSON.stringify(body2);
@@ -76931,9 +77061,9 @@ var init_vault_client = __esm({
         return token;
       }
       /** KV v2 read of the current version; undefined when the secret does not exist (or is deleted). */
-      async readKv2(mount, path39) {
+      async readKv2(mount, path38) {
         try {
-          const r = await this.request("GET", `${mount}/data/${path39}`);
+          const r = await this.request("GET", `${mount}/data/${path38}`);
           const d = r?.data;
           return { data: d?.data ?? {}, version: d?.metadata?.version ?? 0 };
         } catch (err) {
@@ -76941,32 +77071,32 @@ var init_vault_client = __esm({
             const version = err.body?.data?.metadata?.version;
             return version ? { data: {}, version } : void 0;
           }
-          throw this.explain(err, mount, path39, "read");
+          throw this.explain(err, mount, path38, "read");
         }
       }
       /**
        * KV v2 write with check-and-set: `cas` 0 creates only, N replaces only version N. Returns
        * the new version, or `conflict` when someone wrote first.
        */
-      async writeKv2(mount, path39, data, cas) {
+      async writeKv2(mount, path38, data, cas) {
         try {
-          const r = await this.request("POST", `${mount}/data/${path39}`, { options: { cas }, data });
+          const r = await this.request("POST", `${mount}/data/${path38}`, { options: { cas }, data });
           return r?.data?.version ?? cas + 1;
         } catch (err) {
           if (err instanceof VaultHttpError && err.status === 400 && err.errors.some((e) => e.includes("check-and-set parameter did not match")))
             return "conflict";
-          throw this.explain(err, mount, path39, "write");
+          throw this.explain(err, mount, path38, "write");
         }
       }
-      explain(err, mount, path39, verb) {
+      explain(err, mount, path38, verb) {
         if (!(err instanceof VaultHttpError)) return err;
         if (err.status === 403)
           return new ConfigurationError(
-            `Vault denied the token permission to ${verb} ${mount}/data/${path39}: give its policy ${verb === "read" ? '"read"' : '"create" and "update"'} on that path.`
+            `Vault denied the token permission to ${verb} ${mount}/data/${path38}: give its policy ${verb === "read" ? '"read"' : '"create" and "update"'} on that path.`
           );
         if (err.status === 404)
           return new ConfigurationError(
-            `Vault has no KV v2 engine at '${mount}/' for ${mount}/data/${path39} (${err.errors.join("; ").slice(0, 200)}); check vault.mount.`
+            `Vault has no KV v2 engine at '${mount}/' for ${mount}/data/${path38} (${err.errors.join("; ").slice(0, 200)}); check vault.mount.`
           );
         return err;
       }
@@ -76984,7 +77114,7 @@ function vaultFromEnv(env, o = {}) {
   let token = env.VAULT_TOKEN?.trim();
   if (!token) {
     try {
-      token = (0, import_node_fs23.readFileSync)(import_node_path29.default.join(env.HOME ?? (0, import_node_os9.homedir)(), ".vault-token"), "utf8").trim();
+      token = (0, import_node_fs23.readFileSync)(import_node_path28.default.join(env.HOME ?? (0, import_node_os9.homedir)(), ".vault-token"), "utf8").trim();
     } catch {
       token = void 0;
     }
@@ -77020,13 +77150,13 @@ function locationOf(config2, over = {}) {
       throw new ConfigurationError(`The Vault ${k} '${v.slice(0, 60)}' is not valid.`);
   return loc;
 }
-var import_node_fs23, import_node_os9, import_node_path29;
+var import_node_fs23, import_node_os9, import_node_path28;
 var init_vault_env = __esm({
   "actions/lib/kubeconfig/vault-env.ts"() {
     "use strict";
     import_node_fs23 = require("node:fs");
     import_node_os9 = require("node:os");
-    import_node_path29 = __toESM(require("node:path"), 1);
+    import_node_path28 = __toESM(require("node:path"), 1);
     init_errors();
     init_vault_client();
     __name(vaultFromEnv, "vaultFromEnv");
@@ -77042,7 +77172,7 @@ __export(kubeconfig_exports, {
 function addressOf(repo, name, ipconfig0) {
   let ini = "";
   try {
-    ini = (0, import_node_fs24.readFileSync)(import_node_path30.default.join(repo, INVENTORY_FILE), "utf8");
+    ini = (0, import_node_fs24.readFileSync)(import_node_path29.default.join(repo, INVENTORY_FILE), "utf8");
   } catch {
   }
   const known = knownAddresses(ini).find((h) => h.name === name)?.ip;
@@ -77061,11 +77191,12 @@ async function publish(values, ctx) {
   const vm2 = vms.find((v) => v.name === name);
   if (!vm2) throw new ConfigurationError(`There is no VM ${name} in vms/.`);
   const ip = typeof values.address === "string" ? values.address : addressOf(ctx.repo, name, vm2.ipconfig0);
-  const key = typeof values["ssh-key"] === "string" ? read(values["ssh-key"], "SSH key") : ctx.env.SSH_PRIVATE_KEY;
+  const key = typeof values["ssh-key"] === "string" ? readPrivateKeyFile(values["ssh-key"], "--ssh-key") : sshKeyFromEnv(ctx.env)?.key;
   if (!key?.trim())
-    throw new ConfigurationError("No SSH key: pass --ssh-key FILE or set SSH_PRIVATE_KEY.");
-  registerSecret(key);
-  const knownFile = typeof values["known-hosts"] === "string" ? values["known-hosts"] : import_node_path30.default.join(ctx.env.HOME ?? (0, import_node_os10.homedir)(), ".ssh", "known_hosts");
+    throw new ConfigurationError(
+      "No SSH key: pass --ssh-key FILE or set SSH_PRIVATE_KEY or SSH_PRIVATE_KEY_FILE."
+    );
+  const knownFile = typeof values["known-hosts"] === "string" ? values["known-hosts"] : import_node_path29.default.join(ctx.env.HOME ?? (0, import_node_os10.homedir)(), ".ssh", "known_hosts");
   let knownHosts = "";
   try {
     knownHosts = (0, import_node_fs24.readFileSync)(knownFile, "utf8");
@@ -77079,23 +77210,30 @@ async function publish(values, ctx) {
   const port = values["ssh-port"] === void 0 ? void 0 : Number(values["ssh-port"]);
   if (port !== void 0 && !(Number.isInteger(port) && port > 0 && port < 65536))
     throw new UsageError(`--ssh-port must be a port number.`);
-  const r = await publishNewClusters({
-    hosts: [{ name, ip }],
-    vms,
-    config: config2,
-    vault: vaultFromEnv(ctx.env),
-    location: locationOf(config2.vault),
-    ssh: {
-      privateKey: key.replace(/\r\n/g, "\n").trim() + "\n",
-      knownHosts,
-      trustOnFirstUse: values["trust-on-first-use"] === true,
-      username: typeof values["ssh-user"] === "string" ? values["ssh-user"] : void 0,
-      port
-    },
-    simulator: /^(1|true|yes)$/i.test(ctx.env.PVE_GITOPS_SIMULATOR ?? ""),
-    readyTimeoutMs: timeout * 1e3,
-    log: ctx.log
-  });
+  const proxmox = await connectIfConfigured(ctx.env, ctx.log);
+  let r;
+  try {
+    r = await publishNewClusters({
+      hosts: [{ name, ip }],
+      vms,
+      config: config2,
+      vault: vaultFromEnv(ctx.env),
+      location: locationOf(config2.vault),
+      ssh: {
+        privateKey: key,
+        knownHosts,
+        trustOnFirstUse: values["trust-on-first-use"] === true,
+        username: typeof values["ssh-user"] === "string" ? values["ssh-user"] : void 0,
+        port
+      },
+      simulator: /^(1|true|yes)$/i.test(ctx.env.PVE_GITOPS_SIMULATOR ?? ""),
+      readyTimeoutMs: timeout * 1e3,
+      proxmox,
+      log: ctx.log
+    });
+  } finally {
+    await proxmox?.close();
+  }
   if (!r.published.length)
     throw new ConfigurationError(
       `${name} is not the first server of a k3s cluster (${r.skipped[0]?.reason ?? "no k3s"}); nothing to publish.`
@@ -77120,7 +77258,7 @@ async function get(values, ctx) {
     contexts
   });
   if (typeof values.out === "string") {
-    const file = import_node_path30.default.resolve(values.out);
+    const file = import_node_path29.default.resolve(values.out);
     await writePrivateFile(file, text2);
     ctx.log.info(`Wrote ${contexts.join(", ")} to ${file} (mode 0600).`);
     ctx.out(`${file}
@@ -77128,30 +77266,24 @@ async function get(values, ctx) {
   } else ctx.out(text2);
   return 0;
 }
-var import_node_fs24, import_node_os10, import_node_path30, usage2, read, command10, kubeconfig_default;
+var import_node_fs24, import_node_os10, import_node_path29, usage2, command10, kubeconfig_default;
 var init_kubeconfig2 = __esm({
   "actions/cli/commands/kubeconfig.ts"() {
     "use strict";
     import_node_fs24 = require("node:fs");
     import_node_os10 = require("node:os");
-    import_node_path30 = __toESM(require("node:path"), 1);
+    import_node_path29 = __toESM(require("node:path"), 1);
     init_errors();
     init_addresses();
     init_update();
     init_get();
     init_publish();
     init_vault_env();
-    init_secrets();
+    init_key_file();
+    init_connect();
     init_ipconfig();
     init_load2();
     usage2 = "pve-gitops kubeconfig publish --vm NAME [--address IP] [--ssh-key FILE] [--ssh-user U] [--ssh-port N] [--known-hosts FILE] [--trust-on-first-use] [--timeout SECONDS] | kubeconfig get --context NAME... [--out FILE]";
-    read = /* @__PURE__ */ __name((file, what) => {
-      try {
-        return (0, import_node_fs24.readFileSync)(file, "utf8");
-      } catch {
-        throw new ConfigurationError(`Cannot read the ${what} ${file}.`);
-      }
-    }, "read");
     __name(addressOf, "addressOf");
     __name(publish, "publish");
     __name(get, "get");
@@ -77223,7 +77355,7 @@ Usage: ${cmd.usage}
 `);
       return 0;
     }
-    const repo = import_node_path31.default.resolve(typeof parsed.values.repo === "string" ? parsed.values.repo : ".");
+    const repo = import_node_path30.default.resolve(typeof parsed.values.repo === "string" ? parsed.values.repo : ".");
     const ctx = { repo, log, out: /* @__PURE__ */ __name((t) => process.stdout.write(t), "out"), env, debug: debug2 };
     return await cmd.run(parsed.values, parsed.positionals, ctx);
   } catch (err) {
@@ -77232,11 +77364,11 @@ Usage: ${cmd.usage}
     return exitCodeOf(err);
   }
 }
-var import_node_path31, import_node_util, commands, globalOptions;
+var import_node_path30, import_node_util, commands, globalOptions;
 var init_cli = __esm({
   "actions/cli/cli.ts"() {
     "use strict";
-    import_node_path31 = __toESM(require("node:path"), 1);
+    import_node_path30 = __toESM(require("node:path"), 1);
     import_node_util = require("node:util");
     init_errors();
     init_log();
@@ -77359,7 +77491,7 @@ var init_commit = __esm({
 
 // actions/lib/github/inventory-step.ts
 function getInventoryInputs(env = process.env) {
-  const workspace = import_node_path32.default.resolve(env.GITHUB_WORKSPACE ?? process.cwd());
+  const workspace = import_node_path31.default.resolve(env.GITHUB_WORKSPACE ?? process.cwd());
   const tags = getInput(INVENTORY_INPUTS.tags).split(/\s+/).filter(Boolean);
   const bad = tags.find((t) => !TAG_NAME.test(t) || t.includes(".."));
   if (bad)
@@ -77374,7 +77506,7 @@ function getInventoryInputs(env = process.env) {
     );
   }
   return {
-    repoDir: import_node_path32.default.resolve(workspace, getInput(INVENTORY_INPUTS.workingDirectory) || "."),
+    repoDir: import_node_path31.default.resolve(workspace, getInput(INVENTORY_INPUTS.workingDirectory) || "."),
     newHosts: getInput(INVENTORY_INPUTS.newHosts),
     tags,
     commit,
@@ -77429,12 +77561,12 @@ async function inventoryStep(log, inputs = getInventoryInputs()) {
   setOutput("committed", String(c.committed));
   setOutput("sha", c.sha);
 }
-var import_node_path32, INVENTORY_INPUTS;
+var import_node_path31, INVENTORY_INPUTS;
 var init_inventory_step = __esm({
   "actions/lib/github/inventory-step.ts"() {
     "use strict";
     init_core();
-    import_node_path32 = __toESM(require("node:path"), 1);
+    import_node_path31 = __toESM(require("node:path"), 1);
     init_errors();
     init_commit();
     init_git();
@@ -77552,14 +77684,14 @@ function getKubeconfigInputs(env = process.env) {
     throw new ConfigurationError(
       `Set the ${KUBECONFIG_INPUTS.context} input to the context (cluster name) to fetch.`
     );
-  const temp = env.RUNNER_TEMP || import_node_path33.default.join(process.cwd(), ".pve-gitops");
-  const file = getInput(KUBECONFIG_INPUTS.file) || import_node_path33.default.join(temp, `kubeconfig-${(0, import_node_crypto15.randomBytes)(6).toString("hex")}`, "config");
+  const temp = env.RUNNER_TEMP || import_node_path32.default.join(process.cwd(), ".pve-gitops");
+  const file = getInput(KUBECONFIG_INPUTS.file) || import_node_path32.default.join(temp, `kubeconfig-${(0, import_node_crypto15.randomBytes)(6).toString("hex")}`, "config");
   const raw = getInput(KUBECONFIG_INPUTS.exportEnv).trim().toLowerCase();
   if (raw && !["true", "false"].includes(raw))
     throw new ConfigurationError(
       `Input ${KUBECONFIG_INPUTS.exportEnv} is '${raw}'; use true or false.`
     );
-  return { vault, contexts, file: import_node_path33.default.resolve(file), exportEnv: raw !== "false" };
+  return { vault, contexts, file: import_node_path32.default.resolve(file), exportEnv: raw !== "false" };
 }
 async function kubeconfigStep(log, inputs = getKubeconfigInputs()) {
   const location = locationOf(void 0, {
@@ -77584,13 +77716,13 @@ async function kubeconfigStep(log, inputs = getKubeconfigInputs()) {
   setOutput("contexts", config2.contexts.map((c) => c.name).join(" "));
   setOutput("servers", config2.clusters.map((c) => c.cluster.server).join(" "));
 }
-var import_node_crypto15, import_node_path33, KUBECONFIG_INPUTS;
+var import_node_crypto15, import_node_path32, KUBECONFIG_INPUTS;
 var init_kubeconfig_step = __esm({
   "actions/lib/github/kubeconfig-step.ts"() {
     "use strict";
     init_core();
     import_node_crypto15 = require("node:crypto");
-    import_node_path33 = __toESM(require("node:path"), 1);
+    import_node_path32 = __toESM(require("node:path"), 1);
     init_errors();
     init_get();
     init_vault_env();
@@ -77630,10 +77762,10 @@ function getPublishInputs(env = process.env) {
   const key = getInput(PUBLISH_INPUTS.sshPrivateKey, { trimWhitespace: false }).replace(/\r\n/g, "\n");
   if (key.trim()) registerKey(key.trim() + "\n");
   const vault = getVaultInputs(env);
-  const workspace = import_node_path34.default.resolve(env.GITHUB_WORKSPACE ?? process.cwd());
+  const workspace = import_node_path33.default.resolve(env.GITHUB_WORKSPACE ?? process.cwd());
   let knownHosts = getInput(PUBLISH_INPUTS.knownHosts);
   if (!knownHosts) {
-    const f = import_node_path34.default.join(env.HOME ?? import_node_os11.default.homedir(), ".ssh", "known_hosts");
+    const f = import_node_path33.default.join(env.HOME ?? import_node_os11.default.homedir(), ".ssh", "known_hosts");
     knownHosts = (0, import_node_fs25.existsSync)(f) ? (0, import_node_fs25.readFileSync)(f, "utf8") : "";
   }
   const timeout = Number(getInput(PUBLISH_INPUTS.readyTimeout) || "300");
@@ -77643,7 +77775,7 @@ function getPublishInputs(env = process.env) {
     );
   return {
     vault,
-    repoDir: import_node_path34.default.resolve(workspace, getInput(PUBLISH_INPUTS.workingDirectory) || "."),
+    repoDir: import_node_path33.default.resolve(workspace, getInput(PUBLISH_INPUTS.workingDirectory) || "."),
     newHosts: parseHostList(
       getInput(PUBLISH_INPUTS.newHosts),
       `The ${PUBLISH_INPUTS.newHosts} input`
@@ -77653,7 +77785,8 @@ function getPublishInputs(env = process.env) {
     trustOnFirstUse: bool(PUBLISH_INPUTS.trustOnFirstUse, false),
     sshUser: getInput(PUBLISH_INPUTS.sshUser) || void 0,
     simulator: bool(PUBLISH_INPUTS.simulator, false) || /^(1|true|yes)$/i.test((env.PVE_GITOPS_SIMULATOR ?? "").trim()),
-    readyTimeoutSeconds: timeout
+    readyTimeoutSeconds: timeout,
+    proxmoxEnv: proxmoxEnvFromInputs(env)
   };
 }
 async function kubeconfigPublishStep(log, inputs = getPublishInputs()) {
@@ -77673,40 +77806,49 @@ async function kubeconfigPublishStep(log, inputs = getPublishInputs()) {
     key: inputs.vault.key
   });
   const vault = await connectVault(inputs.vault, log);
-  const r = await publishNewClusters({
-    hosts: inputs.newHosts,
-    vms,
-    config: config2,
-    vault,
-    location,
-    ssh: {
-      privateKey: inputs.sshPrivateKey,
-      knownHosts: inputs.knownHosts,
-      trustOnFirstUse: inputs.trustOnFirstUse,
-      username: inputs.sshUser
-    },
-    simulator: inputs.simulator,
-    readyTimeoutMs: inputs.readyTimeoutSeconds * 1e3,
-    log
-  });
+  const proxmox = await connectIfConfigured(inputs.proxmoxEnv, log);
+  let r;
+  try {
+    r = await publishNewClusters({
+      hosts: inputs.newHosts,
+      vms,
+      config: config2,
+      vault,
+      location,
+      ssh: {
+        privateKey: inputs.sshPrivateKey,
+        knownHosts: inputs.knownHosts,
+        trustOnFirstUse: inputs.trustOnFirstUse,
+        username: inputs.sshUser
+      },
+      simulator: inputs.simulator,
+      readyTimeoutMs: inputs.readyTimeoutSeconds * 1e3,
+      proxmox,
+      log
+    });
+  } finally {
+    await proxmox?.close();
+  }
   setOutput("published", r.published.join(" "));
   setOutput("contexts", (r.stored?.contexts ?? []).join(" "));
 }
-var import_node_fs25, import_node_os11, import_node_path34, PUBLISH_INPUTS;
+var import_node_fs25, import_node_os11, import_node_path33, PUBLISH_INPUTS;
 var init_kubeconfig_publish_step = __esm({
   "actions/lib/github/kubeconfig-publish-step.ts"() {
     "use strict";
     init_core();
     import_node_fs25 = require("node:fs");
     import_node_os11 = __toESM(require("node:os"), 1);
-    import_node_path34 = __toESM(require("node:path"), 1);
+    import_node_path33 = __toESM(require("node:path"), 1);
     init_errors();
     init_addresses();
     init_publish();
     init_vault_env();
     init_workspace();
     init_load2();
+    init_connect();
     init_kubeconfig_vault();
+    init_reconcile_inputs();
     PUBLISH_INPUTS = {
       newHosts: "new-hosts",
       sshPrivateKey: "ssh-private-key",
@@ -77715,7 +77857,12 @@ var init_kubeconfig_publish_step = __esm({
       sshUser: "ssh-user",
       simulator: "simulator",
       readyTimeout: "ready-timeout",
-      workingDirectory: "working-directory"
+      workingDirectory: "working-directory",
+      proxmoxUrl: RECONCILE_INPUTS.proxmoxUrl,
+      proxmoxTokenId: RECONCILE_INPUTS.proxmoxTokenId,
+      proxmoxTokenSecret: RECONCILE_INPUTS.proxmoxTokenSecret,
+      proxmoxTlsFingerprint: RECONCILE_INPUTS.proxmoxTlsFingerprint,
+      proxmoxCaFile: RECONCILE_INPUTS.proxmoxCaFile
     };
     __name(bool, "bool");
     __name(getPublishInputs, "getPublishInputs");
@@ -77755,7 +77902,7 @@ function getProvisionInputs(env = process.env) {
   if (sshPrivateKey.trim()) registerKey(sshPrivateKey.replace(/\r\n/g, "\n").trim() + "\n");
   const k3sToken = getInput(PROVISION_INPUTS.k3sToken);
   registerSecret(k3sToken);
-  const workspace = import_node_path35.default.resolve(env.GITHUB_WORKSPACE ?? process.cwd());
+  const workspace = import_node_path34.default.resolve(env.GITHUB_WORKSPACE ?? process.cwd());
   const runs2 = getInput(PROVISION_INPUTS.playbooks).split("\n").map((l) => l.trim()).filter(Boolean).map(parseRun);
   const hosts = parseHostList(
     getInput(PROVISION_INPUTS.newHosts),
@@ -77763,7 +77910,7 @@ function getProvisionInputs(env = process.env) {
   );
   const simEnv = (env.PVE_GITOPS_SIMULATOR ?? "").trim();
   const inputs = {
-    repoDir: import_node_path35.default.resolve(workspace, getInput(PROVISION_INPUTS.workingDirectory) || "."),
+    repoDir: import_node_path34.default.resolve(workspace, getInput(PROVISION_INPUTS.workingDirectory) || "."),
     runs: runs2,
     newHosts: hosts.hosts.map((h) => ({ name: h.name, ip: h.ip })),
     sshPrivateKey,
@@ -77771,10 +77918,11 @@ function getProvisionInputs(env = process.env) {
     knownHosts: getInput(PROVISION_INPUTS.knownHosts),
     trustOnFirstUse: booleanInput(PROVISION_INPUTS.trustOnFirstUse, false),
     simulator: booleanInput(PROVISION_INPUTS.simulator, false) || /^(1|true|yes)$/i.test(simEnv),
-    tempRoot: env.RUNNER_TEMP && (0, import_node_fs26.existsSync)(env.RUNNER_TEMP) ? env.RUNNER_TEMP : void 0
+    tempRoot: env.RUNNER_TEMP && (0, import_node_fs26.existsSync)(env.RUNNER_TEMP) ? env.RUNNER_TEMP : void 0,
+    proxmoxEnv: proxmoxEnvFromInputs(env)
   };
   debug(
-    `pve-gitops provision: repo ${inputs.repoDir}, ${runs2.length} run(s), new hosts [${inputs.newHosts.map((h) => h.name).join(", ")}], simulator ${inputs.simulator}, trust-on-first-use ${inputs.trustOnFirstUse}`
+    `pve-gitops provision: repo ${inputs.repoDir}, ${runs2.length} run(s), new hosts [${inputs.newHosts.map((h) => h.name).join(", ")}], simulator ${inputs.simulator}, trust-on-first-use ${inputs.trustOnFirstUse}, host keys through Proxmox ${inputs.proxmoxEnv.PROXMOX_URL ? "yes" : "no"}`
   );
   return inputs;
 }
@@ -77785,36 +77933,44 @@ async function provisionStep(log, inputs = getProvisionInputs()) {
       `The ${PROVISION_INPUTS.sshPrivateKey} input is empty; set the repository secret SSH_PRIVATE_KEY.`
     );
   }
-  const r = await provision({
-    repoDir: inputs.repoDir,
-    runs: inputs.runs,
-    newHosts: inputs.newHosts,
-    sshPrivateKey: hasWork ? inputs.sshPrivateKey : void 0,
-    keySource: `The ${PROVISION_INPUTS.sshPrivateKey} input`,
-    knownHosts: inputs.knownHosts.trim() ? inputs.knownHosts : void 0,
-    trustOnFirstUse: inputs.trustOnFirstUse,
-    simulator: inputs.simulator,
-    extraEnv: inputs.k3sToken ? { K3S_TOKEN: inputs.k3sToken } : {},
-    tempRoot: inputs.tempRoot,
-    log
-  });
+  const proxmox = hasWork ? await connectIfConfigured(inputs.proxmoxEnv, log) : void 0;
+  let r;
+  try {
+    r = await provision({
+      repoDir: inputs.repoDir,
+      runs: inputs.runs,
+      newHosts: inputs.newHosts,
+      sshPrivateKey: hasWork ? inputs.sshPrivateKey : void 0,
+      keySource: `The ${PROVISION_INPUTS.sshPrivateKey} input`,
+      knownHosts: inputs.knownHosts.trim() ? inputs.knownHosts : void 0,
+      trustOnFirstUse: inputs.trustOnFirstUse,
+      simulator: inputs.simulator,
+      extraEnv: inputs.k3sToken ? { K3S_TOKEN: inputs.k3sToken } : {},
+      tempRoot: inputs.tempRoot,
+      proxmox,
+      log
+    });
+  } finally {
+    await proxmox?.close();
+  }
   setOutput("provisioned", r.provisioned.join(" "));
   setOutput("runs", String(r.runs.length));
   return r;
 }
-var import_node_fs26, import_node_path35, PROVISION_INPUTS;
+var import_node_fs26, import_node_path34, PROVISION_INPUTS;
 var init_provision_step = __esm({
   "actions/lib/github/provision-step.ts"() {
     "use strict";
     init_core();
     import_node_fs26 = require("node:fs");
-    import_node_path35 = __toESM(require("node:path"), 1);
+    import_node_path34 = __toESM(require("node:path"), 1);
     init_errors();
     init_tags();
     init_addresses();
     init_provision();
     init_workspace();
     init_secrets();
+    init_connect();
     init_reconcile_inputs();
     PROVISION_INPUTS = {
       workingDirectory: "working-directory",
@@ -77824,7 +77980,12 @@ var init_provision_step = __esm({
       k3sToken: "k3s-token",
       knownHosts: "known-hosts",
       trustOnFirstUse: "trust-on-first-use",
-      simulator: "simulator"
+      simulator: "simulator",
+      proxmoxUrl: RECONCILE_INPUTS.proxmoxUrl,
+      proxmoxTokenId: RECONCILE_INPUTS.proxmoxTokenId,
+      proxmoxTokenSecret: RECONCILE_INPUTS.proxmoxTokenSecret,
+      proxmoxTlsFingerprint: RECONCILE_INPUTS.proxmoxTlsFingerprint,
+      proxmoxCaFile: RECONCILE_INPUTS.proxmoxCaFile
     };
     __name(getProvisionInputs, "getProvisionInputs");
     __name(provisionStep, "provisionStep");
@@ -77850,9 +78011,9 @@ function sourceInput(v) {
   throw new ConfigurationError(`source must be 'event' or 'message', not '${v.slice(0, 40)}'.`);
 }
 function getTagsInputs(env = process.env) {
-  const workspace = import_node_path36.default.resolve(env.GITHUB_WORKSPACE ?? process.cwd());
+  const workspace = import_node_path35.default.resolve(env.GITHUB_WORKSPACE ?? process.cwd());
   return {
-    repoDir: import_node_path36.default.resolve(workspace, getInput(TAGS_INPUTS.workingDirectory) || "."),
+    repoDir: import_node_path35.default.resolve(workspace, getInput(TAGS_INPUTS.workingDirectory) || "."),
     playbook: getInput(TAGS_INPUTS.playbook) || void 0,
     newHosts: getInput(TAGS_INPUTS.newHosts),
     markApplied: getInput(TAGS_INPUTS.markApplied) || void 0,
@@ -77909,13 +78070,13 @@ async function tagsStep(log, inputs = getTagsInputs()) {
   setOutput("tags", r.tags.join(" "));
   setOutput("count", String(r.runs.length));
 }
-var import_promises12, import_node_path36, TAGS_INPUTS;
+var import_promises12, import_node_path35, TAGS_INPUTS;
 var init_tags_step = __esm({
   "actions/lib/github/tags-step.ts"() {
     "use strict";
     init_core();
     import_promises12 = require("node:fs/promises");
-    import_node_path36 = __toESM(require("node:path"), 1);
+    import_node_path35 = __toESM(require("node:path"), 1);
     init_errors();
     init_applied_ref();
     init_git();
@@ -77957,7 +78118,7 @@ function annotate(diagnostics, prefix = "") {
   for (const d of diagnostics) {
     const props = {
       title: d.vm ? `VM ${d.vm}` : "pve-gitops",
-      file: import_node_path37.default.posix.join(prefix.split(import_node_path37.default.sep).join("/") || ".", d.file),
+      file: import_node_path36.default.posix.join(prefix.split(import_node_path36.default.sep).join("/") || ".", d.file),
       startLine: d.line,
       startColumn: d.col
     };
@@ -77965,12 +78126,12 @@ function annotate(diagnostics, prefix = "") {
     else error(d.message, props);
   }
 }
-var import_node_path37;
+var import_node_path36;
 var init_annotations = __esm({
   "actions/lib/github/annotations.ts"() {
     "use strict";
     init_core();
-    import_node_path37 = __toESM(require("node:path"), 1);
+    import_node_path36 = __toESM(require("node:path"), 1);
     __name(annotate, "annotate");
   }
 });
@@ -78052,16 +78213,16 @@ var init_validate_summary = __esm({
 
 // actions/lib/github/validate-step.ts
 function getValidateInputs(env = process.env) {
-  const workspace = import_node_path38.default.resolve(env.GITHUB_WORKSPACE ?? process.cwd());
+  const workspace = import_node_path37.default.resolve(env.GITHUB_WORKSPACE ?? process.cwd());
   const dir = getInput(VALIDATE_INPUTS.workingDirectory) || ".";
-  return { workspace, repoDir: import_node_path38.default.resolve(workspace, dir) };
+  return { workspace, repoDir: import_node_path37.default.resolve(workspace, dir) };
 }
 async function validateStep(log, inputs = getValidateInputs()) {
   log.debug(`validating ${inputs.repoDir}`);
   const repo = await log.group("Validate VM definitions", () => loadRepository(inputs.repoDir));
   const errors = errorsOf(repo.diagnostics);
   try {
-    annotate(repo.diagnostics, import_node_path38.default.relative(inputs.workspace, inputs.repoDir));
+    annotate(repo.diagnostics, import_node_path37.default.relative(inputs.workspace, inputs.repoDir));
     setOutput("valid", String(errors.length === 0));
     setOutput("vm-count", String(repo.vms.length));
     setOutput("error-count", String(errors.length));
@@ -78075,12 +78236,12 @@ async function validateStep(log, inputs = getValidateInputs()) {
   log.info(validationHeadline(repo));
   return repo;
 }
-var import_node_path38, VALIDATE_INPUTS;
+var import_node_path37, VALIDATE_INPUTS;
 var init_validate_step = __esm({
   "actions/lib/github/validate-step.ts"() {
     "use strict";
     init_core();
-    import_node_path38 = __toESM(require("node:path"), 1);
+    import_node_path37 = __toESM(require("node:path"), 1);
     init_errors();
     init_diagnostics();
     init_load2();

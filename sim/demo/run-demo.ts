@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { PveGitopsError } from '../../actions/lib/errors.js';
 import type { Logger } from '../../actions/lib/log.js';
 import { parseDocument } from 'yaml';
-import { startHosts, startWorld, type DemoWorld } from './world.js';
+import { hostsUnavailable, startSimStack, type SimStack } from '../stack.js';
 
 export interface DemoOptions {
   log: Logger;
@@ -83,13 +83,32 @@ export async function runDemo(o: DemoOptions): Promise<number> {
   const cli = path.join(root, 'actions', 'cli', 'dist', 'index.cjs');
   const state = mkdtempSync(path.join(tmpdir(), 'pve-gitops-demo-state-'));
   const started = Date.now();
-  let world: DemoWorld | undefined;
+  let world: SimStack | undefined;
   let repo: string | undefined;
   try {
-    world = await log.group('Start the simulators (loopback only)', () =>
-      startWorld(state, o.timeScale ?? 0.05, log),
-    );
+    // The VMs of the demo are real sshd hosts in private namespaces: that needs root.
+    const why = hostsUnavailable();
+    if (why)
+      throw new PveGitopsError(
+        `The demo boots its VMs as sshd hosts, which it cannot do here: ${why}.`,
+      );
+    world = await log.group('Start the simulators (loopback only)', async () => {
+      const s = await startSimStack({
+        dir: state,
+        persistent: true,
+        timeScale: o.timeScale ?? 0.05,
+        log,
+      });
+      log.info(`Proxmox VE: ${s.proxmox.url} (nodes pve1, pve2, still-fawn)`);
+      log.info(`Vault: ${s.vault.addr} (KV v2 at kv/, a token limited to the kubeconfig secret)`);
+      log.info(
+        `k3s: installer at ${s.kube.installerUrl}; every running VM with a 127.x address gets its own sshd`,
+      );
+      return s;
+    });
     const w = world;
+    const keyFile = w.sshPrivateKeyFile;
+    if (!keyFile) throw new PveGitopsError('The simulator made no SSH key for the demo.');
     repo = makeRepository(root, w.kube.installerUrl);
     const cwd = repo;
     const env: NodeJS.ProcessEnv = {
@@ -100,7 +119,7 @@ export async function runDemo(o: DemoOptions): Promise<number> {
       PROXMOX_TLS_FINGERPRINT: w.proxmox.fingerprint,
       VAULT_ADDR: w.vault.addr,
       VAULT_TOKEN: w.vaultToken,
-      SSH_PRIVATE_KEY: readFileSync(w.sshKeyFile, 'utf8'),
+      SSH_PRIVATE_KEY: readFileSync(keyFile, 'utf8'),
       PVE_GITOPS_SIMULATOR: 'true',
       ANSIBLE_NOCOLOR: '1',
     };
@@ -149,14 +168,6 @@ export async function runDemo(o: DemoOptions): Promise<number> {
       args: ['tags', '--range', 'HEAD~1..HEAD'],
     });
 
-    await log.group('Boot the simulated VMs: one real sshd each, with its own host key', () =>
-      startHosts(
-        w,
-        newHosts.flatMap((h) => (h.ip ? [{ name: h.name, ip: h.ip, vmid: h.vmid }] : [])),
-        state,
-        log,
-      ),
-    );
     log.info(`known_hosts from apply (read through the guest agent): ${knownHostsFile}`);
     const known = ['--known-hosts', knownHostsFile];
     await run({

@@ -7,21 +7,14 @@ import { INVENTORY_FILE } from '../../lib/inventory/update.js';
 import { getKubeconfig, writePrivateFile } from '../../lib/kubeconfig/get.js';
 import { publishNewClusters } from '../../lib/kubeconfig/publish.js';
 import { locationOf, vaultFromEnv } from '../../lib/kubeconfig/vault-env.js';
-import { registerSecret } from '../../lib/secrets.js';
+import { readPrivateKeyFile, sshKeyFromEnv } from '../../lib/provision/key-file.js';
+import { connectIfConfigured } from '../../lib/reconcile/connect.js';
 import { parseIpConfig } from '../../lib/vm/ipconfig.js';
 import { loadValidRepository } from '../../lib/vm/load.js';
 import type { Command, CliContext } from '../cli.js';
 
 const usage =
   'pve-gitops kubeconfig publish --vm NAME [--address IP] [--ssh-key FILE] [--ssh-user U] [--ssh-port N] [--known-hosts FILE] [--trust-on-first-use] [--timeout SECONDS] | kubeconfig get --context NAME... [--out FILE]';
-
-const read = (file: string, what: string) => {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    throw new ConfigurationError(`Cannot read the ${what} ${file}.`);
-  }
-};
 
 function addressOf(repo: string, name: string, ipconfig0: string | undefined): string {
   let ini = '';
@@ -50,11 +43,12 @@ async function publish(values: Record<string, unknown>, ctx: CliContext): Promis
     typeof values.address === 'string' ? values.address : addressOf(ctx.repo, name, vm.ipconfig0);
   const key =
     typeof values['ssh-key'] === 'string'
-      ? read(values['ssh-key'], 'SSH key')
-      : ctx.env.SSH_PRIVATE_KEY;
+      ? readPrivateKeyFile(values['ssh-key'], '--ssh-key')
+      : sshKeyFromEnv(ctx.env)?.key;
   if (!key?.trim())
-    throw new ConfigurationError('No SSH key: pass --ssh-key FILE or set SSH_PRIVATE_KEY.');
-  registerSecret(key);
+    throw new ConfigurationError(
+      'No SSH key: pass --ssh-key FILE or set SSH_PRIVATE_KEY or SSH_PRIVATE_KEY_FILE.',
+    );
   const knownFile =
     typeof values['known-hosts'] === 'string'
       ? values['known-hosts']
@@ -72,23 +66,30 @@ async function publish(values: Record<string, unknown>, ctx: CliContext): Promis
   const port = values['ssh-port'] === undefined ? undefined : Number(values['ssh-port']);
   if (port !== undefined && !(Number.isInteger(port) && port > 0 && port < 65536))
     throw new UsageError(`--ssh-port must be a port number.`);
-  const r = await publishNewClusters({
-    hosts: [{ name, ip }],
-    vms,
-    config,
-    vault: vaultFromEnv(ctx.env),
-    location: locationOf(config.vault),
-    ssh: {
-      privateKey: key.replace(/\r\n/g, '\n').trim() + '\n',
-      knownHosts,
-      trustOnFirstUse: values['trust-on-first-use'] === true,
-      username: typeof values['ssh-user'] === 'string' ? values['ssh-user'] : undefined,
-      port,
-    },
-    simulator: /^(1|true|yes)$/i.test(ctx.env.PVE_GITOPS_SIMULATOR ?? ''),
-    readyTimeoutMs: timeout * 1000,
-    log: ctx.log,
-  });
+  const proxmox = await connectIfConfigured(ctx.env, ctx.log);
+  let r: Awaited<ReturnType<typeof publishNewClusters>>;
+  try {
+    r = await publishNewClusters({
+      hosts: [{ name, ip }],
+      vms,
+      config,
+      vault: vaultFromEnv(ctx.env),
+      location: locationOf(config.vault),
+      ssh: {
+        privateKey: key,
+        knownHosts,
+        trustOnFirstUse: values['trust-on-first-use'] === true,
+        username: typeof values['ssh-user'] === 'string' ? values['ssh-user'] : undefined,
+        port,
+      },
+      simulator: /^(1|true|yes)$/i.test(ctx.env.PVE_GITOPS_SIMULATOR ?? ''),
+      readyTimeoutMs: timeout * 1000,
+      proxmox,
+      log: ctx.log,
+    });
+  } finally {
+    await proxmox?.close();
+  }
   if (!r.published.length)
     throw new ConfigurationError(
       `${name} is not the first server of a k3s cluster (${r.skipped[0]?.reason ?? 'no k3s'}); nothing to publish.`,

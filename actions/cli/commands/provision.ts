@@ -6,7 +6,9 @@ import { repoResolver } from '../../lib/gitops/resolve-tags.js';
 import { resolveTag, TAG_NAME, type PlaybookRun } from '../../lib/gitops/tags.js';
 import { parseHostList } from '../../lib/inventory/addresses.js';
 import { NEW_HOSTS_FILE } from '../../lib/inventory/update.js';
+import { sshKeyFromEnv } from '../../lib/provision/key-file.js';
 import { provision } from '../../lib/provision/provision.js';
+import { connectIfConfigured } from '../../lib/reconcile/connect.js';
 import { registerSecret } from '../../lib/secrets.js';
 import type { Command } from '../cli.js';
 
@@ -25,9 +27,11 @@ async function readHosts(file: string): Promise<Array<{ name: string; ip: string
 /**
  * `pve-gitops provision [--playbook NAME] [--hosts FILE]`: runs a tag's playbook and/or the
  * default playbook of the hosts in FILE (IP,name lines). With neither, the hosts of
- * inventory/new_hosts.txt. The key is SSH_PRIVATE_KEY when set, else ssh's own identities;
- * K3S_TOKEN passes to Ansible's environment; PVE_GITOPS_SIMULATOR=true (or --simulator)
- * refuses every target that is not loopback.
+ * inventory/new_hosts.txt. The key is SSH_PRIVATE_KEY when set, else the file
+ * SSH_PRIVATE_KEY_FILE (mode 0600), else ssh's own identities; K3S_TOKEN passes to Ansible's
+ * environment; PVE_GITOPS_SIMULATOR=true (or --simulator) refuses every target that is not
+ * loopback. With PROXMOX_URL set, hosts known_hosts lacks get their keys read through the
+ * guest agent (or are refused by name).
  */
 const command: Command = {
   summary: 'Runs ansible-playbook for a tag (--playbook) and/or new hosts, limited to them.',
@@ -61,24 +65,32 @@ const command: Command = {
       }
     }
     const newHosts = hostsFile ? await readHosts(hostsFile) : [];
-    const key = ctx.env.SSH_PRIVATE_KEY;
+    const key = sshKeyFromEnv(ctx.env);
     const token = ctx.env.K3S_TOKEN;
     registerSecret(token);
-    const r = await provision({
-      repoDir: ctx.repo,
-      runs,
-      newHosts,
-      sshPrivateKey: key?.trim() ? key : undefined,
-      keySource: 'SSH_PRIVATE_KEY',
-      knownHostsFile:
-        typeof values['known-hosts'] === 'string' ? path.resolve(values['known-hosts']) : undefined,
-      trustOnFirstUse: values['trust-on-first-use'] === true,
-      simulator: values.simulator === true || truthy(ctx.env.PVE_GITOPS_SIMULATOR),
-      extraEnv: token ? { K3S_TOKEN: token } : {},
-      log: ctx.log,
-    });
-    ctx.out(r.provisioned.map((h) => `${h}\n`).join(''));
-    return 0;
+    const proxmox = await connectIfConfigured(ctx.env, ctx.log);
+    try {
+      const r = await provision({
+        repoDir: ctx.repo,
+        runs,
+        newHosts,
+        sshPrivateKey: key?.key,
+        keySource: key?.source,
+        knownHostsFile:
+          typeof values['known-hosts'] === 'string'
+            ? path.resolve(values['known-hosts'])
+            : undefined,
+        trustOnFirstUse: values['trust-on-first-use'] === true,
+        simulator: values.simulator === true || truthy(ctx.env.PVE_GITOPS_SIMULATOR),
+        extraEnv: token ? { K3S_TOKEN: token } : {},
+        proxmox,
+        log: ctx.log,
+      });
+      ctx.out(r.provisioned.map((h) => `${h}\n`).join(''));
+      return 0;
+    } finally {
+      await proxmox?.close();
+    }
   },
 };
 export default command;

@@ -9,7 +9,9 @@ import { publishNewClusters } from '../kubeconfig/publish.js';
 import { locationOf } from '../kubeconfig/vault-env.js';
 import { registerKey } from '../provision/workspace.js';
 import { loadValidRepository } from '../vm/load.js';
+import { connectIfConfigured } from '../reconcile/connect.js';
 import { connectVault, getVaultInputs, type VaultInputs } from './kubeconfig-vault.js';
+import { proxmoxEnvFromInputs, RECONCILE_INPUTS } from './reconcile-inputs.js';
 
 /** Input names of the kubeconfig-publish action (apply.yml passes the first four). */
 export const PUBLISH_INPUTS = {
@@ -21,6 +23,11 @@ export const PUBLISH_INPUTS = {
   simulator: 'simulator',
   readyTimeout: 'ready-timeout',
   workingDirectory: 'working-directory',
+  proxmoxUrl: RECONCILE_INPUTS.proxmoxUrl,
+  proxmoxTokenId: RECONCILE_INPUTS.proxmoxTokenId,
+  proxmoxTokenSecret: RECONCILE_INPUTS.proxmoxTokenSecret,
+  proxmoxTlsFingerprint: RECONCILE_INPUTS.proxmoxTlsFingerprint,
+  proxmoxCaFile: RECONCILE_INPUTS.proxmoxCaFile,
 } as const;
 
 export interface PublishInputs {
@@ -40,6 +47,8 @@ export interface PublishInputs {
   simulator: boolean;
   /** Seconds to wait for the nodes to be Ready. */
   readyTimeoutSeconds: number;
+  /** PROXMOX_*: with PROXMOX_URL set, servers known-hosts lacks get keys read via the agent. */
+  proxmoxEnv: NodeJS.ProcessEnv;
 }
 
 function bool(name: string, fallback: boolean): boolean {
@@ -82,6 +91,7 @@ export function getPublishInputs(env: NodeJS.ProcessEnv = process.env): PublishI
       bool(PUBLISH_INPUTS.simulator, false) ||
       /^(1|true|yes)$/i.test((env.PVE_GITOPS_SIMULATOR ?? '').trim()),
     readyTimeoutSeconds: timeout,
+    proxmoxEnv: proxmoxEnvFromInputs(env),
   };
 }
 
@@ -109,22 +119,29 @@ export async function kubeconfigPublishStep(
     key: inputs.vault.key,
   });
   const vault = await connectVault(inputs.vault, log);
-  const r = await publishNewClusters({
-    hosts: inputs.newHosts,
-    vms,
-    config,
-    vault,
-    location,
-    ssh: {
-      privateKey: inputs.sshPrivateKey,
-      knownHosts: inputs.knownHosts,
-      trustOnFirstUse: inputs.trustOnFirstUse,
-      username: inputs.sshUser,
-    },
-    simulator: inputs.simulator,
-    readyTimeoutMs: inputs.readyTimeoutSeconds * 1000,
-    log,
-  });
+  const proxmox = await connectIfConfigured(inputs.proxmoxEnv, log);
+  let r: Awaited<ReturnType<typeof publishNewClusters>>;
+  try {
+    r = await publishNewClusters({
+      hosts: inputs.newHosts,
+      vms,
+      config,
+      vault,
+      location,
+      ssh: {
+        privateKey: inputs.sshPrivateKey,
+        knownHosts: inputs.knownHosts,
+        trustOnFirstUse: inputs.trustOnFirstUse,
+        username: inputs.sshUser,
+      },
+      simulator: inputs.simulator,
+      readyTimeoutMs: inputs.readyTimeoutSeconds * 1000,
+      proxmox,
+      log,
+    });
+  } finally {
+    await proxmox?.close();
+  }
   core.setOutput('published', r.published.join(' '));
   core.setOutput('contexts', (r.stored?.contexts ?? []).join(' '));
 }
