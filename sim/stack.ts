@@ -1,11 +1,12 @@
 // Everything `pve-gitops sim` runs, on loopback: Proxmox VE, Vault, the k3s cluster manager and
 // (as root) one sshd host per running simulated VM with a static 127.x address.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigurationError } from '../actions/lib/errors.js';
 import type { Logger } from '../actions/lib/log.js';
 import { registerSecret } from '../actions/lib/secrets.js';
+import { generateKeyPair } from './hosts/key-pair.js';
 import { watchVmHosts, type HostWatcher } from './hosts/host-watcher.js';
 import { startKubeManager, type KubeManager } from './kube/manager.js';
 import { startProxmoxSim, type ProxmoxSim, type ProxmoxSimOptions } from './proxmox/index.js';
@@ -69,19 +70,11 @@ function authorizedKey(o: SimStackOptions): { publicKey: string; privateKeyFile?
   const dir = path.join(o.dir, 'ssh');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const file = path.join(dir, 'id_ed25519');
-  if (!existsSync(file) || !existsSync(`${file}.pub`))
-    execFileSync('ssh-keygen', [
-      '-q',
-      '-t',
-      'ed25519',
-      '-N',
-      '',
-      '-C',
-      'pve-gitops-sim',
-      '-f',
-      file,
-    ]);
-  return { publicKey: readFileSync(`${file}.pub`, 'utf8').trim(), privateKeyFile: file };
+  const publicKey =
+    existsSync(file) && existsSync(`${file}.pub`)
+      ? readFileSync(`${file}.pub`, 'utf8').trim()
+      : generateKeyPair(file, 'pve-gitops-sim');
+  return { publicKey, privateKeyFile: file };
 }
 
 /** Starts the whole simulated world; stop() ends every process it started. */

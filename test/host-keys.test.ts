@@ -6,6 +6,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mergeConfig } from '../actions/lib/config/load.js';
+import { publishNewClusters, type PublishHostsOptions } from '../actions/lib/kubeconfig/publish.js';
+import type { SshTarget } from '../actions/lib/kubeconfig/ssh-fetch.js';
+import type { KubeconfigLocation } from '../actions/lib/kubeconfig/store.js';
+import type { VaultClient } from '../actions/lib/kubeconfig/vault-client.js';
 import { memoryLogger } from '../actions/lib/log.js';
 import { execProcess, type ProcessExec } from '../actions/lib/provision/exec.js';
 import { collectHostKeys, parsePublicKey } from '../actions/lib/provision/host-keys.js';
@@ -15,6 +20,7 @@ import {
   HttpsTransport,
   ProxmoxClient,
 } from '../actions/lib/proxmox/index.js';
+import type { VmSpec } from '../actions/lib/vm/types.js';
 import { startVmHosts, type VmHosts } from '../sim/hosts/vm-hosts.js';
 import { startProxmoxSim, type ProxmoxSim } from '../sim/proxmox/index.js';
 import { keyPair, randomLoopback, writeRepo } from './provision-helpers.js';
@@ -242,5 +248,51 @@ describe('provisioning hosts known_hosts lacks, with the Proxmox API', () => {
       'No trusted SSH host key for k8s-ghost, k8s-hks: not in known_hosts and not readable through the Proxmox guest agent (see the warnings above); give the key in known-hosts or turn on trust-on-first-use.',
     );
     expect(calls).not.toContain('ansible-playbook');
+  });
+});
+
+describe('kubeconfig publishing shares the host-key lookup', () => {
+  const publishOpts = (fetched: SshTarget[], over: Partial<PublishHostsOptions> = {}) =>
+    ({
+      hosts: [{ name: OLD.name, ip: OLD.ip }],
+      vms: [{ name: OLD.name, ciuser: 'root' } as VmSpec],
+      config: mergeConfig(),
+      vault: {} as VaultClient,
+      location: {} as KubeconfigLocation,
+      ssh: { privateKey: key.privateKey, knownHosts: '' },
+      simulator: true,
+      proxmox: client,
+      log: memoryLogger(),
+      // Stops after the SSH target is known: what matters is the known_hosts it was given.
+      fetchKubeconfig: (t: SshTarget) => {
+        fetched.push(t);
+        return Promise.reject(new Error('stop here'));
+      },
+      ...over,
+    }) satisfies PublishHostsOptions;
+
+  it("gives the server's key read through the agent to the SSH fetch", async () => {
+    const fetched: SshTarget[] = [];
+    await expect(publishNewClusters(publishOpts(fetched))).rejects.toThrow(/stop here/);
+    const line = `${OLD.ip} ${sim.cluster.hostKeyOf(OLD.vmid).publicKey.split(' ').slice(0, 2).join(' ')}`;
+    expect(fetched[0].knownHosts.split('\n')).toContain(line);
+  });
+
+  it('refuses a server whose key cannot be read, unless trust on first use is on', async () => {
+    const fetched: SshTarget[] = [];
+    const silent = {
+      hosts: [{ name: SILENT.name, ip: SILENT.ip }],
+      vms: [{ name: SILENT.name, ciuser: 'root' } as VmSpec],
+      hostKeyTimeoutMs: 100,
+    };
+    await expect(publishNewClusters(publishOpts(fetched, silent))).rejects.toThrow(
+      /^No trusted SSH host key for k8s-hks: /,
+    );
+    expect(fetched).toEqual([]);
+    const tofu = publishOpts(fetched, silent);
+    await expect(
+      publishNewClusters({ ...tofu, ssh: { ...tofu.ssh, trustOnFirstUse: true } }),
+    ).rejects.toThrow(/stop here/);
+    expect(fetched).toHaveLength(1);
   });
 });

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigurationError } from '../actions/lib/errors.js';
 import { memoryLogger } from '../actions/lib/log.js';
 import { knownAddresses, parseHostList } from '../actions/lib/inventory/addresses.js';
-import { globMatch, ruleGroup, DEFAULT_GROUP_RULES } from '../actions/lib/inventory/groups.js';
+import { ruleGroup, DEFAULT_GROUP_RULES } from '../actions/lib/inventory/groups.js';
 import { renderInventory } from '../actions/lib/inventory/render.js';
 import {
   INVENTORY_FILE,
@@ -47,13 +47,16 @@ async function parse(ini: string) {
 
 describe('group rules', () => {
   it('use glob semantics where * matches any run of characters and the whole name must match', () => {
-    expect(globMatch('k8s-*', 'k8s-foo')).toBe(true);
-    expect(globMatch('k8s-*', 'k8s-')).toBe(true);
-    expect(globMatch('k8s-*', 'xk8s-foo')).toBe(false);
-    expect(globMatch('k8s-*', 'k8s')).toBe(false);
-    expect(globMatch('talos-*-cp*', 'talos-a-cp1')).toBe(true);
-    expect(globMatch('talos-*-cp*', 'talos-cp1')).toBe(false);
-    expect(globMatch('a.b*', 'axb1')).toBe(false);
+    const rules = [
+      { match: 'vm?', group: 'literal_question_mark' },
+      { match: 'k8s-*', group: 'k3s' },
+    ];
+    expect(ruleGroup(rules, 'k8s-a/b')).toBe('k3s');
+    expect(ruleGroup(rules, 'xk8s-foo')).toBeUndefined();
+    expect(ruleGroup(rules, 'vm1')).toBeUndefined();
+    expect(ruleGroup(rules, 'vm?')).toBe('literal_question_mark');
+    expect(ruleGroup(DEFAULT_GROUP_RULES, 'talos-a-cp1')).toBe('talos_control_plane');
+    expect(ruleGroup(DEFAULT_GROUP_RULES, 'talos-cp1')).toBeUndefined();
     expect(ruleGroup(DEFAULT_GROUP_RULES, 'talos-x-w3')).toBe('talos_workers');
     expect(ruleGroup(DEFAULT_GROUP_RULES, 'web-1')).toBeUndefined();
   });

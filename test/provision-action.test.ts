@@ -1,10 +1,19 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startVmHosts, type VmHosts } from '../sim/hosts/vm-hosts.js';
+import { startProxmoxSim, type ProxmoxSim } from '../sim/proxmox/index.js';
 import { keyPair, randomLoopback, writeRepo } from './provision-helpers.js';
 import { parseOutputs } from './tags-helpers.js';
 
@@ -156,6 +165,138 @@ describe('the provision action bundle', () => {
   });
 });
 
+describe('hosts no known-hosts lists, with the Proxmox API (an [ansible NAME] tag on an older VM)', () => {
+  const OLD = { name: 'k8s-old', vmid: 310, node: 'pve1', ip: randomLoopback() };
+  let sim: ProxmoxSim;
+  let host: VmHosts;
+  let oldRepo: string;
+  beforeAll(async () => {
+    sim = await startProxmoxSim({
+      timeScale: 0.01,
+      fixture: {
+        nodes: [{ name: 'pve1' }],
+        storages: [{ id: 'local-lvm', type: 'lvmthin', content: ['images'] }],
+        vms: [
+          {
+            vmid: OLD.vmid,
+            node: OLD.node,
+            name: OLD.name,
+            status: 'running' as const,
+            config: { agent: '1', ipconfig0: `ip=${OLD.ip}/8`, tags: 'pve-gitops' },
+          },
+        ],
+      },
+    });
+    // The VM serves the host key its guest agent reports, as cloud-init wrote it.
+    host = await startVmHosts({
+      vms: [OLD],
+      authorizedKey: key.publicKey,
+      stateDir: path.join(root, 'vms-old'),
+      hostKeys: { [OLD.name]: sim.cluster.hostKeyOf(OLD.vmid).privateKey },
+    });
+    oldRepo = await mkdtemp(path.join(root, 'repo-old-'));
+    writeRepo(oldRepo, [{ ...OLD, port: host.ports[OLD.name] }]);
+    mkdirSync(path.join(oldRepo, 'vms'));
+    writeFileSync(path.join(oldRepo, 'vms', 'k8s-old.yaml'), 'name: k8s-old\n');
+  });
+  afterAll(async () => {
+    await host?.stop();
+    await sim?.stop();
+  });
+  const oldMarker = () => path.join(host.hosts[0].dirs['/var/lib/rancher'], 'marker');
+
+  it('the action reads the key through the guest agent, masks the token and checks strictly', async () => {
+    rmSync(oldMarker(), { force: true });
+    const r = await runBundle(oldRepo, {
+      playbooks: 'k8s.yml --limit k8s-old',
+      'ssh-private-key': key.privateKey,
+      'proxmox-url': sim.url,
+      'proxmox-token-id': sim.tokenId,
+      'proxmox-token-secret': sim.tokenSecret,
+      'proxmox-tls-fingerprint': sim.fingerprint,
+      simulator: 'true',
+    });
+    expect(r.code, r.stdout).toBe(0);
+    expect(r.outputs).toEqual({ provisioned: 'k8s-old', runs: '1' });
+    expect(readFileSync(oldMarker(), 'utf8')).toBe('k8s-old\n');
+    expect(r.stdout).toMatch(/SSH host keys of k8s-old \(127\.[\d.]+\): ssh-ed25519/);
+    expect(r.stdout).toContain(`::add-mask::${sim.tokenSecret}`);
+    const shown = r.stdout
+      .split('\n')
+      .filter((l) => !l.startsWith('::add-mask::'))
+      .join('\n');
+    expect(shown).not.toContain(sim.tokenSecret);
+  });
+
+  it('the CLI does the same from PROXMOX_* and reads SSH_PRIVATE_KEY_FILE, refusing a 0644 one', async () => {
+    rmSync(oldMarker(), { force: true });
+    const env = {
+      PROXMOX_URL: sim.url,
+      PROXMOX_TOKEN_ID: sim.tokenId,
+      PROXMOX_TOKEN_SECRET: sim.tokenSecret,
+      PROXMOX_TLS_FINGERPRINT: sim.fingerprint,
+      PVE_GITOPS_SIMULATOR: 'true',
+    };
+    const ok = await cliIn(
+      { ...env, SSH_PRIVATE_KEY_FILE: key.file },
+      oldRepo,
+      '--playbook',
+      'k8s-old',
+    );
+    expect(ok.code, ok.err).toBe(0);
+    expect(ok.out).toBe('k8s-old\n');
+    expect(readFileSync(oldMarker(), 'utf8')).toBe('k8s-old\n');
+
+    const loose = path.join(root, 'id_loose');
+    writeFileSync(loose, key.privateKey, { mode: 0o644 });
+    chmodSync(loose, 0o644);
+    const bad = await cliIn(
+      { ...env, SSH_PRIVATE_KEY_FILE: loose },
+      oldRepo,
+      '--playbook',
+      'k8s-old',
+    );
+    expect(bad.code).toBe(1);
+    const errors = bad.err.split('\n').filter((l) => l.startsWith('error: '));
+    expect(errors).toEqual([
+      `error: The SSH key file ${loose} (SSH_PRIVATE_KEY_FILE) is readable by others (mode 0644), so ssh would refuse it: run chmod 600 ${loose}.`,
+    ]);
+    expect(bad.err).not.toContain(key.privateKey.split('\n')[1]);
+  });
+
+  it('the CLI refuses by name a host whose key the cluster cannot give', async () => {
+    const other = await mkdtemp(path.join(root, 'repo-ghost-'));
+    writeRepo(other, [{ name: 'k8s-ghost', ip: randomLoopback() }]);
+    const r = await cliIn(
+      {
+        SSH_PRIVATE_KEY: key.privateKey,
+        PROXMOX_URL: sim.url,
+        PROXMOX_TOKEN_ID: sim.tokenId,
+        PROXMOX_TOKEN_SECRET: sim.tokenSecret,
+        PROXMOX_TLS_FINGERPRINT: sim.fingerprint,
+      },
+      other,
+      '--hosts',
+      writeHosts(other, 'k8s-ghost'),
+      '--simulator',
+    );
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(
+      /^error: No trusted SSH host key for k8s-ghost: not in known_hosts and not readable through the Proxmox guest agent/m,
+    );
+    expect(r.err).not.toMatch(/ansible-playbook|PLAY RECAP/);
+  });
+});
+
+/** Writes the inventory's `IP,name` line of `name` to a hosts file and returns its path. */
+function writeHosts(repoDir: string, name: string): string {
+  const ini = readFileSync(path.join(repoDir, 'inventory', 'k8s.ini'), 'utf8');
+  const ip = new RegExp(`^${name} ansible_host=(\\S+)`, 'm').exec(ini)![1];
+  const file = path.join(repoDir, 'hosts.txt');
+  writeFileSync(file, `${ip},${name}\n`);
+  return file;
+}
+
 describe('pve-gitops provision', () => {
   it('runs a tag limited to one host, and refuses a bad --playbook with exit 64', async () => {
     const r = await repo();
@@ -184,7 +325,11 @@ describe('pve-gitops provision', () => {
 });
 
 /** Runs the CLI in-process with SSH_PRIVATE_KEY in its environment (tags-helpers' cli() passes {}). */
-async function cliWithEnv(repoDir: string, ...args: string[]) {
+function cliWithEnv(repoDir: string, ...args: string[]) {
+  return cliIn({ SSH_PRIVATE_KEY: key.privateKey }, repoDir, ...args);
+}
+
+async function cliIn(env: Record<string, string>, repoDir: string, ...args: string[]) {
   const { main } = await import('../actions/cli/cli.js');
   let out = '';
   let err = '';
@@ -193,9 +338,7 @@ async function cliWithEnv(repoDir: string, ...args: string[]) {
   process.stdout.write = (c: string | Uint8Array) => ((out += String(c)), true);
   process.stderr.write = (c: string | Uint8Array) => ((err += String(c)), true);
   try {
-    const code = await main(['provision', '--repo', repoDir, ...args], {
-      SSH_PRIVATE_KEY: key.privateKey,
-    });
+    const code = await main(['provision', '--repo', repoDir, ...args], env);
     return { code, out, err };
   } finally {
     process.stdout.write = w1;

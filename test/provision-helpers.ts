@@ -1,8 +1,8 @@
 // Shared setup for the provisioning suites: loopback addresses, key pairs, a repository with
 // an inventory and small playbooks that leave marker files on the simulated VMs.
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { generateKeyPair } from '../sim/hosts/index.js';
 
 /** A random 127.x.y.z, so parallel suites never share an address. */
 export function randomLoopback(): string {
@@ -13,12 +13,8 @@ export function randomLoopback(): string {
 /** An ed25519 key pair in `dir` (private key file mode 0600). */
 export function keyPair(dir: string): { privateKey: string; publicKey: string; file: string } {
   const file = path.join(dir, `id_${Math.random().toString(36).slice(2)}`);
-  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'test', '-f', file]);
-  return {
-    file,
-    privateKey: readFileSync(file, 'utf8'),
-    publicKey: readFileSync(`${file}.pub`, 'utf8').trim(),
-  };
+  const publicKey = generateKeyPair(file, 'test');
+  return { file, privateKey: readFileSync(file, 'utf8'), publicKey };
 }
 
 /** A playbook writing the host's own hostname (its UTS namespace) to /var/lib/rancher/marker. */

@@ -1,10 +1,9 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProxmoxApiError, SshTransport, type SshConfig } from '../actions/lib/proxmox/index.js';
-import { startSshHost, type SshHost } from '../sim/hosts/index.js';
+import { generateKeyPair, startSshHost, type SshHost } from '../sim/hosts/index.js';
 
 // A real sshd on 127.0.0.23 and a fake `pvesh` that prints its argv (and stdin-fed secrets
 // show up there too, because the remote shell expands them into pvesh's argv).
@@ -16,7 +15,7 @@ let fake: string;
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'pve-ssh-'));
-  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(dir, 'id')]);
+  generateKeyPair(path.join(dir, 'id'), 'test');
   key = readFileSync(path.join(dir, 'id'), 'utf8');
   fake = path.join(dir, 'fake-pvesh');
   writeFileSync(

@@ -1,17 +1,15 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { def, harness, PASSWORD, type Harness } from './reconcile-helpers.js';
-
-/** Asymmetric matchers typed as the strings they stand for. */
-const like = {
-  stringMatching: (re: RegExp) => expect.stringMatching(re) as string,
-  stringContaining: (text: string) => expect.stringContaining(text) as string,
-};
+import { describe, expect, it } from 'vitest';
+import {
+  closeHarnessesAfterEach,
+  def,
+  harness,
+  like,
+  PASSWORD,
+  type Harness,
+} from './reconcile-helpers.js';
 
 let h: Harness | undefined;
-afterEach(async () => {
-  await h?.close();
-  h = undefined;
-});
+closeHarnessesAfterEach();
 
 describe('apply on the simulator', () => {
   it('creates VMs with every setting, then a second apply changes nothing', async () => {

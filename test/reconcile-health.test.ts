@@ -1,17 +1,17 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { agentProbes, ageVm, def, harness, rebootVm, type Harness } from './reconcile-helpers.js';
-
-/** Asymmetric matchers typed as the strings they stand for. */
-const like = {
-  stringMatching: (re: RegExp) => expect.stringMatching(re) as string,
-  stringContaining: (text: string) => expect.stringContaining(text) as string,
-};
+import { describe, expect, it } from 'vitest';
+import {
+  agentProbes,
+  ageVm,
+  closeHarnessesAfterEach,
+  def,
+  harness,
+  like,
+  rebootVm,
+  type Harness,
+} from './reconcile-helpers.js';
 
 let h: Harness | undefined;
-afterEach(async () => {
-  await h?.close();
-  h = undefined;
-});
+closeHarnessesAfterEach();
 
 const vmNamed = (h: Harness, name: string) =>
   h.sim.cluster.vms().find((v) => v.config.name === name)!;

@@ -1,9 +1,10 @@
 // Shared setup for the reconcile suites: a simulator on loopback, a client trusting it by
 // fingerprint, and VM definitions turned into specs with the repository defaults.
+import { afterEach, expect } from 'vitest';
 import { mergeConfig, type PartialConfig } from '../actions/lib/config/load.js';
 import type { RepoConfig } from '../actions/lib/config/types.js';
 import { memoryLogger } from '../actions/lib/log.js';
-import { ProxmoxClient } from '../actions/lib/proxmox/client.js';
+import { ProxmoxClient, type ProxmoxClientOptions } from '../actions/lib/proxmox/client.js';
 import { HttpsTransport } from '../actions/lib/proxmox/https-transport.js';
 import { KeyedLimiter } from '../actions/lib/proxmox/limiter.js';
 import {
@@ -16,6 +17,39 @@ import type { VmDefinition, VmSpec } from '../actions/lib/vm/types.js';
 import { startProxmoxSim, type ProxmoxSim, type ProxmoxSimOptions } from '../sim/proxmox/index.js';
 
 export const PASSWORD = 'cloud-init-pw-7f3a';
+
+/** Asymmetric matchers typed as the strings they stand for. */
+export const like = {
+  stringMatching: (re: RegExp) => expect.stringMatching(re) as string,
+  stringContaining: (text: string) => expect.stringContaining(text) as string,
+};
+
+/** A client of `sim` over HTTPS that trusts its certificate by fingerprint. */
+export function simClient(
+  sim: ProxmoxSim,
+  options: Omit<ProxmoxClientOptions, 'transport'> = {},
+): ProxmoxClient {
+  return new ProxmoxClient({
+    transport: new HttpsTransport({
+      url: sim.url,
+      tokenId: sim.tokenId,
+      tokenSecret: sim.tokenSecret,
+      tls: { mode: 'fingerprint', fingerprint: sim.fingerprint },
+    }),
+    ...options,
+  });
+}
+
+const open = new Set<Harness>();
+
+/** In a suite: after each test, closes every harness it started. */
+export function closeHarnessesAfterEach(): void {
+  afterEach(async () => {
+    const started = [...open];
+    open.clear();
+    await Promise.all(started.map((h) => h.close()));
+  });
+}
 
 export interface Harness {
   sim: ProxmoxSim;
@@ -35,13 +69,7 @@ export async function harness(
 ): Promise<Harness> {
   const sim = await startProxmoxSim({ timeScale: 0.02, ...opts });
   const log = memoryLogger();
-  const client = new ProxmoxClient({
-    transport: new HttpsTransport({
-      url: sim.url,
-      tokenId: sim.tokenId,
-      tokenSecret: sim.tokenSecret,
-      tls: { mode: 'fingerprint', fingerprint: sim.fingerprint },
-    }),
+  const client = simClient(sim, {
     log,
     retry: { attempts: 4, baseMs: 20, maxMs: 100 },
     storageLimiter: new KeyedLimiter(1),
@@ -52,7 +80,7 @@ export async function harness(
   });
   const specs = (defs: VmDefinition[]) =>
     defs.map((d) => toVmSpec(d, `vms/${d.name}.yaml`, config));
-  return {
+  const h: Harness = {
     sim,
     client,
     log,
@@ -67,10 +95,13 @@ export async function harness(
     plan: (defs, o = {}) => readAndPlan({ config, vms: specs(defs) }, client, log, o),
     mutations: () => sim.stats().mutations ?? 0,
     async close() {
+      open.delete(h);
       await client.close();
       await sim.stop();
     },
   };
+  open.add(h);
+  return h;
 }
 
 /** A small VM definition on `node`. */

@@ -1,21 +1,17 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { memoryLogger } from '../actions/lib/log.js';
-import { ProxmoxClient } from '../actions/lib/proxmox/client.js';
-import { HttpsTransport } from '../actions/lib/proxmox/https-transport.js';
 import { cloneVm } from '../actions/lib/proxmox/vm-operations.js';
-import { def, harness, type Harness } from './reconcile-helpers.js';
-
-/** Asymmetric matchers typed as the strings they stand for. */
-const like = {
-  stringMatching: (re: RegExp) => expect.stringMatching(re) as string,
-  stringContaining: (text: string) => expect.stringContaining(text) as string,
-};
+import {
+  closeHarnessesAfterEach,
+  def,
+  harness,
+  like,
+  simClient,
+  type Harness,
+} from './reconcile-helpers.js';
 
 let h: Harness | undefined;
-afterEach(async () => {
-  await h?.close();
-  h = undefined;
-});
+closeHarnessesAfterEach();
 
 const names = (h: Harness) =>
   h.sim.cluster
@@ -154,13 +150,7 @@ describe('failures and races', () => {
   it('gets no VMID collision while another client creates VMs at the same time', async () => {
     h = await harness();
     const sim = h.sim;
-    const other = new ProxmoxClient({
-      transport: new HttpsTransport({
-        url: sim.url,
-        tokenId: sim.tokenId,
-        tokenSecret: sim.tokenSecret,
-        tls: { mode: 'fingerprint', fingerprint: sim.fingerprint },
-      }),
+    const other = simClient(sim, {
       log: memoryLogger(),
       retry: { attempts: 4, baseMs: 20, maxMs: 100 },
     });

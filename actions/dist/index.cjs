@@ -3132,18 +3132,18 @@ var require_constants2 = __commonJS({
       TYPE2[TYPE2["REQUEST"] = 1] = "REQUEST";
       TYPE2[TYPE2["RESPONSE"] = 2] = "RESPONSE";
     })(TYPE = exports2.TYPE || (exports2.TYPE = {}));
-    var FLAGS;
-    (function(FLAGS2) {
-      FLAGS2[FLAGS2["CONNECTION_KEEP_ALIVE"] = 1] = "CONNECTION_KEEP_ALIVE";
-      FLAGS2[FLAGS2["CONNECTION_CLOSE"] = 2] = "CONNECTION_CLOSE";
-      FLAGS2[FLAGS2["CONNECTION_UPGRADE"] = 4] = "CONNECTION_UPGRADE";
-      FLAGS2[FLAGS2["CHUNKED"] = 8] = "CHUNKED";
-      FLAGS2[FLAGS2["UPGRADE"] = 16] = "UPGRADE";
-      FLAGS2[FLAGS2["CONTENT_LENGTH"] = 32] = "CONTENT_LENGTH";
-      FLAGS2[FLAGS2["SKIPBODY"] = 64] = "SKIPBODY";
-      FLAGS2[FLAGS2["TRAILING"] = 128] = "TRAILING";
-      FLAGS2[FLAGS2["TRANSFER_ENCODING"] = 512] = "TRANSFER_ENCODING";
-    })(FLAGS = exports2.FLAGS || (exports2.FLAGS = {}));
+    var FLAGS2;
+    (function(FLAGS3) {
+      FLAGS3[FLAGS3["CONNECTION_KEEP_ALIVE"] = 1] = "CONNECTION_KEEP_ALIVE";
+      FLAGS3[FLAGS3["CONNECTION_CLOSE"] = 2] = "CONNECTION_CLOSE";
+      FLAGS3[FLAGS3["CONNECTION_UPGRADE"] = 4] = "CONNECTION_UPGRADE";
+      FLAGS3[FLAGS3["CHUNKED"] = 8] = "CHUNKED";
+      FLAGS3[FLAGS3["UPGRADE"] = 16] = "UPGRADE";
+      FLAGS3[FLAGS3["CONTENT_LENGTH"] = 32] = "CONTENT_LENGTH";
+      FLAGS3[FLAGS3["SKIPBODY"] = 64] = "SKIPBODY";
+      FLAGS3[FLAGS3["TRAILING"] = 128] = "TRAILING";
+      FLAGS3[FLAGS3["TRANSFER_ENCODING"] = 512] = "TRANSFER_ENCODING";
+    })(FLAGS2 = exports2.FLAGS || (exports2.FLAGS = {}));
     var LENIENT_FLAGS;
     (function(LENIENT_FLAGS2) {
       LENIENT_FLAGS2[LENIENT_FLAGS2["HEADERS"] = 1] = "HEADERS";
@@ -21467,7 +21467,42 @@ var init_errors2 = __esm({
   }
 });
 
-// actions/lib/proxmox/known-hosts.ts
+// actions/lib/text/glob.ts
+function globToRegExp(glob, dialect) {
+  const key = `${dialect}:${glob}`;
+  let re = cache.get(key);
+  if (re) return re;
+  const paths = dialect === "path";
+  let src = "";
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i];
+    if (c === "*" && paths && glob[i + 1] === "*") {
+      const slash = glob[i + 2] === "/";
+      src += slash ? "(?:.*/)?" : ".*";
+      i += slash ? 2 : 1;
+    } else if (c === "*") src += paths ? "[^/]*" : ".*";
+    else if (c === "?" && dialect !== "name") src += paths ? "[^/]" : ".";
+    else src += c.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  }
+  re = new RegExp(`^${src}$`, FLAGS[dialect]);
+  cache.set(key, re);
+  return re;
+}
+function matchesGlob(name, glob, dialect) {
+  return globToRegExp(glob, dialect).test(name);
+}
+var FLAGS, cache;
+var init_glob = __esm({
+  "actions/lib/text/glob.ts"() {
+    "use strict";
+    FLAGS = { path: "", name: "s", ssh: "i" };
+    cache = /* @__PURE__ */ new Map();
+    __name(globToRegExp, "globToRegExp");
+    __name(matchesGlob, "matchesGlob");
+  }
+});
+
+// actions/lib/ssh/known-hosts.ts
 function knownHostsName(host, port) {
   return port === 22 ? host : `[${host}]:${port}`;
 }
@@ -21484,9 +21519,7 @@ function patternMatches(pattern, name) {
     if (!salt || !hash) return false;
     return (0, import_node_crypto.createHmac)("sha1", Buffer.from(salt, "base64")).update(name).digest("base64") === hash;
   }
-  const body2 = pattern.split("").map((c) => c === "*" ? ".*" : c === "?" ? "." : c.replace(/[.+^${}()|[\]\\]/g, "\\$&")).join("");
-  const re = new RegExp(`^${body2}$`, "i");
-  return re.test(name);
+  return matchesGlob(name, pattern, "ssh");
 }
 function hostKeys(knownHosts, host, port) {
   const name = knownHostsName(host, port);
@@ -21503,50 +21536,23 @@ function hostKeys(knownHosts, host, port) {
   }
   return keys;
 }
-function verifyHostKey(file, host, port, blob, trustOnFirstUse) {
-  let text2;
-  try {
-    text2 = (0, import_node_fs.readFileSync)(file, "utf8");
-  } catch {
-    text2 = "";
-  }
-  const known = hostKeys(text2, host, port);
-  if (known.some((k) => k.equals(blob))) return { ok: true, added: false };
-  const name = knownHostsName(host, port);
-  if (known.length > 0) {
-    return {
-      ok: false,
-      reason: `the SSH host key of ${name} (${keyFingerprint(blob)}) does not match the one in ${file}; if the node was reinstalled, remove the old line`
-    };
-  }
-  if (!trustOnFirstUse) {
-    return {
-      ok: false,
-      reason: `${name} is not in ${file} (PROXMOX_SSH_KNOWN_HOSTS); add it with ssh-keyscan after checking its key ${keyFingerprint(blob)}, or set PROXMOX_SSH_TRUST_ON_FIRST_USE=true`
-    };
-  }
-  (0, import_node_fs.mkdirSync)(import_node_path.default.dirname(file), { recursive: true, mode: 448 });
-  (0, import_node_fs.appendFileSync)(
-    file,
-    `${text2 && !text2.endsWith("\n") ? "\n" : ""}${name} ${keyType(blob)} ${blob.toString("base64")}
-`,
-    { mode: 384 }
-  );
-  return { ok: true, added: true };
+function hostKeyStanding(knownHosts, host, port, blob) {
+  const known = hostKeys(knownHosts, host, port);
+  if (known.some((k) => k.equals(blob))) return "known";
+  return known.length > 0 ? "changed" : "unknown";
 }
-var import_node_crypto, import_node_fs, import_node_path;
+var import_node_crypto;
 var init_known_hosts = __esm({
-  "actions/lib/proxmox/known-hosts.ts"() {
+  "actions/lib/ssh/known-hosts.ts"() {
     "use strict";
     import_node_crypto = require("node:crypto");
-    import_node_fs = require("node:fs");
-    import_node_path = __toESM(require("node:path"), 1);
+    init_glob();
     __name(knownHostsName, "knownHostsName");
     __name(keyType, "keyType");
     __name(keyFingerprint, "keyFingerprint");
     __name(patternMatches, "patternMatches");
     __name(hostKeys, "hostKeys");
-    __name(verifyHostKey, "verifyHostKey");
+    __name(hostKeyStanding, "hostKeyStanding");
   }
 });
 
@@ -24149,17 +24155,17 @@ function clientConfigFromEnv(env = process.env) {
   }
   let tls2 = { mode: "system" };
   if (fp) {
-    const fingerprint2 = normaliseFingerprint(fp);
-    if (!fingerprint2) {
+    const fingerprint = normaliseFingerprint(fp);
+    if (!fingerprint) {
       throw new ConfigurationError(
         `PROXMOX_TLS_FINGERPRINT '${fp}' is not a SHA-256 fingerprint; expected 64 hex digits, e.g. as shown under Node > System > Certificates.`
       );
     }
-    tls2 = { mode: "fingerprint", fingerprint: fingerprint2 };
+    tls2 = { mode: "fingerprint", fingerprint };
   } else if (caFile) {
     let caPem;
     try {
-      caPem = (0, import_node_fs2.readFileSync)(caFile, "utf8");
+      caPem = (0, import_node_fs.readFileSync)(caFile, "utf8");
     } catch (err) {
       throw new ConfigurationError(
         `PROXMOX_CA_FILE '${caFile}' cannot be read (${err.code ?? "error"}).`
@@ -24191,7 +24197,7 @@ function sshConfigFromEnv(env, defaultHost) {
   let privateKey = key;
   if (!key.includes("-----BEGIN")) {
     try {
-      privateKey = (0, import_node_fs2.readFileSync)(key.trim(), "utf8");
+      privateKey = (0, import_node_fs.readFileSync)(key.trim(), "utf8");
     } catch {
       throw new ConfigurationError(
         "PROXMOX_SSH_KEY is neither a private key nor the path of a readable key file."
@@ -24210,17 +24216,17 @@ function sshConfigFromEnv(env, defaultHost) {
     port,
     user,
     privateKey,
-    knownHostsFile: env.PROXMOX_SSH_KNOWN_HOSTS?.trim() || import_node_path2.default.join(import_node_os.default.homedir(), ".ssh", "known_hosts"),
+    knownHostsFile: env.PROXMOX_SSH_KNOWN_HOSTS?.trim() || import_node_path.default.join(import_node_os.default.homedir(), ".ssh", "known_hosts"),
     trustOnFirstUse: isTrue(tofuRaw)
   };
 }
-var import_node_fs2, import_node_os, import_node_path2, TOKEN_ID_RE;
+var import_node_fs, import_node_os, import_node_path, TOKEN_ID_RE;
 var init_config = __esm({
   "actions/lib/proxmox/config.ts"() {
     "use strict";
-    import_node_fs2 = require("node:fs");
+    import_node_fs = require("node:fs");
     import_node_os = __toESM(require("node:os"), 1);
-    import_node_path2 = __toESM(require("node:path"), 1);
+    import_node_path = __toESM(require("node:path"), 1);
     init_errors();
     init_secrets();
     TOKEN_ID_RE = /^[^\s@!:=]+@[^\s@!:=]+![A-Za-z][A-Za-z0-9._-]*$/;
@@ -31578,7 +31584,7 @@ var require_crypto = __commonJS({
     var {
       createCipheriv,
       createDecipheriv,
-      createHmac: createHmac3,
+      createHmac: createHmac2,
       randomFillSync,
       timingSafeEqual: timingSafeEqual2
     } = require("crypto");
@@ -31963,7 +31969,7 @@ var require_crypto = __commonJS({
           );
           this._onWrite(lenBytes);
           this._onWrite(encrypted);
-          mac = createHmac3(this._macSSLName, this._macKey);
+          mac = createHmac2(this._macSSLName, this._macKey);
           writeUInt32BE(BUF_INT, this.outSeqno, 0);
           mac.update(BUF_INT);
           mac.update(lenBytes);
@@ -31971,7 +31977,7 @@ var require_crypto = __commonJS({
         } else {
           const encrypted = this._cipherInstance.update(packet);
           this._onWrite(encrypted);
-          mac = createHmac3(this._macSSLName, this._macKey);
+          mac = createHmac2(this._macSSLName, this._macKey);
           writeUInt32BE(BUF_INT, this.outSeqno, 0);
           mac.update(BUF_INT);
           mac.update(packet);
@@ -32583,7 +32589,7 @@ var require_crypto = __commonJS({
             if (this._len > MAX_PACKET_SIZE || this._len < 5 || (need & this._blockSize - 1) !== 0) {
               throw new Error("Bad packet length");
             }
-            this._macInstance = createHmac3(this._macSSLName, this._macKey);
+            this._macInstance = createHmac2(this._macSSLName, this._macKey);
             writeUInt32BE(BUF_INT, this.inSeqno, 0);
             this._macInstance.update(BUF_INT);
             if (this._macETM) {
@@ -32950,8 +32956,8 @@ var require_keyParser = __commonJS({
     var {
       createDecipheriv,
       createECDH,
-      createHash: createHash5,
-      createHmac: createHmac3,
+      createHash: createHash4,
+      createHmac: createHmac2,
       createSign,
       createVerify: createVerify2,
       getCiphers,
@@ -33659,11 +33665,11 @@ ${formatted}-----END ${type} KEY-----`;
                 );
               }
               const ivSlice = bufferSlice(cipherIV, 0, 8);
-              let cipherKey = createHash5("md5").update(passphrase).update(ivSlice).digest();
+              let cipherKey = createHash4("md5").update(passphrase).update(ivSlice).digest();
               while (cipherKey.length < encInfo.keyLen) {
                 cipherKey = combineBuffers(
                   cipherKey,
-                  createHash5("md5").update(cipherKey).update(passphrase).update(ivSlice).digest()
+                  createHash4("md5").update(cipherKey).update(passphrase).update(ivSlice).digest()
                 );
               }
               if (cipherKey.length > encInfo.keyLen)
@@ -33829,8 +33835,8 @@ ${formatted}-----END ${type} KEY-----`;
         if (encrypted) {
           const encInfo = CIPHER_INFO[cipherName];
           let cipherKey = combineBuffers(
-            createHash5("sha1").update(PPK_PP1).update(passphrase).digest(),
-            createHash5("sha1").update(PPK_PP2).update(passphrase).digest()
+            createHash4("sha1").update(PPK_PP1).update(passphrase).digest(),
+            createHash4("sha1").update(PPK_PP2).update(passphrase).digest()
           );
           if (cipherKey.length > encInfo.keyLen)
             cipherKey = bufferSlice(cipherKey, 0, encInfo.keyLen);
@@ -33868,9 +33874,9 @@ ${formatted}-----END ${type} KEY-----`;
         macData.set(privBlob, p + 4);
         if (!passphrase)
           passphrase = EMPTY_PASSPHRASE;
-        const calcMAC = createHmac3(
+        const calcMAC = createHmac2(
           "sha1",
-          createHash5("sha1").update("putty-private-key-file-mac-key").update(passphrase).digest()
+          createHash4("sha1").update("putty-private-key-file-mac-key").update(passphrase).digest()
         ).update(macData).digest("hex");
         if (calcMAC !== mac) {
           if (encrypted) {
@@ -36258,7 +36264,7 @@ var require_kex = __commonJS({
       createDiffieHellman,
       createDiffieHellmanGroup,
       createECDH,
-      createHash: createHash5,
+      createHash: createHash4,
       createPublicKey: createPublicKey2,
       diffieHellman,
       generateKeyPairSync: generateKeyPairSync2,
@@ -36690,7 +36696,7 @@ var require_kex = __commonJS({
               DISCONNECT_REASON.KEY_EXCHANGE_FAILED
             );
           }
-          const hash = createHash5(this.hashName);
+          const hash = createHash4(this.hashName);
           hashString(hash, isServer ? this._remoteIdentRaw : this._identRaw);
           hashString(hash, isServer ? this._identRaw : this._remoteIdentRaw);
           hashString(hash, isServer ? this._remoteKexinit : this._kexinit);
@@ -37713,9 +37719,9 @@ var require_kex = __commonJS({
     function generateKEXVal(len, hashName, secret, exchangeHash, sessionID, char) {
       let ret;
       if (len) {
-        let digest = createHash5(hashName).update(secret).update(exchangeHash).update(char).update(sessionID).digest();
+        let digest = createHash4(hashName).update(secret).update(exchangeHash).update(char).update(sessionID).digest();
         while (digest.length < len) {
-          const chunk = createHash5(hashName).update(secret).update(exchangeHash).update(digest).digest();
+          const chunk = createHash4(hashName).update(secret).update(exchangeHash).update(digest).digest();
           const extended = Buffer.allocUnsafe(digest.length + chunk.length);
           extended.set(digest, 0);
           extended.set(chunk, digest.length);
@@ -43229,7 +43235,7 @@ var require_client2 = __commonJS({
   "node_modules/ssh2/lib/client.js"(exports2, module2) {
     "use strict";
     var {
-      createHash: createHash5,
+      createHash: createHash4,
       getHashes,
       randomFillSync
     } = require("crypto");
@@ -43454,7 +43460,7 @@ var require_client2 = __commonJS({
           }
           hostVerifier = /* @__PURE__ */ __name((key, verify) => {
             if (hashAlgo)
-              key = createHash5(hashAlgo).update(key).digest("hex");
+              key = createHash4(hashAlgo).update(key).digest("hex");
             const ret = hashCb(key, verify);
             if (ret !== void 0)
               verify(ret);
@@ -47481,6 +47487,49 @@ var init_esm3 = __esm({
   }
 });
 
+// actions/lib/proxmox/known-hosts.ts
+function verifyHostKey(file, host, port, blob, trustOnFirstUse) {
+  let text2;
+  try {
+    text2 = (0, import_node_fs2.readFileSync)(file, "utf8");
+  } catch {
+    text2 = "";
+  }
+  const standing = hostKeyStanding(text2, host, port, blob);
+  if (standing === "known") return { ok: true, added: false };
+  const name = knownHostsName(host, port);
+  if (standing === "changed") {
+    return {
+      ok: false,
+      reason: `the SSH host key of ${name} (${keyFingerprint(blob)}) does not match the one in ${file}; if the node was reinstalled, remove the old line`
+    };
+  }
+  if (!trustOnFirstUse) {
+    return {
+      ok: false,
+      reason: `${name} is not in ${file} (PROXMOX_SSH_KNOWN_HOSTS); add it with ssh-keyscan after checking its key ${keyFingerprint(blob)}, or set PROXMOX_SSH_TRUST_ON_FIRST_USE=true`
+    };
+  }
+  (0, import_node_fs2.mkdirSync)(import_node_path2.default.dirname(file), { recursive: true, mode: 448 });
+  (0, import_node_fs2.appendFileSync)(
+    file,
+    `${text2 && !text2.endsWith("\n") ? "\n" : ""}${name} ${keyType(blob)} ${blob.toString("base64")}
+`,
+    { mode: 384 }
+  );
+  return { ok: true, added: true };
+}
+var import_node_fs2, import_node_path2;
+var init_known_hosts2 = __esm({
+  "actions/lib/proxmox/known-hosts.ts"() {
+    "use strict";
+    import_node_fs2 = require("node:fs");
+    import_node_path2 = __toESM(require("node:path"), 1);
+    init_known_hosts();
+    __name(verifyHostKey, "verifyHostKey");
+  }
+});
+
 // actions/lib/proxmox/shell-quote.ts
 function shellQuote(value) {
   if (value.includes("\0")) throw new Error("a shell argument cannot contain a NUL byte");
@@ -47520,6 +47569,7 @@ var init_ssh_transport = __esm({
     init_errors();
     init_errors2();
     init_known_hosts();
+    init_known_hosts2();
     init_limiter();
     init_shell_quote();
     init_transport();
@@ -60339,37 +60389,6 @@ var init_load = __esm({
   }
 });
 
-// actions/lib/config/glob.ts
-function globToRegExp(glob) {
-  let re = cache.get(glob);
-  if (re) return re;
-  let src = "";
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i];
-    if (c === "*" && glob[i + 1] === "*") {
-      src += glob[i + 2] === "/" ? "(?:.*/)?" : ".*";
-      i += glob[i + 2] === "/" ? 2 : 1;
-    } else if (c === "*") src += "[^/]*";
-    else if (c === "?") src += "[^/]";
-    else src += c.replace(/[.+^${}()|[\]\\]/g, "\\$&");
-  }
-  re = new RegExp(`^${src}$`);
-  cache.set(glob, re);
-  return re;
-}
-function matchesGlob(name, glob) {
-  return globToRegExp(glob).test(name);
-}
-var cache;
-var init_glob = __esm({
-  "actions/lib/config/glob.ts"() {
-    "use strict";
-    cache = /* @__PURE__ */ new Map();
-    __name(globToRegExp, "globToRegExp");
-    __name(matchesGlob, "matchesGlob");
-  }
-});
-
 // actions/lib/vm/diagnostics.ts
 function formatDiagnostic(d) {
   const prefix = d.severity === "warning" ? "warning: " : "";
@@ -60818,7 +60837,7 @@ async function loadRepository(repoDir) {
       `There is no ${VMS_DIR}/ folder in ${repoDir}; VM definitions go in ${VMS_DIR}/<name>.yaml.`
     );
   }
-  const files = names.filter((n) => /\.ya?ml$/.test(n) && !n.startsWith(".")).filter((n) => !config2.exclude.some((g) => matchesGlob(n, g))).sort().map((n) => `${VMS_DIR}/${n}`);
+  const files = names.filter((n) => /\.ya?ml$/.test(n) && !n.startsWith(".")).filter((n) => !config2.exclude.some((g) => matchesGlob(n, g, "path"))).sort().map((n) => `${VMS_DIR}/${n}`);
   const playbooks = new Set(
     (await listNames(import_node_path5.default.join(repoDir, PLAYBOOKS_DIR)) ?? []).filter((n) => /\.ya?ml$/.test(n)).map((n) => n.replace(/\.ya?ml$/, ""))
   );
@@ -66523,12 +66542,8 @@ var init_addresses = __esm({
 });
 
 // actions/lib/inventory/groups.ts
-function globMatch(pattern, name) {
-  const source = pattern.split("*").map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join(".*");
-  return new RegExp(`^${source}$`, "s").test(name);
-}
 function ruleGroup(rules, name) {
-  return rules.find((r) => globMatch(r.match, name))?.group;
+  return rules.find((r) => matchesGlob(name, r.match, "name"))?.group;
 }
 function groupsOf(rules, vm2) {
   const groups = /* @__PURE__ */ new Set();
@@ -66541,14 +66556,10 @@ var DEFAULT_GROUP_RULES, K3S_ROLE_GROUPS;
 var init_groups = __esm({
   "actions/lib/inventory/groups.ts"() {
     "use strict";
-    DEFAULT_GROUP_RULES = [
-      { match: "haproxy-*", group: "haproxy" },
-      { match: "talos-*-cp*", group: "talos_control_plane" },
-      { match: "talos-*-w*", group: "talos_workers" },
-      { match: "k8s-*", group: "k3s" }
-    ];
+    init_load();
+    init_glob();
+    DEFAULT_GROUP_RULES = DEFAULT_CONFIG.inventory.groups;
     K3S_ROLE_GROUPS = { server: "k3s_server", agent: "k3s_agent" };
-    __name(globMatch, "globMatch");
     __name(ruleGroup, "ruleGroup");
     __name(groupsOf, "groupsOf");
   }
@@ -67210,6 +67221,26 @@ var init_tags2 = __esm({
       }
     };
     tags_default = command4;
+  }
+});
+
+// sim/hosts/key-pair.ts
+function generateKeyPair(file, comment) {
+  const kg = (0, import_node_child_process2.spawnSync)("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", file], {
+    encoding: "utf8"
+  });
+  if (kg.status !== 0)
+    throw new PveGitopsError(`ssh-keygen failed: ${(kg.stderr || String(kg.error)).trim()}`);
+  return (0, import_node_fs5.readFileSync)(`${file}.pub`, "utf8").trim();
+}
+var import_node_child_process2, import_node_fs5;
+var init_key_pair = __esm({
+  "sim/hosts/key-pair.ts"() {
+    "use strict";
+    import_node_child_process2 = require("node:child_process");
+    import_node_fs5 = require("node:fs");
+    init_errors();
+    __name(generateKeyPair, "generateKeyPair");
   }
 });
 
@@ -70766,48 +70797,37 @@ async function startSshHost(o) {
     throw new ConfigurationError(`SSH test host name '${o.hostname}' is not an RFC 1123 label.`);
   }
   const ownDir = !o.dir;
-  const dir = o.dir ?? (0, import_node_fs5.mkdtempSync)(import_node_path11.default.join(import_node_os2.default.tmpdir(), "pve-gitops-sshd-"));
-  (0, import_node_fs5.mkdirSync)(dir, { recursive: true, mode: 448 });
-  (0, import_node_fs5.chmodSync)(dir, 448);
-  (0, import_node_fs5.mkdirSync)("/run/sshd", { recursive: true, mode: 493 });
+  const dir = o.dir ?? (0, import_node_fs6.mkdtempSync)(import_node_path11.default.join(import_node_os2.default.tmpdir(), "pve-gitops-sshd-"));
+  (0, import_node_fs6.mkdirSync)(dir, { recursive: true, mode: 448 });
+  (0, import_node_fs6.chmodSync)(dir, 448);
+  (0, import_node_fs6.mkdirSync)("/run/sshd", { recursive: true, mode: 493 });
   const keyFile = import_node_path11.default.join(dir, "ssh_host_ed25519_key");
-  (0, import_node_fs5.rmSync)(keyFile, { force: true });
-  (0, import_node_fs5.rmSync)(`${keyFile}.pub`, { force: true });
+  (0, import_node_fs6.rmSync)(keyFile, { force: true });
+  (0, import_node_fs6.rmSync)(`${keyFile}.pub`, { force: true });
   if (o.hostKey !== void 0) {
-    (0, import_node_fs5.writeFileSync)(keyFile, o.hostKey.trim() + "\n", { mode: 384 });
-    const pub = (0, import_node_child_process2.spawnSync)("ssh-keygen", ["-y", "-f", keyFile], { encoding: "utf8" });
+    (0, import_node_fs6.writeFileSync)(keyFile, o.hostKey.trim() + "\n", { mode: 384 });
+    const pub = (0, import_node_child_process3.spawnSync)("ssh-keygen", ["-y", "-f", keyFile], { encoding: "utf8" });
     if (pub.status !== 0)
       throw new ConfigurationError(
         `The host key given for the SSH test host ${o.hostname ?? address} is not a usable private key.`
       );
-    (0, import_node_fs5.writeFileSync)(`${keyFile}.pub`, pub.stdout, { mode: 420 });
+    (0, import_node_fs6.writeFileSync)(`${keyFile}.pub`, pub.stdout, { mode: 420 });
   } else {
-    const kg = (0, import_node_child_process2.spawnSync)("ssh-keygen", [
-      "-q",
-      "-t",
-      "ed25519",
-      "-N",
-      "",
-      "-C",
-      `${o.hostname ?? address}-host`,
-      "-f",
-      keyFile
-    ]);
-    if (kg.status !== 0) throw new PveGitopsError(`ssh-keygen failed: ${String(kg.stderr).trim()}`);
+    generateKeyPair(keyFile, `${o.hostname ?? address}-host`);
   }
   const keys = Array.isArray(o.authorizedKey) ? o.authorizedKey : [o.authorizedKey];
-  (0, import_node_fs5.writeFileSync)(import_node_path11.default.join(dir, "authorized_keys"), keys.map((k) => k.trim()).join("\n") + "\n", {
+  (0, import_node_fs6.writeFileSync)(import_node_path11.default.join(dir, "authorized_keys"), keys.map((k) => k.trim()).join("\n") + "\n", {
     mode: 384
   });
-  const hostPub = (0, import_node_fs5.readFileSync)(`${keyFile}.pub`, "utf8").trim().split(/\s+/).slice(0, 2).join(" ");
+  const hostPub = (0, import_node_fs6.readFileSync)(`${keyFile}.pub`, "utf8").trim().split(/\s+/).slice(0, 2).join(" ");
   let lastError = "";
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = o.port ?? await freePort(address);
     const cfg = import_node_path11.default.join(dir, "sshd_config");
-    (0, import_node_fs5.writeFileSync)(cfg, sshdConfig(o, dir, address, port), { mode: 384 });
+    (0, import_node_fs6.writeFileSync)(cfg, sshdConfig(o, dir, address, port), { mode: 384 });
     const sshd = o.sshd ?? "/usr/sbin/sshd";
     const args = ["-D", "-e", "-f", cfg];
-    const child = o.hostname === void 0 ? (0, import_node_child_process2.spawn)(sshd, args, { stdio: ["ignore", "ignore", "pipe"] }) : (0, import_node_child_process2.spawn)(
+    const child = o.hostname === void 0 ? (0, import_node_child_process3.spawn)(sshd, args, { stdio: ["ignore", "ignore", "pipe"] }) : (0, import_node_child_process3.spawn)(
       "unshare",
       [
         "--mount",
@@ -70837,7 +70857,7 @@ async function startSshHost(o) {
         log: /* @__PURE__ */ __name(() => log, "log"),
         stop: /* @__PURE__ */ __name(async () => {
           await stopChild(child);
-          if (ownDir) (0, import_node_fs5.rmSync)(dir, { recursive: true, force: true });
+          if (ownDir) (0, import_node_fs6.rmSync)(dir, { recursive: true, force: true });
         }, "stop")
       };
     }
@@ -70845,7 +70865,7 @@ async function startSshHost(o) {
     await stopChild(child);
     if (o.port !== void 0 || !/Address already in use|Bind to port/i.test(log)) break;
   }
-  if (ownDir) (0, import_node_fs5.rmSync)(dir, { recursive: true, force: true });
+  if (ownDir) (0, import_node_fs6.rmSync)(dir, { recursive: true, force: true });
   throw new PveGitopsError(`sshd did not start on ${address}: ${lastError || "no output"}.`);
 }
 function waitListening(child, log, timeoutMs) {
@@ -70875,17 +70895,18 @@ function stopChild(child) {
     child.kill("SIGTERM");
   });
 }
-var import_node_child_process2, import_node_fs5, import_node_net5, import_node_os2, import_node_path11;
+var import_node_child_process3, import_node_fs6, import_node_net5, import_node_os2, import_node_path11;
 var init_ssh_host = __esm({
   "sim/hosts/ssh-host.ts"() {
     "use strict";
-    import_node_child_process2 = require("node:child_process");
-    import_node_fs5 = require("node:fs");
+    import_node_child_process3 = require("node:child_process");
+    import_node_fs6 = require("node:fs");
     import_node_net5 = __toESM(require("node:net"), 1);
     import_node_os2 = __toESM(require("node:os"), 1);
     import_node_path11 = __toESM(require("node:path"), 1);
     init_errors();
     init_loopback();
+    init_key_pair();
     __name(assertLoopbackV4, "assertLoopbackV4");
     __name(freePort, "freePort");
     __name(sshdConfig, "sshdConfig");
@@ -70913,7 +70934,7 @@ function checkVms(vms) {
   }
 }
 function routedToLoopback(ip) {
-  const r = (0, import_node_child_process3.spawnSync)("ip", ["-4", "route", "get", ip], { encoding: "utf8" });
+  const r = (0, import_node_child_process4.spawnSync)("ip", ["-4", "route", "get", ip], { encoding: "utf8" });
   return r.status === 0 && /\bdev lo\b/.test(r.stdout);
 }
 async function portFree(ip, port) {
@@ -70926,8 +70947,8 @@ async function portFree(ip, port) {
 async function startVmHosts(o) {
   checkVms(o.vms);
   const stateDir = import_node_path12.default.resolve(o.stateDir);
-  (0, import_node_fs6.mkdirSync)(stateDir, { recursive: true, mode: 448 });
-  for (const d of PRIVATE_DIRS) if (!(0, import_node_fs6.existsSync)(d)) (0, import_node_fs6.mkdirSync)(d, { recursive: true, mode: 493 });
+  (0, import_node_fs7.mkdirSync)(stateDir, { recursive: true, mode: 448 });
+  for (const d of PRIVATE_DIRS) if (!(0, import_node_fs7.existsSync)(d)) (0, import_node_fs7.mkdirSync)(d, { recursive: true, mode: 493 });
   const started = [];
   const stop = /* @__PURE__ */ __name(async () => {
     await Promise.all(started.map((s) => s.ssh.stop()));
@@ -70940,7 +70961,7 @@ async function startVmHosts(o) {
       const dirs = Object.fromEntries(
         PRIVATE_DIRS.map((d) => [d, import_node_path12.default.join(base, d.slice(1).replace(/\//g, "-"))])
       );
-      for (const d of Object.values(dirs)) (0, import_node_fs6.mkdirSync)(d, { recursive: true, mode: 493 });
+      for (const d of Object.values(dirs)) (0, import_node_fs7.mkdirSync)(d, { recursive: true, mode: 493 });
       const setup = PRIVATE_DIRS.map((d) => `mount --bind ${quote(dirs[d])} ${d}`).join(" && ");
       const start2 = /* @__PURE__ */ __name((port) => startSshHost({
         address: vm2.ip,
@@ -70971,18 +70992,18 @@ async function startVmHosts(o) {
     const key = ssh.hostKeyLine.split(" ").slice(1).join(" ");
     return `${vm2.port === 22 ? vm2.ip : `[${vm2.ip}]:${vm2.port}`} ${key}`;
   });
-  (0, import_node_fs6.writeFileSync)(knownHostsFile, lines.join("\n") + "\n", { mode: 420 });
+  (0, import_node_fs7.writeFileSync)(knownHostsFile, lines.join("\n") + "\n", { mode: 420 });
   const ports = Object.fromEntries(
     started.filter((s) => s.vm.port !== 22).map((s) => [s.vm.name, s.vm.port])
   );
   return { hosts: started.map((s) => s.vm), knownHostsFile, ports, stop };
 }
-var import_node_child_process3, import_node_fs6, import_node_net6, import_node_path12, PRIVATE_DIRS, NAME2, quote;
+var import_node_child_process4, import_node_fs7, import_node_net6, import_node_path12, PRIVATE_DIRS, NAME2, quote;
 var init_vm_hosts = __esm({
   "sim/hosts/vm-hosts.ts"() {
     "use strict";
-    import_node_child_process3 = require("node:child_process");
-    import_node_fs6 = require("node:fs");
+    import_node_child_process4 = require("node:child_process");
+    import_node_fs7 = require("node:fs");
     import_node_net6 = __toESM(require("node:net"), 1);
     import_node_path12 = __toESM(require("node:path"), 1);
     init_errors();
@@ -71021,14 +71042,14 @@ function watchVmHosts(o) {
   let stopped = false;
   let timer;
   let current = Promise.resolve();
-  (0, import_node_fs7.mkdirSync)(o.stateDir, { recursive: true, mode: 448 });
+  (0, import_node_fs8.mkdirSync)(o.stateDir, { recursive: true, mode: 448 });
   const writeKnownHosts = /* @__PURE__ */ __name(() => {
     const lines = [...hosts.entries()].map(([name, h]) => {
       const port = h.vm.hosts[0]?.port ?? 22;
       const pub = o.cluster.vm(h.vmid)?.hostKey?.publicKey.split(" ").slice(0, 2).join(" ");
       return pub ? `${port === 22 ? h.ip : `[${h.ip}]:${port}`} ${pub}` : `# ${name}: no key`;
     });
-    (0, import_node_fs7.writeFileSync)(
+    (0, import_node_fs8.writeFileSync)(
       import_node_path13.default.join(o.stateDir, "known_hosts"),
       lines.join("\n") + (lines.length ? "\n" : ""),
       {
@@ -71093,11 +71114,11 @@ function watchVmHosts(o) {
     }
   };
 }
-var import_node_fs7, import_node_net7, import_node_path13, NAME3;
+var import_node_fs8, import_node_net7, import_node_path13, NAME3;
 var init_host_watcher = __esm({
   "sim/hosts/host-watcher.ts"() {
     "use strict";
-    import_node_fs7 = require("node:fs");
+    import_node_fs8 = require("node:fs");
     import_node_net7 = __toESM(require("node:net"), 1);
     import_node_path13 = __toESM(require("node:path"), 1);
     init_vm_config();
@@ -71159,22 +71180,22 @@ function k3sYaml(s, server, auth2 = "cert") {
 }
 function saveCluster(dir, s) {
   if (!dir) return;
-  (0, import_node_fs8.mkdirSync)(dir, { recursive: true, mode: 448 });
+  (0, import_node_fs9.mkdirSync)(dir, { recursive: true, mode: 448 });
   const file = fileOf(dir, s.host);
   const tmp = `${file}.${process.pid}.tmp`;
-  (0, import_node_fs8.writeFileSync)(tmp, JSON.stringify(s), { mode: 384 });
-  (0, import_node_fs8.renameSync)(tmp, file);
+  (0, import_node_fs9.writeFileSync)(tmp, JSON.stringify(s), { mode: 384 });
+  (0, import_node_fs9.renameSync)(tmp, file);
 }
 function loadCluster(dir, host) {
-  if (!dir || !(0, import_node_fs8.existsSync)(fileOf(dir, host))) return void 0;
-  return JSON.parse((0, import_node_fs8.readFileSync)(fileOf(dir, host), "utf8"));
+  if (!dir || !(0, import_node_fs9.existsSync)(fileOf(dir, host))) return void 0;
+  return JSON.parse((0, import_node_fs9.readFileSync)(fileOf(dir, host), "utf8"));
 }
-var import_node_crypto4, import_node_fs8, import_node_path14, import_yaml2, fileOf;
+var import_node_crypto4, import_node_fs9, import_node_path14, import_yaml2, fileOf;
 var init_cluster_state = __esm({
   "sim/kube/cluster-state.ts"() {
     "use strict";
     import_node_crypto4 = require("node:crypto");
-    import_node_fs8 = require("node:fs");
+    import_node_fs9 = require("node:fs");
     import_node_path14 = __toESM(require("node:path"), 1);
     import_yaml2 = __toESM(require_dist(), 1);
     __name(joinToken, "joinToken");
@@ -71190,7 +71211,7 @@ var init_cluster_state = __esm({
 
 // sim/kube/pki.ts
 function openssl(dir, args) {
-  (0, import_node_child_process4.execFileSync)("openssl", args, { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
+  (0, import_node_child_process5.execFileSync)("openssl", args, { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
 }
 function signed(dir, name, subj, ext) {
   openssl(dir, [
@@ -71204,7 +71225,7 @@ function signed(dir, name, subj, ext) {
     "-subj",
     subj
   ]);
-  (0, import_node_fs9.writeFileSync)(
+  (0, import_node_fs10.writeFileSync)(
     import_node_path15.default.join(dir, `${name}.ext`),
     [
       ...ext,
@@ -71231,12 +71252,12 @@ function signed(dir, name, subj, ext) {
     `${name}.ext`
   ]);
   return {
-    cert: (0, import_node_fs9.readFileSync)(import_node_path15.default.join(dir, `${name}.crt`), "utf8"),
-    key: (0, import_node_fs9.readFileSync)(import_node_path15.default.join(dir, `${name}.key`), "utf8")
+    cert: (0, import_node_fs10.readFileSync)(import_node_path15.default.join(dir, `${name}.crt`), "utf8"),
+    key: (0, import_node_fs10.readFileSync)(import_node_path15.default.join(dir, `${name}.key`), "utf8")
   };
 }
 function generateClusterPki(ips) {
-  const dir = (0, import_node_fs9.mkdtempSync)(import_node_path15.default.join((0, import_node_os3.tmpdir)(), "kube-sim-pki-"));
+  const dir = (0, import_node_fs10.mkdtempSync)(import_node_path15.default.join((0, import_node_os3.tmpdir)(), "kube-sim-pki-"));
   try {
     openssl(dir, [
       "req",
@@ -71273,8 +71294,8 @@ function generateClusterPki(ips) {
       "extendedKeyUsage=clientAuth"
     ]);
     return {
-      caPem: (0, import_node_fs9.readFileSync)(import_node_path15.default.join(dir, "ca.crt"), "utf8"),
-      caKeyPem: (0, import_node_fs9.readFileSync)(import_node_path15.default.join(dir, "ca.key"), "utf8"),
+      caPem: (0, import_node_fs10.readFileSync)(import_node_path15.default.join(dir, "ca.crt"), "utf8"),
+      caKeyPem: (0, import_node_fs10.readFileSync)(import_node_path15.default.join(dir, "ca.key"), "utf8"),
       serverCertPem: server.cert,
       serverKeyPem: server.key,
       adminCertPem: admin.cert,
@@ -71285,15 +71306,15 @@ function generateClusterPki(ips) {
       cause: err
     });
   } finally {
-    (0, import_node_fs9.rmSync)(dir, { recursive: true, force: true });
+    (0, import_node_fs10.rmSync)(dir, { recursive: true, force: true });
   }
 }
-var import_node_child_process4, import_node_fs9, import_node_os3, import_node_path15, ec;
+var import_node_child_process5, import_node_fs10, import_node_os3, import_node_path15, ec;
 var init_pki = __esm({
   "sim/kube/pki.ts"() {
     "use strict";
-    import_node_child_process4 = require("node:child_process");
-    import_node_fs9 = require("node:fs");
+    import_node_child_process5 = require("node:child_process");
+    import_node_fs10 = require("node:fs");
     import_node_os3 = require("node:os");
     import_node_path15 = __toESM(require("node:path"), 1);
     __name(openssl, "openssl");
@@ -71704,13 +71725,13 @@ function installerPath() {
   let dir = import_node_path16.default.dirname((0, import_node_url.fileURLToPath)(__pve_gitops_import_meta_url));
   for (let i = 0; i < 5; i++) {
     for (const c of [import_node_path16.default.join(dir, "installer.sh"), import_node_path16.default.join(dir, "sim", "kube", "installer.sh")])
-      if ((0, import_node_fs10.existsSync)(c)) return c;
+      if ((0, import_node_fs11.existsSync)(c)) return c;
     dir = import_node_path16.default.dirname(dir);
   }
   throw new Error("sim/kube/installer.sh is missing next to the simulator.");
 }
 function installerScript(managerUrl, version) {
-  const src = (0, import_node_fs10.readFileSync)(installerPath(), "utf8");
+  const src = (0, import_node_fs11.readFileSync)(installerPath(), "utf8");
   return src.replace("@@MANAGER_URL@@", managerUrl).replace("@@DEFAULT_VERSION@@", version);
 }
 function reply(res, code, text2) {
@@ -71759,11 +71780,11 @@ async function startKubeManager(o = {}) {
   if (o.stateDir) {
     let files = [];
     try {
-      files = (0, import_node_fs10.readdirSync)(o.stateDir).filter((f) => /^cluster-.*\.json$/.test(f));
+      files = (0, import_node_fs11.readdirSync)(o.stateDir).filter((f) => /^cluster-.*\.json$/.test(f));
     } catch {
     }
     for (const f of files) {
-      const s = JSON.parse((0, import_node_fs10.readFileSync)(import_node_path16.default.join(o.stateDir, f), "utf8"));
+      const s = JSON.parse((0, import_node_fs11.readFileSync)(import_node_path16.default.join(o.stateDir, f), "utf8"));
       await start2(s.name, s.host, s.version);
     }
   }
@@ -71823,11 +71844,11 @@ ${c.joinToken}
     }
   };
 }
-var import_node_fs10, import_node_http, import_node_path16, import_node_url, str3;
+var import_node_fs11, import_node_http, import_node_path16, import_node_url, str3;
 var init_manager = __esm({
   "sim/kube/manager.ts"() {
     "use strict";
-    import_node_fs10 = require("node:fs");
+    import_node_fs11 = require("node:fs");
     import_node_http = require("node:http");
     import_node_path16 = __toESM(require("node:path"), 1);
     import_node_url = require("node:url");
@@ -71881,7 +71902,7 @@ function loadFaults(src) {
   if (typeof src !== "string") return src;
   let data;
   try {
-    data = (0, import_yaml3.parse)((0, import_node_fs11.readFileSync)(src, "utf8"));
+    data = (0, import_yaml3.parse)((0, import_node_fs12.readFileSync)(src, "utf8"));
   } catch (err) {
     throw new ConfigurationError(`Cannot read the fault spec ${src}: ${err.message}`);
   }
@@ -71919,11 +71940,11 @@ function injectRequestFault(cluster, method, apiPath) {
     throw new ApiError(f.status ?? 500, f.message ?? "injected failure");
   }
 }
-var import_node_fs11, import_yaml3;
+var import_node_fs12, import_yaml3;
 var init_faults = __esm({
   "sim/proxmox/faults.ts"() {
     "use strict";
-    import_node_fs11 = require("node:fs");
+    import_node_fs12 = require("node:fs");
     import_yaml3 = __toESM(require_dist(), 1);
     init_errors();
     init_api_error();
@@ -72020,9 +72041,9 @@ var init_locks = __esm({
 // sim/proxmox/state.ts
 function readState(dir) {
   const f = stateFile(dir);
-  if (!(0, import_node_fs12.existsSync)(f)) return void 0;
+  if (!(0, import_node_fs13.existsSync)(f)) return void 0;
   try {
-    return JSON.parse((0, import_node_fs12.readFileSync)(f, "utf8"));
+    return JSON.parse((0, import_node_fs13.readFileSync)(f, "utf8"));
   } catch (err) {
     throw new Error(`The simulator state file ${f} is not valid JSON; remove it to start afresh.`, {
       cause: err
@@ -72030,17 +72051,17 @@ function readState(dir) {
   }
 }
 function writeState(dir, state) {
-  (0, import_node_fs12.mkdirSync)(dir, { recursive: true, mode: 448 });
+  (0, import_node_fs13.mkdirSync)(dir, { recursive: true, mode: 448 });
   const f = stateFile(dir);
   const tmp = `${f}.${process.pid}.tmp`;
-  (0, import_node_fs12.writeFileSync)(tmp, JSON.stringify(state), { mode: 384 });
-  (0, import_node_fs12.renameSync)(tmp, f);
+  (0, import_node_fs13.writeFileSync)(tmp, JSON.stringify(state), { mode: 384 });
+  (0, import_node_fs13.renameSync)(tmp, f);
 }
-var import_node_fs12, import_node_path17, stateFile;
+var import_node_fs13, import_node_path17, stateFile;
 var init_state = __esm({
   "sim/proxmox/state.ts"() {
     "use strict";
-    import_node_fs12 = require("node:fs");
+    import_node_fs13 = require("node:fs");
     import_node_path17 = __toESM(require("node:path"), 1);
     stateFile = /* @__PURE__ */ __name((dir) => import_node_path17.default.join(dir, "cluster.json"), "stateFile");
     __name(readState, "readState");
@@ -72273,11 +72294,11 @@ function fingerprintOf(certPem) {
   return new import_node_crypto6.X509Certificate(certPem).fingerprint256.toUpperCase();
 }
 function generateCertificate(commonName = "pve-gitops-sim") {
-  const dir = (0, import_node_fs13.mkdtempSync)(import_node_path18.default.join((0, import_node_os4.tmpdir)(), "pve-sim-cert-"));
+  const dir = (0, import_node_fs14.mkdtempSync)(import_node_path18.default.join((0, import_node_os4.tmpdir)(), "pve-sim-cert-"));
   try {
     const key = import_node_path18.default.join(dir, "key.pem");
     const cert = import_node_path18.default.join(dir, "cert.pem");
-    (0, import_node_child_process5.execFileSync)(
+    (0, import_node_child_process6.execFileSync)(
       "openssl",
       [
         "req",
@@ -72302,37 +72323,37 @@ function generateCertificate(commonName = "pve-gitops-sim") {
       ],
       { stdio: ["ignore", "ignore", "pipe"] }
     );
-    const certPem = (0, import_node_fs13.readFileSync)(cert, "utf8");
-    return { certPem, keyPem: (0, import_node_fs13.readFileSync)(key, "utf8"), fingerprint: fingerprintOf(certPem) };
+    const certPem = (0, import_node_fs14.readFileSync)(cert, "utf8");
+    return { certPem, keyPem: (0, import_node_fs14.readFileSync)(key, "utf8"), fingerprint: fingerprintOf(certPem) };
   } catch (err) {
     throw new Error(`Could not generate the simulator's TLS certificate with openssl.`, {
       cause: err
     });
   } finally {
-    (0, import_node_fs13.rmSync)(dir, { recursive: true, force: true });
+    (0, import_node_fs14.rmSync)(dir, { recursive: true, force: true });
   }
 }
 function loadOrCreateCertificate(stateDir, name = "pve-ssl") {
   if (!stateDir) return generateCertificate(name);
   const certFile = import_node_path18.default.join(stateDir, `${name}.pem`);
   const keyFile = import_node_path18.default.join(stateDir, `${name}.key`);
-  if ((0, import_node_fs13.existsSync)(certFile) && (0, import_node_fs13.existsSync)(keyFile)) {
-    const certPem = (0, import_node_fs13.readFileSync)(certFile, "utf8");
-    return { certPem, keyPem: (0, import_node_fs13.readFileSync)(keyFile, "utf8"), fingerprint: fingerprintOf(certPem) };
+  if ((0, import_node_fs14.existsSync)(certFile) && (0, import_node_fs14.existsSync)(keyFile)) {
+    const certPem = (0, import_node_fs14.readFileSync)(certFile, "utf8");
+    return { certPem, keyPem: (0, import_node_fs14.readFileSync)(keyFile, "utf8"), fingerprint: fingerprintOf(certPem) };
   }
   const c = generateCertificate(name);
-  (0, import_node_fs13.writeFileSync)(keyFile, c.keyPem, { mode: 384 });
-  (0, import_node_fs13.writeFileSync)(certFile, c.certPem, { mode: 384 });
-  (0, import_node_fs13.chmodSync)(keyFile, 384);
+  (0, import_node_fs14.writeFileSync)(keyFile, c.keyPem, { mode: 384 });
+  (0, import_node_fs14.writeFileSync)(certFile, c.certPem, { mode: 384 });
+  (0, import_node_fs14.chmodSync)(keyFile, 384);
   return c;
 }
-var import_node_child_process5, import_node_crypto6, import_node_fs13, import_node_os4, import_node_path18;
+var import_node_child_process6, import_node_crypto6, import_node_fs14, import_node_os4, import_node_path18;
 var init_cert = __esm({
   "sim/proxmox/cert.ts"() {
     "use strict";
-    import_node_child_process5 = require("node:child_process");
+    import_node_child_process6 = require("node:child_process");
     import_node_crypto6 = require("node:crypto");
-    import_node_fs13 = require("node:fs");
+    import_node_fs14 = require("node:fs");
     import_node_os4 = require("node:os");
     import_node_path18 = __toESM(require("node:path"), 1);
     __name(fingerprintOf, "fingerprintOf");
@@ -72347,7 +72368,7 @@ function loadFixture(src) {
   if (typeof src !== "string") return src;
   let text2;
   try {
-    text2 = (0, import_node_fs14.readFileSync)(src, "utf8");
+    text2 = (0, import_node_fs15.readFileSync)(src, "utf8");
   } catch {
     throw new ConfigurationError(`Cannot read the simulator fixture file ${src}.`);
   }
@@ -72444,11 +72465,11 @@ function stateFromFixture(f, tokenSecret, password) {
     execs: {}
   };
 }
-var import_node_fs14, import_yaml4, GiB, defaultTimings, templateNodes, defaultFixture;
+var import_node_fs15, import_yaml4, GiB, defaultTimings, templateNodes, defaultFixture;
 var init_fixture = __esm({
   "sim/proxmox/fixture.ts"() {
     "use strict";
-    import_node_fs14 = require("node:fs");
+    import_node_fs15 = require("node:fs");
     import_yaml4 = __toESM(require_dist(), 1);
     init_errors();
     GiB = 1024 ** 3;
@@ -72912,12 +72933,12 @@ var init_cluster2 = __esm({
       }, "GET /nodes/{node}/storage"),
       "GET /nodes/{node}/certificates/info": /* @__PURE__ */ __name((ctx) => {
         nodeOf(ctx.cluster, String(ctx.params.node));
-        const { certPem, fingerprint: fingerprint2 } = ctx.tls();
+        const { certPem, fingerprint } = ctx.tls();
         const x = new import_node_crypto8.X509Certificate(certPem);
         return [
           {
             filename: "pve-ssl.pem",
-            fingerprint: fingerprint2,
+            fingerprint,
             subject: x.subject.replace(/\n/g, ", "),
             issuer: x.issuer.replace(/\n/g, ", "),
             notbefore: Math.floor(new Date(x.validFrom).getTime() / 1e3),
@@ -73948,6 +73969,39 @@ var init_proxmox = __esm({
   }
 });
 
+// sim/vault/fields.ts
+function ttlSeconds(v) {
+  if (typeof v === "number") return v;
+  const m = /^(\d+)([smhd]?)$/.exec(str6(v, "").trim());
+  if (!m) return 0;
+  return Number(m[1]) * ({ "": 1, s: 1, m: 60, h: 3600, d: 86400 }[m[2]] ?? 1);
+}
+function envelope(data, extra = {}) {
+  return {
+    request_id: (0, import_node_crypto11.randomUUID)(),
+    lease_id: "",
+    renewable: false,
+    lease_duration: 0,
+    data,
+    wrap_info: null,
+    warnings: null,
+    auth: null,
+    ...extra
+  };
+}
+var import_node_crypto11, str6, strList, id;
+var init_fields = __esm({
+  "sim/vault/fields.ts"() {
+    "use strict";
+    import_node_crypto11 = require("node:crypto");
+    str6 = /* @__PURE__ */ __name((v, d = "") => typeof v === "string" ? v : typeof v === "number" || typeof v === "boolean" ? String(v) : d, "str");
+    strList = /* @__PURE__ */ __name((v) => Array.isArray(v) ? v.map(String) : typeof v === "string" && v ? v.split(",").map((s) => s.trim()) : [], "strList");
+    id = /* @__PURE__ */ __name((prefix) => `${prefix}${(0, import_node_crypto11.randomBytes)(18).toString("base64url")}`, "id");
+    __name(ttlSeconds, "ttlSeconds");
+    __name(envelope, "envelope");
+  }
+});
+
 // sim/vault/jwt.ts
 function b64json(part) {
   return JSON.parse(Buffer.from(part, "base64url").toString("utf8"));
@@ -73955,7 +74009,7 @@ function b64json(part) {
 async function keysOf(config2) {
   const keys = config2.jwt_validation_pubkeys.map(
     (pem) => ({
-      key: (0, import_node_crypto11.createPublicKey)(pem)
+      key: (0, import_node_crypto12.createPublicKey)(pem)
     })
   );
   if (config2.jwks_url) {
@@ -73965,24 +74019,20 @@ async function keysOf(config2) {
     if (!res.ok) throw new LoginError(`error fetching jwks: status ${res.status}`);
     const jwks = await res.json();
     for (const k of jwks.keys ?? [])
-      keys.push({ kid: k.kid, key: (0, import_node_crypto11.createPublicKey)({ key: k, format: "jwk" }) });
+      keys.push({ kid: k.kid, key: (0, import_node_crypto12.createPublicKey)({ key: k, format: "jwk" }) });
   }
   return keys;
 }
 function verifySignature(alg, key, signed2, sig) {
   const hash = { RS256: "RSA-SHA256", ES256: "SHA256", RS384: "RSA-SHA384", RS512: "RSA-SHA512" }[alg];
   if (!hash) return false;
-  const v = (0, import_node_crypto11.createVerify)(hash);
+  const v = (0, import_node_crypto12.createVerify)(hash);
   v.update(signed2);
   try {
     return alg === "ES256" ? v.verify({ key, dsaEncoding: "ieee-p1363" }, sig) : key.asymmetricKeyType === "rsa" && v.verify(key, sig);
   } catch {
     return false;
   }
-}
-function vaultGlob(pattern, value) {
-  const re = pattern.split("*").map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join(".*");
-  return new RegExp(`^${re}$`, "s").test(value);
 }
 async function validateJwt(jwt, config2, role, now2 = Date.now()) {
   const parts = jwt.split(".");
@@ -74032,7 +74082,7 @@ async function validateJwt(jwt, config2, role, now2 = Date.now()) {
     const want = list(expected) ?? [];
     const found = want.some(
       (w) => actual.some(
-        (a) => role.bound_claims_type === "glob" ? typeof a === "string" && vaultGlob(String(w), a) : a === w
+        (a) => role.bound_claims_type === "glob" ? typeof a === "string" && matchesGlob(a, String(w), "name") : a === w
       )
     );
     if (!found)
@@ -74044,12 +74094,13 @@ async function validateJwt(jwt, config2, role, now2 = Date.now()) {
     throw new LoginError(`claim "${role.user_claim}" not found in token`);
   return claims;
 }
-var import_node_crypto11, LoginError, list;
+var import_node_crypto12, LoginError, list;
 var init_jwt = __esm({
   "sim/vault/jwt.ts"() {
     "use strict";
-    import_node_crypto11 = require("node:crypto");
+    import_node_crypto12 = require("node:crypto");
     init_loopback();
+    init_glob();
     LoginError = class extends Error {
       static {
         __name(this, "LoginError");
@@ -74058,7 +74109,6 @@ var init_jwt = __esm({
     __name(b64json, "b64json");
     __name(keysOf, "keysOf");
     __name(verifySignature, "verifySignature");
-    __name(vaultGlob, "vaultGlob");
     list = /* @__PURE__ */ __name((v) => Array.isArray(v) ? v : typeof v === "string" || typeof v === "boolean" ? [v] : void 0, "list");
     __name(validateJwt, "validateJwt");
   }
@@ -74087,7 +74137,203 @@ var init_vault_error = __esm({
   }
 });
 
+// sim/vault/token-routes.ts
+function tokenRoute(ctx, req, p) {
+  if (p === "token/lookup-self" || p === "token/lookup" && !req.body.token) {
+    const t = ctx.tokenOf(req);
+    return { status: 200, body: envelope(describeToken(t)) };
+  }
+  if (p === "token/revoke-self") {
+    const t = ctx.tokenOf(req);
+    delete ctx.state.tokens[t.id];
+    return ctx.changed({ status: 204 });
+  }
+  if (p === "token/create" || p === "token/create-orphan") {
+    const parent = ctx.require(req, "auth/token/create", "update");
+    const wanted2 = strList(req.body.policies);
+    const policies = wanted2.length ? wanted2 : parent.policies;
+    if (!parent.policies.includes("root") && policies.some((x) => !parent.policies.includes(x) && x !== "default"))
+      throw new VaultError(400, ["child policies must be subset of parent"]);
+    const t = issueToken(
+      ctx,
+      policies.includes("root") ? ["root"] : policies,
+      ttlSeconds(req.body.ttl),
+      "token",
+      str6(req.body.display_name, "token")
+    );
+    return ctx.changed({ status: 200, body: envelope(null, { auth: authBlock(t) }) });
+  }
+  return void 0;
+}
+function issueToken(ctx, policies, ttl, method, display, role) {
+  const t = {
+    id: id("hvs."),
+    accessor: id(""),
+    policies: policies.includes("root") ? ["root"] : ["default", ...policies.filter((x) => x !== "default")],
+    display_name: display,
+    path: method === "jwt" ? "auth/jwt/login" : "auth/token/create",
+    meta: role ? { role } : null,
+    creation_time: Math.floor(Date.now() / 1e3),
+    ttl: ttl || (policies.includes("root") ? 0 : 2764800),
+    role
+  };
+  ctx.state.tokens[t.id] = t;
+  return t;
+}
+function authBlock(t) {
+  return {
+    client_token: t.id,
+    accessor: t.accessor,
+    policies: t.policies,
+    token_policies: t.policies,
+    metadata: t.meta,
+    lease_duration: t.ttl,
+    renewable: t.ttl > 0,
+    entity_id: "",
+    token_type: "service",
+    orphan: true,
+    num_uses: 0
+  };
+}
+function describeToken(t) {
+  const left = t.ttl ? Math.max(0, t.creation_time + t.ttl - Math.floor(Date.now() / 1e3)) : 0;
+  return {
+    accessor: t.accessor,
+    creation_time: t.creation_time,
+    creation_ttl: t.ttl,
+    display_name: t.display_name,
+    entity_id: "",
+    expire_time: t.ttl ? new Date((t.creation_time + t.ttl) * 1e3).toISOString() : null,
+    explicit_max_ttl: 0,
+    id: t.id,
+    issue_time: new Date(t.creation_time * 1e3).toISOString(),
+    meta: t.meta,
+    num_uses: 0,
+    orphan: true,
+    path: t.path,
+    policies: t.policies,
+    renewable: t.ttl > 0,
+    ttl: left,
+    type: "service"
+  };
+}
+var init_token_routes = __esm({
+  "sim/vault/token-routes.ts"() {
+    "use strict";
+    init_fields();
+    init_vault_error();
+    __name(tokenRoute, "tokenRoute");
+    __name(issueToken, "issueToken");
+    __name(authBlock, "authBlock");
+    __name(describeToken, "describeToken");
+  }
+});
+
+// sim/vault/jwt-routes.ts
+function jwtRoute(ctx, req, p, m) {
+  const [mountName, ...rest] = p.split("/");
+  const am = ctx.state.auth[`${mountName}/`];
+  if (!am || am.type !== "jwt") {
+    throw new VaultError(404, [`no handler for route "auth/${p}". route entry not found.`]);
+  }
+  const sub = rest.join("/");
+  if (sub === "login" && (m === "POST" || m === "PUT")) return jwtLogin(ctx, am, req);
+  ctx.root(req);
+  if (sub === "config") {
+    if (m === "GET") return { status: 200, body: envelope(am.config ?? {}) };
+    am.config = {
+      bound_issuer: str6(req.body.bound_issuer, ""),
+      jwt_validation_pubkeys: strList(req.body.jwt_validation_pubkeys),
+      jwks_url: str6(req.body.jwks_url, ""),
+      jwks_ca_pem: str6(req.body.jwks_ca_pem, "")
+    };
+    if (!am.config.jwks_url && !am.config.jwt_validation_pubkeys.length)
+      throw new VaultError(400, [
+        "exactly one of 'jwt_validation_pubkeys', 'jwks_url' or 'oidc_discovery_url' must be set"
+      ]);
+    return ctx.changed({ status: 204 });
+  }
+  if (sub === "role" && (m === "LIST" || m === "GET"))
+    return { status: 200, body: envelope({ keys: Object.keys(am.roles) }) };
+  if (sub.startsWith("role/")) {
+    const name = sub.slice(5);
+    if (m === "GET") {
+      const r = am.roles[name];
+      if (!r) throw new VaultError(404, []);
+      return { status: 200, body: envelope({ ...r, policies: r.token_policies }) };
+    }
+    if (m === "DELETE") {
+      delete am.roles[name];
+      return ctx.changed({ status: 204 });
+    }
+    const b = req.body;
+    const role = {
+      role_type: "jwt",
+      bound_audiences: strList(b.bound_audiences),
+      bound_subject: str6(b.bound_subject, ""),
+      bound_claims: b.bound_claims ?? null,
+      bound_claims_type: b.bound_claims_type === "glob" ? "glob" : "string",
+      user_claim: str6(b.user_claim, ""),
+      token_policies: strList(b.token_policies ?? b.policies),
+      token_ttl: ttlSeconds(b.token_ttl ?? b.ttl)
+    };
+    if (b.role_type && b.role_type !== "jwt")
+      throw new VaultError(400, [`invalid 'role_type': only "jwt" is simulated`]);
+    if (!role.user_claim) throw new VaultError(400, ["a user claim must be defined on the role"]);
+    am.roles[name] = role;
+    return ctx.changed({ status: 204 });
+  }
+  throw new VaultError(404, [`no handler for route "auth/${p}". route entry not found.`]);
+}
+async function jwtLogin(ctx, am, req) {
+  const roleName = str6(req.body.role, "");
+  const jwt = str6(req.body.jwt, "");
+  if (!roleName) throw new VaultError(400, ["missing role"]);
+  if (!jwt) throw new VaultError(400, ["missing token"]);
+  const role = am.roles[roleName];
+  if (!role) throw new VaultError(400, [`role "${roleName}" could not be found`]);
+  if (!am.config) throw new VaultError(400, ["could not load configuration"]);
+  let claims;
+  try {
+    claims = await validateJwt(jwt, am.config, role);
+  } catch (e) {
+    if (e instanceof LoginError) throw new VaultError(400, [e.message]);
+    throw e;
+  }
+  const t = issueToken(
+    ctx,
+    role.token_policies,
+    role.token_ttl,
+    "jwt",
+    `jwt-${String(claims[role.user_claim])}`,
+    roleName
+  );
+  return ctx.changed({ status: 200, body: envelope(null, { auth: authBlock(t) }) });
+}
+var init_jwt_routes = __esm({
+  "sim/vault/jwt-routes.ts"() {
+    "use strict";
+    init_fields();
+    init_jwt();
+    init_token_routes();
+    init_vault_error();
+    __name(jwtRoute, "jwtRoute");
+    __name(jwtLogin, "jwtLogin");
+  }
+});
+
 // sim/vault/kv.ts
+function emptySecret(t) {
+  return {
+    current_version: 0,
+    created_time: t,
+    updated_time: t,
+    max_versions: 0,
+    cas_required: false,
+    custom_metadata: null,
+    versions: {}
+  };
+}
 function versionMeta(s, v) {
   const x = s.versions[String(v)];
   return {
@@ -74121,15 +74367,7 @@ function kv2Write(m, p, body2) {
   if (cas !== void 0 && cas !== (s?.current_version ?? 0))
     throw new VaultError(400, ["check-and-set parameter did not match the current version"]);
   const t = now();
-  s ??= m.v2[p] = {
-    current_version: 0,
-    created_time: t,
-    updated_time: t,
-    max_versions: 0,
-    cas_required: false,
-    custom_metadata: null,
-    versions: {}
-  };
+  s ??= m.v2[p] = emptySecret(t);
   const v = s.current_version + 1;
   s.current_version = v;
   s.updated_time = t;
@@ -74166,15 +74404,7 @@ function kv2Metadata(m, p) {
 }
 function kv2WriteMetadata(m, p, body2) {
   const t = now();
-  const s = m.v2[p] ??= {
-    current_version: 0,
-    created_time: t,
-    updated_time: t,
-    max_versions: 0,
-    cas_required: false,
-    custom_metadata: null,
-    versions: {}
-  };
+  const s = m.v2[p] ??= emptySecret(t);
   if (body2.max_versions !== void 0) s.max_versions = Number(body2.max_versions);
   if (body2.cas_required !== void 0)
     s.cas_required = body2.cas_required === true || body2.cas_required === "true";
@@ -74215,6 +74445,7 @@ var init_kv = __esm({
     "use strict";
     init_vault_error();
     now = /* @__PURE__ */ __name(() => (/* @__PURE__ */ new Date()).toISOString(), "now");
+    __name(emptySecret, "emptySecret");
     __name(versionMeta, "versionMeta");
     __name(kv2Read, "kv2Read");
     __name(kv2Write, "kv2Write");
@@ -74222,6 +74453,109 @@ var init_kv = __esm({
     __name(kv2WriteMetadata, "kv2WriteMetadata");
     __name(kv2Versions, "kv2Versions");
     __name(listKeys, "listKeys");
+  }
+});
+
+// sim/vault/kv-routes.ts
+function kv1Route(ctx, req, { name, mount, rest }, m) {
+  const full = `${name}${rest}`;
+  if (m === "LIST") {
+    ctx.require(req, full, "list");
+    return { status: 200, body: envelope({ keys: listKeys(Object.keys(mount.v1), rest) }) };
+  }
+  if (m === "GET") {
+    ctx.require(req, full, "read");
+    const d = mount.v1[rest];
+    if (!d) throw new VaultError(404, []);
+    return { status: 200, body: envelope(d, { lease_duration: 2764800 }) };
+  }
+  if (m === "POST" || m === "PUT") {
+    ctx.require(req, full, mount.v1[rest] ? "update" : "create");
+    mount.v1[rest] = req.body;
+    return ctx.changed({ status: 204 });
+  }
+  if (m === "DELETE") {
+    ctx.require(req, full, "delete");
+    delete mount.v1[rest];
+    return ctx.changed({ status: 204 });
+  }
+  throw new VaultError(405, ["unsupported operation"]);
+}
+function kv2Route(ctx, req, { name, mount, rest }, m) {
+  const [kind, ...tail] = rest.split("/");
+  const p = tail.join("/");
+  const full = `${name}${rest}`;
+  const ok = /* @__PURE__ */ __name((data) => ({ status: 200, body: envelope(data) }), "ok");
+  if (kind === "data") {
+    if (m === "GET") {
+      ctx.require(req, full, "read");
+      const v = req.query.get("version");
+      try {
+        return ok(kv2Read(mount, p, v ? Number(v) : void 0));
+      } catch (e) {
+        if (e instanceof VaultError && e.extra) throw new VaultError(404, [], envelope(e.extra));
+        throw e;
+      }
+    }
+    if (m === "POST" || m === "PUT") {
+      ctx.require(req, full, mount.v2[p]?.current_version ? "update" : "create");
+      return ctx.changed(ok(kv2Write(mount, p, req.body)));
+    }
+    if (m === "DELETE") {
+      ctx.require(req, full, "delete");
+      kv2Versions(mount, p, "delete");
+      return ctx.changed({ status: 204 });
+    }
+  }
+  if (kind === "metadata") {
+    if (m === "LIST") {
+      ctx.require(req, full, "list");
+      return ok({ keys: listKeys(Object.keys(mount.v2), p) });
+    }
+    if (m === "GET") {
+      ctx.require(req, full, "read");
+      return ok(kv2Metadata(mount, p));
+    }
+    if (m === "POST" || m === "PUT") {
+      ctx.require(req, full, mount.v2[p] ? "update" : "create");
+      kv2WriteMetadata(mount, p, req.body);
+      return ctx.changed({ status: 204 });
+    }
+    if (m === "DELETE") {
+      ctx.require(req, full, "delete");
+      delete mount.v2[p];
+      return ctx.changed({ status: 204 });
+    }
+  }
+  if ((kind === "delete" || kind === "undelete" || kind === "destroy") && (m === "POST" || m === "PUT")) {
+    ctx.require(req, full, "update");
+    kv2Versions(mount, p, kind, req.body.versions);
+    return ctx.changed({ status: 204 });
+  }
+  if (kind === "config") {
+    ctx.require(req, full, m === "GET" ? "read" : "update");
+    if (m === "GET")
+      return ok({
+        cas_required: mount.cas_required,
+        delete_version_after: "0s",
+        max_versions: mount.max_versions
+      });
+    if (req.body.cas_required !== void 0)
+      mount.cas_required = req.body.cas_required === true || req.body.cas_required === "true";
+    if (req.body.max_versions !== void 0) mount.max_versions = Number(req.body.max_versions);
+    return ctx.changed({ status: 204 });
+  }
+  ctx.tokenOf(req);
+  throw new VaultError(404, [`no handler for route "${full}". route entry not found.`]);
+}
+var init_kv_routes = __esm({
+  "sim/vault/kv-routes.ts"() {
+    "use strict";
+    init_fields();
+    init_kv();
+    init_vault_error();
+    __name(kv1Route, "kv1Route");
+    __name(kv2Route, "kv2Route");
   }
 });
 
@@ -74293,26 +74627,7 @@ var init_policy = __esm({
   }
 });
 
-// sim/vault/engine.ts
-function ttlSeconds(v) {
-  if (typeof v === "number") return v;
-  const m = /^(\d+)([smhd]?)$/.exec(str6(v, "").trim());
-  if (!m) return 0;
-  return Number(m[1]) * ({ "": 1, s: 1, m: 60, h: 3600, d: 86400 }[m[2]] ?? 1);
-}
-function envelope(data, extra = {}) {
-  return {
-    request_id: (0, import_node_crypto12.randomUUID)(),
-    lease_id: "",
-    renewable: false,
-    lease_duration: 0,
-    data,
-    wrap_info: null,
-    warnings: null,
-    auth: null,
-    ...extra
-  };
-}
+// sim/vault/mounts.ts
 function freshState(rootToken) {
   return {
     mounts: { "kv/": newMount(2) },
@@ -74359,23 +74674,178 @@ function mountInfo(m) {
     uuid: m.accessor
   };
 }
-var import_node_crypto12, str6, id, strList, VaultEngine;
-var init_engine = __esm({
-  "sim/vault/engine.ts"() {
+var init_mounts = __esm({
+  "sim/vault/mounts.ts"() {
     "use strict";
-    import_node_crypto12 = require("node:crypto");
-    init_jwt();
-    init_kv();
-    init_policy();
-    init_vault_error();
-    str6 = /* @__PURE__ */ __name((v, d = "") => typeof v === "string" ? v : typeof v === "number" || typeof v === "boolean" ? String(v) : d, "str");
-    id = /* @__PURE__ */ __name((prefix) => `${prefix}${(0, import_node_crypto12.randomBytes)(18).toString("base64url")}`, "id");
-    strList = /* @__PURE__ */ __name((v) => Array.isArray(v) ? v.map(String) : typeof v === "string" && v ? v.split(",").map((s) => s.trim()) : [], "strList");
-    __name(ttlSeconds, "ttlSeconds");
-    __name(envelope, "envelope");
+    init_fields();
     __name(freshState, "freshState");
     __name(newMount, "newMount");
     __name(mountInfo, "mountInfo");
+  }
+});
+
+// sim/vault/sys-routes.ts
+function healthAnswer() {
+  return {
+    status: 200,
+    body: {
+      initialized: true,
+      sealed: false,
+      standby: false,
+      t: 1,
+      n: 1,
+      progress: 0,
+      version: "1.17.0+sim",
+      cluster_name: "vault-sim",
+      server_time_utc: Math.floor(Date.now() / 1e3)
+    }
+  };
+}
+function sysRoute(ctx, req, p, m) {
+  const ok = /* @__PURE__ */ __name((data) => ({ status: 200, body: envelope(data) }), "ok");
+  if (p.startsWith("internal/ui/mounts/")) {
+    ctx.tokenOf(req);
+    const mt = ctx.mountFor(p.slice("internal/ui/mounts/".length).replace(/\/$/, ""));
+    if (!mt)
+      throw new VaultError(403, [
+        `preflight capability check returned 403, please ensure client's policies grant access to path "${p.slice(19)}/"`
+      ]);
+    return ok({ ...mountInfo(mt.mount), path: mt.name });
+  }
+  if (p === "mounts" && m === "GET") {
+    ctx.root(req);
+    const data = {
+      "sys/": {
+        type: "system",
+        options: null,
+        description: "system endpoints",
+        accessor: "system_0",
+        local: false,
+        seal_wrap: true,
+        config: {}
+      },
+      "cubbyhole/": {
+        type: "cubbyhole",
+        options: null,
+        description: "per-token private secret storage",
+        accessor: "cubbyhole_0",
+        local: true,
+        seal_wrap: false,
+        config: {}
+      }
+    };
+    for (const [n, mt] of Object.entries(ctx.state.mounts)) data[n] = mountInfo(mt);
+    return { status: 200, body: { ...data, ...envelope(data) } };
+  }
+  if (p.startsWith("mounts/")) {
+    ctx.root(req);
+    const name = `${p.slice(7).replace(/\/$/, "")}/`;
+    if (m === "DELETE") {
+      delete ctx.state.mounts[name];
+      return ctx.changed({ status: 204 });
+    }
+    if (m === "GET") {
+      const mt = ctx.state.mounts[name];
+      if (!mt) throw new VaultError(400, [`No secret engine mount at ${name}`]);
+      return ok(mountInfo(mt));
+    }
+    const type = str6(req.body.type, "");
+    const opts = req.body.options ?? {};
+    if (type !== "kv" && type !== "kv-v2")
+      throw new VaultError(400, [`plugin not found in the catalog: ${type}`]);
+    if (ctx.state.mounts[name] || name.startsWith("sys/") || name.startsWith("auth/"))
+      throw new VaultError(400, [`path is already in use at ${name}`]);
+    const version = type === "kv-v2" || str6(opts.version, "1") === "2" ? 2 : 1;
+    ctx.state.mounts[name] = newMount(version);
+    return ctx.changed({ status: 204 });
+  }
+  if (p === "auth" && m === "GET") {
+    ctx.root(req);
+    const data = Object.fromEntries(
+      Object.entries(ctx.state.auth).map(([n, a]) => [
+        n,
+        {
+          type: a.type,
+          accessor: a.accessor,
+          description: "",
+          config: {},
+          options: null,
+          local: false,
+          seal_wrap: false
+        }
+      ])
+    );
+    return { status: 200, body: { ...data, ...envelope(data) } };
+  }
+  if (p.startsWith("auth/")) {
+    ctx.root(req);
+    const name = `${p.slice(5).replace(/\/$/, "")}/`;
+    if (m === "DELETE") {
+      delete ctx.state.auth[name];
+      return ctx.changed({ status: 204 });
+    }
+    if (req.body.type !== "jwt" && req.body.type !== "oidc")
+      throw new VaultError(400, [`plugin not found in the catalog: ${String(req.body.type)}`]);
+    if (ctx.state.auth[name]) throw new VaultError(400, [`path is already in use at auth/${name}`]);
+    ctx.state.auth[name] = { type: "jwt", accessor: id("auth_jwt_"), roles: {} };
+    return ctx.changed({ status: 204 });
+  }
+  const pol = /^(?:policy|policies\/acl)(?:\/(.+))?$/.exec(p);
+  if (pol) {
+    ctx.root(req);
+    const name = pol[1];
+    if (!name)
+      return ok({
+        keys: ["default", ...Object.keys(ctx.state.policies), "root"],
+        policies: Object.keys(ctx.state.policies)
+      });
+    if (m === "GET") {
+      const text3 = ctx.state.policies[name];
+      if (text3 === void 0) throw new VaultError(404, []);
+      return ok({ name, rules: text3, policy: text3 });
+    }
+    if (m === "DELETE") {
+      delete ctx.state.policies[name];
+      return ctx.changed({ status: 204 });
+    }
+    const text2 = str6(req.body.policy ?? req.body.rules, "");
+    try {
+      parsePolicy(text2);
+    } catch (e) {
+      throw new VaultError(400, [`failed to parse policy: ${e.message}`]);
+    }
+    ctx.state.policies[name] = text2;
+    return ctx.changed({ status: 204 });
+  }
+  ctx.tokenOf(req);
+  throw new VaultError(404, [`no handler for route "sys/${p}". route entry not found.`]);
+}
+var HEALTH_PATHS;
+var init_sys_routes = __esm({
+  "sim/vault/sys-routes.ts"() {
+    "use strict";
+    init_fields();
+    init_mounts();
+    init_policy();
+    init_vault_error();
+    HEALTH_PATHS = /* @__PURE__ */ new Set(["sys/health", "sys/seal-status", "sys/init"]);
+    __name(healthAnswer, "healthAnswer");
+    __name(sysRoute, "sysRoute");
+  }
+});
+
+// sim/vault/engine.ts
+var VaultEngine;
+var init_engine = __esm({
+  "sim/vault/engine.ts"() {
+    "use strict";
+    init_jwt_routes();
+    init_kv_routes();
+    init_policy();
+    init_sys_routes();
+    init_token_routes();
+    init_vault_error();
+    init_mounts();
     VaultEngine = class {
       constructor(state, save) {
         this.state = state;
@@ -74413,7 +74883,6 @@ var init_engine = __esm({
         if (!t.policies.includes("root") && !this.allowed(t, req.path, "sudo")) throw denied();
         return t;
       }
-      /** The mount serving `p` (longest prefix), with the rest of the path. */
       mountFor(p) {
         const names = Object.keys(this.state.mounts).sort((a, b) => b.length - a.length);
         const name = names.find((n) => `${p}/`.startsWith(n));
@@ -74427,395 +74896,16 @@ var init_engine = __esm({
       async handle(req) {
         const p = req.path.replace(/^\/+|\/+$/g, "");
         const m = req.method;
-        if (p === "sys/health" || p === "sys/seal-status" || p === "sys/init") {
-          return {
-            status: 200,
-            body: {
-              initialized: true,
-              sealed: false,
-              standby: false,
-              t: 1,
-              n: 1,
-              progress: 0,
-              version: "1.17.0+sim",
-              cluster_name: "vault-sim",
-              server_time_utc: Math.floor(Date.now() / 1e3)
-            }
-          };
-        }
-        if (p.startsWith("sys/")) return this.sys(req, p.slice(4), m);
-        if (p.startsWith("auth/")) return this.auth(req, p.slice(5), m);
+        if (HEALTH_PATHS.has(p)) return healthAnswer();
+        if (p.startsWith("sys/")) return sysRoute(this, req, p.slice(4), m);
+        if (p.startsWith("auth/"))
+          return tokenRoute(this, req, p.slice(5)) ?? jwtRoute(this, req, p.slice(5), m);
         const mt = this.mountFor(p);
         if (!mt) {
           this.tokenOf(req);
           throw new VaultError(404, [`no handler for route "${p}". route entry not found.`]);
         }
-        return mt.mount.version === 2 ? this.kv2(req, mt, m) : this.kv1(req, mt, m);
-      }
-      kv1(req, { name, mount, rest }, m) {
-        const full = `${name}${rest}`;
-        if (m === "LIST") {
-          this.require(req, full, "list");
-          return { status: 200, body: envelope({ keys: listKeys(Object.keys(mount.v1), rest) }) };
-        }
-        if (m === "GET") {
-          this.require(req, full, "read");
-          const d = mount.v1[rest];
-          if (!d) throw new VaultError(404, []);
-          return { status: 200, body: envelope(d, { lease_duration: 2764800 }) };
-        }
-        if (m === "POST" || m === "PUT") {
-          this.require(req, full, mount.v1[rest] ? "update" : "create");
-          mount.v1[rest] = req.body;
-          return this.changed({ status: 204 });
-        }
-        if (m === "DELETE") {
-          this.require(req, full, "delete");
-          delete mount.v1[rest];
-          return this.changed({ status: 204 });
-        }
-        throw new VaultError(405, ["unsupported operation"]);
-      }
-      kv2(req, { name, mount, rest }, m) {
-        const [kind, ...tail] = rest.split("/");
-        const p = tail.join("/");
-        const full = `${name}${rest}`;
-        const ok = /* @__PURE__ */ __name((data) => ({ status: 200, body: envelope(data) }), "ok");
-        if (kind === "data") {
-          if (m === "GET") {
-            this.require(req, full, "read");
-            const v = req.query.get("version");
-            try {
-              return ok(kv2Read(mount, p, v ? Number(v) : void 0));
-            } catch (e) {
-              if (e instanceof VaultError && e.extra) throw new VaultError(404, [], envelope(e.extra));
-              throw e;
-            }
-          }
-          if (m === "POST" || m === "PUT") {
-            this.require(req, full, mount.v2[p]?.current_version ? "update" : "create");
-            return this.changed(ok(kv2Write(mount, p, req.body)));
-          }
-          if (m === "DELETE") {
-            this.require(req, full, "delete");
-            kv2Versions(mount, p, "delete");
-            return this.changed({ status: 204 });
-          }
-        }
-        if (kind === "metadata") {
-          if (m === "LIST") {
-            this.require(req, full, "list");
-            return ok({ keys: listKeys(Object.keys(mount.v2), p) });
-          }
-          if (m === "GET") {
-            this.require(req, full, "read");
-            return ok(kv2Metadata(mount, p));
-          }
-          if (m === "POST" || m === "PUT") {
-            this.require(req, full, mount.v2[p] ? "update" : "create");
-            kv2WriteMetadata(mount, p, req.body);
-            return this.changed({ status: 204 });
-          }
-          if (m === "DELETE") {
-            this.require(req, full, "delete");
-            delete mount.v2[p];
-            return this.changed({ status: 204 });
-          }
-        }
-        if ((kind === "delete" || kind === "undelete" || kind === "destroy") && (m === "POST" || m === "PUT")) {
-          this.require(req, full, "update");
-          kv2Versions(mount, p, kind, req.body.versions);
-          return this.changed({ status: 204 });
-        }
-        if (kind === "config") {
-          this.require(req, full, m === "GET" ? "read" : "update");
-          if (m === "GET")
-            return ok({
-              cas_required: mount.cas_required,
-              delete_version_after: "0s",
-              max_versions: mount.max_versions
-            });
-          if (req.body.cas_required !== void 0)
-            mount.cas_required = req.body.cas_required === true || req.body.cas_required === "true";
-          if (req.body.max_versions !== void 0) mount.max_versions = Number(req.body.max_versions);
-          return this.changed({ status: 204 });
-        }
-        this.tokenOf(req);
-        throw new VaultError(404, [`no handler for route "${full}". route entry not found.`]);
-      }
-      sys(req, p, m) {
-        const ok = /* @__PURE__ */ __name((data) => ({ status: 200, body: envelope(data) }), "ok");
-        if (p.startsWith("internal/ui/mounts/")) {
-          this.tokenOf(req);
-          const mt = this.mountFor(p.slice("internal/ui/mounts/".length).replace(/\/$/, ""));
-          if (!mt)
-            throw new VaultError(403, [
-              `preflight capability check returned 403, please ensure client's policies grant access to path "${p.slice(19)}/"`
-            ]);
-          return ok({ ...mountInfo(mt.mount), path: mt.name });
-        }
-        if (p === "mounts" && m === "GET") {
-          this.root(req);
-          const data = {
-            "sys/": {
-              type: "system",
-              options: null,
-              description: "system endpoints",
-              accessor: "system_0",
-              local: false,
-              seal_wrap: true,
-              config: {}
-            },
-            "cubbyhole/": {
-              type: "cubbyhole",
-              options: null,
-              description: "per-token private secret storage",
-              accessor: "cubbyhole_0",
-              local: true,
-              seal_wrap: false,
-              config: {}
-            }
-          };
-          for (const [n, mt] of Object.entries(this.state.mounts)) data[n] = mountInfo(mt);
-          return { status: 200, body: { ...data, ...envelope(data) } };
-        }
-        if (p.startsWith("mounts/")) {
-          this.root(req);
-          const name = `${p.slice(7).replace(/\/$/, "")}/`;
-          if (m === "DELETE") {
-            delete this.state.mounts[name];
-            return this.changed({ status: 204 });
-          }
-          if (m === "GET") {
-            const mt = this.state.mounts[name];
-            if (!mt) throw new VaultError(400, [`No secret engine mount at ${name}`]);
-            return ok(mountInfo(mt));
-          }
-          const type = str6(req.body.type, "");
-          const opts = req.body.options ?? {};
-          if (type !== "kv" && type !== "kv-v2")
-            throw new VaultError(400, [`plugin not found in the catalog: ${type}`]);
-          if (this.state.mounts[name] || name.startsWith("sys/") || name.startsWith("auth/"))
-            throw new VaultError(400, [`path is already in use at ${name}`]);
-          const version = type === "kv-v2" || str6(opts.version, "1") === "2" ? 2 : 1;
-          this.state.mounts[name] = newMount(version);
-          return this.changed({ status: 204 });
-        }
-        if (p === "auth" && m === "GET") {
-          this.root(req);
-          const data = Object.fromEntries(
-            Object.entries(this.state.auth).map(([n, a]) => [
-              n,
-              {
-                type: a.type,
-                accessor: a.accessor,
-                description: "",
-                config: {},
-                options: null,
-                local: false,
-                seal_wrap: false
-              }
-            ])
-          );
-          return { status: 200, body: { ...data, ...envelope(data) } };
-        }
-        if (p.startsWith("auth/")) {
-          this.root(req);
-          const name = `${p.slice(5).replace(/\/$/, "")}/`;
-          if (m === "DELETE") {
-            delete this.state.auth[name];
-            return this.changed({ status: 204 });
-          }
-          if (req.body.type !== "jwt" && req.body.type !== "oidc")
-            throw new VaultError(400, [`plugin not found in the catalog: ${String(req.body.type)}`]);
-          if (this.state.auth[name])
-            throw new VaultError(400, [`path is already in use at auth/${name}`]);
-          this.state.auth[name] = { type: "jwt", accessor: id("auth_jwt_"), roles: {} };
-          return this.changed({ status: 204 });
-        }
-        const pol = /^(?:policy|policies\/acl)(?:\/(.+))?$/.exec(p);
-        if (pol) {
-          this.root(req);
-          const name = pol[1];
-          if (!name)
-            return ok({
-              keys: ["default", ...Object.keys(this.state.policies), "root"],
-              policies: Object.keys(this.state.policies)
-            });
-          if (m === "GET") {
-            const text3 = this.state.policies[name];
-            if (text3 === void 0) throw new VaultError(404, []);
-            return ok({ name, rules: text3, policy: text3 });
-          }
-          if (m === "DELETE") {
-            delete this.state.policies[name];
-            return this.changed({ status: 204 });
-          }
-          const text2 = str6(req.body.policy ?? req.body.rules, "");
-          try {
-            parsePolicy(text2);
-          } catch (e) {
-            throw new VaultError(400, [`failed to parse policy: ${e.message}`]);
-          }
-          this.state.policies[name] = text2;
-          return this.changed({ status: 204 });
-        }
-        this.tokenOf(req);
-        throw new VaultError(404, [`no handler for route "sys/${p}". route entry not found.`]);
-      }
-      auth(req, p, m) {
-        if (p === "token/lookup-self" || p === "token/lookup" && !req.body.token) {
-          const t = this.tokenOf(req);
-          return { status: 200, body: envelope(this.describe(t)) };
-        }
-        if (p === "token/revoke-self") {
-          const t = this.tokenOf(req);
-          delete this.state.tokens[t.id];
-          return this.changed({ status: 204 });
-        }
-        if (p === "token/create" || p === "token/create-orphan") {
-          const parent = this.require(req, "auth/token/create", "update");
-          const wanted2 = strList(req.body.policies);
-          const policies = wanted2.length ? wanted2 : parent.policies;
-          if (!parent.policies.includes("root") && policies.some((x) => !parent.policies.includes(x) && x !== "default"))
-            throw new VaultError(400, ["child policies must be subset of parent"]);
-          const t = this.issue(
-            policies.includes("root") ? ["root"] : policies,
-            ttlSeconds(req.body.ttl),
-            "token",
-            str6(req.body.display_name, "token")
-          );
-          return this.changed({ status: 200, body: envelope(null, { auth: this.authBlock(t) }) });
-        }
-        const [mountName, ...rest] = p.split("/");
-        const am = this.state.auth[`${mountName}/`];
-        if (!am || am.type !== "jwt") {
-          throw new VaultError(404, [`no handler for route "auth/${p}". route entry not found.`]);
-        }
-        const sub = rest.join("/");
-        if (sub === "login" && (m === "POST" || m === "PUT")) return this.jwtLogin(am, req);
-        this.root(req);
-        if (sub === "config") {
-          if (m === "GET") return { status: 200, body: envelope(am.config ?? {}) };
-          am.config = {
-            bound_issuer: str6(req.body.bound_issuer, ""),
-            jwt_validation_pubkeys: strList(req.body.jwt_validation_pubkeys),
-            jwks_url: str6(req.body.jwks_url, ""),
-            jwks_ca_pem: str6(req.body.jwks_ca_pem, "")
-          };
-          if (!am.config.jwks_url && !am.config.jwt_validation_pubkeys.length)
-            throw new VaultError(400, [
-              "exactly one of 'jwt_validation_pubkeys', 'jwks_url' or 'oidc_discovery_url' must be set"
-            ]);
-          return this.changed({ status: 204 });
-        }
-        if (sub === "role" && (m === "LIST" || m === "GET"))
-          return { status: 200, body: envelope({ keys: Object.keys(am.roles) }) };
-        if (sub.startsWith("role/")) {
-          const name = sub.slice(5);
-          if (m === "GET") {
-            const r = am.roles[name];
-            if (!r) throw new VaultError(404, []);
-            return { status: 200, body: envelope({ ...r, policies: r.token_policies }) };
-          }
-          if (m === "DELETE") {
-            delete am.roles[name];
-            return this.changed({ status: 204 });
-          }
-          const b = req.body;
-          const role = {
-            role_type: "jwt",
-            bound_audiences: strList(b.bound_audiences),
-            bound_subject: str6(b.bound_subject, ""),
-            bound_claims: b.bound_claims ?? null,
-            bound_claims_type: b.bound_claims_type === "glob" ? "glob" : "string",
-            user_claim: str6(b.user_claim, ""),
-            token_policies: strList(b.token_policies ?? b.policies),
-            token_ttl: ttlSeconds(b.token_ttl ?? b.ttl)
-          };
-          if (b.role_type && b.role_type !== "jwt")
-            throw new VaultError(400, [`invalid 'role_type': only "jwt" is simulated`]);
-          if (!role.user_claim) throw new VaultError(400, ["a user claim must be defined on the role"]);
-          am.roles[name] = role;
-          return this.changed({ status: 204 });
-        }
-        throw new VaultError(404, [`no handler for route "auth/${p}". route entry not found.`]);
-      }
-      async jwtLogin(am, req) {
-        const roleName = str6(req.body.role, "");
-        const jwt = str6(req.body.jwt, "");
-        if (!roleName) throw new VaultError(400, ["missing role"]);
-        if (!jwt) throw new VaultError(400, ["missing token"]);
-        const role = am.roles[roleName];
-        if (!role) throw new VaultError(400, [`role "${roleName}" could not be found`]);
-        if (!am.config) throw new VaultError(400, ["could not load configuration"]);
-        let claims;
-        try {
-          claims = await validateJwt(jwt, am.config, role);
-        } catch (e) {
-          if (e instanceof LoginError) throw new VaultError(400, [e.message]);
-          throw e;
-        }
-        const t = this.issue(
-          role.token_policies,
-          role.token_ttl,
-          "jwt",
-          `jwt-${String(claims[role.user_claim])}`,
-          roleName
-        );
-        return this.changed({ status: 200, body: envelope(null, { auth: this.authBlock(t) }) });
-      }
-      issue(policies, ttl, method, display, role) {
-        const t = {
-          id: id("hvs."),
-          accessor: id(""),
-          policies: policies.includes("root") ? ["root"] : ["default", ...policies.filter((x) => x !== "default")],
-          display_name: display,
-          path: method === "jwt" ? "auth/jwt/login" : "auth/token/create",
-          meta: role ? { role } : null,
-          creation_time: Math.floor(Date.now() / 1e3),
-          ttl: ttl || (policies.includes("root") ? 0 : 2764800),
-          role
-        };
-        this.state.tokens[t.id] = t;
-        return t;
-      }
-      authBlock(t) {
-        return {
-          client_token: t.id,
-          accessor: t.accessor,
-          policies: t.policies,
-          token_policies: t.policies,
-          metadata: t.meta,
-          lease_duration: t.ttl,
-          renewable: t.ttl > 0,
-          entity_id: "",
-          token_type: "service",
-          orphan: true,
-          num_uses: 0
-        };
-      }
-      describe(t) {
-        const left = t.ttl ? Math.max(0, t.creation_time + t.ttl - Math.floor(Date.now() / 1e3)) : 0;
-        return {
-          accessor: t.accessor,
-          creation_time: t.creation_time,
-          creation_ttl: t.ttl,
-          display_name: t.display_name,
-          entity_id: "",
-          expire_time: t.ttl ? new Date((t.creation_time + t.ttl) * 1e3).toISOString() : null,
-          explicit_max_ttl: 0,
-          id: t.id,
-          issue_time: new Date(t.creation_time * 1e3).toISOString(),
-          meta: t.meta,
-          num_uses: 0,
-          orphan: true,
-          path: t.path,
-          policies: t.policies,
-          renewable: t.ttl > 0,
-          ttl: left,
-          type: "service"
-        };
+        return mt.mount.version === 2 ? kv2Route(this, req, mt, m) : kv1Route(this, req, mt, m);
       }
     };
   }
@@ -74888,21 +74978,21 @@ var init_list_method = __esm({
 // sim/vault/state.ts
 function readVaultState(dir) {
   const file = import_node_path19.default.join(dir, FILE);
-  if (!(0, import_node_fs15.existsSync)(file)) return void 0;
-  return JSON.parse((0, import_node_fs15.readFileSync)(file, "utf8"));
+  if (!(0, import_node_fs16.existsSync)(file)) return void 0;
+  return JSON.parse((0, import_node_fs16.readFileSync)(file, "utf8"));
 }
 function writeVaultState(dir, state) {
-  (0, import_node_fs15.mkdirSync)(dir, { recursive: true, mode: 448 });
+  (0, import_node_fs16.mkdirSync)(dir, { recursive: true, mode: 448 });
   const file = import_node_path19.default.join(dir, FILE);
   const tmp = `${file}.${process.pid}.tmp`;
-  (0, import_node_fs15.writeFileSync)(tmp, JSON.stringify(state), { mode: 384 });
-  (0, import_node_fs15.renameSync)(tmp, file);
+  (0, import_node_fs16.writeFileSync)(tmp, JSON.stringify(state), { mode: 384 });
+  (0, import_node_fs16.renameSync)(tmp, file);
 }
-var import_node_fs15, import_node_path19, FILE;
+var import_node_fs16, import_node_path19, FILE;
 var init_state2 = __esm({
   "sim/vault/state.ts"() {
     "use strict";
-    import_node_fs15 = require("node:fs");
+    import_node_fs16 = require("node:fs");
     import_node_path19 = __toESM(require("node:path"), 1);
     FILE = "vault.json";
     __name(readVaultState, "readVaultState");
@@ -75064,15 +75154,7 @@ async function startVaultSim(opts = {}) {
       save();
     },
     mount(path38, version) {
-      state.mounts[`${path38.replace(/\/$/, "")}/`] ??= {
-        type: "kv",
-        version,
-        accessor: `kv_${(0, import_node_crypto13.randomBytes)(4).toString("hex")}`,
-        v1: {},
-        v2: {},
-        cas_required: false,
-        max_versions: 0
-      };
+      state.mounts[`${path38.replace(/\/$/, "")}/`] ??= newMount(version);
       save();
     },
     async stop() {
@@ -75093,6 +75175,7 @@ var init_vault = __esm({
     init_errors();
     init_cert();
     init_engine();
+    init_mounts();
     init_list_method();
     init_loopback();
     init_policy();
@@ -75109,15 +75192,15 @@ var init_vault = __esm({
 // sim/stack.ts
 function hostsUnavailable() {
   if (process.getuid?.() !== 0) return "not running as root";
-  if ((0, import_node_child_process6.spawnSync)("unshare", ["--version"]).status !== 0) return "unshare is not installed";
-  if (!(0, import_node_fs16.existsSync)("/usr/sbin/sshd")) return "/usr/sbin/sshd is not installed";
+  if ((0, import_node_child_process7.spawnSync)("unshare", ["--version"]).status !== 0) return "unshare is not installed";
+  if (!(0, import_node_fs17.existsSync)("/usr/sbin/sshd")) return "/usr/sbin/sshd is not installed";
   return void 0;
 }
 function authorizedKey(o) {
   if (o.authorizedKeyFile) {
     let text2;
     try {
-      text2 = (0, import_node_fs16.readFileSync)(o.authorizedKeyFile, "utf8").trim();
+      text2 = (0, import_node_fs17.readFileSync)(o.authorizedKeyFile, "utf8").trim();
     } catch {
       throw new ConfigurationError(`Cannot read the authorized key file ${o.authorizedKeyFile}.`);
     }
@@ -75128,25 +75211,14 @@ function authorizedKey(o) {
     const priv = o.authorizedKeyFile.replace(/\.pub$/, "");
     return {
       publicKey: text2,
-      privateKeyFile: priv !== o.authorizedKeyFile && (0, import_node_fs16.existsSync)(priv) ? priv : void 0
+      privateKeyFile: priv !== o.authorizedKeyFile && (0, import_node_fs17.existsSync)(priv) ? priv : void 0
     };
   }
   const dir = import_node_path20.default.join(o.dir, "ssh");
-  (0, import_node_fs16.mkdirSync)(dir, { recursive: true, mode: 448 });
+  (0, import_node_fs17.mkdirSync)(dir, { recursive: true, mode: 448 });
   const file = import_node_path20.default.join(dir, "id_ed25519");
-  if (!(0, import_node_fs16.existsSync)(file) || !(0, import_node_fs16.existsSync)(`${file}.pub`))
-    (0, import_node_child_process6.execFileSync)("ssh-keygen", [
-      "-q",
-      "-t",
-      "ed25519",
-      "-N",
-      "",
-      "-C",
-      "pve-gitops-sim",
-      "-f",
-      file
-    ]);
-  return { publicKey: (0, import_node_fs16.readFileSync)(`${file}.pub`, "utf8").trim(), privateKeyFile: file };
+  const publicKey = (0, import_node_fs17.existsSync)(file) && (0, import_node_fs17.existsSync)(`${file}.pub`) ? (0, import_node_fs17.readFileSync)(`${file}.pub`, "utf8").trim() : generateKeyPair(file, "pve-gitops-sim");
+  return { publicKey, privateKeyFile: file };
 }
 async function startSimStack(o) {
   const stops = [];
@@ -75202,15 +75274,16 @@ path "${KV_MOUNT}/metadata/${KUBECONFIG_PATH}" { capabilities = ["read"] }
     throw err;
   }
 }
-var import_node_child_process6, import_node_fs16, import_node_path20, KV_MOUNT, KUBECONFIG_PATH;
+var import_node_child_process7, import_node_fs17, import_node_path20, KV_MOUNT, KUBECONFIG_PATH;
 var init_stack = __esm({
   "sim/stack.ts"() {
     "use strict";
-    import_node_child_process6 = require("node:child_process");
-    import_node_fs16 = require("node:fs");
+    import_node_child_process7 = require("node:child_process");
+    import_node_fs17 = require("node:fs");
     import_node_path20 = __toESM(require("node:path"), 1);
     init_errors();
     init_secrets();
+    init_key_pair();
     init_host_watcher();
     init_manager();
     init_proxmox();
@@ -75238,16 +75311,16 @@ function number(v, flag, min) {
   return n;
 }
 function writePrivate(file, text2) {
-  (0, import_node_fs17.mkdirSync)(import_node_path21.default.dirname(file), { recursive: true });
+  (0, import_node_fs18.mkdirSync)(import_node_path21.default.dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
-  (0, import_node_fs17.writeFileSync)(tmp, text2, { mode: 384 });
-  (0, import_node_fs17.renameSync)(tmp, file);
+  (0, import_node_fs18.writeFileSync)(tmp, text2, { mode: 384 });
+  (0, import_node_fs18.renameSync)(tmp, file);
 }
-var import_node_fs17, import_node_os5, import_node_path21, usage, quote2, command5, sim_default;
+var import_node_fs18, import_node_os5, import_node_path21, usage, quote2, command5, sim_default;
 var init_sim = __esm({
   "actions/cli/commands/sim.ts"() {
     "use strict";
-    import_node_fs17 = require("node:fs");
+    import_node_fs18 = require("node:fs");
     import_node_os5 = require("node:os");
     import_node_path21 = __toESM(require("node:path"), 1);
     init_errors();
@@ -75275,7 +75348,7 @@ var init_sim = __esm({
         const timeScale = number(values["time-scale"], "time-scale", 1e-4);
         const latencyMs = number(values["latency-ms"], "latency-ms", 0);
         const port = number(values.port, "port", 0);
-        const scratch = stateDir ? void 0 : (0, import_node_fs17.mkdtempSync)(import_node_path21.default.join((0, import_node_os5.tmpdir)(), "pve-gitops-sim-"));
+        const scratch = stateDir ? void 0 : (0, import_node_fs18.mkdtempSync)(import_node_path21.default.join((0, import_node_os5.tmpdir)(), "pve-gitops-sim-"));
         const dir = stateDir ?? scratch;
         const envFile = import_node_path21.default.resolve(
           typeof values["env-file"] === "string" ? values["env-file"] : import_node_path21.default.join(dir, "proxmox.env")
@@ -75295,7 +75368,7 @@ var init_sim = __esm({
             log: ctx.log
           });
         } catch (err) {
-          if (scratch) (0, import_node_fs17.rmSync)(scratch, { recursive: true, force: true });
+          if (scratch) (0, import_node_fs18.rmSync)(scratch, { recursive: true, force: true });
           throw err;
         }
         const sim = stack.proxmox;
@@ -75316,7 +75389,7 @@ var init_sim = __esm({
           Object.entries(env).map(([k, v]) => `export ${k}=${quote2(v)}
 `).join("") + `# or, instead of the fingerprint: export PROXMOX_CA_FILE=${quote2(caFile)}
 # k3s installer: put it in pve-gitops.yaml as  k3s: {installer_url: ${stack.kube.installerUrl}}
-` + (stack.sshPrivateKeyFile ? '# provisioning reads the key itself: export SSH_PRIVATE_KEY="$(cat "$SSH_PRIVATE_KEY_FILE")"\n' : "")
+`
         );
         ctx.log.info(
           `Proxmox VE simulator listening on ${sim.url} (${stateDir ? `state in ${stateDir}` : "state in memory"}); stop it with Ctrl-C.`
@@ -75338,7 +75411,7 @@ ${envFile}
           process.once("SIGTERM", stop);
         });
         await stack.stop();
-        if (scratch) (0, import_node_fs17.rmSync)(scratch, { recursive: true, force: true });
+        if (scratch) (0, import_node_fs18.rmSync)(scratch, { recursive: true, force: true });
         ctx.log.info("Simulators stopped.");
         return 0;
       }
@@ -75513,7 +75586,7 @@ function registerKey(key) {
 }
 async function preparePrivateDir(opts) {
   const dir = await (0, import_promises8.mkdtemp)(import_node_path23.default.join(opts.tempRoot ?? import_node_os6.default.tmpdir(), "pve-gitops-provision-"));
-  const shortRoot = (0, import_node_fs18.existsSync)("/tmp") ? "/tmp" : import_node_os6.default.tmpdir();
+  const shortRoot = (0, import_node_fs19.existsSync)("/tmp") ? "/tmp" : import_node_os6.default.tmpdir();
   const controlDir = await (0, import_promises8.mkdtemp)(import_node_path23.default.join(shortRoot, "pvg-cp-"));
   const remove = /* @__PURE__ */ __name(async () => {
     await (0, import_promises8.rm)(dir, { recursive: true, force: true });
@@ -75540,11 +75613,11 @@ async function preparePrivateDir(opts) {
     throw err;
   }
 }
-var import_node_fs18, import_promises8, import_node_os6, import_node_path23;
+var import_node_fs19, import_promises8, import_node_os6, import_node_path23;
 var init_workspace = __esm({
   "actions/lib/provision/workspace.ts"() {
     "use strict";
-    import_node_fs18 = require("node:fs");
+    import_node_fs19 = require("node:fs");
     import_promises8 = require("node:fs/promises");
     import_node_os6 = __toESM(require("node:os"), 1);
     import_node_path23 = __toESM(require("node:path"), 1);
@@ -75560,8 +75633,8 @@ function readPrivateKeyFile(file, what) {
   let mode;
   let text2;
   try {
-    mode = (0, import_node_fs19.statSync)(file).mode;
-    text2 = (0, import_node_fs19.readFileSync)(file, "utf8");
+    mode = (0, import_node_fs20.statSync)(file).mode;
+    text2 = (0, import_node_fs20.readFileSync)(file, "utf8");
   } catch {
     throw new ConfigurationError(`Cannot read the SSH key file ${file} (${what}).`);
   }
@@ -75587,11 +75660,11 @@ function sshKeyFromEnv(env) {
     source: `SSH_PRIVATE_KEY_FILE (${file})`
   };
 }
-var import_node_fs19;
+var import_node_fs20;
 var init_key_file = __esm({
   "actions/lib/provision/key-file.ts"() {
     "use strict";
-    import_node_fs19 = require("node:fs");
+    import_node_fs20 = require("node:fs");
     init_errors();
     init_workspace();
     __name(readPrivateKeyFile, "readPrivateKeyFile");
@@ -75600,13 +75673,13 @@ var init_key_file = __esm({
 });
 
 // actions/lib/provision/exec.ts
-var import_node_child_process7, execProcess;
+var import_node_child_process8, execProcess;
 var init_exec2 = __esm({
   "actions/lib/provision/exec.ts"() {
     "use strict";
-    import_node_child_process7 = require("node:child_process");
+    import_node_child_process8 = require("node:child_process");
     execProcess = /* @__PURE__ */ __name((file, args, opts) => new Promise((resolve, reject) => {
-      const child = (0, import_node_child_process7.execFile)(
+      const child = (0, import_node_child_process8.execFile)(
         file,
         args,
         { cwd: opts.cwd, env: opts.env, maxBuffer: 256 * 1024 * 1024, encoding: "utf8" },
@@ -75953,11 +76026,11 @@ async function provision(o) {
       );
   }
   const inventoryName = o.inventory ?? DEFAULT_INVENTORY;
-  if (!(0, import_node_fs20.existsSync)(import_node_path24.default.join(o.repoDir, inventoryName)))
+  if (!(0, import_node_fs21.existsSync)(import_node_path24.default.join(o.repoDir, inventoryName)))
     throw new ConfigurationError(
       `${inventoryName} does not exist; run pve-gitops inventory first.`
     );
-  if (o.knownHostsFile && !(0, import_node_fs20.existsSync)(o.knownHostsFile))
+  if (o.knownHostsFile && !(0, import_node_fs21.existsSync)(o.knownHostsFile))
     throw new ConfigurationError(`The known_hosts file ${o.knownHostsFile} does not exist.`);
   const priv = await preparePrivateDir({
     sshPrivateKey: o.sshPrivateKey,
@@ -76000,7 +76073,7 @@ ${lines.join("")}`, { mode: 384 });
       runs: o.runs,
       newHosts: o.newHosts,
       view,
-      playbookExists: /* @__PURE__ */ __name((f) => (0, import_node_fs20.existsSync)(import_node_path24.default.join(o.repoDir, "playbooks", f)), "playbookExists"),
+      playbookExists: /* @__PURE__ */ __name((f) => (0, import_node_fs21.existsSync)(import_node_path24.default.join(o.repoDir, "playbooks", f)), "playbookExists"),
       inventoryName,
       log
     });
@@ -76052,11 +76125,11 @@ ${r.stderr}`;
     await priv.remove();
   }
 }
-var import_node_fs20, import_promises9, import_node_os7, import_node_path24, DEFAULT_INVENTORY, ENV_PASSED, GLOBAL_KNOWN_HOSTS;
+var import_node_fs21, import_promises9, import_node_os7, import_node_path24, DEFAULT_INVENTORY, ENV_PASSED, GLOBAL_KNOWN_HOSTS;
 var init_provision = __esm({
   "actions/lib/provision/provision.ts"() {
     "use strict";
-    import_node_fs20 = require("node:fs");
+    import_node_fs21 = require("node:fs");
     import_promises9 = require("node:fs/promises");
     import_node_os7 = __toESM(require("node:os"), 1);
     import_node_path24 = __toESM(require("node:path"), 1);
@@ -76096,11 +76169,11 @@ async function readHosts(file) {
   }
   return parseHostList(text2, file).hosts.map((h) => ({ name: h.name, ip: h.ip }));
 }
-var import_node_fs21, import_promises10, import_node_path25, truthy, command8, provision_default;
+var import_node_fs22, import_promises10, import_node_path25, truthy, command8, provision_default;
 var init_provision2 = __esm({
   "actions/cli/commands/provision.ts"() {
     "use strict";
-    import_node_fs21 = require("node:fs");
+    import_node_fs22 = require("node:fs");
     import_promises10 = require("node:fs/promises");
     import_node_path25 = __toESM(require("node:path"), 1);
     init_errors();
@@ -76139,7 +76212,7 @@ var init_provision2 = __esm({
         let hostsFile = typeof values.hosts === "string" ? import_node_path25.default.resolve(values.hosts) : void 0;
         if (!hostsFile && !runs2.length) {
           hostsFile = import_node_path25.default.join(ctx.repo, NEW_HOSTS_FILE);
-          if (!(0, import_node_fs21.existsSync)(hostsFile)) {
+          if (!(0, import_node_fs22.existsSync)(hostsFile)) {
             ctx.log.info(`Nothing to provision: no --playbook, no --hosts and no ${NEW_HOSTS_FILE}.`);
             return 0;
           }
@@ -76178,7 +76251,7 @@ var init_provision2 = __esm({
 // sim/demo/run-demo.ts
 function projectRoot() {
   let dir = import_node_path26.default.dirname((0, import_node_url2.fileURLToPath)(__pve_gitops_import_meta_url));
-  while (!(0, import_node_fs22.existsSync)(import_node_path26.default.join(dir, "demo", "vms"))) {
+  while (!(0, import_node_fs23.existsSync)(import_node_path26.default.join(dir, "demo", "vms"))) {
     const up = import_node_path26.default.dirname(dir);
     if (up === dir) throw new PveGitopsError("Cannot find the demo/ folder of pve-gitops.");
     dir = up;
@@ -76186,11 +76259,11 @@ function projectRoot() {
   return dir;
 }
 function git2(cwd, ...args) {
-  return (0, import_node_child_process8.execFileSync)("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  return (0, import_node_child_process9.execFileSync)("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 }
 function makeRepository(root, installerUrl) {
-  const repo = (0, import_node_fs22.mkdtempSync)(import_node_path26.default.join((0, import_node_os8.tmpdir)(), "pve-gitops-demo-"));
-  const copy = /* @__PURE__ */ __name((from, to = from) => (0, import_node_fs22.cpSync)(import_node_path26.default.join(root, from), import_node_path26.default.join(repo, to), { recursive: true }), "copy");
+  const repo = (0, import_node_fs23.mkdtempSync)(import_node_path26.default.join((0, import_node_os8.tmpdir)(), "pve-gitops-demo-"));
+  const copy = /* @__PURE__ */ __name((from, to = from) => (0, import_node_fs23.cpSync)(import_node_path26.default.join(root, from), import_node_path26.default.join(repo, to), { recursive: true }), "copy");
   const commit = /* @__PURE__ */ __name((message) => {
     git2(repo, "add", "-A");
     git2(
@@ -76206,9 +76279,9 @@ function makeRepository(root, installerUrl) {
     );
   }, "commit");
   git2(repo, "init", "-q", "-b", "main");
-  const config2 = (0, import_yaml5.parseDocument)((0, import_node_fs22.readFileSync)(import_node_path26.default.join(root, "demo", "pve-gitops.yaml"), "utf8"));
+  const config2 = (0, import_yaml5.parseDocument)((0, import_node_fs23.readFileSync)(import_node_path26.default.join(root, "demo", "pve-gitops.yaml"), "utf8"));
   config2.setIn(["k3s", "installer_url"], installerUrl);
-  (0, import_node_fs22.writeFileSync)(import_node_path26.default.join(repo, "pve-gitops.yaml"), config2.toString());
+  (0, import_node_fs23.writeFileSync)(import_node_path26.default.join(repo, "pve-gitops.yaml"), config2.toString());
   copy("playbooks");
   copy("schemas");
   commit("chore: start the demo repository");
@@ -76220,7 +76293,7 @@ async function runDemo(o) {
   const { log } = o;
   const root = projectRoot();
   const cli = import_node_path26.default.join(root, "actions", "cli", "dist", "index.cjs");
-  const state = (0, import_node_fs22.mkdtempSync)(import_node_path26.default.join((0, import_node_os8.tmpdir)(), "pve-gitops-demo-state-"));
+  const state = (0, import_node_fs23.mkdtempSync)(import_node_path26.default.join((0, import_node_os8.tmpdir)(), "pve-gitops-demo-state-"));
   const started = Date.now();
   let world;
   let repo;
@@ -76257,7 +76330,7 @@ async function runDemo(o) {
       PROXMOX_TLS_FINGERPRINT: w.proxmox.fingerprint,
       VAULT_ADDR: w.vault.addr,
       VAULT_TOKEN: w.vaultToken,
-      SSH_PRIVATE_KEY: (0, import_node_fs22.readFileSync)(keyFile, "utf8"),
+      SSH_PRIVATE_KEY: (0, import_node_fs23.readFileSync)(keyFile, "utf8"),
       PVE_GITOPS_SIMULATOR: "true",
       ANSIBLE_NOCOLOR: "1"
     };
@@ -76279,20 +76352,20 @@ async function runDemo(o) {
     });
     const afterApply = w.proxmox.stats().mutations;
     const applyFile = import_node_path26.default.join(state, "apply.json");
-    (0, import_node_fs22.writeFileSync)(applyFile, applied, { mode: 384 });
+    (0, import_node_fs23.writeFileSync)(applyFile, applied, { mode: 384 });
     const { newHosts, knownHosts, hostKeysMissing } = JSON.parse(applied);
     if (hostKeysMissing.length)
       throw new PveGitopsError(
         `Apply could not read the SSH host keys of ${hostKeysMissing.join(", ")} through the guest agent.`
       );
     const knownHostsFile = import_node_path26.default.join(state, "known_hosts");
-    (0, import_node_fs22.writeFileSync)(knownHostsFile, knownHosts, { mode: 384 });
+    (0, import_node_fs23.writeFileSync)(knownHostsFile, knownHosts, { mode: 384 });
     log.info(`New hosts: ${newHosts.map((h) => `${h.name} (${h.ip ?? "no address"})`).join(", ")}`);
     await run2({
       title: "Regenerate the Ansible inventory",
       args: ["inventory", "--new-hosts", applyFile]
     });
-    log.info((0, import_node_fs22.readFileSync)(import_node_path26.default.join(repo, "inventory", "k8s.ini"), "utf8").trimEnd());
+    log.info((0, import_node_fs23.readFileSync)(import_node_path26.default.join(repo, "inventory", "k8s.ini"), "utf8").trimEnd());
     await run2({
       title: "Read the [ansible X] tags of the pushed commits",
       args: ["tags", "--range", "HEAD~1..HEAD"]
@@ -76334,14 +76407,14 @@ async function runDemo(o) {
     if (o.keep)
       log.info(`Demo repository kept in ${repo ?? "(not created)"}, simulator state in ${state}.`);
     else {
-      if (repo) (0, import_node_fs22.rmSync)(repo, { recursive: true, force: true });
-      (0, import_node_fs22.rmSync)(state, { recursive: true, force: true });
+      if (repo) (0, import_node_fs23.rmSync)(repo, { recursive: true, force: true });
+      (0, import_node_fs23.rmSync)(state, { recursive: true, force: true });
     }
   }
 }
 function runCli(cli, args, cwd, env, capture) {
   return new Promise((resolve, reject) => {
-    const child = (0, import_node_child_process8.spawn)(process.execPath, ["--", cli, ...args], {
+    const child = (0, import_node_child_process9.spawn)(process.execPath, ["--", cli, ...args], {
       cwd,
       env,
       stdio: ["ignore", capture ? "pipe" : "inherit", "inherit"]
@@ -76352,12 +76425,12 @@ function runCli(cli, args, cwd, env, capture) {
     child.once("close", (code) => resolve({ code: code ?? 1, stdout }));
   });
 }
-var import_node_child_process8, import_node_fs22, import_node_os8, import_node_path26, import_node_url2, import_yaml5;
+var import_node_child_process9, import_node_fs23, import_node_os8, import_node_path26, import_node_url2, import_yaml5;
 var init_run_demo = __esm({
   "sim/demo/run-demo.ts"() {
     "use strict";
-    import_node_child_process8 = require("node:child_process");
-    import_node_fs22 = require("node:fs");
+    import_node_child_process9 = require("node:child_process");
+    import_node_fs23 = require("node:fs");
     import_node_os8 = require("node:os");
     import_node_path26 = __toESM(require("node:path"), 1);
     import_node_url2 = require("node:url");
@@ -76724,36 +76797,8 @@ var init_readiness = __esm({
 });
 
 // actions/lib/kubeconfig/ssh-fetch.ts
-function parseKnownHosts(text2) {
-  const out = [];
-  for (const raw of text2.split("\n")) {
-    const line2 = raw.trim();
-    if (!line2 || line2.startsWith("#") || line2.startsWith("@")) continue;
-    const [hosts, type, key] = line2.split(/\s+/);
-    if (!hosts || !type || !key) continue;
-    out.push({ patterns: hosts.split(","), type, key: Buffer.from(key, "base64") });
-  }
-  return out;
-}
-function patternMatches2(pattern, target) {
-  if (pattern.startsWith("|1|")) {
-    const [, , salt, hash] = pattern.split("|");
-    if (!salt || !hash) return false;
-    return (0, import_node_crypto14.createHmac)("sha1", Buffer.from(salt, "base64")).update(target).digest("base64") === hash;
-  }
-  const re = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
-  return new RegExp(`^${re}$`, "i").test(target);
-}
-function knownKeysFor(known, host, port) {
-  const target = port === 22 ? host : `[${host}]:${port}`;
-  return known.filter((k) => {
-    const negated = k.patterns.some((p) => p.startsWith("!") && patternMatches2(p.slice(1), target));
-    return !negated && k.patterns.some((p) => !p.startsWith("!") && patternMatches2(p, target));
-  });
-}
 async function fetchK3sKubeconfig(t, log) {
   const port = t.port ?? 22;
-  const keys = knownKeysFor(parseKnownHosts(t.knownHosts), t.host, port);
   let verdict = "ok";
   let seen = "";
   const ssh = new NodeSSH();
@@ -76765,9 +76810,10 @@ async function fetchK3sKubeconfig(t, log) {
       privateKey: t.privateKey,
       readyTimeout: t.readyTimeoutMs ?? 2e4,
       hostVerifier: /* @__PURE__ */ __name((key) => {
-        seen = fingerprint(key);
-        if (keys.some((k) => k.key.equals(key))) return true;
-        verdict = keys.length ? "changed" : "unknown";
+        seen = keyFingerprint(key);
+        const standing = hostKeyStanding(t.knownHosts, t.host, port, key);
+        if (standing === "known") return true;
+        verdict = standing;
         if (verdict === "unknown" && t.trustOnFirstUse) {
           log.warn(
             `${t.name}: accepting the unknown host key ${seen} of ${t.host} (trust on first use).`
@@ -76806,18 +76852,14 @@ async function fetchK3sKubeconfig(t, log) {
     ssh.dispose();
   }
 }
-var import_node_crypto14, K3S_KUBECONFIG, fingerprint;
+var K3S_KUBECONFIG;
 var init_ssh_fetch = __esm({
   "actions/lib/kubeconfig/ssh-fetch.ts"() {
     "use strict";
-    import_node_crypto14 = require("node:crypto");
     init_esm3();
     init_errors();
+    init_known_hosts();
     K3S_KUBECONFIG = "/etc/rancher/k3s/k3s.yaml";
-    __name(parseKnownHosts, "parseKnownHosts");
-    __name(patternMatches2, "patternMatches");
-    __name(knownKeysFor, "knownKeysFor");
-    fingerprint = /* @__PURE__ */ __name((key) => `SHA256:${(0, import_node_crypto14.createHash)("sha256").update(key).digest("base64").replace(/=+$/, "")}`, "fingerprint");
     __name(fetchK3sKubeconfig, "fetchK3sKubeconfig");
   }
 });
@@ -77114,7 +77156,7 @@ function vaultFromEnv(env, o = {}) {
   let token = env.VAULT_TOKEN?.trim();
   if (!token) {
     try {
-      token = (0, import_node_fs23.readFileSync)(import_node_path28.default.join(env.HOME ?? (0, import_node_os9.homedir)(), ".vault-token"), "utf8").trim();
+      token = (0, import_node_fs24.readFileSync)(import_node_path28.default.join(env.HOME ?? (0, import_node_os9.homedir)(), ".vault-token"), "utf8").trim();
     } catch {
       token = void 0;
     }
@@ -77126,7 +77168,7 @@ function vaultFromEnv(env, o = {}) {
   let caPem;
   if (env.VAULT_CACERT) {
     try {
-      caPem = (0, import_node_fs23.readFileSync)(env.VAULT_CACERT, "utf8");
+      caPem = (0, import_node_fs24.readFileSync)(env.VAULT_CACERT, "utf8");
     } catch {
       throw new ConfigurationError(`VAULT_CACERT names ${env.VAULT_CACERT}, which cannot be read.`);
     }
@@ -77150,11 +77192,11 @@ function locationOf(config2, over = {}) {
       throw new ConfigurationError(`The Vault ${k} '${v.slice(0, 60)}' is not valid.`);
   return loc;
 }
-var import_node_fs23, import_node_os9, import_node_path28;
+var import_node_fs24, import_node_os9, import_node_path28;
 var init_vault_env = __esm({
   "actions/lib/kubeconfig/vault-env.ts"() {
     "use strict";
-    import_node_fs23 = require("node:fs");
+    import_node_fs24 = require("node:fs");
     import_node_os9 = require("node:os");
     import_node_path28 = __toESM(require("node:path"), 1);
     init_errors();
@@ -77172,7 +77214,7 @@ __export(kubeconfig_exports, {
 function addressOf(repo, name, ipconfig0) {
   let ini = "";
   try {
-    ini = (0, import_node_fs24.readFileSync)(import_node_path29.default.join(repo, INVENTORY_FILE), "utf8");
+    ini = (0, import_node_fs25.readFileSync)(import_node_path29.default.join(repo, INVENTORY_FILE), "utf8");
   } catch {
   }
   const known = knownAddresses(ini).find((h) => h.name === name)?.ip;
@@ -77199,7 +77241,7 @@ async function publish(values, ctx) {
   const knownFile = typeof values["known-hosts"] === "string" ? values["known-hosts"] : import_node_path29.default.join(ctx.env.HOME ?? (0, import_node_os10.homedir)(), ".ssh", "known_hosts");
   let knownHosts = "";
   try {
-    knownHosts = (0, import_node_fs24.readFileSync)(knownFile, "utf8");
+    knownHosts = (0, import_node_fs25.readFileSync)(knownFile, "utf8");
   } catch {
     if (typeof values["known-hosts"] === "string")
       throw new ConfigurationError(`Cannot read the known_hosts file ${knownFile}.`);
@@ -77266,11 +77308,11 @@ async function get(values, ctx) {
   } else ctx.out(text2);
   return 0;
 }
-var import_node_fs24, import_node_os10, import_node_path29, usage2, command10, kubeconfig_default;
+var import_node_fs25, import_node_os10, import_node_path29, usage2, command10, kubeconfig_default;
 var init_kubeconfig2 = __esm({
   "actions/cli/commands/kubeconfig.ts"() {
     "use strict";
-    import_node_fs24 = require("node:fs");
+    import_node_fs25 = require("node:fs");
     import_node_os10 = require("node:os");
     import_node_path29 = __toESM(require("node:path"), 1);
     init_errors();
@@ -77685,7 +77727,7 @@ function getKubeconfigInputs(env = process.env) {
       `Set the ${KUBECONFIG_INPUTS.context} input to the context (cluster name) to fetch.`
     );
   const temp = env.RUNNER_TEMP || import_node_path32.default.join(process.cwd(), ".pve-gitops");
-  const file = getInput(KUBECONFIG_INPUTS.file) || import_node_path32.default.join(temp, `kubeconfig-${(0, import_node_crypto15.randomBytes)(6).toString("hex")}`, "config");
+  const file = getInput(KUBECONFIG_INPUTS.file) || import_node_path32.default.join(temp, `kubeconfig-${(0, import_node_crypto14.randomBytes)(6).toString("hex")}`, "config");
   const raw = getInput(KUBECONFIG_INPUTS.exportEnv).trim().toLowerCase();
   if (raw && !["true", "false"].includes(raw))
     throw new ConfigurationError(
@@ -77716,12 +77758,12 @@ async function kubeconfigStep(log, inputs = getKubeconfigInputs()) {
   setOutput("contexts", config2.contexts.map((c) => c.name).join(" "));
   setOutput("servers", config2.clusters.map((c) => c.cluster.server).join(" "));
 }
-var import_node_crypto15, import_node_path32, KUBECONFIG_INPUTS;
+var import_node_crypto14, import_node_path32, KUBECONFIG_INPUTS;
 var init_kubeconfig_step = __esm({
   "actions/lib/github/kubeconfig-step.ts"() {
     "use strict";
     init_core();
-    import_node_crypto15 = require("node:crypto");
+    import_node_crypto14 = require("node:crypto");
     import_node_path32 = __toESM(require("node:path"), 1);
     init_errors();
     init_get();
@@ -77766,7 +77808,7 @@ function getPublishInputs(env = process.env) {
   let knownHosts = getInput(PUBLISH_INPUTS.knownHosts);
   if (!knownHosts) {
     const f = import_node_path33.default.join(env.HOME ?? import_node_os11.default.homedir(), ".ssh", "known_hosts");
-    knownHosts = (0, import_node_fs25.existsSync)(f) ? (0, import_node_fs25.readFileSync)(f, "utf8") : "";
+    knownHosts = (0, import_node_fs26.existsSync)(f) ? (0, import_node_fs26.readFileSync)(f, "utf8") : "";
   }
   const timeout = Number(getInput(PUBLISH_INPUTS.readyTimeout) || "300");
   if (!Number.isFinite(timeout) || timeout <= 0)
@@ -77832,12 +77874,12 @@ async function kubeconfigPublishStep(log, inputs = getPublishInputs()) {
   setOutput("published", r.published.join(" "));
   setOutput("contexts", (r.stored?.contexts ?? []).join(" "));
 }
-var import_node_fs25, import_node_os11, import_node_path33, PUBLISH_INPUTS;
+var import_node_fs26, import_node_os11, import_node_path33, PUBLISH_INPUTS;
 var init_kubeconfig_publish_step = __esm({
   "actions/lib/github/kubeconfig-publish-step.ts"() {
     "use strict";
     init_core();
-    import_node_fs25 = require("node:fs");
+    import_node_fs26 = require("node:fs");
     import_node_os11 = __toESM(require("node:os"), 1);
     import_node_path33 = __toESM(require("node:path"), 1);
     init_errors();
@@ -77918,11 +77960,13 @@ function getProvisionInputs(env = process.env) {
     knownHosts: getInput(PROVISION_INPUTS.knownHosts),
     trustOnFirstUse: booleanInput(PROVISION_INPUTS.trustOnFirstUse, false),
     simulator: booleanInput(PROVISION_INPUTS.simulator, false) || /^(1|true|yes)$/i.test(simEnv),
-    tempRoot: env.RUNNER_TEMP && (0, import_node_fs26.existsSync)(env.RUNNER_TEMP) ? env.RUNNER_TEMP : void 0,
+    tempRoot: env.RUNNER_TEMP && (0, import_node_fs27.existsSync)(env.RUNNER_TEMP) ? env.RUNNER_TEMP : void 0,
     proxmoxEnv: proxmoxEnvFromInputs(env)
   };
   debug(
-    `pve-gitops provision: repo ${inputs.repoDir}, ${runs2.length} run(s), new hosts [${inputs.newHosts.map((h) => h.name).join(", ")}], simulator ${inputs.simulator}, trust-on-first-use ${inputs.trustOnFirstUse}, host keys through Proxmox ${inputs.proxmoxEnv.PROXMOX_URL ? "yes" : "no"}`
+    `pve-gitops provision: repo ${inputs.repoDir}, ${runs2.length} run(s), new hosts [${inputs.newHosts.map((h) => h.name).join(
+      ", "
+    )}], simulator ${inputs.simulator}, trust-on-first-use ${inputs.trustOnFirstUse}, host keys through Proxmox ${inputs.proxmoxEnv.PROXMOX_URL ? "yes" : "no"}`
   );
   return inputs;
 }
@@ -77957,12 +78001,12 @@ async function provisionStep(log, inputs = getProvisionInputs()) {
   setOutput("runs", String(r.runs.length));
   return r;
 }
-var import_node_fs26, import_node_path34, PROVISION_INPUTS;
+var import_node_fs27, import_node_path34, PROVISION_INPUTS;
 var init_provision_step = __esm({
   "actions/lib/github/provision-step.ts"() {
     "use strict";
     init_core();
-    import_node_fs26 = require("node:fs");
+    import_node_fs27 = require("node:fs");
     import_node_path34 = __toESM(require("node:path"), 1);
     init_errors();
     init_tags();

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ConfigurationError, PveGitopsError } from '../../actions/lib/errors.js';
 import { assertLoopback } from '../../actions/lib/net/loopback.js';
+import { generateKeyPair } from './key-pair.js';
 
 export interface SshHostOptions {
   /** Loopback address to listen on, e.g. 127.0.0.12 (127.0.0.0/8 only). Default 127.0.0.1. */
@@ -134,18 +135,7 @@ export async function startSshHost(o: SshHostOptions): Promise<SshHost> {
       );
     writeFileSync(`${keyFile}.pub`, pub.stdout, { mode: 0o644 });
   } else {
-    const kg = spawnSync('ssh-keygen', [
-      '-q',
-      '-t',
-      'ed25519',
-      '-N',
-      '',
-      '-C',
-      `${o.hostname ?? address}-host`,
-      '-f',
-      keyFile,
-    ]);
-    if (kg.status !== 0) throw new PveGitopsError(`ssh-keygen failed: ${String(kg.stderr).trim()}`);
+    generateKeyPair(keyFile, `${o.hostname ?? address}-host`);
   }
   const keys = Array.isArray(o.authorizedKey) ? o.authorizedKey : [o.authorizedKey];
   writeFileSync(path.join(dir, 'authorized_keys'), keys.map((k) => k.trim()).join('\n') + '\n', {

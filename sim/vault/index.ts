@@ -8,6 +8,7 @@ import {
 import { ConfigurationError } from '../../actions/lib/errors.js';
 import { loadOrCreateCertificate } from '../proxmox/cert.js';
 import { freshState, VaultEngine, type VaultRequest } from './engine.js';
+import { newMount } from './mounts.js';
 import { listFrontEnd } from './list-method.js';
 import { isLoopbackHost as isLoopback } from '../../actions/lib/net/loopback.js';
 import { parsePolicy } from './policy.js';
@@ -213,15 +214,7 @@ export async function startVaultSim(opts: VaultSimOptions = {}): Promise<VaultSi
       save();
     },
     mount(path, version) {
-      state.mounts[`${path.replace(/\/$/, '')}/`] ??= {
-        type: 'kv',
-        version,
-        accessor: `kv_${randomBytes(4).toString('hex')}`,
-        v1: {},
-        v2: {},
-        cas_required: false,
-        max_versions: 0,
-      };
+      state.mounts[`${path.replace(/\/$/, '')}/`] ??= newMount(version);
       save();
     },
     async stop() {

@@ -1,5 +1,6 @@
 import { createPublicKey, createVerify, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { isLoopbackUrl } from '../../actions/lib/net/loopback.js';
+import { matchesGlob } from '../../actions/lib/text/glob.js';
 import type { JwtConfig, JwtRole } from './state.js';
 
 /** A login refused: the sentence Vault answers with (HTTP 400). */
@@ -48,15 +49,6 @@ function verifySignature(alg: string, key: KeyObject, signed: string, sig: Buffe
   } catch {
     return false;
   }
-}
-
-/** Go's `glob.Glob` as Vault uses it: only `*` is special, matching any run of characters. */
-export function vaultGlob(pattern: string, value: string): boolean {
-  const re = pattern
-    .split('*')
-    .map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
-    .join('.*');
-  return new RegExp(`^${re}$`, 's').test(value);
 }
 
 const list = (v: unknown): unknown[] | undefined =>
@@ -121,7 +113,7 @@ export async function validateJwt(
     const found = want.some((w) =>
       actual.some((a) =>
         role.bound_claims_type === 'glob'
-          ? typeof a === 'string' && vaultGlob(String(w), a)
+          ? typeof a === 'string' && matchesGlob(a, String(w), 'name')
           : a === w,
       ),
     );

@@ -3,6 +3,19 @@ import { VaultError } from './vault-error.js';
 
 const now = () => new Date().toISOString();
 
+/** A KV v2 path with no versions yet, created at `t`. */
+function emptySecret(t: string): KvSecret {
+  return {
+    current_version: 0,
+    created_time: t,
+    updated_time: t,
+    max_versions: 0,
+    cas_required: false,
+    custom_metadata: null,
+    versions: {},
+  };
+}
+
 function versionMeta(s: KvSecret, v: number) {
   const x = s.versions[String(v)];
   return {
@@ -40,15 +53,7 @@ export function kv2Write(m: Mount, p: string, body: Record<string, unknown>) {
   if (cas !== undefined && cas !== (s?.current_version ?? 0))
     throw new VaultError(400, ['check-and-set parameter did not match the current version']);
   const t = now();
-  s ??= m.v2[p] = {
-    current_version: 0,
-    created_time: t,
-    updated_time: t,
-    max_versions: 0,
-    cas_required: false,
-    custom_metadata: null,
-    versions: {},
-  };
+  s ??= m.v2[p] = emptySecret(t);
   const v = s.current_version + 1;
   s.current_version = v;
   s.updated_time = t;
@@ -89,15 +94,7 @@ export function kv2Metadata(m: Mount, p: string) {
 /** KV v2 `POST metadata/<path>`: max_versions, cas_required, custom_metadata. */
 export function kv2WriteMetadata(m: Mount, p: string, body: Record<string, unknown>): void {
   const t = now();
-  const s = (m.v2[p] ??= {
-    current_version: 0,
-    created_time: t,
-    updated_time: t,
-    max_versions: 0,
-    cas_required: false,
-    custom_metadata: null,
-    versions: {},
-  });
+  const s = (m.v2[p] ??= emptySecret(t));
   if (body.max_versions !== undefined) s.max_versions = Number(body.max_versions);
   if (body.cas_required !== undefined)
     s.cas_required = body.cas_required === true || body.cas_required === 'true';

@@ -94,10 +94,7 @@ const command: Command = {
         .map(([k, v]) => `export ${k}=${quote(v)}\n`)
         .join('') +
         `# or, instead of the fingerprint: export PROXMOX_CA_FILE=${quote(caFile)}\n` +
-        `# k3s installer: put it in pve-gitops.yaml as  k3s: {installer_url: ${stack.kube.installerUrl}}\n` +
-        (stack.sshPrivateKeyFile
-          ? '# provisioning reads the key itself: export SSH_PRIVATE_KEY="$(cat "$SSH_PRIVATE_KEY_FILE")"\n'
-          : ''),
+        `# k3s installer: put it in pve-gitops.yaml as  k3s: {installer_url: ${stack.kube.installerUrl}}\n`,
     );
     ctx.log.info(
       `Proxmox VE simulator listening on ${sim.url} (${stateDir ? `state in ${stateDir}` : 'state in memory'}); stop it with Ctrl-C.`,

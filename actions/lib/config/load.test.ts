@@ -2,7 +2,6 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { matchesGlob } from './glob.js';
 import { DEFAULT_CONFIG, loadConfig, mergeConfig } from './load.js';
 
 let dir: string;
@@ -93,19 +92,5 @@ describe('loadConfig', () => {
     const merged = mergeConfig({});
     merged.inventory.groups.push({ match: 'x', group: 'y' });
     expect(DEFAULT_CONFIG.inventory.groups).toHaveLength(4);
-  });
-});
-
-describe('matchesGlob', () => {
-  it('matches * within a segment, ** across, ? one character, the rest literally', () => {
-    expect(matchesGlob('old-web.yaml', 'old-*.yaml')).toBe(true);
-    expect(matchesGlob('old-web.yml', 'old-*.yaml')).toBe(false);
-    expect(matchesGlob('a/b.yaml', '*.yaml')).toBe(false);
-    expect(matchesGlob('a/b.yaml', '**/*.yaml')).toBe(true);
-    expect(matchesGlob('b.yaml', '**/*.yaml')).toBe(true);
-    expect(matchesGlob('vm1.yaml', 'vm?.yaml')).toBe(true);
-    expect(matchesGlob('vmx1.yaml', 'vm?.yaml')).toBe(false);
-    expect(matchesGlob('talos-prod-cp01', 'talos-*-cp*')).toBe(true);
-    expect(matchesGlob('aXyaml', 'a.yaml')).toBe(false);
   });
 });

@@ -87,7 +87,9 @@ export function getProvisionInputs(env: NodeJS.ProcessEnv = process.env): Provis
   core.debug(
     `pve-gitops provision: repo ${inputs.repoDir}, ${runs.length} run(s), new hosts [${inputs.newHosts
       .map((h) => h.name)
-      .join(', ')}], simulator ${inputs.simulator}, trust-on-first-use ${inputs.trustOnFirstUse}, ` +
+      .join(
+        ', ',
+      )}], simulator ${inputs.simulator}, trust-on-first-use ${inputs.trustOnFirstUse}, ` +
       `host keys through Proxmox ${inputs.proxmoxEnv.PROXMOX_URL ? 'yes' : 'no'}`,
   );
   return inputs;

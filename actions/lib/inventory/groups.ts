@@ -1,36 +1,23 @@
+import { DEFAULT_CONFIG } from '../config/load.js';
 import type { RepoConfig } from '../config/types.js';
+import { matchesGlob } from '../text/glob.js';
 import type { VmSpec } from '../vm/types.js';
 
 /** A name rule of `pve-gitops.yaml`'s `inventory.groups`: first match wins. */
 export type GroupRule = RepoConfig['inventory']['groups'][number];
 
 /** The rules used when a repository configures none. */
-export const DEFAULT_GROUP_RULES: readonly GroupRule[] = [
-  { match: 'haproxy-*', group: 'haproxy' },
-  { match: 'talos-*-cp*', group: 'talos_control_plane' },
-  { match: 'talos-*-w*', group: 'talos_workers' },
-  { match: 'k8s-*', group: 'k3s' },
-];
+export const DEFAULT_GROUP_RULES: readonly GroupRule[] = DEFAULT_CONFIG.inventory.groups;
 
 /** Groups derived from `k3s.role`, independent of the name rules. */
 export const K3S_ROLE_GROUPS = { server: 'k3s_server', agent: 'k3s_agent' } as const;
 
 /**
- * Shell-style glob where `*` matches any run of characters (including none) and every other
- * character matches itself; the whole name must match. `k8s-*` matches every name starting
- * `k8s-`.
+ * The group a name rule puts `name` in (first match wins), if any. `*` in a rule matches any
+ * run of characters and the whole name must match: `k8s-*` matches every name starting `k8s-`.
  */
-export function globMatch(pattern: string, name: string): boolean {
-  const source = pattern
-    .split('*')
-    .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
-    .join('.*');
-  return new RegExp(`^${source}$`, 's').test(name);
-}
-
-/** The group a name rule puts `name` in (first match wins), if any. */
 export function ruleGroup(rules: readonly GroupRule[], name: string): string | undefined {
-  return rules.find((r) => globMatch(r.match, name))?.group;
+  return rules.find((r) => matchesGlob(name, r.match, 'name'))?.group;
 }
 
 /** Every group a VM belongs to: its name-rule group and its k3s role group, sorted. */

@@ -1,7 +1,7 @@
-import { createHash, createHmac } from 'node:crypto';
 import { NodeSSH } from 'node-ssh';
 import { ConfigurationError, PveGitopsError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { hostKeyStanding, keyFingerprint } from '../ssh/known-hosts.js';
 
 /** Where the first server of a k3s cluster writes its kubeconfig. */
 export const K3S_KUBECONFIG = '/etc/rancher/k3s/k3s.yaml';
@@ -20,57 +20,12 @@ export interface SshTarget {
   readyTimeoutMs?: number;
 }
 
-interface KnownKey {
-  patterns: string[];
-  type: string;
-  key: Buffer;
-}
-
-/** Parses known_hosts lines (plain, `[host]:port`, hashed `|1|salt|hash`); markers are skipped. */
-export function parseKnownHosts(text: string): KnownKey[] {
-  const out: KnownKey[] = [];
-  for (const raw of text.split('\n')) {
-    const line = raw.trim();
-    if (!line || line.startsWith('#') || line.startsWith('@')) continue;
-    const [hosts, type, key] = line.split(/\s+/);
-    if (!hosts || !type || !key) continue;
-    out.push({ patterns: hosts.split(','), type, key: Buffer.from(key, 'base64') });
-  }
-  return out;
-}
-
-function patternMatches(pattern: string, target: string): boolean {
-  if (pattern.startsWith('|1|')) {
-    const [, , salt, hash] = pattern.split('|');
-    if (!salt || !hash) return false;
-    return createHmac('sha1', Buffer.from(salt, 'base64')).update(target).digest('base64') === hash;
-  }
-  const re = pattern
-    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-    .replace(/\*/g, '.*')
-    .replace(/\?/g, '.');
-  return new RegExp(`^${re}$`, 'i').test(target);
-}
-
-/** Keys known_hosts lists for host:port (`host` for 22, `[host]:port` otherwise). */
-export function knownKeysFor(known: KnownKey[], host: string, port: number): KnownKey[] {
-  const target = port === 22 ? host : `[${host}]:${port}`;
-  return known.filter((k) => {
-    const negated = k.patterns.some((p) => p.startsWith('!') && patternMatches(p.slice(1), target));
-    return !negated && k.patterns.some((p) => !p.startsWith('!') && patternMatches(p, target));
-  });
-}
-
-const fingerprint = (key: Buffer) =>
-  `SHA256:${createHash('sha256').update(key).digest('base64').replace(/=+$/, '')}`;
-
 /**
  * Reads the new server's /etc/rancher/k3s/k3s.yaml over SSH (as root, or with `sudo -n`),
  * checking the host key against known_hosts first.
  */
 export async function fetchK3sKubeconfig(t: SshTarget, log: Logger): Promise<string> {
   const port = t.port ?? 22;
-  const keys = knownKeysFor(parseKnownHosts(t.knownHosts), t.host, port);
   let verdict = 'ok' as 'ok' | 'unknown' | 'changed';
   let seen = '';
   const ssh = new NodeSSH();
@@ -82,9 +37,10 @@ export async function fetchK3sKubeconfig(t: SshTarget, log: Logger): Promise<str
       privateKey: t.privateKey,
       readyTimeout: t.readyTimeoutMs ?? 20_000,
       hostVerifier: (key: Buffer) => {
-        seen = fingerprint(key);
-        if (keys.some((k) => k.key.equals(key))) return true;
-        verdict = keys.length ? 'changed' : 'unknown';
+        seen = keyFingerprint(key);
+        const standing = hostKeyStanding(t.knownHosts, t.host, port, key);
+        if (standing === 'known') return true;
+        verdict = standing;
         if (verdict === 'unknown' && t.trustOnFirstUse) {
           log.warn(
             `${t.name}: accepting the unknown host key ${seen} of ${t.host} (trust on first use).`,

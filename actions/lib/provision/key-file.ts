@@ -27,9 +27,7 @@ export function readPrivateKeyFile(file: string, what: string): string {
 }
 
 /** The key and where it came from (for error messages), or undefined when neither is set. */
-export function sshKeyFromEnv(
-  env: NodeJS.ProcessEnv,
-): { key: string; source: string } | undefined {
+export function sshKeyFromEnv(env: NodeJS.ProcessEnv): { key: string; source: string } | undefined {
   const inline = env.SSH_PRIVATE_KEY;
   if (inline?.trim()) {
     const key = inline.replace(/\r\n/g, '\n').trim() + '\n';

@@ -16,4 +16,5 @@ export * from './upid.js';
 export * from './vm-operations.js';
 export * from './vmid-allocator.js';
 export { shellQuote } from './shell-quote.js';
-export { verifyHostKey, knownHostsName } from './known-hosts.js';
+export { verifyHostKey } from './known-hosts.js';
+export { knownHostsName } from '../ssh/known-hosts.js';

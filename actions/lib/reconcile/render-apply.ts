@@ -15,7 +15,8 @@ export function renderApplyMarkdown(result: ApplyResult, maxChars = 1_000_000): 
         '| VM | Error | Rolled back |',
         '|---|---|---|',
         ...result.failed.map(
-          (f) => `| ${f.vm} | ${f.error.replace(/\|/g, '\\|')} | ${f.rolledBack ? 'yes' : f.nothingCreated ? 'nothing was created' : 'no'} |`,
+          (f) =>
+            `| ${f.vm} | ${f.error.replace(/\|/g, '\\|')} | ${f.rolledBack ? 'yes' : f.nothingCreated ? 'nothing was created' : 'no'} |`,
         ),
       ].join('\n'),
     );

@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { loadConfig } from '../config/load.js';
-import { matchesGlob } from '../config/glob.js';
+import { matchesGlob } from '../text/glob.js';
 import type { RepoConfig } from '../config/types.js';
 import { ConfigurationError } from '../errors.js';
 import { errorsOf, formatDiagnostic, sortDiagnostics, type Diagnostic } from './diagnostics.js';
@@ -79,7 +79,7 @@ export async function loadRepository(repoDir: string): Promise<Repository> {
   }
   const files = names
     .filter((n) => /\.ya?ml$/.test(n) && !n.startsWith('.'))
-    .filter((n) => !config.exclude.some((g) => matchesGlob(n, g)))
+    .filter((n) => !config.exclude.some((g) => matchesGlob(n, g, 'path')))
     .sort()
     .map((n) => `${VMS_DIR}/${n}`);
   const playbooks = new Set(
