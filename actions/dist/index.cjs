@@ -75353,6 +75353,10 @@ var init_sim = __esm({
         const envFile = import_node_path21.default.resolve(
           typeof values["env-file"] === "string" ? values["env-file"] : import_node_path21.default.join(dir, "proxmox.env")
         );
+        const signalled = new Promise((resolve) => {
+          process.once("SIGINT", () => resolve());
+          process.once("SIGTERM", () => resolve());
+        });
         let stack;
         try {
           stack = await startSimStack({
@@ -75405,11 +75409,7 @@ var init_sim = __esm({
         ctx.out(`${sim.url}
 ${envFile}
 `);
-        await new Promise((resolve) => {
-          const stop = /* @__PURE__ */ __name(() => resolve(), "stop");
-          process.once("SIGINT", stop);
-          process.once("SIGTERM", stop);
-        });
+        await signalled;
         await stack.stop();
         if (scratch) (0, import_node_fs18.rmSync)(scratch, { recursive: true, force: true });
         ctx.log.info("Simulators stopped.");

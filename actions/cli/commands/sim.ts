@@ -53,6 +53,12 @@ const command: Command = {
     const envFile = path.resolve(
       typeof values['env-file'] === 'string' ? values['env-file'] : path.join(dir, 'proxmox.env'),
     );
+    // Listen before the env file exists: it tells others we are ready, and a SIGTERM sent
+    // right after must stop us cleanly, however late the scheduler runs us.
+    const signalled = new Promise<void>((resolve) => {
+      process.once('SIGINT', () => resolve());
+      process.once('SIGTERM', () => resolve());
+    });
     let stack;
     try {
       stack = await startSimStack({
@@ -108,11 +114,7 @@ const command: Command = {
         'VM hosts: one sshd per running VM with a static 127.x ipconfig0, as it starts.',
       );
     ctx.out(`${sim.url}\n${envFile}\n`);
-    await new Promise<void>((resolve) => {
-      const stop = () => resolve();
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-    });
+    await signalled;
     await stack.stop();
     if (scratch) rmSync(scratch, { recursive: true, force: true });
     ctx.log.info('Simulators stopped.');
