@@ -3,7 +3,7 @@
 import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { cli, median, timeProcess } from './util.js';
+import { cli, median, root, timeProcess } from './util.js';
 
 const FILES = 1000;
 const RUNS = 5;
@@ -58,7 +58,8 @@ export default async function (): Promise<Record<string, unknown>> {
       targetSeconds: 1.0,
       withinTarget: seconds <= 1.0,
       emptyRepoMedianSeconds: round(median(cold)),
-      cliBundleBytes: (await stat(cli)).size,
+      // The CLI entry is two lines; its code is in the shared bundle every step loads.
+      sharedBundleBytes: (await stat(path.join(root, 'actions/dist/index.cjs'))).size,
     };
   } finally {
     await rm(repo, { recursive: true, force: true });
