@@ -16,7 +16,8 @@ const agent = path.join(dir, 'agent');
 const serverIp = `127.66.${Math.floor(Math.random() * 200) + 1}.10`;
 
 beforeAll(async () => {
-  m = await startKubeManager({ apiPort: 0, readyDelayMs: 800 });
+  // NotReady long enough to be seen after the installer returns, even on a busy machine.
+  m = await startKubeManager({ apiPort: 0, readyDelayMs: 2500 });
   const res = await fetch(m.installerUrl);
   writeFileSync(installer, await res.text(), { mode: 0o700 });
 });
@@ -112,7 +113,7 @@ it('refuses an agent with a wrong token, then joins one with the right token; Re
   };
   expect((await ready()).sort()).toContain('k8s-sim-w1=False');
   let seen: string[] = [];
-  for (let i = 0; i < 50; i++) {
+  for (let i = 0; i < 150; i++) {
     seen = await ready();
     if (seen.every((s) => s.endsWith('=True'))) break;
     await new Promise((r) => setTimeout(r, 100));

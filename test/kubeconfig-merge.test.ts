@@ -172,8 +172,21 @@ it('waits for the nodes to be Ready, then gets only the asked context', async ()
   const log = memoryLogger();
   const e = entry(a, 'k8s-a');
   a.setReady('k8s-a', false);
-  setTimeout(() => a.setReady('k8s-a', true), 300);
-  await waitForNodesReady({ entry: e, expect: ['k8s-a'], log, intervalMs: 50, timeoutMs: 10_000 });
+  // The node turns Ready during the first wait, after a poll saw it NotReady (no race with a timer).
+  let waits = 0;
+  const sleep = (ms: number) => {
+    if (waits++ === 0) a.setReady('k8s-a', true);
+    return new Promise<void>((r) => setTimeout(r, ms));
+  };
+  await waitForNodesReady({
+    entry: e,
+    expect: ['k8s-a'],
+    log,
+    intervalMs: 50,
+    timeoutMs: 10_000,
+    sleep,
+  });
+  expect(waits).toBe(1);
   expect(log.lines.some((l) => l.includes('not Ready: k8s-a'))).toBe(true);
   a.setReady('k8s-a', false);
   await expect(

@@ -19,10 +19,28 @@ const cli = path.resolve('actions/cli/dist/index.cjs');
 // (nodejs/node#54232); the `pve-gitops` bin needs the same in its hashbang.
 const node = (args: string[]) => ['--', cli, ...args];
 const dir = mkdtempSync(path.join(tmpdir(), 'pve-sim-cli-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+// Simulators a failed assertion left running: stopped (SIGTERM stops their sshd hosts too).
+const children = new Set<ChildProcess>();
+function track<C extends ChildProcess>(child: C): C {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+afterAll(async () => {
+  await Promise.all(
+    [...children].map((c) => {
+      const exited = new Promise((r) => c.once('exit', r));
+      c.kill('SIGTERM');
+      return exited;
+    }),
+  );
+  rmSync(dir, { recursive: true, force: true });
+});
 
+/** Waits for the env file that announces a simulator ready; fails after 30 s. */
 async function waitFor(file: string): Promise<void> {
-  for (let i = 0; i < 200 && !existsSync(file); i++) await new Promise((r) => setTimeout(r, 50));
+  for (let i = 0; i < 600 && !existsSync(file); i++) await new Promise((r) => setTimeout(r, 50));
+  if (!existsSync(file)) throw new Error(`${file} did not appear within 30 s.`);
 }
 
 function envOf(file: string): Record<string, string> {
@@ -34,20 +52,22 @@ function envOf(file: string): Record<string, string> {
 
 it('runs in the foreground, writes a private env file, and exits cleanly on SIGTERM', async () => {
   const envFile = path.join(dir, 'sim.env');
-  const child = spawn(
-    process.execPath,
-    node([
-      'sim',
-      '--state',
-      path.join(dir, 'state'),
-      '--env-file',
-      envFile,
-      '--time-scale',
-      '0.01',
-    ]),
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
+  const child = track(
+    spawn(
+      process.execPath,
+      node([
+        'sim',
+        '--state',
+        path.join(dir, 'state'),
+        '--env-file',
+        envFile,
+        '--time-scale',
+        '0.01',
+      ]),
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    ),
   );
   let stdout = '';
   let stderr = '';
@@ -123,10 +143,12 @@ it('keeps the token and fingerprint of a state dir across runs', async () => {
   const envs = [];
   for (const n of [1, 2]) {
     const envFile = path.join(dir, `run${n}.env`);
-    const child = spawn(
-      process.execPath,
-      node(['sim', '--state', path.join(dir, 'state'), '--env-file', envFile]),
-      { stdio: 'ignore' },
+    const child = track(
+      spawn(
+        process.execPath,
+        node(['sim', '--state', path.join(dir, 'state'), '--env-file', envFile]),
+        { stdio: 'ignore' },
+      ),
     );
     await waitFor(envFile);
     envs.push(envOf(envFile));
@@ -165,11 +187,13 @@ async function startSim(
   argv: string[],
   envFile: string,
 ): Promise<{ child: ChildProcess; env: Record<string, string>; stop(): Promise<number | null> }> {
-  const child = spawn(argv[0], [...argv.slice(1), '--env-file', envFile], {
-    stdio: 'ignore',
-    // the bin's hashbang finds node through PATH
-    env: { PATH: `${path.dirname(process.execPath)}:${process.env.PATH}` },
-  });
+  const child = track(
+    spawn(argv[0], [...argv.slice(1), '--env-file', envFile], {
+      stdio: 'ignore',
+      // the bin's hashbang finds node through PATH
+      env: { PATH: `${path.dirname(process.execPath)}:${process.env.PATH}` },
+    }),
+  );
   await waitFor(envFile);
   return {
     child,

@@ -169,6 +169,29 @@ describe('workflows and the actions they use', () => {
     }
   });
 
+  // GitHub refuses the whole calling workflow at load time ("The nested job 'X' is requesting
+  // 'id-token: write', but is only allowed 'id-token: none'"), even for a job that would be
+  // skipped; actionlint does not check it.
+  it("grant each called workflow's jobs every permission they ask for", () => {
+    const rank: Record<string, number> = { none: 0, read: 1, write: 2 };
+    const perms = (p: unknown) => (p && typeof p === 'object' ? (p as Record<string, string>) : {});
+    const denied: string[] = [];
+    for (const { file, wf } of workflows) {
+      for (const [id, job] of Object.entries(wf.jobs)) {
+        if (!job.uses?.startsWith('./.github/workflows/')) continue;
+        const granted = perms(job.permissions ?? wf.permissions);
+        const called = parse(readFileSync(path.join(root, job.uses), 'utf8')) as Workflow;
+        for (const [nested, njob] of Object.entries(called.jobs))
+          for (const [scope, level] of Object.entries(
+            perms(njob.permissions ?? called.permissions),
+          ))
+            if (rank[level] > rank[granted[scope] ?? 'none'])
+              denied.push(`${file} ${id} -> ${job.uses} ${nested}: ${scope}: ${level}`);
+      }
+    }
+    expect(denied).toEqual([]);
+  });
+
   it('pin third-party actions by full commit SHA with a version comment', () => {
     for (const { file } of workflows) {
       const text = readFileSync(path.join(workflowsDir, file), 'utf8');

@@ -21725,6 +21725,13 @@ function registerSecret(value) {
   secrets.add(value);
   for (const l of listeners) l(value);
 }
+function registerKey(key) {
+  registerSecret(key);
+  for (const line2 of key.split(/\r?\n/)) {
+    const l = line2.trim();
+    if (l.length >= 16 && !l.startsWith("-----")) registerSecret(l);
+  }
+}
 function onSecret(fn) {
   listeners.add(fn);
   for (const s of secrets) fn(s);
@@ -21741,6 +21748,7 @@ var init_secrets = __esm({
     secrets = /* @__PURE__ */ new Set();
     listeners = /* @__PURE__ */ new Set();
     __name(registerSecret, "registerSecret");
+    __name(registerKey, "registerKey");
     __name(onSecret, "onSecret");
     __name(redact, "redact");
   }
@@ -24204,7 +24212,7 @@ function sshConfigFromEnv(env, defaultHost) {
       );
     }
   }
-  registerSecret(privateKey.trim());
+  registerKey(privateKey.trim());
   const portRaw = env.PROXMOX_SSH_PORT?.trim() || "22";
   const port = Number(portRaw);
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
@@ -47568,7 +47576,6 @@ var init_ssh_transport = __esm({
     init_esm3();
     init_errors();
     init_errors2();
-    init_known_hosts();
     init_known_hosts2();
     init_limiter();
     init_shell_quote();
@@ -50617,7 +50624,7 @@ var require_schema = __commonJS({
     var _null = require_null();
     var seq = require_seq();
     var string = require_string();
-    var bool2 = require_bool();
+    var bool = require_bool();
     var float = require_float();
     var int = require_int();
     var schema = [
@@ -50625,7 +50632,7 @@ var require_schema = __commonJS({
       seq.seq,
       string.string,
       _null.nullTag,
-      bool2.boolTag,
+      bool.boolTag,
       int.intOct,
       int.int,
       int.intHex,
@@ -51286,7 +51293,7 @@ var require_schema3 = __commonJS({
     var seq = require_seq();
     var string = require_string();
     var binary = require_binary();
-    var bool2 = require_bool2();
+    var bool = require_bool2();
     var float = require_float2();
     var int = require_int2();
     var merge2 = require_merge();
@@ -51299,8 +51306,8 @@ var require_schema3 = __commonJS({
       seq.seq,
       string.string,
       _null.nullTag,
-      bool2.trueTag,
-      bool2.falseTag,
+      bool.trueTag,
+      bool.falseTag,
       int.intBin,
       int.intOct,
       int.int,
@@ -51329,7 +51336,7 @@ var require_tags = __commonJS({
     var _null = require_null();
     var seq = require_seq();
     var string = require_string();
-    var bool2 = require_bool();
+    var bool = require_bool();
     var float = require_float();
     var int = require_int();
     var schema = require_schema();
@@ -51350,7 +51357,7 @@ var require_tags = __commonJS({
     ]);
     var tagsByName = {
       binary: binary.binary,
-      bool: bool2.boolTag,
+      bool: bool.boolTag,
       float: float.float,
       floatExp: float.floatExp,
       floatNaN: float.floatNaN,
@@ -66231,11 +66238,24 @@ async function writePlanOutputs(plan2) {
   const json2 = JSON.stringify(plan2);
   setOutput("has-changes", String(plan2.hasChanges));
   setOutput("plan-json", json2);
-  const file = import_node_path7.default.join(process.env.RUNNER_TEMP ?? process.cwd(), "pve-gitops-plan.json");
+  const file = import_node_path7.default.join(process.env.RUNNER_TEMP ?? process.cwd(), PLAN_FILE);
   await (0, import_promises3.writeFile)(file, `${JSON.stringify(plan2, null, 2)}
 `);
   setOutput("plan-file", file);
   return file;
+}
+function planMarkdowns(plan2) {
+  return {
+    comment: renderPlanMarkdown(plan2, {
+      maxChars: COMMENT_LIMIT - PLAN_MARKER.length - 1,
+      fullPlanHint: `the job summary and the plan artifact (${PLAN_FILE})`
+    }),
+    // Characters, not bytes: four bytes each at worst keeps it under the byte limit.
+    summary: renderPlanMarkdown(plan2, {
+      maxChars: Math.floor(SUMMARY_LIMIT / 4),
+      fullPlanHint: `the plan artifact (${PLAN_FILE})`
+    })
+  };
 }
 async function planStep(log, inputs = getReconcileInputs()) {
   const repo = await loadValidRepository(inputs.repoDir);
@@ -66253,7 +66273,7 @@ async function planStep(log, inputs = getReconcileInputs()) {
   } finally {
     await client.close();
   }
-  const markdown = renderPlanMarkdown(plan2);
+  const markdown = planMarkdowns(plan2);
   try {
     await writePlanOutputs(plan2);
     setOutput("new-hosts", JSON.stringify(plan2.newHosts));
@@ -66264,7 +66284,7 @@ async function planStep(log, inputs = getReconcileInputs()) {
         const r = await upsertStickyComment(
           getOctokit(inputs.githubToken),
           { owner, repo: name, issueNumber: pr },
-          markdown
+          markdown.comment
         );
         log.info(`Plan comment ${r.action} on pull request #${pr}.`);
       } catch (err) {
@@ -66272,14 +66292,14 @@ async function planStep(log, inputs = getReconcileInputs()) {
       }
     }
   } finally {
-    await writeJobSummary(markdown);
+    await writeJobSummary(markdown.summary);
   }
   for (const e of plan2.errors) log.error(e.message);
   if (plan2.errors.length) throw new ConfigurationError(plan2.errors[0].message);
-  log.info(markdown.split("\n")[2] ?? "");
+  log.info(markdown.summary.split("\n")[2] ?? "");
   return plan2;
 }
-var import_promises3, import_node_path7;
+var import_promises3, import_node_path7, PLAN_FILE;
 var init_plan_step = __esm({
   "actions/lib/github/plan-step.ts"() {
     "use strict";
@@ -66295,7 +66315,9 @@ var init_plan_step = __esm({
     init_pr_comment();
     init_reconcile_inputs();
     __name(pullRequestNumber, "pullRequestNumber");
+    PLAN_FILE = "pve-gitops-plan.json";
     __name(writePlanOutputs, "writePlanOutputs");
+    __name(planMarkdowns, "planMarkdowns");
     __name(planStep, "planStep");
   }
 });
@@ -75576,65 +75598,13 @@ var init_apply2 = __esm({
   }
 });
 
-// actions/lib/provision/workspace.ts
-function registerKey(key) {
-  registerSecret(key);
-  for (const line2 of key.split(/\r?\n/)) {
-    const l = line2.trim();
-    if (l.length >= 16 && !l.startsWith("-----")) registerSecret(l);
-  }
-}
-async function preparePrivateDir(opts) {
-  const dir = await (0, import_promises8.mkdtemp)(import_node_path23.default.join(opts.tempRoot ?? import_node_os6.default.tmpdir(), "pve-gitops-provision-"));
-  const shortRoot = (0, import_node_fs19.existsSync)("/tmp") ? "/tmp" : import_node_os6.default.tmpdir();
-  const controlDir = await (0, import_promises8.mkdtemp)(import_node_path23.default.join(shortRoot, "pvg-cp-"));
-  const remove = /* @__PURE__ */ __name(async () => {
-    await (0, import_promises8.rm)(dir, { recursive: true, force: true });
-    await (0, import_promises8.rm)(controlDir, { recursive: true, force: true });
-  }, "remove");
-  try {
-    if (opts.sshPrivateKey === void 0) return { dir, controlDir, remove };
-    const key = opts.sshPrivateKey.replace(/\r\n/g, "\n").trim() + "\n";
-    registerKey(key);
-    const keyFile = import_node_path23.default.join(dir, "id_key");
-    await (0, import_promises8.writeFile)(keyFile, key, { mode: 384 });
-    const check = await opts.exec("ssh-keygen", ["-y", "-P", "", "-f", keyFile], {
-      cwd: dir,
-      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", LC_ALL: "C" }
-    });
-    if (check.code !== 0 || !/^ssh-|^ecdsa-/.test(check.stdout.trim())) {
-      throw new ConfigurationError(
-        `${opts.keySource} is not a valid SSH private key without a passphrase (ssh-keygen cannot read it).`
-      );
-    }
-    return { dir, keyFile, controlDir, remove };
-  } catch (err) {
-    await remove();
-    throw err;
-  }
-}
-var import_node_fs19, import_promises8, import_node_os6, import_node_path23;
-var init_workspace = __esm({
-  "actions/lib/provision/workspace.ts"() {
-    "use strict";
-    import_node_fs19 = require("node:fs");
-    import_promises8 = require("node:fs/promises");
-    import_node_os6 = __toESM(require("node:os"), 1);
-    import_node_path23 = __toESM(require("node:path"), 1);
-    init_errors();
-    init_secrets();
-    __name(registerKey, "registerKey");
-    __name(preparePrivateDir, "preparePrivateDir");
-  }
-});
-
 // actions/lib/provision/key-file.ts
 function readPrivateKeyFile(file, what) {
   let mode;
   let text2;
   try {
-    mode = (0, import_node_fs20.statSync)(file).mode;
-    text2 = (0, import_node_fs20.readFileSync)(file, "utf8");
+    mode = (0, import_node_fs19.statSync)(file).mode;
+    text2 = (0, import_node_fs19.readFileSync)(file, "utf8");
   } catch {
     throw new ConfigurationError(`Cannot read the SSH key file ${file} (${what}).`);
   }
@@ -75660,13 +75630,13 @@ function sshKeyFromEnv(env) {
     source: `SSH_PRIVATE_KEY_FILE (${file})`
   };
 }
-var import_node_fs20;
+var import_node_fs19;
 var init_key_file = __esm({
   "actions/lib/provision/key-file.ts"() {
     "use strict";
-    import_node_fs20 = require("node:fs");
+    import_node_fs19 = require("node:fs");
     init_errors();
-    init_workspace();
+    init_secrets();
     __name(readPrivateKeyFile, "readPrivateKeyFile");
     __name(sshKeyFromEnv, "sshKeyFromEnv");
   }
@@ -75936,6 +75906,50 @@ var init_trusted_host_keys = __esm({
     init_known_hosts();
     init_host_keys();
     __name(trustedHostKeys, "trustedHostKeys");
+  }
+});
+
+// actions/lib/provision/workspace.ts
+async function preparePrivateDir(opts) {
+  const dir = await (0, import_promises8.mkdtemp)(import_node_path23.default.join(opts.tempRoot ?? import_node_os6.default.tmpdir(), "pve-gitops-provision-"));
+  const shortRoot = (0, import_node_fs20.existsSync)("/tmp") ? "/tmp" : import_node_os6.default.tmpdir();
+  const controlDir = await (0, import_promises8.mkdtemp)(import_node_path23.default.join(shortRoot, "pvg-cp-"));
+  const remove = /* @__PURE__ */ __name(async () => {
+    await (0, import_promises8.rm)(dir, { recursive: true, force: true });
+    await (0, import_promises8.rm)(controlDir, { recursive: true, force: true });
+  }, "remove");
+  try {
+    if (opts.sshPrivateKey === void 0) return { dir, controlDir, remove };
+    const key = opts.sshPrivateKey.replace(/\r\n/g, "\n").trim() + "\n";
+    registerKey(key);
+    const keyFile = import_node_path23.default.join(dir, "id_key");
+    await (0, import_promises8.writeFile)(keyFile, key, { mode: 384 });
+    const check = await opts.exec("ssh-keygen", ["-y", "-P", "", "-f", keyFile], {
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", LC_ALL: "C" }
+    });
+    if (check.code !== 0 || !/^ssh-|^ecdsa-/.test(check.stdout.trim())) {
+      throw new ConfigurationError(
+        `${opts.keySource} is not a valid SSH private key without a passphrase (ssh-keygen cannot read it).`
+      );
+    }
+    return { dir, keyFile, controlDir, remove };
+  } catch (err) {
+    await remove();
+    throw err;
+  }
+}
+var import_node_fs20, import_promises8, import_node_os6, import_node_path23;
+var init_workspace = __esm({
+  "actions/lib/provision/workspace.ts"() {
+    "use strict";
+    import_node_fs20 = require("node:fs");
+    import_promises8 = require("node:fs/promises");
+    import_node_os6 = __toESM(require("node:os"), 1);
+    import_node_path23 = __toESM(require("node:path"), 1);
+    init_errors();
+    init_secrets();
+    __name(preparePrivateDir, "preparePrivateDir");
   }
 });
 
@@ -76923,6 +76937,10 @@ ${added}` : o.ssh.knownHosts;
           address: ip,
           source: `${K3S_KUBECONFIG} of ${vm2.name}`
         });
+        if (o.simulator && !isLoopbackUrl(entry2.cluster.server))
+          throw new ConfigurationError(
+            `Simulator mode: ${K3S_KUBECONFIG} of ${vm2.name} names the server ${entry2.cluster.server}, which is not a loopback address; it was not contacted.`
+          );
         const joining = o.hosts.filter((h) => byName.get(h.name)?.k3s?.join === vm2.name).map((h) => h.name);
         await waitForNodesReady({
           entry: entry2,
@@ -77793,13 +77811,6 @@ var init_main4 = __esm({
 });
 
 // actions/lib/github/kubeconfig-publish-step.ts
-function bool(name, fallback) {
-  const raw = getInput(name).trim();
-  if (!raw) return fallback;
-  if (/^(true|yes|1)$/i.test(raw)) return true;
-  if (/^(false|no|0)$/i.test(raw)) return false;
-  throw new ConfigurationError(`Input ${name} is '${raw}'; use true or false.`);
-}
 function getPublishInputs(env = process.env) {
   const key = getInput(PUBLISH_INPUTS.sshPrivateKey, { trimWhitespace: false }).replace(/\r\n/g, "\n");
   if (key.trim()) registerKey(key.trim() + "\n");
@@ -77824,9 +77835,9 @@ function getPublishInputs(env = process.env) {
     ).hosts.map((h) => ({ name: h.name, ip: h.ip })),
     sshPrivateKey: key.trim() ? key.trim() + "\n" : "",
     knownHosts,
-    trustOnFirstUse: bool(PUBLISH_INPUTS.trustOnFirstUse, false),
+    trustOnFirstUse: booleanInput(PUBLISH_INPUTS.trustOnFirstUse, false),
     sshUser: getInput(PUBLISH_INPUTS.sshUser) || void 0,
-    simulator: bool(PUBLISH_INPUTS.simulator, false) || /^(1|true|yes)$/i.test((env.PVE_GITOPS_SIMULATOR ?? "").trim()),
+    simulator: booleanInput(PUBLISH_INPUTS.simulator, false) || /^(1|true|yes)$/i.test((env.PVE_GITOPS_SIMULATOR ?? "").trim()),
     readyTimeoutSeconds: timeout,
     proxmoxEnv: proxmoxEnvFromInputs(env)
   };
@@ -77886,7 +77897,7 @@ var init_kubeconfig_publish_step = __esm({
     init_addresses();
     init_publish();
     init_vault_env();
-    init_workspace();
+    init_secrets();
     init_load2();
     init_connect();
     init_kubeconfig_vault();
@@ -77906,7 +77917,6 @@ var init_kubeconfig_publish_step = __esm({
       proxmoxTlsFingerprint: RECONCILE_INPUTS.proxmoxTlsFingerprint,
       proxmoxCaFile: RECONCILE_INPUTS.proxmoxCaFile
     };
-    __name(bool, "bool");
     __name(getPublishInputs, "getPublishInputs");
     __name(kubeconfigPublishStep, "kubeconfigPublishStep");
   }
@@ -78012,7 +78022,6 @@ var init_provision_step = __esm({
     init_tags();
     init_addresses();
     init_provision();
-    init_workspace();
     init_secrets();
     init_connect();
     init_reconcile_inputs();

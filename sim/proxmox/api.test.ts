@@ -156,11 +156,16 @@ describe('tasks, clones and VM life cycle', () => {
 
   it('keeps CPU changes pending on a running VM and answers the agent after boot', async () => {
     await call('PUT', '/nodes/pve1/qemu/200/config', { ipconfig0: 'ip=127.0.3.4/8,gw=127.0.0.1' });
+    // A boot too long to end before the early call, however slow this machine is.
+    const { timings } = sim.cluster.state;
+    const agentBoot = timings.agentBoot;
+    timings.agentBoot = 3_600_000;
     const start = await call('POST', '/nodes/pve1/qemu/200/status/start');
     expect(upidRe.exec(start.data as string)?.[1]).toBe('qmstart');
     expect(await waitTask(call, start.data as string)).toBe('OK');
     const early = await call('GET', '/nodes/pve1/qemu/200/agent/network-get-interfaces');
     expect(early.reason).toBe('QEMU guest agent is not running');
+    timings.agentBoot = agentBoot; // 80 ms scaled: the VM started before this
     await new Promise((r) => setTimeout(r, 100));
     const ifs = (await call('GET', '/nodes/pve1/qemu/200/agent/network-get-interfaces')).data as {
       result: { 'ip-addresses': { 'ip-address': string }[] }[];

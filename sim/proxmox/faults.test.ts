@@ -20,9 +20,10 @@ afterEach(async () => {
 
 describe('locks', () => {
   it('serialises parallel full clones on one storage; the third times out', async () => {
-    // A long hold keeps the outcome independent of how fast the three requests arrive.
+    // A long hold keeps the outcome independent of how fast the three requests arrive: the
+    // third times out unless it reaches the lock (2 * 8 s - 10 s) * 0.05 = 300 ms after the first.
     const timings = { fullCloneStorageLock: 8000, tasks: { 'qmclone-full': 9000 } };
-    const sim = await start({ fixture: { ...defaultFixture, timings }, timeScale: 0.02 });
+    const sim = await start({ fixture: { ...defaultFixture, timings }, timeScale: 0.05 });
     const call = simClient(sim);
     const upids = await Promise.all(
       [201, 202, 203].map(
@@ -100,7 +101,7 @@ describe('faults', () => {
     const q = await call('POST', '/nodes/pve1/qemu/9000/clone', { newid: 221, name: 'quiet' });
     await waitTask(call, q.data as string);
     await waitTask(call, (await call('POST', '/nodes/pve1/qemu/221/status/start')).data as string);
-    await new Promise((r) => setTimeout(r, 120));
+    sim.cluster.state.timings.agentBoot = 0; // booted: only the fault can keep the agent silent
     expect((await call('GET', '/nodes/pve1/qemu/221/agent/network-get-interfaces')).reason).toBe(
       'QEMU guest agent is not running',
     );
@@ -128,7 +129,7 @@ describe('faults', () => {
     const c = await call('POST', '/nodes/pve1/qemu/9000/clone', { newid: 230, name: 'stuck' });
     await waitTask(call, c.data as string);
     await waitTask(call, (await call('POST', '/nodes/pve1/qemu/230/status/start')).data as string);
-    await new Promise((r) => setTimeout(r, 200)); // well past the (scaled) agent boot delay
+    sim.cluster.state.timings.agentBoot = 0; // booted: only the hang can keep the agent silent
     const st = (await call('GET', '/nodes/pve1/qemu/230/status/current')).data as {
       status: string;
     };

@@ -7,11 +7,11 @@ import type { Logger } from '../log.js';
 import { parseHostList } from '../inventory/addresses.js';
 import { publishNewClusters } from '../kubeconfig/publish.js';
 import { locationOf } from '../kubeconfig/vault-env.js';
-import { registerKey } from '../provision/workspace.js';
+import { registerKey } from '../secrets.js';
 import { loadValidRepository } from '../vm/load.js';
 import { connectIfConfigured } from '../reconcile/connect.js';
 import { connectVault, getVaultInputs, type VaultInputs } from './kubeconfig-vault.js';
-import { proxmoxEnvFromInputs, RECONCILE_INPUTS } from './reconcile-inputs.js';
+import { booleanInput, proxmoxEnvFromInputs, RECONCILE_INPUTS } from './reconcile-inputs.js';
 
 /** Input names of the kubeconfig-publish action (apply.yml passes the first four). */
 export const PUBLISH_INPUTS = {
@@ -51,14 +51,6 @@ export interface PublishInputs {
   proxmoxEnv: NodeJS.ProcessEnv;
 }
 
-function bool(name: string, fallback: boolean): boolean {
-  const raw = core.getInput(name).trim();
-  if (!raw) return fallback;
-  if (/^(true|yes|1)$/i.test(raw)) return true;
-  if (/^(false|no|0)$/i.test(raw)) return false;
-  throw new ConfigurationError(`Input ${name} is '${raw}'; use true or false.`);
-}
-
 export function getPublishInputs(env: NodeJS.ProcessEnv = process.env): PublishInputs {
   const key = core
     .getInput(PUBLISH_INPUTS.sshPrivateKey, { trimWhitespace: false })
@@ -85,10 +77,10 @@ export function getPublishInputs(env: NodeJS.ProcessEnv = process.env): PublishI
     ).hosts.map((h) => ({ name: h.name, ip: h.ip })),
     sshPrivateKey: key.trim() ? key.trim() + '\n' : '',
     knownHosts,
-    trustOnFirstUse: bool(PUBLISH_INPUTS.trustOnFirstUse, false),
+    trustOnFirstUse: booleanInput(PUBLISH_INPUTS.trustOnFirstUse, false),
     sshUser: core.getInput(PUBLISH_INPUTS.sshUser) || undefined,
     simulator:
-      bool(PUBLISH_INPUTS.simulator, false) ||
+      booleanInput(PUBLISH_INPUTS.simulator, false) ||
       /^(1|true|yes)$/i.test((env.PVE_GITOPS_SIMULATOR ?? '').trim()),
     readyTimeoutSeconds: timeout,
     proxmoxEnv: proxmoxEnvFromInputs(env),

@@ -7,9 +7,9 @@ import type { Logger } from '../log.js';
 import { readAndPlan } from '../reconcile/apply.js';
 import { connectFromEnv } from '../reconcile/connect.js';
 import type { Plan } from '../reconcile/plan-types.js';
-import { renderPlanMarkdown } from '../reconcile/render-markdown.js';
+import { COMMENT_LIMIT, renderPlanMarkdown } from '../reconcile/render-markdown.js';
 import { loadValidRepository } from '../vm/load.js';
-import { upsertStickyComment, writeJobSummary } from './pr-comment.js';
+import { PLAN_MARKER, SUMMARY_LIMIT, upsertStickyComment, writeJobSummary } from './pr-comment.js';
 import { getReconcileInputs, type ReconcileInputs } from './reconcile-inputs.js';
 
 /** The pull request number of the triggering event, if any. */
@@ -25,15 +25,36 @@ async function pullRequestNumber(env: NodeJS.ProcessEnv): Promise<number | undef
   }
 }
 
+const PLAN_FILE = 'pve-gitops-plan.json';
+
 /** Writes the plan outputs shared by plan and apply, and the plan file for the artifact. */
 export async function writePlanOutputs(plan: Plan): Promise<string> {
   const json = JSON.stringify(plan);
   core.setOutput('has-changes', String(plan.hasChanges));
   core.setOutput('plan-json', json);
-  const file = path.join(process.env.RUNNER_TEMP ?? process.cwd(), 'pve-gitops-plan.json');
+  const file = path.join(process.env.RUNNER_TEMP ?? process.cwd(), PLAN_FILE);
   await writeFile(file, `${JSON.stringify(plan, null, 2)}\n`);
   core.setOutput('plan-file', file);
   return file;
+}
+
+/**
+ * The plan as the sticky comment and as the job summary. The comment points at the summary
+ * for the full plan, so the summary gets its own, far larger, budget; the comment's leaves
+ * room for the marker line, so GitHub's cut never removes the pointer.
+ */
+export function planMarkdowns(plan: Plan): { comment: string; summary: string } {
+  return {
+    comment: renderPlanMarkdown(plan, {
+      maxChars: COMMENT_LIMIT - PLAN_MARKER.length - 1,
+      fullPlanHint: `the job summary and the plan artifact (${PLAN_FILE})`,
+    }),
+    // Characters, not bytes: four bytes each at worst keeps it under the byte limit.
+    summary: renderPlanMarkdown(plan, {
+      maxChars: Math.floor(SUMMARY_LIMIT / 4),
+      fullPlanHint: `the plan artifact (${PLAN_FILE})`,
+    }),
+  };
 }
 
 /**
@@ -60,7 +81,7 @@ export async function planStep(
   } finally {
     await client.close();
   }
-  const markdown = renderPlanMarkdown(plan);
+  const markdown = planMarkdowns(plan);
   try {
     await writePlanOutputs(plan);
     core.setOutput('new-hosts', JSON.stringify(plan.newHosts));
@@ -71,7 +92,7 @@ export async function planStep(
         const r = await upsertStickyComment(
           github.getOctokit(inputs.githubToken),
           { owner, repo: name, issueNumber: pr },
-          markdown,
+          markdown.comment,
         );
         log.info(`Plan comment ${r.action} on pull request #${pr}.`);
       } catch (err) {
@@ -79,10 +100,10 @@ export async function planStep(
       }
     }
   } finally {
-    await writeJobSummary(markdown);
+    await writeJobSummary(markdown.summary);
   }
   for (const e of plan.errors) log.error(e.message);
   if (plan.errors.length) throw new ConfigurationError(plan.errors[0].message);
-  log.info(markdown.split('\n')[2] ?? '');
+  log.info(markdown.summary.split('\n')[2] ?? '');
   return plan;
 }

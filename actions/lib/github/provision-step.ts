@@ -6,8 +6,7 @@ import { parseRun, type PlaybookRun } from '../gitops/tags.js';
 import { parseHostList } from '../inventory/addresses.js';
 import type { Logger } from '../log.js';
 import { provision, type ProvisionResult } from '../provision/provision.js';
-import { registerKey } from '../provision/workspace.js';
-import { registerSecret } from '../secrets.js';
+import { registerKey, registerSecret } from '../secrets.js';
 import { connectIfConfigured } from '../reconcile/connect.js';
 import { booleanInput, proxmoxEnvFromInputs, RECONCILE_INPUTS } from './reconcile-inputs.js';
 

@@ -54,10 +54,6 @@ const listInput = (name: string) =>
     .filter(Boolean);
 
 /**
- * Reads the inputs, masking the secrets (core.setSecret) before anything can print them.
- * Secret inputs never go to argv: they reach the client through an environment object.
- */
-/**
  * The job's environment with the proxmox-* inputs (same names in every action that talks to
  * Proxmox) as PROXMOX_* variables, inputs winning; the token secret masked first. Inputs an
  * action does not declare read as empty, so each action may offer a subset.
@@ -79,6 +75,10 @@ export function proxmoxEnvFromInputs(env: NodeJS.ProcessEnv = process.env): Node
   return merged;
 }
 
+/**
+ * Reads the inputs, masking the secrets (core.setSecret) before anything can print them.
+ * Secret inputs never go to argv: they reach the client through an environment object.
+ */
 export function getReconcileInputs(env: NodeJS.ProcessEnv = process.env): ReconcileInputs {
   const githubToken = core.getInput(RECONCILE_INPUTS.githubToken);
   for (const s of [githubToken, env.CI_CLOUDINIT_PASSWORD]) if (s) core.setSecret(s);

@@ -3,7 +3,7 @@ import { ruleGroup } from '../inventory/groups.js';
 import type { Logger } from '../log.js';
 import type { RepoConfig } from '../config/types.js';
 import type { VmSpec } from '../vm/types.js';
-import { isLoopbackAddress } from '../net/loopback.js';
+import { isLoopbackAddress, isLoopbackUrl } from '../net/loopback.js';
 import { normaliseK3sKubeconfig, type KubeconfigEntry } from './kubeconfig.js';
 import { trustedHostKeys, type HostKeyClient } from '../provision/trusted-host-keys.js';
 import { waitForNodesReady } from './readiness.js';
@@ -108,6 +108,12 @@ export async function publishNewClusters(o: PublishHostsOptions): Promise<Publis
           address: ip,
           source: `${K3S_KUBECONFIG} of ${vm.name}`,
         });
+        // k3s.yaml names its own server; a loopback one became the VM's address above, any
+        // other is contacted as written, so simulator mode checks it too.
+        if (o.simulator && !isLoopbackUrl(entry.cluster.server))
+          throw new ConfigurationError(
+            `Simulator mode: ${K3S_KUBECONFIG} of ${vm.name} names the server ${entry.cluster.server}, which is not a loopback address; it was not contacted.`,
+          );
         const joining = o.hosts
           .filter((h) => byName.get(h.name)?.k3s?.join === vm.name)
           .map((h) => h.name);

@@ -2,7 +2,7 @@
 // or SSH_PRIVATE_KEY_FILE (a path, as the env file of `pve-gitops sim` names it).
 import { readFileSync, statSync } from 'node:fs';
 import { ConfigurationError } from '../errors.js';
-import { registerKey } from './workspace.js';
+import { registerKey } from '../secrets.js';
 
 /**
  * Reads a private key file, refusing one that group or others may read, as ssh refuses it

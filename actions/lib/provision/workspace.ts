@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigurationError } from '../errors.js';
-import { registerSecret } from '../secrets.js';
+import { registerKey } from '../secrets.js';
 import type { ProcessExec } from './exec.js';
 
 /** A private (0700) temporary directory for one provisioning run. */
@@ -14,18 +14,6 @@ export interface PrivateDir {
   /** ssh ControlPath sockets: a short path, since a Unix socket path holds ~107 bytes. */
   controlDir: string;
   remove(): Promise<void>;
-}
-
-/**
- * Registers every line of a private key as a secret: the key is multi-line, and a log line
- * could hold any one of them.
- */
-export function registerKey(key: string): void {
-  registerSecret(key);
-  for (const line of key.split(/\r?\n/)) {
-    const l = line.trim();
-    if (l.length >= 16 && !l.startsWith('-----')) registerSecret(l);
-  }
 }
 
 /**

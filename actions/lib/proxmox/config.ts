@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigurationError } from '../errors.js';
-import { registerSecret } from '../secrets.js';
+import { registerKey, registerSecret } from '../secrets.js';
 
 /** How the API's certificate is trusted. Exactly one mode; never a silent downgrade. */
 export type TlsTrust =
@@ -175,7 +175,7 @@ export function sshConfigFromEnv(
       );
     }
   }
-  registerSecret(privateKey.trim());
+  registerKey(privateKey.trim());
   const portRaw = env.PROXMOX_SSH_PORT?.trim() || '22';
   const port = Number(portRaw);
   if (!Number.isInteger(port) || port < 1 || port > 65535) {

@@ -2,7 +2,6 @@ import { NodeSSH } from 'node-ssh';
 import { PveGitopsError } from '../errors.js';
 import type { SshConfig } from './config.js';
 import { ProxmoxApiError, ProxmoxConnectionError } from './errors.js';
-import { keyFingerprint } from '../ssh/known-hosts.js';
 import { verifyHostKey } from './known-hosts.js';
 import { Limiter } from './limiter.js';
 import { shellQuote } from './shell-quote.js';
@@ -212,5 +211,3 @@ export function parseFailure(
   }
   return new ProxmoxApiError({ status, message, method, path, errors });
 }
-
-export { keyFingerprint };
