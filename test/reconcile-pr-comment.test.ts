@@ -111,6 +111,16 @@ describe('sticky plan comment', () => {
     ]);
   });
 
+  it('leaves alone a reply that quotes the marker, and makes its own comment', async () => {
+    gh = await fakeGitHub([`> about ${PLAN_MARKER} above: why?`]);
+    const octokit = github.getOctokit('test-token', { baseUrl: gh.url });
+    expect(await upsertStickyComment(octokit, target, 'plan')).toEqual({
+      action: 'created',
+      id: 2,
+    });
+    expect(gh.comments[0].body).toBe(`> about ${PLAN_MARKER} above: why?`);
+  });
+
   it('cuts a body over GitHub’s limit instead of failing', async () => {
     gh = await fakeGitHub([]);
     const octokit = github.getOctokit('test-token', { baseUrl: gh.url });

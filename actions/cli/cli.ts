@@ -62,9 +62,14 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   const log = streamLogger(undefined, { debug });
   const [name, ...rest] = argv;
   try {
-    if (!name || name === '--help' || name === '-h' || name === 'help') {
+    if (!name) {
+      // A missing command is a usage error: the help goes to stderr, stdout stays for results.
+      process.stderr.write(help());
+      return 64;
+    }
+    if (name === '--help' || name === '-h' || name === 'help') {
       process.stdout.write(help());
-      return name ? 0 : 64;
+      return 0;
     }
     const load = commands[name];
     if (!load) throw new UsageError(`Unknown command '${name}'. ${help().split('\n')[2]}`);

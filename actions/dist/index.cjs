@@ -66113,7 +66113,7 @@ ${body2}`;
       per_page: 100,
       page
     });
-    existing = data2.find((c) => c.body?.includes(marker));
+    existing = data2.find((c) => c.body?.startsWith(marker));
     if (data2.length < 100) break;
   }
   if (existing) {
@@ -77391,9 +77391,13 @@ async function main(argv, env = process.env) {
   const log = streamLogger(void 0, { debug: debug2 });
   const [name, ...rest] = argv;
   try {
-    if (!name || name === "--help" || name === "-h" || name === "help") {
+    if (!name) {
+      process.stderr.write(help());
+      return 64;
+    }
+    if (name === "--help" || name === "-h" || name === "help") {
       process.stdout.write(help());
-      return name ? 0 : 64;
+      return 0;
     }
     const load = commands[name];
     if (!load) throw new UsageError(`Unknown command '${name}'. ${help().split("\n")[2]}`);

@@ -64,7 +64,8 @@ export async function upsertStickyComment(
       per_page: 100,
       page,
     });
-    existing = data.find((c) => c.body?.includes(marker));
+    // Ours start with the marker; a reply quoting or mentioning it is someone else's comment.
+    existing = data.find((c) => c.body?.startsWith(marker));
     if (data.length < 100) break;
   }
   if (existing) {
