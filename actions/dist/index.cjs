@@ -70743,6 +70743,9 @@ function assertLoopback(what, host) {
     );
   }
 }
+function simulatorMode(env) {
+  return /^(1|true|yes)$/i.test((env.PVE_GITOPS_SIMULATOR ?? "").trim());
+}
 var import_node_net4;
 var init_loopback = __esm({
   "actions/lib/net/loopback.ts"() {
@@ -70753,6 +70756,7 @@ var init_loopback = __esm({
     __name(isLoopbackHost, "isLoopbackHost");
     __name(isLoopbackUrl, "isLoopbackUrl");
     __name(assertLoopback, "assertLoopback");
+    __name(simulatorMode, "simulatorMode");
   }
 });
 
@@ -76183,7 +76187,7 @@ async function readHosts(file) {
   }
   return parseHostList(text2, file).hosts.map((h) => ({ name: h.name, ip: h.ip }));
 }
-var import_node_fs22, import_promises10, import_node_path25, truthy, command8, provision_default;
+var import_node_fs22, import_promises10, import_node_path25, command8, provision_default;
 var init_provision2 = __esm({
   "actions/cli/commands/provision.ts"() {
     "use strict";
@@ -76199,7 +76203,7 @@ var init_provision2 = __esm({
     init_provision();
     init_connect();
     init_secrets();
-    truthy = /* @__PURE__ */ __name((v) => /^(1|true|yes)$/i.test((v ?? "").trim()), "truthy");
+    init_loopback();
     __name(readHosts, "readHosts");
     command8 = {
       summary: "Runs ansible-playbook for a tag (--playbook) and/or new hosts, limited to them.",
@@ -76245,7 +76249,7 @@ var init_provision2 = __esm({
             keySource: key?.source,
             knownHostsFile: typeof values["known-hosts"] === "string" ? import_node_path25.default.resolve(values["known-hosts"]) : void 0,
             trustOnFirstUse: values["trust-on-first-use"] === true,
-            simulator: values.simulator === true || truthy(ctx.env.PVE_GITOPS_SIMULATOR),
+            simulator: values.simulator === true || simulatorMode(ctx.env),
             extraEnv: token ? { K3S_TOKEN: token } : {},
             proxmox,
             log: ctx.log
@@ -77286,7 +77290,7 @@ async function publish(values, ctx) {
         username: typeof values["ssh-user"] === "string" ? values["ssh-user"] : void 0,
         port
       },
-      simulator: /^(1|true|yes)$/i.test(ctx.env.PVE_GITOPS_SIMULATOR ?? ""),
+      simulator: simulatorMode(ctx.env),
       readyTimeoutMs: timeout * 1e3,
       proxmox,
       log: ctx.log
@@ -77343,6 +77347,7 @@ var init_kubeconfig2 = __esm({
     init_connect();
     init_ipconfig();
     init_load2();
+    init_loopback();
     usage2 = "pve-gitops kubeconfig publish --vm NAME [--address IP] [--ssh-key FILE] [--ssh-user U] [--ssh-port N] [--known-hosts FILE] [--trust-on-first-use] [--timeout SECONDS] | kubeconfig get --context NAME... [--out FILE]";
     __name(addressOf, "addressOf");
     __name(publish, "publish");
@@ -77841,7 +77846,7 @@ function getPublishInputs(env = process.env) {
     knownHosts,
     trustOnFirstUse: booleanInput(PUBLISH_INPUTS.trustOnFirstUse, false),
     sshUser: getInput(PUBLISH_INPUTS.sshUser) || void 0,
-    simulator: booleanInput(PUBLISH_INPUTS.simulator, false) || /^(1|true|yes)$/i.test((env.PVE_GITOPS_SIMULATOR ?? "").trim()),
+    simulator: booleanInput(PUBLISH_INPUTS.simulator, false) || simulatorMode(env),
     readyTimeoutSeconds: timeout,
     proxmoxEnv: proxmoxEnvFromInputs(env)
   };
@@ -77906,6 +77911,7 @@ var init_kubeconfig_publish_step = __esm({
     init_connect();
     init_kubeconfig_vault();
     init_reconcile_inputs();
+    init_loopback();
     PUBLISH_INPUTS = {
       newHosts: "new-hosts",
       sshPrivateKey: "ssh-private-key",
@@ -77964,7 +77970,6 @@ function getProvisionInputs(env = process.env) {
     getInput(PROVISION_INPUTS.newHosts),
     `The ${PROVISION_INPUTS.newHosts} input`
   );
-  const simEnv = (env.PVE_GITOPS_SIMULATOR ?? "").trim();
   const inputs = {
     repoDir: import_node_path34.default.resolve(workspace, getInput(PROVISION_INPUTS.workingDirectory) || "."),
     runs: runs2,
@@ -77973,7 +77978,7 @@ function getProvisionInputs(env = process.env) {
     k3sToken,
     knownHosts: getInput(PROVISION_INPUTS.knownHosts),
     trustOnFirstUse: booleanInput(PROVISION_INPUTS.trustOnFirstUse, false),
-    simulator: booleanInput(PROVISION_INPUTS.simulator, false) || /^(1|true|yes)$/i.test(simEnv),
+    simulator: booleanInput(PROVISION_INPUTS.simulator, false) || simulatorMode(env),
     tempRoot: env.RUNNER_TEMP && (0, import_node_fs27.existsSync)(env.RUNNER_TEMP) ? env.RUNNER_TEMP : void 0,
     proxmoxEnv: proxmoxEnvFromInputs(env)
   };
@@ -78029,6 +78034,7 @@ var init_provision_step = __esm({
     init_secrets();
     init_connect();
     init_reconcile_inputs();
+    init_loopback();
     PROVISION_INPUTS = {
       workingDirectory: "working-directory",
       playbooks: "playbooks",

@@ -12,6 +12,7 @@ import { connectIfConfigured } from '../../lib/reconcile/connect.js';
 import { parseIpConfig } from '../../lib/vm/ipconfig.js';
 import { loadValidRepository } from '../../lib/vm/load.js';
 import type { Command, CliContext } from '../cli.js';
+import { simulatorMode } from '../../lib/net/loopback.js';
 
 const usage =
   'pve-gitops kubeconfig publish --vm NAME [--address IP] [--ssh-key FILE] [--ssh-user U] [--ssh-port N] [--known-hosts FILE] [--trust-on-first-use] [--timeout SECONDS] | kubeconfig get --context NAME... [--out FILE]';
@@ -82,7 +83,7 @@ async function publish(values: Record<string, unknown>, ctx: CliContext): Promis
         username: typeof values['ssh-user'] === 'string' ? values['ssh-user'] : undefined,
         port,
       },
-      simulator: /^(1|true|yes)$/i.test(ctx.env.PVE_GITOPS_SIMULATOR ?? ''),
+      simulator: simulatorMode(ctx.env),
       readyTimeoutMs: timeout * 1000,
       proxmox,
       log: ctx.log,

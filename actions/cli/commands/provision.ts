@@ -11,8 +11,7 @@ import { provision } from '../../lib/provision/provision.js';
 import { connectIfConfigured } from '../../lib/reconcile/connect.js';
 import { registerSecret } from '../../lib/secrets.js';
 import type { Command } from '../cli.js';
-
-const truthy = (v: string | undefined) => /^(1|true|yes)$/i.test((v ?? '').trim());
+import { simulatorMode } from '../../lib/net/loopback.js';
 
 async function readHosts(file: string): Promise<Array<{ name: string; ip: string }>> {
   let text: string;
@@ -81,7 +80,7 @@ const command: Command = {
             ? path.resolve(values['known-hosts'])
             : undefined,
         trustOnFirstUse: values['trust-on-first-use'] === true,
-        simulator: values.simulator === true || truthy(ctx.env.PVE_GITOPS_SIMULATOR),
+        simulator: values.simulator === true || simulatorMode(ctx.env),
         extraEnv: token ? { K3S_TOKEN: token } : {},
         proxmox,
         log: ctx.log,

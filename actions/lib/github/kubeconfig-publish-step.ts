@@ -12,6 +12,7 @@ import { loadValidRepository } from '../vm/load.js';
 import { connectIfConfigured } from '../reconcile/connect.js';
 import { connectVault, getVaultInputs, type VaultInputs } from './kubeconfig-vault.js';
 import { booleanInput, proxmoxEnvFromInputs, RECONCILE_INPUTS } from './reconcile-inputs.js';
+import { simulatorMode } from '../net/loopback.js';
 
 /** Input names of the kubeconfig-publish action (apply.yml passes the first four). */
 export const PUBLISH_INPUTS = {
@@ -79,9 +80,7 @@ export function getPublishInputs(env: NodeJS.ProcessEnv = process.env): PublishI
     knownHosts,
     trustOnFirstUse: booleanInput(PUBLISH_INPUTS.trustOnFirstUse, false),
     sshUser: core.getInput(PUBLISH_INPUTS.sshUser) || undefined,
-    simulator:
-      booleanInput(PUBLISH_INPUTS.simulator, false) ||
-      /^(1|true|yes)$/i.test((env.PVE_GITOPS_SIMULATOR ?? '').trim()),
+    simulator: booleanInput(PUBLISH_INPUTS.simulator, false) || simulatorMode(env),
     readyTimeoutSeconds: timeout,
     proxmoxEnv: proxmoxEnvFromInputs(env),
   };

@@ -9,6 +9,7 @@ import { provision, type ProvisionResult } from '../provision/provision.js';
 import { registerKey, registerSecret } from '../secrets.js';
 import { connectIfConfigured } from '../reconcile/connect.js';
 import { booleanInput, proxmoxEnvFromInputs, RECONCILE_INPUTS } from './reconcile-inputs.js';
+import { simulatorMode } from '../net/loopback.js';
 
 /** Input names of the provision action (action.yml). */
 export const PROVISION_INPUTS = {
@@ -70,7 +71,6 @@ export function getProvisionInputs(env: NodeJS.ProcessEnv = process.env): Provis
     core.getInput(PROVISION_INPUTS.newHosts),
     `The ${PROVISION_INPUTS.newHosts} input`,
   );
-  const simEnv = (env.PVE_GITOPS_SIMULATOR ?? '').trim();
   const inputs: ProvisionInputs = {
     repoDir: path.resolve(workspace, core.getInput(PROVISION_INPUTS.workingDirectory) || '.'),
     runs,
@@ -79,7 +79,7 @@ export function getProvisionInputs(env: NodeJS.ProcessEnv = process.env): Provis
     k3sToken,
     knownHosts: core.getInput(PROVISION_INPUTS.knownHosts),
     trustOnFirstUse: booleanInput(PROVISION_INPUTS.trustOnFirstUse, false),
-    simulator: booleanInput(PROVISION_INPUTS.simulator, false) || /^(1|true|yes)$/i.test(simEnv),
+    simulator: booleanInput(PROVISION_INPUTS.simulator, false) || simulatorMode(env),
     tempRoot: env.RUNNER_TEMP && existsSync(env.RUNNER_TEMP) ? env.RUNNER_TEMP : undefined,
     proxmoxEnv: proxmoxEnvFromInputs(env),
   };

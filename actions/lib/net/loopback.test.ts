@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigurationError } from '../errors.js';
-import { assertLoopback, isLoopbackAddress, isLoopbackHost, isLoopbackUrl } from './loopback.js';
+import {
+  assertLoopback,
+  isLoopbackAddress,
+  isLoopbackHost,
+  isLoopbackUrl,
+  simulatorMode,
+} from './loopback.js';
 
 describe('isLoopbackAddress', () => {
   it.each([
@@ -57,5 +63,14 @@ describe('assertLoopback', () => {
     expect((err as Error).message).toBe(
       "The Proxmox simulator listens on and connects to loopback only (127.0.0.0/8 or ::1); '0.0.0.0' is not a loopback address.",
     );
+  });
+});
+
+describe('simulatorMode', () => {
+  it.each(['true', 'TRUE', ' yes ', '1'])('is on for PVE_GITOPS_SIMULATOR=%j', (v) => {
+    expect(simulatorMode({ PVE_GITOPS_SIMULATOR: v })).toBe(true);
+  });
+  it.each([undefined, '', 'false', '0', 'no', 'on'])('is off for PVE_GITOPS_SIMULATOR=%j', (v) => {
+    expect(simulatorMode({ PVE_GITOPS_SIMULATOR: v })).toBe(false);
   });
 });

@@ -43,3 +43,11 @@ export function assertLoopback(what: string, host: string): void {
     );
   }
 }
+
+/**
+ * Simulator mode, from PVE_GITOPS_SIMULATOR (1/true/yes, any case): every target must then be
+ * loopback. One reading for the CLI and the actions alike.
+ */
+export function simulatorMode(env: NodeJS.ProcessEnv): boolean {
+  return /^(1|true|yes)$/i.test((env.PVE_GITOPS_SIMULATOR ?? '').trim());
+}
