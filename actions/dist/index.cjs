@@ -24091,6 +24091,50 @@ var init_client = __esm({
   }
 });
 
+// actions/lib/ssh/key-file.ts
+function readPrivateKeyFile(file, what) {
+  let mode;
+  let text2;
+  try {
+    mode = (0, import_node_fs.statSync)(file).mode;
+    text2 = (0, import_node_fs.readFileSync)(file, "utf8");
+  } catch {
+    throw new ConfigurationError(`Cannot read the SSH key file ${file} (${what}).`);
+  }
+  if (mode & 63)
+    throw new ConfigurationError(
+      `The SSH key file ${file} (${what}) is readable by others (mode ${(mode & 511).toString(8).padStart(4, "0")}), so ssh would refuse it: run chmod 600 ${file}.`
+    );
+  const key = text2.replace(/\r\n/g, "\n").trim() + "\n";
+  registerKey(key);
+  return key;
+}
+function sshKeyFromEnv(env) {
+  const inline = env.SSH_PRIVATE_KEY;
+  if (inline?.trim()) {
+    const key = inline.replace(/\r\n/g, "\n").trim() + "\n";
+    registerKey(key);
+    return { key, source: "SSH_PRIVATE_KEY" };
+  }
+  const file = env.SSH_PRIVATE_KEY_FILE?.trim();
+  if (!file) return void 0;
+  return {
+    key: readPrivateKeyFile(file, "SSH_PRIVATE_KEY_FILE"),
+    source: `SSH_PRIVATE_KEY_FILE (${file})`
+  };
+}
+var import_node_fs;
+var init_key_file = __esm({
+  "actions/lib/ssh/key-file.ts"() {
+    "use strict";
+    import_node_fs = require("node:fs");
+    init_errors();
+    init_secrets();
+    __name(readPrivateKeyFile, "readPrivateKeyFile");
+    __name(sshKeyFromEnv, "sshKeyFromEnv");
+  }
+});
+
 // actions/lib/proxmox/config.ts
 function normaliseFingerprint(value) {
   const hex = value.trim().replace(/^sha256[:=]?/i, "").replace(/[:\s]/g, "").toUpperCase();
@@ -24173,7 +24217,7 @@ function clientConfigFromEnv(env = process.env) {
   } else if (caFile) {
     let caPem;
     try {
-      caPem = (0, import_node_fs.readFileSync)(caFile, "utf8");
+      caPem = (0, import_node_fs2.readFileSync)(caFile, "utf8");
     } catch (err) {
       throw new ConfigurationError(
         `PROXMOX_CA_FILE '${caFile}' cannot be read (${err.code ?? "error"}).`
@@ -24203,16 +24247,12 @@ function sshConfigFromEnv(env, defaultHost) {
       "PROXMOX_SSH_USER is set but PROXMOX_SSH_KEY is not; set it to a private key or the path of one."
     );
   let privateKey = key;
-  if (!key.includes("-----BEGIN")) {
-    try {
-      privateKey = (0, import_node_fs.readFileSync)(key.trim(), "utf8");
-    } catch {
-      throw new ConfigurationError(
-        "PROXMOX_SSH_KEY is neither a private key nor the path of a readable key file."
-      );
-    }
-  }
-  registerKey(privateKey.trim());
+  if (key.includes("-----BEGIN")) registerKey(privateKey.trim());
+  else if ((0, import_node_fs2.existsSync)(key.trim())) privateKey = readPrivateKeyFile(key.trim(), "PROXMOX_SSH_KEY");
+  else
+    throw new ConfigurationError(
+      "PROXMOX_SSH_KEY is neither a private key nor the path of a readable key file."
+    );
   const portRaw = env.PROXMOX_SSH_PORT?.trim() || "22";
   const port = Number(portRaw);
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
@@ -24228,15 +24268,16 @@ function sshConfigFromEnv(env, defaultHost) {
     trustOnFirstUse: isTrue(tofuRaw)
   };
 }
-var import_node_fs, import_node_os, import_node_path, TOKEN_ID_RE;
+var import_node_fs2, import_node_os, import_node_path, TOKEN_ID_RE;
 var init_config = __esm({
   "actions/lib/proxmox/config.ts"() {
     "use strict";
-    import_node_fs = require("node:fs");
+    import_node_fs2 = require("node:fs");
     import_node_os = __toESM(require("node:os"), 1);
     import_node_path = __toESM(require("node:path"), 1);
     init_errors();
     init_secrets();
+    init_key_file();
     TOKEN_ID_RE = /^[^\s@!:=]+@[^\s@!:=]+![A-Za-z][A-Za-z0-9._-]*$/;
     __name(normaliseFingerprint, "normaliseFingerprint");
     __name(isTrue, "isTrue");
@@ -47499,7 +47540,7 @@ var init_esm3 = __esm({
 function verifyHostKey(file, host, port, blob, trustOnFirstUse) {
   let text2;
   try {
-    text2 = (0, import_node_fs2.readFileSync)(file, "utf8");
+    text2 = (0, import_node_fs3.readFileSync)(file, "utf8");
   } catch {
     text2 = "";
   }
@@ -47518,8 +47559,8 @@ function verifyHostKey(file, host, port, blob, trustOnFirstUse) {
       reason: `${name} is not in ${file} (PROXMOX_SSH_KNOWN_HOSTS); add it with ssh-keyscan after checking its key ${keyFingerprint(blob)}, or set PROXMOX_SSH_TRUST_ON_FIRST_USE=true`
     };
   }
-  (0, import_node_fs2.mkdirSync)(import_node_path2.default.dirname(file), { recursive: true, mode: 448 });
-  (0, import_node_fs2.appendFileSync)(
+  (0, import_node_fs3.mkdirSync)(import_node_path2.default.dirname(file), { recursive: true, mode: 448 });
+  (0, import_node_fs3.appendFileSync)(
     file,
     `${text2 && !text2.endsWith("\n") ? "\n" : ""}${name} ${keyType(blob)} ${blob.toString("base64")}
 `,
@@ -47527,11 +47568,11 @@ function verifyHostKey(file, host, port, blob, trustOnFirstUse) {
   );
   return { ok: true, added: true };
 }
-var import_node_fs2, import_node_path2;
+var import_node_fs3, import_node_path2;
 var init_known_hosts2 = __esm({
   "actions/lib/proxmox/known-hosts.ts"() {
     "use strict";
-    import_node_fs2 = require("node:fs");
+    import_node_fs3 = require("node:fs");
     import_node_path2 = __toESM(require("node:path"), 1);
     init_known_hosts();
     __name(verifyHostKey, "verifyHostKey");
@@ -55626,8 +55667,8 @@ function readYamlFile(absPath, file, options = {}) {
   let bytes;
   let fd;
   try {
-    fd = (0, import_node_fs3.openSync)(absPath, import_node_fs3.constants.O_RDONLY | import_node_fs3.constants.O_NONBLOCK);
-    const info2 = (0, import_node_fs3.fstatSync)(fd);
+    fd = (0, import_node_fs4.openSync)(absPath, import_node_fs4.constants.O_RDONLY | import_node_fs4.constants.O_NONBLOCK);
+    const info2 = (0, import_node_fs4.fstatSync)(fd);
     if (!info2.isFile())
       return fail(file, 1, 1, "This is not a regular file; a definition must be one.");
     const size = info2.size;
@@ -55639,12 +55680,12 @@ function readYamlFile(absPath, file, options = {}) {
         `This file is ${size} bytes, over the 1 MiB limit for a definition file.`
       );
     }
-    bytes = (0, import_node_fs3.readFileSync)(fd);
+    bytes = (0, import_node_fs4.readFileSync)(fd);
   } catch (err) {
     const code = err.code ?? "error";
     return fail(file, 1, 1, `This file cannot be read (${code}).`);
   } finally {
-    if (fd !== void 0) (0, import_node_fs3.closeSync)(fd);
+    if (fd !== void 0) (0, import_node_fs4.closeSync)(fd);
   }
   if (bytes.length > MAX_FILE_BYTES) {
     return fail(file, 1, 1, "This file is over the 1 MiB limit for a definition file.");
@@ -55767,11 +55808,11 @@ function positionOf(source, path38, what = "value") {
   }
   return source.lineCounter.linePos(offset);
 }
-var import_node_fs3, import_yaml, MAX_FILE_BYTES, MAX_DEPTH, MAX_ALIAS_COUNT;
+var import_node_fs4, import_yaml, MAX_FILE_BYTES, MAX_DEPTH, MAX_ALIAS_COUNT;
 var init_yaml_source = __esm({
   "actions/lib/vm/yaml-source.ts"() {
     "use strict";
-    import_node_fs3 = require("node:fs");
+    import_node_fs4 = require("node:fs");
     import_yaml = __toESM(require_dist(), 1);
     MAX_FILE_BYTES = 1024 * 1024;
     MAX_DEPTH = 32;
@@ -67109,8 +67150,8 @@ var init_collect = __esm({
 // actions/lib/gitops/resolve-tags.ts
 function repoResolver(repoDir) {
   return {
-    playbookExists: /* @__PURE__ */ __name((file) => (0, import_node_fs4.existsSync)(import_node_path9.default.join(repoDir, "playbooks", file)), "playbookExists"),
-    hostExists: /* @__PURE__ */ __name((name) => (0, import_node_fs4.existsSync)(import_node_path9.default.join(repoDir, "vms", `${name}.yaml`)) || (0, import_node_fs4.existsSync)(import_node_path9.default.join(repoDir, "vms", `${name}.yml`)), "hostExists")
+    playbookExists: /* @__PURE__ */ __name((file) => (0, import_node_fs5.existsSync)(import_node_path9.default.join(repoDir, "playbooks", file)), "playbookExists"),
+    hostExists: /* @__PURE__ */ __name((name) => (0, import_node_fs5.existsSync)(import_node_path9.default.join(repoDir, "vms", `${name}.yaml`)) || (0, import_node_fs5.existsSync)(import_node_path9.default.join(repoDir, "vms", `${name}.yml`)), "hostExists")
   };
 }
 async function rangeOf(exec, spec) {
@@ -67158,11 +67199,11 @@ async function resolveTags(opts) {
   });
   return { ...collected, range, commitCount: commits.length };
 }
-var import_node_fs4, import_node_path9, str;
+var import_node_fs5, import_node_path9, str;
 var init_resolve_tags = __esm({
   "actions/lib/gitops/resolve-tags.ts"() {
     "use strict";
-    import_node_fs4 = require("node:fs");
+    import_node_fs5 = require("node:fs");
     import_node_path9 = __toESM(require("node:path"), 1);
     init_errors();
     init_applied_ref();
@@ -67253,14 +67294,14 @@ function generateKeyPair(file, comment) {
   });
   if (kg.status !== 0)
     throw new PveGitopsError(`ssh-keygen failed: ${(kg.stderr || String(kg.error)).trim()}`);
-  return (0, import_node_fs5.readFileSync)(`${file}.pub`, "utf8").trim();
+  return (0, import_node_fs6.readFileSync)(`${file}.pub`, "utf8").trim();
 }
-var import_node_child_process2, import_node_fs5;
+var import_node_child_process2, import_node_fs6;
 var init_key_pair = __esm({
   "sim/hosts/key-pair.ts"() {
     "use strict";
     import_node_child_process2 = require("node:child_process");
-    import_node_fs5 = require("node:fs");
+    import_node_fs6 = require("node:fs");
     init_errors();
     __name(generateKeyPair, "generateKeyPair");
   }
@@ -70823,34 +70864,34 @@ async function startSshHost(o) {
     throw new ConfigurationError(`SSH test host name '${o.hostname}' is not an RFC 1123 label.`);
   }
   const ownDir = !o.dir;
-  const dir = o.dir ?? (0, import_node_fs6.mkdtempSync)(import_node_path11.default.join(import_node_os2.default.tmpdir(), "pve-gitops-sshd-"));
-  (0, import_node_fs6.mkdirSync)(dir, { recursive: true, mode: 448 });
-  (0, import_node_fs6.chmodSync)(dir, 448);
-  (0, import_node_fs6.mkdirSync)("/run/sshd", { recursive: true, mode: 493 });
+  const dir = o.dir ?? (0, import_node_fs7.mkdtempSync)(import_node_path11.default.join(import_node_os2.default.tmpdir(), "pve-gitops-sshd-"));
+  (0, import_node_fs7.mkdirSync)(dir, { recursive: true, mode: 448 });
+  (0, import_node_fs7.chmodSync)(dir, 448);
+  (0, import_node_fs7.mkdirSync)("/run/sshd", { recursive: true, mode: 493 });
   const keyFile = import_node_path11.default.join(dir, "ssh_host_ed25519_key");
-  (0, import_node_fs6.rmSync)(keyFile, { force: true });
-  (0, import_node_fs6.rmSync)(`${keyFile}.pub`, { force: true });
+  (0, import_node_fs7.rmSync)(keyFile, { force: true });
+  (0, import_node_fs7.rmSync)(`${keyFile}.pub`, { force: true });
   if (o.hostKey !== void 0) {
-    (0, import_node_fs6.writeFileSync)(keyFile, o.hostKey.trim() + "\n", { mode: 384 });
+    (0, import_node_fs7.writeFileSync)(keyFile, o.hostKey.trim() + "\n", { mode: 384 });
     const pub = (0, import_node_child_process3.spawnSync)("ssh-keygen", ["-y", "-f", keyFile], { encoding: "utf8" });
     if (pub.status !== 0)
       throw new ConfigurationError(
         `The host key given for the SSH test host ${o.hostname ?? address} is not a usable private key.`
       );
-    (0, import_node_fs6.writeFileSync)(`${keyFile}.pub`, pub.stdout, { mode: 420 });
+    (0, import_node_fs7.writeFileSync)(`${keyFile}.pub`, pub.stdout, { mode: 420 });
   } else {
     generateKeyPair(keyFile, `${o.hostname ?? address}-host`);
   }
   const keys = Array.isArray(o.authorizedKey) ? o.authorizedKey : [o.authorizedKey];
-  (0, import_node_fs6.writeFileSync)(import_node_path11.default.join(dir, "authorized_keys"), keys.map((k) => k.trim()).join("\n") + "\n", {
+  (0, import_node_fs7.writeFileSync)(import_node_path11.default.join(dir, "authorized_keys"), keys.map((k) => k.trim()).join("\n") + "\n", {
     mode: 384
   });
-  const hostPub = (0, import_node_fs6.readFileSync)(`${keyFile}.pub`, "utf8").trim().split(/\s+/).slice(0, 2).join(" ");
+  const hostPub = (0, import_node_fs7.readFileSync)(`${keyFile}.pub`, "utf8").trim().split(/\s+/).slice(0, 2).join(" ");
   let lastError = "";
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = o.port ?? await freePort(address);
     const cfg = import_node_path11.default.join(dir, "sshd_config");
-    (0, import_node_fs6.writeFileSync)(cfg, sshdConfig(o, dir, address, port), { mode: 384 });
+    (0, import_node_fs7.writeFileSync)(cfg, sshdConfig(o, dir, address, port), { mode: 384 });
     const sshd = o.sshd ?? "/usr/sbin/sshd";
     const args = ["-D", "-e", "-f", cfg];
     const child = o.hostname === void 0 ? (0, import_node_child_process3.spawn)(sshd, args, { stdio: ["ignore", "ignore", "pipe"] }) : (0, import_node_child_process3.spawn)(
@@ -70883,7 +70924,7 @@ async function startSshHost(o) {
         log: /* @__PURE__ */ __name(() => log, "log"),
         stop: /* @__PURE__ */ __name(async () => {
           await stopChild(child);
-          if (ownDir) (0, import_node_fs6.rmSync)(dir, { recursive: true, force: true });
+          if (ownDir) (0, import_node_fs7.rmSync)(dir, { recursive: true, force: true });
         }, "stop")
       };
     }
@@ -70891,7 +70932,7 @@ async function startSshHost(o) {
     await stopChild(child);
     if (o.port !== void 0 || !/Address already in use|Bind to port/i.test(log)) break;
   }
-  if (ownDir) (0, import_node_fs6.rmSync)(dir, { recursive: true, force: true });
+  if (ownDir) (0, import_node_fs7.rmSync)(dir, { recursive: true, force: true });
   throw new PveGitopsError(`sshd did not start on ${address}: ${lastError || "no output"}.`);
 }
 function waitListening(child, log, timeoutMs) {
@@ -70921,12 +70962,12 @@ function stopChild(child) {
     child.kill("SIGTERM");
   });
 }
-var import_node_child_process3, import_node_fs6, import_node_net5, import_node_os2, import_node_path11;
+var import_node_child_process3, import_node_fs7, import_node_net5, import_node_os2, import_node_path11;
 var init_ssh_host = __esm({
   "sim/hosts/ssh-host.ts"() {
     "use strict";
     import_node_child_process3 = require("node:child_process");
-    import_node_fs6 = require("node:fs");
+    import_node_fs7 = require("node:fs");
     import_node_net5 = __toESM(require("node:net"), 1);
     import_node_os2 = __toESM(require("node:os"), 1);
     import_node_path11 = __toESM(require("node:path"), 1);
@@ -70973,8 +71014,8 @@ async function portFree(ip, port) {
 async function startVmHosts(o) {
   checkVms(o.vms);
   const stateDir = import_node_path12.default.resolve(o.stateDir);
-  (0, import_node_fs7.mkdirSync)(stateDir, { recursive: true, mode: 448 });
-  for (const d of PRIVATE_DIRS) if (!(0, import_node_fs7.existsSync)(d)) (0, import_node_fs7.mkdirSync)(d, { recursive: true, mode: 493 });
+  (0, import_node_fs8.mkdirSync)(stateDir, { recursive: true, mode: 448 });
+  for (const d of PRIVATE_DIRS) if (!(0, import_node_fs8.existsSync)(d)) (0, import_node_fs8.mkdirSync)(d, { recursive: true, mode: 493 });
   const started = [];
   const stop = /* @__PURE__ */ __name(async () => {
     await Promise.all(started.map((s) => s.ssh.stop()));
@@ -70987,7 +71028,7 @@ async function startVmHosts(o) {
       const dirs = Object.fromEntries(
         PRIVATE_DIRS.map((d) => [d, import_node_path12.default.join(base, d.slice(1).replace(/\//g, "-"))])
       );
-      for (const d of Object.values(dirs)) (0, import_node_fs7.mkdirSync)(d, { recursive: true, mode: 493 });
+      for (const d of Object.values(dirs)) (0, import_node_fs8.mkdirSync)(d, { recursive: true, mode: 493 });
       const setup = PRIVATE_DIRS.map((d) => `mount --bind ${quote(dirs[d])} ${d}`).join(" && ");
       const start2 = /* @__PURE__ */ __name((port) => startSshHost({
         address: vm2.ip,
@@ -71018,18 +71059,18 @@ async function startVmHosts(o) {
     const key = ssh.hostKeyLine.split(" ").slice(1).join(" ");
     return `${vm2.port === 22 ? vm2.ip : `[${vm2.ip}]:${vm2.port}`} ${key}`;
   });
-  (0, import_node_fs7.writeFileSync)(knownHostsFile, lines.join("\n") + "\n", { mode: 420 });
+  (0, import_node_fs8.writeFileSync)(knownHostsFile, lines.join("\n") + "\n", { mode: 420 });
   const ports = Object.fromEntries(
     started.filter((s) => s.vm.port !== 22).map((s) => [s.vm.name, s.vm.port])
   );
   return { hosts: started.map((s) => s.vm), knownHostsFile, ports, stop };
 }
-var import_node_child_process4, import_node_fs7, import_node_net6, import_node_path12, PRIVATE_DIRS, NAME2, quote;
+var import_node_child_process4, import_node_fs8, import_node_net6, import_node_path12, PRIVATE_DIRS, NAME2, quote;
 var init_vm_hosts = __esm({
   "sim/hosts/vm-hosts.ts"() {
     "use strict";
     import_node_child_process4 = require("node:child_process");
-    import_node_fs7 = require("node:fs");
+    import_node_fs8 = require("node:fs");
     import_node_net6 = __toESM(require("node:net"), 1);
     import_node_path12 = __toESM(require("node:path"), 1);
     init_errors();
@@ -71068,14 +71109,14 @@ function watchVmHosts(o) {
   let stopped = false;
   let timer;
   let current = Promise.resolve();
-  (0, import_node_fs8.mkdirSync)(o.stateDir, { recursive: true, mode: 448 });
+  (0, import_node_fs9.mkdirSync)(o.stateDir, { recursive: true, mode: 448 });
   const writeKnownHosts = /* @__PURE__ */ __name(() => {
     const lines = [...hosts.entries()].map(([name, h]) => {
       const port = h.vm.hosts[0]?.port ?? 22;
       const pub = o.cluster.vm(h.vmid)?.hostKey?.publicKey.split(" ").slice(0, 2).join(" ");
       return pub ? `${port === 22 ? h.ip : `[${h.ip}]:${port}`} ${pub}` : `# ${name}: no key`;
     });
-    (0, import_node_fs8.writeFileSync)(
+    (0, import_node_fs9.writeFileSync)(
       import_node_path13.default.join(o.stateDir, "known_hosts"),
       lines.join("\n") + (lines.length ? "\n" : ""),
       {
@@ -71140,11 +71181,11 @@ function watchVmHosts(o) {
     }
   };
 }
-var import_node_fs8, import_node_net7, import_node_path13, NAME3;
+var import_node_fs9, import_node_net7, import_node_path13, NAME3;
 var init_host_watcher = __esm({
   "sim/hosts/host-watcher.ts"() {
     "use strict";
-    import_node_fs8 = require("node:fs");
+    import_node_fs9 = require("node:fs");
     import_node_net7 = __toESM(require("node:net"), 1);
     import_node_path13 = __toESM(require("node:path"), 1);
     init_vm_config();
@@ -71206,22 +71247,22 @@ function k3sYaml(s, server, auth2 = "cert") {
 }
 function saveCluster(dir, s) {
   if (!dir) return;
-  (0, import_node_fs9.mkdirSync)(dir, { recursive: true, mode: 448 });
+  (0, import_node_fs10.mkdirSync)(dir, { recursive: true, mode: 448 });
   const file = fileOf(dir, s.host);
   const tmp = `${file}.${process.pid}.tmp`;
-  (0, import_node_fs9.writeFileSync)(tmp, JSON.stringify(s), { mode: 384 });
-  (0, import_node_fs9.renameSync)(tmp, file);
+  (0, import_node_fs10.writeFileSync)(tmp, JSON.stringify(s), { mode: 384 });
+  (0, import_node_fs10.renameSync)(tmp, file);
 }
 function loadCluster(dir, host) {
-  if (!dir || !(0, import_node_fs9.existsSync)(fileOf(dir, host))) return void 0;
-  return JSON.parse((0, import_node_fs9.readFileSync)(fileOf(dir, host), "utf8"));
+  if (!dir || !(0, import_node_fs10.existsSync)(fileOf(dir, host))) return void 0;
+  return JSON.parse((0, import_node_fs10.readFileSync)(fileOf(dir, host), "utf8"));
 }
-var import_node_crypto4, import_node_fs9, import_node_path14, import_yaml2, fileOf;
+var import_node_crypto4, import_node_fs10, import_node_path14, import_yaml2, fileOf;
 var init_cluster_state = __esm({
   "sim/kube/cluster-state.ts"() {
     "use strict";
     import_node_crypto4 = require("node:crypto");
-    import_node_fs9 = require("node:fs");
+    import_node_fs10 = require("node:fs");
     import_node_path14 = __toESM(require("node:path"), 1);
     import_yaml2 = __toESM(require_dist(), 1);
     __name(joinToken, "joinToken");
@@ -71251,7 +71292,7 @@ function signed(dir, name, subj, ext) {
     "-subj",
     subj
   ]);
-  (0, import_node_fs10.writeFileSync)(
+  (0, import_node_fs11.writeFileSync)(
     import_node_path15.default.join(dir, `${name}.ext`),
     [
       ...ext,
@@ -71278,12 +71319,12 @@ function signed(dir, name, subj, ext) {
     `${name}.ext`
   ]);
   return {
-    cert: (0, import_node_fs10.readFileSync)(import_node_path15.default.join(dir, `${name}.crt`), "utf8"),
-    key: (0, import_node_fs10.readFileSync)(import_node_path15.default.join(dir, `${name}.key`), "utf8")
+    cert: (0, import_node_fs11.readFileSync)(import_node_path15.default.join(dir, `${name}.crt`), "utf8"),
+    key: (0, import_node_fs11.readFileSync)(import_node_path15.default.join(dir, `${name}.key`), "utf8")
   };
 }
 function generateClusterPki(ips) {
-  const dir = (0, import_node_fs10.mkdtempSync)(import_node_path15.default.join((0, import_node_os3.tmpdir)(), "kube-sim-pki-"));
+  const dir = (0, import_node_fs11.mkdtempSync)(import_node_path15.default.join((0, import_node_os3.tmpdir)(), "kube-sim-pki-"));
   try {
     openssl(dir, [
       "req",
@@ -71320,8 +71361,8 @@ function generateClusterPki(ips) {
       "extendedKeyUsage=clientAuth"
     ]);
     return {
-      caPem: (0, import_node_fs10.readFileSync)(import_node_path15.default.join(dir, "ca.crt"), "utf8"),
-      caKeyPem: (0, import_node_fs10.readFileSync)(import_node_path15.default.join(dir, "ca.key"), "utf8"),
+      caPem: (0, import_node_fs11.readFileSync)(import_node_path15.default.join(dir, "ca.crt"), "utf8"),
+      caKeyPem: (0, import_node_fs11.readFileSync)(import_node_path15.default.join(dir, "ca.key"), "utf8"),
       serverCertPem: server.cert,
       serverKeyPem: server.key,
       adminCertPem: admin.cert,
@@ -71332,15 +71373,15 @@ function generateClusterPki(ips) {
       cause: err
     });
   } finally {
-    (0, import_node_fs10.rmSync)(dir, { recursive: true, force: true });
+    (0, import_node_fs11.rmSync)(dir, { recursive: true, force: true });
   }
 }
-var import_node_child_process5, import_node_fs10, import_node_os3, import_node_path15, ec;
+var import_node_child_process5, import_node_fs11, import_node_os3, import_node_path15, ec;
 var init_pki = __esm({
   "sim/kube/pki.ts"() {
     "use strict";
     import_node_child_process5 = require("node:child_process");
-    import_node_fs10 = require("node:fs");
+    import_node_fs11 = require("node:fs");
     import_node_os3 = require("node:os");
     import_node_path15 = __toESM(require("node:path"), 1);
     __name(openssl, "openssl");
@@ -71751,13 +71792,13 @@ function installerPath() {
   let dir = import_node_path16.default.dirname((0, import_node_url.fileURLToPath)(__pve_gitops_import_meta_url));
   for (let i = 0; i < 5; i++) {
     for (const c of [import_node_path16.default.join(dir, "installer.sh"), import_node_path16.default.join(dir, "sim", "kube", "installer.sh")])
-      if ((0, import_node_fs11.existsSync)(c)) return c;
+      if ((0, import_node_fs12.existsSync)(c)) return c;
     dir = import_node_path16.default.dirname(dir);
   }
   throw new Error("sim/kube/installer.sh is missing next to the simulator.");
 }
 function installerScript(managerUrl, version) {
-  const src = (0, import_node_fs11.readFileSync)(installerPath(), "utf8");
+  const src = (0, import_node_fs12.readFileSync)(installerPath(), "utf8");
   return src.replace("@@MANAGER_URL@@", managerUrl).replace("@@DEFAULT_VERSION@@", version);
 }
 function reply(res, code, text2) {
@@ -71806,11 +71847,11 @@ async function startKubeManager(o = {}) {
   if (o.stateDir) {
     let files = [];
     try {
-      files = (0, import_node_fs11.readdirSync)(o.stateDir).filter((f) => /^cluster-.*\.json$/.test(f));
+      files = (0, import_node_fs12.readdirSync)(o.stateDir).filter((f) => /^cluster-.*\.json$/.test(f));
     } catch {
     }
     for (const f of files) {
-      const s = JSON.parse((0, import_node_fs11.readFileSync)(import_node_path16.default.join(o.stateDir, f), "utf8"));
+      const s = JSON.parse((0, import_node_fs12.readFileSync)(import_node_path16.default.join(o.stateDir, f), "utf8"));
       await start2(s.name, s.host, s.version);
     }
   }
@@ -71870,11 +71911,11 @@ ${c.joinToken}
     }
   };
 }
-var import_node_fs11, import_node_http, import_node_path16, import_node_url, str3;
+var import_node_fs12, import_node_http, import_node_path16, import_node_url, str3;
 var init_manager = __esm({
   "sim/kube/manager.ts"() {
     "use strict";
-    import_node_fs11 = require("node:fs");
+    import_node_fs12 = require("node:fs");
     import_node_http = require("node:http");
     import_node_path16 = __toESM(require("node:path"), 1);
     import_node_url = require("node:url");
@@ -71928,7 +71969,7 @@ function loadFaults(src) {
   if (typeof src !== "string") return src;
   let data;
   try {
-    data = (0, import_yaml3.parse)((0, import_node_fs12.readFileSync)(src, "utf8"));
+    data = (0, import_yaml3.parse)((0, import_node_fs13.readFileSync)(src, "utf8"));
   } catch (err) {
     throw new ConfigurationError(`Cannot read the fault spec ${src}: ${err.message}`);
   }
@@ -71966,11 +72007,11 @@ function injectRequestFault(cluster, method, apiPath) {
     throw new ApiError(f.status ?? 500, f.message ?? "injected failure");
   }
 }
-var import_node_fs12, import_yaml3;
+var import_node_fs13, import_yaml3;
 var init_faults = __esm({
   "sim/proxmox/faults.ts"() {
     "use strict";
-    import_node_fs12 = require("node:fs");
+    import_node_fs13 = require("node:fs");
     import_yaml3 = __toESM(require_dist(), 1);
     init_errors();
     init_api_error();
@@ -72067,9 +72108,9 @@ var init_locks = __esm({
 // sim/proxmox/state.ts
 function readState(dir) {
   const f = stateFile(dir);
-  if (!(0, import_node_fs13.existsSync)(f)) return void 0;
+  if (!(0, import_node_fs14.existsSync)(f)) return void 0;
   try {
-    return JSON.parse((0, import_node_fs13.readFileSync)(f, "utf8"));
+    return JSON.parse((0, import_node_fs14.readFileSync)(f, "utf8"));
   } catch (err) {
     throw new Error(`The simulator state file ${f} is not valid JSON; remove it to start afresh.`, {
       cause: err
@@ -72077,17 +72118,17 @@ function readState(dir) {
   }
 }
 function writeState(dir, state) {
-  (0, import_node_fs13.mkdirSync)(dir, { recursive: true, mode: 448 });
+  (0, import_node_fs14.mkdirSync)(dir, { recursive: true, mode: 448 });
   const f = stateFile(dir);
   const tmp = `${f}.${process.pid}.tmp`;
-  (0, import_node_fs13.writeFileSync)(tmp, JSON.stringify(state), { mode: 384 });
-  (0, import_node_fs13.renameSync)(tmp, f);
+  (0, import_node_fs14.writeFileSync)(tmp, JSON.stringify(state), { mode: 384 });
+  (0, import_node_fs14.renameSync)(tmp, f);
 }
-var import_node_fs13, import_node_path17, stateFile;
+var import_node_fs14, import_node_path17, stateFile;
 var init_state = __esm({
   "sim/proxmox/state.ts"() {
     "use strict";
-    import_node_fs13 = require("node:fs");
+    import_node_fs14 = require("node:fs");
     import_node_path17 = __toESM(require("node:path"), 1);
     stateFile = /* @__PURE__ */ __name((dir) => import_node_path17.default.join(dir, "cluster.json"), "stateFile");
     __name(readState, "readState");
@@ -72320,7 +72361,7 @@ function fingerprintOf(certPem) {
   return new import_node_crypto6.X509Certificate(certPem).fingerprint256.toUpperCase();
 }
 function generateCertificate(commonName = "pve-gitops-sim") {
-  const dir = (0, import_node_fs14.mkdtempSync)(import_node_path18.default.join((0, import_node_os4.tmpdir)(), "pve-sim-cert-"));
+  const dir = (0, import_node_fs15.mkdtempSync)(import_node_path18.default.join((0, import_node_os4.tmpdir)(), "pve-sim-cert-"));
   try {
     const key = import_node_path18.default.join(dir, "key.pem");
     const cert = import_node_path18.default.join(dir, "cert.pem");
@@ -72349,37 +72390,37 @@ function generateCertificate(commonName = "pve-gitops-sim") {
       ],
       { stdio: ["ignore", "ignore", "pipe"] }
     );
-    const certPem = (0, import_node_fs14.readFileSync)(cert, "utf8");
-    return { certPem, keyPem: (0, import_node_fs14.readFileSync)(key, "utf8"), fingerprint: fingerprintOf(certPem) };
+    const certPem = (0, import_node_fs15.readFileSync)(cert, "utf8");
+    return { certPem, keyPem: (0, import_node_fs15.readFileSync)(key, "utf8"), fingerprint: fingerprintOf(certPem) };
   } catch (err) {
     throw new Error(`Could not generate the simulator's TLS certificate with openssl.`, {
       cause: err
     });
   } finally {
-    (0, import_node_fs14.rmSync)(dir, { recursive: true, force: true });
+    (0, import_node_fs15.rmSync)(dir, { recursive: true, force: true });
   }
 }
 function loadOrCreateCertificate(stateDir, name = "pve-ssl") {
   if (!stateDir) return generateCertificate(name);
   const certFile = import_node_path18.default.join(stateDir, `${name}.pem`);
   const keyFile = import_node_path18.default.join(stateDir, `${name}.key`);
-  if ((0, import_node_fs14.existsSync)(certFile) && (0, import_node_fs14.existsSync)(keyFile)) {
-    const certPem = (0, import_node_fs14.readFileSync)(certFile, "utf8");
-    return { certPem, keyPem: (0, import_node_fs14.readFileSync)(keyFile, "utf8"), fingerprint: fingerprintOf(certPem) };
+  if ((0, import_node_fs15.existsSync)(certFile) && (0, import_node_fs15.existsSync)(keyFile)) {
+    const certPem = (0, import_node_fs15.readFileSync)(certFile, "utf8");
+    return { certPem, keyPem: (0, import_node_fs15.readFileSync)(keyFile, "utf8"), fingerprint: fingerprintOf(certPem) };
   }
   const c = generateCertificate(name);
-  (0, import_node_fs14.writeFileSync)(keyFile, c.keyPem, { mode: 384 });
-  (0, import_node_fs14.writeFileSync)(certFile, c.certPem, { mode: 384 });
-  (0, import_node_fs14.chmodSync)(keyFile, 384);
+  (0, import_node_fs15.writeFileSync)(keyFile, c.keyPem, { mode: 384 });
+  (0, import_node_fs15.writeFileSync)(certFile, c.certPem, { mode: 384 });
+  (0, import_node_fs15.chmodSync)(keyFile, 384);
   return c;
 }
-var import_node_child_process6, import_node_crypto6, import_node_fs14, import_node_os4, import_node_path18;
+var import_node_child_process6, import_node_crypto6, import_node_fs15, import_node_os4, import_node_path18;
 var init_cert = __esm({
   "sim/proxmox/cert.ts"() {
     "use strict";
     import_node_child_process6 = require("node:child_process");
     import_node_crypto6 = require("node:crypto");
-    import_node_fs14 = require("node:fs");
+    import_node_fs15 = require("node:fs");
     import_node_os4 = require("node:os");
     import_node_path18 = __toESM(require("node:path"), 1);
     __name(fingerprintOf, "fingerprintOf");
@@ -72394,7 +72435,7 @@ function loadFixture(src) {
   if (typeof src !== "string") return src;
   let text2;
   try {
-    text2 = (0, import_node_fs15.readFileSync)(src, "utf8");
+    text2 = (0, import_node_fs16.readFileSync)(src, "utf8");
   } catch {
     throw new ConfigurationError(`Cannot read the simulator fixture file ${src}.`);
   }
@@ -72491,11 +72532,11 @@ function stateFromFixture(f, tokenSecret, password) {
     execs: {}
   };
 }
-var import_node_fs15, import_yaml4, GiB, defaultTimings, templateNodes, defaultFixture;
+var import_node_fs16, import_yaml4, GiB, defaultTimings, templateNodes, defaultFixture;
 var init_fixture = __esm({
   "sim/proxmox/fixture.ts"() {
     "use strict";
-    import_node_fs15 = require("node:fs");
+    import_node_fs16 = require("node:fs");
     import_yaml4 = __toESM(require_dist(), 1);
     init_errors();
     GiB = 1024 ** 3;
@@ -75004,21 +75045,21 @@ var init_list_method = __esm({
 // sim/vault/state.ts
 function readVaultState(dir) {
   const file = import_node_path19.default.join(dir, FILE);
-  if (!(0, import_node_fs16.existsSync)(file)) return void 0;
-  return JSON.parse((0, import_node_fs16.readFileSync)(file, "utf8"));
+  if (!(0, import_node_fs17.existsSync)(file)) return void 0;
+  return JSON.parse((0, import_node_fs17.readFileSync)(file, "utf8"));
 }
 function writeVaultState(dir, state) {
-  (0, import_node_fs16.mkdirSync)(dir, { recursive: true, mode: 448 });
+  (0, import_node_fs17.mkdirSync)(dir, { recursive: true, mode: 448 });
   const file = import_node_path19.default.join(dir, FILE);
   const tmp = `${file}.${process.pid}.tmp`;
-  (0, import_node_fs16.writeFileSync)(tmp, JSON.stringify(state), { mode: 384 });
-  (0, import_node_fs16.renameSync)(tmp, file);
+  (0, import_node_fs17.writeFileSync)(tmp, JSON.stringify(state), { mode: 384 });
+  (0, import_node_fs17.renameSync)(tmp, file);
 }
-var import_node_fs16, import_node_path19, FILE;
+var import_node_fs17, import_node_path19, FILE;
 var init_state2 = __esm({
   "sim/vault/state.ts"() {
     "use strict";
-    import_node_fs16 = require("node:fs");
+    import_node_fs17 = require("node:fs");
     import_node_path19 = __toESM(require("node:path"), 1);
     FILE = "vault.json";
     __name(readVaultState, "readVaultState");
@@ -75219,14 +75260,14 @@ var init_vault = __esm({
 function hostsUnavailable() {
   if (process.getuid?.() !== 0) return "not running as root";
   if ((0, import_node_child_process7.spawnSync)("unshare", ["--version"]).status !== 0) return "unshare is not installed";
-  if (!(0, import_node_fs17.existsSync)("/usr/sbin/sshd")) return "/usr/sbin/sshd is not installed";
+  if (!(0, import_node_fs18.existsSync)("/usr/sbin/sshd")) return "/usr/sbin/sshd is not installed";
   return void 0;
 }
 function authorizedKey(o) {
   if (o.authorizedKeyFile) {
     let text2;
     try {
-      text2 = (0, import_node_fs17.readFileSync)(o.authorizedKeyFile, "utf8").trim();
+      text2 = (0, import_node_fs18.readFileSync)(o.authorizedKeyFile, "utf8").trim();
     } catch {
       throw new ConfigurationError(`Cannot read the authorized key file ${o.authorizedKeyFile}.`);
     }
@@ -75237,13 +75278,13 @@ function authorizedKey(o) {
     const priv = o.authorizedKeyFile.replace(/\.pub$/, "");
     return {
       publicKey: text2,
-      privateKeyFile: priv !== o.authorizedKeyFile && (0, import_node_fs17.existsSync)(priv) ? priv : void 0
+      privateKeyFile: priv !== o.authorizedKeyFile && (0, import_node_fs18.existsSync)(priv) ? priv : void 0
     };
   }
   const dir = import_node_path20.default.join(o.dir, "ssh");
-  (0, import_node_fs17.mkdirSync)(dir, { recursive: true, mode: 448 });
+  (0, import_node_fs18.mkdirSync)(dir, { recursive: true, mode: 448 });
   const file = import_node_path20.default.join(dir, "id_ed25519");
-  const publicKey = (0, import_node_fs17.existsSync)(file) && (0, import_node_fs17.existsSync)(`${file}.pub`) ? (0, import_node_fs17.readFileSync)(`${file}.pub`, "utf8").trim() : generateKeyPair(file, "pve-gitops-sim");
+  const publicKey = (0, import_node_fs18.existsSync)(file) && (0, import_node_fs18.existsSync)(`${file}.pub`) ? (0, import_node_fs18.readFileSync)(`${file}.pub`, "utf8").trim() : generateKeyPair(file, "pve-gitops-sim");
   return { publicKey, privateKeyFile: file };
 }
 async function startSimStack(o) {
@@ -75300,12 +75341,12 @@ path "${KV_MOUNT}/metadata/${KUBECONFIG_PATH}" { capabilities = ["read"] }
     throw err;
   }
 }
-var import_node_child_process7, import_node_fs17, import_node_path20, KV_MOUNT, KUBECONFIG_PATH;
+var import_node_child_process7, import_node_fs18, import_node_path20, KV_MOUNT, KUBECONFIG_PATH;
 var init_stack = __esm({
   "sim/stack.ts"() {
     "use strict";
     import_node_child_process7 = require("node:child_process");
-    import_node_fs17 = require("node:fs");
+    import_node_fs18 = require("node:fs");
     import_node_path20 = __toESM(require("node:path"), 1);
     init_errors();
     init_secrets();
@@ -75337,16 +75378,16 @@ function number(v, flag, min) {
   return n;
 }
 function writePrivate(file, text2) {
-  (0, import_node_fs18.mkdirSync)(import_node_path21.default.dirname(file), { recursive: true });
+  (0, import_node_fs19.mkdirSync)(import_node_path21.default.dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
-  (0, import_node_fs18.writeFileSync)(tmp, text2, { mode: 384 });
-  (0, import_node_fs18.renameSync)(tmp, file);
+  (0, import_node_fs19.writeFileSync)(tmp, text2, { mode: 384 });
+  (0, import_node_fs19.renameSync)(tmp, file);
 }
-var import_node_fs18, import_node_os5, import_node_path21, usage, quote2, command5, sim_default;
+var import_node_fs19, import_node_os5, import_node_path21, usage, quote2, command5, sim_default;
 var init_sim = __esm({
   "actions/cli/commands/sim.ts"() {
     "use strict";
-    import_node_fs18 = require("node:fs");
+    import_node_fs19 = require("node:fs");
     import_node_os5 = require("node:os");
     import_node_path21 = __toESM(require("node:path"), 1);
     init_errors();
@@ -75374,7 +75415,7 @@ var init_sim = __esm({
         const timeScale = number(values["time-scale"], "time-scale", 1e-4);
         const latencyMs = number(values["latency-ms"], "latency-ms", 0);
         const port = number(values.port, "port", 0);
-        const scratch = stateDir ? void 0 : (0, import_node_fs18.mkdtempSync)(import_node_path21.default.join((0, import_node_os5.tmpdir)(), "pve-gitops-sim-"));
+        const scratch = stateDir ? void 0 : (0, import_node_fs19.mkdtempSync)(import_node_path21.default.join((0, import_node_os5.tmpdir)(), "pve-gitops-sim-"));
         const dir = stateDir ?? scratch;
         const envFile = import_node_path21.default.resolve(
           typeof values["env-file"] === "string" ? values["env-file"] : import_node_path21.default.join(dir, "proxmox.env")
@@ -75398,7 +75439,7 @@ var init_sim = __esm({
             log: ctx.log
           });
         } catch (err) {
-          if (scratch) (0, import_node_fs18.rmSync)(scratch, { recursive: true, force: true });
+          if (scratch) (0, import_node_fs19.rmSync)(scratch, { recursive: true, force: true });
           throw err;
         }
         const sim = stack.proxmox;
@@ -75437,7 +75478,7 @@ ${envFile}
 `);
         await signalled;
         await stack.stop();
-        if (scratch) (0, import_node_fs18.rmSync)(scratch, { recursive: true, force: true });
+        if (scratch) (0, import_node_fs19.rmSync)(scratch, { recursive: true, force: true });
         ctx.log.info("Simulators stopped.");
         return 0;
       }
@@ -75599,50 +75640,6 @@ var init_apply2 = __esm({
       }
     };
     apply_default = command7;
-  }
-});
-
-// actions/lib/provision/key-file.ts
-function readPrivateKeyFile(file, what) {
-  let mode;
-  let text2;
-  try {
-    mode = (0, import_node_fs19.statSync)(file).mode;
-    text2 = (0, import_node_fs19.readFileSync)(file, "utf8");
-  } catch {
-    throw new ConfigurationError(`Cannot read the SSH key file ${file} (${what}).`);
-  }
-  if (mode & 63)
-    throw new ConfigurationError(
-      `The SSH key file ${file} (${what}) is readable by others (mode ${(mode & 511).toString(8).padStart(4, "0")}), so ssh would refuse it: run chmod 600 ${file}.`
-    );
-  const key = text2.replace(/\r\n/g, "\n").trim() + "\n";
-  registerKey(key);
-  return key;
-}
-function sshKeyFromEnv(env) {
-  const inline = env.SSH_PRIVATE_KEY;
-  if (inline?.trim()) {
-    const key = inline.replace(/\r\n/g, "\n").trim() + "\n";
-    registerKey(key);
-    return { key, source: "SSH_PRIVATE_KEY" };
-  }
-  const file = env.SSH_PRIVATE_KEY_FILE?.trim();
-  if (!file) return void 0;
-  return {
-    key: readPrivateKeyFile(file, "SSH_PRIVATE_KEY_FILE"),
-    source: `SSH_PRIVATE_KEY_FILE (${file})`
-  };
-}
-var import_node_fs19;
-var init_key_file = __esm({
-  "actions/lib/provision/key-file.ts"() {
-    "use strict";
-    import_node_fs19 = require("node:fs");
-    init_errors();
-    init_secrets();
-    __name(readPrivateKeyFile, "readPrivateKeyFile");
-    __name(sshKeyFromEnv, "sshKeyFromEnv");
   }
 });
 

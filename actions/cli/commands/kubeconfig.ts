@@ -7,7 +7,7 @@ import { INVENTORY_FILE } from '../../lib/inventory/update.js';
 import { getKubeconfig, writePrivateFile } from '../../lib/kubeconfig/get.js';
 import { publishNewClusters } from '../../lib/kubeconfig/publish.js';
 import { locationOf, vaultFromEnv } from '../../lib/kubeconfig/vault-env.js';
-import { readPrivateKeyFile, sshKeyFromEnv } from '../../lib/provision/key-file.js';
+import { readPrivateKeyFile, sshKeyFromEnv } from '../../lib/ssh/key-file.js';
 import { connectIfConfigured } from '../../lib/reconcile/connect.js';
 import { parseIpConfig } from '../../lib/vm/ipconfig.js';
 import { loadValidRepository } from '../../lib/vm/load.js';

@@ -6,7 +6,7 @@ import { repoResolver } from '../../lib/gitops/resolve-tags.js';
 import { resolveTag, TAG_NAME, type PlaybookRun } from '../../lib/gitops/tags.js';
 import { parseHostList } from '../../lib/inventory/addresses.js';
 import { NEW_HOSTS_FILE } from '../../lib/inventory/update.js';
-import { sshKeyFromEnv } from '../../lib/provision/key-file.js';
+import { sshKeyFromEnv } from '../../lib/ssh/key-file.js';
 import { provision } from '../../lib/provision/provision.js';
 import { connectIfConfigured } from '../../lib/reconcile/connect.js';
 import { registerSecret } from '../../lib/secrets.js';

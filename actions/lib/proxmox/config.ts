@@ -1,8 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigurationError } from '../errors.js';
 import { registerKey, registerSecret } from '../secrets.js';
+import { readPrivateKeyFile } from '../ssh/key-file.js';
 
 /** How the API's certificate is trusted. Exactly one mode; never a silent downgrade. */
 export type TlsTrust =
@@ -166,16 +167,12 @@ export function sshConfigFromEnv(
       'PROXMOX_SSH_USER is set but PROXMOX_SSH_KEY is not; set it to a private key or the path of one.',
     );
   let privateKey = key;
-  if (!key.includes('-----BEGIN')) {
-    try {
-      privateKey = readFileSync(key.trim(), 'utf8');
-    } catch {
-      throw new ConfigurationError(
-        'PROXMOX_SSH_KEY is neither a private key nor the path of a readable key file.',
-      );
-    }
-  }
-  registerKey(privateKey.trim());
+  if (key.includes('-----BEGIN')) registerKey(privateKey.trim());
+  else if (existsSync(key.trim())) privateKey = readPrivateKeyFile(key.trim(), 'PROXMOX_SSH_KEY');
+  else
+    throw new ConfigurationError(
+      'PROXMOX_SSH_KEY is neither a private key nor the path of a readable key file.',
+    );
   const portRaw = env.PROXMOX_SSH_PORT?.trim() || '22';
   const port = Number(portRaw);
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
