@@ -30,6 +30,12 @@ describe('pve-gitops tags', () => {
       code: 0,
       out: 'k8s.yml --limit k8s-foo\nhaproxy.yml\n',
     });
+    sh(clone, 'tag', 'v1.0', base);
+    expect(await cli('tags', '--repo', clone, '--range', `v1.0..${head}`)).toMatchObject({
+      code: 0,
+      out: 'k8s.yml --limit k8s-foo\nhaproxy.yml\n',
+    });
+    expect((await cli('tags', '--repo', clone, '--range', 'v1.0...HEAD')).code).toBe(1);
     const event = path.join(root, 'event.json');
     writeFileSync(event, JSON.stringify({ before: '0'.repeat(40), after: head }));
     expect(await cli('tags', '--repo', clone, '--event', event)).toMatchObject({

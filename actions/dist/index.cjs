@@ -67155,7 +67155,8 @@ function repoResolver(repoDir) {
   };
 }
 async function rangeOf(exec, spec) {
-  const m = /^([^.\s]+)\.\.([^.\s]+)$/.exec(spec);
+  const side = String.raw`((?:[^.\s]|\.(?!\.))+)`;
+  const m = new RegExp(`^${side}\\.\\.${side}$`).exec(spec);
   if (!m) throw new ConfigurationError(`--range '${spec.slice(0, 80)}' is not of the form A..B.`);
   const [from, to] = [await resolveCommit(exec, m[1]), await resolveCommit(exec, m[2])];
   if (!from || !to) {

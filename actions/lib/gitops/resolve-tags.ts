@@ -47,7 +47,9 @@ export interface ResolvedTags extends Collected {
 }
 
 async function rangeOf(exec: GitExec, spec: string): Promise<CommitRange> {
-  const m = /^([^.\s]+)\.\.([^.\s]+)$/.exec(spec);
+  // Each side may hold single dots (tags like v1.0), never `..` and never whitespace.
+  const side = String.raw`((?:[^.\s]|\.(?!\.))+)`;
+  const m = new RegExp(`^${side}\\.\\.${side}$`).exec(spec);
   if (!m) throw new ConfigurationError(`--range '${spec.slice(0, 80)}' is not of the form A..B.`);
   const [from, to] = [await resolveCommit(exec, m[1]), await resolveCommit(exec, m[2])];
   if (!from || !to) {
