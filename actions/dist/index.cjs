@@ -77173,6 +77173,10 @@ function vaultFromEnv(env, o = {}) {
     throw new ConfigurationError(
       "VAULT_ADDR is not set: export the address of Vault, e.g. https://vault.example:8200."
     );
+  if (simulatorMode(env) && !isLoopbackUrl(addr))
+    throw new ConfigurationError(
+      `VAULT_ADDR ${addr} is not on loopback, and PVE_GITOPS_SIMULATOR is set: simulator mode reaches nothing else.`
+    );
   let token = env.VAULT_TOKEN?.trim();
   if (!token) {
     try {
@@ -77221,6 +77225,7 @@ var init_vault_env = __esm({
     import_node_path28 = __toESM(require("node:path"), 1);
     init_errors();
     init_vault_client();
+    init_loopback();
     __name(vaultFromEnv, "vaultFromEnv");
     __name(locationOf, "locationOf");
   }

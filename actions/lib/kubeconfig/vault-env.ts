@@ -5,6 +5,7 @@ import { ConfigurationError } from '../errors.js';
 import type { RepoConfig } from '../config/types.js';
 import type { KubeconfigLocation } from './store.js';
 import { VaultClient } from './vault-client.js';
+import { isLoopbackUrl, simulatorMode } from '../net/loopback.js';
 
 /** A Vault client from VAULT_ADDR, VAULT_TOKEN (else ~/.vault-token), VAULT_CACERT, VAULT_NAMESPACE. */
 export function vaultFromEnv(env: NodeJS.ProcessEnv, o: { needToken?: boolean } = {}): VaultClient {
@@ -12,6 +13,10 @@ export function vaultFromEnv(env: NodeJS.ProcessEnv, o: { needToken?: boolean } 
   if (!addr)
     throw new ConfigurationError(
       'VAULT_ADDR is not set: export the address of Vault, e.g. https://vault.example:8200.',
+    );
+  if (simulatorMode(env) && !isLoopbackUrl(addr))
+    throw new ConfigurationError(
+      `VAULT_ADDR ${addr} is not on loopback, and PVE_GITOPS_SIMULATOR is set: simulator mode reaches nothing else.`,
     );
   let token = env.VAULT_TOKEN?.trim();
   if (!token) {
