@@ -66236,19 +66236,22 @@ function getReconcileInputs(env = process.env) {
   );
   return inputs;
 }
-var import_node_path6, RECONCILE_INPUTS, listInput;
+var import_node_path6, PROXMOX_INPUTS, RECONCILE_INPUTS, listInput;
 var init_reconcile_inputs = __esm({
   "actions/lib/github/reconcile-inputs.ts"() {
     "use strict";
     init_core();
     import_node_path6 = __toESM(require("node:path"), 1);
     init_errors();
-    RECONCILE_INPUTS = {
+    PROXMOX_INPUTS = {
       proxmoxUrl: "proxmox-url",
       proxmoxTokenId: "proxmox-token-id",
       proxmoxTokenSecret: "proxmox-token-secret",
       proxmoxTlsFingerprint: "proxmox-tls-fingerprint",
-      proxmoxCaFile: "proxmox-ca-file",
+      proxmoxCaFile: "proxmox-ca-file"
+    };
+    RECONCILE_INPUTS = {
+      ...PROXMOX_INPUTS,
       proxmoxInsecure: "proxmox-insecure",
       githubToken: "github-token",
       comment: "comment",
@@ -77924,11 +77927,7 @@ var init_kubeconfig_publish_step = __esm({
       simulator: "simulator",
       readyTimeout: "ready-timeout",
       workingDirectory: "working-directory",
-      proxmoxUrl: RECONCILE_INPUTS.proxmoxUrl,
-      proxmoxTokenId: RECONCILE_INPUTS.proxmoxTokenId,
-      proxmoxTokenSecret: RECONCILE_INPUTS.proxmoxTokenSecret,
-      proxmoxTlsFingerprint: RECONCILE_INPUTS.proxmoxTlsFingerprint,
-      proxmoxCaFile: RECONCILE_INPUTS.proxmoxCaFile
+      ...PROXMOX_INPUTS
     };
     __name(getPublishInputs, "getPublishInputs");
     __name(kubeconfigPublishStep, "kubeconfigPublishStep");
@@ -78047,11 +78046,7 @@ var init_provision_step = __esm({
       knownHosts: "known-hosts",
       trustOnFirstUse: "trust-on-first-use",
       simulator: "simulator",
-      proxmoxUrl: RECONCILE_INPUTS.proxmoxUrl,
-      proxmoxTokenId: RECONCILE_INPUTS.proxmoxTokenId,
-      proxmoxTokenSecret: RECONCILE_INPUTS.proxmoxTokenSecret,
-      proxmoxTlsFingerprint: RECONCILE_INPUTS.proxmoxTlsFingerprint,
-      proxmoxCaFile: RECONCILE_INPUTS.proxmoxCaFile
+      ...PROXMOX_INPUTS
     };
     __name(getProvisionInputs, "getProvisionInputs");
     __name(provisionStep, "provisionStep");

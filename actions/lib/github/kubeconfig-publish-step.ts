@@ -11,7 +11,7 @@ import { registerKey } from '../secrets.js';
 import { loadValidRepository } from '../vm/load.js';
 import { connectIfConfigured } from '../reconcile/connect.js';
 import { connectVault, getVaultInputs, type VaultInputs } from './kubeconfig-vault.js';
-import { booleanInput, proxmoxEnvFromInputs, RECONCILE_INPUTS } from './reconcile-inputs.js';
+import { booleanInput, proxmoxEnvFromInputs, PROXMOX_INPUTS } from './reconcile-inputs.js';
 import { simulatorMode } from '../net/loopback.js';
 
 /** Input names of the kubeconfig-publish action (apply.yml passes the first four). */
@@ -24,11 +24,7 @@ export const PUBLISH_INPUTS = {
   simulator: 'simulator',
   readyTimeout: 'ready-timeout',
   workingDirectory: 'working-directory',
-  proxmoxUrl: RECONCILE_INPUTS.proxmoxUrl,
-  proxmoxTokenId: RECONCILE_INPUTS.proxmoxTokenId,
-  proxmoxTokenSecret: RECONCILE_INPUTS.proxmoxTokenSecret,
-  proxmoxTlsFingerprint: RECONCILE_INPUTS.proxmoxTlsFingerprint,
-  proxmoxCaFile: RECONCILE_INPUTS.proxmoxCaFile,
+  ...PROXMOX_INPUTS,
 } as const;
 
 export interface PublishInputs {

@@ -8,7 +8,7 @@ import type { Logger } from '../log.js';
 import { provision, type ProvisionResult } from '../provision/provision.js';
 import { registerKey, registerSecret } from '../secrets.js';
 import { connectIfConfigured } from '../reconcile/connect.js';
-import { booleanInput, proxmoxEnvFromInputs, RECONCILE_INPUTS } from './reconcile-inputs.js';
+import { booleanInput, proxmoxEnvFromInputs, PROXMOX_INPUTS } from './reconcile-inputs.js';
 import { simulatorMode } from '../net/loopback.js';
 
 /** Input names of the provision action (action.yml). */
@@ -21,11 +21,7 @@ export const PROVISION_INPUTS = {
   knownHosts: 'known-hosts',
   trustOnFirstUse: 'trust-on-first-use',
   simulator: 'simulator',
-  proxmoxUrl: RECONCILE_INPUTS.proxmoxUrl,
-  proxmoxTokenId: RECONCILE_INPUTS.proxmoxTokenId,
-  proxmoxTokenSecret: RECONCILE_INPUTS.proxmoxTokenSecret,
-  proxmoxTlsFingerprint: RECONCILE_INPUTS.proxmoxTlsFingerprint,
-  proxmoxCaFile: RECONCILE_INPUTS.proxmoxCaFile,
+  ...PROXMOX_INPUTS,
 } as const;
 
 export interface ProvisionInputs {

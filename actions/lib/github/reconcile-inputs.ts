@@ -3,12 +3,17 @@ import path from 'node:path';
 import { ConfigurationError } from '../errors.js';
 
 /** Input names of the plan and apply actions (action.yml). */
-export const RECONCILE_INPUTS = {
+/** The Proxmox connection inputs every action that talks to Proxmox takes (PROXMOX_* in kebab-case). */
+export const PROXMOX_INPUTS = {
   proxmoxUrl: 'proxmox-url',
   proxmoxTokenId: 'proxmox-token-id',
   proxmoxTokenSecret: 'proxmox-token-secret',
   proxmoxTlsFingerprint: 'proxmox-tls-fingerprint',
   proxmoxCaFile: 'proxmox-ca-file',
+} as const;
+
+export const RECONCILE_INPUTS = {
+  ...PROXMOX_INPUTS,
   proxmoxInsecure: 'proxmox-insecure',
   githubToken: 'github-token',
   comment: 'comment',
