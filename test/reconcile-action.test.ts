@@ -94,6 +94,10 @@ describe('plan and apply actions (bundles)', () => {
       /## pve-gitops plan\n\n\*\*1 to create; 0 unchanged\.\*\*/,
     );
     expect(plan.stdout).toContain(`::add-mask::${sim.tokenSecret}`);
+    // The Markdown file for issue bodies (drift.yml) holds the same summary line.
+    expect(await readFile(po['plan-markdown-file'], 'utf8')).toContain(
+      '**1 to create; 0 unchanged.**',
+    );
 
     const apply = await runAction('apply', env('apply'));
     expect(apply.code).toBe(0);

@@ -66320,6 +66320,10 @@ async function planStep(log, inputs = getReconcileInputs()) {
   const markdown = planMarkdowns(plan2);
   try {
     await writePlanOutputs(plan2);
+    const mdFile = import_node_path7.default.join(process.env.RUNNER_TEMP ?? process.cwd(), PLAN_MARKDOWN_FILE);
+    await (0, import_promises3.writeFile)(mdFile, `${markdown.comment}
+`);
+    setOutput("plan-markdown-file", mdFile);
     setOutput("new-hosts", JSON.stringify(plan2.newHosts));
     const pr = await pullRequestNumber(process.env);
     if (inputs.comment && pr && inputs.githubToken) {
@@ -66343,7 +66347,7 @@ async function planStep(log, inputs = getReconcileInputs()) {
   log.info(markdown.summary.split("\n")[2] ?? "");
   return plan2;
 }
-var import_promises3, import_node_path7, PLAN_FILE;
+var import_promises3, import_node_path7, PLAN_FILE, PLAN_MARKDOWN_FILE;
 var init_plan_step = __esm({
   "actions/lib/github/plan-step.ts"() {
     "use strict";
@@ -66360,6 +66364,7 @@ var init_plan_step = __esm({
     init_reconcile_inputs();
     __name(pullRequestNumber, "pullRequestNumber");
     PLAN_FILE = "pve-gitops-plan.json";
+    PLAN_MARKDOWN_FILE = "pve-gitops-plan.md";
     __name(writePlanOutputs, "writePlanOutputs");
     __name(planMarkdowns, "planMarkdowns");
     __name(planStep, "planStep");

@@ -26,6 +26,7 @@ async function pullRequestNumber(env: NodeJS.ProcessEnv): Promise<number | undef
 }
 
 const PLAN_FILE = 'pve-gitops-plan.json';
+const PLAN_MARKDOWN_FILE = 'pve-gitops-plan.md';
 
 /** Writes the plan outputs shared by plan and apply, and the plan file for the artifact. */
 export async function writePlanOutputs(plan: Plan): Promise<string> {
@@ -84,6 +85,10 @@ export async function planStep(
   const markdown = planMarkdowns(plan);
   try {
     await writePlanOutputs(plan);
+    // The comment-sized Markdown, for bodies under GitHub's 65,536 characters (drift issue).
+    const mdFile = path.join(process.env.RUNNER_TEMP ?? process.cwd(), PLAN_MARKDOWN_FILE);
+    await writeFile(mdFile, `${markdown.comment}\n`);
+    core.setOutput('plan-markdown-file', mdFile);
     core.setOutput('new-hosts', JSON.stringify(plan.newHosts));
     const pr = await pullRequestNumber(process.env);
     if (inputs.comment && pr && inputs.githubToken) {
