@@ -10,6 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateCertificate } from '../sim/proxmox/cert.js';
 import { startProxmoxSim, type ProxmoxSim } from '../sim/proxmox/index.js';
+import { closedLoopbackPort, type ClosedPort } from './net-helpers.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const cli = path.join(root, 'actions/cli/dist/index.cjs');
@@ -22,7 +23,7 @@ let repo: string;
 let html: Server;
 let htmlUrl: string;
 let htmlFingerprint: string;
-let closedPort: number;
+let closed: ClosedPort;
 
 beforeAll(async () => {
   sim = await startProxmoxSim({ timeScale: 0.01 });
@@ -42,12 +43,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => html.listen(0, '127.0.0.1', r));
   htmlUrl = `https://127.0.0.1:${(html.address() as net.AddressInfo).port}`;
-  closedPort = await new Promise<number>((r) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => r(p));
-    });
-  });
+  closed = await closedLoopbackPort();
 });
 afterAll(async () => {
   html?.closeAllConnections();
@@ -173,7 +169,7 @@ describe('pve-gitops against a Proxmox API that refuses it', () => {
   });
 
   it('unreachable host: names PROXMOX_URL', async () => {
-    const url = `https://127.0.0.1:${closedPort}`;
+    const url = closed.url;
     const r = await run(['plan'], { PROXMOX_URL: url });
     expect(oneSentence(r, sim.tokenSecret)).toBe(
       `error: Cannot reach the Proxmox API at PROXMOX_URL (${url}): connection refused.`,

@@ -1,6 +1,5 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,6 +22,7 @@ import {
 } from '../actions/lib/proxmox/index.js';
 import { installPveshShim, startSshHost, type SshHost } from '../sim/hosts/index.js';
 import { startProxmoxSim, type ProxmoxSim } from '../sim/proxmox/index.js';
+import { closedLoopbackPort } from './net-helpers.js';
 
 // ---- Schema check: every request the client sends must exist in PVE 8 and PVE 9. ----
 interface SchemaNode {
@@ -446,17 +446,12 @@ describe('bad input against the simulator', () => {
   });
 
   it('falls back to SSH/pvesh when the API port is closed, and logs it', async () => {
-    const closed = await new Promise<number>((r) => {
-      const s = net.createServer().listen(0, '127.0.0.1', () => {
-        const p = (s.address() as net.AddressInfo).port;
-        s.close(() => r(p));
-      });
-    });
+    const closed = await closedLoopbackPort();
     const keyFile = path.join(dir, 'id');
     const fallbackLog = memoryLogger();
     const config = clientConfigFromEnv(
       env({
-        PROXMOX_URL: `https://127.0.0.1:${closed}`,
+        PROXMOX_URL: closed.url,
         PROXMOX_SSH_USER: ssh.user,
         PROXMOX_SSH_KEY: keyFile,
         PROXMOX_SSH_HOST: node.host,
@@ -470,7 +465,7 @@ describe('bad input against the simulator', () => {
     await client.close();
     const warnings = fallbackLog.lines.filter((l) => l.includes('using SSH/pvesh'));
     expect(warnings).toEqual([
-      `warn: Proxmox API failed (Cannot reach the Proxmox API at PROXMOX_URL (https://127.0.0.1:${closed}): connection refused), using SSH/pvesh on 127.0.0.31`,
+      `warn: Proxmox API failed (Cannot reach the Proxmox API at PROXMOX_URL (${closed.url}): connection refused), using SSH/pvesh on 127.0.0.31`,
     ]);
   });
 

@@ -19,6 +19,7 @@ import {
   type ClientConfig,
   type TlsTrust,
 } from '../actions/lib/proxmox/index.js';
+import { closedLoopbackPort } from './net-helpers.js';
 
 // A small loopback HTTPS server whose answers each test scripts; it records what it got.
 interface Seen {
@@ -102,8 +103,8 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function cfg(tls: TlsTrust, p = port): ClientConfig {
-  return { url: `https://127.0.0.1:${p}`, tokenId: 'gitops@pve!ci', tokenSecret: SECRET, tls };
+function cfg(tls: TlsTrust, url = `https://127.0.0.1:${port}`): ClientConfig {
+  return { url, tokenId: 'gitops@pve!ci', tokenSecret: SECRET, tls };
 }
 function reset(h: typeof handler) {
   seen = [];
@@ -280,20 +281,15 @@ describe('HTTPS transport', () => {
   });
 
   it('names PROXMOX_URL when nothing listens', async () => {
-    const closed = await new Promise<number>((r) => {
-      const s = net.createServer().listen(0, '127.0.0.1', () => {
-        const p = (s.address() as net.AddressInfo).port;
-        s.close(() => r(p));
-      });
-    });
-    const t = new HttpsTransport(cfg(pinned(), closed));
+    const closed = await closedLoopbackPort();
+    const t = new HttpsTransport(cfg(pinned(), closed.url));
     const err = (await t
       .request('GET', '/version')
       .catch((e: unknown) => e)) as ProxmoxConnectionError;
     await t.close();
     expect(err.phase).toBe('connect');
     expect(err.message).toBe(
-      `Cannot reach the Proxmox API at PROXMOX_URL (https://127.0.0.1:${closed}): connection refused.`,
+      `Cannot reach the Proxmox API at PROXMOX_URL (${closed.url}): connection refused.`,
     );
   });
 

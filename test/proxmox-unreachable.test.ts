@@ -13,6 +13,7 @@ import {
   ProxmoxConnectionError,
 } from '../actions/lib/proxmox/index.js';
 import { startProxmoxSim, type ProxmoxSim } from '../sim/proxmox/index.js';
+import { closedLoopbackPort } from './net-helpers.js';
 
 const attempts = new Map<number, number>();
 const onSocket = (msg: unknown) => {
@@ -22,15 +23,6 @@ const onSocket = (msg: unknown) => {
     attempts.set(port, (attempts.get(port) ?? 0) + 1),
   );
 };
-
-async function closedPort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 function client(url: string, sim: Pick<ProxmoxSim, 'tokenId' | 'tokenSecret' | 'fingerprint'>) {
   const clock = fakeClock();
@@ -60,8 +52,7 @@ afterAll(async () => {
 
 describe('a Proxmox URL where nothing listens', () => {
   it('fails after at most two connection attempts with the sentence naming PROXMOX_URL', async () => {
-    const port = await closedPort();
-    const url = `https://127.0.0.1:${port}`;
+    const { port, url } = await closedLoopbackPort();
     const { c, clock } = client(url, sim);
     const err = await c.version().catch((e: unknown) => e);
     await c.close();
