@@ -260,4 +260,17 @@ describe('parseHostList', () => {
     expect(() => parseHostList('192.0.2.1,k8s-a;rm -rf /', 'new-hosts')).toThrow(/new-hosts:1/);
     expect(parseHostList('  ', 'x').hosts).toEqual([]);
   });
+
+  it('reads the whole output of apply --json through its newHosts, and says when it has none', () => {
+    const applied = JSON.stringify({
+      message: 'Applied: 1 to create',
+      newHosts: [{ name: 'k8s-a', vmid: 100, node: 'pve1', ip: '192.0.2.1', new: true }],
+    });
+    expect(parseHostList(applied, 'apply.json').hosts).toEqual([
+      { name: 'k8s-a', ip: '192.0.2.1', new: true },
+    ]);
+    expect(() => parseHostList('{"plan": {}}', 'apply.json')).toThrow(
+      'apply.json has no newHosts list (pve-gitops apply --json).',
+    );
+  });
 });

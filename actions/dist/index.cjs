@@ -34274,7 +34274,7 @@ var require_agent2 = __commonJS({
     var { Socket } = require("net");
     var { Duplex } = require("stream");
     var { resolve } = require("path");
-    var { readFile: readFile9 } = require("fs");
+    var { readFile: readFile8 } = require("fs");
     var { execFile: execFile3, spawn: spawn3 } = require("child_process");
     var { isParsedKey, parseKey } = require_keyParser();
     var {
@@ -34514,7 +34514,7 @@ var require_agent2 = __commonJS({
           cb = once(cb);
           let socketPath = this.socketPath;
           let triedCygpath = false;
-          readFile9(socketPath, /* @__PURE__ */ __name(function readCygsocket(err, data) {
+          readFile8(socketPath, /* @__PURE__ */ __name(function readCygsocket(err, data) {
             if (err) {
               if (triedCygpath)
                 return cb(new Error("Invalid cygwin unix socket path"));
@@ -34523,7 +34523,7 @@ var require_agent2 = __commonJS({
                   return cb(new Error("Invalid cygwin unix socket path"));
                 triedCygpath = true;
                 socketPath = stdout.toString().replace(/[\r\n]/g, "");
-                readFile9(socketPath, readCygsocket);
+                readFile8(socketPath, readCygsocket);
               });
               return;
             }
@@ -66571,12 +66571,17 @@ function parseHostList(text2, source) {
   const hosts = [];
   const withoutAddress = [];
   if (!trimmed) return { hosts, withoutAddress };
-  if (trimmed.startsWith("[")) {
+  if (trimmed.startsWith("[") || trimmed.startsWith("{")) {
     let list3;
     try {
       list3 = JSON.parse(trimmed);
     } catch {
       throw new ConfigurationError(`${source} is not valid JSON.`);
+    }
+    if (list3 && typeof list3 === "object" && !Array.isArray(list3)) {
+      list3 = list3.newHosts;
+      if (!Array.isArray(list3))
+        throw new ConfigurationError(`${source} has no newHosts list (pve-gitops apply --json).`);
     }
     if (!Array.isArray(list3)) throw new ConfigurationError(`${source} is not a JSON array.`);
     list3.forEach((item, i) => {
@@ -66599,16 +66604,27 @@ function parseHostList(text2, source) {
   });
   return { hosts, withoutAddress };
 }
-var NAME, IP;
+async function readHostListFile(file, what) {
+  let text2;
+  try {
+    text2 = await (0, import_promises4.readFile)(file, "utf8");
+  } catch {
+    throw new ConfigurationError(`Cannot read the ${what} file ${file}.`);
+  }
+  return parseHostList(text2, file).hosts;
+}
+var import_promises4, NAME, IP;
 var init_addresses = __esm({
   "actions/lib/inventory/addresses.ts"() {
     "use strict";
+    import_promises4 = require("node:fs/promises");
     init_errors();
     NAME = /^[a-z0-9][a-z0-9-]*$/;
     IP = /^[0-9A-Fa-f.:]+$/;
     __name(knownAddresses, "knownAddresses");
     __name(entry, "entry");
     __name(parseHostList, "parseHostList");
+    __name(readHostListFile, "readHostListFile");
   }
 });
 
@@ -66757,7 +66773,7 @@ var init_render = __esm({
 // actions/lib/inventory/update.ts
 async function readOrNull(file) {
   try {
-    return await (0, import_promises4.readFile)(file, "utf8");
+    return await (0, import_promises5.readFile)(file, "utf8");
   } catch (err) {
     if (err.code === "ENOENT") return null;
     throw err;
@@ -66765,13 +66781,13 @@ async function readOrNull(file) {
 }
 async function writeIfChanged(file, content) {
   if (await readOrNull(file) === content) return false;
-  await (0, import_promises4.mkdir)(import_node_path8.default.dirname(file), { recursive: true });
+  await (0, import_promises5.mkdir)(import_node_path8.default.dirname(file), { recursive: true });
   const tmp = `${file}.${(0, import_node_crypto2.randomBytes)(4).toString("hex")}.tmp`;
   try {
-    await (0, import_promises4.writeFile)(tmp, content, { mode: 420 });
-    await (0, import_promises4.rename)(tmp, file);
+    await (0, import_promises5.writeFile)(tmp, content, { mode: 420 });
+    await (0, import_promises5.rename)(tmp, file);
   } finally {
-    await (0, import_promises4.rm)(tmp, { force: true });
+    await (0, import_promises5.rm)(tmp, { force: true });
   }
   return true;
 }
@@ -66793,12 +66809,12 @@ async function updateInventory(opts) {
   }
   return { rendered, changed };
 }
-var import_node_crypto2, import_promises4, import_node_path8, INVENTORY_FILE, NEW_HOSTS_FILE;
+var import_node_crypto2, import_promises5, import_node_path8, INVENTORY_FILE, NEW_HOSTS_FILE;
 var init_update = __esm({
   "actions/lib/inventory/update.ts"() {
     "use strict";
     import_node_crypto2 = require("node:crypto");
-    import_promises4 = require("node:fs/promises");
+    import_promises5 = require("node:fs/promises");
     import_node_path8 = __toESM(require("node:path"), 1);
     init_addresses();
     init_render();
@@ -66815,32 +66831,10 @@ var inventory_exports = {};
 __export(inventory_exports, {
   default: () => inventory_default
 });
-async function readNewHosts(file) {
-  let text2;
-  try {
-    text2 = await (0, import_promises5.readFile)(file, "utf8");
-  } catch {
-    throw new ConfigurationError(`Cannot read --new-hosts file ${file}.`);
-  }
-  if (text2.trimStart().startsWith("{")) {
-    let result2;
-    try {
-      result2 = JSON.parse(text2);
-    } catch {
-      throw new ConfigurationError(`--new-hosts file ${file} is not valid JSON.`);
-    }
-    if (!Array.isArray(result2.newHosts))
-      throw new ConfigurationError(`--new-hosts file ${file} has no newHosts list (apply --json).`);
-    text2 = JSON.stringify(result2.newHosts);
-  }
-  return parseHostList(text2, file).hosts;
-}
-var import_promises5, command3, inventory_default;
+var command3, inventory_default;
 var init_inventory = __esm({
   "actions/cli/commands/inventory.ts"() {
     "use strict";
-    import_promises5 = require("node:fs/promises");
-    init_errors();
     init_addresses();
     init_update();
     init_load2();
@@ -66852,7 +66846,7 @@ var init_inventory = __esm({
         const { config: config2, vms } = await loadValidRepository(ctx.repo);
         const check = values.check === true;
         const file = values["new-hosts"];
-        const newHosts = typeof file === "string" ? await readNewHosts(file) : void 0;
+        const newHosts = typeof file === "string" ? await readHostListFile(file, "--new-hosts") : void 0;
         const r = await updateInventory({
           repoDir: ctx.repo,
           vms,
@@ -66880,7 +66874,6 @@ var init_inventory = __esm({
         return 0;
       }
     };
-    __name(readNewHosts, "readNewHosts");
     inventory_default = command3;
   }
 });
@@ -76184,21 +76177,11 @@ var provision_exports = {};
 __export(provision_exports, {
   default: () => provision_default
 });
-async function readHosts(file) {
-  let text2;
-  try {
-    text2 = await (0, import_promises10.readFile)(file, "utf8");
-  } catch {
-    throw new ConfigurationError(`Cannot read the hosts file ${file}.`);
-  }
-  return parseHostList(text2, file).hosts.map((h) => ({ name: h.name, ip: h.ip }));
-}
-var import_node_fs22, import_promises10, import_node_path25, command8, provision_default;
+var import_node_fs22, import_node_path25, command8, provision_default;
 var init_provision2 = __esm({
   "actions/cli/commands/provision.ts"() {
     "use strict";
     import_node_fs22 = require("node:fs");
-    import_promises10 = require("node:fs/promises");
     import_node_path25 = __toESM(require("node:path"), 1);
     init_errors();
     init_resolve_tags();
@@ -76210,7 +76193,6 @@ var init_provision2 = __esm({
     init_connect();
     init_secrets();
     init_loopback();
-    __name(readHosts, "readHosts");
     command8 = {
       summary: "Runs ansible-playbook for a tag (--playbook) and/or new hosts, limited to them.",
       usage: "pve-gitops provision [--playbook NAME] [--hosts FILE] [--known-hosts FILE] [--trust-on-first-use] [--simulator] [--repo DIR]",
@@ -76241,7 +76223,7 @@ var init_provision2 = __esm({
             return 0;
           }
         }
-        const newHosts = hostsFile ? await readHosts(hostsFile) : [];
+        const newHosts = hostsFile ? (await readHostListFile(hostsFile, "--hosts")).map(({ name, ip }) => ({ name, ip })) : [];
         const key = sshKeyFromEnv(ctx.env);
         const token = ctx.env.K3S_TOKEN;
         registerSecret(token);
@@ -76694,27 +76676,27 @@ async function getKubeconfig(o) {
   return { config: config2, text: serializeKubeconfig(config2) };
 }
 async function writePrivateFile(file, text2) {
-  await (0, import_promises11.mkdir)(import_node_path27.default.dirname(file), { recursive: true });
+  await (0, import_promises10.mkdir)(import_node_path27.default.dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
-  const fh = await (0, import_promises11.open)(tmp, "wx", 384);
+  const fh = await (0, import_promises10.open)(tmp, "wx", 384);
   try {
     await fh.writeFile(text2);
   } finally {
     await fh.close();
   }
   try {
-    await (0, import_promises11.chmod)(tmp, 384);
-    await (0, import_promises11.rename)(tmp, file);
+    await (0, import_promises10.chmod)(tmp, 384);
+    await (0, import_promises10.rename)(tmp, file);
   } catch (err) {
-    await (0, import_promises11.rm)(tmp, { force: true });
+    await (0, import_promises10.rm)(tmp, { force: true });
     throw err;
   }
 }
-var import_promises11, import_node_path27;
+var import_promises10, import_node_path27;
 var init_get = __esm({
   "actions/lib/kubeconfig/get.ts"() {
     "use strict";
-    import_promises11 = require("node:fs/promises");
+    import_promises10 = require("node:fs/promises");
     import_node_path27 = __toESM(require("node:path"), 1);
     init_errors();
     init_kubeconfig();
@@ -77862,6 +77844,20 @@ function getPublishInputs(env = process.env) {
     proxmoxEnv: proxmoxEnvFromInputs(env)
   };
 }
+function publishSummary(r, location) {
+  const lines = ["### Kubeconfigs published", ""];
+  lines.push(
+    r.published.length ? `Stored ${r.published.map((n) => `\`${n}\``).join(", ")} in ${describeLocation(location)}${r.stored ? `, version ${r.stored.version}` : ""}.` : "No new first k3s server: nothing was published."
+  );
+  if (r.skipped.length) {
+    lines.push("", "| VM | Nothing to publish |", "| --- | --- |");
+    for (const s of r.skipped) lines.push(`| \`${s.name}\` | ${s.reason} |`);
+  }
+  if (r.stored)
+    lines.push("", `Contexts now stored: ${r.stored.contexts.map((c) => `\`${c}\``).join(", ")}.`);
+  return `${lines.join("\n")}
+`;
+}
 async function kubeconfigPublishStep(log, inputs = getPublishInputs()) {
   if (!inputs.newHosts.length) {
     log.info("No new hosts: nothing to publish.");
@@ -77904,6 +77900,7 @@ async function kubeconfigPublishStep(log, inputs = getPublishInputs()) {
   }
   setOutput("published", r.published.join(" "));
   setOutput("contexts", (r.stored?.contexts ?? []).join(" "));
+  await writeJobSummary(publishSummary(r, location));
 }
 var import_node_fs26, import_node_os11, import_node_path33, PUBLISH_INPUTS;
 var init_kubeconfig_publish_step = __esm({
@@ -77916,11 +77913,13 @@ var init_kubeconfig_publish_step = __esm({
     init_errors();
     init_addresses();
     init_publish();
+    init_store();
     init_vault_env();
     init_secrets();
     init_load2();
     init_connect();
     init_kubeconfig_vault();
+    init_pr_comment();
     init_reconcile_inputs();
     init_loopback();
     PUBLISH_INPUTS = {
@@ -77935,6 +77934,7 @@ var init_kubeconfig_publish_step = __esm({
       ...PROXMOX_INPUTS
     };
     __name(getPublishInputs, "getPublishInputs");
+    __name(publishSummary, "publishSummary");
     __name(kubeconfigPublishStep, "kubeconfigPublishStep");
   }
 });
@@ -78092,7 +78092,7 @@ function getTagsInputs(env = process.env) {
 async function readEvent2(file) {
   if (!file) return {};
   try {
-    return JSON.parse(await (0, import_promises12.readFile)(file, "utf8"));
+    return JSON.parse(await (0, import_promises11.readFile)(file, "utf8"));
   } catch {
     throw new ConfigurationError(`The event payload ${file} cannot be read as JSON.`);
   }
@@ -78136,12 +78136,12 @@ async function tagsStep(log, inputs = getTagsInputs()) {
   setOutput("tags", r.tags.join(" "));
   setOutput("count", String(r.runs.length));
 }
-var import_promises12, import_node_path35, TAGS_INPUTS;
+var import_promises11, import_node_path35, TAGS_INPUTS;
 var init_tags_step = __esm({
   "actions/lib/github/tags-step.ts"() {
     "use strict";
     init_core();
-    import_promises12 = require("node:fs/promises");
+    import_promises11 = require("node:fs/promises");
     import_node_path35 = __toESM(require("node:path"), 1);
     init_errors();
     init_applied_ref();

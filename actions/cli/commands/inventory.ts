@@ -1,6 +1,4 @@
-import { readFile } from 'node:fs/promises';
-import { ConfigurationError } from '../../lib/errors.js';
-import { parseHostList } from '../../lib/inventory/addresses.js';
+import { readHostListFile } from '../../lib/inventory/addresses.js';
 import { updateInventory, INVENTORY_FILE } from '../../lib/inventory/update.js';
 import { loadValidRepository } from '../../lib/vm/load.js';
 import type { Command } from '../cli.js';
@@ -21,7 +19,8 @@ const command: Command = {
     const { config, vms } = await loadValidRepository(ctx.repo);
     const check = values.check === true;
     const file = values['new-hosts'];
-    const newHosts = typeof file === 'string' ? await readNewHosts(file) : undefined;
+    const newHosts =
+      typeof file === 'string' ? await readHostListFile(file, '--new-hosts') : undefined;
     const r = await updateInventory({
       repoDir: ctx.repo,
       vms,
@@ -47,25 +46,4 @@ const command: Command = {
   },
 };
 
-/** New hosts from `IP,name` lines or from `pve-gitops apply --json` (its `newHosts`). */
-async function readNewHosts(file: string) {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch {
-    throw new ConfigurationError(`Cannot read --new-hosts file ${file}.`);
-  }
-  if (text.trimStart().startsWith('{')) {
-    let result: { newHosts?: unknown };
-    try {
-      result = JSON.parse(text) as { newHosts?: unknown };
-    } catch {
-      throw new ConfigurationError(`--new-hosts file ${file} is not valid JSON.`);
-    }
-    if (!Array.isArray(result.newHosts))
-      throw new ConfigurationError(`--new-hosts file ${file} has no newHosts list (apply --json).`);
-    text = JSON.stringify(result.newHosts);
-  }
-  return parseHostList(text, file).hosts;
-}
 export default command;

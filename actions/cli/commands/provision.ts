@@ -1,10 +1,9 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigurationError, UsageError } from '../../lib/errors.js';
 import { repoResolver } from '../../lib/gitops/resolve-tags.js';
 import { resolveTag, TAG_NAME, type PlaybookRun } from '../../lib/gitops/tags.js';
-import { parseHostList } from '../../lib/inventory/addresses.js';
+import { readHostListFile } from '../../lib/inventory/addresses.js';
 import { NEW_HOSTS_FILE } from '../../lib/inventory/update.js';
 import { sshKeyFromEnv } from '../../lib/ssh/key-file.js';
 import { provision } from '../../lib/provision/provision.js';
@@ -12,16 +11,6 @@ import { connectIfConfigured } from '../../lib/reconcile/connect.js';
 import { registerSecret } from '../../lib/secrets.js';
 import type { Command } from '../cli.js';
 import { simulatorMode } from '../../lib/net/loopback.js';
-
-async function readHosts(file: string): Promise<Array<{ name: string; ip: string }>> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch {
-    throw new ConfigurationError(`Cannot read the hosts file ${file}.`);
-  }
-  return parseHostList(text, file).hosts.map((h) => ({ name: h.name, ip: h.ip }));
-}
 
 /**
  * `pve-gitops provision [--playbook NAME] [--hosts FILE]`: runs a tag's playbook and/or the
@@ -63,7 +52,9 @@ const command: Command = {
         return 0;
       }
     }
-    const newHosts = hostsFile ? await readHosts(hostsFile) : [];
+    const newHosts = hostsFile
+      ? (await readHostListFile(hostsFile, '--hosts')).map(({ name, ip }) => ({ name, ip }))
+      : [];
     const key = sshKeyFromEnv(ctx.env);
     const token = ctx.env.K3S_TOKEN;
     registerSecret(token);

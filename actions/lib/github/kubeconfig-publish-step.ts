@@ -5,12 +5,14 @@ import path from 'node:path';
 import { ConfigurationError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { parseHostList } from '../inventory/addresses.js';
-import { publishNewClusters } from '../kubeconfig/publish.js';
+import { publishNewClusters, type PublishHostsResult } from '../kubeconfig/publish.js';
+import { describeLocation, type KubeconfigLocation } from '../kubeconfig/store.js';
 import { locationOf } from '../kubeconfig/vault-env.js';
 import { registerKey } from '../secrets.js';
 import { loadValidRepository } from '../vm/load.js';
 import { connectIfConfigured } from '../reconcile/connect.js';
 import { connectVault, getVaultInputs, type VaultInputs } from './kubeconfig-vault.js';
+import { writeJobSummary } from './pr-comment.js';
 import { booleanInput, proxmoxEnvFromInputs, PROXMOX_INPUTS } from './reconcile-inputs.js';
 import { simulatorMode } from '../net/loopback.js';
 
@@ -82,9 +84,27 @@ export function getPublishInputs(env: NodeJS.ProcessEnv = process.env): PublishI
   };
 }
 
+/** The job summary of a publish: what was stored where, and the hosts with nothing to publish. */
+export function publishSummary(r: PublishHostsResult, location: KubeconfigLocation): string {
+  const lines = ['### Kubeconfigs published', ''];
+  lines.push(
+    r.published.length
+      ? `Stored ${r.published.map((n) => `\`${n}\``).join(', ')} in ${describeLocation(location)}${r.stored ? `, version ${r.stored.version}` : ''}.`
+      : 'No new first k3s server: nothing was published.',
+  );
+  if (r.skipped.length) {
+    lines.push('', '| VM | Nothing to publish |', '| --- | --- |');
+    for (const s of r.skipped) lines.push(`| \`${s.name}\` | ${s.reason} |`);
+  }
+  if (r.stored)
+    lines.push('', `Contexts now stored: ${r.stored.contexts.map((c) => `\`${c}\``).join(', ')}.`);
+  return `${lines.join('\n')}\n`;
+}
+
 /**
  * The kubeconfig-publish action: for each new first k3s server, its kubeconfig merged into
- * Vault (check-and-set) once its nodes are Ready. Outputs `published` and `contexts`.
+ * Vault (check-and-set) once its nodes are Ready. Outputs `published` and `contexts`, and a
+ * job summary naming what was stored where.
  */
 export async function kubeconfigPublishStep(
   log: Logger,
@@ -131,4 +151,5 @@ export async function kubeconfigPublishStep(
   }
   core.setOutput('published', r.published.join(' '));
   core.setOutput('contexts', (r.stored?.contexts ?? []).join(' '));
+  await writeJobSummary(publishSummary(r, location));
 }

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { ConfigurationError } from '../errors.js';
 import type { HostAddress } from './render.js';
 
@@ -25,8 +26,9 @@ function entry(name: unknown, ip: unknown, isNew: unknown, where: string): HostA
 }
 
 /**
- * The hosts an apply created or recreated, as the apply step prints them: either the
- * `new_hosts.txt` form (`IP,name` per line) or a JSON array of `{name, ip | address, new?}`.
+ * The hosts an apply created or recreated, as the apply step prints them: the
+ * `new_hosts.txt` form (`IP,name` per line), a JSON array of `{name, ip | address, new?}`,
+ * or the whole `pve-gitops apply --json` output (its `newHosts`).
  * Entries without an address are skipped (they cannot be provisioned) and returned apart.
  */
 export function parseHostList(
@@ -37,12 +39,18 @@ export function parseHostList(
   const hosts: HostAddress[] = [];
   const withoutAddress: string[] = [];
   if (!trimmed) return { hosts, withoutAddress };
-  if (trimmed.startsWith('[')) {
+  if (trimmed.startsWith('[') || trimmed.startsWith('{')) {
     let list: unknown;
     try {
       list = JSON.parse(trimmed);
     } catch {
       throw new ConfigurationError(`${source} is not valid JSON.`);
+    }
+    // The whole output of `pve-gitops apply --json`: its newHosts list.
+    if (list && typeof list === 'object' && !Array.isArray(list)) {
+      list = (list as { newHosts?: unknown }).newHosts;
+      if (!Array.isArray(list))
+        throw new ConfigurationError(`${source} has no newHosts list (pve-gitops apply --json).`);
     }
     if (!Array.isArray(list)) throw new ConfigurationError(`${source} is not a JSON array.`);
     list.forEach((item: unknown, i) => {
@@ -64,4 +72,15 @@ export function parseHostList(
     hosts.push(entry(name, ip, true, `${source}:${i + 1}`));
   });
   return { hosts, withoutAddress };
+}
+
+/** Reads and parses a host list file (any form parseHostList takes); `what` names the flag. */
+export async function readHostListFile(file: string, what: string): Promise<HostAddress[]> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    throw new ConfigurationError(`Cannot read the ${what} file ${file}.`);
+  }
+  return parseHostList(text, file).hosts;
 }
