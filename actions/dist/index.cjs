@@ -56265,7 +56265,7 @@ var init_config_schema = __esm({
               maximum: 86400
             },
             agent_timeout_seconds: {
-              description: "How long to wait for the guest agent to answer. Default: 120.",
+              description: "Timeout of one guest-agent probe while the cluster is read (capped at 5 s so a plan stays quick); after a start, apply waits up to boot_grace_seconds. Default: 120.",
               type: "integer",
               minimum: 1,
               maximum: 3600
@@ -56501,7 +56501,7 @@ var init_vm_schema = __esm({
           enum: ["running", "stopped"]
         },
         protected: {
-          description: "Never destroyed or recreated by the tool (also sets Proxmox VE protection). Default: false.",
+          description: "Never destroyed or recreated by the tool; problems are only reported. The Proxmox VE protection flag is left as it is. Default: false.",
           type: "boolean"
         },
         remediation: {
@@ -59969,7 +59969,7 @@ var init_validators = __esm({
         description: { description: "Free text shown in the Proxmox VE GUI (notes).", type: "string" },
         state: { description: "Desired power state. Default: running.", enum: ["running", "stopped"] },
         protected: {
-          description: "Never destroyed or recreated by the tool (also sets Proxmox VE protection). Default: false.",
+          description: "Never destroyed or recreated by the tool; problems are only reported. The Proxmox VE protection flag is left as it is. Default: false.",
           type: "boolean"
         },
         remediation: {
@@ -60231,7 +60231,7 @@ var init_validators = __esm({
               maximum: 86400
             },
             agent_timeout_seconds: {
-              description: "How long to wait for the guest agent to answer. Default: 120.",
+              description: "Timeout of one guest-agent probe while the cluster is read (capped at 5 s so a plan stays quick); after a start, apply waits up to boot_grace_seconds. Default: 120.",
               type: "integer",
               minimum: 1,
               maximum: 3600

@@ -195,7 +195,7 @@ const schema31 = {
     state: { description: 'Desired power state. Default: running.', enum: ['running', 'stopped'] },
     protected: {
       description:
-        'Never destroyed or recreated by the tool (also sets Proxmox VE protection). Default: false.',
+        'Never destroyed or recreated by the tool; problems are only reported. The Proxmox VE protection flag is left as it is. Default: false.',
       type: 'boolean',
     },
     remediation: {
@@ -1823,7 +1823,8 @@ const schema32 = {
           maximum: 86400,
         },
         agent_timeout_seconds: {
-          description: 'How long to wait for the guest agent to answer. Default: 120.',
+          description:
+            'Timeout of one guest-agent probe while the cluster is read (capped at 5 s so a plan stays quick); after a start, apply waits up to boot_grace_seconds. Default: 120.',
           type: 'integer',
           minimum: 1,
           maximum: 3600,
