@@ -17,6 +17,8 @@ install_apt() {
   for p in "${PVE_GITOPS_APT[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
   done
+  # npm (with Debian's Node) only to bootstrap: npm ci then brings the Node 24 binary.
+  command -v npm >/dev/null || missing+=(npm)
   [ ${#missing[@]} -eq 0 ] && return 0
   local sudo=""
   if [ "$(id -u)" != 0 ]; then
