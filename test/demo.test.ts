@@ -1,5 +1,6 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -40,6 +41,12 @@ describe('pve-gitops demo', () => {
     }
     expect(out).toContain('k8s.yml --limit k8s-demo');
     expect(out).toMatch(/k8s-demo\s+: ok=\d+\s+changed=\d+\s+unreachable=0\s+failed=0/);
+    // Each join is verified on the server until the cluster reports the node Ready.
+    expect(out).toMatch(/TASK \[k3s : Wait until this node is Ready in its cluster\]/);
+    for (const agent of ['k8s-demo-w1', 'k8s-demo-w2'])
+      expect(out).toMatch(
+        new RegExp(`${agent}\\s+: ok=\\d+\\s+changed=\\d+\\s+unreachable=0\\s+failed=0`),
+      );
     expect(out).toContain('k8s-demo: 3/3 nodes Ready.');
     expect(out).toContain(
       'Cluster k8s-demo: k8s-demo (server), k8s-demo-w1 (agent), k8s-demo-w2 (agent)',
@@ -55,4 +62,32 @@ describe('pve-gitops demo', () => {
     expect(existsSync('/usr/local/bin/k3s')).toBe(false);
     expect(existsSync('/etc/rancher/k3s/k3s.yaml')).toBe(false);
   }, 300_000);
+
+  it('stops its hosts and removes its state when interrupted mid-way', async () => {
+    const before = new Set(processesMatching('pve-gitops-demo-state-'));
+    const child = spawn(process.execPath, ['--', cli, 'demo'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ANSIBLE_NOCOLOR: '1' },
+    });
+    let out = '';
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    // Interrupt once provisioning runs: simulators, sshd hosts and ansible are all up then.
+    await new Promise<void>((resolve, reject) => {
+      const look = (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('$ pve-gitops provision')) resolve();
+      };
+      child.stdout.on('data', look);
+      child.stderr.on('data', look);
+      child.once('exit', () => reject(new Error(`demo ended before provisioning:\n${out}`)));
+    });
+    const state = /pve-gitops-demo-state-[A-Za-z0-9]+/.exec(out);
+    child.kill('SIGTERM');
+    expect(await exited).toBe(143);
+    expect(out).toContain('Demo interrupted by SIGTERM');
+    const after = processesMatching('pve-gitops-demo-state-').filter((p) => !before.has(p));
+    expect(after).toEqual([]);
+    expect(state, 'the demo prints where its state lives').not.toBeNull();
+    expect(existsSync(path.join(tmpdir(), state![0]))).toBe(false);
+  }, 120_000);
 });

@@ -8847,8 +8847,8 @@ var require_pool_base = __commonJS({
       }
       get [kRunning]() {
         let ret = 0;
-        for (const { [kRunning]: running } of this[kClients]) {
-          ret += running;
+        for (const { [kRunning]: running2 } of this[kClients]) {
+          ret += running2;
         }
         return ret;
       }
@@ -22329,7 +22329,7 @@ function planExisting(spec, vm2, ctx, actions, findings, errors) {
     }
     return;
   }
-  const running = vm2.status === "running";
+  const running2 = vm2.status === "running";
   let node = vm2.node;
   if (spec.node !== vm2.node) {
     if (vm2.hastate) {
@@ -22345,14 +22345,14 @@ function planExisting(spec, vm2, ctx, actions, findings, errors) {
         kind: "migrate",
         from: vm2.node,
         to: spec.node,
-        online: running,
+        online: running2,
         reason: `target_node is ${spec.node}`
       });
       node = spec.node;
     }
   }
   if (diff.changes.length) {
-    const pendingReboot = running && diff.changes.some((c) => c.mode === "reboot");
+    const pendingReboot = running2 && diff.changes.some((c) => c.mode === "reboot");
     actions.push({
       ...base,
       node,
@@ -72478,16 +72478,16 @@ function vmFromFixture(v, now2) {
     ...v.template ? { template: 1 } : {},
     ...v.config
   };
-  const running = v.status === "running" || v.status === "paused";
+  const running2 = v.status === "running" || v.status === "paused";
   return {
     vmid: v.vmid,
     node: v.node,
     config: config2,
     pending: {},
     pendingDelete: [],
-    status: running ? "running" : "stopped",
+    status: running2 ? "running" : "stopped",
     qmpstatus: v.status ?? "stopped",
-    startedAt: running ? now2 - 36e5 : void 0,
+    startedAt: running2 ? now2 - 36e5 : void 0,
     createdAt: now2 - 864e5,
     ha: v.ha
   };
@@ -72798,7 +72798,7 @@ function storageUsed(cluster, s, node) {
 }
 function vmResource(c, vm2) {
   const young = Date.now() - vm2.createdAt < c.state.timings.statsWindow * c.scale;
-  const running = vm2.status === "running";
+  const running2 = vm2.status === "running";
   return {
     id: `qemu/${vm2.vmid}`,
     type: "qemu",
@@ -72810,10 +72810,10 @@ function vmResource(c, vm2) {
     maxcpu: Number(vm2.config.cores ?? 1) * Number(vm2.config.sockets ?? 1),
     maxmem: memoryMiB(vm2.config) * 1024 * 1024,
     maxdisk: disks(vm2.config)[0]?.size ?? 0,
-    mem: running ? Math.round(memoryMiB(vm2.config) * 1024 * 1024 * 0.4) : 0,
-    cpu: running ? 0.02 : 0,
+    mem: running2 ? Math.round(memoryMiB(vm2.config) * 1024 * 1024 * 0.4) : 0,
+    cpu: running2 ? 0.02 : 0,
     disk: 0,
-    uptime: running && vm2.startedAt ? Math.floor((Date.now() - vm2.startedAt) / 1e3) : 0,
+    uptime: running2 && vm2.startedAt ? Math.floor((Date.now() - vm2.startedAt) / 1e3) : 0,
     netin: 0,
     netout: 0,
     diskread: 0,
@@ -73072,16 +73072,16 @@ async function updateConfig(ctx, prefix = "") {
     if (!skip) c.checkConfigLock(vm2);
     const digest = str5(ctx, "digest");
     if (digest && digest !== digestOf(vm2)) fail2("checksum mismatch (file change by other user?)");
-    const running = vm2.status === "running";
+    const running2 = vm2.status === "running";
     for (const k of (str5(ctx, "delete") ?? "").split(/[,;\s]+/).filter(Boolean)) {
-      if (k === "protection" || !(running && needsReboot(k, vm2))) delete vm2.config[k];
+      if (k === "protection" || !(running2 && needsReboot(k, vm2))) delete vm2.config[k];
       else if (!vm2.pendingDelete.includes(k)) vm2.pendingDelete.push(k);
       delete vm2.pending[k];
     }
     for (const [k, v] of Object.entries(ctx.params)) {
       if (control.has(k)) continue;
       const val = normalise(c, vm2, k, v);
-      if (running && needsReboot(k, vm2) && String(vm2.config[k]) !== String(val))
+      if (running2 && needsReboot(k, vm2) && String(vm2.config[k]) !== String(val))
         vm2.pending[k] = val;
       else {
         vm2.config[k] = val;
@@ -73307,7 +73307,7 @@ async function power(c, vm2, action, t, ctx) {
   const release = await c.lock(`vm:${vm2.vmid}`, lockTimeouts.config);
   try {
     if (!num(ctx, "skiplock")) c.checkConfigLock(vm2);
-    const running = vm2.status === "running";
+    const running2 = vm2.status === "running";
     const d = c.state.timings.tasks;
     const set = /* @__PURE__ */ __name((status2, qmpstatus) => ({
       op: "power",
@@ -73316,22 +73316,22 @@ async function power(c, vm2, action, t, ctx) {
       qmpstatus
     }), "set");
     if (action === "start") {
-      if (running) throw new ApiError(500, `VM ${vm2.vmid} already running`);
+      if (running2) throw new ApiError(500, `VM ${vm2.vmid} already running`);
       t.log(`generating cloud-init ISO`);
       await t.sleep(d.qmstart ?? 1500);
       t.finish.push(set("running", "running"));
     } else if (action === "stop") {
-      await t.sleep(running ? d.qmstop ?? 500 : 0);
+      await t.sleep(running2 ? d.qmstop ?? 500 : 0);
       t.finish.push(set("stopped", "stopped"));
     } else if (action === "shutdown") {
-      if (running && c.named(c.faults.hangAtBoot, vm2) && !num(ctx, "forceStop")) {
+      if (running2 && c.named(c.faults.hangAtBoot, vm2) && !num(ctx, "forceStop")) {
         await t.sleep(d.qmshutdown ?? 3e3);
         throw new ApiError(500, "VM quit/powerdown failed - got timeout");
       }
-      await t.sleep(running ? d.qmshutdown ?? 3e3 : 0);
+      await t.sleep(running2 ? d.qmshutdown ?? 3e3 : 0);
       t.finish.push(set("stopped", "stopped"));
     } else {
-      if (!running) throw new ApiError(500, `VM ${vm2.vmid} not running`);
+      if (!running2) throw new ApiError(500, `VM ${vm2.vmid} not running`);
       if (action === "suspend") {
         await t.sleep(d.qmsuspend ?? 300);
         t.finish.push(set("running", "paused"));
@@ -73382,30 +73382,30 @@ var init_power = __esm({
       "GET /nodes/{node}/qemu/{vmid}/status/current": /* @__PURE__ */ __name((ctx) => {
         const c = ctx.cluster;
         const vm2 = c.vmOn(String(ctx.params.node), Number(ctx.params.vmid));
-        const running = vm2.status === "running";
+        const running2 = vm2.status === "running";
         const mem = memoryMiB(vm2.config) * 1024 * 1024;
         return {
           vmid: vm2.vmid,
           name: vm2.config.name,
           status: vm2.status,
           qmpstatus: vm2.qmpstatus,
-          uptime: running && vm2.startedAt ? Math.floor((Date.now() - vm2.startedAt) / 1e3) : 0,
+          uptime: running2 && vm2.startedAt ? Math.floor((Date.now() - vm2.startedAt) / 1e3) : 0,
           cpus: Number(vm2.config.cores ?? 1) * Number(vm2.config.sockets ?? 1),
-          cpu: running ? 0.02 : 0,
+          cpu: running2 ? 0.02 : 0,
           maxmem: mem,
-          mem: running ? Math.round(mem * 0.4) : 0,
+          mem: running2 ? Math.round(mem * 0.4) : 0,
           maxdisk: disks(vm2.config)[0]?.size ?? 0,
           disk: 0,
           netin: 0,
           netout: 0,
           diskread: 0,
           diskwrite: 0,
-          ...running ? { pid: 1e4 + vm2.vmid, "running-machine": "pc-i440fx-9.2+pve1", "running-qemu": "9.2.0" } : {},
+          ...running2 ? { pid: 1e4 + vm2.vmid, "running-machine": "pc-i440fx-9.2+pve1", "running-qemu": "9.2.0" } : {},
           ...agentEnabled(vm2) ? { agent: 1 } : {},
           ...vm2.config.template ? { template: 1 } : {},
           ...vm2.config.lock ? { lock: vm2.config.lock } : {},
           ...vm2.config.tags ? { tags: vm2.config.tags } : {},
-          ha: vm2.ha ? { managed: 1, state: running ? "started" : "stopped", group: null } : { managed: 0 }
+          ha: vm2.ha ? { managed: 1, state: running2 ? "started" : "stopped", group: null } : { managed: 0 }
         };
       }, "GET /nodes/{node}/qemu/{vmid}/status/current"),
       ...Object.fromEntries(
@@ -76303,6 +76303,28 @@ async function runDemo(o) {
   const started = Date.now();
   let world;
   let repo;
+  let cleaning;
+  const cleanup = /* @__PURE__ */ __name(() => cleaning ??= (async () => {
+    await world?.stop();
+    if (o.keep)
+      log.info(
+        `Demo repository kept in ${repo ?? "(not created)"}, simulator state in ${state}.`
+      );
+    else {
+      if (repo) (0, import_node_fs23.rmSync)(repo, { recursive: true, force: true });
+      (0, import_node_fs23.rmSync)(state, { recursive: true, force: true });
+    }
+  })(), "cleanup");
+  const interrupted = /* @__PURE__ */ __name((signal) => {
+    void (async () => {
+      log.error(`Demo interrupted by ${signal}; stopping the simulators.`);
+      for (const child of running) child.kill("SIGTERM");
+      await cleanup();
+      process.exit(signal === "SIGINT" ? 130 : 143);
+    })();
+  }, "interrupted");
+  process.once("SIGINT", interrupted);
+  process.once("SIGTERM", interrupted);
   try {
     const why = hostsUnavailable();
     if (why)
@@ -76409,13 +76431,9 @@ async function runDemo(o) {
     );
     return 0;
   } finally {
-    await world?.stop();
-    if (o.keep)
-      log.info(`Demo repository kept in ${repo ?? "(not created)"}, simulator state in ${state}.`);
-    else {
-      if (repo) (0, import_node_fs23.rmSync)(repo, { recursive: true, force: true });
-      (0, import_node_fs23.rmSync)(state, { recursive: true, force: true });
-    }
+    process.off("SIGINT", interrupted);
+    process.off("SIGTERM", interrupted);
+    await cleanup();
   }
 }
 function runCli(cli, args, cwd, env, capture) {
@@ -76425,13 +76443,15 @@ function runCli(cli, args, cwd, env, capture) {
       env,
       stdio: ["ignore", capture ? "pipe" : "inherit", "inherit"]
     });
+    running.add(child);
+    child.once("exit", () => running.delete(child));
     let stdout = "";
     child.stdout?.on("data", (d) => stdout += d.toString());
     child.once("error", reject);
     child.once("close", (code) => resolve({ code: code ?? 1, stdout }));
   });
 }
-var import_node_child_process9, import_node_fs23, import_node_os8, import_node_path26, import_node_url2, import_yaml5;
+var import_node_child_process9, import_node_fs23, import_node_os8, import_node_path26, import_node_url2, import_yaml5, running;
 var init_run_demo = __esm({
   "sim/demo/run-demo.ts"() {
     "use strict";
@@ -76447,6 +76467,7 @@ var init_run_demo = __esm({
     __name(git2, "git");
     __name(makeRepository, "makeRepository");
     __name(runDemo, "runDemo");
+    running = /* @__PURE__ */ new Set();
     __name(runCli, "runCli");
   }
 });

@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -85,6 +85,31 @@ export async function runDemo(o: DemoOptions): Promise<number> {
   const started = Date.now();
   let world: SimStack | undefined;
   let repo: string | undefined;
+  // Interrupted (Ctrl-C, a CI timeout): stop the step, the simulators and their sshd hosts, and
+  // remove the state, as the normal end does; otherwise the hosts would outlive us.
+  let cleaning: Promise<void> | undefined;
+  const cleanup = () =>
+    (cleaning ??= (async () => {
+      await world?.stop();
+      if (o.keep)
+        log.info(
+          `Demo repository kept in ${repo ?? '(not created)'}, simulator state in ${state}.`,
+        );
+      else {
+        if (repo) rmSync(repo, { recursive: true, force: true });
+        rmSync(state, { recursive: true, force: true });
+      }
+    })());
+  const interrupted = (signal: NodeJS.Signals) => {
+    void (async () => {
+      log.error(`Demo interrupted by ${signal}; stopping the simulators.`);
+      for (const child of running) child.kill('SIGTERM');
+      await cleanup();
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    })();
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
   try {
     // The VMs of the demo are real sshd hosts in private namespaces: that needs root.
     const why = hostsUnavailable();
@@ -202,15 +227,14 @@ export async function runDemo(o: DemoOptions): Promise<number> {
     );
     return 0;
   } finally {
-    await world?.stop();
-    if (o.keep)
-      log.info(`Demo repository kept in ${repo ?? '(not created)'}, simulator state in ${state}.`);
-    else {
-      if (repo) rmSync(repo, { recursive: true, force: true });
-      rmSync(state, { recursive: true, force: true });
-    }
+    process.off('SIGINT', interrupted);
+    process.off('SIGTERM', interrupted);
+    await cleanup();
   }
 }
+
+/** The step running now: a signal must stop it before the hosts it talks to go away. */
+const running = new Set<ChildProcess>();
 
 function runCli(
   cli: string,
@@ -226,6 +250,8 @@ function runCli(
       env,
       stdio: ['ignore', capture ? 'pipe' : 'inherit', 'inherit'],
     });
+    running.add(child);
+    child.once('exit', () => running.delete(child));
     let stdout = '';
     child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
     child.once('error', reject);
