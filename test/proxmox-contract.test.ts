@@ -21,7 +21,7 @@ import {
   type Transport,
 } from '../actions/lib/proxmox/index.js';
 import { installPveshShim, startSshHost, type SshHost } from '../sim/hosts/index.js';
-import { startProxmoxSim, type ProxmoxSim } from '../sim/proxmox/index.js';
+import { startProxmoxSim, type ProxmoxSim, type PveMajor } from '../sim/proxmox/index.js';
 import { closedLoopbackPort } from './net-helpers.js';
 
 // ---- Schema check: every request the client sends must exist in PVE 8 and PVE 9. ----
@@ -143,7 +143,9 @@ function covering(client: ProxmoxClient): ProxmoxClient {
   });
 }
 
-// ---- One simulator, one sshd "node" whose PATH starts with the pvesh shim. ----
+// ---- A PVE 9 and a PVE 8 simulator; one sshd "node" whose PATH starts with the pvesh shim
+// pointing at the PVE 9 one. ----
+const sims = {} as Record<PveMajor, ProxmoxSim>;
 let sim: ProxmoxSim;
 let dir: string;
 let node: SshHost;
@@ -151,7 +153,9 @@ let ssh: SshConfig;
 const log = memoryLogger();
 
 beforeAll(async () => {
-  sim = await startProxmoxSim({ timeScale: 0.02 });
+  for (const v of [8, 9] as const)
+    sims[v] = await startProxmoxSim({ timeScale: 0.02, pveVersion: v });
+  sim = sims[9];
   dir = mkdtempSync(path.join(os.tmpdir(), 'pve-contract-'));
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(dir, 'id')]);
   const shim = installPveshShim({
@@ -178,33 +182,37 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await node?.stop();
-  await sim?.stop();
+  for (const s of Object.values(sims)) await s.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 
-function env(patch: Record<string, string> = {}): NodeJS.ProcessEnv {
+function env(patch: Record<string, string> = {}, s: ProxmoxSim = sim): NodeJS.ProcessEnv {
   return {
-    PROXMOX_URL: sim.url,
-    PROXMOX_TOKEN_ID: sim.tokenId,
-    PROXMOX_TOKEN_SECRET: sim.tokenSecret,
-    PROXMOX_TLS_FINGERPRINT: sim.fingerprint,
+    PROXMOX_URL: s.url,
+    PROXMOX_TOKEN_ID: s.tokenId,
+    PROXMOX_TOKEN_SECRET: s.tokenSecret,
+    PROXMOX_TLS_FINGERPRINT: s.fingerprint,
     ...patch,
   };
 }
-const transports: Record<string, () => Transport> = {
-  https: () => new HttpsTransport(clientConfigFromEnv(env())),
-  ssh: () => new SshTransport(ssh),
+const transports: Record<string, { major: PveMajor; make: () => Transport }> = {
+  'https-pve9': { major: 9, make: () => new HttpsTransport(clientConfigFromEnv(env({}, sims[9]))) },
+  'https-pve8': { major: 8, make: () => new HttpsTransport(clientConfigFromEnv(env({}, sims[8]))) },
+  'ssh-pve9': { major: 9, make: () => new SshTransport(ssh) },
 };
 
 describe.each(Object.keys(transports))('Proxmox contract over %s', (kind) => {
+  const { major } = transports[kind];
   let client: ProxmoxClient;
   beforeAll(() => {
-    client = covering(new ProxmoxClient({ transport: recording(transports[kind]()), log }));
+    client = covering(new ProxmoxClient({ transport: recording(transports[kind].make()), log }));
   });
   afterAll(() => client.close());
 
   it('reads version, nodes, resources, storage and bridges', async () => {
-    expect((await client.version()).version).toMatch(/^\d+\.\d+/);
+    const version = await client.version();
+    expect(version.version).toMatch(new RegExp(`^${major}\\.\\d+`));
+    expect(version.release).toBe(major === 8 ? '8.4' : '9.1');
     expect((await client.nodes()).map((n) => n.node).sort()).toEqual([
       'pve1',
       'pve2',
@@ -307,7 +315,7 @@ describe.each(Object.keys(transports))('Proxmox contract over %s', (kind) => {
     }
     const hostKey = await client.agentFileRead('pve2', vmid, '/etc/ssh/ssh_host_ed25519_key.pub');
     expect(hostKey).toEqual({
-      content: `${sim.cluster.hostKeyOf(vmid).publicKey}\n`,
+      content: `${sims[major].cluster.hostKeyOf(vmid).publicKey}\n`,
       truncated: false,
     });
     const missing = await client
@@ -397,6 +405,53 @@ describe('requests the client sent', () => {
     expect(recorded.length).toBeGreaterThan(20);
     const schema = loadSchema(major);
     expect(recorded.flatMap((r) => validate(schema, r.method, r.path, r.params))).toEqual([]);
+  });
+});
+
+describe('PVE 8 and PVE 9 differ on the served paths', () => {
+  const transport = (major: PveMajor, patch: Record<string, string> = {}) =>
+    new HttpsTransport(clientConfigFromEnv(env(patch, sims[major])));
+
+  it('a PVE 8 simulator refuses allow-ksm, a config key only PVE 9 has', async () => {
+    const t8 = transport(8);
+    const err = (await t8
+      .request('PUT', '/nodes/pve1/qemu/9000/config', { 'allow-ksm': 0 })
+      .catch((e: unknown) => e)) as ProxmoxApiError;
+    await t8.close();
+    expect(err).toBeInstanceOf(ProxmoxApiError);
+    expect(err.status).toBe(400);
+    expect(err.errors).toEqual({
+      'allow-ksm':
+        'property is not defined in schema and the schema does not allow additional properties',
+    });
+    expect(sims[8].cluster.state.vms[9000].config['allow-ksm']).toBeUndefined();
+
+    const t9 = transport(9);
+    await t9.request('PUT', '/nodes/pve1/qemu/9000/config', { 'allow-ksm': 0 });
+    expect(sims[9].cluster.state.vms[9000].config['allow-ksm']).toBe(0);
+    await t9.request('PUT', '/nodes/pve1/qemu/9000/config', { delete: 'allow-ksm' });
+    await t9.close();
+  });
+
+  it('guest-agent calls need VM.Monitor on PVE 8 and VM.GuestAgent.* on PVE 9', async () => {
+    const secret = '22222222-3333-4444-8555-666666666666';
+    const outcome = async (major: PveMajor, privs: string[]) => {
+      const id = `root@pam!agent-${privs[0].toLowerCase().replace(/\W/g, '-')}`;
+      sims[major].addToken(id, secret, { '/vms': privs });
+      const t = transport(major, { PROXMOX_TOKEN_ID: id, PROXMOX_TOKEN_SECRET: secret });
+      const err = (await t
+        .request('POST', '/nodes/pve1/qemu/9000/agent/ping')
+        .catch((e: unknown) => e)) as ProxmoxApiError;
+      await t.close();
+      // Past the permission check a stopped template answers 500 `VM 9000 is not running`.
+      return `${err.status} ${err.message}`;
+    };
+    expect(await outcome(8, ['VM.Monitor'])).toMatch(/^500 .*not running/);
+    expect(await outcome(8, ['VM.GuestAgent.Audit'])).toMatch(/^403 .*\/vms\/9000.*VM\.Monitor/);
+    expect(await outcome(9, ['VM.GuestAgent.Audit'])).toMatch(/^500 .*not running/);
+    expect(await outcome(9, ['VM.Monitor'])).toMatch(
+      /^403 .*\/vms\/9000.*VM\.GuestAgent\.Audit\|VM\.GuestAgent\.Unrestricted/,
+    );
   });
 });
 

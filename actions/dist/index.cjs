@@ -67309,6 +67309,3151 @@ var init_key_pair = __esm({
   }
 });
 
+// sim/proxmox/pve-api/pve8-routes.json
+var pve8_routes_default;
+var init_pve8_routes = __esm({
+  "sim/proxmox/pve-api/pve8-routes.json"() {
+    pve8_routes_default = {
+      "/version": {
+        GET: { parameters: { additionalProperties: 0 }, permissions: { user: "all" } }
+      },
+      "/access/ticket": {
+        GET: { parameters: { additionalProperties: 0 }, permissions: { user: "world" } },
+        POST: {
+          parameters: {
+            additionalProperties: 0,
+            properties: {
+              "new-format": { default: 1, optional: 1, type: "boolean" },
+              otp: { optional: 1, type: "string" },
+              password: { type: "string" },
+              path: { maxLength: 64, optional: 1, requires: "privs", type: "string" },
+              privs: {
+                format: "pve-priv-list",
+                maxLength: 64,
+                optional: 1,
+                requires: "path",
+                type: "string"
+              },
+              realm: { format: "pve-realm", maxLength: 32, optional: 1, type: "string" },
+              "tfa-challenge": { optional: 1, type: "string" },
+              username: { maxLength: 64, type: "string" }
+            }
+          },
+          permissions: { user: "world" }
+        }
+      },
+      "/cluster/resources": {
+        GET: {
+          parameters: {
+            additionalProperties: 0,
+            properties: {
+              type: { enum: ["vm", "storage", "node", "sdn"], optional: 1, type: "string" }
+            }
+          },
+          permissions: { user: "all" }
+        }
+      },
+      "/cluster/nextid": {
+        GET: {
+          parameters: {
+            additionalProperties: 0,
+            properties: {
+              vmid: {
+                format: "pve-vmid",
+                maximum: 999999999,
+                minimum: 100,
+                optional: 1,
+                type: "integer"
+              }
+            }
+          },
+          permissions: { user: "all" }
+        }
+      },
+      "/nodes": {
+        GET: { parameters: { additionalProperties: 0 }, permissions: { user: "all" } }
+      },
+      "/nodes/{node}/status": {
+        GET: {
+          parameters: {
+            additionalProperties: 0,
+            properties: { node: { format: "pve-node", type: "string" } }
+          },
+          permissions: { check: ["perm", "/nodes/{node}", ["Sys.Audit"]] }
+        },
+        POST: {
+          parameters: {
+            additionalProperties: 0,
+            properties: {
+              command: { enum: ["reboot", "shutdown"], type: "string" },
+              node: { format: "pve-node", type: "string" }
+            }
+          },
+          permissions: { check: ["perm", "/nodes/{node}", ["Sys.PowerMgmt"]] }
+        }
+      },
+      "/nodes/{node}/network": {
+        DELETE: {
+          parameters: {
+            additionalProperties: 0,
+            properties: { node: { format: "pve-node", type: "string" } }
+          },
+          permissions: { check: ["perm", "/nodes/{node}", ["Sys.Modify"]] }
+        },
+        GET: {
+          parameters: {
+            additionalProperties: 0,
+            properties: {
+              node: { format: "pve-node", type: "string" },
+              type: {
+                enum: [
+                  "bridge",
+                  "bond",
+                  "eth",
+                  "alias",
+                  "vlan",
+                  "OVSBridge",
+                  "OVSBond",
+                  "OVSPort",
+                  "OVSIntPort",
+                  "vnet",
+                  "any_bridge",
+                  "any_local_bridge"
+                ],
+                optional: 1,
+                type: "string"
+              }
+            }
+          },
+          permissions: { user: "all" }
+        },
+        POST: {
+          parameters: {
+            additionalProperties: 0,
+            properties: {
+              address: { format: "ipv4", optional: 1, requires: "netmask", type: "string" },
+              address6: { format: "ipv6", optional: 1, requires: "netmask6", type: "string" },
+              autostart: { optional: 1, type: "boolean" },
+              "bond-primary": { format: "pve-iface", optional: 1, type: "string" },
+              bond_mode: {
+                enum: [
+                  "balance-rr",
+                  "active-backup",
+                  "balance-xor",
+                  "broadcast",
+                  "802.3ad",
+                  "balance-tlb",
+                  "balance-alb",
+                  "balance-slb",
+                  "lacp-balance-slb",
+                  "lacp-balance-tcp"
+                ],
+                optional: 1,
+                type: "string"
+              },
+              bond_xmit_hash_policy: {
+                enum: ["layer2", "layer2+3", "layer3+4"],
+                optional: 1,
+                type: "string"
+              },
+              bridge_ports: { format: "pve-iface-list", optional: 1, type: "string" },
+              bridge_vids: { format: "pve-vlan-id-or-range-list", optional: 1, type: "string" },
+              bridge_vlan_aware: { optional: 1, type: "boolean" },
+              cidr: { format: "CIDRv4", optional: 1, type: "string" },
+              cidr6: { format: "CIDRv6", optional: 1, type: "string" },
+              comments: { optional: 1, type: "string" },
+              comments6: { optional: 1, type: "string" },
+              gateway: { format: "ipv4", optional: 1, type: "string" },
+              gateway6: { format: "ipv6", optional: 1, type: "string" },
+              iface: { format: "pve-iface", maxLength: 20, minLength: 2, type: "string" },
+              mtu: { maximum: 65520, minimum: 1280, optional: 1, type: "integer" },
+              netmask: {
+                format: "ipv4mask",
+                optional: 1,
+                requires: "address",
+                type: "string"
+              },
+              netmask6: {
+                maximum: 128,
+                minimum: 0,
+                optional: 1,
+                requires: "address6",
+                type: "integer"
+              },
+              node: { format: "pve-node", type: "string" },
+              ovs_bonds: { format: "pve-iface-list", optional: 1, type: "string" },
+              ovs_bridge: { format: "pve-iface", optional: 1, type: "string" },
+              ovs_options: { maxLength: 1024, optional: 1, type: "string" },
+              ovs_ports: { format: "pve-iface-list", optional: 1, type: "string" },
+              ovs_tag: { maximum: 4094, minimum: 1, optional: 1, type: "integer" },
+              slaves: { format: "pve-iface-list", optional: 1, type: "string" },
+              type: {
+                enum: [
+                  "bridge",
+                  "bond",
+                  "eth",
+                  "alias",
+                  "vlan",
+                  "OVSBridge",
+                  "OVSBond",
+                  "OVSPort",
+                  "OVSIntPort",
+                  "vnet",
+                  "unknown"
+                ],
+                type: "string"
+              },
+              "vlan-id": { maximum: 4094, minimum: 1, optional: 1, type: "integer" },
+              "vlan-raw-device": { format: "pve-iface", optional: 1, type: "string" }
+            }
+          },
+          permissions: { check: ["perm", "/nodes/{node}", ["Sys.Modify"]] }
+        },
+        PUT: {
+          parameters: {
+            additionalProperties: 0,
+            properties: { node: { format: "pve-node", type: "string" } }
+          },
+          permissions: { check: ["perm", "/nodes/{node}", ["Sys.Modify"]] }
+        }
+      },
+      "/nodes/{node}/storage": {
+        GET: {
+          parameters: {
+            additionalProperties: 0,
+            properties: {
+              content: { format: "pve-storage-content-list", optional: 1, type: "string" },
+              enabled: { default: 0, optional: 1, type: "boolean" },
+              format: { default: 0, optional: 1, type: "boolean" },
+              node: { format: "pve-node", type: "string" },
+              storage: { format: "pve-storage-id", optional: 1, type: "string" },
+              target: { format: "pve-node", optional: 1, type: "string" }
+            }
+          },
+          permissions: { user: "all" }
+        }
+      },
+      "/nodes/{node}/certificates/info": {
+        GET: {
+          parameters: {
+            additionalProperties: 0,
+            properties: { node: { format: "pve-node", type: "string" } }
+          },
+          permissions: { user: "all" }
+        }
+      },
+      "/nodes/{node}/tasks/{upid}/status": {
+        GET: {
+          parameters: {
+            additionalProperties: 0,
+            properties: {
+              node: { format: "pve-node", type: "string" },
+              upid: { type: "string" }
+            }
+          },
+          permissions: { user: "all" }
+        }
+      },
+      "/nodes/{node}/tasks/{upid}/log": {
+        GET: {
+          parameters: {
+            additionalProperties: 0,
+            properties: {
+              download: { optional: 1, type: "boolean" },
+              limit: { default: 50, minimum: 0, optional: 1, type: "integer" },
+              node: { format: "pve-node", type: "string" },
+              start: { default: 0, minimum: 0, optional: 1, type: "integer" },
+              upid: { type: "string" }
+            }
+          },
+          permissions: { user: "all" }
+        }
+      },
+      "/nodes/{node}/qemu": {
+        GET: {
+          parameters: {
+            additionalProperties: 0,
+            properties: {
+              full: { optional: 1, type: "boolean" },
+              node: { format: "pve-node", type: "string" }
+            }
+          },
+          permissions: { user: "all" }
+        },
+        POST: {
+          parameters: {
+            additionalProperties: 0,
+            properties: {
+              acpi: { default: 1, optional: 1, type: "boolean" },
+              affinity: { format: "pve-cpuset", optional: 1, type: "string" },
+              agent: {
+                format: {
+                  enabled: { default: 0, default_key: 1, type: "boolean" },
+                  "freeze-fs-on-backup": { default: 1, optional: 1, type: "boolean" },
+                  fstrim_cloned_disks: { default: 0, optional: 1, type: "boolean" },
+                  type: {
+                    default: "virtio",
+                    enum: ["virtio", "isa"],
+                    optional: 1,
+                    type: "string"
+                  }
+                },
+                optional: 1,
+                type: "string"
+              },
+              "amd-sev": { format: "pve-qemu-sev-fmt", optional: 1, type: "string" },
+              arch: { enum: ["x86_64", "aarch64"], optional: 1, type: "string" },
+              archive: { maxLength: 255, optional: 1, type: "string" },
+              args: { optional: 1, type: "string" },
+              audio0: {
+                format: {
+                  device: { enum: ["ich9-intel-hda", "intel-hda", "AC97"], type: "string" },
+                  driver: {
+                    default: "spice",
+                    enum: ["spice", "none"],
+                    optional: 1,
+                    type: "string"
+                  }
+                },
+                optional: 1,
+                type: "string"
+              },
+              autostart: { default: 0, optional: 1, type: "boolean" },
+              balloon: { minimum: 0, optional: 1, type: "integer" },
+              bios: {
+                default: "seabios",
+                enum: ["seabios", "ovmf"],
+                optional: 1,
+                type: "string"
+              },
+              boot: { format: "pve-qm-boot", optional: 1, type: "string" },
+              bootdisk: {
+                format: "pve-qm-bootdisk",
+                optional: 1,
+                pattern: "(ide|sata|scsi|virtio)\\d+",
+                type: "string"
+              },
+              bwlimit: {
+                default: "restore limit from datacenter or storage config",
+                minimum: "0",
+                optional: 1,
+                type: "integer"
+              },
+              cdrom: { format: "pve-qm-ide", optional: 1, type: "string" },
+              cicustom: { format: "pve-qm-cicustom", optional: 1, type: "string" },
+              cipassword: { optional: 1, type: "string" },
+              citype: {
+                enum: ["configdrive2", "nocloud", "opennebula"],
+                optional: 1,
+                type: "string"
+              },
+              ciupgrade: { default: 1, optional: 1, type: "boolean" },
+              ciuser: { optional: 1, type: "string" },
+              cores: { default: 1, minimum: 1, optional: 1, type: "integer" },
+              cpu: { format: "pve-vm-cpu-conf", optional: 1, type: "string" },
+              cpulimit: {
+                default: 0,
+                maximum: 128,
+                minimum: 0,
+                optional: 1,
+                type: "number"
+              },
+              cpuunits: {
+                default: "cgroup v1: 1024, cgroup v2: 100",
+                maximum: 262144,
+                minimum: 1,
+                optional: 1,
+                type: "integer"
+              },
+              description: { maxLength: 8192, optional: 1, type: "string" },
+              efidisk0: {
+                format: {
+                  efitype: { default: "2m", enum: ["2m", "4m"], optional: 1, type: "string" },
+                  file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" },
+                  format: {
+                    enum: ["raw", "qcow", "qed", "qcow2", "vmdk", "cloop"],
+                    optional: 1,
+                    type: "string"
+                  },
+                  "import-from": {
+                    format: "pve-volume-id-or-absolute-path",
+                    optional: 1,
+                    type: "string"
+                  },
+                  "ms-cert": {
+                    default: "2011",
+                    enum: ["2011", "2023", "2023w", "2023k"],
+                    optional: 1,
+                    type: "string"
+                  },
+                  "pre-enrolled-keys": { default: 0, optional: 1, type: "boolean" },
+                  size: { format: "disk-size", optional: 1, type: "string" },
+                  volume: { alias: "file" }
+                },
+                optional: 1,
+                type: "string"
+              },
+              force: { optional: 1, requires: "archive", type: "boolean" },
+              freeze: { optional: 1, type: "boolean" },
+              hookscript: { format: "pve-volume-id", optional: 1, type: "string" },
+              "hostpci[n]": { format: "pve-qm-hostpci", optional: 1, type: "string" },
+              hotplug: {
+                default: "network,disk,usb",
+                format: "pve-hotplug-features",
+                optional: 1,
+                type: "string"
+              },
+              hugepages: { enum: ["any", "2", "1024"], optional: 1, type: "string" },
+              "ide[n]": {
+                format: {
+                  aio: { enum: ["native", "threads", "io_uring"], optional: 1, type: "string" },
+                  backup: { optional: 1, type: "boolean" },
+                  bps: { optional: 1, type: "integer" },
+                  bps_max_length: { minimum: 1, optional: 1, type: "integer" },
+                  bps_rd: { optional: 1, type: "integer" },
+                  bps_rd_length: { alias: "bps_rd_max_length" },
+                  bps_rd_max_length: { minimum: 1, optional: 1, type: "integer" },
+                  bps_wr: { optional: 1, type: "integer" },
+                  bps_wr_length: { alias: "bps_wr_max_length" },
+                  bps_wr_max_length: { minimum: 1, optional: 1, type: "integer" },
+                  cache: {
+                    enum: ["none", "writethrough", "writeback", "unsafe", "directsync"],
+                    optional: 1,
+                    type: "string"
+                  },
+                  cyls: { optional: 1, type: "integer" },
+                  detect_zeroes: { optional: 1, type: "boolean" },
+                  discard: { enum: ["ignore", "on"], optional: 1, type: "string" },
+                  file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" },
+                  format: {
+                    enum: ["raw", "qcow", "qed", "qcow2", "vmdk", "cloop"],
+                    optional: 1,
+                    type: "string"
+                  },
+                  heads: { optional: 1, type: "integer" },
+                  "import-from": {
+                    format: "pve-volume-id-or-absolute-path",
+                    optional: 1,
+                    type: "string"
+                  },
+                  iops: { optional: 1, type: "integer" },
+                  iops_max: { optional: 1, type: "integer" },
+                  iops_max_length: { minimum: 1, optional: 1, type: "integer" },
+                  iops_rd: { optional: 1, type: "integer" },
+                  iops_rd_length: { alias: "iops_rd_max_length" },
+                  iops_rd_max: { optional: 1, type: "integer" },
+                  iops_rd_max_length: { minimum: 1, optional: 1, type: "integer" },
+                  iops_wr: { optional: 1, type: "integer" },
+                  iops_wr_length: { alias: "iops_wr_max_length" },
+                  iops_wr_max: { optional: 1, type: "integer" },
+                  iops_wr_max_length: { minimum: 1, optional: 1, type: "integer" },
+                  mbps: { optional: 1, type: "number" },
+                  mbps_max: { optional: 1, type: "number" },
+                  mbps_rd: { optional: 1, type: "number" },
+                  mbps_rd_max: { optional: 1, type: "number" },
+                  mbps_wr: { optional: 1, type: "number" },
+                  mbps_wr_max: { optional: 1, type: "number" },
+                  media: {
+                    default: "disk",
+                    enum: ["cdrom", "disk"],
+                    optional: 1,
+                    type: "string"
+                  },
+                  model: {
+                    format: "urlencoded",
+                    maxLength: 120,
+                    optional: 1,
+                    type: "string"
+                  },
+                  replicate: { default: 1, optional: 1, type: "boolean" },
+                  rerror: { enum: ["ignore", "report", "stop"], optional: 1, type: "string" },
+                  secs: { optional: 1, type: "integer" },
+                  serial: {
+                    format: "urlencoded",
+                    maxLength: 60,
+                    optional: 1,
+                    type: "string"
+                  },
+                  shared: { default: 0, optional: 1, type: "boolean" },
+                  size: { format: "disk-size", optional: 1, type: "string" },
+                  snapshot: { optional: 1, type: "boolean" },
+                  ssd: { optional: 1, type: "boolean" },
+                  trans: { enum: ["none", "lba", "auto"], optional: 1, type: "string" },
+                  volume: { alias: "file" },
+                  werror: {
+                    enum: ["enospc", "ignore", "report", "stop"],
+                    optional: 1,
+                    type: "string"
+                  },
+                  wwn: { optional: 1, pattern: "(?^:^(0x)[0-9a-fA-F]{16})", type: "string" }
+                },
+                optional: 1,
+                type: "string"
+              },
+              "import-working-storage": { format: "pve-storage-id", optional: 1, type: "string" },
+              "ipconfig[n]": { format: "pve-qm-ipconfig", optional: 1, type: "string" },
+              ivshmem: {
+                format: {
+                  name: { optional: 1, pattern: "[a-zA-Z0-9\\-]+", type: "string" },
+                  size: { minimum: 1, type: "integer" }
+                },
+                optional: 1,
+                type: "string"
+              },
+              keephugepages: { default: 0, optional: 1, type: "boolean" },
+              keyboard: {
+                default: null,
+                enum: [
+                  "de",
+                  "de-ch",
+                  "da",
+                  "en-gb",
+                  "en-us",
+                  "es",
+                  "fi",
+                  "fr",
+                  "fr-be",
+                  "fr-ca",
+                  "fr-ch",
+                  "hu",
+                  "is",
+                  "it",
+                  "ja",
+                  "lt",
+                  "mk",
+                  "nl",
+                  "no",
+                  "pl",
+                  "pt",
+                  "pt-br",
+                  "sv",
+                  "sl",
+                  "tr"
+                ],
+                optional: 1,
+                type: "string"
+              },
+              kvm: { default: 1, optional: 1, type: "boolean" },
+              "live-restore": { optional: 1, type: "boolean" },
+              localtime: { optional: 1, type: "boolean" },
+              lock: {
+                enum: [
+                  "backup",
+                  "clone",
+                  "create",
+                  "migrate",
+                  "rollback",
+                  "snapshot",
+                  "snapshot-delete",
+                  "suspending",
+                  "suspended"
+                ],
+                optional: 1,
+                type: "string"
+              },
+              machine: {
+                format: {
+                  "enable-s3": { optional: 1, type: "boolean" },
+                  "enable-s4": { optional: 1, type: "boolean" },
+                  type: {
+                    default_key: 1,
+                    maxLength: 40,
+                    optional: 1,
+                    pattern: "(pc|pc(-i440fx)?-\\d+(\\.\\d+)+(\\+pve\\d+)?(\\.pxe)?|q35|pc-q35-\\d+(\\.\\d+)+(\\+pve\\d+)?(\\.pxe)?|virt(?:-\\d+(\\.\\d+)+)?(\\+pve\\d+)?)",
+                    type: "string"
+                  },
+                  viommu: { enum: ["intel", "virtio"], optional: 1, type: "string" }
+                },
+                optional: 1,
+                type: "string"
+              },
+              memory: {
+                format: {
+                  current: { default: 512, default_key: 1, minimum: 16, type: "integer" }
+                },
+                optional: 1,
+                type: "string"
+              },
+              migrate_downtime: { default: 0.1, minimum: 0, optional: 1, type: "number" },
+              migrate_speed: { default: 0, minimum: 0, optional: 1, type: "integer" },
+              name: { format: "dns-name", optional: 1, type: "string" },
+              nameserver: { format: "address-list", optional: 1, type: "string" },
+              "net[n]": {
+                format: {
+                  bridge: { format: "pve-bridge-id", optional: 1, type: "string" },
+                  e1000: { alias: "macaddr", keyAlias: "model" },
+                  "e1000-82540em": { alias: "macaddr", keyAlias: "model" },
+                  "e1000-82544gc": { alias: "macaddr", keyAlias: "model" },
+                  "e1000-82545em": { alias: "macaddr", keyAlias: "model" },
+                  e1000e: { alias: "macaddr", keyAlias: "model" },
+                  firewall: { optional: 1, type: "boolean" },
+                  i82551: { alias: "macaddr", keyAlias: "model" },
+                  i82557b: { alias: "macaddr", keyAlias: "model" },
+                  i82559er: { alias: "macaddr", keyAlias: "model" },
+                  link_down: { optional: 1, type: "boolean" },
+                  macaddr: { format: "mac-addr", optional: 1, type: "string" },
+                  model: {
+                    default_key: 1,
+                    enum: [
+                      "e1000",
+                      "e1000-82540em",
+                      "e1000-82544gc",
+                      "e1000-82545em",
+                      "e1000e",
+                      "i82551",
+                      "i82557b",
+                      "i82559er",
+                      "ne2k_isa",
+                      "ne2k_pci",
+                      "pcnet",
+                      "rtl8139",
+                      "virtio",
+                      "vmxnet3"
+                    ],
+                    type: "string"
+                  },
+                  mtu: { maximum: 65520, minimum: 1, optional: 1, type: "integer" },
+                  ne2k_isa: { alias: "macaddr", keyAlias: "model" },
+                  ne2k_pci: { alias: "macaddr", keyAlias: "model" },
+                  pcnet: { alias: "macaddr", keyAlias: "model" },
+                  queues: { maximum: 64, minimum: 0, optional: 1, type: "integer" },
+                  rate: { minimum: 0, optional: 1, type: "number" },
+                  rtl8139: { alias: "macaddr", keyAlias: "model" },
+                  tag: { maximum: 4094, minimum: 1, optional: 1, type: "integer" },
+                  trunks: {
+                    optional: 1,
+                    pattern: "(?^:\\d+(?:-\\d+)?(?:;\\d+(?:-\\d+)?)*)",
+                    type: "string"
+                  },
+                  virtio: { alias: "macaddr", keyAlias: "model" },
+                  vmxnet3: { alias: "macaddr", keyAlias: "model" }
+                },
+                optional: 1,
+                type: "string"
+              },
+              node: { format: "pve-node", type: "string" },
+              numa: { default: 0, optional: 1, type: "boolean" },
+              "numa[n]": {
+                format: {
+                  cpus: { pattern: "(?^:\\d+(?:-\\d+)?(?:;\\d+(?:-\\d+)?)*)", type: "string" },
+                  hostnodes: {
+                    optional: 1,
+                    pattern: "(?^:\\d+(?:-\\d+)?(?:;\\d+(?:-\\d+)?)*)",
+                    type: "string"
+                  },
+                  memory: { optional: 1, type: "number" },
+                  policy: {
+                    enum: ["preferred", "bind", "interleave"],
+                    optional: 1,
+                    type: "string"
+                  }
+                },
+                optional: 1,
+                type: "string"
+              },
+              onboot: { default: 0, optional: 1, type: "boolean" },
+              ostype: {
+                enum: [
+                  "other",
+                  "wxp",
+                  "w2k",
+                  "w2k3",
+                  "w2k8",
+                  "wvista",
+                  "win7",
+                  "win8",
+                  "win10",
+                  "win11",
+                  "l24",
+                  "l26",
+                  "solaris"
+                ],
+                optional: 1,
+                type: "string"
+              },
+              "parallel[n]": {
+                optional: 1,
+                pattern: "/dev/parport\\d+|/dev/usb/lp\\d+",
+                type: "string"
+              },
+              pool: { format: "pve-poolid", optional: 1, type: "string" },
+              protection: { default: 0, optional: 1, type: "boolean" },
+              reboot: { default: 1, optional: 1, type: "boolean" },
+              rng0: { format: "pve-qm-rng", optional: 1, type: "string" },
+              "sata[n]": {
+                format: {
+                  aio: { enum: ["native", "threads", "io_uring"], optional: 1, type: "string" },
+                  backup: { optional: 1, type: "boolean" },
+                  bps: { optional: 1, type: "integer" },
+                  bps_max_length: { minimum: 1, optional: 1, type: "integer" },
+                  bps_rd: { optional: 1, type: "integer" },
+                  bps_rd_length: { alias: "bps_rd_max_length" },
+                  bps_rd_max_length: { minimum: 1, optional: 1, type: "integer" },
+                  bps_wr: { optional: 1, type: "integer" },
+                  bps_wr_length: { alias: "bps_wr_max_length" },
+                  bps_wr_max_length: { minimum: 1, optional: 1, type: "integer" },
+                  cache: {
+                    enum: ["none", "writethrough", "writeback", "unsafe", "directsync"],
+                    optional: 1,
+                    type: "string"
+                  },
+                  cyls: { optional: 1, type: "integer" },
+                  detect_zeroes: { optional: 1, type: "boolean" },
+                  discard: { enum: ["ignore", "on"], optional: 1, type: "string" },
+                  file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" },
+                  format: {
+                    enum: ["raw", "qcow", "qed", "qcow2", "vmdk", "cloop"],
+                    optional: 1,
+                    type: "string"
+                  },
+                  heads: { optional: 1, type: "integer" },
+                  "import-from": {
+                    format: "pve-volume-id-or-absolute-path",
+                    optional: 1,
+                    type: "string"
+                  },
+                  iops: { optional: 1, type: "integer" },
+                  iops_max: { optional: 1, type: "integer" },
+                  iops_max_length: { minimum: 1, optional: 1, type: "integer" },
+                  iops_rd: { optional: 1, type: "integer" },
+                  iops_rd_length: { alias: "iops_rd_max_length" },
+                  iops_rd_max: { optional: 1, type: "integer" },
+                  iops_rd_max_length: { minimum: 1, optional: 1, type: "integer" },
+                  iops_wr: { optional: 1, type: "integer" },
+                  iops_wr_length: { alias: "iops_wr_max_length" },
+                  iops_wr_max: { optional: 1, type: "integer" },
+                  iops_wr_max_length: { minimum: 1, optional: 1, type: "integer" },
+                  mbps: { optional: 1, type: "number" },
+                  mbps_max: { optional: 1, type: "number" },
+                  mbps_rd: { optional: 1, type: "number" },
+                  mbps_rd_max: { optional: 1, type: "number" },
+                  mbps_wr: { optional: 1, type: "number" },
+                  mbps_wr_max: { optional: 1, type: "number" },
+                  media: {
+                    default: "disk",
+                    enum: ["cdrom", "disk"],
+                    optional: 1,
+                    type: "string"
+                  },
+                  replicate: { default: 1, optional: 1, type: "boolean" },
+                  rerror: { enum: ["ignore", "report", "stop"], optional: 1, type: "string" },
+                  secs: { optional: 1, type: "integer" },
+                  serial: {
+                    format: "urlencoded",
+                    maxLength: 60,
+                    optional: 1,
+                    type: "string"
+                  },
+                  shared: { default: 0, optional: 1, type: "boolean" },
+                  size: { format: "disk-size", optional: 1, type: "string" },
+                  snapshot: { optional: 1, type: "boolean" },
+                  ssd: { optional: 1, type: "boolean" },
+                  trans: { enum: ["none", "lba", "auto"], optional: 1, type: "string" },
+                  volume: { alias: "file" },
+                  werror: {
+                    enum: ["enospc", "ignore", "report", "stop"],
+                    optional: 1,
+                    type: "string"
+                  },
+                  wwn: { optional: 1, pattern: "(?^:^(0x)[0-9a-fA-F]{16})", type: "string" }
+                },
+                optional: 1,
+                type: "string"
+              },
+              "scsi[n]": {
+                format: {
+                  aio: { enum: ["native", "threads", "io_uring"], optional: 1, type: "string" },
+                  backup: { optional: 1, type: "boolean" },
+                  bps: { optional: 1, type: "integer" },
+                  bps_max_length: { minimum: 1, optional: 1, type: "integer" },
+                  bps_rd: { optional: 1, type: "integer" },
+                  bps_rd_length: { alias: "bps_rd_max_length" },
+                  bps_rd_max_length: { minimum: 1, optional: 1, type: "integer" },
+                  bps_wr: { optional: 1, type: "integer" },
+                  bps_wr_length: { alias: "bps_wr_max_length" },
+                  bps_wr_max_length: { minimum: 1, optional: 1, type: "integer" },
+                  cache: {
+                    enum: ["none", "writethrough", "writeback", "unsafe", "directsync"],
+                    optional: 1,
+                    type: "string"
+                  },
+                  cyls: { optional: 1, type: "integer" },
+                  detect_zeroes: { optional: 1, type: "boolean" },
+                  discard: { enum: ["ignore", "on"], optional: 1, type: "string" },
+                  file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" },
+                  format: {
+                    enum: ["raw", "qcow", "qed", "qcow2", "vmdk", "cloop"],
+                    optional: 1,
+                    type: "string"
+                  },
+                  heads: { optional: 1, type: "integer" },
+                  "import-from": {
+                    format: "pve-volume-id-or-absolute-path",
+                    optional: 1,
+                    type: "string"
+                  },
+                  iops: { optional: 1, type: "integer" },
+                  iops_max: { optional: 1, type: "integer" },
+                  iops_max_length: { minimum: 1, optional: 1, type: "integer" },
+                  iops_rd: { optional: 1, type: "integer" },
+                  iops_rd_length: { alias: "iops_rd_max_length" },
+                  iops_rd_max: { optional: 1, type: "integer" },
+                  iops_rd_max_length: { minimum: 1, optional: 1, type: "integer" },
+                  iops_wr: { optional: 1, type: "integer" },
+                  iops_wr_length: { alias: "iops_wr_max_length" },
+                  iops_wr_max: { optional: 1, type: "integer" },
+                  iops_wr_max_length: { minimum: 1, optional: 1, type: "integer" },
+                  iothread: { optional: 1, type: "boolean" },
+                  mbps: { optional: 1, type: "number" },
+                  mbps_max: { optional: 1, type: "number" },
+                  mbps_rd: { optional: 1, type: "number" },
+                  mbps_rd_max: { optional: 1, type: "number" },
+                  mbps_wr: { optional: 1, type: "number" },
+                  mbps_wr_max: { optional: 1, type: "number" },
+                  media: {
+                    default: "disk",
+                    enum: ["cdrom", "disk"],
+                    optional: 1,
+                    type: "string"
+                  },
+                  product: { optional: 1, pattern: "[A-Za-z0-9\\-_\\s]{,16}", type: "string" },
+                  queues: { minimum: 2, optional: 1, type: "integer" },
+                  replicate: { default: 1, optional: 1, type: "boolean" },
+                  rerror: { enum: ["ignore", "report", "stop"], optional: 1, type: "string" },
+                  ro: { optional: 1, type: "boolean" },
+                  scsiblock: { default: 0, optional: 1, type: "boolean" },
+                  secs: { optional: 1, type: "integer" },
+                  serial: {
+                    format: "urlencoded",
+                    maxLength: 60,
+                    optional: 1,
+                    type: "string"
+                  },
+                  shared: { default: 0, optional: 1, type: "boolean" },
+                  size: { format: "disk-size", optional: 1, type: "string" },
+                  snapshot: { optional: 1, type: "boolean" },
+                  ssd: { optional: 1, type: "boolean" },
+                  trans: { enum: ["none", "lba", "auto"], optional: 1, type: "string" },
+                  vendor: { optional: 1, pattern: "[A-Za-z0-9\\-_\\s]{,8}", type: "string" },
+                  volume: { alias: "file" },
+                  werror: {
+                    enum: ["enospc", "ignore", "report", "stop"],
+                    optional: 1,
+                    type: "string"
+                  },
+                  wwn: { optional: 1, pattern: "(?^:^(0x)[0-9a-fA-F]{16})", type: "string" }
+                },
+                optional: 1,
+                type: "string"
+              },
+              scsihw: {
+                default: "lsi",
+                enum: [
+                  "lsi",
+                  "lsi53c810",
+                  "virtio-scsi-pci",
+                  "virtio-scsi-single",
+                  "megasas",
+                  "pvscsi"
+                ],
+                optional: 1,
+                type: "string"
+              },
+              searchdomain: { optional: 1, type: "string" },
+              "serial[n]": { optional: 1, pattern: "(/dev/.+|socket)", type: "string" },
+              shares: {
+                default: 1e3,
+                maximum: 5e4,
+                minimum: 0,
+                optional: 1,
+                type: "integer"
+              },
+              smbios1: {
+                format: "pve-qm-smbios1",
+                maxLength: 512,
+                optional: 1,
+                type: "string"
+              },
+              smp: { default: 1, minimum: 1, optional: 1, type: "integer" },
+              sockets: { default: 1, minimum: 1, optional: 1, type: "integer" },
+              spice_enhancements: {
+                format: {
+                  foldersharing: { default: "0", optional: 1, type: "boolean" },
+                  videostreaming: {
+                    default: "off",
+                    enum: ["off", "all", "filter"],
+                    optional: 1,
+                    type: "string"
+                  }
+                },
+                optional: 1,
+                type: "string"
+              },
+              sshkeys: { format: "urlencoded", optional: 1, type: "string" },
+              start: { default: 0, optional: 1, type: "boolean" },
+              startdate: {
+                default: "now",
+                optional: 1,
+                pattern: "(now|\\d{4}-\\d{1,2}-\\d{1,2}(T\\d{1,2}:\\d{1,2}:\\d{1,2})?)",
+                type: "string"
+              },
+              startup: { format: "pve-startup-order", optional: 1, type: "string" },
+              storage: { format: "pve-storage-id", optional: 1, type: "string" },
+              tablet: { default: 1, optional: 1, type: "boolean" },
+              tags: { format: "pve-tag-list", optional: 1, type: "string" },
+              tdf: { default: 0, optional: 1, type: "boolean" },
+              template: { default: 0, optional: 1, type: "boolean" },
+              tpmstate0: {
+                format: {
+                  file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" },
+                  "import-from": {
+                    format: "pve-volume-id-or-absolute-path",
+                    optional: 1,
+                    type: "string"
+                  },
+                  size: { format: "disk-size", optional: 1, type: "string" },
+                  version: {
+                    default: "v1.2",
+                    enum: ["v1.2", "v2.0"],
+                    optional: 1,
+                    type: "string"
+                  },
+                  volume: { alias: "file" }
+                },
+                optional: 1,
+                type: "string"
+              },
+              unique: { optional: 1, requires: "archive", type: "boolean" },
+              "unused[n]": {
+                format: {
+                  file: { default_key: 1, format: "pve-volume-id", type: "string" },
+                  volume: { alias: "file" }
+                },
+                optional: 1,
+                type: "string"
+              },
+              "usb[n]": {
+                format: {
+                  host: {
+                    default_key: 1,
+                    optional: 1,
+                    pattern: "(?^:(?:(?:(?^:(0x)?([0-9A-Fa-f]{4}):(0x)?([0-9A-Fa-f]{4})))|(?:(?^:(\\d+)\\-(\\d+(\\.\\d+)*)))|[Ss][Pp][Ii][Cc][Ee]))",
+                    type: "string"
+                  },
+                  mapping: { format: "pve-configid", optional: 1, type: "string" },
+                  usb3: { default: 0, optional: 1, type: "boolean" }
+                },
+                optional: 1,
+                type: "string"
+              },
+              vcpus: { default: 0, minimum: 1, optional: 1, type: "integer" },
+              vga: {
+                format: {
+                  clipboard: { enum: ["vnc"], optional: 1, type: "string" },
+                  memory: { maximum: 512, minimum: 4, optional: 1, type: "integer" },
+                  type: {
+                    default: "std",
+                    default_key: 1,
+                    enum: [
+                      "cirrus",
+                      "qxl",
+                      "qxl2",
+                      "qxl3",
+                      "qxl4",
+                      "none",
+                      "serial0",
+                      "serial1",
+                      "serial2",
+                      "serial3",
+                      "std",
+                      "virtio",
+                      "virtio-gl",
+                      "vmware"
+                    ],
+                    optional: 1,
+                    type: "string"
+                  }
+                },
+                optional: 1,
+                type: "string"
+              },
+              "virtio[n]": {
+                format: {
+                  aio: { enum: ["native", "threads", "io_uring"], optional: 1, type: "string" },
+                  backup: { optional: 1, type: "boolean" },
+                  bps: { optional: 1, type: "integer" },
+                  bps_max_length: { minimum: 1, optional: 1, type: "integer" },
+                  bps_rd: { optional: 1, type: "integer" },
+                  bps_rd_length: { alias: "bps_rd_max_length" },
+                  bps_rd_max_length: { minimum: 1, optional: 1, type: "integer" },
+                  bps_wr: { optional: 1, type: "integer" },
+                  bps_wr_length: { alias: "bps_wr_max_length" },
+                  bps_wr_max_length: { minimum: 1, optional: 1, type: "integer" },
+                  cache: {
+                    enum: ["none", "writethrough", "writeback", "unsafe", "directsync"],
+                    optional: 1,
+                    type: "string"
+                  },
+                  cyls: { optional: 1, type: "integer" },
+                  detect_zeroes: { optional: 1, type: "boolean" },
+                  discard: { enum: ["ignore", "on"], optional: 1, type: "string" },
+                  file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" },
+                  format: {
+                    enum: ["raw", "qcow", "qed", "qcow2", "vmdk", "cloop"],
+                    optional: 1,
+                    type: "string"
+                  },
+                  heads: { optional: 1, type: "integer" },
+                  "import-from": {
+                    format: "pve-volume-id-or-absolute-path",
+                    optional: 1,
+                    type: "string"
+                  },
+                  iops: { optional: 1, type: "integer" },
+                  iops_max: { optional: 1, type: "integer" },
+                  iops_max_length: { minimum: 1, optional: 1, type: "integer" },
+                  iops_rd: { optional: 1, type: "integer" },
+                  iops_rd_length: { alias: "iops_rd_max_length" },
+                  iops_rd_max: { optional: 1, type: "integer" },
+                  iops_rd_max_length: { minimum: 1, optional: 1, type: "integer" },
+                  iops_wr: { optional: 1, type: "integer" },
+                  iops_wr_length: { alias: "iops_wr_max_length" },
+                  iops_wr_max: { optional: 1, type: "integer" },
+                  iops_wr_max_length: { minimum: 1, optional: 1, type: "integer" },
+                  iothread: { optional: 1, type: "boolean" },
+                  mbps: { optional: 1, type: "number" },
+                  mbps_max: { optional: 1, type: "number" },
+                  mbps_rd: { optional: 1, type: "number" },
+                  mbps_rd_max: { optional: 1, type: "number" },
+                  mbps_wr: { optional: 1, type: "number" },
+                  mbps_wr_max: { optional: 1, type: "number" },
+                  media: {
+                    default: "disk",
+                    enum: ["cdrom", "disk"],
+                    optional: 1,
+                    type: "string"
+                  },
+                  replicate: { default: 1, optional: 1, type: "boolean" },
+                  rerror: { enum: ["ignore", "report", "stop"], optional: 1, type: "string" },
+                  ro: { optional: 1, type: "boolean" },
+                  secs: { optional: 1, type: "integer" },
+                  serial: {
+                    format: "urlencoded",
+                    maxLength: 60,
+                    optional: 1,
+                    type: "string"
+                  },
+                  shared: { default: 0, optional: 1, type: "boolean" },
+                  size: { format: "disk-size", optional: 1, type: "string" },
+                  snapshot: { optional: 1, type: "boolean" },
+                  trans: { enum: ["none", "lba", "auto"], optional: 1, type: "string" },
+                  volume: { alias: "file" },
+                  werror: {
+                    enum: ["enospc", "ignore", "report", "stop"],
+                    optional: 1,
+                    type: "string"
+                  }
+                },
+                optional: 1,
+                type: "string"
+              },
+              "virtiofs[n]": {
+                format: {
+                  cache: {
+                    default: "auto",
+                    enum: ["auto", "always", "metadata", "never"],
+                    optional: 1,
+                    type: "string"
+                  },
+                  "direct-io": { default: 0, optional: 1, type: "boolean" },
+                  dirid: { default_key: 1, format: "pve-configid", type: "string" },
+                  "expose-acl": { default: 0, optional: 1, type: "boolean" },
+                  "expose-xattr": { default: 0, optional: 1, type: "boolean" }
+                },
+                optional: 1,
+                type: "string"
+              },
+              vmgenid: {
+                default: "1 (autogenerated)",
+                optional: 1,
+                pattern: "(?:[a-fA-F0-9]{8}(?:-[a-fA-F0-9]{4}){3}-[a-fA-F0-9]{12}|[01])",
+                type: "string"
+              },
+              vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" },
+              vmstatestorage: { format: "pve-storage-id", optional: 1, type: "string" },
+              watchdog: { format: "pve-qm-watchdog", optional: 1, type: "string" }
+            }
+          },
+          permissions: { user: "all" }
+        }
+      },
+      "/nodes/{node}/qemu/{vmid}": {
+        DELETE: {
+          parameters: {
+            additionalProperties: 0,
+            properties: {
+              "destroy-unreferenced-disks": { default: 0, optional: 1, type: "boolean" },
+              node: { format: "pve-node", type: "string" },
+              purge: { optional: 1, type: "boolean" },
+              skiplock: { optional: 1, type: "boolean" },
+              vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" }
+            }
+          },
+          permissions: { check: ["perm", "/vms/{vmid}", ["VM.Allocate"]] }
+        },
+        GET: {
+          parameters: {
+            additionalProperties: 0,
+            properties: {
+              node: { format: "pve-node", type: "string" },
+              vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" }
+            }
+          },
+          permissions: { user: "all" }
+        }
+      },
+      "/nodes/{node}/qemu/{vmid}/config": {
+        GET: {
+          parameters: {
+            additionalProperties: 0,
+            properties: {
+              current: { default: 0, optional: 1, type: "boolean" },
+              node: { format: "pve-node", type: "string" },
+              snapshot: {
+                format: "pve-configid",
+                maxLength: 40,
+                optional: 1,
+                type: "string"
+              },
+              vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" }
+            }
+          },
+          permissions: { check: ["perm", "/vms/{vmid}", ["VM.Audit"]] }
+        },
+        POST: {
+          parameters: {
+            additionalProperties: 0,
+            properties: {
+              acpi: { default: 1, optional: 1, type: "boolean" },
+              affinity: { format: "pve-cpuset", optional: 1, type: "string" },
+              agent: {
+                format: {
+                  enabled: { default: 0, default_key: 1, type: "boolean" },
+                  "freeze-fs-on-backup": { default: 1, optional: 1, type: "boolean" },
+                  fstrim_cloned_disks: { default: 0, optional: 1, type: "boolean" },
+                  type: {
+                    default: "virtio",
+                    enum: ["virtio", "isa"],
+                    optional: 1,
+                    type: "string"
+                  }
+                },
+                optional: 1,
+                type: "string"
+              },
+              "amd-sev": { format: "pve-qemu-sev-fmt", optional: 1, type: "string" },
+              arch: { enum: ["x86_64", "aarch64"], optional: 1, type: "string" },
+              args: { optional: 1, type: "string" },
+              audio0: {
+                format: {
+                  device: { enum: ["ich9-intel-hda", "intel-hda", "AC97"], type: "string" },
+                  driver: {
+                    default: "spice",
+                    enum: ["spice", "none"],
+                    optional: 1,
+                    type: "string"
+                  }
+                },
+                optional: 1,
+                type: "string"
+              },
+              autostart: { default: 0, optional: 1, type: "boolean" },
+              background_delay: { maximum: 30, minimum: 1, optional: 1, type: "integer" },
+              balloon: { minimum: 0, optional: 1, type: "integer" },
+              bios: {
+                default: "seabios",
+                enum: ["seabios", "ovmf"],
+                optional: 1,
+                type: "string"
+              },
+              boot: { format: "pve-qm-boot", optional: 1, type: "string" },
+              bootdisk: {
+                format: "pve-qm-bootdisk",
+                optional: 1,
+                pattern: "(ide|sata|scsi|virtio)\\d+",
+                type: "string"
+              },
+              cdrom: { format: "pve-qm-ide", optional: 1, type: "string" },
+              cicustom: { format: "pve-qm-cicustom", optional: 1, type: "string" },
+              cipassword: { optional: 1, type: "string" },
+              citype: {
+                enum: ["configdrive2", "nocloud", "opennebula"],
+                optional: 1,
+                type: "string"
+              },
+              ciupgrade: { default: 1, optional: 1, type: "boolean" },
+              ciuser: { optional: 1, type: "string" },
+              cores: { default: 1, minimum: 1, optional: 1, type: "integer" },
+              cpu: { format: "pve-vm-cpu-conf", optional: 1, type: "string" },
+              cpulimit: {
+                default: 0,
+                maximum: 128,
+                minimum: 0,
+                optional: 1,
+                type: "number"
+              },
+              cpuunits: {
+                default: "cgroup v1: 1024, cgroup v2: 100",
+                maximum: 262144,
+                minimum: 1,
+                optional: 1,
+                type: "integer"
+              },
+              delete: { format: "pve-configid-list", optional: 1, type: "string" },
+              description: { maxLength: 8192, optional: 1, type: "string" },
+              digest: { maxLength: 40, optional: 1, type: "string" },
+              efidisk0: {
+                format: {
+                  efitype: { default: "2m", enum: ["2m", "4m"], optional: 1, type: "string" },
+                  file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" },
+                  format: {
+                    enum: ["raw", "qcow", "qed", "qcow2", "vmdk", "cloop"],
+                    optional: 1,
+                    type: "string"
+                  },
+                  "import-from": {
+                    format: "pve-volume-id-or-absolute-path",
+                    optional: 1,
+                    type: "string"
+                  },
+                  "ms-cert": {
+                    default: "2011",
+                    enum: ["2011", "2023", "2023w", "2023k"],
+                    optional: 1,
+                    type: "string"
+                  },
+                  "pre-enrolled-keys": { default: 0, optional: 1, type: "boolean" },
+                  size: { format: "disk-size", optional: 1, type: "string" },
+                  volume: { alias: "file" }
+                },
+                optional: 1,
+                type: "string"
+              },
+              force: { optional: 1, requires: "delete", type: "boolean" },
+              freeze: { optional: 1, type: "boolean" },
+              hookscript: { format: "pve-volume-id", optional: 1, type: "string" },
+              "hostpci[n]": { format: "pve-qm-hostpci", optional: 1, type: "string" },
+              hotplug: {
+                default: "network,disk,usb",
+                format: "pve-hotplug-features",
+                optional: 1,
+                type: "string"
+              },
+              hugepages: { enum: ["any", "2", "1024"], optional: 1, type: "string" },
+              "ide[n]": {
+                format: {
+                  aio: { enum: ["native", "threads", "io_uring"], optional: 1, type: "string" },
+                  backup: { optional: 1, type: "boolean" },
+                  bps: { optional: 1, type: "integer" },
+                  bps_max_length: { minimum: 1, optional: 1, type: "integer" },
+                  bps_rd: { optional: 1, type: "integer" },
+                  bps_rd_length: { alias: "bps_rd_max_length" },
+                  bps_rd_max_length: { minimum: 1, optional: 1, type: "integer" },
+                  bps_wr: { optional: 1, type: "integer" },
+                  bps_wr_length: { alias: "bps_wr_max_length" },
+                  bps_wr_max_length: { minimum: 1, optional: 1, type: "integer" },
+                  cache: {
+                    enum: ["none", "writethrough", "writeback", "unsafe", "directsync"],
+                    optional: 1,
+                    type: "string"
+                  },
+                  cyls: { optional: 1, type: "integer" },
+                  detect_zeroes: { optional: 1, type: "boolean" },
+                  discard: { enum: ["ignore", "on"], optional: 1, type: "string" },
+                  file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" },
+                  format: {
+                    enum: ["raw", "qcow", "qed", "qcow2", "vmdk", "cloop"],
+                    optional: 1,
+                    type: "string"
+                  },
+                  heads: { optional: 1, type: "integer" },
+                  "import-from": {
+                    format: "pve-volume-id-or-absolute-path",
+                    optional: 1,
+                    type: "string"
+                  },
+                  iops: { optional: 1, type: "integer" },
+                  iops_max: { optional: 1, type: "integer" },
+                  iops_max_length: { minimum: 1, optional: 1, type: "integer" },
+                  iops_rd: { optional: 1, type: "integer" },
+                  iops_rd_length: { alias: "iops_rd_max_length" },
+                  iops_rd_max: { optional: 1, type: "integer" },
+                  iops_rd_max_length: { minimum: 1, optional: 1, type: "integer" },
+                  iops_wr: { optional: 1, type: "integer" },
+                  iops_wr_length: { alias: "iops_wr_max_length" },
+                  iops_wr_max: { optional: 1, type: "integer" },
+                  iops_wr_max_length: { minimum: 1, optional: 1, type: "integer" },
+                  mbps: { optional: 1, type: "number" },
+                  mbps_max: { optional: 1, type: "number" },
+                  mbps_rd: { optional: 1, type: "number" },
+                  mbps_rd_max: { optional: 1, type: "number" },
+                  mbps_wr: { optional: 1, type: "number" },
+                  mbps_wr_max: { optional: 1, type: "number" },
+                  media: {
+                    default: "disk",
+                    enum: ["cdrom", "disk"],
+                    optional: 1,
+                    type: "string"
+                  },
+                  model: {
+                    format: "urlencoded",
+                    maxLength: 120,
+                    optional: 1,
+                    type: "string"
+                  },
+                  replicate: { default: 1, optional: 1, type: "boolean" },
+                  rerror: { enum: ["ignore", "report", "stop"], optional: 1, type: "string" },
+                  secs: { optional: 1, type: "integer" },
+                  serial: {
+                    format: "urlencoded",
+                    maxLength: 60,
+                    optional: 1,
+                    type: "string"
+                  },
+                  shared: { default: 0, optional: 1, type: "boolean" },
+                  size: { format: "disk-size", optional: 1, type: "string" },
+                  snapshot: { optional: 1, type: "boolean" },
+                  ssd: { optional: 1, type: "boolean" },
+                  trans: { enum: ["none", "lba", "auto"], optional: 1, type: "string" },
+                  volume: { alias: "file" },
+                  werror: {
+                    enum: ["enospc", "ignore", "report", "stop"],
+                    optional: 1,
+                    type: "string"
+                  },
+                  wwn: { optional: 1, pattern: "(?^:^(0x)[0-9a-fA-F]{16})", type: "string" }
+                },
+                optional: 1,
+                type: "string"
+              },
+              "import-working-storage": { format: "pve-storage-id", optional: 1, type: "string" },
+              "ipconfig[n]": { format: "pve-qm-ipconfig", optional: 1, type: "string" },
+              ivshmem: {
+                format: {
+                  name: { optional: 1, pattern: "[a-zA-Z0-9\\-]+", type: "string" },
+                  size: { minimum: 1, type: "integer" }
+                },
+                optional: 1,
+                type: "string"
+              },
+              keephugepages: { default: 0, optional: 1, type: "boolean" },
+              keyboard: {
+                default: null,
+                enum: [
+                  "de",
+                  "de-ch",
+                  "da",
+                  "en-gb",
+                  "en-us",
+                  "es",
+                  "fi",
+                  "fr",
+                  "fr-be",
+                  "fr-ca",
+                  "fr-ch",
+                  "hu",
+                  "is",
+                  "it",
+                  "ja",
+                  "lt",
+                  "mk",
+                  "nl",
+                  "no",
+                  "pl",
+                  "pt",
+                  "pt-br",
+                  "sv",
+                  "sl",
+                  "tr"
+                ],
+                optional: 1,
+                type: "string"
+              },
+              kvm: { default: 1, optional: 1, type: "boolean" },
+              localtime: { optional: 1, type: "boolean" },
+              lock: {
+                enum: [
+                  "backup",
+                  "clone",
+                  "create",
+                  "migrate",
+                  "rollback",
+                  "snapshot",
+                  "snapshot-delete",
+                  "suspending",
+                  "suspended"
+                ],
+                optional: 1,
+                type: "string"
+              },
+              machine: {
+                format: {
+                  "enable-s3": { optional: 1, type: "boolean" },
+                  "enable-s4": { optional: 1, type: "boolean" },
+                  type: {
+                    default_key: 1,
+                    maxLength: 40,
+                    optional: 1,
+                    pattern: "(pc|pc(-i440fx)?-\\d+(\\.\\d+)+(\\+pve\\d+)?(\\.pxe)?|q35|pc-q35-\\d+(\\.\\d+)+(\\+pve\\d+)?(\\.pxe)?|virt(?:-\\d+(\\.\\d+)+)?(\\+pve\\d+)?)",
+                    type: "string"
+                  },
+                  viommu: { enum: ["intel", "virtio"], optional: 1, type: "string" }
+                },
+                optional: 1,
+                type: "string"
+              },
+              memory: {
+                format: {
+                  current: { default: 512, default_key: 1, minimum: 16, type: "integer" }
+                },
+                optional: 1,
+                type: "string"
+              },
+              migrate_downtime: { default: 0.1, minimum: 0, optional: 1, type: "number" },
+              migrate_speed: { default: 0, minimum: 0, optional: 1, type: "integer" },
+              name: { format: "dns-name", optional: 1, type: "string" },
+              nameserver: { format: "address-list", optional: 1, type: "string" },
+              "net[n]": {
+                format: {
+                  bridge: { format: "pve-bridge-id", optional: 1, type: "string" },
+                  e1000: { alias: "macaddr", keyAlias: "model" },
+                  "e1000-82540em": { alias: "macaddr", keyAlias: "model" },
+                  "e1000-82544gc": { alias: "macaddr", keyAlias: "model" },
+                  "e1000-82545em": { alias: "macaddr", keyAlias: "model" },
+                  e1000e: { alias: "macaddr", keyAlias: "model" },
+                  firewall: { optional: 1, type: "boolean" },
+                  i82551: { alias: "macaddr", keyAlias: "model" },
+                  i82557b: { alias: "macaddr", keyAlias: "model" },
+                  i82559er: { alias: "macaddr", keyAlias: "model" },
+                  link_down: { optional: 1, type: "boolean" },
+                  macaddr: { format: "mac-addr", optional: 1, type: "string" },
+                  model: {
+                    default_key: 1,
+                    enum: [
+                      "e1000",
+                      "e1000-82540em",
+                      "e1000-82544gc",
+                      "e1000-82545em",
+                      "e1000e",
+                      "i82551",
+                      "i82557b",
+                      "i82559er",
+                      "ne2k_isa",
+                      "ne2k_pci",
+                      "pcnet",
+                      "rtl8139",
+                      "virtio",
+                      "vmxnet3"
+                    ],
+                    type: "string"
+                  },
+                  mtu: { maximum: 65520, minimum: 1, optional: 1, type: "integer" },
+                  ne2k_isa: { alias: "macaddr", keyAlias: "model" },
+                  ne2k_pci: { alias: "macaddr", keyAlias: "model" },
+                  pcnet: { alias: "macaddr", keyAlias: "model" },
+                  queues: { maximum: 64, minimum: 0, optional: 1, type: "integer" },
+                  rate: { minimum: 0, optional: 1, type: "number" },
+                  rtl8139: { alias: "macaddr", keyAlias: "model" },
+                  tag: { maximum: 4094, minimum: 1, optional: 1, type: "integer" },
+                  trunks: {
+                    optional: 1,
+                    pattern: "(?^:\\d+(?:-\\d+)?(?:;\\d+(?:-\\d+)?)*)",
+                    type: "string"
+                  },
+                  virtio: { alias: "macaddr", keyAlias: "model" },
+                  vmxnet3: { alias: "macaddr", keyAlias: "model" }
+                },
+                optional: 1,
+                type: "string"
+              },
+              node: { format: "pve-node", type: "string" },
+              numa: { default: 0, optional: 1, type: "boolean" },
+              "numa[n]": {
+                format: {
+                  cpus: { pattern: "(?^:\\d+(?:-\\d+)?(?:;\\d+(?:-\\d+)?)*)", type: "string" },
+                  hostnodes: {
+                    optional: 1,
+                    pattern: "(?^:\\d+(?:-\\d+)?(?:;\\d+(?:-\\d+)?)*)",
+                    type: "string"
+                  },
+                  memory: { optional: 1, type: "number" },
+                  policy: {
+                    enum: ["preferred", "bind", "interleave"],
+                    optional: 1,
+                    type: "string"
+                  }
+                },
+                optional: 1,
+                type: "string"
+              },
+              onboot: { default: 0, optional: 1, type: "boolean" },
+              ostype: {
+                enum: [
+                  "other",
+                  "wxp",
+                  "w2k",
+                  "w2k3",
+                  "w2k8",
+                  "wvista",
+                  "win7",
+                  "win8",
+                  "win10",
+                  "win11",
+                  "l24",
+                  "l26",
+                  "solaris"
+                ],
+                optional: 1,
+                type: "string"
+              },
+              "parallel[n]": {
+                optional: 1,
+                pattern: "/dev/parport\\d+|/dev/usb/lp\\d+",
+                type: "string"
+              },
+              protection: { default: 0, optional: 1, type: "boolean" },
+              reboot: { default: 1, optional: 1, type: "boolean" },
+              revert: { format: "pve-configid-list", optional: 1, type: "string" },
+              rng0: { format: "pve-qm-rng", optional: 1, type: "string" },
+              "sata[n]": {
+                format: {
+                  aio: { enum: ["native", "threads", "io_uring"], optional: 1, type: "string" },
+                  backup: { optional: 1, type: "boolean" },
+                  bps: { optional: 1, type: "integer" },
+                  bps_max_length: { minimum: 1, optional: 1, type: "integer" },
+                  bps_rd: { optional: 1, type: "integer" },
+                  bps_rd_length: { alias: "bps_rd_max_length" },
+                  bps_rd_max_length: { minimum: 1, optional: 1, type: "integer" },
+                  bps_wr: { optional: 1, type: "integer" },
+                  bps_wr_length: { alias: "bps_wr_max_length" },
+                  bps_wr_max_length: { minimum: 1, optional: 1, type: "integer" },
+                  cache: {
+                    enum: ["none", "writethrough", "writeback", "unsafe", "directsync"],
+                    optional: 1,
+                    type: "string"
+                  },
+                  cyls: { optional: 1, type: "integer" },
+                  detect_zeroes: { optional: 1, type: "boolean" },
+                  discard: { enum: ["ignore", "on"], optional: 1, type: "string" },
+                  file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" },
+                  format: {
+                    enum: ["raw", "qcow", "qed", "qcow2", "vmdk", "cloop"],
+                    optional: 1,
+                    type: "string"
+                  },
+                  heads: { optional: 1, type: "integer" },
+                  "import-from": {
+                    format: "pve-volume-id-or-absolute-path",
+                    optional: 1,
+                    type: "string"
+                  },
+                  iops: { optional: 1, type: "integer" },
+                  iops_max: { optional: 1, type: "integer" },
+                  iops_max_length: { minimum: 1, optional: 1, type: "integer" },
+                  iops_rd: { optional: 1, type: "integer" },
+                  iops_rd_length: { alias: "iops_rd_max_length" },
+                  iops_rd_max: { optional: 1, type: "integer" },
+                  iops_rd_max_length: { minimum: 1, optional: 1, type: "integer" },
+                  iops_wr: { optional: 1, type: "integer" },
+                  iops_wr_length: { alias: "iops_wr_max_length" },
+                  iops_wr_max: { optional: 1, type: "integer" },
+                  iops_wr_max_length: { minimum: 1, optional: 1, type: "integer" },
+                  mbps: { optional: 1, type: "number" },
+                  mbps_max: { optional: 1, type: "number" },
+                  mbps_rd: { optional: 1, type: "number" },
+                  mbps_rd_max: { optional: 1, type: "number" },
+                  mbps_wr: { optional: 1, type: "number" },
+                  mbps_wr_max: { optional: 1, type: "number" },
+                  media: {
+                    default: "disk",
+                    enum: ["cdrom", "disk"],
+                    optional: 1,
+                    type: "string"
+                  },
+                  replicate: { default: 1, optional: 1, type: "boolean" },
+                  rerror: { enum: ["ignore", "report", "stop"], optional: 1, type: "string" },
+                  secs: { optional: 1, type: "integer" },
+                  serial: {
+                    format: "urlencoded",
+                    maxLength: 60,
+                    optional: 1,
+                    type: "string"
+                  },
+                  shared: { default: 0, optional: 1, type: "boolean" },
+                  size: { format: "disk-size", optional: 1, type: "string" },
+                  snapshot: { optional: 1, type: "boolean" },
+                  ssd: { optional: 1, type: "boolean" },
+                  trans: { enum: ["none", "lba", "auto"], optional: 1, type: "string" },
+                  volume: { alias: "file" },
+                  werror: {
+                    enum: ["enospc", "ignore", "report", "stop"],
+                    optional: 1,
+                    type: "string"
+                  },
+                  wwn: { optional: 1, pattern: "(?^:^(0x)[0-9a-fA-F]{16})", type: "string" }
+                },
+                optional: 1,
+                type: "string"
+              },
+              "scsi[n]": {
+                format: {
+                  aio: { enum: ["native", "threads", "io_uring"], optional: 1, type: "string" },
+                  backup: { optional: 1, type: "boolean" },
+                  bps: { optional: 1, type: "integer" },
+                  bps_max_length: { minimum: 1, optional: 1, type: "integer" },
+                  bps_rd: { optional: 1, type: "integer" },
+                  bps_rd_length: { alias: "bps_rd_max_length" },
+                  bps_rd_max_length: { minimum: 1, optional: 1, type: "integer" },
+                  bps_wr: { optional: 1, type: "integer" },
+                  bps_wr_length: { alias: "bps_wr_max_length" },
+                  bps_wr_max_length: { minimum: 1, optional: 1, type: "integer" },
+                  cache: {
+                    enum: ["none", "writethrough", "writeback", "unsafe", "directsync"],
+                    optional: 1,
+                    type: "string"
+                  },
+                  cyls: { optional: 1, type: "integer" },
+                  detect_zeroes: { optional: 1, type: "boolean" },
+                  discard: { enum: ["ignore", "on"], optional: 1, type: "string" },
+                  file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" },
+                  format: {
+                    enum: ["raw", "qcow", "qed", "qcow2", "vmdk", "cloop"],
+                    optional: 1,
+                    type: "string"
+                  },
+                  heads: { optional: 1, type: "integer" },
+                  "import-from": {
+                    format: "pve-volume-id-or-absolute-path",
+                    optional: 1,
+                    type: "string"
+                  },
+                  iops: { optional: 1, type: "integer" },
+                  iops_max: { optional: 1, type: "integer" },
+                  iops_max_length: { minimum: 1, optional: 1, type: "integer" },
+                  iops_rd: { optional: 1, type: "integer" },
+                  iops_rd_length: { alias: "iops_rd_max_length" },
+                  iops_rd_max: { optional: 1, type: "integer" },
+                  iops_rd_max_length: { minimum: 1, optional: 1, type: "integer" },
+                  iops_wr: { optional: 1, type: "integer" },
+                  iops_wr_length: { alias: "iops_wr_max_length" },
+                  iops_wr_max: { optional: 1, type: "integer" },
+                  iops_wr_max_length: { minimum: 1, optional: 1, type: "integer" },
+                  iothread: { optional: 1, type: "boolean" },
+                  mbps: { optional: 1, type: "number" },
+                  mbps_max: { optional: 1, type: "number" },
+                  mbps_rd: { optional: 1, type: "number" },
+                  mbps_rd_max: { optional: 1, type: "number" },
+                  mbps_wr: { optional: 1, type: "number" },
+                  mbps_wr_max: { optional: 1, type: "number" },
+                  media: {
+                    default: "disk",
+                    enum: ["cdrom", "disk"],
+                    optional: 1,
+                    type: "string"
+                  },
+                  product: { optional: 1, pattern: "[A-Za-z0-9\\-_\\s]{,16}", type: "string" },
+                  queues: { minimum: 2, optional: 1, type: "integer" },
+                  replicate: { default: 1, optional: 1, type: "boolean" },
+                  rerror: { enum: ["ignore", "report", "stop"], optional: 1, type: "string" },
+                  ro: { optional: 1, type: "boolean" },
+                  scsiblock: { default: 0, optional: 1, type: "boolean" },
+                  secs: { optional: 1, type: "integer" },
+                  serial: {
+                    format: "urlencoded",
+                    maxLength: 60,
+                    optional: 1,
+                    type: "string"
+                  },
+                  shared: { default: 0, optional: 1, type: "boolean" },
+                  size: { format: "disk-size", optional: 1, type: "string" },
+                  snapshot: { optional: 1, type: "boolean" },
+                  ssd: { optional: 1, type: "boolean" },
+                  trans: { enum: ["none", "lba", "auto"], optional: 1, type: "string" },
+                  vendor: { optional: 1, pattern: "[A-Za-z0-9\\-_\\s]{,8}", type: "string" },
+                  volume: { alias: "file" },
+                  werror: {
+                    enum: ["enospc", "ignore", "report", "stop"],
+                    optional: 1,
+                    type: "string"
+                  },
+                  wwn: { optional: 1, pattern: "(?^:^(0x)[0-9a-fA-F]{16})", type: "string" }
+                },
+                optional: 1,
+                type: "string"
+              },
+              scsihw: {
+                default: "lsi",
+                enum: [
+                  "lsi",
+                  "lsi53c810",
+                  "virtio-scsi-pci",
+                  "virtio-scsi-single",
+                  "megasas",
+                  "pvscsi"
+                ],
+                optional: 1,
+                type: "string"
+              },
+              searchdomain: { optional: 1, type: "string" },
+              "serial[n]": { optional: 1, pattern: "(/dev/.+|socket)", type: "string" },
+              shares: {
+                default: 1e3,
+                maximum: 5e4,
+                minimum: 0,
+                optional: 1,
+                type: "integer"
+              },
+              skiplock: { optional: 1, type: "boolean" },
+              smbios1: {
+                format: "pve-qm-smbios1",
+                maxLength: 512,
+                optional: 1,
+                type: "string"
+              },
+              smp: { default: 1, minimum: 1, optional: 1, type: "integer" },
+              sockets: { default: 1, minimum: 1, optional: 1, type: "integer" },
+              spice_enhancements: {
+                format: {
+                  foldersharing: { default: "0", optional: 1, type: "boolean" },
+                  videostreaming: {
+                    default: "off",
+                    enum: ["off", "all", "filter"],
+                    optional: 1,
+                    type: "string"
+                  }
+                },
+                optional: 1,
+                type: "string"
+              },
+              sshkeys: { format: "urlencoded", optional: 1, type: "string" },
+              startdate: {
+                default: "now",
+                optional: 1,
+                pattern: "(now|\\d{4}-\\d{1,2}-\\d{1,2}(T\\d{1,2}:\\d{1,2}:\\d{1,2})?)",
+                type: "string"
+              },
+              startup: { format: "pve-startup-order", optional: 1, type: "string" },
+              tablet: { default: 1, optional: 1, type: "boolean" },
+              tags: { format: "pve-tag-list", optional: 1, type: "string" },
+              tdf: { default: 0, optional: 1, type: "boolean" },
+              template: { default: 0, optional: 1, type: "boolean" },
+              tpmstate0: {
+                format: {
+                  file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" },
+                  "import-from": {
+                    format: "pve-volume-id-or-absolute-path",
+                    optional: 1,
+                    type: "string"
+                  },
+                  size: { format: "disk-size", optional: 1, type: "string" },
+                  version: {
+                    default: "v1.2",
+                    enum: ["v1.2", "v2.0"],
+                    optional: 1,
+                    type: "string"
+                  },
+                  volume: { alias: "file" }
+                },
+                optional: 1,
+                type: "string"
+              },
+              "unused[n]": {
+                format: {
+                  file: { default_key: 1, format: "pve-volume-id", type: "string" },
+                  volume: { alias: "file" }
+                },
+                optional: 1,
+                type: "string"
+              },
+              "usb[n]": {
+                format: {
+                  host: {
+                    default_key: 1,
+                    optional: 1,
+                    pattern: "(?^:(?:(?:(?^:(0x)?([0-9A-Fa-f]{4}):(0x)?([0-9A-Fa-f]{4})))|(?:(?^:(\\d+)\\-(\\d+(\\.\\d+)*)))|[Ss][Pp][Ii][Cc][Ee]))",
+                    type: "string"
+                  },
+                  mapping: { format: "pve-configid", optional: 1, type: "string" },
+                  usb3: { default: 0, optional: 1, type: "boolean" }
+                },
+                optional: 1,
+                type: "string"
+              },
+              vcpus: { default: 0, minimum: 1, optional: 1, type: "integer" },
+              vga: {
+                format: {
+                  clipboard: { enum: ["vnc"], optional: 1, type: "string" },
+                  memory: { maximum: 512, minimum: 4, optional: 1, type: "integer" },
+                  type: {
+                    default: "std",
+                    default_key: 1,
+                    enum: [
+                      "cirrus",
+                      "qxl",
+                      "qxl2",
+                      "qxl3",
+                      "qxl4",
+                      "none",
+                      "serial0",
+                      "serial1",
+                      "serial2",
+                      "serial3",
+                      "std",
+                      "virtio",
+                      "virtio-gl",
+                      "vmware"
+                    ],
+                    optional: 1,
+                    type: "string"
+                  }
+                },
+                optional: 1,
+                type: "string"
+              },
+              "virtio[n]": {
+                format: {
+                  aio: { enum: ["native", "threads", "io_uring"], optional: 1, type: "string" },
+                  backup: { optional: 1, type: "boolean" },
+                  bps: { optional: 1, type: "integer" },
+                  bps_max_length: { minimum: 1, optional: 1, type: "integer" },
+                  bps_rd: { optional: 1, type: "integer" },
+                  bps_rd_length: { alias: "bps_rd_max_length" },
+                  bps_rd_max_length: { minimum: 1, optional: 1, type: "integer" },
+                  bps_wr: { optional: 1, type: "integer" },
+                  bps_wr_length: { alias: "bps_wr_max_length" },
+                  bps_wr_max_length: { minimum: 1, optional: 1, type: "integer" },
+                  cache: {
+                    enum: ["none", "writethrough", "writeback", "unsafe", "directsync"],
+                    optional: 1,
+                    type: "string"
+                  },
+                  cyls: { optional: 1, type: "integer" },
+                  detect_zeroes: { optional: 1, type: "boolean" },
+                  discard: { enum: ["ignore", "on"], optional: 1, type: "string" },
+                  file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" },
+                  format: {
+                    enum: ["raw", "qcow", "qed", "qcow2", "vmdk", "cloop"],
+                    optional: 1,
+                    type: "string"
+                  },
+                  heads: { optional: 1, type: "integer" },
+                  "import-from": {
+                    format: "pve-volume-id-or-absolute-path",
+                    optional: 1,
+                    type: "string"
+                  },
+                  iops: { optional: 1, type: "integer" },
+                  iops_max: { optional: 1, type: "integer" },
+                  iops_max_length: { minimum: 1, optional: 1, type: "integer" },
+                  iops_rd: { optional: 1, type: "integer" },
+                  iops_rd_length: { alias: "iops_rd_max_length" },
+                  iops_rd_max: { optional: 1, type: "integer" },
+                  iops_rd_max_length: { minimum: 1, optional: 1, type: "integer" },
+                  iops_wr: { optional: 1, type: "integer" },
+                  iops_wr_length: { alias: "iops_wr_max_length" },
+                  iops_wr_max: { optional: 1, type: "integer" },
+                  iops_wr_max_length: { minimum: 1, optional: 1, type: "integer" },
+                  iothread: { optional: 1, type: "boolean" },
+                  mbps: { optional: 1, type: "number" },
+                  mbps_max: { optional: 1, type: "number" },
+                  mbps_rd: { optional: 1, type: "number" },
+                  mbps_rd_max: { optional: 1, type: "number" },
+                  mbps_wr: { optional: 1, type: "number" },
+                  mbps_wr_max: { optional: 1, type: "number" },
+                  media: {
+                    default: "disk",
+                    enum: ["cdrom", "disk"],
+                    optional: 1,
+                    type: "string"
+                  },
+                  replicate: { default: 1, optional: 1, type: "boolean" },
+                  rerror: { enum: ["ignore", "report", "stop"], optional: 1, type: "string" },
+                  ro: { optional: 1, type: "boolean" },
+                  secs: { optional: 1, type: "integer" },
+                  serial: {
+                    format: "urlencoded",
+                    maxLength: 60,
+                    optional: 1,
+                    type: "string"
+                  },
+                  shared: { default: 0, optional: 1, type: "boolean" },
+                  size: { format: "disk-size", optional: 1, type: "string" },
+                  snapshot: { optional: 1, type: "boolean" },
+                  trans: { enum: ["none", "lba", "auto"], optional: 1, type: "string" },
+                  volume: { alias: "file" },
+                  werror: {
+                    enum: ["enospc", "ignore", "report", "stop"],
+                    optional: 1,
+                    type: "string"
+                  }
+                },
+                optional: 1,
+                type: "string"
+              },
+              "virtiofs[n]": {
+                format: {
+                  cache: {
+                    default: "auto",
+                    enum: ["auto", "always", "metadata", "never"],
+                    optional: 1,
+                    type: "string"
+                  },
+                  "direct-io": { default: 0, optional: 1, type: "boolean" },
+                  dirid: { default_key: 1, format: "pve-configid", type: "string" },
+                  "expose-acl": { default: 0, optional: 1, type: "boolean" },
+                  "expose-xattr": { default: 0, optional: 1, type: "boolean" }
+                },
+                optional: 1,
+                type: "string"
+              },
+              vmgenid: {
+                default: "1 (autogenerated)",
+                optional: 1,
+                pattern: "(?:[a-fA-F0-9]{8}(?:-[a-fA-F0-9]{4}){3}-[a-fA-F0-9]{12}|[01])",
+                type: "string"
+              },
+              vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" },
+              vmstatestorage: { format: "pve-storage-id", optional: 1, type: "string" },
+              watchdog: { format: "pve-qm-watchdog", optional: 1, type: "string" }
+            }
+          },
+          permissions: {
+            check: [
+              "perm",
+              "/vms/{vmid}",
+              [
+                "VM.Config.Disk",
+                "VM.Config.CDROM",
+                "VM.Config.CPU",
+                "VM.Config.Memory",
+                "VM.Config.Network",
+                "VM.Config.HWType",
+                "VM.Config.Options",
+                "VM.Config.Cloudinit"
+              ],
+              "any",
+              1
+            ]
+          }
+        },
+        PUT: {
+          parameters: {
+            additionalProperties: 0,
+            properties: {
+              acpi: { default: 1, optional: 1, type: "boolean" },
+              affinity: { format: "pve-cpuset", optional: 1, type: "string" },
+              agent: {
+                format: {
+                  enabled: { default: 0, default_key: 1, type: "boolean" },
+                  "freeze-fs-on-backup": { default: 1, optional: 1, type: "boolean" },
+                  fstrim_cloned_disks: { default: 0, optional: 1, type: "boolean" },
+                  type: {
+                    default: "virtio",
+                    enum: ["virtio", "isa"],
+                    optional: 1,
+                    type: "string"
+                  }
+                },
+                optional: 1,
+                type: "string"
+              },
+              "amd-sev": { format: "pve-qemu-sev-fmt", optional: 1, type: "string" },
+              arch: { enum: ["x86_64", "aarch64"], optional: 1, type: "string" },
+              args: { optional: 1, type: "string" },
+              audio0: {
+                format: {
+                  device: { enum: ["ich9-intel-hda", "intel-hda", "AC97"], type: "string" },
+                  driver: {
+                    default: "spice",
+                    enum: ["spice", "none"],
+                    optional: 1,
+                    type: "string"
+                  }
+                },
+                optional: 1,
+                type: "string"
+              },
+              autostart: { default: 0, optional: 1, type: "boolean" },
+              balloon: { minimum: 0, optional: 1, type: "integer" },
+              bios: {
+                default: "seabios",
+                enum: ["seabios", "ovmf"],
+                optional: 1,
+                type: "string"
+              },
+              boot: { format: "pve-qm-boot", optional: 1, type: "string" },
+              bootdisk: {
+                format: "pve-qm-bootdisk",
+                optional: 1,
+                pattern: "(ide|sata|scsi|virtio)\\d+",
+                type: "string"
+              },
+              cdrom: { format: "pve-qm-ide", optional: 1, type: "string" },
+              cicustom: { format: "pve-qm-cicustom", optional: 1, type: "string" },
+              cipassword: { optional: 1, type: "string" },
+              citype: {
+                enum: ["configdrive2", "nocloud", "opennebula"],
+                optional: 1,
+                type: "string"
+              },
+              ciupgrade: { default: 1, optional: 1, type: "boolean" },
+              ciuser: { optional: 1, type: "string" },
+              cores: { default: 1, minimum: 1, optional: 1, type: "integer" },
+              cpu: { format: "pve-vm-cpu-conf", optional: 1, type: "string" },
+              cpulimit: {
+                default: 0,
+                maximum: 128,
+                minimum: 0,
+                optional: 1,
+                type: "number"
+              },
+              cpuunits: {
+                default: "cgroup v1: 1024, cgroup v2: 100",
+                maximum: 262144,
+                minimum: 1,
+                optional: 1,
+                type: "integer"
+              },
+              delete: { format: "pve-configid-list", optional: 1, type: "string" },
+              description: { maxLength: 8192, optional: 1, type: "string" },
+              digest: { maxLength: 40, optional: 1, type: "string" },
+              efidisk0: {
+                format: {
+                  efitype: { default: "2m", enum: ["2m", "4m"], optional: 1, type: "string" },
+                  file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" },
+                  format: {
+                    enum: ["raw", "qcow", "qed", "qcow2", "vmdk", "cloop"],
+                    optional: 1,
+                    type: "string"
+                  },
+                  "import-from": {
+                    format: "pve-volume-id-or-absolute-path",
+                    optional: 1,
+                    type: "string"
+                  },
+                  "ms-cert": {
+                    default: "2011",
+                    enum: ["2011", "2023", "2023w", "2023k"],
+                    optional: 1,
+                    type: "string"
+                  },
+                  "pre-enrolled-keys": { default: 0, optional: 1, type: "boolean" },
+                  size: { format: "disk-size", optional: 1, type: "string" },
+                  volume: { alias: "file" }
+                },
+                optional: 1,
+                type: "string"
+              },
+              force: { optional: 1, requires: "delete", type: "boolean" },
+              freeze: { optional: 1, type: "boolean" },
+              hookscript: { format: "pve-volume-id", optional: 1, type: "string" },
+              "hostpci[n]": { format: "pve-qm-hostpci", optional: 1, type: "string" },
+              hotplug: {
+                default: "network,disk,usb",
+                format: "pve-hotplug-features",
+                optional: 1,
+                type: "string"
+              },
+              hugepages: { enum: ["any", "2", "1024"], optional: 1, type: "string" },
+              "ide[n]": {
+                format: {
+                  aio: { enum: ["native", "threads", "io_uring"], optional: 1, type: "string" },
+                  backup: { optional: 1, type: "boolean" },
+                  bps: { optional: 1, type: "integer" },
+                  bps_max_length: { minimum: 1, optional: 1, type: "integer" },
+                  bps_rd: { optional: 1, type: "integer" },
+                  bps_rd_length: { alias: "bps_rd_max_length" },
+                  bps_rd_max_length: { minimum: 1, optional: 1, type: "integer" },
+                  bps_wr: { optional: 1, type: "integer" },
+                  bps_wr_length: { alias: "bps_wr_max_length" },
+                  bps_wr_max_length: { minimum: 1, optional: 1, type: "integer" },
+                  cache: {
+                    enum: ["none", "writethrough", "writeback", "unsafe", "directsync"],
+                    optional: 1,
+                    type: "string"
+                  },
+                  cyls: { optional: 1, type: "integer" },
+                  detect_zeroes: { optional: 1, type: "boolean" },
+                  discard: { enum: ["ignore", "on"], optional: 1, type: "string" },
+                  file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" },
+                  format: {
+                    enum: ["raw", "qcow", "qed", "qcow2", "vmdk", "cloop"],
+                    optional: 1,
+                    type: "string"
+                  },
+                  heads: { optional: 1, type: "integer" },
+                  "import-from": {
+                    format: "pve-volume-id-or-absolute-path",
+                    optional: 1,
+                    type: "string"
+                  },
+                  iops: { optional: 1, type: "integer" },
+                  iops_max: { optional: 1, type: "integer" },
+                  iops_max_length: { minimum: 1, optional: 1, type: "integer" },
+                  iops_rd: { optional: 1, type: "integer" },
+                  iops_rd_length: { alias: "iops_rd_max_length" },
+                  iops_rd_max: { optional: 1, type: "integer" },
+                  iops_rd_max_length: { minimum: 1, optional: 1, type: "integer" },
+                  iops_wr: { optional: 1, type: "integer" },
+                  iops_wr_length: { alias: "iops_wr_max_length" },
+                  iops_wr_max: { optional: 1, type: "integer" },
+                  iops_wr_max_length: { minimum: 1, optional: 1, type: "integer" },
+                  mbps: { optional: 1, type: "number" },
+                  mbps_max: { optional: 1, type: "number" },
+                  mbps_rd: { optional: 1, type: "number" },
+                  mbps_rd_max: { optional: 1, type: "number" },
+                  mbps_wr: { optional: 1, type: "number" },
+                  mbps_wr_max: { optional: 1, type: "number" },
+                  media: {
+                    default: "disk",
+                    enum: ["cdrom", "disk"],
+                    optional: 1,
+                    type: "string"
+                  },
+                  model: {
+                    format: "urlencoded",
+                    maxLength: 120,
+                    optional: 1,
+                    type: "string"
+                  },
+                  replicate: { default: 1, optional: 1, type: "boolean" },
+                  rerror: { enum: ["ignore", "report", "stop"], optional: 1, type: "string" },
+                  secs: { optional: 1, type: "integer" },
+                  serial: {
+                    format: "urlencoded",
+                    maxLength: 60,
+                    optional: 1,
+                    type: "string"
+                  },
+                  shared: { default: 0, optional: 1, type: "boolean" },
+                  size: { format: "disk-size", optional: 1, type: "string" },
+                  snapshot: { optional: 1, type: "boolean" },
+                  ssd: { optional: 1, type: "boolean" },
+                  trans: { enum: ["none", "lba", "auto"], optional: 1, type: "string" },
+                  volume: { alias: "file" },
+                  werror: {
+                    enum: ["enospc", "ignore", "report", "stop"],
+                    optional: 1,
+                    type: "string"
+                  },
+                  wwn: { optional: 1, pattern: "(?^:^(0x)[0-9a-fA-F]{16})", type: "string" }
+                },
+                optional: 1,
+                type: "string"
+              },
+              "ipconfig[n]": { format: "pve-qm-ipconfig", optional: 1, type: "string" },
+              ivshmem: {
+                format: {
+                  name: { optional: 1, pattern: "[a-zA-Z0-9\\-]+", type: "string" },
+                  size: { minimum: 1, type: "integer" }
+                },
+                optional: 1,
+                type: "string"
+              },
+              keephugepages: { default: 0, optional: 1, type: "boolean" },
+              keyboard: {
+                default: null,
+                enum: [
+                  "de",
+                  "de-ch",
+                  "da",
+                  "en-gb",
+                  "en-us",
+                  "es",
+                  "fi",
+                  "fr",
+                  "fr-be",
+                  "fr-ca",
+                  "fr-ch",
+                  "hu",
+                  "is",
+                  "it",
+                  "ja",
+                  "lt",
+                  "mk",
+                  "nl",
+                  "no",
+                  "pl",
+                  "pt",
+                  "pt-br",
+                  "sv",
+                  "sl",
+                  "tr"
+                ],
+                optional: 1,
+                type: "string"
+              },
+              kvm: { default: 1, optional: 1, type: "boolean" },
+              localtime: { optional: 1, type: "boolean" },
+              lock: {
+                enum: [
+                  "backup",
+                  "clone",
+                  "create",
+                  "migrate",
+                  "rollback",
+                  "snapshot",
+                  "snapshot-delete",
+                  "suspending",
+                  "suspended"
+                ],
+                optional: 1,
+                type: "string"
+              },
+              machine: {
+                format: {
+                  "enable-s3": { optional: 1, type: "boolean" },
+                  "enable-s4": { optional: 1, type: "boolean" },
+                  type: {
+                    default_key: 1,
+                    maxLength: 40,
+                    optional: 1,
+                    pattern: "(pc|pc(-i440fx)?-\\d+(\\.\\d+)+(\\+pve\\d+)?(\\.pxe)?|q35|pc-q35-\\d+(\\.\\d+)+(\\+pve\\d+)?(\\.pxe)?|virt(?:-\\d+(\\.\\d+)+)?(\\+pve\\d+)?)",
+                    type: "string"
+                  },
+                  viommu: { enum: ["intel", "virtio"], optional: 1, type: "string" }
+                },
+                optional: 1,
+                type: "string"
+              },
+              memory: {
+                format: {
+                  current: { default: 512, default_key: 1, minimum: 16, type: "integer" }
+                },
+                optional: 1,
+                type: "string"
+              },
+              migrate_downtime: { default: 0.1, minimum: 0, optional: 1, type: "number" },
+              migrate_speed: { default: 0, minimum: 0, optional: 1, type: "integer" },
+              name: { format: "dns-name", optional: 1, type: "string" },
+              nameserver: { format: "address-list", optional: 1, type: "string" },
+              "net[n]": {
+                format: {
+                  bridge: { format: "pve-bridge-id", optional: 1, type: "string" },
+                  e1000: { alias: "macaddr", keyAlias: "model" },
+                  "e1000-82540em": { alias: "macaddr", keyAlias: "model" },
+                  "e1000-82544gc": { alias: "macaddr", keyAlias: "model" },
+                  "e1000-82545em": { alias: "macaddr", keyAlias: "model" },
+                  e1000e: { alias: "macaddr", keyAlias: "model" },
+                  firewall: { optional: 1, type: "boolean" },
+                  i82551: { alias: "macaddr", keyAlias: "model" },
+                  i82557b: { alias: "macaddr", keyAlias: "model" },
+                  i82559er: { alias: "macaddr", keyAlias: "model" },
+                  link_down: { optional: 1, type: "boolean" },
+                  macaddr: { format: "mac-addr", optional: 1, type: "string" },
+                  model: {
+                    default_key: 1,
+                    enum: [
+                      "e1000",
+                      "e1000-82540em",
+                      "e1000-82544gc",
+                      "e1000-82545em",
+                      "e1000e",
+                      "i82551",
+                      "i82557b",
+                      "i82559er",
+                      "ne2k_isa",
+                      "ne2k_pci",
+                      "pcnet",
+                      "rtl8139",
+                      "virtio",
+                      "vmxnet3"
+                    ],
+                    type: "string"
+                  },
+                  mtu: { maximum: 65520, minimum: 1, optional: 1, type: "integer" },
+                  ne2k_isa: { alias: "macaddr", keyAlias: "model" },
+                  ne2k_pci: { alias: "macaddr", keyAlias: "model" },
+                  pcnet: { alias: "macaddr", keyAlias: "model" },
+                  queues: { maximum: 64, minimum: 0, optional: 1, type: "integer" },
+                  rate: { minimum: 0, optional: 1, type: "number" },
+                  rtl8139: { alias: "macaddr", keyAlias: "model" },
+                  tag: { maximum: 4094, minimum: 1, optional: 1, type: "integer" },
+                  trunks: {
+                    optional: 1,
+                    pattern: "(?^:\\d+(?:-\\d+)?(?:;\\d+(?:-\\d+)?)*)",
+                    type: "string"
+                  },
+                  virtio: { alias: "macaddr", keyAlias: "model" },
+                  vmxnet3: { alias: "macaddr", keyAlias: "model" }
+                },
+                optional: 1,
+                type: "string"
+              },
+              node: { format: "pve-node", type: "string" },
+              numa: { default: 0, optional: 1, type: "boolean" },
+              "numa[n]": {
+                format: {
+                  cpus: { pattern: "(?^:\\d+(?:-\\d+)?(?:;\\d+(?:-\\d+)?)*)", type: "string" },
+                  hostnodes: {
+                    optional: 1,
+                    pattern: "(?^:\\d+(?:-\\d+)?(?:;\\d+(?:-\\d+)?)*)",
+                    type: "string"
+                  },
+                  memory: { optional: 1, type: "number" },
+                  policy: {
+                    enum: ["preferred", "bind", "interleave"],
+                    optional: 1,
+                    type: "string"
+                  }
+                },
+                optional: 1,
+                type: "string"
+              },
+              onboot: { default: 0, optional: 1, type: "boolean" },
+              ostype: {
+                enum: [
+                  "other",
+                  "wxp",
+                  "w2k",
+                  "w2k3",
+                  "w2k8",
+                  "wvista",
+                  "win7",
+                  "win8",
+                  "win10",
+                  "win11",
+                  "l24",
+                  "l26",
+                  "solaris"
+                ],
+                optional: 1,
+                type: "string"
+              },
+              "parallel[n]": {
+                optional: 1,
+                pattern: "/dev/parport\\d+|/dev/usb/lp\\d+",
+                type: "string"
+              },
+              protection: { default: 0, optional: 1, type: "boolean" },
+              reboot: { default: 1, optional: 1, type: "boolean" },
+              revert: { format: "pve-configid-list", optional: 1, type: "string" },
+              rng0: { format: "pve-qm-rng", optional: 1, type: "string" },
+              "sata[n]": {
+                format: {
+                  aio: { enum: ["native", "threads", "io_uring"], optional: 1, type: "string" },
+                  backup: { optional: 1, type: "boolean" },
+                  bps: { optional: 1, type: "integer" },
+                  bps_max_length: { minimum: 1, optional: 1, type: "integer" },
+                  bps_rd: { optional: 1, type: "integer" },
+                  bps_rd_length: { alias: "bps_rd_max_length" },
+                  bps_rd_max_length: { minimum: 1, optional: 1, type: "integer" },
+                  bps_wr: { optional: 1, type: "integer" },
+                  bps_wr_length: { alias: "bps_wr_max_length" },
+                  bps_wr_max_length: { minimum: 1, optional: 1, type: "integer" },
+                  cache: {
+                    enum: ["none", "writethrough", "writeback", "unsafe", "directsync"],
+                    optional: 1,
+                    type: "string"
+                  },
+                  cyls: { optional: 1, type: "integer" },
+                  detect_zeroes: { optional: 1, type: "boolean" },
+                  discard: { enum: ["ignore", "on"], optional: 1, type: "string" },
+                  file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" },
+                  format: {
+                    enum: ["raw", "qcow", "qed", "qcow2", "vmdk", "cloop"],
+                    optional: 1,
+                    type: "string"
+                  },
+                  heads: { optional: 1, type: "integer" },
+                  "import-from": {
+                    format: "pve-volume-id-or-absolute-path",
+                    optional: 1,
+                    type: "string"
+                  },
+                  iops: { optional: 1, type: "integer" },
+                  iops_max: { optional: 1, type: "integer" },
+                  iops_max_length: { minimum: 1, optional: 1, type: "integer" },
+                  iops_rd: { optional: 1, type: "integer" },
+                  iops_rd_length: { alias: "iops_rd_max_length" },
+                  iops_rd_max: { optional: 1, type: "integer" },
+                  iops_rd_max_length: { minimum: 1, optional: 1, type: "integer" },
+                  iops_wr: { optional: 1, type: "integer" },
+                  iops_wr_length: { alias: "iops_wr_max_length" },
+                  iops_wr_max: { optional: 1, type: "integer" },
+                  iops_wr_max_length: { minimum: 1, optional: 1, type: "integer" },
+                  mbps: { optional: 1, type: "number" },
+                  mbps_max: { optional: 1, type: "number" },
+                  mbps_rd: { optional: 1, type: "number" },
+                  mbps_rd_max: { optional: 1, type: "number" },
+                  mbps_wr: { optional: 1, type: "number" },
+                  mbps_wr_max: { optional: 1, type: "number" },
+                  media: {
+                    default: "disk",
+                    enum: ["cdrom", "disk"],
+                    optional: 1,
+                    type: "string"
+                  },
+                  replicate: { default: 1, optional: 1, type: "boolean" },
+                  rerror: { enum: ["ignore", "report", "stop"], optional: 1, type: "string" },
+                  secs: { optional: 1, type: "integer" },
+                  serial: {
+                    format: "urlencoded",
+                    maxLength: 60,
+                    optional: 1,
+                    type: "string"
+                  },
+                  shared: { default: 0, optional: 1, type: "boolean" },
+                  size: { format: "disk-size", optional: 1, type: "string" },
+                  snapshot: { optional: 1, type: "boolean" },
+                  ssd: { optional: 1, type: "boolean" },
+                  trans: { enum: ["none", "lba", "auto"], optional: 1, type: "string" },
+                  volume: { alias: "file" },
+                  werror: {
+                    enum: ["enospc", "ignore", "report", "stop"],
+                    optional: 1,
+                    type: "string"
+                  },
+                  wwn: { optional: 1, pattern: "(?^:^(0x)[0-9a-fA-F]{16})", type: "string" }
+                },
+                optional: 1,
+                type: "string"
+              },
+              "scsi[n]": {
+                format: {
+                  aio: { enum: ["native", "threads", "io_uring"], optional: 1, type: "string" },
+                  backup: { optional: 1, type: "boolean" },
+                  bps: { optional: 1, type: "integer" },
+                  bps_max_length: { minimum: 1, optional: 1, type: "integer" },
+                  bps_rd: { optional: 1, type: "integer" },
+                  bps_rd_length: { alias: "bps_rd_max_length" },
+                  bps_rd_max_length: { minimum: 1, optional: 1, type: "integer" },
+                  bps_wr: { optional: 1, type: "integer" },
+                  bps_wr_length: { alias: "bps_wr_max_length" },
+                  bps_wr_max_length: { minimum: 1, optional: 1, type: "integer" },
+                  cache: {
+                    enum: ["none", "writethrough", "writeback", "unsafe", "directsync"],
+                    optional: 1,
+                    type: "string"
+                  },
+                  cyls: { optional: 1, type: "integer" },
+                  detect_zeroes: { optional: 1, type: "boolean" },
+                  discard: { enum: ["ignore", "on"], optional: 1, type: "string" },
+                  file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" },
+                  format: {
+                    enum: ["raw", "qcow", "qed", "qcow2", "vmdk", "cloop"],
+                    optional: 1,
+                    type: "string"
+                  },
+                  heads: { optional: 1, type: "integer" },
+                  "import-from": {
+                    format: "pve-volume-id-or-absolute-path",
+                    optional: 1,
+                    type: "string"
+                  },
+                  iops: { optional: 1, type: "integer" },
+                  iops_max: { optional: 1, type: "integer" },
+                  iops_max_length: { minimum: 1, optional: 1, type: "integer" },
+                  iops_rd: { optional: 1, type: "integer" },
+                  iops_rd_length: { alias: "iops_rd_max_length" },
+                  iops_rd_max: { optional: 1, type: "integer" },
+                  iops_rd_max_length: { minimum: 1, optional: 1, type: "integer" },
+                  iops_wr: { optional: 1, type: "integer" },
+                  iops_wr_length: { alias: "iops_wr_max_length" },
+                  iops_wr_max: { optional: 1, type: "integer" },
+                  iops_wr_max_length: { minimum: 1, optional: 1, type: "integer" },
+                  iothread: { optional: 1, type: "boolean" },
+                  mbps: { optional: 1, type: "number" },
+                  mbps_max: { optional: 1, type: "number" },
+                  mbps_rd: { optional: 1, type: "number" },
+                  mbps_rd_max: { optional: 1, type: "number" },
+                  mbps_wr: { optional: 1, type: "number" },
+                  mbps_wr_max: { optional: 1, type: "number" },
+                  media: {
+                    default: "disk",
+                    enum: ["cdrom", "disk"],
+                    optional: 1,
+                    type: "string"
+                  },
+                  product: { optional: 1, pattern: "[A-Za-z0-9\\-_\\s]{,16}", type: "string" },
+                  queues: { minimum: 2, optional: 1, type: "integer" },
+                  replicate: { default: 1, optional: 1, type: "boolean" },
+                  rerror: { enum: ["ignore", "report", "stop"], optional: 1, type: "string" },
+                  ro: { optional: 1, type: "boolean" },
+                  scsiblock: { default: 0, optional: 1, type: "boolean" },
+                  secs: { optional: 1, type: "integer" },
+                  serial: {
+                    format: "urlencoded",
+                    maxLength: 60,
+                    optional: 1,
+                    type: "string"
+                  },
+                  shared: { default: 0, optional: 1, type: "boolean" },
+                  size: { format: "disk-size", optional: 1, type: "string" },
+                  snapshot: { optional: 1, type: "boolean" },
+                  ssd: { optional: 1, type: "boolean" },
+                  trans: { enum: ["none", "lba", "auto"], optional: 1, type: "string" },
+                  vendor: { optional: 1, pattern: "[A-Za-z0-9\\-_\\s]{,8}", type: "string" },
+                  volume: { alias: "file" },
+                  werror: {
+                    enum: ["enospc", "ignore", "report", "stop"],
+                    optional: 1,
+                    type: "string"
+                  },
+                  wwn: { optional: 1, pattern: "(?^:^(0x)[0-9a-fA-F]{16})", type: "string" }
+                },
+                optional: 1,
+                type: "string"
+              },
+              scsihw: {
+                default: "lsi",
+                enum: [
+                  "lsi",
+                  "lsi53c810",
+                  "virtio-scsi-pci",
+                  "virtio-scsi-single",
+                  "megasas",
+                  "pvscsi"
+                ],
+                optional: 1,
+                type: "string"
+              },
+              searchdomain: { optional: 1, type: "string" },
+              "serial[n]": { optional: 1, pattern: "(/dev/.+|socket)", type: "string" },
+              shares: {
+                default: 1e3,
+                maximum: 5e4,
+                minimum: 0,
+                optional: 1,
+                type: "integer"
+              },
+              skiplock: { optional: 1, type: "boolean" },
+              smbios1: {
+                format: "pve-qm-smbios1",
+                maxLength: 512,
+                optional: 1,
+                type: "string"
+              },
+              smp: { default: 1, minimum: 1, optional: 1, type: "integer" },
+              sockets: { default: 1, minimum: 1, optional: 1, type: "integer" },
+              spice_enhancements: {
+                format: {
+                  foldersharing: { default: "0", optional: 1, type: "boolean" },
+                  videostreaming: {
+                    default: "off",
+                    enum: ["off", "all", "filter"],
+                    optional: 1,
+                    type: "string"
+                  }
+                },
+                optional: 1,
+                type: "string"
+              },
+              sshkeys: { format: "urlencoded", optional: 1, type: "string" },
+              startdate: {
+                default: "now",
+                optional: 1,
+                pattern: "(now|\\d{4}-\\d{1,2}-\\d{1,2}(T\\d{1,2}:\\d{1,2}:\\d{1,2})?)",
+                type: "string"
+              },
+              startup: { format: "pve-startup-order", optional: 1, type: "string" },
+              tablet: { default: 1, optional: 1, type: "boolean" },
+              tags: { format: "pve-tag-list", optional: 1, type: "string" },
+              tdf: { default: 0, optional: 1, type: "boolean" },
+              template: { default: 0, optional: 1, type: "boolean" },
+              tpmstate0: {
+                format: {
+                  file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" },
+                  "import-from": {
+                    format: "pve-volume-id-or-absolute-path",
+                    optional: 1,
+                    type: "string"
+                  },
+                  size: { format: "disk-size", optional: 1, type: "string" },
+                  version: {
+                    default: "v1.2",
+                    enum: ["v1.2", "v2.0"],
+                    optional: 1,
+                    type: "string"
+                  },
+                  volume: { alias: "file" }
+                },
+                optional: 1,
+                type: "string"
+              },
+              "unused[n]": {
+                format: {
+                  file: { default_key: 1, format: "pve-volume-id", type: "string" },
+                  volume: { alias: "file" }
+                },
+                optional: 1,
+                type: "string"
+              },
+              "usb[n]": {
+                format: {
+                  host: {
+                    default_key: 1,
+                    optional: 1,
+                    pattern: "(?^:(?:(?:(?^:(0x)?([0-9A-Fa-f]{4}):(0x)?([0-9A-Fa-f]{4})))|(?:(?^:(\\d+)\\-(\\d+(\\.\\d+)*)))|[Ss][Pp][Ii][Cc][Ee]))",
+                    type: "string"
+                  },
+                  mapping: { format: "pve-configid", optional: 1, type: "string" },
+                  usb3: { default: 0, optional: 1, type: "boolean" }
+                },
+                optional: 1,
+                type: "string"
+              },
+              vcpus: { default: 0, minimum: 1, optional: 1, type: "integer" },
+              vga: {
+                format: {
+                  clipboard: { enum: ["vnc"], optional: 1, type: "string" },
+                  memory: { maximum: 512, minimum: 4, optional: 1, type: "integer" },
+                  type: {
+                    default: "std",
+                    default_key: 1,
+                    enum: [
+                      "cirrus",
+                      "qxl",
+                      "qxl2",
+                      "qxl3",
+                      "qxl4",
+                      "none",
+                      "serial0",
+                      "serial1",
+                      "serial2",
+                      "serial3",
+                      "std",
+                      "virtio",
+                      "virtio-gl",
+                      "vmware"
+                    ],
+                    optional: 1,
+                    type: "string"
+                  }
+                },
+                optional: 1,
+                type: "string"
+              },
+              "virtio[n]": {
+                format: {
+                  aio: { enum: ["native", "threads", "io_uring"], optional: 1, type: "string" },
+                  backup: { optional: 1, type: "boolean" },
+                  bps: { optional: 1, type: "integer" },
+                  bps_max_length: { minimum: 1, optional: 1, type: "integer" },
+                  bps_rd: { optional: 1, type: "integer" },
+                  bps_rd_length: { alias: "bps_rd_max_length" },
+                  bps_rd_max_length: { minimum: 1, optional: 1, type: "integer" },
+                  bps_wr: { optional: 1, type: "integer" },
+                  bps_wr_length: { alias: "bps_wr_max_length" },
+                  bps_wr_max_length: { minimum: 1, optional: 1, type: "integer" },
+                  cache: {
+                    enum: ["none", "writethrough", "writeback", "unsafe", "directsync"],
+                    optional: 1,
+                    type: "string"
+                  },
+                  cyls: { optional: 1, type: "integer" },
+                  detect_zeroes: { optional: 1, type: "boolean" },
+                  discard: { enum: ["ignore", "on"], optional: 1, type: "string" },
+                  file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" },
+                  format: {
+                    enum: ["raw", "qcow", "qed", "qcow2", "vmdk", "cloop"],
+                    optional: 1,
+                    type: "string"
+                  },
+                  heads: { optional: 1, type: "integer" },
+                  "import-from": {
+                    format: "pve-volume-id-or-absolute-path",
+                    optional: 1,
+                    type: "string"
+                  },
+                  iops: { optional: 1, type: "integer" },
+                  iops_max: { optional: 1, type: "integer" },
+                  iops_max_length: { minimum: 1, optional: 1, type: "integer" },
+                  iops_rd: { optional: 1, type: "integer" },
+                  iops_rd_length: { alias: "iops_rd_max_length" },
+                  iops_rd_max: { optional: 1, type: "integer" },
+                  iops_rd_max_length: { minimum: 1, optional: 1, type: "integer" },
+                  iops_wr: { optional: 1, type: "integer" },
+                  iops_wr_length: { alias: "iops_wr_max_length" },
+                  iops_wr_max: { optional: 1, type: "integer" },
+                  iops_wr_max_length: { minimum: 1, optional: 1, type: "integer" },
+                  iothread: { optional: 1, type: "boolean" },
+                  mbps: { optional: 1, type: "number" },
+                  mbps_max: { optional: 1, type: "number" },
+                  mbps_rd: { optional: 1, type: "number" },
+                  mbps_rd_max: { optional: 1, type: "number" },
+                  mbps_wr: { optional: 1, type: "number" },
+                  mbps_wr_max: { optional: 1, type: "number" },
+                  media: {
+                    default: "disk",
+                    enum: ["cdrom", "disk"],
+                    optional: 1,
+                    type: "string"
+                  },
+                  replicate: { default: 1, optional: 1, type: "boolean" },
+                  rerror: { enum: ["ignore", "report", "stop"], optional: 1, type: "string" },
+                  ro: { optional: 1, type: "boolean" },
+                  secs: { optional: 1, type: "integer" },
+                  serial: {
+                    format: "urlencoded",
+                    maxLength: 60,
+                    optional: 1,
+                    type: "string"
+                  },
+                  shared: { default: 0, optional: 1, type: "boolean" },
+                  size: { format: "disk-size", optional: 1, type: "string" },
+                  snapshot: { optional: 1, type: "boolean" },
+                  trans: { enum: ["none", "lba", "auto"], optional: 1, type: "string" },
+                  volume: { alias: "file" },
+                  werror: {
+                    enum: ["enospc", "ignore", "report", "stop"],
+                    optional: 1,
+                    type: "string"
+                  }
+                },
+                optional: 1,
+                type: "string"
+              },
+              "virtiofs[n]": {
+                format: {
+                  cache: {
+                    default: "auto",
+                    enum: ["auto", "always", "metadata", "never"],
+                    optional: 1,
+                    type: "string"
+                  },
+                  "direct-io": { default: 0, optional: 1, type: "boolean" },
+                  dirid: { default_key: 1, format: "pve-configid", type: "string" },
+                  "expose-acl": { default: 0, optional: 1, type: "boolean" },
+                  "expose-xattr": { default: 0, optional: 1, type: "boolean" }
+                },
+                optional: 1,
+                type: "string"
+              },
+              vmgenid: {
+                default: "1 (autogenerated)",
+                optional: 1,
+                pattern: "(?:[a-fA-F0-9]{8}(?:-[a-fA-F0-9]{4}){3}-[a-fA-F0-9]{12}|[01])",
+                type: "string"
+              },
+              vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" },
+              vmstatestorage: { format: "pve-storage-id", optional: 1, type: "string" },
+              watchdog: { format: "pve-qm-watchdog", optional: 1, type: "string" }
+            }
+          },
+          permissions: {
+            check: [
+              "perm",
+              "/vms/{vmid}",
+              [
+                "VM.Config.Disk",
+                "VM.Config.CDROM",
+                "VM.Config.CPU",
+                "VM.Config.Memory",
+                "VM.Config.Network",
+                "VM.Config.HWType",
+                "VM.Config.Options",
+                "VM.Config.Cloudinit"
+              ],
+              "any",
+              1
+            ]
+          }
+        }
+      },
+      "/nodes/{node}/qemu/{vmid}/pending": {
+        GET: {
+          parameters: {
+            additionalProperties: 0,
+            properties: {
+              node: { format: "pve-node", type: "string" },
+              vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" }
+            }
+          },
+          permissions: { check: ["perm", "/vms/{vmid}", ["VM.Audit"]] }
+        }
+      },
+      "/nodes/{node}/qemu/{vmid}/resize": {
+        PUT: {
+          parameters: {
+            additionalProperties: 0,
+            properties: {
+              digest: { maxLength: 40, optional: 1, type: "string" },
+              disk: {
+                enum: [
+                  "ide0",
+                  "ide1",
+                  "ide2",
+                  "ide3",
+                  "scsi0",
+                  "scsi1",
+                  "scsi2",
+                  "scsi3",
+                  "scsi4",
+                  "scsi5",
+                  "scsi6",
+                  "scsi7",
+                  "scsi8",
+                  "scsi9",
+                  "scsi10",
+                  "scsi11",
+                  "scsi12",
+                  "scsi13",
+                  "scsi14",
+                  "scsi15",
+                  "scsi16",
+                  "scsi17",
+                  "scsi18",
+                  "scsi19",
+                  "scsi20",
+                  "scsi21",
+                  "scsi22",
+                  "scsi23",
+                  "scsi24",
+                  "scsi25",
+                  "scsi26",
+                  "scsi27",
+                  "scsi28",
+                  "scsi29",
+                  "scsi30",
+                  "virtio0",
+                  "virtio1",
+                  "virtio2",
+                  "virtio3",
+                  "virtio4",
+                  "virtio5",
+                  "virtio6",
+                  "virtio7",
+                  "virtio8",
+                  "virtio9",
+                  "virtio10",
+                  "virtio11",
+                  "virtio12",
+                  "virtio13",
+                  "virtio14",
+                  "virtio15",
+                  "sata0",
+                  "sata1",
+                  "sata2",
+                  "sata3",
+                  "sata4",
+                  "sata5",
+                  "efidisk0",
+                  "tpmstate0"
+                ],
+                type: "string"
+              },
+              node: { format: "pve-node", type: "string" },
+              size: { pattern: "\\+?\\d+(\\.\\d+)?[KMGT]?", type: "string" },
+              skiplock: { optional: 1, type: "boolean" },
+              vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" }
+            }
+          },
+          permissions: { check: ["perm", "/vms/{vmid}", ["VM.Config.Disk"]] }
+        }
+      },
+      "/nodes/{node}/qemu/{vmid}/clone": {
+        POST: {
+          parameters: {
+            additionalProperties: 0,
+            properties: {
+              bwlimit: {
+                default: "clone limit from datacenter or storage config",
+                minimum: "0",
+                optional: 1,
+                type: "integer"
+              },
+              description: { optional: 1, type: "string" },
+              format: { enum: ["raw", "qcow2", "vmdk"], optional: 1, type: "string" },
+              full: { optional: 1, type: "boolean" },
+              name: { format: "dns-name", optional: 1, type: "string" },
+              newid: {
+                format: "pve-vmid",
+                maximum: 999999999,
+                minimum: 100,
+                type: "integer"
+              },
+              node: { format: "pve-node", type: "string" },
+              pool: { format: "pve-poolid", optional: 1, type: "string" },
+              snapname: {
+                format: "pve-configid",
+                maxLength: 40,
+                optional: 1,
+                type: "string"
+              },
+              storage: { format: "pve-storage-id", optional: 1, type: "string" },
+              target: { format: "pve-node", optional: 1, type: "string" },
+              vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" }
+            }
+          },
+          permissions: {
+            check: [
+              "and",
+              ["perm", "/vms/{vmid}", ["VM.Clone"]],
+              [
+                "or",
+                ["perm", "/vms/{newid}", ["VM.Allocate"]],
+                ["perm", "/pool/{pool}", ["VM.Allocate"], "require_param", "pool"]
+              ]
+            ]
+          }
+        }
+      },
+      "/nodes/{node}/qemu/{vmid}/migrate": {
+        GET: {
+          parameters: {
+            additionalProperties: 0,
+            properties: {
+              node: { format: "pve-node", type: "string" },
+              target: { format: "pve-node", optional: 1, type: "string" },
+              vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" }
+            }
+          },
+          permissions: { check: ["perm", "/vms/{vmid}", ["VM.Migrate"]] }
+        },
+        POST: {
+          parameters: {
+            additionalProperties: 0,
+            properties: {
+              bwlimit: {
+                default: "migrate limit from datacenter or storage config",
+                minimum: "0",
+                optional: 1,
+                type: "integer"
+              },
+              force: { optional: 1, type: "boolean" },
+              migration_network: { format: "CIDR", optional: 1, type: "string" },
+              migration_type: { enum: ["secure", "insecure"], optional: 1, type: "string" },
+              node: { format: "pve-node", type: "string" },
+              online: { optional: 1, type: "boolean" },
+              target: { format: "pve-node", type: "string" },
+              targetstorage: { format: "storage-pair-list", optional: 1, type: "string" },
+              vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" },
+              "with-local-disks": { optional: 1, type: "boolean" }
+            }
+          },
+          permissions: { check: ["perm", "/vms/{vmid}", ["VM.Migrate"]] }
+        }
+      },
+      "/nodes/{node}/qemu/{vmid}/status/current": {
+        GET: {
+          parameters: {
+            additionalProperties: 0,
+            properties: {
+              node: { format: "pve-node", type: "string" },
+              vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" }
+            }
+          },
+          permissions: { check: ["perm", "/vms/{vmid}", ["VM.Audit"]] }
+        }
+      },
+      "/nodes/{node}/qemu/{vmid}/status/start": {
+        POST: {
+          parameters: {
+            additionalProperties: 0,
+            properties: {
+              "force-cpu": { optional: 1, type: "string" },
+              machine: {
+                format: {
+                  "enable-s3": { optional: 1, type: "boolean" },
+                  "enable-s4": { optional: 1, type: "boolean" },
+                  type: {
+                    default_key: 1,
+                    maxLength: 40,
+                    optional: 1,
+                    pattern: "(pc|pc(-i440fx)?-\\d+(\\.\\d+)+(\\+pve\\d+)?(\\.pxe)?|q35|pc-q35-\\d+(\\.\\d+)+(\\+pve\\d+)?(\\.pxe)?|virt(?:-\\d+(\\.\\d+)+)?(\\+pve\\d+)?)",
+                    type: "string"
+                  },
+                  viommu: { enum: ["intel", "virtio"], optional: 1, type: "string" }
+                },
+                optional: 1,
+                type: "string"
+              },
+              migratedfrom: { format: "pve-node", optional: 1, type: "string" },
+              migration_network: { format: "CIDR", optional: 1, type: "string" },
+              migration_type: { enum: ["secure", "insecure"], optional: 1, type: "string" },
+              "nets-host-mtu": {
+                optional: 1,
+                pattern: "net\\d+=\\d+(,net\\d+=\\d+)*",
+                type: "string"
+              },
+              node: { format: "pve-node", type: "string" },
+              skiplock: { optional: 1, type: "boolean" },
+              stateuri: { maxLength: 128, optional: 1, type: "string" },
+              targetstorage: { format: "storage-pair-list", optional: 1, type: "string" },
+              timeout: {
+                default: "max(30, vm memory in GiB)",
+                minimum: 0,
+                optional: 1,
+                type: "integer"
+              },
+              vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" }
+            }
+          },
+          permissions: { check: ["perm", "/vms/{vmid}", ["VM.PowerMgmt"]] }
+        }
+      },
+      "/nodes/{node}/qemu/{vmid}/status/stop": {
+        POST: {
+          parameters: {
+            additionalProperties: 0,
+            properties: {
+              keepActive: { default: 0, optional: 1, type: "boolean" },
+              migratedfrom: { format: "pve-node", optional: 1, type: "string" },
+              node: { format: "pve-node", type: "string" },
+              "overrule-shutdown": { default: 0, optional: 1, type: "boolean" },
+              skiplock: { optional: 1, type: "boolean" },
+              timeout: { minimum: 0, optional: 1, type: "integer" },
+              vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" }
+            }
+          },
+          permissions: { check: ["perm", "/vms/{vmid}", ["VM.PowerMgmt"]] }
+        }
+      },
+      "/nodes/{node}/qemu/{vmid}/status/shutdown": {
+        POST: {
+          parameters: {
+            additionalProperties: 0,
+            properties: {
+              forceStop: { default: 0, optional: 1, type: "boolean" },
+              keepActive: { default: 0, optional: 1, type: "boolean" },
+              node: { format: "pve-node", type: "string" },
+              skiplock: { optional: 1, type: "boolean" },
+              timeout: { minimum: 0, optional: 1, type: "integer" },
+              vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" }
+            }
+          },
+          permissions: { check: ["perm", "/vms/{vmid}", ["VM.PowerMgmt"]] }
+        }
+      },
+      "/nodes/{node}/qemu/{vmid}/status/reboot": {
+        POST: {
+          parameters: {
+            additionalProperties: 0,
+            properties: {
+              node: { format: "pve-node", type: "string" },
+              timeout: { minimum: 0, optional: 1, type: "integer" },
+              vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" }
+            }
+          },
+          permissions: { check: ["perm", "/vms/{vmid}", ["VM.PowerMgmt"]] }
+        }
+      },
+      "/nodes/{node}/qemu/{vmid}/status/reset": {
+        POST: {
+          parameters: {
+            additionalProperties: 0,
+            properties: {
+              node: { format: "pve-node", type: "string" },
+              skiplock: { optional: 1, type: "boolean" },
+              vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" }
+            }
+          },
+          permissions: { check: ["perm", "/vms/{vmid}", ["VM.PowerMgmt"]] }
+        }
+      },
+      "/nodes/{node}/qemu/{vmid}/status/suspend": {
+        POST: {
+          parameters: {
+            additionalProperties: 0,
+            properties: {
+              node: { format: "pve-node", type: "string" },
+              skiplock: { optional: 1, type: "boolean" },
+              statestorage: {
+                format: "pve-storage-id",
+                optional: 1,
+                requires: "todisk",
+                type: "string"
+              },
+              todisk: { default: 0, optional: 1, type: "boolean" },
+              vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" }
+            }
+          },
+          permissions: { check: ["perm", "/vms/{vmid}", ["VM.PowerMgmt"]] }
+        }
+      },
+      "/nodes/{node}/qemu/{vmid}/status/resume": {
+        POST: {
+          parameters: {
+            additionalProperties: 0,
+            properties: {
+              nocheck: { optional: 1, type: "boolean" },
+              node: { format: "pve-node", type: "string" },
+              skiplock: { optional: 1, type: "boolean" },
+              vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" }
+            }
+          },
+          permissions: { check: ["perm", "/vms/{vmid}", ["VM.PowerMgmt"]] }
+        }
+      },
+      "/nodes/{node}/qemu/{vmid}/agent/ping": {
+        POST: {
+          parameters: {
+            additionalProperties: 0,
+            properties: {
+              node: { format: "pve-node", type: "string" },
+              vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" }
+            }
+          },
+          permissions: { check: ["perm", "/vms/{vmid}", ["VM.Monitor"]] }
+        }
+      },
+      "/nodes/{node}/qemu/{vmid}/agent/network-get-interfaces": {
+        GET: {
+          parameters: {
+            additionalProperties: 0,
+            properties: {
+              node: { format: "pve-node", type: "string" },
+              vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" }
+            }
+          },
+          permissions: { check: ["perm", "/vms/{vmid}", ["VM.Monitor"]] }
+        }
+      },
+      "/nodes/{node}/qemu/{vmid}/agent/exec": {
+        POST: {
+          parameters: {
+            additionalProperties: 0,
+            properties: {
+              command: { items: { format: "string" }, type: "array" },
+              "input-data": { maxLength: 65536, optional: 1, type: "string" },
+              node: { format: "pve-node", type: "string" },
+              vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" }
+            }
+          },
+          permissions: { check: ["perm", "/vms/{vmid}", ["VM.Monitor"]] }
+        }
+      },
+      "/nodes/{node}/qemu/{vmid}/agent/exec-status": {
+        GET: {
+          parameters: {
+            additionalProperties: 0,
+            properties: {
+              node: { format: "pve-node", type: "string" },
+              pid: { type: "integer" },
+              vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" }
+            }
+          },
+          permissions: { check: ["perm", "/vms/{vmid}", ["VM.Monitor"]] }
+        }
+      },
+      "/nodes/{node}/qemu/{vmid}/agent/file-read": {
+        GET: {
+          parameters: {
+            additionalProperties: 0,
+            properties: {
+              file: { type: "string" },
+              node: { format: "pve-node", type: "string" },
+              vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" }
+            }
+          },
+          permissions: { check: ["perm", "/vms/{vmid}", ["VM.Monitor"]] }
+        }
+      }
+    };
+  }
+});
+
 // sim/proxmox/pve-api/pve9-routes.json
 var pve9_routes_default;
 var init_pve9_routes = __esm({
@@ -70540,7 +73685,10 @@ var init_formats = __esm({
       "dns-name": /* @__PURE__ */ __name((v) => new RegExp(`^(${label}\\.)*${label}$`).test(v) ? void 0 : `invalid format - value does not look like a valid DNS name`, "dns-name"),
       urlencoded: /* @__PURE__ */ __name((v) => /^[-%a-zA-Z0-9_.!~*'()]*$/.test(v) ? void 0 : "invalid format - invalid urlencoded string", "urlencoded"),
       "pve-configid": /* @__PURE__ */ __name((v) => /^[a-z][a-z0-9_-]+$/i.test(v) ? void 0 : `invalid format - invalid configuration ID '${v}'`, "pve-configid"),
-      "pve-configid-list": /* @__PURE__ */ __name((v) => v.split(/[,;\s]+/).every((x) => x === "" || /^[a-z][a-z0-9_]+$/i.test(x)) ? void 0 : `invalid format - invalid configuration ID list`, "pve-configid-list"),
+      "pve-configid-list": /* @__PURE__ */ __name((v) => (
+        // Each element is checked as a pve-configid (hyphens allowed: `delete=allow-ksm`).
+        v.split(/[,;\s]+/).every((x) => x === "" || /^[a-z][a-z0-9_-]+$/i.test(x)) ? void 0 : `invalid format - invalid configuration ID list`
+      ), "pve-configid-list"),
       "pve-tag-list": /* @__PURE__ */ __name((v) => v.split(/[,; ]+/).every((t) => t === "" || /^[a-z0-9_][a-z0-9_\-+.]*$/i.test(t)) ? void 0 : `invalid format - invalid tag list`, "pve-tag-list"),
       "mac-addr": /* @__PURE__ */ __name((v) => /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(v) ? void 0 : `invalid format - value does not look like a valid MAC address`, "mac-addr"),
       "pve-poolid": /* @__PURE__ */ __name((v) => /^[A-Za-z0-9_\-/]+$/.test(v) ? void 0 : `invalid format - invalid pool ID '${v}'`, "pve-poolid"),
@@ -70563,7 +73711,21 @@ ${k}: property is not defined in schema and the schema does not allow additional
 });
 
 // sim/proxmox/schema.ts
-function matchRoute(p) {
+function pveMajorOf(version) {
+  const major = Number(/^(\d+)\./.exec(version)?.[1]);
+  if (major !== 8 && major !== 9)
+    throw new Error(`The simulator answers as Proxmox VE 8 or 9, not version '${version}'.`);
+  return major;
+}
+function matchRoute(major, p) {
+  let table2 = tables.get(major);
+  if (!table2) {
+    table2 = Object.keys(routesByMajor[major]).map((template) => ({
+      template,
+      parts: template.split("/")
+    }));
+    tables.set(major, table2);
+  }
   const parts = p.replace(/\/+$/, "").split("/");
   outer: for (const r of table2) {
     if (r.parts.length !== parts.length) continue;
@@ -70577,8 +73739,8 @@ function matchRoute(p) {
   }
   return void 0;
 }
-function methodInfo(template, method) {
-  return routes[template]?.[method];
+function methodInfo(major, template, method) {
+  return routesByMajor[major][template]?.[method];
 }
 function lookup(props, key) {
   if (props[key]) return props[key];
@@ -70644,17 +73806,22 @@ function validateParams(info2, input) {
   return Object.keys(errors).length ? { values, errors } : { values };
 }
 function configKeySchema(key) {
-  const props = routes["/nodes/{node}/qemu/{vmid}/config"]?.PUT?.parameters?.properties ?? {};
+  const props = routesByMajor[9]["/nodes/{node}/qemu/{vmid}/config"]?.PUT?.parameters?.properties ?? {};
   return lookup(props, key);
 }
-var routes, table2;
+var routesByMajor, tables;
 var init_schema = __esm({
   "sim/proxmox/schema.ts"() {
     "use strict";
+    init_pve8_routes();
     init_pve9_routes();
     init_formats();
-    routes = pve9_routes_default;
-    table2 = Object.keys(routes).map((template) => ({ template, parts: template.split("/") }));
+    routesByMajor = {
+      8: pve8_routes_default,
+      9: pve9_routes_default
+    };
+    tables = /* @__PURE__ */ new Map();
+    __name(pveMajorOf, "pveMajorOf");
     __name(matchRoute, "matchRoute");
     __name(methodInfo, "methodInfo");
     __name(lookup, "lookup");
@@ -72432,6 +75599,24 @@ var init_cert = __esm({
 });
 
 // sim/proxmox/fixture.ts
+function releaseFor(f, pveVersion) {
+  const raw = pveVersion ?? f.pveVersion;
+  const major = raw === void 0 ? void 0 : Number(raw);
+  if (major !== void 0 && major !== 8 && major !== 9)
+    throw new ConfigurationError(`pveVersion must be 8 or 9, not ${String(raw)}.`);
+  if (f.version === void 0) return defaultVersions[major ?? 9];
+  let of;
+  try {
+    of = pveMajorOf(String(f.version));
+  } catch (err) {
+    throw new ConfigurationError(err.message);
+  }
+  if (major !== void 0 && of !== major)
+    throw new ConfigurationError(
+      `The fixture's version ${f.version} is not a Proxmox VE ${major} release (pveVersion ${major}).`
+    );
+  return String(f.version);
+}
 function loadFixture(src) {
   if (src === void 0) return defaultFixture;
   if (typeof src !== "string") return src;
@@ -72492,7 +75677,7 @@ function vmFromFixture(v, now2) {
     ha: v.ha
   };
 }
-function stateFromFixture(f, tokenSecret, password) {
+function stateFromFixture(f, tokenSecret, password, pveVersion) {
   const now2 = Date.now();
   const storages = f.storages.map((s) => ({
     id: s.id,
@@ -72508,7 +75693,7 @@ function stateFromFixture(f, tokenSecret, password) {
   const vms = {};
   for (const v of f.vms ?? []) vms[v.vmid] = vmFromFixture(v, now2);
   return {
-    version: f.version ?? "9.1.1",
+    version: releaseFor(f, pveVersion),
     nodes: f.nodes.map((n) => ({
       name: n.name,
       memory: Math.round((n.memoryGiB ?? 64) * GiB),
@@ -72534,13 +75719,14 @@ function stateFromFixture(f, tokenSecret, password) {
     execs: {}
   };
 }
-var import_node_fs16, import_yaml4, GiB, defaultTimings, templateNodes, defaultFixture;
+var import_node_fs16, import_yaml4, GiB, defaultTimings, templateNodes, defaultFixture, defaultVersions;
 var init_fixture = __esm({
   "sim/proxmox/fixture.ts"() {
     "use strict";
     import_node_fs16 = require("node:fs");
     import_yaml4 = __toESM(require_dist(), 1);
     init_errors();
+    init_schema();
     GiB = 1024 ** 3;
     defaultTimings = {
       tasks: {
@@ -72573,7 +75759,6 @@ var init_fixture = __esm({
       [9002, "still-fawn"]
     ];
     defaultFixture = {
-      version: "9.1.1",
       nodes: ["pve1", "pve2", "still-fawn"].map((name) => ({
         name,
         memoryGiB: 64,
@@ -72605,6 +75790,8 @@ var init_fixture = __esm({
         storage: "local-lvm"
       }))
     };
+    defaultVersions = { 8: "8.4.14", 9: "9.1.1" };
+    __name(releaseFor, "releaseFor");
     __name(loadFixture, "loadFixture");
     __name(macFor, "macFor");
     __name(vmFromFixture, "vmFromFixture");
@@ -72838,7 +76025,7 @@ function storageEntry(c, s, node) {
   const total = active ? s.total : 0;
   return { s, used, total, active };
 }
-var import_node_crypto8, GiB2, isOnline, clusterRoutes;
+var import_node_crypto8, GiB2, kernelOf, isOnline, clusterRoutes;
 var init_cluster2 = __esm({
   "sim/proxmox/handlers/cluster.ts"() {
     "use strict";
@@ -72848,6 +76035,7 @@ var init_cluster2 = __esm({
     init_context2();
     init_vm_config();
     GiB2 = 1024 ** 3;
+    kernelOf = /* @__PURE__ */ __name((version) => version.startsWith("8.") ? "6.8.12-15-pve" : "6.14.8-2-pve", "kernelOf");
     __name(nodeOf, "nodeOf");
     isOnline = /* @__PURE__ */ __name((c, n) => n.status === "online" && !(c.faults.offlineNodes ?? []).includes(n.name), "isOnline");
     __name(storagesOn, "storagesOn");
@@ -72944,12 +76132,12 @@ var init_cluster2 = __esm({
           loadavg: ["0.10", "0.08", "0.05"],
           uptime: 864e3,
           pveversion: `pve-manager/${v}/c1d2e3f4`,
-          kversion: "Linux 6.14.8-2-pve #1 SMP PREEMPT_DYNAMIC",
+          kversion: `Linux ${kernelOf(v)} #1 SMP PREEMPT_DYNAMIC`,
           rootfs: { total: 100 * GiB2, used: 12 * GiB2, free: 88 * GiB2, avail: 88 * GiB2 },
           "boot-info": { mode: "efi", secureboot: 0 },
           "current-kernel": {
             sysname: "Linux",
-            release: "6.14.8-2-pve",
+            release: kernelOf(v),
             machine: "x86_64",
             version: "#1 SMP"
           },
@@ -73803,7 +76991,7 @@ var init_tasks3 = __esm({
 });
 
 // sim/proxmox/handlers/index.ts
-var routes2;
+var routes;
 var init_handlers = __esm({
   "sim/proxmox/handlers/index.ts"() {
     "use strict";
@@ -73813,7 +77001,7 @@ var init_handlers = __esm({
     init_power();
     init_qemu();
     init_tasks3();
-    routes2 = {
+    routes = {
       ...clusterRoutes,
       ...taskRoutes,
       ...qemuRoutes,
@@ -73885,7 +77073,7 @@ async function handle(o, req, res) {
   const method = req.method ?? "GET";
   const url = new URL(req.url ?? "/", "https://localhost");
   const apiPath = url.pathname.startsWith("/api2/json") ? url.pathname.slice("/api2/json".length) || "/" : void 0;
-  const route = apiPath ? matchRoute(apiPath) : void 0;
+  const route = apiPath ? matchRoute(o.major, apiPath) : void 0;
   const statKey = `${method} ${route?.template ?? url.pathname}`;
   o.stats.set(statKey, (o.stats.get(statKey) ?? 0) + 1);
   const { cluster } = o;
@@ -73923,7 +77111,7 @@ async function handle(o, req, res) {
       throw err;
     }
     injectRequestFault(cluster, method, apiPath);
-    const info2 = route && methodInfo(route.template, method);
+    const info2 = route && methodInfo(o.major, route.template, method);
     const handler2 = route && o.routes[`${method} ${route.template}`];
     if (!route || !info2 || !handler2)
       throw new ApiError(501, `Method '${method} ${apiPath}' not implemented`);
@@ -73963,7 +77151,12 @@ async function startProxmoxSim(opts = {}) {
     throw new ConfigurationError(`timeScale must be a positive number, not ${opts.timeScale}.`);
   const fixture = loadFixture(opts.fixture);
   const saved = opts.stateDir ? readState(opts.stateDir) : void 0;
-  const state = saved ?? stateFromFixture(fixture, (0, import_node_crypto10.randomUUID)(), (0, import_node_crypto10.randomBytes)(12).toString("base64url"));
+  const state = saved ?? stateFromFixture(fixture, (0, import_node_crypto10.randomUUID)(), (0, import_node_crypto10.randomBytes)(12).toString("base64url"), opts.pveVersion);
+  const major = pveMajorOf(state.version);
+  if (opts.pveVersion !== void 0 && opts.pveVersion !== major)
+    throw new ConfigurationError(
+      `The simulator state in ${opts.stateDir} is a Proxmox VE ${major} cluster (${state.version}), not PVE ${opts.pveVersion}: use another state directory.`
+    );
   const cluster = new Cluster(state, scale, opts.stateDir);
   if (saved) cluster.finishInterrupted();
   cluster.save();
@@ -73973,7 +77166,7 @@ async function startProxmoxSim(opts = {}) {
   const stats = /* @__PURE__ */ new Map();
   const tls2 = /* @__PURE__ */ __name(() => ({ fingerprint: served.fingerprint, certPem: served.certPem }), "tls");
   const server = (0, import_node_https4.createServer)({ cert: cert.certPem, key: cert.keyPem }, (req, res) => {
-    void handle({ cluster, routes: routes2, stats, latencyMs: opts.latencyMs ?? 0, tls: tls2 }, req, res);
+    void handle({ cluster, major, routes, stats, latencyMs: opts.latencyMs ?? 0, tls: tls2 }, req, res);
   });
   server.keepAliveTimeout = 5e3;
   const setFaults = /* @__PURE__ */ __name((f) => {
@@ -73996,6 +77189,7 @@ async function startProxmoxSim(opts = {}) {
   const token = state.tokens[0];
   return {
     url: `https://${host.includes(":") ? `[${host}]` : host}:${port}`,
+    pveVersion: major,
     tokenId: token.id,
     tokenSecret: token.secret,
     password: state.users[0].password,
@@ -74030,6 +77224,7 @@ var init_proxmox = __esm({
     init_cluster();
     init_cert();
     init_fixture();
+    init_schema();
     init_handlers();
     init_server();
     init_state();
@@ -75394,7 +78589,7 @@ var init_sim = __esm({
     import_node_path21 = __toESM(require("node:path"), 1);
     init_errors();
     init_stack();
-    usage = "pve-gitops sim [--state DIR] [--fixture FILE] [--env-file FILE] [--latency-ms N] [--faults FILE] [--time-scale X] [--port N] [--authorized-key FILE] [--no-hosts]";
+    usage = "pve-gitops sim [--state DIR] [--fixture FILE] [--env-file FILE] [--latency-ms N] [--faults FILE] [--time-scale X] [--pve-version 8|9] [--port N] [--authorized-key FILE] [--no-hosts]";
     __name(number, "number");
     quote2 = /* @__PURE__ */ __name((s) => `'${s.replace(/'/g, `'\\''`)}'`, "quote");
     __name(writePrivate, "writePrivate");
@@ -75408,6 +78603,7 @@ var init_sim = __esm({
         "latency-ms": { type: "string" },
         faults: { type: "string" },
         "time-scale": { type: "string" },
+        "pve-version": { type: "string" },
         port: { type: "string" },
         "authorized-key": { type: "string" },
         "no-hosts": { type: "boolean" }
@@ -75417,6 +78613,12 @@ var init_sim = __esm({
         const timeScale = number(values["time-scale"], "time-scale", 1e-4);
         const latencyMs = number(values["latency-ms"], "latency-ms", 0);
         const port = number(values.port, "port", 0);
+        const pv = values["pve-version"];
+        if (pv !== void 0 && pv !== "8" && pv !== "9")
+          throw new UsageError(
+            `--pve-version must be 8 or 9, not '${typeof pv === "string" ? pv : "true"}'.`
+          );
+        const pveVersion = pv === "8" ? 8 : pv === "9" ? 9 : void 0;
         const scratch = stateDir ? void 0 : (0, import_node_fs19.mkdtempSync)(import_node_path21.default.join((0, import_node_os5.tmpdir)(), "pve-gitops-sim-"));
         const dir = stateDir ?? scratch;
         const envFile = import_node_path21.default.resolve(
@@ -75435,6 +78637,7 @@ var init_sim = __esm({
             faults: typeof values.faults === "string" ? import_node_path21.default.resolve(values.faults) : void 0,
             latencyMs,
             timeScale,
+            pveVersion,
             port,
             authorizedKeyFile: typeof values["authorized-key"] === "string" ? import_node_path21.default.resolve(values["authorized-key"]) : void 0,
             hosts: values["no-hosts"] === true ? false : void 0,

@@ -1,4 +1,8 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultFixture } from './fixture.js';
 import { startProxmoxSim, type ProxmoxSim } from './index.js';
 import { simClient, waitTask } from './test-client.js';
 
@@ -232,4 +236,43 @@ describe('tasks, clones and VM life cycle', () => {
 
 it('refuses to listen outside loopback', async () => {
   await expect(startProxmoxSim({ host: '0.0.0.0' })).rejects.toThrow(/loopback only/);
+});
+
+describe('pveVersion', () => {
+  it('picks the release from the fixture key and keeps a saved state at its major', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'pve-sim-version-'));
+    try {
+      const s8 = await startProxmoxSim({
+        stateDir: dir,
+        fixture: { ...defaultFixture, pveVersion: 8 },
+      });
+      const c8 = simClient(s8);
+      expect(s8.pveVersion).toBe(8);
+      expect((await c8('GET', '/version')).data).toMatchObject({
+        version: '8.4.14',
+        release: '8.4',
+      });
+      expect((await c8('GET', '/nodes/pve1/status')).data).toMatchObject({
+        pveversion: 'pve-manager/8.4.14/c1d2e3f4',
+      });
+      await s8.stop();
+      await expect(startProxmoxSim({ stateDir: dir, pveVersion: 9 })).rejects.toThrow(
+        /is a Proxmox VE 8 cluster \(8\.4\.14\), not PVE 9/,
+      );
+      const again = await startProxmoxSim({ stateDir: dir });
+      expect(again.pveVersion).toBe(8);
+      await again.stop();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a fixture version of the other major', async () => {
+    await expect(
+      startProxmoxSim({ fixture: { ...defaultFixture, version: '9.1.1' }, pveVersion: 8 }),
+    ).rejects.toThrow(/version 9\.1\.1 is not a Proxmox VE 8 release/);
+    await expect(
+      startProxmoxSim({ fixture: { ...defaultFixture, pveVersion: 7 as 8 } }),
+    ).rejects.toThrow(/pveVersion must be 8 or 9, not 7/);
+  });
 });

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { ConfigurationError } from '../../actions/lib/errors.js';
+import { pveMajorOf, type PveMajor } from './schema.js';
 import type { ClusterState, StorageState, VmState } from './state.js';
 import type { ClusterFixture, Timings, VmFixture } from './types.js';
 
@@ -41,7 +42,6 @@ const templateNodes: [number, string][] = [
 
 /** Three nodes, local-lvm on each, and the cloud-init template on each node. */
 export const defaultFixture: ClusterFixture = {
-  version: '9.1.1',
   nodes: ['pve1', 'pve2', 'still-fawn'].map((name) => ({
     name,
     memoryGiB: 64,
@@ -73,6 +73,32 @@ export const defaultFixture: ClusterFixture = {
     storage: 'local-lvm',
   })),
 };
+
+/** What `GET /version` reports when the fixture names no release. */
+export const defaultVersions: Record<PveMajor, string> = { 8: '8.4.14', 9: '9.1.1' };
+
+/**
+ * The release to report: `pveVersion` (the option, else the fixture's key) picks the major, the
+ * fixture's `version` the exact release; a `version` of another major is refused.
+ */
+export function releaseFor(f: ClusterFixture, pveVersion?: PveMajor): string {
+  const raw: unknown = pveVersion ?? f.pveVersion;
+  const major = raw === undefined ? undefined : Number(raw);
+  if (major !== undefined && major !== 8 && major !== 9)
+    throw new ConfigurationError(`pveVersion must be 8 or 9, not ${String(raw)}.`);
+  if (f.version === undefined) return defaultVersions[major ?? 9];
+  let of: PveMajor;
+  try {
+    of = pveMajorOf(String(f.version));
+  } catch (err) {
+    throw new ConfigurationError((err as Error).message);
+  }
+  if (major !== undefined && of !== major)
+    throw new ConfigurationError(
+      `The fixture's version ${f.version} is not a Proxmox VE ${major} release (pveVersion ${major}).`,
+    );
+  return String(f.version);
+}
 
 /** Reads a fixture from a YAML/JSON file or takes the object as is. */
 export function loadFixture(src: string | ClusterFixture | undefined): ClusterFixture {
@@ -151,6 +177,7 @@ export function stateFromFixture(
   f: ClusterFixture,
   tokenSecret: string,
   password: string,
+  pveVersion?: PveMajor,
 ): ClusterState {
   const now = Date.now();
   const storages: StorageState[] = f.storages.map((s) => ({
@@ -167,7 +194,7 @@ export function stateFromFixture(
   const vms: Record<string, VmState> = {};
   for (const v of f.vms ?? []) vms[v.vmid] = vmFromFixture(v, now);
   return {
-    version: f.version ?? '9.1.1',
+    version: releaseFor(f, pveVersion),
     nodes: f.nodes.map((n) => ({
       name: n.name,
       memory: Math.round((n.memoryGiB ?? 64) * GiB),

@@ -31,7 +31,8 @@ const formats: Record<string, FormatCheck> = {
   'pve-configid': (v) =>
     /^[a-z][a-z0-9_-]+$/i.test(v) ? undefined : `invalid format - invalid configuration ID '${v}'`,
   'pve-configid-list': (v) =>
-    v.split(/[,;\s]+/).every((x) => x === '' || /^[a-z][a-z0-9_]+$/i.test(x))
+    // Each element is checked as a pve-configid (hyphens allowed: `delete=allow-ksm`).
+    v.split(/[,;\s]+/).every((x) => x === '' || /^[a-z][a-z0-9_-]+$/i.test(x))
       ? undefined
       : `invalid format - invalid configuration ID list`,
   'pve-tag-list': (v) =>

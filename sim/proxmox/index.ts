@@ -6,12 +6,14 @@ import { applyStandingFaults, loadFaults } from './faults.js';
 import { Cluster } from './cluster.js';
 import { loadOrCreateCertificate, type SimCertificate } from './cert.js';
 import { loadFixture, stateFromFixture } from './fixture.js';
+import { pveMajorOf, type PveMajor } from './schema.js';
 import { routes } from './handlers/index.js';
 import { handle, type Stats } from './server.js';
 import { readState } from './state.js';
 import type { ClusterFixture, FaultSpec, Privileges } from './types.js';
 
 export type { ClusterFixture, FaultSpec, Privileges, Timings } from './types.js';
+export type { PveMajor } from './schema.js';
 export { Cluster } from './cluster.js';
 
 export interface ProxmoxSimOptions {
@@ -19,6 +21,12 @@ export interface ProxmoxSimOptions {
   stateDir?: string;
   /** Path to a YAML/JSON fixture or the object; absent = the default three-node cluster. */
   fixture?: string | ClusterFixture;
+  /**
+   * Answer as Proxmox VE 8.4 or 9.1: `GET /version`, routing, parameter checks and privileges
+   * from that major's API schema. Default: the fixture's `pveVersion`, else 9. A saved state
+   * keeps the major it was created with; asking for the other one is refused.
+   */
+  pveVersion?: PveMajor;
   /** Added to every API response. */
   latencyMs?: number;
   /** Path to a YAML/JSON fault spec or the object. */
@@ -34,6 +42,8 @@ export interface ProxmoxSimOptions {
 export interface ProxmoxSim {
   /** https://127.0.0.1:PORT */
   url: string;
+  /** The major release it answers as. */
+  pveVersion: PveMajor;
   /** e.g. root@pam!pve-gitops */
   tokenId: string;
   tokenSecret: string;
@@ -63,7 +73,13 @@ export async function startProxmoxSim(opts: ProxmoxSimOptions = {}): Promise<Pro
   const fixture = loadFixture(opts.fixture);
   const saved = opts.stateDir ? readState(opts.stateDir) : undefined;
   const state =
-    saved ?? stateFromFixture(fixture, randomUUID(), randomBytes(12).toString('base64url'));
+    saved ??
+    stateFromFixture(fixture, randomUUID(), randomBytes(12).toString('base64url'), opts.pveVersion);
+  const major = pveMajorOf(state.version);
+  if (opts.pveVersion !== undefined && opts.pveVersion !== major)
+    throw new ConfigurationError(
+      `The simulator state in ${opts.stateDir} is a Proxmox VE ${major} cluster (${state.version}), not PVE ${opts.pveVersion}: use another state directory.`,
+    );
   const cluster = new Cluster(state, scale, opts.stateDir);
   if (saved) cluster.finishInterrupted();
   cluster.save();
@@ -74,7 +90,7 @@ export async function startProxmoxSim(opts: ProxmoxSimOptions = {}): Promise<Pro
   const tls = () => ({ fingerprint: served.fingerprint, certPem: served.certPem });
 
   const server: Server = createServer({ cert: cert.certPem, key: cert.keyPem }, (req, res) => {
-    void handle({ cluster, routes, stats, latencyMs: opts.latencyMs ?? 0, tls }, req, res);
+    void handle({ cluster, major, routes, stats, latencyMs: opts.latencyMs ?? 0, tls }, req, res);
   });
   server.keepAliveTimeout = 5000;
   const setFaults = (f: FaultSpec) => {
@@ -100,6 +116,7 @@ export async function startProxmoxSim(opts: ProxmoxSimOptions = {}): Promise<Pro
   const token = state.tokens[0];
   return {
     url: `https://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    pveVersion: major,
     tokenId: token.id,
     tokenSecret: token.secret,
     password: state.users[0].password,

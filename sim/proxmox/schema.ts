@@ -1,4 +1,5 @@
-import routesJson from './pve-api/pve9-routes.json' with { type: 'json' };
+import pve8Json from './pve-api/pve8-routes.json' with { type: 'json' };
+import pve9Json from './pve-api/pve9-routes.json' with { type: 'json' };
 import { checkFormat, checkPropertyString } from './formats.js';
 
 /** A parameter as the PVE schema describes it. */
@@ -16,17 +17,43 @@ export interface ParamSchema {
   default?: unknown;
   alias?: string;
 }
-interface MethodInfo {
+export interface MethodInfo {
   parameters?: { additionalProperties?: number; properties?: Record<string, ParamSchema> };
   permissions?: { check?: unknown[]; user?: string };
 }
-const routes = routesJson as unknown as Record<string, Record<string, MethodInfo>>;
-const table = Object.keys(routes).map((template) => ({ template, parts: template.split('/') }));
+type RouteTable = Record<string, Record<string, MethodInfo>>;
+
+/** The Proxmox VE major releases the simulator can answer as. */
+export type PveMajor = 8 | 9;
+
+/** The served paths of each major's official API schema (trimmed by trim-schema.mjs). */
+const routesByMajor: Record<PveMajor, RouteTable> = {
+  8: pve8Json,
+  9: pve9Json,
+};
+const tables = new Map<PveMajor, { template: string; parts: string[] }[]>();
+
+/** The major release of a version string (`8.4.14` → 8); throws for one not simulated. */
+export function pveMajorOf(version: string): PveMajor {
+  const major = Number(/^(\d+)\./.exec(version)?.[1]);
+  if (major !== 8 && major !== 9)
+    throw new Error(`The simulator answers as Proxmox VE 8 or 9, not version '${version}'.`);
+  return major;
+}
 
 /** The schema path template and path parameters for a concrete path, or undefined. */
 export function matchRoute(
+  major: PveMajor,
   p: string,
 ): { template: string; params: Record<string, string> } | undefined {
+  let table = tables.get(major);
+  if (!table) {
+    table = Object.keys(routesByMajor[major]).map((template) => ({
+      template,
+      parts: template.split('/'),
+    }));
+    tables.set(major, table);
+  }
   const parts = p.replace(/\/+$/, '').split('/');
   outer: for (const r of table) {
     if (r.parts.length !== parts.length) continue;
@@ -41,9 +68,13 @@ export function matchRoute(
   return undefined;
 }
 
-/** Schema info of one method on a path template. */
-export function methodInfo(template: string, method: string): MethodInfo | undefined {
-  return routes[template]?.[method];
+/** Schema info of one method on a path template, as the given major's schema has it. */
+export function methodInfo(
+  major: PveMajor,
+  template: string,
+  method: string,
+): MethodInfo | undefined {
+  return routesByMajor[major][template]?.[method];
 }
 
 /** `net0` → the `net[n]` schema entry. */
@@ -123,8 +154,12 @@ export function validateParams(
   return Object.keys(errors).length ? { values, errors } : { values };
 }
 
-/** The schema of a config key (`net0`, `memory`) from PUT config, for typing stored values. */
+/**
+ * The schema of a config key (`net0`, `memory`) from PUT config, for typing stored values. PVE 9's
+ * keys are a superset of PVE 8's with the same types, so one lookup serves both.
+ */
 export function configKeySchema(key: string): ParamSchema | undefined {
-  const props = routes['/nodes/{node}/qemu/{vmid}/config']?.PUT?.parameters?.properties ?? {};
+  const props =
+    routesByMajor[9]['/nodes/{node}/qemu/{vmid}/config']?.PUT?.parameters?.properties ?? {};
   return lookup(props, key);
 }

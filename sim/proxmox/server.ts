@@ -4,7 +4,7 @@ import { authenticate, checkPermission, createTicket } from './auth.js';
 import type { Cluster } from './cluster.js';
 import type { HandlerContext, Routes } from './context.js';
 import { injectRequestFault } from './faults.js';
-import { matchRoute, methodInfo, validateParams } from './schema.js';
+import { matchRoute, methodInfo, validateParams, type PveMajor } from './schema.js';
 
 const maxBody = 1 << 20;
 
@@ -74,6 +74,8 @@ function send(res: ServerResponse, status: number, data: unknown, err?: ApiError
 
 export interface ServeOptions {
   cluster: Cluster;
+  /** Which major's API schema routes, validates and checks permissions. */
+  major: PveMajor;
   routes: Routes;
   stats: Stats;
   latencyMs: number;
@@ -91,7 +93,7 @@ export async function handle(
   const apiPath = url.pathname.startsWith('/api2/json')
     ? url.pathname.slice('/api2/json'.length) || '/'
     : undefined;
-  const route = apiPath ? matchRoute(apiPath) : undefined;
+  const route = apiPath ? matchRoute(o.major, apiPath) : undefined;
   const statKey = `${method} ${route?.template ?? url.pathname}`;
   o.stats.set(statKey, (o.stats.get(statKey) ?? 0) + 1);
   const { cluster } = o;
@@ -129,7 +131,7 @@ export async function handle(
       throw err;
     }
     injectRequestFault(cluster, method, apiPath);
-    const info = route && methodInfo(route.template, method);
+    const info = route && methodInfo(o.major, route.template, method);
     const handler = route && o.routes[`${method} ${route.template}`];
     if (!route || !info || !handler)
       throw new ApiError(501, `Method '${method} ${apiPath}' not implemented`);

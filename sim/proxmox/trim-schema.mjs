@@ -1,12 +1,12 @@
-// Generates sim/proxmox/pve-api/pve9-routes.json from the official PVE 9 API schema: only the
-// paths the simulator serves, without descriptions, so the CLI bundle stays small.
-// Usage: node sim/proxmox/trim-schema.mjs [path/to/pve9-apischema.json]
+// Generates sim/proxmox/pve-api/pve9-routes.json and pve8-routes.json from the official PVE 9
+// and PVE 8 API schemas: only the paths the simulator serves, without descriptions, so the CLI
+// bundle stays small.
+// Usage: node sim/proxmox/trim-schema.mjs [DIR holding pve8-apischema.json and pve9-apischema.json]
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 const here = import.meta.dirname;
-const src =
-  process.argv[2] ?? path.join(here, '../../../shared/reference/pve-api/pve9-apischema.json');
+const srcDir = process.argv[2] ?? path.join(here, '../../../shared/reference/pve-api');
 const served = [
   '/version',
   '/access/ticket',
@@ -56,24 +56,28 @@ function strip(v) {
   return v;
 }
 
-const byPath = new Map();
-const walk = (n) => {
-  byPath.set(n.path, n);
-  for (const c of n.children ?? []) walk(c);
-};
-for (const n of JSON.parse(readFileSync(src, 'utf8'))) walk(n);
-const routes = {};
-for (const p of served) {
-  const node = byPath.get(p);
-  if (!node?.info) throw new Error(`${p} is not in ${src}`);
-  routes[p] = {};
-  for (const [method, info] of Object.entries(node.info)) {
-    routes[p][method] = {
-      parameters: strip(info.parameters),
-      permissions: strip(info.permissions),
-    };
+function trim(major) {
+  const src = path.join(srcDir, `pve${major}-apischema.json`);
+  const byPath = new Map();
+  const walk = (n) => {
+    byPath.set(n.path, n);
+    for (const c of n.children ?? []) walk(c);
+  };
+  for (const n of JSON.parse(readFileSync(src, 'utf8'))) walk(n);
+  const routes = {};
+  for (const p of served) {
+    const node = byPath.get(p);
+    if (!node?.info) throw new Error(`${p} is not in ${src}`);
+    routes[p] = {};
+    for (const [method, info] of Object.entries(node.info)) {
+      routes[p][method] = {
+        parameters: strip(info.parameters),
+        permissions: strip(info.permissions),
+      };
+    }
   }
+  const out = path.join(here, 'pve-api', `pve${major}-routes.json`);
+  writeFileSync(out, JSON.stringify(routes) + '\n');
+  console.error(`${path.relative(process.cwd(), out)}: ${Object.keys(routes).length} paths`);
 }
-const out = path.join(here, 'pve-api', 'pve9-routes.json');
-writeFileSync(out, JSON.stringify(routes) + '\n');
-console.error(`${path.relative(process.cwd(), out)}: ${Object.keys(routes).length} paths`);
+for (const major of [9, 8]) trim(major);

@@ -1,6 +1,11 @@
 /** A cluster described in a fixture file (YAML or JSON); see docs/simulator.md. */
 export interface ClusterFixture {
-  /** PVE release the simulator claims to be (`GET /version`); default 9.1.1. */
+  /**
+   * Which major release to answer as: its API schema routes and validates requests and
+   * decides the privileges each call needs. Default: the major of `version`, else 9.
+   */
+  pveVersion?: 8 | 9;
+  /** PVE release `GET /version` reports; default 9.1.1 for PVE 9, 8.4.14 for PVE 8. */
   version?: string;
   nodes: NodeFixture[];
   storages: StorageFixture[];

@@ -6,7 +6,7 @@ import { startSimStack } from '../../../sim/stack.js';
 import type { Command } from '../cli.js';
 
 const usage =
-  'pve-gitops sim [--state DIR] [--fixture FILE] [--env-file FILE] [--latency-ms N] [--faults FILE] [--time-scale X] [--port N] [--authorized-key FILE] [--no-hosts]';
+  'pve-gitops sim [--state DIR] [--fixture FILE] [--env-file FILE] [--latency-ms N] [--faults FILE] [--time-scale X] [--pve-version 8|9] [--port N] [--authorized-key FILE] [--no-hosts]';
 
 function number(v: unknown, flag: string, min: number): number | undefined {
   if (v === undefined) return undefined;
@@ -39,6 +39,7 @@ const command: Command = {
     'latency-ms': { type: 'string' },
     faults: { type: 'string' },
     'time-scale': { type: 'string' },
+    'pve-version': { type: 'string' },
     port: { type: 'string' },
     'authorized-key': { type: 'string' },
     'no-hosts': { type: 'boolean' },
@@ -48,6 +49,12 @@ const command: Command = {
     const timeScale = number(values['time-scale'], 'time-scale', 0.0001);
     const latencyMs = number(values['latency-ms'], 'latency-ms', 0);
     const port = number(values.port, 'port', 0);
+    const pv = values['pve-version'];
+    if (pv !== undefined && pv !== '8' && pv !== '9')
+      throw new UsageError(
+        `--pve-version must be 8 or 9, not '${typeof pv === 'string' ? pv : 'true'}'.`,
+      );
+    const pveVersion = pv === '8' ? 8 : pv === '9' ? 9 : undefined;
     const scratch = stateDir ? undefined : mkdtempSync(path.join(tmpdir(), 'pve-gitops-sim-'));
     const dir = stateDir ?? scratch!;
     const envFile = path.resolve(
@@ -68,6 +75,7 @@ const command: Command = {
         faults: typeof values.faults === 'string' ? path.resolve(values.faults) : undefined,
         latencyMs,
         timeScale,
+        pveVersion,
         port,
         authorizedKeyFile:
           typeof values['authorized-key'] === 'string'

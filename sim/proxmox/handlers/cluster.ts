@@ -8,6 +8,9 @@ import { disks, memoryMiB } from '../vm-config.js';
 
 const GiB = 1024 ** 3;
 
+/** The kernel each major ships with (PVE 8: 6.8, PVE 9: 6.14). */
+const kernelOf = (version: string) => (version.startsWith('8.') ? '6.8.12-15-pve' : '6.14.8-2-pve');
+
 /** The node or PVE's error for an unknown one. */
 export function nodeOf(cluster: Cluster, name: string): NodeState {
   const n = cluster.state.nodes.find((x) => x.name === name);
@@ -175,12 +178,12 @@ export const clusterRoutes: Routes = {
       loadavg: ['0.10', '0.08', '0.05'],
       uptime: 864000,
       pveversion: `pve-manager/${v}/c1d2e3f4`,
-      kversion: 'Linux 6.14.8-2-pve #1 SMP PREEMPT_DYNAMIC',
+      kversion: `Linux ${kernelOf(v)} #1 SMP PREEMPT_DYNAMIC`,
       rootfs: { total: 100 * GiB, used: 12 * GiB, free: 88 * GiB, avail: 88 * GiB },
       'boot-info': { mode: 'efi', secureboot: 0 },
       'current-kernel': {
         sysname: 'Linux',
-        release: '6.14.8-2-pve',
+        release: kernelOf(v),
         machine: 'x86_64',
         version: '#1 SMP',
       },
