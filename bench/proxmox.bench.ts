@@ -3,32 +3,17 @@
 // - twenty full clones of one template onto one local storage, all requested at once
 //   (targets: zero failures, total <= 1.2 x clone duration x 20).
 import { memoryLogger, type Logger } from '../actions/lib/log.js';
-import {
-  ProxmoxClient,
-  HttpsTransport,
-  cloneVm,
-  mapLimit,
-  type ClientConfig,
-} from '../actions/lib/proxmox/index.js';
+import { ProxmoxClient, cloneVm, mapLimit } from '../actions/lib/proxmox/index.js';
 import { startProxmoxSim, type ClusterFixture } from '../sim/proxmox/index.js';
+import { proxmoxClientFor, type SimEndpoint } from '../sim/proxmox/client-for.js';
 import { defaultFixture, defaultTimings } from '../sim/proxmox/fixture.js';
 import { median } from './util.js';
 
 const LATENCY_MS = 25;
 const TIME_SCALE = 0.1;
 
-function client(
-  sim: { url: string; tokenId: string; tokenSecret: string; fingerprint: string },
-  log: Logger = memoryLogger(),
-): ProxmoxClient {
-  const config: ClientConfig = {
-    url: sim.url,
-    tokenId: sim.tokenId,
-    tokenSecret: sim.tokenSecret,
-    tls: { mode: 'fingerprint', fingerprint: sim.fingerprint },
-  };
-  return new ProxmoxClient({ transport: new HttpsTransport(config), log });
-}
+const client = (sim: SimEndpoint, log: Logger = memoryLogger()): ProxmoxClient =>
+  proxmoxClientFor(sim, { log });
 
 async function readState(): Promise<Record<string, unknown>> {
   const nodes = ['pve1', 'pve2', 'still-fawn'];

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { mergeConfig, type PartialConfig } from '../actions/lib/config/load.js';
 import { memoryLogger } from '../actions/lib/log.js';
-import { HttpsTransport, KeyedLimiter, ProxmoxClient } from '../actions/lib/proxmox/index.js';
+import { KeyedLimiter } from '../actions/lib/proxmox/index.js';
 import { applyRepository, readAndPlan } from '../actions/lib/reconcile/apply.js';
 import { bootStart, composeDescription } from '../actions/lib/reconcile/description.js';
 import { formatNet } from '../actions/lib/reconcile/parse.js';
@@ -20,6 +20,7 @@ import { toVmSpec } from '../actions/lib/vm/normalize.js';
 import type { VmDefinition, VmSpec } from '../actions/lib/vm/types.js';
 import { defaultFixture, defaultTimings, macFor } from '../sim/proxmox/fixture.js';
 import { startProxmoxSim, type ClusterFixture, type ProxmoxSim } from '../sim/proxmox/index.js';
+import { proxmoxClientFor } from '../sim/proxmox/client-for.js';
 import { cli, median } from './util.js';
 
 /** Runs a process without blocking this one (the simulator answers it from here). */
@@ -171,14 +172,7 @@ export async function noopPlan(): Promise<Record<string, unknown>> {
       probes.push(agentProbes(sim) - probesBefore);
     }
     // The same read in-process, to see why each VM was or was not probed.
-    const client = new ProxmoxClient({
-      transport: new HttpsTransport({
-        url: sim.url,
-        tokenId: sim.tokenId,
-        tokenSecret: sim.tokenSecret,
-        tls: { mode: 'fingerprint', fingerprint: sim.fingerprint },
-      }),
-    });
+    const client = proxmoxClientFor(sim);
     const { snapshot, plan } = await readAndPlan({ config, vms: specs }, client, memoryLogger());
     await client.close();
     if (plan.hasChanges) throw new Error('the no-op plan found changes');
@@ -231,13 +225,7 @@ export async function applyThirty(): Promise<Record<string, unknown>> {
   let ours: number;
   let failed: number;
   try {
-    const client = new ProxmoxClient({
-      transport: new HttpsTransport({
-        url: sim.url,
-        tokenId: sim.tokenId,
-        tokenSecret: sim.tokenSecret,
-        tls: { mode: 'fingerprint', fingerprint: sim.fingerprint },
-      }),
+    const client = proxmoxClientFor(sim, {
       storageLimiter: new KeyedLimiter(config.concurrency.per_storage),
     });
     const t0 = performance.now();

@@ -1,32 +1,9 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { RepoConfig } from '../actions/lib/config/types.js';
-import type { VmSpec } from '../actions/lib/vm/types.js';
 
 /** A VmSpec with defaults, for tests. */
-export function vm(name: string, extra: Partial<VmSpec> = {}): VmSpec {
-  return {
-    name,
-    file: `vms/${name}.yaml`,
-    node: 'pve1',
-    cores: 2,
-    sockets: 1,
-    memory: 2048,
-    cpuType: 'host',
-    template: 'ubuntu-24.04',
-    fullClone: true,
-    onboot: true,
-    agent: true,
-    ciuser: 'ubuntu',
-    network: { bridge: 'vmbr0', model: 'virtio', firewall: false },
-    disks: [{ slot: 'scsi0', sizeBytes: 32 << 30, size: '32G', storage: 'local-lvm' }],
-    tags: ['pve-gitops'],
-    state: 'running',
-    protected: false,
-    remediation: 'recreate',
-    ...extra,
-  };
-}
+export { spec as vm } from '../actions/lib/vm/spec.test-helpers.js';
 
 /** The parts of RepoConfig the inventory reads, with the documented defaults. */
 export function inventoryConfig(

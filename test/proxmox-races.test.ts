@@ -1,13 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { memoryLogger } from '../actions/lib/log.js';
-import {
-  cloneVm,
-  HttpsTransport,
-  ProxmoxClient,
-  ProxmoxTaskError,
-  type ClientConfig,
-} from '../actions/lib/proxmox/index.js';
+import { cloneVm, ProxmoxClient, ProxmoxTaskError } from '../actions/lib/proxmox/index.js';
 import { startProxmoxSim, type ProxmoxSim } from '../sim/proxmox/index.js';
+import { proxmoxClientFor } from '../sim/proxmox/client-for.js';
 
 // The failures users of other Proxmox clients report most (VMID races, storage-lock
 // timeouts, failed clones), reproduced on the simulator at 1/50 of real durations.
@@ -17,15 +12,7 @@ beforeAll(async () => {
 });
 afterAll(() => sim?.stop());
 
-function client(log = memoryLogger()): ProxmoxClient {
-  const config: ClientConfig = {
-    url: sim.url,
-    tokenId: sim.tokenId,
-    tokenSecret: sim.tokenSecret,
-    tls: { mode: 'fingerprint', fingerprint: sim.fingerprint },
-  };
-  return new ProxmoxClient({ transport: new HttpsTransport(config), log });
-}
+const client = (log = memoryLogger()): ProxmoxClient => proxmoxClientFor(sim, { log });
 
 describe('clones under contention', () => {
   it('two clients cloning at once end with distinct VMIDs and no failures', async () => {

@@ -4,8 +4,7 @@ import { afterEach, expect } from 'vitest';
 import { mergeConfig, type PartialConfig } from '../actions/lib/config/load.js';
 import type { RepoConfig } from '../actions/lib/config/types.js';
 import { memoryLogger } from '../actions/lib/log.js';
-import { ProxmoxClient, type ProxmoxClientOptions } from '../actions/lib/proxmox/client.js';
-import { HttpsTransport } from '../actions/lib/proxmox/https-transport.js';
+import type { ProxmoxClient } from '../actions/lib/proxmox/client.js';
 import { KeyedLimiter } from '../actions/lib/proxmox/limiter.js';
 import {
   applyRepository,
@@ -15,6 +14,7 @@ import {
 import { toVmSpec } from '../actions/lib/vm/normalize.js';
 import type { VmDefinition, VmSpec } from '../actions/lib/vm/types.js';
 import { startProxmoxSim, type ProxmoxSim, type ProxmoxSimOptions } from '../sim/proxmox/index.js';
+import { proxmoxClientFor } from '../sim/proxmox/client-for.js';
 
 export const PASSWORD = 'cloud-init-pw-7f3a';
 
@@ -25,20 +25,8 @@ export const like = {
 };
 
 /** A client of `sim` over HTTPS that trusts its certificate by fingerprint. */
-export function simClient(
-  sim: ProxmoxSim,
-  options: Omit<ProxmoxClientOptions, 'transport'> = {},
-): ProxmoxClient {
-  return new ProxmoxClient({
-    transport: new HttpsTransport({
-      url: sim.url,
-      tokenId: sim.tokenId,
-      tokenSecret: sim.tokenSecret,
-      tls: { mode: 'fingerprint', fingerprint: sim.fingerprint },
-    }),
-    ...options,
-  });
-}
+/** The project's client for this simulator (see sim/proxmox/client-for.ts). */
+export const simClient = proxmoxClientFor;
 
 const open = new Set<Harness>();
 

@@ -1,33 +1,12 @@
 // Plain inputs for the pure reconcile tests: a VmSpec and a snapshot built by hand.
 import type { VmSpec } from '../vm/types.js';
+import { spec } from '../vm/spec.test-helpers.js';
 import type { ClusterSnapshot, NodeState, VmState } from './snapshot-types.js';
 import { composeDescription } from './description.js';
 
-const GIB = 2 ** 30;
+export { spec };
 
-export function spec(name: string, over: Partial<VmSpec> = {}): VmSpec {
-  return {
-    name,
-    file: `vms/${name}.yaml`,
-    node: 'pve1',
-    cores: 2,
-    sockets: 1,
-    memory: 2048,
-    cpuType: 'host',
-    template: 'ubuntu-24.04-cloudinit',
-    fullClone: true,
-    onboot: true,
-    agent: true,
-    ciuser: 'ubuntu',
-    network: { bridge: 'vmbr0', model: 'virtio', firewall: false },
-    disks: [{ slot: 'scsi0', size: '32G', sizeBytes: 32 * GIB, storage: 'local-lvm' }],
-    tags: ['pve-gitops'],
-    state: 'running',
-    protected: false,
-    remediation: 'recreate',
-    ...over,
-  };
-}
+const GIB = 2 ** 30;
 
 export function node(name: string, over: Partial<NodeState> = {}): NodeState {
   return {
