@@ -12,7 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startProxmoxSim, type ProxmoxSim } from '../sim/proxmox/index.js';
 import { startVmHosts, type VmHosts } from '../sim/hosts/vm-hosts.js';
 import { keyPair, MARKER_PLAYBOOK, randomLoopback } from './provision-helpers.js';
-import { parseOutputs, sh } from './tags-helpers.js';
+import { parseOutputs } from './runner-helpers.js';
+import { sh } from './tags-helpers.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const bundle = (step: string) => path.join(ROOT, 'actions', step, 'dist', 'index.cjs');

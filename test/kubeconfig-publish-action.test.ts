@@ -21,7 +21,8 @@ import {
 } from '../sim/stack.js';
 import { startGithubOidc, type GithubOidc } from '../sim/vault/index.js';
 import { keyPair } from './provision-helpers.js';
-import { parseOutputs, sh } from './tags-helpers.js';
+import { parseOutputs } from './runner-helpers.js';
+import { sh } from './tags-helpers.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const CLI = path.join(ROOT, 'actions', 'cli', 'dist', 'index.cjs');

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startVmHosts, type VmHosts } from '../sim/hosts/vm-hosts.js';
 import { startProxmoxSim, type ProxmoxSim } from '../sim/proxmox/index.js';
 import { keyPair, randomLoopback, writeRepo } from './provision-helpers.js';
-import { parseOutputs } from './tags-helpers.js';
+import { parseOutputs } from './runner-helpers.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const BUNDLE = path.join(ROOT, 'actions', 'provision', 'dist', 'index.cjs');

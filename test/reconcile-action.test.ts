@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startProxmoxSim, type ProxmoxSim } from '../sim/proxmox/index.js';
+import { parseOutputs } from './runner-helpers.js';
 
 // Runs the built action bundles (node scripts/build.mjs) as the runner does.
 const root = process.cwd();
@@ -31,24 +32,6 @@ function runAction(
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout }));
   });
-}
-
-/** Parses GITHUB_OUTPUT (name=value and name<<DELIM heredocs). */
-function outputs(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const heredoc = /^([\w-]+)<<(.+)$/.exec(lines[i]);
-    if (heredoc) {
-      const body: string[] = [];
-      while (lines[++i] !== heredoc[2]) body.push(lines[i]);
-      out[heredoc[1]] = body.join('\n');
-    } else if (lines[i].includes('=')) {
-      const [k, ...v] = lines[i].split('=');
-      out[k] = v.join('=');
-    }
-  }
-  return out;
 }
 
 describe('plan and apply actions (bundles)', () => {
@@ -84,7 +67,7 @@ describe('plan and apply actions (bundles)', () => {
 
     const plan = await runAction('plan', env('plan'));
     expect(plan.code).toBe(0);
-    const po = outputs(await readFile(path.join(dir, 'plan.out'), 'utf8'));
+    const po = parseOutputs(await readFile(path.join(dir, 'plan.out'), 'utf8'));
     expect(po['has-changes']).toBe('true');
     expect((JSON.parse(po['plan-json']) as { summary: { create: number } }).summary.create).toBe(1);
     expect(JSON.parse(po['new-hosts'])).toEqual([
@@ -101,7 +84,7 @@ describe('plan and apply actions (bundles)', () => {
 
     const apply = await runAction('apply', env('apply'));
     expect(apply.code).toBe(0);
-    const ao = outputs(await readFile(path.join(dir, 'apply.out'), 'utf8'));
+    const ao = parseOutputs(await readFile(path.join(dir, 'apply.out'), 'utf8'));
     const hosts = JSON.parse(ao['new-hosts']) as Array<{
       name: string;
       vmid: number;

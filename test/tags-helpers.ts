@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { vi } from 'vitest';
 import { main } from '../actions/cli/cli.js';
+import { parseOutputs } from './runner-helpers.js';
 
 const ENV = {
   ...process.env,
@@ -109,24 +110,6 @@ export function runAction(
     stdout = err.stdout;
   }
   return { code, stdout, outputs: parseOutputs(readFileSync(opts.outputFile, 'utf8')) };
-}
-
-/** Parses the GITHUB_OUTPUT file (`name<<DELIM` … `DELIM` blocks as @actions/core writes). */
-export function parseOutputs(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const m = /^([^<=]+)<<(.+)$/.exec(lines[i]);
-    if (m) {
-      const body: string[] = [];
-      for (i++; i < lines.length && lines[i] !== m[2]; i++) body.push(lines[i]);
-      out[m[1]] = body.join('\n');
-    } else if (lines[i].includes('=')) {
-      const [k, ...v] = lines[i].split('=');
-      out[k] = v.join('=');
-    }
-  }
-  return out;
 }
 
 /** Runs the CLI in-process, capturing stdout and stderr. */

@@ -4,6 +4,7 @@ import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { parseOutputs } from './runner-helpers.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const bundle = path.join(root, 'actions/validate/dist/index.cjs');
@@ -41,14 +42,6 @@ async function runAction(files: Record<string, string>, workingDirectory = 'sub'
     summary: await readFile(summary, 'utf8'),
     workspace,
   };
-}
-
-/** GITHUB_OUTPUT in the heredoc form @actions/core writes: name<<DELIM\nvalue\nDELIM. */
-function parseOutputs(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const re = /^([\w-]+)<<(\S+)\n([\s\S]*?)\n\2$/gm;
-  for (const m of text.matchAll(re)) out[m[1]] = m[3]!;
-  return out;
 }
 
 describe('validate action', () => {
