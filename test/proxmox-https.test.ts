@@ -1,5 +1,4 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import net from 'node:net';
@@ -20,6 +19,7 @@ import {
   type TlsTrust,
 } from '../actions/lib/proxmox/index.js';
 import { closedLoopbackPort } from './net-helpers.js';
+import { generateCertificate } from '../sim/proxmox/cert.js';
 
 // A small loopback HTTPS server whose answers each test scripts; it records what it got.
 interface Seen {
@@ -50,49 +50,25 @@ function json(res: ServerResponse, status: number, body: unknown, reason?: strin
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'pve-https-'));
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '2',
-      '-keyout',
-      path.join(dir, 'key.pem'),
-      '-out',
-      path.join(dir, 'cert.pem'),
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1,DNS:localhost',
-    ],
-    { stdio: 'ignore' },
-  );
-  const certPem = readFileSync(path.join(dir, 'cert.pem'), 'utf8');
+  // A self-signed certificate for 127.0.0.1, made as the simulator makes its own.
+  const cert = generateCertificate('localhost');
   caFile = path.join(dir, 'cert.pem');
-  fingerprint = new X509Certificate(certPem).fingerprint256;
-  server = createServer(
-    { cert: certPem, key: readFileSync(path.join(dir, 'key.pem')) },
-    (req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const s = {
-          method: req.method!,
-          url: req.url!,
-          headers: req.headers,
-          body: Buffer.concat(chunks).toString(),
-        };
-        seen.push(s);
-        handler(s, res);
-      });
-    },
-  );
+  writeFileSync(caFile, cert.certPem);
+  fingerprint = new X509Certificate(cert.certPem).fingerprint256;
+  server = createServer({ cert: cert.certPem, key: cert.keyPem }, (req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const s = {
+        method: req.method!,
+        url: req.url!,
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString(),
+      };
+      seen.push(s);
+      handler(s, res);
+    });
+  });
   server.on('secureConnection', () => connections++);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   port = (server.address() as net.AddressInfo).port;
