@@ -55714,12 +55714,7 @@ function parseYamlText(text2, file, options = {}) {
     lineCounter.addNewLine(0);
     for (let i = 0; i < text2.length; i++) if (text2[i] === "\n") lineCounter.addNewLine(i + 1);
     const { line: line2, col } = lineCounter.linePos(tooDeep);
-    return fail(
-      file,
-      line2,
-      col,
-      `Nesting is deeper than ${MAX_DEPTH} levels; a definition file never needs that.`
-    );
+    return tooDeepAt(file, line2, col);
   }
   const doc = (0, import_yaml.parseDocument)(text2, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const problem = doc.errors[0] ?? doc.warnings[0];
@@ -55750,12 +55745,7 @@ function parseYamlText(text2, file, options = {}) {
   const deep = deepestNode(doc);
   if (deep) {
     const { line: line2, col } = lineCounter.linePos(deep);
-    return fail(
-      file,
-      line2,
-      col,
-      `Nesting is deeper than ${MAX_DEPTH} levels; a definition file never needs that.`
-    );
+    return tooDeepAt(file, line2, col);
   }
   let data;
   try {
@@ -55808,7 +55798,7 @@ function positionOf(source, path38, what = "value") {
   }
   return source.lineCounter.linePos(offset);
 }
-var import_node_fs4, import_yaml, MAX_FILE_BYTES, MAX_DEPTH, MAX_ALIAS_COUNT;
+var import_node_fs4, import_yaml, MAX_FILE_BYTES, MAX_DEPTH, MAX_ALIAS_COUNT, tooDeepAt;
 var init_yaml_source = __esm({
   "actions/lib/vm/yaml-source.ts"() {
     "use strict";
@@ -55823,6 +55813,12 @@ var init_yaml_source = __esm({
     __name(flowDepthExceeds, "flowDepthExceeds");
     __name(readYamlFile, "readYamlFile");
     __name(decodeAndParse, "decodeAndParse");
+    tooDeepAt = /* @__PURE__ */ __name((file, line2, col) => fail(
+      file,
+      line2,
+      col,
+      `Nesting is deeper than ${MAX_DEPTH} levels; a definition file never needs that.`
+    ), "tooDeepAt");
     __name(parseYamlText, "parseYamlText");
     __name(deepestNode, "deepestNode");
     __name(positionOf, "positionOf");

@@ -137,6 +137,15 @@ function decodeAndParse(bytes: Buffer, file: string, options: ParseOptions): Par
   return parseYamlText(text, file, options);
 }
 
+/** Deep nesting is refused both before parsing (flow style) and after (block style). */
+const tooDeepAt = (file: string, line: number, col: number): ParseResult =>
+  fail(
+    file,
+    line,
+    col,
+    `Nesting is deeper than ${MAX_DEPTH} levels; a definition file never needs that.`,
+  );
+
 /** Parses YAML text into a {@link YamlSource}, or explains in one sentence why it cannot. */
 export function parseYamlText(text: string, file: string, options: ParseOptions = {}): ParseResult {
   const lineCounter = new LineCounter();
@@ -145,12 +154,7 @@ export function parseYamlText(text: string, file: string, options: ParseOptions 
     lineCounter.addNewLine(0);
     for (let i = 0; i < text.length; i++) if (text[i] === '\n') lineCounter.addNewLine(i + 1);
     const { line, col } = lineCounter.linePos(tooDeep);
-    return fail(
-      file,
-      line,
-      col,
-      `Nesting is deeper than ${MAX_DEPTH} levels; a definition file never needs that.`,
-    );
+    return tooDeepAt(file, line, col);
   }
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const problem = doc.errors[0] ?? doc.warnings[0];
@@ -181,12 +185,7 @@ export function parseYamlText(text: string, file: string, options: ParseOptions 
   const deep = deepestNode(doc);
   if (deep) {
     const { line, col } = lineCounter.linePos(deep);
-    return fail(
-      file,
-      line,
-      col,
-      `Nesting is deeper than ${MAX_DEPTH} levels; a definition file never needs that.`,
-    );
+    return tooDeepAt(file, line, col);
   }
   let data: unknown;
   try {
