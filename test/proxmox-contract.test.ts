@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { memoryLogger } from '../actions/lib/log.js';
 import {
@@ -39,14 +40,12 @@ interface ParamSchema {
   items?: ParamSchema;
 }
 function loadSchema(major: 8 | 9): Map<string, SchemaNode> {
-  const local = path.join('sim/proxmox/pve-api', `pve${major}-apischema.json`);
-  const file = existsSync(local)
-    ? local
-    : path.join('..', 'shared/reference/pve-api', `pve${major}-apischema.json`);
+  // The official schemas, vendored (gzip) so a plain clone holds everything the tests read.
+  const file = path.join('vendor/pve-api', `pve${major}-apischema.json.gz`);
   const flat = new Map<string, SchemaNode>();
   const walk = (nodes: SchemaNode[]) =>
     nodes.forEach((n) => (flat.set(n.path, n), walk(n.children ?? [])));
-  walk(JSON.parse(readFileSync(file, 'utf8')) as SchemaNode[]);
+  walk(JSON.parse(gunzipSync(readFileSync(file)).toString('utf8')) as SchemaNode[]);
   return flat;
 }
 function checkValue(name: string, value: string, s: ParamSchema): string | undefined {

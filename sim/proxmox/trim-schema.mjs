@@ -1,12 +1,13 @@
 // Generates sim/proxmox/pve-api/pve9-routes.json and pve8-routes.json from the official PVE 9
 // and PVE 8 API schemas: only the paths the simulator serves, without descriptions, so the CLI
 // bundle stays small.
-// Usage: node sim/proxmox/trim-schema.mjs [DIR holding pve8-apischema.json and pve9-apischema.json]
+// Usage: node sim/proxmox/trim-schema.mjs [DIR holding pve8-apischema.json.gz and pve9-apischema.json.gz]
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
 
 const here = import.meta.dirname;
-const srcDir = process.argv[2] ?? path.join(here, '../../../shared/reference/pve-api');
+const srcDir = process.argv[2] ?? path.join(here, '../../vendor/pve-api');
 const served = [
   '/version',
   '/access/ticket',
@@ -57,13 +58,13 @@ function strip(v) {
 }
 
 function trim(major) {
-  const src = path.join(srcDir, `pve${major}-apischema.json`);
+  const src = path.join(srcDir, `pve${major}-apischema.json.gz`);
   const byPath = new Map();
   const walk = (n) => {
     byPath.set(n.path, n);
     for (const c of n.children ?? []) walk(c);
   };
-  for (const n of JSON.parse(readFileSync(src, 'utf8'))) walk(n);
+  for (const n of JSON.parse(gunzipSync(readFileSync(src)).toString('utf8'))) walk(n);
   const routes = {};
   for (const p of served) {
     const node = byPath.get(p);
