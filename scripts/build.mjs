@@ -2,7 +2,9 @@
 // actions/dist/index.cjs, with a two-line actions/<step>/dist/index.cjs per step that starts
 // its step from it (the codeql-action layout). Each step's modules are wrapped lazily by
 // esbuild, so a step evaluates only what it imports; the repository holds the shared code once.
-// `--check` builds into a temporary folder and fails when a committed file differs.
+// It first generates the schema validators (actions/lib/vm/generated/validators.js), which the
+// bundle includes. `--check` builds into a temporary folder and fails when a committed file
+// differs.
 import { build } from 'esbuild';
 import { access, chmod, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -61,7 +63,17 @@ function stubSource(name) {
   ].join('\n');
 }
 
+/** The Ajv standalone validators, generated from schemas/ (Node runs the .ts directly). */
+async function generateValidators(outRoot) {
+  const codegen = await import('../actions/lib/vm/validators-codegen.ts');
+  const file = path.join(outRoot, codegen.GENERATED_VALIDATORS);
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFile(file, await codegen.generateValidatorsSource());
+  return codegen.GENERATED_VALIDATORS;
+}
+
 async function buildAll(outRoot) {
+  const validators = await generateValidators(outRoot);
   const names = await steps();
   const outfile = path.join(outRoot, SHARED);
   await mkdir(path.dirname(outfile), { recursive: true });
@@ -90,7 +102,7 @@ async function buildAll(outRoot) {
     },
     metafile: true,
   });
-  const files = [SHARED];
+  const files = [validators, SHARED];
   for (const name of names) {
     const stub = path.join('actions', name, 'dist', 'index.cjs');
     await mkdir(path.join(outRoot, path.dirname(stub)), { recursive: true });
@@ -116,11 +128,11 @@ if (check) {
     await rm(tmp, { recursive: true, force: true });
   }
   if (stale.length) {
-    console.error(`Bundles out of date (run npm run build and commit): ${stale.join(', ')}`);
+    console.error(`Build output out of date (run npm run build and commit): ${stale.join(', ')}`);
     process.exit(1);
   }
   console.error('Bundles up to date.');
 } else {
   const { files, bytes } = await buildAll(root);
-  console.error(`${SHARED} ${(bytes / 1024).toFixed(0)} KiB; ${files.length - 1} step entries`);
+  console.error(`${SHARED} ${(bytes / 1024).toFixed(0)} KiB; ${files.length - 2} step entries`);
 }
