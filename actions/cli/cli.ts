@@ -37,6 +37,7 @@ const commands: Record<string, () => Promise<Command>> = {
   provision: async () => (await import('./commands/provision.js')).default,
   demo: async () => (await import('./commands/demo.js')).default,
   kubeconfig: async () => (await import('./commands/kubeconfig.js')).default,
+  vault: async () => (await import('./commands/vault.js')).default,
 };
 
 const globalOptions = {

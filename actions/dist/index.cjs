@@ -74,8 +74,8 @@ var init_utils = __esm({
 });
 
 // node_modules/@actions/core/lib/command.js
-function issueCommand(command11, properties, message) {
-  const cmd = new Command(command11, properties, message);
+function issueCommand(command12, properties, message) {
+  const cmd = new Command(command12, properties, message);
   process.stdout.write(cmd.toString() + os.EOL);
 }
 function issue(name, message = "") {
@@ -99,11 +99,11 @@ var init_command = __esm({
       static {
         __name(this, "Command");
       }
-      constructor(command11, properties, message) {
-        if (!command11) {
-          command11 = "missing.command";
+      constructor(command12, properties, message) {
+        if (!command12) {
+          command12 = "missing.command";
         }
-        this.command = command11;
+        this.command = command12;
         this.properties = properties;
         this.message = message;
       }
@@ -136,10 +136,10 @@ var init_command = __esm({
 });
 
 // node_modules/@actions/core/lib/file-command.js
-function issueFileCommand(command11, message) {
-  const filePath = process.env[`GITHUB_${command11}`];
+function issueFileCommand(command12, message) {
+  const filePath = process.env[`GITHUB_${command12}`];
   if (!filePath) {
-    throw new Error(`Unable to find environment variable for file command ${command11}`);
+    throw new Error(`Unable to find environment variable for file command ${command12}`);
   }
   if (!fs.existsSync(filePath)) {
     throw new Error(`Missing file at path: ${filePath}`);
@@ -20969,8 +20969,8 @@ var init_summary = __esm({
        *
        * @returns {Summary} summary instance
        */
-      addRaw(text2, addEOL = false) {
-        this._buffer += text2;
+      addRaw(text3, addEOL = false) {
+        this._buffer += text3;
         return addEOL ? this.addEOL() : this;
       }
       /**
@@ -21066,10 +21066,10 @@ var init_summary = __esm({
        *
        * @returns {Summary} summary instance
        */
-      addHeading(text2, level) {
+      addHeading(text3, level) {
         const tag = `h${level}`;
         const allowedTag = ["h1", "h2", "h3", "h4", "h5", "h6"].includes(tag) ? tag : "h1";
-        const element = this.wrap(allowedTag, text2);
+        const element = this.wrap(allowedTag, text3);
         return this.addRaw(element).addEOL();
       }
       /**
@@ -21098,9 +21098,9 @@ var init_summary = __esm({
        *
        * @returns {Summary} summary instance
        */
-      addQuote(text2, cite) {
+      addQuote(text3, cite) {
         const attrs = Object.assign({}, cite && { cite });
-        const element = this.wrap("blockquote", text2, attrs);
+        const element = this.wrap("blockquote", text3, attrs);
         return this.addRaw(element).addEOL();
       }
       /**
@@ -21111,8 +21111,8 @@ var init_summary = __esm({
        *
        * @returns {Summary} summary instance
        */
-      addLink(text2, href) {
-        const element = this.wrap("a", text2, { href });
+      addLink(text3, href) {
+        const element = this.wrap("a", text3, { href });
         return this.addRaw(element).addEOL();
       }
     };
@@ -21736,8 +21736,8 @@ function onSecret(fn) {
   listeners.add(fn);
   for (const s of secrets) fn(s);
 }
-function redact(text2) {
-  let out = text2;
+function redact(text3) {
+  let out = text3;
   for (const s of secrets) if (out.includes(s)) out = out.split(s).join("***");
   return out;
 }
@@ -21842,8 +21842,8 @@ var init_capacity = __esm({
 });
 
 // actions/lib/reconcile/parse.ts
-function parseSize(text2) {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([KMGT])?B?\s*$/i.exec(text2 ?? "");
+function parseSize(text3) {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([KMGT])?B?\s*$/i.exec(text3 ?? "");
   if (!m) return void 0;
   return Math.round(Number(m[1]) * (m[2] ? UNITS[m[2].toUpperCase()] : 1));
 }
@@ -21853,9 +21853,9 @@ function formatSize(bytes) {
   }
   return String(bytes);
 }
-function parsePropertyString(text2) {
+function parsePropertyString(text3) {
   const out = /* @__PURE__ */ new Map();
-  for (const part of text2.split(",")) {
+  for (const part of text3.split(",")) {
     if (!part) continue;
     const i = part.indexOf("=");
     if (i < 0) out.set(part, "");
@@ -21863,9 +21863,9 @@ function parsePropertyString(text2) {
   }
   return out;
 }
-function parseNet(text2) {
-  if (!text2) return void 0;
-  const p = parsePropertyString(text2);
+function parseNet(text3) {
+  if (!text3) return void 0;
+  const p = parsePropertyString(text3);
   let model = p.get("model");
   let mac = p.get("macaddr");
   for (const m of NIC_MODELS) {
@@ -21892,11 +21892,11 @@ function formatNet(net6) {
   if (net6.vlan !== void 0) parts.push(`tag=${net6.vlan}`);
   return parts.join(",");
 }
-function parseDisk(text2) {
-  if (!text2) return void 0;
-  const p = parsePropertyString(text2);
+function parseDisk(text3) {
+  if (!text3) return void 0;
+  const p = parsePropertyString(text3);
   if (p.get("media") === "cdrom") return void 0;
-  const first = text2.split(",")[0] ?? "";
+  const first = text3.split(",")[0] ?? "";
   const colon = first.indexOf(":");
   if (colon < 0 || first === "none") return void 0;
   const volume = first.slice(colon + 1);
@@ -21908,17 +21908,17 @@ function parseDisk(text2) {
     linked: /^base-\d+-disk-\d+\//.test(volume)
   };
 }
-function parseTags(text2) {
-  if (!text2) return [];
+function parseTags(text3) {
+  if (!text3) return [];
   return [
     ...new Set(
-      text2.split(/[;, ]+/).map((t) => t.trim().toLowerCase()).filter(Boolean)
+      text3.split(/[;, ]+/).map((t) => t.trim().toLowerCase()).filter(Boolean)
     )
   ].sort();
 }
-function normaliseIpConfig(text2) {
-  if (!text2) return void 0;
-  return [...parsePropertyString(text2).entries()].map(([k, v]) => `${k}=${v}`).sort().join(",");
+function normaliseIpConfig(text3) {
+  if (!text3) return void 0;
+  return [...parsePropertyString(text3).entries()].map(([k, v]) => `${k}=${v}`).sort().join(",");
 }
 function staticIpOf(ipconfig) {
   const ip = ipconfig ? parsePropertyString(ipconfig).get("ip") : void 0;
@@ -22596,8 +22596,8 @@ function composeDescription(user, meta) {
   if (meta.fullClone !== void 0) parts.push(`full_clone=${meta.fullClone ? 1 : 0}`);
   if (meta.agentOk !== void 0) parts.push(`agent-ok=${meta.agentOk}`);
   const line2 = `<!-- pve-gitops ${parts.join(" ")} -->`;
-  const text2 = user?.trim();
-  return text2 ? `${text2}
+  const text3 = user?.trim();
+  return text3 ? `${text3}
 
 ${line2}` : line2;
 }
@@ -23222,8 +23222,8 @@ function configParams(spec, cfg, changes) {
   return params;
 }
 function encodeSshKeys(keys) {
-  const text2 = keys.split("\n").map((l) => l.trim()).filter(Boolean).join("\n");
-  return encodeURIComponent(text2);
+  const text3 = keys.split("\n").map((l) => l.trim()).filter(Boolean).join("\n");
+  return encodeURIComponent(text3);
 }
 var init_config_params = __esm({
   "actions/lib/reconcile/config-params.ts"() {
@@ -24050,9 +24050,9 @@ var init_client = __esm({
         return data?.result ?? [];
       }
       /** Starts a command in the guest; returns its pid. `command` is argv, not a shell line. */
-      async agentExec(node, vmid, command11, inputData) {
+      async agentExec(node, vmid, command12, inputData) {
         const data = await this.raw("POST", `${vmPath(node, vmid)}/agent/exec`, {
-          command: command11,
+          command: command12,
           "input-data": inputData
         });
         return Number(data.pid);
@@ -24082,7 +24082,7 @@ var init_client = __esm({
       }
       /** Polls the task's node (from the UPID) until it stops; see tasks.ts. */
       waitForTask(upid, options = {}) {
-        return waitForTask((p, q) => this.get(p, q), this.clock, upid, options);
+        return waitForTask((p, q2) => this.get(p, q2), this.clock, upid, options);
       }
       close() {
         return this.transport.close();
@@ -24094,10 +24094,10 @@ var init_client = __esm({
 // actions/lib/ssh/key-file.ts
 function readPrivateKeyFile(file, what) {
   let mode;
-  let text2;
+  let text3;
   try {
     mode = (0, import_node_fs.statSync)(file).mode;
-    text2 = (0, import_node_fs.readFileSync)(file, "utf8");
+    text3 = (0, import_node_fs.readFileSync)(file, "utf8");
   } catch {
     throw new ConfigurationError(`Cannot read the SSH key file ${file} (${what}).`);
   }
@@ -24105,7 +24105,7 @@ function readPrivateKeyFile(file, what) {
     throw new ConfigurationError(
       `The SSH key file ${file} (${what}) is readable by others (mode ${(mode & 511).toString(8).padStart(4, "0")}), so ssh would refuse it: run chmod 600 ${file}.`
     );
-  const key = text2.replace(/\r\n/g, "\n").trim() + "\n";
+  const key = text3.replace(/\r\n/g, "\n").trim() + "\n";
   registerKey(key);
   return key;
 }
@@ -27693,12 +27693,12 @@ var require_nacl_fast = __commonJS({
         o[0] += c - 1 + 37 * (c - 1);
       }
       __name(car25519, "car25519");
-      function sel25519(p, q, b) {
+      function sel25519(p, q2, b) {
         var t, c = ~(b - 1);
         for (var i = 0; i < 16; i++) {
-          t = c & (p[i] ^ q[i]);
+          t = c & (p[i] ^ q2[i]);
           p[i] ^= t;
-          q[i] ^= t;
+          q2[i] ^= t;
         }
       }
       __name(sel25519, "sel25519");
@@ -28186,7 +28186,7 @@ var require_nacl_fast = __commonJS({
         for (a = 0; a < 16; a++) o[a] = c[a];
       }
       __name(pow2523, "pow2523");
-      function crypto_scalarmult(q, n, p) {
+      function crypto_scalarmult(q2, n, p) {
         var z = new Uint8Array(32);
         var x = new Float64Array(80), r, i;
         var a = gf(), b = gf(), c = gf(), d = gf(), e = gf(), f = gf();
@@ -28234,12 +28234,12 @@ var require_nacl_fast = __commonJS({
         var x16 = x.subarray(16);
         inv25519(x32, x32);
         M(x16, x16, x32);
-        pack25519(q, x16);
+        pack25519(q2, x16);
         return 0;
       }
       __name(crypto_scalarmult, "crypto_scalarmult");
-      function crypto_scalarmult_base(q, n) {
-        return crypto_scalarmult(q, n, _9);
+      function crypto_scalarmult_base(q2, n) {
+        return crypto_scalarmult(q2, n, _9);
       }
       __name(crypto_scalarmult_base, "crypto_scalarmult_base");
       function crypto_box_keypair(y, x) {
@@ -28757,17 +28757,17 @@ var require_nacl_fast = __commonJS({
         return 0;
       }
       __name(crypto_hash, "crypto_hash");
-      function add(p, q) {
+      function add(p, q2) {
         var a = gf(), b = gf(), c = gf(), d = gf(), e = gf(), f = gf(), g = gf(), h = gf(), t = gf();
         Z(a, p[1], p[0]);
-        Z(t, q[1], q[0]);
+        Z(t, q2[1], q2[0]);
         M(a, a, t);
         A(b, p[0], p[1]);
-        A(t, q[0], q[1]);
+        A(t, q2[0], q2[1]);
         M(b, b, t);
-        M(c, p[3], q[3]);
+        M(c, p[3], q2[3]);
         M(c, c, D2);
-        M(d, p[2], q[2]);
+        M(d, p[2], q2[2]);
         A(d, d, d);
         Z(e, b, a);
         Z(f, d, c);
@@ -28779,10 +28779,10 @@ var require_nacl_fast = __commonJS({
         M(p[3], e, h);
       }
       __name(add, "add");
-      function cswap(p, q, b) {
+      function cswap(p, q2, b) {
         var i;
         for (i = 0; i < 4; i++) {
-          sel25519(p[i], q[i], b);
+          sel25519(p[i], q2[i], b);
         }
       }
       __name(cswap, "cswap");
@@ -28795,7 +28795,7 @@ var require_nacl_fast = __commonJS({
         r[31] ^= par25519(tx) << 7;
       }
       __name(pack, "pack");
-      function scalarmult(p, q, s) {
+      function scalarmult(p, q2, s) {
         var b, i;
         set25519(p[0], gf0);
         set25519(p[1], gf1);
@@ -28803,20 +28803,20 @@ var require_nacl_fast = __commonJS({
         set25519(p[3], gf0);
         for (i = 255; i >= 0; --i) {
           b = s[i / 8 | 0] >> (i & 7) & 1;
-          cswap(p, q, b);
-          add(q, p);
+          cswap(p, q2, b);
+          add(q2, p);
           add(p, p);
-          cswap(p, q, b);
+          cswap(p, q2, b);
         }
       }
       __name(scalarmult, "scalarmult");
       function scalarbase(p, s) {
-        var q = [gf(), gf(), gf(), gf()];
-        set25519(q[0], X);
-        set25519(q[1], Y);
-        set25519(q[2], gf1);
-        M(q[3], X, Y);
-        scalarmult(p, q, s);
+        var q2 = [gf(), gf(), gf(), gf()];
+        set25519(q2[0], X);
+        set25519(q2[1], Y);
+        set25519(q2[2], gf1);
+        M(q2[3], X, Y);
+        scalarmult(p, q2, s);
       }
       __name(scalarbase, "scalarbase");
       function crypto_sign_keypair(pk, sk, seeded) {
@@ -28928,17 +28928,17 @@ var require_nacl_fast = __commonJS({
       function crypto_sign_open(m, sm, n, pk) {
         var i, mlen;
         var t = new Uint8Array(32), h = new Uint8Array(64);
-        var p = [gf(), gf(), gf(), gf()], q = [gf(), gf(), gf(), gf()];
+        var p = [gf(), gf(), gf(), gf()], q2 = [gf(), gf(), gf(), gf()];
         mlen = -1;
         if (n < 64) return -1;
-        if (unpackneg(q, pk)) return -1;
+        if (unpackneg(q2, pk)) return -1;
         for (i = 0; i < n; i++) m[i] = sm[i];
         for (i = 0; i < 32; i++) m[i + 32] = pk[i];
         crypto_hash(h, m, n);
         reduce(h);
-        scalarmult(p, q, h);
-        scalarbase(q, sm.subarray(32));
-        add(p, q);
+        scalarmult(p, q2, h);
+        scalarbase(q2, sm.subarray(32));
+        add(p, q2);
         pack(t, p);
         n -= 64;
         if (crypto_verify_32(sm, 0, t, 0)) {
@@ -29051,16 +29051,16 @@ var require_nacl_fast = __commonJS({
         checkArrayTypes(n, p);
         if (n.length !== crypto_scalarmult_SCALARBYTES) throw new Error("bad n size");
         if (p.length !== crypto_scalarmult_BYTES) throw new Error("bad p size");
-        var q = new Uint8Array(crypto_scalarmult_BYTES);
-        crypto_scalarmult(q, n, p);
-        return q;
+        var q2 = new Uint8Array(crypto_scalarmult_BYTES);
+        crypto_scalarmult(q2, n, p);
+        return q2;
       };
       nacl.scalarMult.base = function(n) {
         checkArrayTypes(n);
         if (n.length !== crypto_scalarmult_SCALARBYTES) throw new Error("bad n size");
-        var q = new Uint8Array(crypto_scalarmult_BYTES);
-        crypto_scalarmult_base(q, n);
-        return q;
+        var q2 = new Uint8Array(crypto_scalarmult_BYTES);
+        crypto_scalarmult_base(q2, n);
+        return q2;
       };
       nacl.scalarMult.scalarLength = crypto_scalarmult_SCALARBYTES;
       nacl.scalarMult.groupElementLength = crypto_scalarmult_BYTES;
@@ -31193,9 +31193,9 @@ var require_poly1305 = __commonJS({
         createPoly13052 = createPoly13052 || {};
         var b;
         b || (b = typeof createPoly13052 !== "undefined" ? createPoly13052 : {});
-        var q, r;
+        var q2, r;
         b.ready = new Promise(function(a, c) {
-          q = a;
+          q2 = a;
           r = c;
         });
         var u = {}, w;
@@ -31587,7 +31587,7 @@ var require_poly1305 = __commonJS({
           function a() {
             if (!Y && (Y = true, b.calledRun = true, !M)) {
               X(ka);
-              q(b);
+              q2(b);
               if (b.onRuntimeInitialized) b.onRuntimeInitialized();
               if (b.postRun) for ("function" == typeof b.postRun && (b.postRun = [b.postRun]); b.postRun.length; ) {
                 var c = b.postRun.shift();
@@ -33104,7 +33104,7 @@ ${formatted}-----END ${type} KEY-----`;
     }
     __name(genOpenSSHRSAPub, "genOpenSSHRSAPub");
     var genOpenSSLRSAPriv = /* @__PURE__ */ (() => {
-      function genRSAASN1Buf(n, e, d, p, q, dmp1, dmq1, iqmp) {
+      function genRSAASN1Buf(n, e, d, p, q2, dmp1, dmq1, iqmp) {
         const asnWriter = new Ber.Writer();
         asnWriter.startSequence();
         asnWriter.writeInt(0, Ber.Integer);
@@ -33112,7 +33112,7 @@ ${formatted}-----END ${type} KEY-----`;
         asnWriter.writeBuffer(e, Ber.Integer);
         asnWriter.writeBuffer(d, Ber.Integer);
         asnWriter.writeBuffer(p, Ber.Integer);
-        asnWriter.writeBuffer(q, Ber.Integer);
+        asnWriter.writeBuffer(q2, Ber.Integer);
         asnWriter.writeBuffer(dmp1, Ber.Integer);
         asnWriter.writeBuffer(dmq1, Ber.Integer);
         asnWriter.writeBuffer(iqmp, Ber.Integer);
@@ -33137,24 +33137,24 @@ ${formatted}-----END ${type} KEY-----`;
         return Buffer.from(hex, "hex");
       }
       __name(bigIntToBuffer, "bigIntToBuffer");
-      return /* @__PURE__ */ __name(function genOpenSSLRSAPriv2(n, e, d, iqmp, p, q) {
+      return /* @__PURE__ */ __name(function genOpenSSLRSAPriv2(n, e, d, iqmp, p, q2) {
         const bn_d = bigIntFromBuffer(d);
         const dmp1 = bigIntToBuffer(bn_d % (bigIntFromBuffer(p) - 1n));
-        const dmq1 = bigIntToBuffer(bn_d % (bigIntFromBuffer(q) - 1n));
+        const dmq1 = bigIntToBuffer(bn_d % (bigIntFromBuffer(q2) - 1n));
         return makePEM(
           "RSA PRIVATE",
-          genRSAASN1Buf(n, e, d, p, q, dmp1, dmq1, iqmp)
+          genRSAASN1Buf(n, e, d, p, q2, dmp1, dmq1, iqmp)
         );
       }, "genOpenSSLRSAPriv");
     })();
-    function genOpenSSLDSAPub(p, q, g, y) {
+    function genOpenSSLDSAPub(p, q2, g, y) {
       const asnWriter = new Ber.Writer();
       asnWriter.startSequence();
       asnWriter.startSequence();
       asnWriter.writeOID("1.2.840.10040.4.1");
       asnWriter.startSequence();
       asnWriter.writeBuffer(p, Ber.Integer);
-      asnWriter.writeBuffer(q, Ber.Integer);
+      asnWriter.writeBuffer(q2, Ber.Integer);
       asnWriter.writeBuffer(g, Ber.Integer);
       asnWriter.endSequence();
       asnWriter.endSequence();
@@ -33166,30 +33166,30 @@ ${formatted}-----END ${type} KEY-----`;
       return makePEM("PUBLIC", asnWriter.buffer);
     }
     __name(genOpenSSLDSAPub, "genOpenSSLDSAPub");
-    function genOpenSSHDSAPub(p, q, g, y) {
+    function genOpenSSHDSAPub(p, q2, g, y) {
       const publicKey = Buffer.allocUnsafe(
-        4 + 7 + 4 + p.length + 4 + q.length + 4 + g.length + 4 + y.length
+        4 + 7 + 4 + p.length + 4 + q2.length + 4 + g.length + 4 + y.length
       );
       writeUInt32BE(publicKey, 7, 0);
       publicKey.utf8Write("ssh-dss", 4, 7);
       let i = 4 + 7;
       writeUInt32BE(publicKey, p.length, i);
       publicKey.set(p, i += 4);
-      writeUInt32BE(publicKey, q.length, i += p.length);
-      publicKey.set(q, i += 4);
-      writeUInt32BE(publicKey, g.length, i += q.length);
+      writeUInt32BE(publicKey, q2.length, i += p.length);
+      publicKey.set(q2, i += 4);
+      writeUInt32BE(publicKey, g.length, i += q2.length);
       publicKey.set(g, i += 4);
       writeUInt32BE(publicKey, y.length, i += g.length);
       publicKey.set(y, i + 4);
       return publicKey;
     }
     __name(genOpenSSHDSAPub, "genOpenSSHDSAPub");
-    function genOpenSSLDSAPriv(p, q, g, y, x) {
+    function genOpenSSLDSAPriv(p, q2, g, y, x) {
       const asnWriter = new Ber.Writer();
       asnWriter.startSequence();
       asnWriter.writeInt(0, Ber.Integer);
       asnWriter.writeBuffer(p, Ber.Integer);
-      asnWriter.writeBuffer(q, Ber.Integer);
+      asnWriter.writeBuffer(q2, Ber.Integer);
       asnWriter.writeBuffer(g, Ber.Integer);
       asnWriter.writeBuffer(y, Ber.Integer);
       asnWriter.writeBuffer(x, Ber.Integer);
@@ -33438,12 +33438,12 @@ ${formatted}-----END ${type} KEY-----`;
               const p = readString(data, data._pos);
               if (p === void 0)
                 return new Error("Malformed OpenSSH private key");
-              const q = readString(data, data._pos);
-              if (q === void 0)
+              const q2 = readString(data, data._pos);
+              if (q2 === void 0)
                 return new Error("Malformed OpenSSH private key");
               pubPEM = genOpenSSLRSAPub(n, e);
               pubSSH = genOpenSSHRSAPub(n, e);
-              privPEM = genOpenSSLRSAPriv(n, e, d, iqmp, p, q);
+              privPEM = genOpenSSLRSAPriv(n, e, d, iqmp, p, q2);
               algo = "sha1";
               break;
             }
@@ -33451,8 +33451,8 @@ ${formatted}-----END ${type} KEY-----`;
               const p = readString(data, data._pos);
               if (p === void 0)
                 return new Error("Malformed OpenSSH private key");
-              const q = readString(data, data._pos);
-              if (q === void 0)
+              const q2 = readString(data, data._pos);
+              if (q2 === void 0)
                 return new Error("Malformed OpenSSH private key");
               const g = readString(data, data._pos);
               if (g === void 0)
@@ -33463,9 +33463,9 @@ ${formatted}-----END ${type} KEY-----`;
               const x = readString(data, data._pos);
               if (x === void 0)
                 return new Error("Malformed OpenSSH private key");
-              pubPEM = genOpenSSLDSAPub(p, q, g, y);
-              pubSSH = genOpenSSHDSAPub(p, q, g, y);
-              privPEM = genOpenSSLDSAPriv(p, q, g, y, x);
+              pubPEM = genOpenSSLDSAPub(p, q2, g, y);
+              pubSSH = genOpenSSHDSAPub(p, q2, g, y);
+              privPEM = genOpenSSLDSAPriv(p, q2, g, y, x);
               algo = "sha1";
               break;
             }
@@ -33777,8 +33777,8 @@ ${formatted}-----END ${type} KEY-----`;
               const p = reader.readString(Ber.Integer, true);
               if (p === null)
                 return new Error(errMsg);
-              const q = reader.readString(Ber.Integer, true);
-              if (q === null)
+              const q2 = reader.readString(Ber.Integer, true);
+              if (q2 === null)
                 return new Error(errMsg);
               const g = reader.readString(Ber.Integer, true);
               if (g === null)
@@ -33786,8 +33786,8 @@ ${formatted}-----END ${type} KEY-----`;
               const y = reader.readString(Ber.Integer, true);
               if (y === null)
                 return new Error(errMsg);
-              pubPEM = genOpenSSLDSAPub(p, q, g, y);
-              pubSSH = genOpenSSHDSAPub(p, q, g, y);
+              pubPEM = genOpenSSLDSAPub(p, q2, g, y);
+              pubSSH = genOpenSSHDSAPub(p, q2, g, y);
             } catch {
               return new Error(errMsg);
             }
@@ -33954,23 +33954,23 @@ ${formatted}-----END ${type} KEY-----`;
             const p2 = readString(privBlob, privBlob._pos);
             if (p2 === void 0)
               return new Error("Malformed PPK private key");
-            const q = readString(privBlob, privBlob._pos);
-            if (q === void 0)
+            const q2 = readString(privBlob, privBlob._pos);
+            if (q2 === void 0)
               return new Error("Malformed PPK private key");
             const iqmp = readString(privBlob, privBlob._pos);
             if (iqmp === void 0)
               return new Error("Malformed PPK private key");
             pubPEM = genOpenSSLRSAPub(n, e);
             pubSSH = genOpenSSHRSAPub(n, e);
-            privPEM = genOpenSSLRSAPriv(n, e, d, iqmp, p2, q);
+            privPEM = genOpenSSLRSAPriv(n, e, d, iqmp, p2, q2);
             break;
           }
           case "ssh-dss": {
             const p2 = readString(pubBlob, pubBlob._pos);
             if (p2 === void 0)
               return new Error("Malformed PPK public key");
-            const q = readString(pubBlob, pubBlob._pos);
-            if (q === void 0)
+            const q2 = readString(pubBlob, pubBlob._pos);
+            if (q2 === void 0)
               return new Error("Malformed PPK public key");
             const g = readString(pubBlob, pubBlob._pos);
             if (g === void 0)
@@ -33981,9 +33981,9 @@ ${formatted}-----END ${type} KEY-----`;
             const x = readString(privBlob, 0);
             if (x === void 0)
               return new Error("Malformed PPK private key");
-            pubPEM = genOpenSSLDSAPub(p2, q, g, y);
-            pubSSH = genOpenSSHDSAPub(p2, q, g, y);
-            privPEM = genOpenSSLDSAPriv(p2, q, g, y, x);
+            pubPEM = genOpenSSLDSAPub(p2, q2, g, y);
+            pubSSH = genOpenSSHDSAPub(p2, q2, g, y);
+            privPEM = genOpenSSLDSAPriv(p2, q2, g, y, x);
             break;
           }
         }
@@ -34092,8 +34092,8 @@ ${formatted}-----END ${type} KEY-----`;
             const p = readString(data, data._pos);
             if (p === void 0)
               return new Error("Malformed RFC4716 public key");
-            const q = readString(data, data._pos);
-            if (q === void 0)
+            const q2 = readString(data, data._pos);
+            if (q2 === void 0)
               return new Error("Malformed RFC4716 public key");
             const g = readString(data, data._pos);
             if (g === void 0)
@@ -34101,8 +34101,8 @@ ${formatted}-----END ${type} KEY-----`;
             const y = readString(data, data._pos);
             if (y === void 0)
               return new Error("Malformed RFC4716 public key");
-            pubPEM = genOpenSSLDSAPub(p, q, g, y);
-            pubSSH = genOpenSSHDSAPub(p, q, g, y);
+            pubPEM = genOpenSSLDSAPub(p, q2, g, y);
+            pubSSH = genOpenSSHDSAPub(p, q2, g, y);
             break;
           }
           default:
@@ -34135,8 +34135,8 @@ ${formatted}-----END ${type} KEY-----`;
           const p = readString(data, data._pos || 0);
           if (p === void 0)
             return new Error("Malformed OpenSSH public key");
-          const q = readString(data, data._pos);
-          if (q === void 0)
+          const q2 = readString(data, data._pos);
+          if (q2 === void 0)
             return new Error("Malformed OpenSSH public key");
           const g = readString(data, data._pos);
           if (g === void 0)
@@ -34144,8 +34144,8 @@ ${formatted}-----END ${type} KEY-----`;
           const y = readString(data, data._pos);
           if (y === void 0)
             return new Error("Malformed OpenSSH public key");
-          pubPEM = genOpenSSLDSAPub(p, q, g, y);
-          pubSSH = genOpenSSHDSAPub(p, q, g, y);
+          pubPEM = genOpenSSLDSAPub(p, q2, g, y);
+          pubSSH = genOpenSSHDSAPub(p, q2, g, y);
           algo = "sha1";
           break;
         }
@@ -46483,13 +46483,13 @@ var require_keygen = __commonJS({
           const e = reader.readString(Ber.Integer, true);
           const d = reader.readString(Ber.Integer, true);
           const p = reader.readString(Ber.Integer, true);
-          const q = reader.readString(Ber.Integer, true);
+          const q2 = reader.readString(Ber.Integer, true);
           reader.readString(Ber.Integer, true);
           reader.readString(Ber.Integer, true);
           const iqmp = reader.readString(Ber.Integer, true);
           const keyName = Buffer.from("ssh-rsa");
           const privBuf = Buffer.allocUnsafe(
-            4 + keyName.length + 4 + n.length + 4 + e.length + 4 + d.length + 4 + iqmp.length + 4 + p.length + 4 + q.length
+            4 + keyName.length + 4 + n.length + 4 + e.length + 4 + d.length + 4 + iqmp.length + 4 + p.length + 4 + q2.length
           );
           let pos = 0;
           privBuf.writeUInt32BE(keyName.length, pos += 0);
@@ -46504,8 +46504,8 @@ var require_keygen = __commonJS({
           privBuf.set(iqmp, pos += 4);
           privBuf.writeUInt32BE(p.length, pos += iqmp.length);
           privBuf.set(p, pos += 4);
-          privBuf.writeUInt32BE(q.length, pos += p.length);
-          privBuf.set(q, pos += 4);
+          privBuf.writeUInt32BE(q2.length, pos += p.length);
+          privBuf.set(q2, pos += 4);
           const pubBuf = Buffer.allocUnsafe(
             4 + keyName.length + 4 + e.length + 4 + n.length
           );
@@ -47108,15 +47108,15 @@ var init_esm3 = __esm({
         (0, import_assert2.default)(options.onStdout == null || typeof options.onStdout === "function", "options.onStdout must be a valid function");
         (0, import_assert2.default)(options.onStderr == null || typeof options.onStderr === "function", "options.onStderr must be a valid function");
         (0, import_assert2.default)(options.noTrim == null || typeof options.noTrim === "boolean", "options.noTrim must be a boolean");
-        let command11 = givenCommand;
+        let command12 = givenCommand;
         if (options.cwd) {
-          command11 = `cd ${(0, import_shell_escape.default)([options.cwd])} ; ${command11}`;
+          command12 = `cd ${(0, import_shell_escape.default)([options.cwd])} ; ${command12}`;
         }
         const connection = this.getConnection();
         const output = { stdout: [], stderr: [] };
         return new Promise((resolve, reject) => {
           connection.on("error", reject);
-          connection.exec(command11, options.execOptions != null ? options.execOptions : {}, (err, channel) => {
+          connection.exec(command12, options.execOptions != null ? options.execOptions : {}, (err, channel) => {
             connection.removeListener("error", reject);
             if (err) {
               reject(err);
@@ -47170,15 +47170,15 @@ var init_esm3 = __esm({
           });
         });
       }
-      async exec(command11, parameters, options = {}) {
-        (0, import_assert2.default)(typeof command11 === "string", "command must be a valid string");
+      async exec(command12, parameters, options = {}) {
+        (0, import_assert2.default)(typeof command12 === "string", "command must be a valid string");
         (0, import_assert2.default)(Array.isArray(parameters), "parameters must be a valid array");
         (0, import_assert2.default)(options != null && typeof options === "object", "options must be a valid object");
         (0, import_assert2.default)(options.stream == null || ["both", "stdout", "stderr"].includes(options.stream), "options.stream must be one of both, stdout, stderr");
         for (let i = 0, { length } = parameters; i < length; i += 1) {
           (0, import_assert2.default)(typeof parameters[i] === "string", `parameters[${i}] must be a valid string`);
         }
-        const completeCommand = `${command11}${parameters.length > 0 ? ` ${(0, import_shell_escape.default)(parameters)}` : ""}`;
+        const completeCommand = `${command12}${parameters.length > 0 ? ` ${(0, import_shell_escape.default)(parameters)}` : ""}`;
         const response = await this.execCommand(completeCommand, options);
         if (options.stream == null || options.stream === "stdout") {
           if (response.stderr) {
@@ -47538,13 +47538,13 @@ var init_esm3 = __esm({
 
 // actions/lib/proxmox/known-hosts.ts
 function verifyHostKey(file, host, port, blob, trustOnFirstUse) {
-  let text2;
+  let text3;
   try {
-    text2 = (0, import_node_fs3.readFileSync)(file, "utf8");
+    text3 = (0, import_node_fs3.readFileSync)(file, "utf8");
   } catch {
-    text2 = "";
+    text3 = "";
   }
-  const standing = hostKeyStanding(text2, host, port, blob);
+  const standing = hostKeyStanding(text3, host, port, blob);
   if (standing === "known") return { ok: true, added: false };
   const name = knownHostsName(host, port);
   if (standing === "changed") {
@@ -47562,7 +47562,7 @@ function verifyHostKey(file, host, port, blob, trustOnFirstUse) {
   (0, import_node_fs3.mkdirSync)(import_node_path2.default.dirname(file), { recursive: true, mode: 448 });
   (0, import_node_fs3.appendFileSync)(
     file,
-    `${text2 && !text2.endsWith("\n") ? "\n" : ""}${name} ${keyType(blob)} ${blob.toString("base64")}
+    `${text3 && !text3.endsWith("\n") ? "\n" : ""}${name} ${keyType(blob)} ${blob.toString("base64")}
 `,
     { mode: 384 }
   );
@@ -47657,11 +47657,11 @@ var init_ssh_transport = __esm({
       async request(method, path38, params) {
         const local = this.answerFinishedTask(method, path38);
         if (local !== void 0) return local;
-        const { command: command11, stdin } = this.command(method, path38, params);
+        const { command: command12, stdin } = this.command(method, path38, params);
         const res = await this.limiter.run(async () => {
           const ssh = await this.connect();
           try {
-            return await ssh.execCommand(command11, { stdin });
+            return await ssh.execCommand(command12, { stdin });
           } catch (err) {
             this.connection = void 0;
             ssh.dispose();
@@ -49129,14 +49129,14 @@ var require_foldFlowLines = __commonJS({
     var FOLD_FLOW = "flow";
     var FOLD_BLOCK = "block";
     var FOLD_QUOTED = "quoted";
-    function foldFlowLines(text2, indent, mode = "flow", { indentAtStart, lineWidth = 80, minContentWidth = 20, onFold, onOverflow } = {}) {
+    function foldFlowLines(text3, indent, mode = "flow", { indentAtStart, lineWidth = 80, minContentWidth = 20, onFold, onOverflow } = {}) {
       if (!lineWidth || lineWidth < 0)
-        return text2;
+        return text3;
       if (lineWidth < minContentWidth)
         minContentWidth = 0;
       const endStep = Math.max(1 + minContentWidth, 1 + lineWidth - indent.length);
-      if (text2.length <= endStep)
-        return text2;
+      if (text3.length <= endStep)
+        return text3;
       const folds = [];
       const escapedFolds = {};
       let end = lineWidth - indent.length;
@@ -49153,14 +49153,14 @@ var require_foldFlowLines = __commonJS({
       let escStart = -1;
       let escEnd = -1;
       if (mode === FOLD_BLOCK) {
-        i = consumeMoreIndentedLines(text2, i, indent.length);
+        i = consumeMoreIndentedLines(text3, i, indent.length);
         if (i !== -1)
           end = i + endStep;
       }
-      for (let ch; ch = text2[i += 1]; ) {
+      for (let ch; ch = text3[i += 1]; ) {
         if (mode === FOLD_QUOTED && ch === "\\") {
           escStart = i;
-          switch (text2[i + 1]) {
+          switch (text3[i + 1]) {
             case "x":
               i += 3;
               break;
@@ -49177,12 +49177,12 @@ var require_foldFlowLines = __commonJS({
         }
         if (ch === "\n") {
           if (mode === FOLD_BLOCK)
-            i = consumeMoreIndentedLines(text2, i, indent.length);
+            i = consumeMoreIndentedLines(text3, i, indent.length);
           end = i + indent.length + endStep;
           split = void 0;
         } else {
           if (ch === " " && prev && prev !== " " && prev !== "\n" && prev !== "	") {
-            const next = text2[i + 1];
+            const next = text3[i + 1];
             if (next && next !== " " && next !== "\n" && next !== "	")
               split = i;
           }
@@ -49194,12 +49194,12 @@ var require_foldFlowLines = __commonJS({
             } else if (mode === FOLD_QUOTED) {
               while (prev === " " || prev === "	") {
                 prev = ch;
-                ch = text2[i += 1];
+                ch = text3[i += 1];
                 overflow = true;
               }
               const j = i > escEnd + 1 ? i - 2 : escStart - 1;
               if (escapedFolds[j])
-                return text2;
+                return text3;
               folds.push(j);
               escapedFolds[j] = true;
               end = j + endStep;
@@ -49214,40 +49214,40 @@ var require_foldFlowLines = __commonJS({
       if (overflow && onOverflow)
         onOverflow();
       if (folds.length === 0)
-        return text2;
+        return text3;
       if (onFold)
         onFold();
-      let res = text2.slice(0, folds[0]);
+      let res = text3.slice(0, folds[0]);
       for (let i2 = 0; i2 < folds.length; ++i2) {
         const fold = folds[i2];
-        const end2 = folds[i2 + 1] || text2.length;
+        const end2 = folds[i2 + 1] || text3.length;
         if (fold === 0)
           res = `
-${indent}${text2.slice(0, end2)}`;
+${indent}${text3.slice(0, end2)}`;
         else {
           if (mode === FOLD_QUOTED && escapedFolds[fold])
-            res += `${text2[fold]}\\`;
+            res += `${text3[fold]}\\`;
           res += `
-${indent}${text2.slice(fold + 1, end2)}`;
+${indent}${text3.slice(fold + 1, end2)}`;
         }
       }
       return res;
     }
     __name(foldFlowLines, "foldFlowLines");
-    function consumeMoreIndentedLines(text2, i, indent) {
+    function consumeMoreIndentedLines(text3, i, indent) {
       let end = i;
       let start2 = i + 1;
-      let ch = text2[start2];
+      let ch = text3[start2];
       while (ch === " " || ch === "	") {
         if (i < start2 + indent) {
-          ch = text2[++i];
+          ch = text3[++i];
         } else {
           do {
-            ch = text2[++i];
+            ch = text3[++i];
           } while (ch && ch !== "\n");
           end = i;
           start2 = i + 1;
-          ch = text2[start2];
+          ch = text3[start2];
         }
       }
       return end;
@@ -55640,23 +55640,23 @@ function lineOfByte(bytes, offset) {
   return line2;
 }
 function firstInvalidByte(bytes) {
-  const text2 = new TextDecoder("utf-8").decode(bytes);
-  const at2 = text2.indexOf("\uFFFD");
-  return at2 < 0 ? 0 : new TextEncoder().encode(text2.slice(0, at2)).length;
+  const text3 = new TextDecoder("utf-8").decode(bytes);
+  const at2 = text3.indexOf("\uFFFD");
+  return at2 < 0 ? 0 : new TextEncoder().encode(text3.slice(0, at2)).length;
 }
-function flowDepthExceeds(text2, limit) {
+function flowDepthExceeds(text3, limit) {
   let depth = 0;
   let quote3 = "";
   let comment = false;
-  for (let i = 0; i < text2.length; i++) {
-    const c = text2[i];
+  for (let i = 0; i < text3.length; i++) {
+    const c = text3[i];
     if (comment) {
       if (c === "\n") comment = false;
     } else if (quote3) {
       if (c === "\\" && quote3 === '"') i++;
       else if (c === quote3) quote3 = "";
-    } else if (c === '"' || c === "'" && /[\s[{,:]/.test(text2[i - 1] ?? " ")) quote3 = c;
-    else if (c === "#" && /\s/.test(text2[i - 1] ?? " ")) comment = true;
+    } else if (c === '"' || c === "'" && /[\s[{,:]/.test(text3[i - 1] ?? " ")) quote3 = c;
+    else if (c === "#" && /\s/.test(text3[i - 1] ?? " ")) comment = true;
     else if (c === "[" || c === "{") {
       if (++depth > limit) return i;
     } else if ((c === "]" || c === "}") && depth > 0) depth--;
@@ -55693,9 +55693,9 @@ function readYamlFile(absPath, file, options = {}) {
   return decodeAndParse(bytes, file, options);
 }
 function decodeAndParse(bytes, file, options) {
-  let text2;
+  let text3;
   try {
-    text2 = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    text3 = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch {
     const line2 = lineOfByte(bytes, firstInvalidByte(bytes));
     return fail(
@@ -55705,23 +55705,23 @@ function decodeAndParse(bytes, file, options) {
       `This file is not valid UTF-8 (first bad byte on line ${line2}); save it as UTF-8.`
     );
   }
-  return parseYamlText(text2, file, options);
+  return parseYamlText(text3, file, options);
 }
-function parseYamlText(text2, file, options = {}) {
+function parseYamlText(text3, file, options = {}) {
   const lineCounter = new import_yaml.LineCounter();
-  const tooDeep = flowDepthExceeds(text2, MAX_DEPTH);
+  const tooDeep = flowDepthExceeds(text3, MAX_DEPTH);
   if (tooDeep >= 0) {
     lineCounter.addNewLine(0);
-    for (let i = 0; i < text2.length; i++) if (text2[i] === "\n") lineCounter.addNewLine(i + 1);
+    for (let i = 0; i < text3.length; i++) if (text3[i] === "\n") lineCounter.addNewLine(i + 1);
     const { line: line2, col } = lineCounter.linePos(tooDeep);
     return tooDeepAt(file, line2, col);
   }
-  const doc = (0, import_yaml.parseDocument)(text2, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const doc = (0, import_yaml.parseDocument)(text3, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const problem = doc.errors[0] ?? doc.warnings[0];
   if (problem) {
     const { line: line2, col } = lineCounter.linePos(problem.pos[0]);
     if (problem.code === "DUPLICATE_KEY") {
-      const key = text2.slice(problem.pos[0]).split("\n")[0].split(":")[0].trim();
+      const key = text3.slice(problem.pos[0]).split("\n")[0].split(":")[0].trim();
       return fail(
         file,
         line2,
@@ -55954,8 +55954,8 @@ function explain(e, path38) {
     }
     case "minLength": {
       const limit = e.params.limit;
-      const text2 = limit === 1 ? "must not be empty" : `must be at least ${limit} characters long`;
-      return { message: `${where} ${text2}.`, at: path38, key: false };
+      const text3 = limit === 1 ? "must not be empty" : `must be at least ${limit} characters long`;
+      return { message: `${where} ${text3}.`, at: path38, key: false };
     }
     case "maxLength": {
       const limit = e.params.limit;
@@ -60456,8 +60456,8 @@ var init_diagnostics = __esm({
 });
 
 // actions/lib/vm/ipconfig.ts
-function ipv4ToInt(text2) {
-  const parts = text2.split(".");
+function ipv4ToInt(text3) {
+  const parts = text3.split(".");
   if (parts.length !== 4) return void 0;
   let n = 0;
   for (const p of parts) {
@@ -60466,13 +60466,13 @@ function ipv4ToInt(text2) {
   }
   return n;
 }
-function parseCidr4(text2) {
-  const m = /^([^/]+)\/([0-9]{1,2})$/.exec(text2);
+function parseCidr4(text3) {
+  const m = /^([^/]+)\/([0-9]{1,2})$/.exec(text3);
   if (!m || ipv4ToInt(m[1]) === void 0 || Number(m[2]) > 32) return void 0;
   return { address: m[1], prefix: Number(m[2]) };
 }
-function parseCidr6(text2) {
-  const m = /^([^/]+)\/([0-9]{1,3})$/.exec(text2);
+function parseCidr6(text3) {
+  const m = /^([^/]+)\/([0-9]{1,3})$/.exec(text3);
   if (!m || !(0, import_node_net3.isIPv6)(m[1]) || Number(m[2]) > 128) return void 0;
   return { address: m[1], prefix: Number(m[2]) };
 }
@@ -60483,10 +60483,10 @@ function sameSubnet(a, b, prefix) {
   const size = 2 ** (32 - prefix);
   return Math.floor(x / size) === Math.floor(y / size);
 }
-function parseIpConfig(text2) {
+function parseIpConfig(text3) {
   const value = {};
   const bad = /* @__PURE__ */ __name((error2) => ({ ok: false, error: error2 }), "bad");
-  for (const part of text2.split(",")) {
+  for (const part of text3.split(",")) {
     const eq = part.indexOf("=");
     const key = eq < 0 ? part.trim() : part.slice(0, eq).trim();
     const val = eq < 0 ? "" : part.slice(eq + 1).trim();
@@ -62815,8 +62815,8 @@ var init_json_with_bigint = __esm({
       if (!hasUserReviver) return value;
       return userReviver(key, value, context3);
     }, "convertMarkedBigIntsReviver");
-    JSONParseV2 = /* @__PURE__ */ __name((text2, reviver) => {
-      return JSON.parse(text2, (key, value, context3) => {
+    JSONParseV2 = /* @__PURE__ */ __name((text3, reviver) => {
+      return JSON.parse(text3, (key, value, context3) => {
         const isNumber = typeof value === "number";
         const isOutOfBounds = value > Number.MAX_SAFE_INTEGER || value < Number.MIN_SAFE_INTEGER;
         const isBigNumber = isNumber && isOutOfBounds;
@@ -62874,8 +62874,8 @@ var init_json_with_bigint = __esm({
       }
       return rootHolder[""];
     }, "applyReviverIteratively");
-    serializeBigInts = /* @__PURE__ */ __name((text2) => {
-      return text2.replace(
+    serializeBigInts = /* @__PURE__ */ __name((text3) => {
+      return text3.replace(
         stringsOrLargeNumbers,
         (match, digits, fractional, exponential) => {
           const isString = match[0] === '"';
@@ -62889,18 +62889,18 @@ var init_json_with_bigint = __esm({
         }
       );
     }, "serializeBigInts");
-    JSONParse = /* @__PURE__ */ __name((text2, reviver) => {
-      if (!text2) return originalParse(text2, reviver);
+    JSONParse = /* @__PURE__ */ __name((text3, reviver) => {
+      if (!text3) return originalParse(text3, reviver);
       try {
-        if (isContextSourceSupported()) return JSONParseV2(text2, reviver);
-        const serializedData = serializeBigInts(text2);
+        if (isContextSourceSupported()) return JSONParseV2(text3, reviver);
+        const serializedData = serializeBigInts(text3);
         return originalParse(
           serializedData,
           (key, value, context3) => convertMarkedBigIntsReviver(key, value, context3, reviver)
         );
       } catch (error2) {
         if (error2 instanceof RangeError) {
-          const serializedData = serializeBigInts(text2);
+          const serializedData = serializeBigInts(text3);
           const parsed = originalParse(serializedData);
           return applyReviverIteratively(parsed, reviver);
         }
@@ -63071,12 +63071,12 @@ async function getResponseData(response) {
   }
   const mimetype = parse2(contentType);
   if (isJSONResponse(mimetype)) {
-    let text2 = "";
+    let text3 = "";
     try {
-      text2 = await response.text();
-      return JSONParse(text2);
+      text3 = await response.text();
+      return JSONParse(text3);
     } catch (err) {
-      return text2;
+      return text3;
     }
   } else if (mimetype.type.startsWith("text/") || // `application/octet-stream` is the canonical "arbitrary binary" type
   // (RFC 2046) and must never be decoded as text, even when the response
@@ -66140,7 +66140,7 @@ async function upsertStickyComment(api, target, body2) {
   const marker = target.marker ?? PLAN_MARKER;
   const full = `${marker}
 ${body2}`;
-  const text2 = full.length > COMMENT_LIMIT ? full.slice(0, COMMENT_LIMIT) : full;
+  const text3 = full.length > COMMENT_LIMIT ? full.slice(0, COMMENT_LIMIT) : full;
   const base = { owner: target.owner, repo: target.repo };
   let existing;
   for (let page = 1; !existing; page++) {
@@ -66154,23 +66154,23 @@ ${body2}`;
     if (data2.length < 100) break;
   }
   if (existing) {
-    await api.rest.issues.updateComment({ ...base, comment_id: existing.id, body: text2 });
+    await api.rest.issues.updateComment({ ...base, comment_id: existing.id, body: text3 });
     return { action: "updated", id: existing.id };
   }
   const { data } = await api.rest.issues.createComment({
     ...base,
     issue_number: target.issueNumber,
-    body: text2
+    body: text3
   });
   return { action: "created", id: data.id };
 }
 async function writeJobSummary(markdown) {
   if (!process.env.GITHUB_STEP_SUMMARY) return;
-  const text2 = Buffer.byteLength(markdown) > SUMMARY_LIMIT ? `${markdown.slice(0, SUMMARY_LIMIT / 4)}
+  const text3 = Buffer.byteLength(markdown) > SUMMARY_LIMIT ? `${markdown.slice(0, SUMMARY_LIMIT / 4)}
 
 _Summary truncated; see the plan artifact._` : markdown;
   try {
-    await summary.addRaw(text2, true).write();
+    await summary.addRaw(text3, true).write();
   } catch (err) {
     warning(`Could not write the job summary: ${err.message}`);
   }
@@ -66562,8 +66562,8 @@ function entry(name, ip, isNew, where) {
   }
   return { name, ip, new: isNew !== false };
 }
-function parseHostList(text2, source) {
-  const trimmed = text2.trim();
+function parseHostList(text3, source) {
+  const trimmed = text3.trim();
   const hosts = [];
   const withoutAddress = [];
   if (!trimmed) return { hosts, withoutAddress };
@@ -66601,13 +66601,13 @@ function parseHostList(text2, source) {
   return { hosts, withoutAddress };
 }
 async function readHostListFile(file, what) {
-  let text2;
+  let text3;
   try {
-    text2 = await (0, import_promises4.readFile)(file, "utf8");
+    text3 = await (0, import_promises4.readFile)(file, "utf8");
   } catch {
     throw new ConfigurationError(`Cannot read the ${what} file ${file}.`);
   }
-  return parseHostList(text2, file).hosts;
+  return parseHostList(text3, file).hosts;
 }
 var import_promises4, NAME, IP;
 var init_addresses = __esm({
@@ -66991,12 +66991,12 @@ function quoteSubject(subject) {
   const clean = subject.replace(/[\p{Cc}\p{Cf}]/gu, " ").trim();
   return JSON.stringify(clean.length > 72 ? `${clean.slice(0, 69)}...` : clean);
 }
-function extractTags(text2) {
+function extractTags(text3) {
   const names = [];
   const errors = [];
   const marker = /\[ansible/gi;
-  for (let m = marker.exec(text2); m; m = marker.exec(text2)) {
-    const rest = text2.slice(m.index);
+  for (let m = marker.exec(text3); m; m = marker.exec(text3)) {
+    const rest = text3.slice(m.index);
     const line2 = rest.split("\n", 1)[0];
     const close = line2.indexOf("]");
     if (close < 0) {
@@ -67220,14 +67220,14 @@ __export(tags_exports, {
   default: () => tags_default
 });
 async function readEvent(file) {
-  let text2;
+  let text3;
   try {
-    text2 = await (0, import_promises6.readFile)(file, "utf8");
+    text3 = await (0, import_promises6.readFile)(file, "utf8");
   } catch {
     throw new ConfigurationError(`Cannot read the event file ${file}.`);
   }
   try {
-    const event = JSON.parse(text2);
+    const event = JSON.parse(text3);
     if (event && typeof event === "object" && !Array.isArray(event))
       return event;
   } catch {
@@ -73880,8 +73880,8 @@ function normaliseTags(v) {
   ].sort().join(";");
 }
 function digestOf(vm2) {
-  const text2 = Object.keys(vm2.config).sort().map((k) => `${k}: ${vm2.config[k]}`).join("\n");
-  return (0, import_node_crypto3.createHash)("sha1").update(text2).digest("hex");
+  const text3 = Object.keys(vm2.config).sort().map((k) => `${k}: ${vm2.config[k]}`).join("\n");
+  return (0, import_node_crypto3.createHash)("sha1").update(text3).digest("hex");
 }
 function needsReboot(key, vm2) {
   const hotplug = String(vm2.config.hotplug ?? "network,disk,usb");
@@ -74194,13 +74194,13 @@ async function startVmHosts(o) {
         PRIVATE_DIRS.map((d) => [d, import_node_path12.default.join(base, d.slice(1).replace(/\//g, "-"))])
       );
       for (const d of Object.values(dirs)) (0, import_node_fs8.mkdirSync)(d, { recursive: true, mode: 493 });
-      const setup = PRIVATE_DIRS.map((d) => `mount --bind ${quote(dirs[d])} ${d}`).join(" && ");
+      const setup2 = PRIVATE_DIRS.map((d) => `mount --bind ${quote(dirs[d])} ${d}`).join(" && ");
       const start2 = /* @__PURE__ */ __name((port) => startSshHost({
         address: vm2.ip,
         port,
         authorizedKey: o.authorizedKey,
         hostname: vm2.name,
-        namespaceSetup: setup,
+        namespaceSetup: setup2,
         dir: import_node_path12.default.join(base, "sshd"),
         pathPrefix: o.pathPrefix,
         env: o.env,
@@ -74705,12 +74705,12 @@ var init_render2 = __esm({
 
 // sim/kube/api-server.ts
 function json(res, code, body2) {
-  const text2 = JSON.stringify(body2);
+  const text3 = JSON.stringify(body2);
   res.writeHead(code, {
     "Content-Type": "application/json",
-    "Content-Length": Buffer.byteLength(text2)
+    "Content-Length": Buffer.byteLength(text3)
   });
-  res.end(text2);
+  res.end(text3);
 }
 function text(res, code, body2) {
   res.writeHead(code, {
@@ -74966,9 +74966,9 @@ function installerScript(managerUrl, version) {
   const src = (0, import_node_fs12.readFileSync)(installerPath(), "utf8");
   return src.replace("@@MANAGER_URL@@", managerUrl).replace("@@DEFAULT_VERSION@@", version);
 }
-function reply(res, code, text2) {
+function reply(res, code, text3) {
   res.writeHead(code, { "Content-Type": "text/plain; charset=utf-8" });
-  res.end(text2);
+  res.end(text3);
 }
 async function body(req) {
   const chunks = [];
@@ -75616,13 +75616,13 @@ function releaseFor(f, pveVersion) {
 function loadFixture(src) {
   if (src === void 0) return defaultFixture;
   if (typeof src !== "string") return src;
-  let text2;
+  let text3;
   try {
-    text2 = (0, import_node_fs16.readFileSync)(src, "utf8");
+    text3 = (0, import_node_fs16.readFileSync)(src, "utf8");
   } catch {
     throw new ConfigurationError(`Cannot read the simulator fixture file ${src}.`);
   }
-  const data = (0, import_yaml4.parse)(text2);
+  const data = (0, import_yaml4.parse)(text3);
   if (!data || !Array.isArray(data.nodes) || data.nodes.length === 0 || !Array.isArray(data.storages))
     throw new ConfigurationError(
       `Fixture ${src} must have a non-empty 'nodes' list and a 'storages' list.`
@@ -76603,7 +76603,7 @@ var init_power = __esm({
 });
 
 // sim/proxmox/handlers/agent.ts
-function agentReady(ctx, command11) {
+function agentReady(ctx, command12) {
   const c = ctx.cluster;
   const vm2 = c.vmOn(String(ctx.params.node), Number(ctx.params.vmid));
   if (!agentEnabled(vm2)) fail2("No QEMU guest agent configured");
@@ -76612,7 +76612,7 @@ function agentReady(ctx, command11) {
   if (!booted || c.named(c.faults.agentSilent, vm2) || c.named(c.faults.hangAtBoot, vm2))
     fail2("QEMU guest agent is not running");
   if (vm2.qmpstatus !== "running")
-    fail2(`VM ${vm2.vmid} qmp command '${command11}' failed - got timeout`);
+    fail2(`VM ${vm2.vmid} qmp command '${command12}' failed - got timeout`);
   return vm2;
 }
 function guestAddress(vm2) {
@@ -77019,13 +77019,13 @@ async function readBody2(req) {
   }
   return Buffer.concat(chunks).toString("utf8");
 }
-function parseBody(req, text2) {
-  if (!text2) return {};
+function parseBody(req, text3) {
+  if (!text3) return {};
   const type = (req.headers["content-type"] ?? "").split(";")[0].trim().toLowerCase();
   if (type === "application/json") {
     let v;
     try {
-      v = JSON.parse(text2);
+      v = JSON.parse(text3);
     } catch {
       throw new ApiError(400, "malformed JSON body");
     }
@@ -77033,7 +77033,7 @@ function parseBody(req, text2) {
       throw new ApiError(400, "JSON body must be an object");
     return v;
   }
-  return formToObject(new URLSearchParams(text2));
+  return formToObject(new URLSearchParams(text3));
 }
 function formToObject(p) {
   const out = {};
@@ -77074,7 +77074,7 @@ async function handle(o, req, res) {
   o.stats.set(statKey, (o.stats.get(statKey) ?? 0) + 1);
   const { cluster } = o;
   try {
-    const text2 = await readBody2(req);
+    const text3 = await readBody2(req);
     if (o.latencyMs > 0) await sleep(o.latencyMs);
     if (url.pathname === "/_sim/stats") {
       authenticate(cluster, req.headers, "GET");
@@ -77082,11 +77082,11 @@ async function handle(o, req, res) {
     }
     if (apiPath === void 0)
       throw new ApiError(501, `Method '${method} ${url.pathname}' not implemented`);
-    if (method === "DELETE" && text2.length > 0)
+    if (method === "DELETE" && text3.length > 0)
       throw new ApiError(501, `Unexpected content for method 'DELETE'`);
     const input = {
       ...formToObject(url.searchParams),
-      ...parseBody(req, text2)
+      ...parseBody(req, text3)
     };
     if (route?.template === "/access/ticket" && method === "POST") {
       return send(
@@ -77272,10 +77272,22 @@ async function keysOf(config2) {
       key: (0, import_node_crypto12.createPublicKey)(pem)
     })
   );
-  if (config2.jwks_url) {
-    if (!isLoopbackUrl(config2.jwks_url))
+  let jwksUrl = config2.jwks_url;
+  if (config2.oidc_discovery_url) {
+    if (!isLoopbackUrl(config2.oidc_discovery_url))
+      throw new LoginError(
+        "error validating token: the simulator fetches OIDC discovery from loopback only; configure jwks_url"
+      );
+    const base = config2.oidc_discovery_url.replace(/\/+$/, "");
+    const res = await fetch(`${base}/.well-known/openid-configuration`);
+    if (!res.ok) throw new LoginError(`error checking oidc discovery URL: status ${res.status}`);
+    const { jwks_uri } = await res.json();
+    jwksUrl = typeof jwks_uri === "string" ? jwks_uri : "";
+  }
+  if (jwksUrl) {
+    if (!isLoopbackUrl(jwksUrl))
       throw new LoginError("error validating token: jwks_url must be a loopback address here");
-    const res = await fetch(config2.jwks_url);
+    const res = await fetch(jwksUrl);
     if (!res.ok) throw new LoginError(`error fetching jwks: status ${res.status}`);
     const jwks = await res.json();
     for (const k of jwks.keys ?? [])
@@ -77505,9 +77517,15 @@ function jwtRoute(ctx, req, p, m) {
       bound_issuer: str6(req.body.bound_issuer, ""),
       jwt_validation_pubkeys: strList(req.body.jwt_validation_pubkeys),
       jwks_url: str6(req.body.jwks_url, ""),
-      jwks_ca_pem: str6(req.body.jwks_ca_pem, "")
+      jwks_ca_pem: str6(req.body.jwks_ca_pem, ""),
+      oidc_discovery_url: str6(req.body.oidc_discovery_url, "")
     };
-    if (!am.config.jwks_url && !am.config.jwt_validation_pubkeys.length)
+    const sources = [
+      am.config.jwks_url,
+      am.config.jwt_validation_pubkeys.length,
+      am.config.oidc_discovery_url
+    ].filter(Boolean).length;
+    if (sources !== 1)
       throw new VaultError(400, [
         "exactly one of 'jwt_validation_pubkeys', 'jwks_url' or 'oidc_discovery_url' must be set"
       ]);
@@ -77820,8 +77838,8 @@ var init_kv_routes = __esm({
 });
 
 // sim/vault/policy.ts
-function parsePolicy(text2) {
-  const trimmed = text2.trim();
+function parsePolicy(text3) {
+  const trimmed = text3.trim();
   if (trimmed.startsWith("{")) {
     const obj = JSON.parse(trimmed);
     return Object.entries(obj.path ?? {}).map(([p, v]) => rule(p, v.capabilities ?? []));
@@ -78060,21 +78078,21 @@ function sysRoute(ctx, req, p, m) {
         policies: Object.keys(ctx.state.policies)
       });
     if (m === "GET") {
-      const text3 = ctx.state.policies[name];
-      if (text3 === void 0) throw new VaultError(404, []);
-      return ok({ name, rules: text3, policy: text3 });
+      const text4 = ctx.state.policies[name];
+      if (text4 === void 0) throw new VaultError(404, []);
+      return ok({ name, rules: text4, policy: text4 });
     }
     if (m === "DELETE") {
       delete ctx.state.policies[name];
       return ctx.changed({ status: 204 });
     }
-    const text2 = str6(req.body.policy ?? req.body.rules, "");
+    const text3 = str6(req.body.policy ?? req.body.rules, "");
     try {
-      parsePolicy(text2);
+      parsePolicy(text3);
     } catch (e) {
       throw new VaultError(400, [`failed to parse policy: ${e.message}`]);
     }
-    ctx.state.policies[name] = text2;
+    ctx.state.policies[name] = text3;
     return ctx.changed({ status: 204 });
   }
   ctx.tokenOf(req);
@@ -78278,10 +78296,10 @@ async function readBody3(req) {
     if (size > maxBody2) throw new VaultError(413, ["request body too large"]);
     chunks.push(c);
   }
-  const text2 = Buffer.concat(chunks).toString("utf8").trim();
-  if (!text2) return {};
+  const text3 = Buffer.concat(chunks).toString("utf8").trim();
+  if (!text3) return {};
   try {
-    const v = JSON.parse(text2);
+    const v = JSON.parse(text3);
     if (v && typeof v === "object" && !Array.isArray(v)) return v;
   } catch {
   }
@@ -78293,13 +78311,13 @@ function send2(res, status2, body2) {
     res.end();
     return;
   }
-  const text2 = JSON.stringify(body2);
+  const text3 = JSON.stringify(body2);
   res.writeHead(status2, {
     "Content-Type": "application/json",
     "Cache-Control": "no-store",
-    "Content-Length": String(Buffer.byteLength(text2))
+    "Content-Length": String(Buffer.byteLength(text3))
   });
-  res.end(text2);
+  res.end(text3);
 }
 async function startVaultSim(opts = {}) {
   const host = opts.host ?? "127.0.0.1";
@@ -78386,20 +78404,20 @@ async function startVaultSim(opts = {}) {
       save();
       return t;
     },
-    configureJwt(setup) {
-      const name = `${(setup.path ?? "jwt").replace(/\/$/, "")}/`;
+    configureJwt(setup2) {
+      const name = `${(setup2.path ?? "jwt").replace(/\/$/, "")}/`;
       const am = state.auth[name] ??= {
         type: "jwt",
         accessor: `auth_jwt_${(0, import_node_crypto13.randomBytes)(4).toString("hex")}`,
         roles: {}
       };
       am.config = {
-        bound_issuer: setup.boundIssuer ?? "",
-        jwt_validation_pubkeys: setup.pubkeys ?? [],
-        jwks_url: setup.jwksUrl ?? "",
+        bound_issuer: setup2.boundIssuer ?? "",
+        jwt_validation_pubkeys: setup2.pubkeys ?? [],
+        jwks_url: setup2.jwksUrl ?? "",
         jwks_ca_pem: ""
       };
-      for (const [r, v] of Object.entries(setup.roles)) {
+      for (const [r, v] of Object.entries(setup2.roles)) {
         am.roles[r] = {
           role_type: "jwt",
           bound_audiences: v.bound_audiences ?? [],
@@ -78458,19 +78476,19 @@ function hostsUnavailable() {
 }
 function authorizedKey(o) {
   if (o.authorizedKeyFile) {
-    let text2;
+    let text3;
     try {
-      text2 = (0, import_node_fs18.readFileSync)(o.authorizedKeyFile, "utf8").trim();
+      text3 = (0, import_node_fs18.readFileSync)(o.authorizedKeyFile, "utf8").trim();
     } catch {
       throw new ConfigurationError(`Cannot read the authorized key file ${o.authorizedKeyFile}.`);
     }
-    if (!/^(ssh-|ecdsa-|sk-)\S+ [A-Za-z0-9+/]+=*( .*)?$/.test(text2.split("\n")[0] ?? ""))
+    if (!/^(ssh-|ecdsa-|sk-)\S+ [A-Za-z0-9+/]+=*( .*)?$/.test(text3.split("\n")[0] ?? ""))
       throw new ConfigurationError(
         `${o.authorizedKeyFile} is not an SSH public key (a line like 'ssh-ed25519 AAAA\u2026 comment').`
       );
     const priv = o.authorizedKeyFile.replace(/\.pub$/, "");
     return {
-      publicKey: text2,
+      publicKey: text3,
       privateKeyFile: priv !== o.authorizedKeyFile && (0, import_node_fs18.existsSync)(priv) ? priv : void 0
     };
   }
@@ -78570,10 +78588,10 @@ function number(v, flag, min) {
     );
   return n;
 }
-function writePrivate(file, text2) {
+function writePrivate(file, text3) {
   (0, import_node_fs19.mkdirSync)(import_node_path21.default.dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
-  (0, import_node_fs19.writeFileSync)(tmp, text2, { mode: 384 });
+  (0, import_node_fs19.writeFileSync)(tmp, text3, { mode: 384 });
   (0, import_node_fs19.renameSync)(tmp, file);
 }
 var import_node_fs19, import_node_os5, import_node_path21, usage, quote2, command5, sim_default;
@@ -78764,11 +78782,11 @@ var init_plan2 = __esm({
           throw new UsageError("Choose one of --json and --markdown.");
         const repo = await loadValidRepository(ctx.repo);
         const client = await connectFromEnv(ctx.env, repo.config, ctx.log);
-        let text2;
+        let text3;
         let code;
         try {
           const { plan: plan2 } = await readAndPlan(repo, client, ctx.log);
-          text2 = values.json ? `${JSON.stringify(plan2, null, 2)}
+          text3 = values.json ? `${JSON.stringify(plan2, null, 2)}
 ` : values.markdown ? `${renderPlanMarkdown(plan2)}
 ` : renderPlanText(plan2);
           code = plan2.errors.length ? 1 : plan2.hasChanges ? 2 : 0;
@@ -78776,10 +78794,10 @@ var init_plan2 = __esm({
           await client.close();
         }
         if (typeof values.out === "string") {
-          await (0, import_promises7.writeFile)(import_node_path22.default.resolve(values.out), text2);
+          await (0, import_promises7.writeFile)(import_node_path22.default.resolve(values.out), text3);
           ctx.log.info(`Plan written to ${values.out}.`);
         } else {
-          ctx.out(text2);
+          ctx.out(text3);
         }
         return code;
       }
@@ -79695,10 +79713,10 @@ var init_demo = __esm({
 });
 
 // actions/lib/kubeconfig/kubeconfig.ts
-function parseKubeconfig(text2, where) {
+function parseKubeconfig(text3, where) {
   let doc;
   try {
-    doc = (0, import_yaml6.parse)(text2, { prettyErrors: false });
+    doc = (0, import_yaml6.parse)(text3, { prettyErrors: false });
   } catch {
     throw new ConfigurationError(`${where} is not valid YAML.`);
   }
@@ -79748,8 +79766,8 @@ function hostOf(server) {
   }
   return { url, host: url.hostname.replace(/^\[|\]$/g, "") };
 }
-function normaliseK3sKubeconfig(text2, o) {
-  const cfg = parseKubeconfig(text2, o.source);
+function normaliseK3sKubeconfig(text3, o) {
+  const cfg = parseKubeconfig(text3, o.source);
   if (cfg.clusters.length !== 1 || cfg.users.length !== 1)
     throw new ConfigurationError(
       `${o.source} holds ${cfg.clusters.length} clusters and ${cfg.users.length} users; a k3s kubeconfig holds one of each.`
@@ -79895,12 +79913,12 @@ async function getKubeconfig(o) {
   const config2 = selectContexts(stored.config, o.contexts, describeLocation(o.location));
   return { config: config2, text: serializeKubeconfig(config2) };
 }
-async function writePrivateFile(file, text2) {
+async function writePrivateFile(file, text3) {
   await (0, import_promises10.mkdir)(import_node_path27.default.dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
   const fh = await (0, import_promises10.open)(tmp, "wx", 384);
   try {
-    await fh.writeFile(text2);
+    await fh.writeFile(text3);
   } finally {
     await fh.close();
   }
@@ -80132,7 +80150,7 @@ ${added}` : o.ssh.knownHosts;
   const entries = await Promise.all(
     servers.map(async ({ vm: vm2, ip }) => {
       try {
-        const text2 = await fetcher(
+        const text3 = await fetcher(
           {
             name: vm2.name,
             host: ip,
@@ -80144,7 +80162,7 @@ ${added}` : o.ssh.knownHosts;
           },
           o.log
         );
-        const entry2 = normaliseK3sKubeconfig(text2, {
+        const entry2 = normaliseK3sKubeconfig(text3, {
           name: vm2.name,
           address: ip,
           source: `${K3S_KUBECONFIG} of ${vm2.name}`
@@ -80284,10 +80302,10 @@ var init_vault_client = __esm({
               const chunks = [];
               res.on("data", (c) => chunks.push(c));
               res.on("end", () => {
-                const text2 = Buffer.concat(chunks).toString("utf8");
+                const text3 = Buffer.concat(chunks).toString("utf8");
                 let json2;
                 try {
-                  json2 = text2 ? JSON.parse(text2) : void 0;
+                  json2 = text3 ? JSON.parse(text3) : void 0;
                 } catch {
                   json2 = void 0;
                 }
@@ -80529,18 +80547,18 @@ async function get(values, ctx) {
   } catch {
     vaultCfg = void 0;
   }
-  const { text: text2 } = await getKubeconfig({
+  const { text: text3 } = await getKubeconfig({
     vault: vaultFromEnv(ctx.env),
     location: locationOf(vaultCfg),
     contexts
   });
   if (typeof values.out === "string") {
     const file = import_node_path29.default.resolve(values.out);
-    await writePrivateFile(file, text2);
+    await writePrivateFile(file, text3);
     ctx.log.info(`Wrote ${contexts.join(", ")} to ${file} (mode 0600).`);
     ctx.out(`${file}
 `);
-  } else ctx.out(text2);
+  } else ctx.out(text3);
   return 0;
 }
 var import_node_fs25, import_node_os10, import_node_path29, usage2, command10, kubeconfig_default;
@@ -80590,6 +80608,301 @@ var init_kubeconfig2 = __esm({
       }
     };
     kubeconfig_default = command10;
+  }
+});
+
+// actions/lib/kubeconfig/vault-setup.ts
+async function readOrUndefined(vault, path38) {
+  try {
+    return (await vault.request("GET", path38))?.data;
+  } catch (err) {
+    if (err instanceof VaultHttpError && err.status === 404) return void 0;
+    throw err;
+  }
+}
+function policyHcl(o, capabilities, who) {
+  const { mount, path: path38 } = o.location;
+  return [
+    `# pve-gitops (${o.repository}): ${who} the kubeconfigs at ${mount}/${path38}, key ${o.location.key}.`,
+    `path "${mount}/data/${path38}" {`,
+    `  capabilities = [${capabilities.map((c) => `"${c}"`).join(", ")}]`,
+    "}",
+    ""
+  ].join("\n");
+}
+function roleItem(o, name, body2) {
+  const path38 = `auth/${o.authPath}/role/${name}`;
+  return {
+    what: `JWT role ${name}`,
+    method: "POST",
+    path: path38,
+    body: body2,
+    cli: `vault write ${path38} - <<'EOF'
+${JSON.stringify(body2, null, 2)}
+EOF`,
+    async current(vault) {
+      const have = await readOrUndefined(vault, path38);
+      if (!have) return void 0;
+      const same = Object.entries(body2).every(
+        ([k, want]) => k === "bound_claims" ? Object.entries(want).every(
+          ([c, v]) => sameList(have.bound_claims?.[c], v)
+        ) && Object.keys(have.bound_claims ?? {}).length === Object.keys(want).length : Array.isArray(want) ? sameList(have[k], want) : text2(have[k]) === text2(want)
+      );
+      return same ? "same" : "differs";
+    }
+  };
+}
+function vaultSetupItems(o) {
+  const { mount } = o.location;
+  const owner = o.repository.split("/")[0];
+  const publishPolicy = `${o.prefix}-kubeconfig-publish`;
+  const readPolicy = `${o.prefix}-kubeconfig-read`;
+  const jwtConfig = o.jwksUrl ? { jwks_url: o.jwksUrl, bound_issuer: o.issuer } : { oidc_discovery_url: o.issuer, bound_issuer: o.issuer };
+  const policy = /* @__PURE__ */ __name((name, hcl) => ({
+    what: `policy ${name}`,
+    method: "PUT",
+    path: `sys/policies/acl/${name}`,
+    body: { policy: hcl },
+    cli: `vault policy write ${name} - <<'EOF'
+${hcl}EOF`,
+    async current(vault) {
+      const have = await readOrUndefined(vault, `sys/policies/acl/${name}`);
+      if (!have) return void 0;
+      return text2(have.policy ?? have.rules).trim() === hcl.trim() ? "same" : "differs";
+    }
+  }), "policy");
+  return [
+    {
+      what: `KV v2 secrets engine at ${mount}/`,
+      method: "POST",
+      path: `sys/mounts/${mount}`,
+      body: { type: "kv", options: { version: "2" } },
+      cli: `vault secrets enable -path=${q(mount)} -version=2 kv`,
+      async current(vault) {
+        const mounts = (await vault.request("GET", "sys/mounts"))?.data;
+        const have = mounts?.[`${mount}/`];
+        if (!have) return void 0;
+        if (have.type === "kv" && have.options?.version === "2") return "same";
+        throw new ConfigurationError(
+          `Vault already has a ${have.type === "kv" ? "KV v1" : `'${have.type}'`} engine at ${mount}/, and pve-gitops needs KV v2 there: upgrade it (vault kv enable-versioning ${mount}/) or set vault.mount in pve-gitops.yaml.`
+        );
+      }
+    },
+    {
+      what: `JWT auth method at auth/${o.authPath}/`,
+      method: "POST",
+      path: `sys/auth/${o.authPath}`,
+      body: { type: "jwt" },
+      cli: `vault auth enable -path=${q(o.authPath)} jwt`,
+      async current(vault) {
+        const auth2 = (await vault.request("GET", "sys/auth"))?.data;
+        const have = auth2?.[`${o.authPath}/`];
+        if (!have) return void 0;
+        if (have.type === "jwt") return "same";
+        throw new ConfigurationError(
+          `Vault already has a '${have.type}' auth method at auth/${o.authPath}/: choose another path with --auth-path.`
+        );
+      }
+    },
+    {
+      what: `GitHub OIDC trust on auth/${o.authPath}`,
+      method: "POST",
+      path: `auth/${o.authPath}/config`,
+      body: jwtConfig,
+      cli: `vault write auth/${o.authPath}/config ${Object.entries(jwtConfig).map(([k, v]) => `${k}=${q(String(v))}`).join(" ")}`,
+      async current(vault) {
+        const have = await readOrUndefined(vault, `auth/${o.authPath}/config`);
+        if (!have || !Object.keys(have).length) return void 0;
+        const same = Object.entries(jwtConfig).every(([k, v]) => text2(have[k]) === v);
+        return same ? "same" : "differs";
+      }
+    },
+    policy(publishPolicy, policyHcl(o, ["create", "read", "update"], "publish")),
+    policy(readPolicy, policyHcl(o, ["read"], "read")),
+    roleItem(o, `${o.prefix}-publish`, {
+      role_type: "jwt",
+      user_claim: "sub",
+      // apply.yml logs in without vault-audience: GitHub's default audience, the owner's URL.
+      bound_audiences: [`https://github.com/${owner}`],
+      bound_claims_type: "string",
+      bound_claims: o.environment ? { repository: o.repository, environment: o.environment } : { repository: o.repository, ref: o.ref },
+      token_policies: [publishPolicy],
+      token_ttl: 600
+    }),
+    roleItem(o, `${o.prefix}-read`, {
+      role_type: "jwt",
+      user_claim: "sub",
+      bound_audiences: [o.readerAudience],
+      bound_claims_type: "string",
+      bound_claims: { repository: o.readers.length ? o.readers : [o.repository] },
+      token_policies: [readPolicy],
+      token_ttl: 600
+    })
+  ];
+}
+async function applyVaultSetup(vault, items, onItem = () => void 0) {
+  const out = [];
+  for (const item of items) {
+    let now2;
+    try {
+      now2 = await item.current(vault);
+    } catch (err) {
+      throw explain2(err, item);
+    }
+    if (now2 !== "same") {
+      try {
+        await vault.request(item.method, item.path, item.body);
+      } catch (err) {
+        throw explain2(err, item);
+      }
+    }
+    const o = {
+      what: item.what,
+      outcome: now2 === "same" ? "unchanged" : now2 ? "updated" : "created"
+    };
+    onItem(o);
+    out.push(o);
+  }
+  return out;
+}
+function explain2(err, item) {
+  if (!(err instanceof VaultHttpError)) return err;
+  if (err.status === 403)
+    return new ConfigurationError(
+      `Vault denied the token access to ${item.path} while setting up the ${item.what}: vault setup needs an admin token (a root token or one whose policy covers sys/mounts, sys/auth, sys/policies/acl and auth/*).`
+    );
+  return new ConfigurationError(
+    `Vault refused the ${item.what} (${item.method} ${item.path}): ${err.errors.join("; ").slice(0, 300) || `status ${err.status}`}.`
+  );
+}
+var GITHUB_OIDC_ISSUER, q, text2, asList, sameList;
+var init_vault_setup = __esm({
+  "actions/lib/kubeconfig/vault-setup.ts"() {
+    "use strict";
+    init_errors();
+    init_vault_client();
+    GITHUB_OIDC_ISSUER = "https://token.actions.githubusercontent.com";
+    q = /* @__PURE__ */ __name((s) => `'${s.replace(/'/g, `'\\''`)}'`, "q");
+    text2 = /* @__PURE__ */ __name((v) => typeof v === "string" || typeof v === "number" || typeof v === "boolean" ? String(v) : JSON.stringify(v ?? ""), "text");
+    asList = /* @__PURE__ */ __name((v) => Array.isArray(v) ? v.map(text2) : v == null ? [] : [text2(v)], "asList");
+    sameList = /* @__PURE__ */ __name((a, b) => JSON.stringify(asList(a).sort()) === JSON.stringify(asList(b).sort()), "sameList");
+    __name(readOrUndefined, "readOrUndefined");
+    __name(policyHcl, "policyHcl");
+    __name(roleItem, "roleItem");
+    __name(vaultSetupItems, "vaultSetupItems");
+    __name(applyVaultSetup, "applyVaultSetup");
+    __name(explain2, "explain");
+  }
+});
+
+// actions/cli/commands/vault.ts
+var vault_exports = {};
+__export(vault_exports, {
+  default: () => vault_default
+});
+function repositoryOf(values, ctx) {
+  if (typeof values.repository === "string") return values.repository;
+  if (ctx.env.GITHUB_REPOSITORY) return ctx.env.GITHUB_REPOSITORY;
+  let url;
+  try {
+    url = (0, import_node_child_process10.execFileSync)("git", ["-C", ctx.repo, "remote", "get-url", "origin"], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"]
+    }).trim();
+  } catch {
+    url = "";
+  }
+  const m = /github\.com[:/]([^/]+\/[^/]+?)(?:\.git)?\/?$/.exec(url);
+  if (m) return m[1];
+  throw new UsageError(
+    `vault setup cannot tell which GitHub repository publishes (no --repository, no GITHUB_REPOSITORY, no GitHub origin remote). Usage: ${usage3}`
+  );
+}
+function checkRepository(name, what) {
+  if (!REPO.test(name))
+    throw new UsageError(`${what} '${name.slice(0, 80)}' is not an OWNER/REPO GitHub repository.`);
+  return name;
+}
+async function setup(values, ctx) {
+  const { config: config2 } = await loadValidRepository(ctx.repo);
+  const str7 = /* @__PURE__ */ __name((k, d) => typeof values[k] === "string" ? values[k] : d, "str");
+  if (values.ref !== void 0 && values.environment !== void 0)
+    throw new UsageError("Give --ref or --environment, not both: the publisher binds one.");
+  const repository = checkRepository(repositoryOf(values, ctx), "--repository");
+  const readers = (Array.isArray(values.reader) ? values.reader : []).flatMap(
+    (r) => String(r).split(",").filter(Boolean).map((x) => checkRepository(x.trim(), "--reader"))
+  );
+  const o = {
+    location: locationOf(config2.vault),
+    repository,
+    readers,
+    ref: str7("ref", "refs/heads/main"),
+    environment: typeof values.environment === "string" ? values.environment : void 0,
+    authPath: str7("auth-path", "jwt").replace(/^\/+|\/+$/g, ""),
+    readerAudience: str7("audience", "vault"),
+    prefix: str7("prefix", "pve-gitops"),
+    issuer: str7("issuer", GITHUB_OIDC_ISSUER),
+    jwksUrl: typeof values["jwks-url"] === "string" ? values["jwks-url"] : void 0
+  };
+  const items = vaultSetupItems(o);
+  if (values.print === true) {
+    ctx.out(
+      [
+        `# Vault setup for ${repository}; run as a Vault admin (VAULT_ADDR, VAULT_TOKEN).`,
+        ...items.map((i) => `# ${i.what}
+${i.cli}`),
+        ""
+      ].join("\n")
+    );
+    return 0;
+  }
+  const vault = vaultFromEnv(ctx.env);
+  const done = await applyVaultSetup(vault, items, (r) => ctx.log.info(`${r.what}: ${r.outcome}`));
+  const changed = done.filter((d) => d.outcome !== "unchanged").length;
+  ctx.out(
+    `${changed ? `${changed} of ${done.length} items created or updated` : "Vault was already set up; nothing changed"}. Publisher role ${o.prefix}-publish (${repository}), reader role ${o.prefix}-read (${(readers.length ? readers : [repository]).join(", ")}).
+`
+  );
+  return 0;
+}
+var import_node_child_process10, usage3, REPO, command11, vault_default;
+var init_vault2 = __esm({
+  "actions/cli/commands/vault.ts"() {
+    "use strict";
+    import_node_child_process10 = require("node:child_process");
+    init_errors();
+    init_vault_env();
+    init_vault_setup();
+    init_load2();
+    usage3 = "pve-gitops vault setup [--print] [--repository OWNER/REPO] [--reader OWNER/REPO]... [--ref REF | --environment NAME] [--auth-path PATH] [--audience AUD] [--prefix NAME] [--jwks-url URL]";
+    REPO = /^[A-Za-z0-9][A-Za-z0-9-]*\/[A-Za-z0-9._-]+$/;
+    __name(repositoryOf, "repositoryOf");
+    __name(checkRepository, "checkRepository");
+    __name(setup, "setup");
+    command11 = {
+      summary: "Sets Vault up for kubeconfig publishing and fetching (KV v2 mount, GitHub OIDC auth, policies, roles); --print shows the vault commands instead.",
+      usage: usage3,
+      allowPositionals: true,
+      options: {
+        print: { type: "boolean" },
+        repository: { type: "string" },
+        reader: { type: "string", multiple: true },
+        ref: { type: "string" },
+        environment: { type: "string" },
+        "auth-path": { type: "string" },
+        audience: { type: "string" },
+        prefix: { type: "string" },
+        issuer: { type: "string" },
+        "jwks-url": { type: "string" }
+      },
+      async run(values, positionals, ctx) {
+        const [sub, ...extra] = positionals;
+        if (sub !== "setup" || extra.length)
+          throw new UsageError(`vault needs 'setup'. Usage: ${usage3}`);
+        return setup(values, ctx);
+      }
+    };
+    vault_default = command11;
   }
 });
 
@@ -80664,7 +80977,8 @@ var init_cli = __esm({
       apply: /* @__PURE__ */ __name(async () => (await Promise.resolve().then(() => (init_apply2(), apply_exports))).default, "apply"),
       provision: /* @__PURE__ */ __name(async () => (await Promise.resolve().then(() => (init_provision2(), provision_exports))).default, "provision"),
       demo: /* @__PURE__ */ __name(async () => (await Promise.resolve().then(() => (init_demo(), demo_exports))).default, "demo"),
-      kubeconfig: /* @__PURE__ */ __name(async () => (await Promise.resolve().then(() => (init_kubeconfig2(), kubeconfig_exports))).default, "kubeconfig")
+      kubeconfig: /* @__PURE__ */ __name(async () => (await Promise.resolve().then(() => (init_kubeconfig2(), kubeconfig_exports))).default, "kubeconfig"),
+      vault: /* @__PURE__ */ __name(async () => (await Promise.resolve().then(() => (init_vault2(), vault_exports))).default, "vault")
     };
     globalOptions = {
       repo: { type: "string" },
@@ -80985,11 +81299,11 @@ async function kubeconfigStep(log, inputs = getKubeconfigInputs()) {
     `kubeconfig: ${inputs.vault.addr} ${location.mount}/${location.path} key ${location.key}, contexts ${inputs.contexts.join(",")}`
   );
   const vault = await connectVault(inputs.vault, log);
-  const { text: text2, config: config2 } = await log.group(
+  const { text: text3, config: config2 } = await log.group(
     "Fetch the kubeconfig from Vault",
     () => getKubeconfig({ vault, location, contexts: inputs.contexts })
   );
-  await writePrivateFile(inputs.file, text2);
+  await writePrivateFile(inputs.file, text3);
   log.info(
     `Wrote ${config2.contexts.length} context(s) (${inputs.contexts.join(", ")}) to ${inputs.file} (mode 0600).`
   );
@@ -81423,8 +81737,8 @@ var init_annotations = __esm({
 });
 
 // actions/lib/github/validate-summary.ts
-function cell2(text2) {
-  return text2.replace(/[\r\n]+/g, " ").replace(/\|/g, "\\|").replace(/</g, "&lt;");
+function cell2(text3) {
+  return text3.replace(/[\r\n]+/g, " ").replace(/\|/g, "\\|").replace(/</g, "&lt;");
 }
 function memory(mib) {
   return mib % 1024 === 0 ? `${mib / 1024} GiB` : `${mib} MiB`;
@@ -81453,8 +81767,8 @@ function validationSummary(repo, maxBytes = SUMMARY_MAX_BYTES) {
   for (const d of repo.diagnostics) byFile.set(d.file, [...byFile.get(d.file) ?? [], d]);
   const specs = new Map(repo.vms.map((vm2) => [vm2.file, vm2]));
   const files = [.../* @__PURE__ */ new Set([...byFile.keys(), ...repo.files])].sort();
-  let text2 = head.join("\n") + "\n";
-  let bytes = Buffer.byteLength(text2);
+  let text3 = head.join("\n") + "\n";
+  let bytes = Buffer.byteLength(text3);
   for (let i = 0; i < files.length; i++) {
     const file = files[i];
     const vm2 = specs.get(file);
@@ -81475,12 +81789,12 @@ function validationSummary(repo, maxBytes = SUMMARY_MAX_BYTES) {
 _${files.length - i} more files not shown (summary size limit); see the annotations or run \`pve-gitops validate\`._
 `;
     if (bytes + Buffer.byteLength(line2) + Buffer.byteLength(note) > maxBytes) {
-      return text2 + note;
+      return text3 + note;
     }
-    text2 += line2;
+    text3 += line2;
     bytes += Buffer.byteLength(line2);
   }
-  return text2;
+  return text3;
 }
 var SUMMARY_MAX_BYTES;
 var init_validate_summary = __esm({

@@ -27,8 +27,14 @@ export function jwtRoute(
       jwt_validation_pubkeys: strList(req.body.jwt_validation_pubkeys),
       jwks_url: str(req.body.jwks_url, ''),
       jwks_ca_pem: str(req.body.jwks_ca_pem, ''),
+      oidc_discovery_url: str(req.body.oidc_discovery_url, ''),
     };
-    if (!am.config.jwks_url && !am.config.jwt_validation_pubkeys.length)
+    const sources = [
+      am.config.jwks_url,
+      am.config.jwt_validation_pubkeys.length,
+      am.config.oidc_discovery_url,
+    ].filter(Boolean).length;
+    if (sources !== 1)
       throw new VaultError(400, [
         "exactly one of 'jwt_validation_pubkeys', 'jwks_url' or 'oidc_discovery_url' must be set",
       ]);

@@ -22,11 +22,23 @@ async function keysOf(config: JwtConfig): Promise<Array<{ kid?: string; key: Key
       key: createPublicKey(pem),
     }),
   );
-  if (config.jwks_url) {
+  let jwksUrl = config.jwks_url;
+  if (config.oidc_discovery_url) {
     // The simulator never reaches off this machine, whatever a test configures.
-    if (!isLoopbackUrl(config.jwks_url))
+    if (!isLoopbackUrl(config.oidc_discovery_url))
+      throw new LoginError(
+        'error validating token: the simulator fetches OIDC discovery from loopback only; configure jwks_url',
+      );
+    const base = config.oidc_discovery_url.replace(/\/+$/, '');
+    const res = await fetch(`${base}/.well-known/openid-configuration`);
+    if (!res.ok) throw new LoginError(`error checking oidc discovery URL: status ${res.status}`);
+    const { jwks_uri } = (await res.json()) as { jwks_uri?: unknown };
+    jwksUrl = typeof jwks_uri === 'string' ? jwks_uri : '';
+  }
+  if (jwksUrl) {
+    if (!isLoopbackUrl(jwksUrl))
       throw new LoginError('error validating token: jwks_url must be a loopback address here');
-    const res = await fetch(config.jwks_url);
+    const res = await fetch(jwksUrl);
     if (!res.ok) throw new LoginError(`error fetching jwks: status ${res.status}`);
     const jwks = (await res.json()) as { keys?: Array<JsonWebKey & { kid?: string }> };
     for (const k of jwks.keys ?? [])

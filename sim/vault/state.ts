@@ -61,6 +61,8 @@ export interface JwtConfig {
   jwt_validation_pubkeys: string[];
   jwks_url: string;
   jwks_ca_pem: string;
+  /** Keys found through OIDC discovery; the simulator fetches only loopback ones. */
+  oidc_discovery_url?: string;
 }
 
 export interface AuthMount {
