@@ -6,6 +6,7 @@
 // bundle includes. `--check` builds into a temporary folder and fails when a committed file
 // differs.
 import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
 import { access, chmod, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -72,6 +73,16 @@ async function generateValidators(outRoot) {
   return codegen.GENERATED_VALIDATORS;
 }
 
+/** docs/cli.md, from the option declarations, by the CLI just built. */
+async function generateCliDocs(outRoot) {
+  const file = path.join('docs', 'cli.md');
+  const cli = path.join(outRoot, 'actions', 'cli', 'dist', 'index.cjs');
+  const text = execFileSync(process.execPath, ['--', cli, '__cli-docs'], { encoding: 'utf8' });
+  await mkdir(path.join(outRoot, 'docs'), { recursive: true });
+  await writeFile(path.join(outRoot, file), text);
+  return file;
+}
+
 async function buildAll(outRoot) {
   const validators = await generateValidators(outRoot);
   const names = await steps();
@@ -110,6 +121,7 @@ async function buildAll(outRoot) {
     if (name === 'cli') await chmod(path.join(outRoot, stub), 0o755);
     files.push(stub);
   }
+  files.push(await generateCliDocs(outRoot));
   return { files, bytes: Object.values(result.metafile.outputs)[0]?.bytes ?? 0 };
 }
 
@@ -134,5 +146,5 @@ if (check) {
   console.error('Bundles up to date.');
 } else {
   const { files, bytes } = await buildAll(root);
-  console.error(`${SHARED} ${(bytes / 1024).toFixed(0)} KiB; ${files.length - 2} step entries`);
+  console.error(`${SHARED} ${(bytes / 1024).toFixed(0)} KiB; ${files.length - 3} step entries; docs/cli.md`);
 }

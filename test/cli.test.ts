@@ -17,7 +17,7 @@ describe('pve-gitops command line', () => {
   it('prints help on stdout when asked, exit 0', () => {
     const r = run('--help');
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/Commands: .*validate/);
+    expect(r.stdout).toMatch(/^Commands:\n(?: {2}.*\n)* {2}validate +Checks/m);
   });
 
   it('names an unknown command in one line, exit 64', () => {

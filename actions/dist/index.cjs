@@ -74,8 +74,8 @@ var init_utils = __esm({
 });
 
 // node_modules/@actions/core/lib/command.js
-function issueCommand(command12, properties, message) {
-  const cmd = new Command(command12, properties, message);
+function issueCommand(command13, properties, message) {
+  const cmd = new Command(command13, properties, message);
   process.stdout.write(cmd.toString() + os.EOL);
 }
 function issue(name, message = "") {
@@ -99,11 +99,11 @@ var init_command = __esm({
       static {
         __name(this, "Command");
       }
-      constructor(command12, properties, message) {
-        if (!command12) {
-          command12 = "missing.command";
+      constructor(command13, properties, message) {
+        if (!command13) {
+          command13 = "missing.command";
         }
-        this.command = command12;
+        this.command = command13;
         this.properties = properties;
         this.message = message;
       }
@@ -136,10 +136,10 @@ var init_command = __esm({
 });
 
 // node_modules/@actions/core/lib/file-command.js
-function issueFileCommand(command12, message) {
-  const filePath = process.env[`GITHUB_${command12}`];
+function issueFileCommand(command13, message) {
+  const filePath = process.env[`GITHUB_${command13}`];
   if (!filePath) {
-    throw new Error(`Unable to find environment variable for file command ${command12}`);
+    throw new Error(`Unable to find environment variable for file command ${command13}`);
   }
   if (!fs.existsSync(filePath)) {
     throw new Error(`Missing file at path: ${filePath}`);
@@ -21017,11 +21017,11 @@ var init_summary = __esm({
        */
       addTable(rows) {
         const tableBody = rows.map((row) => {
-          const cells = row.map((cell3) => {
-            if (typeof cell3 === "string") {
-              return this.wrap("td", cell3);
+          const cells = row.map((cell4) => {
+            if (typeof cell4 === "string") {
+              return this.wrap("td", cell4);
             }
-            const { header, data, colspan, rowspan } = cell3;
+            const { header, data, colspan, rowspan } = cell4;
             const tag = header ? "th" : "td";
             const attrs = Object.assign(Object.assign({}, colspan && { colspan }), rowspan && { rowspan });
             return this.wrap(tag, data, attrs);
@@ -23762,15 +23762,23 @@ var init_apply = __esm({
 });
 
 // actions/lib/log.ts
+function colorWanted(env, stream = process.stderr) {
+  const force = env.FORCE_COLOR;
+  if (force !== void 0 && force !== "") return force !== "0" && force !== "false";
+  if (env.NO_COLOR) return false;
+  return stream.isTTY === true && env.TERM !== "dumb";
+}
 function streamLogger(write = (l) => process.stderr.write(l), options = {}) {
-  const out = /* @__PURE__ */ __name((prefix, m) => write(redact(`${prefix}${m}`) + "\n"), "out");
+  const paint = /* @__PURE__ */ __name((style, s) => options.color ? (0, import_node_util.styleText)(style, s, { validateStream: false }) : s, "paint");
+  const out = /* @__PURE__ */ __name((prefix, m, style) => write(`${style ? paint(style, prefix) : prefix}${redact(m)}
+`), "out");
   return {
-    debug: /* @__PURE__ */ __name((m) => options.debug && out("debug: ", m), "debug"),
+    debug: /* @__PURE__ */ __name((m) => options.debug && out("debug: ", m, "dim"), "debug"),
     info: /* @__PURE__ */ __name((m) => out("", m), "info"),
-    warn: /* @__PURE__ */ __name((m) => out("warning: ", m), "warn"),
-    error: /* @__PURE__ */ __name((m) => out("error: ", m), "error"),
+    warn: /* @__PURE__ */ __name((m) => out("warning: ", m, ["bold", "yellow"]), "warn"),
+    error: /* @__PURE__ */ __name((m) => out("error: ", m, ["bold", "red"]), "error"),
     async group(name, fn) {
-      out("== ", name);
+      out("== ", name, ["bold", "cyan"]);
       return fn();
     }
   };
@@ -23787,10 +23795,13 @@ function memoryLogger() {
     group: /* @__PURE__ */ __name((_name, fn) => fn(), "group")
   };
 }
+var import_node_util;
 var init_log = __esm({
   "actions/lib/log.ts"() {
     "use strict";
+    import_node_util = require("node:util");
     init_secrets();
+    __name(colorWanted, "colorWanted");
     __name(streamLogger, "streamLogger");
     __name(memoryLogger, "memoryLogger");
   }
@@ -24050,9 +24061,9 @@ var init_client = __esm({
         return data?.result ?? [];
       }
       /** Starts a command in the guest; returns its pid. `command` is argv, not a shell line. */
-      async agentExec(node, vmid, command12, inputData) {
+      async agentExec(node, vmid, command13, inputData) {
         const data = await this.raw("POST", `${vmPath(node, vmid)}/agent/exec`, {
-          command: command12,
+          command: command13,
           "input-data": inputData
         });
         return Number(data.pid);
@@ -47108,15 +47119,15 @@ var init_esm3 = __esm({
         (0, import_assert2.default)(options.onStdout == null || typeof options.onStdout === "function", "options.onStdout must be a valid function");
         (0, import_assert2.default)(options.onStderr == null || typeof options.onStderr === "function", "options.onStderr must be a valid function");
         (0, import_assert2.default)(options.noTrim == null || typeof options.noTrim === "boolean", "options.noTrim must be a boolean");
-        let command12 = givenCommand;
+        let command13 = givenCommand;
         if (options.cwd) {
-          command12 = `cd ${(0, import_shell_escape.default)([options.cwd])} ; ${command12}`;
+          command13 = `cd ${(0, import_shell_escape.default)([options.cwd])} ; ${command13}`;
         }
         const connection = this.getConnection();
         const output = { stdout: [], stderr: [] };
         return new Promise((resolve, reject) => {
           connection.on("error", reject);
-          connection.exec(command12, options.execOptions != null ? options.execOptions : {}, (err, channel) => {
+          connection.exec(command13, options.execOptions != null ? options.execOptions : {}, (err, channel) => {
             connection.removeListener("error", reject);
             if (err) {
               reject(err);
@@ -47170,15 +47181,15 @@ var init_esm3 = __esm({
           });
         });
       }
-      async exec(command12, parameters, options = {}) {
-        (0, import_assert2.default)(typeof command12 === "string", "command must be a valid string");
+      async exec(command13, parameters, options = {}) {
+        (0, import_assert2.default)(typeof command13 === "string", "command must be a valid string");
         (0, import_assert2.default)(Array.isArray(parameters), "parameters must be a valid array");
         (0, import_assert2.default)(options != null && typeof options === "object", "options must be a valid object");
         (0, import_assert2.default)(options.stream == null || ["both", "stdout", "stderr"].includes(options.stream), "options.stream must be one of both, stdout, stderr");
         for (let i = 0, { length } = parameters; i < length; i += 1) {
           (0, import_assert2.default)(typeof parameters[i] === "string", `parameters[${i}] must be a valid string`);
         }
-        const completeCommand = `${command12}${parameters.length > 0 ? ` ${(0, import_shell_escape.default)(parameters)}` : ""}`;
+        const completeCommand = `${command13}${parameters.length > 0 ? ` ${(0, import_shell_escape.default)(parameters)}` : ""}`;
         const response = await this.execCommand(completeCommand, options);
         if (options.stream == null || options.stream === "stdout") {
           if (response.stderr) {
@@ -47657,11 +47668,11 @@ var init_ssh_transport = __esm({
       async request(method, path38, params) {
         const local = this.answerFinishedTask(method, path38);
         if (local !== void 0) return local;
-        const { command: command12, stdin } = this.command(method, path38, params);
+        const { command: command13, stdin } = this.command(method, path38, params);
         const res = await this.limiter.run(async () => {
           const ssh = await this.connect();
           try {
-            return await ssh.execCommand(command12, { stdin });
+            return await ssh.execCommand(command13, { stdin });
           } catch (err) {
             this.connection = void 0;
             ssh.dispose();
@@ -66461,6 +66472,206 @@ var init_main = __esm({
   }
 });
 
+// actions/cli/command.ts
+function parseArgsOptions(specs) {
+  return Object.fromEntries(
+    Object.entries(specs).map(([name, s]) => [
+      name,
+      {
+        type: s.type,
+        ...s.multiple ? { multiple: true } : {},
+        ...s.short ? { short: s.short } : {}
+      }
+    ])
+  );
+}
+var GLOBAL_OPTIONS;
+var init_command2 = __esm({
+  "actions/cli/command.ts"() {
+    "use strict";
+    GLOBAL_OPTIONS = {
+      repo: {
+        type: "string",
+        value: "DIR",
+        description: "The pve-gitops repository to work on.",
+        default: "the current directory",
+        complete: "dir"
+      },
+      debug: {
+        type: "boolean",
+        description: "Print debug lines and the stack of an error (also PVE_GITOPS_DEBUG=1)."
+      },
+      help: { type: "boolean", short: "h", description: "Show this help and exit." }
+    };
+    __name(parseArgsOptions, "parseArgsOptions");
+  }
+});
+
+// actions/cli/help.ts
+var help_exports = {};
+__export(help_exports, {
+  cliMarkdown: () => cliMarkdown,
+  commandHelp: () => commandHelp,
+  nearest: () => nearest,
+  oneLine: () => oneLine,
+  topHelp: () => topHelp
+});
+function optionLabel(name, s) {
+  const short = s.short ? `-${s.short}, ` : "";
+  return `${short}--${name}${s.type === "string" ? ` ${s.value ?? "VALUE"}` : ""}`;
+}
+function optionText(s) {
+  const extra = [
+    s.multiple ? "May be repeated." : "",
+    s.default ? `Default: ${s.default}.` : ""
+  ].filter(Boolean);
+  return [s.description, ...extra].join(" ");
+}
+function wrap(text3, width, indent) {
+  const lines = [];
+  let line2 = "";
+  for (const word of text3.split(/\s+/)) {
+    if (line2 && line2.length + 1 + word.length > width - indent) {
+      lines.push(line2);
+      line2 = word;
+    } else line2 = line2 ? `${line2} ${word}` : word;
+  }
+  if (line2) lines.push(line2);
+  return lines.join(`
+${" ".repeat(indent)}`);
+}
+function optionRows(specs) {
+  const entries = Object.entries(specs);
+  const labels = entries.map(([n, s]) => optionLabel(n, s));
+  const col = Math.min(30, Math.max(...labels.map((l) => l.length)) + 2);
+  return entries.map(([, s], i) => {
+    const label2 = labels[i];
+    const pad = label2.length + 2 > col ? `
+${" ".repeat(col + 2)}` : " ".repeat(col - label2.length);
+    return `  ${label2}${pad}${wrap(optionText(s), 100, col + 2)}`;
+  });
+}
+function topHelp(commands2) {
+  const names = Object.keys(commands2).sort();
+  const width = Math.max(...names.map((n) => n.length)) + 2;
+  return [
+    "Usage: pve-gitops <command> [options] [--repo DIR]",
+    "",
+    "Run Proxmox VE from Git: VM files in vms/, a plan per change, apply, inventory, provision,",
+    "kubeconfigs in Vault. Without a cluster, `pve-gitops demo` runs it all on simulators.",
+    "",
+    "Commands:",
+    ...names.map((n) => `  ${n.padEnd(width)}${oneLine(commands2[n].summary)}`),
+    "",
+    "Run `pve-gitops <command> --help` for the options and examples of one command.",
+    ""
+  ].join("\n");
+}
+function commandHelp(name, cmd) {
+  const own = Object.keys(cmd.options).length;
+  return [
+    `pve-gitops ${name}: ${cmd.summary}`,
+    "",
+    `Usage: ${cmd.usage}`,
+    ...cmd.details ? ["", wrap(cmd.details, 100, 0)] : [],
+    "",
+    ...own ? ["Options:", ...optionRows(cmd.options), ""] : [],
+    "Global options:",
+    ...optionRows(GLOBAL_OPTIONS),
+    "",
+    "Examples:",
+    ...cmd.examples.flatMap(([line2, what]) => [`  ${line2}`, `      ${wrap(what, 100, 6)}`]),
+    ""
+  ].join("\n");
+}
+function cliMarkdown(commands2) {
+  const names = Object.keys(commands2).sort();
+  const table2 = /* @__PURE__ */ __name((specs) => [
+    "| option | what it does |",
+    "|---|---|",
+    ...Object.entries(specs).map(
+      ([n, s]) => `| \`${cell2(optionLabel(n, s))}\` | ${cell2(optionText(s))} |`
+    )
+  ], "table");
+  return [
+    "# Command-line reference",
+    "",
+    "<!-- Generated by scripts/build.mjs from the option declarations in actions/cli/commands/.",
+    "     Do not edit: change the declaration and run npm run build. -->",
+    "",
+    "Every command reads the repository in the current directory (`--repo DIR` to override),",
+    "prints progress on stderr and results on stdout, exits 64 on a usage error, and reports a",
+    "failure as one sentence naming the file, VM, node or setting at fault.",
+    "",
+    "| command | what it does |",
+    "|---|---|",
+    ...names.map((n) => `| [\`${n}\`](#${n}) | ${cell2(oneLine(commands2[n].summary))} |`),
+    "",
+    "## Global options",
+    "",
+    ...table2(GLOBAL_OPTIONS),
+    "",
+    ...names.flatMap((n) => {
+      const c = commands2[n];
+      return [
+        `## ${n}`,
+        "",
+        c.summary,
+        "",
+        "```",
+        c.usage,
+        "```",
+        ...c.details ? ["", c.details] : [],
+        "",
+        ...Object.keys(c.options).length ? [...table2(c.options), ""] : [],
+        "Examples:",
+        "",
+        "```sh",
+        ...c.examples.flatMap(([line2, what]) => [`# ${what}`, line2]),
+        "```",
+        ""
+      ];
+    })
+  ].join("\n");
+}
+function distance(a, b) {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++)
+      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length];
+}
+function nearest(word, candidates) {
+  let best;
+  let bestD = Infinity;
+  for (const c of candidates) {
+    const d = c.startsWith(word) ? 0.5 : distance(word, c);
+    if (d < bestD) [best, bestD] = [c, d];
+  }
+  return bestD <= Math.max(2, Math.floor(word.length / 3)) ? best : void 0;
+}
+var oneLine, cell2;
+var init_help = __esm({
+  "actions/cli/help.ts"() {
+    "use strict";
+    init_command2();
+    oneLine = /* @__PURE__ */ __name((summary2) => /^.*?[.!?](?=\s|$)/.exec(summary2)?.[0] ?? summary2, "oneLine");
+    __name(optionLabel, "optionLabel");
+    __name(optionText, "optionText");
+    __name(wrap, "wrap");
+    __name(optionRows, "optionRows");
+    __name(topHelp, "topHelp");
+    __name(commandHelp, "commandHelp");
+    cell2 = /* @__PURE__ */ __name((s) => s.replace(/\|/g, "\\|"), "cell");
+    __name(cliMarkdown, "cliMarkdown");
+    __name(distance, "distance");
+    __name(nearest, "nearest");
+  }
+});
+
 // actions/cli/commands/version.ts
 var version_exports = {};
 __export(version_exports, {
@@ -66474,6 +66685,7 @@ var init_version3 = __esm({
       summary: "Prints the pve-gitops version.",
       usage: "pve-gitops version",
       options: {},
+      examples: [["pve-gitops version", "Print the version, e.g. 0.1.0."]],
       run(_values, _positionals, ctx) {
         ctx.out(`${true ? "0.1.0" : "dev"}
 `);
@@ -66528,7 +66740,16 @@ var init_validate = __esm({
     command2 = {
       summary: "Checks pve-gitops.yaml and every vms/*.yaml without contacting any server. Exit 0 valid, 1 invalid.",
       usage: "pve-gitops validate [--json] [--repo DIR]",
-      options: { json: { type: "boolean" } },
+      options: {
+        json: {
+          type: "boolean",
+          description: "Print the report as JSON on stdout."
+        }
+      },
+      examples: [
+        ["pve-gitops validate", "Check the repository; each problem names its file and line."],
+        ["pve-gitops validate --repo ../homelab --json", "The report of another repository, as JSON."]
+      ],
       async run(values, _positionals, ctx) {
         const repo = await loadRepository(ctx.repo);
         const report = validationReport(repo);
@@ -66837,7 +67058,22 @@ var init_inventory = __esm({
     command3 = {
       summary: "Renders inventory/k8s.ini from vms/ and pve-gitops.yaml; --check exits 1 when it is out of date.",
       usage: "pve-gitops inventory [--check] [--new-hosts FILE] [--repo DIR]",
-      options: { check: { type: "boolean" }, "new-hosts": { type: "string" } },
+      options: {
+        check: {
+          type: "boolean",
+          description: "Write nothing; exit 1 when inventory/k8s.ini is out of date."
+        },
+        "new-hosts": {
+          type: "string",
+          value: "FILE",
+          description: "Also write inventory/new_hosts.txt from this host list (IP,name lines).",
+          complete: "file"
+        }
+      },
+      examples: [
+        ["pve-gitops inventory", "Regenerate inventory/k8s.ini from vms/ and pve-gitops.yaml."],
+        ["pve-gitops inventory --check", "Fail in CI when the committed inventory is stale."]
+      ],
       async run(values, _positionals, ctx) {
         const { config: config2, vms } = await loadValidRepository(ctx.repo);
         const check = values.check === true;
@@ -67248,7 +67484,27 @@ var init_tags2 = __esm({
     command4 = {
       summary: "Prints the playbooks that [ansible NAME] tags ask for, one a line (playbook [--limit host]).",
       usage: "pve-gitops tags (--event FILE | --message TEXT | --range A..B) [--repo DIR]",
-      options: { event: { type: "string" }, message: { type: "string" }, range: { type: "string" } },
+      options: {
+        event: {
+          type: "string",
+          value: "FILE",
+          description: "A GitHub push event (GITHUB_EVENT_PATH): the tags of its commits since refs/pve-gitops/applied.",
+          complete: "file"
+        },
+        message: { type: "string", value: "TEXT", description: "The tags of one commit message." },
+        range: {
+          type: "string",
+          value: "A..B",
+          description: "The tags of the commits in a git range."
+        }
+      },
+      examples: [
+        ["pve-gitops tags --range origin/main..HEAD", "The playbooks your unpushed commits ask for."],
+        [
+          "pve-gitops tags --message 'feat: new VM [ansible k8s-foo]'",
+          "Check what a commit message would run."
+        ]
+      ],
       async run(values, _positionals, ctx) {
         const given = ["event", "message", "range"].filter(
           (k) => typeof values[k] === "string"
@@ -76603,7 +76859,7 @@ var init_power = __esm({
 });
 
 // sim/proxmox/handlers/agent.ts
-function agentReady(ctx, command12) {
+function agentReady(ctx, command13) {
   const c = ctx.cluster;
   const vm2 = c.vmOn(String(ctx.params.node), Number(ctx.params.vmid));
   if (!agentEnabled(vm2)) fail2("No QEMU guest agent configured");
@@ -76612,7 +76868,7 @@ function agentReady(ctx, command12) {
   if (!booted || c.named(c.faults.agentSilent, vm2) || c.named(c.faults.hangAtBoot, vm2))
     fail2("QEMU guest agent is not running");
   if (vm2.qmpstatus !== "running")
-    fail2(`VM ${vm2.vmid} qmp command '${command12}' failed - got timeout`);
+    fail2(`VM ${vm2.vmid} qmp command '${command13}' failed - got timeout`);
   return vm2;
 }
 function guestAddress(vm2) {
@@ -78611,17 +78867,76 @@ var init_sim = __esm({
       summary: "Runs Proxmox VE, Vault, k3s and VM host simulators on loopback until interrupted; writes an env file.",
       usage,
       options: {
-        state: { type: "string" },
-        fixture: { type: "string" },
-        "env-file": { type: "string" },
-        "latency-ms": { type: "string" },
-        faults: { type: "string" },
-        "time-scale": { type: "string" },
-        "pve-version": { type: "string" },
-        port: { type: "string" },
-        "authorized-key": { type: "string" },
-        "no-hosts": { type: "boolean" }
+        state: {
+          type: "string",
+          value: "DIR",
+          description: "Keep the simulated cluster here, so separate runs see one cluster.",
+          default: "in memory",
+          complete: "dir"
+        },
+        fixture: {
+          type: "string",
+          value: "FILE",
+          description: "The cluster to simulate (nodes, storages, templates, tokens), as YAML or JSON.",
+          default: "three nodes: pve1, pve2, still-fawn",
+          complete: "file"
+        },
+        "env-file": {
+          type: "string",
+          value: "FILE",
+          description: "Where to write the export lines for PROXMOX_*, VAULT_* (mode 0600).",
+          default: "DIR/proxmox.env",
+          complete: "file"
+        },
+        "latency-ms": {
+          type: "string",
+          value: "N",
+          description: "Delay every Proxmox answer by N milliseconds, like a remote cluster.",
+          default: "0"
+        },
+        faults: {
+          type: "string",
+          value: "FILE",
+          description: "Inject the faults described in FILE (docs/simulator.md).",
+          complete: "file"
+        },
+        "time-scale": {
+          type: "string",
+          value: "X",
+          description: "Multiply simulated task durations by X.",
+          default: "1"
+        },
+        "pve-version": {
+          type: "string",
+          value: "8|9",
+          description: "Answer as Proxmox VE 8.4 or 9.",
+          default: "9",
+          complete: ["8", "9"]
+        },
+        port: {
+          type: "string",
+          value: "N",
+          description: "The Proxmox API port.",
+          default: "any free port"
+        },
+        "authorized-key": {
+          type: "string",
+          value: "FILE",
+          description: "The public key the simulated VM hosts accept for SSH.",
+          complete: "file"
+        },
+        "no-hosts": {
+          type: "boolean",
+          description: "Start no sshd per VM (no root needed; provisioning cannot run)."
+        }
       },
+      examples: [
+        ["pve-gitops sim --state .sim", "Run the simulators, keeping their state in .sim."],
+        [
+          "pve-gitops sim --pve-version 8 --latency-ms 25",
+          "A PVE 8.4 cluster 25 ms away, to try the plan's speed."
+        ]
+      ],
       async run(values, _positionals, ctx) {
         const stateDir = typeof values.state === "string" ? import_node_path21.default.resolve(values.state) : void 0;
         const timeScale = number(values["time-scale"], "time-scale", 1e-4);
@@ -78776,7 +79091,27 @@ var init_plan2 = __esm({
     command6 = {
       summary: "Shows what apply would change in the cluster. Exit 0 no changes, 2 changes, 1 error.",
       usage: "pve-gitops plan [--json | --markdown] [--out FILE] [--repo DIR]",
-      options: { json: { type: "boolean" }, markdown: { type: "boolean" }, out: { type: "string" } },
+      details: "Reads the cluster with the PROXMOX_* environment, as apply does, and changes nothing.",
+      options: {
+        json: {
+          type: "boolean",
+          description: "Print the plan as JSON (schemas/plan.schema.json)."
+        },
+        markdown: {
+          type: "boolean",
+          description: "Print the plan as the Markdown of the pull-request comment."
+        },
+        out: {
+          type: "string",
+          value: "FILE",
+          description: "Write the plan to FILE instead of stdout.",
+          complete: "file"
+        }
+      },
+      examples: [
+        ["pve-gitops plan", "What apply would change, as text."],
+        ["pve-gitops plan --json --out plan.json", "The plan for a script or an artifact."]
+      ],
       async run(values, _positionals, ctx) {
         if (values.json && values.markdown)
           throw new UsageError("Choose one of --json and --markdown.");
@@ -78823,14 +79158,46 @@ var init_apply2 = __esm({
     command7 = {
       summary: "Creates, updates and heals VMs so the cluster matches vms/. Exit 0 done, 1 on any failure.",
       usage: "pve-gitops apply [--dry-run] [--only NAME]... [--recreate NAME]... [--reprovision-node NODE] [--prune] [--json] [--repo DIR]",
+      details: "Reads the cluster (PROXMOX_URL, PROXMOX_TOKEN_ID, PROXMOX_TOKEN_SECRET and PROXMOX_TLS_FINGERPRINT or PROXMOX_CA_FILE), plans, then clones, configures, resizes, starts and heals VMs, a few at a time per node and storage (pve-gitops.yaml concurrency). VMs it cannot decide about are reported, never destroyed.",
       options: {
-        "dry-run": { type: "boolean" },
-        only: { type: "string", multiple: true },
-        recreate: { type: "string", multiple: true },
-        "reprovision-node": { type: "string" },
-        prune: { type: "boolean" },
-        json: { type: "boolean" }
+        "dry-run": {
+          type: "boolean",
+          description: "Plan and print what would be done; change nothing."
+        },
+        only: {
+          type: "string",
+          multiple: true,
+          value: "NAME",
+          description: "Act on this VM only; repeat the option for several.",
+          default: "every VM",
+          complete: "vm"
+        },
+        recreate: {
+          type: "string",
+          multiple: true,
+          value: "NAME",
+          description: "Destroy and create this VM again from its file (never a protected VM).",
+          complete: "vm"
+        },
+        "reprovision-node": {
+          type: "string",
+          value: "NODE",
+          description: "Recreate every VM on this Proxmox node (after a node was reinstalled)."
+        },
+        prune: {
+          type: "boolean",
+          description: "Delete VMs this repository owns whose file is gone (also pve-gitops.yaml's prune.enabled)."
+        },
+        json: {
+          type: "boolean",
+          description: "Print the result as JSON (new hosts, known_hosts lines, failures) on stdout."
+        }
       },
+      examples: [
+        ["pve-gitops apply --dry-run", "Show what apply would do, without touching the cluster."],
+        ["pve-gitops apply --only k8s-observability", "Create or update one VM."],
+        ["pve-gitops apply --json > result.json", "Apply and keep the new hosts for provisioning."]
+      ],
       async run(values, _positionals, ctx) {
         const repo = await loadValidRepository(ctx.repo);
         const client = await connectFromEnv(ctx.env, repo.config, ctx.log);
@@ -79413,13 +79780,41 @@ var init_provision2 = __esm({
     command8 = {
       summary: "Runs ansible-playbook for a tag (--playbook) and/or new hosts, limited to them.",
       usage: "pve-gitops provision [--playbook NAME] [--hosts FILE] [--known-hosts FILE] [--trust-on-first-use] [--simulator] [--repo DIR]",
+      details: "With neither --playbook nor --hosts, provisions the hosts of inventory/new_hosts.txt. The SSH key is SSH_PRIVATE_KEY, else the file SSH_PRIVATE_KEY_FILE, else ssh's own identities.",
       options: {
-        playbook: { type: "string" },
-        hosts: { type: "string" },
-        "known-hosts": { type: "string" },
-        "trust-on-first-use": { type: "boolean" },
-        simulator: { type: "boolean" }
+        playbook: {
+          type: "string",
+          value: "NAME",
+          description: "Run this playbook (or the playbook of this VM), as an [ansible NAME] tag does."
+        },
+        hosts: {
+          type: "string",
+          value: "FILE",
+          description: "Run each host's default playbook on the hosts of FILE (IP,name lines).",
+          complete: "file"
+        },
+        "known-hosts": {
+          type: "string",
+          value: "FILE",
+          description: "known_hosts holding the hosts' keys (apply --json prints them).",
+          complete: "file"
+        },
+        "trust-on-first-use": {
+          type: "boolean",
+          description: "Accept unknown host keys (a changed key is always refused)."
+        },
+        simulator: {
+          type: "boolean",
+          description: "Refuse every target that is not loopback (also PVE_GITOPS_SIMULATOR=true)."
+        }
       },
+      examples: [
+        ["pve-gitops provision", "Provision the new hosts apply listed in inventory/new_hosts.txt."],
+        [
+          "pve-gitops provision --playbook haproxy",
+          "Run playbooks/haproxy.yml, as [ansible haproxy] does."
+        ]
+      ],
       async run(values, _positionals, ctx) {
         const runs2 = [];
         if (typeof values.playbook === "string") {
@@ -79702,7 +80097,25 @@ var init_demo = __esm({
     command9 = {
       summary: "Runs the whole flow (validate, plan, apply, inventory, tags, provision, kubeconfig) against the embedded simulators on loopback.",
       usage: "pve-gitops demo [--keep] [--time-scale X]",
-      options: { keep: { type: "boolean" }, "time-scale": { type: "string" } },
+      options: {
+        keep: {
+          type: "boolean",
+          description: "Leave the demo repository and the simulator state behind to look at."
+        },
+        "time-scale": {
+          type: "string",
+          value: "X",
+          description: "Multiply every simulated duration (clone, boot, k3s start) by X.",
+          default: "the demo speed"
+        }
+      },
+      examples: [
+        ["pve-gitops demo", "Run the whole flow on the simulators (about 20 seconds)."],
+        [
+          "pve-gitops demo --keep --time-scale 1",
+          "Real-time durations, and keep everything afterwards."
+        ]
+      ],
       run(values, _positionals, ctx) {
         const scale = typeof values["time-scale"] === "string" ? Number(values["time-scale"]) : void 0;
         return runDemo({ log: ctx.log, keep: values.keep === true, timeScale: scale });
@@ -80587,18 +81000,80 @@ var init_kubeconfig2 = __esm({
       summary: "Publishes a new k3s cluster's kubeconfig to Vault, or fetches contexts from it (VAULT_ADDR, VAULT_TOKEN).",
       usage: usage2,
       allowPositionals: true,
+      subcommands: ["publish", "get"],
       options: {
-        vm: { type: "string" },
-        address: { type: "string" },
-        "ssh-key": { type: "string" },
-        "ssh-user": { type: "string" },
-        "ssh-port": { type: "string" },
-        "known-hosts": { type: "string" },
-        "trust-on-first-use": { type: "boolean" },
-        timeout: { type: "string" },
-        context: { type: "string", multiple: true },
-        out: { type: "string" }
+        vm: {
+          type: "string",
+          value: "NAME",
+          description: "publish: the cluster's first server VM.",
+          complete: "context"
+        },
+        address: {
+          type: "string",
+          value: "IP",
+          description: "publish: the server's address.",
+          default: "from inventory/k8s.ini, else the static ipconfig0"
+        },
+        "ssh-key": {
+          type: "string",
+          value: "FILE",
+          description: "publish: the private key (mode 0600).",
+          default: "SSH_PRIVATE_KEY, else SSH_PRIVATE_KEY_FILE",
+          complete: "file"
+        },
+        "ssh-user": {
+          type: "string",
+          value: "USER",
+          description: "publish: the SSH user.",
+          default: "the VM's ciuser"
+        },
+        "ssh-port": {
+          type: "string",
+          value: "N",
+          description: "publish: the SSH port.",
+          default: "22"
+        },
+        "known-hosts": {
+          type: "string",
+          value: "FILE",
+          description: "publish: known_hosts holding the server's host key.",
+          default: "~/.ssh/known_hosts",
+          complete: "file"
+        },
+        "trust-on-first-use": {
+          type: "boolean",
+          description: "publish: accept an unknown host key (a changed one is always refused)."
+        },
+        timeout: {
+          type: "string",
+          value: "SECONDS",
+          description: "publish: how long to wait for the cluster's nodes to be Ready.",
+          default: "300"
+        },
+        context: {
+          type: "string",
+          multiple: true,
+          value: "NAME",
+          description: "get: a context to fetch (comma-separated works too); the first is current.",
+          complete: "context"
+        },
+        out: {
+          type: "string",
+          value: "FILE",
+          description: "get: write the kubeconfig to FILE (mode 0600) instead of stdout.",
+          complete: "file"
+        }
       },
+      examples: [
+        [
+          "pve-gitops kubeconfig get --context k8s-observability --out ~/.kube/homelab",
+          "Fetch one cluster's kubeconfig from Vault into a private file."
+        ],
+        [
+          "pve-gitops kubeconfig publish --vm k8s-observability --known-hosts known_hosts",
+          "Merge a new cluster's kubeconfig into Vault, as the workflow does after provisioning."
+        ]
+      ],
       async run(values, positionals, ctx) {
         const [sub, ...extra] = positionals;
         if (extra.length) throw new UsageError(`Unexpected argument '${extra[0]}'. Usage: ${usage2}`);
@@ -80883,18 +81358,74 @@ var init_vault2 = __esm({
       summary: "Sets Vault up for kubeconfig publishing and fetching (KV v2 mount, GitHub OIDC auth, policies, roles); --print shows the vault commands instead.",
       usage: usage3,
       allowPositionals: true,
+      details: "Needs a Vault admin token in VAULT_TOKEN for this run only (nothing stores it) and VAULT_ADDR. Idempotent: a second run changes nothing. See docs/kubeconfig.md.",
+      subcommands: ["setup"],
       options: {
-        print: { type: "boolean" },
-        repository: { type: "string" },
-        reader: { type: "string", multiple: true },
-        ref: { type: "string" },
-        environment: { type: "string" },
-        "auth-path": { type: "string" },
-        audience: { type: "string" },
-        prefix: { type: "string" },
-        issuer: { type: "string" },
-        "jwks-url": { type: "string" }
+        print: {
+          type: "boolean",
+          description: "Print the equivalent vault CLI commands instead of connecting."
+        },
+        repository: {
+          type: "string",
+          value: "OWNER/REPO",
+          description: "The repository whose workflows publish kubeconfigs.",
+          default: "GITHUB_REPOSITORY, else the GitHub origin remote"
+        },
+        reader: {
+          type: "string",
+          multiple: true,
+          value: "OWNER/REPO",
+          description: "A repository whose jobs may fetch kubeconfigs.",
+          default: "the publishing repository"
+        },
+        ref: {
+          type: "string",
+          value: "REF",
+          description: "The ref the publisher role binds.",
+          default: "refs/heads/main"
+        },
+        environment: {
+          type: "string",
+          value: "NAME",
+          description: "Bind the publisher to this GitHub environment instead of a ref."
+        },
+        "auth-path": {
+          type: "string",
+          value: "PATH",
+          description: "The JWT auth mount.",
+          default: "jwt"
+        },
+        audience: {
+          type: "string",
+          value: "AUD",
+          description: "The audience reading jobs ask for (the kubeconfig action's vault-audience).",
+          default: "vault"
+        },
+        prefix: {
+          type: "string",
+          value: "NAME",
+          description: "Prefix of the policy and role names.",
+          default: "pve-gitops"
+        },
+        issuer: {
+          type: "string",
+          value: "URL",
+          description: "The OIDC issuer to trust.",
+          default: "https://token.actions.githubusercontent.com"
+        },
+        "jwks-url": {
+          type: "string",
+          value: "URL",
+          description: "Take the signing keys from this JWKS URL instead of OIDC discovery."
+        }
       },
+      examples: [
+        [
+          "pve-gitops vault setup --repository acme/homelab --reader acme/apps",
+          "Set Vault up; acme/apps may fetch kubeconfigs too."
+        ],
+        ["pve-gitops vault setup --print > vault-setup.sh", "The same as vault commands to review."]
+      ],
       async run(values, positionals, ctx) {
         const [sub, ...extra] = positionals;
         if (sub !== "setup" || extra.length)
@@ -80906,48 +81437,210 @@ var init_vault2 = __esm({
   }
 });
 
+// actions/cli/completion.ts
+var completion_exports = {};
+__export(completion_exports, {
+  SHELLS: () => SHELLS,
+  complete: () => complete,
+  completionScript: () => completionScript
+});
+function completionScript(shell) {
+  if (shell === "bash")
+    return `# pve-gitops completion for bash: eval "$(pve-gitops completion bash)"
+_pve_gitops() {
+  local IFS=$'\\n' kind
+  local -a out
+  out=($(pve-gitops __complete "\${COMP_WORDS[@]:1:COMP_CWORD}" 2>/dev/null))
+  kind="\${out[0]}"
+  COMPREPLY=("\${out[@]:1}")
+  case "$kind" in
+    file) COMPREPLY=($(compgen -f -- "\${COMP_WORDS[COMP_CWORD]}")) ;;
+    dir) COMPREPLY=($(compgen -d -- "\${COMP_WORDS[COMP_CWORD]}")) ;;
+  esac
+}
+complete -o filenames -F _pve_gitops pve-gitops
+`;
+  if (shell === "zsh")
+    return `#compdef pve-gitops
+# pve-gitops completion for zsh: eval "$(pve-gitops completion zsh)"
+_pve_gitops() {
+  local -a out
+  out=("\${(@f)$(pve-gitops __complete "\${(@)words[2,CURRENT]}" 2>/dev/null)}")
+  case "\${out[1]}" in
+    file) _files ;;
+    dir) _files -/ ;;
+    *) compadd -- "\${(@)out[2,-1]}" ;;
+  esac
+}
+compdef _pve_gitops pve-gitops
+`;
+  return `# pve-gitops completion for fish: pve-gitops completion fish | source
+function __pve_gitops_complete
+  set -l words (commandline -opc)[2..-1] (commandline -ct)
+  set -l out (pve-gitops __complete $words 2>/dev/null)
+  switch "$out[1]"
+    case file dir
+      __fish_complete_path (commandline -ct)
+    case '*'
+      printf '%s\\n' $out[2..-1]
+  end
+end
+complete -c pve-gitops -f -a '(__pve_gitops_complete)'
+`;
+}
+async function repoValues(repo, what) {
+  try {
+    const { vms } = await loadRepository(repo);
+    return vms.filter((v) => what === "vm" || v.k3s?.role === "server" && !v.k3s.join).map((v) => v.name);
+  } catch {
+    return [];
+  }
+}
+async function complete(words, commands2) {
+  const cur = words.at(-1) ?? "";
+  const prev = words.at(-2);
+  const match = /* @__PURE__ */ __name((xs) => ["words", ...xs.filter((x) => x.startsWith(cur))], "match");
+  const cmd = words.length > 1 ? commands2[words[0]] : void 0;
+  if (words.length <= 1) return match(Object.keys(commands2).sort());
+  if (!cmd) return ["words"];
+  const specs = { ...cmd.options, ...GLOBAL_OPTIONS };
+  const spec = prev?.startsWith("--") ? specs[prev.slice(2)] : void 0;
+  if (spec?.type === "string") {
+    const src = spec.complete;
+    if (src === "file" || src === "dir") return [src];
+    if (src === "vm" || src === "context") return match(await repoValues(repoOf(words), src));
+    return match(src ?? []);
+  }
+  const positionals = words.slice(1, -1).filter((w) => !w.startsWith("-"));
+  if (cmd.subcommands && !positionals.length && !cur.startsWith("-")) return match(cmd.subcommands);
+  return match(Object.keys(specs).map((n) => `--${n}`));
+}
+function repoOf(words) {
+  const i = words.indexOf("--repo");
+  return i >= 0 && words[i + 1] ? words[i + 1] : ".";
+}
+var SHELLS;
+var init_completion = __esm({
+  "actions/cli/completion.ts"() {
+    "use strict";
+    init_load2();
+    init_command2();
+    SHELLS = ["bash", "zsh", "fish"];
+    __name(completionScript, "completionScript");
+    __name(repoValues, "repoValues");
+    __name(complete, "complete");
+    __name(repoOf, "repoOf");
+  }
+});
+
+// actions/cli/commands/completion.ts
+var completion_exports2 = {};
+__export(completion_exports2, {
+  default: () => completion_default
+});
+var command12, completion_default;
+var init_completion2 = __esm({
+  "actions/cli/commands/completion.ts"() {
+    "use strict";
+    init_errors();
+    init_completion();
+    command12 = {
+      summary: "Prints a shell completion script for bash, zsh or fish.",
+      usage: "pve-gitops completion bash|zsh|fish",
+      details: "The script completes commands, options, VM names from vms/ (--only, --vm, --recreate) and contexts (--context), asking pve-gitops itself, so it follows the repository you are in.",
+      options: {},
+      subcommands: SHELLS,
+      allowPositionals: true,
+      examples: [
+        [
+          'eval "$(pve-gitops completion bash)"',
+          "Complete in this bash session (add it to ~/.bashrc to keep it)."
+        ],
+        ['pve-gitops completion zsh > "${fpath[1]}/_pve-gitops"', "Install the zsh completion."],
+        [
+          "pve-gitops completion fish > ~/.config/fish/completions/pve-gitops.fish",
+          "Install the fish completion."
+        ]
+      ],
+      run(_values, positionals, ctx) {
+        const [shell, ...extra] = positionals;
+        const known = SHELLS.find((s) => s === shell);
+        if (!known || extra.length)
+          throw new UsageError(`completion needs one of ${SHELLS.join(", ")}. Usage: ${command12.usage}`);
+        ctx.out(completionScript(known));
+        return Promise.resolve(0);
+      }
+    };
+    completion_default = command12;
+  }
+});
+
 // actions/cli/cli.ts
-function help() {
-  const names = Object.keys(commands).sort();
-  return [
-    "Usage: pve-gitops <command> [options] [--repo DIR]",
-    "",
-    `Commands: ${names.join(", ")}`,
-    "Run `pve-gitops <command> --help` for the options of one command.",
-    ""
-  ].join("\n");
+async function loadCommands() {
+  const names = Object.keys(commands);
+  const loaded = await Promise.all(names.map((n) => commands[n]()));
+  return Object.fromEntries(names.map((n, i) => [n, loaded[i]]));
+}
+function usageFromParseError(err, name, cmd) {
+  const msg = describeError(err);
+  const unknown = /Unknown option '(-{1,2}[^']+)'/.exec(msg)?.[1];
+  if (unknown) {
+    const names = Object.keys({ ...cmd.options, ...GLOBAL_OPTIONS }).map((n) => `--${n}`);
+    const guess = nearest(unknown.split("=")[0], names);
+    return new UsageError(
+      `Unknown option '${unknown}' for ${name}${guess ? `; did you mean ${guess}?` : "."} See pve-gitops ${name} --help.`
+    );
+  }
+  return new UsageError(`${msg} Usage: ${cmd.usage}`);
 }
 async function main(argv, env = process.env) {
   const debug2 = argv.includes("--debug") || env.PVE_GITOPS_DEBUG === "1";
-  const log = streamLogger(void 0, { debug: debug2 });
+  const log = streamLogger(void 0, { debug: debug2, color: colorWanted(env) });
   const [name, ...rest] = argv;
   try {
     if (!name) {
-      process.stderr.write(help());
+      process.stderr.write(topHelp(await loadCommands()));
       return 64;
     }
     if (name === "--help" || name === "-h" || name === "help") {
-      process.stdout.write(help());
+      const topic = rest[0] && commands[rest[0]] ? rest[0] : void 0;
+      process.stdout.write(
+        topic ? commandHelp(topic, await commands[topic]()) : topHelp(await loadCommands())
+      );
+      return 0;
+    }
+    if (name === "__cli-docs") {
+      const { cliMarkdown: cliMarkdown2 } = await Promise.resolve().then(() => (init_help(), help_exports));
+      process.stdout.write(cliMarkdown2(await loadCommands()));
+      return 0;
+    }
+    if (name === "__complete") {
+      const { complete: complete2 } = await Promise.resolve().then(() => (init_completion(), completion_exports));
+      process.stdout.write(`${(await complete2(rest, await loadCommands())).join("\n")}
+`);
       return 0;
     }
     const load = commands[name];
-    if (!load) throw new UsageError(`Unknown command '${name}'. ${help().split("\n")[2]}`);
+    if (!load) {
+      const guess = nearest(name, Object.keys(commands));
+      throw new UsageError(
+        `Unknown command '${name}'${guess ? `; did you mean ${guess}?` : "."} Run pve-gitops --help for the list.`
+      );
+    }
     const cmd = await load();
     let parsed;
     try {
-      parsed = (0, import_node_util.parseArgs)({
+      parsed = (0, import_node_util2.parseArgs)({
         args: rest,
-        options: { ...globalOptions, ...cmd.options },
+        options: parseArgsOptions({ ...GLOBAL_OPTIONS, ...cmd.options }),
         allowPositionals: cmd.allowPositionals ?? false,
         strict: true
       });
     } catch (err) {
-      throw new UsageError(`${describeError(err)} Usage: ${cmd.usage}`);
+      throw usageFromParseError(err, name, cmd);
     }
     if (parsed.values.help) {
-      process.stdout.write(`${cmd.summary}
-Usage: ${cmd.usage}
-`);
+      process.stdout.write(commandHelp(name, cmd));
       return 0;
     }
     const repo = import_node_path30.default.resolve(typeof parsed.values.repo === "string" ? parsed.values.repo : ".");
@@ -80959,14 +81652,16 @@ Usage: ${cmd.usage}
     return exitCodeOf(err);
   }
 }
-var import_node_path30, import_node_util, commands, globalOptions;
+var import_node_path30, import_node_util2, commands;
 var init_cli = __esm({
   "actions/cli/cli.ts"() {
     "use strict";
     import_node_path30 = __toESM(require("node:path"), 1);
-    import_node_util = require("node:util");
+    import_node_util2 = require("node:util");
     init_errors();
     init_log();
+    init_command2();
+    init_help();
     commands = {
       version: /* @__PURE__ */ __name(async () => (await Promise.resolve().then(() => (init_version3(), version_exports))).default, "version"),
       validate: /* @__PURE__ */ __name(async () => (await Promise.resolve().then(() => (init_validate(), validate_exports))).default, "validate"),
@@ -80978,14 +81673,11 @@ var init_cli = __esm({
       provision: /* @__PURE__ */ __name(async () => (await Promise.resolve().then(() => (init_provision2(), provision_exports))).default, "provision"),
       demo: /* @__PURE__ */ __name(async () => (await Promise.resolve().then(() => (init_demo(), demo_exports))).default, "demo"),
       kubeconfig: /* @__PURE__ */ __name(async () => (await Promise.resolve().then(() => (init_kubeconfig2(), kubeconfig_exports))).default, "kubeconfig"),
-      vault: /* @__PURE__ */ __name(async () => (await Promise.resolve().then(() => (init_vault2(), vault_exports))).default, "vault")
+      vault: /* @__PURE__ */ __name(async () => (await Promise.resolve().then(() => (init_vault2(), vault_exports))).default, "vault"),
+      completion: /* @__PURE__ */ __name(async () => (await Promise.resolve().then(() => (init_completion2(), completion_exports2))).default, "completion")
     };
-    globalOptions = {
-      repo: { type: "string" },
-      debug: { type: "boolean" },
-      help: { type: "boolean", short: "h" }
-    };
-    __name(help, "help");
+    __name(loadCommands, "loadCommands");
+    __name(usageFromParseError, "usageFromParseError");
     __name(main, "main");
   }
 });
@@ -81737,7 +82429,7 @@ var init_annotations = __esm({
 });
 
 // actions/lib/github/validate-summary.ts
-function cell2(text3) {
+function cell3(text3) {
   return text3.replace(/[\r\n]+/g, " ").replace(/\|/g, "\\|").replace(/</g, "&lt;");
 }
 function memory(mib) {
@@ -81748,10 +82440,10 @@ function cores(vm2) {
 }
 function result(problems) {
   const errors = errorsOf(problems);
-  if (!errors.length) return problems.length ? `\u26A0\uFE0F ${cell2(problems[0].message)}` : "\u2705 valid";
+  if (!errors.length) return problems.length ? `\u26A0\uFE0F ${cell3(problems[0].message)}` : "\u2705 valid";
   const first = errors[0];
   const more = errors.length > 1 ? ` (+${errors.length - 1} more)` : "";
-  return `\u274C line ${first.line}: ${cell2(first.message)}${more}`;
+  return `\u274C line ${first.line}: ${cell3(first.message)}${more}`;
 }
 function validationSummary(repo, maxBytes = SUMMARY_MAX_BYTES) {
   const ok = errorsOf(repo.diagnostics).length === 0;
@@ -81776,13 +82468,13 @@ function validationSummary(repo, maxBytes = SUMMARY_MAX_BYTES) {
     const name = vm2?.name ?? problems.find((d) => d.vm)?.vm ?? "\u2014";
     const row = vm2 ? [
       `\`${file}\``,
-      cell2(vm2.name),
-      cell2(vm2.node),
+      cell3(vm2.name),
+      cell3(vm2.node),
       cores(vm2),
       memory(vm2.memory),
-      cell2(vm2.disks.map((d) => `${d.slot} ${d.size}`).join(", ") || "\u2014"),
+      cell3(vm2.disks.map((d) => `${d.slot} ${d.size}`).join(", ") || "\u2014"),
       result(problems)
-    ] : [`\`${cell2(file)}\``, cell2(name), "\u2014", "\u2014", "\u2014", "\u2014", result(problems)];
+    ] : [`\`${cell3(file)}\``, cell3(name), "\u2014", "\u2014", "\u2014", "\u2014", result(problems)];
     const line2 = `| ${row.join(" | ")} |
 `;
     const note = `
@@ -81803,7 +82495,7 @@ var init_validate_summary = __esm({
     init_diagnostics();
     init_report();
     SUMMARY_MAX_BYTES = 1024 * 1024 - 4096;
-    __name(cell2, "cell");
+    __name(cell3, "cell");
     __name(memory, "memory");
     __name(cores, "cores");
     __name(result, "result");

@@ -13,14 +13,48 @@ const command: Command = {
   usage:
     'pve-gitops apply [--dry-run] [--only NAME]... [--recreate NAME]... ' +
     '[--reprovision-node NODE] [--prune] [--json] [--repo DIR]',
+  details:
+    'Reads the cluster (PROXMOX_URL, PROXMOX_TOKEN_ID, PROXMOX_TOKEN_SECRET and PROXMOX_TLS_FINGERPRINT or PROXMOX_CA_FILE), plans, then clones, configures, resizes, starts and heals VMs, a few at a time per node and storage (pve-gitops.yaml concurrency). VMs it cannot decide about are reported, never destroyed.',
   options: {
-    'dry-run': { type: 'boolean' },
-    only: { type: 'string', multiple: true },
-    recreate: { type: 'string', multiple: true },
-    'reprovision-node': { type: 'string' },
-    prune: { type: 'boolean' },
-    json: { type: 'boolean' },
+    'dry-run': {
+      type: 'boolean',
+      description: 'Plan and print what would be done; change nothing.',
+    },
+    only: {
+      type: 'string',
+      multiple: true,
+      value: 'NAME',
+      description: 'Act on this VM only; repeat the option for several.',
+      default: 'every VM',
+      complete: 'vm',
+    },
+    recreate: {
+      type: 'string',
+      multiple: true,
+      value: 'NAME',
+      description: 'Destroy and create this VM again from its file (never a protected VM).',
+      complete: 'vm',
+    },
+    'reprovision-node': {
+      type: 'string',
+      value: 'NODE',
+      description: 'Recreate every VM on this Proxmox node (after a node was reinstalled).',
+    },
+    prune: {
+      type: 'boolean',
+      description:
+        "Delete VMs this repository owns whose file is gone (also pve-gitops.yaml's prune.enabled).",
+    },
+    json: {
+      type: 'boolean',
+      description: 'Print the result as JSON (new hosts, known_hosts lines, failures) on stdout.',
+    },
   },
+  examples: [
+    ['pve-gitops apply --dry-run', 'Show what apply would do, without touching the cluster.'],
+    ['pve-gitops apply --only k8s-observability', 'Create or update one VM.'],
+    ['pve-gitops apply --json > result.json', 'Apply and keep the new hosts for provisioning.'],
+  ],
   async run(values, _positionals, ctx) {
     const repo = await loadValidRepository(ctx.repo);
     const client = await connectFromEnv(ctx.env, repo.config, ctx.log);

@@ -14,7 +14,22 @@ const command: Command = {
   summary:
     'Renders inventory/k8s.ini from vms/ and pve-gitops.yaml; --check exits 1 when it is out of date.',
   usage: 'pve-gitops inventory [--check] [--new-hosts FILE] [--repo DIR]',
-  options: { check: { type: 'boolean' }, 'new-hosts': { type: 'string' } },
+  options: {
+    check: {
+      type: 'boolean',
+      description: 'Write nothing; exit 1 when inventory/k8s.ini is out of date.',
+    },
+    'new-hosts': {
+      type: 'string',
+      value: 'FILE',
+      description: 'Also write inventory/new_hosts.txt from this host list (IP,name lines).',
+      complete: 'file',
+    },
+  },
+  examples: [
+    ['pve-gitops inventory', 'Regenerate inventory/k8s.ini from vms/ and pve-gitops.yaml.'],
+    ['pve-gitops inventory --check', 'Fail in CI when the committed inventory is stale.'],
+  ],
   async run(values, _positionals, ctx) {
     const { config, vms } = await loadValidRepository(ctx.repo);
     const check = values.check === true;

@@ -131,18 +131,80 @@ const command: Command = {
     "Publishes a new k3s cluster's kubeconfig to Vault, or fetches contexts from it (VAULT_ADDR, VAULT_TOKEN).",
   usage,
   allowPositionals: true,
+  subcommands: ['publish', 'get'],
   options: {
-    vm: { type: 'string' },
-    address: { type: 'string' },
-    'ssh-key': { type: 'string' },
-    'ssh-user': { type: 'string' },
-    'ssh-port': { type: 'string' },
-    'known-hosts': { type: 'string' },
-    'trust-on-first-use': { type: 'boolean' },
-    timeout: { type: 'string' },
-    context: { type: 'string', multiple: true },
-    out: { type: 'string' },
+    vm: {
+      type: 'string',
+      value: 'NAME',
+      description: "publish: the cluster's first server VM.",
+      complete: 'context',
+    },
+    address: {
+      type: 'string',
+      value: 'IP',
+      description: "publish: the server's address.",
+      default: 'from inventory/k8s.ini, else the static ipconfig0',
+    },
+    'ssh-key': {
+      type: 'string',
+      value: 'FILE',
+      description: 'publish: the private key (mode 0600).',
+      default: 'SSH_PRIVATE_KEY, else SSH_PRIVATE_KEY_FILE',
+      complete: 'file',
+    },
+    'ssh-user': {
+      type: 'string',
+      value: 'USER',
+      description: 'publish: the SSH user.',
+      default: "the VM's ciuser",
+    },
+    'ssh-port': {
+      type: 'string',
+      value: 'N',
+      description: 'publish: the SSH port.',
+      default: '22',
+    },
+    'known-hosts': {
+      type: 'string',
+      value: 'FILE',
+      description: "publish: known_hosts holding the server's host key.",
+      default: '~/.ssh/known_hosts',
+      complete: 'file',
+    },
+    'trust-on-first-use': {
+      type: 'boolean',
+      description: 'publish: accept an unknown host key (a changed one is always refused).',
+    },
+    timeout: {
+      type: 'string',
+      value: 'SECONDS',
+      description: "publish: how long to wait for the cluster's nodes to be Ready.",
+      default: '300',
+    },
+    context: {
+      type: 'string',
+      multiple: true,
+      value: 'NAME',
+      description: 'get: a context to fetch (comma-separated works too); the first is current.',
+      complete: 'context',
+    },
+    out: {
+      type: 'string',
+      value: 'FILE',
+      description: 'get: write the kubeconfig to FILE (mode 0600) instead of stdout.',
+      complete: 'file',
+    },
   },
+  examples: [
+    [
+      'pve-gitops kubeconfig get --context k8s-observability --out ~/.kube/homelab',
+      "Fetch one cluster's kubeconfig from Vault into a private file.",
+    ],
+    [
+      'pve-gitops kubeconfig publish --vm k8s-observability --known-hosts known_hosts',
+      "Merge a new cluster's kubeconfig into Vault, as the workflow does after provisioning.",
+    ],
+  ],
   async run(values, positionals, ctx) {
     const [sub, ...extra] = positionals;
     if (extra.length) throw new UsageError(`Unexpected argument '${extra[0]}'. Usage: ${usage}`);

@@ -11,7 +11,27 @@ import type { Command } from '../cli.js';
 const command: Command = {
   summary: 'Shows what apply would change in the cluster. Exit 0 no changes, 2 changes, 1 error.',
   usage: 'pve-gitops plan [--json | --markdown] [--out FILE] [--repo DIR]',
-  options: { json: { type: 'boolean' }, markdown: { type: 'boolean' }, out: { type: 'string' } },
+  details: 'Reads the cluster with the PROXMOX_* environment, as apply does, and changes nothing.',
+  options: {
+    json: {
+      type: 'boolean',
+      description: 'Print the plan as JSON (schemas/plan.schema.json).',
+    },
+    markdown: {
+      type: 'boolean',
+      description: 'Print the plan as the Markdown of the pull-request comment.',
+    },
+    out: {
+      type: 'string',
+      value: 'FILE',
+      description: 'Write the plan to FILE instead of stdout.',
+      complete: 'file',
+    },
+  },
+  examples: [
+    ['pve-gitops plan', 'What apply would change, as text.'],
+    ['pve-gitops plan --json --out plan.json', 'The plan for a script or an artifact.'],
+  ],
   async run(values, _positionals, ctx) {
     if (values.json && values.markdown)
       throw new UsageError('Choose one of --json and --markdown.');

@@ -25,13 +25,42 @@ const command: Command = {
   summary: 'Runs ansible-playbook for a tag (--playbook) and/or new hosts, limited to them.',
   usage:
     'pve-gitops provision [--playbook NAME] [--hosts FILE] [--known-hosts FILE] [--trust-on-first-use] [--simulator] [--repo DIR]',
+  details:
+    "With neither --playbook nor --hosts, provisions the hosts of inventory/new_hosts.txt. The SSH key is SSH_PRIVATE_KEY, else the file SSH_PRIVATE_KEY_FILE, else ssh's own identities.",
   options: {
-    playbook: { type: 'string' },
-    hosts: { type: 'string' },
-    'known-hosts': { type: 'string' },
-    'trust-on-first-use': { type: 'boolean' },
-    simulator: { type: 'boolean' },
+    playbook: {
+      type: 'string',
+      value: 'NAME',
+      description: 'Run this playbook (or the playbook of this VM), as an [ansible NAME] tag does.',
+    },
+    hosts: {
+      type: 'string',
+      value: 'FILE',
+      description: "Run each host's default playbook on the hosts of FILE (IP,name lines).",
+      complete: 'file',
+    },
+    'known-hosts': {
+      type: 'string',
+      value: 'FILE',
+      description: "known_hosts holding the hosts' keys (apply --json prints them).",
+      complete: 'file',
+    },
+    'trust-on-first-use': {
+      type: 'boolean',
+      description: 'Accept unknown host keys (a changed key is always refused).',
+    },
+    simulator: {
+      type: 'boolean',
+      description: 'Refuse every target that is not loopback (also PVE_GITOPS_SIMULATOR=true).',
+    },
   },
+  examples: [
+    ['pve-gitops provision', 'Provision the new hosts apply listed in inventory/new_hosts.txt.'],
+    [
+      'pve-gitops provision --playbook haproxy',
+      'Run playbooks/haproxy.yml, as [ansible haproxy] does.',
+    ],
+  ],
   async run(values, _positionals, ctx) {
     const runs: PlaybookRun[] = [];
     if (typeof values.playbook === 'string') {

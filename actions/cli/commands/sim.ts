@@ -33,17 +33,76 @@ const command: Command = {
     'Runs Proxmox VE, Vault, k3s and VM host simulators on loopback until interrupted; writes an env file.',
   usage,
   options: {
-    state: { type: 'string' },
-    fixture: { type: 'string' },
-    'env-file': { type: 'string' },
-    'latency-ms': { type: 'string' },
-    faults: { type: 'string' },
-    'time-scale': { type: 'string' },
-    'pve-version': { type: 'string' },
-    port: { type: 'string' },
-    'authorized-key': { type: 'string' },
-    'no-hosts': { type: 'boolean' },
+    state: {
+      type: 'string',
+      value: 'DIR',
+      description: 'Keep the simulated cluster here, so separate runs see one cluster.',
+      default: 'in memory',
+      complete: 'dir',
+    },
+    fixture: {
+      type: 'string',
+      value: 'FILE',
+      description: 'The cluster to simulate (nodes, storages, templates, tokens), as YAML or JSON.',
+      default: 'three nodes: pve1, pve2, still-fawn',
+      complete: 'file',
+    },
+    'env-file': {
+      type: 'string',
+      value: 'FILE',
+      description: 'Where to write the export lines for PROXMOX_*, VAULT_* (mode 0600).',
+      default: 'DIR/proxmox.env',
+      complete: 'file',
+    },
+    'latency-ms': {
+      type: 'string',
+      value: 'N',
+      description: 'Delay every Proxmox answer by N milliseconds, like a remote cluster.',
+      default: '0',
+    },
+    faults: {
+      type: 'string',
+      value: 'FILE',
+      description: 'Inject the faults described in FILE (docs/simulator.md).',
+      complete: 'file',
+    },
+    'time-scale': {
+      type: 'string',
+      value: 'X',
+      description: 'Multiply simulated task durations by X.',
+      default: '1',
+    },
+    'pve-version': {
+      type: 'string',
+      value: '8|9',
+      description: 'Answer as Proxmox VE 8.4 or 9.',
+      default: '9',
+      complete: ['8', '9'],
+    },
+    port: {
+      type: 'string',
+      value: 'N',
+      description: 'The Proxmox API port.',
+      default: 'any free port',
+    },
+    'authorized-key': {
+      type: 'string',
+      value: 'FILE',
+      description: 'The public key the simulated VM hosts accept for SSH.',
+      complete: 'file',
+    },
+    'no-hosts': {
+      type: 'boolean',
+      description: 'Start no sshd per VM (no root needed; provisioning cannot run).',
+    },
   },
+  examples: [
+    ['pve-gitops sim --state .sim', 'Run the simulators, keeping their state in .sim.'],
+    [
+      'pve-gitops sim --pve-version 8 --latency-ms 25',
+      "A PVE 8.4 cluster 25 ms away, to try the plan's speed.",
+    ],
+  ],
   async run(values, _positionals, ctx) {
     const stateDir = typeof values.state === 'string' ? path.resolve(values.state) : undefined;
     const timeScale = number(values['time-scale'], 'time-scale', 0.0001);

@@ -32,7 +32,28 @@ const command: Command = {
   summary:
     'Prints the playbooks that [ansible NAME] tags ask for, one a line (playbook [--limit host]).',
   usage: 'pve-gitops tags (--event FILE | --message TEXT | --range A..B) [--repo DIR]',
-  options: { event: { type: 'string' }, message: { type: 'string' }, range: { type: 'string' } },
+  options: {
+    event: {
+      type: 'string',
+      value: 'FILE',
+      description:
+        'A GitHub push event (GITHUB_EVENT_PATH): the tags of its commits since refs/pve-gitops/applied.',
+      complete: 'file',
+    },
+    message: { type: 'string', value: 'TEXT', description: 'The tags of one commit message.' },
+    range: {
+      type: 'string',
+      value: 'A..B',
+      description: 'The tags of the commits in a git range.',
+    },
+  },
+  examples: [
+    ['pve-gitops tags --range origin/main..HEAD', 'The playbooks your unpushed commits ask for.'],
+    [
+      "pve-gitops tags --message 'feat: new VM [ansible k8s-foo]'",
+      'Check what a commit message would run.',
+    ],
+  ],
   async run(values, _positionals, ctx) {
     const given = (['event', 'message', 'range'] as const).filter(
       (k) => typeof values[k] === 'string',

@@ -7,7 +7,16 @@ const command: Command = {
   summary:
     'Checks pve-gitops.yaml and every vms/*.yaml without contacting any server. Exit 0 valid, 1 invalid.',
   usage: 'pve-gitops validate [--json] [--repo DIR]',
-  options: { json: { type: 'boolean' } },
+  options: {
+    json: {
+      type: 'boolean',
+      description: 'Print the report as JSON on stdout.',
+    },
+  },
+  examples: [
+    ['pve-gitops validate', 'Check the repository; each problem names its file and line.'],
+    ['pve-gitops validate --repo ../homelab --json', 'The report of another repository, as JSON.'],
+  ],
   async run(values, _positionals, ctx) {
     const repo = await loadRepository(ctx.repo);
     const report = validationReport(repo);

@@ -92,18 +92,75 @@ const command: Command = {
     'Sets Vault up for kubeconfig publishing and fetching (KV v2 mount, GitHub OIDC auth, policies, roles); --print shows the vault commands instead.',
   usage,
   allowPositionals: true,
+  details:
+    'Needs a Vault admin token in VAULT_TOKEN for this run only (nothing stores it) and VAULT_ADDR. Idempotent: a second run changes nothing. See docs/kubeconfig.md.',
+  subcommands: ['setup'],
   options: {
-    print: { type: 'boolean' },
-    repository: { type: 'string' },
-    reader: { type: 'string', multiple: true },
-    ref: { type: 'string' },
-    environment: { type: 'string' },
-    'auth-path': { type: 'string' },
-    audience: { type: 'string' },
-    prefix: { type: 'string' },
-    issuer: { type: 'string' },
-    'jwks-url': { type: 'string' },
+    print: {
+      type: 'boolean',
+      description: 'Print the equivalent vault CLI commands instead of connecting.',
+    },
+    repository: {
+      type: 'string',
+      value: 'OWNER/REPO',
+      description: 'The repository whose workflows publish kubeconfigs.',
+      default: 'GITHUB_REPOSITORY, else the GitHub origin remote',
+    },
+    reader: {
+      type: 'string',
+      multiple: true,
+      value: 'OWNER/REPO',
+      description: 'A repository whose jobs may fetch kubeconfigs.',
+      default: 'the publishing repository',
+    },
+    ref: {
+      type: 'string',
+      value: 'REF',
+      description: 'The ref the publisher role binds.',
+      default: 'refs/heads/main',
+    },
+    environment: {
+      type: 'string',
+      value: 'NAME',
+      description: 'Bind the publisher to this GitHub environment instead of a ref.',
+    },
+    'auth-path': {
+      type: 'string',
+      value: 'PATH',
+      description: 'The JWT auth mount.',
+      default: 'jwt',
+    },
+    audience: {
+      type: 'string',
+      value: 'AUD',
+      description: "The audience reading jobs ask for (the kubeconfig action's vault-audience).",
+      default: 'vault',
+    },
+    prefix: {
+      type: 'string',
+      value: 'NAME',
+      description: 'Prefix of the policy and role names.',
+      default: 'pve-gitops',
+    },
+    issuer: {
+      type: 'string',
+      value: 'URL',
+      description: 'The OIDC issuer to trust.',
+      default: 'https://token.actions.githubusercontent.com',
+    },
+    'jwks-url': {
+      type: 'string',
+      value: 'URL',
+      description: 'Take the signing keys from this JWKS URL instead of OIDC discovery.',
+    },
   },
+  examples: [
+    [
+      'pve-gitops vault setup --repository acme/homelab --reader acme/apps',
+      'Set Vault up; acme/apps may fetch kubeconfigs too.',
+    ],
+    ['pve-gitops vault setup --print > vault-setup.sh', 'The same as vault commands to review.'],
+  ],
   async run(values, positionals, ctx) {
     const [sub, ...extra] = positionals;
     if (sub !== 'setup' || extra.length)
