@@ -8,7 +8,8 @@ cd "$PVE_GITOPS_ROOT"
 # Debian packages: real components the tests run (ansible-playbook, ansible-inventory, sshd)
 # and the third-party clients the simulators are checked with.
 PVE_GITOPS_APT=(git iproute2 sudo openssh-server openssh-client ansible ansible-lint
-  python3-proxmoxer python3-requests python3-hvac python3-kubernetes)
+  python3-proxmoxer python3-requests python3-hvac python3-kubernetes
+  ${PVE_GITOPS_APT_EXTRA[@]+"${PVE_GITOPS_APT_EXTRA[@]}"})
 
 say() { printf '[pve-gitops] %s\n' "$*" >&2; }
 
