@@ -66743,7 +66743,7 @@ var init_validate = __esm({
       options: {
         json: {
           type: "boolean",
-          description: "Print the report as JSON on stdout."
+          description: "Print the report as JSON on stdout (schemas/validate.schema.json)."
         }
       },
       examples: [

@@ -10,7 +10,7 @@ const command: Command = {
   options: {
     json: {
       type: 'boolean',
-      description: 'Print the report as JSON on stdout.',
+      description: 'Print the report as JSON on stdout (schemas/validate.schema.json).',
     },
   },
   examples: [
