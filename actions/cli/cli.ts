@@ -20,6 +20,7 @@ const commands: Record<string, () => Promise<Command>> = {
   demo: async () => (await import('./commands/demo.js')).default,
   kubeconfig: async () => (await import('./commands/kubeconfig.js')).default,
   vault: async () => (await import('./commands/vault.js')).default,
+  import: async () => (await import('./commands/import.js')).default,
   completion: async () => (await import('./commands/completion.js')).default,
 };
 

@@ -74,8 +74,8 @@ var init_utils = __esm({
 });
 
 // node_modules/@actions/core/lib/command.js
-function issueCommand(command13, properties, message) {
-  const cmd = new Command(command13, properties, message);
+function issueCommand(command14, properties, message) {
+  const cmd = new Command(command14, properties, message);
   process.stdout.write(cmd.toString() + os.EOL);
 }
 function issue(name, message = "") {
@@ -99,11 +99,11 @@ var init_command = __esm({
       static {
         __name(this, "Command");
       }
-      constructor(command13, properties, message) {
-        if (!command13) {
-          command13 = "missing.command";
+      constructor(command14, properties, message) {
+        if (!command14) {
+          command14 = "missing.command";
         }
-        this.command = command13;
+        this.command = command14;
         this.properties = properties;
         this.message = message;
       }
@@ -136,10 +136,10 @@ var init_command = __esm({
 });
 
 // node_modules/@actions/core/lib/file-command.js
-function issueFileCommand(command13, message) {
-  const filePath = process.env[`GITHUB_${command13}`];
+function issueFileCommand(command14, message) {
+  const filePath = process.env[`GITHUB_${command14}`];
   if (!filePath) {
-    throw new Error(`Unable to find environment variable for file command ${command13}`);
+    throw new Error(`Unable to find environment variable for file command ${command14}`);
   }
   if (!fs.existsSync(filePath)) {
     throw new Error(`Missing file at path: ${filePath}`);
@@ -1281,7 +1281,7 @@ var require_util = __commonJS({
     var net6 = require("node:net");
     var { Blob: Blob2 } = require("node:buffer");
     var nodeUtil = require("node:util");
-    var { stringify: stringify3 } = require("node:querystring");
+    var { stringify: stringify4 } = require("node:querystring");
     var { EventEmitter: EE } = require("node:events");
     var { InvalidArgumentError } = require_errors();
     var { headerNameLowerCasedRecord } = require_constants();
@@ -1348,7 +1348,7 @@ var require_util = __commonJS({
       if (url.includes("?") || url.includes("#")) {
         throw new Error('Query params cannot be passed when url already contains "?" or "#".');
       }
-      const stringified = stringify3(queryParams);
+      const stringified = stringify4(queryParams);
       if (stringified) {
         url += "?" + stringified;
       }
@@ -1396,14 +1396,14 @@ var require_util = __commonJS({
         }
         const port = url.port != null ? url.port : url.protocol === "https:" ? 443 : 80;
         let origin = url.origin != null ? url.origin : `${url.protocol || ""}//${url.hostname || ""}:${port}`;
-        let path38 = url.path != null ? url.path : `${url.pathname || ""}${url.search || ""}`;
+        let path39 = url.path != null ? url.path : `${url.pathname || ""}${url.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path38 && path38[0] !== "/") {
-          path38 = `/${path38}`;
+        if (path39 && path39[0] !== "/") {
+          path39 = `/${path39}`;
         }
-        return new URL(`${origin}${path38}`);
+        return new URL(`${origin}${path39}`);
       }
       if (!isHttpOrHttpsPrefixed(url.origin || url.protocol)) {
         throw new InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -1887,39 +1887,39 @@ var require_diagnostics = __commonJS({
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method, path: path38, origin }
+          request: { method, path: path39, origin }
         } = evt;
-        debuglog("sending request to %s %s/%s", method, origin, path38);
+        debuglog("sending request to %s %s/%s", method, origin, path39);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method, path: path38, origin },
+          request: { method, path: path39, origin },
           response: { statusCode }
         } = evt;
         debuglog(
           "received response to %s %s/%s - HTTP %d",
           method,
           origin,
-          path38,
+          path39,
           statusCode
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method, path: path38, origin }
+          request: { method, path: path39, origin }
         } = evt;
-        debuglog("trailers received from %s %s/%s", method, origin, path38);
+        debuglog("trailers received from %s %s/%s", method, origin, path39);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method, path: path38, origin },
+          request: { method, path: path39, origin },
           error: error2
         } = evt;
         debuglog(
           "request to %s %s/%s errored - %s",
           method,
           origin,
-          path38,
+          path39,
           error2.message
         );
       });
@@ -1968,9 +1968,9 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method, path: path38, origin }
+            request: { method, path: path39, origin }
           } = evt;
-          debuglog("sending request to %s %s/%s", method, origin, path38);
+          debuglog("sending request to %s %s/%s", method, origin, path39);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
@@ -2036,7 +2036,7 @@ var require_request = __commonJS({
         __name(this, "Request");
       }
       constructor(origin, {
-        path: path38,
+        path: path39,
         method,
         body: body2,
         headers,
@@ -2051,11 +2051,11 @@ var require_request = __commonJS({
         expectContinue,
         servername
       }, handler2) {
-        if (typeof path38 !== "string") {
+        if (typeof path39 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path38[0] !== "/" && !(path38.startsWith("http://") || path38.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path39[0] !== "/" && !(path39.startsWith("http://") || path39.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path38)) {
+        } else if (invalidPathRegex.test(path39)) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -2121,7 +2121,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path38, query) : path38;
+        this.path = query ? buildURL(path39, query) : path39;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -6963,7 +6963,7 @@ var require_client_h1 = __commonJS({
     }
     __name(shouldSendContentLength, "shouldSendContentLength");
     function writeH1(client, request3) {
-      const { method, path: path38, host, upgrade, blocking, reset } = request3;
+      const { method, path: path39, host, upgrade, blocking, reset } = request3;
       let { body: body2, headers, contentLength } = request3;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util.isFormDataLike(body2)) {
@@ -7044,7 +7044,7 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header = `${method} ${path38} HTTP/1.1\r
+      let header = `${method} ${path39} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header += `host: ${host}\r
@@ -7591,7 +7591,7 @@ var require_client_h2 = __commonJS({
     __name(shouldSendContentLength, "shouldSendContentLength");
     function writeH2(client, request3) {
       const session = client[kHTTP2Session];
-      const { method, path: path38, host, upgrade, expectContinue, signal, headers: reqHeaders } = request3;
+      const { method, path: path39, host, upgrade, expectContinue, signal, headers: reqHeaders } = request3;
       let { body: body2 } = request3;
       if (upgrade) {
         util.errorRequest(client, request3, new Error("Upgrade not supported for H2"));
@@ -7688,7 +7688,7 @@ var require_client_h2 = __commonJS({
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path38;
+      headers[HTTP2_HEADER_PATH] = path39;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body2 && typeof body2.read === "function") {
@@ -8055,9 +8055,9 @@ var require_redirect_handler = __commonJS({
           return this.handler.onHeaders(statusCode, headers, resume, statusText);
         }
         const { origin, pathname, search } = util.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path38 = search ? `${pathname}${search}` : pathname;
+        const path39 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path38;
+        this.opts.path = path39;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -9340,10 +9340,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path38 = "/",
+          path: path39 = "/",
           headers = {}
         } = opts;
-        opts.path = origin + path38;
+        opts.path = origin + path39;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL2(origin);
           headers.host = host;
@@ -11382,21 +11382,21 @@ var require_mock_utils = __commonJS({
       return true;
     }
     __name(matchHeaders, "matchHeaders");
-    function safeUrl(path38) {
-      if (typeof path38 !== "string") {
-        return path38;
+    function safeUrl(path39) {
+      if (typeof path39 !== "string") {
+        return path39;
       }
-      const pathSegments = path38.split("?");
+      const pathSegments = path39.split("?");
       if (pathSegments.length !== 2) {
-        return path38;
+        return path39;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
     __name(safeUrl, "safeUrl");
-    function matchKey(mockDispatch2, { path: path38, method, body: body2, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path38);
+    function matchKey(mockDispatch2, { path: path39, method, body: body2, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path39);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body2) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -11420,7 +11420,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key) {
       const basePath = key.query ? buildURL(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path38 }) => matchValue(safeUrl(path38), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path39 }) => matchValue(safeUrl(path39), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -11461,9 +11461,9 @@ var require_mock_utils = __commonJS({
     }
     __name(deleteMockDispatch, "deleteMockDispatch");
     function buildKey(opts) {
-      const { path: path38, method, body: body2, headers, query } = opts;
+      const { path: path39, method, body: body2, headers, query } = opts;
       return {
-        path: path38,
+        path: path39,
         method,
         body: body2,
         headers,
@@ -11954,10 +11954,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path38, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path39, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path38,
+            Path: path39,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -16933,9 +16933,9 @@ var require_util6 = __commonJS({
       }
     }
     __name(validateCookieValue, "validateCookieValue");
-    function validateCookiePath(path38) {
-      for (let i = 0; i < path38.length; ++i) {
-        const code = path38.charCodeAt(i);
+    function validateCookiePath(path39) {
+      for (let i = 0; i < path39.length; ++i) {
+        const code = path39.charCodeAt(i);
         if (code < 32 || // exclude CTLs (0-31)
         code > 126 || // exclude DEL and non-ascii
         code === 59) {
@@ -17022,7 +17022,7 @@ var require_util6 = __commonJS({
       }
     }
     __name(validateCookieMaxAge, "validateCookieMaxAge");
-    function stringify3(cookie2) {
+    function stringify4(cookie2) {
       if (cookie2.name.length === 0) {
         return null;
       }
@@ -17074,14 +17074,14 @@ var require_util6 = __commonJS({
       }
       return out.join("; ");
     }
-    __name(stringify3, "stringify");
+    __name(stringify4, "stringify");
     module2.exports = {
       isCTLExcludingHtab,
       validateCookieName,
       validateCookiePath,
       validateCookieValue,
       toIMFDate,
-      stringify: stringify3
+      stringify: stringify4
     };
   }
 });
@@ -17229,7 +17229,7 @@ var require_cookies = __commonJS({
   "node_modules/undici/lib/web/cookies/index.js"(exports2, module2) {
     "use strict";
     var { parseSetCookie } = require_parse();
-    var { stringify: stringify3 } = require_util6();
+    var { stringify: stringify4 } = require_util6();
     var { webidl } = require_webidl();
     var { Headers: Headers2 } = require_headers();
     function getCookies(headers) {
@@ -17275,7 +17275,7 @@ var require_cookies = __commonJS({
       webidl.argumentLengthCheck(arguments, 2, "setCookie");
       webidl.brandCheck(headers, Headers2, { strict: false });
       cookie2 = webidl.converters.Cookie(cookie2);
-      const str7 = stringify3(cookie2);
+      const str7 = stringify4(cookie2);
       if (str7) {
         headers.append("Set-Cookie", str7);
       }
@@ -19931,11 +19931,11 @@ var require_undici = __commonJS({
           if (typeof opts.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path38 = opts.path;
+          let path39 = opts.path;
           if (!opts.path.startsWith("/")) {
-            path38 = `/${path38}`;
+            path39 = `/${path39}`;
           }
-          url = new URL(util.parseOrigin(url).origin + path38);
+          url = new URL(util.parseOrigin(url).origin + path39);
         } else {
           if (!opts) {
             opts = typeof url === "object" ? url : {};
@@ -23912,9 +23912,9 @@ var init_client = __esm({
         this.vmids = new VmidAllocator(this);
       }
       /** One attempt of a raw call, inside the in-flight limit. */
-      async raw(method, path38, params) {
+      async raw(method, path39, params) {
         try {
-          const r = await this.limiter.run(() => this.transport.request(method, path38, params));
+          const r = await this.limiter.run(() => this.transport.request(method, path39, params));
           this.answered = true;
           return r;
         } catch (err) {
@@ -23936,18 +23936,18 @@ var init_client = __esm({
         };
       }
       /** GET with retries on transport errors and transient 5xx. */
-      get(path38, params) {
+      get(path39, params) {
         return withRetry(
-          () => this.raw("GET", path38, params),
+          () => this.raw("GET", path39, params),
           this.unlessNothingListens(isRetryableRead),
           this.retry,
           this.clock
         );
       }
       /** A change, retried only when Proxmox cannot have acted on it. */
-      mutate(method, path38, params) {
+      mutate(method, path39, params) {
         return withRetry(
-          () => this.raw(method, path38, params),
+          () => this.raw(method, path39, params),
           this.unlessNothingListens(isRetryableMutation),
           this.retry,
           this.clock
@@ -24061,9 +24061,9 @@ var init_client = __esm({
         return data?.result ?? [];
       }
       /** Starts a command in the guest; returns its pid. `command` is argv, not a shell line. */
-      async agentExec(node, vmid, command13, inputData) {
+      async agentExec(node, vmid, command14, inputData) {
         const data = await this.raw("POST", `${vmPath(node, vmid)}/agent/exec`, {
-          command: command13,
+          command: command14,
           "input-data": inputData
         });
         return Number(data.pid);
@@ -24454,18 +24454,18 @@ var init_https_transport = __esm({
       auth;
       base;
       requestTimeoutMs;
-      async request(method, path38, params) {
+      async request(method, path39, params) {
         try {
-          return await this.once(method, path38, params);
+          return await this.once(method, path39, params);
         } catch (err) {
-          if (err.reusedSocket) return this.once(method, path38, params);
+          if (err.reusedSocket) return this.once(method, path39, params);
           throw err;
         }
       }
-      once(method, path38, params) {
+      once(method, path39, params) {
         const form = formEncode(params);
         const inQuery = method === "GET" || method === "DELETE";
-        const target = `/api2/json${path38}${inQuery && form ? `?${form}` : ""}`;
+        const target = `/api2/json${path39}${inQuery && form ? `?${form}` : ""}`;
         const body2 = inQuery ? void 0 : Buffer.from(form);
         const headers = {
           Authorization: this.auth,
@@ -24489,7 +24489,7 @@ var init_https_transport = __esm({
               readBody(res).then(
                 (buf) => {
                   try {
-                    resolve(this.interpret(method, path38, res, buf));
+                    resolve(this.interpret(method, path39, res, buf));
                   } catch (err) {
                     reject(err instanceof Error ? err : new Error(String(err)));
                   }
@@ -24516,7 +24516,7 @@ var init_https_transport = __esm({
           req.end(body2);
         });
       }
-      interpret(method, path38, res, buf) {
+      interpret(method, path39, res, buf) {
         const status2 = res.statusCode ?? 0;
         const type = String(res.headers["content-type"] ?? "");
         let json2;
@@ -24530,13 +24530,13 @@ var init_https_transport = __esm({
         if (status2 >= 200 && status2 < 300) {
           if (json2 && typeof json2 === "object" && "data" in json2) return json2.data;
           throw new ProxmoxApiError(
-            { status: status2, message: "not a Proxmox VE answer", method, path: path38, kind: "not-proxmox" },
-            `The server at PROXMOX_URL (${this.description}) answered ${method} ${path38} with ${type.split(";")[0] || "an unknown content type"}, not the Proxmox VE API; point PROXMOX_URL at https://<node>:8006.`
+            { status: status2, message: "not a Proxmox VE answer", method, path: path39, kind: "not-proxmox" },
+            `The server at PROXMOX_URL (${this.description}) answered ${method} ${path39} with ${type.split(";")[0] || "an unknown content type"}, not the Proxmox VE API; point PROXMOX_URL at https://<node>:8006.`
           );
         }
         const message = typeof json2?.message === "string" && json2.message.trim() || res.statusMessage || `HTTP ${status2}`;
         const errors = json2?.errors && typeof json2.errors === "object" ? json2.errors : void 0;
-        const init = { status: status2, message: message.trim(), method, path: path38, errors };
+        const init = { status: status2, message: message.trim(), method, path: path39, errors };
         if (status2 === 401) {
           throw new ProxmoxApiError(
             init,
@@ -24548,7 +24548,7 @@ var init_https_transport = __esm({
           const where = m ? `privilege ${m[2].trim()} on ${m[1].trim()}` : "a privilege";
           throw new ProxmoxApiError(
             init,
-            `Proxmox refused ${method} ${path38} (403 ${message.trim()}): the token PROXMOX_TOKEN_ID '${this.config.tokenId}' lacks ${where}; grant it with pveum acl modify.`
+            `Proxmox refused ${method} ${path39} (403 ${message.trim()}): the token PROXMOX_TOKEN_ID '${this.config.tokenId}' lacks ${where}; grant it with pveum acl modify.`
           );
         }
         throw new ProxmoxApiError(init);
@@ -24624,10 +24624,10 @@ var init_fallback_transport = __esm({
       get usingFallback() {
         return this.switched;
       }
-      async request(method, path38, params) {
+      async request(method, path39, params) {
         if (!this.switched) {
           try {
-            return await this.primary.request(method, path38, params);
+            return await this.primary.request(method, path39, params);
           } catch (err) {
             if (!(err instanceof ProxmoxConnectionError) || err.phase === "in-flight") throw err;
             if (!this.switched) {
@@ -24639,7 +24639,7 @@ var init_fallback_transport = __esm({
           }
         }
         this.secondary ??= this.makeSecondary();
-        return this.secondary.request(method, path38, params);
+        return this.secondary.request(method, path39, params);
       }
       async close() {
         await Promise.all([this.primary.close(), this.secondary?.close()]);
@@ -26070,13 +26070,13 @@ var require_make_dir = __commonJS({
   "node_modules/make-dir/index.js"(exports2, module2) {
     "use strict";
     var fs5 = require("fs");
-    var path38 = require("path");
+    var path39 = require("path");
     var { promisify } = require("util");
     var semver = require_semver();
     var useNativeRecursiveOption = semver.satisfies(process.version, ">=10.12.0");
     var checkPath = /* @__PURE__ */ __name((pth) => {
       if (process.platform === "win32") {
-        const pathHasInvalidWinCharacters = /[<>:"|?*]/.test(pth.replace(path38.parse(pth).root, ""));
+        const pathHasInvalidWinCharacters = /[<>:"|?*]/.test(pth.replace(path39.parse(pth).root, ""));
         if (pathHasInvalidWinCharacters) {
           const error2 = new Error(`Path contains invalid characters: ${pth}`);
           error2.code = "EINVAL";
@@ -26108,7 +26108,7 @@ var require_make_dir = __commonJS({
       const mkdir4 = promisify(options.fs.mkdir);
       const stat2 = promisify(options.fs.stat);
       if (useNativeRecursiveOption && options.fs.mkdir === fs5.mkdir) {
-        const pth = path38.resolve(input);
+        const pth = path39.resolve(input);
         await mkdir4(pth, {
           mode: options.mode,
           recursive: true
@@ -26124,13 +26124,13 @@ var require_make_dir = __commonJS({
             throw error2;
           }
           if (error2.code === "ENOENT") {
-            if (path38.dirname(pth) === pth) {
+            if (path39.dirname(pth) === pth) {
               throw permissionError(pth);
             }
             if (error2.message.includes("null bytes")) {
               throw error2;
             }
-            await make(path38.dirname(pth));
+            await make(path39.dirname(pth));
             return make(pth);
           }
           try {
@@ -26144,14 +26144,14 @@ var require_make_dir = __commonJS({
           return pth;
         }
       }, "make");
-      return make(path38.resolve(input));
+      return make(path39.resolve(input));
     }, "makeDir");
     module2.exports = makeDir2;
     module2.exports.sync = (input, options) => {
       checkPath(input);
       options = processOptions(options);
       if (useNativeRecursiveOption && options.fs.mkdirSync === fs5.mkdirSync) {
-        const pth = path38.resolve(input);
+        const pth = path39.resolve(input);
         fs5.mkdirSync(pth, {
           mode: options.mode,
           recursive: true
@@ -26166,13 +26166,13 @@ var require_make_dir = __commonJS({
             throw error2;
           }
           if (error2.code === "ENOENT") {
-            if (path38.dirname(pth) === pth) {
+            if (path39.dirname(pth) === pth) {
               throw permissionError(pth);
             }
             if (error2.message.includes("null bytes")) {
               throw error2;
             }
-            make(path38.dirname(pth));
+            make(path39.dirname(pth));
             return make(pth);
           }
           try {
@@ -26185,7 +26185,7 @@ var require_make_dir = __commonJS({
         }
         return pth;
       }, "make");
-      return make(path38.resolve(input));
+      return make(path39.resolve(input));
     };
   }
 });
@@ -26267,19 +26267,19 @@ var init_esm = __esm({
 });
 
 // node_modules/sb-scandir/lib/esm/index.mjs
-async function scanDirectoryInternal({ path: path38, recursive, validate, result: result2, fileSystem, queue, reject }) {
-  const itemStat = await fileSystem.stat(path38);
+async function scanDirectoryInternal({ path: path39, recursive, validate, result: result2, fileSystem, queue, reject }) {
+  const itemStat = await fileSystem.stat(path39);
   if (itemStat.isFile()) {
-    result2.files.push(path38);
+    result2.files.push(path39);
   } else if (itemStat.isDirectory()) {
-    result2.directories.push(path38);
+    result2.directories.push(path39);
   }
   if (!itemStat.isDirectory() || recursive === "none") {
     return;
   }
-  const contents = await fileSystem.readdir(path38);
+  const contents = await fileSystem.readdir(path39);
   contents.forEach((item) => {
-    const itemPath = fileSystem.join(path38, item);
+    const itemPath = fileSystem.join(path39, item);
     if (!validate(itemPath)) {
       return;
     }
@@ -26294,8 +26294,8 @@ async function scanDirectoryInternal({ path: path38, recursive, validate, result
     })).catch(reject);
   });
 }
-async function scanDirectory(path38, { recursive = true, validate = null, concurrency = Infinity, fileSystem = defaultFilesystem } = {}) {
-  (0, import_assert.default)(path38 && typeof path38 === "string", "path must be a valid string");
+async function scanDirectory(path39, { recursive = true, validate = null, concurrency = Infinity, fileSystem = defaultFilesystem } = {}) {
+  (0, import_assert.default)(path39 && typeof path39 === "string", "path must be a valid string");
   (0, import_assert.default)(typeof recursive === "boolean", "options.recursive must be a valid boolean");
   (0, import_assert.default)(validate === null || typeof validate === "function", "options.validate must be a valid function");
   (0, import_assert.default)(typeof concurrency === "number", "options.concurrency must be a valid number");
@@ -26307,7 +26307,7 @@ async function scanDirectory(path38, { recursive = true, validate = null, concur
   const mergedFileSystem = { ...defaultFilesystem, ...fileSystem };
   await new Promise((resolve, reject) => {
     scanDirectoryInternal({
-      path: path38,
+      path: path39,
       recursive: recursive ? "deep" : "shallow",
       validate: validate != null ? validate : (item) => mergedFileSystem.basename(item).slice(0, 1) !== ".",
       result: result2,
@@ -26329,12 +26329,12 @@ var init_esm2 = __esm({
       join(pathA, pathB) {
         return import_path.default.join(pathA, pathB);
       },
-      basename(path38) {
-        return import_path.default.basename(path38);
+      basename(path39) {
+        return import_path.default.basename(path39);
       },
-      stat(path38) {
+      stat(path39) {
         return new Promise((resolve, reject) => {
-          import_fs2.default.stat(path38, (err, res) => {
+          import_fs2.default.stat(path39, (err, res) => {
             if (err) {
               reject(err);
             } else {
@@ -26343,9 +26343,9 @@ var init_esm2 = __esm({
           });
         });
       },
-      readdir(path38) {
+      readdir(path39) {
         return new Promise((resolve, reject) => {
-          import_fs2.default.readdir(path38, (err, res) => {
+          import_fs2.default.readdir(path39, (err, res) => {
             if (err) {
               reject(err);
             } else {
@@ -34612,11 +34612,11 @@ var require_agent2 = __commonJS({
       };
     })();
     var WINDOWS_PIPE_REGEX = /^[/\\][/\\]\.[/\\]pipe[/\\].+/;
-    function createAgent(path38) {
-      if (process.platform === "win32" && !WINDOWS_PIPE_REGEX.test(path38)) {
-        return path38 === "pageant" ? new PageantAgent() : new CygwinAgent(path38);
+    function createAgent(path39) {
+      if (process.platform === "win32" && !WINDOWS_PIPE_REGEX.test(path39)) {
+        return path39 === "pageant" ? new PageantAgent() : new CygwinAgent(path39);
       }
-      return new OpenSSHAgent(path38);
+      return new OpenSSHAgent(path39);
     }
     __name(createAgent, "createAgent");
     var AgentProtocol = (() => {
@@ -39944,17 +39944,17 @@ var require_SFTP = __commonJS({
       // ===========================================================================
       // Client-specific ===========================================================
       // ===========================================================================
-      createReadStream(path38, options) {
+      createReadStream(path39, options) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        return new ReadStream(this, path38, options);
+        return new ReadStream(this, path39, options);
       }
-      createWriteStream(path38, options) {
+      createWriteStream(path39, options) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        return new WriteStream(this, path38, options);
+        return new WriteStream(this, path39, options);
       }
-      open(path38, flags_, attrs, cb) {
+      open(path39, flags_, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         if (typeof attrs === "function") {
@@ -39973,7 +39973,7 @@ var require_SFTP = __commonJS({
           attrsFlags = attrs.flags;
           attrsLen = attrs.nb;
         }
-        const pathLen = Buffer.byteLength(path38);
+        const pathLen = Buffer.byteLength(path39);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen + 4 + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -39981,7 +39981,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path38, p += 4, pathLen);
+        buf.utf8Write(path39, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         writeUInt32BE(buf, attrsFlags, p += 4);
         if (attrsLen) {
@@ -40112,7 +40112,7 @@ var require_SFTP = __commonJS({
           throw new Error("Client-only method called in server mode");
         fastXfer(fs5, this, localPath, remotePath, opts, cb);
       }
-      readFile(path38, options, callback_) {
+      readFile(path39, options, callback_) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let callback;
@@ -40185,13 +40185,13 @@ var require_SFTP = __commonJS({
             return callback && callback(er, buffer);
           });
         }, "close");
-        this.open(path38, flag, 438, (er, handle_) => {
+        this.open(path39, flag, 438, (er, handle_) => {
           if (er)
             return callback && callback(er);
           handle2 = handle_;
           const tryStat = /* @__PURE__ */ __name((er2, st) => {
             if (er2) {
-              this.stat(path38, (er_, st_) => {
+              this.stat(path39, (er_, st_) => {
                 if (er_) {
                   return this.close(handle2, () => {
                     callback && callback(er2);
@@ -40212,7 +40212,7 @@ var require_SFTP = __commonJS({
           this.fstat(handle2, tryStat);
         });
       }
-      writeFile(path38, data, options, callback_) {
+      writeFile(path39, data, options, callback_) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let callback;
@@ -40231,7 +40231,7 @@ var require_SFTP = __commonJS({
         if (options.encoding && !Buffer.isEncoding(options.encoding))
           throw new Error(`Unknown encoding: ${options.encoding}`);
         const flag = options.flag || "w";
-        this.open(path38, flag, options.mode, (openErr, handle2) => {
+        this.open(path39, flag, options.mode, (openErr, handle2) => {
           if (openErr) {
             callback && callback(openErr);
           } else {
@@ -40240,7 +40240,7 @@ var require_SFTP = __commonJS({
             if (position === null) {
               const tryStat = /* @__PURE__ */ __name((er, st) => {
                 if (er) {
-                  this.stat(path38, (er_, st_) => {
+                  this.stat(path39, (er_, st_) => {
                     if (er_) {
                       return this.close(handle2, () => {
                         callback && callback(er);
@@ -40259,7 +40259,7 @@ var require_SFTP = __commonJS({
           }
         });
       }
-      appendFile(path38, data, options, callback_) {
+      appendFile(path39, data, options, callback_) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let callback;
@@ -40277,12 +40277,12 @@ var require_SFTP = __commonJS({
           throw new TypeError("Bad arguments");
         if (!options.flag)
           options = Object.assign({ flag: "a" }, options);
-        this.writeFile(path38, data, options, callback);
+        this.writeFile(path39, data, options, callback);
       }
-      exists(path38, cb) {
+      exists(path39, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        this.stat(path38, (err) => {
+        this.stat(path39, (err) => {
           cb && cb(err ? false : true);
         });
       }
@@ -40325,7 +40325,7 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} RENAME`
         );
       }
-      mkdir(path38, attrs, cb) {
+      mkdir(path39, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let flags = 0;
@@ -40339,7 +40339,7 @@ var require_SFTP = __commonJS({
           flags = attrs.flags;
           attrsLen = attrs.nb;
         }
-        const pathLen = Buffer.byteLength(path38);
+        const pathLen = Buffer.byteLength(path39);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -40347,7 +40347,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path38, p += 4, pathLen);
+        buf.utf8Write(path39, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         if (attrsLen) {
           p += 4;
@@ -40363,10 +40363,10 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} MKDIR`
         );
       }
-      rmdir(path38, cb) {
+      rmdir(path39, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path38);
+        const pathLen = Buffer.byteLength(path39);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -40374,7 +40374,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path38, p += 4, pathLen);
+        buf.utf8Write(path39, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
@@ -40464,10 +40464,10 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} FSTAT`
         );
       }
-      stat(path38, cb) {
+      stat(path39, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path38);
+        const pathLen = Buffer.byteLength(path39);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -40475,17 +40475,17 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path38, p += 4, pathLen);
+        buf.utf8Write(path39, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} STAT`
         );
       }
-      lstat(path38, cb) {
+      lstat(path39, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path38);
+        const pathLen = Buffer.byteLength(path39);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -40493,17 +40493,17 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path38, p += 4, pathLen);
+        buf.utf8Write(path39, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} LSTAT`
         );
       }
-      opendir(path38, cb) {
+      opendir(path39, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path38);
+        const pathLen = Buffer.byteLength(path39);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -40511,14 +40511,14 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path38, p += 4, pathLen);
+        buf.utf8Write(path39, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} OPENDIR`
         );
       }
-      setstat(path38, attrs, cb) {
+      setstat(path39, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let flags = 0;
@@ -40530,7 +40530,7 @@ var require_SFTP = __commonJS({
         } else if (typeof attrs === "function") {
           cb = attrs;
         }
-        const pathLen = Buffer.byteLength(path38);
+        const pathLen = Buffer.byteLength(path39);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -40538,7 +40538,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path38, p += 4, pathLen);
+        buf.utf8Write(path39, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         if (attrsLen) {
           p += 4;
@@ -40598,8 +40598,8 @@ var require_SFTP = __commonJS({
           mtime: toUnixTimestamp(mtime)
         }, cb);
       }
-      utimes(path38, atime, mtime, cb) {
-        return this.setstat(path38, {
+      utimes(path39, atime, mtime, cb) {
+        return this.setstat(path39, {
           atime: toUnixTimestamp(atime),
           mtime: toUnixTimestamp(mtime)
         }, cb);
@@ -40610,8 +40610,8 @@ var require_SFTP = __commonJS({
           gid
         }, cb);
       }
-      chown(path38, uid, gid, cb) {
-        return this.setstat(path38, {
+      chown(path39, uid, gid, cb) {
+        return this.setstat(path39, {
           uid,
           gid
         }, cb);
@@ -40621,15 +40621,15 @@ var require_SFTP = __commonJS({
           mode
         }, cb);
       }
-      chmod(path38, mode, cb) {
-        return this.setstat(path38, {
+      chmod(path39, mode, cb) {
+        return this.setstat(path39, {
           mode
         }, cb);
       }
-      readlink(path38, cb) {
+      readlink(path39, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path38);
+        const pathLen = Buffer.byteLength(path39);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -40637,7 +40637,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path38, p += 4, pathLen);
+        buf.utf8Write(path39, p += 4, pathLen);
         this._requests[reqid] = {
           cb: /* @__PURE__ */ __name((err, names) => {
             if (typeof cb !== "function")
@@ -40682,10 +40682,10 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} SYMLINK`
         );
       }
-      realpath(path38, cb) {
+      realpath(path39, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path38);
+        const pathLen = Buffer.byteLength(path39);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -40693,7 +40693,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path38, p += 4, pathLen);
+        buf.utf8Write(path39, p += 4, pathLen);
         this._requests[reqid] = {
           cb: /* @__PURE__ */ __name((err, names) => {
             if (typeof cb !== "function")
@@ -40738,13 +40738,13 @@ var require_SFTP = __commonJS({
           this._debug(`SFTP: Outbound: ${which2} posix-rename@openssh.com`);
         }
       }
-      ext_openssh_statvfs(path38, cb) {
+      ext_openssh_statvfs(path39, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         const ext = this._extensions["statvfs@openssh.com"];
         if (!ext || ext !== "2")
           throw new Error("Server does not support this extended request");
-        const pathLen = Buffer.byteLength(path38);
+        const pathLen = Buffer.byteLength(path39);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + 19 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -40754,7 +40754,7 @@ var require_SFTP = __commonJS({
         writeUInt32BE(buf, 19, p);
         buf.utf8Write("statvfs@openssh.com", p += 4, 19);
         writeUInt32BE(buf, pathLen, p += 19);
-        buf.utf8Write(path38, p += 4, pathLen);
+        buf.utf8Write(path39, p += 4, pathLen);
         this._requests[reqid] = { extended: "statvfs@openssh.com", cb };
         const isBuffered = sendOrBuffer(this, buf);
         if (this._debug) {
@@ -40840,7 +40840,7 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} fsync@openssh.com`
         );
       }
-      ext_openssh_lsetstat(path38, attrs, cb) {
+      ext_openssh_lsetstat(path39, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         const ext = this._extensions["lsetstat@openssh.com"];
@@ -40855,7 +40855,7 @@ var require_SFTP = __commonJS({
         } else if (typeof attrs === "function") {
           cb = attrs;
         }
-        const pathLen = Buffer.byteLength(path38);
+        const pathLen = Buffer.byteLength(path39);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + 20 + 4 + pathLen + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -40865,7 +40865,7 @@ var require_SFTP = __commonJS({
         writeUInt32BE(buf, 20, p);
         buf.utf8Write("lsetstat@openssh.com", p += 4, 20);
         writeUInt32BE(buf, pathLen, p += 20);
-        buf.utf8Write(path38, p += 4, pathLen);
+        buf.utf8Write(path39, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         if (attrsLen) {
           p += 4;
@@ -40882,13 +40882,13 @@ var require_SFTP = __commonJS({
           this._debug(`SFTP: Outbound: ${status2} lsetstat@openssh.com`);
         }
       }
-      ext_openssh_expandPath(path38, cb) {
+      ext_openssh_expandPath(path39, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         const ext = this._extensions["expand-path@openssh.com"];
         if (ext !== "1")
           throw new Error("Server does not support this extended request");
-        const pathLen = Buffer.byteLength(path38);
+        const pathLen = Buffer.byteLength(path39);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + 23 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -40898,7 +40898,7 @@ var require_SFTP = __commonJS({
         writeUInt32BE(buf, 23, p);
         buf.utf8Write("expand-path@openssh.com", p += 4, 23);
         writeUInt32BE(buf, pathLen, p += 20);
-        buf.utf8Write(path38, p += 4, pathLen);
+        buf.utf8Write(path39, p += 4, pathLen);
         this._requests[reqid] = {
           cb: /* @__PURE__ */ __name((err, names) => {
             if (typeof cb !== "function")
@@ -42201,12 +42201,12 @@ var require_SFTP = __commonJS({
       [REQUEST.LSTAT]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path38 = bufferParser.readString(true);
+        const path39 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path38 === void 0)
+        if (path39 === void 0)
           return doFatalSFTPError(sftp, "Malformed LSTAT packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received LSTAT (id:${reqID})`);
-        if (!sftp.emit("LSTAT", reqID, path38)) {
+        if (!sftp.emit("LSTAT", reqID, path39)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -42225,13 +42225,13 @@ var require_SFTP = __commonJS({
       [REQUEST.SETSTAT]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path38 = bufferParser.readString(true);
+        const path39 = bufferParser.readString(true);
         const attrs = readAttrs(sftp._biOpt);
         bufferParser.clear();
         if (attrs === void 0)
           return doFatalSFTPError(sftp, "Malformed SETSTAT packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received SETSTAT (id:${reqID})`);
-        if (!sftp.emit("SETSTAT", reqID, path38, attrs)) {
+        if (!sftp.emit("SETSTAT", reqID, path39, attrs)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -42253,12 +42253,12 @@ var require_SFTP = __commonJS({
       [REQUEST.OPENDIR]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path38 = bufferParser.readString(true);
+        const path39 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path38 === void 0)
+        if (path39 === void 0)
           return doFatalSFTPError(sftp, "Malformed OPENDIR packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received OPENDIR (id:${reqID})`);
-        if (!sftp.emit("OPENDIR", reqID, path38)) {
+        if (!sftp.emit("OPENDIR", reqID, path39)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -42277,63 +42277,63 @@ var require_SFTP = __commonJS({
       [REQUEST.REMOVE]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path38 = bufferParser.readString(true);
+        const path39 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path38 === void 0)
+        if (path39 === void 0)
           return doFatalSFTPError(sftp, "Malformed REMOVE packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received REMOVE (id:${reqID})`);
-        if (!sftp.emit("REMOVE", reqID, path38)) {
+        if (!sftp.emit("REMOVE", reqID, path39)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.MKDIR]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path38 = bufferParser.readString(true);
+        const path39 = bufferParser.readString(true);
         const attrs = readAttrs(sftp._biOpt);
         bufferParser.clear();
         if (attrs === void 0)
           return doFatalSFTPError(sftp, "Malformed MKDIR packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received MKDIR (id:${reqID})`);
-        if (!sftp.emit("MKDIR", reqID, path38, attrs)) {
+        if (!sftp.emit("MKDIR", reqID, path39, attrs)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.RMDIR]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path38 = bufferParser.readString(true);
+        const path39 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path38 === void 0)
+        if (path39 === void 0)
           return doFatalSFTPError(sftp, "Malformed RMDIR packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received RMDIR (id:${reqID})`);
-        if (!sftp.emit("RMDIR", reqID, path38)) {
+        if (!sftp.emit("RMDIR", reqID, path39)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.REALPATH]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path38 = bufferParser.readString(true);
+        const path39 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path38 === void 0)
+        if (path39 === void 0)
           return doFatalSFTPError(sftp, "Malformed REALPATH packet");
         sftp._debug && sftp._debug(
           `SFTP: Inbound: Received REALPATH (id:${reqID})`
         );
-        if (!sftp.emit("REALPATH", reqID, path38)) {
+        if (!sftp.emit("REALPATH", reqID, path39)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.STAT]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path38 = bufferParser.readString(true);
+        const path39 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path38 === void 0)
+        if (path39 === void 0)
           return doFatalSFTPError(sftp, "Malformed STAT packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received STAT (id:${reqID})`);
-        if (!sftp.emit("STAT", reqID, path38)) {
+        if (!sftp.emit("STAT", reqID, path39)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -42353,14 +42353,14 @@ var require_SFTP = __commonJS({
       [REQUEST.READLINK]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path38 = bufferParser.readString(true);
+        const path39 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path38 === void 0)
+        if (path39 === void 0)
           return doFatalSFTPError(sftp, "Malformed READLINK packet");
         sftp._debug && sftp._debug(
           `SFTP: Inbound: Received READLINK (id:${reqID})`
         );
-        if (!sftp.emit("READLINK", reqID, path38)) {
+        if (!sftp.emit("READLINK", reqID, path39)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -42434,7 +42434,7 @@ var require_SFTP = __commonJS({
       return n + 7 & ~7;
     }
     __name(roundUpToMultipleOf8, "roundUpToMultipleOf8");
-    function ReadStream(sftp, path38, options) {
+    function ReadStream(sftp, path39, options) {
       if (options === void 0)
         options = {};
       else if (typeof options === "string")
@@ -42448,7 +42448,7 @@ var require_SFTP = __commonJS({
       options.emitClose = false;
       options.autoDestroy = false;
       ReadableStream2.call(this, options);
-      this.path = path38;
+      this.path = path39;
       this.flags = options.flags === void 0 ? "r" : options.flags;
       this.mode = options.mode === void 0 ? 438 : options.mode;
       this.start = options.start;
@@ -42582,7 +42582,7 @@ var require_SFTP = __commonJS({
       },
       configurable: true
     });
-    function WriteStream(sftp, path38, options) {
+    function WriteStream(sftp, path39, options) {
       if (options === void 0)
         options = {};
       else if (typeof options === "string")
@@ -42594,7 +42594,7 @@ var require_SFTP = __commonJS({
       options.emitClose = false;
       options.autoDestroy = false;
       WritableStream.call(this, options);
-      this.path = path38;
+      this.path = path39;
       this.flags = options.flags === void 0 ? "w" : options.flags;
       this.mode = options.mode === void 0 ? 438 : options.mode;
       this.start = options.start;
@@ -46880,11 +46880,11 @@ var require_lib2 = __commonJS({
 });
 
 // node_modules/node-ssh/lib/esm/index.mjs
-function unixifyPath(path38) {
-  if (path38.includes("\\")) {
-    return path38.split("\\").join("/");
+function unixifyPath(path39) {
+  if (path39.includes("\\")) {
+    return path39.split("\\").join("/");
   }
-  return path38;
+  return path39;
 }
 async function readFile(filePath) {
   return new Promise((resolve, reject) => {
@@ -46897,11 +46897,11 @@ async function readFile(filePath) {
     });
   });
 }
-async function makeDirectoryWithSftp(path38, sftp) {
+async function makeDirectoryWithSftp(path39, sftp) {
   let stats = null;
   try {
     stats = await new Promise((resolve, reject) => {
-      sftp.stat(path38, (err, res) => {
+      sftp.stat(path39, (err, res) => {
         if (err) {
           reject(err);
         } else {
@@ -46919,7 +46919,7 @@ async function makeDirectoryWithSftp(path38, sftp) {
   }
   try {
     await new Promise((resolve, reject) => {
-      sftp.mkdir(path38, (err) => {
+      sftp.mkdir(path39, (err) => {
         if (err) {
           reject(err);
         } else {
@@ -46950,7 +46950,7 @@ var init_esm3 = __esm({
     import_shell_escape = __toESM(require_shell_escape(), 1);
     import_ssh2 = __toESM(require_lib2(), 1);
     DEFAULT_CONCURRENCY = 1;
-    DEFAULT_VALIDATE = /* @__PURE__ */ __name((path38) => !import_path2.default.basename(path38).startsWith("."), "DEFAULT_VALIDATE");
+    DEFAULT_VALIDATE = /* @__PURE__ */ __name((path39) => !import_path2.default.basename(path39).startsWith("."), "DEFAULT_VALIDATE");
     DEFAULT_TICK = /* @__PURE__ */ __name(() => {
     }, "DEFAULT_TICK");
     SSHError = class extends Error {
@@ -47119,15 +47119,15 @@ var init_esm3 = __esm({
         (0, import_assert2.default)(options.onStdout == null || typeof options.onStdout === "function", "options.onStdout must be a valid function");
         (0, import_assert2.default)(options.onStderr == null || typeof options.onStderr === "function", "options.onStderr must be a valid function");
         (0, import_assert2.default)(options.noTrim == null || typeof options.noTrim === "boolean", "options.noTrim must be a boolean");
-        let command13 = givenCommand;
+        let command14 = givenCommand;
         if (options.cwd) {
-          command13 = `cd ${(0, import_shell_escape.default)([options.cwd])} ; ${command13}`;
+          command14 = `cd ${(0, import_shell_escape.default)([options.cwd])} ; ${command14}`;
         }
         const connection = this.getConnection();
         const output = { stdout: [], stderr: [] };
         return new Promise((resolve, reject) => {
           connection.on("error", reject);
-          connection.exec(command13, options.execOptions != null ? options.execOptions : {}, (err, channel) => {
+          connection.exec(command14, options.execOptions != null ? options.execOptions : {}, (err, channel) => {
             connection.removeListener("error", reject);
             if (err) {
               reject(err);
@@ -47181,15 +47181,15 @@ var init_esm3 = __esm({
           });
         });
       }
-      async exec(command13, parameters, options = {}) {
-        (0, import_assert2.default)(typeof command13 === "string", "command must be a valid string");
+      async exec(command14, parameters, options = {}) {
+        (0, import_assert2.default)(typeof command14 === "string", "command must be a valid string");
         (0, import_assert2.default)(Array.isArray(parameters), "parameters must be a valid array");
         (0, import_assert2.default)(options != null && typeof options === "object", "options must be a valid object");
         (0, import_assert2.default)(options.stream == null || ["both", "stdout", "stderr"].includes(options.stream), "options.stream must be one of both, stdout, stderr");
         for (let i = 0, { length } = parameters; i < length; i += 1) {
           (0, import_assert2.default)(typeof parameters[i] === "string", `parameters[${i}] must be a valid string`);
         }
-        const completeCommand = `${command13}${parameters.length > 0 ? ` ${(0, import_shell_escape.default)(parameters)}` : ""}`;
+        const completeCommand = `${command14}${parameters.length > 0 ? ` ${(0, import_shell_escape.default)(parameters)}` : ""}`;
         const response = await this.execCommand(completeCommand, options);
         if (options.stream == null || options.stream === "stdout") {
           if (response.stderr) {
@@ -47202,20 +47202,20 @@ var init_esm3 = __esm({
         }
         return response;
       }
-      async mkdir(path38, method = "sftp", givenSftp = null) {
-        (0, import_assert2.default)(typeof path38 === "string", "path must be a valid string");
+      async mkdir(path39, method = "sftp", givenSftp = null) {
+        (0, import_assert2.default)(typeof path39 === "string", "path must be a valid string");
         (0, import_assert2.default)(typeof method === "string" && (method === "sftp" || method === "exec"), "method must be either sftp or exec");
         (0, import_assert2.default)(givenSftp == null || typeof givenSftp === "object", "sftp must be a valid object");
         if (method === "exec") {
-          await this.exec("mkdir", ["-p", unixifyPath(path38)]);
+          await this.exec("mkdir", ["-p", unixifyPath(path39)]);
           return;
         }
         const sftp = givenSftp || await this.requestSFTP();
-        const makeSftpDirectory = /* @__PURE__ */ __name(async (retry) => makeDirectoryWithSftp(unixifyPath(path38), sftp).catch(async (error2) => {
+        const makeSftpDirectory = /* @__PURE__ */ __name(async (retry) => makeDirectoryWithSftp(unixifyPath(path39), sftp).catch(async (error2) => {
           if (!retry || error2 == null || error2.message !== "No such file" && error2.code !== "ENOENT") {
             throw error2;
           }
-          await this.mkdir(import_path2.default.dirname(path38), "sftp", sftp);
+          await this.mkdir(import_path2.default.dirname(path39), "sftp", sftp);
           await makeSftpDirectory(false);
         }), "makeSftpDirectory");
         try {
@@ -47383,15 +47383,15 @@ var init_esm3 = __esm({
           validate,
           concurrency,
           fileSystem: {
-            basename(path38) {
-              return import_path2.default.posix.basename(path38);
+            basename(path39) {
+              return import_path2.default.posix.basename(path39);
             },
             join(pathA, pathB) {
               return import_path2.default.posix.join(pathA, pathB);
             },
-            readdir(path38) {
+            readdir(path39) {
               return new Promise((resolve, reject) => {
-                sftp.readdir(path38, (err, res) => {
+                sftp.readdir(path39, (err, res) => {
                   if (err) {
                     reject(err);
                   } else {
@@ -47400,9 +47400,9 @@ var init_esm3 = __esm({
                 });
               });
             },
-            stat(path38) {
+            stat(path39) {
               return new Promise((resolve, reject) => {
-                sftp.stat(path38, (err, res) => {
+                sftp.stat(path39, (err, res) => {
                   if (err) {
                     reject(err);
                   } else {
@@ -47603,7 +47603,7 @@ var init_shell_quote = __esm({
 });
 
 // actions/lib/proxmox/ssh-transport.ts
-function parseFailure(method, path38, code, stderr) {
+function parseFailure(method, path39, code, stderr) {
   const lines = stderr.split("\n").map((l) => l.trimEnd()).filter(Boolean);
   let status2 = 500;
   let message = lines[0] ?? `pvesh exited with ${code ?? "a signal"}`;
@@ -47619,7 +47619,7 @@ function parseFailure(method, path38, code, stderr) {
       if (m) errors[m[1]] = m[2];
     }
   }
-  return new ProxmoxApiError({ status: status2, message, method, path: path38, errors });
+  return new ProxmoxApiError({ status: status2, message, method, path: path39, errors });
 }
 var VERBS, PARAM_NAME, TASK_PATH, SshTransport;
 var init_ssh_transport = __esm({
@@ -47665,19 +47665,19 @@ var init_ssh_transport = __esm({
       get host() {
         return this.config.host;
       }
-      async request(method, path38, params) {
-        const local = this.answerFinishedTask(method, path38);
+      async request(method, path39, params) {
+        const local = this.answerFinishedTask(method, path39);
         if (local !== void 0) return local;
-        const { command: command13, stdin } = this.command(method, path38, params);
+        const { command: command14, stdin } = this.command(method, path39, params);
         const res = await this.limiter.run(async () => {
           const ssh = await this.connect();
           try {
-            return await ssh.execCommand(command13, { stdin });
+            return await ssh.execCommand(command14, { stdin });
           } catch (err) {
             this.connection = void 0;
             ssh.dispose();
             throw new ProxmoxConnectionError(
-              `SSH to ${this.config.user}@${this.config.host} broke during ${VERBS[method]} ${path38}: ${err.message}.`,
+              `SSH to ${this.config.user}@${this.config.host} broke during ${VERBS[method]} ${path39}: ${err.message}.`,
               "in-flight",
               err.code,
               { cause: err }
@@ -47685,11 +47685,11 @@ var init_ssh_transport = __esm({
           }
         });
         if (res.code === 0) return this.parseOutput(res.stdout);
-        throw parseFailure(method, path38, res.code, res.stderr);
+        throw parseFailure(method, path39, res.code, res.stderr);
       }
       /** Builds the remote shell line; every word single-quoted, secrets read from stdin. */
-      command(method, path38, params) {
-        const words = [shellQuote(this.pvesh), VERBS[method], shellQuote(decodeURIComponent(path38))];
+      command(method, path39, params) {
+        const words = [shellQuote(this.pvesh), VERBS[method], shellQuote(decodeURIComponent(path39))];
         const secrets2 = [];
         for (const [k, v] of normaliseParams(params)) {
           if (!PARAM_NAME.test(k)) throw new PveGitopsError(`Invalid Proxmox parameter name '${k}'.`);
@@ -47724,8 +47724,8 @@ var init_ssh_transport = __esm({
         if (upid) this.tasks.set(upid.upid, { log: lines.slice(0, -1) });
         return data;
       }
-      answerFinishedTask(method, path38) {
-        const m = method === "GET" ? TASK_PATH.exec(path38) : null;
+      answerFinishedTask(method, path39) {
+        const m = method === "GET" ? TASK_PATH.exec(path39) : null;
         const task2 = m ? this.tasks.get(decodeURIComponent(m[1])) : void 0;
         if (!m || !task2) return void 0;
         if (m[2] === "status")
@@ -48151,7 +48151,7 @@ var require_identity = __commonJS({
     var NODE_TYPE = /* @__PURE__ */ Symbol.for("yaml.node.type");
     var isAlias = /* @__PURE__ */ __name((node) => !!node && typeof node === "object" && node[NODE_TYPE] === ALIAS, "isAlias");
     var isDocument = /* @__PURE__ */ __name((node) => !!node && typeof node === "object" && node[NODE_TYPE] === DOC, "isDocument");
-    var isMap2 = /* @__PURE__ */ __name((node) => !!node && typeof node === "object" && node[NODE_TYPE] === MAP, "isMap");
+    var isMap3 = /* @__PURE__ */ __name((node) => !!node && typeof node === "object" && node[NODE_TYPE] === MAP, "isMap");
     var isPair2 = /* @__PURE__ */ __name((node) => !!node && typeof node === "object" && node[NODE_TYPE] === PAIR, "isPair");
     var isScalar2 = /* @__PURE__ */ __name((node) => !!node && typeof node === "object" && node[NODE_TYPE] === SCALAR, "isScalar");
     var isSeq2 = /* @__PURE__ */ __name((node) => !!node && typeof node === "object" && node[NODE_TYPE] === SEQ, "isSeq");
@@ -48189,7 +48189,7 @@ var require_identity = __commonJS({
     exports2.isAlias = isAlias;
     exports2.isCollection = isCollection;
     exports2.isDocument = isDocument;
-    exports2.isMap = isMap2;
+    exports2.isMap = isMap3;
     exports2.isNode = isNode;
     exports2.isPair = isPair2;
     exports2.isScalar = isScalar2;
@@ -48218,17 +48218,17 @@ var require_visit = __commonJS({
     visit2.BREAK = BREAK;
     visit2.SKIP = SKIP;
     visit2.REMOVE = REMOVE;
-    function visit_(key, node, visitor, path38) {
-      const ctrl = callVisitor(key, node, visitor, path38);
+    function visit_(key, node, visitor, path39) {
+      const ctrl = callVisitor(key, node, visitor, path39);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path38, ctrl);
-        return visit_(key, ctrl, visitor, path38);
+        replaceNode(key, path39, ctrl);
+        return visit_(key, ctrl, visitor, path39);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
-          path38 = Object.freeze(path38.concat(node));
+          path39 = Object.freeze(path39.concat(node));
           for (let i = 0; i < node.items.length; ++i) {
-            const ci = visit_(i, node.items[i], visitor, path38);
+            const ci = visit_(i, node.items[i], visitor, path39);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -48239,13 +48239,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node)) {
-          path38 = Object.freeze(path38.concat(node));
-          const ck = visit_("key", node.key, visitor, path38);
+          path39 = Object.freeze(path39.concat(node));
+          const ck = visit_("key", node.key, visitor, path39);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node.key = null;
-          const cv = visit_("value", node.value, visitor, path38);
+          const cv = visit_("value", node.value, visitor, path39);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -48268,17 +48268,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node, visitor, path38) {
-      const ctrl = await callVisitor(key, node, visitor, path38);
+    async function visitAsync_(key, node, visitor, path39) {
+      const ctrl = await callVisitor(key, node, visitor, path39);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path38, ctrl);
-        return visitAsync_(key, ctrl, visitor, path38);
+        replaceNode(key, path39, ctrl);
+        return visitAsync_(key, ctrl, visitor, path39);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
-          path38 = Object.freeze(path38.concat(node));
+          path39 = Object.freeze(path39.concat(node));
           for (let i = 0; i < node.items.length; ++i) {
-            const ci = await visitAsync_(i, node.items[i], visitor, path38);
+            const ci = await visitAsync_(i, node.items[i], visitor, path39);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -48289,13 +48289,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node)) {
-          path38 = Object.freeze(path38.concat(node));
-          const ck = await visitAsync_("key", node.key, visitor, path38);
+          path39 = Object.freeze(path39.concat(node));
+          const ck = await visitAsync_("key", node.key, visitor, path39);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node.key = null;
-          const cv = await visitAsync_("value", node.value, visitor, path38);
+          const cv = await visitAsync_("value", node.value, visitor, path39);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -48324,24 +48324,24 @@ var require_visit = __commonJS({
       return visitor;
     }
     __name(initVisitor, "initVisitor");
-    function callVisitor(key, node, visitor, path38) {
+    function callVisitor(key, node, visitor, path39) {
       if (typeof visitor === "function")
-        return visitor(key, node, path38);
+        return visitor(key, node, path39);
       if (identity.isMap(node))
-        return visitor.Map?.(key, node, path38);
+        return visitor.Map?.(key, node, path39);
       if (identity.isSeq(node))
-        return visitor.Seq?.(key, node, path38);
+        return visitor.Seq?.(key, node, path39);
       if (identity.isPair(node))
-        return visitor.Pair?.(key, node, path38);
+        return visitor.Pair?.(key, node, path39);
       if (identity.isScalar(node))
-        return visitor.Scalar?.(key, node, path38);
+        return visitor.Scalar?.(key, node, path39);
       if (identity.isAlias(node))
-        return visitor.Alias?.(key, node, path38);
+        return visitor.Alias?.(key, node, path39);
       return void 0;
     }
     __name(callVisitor, "callVisitor");
-    function replaceNode(key, path38, node) {
-      const parent = path38[path38.length - 1];
+    function replaceNode(key, path39, node) {
+      const parent = path39[path39.length - 1];
       if (identity.isCollection(parent)) {
         parent.items[key] = node;
       } else if (identity.isPair(parent)) {
@@ -48975,10 +48975,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path38, value) {
+    function collectionFromPath(schema, path39, value) {
       let v = value;
-      for (let i = path38.length - 1; i >= 0; --i) {
-        const k = path38[i];
+      for (let i = path39.length - 1; i >= 0; --i) {
+        const k = path39[i];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a = [];
           a[k] = v;
@@ -48998,7 +48998,7 @@ var require_Collection = __commonJS({
       });
     }
     __name(collectionFromPath, "collectionFromPath");
-    var isEmptyPath = /* @__PURE__ */ __name((path38) => path38 == null || typeof path38 === "object" && !!path38[Symbol.iterator]().next().done, "isEmptyPath");
+    var isEmptyPath = /* @__PURE__ */ __name((path39) => path39 == null || typeof path39 === "object" && !!path39[Symbol.iterator]().next().done, "isEmptyPath");
     var Collection2 = class extends Node.NodeBase {
       static {
         __name(this, "Collection");
@@ -49031,11 +49031,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path38, value) {
-        if (isEmptyPath(path38))
+      addIn(path39, value) {
+        if (isEmptyPath(path39))
           this.add(value);
         else {
-          const [key, ...rest] = path38;
+          const [key, ...rest] = path39;
           const node = this.get(key, true);
           if (identity.isCollection(node))
             node.addIn(rest, value);
@@ -49049,8 +49049,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path38) {
-        const [key, ...rest] = path38;
+      deleteIn(path39) {
+        const [key, ...rest] = path39;
         if (rest.length === 0)
           return this.delete(key);
         const node = this.get(key, true);
@@ -49064,8 +49064,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path38, keepScalar) {
-        const [key, ...rest] = path38;
+      getIn(path39, keepScalar) {
+        const [key, ...rest] = path39;
         const node = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node) ? node.value : node;
@@ -49083,8 +49083,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path38) {
-        const [key, ...rest] = path38;
+      hasIn(path39) {
+        const [key, ...rest] = path39;
         if (rest.length === 0)
           return this.has(key);
         const node = this.get(key, true);
@@ -49094,8 +49094,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path38, value) {
-        const [key, ...rest] = path38;
+      setIn(path39, value) {
+        const [key, ...rest] = path39;
         if (rest.length === 0) {
           this.set(key, value);
         } else {
@@ -49655,7 +49655,7 @@ var require_stringify = __commonJS({
       return props.join(" ");
     }
     __name(stringifyProps, "stringifyProps");
-    function stringify3(item, ctx, onComment, onChompKeep) {
+    function stringify4(item, ctx, onComment, onChompKeep) {
       if (identity.isPair(item))
         return item.toString(ctx, onComment, onChompKeep);
       if (identity.isAlias(item)) {
@@ -49683,9 +49683,9 @@ var require_stringify = __commonJS({
       return identity.isScalar(node) || str7[0] === "{" || str7[0] === "[" ? `${props} ${str7}` : `${props}
 ${ctx.indent}${str7}`;
     }
-    __name(stringify3, "stringify");
+    __name(stringify4, "stringify");
     exports2.createStringifyContext = createStringifyContext;
-    exports2.stringify = stringify3;
+    exports2.stringify = stringify4;
   }
 });
 
@@ -49695,7 +49695,7 @@ var require_stringifyPair = __commonJS({
     "use strict";
     var identity = require_identity();
     var Scalar = require_Scalar();
-    var stringify3 = require_stringify();
+    var stringify4 = require_stringify();
     var stringifyComment = require_stringifyComment();
     function stringifyPair({ key, value }, ctx, onComment, onChompKeep) {
       const { allNullValues, doc, indent, indentStep, options: { commentString, indentSeq, simpleKeys } } = ctx;
@@ -49717,7 +49717,7 @@ var require_stringifyPair = __commonJS({
       });
       let keyCommentDone = false;
       let chompKeep = false;
-      let str7 = stringify3.stringify(key, ctx, () => keyCommentDone = true, () => chompKeep = true);
+      let str7 = stringify4.stringify(key, ctx, () => keyCommentDone = true, () => chompKeep = true);
       if (!explicitKey && !ctx.inFlow && str7.length > 1024) {
         if (simpleKeys)
           throw new Error("With simple keys, single line scalar must not span more than 1024 characters");
@@ -49769,7 +49769,7 @@ ${indent}:`;
         ctx.indent = ctx.indent.substring(2);
       }
       let valueCommentDone = false;
-      const valueStr = stringify3.stringify(value, ctx, () => valueCommentDone = true, () => chompKeep = true);
+      const valueStr = stringify4.stringify(value, ctx, () => valueCommentDone = true, () => chompKeep = true);
       let ws = " ";
       if (keyComment || vsb || vcb) {
         ws = vsb ? "\n" : "";
@@ -49916,7 +49916,7 @@ var require_addPairToJSMap = __commonJS({
     "use strict";
     var log = require_log();
     var merge2 = require_merge();
-    var stringify3 = require_stringify();
+    var stringify4 = require_stringify();
     var identity = require_identity();
     var toJS = require_toJS();
     function addPairToJSMap(ctx, map, { key, value }) {
@@ -49953,7 +49953,7 @@ var require_addPairToJSMap = __commonJS({
       if (typeof jsKey !== "object")
         return String(jsKey);
       if (identity.isNode(key) && ctx?.doc) {
-        const strCtx = stringify3.createStringifyContext(ctx.doc, {});
+        const strCtx = stringify4.createStringifyContext(ctx.doc, {});
         strCtx.anchors = /* @__PURE__ */ new Set();
         for (const node of ctx.anchors.keys())
           strCtx.anchors.add(node.anchor);
@@ -50025,12 +50025,12 @@ var require_stringifyCollection = __commonJS({
   "node_modules/yaml/dist/stringify/stringifyCollection.js"(exports2) {
     "use strict";
     var identity = require_identity();
-    var stringify3 = require_stringify();
+    var stringify4 = require_stringify();
     var stringifyComment = require_stringifyComment();
     function stringifyCollection(collection, ctx, options) {
       const flow = ctx.inFlow ?? collection.flow;
-      const stringify4 = flow ? stringifyFlowCollection : stringifyBlockCollection;
-      return stringify4(collection, ctx, options);
+      const stringify5 = flow ? stringifyFlowCollection : stringifyBlockCollection;
+      return stringify5(collection, ctx, options);
     }
     __name(stringifyCollection, "stringifyCollection");
     function stringifyBlockCollection({ comment, items }, ctx, { blockItemPrefix, flowChars, itemIndent, onChompKeep, onComment }) {
@@ -50056,7 +50056,7 @@ var require_stringifyCollection = __commonJS({
           }
         }
         chompKeep = false;
-        let str8 = stringify3.stringify(item, itemCtx, () => comment2 = null, () => chompKeep = true);
+        let str8 = stringify4.stringify(item, itemCtx, () => comment2 = null, () => chompKeep = true);
         if (comment2)
           str8 += stringifyComment.lineComment(str8, itemIndent, commentString(comment2));
         if (chompKeep && comment2)
@@ -50124,7 +50124,7 @@ ${indent}${line2}` : "\n";
         }
         if (comment)
           reqNewline = true;
-        let str7 = stringify3.stringify(item, itemCtx, () => comment = null);
+        let str7 = stringify4.stringify(item, itemCtx, () => comment = null);
         reqNewline || (reqNewline = lines.length > linesAtValue || str7.includes("\n"));
         if (i < items.length - 1) {
           str7 += ",";
@@ -51515,7 +51515,7 @@ var require_stringifyDocument = __commonJS({
   "node_modules/yaml/dist/stringify/stringifyDocument.js"(exports2) {
     "use strict";
     var identity = require_identity();
-    var stringify3 = require_stringify();
+    var stringify4 = require_stringify();
     var stringifyComment = require_stringifyComment();
     function stringifyDocument(doc, options) {
       const lines = [];
@@ -51530,7 +51530,7 @@ var require_stringifyDocument = __commonJS({
       }
       if (hasDirectives)
         lines.push("---");
-      const ctx = stringify3.createStringifyContext(doc, options);
+      const ctx = stringify4.createStringifyContext(doc, options);
       const { commentString } = ctx.options;
       if (doc.commentBefore) {
         if (lines.length !== 1)
@@ -51552,7 +51552,7 @@ var require_stringifyDocument = __commonJS({
           contentComment = doc.contents.comment;
         }
         const onChompKeep = contentComment ? void 0 : () => chompKeep = true;
-        let body2 = stringify3.stringify(doc.contents, ctx, () => contentComment = null, onChompKeep);
+        let body2 = stringify4.stringify(doc.contents, ctx, () => contentComment = null, onChompKeep);
         if (contentComment)
           body2 += stringifyComment.lineComment(body2, "", commentString(contentComment));
         if ((body2[0] === "|" || body2[0] === ">") && lines[lines.length - 1] === "---") {
@@ -51560,7 +51560,7 @@ var require_stringifyDocument = __commonJS({
         } else
           lines.push(body2);
       } else {
-        lines.push(stringify3.stringify(doc.contents, ctx));
+        lines.push(stringify4.stringify(doc.contents, ctx));
       }
       if (doc.directives?.docEnd) {
         if (doc.comment) {
@@ -51672,9 +51672,9 @@ var require_Document = __commonJS({
           this.contents.add(value);
       }
       /** Adds a value to the document. */
-      addIn(path38, value) {
+      addIn(path39, value) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path38, value);
+          this.contents.addIn(path39, value);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -51749,14 +51749,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path38) {
-        if (Collection2.isEmptyPath(path38)) {
+      deleteIn(path39) {
+        if (Collection2.isEmptyPath(path39)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path38) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path39) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -51771,10 +51771,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path38, keepScalar) {
-        if (Collection2.isEmptyPath(path38))
+      getIn(path39, keepScalar) {
+        if (Collection2.isEmptyPath(path39))
           return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path38, keepScalar) : void 0;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path39, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -51785,10 +51785,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path38) {
-        if (Collection2.isEmptyPath(path38))
+      hasIn(path39) {
+        if (Collection2.isEmptyPath(path39))
           return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path38) : false;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path39) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -51805,13 +51805,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path38, value) {
-        if (Collection2.isEmptyPath(path38)) {
+      setIn(path39, value) {
+        if (Collection2.isEmptyPath(path39)) {
           this.contents = value;
         } else if (this.contents == null) {
-          this.contents = Collection2.collectionFromPath(this.schema, Array.from(path38), value);
+          this.contents = Collection2.collectionFromPath(this.schema, Array.from(path39), value);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path38, value);
+          this.contents.setIn(path39, value);
         }
       }
       /**
@@ -52412,9 +52412,9 @@ var require_resolve_flow_collection = __commonJS({
     var blockMsg = "Block collections are not allowed within flow collections";
     var isBlock = /* @__PURE__ */ __name((token) => token && (token.type === "block-map" || token.type === "block-seq"), "isBlock");
     function resolveFlowCollection({ composeNode, composeEmptyNode }, ctx, fc, onError, tag) {
-      const isMap2 = fc.start.source === "{";
-      const fcName = isMap2 ? "flow map" : "flow sequence";
-      const NodeClass = tag?.nodeClass ?? (isMap2 ? YAMLMap.YAMLMap : YAMLSeq.YAMLSeq);
+      const isMap3 = fc.start.source === "{";
+      const fcName = isMap3 ? "flow map" : "flow sequence";
+      const NodeClass = tag?.nodeClass ?? (isMap3 ? YAMLMap.YAMLMap : YAMLSeq.YAMLSeq);
       const coll = new NodeClass(ctx.schema);
       coll.flow = true;
       const atRoot = ctx.atRoot;
@@ -52450,7 +52450,7 @@ var require_resolve_flow_collection = __commonJS({
             offset = props.end;
             continue;
           }
-          if (!isMap2 && ctx.options.strict && utilContainsNewline.containsNewline(key))
+          if (!isMap3 && ctx.options.strict && utilContainsNewline.containsNewline(key))
             onError(
               key,
               // checked by containsNewline()
@@ -52490,7 +52490,7 @@ var require_resolve_flow_collection = __commonJS({
             }
           }
         }
-        if (!isMap2 && !sep2 && !props.found) {
+        if (!isMap3 && !sep2 && !props.found) {
           const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep2, null, props, onError);
           coll.items.push(valueNode);
           offset = valueNode.range[2];
@@ -52513,7 +52513,7 @@ var require_resolve_flow_collection = __commonJS({
             startOnNewline: false
           });
           if (valueProps.found) {
-            if (!isMap2 && !props.found && ctx.options.strict) {
+            if (!isMap3 && !props.found && ctx.options.strict) {
               if (sep2)
                 for (const st of sep2) {
                   if (st === valueProps.found)
@@ -52545,7 +52545,7 @@ var require_resolve_flow_collection = __commonJS({
           const pair = new Pair.Pair(keyNode, valueNode);
           if (ctx.options.keepSourceTokens)
             pair.srcToken = collItem;
-          if (isMap2) {
+          if (isMap3) {
             const map = coll;
             if (utilMapIncludes.mapIncludes(ctx, map.items, keyNode))
               onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
@@ -52561,7 +52561,7 @@ var require_resolve_flow_collection = __commonJS({
           offset = valueNode ? valueNode.range[2] : valueProps.end;
         }
       }
-      const expectedEnd = isMap2 ? "}" : "]";
+      const expectedEnd = isMap3 ? "}" : "]";
       const [ce, ...ee] = fc.end;
       let cePos = offset;
       if (ce?.source === expectedEnd)
@@ -52664,13 +52664,13 @@ var require_resolve_block_scalar = __commonJS({
   "node_modules/yaml/dist/compose/resolve-block-scalar.js"(exports2) {
     "use strict";
     var Scalar = require_Scalar();
-    function resolveBlockScalar(ctx, scalar, onError) {
-      const start2 = scalar.offset;
-      const header = parseBlockScalarHeader(scalar, ctx.options.strict, onError);
+    function resolveBlockScalar(ctx, scalar2, onError) {
+      const start2 = scalar2.offset;
+      const header = parseBlockScalarHeader(scalar2, ctx.options.strict, onError);
       if (!header)
         return { value: "", type: null, comment: "", range: [start2, start2, start2] };
       const type = header.mode === ">" ? Scalar.Scalar.BLOCK_FOLDED : Scalar.Scalar.BLOCK_LITERAL;
-      const lines = scalar.source ? splitLines(scalar.source) : [];
+      const lines = scalar2.source ? splitLines(scalar2.source) : [];
       let chompStart = lines.length;
       for (let i = lines.length - 1; i >= 0; --i) {
         const content = lines[i][1];
@@ -52682,12 +52682,12 @@ var require_resolve_block_scalar = __commonJS({
       if (chompStart === 0) {
         const value2 = header.chomp === "+" && lines.length > 0 ? "\n".repeat(Math.max(1, lines.length - 1)) : "";
         let end2 = start2 + header.length;
-        if (scalar.source)
-          end2 += scalar.source.length;
+        if (scalar2.source)
+          end2 += scalar2.source.length;
         return { value: value2, type, comment: header.comment, range: [start2, end2, end2] };
       }
-      let trimIndent = scalar.indent + header.indent;
-      let offset = scalar.offset + header.length;
+      let trimIndent = scalar2.indent + header.indent;
+      let offset = scalar2.offset + header.length;
       let contentStart = 0;
       for (let i = 0; i < chompStart; ++i) {
         const [indent, content] = lines[i];
@@ -52765,7 +52765,7 @@ var require_resolve_block_scalar = __commonJS({
         default:
           value += "\n";
       }
-      const end = start2 + header.length + scalar.source.length;
+      const end = start2 + header.length + scalar2.source.length;
       return { value, type, comment: header.comment, range: [start2, end, end] };
     }
     __name(resolveBlockScalar, "resolveBlockScalar");
@@ -52851,8 +52851,8 @@ var require_resolve_flow_scalar = __commonJS({
     "use strict";
     var Scalar = require_Scalar();
     var resolveEnd = require_resolve_end();
-    function resolveFlowScalar(scalar, strict, onError) {
-      const { offset, type, source, end } = scalar;
+    function resolveFlowScalar(scalar2, strict, onError) {
+      const { offset, type, source, end } = scalar2;
       let _type;
       let value;
       const _onError = /* @__PURE__ */ __name((rel, code, msg) => onError(offset + rel, code, msg), "_onError");
@@ -52871,7 +52871,7 @@ var require_resolve_flow_scalar = __commonJS({
           break;
         /* istanbul ignore next should not happen */
         default:
-          onError(scalar, "UNEXPECTED_TOKEN", `Expected a flow scalar value, but found: ${type}`);
+          onError(scalar2, "UNEXPECTED_TOKEN", `Expected a flow scalar value, but found: ${type}`);
           return {
             value: "",
             type: null,
@@ -53093,26 +53093,26 @@ var require_compose_scalar = __commonJS({
         tag = findScalarTagByTest(ctx, value, token, onError);
       else
         tag = ctx.schema[identity.SCALAR];
-      let scalar;
+      let scalar2;
       try {
         const res = tag.resolve(value, (msg) => onError(tagToken ?? token, "TAG_RESOLVE_FAILED", msg), ctx.options);
-        scalar = identity.isScalar(res) ? res : new Scalar.Scalar(res);
+        scalar2 = identity.isScalar(res) ? res : new Scalar.Scalar(res);
       } catch (error2) {
         const msg = error2 instanceof Error ? error2.message : String(error2);
         onError(tagToken ?? token, "TAG_RESOLVE_FAILED", msg);
-        scalar = new Scalar.Scalar(value);
+        scalar2 = new Scalar.Scalar(value);
       }
-      scalar.range = range;
-      scalar.source = value;
+      scalar2.range = range;
+      scalar2.source = value;
       if (type)
-        scalar.type = type;
+        scalar2.type = type;
       if (tagName)
-        scalar.tag = tagName;
+        scalar2.tag = tagName;
       if (tag.format)
-        scalar.format = tag.format;
+        scalar2.format = tag.format;
       if (comment)
-        scalar.comment = comment;
-      return scalar;
+        scalar2.comment = comment;
+      return scalar2;
     }
     __name(composeScalar, "composeScalar");
     function findScalarTagByName(schema, value, tagName, tagToken, onError) {
@@ -53749,7 +53749,7 @@ var require_cst_scalar = __commonJS({
 var require_cst_stringify = __commonJS({
   "node_modules/yaml/dist/parse/cst-stringify.js"(exports2) {
     "use strict";
-    var stringify3 = /* @__PURE__ */ __name((cst) => "type" in cst ? stringifyToken(cst) : stringifyItem(cst), "stringify");
+    var stringify4 = /* @__PURE__ */ __name((cst) => "type" in cst ? stringifyToken(cst) : stringifyItem(cst), "stringify");
     function stringifyToken(token) {
       switch (token.type) {
         case "block-scalar": {
@@ -53804,7 +53804,7 @@ var require_cst_stringify = __commonJS({
       return res;
     }
     __name(stringifyItem, "stringifyItem");
-    exports2.stringify = stringify3;
+    exports2.stringify = stringify4;
   }
 });
 
@@ -53824,9 +53824,9 @@ var require_cst_visit = __commonJS({
     visit2.BREAK = BREAK;
     visit2.SKIP = SKIP;
     visit2.REMOVE = REMOVE;
-    visit2.itemAtPath = (cst, path38) => {
+    visit2.itemAtPath = (cst, path39) => {
       let item = cst;
-      for (const [field, index] of path38) {
+      for (const [field, index] of path39) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index];
@@ -53835,23 +53835,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit2.parentCollection = (cst, path38) => {
-      const parent = visit2.itemAtPath(cst, path38.slice(0, -1));
-      const field = path38[path38.length - 1][0];
+    visit2.parentCollection = (cst, path39) => {
+      const parent = visit2.itemAtPath(cst, path39.slice(0, -1));
+      const field = path39[path39.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path38, item, visitor) {
-      let ctrl = visitor(item, path38);
+    function _visit(path39, item, visitor) {
+      let ctrl = visitor(item, path39);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i = 0; i < token.items.length; ++i) {
-            const ci = _visit(Object.freeze(path38.concat([[field, i]])), token.items[i], visitor);
+            const ci = _visit(Object.freeze(path39.concat([[field, i]])), token.items[i], visitor);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -53862,10 +53862,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path38);
+            ctrl = ctrl(item, path39);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path38) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path39) : ctrl;
     }
     __name(_visit, "_visit");
     exports2.visit = visit2;
@@ -54982,37 +54982,37 @@ var require_parser = __commonJS({
           };
         }
       }
-      *scalar(scalar) {
+      *scalar(scalar2) {
         if (this.type === "map-value-ind") {
           const prev = getPrevProps(this.peek(2));
           const start2 = getFirstKeyStartProps(prev);
           let sep2;
-          if (scalar.end) {
-            sep2 = scalar.end;
+          if (scalar2.end) {
+            sep2 = scalar2.end;
             sep2.push(this.sourceToken);
-            delete scalar.end;
+            delete scalar2.end;
           } else
             sep2 = [this.sourceToken];
           const map = {
             type: "block-map",
-            offset: scalar.offset,
-            indent: scalar.indent,
-            items: [{ start: start2, key: scalar, sep: sep2 }]
+            offset: scalar2.offset,
+            indent: scalar2.indent,
+            items: [{ start: start2, key: scalar2, sep: sep2 }]
           };
           this.onKeyLine = true;
           this.stack[this.stack.length - 1] = map;
         } else
-          yield* this.lineEnd(scalar);
+          yield* this.lineEnd(scalar2);
       }
-      *blockScalar(scalar) {
+      *blockScalar(scalar2) {
         switch (this.type) {
           case "space":
           case "comment":
           case "newline":
-            scalar.props.push(this.sourceToken);
+            scalar2.props.push(this.sourceToken);
             return;
           case "scalar":
-            scalar.source = this.source;
+            scalar2.source = this.source;
             this.atNewLine = true;
             this.indent = 0;
             if (this.onNewLine) {
@@ -55519,7 +55519,7 @@ var require_public_api = __commonJS({
       return Object.assign([], { empty: true }, composer$1.streamInfo());
     }
     __name(parseAllDocuments, "parseAllDocuments");
-    function parseDocument3(source, options = {}) {
+    function parseDocument4(source, options = {}) {
       const { lineCounter: lineCounter2, prettyErrors } = parseOptions(options);
       const parser$1 = new parser.Parser(lineCounter2?.addNewLine);
       const composer$1 = new composer.Composer(options);
@@ -55538,7 +55538,7 @@ var require_public_api = __commonJS({
       }
       return doc;
     }
-    __name(parseDocument3, "parseDocument");
+    __name(parseDocument4, "parseDocument");
     function parse6(src, reviver, options) {
       let _reviver = void 0;
       if (typeof reviver === "function") {
@@ -55546,7 +55546,7 @@ var require_public_api = __commonJS({
       } else if (options === void 0 && reviver && typeof reviver === "object") {
         options = reviver;
       }
-      const doc = parseDocument3(src, options);
+      const doc = parseDocument4(src, options);
       if (!doc)
         return null;
       doc.warnings.forEach((warning2) => log.warn(doc.options.logLevel, warning2));
@@ -55559,7 +55559,7 @@ var require_public_api = __commonJS({
       return doc.toJS(Object.assign({ reviver: _reviver }, options));
     }
     __name(parse6, "parse");
-    function stringify3(value, replacer, options) {
+    function stringify4(value, replacer, options) {
       let _replacer = null;
       if (typeof replacer === "function" || Array.isArray(replacer)) {
         _replacer = replacer;
@@ -55581,11 +55581,11 @@ var require_public_api = __commonJS({
         return value.toString(options);
       return new Document.Document(value, _replacer, options).toString(options);
     }
-    __name(stringify3, "stringify");
+    __name(stringify4, "stringify");
     exports2.parse = parse6;
     exports2.parseAllDocuments = parseAllDocuments;
-    exports2.parseDocument = parseDocument3;
-    exports2.stringify = stringify3;
+    exports2.parseDocument = parseDocument4;
+    exports2.stringify = stringify4;
   }
 });
 
@@ -55783,12 +55783,12 @@ function deepestNode(doc) {
   }
   return void 0;
 }
-function positionOf(source, path38, what = "value") {
+function positionOf(source, path39, what = "value") {
   let node = source.doc.contents;
   let offset = node?.range?.[0] ?? 0;
-  for (let i = 0; i < path38.length; i++) {
-    const seg2 = path38[i];
-    const last = i === path38.length - 1;
+  for (let i = 0; i < path39.length; i++) {
+    const seg2 = path39[i];
+    const last = i === path39.length - 1;
     if ((0, import_yaml.isMap)(node)) {
       const pair = node.items.find((p) => (0, import_yaml.isScalar)(p.key) && String(p.key.value) === String(seg2));
       if (!pair) break;
@@ -55845,8 +55845,8 @@ function describeValue(v) {
   if (typeof v === "number" || typeof v === "boolean") return String(v);
   return typeof v;
 }
-function pathLabel(path38) {
-  return path38.reduce(
+function pathLabel(path39) {
+  return path39.reduce(
     (acc, seg2) => typeof seg2 === "number" ? `${acc}[${seg2}]` : acc ? `${acc}.${seg2}` : seg2,
     ""
   );
@@ -55867,9 +55867,9 @@ function pointerToPath(pointer, data) {
   }
   return out;
 }
-function valueAt(data, path38) {
+function valueAt(data, path39) {
   let cur = data;
-  for (const seg2 of path38) {
+  for (const seg2 of path39) {
     cur = cur && typeof cur === "object" ? cur[seg2] : void 0;
   }
   return cur;
@@ -55886,13 +55886,13 @@ function parentSchemaOf(root, schemaPath) {
 function hintOf(e) {
   return e.parent?.["x-hint"];
 }
-function explain(e, path38) {
-  const label2 = pathLabel(path38);
+function explain(e, path39) {
+  const label2 = pathLabel(path39);
   const where = label2 ? `\`${label2}\`` : "The file";
   switch (e.keyword) {
     case "additionalProperties": {
       const extra = String(e.params.additionalProperty);
-      const at2 = [...path38, extra];
+      const at2 = [...path39, extra];
       const forbidden = FORBIDDEN_KEYS[extra.toLowerCase()];
       if (forbidden)
         return { message: `\`${extra}\` is not allowed: ${forbidden}.`, at: at2, key: true };
@@ -55914,8 +55914,8 @@ function explain(e, path38) {
       const inside = label2 ? ` in \`${label2}\`` : "";
       return {
         message: `Missing required key \`${missing}\`${inside}.`,
-        at: path38,
-        key: path38.length > 0
+        at: path39,
+        key: path39.length > 0
       };
     }
     case "type": {
@@ -55924,7 +55924,7 @@ function explain(e, path38) {
       if (!label2) {
         return {
           message: `The file must be a mapping of settings (key: value), not ${describeValue(e.data)}.`,
-          at: path38,
+          at: path39,
           key: false
         };
       }
@@ -55932,7 +55932,7 @@ function explain(e, path38) {
       const hint = yaml11 ? " (YAML 1.2 reads yes/no/on/off as text: write true or false)" : "";
       return {
         message: `${where} must be ${wanted2}, not ${describeValue(e.data)}${hint}.`,
-        at: path38,
+        at: path39,
         key: false
       };
     }
@@ -55942,7 +55942,7 @@ function explain(e, path38) {
       const tail = guess ? ` (did you mean ${guess}?)` : "";
       return {
         message: `${where} must be one of ${allowed.join(", ")}, not ${describeValue(e.data)}${tail}.`,
-        at: path38,
+        at: path39,
         key: false
       };
     }
@@ -55959,20 +55959,20 @@ function explain(e, path38) {
       }[e.keyword];
       return {
         message: `${where} must be ${words} ${limit}, not ${describeValue(e.data)}.`,
-        at: path38,
+        at: path39,
         key: false
       };
     }
     case "minLength": {
       const limit = e.params.limit;
       const text3 = limit === 1 ? "must not be empty" : `must be at least ${limit} characters long`;
-      return { message: `${where} ${text3}.`, at: path38, key: false };
+      return { message: `${where} ${text3}.`, at: path39, key: false };
     }
     case "maxLength": {
       const limit = e.params.limit;
       return {
         message: `${where} must be at most ${limit} characters long, not ${String(e.data).length}.`,
-        at: path38,
+        at: path39,
         key: false
       };
     }
@@ -55980,12 +55980,12 @@ function explain(e, path38) {
       const hint = hintOf(e) ?? `text matching ${e.params.pattern}`;
       return {
         message: `${where} must be ${hint}, not ${describeValue(e.data)}.`,
-        at: path38,
+        at: path39,
         key: false
       };
     }
     default:
-      return { message: `${where} ${e.message ?? "is invalid"}.`, at: path38, key: false };
+      return { message: `${where} ${e.message ?? "is invalid"}.`, at: path39, key: false };
   }
 }
 function checkSchema({ validate, schema }, source, vm2) {
@@ -55993,16 +55993,16 @@ function checkSchema({ validate, schema }, source, vm2) {
   if (validate(source.data)) return result2;
   const seen = /* @__PURE__ */ new Set();
   for (const e of validate.errors ?? []) {
-    const path38 = pointerToPath(e.instancePath, source.data);
+    const path39 = pointerToPath(e.instancePath, source.data);
     const { message, at: at2, key } = explain(
       {
         keyword: e.keyword,
         params: e.params,
         message: e.message,
-        data: valueAt(source.data, path38),
+        data: valueAt(source.data, path39),
         parent: parentSchemaOf(schema, e.schemaPath)
       },
-      path38
+      path39
     );
     if (at2.length) result2.faultyKeys.add(String(at2[0]));
     const id2 = `${pathLabel(at2)}|${message}`;
@@ -60982,8 +60982,8 @@ var init_context = __esm({
           if ((0, import_fs4.existsSync)(process.env.GITHUB_EVENT_PATH)) {
             this.payload = JSON.parse((0, import_fs4.readFileSync)(process.env.GITHUB_EVENT_PATH, { encoding: "utf8" }));
           } else {
-            const path38 = process.env.GITHUB_EVENT_PATH;
-            process.stdout.write(`GITHUB_EVENT_PATH ${path38} does not exist${import_os3.EOL}`);
+            const path39 = process.env.GITHUB_EVENT_PATH;
+            process.stdout.write(`GITHUB_EVENT_PATH ${path39} does not exist${import_os3.EOL}`);
           }
         }
         this.eventName = process.env.GITHUB_EVENT_NAME;
@@ -66752,16 +66752,16 @@ var init_validate = __esm({
       ],
       async run(values, _positionals, ctx) {
         const repo = await loadRepository(ctx.repo);
-        const report = validationReport(repo);
+        const report2 = validationReport(repo);
         if (values.json) {
-          ctx.out(`${JSON.stringify(report, null, 2)}
+          ctx.out(`${JSON.stringify(report2, null, 2)}
 `);
         } else {
           for (const d of repo.diagnostics) ctx.log.info(formatDiagnostic(d));
           ctx.out(`${validationHeadline(repo)}
 `);
         }
-        return report.valid ? 0 : 1;
+        return report2.valid ? 0 : 1;
       }
     };
     validate_default = command2;
@@ -76185,11 +76185,11 @@ function evaluate(p, c, params) {
     return first;
   }
   if (kind !== "perm") return void 0;
-  const [path38, privs, ...opts] = rest;
+  const [path39, privs, ...opts] = rest;
   const req = opts.indexOf("require_param");
-  if (req >= 0 && params[opts[req + 1]] === void 0) return `(${path38}, required)`;
+  if (req >= 0 && params[opts[req + 1]] === void 0) return `(${path39}, required)`;
   const any = opts.includes("any");
-  const where = subst(path38, params);
+  const where = subst(path39, params);
   const ok = any ? privs.some((x) => hasPriv(p, where, x)) : privs.every((x) => hasPriv(p, where, x));
   return ok ? void 0 : `(${where}, ${any ? privs.join("|") : privs.find((x) => !hasPriv(p, where, x))})`;
 }
@@ -76209,7 +76209,7 @@ var init_auth2 = __esm({
     __name(authenticate, "authenticate");
     __name(createTicket, "createTicket");
     __name(hasPriv, "hasPriv");
-    subst = /* @__PURE__ */ __name((path38, params) => path38.replace(
+    subst = /* @__PURE__ */ __name((path39, params) => path39.replace(
       /\{(\w+)\}/g,
       (_, k) => String(params[k] ?? "")
     ), "subst");
@@ -76859,7 +76859,7 @@ var init_power = __esm({
 });
 
 // sim/proxmox/handlers/agent.ts
-function agentReady(ctx, command13) {
+function agentReady(ctx, command14) {
   const c = ctx.cluster;
   const vm2 = c.vmOn(String(ctx.params.node), Number(ctx.params.vmid));
   if (!agentEnabled(vm2)) fail2("No QEMU guest agent configured");
@@ -76868,7 +76868,7 @@ function agentReady(ctx, command13) {
   if (!booted || c.named(c.faults.agentSilent, vm2) || c.named(c.faults.hangAtBoot, vm2))
     fail2("QEMU guest agent is not running");
   if (vm2.qmpstatus !== "running")
-    fail2(`VM ${vm2.vmid} qmp command '${command13}' failed - got timeout`);
+    fail2(`VM ${vm2.vmid} qmp command '${command14}' failed - got timeout`);
   return vm2;
 }
 function guestAddress(vm2) {
@@ -78687,8 +78687,8 @@ async function startVaultSim(opts = {}) {
       }
       save();
     },
-    mount(path38, version) {
-      state.mounts[`${path38.replace(/\/$/, "")}/`] ??= newMount(version);
+    mount(path39, version) {
+      state.mounts[`${path39.replace(/\/$/, "")}/`] ??= newMount(version);
       save();
     },
     async stop() {
@@ -80358,8 +80358,8 @@ var init_get = __esm({
 });
 
 // actions/lib/kubeconfig/readiness.ts
-function kubeGet(entry2, path38, timeoutMs = 1e4) {
-  const url = new URL(path38, entry2.cluster.server);
+function kubeGet(entry2, path39, timeoutMs = 1e4) {
+  const url = new URL(path39, entry2.cluster.server);
   const u = entry2.user;
   const headers = { Accept: "application/json" };
   if (typeof u.token === "string") headers.Authorization = `Bearer ${u.token}`;
@@ -80684,9 +80684,9 @@ var init_vault_client = __esm({
         this.c.token = token;
       }
       /** Sends one request; returns the parsed body (undefined for 204). Throws VaultHttpError. */
-      request(method, path38, body2) {
+      request(method, path39, body2) {
         const url = new URL(
-          `v1/${path38.replace(/^\/+/, "")}`,
+          `v1/${path39.replace(/^\/+/, "")}`,
           this.c.addr.endsWith("/") ? this.c.addr : `${this.c.addr}/`
         );
         const payload = body2 === void 0 ? void 0 : JSON.stringify(body2);
@@ -80764,9 +80764,9 @@ var init_vault_client = __esm({
         return token;
       }
       /** KV v2 read of the current version; undefined when the secret does not exist (or is deleted). */
-      async readKv2(mount, path38) {
+      async readKv2(mount, path39) {
         try {
-          const r = await this.request("GET", `${mount}/data/${path38}`);
+          const r = await this.request("GET", `${mount}/data/${path39}`);
           const d = r?.data;
           return { data: d?.data ?? {}, version: d?.metadata?.version ?? 0 };
         } catch (err) {
@@ -80774,32 +80774,32 @@ var init_vault_client = __esm({
             const version = err.body?.data?.metadata?.version;
             return version ? { data: {}, version } : void 0;
           }
-          throw this.explain(err, mount, path38, "read");
+          throw this.explain(err, mount, path39, "read");
         }
       }
       /**
        * KV v2 write with check-and-set: `cas` 0 creates only, N replaces only version N. Returns
        * the new version, or `conflict` when someone wrote first.
        */
-      async writeKv2(mount, path38, data, cas) {
+      async writeKv2(mount, path39, data, cas) {
         try {
-          const r = await this.request("POST", `${mount}/data/${path38}`, { options: { cas }, data });
+          const r = await this.request("POST", `${mount}/data/${path39}`, { options: { cas }, data });
           return r?.data?.version ?? cas + 1;
         } catch (err) {
           if (err instanceof VaultHttpError && err.status === 400 && err.errors.some((e) => e.includes("check-and-set parameter did not match")))
             return "conflict";
-          throw this.explain(err, mount, path38, "write");
+          throw this.explain(err, mount, path39, "write");
         }
       }
-      explain(err, mount, path38, verb) {
+      explain(err, mount, path39, verb) {
         if (!(err instanceof VaultHttpError)) return err;
         if (err.status === 403)
           return new ConfigurationError(
-            `Vault denied the token permission to ${verb} ${mount}/data/${path38}: give its policy ${verb === "read" ? '"read"' : '"create" and "update"'} on that path.`
+            `Vault denied the token permission to ${verb} ${mount}/data/${path39}: give its policy ${verb === "read" ? '"read"' : '"create" and "update"'} on that path.`
           );
         if (err.status === 404)
           return new ConfigurationError(
-            `Vault has no KV v2 engine at '${mount}/' for ${mount}/data/${path38} (${err.errors.join("; ").slice(0, 200)}); check vault.mount.`
+            `Vault has no KV v2 engine at '${mount}/' for ${mount}/data/${path39} (${err.errors.join("; ").slice(0, 200)}); check vault.mount.`
           );
         return err;
       }
@@ -81087,36 +81087,36 @@ var init_kubeconfig2 = __esm({
 });
 
 // actions/lib/kubeconfig/vault-setup.ts
-async function readOrUndefined(vault, path38) {
+async function readOrUndefined(vault, path39) {
   try {
-    return (await vault.request("GET", path38))?.data;
+    return (await vault.request("GET", path39))?.data;
   } catch (err) {
     if (err instanceof VaultHttpError && err.status === 404) return void 0;
     throw err;
   }
 }
 function policyHcl(o, capabilities, who) {
-  const { mount, path: path38 } = o.location;
+  const { mount, path: path39 } = o.location;
   return [
-    `# pve-gitops (${o.repository}): ${who} the kubeconfigs at ${mount}/${path38}, key ${o.location.key}.`,
-    `path "${mount}/data/${path38}" {`,
+    `# pve-gitops (${o.repository}): ${who} the kubeconfigs at ${mount}/${path39}, key ${o.location.key}.`,
+    `path "${mount}/data/${path39}" {`,
     `  capabilities = [${capabilities.map((c) => `"${c}"`).join(", ")}]`,
     "}",
     ""
   ].join("\n");
 }
 function roleItem(o, name, body2) {
-  const path38 = `auth/${o.authPath}/role/${name}`;
+  const path39 = `auth/${o.authPath}/role/${name}`;
   return {
     what: `JWT role ${name}`,
     method: "POST",
-    path: path38,
+    path: path39,
     body: body2,
-    cli: `vault write ${path38} - <<'EOF'
+    cli: `vault write ${path39} - <<'EOF'
 ${JSON.stringify(body2, null, 2)}
 EOF`,
     async current(vault) {
-      const have = await readOrUndefined(vault, path38);
+      const have = await readOrUndefined(vault, path39);
       if (!have) return void 0;
       const same = Object.entries(body2).every(
         ([k, want]) => k === "bound_claims" ? Object.entries(want).every(
@@ -81437,6 +81437,289 @@ var init_vault2 = __esm({
   }
 });
 
+// actions/lib/migrate/terraform.ts
+function disksOf2(raw, dropped, file) {
+  const out = {};
+  const add = /* @__PURE__ */ __name((slot, d) => {
+    const disk = { size: scalar(d.size) };
+    if (d.storage) disk.storage = scalar(d.storage);
+    if (d.mount) disk.mount = scalar(d.mount);
+    out[slot] = disk;
+  }, "add");
+  const bad = /* @__PURE__ */ __name((what) => new ConfigurationError(`${file}: ${what}; fix the file or leave it out of the import.`), "bad");
+  if (isMap2(raw.disks)) {
+    for (const [slot, d] of Object.entries(raw.disks)) {
+      if (!isMap2(d) || d.size === void 0) throw bad(`disks.${slot} has no size`);
+      add(slot, d);
+    }
+  } else if (Array.isArray(raw.disks)) {
+    for (const [i, d] of raw.disks.entries()) {
+      if (!isMap2(d) || typeof d.slot !== "string") throw bad(`disks[${i}] has no slot`);
+      if (d.type === "cdrom" || d.iso || d.type === "cloudinit") {
+        dropped.push({
+          field: `disks[${i}] (${d.slot})`,
+          reason: d.type === "cloudinit" ? "the cloud-init drive: PVE keeps it, pve-gitops does not list it" : "an installer ISO: pve-gitops clones templates instead"
+        });
+        continue;
+      }
+      if (d.size === void 0) throw bad(`disks[${i}] (${d.slot}) has no size`);
+      add(d.slot, d);
+    }
+  } else if (raw.disks !== void 0 && raw.disks !== null)
+    throw bad("disks is neither a map nor a list");
+  if (isMap2(raw.nested_disks)) {
+    for (const bus of Object.values(raw.nested_disks)) {
+      if (!isMap2(bus)) continue;
+      for (const [slot, entry2] of Object.entries(bus)) {
+        if (!isMap2(entry2)) continue;
+        if (isMap2(entry2.disk)) add(slot, entry2.disk);
+        else
+          dropped.push({
+            field: `nested_disks ${slot}`,
+            reason: entry2.cloudinit ? "the cloud-init drive: PVE keeps it, pve-gitops does not list it" : "an installer ISO: pve-gitops clones templates instead"
+          });
+      }
+    }
+  }
+  return Object.keys(out).length ? Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b))) : void 0;
+}
+function importTerraformVm(text3, source, config2) {
+  const doc = (0, import_yaml7.parseDocument)(text3);
+  if (doc.errors.length)
+    throw new ConfigurationError(
+      `${source} is not valid YAML: ${doc.errors[0].message.split("\n")[0]}`
+    );
+  const raw = doc.toJS();
+  if (!isMap2(raw))
+    throw new ConfigurationError(`${source} does not hold a YAML mapping of VM settings.`);
+  if (typeof raw.name !== "string" || !raw.name)
+    throw new ConfigurationError(`${source} has no name, which that pipeline required too.`);
+  if (typeof raw.target_node !== "string" || !raw.target_node)
+    throw new ConfigurationError(`${source} (${raw.name}) has no target_node.`);
+  const d = config2.defaults;
+  const dropped = [];
+  const notes = [];
+  const def = { name: raw.name, target_node: raw.target_node };
+  const num2 = /* @__PURE__ */ __name((k, ours) => {
+    const v = raw[k] === void 0 || raw[k] === null ? THEIR_DEFAULTS[k] : Number(raw[k]);
+    if (v !== ours) def[k] = v;
+  }, "num");
+  num2("cores", d.cores);
+  num2("sockets", d.sockets);
+  num2("memory", d.memory);
+  const cpu = typeof raw.cpu_type === "string" ? raw.cpu_type : THEIR_DEFAULTS.cpu_type;
+  if (cpu !== d.cpu_type) def.cpu_type = cpu;
+  if (typeof raw.clone === "string") {
+    if (raw.clone !== d.template) def.clone = raw.clone;
+  } else
+    notes.push(
+      `no clone: the VM exists already, but should it ever be recreated, pve-gitops clones the default template ${d.template}`
+    );
+  if ((raw.full_clone ?? THEIR_DEFAULTS.full_clone) !== true) def.full_clone = false;
+  if ((raw.onboot ?? THEIR_DEFAULTS.onboot) === false) def.onboot = false;
+  if (!(raw.agent === true || raw.agent === 1 || raw.agent === "1")) def.agent = false;
+  if (raw.vm_state === "running" || raw.vm_state === "stopped") def.state = raw.vm_state;
+  else if (raw.vm_state !== void 0)
+    dropped.push({
+      field: "vm_state",
+      reason: `'${scalar(raw.vm_state)}' is neither running nor stopped`
+    });
+  for (const k of ["ipconfig0", "nameserver", "ciuser", "sshkeys", "description"])
+    if (typeof raw[k] === "string" && raw[k]) def[k] = raw[k];
+  if (isMap2(raw.network)) {
+    const n = raw.network;
+    const net6 = {};
+    if (typeof n.bridge === "string" && n.bridge !== d.bridge) net6.bridge = n.bridge;
+    if (typeof n.model === "string" && n.model !== "virtio") net6.model = n.model;
+    if ((n.firewall ?? THEIR_DEFAULTS.firewall) !== false) net6.firewall = true;
+    const vlan = n.vlan ?? n.tag;
+    if (vlan !== void 0 && vlan !== null && Number(vlan) > 0) net6.vlan = Number(vlan);
+    if (typeof (n.mac ?? n.macaddr) === "string") net6.mac = scalar(n.mac ?? n.macaddr);
+    if (Object.keys(net6).length) def.network = net6;
+  } else def.network = { firewall: true };
+  const disks2 = disksOf2(raw, dropped, source);
+  if (disks2) def.disks = disks2;
+  if (Array.isArray(raw.tags) || typeof raw.tags === "string") {
+    const tags = (Array.isArray(raw.tags) ? raw.tags.map(String) : raw.tags.split(/[;,\s]+/)).map((t) => t.trim().toLowerCase()).filter((t) => t && t !== "terraform");
+    if (tags.length) def.tags = tags;
+  }
+  const known = /* @__PURE__ */ new Set([
+    ...Object.keys(def),
+    ...["cores", "sockets", "memory", "cpu_type", "clone", "full_clone", "onboot", "agent"],
+    ...["vm_state", "network", "disks", "nested_disks", "tags"]
+  ]);
+  for (const k of Object.keys(raw)) {
+    if (DROP_REASONS[k]) dropped.push({ field: k, reason: DROP_REASONS[k] });
+    else if (!known.has(k) && raw[k] !== null)
+      dropped.push({ field: k, reason: "not a setting pve-gitops manages" });
+  }
+  if (raw.name.includes("."))
+    notes.push(
+      "the name has dots, which a pve-gitops VM name (an RFC 1123 label) cannot have: validate will refuse it until the VM is renamed in PVE and here"
+    );
+  const groups = groupsOf(config2.inventory.groups, { name: raw.name, k3s: void 0 });
+  return { source, name: raw.name, definition: def, dropped, notes, groups };
+}
+var import_yaml7, TERRAFORM_EXCLUDED, DROP_REASONS, THEIR_DEFAULTS, isMap2, scalar;
+var init_terraform = __esm({
+  "actions/lib/migrate/terraform.ts"() {
+    "use strict";
+    import_yaml7 = __toESM(require_dist(), 1);
+    init_errors();
+    init_groups();
+    TERRAFORM_EXCLUDED = ["k8s-home.yaml", "boot-server.yaml"];
+    DROP_REASONS = {
+      cipassword: "a password in the repository: pve-gitops takes it from the CI_CLOUDINIT_PASSWORD secret (set that secret; the value is not written)",
+      boot: "the boot order stays the template's; pve-gitops does not manage it",
+      scsihw: "the SCSI controller stays the template's; pve-gitops does not manage it",
+      serial: "serial devices stay the template's; pve-gitops does not manage them",
+      skip_ipv6: "a Terraform provider flag with no Proxmox setting behind it",
+      define_connection_info: "a Terraform provider flag with no Proxmox setting behind it",
+      template: "Terraform-only (null there)"
+    };
+    THEIR_DEFAULTS = {
+      cores: 1,
+      sockets: 1,
+      memory: 1024,
+      cpu_type: "host",
+      full_clone: false,
+      onboot: true,
+      agent: false,
+      firewall: true
+    };
+    isMap2 = /* @__PURE__ */ __name((v) => !!v && typeof v === "object" && !Array.isArray(v), "isMap");
+    scalar = /* @__PURE__ */ __name((v) => typeof v === "string" || typeof v === "number" || typeof v === "boolean" ? String(v) : JSON.stringify(v), "scalar");
+    __name(disksOf2, "disksOf");
+    __name(importTerraformVm, "importTerraformVm");
+  }
+});
+
+// actions/cli/commands/import.ts
+var import_exports = {};
+__export(import_exports, {
+  default: () => import_default
+});
+function sourceFiles(dir) {
+  const vms = import_node_path30.default.join(dir, "vms");
+  const from = (0, import_node_fs26.existsSync)(vms) && (0, import_node_fs26.lstatSync)(vms).isDirectory() ? vms : dir;
+  let names;
+  try {
+    names = (0, import_node_fs26.readdirSync)(from);
+  } catch {
+    throw new ConfigurationError(
+      `Cannot read the folder ${dir}: give the Terraform proxmox/ folder.`
+    );
+  }
+  return names.filter((n) => /\.ya?ml$/.test(n)).sort().map((n) => import_node_path30.default.join(from, n)).filter((f) => (0, import_node_fs26.lstatSync)(f).isFile());
+}
+function fileText(vm2) {
+  return `# Imported from ${vm2.source} by pve-gitops import terraform.
+` + (0, import_yaml8.stringify)(vm2.definition, { lineWidth: 0 });
+}
+function report(vm2) {
+  const lines = [`${VMS_DIR}/${vm2.name}.yaml  <-  ${vm2.source}`];
+  lines.push(`  inventory groups: ${vm2.groups.length ? vm2.groups.join(", ") : "none"}`);
+  for (const d of vm2.dropped) lines.push(`  dropped ${d.field}: ${d.reason}`);
+  for (const n of vm2.notes) lines.push(`  note: ${n}`);
+  return lines.join("\n");
+}
+var import_node_fs26, import_promises11, import_node_path30, import_yaml8, usage4, command12, import_default;
+var init_import = __esm({
+  "actions/cli/commands/import.ts"() {
+    "use strict";
+    import_node_fs26 = require("node:fs");
+    import_promises11 = require("node:fs/promises");
+    import_node_path30 = __toESM(require("node:path"), 1);
+    import_yaml8 = __toESM(require_dist(), 1);
+    init_load();
+    init_errors();
+    init_terraform();
+    init_diagnostics();
+    init_load2();
+    usage4 = "pve-gitops import terraform DIR [--write] [--force] [--repo DIR]";
+    __name(sourceFiles, "sourceFiles");
+    __name(fileText, "fileText");
+    __name(report, "report");
+    command12 = {
+      summary: "Turns Terraform-era VM files (the proxmox/vms/*.yaml of a Terraform + Ansible pipeline) into pve-gitops VM files.",
+      usage: usage4,
+      details: "Each value whose default differs between that pipeline and pve-gitops (cores 1, memory 1024, linked clones, no agent, firewall on) is written explicitly, so the VMs plan as they are. cipassword is never copied: set the CI_CLOUDINIT_PASSWORD secret. k8s-home.yaml and boot-server.yaml are skipped, as that pipeline's Terraform skipped them. Without --write it prints the files and the report and writes nothing.",
+      subcommands: ["terraform"],
+      allowPositionals: true,
+      options: {
+        write: {
+          type: "boolean",
+          description: "Write the files into vms/ of the repository and validate it."
+        },
+        force: {
+          type: "boolean",
+          description: "Overwrite VM files that exist already (without it, any such file stops the import)."
+        }
+      },
+      examples: [
+        [
+          "pve-gitops import terraform ../old-infra/proxmox",
+          "Show what the import would write, and what it drops."
+        ],
+        [
+          "pve-gitops import terraform ../old-infra/proxmox --write",
+          "Write the VM files, then validate."
+        ]
+      ],
+      async run(values, positionals, ctx) {
+        const [kind, dir, ...extra] = positionals;
+        if (kind !== "terraform" || !dir || extra.length)
+          throw new UsageError(`import needs 'terraform DIR'. Usage: ${usage4}`);
+        const loaded = await loadConfig(ctx.repo);
+        const wrong = loaded.diagnostics.find((d) => d.severity === "error");
+        if (wrong)
+          throw new ConfigurationError(`${formatDiagnostic(wrong)} Fix pve-gitops.yaml first.`);
+        const { config: config2 } = loaded;
+        const src = import_node_path30.default.resolve(dir);
+        const imported = [];
+        for (const file of sourceFiles(src)) {
+          const rel = import_node_path30.default.relative(process.cwd(), file) || file;
+          if (TERRAFORM_EXCLUDED.includes(import_node_path30.default.basename(file))) {
+            ctx.log.info(`Skipped ${rel}: that pipeline's Terraform never managed it either.`);
+            continue;
+          }
+          imported.push(importTerraformVm((0, import_node_fs26.readFileSync)(file, "utf8"), rel, config2));
+        }
+        if (!imported.length) throw new ConfigurationError(`No Terraform-era VM files in ${src}.`);
+        const seen = /* @__PURE__ */ new Map();
+        for (const vm2 of imported) {
+          const other = seen.get(vm2.name);
+          if (other)
+            throw new ConfigurationError(`${vm2.source} and ${other} both define VM ${vm2.name}.`);
+          seen.set(vm2.name, vm2.source);
+        }
+        for (const vm2 of imported) ctx.log.info(report(vm2));
+        if (values.write !== true) {
+          ctx.out(imported.map((vm2) => `# --- ${VMS_DIR}/${vm2.name}.yaml
+${fileText(vm2)}`).join(""));
+          return 0;
+        }
+        const target = /* @__PURE__ */ __name((vm2) => import_node_path30.default.join(ctx.repo, VMS_DIR, `${vm2.name}.yaml`), "target");
+        const clash = imported.find((vm2) => (0, import_node_fs26.existsSync)(target(vm2)));
+        if (clash && values.force !== true)
+          throw new ConfigurationError(
+            `${VMS_DIR}/${clash.name}.yaml exists already; nothing was written (--force overwrites).`
+          );
+        for (const vm2 of imported) await (0, import_promises11.writeFile)(target(vm2), fileText(vm2));
+        const repo = await loadRepository(ctx.repo);
+        for (const d of repo.diagnostics) ctx.log.info(formatDiagnostic(d));
+        const bad = repo.diagnostics.filter((d) => d.severity === "error").length;
+        ctx.out(
+          `Wrote ${imported.length} VM file${imported.length === 1 ? "" : "s"} to ${VMS_DIR}/; ${bad ? `${bad} validation errors to fix` : "the repository validates"}.
+`
+        );
+        return bad ? 1 : 0;
+      }
+    };
+    import_default = command12;
+  }
+});
+
 // actions/cli/completion.ts
 var completion_exports = {};
 __export(completion_exports, {
@@ -81538,13 +81821,13 @@ var completion_exports2 = {};
 __export(completion_exports2, {
   default: () => completion_default
 });
-var command12, completion_default;
+var command13, completion_default;
 var init_completion2 = __esm({
   "actions/cli/commands/completion.ts"() {
     "use strict";
     init_errors();
     init_completion();
-    command12 = {
+    command13 = {
       summary: "Prints a shell completion script for bash, zsh or fish.",
       usage: "pve-gitops completion bash|zsh|fish",
       details: "The script completes commands, options, VM names from vms/ (--only, --vm, --recreate) and contexts (--context), asking pve-gitops itself, so it follows the repository you are in.",
@@ -81566,12 +81849,12 @@ var init_completion2 = __esm({
         const [shell, ...extra] = positionals;
         const known = SHELLS.find((s) => s === shell);
         if (!known || extra.length)
-          throw new UsageError(`completion needs one of ${SHELLS.join(", ")}. Usage: ${command12.usage}`);
+          throw new UsageError(`completion needs one of ${SHELLS.join(", ")}. Usage: ${command13.usage}`);
         ctx.out(completionScript(known));
         return Promise.resolve(0);
       }
     };
-    completion_default = command12;
+    completion_default = command13;
   }
 });
 
@@ -81643,7 +81926,7 @@ async function main(argv, env = process.env) {
       process.stdout.write(commandHelp(name, cmd));
       return 0;
     }
-    const repo = import_node_path30.default.resolve(typeof parsed.values.repo === "string" ? parsed.values.repo : ".");
+    const repo = import_node_path31.default.resolve(typeof parsed.values.repo === "string" ? parsed.values.repo : ".");
     const ctx = { repo, log, out: /* @__PURE__ */ __name((t) => process.stdout.write(t), "out"), env, debug: debug2 };
     return await cmd.run(parsed.values, parsed.positionals, ctx);
   } catch (err) {
@@ -81652,11 +81935,11 @@ async function main(argv, env = process.env) {
     return exitCodeOf(err);
   }
 }
-var import_node_path30, import_node_util2, commands;
+var import_node_path31, import_node_util2, commands;
 var init_cli = __esm({
   "actions/cli/cli.ts"() {
     "use strict";
-    import_node_path30 = __toESM(require("node:path"), 1);
+    import_node_path31 = __toESM(require("node:path"), 1);
     import_node_util2 = require("node:util");
     init_errors();
     init_log();
@@ -81674,6 +81957,7 @@ var init_cli = __esm({
       demo: /* @__PURE__ */ __name(async () => (await Promise.resolve().then(() => (init_demo(), demo_exports))).default, "demo"),
       kubeconfig: /* @__PURE__ */ __name(async () => (await Promise.resolve().then(() => (init_kubeconfig2(), kubeconfig_exports))).default, "kubeconfig"),
       vault: /* @__PURE__ */ __name(async () => (await Promise.resolve().then(() => (init_vault2(), vault_exports))).default, "vault"),
+      import: /* @__PURE__ */ __name(async () => (await Promise.resolve().then(() => (init_import(), import_exports))).default, "import"),
       completion: /* @__PURE__ */ __name(async () => (await Promise.resolve().then(() => (init_completion2(), completion_exports2))).default, "completion")
     };
     __name(loadCommands, "loadCommands");
@@ -81779,7 +82063,7 @@ var init_commit = __esm({
 
 // actions/lib/github/inventory-step.ts
 function getInventoryInputs(env = process.env) {
-  const workspace = import_node_path31.default.resolve(env.GITHUB_WORKSPACE ?? process.cwd());
+  const workspace = import_node_path32.default.resolve(env.GITHUB_WORKSPACE ?? process.cwd());
   const tags = getInput(INVENTORY_INPUTS.tags).split(/\s+/).filter(Boolean);
   const bad = tags.find((t) => !TAG_NAME.test(t) || t.includes(".."));
   if (bad)
@@ -81794,7 +82078,7 @@ function getInventoryInputs(env = process.env) {
     );
   }
   return {
-    repoDir: import_node_path31.default.resolve(workspace, getInput(INVENTORY_INPUTS.workingDirectory) || "."),
+    repoDir: import_node_path32.default.resolve(workspace, getInput(INVENTORY_INPUTS.workingDirectory) || "."),
     newHosts: getInput(INVENTORY_INPUTS.newHosts),
     tags,
     commit,
@@ -81849,12 +82133,12 @@ async function inventoryStep(log, inputs = getInventoryInputs()) {
   setOutput("committed", String(c.committed));
   setOutput("sha", c.sha);
 }
-var import_node_path31, INVENTORY_INPUTS;
+var import_node_path32, INVENTORY_INPUTS;
 var init_inventory_step = __esm({
   "actions/lib/github/inventory-step.ts"() {
     "use strict";
     init_core();
-    import_node_path31 = __toESM(require("node:path"), 1);
+    import_node_path32 = __toESM(require("node:path"), 1);
     init_errors();
     init_commit();
     init_git();
@@ -81972,14 +82256,14 @@ function getKubeconfigInputs(env = process.env) {
     throw new ConfigurationError(
       `Set the ${KUBECONFIG_INPUTS.context} input to the context (cluster name) to fetch.`
     );
-  const temp = env.RUNNER_TEMP || import_node_path32.default.join(process.cwd(), ".pve-gitops");
-  const file = getInput(KUBECONFIG_INPUTS.file) || import_node_path32.default.join(temp, `kubeconfig-${(0, import_node_crypto14.randomBytes)(6).toString("hex")}`, "config");
+  const temp = env.RUNNER_TEMP || import_node_path33.default.join(process.cwd(), ".pve-gitops");
+  const file = getInput(KUBECONFIG_INPUTS.file) || import_node_path33.default.join(temp, `kubeconfig-${(0, import_node_crypto14.randomBytes)(6).toString("hex")}`, "config");
   const raw = getInput(KUBECONFIG_INPUTS.exportEnv).trim().toLowerCase();
   if (raw && !["true", "false"].includes(raw))
     throw new ConfigurationError(
       `Input ${KUBECONFIG_INPUTS.exportEnv} is '${raw}'; use true or false.`
     );
-  return { vault, contexts, file: import_node_path32.default.resolve(file), exportEnv: raw !== "false" };
+  return { vault, contexts, file: import_node_path33.default.resolve(file), exportEnv: raw !== "false" };
 }
 async function kubeconfigStep(log, inputs = getKubeconfigInputs()) {
   const location = locationOf(void 0, {
@@ -82004,13 +82288,13 @@ async function kubeconfigStep(log, inputs = getKubeconfigInputs()) {
   setOutput("contexts", config2.contexts.map((c) => c.name).join(" "));
   setOutput("servers", config2.clusters.map((c) => c.cluster.server).join(" "));
 }
-var import_node_crypto14, import_node_path32, KUBECONFIG_INPUTS;
+var import_node_crypto14, import_node_path33, KUBECONFIG_INPUTS;
 var init_kubeconfig_step = __esm({
   "actions/lib/github/kubeconfig-step.ts"() {
     "use strict";
     init_core();
     import_node_crypto14 = require("node:crypto");
-    import_node_path32 = __toESM(require("node:path"), 1);
+    import_node_path33 = __toESM(require("node:path"), 1);
     init_errors();
     init_get();
     init_vault_env();
@@ -82043,11 +82327,11 @@ function getPublishInputs(env = process.env) {
   const key = getInput(PUBLISH_INPUTS.sshPrivateKey, { trimWhitespace: false }).replace(/\r\n/g, "\n");
   if (key.trim()) registerKey(key.trim() + "\n");
   const vault = getVaultInputs(env);
-  const workspace = import_node_path33.default.resolve(env.GITHUB_WORKSPACE ?? process.cwd());
+  const workspace = import_node_path34.default.resolve(env.GITHUB_WORKSPACE ?? process.cwd());
   let knownHosts = getInput(PUBLISH_INPUTS.knownHosts);
   if (!knownHosts) {
-    const f = import_node_path33.default.join(env.HOME ?? import_node_os11.default.homedir(), ".ssh", "known_hosts");
-    knownHosts = (0, import_node_fs26.existsSync)(f) ? (0, import_node_fs26.readFileSync)(f, "utf8") : "";
+    const f = import_node_path34.default.join(env.HOME ?? import_node_os11.default.homedir(), ".ssh", "known_hosts");
+    knownHosts = (0, import_node_fs27.existsSync)(f) ? (0, import_node_fs27.readFileSync)(f, "utf8") : "";
   }
   const timeout = Number(getInput(PUBLISH_INPUTS.readyTimeout) || "300");
   if (!Number.isFinite(timeout) || timeout <= 0)
@@ -82056,7 +82340,7 @@ function getPublishInputs(env = process.env) {
     );
   return {
     vault,
-    repoDir: import_node_path33.default.resolve(workspace, getInput(PUBLISH_INPUTS.workingDirectory) || "."),
+    repoDir: import_node_path34.default.resolve(workspace, getInput(PUBLISH_INPUTS.workingDirectory) || "."),
     newHosts: parseHostList(
       getInput(PUBLISH_INPUTS.newHosts),
       `The ${PUBLISH_INPUTS.newHosts} input`
@@ -82128,14 +82412,14 @@ async function kubeconfigPublishStep(log, inputs = getPublishInputs()) {
   setOutput("contexts", (r.stored?.contexts ?? []).join(" "));
   await writeJobSummary(publishSummary(r, location));
 }
-var import_node_fs26, import_node_os11, import_node_path33, PUBLISH_INPUTS;
+var import_node_fs27, import_node_os11, import_node_path34, PUBLISH_INPUTS;
 var init_kubeconfig_publish_step = __esm({
   "actions/lib/github/kubeconfig-publish-step.ts"() {
     "use strict";
     init_core();
-    import_node_fs26 = require("node:fs");
+    import_node_fs27 = require("node:fs");
     import_node_os11 = __toESM(require("node:os"), 1);
-    import_node_path33 = __toESM(require("node:path"), 1);
+    import_node_path34 = __toESM(require("node:path"), 1);
     init_errors();
     init_addresses();
     init_publish();
@@ -82197,14 +82481,14 @@ function getProvisionInputs(env = process.env) {
   if (sshPrivateKey.trim()) registerKey(sshPrivateKey.replace(/\r\n/g, "\n").trim() + "\n");
   const k3sToken = getInput(PROVISION_INPUTS.k3sToken);
   registerSecret(k3sToken);
-  const workspace = import_node_path34.default.resolve(env.GITHUB_WORKSPACE ?? process.cwd());
+  const workspace = import_node_path35.default.resolve(env.GITHUB_WORKSPACE ?? process.cwd());
   const runs2 = getInput(PROVISION_INPUTS.playbooks).split("\n").map((l) => l.trim()).filter(Boolean).map(parseRun);
   const hosts = parseHostList(
     getInput(PROVISION_INPUTS.newHosts),
     `The ${PROVISION_INPUTS.newHosts} input`
   );
   const inputs = {
-    repoDir: import_node_path34.default.resolve(workspace, getInput(PROVISION_INPUTS.workingDirectory) || "."),
+    repoDir: import_node_path35.default.resolve(workspace, getInput(PROVISION_INPUTS.workingDirectory) || "."),
     runs: runs2,
     newHosts: hosts.hosts.map((h) => ({ name: h.name, ip: h.ip })),
     sshPrivateKey,
@@ -82212,7 +82496,7 @@ function getProvisionInputs(env = process.env) {
     knownHosts: getInput(PROVISION_INPUTS.knownHosts),
     trustOnFirstUse: booleanInput(PROVISION_INPUTS.trustOnFirstUse, false),
     simulator: booleanInput(PROVISION_INPUTS.simulator, false) || simulatorMode(env),
-    tempRoot: env.RUNNER_TEMP && (0, import_node_fs27.existsSync)(env.RUNNER_TEMP) ? env.RUNNER_TEMP : void 0,
+    tempRoot: env.RUNNER_TEMP && (0, import_node_fs28.existsSync)(env.RUNNER_TEMP) ? env.RUNNER_TEMP : void 0,
     proxmoxEnv: proxmoxEnvFromInputs(env)
   };
   debug(
@@ -82253,13 +82537,13 @@ async function provisionStep(log, inputs = getProvisionInputs()) {
   setOutput("runs", String(r.runs.length));
   return r;
 }
-var import_node_fs27, import_node_path34, PROVISION_INPUTS;
+var import_node_fs28, import_node_path35, PROVISION_INPUTS;
 var init_provision_step = __esm({
   "actions/lib/github/provision-step.ts"() {
     "use strict";
     init_core();
-    import_node_fs27 = require("node:fs");
-    import_node_path34 = __toESM(require("node:path"), 1);
+    import_node_fs28 = require("node:fs");
+    import_node_path35 = __toESM(require("node:path"), 1);
     init_errors();
     init_tags();
     init_addresses();
@@ -82303,9 +82587,9 @@ function sourceInput(v) {
   throw new ConfigurationError(`source must be 'event' or 'message', not '${v.slice(0, 40)}'.`);
 }
 function getTagsInputs(env = process.env) {
-  const workspace = import_node_path35.default.resolve(env.GITHUB_WORKSPACE ?? process.cwd());
+  const workspace = import_node_path36.default.resolve(env.GITHUB_WORKSPACE ?? process.cwd());
   return {
-    repoDir: import_node_path35.default.resolve(workspace, getInput(TAGS_INPUTS.workingDirectory) || "."),
+    repoDir: import_node_path36.default.resolve(workspace, getInput(TAGS_INPUTS.workingDirectory) || "."),
     playbook: getInput(TAGS_INPUTS.playbook) || void 0,
     newHosts: getInput(TAGS_INPUTS.newHosts),
     markApplied: getInput(TAGS_INPUTS.markApplied) || void 0,
@@ -82318,7 +82602,7 @@ function getTagsInputs(env = process.env) {
 async function readEvent2(file) {
   if (!file) return {};
   try {
-    return JSON.parse(await (0, import_promises11.readFile)(file, "utf8"));
+    return JSON.parse(await (0, import_promises12.readFile)(file, "utf8"));
   } catch {
     throw new ConfigurationError(`The event payload ${file} cannot be read as JSON.`);
   }
@@ -82362,13 +82646,13 @@ async function tagsStep(log, inputs = getTagsInputs()) {
   setOutput("tags", r.tags.join(" "));
   setOutput("count", String(r.runs.length));
 }
-var import_promises11, import_node_path35, TAGS_INPUTS;
+var import_promises12, import_node_path36, TAGS_INPUTS;
 var init_tags_step = __esm({
   "actions/lib/github/tags-step.ts"() {
     "use strict";
     init_core();
-    import_promises11 = require("node:fs/promises");
-    import_node_path35 = __toESM(require("node:path"), 1);
+    import_promises12 = require("node:fs/promises");
+    import_node_path36 = __toESM(require("node:path"), 1);
     init_errors();
     init_applied_ref();
     init_git();
@@ -82410,7 +82694,7 @@ function annotate(diagnostics, prefix = "") {
   for (const d of diagnostics) {
     const props = {
       title: d.vm ? `VM ${d.vm}` : "pve-gitops",
-      file: import_node_path36.default.posix.join(prefix.split(import_node_path36.default.sep).join("/") || ".", d.file),
+      file: import_node_path37.default.posix.join(prefix.split(import_node_path37.default.sep).join("/") || ".", d.file),
       startLine: d.line,
       startColumn: d.col
     };
@@ -82418,12 +82702,12 @@ function annotate(diagnostics, prefix = "") {
     else error(d.message, props);
   }
 }
-var import_node_path36;
+var import_node_path37;
 var init_annotations = __esm({
   "actions/lib/github/annotations.ts"() {
     "use strict";
     init_core();
-    import_node_path36 = __toESM(require("node:path"), 1);
+    import_node_path37 = __toESM(require("node:path"), 1);
     __name(annotate, "annotate");
   }
 });
@@ -82505,16 +82789,16 @@ var init_validate_summary = __esm({
 
 // actions/lib/github/validate-step.ts
 function getValidateInputs(env = process.env) {
-  const workspace = import_node_path37.default.resolve(env.GITHUB_WORKSPACE ?? process.cwd());
+  const workspace = import_node_path38.default.resolve(env.GITHUB_WORKSPACE ?? process.cwd());
   const dir = getInput(VALIDATE_INPUTS.workingDirectory) || ".";
-  return { workspace, repoDir: import_node_path37.default.resolve(workspace, dir) };
+  return { workspace, repoDir: import_node_path38.default.resolve(workspace, dir) };
 }
 async function validateStep(log, inputs = getValidateInputs()) {
   log.debug(`validating ${inputs.repoDir}`);
   const repo = await log.group("Validate VM definitions", () => loadRepository(inputs.repoDir));
   const errors = errorsOf(repo.diagnostics);
   try {
-    annotate(repo.diagnostics, import_node_path37.default.relative(inputs.workspace, inputs.repoDir));
+    annotate(repo.diagnostics, import_node_path38.default.relative(inputs.workspace, inputs.repoDir));
     setOutput("valid", String(errors.length === 0));
     setOutput("vm-count", String(repo.vms.length));
     setOutput("error-count", String(errors.length));
@@ -82528,12 +82812,12 @@ async function validateStep(log, inputs = getValidateInputs()) {
   log.info(validationHeadline(repo));
   return repo;
 }
-var import_node_path37, VALIDATE_INPUTS;
+var import_node_path38, VALIDATE_INPUTS;
 var init_validate_step = __esm({
   "actions/lib/github/validate-step.ts"() {
     "use strict";
     init_core();
-    import_node_path37 = __toESM(require("node:path"), 1);
+    import_node_path38 = __toESM(require("node:path"), 1);
     init_errors();
     init_diagnostics();
     init_load2();
