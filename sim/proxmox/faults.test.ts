@@ -139,6 +139,25 @@ describe('faults', () => {
     );
   });
 
+  it('draws probability faults from the seed: the same seed fails the same calls', async () => {
+    const pattern = async (seed: number) => {
+      const sim = await start({
+        faults: { seed, errors: [{ method: 'GET', path: '/version', probability: 0.5 }] },
+      });
+      const call = simClient(sim);
+      let bits = '';
+      for (let i = 0; i < 40; i++)
+        bits += (await call('GET', '/version')).status === 500 ? 'x' : '.';
+      await sim.stop();
+      return bits;
+    };
+    const a = await pattern(7);
+    expect(await pattern(7)).toBe(a);
+    expect(a).toMatch(/x/);
+    expect(a).toMatch(/\./);
+    expect(await pattern(8)).not.toBe(a);
+  });
+
   it('shows a young VM as status unknown without a name in cluster/resources', async () => {
     const sim = await start();
     const call = simClient(sim);

@@ -43,6 +43,26 @@ export function applyStandingFaults(cluster: Cluster): void {
   }
 }
 
+/** mulberry32: a small seeded generator, so a fault run can be replayed exactly. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+// One generator per fault spec: draws follow the spec's seed, whatever else runs.
+const draws = new WeakMap<object, () => number>();
+function draw(spec: FaultSpec): number {
+  let next = draws.get(spec);
+  if (!next) draws.set(spec, (next = seededRandom(spec.seed ?? 1)));
+  return next();
+}
+
 /** Throws the injected error for this request, if a fault matches it. */
 export function injectRequestFault(cluster: Cluster, method: string, apiPath: string): void {
   const node = /^\/nodes\/([^/]+)/.exec(apiPath)?.[1];
@@ -54,7 +74,7 @@ export function injectRequestFault(cluster: Cluster, method: string, apiPath: st
     if (f.count !== undefined) {
       if (f.count <= 0) continue;
       f.count--;
-    } else if (f.probability !== undefined && Math.random() >= f.probability) continue;
+    } else if (f.probability !== undefined && draw(cluster.faults) >= f.probability) continue;
     throw new ApiError(f.status ?? 500, f.message ?? 'injected failure');
   }
 }

@@ -69,6 +69,8 @@ export interface Timings {
 /** Faults to inject; see docs/simulator.md. */
 export interface FaultSpec {
   errors?: ErrorFault[];
+  /** Seed of the draws behind `probability` faults: the same seed, the same failures. Default 1. */
+  seed?: number;
   /** Nodes whose paths answer 595 and that show offline. */
   offlineNodes?: string[];
   /** Storage locks held by someone else from the moment the faults are set. */
