@@ -23,6 +23,7 @@ import {
 } from '../actions/lib/proxmox/index.js';
 import { installPveshShim, startSshHost, type SshHost } from '../sim/hosts/index.js';
 import { startProxmoxSim, type ProxmoxSim, type PveMajor } from '../sim/proxmox/index.js';
+import { eventually } from './eventually.js';
 import { closedLoopbackPort } from './net-helpers.js';
 
 // ---- Schema check: every request the client sends must exist in PVE 8 and PVE 9. ----
@@ -264,14 +265,15 @@ describe.each(Object.keys(transports))('Proxmox contract over %s', (kind) => {
 
     await client.waitForTask(await client.start('pve1', vmid));
     expect((await client.status('pve1', vmid)).status).toBe('running');
-    let ifaces: Awaited<ReturnType<ProxmoxClient['agentNetworkInterfaces']>> = [];
-    for (let i = 0; i < 50 && !ifaces.length; i++) {
-      ifaces = await client.agentNetworkInterfaces('pve1', vmid).catch(async (e: unknown) => {
-        expect((e as Error).message).toMatch(/agent is not running|got timeout/);
-        await new Promise((r) => setTimeout(r, 100));
-        return [];
-      });
-    }
+    const ifaces = await eventually(
+      () =>
+        client.agentNetworkInterfaces('pve1', vmid).catch((e: unknown) => {
+          expect((e as Error).message).toMatch(/agent is not running|got timeout/);
+          return [];
+        }),
+      (list) => list.length > 0,
+      { what: 'the guest agent answering', timeoutMs: 5_000 },
+    );
     expect(ifaces.map((i) => i.name)).toContain('lo');
 
     await client.waitForTask(await client.stop('pve1', vmid));
@@ -304,14 +306,15 @@ describe.each(Object.keys(transports))('Proxmox contract over %s', (kind) => {
       value: 1,
       pending: 2,
     });
-    for (let i = 0; i < 50; i++) {
-      const up = await client.agentPing('pve2', vmid).then(
-        () => true,
-        () => false,
-      );
-      if (up) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await eventually(
+      () =>
+        client.agentPing('pve2', vmid).then(
+          () => true,
+          () => false,
+        ),
+      Boolean,
+      { what: 'the guest agent answering a ping', timeoutMs: 5_000 },
+    );
     const hostKey = await client.agentFileRead('pve2', vmid, '/etc/ssh/ssh_host_ed25519_key.pub');
     expect(hostKey).toEqual({
       content: `${sims[major].cluster.hostKeyOf(vmid).publicKey}\n`,

@@ -13,6 +13,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
+import { eventually } from './eventually.js';
 
 const cli = path.resolve('actions/cli/dist/index.cjs');
 // `--` first: Node itself reads a later `--env-file` argument unless `--` precedes the script
@@ -39,8 +40,11 @@ afterAll(async () => {
 
 /** Waits for the env file that announces a simulator ready; fails after 30 s. */
 async function waitFor(file: string): Promise<void> {
-  for (let i = 0; i < 600 && !existsSync(file); i++) await new Promise((r) => setTimeout(r, 50));
-  if (!existsSync(file)) throw new Error(`${file} did not appear within 30 s.`);
+  await eventually(() => existsSync(file), Boolean, {
+    what: `${file} appearing`,
+    timeoutMs: 30_000,
+    intervalMs: 50,
+  });
 }
 
 function envOf(file: string): Record<string, string> {
@@ -370,9 +374,5 @@ it('runs one sshd per running VM with a loopback address, presenting the key app
 });
 
 async function until(probe: () => Promise<boolean>, want: boolean): Promise<void> {
-  for (let i = 0; i < 150; i++) {
-    if ((await probe()) === want) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`condition not reached (${String(want)})`);
+  await eventually(probe, (v) => v === want, { what: `sshd ${want ? 'listening' : 'gone'}` });
 }
