@@ -21,7 +21,7 @@ export function sampleArgv(): string[] {
 }
 
 /** Samples argv every `everyMs` until stop(); stop() returns every distinct command line seen. */
-export function argvSampler(everyMs = 5): { stop(): string[]; samples(): number } {
+export function argvSampler(everyMs = 20): { stop(): string[]; samples(): number } {
   const seen = new Set<string>();
   let n = 0;
   const tick = () => {
