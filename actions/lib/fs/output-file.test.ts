@@ -49,10 +49,11 @@ describe('writeOutputFile', () => {
     expect(lstatSync(f).ino).not.toBe(before);
   });
 
-  it('honours a wider mode when asked (inventory files are shared)', async () => {
-    const f = path.join(dir, 'k8s.ini');
-    await writeOutputFile(f, '[all]\n', { mode: 0o644 });
+  it('honours a wider mode when asked (inventory files are shared), parents 0755 then', async () => {
+    const f = path.join(dir, 'inventory', 'k8s.ini');
+    await writeOutputFile(f, '[all]\n', { mode: 0o644, createParents: true });
     expect(lstatSync(f).mode & 0o777).toBe(0o644);
+    expect(lstatSync(path.dirname(f)).mode & 0o777).toBe(0o755);
   });
 
   it('refuses a symbolic link, leaving it and its target alone', async () => {

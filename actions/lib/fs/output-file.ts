@@ -11,7 +11,7 @@ export interface OutputFileOptions {
   /** Mode of the written file. Default 0600: output may hold secrets (kubeconfigs). */
   mode?: number;
   /**
-   * Create missing parent directories (mode 0700). Only for paths the tool chose itself (its
+   * Create missing parent directories (0700, or 0755 for a file others may read). Only for paths the tool chose itself (its
    * own temporary folder, the repository's inventory/): a typo in a path someone gave must
    * not silently grow a directory tree.
    */
@@ -96,7 +96,8 @@ export async function writeOutputFile(
   const mode = o.mode ?? 0o600;
   const tmp = path.join(dir, `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
   try {
-    if (o.createParents) await mkdir(dir, { recursive: true, mode: 0o700 });
+    // Parents as private as the file: 0700 for a secret, 0755 for a file others may read.
+    if (o.createParents) await mkdir(dir, { recursive: true, mode: mode & 0o044 ? 0o755 : 0o700 });
     const fh = await open(tmp, 'wx', mode);
     try {
       await fh.writeFile(text);
