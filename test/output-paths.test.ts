@@ -4,6 +4,7 @@
 // left as it was, and a missing parent directory is an error, never created silently.
 import { execFileSync } from 'node:child_process';
 import {
+  cpSync,
   existsSync,
   lstatSync,
   mkdirSync,
@@ -129,6 +130,23 @@ describe('plan --out', () => {
     const viaMissing = await run(process.execPath, ['--', CLI, 'plan', '--out', missing], env);
     refused(viaMissing, `the directory ${path.dirname(missing)} does not exist`);
     expect(existsSync(path.dirname(missing))).toBe(false);
+  });
+});
+
+describe('inventory', () => {
+  it('refuses to write inventory/k8s.ini through a symbolic link, leaving its target', async () => {
+    const root = path.resolve(import.meta.dirname, '..');
+    const repo = mkdtempSync(path.join(dir, 'repo-'));
+    cpSync(path.join(root, 'vms'), path.join(repo, 'vms'), { recursive: true });
+    cpSync(path.join(root, 'pve-gitops.yaml'), path.join(repo, 'pve-gitops.yaml'));
+    mkdirSync(path.join(repo, 'inventory'));
+    writeFileSync(victim, 'not an inventory\n', { mode: 0o644 });
+    const ini = path.join(repo, 'inventory', 'k8s.ini');
+    symlinkSync(victim, ini);
+    const r = await run(process.execPath, ['--', CLI, 'inventory', '--repo', repo], baseEnv());
+    refused(r, `The generated file ${ini} is a symbolic link; name a regular file`);
+    expect(readFileSync(victim, 'utf8')).toBe('not an inventory\n');
+    expect(lstatSync(ini).isSymbolicLink()).toBe(true);
   });
 });
 

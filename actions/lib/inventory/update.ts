@@ -26,7 +26,11 @@ async function readOrNull(file: string): Promise<string | null> {
 export async function writeIfChanged(file: string, content: string): Promise<boolean> {
   if ((await readOrNull(file)) === content) return false;
   // The repository's own inventory/ folder may be created; a symlink there is refused.
-  await writeOutputFile(file, content, { mode: 0o644, createParents: true });
+  await writeOutputFile(file, content, {
+    what: 'The generated file',
+    mode: 0o644,
+    createParents: true,
+  });
   return true;
 }
 
