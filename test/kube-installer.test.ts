@@ -168,3 +168,42 @@ it('serves python3-kubernetes with the cluster kubeconfig (client certificate)',
     'v1.31.4+k3s1',
   ]);
 });
+
+// k3s reads the join token from K3S_TOKEN_FILE or --token-file as well as K3S_TOKEN
+// (docs.k3s.io/cli/agent, "--token-file value | K3S_TOKEN_FILE"); the k3s role relies on it
+// so that the token is never in an environment Ansible writes onto a command line.
+it('joins an agent whose token is in K3S_TOKEN_FILE or --token-file, refusing a missing file', async () => {
+  const c = m.clusterOf('k8s-sim')!;
+  const good = readFileSync(
+    path.join(server, 'var/lib/rancher/k3s/server/node-token'),
+    'utf8',
+  ).trim();
+  const tokenFile = path.join(dir, 'join-token');
+  writeFileSync(tokenFile, `${good}\n`, { mode: 0o600 });
+  const missing = await install(path.join(dir, 'agent-2'), {
+    K3S_URL: c.url,
+    K3S_TOKEN_FILE: path.join(dir, 'no-such-token'),
+    K3S_NODE_NAME: 'k8s-sim-w2',
+  });
+  expect(missing.code).not.toBe(0);
+  expect(missing.stderr).toContain('failed to read token file');
+  const viaEnv = await install(path.join(dir, 'agent-2'), {
+    K3S_URL: c.url,
+    K3S_TOKEN_FILE: tokenFile,
+    K3S_NODE_NAME: 'k8s-sim-w2',
+    K3S_NODE_IP: '127.66.0.12',
+  });
+  expect(viaEnv.stderr).toBe('');
+  expect(viaEnv.code).toBe(0);
+  const viaArg = await install(path.join(dir, 'agent-3'), {
+    K3S_URL: c.url,
+    INSTALL_K3S_EXEC: `agent --token-file ${tokenFile}`,
+    K3S_NODE_NAME: 'k8s-sim-w3',
+    K3S_NODE_IP: '127.66.0.13',
+  });
+  expect(viaArg.stderr).toBe('');
+  expect(viaArg.code).toBe(0);
+  expect(c.nodes().map((n) => n.name)).toEqual(
+    expect.arrayContaining(['k8s-sim-w2', 'k8s-sim-w3']),
+  );
+});

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -40,8 +40,11 @@ describe('playbooks', () => {
 
 /**
  * Runs the k3s role for real against this machine over Ansible's local connection, with a
- * stand-in installer that records its environment and arguments: the token must reach the
- * installer through the environment, never argv or the log.
+ * stand-in installer that records its environment, its arguments and the command lines of
+ * every process above it (Ansible's `/bin/sh -c '… python3'` wrapper among them): settings
+ * reach the installer through the environment, the token through a 0600 file named by
+ * K3S_TOKEN_FILE (docs.k3s.io/cli/agent), never argv, an environment Ansible would put on a
+ * command line, or the log.
  */
 describe('the k3s role hands the installer its settings in the environment', () => {
   let dir: string;
@@ -52,7 +55,19 @@ describe('the k3s role hands the installer its settings in the environment', () 
     const installer = path.join(dir, 'fake-installer.sh');
     await writeFile(
       installer,
-      `#!/bin/sh\nenv | grep -E '^(K3S_|INSTALL_K3S_)' | sort > "${dir}/env.txt"\necho "$@" > "${dir}/argv.txt"\n`,
+      [
+        '#!/bin/sh',
+        // The local connection inherits ansible-playbook's own K3S_TOKEN: not the role's doing.
+        `env | grep -E '^(K3S_|INSTALL_K3S_)' | grep -v '^K3S_TOKEN=' | sort > "${dir}/env.txt"`,
+        `echo "$@" > "${dir}/argv.txt"`,
+        // The argv of this process and each ancestor, NULs as spaces.
+        `: > "${dir}/ancestors.txt"; p=$$`,
+        'while [ "$p" -gt 1 ]; do',
+        `  tr '\\0' ' ' < /proc/$p/cmdline >> "${dir}/ancestors.txt"; echo >> "${dir}/ancestors.txt"`,
+        "  p=$(awk '/^PPid:/ {print $2}' /proc/$p/status)",
+        'done',
+        '',
+      ].join('\n'),
     );
     await chmod(installer, 0o755);
   });
@@ -74,6 +89,7 @@ describe('the k3s role hands the installer its settings in the environment', () 
         `k3s_installer_url=file://${dir}/fake-installer.sh`,
         'k3s_version=v1.31.4+k3s1',
         `k3s_installer_path=${dir}/bin/k3s-install.sh`,
+        `k3s_token_file=${dir}/bin/k3s-token`,
       ].join('\n') + '\n',
     );
     return run('ansible-playbook', ['-v', '-i', inv, path.join(playbooks, file)], {
@@ -87,13 +103,19 @@ describe('the k3s role hands the installer its settings in the environment', () 
     });
   }
 
-  it('joins an agent with K3S_URL and K3S_TOKEN', async () => {
+  it('joins an agent with K3S_URL and the token in a 0600 K3S_TOKEN_FILE, never in argv', async () => {
     const { stdout } = await play('k3s-agent.yml', 'k8s-w1', 'k3s_join=https://127.0.0.1:6443');
     const env = await readFile(path.join(dir, 'env.txt'), 'utf8');
+    const tokenFile = path.join(dir, 'bin', 'k3s-token');
     expect(env).toBe(
-      `INSTALL_K3S_EXEC=agent\nINSTALL_K3S_VERSION=v1.31.4+k3s1\nK3S_TOKEN=${token}\nK3S_URL=https://127.0.0.1:6443\n`,
+      `INSTALL_K3S_EXEC=agent\nINSTALL_K3S_VERSION=v1.31.4+k3s1\nK3S_TOKEN_FILE=${tokenFile}\nK3S_URL=https://127.0.0.1:6443\n`,
     );
+    expect((await readFile(tokenFile, 'utf8')).trim()).toBe(token);
+    expect((await stat(tokenFile)).mode & 0o777).toBe(0o600);
     expect(await readFile(path.join(dir, 'argv.txt'), 'utf8')).toBe('\n');
+    const ancestors = await readFile(path.join(dir, 'ancestors.txt'), 'utf8');
+    expect(ancestors).toContain('python3');
+    expect(ancestors).not.toContain(token);
     expect(stdout).not.toContain(token);
     expect(stdout).toMatch(/failed=0/);
   }, 120_000);

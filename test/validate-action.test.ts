@@ -96,7 +96,7 @@ describe('validate action', () => {
     expect(r.outputs).toEqual({ valid: 'false', 'vm-count': '1', 'error-count': '2' });
     expect(r.summary).toContain('❌ 2 errors in 1 file.');
     expect(r.summary).toContain(
-      '| `vms/a.yaml` | a | — | — | — | — | ❌ line 3: `cores` must be at least 1, not 0. (+1 more) |',
+      '| `vms/a.yaml` | a | — | — | — | — | ❌ line 3: &#96;cores&#96; must be at least 1, not 0. (+1 more) |',
     );
     expect(r.summary).toContain('| `vms/b.yaml` | b | pve1 | 2 | 2 GiB | — | ✅ valid |');
   });

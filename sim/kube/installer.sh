@@ -1,6 +1,7 @@
 #!/bin/sh
 # pve-gitops simulator: a stand-in for https://get.k3s.io. It honours the real installer's
 # contract (INSTALL_K3S_VERSION, INSTALL_K3S_EXEC and arguments, K3S_URL, K3S_TOKEN,
+# K3S_TOKEN_FILE and --token-file (the token in a file, docs.k3s.io/cli/agent),
 # INSTALL_K3S_SKIP_DOWNLOAD, INSTALL_K3S_SKIP_START, INSTALL_K3S_BIN_DIR, K3S_NODE_NAME,
 # K3S_KUBECONFIG_MODE) and writes the files k3s writes, but instead of running k3s it asks the
 # simulator's cluster manager for a simulated API server and registers this host as a node.
@@ -30,6 +31,7 @@ esac
 SERVER_URL="${K3S_URL:-}"
 NODE_NAME="${K3S_NODE_NAME:-}"
 NODE_IP="${K3S_NODE_IP:-}"
+TOKEN_FILE="${K3S_TOKEN_FILE:-}"
 CLUSTER_INIT=false
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -40,6 +42,8 @@ while [ $# -gt 0 ]; do
     --node-ip=*) NODE_IP="${1#*=}" ;;
     --server | -s) SERVER_URL="$2"; shift ;;
     --server=*) SERVER_URL="${1#*=}" ;;
+    --token-file) TOKEN_FILE="$2"; shift ;;
+    --token-file=*) TOKEN_FILE="${1#*=}" ;;
     *) ;;
   esac
   shift
@@ -50,8 +54,16 @@ fi
 if [ "$CMD" = agent ] && [ -z "$SERVER_URL" ]; then
   fatal "k3s agent needs a server: set K3S_URL or pass --server."
 fi
-if [ -n "$SERVER_URL" ] && [ -z "${K3S_TOKEN:-}" ]; then
+if [ -n "$SERVER_URL" ] && [ -z "${K3S_TOKEN:-}" ] && [ -z "$TOKEN_FILE" ]; then
   fatal "Defaulted k3s exec command to '$CMD' because K3S_URL is defined, but K3S_TOKEN or K3S_TOKEN_FILE is not defined."
+fi
+# The token from its file, read here as k3s reads it (first line, whitespace trimmed); the
+# value itself never becomes an argument of any command.
+JOIN_TOKEN="${K3S_TOKEN:-}"
+if [ -z "$JOIN_TOKEN" ] && [ -n "$TOKEN_FILE" ]; then
+  [ -r "$TOKEN_FILE" ] || fatal "failed to read token file $TOKEN_FILE"
+  IFS= read -r JOIN_TOKEN <"$TOKEN_FILE" || [ -n "$JOIN_TOKEN" ] || fatal "token file $TOKEN_FILE is empty"
+  JOIN_TOKEN="$(printf '%s' "$JOIN_TOKEN" | tr -d ' \t\r')"
 fi
 [ -n "$NODE_NAME" ] || NODE_NAME="$(hostname)"
 # The node's address: --node-ip, K3S_NODE_IP, the address this SSH session came in on; else
@@ -122,7 +134,7 @@ if [ "$CMD" = server ] && [ -z "$SERVER_URL" ]; then
   TOKEN="$(sed -n 2p "$TMP/cluster")"
 else
   API="$SERVER_URL"
-  TOKEN="$K3S_TOKEN"
+  TOKEN="$JOIN_TOKEN"
 fi
 API="${API%/}"
 

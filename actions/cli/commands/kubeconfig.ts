@@ -4,6 +4,7 @@ import path from 'node:path';
 import { ConfigurationError, UsageError } from '../../lib/errors.js';
 import { knownAddresses } from '../../lib/inventory/addresses.js';
 import { INVENTORY_FILE } from '../../lib/inventory/update.js';
+import { checkOutputPath } from '../../lib/fs/output-file.js';
 import { getKubeconfig, writePrivateFile } from '../../lib/kubeconfig/get.js';
 import { publishNewClusters } from '../../lib/kubeconfig/publish.js';
 import { locationOf, vaultFromEnv } from '../../lib/kubeconfig/vault-env.js';
@@ -105,6 +106,9 @@ async function get(values: Record<string, unknown>, ctx: CliContext): Promise<nu
     .filter(Boolean);
   if (!contexts.length)
     throw new UsageError(`kubeconfig get needs --context NAME. Usage: ${usage}`);
+  const out = typeof values.out === 'string' ? path.resolve(values.out) : undefined;
+  // A path that cannot be written is refused before Vault is asked for anything.
+  if (out) await checkOutputPath(out, { what: '--out' });
   let vaultCfg;
   try {
     vaultCfg = (await loadValidRepository(ctx.repo)).config.vault;
@@ -116,11 +120,10 @@ async function get(values: Record<string, unknown>, ctx: CliContext): Promise<nu
     location: locationOf(vaultCfg),
     contexts,
   });
-  if (typeof values.out === 'string') {
-    const file = path.resolve(values.out);
-    await writePrivateFile(file, text);
-    ctx.log.info(`Wrote ${contexts.join(', ')} to ${file} (mode 0600).`);
-    ctx.out(`${file}\n`);
+  if (out) {
+    await writePrivateFile(out, text, { what: '--out' });
+    ctx.log.info(`Wrote ${contexts.join(', ')} to ${out} (mode 0600).`);
+    ctx.out(`${out}\n`);
   } else ctx.out(text);
   return 0;
 }

@@ -1,6 +1,6 @@
-import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError } from '../../lib/errors.js';
+import { checkOutputPath, writeOutputFile } from '../../lib/fs/output-file.js';
 import { readAndPlan } from '../../lib/reconcile/apply.js';
 import { connectFromEnv } from '../../lib/reconcile/connect.js';
 import { renderPlanMarkdown } from '../../lib/reconcile/render-markdown.js';
@@ -35,6 +35,9 @@ const command: Command = {
   async run(values, _positionals, ctx) {
     if (values.json && values.markdown)
       throw new UsageError('Choose one of --json and --markdown.');
+    const out = typeof values.out === 'string' ? path.resolve(values.out) : undefined;
+    // Refused before the cluster is asked anything.
+    if (out) await checkOutputPath(out, { what: '--out' });
     const repo = await loadValidRepository(ctx.repo);
     const client = await connectFromEnv(ctx.env, repo.config, ctx.log);
     let text: string;
@@ -50,9 +53,10 @@ const command: Command = {
     } finally {
       await client.close();
     }
-    if (typeof values.out === 'string') {
-      await writeFile(path.resolve(values.out), text);
-      ctx.log.info(`Plan written to ${values.out}.`);
+    if (out) {
+      // The plan holds no secret; it is shared as an artifact.
+      await writeOutputFile(out, text, { what: '--out', mode: 0o644 });
+      ctx.log.info(`Plan written to ${out}.`);
     } else {
       ctx.out(text);
     }

@@ -1,7 +1,8 @@
-import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { UsageError } from '../../lib/errors.js';
+import { checkOutputPath, writeOutputFile } from '../../lib/fs/output-file.js';
 import { startSimStack } from '../../../sim/stack.js';
 import type { Command } from '../cli.js';
 
@@ -19,14 +20,6 @@ function number(v: unknown, flag: string, min: number): number | undefined {
 }
 
 const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-
-/** Writes `file` atomically with mode 0600. */
-function writePrivate(file: string, text: string): void {
-  mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, text, { mode: 0o600 });
-  renameSync(tmp, file);
-}
 
 const command: Command = {
   summary:
@@ -119,6 +112,8 @@ const command: Command = {
     const envFile = path.resolve(
       typeof values['env-file'] === 'string' ? values['env-file'] : path.join(dir, 'proxmox.env'),
     );
+    const envFileOut = { what: '--env-file', createParents: values['env-file'] === undefined };
+    if (typeof values['env-file'] === 'string') await checkOutputPath(envFile, envFileOut);
     // Listen before the env file exists: it tells others we are ready, and a SIGTERM sent
     // right after must stop us cleanly, however late the scheduler runs us.
     const signalled = new Promise<void>((resolve) => {
@@ -149,7 +144,7 @@ const command: Command = {
     }
     const sim = stack.proxmox;
     const caFile = path.join(dir, 'pve-root-ca.pem');
-    writePrivate(caFile, sim.caPem);
+    await writeOutputFile(caFile, sim.caPem, { createParents: true });
     const env = {
       PROXMOX_URL: sim.url,
       PROXMOX_TOKEN_ID: sim.tokenId,
@@ -161,13 +156,14 @@ const command: Command = {
       ...(stack.sshPrivateKeyFile ? { SSH_PRIVATE_KEY_FILE: stack.sshPrivateKeyFile } : {}),
     };
     // One way to trust the certificate: the client refuses a fingerprint and a CA file together.
-    writePrivate(
+    await writeOutputFile(
       envFile,
       Object.entries(env)
         .map(([k, v]) => `export ${k}=${quote(v)}\n`)
         .join('') +
         `# or, instead of the fingerprint: export PROXMOX_CA_FILE=${quote(caFile)}\n` +
         `# k3s installer: put it in pve-gitops.yaml as  k3s: {installer_url: ${stack.kube.installerUrl}}\n`,
+      envFileOut,
     );
     ctx.log.info(
       `Proxmox VE simulator listening on ${sim.url} (${stateDir ? `state in ${stateDir}` : 'state in memory'}); stop it with Ctrl-C.`,

@@ -12,6 +12,7 @@ import { registerKey } from '../secrets.js';
 import { loadValidRepository } from '../vm/load.js';
 import { connectIfConfigured } from '../reconcile/connect.js';
 import { connectVault, getVaultInputs, type VaultInputs } from './kubeconfig-vault.js';
+import { escapeMarkdown, inlineCode } from '../text/markdown.js';
 import { writeJobSummary } from './pr-comment.js';
 import { booleanInput, proxmoxEnvFromInputs, PROXMOX_INPUTS } from './reconcile-inputs.js';
 import { simulatorMode } from '../net/loopback.js';
@@ -89,15 +90,16 @@ export function publishSummary(r: PublishHostsResult, location: KubeconfigLocati
   const lines = ['### Kubeconfigs published', ''];
   lines.push(
     r.published.length
-      ? `Stored ${r.published.map((n) => `\`${n}\``).join(', ')} in ${describeLocation(location)}${r.stored ? `, version ${r.stored.version}` : ''}.`
+      ? `Stored ${r.published.map(inlineCode).join(', ')} in ${describeLocation(location)}${r.stored ? `, version ${r.stored.version}` : ''}.`
       : 'No new first k3s server: nothing was published.',
   );
   if (r.skipped.length) {
     lines.push('', '| VM | Nothing to publish |', '| --- | --- |');
-    for (const s of r.skipped) lines.push(`| \`${s.name}\` | ${s.reason} |`);
+    for (const s of r.skipped)
+      lines.push(`| ${inlineCode(s.name)} | ${escapeMarkdown(s.reason)} |`);
   }
   if (r.stored)
-    lines.push('', `Contexts now stored: ${r.stored.contexts.map((c) => `\`${c}\``).join(', ')}.`);
+    lines.push('', `Contexts now stored: ${r.stored.contexts.map(inlineCode).join(', ')}.`);
   return `${lines.join('\n')}\n`;
 }
 

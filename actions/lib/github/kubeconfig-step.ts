@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { ConfigurationError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { checkOutputPath } from '../fs/output-file.js';
 import { getKubeconfig, writePrivateFile } from '../kubeconfig/get.js';
 import { locationOf } from '../kubeconfig/vault-env.js';
 import { connectVault, getVaultInputs, type VaultInputs } from './kubeconfig-vault.js';
@@ -20,6 +21,8 @@ export interface KubeconfigInputs {
   contexts: string[];
   /** Where to write; default a fresh 0700 directory under RUNNER_TEMP. */
   file: string;
+  /** The file input was given: its directory must exist (never created unasked). */
+  fileGiven?: boolean;
   /** Export KUBECONFIG for later steps (default true). */
   exportEnv: boolean;
 }
@@ -35,15 +38,20 @@ export function getKubeconfigInputs(env: NodeJS.ProcessEnv = process.env): Kubec
       `Set the ${KUBECONFIG_INPUTS.context} input to the context (cluster name) to fetch.`,
     );
   const temp = env.RUNNER_TEMP || path.join(process.cwd(), '.pve-gitops');
-  const file =
-    core.getInput(KUBECONFIG_INPUTS.file) ||
-    path.join(temp, `kubeconfig-${randomBytes(6).toString('hex')}`, 'config');
+  const given = core.getInput(KUBECONFIG_INPUTS.file);
+  const file = given || path.join(temp, `kubeconfig-${randomBytes(6).toString('hex')}`, 'config');
   const raw = core.getInput(KUBECONFIG_INPUTS.exportEnv).trim().toLowerCase();
   if (raw && !['true', 'false'].includes(raw))
     throw new ConfigurationError(
       `Input ${KUBECONFIG_INPUTS.exportEnv} is '${raw}'; use true or false.`,
     );
-  return { vault, contexts, file: path.resolve(file), exportEnv: raw !== 'false' };
+  return {
+    vault,
+    contexts,
+    file: path.resolve(file),
+    fileGiven: !!given,
+    exportEnv: raw !== 'false',
+  };
 }
 
 /** The kubeconfig action: Vault → a 0600 kubeconfig with only the asked contexts → KUBECONFIG. */
@@ -56,11 +64,17 @@ export async function kubeconfigStep(log: Logger, inputs = getKubeconfigInputs()
   core.debug(
     `kubeconfig: ${inputs.vault.addr} ${location.mount}/${location.path} key ${location.key}, contexts ${inputs.contexts.join(',')}`,
   );
+  const output = {
+    what: inputs.fileGiven ? `The ${KUBECONFIG_INPUTS.file} input` : 'The kubeconfig file',
+    createParents: !inputs.fileGiven,
+  };
+  // A path that cannot be written is refused before Vault is asked for anything.
+  await checkOutputPath(inputs.file, output);
   const vault = await connectVault(inputs.vault, log);
   const { text, config } = await log.group('Fetch the kubeconfig from Vault', () =>
     getKubeconfig({ vault, location, contexts: inputs.contexts }),
   );
-  await writePrivateFile(inputs.file, text);
+  await writePrivateFile(inputs.file, text, output);
   log.info(
     `Wrote ${config.contexts.length} context(s) (${inputs.contexts.join(', ')}) to ${inputs.file} (mode 0600).`,
   );

@@ -1,8 +1,9 @@
 import * as core from '@actions/core';
 import * as github from '@actions/github';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigurationError, describeError } from '../errors.js';
+import { writeOutputFile } from '../fs/output-file.js';
 import type { Logger } from '../log.js';
 import { readAndPlan } from '../reconcile/apply.js';
 import { connectFromEnv } from '../reconcile/connect.js';
@@ -34,7 +35,7 @@ export async function writePlanOutputs(plan: Plan): Promise<string> {
   core.setOutput('has-changes', String(plan.hasChanges));
   core.setOutput('plan-json', json);
   const file = path.join(process.env.RUNNER_TEMP ?? process.cwd(), PLAN_FILE);
-  await writeFile(file, `${JSON.stringify(plan, null, 2)}\n`);
+  await writeOutputFile(file, `${JSON.stringify(plan, null, 2)}\n`, { mode: 0o644 });
   core.setOutput('plan-file', file);
   return file;
 }
@@ -87,7 +88,7 @@ export async function planStep(
     await writePlanOutputs(plan);
     // The comment-sized Markdown, for bodies under GitHub's 65,536 characters (drift issue).
     const mdFile = path.join(process.env.RUNNER_TEMP ?? process.cwd(), PLAN_MARKDOWN_FILE);
-    await writeFile(mdFile, `${markdown.comment}\n`);
+    await writeOutputFile(mdFile, `${markdown.comment}\n`, { mode: 0o644 });
     core.setOutput('plan-markdown-file', mdFile);
     core.setOutput('new-hosts', JSON.stringify(plan.newHosts));
     const pr = await pullRequestNumber(process.env);

@@ -69,10 +69,10 @@ describe('validationSummary', () => {
     const text = validationSummary(repo);
     expect(text).toContain('❌ 3 errors in 2 files.');
     expect(text).toContain(
-      '| `pve-gitops.yaml` | — | — | — | — | — | ❌ line 1: Unknown key `x`. |',
+      '| `pve-gitops.yaml` | — | — | — | — | — | ❌ line 1: Unknown key &#96;x&#96;. |',
     );
     expect(text).toContain(
-      '| `vms/bad.yaml` | bad | — | — | — | — | ❌ line 4: a \\| b &lt;script> (+1 more) |',
+      '| `vms/bad.yaml` | bad | — | — | — | — | ❌ line 4: a &#124; b &#60;script&#62; (+1 more) |',
     );
   });
 
@@ -87,6 +87,6 @@ describe('validationSummary', () => {
   });
 
   it('escapes cells', () => {
-    expect(cell('a|b\nc<d')).toBe('a\\|b c&lt;d');
+    expect(cell('a|b\nc<d')).toBe('a&#124;b c&#60;d');
   });
 });

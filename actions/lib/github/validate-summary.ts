@@ -1,3 +1,4 @@
+import { escapeMarkdown, inlineCode } from '../text/markdown.js';
 import { errorsOf, type Diagnostic } from '../vm/diagnostics.js';
 import type { Repository } from '../vm/load.js';
 import { validationHeadline } from '../vm/report.js';
@@ -6,13 +7,8 @@ import type { VmSpec } from '../vm/types.js';
 /** GitHub refuses step summaries over 1 MiB; stay well under it. */
 export const SUMMARY_MAX_BYTES = 1024 * 1024 - 4096;
 
-/** Text safe inside a Markdown table cell. */
-export function cell(text: string): string {
-  return text
-    .replace(/[\r\n]+/g, ' ')
-    .replace(/\|/g, '\\|')
-    .replace(/</g, '&lt;');
-}
+/** Text safe inside a Markdown table cell: inert, whatever it holds (see escapeMarkdown). */
+export const cell = escapeMarkdown;
 
 function memory(mib: number): string {
   return mib % 1024 === 0 ? `${mib / 1024} GiB` : `${mib} MiB`;
@@ -57,7 +53,7 @@ export function validationSummary(repo: Repository, maxBytes = SUMMARY_MAX_BYTES
     const name = vm?.name ?? problems.find((d) => d.vm)?.vm ?? '—';
     const row = vm
       ? [
-          `\`${file}\``,
+          inlineCode(file),
           cell(vm.name),
           cell(vm.node),
           cores(vm),
@@ -65,7 +61,7 @@ export function validationSummary(repo: Repository, maxBytes = SUMMARY_MAX_BYTES
           cell(vm.disks.map((d) => `${d.slot} ${d.size}`).join(', ') || '—'),
           result(problems),
         ]
-      : [`\`${cell(file)}\``, cell(name), '—', '—', '—', '—', result(problems)];
+      : [inlineCode(file), cell(name), '—', '—', '—', '—', result(problems)];
     const line = `| ${row.join(' | ')} |\n`;
     const note = `\n_${files.length - i} more files not shown (summary size limit); see the annotations or run \`pve-gitops validate\`._\n`;
     if (bytes + Buffer.byteLength(line) + Buffer.byteLength(note) > maxBytes) {

@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { writeOutputFile } from '../fs/output-file.js';
 import type { Logger } from '../log.js';
 import { knownAddresses } from './addresses.js';
 import { renderInventory, type HostAddress, type InventoryInput, type RenderedInventory } from './render.js';
@@ -25,14 +25,12 @@ async function readOrNull(file: string): Promise<string | null> {
  */
 export async function writeIfChanged(file: string, content: string): Promise<boolean> {
   if ((await readOrNull(file)) === content) return false;
-  await mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    await writeFile(tmp, content, { mode: 0o644 });
-    await rename(tmp, file);
-  } finally {
-    await rm(tmp, { force: true });
-  }
+  // The repository's own inventory/ folder may be created; a symlink there is refused.
+  await writeOutputFile(file, content, {
+    what: 'The generated file',
+    mode: 0o644,
+    createParents: true,
+  });
   return true;
 }
 

@@ -1,6 +1,5 @@
-import { chmod, mkdir, open, rename, rm } from 'node:fs/promises';
-import path from 'node:path';
 import { ConfigurationError } from '../errors.js';
+import { writeOutputFile } from '../fs/output-file.js';
 import { selectContexts, serializeKubeconfig, type Kubeconfig } from './kubeconfig.js';
 import { describeLocation, readStoredKubeconfig, type KubeconfigLocation } from './store.js';
 import type { VaultClient } from './vault-client.js';
@@ -19,21 +18,14 @@ export async function getKubeconfig(o: {
   return { config, text: serializeKubeconfig(config) };
 }
 
-/** Writes a file readable by its owner only (0600), atomically: it never exists with wider rights. */
-export async function writePrivateFile(file: string, text: string): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
-  const fh = await open(tmp, 'wx', 0o600);
-  try {
-    await fh.writeFile(text);
-  } finally {
-    await fh.close();
-  }
-  try {
-    await chmod(tmp, 0o600);
-    await rename(tmp, file);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
+/**
+ * Writes a kubeconfig readable by its owner only (0600), atomically, refusing symbolic links,
+ * devices and directories at the path (see writeOutputFile). `what` names the setting.
+ */
+export function writePrivateFile(
+  file: string,
+  text: string,
+  o: { what?: string; createParents?: boolean } = {},
+): Promise<void> {
+  return writeOutputFile(file, text, { ...o, mode: 0o600 });
 }

@@ -1,3 +1,4 @@
+import { escapeMarkdown as md, inlineCode } from '../text/markdown.js';
 import type { ApplyResult } from './apply.js';
 import { fit, renderPlanMarkdown } from './render-markdown.js';
 
@@ -5,7 +6,7 @@ import { fit, renderPlanMarkdown } from './render-markdown.js';
 export function renderApplyMarkdown(result: ApplyResult, maxChars = 1_000_000): string {
   const blocks = [
     `## pve-gitops apply${result.dryRun ? ' (dry run)' : ''}`,
-    `**${result.message}**`,
+    `**${md(result.message)}**`,
   ];
   if (result.failed.length) {
     blocks.push(
@@ -16,7 +17,7 @@ export function renderApplyMarkdown(result: ApplyResult, maxChars = 1_000_000): 
         '|---|---|---|',
         ...result.failed.map(
           (f) =>
-            `| ${f.vm} | ${f.error.replace(/\|/g, '\\|')} | ${f.rolledBack ? 'yes' : f.nothingCreated ? 'nothing was created' : 'no'} |`,
+            `| ${md(f.vm)} | ${md(f.error)} | ${f.rolledBack ? 'yes' : f.nothingCreated ? 'nothing was created' : 'no'} |`,
         ),
       ].join('\n'),
     );
@@ -28,13 +29,15 @@ export function renderApplyMarkdown(result: ApplyResult, maxChars = 1_000_000): 
         '',
         '| VM | VMID | Node | IP |',
         '|---|---|---|---|',
-        ...result.newHosts.map((h) => `| ${h.name} | ${h.vmid} | ${h.node} | ${h.ip ?? '–'} |`),
+        ...result.newHosts.map(
+          (h) => `| ${md(h.name)} | ${h.vmid} | ${md(h.node)} | ${md(h.ip ?? '–')} |`,
+        ),
       ].join('\n'),
     );
   }
   if (result.pendingReboot.length)
     blocks.push(
-      `Pending reboot (changed settings apply at next start): ${result.pendingReboot.join(', ')}`,
+      `Pending reboot (changed settings apply at next start): ${result.pendingReboot.map(inlineCode).join(', ')}`,
     );
   if (result.done.length) {
     blocks.push(
@@ -44,7 +47,7 @@ export function renderApplyMarkdown(result: ApplyResult, maxChars = 1_000_000): 
         '| VM | Actions | Seconds |',
         '|---|---|---|',
         ...result.done.map(
-          (d) => `| ${d.vm} | ${d.actions.join(', ')} | ${d.seconds.toFixed(1)} |`,
+          (d) => `| ${md(d.vm)} | ${md(d.actions.join(', '))} | ${d.seconds.toFixed(1)} |`,
         ),
       ].join('\n'),
     );

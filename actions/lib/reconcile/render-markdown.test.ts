@@ -42,7 +42,7 @@ describe('renderPlanMarkdown', () => {
   it('escapes table cells', () => {
     const s = spec('web', { description: 'a | b\nc' });
     const md = renderPlanMarkdown(plan([s], snapshot([vmOf(spec('web'), 100)]), { prune: false }));
-    expect(md).toContain('| description | – | a \\| b c | now | – |');
+    expect(md).toContain('| description | – | a &#124; b c | now | – |');
   });
 
   it('stays under the comment limit and points at the full plan', () => {

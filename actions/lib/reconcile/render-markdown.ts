@@ -1,3 +1,4 @@
+import { escapeMarkdown, inlineCode, mermaidLabel } from '../text/markdown.js';
 import type { ActionKind, Plan, PlanAction } from './plan-types.js';
 
 /** GitHub's limit on a PR or issue comment body. */
@@ -33,9 +34,7 @@ const ORDER: ActionKind[] = [
 ];
 
 const cell = (v: string | number | boolean | null | undefined) =>
-  (v === null || v === undefined || v === '' ? '–' : String(v))
-    .replace(/\|/g, '\\|')
-    .replace(/\r?\n/g, ' ');
+  v === null || v === undefined || v === '' ? '–' : escapeMarkdown(String(v));
 
 /** One line: what the plan does, e.g. `2 to create, 1 to update, 12 unchanged`. */
 export function summaryLine(plan: Plan): string {
@@ -108,7 +107,7 @@ function diffDetails(a: PlanAction): string {
     ),
   );
   return [
-    `<details><summary>${a.vm}: ${rows.length} setting${rows.length === 1 ? '' : 's'}</summary>`,
+    `<details><summary>${escapeMarkdown(a.vm)}: ${rows.length} setting${rows.length === 1 ? '' : 's'}</summary>`,
     '',
     table(['Setting', 'From', 'To', 'Takes effect', 'Note'], rows),
     '',
@@ -119,7 +118,7 @@ function diffDetails(a: PlanAction): string {
 /** Mermaid bar chart of memory per node, before and after the plan. */
 export function memoryChart(plan: Plan): string {
   if (!plan.capacity.length) return '';
-  const names = plan.capacity.map((c) => `"${c.node.replace(/"/g, '')}"`).join(', ');
+  const names = plan.capacity.map((c) => `"${mermaidLabel(c.node)}"`).join(', ');
   const before = plan.capacity.map((c) => c.memoryBefore).join(', ');
   const after = plan.capacity.map((c) => c.memoryAfter).join(', ');
   const limits = plan.capacity
@@ -148,12 +147,16 @@ export function renderPlanMarkdown(plan: Plan, options: RenderOptions = {}): str
   const hint = options.fullPlanHint ?? 'the job summary and the plan artifact (plan.json)';
   const blocks: string[] = [`## ${options.title ?? 'pve-gitops plan'}`, `**${summaryLine(plan)}**`];
   if (plan.errors.length) {
-    blocks.push(['### Errors', '', ...plan.errors.map((e) => `- :x: ${e.message}`)].join('\n'));
+    blocks.push(
+      ['### Errors', '', ...plan.errors.map((e) => `- :x: ${escapeMarkdown(e.message)}`)].join(
+        '\n',
+      ),
+    );
   }
   if (plan.newHosts.length) {
     blocks.push(
       `New hosts (to provision): ` +
-        `${plan.newHosts.map((h) => `\`${h.name}\`${h.ip ? ` (${h.ip})` : ''}`).join(', ')}`,
+        `${plan.newHosts.map((h) => `${inlineCode(h.name)}${h.ip ? ` (${escapeMarkdown(h.ip)})` : ''}`).join(', ')}`,
     );
   }
   for (const kind of ORDER) {
@@ -168,7 +171,9 @@ export function renderPlanMarkdown(plan: Plan, options: RenderOptions = {}): str
       [
         '### Notes',
         '',
-        ...plan.findings.map((f) => `- ${f.level === 'warning' ? ':warning: ' : ''}${f.message}`),
+        ...plan.findings.map(
+          (f) => `- ${f.level === 'warning' ? ':warning: ' : ''}${escapeMarkdown(f.message)}`,
+        ),
       ].join('\n'),
     );
   }
