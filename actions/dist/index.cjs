@@ -22122,11 +22122,11 @@ function judge(spec, vm2, status2, grace) {
   if (status2 === "prelaunch") return { kind: "act", remedy: "reset", reason: "stuck in prelaunch" };
   const agentConfigured = spec.agent && (vm2.config?.agent ?? true);
   if (agentConfigured && vm2.agent === "silent" && vm2.uptime >= grace) {
-    const why = vm2.agentDetail ? ` (${vm2.agentDetail})` : "";
+    const why2 = vm2.agentDetail ? ` (${vm2.agentDetail})` : "";
     return {
       kind: "act",
       remedy: "reset",
-      reason: `hung: guest agent silent after ${vm2.uptime} s of uptime${why}`
+      reason: `hung: guest agent silent after ${vm2.uptime} s of uptime${why2}`
     };
   }
   return { kind: "healthy" };
@@ -26105,11 +26105,11 @@ var require_make_dir = __commonJS({
     var makeDir2 = /* @__PURE__ */ __name(async (input, options) => {
       checkPath(input);
       options = processOptions(options);
-      const mkdir4 = promisify(options.fs.mkdir);
-      const stat2 = promisify(options.fs.stat);
+      const mkdir3 = promisify(options.fs.mkdir);
+      const stat3 = promisify(options.fs.stat);
       if (useNativeRecursiveOption && options.fs.mkdir === fs5.mkdir) {
         const pth = path39.resolve(input);
-        await mkdir4(pth, {
+        await mkdir3(pth, {
           mode: options.mode,
           recursive: true
         });
@@ -26117,7 +26117,7 @@ var require_make_dir = __commonJS({
       }
       const make = /* @__PURE__ */ __name(async (pth) => {
         try {
-          await mkdir4(pth, options.mode);
+          await mkdir3(pth, options.mode);
           return pth;
         } catch (error2) {
           if (error2.code === "EPERM") {
@@ -26134,7 +26134,7 @@ var require_make_dir = __commonJS({
             return make(pth);
           }
           try {
-            const stats = await stat2(pth);
+            const stats = await stat3(pth);
             if (!stats.isDirectory()) {
               throw new Error("The path is not a directory");
             }
@@ -35171,10 +35171,10 @@ var require_zlib = __commonJS({
       throw new Error("Should not get here");
     }
     __name(processCallback, "processCallback");
-    function zlibOnError(message, errno, code) {
+    function zlibOnError(message, errno2, code) {
       const self2 = this._owner;
       const error2 = new Error(message);
-      error2.errno = errno;
+      error2.errno = errno2;
       error2.code = code;
       self2._err = error2;
     }
@@ -47318,8 +47318,8 @@ var init_esm3 = __esm({
         (0, import_assert2.default)(typeof localDirectory === "string" && localDirectory, "localDirectory must be a string");
         (0, import_assert2.default)(typeof remoteDirectory === "string" && remoteDirectory, "remoteDirectory must be a string");
         const localDirectoryStat = await new Promise((resolve) => {
-          import_fs3.default.stat(localDirectory, (err, stat2) => {
-            resolve(stat2 || null);
+          import_fs3.default.stat(localDirectory, (err, stat3) => {
+            resolve(stat3 || null);
           });
         });
         (0, import_assert2.default)(localDirectoryStat != null, `localDirectory does not exist at ${localDirectory}`);
@@ -47371,8 +47371,8 @@ var init_esm3 = __esm({
         (0, import_assert2.default)(typeof localDirectory === "string" && localDirectory, "localDirectory must be a string");
         (0, import_assert2.default)(typeof remoteDirectory === "string" && remoteDirectory, "remoteDirectory must be a string");
         const localDirectoryStat = await new Promise((resolve) => {
-          import_fs3.default.stat(localDirectory, (err, stat2) => {
-            resolve(stat2 || null);
+          import_fs3.default.stat(localDirectory, (err, stat3) => {
+            resolve(stat3 || null);
           });
         });
         (0, import_assert2.default)(localDirectoryStat != null, `localDirectory does not exist at ${localDirectory}`);
@@ -47763,9 +47763,9 @@ var init_ssh_transport = __esm({
         } catch (err) {
           if (refusal) throw new PveGitopsError(`Refusing SSH to ${user}@${host}: ${refusal}.`);
           const code = err.code;
-          const why = err.message.includes("authentication methods failed") ? "the key in PROXMOX_SSH_KEY was not accepted" : err.message;
+          const why2 = err.message.includes("authentication methods failed") ? "the key in PROXMOX_SSH_KEY was not accepted" : err.message;
           throw new ProxmoxConnectionError(
-            `SSH to ${user}@${host}:${port} failed: ${why}.`,
+            `SSH to ${user}@${host}:${port} failed: ${why2}.`,
             "connect",
             code,
             { cause: err }
@@ -47836,6 +47836,33 @@ var init_connect = __esm({
   }
 });
 
+// actions/lib/text/markdown.ts
+function escapeMarkdown(text3) {
+  return text3.replace(BREAKS, " ").replace(/@(?=[\p{L}\p{N}_-])/gu, `@${ZWSP}`).replace(/:\/\//g, `:${ZWSP}//`).replace(/\bwww\./gi, (m) => `${m.slice(0, 3)}${ZWSP}.`).replace(/#(?=\d)/g, `#${ZWSP}`).replace(/\b(GH)-(?=\d)/gi, `$1${ZWSP}-`).replace(SYNTAX, (c) => `&#${c.charCodeAt(0)};`);
+}
+function inlineCode(text3) {
+  const flat = text3.replace(BREAKS, " ");
+  const longest = Math.max(0, ...[...flat.matchAll(/`+/g)].map((m) => m[0].length));
+  const fence = "`".repeat(longest + 1);
+  const pad = /^`|`$|^ .* $/.test(flat) || flat === "" ? " " : "";
+  return `${fence}${pad}${flat}${pad}${fence}`;
+}
+function mermaidLabel(text3) {
+  return text3.replace(/[^\p{L}\p{N}._ -]/gu, "").slice(0, 64);
+}
+var ZWSP, SYNTAX, BREAKS;
+var init_markdown = __esm({
+  "actions/lib/text/markdown.ts"() {
+    "use strict";
+    ZWSP = "\u200B";
+    SYNTAX = /[&<>`*_[\]()!|~\\$]/g;
+    BREAKS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g;
+    __name(escapeMarkdown, "escapeMarkdown");
+    __name(inlineCode, "inlineCode");
+    __name(mermaidLabel, "mermaidLabel");
+  }
+});
+
 // actions/lib/reconcile/render-markdown.ts
 function summaryLine(plan2) {
   const parts = ORDER.filter((k) => plan2.summary[k] > 0).map((k) => `${plan2.summary[k]} to ${k}`);
@@ -47895,7 +47922,7 @@ function diffDetails(a) {
     )
   );
   return [
-    `<details><summary>${a.vm}: ${rows.length} setting${rows.length === 1 ? "" : "s"}</summary>`,
+    `<details><summary>${escapeMarkdown(a.vm)}: ${rows.length} setting${rows.length === 1 ? "" : "s"}</summary>`,
     "",
     table(["Setting", "From", "To", "Takes effect", "Note"], rows),
     "",
@@ -47904,7 +47931,7 @@ function diffDetails(a) {
 }
 function memoryChart(plan2) {
   if (!plan2.capacity.length) return "";
-  const names = plan2.capacity.map((c) => `"${c.node.replace(/"/g, "")}"`).join(", ");
+  const names = plan2.capacity.map((c) => `"${mermaidLabel(c.node)}"`).join(", ");
   const before = plan2.capacity.map((c) => c.memoryBefore).join(", ");
   const after = plan2.capacity.map((c) => c.memoryAfter).join(", ");
   const limits = plan2.capacity.map((c) => Math.floor(c.memoryTotal * c.memoryOvercommit)).join(", ");
@@ -47925,11 +47952,15 @@ function renderPlanMarkdown(plan2, options = {}) {
   const hint = options.fullPlanHint ?? "the job summary and the plan artifact (plan.json)";
   const blocks = [`## ${options.title ?? "pve-gitops plan"}`, `**${summaryLine(plan2)}**`];
   if (plan2.errors.length) {
-    blocks.push(["### Errors", "", ...plan2.errors.map((e) => `- :x: ${e.message}`)].join("\n"));
+    blocks.push(
+      ["### Errors", "", ...plan2.errors.map((e) => `- :x: ${escapeMarkdown(e.message)}`)].join(
+        "\n"
+      )
+    );
   }
   if (plan2.newHosts.length) {
     blocks.push(
-      `New hosts (to provision): ${plan2.newHosts.map((h) => `\`${h.name}\`${h.ip ? ` (${h.ip})` : ""}`).join(", ")}`
+      `New hosts (to provision): ${plan2.newHosts.map((h) => `${inlineCode(h.name)}${h.ip ? ` (${escapeMarkdown(h.ip)})` : ""}`).join(", ")}`
     );
   }
   for (const kind of ORDER) {
@@ -47946,7 +47977,9 @@ ${table(headers, acts.map(rowFor))}`);
       [
         "### Notes",
         "",
-        ...plan2.findings.map((f) => `- ${f.level === "warning" ? ":warning: " : ""}${f.message}`)
+        ...plan2.findings.map(
+          (f) => `- ${f.level === "warning" ? ":warning: " : ""}${escapeMarkdown(f.message)}`
+        )
       ].join("\n")
     );
   }
@@ -48006,6 +48039,7 @@ var COMMENT_LIMIT, TITLES, ORDER, cell, HEADERS;
 var init_render_markdown = __esm({
   "actions/lib/reconcile/render-markdown.ts"() {
     "use strict";
+    init_markdown();
     COMMENT_LIMIT = 65536;
     TITLES = {
       create: "Create",
@@ -48026,7 +48060,7 @@ var init_render_markdown = __esm({
       "remediate",
       "delete"
     ];
-    cell = /* @__PURE__ */ __name((v) => (v === null || v === void 0 || v === "" ? "\u2013" : String(v)).replace(/\|/g, "\\|").replace(/\r?\n/g, " "), "cell");
+    cell = /* @__PURE__ */ __name((v) => v === null || v === void 0 || v === "" ? "\u2013" : escapeMarkdown(String(v)), "cell");
     __name(summaryLine, "summaryLine");
     __name(rowFor, "rowFor");
     HEADERS = {
@@ -48047,7 +48081,7 @@ var init_render_markdown = __esm({
 function renderApplyMarkdown(result2, maxChars = 1e6) {
   const blocks = [
     `## pve-gitops apply${result2.dryRun ? " (dry run)" : ""}`,
-    `**${result2.message}**`
+    `**${escapeMarkdown(result2.message)}**`
   ];
   if (result2.failed.length) {
     blocks.push(
@@ -48057,7 +48091,7 @@ function renderApplyMarkdown(result2, maxChars = 1e6) {
         "| VM | Error | Rolled back |",
         "|---|---|---|",
         ...result2.failed.map(
-          (f) => `| ${f.vm} | ${f.error.replace(/\|/g, "\\|")} | ${f.rolledBack ? "yes" : f.nothingCreated ? "nothing was created" : "no"} |`
+          (f) => `| ${escapeMarkdown(f.vm)} | ${escapeMarkdown(f.error)} | ${f.rolledBack ? "yes" : f.nothingCreated ? "nothing was created" : "no"} |`
         )
       ].join("\n")
     );
@@ -48069,13 +48103,15 @@ function renderApplyMarkdown(result2, maxChars = 1e6) {
         "",
         "| VM | VMID | Node | IP |",
         "|---|---|---|---|",
-        ...result2.newHosts.map((h) => `| ${h.name} | ${h.vmid} | ${h.node} | ${h.ip ?? "\u2013"} |`)
+        ...result2.newHosts.map(
+          (h) => `| ${escapeMarkdown(h.name)} | ${h.vmid} | ${escapeMarkdown(h.node)} | ${escapeMarkdown(h.ip ?? "\u2013")} |`
+        )
       ].join("\n")
     );
   }
   if (result2.pendingReboot.length)
     blocks.push(
-      `Pending reboot (changed settings apply at next start): ${result2.pendingReboot.join(", ")}`
+      `Pending reboot (changed settings apply at next start): ${result2.pendingReboot.map(inlineCode).join(", ")}`
     );
   if (result2.done.length) {
     blocks.push(
@@ -48085,7 +48121,7 @@ function renderApplyMarkdown(result2, maxChars = 1e6) {
         "| VM | Actions | Seconds |",
         "|---|---|---|",
         ...result2.done.map(
-          (d) => `| ${d.vm} | ${d.actions.join(", ")} | ${d.seconds.toFixed(1)} |`
+          (d) => `| ${escapeMarkdown(d.vm)} | ${escapeMarkdown(d.actions.join(", "))} | ${d.seconds.toFixed(1)} |`
         )
       ].join("\n")
     );
@@ -48101,6 +48137,7 @@ function renderApplyMarkdown(result2, maxChars = 1e6) {
 var init_render_apply = __esm({
   "actions/lib/reconcile/render-apply.ts"() {
     "use strict";
+    init_markdown();
     init_render_markdown();
     __name(renderApplyMarkdown, "renderApplyMarkdown");
   }
@@ -55765,8 +55802,8 @@ function parseYamlText(text3, file, options = {}) {
     let at2 = 0;
     (0, import_yaml.visit)(doc, { Alias: /* @__PURE__ */ __name((_k, node) => (at2 = node.range?.[0] ?? 0, import_yaml.visit.BREAK), "Alias") });
     const { line: line2, col } = lineCounter.linePos(at2);
-    const why = err instanceof ReferenceError && /alias/i.test(err.message) ? `aliases expand more than ${MAX_ALIAS_COUNT} times (a resource exhaustion attack?)` : err instanceof Error ? err.message : String(err);
-    return fail(file, line2, col, `YAML refused: ${why}.`);
+    const why2 = err instanceof ReferenceError && /alias/i.test(err.message) ? `aliases expand more than ${MAX_ALIAS_COUNT} times (a resource exhaustion attack?)` : err instanceof Error ? err.message : String(err);
+    return fail(file, line2, col, `YAML refused: ${why2}.`);
   }
   return { source: { file, doc, lineCounter, data }, diagnostics: [] };
 }
@@ -66146,6 +66183,93 @@ var init_github = __esm({
   }
 });
 
+// actions/lib/fs/output-file.ts
+async function checkOutputPath(file, o = {}) {
+  const what = o.what ?? "The output file";
+  const target = import_node_path6.default.resolve(file);
+  const st = await (0, import_promises3.lstat)(target).catch((err) => {
+    if (errno(err) === "ENOENT" || errno(err) === "ENOTDIR") return void 0;
+    throw new ConfigurationError(`${what} ${target} cannot be used: ${why(err)}.`);
+  });
+  if (st && !st.isFile()) {
+    const kind = KINDS.find(([k]) => st[k].call(st))?.[1] ?? "not a regular file";
+    throw new ConfigurationError(
+      `${what} ${target} is ${kind}; name a regular file (it is replaced, never written through).`
+    );
+  }
+  const dir = import_node_path6.default.dirname(target);
+  const parent = await (0, import_promises3.stat)(dir).catch((err) => {
+    if (errno(err) === "ENOENT" || errno(err) === "ENOTDIR") return void 0;
+    throw new ConfigurationError(`${what} ${target} cannot be used: ${why(err)}.`);
+  });
+  if (parent && !parent.isDirectory())
+    throw new ConfigurationError(`${what} ${target} cannot be written: ${dir} is not a directory.`);
+  if (!parent && !o.createParents)
+    throw new ConfigurationError(
+      `${what} ${target} cannot be written: the directory ${dir} does not exist; create it first.`
+    );
+}
+async function writeOutputFile(file, text3, o = {}) {
+  const what = o.what ?? "The output file";
+  const target = import_node_path6.default.resolve(file);
+  await checkOutputPath(target, o);
+  const dir = import_node_path6.default.dirname(target);
+  const mode = o.mode ?? 384;
+  const tmp = import_node_path6.default.join(dir, `.${import_node_path6.default.basename(target)}.${(0, import_node_crypto2.randomBytes)(6).toString("hex")}.tmp`);
+  try {
+    if (o.createParents) await (0, import_promises3.mkdir)(dir, { recursive: true, mode: mode & 36 ? 493 : 448 });
+    const fh = await (0, import_promises3.open)(tmp, "wx", mode);
+    try {
+      await fh.writeFile(text3);
+      await fh.chmod(mode);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await (0, import_promises3.rename)(tmp, target);
+  } catch (err) {
+    await (0, import_promises3.rm)(tmp, { force: true });
+    if (err instanceof ConfigurationError) throw err;
+    throw new ConfigurationError(
+      `Cannot write ${what.charAt(0).toLowerCase() + what.slice(1)} ${target}: ${why(err)}.`,
+      { cause: err }
+    );
+  }
+}
+var import_node_crypto2, import_promises3, import_node_path6, KINDS, WHY, errno, why;
+var init_output_file = __esm({
+  "actions/lib/fs/output-file.ts"() {
+    "use strict";
+    import_node_crypto2 = require("node:crypto");
+    import_promises3 = require("node:fs/promises");
+    import_node_path6 = __toESM(require("node:path"), 1);
+    init_errors();
+    KINDS = [
+      ["isSymbolicLink", "a symbolic link"],
+      ["isDirectory", "a directory"],
+      ["isBlockDevice", "a block device"],
+      ["isCharacterDevice", "a character device"],
+      ["isFIFO", "a named pipe"],
+      ["isSocket", "a socket"]
+    ];
+    WHY = {
+      EACCES: "permission denied",
+      EPERM: "permission denied",
+      EROFS: "the file system is read-only",
+      ENOSPC: "the disk is full",
+      EDQUOT: "the disk quota is exhausted",
+      ENAMETOOLONG: "the name is too long",
+      ENOTDIR: "a part of the path is not a directory",
+      ELOOP: "too many symbolic links in the path",
+      EISDIR: "it is a directory"
+    };
+    errno = /* @__PURE__ */ __name((err) => err.code ?? "", "errno");
+    why = /* @__PURE__ */ __name((err) => WHY[errno(err)] ?? (errno(err) ? `the system refused it (${errno(err)})` : String(err)), "why");
+    __name(checkOutputPath, "checkOutputPath");
+    __name(writeOutputFile, "writeOutputFile");
+  }
+});
+
 // actions/lib/github/pr-comment.ts
 async function upsertStickyComment(api, target, body2) {
   const marker = target.marker ?? PLAN_MARKER;
@@ -66227,9 +66351,9 @@ function getReconcileInputs(env = process.env) {
   const githubToken = getInput(RECONCILE_INPUTS.githubToken);
   for (const s of [githubToken, env.CI_CLOUDINIT_PASSWORD]) if (s) setSecret(s);
   const merged = proxmoxEnvFromInputs(env);
-  const workspace = import_node_path6.default.resolve(env.GITHUB_WORKSPACE ?? process.cwd());
+  const workspace = import_node_path7.default.resolve(env.GITHUB_WORKSPACE ?? process.cwd());
   const inputs = {
-    repoDir: import_node_path6.default.resolve(workspace, getInput(RECONCILE_INPUTS.workingDirectory) || "."),
+    repoDir: import_node_path7.default.resolve(workspace, getInput(RECONCILE_INPUTS.workingDirectory) || "."),
     env: merged,
     githubToken,
     comment: booleanInput(RECONCILE_INPUTS.comment, true),
@@ -66243,12 +66367,12 @@ function getReconcileInputs(env = process.env) {
   );
   return inputs;
 }
-var import_node_path6, PROXMOX_INPUTS, RECONCILE_INPUTS, listInput;
+var import_node_path7, PROXMOX_INPUTS, RECONCILE_INPUTS, listInput;
 var init_reconcile_inputs = __esm({
   "actions/lib/github/reconcile-inputs.ts"() {
     "use strict";
     init_core();
-    import_node_path6 = __toESM(require("node:path"), 1);
+    import_node_path7 = __toESM(require("node:path"), 1);
     init_errors();
     PROXMOX_INPUTS = {
       proxmoxUrl: "proxmox-url",
@@ -66279,7 +66403,7 @@ var init_reconcile_inputs = __esm({
 async function pullRequestNumber(env) {
   if (!env.GITHUB_EVENT_PATH) return void 0;
   try {
-    const event = JSON.parse(await (0, import_promises3.readFile)(env.GITHUB_EVENT_PATH, "utf8"));
+    const event = JSON.parse(await (0, import_promises4.readFile)(env.GITHUB_EVENT_PATH, "utf8"));
     return event.pull_request?.number;
   } catch {
     return void 0;
@@ -66289,9 +66413,9 @@ async function writePlanOutputs(plan2) {
   const json2 = JSON.stringify(plan2);
   setOutput("has-changes", String(plan2.hasChanges));
   setOutput("plan-json", json2);
-  const file = import_node_path7.default.join(process.env.RUNNER_TEMP ?? process.cwd(), PLAN_FILE);
-  await (0, import_promises3.writeFile)(file, `${JSON.stringify(plan2, null, 2)}
-`);
+  const file = import_node_path8.default.join(process.env.RUNNER_TEMP ?? process.cwd(), PLAN_FILE);
+  await writeOutputFile(file, `${JSON.stringify(plan2, null, 2)}
+`, { mode: 420 });
   setOutput("plan-file", file);
   return file;
 }
@@ -66327,9 +66451,9 @@ async function planStep(log, inputs = getReconcileInputs()) {
   const markdown = planMarkdowns(plan2);
   try {
     await writePlanOutputs(plan2);
-    const mdFile = import_node_path7.default.join(process.env.RUNNER_TEMP ?? process.cwd(), PLAN_MARKDOWN_FILE);
-    await (0, import_promises3.writeFile)(mdFile, `${markdown.comment}
-`);
+    const mdFile = import_node_path8.default.join(process.env.RUNNER_TEMP ?? process.cwd(), PLAN_MARKDOWN_FILE);
+    await writeOutputFile(mdFile, `${markdown.comment}
+`, { mode: 420 });
     setOutput("plan-markdown-file", mdFile);
     setOutput("new-hosts", JSON.stringify(plan2.newHosts));
     const pr = await pullRequestNumber(process.env);
@@ -66354,15 +66478,16 @@ async function planStep(log, inputs = getReconcileInputs()) {
   log.info(markdown.summary.split("\n")[2] ?? "");
   return plan2;
 }
-var import_promises3, import_node_path7, PLAN_FILE, PLAN_MARKDOWN_FILE;
+var import_promises4, import_node_path8, PLAN_FILE, PLAN_MARKDOWN_FILE;
 var init_plan_step = __esm({
   "actions/lib/github/plan-step.ts"() {
     "use strict";
     init_core();
     init_github();
-    import_promises3 = require("node:fs/promises");
-    import_node_path7 = __toESM(require("node:path"), 1);
+    import_promises4 = require("node:fs/promises");
+    import_node_path8 = __toESM(require("node:path"), 1);
     init_errors();
+    init_output_file();
     init_apply();
     init_connect();
     init_render_markdown();
@@ -66824,17 +66949,17 @@ function parseHostList(text3, source) {
 async function readHostListFile(file, what) {
   let text3;
   try {
-    text3 = await (0, import_promises4.readFile)(file, "utf8");
+    text3 = await (0, import_promises5.readFile)(file, "utf8");
   } catch {
     throw new ConfigurationError(`Cannot read the ${what} file ${file}.`);
   }
   return parseHostList(text3, file).hosts;
 }
-var import_promises4, NAME, IP;
+var import_promises5, NAME, IP;
 var init_addresses = __esm({
   "actions/lib/inventory/addresses.ts"() {
     "use strict";
-    import_promises4 = require("node:fs/promises");
+    import_promises5 = require("node:fs/promises");
     init_errors();
     NAME = /^[a-z0-9][a-z0-9-]*$/;
     IP = /^[0-9A-Fa-f.:]+$/;
@@ -66990,7 +67115,7 @@ var init_render = __esm({
 // actions/lib/inventory/update.ts
 async function readOrNull(file) {
   try {
-    return await (0, import_promises5.readFile)(file, "utf8");
+    return await (0, import_promises6.readFile)(file, "utf8");
   } catch (err) {
     if (err.code === "ENOENT") return null;
     throw err;
@@ -66998,18 +67123,15 @@ async function readOrNull(file) {
 }
 async function writeIfChanged(file, content) {
   if (await readOrNull(file) === content) return false;
-  await (0, import_promises5.mkdir)(import_node_path8.default.dirname(file), { recursive: true });
-  const tmp = `${file}.${(0, import_node_crypto2.randomBytes)(4).toString("hex")}.tmp`;
-  try {
-    await (0, import_promises5.writeFile)(tmp, content, { mode: 420 });
-    await (0, import_promises5.rename)(tmp, file);
-  } finally {
-    await (0, import_promises5.rm)(tmp, { force: true });
-  }
+  await writeOutputFile(file, content, {
+    what: "The generated file",
+    mode: 420,
+    createParents: true
+  });
   return true;
 }
 async function updateInventory(opts) {
-  const iniPath = import_node_path8.default.join(opts.repoDir, INVENTORY_FILE);
+  const iniPath = import_node_path9.default.join(opts.repoDir, INVENTORY_FILE);
   const current = await readOrNull(iniPath);
   const addresses = [...opts.newHosts ?? [], ...knownAddresses(current ?? "")];
   const rendered = renderInventory({ vms: opts.vms, config: opts.config, addresses });
@@ -67021,18 +67143,18 @@ async function updateInventory(opts) {
   }
   if (await writeIfChanged(iniPath, rendered.ini)) changed.push(INVENTORY_FILE);
   if (opts.newHosts) {
-    const file = import_node_path8.default.join(opts.repoDir, NEW_HOSTS_FILE);
+    const file = import_node_path9.default.join(opts.repoDir, NEW_HOSTS_FILE);
     if (await writeIfChanged(file, rendered.newHosts)) changed.push(NEW_HOSTS_FILE);
   }
   return { rendered, changed };
 }
-var import_node_crypto2, import_promises5, import_node_path8, INVENTORY_FILE, NEW_HOSTS_FILE;
+var import_promises6, import_node_path9, INVENTORY_FILE, NEW_HOSTS_FILE;
 var init_update = __esm({
   "actions/lib/inventory/update.ts"() {
     "use strict";
-    import_node_crypto2 = require("node:crypto");
-    import_promises5 = require("node:fs/promises");
-    import_node_path8 = __toESM(require("node:path"), 1);
+    import_promises6 = require("node:fs/promises");
+    import_node_path9 = __toESM(require("node:path"), 1);
+    init_output_file();
     init_addresses();
     init_render();
     INVENTORY_FILE = "inventory/k8s.ini";
@@ -67383,8 +67505,8 @@ var init_collect = __esm({
 // actions/lib/gitops/resolve-tags.ts
 function repoResolver(repoDir) {
   return {
-    playbookExists: /* @__PURE__ */ __name((file) => (0, import_node_fs5.existsSync)(import_node_path9.default.join(repoDir, "playbooks", file)), "playbookExists"),
-    hostExists: /* @__PURE__ */ __name((name) => (0, import_node_fs5.existsSync)(import_node_path9.default.join(repoDir, "vms", `${name}.yaml`)) || (0, import_node_fs5.existsSync)(import_node_path9.default.join(repoDir, "vms", `${name}.yml`)), "hostExists")
+    playbookExists: /* @__PURE__ */ __name((file) => (0, import_node_fs5.existsSync)(import_node_path10.default.join(repoDir, "playbooks", file)), "playbookExists"),
+    hostExists: /* @__PURE__ */ __name((name) => (0, import_node_fs5.existsSync)(import_node_path10.default.join(repoDir, "vms", `${name}.yaml`)) || (0, import_node_fs5.existsSync)(import_node_path10.default.join(repoDir, "vms", `${name}.yml`)), "hostExists")
   };
 }
 async function rangeOf(exec, spec) {
@@ -67433,12 +67555,12 @@ async function resolveTags(opts) {
   });
   return { ...collected, range, commitCount: commits.length };
 }
-var import_node_fs5, import_node_path9, str;
+var import_node_fs5, import_node_path10, str;
 var init_resolve_tags = __esm({
   "actions/lib/gitops/resolve-tags.ts"() {
     "use strict";
     import_node_fs5 = require("node:fs");
-    import_node_path9 = __toESM(require("node:path"), 1);
+    import_node_path10 = __toESM(require("node:path"), 1);
     init_errors();
     init_applied_ref();
     init_collect();
@@ -67458,7 +67580,7 @@ __export(tags_exports, {
 async function readEvent(file) {
   let text3;
   try {
-    text3 = await (0, import_promises6.readFile)(file, "utf8");
+    text3 = await (0, import_promises7.readFile)(file, "utf8");
   } catch {
     throw new ConfigurationError(`Cannot read the event file ${file}.`);
   }
@@ -67470,12 +67592,12 @@ async function readEvent(file) {
   }
   throw new ConfigurationError(`${file} is not a GitHub event payload (a JSON object).`);
 }
-var import_promises6, import_node_path10, command4, tags_default;
+var import_promises7, import_node_path11, command4, tags_default;
 var init_tags2 = __esm({
   "actions/cli/commands/tags.ts"() {
     "use strict";
-    import_promises6 = require("node:fs/promises");
-    import_node_path10 = __toESM(require("node:path"), 1);
+    import_promises7 = require("node:fs/promises");
+    import_node_path11 = __toESM(require("node:path"), 1);
     init_errors();
     init_git();
     init_resolve_tags();
@@ -67517,7 +67639,7 @@ var init_tags2 = __esm({
         if (typeof values.event === "string") {
           source = {
             kind: "event",
-            event: await readEvent(import_node_path10.default.resolve(values.event)),
+            event: await readEvent(import_node_path11.default.resolve(values.event)),
             fetchApplied: false
           };
         } else if (typeof values.message === "string") {
@@ -74260,8 +74382,8 @@ function sshdConfig(o, dir, address, port) {
   });
   return [
     `ListenAddress ${address}:${port}`,
-    `HostKey ${import_node_path11.default.join(dir, "ssh_host_ed25519_key")}`,
-    `AuthorizedKeysFile ${import_node_path11.default.join(dir, "authorized_keys")}`,
+    `HostKey ${import_node_path12.default.join(dir, "ssh_host_ed25519_key")}`,
+    `AuthorizedKeysFile ${import_node_path12.default.join(dir, "authorized_keys")}`,
     "PidFile none",
     "UsePAM no",
     "StrictModes no",
@@ -74285,11 +74407,11 @@ async function startSshHost(o) {
     throw new ConfigurationError(`SSH test host name '${o.hostname}' is not an RFC 1123 label.`);
   }
   const ownDir = !o.dir;
-  const dir = o.dir ?? (0, import_node_fs7.mkdtempSync)(import_node_path11.default.join(import_node_os2.default.tmpdir(), "pve-gitops-sshd-"));
+  const dir = o.dir ?? (0, import_node_fs7.mkdtempSync)(import_node_path12.default.join(import_node_os2.default.tmpdir(), "pve-gitops-sshd-"));
   (0, import_node_fs7.mkdirSync)(dir, { recursive: true, mode: 448 });
   (0, import_node_fs7.chmodSync)(dir, 448);
   (0, import_node_fs7.mkdirSync)("/run/sshd", { recursive: true, mode: 493 });
-  const keyFile = import_node_path11.default.join(dir, "ssh_host_ed25519_key");
+  const keyFile = import_node_path12.default.join(dir, "ssh_host_ed25519_key");
   (0, import_node_fs7.rmSync)(keyFile, { force: true });
   (0, import_node_fs7.rmSync)(`${keyFile}.pub`, { force: true });
   if (o.hostKey !== void 0) {
@@ -74304,14 +74426,14 @@ async function startSshHost(o) {
     generateKeyPair(keyFile, `${o.hostname ?? address}-host`);
   }
   const keys = Array.isArray(o.authorizedKey) ? o.authorizedKey : [o.authorizedKey];
-  (0, import_node_fs7.writeFileSync)(import_node_path11.default.join(dir, "authorized_keys"), keys.map((k) => k.trim()).join("\n") + "\n", {
+  (0, import_node_fs7.writeFileSync)(import_node_path12.default.join(dir, "authorized_keys"), keys.map((k) => k.trim()).join("\n") + "\n", {
     mode: 384
   });
   const hostPub = (0, import_node_fs7.readFileSync)(`${keyFile}.pub`, "utf8").trim().split(/\s+/).slice(0, 2).join(" ");
   let lastError = "";
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = o.port ?? await freePort(address);
-    const cfg = import_node_path11.default.join(dir, "sshd_config");
+    const cfg = import_node_path12.default.join(dir, "sshd_config");
     (0, import_node_fs7.writeFileSync)(cfg, sshdConfig(o, dir, address, port), { mode: 384 });
     const sshd = o.sshd ?? "/usr/sbin/sshd";
     const args = ["-D", "-e", "-f", cfg];
@@ -74383,7 +74505,7 @@ function stopChild(child) {
     child.kill("SIGTERM");
   });
 }
-var import_node_child_process3, import_node_fs7, import_node_net5, import_node_os2, import_node_path11;
+var import_node_child_process3, import_node_fs7, import_node_net5, import_node_os2, import_node_path12;
 var init_ssh_host = __esm({
   "sim/hosts/ssh-host.ts"() {
     "use strict";
@@ -74391,7 +74513,7 @@ var init_ssh_host = __esm({
     import_node_fs7 = require("node:fs");
     import_node_net5 = __toESM(require("node:net"), 1);
     import_node_os2 = __toESM(require("node:os"), 1);
-    import_node_path11 = __toESM(require("node:path"), 1);
+    import_node_path12 = __toESM(require("node:path"), 1);
     init_errors();
     init_loopback();
     init_key_pair();
@@ -74434,7 +74556,7 @@ async function portFree(ip, port) {
 }
 async function startVmHosts(o) {
   checkVms(o.vms);
-  const stateDir = import_node_path12.default.resolve(o.stateDir);
+  const stateDir = import_node_path13.default.resolve(o.stateDir);
   (0, import_node_fs8.mkdirSync)(stateDir, { recursive: true, mode: 448 });
   for (const d of PRIVATE_DIRS) if (!(0, import_node_fs8.existsSync)(d)) (0, import_node_fs8.mkdirSync)(d, { recursive: true, mode: 493 });
   const started = [];
@@ -74445,9 +74567,9 @@ async function startVmHosts(o) {
     for (const vm2 of o.vms) {
       if (!routedToLoopback(vm2.ip))
         throw new PveGitopsError(`${vm2.ip} (${vm2.name}) is not routed to the loopback device.`);
-      const base = import_node_path12.default.join(stateDir, vm2.name);
+      const base = import_node_path13.default.join(stateDir, vm2.name);
       const dirs = Object.fromEntries(
-        PRIVATE_DIRS.map((d) => [d, import_node_path12.default.join(base, d.slice(1).replace(/\//g, "-"))])
+        PRIVATE_DIRS.map((d) => [d, import_node_path13.default.join(base, d.slice(1).replace(/\//g, "-"))])
       );
       for (const d of Object.values(dirs)) (0, import_node_fs8.mkdirSync)(d, { recursive: true, mode: 493 });
       const setup2 = PRIVATE_DIRS.map((d) => `mount --bind ${quote(dirs[d])} ${d}`).join(" && ");
@@ -74457,7 +74579,7 @@ async function startVmHosts(o) {
         authorizedKey: o.authorizedKey,
         hostname: vm2.name,
         namespaceSetup: setup2,
-        dir: import_node_path12.default.join(base, "sshd"),
+        dir: import_node_path13.default.join(base, "sshd"),
         pathPrefix: o.pathPrefix,
         env: o.env,
         hostKey: o.hostKeys?.[vm2.name]
@@ -74475,7 +74597,7 @@ async function startVmHosts(o) {
     await stop();
     throw err;
   }
-  const knownHostsFile = import_node_path12.default.join(stateDir, "known_hosts");
+  const knownHostsFile = import_node_path13.default.join(stateDir, "known_hosts");
   const lines = started.map(({ vm: vm2, ssh }) => {
     const key = ssh.hostKeyLine.split(" ").slice(1).join(" ");
     return `${vm2.port === 22 ? vm2.ip : `[${vm2.ip}]:${vm2.port}`} ${key}`;
@@ -74486,14 +74608,14 @@ async function startVmHosts(o) {
   );
   return { hosts: started.map((s) => s.vm), knownHostsFile, ports, stop };
 }
-var import_node_child_process4, import_node_fs8, import_node_net6, import_node_path12, PRIVATE_DIRS, NAME2, quote;
+var import_node_child_process4, import_node_fs8, import_node_net6, import_node_path13, PRIVATE_DIRS, NAME2, quote;
 var init_vm_hosts = __esm({
   "sim/hosts/vm-hosts.ts"() {
     "use strict";
     import_node_child_process4 = require("node:child_process");
     import_node_fs8 = require("node:fs");
     import_node_net6 = __toESM(require("node:net"), 1);
-    import_node_path12 = __toESM(require("node:path"), 1);
+    import_node_path13 = __toESM(require("node:path"), 1);
     init_errors();
     init_ssh_host();
     PRIVATE_DIRS = ["/etc/rancher", "/var/lib/rancher", "/usr/local/bin"];
@@ -74538,7 +74660,7 @@ function watchVmHosts(o) {
       return pub ? `${port === 22 ? h.ip : `[${h.ip}]:${port}`} ${pub}` : `# ${name}: no key`;
     });
     (0, import_node_fs9.writeFileSync)(
-      import_node_path13.default.join(o.stateDir, "known_hosts"),
+      import_node_path14.default.join(o.stateDir, "known_hosts"),
       lines.join("\n") + (lines.length ? "\n" : ""),
       {
         mode: 420
@@ -74602,13 +74724,13 @@ function watchVmHosts(o) {
     }
   };
 }
-var import_node_fs9, import_node_net7, import_node_path13, NAME3;
+var import_node_fs9, import_node_net7, import_node_path14, NAME3;
 var init_host_watcher = __esm({
   "sim/hosts/host-watcher.ts"() {
     "use strict";
     import_node_fs9 = require("node:fs");
     import_node_net7 = __toESM(require("node:net"), 1);
-    import_node_path13 = __toESM(require("node:path"), 1);
+    import_node_path14 = __toESM(require("node:path"), 1);
     init_vm_config();
     init_vm_hosts();
     NAME3 = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -74678,20 +74800,20 @@ function loadCluster(dir, host) {
   if (!dir || !(0, import_node_fs10.existsSync)(fileOf(dir, host))) return void 0;
   return JSON.parse((0, import_node_fs10.readFileSync)(fileOf(dir, host), "utf8"));
 }
-var import_node_crypto4, import_node_fs10, import_node_path14, import_yaml2, fileOf;
+var import_node_crypto4, import_node_fs10, import_node_path15, import_yaml2, fileOf;
 var init_cluster_state = __esm({
   "sim/kube/cluster-state.ts"() {
     "use strict";
     import_node_crypto4 = require("node:crypto");
     import_node_fs10 = require("node:fs");
-    import_node_path14 = __toESM(require("node:path"), 1);
+    import_node_path15 = __toESM(require("node:path"), 1);
     import_yaml2 = __toESM(require_dist(), 1);
     __name(joinToken, "joinToken");
     __name(tokenMatches, "tokenMatches");
     __name(newClusterState, "newClusterState");
     __name(newNode, "newNode");
     __name(k3sYaml, "k3sYaml");
-    fileOf = /* @__PURE__ */ __name((dir, host) => import_node_path14.default.join(dir, `cluster-${host}.json`), "fileOf");
+    fileOf = /* @__PURE__ */ __name((dir, host) => import_node_path15.default.join(dir, `cluster-${host}.json`), "fileOf");
     __name(saveCluster, "saveCluster");
     __name(loadCluster, "loadCluster");
   }
@@ -74714,7 +74836,7 @@ function signed(dir, name, subj, ext) {
     subj
   ]);
   (0, import_node_fs11.writeFileSync)(
-    import_node_path15.default.join(dir, `${name}.ext`),
+    import_node_path16.default.join(dir, `${name}.ext`),
     [
       ...ext,
       "basicConstraints=CA:FALSE",
@@ -74740,12 +74862,12 @@ function signed(dir, name, subj, ext) {
     `${name}.ext`
   ]);
   return {
-    cert: (0, import_node_fs11.readFileSync)(import_node_path15.default.join(dir, `${name}.crt`), "utf8"),
-    key: (0, import_node_fs11.readFileSync)(import_node_path15.default.join(dir, `${name}.key`), "utf8")
+    cert: (0, import_node_fs11.readFileSync)(import_node_path16.default.join(dir, `${name}.crt`), "utf8"),
+    key: (0, import_node_fs11.readFileSync)(import_node_path16.default.join(dir, `${name}.key`), "utf8")
   };
 }
 function generateClusterPki(ips) {
-  const dir = (0, import_node_fs11.mkdtempSync)(import_node_path15.default.join((0, import_node_os3.tmpdir)(), "kube-sim-pki-"));
+  const dir = (0, import_node_fs11.mkdtempSync)(import_node_path16.default.join((0, import_node_os3.tmpdir)(), "kube-sim-pki-"));
   try {
     openssl(dir, [
       "req",
@@ -74782,8 +74904,8 @@ function generateClusterPki(ips) {
       "extendedKeyUsage=clientAuth"
     ]);
     return {
-      caPem: (0, import_node_fs11.readFileSync)(import_node_path15.default.join(dir, "ca.crt"), "utf8"),
-      caKeyPem: (0, import_node_fs11.readFileSync)(import_node_path15.default.join(dir, "ca.key"), "utf8"),
+      caPem: (0, import_node_fs11.readFileSync)(import_node_path16.default.join(dir, "ca.crt"), "utf8"),
+      caKeyPem: (0, import_node_fs11.readFileSync)(import_node_path16.default.join(dir, "ca.key"), "utf8"),
       serverCertPem: server.cert,
       serverKeyPem: server.key,
       adminCertPem: admin.cert,
@@ -74797,14 +74919,14 @@ function generateClusterPki(ips) {
     (0, import_node_fs11.rmSync)(dir, { recursive: true, force: true });
   }
 }
-var import_node_child_process5, import_node_fs11, import_node_os3, import_node_path15, ec;
+var import_node_child_process5, import_node_fs11, import_node_os3, import_node_path16, ec;
 var init_pki = __esm({
   "sim/kube/pki.ts"() {
     "use strict";
     import_node_child_process5 = require("node:child_process");
     import_node_fs11 = require("node:fs");
     import_node_os3 = require("node:os");
-    import_node_path15 = __toESM(require("node:path"), 1);
+    import_node_path16 = __toESM(require("node:path"), 1);
     __name(openssl, "openssl");
     ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
     __name(signed, "signed");
@@ -75210,11 +75332,11 @@ var init_api_server = __esm({
 
 // sim/kube/manager.ts
 function installerPath() {
-  let dir = import_node_path16.default.dirname((0, import_node_url.fileURLToPath)(__pve_gitops_import_meta_url));
+  let dir = import_node_path17.default.dirname((0, import_node_url.fileURLToPath)(__pve_gitops_import_meta_url));
   for (let i = 0; i < 5; i++) {
-    for (const c of [import_node_path16.default.join(dir, "installer.sh"), import_node_path16.default.join(dir, "sim", "kube", "installer.sh")])
+    for (const c of [import_node_path17.default.join(dir, "installer.sh"), import_node_path17.default.join(dir, "sim", "kube", "installer.sh")])
       if ((0, import_node_fs12.existsSync)(c)) return c;
-    dir = import_node_path16.default.dirname(dir);
+    dir = import_node_path17.default.dirname(dir);
   }
   throw new Error("sim/kube/installer.sh is missing next to the simulator.");
 }
@@ -75272,7 +75394,7 @@ async function startKubeManager(o = {}) {
     } catch {
     }
     for (const f of files) {
-      const s = JSON.parse((0, import_node_fs12.readFileSync)(import_node_path16.default.join(o.stateDir, f), "utf8"));
+      const s = JSON.parse((0, import_node_fs12.readFileSync)(import_node_path17.default.join(o.stateDir, f), "utf8"));
       await start2(s.name, s.host, s.version);
     }
   }
@@ -75332,13 +75454,13 @@ ${c.joinToken}
     }
   };
 }
-var import_node_fs12, import_node_http, import_node_path16, import_node_url, str3;
+var import_node_fs12, import_node_http, import_node_path17, import_node_url, str3;
 var init_manager = __esm({
   "sim/kube/manager.ts"() {
     "use strict";
     import_node_fs12 = require("node:fs");
     import_node_http = require("node:http");
-    import_node_path16 = __toESM(require("node:path"), 1);
+    import_node_path17 = __toESM(require("node:path"), 1);
     import_node_url = require("node:url");
     init_errors();
     init_loopback();
@@ -75414,6 +75536,21 @@ function applyStandingFaults(cluster) {
     for (const k of keys) cluster.locks.holdFor(k, l.seconds * 1e3 * cluster.scale);
   }
 }
+function seededRandom(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = a + 1831565813 >>> 0;
+    let t = a;
+    t = Math.imul(t ^ t >>> 15, t | 1);
+    t ^= t + Math.imul(t ^ t >>> 7, t | 61);
+    return ((t ^ t >>> 14) >>> 0) / 4294967296;
+  };
+}
+function draw(spec) {
+  let next = draws.get(spec);
+  if (!next) draws.set(spec, next = seededRandom(spec.seed ?? 1));
+  return next();
+}
 function injectRequestFault(cluster, method, apiPath) {
   const node = /^\/nodes\/([^/]+)/.exec(apiPath)?.[1];
   const offline = cluster.faults.offlineNodes ?? [];
@@ -75424,11 +75561,11 @@ function injectRequestFault(cluster, method, apiPath) {
     if (f.count !== void 0) {
       if (f.count <= 0) continue;
       f.count--;
-    } else if (f.probability !== void 0 && Math.random() >= f.probability) continue;
+    } else if (f.probability !== void 0 && draw(cluster.faults) >= f.probability) continue;
     throw new ApiError(f.status ?? 500, f.message ?? "injected failure");
   }
 }
-var import_node_fs13, import_yaml3;
+var import_node_fs13, import_yaml3, draws;
 var init_faults = __esm({
   "sim/proxmox/faults.ts"() {
     "use strict";
@@ -75439,6 +75576,9 @@ var init_faults = __esm({
     __name(loadFaults, "loadFaults");
     __name(globToRegExp2, "globToRegExp");
     __name(applyStandingFaults, "applyStandingFaults");
+    __name(seededRandom, "seededRandom");
+    draws = /* @__PURE__ */ new WeakMap();
+    __name(draw, "draw");
     __name(injectRequestFault, "injectRequestFault");
   }
 });
@@ -75545,13 +75685,13 @@ function writeState(dir, state) {
   (0, import_node_fs14.writeFileSync)(tmp, JSON.stringify(state), { mode: 384 });
   (0, import_node_fs14.renameSync)(tmp, f);
 }
-var import_node_fs14, import_node_path17, stateFile;
+var import_node_fs14, import_node_path18, stateFile;
 var init_state = __esm({
   "sim/proxmox/state.ts"() {
     "use strict";
     import_node_fs14 = require("node:fs");
-    import_node_path17 = __toESM(require("node:path"), 1);
-    stateFile = /* @__PURE__ */ __name((dir) => import_node_path17.default.join(dir, "cluster.json"), "stateFile");
+    import_node_path18 = __toESM(require("node:path"), 1);
+    stateFile = /* @__PURE__ */ __name((dir) => import_node_path18.default.join(dir, "cluster.json"), "stateFile");
     __name(readState, "readState");
     __name(writeState, "writeState");
   }
@@ -75782,10 +75922,10 @@ function fingerprintOf(certPem) {
   return new import_node_crypto6.X509Certificate(certPem).fingerprint256.toUpperCase();
 }
 function generateCertificate(commonName = "pve-gitops-sim") {
-  const dir = (0, import_node_fs15.mkdtempSync)(import_node_path18.default.join((0, import_node_os4.tmpdir)(), "pve-sim-cert-"));
+  const dir = (0, import_node_fs15.mkdtempSync)(import_node_path19.default.join((0, import_node_os4.tmpdir)(), "pve-sim-cert-"));
   try {
-    const key = import_node_path18.default.join(dir, "key.pem");
-    const cert = import_node_path18.default.join(dir, "cert.pem");
+    const key = import_node_path19.default.join(dir, "key.pem");
+    const cert = import_node_path19.default.join(dir, "cert.pem");
     (0, import_node_child_process6.execFileSync)(
       "openssl",
       [
@@ -75823,8 +75963,8 @@ function generateCertificate(commonName = "pve-gitops-sim") {
 }
 function loadOrCreateCertificate(stateDir, name = "pve-ssl") {
   if (!stateDir) return generateCertificate(name);
-  const certFile = import_node_path18.default.join(stateDir, `${name}.pem`);
-  const keyFile = import_node_path18.default.join(stateDir, `${name}.key`);
+  const certFile = import_node_path19.default.join(stateDir, `${name}.pem`);
+  const keyFile = import_node_path19.default.join(stateDir, `${name}.key`);
   if ((0, import_node_fs15.existsSync)(certFile) && (0, import_node_fs15.existsSync)(keyFile)) {
     const certPem = (0, import_node_fs15.readFileSync)(certFile, "utf8");
     return { certPem, keyPem: (0, import_node_fs15.readFileSync)(keyFile, "utf8"), fingerprint: fingerprintOf(certPem) };
@@ -75835,7 +75975,7 @@ function loadOrCreateCertificate(stateDir, name = "pve-ssl") {
   (0, import_node_fs15.chmodSync)(keyFile, 384);
   return c;
 }
-var import_node_child_process6, import_node_crypto6, import_node_fs15, import_node_os4, import_node_path18;
+var import_node_child_process6, import_node_crypto6, import_node_fs15, import_node_os4, import_node_path19;
 var init_cert = __esm({
   "sim/proxmox/cert.ts"() {
     "use strict";
@@ -75843,7 +75983,7 @@ var init_cert = __esm({
     import_node_crypto6 = require("node:crypto");
     import_node_fs15 = require("node:fs");
     import_node_os4 = require("node:os");
-    import_node_path18 = __toESM(require("node:path"), 1);
+    import_node_path19 = __toESM(require("node:path"), 1);
     __name(fingerprintOf, "fingerprintOf");
     __name(generateCertificate, "generateCertificate");
     __name(loadOrCreateCertificate, "loadOrCreateCertificate");
@@ -77138,8 +77278,8 @@ var init_clone = __esm({
                     values: { name: String(cfg.name), lock: "clone" }
                   });
                 }
-                const why = failure2.message ?? "copy failed: command /usr/bin/qemu-img convert ... failed: exit code 1";
-                throw new ApiError(500, `clone failed: ${why}`);
+                const why2 = failure2.message ?? "copy failed: command /usr/bin/qemu-img convert ... failed: exit code 1";
+                throw new ApiError(500, `clone failed: ${why2}`);
               }
             }
           );
@@ -78511,23 +78651,23 @@ var init_list_method = __esm({
 
 // sim/vault/state.ts
 function readVaultState(dir) {
-  const file = import_node_path19.default.join(dir, FILE);
+  const file = import_node_path20.default.join(dir, FILE);
   if (!(0, import_node_fs17.existsSync)(file)) return void 0;
   return JSON.parse((0, import_node_fs17.readFileSync)(file, "utf8"));
 }
 function writeVaultState(dir, state) {
   (0, import_node_fs17.mkdirSync)(dir, { recursive: true, mode: 448 });
-  const file = import_node_path19.default.join(dir, FILE);
+  const file = import_node_path20.default.join(dir, FILE);
   const tmp = `${file}.${process.pid}.tmp`;
   (0, import_node_fs17.writeFileSync)(tmp, JSON.stringify(state), { mode: 384 });
   (0, import_node_fs17.renameSync)(tmp, file);
 }
-var import_node_fs17, import_node_path19, FILE;
+var import_node_fs17, import_node_path20, FILE;
 var init_state2 = __esm({
   "sim/vault/state.ts"() {
     "use strict";
     import_node_fs17 = require("node:fs");
-    import_node_path19 = __toESM(require("node:path"), 1);
+    import_node_path20 = __toESM(require("node:path"), 1);
     FILE = "vault.json";
     __name(readVaultState, "readVaultState");
     __name(writeVaultState, "writeVaultState");
@@ -78748,9 +78888,9 @@ function authorizedKey(o) {
       privateKeyFile: priv !== o.authorizedKeyFile && (0, import_node_fs18.existsSync)(priv) ? priv : void 0
     };
   }
-  const dir = import_node_path20.default.join(o.dir, "ssh");
+  const dir = import_node_path21.default.join(o.dir, "ssh");
   (0, import_node_fs18.mkdirSync)(dir, { recursive: true, mode: 448 });
-  const file = import_node_path20.default.join(dir, "id_ed25519");
+  const file = import_node_path21.default.join(dir, "id_ed25519");
   const publicKey = (0, import_node_fs18.existsSync)(file) && (0, import_node_fs18.existsSync)(`${file}.pub`) ? (0, import_node_fs18.readFileSync)(`${file}.pub`, "utf8").trim() : generateKeyPair(file, "pve-gitops-sim");
   return { publicKey, privateKeyFile: file };
 }
@@ -78765,7 +78905,7 @@ async function startSimStack(o) {
     stops.push(() => proxmox.stop());
     registerSecret(proxmox.tokenSecret);
     registerSecret(proxmox.password);
-    const vault = await startVaultSim({ stateDir: import_node_path20.default.join(o.dir, "vault") });
+    const vault = await startVaultSim({ stateDir: import_node_path21.default.join(o.dir, "vault") });
     stops.push(() => vault.stop());
     registerSecret(vault.rootToken);
     vault.mount(KV_MOUNT, 2);
@@ -78777,17 +78917,17 @@ path "${KV_MOUNT}/metadata/${KUBECONFIG_PATH}" { capabilities = ["read"] }
     );
     const vaultToken = vault.createToken(["pve-gitops-kubeconfig"], 7 * 24 * 3600);
     registerSecret(vaultToken);
-    const kube = await startKubeManager({ stateDir: import_node_path20.default.join(o.dir, "kube") });
+    const kube = await startKubeManager({ stateDir: import_node_path21.default.join(o.dir, "kube") });
     stops.push(() => kube.stop());
     let hosts;
-    const why = o.hosts === false ? "hosts turned off" : hostsUnavailable();
-    if (why)
-      o.log.warn(`No VM hosts (sshd per VM): ${why}; Proxmox, Vault and k3s run without them.`);
+    const why2 = o.hosts === false ? "hosts turned off" : hostsUnavailable();
+    if (why2)
+      o.log.warn(`No VM hosts (sshd per VM): ${why2}; Proxmox, Vault and k3s run without them.`);
     else {
       hosts = watchVmHosts({
         cluster: proxmox.cluster,
         authorizedKey: key.publicKey,
-        stateDir: import_node_path20.default.join(o.dir, "hosts"),
+        stateDir: import_node_path21.default.join(o.dir, "hosts"),
         log: o.log,
         onStart: /* @__PURE__ */ __name((name, ip) => kube.registerHost(name, ip), "onStart")
       });
@@ -78808,13 +78948,13 @@ path "${KV_MOUNT}/metadata/${KUBECONFIG_PATH}" { capabilities = ["read"] }
     throw err;
   }
 }
-var import_node_child_process7, import_node_fs18, import_node_path20, KV_MOUNT, KUBECONFIG_PATH;
+var import_node_child_process7, import_node_fs18, import_node_path21, KV_MOUNT, KUBECONFIG_PATH;
 var init_stack = __esm({
   "sim/stack.ts"() {
     "use strict";
     import_node_child_process7 = require("node:child_process");
     import_node_fs18 = require("node:fs");
-    import_node_path20 = __toESM(require("node:path"), 1);
+    import_node_path21 = __toESM(require("node:path"), 1);
     init_errors();
     init_secrets();
     init_key_pair();
@@ -78844,25 +78984,19 @@ function number(v, flag, min) {
     );
   return n;
 }
-function writePrivate(file, text3) {
-  (0, import_node_fs19.mkdirSync)(import_node_path21.default.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  (0, import_node_fs19.writeFileSync)(tmp, text3, { mode: 384 });
-  (0, import_node_fs19.renameSync)(tmp, file);
-}
-var import_node_fs19, import_node_os5, import_node_path21, usage, quote2, command5, sim_default;
+var import_node_fs19, import_node_os5, import_node_path22, usage, quote2, command5, sim_default;
 var init_sim = __esm({
   "actions/cli/commands/sim.ts"() {
     "use strict";
     import_node_fs19 = require("node:fs");
     import_node_os5 = require("node:os");
-    import_node_path21 = __toESM(require("node:path"), 1);
+    import_node_path22 = __toESM(require("node:path"), 1);
     init_errors();
+    init_output_file();
     init_stack();
     usage = "pve-gitops sim [--state DIR] [--fixture FILE] [--env-file FILE] [--latency-ms N] [--faults FILE] [--time-scale X] [--pve-version 8|9] [--port N] [--authorized-key FILE] [--no-hosts]";
     __name(number, "number");
     quote2 = /* @__PURE__ */ __name((s) => `'${s.replace(/'/g, `'\\''`)}'`, "quote");
-    __name(writePrivate, "writePrivate");
     command5 = {
       summary: "Runs Proxmox VE, Vault, k3s and VM host simulators on loopback until interrupted; writes an env file.",
       usage,
@@ -78938,7 +79072,7 @@ var init_sim = __esm({
         ]
       ],
       async run(values, _positionals, ctx) {
-        const stateDir = typeof values.state === "string" ? import_node_path21.default.resolve(values.state) : void 0;
+        const stateDir = typeof values.state === "string" ? import_node_path22.default.resolve(values.state) : void 0;
         const timeScale = number(values["time-scale"], "time-scale", 1e-4);
         const latencyMs = number(values["latency-ms"], "latency-ms", 0);
         const port = number(values.port, "port", 0);
@@ -78948,11 +79082,13 @@ var init_sim = __esm({
             `--pve-version must be 8 or 9, not '${typeof pv === "string" ? pv : "true"}'.`
           );
         const pveVersion = pv === "8" ? 8 : pv === "9" ? 9 : void 0;
-        const scratch = stateDir ? void 0 : (0, import_node_fs19.mkdtempSync)(import_node_path21.default.join((0, import_node_os5.tmpdir)(), "pve-gitops-sim-"));
+        const scratch = stateDir ? void 0 : (0, import_node_fs19.mkdtempSync)(import_node_path22.default.join((0, import_node_os5.tmpdir)(), "pve-gitops-sim-"));
         const dir = stateDir ?? scratch;
-        const envFile = import_node_path21.default.resolve(
-          typeof values["env-file"] === "string" ? values["env-file"] : import_node_path21.default.join(dir, "proxmox.env")
+        const envFile = import_node_path22.default.resolve(
+          typeof values["env-file"] === "string" ? values["env-file"] : import_node_path22.default.join(dir, "proxmox.env")
         );
+        const envFileOut = { what: "--env-file", createParents: values["env-file"] === void 0 };
+        if (typeof values["env-file"] === "string") await checkOutputPath(envFile, envFileOut);
         const signalled = new Promise((resolve) => {
           process.once("SIGINT", () => resolve());
           process.once("SIGTERM", () => resolve());
@@ -78962,13 +79098,13 @@ var init_sim = __esm({
           stack = await startSimStack({
             dir,
             persistent: !!stateDir,
-            fixture: typeof values.fixture === "string" ? import_node_path21.default.resolve(values.fixture) : void 0,
-            faults: typeof values.faults === "string" ? import_node_path21.default.resolve(values.faults) : void 0,
+            fixture: typeof values.fixture === "string" ? import_node_path22.default.resolve(values.fixture) : void 0,
+            faults: typeof values.faults === "string" ? import_node_path22.default.resolve(values.faults) : void 0,
             latencyMs,
             timeScale,
             pveVersion,
             port,
-            authorizedKeyFile: typeof values["authorized-key"] === "string" ? import_node_path21.default.resolve(values["authorized-key"]) : void 0,
+            authorizedKeyFile: typeof values["authorized-key"] === "string" ? import_node_path22.default.resolve(values["authorized-key"]) : void 0,
             hosts: values["no-hosts"] === true ? false : void 0,
             log: ctx.log
           });
@@ -78977,8 +79113,8 @@ var init_sim = __esm({
           throw err;
         }
         const sim = stack.proxmox;
-        const caFile = import_node_path21.default.join(dir, "pve-root-ca.pem");
-        writePrivate(caFile, sim.caPem);
+        const caFile = import_node_path22.default.join(dir, "pve-root-ca.pem");
+        await writeOutputFile(caFile, sim.caPem, { createParents: true });
         const env = {
           PROXMOX_URL: sim.url,
           PROXMOX_TOKEN_ID: sim.tokenId,
@@ -78989,12 +79125,13 @@ var init_sim = __esm({
           PVE_GITOPS_SIMULATOR: "true",
           ...stack.sshPrivateKeyFile ? { SSH_PRIVATE_KEY_FILE: stack.sshPrivateKeyFile } : {}
         };
-        writePrivate(
+        await writeOutputFile(
           envFile,
           Object.entries(env).map(([k, v]) => `export ${k}=${quote2(v)}
 `).join("") + `# or, instead of the fingerprint: export PROXMOX_CA_FILE=${quote2(caFile)}
 # k3s installer: put it in pve-gitops.yaml as  k3s: {installer_url: ${stack.kube.installerUrl}}
-`
+`,
+          envFileOut
         );
         ctx.log.info(
           `Proxmox VE simulator listening on ${sim.url} (${stateDir ? `state in ${stateDir}` : "state in memory"}); stop it with Ctrl-C.`
@@ -79076,13 +79213,13 @@ var plan_exports = {};
 __export(plan_exports, {
   default: () => plan_default
 });
-var import_promises7, import_node_path22, command6, plan_default;
+var import_node_path23, command6, plan_default;
 var init_plan2 = __esm({
   "actions/cli/commands/plan.ts"() {
     "use strict";
-    import_promises7 = require("node:fs/promises");
-    import_node_path22 = __toESM(require("node:path"), 1);
+    import_node_path23 = __toESM(require("node:path"), 1);
     init_errors();
+    init_output_file();
     init_apply();
     init_connect();
     init_render_markdown();
@@ -79115,6 +79252,8 @@ var init_plan2 = __esm({
       async run(values, _positionals, ctx) {
         if (values.json && values.markdown)
           throw new UsageError("Choose one of --json and --markdown.");
+        const out = typeof values.out === "string" ? import_node_path23.default.resolve(values.out) : void 0;
+        if (out) await checkOutputPath(out, { what: "--out" });
         const repo = await loadValidRepository(ctx.repo);
         const client = await connectFromEnv(ctx.env, repo.config, ctx.log);
         let text3;
@@ -79128,9 +79267,9 @@ var init_plan2 = __esm({
         } finally {
           await client.close();
         }
-        if (typeof values.out === "string") {
-          await (0, import_promises7.writeFile)(import_node_path22.default.resolve(values.out), text3);
-          ctx.log.info(`Plan written to ${values.out}.`);
+        if (out) {
+          await writeOutputFile(out, text3, { what: "--out", mode: 420 });
+          ctx.log.info(`Plan written to ${out}.`);
         } else {
           ctx.out(text3);
         }
@@ -79278,9 +79417,9 @@ async function readInventory(opts) {
     if (r.code !== 0) throw new Error("failed");
     list3 = JSON.parse(r.stdout);
   } catch {
-    const why = r.stderr.trim().split("\n").slice(-2).join(" ");
+    const why2 = r.stderr.trim().split("\n").slice(-2).join(" ");
     throw new ConfigurationError(
-      `Ansible cannot read ${opts.inventoryName}${why ? `: ${why.slice(0, 300)}` : ""}.`
+      `Ansible cannot read ${opts.inventoryName}${why2 ? `: ${why2.slice(0, 300)}` : ""}.`
     );
   }
   const raw = /* @__PURE__ */ new Map();
@@ -79498,9 +79637,9 @@ var init_trusted_host_keys = __esm({
 
 // actions/lib/provision/workspace.ts
 async function preparePrivateDir(opts) {
-  const dir = await (0, import_promises8.mkdtemp)(import_node_path23.default.join(opts.tempRoot ?? import_node_os6.default.tmpdir(), "pve-gitops-provision-"));
+  const dir = await (0, import_promises8.mkdtemp)(import_node_path24.default.join(opts.tempRoot ?? import_node_os6.default.tmpdir(), "pve-gitops-provision-"));
   const shortRoot = (0, import_node_fs20.existsSync)("/tmp") ? "/tmp" : import_node_os6.default.tmpdir();
-  const controlDir = await (0, import_promises8.mkdtemp)(import_node_path23.default.join(shortRoot, "pvg-cp-"));
+  const controlDir = await (0, import_promises8.mkdtemp)(import_node_path24.default.join(shortRoot, "pvg-cp-"));
   const remove = /* @__PURE__ */ __name(async () => {
     await (0, import_promises8.rm)(dir, { recursive: true, force: true });
     await (0, import_promises8.rm)(controlDir, { recursive: true, force: true });
@@ -79509,7 +79648,7 @@ async function preparePrivateDir(opts) {
     if (opts.sshPrivateKey === void 0) return { dir, controlDir, remove };
     const key = opts.sshPrivateKey.replace(/\r\n/g, "\n").trim() + "\n";
     registerKey(key);
-    const keyFile = import_node_path23.default.join(dir, "id_key");
+    const keyFile = import_node_path24.default.join(dir, "id_key");
     await (0, import_promises8.writeFile)(keyFile, key, { mode: 384 });
     const check = await opts.exec("ssh-keygen", ["-y", "-P", "", "-f", keyFile], {
       cwd: dir,
@@ -79526,14 +79665,14 @@ async function preparePrivateDir(opts) {
     throw err;
   }
 }
-var import_node_fs20, import_promises8, import_node_os6, import_node_path23;
+var import_node_fs20, import_promises8, import_node_os6, import_node_path24;
 var init_workspace = __esm({
   "actions/lib/provision/workspace.ts"() {
     "use strict";
     import_node_fs20 = require("node:fs");
     import_promises8 = require("node:fs/promises");
     import_node_os6 = __toESM(require("node:os"), 1);
-    import_node_path23 = __toESM(require("node:path"), 1);
+    import_node_path24 = __toESM(require("node:path"), 1);
     init_errors();
     init_secrets();
     __name(preparePrivateDir, "preparePrivateDir");
@@ -79569,7 +79708,7 @@ function ansibleEnv(o, priv, knownHosts) {
     ANSIBLE_SSH_ARGS: ssh.join(" "),
     ...keyFile ? { ANSIBLE_PRIVATE_KEY_FILE: keyFile } : {},
     ANSIBLE_SSH_CONTROL_PATH_DIR: priv.controlDir,
-    ANSIBLE_LOCAL_TEMP: import_node_path24.default.join(dir, "tmp"),
+    ANSIBLE_LOCAL_TEMP: import_node_path25.default.join(dir, "tmp"),
     ANSIBLE_PIPELINING: "True",
     ANSIBLE_RETRY_FILES_ENABLED: "False",
     ANSIBLE_NOCOLOR: "1",
@@ -79581,7 +79720,7 @@ function ansibleEnv(o, priv, knownHosts) {
   };
 }
 async function readKnownHosts(file) {
-  const f = file ?? import_node_path24.default.join(process.env.HOME ?? import_node_os7.default.homedir(), ".ssh", "known_hosts");
+  const f = file ?? import_node_path25.default.join(process.env.HOME ?? import_node_os7.default.homedir(), ".ssh", "known_hosts");
   return (0, import_promises9.readFile)(f, "utf8").catch(() => "");
 }
 function sshHosts(view, invocations) {
@@ -79627,7 +79766,7 @@ async function provision(o) {
       );
   }
   const inventoryName = o.inventory ?? DEFAULT_INVENTORY;
-  if (!(0, import_node_fs21.existsSync)(import_node_path24.default.join(o.repoDir, inventoryName)))
+  if (!(0, import_node_fs21.existsSync)(import_node_path25.default.join(o.repoDir, inventoryName)))
     throw new ConfigurationError(
       `${inventoryName} does not exist; run pve-gitops inventory first.`
     );
@@ -79640,17 +79779,17 @@ async function provision(o) {
     keySource: o.keySource ?? "The SSH private key"
   });
   try {
-    let knownHosts = o.knownHostsFile && import_node_path24.default.resolve(o.knownHostsFile);
+    let knownHosts = o.knownHostsFile && import_node_path25.default.resolve(o.knownHostsFile);
     const given = o.knownHosts ?? (o.proxmox ? await readKnownHosts(knownHosts) : void 0);
     if (given !== void 0) {
-      knownHosts = import_node_path24.default.join(priv.dir, "known_hosts");
+      knownHosts = import_node_path25.default.join(priv.dir, "known_hosts");
       await (0, import_promises9.writeFile)(knownHosts, given.trim() + "\n", { mode: 384 });
     }
     const env = ansibleEnv(o, priv, knownHosts);
     const inventoryArgs = ["-i", inventoryName];
     const ports = Object.entries(o.sshPorts ?? {});
     if (ports.length) {
-      const file = import_node_path24.default.join(priv.dir, "ports.yml");
+      const file = import_node_path25.default.join(priv.dir, "ports.yml");
       const lines = ports.map(([h, p]) => {
         if (!/^[a-z0-9][a-z0-9.-]*$/.test(h) || !Number.isInteger(p) || p < 1 || p > 65535)
           throw new ConfigurationError(`SSH port ${p} of host '${h.slice(0, 60)}' is not valid.`);
@@ -79674,7 +79813,7 @@ ${lines.join("")}`, { mode: 384 });
       runs: o.runs,
       newHosts: o.newHosts,
       view,
-      playbookExists: /* @__PURE__ */ __name((f) => (0, import_node_fs21.existsSync)(import_node_path24.default.join(o.repoDir, "playbooks", f)), "playbookExists"),
+      playbookExists: /* @__PURE__ */ __name((f) => (0, import_node_fs21.existsSync)(import_node_path25.default.join(o.repoDir, "playbooks", f)), "playbookExists"),
       inventoryName,
       log
     });
@@ -79726,14 +79865,14 @@ ${r.stderr}`;
     await priv.remove();
   }
 }
-var import_node_fs21, import_promises9, import_node_os7, import_node_path24, DEFAULT_INVENTORY, ENV_PASSED, GLOBAL_KNOWN_HOSTS;
+var import_node_fs21, import_promises9, import_node_os7, import_node_path25, DEFAULT_INVENTORY, ENV_PASSED, GLOBAL_KNOWN_HOSTS;
 var init_provision = __esm({
   "actions/lib/provision/provision.ts"() {
     "use strict";
     import_node_fs21 = require("node:fs");
     import_promises9 = require("node:fs/promises");
     import_node_os7 = __toESM(require("node:os"), 1);
-    import_node_path24 = __toESM(require("node:path"), 1);
+    import_node_path25 = __toESM(require("node:path"), 1);
     init_errors();
     init_secrets();
     init_exec2();
@@ -79761,12 +79900,12 @@ var provision_exports = {};
 __export(provision_exports, {
   default: () => provision_default
 });
-var import_node_fs22, import_node_path25, command8, provision_default;
+var import_node_fs22, import_node_path26, command8, provision_default;
 var init_provision2 = __esm({
   "actions/cli/commands/provision.ts"() {
     "use strict";
     import_node_fs22 = require("node:fs");
-    import_node_path25 = __toESM(require("node:path"), 1);
+    import_node_path26 = __toESM(require("node:path"), 1);
     init_errors();
     init_resolve_tags();
     init_tags();
@@ -79827,9 +79966,9 @@ var init_provision2 = __esm({
           if (typeof r === "string") throw new ConfigurationError(`${r}.`);
           runs2.push(r);
         }
-        let hostsFile = typeof values.hosts === "string" ? import_node_path25.default.resolve(values.hosts) : void 0;
+        let hostsFile = typeof values.hosts === "string" ? import_node_path26.default.resolve(values.hosts) : void 0;
         if (!hostsFile && !runs2.length) {
-          hostsFile = import_node_path25.default.join(ctx.repo, NEW_HOSTS_FILE);
+          hostsFile = import_node_path26.default.join(ctx.repo, NEW_HOSTS_FILE);
           if (!(0, import_node_fs22.existsSync)(hostsFile)) {
             ctx.log.info(`Nothing to provision: no --playbook, no --hosts and no ${NEW_HOSTS_FILE}.`);
             return 0;
@@ -79847,7 +79986,7 @@ var init_provision2 = __esm({
             newHosts,
             sshPrivateKey: key?.key,
             keySource: key?.source,
-            knownHostsFile: typeof values["known-hosts"] === "string" ? import_node_path25.default.resolve(values["known-hosts"]) : void 0,
+            knownHostsFile: typeof values["known-hosts"] === "string" ? import_node_path26.default.resolve(values["known-hosts"]) : void 0,
             trustOnFirstUse: values["trust-on-first-use"] === true,
             simulator: values.simulator === true || simulatorMode(ctx.env),
             extraEnv: token ? { K3S_TOKEN: token } : {},
@@ -79868,9 +80007,9 @@ var init_provision2 = __esm({
 
 // sim/demo/run-demo.ts
 function projectRoot() {
-  let dir = import_node_path26.default.dirname((0, import_node_url2.fileURLToPath)(__pve_gitops_import_meta_url));
-  while (!(0, import_node_fs23.existsSync)(import_node_path26.default.join(dir, "demo", "vms"))) {
-    const up = import_node_path26.default.dirname(dir);
+  let dir = import_node_path27.default.dirname((0, import_node_url2.fileURLToPath)(__pve_gitops_import_meta_url));
+  while (!(0, import_node_fs23.existsSync)(import_node_path27.default.join(dir, "demo", "vms"))) {
+    const up = import_node_path27.default.dirname(dir);
     if (up === dir) throw new PveGitopsError("Cannot find the demo/ folder of pve-gitops.");
     dir = up;
   }
@@ -79880,8 +80019,8 @@ function git2(cwd, ...args) {
   return (0, import_node_child_process9.execFileSync)("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 }
 function makeRepository(root, installerUrl) {
-  const repo = (0, import_node_fs23.mkdtempSync)(import_node_path26.default.join((0, import_node_os8.tmpdir)(), "pve-gitops-demo-"));
-  const copy = /* @__PURE__ */ __name((from, to = from) => (0, import_node_fs23.cpSync)(import_node_path26.default.join(root, from), import_node_path26.default.join(repo, to), { recursive: true }), "copy");
+  const repo = (0, import_node_fs23.mkdtempSync)(import_node_path27.default.join((0, import_node_os8.tmpdir)(), "pve-gitops-demo-"));
+  const copy = /* @__PURE__ */ __name((from, to = from) => (0, import_node_fs23.cpSync)(import_node_path27.default.join(root, from), import_node_path27.default.join(repo, to), { recursive: true }), "copy");
   const commit = /* @__PURE__ */ __name((message) => {
     git2(repo, "add", "-A");
     git2(
@@ -79897,9 +80036,9 @@ function makeRepository(root, installerUrl) {
     );
   }, "commit");
   git2(repo, "init", "-q", "-b", "main");
-  const config2 = (0, import_yaml5.parseDocument)((0, import_node_fs23.readFileSync)(import_node_path26.default.join(root, "demo", "pve-gitops.yaml"), "utf8"));
+  const config2 = (0, import_yaml5.parseDocument)((0, import_node_fs23.readFileSync)(import_node_path27.default.join(root, "demo", "pve-gitops.yaml"), "utf8"));
   config2.setIn(["k3s", "installer_url"], installerUrl);
-  (0, import_node_fs23.writeFileSync)(import_node_path26.default.join(repo, "pve-gitops.yaml"), config2.toString());
+  (0, import_node_fs23.writeFileSync)(import_node_path27.default.join(repo, "pve-gitops.yaml"), config2.toString());
   copy("playbooks");
   copy("schemas");
   commit("chore: start the demo repository");
@@ -79910,8 +80049,8 @@ function makeRepository(root, installerUrl) {
 async function runDemo(o) {
   const { log } = o;
   const root = projectRoot();
-  const cli = import_node_path26.default.join(root, "actions", "cli", "dist", "index.cjs");
-  const state = (0, import_node_fs23.mkdtempSync)(import_node_path26.default.join((0, import_node_os8.tmpdir)(), "pve-gitops-demo-state-"));
+  const cli = import_node_path27.default.join(root, "actions", "cli", "dist", "index.cjs");
+  const state = (0, import_node_fs23.mkdtempSync)(import_node_path27.default.join((0, import_node_os8.tmpdir)(), "pve-gitops-demo-state-"));
   const started = Date.now();
   let world;
   let repo;
@@ -79938,10 +80077,10 @@ async function runDemo(o) {
   process.once("SIGINT", interrupted);
   process.once("SIGTERM", interrupted);
   try {
-    const why = hostsUnavailable();
-    if (why)
+    const why2 = hostsUnavailable();
+    if (why2)
       throw new PveGitopsError(
-        `The demo boots its VMs as sshd hosts, which it cannot do here: ${why}.`
+        `The demo boots its VMs as sshd hosts, which it cannot do here: ${why2}.`
       );
     world = await log.group("Start the simulators (loopback only)", async () => {
       const s = await startSimStack({
@@ -79991,21 +80130,21 @@ async function runDemo(o) {
       capture: true
     });
     const afterApply = w.proxmox.stats().mutations;
-    const applyFile = import_node_path26.default.join(state, "apply.json");
+    const applyFile = import_node_path27.default.join(state, "apply.json");
     (0, import_node_fs23.writeFileSync)(applyFile, applied, { mode: 384 });
     const { newHosts, knownHosts, hostKeysMissing } = JSON.parse(applied);
     if (hostKeysMissing.length)
       throw new PveGitopsError(
         `Apply could not read the SSH host keys of ${hostKeysMissing.join(", ")} through the guest agent.`
       );
-    const knownHostsFile = import_node_path26.default.join(state, "known_hosts");
+    const knownHostsFile = import_node_path27.default.join(state, "known_hosts");
     (0, import_node_fs23.writeFileSync)(knownHostsFile, knownHosts, { mode: 384 });
     log.info(`New hosts: ${newHosts.map((h) => `${h.name} (${h.ip ?? "no address"})`).join(", ")}`);
     await run2({
       title: "Regenerate the Ansible inventory",
       args: ["inventory", "--new-hosts", applyFile]
     });
-    log.info((0, import_node_fs23.readFileSync)(import_node_path26.default.join(repo, "inventory", "k8s.ini"), "utf8").trimEnd());
+    log.info((0, import_node_fs23.readFileSync)(import_node_path27.default.join(repo, "inventory", "k8s.ini"), "utf8").trimEnd());
     await run2({
       title: "Read the [ansible X] tags of the pushed commits",
       args: ["tags", "--range", "HEAD~1..HEAD"]
@@ -80020,7 +80159,7 @@ async function runDemo(o) {
       title: "Publish the new cluster's kubeconfig to Vault (check-and-set merge)",
       args: ["kubeconfig", "publish", "--vm", "k8s-demo", ...known]
     });
-    const kubeconfig = import_node_path26.default.join(state, "kubeconfig");
+    const kubeconfig = import_node_path27.default.join(state, "kubeconfig");
     await run2({
       title: "Any CI job: fetch one context from Vault",
       args: ["kubeconfig", "get", "--context", "k8s-demo", "--out", kubeconfig]
@@ -80063,14 +80202,14 @@ function runCli(cli, args, cwd, env, capture) {
     child.once("close", (code) => resolve({ code: code ?? 1, stdout }));
   });
 }
-var import_node_child_process9, import_node_fs23, import_node_os8, import_node_path26, import_node_url2, import_yaml5, running;
+var import_node_child_process9, import_node_fs23, import_node_os8, import_node_path27, import_node_url2, import_yaml5, running;
 var init_run_demo = __esm({
   "sim/demo/run-demo.ts"() {
     "use strict";
     import_node_child_process9 = require("node:child_process");
     import_node_fs23 = require("node:fs");
     import_node_os8 = require("node:os");
-    import_node_path26 = __toESM(require("node:path"), 1);
+    import_node_path27 = __toESM(require("node:path"), 1);
     import_node_url2 = require("node:url");
     init_errors();
     import_yaml5 = __toESM(require_dist(), 1);
@@ -80133,7 +80272,7 @@ function parseKubeconfig(text3, where) {
   } catch {
     throw new ConfigurationError(`${where} is not valid YAML.`);
   }
-  const bad = /* @__PURE__ */ __name((why) => new ConfigurationError(`${where} is not a valid kubeconfig: ${why}.`), "bad");
+  const bad = /* @__PURE__ */ __name((why2) => new ConfigurationError(`${where} is not a valid kubeconfig: ${why2}.`), "bad");
   if (!isObj(doc)) throw bad("it is not a YAML mapping");
   if (doc.kind !== void 0 && doc.kind !== "Config")
     throw bad(`kind is '${JSON.stringify(doc.kind).slice(0, 40)}', not 'Config'`);
@@ -80326,30 +80465,14 @@ async function getKubeconfig(o) {
   const config2 = selectContexts(stored.config, o.contexts, describeLocation(o.location));
   return { config: config2, text: serializeKubeconfig(config2) };
 }
-async function writePrivateFile(file, text3) {
-  await (0, import_promises10.mkdir)(import_node_path27.default.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
-  const fh = await (0, import_promises10.open)(tmp, "wx", 384);
-  try {
-    await fh.writeFile(text3);
-  } finally {
-    await fh.close();
-  }
-  try {
-    await (0, import_promises10.chmod)(tmp, 384);
-    await (0, import_promises10.rename)(tmp, file);
-  } catch (err) {
-    await (0, import_promises10.rm)(tmp, { force: true });
-    throw err;
-  }
+function writePrivateFile(file, text3, o = {}) {
+  return writeOutputFile(file, text3, { ...o, mode: 384 });
 }
-var import_promises10, import_node_path27;
 var init_get = __esm({
   "actions/lib/kubeconfig/get.ts"() {
     "use strict";
-    import_promises10 = require("node:fs/promises");
-    import_node_path27 = __toESM(require("node:path"), 1);
     init_errors();
+    init_output_file();
     init_kubeconfig();
     init_store();
     __name(getKubeconfig, "getKubeconfig");
@@ -80954,6 +81077,8 @@ async function get(values, ctx) {
   const contexts = (Array.isArray(values.context) ? values.context : []).flatMap((c) => String(c).split(",")).filter(Boolean);
   if (!contexts.length)
     throw new UsageError(`kubeconfig get needs --context NAME. Usage: ${usage2}`);
+  const out = typeof values.out === "string" ? import_node_path29.default.resolve(values.out) : void 0;
+  if (out) await checkOutputPath(out, { what: "--out" });
   let vaultCfg;
   try {
     vaultCfg = (await loadValidRepository(ctx.repo)).config.vault;
@@ -80965,11 +81090,10 @@ async function get(values, ctx) {
     location: locationOf(vaultCfg),
     contexts
   });
-  if (typeof values.out === "string") {
-    const file = import_node_path29.default.resolve(values.out);
-    await writePrivateFile(file, text3);
-    ctx.log.info(`Wrote ${contexts.join(", ")} to ${file} (mode 0600).`);
-    ctx.out(`${file}
+  if (out) {
+    await writePrivateFile(out, text3, { what: "--out" });
+    ctx.log.info(`Wrote ${contexts.join(", ")} to ${out} (mode 0600).`);
+    ctx.out(`${out}
 `);
   } else ctx.out(text3);
   return 0;
@@ -80984,6 +81108,7 @@ var init_kubeconfig2 = __esm({
     init_errors();
     init_addresses();
     init_update();
+    init_output_file();
     init_get();
     init_publish();
     init_vault_env();
@@ -81623,12 +81748,12 @@ function report(vm2) {
   for (const n of vm2.notes) lines.push(`  note: ${n}`);
   return lines.join("\n");
 }
-var import_node_fs26, import_promises11, import_node_path30, import_yaml8, usage4, command12, import_default;
+var import_node_fs26, import_promises10, import_node_path30, import_yaml8, usage4, command12, import_default;
 var init_import = __esm({
   "actions/cli/commands/import.ts"() {
     "use strict";
     import_node_fs26 = require("node:fs");
-    import_promises11 = require("node:fs/promises");
+    import_promises10 = require("node:fs/promises");
     import_node_path30 = __toESM(require("node:path"), 1);
     import_yaml8 = __toESM(require_dist(), 1);
     init_load();
@@ -81705,7 +81830,7 @@ ${fileText(vm2)}`).join(""));
           throw new ConfigurationError(
             `${VMS_DIR}/${clash.name}.yaml exists already; nothing was written (--force overwrites).`
           );
-        for (const vm2 of imported) await (0, import_promises11.writeFile)(target(vm2), fileText(vm2));
+        for (const vm2 of imported) await (0, import_promises10.writeFile)(target(vm2), fileText(vm2));
         const repo = await loadRepository(ctx.repo);
         for (const d of repo.diagnostics) ctx.log.info(formatDiagnostic(d));
         const bad = repo.diagnostics.filter((d) => d.severity === "error").length;
@@ -82257,13 +82382,20 @@ function getKubeconfigInputs(env = process.env) {
       `Set the ${KUBECONFIG_INPUTS.context} input to the context (cluster name) to fetch.`
     );
   const temp = env.RUNNER_TEMP || import_node_path33.default.join(process.cwd(), ".pve-gitops");
-  const file = getInput(KUBECONFIG_INPUTS.file) || import_node_path33.default.join(temp, `kubeconfig-${(0, import_node_crypto14.randomBytes)(6).toString("hex")}`, "config");
+  const given = getInput(KUBECONFIG_INPUTS.file);
+  const file = given || import_node_path33.default.join(temp, `kubeconfig-${(0, import_node_crypto14.randomBytes)(6).toString("hex")}`, "config");
   const raw = getInput(KUBECONFIG_INPUTS.exportEnv).trim().toLowerCase();
   if (raw && !["true", "false"].includes(raw))
     throw new ConfigurationError(
       `Input ${KUBECONFIG_INPUTS.exportEnv} is '${raw}'; use true or false.`
     );
-  return { vault, contexts, file: import_node_path33.default.resolve(file), exportEnv: raw !== "false" };
+  return {
+    vault,
+    contexts,
+    file: import_node_path33.default.resolve(file),
+    fileGiven: !!given,
+    exportEnv: raw !== "false"
+  };
 }
 async function kubeconfigStep(log, inputs = getKubeconfigInputs()) {
   const location = locationOf(void 0, {
@@ -82274,12 +82406,17 @@ async function kubeconfigStep(log, inputs = getKubeconfigInputs()) {
   debug(
     `kubeconfig: ${inputs.vault.addr} ${location.mount}/${location.path} key ${location.key}, contexts ${inputs.contexts.join(",")}`
   );
+  const output = {
+    what: inputs.fileGiven ? `The ${KUBECONFIG_INPUTS.file} input` : "The kubeconfig file",
+    createParents: !inputs.fileGiven
+  };
+  await checkOutputPath(inputs.file, output);
   const vault = await connectVault(inputs.vault, log);
   const { text: text3, config: config2 } = await log.group(
     "Fetch the kubeconfig from Vault",
     () => getKubeconfig({ vault, location, contexts: inputs.contexts })
   );
-  await writePrivateFile(inputs.file, text3);
+  await writePrivateFile(inputs.file, text3, output);
   log.info(
     `Wrote ${config2.contexts.length} context(s) (${inputs.contexts.join(", ")}) to ${inputs.file} (mode 0600).`
   );
@@ -82296,6 +82433,7 @@ var init_kubeconfig_step = __esm({
     import_node_crypto14 = require("node:crypto");
     import_node_path33 = __toESM(require("node:path"), 1);
     init_errors();
+    init_output_file();
     init_get();
     init_vault_env();
     init_kubeconfig_vault();
@@ -82357,14 +82495,15 @@ function getPublishInputs(env = process.env) {
 function publishSummary(r, location) {
   const lines = ["### Kubeconfigs published", ""];
   lines.push(
-    r.published.length ? `Stored ${r.published.map((n) => `\`${n}\``).join(", ")} in ${describeLocation(location)}${r.stored ? `, version ${r.stored.version}` : ""}.` : "No new first k3s server: nothing was published."
+    r.published.length ? `Stored ${r.published.map(inlineCode).join(", ")} in ${describeLocation(location)}${r.stored ? `, version ${r.stored.version}` : ""}.` : "No new first k3s server: nothing was published."
   );
   if (r.skipped.length) {
     lines.push("", "| VM | Nothing to publish |", "| --- | --- |");
-    for (const s of r.skipped) lines.push(`| \`${s.name}\` | ${s.reason} |`);
+    for (const s of r.skipped)
+      lines.push(`| ${inlineCode(s.name)} | ${escapeMarkdown(s.reason)} |`);
   }
   if (r.stored)
-    lines.push("", `Contexts now stored: ${r.stored.contexts.map((c) => `\`${c}\``).join(", ")}.`);
+    lines.push("", `Contexts now stored: ${r.stored.contexts.map(inlineCode).join(", ")}.`);
   return `${lines.join("\n")}
 `;
 }
@@ -82429,6 +82568,7 @@ var init_kubeconfig_publish_step = __esm({
     init_load2();
     init_connect();
     init_kubeconfig_vault();
+    init_markdown();
     init_pr_comment();
     init_reconcile_inputs();
     init_loopback();
@@ -82602,7 +82742,7 @@ function getTagsInputs(env = process.env) {
 async function readEvent2(file) {
   if (!file) return {};
   try {
-    return JSON.parse(await (0, import_promises12.readFile)(file, "utf8"));
+    return JSON.parse(await (0, import_promises11.readFile)(file, "utf8"));
   } catch {
     throw new ConfigurationError(`The event payload ${file} cannot be read as JSON.`);
   }
@@ -82646,12 +82786,12 @@ async function tagsStep(log, inputs = getTagsInputs()) {
   setOutput("tags", r.tags.join(" "));
   setOutput("count", String(r.runs.length));
 }
-var import_promises12, import_node_path36, TAGS_INPUTS;
+var import_promises11, import_node_path36, TAGS_INPUTS;
 var init_tags_step = __esm({
   "actions/lib/github/tags-step.ts"() {
     "use strict";
     init_core();
-    import_promises12 = require("node:fs/promises");
+    import_promises11 = require("node:fs/promises");
     import_node_path36 = __toESM(require("node:path"), 1);
     init_errors();
     init_applied_ref();
@@ -82713,9 +82853,6 @@ var init_annotations = __esm({
 });
 
 // actions/lib/github/validate-summary.ts
-function cell3(text3) {
-  return text3.replace(/[\r\n]+/g, " ").replace(/\|/g, "\\|").replace(/</g, "&lt;");
-}
 function memory(mib) {
   return mib % 1024 === 0 ? `${mib / 1024} GiB` : `${mib} MiB`;
 }
@@ -82751,14 +82888,14 @@ function validationSummary(repo, maxBytes = SUMMARY_MAX_BYTES) {
     const problems = byFile.get(file) ?? [];
     const name = vm2?.name ?? problems.find((d) => d.vm)?.vm ?? "\u2014";
     const row = vm2 ? [
-      `\`${file}\``,
+      inlineCode(file),
       cell3(vm2.name),
       cell3(vm2.node),
       cores(vm2),
       memory(vm2.memory),
       cell3(vm2.disks.map((d) => `${d.slot} ${d.size}`).join(", ") || "\u2014"),
       result(problems)
-    ] : [`\`${cell3(file)}\``, cell3(name), "\u2014", "\u2014", "\u2014", "\u2014", result(problems)];
+    ] : [inlineCode(file), cell3(name), "\u2014", "\u2014", "\u2014", "\u2014", result(problems)];
     const line2 = `| ${row.join(" | ")} |
 `;
     const note = `
@@ -82772,14 +82909,15 @@ _${files.length - i} more files not shown (summary size limit); see the annotati
   }
   return text3;
 }
-var SUMMARY_MAX_BYTES;
+var SUMMARY_MAX_BYTES, cell3;
 var init_validate_summary = __esm({
   "actions/lib/github/validate-summary.ts"() {
     "use strict";
+    init_markdown();
     init_diagnostics();
     init_report();
     SUMMARY_MAX_BYTES = 1024 * 1024 - 4096;
-    __name(cell3, "cell");
+    cell3 = escapeMarkdown;
     __name(memory, "memory");
     __name(cores, "cores");
     __name(result, "result");
