@@ -13,6 +13,7 @@ import { readSnapshot } from './snapshot.js';
 import {
   buildVm,
   destroyVm,
+  AgentUnverifiableError,
   LockedLeftoverError,
   migrateVm,
   recordAgentOk,
@@ -67,6 +68,12 @@ export interface ApplyResult {
   newHosts: NewHostResult[];
   /** Running VMs whose changed settings wait for a reboot. */
   pendingReboot: string[];
+  /**
+   * Unhealthy VMs left as they are this run, and why: still hung after a reset once
+   * health.max_recreate VMs were recreated, or all hung VMs when the plan's
+   * `remediationHeld` says too many are hung at once.
+   */
+  held: Array<{ vm: string; reason: string }>;
   /** The last line printed: what happened, in one sentence. */
   message: string;
 }
@@ -79,6 +86,7 @@ export function planOptions(config: RepoConfig, o: ReconcileOptions) {
     recreate: o.recreate,
     reprovisionNode: o.reprovisionNode,
     bootGraceSeconds: config.health.boot_grace_seconds,
+    maxUnhealthyPercent: config.health.max_unhealthy_percent,
     memoryOvercommit: Object.fromEntries(config.nodes.map((n) => [n.name, n.memory_overcommit])),
   };
 }
@@ -138,19 +146,25 @@ export async function applyRepository(
     failed: [],
     newHosts: [],
     pendingReboot: [],
+    held: plan.health.flatMap((h) =>
+      h.hung && h.held && plan.remediationHeld ? [{ vm: h.vm, reason: h.held }] : [],
+    ),
     message: '',
   };
   const managed = repo.vms.length;
+  // Said last, where a reader of the run looks: why hung VMs were left alone.
+  const heldNote = plan.remediationHeld ? ` ${plan.remediationHeld}` : '';
   if (!plan.hasChanges) {
     const warnings = plan.findings.filter((f) => f.level === 'warning').length;
-    result.message = warnings
-      ? `No action needed for ${managed} VMs, but ${warnings} ` +
-        `warning${warnings > 1 ? 's' : ''} above`
-      : `All ${managed} VMs healthy, no action needed`;
+    result.message =
+      (warnings
+        ? `No action needed for ${managed} VMs, but ${warnings} ` +
+          `warning${warnings > 1 ? 's' : ''} above`
+        : `All ${managed} VMs healthy, no action needed`) + heldNote;
     return result;
   }
   if (o.dryRun) {
-    result.message = `Dry run: ${describeCounts(plan)}; nothing was changed`;
+    result.message = `Dry run: ${describeCounts(plan)}; nothing was changed${heldNote}`;
     return result;
   }
 
@@ -162,6 +176,8 @@ export async function applyRepository(
     defaultStorage: repo.config.defaults.storage,
     agentWaitMs: o.agentWaitMs ?? repo.config.health.boot_grace_seconds * 1000,
   };
+  const recreates: RecreateBudget = { left: repo.config.health.max_recreate };
+  const heldByPlan = result.held.length;
   const specs = new Map(repo.vms.map((s) => [s.name, s]));
   const byVm = new Map<string, PlanAction[]>();
   for (const a of plan.actions)
@@ -178,7 +194,7 @@ export async function applyRepository(
     );
     const node = specs.get(name)?.node ?? sorted[0].node;
     return nodeLimiter(node).run(() =>
-      total.run(() => runOne(ctx, specs.get(name), sorted, result)),
+      total.run(() => runOne(ctx, specs.get(name), sorted, result, recreates)),
     );
   };
   await log.group('Apply', async () => {
@@ -189,10 +205,23 @@ export async function applyRepository(
     await Promise.all(rest.map(([name, acts]) => runVm(name, acts)));
   });
 
-  result.message = result.failed.length
-    ? failureMessage(result.failed, byVm.size)
-    : `Applied: ${describeCounts(plan)}`;
+  const deferred = result.held.slice(heldByPlan);
+  const deferredNote = deferred.length
+    ? ` Still hung, left for the next run (health.max_recreate ` +
+      `${repo.config.health.max_recreate}): ${deferred.map((h) => h.vm).join(', ')}.`
+    : '';
+  result.message =
+    (result.failed.length
+      ? failureMessage(result.failed, byVm.size)
+      : `Applied: ${describeCounts(plan)}`) +
+    deferredNote +
+    heldNote;
   return result;
+}
+
+/** How many more VMs health remediation may recreate this run (health.max_recreate). */
+interface RecreateBudget {
+  left: number;
 }
 
 /**
@@ -228,6 +257,7 @@ async function runOne(
   spec: VmSpec | undefined,
   actions: PlanAction[],
   result: ApplyResult,
+  recreates: RecreateBudget,
 ): Promise<void> {
   const name = actions[0].vm;
   const t = new StepTimer();
@@ -284,9 +314,19 @@ async function runOne(
           }
           t.mark('resize');
           break;
-        case 'remediate':
-          await remediate(ctx, need(), a, b, t, (v) => (building = v), isNew('recreate'));
+        case 'remediate': {
+          const held = await remediate(ctx, need(), a, b, t, {
+            recreates,
+            setBuilding: (v) => (building = v),
+            markNew: isNew('recreate'),
+          });
+          if (held) {
+            result.held.push({ vm: name, reason: held });
+            ctx.log.warn(`${name}: ${held}`);
+            return;
+          }
           break;
+        }
         default:
           break;
       }
@@ -332,27 +372,48 @@ async function runOne(
   }
 }
 
+/** What remediation needs from the run besides the VM: the recreate budget and hooks. */
+interface RemediateHooks {
+  recreates: RecreateBudget;
+  setBuilding: (v: boolean) => void;
+  markNew: (ip: string | undefined) => unknown;
+}
+
+/**
+ * Runs one remedy. Returns why the VM was left as it is when it stays hung and the run may
+ * not recreate it (health.max_recreate reached); throws when the remedy failed. Recreates
+ * only a VM whose agent Proxmox still reports silent after the reset: one whose health
+ * turned unknown (a 403, a node answering 5xx) is never destroyed.
+ */
 async function remediate(
   ctx: StepContext,
   spec: VmSpec,
   a: PlanAction,
   b: Building,
   t: StepTimer,
-  setBuilding: (v: boolean) => void,
-  markNew: (ip: string | undefined) => unknown,
-): Promise<void> {
+  hooks: RemediateHooks,
+): Promise<string | undefined> {
   const { client } = ctx;
   const vmid = a.vmid!;
   const label = `VM ${spec.name}`;
   const wait = async (upid: string, op: string) => {
     await client.waitForTask(upid, { operation: `${op} of VM ${spec.name}` });
     t.mark(op);
+    return undefined;
   };
   switch (a.remedy) {
     case 'start': {
       if (!spec.agent) return wait(await client.start(a.node, vmid), 'start');
       const upid = await client.start(a.node, vmid);
-      const answered = await startAndWaitForAgent(ctx, a.node, vmid, upid, `start of ${label}`);
+      let answered: string[] | undefined;
+      try {
+        answered = await startAndWaitForAgent(ctx, a.node, vmid, upid, `start of ${label}`);
+      } catch (err) {
+        if (!(err instanceof AgentUnverifiableError)) throw err;
+        ctx.log.warn(`${spec.name}: started; ${err.message}`);
+        t.mark('start');
+        return undefined;
+      }
       if (answered) await recordAgentOk(ctx, a.node, vmid, label);
       else
         ctx.log.warn(
@@ -360,7 +421,7 @@ async function remediate(
             `${Math.round(ctx.agentWaitMs / 1000)} s; the next plan checks it again.`,
         );
       t.mark('start+agent');
-      return;
+      return undefined;
     }
     case 'stop':
       return wait(await client.stop(a.node, vmid), 'stop');
@@ -377,23 +438,35 @@ async function remediate(
           `reset of VM ${spec.name}`,
         );
         t.mark('reset+agent');
-        if (addresses) return recordAgentOk(ctx, a.node, vmid, label);
+        if (addresses) {
+          await recordAgentOk(ctx, a.node, vmid, label);
+          return undefined;
+        }
         if (a.escalation !== 'recreate') {
           throw new ConfigurationError(
             `VM ${spec.name} (${vmid}) is still hung after a reset: its guest agent did ` +
               `not answer within ${Math.round(ctx.agentWaitMs / 1000)} s.`,
           );
         }
+        if (hooks.recreates.left <= 0) {
+          return (
+            `still hung after a reset, but health.max_recreate VMs were already recreated ` +
+            `this run; not recreated, the next run recreates it if it is still hung.`
+          );
+        }
         ctx.log.warn(`${spec.name}: still hung after the reset; recreating it with VMID ${vmid}.`);
+      } else if (hooks.recreates.left <= 0) {
+        return `hung, but health.max_recreate VMs were already recreated this run; not recreated.`;
       }
+      hooks.recreates.left--;
       await destroyVm(ctx, a.node, vmid, `VM ${spec.name}`);
       t.mark('destroy');
-      setBuilding(true);
-      markNew(await buildVm(ctx, spec, b, t, vmid));
-      setBuilding(false);
-      return;
+      hooks.setBuilding(true);
+      hooks.markNew(await buildVm(ctx, spec, b, t, vmid));
+      hooks.setBuilding(false);
+      return undefined;
     }
     default:
-      return;
+      return undefined;
   }
 }
