@@ -3,6 +3,7 @@ import { ProxmoxApiError } from '../proxmox/errors.js';
 import { classifyAgentFailure } from './agent-answer.js';
 import { node, snapshot, spec, vmOf } from './fixtures.test-helpers.js';
 import { plan } from './plan.js';
+import { renderApplyMarkdown } from './render-apply.js';
 import { renderPlanMarkdown } from './render-markdown.js';
 import { renderPlanText } from './render-text.js';
 
@@ -165,5 +166,27 @@ describe('rendering destructive actions', () => {
     const text = renderPlanText(p).split('\n');
     expect(text[0]).toBe('DESTRUCTIVE (3):');
     expect(text.slice(1, 4).map((l) => l.trim().split(' ')[0])).toEqual(['old', 'web', 'stuck']);
+  });
+});
+
+describe('apply summary', () => {
+  it('lists the unhealthy VMs apply left alone, with why', () => {
+    const { specs, snap } = fleet(6);
+    const p = plan(specs, snap, { prune: false });
+    const md = renderApplyMarkdown({
+      plan: p,
+      dryRun: false,
+      done: [],
+      failed: [],
+      newHosts: [],
+      pendingReboot: [],
+      held: [{ vm: 'vm-0', reason: p.health[0].held! }],
+      message: `No action needed for 10 VMs. ${p.remediationHeld}`,
+    });
+    expect(md).toContain(
+      '### Unhealthy, left as they are\n\n| VM | Why |\n|---|---|\n| vm-0 | not remediated: ' +
+        'more than health.max_unhealthy_percent (40 %) of the managed VMs are hung |',
+    );
+    expect(md).toContain('### Health (6 of 10 not healthy)');
   });
 });

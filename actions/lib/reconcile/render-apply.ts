@@ -1,7 +1,10 @@
 import type { ApplyResult } from './apply.js';
 import { fit, renderPlanMarkdown } from './render-markdown.js';
 
-/** Job summary of an apply: its outcome, new hosts, failures, then the plan it applied. Pure. */
+/**
+ * Job summary of an apply: its outcome, failures, unhealthy VMs it left alone, new hosts, then
+ * the plan it applied. Pure.
+ */
 export function renderApplyMarkdown(result: ApplyResult, maxChars = 1_000_000): string {
   const blocks = [
     `## pve-gitops apply${result.dryRun ? ' (dry run)' : ''}`,
@@ -18,6 +21,17 @@ export function renderApplyMarkdown(result: ApplyResult, maxChars = 1_000_000): 
           (f) =>
             `| ${f.vm} | ${f.error.replace(/\|/g, '\\|')} | ${f.rolledBack ? 'yes' : f.nothingCreated ? 'nothing was created' : 'no'} |`,
         ),
+      ].join('\n'),
+    );
+  }
+  if (result.held.length) {
+    blocks.push(
+      [
+        '### Unhealthy, left as they are',
+        '',
+        '| VM | Why |',
+        '|---|---|',
+        ...result.held.map((h) => `| ${h.vm} | ${h.reason.replace(/\|/g, '\\|')} |`),
       ].join('\n'),
     );
   }
