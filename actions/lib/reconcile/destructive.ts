@@ -27,8 +27,8 @@ export function destructiveActions(plan: Plan): DestructiveAction[] {
     else if (a.escalation === 'recreate')
       add(
         a,
-        `${a.remedy}, then recreate (destroyed with its disks) if still hung — at most ` +
-          `health.max_recreate VMs per run`,
+        `${a.remedy}, then recreate (destroyed with its disks) if still hung, within ` +
+          `health.max_recreate per run`,
       );
   }
   return out;
