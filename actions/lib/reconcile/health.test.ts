@@ -90,6 +90,20 @@ describe('plan: three-valued health', () => {
     expect(p.findings[0].message).toMatch(/health unknown, so it is not remediated\.$/);
   });
 
+  it('cannot check a guest whose config does not enable the agent: unknown, not hung', () => {
+    const s = spec('web');
+    const vm = vmOf(s, 100, { agent: 'silent', uptime: 900 });
+    vm.config!.agent = false;
+    const p = plan([s], snapshot([vm]), { prune: false });
+    expect(
+      p.actions.map((a) => `${a.kind}:${(a.changes ?? []).map((c) => c.field).join()}`),
+    ).toEqual(['update:agent']);
+    expect(p.health[0]).toMatchObject({
+      status: 'unknown',
+      reason: 'could not be checked: its config does not enable the guest agent',
+    });
+  });
+
   it('leaves VMs on an offline or failing node alone, with the reason', () => {
     const a = spec('a');
     const b = spec('b', { node: 'pve2' });

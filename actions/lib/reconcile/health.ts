@@ -10,8 +10,11 @@ import type { NodeState, VmState } from './snapshot-types.js';
  */
 export type HealthVerdict =
   | { kind: 'healthy' }
-  /** A phrase after "VM name (vmid) …": "holds lock 'backup'", "could not be checked: …". */
-  | { kind: 'unknown'; reason: string }
+  /**
+   * A phrase after "VM name (vmid) …": "holds lock 'backup'", "could not be checked: …".
+   * `agentOnly`: only the guest could not be checked; the VM's settings can still converge.
+   */
+  | { kind: 'unknown'; reason: string; agentOnly?: boolean }
   | { kind: 'act'; remedy: Remedy; reason: string; escalation?: 'recreate'; hung: boolean }
   /** Off its definition, but not acted on; `why` says so ("protected, so only reported"). */
   | { kind: 'report'; reason: string; why: string; hung: boolean };
@@ -44,8 +47,10 @@ export function assessHealth(
     const why = vm.configError ? ` (${vm.configError})` : '';
     return { kind: 'unknown', reason: `has a config that could not be read${why}` };
   }
-  if (vm.agent === 'unknown')
-    return { kind: 'unknown', reason: `could not be checked: ${vm.agentDetail ?? 'no reason'}` };
+  if (vm.agent === 'unknown') {
+    const reason = `could not be checked: ${vm.agentDetail ?? 'no reason'}`;
+    return { kind: 'unknown', reason, agentOnly: true };
+  }
 
   const verdict = judge(spec, vm, status, bootGraceSeconds);
   if (verdict.kind !== 'act') return verdict;
@@ -81,8 +86,12 @@ function judge(spec: VmSpec, vm: VmState, status: string, grace: number): Health
     return power('resume', `${status}; definition says running`);
   if (status === 'prelaunch')
     return { kind: 'act', remedy: 'reset', reason: 'stuck in prelaunch', hung: true };
-  const agentConfigured = spec.agent && (vm.config?.agent ?? false);
-  if (agentConfigured && vm.agent === 'silent' && vm.uptime >= grace) {
+  // The definition wants an agent the config does not enable (yet): nothing to ask.
+  if (spec.agent && !vm.config?.agent && vm.uptime >= grace) {
+    const reason = 'could not be checked: its config does not enable the guest agent';
+    return { kind: 'unknown', reason, agentOnly: true };
+  }
+  if (spec.agent && vm.agent === 'silent' && vm.uptime >= grace) {
     const why = vm.agentDetail ? ` (${vm.agentDetail})` : '';
     return {
       kind: 'act',

@@ -270,8 +270,8 @@ function planExisting(
   const health = ctx.health;
   if (health.kind === 'unknown') {
     const head = `VM ${spec.name} (${vm.vmid}) ${health.reason}`;
-    // Only the agent call failed: settings still converge, nothing is remediated.
-    const agentOnly = vm.agent === 'unknown' && !!vm.config;
+    // Only the guest could not be checked: settings still converge, nothing is remediated.
+    const agentOnly = !!health.agentOnly && !!vm.config;
     findings.push({
       level: 'warning',
       vm: spec.name,
