@@ -3,6 +3,8 @@
 // once → none is touched; otherwise each hung VM is reset, and at most health.max_recreate
 // (1) of those a reset did not heal is recreated per run. A hung guest answers 500 "QEMU
 // guest agent is not running" (qemu-server PVE::QemuServer::Agent::assert_agent_available).
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ApplyResult } from '../actions/lib/reconcile/apply.js';
 import type { ProxmoxSim } from '../sim/proxmox/index.js';
@@ -126,5 +128,30 @@ describe.each([8, 9] as const)('PVE %i: caps on health remediation', (major) => 
       stop2();
     }
     expect(createdAt(repo.sim)[other]).not.toBe(born[other]);
+  });
+
+  it('max_recreate 0: a VM a reset did not heal is reported, never destroyed', async () => {
+    const repo = await repoOn(major);
+    await writeFile(
+      path.join(repo.dir, 'pve-gitops.yaml'),
+      'health:\n  boot_grace_seconds: 1\n  agent_timeout_seconds: 2\n  max_recreate: 0\n',
+    );
+    await repo.writeVms(['lone']);
+    expect((await cli(['apply', '--repo', repo.dir], repo.env)).code).toBe(0);
+    rebootAll(repo.sim, ['lone']);
+    const born = createdAt(repo.sim);
+    const applied = await cli(['apply', '--repo', repo.dir, '--json'], repo.env);
+    const result = JSON.parse(applied.out) as ApplyResult;
+    expect(result.held).toEqual([
+      {
+        vm: 'lone',
+        reason: expect.stringMatching(
+          /^still hung after a reset, but health\.max_recreate \(0\) allows no more/,
+        ) as string,
+      },
+    ]);
+    expect(repo.sim.stats()[RESETS]).toBe(1);
+    expect(repo.sim.stats()['DELETE /nodes/{node}/qemu/{vmid}'] ?? 0).toBe(0);
+    expect(createdAt(repo.sim)).toEqual(born);
   });
 });

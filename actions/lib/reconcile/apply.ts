@@ -174,7 +174,8 @@ export async function applyRepository(
     defaultStorage: repo.config.defaults.storage,
     agentWaitMs: o.agentWaitMs ?? repo.config.health.boot_grace_seconds * 1000,
   };
-  const recreates: RecreateBudget = { left: repo.config.health.max_recreate };
+  const max = repo.config.health.max_recreate;
+  const recreates: RecreateBudget = { left: max, max };
   const heldByPlan = result.held.length;
   const specs = new Map(repo.vms.map((s) => [s.name, s]));
   const byVm = new Map<string, PlanAction[]>();

@@ -15,6 +15,8 @@ import {
 /** How many more VMs health remediation may recreate this run (health.max_recreate). */
 export interface RecreateBudget {
   left: number;
+  /** health.max_recreate, for the sentence. */
+  max: number;
 }
 
 /** What remediation needs from the run besides the VM: the recreate budget and hooks. */
@@ -95,13 +97,17 @@ export async function remediate(
         }
         if (hooks.recreates.left <= 0) {
           return (
-            `still hung after a reset, but health.max_recreate VMs were already recreated ` +
-            `this run; not recreated, the next run recreates it if it is still hung.`
+            `still hung after a reset, but health.max_recreate (${hooks.recreates.max}) ` +
+            `allows no more recreates this run; not recreated, the next run recreates it if ` +
+            `it is still hung.`
           );
         }
         ctx.log.warn(`${spec.name}: still hung after the reset; recreating it with VMID ${vmid}.`);
       } else if (hooks.recreates.left <= 0) {
-        return `hung, but health.max_recreate VMs were already recreated this run; not recreated.`;
+        return (
+          `hung, but health.max_recreate (${hooks.recreates.max}) allows no more recreates ` +
+          `this run; not recreated.`
+        );
       }
       hooks.recreates.left--;
       await destroyVm(ctx, a.node, vmid, `VM ${spec.name}`);
