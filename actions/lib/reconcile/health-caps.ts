@@ -1,4 +1,33 @@
-import type { HealthVerdict } from './health.js';
+import type { VmSpec } from '../vm/types.js';
+import { assessHealth, type HealthVerdict } from './health.js';
+import type { VmHealth } from './plan-types.js';
+import type { ClusterSnapshot, VmState } from './snapshot-types.js';
+
+/**
+ * Judges every managed VM (a definition and its one owned VM), then applies the cap on hung
+ * VMs. Verdicts by VM name, and the sentence saying why hung VMs are held, if they are.
+ */
+export function assessAll(
+  managed: Array<{ spec: VmSpec; vm: VmState }>,
+  snapshot: ClusterSnapshot,
+  graceSeconds: number,
+  maxUnhealthyPercent: number,
+): { verdicts: Map<string, HealthVerdict>; remediationHeld?: string } {
+  const verdicts = new Map<string, HealthVerdict>();
+  for (const { spec, vm } of managed)
+    verdicts.set(spec.name, assessHealth(spec, vm, graceSeconds, snapshot.nodes[vm.node]));
+  return { verdicts, remediationHeld: holdHungVms(verdicts, maxUnhealthyPercent) };
+}
+
+/** A verdict as the plan reports it. */
+export function healthEntry(name: string, vm: VmState, v: HealthVerdict): VmHealth {
+  const base = { vm: name, vmid: vm.vmid, node: vm.node };
+  if (v.kind === 'healthy') return { ...base, status: 'healthy' };
+  if (v.kind === 'unknown') return { ...base, status: 'unknown', reason: v.reason };
+  const hung = v.hung ? { hung: true } : {};
+  if (v.kind === 'act') return { ...base, status: 'unhealthy', reason: v.reason, ...hung };
+  return { ...base, status: 'unhealthy', reason: v.reason, held: v.why, ...hung };
+}
 
 /**
  * The circuit breaker of Cluster API's MachineHealthCheck (`maxUnhealthy`): when more than

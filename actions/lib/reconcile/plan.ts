@@ -1,8 +1,8 @@
 import { OWNER_TAG, type VmSpec } from '../vm/types.js';
 import { computeCapacity } from './capacity.js';
 import { diffConfig } from './diff.js';
-import { holdHungVms } from './health-caps.js';
-import { assessHealth, type HealthVerdict } from './health.js';
+import { assessAll, healthEntry } from './health-caps.js';
+import type { HealthVerdict } from './health.js';
 import type {
   ActionKind,
   Finding,
@@ -58,14 +58,16 @@ export function plan(desired: VmSpec[], snapshot: ClusterSnapshot, options: Plan
   const templateIds = new Set(snapshot.templates.map((t) => t.vmid));
 
   // Health of every managed VM first: the cap on hung VMs counts them all, not only --only's.
-  const verdicts = new Map<string, HealthVerdict>();
-  for (const spec of desired) {
+  const managed = desired.flatMap((spec) => {
     const same = byName.get(spec.name) ?? [];
-    if (same.length !== 1 || !isOwned(same[0])) continue;
-    const vm = same[0];
-    verdicts.set(spec.name, assessHealth(spec, vm, grace, snapshot.nodes[vm.node]));
-  }
-  const remediationHeld = holdHungVms(verdicts, options.maxUnhealthyPercent ?? 40);
+    return same.length === 1 && isOwned(same[0]) ? [{ spec, vm: same[0] }] : [];
+  });
+  const { verdicts, remediationHeld } = assessAll(
+    managed,
+    snapshot,
+    grace,
+    options.maxUnhealthyPercent ?? 40,
+  );
   if (remediationHeld) findings.push({ level: 'warning', message: remediationHeld });
   const health: VmHealth[] = [];
 
@@ -212,15 +214,6 @@ export function plan(desired: VmSpec[], snapshot: ClusterSnapshot, options: Plan
     health,
     ...(remediationHeld ? { remediationHeld } : {}),
   };
-}
-
-function healthEntry(name: string, vm: VmState, v: HealthVerdict): VmHealth {
-  const base = { vm: name, vmid: vm.vmid, node: vm.node };
-  if (v.kind === 'healthy') return { ...base, status: 'healthy' };
-  if (v.kind === 'unknown') return { ...base, status: 'unknown', reason: v.reason };
-  const hung = v.hung ? { hung: true } : {};
-  if (v.kind === 'act') return { ...base, status: 'unhealthy', reason: v.reason, ...hung };
-  return { ...base, status: 'unhealthy', reason: v.reason, held: v.why, ...hung };
 }
 
 interface ExistingContext {
