@@ -113,4 +113,43 @@ describe.each([8, 9] as const)('PVE %i: health that cannot be verified', (major)
     expect(fingerprint(repo.sim)).toBe(before);
     expect(vmids(repo.sim)).toHaveProperty('on-fawn');
   });
+
+  it('a hung VM whose node stops answering after the reset is not recreated', async () => {
+    const repo = await repoOn(major);
+    await repo.writeVms(['flaky']);
+    expect((await cli(['apply', '--repo', repo.dir], repo.env)).code).toBe(0);
+    rebootAll(repo.sim, ['flaky']);
+    const { flaky } = vmids(repo.sim);
+    const born = repo.sim.cluster.vm(flaky)!.createdAt;
+    // Verified hung by the plan; once the reset is sent, the node's proxy answers 596.
+    const resets = () => repo.sim.stats()['POST /nodes/{node}/qemu/{vmid}/status/reset'] ?? 0;
+    const timer = setInterval(() => {
+      if (resets() === 0) return;
+      clearInterval(timer);
+      repo.sim.setFaults({
+        hangAtBoot: ['flaky'],
+        errors: [{ path: '/nodes/pve1/qemu/*/agent/**', status: 596, message: 'Broken pipe' }],
+      });
+    }, 2);
+    let result: ApplyResult;
+    try {
+      const applied = await cli(['apply', '--repo', repo.dir, '--json'], repo.env);
+      expect(applied.code).toBe(1);
+      result = JSON.parse(applied.out) as ApplyResult;
+    } finally {
+      clearInterval(timer);
+    }
+    expect(resets()).toBe(1);
+    expect(result.failed).toEqual([
+      {
+        vm: 'flaky',
+        error: expect.stringMatching(
+          /its guest agent could not be asked, so its health is unknown: the node did not answer for the guest \(596 Broken pipe\)/,
+        ) as string,
+        rolledBack: false,
+      },
+    ]);
+    expect(repo.sim.stats()['DELETE /nodes/{node}/qemu/{vmid}'] ?? 0).toBe(0);
+    expect(repo.sim.cluster.vm(flaky)!.createdAt).toBe(born);
+  });
 });
