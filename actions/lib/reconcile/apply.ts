@@ -151,18 +151,20 @@ export async function applyRepository(
   };
   const managed = repo.vms.length;
   // Said last, where a reader of the run looks: why hung VMs were left alone.
-  const heldNote = plan.remediationHeld ? ` ${plan.remediationHeld}` : '';
+  const held = plan.remediationHeld;
   if (!plan.hasChanges) {
     const warnings = plan.findings.filter((f) => f.level === 'warning').length;
-    result.message =
-      (warnings
+    result.message = withNotes(
+      warnings
         ? `No action needed for ${managed} VMs, but ${warnings} ` +
-          `warning${warnings > 1 ? 's' : ''} above`
-        : `All ${managed} VMs healthy, no action needed`) + heldNote;
+            `warning${warnings > 1 ? 's' : ''} above`
+        : `All ${managed} VMs healthy, no action needed`,
+      held,
+    );
     return result;
   }
   if (o.dryRun) {
-    result.message = `Dry run: ${describeCounts(plan)}; nothing was changed${heldNote}`;
+    result.message = withNotes(`Dry run: ${describeCounts(plan)}; nothing was changed`, held);
     return result;
   }
 
@@ -204,18 +206,24 @@ export async function applyRepository(
     await Promise.all(rest.map(([name, acts]) => runVm(name, acts)));
   });
 
-  const deferred = result.held.slice(heldByPlan);
-  const deferredNote = deferred.length
-    ? ` Still hung, left for the next run (health.max_recreate ` +
-      `${repo.config.health.max_recreate}): ${deferred.map((h) => h.vm).join(', ')}.`
-    : '';
-  result.message =
-    (result.failed.length
+  const deferred = result.held.slice(heldByPlan).map((h) => h.vm);
+  result.message = withNotes(
+    result.failed.length
       ? failureMessage(result.failed, byVm.size)
-      : `Applied: ${describeCounts(plan)}`) +
-    deferredNote +
-    heldNote;
+      : `Applied: ${describeCounts(plan)}`,
+    deferred.length
+      ? `Still hung, left for the next run (health.max_recreate ${max}): ${deferred.join(', ')}.`
+      : undefined,
+    held,
+  );
   return result;
+}
+
+/** The closing message, with sentences about held VMs after it when there are any. */
+function withNotes(message: string, ...notes: Array<string | undefined>): string {
+  const present = notes.filter((n): n is string => !!n);
+  if (!present.length) return message;
+  return [message, ...present].map((s) => (/[.!?]$/.test(s) ? s : `${s}.`)).join(' ');
 }
 
 /**
