@@ -3,6 +3,7 @@ import { ProxmoxApiError } from '../proxmox/errors.js';
 import { classifyAgentFailure } from './agent-answer.js';
 import { node, snapshot, spec, vmOf } from './fixtures.test-helpers.js';
 import { plan } from './plan.js';
+import { preflight } from './preflight.js';
 import { renderApplyMarkdown } from './render-apply.js';
 import { renderPlanMarkdown } from './render-markdown.js';
 import { renderPlanText } from './render-text.js';
@@ -119,6 +120,23 @@ describe('plan: three-valued health', () => {
     expect(p.health.map((h) => `${h.vm} ${h.status}: ${h.reason}`)).toEqual([
       'a unknown: is on node pve1, which is unknown (Proxmox GET … failed (500))',
       'b unknown: is on node pve2, which is offline',
+    ]);
+  });
+
+  it('refuses a create on a node that answered 5xx, with what it said', () => {
+    const s = spec('fresh', { node: 'pve2' });
+    const snap = snapshot(
+      [],
+      [
+        node('pve1'),
+        node('pve2', {
+          status: 'unknown',
+          problem: 'Proxmox GET /nodes/pve2/storage failed (500): boom.',
+        }),
+      ],
+    );
+    expect(preflight(plan([s], snap, { prune: false }), [s], snap).map((f) => f.message)).toEqual([
+      'VM fresh: node pve2 is unknown (Proxmox GET /nodes/pve2/storage failed (500): boom).',
     ]);
   });
 
