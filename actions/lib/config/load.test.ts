@@ -40,7 +40,12 @@ describe('loadConfig', () => {
       key: 'KUBECONFIG',
     });
     expect(config.concurrency).toEqual({ per_node: 2, per_storage: 1, total: 8 });
-    expect(config.health.boot_grace_seconds).toBe(300);
+    expect(config.health).toEqual({
+      boot_grace_seconds: 300,
+      agent_timeout_seconds: 120,
+      max_recreate: 1,
+      max_unhealthy_percent: 40,
+    });
     expect(config.prune.enabled).toBe(false);
     expect(config.k3s.installer_url).toBe('https://get.k3s.io');
   });

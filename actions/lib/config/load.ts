@@ -38,7 +38,12 @@ export const DEFAULT_CONFIG: RepoConfig = Object.freeze({
   exclude: [],
   prune: { enabled: false },
   concurrency: { per_node: 2, per_storage: 1, total: 8 },
-  health: { boot_grace_seconds: 300, agent_timeout_seconds: 120 },
+  health: {
+    boot_grace_seconds: 300,
+    agent_timeout_seconds: 120,
+    max_recreate: 1,
+    max_unhealthy_percent: 40,
+  },
   vault: { mount: 'kv', path: 'cluster-secret-store/secrets/KUBECONFIG', key: 'KUBECONFIG' },
   k3s: { installer_url: 'https://get.k3s.io', version: 'v1.31.4+k3s1' },
 });

@@ -31,7 +31,14 @@ export interface RepoConfig {
   exclude: string[];
   prune: { enabled: boolean };
   concurrency: { per_node: number; per_storage: number; total: number };
-  health: { boot_grace_seconds: number; agent_timeout_seconds: number };
+  health: {
+    boot_grace_seconds: number;
+    agent_timeout_seconds: number;
+    /** VMs recreated by health remediation in one run, at most. */
+    max_recreate: number;
+    /** More hung VMs than this share (%) of the managed ones: none is reset or recreated. */
+    max_unhealthy_percent: number;
+  };
   vault: { mount: string; path: string; key: string };
   k3s: { installer_url: string; version: string };
 }

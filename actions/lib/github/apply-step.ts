@@ -47,6 +47,9 @@ export async function applyStep(
     await writeJobSummary(renderApplyMarkdown(result));
   }
   if (result.failed.length) throw new PveGitopsError(result.message);
-  log.info(result.message);
+  // Unhealthy VMs left alone do not fail the step (the VMs it made still get provisioned),
+  // but the sentence saying why becomes a warning annotation.
+  if (result.held.length) log.warn(result.message);
+  else log.info(result.message);
   return result;
 }

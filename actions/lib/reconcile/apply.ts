@@ -15,12 +15,11 @@ import {
   destroyVm,
   LockedLeftoverError,
   migrateVm,
-  recordAgentOk,
-  startAndWaitForAgent,
   StepTimer,
   type Building,
   type StepContext,
 } from './vm-steps.js';
+import { remediate, type RecreateBudget } from './remediate.js';
 import { configFrom } from './snapshot.js';
 import { configParams } from './config-params.js';
 
@@ -67,6 +66,12 @@ export interface ApplyResult {
   newHosts: NewHostResult[];
   /** Running VMs whose changed settings wait for a reboot. */
   pendingReboot: string[];
+  /**
+   * Unhealthy VMs left as they are this run, and why: still hung after a reset once
+   * health.max_recreate VMs were recreated, or all hung VMs when the plan's
+   * `remediationHeld` says too many are hung at once.
+   */
+  held: Array<{ vm: string; reason: string }>;
   /** The last line printed: what happened, in one sentence. */
   message: string;
 }
@@ -79,6 +84,7 @@ export function planOptions(config: RepoConfig, o: ReconcileOptions) {
     recreate: o.recreate,
     reprovisionNode: o.reprovisionNode,
     bootGraceSeconds: config.health.boot_grace_seconds,
+    maxUnhealthyPercent: config.health.max_unhealthy_percent,
     memoryOvercommit: Object.fromEntries(config.nodes.map((n) => [n.name, n.memory_overcommit])),
   };
 }
@@ -138,19 +144,27 @@ export async function applyRepository(
     failed: [],
     newHosts: [],
     pendingReboot: [],
+    held: plan.health.flatMap((h) =>
+      h.hung && h.held && plan.remediationHeld ? [{ vm: h.vm, reason: h.held }] : [],
+    ),
     message: '',
   };
   const managed = repo.vms.length;
+  // Said last, where a reader of the run looks: why hung VMs were left alone.
+  const held = plan.remediationHeld;
   if (!plan.hasChanges) {
     const warnings = plan.findings.filter((f) => f.level === 'warning').length;
-    result.message = warnings
-      ? `No action needed for ${managed} VMs, but ${warnings} ` +
-        `warning${warnings > 1 ? 's' : ''} above`
-      : `All ${managed} VMs healthy, no action needed`;
+    result.message = withNotes(
+      warnings
+        ? `No action needed for ${managed} VMs, but ${warnings} ` +
+            `warning${warnings > 1 ? 's' : ''} above`
+        : `All ${managed} VMs healthy, no action needed`,
+      held,
+    );
     return result;
   }
   if (o.dryRun) {
-    result.message = `Dry run: ${describeCounts(plan)}; nothing was changed`;
+    result.message = withNotes(`Dry run: ${describeCounts(plan)}; nothing was changed`, held);
     return result;
   }
 
@@ -162,6 +176,9 @@ export async function applyRepository(
     defaultStorage: repo.config.defaults.storage,
     agentWaitMs: o.agentWaitMs ?? repo.config.health.boot_grace_seconds * 1000,
   };
+  const max = repo.config.health.max_recreate;
+  const recreates: RecreateBudget = { left: max, max };
+  const heldByPlan = result.held.length;
   const specs = new Map(repo.vms.map((s) => [s.name, s]));
   const byVm = new Map<string, PlanAction[]>();
   for (const a of plan.actions)
@@ -178,7 +195,7 @@ export async function applyRepository(
     );
     const node = specs.get(name)?.node ?? sorted[0].node;
     return nodeLimiter(node).run(() =>
-      total.run(() => runOne(ctx, specs.get(name), sorted, result)),
+      total.run(() => runOne(ctx, specs.get(name), sorted, result, recreates)),
     );
   };
   await log.group('Apply', async () => {
@@ -189,10 +206,24 @@ export async function applyRepository(
     await Promise.all(rest.map(([name, acts]) => runVm(name, acts)));
   });
 
-  result.message = result.failed.length
-    ? failureMessage(result.failed, byVm.size)
-    : `Applied: ${describeCounts(plan)}`;
+  const deferred = result.held.slice(heldByPlan).map((h) => h.vm);
+  result.message = withNotes(
+    result.failed.length
+      ? failureMessage(result.failed, byVm.size)
+      : `Applied: ${describeCounts(plan)}`,
+    deferred.length
+      ? `Still hung, left for the next run (health.max_recreate ${max}): ${deferred.join(', ')}.`
+      : undefined,
+    held,
+  );
   return result;
+}
+
+/** The closing message, with sentences about held VMs after it when there are any. */
+function withNotes(message: string, ...notes: Array<string | undefined>): string {
+  const present = notes.filter((n): n is string => !!n);
+  if (!present.length) return message;
+  return [message, ...present].map((s) => (/[.!?]$/.test(s) ? s : `${s}.`)).join(' ');
 }
 
 /**
@@ -228,6 +259,7 @@ async function runOne(
   spec: VmSpec | undefined,
   actions: PlanAction[],
   result: ApplyResult,
+  recreates: RecreateBudget,
 ): Promise<void> {
   const name = actions[0].vm;
   const t = new StepTimer();
@@ -284,9 +316,19 @@ async function runOne(
           }
           t.mark('resize');
           break;
-        case 'remediate':
-          await remediate(ctx, need(), a, b, t, (v) => (building = v), isNew('recreate'));
+        case 'remediate': {
+          const held = await remediate(ctx, need(), a, b, t, {
+            recreates,
+            setBuilding: (v) => (building = v),
+            markNew: isNew('recreate'),
+          });
+          if (held) {
+            result.held.push({ vm: name, reason: held });
+            ctx.log.warn(`${name}: ${held}`);
+            return;
+          }
           break;
+        }
         default:
           break;
       }
@@ -329,71 +371,5 @@ async function runOne(
       ...(leftover ? { leftover } : {}),
     });
     ctx.log.error(`${name}: failed after ${t.seconds.toFixed(1)} s: ${error}`);
-  }
-}
-
-async function remediate(
-  ctx: StepContext,
-  spec: VmSpec,
-  a: PlanAction,
-  b: Building,
-  t: StepTimer,
-  setBuilding: (v: boolean) => void,
-  markNew: (ip: string | undefined) => unknown,
-): Promise<void> {
-  const { client } = ctx;
-  const vmid = a.vmid!;
-  const label = `VM ${spec.name}`;
-  const wait = async (upid: string, op: string) => {
-    await client.waitForTask(upid, { operation: `${op} of VM ${spec.name}` });
-    t.mark(op);
-  };
-  switch (a.remedy) {
-    case 'start': {
-      if (!spec.agent) return wait(await client.start(a.node, vmid), 'start');
-      const upid = await client.start(a.node, vmid);
-      const answered = await startAndWaitForAgent(ctx, a.node, vmid, upid, `start of ${label}`);
-      if (answered) await recordAgentOk(ctx, a.node, vmid, label);
-      else
-        ctx.log.warn(
-          `${spec.name}: started, but its guest agent did not answer within ` +
-            `${Math.round(ctx.agentWaitMs / 1000)} s; the next plan checks it again.`,
-        );
-      t.mark('start+agent');
-      return;
-    }
-    case 'stop':
-      return wait(await client.stop(a.node, vmid), 'stop');
-    case 'resume':
-      return wait(await client.resume(a.node, vmid), 'resume');
-    case 'reset':
-    case 'recreate': {
-      if (a.remedy === 'reset') {
-        const addresses = await startAndWaitForAgent(
-          ctx,
-          a.node,
-          vmid,
-          await client.reset(a.node, vmid),
-          `reset of VM ${spec.name}`,
-        );
-        t.mark('reset+agent');
-        if (addresses) return recordAgentOk(ctx, a.node, vmid, label);
-        if (a.escalation !== 'recreate') {
-          throw new ConfigurationError(
-            `VM ${spec.name} (${vmid}) is still hung after a reset: its guest agent did ` +
-              `not answer within ${Math.round(ctx.agentWaitMs / 1000)} s.`,
-          );
-        }
-        ctx.log.warn(`${spec.name}: still hung after the reset; recreating it with VMID ${vmid}.`);
-      }
-      await destroyVm(ctx, a.node, vmid, `VM ${spec.name}`);
-      t.mark('destroy');
-      setBuilding(true);
-      markNew(await buildVm(ctx, spec, b, t, vmid));
-      setBuilding(false);
-      return;
-    }
-    default:
-      return;
   }
 }

@@ -96,6 +96,24 @@ export interface NewHost {
   reason: 'create' | 'replace' | 'recreate';
 }
 
+/**
+ * The health of one existing VM of the repository. `unhealthy`: off its definition (stopped,
+ * paused) or verified hung; `unknown`: nothing could be verified (token rights, node, lock,
+ * state, config, agent call), so nothing is remediated.
+ */
+export interface VmHealth {
+  vm: string;
+  vmid: number;
+  node: string;
+  status: 'healthy' | 'unhealthy' | 'unknown';
+  /** Why, for unhealthy and unknown. */
+  reason?: string;
+  /** Unhealthy but not acted on this run, and why (protected, remediation none, the cap). */
+  held?: string;
+  /** Verified hung (agent silent past the grace, stuck in prelaunch): counts against the cap. */
+  hung?: boolean;
+}
+
 export interface Plan {
   schemaVersion: 1;
   summary: Record<ActionKind, number>;
@@ -105,4 +123,11 @@ export interface Plan {
   errors: PlanError[];
   capacity: NodeCapacity[];
   newHosts: NewHost[];
+  /** Each existing VM of the repository that was planned, with its health. */
+  health: VmHealth[];
+  /**
+   * Set when more VMs are hung than health.max_unhealthy_percent allows: why none of them is
+   * reset or recreated this run.
+   */
+  remediationHeld?: string;
 }

@@ -1,8 +1,17 @@
 import { OWNER_TAG, type VmSpec } from '../vm/types.js';
 import { computeCapacity } from './capacity.js';
 import { diffConfig } from './diff.js';
-import { assessHealth } from './health.js';
-import type { ActionKind, Finding, NewHost, Plan, PlanAction, PlanError } from './plan-types.js';
+import { assessAll, healthEntry } from './health-caps.js';
+import type { HealthVerdict } from './health.js';
+import type {
+  ActionKind,
+  Finding,
+  NewHost,
+  Plan,
+  PlanAction,
+  PlanError,
+  VmHealth,
+} from './plan-types.js';
 import type { ClusterSnapshot, VmState } from './snapshot-types.js';
 
 export interface PlanOptions {
@@ -18,6 +27,8 @@ export interface PlanOptions {
   bootGraceSeconds?: number;
   /** Memory overcommit ratio per node name; absent = 1.0. */
   memoryOvercommit?: Record<string, number>;
+  /** More hung VMs than this share of the managed ones: none is reset or recreated. Default 40. */
+  maxUnhealthyPercent?: number;
 }
 
 const isOwned = (vm: VmState) => vm.tags.includes(OWNER_TAG);
@@ -45,6 +56,20 @@ export function plan(desired: VmSpec[], snapshot: ClusterSnapshot, options: Plan
   }
   const desiredNames = new Set(desired.map((s) => s.name));
   const templateIds = new Set(snapshot.templates.map((t) => t.vmid));
+
+  // Health of every managed VM first: the cap on hung VMs counts them all, not only --only's.
+  const managed = desired.flatMap((spec) => {
+    const same = byName.get(spec.name) ?? [];
+    return same.length === 1 && isOwned(same[0]) ? [{ spec, vm: same[0] }] : [];
+  });
+  const { verdicts, remediationHeld } = assessAll(
+    managed,
+    snapshot,
+    grace,
+    options.maxUnhealthyPercent ?? 40,
+  );
+  if (remediationHeld) findings.push({ level: 'warning', message: remediationHeld });
+  const health: VmHealth[] = [];
 
   for (const name of [...only, ...recreate]) {
     if (!desiredNames.has(name) && !(byName.get(name) ?? []).some(isOwned)) {
@@ -130,10 +155,16 @@ export function plan(desired: VmSpec[], snapshot: ClusterSnapshot, options: Plan
       });
       continue;
     }
+    const verdict = verdicts.get(spec.name) ?? { kind: 'unknown', reason: 'was not assessed' };
+    health.push(healthEntry(spec.name, vm, verdict));
     planExisting(
       spec,
       vm,
-      { grace, recreate: recreate.has(spec.name), reprovisionNode: options.reprovisionNode },
+      {
+        health: verdict,
+        recreate: recreate.has(spec.name),
+        reprovisionNode: options.reprovisionNode,
+      },
       actions,
       findings,
       errors,
@@ -178,11 +209,15 @@ export function plan(desired: VmSpec[], snapshot: ClusterSnapshot, options: Plan
     }
   }
 
-  return finish(desired, snapshot, options, actions, findings, errors);
+  return {
+    ...finish(desired, snapshot, options, actions, findings, errors),
+    health,
+    ...(remediationHeld ? { remediationHeld } : {}),
+  };
 }
 
 interface ExistingContext {
-  grace: number;
+  health: HealthVerdict;
   recreate: boolean;
   reprovisionNode?: string;
 }
@@ -225,20 +260,22 @@ function planExisting(
     return;
   }
 
-  const health = assessHealth(spec, vm, ctx.grace);
-  if (health.kind === 'skip') {
-    findings.push({ level: 'warning', vm: spec.name, node: vm.node, message: health.reason });
-    return;
-  }
-  if (!vm.config) {
+  const health = ctx.health;
+  if (health.kind === 'unknown') {
+    const head = `VM ${spec.name} (${vm.vmid}) ${health.reason}`;
+    // Only the guest could not be checked: settings still converge, nothing is remediated.
+    const agentOnly = !!health.agentOnly && !!vm.config;
     findings.push({
       level: 'warning',
       vm: spec.name,
       node: vm.node,
-      message: `VM ${spec.name} (${vm.vmid}): its config could not be read; skipped this run.`,
+      message: agentOnly
+        ? `${head}; health unknown, so it is not remediated.`
+        : `${head}; skipped this run (health unknown).`,
     });
-    return;
+    if (!agentOnly) return;
   }
+  if (!vm.config) return;
   const diff = diffConfig(spec, vm.config);
   for (const w of diff.warnings)
     findings.push({
@@ -316,7 +353,7 @@ function planExisting(
       level: 'warning',
       vm: spec.name,
       node: vm.node,
-      message: `VM ${spec.name}: ${health.reason}.`,
+      message: `VM ${spec.name}: ${health.reason}; ${health.why}.`,
     });
   }
   const touched = actions.some((a) => a.vm === spec.name);
@@ -330,7 +367,7 @@ function finish(
   actions: PlanAction[],
   findings: Finding[],
   errors: PlanError[],
-): Plan {
+): Omit<Plan, 'health'> {
   const summary = Object.fromEntries(
     (
       [

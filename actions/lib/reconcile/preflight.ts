@@ -37,7 +37,8 @@ export function preflight(
       continue;
     }
     if (node.status !== 'online') {
-      fail(a.vm, `VM ${a.vm}: node ${target} is ${node.status}.`);
+      const why = node.problem ? ` (${node.problem.replace(/\.$/, '')})` : '';
+      fail(a.vm, `VM ${a.vm}: node ${target} is ${node.status}${why}.`);
       continue;
     }
     landing.add(target);

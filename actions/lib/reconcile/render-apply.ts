@@ -2,7 +2,10 @@ import { escapeMarkdown as md, inlineCode } from '../text/markdown.js';
 import type { ApplyResult } from './apply.js';
 import { fit, renderPlanMarkdown } from './render-markdown.js';
 
-/** Job summary of an apply: its outcome, new hosts, failures, then the plan it applied. Pure. */
+/**
+ * Job summary of an apply: its outcome, failures, unhealthy VMs it left alone, new hosts, then
+ * the plan it applied. Pure.
+ */
 export function renderApplyMarkdown(result: ApplyResult, maxChars = 1_000_000): string {
   const blocks = [
     `## pve-gitops apply${result.dryRun ? ' (dry run)' : ''}`,
@@ -19,6 +22,17 @@ export function renderApplyMarkdown(result: ApplyResult, maxChars = 1_000_000): 
           (f) =>
             `| ${md(f.vm)} | ${md(f.error)} | ${f.rolledBack ? 'yes' : f.nothingCreated ? 'nothing was created' : 'no'} |`,
         ),
+      ].join('\n'),
+    );
+  }
+  if (result.held.length) {
+    blocks.push(
+      [
+        '### Unhealthy, left as they are',
+        '',
+        '| VM | Why |',
+        '|---|---|',
+        ...result.held.map((h) => `| ${h.vm} | ${h.reason.replace(/\|/g, '\\|')} |`),
       ].join('\n'),
     );
   }

@@ -1,4 +1,5 @@
 import { escapeMarkdown, inlineCode, mermaidLabel } from '../text/markdown.js';
+import { destructiveActions, healthProblems } from './destructive.js';
 import type { ActionKind, Plan, PlanAction } from './plan-types.js';
 
 /** GitHub's limit on a PR or issue comment body. */
@@ -146,6 +147,15 @@ export function renderPlanMarkdown(plan: Plan, options: RenderOptions = {}): str
   const max = options.maxChars ?? COMMENT_LIMIT;
   const hint = options.fullPlanHint ?? 'the job summary and the plan artifact (plan.json)';
   const blocks: string[] = [`## ${options.title ?? 'pve-gitops plan'}`, `**${summaryLine(plan)}**`];
+  // First after the summary: nothing that destroys a VM may hide further down a long plan.
+  const destructive = destructiveActions(plan);
+  if (destructive.length) {
+    const rows = destructive.map((d) => [d.vm, d.node, String(d.vmid ?? 'new'), d.what, d.reason]);
+    blocks.push(
+      `### :warning: Destructive actions (${destructive.length})\n\n` +
+        table(['VM', 'Node', 'VMID', 'What happens', 'Reason'], rows),
+    );
+  }
   if (plan.errors.length) {
     blocks.push(
       ['### Errors', '', ...plan.errors.map((e) => `- :x: ${escapeMarkdown(e.message)}`)].join(
@@ -165,6 +175,24 @@ export function renderPlanMarkdown(plan: Plan, options: RenderOptions = {}): str
     const headers = HEADERS[kind] ?? ['VM', 'Node', 'VMID', 'Reason', ''];
     blocks.push(`### ${TITLES[kind]} (${acts.length})\n\n${table(headers, acts.map(rowFor))}`);
     if (kind === 'update') for (const a of acts) blocks.push(diffDetails(a));
+  }
+  const problems = healthProblems(plan);
+  if (problems.length) {
+    const rows = problems.map((h) => [
+      h.vm,
+      h.node,
+      String(h.vmid),
+      h.status,
+      [h.reason, h.held].filter(Boolean).join('; '),
+    ]);
+    const note =
+      problems.some((h) => h.status === 'unknown') &&
+      '\n\nHealth _unknown_ means nothing could be verified: such a VM is never remediated.';
+    blocks.push(
+      `### Health (${problems.length} of ${plan.health.length} not healthy)\n\n` +
+        table(['VM', 'Node', 'VMID', 'Health', 'Why'], rows) +
+        (note || ''),
+    );
   }
   if (plan.findings.length) {
     blocks.push(

@@ -1,4 +1,5 @@
 import type { Plan, PlanAction } from './plan-types.js';
+import { destructiveActions } from './destructive.js';
 import { summaryLine } from './render-markdown.js';
 
 const SIGN: Record<string, string> = {
@@ -42,9 +43,21 @@ function line(a: PlanAction): string {
   }
 }
 
-/** The plan as plain text for a terminal: one line per change, then notes and errors. Pure. */
+/**
+ * The plan as plain text for a terminal: what destroys VMs first, then one line per change,
+ * notes and errors. Pure.
+ */
 export function renderPlanText(plan: Plan): string {
-  const out = plan.actions.filter((a) => a.kind !== 'noop').map(line);
+  const out: string[] = [];
+  const destructive = destructiveActions(plan);
+  if (destructive.length) {
+    out.push(`DESTRUCTIVE (${destructive.length}):`);
+    for (const d of destructive) {
+      const id = d.vmid !== undefined ? ` (${d.vmid})` : '';
+      out.push(`  ${d.vm}${id} on ${d.node}: ${d.what} — ${d.reason}`);
+    }
+  }
+  out.push(...plan.actions.filter((a) => a.kind !== 'noop').map(line));
   for (const f of plan.findings) out.push(`${f.level}: ${f.message}`);
   for (const e of plan.errors) out.push(`error: ${e.message}`);
   out.push(summaryLine(plan));

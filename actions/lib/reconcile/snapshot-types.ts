@@ -26,6 +26,8 @@ export interface NodeState {
   /** Bridges by name; `active` false when the interface is down. */
   bridges: Record<string, { active: boolean }>;
   storages: Record<string, StorageState>;
+  /** Why the node's answers cannot be trusted this run (it answered 5xx); status is then unknown. */
+  problem?: string;
 }
 
 export interface TemplateState {
@@ -75,10 +77,12 @@ export interface VmConfigState {
 }
 
 /**
- * Result of the guest-agent probe: answered, silent (timeout or not running), not asked, or
- * `recorded`: not asked because apply saw the agent answer during the VM's current boot.
+ * Result of the guest-agent probe: answered; silent (Proxmox says the agent is not running);
+ * unknown (the call failed for another reason: 401/403/501, the node, a timeout — nothing is
+ * known about the guest); not asked; or `recorded`: not asked because apply saw the agent
+ * answer during the VM's current boot.
  */
-export type AgentState = 'ok' | 'silent' | 'not-probed' | 'recorded';
+export type AgentState = 'ok' | 'silent' | 'unknown' | 'not-probed' | 'recorded';
 
 export interface VmState {
   vmid: number;
@@ -96,8 +100,10 @@ export interface VmState {
   /** Configured memory in bytes, from cluster/resources. */
   maxmem: number;
   config?: VmConfigState;
+  /** Why the config could not be read, when it could not. */
+  configError?: string;
   agent: AgentState;
-  /** Why the agent is silent, as Proxmox said it. */
+  /** Why the agent is silent or its state unknown, with Proxmox's words. */
   agentDetail?: string;
   /** IPv4 addresses the guest agent reported (loopback excluded). */
   addresses?: string[];

@@ -1,8 +1,10 @@
 import type { Logger } from '../log.js';
 import type { ClusterResource, GuestInterface, VmConfig } from '../proxmox/api-types.js';
 import type { ProxmoxClient } from '../proxmox/client.js';
+import { errorKind } from '../proxmox/errors.js';
 import { mapLimit } from '../proxmox/limiter.js';
 import { OWNER_TAG, type VmSpec } from '../vm/types.js';
+import { classifyAgentFailure } from './agent-answer.js';
 import { BOOT_MATCH_SECONDS, bootStart, splitDescription } from './description.js';
 import {
   DISK_SLOT_RE,
@@ -110,6 +112,19 @@ export async function readSnapshot(
     desired.filter((s) => byName.get(s.name)?.node !== s.node).map((s) => s.node),
   );
   const online = (n: string) => nodes[n]?.status === 'online';
+  // A node answering 5xx (or not at all) is not trusted this run: its VMs' health is unknown.
+  const nodeRead = async <T>(n: string, read: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await read();
+    } catch (err) {
+      const kind = errorKind(err);
+      if (kind !== 'server' && kind !== 'proxy' && kind !== 'connection') throw err;
+      nodes[n].status = 'unknown';
+      nodes[n].problem ??= (err as Error).message;
+      options.log?.warn(`Node ${n} did not answer as it should: ${(err as Error).message}`);
+      return undefined;
+    }
+  };
 
   const wantConfig = vms.filter(
     (v) => specs.has(v.name) || (options.prune && v.tags.includes(OWNER_TAG)),
@@ -122,13 +137,13 @@ export async function readSnapshot(
   const jobs: Array<() => Promise<void>> = [];
   for (const n of [...used].filter(online)) {
     jobs.push(async () => {
-      const list = await count(client.network(n, 'bridge'));
-      for (const b of list) nodes[n].bridges[b.iface] = { active: b.active === 1 };
+      const list = await nodeRead(n, () => count(client.network(n, 'bridge')));
+      for (const b of list ?? []) nodes[n].bridges[b.iface] = { active: b.active === 1 };
     });
   }
   for (const n of [...landing].filter(online)) {
     jobs.push(async () => {
-      const list = await count(client.storage(n));
+      const list = (await nodeRead(n, () => count(client.storage(n)))) ?? [];
       for (const s of list) {
         nodes[n].storages[s.storage] = {
           id: s.storage,
@@ -149,6 +164,7 @@ export async function readSnapshot(
       try {
         vm.config = configFrom(await count(client.getConfig(vm.node, vm.vmid)));
       } catch (err) {
+        vm.configError = (err as Error).message;
         options.log?.warn(
           `Could not read the config of VM ${vm.name} (${vm.vmid}) on ${vm.node}: ` +
             `${(err as Error).message}`,
@@ -169,7 +185,7 @@ export async function readSnapshot(
   // again in a boot during which apply already saw it answer (recorded in the config).
   const probe = wantConfig.filter((v) => {
     if (!specs.has(v.name) || v.status !== 'running' || !v.config?.agent) return false;
-    if (v.uptime < grace || v.lock) return false;
+    if (v.uptime < grace || v.lock || !online(v.node)) return false;
     const ok = v.config.agentOk;
     if (ok !== undefined && Math.abs(bootStart(now, v.uptime) - ok) <= BOOT_MATCH_SECONDS) {
       v.agent = 'recorded';
@@ -188,8 +204,10 @@ export async function readSnapshot(
       vm.agent = 'ok';
       vm.addresses = ipv4Of(ifaces);
     } catch (err) {
-      vm.agent = 'silent';
-      vm.agentDetail = (err as Error).message;
+      // Probed only where the config enables the agent; see agent-answer.ts for the rest.
+      const failure = classifyAgentFailure(err, true);
+      vm.agent = failure.silent ? 'silent' : 'unknown';
+      vm.agentDetail = failure.reason;
     }
   });
 
@@ -295,7 +313,7 @@ export function ipv4Of(ifaces: GuestInterface[]): string[] {
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const t = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    timer = setTimeout(() => reject(new Error(`no answer from Proxmox within ${ms} ms`)), ms);
   });
   return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }

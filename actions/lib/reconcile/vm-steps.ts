@@ -5,6 +5,7 @@ import { errorKind, isNotFound } from '../proxmox/errors.js';
 import { pollDelay } from '../proxmox/tasks.js';
 import { cloneVm, refusedBeforeStart, waitUnlocked } from '../proxmox/vm-operations.js';
 import type { VmSpec } from '../vm/types.js';
+import { classifyAgentFailure, isFinalAgentFailure, type AgentFailure } from './agent-answer.js';
 import { configParams } from './config-params.js';
 import { bootStart, composeDescription, splitDescription } from './description.js';
 import { diffConfig } from './diff.js';
@@ -223,7 +224,26 @@ export function startAndWaitForAgent(
   });
 }
 
-/** Polls the guest agent until it answers; its IPv4 addresses, or undefined after `waitMs`. */
+/**
+ * The guest agent could not be asked (the token's rights, the API, the node): whether the
+ * guest runs is unknown, so nothing may be concluded from the silence.
+ */
+export class AgentUnverifiableError extends PveGitopsError {
+  constructor(
+    readonly label: string,
+    readonly reason: string,
+  ) {
+    super(`${label}: its guest agent could not be asked, so its health is unknown: ${reason}.`);
+  }
+}
+
+/**
+ * Polls the guest agent until it answers; its IPv4 addresses, or undefined after `waitMs` when
+ * Proxmox kept saying the agent is not running (a silent agent). Throws
+ * {@link AgentUnverifiableError} at once on 401/403/501, and at the deadline when the last
+ * answer was anything else (a 5xx from the node, a VM no longer running): silence is proof
+ * of a hung guest only when Proxmox itself reports it.
+ */
 export async function waitForAgent(
   ctx: StepContext,
   node: string,
@@ -233,16 +253,23 @@ export async function waitForAgent(
 ): Promise<string[] | undefined> {
   const { client } = ctx;
   const started = client.clock.now();
+  const label = `VM ${vmid} on ${node}`;
+  let last: AgentFailure | undefined;
   for (let poll = 0; ; poll++) {
     signal?.throwIfAborted();
     try {
       return ipv4Of(await client.agentNetworkInterfaces(node, vmid));
     } catch (err) {
       if (errorKind(err) === 'connection') throw err;
+      last = classifyAgentFailure(err, true);
+      if (isFinalAgentFailure(err)) throw new AgentUnverifiableError(label, last.reason);
     }
     // Fine-grained for the first seconds (a cloud image often answers within them), then 1 s.
     const delay = client.clock.now() - started < 3_000 ? 100 : Math.min(1_000, pollDelay(poll));
-    if (client.clock.now() - started + delay > waitMs) return undefined;
+    if (client.clock.now() - started + delay > waitMs) {
+      if (last && !last.silent) throw new AgentUnverifiableError(label, last.reason);
+      return undefined;
+    }
     await client.clock.sleep(delay, signal);
   }
 }

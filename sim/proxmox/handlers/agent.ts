@@ -5,15 +5,19 @@ import type { VmState } from '../state.js';
 import { parseProps } from '../vm-config.js';
 import { agentEnabled } from './power.js';
 
-/** PVE's checks before a guest-agent command, in PVE's order. */
+/**
+ * PVE's checks before a guest-agent command, in PVE's order (qemu-server,
+ * PVE::QemuServer::Agent::assert_agent_available): only a config without any `agent` key is
+ * "not configured"; `agent: 0` passes that check and fails the ping, as there is no channel.
+ */
 function agentReady(ctx: HandlerContext, command: string): VmState {
   const c = ctx.cluster;
   const vm = c.vmOn(String(ctx.params.node), Number(ctx.params.vmid));
-  if (!agentEnabled(vm)) fail('No QEMU guest agent configured');
+  if (vm.config.agent === undefined) fail('No QEMU guest agent configured');
   if (vm.status !== 'running') fail(`VM ${vm.vmid} is not running`);
   const booted = Date.now() - (vm.startedAt ?? 0) >= c.state.timings.agentBoot * c.scale;
-  if (!booted || c.named(c.faults.agentSilent, vm) || c.named(c.faults.hangAtBoot, vm))
-    fail('QEMU guest agent is not running');
+  const silent = c.named(c.faults.agentSilent, vm) || c.named(c.faults.hangAtBoot, vm);
+  if (!agentEnabled(vm) || !booted || silent) fail('QEMU guest agent is not running');
   if (vm.qmpstatus !== 'running')
     fail(`VM ${vm.vmid} qmp command '${command}' failed - got timeout`);
   return vm;

@@ -1829,6 +1829,20 @@ const schema32 = {
           minimum: 1,
           maximum: 3600,
         },
+        max_recreate: {
+          description:
+            'At most this many VMs are recreated by health remediation in one run (a hung VM that a reset did not heal); the others are reported for the next run. 0 never recreates. Default: 1.',
+          type: 'integer',
+          minimum: 0,
+          maximum: 1000,
+        },
+        max_unhealthy_percent: {
+          description:
+            "When more than this share of the managed VMs are hung at once, something shared is likely broken: the run reports them and resets or recreates none (Cluster API MachineHealthCheck's maxUnhealthy). Default: 40.",
+          type: 'integer',
+          minimum: 0,
+          maximum: 100,
+        },
       },
     },
     vault: {
@@ -3468,7 +3482,12 @@ function validate21(
       let data43 = data.health;
       if (data43 && typeof data43 == 'object' && !Array.isArray(data43)) {
         for (const key9 in data43) {
-          if (!(key9 === 'boot_grace_seconds' || key9 === 'agent_timeout_seconds')) {
+          if (!(
+            key9 === 'boot_grace_seconds' ||
+            key9 === 'agent_timeout_seconds' ||
+            key9 === 'max_recreate' ||
+            key9 === 'max_unhealthy_percent'
+          )) {
             const err90 = {
               instancePath: instancePath + '/health',
               schemaPath: '#/properties/health/additionalProperties',
@@ -3584,52 +3603,46 @@ function validate21(
             }
           }
         }
-      } else {
-        const err97 = {
-          instancePath: instancePath + '/health',
-          schemaPath: '#/properties/health/type',
-          keyword: 'type',
-          params: { type: 'object' },
-          message: 'must be object',
-        };
-        if (vErrors === null) {
-          vErrors = [err97];
-        } else {
-          vErrors.push(err97);
-        }
-        errors++;
-      }
-    }
-    if (data.vault !== undefined) {
-      let data46 = data.vault;
-      if (data46 && typeof data46 == 'object' && !Array.isArray(data46)) {
-        for (const key10 in data46) {
-          if (!(key10 === 'mount' || key10 === 'path' || key10 === 'key')) {
-            const err98 = {
-              instancePath: instancePath + '/vault',
-              schemaPath: '#/properties/vault/additionalProperties',
-              keyword: 'additionalProperties',
-              params: { additionalProperty: key10 },
-              message: 'must NOT have additional properties',
+        if (data43.max_recreate !== undefined) {
+          let data46 = data43.max_recreate;
+          if (!(typeof data46 == 'number' && !(data46 % 1) && !isNaN(data46) && isFinite(data46))) {
+            const err97 = {
+              instancePath: instancePath + '/health/max_recreate',
+              schemaPath: '#/properties/health/properties/max_recreate/type',
+              keyword: 'type',
+              params: { type: 'integer' },
+              message: 'must be integer',
             };
             if (vErrors === null) {
-              vErrors = [err98];
+              vErrors = [err97];
             } else {
-              vErrors.push(err98);
+              vErrors.push(err97);
             }
             errors++;
           }
-        }
-        if (data46.mount !== undefined) {
-          let data47 = data46.mount;
-          if (typeof data47 === 'string') {
-            if (func2(data47) < 1) {
+          if (typeof data46 == 'number' && isFinite(data46)) {
+            if (data46 > 1000 || isNaN(data46)) {
+              const err98 = {
+                instancePath: instancePath + '/health/max_recreate',
+                schemaPath: '#/properties/health/properties/max_recreate/maximum',
+                keyword: 'maximum',
+                params: { comparison: '<=', limit: 1000 },
+                message: 'must be <= 1000',
+              };
+              if (vErrors === null) {
+                vErrors = [err98];
+              } else {
+                vErrors.push(err98);
+              }
+              errors++;
+            }
+            if (data46 < 0 || isNaN(data46)) {
               const err99 = {
-                instancePath: instancePath + '/vault/mount',
-                schemaPath: '#/properties/vault/properties/mount/minLength',
-                keyword: 'minLength',
-                params: { limit: 1 },
-                message: 'must NOT have fewer than 1 characters',
+                instancePath: instancePath + '/health/max_recreate',
+                schemaPath: '#/properties/health/properties/max_recreate/minimum',
+                keyword: 'minimum',
+                params: { comparison: '>=', limit: 0 },
+                message: 'must be >= 0',
               };
               if (vErrors === null) {
                 vErrors = [err99];
@@ -3638,13 +3651,17 @@ function validate21(
               }
               errors++;
             }
-          } else {
+          }
+        }
+        if (data43.max_unhealthy_percent !== undefined) {
+          let data47 = data43.max_unhealthy_percent;
+          if (!(typeof data47 == 'number' && !(data47 % 1) && !isNaN(data47) && isFinite(data47))) {
             const err100 = {
-              instancePath: instancePath + '/vault/mount',
-              schemaPath: '#/properties/vault/properties/mount/type',
+              instancePath: instancePath + '/health/max_unhealthy_percent',
+              schemaPath: '#/properties/health/properties/max_unhealthy_percent/type',
               keyword: 'type',
-              params: { type: 'string' },
-              message: 'must be string',
+              params: { type: 'integer' },
+              message: 'must be integer',
             };
             if (vErrors === null) {
               vErrors = [err100];
@@ -3653,17 +3670,14 @@ function validate21(
             }
             errors++;
           }
-        }
-        if (data46.path !== undefined) {
-          let data48 = data46.path;
-          if (typeof data48 === 'string') {
-            if (func2(data48) < 1) {
+          if (typeof data47 == 'number' && isFinite(data47)) {
+            if (data47 > 100 || isNaN(data47)) {
               const err101 = {
-                instancePath: instancePath + '/vault/path',
-                schemaPath: '#/properties/vault/properties/path/minLength',
-                keyword: 'minLength',
-                params: { limit: 1 },
-                message: 'must NOT have fewer than 1 characters',
+                instancePath: instancePath + '/health/max_unhealthy_percent',
+                schemaPath: '#/properties/health/properties/max_unhealthy_percent/maximum',
+                keyword: 'maximum',
+                params: { comparison: '<=', limit: 100 },
+                message: 'must be <= 100',
               };
               if (vErrors === null) {
                 vErrors = [err101];
@@ -3672,47 +3686,50 @@ function validate21(
               }
               errors++;
             }
-          } else {
-            const err102 = {
-              instancePath: instancePath + '/vault/path',
-              schemaPath: '#/properties/vault/properties/path/type',
-              keyword: 'type',
-              params: { type: 'string' },
-              message: 'must be string',
-            };
-            if (vErrors === null) {
-              vErrors = [err102];
-            } else {
-              vErrors.push(err102);
-            }
-            errors++;
-          }
-        }
-        if (data46.key !== undefined) {
-          let data49 = data46.key;
-          if (typeof data49 === 'string') {
-            if (func2(data49) < 1) {
-              const err103 = {
-                instancePath: instancePath + '/vault/key',
-                schemaPath: '#/properties/vault/properties/key/minLength',
-                keyword: 'minLength',
-                params: { limit: 1 },
-                message: 'must NOT have fewer than 1 characters',
+            if (data47 < 0 || isNaN(data47)) {
+              const err102 = {
+                instancePath: instancePath + '/health/max_unhealthy_percent',
+                schemaPath: '#/properties/health/properties/max_unhealthy_percent/minimum',
+                keyword: 'minimum',
+                params: { comparison: '>=', limit: 0 },
+                message: 'must be >= 0',
               };
               if (vErrors === null) {
-                vErrors = [err103];
+                vErrors = [err102];
               } else {
-                vErrors.push(err103);
+                vErrors.push(err102);
               }
               errors++;
             }
-          } else {
+          }
+        }
+      } else {
+        const err103 = {
+          instancePath: instancePath + '/health',
+          schemaPath: '#/properties/health/type',
+          keyword: 'type',
+          params: { type: 'object' },
+          message: 'must be object',
+        };
+        if (vErrors === null) {
+          vErrors = [err103];
+        } else {
+          vErrors.push(err103);
+        }
+        errors++;
+      }
+    }
+    if (data.vault !== undefined) {
+      let data48 = data.vault;
+      if (data48 && typeof data48 == 'object' && !Array.isArray(data48)) {
+        for (const key10 in data48) {
+          if (!(key10 === 'mount' || key10 === 'path' || key10 === 'key')) {
             const err104 = {
-              instancePath: instancePath + '/vault/key',
-              schemaPath: '#/properties/vault/properties/key/type',
-              keyword: 'type',
-              params: { type: 'string' },
-              message: 'must be string',
+              instancePath: instancePath + '/vault',
+              schemaPath: '#/properties/vault/additionalProperties',
+              keyword: 'additionalProperties',
+              params: { additionalProperty: key10 },
+              message: 'must NOT have additional properties',
             };
             if (vErrors === null) {
               vErrors = [err104];
@@ -3722,33 +3739,31 @@ function validate21(
             errors++;
           }
         }
-      } else {
-        const err105 = {
-          instancePath: instancePath + '/vault',
-          schemaPath: '#/properties/vault/type',
-          keyword: 'type',
-          params: { type: 'object' },
-          message: 'must be object',
-        };
-        if (vErrors === null) {
-          vErrors = [err105];
-        } else {
-          vErrors.push(err105);
-        }
-        errors++;
-      }
-    }
-    if (data.k3s !== undefined) {
-      let data50 = data.k3s;
-      if (data50 && typeof data50 == 'object' && !Array.isArray(data50)) {
-        for (const key11 in data50) {
-          if (!(key11 === 'installer_url' || key11 === 'version')) {
+        if (data48.mount !== undefined) {
+          let data49 = data48.mount;
+          if (typeof data49 === 'string') {
+            if (func2(data49) < 1) {
+              const err105 = {
+                instancePath: instancePath + '/vault/mount',
+                schemaPath: '#/properties/vault/properties/mount/minLength',
+                keyword: 'minLength',
+                params: { limit: 1 },
+                message: 'must NOT have fewer than 1 characters',
+              };
+              if (vErrors === null) {
+                vErrors = [err105];
+              } else {
+                vErrors.push(err105);
+              }
+              errors++;
+            }
+          } else {
             const err106 = {
-              instancePath: instancePath + '/k3s',
-              schemaPath: '#/properties/k3s/additionalProperties',
-              keyword: 'additionalProperties',
-              params: { additionalProperty: key11 },
-              message: 'must NOT have additional properties',
+              instancePath: instancePath + '/vault/mount',
+              schemaPath: '#/properties/vault/properties/mount/type',
+              keyword: 'type',
+              params: { type: 'string' },
+              message: 'must be string',
             };
             if (vErrors === null) {
               vErrors = [err106];
@@ -3758,16 +3773,16 @@ function validate21(
             errors++;
           }
         }
-        if (data50.installer_url !== undefined) {
-          let data51 = data50.installer_url;
-          if (typeof data51 === 'string') {
-            if (!pattern19.test(data51)) {
+        if (data48.path !== undefined) {
+          let data50 = data48.path;
+          if (typeof data50 === 'string') {
+            if (func2(data50) < 1) {
               const err107 = {
-                instancePath: instancePath + '/k3s/installer_url',
-                schemaPath: '#/properties/k3s/properties/installer_url/pattern',
-                keyword: 'pattern',
-                params: { pattern: '^https?://[^\\s]+$' },
-                message: 'must match pattern "' + '^https?://[^\\s]+$' + '"',
+                instancePath: instancePath + '/vault/path',
+                schemaPath: '#/properties/vault/properties/path/minLength',
+                keyword: 'minLength',
+                params: { limit: 1 },
+                message: 'must NOT have fewer than 1 characters',
               };
               if (vErrors === null) {
                 vErrors = [err107];
@@ -3778,8 +3793,8 @@ function validate21(
             }
           } else {
             const err108 = {
-              instancePath: instancePath + '/k3s/installer_url',
-              schemaPath: '#/properties/k3s/properties/installer_url/type',
+              instancePath: instancePath + '/vault/path',
+              schemaPath: '#/properties/vault/properties/path/type',
               keyword: 'type',
               params: { type: 'string' },
               message: 'must be string',
@@ -3792,17 +3807,16 @@ function validate21(
             errors++;
           }
         }
-        if (data50.version !== undefined) {
-          let data52 = data50.version;
-          if (typeof data52 === 'string') {
-            if (!pattern20.test(data52)) {
+        if (data48.key !== undefined) {
+          let data51 = data48.key;
+          if (typeof data51 === 'string') {
+            if (func2(data51) < 1) {
               const err109 = {
-                instancePath: instancePath + '/k3s/version',
-                schemaPath: '#/properties/k3s/properties/version/pattern',
-                keyword: 'pattern',
-                params: { pattern: '^v[0-9]+\\.[0-9]+\\.[0-9]+(\\+k3s[0-9]+)?$' },
-                message:
-                  'must match pattern "' + '^v[0-9]+\\.[0-9]+\\.[0-9]+(\\+k3s[0-9]+)?$' + '"',
+                instancePath: instancePath + '/vault/key',
+                schemaPath: '#/properties/vault/properties/key/minLength',
+                keyword: 'minLength',
+                params: { limit: 1 },
+                message: 'must NOT have fewer than 1 characters',
               };
               if (vErrors === null) {
                 vErrors = [err109];
@@ -3813,8 +3827,8 @@ function validate21(
             }
           } else {
             const err110 = {
-              instancePath: instancePath + '/k3s/version',
-              schemaPath: '#/properties/k3s/properties/version/type',
+              instancePath: instancePath + '/vault/key',
+              schemaPath: '#/properties/vault/properties/key/type',
               keyword: 'type',
               params: { type: 'string' },
               message: 'must be string',
@@ -3829,8 +3843,8 @@ function validate21(
         }
       } else {
         const err111 = {
-          instancePath: instancePath + '/k3s',
-          schemaPath: '#/properties/k3s/type',
+          instancePath: instancePath + '/vault',
+          schemaPath: '#/properties/vault/type',
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
@@ -3843,8 +3857,113 @@ function validate21(
         errors++;
       }
     }
+    if (data.k3s !== undefined) {
+      let data52 = data.k3s;
+      if (data52 && typeof data52 == 'object' && !Array.isArray(data52)) {
+        for (const key11 in data52) {
+          if (!(key11 === 'installer_url' || key11 === 'version')) {
+            const err112 = {
+              instancePath: instancePath + '/k3s',
+              schemaPath: '#/properties/k3s/additionalProperties',
+              keyword: 'additionalProperties',
+              params: { additionalProperty: key11 },
+              message: 'must NOT have additional properties',
+            };
+            if (vErrors === null) {
+              vErrors = [err112];
+            } else {
+              vErrors.push(err112);
+            }
+            errors++;
+          }
+        }
+        if (data52.installer_url !== undefined) {
+          let data53 = data52.installer_url;
+          if (typeof data53 === 'string') {
+            if (!pattern19.test(data53)) {
+              const err113 = {
+                instancePath: instancePath + '/k3s/installer_url',
+                schemaPath: '#/properties/k3s/properties/installer_url/pattern',
+                keyword: 'pattern',
+                params: { pattern: '^https?://[^\\s]+$' },
+                message: 'must match pattern "' + '^https?://[^\\s]+$' + '"',
+              };
+              if (vErrors === null) {
+                vErrors = [err113];
+              } else {
+                vErrors.push(err113);
+              }
+              errors++;
+            }
+          } else {
+            const err114 = {
+              instancePath: instancePath + '/k3s/installer_url',
+              schemaPath: '#/properties/k3s/properties/installer_url/type',
+              keyword: 'type',
+              params: { type: 'string' },
+              message: 'must be string',
+            };
+            if (vErrors === null) {
+              vErrors = [err114];
+            } else {
+              vErrors.push(err114);
+            }
+            errors++;
+          }
+        }
+        if (data52.version !== undefined) {
+          let data54 = data52.version;
+          if (typeof data54 === 'string') {
+            if (!pattern20.test(data54)) {
+              const err115 = {
+                instancePath: instancePath + '/k3s/version',
+                schemaPath: '#/properties/k3s/properties/version/pattern',
+                keyword: 'pattern',
+                params: { pattern: '^v[0-9]+\\.[0-9]+\\.[0-9]+(\\+k3s[0-9]+)?$' },
+                message:
+                  'must match pattern "' + '^v[0-9]+\\.[0-9]+\\.[0-9]+(\\+k3s[0-9]+)?$' + '"',
+              };
+              if (vErrors === null) {
+                vErrors = [err115];
+              } else {
+                vErrors.push(err115);
+              }
+              errors++;
+            }
+          } else {
+            const err116 = {
+              instancePath: instancePath + '/k3s/version',
+              schemaPath: '#/properties/k3s/properties/version/type',
+              keyword: 'type',
+              params: { type: 'string' },
+              message: 'must be string',
+            };
+            if (vErrors === null) {
+              vErrors = [err116];
+            } else {
+              vErrors.push(err116);
+            }
+            errors++;
+          }
+        }
+      } else {
+        const err117 = {
+          instancePath: instancePath + '/k3s',
+          schemaPath: '#/properties/k3s/type',
+          keyword: 'type',
+          params: { type: 'object' },
+          message: 'must be object',
+        };
+        if (vErrors === null) {
+          vErrors = [err117];
+        } else {
+          vErrors.push(err117);
+        }
+        errors++;
+      }
+    }
   } else {
-    const err112 = {
+    const err118 = {
       instancePath,
       schemaPath: '#/type',
       keyword: 'type',
@@ -3852,9 +3971,9 @@ function validate21(
       message: 'must be object',
     };
     if (vErrors === null) {
-      vErrors = [err112];
+      vErrors = [err118];
     } else {
-      vErrors.push(err112);
+      vErrors.push(err118);
     }
     errors++;
   }
