@@ -22087,55 +22087,112 @@ var init_diff = __esm({
 });
 
 // actions/lib/reconcile/health.ts
-function assessHealth(spec, vm2, bootGraceSeconds) {
-  if (vm2.lock)
+function assessHealth(spec, vm2, bootGraceSeconds, node) {
+  if (node?.status !== "online") {
+    const problem = node?.problem ? ` (${node.problem})` : "";
     return {
-      kind: "skip",
-      reason: `VM ${spec.name} (${vm2.vmid}) holds lock '${vm2.lock}'; skipped this run`
+      kind: "unknown",
+      reason: `is on node ${vm2.node}, which is ${node ? node.status : "not visible"}${problem}`
     };
+  }
+  if (vm2.lock) return { kind: "unknown", reason: `holds lock '${vm2.lock}'` };
   const status2 = vm2.qmpstatus && vm2.status === "running" ? vm2.qmpstatus : vm2.status;
-  if (!["running", "stopped", "paused", "prelaunch", "suspended"].includes(status2)) {
-    return {
-      kind: "skip",
-      reason: `VM ${spec.name} (${vm2.vmid}) is in state '${status2}'; skipped this run`
-    };
+  if (!["running", "stopped", "paused", "prelaunch", "suspended"].includes(status2))
+    return { kind: "unknown", reason: `is in state '${status2}'` };
+  if (!vm2.config) {
+    const why2 = vm2.configError ? ` (${vm2.configError})` : "";
+    return { kind: "unknown", reason: `has a config that could not be read${why2}` };
+  }
+  if (vm2.agent === "unknown") {
+    const reason = `could not be checked: ${vm2.agentDetail ?? "no reason"}`;
+    return { kind: "unknown", reason, agentOnly: true };
   }
   const verdict = judge(spec, vm2, status2, bootGraceSeconds);
   if (verdict.kind !== "act") return verdict;
-  if (spec.protected)
-    return { kind: "report", reason: `${verdict.reason}; protected, so only reported` };
-  if (spec.remediation === "none" && verdict.remedy !== "stop") {
-    return { kind: "report", reason: `${verdict.reason}; remediation is none, so only reported` };
-  }
-  if (verdict.remedy === "reset" && spec.remediation === "recreate")
+  if (spec.protected) return { ...report(verdict), why: "protected, so only reported" };
+  if (spec.remediation === "none" && verdict.remedy !== "stop")
+    return { ...report(verdict), why: "remediation is none, so only reported" };
+  if (verdict.remedy === "reset" && spec.remediation === "recreate" && !vm2.config.protection)
     return { ...verdict, escalation: "recreate" };
   return verdict;
 }
 function judge(spec, vm2, status2, grace) {
+  const power2 = /* @__PURE__ */ __name((remedy, reason) => ({
+    kind: "act",
+    remedy,
+    reason,
+    hung: false
+  }), "power");
   if (spec.state === "stopped") {
-    return status2 === "stopped" ? { kind: "healthy" } : { kind: "act", remedy: "stop", reason: `${status2}; definition says stopped` };
+    return status2 === "stopped" ? { kind: "healthy" } : power2("stop", `${status2}; definition says stopped`);
   }
-  if (status2 === "stopped")
-    return { kind: "act", remedy: "start", reason: "stopped; definition says running" };
+  if (status2 === "stopped") return power2("start", "stopped; definition says running");
   if (status2 === "paused" || status2 === "suspended")
-    return { kind: "act", remedy: "resume", reason: `${status2}; definition says running` };
-  if (status2 === "prelaunch") return { kind: "act", remedy: "reset", reason: "stuck in prelaunch" };
-  const agentConfigured = spec.agent && (vm2.config?.agent ?? true);
-  if (agentConfigured && vm2.agent === "silent" && vm2.uptime >= grace) {
+    return power2("resume", `${status2}; definition says running`);
+  if (status2 === "prelaunch")
+    return { kind: "act", remedy: "reset", reason: "stuck in prelaunch", hung: true };
+  if (spec.agent && !vm2.config?.agent && vm2.uptime >= grace) {
+    const reason = "could not be checked: its config does not enable the guest agent";
+    return { kind: "unknown", reason, agentOnly: true };
+  }
+  if (spec.agent && vm2.agent === "silent" && vm2.uptime >= grace) {
     const why2 = vm2.agentDetail ? ` (${vm2.agentDetail})` : "";
     return {
       kind: "act",
       remedy: "reset",
-      reason: `hung: guest agent silent after ${vm2.uptime} s of uptime${why2}`
+      reason: `hung: guest agent silent after ${vm2.uptime} s of uptime${why2}`,
+      hung: true
     };
   }
   return { kind: "healthy" };
 }
+var report;
 var init_health = __esm({
   "actions/lib/reconcile/health.ts"() {
     "use strict";
     __name(assessHealth, "assessHealth");
+    report = /* @__PURE__ */ __name((v) => ({
+      kind: "report",
+      reason: v.reason,
+      hung: v.hung
+    }), "report");
     __name(judge, "judge");
+  }
+});
+
+// actions/lib/reconcile/health-caps.ts
+function assessAll(managed, snapshot, graceSeconds, maxUnhealthyPercent) {
+  const verdicts = /* @__PURE__ */ new Map();
+  for (const { spec, vm: vm2 } of managed)
+    verdicts.set(spec.name, assessHealth(spec, vm2, graceSeconds, snapshot.nodes[vm2.node]));
+  return { verdicts, remediationHeld: holdHungVms(verdicts, maxUnhealthyPercent) };
+}
+function healthEntry(name, vm2, v) {
+  const base = { vm: name, vmid: vm2.vmid, node: vm2.node };
+  if (v.kind === "healthy") return { ...base, status: "healthy" };
+  if (v.kind === "unknown") return { ...base, status: "unknown", reason: v.reason };
+  const hung = v.hung ? { hung: true } : {};
+  if (v.kind === "act") return { ...base, status: "unhealthy", reason: v.reason, ...hung };
+  return { ...base, status: "unhealthy", reason: v.reason, held: v.why, ...hung };
+}
+function holdHungVms(verdicts, maxPercent) {
+  const hung = [...verdicts].filter(([, v]) => (v.kind === "act" || v.kind === "report") && v.hung);
+  const managed = verdicts.size;
+  if (hung.length < 2 || hung.length * 100 <= maxPercent * managed) return void 0;
+  const share = Math.round(hung.length * 100 / managed);
+  const why2 = `not remediated: more than health.max_unhealthy_percent (${maxPercent} %) of the managed VMs are hung`;
+  for (const [name, v] of hung) {
+    if (v.kind === "act") verdicts.set(name, { kind: "report", reason: v.reason, why: why2, hung: true });
+  }
+  return `${hung.length} of ${managed} managed VMs (${share} %) are hung, more than health.max_unhealthy_percent (${maxPercent} %): something shared is likely broken (a template, the network, a storage), so none of them is reset or recreated this run (${hung.map(([n]) => n).join(", ")}); fix the cause, or raise the limit to let apply act.`;
+}
+var init_health_caps = __esm({
+  "actions/lib/reconcile/health-caps.ts"() {
+    "use strict";
+    init_health();
+    __name(assessAll, "assessAll");
+    __name(healthEntry, "healthEntry");
+    __name(holdHungVms, "holdHungVms");
   }
 });
 
@@ -22157,6 +22214,18 @@ function plan(desired, snapshot, options) {
   }
   const desiredNames = new Set(desired.map((s) => s.name));
   const templateIds = new Set(snapshot.templates.map((t) => t.vmid));
+  const managed = desired.flatMap((spec) => {
+    const same = byName.get(spec.name) ?? [];
+    return same.length === 1 && isOwned(same[0]) ? [{ spec, vm: same[0] }] : [];
+  });
+  const { verdicts, remediationHeld } = assessAll(
+    managed,
+    snapshot,
+    grace,
+    options.maxUnhealthyPercent ?? 40
+  );
+  if (remediationHeld) findings.push({ level: "warning", message: remediationHeld });
+  const health = [];
   for (const name of [...only, ...recreate]) {
     if (!desiredNames.has(name) && !(byName.get(name) ?? []).some(isOwned)) {
       errors.push({
@@ -22221,10 +22290,16 @@ function plan(desired, snapshot, options) {
       });
       continue;
     }
+    const verdict = verdicts.get(spec.name) ?? { kind: "unknown", reason: "was not assessed" };
+    health.push(healthEntry(spec.name, vm2, verdict));
     planExisting(
       spec,
       vm2,
-      { grace, recreate: recreate.has(spec.name), reprovisionNode: options.reprovisionNode },
+      {
+        health: verdict,
+        recreate: recreate.has(spec.name),
+        reprovisionNode: options.reprovisionNode
+      },
       actions,
       findings,
       errors
@@ -22263,7 +22338,11 @@ function plan(desired, snapshot, options) {
       });
     }
   }
-  return finish(desired, snapshot, options, actions, findings, errors);
+  return {
+    ...finish(desired, snapshot, options, actions, findings, errors),
+    health,
+    ...remediationHeld ? { remediationHeld } : {}
+  };
 }
 function planExisting(spec, vm2, ctx, actions, findings, errors) {
   const base = { vm: spec.name, vmid: vm2.vmid, node: vm2.node };
@@ -22291,20 +22370,19 @@ function planExisting(spec, vm2, ctx, actions, findings, errors) {
     });
     return;
   }
-  const health = assessHealth(spec, vm2, ctx.grace);
-  if (health.kind === "skip") {
-    findings.push({ level: "warning", vm: spec.name, node: vm2.node, message: health.reason });
-    return;
-  }
-  if (!vm2.config) {
+  const health = ctx.health;
+  if (health.kind === "unknown") {
+    const head = `VM ${spec.name} (${vm2.vmid}) ${health.reason}`;
+    const agentOnly = !!health.agentOnly && !!vm2.config;
     findings.push({
       level: "warning",
       vm: spec.name,
       node: vm2.node,
-      message: `VM ${spec.name} (${vm2.vmid}): its config could not be read; skipped this run.`
+      message: agentOnly ? `${head}; health unknown, so it is not remediated.` : `${head}; skipped this run (health unknown).`
     });
-    return;
+    if (!agentOnly) return;
   }
+  if (!vm2.config) return;
   const diff = diffConfig(spec, vm2.config);
   for (const w of diff.warnings)
     findings.push({
@@ -22379,7 +22457,7 @@ function planExisting(spec, vm2, ctx, actions, findings, errors) {
       level: "warning",
       vm: spec.name,
       node: vm2.node,
-      message: `VM ${spec.name}: ${health.reason}.`
+      message: `VM ${spec.name}: ${health.reason}; ${health.why}.`
     });
   }
   const touched = actions.some((a) => a.vm === spec.name);
@@ -22431,7 +22509,7 @@ var init_plan = __esm({
     init_types();
     init_capacity();
     init_diff();
-    init_health();
+    init_health_caps();
     isOwned = /* @__PURE__ */ __name((vm2) => vm2.tags.includes(OWNER_TAG), "isOwned");
     __name(plan, "plan");
     __name(planExisting, "planExisting");
@@ -22476,7 +22554,8 @@ function preflight(planned, desired, snapshot) {
       continue;
     }
     if (node.status !== "online") {
-      fail3(a.vm, `VM ${a.vm}: node ${target} is ${node.status}.`);
+      const why2 = node.problem ? ` (${node.problem.replace(/\.$/, "")})` : "";
+      fail3(a.vm, `VM ${a.vm}: node ${target} is ${node.status}${why2}.`);
       continue;
     }
     landing.add(target);
@@ -22586,6 +22665,39 @@ var init_preflight = __esm({
   }
 });
 
+// actions/lib/reconcile/agent-answer.ts
+function classifyAgentFailure(err, agentConfigured) {
+  if (err instanceof ProxmoxApiError) {
+    const said = `${err.status} ${err.reason}`;
+    if (err.status === 401) return unknown(`Proxmox refused the API token (${said})`);
+    if (err.status === 403) return unknown(`the API token may not call the guest agent (${said})`);
+    if (err.status === 501) return unknown(`Proxmox does not serve the guest-agent call (${said})`);
+    if (err.status >= 595 && err.status <= 599)
+      return unknown(`the node did not answer for the guest (${said})`);
+    if (NOT_RUNNING.test(err.reason)) {
+      return agentConfigured ? { silent: true, reason: err.reason } : unknown(`its config does not enable the guest agent, so Proxmox cannot ask it (${said})`);
+    }
+    return unknown(`Proxmox answered ${said}`);
+  }
+  if (err instanceof ProxmoxConnectionError)
+    return unknown(`Proxmox could not be reached (${err.message})`);
+  return unknown(err instanceof Error ? err.message : String(err));
+}
+function isFinalAgentFailure(err) {
+  return err instanceof ProxmoxApiError && [401, 403, 501].includes(err.status);
+}
+var NOT_RUNNING, unknown;
+var init_agent_answer = __esm({
+  "actions/lib/reconcile/agent-answer.ts"() {
+    "use strict";
+    init_errors2();
+    NOT_RUNNING = /QEMU guest agent is not running/i;
+    __name(classifyAgentFailure, "classifyAgentFailure");
+    unknown = /* @__PURE__ */ __name((reason) => ({ silent: false, reason }), "unknown");
+    __name(isFinalAgentFailure, "isFinalAgentFailure");
+  }
+});
+
 // actions/lib/reconcile/description.ts
 function bootStart(nowMs, uptimeSeconds) {
   return Math.round(nowMs / 1e3 - uptimeSeconds);
@@ -22675,6 +22787,18 @@ async function readSnapshot(client, desired, options = {}) {
     desired.filter((s) => byName.get(s.name)?.node !== s.node).map((s) => s.node)
   );
   const online = /* @__PURE__ */ __name((n) => nodes[n]?.status === "online", "online");
+  const nodeRead = /* @__PURE__ */ __name(async (n, read) => {
+    try {
+      return await read();
+    } catch (err) {
+      const kind = errorKind(err);
+      if (kind !== "server" && kind !== "proxy" && kind !== "connection") throw err;
+      nodes[n].status = "unknown";
+      nodes[n].problem ??= err.message;
+      options.log?.warn(`Node ${n} did not answer as it should: ${err.message}`);
+      return void 0;
+    }
+  }, "nodeRead");
   const wantConfig = vms.filter(
     (v) => specs.has(v.name) || options.prune && v.tags.includes(OWNER_TAG)
   );
@@ -22685,13 +22809,13 @@ async function readSnapshot(client, desired, options = {}) {
   const jobs = [];
   for (const n of [...used].filter(online)) {
     jobs.push(async () => {
-      const list3 = await count(client.network(n, "bridge"));
-      for (const b of list3) nodes[n].bridges[b.iface] = { active: b.active === 1 };
+      const list3 = await nodeRead(n, () => count(client.network(n, "bridge")));
+      for (const b of list3 ?? []) nodes[n].bridges[b.iface] = { active: b.active === 1 };
     });
   }
   for (const n of [...landing].filter(online)) {
     jobs.push(async () => {
-      const list3 = await count(client.storage(n));
+      const list3 = await nodeRead(n, () => count(client.storage(n))) ?? [];
       for (const s of list3) {
         nodes[n].storages[s.storage] = {
           id: s.storage,
@@ -22712,6 +22836,7 @@ async function readSnapshot(client, desired, options = {}) {
       try {
         vm2.config = configFrom(await count(client.getConfig(vm2.node, vm2.vmid)));
       } catch (err) {
+        vm2.configError = err.message;
         options.log?.warn(
           `Could not read the config of VM ${vm2.name} (${vm2.vmid}) on ${vm2.node}: ${err.message}`
         );
@@ -22728,7 +22853,7 @@ async function readSnapshot(client, desired, options = {}) {
   await mapLimit(jobs, limit, (job) => job());
   const probe = wantConfig.filter((v) => {
     if (!specs.has(v.name) || v.status !== "running" || !v.config?.agent) return false;
-    if (v.uptime < grace || v.lock) return false;
+    if (v.uptime < grace || v.lock || !online(v.node)) return false;
     const ok = v.config.agentOk;
     if (ok !== void 0 && Math.abs(bootStart(now2, v.uptime) - ok) <= BOOT_MATCH_SECONDS) {
       v.agent = "recorded";
@@ -22747,8 +22872,9 @@ async function readSnapshot(client, desired, options = {}) {
       vm2.agent = "ok";
       vm2.addresses = ipv4Of(ifaces);
     } catch (err) {
-      vm2.agent = "silent";
-      vm2.agentDetail = err.message;
+      const failure2 = classifyAgentFailure(err, true);
+      vm2.agent = failure2.silent ? "silent" : "unknown";
+      vm2.agentDetail = failure2.reason;
     }
   });
   return { nodes, templates, vms, requests };
@@ -22844,15 +22970,17 @@ function ipv4Of(ifaces) {
 function withTimeout(p, ms) {
   let timer;
   const t = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    timer = setTimeout(() => reject(new Error(`no answer from Proxmox within ${ms} ms`)), ms);
   });
   return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }
 var init_snapshot = __esm({
   "actions/lib/reconcile/snapshot.ts"() {
     "use strict";
+    init_errors2();
     init_limiter();
     init_types();
+    init_agent_answer();
     init_description();
     init_parse();
     __name(readSnapshot, "readSnapshot");
@@ -23371,15 +23499,22 @@ function startAndWaitForAgent(ctx, node, vmid, upid, operation) {
 async function waitForAgent(ctx, node, vmid, waitMs, signal) {
   const { client } = ctx;
   const started = client.clock.now();
+  const label2 = `VM ${vmid} on ${node}`;
+  let last;
   for (let poll = 0; ; poll++) {
     signal?.throwIfAborted();
     try {
       return ipv4Of(await client.agentNetworkInterfaces(node, vmid));
     } catch (err) {
       if (errorKind(err) === "connection") throw err;
+      last = classifyAgentFailure(err, true);
+      if (isFinalAgentFailure(err)) throw new AgentUnverifiableError(label2, last.reason);
     }
     const delay = client.clock.now() - started < 3e3 ? 100 : Math.min(1e3, pollDelay(poll));
-    if (client.clock.now() - started + delay > waitMs) return void 0;
+    if (client.clock.now() - started + delay > waitMs) {
+      if (last && !last.silent) throw new AgentUnverifiableError(label2, last.reason);
+      return void 0;
+    }
     await client.clock.sleep(delay, signal);
   }
 }
@@ -23411,7 +23546,7 @@ async function migrateVm(ctx, spec, vmid, from, to, online) {
   await task(ctx, upid, `migration of VM ${spec.name} to ${to}`);
   await waitUnlocked(ctx.client, to, vmid);
 }
-var StepTimer, LockedLeftoverError, asError, describe;
+var StepTimer, AgentUnverifiableError, LockedLeftoverError, asError, describe;
 var init_vm_steps = __esm({
   "actions/lib/reconcile/vm-steps.ts"() {
     "use strict";
@@ -23419,6 +23554,7 @@ var init_vm_steps = __esm({
     init_errors2();
     init_tasks();
     init_vm_operations();
+    init_agent_answer();
     init_config_params();
     init_description();
     init_diff();
@@ -23446,6 +23582,18 @@ var init_vm_steps = __esm({
     __name(buildVm, "buildVm");
     __name(recordAgentOk, "recordAgentOk");
     __name(startAndWaitForAgent, "startAndWaitForAgent");
+    AgentUnverifiableError = class extends PveGitopsError {
+      constructor(label2, reason) {
+        super(`${label2}: its guest agent could not be asked, so its health is unknown: ${reason}.`);
+        this.label = label2;
+        this.reason = reason;
+      }
+      label;
+      reason;
+      static {
+        __name(this, "AgentUnverifiableError");
+      }
+    };
     __name(waitForAgent, "waitForAgent");
     LockedLeftoverError = class extends PveGitopsError {
       constructor(label2, vmid, node, lock) {
@@ -23472,6 +23620,89 @@ var init_vm_steps = __esm({
   }
 });
 
+// actions/lib/reconcile/remediate.ts
+async function remediate(ctx, spec, a, b, t, hooks) {
+  const { client } = ctx;
+  const vmid = a.vmid;
+  const label2 = `VM ${spec.name}`;
+  const wait = /* @__PURE__ */ __name(async (upid, op) => {
+    await client.waitForTask(upid, { operation: `${op} of VM ${spec.name}` });
+    t.mark(op);
+    return void 0;
+  }, "wait");
+  switch (a.remedy) {
+    case "start": {
+      if (!spec.agent) return wait(await client.start(a.node, vmid), "start");
+      const upid = await client.start(a.node, vmid);
+      let answered;
+      try {
+        answered = await startAndWaitForAgent(ctx, a.node, vmid, upid, `start of ${label2}`);
+      } catch (err) {
+        if (!(err instanceof AgentUnverifiableError)) throw err;
+        ctx.log.warn(`${spec.name}: started; ${err.message}`);
+        t.mark("start");
+        return void 0;
+      }
+      if (answered) await recordAgentOk(ctx, a.node, vmid, label2);
+      else
+        ctx.log.warn(
+          `${spec.name}: started, but its guest agent did not answer within ${Math.round(ctx.agentWaitMs / 1e3)} s; the next plan checks it again.`
+        );
+      t.mark("start+agent");
+      return void 0;
+    }
+    case "stop":
+      return wait(await client.stop(a.node, vmid), "stop");
+    case "resume":
+      return wait(await client.resume(a.node, vmid), "resume");
+    case "reset":
+    case "recreate": {
+      if (a.remedy === "reset") {
+        const addresses = await startAndWaitForAgent(
+          ctx,
+          a.node,
+          vmid,
+          await client.reset(a.node, vmid),
+          `reset of VM ${spec.name}`
+        );
+        t.mark("reset+agent");
+        if (addresses) {
+          await recordAgentOk(ctx, a.node, vmid, label2);
+          return void 0;
+        }
+        if (a.escalation !== "recreate") {
+          throw new ConfigurationError(
+            `VM ${spec.name} (${vmid}) is still hung after a reset: its guest agent did not answer within ${Math.round(ctx.agentWaitMs / 1e3)} s.`
+          );
+        }
+        if (hooks.recreates.left <= 0) {
+          return `still hung after a reset, but health.max_recreate (${hooks.recreates.max}) allows no more recreates this run; not recreated, the next run recreates it if it is still hung.`;
+        }
+        ctx.log.warn(`${spec.name}: still hung after the reset; recreating it with VMID ${vmid}.`);
+      } else if (hooks.recreates.left <= 0) {
+        return `hung, but health.max_recreate (${hooks.recreates.max}) allows no more recreates this run; not recreated.`;
+      }
+      hooks.recreates.left--;
+      await destroyVm(ctx, a.node, vmid, `VM ${spec.name}`);
+      t.mark("destroy");
+      hooks.setBuilding(true);
+      hooks.markNew(await buildVm(ctx, spec, b, t, vmid));
+      hooks.setBuilding(false);
+      return void 0;
+    }
+    default:
+      return void 0;
+  }
+}
+var init_remediate = __esm({
+  "actions/lib/reconcile/remediate.ts"() {
+    "use strict";
+    init_errors();
+    init_vm_steps();
+    __name(remediate, "remediate");
+  }
+});
+
 // actions/lib/reconcile/apply.ts
 function planOptions(config2, o) {
   return {
@@ -23480,6 +23711,7 @@ function planOptions(config2, o) {
     recreate: o.recreate,
     reprovisionNode: o.reprovisionNode,
     bootGraceSeconds: config2.health.boot_grace_seconds,
+    maxUnhealthyPercent: config2.health.max_unhealthy_percent,
     memoryOvercommit: Object.fromEntries(config2.nodes.map((n) => [n.name, n.memory_overcommit]))
   };
 }
@@ -23517,16 +23749,23 @@ async function applyRepository(repo, deps, o = {}) {
     failed: [],
     newHosts: [],
     pendingReboot: [],
+    held: plan2.health.flatMap(
+      (h) => h.hung && h.held && plan2.remediationHeld ? [{ vm: h.vm, reason: h.held }] : []
+    ),
     message: ""
   };
   const managed = repo.vms.length;
+  const held = plan2.remediationHeld;
   if (!plan2.hasChanges) {
     const warnings = plan2.findings.filter((f) => f.level === "warning").length;
-    result2.message = warnings ? `No action needed for ${managed} VMs, but ${warnings} warning${warnings > 1 ? "s" : ""} above` : `All ${managed} VMs healthy, no action needed`;
+    result2.message = withNotes(
+      warnings ? `No action needed for ${managed} VMs, but ${warnings} warning${warnings > 1 ? "s" : ""} above` : `All ${managed} VMs healthy, no action needed`,
+      held
+    );
     return result2;
   }
   if (o.dryRun) {
-    result2.message = `Dry run: ${describeCounts(plan2)}; nothing was changed`;
+    result2.message = withNotes(`Dry run: ${describeCounts(plan2)}; nothing was changed`, held);
     return result2;
   }
   const ctx = {
@@ -23537,6 +23776,9 @@ async function applyRepository(repo, deps, o = {}) {
     defaultStorage: repo.config.defaults.storage,
     agentWaitMs: o.agentWaitMs ?? repo.config.health.boot_grace_seconds * 1e3
   };
+  const max = repo.config.health.max_recreate;
+  const recreates = { left: max, max };
+  const heldByPlan = result2.held.length;
   const specs = new Map(repo.vms.map((s) => [s.name, s]));
   const byVm = /* @__PURE__ */ new Map();
   for (const a of plan2.actions)
@@ -23553,7 +23795,7 @@ async function applyRepository(repo, deps, o = {}) {
     );
     const node = specs.get(name)?.node ?? sorted[0].node;
     return nodeLimiter(node).run(
-      () => total.run(() => runOne(ctx, specs.get(name), sorted, result2))
+      () => total.run(() => runOne(ctx, specs.get(name), sorted, result2, recreates))
     );
   }, "runVm");
   await log.group("Apply", async () => {
@@ -23562,8 +23804,18 @@ async function applyRepository(repo, deps, o = {}) {
     const rest = [...byVm].filter(([, acts]) => !acts.some((a) => a.kind === "delete"));
     await Promise.all(rest.map(([name, acts]) => runVm(name, acts)));
   });
-  result2.message = result2.failed.length ? failureMessage(result2.failed, byVm.size) : `Applied: ${describeCounts(plan2)}`;
+  const deferred = result2.held.slice(heldByPlan).map((h) => h.vm);
+  result2.message = withNotes(
+    result2.failed.length ? failureMessage(result2.failed, byVm.size) : `Applied: ${describeCounts(plan2)}`,
+    deferred.length ? `Still hung, left for the next run (health.max_recreate ${max}): ${deferred.join(", ")}.` : void 0,
+    held
+  );
   return result2;
+}
+function withNotes(message, ...notes) {
+  const present = notes.filter((n) => !!n);
+  if (!present.length) return message;
+  return [message, ...present].map((s) => /[.!?]$/.test(s) ? s : `${s}.`).join(" ");
 }
 function failureMessage(failed, total) {
   const rolled = failed.filter((f) => f.rolledBack).map((f) => f.vm);
@@ -23583,7 +23835,7 @@ function describeCounts(plan2) {
   const parts = Object.entries(plan2.summary).filter(([k, n]) => k !== "noop" && n > 0).map(([k, n]) => `${n} to ${k}`);
   return parts.join(", ") || "no changes";
 }
-async function runOne(ctx, spec, actions, result2) {
+async function runOne(ctx, spec, actions, result2, recreates) {
   const name = actions[0].vm;
   const t = new StepTimer();
   const b = { cloned: false };
@@ -23639,9 +23891,19 @@ async function runOne(ctx, spec, actions, result2) {
           }
           t.mark("resize");
           break;
-        case "remediate":
-          await remediate(ctx, need(), a, b, t, (v) => building = v, isNew("recreate"));
+        case "remediate": {
+          const held = await remediate(ctx, need(), a, b, t, {
+            recreates,
+            setBuilding: /* @__PURE__ */ __name((v) => building = v, "setBuilding"),
+            markNew: isNew("recreate")
+          });
+          if (held) {
+            result2.held.push({ vm: name, reason: held });
+            ctx.log.warn(`${name}: ${held}`);
+            return;
+          }
           break;
+        }
         default:
           break;
       }
@@ -23683,61 +23945,6 @@ async function runOne(ctx, spec, actions, result2) {
     ctx.log.error(`${name}: failed after ${t.seconds.toFixed(1)} s: ${error2}`);
   }
 }
-async function remediate(ctx, spec, a, b, t, setBuilding, markNew) {
-  const { client } = ctx;
-  const vmid = a.vmid;
-  const label2 = `VM ${spec.name}`;
-  const wait = /* @__PURE__ */ __name(async (upid, op) => {
-    await client.waitForTask(upid, { operation: `${op} of VM ${spec.name}` });
-    t.mark(op);
-  }, "wait");
-  switch (a.remedy) {
-    case "start": {
-      if (!spec.agent) return wait(await client.start(a.node, vmid), "start");
-      const upid = await client.start(a.node, vmid);
-      const answered = await startAndWaitForAgent(ctx, a.node, vmid, upid, `start of ${label2}`);
-      if (answered) await recordAgentOk(ctx, a.node, vmid, label2);
-      else
-        ctx.log.warn(
-          `${spec.name}: started, but its guest agent did not answer within ${Math.round(ctx.agentWaitMs / 1e3)} s; the next plan checks it again.`
-        );
-      t.mark("start+agent");
-      return;
-    }
-    case "stop":
-      return wait(await client.stop(a.node, vmid), "stop");
-    case "resume":
-      return wait(await client.resume(a.node, vmid), "resume");
-    case "reset":
-    case "recreate": {
-      if (a.remedy === "reset") {
-        const addresses = await startAndWaitForAgent(
-          ctx,
-          a.node,
-          vmid,
-          await client.reset(a.node, vmid),
-          `reset of VM ${spec.name}`
-        );
-        t.mark("reset+agent");
-        if (addresses) return recordAgentOk(ctx, a.node, vmid, label2);
-        if (a.escalation !== "recreate") {
-          throw new ConfigurationError(
-            `VM ${spec.name} (${vmid}) is still hung after a reset: its guest agent did not answer within ${Math.round(ctx.agentWaitMs / 1e3)} s.`
-          );
-        }
-        ctx.log.warn(`${spec.name}: still hung after the reset; recreating it with VMID ${vmid}.`);
-      }
-      await destroyVm(ctx, a.node, vmid, `VM ${spec.name}`);
-      t.mark("destroy");
-      setBuilding(true);
-      markNew(await buildVm(ctx, spec, b, t, vmid));
-      setBuilding(false);
-      return;
-    }
-    default:
-      return;
-  }
-}
 var init_apply = __esm({
   "actions/lib/reconcile/apply.ts"() {
     "use strict";
@@ -23749,15 +23956,16 @@ var init_apply = __esm({
     init_preflight();
     init_snapshot();
     init_vm_steps();
+    init_remediate();
     init_snapshot();
     init_config_params();
     __name(planOptions, "planOptions");
     __name(readAndPlan, "readAndPlan");
     __name(applyRepository, "applyRepository");
+    __name(withNotes, "withNotes");
     __name(failureMessage, "failureMessage");
     __name(describeCounts, "describeCounts");
     __name(runOne, "runOne");
-    __name(remediate, "remediate");
   }
 });
 
@@ -47863,6 +48071,36 @@ var init_markdown = __esm({
   }
 });
 
+// actions/lib/reconcile/destructive.ts
+function destructiveActions(plan2) {
+  const out = [];
+  const add = /* @__PURE__ */ __name((a, what) => out.push({ vm: a.vm, node: a.from ?? a.node, vmid: a.vmid, what, reason: a.reason }), "add");
+  for (const a of plan2.actions.filter((x) => x.kind === "delete"))
+    add(a, "delete (destroyed with its disks)");
+  for (const a of plan2.actions.filter((x) => x.kind === "replace"))
+    add(a, "replace (destroyed with its disks, then created again with the same VMID)");
+  for (const a of plan2.actions.filter((x) => x.kind === "remediate")) {
+    if (a.remedy === "recreate") add(a, "recreate (destroyed with its disks, then created again)");
+    else if (a.escalation === "recreate")
+      add(
+        a,
+        `${a.remedy}, then recreate (destroyed with its disks) if still hung, within health.max_recreate per run`
+      );
+  }
+  return out;
+}
+function healthProblems(plan2) {
+  const rank = { unknown: 0, unhealthy: 1, healthy: 2 };
+  return plan2.health.filter((h) => h.status !== "healthy").sort((a, b) => rank[a.status] - rank[b.status] || a.vm.localeCompare(b.vm));
+}
+var init_destructive = __esm({
+  "actions/lib/reconcile/destructive.ts"() {
+    "use strict";
+    __name(destructiveActions, "destructiveActions");
+    __name(healthProblems, "healthProblems");
+  }
+});
+
 // actions/lib/reconcile/render-markdown.ts
 function summaryLine(plan2) {
   const parts = ORDER.filter((k) => plan2.summary[k] > 0).map((k) => `${plan2.summary[k]} to ${k}`);
@@ -47951,6 +48189,15 @@ function renderPlanMarkdown(plan2, options = {}) {
   const max = options.maxChars ?? COMMENT_LIMIT;
   const hint = options.fullPlanHint ?? "the job summary and the plan artifact (plan.json)";
   const blocks = [`## ${options.title ?? "pve-gitops plan"}`, `**${summaryLine(plan2)}**`];
+  const destructive = destructiveActions(plan2);
+  if (destructive.length) {
+    const rows = destructive.map((d) => [d.vm, d.node, String(d.vmid ?? "new"), d.what, d.reason]);
+    blocks.push(
+      `### :warning: Destructive actions (${destructive.length})
+
+` + table(["VM", "Node", "VMID", "What happens", "Reason"], rows)
+    );
+  }
   if (plan2.errors.length) {
     blocks.push(
       ["### Errors", "", ...plan2.errors.map((e) => `- :x: ${escapeMarkdown(e.message)}`)].join(
@@ -47971,6 +48218,22 @@ function renderPlanMarkdown(plan2, options = {}) {
 
 ${table(headers, acts.map(rowFor))}`);
     if (kind === "update") for (const a of acts) blocks.push(diffDetails(a));
+  }
+  const problems = healthProblems(plan2);
+  if (problems.length) {
+    const rows = problems.map((h) => [
+      h.vm,
+      h.node,
+      String(h.vmid),
+      h.status,
+      [h.reason, h.held].filter(Boolean).join("; ")
+    ]);
+    const note = problems.some((h) => h.status === "unknown") && "\n\nHealth _unknown_ means nothing could be verified: such a VM is never remediated.";
+    blocks.push(
+      `### Health (${problems.length} of ${plan2.health.length} not healthy)
+
+` + table(["VM", "Node", "VMID", "Health", "Why"], rows) + (note || "")
+    );
   }
   if (plan2.findings.length) {
     blocks.push(
@@ -48040,6 +48303,7 @@ var init_render_markdown = __esm({
   "actions/lib/reconcile/render-markdown.ts"() {
     "use strict";
     init_markdown();
+    init_destructive();
     COMMENT_LIMIT = 65536;
     TITLES = {
       create: "Create",
@@ -48093,6 +48357,17 @@ function renderApplyMarkdown(result2, maxChars = 1e6) {
         ...result2.failed.map(
           (f) => `| ${escapeMarkdown(f.vm)} | ${escapeMarkdown(f.error)} | ${f.rolledBack ? "yes" : f.nothingCreated ? "nothing was created" : "no"} |`
         )
+      ].join("\n")
+    );
+  }
+  if (result2.held.length) {
+    blocks.push(
+      [
+        "### Unhealthy, left as they are",
+        "",
+        "| VM | Why |",
+        "|---|---|",
+        ...result2.held.map((h) => `| ${h.vm} | ${h.reason.replace(/\|/g, "\\|")} |`)
       ].join("\n")
     );
   }
@@ -56313,6 +56588,18 @@ var init_config_schema = __esm({
               type: "integer",
               minimum: 1,
               maximum: 3600
+            },
+            max_recreate: {
+              description: "At most this many VMs are recreated by health remediation in one run (a hung VM that a reset did not heal); the others are reported for the next run. 0 never recreates. Default: 1.",
+              type: "integer",
+              minimum: 0,
+              maximum: 1e3
+            },
+            max_unhealthy_percent: {
+              description: "When more than this share of the managed VMs are hung at once, something shared is likely broken: the run reports them and resets or recreates none (Cluster API MachineHealthCheck's maxUnhealthy). Default: 40.",
+              type: "integer",
+              minimum: 0,
+              maximum: 100
             }
           }
         },
@@ -59446,7 +59733,7 @@ function validate21(data, { instancePath = "", parentData, parentDataProperty, r
       let data43 = data.health;
       if (data43 && typeof data43 == "object" && !Array.isArray(data43)) {
         for (const key9 in data43) {
-          if (!(key9 === "boot_grace_seconds" || key9 === "agent_timeout_seconds")) {
+          if (!(key9 === "boot_grace_seconds" || key9 === "agent_timeout_seconds" || key9 === "max_recreate" || key9 === "max_unhealthy_percent")) {
             const err90 = {
               instancePath: instancePath + "/health",
               schemaPath: "#/properties/health/additionalProperties",
@@ -59562,52 +59849,46 @@ function validate21(data, { instancePath = "", parentData, parentDataProperty, r
             }
           }
         }
-      } else {
-        const err97 = {
-          instancePath: instancePath + "/health",
-          schemaPath: "#/properties/health/type",
-          keyword: "type",
-          params: { type: "object" },
-          message: "must be object"
-        };
-        if (vErrors === null) {
-          vErrors = [err97];
-        } else {
-          vErrors.push(err97);
-        }
-        errors++;
-      }
-    }
-    if (data.vault !== void 0) {
-      let data46 = data.vault;
-      if (data46 && typeof data46 == "object" && !Array.isArray(data46)) {
-        for (const key10 in data46) {
-          if (!(key10 === "mount" || key10 === "path" || key10 === "key")) {
-            const err98 = {
-              instancePath: instancePath + "/vault",
-              schemaPath: "#/properties/vault/additionalProperties",
-              keyword: "additionalProperties",
-              params: { additionalProperty: key10 },
-              message: "must NOT have additional properties"
+        if (data43.max_recreate !== void 0) {
+          let data46 = data43.max_recreate;
+          if (!(typeof data46 == "number" && !(data46 % 1) && !isNaN(data46) && isFinite(data46))) {
+            const err97 = {
+              instancePath: instancePath + "/health/max_recreate",
+              schemaPath: "#/properties/health/properties/max_recreate/type",
+              keyword: "type",
+              params: { type: "integer" },
+              message: "must be integer"
             };
             if (vErrors === null) {
-              vErrors = [err98];
+              vErrors = [err97];
             } else {
-              vErrors.push(err98);
+              vErrors.push(err97);
             }
             errors++;
           }
-        }
-        if (data46.mount !== void 0) {
-          let data47 = data46.mount;
-          if (typeof data47 === "string") {
-            if (func2(data47) < 1) {
+          if (typeof data46 == "number" && isFinite(data46)) {
+            if (data46 > 1e3 || isNaN(data46)) {
+              const err98 = {
+                instancePath: instancePath + "/health/max_recreate",
+                schemaPath: "#/properties/health/properties/max_recreate/maximum",
+                keyword: "maximum",
+                params: { comparison: "<=", limit: 1e3 },
+                message: "must be <= 1000"
+              };
+              if (vErrors === null) {
+                vErrors = [err98];
+              } else {
+                vErrors.push(err98);
+              }
+              errors++;
+            }
+            if (data46 < 0 || isNaN(data46)) {
               const err99 = {
-                instancePath: instancePath + "/vault/mount",
-                schemaPath: "#/properties/vault/properties/mount/minLength",
-                keyword: "minLength",
-                params: { limit: 1 },
-                message: "must NOT have fewer than 1 characters"
+                instancePath: instancePath + "/health/max_recreate",
+                schemaPath: "#/properties/health/properties/max_recreate/minimum",
+                keyword: "minimum",
+                params: { comparison: ">=", limit: 0 },
+                message: "must be >= 0"
               };
               if (vErrors === null) {
                 vErrors = [err99];
@@ -59616,13 +59897,17 @@ function validate21(data, { instancePath = "", parentData, parentDataProperty, r
               }
               errors++;
             }
-          } else {
+          }
+        }
+        if (data43.max_unhealthy_percent !== void 0) {
+          let data47 = data43.max_unhealthy_percent;
+          if (!(typeof data47 == "number" && !(data47 % 1) && !isNaN(data47) && isFinite(data47))) {
             const err100 = {
-              instancePath: instancePath + "/vault/mount",
-              schemaPath: "#/properties/vault/properties/mount/type",
+              instancePath: instancePath + "/health/max_unhealthy_percent",
+              schemaPath: "#/properties/health/properties/max_unhealthy_percent/type",
               keyword: "type",
-              params: { type: "string" },
-              message: "must be string"
+              params: { type: "integer" },
+              message: "must be integer"
             };
             if (vErrors === null) {
               vErrors = [err100];
@@ -59631,17 +59916,14 @@ function validate21(data, { instancePath = "", parentData, parentDataProperty, r
             }
             errors++;
           }
-        }
-        if (data46.path !== void 0) {
-          let data48 = data46.path;
-          if (typeof data48 === "string") {
-            if (func2(data48) < 1) {
+          if (typeof data47 == "number" && isFinite(data47)) {
+            if (data47 > 100 || isNaN(data47)) {
               const err101 = {
-                instancePath: instancePath + "/vault/path",
-                schemaPath: "#/properties/vault/properties/path/minLength",
-                keyword: "minLength",
-                params: { limit: 1 },
-                message: "must NOT have fewer than 1 characters"
+                instancePath: instancePath + "/health/max_unhealthy_percent",
+                schemaPath: "#/properties/health/properties/max_unhealthy_percent/maximum",
+                keyword: "maximum",
+                params: { comparison: "<=", limit: 100 },
+                message: "must be <= 100"
               };
               if (vErrors === null) {
                 vErrors = [err101];
@@ -59650,47 +59932,50 @@ function validate21(data, { instancePath = "", parentData, parentDataProperty, r
               }
               errors++;
             }
-          } else {
-            const err102 = {
-              instancePath: instancePath + "/vault/path",
-              schemaPath: "#/properties/vault/properties/path/type",
-              keyword: "type",
-              params: { type: "string" },
-              message: "must be string"
-            };
-            if (vErrors === null) {
-              vErrors = [err102];
-            } else {
-              vErrors.push(err102);
-            }
-            errors++;
-          }
-        }
-        if (data46.key !== void 0) {
-          let data49 = data46.key;
-          if (typeof data49 === "string") {
-            if (func2(data49) < 1) {
-              const err103 = {
-                instancePath: instancePath + "/vault/key",
-                schemaPath: "#/properties/vault/properties/key/minLength",
-                keyword: "minLength",
-                params: { limit: 1 },
-                message: "must NOT have fewer than 1 characters"
+            if (data47 < 0 || isNaN(data47)) {
+              const err102 = {
+                instancePath: instancePath + "/health/max_unhealthy_percent",
+                schemaPath: "#/properties/health/properties/max_unhealthy_percent/minimum",
+                keyword: "minimum",
+                params: { comparison: ">=", limit: 0 },
+                message: "must be >= 0"
               };
               if (vErrors === null) {
-                vErrors = [err103];
+                vErrors = [err102];
               } else {
-                vErrors.push(err103);
+                vErrors.push(err102);
               }
               errors++;
             }
-          } else {
+          }
+        }
+      } else {
+        const err103 = {
+          instancePath: instancePath + "/health",
+          schemaPath: "#/properties/health/type",
+          keyword: "type",
+          params: { type: "object" },
+          message: "must be object"
+        };
+        if (vErrors === null) {
+          vErrors = [err103];
+        } else {
+          vErrors.push(err103);
+        }
+        errors++;
+      }
+    }
+    if (data.vault !== void 0) {
+      let data48 = data.vault;
+      if (data48 && typeof data48 == "object" && !Array.isArray(data48)) {
+        for (const key10 in data48) {
+          if (!(key10 === "mount" || key10 === "path" || key10 === "key")) {
             const err104 = {
-              instancePath: instancePath + "/vault/key",
-              schemaPath: "#/properties/vault/properties/key/type",
-              keyword: "type",
-              params: { type: "string" },
-              message: "must be string"
+              instancePath: instancePath + "/vault",
+              schemaPath: "#/properties/vault/additionalProperties",
+              keyword: "additionalProperties",
+              params: { additionalProperty: key10 },
+              message: "must NOT have additional properties"
             };
             if (vErrors === null) {
               vErrors = [err104];
@@ -59700,33 +59985,31 @@ function validate21(data, { instancePath = "", parentData, parentDataProperty, r
             errors++;
           }
         }
-      } else {
-        const err105 = {
-          instancePath: instancePath + "/vault",
-          schemaPath: "#/properties/vault/type",
-          keyword: "type",
-          params: { type: "object" },
-          message: "must be object"
-        };
-        if (vErrors === null) {
-          vErrors = [err105];
-        } else {
-          vErrors.push(err105);
-        }
-        errors++;
-      }
-    }
-    if (data.k3s !== void 0) {
-      let data50 = data.k3s;
-      if (data50 && typeof data50 == "object" && !Array.isArray(data50)) {
-        for (const key11 in data50) {
-          if (!(key11 === "installer_url" || key11 === "version")) {
+        if (data48.mount !== void 0) {
+          let data49 = data48.mount;
+          if (typeof data49 === "string") {
+            if (func2(data49) < 1) {
+              const err105 = {
+                instancePath: instancePath + "/vault/mount",
+                schemaPath: "#/properties/vault/properties/mount/minLength",
+                keyword: "minLength",
+                params: { limit: 1 },
+                message: "must NOT have fewer than 1 characters"
+              };
+              if (vErrors === null) {
+                vErrors = [err105];
+              } else {
+                vErrors.push(err105);
+              }
+              errors++;
+            }
+          } else {
             const err106 = {
-              instancePath: instancePath + "/k3s",
-              schemaPath: "#/properties/k3s/additionalProperties",
-              keyword: "additionalProperties",
-              params: { additionalProperty: key11 },
-              message: "must NOT have additional properties"
+              instancePath: instancePath + "/vault/mount",
+              schemaPath: "#/properties/vault/properties/mount/type",
+              keyword: "type",
+              params: { type: "string" },
+              message: "must be string"
             };
             if (vErrors === null) {
               vErrors = [err106];
@@ -59736,16 +60019,16 @@ function validate21(data, { instancePath = "", parentData, parentDataProperty, r
             errors++;
           }
         }
-        if (data50.installer_url !== void 0) {
-          let data51 = data50.installer_url;
-          if (typeof data51 === "string") {
-            if (!pattern19.test(data51)) {
+        if (data48.path !== void 0) {
+          let data50 = data48.path;
+          if (typeof data50 === "string") {
+            if (func2(data50) < 1) {
               const err107 = {
-                instancePath: instancePath + "/k3s/installer_url",
-                schemaPath: "#/properties/k3s/properties/installer_url/pattern",
-                keyword: "pattern",
-                params: { pattern: "^https?://[^\\s]+$" },
-                message: 'must match pattern "^https?://[^\\s]+$"'
+                instancePath: instancePath + "/vault/path",
+                schemaPath: "#/properties/vault/properties/path/minLength",
+                keyword: "minLength",
+                params: { limit: 1 },
+                message: "must NOT have fewer than 1 characters"
               };
               if (vErrors === null) {
                 vErrors = [err107];
@@ -59756,8 +60039,8 @@ function validate21(data, { instancePath = "", parentData, parentDataProperty, r
             }
           } else {
             const err108 = {
-              instancePath: instancePath + "/k3s/installer_url",
-              schemaPath: "#/properties/k3s/properties/installer_url/type",
+              instancePath: instancePath + "/vault/path",
+              schemaPath: "#/properties/vault/properties/path/type",
               keyword: "type",
               params: { type: "string" },
               message: "must be string"
@@ -59770,16 +60053,16 @@ function validate21(data, { instancePath = "", parentData, parentDataProperty, r
             errors++;
           }
         }
-        if (data50.version !== void 0) {
-          let data52 = data50.version;
-          if (typeof data52 === "string") {
-            if (!pattern20.test(data52)) {
+        if (data48.key !== void 0) {
+          let data51 = data48.key;
+          if (typeof data51 === "string") {
+            if (func2(data51) < 1) {
               const err109 = {
-                instancePath: instancePath + "/k3s/version",
-                schemaPath: "#/properties/k3s/properties/version/pattern",
-                keyword: "pattern",
-                params: { pattern: "^v[0-9]+\\.[0-9]+\\.[0-9]+(\\+k3s[0-9]+)?$" },
-                message: 'must match pattern "^v[0-9]+\\.[0-9]+\\.[0-9]+(\\+k3s[0-9]+)?$"'
+                instancePath: instancePath + "/vault/key",
+                schemaPath: "#/properties/vault/properties/key/minLength",
+                keyword: "minLength",
+                params: { limit: 1 },
+                message: "must NOT have fewer than 1 characters"
               };
               if (vErrors === null) {
                 vErrors = [err109];
@@ -59790,8 +60073,8 @@ function validate21(data, { instancePath = "", parentData, parentDataProperty, r
             }
           } else {
             const err110 = {
-              instancePath: instancePath + "/k3s/version",
-              schemaPath: "#/properties/k3s/properties/version/type",
+              instancePath: instancePath + "/vault/key",
+              schemaPath: "#/properties/vault/properties/key/type",
               keyword: "type",
               params: { type: "string" },
               message: "must be string"
@@ -59806,8 +60089,8 @@ function validate21(data, { instancePath = "", parentData, parentDataProperty, r
         }
       } else {
         const err111 = {
-          instancePath: instancePath + "/k3s",
-          schemaPath: "#/properties/k3s/type",
+          instancePath: instancePath + "/vault",
+          schemaPath: "#/properties/vault/type",
           keyword: "type",
           params: { type: "object" },
           message: "must be object"
@@ -59820,8 +60103,112 @@ function validate21(data, { instancePath = "", parentData, parentDataProperty, r
         errors++;
       }
     }
+    if (data.k3s !== void 0) {
+      let data52 = data.k3s;
+      if (data52 && typeof data52 == "object" && !Array.isArray(data52)) {
+        for (const key11 in data52) {
+          if (!(key11 === "installer_url" || key11 === "version")) {
+            const err112 = {
+              instancePath: instancePath + "/k3s",
+              schemaPath: "#/properties/k3s/additionalProperties",
+              keyword: "additionalProperties",
+              params: { additionalProperty: key11 },
+              message: "must NOT have additional properties"
+            };
+            if (vErrors === null) {
+              vErrors = [err112];
+            } else {
+              vErrors.push(err112);
+            }
+            errors++;
+          }
+        }
+        if (data52.installer_url !== void 0) {
+          let data53 = data52.installer_url;
+          if (typeof data53 === "string") {
+            if (!pattern19.test(data53)) {
+              const err113 = {
+                instancePath: instancePath + "/k3s/installer_url",
+                schemaPath: "#/properties/k3s/properties/installer_url/pattern",
+                keyword: "pattern",
+                params: { pattern: "^https?://[^\\s]+$" },
+                message: 'must match pattern "^https?://[^\\s]+$"'
+              };
+              if (vErrors === null) {
+                vErrors = [err113];
+              } else {
+                vErrors.push(err113);
+              }
+              errors++;
+            }
+          } else {
+            const err114 = {
+              instancePath: instancePath + "/k3s/installer_url",
+              schemaPath: "#/properties/k3s/properties/installer_url/type",
+              keyword: "type",
+              params: { type: "string" },
+              message: "must be string"
+            };
+            if (vErrors === null) {
+              vErrors = [err114];
+            } else {
+              vErrors.push(err114);
+            }
+            errors++;
+          }
+        }
+        if (data52.version !== void 0) {
+          let data54 = data52.version;
+          if (typeof data54 === "string") {
+            if (!pattern20.test(data54)) {
+              const err115 = {
+                instancePath: instancePath + "/k3s/version",
+                schemaPath: "#/properties/k3s/properties/version/pattern",
+                keyword: "pattern",
+                params: { pattern: "^v[0-9]+\\.[0-9]+\\.[0-9]+(\\+k3s[0-9]+)?$" },
+                message: 'must match pattern "^v[0-9]+\\.[0-9]+\\.[0-9]+(\\+k3s[0-9]+)?$"'
+              };
+              if (vErrors === null) {
+                vErrors = [err115];
+              } else {
+                vErrors.push(err115);
+              }
+              errors++;
+            }
+          } else {
+            const err116 = {
+              instancePath: instancePath + "/k3s/version",
+              schemaPath: "#/properties/k3s/properties/version/type",
+              keyword: "type",
+              params: { type: "string" },
+              message: "must be string"
+            };
+            if (vErrors === null) {
+              vErrors = [err116];
+            } else {
+              vErrors.push(err116);
+            }
+            errors++;
+          }
+        }
+      } else {
+        const err117 = {
+          instancePath: instancePath + "/k3s",
+          schemaPath: "#/properties/k3s/type",
+          keyword: "type",
+          params: { type: "object" },
+          message: "must be object"
+        };
+        if (vErrors === null) {
+          vErrors = [err117];
+        } else {
+          vErrors.push(err117);
+        }
+        errors++;
+      }
+    }
   } else {
-    const err112 = {
+    const err118 = {
       instancePath,
       schemaPath: "#/type",
       keyword: "type",
@@ -59829,9 +60216,9 @@ function validate21(data, { instancePath = "", parentData, parentDataProperty, r
       message: "must be object"
     };
     if (vErrors === null) {
-      vErrors = [err112];
+      vErrors = [err118];
     } else {
-      vErrors.push(err112);
+      vErrors.push(err118);
     }
     errors++;
   }
@@ -60279,6 +60666,18 @@ var init_validators = __esm({
               type: "integer",
               minimum: 1,
               maximum: 3600
+            },
+            max_recreate: {
+              description: "At most this many VMs are recreated by health remediation in one run (a hung VM that a reset did not heal); the others are reported for the next run. 0 never recreates. Default: 1.",
+              type: "integer",
+              minimum: 0,
+              maximum: 1e3
+            },
+            max_unhealthy_percent: {
+              description: "When more than this share of the managed VMs are hung at once, something shared is likely broken: the run reports them and resets or recreates none (Cluster API MachineHealthCheck's maxUnhealthy). Default: 40.",
+              type: "integer",
+              minimum: 0,
+              maximum: 100
             }
           }
         },
@@ -60469,7 +60868,12 @@ var init_load = __esm({
       exclude: [],
       prune: { enabled: false },
       concurrency: { per_node: 2, per_storage: 1, total: 8 },
-      health: { boot_grace_seconds: 300, agent_timeout_seconds: 120 },
+      health: {
+        boot_grace_seconds: 300,
+        agent_timeout_seconds: 120,
+        max_recreate: 1,
+        max_unhealthy_percent: 40
+      },
       vault: { mount: "kv", path: "cluster-secret-store/secrets/KUBECONFIG", key: "KUBECONFIG" },
       k3s: { installer_url: "https://get.k3s.io", version: "v1.31.4+k3s1" }
     });
@@ -66532,7 +66936,8 @@ async function applyStep(log, inputs = getReconcileInputs()) {
     await writeJobSummary(renderApplyMarkdown(result2));
   }
   if (result2.failed.length) throw new PveGitopsError(result2.message);
-  log.info(result2.message);
+  if (result2.held.length) log.warn(result2.message);
+  else log.info(result2.message);
   return result2;
 }
 var init_apply_step = __esm({
@@ -66877,16 +67282,16 @@ var init_validate = __esm({
       ],
       async run(values, _positionals, ctx) {
         const repo = await loadRepository(ctx.repo);
-        const report2 = validationReport(repo);
+        const report3 = validationReport(repo);
         if (values.json) {
-          ctx.out(`${JSON.stringify(report2, null, 2)}
+          ctx.out(`${JSON.stringify(report3, null, 2)}
 `);
         } else {
           for (const d of repo.diagnostics) ctx.log.info(formatDiagnostic(d));
           ctx.out(`${validationHeadline(repo)}
 `);
         }
-        return report2.valid ? 0 : 1;
+        return report3.valid ? 0 : 1;
       }
     };
     validate_default = command2;
@@ -77002,11 +77407,11 @@ var init_power = __esm({
 function agentReady(ctx, command14) {
   const c = ctx.cluster;
   const vm2 = c.vmOn(String(ctx.params.node), Number(ctx.params.vmid));
-  if (!agentEnabled(vm2)) fail2("No QEMU guest agent configured");
+  if (vm2.config.agent === void 0) fail2("No QEMU guest agent configured");
   if (vm2.status !== "running") fail2(`VM ${vm2.vmid} is not running`);
   const booted = Date.now() - (vm2.startedAt ?? 0) >= c.state.timings.agentBoot * c.scale;
-  if (!booted || c.named(c.faults.agentSilent, vm2) || c.named(c.faults.hangAtBoot, vm2))
-    fail2("QEMU guest agent is not running");
+  const silent = c.named(c.faults.agentSilent, vm2) || c.named(c.faults.hangAtBoot, vm2);
+  if (!agentEnabled(vm2) || !booted || silent) fail2("QEMU guest agent is not running");
   if (vm2.qmpstatus !== "running")
     fail2(`VM ${vm2.vmid} qmp command '${command14}' failed - got timeout`);
   return vm2;
@@ -79180,7 +79585,16 @@ function line(a) {
   }
 }
 function renderPlanText(plan2) {
-  const out = plan2.actions.filter((a) => a.kind !== "noop").map(line);
+  const out = [];
+  const destructive = destructiveActions(plan2);
+  if (destructive.length) {
+    out.push(`DESTRUCTIVE (${destructive.length}):`);
+    for (const d of destructive) {
+      const id2 = d.vmid !== void 0 ? ` (${d.vmid})` : "";
+      out.push(`  ${d.vm}${id2} on ${d.node}: ${d.what} \u2014 ${d.reason}`);
+    }
+  }
+  out.push(...plan2.actions.filter((a) => a.kind !== "noop").map(line));
   for (const f of plan2.findings) out.push(`${f.level}: ${f.message}`);
   for (const e of plan2.errors) out.push(`error: ${e.message}`);
   out.push(summaryLine(plan2));
@@ -79191,6 +79605,7 @@ var SIGN;
 var init_render_text = __esm({
   "actions/lib/reconcile/render-text.ts"() {
     "use strict";
+    init_destructive();
     init_render_markdown();
     SIGN = {
       create: "+",
@@ -79590,14 +80005,14 @@ async function trustedHostKeys(o) {
         (r) => r.type === "qemu" && !r.template && r.vmid !== void 0 && r.node
       );
       const targets = [];
-      const unknown = [];
+      const unknown2 = [];
       for (const h of missing) {
         const found = vms.filter((v) => v.name === h.name);
         if (found.length !== 1) {
           o.log.warn(
             found.length ? `No SSH host key for ${h.name}: ${found.length} VMs in the cluster have that name (VMIDs ${found.map((v) => v.vmid).join(", ")}).` : `No SSH host key for ${h.name}: the cluster has no VM of that name.`
           );
-          unknown.push(h.name);
+          unknown2.push(h.name);
           continue;
         }
         const vm2 = found[0];
@@ -79614,7 +80029,7 @@ async function trustedHostKeys(o) {
         timeoutMs: o.timeoutMs,
         intervalMs: o.intervalMs
       }) : { knownHosts: "", missing: [] };
-      const untrusted = missing.map((h) => h.name).filter((n) => unknown.includes(n) || read.missing.includes(n));
+      const untrusted = missing.map((h) => h.name).filter((n) => unknown2.includes(n) || read.missing.includes(n));
       if (untrusted.length && !o.trustOnFirstUse)
         throw new PveGitopsError(
           `No trusted SSH host key for ${untrusted.join(", ")}: not in known_hosts and not readable through the Proxmox guest agent (see the warnings above); give the key in known-hosts or turn on trust-on-first-use.`
@@ -81741,7 +82156,7 @@ function fileText(vm2) {
   return `# Imported from ${vm2.source} by pve-gitops import terraform.
 ` + (0, import_yaml8.stringify)(vm2.definition, { lineWidth: 0 });
 }
-function report(vm2) {
+function report2(vm2) {
   const lines = [`${VMS_DIR}/${vm2.name}.yaml  <-  ${vm2.source}`];
   lines.push(`  inventory groups: ${vm2.groups.length ? vm2.groups.join(", ") : "none"}`);
   for (const d of vm2.dropped) lines.push(`  dropped ${d.field}: ${d.reason}`);
@@ -81764,7 +82179,7 @@ var init_import = __esm({
     usage4 = "pve-gitops import terraform DIR [--write] [--force] [--repo DIR]";
     __name(sourceFiles, "sourceFiles");
     __name(fileText, "fileText");
-    __name(report, "report");
+    __name(report2, "report");
     command12 = {
       summary: "Turns Terraform-era VM files (the proxmox/vms/*.yaml of a Terraform + Ansible pipeline) into pve-gitops VM files.",
       usage: usage4,
@@ -81818,7 +82233,7 @@ var init_import = __esm({
             throw new ConfigurationError(`${vm2.source} and ${other} both define VM ${vm2.name}.`);
           seen.set(vm2.name, vm2.source);
         }
-        for (const vm2 of imported) ctx.log.info(report(vm2));
+        for (const vm2 of imported) ctx.log.info(report2(vm2));
         if (values.write !== true) {
           ctx.out(imported.map((vm2) => `# --- ${VMS_DIR}/${vm2.name}.yaml
 ${fileText(vm2)}`).join(""));
@@ -81991,12 +82406,12 @@ async function loadCommands() {
 }
 function usageFromParseError(err, name, cmd) {
   const msg = describeError(err);
-  const unknown = /Unknown option '(-{1,2}[^']+)'/.exec(msg)?.[1];
-  if (unknown) {
+  const unknown2 = /Unknown option '(-{1,2}[^']+)'/.exec(msg)?.[1];
+  if (unknown2) {
     const names = Object.keys({ ...cmd.options, ...GLOBAL_OPTIONS }).map((n) => `--${n}`);
-    const guess = nearest(unknown.split("=")[0], names);
+    const guess = nearest(unknown2.split("=")[0], names);
     return new UsageError(
-      `Unknown option '${unknown}' for ${name}${guess ? `; did you mean ${guess}?` : "."} See pve-gitops ${name} --help.`
+      `Unknown option '${unknown2}' for ${name}${guess ? `; did you mean ${guess}?` : "."} See pve-gitops ${name} --help.`
     );
   }
   return new UsageError(`${msg} Usage: ${cmd.usage}`);
