@@ -70,6 +70,7 @@ function planOf(n: number): { plan: Plan; vms: VmSpec[] } {
       errors: [],
       capacity: [],
       newHosts: [],
+      health: [],
     },
   };
 }

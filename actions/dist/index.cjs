@@ -48367,7 +48367,7 @@ function renderApplyMarkdown(result2, maxChars = 1e6) {
         "",
         "| VM | Why |",
         "|---|---|",
-        ...result2.held.map((h) => `| ${h.vm} | ${h.reason.replace(/\|/g, "\\|")} |`)
+        ...result2.held.map((h) => `| ${escapeMarkdown(h.vm)} | ${escapeMarkdown(h.reason)} |`)
       ].join("\n")
     );
   }

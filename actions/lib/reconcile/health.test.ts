@@ -184,7 +184,10 @@ describe('rendering destructive actions', () => {
       vmOf(spec('old'), 102),
     ]);
     const p = plan([hung, moved, spec('new-1')], snap, { prune: true });
-    const md = renderPlanMarkdown(p);
+    // Cells escape Markdown syntax as character references; read them as GitHub shows them.
+    const md = renderPlanMarkdown(p).replace(/&#(\d+);/g, (_, n: string) =>
+      String.fromCodePoint(Number(n)),
+    );
     const top = md.indexOf('### :warning: Destructive actions (3)');
     expect(top).toBeGreaterThan(0);
     expect(top).toBeLessThan(md.indexOf('### Create'));
@@ -205,7 +208,7 @@ describe('apply summary', () => {
   it('lists the unhealthy VMs apply left alone, with why', () => {
     const { specs, snap } = fleet(6);
     const p = plan(specs, snap, { prune: false });
-    const md = renderApplyMarkdown({
+    const raw = renderApplyMarkdown({
       plan: p,
       dryRun: false,
       done: [],
@@ -215,6 +218,7 @@ describe('apply summary', () => {
       held: [{ vm: 'vm-0', reason: p.health[0].held! }],
       message: `No action needed for 10 VMs. ${p.remediationHeld}`,
     });
+    const md = raw.replace(/&#(\d+);/g, (_, n: string) => String.fromCodePoint(Number(n)));
     expect(md).toContain(
       '### Unhealthy, left as they are\n\n| VM | Why |\n|---|---|\n| vm-0 | not remediated: ' +
         'more than health.max_unhealthy_percent (40 %) of the managed VMs are hung |',

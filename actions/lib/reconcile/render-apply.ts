@@ -32,7 +32,7 @@ export function renderApplyMarkdown(result: ApplyResult, maxChars = 1_000_000): 
         '',
         '| VM | Why |',
         '|---|---|',
-        ...result.held.map((h) => `| ${h.vm} | ${h.reason.replace(/\|/g, '\\|')} |`),
+        ...result.held.map((h) => `| ${md(h.vm)} | ${md(h.reason)} |`),
       ].join('\n'),
     );
   }

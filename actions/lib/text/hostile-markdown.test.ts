@@ -65,6 +65,7 @@ describe('the apply summary (renderApplyMarkdown)', () => {
         failed: [{ vm: 'web', error: HOSTILE.join('\n'), rolledBack: false }],
         newHosts: [{ name: 'new-1', vmid: 101, node: '<b>pve1</b>', ip: '@octocat', new: true }],
         pendingReboot: ['web`<img src=x>`'],
+        held: [{ vm: HOSTILE[4], reason: HOSTILE[1] }],
         message: `Applied; ${HOSTILE[3]}`,
       }),
     );
