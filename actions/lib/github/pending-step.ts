@@ -76,9 +76,11 @@ export async function pendingStep(log: Logger, inputs = getPendingInputs()): Pro
       hosts: own.map((h) => ({ name: h.name, ip: h.ip, since: inputs.since })),
       tags: inputs.tags.map((name) => ({ name, since: inputs.since })),
     };
-    await log.group(`Record what is left to provision (${PENDING_REF})`, () =>
+    const queued = await log.group(`Record what is left to provision (${PENDING_REF})`, () =>
       updatePending(exec, { add }, { log }),
     );
+    // Earlier runs' leftovers count too: provisioning runs when anything waits.
+    core.setOutput('count', String(queued.hosts.length + queued.tags.length));
     return;
   }
   if (inputs.mode === 'done') {
