@@ -57,7 +57,9 @@ export function getInventoryInputs(env: NodeJS.ProcessEnv = process.env): Invent
     throw new ConfigurationError(
       `The tags input holds '${bad.slice(0, 60)}', which is not a tag name.`,
     );
-  const checkPush = core.getBooleanInput(INVENTORY_INPUTS.checkPush);
+  // Inputs added later default to false when a caller (an older workflow copy) omits them.
+  const optionalBool = (name: string) => (core.getInput(name) ? core.getBooleanInput(name) : false);
+  const checkPush = optionalBool(INVENTORY_INPUTS.checkPush);
   const commit = core.getBooleanInput(INVENTORY_INPUTS.commit) || checkPush;
   const githubToken = core.getInput(INVENTORY_INPUTS.githubToken);
   if (githubToken) core.setSecret(githubToken);
@@ -76,7 +78,7 @@ export function getInventoryInputs(env: NodeJS.ProcessEnv = process.env): Invent
     check: core.getBooleanInput(INVENTORY_INPUTS.check),
     checkPush,
     githubToken,
-    pushTokenSet: core.getBooleanInput(INVENTORY_INPUTS.pushTokenSet),
+    pushTokenSet: optionalBool(INVENTORY_INPUTS.pushTokenSet),
     apiUrl: env.GITHUB_API_URL ?? 'https://api.github.com',
     repository: env.GITHUB_REPOSITORY ?? '',
   };
