@@ -4,99 +4,9 @@
 // workflow_dispatch has typed inputs with their defaults; a called workflow sees the caller's
 // github context and the inputs its caller passes. A condition that is false where the job
 // should run (like `inputs.publish-kubeconfig != false` on a push) fails here.
-import { readFileSync, readdirSync } from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
 import { evaluateIf, evaluateValue, statusOfNeeds, type Status } from './expressions-helpers.js';
-
-const root = path.resolve(import.meta.dirname, '..');
-const dir = path.join(root, '.github', 'workflows');
-
-interface Step {
-  id?: string;
-  name?: string;
-  if?: string;
-}
-interface Job {
-  if?: string;
-  needs?: string | string[];
-  'runs-on'?: unknown;
-  steps?: Step[];
-}
-interface Workflow {
-  on: Record<string, { inputs?: Record<string, { default?: unknown }> } | null>;
-  jobs: Record<string, Job>;
-}
-const workflows: Record<string, Workflow> = Object.fromEntries(
-  readdirSync(dir)
-    .filter((f) => f.endsWith('.yml'))
-    .map((f) => [f, parse(readFileSync(path.join(dir, f), 'utf8')) as Workflow]),
-);
-
-const REPO = 'acme/homelab';
-const BOT_EMAIL = '41898282+github-actions[bot]@users.noreply.github.com';
-const SHA = 'c0ffee'.padEnd(40, '0');
-
-/** The dispatch inputs context: every declared input at its default, typed, then overrides. */
-function dispatchInputs(file: string, over: Record<string, unknown> = {}) {
-  const declared = workflows[file].on.workflow_dispatch?.inputs ?? {};
-  return {
-    ...Object.fromEntries(Object.entries(declared).map(([k, v]) => [k, v.default ?? ''])),
-    ...over,
-  };
-}
-
-type Ctx = Record<string, unknown>;
-const base = (event_name: string, event: object, extra: object = {}) => ({
-  event_name,
-  ref: 'refs/heads/main',
-  actor: 'dev',
-  repository: REPO,
-  sha: SHA,
-  event,
-  ...extra,
-});
-const events = {
-  push: (
-    message = 'feat: add k8s-foo [ansible k8s-foo]',
-    email = 'dev@example.test',
-    actor = 'dev',
-  ) =>
-    ({
-      github: base('push', { head_commit: { message, author: { email } } }, { actor }),
-      inputs: null,
-    }) as Ctx,
-  dispatch: (file: string, inputs: Record<string, unknown> = {}, ref = 'refs/heads/main') =>
-    ({
-      github: base('workflow_dispatch', { inputs }, { ref }),
-      inputs: dispatchInputs(file, inputs),
-    }) as Ctx,
-  pullRequest: (headRepo: string | null) =>
-    ({
-      github: base(
-        'pull_request',
-        { pull_request: { number: 7, head: { repo: headRepo && { full_name: headRepo } } } },
-        { ref: 'refs/pull/7/merge' },
-      ),
-      inputs: null,
-    }) as Ctx,
-  schedule: () => ({ github: base('schedule', { schedule: '17 */6 * * *' }), inputs: null }) as Ctx,
-  /** provision.yml called by apply.yml (a push): the caller's github, apply's `with:`. */
-  call: (inputs: Record<string, unknown>) =>
-    ({
-      github: base('push', { head_commit: { message: 'feat: x', author: { email: 'd@x' } } }),
-      inputs: {
-        ref: SHA,
-        playbook: '',
-        'new-hosts': '',
-        playbooks: '',
-        'known-hosts': '',
-        'publish-kubeconfig': true,
-        ...inputs,
-      },
-    }) as Ctx,
-};
+import { BOT_EMAIL, events, REPO, workflows, type Ctx, type Step } from './workflow-contexts.js';
 
 interface Need {
   result: string;
@@ -113,320 +23,49 @@ interface Case {
 }
 
 const FOO = '127.0.0.5,k8s-foo';
+// prettier-ignore
 const cases: Case[] = [
   // apply.yml
-  {
-    file: 'apply.yml',
-    trigger: 'push',
-    job: 'apply',
-    why: 'a person pushes to main',
-    ctx: events.push(),
-    run: true,
-  },
-  {
-    file: 'apply.yml',
-    trigger: 'push',
-    job: 'apply',
-    why: 'the bot pushes its inventory commit',
-    ctx: events.push(
-      'chore(inventory): k8s-foo [ansible k8s-foo]',
-      BOT_EMAIL,
-      'github-actions[bot]',
-    ),
-    run: false,
-  },
-  {
-    file: 'apply.yml',
-    trigger: 'push',
-    job: 'apply',
-    why: 'an App token pushes the inventory commit',
-    ctx: events.push('chore(inventory): k8s-foo', BOT_EMAIL, 'pve-gitops-app[bot]'),
-    run: false,
-  },
-  {
-    file: 'apply.yml',
-    trigger: 'workflow_dispatch',
-    job: 'apply',
-    why: 'a dispatch on main',
-    ctx: events.dispatch('apply.yml'),
-    run: true,
-  },
-  {
-    file: 'apply.yml',
-    trigger: 'workflow_dispatch',
-    job: 'apply',
-    why: 'a dispatch on another branch',
-    ctx: events.dispatch('apply.yml', {}, 'refs/heads/wip'),
-    run: false,
-  },
-  {
-    file: 'apply.yml',
-    trigger: 'push',
-    job: 'provision',
-    why: 'apply made hosts (default route)',
-    ctx: events.push(),
-    needs: {
-      apply: { result: 'success', outputs: { 'provision-here': 'true', 'new-hosts': FOO } },
-    },
-    run: true,
-  },
-  {
-    file: 'apply.yml',
-    trigger: 'push',
-    job: 'provision',
-    why: 'the branch refused the inventory push: apply failed after making hosts',
-    ctx: events.push(),
-    needs: {
-      apply: { result: 'failure', outputs: { 'provision-here': 'true', 'new-hosts': FOO } },
-    },
-    run: true,
-  },
-  {
-    file: 'apply.yml',
-    trigger: 'push',
-    job: 'provision',
-    why: 'the token route: the inventory push starts provision.yml',
-    ctx: events.push(),
-    needs: { apply: { result: 'success', outputs: { 'provision-here': 'false' } } },
-    run: false,
-  },
-  {
-    file: 'apply.yml',
-    trigger: 'push',
-    job: 'provision',
-    why: 'apply failed before recording anything',
-    ctx: events.push(),
-    needs: { apply: { result: 'failure', outputs: {} } },
-    run: false,
-  },
-  {
-    file: 'apply.yml',
-    trigger: 'push',
-    job: 'provision',
-    why: 'the run was cancelled',
-    ctx: events.push(),
-    needs: { apply: { result: 'cancelled', outputs: { 'provision-here': 'true' } } },
-    run: false,
-  },
-  {
-    file: 'apply.yml',
-    trigger: 'workflow_dispatch',
-    job: 'provision',
-    why: 'a dispatch left tags to run',
-    ctx: events.dispatch('apply.yml', { playbook: 'haproxy' }),
-    needs: { apply: { result: 'success', outputs: { 'provision-here': 'true' } } },
-    run: true,
-  },
-  {
-    file: 'apply.yml',
-    trigger: 'workflow_dispatch',
-    job: 'provision',
-    why: 'a dry run records nothing',
-    ctx: events.dispatch('apply.yml', { 'dry-run': true }),
-    needs: { apply: { result: 'success', outputs: { 'provision-here': '' } } },
-    run: false,
-  },
+  { file: 'apply.yml', trigger: 'push', job: 'apply', why: 'a person pushes to main', ctx: events.push(), run: true },
+  { file: 'apply.yml', trigger: 'push', job: 'apply', why: 'the bot pushes its inventory commit', ctx: events.push('chore(inventory): k8s-foo [ansible k8s-foo]', BOT_EMAIL, 'github-actions[bot]'), run: false },
+  { file: 'apply.yml', trigger: 'push', job: 'apply', why: 'an App token pushes the inventory commit', ctx: events.push('chore(inventory): k8s-foo', BOT_EMAIL, 'pve-gitops-app[bot]'), run: false },
+  { file: 'apply.yml', trigger: 'workflow_dispatch', job: 'apply', why: 'a dispatch on main', ctx: events.dispatch('apply.yml'), run: true },
+  { file: 'apply.yml', trigger: 'workflow_dispatch', job: 'apply', why: 'a dispatch on another branch', ctx: events.dispatch('apply.yml', {}, 'refs/heads/wip'), run: false },
+  { file: 'apply.yml', trigger: 'push', job: 'provision', why: 'apply made hosts (default route)', ctx: events.push(), needs: { apply: { result: 'success', outputs: { 'provision-here': 'true', 'new-hosts': FOO } } }, run: true },
+  { file: 'apply.yml', trigger: 'push', job: 'provision', why: 'the branch refused the inventory push: apply failed after making hosts', ctx: events.push(), needs: { apply: { result: 'failure', outputs: { 'provision-here': 'true', 'new-hosts': FOO } } }, run: true },
+  { file: 'apply.yml', trigger: 'push', job: 'provision', why: 'the token route: the inventory push starts provision.yml', ctx: events.push(), needs: { apply: { result: 'success', outputs: { 'provision-here': 'false' } } }, run: false },
+  { file: 'apply.yml', trigger: 'push', job: 'provision', why: 'apply failed before recording anything', ctx: events.push(), needs: { apply: { result: 'failure', outputs: {} } }, run: false },
+  { file: 'apply.yml', trigger: 'push', job: 'provision', why: 'the run was cancelled', ctx: events.push(), needs: { apply: { result: 'cancelled', outputs: { 'provision-here': 'true' } } }, run: false },
+  { file: 'apply.yml', trigger: 'workflow_dispatch', job: 'provision', why: 'a dispatch left tags to run', ctx: events.dispatch('apply.yml', { playbook: 'haproxy' }), needs: { apply: { result: 'success', outputs: { 'provision-here': 'true' } } }, run: true },
+  { file: 'apply.yml', trigger: 'workflow_dispatch', job: 'provision', why: 'a dry run records nothing', ctx: events.dispatch('apply.yml', { 'dry-run': true }), needs: { apply: { result: 'success', outputs: { 'provision-here': '' } } }, run: false },
   // provision.yml
-  {
-    file: 'provision.yml',
-    trigger: 'push',
-    job: 'provision',
-    why: 'a push of new_hosts.txt (token route)',
-    ctx: events.push('chore(inventory): k8s-foo', BOT_EMAIL, 'app[bot]'),
-    run: true,
-  },
-  {
-    file: 'provision.yml',
-    trigger: 'workflow_dispatch',
-    job: 'provision',
-    why: 'a re-run by hand',
-    ctx: events.dispatch('provision.yml', { playbook: 'haproxy' }),
-    run: true,
-  },
-  {
-    file: 'provision.yml',
-    trigger: 'workflow_call',
-    job: 'provision',
-    why: 'apply calls it',
-    ctx: events.call({ 'new-hosts': FOO }),
-    run: true,
-  },
-  {
-    file: 'provision.yml',
-    trigger: 'push',
-    job: 'kubeconfig',
-    why: 'the token route provisioned a new server (inputs is null)',
-    ctx: events.push('chore(inventory): k8s-foo', BOT_EMAIL, 'app[bot]'),
-    needs: { provision: { result: 'success', outputs: { 'new-hosts': FOO } } },
-    run: true,
-  },
-  {
-    file: 'provision.yml',
-    trigger: 'push',
-    job: 'kubeconfig',
-    why: 'nothing new was provisioned',
-    ctx: events.push(),
-    needs: { provision: { result: 'success', outputs: { 'new-hosts': '' } } },
-    run: false,
-  },
-  {
-    file: 'provision.yml',
-    trigger: 'push',
-    job: 'kubeconfig',
-    why: 'provisioning failed',
-    ctx: events.push(),
-    needs: { provision: { result: 'failure', outputs: { 'new-hosts': FOO } } },
-    run: false,
-  },
-  {
-    file: 'provision.yml',
-    trigger: 'workflow_dispatch',
-    job: 'kubeconfig',
-    why: 'a dispatch with the default publish-kubeconfig',
-    ctx: events.dispatch('provision.yml', { 'new-hosts': FOO }),
-    needs: { provision: { result: 'success', outputs: { 'new-hosts': FOO } } },
-    run: true,
-  },
-  {
-    file: 'provision.yml',
-    trigger: 'workflow_dispatch',
-    job: 'kubeconfig',
-    why: 'a dispatch with publish-kubeconfig off',
-    ctx: events.dispatch('provision.yml', { 'publish-kubeconfig': false }),
-    needs: { provision: { result: 'success', outputs: { 'new-hosts': FOO } } },
-    run: false,
-  },
-  {
-    file: 'provision.yml',
-    trigger: 'workflow_call',
-    job: 'kubeconfig',
-    why: 'apply calls it with publish-kubeconfig true',
-    ctx: events.call({ 'new-hosts': FOO }),
-    needs: { provision: { result: 'success', outputs: { 'new-hosts': FOO } } },
-    run: true,
-  },
-  {
-    file: 'provision.yml',
-    trigger: 'workflow_call',
-    job: 'kubeconfig',
-    why: 'a caller turns publishing off',
-    ctx: events.call({ 'publish-kubeconfig': false }),
-    needs: { provision: { result: 'success', outputs: { 'new-hosts': FOO } } },
-    run: false,
-  },
+  { file: 'provision.yml', trigger: 'push', job: 'provision', why: 'a push of new_hosts.txt (token route)', ctx: events.push('chore(inventory): k8s-foo', BOT_EMAIL, 'app[bot]'), run: true },
+  { file: 'provision.yml', trigger: 'workflow_dispatch', job: 'provision', why: 'a re-run by hand', ctx: events.dispatch('provision.yml', { playbook: 'haproxy' }), run: true },
+  { file: 'provision.yml', trigger: 'workflow_call', job: 'provision', why: 'apply calls it', ctx: events.call({ 'new-hosts': FOO }), run: true },
+  { file: 'provision.yml', trigger: 'push', job: 'kubeconfig', why: 'the token route provisioned a new server (inputs is null)', ctx: events.push('chore(inventory): k8s-foo', BOT_EMAIL, 'app[bot]'), needs: { provision: { result: 'success', outputs: { 'new-hosts': FOO } } }, run: true },
+  { file: 'provision.yml', trigger: 'push', job: 'kubeconfig', why: 'nothing new was provisioned', ctx: events.push(), needs: { provision: { result: 'success', outputs: { 'new-hosts': '' } } }, run: false },
+  { file: 'provision.yml', trigger: 'push', job: 'kubeconfig', why: 'provisioning failed', ctx: events.push(), needs: { provision: { result: 'failure', outputs: { 'new-hosts': FOO } } }, run: false },
+  { file: 'provision.yml', trigger: 'workflow_dispatch', job: 'kubeconfig', why: 'a dispatch with the default publish-kubeconfig', ctx: events.dispatch('provision.yml', { 'new-hosts': FOO }), needs: { provision: { result: 'success', outputs: { 'new-hosts': FOO } } }, run: true },
+  { file: 'provision.yml', trigger: 'workflow_dispatch', job: 'kubeconfig', why: 'a dispatch with publish-kubeconfig off', ctx: events.dispatch('provision.yml', { 'publish-kubeconfig': false }), needs: { provision: { result: 'success', outputs: { 'new-hosts': FOO } } }, run: false },
+  { file: 'provision.yml', trigger: 'workflow_call', job: 'kubeconfig', why: 'apply calls it with publish-kubeconfig true', ctx: events.call({ 'new-hosts': FOO }), needs: { provision: { result: 'success', outputs: { 'new-hosts': FOO } } }, run: true },
+  { file: 'provision.yml', trigger: 'workflow_call', job: 'kubeconfig', why: 'a caller turns publishing off', ctx: events.call({ 'publish-kubeconfig': false }), needs: { provision: { result: 'success', outputs: { 'new-hosts': FOO } } }, run: false },
   // plan.yml
-  {
-    file: 'plan.yml',
-    trigger: 'pull_request',
-    job: 'validate',
-    why: 'a pull request from this repository',
-    ctx: events.pullRequest(REPO),
-    run: true,
-  },
-  {
-    file: 'plan.yml',
-    trigger: 'pull_request',
-    job: 'validate',
-    why: 'a fork pull request is validated',
-    ctx: events.pullRequest('mallory/homelab'),
-    run: true,
-  },
-  {
-    file: 'plan.yml',
-    trigger: 'pull_request',
-    job: 'plan',
-    why: 'a pull request from this repository is planned',
-    ctx: events.pullRequest(REPO),
-    run: true,
-  },
-  {
-    file: 'plan.yml',
-    trigger: 'pull_request',
-    job: 'plan',
-    why: 'a fork never reaches the LAN runner or a token',
-    ctx: events.pullRequest('mallory/homelab'),
-    run: false,
-  },
-  {
-    file: 'plan.yml',
-    trigger: 'pull_request',
-    job: 'plan',
-    why: 'a pull request whose fork was deleted',
-    ctx: events.pullRequest(null),
-    run: false,
-  },
+  { file: 'plan.yml', trigger: 'pull_request', job: 'validate', why: 'a pull request from this repository', ctx: events.pullRequest(REPO), run: true },
+  { file: 'plan.yml', trigger: 'pull_request', job: 'validate', why: 'a fork pull request is validated', ctx: events.pullRequest('mallory/homelab'), run: true },
+  { file: 'plan.yml', trigger: 'pull_request', job: 'plan', why: 'a pull request from this repository is planned', ctx: events.pullRequest(REPO), run: true },
+  { file: 'plan.yml', trigger: 'pull_request', job: 'plan', why: 'a fork never reaches the LAN runner or a token', ctx: events.pullRequest('mallory/homelab'), run: false },
+  { file: 'plan.yml', trigger: 'pull_request', job: 'plan', why: 'a pull request whose fork was deleted', ctx: events.pullRequest(null), run: false },
   // drift.yml
-  {
-    file: 'drift.yml',
-    trigger: 'schedule',
-    job: 'plan',
-    why: 'the schedule',
-    ctx: events.schedule(),
-    run: true,
-  },
-  {
-    file: 'drift.yml',
-    trigger: 'workflow_dispatch',
-    job: 'plan',
-    why: 'by hand',
-    ctx: events.dispatch('drift.yml'),
-    run: true,
-  },
-  {
-    file: 'drift.yml',
-    trigger: 'schedule',
-    job: 'report',
-    why: 'drift found',
-    ctx: events.schedule(),
-    needs: { plan: { result: 'success', outputs: { 'has-changes': 'true' } } },
-    run: true,
-  },
-  {
-    file: 'drift.yml',
-    trigger: 'schedule',
-    job: 'report',
-    why: 'a clean plan closes the issue',
-    ctx: events.schedule(),
-    needs: { plan: { result: 'success', outputs: { 'has-changes': 'false' } } },
-    run: true,
-  },
-  {
-    file: 'drift.yml',
-    trigger: 'schedule',
-    job: 'report',
-    why: 'a plan error (cannot shrink, has-changes false) keeps the issue open',
-    ctx: events.schedule(),
-    needs: { plan: { result: 'failure', outputs: { 'has-changes': 'false' } } },
-    run: true,
-  },
-  {
-    file: 'drift.yml',
-    trigger: 'workflow_dispatch',
-    job: 'report',
-    why: 'the plan failed before planning',
-    ctx: events.dispatch('drift.yml'),
-    needs: { plan: { result: 'failure', outputs: {} } },
-    run: true,
-  },
-  {
-    file: 'drift.yml',
-    trigger: 'schedule',
-    job: 'report',
-    why: 'the run was cancelled',
-    ctx: events.schedule(),
-    needs: { plan: { result: 'cancelled', outputs: {} } },
-    run: false,
-  },
+  { file: 'drift.yml', trigger: 'schedule', job: 'plan', why: 'the schedule', ctx: events.schedule(), run: true },
+  { file: 'drift.yml', trigger: 'workflow_dispatch', job: 'plan', why: 'by hand', ctx: events.dispatch('drift.yml'), run: true },
+  { file: 'drift.yml', trigger: 'schedule', job: 'report', why: 'drift found', ctx: events.schedule(), needs: { plan: { result: 'success', outputs: { 'has-changes': 'true' } } }, run: true },
+  { file: 'drift.yml', trigger: 'schedule', job: 'report', why: 'a clean plan closes the issue', ctx: events.schedule(), needs: { plan: { result: 'success', outputs: { 'has-changes': 'false' } } }, run: true },
+  { file: 'drift.yml', trigger: 'schedule', job: 'report', why: 'a plan error (cannot shrink, has-changes false) keeps the issue open', ctx: events.schedule(), needs: { plan: { result: 'failure', outputs: { 'has-changes': 'false' } } }, run: true },
+  { file: 'drift.yml', trigger: 'workflow_dispatch', job: 'report', why: 'the plan failed before planning', ctx: events.dispatch('drift.yml'), needs: { plan: { result: 'failure', outputs: {} } }, run: true },
+  { file: 'drift.yml', trigger: 'schedule', job: 'report', why: 'the run was cancelled', ctx: events.schedule(), needs: { plan: { result: 'cancelled', outputs: {} } }, run: false },
   // ci.yml
   { file: 'ci.yml', trigger: 'push', job: 'test', why: 'a push', ctx: events.push(), run: true },
-  {
-    file: 'ci.yml',
-    trigger: 'pull_request',
-    job: 'test',
-    why: 'a fork pull request is tested (GitHub-hosted)',
-    ctx: events.pullRequest('mallory/homelab'),
-    run: true,
-  },
+  { file: 'ci.yml', trigger: 'pull_request', job: 'test', why: 'a fork pull request is tested (GitHub-hosted)', ctx: events.pullRequest('mallory/homelab'), run: true },
 ];
 
 function jobRuns(c: Case): boolean {
