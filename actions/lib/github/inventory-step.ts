@@ -2,8 +2,10 @@ import * as core from '@actions/core';
 import path from 'node:path';
 import { ConfigurationError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { commitInventory } from '../gitops/commit.js';
+import { commitInventory, InventoryPushRefused } from '../gitops/commit.js';
 import { gitExec } from '../gitops/git.js';
+import { checkInventoryPush } from '../gitops/push-check.js';
+import { githubBranchRules } from './branch-rules.js';
 import { TAG_NAME } from '../gitops/tags.js';
 import { parseHostList } from '../inventory/addresses.js';
 import { INVENTORY_FILE, NEW_HOSTS_FILE, updateInventory } from '../inventory/update.js';
@@ -17,6 +19,9 @@ export const INVENTORY_INPUTS = {
   commit: 'commit',
   branch: 'branch',
   check: 'check',
+  checkPush: 'check-push',
+  githubToken: 'github-token',
+  pushTokenSet: 'push-token-set',
 } as const;
 
 export interface InventoryInputs {
@@ -32,6 +37,15 @@ export interface InventoryInputs {
   branch: string;
   /** Only compare; fail when k8s.ini is out of date. */
   check: boolean;
+  /** Only check that the inventory commit could be pushed to `branch`, before apply. */
+  checkPush: boolean;
+  /** Token for GitHub's branch rules API (the check). */
+  githubToken: string;
+  /** The checkout used PVE_GITOPS_PUSH_TOKEN (maybe a ruleset bypass actor), not GITHUB_TOKEN. */
+  pushTokenSet: boolean;
+  /** GITHUB_API_URL and GITHUB_REPOSITORY, for the rules API. */
+  apiUrl: string;
+  repository: string;
 }
 
 /** Reads the inputs from the runner's environment. */
@@ -43,7 +57,12 @@ export function getInventoryInputs(env: NodeJS.ProcessEnv = process.env): Invent
     throw new ConfigurationError(
       `The tags input holds '${bad.slice(0, 60)}', which is not a tag name.`,
     );
-  const commit = core.getBooleanInput(INVENTORY_INPUTS.commit);
+  // Inputs added later default to false when a caller (an older workflow copy) omits them.
+  const optionalBool = (name: string) => (core.getInput(name) ? core.getBooleanInput(name) : false);
+  const checkPush = optionalBool(INVENTORY_INPUTS.checkPush);
+  const commit = core.getBooleanInput(INVENTORY_INPUTS.commit) || checkPush;
+  const githubToken = core.getInput(INVENTORY_INPUTS.githubToken);
+  if (githubToken) core.setSecret(githubToken);
   const branch = core.getInput(INVENTORY_INPUTS.branch) || env.GITHUB_REF_NAME || '';
   if (commit && !/^[A-Za-z0-9._/-]+$/.test(branch)) {
     throw new ConfigurationError(
@@ -57,6 +76,11 @@ export function getInventoryInputs(env: NodeJS.ProcessEnv = process.env): Invent
     commit,
     branch,
     check: core.getBooleanInput(INVENTORY_INPUTS.check),
+    checkPush,
+    githubToken,
+    pushTokenSet: optionalBool(INVENTORY_INPUTS.pushTokenSet),
+    apiUrl: env.GITHUB_API_URL ?? 'https://api.github.com',
+    repository: env.GITHUB_REPOSITORY ?? '',
   };
 }
 
@@ -66,6 +90,21 @@ export function getInventoryInputs(env: NodeJS.ProcessEnv = process.env): Invent
  * `sha` (the commit holding the inventory) and `new-hosts` (IP,name lines).
  */
 export async function inventoryStep(log: Logger, inputs = getInventoryInputs()): Promise<void> {
+  if (inputs.checkPush) {
+    const api =
+      inputs.githubToken && inputs.repository
+        ? githubBranchRules(inputs.apiUrl, inputs.repository, inputs.githubToken, log)
+        : undefined;
+    await log.group(`Check that the inventory commit can be pushed to ${inputs.branch}`, () =>
+      checkInventoryPush(gitExec(inputs.repoDir), {
+        branch: inputs.branch,
+        api,
+        pushToken: inputs.pushTokenSet,
+        log,
+      }),
+    );
+    return;
+  }
   const { config, vms } = await loadValidRepository(inputs.repoDir);
   const hosts = parseHostList(inputs.newHosts, `The ${INVENTORY_INPUTS.newHosts} input`);
   for (const n of hosts.withoutAddress)
@@ -98,15 +137,25 @@ export async function inventoryStep(log: Logger, inputs = getInventoryInputs()):
     core.setOutput('sha', (await exec(['rev-parse', 'HEAD'])).stdout.trim());
     return;
   }
-  const c = await log.group('Commit the inventory', () =>
-    commitInventory(exec, {
-      files: [INVENTORY_FILE, NEW_HOSTS_FILE],
-      vmNames: hosts.hosts.map((h) => h.name).sort(),
-      tags: inputs.tags,
-      branch: inputs.branch,
-      log,
-    }),
-  );
+  const c = await log
+    .group('Commit the inventory', () =>
+      commitInventory(exec, {
+        files: [INVENTORY_FILE, NEW_HOSTS_FILE],
+        vmNames: hosts.hosts.map((h) => h.name).sort(),
+        tags: inputs.tags,
+        branch: inputs.branch,
+        log,
+      }),
+    )
+    .catch((err: unknown) => {
+      // Provisioning still runs from the job outputs: point it at the kept commit.
+      if (err instanceof InventoryPushRefused) {
+        core.setOutput('committed', 'false');
+        core.setOutput('refused', 'true');
+        core.setOutput('sha', err.sha);
+      }
+      throw err;
+    });
   core.setOutput('committed', String(c.committed));
   core.setOutput('sha', c.sha);
 }

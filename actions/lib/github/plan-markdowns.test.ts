@@ -26,4 +26,15 @@ describe('planMarkdowns', () => {
     expect(lastRow.test(summary)).toBe(true);
     expect(lastRow.test(comment)).toBe(false);
   });
+
+  it('leads with a bad-tag finding and still fits the comment limit with its pointer', () => {
+    const notes =
+      'Commit 1a2b3c4 "chore: x [ansible nope]": no playbooks/nope.yml. Nothing was run.';
+    const withNotes = planMarkdowns(plan(specs, snapshot(), { prune: false }), notes);
+    const body = `${PLAN_MARKER}\n${withNotes.comment}`;
+    expect(withNotes.comment.startsWith(`> [!WARNING]\n> ${notes}\n\n`)).toBe(true);
+    expect(withNotes.summary.startsWith('> [!WARNING]')).toBe(true);
+    expect(body.length).toBeLessThanOrEqual(COMMENT_LIMIT);
+    expect(body).toMatch(/for the full plan\._$/);
+  });
 });

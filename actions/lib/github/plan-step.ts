@@ -45,17 +45,23 @@ export async function writePlanOutputs(plan: Plan): Promise<string> {
  * for the full plan, so the summary gets its own, far larger, budget; the comment's leaves
  * room for the marker line, so GitHub's cut never removes the pointer.
  */
-export function planMarkdowns(plan: Plan): { comment: string; summary: string } {
+export function planMarkdowns(plan: Plan, notes = ''): { comment: string; summary: string } {
+  // Findings of earlier checks (a bad [ansible …] tag) lead the comment, cut to a fixed budget.
+  const lead = notes.trim() ? `> [!WARNING]\n> ${notes.trim().slice(0, 2000)}\n\n` : '';
   return {
-    comment: renderPlanMarkdown(plan, {
-      maxChars: COMMENT_LIMIT - PLAN_MARKER.length - 1,
-      fullPlanHint: `the job summary and the plan artifact (${PLAN_FILE})`,
-    }),
+    comment:
+      lead +
+      renderPlanMarkdown(plan, {
+        maxChars: COMMENT_LIMIT - PLAN_MARKER.length - 1 - lead.length,
+        fullPlanHint: `the job summary and the plan artifact (${PLAN_FILE})`,
+      }),
     // Characters, not bytes: four bytes each at worst keeps it under the byte limit.
-    summary: renderPlanMarkdown(plan, {
-      maxChars: Math.floor(SUMMARY_LIMIT / 4),
-      fullPlanHint: `the plan artifact (${PLAN_FILE})`,
-    }),
+    summary:
+      lead +
+      renderPlanMarkdown(plan, {
+        maxChars: Math.floor(SUMMARY_LIMIT / 4) - lead.length,
+        fullPlanHint: `the plan artifact (${PLAN_FILE})`,
+      }),
   };
 }
 
@@ -83,7 +89,7 @@ export async function planStep(
   } finally {
     await client.close();
   }
-  const markdown = planMarkdowns(plan);
+  const markdown = planMarkdowns(plan, core.getInput('notes').replace(/\s*\n\s*/g, ' '));
   try {
     await writePlanOutputs(plan);
     // The comment-sized Markdown, for bodies under GitHub's 65,536 characters (drift issue).

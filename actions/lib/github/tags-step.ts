@@ -19,6 +19,7 @@ export const TAGS_INPUTS = {
   fetchAppliedRef: 'fetch-applied-ref',
   source: 'source',
   message: 'message',
+  range: 'range',
 } as const;
 
 export interface TagsInputs {
@@ -36,6 +37,8 @@ export interface TagsInputs {
   source: 'event' | 'message';
   /** The text read when `source` is `message`, e.g. a pushed bot commit's message. */
   message: string;
+  /** `A..B`: read exactly these commits (a pull request's base..head); overrides `source`. */
+  range: string;
   /** The event payload (GITHUB_EVENT_PATH), `{}` when absent. */
   eventPath?: string;
 }
@@ -56,6 +59,7 @@ export function getTagsInputs(env: NodeJS.ProcessEnv = process.env): TagsInputs 
     fetchAppliedRef: core.getBooleanInput(TAGS_INPUTS.fetchAppliedRef),
     source: sourceInput(core.getInput(TAGS_INPUTS.source) || 'event'),
     message: core.getInput(TAGS_INPUTS.message),
+    range: core.getInput(TAGS_INPUTS.range),
     eventPath: env.GITHUB_EVENT_PATH || undefined,
   };
 }
@@ -95,19 +99,26 @@ export async function tagsStep(log: Logger, inputs = getTagsInputs()): Promise<v
     newVms = vms.filter((v) => names.has(v.name));
   }
   const event = await readEvent(inputs.eventPath);
-  const r = await log.group('Collect [ansible NAME] tags', () =>
-    resolveTags({
-      repoDir: inputs.repoDir,
-      exec,
-      source:
-        inputs.source === 'message'
-          ? { kind: 'message', message: inputs.message }
-          : { kind: 'event', event, fetchApplied: inputs.fetchAppliedRef },
-      dispatchPlaybook: inputs.playbook,
-      newVms,
-      log,
-    }),
-  );
+  const r = await log
+    .group('Collect [ansible NAME] tags', () =>
+      resolveTags({
+        repoDir: inputs.repoDir,
+        exec,
+        source: inputs.range
+          ? { kind: 'range', range: inputs.range }
+          : inputs.source === 'message'
+            ? { kind: 'message', message: inputs.message }
+            : { kind: 'event', event, fetchApplied: inputs.fetchAppliedRef },
+        dispatchPlaybook: inputs.playbook,
+        newVms,
+        log,
+      }),
+    )
+    .catch((err: unknown) => {
+      // For the plan comment: the same sentence the failing step shows.
+      if (err instanceof ConfigurationError) core.setOutput('error', err.message);
+      throw err;
+    });
   const lines = r.runs.map(formatRun);
   for (const l of lines) log.info(`will run: ${l}`);
   core.setOutput('playbooks', lines.join('\n'));

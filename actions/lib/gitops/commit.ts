@@ -40,15 +40,53 @@ export function inventoryCommitMessage(vmNames: string[], tags: string[]): strin
   }\n`;
 }
 
-function rejectedAsStale(out: string): boolean {
-  return /non-fast-forward|fetch first|rejected|stale info/i.test(out);
+/** Where the inventory commit is kept when the branch refuses it: fetchable, outside branches. */
+export const REFUSED_INVENTORY_REF = 'refs/pve-gitops/inventory';
+
+/**
+ * The server refused the push itself (a ruleset, branch protection, a pre-receive hook), as
+ * opposed to the branch having moved. Never retried: a rebase cannot change the answer.
+ */
+export class InventoryPushRefused extends PveGitopsError {
+  constructor(
+    message: string,
+    /** The inventory commit, kept at REFUSED_INVENTORY_REF when that push worked. */
+    readonly sha: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * How a push failed, from `git push --porcelain` (`!  src:dst  [rejected] (fetch first)`):
+ * `stale` when the branch moved (retry after a rebase), `refused` when the server declined it
+ * (GitHub: "push declined due to repository rule violations" for rulesets, "protected branch
+ * hook declined" for branch protection), `other` for anything else (auth, network).
+ */
+export function pushFailure(out: string): 'stale' | 'refused' | 'other' {
+  if (/\[remote rejected\]|hook declined|GH0(06|13)/.test(out)) return 'refused';
+  if (/\[rejected\]|non-fast-forward|fetch first|stale info/i.test(out)) return 'stale';
+  return 'other';
+}
+
+/** GitHub's own words from a refused push: its `remote: error:` and `remote: - rule` lines. */
+function remoteReason(out: string): string {
+  const lines = out
+    .split('\n')
+    .filter((l) => l.startsWith('remote:'))
+    .map((l) => l.replace(/^remote:\s*/, '').trim())
+    .filter((l) => /^error:|^- /.test(l))
+    .map((l) => l.replace(/^error:\s*/, ''));
+  const declined = /\[remote rejected\][^(]*\(([^)]*)\)/.exec(out)?.[1];
+  return [...lines, ...(lines.length || !declined ? [] : [declined])].join(' ').slice(0, 600);
 }
 
 /**
  * Commits the inventory files when they changed — one commit by github-actions[bot] — and
  * pushes it to `branch`. A push rejected because the branch moved is retried after fetch and
  * rebase, at most `attempts` times in all. A rebase conflict is aborted and reported;
- * nothing changed leaves no commit.
+ * nothing changed leaves no commit. A push the server refuses (protected branch) throws
+ * InventoryPushRefused at once, after keeping the commit at REFUSED_INVENTORY_REF.
  */
 export async function commitInventory(
   exec: GitExec,
@@ -82,8 +120,11 @@ export async function commitInventory(
       opts.log?.info(`Pushed the inventory commit ${sha.slice(0, 7)} to ${opts.branch}.`);
       return { committed: true, sha };
     }
-    last = (push.stderr + push.stdout).trim().split('\n').slice(-2).join(' ');
-    if (!rejectedAsStale(push.stderr + push.stdout) || i === attempts) break;
+    const out = push.stderr + push.stdout;
+    last = out.trim().split('\n').slice(-2).join(' ');
+    const failure = pushFailure(out);
+    if (failure === 'refused') throw await refused(exec, remote, opts.branch, out);
+    if (failure !== 'stale' || i === attempts) break;
     opts.log?.warn(
       `${opts.branch} moved while committing the inventory (attempt ${i} of ${attempts}); rebasing.`,
     );
@@ -102,5 +143,34 @@ export async function commitInventory(
   }
   throw new PveGitopsError(
     `Could not push the inventory commit to ${opts.branch} after ${attempts} attempts: ${last}`,
+  );
+}
+
+/** Keeps the refused commit where a later checkout can fetch it, and says what to do. */
+async function refused(
+  exec: GitExec,
+  remote: string,
+  branch: string,
+  out: string,
+): Promise<InventoryPushRefused> {
+  const sha = (await git(exec, ['rev-parse', 'HEAD'], 'Reading HEAD')).trim();
+  const kept = await exec([
+    'push',
+    '--porcelain',
+    '--force',
+    remote,
+    `${sha}:${REFUSED_INVENTORY_REF}`,
+  ]);
+  const where =
+    kept.code === 0
+      ? `the commit ${sha.slice(0, 7)} is kept at ${REFUSED_INVENTORY_REF}`
+      : `the commit ${sha.slice(0, 7)} could not be kept either`;
+  return new InventoryPushRefused(
+    `${remote} refused the inventory commit on ${branch} (a protected branch, not a moved one: ${
+      remoteReason(out) || 'push declined'
+    }); ${where}, and the new hosts are still provisioned. Let pve-gitops push to ${branch} ` +
+      '(a GitHub App on the ruleset bypass list, its token as PVE_GITOPS_PUSH_TOKEN) or commit ' +
+      'the inventory by hand; see docs/network.md#protected-branches.',
+    sha,
   );
 }

@@ -13,14 +13,14 @@ export interface GitResult {
  */
 export type GitExec = (
   args: string[],
-  options?: { env?: Record<string, string> },
+  options?: { env?: Record<string, string>; input?: string },
 ) => Promise<GitResult>;
 
 /** The real git, via `execFile` (no shell), in `cwd`. */
 export function gitExec(cwd: string, baseEnv: NodeJS.ProcessEnv = process.env): GitExec {
   return (args, options) =>
     new Promise((resolve, reject) => {
-      execFile(
+      const child = execFile(
         'git',
         args,
         {
@@ -36,6 +36,11 @@ export function gitExec(cwd: string, baseEnv: NodeJS.ProcessEnv = process.env): 
           resolve({ code: err ? Number(err.code) : 0, stdout, stderr });
         },
       );
+      // Data git reads from stdin (hash-object, mktree); never through argv. A git that
+      // exits without reading it (EPIPE) reports through its exit code instead.
+      child.stdin?.on('error', () => undefined);
+      if (options?.input !== undefined) child.stdin?.end(options.input);
+      else child.stdin?.end();
     });
 }
 
