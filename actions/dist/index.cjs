@@ -1396,14 +1396,14 @@ var require_util = __commonJS({
         }
         const port = url.port != null ? url.port : url.protocol === "https:" ? 443 : 80;
         let origin = url.origin != null ? url.origin : `${url.protocol || ""}//${url.hostname || ""}:${port}`;
-        let path39 = url.path != null ? url.path : `${url.pathname || ""}${url.search || ""}`;
+        let path40 = url.path != null ? url.path : `${url.pathname || ""}${url.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path39 && path39[0] !== "/") {
-          path39 = `/${path39}`;
+        if (path40 && path40[0] !== "/") {
+          path40 = `/${path40}`;
         }
-        return new URL(`${origin}${path39}`);
+        return new URL(`${origin}${path40}`);
       }
       if (!isHttpOrHttpsPrefixed(url.origin || url.protocol)) {
         throw new InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -1887,39 +1887,39 @@ var require_diagnostics = __commonJS({
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method, path: path39, origin }
+          request: { method, path: path40, origin }
         } = evt;
-        debuglog("sending request to %s %s/%s", method, origin, path39);
+        debuglog("sending request to %s %s/%s", method, origin, path40);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method, path: path39, origin },
+          request: { method, path: path40, origin },
           response: { statusCode }
         } = evt;
         debuglog(
           "received response to %s %s/%s - HTTP %d",
           method,
           origin,
-          path39,
+          path40,
           statusCode
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method, path: path39, origin }
+          request: { method, path: path40, origin }
         } = evt;
-        debuglog("trailers received from %s %s/%s", method, origin, path39);
+        debuglog("trailers received from %s %s/%s", method, origin, path40);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method, path: path39, origin },
+          request: { method, path: path40, origin },
           error: error2
         } = evt;
         debuglog(
           "request to %s %s/%s errored - %s",
           method,
           origin,
-          path39,
+          path40,
           error2.message
         );
       });
@@ -1968,9 +1968,9 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method, path: path39, origin }
+            request: { method, path: path40, origin }
           } = evt;
-          debuglog("sending request to %s %s/%s", method, origin, path39);
+          debuglog("sending request to %s %s/%s", method, origin, path40);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
@@ -2036,7 +2036,7 @@ var require_request = __commonJS({
         __name(this, "Request");
       }
       constructor(origin, {
-        path: path39,
+        path: path40,
         method,
         body: body2,
         headers,
@@ -2051,11 +2051,11 @@ var require_request = __commonJS({
         expectContinue,
         servername
       }, handler2) {
-        if (typeof path39 !== "string") {
+        if (typeof path40 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path39[0] !== "/" && !(path39.startsWith("http://") || path39.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path40[0] !== "/" && !(path40.startsWith("http://") || path40.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path39)) {
+        } else if (invalidPathRegex.test(path40)) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -2121,7 +2121,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path39, query) : path39;
+        this.path = query ? buildURL(path40, query) : path40;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -6963,7 +6963,7 @@ var require_client_h1 = __commonJS({
     }
     __name(shouldSendContentLength, "shouldSendContentLength");
     function writeH1(client, request3) {
-      const { method, path: path39, host, upgrade, blocking, reset } = request3;
+      const { method, path: path40, host, upgrade, blocking, reset } = request3;
       let { body: body2, headers, contentLength } = request3;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util.isFormDataLike(body2)) {
@@ -7044,7 +7044,7 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header = `${method} ${path39} HTTP/1.1\r
+      let header = `${method} ${path40} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header += `host: ${host}\r
@@ -7591,7 +7591,7 @@ var require_client_h2 = __commonJS({
     __name(shouldSendContentLength, "shouldSendContentLength");
     function writeH2(client, request3) {
       const session = client[kHTTP2Session];
-      const { method, path: path39, host, upgrade, expectContinue, signal, headers: reqHeaders } = request3;
+      const { method, path: path40, host, upgrade, expectContinue, signal, headers: reqHeaders } = request3;
       let { body: body2 } = request3;
       if (upgrade) {
         util.errorRequest(client, request3, new Error("Upgrade not supported for H2"));
@@ -7688,7 +7688,7 @@ var require_client_h2 = __commonJS({
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path39;
+      headers[HTTP2_HEADER_PATH] = path40;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body2 && typeof body2.read === "function") {
@@ -8055,9 +8055,9 @@ var require_redirect_handler = __commonJS({
           return this.handler.onHeaders(statusCode, headers, resume, statusText);
         }
         const { origin, pathname, search } = util.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path39 = search ? `${pathname}${search}` : pathname;
+        const path40 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path39;
+        this.opts.path = path40;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -9340,10 +9340,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path39 = "/",
+          path: path40 = "/",
           headers = {}
         } = opts;
-        opts.path = origin + path39;
+        opts.path = origin + path40;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL2(origin);
           headers.host = host;
@@ -11382,21 +11382,21 @@ var require_mock_utils = __commonJS({
       return true;
     }
     __name(matchHeaders, "matchHeaders");
-    function safeUrl(path39) {
-      if (typeof path39 !== "string") {
-        return path39;
+    function safeUrl(path40) {
+      if (typeof path40 !== "string") {
+        return path40;
       }
-      const pathSegments = path39.split("?");
+      const pathSegments = path40.split("?");
       if (pathSegments.length !== 2) {
-        return path39;
+        return path40;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
     __name(safeUrl, "safeUrl");
-    function matchKey(mockDispatch2, { path: path39, method, body: body2, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path39);
+    function matchKey(mockDispatch2, { path: path40, method, body: body2, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path40);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body2) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -11420,7 +11420,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key) {
       const basePath = key.query ? buildURL(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path39 }) => matchValue(safeUrl(path39), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path40 }) => matchValue(safeUrl(path40), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -11461,9 +11461,9 @@ var require_mock_utils = __commonJS({
     }
     __name(deleteMockDispatch, "deleteMockDispatch");
     function buildKey(opts) {
-      const { path: path39, method, body: body2, headers, query } = opts;
+      const { path: path40, method, body: body2, headers, query } = opts;
       return {
-        path: path39,
+        path: path40,
         method,
         body: body2,
         headers,
@@ -11954,10 +11954,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path39, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path40, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path39,
+            Path: path40,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -16933,9 +16933,9 @@ var require_util6 = __commonJS({
       }
     }
     __name(validateCookieValue, "validateCookieValue");
-    function validateCookiePath(path39) {
-      for (let i = 0; i < path39.length; ++i) {
-        const code = path39.charCodeAt(i);
+    function validateCookiePath(path40) {
+      for (let i = 0; i < path40.length; ++i) {
+        const code = path40.charCodeAt(i);
         if (code < 32 || // exclude CTLs (0-31)
         code > 126 || // exclude DEL and non-ascii
         code === 59) {
@@ -19931,11 +19931,11 @@ var require_undici = __commonJS({
           if (typeof opts.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path39 = opts.path;
+          let path40 = opts.path;
           if (!opts.path.startsWith("/")) {
-            path39 = `/${path39}`;
+            path40 = `/${path40}`;
           }
-          url = new URL(util.parseOrigin(url).origin + path39);
+          url = new URL(util.parseOrigin(url).origin + path40);
         } else {
           if (!opts) {
             opts = typeof url === "object" ? url : {};
@@ -24120,9 +24120,9 @@ var init_client = __esm({
         this.vmids = new VmidAllocator(this);
       }
       /** One attempt of a raw call, inside the in-flight limit. */
-      async raw(method, path39, params) {
+      async raw(method, path40, params) {
         try {
-          const r = await this.limiter.run(() => this.transport.request(method, path39, params));
+          const r = await this.limiter.run(() => this.transport.request(method, path40, params));
           this.answered = true;
           return r;
         } catch (err) {
@@ -24144,18 +24144,18 @@ var init_client = __esm({
         };
       }
       /** GET with retries on transport errors and transient 5xx. */
-      get(path39, params) {
+      get(path40, params) {
         return withRetry(
-          () => this.raw("GET", path39, params),
+          () => this.raw("GET", path40, params),
           this.unlessNothingListens(isRetryableRead),
           this.retry,
           this.clock
         );
       }
       /** A change, retried only when Proxmox cannot have acted on it. */
-      mutate(method, path39, params) {
+      mutate(method, path40, params) {
         return withRetry(
-          () => this.raw(method, path39, params),
+          () => this.raw(method, path40, params),
           this.unlessNothingListens(isRetryableMutation),
           this.retry,
           this.clock
@@ -24662,18 +24662,18 @@ var init_https_transport = __esm({
       auth;
       base;
       requestTimeoutMs;
-      async request(method, path39, params) {
+      async request(method, path40, params) {
         try {
-          return await this.once(method, path39, params);
+          return await this.once(method, path40, params);
         } catch (err) {
-          if (err.reusedSocket) return this.once(method, path39, params);
+          if (err.reusedSocket) return this.once(method, path40, params);
           throw err;
         }
       }
-      once(method, path39, params) {
+      once(method, path40, params) {
         const form = formEncode(params);
         const inQuery = method === "GET" || method === "DELETE";
-        const target = `/api2/json${path39}${inQuery && form ? `?${form}` : ""}`;
+        const target = `/api2/json${path40}${inQuery && form ? `?${form}` : ""}`;
         const body2 = inQuery ? void 0 : Buffer.from(form);
         const headers = {
           Authorization: this.auth,
@@ -24697,7 +24697,7 @@ var init_https_transport = __esm({
               readBody(res).then(
                 (buf) => {
                   try {
-                    resolve(this.interpret(method, path39, res, buf));
+                    resolve(this.interpret(method, path40, res, buf));
                   } catch (err) {
                     reject(err instanceof Error ? err : new Error(String(err)));
                   }
@@ -24724,7 +24724,7 @@ var init_https_transport = __esm({
           req.end(body2);
         });
       }
-      interpret(method, path39, res, buf) {
+      interpret(method, path40, res, buf) {
         const status2 = res.statusCode ?? 0;
         const type = String(res.headers["content-type"] ?? "");
         let json2;
@@ -24738,13 +24738,13 @@ var init_https_transport = __esm({
         if (status2 >= 200 && status2 < 300) {
           if (json2 && typeof json2 === "object" && "data" in json2) return json2.data;
           throw new ProxmoxApiError(
-            { status: status2, message: "not a Proxmox VE answer", method, path: path39, kind: "not-proxmox" },
-            `The server at PROXMOX_URL (${this.description}) answered ${method} ${path39} with ${type.split(";")[0] || "an unknown content type"}, not the Proxmox VE API; point PROXMOX_URL at https://<node>:8006.`
+            { status: status2, message: "not a Proxmox VE answer", method, path: path40, kind: "not-proxmox" },
+            `The server at PROXMOX_URL (${this.description}) answered ${method} ${path40} with ${type.split(";")[0] || "an unknown content type"}, not the Proxmox VE API; point PROXMOX_URL at https://<node>:8006.`
           );
         }
         const message = typeof json2?.message === "string" && json2.message.trim() || res.statusMessage || `HTTP ${status2}`;
         const errors = json2?.errors && typeof json2.errors === "object" ? json2.errors : void 0;
-        const init = { status: status2, message: message.trim(), method, path: path39, errors };
+        const init = { status: status2, message: message.trim(), method, path: path40, errors };
         if (status2 === 401) {
           throw new ProxmoxApiError(
             init,
@@ -24756,7 +24756,7 @@ var init_https_transport = __esm({
           const where = m ? `privilege ${m[2].trim()} on ${m[1].trim()}` : "a privilege";
           throw new ProxmoxApiError(
             init,
-            `Proxmox refused ${method} ${path39} (403 ${message.trim()}): the token PROXMOX_TOKEN_ID '${this.config.tokenId}' lacks ${where}; grant it with pveum acl modify.`
+            `Proxmox refused ${method} ${path40} (403 ${message.trim()}): the token PROXMOX_TOKEN_ID '${this.config.tokenId}' lacks ${where}; grant it with pveum acl modify.`
           );
         }
         throw new ProxmoxApiError(init);
@@ -24832,10 +24832,10 @@ var init_fallback_transport = __esm({
       get usingFallback() {
         return this.switched;
       }
-      async request(method, path39, params) {
+      async request(method, path40, params) {
         if (!this.switched) {
           try {
-            return await this.primary.request(method, path39, params);
+            return await this.primary.request(method, path40, params);
           } catch (err) {
             if (!(err instanceof ProxmoxConnectionError) || err.phase === "in-flight") throw err;
             if (!this.switched) {
@@ -24847,7 +24847,7 @@ var init_fallback_transport = __esm({
           }
         }
         this.secondary ??= this.makeSecondary();
-        return this.secondary.request(method, path39, params);
+        return this.secondary.request(method, path40, params);
       }
       async close() {
         await Promise.all([this.primary.close(), this.secondary?.close()]);
@@ -25007,8 +25007,8 @@ var require_semver = __commonJS({
       }
     }
     var i;
-    exports2.parse = parse6;
-    function parse6(version, options) {
+    exports2.parse = parse7;
+    function parse7(version, options) {
       if (!options || typeof options !== "object") {
         options = {
           loose: !!options,
@@ -25034,16 +25034,16 @@ var require_semver = __commonJS({
         return null;
       }
     }
-    __name(parse6, "parse");
+    __name(parse7, "parse");
     exports2.valid = valid;
     function valid(version, options) {
-      var v = parse6(version, options);
+      var v = parse7(version, options);
       return v ? v.version : null;
     }
     __name(valid, "valid");
     exports2.clean = clean;
     function clean(version, options) {
-      var s = parse6(version.trim().replace(/^[=v]+/, ""), options);
+      var s = parse7(version.trim().replace(/^[=v]+/, ""), options);
       return s ? s.version : null;
     }
     __name(clean, "clean");
@@ -25282,8 +25282,8 @@ var require_semver = __commonJS({
       if (eq(version1, version2)) {
         return null;
       } else {
-        var v1 = parse6(version1);
-        var v2 = parse6(version2);
+        var v1 = parse7(version1);
+        var v2 = parse7(version2);
         var prefix = "";
         if (v1.prerelease.length || v2.prerelease.length) {
           prefix = "pre";
@@ -26228,7 +26228,7 @@ var require_semver = __commonJS({
     __name(outside, "outside");
     exports2.prerelease = prerelease;
     function prerelease(version, options) {
-      var parsed = parse6(version, options);
+      var parsed = parse7(version, options);
       return parsed && parsed.prerelease.length ? parsed.prerelease : null;
     }
     __name(prerelease, "prerelease");
@@ -26267,7 +26267,7 @@ var require_semver = __commonJS({
       if (match === null) {
         return null;
       }
-      return parse6(match[2] + "." + (match[3] || "0") + "." + (match[4] || "0"), options);
+      return parse7(match[2] + "." + (match[3] || "0") + "." + (match[4] || "0"), options);
     }
     __name(coerce, "coerce");
   }
@@ -26278,13 +26278,13 @@ var require_make_dir = __commonJS({
   "node_modules/make-dir/index.js"(exports2, module2) {
     "use strict";
     var fs5 = require("fs");
-    var path39 = require("path");
+    var path40 = require("path");
     var { promisify } = require("util");
     var semver = require_semver();
     var useNativeRecursiveOption = semver.satisfies(process.version, ">=10.12.0");
     var checkPath = /* @__PURE__ */ __name((pth) => {
       if (process.platform === "win32") {
-        const pathHasInvalidWinCharacters = /[<>:"|?*]/.test(pth.replace(path39.parse(pth).root, ""));
+        const pathHasInvalidWinCharacters = /[<>:"|?*]/.test(pth.replace(path40.parse(pth).root, ""));
         if (pathHasInvalidWinCharacters) {
           const error2 = new Error(`Path contains invalid characters: ${pth}`);
           error2.code = "EINVAL";
@@ -26316,7 +26316,7 @@ var require_make_dir = __commonJS({
       const mkdir3 = promisify(options.fs.mkdir);
       const stat3 = promisify(options.fs.stat);
       if (useNativeRecursiveOption && options.fs.mkdir === fs5.mkdir) {
-        const pth = path39.resolve(input);
+        const pth = path40.resolve(input);
         await mkdir3(pth, {
           mode: options.mode,
           recursive: true
@@ -26332,13 +26332,13 @@ var require_make_dir = __commonJS({
             throw error2;
           }
           if (error2.code === "ENOENT") {
-            if (path39.dirname(pth) === pth) {
+            if (path40.dirname(pth) === pth) {
               throw permissionError(pth);
             }
             if (error2.message.includes("null bytes")) {
               throw error2;
             }
-            await make(path39.dirname(pth));
+            await make(path40.dirname(pth));
             return make(pth);
           }
           try {
@@ -26352,14 +26352,14 @@ var require_make_dir = __commonJS({
           return pth;
         }
       }, "make");
-      return make(path39.resolve(input));
+      return make(path40.resolve(input));
     }, "makeDir");
     module2.exports = makeDir2;
     module2.exports.sync = (input, options) => {
       checkPath(input);
       options = processOptions(options);
       if (useNativeRecursiveOption && options.fs.mkdirSync === fs5.mkdirSync) {
-        const pth = path39.resolve(input);
+        const pth = path40.resolve(input);
         fs5.mkdirSync(pth, {
           mode: options.mode,
           recursive: true
@@ -26374,13 +26374,13 @@ var require_make_dir = __commonJS({
             throw error2;
           }
           if (error2.code === "ENOENT") {
-            if (path39.dirname(pth) === pth) {
+            if (path40.dirname(pth) === pth) {
               throw permissionError(pth);
             }
             if (error2.message.includes("null bytes")) {
               throw error2;
             }
-            make(path39.dirname(pth));
+            make(path40.dirname(pth));
             return make(pth);
           }
           try {
@@ -26393,7 +26393,7 @@ var require_make_dir = __commonJS({
         }
         return pth;
       }, "make");
-      return make(path39.resolve(input));
+      return make(path40.resolve(input));
     };
   }
 });
@@ -26475,19 +26475,19 @@ var init_esm = __esm({
 });
 
 // node_modules/sb-scandir/lib/esm/index.mjs
-async function scanDirectoryInternal({ path: path39, recursive, validate, result: result2, fileSystem, queue, reject }) {
-  const itemStat = await fileSystem.stat(path39);
+async function scanDirectoryInternal({ path: path40, recursive, validate, result: result2, fileSystem, queue, reject }) {
+  const itemStat = await fileSystem.stat(path40);
   if (itemStat.isFile()) {
-    result2.files.push(path39);
+    result2.files.push(path40);
   } else if (itemStat.isDirectory()) {
-    result2.directories.push(path39);
+    result2.directories.push(path40);
   }
   if (!itemStat.isDirectory() || recursive === "none") {
     return;
   }
-  const contents = await fileSystem.readdir(path39);
+  const contents = await fileSystem.readdir(path40);
   contents.forEach((item) => {
-    const itemPath = fileSystem.join(path39, item);
+    const itemPath = fileSystem.join(path40, item);
     if (!validate(itemPath)) {
       return;
     }
@@ -26502,8 +26502,8 @@ async function scanDirectoryInternal({ path: path39, recursive, validate, result
     })).catch(reject);
   });
 }
-async function scanDirectory(path39, { recursive = true, validate = null, concurrency = Infinity, fileSystem = defaultFilesystem } = {}) {
-  (0, import_assert.default)(path39 && typeof path39 === "string", "path must be a valid string");
+async function scanDirectory(path40, { recursive = true, validate = null, concurrency = Infinity, fileSystem = defaultFilesystem } = {}) {
+  (0, import_assert.default)(path40 && typeof path40 === "string", "path must be a valid string");
   (0, import_assert.default)(typeof recursive === "boolean", "options.recursive must be a valid boolean");
   (0, import_assert.default)(validate === null || typeof validate === "function", "options.validate must be a valid function");
   (0, import_assert.default)(typeof concurrency === "number", "options.concurrency must be a valid number");
@@ -26515,7 +26515,7 @@ async function scanDirectory(path39, { recursive = true, validate = null, concur
   const mergedFileSystem = { ...defaultFilesystem, ...fileSystem };
   await new Promise((resolve, reject) => {
     scanDirectoryInternal({
-      path: path39,
+      path: path40,
       recursive: recursive ? "deep" : "shallow",
       validate: validate != null ? validate : (item) => mergedFileSystem.basename(item).slice(0, 1) !== ".",
       result: result2,
@@ -26537,12 +26537,12 @@ var init_esm2 = __esm({
       join(pathA, pathB) {
         return import_path.default.join(pathA, pathB);
       },
-      basename(path39) {
-        return import_path.default.basename(path39);
+      basename(path40) {
+        return import_path.default.basename(path40);
       },
-      stat(path39) {
+      stat(path40) {
         return new Promise((resolve, reject) => {
-          import_fs2.default.stat(path39, (err, res) => {
+          import_fs2.default.stat(path40, (err, res) => {
             if (err) {
               reject(err);
             } else {
@@ -26551,9 +26551,9 @@ var init_esm2 = __esm({
           });
         });
       },
-      readdir(path39) {
+      readdir(path40) {
         return new Promise((resolve, reject) => {
-          import_fs2.default.readdir(path39, (err, res) => {
+          import_fs2.default.readdir(path40, (err, res) => {
             if (err) {
               reject(err);
             } else {
@@ -34820,11 +34820,11 @@ var require_agent2 = __commonJS({
       };
     })();
     var WINDOWS_PIPE_REGEX = /^[/\\][/\\]\.[/\\]pipe[/\\].+/;
-    function createAgent(path39) {
-      if (process.platform === "win32" && !WINDOWS_PIPE_REGEX.test(path39)) {
-        return path39 === "pageant" ? new PageantAgent() : new CygwinAgent(path39);
+    function createAgent(path40) {
+      if (process.platform === "win32" && !WINDOWS_PIPE_REGEX.test(path40)) {
+        return path40 === "pageant" ? new PageantAgent() : new CygwinAgent(path40);
       }
-      return new OpenSSHAgent(path39);
+      return new OpenSSHAgent(path40);
     }
     __name(createAgent, "createAgent");
     var AgentProtocol = (() => {
@@ -37029,9 +37029,9 @@ var require_kex = __commonJS({
             {
               bufferParser.init(this._hostKey, 0);
               const name = bufferParser.readString(true);
-              const hostKey = this._hostKey.slice(bufferParser.pos());
+              const hostKey2 = this._hostKey.slice(bufferParser.pos());
               bufferParser.clear();
-              parsedHostKey = parseDERKey(hostKey, name);
+              parsedHostKey = parseDERKey(hostKey2, name);
               if (parsedHostKey instanceof Error) {
                 parsedHostKey.level = "handshake";
                 return doFatalError(
@@ -37408,10 +37408,10 @@ var require_kex = __commonJS({
                   );
                 }
                 this._dhData = dhData;
-                let hostKey = this._protocol._hostKeys[this.negotiated.serverHostKey];
-                if (Array.isArray(hostKey))
-                  hostKey = hostKey[0];
-                this._hostKey = hostKey;
+                let hostKey2 = this._protocol._hostKeys[this.negotiated.serverHostKey];
+                if (Array.isArray(hostKey2))
+                  hostKey2 = hostKey2[0];
+                this._hostKey = hostKey2;
                 this.finish();
               } else {
                 if (type !== MESSAGE.KEXDH_REPLY) {
@@ -40152,17 +40152,17 @@ var require_SFTP = __commonJS({
       // ===========================================================================
       // Client-specific ===========================================================
       // ===========================================================================
-      createReadStream(path39, options) {
+      createReadStream(path40, options) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        return new ReadStream(this, path39, options);
+        return new ReadStream(this, path40, options);
       }
-      createWriteStream(path39, options) {
+      createWriteStream(path40, options) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        return new WriteStream(this, path39, options);
+        return new WriteStream(this, path40, options);
       }
-      open(path39, flags_, attrs, cb) {
+      open(path40, flags_, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         if (typeof attrs === "function") {
@@ -40181,7 +40181,7 @@ var require_SFTP = __commonJS({
           attrsFlags = attrs.flags;
           attrsLen = attrs.nb;
         }
-        const pathLen = Buffer.byteLength(path39);
+        const pathLen = Buffer.byteLength(path40);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen + 4 + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -40189,7 +40189,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path39, p += 4, pathLen);
+        buf.utf8Write(path40, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         writeUInt32BE(buf, attrsFlags, p += 4);
         if (attrsLen) {
@@ -40320,7 +40320,7 @@ var require_SFTP = __commonJS({
           throw new Error("Client-only method called in server mode");
         fastXfer(fs5, this, localPath, remotePath, opts, cb);
       }
-      readFile(path39, options, callback_) {
+      readFile(path40, options, callback_) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let callback;
@@ -40393,13 +40393,13 @@ var require_SFTP = __commonJS({
             return callback && callback(er, buffer);
           });
         }, "close");
-        this.open(path39, flag, 438, (er, handle_) => {
+        this.open(path40, flag, 438, (er, handle_) => {
           if (er)
             return callback && callback(er);
           handle2 = handle_;
           const tryStat = /* @__PURE__ */ __name((er2, st) => {
             if (er2) {
-              this.stat(path39, (er_, st_) => {
+              this.stat(path40, (er_, st_) => {
                 if (er_) {
                   return this.close(handle2, () => {
                     callback && callback(er2);
@@ -40420,7 +40420,7 @@ var require_SFTP = __commonJS({
           this.fstat(handle2, tryStat);
         });
       }
-      writeFile(path39, data, options, callback_) {
+      writeFile(path40, data, options, callback_) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let callback;
@@ -40439,7 +40439,7 @@ var require_SFTP = __commonJS({
         if (options.encoding && !Buffer.isEncoding(options.encoding))
           throw new Error(`Unknown encoding: ${options.encoding}`);
         const flag = options.flag || "w";
-        this.open(path39, flag, options.mode, (openErr, handle2) => {
+        this.open(path40, flag, options.mode, (openErr, handle2) => {
           if (openErr) {
             callback && callback(openErr);
           } else {
@@ -40448,7 +40448,7 @@ var require_SFTP = __commonJS({
             if (position === null) {
               const tryStat = /* @__PURE__ */ __name((er, st) => {
                 if (er) {
-                  this.stat(path39, (er_, st_) => {
+                  this.stat(path40, (er_, st_) => {
                     if (er_) {
                       return this.close(handle2, () => {
                         callback && callback(er);
@@ -40467,7 +40467,7 @@ var require_SFTP = __commonJS({
           }
         });
       }
-      appendFile(path39, data, options, callback_) {
+      appendFile(path40, data, options, callback_) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let callback;
@@ -40485,12 +40485,12 @@ var require_SFTP = __commonJS({
           throw new TypeError("Bad arguments");
         if (!options.flag)
           options = Object.assign({ flag: "a" }, options);
-        this.writeFile(path39, data, options, callback);
+        this.writeFile(path40, data, options, callback);
       }
-      exists(path39, cb) {
+      exists(path40, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        this.stat(path39, (err) => {
+        this.stat(path40, (err) => {
           cb && cb(err ? false : true);
         });
       }
@@ -40533,7 +40533,7 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} RENAME`
         );
       }
-      mkdir(path39, attrs, cb) {
+      mkdir(path40, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let flags = 0;
@@ -40547,7 +40547,7 @@ var require_SFTP = __commonJS({
           flags = attrs.flags;
           attrsLen = attrs.nb;
         }
-        const pathLen = Buffer.byteLength(path39);
+        const pathLen = Buffer.byteLength(path40);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -40555,7 +40555,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path39, p += 4, pathLen);
+        buf.utf8Write(path40, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         if (attrsLen) {
           p += 4;
@@ -40571,10 +40571,10 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} MKDIR`
         );
       }
-      rmdir(path39, cb) {
+      rmdir(path40, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path39);
+        const pathLen = Buffer.byteLength(path40);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -40582,7 +40582,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path39, p += 4, pathLen);
+        buf.utf8Write(path40, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
@@ -40672,10 +40672,10 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} FSTAT`
         );
       }
-      stat(path39, cb) {
+      stat(path40, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path39);
+        const pathLen = Buffer.byteLength(path40);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -40683,17 +40683,17 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path39, p += 4, pathLen);
+        buf.utf8Write(path40, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} STAT`
         );
       }
-      lstat(path39, cb) {
+      lstat(path40, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path39);
+        const pathLen = Buffer.byteLength(path40);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -40701,17 +40701,17 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path39, p += 4, pathLen);
+        buf.utf8Write(path40, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} LSTAT`
         );
       }
-      opendir(path39, cb) {
+      opendir(path40, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path39);
+        const pathLen = Buffer.byteLength(path40);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -40719,14 +40719,14 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path39, p += 4, pathLen);
+        buf.utf8Write(path40, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} OPENDIR`
         );
       }
-      setstat(path39, attrs, cb) {
+      setstat(path40, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let flags = 0;
@@ -40738,7 +40738,7 @@ var require_SFTP = __commonJS({
         } else if (typeof attrs === "function") {
           cb = attrs;
         }
-        const pathLen = Buffer.byteLength(path39);
+        const pathLen = Buffer.byteLength(path40);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -40746,7 +40746,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path39, p += 4, pathLen);
+        buf.utf8Write(path40, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         if (attrsLen) {
           p += 4;
@@ -40806,8 +40806,8 @@ var require_SFTP = __commonJS({
           mtime: toUnixTimestamp(mtime)
         }, cb);
       }
-      utimes(path39, atime, mtime, cb) {
-        return this.setstat(path39, {
+      utimes(path40, atime, mtime, cb) {
+        return this.setstat(path40, {
           atime: toUnixTimestamp(atime),
           mtime: toUnixTimestamp(mtime)
         }, cb);
@@ -40818,8 +40818,8 @@ var require_SFTP = __commonJS({
           gid
         }, cb);
       }
-      chown(path39, uid, gid, cb) {
-        return this.setstat(path39, {
+      chown(path40, uid, gid, cb) {
+        return this.setstat(path40, {
           uid,
           gid
         }, cb);
@@ -40829,15 +40829,15 @@ var require_SFTP = __commonJS({
           mode
         }, cb);
       }
-      chmod(path39, mode, cb) {
-        return this.setstat(path39, {
+      chmod(path40, mode, cb) {
+        return this.setstat(path40, {
           mode
         }, cb);
       }
-      readlink(path39, cb) {
+      readlink(path40, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path39);
+        const pathLen = Buffer.byteLength(path40);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -40845,7 +40845,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path39, p += 4, pathLen);
+        buf.utf8Write(path40, p += 4, pathLen);
         this._requests[reqid] = {
           cb: /* @__PURE__ */ __name((err, names) => {
             if (typeof cb !== "function")
@@ -40890,10 +40890,10 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} SYMLINK`
         );
       }
-      realpath(path39, cb) {
+      realpath(path40, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path39);
+        const pathLen = Buffer.byteLength(path40);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -40901,7 +40901,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path39, p += 4, pathLen);
+        buf.utf8Write(path40, p += 4, pathLen);
         this._requests[reqid] = {
           cb: /* @__PURE__ */ __name((err, names) => {
             if (typeof cb !== "function")
@@ -40946,13 +40946,13 @@ var require_SFTP = __commonJS({
           this._debug(`SFTP: Outbound: ${which2} posix-rename@openssh.com`);
         }
       }
-      ext_openssh_statvfs(path39, cb) {
+      ext_openssh_statvfs(path40, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         const ext = this._extensions["statvfs@openssh.com"];
         if (!ext || ext !== "2")
           throw new Error("Server does not support this extended request");
-        const pathLen = Buffer.byteLength(path39);
+        const pathLen = Buffer.byteLength(path40);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + 19 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -40962,7 +40962,7 @@ var require_SFTP = __commonJS({
         writeUInt32BE(buf, 19, p);
         buf.utf8Write("statvfs@openssh.com", p += 4, 19);
         writeUInt32BE(buf, pathLen, p += 19);
-        buf.utf8Write(path39, p += 4, pathLen);
+        buf.utf8Write(path40, p += 4, pathLen);
         this._requests[reqid] = { extended: "statvfs@openssh.com", cb };
         const isBuffered = sendOrBuffer(this, buf);
         if (this._debug) {
@@ -41048,7 +41048,7 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} fsync@openssh.com`
         );
       }
-      ext_openssh_lsetstat(path39, attrs, cb) {
+      ext_openssh_lsetstat(path40, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         const ext = this._extensions["lsetstat@openssh.com"];
@@ -41063,7 +41063,7 @@ var require_SFTP = __commonJS({
         } else if (typeof attrs === "function") {
           cb = attrs;
         }
-        const pathLen = Buffer.byteLength(path39);
+        const pathLen = Buffer.byteLength(path40);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + 20 + 4 + pathLen + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -41073,7 +41073,7 @@ var require_SFTP = __commonJS({
         writeUInt32BE(buf, 20, p);
         buf.utf8Write("lsetstat@openssh.com", p += 4, 20);
         writeUInt32BE(buf, pathLen, p += 20);
-        buf.utf8Write(path39, p += 4, pathLen);
+        buf.utf8Write(path40, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         if (attrsLen) {
           p += 4;
@@ -41090,13 +41090,13 @@ var require_SFTP = __commonJS({
           this._debug(`SFTP: Outbound: ${status2} lsetstat@openssh.com`);
         }
       }
-      ext_openssh_expandPath(path39, cb) {
+      ext_openssh_expandPath(path40, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         const ext = this._extensions["expand-path@openssh.com"];
         if (ext !== "1")
           throw new Error("Server does not support this extended request");
-        const pathLen = Buffer.byteLength(path39);
+        const pathLen = Buffer.byteLength(path40);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + 23 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -41106,7 +41106,7 @@ var require_SFTP = __commonJS({
         writeUInt32BE(buf, 23, p);
         buf.utf8Write("expand-path@openssh.com", p += 4, 23);
         writeUInt32BE(buf, pathLen, p += 20);
-        buf.utf8Write(path39, p += 4, pathLen);
+        buf.utf8Write(path40, p += 4, pathLen);
         this._requests[reqid] = {
           cb: /* @__PURE__ */ __name((err, names) => {
             if (typeof cb !== "function")
@@ -42409,12 +42409,12 @@ var require_SFTP = __commonJS({
       [REQUEST.LSTAT]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path39 = bufferParser.readString(true);
+        const path40 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path39 === void 0)
+        if (path40 === void 0)
           return doFatalSFTPError(sftp, "Malformed LSTAT packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received LSTAT (id:${reqID})`);
-        if (!sftp.emit("LSTAT", reqID, path39)) {
+        if (!sftp.emit("LSTAT", reqID, path40)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -42433,13 +42433,13 @@ var require_SFTP = __commonJS({
       [REQUEST.SETSTAT]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path39 = bufferParser.readString(true);
+        const path40 = bufferParser.readString(true);
         const attrs = readAttrs(sftp._biOpt);
         bufferParser.clear();
         if (attrs === void 0)
           return doFatalSFTPError(sftp, "Malformed SETSTAT packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received SETSTAT (id:${reqID})`);
-        if (!sftp.emit("SETSTAT", reqID, path39, attrs)) {
+        if (!sftp.emit("SETSTAT", reqID, path40, attrs)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -42461,12 +42461,12 @@ var require_SFTP = __commonJS({
       [REQUEST.OPENDIR]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path39 = bufferParser.readString(true);
+        const path40 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path39 === void 0)
+        if (path40 === void 0)
           return doFatalSFTPError(sftp, "Malformed OPENDIR packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received OPENDIR (id:${reqID})`);
-        if (!sftp.emit("OPENDIR", reqID, path39)) {
+        if (!sftp.emit("OPENDIR", reqID, path40)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -42485,63 +42485,63 @@ var require_SFTP = __commonJS({
       [REQUEST.REMOVE]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path39 = bufferParser.readString(true);
+        const path40 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path39 === void 0)
+        if (path40 === void 0)
           return doFatalSFTPError(sftp, "Malformed REMOVE packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received REMOVE (id:${reqID})`);
-        if (!sftp.emit("REMOVE", reqID, path39)) {
+        if (!sftp.emit("REMOVE", reqID, path40)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.MKDIR]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path39 = bufferParser.readString(true);
+        const path40 = bufferParser.readString(true);
         const attrs = readAttrs(sftp._biOpt);
         bufferParser.clear();
         if (attrs === void 0)
           return doFatalSFTPError(sftp, "Malformed MKDIR packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received MKDIR (id:${reqID})`);
-        if (!sftp.emit("MKDIR", reqID, path39, attrs)) {
+        if (!sftp.emit("MKDIR", reqID, path40, attrs)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.RMDIR]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path39 = bufferParser.readString(true);
+        const path40 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path39 === void 0)
+        if (path40 === void 0)
           return doFatalSFTPError(sftp, "Malformed RMDIR packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received RMDIR (id:${reqID})`);
-        if (!sftp.emit("RMDIR", reqID, path39)) {
+        if (!sftp.emit("RMDIR", reqID, path40)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.REALPATH]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path39 = bufferParser.readString(true);
+        const path40 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path39 === void 0)
+        if (path40 === void 0)
           return doFatalSFTPError(sftp, "Malformed REALPATH packet");
         sftp._debug && sftp._debug(
           `SFTP: Inbound: Received REALPATH (id:${reqID})`
         );
-        if (!sftp.emit("REALPATH", reqID, path39)) {
+        if (!sftp.emit("REALPATH", reqID, path40)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.STAT]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path39 = bufferParser.readString(true);
+        const path40 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path39 === void 0)
+        if (path40 === void 0)
           return doFatalSFTPError(sftp, "Malformed STAT packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received STAT (id:${reqID})`);
-        if (!sftp.emit("STAT", reqID, path39)) {
+        if (!sftp.emit("STAT", reqID, path40)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -42561,14 +42561,14 @@ var require_SFTP = __commonJS({
       [REQUEST.READLINK]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path39 = bufferParser.readString(true);
+        const path40 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path39 === void 0)
+        if (path40 === void 0)
           return doFatalSFTPError(sftp, "Malformed READLINK packet");
         sftp._debug && sftp._debug(
           `SFTP: Inbound: Received READLINK (id:${reqID})`
         );
-        if (!sftp.emit("READLINK", reqID, path39)) {
+        if (!sftp.emit("READLINK", reqID, path40)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -42642,7 +42642,7 @@ var require_SFTP = __commonJS({
       return n + 7 & ~7;
     }
     __name(roundUpToMultipleOf8, "roundUpToMultipleOf8");
-    function ReadStream(sftp, path39, options) {
+    function ReadStream(sftp, path40, options) {
       if (options === void 0)
         options = {};
       else if (typeof options === "string")
@@ -42656,7 +42656,7 @@ var require_SFTP = __commonJS({
       options.emitClose = false;
       options.autoDestroy = false;
       ReadableStream2.call(this, options);
-      this.path = path39;
+      this.path = path40;
       this.flags = options.flags === void 0 ? "r" : options.flags;
       this.mode = options.mode === void 0 ? 438 : options.mode;
       this.start = options.start;
@@ -42790,7 +42790,7 @@ var require_SFTP = __commonJS({
       },
       configurable: true
     });
-    function WriteStream(sftp, path39, options) {
+    function WriteStream(sftp, path40, options) {
       if (options === void 0)
         options = {};
       else if (typeof options === "string")
@@ -42802,7 +42802,7 @@ var require_SFTP = __commonJS({
       options.emitClose = false;
       options.autoDestroy = false;
       WritableStream.call(this, options);
-      this.path = path39;
+      this.path = path40;
       this.flags = options.flags === void 0 ? "w" : options.flags;
       this.mode = options.mode === void 0 ? 438 : options.mode;
       this.start = options.start;
@@ -47088,11 +47088,11 @@ var require_lib2 = __commonJS({
 });
 
 // node_modules/node-ssh/lib/esm/index.mjs
-function unixifyPath(path39) {
-  if (path39.includes("\\")) {
-    return path39.split("\\").join("/");
+function unixifyPath(path40) {
+  if (path40.includes("\\")) {
+    return path40.split("\\").join("/");
   }
-  return path39;
+  return path40;
 }
 async function readFile(filePath) {
   return new Promise((resolve, reject) => {
@@ -47105,11 +47105,11 @@ async function readFile(filePath) {
     });
   });
 }
-async function makeDirectoryWithSftp(path39, sftp) {
+async function makeDirectoryWithSftp(path40, sftp) {
   let stats = null;
   try {
     stats = await new Promise((resolve, reject) => {
-      sftp.stat(path39, (err, res) => {
+      sftp.stat(path40, (err, res) => {
         if (err) {
           reject(err);
         } else {
@@ -47127,7 +47127,7 @@ async function makeDirectoryWithSftp(path39, sftp) {
   }
   try {
     await new Promise((resolve, reject) => {
-      sftp.mkdir(path39, (err) => {
+      sftp.mkdir(path40, (err) => {
         if (err) {
           reject(err);
         } else {
@@ -47158,7 +47158,7 @@ var init_esm3 = __esm({
     import_shell_escape = __toESM(require_shell_escape(), 1);
     import_ssh2 = __toESM(require_lib2(), 1);
     DEFAULT_CONCURRENCY = 1;
-    DEFAULT_VALIDATE = /* @__PURE__ */ __name((path39) => !import_path2.default.basename(path39).startsWith("."), "DEFAULT_VALIDATE");
+    DEFAULT_VALIDATE = /* @__PURE__ */ __name((path40) => !import_path2.default.basename(path40).startsWith("."), "DEFAULT_VALIDATE");
     DEFAULT_TICK = /* @__PURE__ */ __name(() => {
     }, "DEFAULT_TICK");
     SSHError = class extends Error {
@@ -47410,20 +47410,20 @@ var init_esm3 = __esm({
         }
         return response;
       }
-      async mkdir(path39, method = "sftp", givenSftp = null) {
-        (0, import_assert2.default)(typeof path39 === "string", "path must be a valid string");
+      async mkdir(path40, method = "sftp", givenSftp = null) {
+        (0, import_assert2.default)(typeof path40 === "string", "path must be a valid string");
         (0, import_assert2.default)(typeof method === "string" && (method === "sftp" || method === "exec"), "method must be either sftp or exec");
         (0, import_assert2.default)(givenSftp == null || typeof givenSftp === "object", "sftp must be a valid object");
         if (method === "exec") {
-          await this.exec("mkdir", ["-p", unixifyPath(path39)]);
+          await this.exec("mkdir", ["-p", unixifyPath(path40)]);
           return;
         }
         const sftp = givenSftp || await this.requestSFTP();
-        const makeSftpDirectory = /* @__PURE__ */ __name(async (retry) => makeDirectoryWithSftp(unixifyPath(path39), sftp).catch(async (error2) => {
+        const makeSftpDirectory = /* @__PURE__ */ __name(async (retry) => makeDirectoryWithSftp(unixifyPath(path40), sftp).catch(async (error2) => {
           if (!retry || error2 == null || error2.message !== "No such file" && error2.code !== "ENOENT") {
             throw error2;
           }
-          await this.mkdir(import_path2.default.dirname(path39), "sftp", sftp);
+          await this.mkdir(import_path2.default.dirname(path40), "sftp", sftp);
           await makeSftpDirectory(false);
         }), "makeSftpDirectory");
         try {
@@ -47591,15 +47591,15 @@ var init_esm3 = __esm({
           validate,
           concurrency,
           fileSystem: {
-            basename(path39) {
-              return import_path2.default.posix.basename(path39);
+            basename(path40) {
+              return import_path2.default.posix.basename(path40);
             },
             join(pathA, pathB) {
               return import_path2.default.posix.join(pathA, pathB);
             },
-            readdir(path39) {
+            readdir(path40) {
               return new Promise((resolve, reject) => {
-                sftp.readdir(path39, (err, res) => {
+                sftp.readdir(path40, (err, res) => {
                   if (err) {
                     reject(err);
                   } else {
@@ -47608,9 +47608,9 @@ var init_esm3 = __esm({
                 });
               });
             },
-            stat(path39) {
+            stat(path40) {
               return new Promise((resolve, reject) => {
-                sftp.stat(path39, (err, res) => {
+                sftp.stat(path40, (err, res) => {
                   if (err) {
                     reject(err);
                   } else {
@@ -47811,7 +47811,7 @@ var init_shell_quote = __esm({
 });
 
 // actions/lib/proxmox/ssh-transport.ts
-function parseFailure(method, path39, code, stderr) {
+function parseFailure(method, path40, code, stderr) {
   const lines = stderr.split("\n").map((l) => l.trimEnd()).filter(Boolean);
   let status2 = 500;
   let message = lines[0] ?? `pvesh exited with ${code ?? "a signal"}`;
@@ -47827,7 +47827,7 @@ function parseFailure(method, path39, code, stderr) {
       if (m) errors[m[1]] = m[2];
     }
   }
-  return new ProxmoxApiError({ status: status2, message, method, path: path39, errors });
+  return new ProxmoxApiError({ status: status2, message, method, path: path40, errors });
 }
 var VERBS, PARAM_NAME, TASK_PATH, SshTransport;
 var init_ssh_transport = __esm({
@@ -47873,10 +47873,10 @@ var init_ssh_transport = __esm({
       get host() {
         return this.config.host;
       }
-      async request(method, path39, params) {
-        const local = this.answerFinishedTask(method, path39);
+      async request(method, path40, params) {
+        const local = this.answerFinishedTask(method, path40);
         if (local !== void 0) return local;
-        const { command: command14, stdin } = this.command(method, path39, params);
+        const { command: command14, stdin } = this.command(method, path40, params);
         const res = await this.limiter.run(async () => {
           const ssh = await this.connect();
           try {
@@ -47885,7 +47885,7 @@ var init_ssh_transport = __esm({
             this.connection = void 0;
             ssh.dispose();
             throw new ProxmoxConnectionError(
-              `SSH to ${this.config.user}@${this.config.host} broke during ${VERBS[method]} ${path39}: ${err.message}.`,
+              `SSH to ${this.config.user}@${this.config.host} broke during ${VERBS[method]} ${path40}: ${err.message}.`,
               "in-flight",
               err.code,
               { cause: err }
@@ -47893,11 +47893,11 @@ var init_ssh_transport = __esm({
           }
         });
         if (res.code === 0) return this.parseOutput(res.stdout);
-        throw parseFailure(method, path39, res.code, res.stderr);
+        throw parseFailure(method, path40, res.code, res.stderr);
       }
       /** Builds the remote shell line; every word single-quoted, secrets read from stdin. */
-      command(method, path39, params) {
-        const words = [shellQuote(this.pvesh), VERBS[method], shellQuote(decodeURIComponent(path39))];
+      command(method, path40, params) {
+        const words = [shellQuote(this.pvesh), VERBS[method], shellQuote(decodeURIComponent(path40))];
         const secrets2 = [];
         for (const [k, v] of normaliseParams(params)) {
           if (!PARAM_NAME.test(k)) throw new PveGitopsError(`Invalid Proxmox parameter name '${k}'.`);
@@ -47932,8 +47932,8 @@ var init_ssh_transport = __esm({
         if (upid) this.tasks.set(upid.upid, { log: lines.slice(0, -1) });
         return data;
       }
-      answerFinishedTask(method, path39) {
-        const m = method === "GET" ? TASK_PATH.exec(path39) : null;
+      answerFinishedTask(method, path40) {
+        const m = method === "GET" ? TASK_PATH.exec(path40) : null;
         const task2 = m ? this.tasks.get(decodeURIComponent(m[1])) : void 0;
         if (!m || !task2) return void 0;
         if (m[2] === "status")
@@ -48530,17 +48530,17 @@ var require_visit = __commonJS({
     visit2.BREAK = BREAK;
     visit2.SKIP = SKIP;
     visit2.REMOVE = REMOVE;
-    function visit_(key, node, visitor, path39) {
-      const ctrl = callVisitor(key, node, visitor, path39);
+    function visit_(key, node, visitor, path40) {
+      const ctrl = callVisitor(key, node, visitor, path40);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path39, ctrl);
-        return visit_(key, ctrl, visitor, path39);
+        replaceNode(key, path40, ctrl);
+        return visit_(key, ctrl, visitor, path40);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
-          path39 = Object.freeze(path39.concat(node));
+          path40 = Object.freeze(path40.concat(node));
           for (let i = 0; i < node.items.length; ++i) {
-            const ci = visit_(i, node.items[i], visitor, path39);
+            const ci = visit_(i, node.items[i], visitor, path40);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -48551,13 +48551,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node)) {
-          path39 = Object.freeze(path39.concat(node));
-          const ck = visit_("key", node.key, visitor, path39);
+          path40 = Object.freeze(path40.concat(node));
+          const ck = visit_("key", node.key, visitor, path40);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node.key = null;
-          const cv = visit_("value", node.value, visitor, path39);
+          const cv = visit_("value", node.value, visitor, path40);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -48580,17 +48580,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node, visitor, path39) {
-      const ctrl = await callVisitor(key, node, visitor, path39);
+    async function visitAsync_(key, node, visitor, path40) {
+      const ctrl = await callVisitor(key, node, visitor, path40);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path39, ctrl);
-        return visitAsync_(key, ctrl, visitor, path39);
+        replaceNode(key, path40, ctrl);
+        return visitAsync_(key, ctrl, visitor, path40);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
-          path39 = Object.freeze(path39.concat(node));
+          path40 = Object.freeze(path40.concat(node));
           for (let i = 0; i < node.items.length; ++i) {
-            const ci = await visitAsync_(i, node.items[i], visitor, path39);
+            const ci = await visitAsync_(i, node.items[i], visitor, path40);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -48601,13 +48601,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node)) {
-          path39 = Object.freeze(path39.concat(node));
-          const ck = await visitAsync_("key", node.key, visitor, path39);
+          path40 = Object.freeze(path40.concat(node));
+          const ck = await visitAsync_("key", node.key, visitor, path40);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node.key = null;
-          const cv = await visitAsync_("value", node.value, visitor, path39);
+          const cv = await visitAsync_("value", node.value, visitor, path40);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -48636,24 +48636,24 @@ var require_visit = __commonJS({
       return visitor;
     }
     __name(initVisitor, "initVisitor");
-    function callVisitor(key, node, visitor, path39) {
+    function callVisitor(key, node, visitor, path40) {
       if (typeof visitor === "function")
-        return visitor(key, node, path39);
+        return visitor(key, node, path40);
       if (identity.isMap(node))
-        return visitor.Map?.(key, node, path39);
+        return visitor.Map?.(key, node, path40);
       if (identity.isSeq(node))
-        return visitor.Seq?.(key, node, path39);
+        return visitor.Seq?.(key, node, path40);
       if (identity.isPair(node))
-        return visitor.Pair?.(key, node, path39);
+        return visitor.Pair?.(key, node, path40);
       if (identity.isScalar(node))
-        return visitor.Scalar?.(key, node, path39);
+        return visitor.Scalar?.(key, node, path40);
       if (identity.isAlias(node))
-        return visitor.Alias?.(key, node, path39);
+        return visitor.Alias?.(key, node, path40);
       return void 0;
     }
     __name(callVisitor, "callVisitor");
-    function replaceNode(key, path39, node) {
-      const parent = path39[path39.length - 1];
+    function replaceNode(key, path40, node) {
+      const parent = path40[path40.length - 1];
       if (identity.isCollection(parent)) {
         parent.items[key] = node;
       } else if (identity.isPair(parent)) {
@@ -49287,10 +49287,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path39, value) {
+    function collectionFromPath(schema, path40, value) {
       let v = value;
-      for (let i = path39.length - 1; i >= 0; --i) {
-        const k = path39[i];
+      for (let i = path40.length - 1; i >= 0; --i) {
+        const k = path40[i];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a = [];
           a[k] = v;
@@ -49310,7 +49310,7 @@ var require_Collection = __commonJS({
       });
     }
     __name(collectionFromPath, "collectionFromPath");
-    var isEmptyPath = /* @__PURE__ */ __name((path39) => path39 == null || typeof path39 === "object" && !!path39[Symbol.iterator]().next().done, "isEmptyPath");
+    var isEmptyPath = /* @__PURE__ */ __name((path40) => path40 == null || typeof path40 === "object" && !!path40[Symbol.iterator]().next().done, "isEmptyPath");
     var Collection2 = class extends Node.NodeBase {
       static {
         __name(this, "Collection");
@@ -49343,11 +49343,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path39, value) {
-        if (isEmptyPath(path39))
+      addIn(path40, value) {
+        if (isEmptyPath(path40))
           this.add(value);
         else {
-          const [key, ...rest] = path39;
+          const [key, ...rest] = path40;
           const node = this.get(key, true);
           if (identity.isCollection(node))
             node.addIn(rest, value);
@@ -49361,8 +49361,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path39) {
-        const [key, ...rest] = path39;
+      deleteIn(path40) {
+        const [key, ...rest] = path40;
         if (rest.length === 0)
           return this.delete(key);
         const node = this.get(key, true);
@@ -49376,8 +49376,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path39, keepScalar) {
-        const [key, ...rest] = path39;
+      getIn(path40, keepScalar) {
+        const [key, ...rest] = path40;
         const node = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node) ? node.value : node;
@@ -49395,8 +49395,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path39) {
-        const [key, ...rest] = path39;
+      hasIn(path40) {
+        const [key, ...rest] = path40;
         if (rest.length === 0)
           return this.has(key);
         const node = this.get(key, true);
@@ -49406,8 +49406,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path39, value) {
-        const [key, ...rest] = path39;
+      setIn(path40, value) {
+        const [key, ...rest] = path40;
         if (rest.length === 0) {
           this.set(key, value);
         } else {
@@ -51984,9 +51984,9 @@ var require_Document = __commonJS({
           this.contents.add(value);
       }
       /** Adds a value to the document. */
-      addIn(path39, value) {
+      addIn(path40, value) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path39, value);
+          this.contents.addIn(path40, value);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -52061,14 +52061,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path39) {
-        if (Collection2.isEmptyPath(path39)) {
+      deleteIn(path40) {
+        if (Collection2.isEmptyPath(path40)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path39) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path40) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -52083,10 +52083,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path39, keepScalar) {
-        if (Collection2.isEmptyPath(path39))
+      getIn(path40, keepScalar) {
+        if (Collection2.isEmptyPath(path40))
           return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path39, keepScalar) : void 0;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path40, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -52097,10 +52097,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path39) {
-        if (Collection2.isEmptyPath(path39))
+      hasIn(path40) {
+        if (Collection2.isEmptyPath(path40))
           return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path39) : false;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path40) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -52117,13 +52117,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path39, value) {
-        if (Collection2.isEmptyPath(path39)) {
+      setIn(path40, value) {
+        if (Collection2.isEmptyPath(path40)) {
           this.contents = value;
         } else if (this.contents == null) {
-          this.contents = Collection2.collectionFromPath(this.schema, Array.from(path39), value);
+          this.contents = Collection2.collectionFromPath(this.schema, Array.from(path40), value);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path39, value);
+          this.contents.setIn(path40, value);
         }
       }
       /**
@@ -54136,9 +54136,9 @@ var require_cst_visit = __commonJS({
     visit2.BREAK = BREAK;
     visit2.SKIP = SKIP;
     visit2.REMOVE = REMOVE;
-    visit2.itemAtPath = (cst, path39) => {
+    visit2.itemAtPath = (cst, path40) => {
       let item = cst;
-      for (const [field, index] of path39) {
+      for (const [field, index] of path40) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index];
@@ -54147,23 +54147,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit2.parentCollection = (cst, path39) => {
-      const parent = visit2.itemAtPath(cst, path39.slice(0, -1));
-      const field = path39[path39.length - 1][0];
+    visit2.parentCollection = (cst, path40) => {
+      const parent = visit2.itemAtPath(cst, path40.slice(0, -1));
+      const field = path40[path40.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path39, item, visitor) {
-      let ctrl = visitor(item, path39);
+    function _visit(path40, item, visitor) {
+      let ctrl = visitor(item, path40);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i = 0; i < token.items.length; ++i) {
-            const ci = _visit(Object.freeze(path39.concat([[field, i]])), token.items[i], visitor);
+            const ci = _visit(Object.freeze(path40.concat([[field, i]])), token.items[i], visitor);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -54174,10 +54174,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path39);
+            ctrl = ctrl(item, path40);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path39) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path40) : ctrl;
     }
     __name(_visit, "_visit");
     exports2.visit = visit2;
@@ -55851,7 +55851,7 @@ var require_public_api = __commonJS({
       return doc;
     }
     __name(parseDocument4, "parseDocument");
-    function parse6(src, reviver, options) {
+    function parse7(src, reviver, options) {
       let _reviver = void 0;
       if (typeof reviver === "function") {
         _reviver = reviver;
@@ -55870,7 +55870,7 @@ var require_public_api = __commonJS({
       }
       return doc.toJS(Object.assign({ reviver: _reviver }, options));
     }
-    __name(parse6, "parse");
+    __name(parse7, "parse");
     function stringify4(value, replacer, options) {
       let _replacer = null;
       if (typeof replacer === "function" || Array.isArray(replacer)) {
@@ -55894,7 +55894,7 @@ var require_public_api = __commonJS({
       return new Document.Document(value, _replacer, options).toString(options);
     }
     __name(stringify4, "stringify");
-    exports2.parse = parse6;
+    exports2.parse = parse7;
     exports2.parseAllDocuments = parseAllDocuments;
     exports2.parseDocument = parseDocument4;
     exports2.stringify = stringify4;
@@ -56095,12 +56095,12 @@ function deepestNode(doc) {
   }
   return void 0;
 }
-function positionOf(source, path39, what = "value") {
+function positionOf(source, path40, what = "value") {
   let node = source.doc.contents;
   let offset = node?.range?.[0] ?? 0;
-  for (let i = 0; i < path39.length; i++) {
-    const seg2 = path39[i];
-    const last = i === path39.length - 1;
+  for (let i = 0; i < path40.length; i++) {
+    const seg2 = path40[i];
+    const last = i === path40.length - 1;
     if ((0, import_yaml.isMap)(node)) {
       const pair = node.items.find((p) => (0, import_yaml.isScalar)(p.key) && String(p.key.value) === String(seg2));
       if (!pair) break;
@@ -56157,8 +56157,8 @@ function describeValue(v) {
   if (typeof v === "number" || typeof v === "boolean") return String(v);
   return typeof v;
 }
-function pathLabel(path39) {
-  return path39.reduce(
+function pathLabel(path40) {
+  return path40.reduce(
     (acc, seg2) => typeof seg2 === "number" ? `${acc}[${seg2}]` : acc ? `${acc}.${seg2}` : seg2,
     ""
   );
@@ -56179,9 +56179,9 @@ function pointerToPath(pointer, data) {
   }
   return out;
 }
-function valueAt(data, path39) {
+function valueAt(data, path40) {
   let cur = data;
-  for (const seg2 of path39) {
+  for (const seg2 of path40) {
     cur = cur && typeof cur === "object" ? cur[seg2] : void 0;
   }
   return cur;
@@ -56198,13 +56198,13 @@ function parentSchemaOf(root, schemaPath) {
 function hintOf(e) {
   return e.parent?.["x-hint"];
 }
-function explain(e, path39) {
-  const label2 = pathLabel(path39);
+function explain(e, path40) {
+  const label2 = pathLabel(path40);
   const where = label2 ? `\`${label2}\`` : "The file";
   switch (e.keyword) {
     case "additionalProperties": {
       const extra = String(e.params.additionalProperty);
-      const at2 = [...path39, extra];
+      const at2 = [...path40, extra];
       const forbidden = FORBIDDEN_KEYS[extra.toLowerCase()];
       if (forbidden)
         return { message: `\`${extra}\` is not allowed: ${forbidden}.`, at: at2, key: true };
@@ -56226,8 +56226,8 @@ function explain(e, path39) {
       const inside = label2 ? ` in \`${label2}\`` : "";
       return {
         message: `Missing required key \`${missing}\`${inside}.`,
-        at: path39,
-        key: path39.length > 0
+        at: path40,
+        key: path40.length > 0
       };
     }
     case "type": {
@@ -56236,7 +56236,7 @@ function explain(e, path39) {
       if (!label2) {
         return {
           message: `The file must be a mapping of settings (key: value), not ${describeValue(e.data)}.`,
-          at: path39,
+          at: path40,
           key: false
         };
       }
@@ -56244,7 +56244,7 @@ function explain(e, path39) {
       const hint = yaml11 ? " (YAML 1.2 reads yes/no/on/off as text: write true or false)" : "";
       return {
         message: `${where} must be ${wanted2}, not ${describeValue(e.data)}${hint}.`,
-        at: path39,
+        at: path40,
         key: false
       };
     }
@@ -56254,7 +56254,7 @@ function explain(e, path39) {
       const tail = guess ? ` (did you mean ${guess}?)` : "";
       return {
         message: `${where} must be one of ${allowed.join(", ")}, not ${describeValue(e.data)}${tail}.`,
-        at: path39,
+        at: path40,
         key: false
       };
     }
@@ -56271,20 +56271,20 @@ function explain(e, path39) {
       }[e.keyword];
       return {
         message: `${where} must be ${words} ${limit}, not ${describeValue(e.data)}.`,
-        at: path39,
+        at: path40,
         key: false
       };
     }
     case "minLength": {
       const limit = e.params.limit;
       const text3 = limit === 1 ? "must not be empty" : `must be at least ${limit} characters long`;
-      return { message: `${where} ${text3}.`, at: path39, key: false };
+      return { message: `${where} ${text3}.`, at: path40, key: false };
     }
     case "maxLength": {
       const limit = e.params.limit;
       return {
         message: `${where} must be at most ${limit} characters long, not ${String(e.data).length}.`,
-        at: path39,
+        at: path40,
         key: false
       };
     }
@@ -56292,12 +56292,12 @@ function explain(e, path39) {
       const hint = hintOf(e) ?? `text matching ${e.params.pattern}`;
       return {
         message: `${where} must be ${hint}, not ${describeValue(e.data)}.`,
-        at: path39,
+        at: path40,
         key: false
       };
     }
     default:
-      return { message: `${where} ${e.message ?? "is invalid"}.`, at: path39, key: false };
+      return { message: `${where} ${e.message ?? "is invalid"}.`, at: path40, key: false };
   }
 }
 function checkSchema({ validate, schema }, source, vm2) {
@@ -56305,16 +56305,16 @@ function checkSchema({ validate, schema }, source, vm2) {
   if (validate(source.data)) return result2;
   const seen = /* @__PURE__ */ new Set();
   for (const e of validate.errors ?? []) {
-    const path39 = pointerToPath(e.instancePath, source.data);
+    const path40 = pointerToPath(e.instancePath, source.data);
     const { message, at: at2, key } = explain(
       {
         keyword: e.keyword,
         params: e.params,
         message: e.message,
-        data: valueAt(source.data, path39),
+        data: valueAt(source.data, path40),
         parent: parentSchemaOf(schema, e.schemaPath)
       },
-      path39
+      path40
     );
     if (at2.length) result2.faultyKeys.add(String(at2[0]));
     const id2 = `${pathLabel(at2)}|${message}`;
@@ -61423,8 +61423,8 @@ var init_context = __esm({
           if ((0, import_fs4.existsSync)(process.env.GITHUB_EVENT_PATH)) {
             this.payload = JSON.parse((0, import_fs4.readFileSync)(process.env.GITHUB_EVENT_PATH, { encoding: "utf8" }));
           } else {
-            const path39 = process.env.GITHUB_EVENT_PATH;
-            process.stdout.write(`GITHUB_EVENT_PATH ${path39} does not exist${import_os3.EOL}`);
+            const path40 = process.env.GITHUB_EVENT_PATH;
+            process.stdout.write(`GITHUB_EVENT_PATH ${path40} does not exist${import_os3.EOL}`);
           }
         }
         this.eventName = process.env.GITHUB_EVENT_NAME;
@@ -66823,15 +66823,19 @@ async function writePlanOutputs(plan2) {
   setOutput("plan-file", file);
   return file;
 }
-function planMarkdowns(plan2) {
+function planMarkdowns(plan2, notes = "") {
+  const lead = notes.trim() ? `> [!WARNING]
+> ${notes.trim().slice(0, 2e3)}
+
+` : "";
   return {
-    comment: renderPlanMarkdown(plan2, {
-      maxChars: COMMENT_LIMIT - PLAN_MARKER.length - 1,
+    comment: lead + renderPlanMarkdown(plan2, {
+      maxChars: COMMENT_LIMIT - PLAN_MARKER.length - 1 - lead.length,
       fullPlanHint: `the job summary and the plan artifact (${PLAN_FILE})`
     }),
     // Characters, not bytes: four bytes each at worst keeps it under the byte limit.
-    summary: renderPlanMarkdown(plan2, {
-      maxChars: Math.floor(SUMMARY_LIMIT / 4),
+    summary: lead + renderPlanMarkdown(plan2, {
+      maxChars: Math.floor(SUMMARY_LIMIT / 4) - lead.length,
       fullPlanHint: `the plan artifact (${PLAN_FILE})`
     })
   };
@@ -66852,7 +66856,7 @@ async function planStep(log, inputs = getReconcileInputs()) {
   } finally {
     await client.close();
   }
-  const markdown = planMarkdowns(plan2);
+  const markdown = planMarkdowns(plan2, getInput("notes").replace(/\s*\n\s*/g, " "));
   try {
     await writePlanOutputs(plan2);
     const mdFile = import_node_path8.default.join(process.env.RUNNER_TEMP ?? process.cwd(), PLAN_MARKDOWN_FILE);
@@ -67640,7 +67644,7 @@ var init_inventory = __esm({
 // actions/lib/gitops/git.ts
 function gitExec(cwd, baseEnv = process.env) {
   return (args, options) => new Promise((resolve, reject) => {
-    (0, import_node_child_process.execFile)(
+    const child = (0, import_node_child_process.execFile)(
       "git",
       args,
       {
@@ -67656,6 +67660,9 @@ function gitExec(cwd, baseEnv = process.env) {
         resolve({ code: err ? Number(err.code) : 0, stdout, stderr });
       }
     );
+    child.stdin?.on("error", () => void 0);
+    if (options?.input !== void 0) child.stdin?.end(options.input);
+    else child.stdin?.end();
   });
 }
 async function git(exec, args, what) {
@@ -76730,11 +76737,11 @@ function evaluate(p, c, params) {
     return first;
   }
   if (kind !== "perm") return void 0;
-  const [path39, privs, ...opts] = rest;
+  const [path40, privs, ...opts] = rest;
   const req = opts.indexOf("require_param");
-  if (req >= 0 && params[opts[req + 1]] === void 0) return `(${path39}, required)`;
+  if (req >= 0 && params[opts[req + 1]] === void 0) return `(${path40}, required)`;
   const any = opts.includes("any");
-  const where = subst(path39, params);
+  const where = subst(path40, params);
   const ok = any ? privs.some((x) => hasPriv(p, where, x)) : privs.every((x) => hasPriv(p, where, x));
   return ok ? void 0 : `(${where}, ${any ? privs.join("|") : privs.find((x) => !hasPriv(p, where, x))})`;
 }
@@ -76754,7 +76761,7 @@ var init_auth2 = __esm({
     __name(authenticate, "authenticate");
     __name(createTicket, "createTicket");
     __name(hasPriv, "hasPriv");
-    subst = /* @__PURE__ */ __name((path39, params) => path39.replace(
+    subst = /* @__PURE__ */ __name((path40, params) => path40.replace(
       /\{(\w+)\}/g,
       (_, k) => String(params[k] ?? "")
     ), "subst");
@@ -79232,8 +79239,8 @@ async function startVaultSim(opts = {}) {
       }
       save();
     },
-    mount(path39, version) {
-      state.mounts[`${path39.replace(/\/$/, "")}/`] ??= newMount(version);
+    mount(path40, version) {
+      state.mounts[`${path40.replace(/\/$/, "")}/`] ??= newMount(version);
       save();
     },
     async stop() {
@@ -80153,10 +80160,10 @@ function describeInvocation(i) {
 function failure(inv, code, output) {
   const recap = parseRecap(output);
   const failed = failedHosts(recap);
-  const hostKey = /Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED/.test(output) ? " (host key not trusted: give a known_hosts file, or enable trust-on-first-use for new hosts)" : "";
+  const hostKey2 = /Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED/.test(output) ? " (host key not trusted: give a known_hosts file, or enable trust-on-first-use for new hosts)" : "";
   if (failed.length) {
     return new PveGitopsError(
-      `playbooks/${inv.playbook} failed on ${failed.join(", ")}${hostKey}; see the ansible output above.`
+      `playbooks/${inv.playbook} failed on ${failed.join(", ")}${hostKey2}; see the ansible output above.`
     );
   }
   const last = output.split("\n").map((l) => l.trim()).filter((l) => /ERROR!|fatal|error/i.test(l)).at(-1);
@@ -80896,8 +80903,8 @@ var init_get = __esm({
 });
 
 // actions/lib/kubeconfig/readiness.ts
-function kubeGet(entry2, path39, timeoutMs = 1e4) {
-  const url = new URL(path39, entry2.cluster.server);
+function kubeGet(entry2, path40, timeoutMs = 1e4) {
+  const url = new URL(path40, entry2.cluster.server);
   const u = entry2.user;
   const headers = { Accept: "application/json" };
   if (typeof u.token === "string") headers.Authorization = `Bearer ${u.token}`;
@@ -81222,9 +81229,9 @@ var init_vault_client = __esm({
         this.c.token = token;
       }
       /** Sends one request; returns the parsed body (undefined for 204). Throws VaultHttpError. */
-      request(method, path39, body2) {
+      request(method, path40, body2) {
         const url = new URL(
-          `v1/${path39.replace(/^\/+/, "")}`,
+          `v1/${path40.replace(/^\/+/, "")}`,
           this.c.addr.endsWith("/") ? this.c.addr : `${this.c.addr}/`
         );
         const payload = body2 === void 0 ? void 0 : JSON.stringify(body2);
@@ -81302,9 +81309,9 @@ var init_vault_client = __esm({
         return token;
       }
       /** KV v2 read of the current version; undefined when the secret does not exist (or is deleted). */
-      async readKv2(mount, path39) {
+      async readKv2(mount, path40) {
         try {
-          const r = await this.request("GET", `${mount}/data/${path39}`);
+          const r = await this.request("GET", `${mount}/data/${path40}`);
           const d = r?.data;
           return { data: d?.data ?? {}, version: d?.metadata?.version ?? 0 };
         } catch (err) {
@@ -81312,32 +81319,32 @@ var init_vault_client = __esm({
             const version = err.body?.data?.metadata?.version;
             return version ? { data: {}, version } : void 0;
           }
-          throw this.explain(err, mount, path39, "read");
+          throw this.explain(err, mount, path40, "read");
         }
       }
       /**
        * KV v2 write with check-and-set: `cas` 0 creates only, N replaces only version N. Returns
        * the new version, or `conflict` when someone wrote first.
        */
-      async writeKv2(mount, path39, data, cas) {
+      async writeKv2(mount, path40, data, cas) {
         try {
-          const r = await this.request("POST", `${mount}/data/${path39}`, { options: { cas }, data });
+          const r = await this.request("POST", `${mount}/data/${path40}`, { options: { cas }, data });
           return r?.data?.version ?? cas + 1;
         } catch (err) {
           if (err instanceof VaultHttpError && err.status === 400 && err.errors.some((e) => e.includes("check-and-set parameter did not match")))
             return "conflict";
-          throw this.explain(err, mount, path39, "write");
+          throw this.explain(err, mount, path40, "write");
         }
       }
-      explain(err, mount, path39, verb) {
+      explain(err, mount, path40, verb) {
         if (!(err instanceof VaultHttpError)) return err;
         if (err.status === 403)
           return new ConfigurationError(
-            `Vault denied the token permission to ${verb} ${mount}/data/${path39}: give its policy ${verb === "read" ? '"read"' : '"create" and "update"'} on that path.`
+            `Vault denied the token permission to ${verb} ${mount}/data/${path40}: give its policy ${verb === "read" ? '"read"' : '"create" and "update"'} on that path.`
           );
         if (err.status === 404)
           return new ConfigurationError(
-            `Vault has no KV v2 engine at '${mount}/' for ${mount}/data/${path39} (${err.errors.join("; ").slice(0, 200)}); check vault.mount.`
+            `Vault has no KV v2 engine at '${mount}/' for ${mount}/data/${path40} (${err.errors.join("; ").slice(0, 200)}); check vault.mount.`
           );
         return err;
       }
@@ -81627,36 +81634,36 @@ var init_kubeconfig2 = __esm({
 });
 
 // actions/lib/kubeconfig/vault-setup.ts
-async function readOrUndefined(vault, path39) {
+async function readOrUndefined(vault, path40) {
   try {
-    return (await vault.request("GET", path39))?.data;
+    return (await vault.request("GET", path40))?.data;
   } catch (err) {
     if (err instanceof VaultHttpError && err.status === 404) return void 0;
     throw err;
   }
 }
 function policyHcl(o, capabilities, who) {
-  const { mount, path: path39 } = o.location;
+  const { mount, path: path40 } = o.location;
   return [
-    `# pve-gitops (${o.repository}): ${who} the kubeconfigs at ${mount}/${path39}, key ${o.location.key}.`,
-    `path "${mount}/data/${path39}" {`,
+    `# pve-gitops (${o.repository}): ${who} the kubeconfigs at ${mount}/${path40}, key ${o.location.key}.`,
+    `path "${mount}/data/${path40}" {`,
     `  capabilities = [${capabilities.map((c) => `"${c}"`).join(", ")}]`,
     "}",
     ""
   ].join("\n");
 }
 function roleItem(o, name, body2) {
-  const path39 = `auth/${o.authPath}/role/${name}`;
+  const path40 = `auth/${o.authPath}/role/${name}`;
   return {
     what: `JWT role ${name}`,
     method: "POST",
-    path: path39,
+    path: path40,
     body: body2,
-    cli: `vault write ${path39} - <<'EOF'
+    cli: `vault write ${path40} - <<'EOF'
 ${JSON.stringify(body2, null, 2)}
 EOF`,
     async current(vault) {
-      const have = await readOrUndefined(vault, path39);
+      const have = await readOrUndefined(vault, path40);
       if (!have) return void 0;
       const same = Object.entries(body2).every(
         ([k, want]) => k === "bound_claims" ? Object.entries(want).every(
@@ -82530,8 +82537,15 @@ Generated by pve-gitops after apply.${vmNames.length > 6 ? `
 Created or recreated: ${vmNames.join(", ")}` : ""}
 `;
 }
-function rejectedAsStale(out) {
-  return /non-fast-forward|fetch first|rejected|stale info/i.test(out);
+function pushFailure(out) {
+  if (/\[remote rejected\]|hook declined|GH0(06|13)/.test(out)) return "refused";
+  if (/\[rejected\]|non-fast-forward|fetch first|stale info/i.test(out)) return "stale";
+  return "other";
+}
+function remoteReason(out) {
+  const lines = out.split("\n").filter((l) => l.startsWith("remote:")).map((l) => l.replace(/^remote:\s*/, "").trim()).filter((l) => /^error:|^- /.test(l)).map((l) => l.replace(/^error:\s*/, ""));
+  const declined = /\[remote rejected\][^(]*\(([^)]*)\)/.exec(out)?.[1];
+  return [...lines, ...lines.length || !declined ? [] : [declined]].join(" ").slice(0, 600);
 }
 async function commitInventory(exec, opts) {
   const remote = opts.remote ?? "origin";
@@ -82561,8 +82575,11 @@ async function commitInventory(exec, opts) {
       opts.log?.info(`Pushed the inventory commit ${sha.slice(0, 7)} to ${opts.branch}.`);
       return { committed: true, sha };
     }
-    last = (push.stderr + push.stdout).trim().split("\n").slice(-2).join(" ");
-    if (!rejectedAsStale(push.stderr + push.stdout) || i === attempts) break;
+    const out = push.stderr + push.stdout;
+    last = out.trim().split("\n").slice(-2).join(" ");
+    const failure2 = pushFailure(out);
+    if (failure2 === "refused") throw await refused2(exec, remote, opts.branch, out);
+    if (failure2 !== "stale" || i === attempts) break;
     opts.log?.warn(
       `${opts.branch} moved while committing the inventory (attempt ${i} of ${attempts}); rebasing.`
     );
@@ -82583,7 +82600,22 @@ async function commitInventory(exec, opts) {
     `Could not push the inventory commit to ${opts.branch} after ${attempts} attempts: ${last}`
   );
 }
-var BOT_ENV;
+async function refused2(exec, remote, branch, out) {
+  const sha = (await git(exec, ["rev-parse", "HEAD"], "Reading HEAD")).trim();
+  const kept = await exec([
+    "push",
+    "--porcelain",
+    "--force",
+    remote,
+    `${sha}:${REFUSED_INVENTORY_REF}`
+  ]);
+  const where = kept.code === 0 ? `the commit ${sha.slice(0, 7)} is kept at ${REFUSED_INVENTORY_REF}` : `the commit ${sha.slice(0, 7)} could not be kept either`;
+  return new InventoryPushRefused(
+    `${remote} refused the inventory commit on ${branch} (a protected branch, not a moved one: ${remoteReason(out) || "push declined"}); ${where}, and the new hosts are still provisioned. Let pve-gitops push to ${branch} (a GitHub App on the ruleset bypass list, its token as PVE_GITOPS_PUSH_TOKEN) or commit the inventory by hand; see docs/network.md#protected-branches.`,
+    sha
+  );
+}
+var BOT_ENV, REFUSED_INVENTORY_REF, InventoryPushRefused;
 var init_commit = __esm({
   "actions/lib/gitops/commit.ts"() {
     "use strict";
@@ -82596,8 +82628,102 @@ var init_commit = __esm({
       GIT_COMMITTER_EMAIL: BOT_EMAIL
     };
     __name(inventoryCommitMessage, "inventoryCommitMessage");
-    __name(rejectedAsStale, "rejectedAsStale");
+    REFUSED_INVENTORY_REF = "refs/pve-gitops/inventory";
+    InventoryPushRefused = class extends PveGitopsError {
+      constructor(message, sha) {
+        super(message);
+        this.sha = sha;
+      }
+      sha;
+      static {
+        __name(this, "InventoryPushRefused");
+      }
+    };
+    __name(pushFailure, "pushFailure");
+    __name(remoteReason, "remoteReason");
     __name(commitInventory, "commitInventory");
+    __name(refused2, "refused");
+  }
+});
+
+// actions/lib/gitops/push-check.ts
+async function checkInventoryPush(exec, opts) {
+  const remote = opts.remote ?? "origin";
+  const dry = await exec([
+    "push",
+    "--dry-run",
+    "--porcelain",
+    remote,
+    `HEAD:refs/heads/${opts.branch}`
+  ]);
+  if (dry.code !== 0) {
+    const why2 = (dry.stderr + dry.stdout).split("\n").map((l) => l.replace(/^remote:\s*/, "").trim()).filter((l) => l && !l.startsWith("To ")).slice(0, 2).join(" ");
+    throw new ConfigurationError(
+      `This job cannot push to ${opts.branch} (${why2 || `git push exit ${dry.code}`}); nothing was applied. Give the apply job permissions: contents: write, and check out with a token that may push.`
+    );
+  }
+  const rules = await opts.api?.rules(opts.branch);
+  const blocking = [...new Set((rules ?? []).map((r) => r.type).filter((t) => BLOCKING.has(t)))];
+  if (!blocking.length) {
+    opts.log?.info(`The inventory commit can be pushed to ${opts.branch}.`);
+    return;
+  }
+  const what = `${opts.branch} has ruleset rules (${blocking.join(", ")}) that refuse a direct push`;
+  if (!opts.pushToken)
+    throw new ConfigurationError(
+      `${what}, and GITHUB_TOKEN can never bypass them: the inventory commit would be refused after the VMs were made; nothing was applied. ${HOW}`
+    );
+  opts.log?.warn(
+    `${what} unless PVE_GITOPS_PUSH_TOKEN's actor is on the bypass list. If it is not, the push is refused and the new hosts are still provisioned. ${HOW}`
+  );
+}
+var BLOCKING, HOW;
+var init_push_check = __esm({
+  "actions/lib/gitops/push-check.ts"() {
+    "use strict";
+    init_errors();
+    BLOCKING = /* @__PURE__ */ new Set([
+      "pull_request",
+      "required_status_checks",
+      "required_signatures",
+      "required_deployments",
+      "update",
+      "merge_queue"
+    ]);
+    HOW = "Put a GitHub App on the ruleset bypass list and give its token as PVE_GITOPS_PUSH_TOKEN, or keep main open to the job; see docs/network.md#protected-branches.";
+    __name(checkInventoryPush, "checkInventoryPush");
+  }
+});
+
+// actions/lib/github/branch-rules.ts
+function githubBranchRules(apiUrl, repository, token, log) {
+  return {
+    async rules(branch) {
+      const url = `${apiUrl.replace(/\/$/, "")}/repos/${repository}/rules/branches/${encodeURIComponent(branch)}`;
+      try {
+        const r = await fetch(url, {
+          headers: {
+            accept: "application/vnd.github+json",
+            authorization: `Bearer ${token}`,
+            "x-github-api-version": "2022-11-28"
+          }
+        });
+        if (!r.ok) {
+          log?.warn(`Could not read the rules of ${branch} (HTTP ${r.status}).`);
+          return void 0;
+        }
+        return await r.json();
+      } catch (err) {
+        log?.warn(`Could not read the rules of ${branch}: ${err.message}`);
+        return void 0;
+      }
+    }
+  };
+}
+var init_branch_rules = __esm({
+  "actions/lib/github/branch-rules.ts"() {
+    "use strict";
+    __name(githubBranchRules, "githubBranchRules");
   }
 });
 
@@ -82610,7 +82736,11 @@ function getInventoryInputs(env = process.env) {
     throw new ConfigurationError(
       `The tags input holds '${bad.slice(0, 60)}', which is not a tag name.`
     );
-  const commit = getBooleanInput(INVENTORY_INPUTS.commit);
+  const optionalBool = /* @__PURE__ */ __name((name) => getInput(name) ? getBooleanInput(name) : false, "optionalBool");
+  const checkPush = optionalBool(INVENTORY_INPUTS.checkPush);
+  const commit = getBooleanInput(INVENTORY_INPUTS.commit) || checkPush;
+  const githubToken = getInput(INVENTORY_INPUTS.githubToken);
+  if (githubToken) setSecret(githubToken);
   const branch = getInput(INVENTORY_INPUTS.branch) || env.GITHUB_REF_NAME || "";
   if (commit && !/^[A-Za-z0-9._/-]+$/.test(branch)) {
     throw new ConfigurationError(
@@ -82623,10 +82753,28 @@ function getInventoryInputs(env = process.env) {
     tags,
     commit,
     branch,
-    check: getBooleanInput(INVENTORY_INPUTS.check)
+    check: getBooleanInput(INVENTORY_INPUTS.check),
+    checkPush,
+    githubToken,
+    pushTokenSet: optionalBool(INVENTORY_INPUTS.pushTokenSet),
+    apiUrl: env.GITHUB_API_URL ?? "https://api.github.com",
+    repository: env.GITHUB_REPOSITORY ?? ""
   };
 }
 async function inventoryStep(log, inputs = getInventoryInputs()) {
+  if (inputs.checkPush) {
+    const api = inputs.githubToken && inputs.repository ? githubBranchRules(inputs.apiUrl, inputs.repository, inputs.githubToken, log) : void 0;
+    await log.group(
+      `Check that the inventory commit can be pushed to ${inputs.branch}`,
+      () => checkInventoryPush(gitExec(inputs.repoDir), {
+        branch: inputs.branch,
+        api,
+        pushToken: inputs.pushTokenSet,
+        log
+      })
+    );
+    return;
+  }
   const { config: config2, vms } = await loadValidRepository(inputs.repoDir);
   const hosts = parseHostList(inputs.newHosts, `The ${INVENTORY_INPUTS.newHosts} input`);
   for (const n of hosts.withoutAddress)
@@ -82669,7 +82817,14 @@ async function inventoryStep(log, inputs = getInventoryInputs()) {
       branch: inputs.branch,
       log
     })
-  );
+  ).catch((err) => {
+    if (err instanceof InventoryPushRefused) {
+      setOutput("committed", "false");
+      setOutput("refused", "true");
+      setOutput("sha", err.sha);
+    }
+    throw err;
+  });
   setOutput("committed", String(c.committed));
   setOutput("sha", c.sha);
 }
@@ -82682,6 +82837,8 @@ var init_inventory_step = __esm({
     init_errors();
     init_commit();
     init_git();
+    init_push_check();
+    init_branch_rules();
     init_tags();
     init_addresses();
     init_update();
@@ -82692,7 +82849,10 @@ var init_inventory_step = __esm({
       tags: "tags",
       commit: "commit",
       branch: "branch",
-      check: "check"
+      check: "check",
+      checkPush: "check-push",
+      githubToken: "github-token",
+      pushTokenSet: "push-token-set"
     };
     __name(getInventoryInputs, "getInventoryInputs");
     __name(inventoryStep, "inventoryStep");
@@ -83017,9 +83177,211 @@ var init_main5 = __esm({
   }
 });
 
-// actions/plan/main.ts
+// actions/lib/gitops/pending.ts
+function parse6(text3) {
+  const v = JSON.parse(text3);
+  return { hosts: v.hosts ?? [], tags: v.tags ?? [] };
+}
+async function readPending(exec, remote = "origin") {
+  const ls = await git(exec, ["ls-remote", "--end-of-options", remote, PENDING_REF], "Reading");
+  const commit = ls.split(/\s/)[0] || void 0;
+  if (!commit) return { pending: EMPTY };
+  await git(exec, ["fetch", "--no-tags", remote, `+${PENDING_REF}:${PENDING_REF}`], "Fetching");
+  const text3 = await git(exec, ["show", `${commit}:${FILE2}`], `Reading ${PENDING_REF}`);
+  try {
+    return { commit, pending: parse6(text3) };
+  } catch {
+    throw new PveGitopsError(`${PENDING_REF}:${FILE2} is not valid JSON; delete the ref.`);
+  }
+}
+function mergePending(base, add, remove = EMPTY) {
+  const goneHosts = new Set(remove.hosts.map(hostKey));
+  const goneTags = new Set(remove.tags.map(tagKey));
+  const hosts = /* @__PURE__ */ new Map();
+  for (const h of [...base.hosts, ...add.hosts])
+    if (!goneHosts.has(hostKey(h))) hosts.set(hostKey(h), h);
+  const tags = /* @__PURE__ */ new Map();
+  for (const t of [...base.tags, ...add.tags]) if (!goneTags.has(tagKey(t))) tags.set(tagKey(t), t);
+  return { hosts: [...hosts.values()], tags: [...tags.values()] };
+}
+async function updatePending(exec, change2, options = {}) {
+  const remote = options.remote ?? "origin";
+  const attempts = options.attempts ?? 5;
+  let last = "";
+  for (let i = 1; i <= attempts; i++) {
+    const { commit, pending } = await readPending(exec, remote);
+    const next = mergePending(pending, change2.add ?? EMPTY, change2.remove ?? EMPTY);
+    if (JSON.stringify(next) === JSON.stringify(pending)) return pending;
+    const blob = await exec(["hash-object", "-w", "--stdin"], {
+      input: `${JSON.stringify(next, null, 2)}
+`
+    });
+    if (blob.code !== 0) throw new PveGitopsError(`Writing ${FILE2} failed: ${blob.stderr.trim()}`);
+    const tree = await exec(["mktree"], {
+      input: `100644 blob ${blob.stdout.trim()}	${FILE2}
+`
+    });
+    const made = await exec(
+      [
+        "commit-tree",
+        tree.stdout.trim(),
+        ...commit ? ["-p", commit] : [],
+        "-m",
+        `pending: ${next.hosts.length} host(s), ${next.tags.length} tag(s)`
+      ],
+      { env: BOT_ENV2 }
+    );
+    if (made.code !== 0)
+      throw new PveGitopsError(`Recording ${PENDING_REF} failed: ${made.stderr.trim()}`);
+    const push = await exec([
+      "push",
+      "--porcelain",
+      `--force-with-lease=${PENDING_REF}:${commit ?? ""}`,
+      remote,
+      `${made.stdout.trim()}:${PENDING_REF}`
+    ]);
+    if (push.code === 0) {
+      options.log?.info(
+        `${PENDING_REF}: ${next.hosts.map((h) => h.name).join(" ") || "no host"} and ${next.tags.map((t) => t.name).join(" ") || "no tag"} left to provision.`
+      );
+      return next;
+    }
+    last = (push.stderr + push.stdout).trim().split("\n").slice(-2).join(" ");
+    options.log?.warn(`${PENDING_REF} moved meanwhile (attempt ${i} of ${attempts}); again.`);
+  }
+  throw new PveGitopsError(`Could not push ${PENDING_REF} to ${remote}: ${last}`);
+}
+var PENDING_REF, FILE2, EMPTY, BOT_ENV2, hostKey, tagKey;
+var init_pending = __esm({
+  "actions/lib/gitops/pending.ts"() {
+    "use strict";
+    init_errors();
+    init_git();
+    PENDING_REF = "refs/pve-gitops/unprovisioned";
+    FILE2 = "pending.json";
+    EMPTY = { hosts: [], tags: [] };
+    BOT_ENV2 = {
+      GIT_AUTHOR_NAME: BOT_NAME,
+      GIT_AUTHOR_EMAIL: BOT_EMAIL,
+      GIT_COMMITTER_NAME: BOT_NAME,
+      GIT_COMMITTER_EMAIL: BOT_EMAIL
+    };
+    __name(parse6, "parse");
+    __name(readPending, "readPending");
+    hostKey = /* @__PURE__ */ __name((h) => `${h.name}\0${h.ip}\0${h.since}`, "hostKey");
+    tagKey = /* @__PURE__ */ __name((t) => `${t.name}\0${t.since}`, "tagKey");
+    __name(mergePending, "mergePending");
+    __name(updatePending, "updatePending");
+  }
+});
+
+// actions/lib/github/pending-step.ts
+function getPendingInputs(env = process.env) {
+  const workspace = import_node_path35.default.resolve(env.GITHUB_WORKSPACE ?? process.cwd());
+  const mode = getInput(PENDING_INPUTS.mode);
+  if (mode !== "record" && mode !== "take" && mode !== "done")
+    throw new ConfigurationError(`mode must be record, take or done, not '${mode.slice(0, 40)}'.`);
+  const tags = getInput(PENDING_INPUTS.tags).split(/\s+/).filter(Boolean);
+  const bad = tags.find((t) => !TAG_NAME.test(t) || t.includes(".."));
+  if (bad)
+    throw new ConfigurationError(`The tags input holds '${bad.slice(0, 60)}', not a tag name.`);
+  return {
+    repoDir: import_node_path35.default.resolve(workspace, getInput(PENDING_INPUTS.workingDirectory) || "."),
+    mode,
+    newHosts: getInput(PENDING_INPUTS.newHosts),
+    tags,
+    since: getInput(PENDING_INPUTS.since) || env.GITHUB_SHA || "",
+    taken: getInput(PENDING_INPUTS.taken)
+  };
+}
+async function pendingStep(log, inputs = getPendingInputs()) {
+  const exec = gitExec(inputs.repoDir);
+  const own = parseHostList(inputs.newHosts, `The ${PENDING_INPUTS.newHosts} input`).hosts;
+  if (inputs.mode === "record") {
+    if (!/^[0-9a-f]{40}$/.test(inputs.since))
+      throw new ConfigurationError(
+        `since must be a full commit SHA, not '${inputs.since.slice(0, 60)}'.`
+      );
+    const add = {
+      hosts: own.map((h) => ({ name: h.name, ip: h.ip, since: inputs.since })),
+      tags: inputs.tags.map((name) => ({ name, since: inputs.since }))
+    };
+    const queued = await log.group(
+      `Record what is left to provision (${PENDING_REF})`,
+      () => updatePending(exec, { add }, { log })
+    );
+    setOutput("count", String(queued.hosts.length + queued.tags.length));
+    return;
+  }
+  if (inputs.mode === "done") {
+    let taken;
+    try {
+      taken = JSON.parse(inputs.taken || '{"hosts":[],"tags":[]}');
+    } catch {
+      throw new ConfigurationError("The taken input is not the JSON the take mode wrote.");
+    }
+    await log.group(
+      "Mark the hosts and tags provisioned",
+      () => updatePending(exec, { remove: taken }, { log })
+    );
+    return;
+  }
+  const { pending } = await readPending(exec);
+  const gone = pending.hosts.filter((h) => !vmDefined(inputs.repoDir, h.name));
+  for (const h of gone) log.warn(`${h.name} is pending but vms/ no longer defines it; skipped.`);
+  const hosts = new Map(own.map((h) => [h.name, h.ip]));
+  for (const h of pending.hosts) if (!gone.includes(h)) hosts.set(h.name, h.ip);
+  const tags = [...new Set(pending.tags.map((t) => t.name))];
+  if (pending.hosts.length || tags.length)
+    log.info(
+      `Left from earlier runs: ${pending.hosts.map((h) => h.name).join(" ") || "no host"}; ${tags.join(" ") || "no tag"}.`
+    );
+  setOutput("new-hosts", [...hosts].map(([name, ip]) => `${ip},${name}`).join("\n"));
+  setOutput("message", tags.map((t) => `[ansible ${t}]`).join(" "));
+  setOutput("taken", JSON.stringify(pending));
+}
+var import_node_fs28, import_node_path35, PENDING_INPUTS, vmDefined;
+var init_pending_step = __esm({
+  "actions/lib/github/pending-step.ts"() {
+    "use strict";
+    init_core();
+    import_node_fs28 = require("node:fs");
+    import_node_path35 = __toESM(require("node:path"), 1);
+    init_errors();
+    init_git();
+    init_pending();
+    init_tags();
+    init_addresses();
+    PENDING_INPUTS = {
+      workingDirectory: "working-directory",
+      mode: "mode",
+      newHosts: "new-hosts",
+      tags: "tags",
+      since: "since",
+      taken: "taken"
+    };
+    __name(getPendingInputs, "getPendingInputs");
+    vmDefined = /* @__PURE__ */ __name((repoDir, name) => ["yaml", "yml"].some((ext) => (0, import_node_fs28.existsSync)(import_node_path35.default.join(repoDir, "vms", `${name}.${ext}`))), "vmDefined");
+    __name(pendingStep, "pendingStep");
+  }
+});
+
+// actions/pending/main.ts
 var main_exports6 = {};
 var init_main6 = __esm({
+  "actions/pending/main.ts"() {
+    "use strict";
+    init_run();
+    init_pending_step();
+    void run(async (log) => {
+      await pendingStep(log);
+    });
+  }
+});
+
+// actions/plan/main.ts
+var main_exports7 = {};
+var init_main7 = __esm({
   "actions/plan/main.ts"() {
     "use strict";
     init_plan_step();
@@ -83036,14 +83398,14 @@ function getProvisionInputs(env = process.env) {
   if (sshPrivateKey.trim()) registerKey(sshPrivateKey.replace(/\r\n/g, "\n").trim() + "\n");
   const k3sToken = getInput(PROVISION_INPUTS.k3sToken);
   registerSecret(k3sToken);
-  const workspace = import_node_path35.default.resolve(env.GITHUB_WORKSPACE ?? process.cwd());
+  const workspace = import_node_path36.default.resolve(env.GITHUB_WORKSPACE ?? process.cwd());
   const runs2 = getInput(PROVISION_INPUTS.playbooks).split("\n").map((l) => l.trim()).filter(Boolean).map(parseRun);
   const hosts = parseHostList(
     getInput(PROVISION_INPUTS.newHosts),
     `The ${PROVISION_INPUTS.newHosts} input`
   );
   const inputs = {
-    repoDir: import_node_path35.default.resolve(workspace, getInput(PROVISION_INPUTS.workingDirectory) || "."),
+    repoDir: import_node_path36.default.resolve(workspace, getInput(PROVISION_INPUTS.workingDirectory) || "."),
     runs: runs2,
     newHosts: hosts.hosts.map((h) => ({ name: h.name, ip: h.ip })),
     sshPrivateKey,
@@ -83051,7 +83413,7 @@ function getProvisionInputs(env = process.env) {
     knownHosts: getInput(PROVISION_INPUTS.knownHosts),
     trustOnFirstUse: booleanInput(PROVISION_INPUTS.trustOnFirstUse, false),
     simulator: booleanInput(PROVISION_INPUTS.simulator, false) || simulatorMode(env),
-    tempRoot: env.RUNNER_TEMP && (0, import_node_fs28.existsSync)(env.RUNNER_TEMP) ? env.RUNNER_TEMP : void 0,
+    tempRoot: env.RUNNER_TEMP && (0, import_node_fs29.existsSync)(env.RUNNER_TEMP) ? env.RUNNER_TEMP : void 0,
     proxmoxEnv: proxmoxEnvFromInputs(env)
   };
   debug(
@@ -83092,13 +83454,13 @@ async function provisionStep(log, inputs = getProvisionInputs()) {
   setOutput("runs", String(r.runs.length));
   return r;
 }
-var import_node_fs28, import_node_path35, PROVISION_INPUTS;
+var import_node_fs29, import_node_path36, PROVISION_INPUTS;
 var init_provision_step = __esm({
   "actions/lib/github/provision-step.ts"() {
     "use strict";
     init_core();
-    import_node_fs28 = require("node:fs");
-    import_node_path35 = __toESM(require("node:path"), 1);
+    import_node_fs29 = require("node:fs");
+    import_node_path36 = __toESM(require("node:path"), 1);
     init_errors();
     init_tags();
     init_addresses();
@@ -83124,8 +83486,8 @@ var init_provision_step = __esm({
 });
 
 // actions/provision/main.ts
-var main_exports7 = {};
-var init_main7 = __esm({
+var main_exports8 = {};
+var init_main8 = __esm({
   "actions/provision/main.ts"() {
     "use strict";
     init_run();
@@ -83142,15 +83504,16 @@ function sourceInput(v) {
   throw new ConfigurationError(`source must be 'event' or 'message', not '${v.slice(0, 40)}'.`);
 }
 function getTagsInputs(env = process.env) {
-  const workspace = import_node_path36.default.resolve(env.GITHUB_WORKSPACE ?? process.cwd());
+  const workspace = import_node_path37.default.resolve(env.GITHUB_WORKSPACE ?? process.cwd());
   return {
-    repoDir: import_node_path36.default.resolve(workspace, getInput(TAGS_INPUTS.workingDirectory) || "."),
+    repoDir: import_node_path37.default.resolve(workspace, getInput(TAGS_INPUTS.workingDirectory) || "."),
     playbook: getInput(TAGS_INPUTS.playbook) || void 0,
     newHosts: getInput(TAGS_INPUTS.newHosts),
     markApplied: getInput(TAGS_INPUTS.markApplied) || void 0,
     fetchAppliedRef: getBooleanInput(TAGS_INPUTS.fetchAppliedRef),
     source: sourceInput(getInput(TAGS_INPUTS.source) || "event"),
     message: getInput(TAGS_INPUTS.message),
+    range: getInput(TAGS_INPUTS.range),
     eventPath: env.GITHUB_EVENT_PATH || void 0
   };
 }
@@ -83188,12 +83551,15 @@ async function tagsStep(log, inputs = getTagsInputs()) {
     () => resolveTags({
       repoDir: inputs.repoDir,
       exec,
-      source: inputs.source === "message" ? { kind: "message", message: inputs.message } : { kind: "event", event, fetchApplied: inputs.fetchAppliedRef },
+      source: inputs.range ? { kind: "range", range: inputs.range } : inputs.source === "message" ? { kind: "message", message: inputs.message } : { kind: "event", event, fetchApplied: inputs.fetchAppliedRef },
       dispatchPlaybook: inputs.playbook,
       newVms,
       log
     })
-  );
+  ).catch((err) => {
+    if (err instanceof ConfigurationError) setOutput("error", err.message);
+    throw err;
+  });
   const lines = r.runs.map(formatRun);
   for (const l of lines) log.info(`will run: ${l}`);
   setOutput("playbooks", lines.join("\n"));
@@ -83201,13 +83567,13 @@ async function tagsStep(log, inputs = getTagsInputs()) {
   setOutput("tags", r.tags.join(" "));
   setOutput("count", String(r.runs.length));
 }
-var import_promises11, import_node_path36, TAGS_INPUTS;
+var import_promises11, import_node_path37, TAGS_INPUTS;
 var init_tags_step = __esm({
   "actions/lib/github/tags-step.ts"() {
     "use strict";
     init_core();
     import_promises11 = require("node:fs/promises");
-    import_node_path36 = __toESM(require("node:path"), 1);
+    import_node_path37 = __toESM(require("node:path"), 1);
     init_errors();
     init_applied_ref();
     init_git();
@@ -83222,7 +83588,8 @@ var init_tags_step = __esm({
       markApplied: "mark-applied",
       fetchAppliedRef: "fetch-applied-ref",
       source: "source",
-      message: "message"
+      message: "message",
+      range: "range"
     };
     __name(sourceInput, "sourceInput");
     __name(getTagsInputs, "getTagsInputs");
@@ -83232,8 +83599,8 @@ var init_tags_step = __esm({
 });
 
 // actions/tags/main.ts
-var main_exports8 = {};
-var init_main8 = __esm({
+var main_exports9 = {};
+var init_main9 = __esm({
   "actions/tags/main.ts"() {
     "use strict";
     init_run();
@@ -83249,7 +83616,7 @@ function annotate(diagnostics, prefix = "") {
   for (const d of diagnostics) {
     const props = {
       title: d.vm ? `VM ${d.vm}` : "pve-gitops",
-      file: import_node_path37.default.posix.join(prefix.split(import_node_path37.default.sep).join("/") || ".", d.file),
+      file: import_node_path38.default.posix.join(prefix.split(import_node_path38.default.sep).join("/") || ".", d.file),
       startLine: d.line,
       startColumn: d.col
     };
@@ -83257,12 +83624,12 @@ function annotate(diagnostics, prefix = "") {
     else error(d.message, props);
   }
 }
-var import_node_path37;
+var import_node_path38;
 var init_annotations = __esm({
   "actions/lib/github/annotations.ts"() {
     "use strict";
     init_core();
-    import_node_path37 = __toESM(require("node:path"), 1);
+    import_node_path38 = __toESM(require("node:path"), 1);
     __name(annotate, "annotate");
   }
 });
@@ -83342,16 +83709,16 @@ var init_validate_summary = __esm({
 
 // actions/lib/github/validate-step.ts
 function getValidateInputs(env = process.env) {
-  const workspace = import_node_path38.default.resolve(env.GITHUB_WORKSPACE ?? process.cwd());
+  const workspace = import_node_path39.default.resolve(env.GITHUB_WORKSPACE ?? process.cwd());
   const dir = getInput(VALIDATE_INPUTS.workingDirectory) || ".";
-  return { workspace, repoDir: import_node_path38.default.resolve(workspace, dir) };
+  return { workspace, repoDir: import_node_path39.default.resolve(workspace, dir) };
 }
 async function validateStep(log, inputs = getValidateInputs()) {
   log.debug(`validating ${inputs.repoDir}`);
   const repo = await log.group("Validate VM definitions", () => loadRepository(inputs.repoDir));
   const errors = errorsOf(repo.diagnostics);
   try {
-    annotate(repo.diagnostics, import_node_path38.default.relative(inputs.workspace, inputs.repoDir));
+    annotate(repo.diagnostics, import_node_path39.default.relative(inputs.workspace, inputs.repoDir));
     setOutput("valid", String(errors.length === 0));
     setOutput("vm-count", String(repo.vms.length));
     setOutput("error-count", String(errors.length));
@@ -83365,12 +83732,12 @@ async function validateStep(log, inputs = getValidateInputs()) {
   log.info(validationHeadline(repo));
   return repo;
 }
-var import_node_path38, VALIDATE_INPUTS;
+var import_node_path39, VALIDATE_INPUTS;
 var init_validate_step = __esm({
   "actions/lib/github/validate-step.ts"() {
     "use strict";
     init_core();
-    import_node_path38 = __toESM(require("node:path"), 1);
+    import_node_path39 = __toESM(require("node:path"), 1);
     init_errors();
     init_diagnostics();
     init_load2();
@@ -83384,8 +83751,8 @@ var init_validate_step = __esm({
 });
 
 // actions/validate/main.ts
-var main_exports9 = {};
-var init_main9 = __esm({
+var main_exports10 = {};
+var init_main10 = __esm({
   "actions/validate/main.ts"() {
     "use strict";
     init_run();
@@ -83408,10 +83775,11 @@ var steps = {
   "inventory": /* @__PURE__ */ __name(() => Promise.resolve().then(() => (init_main3(), main_exports3)), "inventory"),
   "kubeconfig": /* @__PURE__ */ __name(() => Promise.resolve().then(() => (init_main4(), main_exports4)), "kubeconfig"),
   "kubeconfig-publish": /* @__PURE__ */ __name(() => Promise.resolve().then(() => (init_main5(), main_exports5)), "kubeconfig-publish"),
-  "plan": /* @__PURE__ */ __name(() => Promise.resolve().then(() => (init_main6(), main_exports6)), "plan"),
-  "provision": /* @__PURE__ */ __name(() => Promise.resolve().then(() => (init_main7(), main_exports7)), "provision"),
-  "tags": /* @__PURE__ */ __name(() => Promise.resolve().then(() => (init_main8(), main_exports8)), "tags"),
-  "validate": /* @__PURE__ */ __name(() => Promise.resolve().then(() => (init_main9(), main_exports9)), "validate")
+  "pending": /* @__PURE__ */ __name(() => Promise.resolve().then(() => (init_main6(), main_exports6)), "pending"),
+  "plan": /* @__PURE__ */ __name(() => Promise.resolve().then(() => (init_main7(), main_exports7)), "plan"),
+  "provision": /* @__PURE__ */ __name(() => Promise.resolve().then(() => (init_main8(), main_exports8)), "provision"),
+  "tags": /* @__PURE__ */ __name(() => Promise.resolve().then(() => (init_main9(), main_exports9)), "tags"),
+  "validate": /* @__PURE__ */ __name(() => Promise.resolve().then(() => (init_main10(), main_exports10)), "validate")
 };
 function start(name) {
   const load = steps[name];
