@@ -10,6 +10,8 @@ import {
   topologyMarkdown,
   TOPOLOGY_DETAIL_LIMIT,
 } from '../actions/lib/reconcile/render-topology.js';
+import { renderApplyMarkdown } from '../actions/lib/reconcile/render-apply.js';
+import { renderPlanMarkdown } from '../actions/lib/reconcile/render-markdown.js';
 import { spec } from '../actions/lib/vm/spec.test-helpers.js';
 import type { VmSpec } from '../actions/lib/vm/types.js';
 
@@ -68,7 +70,16 @@ function planOf(n: number): { plan: Plan; vms: VmSpec[] } {
       actions,
       findings: [],
       errors: [],
-      capacity: [],
+      capacity: ['pve1', 'pve2', 'still-fawn'].map((node, i) => ({
+        node,
+        status: 'online',
+        memoryTotal: 65536,
+        memoryOvercommit: 1,
+        memoryBefore: 1024 * i * n,
+        memoryAfter: 1024 * (i + 1) * n,
+        vmsBefore: i,
+        vmsAfter: i + n,
+      })),
       newHosts: [],
       health: [],
     },
@@ -191,6 +202,37 @@ describe('topology diagram', () => {
       expect(r.ok).toBe(true);
       expect(r.svgLength).toBeGreaterThan(1000);
     });
+  });
+
+  it('renders every Mermaid block of the plan comment and the apply summary', () => {
+    const blocks = [1, 30, 300].flatMap((n) => {
+      const { plan, vms } = planOf(n);
+      const comment = renderPlanMarkdown(plan, { vms });
+      const summary = renderApplyMarkdown(
+        {
+          plan,
+          dryRun: false,
+          done: [],
+          failed: [],
+          newHosts: [],
+          pendingReboot: [],
+          held: [],
+          message: 'applied',
+        },
+        undefined,
+        vms,
+      );
+      return [comment, summary].flatMap((md) =>
+        [...md.matchAll(/^```mermaid\n([\s\S]*?)^```$/gm)].map((m) => m[1]),
+      );
+    });
+    // Each of the six documents holds the memory chart and the topology.
+    expect(blocks).toHaveLength(12);
+    expect(blocks.filter((b) => b.startsWith('xychart-beta'))).toHaveLength(6);
+    const results = renderInChromium('markdown', blocks);
+    results.forEach((r, i) =>
+      expect(r.error, `block ${i}: ${blocks[i].slice(0, 40)}`).toBeUndefined(),
+    );
   });
 
   it('fails on a diagram mermaid cannot parse (the check can fail)', () => {

@@ -5034,7 +5034,7 @@ var require_util2 = __commonJS({
           writable: true,
           enumerable: true,
           configurable: true,
-          value: /* @__PURE__ */ __name(function entries() {
+          value: /* @__PURE__ */ __name(function entries2() {
             webidl.brandCheck(this, object);
             return makeIterator(this, "key+value");
           }, "entries")
@@ -6148,9 +6148,9 @@ Content-Type: ${value.type || "application/octet-stream"}\r
                   return fd;
                 }
                 case "application/x-www-form-urlencoded": {
-                  const entries = new URLSearchParams(value.toString());
+                  const entries2 = new URLSearchParams(value.toString());
                   const fd = new FormData();
-                  for (const [name, value2] of entries) {
+                  for (const [name, value2] of entries2) {
                     fd.append(name, value2);
                   }
                   return fd;
@@ -11353,11 +11353,11 @@ var require_mock_utils = __commonJS({
     __name(getHeaderByName, "getHeaderByName");
     function buildHeadersFromArray(headers) {
       const clone = headers.slice();
-      const entries = [];
+      const entries2 = [];
       for (let index = 0; index < clone.length; index += 2) {
-        entries.push([clone[index], clone[index + 1]]);
+        entries2.push([clone[index], clone[index + 1]]);
       }
-      return Object.fromEntries(entries);
+      return Object.fromEntries(entries2);
     }
     __name(buildHeadersFromArray, "buildHeadersFromArray");
     function matchHeaders(mockDispatch2, headers) {
@@ -15417,11 +15417,11 @@ var require_progressevent = __commonJS({
 var require_encoding = __commonJS({
   "node_modules/undici/lib/web/fileapi/encoding.js"(exports2, module2) {
     "use strict";
-    function getEncoding(label2) {
-      if (!label2) {
+    function getEncoding(label3) {
+      if (!label3) {
         return "failure";
       }
-      switch (label2.trim().toLowerCase()) {
+      switch (label3.trim().toLowerCase()) {
         case "unicode-1-1-utf-8":
         case "unicode11utf8":
         case "unicode20utf8":
@@ -21039,8 +21039,8 @@ var init_summary = __esm({
        *
        * @returns {Summary} summary instance
        */
-      addDetails(label2, content) {
-        const element = this.wrap("details", this.wrap("summary", label2) + content);
+      addDetails(label3, content) {
+        const element = this.wrap("details", this.wrap("summary", label3) + content);
         return this.addRaw(element).addEOL();
       }
       /**
@@ -23453,7 +23453,7 @@ async function buildVm(ctx, spec, b, t, keepVmid) {
   t.mark("start+agent");
   return spec.staticIp ?? addresses[0];
 }
-async function recordAgentOk(ctx, node, vmid, label2) {
+async function recordAgentOk(ctx, node, vmid, label3) {
   const { client } = ctx;
   try {
     const [cfg, status2] = await Promise.all([
@@ -23471,7 +23471,7 @@ async function recordAgentOk(ctx, node, vmid, label2) {
     await client.putConfig(node, vmid, params);
   } catch (err) {
     ctx.log.warn(
-      `${label2} (${vmid}): could not record that its guest agent answered (${describe(err)}); plans will probe it.`
+      `${label3} (${vmid}): could not record that its guest agent answered (${describe(err)}); plans will probe it.`
     );
   }
 }
@@ -23499,7 +23499,7 @@ function startAndWaitForAgent(ctx, node, vmid, upid, operation) {
 async function waitForAgent(ctx, node, vmid, waitMs, signal) {
   const { client } = ctx;
   const started = client.clock.now();
-  const label2 = `VM ${vmid} on ${node}`;
+  const label3 = `VM ${vmid} on ${node}`;
   let last;
   for (let poll = 0; ; poll++) {
     signal?.throwIfAborted();
@@ -23508,26 +23508,26 @@ async function waitForAgent(ctx, node, vmid, waitMs, signal) {
     } catch (err) {
       if (errorKind(err) === "connection") throw err;
       last = classifyAgentFailure(err, true);
-      if (isFinalAgentFailure(err)) throw new AgentUnverifiableError(label2, last.reason);
+      if (isFinalAgentFailure(err)) throw new AgentUnverifiableError(label3, last.reason);
     }
     const delay = client.clock.now() - started < 3e3 ? 100 : Math.min(1e3, pollDelay(poll));
     if (client.clock.now() - started + delay > waitMs) {
-      if (last && !last.silent) throw new AgentUnverifiableError(label2, last.reason);
+      if (last && !last.silent) throw new AgentUnverifiableError(label3, last.reason);
       return void 0;
     }
     await client.clock.sleep(delay, signal);
   }
 }
-async function destroyVm(ctx, node, vmid, label2) {
+async function destroyVm(ctx, node, vmid, label3) {
   const { client } = ctx;
   try {
     const { lock } = await client.getConfig(node, vmid);
     if (lock === "clone" || lock === "create")
-      throw new LockedLeftoverError(label2, vmid, node, lock);
+      throw new LockedLeftoverError(label3, vmid, node, lock);
     if (!lock && (await client.status(node, vmid)).status === "running") {
-      await task(ctx, await client.stop(node, vmid), `stop of ${label2}`);
+      await task(ctx, await client.stop(node, vmid), `stop of ${label3}`);
     }
-    await task(ctx, await client.deleteVm(node, vmid), `destroy of ${label2}`);
+    await task(ctx, await client.deleteVm(node, vmid), `destroy of ${label3}`);
     return true;
   } catch (err) {
     if (isNotFound(err)) return false;
@@ -23583,9 +23583,9 @@ var init_vm_steps = __esm({
     __name(recordAgentOk, "recordAgentOk");
     __name(startAndWaitForAgent, "startAndWaitForAgent");
     AgentUnverifiableError = class extends PveGitopsError {
-      constructor(label2, reason) {
-        super(`${label2}: its guest agent could not be asked, so its health is unknown: ${reason}.`);
-        this.label = label2;
+      constructor(label3, reason) {
+        super(`${label3}: its guest agent could not be asked, so its health is unknown: ${reason}.`);
+        this.label = label3;
         this.reason = reason;
       }
       label;
@@ -23596,9 +23596,9 @@ var init_vm_steps = __esm({
     };
     __name(waitForAgent, "waitForAgent");
     LockedLeftoverError = class extends PveGitopsError {
-      constructor(label2, vmid, node, lock) {
+      constructor(label3, vmid, node, lock) {
         super(
-          `${label2} (${vmid}) on ${node} was left locked (${lock}) by a killed ${lock} task, and an API token cannot unlock it (Proxmox allows skiplock only to root@pam); run 'qm unlock ${vmid} && qm destroy ${vmid} --purge' on ${node}.`
+          `${label3} (${vmid}) on ${node} was left locked (${lock}) by a killed ${lock} task, and an API token cannot unlock it (Proxmox allows skiplock only to root@pam); run 'qm unlock ${vmid} && qm destroy ${vmid} --purge' on ${node}.`
         );
         this.vmid = vmid;
         this.node = node;
@@ -23624,7 +23624,7 @@ var init_vm_steps = __esm({
 async function remediate(ctx, spec, a, b, t, hooks) {
   const { client } = ctx;
   const vmid = a.vmid;
-  const label2 = `VM ${spec.name}`;
+  const label3 = `VM ${spec.name}`;
   const wait = /* @__PURE__ */ __name(async (upid, op) => {
     await client.waitForTask(upid, { operation: `${op} of VM ${spec.name}` });
     t.mark(op);
@@ -23636,14 +23636,14 @@ async function remediate(ctx, spec, a, b, t, hooks) {
       const upid = await client.start(a.node, vmid);
       let answered;
       try {
-        answered = await startAndWaitForAgent(ctx, a.node, vmid, upid, `start of ${label2}`);
+        answered = await startAndWaitForAgent(ctx, a.node, vmid, upid, `start of ${label3}`);
       } catch (err) {
         if (!(err instanceof AgentUnverifiableError)) throw err;
         ctx.log.warn(`${spec.name}: started; ${err.message}`);
         t.mark("start");
         return void 0;
       }
-      if (answered) await recordAgentOk(ctx, a.node, vmid, label2);
+      if (answered) await recordAgentOk(ctx, a.node, vmid, label3);
       else
         ctx.log.warn(
           `${spec.name}: started, but its guest agent did not answer within ${Math.round(ctx.agentWaitMs / 1e3)} s; the next plan checks it again.`
@@ -23667,7 +23667,7 @@ async function remediate(ctx, spec, a, b, t, hooks) {
         );
         t.mark("reset+agent");
         if (addresses) {
-          await recordAgentOk(ctx, a.node, vmid, label2);
+          await recordAgentOk(ctx, a.node, vmid, label3);
           return void 0;
         }
         if (a.escalation !== "recreate") {
@@ -40602,7 +40602,7 @@ var require_SFTP = __commonJS({
         if (!Buffer.isBuffer(where) && typeof where !== "string")
           throw new Error("missing directory handle or path");
         if (typeof where === "string") {
-          const entries = [];
+          const entries2 = [];
           let e = 0;
           const reread = /* @__PURE__ */ __name((err, handle2) => {
             if (err)
@@ -40615,11 +40615,11 @@ var require_SFTP = __commonJS({
                 return this.close(handle2, (err3) => {
                   if (err3)
                     return cb(err3);
-                  cb(void 0, entries);
+                  cb(void 0, entries2);
                 });
               }
               for (let i = 0; i < list3.length; ++i, ++e)
-                entries[e] = list3[i];
+                entries2[e] = list3[i];
               reread(void 0, handle2);
             });
           }, "reread");
@@ -48101,6 +48101,105 @@ var init_destructive = __esm({
   }
 });
 
+// actions/lib/reconcile/render-topology.ts
+function entries(plan2, vms) {
+  const rank = ["same", "change", "remediate", "create", "destroy"];
+  const byVm = /* @__PURE__ */ new Map();
+  const spec = new Map(vms.map((v) => [v.name, v]));
+  for (const a of plan2.actions) {
+    const mark = MARK_OF[a.kind];
+    const node = a.kind === "migrate" && a.to ? a.to : a.node;
+    const have = byVm.get(a.vm);
+    if (!have) {
+      const k3s = spec.get(a.vm)?.k3s;
+      const role = k3s && (k3s.role === "server" && !k3s.join ? "k3s server" : `k3s ${k3s.role}`);
+      byVm.set(a.vm, { vm: a.vm, node, mark, role });
+    } else if (rank.indexOf(mark) > rank.indexOf(have.mark)) have.mark = mark;
+  }
+  return [...byVm.values()].sort(
+    (a, b) => a.node.localeCompare(b.node) || a.vm.localeCompare(b.vm)
+  );
+}
+function summarised(list3) {
+  const nodes = [...new Set(list3.map((e) => e.node))];
+  return nodes.map((node, i) => {
+    const on = list3.filter((e) => e.node === node);
+    const count = /* @__PURE__ */ __name((m) => on.filter((e) => e.mark === m).length, "count");
+    const parts = [
+      count("create") && `${count("create")} to create`,
+      count("change") && `${count("change")} to change`,
+      count("remediate") && `${count("remediate")} to remediate`,
+      count("destroy") && `${count("destroy")} to destroy`
+    ].filter(Boolean);
+    const cls = ["destroy", "create", "remediate", "change"].find((m) => count(m));
+    return `  n${i}["${label(node)}<br/>${on.length} VMs${parts.length ? `<br/>${parts.join(", ")}` : ""}"]${cls ? `:::${cls}` : ""}`;
+  });
+}
+function renderTopology(plan2, vms) {
+  const list3 = entries(plan2, vms);
+  const lines = ["flowchart LR", ...CLASSES.map((c) => `  ${c}`)];
+  if (!list3.length) return [...lines, '  empty["no VMs"]'].join("\n");
+  if (list3.length > TOPOLOGY_DETAIL_LIMIT) return [...lines, ...summarised(list3)].join("\n");
+  const id2 = new Map(list3.map((e, i) => [e.vm, `v${i}`]));
+  const nodes = [...new Set(list3.map((e) => e.node))];
+  nodes.forEach((node, n) => {
+    lines.push(`  subgraph n${n}["${label(node)}"]`);
+    for (const e of list3.filter((x) => x.node === node)) {
+      const text3 = `${label(e.vm)}${e.role ? `<br/>${e.role}` : ""}`;
+      lines.push(`    ${id2.get(e.vm)}["${text3}"]${e.mark === "same" ? "" : `:::${e.mark}`}`);
+    }
+    lines.push("  end");
+  });
+  const spec = new Map(vms.map((v) => [v.name, v]));
+  for (const e of list3) {
+    const join = spec.get(e.vm)?.k3s?.join;
+    const target = join && id2.get(join);
+    if (target) lines.push(`  ${id2.get(e.vm)} -. joins .-> ${target}`);
+  }
+  return lines.join("\n");
+}
+function topologyMarkdown(plan2, vms) {
+  const many = new Set(plan2.actions.map((a) => a.vm)).size > TOPOLOGY_DETAIL_LIMIT;
+  return [
+    "### Topology",
+    "",
+    "```mermaid",
+    renderTopology(plan2, vms),
+    "```",
+    "",
+    many ? `_${TOPOLOGY_DETAIL_LIMIT}+ VMs: one box per node; the plan artifact lists every VM._` : "_Green: create \xB7 yellow: change \xB7 orange: remediate \xB7 red, dashed: destroy; arrows: k3s joins._",
+    ""
+  ].join("\n");
+}
+var TOPOLOGY_DETAIL_LIMIT, MARK_OF, CLASSES, label;
+var init_render_topology = __esm({
+  "actions/lib/reconcile/render-topology.ts"() {
+    "use strict";
+    TOPOLOGY_DETAIL_LIMIT = 60;
+    MARK_OF = {
+      create: "create",
+      replace: "destroy",
+      delete: "destroy",
+      update: "change",
+      resize: "change",
+      migrate: "change",
+      remediate: "remediate",
+      noop: "same"
+    };
+    CLASSES = [
+      "classDef create fill:#dafbe1,stroke:#1a7f37,stroke-width:2px,color:#1f2328",
+      "classDef change fill:#fff8c5,stroke:#9a6700,stroke-width:2px,color:#1f2328",
+      "classDef remediate fill:#fff1e5,stroke:#bc4c00,stroke-width:2px,color:#1f2328",
+      "classDef destroy fill:#ffebe9,stroke:#cf222e,stroke-width:2px,stroke-dasharray:5 3,color:#1f2328"
+    ];
+    label = /* @__PURE__ */ __name((s) => s.replace(/["<>&#;`]/g, "").slice(0, 80), "label");
+    __name(entries, "entries");
+    __name(summarised, "summarised");
+    __name(renderTopology, "renderTopology");
+    __name(topologyMarkdown, "topologyMarkdown");
+  }
+});
+
 // actions/lib/reconcile/render-markdown.ts
 function summaryLine(plan2) {
   const parts = ORDER.filter((k) => plan2.summary[k] > 0).map((k) => `${plan2.summary[k]} to ${k}`);
@@ -48263,6 +48362,7 @@ ${table(["Node", "Status", "Memory before (MiB)", "After", "Limit", "VMs"], rows
 ` + memoryChart(plan2)
     );
   }
+  if (options.vms && plan2.actions.length) blocks.push(topologyMarkdown(plan2, options.vms));
   return fit(
     blocks,
     max,
@@ -48304,6 +48404,7 @@ var init_render_markdown = __esm({
     "use strict";
     init_markdown();
     init_destructive();
+    init_render_topology();
     COMMENT_LIMIT = 65536;
     TITLES = {
       create: "Create",
@@ -48342,7 +48443,7 @@ var init_render_markdown = __esm({
 });
 
 // actions/lib/reconcile/render-apply.ts
-function renderApplyMarkdown(result2, maxChars = 1e6) {
+function renderApplyMarkdown(result2, maxChars = 1e6, vms) {
   const blocks = [
     `## pve-gitops apply${result2.dryRun ? " (dry run)" : ""}`,
     `**${escapeMarkdown(result2.message)}**`
@@ -48404,7 +48505,8 @@ function renderApplyMarkdown(result2, maxChars = 1e6) {
   blocks.push(
     renderPlanMarkdown(result2.plan, {
       title: "Plan applied",
-      maxChars: Math.floor(maxChars / 2)
+      maxChars: Math.floor(maxChars / 2),
+      vms
     }).replace(/^## /, "### ")
   );
   return fit(blocks, maxChars, "\n\n_Summary truncated: see the plan artifact for the full plan._");
@@ -56199,8 +56301,8 @@ function hintOf(e) {
   return e.parent?.["x-hint"];
 }
 function explain(e, path40) {
-  const label2 = pathLabel(path40);
-  const where = label2 ? `\`${label2}\`` : "The file";
+  const label3 = pathLabel(path40);
+  const where = label3 ? `\`${label3}\`` : "The file";
   switch (e.keyword) {
     case "additionalProperties": {
       const extra = String(e.params.additionalProperty);
@@ -56209,7 +56311,7 @@ function explain(e, path40) {
       if (forbidden)
         return { message: `\`${extra}\` is not allowed: ${forbidden}.`, at: at2, key: true };
       const props = Object.keys(e.parent?.properties ?? {});
-      const inside = label2 ? ` in \`${label2}\`` : "";
+      const inside = label3 ? ` in \`${label3}\`` : "";
       if (!props.length && hintOf(e)) {
         return {
           message: `Unknown key \`${extra}\`${inside}; expected ${hintOf(e)}.`,
@@ -56223,7 +56325,7 @@ function explain(e, path40) {
     }
     case "required": {
       const missing = e.params.missingProperty;
-      const inside = label2 ? ` in \`${label2}\`` : "";
+      const inside = label3 ? ` in \`${label3}\`` : "";
       return {
         message: `Missing required key \`${missing}\`${inside}.`,
         at: path40,
@@ -56233,7 +56335,7 @@ function explain(e, path40) {
     case "type": {
       const want = String(e.params.type);
       const wanted2 = want.split(",").map((t) => TYPE_NAMES[t] ?? t).join(" or ");
-      if (!label2) {
+      if (!label3) {
         return {
           message: `The file must be a mapping of settings (key: value), not ${describeValue(e.data)}.`,
           at: path40,
@@ -66823,7 +66925,7 @@ async function writePlanOutputs(plan2) {
   setOutput("plan-file", file);
   return file;
 }
-function planMarkdowns(plan2, notes = "") {
+function planMarkdowns(plan2, notes = "", vms) {
   const lead = notes.trim() ? `> [!WARNING]
 > ${notes.trim().slice(0, 2e3)}
 
@@ -66831,12 +66933,14 @@ function planMarkdowns(plan2, notes = "") {
   return {
     comment: lead + renderPlanMarkdown(plan2, {
       maxChars: COMMENT_LIMIT - PLAN_MARKER.length - 1 - lead.length,
-      fullPlanHint: `the job summary and the plan artifact (${PLAN_FILE})`
+      fullPlanHint: `the job summary and the plan artifact (${PLAN_FILE})`,
+      vms
     }),
     // Characters, not bytes: four bytes each at worst keeps it under the byte limit.
     summary: lead + renderPlanMarkdown(plan2, {
       maxChars: Math.floor(SUMMARY_LIMIT / 4) - lead.length,
-      fullPlanHint: `the plan artifact (${PLAN_FILE})`
+      fullPlanHint: `the plan artifact (${PLAN_FILE})`,
+      vms
     })
   };
 }
@@ -66856,7 +66960,7 @@ async function planStep(log, inputs = getReconcileInputs()) {
   } finally {
     await client.close();
   }
-  const markdown = planMarkdowns(plan2, getInput("notes").replace(/\s*\n\s*/g, " "));
+  const markdown = planMarkdowns(plan2, getInput("notes").replace(/\s*\n\s*/g, " "), repo.vms);
   try {
     await writePlanOutputs(plan2);
     const mdFile = import_node_path8.default.join(process.env.RUNNER_TEMP ?? process.cwd(), PLAN_MARKDOWN_FILE);
@@ -66937,7 +67041,7 @@ async function applyStep(log, inputs = getReconcileInputs()) {
     setOutput("new-hosts", JSON.stringify(result2.newHosts));
     setOutput("known-hosts", keys.knownHosts);
   } finally {
-    await writeJobSummary(renderApplyMarkdown(result2));
+    await writeJobSummary(renderApplyMarkdown(result2, void 0, repo.vms));
   }
   if (result2.failed.length) throw new PveGitopsError(result2.message);
   if (result2.held.length) log.warn(result2.message);
@@ -67075,14 +67179,14 @@ function wrap(text3, width, indent) {
 ${" ".repeat(indent)}`);
 }
 function optionRows(specs) {
-  const entries = Object.entries(specs);
-  const labels = entries.map(([n, s]) => optionLabel(n, s));
+  const entries2 = Object.entries(specs);
+  const labels = entries2.map(([n, s]) => optionLabel(n, s));
   const col = Math.min(30, Math.max(...labels.map((l) => l.length)) + 2);
-  return entries.map(([, s], i) => {
-    const label2 = labels[i];
-    const pad = label2.length + 2 > col ? `
-${" ".repeat(col + 2)}` : " ".repeat(col - label2.length);
-    return `  ${label2}${pad}${wrap(optionText(s), 100, col + 2)}`;
+  return entries2.map(([, s], i) => {
+    const label3 = labels[i];
+    const pad = label3.length + 2 > col ? `
+${" ".repeat(col + 2)}` : " ".repeat(col - label3.length);
+    return `  ${label3}${pad}${wrap(optionText(s), 100, col + 2)}`;
   });
 }
 function topHelp(commands2) {
@@ -74452,11 +74556,11 @@ ${k}: property is missing and it is not optional`
       );
   }
 }
-var label, ipv4, isIpv4, isIpv6, cidr, formats;
+var label2, ipv4, isIpv4, isIpv6, cidr, formats;
 var init_formats = __esm({
   "sim/proxmox/formats.ts"() {
     "use strict";
-    label = "[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?";
+    label2 = "[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?";
     ipv4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
     isIpv4 = /* @__PURE__ */ __name((v) => ipv4.test(v) && v.split(".").every((o) => Number(o) <= 255), "isIpv4");
     isIpv6 = /* @__PURE__ */ __name((v) => /^[0-9a-fA-F:.]+$/.test(v) && v.includes(":"), "isIpv6");
@@ -74465,10 +74569,10 @@ var init_formats = __esm({
       return extra === void 0 && !!a && ip(a) && p !== void 0 && /^\d+$/.test(p) && Number(p) <= max;
     }, "cidr");
     formats = {
-      "pve-node": /* @__PURE__ */ __name((v) => new RegExp(`^${label}$`).test(v) ? void 0 : `value does not look like a valid node name`, "pve-node"),
+      "pve-node": /* @__PURE__ */ __name((v) => new RegExp(`^${label2}$`).test(v) ? void 0 : `value does not look like a valid node name`, "pve-node"),
       "pve-storage-id": /* @__PURE__ */ __name((v) => /^[a-z][a-z0-9\-_.]*[a-z0-9]$/i.test(v) ? void 0 : `storage ID '${v}' contains illegal characters`, "pve-storage-id"),
       "pve-bridge-id": /* @__PURE__ */ __name((v) => /^[-_.\w\d]+$/.test(v) ? void 0 : `invalid format - '${v}' is not a valid bridge name`, "pve-bridge-id"),
-      "dns-name": /* @__PURE__ */ __name((v) => new RegExp(`^(${label}\\.)*${label}$`).test(v) ? void 0 : `invalid format - value does not look like a valid DNS name`, "dns-name"),
+      "dns-name": /* @__PURE__ */ __name((v) => new RegExp(`^(${label2}\\.)*${label2}$`).test(v) ? void 0 : `invalid format - value does not look like a valid DNS name`, "dns-name"),
       urlencoded: /* @__PURE__ */ __name((v) => /^[-%a-zA-Z0-9_.!~*'()]*$/.test(v) ? void 0 : "invalid format - invalid urlencoded string", "urlencoded"),
       "pve-configid": /* @__PURE__ */ __name((v) => /^[a-z][a-z0-9_-]+$/i.test(v) ? void 0 : `invalid format - invalid configuration ID '${v}'`, "pve-configid"),
       "pve-configid-list": /* @__PURE__ */ __name((v) => (
@@ -79683,7 +79787,7 @@ var init_plan2 = __esm({
         try {
           const { plan: plan2 } = await readAndPlan(repo, client, ctx.log);
           text3 = values.json ? `${JSON.stringify(plan2, null, 2)}
-` : values.markdown ? `${renderPlanMarkdown(plan2)}
+` : values.markdown ? `${renderPlanMarkdown(plan2, { vms: repo.vms })}
 ` : renderPlanText(plan2);
           code = plan2.errors.length ? 1 : plan2.hasChanges ? 2 : 0;
         } finally {
@@ -80260,8 +80364,8 @@ ${await readKnownHosts(GLOBAL_KNOWN_HOSTS)}`,
     for (const i of invocations) log.info(`will run: ${describeInvocation(i)}`);
     const done = [];
     for (const [n, inv] of invocations.entries()) {
-      const label2 = `${describeInvocation(inv)} (${n + 1}/${invocations.length})`;
-      const run2 = await log.group(label2, async () => {
+      const label3 = `${describeInvocation(inv)} (${n + 1}/${invocations.length})`;
+      const run2 = await log.group(label3, async () => {
         const args = [...inventoryArgs, `playbooks/${inv.playbook}`];
         if (inv.limit) args.push("--limit", inv.limit.join(","));
         const started = now2();
@@ -80756,9 +80860,9 @@ function normaliseK3sKubeconfig(text3, o) {
     throw new ConfigurationError(`${o.source} has no certificate-authority-data for its cluster.`);
   return { name: o.name, cluster, user: { ...cfg.users[0].user } };
 }
-function mergeKubeconfig(base, entries) {
+function mergeKubeconfig(base, entries2) {
   const out = structuredClone(base);
-  for (const e of entries) {
+  for (const e of entries2) {
     const put = /* @__PURE__ */ __name((list3, item) => {
       const i = list3.findIndex((x) => x.name === item.name);
       if (i >= 0) list3[i] = item;
@@ -81105,7 +81209,7 @@ async function publishNewClusters(o) {
 ${added}` : o.ssh.knownHosts;
   const fetcher = o.fetchKubeconfig ?? fetchK3sKubeconfig;
   const failures = [];
-  const entries = await Promise.all(
+  const entries2 = await Promise.all(
     servers.map(async ({ vm: vm2, ip }) => {
       try {
         const text3 = await fetcher(
@@ -81144,7 +81248,7 @@ ${added}` : o.ssh.knownHosts;
       }
     })
   );
-  const ready = entries.filter((e) => !!e);
+  const ready = entries2.filter((e) => !!e);
   let stored;
   if (ready.length)
     stored = await publishKubeconfig({

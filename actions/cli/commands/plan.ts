@@ -47,7 +47,7 @@ const command: Command = {
       text = values.json
         ? `${JSON.stringify(plan, null, 2)}\n`
         : values.markdown
-          ? `${renderPlanMarkdown(plan)}\n`
+          ? `${renderPlanMarkdown(plan, { vms: repo.vms })}\n`
           : renderPlanText(plan);
       code = plan.errors.length ? 1 : plan.hasChanges ? 2 : 0;
     } finally {

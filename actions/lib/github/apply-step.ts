@@ -44,7 +44,7 @@ export async function applyStep(
     core.setOutput('new-hosts', JSON.stringify(result.newHosts));
     core.setOutput('known-hosts', keys.knownHosts);
   } finally {
-    await writeJobSummary(renderApplyMarkdown(result));
+    await writeJobSummary(renderApplyMarkdown(result, undefined, repo.vms));
   }
   if (result.failed.length) throw new PveGitopsError(result.message);
   // Unhealthy VMs left alone do not fail the step (the VMs it made still get provisioned),

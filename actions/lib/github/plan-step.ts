@@ -10,6 +10,7 @@ import { connectFromEnv } from '../reconcile/connect.js';
 import type { Plan } from '../reconcile/plan-types.js';
 import { COMMENT_LIMIT, renderPlanMarkdown } from '../reconcile/render-markdown.js';
 import { loadValidRepository } from '../vm/load.js';
+import type { VmSpec } from '../vm/types.js';
 import { PLAN_MARKER, SUMMARY_LIMIT, upsertStickyComment, writeJobSummary } from './pr-comment.js';
 import { getReconcileInputs, type ReconcileInputs } from './reconcile-inputs.js';
 
@@ -45,7 +46,11 @@ export async function writePlanOutputs(plan: Plan): Promise<string> {
  * for the full plan, so the summary gets its own, far larger, budget; the comment's leaves
  * room for the marker line, so GitHub's cut never removes the pointer.
  */
-export function planMarkdowns(plan: Plan, notes = ''): { comment: string; summary: string } {
+export function planMarkdowns(
+  plan: Plan,
+  notes = '',
+  vms?: readonly VmSpec[],
+): { comment: string; summary: string } {
   // Findings of earlier checks (a bad [ansible …] tag) lead the comment, cut to a fixed budget.
   const lead = notes.trim() ? `> [!WARNING]\n> ${notes.trim().slice(0, 2000)}\n\n` : '';
   return {
@@ -54,6 +59,7 @@ export function planMarkdowns(plan: Plan, notes = ''): { comment: string; summar
       renderPlanMarkdown(plan, {
         maxChars: COMMENT_LIMIT - PLAN_MARKER.length - 1 - lead.length,
         fullPlanHint: `the job summary and the plan artifact (${PLAN_FILE})`,
+        vms,
       }),
     // Characters, not bytes: four bytes each at worst keeps it under the byte limit.
     summary:
@@ -61,6 +67,7 @@ export function planMarkdowns(plan: Plan, notes = ''): { comment: string; summar
       renderPlanMarkdown(plan, {
         maxChars: Math.floor(SUMMARY_LIMIT / 4) - lead.length,
         fullPlanHint: `the plan artifact (${PLAN_FILE})`,
+        vms,
       }),
   };
 }
@@ -89,7 +96,7 @@ export async function planStep(
   } finally {
     await client.close();
   }
-  const markdown = planMarkdowns(plan, core.getInput('notes').replace(/\s*\n\s*/g, ' '));
+  const markdown = planMarkdowns(plan, core.getInput('notes').replace(/\s*\n\s*/g, ' '), repo.vms);
   try {
     await writePlanOutputs(plan);
     // The comment-sized Markdown, for bodies under GitHub's 65,536 characters (drift issue).

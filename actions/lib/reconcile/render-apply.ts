@@ -1,4 +1,5 @@
 import { escapeMarkdown as md, inlineCode } from '../text/markdown.js';
+import type { VmSpec } from '../vm/types.js';
 import type { ApplyResult } from './apply.js';
 import { fit, renderPlanMarkdown } from './render-markdown.js';
 
@@ -6,7 +7,11 @@ import { fit, renderPlanMarkdown } from './render-markdown.js';
  * Job summary of an apply: its outcome, failures, unhealthy VMs it left alone, new hosts, then
  * the plan it applied. Pure.
  */
-export function renderApplyMarkdown(result: ApplyResult, maxChars = 1_000_000): string {
+export function renderApplyMarkdown(
+  result: ApplyResult,
+  maxChars = 1_000_000,
+  vms?: readonly VmSpec[],
+): string {
   const blocks = [
     `## pve-gitops apply${result.dryRun ? ' (dry run)' : ''}`,
     `**${md(result.message)}**`,
@@ -70,6 +75,7 @@ export function renderApplyMarkdown(result: ApplyResult, maxChars = 1_000_000): 
     renderPlanMarkdown(result.plan, {
       title: 'Plan applied',
       maxChars: Math.floor(maxChars / 2),
+      vms,
     }).replace(/^## /, '### '),
   );
   return fit(blocks, maxChars, '\n\n_Summary truncated: see the plan artifact for the full plan._');

@@ -1,6 +1,8 @@
 import { escapeMarkdown, inlineCode, mermaidLabel } from '../text/markdown.js';
+import type { VmSpec } from '../vm/types.js';
 import { destructiveActions, healthProblems } from './destructive.js';
 import type { ActionKind, Plan, PlanAction } from './plan-types.js';
+import { topologyMarkdown } from './render-topology.js';
 
 /** GitHub's limit on a PR or issue comment body. */
 export const COMMENT_LIMIT = 65_536;
@@ -12,6 +14,8 @@ export interface RenderOptions {
   fullPlanHint?: string;
   /** Heading text. */
   title?: string;
+  /** The repository's VMs: with them, a topology diagram (nodes, VMs, k3s joins) is drawn. */
+  vms?: readonly VmSpec[];
 }
 
 const TITLES: Record<ActionKind, string> = {
@@ -220,6 +224,7 @@ export function renderPlanMarkdown(plan: Plan, options: RenderOptions = {}): str
         memoryChart(plan),
     );
   }
+  if (options.vms && plan.actions.length) blocks.push(topologyMarkdown(plan, options.vms));
   return fit(
     blocks,
     max,
