@@ -4,7 +4,7 @@ import type { Cluster } from '../cluster.js';
 import { num, str, taskUser, type HandlerContext, type Routes } from '../context.js';
 import { macFor } from '../fixture.js';
 import { lockTimeouts } from '../locks.js';
-import type { ConfigValue, VmState } from '../state.js';
+import type { ConfigValue, StorageState, VmState } from '../state.js';
 import { startTask } from '../tasks.js';
 import {
   diskKey,
@@ -18,7 +18,9 @@ import {
   typed,
   digestOf,
 } from '../vm-config.js';
-import { nodeOf, storagesOn } from './cluster.js';
+import { nodeOf } from './cluster.js';
+import { checkRootOnlyKeys } from './root-only.js';
+import { checkSpace, checkedStorage, imageStorage, newVolume } from './volumes.js';
 
 const control = new Set([
   'node',
@@ -49,8 +51,26 @@ export function skiplock(ctx: HandlerContext): boolean {
   return true;
 }
 
-/** Normalises one new config value: MACs for NICs, volumes for `storage:SIZE` disks. */
-function normalise(c: Cluster, vm: VmState, key: string, value: string | number): ConfigValue {
+/** A volume a config change allocates: checked for room when the allocation happens. */
+export interface Allocation {
+  storage: StorageState;
+  bytes: number;
+  volume: string;
+}
+
+/**
+ * Normalises one new config value as qemu-server prints it: MACs for NICs, `storage:SIZE`
+ * disks become `storage:vm-<id>-disk-<n>,size=…`, `storage:cloudinit` becomes
+ * `storage:vm-<id>-cloudinit,media=cdrom` (API2/Qemu.pm create_disks). New volumes are pushed
+ * to `allocs` for the caller to check for room.
+ */
+function normalise(
+  c: Cluster,
+  vm: VmState,
+  key: string,
+  value: string | number,
+  allocs: Allocation[],
+): ConfigValue {
   if (/^net\d+$/.test(key)) {
     const p = parseProps(String(value));
     const bridge = p.bridge;
@@ -67,21 +87,64 @@ function normalise(c: Cluster, vm: VmState, key: string, value: string | number)
   if (diskKey.test(key) && typeof value === 'string') {
     const p = parseProps(value);
     const vol = p._ ?? p.file ?? '';
+    const rest = Object.entries(p).filter(
+      ([k]) => k !== '_' && k !== 'file' && k !== 'size' && k !== 'format',
+    );
+    const ci = /^([a-z][\w.-]*):cloudinit$/i.exec(vol);
+    if (ci) {
+      const st = checkedStorage(c, ci[1], vm.node);
+      const other = Object.entries({ ...vm.config, ...vm.pending }).find(
+        ([k, v]) => k !== key && diskKey.test(k) && /cloudinit/.test(String(v)),
+      );
+      if (other) fail(`${key} - cloud-init drive is already attached at '${other[0]}'`);
+      const volume = newVolume(st, vm, [], 'ci');
+      allocs.push({ storage: st, bytes: 4 * 1024 ** 2, volume });
+      const media = rest.filter(([k]) => k !== 'media').map(([k, v]) => `${k}=${v}`);
+      return [volume, 'media=cdrom', ...media].join(',');
+    }
     const m = /^([a-z][\w.-]*):(\d+(?:\.\d+)?)$/i.exec(vol);
     if (m) {
-      const st = storagesOn(c, vm.node).find((s) => s.id === m[1]);
-      if (!st) fail(`storage '${m[1]}' does not exist`);
-      if (!st.content.includes('images')) fail(`storage '${m[1]}' does not support vm images`);
-      const n = disks(vm.config).filter((d) => d.storage === st.id).length;
-      const rest = Object.entries(p).filter(([k]) => k !== '_' && k !== 'file' && k !== 'size');
-      return [
-        `${st.id}:vm-${vm.vmid}-disk-${n}`,
-        ...rest.map(([k, v]) => `${k}=${v}`),
-        `size=${formatSize(Number(m[2]) * 1024 ** 3)}`,
-      ].join(',');
+      const st = imageStorage(c, m[1], vm.node);
+      const volume = newVolume(
+        st,
+        vm,
+        allocs.map((a) => a.volume),
+        'disk',
+      );
+      const bytes = Math.round(Number(m[2]) * 1024 ** 3);
+      allocs.push({ storage: st, bytes, volume });
+      return [volume, ...rest.map(([k, v]) => `${k}=${v}`), `size=${formatSize(bytes)}`].join(',');
     }
   }
   return typed(key, value);
+}
+
+/** Checks every allocation for room on its storage, one after the other as PVE allocates. */
+function allocate(c: Cluster, node: string, allocs: Allocation[]): void {
+  const pending = new Map<string, number>();
+  for (const a of allocs) {
+    const before = pending.get(a.storage.id) ?? 0;
+    checkSpace(c, a.storage, node, a.bytes + before, a.volume);
+    pending.set(a.storage.id, before + a.bytes);
+  }
+}
+
+/**
+ * qemu-server's destroy_vm for a template: a base volume a linked clone still builds on
+ * (`local-lvm:base-9000-disk-0/vm-410-disk-0`) fails the task and the template stays.
+ */
+function checkBaseUnused(c: Cluster, tpl: VmState): void {
+  for (const d of disks(tpl.config)) {
+    const [st, name] = d.volume.split(':');
+    const user = c
+      .vms()
+      .find(
+        (v) =>
+          v.vmid !== tpl.vmid &&
+          Object.values(v.config).some((x) => String(x).startsWith(`${st}:${name}/`)),
+      );
+    if (user) fail(`base volume '${d.volume}' is still in use by linked cloned`);
+  }
 }
 
 /** Applies a config update as `PUT/POST .../config` does (under the VM's config lock). */
@@ -89,20 +152,29 @@ async function updateConfig(ctx: HandlerContext, prefix = ''): Promise<void> {
   const c = ctx.cluster;
   const vm = vmOf(ctx);
   const skip = skiplock(ctx);
+  const deleting = (str(ctx, 'delete') ?? '').split(/[,;\s]+/).filter(Boolean);
+  checkRootOnlyKeys(ctx.who, deleting);
+  checkRootOnlyKeys(
+    ctx.who,
+    Object.keys(ctx.params).filter((k) => !control.has(k)),
+  );
   const release = await c.lock(`vm:${vm.vmid}`, lockTimeouts.config, { prefix });
   try {
     if (!skip) c.checkConfigLock(vm);
     const digest = str(ctx, 'digest');
     if (digest && digest !== digestOf(vm)) fail('checksum mismatch (file change by other user?)');
     const running = vm.status === 'running';
-    for (const k of (str(ctx, 'delete') ?? '').split(/[,;\s]+/).filter(Boolean)) {
+    const allocs: Allocation[] = [];
+    const values: [string, ConfigValue][] = [];
+    for (const [k, v] of Object.entries(ctx.params))
+      if (!control.has(k)) values.push([k, normalise(c, vm, k, v, allocs)]);
+    allocate(c, vm.node, allocs);
+    for (const k of deleting) {
       if (k === 'protection' || !(running && needsReboot(k, vm))) delete vm.config[k];
       else if (!vm.pendingDelete.includes(k)) vm.pendingDelete.push(k);
       delete vm.pending[k];
     }
-    for (const [k, v] of Object.entries(ctx.params)) {
-      if (control.has(k)) continue;
-      const val = normalise(c, vm, k, v);
+    for (const [k, val] of values) {
       if (running && needsReboot(k, vm) && String(vm.config[k]) !== String(val))
         vm.pending[k] = val;
       else {
@@ -161,8 +233,11 @@ export const qemuRoutes: Routes = {
         memory: '512',
         smbios1: `uuid=00000000-0000-4000-8000-${String(vmid).padStart(12, '0')}`,
       };
-      for (const [k, v] of Object.entries(ctx.params))
-        if (!control.has(k)) values[k] = normalise(c, { ...vm, config: values }, k, v);
+      const keys = Object.keys(ctx.params).filter((k) => !control.has(k));
+      checkRootOnlyKeys(ctx.who, keys);
+      const allocs: Allocation[] = [];
+      for (const k of keys)
+        values[k] = normalise(c, { ...vm, config: values }, k, ctx.params[k], allocs);
       c.state.vms[vmid] = vm;
       const start = !!num(ctx, 'start');
       return startTask(
@@ -179,6 +254,7 @@ export const qemuRoutes: Routes = {
         },
         async (t) => {
           t.onError.push({ op: 'delete', vmid });
+          allocate(c, node, allocs);
           for (const d of disks(values))
             t.log(`  Logical volume "${d.volume.split(':')[1]}" created.`);
           await t.sleep(c.state.timings.tasks.qmcreate ?? 1000);
@@ -230,41 +306,50 @@ export const qemuRoutes: Routes = {
     }));
   },
 
-  'PUT /nodes/{node}/qemu/{vmid}/resize': async (ctx) => {
+  // qemu-server resize_vm: only skiplock is checked before the fork; the lock, the disk, the
+  // size and the storage's room are checked in the `resize` worker, so they end the task.
+  'PUT /nodes/{node}/qemu/{vmid}/resize': (ctx) => {
     const c = ctx.cluster;
     const vm = vmOf(ctx);
     const key = String(ctx.params.disk);
     const sizeArg = String(ctx.params.size);
-    const release = await c.lock(`vm:${vm.vmid}`, lockTimeouts.config);
-    try {
-      if (!skiplock(ctx)) c.checkConfigLock(vm);
-      const cur = vm.config[key];
-      if (typeof cur !== 'string' || !disks(vm.config).some((d) => d.key === key))
-        fail(`disk '${key}' does not exist`);
-      const m = /^(\+)?(\d+(?:\.\d+)?[KMGT]?)$/.exec(sizeArg);
-      if (!m) paramError({ size: 'value does not match the regex pattern' });
-      const old = parseSize(parseProps(cur).size ?? '0') ?? 0;
-      const delta = parseSize(m[2])!;
-      const next = m[1] ? old + delta : delta;
-      if (next < old) fail(`shrinking disks is not supported`);
-      const value = cur.replace(/size=[^,]+/, `size=${formatSize(next)}`);
-      return startTask(
-        c,
-        {
-          node: vm.node,
-          type: 'qmresize',
-          id: String(vm.vmid),
-          user: taskUser(ctx),
-          finish: [{ op: 'config', vmid: vm.vmid, values: { [key]: value } }],
-        },
-        async (t) => {
+    const skip = skiplock(ctx);
+    const digest = str(ctx, 'digest');
+    return startTask(
+      c,
+      { node: vm.node, type: 'resize', id: String(vm.vmid), user: taskUser(ctx) },
+      async (t) => {
+        const release = await c.lock(`vm:${vm.vmid}`, lockTimeouts.config);
+        try {
+          if (digest && digest !== digestOf(vm))
+            fail('checksum mismatch (file change by other user?)');
+          if (!skip) c.checkConfigLock(vm);
+          const cur = vm.config[key];
+          if (cur === undefined) fail(`disk '${key}' does not exist`);
+          const p = parseProps(String(cur));
+          if (p.media === 'cdrom') fail(`you can't resize a cdrom`);
+          const m = /^(\+)?(\d+(?:\.\d+)?[KMGT]?)$/.exec(sizeArg);
+          if (!m) fail('internal error');
+          const old = parseSize(p.size ?? '0') ?? 0;
+          const delta = parseSize(m[2])!;
+          const next = m[1] ? old + delta : delta;
+          if (next < old) fail(`shrinking disks is not supported`);
+          if (next === old) return;
+          const vol = p._ ?? p.file ?? '';
+          const st = checkedStorage(c, vol.split(':')[0], vm.node);
+          checkSpace(c, st, vm.node, next - old, vol);
           t.log(`  Size of logical volume changed from ${formatSize(old)} to ${formatSize(next)}.`);
-          await t.sleep(c.state.timings.tasks.qmresize ?? 500);
-        },
-      );
-    } finally {
-      release();
-    }
+          await t.sleep(c.state.timings.tasks.resize ?? 500);
+          const value = /size=/.test(String(cur))
+            ? String(cur).replace(/size=[^,]+/, `size=${formatSize(next)}`)
+            : `${String(cur)},size=${formatSize(next)}`;
+          vm.config[key] = value;
+          c.save();
+        } finally {
+          release();
+        }
+      },
+    );
   },
 
   'DELETE /nodes/{node}/qemu/{vmid}': (ctx) => {
@@ -288,6 +373,7 @@ export const qemuRoutes: Routes = {
       async (t) => {
         const release = await c.lock(`vm:${vm.vmid}`, lockTimeouts.config);
         try {
+          if (vm.config.template) checkBaseUnused(c, vm);
           for (const d of disks(vm.config))
             t.log(`  Logical volume "${d.volume.split(':')[1]}" successfully removed.`);
           await t.sleep(c.state.timings.tasks.qmdestroy ?? 1000);
