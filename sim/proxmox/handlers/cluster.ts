@@ -18,6 +18,10 @@ export function nodeOf(cluster: Cluster, name: string): NodeState {
   return n;
 }
 
+/** The node's cluster address: loopback, so nothing ever leaves the machine. */
+export const nodeIp = (c: Cluster, n: NodeState): string =>
+  `127.0.1.${c.state.nodes.indexOf(n) + 1}`;
+
 export const isOnline = (c: Cluster, n: NodeState) =>
   n.status === 'online' && !(c.faults.offlineNodes ?? []).includes(n.name);
 
@@ -129,6 +133,29 @@ export const clusterRoutes: Routes = {
             disk: e.used,
           });
         }
+    // Each node's local network zone: PVE 9 lists it as a `network` entry, PVE 8 as `sdn`
+    // (pve-manager PVE/API2/Cluster.pm resources; PVE 9 has no `network` type filter).
+    const pve8 = c.state.version.startsWith('8.');
+    if (pve8 ? !type || type === 'sdn' : !type)
+      for (const n of c.state.nodes)
+        out.push(
+          pve8
+            ? {
+                id: `sdn/${n.name}/localnetwork`,
+                sdn: 'localnetwork',
+                node: n.name,
+                type: 'sdn',
+                status: 'ok',
+              }
+            : {
+                id: `network/${n.name}/zone/localnetwork`,
+                type: 'network',
+                'network-type': 'zone',
+                network: 'localnetwork',
+                node: n.name,
+                status: 'ok',
+              },
+        );
     return out;
   },
 
@@ -207,6 +234,15 @@ export const clusterRoutes: Routes = {
         bridge_stp: 'off',
         bridge_fd: '0',
         method: i === 0 ? 'static' : 'manual',
+        // The management bridge holds the node's address (the one /cluster/status reports).
+        ...(i === 0
+          ? {
+              address: nodeIp(ctx.cluster, n),
+              netmask: '24',
+              cidr: `${nodeIp(ctx.cluster, n)}/24`,
+              gateway: '127.0.1.254',
+            }
+          : {}),
         families: ['inet'],
         priority: i + 2,
       })),

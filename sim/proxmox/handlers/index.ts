@@ -2,8 +2,11 @@ import type { Routes } from '../context.js';
 import { agentRoutes } from './agent.js';
 import { cloneRoutes } from './clone.js';
 import { clusterRoutes } from './cluster.js';
+import { diskRoutes } from './disks.js';
 import { powerRoutes } from './power.js';
 import { qemuRoutes } from './qemu.js';
+import { readRoutes } from './reads.js';
+import { snapshotRoutes } from './snapshots.js';
 import { taskRoutes } from './tasks.js';
 
 /** Every endpoint the simulator serves, by "METHOD /path/template". */
@@ -14,4 +17,7 @@ export const routes: Routes = {
   ...cloneRoutes,
   ...powerRoutes,
   ...agentRoutes,
+  ...readRoutes,
+  ...snapshotRoutes,
+  ...diskRoutes,
 };

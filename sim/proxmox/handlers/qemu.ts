@@ -19,6 +19,7 @@ import {
   digestOf,
 } from '../vm-config.js';
 import { nodeOf } from './cluster.js';
+import { unusedKey } from './disks.js';
 import { checkRootOnlyKeys } from './root-only.js';
 import { checkSpace, checkedStorage, imageStorage, newVolume } from './volumes.js';
 
@@ -147,6 +148,20 @@ function checkBaseUnused(c: Cluster, tpl: VmState): void {
   }
 }
 
+/**
+ * vmconfig_delete_or_detach_drive: a detached disk the VM owns stays as `unusedN` (only
+ * `force` frees it); CD-ROM and cloud-init drives just go.
+ */
+function keepDetachedVolume(vm: VmState, key: string, force: boolean): void {
+  const v = vm.config[key];
+  if (!diskKey.test(key) || v === undefined || force) return;
+  const p = parseProps(String(v));
+  const vol = p._ ?? p.file ?? '';
+  if (p.media === 'cdrom' || vol.includes('cloudinit') || !vol.includes(`-${vm.vmid}-disk-`))
+    return;
+  vm.config[unusedKey(vm)] = vol;
+}
+
 /** Applies a config update as `PUT/POST .../config` does (under the VM's config lock). */
 async function updateConfig(ctx: HandlerContext, prefix = ''): Promise<void> {
   const c = ctx.cluster;
@@ -170,6 +185,7 @@ async function updateConfig(ctx: HandlerContext, prefix = ''): Promise<void> {
       if (!control.has(k)) values.push([k, normalise(c, vm, k, v, allocs)]);
     allocate(c, vm.node, allocs);
     for (const k of deleting) {
+      keepDetachedVolume(vm, k, !!num(ctx, 'force'));
       if (k === 'protection' || !(running && needsReboot(k, vm))) delete vm.config[k];
       else if (!vm.pendingDelete.includes(k)) vm.pendingDelete.push(k);
       delete vm.pending[k];

@@ -32,7 +32,12 @@ export function imageStorage(c: Cluster, id: string, node: string): StorageState
 
 /** Every volume name a config (with pending values) references. */
 function volumesOf(config: Record<string, ConfigValue>): string[] {
-  return Object.values(config).map((v) => String(v).split(',')[0]);
+  // A linked clone's `st:base-9000-disk-0/vm-500-disk-0` is the volume `st:vm-500-disk-0`.
+  return Object.values(config).map((v) =>
+    String(v)
+      .split(',')[0]
+      .replace(/^([^:]+):base-[^/]+\//, '$1:'),
+  );
 }
 
 /**
