@@ -43,6 +43,7 @@ const served = [
   '/nodes/{node}/qemu/{vmid}/snapshot/{snapname}',
   '/nodes/{node}/qemu/{vmid}/snapshot/{snapname}/rollback',
   '/nodes/{node}/qemu/{vmid}/move_disk',
+  '/nodes/{node}/qemu/{vmid}/unlink',
   '/cluster/status',
   '/cluster/ha/resources',
   '/cluster/ha/status/current',

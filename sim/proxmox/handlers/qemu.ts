@@ -289,6 +289,17 @@ export const qemuRoutes: Routes = {
     return null;
   },
 
+  // qemu-server's unlink is update_vm_api with delete=idlist: a detached disk stays as
+  // unusedN, `force` frees it.
+  'PUT /nodes/{node}/qemu/{vmid}/unlink': async (ctx) => {
+    const { idlist, force, ...rest } = ctx.params;
+    await updateConfig({
+      ...ctx,
+      params: { ...rest, delete: idlist, ...(force !== undefined ? { force } : {}) },
+    });
+    return null;
+  },
+
   'POST /nodes/{node}/qemu/{vmid}/config': (ctx) => {
     const vm = vmOf(ctx);
     return startTask(
