@@ -22,6 +22,8 @@ export interface VmState {
   snapshots?: Record<string, SnapshotState>;
   /** The snapshot the current state builds on. */
   parent?: string;
+  /** Sizes (bytes) of the VM's volumes that no drive carries now (`unusedN`). */
+  volumeSizes?: Record<string, number>;
   /** Files written into the guest through the agent (path → content). */
   guestFiles?: Record<string, string>;
   /** The guest's SSH host key, made at first boot (or first read); lost with the VM. */

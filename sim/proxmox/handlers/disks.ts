@@ -66,6 +66,7 @@ export const diskRoutes: Routes = {
           if (!num(ctx, 'delete')) {
             const key = unusedKey(vm);
             vm.config[key] = vol;
+            vm.volumeSizes = { ...vm.volumeSizes, [vol]: size };
             t.log(`adding source volume '${vol}' as '${key}' to config`);
           }
           c.save();

@@ -104,6 +104,12 @@ function normalise(
       return [volume, 'media=cdrom', ...media].join(',');
     }
     const m = /^([a-z][\w.-]*):(\d+(?:\.\d+)?)$/i.exec(vol);
+    if (!m && vol.includes(':') && p.media !== 'cdrom') {
+      // An existing volume: create_disks reads its size from the storage.
+      const size = volumeSize(c, vm, vol);
+      if (!size) fail(`volume ${vol} does not exist`);
+      return [vol, ...rest.map(([k, v]) => `${k}=${v}`), `size=${formatSize(size)}`].join(',');
+    }
     if (m) {
       const st = imageStorage(c, m[1], vm.node);
       const volume = newVolume(
@@ -118,6 +124,18 @@ function normalise(
     }
   }
   return typed(key, value);
+}
+
+/** The size of an existing volume, as the VMs' drives (or a detached volume's record) know it. */
+function volumeSize(c: Cluster, vm: VmState, vol: string): number | undefined {
+  const known = vm.volumeSizes?.[vol];
+  if (known) return known;
+  for (const other of c.vms())
+    for (const v of Object.values(other.config)) {
+      const p = parseProps(String(v));
+      if ((p._ ?? p.file) === vol && p.size) return parseSize(p.size);
+    }
+  return undefined;
 }
 
 /** Checks every allocation for room on its storage, one after the other as PVE allocates. */
@@ -160,6 +178,7 @@ function keepDetachedVolume(vm: VmState, key: string, force: boolean): void {
   if (p.media === 'cdrom' || vol.includes('cloudinit') || !vol.includes(`-${vm.vmid}-disk-`))
     return;
   vm.config[unusedKey(vm)] = vol;
+  vm.volumeSizes = { ...vm.volumeSizes, [vol]: parseSize(p.size ?? '0') ?? 0 };
 }
 
 /** Applies a config update as `PUT/POST .../config` does (under the VM's config lock). */
