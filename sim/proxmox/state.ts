@@ -95,6 +95,9 @@ export interface ExecState {
   start: number;
   exitcode: number;
   outData: string;
+  errData?: string;
+  /** Still running in a real guest (its host); exec-status answers `exited: 0` meanwhile. */
+  running?: boolean;
 }
 
 /** The whole simulated cluster, JSON-serialisable. */

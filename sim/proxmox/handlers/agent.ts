@@ -1,6 +1,6 @@
 import { ApiError, fail } from '../api-error.js';
 import type { Cluster } from '../cluster.js';
-import type { HandlerContext, Routes } from '../context.js';
+import { str, type HandlerContext, type Routes } from '../context.js';
 import type { VmState } from '../state.js';
 import { parseProps } from '../vm-config.js';
 import { agentEnabled } from './power.js';
@@ -99,6 +99,11 @@ function runInGuest(c: Cluster, vm: VmState, argv: string[]): { exitcode: number
   fail(
     `Agent error: Guest agent command failed, error was 'Failed to execute child process “${cmd}” (No such file or directory)'`,
   );
+}
+
+function runInGuestResult(c: Cluster, vm: VmState, argv: string[]) {
+  const r = runInGuest(c, vm, argv);
+  return { exitcode: r.exitcode, outData: r.out };
 }
 
 function execOf(c: Cluster, vm: VmState, pid: number) {
@@ -201,23 +206,44 @@ export const agentRoutes: Routes = {
       throw new ApiError(400, 'Parameter verification failed.', {
         command: 'no command specified',
       });
-    const pid = 1000 + Object.keys(ctx.cluster.state.execs).length;
-    const r = runInGuest(ctx.cluster, vm, argv);
-    ctx.cluster.state.execs[`${vm.vmid}:${pid}`] = {
+    const c = ctx.cluster;
+    const pid = 1000 + Object.keys(c.state.execs).length;
+    const runner = c.guests.get(vm.vmid);
+    const e = {
       pid,
       vmid: vm.vmid,
       command: argv,
       start: Date.now(),
-      exitcode: r.exitcode,
-      outData: r.out,
+      exitcode: 0,
+      outData: '',
+      ...(runner ? { running: true } : runInGuestResult(c, vm, argv)),
     };
-    ctx.cluster.save();
+    c.state.execs[`${vm.vmid}:${pid}`] = e;
+    c.save();
+    // A VM with a host runs the program there, for real; its end is reported by exec-status.
+    if (runner)
+      void runner(argv, str(ctx, 'input-data'))
+        .catch((err: unknown) => ({ exitcode: 255, out: '', err: String(err) }))
+        .then((r) => {
+          Object.assign(e, {
+            exitcode: r.exitcode,
+            outData: r.out,
+            errData: r.err,
+            running: false,
+          });
+          c.save();
+        });
     return { pid };
   },
   'GET /nodes/{node}/qemu/{vmid}/agent/exec-status': (ctx) => {
     const vm = agentReady(ctx, 'guest-exec-status');
     const e = execOf(ctx.cluster, vm, Number(ctx.params.pid));
-    if (Date.now() - e.start < 200 * ctx.cluster.scale) return { exited: 0 };
-    return { exited: 1, exitcode: e.exitcode, ...(e.outData ? { 'out-data': e.outData } : {}) };
+    if (e.running || Date.now() - e.start < 200 * ctx.cluster.scale) return { exited: 0 };
+    return {
+      exited: 1,
+      exitcode: e.exitcode,
+      ...(e.outData ? { 'out-data': e.outData } : {}),
+      ...(e.errData ? { 'err-data': e.errData } : {}),
+    };
   },
 };
