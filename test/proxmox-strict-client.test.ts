@@ -57,3 +57,10 @@ it('creates a VM whose cloud-init drive and disks are allocated volumes', async 
     'local-lvm:vm-702-cloudinit,media=cdrom',
   ]);
 });
+
+it('reports a template that a linked clone still uses as a failed destroy, and keeps it', async () => {
+  await expect(client.waitForTask(await client.deleteVm('pve1', 9000))).rejects.toThrow(
+    "base volume 'local-lvm:base-9000-disk-0' is still in use by linked cloned",
+  );
+  expect(sim.cluster.vm(9000)?.config.template).toBe(1);
+});

@@ -52,6 +52,13 @@ log = n.tasks(upid).log.get()
 out('tasks', log[-1]['t'], n.tasks.get(typefilter='qmclone')[0]['upid'] == upid,
     any(t['upid'] == upid for t in p.cluster.tasks.get()))
 out('args', refused(lambda: n.qemu(newid).config.put(args='-no-reboot')))
+# Divergences of issue 9: a used template stays, storages refuse what they cannot hold.
+out('template', wait(n.qemu(9000).delete()), n.qemu(9000).config.get()['template'])
+out('thick', wait(n.qemu(9000).clone.post(newid=newid + 5, full=1, storage='thick')))
+out('images', refused(lambda: n.qemu(9000).clone.post(newid=newid + 5, full=1, storage='local')))
+out('nostorage', refused(lambda: n.qemu(9000).clone.post(newid=newid + 5, full=1, storage='nope')))
+out('network', sorted({r['type'] for r in p.cluster.resources.get()}),
+    n.network.get(type='bridge')[0].get('cidr'))
 n.qemu(newid).config.put(memory=1024, ipconfig0='ip=dhcp')
 out('config', n.qemu(newid).config.get()['memory'],
     wait(n.qemu(newid).config.post(tags='px', scsi1='local-lvm:1')),
@@ -67,7 +74,8 @@ out('snapshot', wait(n.qemu(newid).snapshot.post(snapname='s1', description='d')
     len(n.qemu(newid).snapshot('s1').get()) > 0,
     wait(n.qemu(newid).snapshot('s1').rollback.post()),
     wait(n.qemu(newid).snapshot('s1').delete()))
-out('start', wait(n.qemu(newid).status.start.post()), n.qemu(newid).status.current.get()['status'])
+out('boot', wait(n.qemu(newid).status.start.post()), n.qemu(newid).status.current.get()['status'],
+    n.qemu(newid).status.current.get()['running-qemu'])
 while True:
     try:
         n.qemu(newid).agent.ping.post()
