@@ -1,4 +1,4 @@
-// Moving a disk to another storage, as qemu-server's move_vm_disk does (src/PVE/API2/Qemu.pm):
+// Resizing a disk and moving it to another storage, as qemu-server's resize_vm and move_vm_disk do (src/PVE/API2/Qemu.pm):
 // the checks run once before the fork (answering at once) and again in the `qmmove` worker;
 // the source volume stays as `unusedN` unless `delete` is set.
 import { ApiError, fail, paramError } from '../api-error.js';
@@ -7,8 +7,9 @@ import { num, str, taskUser, type HandlerContext, type Routes } from '../context
 import { lockTimeouts } from '../locks.js';
 import type { VmState } from '../state.js';
 import { startTask } from '../tasks.js';
-import { digestOf, parseProps, parseSize } from '../vm-config.js';
-import { checkSpace, imageStorage, newVolume } from './volumes.js';
+import { digestOf, formatSize, parseProps, parseSize } from '../vm-config.js';
+import { skiplock } from './root-only.js';
+import { checkSpace, checkedStorage, imageStorage, newVolume } from './volumes.js';
 
 /** The first free `unusedN` key. */
 export function unusedKey(vm: VmState): string {
@@ -30,6 +31,52 @@ function checkMove(c: Cluster, vm: VmState, disk: string, storage: string, diges
 }
 
 export const diskRoutes: Routes = {
+  // qemu-server resize_vm: only skiplock is checked before the fork; the lock, the disk, the
+  // size and the storage's room are checked in the `resize` worker, so they end the task.
+  'PUT /nodes/{node}/qemu/{vmid}/resize': (ctx) => {
+    const c = ctx.cluster;
+    const vm = c.vmOn(String(ctx.params.node), Number(ctx.params.vmid));
+    const key = String(ctx.params.disk);
+    const sizeArg = String(ctx.params.size);
+    const skip = skiplock(ctx);
+    const digest = str(ctx, 'digest');
+    return startTask(
+      c,
+      { node: vm.node, type: 'resize', id: String(vm.vmid), user: taskUser(ctx) },
+      async (t) => {
+        const release = await c.lock(`vm:${vm.vmid}`, lockTimeouts.config);
+        try {
+          if (digest && digest !== digestOf(vm))
+            fail('checksum mismatch (file change by other user?)');
+          if (!skip) c.checkConfigLock(vm);
+          const cur = vm.config[key];
+          if (cur === undefined) fail(`disk '${key}' does not exist`);
+          const p = parseProps(String(cur));
+          if (p.media === 'cdrom') fail(`you can't resize a cdrom`);
+          const m = /^(\+)?(\d+(?:\.\d+)?[KMGT]?)$/.exec(sizeArg);
+          if (!m) fail('internal error');
+          const old = parseSize(p.size ?? '0') ?? 0;
+          const delta = parseSize(m[2])!;
+          const next = m[1] ? old + delta : delta;
+          if (next < old) fail(`shrinking disks is not supported`);
+          if (next === old) return;
+          const vol = p._ ?? p.file ?? '';
+          const st = checkedStorage(c, vol.split(':')[0], vm.node);
+          checkSpace(c, st, vm.node, next - old, vol);
+          t.log(`  Size of logical volume changed from ${formatSize(old)} to ${formatSize(next)}.`);
+          await t.sleep(c.state.timings.tasks.resize ?? 500);
+          const value = /size=/.test(String(cur))
+            ? String(cur).replace(/size=[^,]+/, `size=${formatSize(next)}`)
+            : `${String(cur)},size=${formatSize(next)}`;
+          vm.config[key] = value;
+          c.save();
+        } finally {
+          release();
+        }
+      },
+    );
+  },
+
   'POST /nodes/{node}/qemu/{vmid}/move_disk': (ctx: HandlerContext) => {
     const c = ctx.cluster;
     const vm = c.vmOn(String(ctx.params.node), Number(ctx.params.vmid));

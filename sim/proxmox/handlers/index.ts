@@ -4,6 +4,7 @@ import { cloneRoutes } from './clone.js';
 import { clusterRoutes } from './cluster.js';
 import { diskRoutes } from './disks.js';
 import { powerRoutes } from './power.js';
+import { nodeRoutes } from './node.js';
 import { qemuRoutes } from './qemu.js';
 import { readRoutes } from './reads.js';
 import { snapshotRoutes } from './snapshots.js';
@@ -12,6 +13,7 @@ import { taskRoutes } from './tasks.js';
 /** Every endpoint the simulator serves, by "METHOD /path/template". */
 export const routes: Routes = {
   ...clusterRoutes,
+  ...nodeRoutes,
   ...taskRoutes,
   ...qemuRoutes,
   ...cloneRoutes,

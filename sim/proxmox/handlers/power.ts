@@ -5,7 +5,7 @@ import { lockTimeouts } from '../locks.js';
 import type { FinishOp, VmState } from '../state.js';
 import { startTask, type TaskContext } from '../tasks.js';
 import { disks, memoryMiB } from '../vm-config.js';
-import { skiplock } from './qemu.js';
+import { skiplock } from './root-only.js';
 
 /** Whether the guest agent is enabled in the config (`1` or `enabled=1,...`). */
 export function agentEnabled(vm: VmState): boolean {

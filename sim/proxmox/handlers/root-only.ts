@@ -1,5 +1,6 @@
-import { fail } from '../api-error.js';
+import { fail, paramError } from '../api-error.js';
 import type { Principal } from '../auth.js';
+import { num, type HandlerContext } from '../context.js';
 import { diskKey } from '../vm-config.js';
 
 // The option groups of qemu-server's $check_vm_modify_config_perm (src/PVE/API2/Qemu.pm).
@@ -86,4 +87,11 @@ export function checkRootOnlyKeys(who: Principal, keys: string[]): void {
     if (k === 'tags' || grouped.has(k)) continue;
     fail(`only root can set '${k}' config`);
   }
+}
+
+/** skiplock is root@pam's alone (not its tokens), as in PVE. */
+export function skiplock(ctx: HandlerContext): boolean {
+  if (!num(ctx, 'skiplock')) return false;
+  if (!isRoot(ctx.who)) paramError({ skiplock: 'Only root may use this option.' });
+  return true;
 }
