@@ -48,6 +48,14 @@ describe('root-only config keys', () => {
       const r = await call('PUT', '/nodes/pve1/qemu/300/config', { [k]: v });
       expect([r.status, r.reason]).toEqual([500, `only root can set '${k}' config`]);
     }
+    // The asynchronous POST checks before it forks: an answer, not a failed task.
+    const post = await call('POST', '/nodes/pve1/qemu/300/config', { hookscript: 'x' });
+    expect([post.status, post.reason]).toEqual([500, `only root can set 'hookscript' config`]);
+    const postDisk = await call('POST', '/nodes/pve1/qemu/300/config', { scsi3: 'local:1' });
+    expect([postDisk.status, postDisk.body?.errors]).toEqual([
+      400,
+      { storage: `storage 'local' does not support vm images` },
+    ]);
     const del = await call('PUT', '/nodes/pve1/qemu/300/config', { delete: 'args' });
     expect(del.reason).toBe(`only root can set 'args' config`);
     const create = await call('POST', '/nodes/pve1/qemu', { vmid: 301, args: '-S' });

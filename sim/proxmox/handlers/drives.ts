@@ -120,3 +120,20 @@ export function keepDetachedVolume(vm: VmState, key: string, force: boolean): vo
   vm.config[unusedKey(vm)] = vol;
   vm.volumeSizes = { ...vm.volumeSizes, [vol]: parseSize(p.size ?? '0') ?? 0 };
 }
+
+/**
+ * check_storage_access for new disks (`storage:SIZE`): the storage must exist (500) and hold
+ * images (400 `errors.storage`), before any lock is taken.
+ */
+export function checkDriveStorages(
+  c: Cluster,
+  node: string,
+  values: [string, string | number][],
+): void {
+  for (const [key, value] of values) {
+    if (!diskKey.test(key) || typeof value !== 'string') continue;
+    const p = parseProps(value);
+    const m = /^([a-z][\w.-]*):(\d+(?:\.\d+)?)$/i.exec(p._ ?? p.file ?? '');
+    if (m) imageStorage(c, m[1], node);
+  }
+}

@@ -7,7 +7,13 @@ import type { ConfigValue, VmState } from '../state.js';
 import { startTask } from '../tasks.js';
 import { digestOf, disks, memoryMiB, needsReboot, publicConfig } from '../vm-config.js';
 import { nodeOf } from './cluster.js';
-import { allocate, keepDetachedVolume, normalise, type Allocation } from './drives.js';
+import {
+  allocate,
+  checkDriveStorages,
+  keepDetachedVolume,
+  normalise,
+  type Allocation,
+} from './drives.js';
 import { checkRootOnlyKeys, skiplock } from './root-only.js';
 
 const control = new Set([
@@ -49,17 +55,29 @@ function checkBaseUnused(c: Cluster, tpl: VmState): void {
   }
 }
 
+/**
+ * update_vm_api's checks before it takes the lock (and, for POST, before it forks): root-only
+ * keys and the storages new drives name. Returns the keys to delete.
+ */
+function checkBeforeLock(ctx: HandlerContext): string[] {
+  const deleting = (str(ctx, 'delete') ?? '').split(/[,;\s]+/).filter(Boolean);
+  const keys = Object.keys(ctx.params).filter((k) => !control.has(k));
+  checkRootOnlyKeys(ctx.who, deleting);
+  checkRootOnlyKeys(ctx.who, keys);
+  checkDriveStorages(
+    ctx.cluster,
+    vmOf(ctx).node,
+    keys.map((k) => [k, ctx.params[k]]),
+  );
+  return deleting;
+}
+
 /** Applies a config update as `PUT/POST .../config` does (under the VM's config lock). */
 async function updateConfig(ctx: HandlerContext, prefix = ''): Promise<void> {
   const c = ctx.cluster;
   const vm = vmOf(ctx);
   const skip = skiplock(ctx);
-  const deleting = (str(ctx, 'delete') ?? '').split(/[,;\s]+/).filter(Boolean);
-  checkRootOnlyKeys(ctx.who, deleting);
-  checkRootOnlyKeys(
-    ctx.who,
-    Object.keys(ctx.params).filter((k) => !control.has(k)),
-  );
+  const deleting = checkBeforeLock(ctx);
   const release = await c.lock(`vm:${vm.vmid}`, lockTimeouts.config, { prefix });
   try {
     if (!skip) c.checkConfigLock(vm);
@@ -189,6 +207,8 @@ export const qemuRoutes: Routes = {
 
   'POST /nodes/{node}/qemu/{vmid}/config': (ctx) => {
     const vm = vmOf(ctx);
+    skiplock(ctx);
+    checkBeforeLock(ctx);
     return startTask(
       ctx.cluster,
       { node: vm.node, type: 'qmconfig', id: String(vm.vmid), user: taskUser(ctx) },
