@@ -159,7 +159,7 @@ export const readRoutes: Routes = {
         ...(s.type === 'lvmthin' ? { thinpool: 'data', vgname: 'pve' } : {}),
         ...(s.type === 'lvm' ? { vgname: s.id } : {}),
         ...(s.type === 'dir' ? { path: `/var/lib/vz${s.id === 'local' ? '' : `/${s.id}`}` } : {}),
-        ...(s.type === 'zfspool' ? { pool: 'rpool/data', sparse: 1 } : {}),
+        ...(s.type === 'zfspool' ? { pool: 'rpool/data' } : {}),
         digest: 'c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00',
       })),
 
