@@ -3,7 +3,8 @@
 // exp/nbf/iat), vault-plugin-auth-jwt path_login.go (`error validating token: …`),
 // vault-plugin-secrets-kv path_data.go / path_metadata.go / path_subkeys.go (PATCH, subkeys),
 // Vault's http/logical.go (PATCH wants application/merge-patch+json) and go-multierror's text
-// for 403 bodies (vault issue #17246, node-vault issue #166: `1 error occurred:\n\t* permission denied`).
+// for 403 bodies (vault issue #17246, node-vault issue #166: `1 error occurred:\n\t* permission denied`;
+// an unknown token adds `invalid token`, as Vault's UI tests stub it).
 import NodeVault from 'node-vault';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
