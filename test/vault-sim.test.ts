@@ -150,7 +150,10 @@ describe('Vault simulator', () => {
     vault.configureJwt({ path: 'gh', pubkeys: [oidc.publicKeyPem], roles: {} });
     const none = await v1('kv/data/apps/demo', { token: 'hvs.nope' });
     expect(none.status).toBe(403);
-    expect(await none.json()).toEqual({ errors: ['permission denied'] });
+    // An unknown token: Vault's multierror of 'permission denied' and 'invalid token'.
+    expect(await none.json()).toEqual({
+      errors: ['2 errors occurred:\n\t* permission denied\n\t* invalid token\n\n'],
+    });
     const ui = await v1('sys/internal/ui/mounts/kv/cluster-secret-store/secrets/KUBECONFIG');
     expect(((await ui.json()) as { data: unknown }).data).toMatchObject({
       path: 'kv/',

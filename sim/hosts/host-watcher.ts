@@ -1,11 +1,14 @@
 // `pve-gitops sim`'s hosts: one real sshd per running simulated VM with a static loopback
 // address, started and stopped as VMs come and go in the Proxmox simulator.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import type { Logger } from '../../actions/lib/log.js';
-import type { Cluster } from '../proxmox/cluster.js';
+import { shellQuote } from '../../actions/lib/proxmox/shell-quote.js';
+import type { Cluster, GuestRunner } from '../proxmox/cluster.js';
 import { parseProps } from '../proxmox/vm-config.js';
+import { generateKeyPair } from './key-pair.js';
 import { startVmHosts, type VmHosts } from './vm-hosts.js';
 
 export interface HostWatcherOptions {
@@ -50,6 +53,43 @@ function wanted(cluster: Cluster): Map<string, { ip: string; vmid: number; key: 
   return out;
 }
 
+/** Runs argv on a VM's host as its guest agent would in the guest: over SSH, as root. */
+function runOverSsh(key: string, ip: string, port: number, knownHosts: string): GuestRunner {
+  return (argv, input) =>
+    new Promise((resolve) => {
+      const child = execFile(
+        'ssh',
+        [
+          '-i',
+          key,
+          '-p',
+          String(port),
+          '-o',
+          'BatchMode=yes',
+          '-o',
+          'StrictHostKeyChecking=yes',
+          '-o',
+          `UserKnownHostsFile=${knownHosts}`,
+          `root@${ip}`,
+          '--',
+          argv.map(shellQuote).join(' '),
+        ],
+        { encoding: 'utf8', timeout: 600_000, maxBuffer: 16 << 20 },
+        (err, stdout, stderr) =>
+          resolve({
+            exitcode: !err
+              ? 0
+              : typeof (err as { code?: unknown }).code === 'number'
+                ? Number((err as { code: number }).code)
+                : 255,
+            out: stdout,
+            err: stderr,
+          }),
+      );
+      child.stdin?.end(input ?? '');
+    });
+}
+
 /**
  * Polls the cluster and keeps one sshd host per wanted VM (startVmHosts: own 127.x address,
  * port 22, private namespaces), presenting the host key the guest agent reports. A VM that
@@ -62,6 +102,12 @@ export function watchVmHosts(o: HostWatcherOptions): HostWatcher {
   let timer: NodeJS.Timeout | undefined;
   let current: Promise<void> = Promise.resolve();
   mkdirSync(o.stateDir, { recursive: true, mode: 0o700 });
+  // The guest agent's own key: exec runs programs on the VM's host over SSH as root.
+  const agentKey = path.join(o.stateDir, 'guest-agent-key');
+  const agentPub = existsSync(`${agentKey}.pub`)
+    ? readFileSync(`${agentKey}.pub`, 'utf8').trim()
+    : generateKeyPair(agentKey, 'pve-gitops-sim guest agent');
+  const authorized = [o.authorizedKey, agentPub];
 
   const writeKnownHosts = () => {
     const lines = [...hosts.entries()].map(([name, h]) => {
@@ -86,6 +132,7 @@ export function watchVmHosts(o: HostWatcherOptions): HostWatcher {
       const w = want.get(name);
       if (w && w.ip === h.ip && w.vmid === h.vmid && w.key === h.key) continue;
       hosts.delete(name);
+      o.cluster.guests.delete(h.vmid);
       await h.vm.stop();
       o.log.info(`Host ${name} (${h.ip}) stopped.`);
     }
@@ -95,13 +142,17 @@ export function watchVmHosts(o: HostWatcherOptions): HostWatcher {
       try {
         const vm = await startVmHosts({
           vms: [{ name, ip: w.ip }],
-          authorizedKey: o.authorizedKey,
+          authorizedKey: authorized,
           stateDir: o.stateDir,
           hostKeys: { [name]: w.key },
           pathPrefix: o.pathPrefix,
           env: o.env,
         });
         hosts.set(name, { ...w, vm });
+        o.cluster.guests.set(
+          w.vmid,
+          runOverSsh(agentKey, w.ip, vm.hosts[0].port, vm.knownHostsFile),
+        );
         o.onStart?.(name, w.ip);
         o.log.info(`Host ${name}: sshd on ${w.ip}:${vm.hosts[0].port} (VM ${w.vmid}).`);
       } catch (err) {

@@ -6,6 +6,16 @@ import type { FaultSpec } from './types.js';
 
 const maxTasks = 1000;
 
+/** What a program run in a VM's stand-in guest ended with. */
+export interface GuestRun {
+  exitcode: number;
+  out: string;
+  err: string;
+}
+
+/** Runs argv in a VM's stand-in guest (its simulated host, where one runs). */
+export type GuestRunner = (argv: string[], input?: string) => Promise<GuestRun>;
+
 /**
  * The simulated cluster: its state, locks and faults, plus helpers the handlers share. Tests
  * reach it as `sim.cluster` to set up or assert (`cluster.vm(100)`, `cluster.setQmpStatus`).
@@ -14,6 +24,11 @@ export class Cluster {
   readonly locks: LockTable;
   faults: FaultSpec = {};
   private readonly inflight = new Set<Promise<void>>();
+  /**
+   * Guests that really run programs, by VMID: the host watcher registers each running VM's
+   * sshd host, and the guest agent's exec runs there instead of in the built-in stand-in.
+   */
+  readonly guests = new Map<number, GuestRunner>();
   /** Set by stop(): later task completions are neither applied nor saved. */
   stopped = false;
 

@@ -21,7 +21,7 @@ export const defaultTimings: Timings = {
     qmsuspend: 300,
     qmresume: 300,
     qmdestroy: 1000,
-    qmresize: 500,
+    resize: 500,
     qmconfig: 300,
     qmigrate: 5000,
     hastart: 1000,

@@ -18,8 +18,24 @@ export interface VmState {
   startedAt?: number;
   createdAt: number;
   ha?: boolean;
+  /** Snapshots by name: the config when taken; `parent` names the one before. */
+  snapshots?: Record<string, SnapshotState>;
+  /** The snapshot the current state builds on. */
+  parent?: string;
+  /** Sizes (bytes) of the VM's volumes that no drive carries now (`unusedN`). */
+  volumeSizes?: Record<string, number>;
+  /** Files written into the guest through the agent (path → content). */
+  guestFiles?: Record<string, string>;
   /** The guest's SSH host key, made at first boot (or first read); lost with the VM. */
   hostKey?: { privateKey: string; publicKey: string };
+}
+
+export interface SnapshotState {
+  config: Record<string, ConfigValue>;
+  snaptime: number;
+  description: string;
+  vmstate: number;
+  parent?: string;
 }
 
 export interface NodeState {
@@ -79,6 +95,9 @@ export interface ExecState {
   start: number;
   exitcode: number;
   outData: string;
+  errData?: string;
+  /** Still running in a real guest (its host); exec-status answers `exited: 0` meanwhile. */
+  running?: boolean;
 }
 
 /** The whole simulated cluster, JSON-serialisable. */

@@ -19,7 +19,7 @@ export function simClient(sim: ProxmoxSim, auth = `PVEAPIToken=${sim.tokenId}=${
   return async function call(
     method: string,
     path: string,
-    body?: Record<string, string | number | boolean>,
+    body?: Record<string, string | number | boolean | string[]>,
     opts: { json?: boolean; auth?: string | null; headers?: Record<string, string> } = {},
   ): Promise<SimAnswer> {
     const headers: Record<string, string> = { ...opts.headers };
@@ -33,7 +33,10 @@ export function simClient(sim: ProxmoxSim, auth = `PVEAPIToken=${sim.tokenId}=${
       payload = opts.json
         ? JSON.stringify(body)
         : new URLSearchParams(
-            Object.entries(body).map(([k, v]): [string, string] => [k, String(v)]),
+            // A list repeats its key (`command=a&command=b`), as PVE's form clients send it.
+            Object.entries(body).flatMap(([k, v]): [string, string][] =>
+              Array.isArray(v) ? v.map((x) => [k, x]) : [[k, String(v)]],
+            ),
           ).toString();
     }
     const url = path.startsWith('/_sim') ? sim.url + path : `${sim.url}/api2/json${path}`;

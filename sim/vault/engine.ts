@@ -5,7 +5,7 @@ import type { MountMatch, RouteContext, VaultRequest, VaultResponse } from './ro
 import type { Token, VaultState } from './state.js';
 import { healthAnswer, HEALTH_PATHS, sysRoute } from './sys-routes.js';
 import { tokenRoute } from './token-routes.js';
-import { denied, VaultError } from './vault-error.js';
+import { denied, invalidToken, VaultError } from './vault-error.js';
 
 export { freshState } from './mounts.js';
 export type { VaultRequest, VaultResponse } from './route-context.js';
@@ -22,11 +22,12 @@ export class VaultEngine implements RouteContext {
   ) {}
 
   tokenOf(req: VaultRequest): Token {
-    const t = req.token ? this.state.tokens[req.token] : undefined;
-    if (!t) throw denied();
+    if (!req.token) throw denied();
+    const t = this.state.tokens[req.token];
+    if (!t) throw invalidToken();
     if (t.ttl && Date.now() / 1000 > t.creation_time + t.ttl) {
       delete this.state.tokens[t.id];
-      throw denied();
+      throw invalidToken();
     }
     return t;
   }

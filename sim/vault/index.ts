@@ -133,6 +133,7 @@ export async function startVaultSim(opts: VaultSimOptions = {}): Promise<VaultSi
           query: url.searchParams,
           body: method === 'GET' || method === 'LIST' ? {} : await readBody(req),
           token,
+          contentType: (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase(),
         };
         const out = await engine.handle(r);
         send(res, out.status, out.body);

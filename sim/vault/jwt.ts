@@ -3,6 +3,9 @@ import { isLoopbackUrl } from '../../actions/lib/net/loopback.js';
 import { matchesGlob } from '../../actions/lib/text/glob.js';
 import type { JwtConfig, JwtRole } from './state.js';
 
+/** cap's jwt.DefaultLeeway: the clock skew allowed on exp, nbf and iat when a role sets none. */
+export const clockSkewLeeway = 60;
+
 /** A login refused: the sentence Vault answers with (HTTP 400). */
 export class LoginError extends Error {}
 
@@ -76,15 +79,19 @@ export async function validateJwt(
   role: JwtRole,
   now = Date.now(),
 ): Promise<Claims> {
+  // Wording and order of hashicorp/cap jwt.Validator.Validate, wrapped by the plugin's
+  // path_login.go as `error validating token: …`.
+  const bad = (why: string) => new LoginError(`error validating token: ${why}`);
   const parts = jwt.split('.');
-  if (parts.length !== 3) throw new LoginError('error validating token: malformed JWT');
+  if (parts.length !== 3)
+    throw bad('error parsing token: go-jose/go-jose: compact JWS format must have three parts');
   let header: Header;
   let claims: Claims;
   try {
     header = b64json<Header>(parts[0]);
     claims = b64json<Claims>(parts[1]);
   } catch {
-    throw new LoginError('error validating token: malformed JWT');
+    throw bad('error parsing token: go-jose/go-jose: invalid character in JWS payload');
   }
   const alg = header.alg ?? '';
   const keys = await keysOf(config);
@@ -95,26 +102,30 @@ export async function validateJwt(
       (!header.kid || !k.kid || k.kid === header.kid) && verifySignature(alg, k.key, signed, sig),
   );
   if (!ok)
-    throw new LoginError(
-      'error validating token: no known key successfully validated the token signature',
+    throw bad(
+      'error verifying token signature: no known key successfully validated the token signature',
     );
-  const t = now / 1000;
-  const leeway = 150;
-  if (typeof claims.exp === 'number' && t > claims.exp + leeway)
-    throw new LoginError('error validating claims: validation failed, token is expired (exp)');
-  if (typeof claims.nbf === 'number' && t + leeway < claims.nbf)
-    throw new LoginError('error validating claims: validation failed, token not valid yet (nbf)');
+  if (config.bound_issuer && claims.iss !== config.bound_issuer)
+    throw bad('invalid issuer (iss) claim');
+  if (role.bound_subject && claims.sub !== role.bound_subject)
+    throw bad('invalid subject (sub) claim');
   const aud = list(claims.aud) ?? [];
+  if (role.bound_audiences.length && !role.bound_audiences.some((a) => aud.includes(a)))
+    throw bad('invalid audience (aud) claim: audience claim does not match any expected audience');
+  // Time claims get the role's clock_skew_leeway, 60 s by default (cap jwt.DefaultLeeway);
+  // expiration_leeway (150 s) only derives a missing exp.
+  const t = now / 1000;
+  const skew = clockSkewLeeway;
+  if (typeof claims.nbf === 'number' && t + skew < claims.nbf)
+    throw bad('invalid not before (nbf) claim: token not yet valid');
+  if (typeof claims.exp === 'number' && t - skew > claims.exp)
+    throw bad('invalid expiration time (exp) claim: token is expired');
+  if (typeof claims.iat === 'number' && t + skew < claims.iat)
+    throw bad('invalid issued at (iat) claim: token issued in the future');
   if (aud.length && !role.bound_audiences.length)
     throw new LoginError('audience claim found in JWT but no audiences bound to the role');
-  if (config.bound_issuer && claims.iss !== config.bound_issuer)
-    throw new LoginError('error validating claims: validation failed, invalid issuer claim (iss)');
-  if (role.bound_subject && claims.sub !== role.bound_subject)
-    throw new LoginError('sub claim does not match bound subject');
-  if (role.bound_audiences.length && !role.bound_audiences.some((a) => aud.includes(a)))
-    throw new LoginError(
-      'error validating token: invalid audience (aud) claim: audience claim does not match any expected audience',
-    );
+  if (claims[role.user_claim] === undefined)
+    throw new LoginError(`claim "${role.user_claim}" not found in token`);
   for (const [name, expected] of Object.entries(role.bound_claims ?? {})) {
     const actual = list(claims[name]);
     if (claims[name] === undefined)
@@ -134,7 +145,5 @@ export async function validateJwt(
         `error validating claims: claim "${name}" does not match any associated bound claim values`,
       );
   }
-  if (claims[role.user_claim] === undefined)
-    throw new LoginError(`claim "${role.user_claim}" not found in token`);
   return claims;
 }

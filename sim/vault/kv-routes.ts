@@ -1,5 +1,15 @@
 import { envelope } from './fields.js';
-import { kv2Metadata, kv2Read, kv2Versions, kv2Write, kv2WriteMetadata, listKeys } from './kv.js';
+import {
+  kv2Metadata,
+  kv2Patch,
+  kv2PatchMetadata,
+  kv2Read,
+  kv2Subkeys,
+  kv2Versions,
+  kv2Write,
+  kv2WriteMetadata,
+  listKeys,
+} from './kv.js';
 import type { MountMatch, RouteContext, VaultRequest, VaultResponse } from './route-context.js';
 import { VaultError } from './vault-error.js';
 
@@ -34,6 +44,14 @@ export function kv1Route(
   throw new VaultError(405, ['unsupported operation']);
 }
 
+/** Vault's HTTP layer takes PATCH bodies only as JSON merge patches (http/logical.go). */
+function mergePatchBody(req: VaultRequest): void {
+  if (req.contentType !== 'application/merge-patch+json')
+    throw new VaultError(415, [
+      `PATCH requires Content-Type application/merge-patch+json, provided ${req.contentType || 'none'}`,
+    ]);
+}
+
 /** A KV v2 mount: data/, metadata/, delete/, undelete/, destroy/ and config. */
 export function kv2Route(
   ctx: RouteContext,
@@ -65,6 +83,17 @@ export function kv2Route(
       kv2Versions(mount, p, 'delete');
       return ctx.changed({ status: 204 });
     }
+    if (m === 'PATCH') {
+      ctx.require(req, full, 'patch');
+      mergePatchBody(req);
+      return ctx.changed(ok(kv2Patch(mount, p, req.body)));
+    }
+  }
+  if (kind === 'subkeys' && m === 'GET') {
+    ctx.require(req, full, 'read');
+    const v = req.query.get('version');
+    const depth = Number(req.query.get('depth') ?? 0);
+    return ok(kv2Subkeys(mount, p, depth, v ? Number(v) : undefined));
   }
   if (kind === 'metadata') {
     if (m === 'LIST') {
@@ -83,6 +112,12 @@ export function kv2Route(
     if (m === 'DELETE') {
       ctx.require(req, full, 'delete');
       delete mount.v2[p];
+      return ctx.changed({ status: 204 });
+    }
+    if (m === 'PATCH') {
+      ctx.require(req, full, 'patch');
+      mergePatchBody(req);
+      kv2PatchMetadata(mount, p, req.body);
       return ctx.changed({ status: 204 });
     }
   }

@@ -138,3 +138,58 @@ export function listKeys(paths: string[], prefix: string): string[] {
   if (!keys.size) throw new VaultError(404, []);
   return [...keys].sort();
 }
+
+/** RFC 7386 JSON merge patch: objects merge, `null` removes a key, anything else replaces. */
+export function mergePatch(target: unknown, patch: unknown): unknown {
+  if (!patch || typeof patch !== 'object' || Array.isArray(patch)) return patch;
+  const out: Record<string, unknown> =
+    target && typeof target === 'object' && !Array.isArray(target)
+      ? { ...(target as Record<string, unknown>) }
+      : {};
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) delete out[k];
+    else out[k] = mergePatch(out[k], v);
+  }
+  return out;
+}
+
+/**
+ * KV v2 `PATCH data/<path>` (vault-plugin-secrets-kv path_data.go pathDataPatch): merges into
+ * the current version and writes a new one; 404 when there is no live current version.
+ */
+export function kv2Patch(m: Mount, p: string, body: Record<string, unknown>) {
+  const s = m.v2[p];
+  const cur = s?.versions[String(s.current_version)];
+  if (!s || !cur || cur.deletion_time || cur.destroyed || !cur.data) throw new VaultError(404, []);
+  if (!body.data || typeof body.data !== 'object' || Array.isArray(body.data))
+    throw new VaultError(400, ['no data provided']);
+  return kv2Write(m, p, { ...body, data: mergePatch(cur.data, body.data) });
+}
+
+/** KV v2 `PATCH metadata/<path>`: merges max_versions, cas_required, custom_metadata; 404 if none. */
+export function kv2PatchMetadata(m: Mount, p: string, body: Record<string, unknown>): void {
+  const s = m.v2[p];
+  if (!s) throw new VaultError(404, []);
+  const custom =
+    body.custom_metadata === undefined
+      ? {}
+      : { custom_metadata: mergePatch(s.custom_metadata ?? {}, body.custom_metadata) };
+  kv2WriteMetadata(m, p, { ...body, ...custom });
+}
+
+/** Keys of `data` to `depth` levels (0 = all), leaves as null: KV v2 `GET subkeys/<path>`. */
+function subkeysOf(data: unknown, depth: number, level = 1): unknown {
+  if (!data || typeof data !== 'object' || Array.isArray(data)) return null;
+  return Object.fromEntries(
+    Object.entries(data).map(([k, v]) => [
+      k,
+      depth && level >= depth ? null : subkeysOf(v, depth, level + 1),
+    ]),
+  );
+}
+
+/** KV v2 `GET subkeys/<path>[?depth=N&version=V]`: the key structure without values. */
+export function kv2Subkeys(m: Mount, p: string, depth: number, version?: number) {
+  const { data, metadata } = kv2Read(m, p, version);
+  return { subkeys: subkeysOf(data, depth), metadata };
+}

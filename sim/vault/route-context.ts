@@ -8,6 +8,8 @@ export interface VaultRequest {
   query: URLSearchParams;
   body: Record<string, unknown>;
   token?: string;
+  /** The media type of the body (PATCH wants application/merge-patch+json). */
+  contentType?: string;
 }
 
 /** What the HTTP layer writes back: 204 when `body` is undefined. */

@@ -16,6 +16,21 @@ export interface VaultConnection {
 }
 
 /** An answer from Vault other than 2xx: the status and Vault's `errors`. */
+/**
+ * Vault wraps core errors in go-multierror's text (`1 error occurred:\n\t* permission denied\n\n`);
+ * the errors themselves, `; `-joined, read as one line in our messages.
+ */
+export function unwrapMultierror(e: string): string {
+  const m = /^\d+ errors? occurred:\n((?:\t\* .*\n?)+)\n*$/.exec(e);
+  return m
+    ? m[1]
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.replace(/^\t\* /, ''))
+        .join('; ')
+    : e;
+}
+
 export class VaultHttpError extends PveGitopsError {
   constructor(
     readonly status: number,
@@ -108,7 +123,7 @@ export class VaultClient {
             const status = res.statusCode ?? 0;
             if (status >= 200 && status < 300) return resolve(json);
             const errors = Array.isArray(json?.errors)
-              ? (json.errors as unknown[]).map(String)
+              ? (json.errors as unknown[]).map((e) => unwrapMultierror(String(e)))
               : [];
             reject(new VaultHttpError(status, errors, what, json));
           });

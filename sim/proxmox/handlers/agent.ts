@@ -1,6 +1,6 @@
 import { ApiError, fail } from '../api-error.js';
 import type { Cluster } from '../cluster.js';
-import type { HandlerContext, Routes } from '../context.js';
+import { str, type HandlerContext, type Routes } from '../context.js';
 import type { VmState } from '../state.js';
 import { parseProps } from '../vm-config.js';
 import { agentEnabled } from './power.js';
@@ -80,14 +80,34 @@ function interfaces(vm: VmState) {
   ];
 }
 
-/** What the simulated guest prints for a few commands provisioning scripts run. */
-function runInGuest(vm: VmState, argv: string[]): { exitcode: number; out: string } {
-  const line = argv.join(' ');
-  if (argv[0] === 'hostname') return { exitcode: 0, out: `${String(vm.config.name ?? '')}\n` };
-  if (line.startsWith('cloud-init status')) return { exitcode: 0, out: 'status: done\n' };
-  if (argv[0] === 'true' || argv[0] === 'echo')
-    return { exitcode: 0, out: argv[0] === 'echo' ? `${argv.slice(1).join(' ')}\n` : '' };
-  return { exitcode: 127, out: '' };
+/**
+ * What the stand-in guest has: a few programs provisioning scripts run, answered as the real
+ * ones would. Any other program does not exist there, and qemu-guest-agent's guest-exec
+ * fails to spawn it, which PVE reports as the agent's error (not a shell's exit 127).
+ */
+function runInGuest(c: Cluster, vm: VmState, argv: string[]): { exitcode: number; out: string } {
+  const [cmd, ...args] = argv;
+  const prog = cmd.replace(/^\/(usr\/)?s?bin\//, '');
+  if (prog === 'hostname') return { exitcode: 0, out: `${String(vm.config.name ?? '')}\n` };
+  if (prog === 'cloud-init' && args[0] === 'status') return { exitcode: 0, out: 'status: done\n' };
+  if (prog === 'true') return { exitcode: 0, out: '' };
+  if (prog === 'false') return { exitcode: 1, out: '' };
+  if (prog === 'echo') return { exitcode: 0, out: `${args.join(' ')}\n` };
+  if (prog === 'cat' && args.length) {
+    try {
+      return { exitcode: 0, out: args.map((f) => readGuestFile(c, vm, f)).join('') };
+    } catch {
+      return { exitcode: 1, out: '' };
+    }
+  }
+  fail(
+    `Agent error: Guest agent command failed, error was 'Failed to execute child process “${cmd}” (No such file or directory)'`,
+  );
+}
+
+function runInGuestResult(c: Cluster, vm: VmState, argv: string[]) {
+  const r = runInGuest(c, vm, argv);
+  return { exitcode: r.exitcode, outData: r.out };
 }
 
 function execOf(c: Cluster, vm: VmState, pid: number) {
@@ -100,10 +120,71 @@ function execOf(c: Cluster, vm: VmState, pid: number) {
 function readGuestFile(c: Cluster, vm: VmState, file: string): string {
   if (file === '/etc/ssh/ssh_host_ed25519_key.pub') return `${c.hostKeyOf(vm.vmid).publicKey}\n`;
   if (file === '/etc/hostname') return `${String(vm.config.name ?? '')}\n`;
+  const written = vm.guestFiles?.[file];
+  if (written !== undefined) return written;
   fail(`Agent error: Failed to open file '${file}': No such file or directory`);
 }
 
+/** What qemu-guest-agent 8.2 (Ubuntu 24.04) answers to guest-get-osinfo. */
+const osinfo = {
+  id: 'ubuntu',
+  name: 'Ubuntu',
+  'pretty-name': 'Ubuntu 24.04.1 LTS',
+  version: '24.04.1 LTS (Noble Numbat)',
+  'version-id': '24.04',
+  'kernel-release': '6.8.0-45-generic',
+  'kernel-version': '#45-Ubuntu SMP PREEMPT_DYNAMIC Fri Aug 30 12:02:04 UTC 2024',
+  machine: 'x86_64',
+};
+
+/** The commands the agent reports in guest-info (those this simulator answers are enabled). */
+const agentCommands = [
+  'guest-exec',
+  'guest-exec-status',
+  'guest-file-close',
+  'guest-file-open',
+  'guest-file-read',
+  'guest-file-write',
+  'guest-fsfreeze-freeze',
+  'guest-fsfreeze-status',
+  'guest-fsfreeze-thaw',
+  'guest-get-fsinfo',
+  'guest-get-host-name',
+  'guest-get-osinfo',
+  'guest-info',
+  'guest-network-get-interfaces',
+  'guest-ping',
+  'guest-shutdown',
+];
+
 export const agentRoutes: Routes = {
+  'GET /nodes/{node}/qemu/{vmid}/agent/get-osinfo': (ctx) => {
+    agentReady(ctx, 'guest-get-osinfo');
+    return { result: osinfo };
+  },
+  'GET /nodes/{node}/qemu/{vmid}/agent/info': (ctx) => {
+    agentReady(ctx, 'guest-info');
+    return {
+      result: {
+        version: '8.2.2',
+        supported_commands: agentCommands.map((name) => ({
+          name,
+          enabled: true,
+          'success-response': name !== 'guest-shutdown',
+        })),
+      },
+    };
+  },
+  // PVE base64-encodes `content` unless encode=0 says it already is (Qemu/Agent.pm file_write).
+  'POST /nodes/{node}/qemu/{vmid}/agent/file-write': (ctx) => {
+    const vm = agentReady(ctx, 'guest-file-open');
+    const raw = String(ctx.params.content ?? '');
+    const content =
+      String(ctx.params.encode ?? '1') === '0' ? Buffer.from(raw, 'base64').toString('utf8') : raw;
+    vm.guestFiles = { ...vm.guestFiles, [String(ctx.params.file)]: content };
+    ctx.cluster.save();
+    return null;
+  },
   'GET /nodes/{node}/qemu/{vmid}/agent/file-read': (ctx) => {
     const vm = agentReady(ctx, 'guest-file-open');
     const content = readGuestFile(ctx.cluster, vm, String(ctx.params.file));
@@ -129,23 +210,44 @@ export const agentRoutes: Routes = {
       throw new ApiError(400, 'Parameter verification failed.', {
         command: 'no command specified',
       });
-    const pid = 1000 + Object.keys(ctx.cluster.state.execs).length;
-    const r = runInGuest(vm, argv);
-    ctx.cluster.state.execs[`${vm.vmid}:${pid}`] = {
+    const c = ctx.cluster;
+    const pid = 1000 + Object.keys(c.state.execs).length;
+    const runner = c.guests.get(vm.vmid);
+    const e = {
       pid,
       vmid: vm.vmid,
       command: argv,
       start: Date.now(),
-      exitcode: r.exitcode,
-      outData: r.out,
+      exitcode: 0,
+      outData: '',
+      ...(runner ? { running: true } : runInGuestResult(c, vm, argv)),
     };
-    ctx.cluster.save();
+    c.state.execs[`${vm.vmid}:${pid}`] = e;
+    c.save();
+    // A VM with a host runs the program there, for real; its end is reported by exec-status.
+    if (runner)
+      void runner(argv, str(ctx, 'input-data'))
+        .catch((err: unknown) => ({ exitcode: 255, out: '', err: String(err) }))
+        .then((r) => {
+          Object.assign(e, {
+            exitcode: r.exitcode,
+            outData: r.out,
+            errData: r.err,
+            running: false,
+          });
+          c.save();
+        });
     return { pid };
   },
   'GET /nodes/{node}/qemu/{vmid}/agent/exec-status': (ctx) => {
     const vm = agentReady(ctx, 'guest-exec-status');
     const e = execOf(ctx.cluster, vm, Number(ctx.params.pid));
-    if (Date.now() - e.start < 200 * ctx.cluster.scale) return { exited: 0 };
-    return { exited: 1, exitcode: e.exitcode, ...(e.outData ? { 'out-data': e.outData } : {}) };
+    if (e.running || Date.now() - e.start < 200 * ctx.cluster.scale) return { exited: 0 };
+    return {
+      exited: 1,
+      exitcode: e.exitcode,
+      ...(e.outData ? { 'out-data': e.outData } : {}),
+      ...(e.errData ? { 'err-data': e.errData } : {}),
+    };
   },
 };

@@ -7,7 +7,8 @@ import { lockTimeouts } from '../locks.js';
 import type { ConfigValue, VmState } from '../state.js';
 import { startTask } from '../tasks.js';
 import { diskKey, disks, parseProps } from '../vm-config.js';
-import { isOnline, nodeOf, storagesOn } from './cluster.js';
+import { isOnline, nodeOf } from './cluster.js';
+import { checkSpace, checkedStorage, imageStorage } from './volumes.js';
 
 /** The config of the clone: new disks, MACs and identity, the source's other settings. */
 function cloneConfig(
@@ -44,11 +45,21 @@ function cloneConfig(
   return cfg;
 }
 
+/** qemu-server's checks of a target storage: it exists, is enabled there and holds images. */
 function checkStorage(c: Cluster, id: string, node: string): void {
-  const s = storagesOn(c, node).find((x) => x.id === id);
-  if (!s) fail(`storage '${id}' does not exist on node '${node}'`);
-  if (!s.content.includes('images')) fail(`storage '${id}' does not support vm images`);
-  if (!s.enabled || !s.active) fail(`storage '${id}' is not available on node '${node}'`);
+  const s = imageStorage(c, id, node);
+  if (!s.active) fail(`storage '${id}' is not online`);
+}
+
+/** Full clones allocate every disk at its full size: a storage without room ends the task. */
+function checkCloneSpace(c: Cluster, cfg: Record<string, ConfigValue>, node: string): void {
+  const need = new Map<string, { bytes: number; volume: string }>();
+  for (const d of disks(cfg)) {
+    const e = need.get(d.storage) ?? { bytes: 0, volume: d.volume };
+    e.bytes += d.size;
+    need.set(d.storage, e);
+  }
+  for (const [id, e] of need) checkSpace(c, checkedStorage(c, id, node), node, e.bytes, e.volume);
 }
 
 export const cloneRoutes: Routes = {
@@ -122,6 +133,11 @@ export const cloneRoutes: Routes = {
                 );
               for (const d of disks(src.config))
                 task.log(`create full clone of drive ${d.key} (${d.volume})`);
+              try {
+                checkCloneSpace(c, cfg, target);
+              } catch (err) {
+                throw new ApiError(500, `clone failed: ${(err as Error).message}`);
+              }
               await task.sleep(held);
             } finally {
               for (const r of releases) r();

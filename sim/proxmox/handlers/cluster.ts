@@ -1,8 +1,7 @@
-import { X509Certificate } from 'node:crypto';
 import { fail, paramError } from '../api-error.js';
 import { hasPriv } from '../auth.js';
 import type { Cluster } from '../cluster.js';
-import { num, str, type HandlerContext, type Routes } from '../context.js';
+import { num, str, type Routes } from '../context.js';
 import type { NodeState, StorageState, VmState } from '../state.js';
 import { disks, memoryMiB } from '../vm-config.js';
 
@@ -17,6 +16,10 @@ export function nodeOf(cluster: Cluster, name: string): NodeState {
   if (!n) fail(`no such cluster node '${name}'`);
   return n;
 }
+
+/** The node's cluster address: loopback, so nothing ever leaves the machine. */
+export const nodeIp = (c: Cluster, n: NodeState): string =>
+  `127.0.1.${c.state.nodes.indexOf(n) + 1}`;
 
 export const isOnline = (c: Cluster, n: NodeState) =>
   n.status === 'online' && !(c.faults.offlineNodes ?? []).includes(n.name);
@@ -129,6 +132,29 @@ export const clusterRoutes: Routes = {
             disk: e.used,
           });
         }
+    // Each node's local network zone: PVE 9 lists it as a `network` entry, PVE 8 as `sdn`
+    // (pve-manager PVE/API2/Cluster.pm resources; PVE 9 has no `network` type filter).
+    const pve8 = c.state.version.startsWith('8.');
+    if (pve8 ? !type || type === 'sdn' : !type)
+      for (const n of c.state.nodes)
+        out.push(
+          pve8
+            ? {
+                id: `sdn/${n.name}/localnetwork`,
+                sdn: 'localnetwork',
+                node: n.name,
+                type: 'sdn',
+                status: 'ok',
+              }
+            : {
+                id: `network/${n.name}/zone/localnetwork`,
+                type: 'network',
+                'network-type': 'zone',
+                network: 'localnetwork',
+                node: n.name,
+                status: 'ok',
+              },
+        );
     return out;
   },
 
@@ -193,31 +219,6 @@ export const clusterRoutes: Routes = {
     };
   },
 
-  'GET /nodes/{node}/network': (ctx) => {
-    const n = nodeOf(ctx.cluster, String(ctx.params.node));
-    const type = str(ctx, 'type');
-    const all = [
-      { iface: 'eno1', type: 'eth', active: 1, method: 'manual', families: ['inet'], priority: 1 },
-      ...n.bridges.map((b, i) => ({
-        iface: b.iface,
-        type: 'bridge',
-        ...(b.active ? { active: 1 } : {}),
-        autostart: 1,
-        bridge_ports: i === 0 ? 'eno1' : '',
-        bridge_stp: 'off',
-        bridge_fd: '0',
-        method: i === 0 ? 'static' : 'manual',
-        families: ['inet'],
-        priority: i + 2,
-      })),
-    ];
-    return type && type !== 'any_bridge'
-      ? all.filter((x) => x.type === type)
-      : type
-        ? all.filter((x) => x.type === 'bridge')
-        : all;
-  },
-
   'GET /nodes/{node}/storage': (ctx) => {
     const node = nodeOf(ctx.cluster, String(ctx.params.node)).name;
     const content = str(ctx, 'content');
@@ -246,26 +247,5 @@ export const clusterRoutes: Routes = {
           used_fraction: e.total ? e.used / e.total : 0,
         };
       });
-  },
-
-  'GET /nodes/{node}/certificates/info': (ctx: HandlerContext) => {
-    nodeOf(ctx.cluster, String(ctx.params.node));
-    const { certPem, fingerprint } = ctx.tls();
-    const x = new X509Certificate(certPem);
-    return [
-      {
-        filename: 'pve-ssl.pem',
-        fingerprint,
-        subject: x.subject.replace(/\n/g, ', '),
-        issuer: x.issuer.replace(/\n/g, ', '),
-        notbefore: Math.floor(new Date(x.validFrom).getTime() / 1000),
-        notafter: Math.floor(new Date(x.validTo).getTime() / 1000),
-        'public-key-type':
-          x.publicKey.asymmetricKeyType === 'ec' ? 'id-ecPublicKey' : 'rsaEncryption',
-        'public-key-bits': 256,
-        san: (x.subjectAltName ?? '').split(', ').map((s) => s.replace(/^(IP Address|DNS):/, '')),
-        pem: certPem,
-      },
-    ];
   },
 };

@@ -5,7 +5,7 @@ import { lockTimeouts } from '../locks.js';
 import type { FinishOp, VmState } from '../state.js';
 import { startTask, type TaskContext } from '../tasks.js';
 import { disks, memoryMiB } from '../vm-config.js';
-import { skiplock } from './qemu.js';
+import { skiplock } from './root-only.js';
 
 /** Whether the guest agent is enabled in the config (`1` or `enabled=1,...`). */
 export function agentEnabled(vm: VmState): boolean {
@@ -87,6 +87,12 @@ function powerRoute(action: Action): Handler {
   };
 }
 
+/** The QEMU each major ships: PVE 8.4 pve-qemu-kvm 9.2, PVE 9.1 pve-qemu-kvm 10.1. */
+const qemuOf = (version: string) =>
+  version.startsWith('8.')
+    ? { 'running-machine': 'pc-i440fx-9.2+pve1', 'running-qemu': '9.2.0' }
+    : { 'running-machine': 'pc-i440fx-10.1+pve0', 'running-qemu': '10.1.2' };
+
 export const powerRoutes: Routes = {
   'GET /nodes/{node}/qemu/{vmid}/status/current': (ctx) => {
     const c = ctx.cluster;
@@ -109,9 +115,7 @@ export const powerRoutes: Routes = {
       netout: 0,
       diskread: 0,
       diskwrite: 0,
-      ...(running
-        ? { pid: 10000 + vm.vmid, 'running-machine': 'pc-i440fx-9.2+pve1', 'running-qemu': '9.2.0' }
-        : {}),
+      ...(running ? { pid: 10000 + vm.vmid, ...qemuOf(c.state.version) } : {}),
       ...(agentEnabled(vm) ? { agent: 1 } : {}),
       ...(vm.config.template ? { template: 1 } : {}),
       ...(vm.config.lock ? { lock: vm.config.lock } : {}),

@@ -1,24 +1,20 @@
-import { fail, paramError } from '../api-error.js';
+import { fail } from '../api-error.js';
 import { hasPriv } from '../auth.js';
 import type { Cluster } from '../cluster.js';
 import { num, str, taskUser, type HandlerContext, type Routes } from '../context.js';
-import { macFor } from '../fixture.js';
 import { lockTimeouts } from '../locks.js';
 import type { ConfigValue, VmState } from '../state.js';
 import { startTask } from '../tasks.js';
+import { digestOf, disks, memoryMiB, needsReboot, publicConfig } from '../vm-config.js';
+import { nodeOf } from './cluster.js';
 import {
-  diskKey,
-  disks,
-  formatSize,
-  memoryMiB,
-  needsReboot,
-  parseProps,
-  parseSize,
-  publicConfig,
-  typed,
-  digestOf,
-} from '../vm-config.js';
-import { nodeOf, storagesOn } from './cluster.js';
+  allocate,
+  checkDriveStorages,
+  keepDetachedVolume,
+  normalise,
+  type Allocation,
+} from './drives.js';
+import { checkRootOnlyKeys, skiplock } from './root-only.js';
 
 const control = new Set([
   'node',
@@ -41,47 +37,39 @@ const control = new Set([
 const vmOf = (ctx: HandlerContext) =>
   ctx.cluster.vmOn(String(ctx.params.node), Number(ctx.params.vmid));
 
-/** skiplock is root@pam's alone (not its tokens), as in PVE. */
-export function skiplock(ctx: HandlerContext): boolean {
-  if (!num(ctx, 'skiplock')) return false;
-  if (ctx.who.user !== 'root@pam' || ctx.who.tokenId)
-    paramError({ skiplock: 'Only root may use this option.' });
-  return true;
+/**
+ * qemu-server's destroy_vm for a template: a base volume a linked clone still builds on
+ * (`local-lvm:base-9000-disk-0/vm-410-disk-0`) fails the task and the template stays.
+ */
+function checkBaseUnused(c: Cluster, tpl: VmState): void {
+  for (const d of disks(tpl.config)) {
+    const [st, name] = d.volume.split(':');
+    const user = c
+      .vms()
+      .find(
+        (v) =>
+          v.vmid !== tpl.vmid &&
+          Object.values(v.config).some((x) => String(x).startsWith(`${st}:${name}/`)),
+      );
+    if (user) fail(`base volume '${d.volume}' is still in use by linked cloned`);
+  }
 }
 
-/** Normalises one new config value: MACs for NICs, volumes for `storage:SIZE` disks. */
-function normalise(c: Cluster, vm: VmState, key: string, value: string | number): ConfigValue {
-  if (/^net\d+$/.test(key)) {
-    const p = parseProps(String(value));
-    const bridge = p.bridge;
-    if (bridge && !nodeOf(c, vm.node).bridges.some((b) => b.iface === bridge))
-      fail(`bridge '${bridge}' does not exist`);
-    const models = ['virtio', 'e1000', 'e1000e', 'rtl8139', 'vmxnet3'];
-    const model = p.model ?? models.find((m) => m in p) ?? 'virtio';
-    const mac = p.macaddr ?? p[model] ?? macFor(vm.vmid, Number(key.slice(3)) + 1);
-    const rest = Object.entries(p).filter(
-      ([k]) => k !== 'model' && k !== 'macaddr' && k !== model && k !== '_',
-    );
-    return [`${model}=${mac}`, ...rest.map(([k, v]) => `${k}=${v}`)].join(',');
-  }
-  if (diskKey.test(key) && typeof value === 'string') {
-    const p = parseProps(value);
-    const vol = p._ ?? p.file ?? '';
-    const m = /^([a-z][\w.-]*):(\d+(?:\.\d+)?)$/i.exec(vol);
-    if (m) {
-      const st = storagesOn(c, vm.node).find((s) => s.id === m[1]);
-      if (!st) fail(`storage '${m[1]}' does not exist`);
-      if (!st.content.includes('images')) fail(`storage '${m[1]}' does not support vm images`);
-      const n = disks(vm.config).filter((d) => d.storage === st.id).length;
-      const rest = Object.entries(p).filter(([k]) => k !== '_' && k !== 'file' && k !== 'size');
-      return [
-        `${st.id}:vm-${vm.vmid}-disk-${n}`,
-        ...rest.map(([k, v]) => `${k}=${v}`),
-        `size=${formatSize(Number(m[2]) * 1024 ** 3)}`,
-      ].join(',');
-    }
-  }
-  return typed(key, value);
+/**
+ * update_vm_api's checks before it takes the lock (and, for POST, before it forks): root-only
+ * keys and the storages new drives name. Returns the keys to delete.
+ */
+function checkBeforeLock(ctx: HandlerContext): string[] {
+  const deleting = (str(ctx, 'delete') ?? '').split(/[,;\s]+/).filter(Boolean);
+  const keys = Object.keys(ctx.params).filter((k) => !control.has(k));
+  checkRootOnlyKeys(ctx.who, deleting);
+  checkRootOnlyKeys(ctx.who, keys);
+  checkDriveStorages(
+    ctx.cluster,
+    vmOf(ctx).node,
+    keys.map((k) => [k, ctx.params[k]]),
+  );
+  return deleting;
 }
 
 /** Applies a config update as `PUT/POST .../config` does (under the VM's config lock). */
@@ -89,20 +77,25 @@ async function updateConfig(ctx: HandlerContext, prefix = ''): Promise<void> {
   const c = ctx.cluster;
   const vm = vmOf(ctx);
   const skip = skiplock(ctx);
+  const deleting = checkBeforeLock(ctx);
   const release = await c.lock(`vm:${vm.vmid}`, lockTimeouts.config, { prefix });
   try {
     if (!skip) c.checkConfigLock(vm);
     const digest = str(ctx, 'digest');
     if (digest && digest !== digestOf(vm)) fail('checksum mismatch (file change by other user?)');
     const running = vm.status === 'running';
-    for (const k of (str(ctx, 'delete') ?? '').split(/[,;\s]+/).filter(Boolean)) {
+    const allocs: Allocation[] = [];
+    const values: [string, ConfigValue][] = [];
+    for (const [k, v] of Object.entries(ctx.params))
+      if (!control.has(k)) values.push([k, normalise(c, vm, k, v, allocs)]);
+    allocate(c, vm.node, allocs);
+    for (const k of deleting) {
+      keepDetachedVolume(vm, k, !!num(ctx, 'force'));
       if (k === 'protection' || !(running && needsReboot(k, vm))) delete vm.config[k];
       else if (!vm.pendingDelete.includes(k)) vm.pendingDelete.push(k);
       delete vm.pending[k];
     }
-    for (const [k, v] of Object.entries(ctx.params)) {
-      if (control.has(k)) continue;
-      const val = normalise(c, vm, k, v);
+    for (const [k, val] of values) {
       if (running && needsReboot(k, vm) && String(vm.config[k]) !== String(val))
         vm.pending[k] = val;
       else {
@@ -161,8 +154,11 @@ export const qemuRoutes: Routes = {
         memory: '512',
         smbios1: `uuid=00000000-0000-4000-8000-${String(vmid).padStart(12, '0')}`,
       };
-      for (const [k, v] of Object.entries(ctx.params))
-        if (!control.has(k)) values[k] = normalise(c, { ...vm, config: values }, k, v);
+      const keys = Object.keys(ctx.params).filter((k) => !control.has(k));
+      checkRootOnlyKeys(ctx.who, keys);
+      const allocs: Allocation[] = [];
+      for (const k of keys)
+        values[k] = normalise(c, { ...vm, config: values }, k, ctx.params[k], allocs);
       c.state.vms[vmid] = vm;
       const start = !!num(ctx, 'start');
       return startTask(
@@ -179,6 +175,7 @@ export const qemuRoutes: Routes = {
         },
         async (t) => {
           t.onError.push({ op: 'delete', vmid });
+          allocate(c, node, allocs);
           for (const d of disks(values))
             t.log(`  Logical volume "${d.volume.split(':')[1]}" created.`);
           await t.sleep(c.state.timings.tasks.qmcreate ?? 1000);
@@ -197,8 +194,21 @@ export const qemuRoutes: Routes = {
     return null;
   },
 
+  // qemu-server's unlink is update_vm_api with delete=idlist: a detached disk stays as
+  // unusedN, `force` frees it.
+  'PUT /nodes/{node}/qemu/{vmid}/unlink': async (ctx) => {
+    const { idlist, force, ...rest } = ctx.params;
+    await updateConfig({
+      ...ctx,
+      params: { ...rest, delete: idlist, ...(force !== undefined ? { force } : {}) },
+    });
+    return null;
+  },
+
   'POST /nodes/{node}/qemu/{vmid}/config': (ctx) => {
     const vm = vmOf(ctx);
+    skiplock(ctx);
+    checkBeforeLock(ctx);
     return startTask(
       ctx.cluster,
       { node: vm.node, type: 'qmconfig', id: String(vm.vmid), user: taskUser(ctx) },
@@ -230,43 +240,6 @@ export const qemuRoutes: Routes = {
     }));
   },
 
-  'PUT /nodes/{node}/qemu/{vmid}/resize': async (ctx) => {
-    const c = ctx.cluster;
-    const vm = vmOf(ctx);
-    const key = String(ctx.params.disk);
-    const sizeArg = String(ctx.params.size);
-    const release = await c.lock(`vm:${vm.vmid}`, lockTimeouts.config);
-    try {
-      if (!skiplock(ctx)) c.checkConfigLock(vm);
-      const cur = vm.config[key];
-      if (typeof cur !== 'string' || !disks(vm.config).some((d) => d.key === key))
-        fail(`disk '${key}' does not exist`);
-      const m = /^(\+)?(\d+(?:\.\d+)?[KMGT]?)$/.exec(sizeArg);
-      if (!m) paramError({ size: 'value does not match the regex pattern' });
-      const old = parseSize(parseProps(cur).size ?? '0') ?? 0;
-      const delta = parseSize(m[2])!;
-      const next = m[1] ? old + delta : delta;
-      if (next < old) fail(`shrinking disks is not supported`);
-      const value = cur.replace(/size=[^,]+/, `size=${formatSize(next)}`);
-      return startTask(
-        c,
-        {
-          node: vm.node,
-          type: 'qmresize',
-          id: String(vm.vmid),
-          user: taskUser(ctx),
-          finish: [{ op: 'config', vmid: vm.vmid, values: { [key]: value } }],
-        },
-        async (t) => {
-          t.log(`  Size of logical volume changed from ${formatSize(old)} to ${formatSize(next)}.`);
-          await t.sleep(c.state.timings.tasks.qmresize ?? 500);
-        },
-      );
-    } finally {
-      release();
-    }
-  },
-
   'DELETE /nodes/{node}/qemu/{vmid}': (ctx) => {
     const c = ctx.cluster;
     const vm = vmOf(ctx);
@@ -288,6 +261,7 @@ export const qemuRoutes: Routes = {
       async (t) => {
         const release = await c.lock(`vm:${vm.vmid}`, lockTimeouts.config);
         try {
+          if (vm.config.template) checkBaseUnused(c, vm);
           for (const d of disks(vm.config))
             t.log(`  Logical volume "${d.volume.split(':')[1]}" successfully removed.`);
           await t.sleep(c.state.timings.tasks.qmdestroy ?? 1000);
