@@ -34494,7 +34494,7 @@ var require_agent2 = __commonJS({
     var { Duplex } = require("stream");
     var { resolve } = require("path");
     var { readFile: readFile8 } = require("fs");
-    var { execFile: execFile3, spawn: spawn3 } = require("child_process");
+    var { execFile: execFile4, spawn: spawn3 } = require("child_process");
     var { isParsedKey, parseKey } = require_keyParser();
     var {
       makeBufferParser,
@@ -34737,7 +34737,7 @@ var require_agent2 = __commonJS({
             if (err) {
               if (triedCygpath)
                 return cb(new Error("Invalid cygwin unix socket path"));
-              execFile3("cygpath", ["-w", socketPath], (err2, stdout, stderr) => {
+              execFile4("cygpath", ["-w", socketPath], (err2, stdout, stderr) => {
                 if (err2 || stdout.length === 0)
                   return cb(new Error("Invalid cygwin unix socket path"));
                 triedCygpath = true;
@@ -68203,3144 +68203,7 @@ var init_key_pair = __esm({
 var pve8_routes_default;
 var init_pve8_routes = __esm({
   "sim/proxmox/pve-api/pve8-routes.json"() {
-    pve8_routes_default = {
-      "/version": {
-        GET: { parameters: { additionalProperties: 0 }, permissions: { user: "all" } }
-      },
-      "/access/ticket": {
-        GET: { parameters: { additionalProperties: 0 }, permissions: { user: "world" } },
-        POST: {
-          parameters: {
-            additionalProperties: 0,
-            properties: {
-              "new-format": { default: 1, optional: 1, type: "boolean" },
-              otp: { optional: 1, type: "string" },
-              password: { type: "string" },
-              path: { maxLength: 64, optional: 1, requires: "privs", type: "string" },
-              privs: {
-                format: "pve-priv-list",
-                maxLength: 64,
-                optional: 1,
-                requires: "path",
-                type: "string"
-              },
-              realm: { format: "pve-realm", maxLength: 32, optional: 1, type: "string" },
-              "tfa-challenge": { optional: 1, type: "string" },
-              username: { maxLength: 64, type: "string" }
-            }
-          },
-          permissions: { user: "world" }
-        }
-      },
-      "/cluster/resources": {
-        GET: {
-          parameters: {
-            additionalProperties: 0,
-            properties: {
-              type: { enum: ["vm", "storage", "node", "sdn"], optional: 1, type: "string" }
-            }
-          },
-          permissions: { user: "all" }
-        }
-      },
-      "/cluster/nextid": {
-        GET: {
-          parameters: {
-            additionalProperties: 0,
-            properties: {
-              vmid: {
-                format: "pve-vmid",
-                maximum: 999999999,
-                minimum: 100,
-                optional: 1,
-                type: "integer"
-              }
-            }
-          },
-          permissions: { user: "all" }
-        }
-      },
-      "/nodes": {
-        GET: { parameters: { additionalProperties: 0 }, permissions: { user: "all" } }
-      },
-      "/nodes/{node}/status": {
-        GET: {
-          parameters: {
-            additionalProperties: 0,
-            properties: { node: { format: "pve-node", type: "string" } }
-          },
-          permissions: { check: ["perm", "/nodes/{node}", ["Sys.Audit"]] }
-        },
-        POST: {
-          parameters: {
-            additionalProperties: 0,
-            properties: {
-              command: { enum: ["reboot", "shutdown"], type: "string" },
-              node: { format: "pve-node", type: "string" }
-            }
-          },
-          permissions: { check: ["perm", "/nodes/{node}", ["Sys.PowerMgmt"]] }
-        }
-      },
-      "/nodes/{node}/network": {
-        DELETE: {
-          parameters: {
-            additionalProperties: 0,
-            properties: { node: { format: "pve-node", type: "string" } }
-          },
-          permissions: { check: ["perm", "/nodes/{node}", ["Sys.Modify"]] }
-        },
-        GET: {
-          parameters: {
-            additionalProperties: 0,
-            properties: {
-              node: { format: "pve-node", type: "string" },
-              type: {
-                enum: [
-                  "bridge",
-                  "bond",
-                  "eth",
-                  "alias",
-                  "vlan",
-                  "OVSBridge",
-                  "OVSBond",
-                  "OVSPort",
-                  "OVSIntPort",
-                  "vnet",
-                  "any_bridge",
-                  "any_local_bridge"
-                ],
-                optional: 1,
-                type: "string"
-              }
-            }
-          },
-          permissions: { user: "all" }
-        },
-        POST: {
-          parameters: {
-            additionalProperties: 0,
-            properties: {
-              address: { format: "ipv4", optional: 1, requires: "netmask", type: "string" },
-              address6: { format: "ipv6", optional: 1, requires: "netmask6", type: "string" },
-              autostart: { optional: 1, type: "boolean" },
-              "bond-primary": { format: "pve-iface", optional: 1, type: "string" },
-              bond_mode: {
-                enum: [
-                  "balance-rr",
-                  "active-backup",
-                  "balance-xor",
-                  "broadcast",
-                  "802.3ad",
-                  "balance-tlb",
-                  "balance-alb",
-                  "balance-slb",
-                  "lacp-balance-slb",
-                  "lacp-balance-tcp"
-                ],
-                optional: 1,
-                type: "string"
-              },
-              bond_xmit_hash_policy: {
-                enum: ["layer2", "layer2+3", "layer3+4"],
-                optional: 1,
-                type: "string"
-              },
-              bridge_ports: { format: "pve-iface-list", optional: 1, type: "string" },
-              bridge_vids: { format: "pve-vlan-id-or-range-list", optional: 1, type: "string" },
-              bridge_vlan_aware: { optional: 1, type: "boolean" },
-              cidr: { format: "CIDRv4", optional: 1, type: "string" },
-              cidr6: { format: "CIDRv6", optional: 1, type: "string" },
-              comments: { optional: 1, type: "string" },
-              comments6: { optional: 1, type: "string" },
-              gateway: { format: "ipv4", optional: 1, type: "string" },
-              gateway6: { format: "ipv6", optional: 1, type: "string" },
-              iface: { format: "pve-iface", maxLength: 20, minLength: 2, type: "string" },
-              mtu: { maximum: 65520, minimum: 1280, optional: 1, type: "integer" },
-              netmask: {
-                format: "ipv4mask",
-                optional: 1,
-                requires: "address",
-                type: "string"
-              },
-              netmask6: {
-                maximum: 128,
-                minimum: 0,
-                optional: 1,
-                requires: "address6",
-                type: "integer"
-              },
-              node: { format: "pve-node", type: "string" },
-              ovs_bonds: { format: "pve-iface-list", optional: 1, type: "string" },
-              ovs_bridge: { format: "pve-iface", optional: 1, type: "string" },
-              ovs_options: { maxLength: 1024, optional: 1, type: "string" },
-              ovs_ports: { format: "pve-iface-list", optional: 1, type: "string" },
-              ovs_tag: { maximum: 4094, minimum: 1, optional: 1, type: "integer" },
-              slaves: { format: "pve-iface-list", optional: 1, type: "string" },
-              type: {
-                enum: [
-                  "bridge",
-                  "bond",
-                  "eth",
-                  "alias",
-                  "vlan",
-                  "OVSBridge",
-                  "OVSBond",
-                  "OVSPort",
-                  "OVSIntPort",
-                  "vnet",
-                  "unknown"
-                ],
-                type: "string"
-              },
-              "vlan-id": { maximum: 4094, minimum: 1, optional: 1, type: "integer" },
-              "vlan-raw-device": { format: "pve-iface", optional: 1, type: "string" }
-            }
-          },
-          permissions: { check: ["perm", "/nodes/{node}", ["Sys.Modify"]] }
-        },
-        PUT: {
-          parameters: {
-            additionalProperties: 0,
-            properties: { node: { format: "pve-node", type: "string" } }
-          },
-          permissions: { check: ["perm", "/nodes/{node}", ["Sys.Modify"]] }
-        }
-      },
-      "/nodes/{node}/storage": {
-        GET: {
-          parameters: {
-            additionalProperties: 0,
-            properties: {
-              content: { format: "pve-storage-content-list", optional: 1, type: "string" },
-              enabled: { default: 0, optional: 1, type: "boolean" },
-              format: { default: 0, optional: 1, type: "boolean" },
-              node: { format: "pve-node", type: "string" },
-              storage: { format: "pve-storage-id", optional: 1, type: "string" },
-              target: { format: "pve-node", optional: 1, type: "string" }
-            }
-          },
-          permissions: { user: "all" }
-        }
-      },
-      "/nodes/{node}/certificates/info": {
-        GET: {
-          parameters: {
-            additionalProperties: 0,
-            properties: { node: { format: "pve-node", type: "string" } }
-          },
-          permissions: { user: "all" }
-        }
-      },
-      "/nodes/{node}/tasks/{upid}/status": {
-        GET: {
-          parameters: {
-            additionalProperties: 0,
-            properties: {
-              node: { format: "pve-node", type: "string" },
-              upid: { type: "string" }
-            }
-          },
-          permissions: { user: "all" }
-        }
-      },
-      "/nodes/{node}/tasks/{upid}/log": {
-        GET: {
-          parameters: {
-            additionalProperties: 0,
-            properties: {
-              download: { optional: 1, type: "boolean" },
-              limit: { default: 50, minimum: 0, optional: 1, type: "integer" },
-              node: { format: "pve-node", type: "string" },
-              start: { default: 0, minimum: 0, optional: 1, type: "integer" },
-              upid: { type: "string" }
-            }
-          },
-          permissions: { user: "all" }
-        }
-      },
-      "/nodes/{node}/qemu": {
-        GET: {
-          parameters: {
-            additionalProperties: 0,
-            properties: {
-              full: { optional: 1, type: "boolean" },
-              node: { format: "pve-node", type: "string" }
-            }
-          },
-          permissions: { user: "all" }
-        },
-        POST: {
-          parameters: {
-            additionalProperties: 0,
-            properties: {
-              acpi: { default: 1, optional: 1, type: "boolean" },
-              affinity: { format: "pve-cpuset", optional: 1, type: "string" },
-              agent: {
-                format: {
-                  enabled: { default: 0, default_key: 1, type: "boolean" },
-                  "freeze-fs-on-backup": { default: 1, optional: 1, type: "boolean" },
-                  fstrim_cloned_disks: { default: 0, optional: 1, type: "boolean" },
-                  type: {
-                    default: "virtio",
-                    enum: ["virtio", "isa"],
-                    optional: 1,
-                    type: "string"
-                  }
-                },
-                optional: 1,
-                type: "string"
-              },
-              "amd-sev": { format: "pve-qemu-sev-fmt", optional: 1, type: "string" },
-              arch: { enum: ["x86_64", "aarch64"], optional: 1, type: "string" },
-              archive: { maxLength: 255, optional: 1, type: "string" },
-              args: { optional: 1, type: "string" },
-              audio0: {
-                format: {
-                  device: { enum: ["ich9-intel-hda", "intel-hda", "AC97"], type: "string" },
-                  driver: {
-                    default: "spice",
-                    enum: ["spice", "none"],
-                    optional: 1,
-                    type: "string"
-                  }
-                },
-                optional: 1,
-                type: "string"
-              },
-              autostart: { default: 0, optional: 1, type: "boolean" },
-              balloon: { minimum: 0, optional: 1, type: "integer" },
-              bios: {
-                default: "seabios",
-                enum: ["seabios", "ovmf"],
-                optional: 1,
-                type: "string"
-              },
-              boot: { format: "pve-qm-boot", optional: 1, type: "string" },
-              bootdisk: {
-                format: "pve-qm-bootdisk",
-                optional: 1,
-                pattern: "(ide|sata|scsi|virtio)\\d+",
-                type: "string"
-              },
-              bwlimit: {
-                default: "restore limit from datacenter or storage config",
-                minimum: "0",
-                optional: 1,
-                type: "integer"
-              },
-              cdrom: { format: "pve-qm-ide", optional: 1, type: "string" },
-              cicustom: { format: "pve-qm-cicustom", optional: 1, type: "string" },
-              cipassword: { optional: 1, type: "string" },
-              citype: {
-                enum: ["configdrive2", "nocloud", "opennebula"],
-                optional: 1,
-                type: "string"
-              },
-              ciupgrade: { default: 1, optional: 1, type: "boolean" },
-              ciuser: { optional: 1, type: "string" },
-              cores: { default: 1, minimum: 1, optional: 1, type: "integer" },
-              cpu: { format: "pve-vm-cpu-conf", optional: 1, type: "string" },
-              cpulimit: {
-                default: 0,
-                maximum: 128,
-                minimum: 0,
-                optional: 1,
-                type: "number"
-              },
-              cpuunits: {
-                default: "cgroup v1: 1024, cgroup v2: 100",
-                maximum: 262144,
-                minimum: 1,
-                optional: 1,
-                type: "integer"
-              },
-              description: { maxLength: 8192, optional: 1, type: "string" },
-              efidisk0: {
-                format: {
-                  efitype: { default: "2m", enum: ["2m", "4m"], optional: 1, type: "string" },
-                  file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" },
-                  format: {
-                    enum: ["raw", "qcow", "qed", "qcow2", "vmdk", "cloop"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  "import-from": {
-                    format: "pve-volume-id-or-absolute-path",
-                    optional: 1,
-                    type: "string"
-                  },
-                  "ms-cert": {
-                    default: "2011",
-                    enum: ["2011", "2023", "2023w", "2023k"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  "pre-enrolled-keys": { default: 0, optional: 1, type: "boolean" },
-                  size: { format: "disk-size", optional: 1, type: "string" },
-                  volume: { alias: "file" }
-                },
-                optional: 1,
-                type: "string"
-              },
-              force: { optional: 1, requires: "archive", type: "boolean" },
-              freeze: { optional: 1, type: "boolean" },
-              hookscript: { format: "pve-volume-id", optional: 1, type: "string" },
-              "hostpci[n]": { format: "pve-qm-hostpci", optional: 1, type: "string" },
-              hotplug: {
-                default: "network,disk,usb",
-                format: "pve-hotplug-features",
-                optional: 1,
-                type: "string"
-              },
-              hugepages: { enum: ["any", "2", "1024"], optional: 1, type: "string" },
-              "ide[n]": {
-                format: {
-                  aio: { enum: ["native", "threads", "io_uring"], optional: 1, type: "string" },
-                  backup: { optional: 1, type: "boolean" },
-                  bps: { optional: 1, type: "integer" },
-                  bps_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  bps_rd: { optional: 1, type: "integer" },
-                  bps_rd_length: { alias: "bps_rd_max_length" },
-                  bps_rd_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  bps_wr: { optional: 1, type: "integer" },
-                  bps_wr_length: { alias: "bps_wr_max_length" },
-                  bps_wr_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  cache: {
-                    enum: ["none", "writethrough", "writeback", "unsafe", "directsync"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  cyls: { optional: 1, type: "integer" },
-                  detect_zeroes: { optional: 1, type: "boolean" },
-                  discard: { enum: ["ignore", "on"], optional: 1, type: "string" },
-                  file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" },
-                  format: {
-                    enum: ["raw", "qcow", "qed", "qcow2", "vmdk", "cloop"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  heads: { optional: 1, type: "integer" },
-                  "import-from": {
-                    format: "pve-volume-id-or-absolute-path",
-                    optional: 1,
-                    type: "string"
-                  },
-                  iops: { optional: 1, type: "integer" },
-                  iops_max: { optional: 1, type: "integer" },
-                  iops_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  iops_rd: { optional: 1, type: "integer" },
-                  iops_rd_length: { alias: "iops_rd_max_length" },
-                  iops_rd_max: { optional: 1, type: "integer" },
-                  iops_rd_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  iops_wr: { optional: 1, type: "integer" },
-                  iops_wr_length: { alias: "iops_wr_max_length" },
-                  iops_wr_max: { optional: 1, type: "integer" },
-                  iops_wr_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  mbps: { optional: 1, type: "number" },
-                  mbps_max: { optional: 1, type: "number" },
-                  mbps_rd: { optional: 1, type: "number" },
-                  mbps_rd_max: { optional: 1, type: "number" },
-                  mbps_wr: { optional: 1, type: "number" },
-                  mbps_wr_max: { optional: 1, type: "number" },
-                  media: {
-                    default: "disk",
-                    enum: ["cdrom", "disk"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  model: {
-                    format: "urlencoded",
-                    maxLength: 120,
-                    optional: 1,
-                    type: "string"
-                  },
-                  replicate: { default: 1, optional: 1, type: "boolean" },
-                  rerror: { enum: ["ignore", "report", "stop"], optional: 1, type: "string" },
-                  secs: { optional: 1, type: "integer" },
-                  serial: {
-                    format: "urlencoded",
-                    maxLength: 60,
-                    optional: 1,
-                    type: "string"
-                  },
-                  shared: { default: 0, optional: 1, type: "boolean" },
-                  size: { format: "disk-size", optional: 1, type: "string" },
-                  snapshot: { optional: 1, type: "boolean" },
-                  ssd: { optional: 1, type: "boolean" },
-                  trans: { enum: ["none", "lba", "auto"], optional: 1, type: "string" },
-                  volume: { alias: "file" },
-                  werror: {
-                    enum: ["enospc", "ignore", "report", "stop"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  wwn: { optional: 1, pattern: "(?^:^(0x)[0-9a-fA-F]{16})", type: "string" }
-                },
-                optional: 1,
-                type: "string"
-              },
-              "import-working-storage": { format: "pve-storage-id", optional: 1, type: "string" },
-              "ipconfig[n]": { format: "pve-qm-ipconfig", optional: 1, type: "string" },
-              ivshmem: {
-                format: {
-                  name: { optional: 1, pattern: "[a-zA-Z0-9\\-]+", type: "string" },
-                  size: { minimum: 1, type: "integer" }
-                },
-                optional: 1,
-                type: "string"
-              },
-              keephugepages: { default: 0, optional: 1, type: "boolean" },
-              keyboard: {
-                default: null,
-                enum: [
-                  "de",
-                  "de-ch",
-                  "da",
-                  "en-gb",
-                  "en-us",
-                  "es",
-                  "fi",
-                  "fr",
-                  "fr-be",
-                  "fr-ca",
-                  "fr-ch",
-                  "hu",
-                  "is",
-                  "it",
-                  "ja",
-                  "lt",
-                  "mk",
-                  "nl",
-                  "no",
-                  "pl",
-                  "pt",
-                  "pt-br",
-                  "sv",
-                  "sl",
-                  "tr"
-                ],
-                optional: 1,
-                type: "string"
-              },
-              kvm: { default: 1, optional: 1, type: "boolean" },
-              "live-restore": { optional: 1, type: "boolean" },
-              localtime: { optional: 1, type: "boolean" },
-              lock: {
-                enum: [
-                  "backup",
-                  "clone",
-                  "create",
-                  "migrate",
-                  "rollback",
-                  "snapshot",
-                  "snapshot-delete",
-                  "suspending",
-                  "suspended"
-                ],
-                optional: 1,
-                type: "string"
-              },
-              machine: {
-                format: {
-                  "enable-s3": { optional: 1, type: "boolean" },
-                  "enable-s4": { optional: 1, type: "boolean" },
-                  type: {
-                    default_key: 1,
-                    maxLength: 40,
-                    optional: 1,
-                    pattern: "(pc|pc(-i440fx)?-\\d+(\\.\\d+)+(\\+pve\\d+)?(\\.pxe)?|q35|pc-q35-\\d+(\\.\\d+)+(\\+pve\\d+)?(\\.pxe)?|virt(?:-\\d+(\\.\\d+)+)?(\\+pve\\d+)?)",
-                    type: "string"
-                  },
-                  viommu: { enum: ["intel", "virtio"], optional: 1, type: "string" }
-                },
-                optional: 1,
-                type: "string"
-              },
-              memory: {
-                format: {
-                  current: { default: 512, default_key: 1, minimum: 16, type: "integer" }
-                },
-                optional: 1,
-                type: "string"
-              },
-              migrate_downtime: { default: 0.1, minimum: 0, optional: 1, type: "number" },
-              migrate_speed: { default: 0, minimum: 0, optional: 1, type: "integer" },
-              name: { format: "dns-name", optional: 1, type: "string" },
-              nameserver: { format: "address-list", optional: 1, type: "string" },
-              "net[n]": {
-                format: {
-                  bridge: { format: "pve-bridge-id", optional: 1, type: "string" },
-                  e1000: { alias: "macaddr", keyAlias: "model" },
-                  "e1000-82540em": { alias: "macaddr", keyAlias: "model" },
-                  "e1000-82544gc": { alias: "macaddr", keyAlias: "model" },
-                  "e1000-82545em": { alias: "macaddr", keyAlias: "model" },
-                  e1000e: { alias: "macaddr", keyAlias: "model" },
-                  firewall: { optional: 1, type: "boolean" },
-                  i82551: { alias: "macaddr", keyAlias: "model" },
-                  i82557b: { alias: "macaddr", keyAlias: "model" },
-                  i82559er: { alias: "macaddr", keyAlias: "model" },
-                  link_down: { optional: 1, type: "boolean" },
-                  macaddr: { format: "mac-addr", optional: 1, type: "string" },
-                  model: {
-                    default_key: 1,
-                    enum: [
-                      "e1000",
-                      "e1000-82540em",
-                      "e1000-82544gc",
-                      "e1000-82545em",
-                      "e1000e",
-                      "i82551",
-                      "i82557b",
-                      "i82559er",
-                      "ne2k_isa",
-                      "ne2k_pci",
-                      "pcnet",
-                      "rtl8139",
-                      "virtio",
-                      "vmxnet3"
-                    ],
-                    type: "string"
-                  },
-                  mtu: { maximum: 65520, minimum: 1, optional: 1, type: "integer" },
-                  ne2k_isa: { alias: "macaddr", keyAlias: "model" },
-                  ne2k_pci: { alias: "macaddr", keyAlias: "model" },
-                  pcnet: { alias: "macaddr", keyAlias: "model" },
-                  queues: { maximum: 64, minimum: 0, optional: 1, type: "integer" },
-                  rate: { minimum: 0, optional: 1, type: "number" },
-                  rtl8139: { alias: "macaddr", keyAlias: "model" },
-                  tag: { maximum: 4094, minimum: 1, optional: 1, type: "integer" },
-                  trunks: {
-                    optional: 1,
-                    pattern: "(?^:\\d+(?:-\\d+)?(?:;\\d+(?:-\\d+)?)*)",
-                    type: "string"
-                  },
-                  virtio: { alias: "macaddr", keyAlias: "model" },
-                  vmxnet3: { alias: "macaddr", keyAlias: "model" }
-                },
-                optional: 1,
-                type: "string"
-              },
-              node: { format: "pve-node", type: "string" },
-              numa: { default: 0, optional: 1, type: "boolean" },
-              "numa[n]": {
-                format: {
-                  cpus: { pattern: "(?^:\\d+(?:-\\d+)?(?:;\\d+(?:-\\d+)?)*)", type: "string" },
-                  hostnodes: {
-                    optional: 1,
-                    pattern: "(?^:\\d+(?:-\\d+)?(?:;\\d+(?:-\\d+)?)*)",
-                    type: "string"
-                  },
-                  memory: { optional: 1, type: "number" },
-                  policy: {
-                    enum: ["preferred", "bind", "interleave"],
-                    optional: 1,
-                    type: "string"
-                  }
-                },
-                optional: 1,
-                type: "string"
-              },
-              onboot: { default: 0, optional: 1, type: "boolean" },
-              ostype: {
-                enum: [
-                  "other",
-                  "wxp",
-                  "w2k",
-                  "w2k3",
-                  "w2k8",
-                  "wvista",
-                  "win7",
-                  "win8",
-                  "win10",
-                  "win11",
-                  "l24",
-                  "l26",
-                  "solaris"
-                ],
-                optional: 1,
-                type: "string"
-              },
-              "parallel[n]": {
-                optional: 1,
-                pattern: "/dev/parport\\d+|/dev/usb/lp\\d+",
-                type: "string"
-              },
-              pool: { format: "pve-poolid", optional: 1, type: "string" },
-              protection: { default: 0, optional: 1, type: "boolean" },
-              reboot: { default: 1, optional: 1, type: "boolean" },
-              rng0: { format: "pve-qm-rng", optional: 1, type: "string" },
-              "sata[n]": {
-                format: {
-                  aio: { enum: ["native", "threads", "io_uring"], optional: 1, type: "string" },
-                  backup: { optional: 1, type: "boolean" },
-                  bps: { optional: 1, type: "integer" },
-                  bps_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  bps_rd: { optional: 1, type: "integer" },
-                  bps_rd_length: { alias: "bps_rd_max_length" },
-                  bps_rd_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  bps_wr: { optional: 1, type: "integer" },
-                  bps_wr_length: { alias: "bps_wr_max_length" },
-                  bps_wr_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  cache: {
-                    enum: ["none", "writethrough", "writeback", "unsafe", "directsync"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  cyls: { optional: 1, type: "integer" },
-                  detect_zeroes: { optional: 1, type: "boolean" },
-                  discard: { enum: ["ignore", "on"], optional: 1, type: "string" },
-                  file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" },
-                  format: {
-                    enum: ["raw", "qcow", "qed", "qcow2", "vmdk", "cloop"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  heads: { optional: 1, type: "integer" },
-                  "import-from": {
-                    format: "pve-volume-id-or-absolute-path",
-                    optional: 1,
-                    type: "string"
-                  },
-                  iops: { optional: 1, type: "integer" },
-                  iops_max: { optional: 1, type: "integer" },
-                  iops_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  iops_rd: { optional: 1, type: "integer" },
-                  iops_rd_length: { alias: "iops_rd_max_length" },
-                  iops_rd_max: { optional: 1, type: "integer" },
-                  iops_rd_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  iops_wr: { optional: 1, type: "integer" },
-                  iops_wr_length: { alias: "iops_wr_max_length" },
-                  iops_wr_max: { optional: 1, type: "integer" },
-                  iops_wr_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  mbps: { optional: 1, type: "number" },
-                  mbps_max: { optional: 1, type: "number" },
-                  mbps_rd: { optional: 1, type: "number" },
-                  mbps_rd_max: { optional: 1, type: "number" },
-                  mbps_wr: { optional: 1, type: "number" },
-                  mbps_wr_max: { optional: 1, type: "number" },
-                  media: {
-                    default: "disk",
-                    enum: ["cdrom", "disk"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  replicate: { default: 1, optional: 1, type: "boolean" },
-                  rerror: { enum: ["ignore", "report", "stop"], optional: 1, type: "string" },
-                  secs: { optional: 1, type: "integer" },
-                  serial: {
-                    format: "urlencoded",
-                    maxLength: 60,
-                    optional: 1,
-                    type: "string"
-                  },
-                  shared: { default: 0, optional: 1, type: "boolean" },
-                  size: { format: "disk-size", optional: 1, type: "string" },
-                  snapshot: { optional: 1, type: "boolean" },
-                  ssd: { optional: 1, type: "boolean" },
-                  trans: { enum: ["none", "lba", "auto"], optional: 1, type: "string" },
-                  volume: { alias: "file" },
-                  werror: {
-                    enum: ["enospc", "ignore", "report", "stop"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  wwn: { optional: 1, pattern: "(?^:^(0x)[0-9a-fA-F]{16})", type: "string" }
-                },
-                optional: 1,
-                type: "string"
-              },
-              "scsi[n]": {
-                format: {
-                  aio: { enum: ["native", "threads", "io_uring"], optional: 1, type: "string" },
-                  backup: { optional: 1, type: "boolean" },
-                  bps: { optional: 1, type: "integer" },
-                  bps_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  bps_rd: { optional: 1, type: "integer" },
-                  bps_rd_length: { alias: "bps_rd_max_length" },
-                  bps_rd_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  bps_wr: { optional: 1, type: "integer" },
-                  bps_wr_length: { alias: "bps_wr_max_length" },
-                  bps_wr_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  cache: {
-                    enum: ["none", "writethrough", "writeback", "unsafe", "directsync"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  cyls: { optional: 1, type: "integer" },
-                  detect_zeroes: { optional: 1, type: "boolean" },
-                  discard: { enum: ["ignore", "on"], optional: 1, type: "string" },
-                  file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" },
-                  format: {
-                    enum: ["raw", "qcow", "qed", "qcow2", "vmdk", "cloop"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  heads: { optional: 1, type: "integer" },
-                  "import-from": {
-                    format: "pve-volume-id-or-absolute-path",
-                    optional: 1,
-                    type: "string"
-                  },
-                  iops: { optional: 1, type: "integer" },
-                  iops_max: { optional: 1, type: "integer" },
-                  iops_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  iops_rd: { optional: 1, type: "integer" },
-                  iops_rd_length: { alias: "iops_rd_max_length" },
-                  iops_rd_max: { optional: 1, type: "integer" },
-                  iops_rd_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  iops_wr: { optional: 1, type: "integer" },
-                  iops_wr_length: { alias: "iops_wr_max_length" },
-                  iops_wr_max: { optional: 1, type: "integer" },
-                  iops_wr_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  iothread: { optional: 1, type: "boolean" },
-                  mbps: { optional: 1, type: "number" },
-                  mbps_max: { optional: 1, type: "number" },
-                  mbps_rd: { optional: 1, type: "number" },
-                  mbps_rd_max: { optional: 1, type: "number" },
-                  mbps_wr: { optional: 1, type: "number" },
-                  mbps_wr_max: { optional: 1, type: "number" },
-                  media: {
-                    default: "disk",
-                    enum: ["cdrom", "disk"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  product: { optional: 1, pattern: "[A-Za-z0-9\\-_\\s]{,16}", type: "string" },
-                  queues: { minimum: 2, optional: 1, type: "integer" },
-                  replicate: { default: 1, optional: 1, type: "boolean" },
-                  rerror: { enum: ["ignore", "report", "stop"], optional: 1, type: "string" },
-                  ro: { optional: 1, type: "boolean" },
-                  scsiblock: { default: 0, optional: 1, type: "boolean" },
-                  secs: { optional: 1, type: "integer" },
-                  serial: {
-                    format: "urlencoded",
-                    maxLength: 60,
-                    optional: 1,
-                    type: "string"
-                  },
-                  shared: { default: 0, optional: 1, type: "boolean" },
-                  size: { format: "disk-size", optional: 1, type: "string" },
-                  snapshot: { optional: 1, type: "boolean" },
-                  ssd: { optional: 1, type: "boolean" },
-                  trans: { enum: ["none", "lba", "auto"], optional: 1, type: "string" },
-                  vendor: { optional: 1, pattern: "[A-Za-z0-9\\-_\\s]{,8}", type: "string" },
-                  volume: { alias: "file" },
-                  werror: {
-                    enum: ["enospc", "ignore", "report", "stop"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  wwn: { optional: 1, pattern: "(?^:^(0x)[0-9a-fA-F]{16})", type: "string" }
-                },
-                optional: 1,
-                type: "string"
-              },
-              scsihw: {
-                default: "lsi",
-                enum: [
-                  "lsi",
-                  "lsi53c810",
-                  "virtio-scsi-pci",
-                  "virtio-scsi-single",
-                  "megasas",
-                  "pvscsi"
-                ],
-                optional: 1,
-                type: "string"
-              },
-              searchdomain: { optional: 1, type: "string" },
-              "serial[n]": { optional: 1, pattern: "(/dev/.+|socket)", type: "string" },
-              shares: {
-                default: 1e3,
-                maximum: 5e4,
-                minimum: 0,
-                optional: 1,
-                type: "integer"
-              },
-              smbios1: {
-                format: "pve-qm-smbios1",
-                maxLength: 512,
-                optional: 1,
-                type: "string"
-              },
-              smp: { default: 1, minimum: 1, optional: 1, type: "integer" },
-              sockets: { default: 1, minimum: 1, optional: 1, type: "integer" },
-              spice_enhancements: {
-                format: {
-                  foldersharing: { default: "0", optional: 1, type: "boolean" },
-                  videostreaming: {
-                    default: "off",
-                    enum: ["off", "all", "filter"],
-                    optional: 1,
-                    type: "string"
-                  }
-                },
-                optional: 1,
-                type: "string"
-              },
-              sshkeys: { format: "urlencoded", optional: 1, type: "string" },
-              start: { default: 0, optional: 1, type: "boolean" },
-              startdate: {
-                default: "now",
-                optional: 1,
-                pattern: "(now|\\d{4}-\\d{1,2}-\\d{1,2}(T\\d{1,2}:\\d{1,2}:\\d{1,2})?)",
-                type: "string"
-              },
-              startup: { format: "pve-startup-order", optional: 1, type: "string" },
-              storage: { format: "pve-storage-id", optional: 1, type: "string" },
-              tablet: { default: 1, optional: 1, type: "boolean" },
-              tags: { format: "pve-tag-list", optional: 1, type: "string" },
-              tdf: { default: 0, optional: 1, type: "boolean" },
-              template: { default: 0, optional: 1, type: "boolean" },
-              tpmstate0: {
-                format: {
-                  file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" },
-                  "import-from": {
-                    format: "pve-volume-id-or-absolute-path",
-                    optional: 1,
-                    type: "string"
-                  },
-                  size: { format: "disk-size", optional: 1, type: "string" },
-                  version: {
-                    default: "v1.2",
-                    enum: ["v1.2", "v2.0"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  volume: { alias: "file" }
-                },
-                optional: 1,
-                type: "string"
-              },
-              unique: { optional: 1, requires: "archive", type: "boolean" },
-              "unused[n]": {
-                format: {
-                  file: { default_key: 1, format: "pve-volume-id", type: "string" },
-                  volume: { alias: "file" }
-                },
-                optional: 1,
-                type: "string"
-              },
-              "usb[n]": {
-                format: {
-                  host: {
-                    default_key: 1,
-                    optional: 1,
-                    pattern: "(?^:(?:(?:(?^:(0x)?([0-9A-Fa-f]{4}):(0x)?([0-9A-Fa-f]{4})))|(?:(?^:(\\d+)\\-(\\d+(\\.\\d+)*)))|[Ss][Pp][Ii][Cc][Ee]))",
-                    type: "string"
-                  },
-                  mapping: { format: "pve-configid", optional: 1, type: "string" },
-                  usb3: { default: 0, optional: 1, type: "boolean" }
-                },
-                optional: 1,
-                type: "string"
-              },
-              vcpus: { default: 0, minimum: 1, optional: 1, type: "integer" },
-              vga: {
-                format: {
-                  clipboard: { enum: ["vnc"], optional: 1, type: "string" },
-                  memory: { maximum: 512, minimum: 4, optional: 1, type: "integer" },
-                  type: {
-                    default: "std",
-                    default_key: 1,
-                    enum: [
-                      "cirrus",
-                      "qxl",
-                      "qxl2",
-                      "qxl3",
-                      "qxl4",
-                      "none",
-                      "serial0",
-                      "serial1",
-                      "serial2",
-                      "serial3",
-                      "std",
-                      "virtio",
-                      "virtio-gl",
-                      "vmware"
-                    ],
-                    optional: 1,
-                    type: "string"
-                  }
-                },
-                optional: 1,
-                type: "string"
-              },
-              "virtio[n]": {
-                format: {
-                  aio: { enum: ["native", "threads", "io_uring"], optional: 1, type: "string" },
-                  backup: { optional: 1, type: "boolean" },
-                  bps: { optional: 1, type: "integer" },
-                  bps_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  bps_rd: { optional: 1, type: "integer" },
-                  bps_rd_length: { alias: "bps_rd_max_length" },
-                  bps_rd_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  bps_wr: { optional: 1, type: "integer" },
-                  bps_wr_length: { alias: "bps_wr_max_length" },
-                  bps_wr_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  cache: {
-                    enum: ["none", "writethrough", "writeback", "unsafe", "directsync"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  cyls: { optional: 1, type: "integer" },
-                  detect_zeroes: { optional: 1, type: "boolean" },
-                  discard: { enum: ["ignore", "on"], optional: 1, type: "string" },
-                  file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" },
-                  format: {
-                    enum: ["raw", "qcow", "qed", "qcow2", "vmdk", "cloop"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  heads: { optional: 1, type: "integer" },
-                  "import-from": {
-                    format: "pve-volume-id-or-absolute-path",
-                    optional: 1,
-                    type: "string"
-                  },
-                  iops: { optional: 1, type: "integer" },
-                  iops_max: { optional: 1, type: "integer" },
-                  iops_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  iops_rd: { optional: 1, type: "integer" },
-                  iops_rd_length: { alias: "iops_rd_max_length" },
-                  iops_rd_max: { optional: 1, type: "integer" },
-                  iops_rd_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  iops_wr: { optional: 1, type: "integer" },
-                  iops_wr_length: { alias: "iops_wr_max_length" },
-                  iops_wr_max: { optional: 1, type: "integer" },
-                  iops_wr_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  iothread: { optional: 1, type: "boolean" },
-                  mbps: { optional: 1, type: "number" },
-                  mbps_max: { optional: 1, type: "number" },
-                  mbps_rd: { optional: 1, type: "number" },
-                  mbps_rd_max: { optional: 1, type: "number" },
-                  mbps_wr: { optional: 1, type: "number" },
-                  mbps_wr_max: { optional: 1, type: "number" },
-                  media: {
-                    default: "disk",
-                    enum: ["cdrom", "disk"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  replicate: { default: 1, optional: 1, type: "boolean" },
-                  rerror: { enum: ["ignore", "report", "stop"], optional: 1, type: "string" },
-                  ro: { optional: 1, type: "boolean" },
-                  secs: { optional: 1, type: "integer" },
-                  serial: {
-                    format: "urlencoded",
-                    maxLength: 60,
-                    optional: 1,
-                    type: "string"
-                  },
-                  shared: { default: 0, optional: 1, type: "boolean" },
-                  size: { format: "disk-size", optional: 1, type: "string" },
-                  snapshot: { optional: 1, type: "boolean" },
-                  trans: { enum: ["none", "lba", "auto"], optional: 1, type: "string" },
-                  volume: { alias: "file" },
-                  werror: {
-                    enum: ["enospc", "ignore", "report", "stop"],
-                    optional: 1,
-                    type: "string"
-                  }
-                },
-                optional: 1,
-                type: "string"
-              },
-              "virtiofs[n]": {
-                format: {
-                  cache: {
-                    default: "auto",
-                    enum: ["auto", "always", "metadata", "never"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  "direct-io": { default: 0, optional: 1, type: "boolean" },
-                  dirid: { default_key: 1, format: "pve-configid", type: "string" },
-                  "expose-acl": { default: 0, optional: 1, type: "boolean" },
-                  "expose-xattr": { default: 0, optional: 1, type: "boolean" }
-                },
-                optional: 1,
-                type: "string"
-              },
-              vmgenid: {
-                default: "1 (autogenerated)",
-                optional: 1,
-                pattern: "(?:[a-fA-F0-9]{8}(?:-[a-fA-F0-9]{4}){3}-[a-fA-F0-9]{12}|[01])",
-                type: "string"
-              },
-              vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" },
-              vmstatestorage: { format: "pve-storage-id", optional: 1, type: "string" },
-              watchdog: { format: "pve-qm-watchdog", optional: 1, type: "string" }
-            }
-          },
-          permissions: { user: "all" }
-        }
-      },
-      "/nodes/{node}/qemu/{vmid}": {
-        DELETE: {
-          parameters: {
-            additionalProperties: 0,
-            properties: {
-              "destroy-unreferenced-disks": { default: 0, optional: 1, type: "boolean" },
-              node: { format: "pve-node", type: "string" },
-              purge: { optional: 1, type: "boolean" },
-              skiplock: { optional: 1, type: "boolean" },
-              vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" }
-            }
-          },
-          permissions: { check: ["perm", "/vms/{vmid}", ["VM.Allocate"]] }
-        },
-        GET: {
-          parameters: {
-            additionalProperties: 0,
-            properties: {
-              node: { format: "pve-node", type: "string" },
-              vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" }
-            }
-          },
-          permissions: { user: "all" }
-        }
-      },
-      "/nodes/{node}/qemu/{vmid}/config": {
-        GET: {
-          parameters: {
-            additionalProperties: 0,
-            properties: {
-              current: { default: 0, optional: 1, type: "boolean" },
-              node: { format: "pve-node", type: "string" },
-              snapshot: {
-                format: "pve-configid",
-                maxLength: 40,
-                optional: 1,
-                type: "string"
-              },
-              vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" }
-            }
-          },
-          permissions: { check: ["perm", "/vms/{vmid}", ["VM.Audit"]] }
-        },
-        POST: {
-          parameters: {
-            additionalProperties: 0,
-            properties: {
-              acpi: { default: 1, optional: 1, type: "boolean" },
-              affinity: { format: "pve-cpuset", optional: 1, type: "string" },
-              agent: {
-                format: {
-                  enabled: { default: 0, default_key: 1, type: "boolean" },
-                  "freeze-fs-on-backup": { default: 1, optional: 1, type: "boolean" },
-                  fstrim_cloned_disks: { default: 0, optional: 1, type: "boolean" },
-                  type: {
-                    default: "virtio",
-                    enum: ["virtio", "isa"],
-                    optional: 1,
-                    type: "string"
-                  }
-                },
-                optional: 1,
-                type: "string"
-              },
-              "amd-sev": { format: "pve-qemu-sev-fmt", optional: 1, type: "string" },
-              arch: { enum: ["x86_64", "aarch64"], optional: 1, type: "string" },
-              args: { optional: 1, type: "string" },
-              audio0: {
-                format: {
-                  device: { enum: ["ich9-intel-hda", "intel-hda", "AC97"], type: "string" },
-                  driver: {
-                    default: "spice",
-                    enum: ["spice", "none"],
-                    optional: 1,
-                    type: "string"
-                  }
-                },
-                optional: 1,
-                type: "string"
-              },
-              autostart: { default: 0, optional: 1, type: "boolean" },
-              background_delay: { maximum: 30, minimum: 1, optional: 1, type: "integer" },
-              balloon: { minimum: 0, optional: 1, type: "integer" },
-              bios: {
-                default: "seabios",
-                enum: ["seabios", "ovmf"],
-                optional: 1,
-                type: "string"
-              },
-              boot: { format: "pve-qm-boot", optional: 1, type: "string" },
-              bootdisk: {
-                format: "pve-qm-bootdisk",
-                optional: 1,
-                pattern: "(ide|sata|scsi|virtio)\\d+",
-                type: "string"
-              },
-              cdrom: { format: "pve-qm-ide", optional: 1, type: "string" },
-              cicustom: { format: "pve-qm-cicustom", optional: 1, type: "string" },
-              cipassword: { optional: 1, type: "string" },
-              citype: {
-                enum: ["configdrive2", "nocloud", "opennebula"],
-                optional: 1,
-                type: "string"
-              },
-              ciupgrade: { default: 1, optional: 1, type: "boolean" },
-              ciuser: { optional: 1, type: "string" },
-              cores: { default: 1, minimum: 1, optional: 1, type: "integer" },
-              cpu: { format: "pve-vm-cpu-conf", optional: 1, type: "string" },
-              cpulimit: {
-                default: 0,
-                maximum: 128,
-                minimum: 0,
-                optional: 1,
-                type: "number"
-              },
-              cpuunits: {
-                default: "cgroup v1: 1024, cgroup v2: 100",
-                maximum: 262144,
-                minimum: 1,
-                optional: 1,
-                type: "integer"
-              },
-              delete: { format: "pve-configid-list", optional: 1, type: "string" },
-              description: { maxLength: 8192, optional: 1, type: "string" },
-              digest: { maxLength: 40, optional: 1, type: "string" },
-              efidisk0: {
-                format: {
-                  efitype: { default: "2m", enum: ["2m", "4m"], optional: 1, type: "string" },
-                  file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" },
-                  format: {
-                    enum: ["raw", "qcow", "qed", "qcow2", "vmdk", "cloop"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  "import-from": {
-                    format: "pve-volume-id-or-absolute-path",
-                    optional: 1,
-                    type: "string"
-                  },
-                  "ms-cert": {
-                    default: "2011",
-                    enum: ["2011", "2023", "2023w", "2023k"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  "pre-enrolled-keys": { default: 0, optional: 1, type: "boolean" },
-                  size: { format: "disk-size", optional: 1, type: "string" },
-                  volume: { alias: "file" }
-                },
-                optional: 1,
-                type: "string"
-              },
-              force: { optional: 1, requires: "delete", type: "boolean" },
-              freeze: { optional: 1, type: "boolean" },
-              hookscript: { format: "pve-volume-id", optional: 1, type: "string" },
-              "hostpci[n]": { format: "pve-qm-hostpci", optional: 1, type: "string" },
-              hotplug: {
-                default: "network,disk,usb",
-                format: "pve-hotplug-features",
-                optional: 1,
-                type: "string"
-              },
-              hugepages: { enum: ["any", "2", "1024"], optional: 1, type: "string" },
-              "ide[n]": {
-                format: {
-                  aio: { enum: ["native", "threads", "io_uring"], optional: 1, type: "string" },
-                  backup: { optional: 1, type: "boolean" },
-                  bps: { optional: 1, type: "integer" },
-                  bps_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  bps_rd: { optional: 1, type: "integer" },
-                  bps_rd_length: { alias: "bps_rd_max_length" },
-                  bps_rd_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  bps_wr: { optional: 1, type: "integer" },
-                  bps_wr_length: { alias: "bps_wr_max_length" },
-                  bps_wr_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  cache: {
-                    enum: ["none", "writethrough", "writeback", "unsafe", "directsync"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  cyls: { optional: 1, type: "integer" },
-                  detect_zeroes: { optional: 1, type: "boolean" },
-                  discard: { enum: ["ignore", "on"], optional: 1, type: "string" },
-                  file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" },
-                  format: {
-                    enum: ["raw", "qcow", "qed", "qcow2", "vmdk", "cloop"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  heads: { optional: 1, type: "integer" },
-                  "import-from": {
-                    format: "pve-volume-id-or-absolute-path",
-                    optional: 1,
-                    type: "string"
-                  },
-                  iops: { optional: 1, type: "integer" },
-                  iops_max: { optional: 1, type: "integer" },
-                  iops_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  iops_rd: { optional: 1, type: "integer" },
-                  iops_rd_length: { alias: "iops_rd_max_length" },
-                  iops_rd_max: { optional: 1, type: "integer" },
-                  iops_rd_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  iops_wr: { optional: 1, type: "integer" },
-                  iops_wr_length: { alias: "iops_wr_max_length" },
-                  iops_wr_max: { optional: 1, type: "integer" },
-                  iops_wr_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  mbps: { optional: 1, type: "number" },
-                  mbps_max: { optional: 1, type: "number" },
-                  mbps_rd: { optional: 1, type: "number" },
-                  mbps_rd_max: { optional: 1, type: "number" },
-                  mbps_wr: { optional: 1, type: "number" },
-                  mbps_wr_max: { optional: 1, type: "number" },
-                  media: {
-                    default: "disk",
-                    enum: ["cdrom", "disk"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  model: {
-                    format: "urlencoded",
-                    maxLength: 120,
-                    optional: 1,
-                    type: "string"
-                  },
-                  replicate: { default: 1, optional: 1, type: "boolean" },
-                  rerror: { enum: ["ignore", "report", "stop"], optional: 1, type: "string" },
-                  secs: { optional: 1, type: "integer" },
-                  serial: {
-                    format: "urlencoded",
-                    maxLength: 60,
-                    optional: 1,
-                    type: "string"
-                  },
-                  shared: { default: 0, optional: 1, type: "boolean" },
-                  size: { format: "disk-size", optional: 1, type: "string" },
-                  snapshot: { optional: 1, type: "boolean" },
-                  ssd: { optional: 1, type: "boolean" },
-                  trans: { enum: ["none", "lba", "auto"], optional: 1, type: "string" },
-                  volume: { alias: "file" },
-                  werror: {
-                    enum: ["enospc", "ignore", "report", "stop"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  wwn: { optional: 1, pattern: "(?^:^(0x)[0-9a-fA-F]{16})", type: "string" }
-                },
-                optional: 1,
-                type: "string"
-              },
-              "import-working-storage": { format: "pve-storage-id", optional: 1, type: "string" },
-              "ipconfig[n]": { format: "pve-qm-ipconfig", optional: 1, type: "string" },
-              ivshmem: {
-                format: {
-                  name: { optional: 1, pattern: "[a-zA-Z0-9\\-]+", type: "string" },
-                  size: { minimum: 1, type: "integer" }
-                },
-                optional: 1,
-                type: "string"
-              },
-              keephugepages: { default: 0, optional: 1, type: "boolean" },
-              keyboard: {
-                default: null,
-                enum: [
-                  "de",
-                  "de-ch",
-                  "da",
-                  "en-gb",
-                  "en-us",
-                  "es",
-                  "fi",
-                  "fr",
-                  "fr-be",
-                  "fr-ca",
-                  "fr-ch",
-                  "hu",
-                  "is",
-                  "it",
-                  "ja",
-                  "lt",
-                  "mk",
-                  "nl",
-                  "no",
-                  "pl",
-                  "pt",
-                  "pt-br",
-                  "sv",
-                  "sl",
-                  "tr"
-                ],
-                optional: 1,
-                type: "string"
-              },
-              kvm: { default: 1, optional: 1, type: "boolean" },
-              localtime: { optional: 1, type: "boolean" },
-              lock: {
-                enum: [
-                  "backup",
-                  "clone",
-                  "create",
-                  "migrate",
-                  "rollback",
-                  "snapshot",
-                  "snapshot-delete",
-                  "suspending",
-                  "suspended"
-                ],
-                optional: 1,
-                type: "string"
-              },
-              machine: {
-                format: {
-                  "enable-s3": { optional: 1, type: "boolean" },
-                  "enable-s4": { optional: 1, type: "boolean" },
-                  type: {
-                    default_key: 1,
-                    maxLength: 40,
-                    optional: 1,
-                    pattern: "(pc|pc(-i440fx)?-\\d+(\\.\\d+)+(\\+pve\\d+)?(\\.pxe)?|q35|pc-q35-\\d+(\\.\\d+)+(\\+pve\\d+)?(\\.pxe)?|virt(?:-\\d+(\\.\\d+)+)?(\\+pve\\d+)?)",
-                    type: "string"
-                  },
-                  viommu: { enum: ["intel", "virtio"], optional: 1, type: "string" }
-                },
-                optional: 1,
-                type: "string"
-              },
-              memory: {
-                format: {
-                  current: { default: 512, default_key: 1, minimum: 16, type: "integer" }
-                },
-                optional: 1,
-                type: "string"
-              },
-              migrate_downtime: { default: 0.1, minimum: 0, optional: 1, type: "number" },
-              migrate_speed: { default: 0, minimum: 0, optional: 1, type: "integer" },
-              name: { format: "dns-name", optional: 1, type: "string" },
-              nameserver: { format: "address-list", optional: 1, type: "string" },
-              "net[n]": {
-                format: {
-                  bridge: { format: "pve-bridge-id", optional: 1, type: "string" },
-                  e1000: { alias: "macaddr", keyAlias: "model" },
-                  "e1000-82540em": { alias: "macaddr", keyAlias: "model" },
-                  "e1000-82544gc": { alias: "macaddr", keyAlias: "model" },
-                  "e1000-82545em": { alias: "macaddr", keyAlias: "model" },
-                  e1000e: { alias: "macaddr", keyAlias: "model" },
-                  firewall: { optional: 1, type: "boolean" },
-                  i82551: { alias: "macaddr", keyAlias: "model" },
-                  i82557b: { alias: "macaddr", keyAlias: "model" },
-                  i82559er: { alias: "macaddr", keyAlias: "model" },
-                  link_down: { optional: 1, type: "boolean" },
-                  macaddr: { format: "mac-addr", optional: 1, type: "string" },
-                  model: {
-                    default_key: 1,
-                    enum: [
-                      "e1000",
-                      "e1000-82540em",
-                      "e1000-82544gc",
-                      "e1000-82545em",
-                      "e1000e",
-                      "i82551",
-                      "i82557b",
-                      "i82559er",
-                      "ne2k_isa",
-                      "ne2k_pci",
-                      "pcnet",
-                      "rtl8139",
-                      "virtio",
-                      "vmxnet3"
-                    ],
-                    type: "string"
-                  },
-                  mtu: { maximum: 65520, minimum: 1, optional: 1, type: "integer" },
-                  ne2k_isa: { alias: "macaddr", keyAlias: "model" },
-                  ne2k_pci: { alias: "macaddr", keyAlias: "model" },
-                  pcnet: { alias: "macaddr", keyAlias: "model" },
-                  queues: { maximum: 64, minimum: 0, optional: 1, type: "integer" },
-                  rate: { minimum: 0, optional: 1, type: "number" },
-                  rtl8139: { alias: "macaddr", keyAlias: "model" },
-                  tag: { maximum: 4094, minimum: 1, optional: 1, type: "integer" },
-                  trunks: {
-                    optional: 1,
-                    pattern: "(?^:\\d+(?:-\\d+)?(?:;\\d+(?:-\\d+)?)*)",
-                    type: "string"
-                  },
-                  virtio: { alias: "macaddr", keyAlias: "model" },
-                  vmxnet3: { alias: "macaddr", keyAlias: "model" }
-                },
-                optional: 1,
-                type: "string"
-              },
-              node: { format: "pve-node", type: "string" },
-              numa: { default: 0, optional: 1, type: "boolean" },
-              "numa[n]": {
-                format: {
-                  cpus: { pattern: "(?^:\\d+(?:-\\d+)?(?:;\\d+(?:-\\d+)?)*)", type: "string" },
-                  hostnodes: {
-                    optional: 1,
-                    pattern: "(?^:\\d+(?:-\\d+)?(?:;\\d+(?:-\\d+)?)*)",
-                    type: "string"
-                  },
-                  memory: { optional: 1, type: "number" },
-                  policy: {
-                    enum: ["preferred", "bind", "interleave"],
-                    optional: 1,
-                    type: "string"
-                  }
-                },
-                optional: 1,
-                type: "string"
-              },
-              onboot: { default: 0, optional: 1, type: "boolean" },
-              ostype: {
-                enum: [
-                  "other",
-                  "wxp",
-                  "w2k",
-                  "w2k3",
-                  "w2k8",
-                  "wvista",
-                  "win7",
-                  "win8",
-                  "win10",
-                  "win11",
-                  "l24",
-                  "l26",
-                  "solaris"
-                ],
-                optional: 1,
-                type: "string"
-              },
-              "parallel[n]": {
-                optional: 1,
-                pattern: "/dev/parport\\d+|/dev/usb/lp\\d+",
-                type: "string"
-              },
-              protection: { default: 0, optional: 1, type: "boolean" },
-              reboot: { default: 1, optional: 1, type: "boolean" },
-              revert: { format: "pve-configid-list", optional: 1, type: "string" },
-              rng0: { format: "pve-qm-rng", optional: 1, type: "string" },
-              "sata[n]": {
-                format: {
-                  aio: { enum: ["native", "threads", "io_uring"], optional: 1, type: "string" },
-                  backup: { optional: 1, type: "boolean" },
-                  bps: { optional: 1, type: "integer" },
-                  bps_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  bps_rd: { optional: 1, type: "integer" },
-                  bps_rd_length: { alias: "bps_rd_max_length" },
-                  bps_rd_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  bps_wr: { optional: 1, type: "integer" },
-                  bps_wr_length: { alias: "bps_wr_max_length" },
-                  bps_wr_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  cache: {
-                    enum: ["none", "writethrough", "writeback", "unsafe", "directsync"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  cyls: { optional: 1, type: "integer" },
-                  detect_zeroes: { optional: 1, type: "boolean" },
-                  discard: { enum: ["ignore", "on"], optional: 1, type: "string" },
-                  file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" },
-                  format: {
-                    enum: ["raw", "qcow", "qed", "qcow2", "vmdk", "cloop"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  heads: { optional: 1, type: "integer" },
-                  "import-from": {
-                    format: "pve-volume-id-or-absolute-path",
-                    optional: 1,
-                    type: "string"
-                  },
-                  iops: { optional: 1, type: "integer" },
-                  iops_max: { optional: 1, type: "integer" },
-                  iops_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  iops_rd: { optional: 1, type: "integer" },
-                  iops_rd_length: { alias: "iops_rd_max_length" },
-                  iops_rd_max: { optional: 1, type: "integer" },
-                  iops_rd_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  iops_wr: { optional: 1, type: "integer" },
-                  iops_wr_length: { alias: "iops_wr_max_length" },
-                  iops_wr_max: { optional: 1, type: "integer" },
-                  iops_wr_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  mbps: { optional: 1, type: "number" },
-                  mbps_max: { optional: 1, type: "number" },
-                  mbps_rd: { optional: 1, type: "number" },
-                  mbps_rd_max: { optional: 1, type: "number" },
-                  mbps_wr: { optional: 1, type: "number" },
-                  mbps_wr_max: { optional: 1, type: "number" },
-                  media: {
-                    default: "disk",
-                    enum: ["cdrom", "disk"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  replicate: { default: 1, optional: 1, type: "boolean" },
-                  rerror: { enum: ["ignore", "report", "stop"], optional: 1, type: "string" },
-                  secs: { optional: 1, type: "integer" },
-                  serial: {
-                    format: "urlencoded",
-                    maxLength: 60,
-                    optional: 1,
-                    type: "string"
-                  },
-                  shared: { default: 0, optional: 1, type: "boolean" },
-                  size: { format: "disk-size", optional: 1, type: "string" },
-                  snapshot: { optional: 1, type: "boolean" },
-                  ssd: { optional: 1, type: "boolean" },
-                  trans: { enum: ["none", "lba", "auto"], optional: 1, type: "string" },
-                  volume: { alias: "file" },
-                  werror: {
-                    enum: ["enospc", "ignore", "report", "stop"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  wwn: { optional: 1, pattern: "(?^:^(0x)[0-9a-fA-F]{16})", type: "string" }
-                },
-                optional: 1,
-                type: "string"
-              },
-              "scsi[n]": {
-                format: {
-                  aio: { enum: ["native", "threads", "io_uring"], optional: 1, type: "string" },
-                  backup: { optional: 1, type: "boolean" },
-                  bps: { optional: 1, type: "integer" },
-                  bps_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  bps_rd: { optional: 1, type: "integer" },
-                  bps_rd_length: { alias: "bps_rd_max_length" },
-                  bps_rd_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  bps_wr: { optional: 1, type: "integer" },
-                  bps_wr_length: { alias: "bps_wr_max_length" },
-                  bps_wr_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  cache: {
-                    enum: ["none", "writethrough", "writeback", "unsafe", "directsync"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  cyls: { optional: 1, type: "integer" },
-                  detect_zeroes: { optional: 1, type: "boolean" },
-                  discard: { enum: ["ignore", "on"], optional: 1, type: "string" },
-                  file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" },
-                  format: {
-                    enum: ["raw", "qcow", "qed", "qcow2", "vmdk", "cloop"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  heads: { optional: 1, type: "integer" },
-                  "import-from": {
-                    format: "pve-volume-id-or-absolute-path",
-                    optional: 1,
-                    type: "string"
-                  },
-                  iops: { optional: 1, type: "integer" },
-                  iops_max: { optional: 1, type: "integer" },
-                  iops_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  iops_rd: { optional: 1, type: "integer" },
-                  iops_rd_length: { alias: "iops_rd_max_length" },
-                  iops_rd_max: { optional: 1, type: "integer" },
-                  iops_rd_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  iops_wr: { optional: 1, type: "integer" },
-                  iops_wr_length: { alias: "iops_wr_max_length" },
-                  iops_wr_max: { optional: 1, type: "integer" },
-                  iops_wr_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  iothread: { optional: 1, type: "boolean" },
-                  mbps: { optional: 1, type: "number" },
-                  mbps_max: { optional: 1, type: "number" },
-                  mbps_rd: { optional: 1, type: "number" },
-                  mbps_rd_max: { optional: 1, type: "number" },
-                  mbps_wr: { optional: 1, type: "number" },
-                  mbps_wr_max: { optional: 1, type: "number" },
-                  media: {
-                    default: "disk",
-                    enum: ["cdrom", "disk"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  product: { optional: 1, pattern: "[A-Za-z0-9\\-_\\s]{,16}", type: "string" },
-                  queues: { minimum: 2, optional: 1, type: "integer" },
-                  replicate: { default: 1, optional: 1, type: "boolean" },
-                  rerror: { enum: ["ignore", "report", "stop"], optional: 1, type: "string" },
-                  ro: { optional: 1, type: "boolean" },
-                  scsiblock: { default: 0, optional: 1, type: "boolean" },
-                  secs: { optional: 1, type: "integer" },
-                  serial: {
-                    format: "urlencoded",
-                    maxLength: 60,
-                    optional: 1,
-                    type: "string"
-                  },
-                  shared: { default: 0, optional: 1, type: "boolean" },
-                  size: { format: "disk-size", optional: 1, type: "string" },
-                  snapshot: { optional: 1, type: "boolean" },
-                  ssd: { optional: 1, type: "boolean" },
-                  trans: { enum: ["none", "lba", "auto"], optional: 1, type: "string" },
-                  vendor: { optional: 1, pattern: "[A-Za-z0-9\\-_\\s]{,8}", type: "string" },
-                  volume: { alias: "file" },
-                  werror: {
-                    enum: ["enospc", "ignore", "report", "stop"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  wwn: { optional: 1, pattern: "(?^:^(0x)[0-9a-fA-F]{16})", type: "string" }
-                },
-                optional: 1,
-                type: "string"
-              },
-              scsihw: {
-                default: "lsi",
-                enum: [
-                  "lsi",
-                  "lsi53c810",
-                  "virtio-scsi-pci",
-                  "virtio-scsi-single",
-                  "megasas",
-                  "pvscsi"
-                ],
-                optional: 1,
-                type: "string"
-              },
-              searchdomain: { optional: 1, type: "string" },
-              "serial[n]": { optional: 1, pattern: "(/dev/.+|socket)", type: "string" },
-              shares: {
-                default: 1e3,
-                maximum: 5e4,
-                minimum: 0,
-                optional: 1,
-                type: "integer"
-              },
-              skiplock: { optional: 1, type: "boolean" },
-              smbios1: {
-                format: "pve-qm-smbios1",
-                maxLength: 512,
-                optional: 1,
-                type: "string"
-              },
-              smp: { default: 1, minimum: 1, optional: 1, type: "integer" },
-              sockets: { default: 1, minimum: 1, optional: 1, type: "integer" },
-              spice_enhancements: {
-                format: {
-                  foldersharing: { default: "0", optional: 1, type: "boolean" },
-                  videostreaming: {
-                    default: "off",
-                    enum: ["off", "all", "filter"],
-                    optional: 1,
-                    type: "string"
-                  }
-                },
-                optional: 1,
-                type: "string"
-              },
-              sshkeys: { format: "urlencoded", optional: 1, type: "string" },
-              startdate: {
-                default: "now",
-                optional: 1,
-                pattern: "(now|\\d{4}-\\d{1,2}-\\d{1,2}(T\\d{1,2}:\\d{1,2}:\\d{1,2})?)",
-                type: "string"
-              },
-              startup: { format: "pve-startup-order", optional: 1, type: "string" },
-              tablet: { default: 1, optional: 1, type: "boolean" },
-              tags: { format: "pve-tag-list", optional: 1, type: "string" },
-              tdf: { default: 0, optional: 1, type: "boolean" },
-              template: { default: 0, optional: 1, type: "boolean" },
-              tpmstate0: {
-                format: {
-                  file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" },
-                  "import-from": {
-                    format: "pve-volume-id-or-absolute-path",
-                    optional: 1,
-                    type: "string"
-                  },
-                  size: { format: "disk-size", optional: 1, type: "string" },
-                  version: {
-                    default: "v1.2",
-                    enum: ["v1.2", "v2.0"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  volume: { alias: "file" }
-                },
-                optional: 1,
-                type: "string"
-              },
-              "unused[n]": {
-                format: {
-                  file: { default_key: 1, format: "pve-volume-id", type: "string" },
-                  volume: { alias: "file" }
-                },
-                optional: 1,
-                type: "string"
-              },
-              "usb[n]": {
-                format: {
-                  host: {
-                    default_key: 1,
-                    optional: 1,
-                    pattern: "(?^:(?:(?:(?^:(0x)?([0-9A-Fa-f]{4}):(0x)?([0-9A-Fa-f]{4})))|(?:(?^:(\\d+)\\-(\\d+(\\.\\d+)*)))|[Ss][Pp][Ii][Cc][Ee]))",
-                    type: "string"
-                  },
-                  mapping: { format: "pve-configid", optional: 1, type: "string" },
-                  usb3: { default: 0, optional: 1, type: "boolean" }
-                },
-                optional: 1,
-                type: "string"
-              },
-              vcpus: { default: 0, minimum: 1, optional: 1, type: "integer" },
-              vga: {
-                format: {
-                  clipboard: { enum: ["vnc"], optional: 1, type: "string" },
-                  memory: { maximum: 512, minimum: 4, optional: 1, type: "integer" },
-                  type: {
-                    default: "std",
-                    default_key: 1,
-                    enum: [
-                      "cirrus",
-                      "qxl",
-                      "qxl2",
-                      "qxl3",
-                      "qxl4",
-                      "none",
-                      "serial0",
-                      "serial1",
-                      "serial2",
-                      "serial3",
-                      "std",
-                      "virtio",
-                      "virtio-gl",
-                      "vmware"
-                    ],
-                    optional: 1,
-                    type: "string"
-                  }
-                },
-                optional: 1,
-                type: "string"
-              },
-              "virtio[n]": {
-                format: {
-                  aio: { enum: ["native", "threads", "io_uring"], optional: 1, type: "string" },
-                  backup: { optional: 1, type: "boolean" },
-                  bps: { optional: 1, type: "integer" },
-                  bps_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  bps_rd: { optional: 1, type: "integer" },
-                  bps_rd_length: { alias: "bps_rd_max_length" },
-                  bps_rd_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  bps_wr: { optional: 1, type: "integer" },
-                  bps_wr_length: { alias: "bps_wr_max_length" },
-                  bps_wr_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  cache: {
-                    enum: ["none", "writethrough", "writeback", "unsafe", "directsync"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  cyls: { optional: 1, type: "integer" },
-                  detect_zeroes: { optional: 1, type: "boolean" },
-                  discard: { enum: ["ignore", "on"], optional: 1, type: "string" },
-                  file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" },
-                  format: {
-                    enum: ["raw", "qcow", "qed", "qcow2", "vmdk", "cloop"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  heads: { optional: 1, type: "integer" },
-                  "import-from": {
-                    format: "pve-volume-id-or-absolute-path",
-                    optional: 1,
-                    type: "string"
-                  },
-                  iops: { optional: 1, type: "integer" },
-                  iops_max: { optional: 1, type: "integer" },
-                  iops_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  iops_rd: { optional: 1, type: "integer" },
-                  iops_rd_length: { alias: "iops_rd_max_length" },
-                  iops_rd_max: { optional: 1, type: "integer" },
-                  iops_rd_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  iops_wr: { optional: 1, type: "integer" },
-                  iops_wr_length: { alias: "iops_wr_max_length" },
-                  iops_wr_max: { optional: 1, type: "integer" },
-                  iops_wr_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  iothread: { optional: 1, type: "boolean" },
-                  mbps: { optional: 1, type: "number" },
-                  mbps_max: { optional: 1, type: "number" },
-                  mbps_rd: { optional: 1, type: "number" },
-                  mbps_rd_max: { optional: 1, type: "number" },
-                  mbps_wr: { optional: 1, type: "number" },
-                  mbps_wr_max: { optional: 1, type: "number" },
-                  media: {
-                    default: "disk",
-                    enum: ["cdrom", "disk"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  replicate: { default: 1, optional: 1, type: "boolean" },
-                  rerror: { enum: ["ignore", "report", "stop"], optional: 1, type: "string" },
-                  ro: { optional: 1, type: "boolean" },
-                  secs: { optional: 1, type: "integer" },
-                  serial: {
-                    format: "urlencoded",
-                    maxLength: 60,
-                    optional: 1,
-                    type: "string"
-                  },
-                  shared: { default: 0, optional: 1, type: "boolean" },
-                  size: { format: "disk-size", optional: 1, type: "string" },
-                  snapshot: { optional: 1, type: "boolean" },
-                  trans: { enum: ["none", "lba", "auto"], optional: 1, type: "string" },
-                  volume: { alias: "file" },
-                  werror: {
-                    enum: ["enospc", "ignore", "report", "stop"],
-                    optional: 1,
-                    type: "string"
-                  }
-                },
-                optional: 1,
-                type: "string"
-              },
-              "virtiofs[n]": {
-                format: {
-                  cache: {
-                    default: "auto",
-                    enum: ["auto", "always", "metadata", "never"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  "direct-io": { default: 0, optional: 1, type: "boolean" },
-                  dirid: { default_key: 1, format: "pve-configid", type: "string" },
-                  "expose-acl": { default: 0, optional: 1, type: "boolean" },
-                  "expose-xattr": { default: 0, optional: 1, type: "boolean" }
-                },
-                optional: 1,
-                type: "string"
-              },
-              vmgenid: {
-                default: "1 (autogenerated)",
-                optional: 1,
-                pattern: "(?:[a-fA-F0-9]{8}(?:-[a-fA-F0-9]{4}){3}-[a-fA-F0-9]{12}|[01])",
-                type: "string"
-              },
-              vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" },
-              vmstatestorage: { format: "pve-storage-id", optional: 1, type: "string" },
-              watchdog: { format: "pve-qm-watchdog", optional: 1, type: "string" }
-            }
-          },
-          permissions: {
-            check: [
-              "perm",
-              "/vms/{vmid}",
-              [
-                "VM.Config.Disk",
-                "VM.Config.CDROM",
-                "VM.Config.CPU",
-                "VM.Config.Memory",
-                "VM.Config.Network",
-                "VM.Config.HWType",
-                "VM.Config.Options",
-                "VM.Config.Cloudinit"
-              ],
-              "any",
-              1
-            ]
-          }
-        },
-        PUT: {
-          parameters: {
-            additionalProperties: 0,
-            properties: {
-              acpi: { default: 1, optional: 1, type: "boolean" },
-              affinity: { format: "pve-cpuset", optional: 1, type: "string" },
-              agent: {
-                format: {
-                  enabled: { default: 0, default_key: 1, type: "boolean" },
-                  "freeze-fs-on-backup": { default: 1, optional: 1, type: "boolean" },
-                  fstrim_cloned_disks: { default: 0, optional: 1, type: "boolean" },
-                  type: {
-                    default: "virtio",
-                    enum: ["virtio", "isa"],
-                    optional: 1,
-                    type: "string"
-                  }
-                },
-                optional: 1,
-                type: "string"
-              },
-              "amd-sev": { format: "pve-qemu-sev-fmt", optional: 1, type: "string" },
-              arch: { enum: ["x86_64", "aarch64"], optional: 1, type: "string" },
-              args: { optional: 1, type: "string" },
-              audio0: {
-                format: {
-                  device: { enum: ["ich9-intel-hda", "intel-hda", "AC97"], type: "string" },
-                  driver: {
-                    default: "spice",
-                    enum: ["spice", "none"],
-                    optional: 1,
-                    type: "string"
-                  }
-                },
-                optional: 1,
-                type: "string"
-              },
-              autostart: { default: 0, optional: 1, type: "boolean" },
-              balloon: { minimum: 0, optional: 1, type: "integer" },
-              bios: {
-                default: "seabios",
-                enum: ["seabios", "ovmf"],
-                optional: 1,
-                type: "string"
-              },
-              boot: { format: "pve-qm-boot", optional: 1, type: "string" },
-              bootdisk: {
-                format: "pve-qm-bootdisk",
-                optional: 1,
-                pattern: "(ide|sata|scsi|virtio)\\d+",
-                type: "string"
-              },
-              cdrom: { format: "pve-qm-ide", optional: 1, type: "string" },
-              cicustom: { format: "pve-qm-cicustom", optional: 1, type: "string" },
-              cipassword: { optional: 1, type: "string" },
-              citype: {
-                enum: ["configdrive2", "nocloud", "opennebula"],
-                optional: 1,
-                type: "string"
-              },
-              ciupgrade: { default: 1, optional: 1, type: "boolean" },
-              ciuser: { optional: 1, type: "string" },
-              cores: { default: 1, minimum: 1, optional: 1, type: "integer" },
-              cpu: { format: "pve-vm-cpu-conf", optional: 1, type: "string" },
-              cpulimit: {
-                default: 0,
-                maximum: 128,
-                minimum: 0,
-                optional: 1,
-                type: "number"
-              },
-              cpuunits: {
-                default: "cgroup v1: 1024, cgroup v2: 100",
-                maximum: 262144,
-                minimum: 1,
-                optional: 1,
-                type: "integer"
-              },
-              delete: { format: "pve-configid-list", optional: 1, type: "string" },
-              description: { maxLength: 8192, optional: 1, type: "string" },
-              digest: { maxLength: 40, optional: 1, type: "string" },
-              efidisk0: {
-                format: {
-                  efitype: { default: "2m", enum: ["2m", "4m"], optional: 1, type: "string" },
-                  file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" },
-                  format: {
-                    enum: ["raw", "qcow", "qed", "qcow2", "vmdk", "cloop"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  "import-from": {
-                    format: "pve-volume-id-or-absolute-path",
-                    optional: 1,
-                    type: "string"
-                  },
-                  "ms-cert": {
-                    default: "2011",
-                    enum: ["2011", "2023", "2023w", "2023k"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  "pre-enrolled-keys": { default: 0, optional: 1, type: "boolean" },
-                  size: { format: "disk-size", optional: 1, type: "string" },
-                  volume: { alias: "file" }
-                },
-                optional: 1,
-                type: "string"
-              },
-              force: { optional: 1, requires: "delete", type: "boolean" },
-              freeze: { optional: 1, type: "boolean" },
-              hookscript: { format: "pve-volume-id", optional: 1, type: "string" },
-              "hostpci[n]": { format: "pve-qm-hostpci", optional: 1, type: "string" },
-              hotplug: {
-                default: "network,disk,usb",
-                format: "pve-hotplug-features",
-                optional: 1,
-                type: "string"
-              },
-              hugepages: { enum: ["any", "2", "1024"], optional: 1, type: "string" },
-              "ide[n]": {
-                format: {
-                  aio: { enum: ["native", "threads", "io_uring"], optional: 1, type: "string" },
-                  backup: { optional: 1, type: "boolean" },
-                  bps: { optional: 1, type: "integer" },
-                  bps_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  bps_rd: { optional: 1, type: "integer" },
-                  bps_rd_length: { alias: "bps_rd_max_length" },
-                  bps_rd_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  bps_wr: { optional: 1, type: "integer" },
-                  bps_wr_length: { alias: "bps_wr_max_length" },
-                  bps_wr_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  cache: {
-                    enum: ["none", "writethrough", "writeback", "unsafe", "directsync"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  cyls: { optional: 1, type: "integer" },
-                  detect_zeroes: { optional: 1, type: "boolean" },
-                  discard: { enum: ["ignore", "on"], optional: 1, type: "string" },
-                  file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" },
-                  format: {
-                    enum: ["raw", "qcow", "qed", "qcow2", "vmdk", "cloop"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  heads: { optional: 1, type: "integer" },
-                  "import-from": {
-                    format: "pve-volume-id-or-absolute-path",
-                    optional: 1,
-                    type: "string"
-                  },
-                  iops: { optional: 1, type: "integer" },
-                  iops_max: { optional: 1, type: "integer" },
-                  iops_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  iops_rd: { optional: 1, type: "integer" },
-                  iops_rd_length: { alias: "iops_rd_max_length" },
-                  iops_rd_max: { optional: 1, type: "integer" },
-                  iops_rd_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  iops_wr: { optional: 1, type: "integer" },
-                  iops_wr_length: { alias: "iops_wr_max_length" },
-                  iops_wr_max: { optional: 1, type: "integer" },
-                  iops_wr_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  mbps: { optional: 1, type: "number" },
-                  mbps_max: { optional: 1, type: "number" },
-                  mbps_rd: { optional: 1, type: "number" },
-                  mbps_rd_max: { optional: 1, type: "number" },
-                  mbps_wr: { optional: 1, type: "number" },
-                  mbps_wr_max: { optional: 1, type: "number" },
-                  media: {
-                    default: "disk",
-                    enum: ["cdrom", "disk"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  model: {
-                    format: "urlencoded",
-                    maxLength: 120,
-                    optional: 1,
-                    type: "string"
-                  },
-                  replicate: { default: 1, optional: 1, type: "boolean" },
-                  rerror: { enum: ["ignore", "report", "stop"], optional: 1, type: "string" },
-                  secs: { optional: 1, type: "integer" },
-                  serial: {
-                    format: "urlencoded",
-                    maxLength: 60,
-                    optional: 1,
-                    type: "string"
-                  },
-                  shared: { default: 0, optional: 1, type: "boolean" },
-                  size: { format: "disk-size", optional: 1, type: "string" },
-                  snapshot: { optional: 1, type: "boolean" },
-                  ssd: { optional: 1, type: "boolean" },
-                  trans: { enum: ["none", "lba", "auto"], optional: 1, type: "string" },
-                  volume: { alias: "file" },
-                  werror: {
-                    enum: ["enospc", "ignore", "report", "stop"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  wwn: { optional: 1, pattern: "(?^:^(0x)[0-9a-fA-F]{16})", type: "string" }
-                },
-                optional: 1,
-                type: "string"
-              },
-              "ipconfig[n]": { format: "pve-qm-ipconfig", optional: 1, type: "string" },
-              ivshmem: {
-                format: {
-                  name: { optional: 1, pattern: "[a-zA-Z0-9\\-]+", type: "string" },
-                  size: { minimum: 1, type: "integer" }
-                },
-                optional: 1,
-                type: "string"
-              },
-              keephugepages: { default: 0, optional: 1, type: "boolean" },
-              keyboard: {
-                default: null,
-                enum: [
-                  "de",
-                  "de-ch",
-                  "da",
-                  "en-gb",
-                  "en-us",
-                  "es",
-                  "fi",
-                  "fr",
-                  "fr-be",
-                  "fr-ca",
-                  "fr-ch",
-                  "hu",
-                  "is",
-                  "it",
-                  "ja",
-                  "lt",
-                  "mk",
-                  "nl",
-                  "no",
-                  "pl",
-                  "pt",
-                  "pt-br",
-                  "sv",
-                  "sl",
-                  "tr"
-                ],
-                optional: 1,
-                type: "string"
-              },
-              kvm: { default: 1, optional: 1, type: "boolean" },
-              localtime: { optional: 1, type: "boolean" },
-              lock: {
-                enum: [
-                  "backup",
-                  "clone",
-                  "create",
-                  "migrate",
-                  "rollback",
-                  "snapshot",
-                  "snapshot-delete",
-                  "suspending",
-                  "suspended"
-                ],
-                optional: 1,
-                type: "string"
-              },
-              machine: {
-                format: {
-                  "enable-s3": { optional: 1, type: "boolean" },
-                  "enable-s4": { optional: 1, type: "boolean" },
-                  type: {
-                    default_key: 1,
-                    maxLength: 40,
-                    optional: 1,
-                    pattern: "(pc|pc(-i440fx)?-\\d+(\\.\\d+)+(\\+pve\\d+)?(\\.pxe)?|q35|pc-q35-\\d+(\\.\\d+)+(\\+pve\\d+)?(\\.pxe)?|virt(?:-\\d+(\\.\\d+)+)?(\\+pve\\d+)?)",
-                    type: "string"
-                  },
-                  viommu: { enum: ["intel", "virtio"], optional: 1, type: "string" }
-                },
-                optional: 1,
-                type: "string"
-              },
-              memory: {
-                format: {
-                  current: { default: 512, default_key: 1, minimum: 16, type: "integer" }
-                },
-                optional: 1,
-                type: "string"
-              },
-              migrate_downtime: { default: 0.1, minimum: 0, optional: 1, type: "number" },
-              migrate_speed: { default: 0, minimum: 0, optional: 1, type: "integer" },
-              name: { format: "dns-name", optional: 1, type: "string" },
-              nameserver: { format: "address-list", optional: 1, type: "string" },
-              "net[n]": {
-                format: {
-                  bridge: { format: "pve-bridge-id", optional: 1, type: "string" },
-                  e1000: { alias: "macaddr", keyAlias: "model" },
-                  "e1000-82540em": { alias: "macaddr", keyAlias: "model" },
-                  "e1000-82544gc": { alias: "macaddr", keyAlias: "model" },
-                  "e1000-82545em": { alias: "macaddr", keyAlias: "model" },
-                  e1000e: { alias: "macaddr", keyAlias: "model" },
-                  firewall: { optional: 1, type: "boolean" },
-                  i82551: { alias: "macaddr", keyAlias: "model" },
-                  i82557b: { alias: "macaddr", keyAlias: "model" },
-                  i82559er: { alias: "macaddr", keyAlias: "model" },
-                  link_down: { optional: 1, type: "boolean" },
-                  macaddr: { format: "mac-addr", optional: 1, type: "string" },
-                  model: {
-                    default_key: 1,
-                    enum: [
-                      "e1000",
-                      "e1000-82540em",
-                      "e1000-82544gc",
-                      "e1000-82545em",
-                      "e1000e",
-                      "i82551",
-                      "i82557b",
-                      "i82559er",
-                      "ne2k_isa",
-                      "ne2k_pci",
-                      "pcnet",
-                      "rtl8139",
-                      "virtio",
-                      "vmxnet3"
-                    ],
-                    type: "string"
-                  },
-                  mtu: { maximum: 65520, minimum: 1, optional: 1, type: "integer" },
-                  ne2k_isa: { alias: "macaddr", keyAlias: "model" },
-                  ne2k_pci: { alias: "macaddr", keyAlias: "model" },
-                  pcnet: { alias: "macaddr", keyAlias: "model" },
-                  queues: { maximum: 64, minimum: 0, optional: 1, type: "integer" },
-                  rate: { minimum: 0, optional: 1, type: "number" },
-                  rtl8139: { alias: "macaddr", keyAlias: "model" },
-                  tag: { maximum: 4094, minimum: 1, optional: 1, type: "integer" },
-                  trunks: {
-                    optional: 1,
-                    pattern: "(?^:\\d+(?:-\\d+)?(?:;\\d+(?:-\\d+)?)*)",
-                    type: "string"
-                  },
-                  virtio: { alias: "macaddr", keyAlias: "model" },
-                  vmxnet3: { alias: "macaddr", keyAlias: "model" }
-                },
-                optional: 1,
-                type: "string"
-              },
-              node: { format: "pve-node", type: "string" },
-              numa: { default: 0, optional: 1, type: "boolean" },
-              "numa[n]": {
-                format: {
-                  cpus: { pattern: "(?^:\\d+(?:-\\d+)?(?:;\\d+(?:-\\d+)?)*)", type: "string" },
-                  hostnodes: {
-                    optional: 1,
-                    pattern: "(?^:\\d+(?:-\\d+)?(?:;\\d+(?:-\\d+)?)*)",
-                    type: "string"
-                  },
-                  memory: { optional: 1, type: "number" },
-                  policy: {
-                    enum: ["preferred", "bind", "interleave"],
-                    optional: 1,
-                    type: "string"
-                  }
-                },
-                optional: 1,
-                type: "string"
-              },
-              onboot: { default: 0, optional: 1, type: "boolean" },
-              ostype: {
-                enum: [
-                  "other",
-                  "wxp",
-                  "w2k",
-                  "w2k3",
-                  "w2k8",
-                  "wvista",
-                  "win7",
-                  "win8",
-                  "win10",
-                  "win11",
-                  "l24",
-                  "l26",
-                  "solaris"
-                ],
-                optional: 1,
-                type: "string"
-              },
-              "parallel[n]": {
-                optional: 1,
-                pattern: "/dev/parport\\d+|/dev/usb/lp\\d+",
-                type: "string"
-              },
-              protection: { default: 0, optional: 1, type: "boolean" },
-              reboot: { default: 1, optional: 1, type: "boolean" },
-              revert: { format: "pve-configid-list", optional: 1, type: "string" },
-              rng0: { format: "pve-qm-rng", optional: 1, type: "string" },
-              "sata[n]": {
-                format: {
-                  aio: { enum: ["native", "threads", "io_uring"], optional: 1, type: "string" },
-                  backup: { optional: 1, type: "boolean" },
-                  bps: { optional: 1, type: "integer" },
-                  bps_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  bps_rd: { optional: 1, type: "integer" },
-                  bps_rd_length: { alias: "bps_rd_max_length" },
-                  bps_rd_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  bps_wr: { optional: 1, type: "integer" },
-                  bps_wr_length: { alias: "bps_wr_max_length" },
-                  bps_wr_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  cache: {
-                    enum: ["none", "writethrough", "writeback", "unsafe", "directsync"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  cyls: { optional: 1, type: "integer" },
-                  detect_zeroes: { optional: 1, type: "boolean" },
-                  discard: { enum: ["ignore", "on"], optional: 1, type: "string" },
-                  file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" },
-                  format: {
-                    enum: ["raw", "qcow", "qed", "qcow2", "vmdk", "cloop"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  heads: { optional: 1, type: "integer" },
-                  "import-from": {
-                    format: "pve-volume-id-or-absolute-path",
-                    optional: 1,
-                    type: "string"
-                  },
-                  iops: { optional: 1, type: "integer" },
-                  iops_max: { optional: 1, type: "integer" },
-                  iops_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  iops_rd: { optional: 1, type: "integer" },
-                  iops_rd_length: { alias: "iops_rd_max_length" },
-                  iops_rd_max: { optional: 1, type: "integer" },
-                  iops_rd_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  iops_wr: { optional: 1, type: "integer" },
-                  iops_wr_length: { alias: "iops_wr_max_length" },
-                  iops_wr_max: { optional: 1, type: "integer" },
-                  iops_wr_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  mbps: { optional: 1, type: "number" },
-                  mbps_max: { optional: 1, type: "number" },
-                  mbps_rd: { optional: 1, type: "number" },
-                  mbps_rd_max: { optional: 1, type: "number" },
-                  mbps_wr: { optional: 1, type: "number" },
-                  mbps_wr_max: { optional: 1, type: "number" },
-                  media: {
-                    default: "disk",
-                    enum: ["cdrom", "disk"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  replicate: { default: 1, optional: 1, type: "boolean" },
-                  rerror: { enum: ["ignore", "report", "stop"], optional: 1, type: "string" },
-                  secs: { optional: 1, type: "integer" },
-                  serial: {
-                    format: "urlencoded",
-                    maxLength: 60,
-                    optional: 1,
-                    type: "string"
-                  },
-                  shared: { default: 0, optional: 1, type: "boolean" },
-                  size: { format: "disk-size", optional: 1, type: "string" },
-                  snapshot: { optional: 1, type: "boolean" },
-                  ssd: { optional: 1, type: "boolean" },
-                  trans: { enum: ["none", "lba", "auto"], optional: 1, type: "string" },
-                  volume: { alias: "file" },
-                  werror: {
-                    enum: ["enospc", "ignore", "report", "stop"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  wwn: { optional: 1, pattern: "(?^:^(0x)[0-9a-fA-F]{16})", type: "string" }
-                },
-                optional: 1,
-                type: "string"
-              },
-              "scsi[n]": {
-                format: {
-                  aio: { enum: ["native", "threads", "io_uring"], optional: 1, type: "string" },
-                  backup: { optional: 1, type: "boolean" },
-                  bps: { optional: 1, type: "integer" },
-                  bps_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  bps_rd: { optional: 1, type: "integer" },
-                  bps_rd_length: { alias: "bps_rd_max_length" },
-                  bps_rd_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  bps_wr: { optional: 1, type: "integer" },
-                  bps_wr_length: { alias: "bps_wr_max_length" },
-                  bps_wr_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  cache: {
-                    enum: ["none", "writethrough", "writeback", "unsafe", "directsync"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  cyls: { optional: 1, type: "integer" },
-                  detect_zeroes: { optional: 1, type: "boolean" },
-                  discard: { enum: ["ignore", "on"], optional: 1, type: "string" },
-                  file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" },
-                  format: {
-                    enum: ["raw", "qcow", "qed", "qcow2", "vmdk", "cloop"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  heads: { optional: 1, type: "integer" },
-                  "import-from": {
-                    format: "pve-volume-id-or-absolute-path",
-                    optional: 1,
-                    type: "string"
-                  },
-                  iops: { optional: 1, type: "integer" },
-                  iops_max: { optional: 1, type: "integer" },
-                  iops_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  iops_rd: { optional: 1, type: "integer" },
-                  iops_rd_length: { alias: "iops_rd_max_length" },
-                  iops_rd_max: { optional: 1, type: "integer" },
-                  iops_rd_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  iops_wr: { optional: 1, type: "integer" },
-                  iops_wr_length: { alias: "iops_wr_max_length" },
-                  iops_wr_max: { optional: 1, type: "integer" },
-                  iops_wr_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  iothread: { optional: 1, type: "boolean" },
-                  mbps: { optional: 1, type: "number" },
-                  mbps_max: { optional: 1, type: "number" },
-                  mbps_rd: { optional: 1, type: "number" },
-                  mbps_rd_max: { optional: 1, type: "number" },
-                  mbps_wr: { optional: 1, type: "number" },
-                  mbps_wr_max: { optional: 1, type: "number" },
-                  media: {
-                    default: "disk",
-                    enum: ["cdrom", "disk"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  product: { optional: 1, pattern: "[A-Za-z0-9\\-_\\s]{,16}", type: "string" },
-                  queues: { minimum: 2, optional: 1, type: "integer" },
-                  replicate: { default: 1, optional: 1, type: "boolean" },
-                  rerror: { enum: ["ignore", "report", "stop"], optional: 1, type: "string" },
-                  ro: { optional: 1, type: "boolean" },
-                  scsiblock: { default: 0, optional: 1, type: "boolean" },
-                  secs: { optional: 1, type: "integer" },
-                  serial: {
-                    format: "urlencoded",
-                    maxLength: 60,
-                    optional: 1,
-                    type: "string"
-                  },
-                  shared: { default: 0, optional: 1, type: "boolean" },
-                  size: { format: "disk-size", optional: 1, type: "string" },
-                  snapshot: { optional: 1, type: "boolean" },
-                  ssd: { optional: 1, type: "boolean" },
-                  trans: { enum: ["none", "lba", "auto"], optional: 1, type: "string" },
-                  vendor: { optional: 1, pattern: "[A-Za-z0-9\\-_\\s]{,8}", type: "string" },
-                  volume: { alias: "file" },
-                  werror: {
-                    enum: ["enospc", "ignore", "report", "stop"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  wwn: { optional: 1, pattern: "(?^:^(0x)[0-9a-fA-F]{16})", type: "string" }
-                },
-                optional: 1,
-                type: "string"
-              },
-              scsihw: {
-                default: "lsi",
-                enum: [
-                  "lsi",
-                  "lsi53c810",
-                  "virtio-scsi-pci",
-                  "virtio-scsi-single",
-                  "megasas",
-                  "pvscsi"
-                ],
-                optional: 1,
-                type: "string"
-              },
-              searchdomain: { optional: 1, type: "string" },
-              "serial[n]": { optional: 1, pattern: "(/dev/.+|socket)", type: "string" },
-              shares: {
-                default: 1e3,
-                maximum: 5e4,
-                minimum: 0,
-                optional: 1,
-                type: "integer"
-              },
-              skiplock: { optional: 1, type: "boolean" },
-              smbios1: {
-                format: "pve-qm-smbios1",
-                maxLength: 512,
-                optional: 1,
-                type: "string"
-              },
-              smp: { default: 1, minimum: 1, optional: 1, type: "integer" },
-              sockets: { default: 1, minimum: 1, optional: 1, type: "integer" },
-              spice_enhancements: {
-                format: {
-                  foldersharing: { default: "0", optional: 1, type: "boolean" },
-                  videostreaming: {
-                    default: "off",
-                    enum: ["off", "all", "filter"],
-                    optional: 1,
-                    type: "string"
-                  }
-                },
-                optional: 1,
-                type: "string"
-              },
-              sshkeys: { format: "urlencoded", optional: 1, type: "string" },
-              startdate: {
-                default: "now",
-                optional: 1,
-                pattern: "(now|\\d{4}-\\d{1,2}-\\d{1,2}(T\\d{1,2}:\\d{1,2}:\\d{1,2})?)",
-                type: "string"
-              },
-              startup: { format: "pve-startup-order", optional: 1, type: "string" },
-              tablet: { default: 1, optional: 1, type: "boolean" },
-              tags: { format: "pve-tag-list", optional: 1, type: "string" },
-              tdf: { default: 0, optional: 1, type: "boolean" },
-              template: { default: 0, optional: 1, type: "boolean" },
-              tpmstate0: {
-                format: {
-                  file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" },
-                  "import-from": {
-                    format: "pve-volume-id-or-absolute-path",
-                    optional: 1,
-                    type: "string"
-                  },
-                  size: { format: "disk-size", optional: 1, type: "string" },
-                  version: {
-                    default: "v1.2",
-                    enum: ["v1.2", "v2.0"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  volume: { alias: "file" }
-                },
-                optional: 1,
-                type: "string"
-              },
-              "unused[n]": {
-                format: {
-                  file: { default_key: 1, format: "pve-volume-id", type: "string" },
-                  volume: { alias: "file" }
-                },
-                optional: 1,
-                type: "string"
-              },
-              "usb[n]": {
-                format: {
-                  host: {
-                    default_key: 1,
-                    optional: 1,
-                    pattern: "(?^:(?:(?:(?^:(0x)?([0-9A-Fa-f]{4}):(0x)?([0-9A-Fa-f]{4})))|(?:(?^:(\\d+)\\-(\\d+(\\.\\d+)*)))|[Ss][Pp][Ii][Cc][Ee]))",
-                    type: "string"
-                  },
-                  mapping: { format: "pve-configid", optional: 1, type: "string" },
-                  usb3: { default: 0, optional: 1, type: "boolean" }
-                },
-                optional: 1,
-                type: "string"
-              },
-              vcpus: { default: 0, minimum: 1, optional: 1, type: "integer" },
-              vga: {
-                format: {
-                  clipboard: { enum: ["vnc"], optional: 1, type: "string" },
-                  memory: { maximum: 512, minimum: 4, optional: 1, type: "integer" },
-                  type: {
-                    default: "std",
-                    default_key: 1,
-                    enum: [
-                      "cirrus",
-                      "qxl",
-                      "qxl2",
-                      "qxl3",
-                      "qxl4",
-                      "none",
-                      "serial0",
-                      "serial1",
-                      "serial2",
-                      "serial3",
-                      "std",
-                      "virtio",
-                      "virtio-gl",
-                      "vmware"
-                    ],
-                    optional: 1,
-                    type: "string"
-                  }
-                },
-                optional: 1,
-                type: "string"
-              },
-              "virtio[n]": {
-                format: {
-                  aio: { enum: ["native", "threads", "io_uring"], optional: 1, type: "string" },
-                  backup: { optional: 1, type: "boolean" },
-                  bps: { optional: 1, type: "integer" },
-                  bps_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  bps_rd: { optional: 1, type: "integer" },
-                  bps_rd_length: { alias: "bps_rd_max_length" },
-                  bps_rd_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  bps_wr: { optional: 1, type: "integer" },
-                  bps_wr_length: { alias: "bps_wr_max_length" },
-                  bps_wr_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  cache: {
-                    enum: ["none", "writethrough", "writeback", "unsafe", "directsync"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  cyls: { optional: 1, type: "integer" },
-                  detect_zeroes: { optional: 1, type: "boolean" },
-                  discard: { enum: ["ignore", "on"], optional: 1, type: "string" },
-                  file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" },
-                  format: {
-                    enum: ["raw", "qcow", "qed", "qcow2", "vmdk", "cloop"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  heads: { optional: 1, type: "integer" },
-                  "import-from": {
-                    format: "pve-volume-id-or-absolute-path",
-                    optional: 1,
-                    type: "string"
-                  },
-                  iops: { optional: 1, type: "integer" },
-                  iops_max: { optional: 1, type: "integer" },
-                  iops_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  iops_rd: { optional: 1, type: "integer" },
-                  iops_rd_length: { alias: "iops_rd_max_length" },
-                  iops_rd_max: { optional: 1, type: "integer" },
-                  iops_rd_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  iops_wr: { optional: 1, type: "integer" },
-                  iops_wr_length: { alias: "iops_wr_max_length" },
-                  iops_wr_max: { optional: 1, type: "integer" },
-                  iops_wr_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  iothread: { optional: 1, type: "boolean" },
-                  mbps: { optional: 1, type: "number" },
-                  mbps_max: { optional: 1, type: "number" },
-                  mbps_rd: { optional: 1, type: "number" },
-                  mbps_rd_max: { optional: 1, type: "number" },
-                  mbps_wr: { optional: 1, type: "number" },
-                  mbps_wr_max: { optional: 1, type: "number" },
-                  media: {
-                    default: "disk",
-                    enum: ["cdrom", "disk"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  replicate: { default: 1, optional: 1, type: "boolean" },
-                  rerror: { enum: ["ignore", "report", "stop"], optional: 1, type: "string" },
-                  ro: { optional: 1, type: "boolean" },
-                  secs: { optional: 1, type: "integer" },
-                  serial: {
-                    format: "urlencoded",
-                    maxLength: 60,
-                    optional: 1,
-                    type: "string"
-                  },
-                  shared: { default: 0, optional: 1, type: "boolean" },
-                  size: { format: "disk-size", optional: 1, type: "string" },
-                  snapshot: { optional: 1, type: "boolean" },
-                  trans: { enum: ["none", "lba", "auto"], optional: 1, type: "string" },
-                  volume: { alias: "file" },
-                  werror: {
-                    enum: ["enospc", "ignore", "report", "stop"],
-                    optional: 1,
-                    type: "string"
-                  }
-                },
-                optional: 1,
-                type: "string"
-              },
-              "virtiofs[n]": {
-                format: {
-                  cache: {
-                    default: "auto",
-                    enum: ["auto", "always", "metadata", "never"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  "direct-io": { default: 0, optional: 1, type: "boolean" },
-                  dirid: { default_key: 1, format: "pve-configid", type: "string" },
-                  "expose-acl": { default: 0, optional: 1, type: "boolean" },
-                  "expose-xattr": { default: 0, optional: 1, type: "boolean" }
-                },
-                optional: 1,
-                type: "string"
-              },
-              vmgenid: {
-                default: "1 (autogenerated)",
-                optional: 1,
-                pattern: "(?:[a-fA-F0-9]{8}(?:-[a-fA-F0-9]{4}){3}-[a-fA-F0-9]{12}|[01])",
-                type: "string"
-              },
-              vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" },
-              vmstatestorage: { format: "pve-storage-id", optional: 1, type: "string" },
-              watchdog: { format: "pve-qm-watchdog", optional: 1, type: "string" }
-            }
-          },
-          permissions: {
-            check: [
-              "perm",
-              "/vms/{vmid}",
-              [
-                "VM.Config.Disk",
-                "VM.Config.CDROM",
-                "VM.Config.CPU",
-                "VM.Config.Memory",
-                "VM.Config.Network",
-                "VM.Config.HWType",
-                "VM.Config.Options",
-                "VM.Config.Cloudinit"
-              ],
-              "any",
-              1
-            ]
-          }
-        }
-      },
-      "/nodes/{node}/qemu/{vmid}/pending": {
-        GET: {
-          parameters: {
-            additionalProperties: 0,
-            properties: {
-              node: { format: "pve-node", type: "string" },
-              vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" }
-            }
-          },
-          permissions: { check: ["perm", "/vms/{vmid}", ["VM.Audit"]] }
-        }
-      },
-      "/nodes/{node}/qemu/{vmid}/resize": {
-        PUT: {
-          parameters: {
-            additionalProperties: 0,
-            properties: {
-              digest: { maxLength: 40, optional: 1, type: "string" },
-              disk: {
-                enum: [
-                  "ide0",
-                  "ide1",
-                  "ide2",
-                  "ide3",
-                  "scsi0",
-                  "scsi1",
-                  "scsi2",
-                  "scsi3",
-                  "scsi4",
-                  "scsi5",
-                  "scsi6",
-                  "scsi7",
-                  "scsi8",
-                  "scsi9",
-                  "scsi10",
-                  "scsi11",
-                  "scsi12",
-                  "scsi13",
-                  "scsi14",
-                  "scsi15",
-                  "scsi16",
-                  "scsi17",
-                  "scsi18",
-                  "scsi19",
-                  "scsi20",
-                  "scsi21",
-                  "scsi22",
-                  "scsi23",
-                  "scsi24",
-                  "scsi25",
-                  "scsi26",
-                  "scsi27",
-                  "scsi28",
-                  "scsi29",
-                  "scsi30",
-                  "virtio0",
-                  "virtio1",
-                  "virtio2",
-                  "virtio3",
-                  "virtio4",
-                  "virtio5",
-                  "virtio6",
-                  "virtio7",
-                  "virtio8",
-                  "virtio9",
-                  "virtio10",
-                  "virtio11",
-                  "virtio12",
-                  "virtio13",
-                  "virtio14",
-                  "virtio15",
-                  "sata0",
-                  "sata1",
-                  "sata2",
-                  "sata3",
-                  "sata4",
-                  "sata5",
-                  "efidisk0",
-                  "tpmstate0"
-                ],
-                type: "string"
-              },
-              node: { format: "pve-node", type: "string" },
-              size: { pattern: "\\+?\\d+(\\.\\d+)?[KMGT]?", type: "string" },
-              skiplock: { optional: 1, type: "boolean" },
-              vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" }
-            }
-          },
-          permissions: { check: ["perm", "/vms/{vmid}", ["VM.Config.Disk"]] }
-        }
-      },
-      "/nodes/{node}/qemu/{vmid}/clone": {
-        POST: {
-          parameters: {
-            additionalProperties: 0,
-            properties: {
-              bwlimit: {
-                default: "clone limit from datacenter or storage config",
-                minimum: "0",
-                optional: 1,
-                type: "integer"
-              },
-              description: { optional: 1, type: "string" },
-              format: { enum: ["raw", "qcow2", "vmdk"], optional: 1, type: "string" },
-              full: { optional: 1, type: "boolean" },
-              name: { format: "dns-name", optional: 1, type: "string" },
-              newid: {
-                format: "pve-vmid",
-                maximum: 999999999,
-                minimum: 100,
-                type: "integer"
-              },
-              node: { format: "pve-node", type: "string" },
-              pool: { format: "pve-poolid", optional: 1, type: "string" },
-              snapname: {
-                format: "pve-configid",
-                maxLength: 40,
-                optional: 1,
-                type: "string"
-              },
-              storage: { format: "pve-storage-id", optional: 1, type: "string" },
-              target: { format: "pve-node", optional: 1, type: "string" },
-              vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" }
-            }
-          },
-          permissions: {
-            check: [
-              "and",
-              ["perm", "/vms/{vmid}", ["VM.Clone"]],
-              [
-                "or",
-                ["perm", "/vms/{newid}", ["VM.Allocate"]],
-                ["perm", "/pool/{pool}", ["VM.Allocate"], "require_param", "pool"]
-              ]
-            ]
-          }
-        }
-      },
-      "/nodes/{node}/qemu/{vmid}/migrate": {
-        GET: {
-          parameters: {
-            additionalProperties: 0,
-            properties: {
-              node: { format: "pve-node", type: "string" },
-              target: { format: "pve-node", optional: 1, type: "string" },
-              vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" }
-            }
-          },
-          permissions: { check: ["perm", "/vms/{vmid}", ["VM.Migrate"]] }
-        },
-        POST: {
-          parameters: {
-            additionalProperties: 0,
-            properties: {
-              bwlimit: {
-                default: "migrate limit from datacenter or storage config",
-                minimum: "0",
-                optional: 1,
-                type: "integer"
-              },
-              force: { optional: 1, type: "boolean" },
-              migration_network: { format: "CIDR", optional: 1, type: "string" },
-              migration_type: { enum: ["secure", "insecure"], optional: 1, type: "string" },
-              node: { format: "pve-node", type: "string" },
-              online: { optional: 1, type: "boolean" },
-              target: { format: "pve-node", type: "string" },
-              targetstorage: { format: "storage-pair-list", optional: 1, type: "string" },
-              vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" },
-              "with-local-disks": { optional: 1, type: "boolean" }
-            }
-          },
-          permissions: { check: ["perm", "/vms/{vmid}", ["VM.Migrate"]] }
-        }
-      },
-      "/nodes/{node}/qemu/{vmid}/status/current": {
-        GET: {
-          parameters: {
-            additionalProperties: 0,
-            properties: {
-              node: { format: "pve-node", type: "string" },
-              vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" }
-            }
-          },
-          permissions: { check: ["perm", "/vms/{vmid}", ["VM.Audit"]] }
-        }
-      },
-      "/nodes/{node}/qemu/{vmid}/status/start": {
-        POST: {
-          parameters: {
-            additionalProperties: 0,
-            properties: {
-              "force-cpu": { optional: 1, type: "string" },
-              machine: {
-                format: {
-                  "enable-s3": { optional: 1, type: "boolean" },
-                  "enable-s4": { optional: 1, type: "boolean" },
-                  type: {
-                    default_key: 1,
-                    maxLength: 40,
-                    optional: 1,
-                    pattern: "(pc|pc(-i440fx)?-\\d+(\\.\\d+)+(\\+pve\\d+)?(\\.pxe)?|q35|pc-q35-\\d+(\\.\\d+)+(\\+pve\\d+)?(\\.pxe)?|virt(?:-\\d+(\\.\\d+)+)?(\\+pve\\d+)?)",
-                    type: "string"
-                  },
-                  viommu: { enum: ["intel", "virtio"], optional: 1, type: "string" }
-                },
-                optional: 1,
-                type: "string"
-              },
-              migratedfrom: { format: "pve-node", optional: 1, type: "string" },
-              migration_network: { format: "CIDR", optional: 1, type: "string" },
-              migration_type: { enum: ["secure", "insecure"], optional: 1, type: "string" },
-              "nets-host-mtu": {
-                optional: 1,
-                pattern: "net\\d+=\\d+(,net\\d+=\\d+)*",
-                type: "string"
-              },
-              node: { format: "pve-node", type: "string" },
-              skiplock: { optional: 1, type: "boolean" },
-              stateuri: { maxLength: 128, optional: 1, type: "string" },
-              targetstorage: { format: "storage-pair-list", optional: 1, type: "string" },
-              timeout: {
-                default: "max(30, vm memory in GiB)",
-                minimum: 0,
-                optional: 1,
-                type: "integer"
-              },
-              vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" }
-            }
-          },
-          permissions: { check: ["perm", "/vms/{vmid}", ["VM.PowerMgmt"]] }
-        }
-      },
-      "/nodes/{node}/qemu/{vmid}/status/stop": {
-        POST: {
-          parameters: {
-            additionalProperties: 0,
-            properties: {
-              keepActive: { default: 0, optional: 1, type: "boolean" },
-              migratedfrom: { format: "pve-node", optional: 1, type: "string" },
-              node: { format: "pve-node", type: "string" },
-              "overrule-shutdown": { default: 0, optional: 1, type: "boolean" },
-              skiplock: { optional: 1, type: "boolean" },
-              timeout: { minimum: 0, optional: 1, type: "integer" },
-              vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" }
-            }
-          },
-          permissions: { check: ["perm", "/vms/{vmid}", ["VM.PowerMgmt"]] }
-        }
-      },
-      "/nodes/{node}/qemu/{vmid}/status/shutdown": {
-        POST: {
-          parameters: {
-            additionalProperties: 0,
-            properties: {
-              forceStop: { default: 0, optional: 1, type: "boolean" },
-              keepActive: { default: 0, optional: 1, type: "boolean" },
-              node: { format: "pve-node", type: "string" },
-              skiplock: { optional: 1, type: "boolean" },
-              timeout: { minimum: 0, optional: 1, type: "integer" },
-              vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" }
-            }
-          },
-          permissions: { check: ["perm", "/vms/{vmid}", ["VM.PowerMgmt"]] }
-        }
-      },
-      "/nodes/{node}/qemu/{vmid}/status/reboot": {
-        POST: {
-          parameters: {
-            additionalProperties: 0,
-            properties: {
-              node: { format: "pve-node", type: "string" },
-              timeout: { minimum: 0, optional: 1, type: "integer" },
-              vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" }
-            }
-          },
-          permissions: { check: ["perm", "/vms/{vmid}", ["VM.PowerMgmt"]] }
-        }
-      },
-      "/nodes/{node}/qemu/{vmid}/status/reset": {
-        POST: {
-          parameters: {
-            additionalProperties: 0,
-            properties: {
-              node: { format: "pve-node", type: "string" },
-              skiplock: { optional: 1, type: "boolean" },
-              vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" }
-            }
-          },
-          permissions: { check: ["perm", "/vms/{vmid}", ["VM.PowerMgmt"]] }
-        }
-      },
-      "/nodes/{node}/qemu/{vmid}/status/suspend": {
-        POST: {
-          parameters: {
-            additionalProperties: 0,
-            properties: {
-              node: { format: "pve-node", type: "string" },
-              skiplock: { optional: 1, type: "boolean" },
-              statestorage: {
-                format: "pve-storage-id",
-                optional: 1,
-                requires: "todisk",
-                type: "string"
-              },
-              todisk: { default: 0, optional: 1, type: "boolean" },
-              vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" }
-            }
-          },
-          permissions: { check: ["perm", "/vms/{vmid}", ["VM.PowerMgmt"]] }
-        }
-      },
-      "/nodes/{node}/qemu/{vmid}/status/resume": {
-        POST: {
-          parameters: {
-            additionalProperties: 0,
-            properties: {
-              nocheck: { optional: 1, type: "boolean" },
-              node: { format: "pve-node", type: "string" },
-              skiplock: { optional: 1, type: "boolean" },
-              vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" }
-            }
-          },
-          permissions: { check: ["perm", "/vms/{vmid}", ["VM.PowerMgmt"]] }
-        }
-      },
-      "/nodes/{node}/qemu/{vmid}/agent/ping": {
-        POST: {
-          parameters: {
-            additionalProperties: 0,
-            properties: {
-              node: { format: "pve-node", type: "string" },
-              vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" }
-            }
-          },
-          permissions: { check: ["perm", "/vms/{vmid}", ["VM.Monitor"]] }
-        }
-      },
-      "/nodes/{node}/qemu/{vmid}/agent/network-get-interfaces": {
-        GET: {
-          parameters: {
-            additionalProperties: 0,
-            properties: {
-              node: { format: "pve-node", type: "string" },
-              vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" }
-            }
-          },
-          permissions: { check: ["perm", "/vms/{vmid}", ["VM.Monitor"]] }
-        }
-      },
-      "/nodes/{node}/qemu/{vmid}/agent/exec": {
-        POST: {
-          parameters: {
-            additionalProperties: 0,
-            properties: {
-              command: { items: { format: "string" }, type: "array" },
-              "input-data": { maxLength: 65536, optional: 1, type: "string" },
-              node: { format: "pve-node", type: "string" },
-              vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" }
-            }
-          },
-          permissions: { check: ["perm", "/vms/{vmid}", ["VM.Monitor"]] }
-        }
-      },
-      "/nodes/{node}/qemu/{vmid}/agent/exec-status": {
-        GET: {
-          parameters: {
-            additionalProperties: 0,
-            properties: {
-              node: { format: "pve-node", type: "string" },
-              pid: { type: "integer" },
-              vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" }
-            }
-          },
-          permissions: { check: ["perm", "/vms/{vmid}", ["VM.Monitor"]] }
-        }
-      },
-      "/nodes/{node}/qemu/{vmid}/agent/file-read": {
-        GET: {
-          parameters: {
-            additionalProperties: 0,
-            properties: {
-              file: { type: "string" },
-              node: { format: "pve-node", type: "string" },
-              vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" }
-            }
-          },
-          permissions: { check: ["perm", "/vms/{vmid}", ["VM.Monitor"]] }
-        }
-      }
-    };
+    pve8_routes_default = { "/version": { GET: { parameters: { additionalProperties: 0 }, permissions: { user: "all" } } }, "/access/ticket": { GET: { parameters: { additionalProperties: 0 }, permissions: { user: "world" } }, POST: { parameters: { additionalProperties: 0, properties: { "new-format": { default: 1, optional: 1, type: "boolean" }, otp: { optional: 1, type: "string" }, password: { type: "string" }, path: { maxLength: 64, optional: 1, requires: "privs", type: "string" }, privs: { format: "pve-priv-list", maxLength: 64, optional: 1, requires: "path", type: "string" }, realm: { format: "pve-realm", maxLength: 32, optional: 1, type: "string" }, "tfa-challenge": { optional: 1, type: "string" }, username: { maxLength: 64, type: "string" } } }, permissions: { user: "world" } } }, "/cluster/resources": { GET: { parameters: { additionalProperties: 0, properties: { type: { enum: ["vm", "storage", "node", "sdn"], optional: 1, type: "string" } } }, permissions: { user: "all" } } }, "/cluster/nextid": { GET: { parameters: { additionalProperties: 0, properties: { vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, optional: 1, type: "integer" } } }, permissions: { user: "all" } } }, "/nodes": { GET: { parameters: { additionalProperties: 0 }, permissions: { user: "all" } } }, "/nodes/{node}/status": { GET: { parameters: { additionalProperties: 0, properties: { node: { format: "pve-node", type: "string" } } }, permissions: { check: ["perm", "/nodes/{node}", ["Sys.Audit"]] } }, POST: { parameters: { additionalProperties: 0, properties: { command: { enum: ["reboot", "shutdown"], type: "string" }, node: { format: "pve-node", type: "string" } } }, permissions: { check: ["perm", "/nodes/{node}", ["Sys.PowerMgmt"]] } } }, "/nodes/{node}/network": { DELETE: { parameters: { additionalProperties: 0, properties: { node: { format: "pve-node", type: "string" } } }, permissions: { check: ["perm", "/nodes/{node}", ["Sys.Modify"]] } }, GET: { parameters: { additionalProperties: 0, properties: { node: { format: "pve-node", type: "string" }, type: { enum: ["bridge", "bond", "eth", "alias", "vlan", "OVSBridge", "OVSBond", "OVSPort", "OVSIntPort", "vnet", "any_bridge", "any_local_bridge"], optional: 1, type: "string" } } }, permissions: { user: "all" } }, POST: { parameters: { additionalProperties: 0, properties: { address: { format: "ipv4", optional: 1, requires: "netmask", type: "string" }, address6: { format: "ipv6", optional: 1, requires: "netmask6", type: "string" }, autostart: { optional: 1, type: "boolean" }, "bond-primary": { format: "pve-iface", optional: 1, type: "string" }, bond_mode: { enum: ["balance-rr", "active-backup", "balance-xor", "broadcast", "802.3ad", "balance-tlb", "balance-alb", "balance-slb", "lacp-balance-slb", "lacp-balance-tcp"], optional: 1, type: "string" }, bond_xmit_hash_policy: { enum: ["layer2", "layer2+3", "layer3+4"], optional: 1, type: "string" }, bridge_ports: { format: "pve-iface-list", optional: 1, type: "string" }, bridge_vids: { format: "pve-vlan-id-or-range-list", optional: 1, type: "string" }, bridge_vlan_aware: { optional: 1, type: "boolean" }, cidr: { format: "CIDRv4", optional: 1, type: "string" }, cidr6: { format: "CIDRv6", optional: 1, type: "string" }, comments: { optional: 1, type: "string" }, comments6: { optional: 1, type: "string" }, gateway: { format: "ipv4", optional: 1, type: "string" }, gateway6: { format: "ipv6", optional: 1, type: "string" }, iface: { format: "pve-iface", maxLength: 20, minLength: 2, type: "string" }, mtu: { maximum: 65520, minimum: 1280, optional: 1, type: "integer" }, netmask: { format: "ipv4mask", optional: 1, requires: "address", type: "string" }, netmask6: { maximum: 128, minimum: 0, optional: 1, requires: "address6", type: "integer" }, node: { format: "pve-node", type: "string" }, ovs_bonds: { format: "pve-iface-list", optional: 1, type: "string" }, ovs_bridge: { format: "pve-iface", optional: 1, type: "string" }, ovs_options: { maxLength: 1024, optional: 1, type: "string" }, ovs_ports: { format: "pve-iface-list", optional: 1, type: "string" }, ovs_tag: { maximum: 4094, minimum: 1, optional: 1, type: "integer" }, slaves: { format: "pve-iface-list", optional: 1, type: "string" }, type: { enum: ["bridge", "bond", "eth", "alias", "vlan", "OVSBridge", "OVSBond", "OVSPort", "OVSIntPort", "vnet", "unknown"], type: "string" }, "vlan-id": { maximum: 4094, minimum: 1, optional: 1, type: "integer" }, "vlan-raw-device": { format: "pve-iface", optional: 1, type: "string" } } }, permissions: { check: ["perm", "/nodes/{node}", ["Sys.Modify"]] } }, PUT: { parameters: { additionalProperties: 0, properties: { node: { format: "pve-node", type: "string" } } }, permissions: { check: ["perm", "/nodes/{node}", ["Sys.Modify"]] } } }, "/nodes/{node}/storage": { GET: { parameters: { additionalProperties: 0, properties: { content: { format: "pve-storage-content-list", optional: 1, type: "string" }, enabled: { default: 0, optional: 1, type: "boolean" }, format: { default: 0, optional: 1, type: "boolean" }, node: { format: "pve-node", type: "string" }, storage: { format: "pve-storage-id", optional: 1, type: "string" }, target: { format: "pve-node", optional: 1, type: "string" } } }, permissions: { user: "all" } } }, "/nodes/{node}/certificates/info": { GET: { parameters: { additionalProperties: 0, properties: { node: { format: "pve-node", type: "string" } } }, permissions: { user: "all" } } }, "/nodes/{node}/tasks/{upid}/status": { GET: { parameters: { additionalProperties: 0, properties: { node: { format: "pve-node", type: "string" }, upid: { type: "string" } } }, permissions: { user: "all" } } }, "/nodes/{node}/tasks/{upid}/log": { GET: { parameters: { additionalProperties: 0, properties: { download: { optional: 1, type: "boolean" }, limit: { default: 50, minimum: 0, optional: 1, type: "integer" }, node: { format: "pve-node", type: "string" }, start: { default: 0, minimum: 0, optional: 1, type: "integer" }, upid: { type: "string" } } }, permissions: { user: "all" } } }, "/nodes/{node}/qemu": { GET: { parameters: { additionalProperties: 0, properties: { full: { optional: 1, type: "boolean" }, node: { format: "pve-node", type: "string" } } }, permissions: { user: "all" } }, POST: { parameters: { additionalProperties: 0, properties: { acpi: { default: 1, optional: 1, type: "boolean" }, affinity: { format: "pve-cpuset", optional: 1, type: "string" }, agent: { format: { enabled: { default: 0, default_key: 1, type: "boolean" }, "freeze-fs-on-backup": { default: 1, optional: 1, type: "boolean" }, fstrim_cloned_disks: { default: 0, optional: 1, type: "boolean" }, type: { default: "virtio", enum: ["virtio", "isa"], optional: 1, type: "string" } }, optional: 1, type: "string" }, "amd-sev": { format: "pve-qemu-sev-fmt", optional: 1, type: "string" }, arch: { enum: ["x86_64", "aarch64"], optional: 1, type: "string" }, archive: { maxLength: 255, optional: 1, type: "string" }, args: { optional: 1, type: "string" }, audio0: { format: { device: { enum: ["ich9-intel-hda", "intel-hda", "AC97"], type: "string" }, driver: { default: "spice", enum: ["spice", "none"], optional: 1, type: "string" } }, optional: 1, type: "string" }, autostart: { default: 0, optional: 1, type: "boolean" }, balloon: { minimum: 0, optional: 1, type: "integer" }, bios: { default: "seabios", enum: ["seabios", "ovmf"], optional: 1, type: "string" }, boot: { format: "pve-qm-boot", optional: 1, type: "string" }, bootdisk: { format: "pve-qm-bootdisk", optional: 1, pattern: "(ide|sata|scsi|virtio)\\d+", type: "string" }, bwlimit: { default: "restore limit from datacenter or storage config", minimum: "0", optional: 1, type: "integer" }, cdrom: { format: "pve-qm-ide", optional: 1, type: "string" }, cicustom: { format: "pve-qm-cicustom", optional: 1, type: "string" }, cipassword: { optional: 1, type: "string" }, citype: { enum: ["configdrive2", "nocloud", "opennebula"], optional: 1, type: "string" }, ciupgrade: { default: 1, optional: 1, type: "boolean" }, ciuser: { optional: 1, type: "string" }, cores: { default: 1, minimum: 1, optional: 1, type: "integer" }, cpu: { format: "pve-vm-cpu-conf", optional: 1, type: "string" }, cpulimit: { default: 0, maximum: 128, minimum: 0, optional: 1, type: "number" }, cpuunits: { default: "cgroup v1: 1024, cgroup v2: 100", maximum: 262144, minimum: 1, optional: 1, type: "integer" }, description: { maxLength: 8192, optional: 1, type: "string" }, efidisk0: { format: { efitype: { default: "2m", enum: ["2m", "4m"], optional: 1, type: "string" }, file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" }, format: { enum: ["raw", "qcow", "qed", "qcow2", "vmdk", "cloop"], optional: 1, type: "string" }, "import-from": { format: "pve-volume-id-or-absolute-path", optional: 1, type: "string" }, "ms-cert": { default: "2011", enum: ["2011", "2023", "2023w", "2023k"], optional: 1, type: "string" }, "pre-enrolled-keys": { default: 0, optional: 1, type: "boolean" }, size: { format: "disk-size", optional: 1, type: "string" }, volume: { alias: "file" } }, optional: 1, type: "string" }, force: { optional: 1, requires: "archive", type: "boolean" }, freeze: { optional: 1, type: "boolean" }, hookscript: { format: "pve-volume-id", optional: 1, type: "string" }, "hostpci[n]": { format: "pve-qm-hostpci", optional: 1, type: "string" }, hotplug: { default: "network,disk,usb", format: "pve-hotplug-features", optional: 1, type: "string" }, hugepages: { enum: ["any", "2", "1024"], optional: 1, type: "string" }, "ide[n]": { format: { aio: { enum: ["native", "threads", "io_uring"], optional: 1, type: "string" }, backup: { optional: 1, type: "boolean" }, bps: { optional: 1, type: "integer" }, bps_max_length: { minimum: 1, optional: 1, type: "integer" }, bps_rd: { optional: 1, type: "integer" }, bps_rd_length: { alias: "bps_rd_max_length" }, bps_rd_max_length: { minimum: 1, optional: 1, type: "integer" }, bps_wr: { optional: 1, type: "integer" }, bps_wr_length: { alias: "bps_wr_max_length" }, bps_wr_max_length: { minimum: 1, optional: 1, type: "integer" }, cache: { enum: ["none", "writethrough", "writeback", "unsafe", "directsync"], optional: 1, type: "string" }, cyls: { optional: 1, type: "integer" }, detect_zeroes: { optional: 1, type: "boolean" }, discard: { enum: ["ignore", "on"], optional: 1, type: "string" }, file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" }, format: { enum: ["raw", "qcow", "qed", "qcow2", "vmdk", "cloop"], optional: 1, type: "string" }, heads: { optional: 1, type: "integer" }, "import-from": { format: "pve-volume-id-or-absolute-path", optional: 1, type: "string" }, iops: { optional: 1, type: "integer" }, iops_max: { optional: 1, type: "integer" }, iops_max_length: { minimum: 1, optional: 1, type: "integer" }, iops_rd: { optional: 1, type: "integer" }, iops_rd_length: { alias: "iops_rd_max_length" }, iops_rd_max: { optional: 1, type: "integer" }, iops_rd_max_length: { minimum: 1, optional: 1, type: "integer" }, iops_wr: { optional: 1, type: "integer" }, iops_wr_length: { alias: "iops_wr_max_length" }, iops_wr_max: { optional: 1, type: "integer" }, iops_wr_max_length: { minimum: 1, optional: 1, type: "integer" }, mbps: { optional: 1, type: "number" }, mbps_max: { optional: 1, type: "number" }, mbps_rd: { optional: 1, type: "number" }, mbps_rd_max: { optional: 1, type: "number" }, mbps_wr: { optional: 1, type: "number" }, mbps_wr_max: { optional: 1, type: "number" }, media: { default: "disk", enum: ["cdrom", "disk"], optional: 1, type: "string" }, model: { format: "urlencoded", maxLength: 120, optional: 1, type: "string" }, replicate: { default: 1, optional: 1, type: "boolean" }, rerror: { enum: ["ignore", "report", "stop"], optional: 1, type: "string" }, secs: { optional: 1, type: "integer" }, serial: { format: "urlencoded", maxLength: 60, optional: 1, type: "string" }, shared: { default: 0, optional: 1, type: "boolean" }, size: { format: "disk-size", optional: 1, type: "string" }, snapshot: { optional: 1, type: "boolean" }, ssd: { optional: 1, type: "boolean" }, trans: { enum: ["none", "lba", "auto"], optional: 1, type: "string" }, volume: { alias: "file" }, werror: { enum: ["enospc", "ignore", "report", "stop"], optional: 1, type: "string" }, wwn: { optional: 1, pattern: "(?^:^(0x)[0-9a-fA-F]{16})", type: "string" } }, optional: 1, type: "string" }, "import-working-storage": { format: "pve-storage-id", optional: 1, type: "string" }, "ipconfig[n]": { format: "pve-qm-ipconfig", optional: 1, type: "string" }, ivshmem: { format: { name: { optional: 1, pattern: "[a-zA-Z0-9\\-]+", type: "string" }, size: { minimum: 1, type: "integer" } }, optional: 1, type: "string" }, keephugepages: { default: 0, optional: 1, type: "boolean" }, keyboard: { default: null, enum: ["de", "de-ch", "da", "en-gb", "en-us", "es", "fi", "fr", "fr-be", "fr-ca", "fr-ch", "hu", "is", "it", "ja", "lt", "mk", "nl", "no", "pl", "pt", "pt-br", "sv", "sl", "tr"], optional: 1, type: "string" }, kvm: { default: 1, optional: 1, type: "boolean" }, "live-restore": { optional: 1, type: "boolean" }, localtime: { optional: 1, type: "boolean" }, lock: { enum: ["backup", "clone", "create", "migrate", "rollback", "snapshot", "snapshot-delete", "suspending", "suspended"], optional: 1, type: "string" }, machine: { format: { "enable-s3": { optional: 1, type: "boolean" }, "enable-s4": { optional: 1, type: "boolean" }, type: { default_key: 1, maxLength: 40, optional: 1, pattern: "(pc|pc(-i440fx)?-\\d+(\\.\\d+)+(\\+pve\\d+)?(\\.pxe)?|q35|pc-q35-\\d+(\\.\\d+)+(\\+pve\\d+)?(\\.pxe)?|virt(?:-\\d+(\\.\\d+)+)?(\\+pve\\d+)?)", type: "string" }, viommu: { enum: ["intel", "virtio"], optional: 1, type: "string" } }, optional: 1, type: "string" }, memory: { format: { current: { default: 512, default_key: 1, minimum: 16, type: "integer" } }, optional: 1, type: "string" }, migrate_downtime: { default: 0.1, minimum: 0, optional: 1, type: "number" }, migrate_speed: { default: 0, minimum: 0, optional: 1, type: "integer" }, name: { format: "dns-name", optional: 1, type: "string" }, nameserver: { format: "address-list", optional: 1, type: "string" }, "net[n]": { format: { bridge: { format: "pve-bridge-id", optional: 1, type: "string" }, e1000: { alias: "macaddr", keyAlias: "model" }, "e1000-82540em": { alias: "macaddr", keyAlias: "model" }, "e1000-82544gc": { alias: "macaddr", keyAlias: "model" }, "e1000-82545em": { alias: "macaddr", keyAlias: "model" }, e1000e: { alias: "macaddr", keyAlias: "model" }, firewall: { optional: 1, type: "boolean" }, i82551: { alias: "macaddr", keyAlias: "model" }, i82557b: { alias: "macaddr", keyAlias: "model" }, i82559er: { alias: "macaddr", keyAlias: "model" }, link_down: { optional: 1, type: "boolean" }, macaddr: { format: "mac-addr", optional: 1, type: "string" }, model: { default_key: 1, enum: ["e1000", "e1000-82540em", "e1000-82544gc", "e1000-82545em", "e1000e", "i82551", "i82557b", "i82559er", "ne2k_isa", "ne2k_pci", "pcnet", "rtl8139", "virtio", "vmxnet3"], type: "string" }, mtu: { maximum: 65520, minimum: 1, optional: 1, type: "integer" }, ne2k_isa: { alias: "macaddr", keyAlias: "model" }, ne2k_pci: { alias: "macaddr", keyAlias: "model" }, pcnet: { alias: "macaddr", keyAlias: "model" }, queues: { maximum: 64, minimum: 0, optional: 1, type: "integer" }, rate: { minimum: 0, optional: 1, type: "number" }, rtl8139: { alias: "macaddr", keyAlias: "model" }, tag: { maximum: 4094, minimum: 1, optional: 1, type: "integer" }, trunks: { optional: 1, pattern: "(?^:\\d+(?:-\\d+)?(?:;\\d+(?:-\\d+)?)*)", type: "string" }, virtio: { alias: "macaddr", keyAlias: "model" }, vmxnet3: { alias: "macaddr", keyAlias: "model" } }, optional: 1, type: "string" }, node: { format: "pve-node", type: "string" }, numa: { default: 0, optional: 1, type: "boolean" }, "numa[n]": { format: { cpus: { pattern: "(?^:\\d+(?:-\\d+)?(?:;\\d+(?:-\\d+)?)*)", type: "string" }, hostnodes: { optional: 1, pattern: "(?^:\\d+(?:-\\d+)?(?:;\\d+(?:-\\d+)?)*)", type: "string" }, memory: { optional: 1, type: "number" }, policy: { enum: ["preferred", "bind", "interleave"], optional: 1, type: "string" } }, optional: 1, type: "string" }, onboot: { default: 0, optional: 1, type: "boolean" }, ostype: { enum: ["other", "wxp", "w2k", "w2k3", "w2k8", "wvista", "win7", "win8", "win10", "win11", "l24", "l26", "solaris"], optional: 1, type: "string" }, "parallel[n]": { optional: 1, pattern: "/dev/parport\\d+|/dev/usb/lp\\d+", type: "string" }, pool: { format: "pve-poolid", optional: 1, type: "string" }, protection: { default: 0, optional: 1, type: "boolean" }, reboot: { default: 1, optional: 1, type: "boolean" }, rng0: { format: "pve-qm-rng", optional: 1, type: "string" }, "sata[n]": { format: { aio: { enum: ["native", "threads", "io_uring"], optional: 1, type: "string" }, backup: { optional: 1, type: "boolean" }, bps: { optional: 1, type: "integer" }, bps_max_length: { minimum: 1, optional: 1, type: "integer" }, bps_rd: { optional: 1, type: "integer" }, bps_rd_length: { alias: "bps_rd_max_length" }, bps_rd_max_length: { minimum: 1, optional: 1, type: "integer" }, bps_wr: { optional: 1, type: "integer" }, bps_wr_length: { alias: "bps_wr_max_length" }, bps_wr_max_length: { minimum: 1, optional: 1, type: "integer" }, cache: { enum: ["none", "writethrough", "writeback", "unsafe", "directsync"], optional: 1, type: "string" }, cyls: { optional: 1, type: "integer" }, detect_zeroes: { optional: 1, type: "boolean" }, discard: { enum: ["ignore", "on"], optional: 1, type: "string" }, file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" }, format: { enum: ["raw", "qcow", "qed", "qcow2", "vmdk", "cloop"], optional: 1, type: "string" }, heads: { optional: 1, type: "integer" }, "import-from": { format: "pve-volume-id-or-absolute-path", optional: 1, type: "string" }, iops: { optional: 1, type: "integer" }, iops_max: { optional: 1, type: "integer" }, iops_max_length: { minimum: 1, optional: 1, type: "integer" }, iops_rd: { optional: 1, type: "integer" }, iops_rd_length: { alias: "iops_rd_max_length" }, iops_rd_max: { optional: 1, type: "integer" }, iops_rd_max_length: { minimum: 1, optional: 1, type: "integer" }, iops_wr: { optional: 1, type: "integer" }, iops_wr_length: { alias: "iops_wr_max_length" }, iops_wr_max: { optional: 1, type: "integer" }, iops_wr_max_length: { minimum: 1, optional: 1, type: "integer" }, mbps: { optional: 1, type: "number" }, mbps_max: { optional: 1, type: "number" }, mbps_rd: { optional: 1, type: "number" }, mbps_rd_max: { optional: 1, type: "number" }, mbps_wr: { optional: 1, type: "number" }, mbps_wr_max: { optional: 1, type: "number" }, media: { default: "disk", enum: ["cdrom", "disk"], optional: 1, type: "string" }, replicate: { default: 1, optional: 1, type: "boolean" }, rerror: { enum: ["ignore", "report", "stop"], optional: 1, type: "string" }, secs: { optional: 1, type: "integer" }, serial: { format: "urlencoded", maxLength: 60, optional: 1, type: "string" }, shared: { default: 0, optional: 1, type: "boolean" }, size: { format: "disk-size", optional: 1, type: "string" }, snapshot: { optional: 1, type: "boolean" }, ssd: { optional: 1, type: "boolean" }, trans: { enum: ["none", "lba", "auto"], optional: 1, type: "string" }, volume: { alias: "file" }, werror: { enum: ["enospc", "ignore", "report", "stop"], optional: 1, type: "string" }, wwn: { optional: 1, pattern: "(?^:^(0x)[0-9a-fA-F]{16})", type: "string" } }, optional: 1, type: "string" }, "scsi[n]": { format: { aio: { enum: ["native", "threads", "io_uring"], optional: 1, type: "string" }, backup: { optional: 1, type: "boolean" }, bps: { optional: 1, type: "integer" }, bps_max_length: { minimum: 1, optional: 1, type: "integer" }, bps_rd: { optional: 1, type: "integer" }, bps_rd_length: { alias: "bps_rd_max_length" }, bps_rd_max_length: { minimum: 1, optional: 1, type: "integer" }, bps_wr: { optional: 1, type: "integer" }, bps_wr_length: { alias: "bps_wr_max_length" }, bps_wr_max_length: { minimum: 1, optional: 1, type: "integer" }, cache: { enum: ["none", "writethrough", "writeback", "unsafe", "directsync"], optional: 1, type: "string" }, cyls: { optional: 1, type: "integer" }, detect_zeroes: { optional: 1, type: "boolean" }, discard: { enum: ["ignore", "on"], optional: 1, type: "string" }, file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" }, format: { enum: ["raw", "qcow", "qed", "qcow2", "vmdk", "cloop"], optional: 1, type: "string" }, heads: { optional: 1, type: "integer" }, "import-from": { format: "pve-volume-id-or-absolute-path", optional: 1, type: "string" }, iops: { optional: 1, type: "integer" }, iops_max: { optional: 1, type: "integer" }, iops_max_length: { minimum: 1, optional: 1, type: "integer" }, iops_rd: { optional: 1, type: "integer" }, iops_rd_length: { alias: "iops_rd_max_length" }, iops_rd_max: { optional: 1, type: "integer" }, iops_rd_max_length: { minimum: 1, optional: 1, type: "integer" }, iops_wr: { optional: 1, type: "integer" }, iops_wr_length: { alias: "iops_wr_max_length" }, iops_wr_max: { optional: 1, type: "integer" }, iops_wr_max_length: { minimum: 1, optional: 1, type: "integer" }, iothread: { optional: 1, type: "boolean" }, mbps: { optional: 1, type: "number" }, mbps_max: { optional: 1, type: "number" }, mbps_rd: { optional: 1, type: "number" }, mbps_rd_max: { optional: 1, type: "number" }, mbps_wr: { optional: 1, type: "number" }, mbps_wr_max: { optional: 1, type: "number" }, media: { default: "disk", enum: ["cdrom", "disk"], optional: 1, type: "string" }, product: { optional: 1, pattern: "[A-Za-z0-9\\-_\\s]{,16}", type: "string" }, queues: { minimum: 2, optional: 1, type: "integer" }, replicate: { default: 1, optional: 1, type: "boolean" }, rerror: { enum: ["ignore", "report", "stop"], optional: 1, type: "string" }, ro: { optional: 1, type: "boolean" }, scsiblock: { default: 0, optional: 1, type: "boolean" }, secs: { optional: 1, type: "integer" }, serial: { format: "urlencoded", maxLength: 60, optional: 1, type: "string" }, shared: { default: 0, optional: 1, type: "boolean" }, size: { format: "disk-size", optional: 1, type: "string" }, snapshot: { optional: 1, type: "boolean" }, ssd: { optional: 1, type: "boolean" }, trans: { enum: ["none", "lba", "auto"], optional: 1, type: "string" }, vendor: { optional: 1, pattern: "[A-Za-z0-9\\-_\\s]{,8}", type: "string" }, volume: { alias: "file" }, werror: { enum: ["enospc", "ignore", "report", "stop"], optional: 1, type: "string" }, wwn: { optional: 1, pattern: "(?^:^(0x)[0-9a-fA-F]{16})", type: "string" } }, optional: 1, type: "string" }, scsihw: { default: "lsi", enum: ["lsi", "lsi53c810", "virtio-scsi-pci", "virtio-scsi-single", "megasas", "pvscsi"], optional: 1, type: "string" }, searchdomain: { optional: 1, type: "string" }, "serial[n]": { optional: 1, pattern: "(/dev/.+|socket)", type: "string" }, shares: { default: 1e3, maximum: 5e4, minimum: 0, optional: 1, type: "integer" }, smbios1: { format: "pve-qm-smbios1", maxLength: 512, optional: 1, type: "string" }, smp: { default: 1, minimum: 1, optional: 1, type: "integer" }, sockets: { default: 1, minimum: 1, optional: 1, type: "integer" }, spice_enhancements: { format: { foldersharing: { default: "0", optional: 1, type: "boolean" }, videostreaming: { default: "off", enum: ["off", "all", "filter"], optional: 1, type: "string" } }, optional: 1, type: "string" }, sshkeys: { format: "urlencoded", optional: 1, type: "string" }, start: { default: 0, optional: 1, type: "boolean" }, startdate: { default: "now", optional: 1, pattern: "(now|\\d{4}-\\d{1,2}-\\d{1,2}(T\\d{1,2}:\\d{1,2}:\\d{1,2})?)", type: "string" }, startup: { format: "pve-startup-order", optional: 1, type: "string" }, storage: { format: "pve-storage-id", optional: 1, type: "string" }, tablet: { default: 1, optional: 1, type: "boolean" }, tags: { format: "pve-tag-list", optional: 1, type: "string" }, tdf: { default: 0, optional: 1, type: "boolean" }, template: { default: 0, optional: 1, type: "boolean" }, tpmstate0: { format: { file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" }, "import-from": { format: "pve-volume-id-or-absolute-path", optional: 1, type: "string" }, size: { format: "disk-size", optional: 1, type: "string" }, version: { default: "v1.2", enum: ["v1.2", "v2.0"], optional: 1, type: "string" }, volume: { alias: "file" } }, optional: 1, type: "string" }, unique: { optional: 1, requires: "archive", type: "boolean" }, "unused[n]": { format: { file: { default_key: 1, format: "pve-volume-id", type: "string" }, volume: { alias: "file" } }, optional: 1, type: "string" }, "usb[n]": { format: { host: { default_key: 1, optional: 1, pattern: "(?^:(?:(?:(?^:(0x)?([0-9A-Fa-f]{4}):(0x)?([0-9A-Fa-f]{4})))|(?:(?^:(\\d+)\\-(\\d+(\\.\\d+)*)))|[Ss][Pp][Ii][Cc][Ee]))", type: "string" }, mapping: { format: "pve-configid", optional: 1, type: "string" }, usb3: { default: 0, optional: 1, type: "boolean" } }, optional: 1, type: "string" }, vcpus: { default: 0, minimum: 1, optional: 1, type: "integer" }, vga: { format: { clipboard: { enum: ["vnc"], optional: 1, type: "string" }, memory: { maximum: 512, minimum: 4, optional: 1, type: "integer" }, type: { default: "std", default_key: 1, enum: ["cirrus", "qxl", "qxl2", "qxl3", "qxl4", "none", "serial0", "serial1", "serial2", "serial3", "std", "virtio", "virtio-gl", "vmware"], optional: 1, type: "string" } }, optional: 1, type: "string" }, "virtio[n]": { format: { aio: { enum: ["native", "threads", "io_uring"], optional: 1, type: "string" }, backup: { optional: 1, type: "boolean" }, bps: { optional: 1, type: "integer" }, bps_max_length: { minimum: 1, optional: 1, type: "integer" }, bps_rd: { optional: 1, type: "integer" }, bps_rd_length: { alias: "bps_rd_max_length" }, bps_rd_max_length: { minimum: 1, optional: 1, type: "integer" }, bps_wr: { optional: 1, type: "integer" }, bps_wr_length: { alias: "bps_wr_max_length" }, bps_wr_max_length: { minimum: 1, optional: 1, type: "integer" }, cache: { enum: ["none", "writethrough", "writeback", "unsafe", "directsync"], optional: 1, type: "string" }, cyls: { optional: 1, type: "integer" }, detect_zeroes: { optional: 1, type: "boolean" }, discard: { enum: ["ignore", "on"], optional: 1, type: "string" }, file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" }, format: { enum: ["raw", "qcow", "qed", "qcow2", "vmdk", "cloop"], optional: 1, type: "string" }, heads: { optional: 1, type: "integer" }, "import-from": { format: "pve-volume-id-or-absolute-path", optional: 1, type: "string" }, iops: { optional: 1, type: "integer" }, iops_max: { optional: 1, type: "integer" }, iops_max_length: { minimum: 1, optional: 1, type: "integer" }, iops_rd: { optional: 1, type: "integer" }, iops_rd_length: { alias: "iops_rd_max_length" }, iops_rd_max: { optional: 1, type: "integer" }, iops_rd_max_length: { minimum: 1, optional: 1, type: "integer" }, iops_wr: { optional: 1, type: "integer" }, iops_wr_length: { alias: "iops_wr_max_length" }, iops_wr_max: { optional: 1, type: "integer" }, iops_wr_max_length: { minimum: 1, optional: 1, type: "integer" }, iothread: { optional: 1, type: "boolean" }, mbps: { optional: 1, type: "number" }, mbps_max: { optional: 1, type: "number" }, mbps_rd: { optional: 1, type: "number" }, mbps_rd_max: { optional: 1, type: "number" }, mbps_wr: { optional: 1, type: "number" }, mbps_wr_max: { optional: 1, type: "number" }, media: { default: "disk", enum: ["cdrom", "disk"], optional: 1, type: "string" }, replicate: { default: 1, optional: 1, type: "boolean" }, rerror: { enum: ["ignore", "report", "stop"], optional: 1, type: "string" }, ro: { optional: 1, type: "boolean" }, secs: { optional: 1, type: "integer" }, serial: { format: "urlencoded", maxLength: 60, optional: 1, type: "string" }, shared: { default: 0, optional: 1, type: "boolean" }, size: { format: "disk-size", optional: 1, type: "string" }, snapshot: { optional: 1, type: "boolean" }, trans: { enum: ["none", "lba", "auto"], optional: 1, type: "string" }, volume: { alias: "file" }, werror: { enum: ["enospc", "ignore", "report", "stop"], optional: 1, type: "string" } }, optional: 1, type: "string" }, "virtiofs[n]": { format: { cache: { default: "auto", enum: ["auto", "always", "metadata", "never"], optional: 1, type: "string" }, "direct-io": { default: 0, optional: 1, type: "boolean" }, dirid: { default_key: 1, format: "pve-configid", type: "string" }, "expose-acl": { default: 0, optional: 1, type: "boolean" }, "expose-xattr": { default: 0, optional: 1, type: "boolean" } }, optional: 1, type: "string" }, vmgenid: { default: "1 (autogenerated)", optional: 1, pattern: "(?:[a-fA-F0-9]{8}(?:-[a-fA-F0-9]{4}){3}-[a-fA-F0-9]{12}|[01])", type: "string" }, vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" }, vmstatestorage: { format: "pve-storage-id", optional: 1, type: "string" }, watchdog: { format: "pve-qm-watchdog", optional: 1, type: "string" } } }, permissions: { user: "all" } } }, "/nodes/{node}/qemu/{vmid}": { DELETE: { parameters: { additionalProperties: 0, properties: { "destroy-unreferenced-disks": { default: 0, optional: 1, type: "boolean" }, node: { format: "pve-node", type: "string" }, purge: { optional: 1, type: "boolean" }, skiplock: { optional: 1, type: "boolean" }, vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" } } }, permissions: { check: ["perm", "/vms/{vmid}", ["VM.Allocate"]] } }, GET: { parameters: { additionalProperties: 0, properties: { node: { format: "pve-node", type: "string" }, vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" } } }, permissions: { user: "all" } } }, "/nodes/{node}/qemu/{vmid}/config": { GET: { parameters: { additionalProperties: 0, properties: { current: { default: 0, optional: 1, type: "boolean" }, node: { format: "pve-node", type: "string" }, snapshot: { format: "pve-configid", maxLength: 40, optional: 1, type: "string" }, vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" } } }, permissions: { check: ["perm", "/vms/{vmid}", ["VM.Audit"]] } }, POST: { parameters: { additionalProperties: 0, properties: { acpi: { default: 1, optional: 1, type: "boolean" }, affinity: { format: "pve-cpuset", optional: 1, type: "string" }, agent: { format: { enabled: { default: 0, default_key: 1, type: "boolean" }, "freeze-fs-on-backup": { default: 1, optional: 1, type: "boolean" }, fstrim_cloned_disks: { default: 0, optional: 1, type: "boolean" }, type: { default: "virtio", enum: ["virtio", "isa"], optional: 1, type: "string" } }, optional: 1, type: "string" }, "amd-sev": { format: "pve-qemu-sev-fmt", optional: 1, type: "string" }, arch: { enum: ["x86_64", "aarch64"], optional: 1, type: "string" }, args: { optional: 1, type: "string" }, audio0: { format: { device: { enum: ["ich9-intel-hda", "intel-hda", "AC97"], type: "string" }, driver: { default: "spice", enum: ["spice", "none"], optional: 1, type: "string" } }, optional: 1, type: "string" }, autostart: { default: 0, optional: 1, type: "boolean" }, background_delay: { maximum: 30, minimum: 1, optional: 1, type: "integer" }, balloon: { minimum: 0, optional: 1, type: "integer" }, bios: { default: "seabios", enum: ["seabios", "ovmf"], optional: 1, type: "string" }, boot: { format: "pve-qm-boot", optional: 1, type: "string" }, bootdisk: { format: "pve-qm-bootdisk", optional: 1, pattern: "(ide|sata|scsi|virtio)\\d+", type: "string" }, cdrom: { format: "pve-qm-ide", optional: 1, type: "string" }, cicustom: { format: "pve-qm-cicustom", optional: 1, type: "string" }, cipassword: { optional: 1, type: "string" }, citype: { enum: ["configdrive2", "nocloud", "opennebula"], optional: 1, type: "string" }, ciupgrade: { default: 1, optional: 1, type: "boolean" }, ciuser: { optional: 1, type: "string" }, cores: { default: 1, minimum: 1, optional: 1, type: "integer" }, cpu: { format: "pve-vm-cpu-conf", optional: 1, type: "string" }, cpulimit: { default: 0, maximum: 128, minimum: 0, optional: 1, type: "number" }, cpuunits: { default: "cgroup v1: 1024, cgroup v2: 100", maximum: 262144, minimum: 1, optional: 1, type: "integer" }, delete: { format: "pve-configid-list", optional: 1, type: "string" }, description: { maxLength: 8192, optional: 1, type: "string" }, digest: { maxLength: 40, optional: 1, type: "string" }, efidisk0: { format: { efitype: { default: "2m", enum: ["2m", "4m"], optional: 1, type: "string" }, file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" }, format: { enum: ["raw", "qcow", "qed", "qcow2", "vmdk", "cloop"], optional: 1, type: "string" }, "import-from": { format: "pve-volume-id-or-absolute-path", optional: 1, type: "string" }, "ms-cert": { default: "2011", enum: ["2011", "2023", "2023w", "2023k"], optional: 1, type: "string" }, "pre-enrolled-keys": { default: 0, optional: 1, type: "boolean" }, size: { format: "disk-size", optional: 1, type: "string" }, volume: { alias: "file" } }, optional: 1, type: "string" }, force: { optional: 1, requires: "delete", type: "boolean" }, freeze: { optional: 1, type: "boolean" }, hookscript: { format: "pve-volume-id", optional: 1, type: "string" }, "hostpci[n]": { format: "pve-qm-hostpci", optional: 1, type: "string" }, hotplug: { default: "network,disk,usb", format: "pve-hotplug-features", optional: 1, type: "string" }, hugepages: { enum: ["any", "2", "1024"], optional: 1, type: "string" }, "ide[n]": { format: { aio: { enum: ["native", "threads", "io_uring"], optional: 1, type: "string" }, backup: { optional: 1, type: "boolean" }, bps: { optional: 1, type: "integer" }, bps_max_length: { minimum: 1, optional: 1, type: "integer" }, bps_rd: { optional: 1, type: "integer" }, bps_rd_length: { alias: "bps_rd_max_length" }, bps_rd_max_length: { minimum: 1, optional: 1, type: "integer" }, bps_wr: { optional: 1, type: "integer" }, bps_wr_length: { alias: "bps_wr_max_length" }, bps_wr_max_length: { minimum: 1, optional: 1, type: "integer" }, cache: { enum: ["none", "writethrough", "writeback", "unsafe", "directsync"], optional: 1, type: "string" }, cyls: { optional: 1, type: "integer" }, detect_zeroes: { optional: 1, type: "boolean" }, discard: { enum: ["ignore", "on"], optional: 1, type: "string" }, file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" }, format: { enum: ["raw", "qcow", "qed", "qcow2", "vmdk", "cloop"], optional: 1, type: "string" }, heads: { optional: 1, type: "integer" }, "import-from": { format: "pve-volume-id-or-absolute-path", optional: 1, type: "string" }, iops: { optional: 1, type: "integer" }, iops_max: { optional: 1, type: "integer" }, iops_max_length: { minimum: 1, optional: 1, type: "integer" }, iops_rd: { optional: 1, type: "integer" }, iops_rd_length: { alias: "iops_rd_max_length" }, iops_rd_max: { optional: 1, type: "integer" }, iops_rd_max_length: { minimum: 1, optional: 1, type: "integer" }, iops_wr: { optional: 1, type: "integer" }, iops_wr_length: { alias: "iops_wr_max_length" }, iops_wr_max: { optional: 1, type: "integer" }, iops_wr_max_length: { minimum: 1, optional: 1, type: "integer" }, mbps: { optional: 1, type: "number" }, mbps_max: { optional: 1, type: "number" }, mbps_rd: { optional: 1, type: "number" }, mbps_rd_max: { optional: 1, type: "number" }, mbps_wr: { optional: 1, type: "number" }, mbps_wr_max: { optional: 1, type: "number" }, media: { default: "disk", enum: ["cdrom", "disk"], optional: 1, type: "string" }, model: { format: "urlencoded", maxLength: 120, optional: 1, type: "string" }, replicate: { default: 1, optional: 1, type: "boolean" }, rerror: { enum: ["ignore", "report", "stop"], optional: 1, type: "string" }, secs: { optional: 1, type: "integer" }, serial: { format: "urlencoded", maxLength: 60, optional: 1, type: "string" }, shared: { default: 0, optional: 1, type: "boolean" }, size: { format: "disk-size", optional: 1, type: "string" }, snapshot: { optional: 1, type: "boolean" }, ssd: { optional: 1, type: "boolean" }, trans: { enum: ["none", "lba", "auto"], optional: 1, type: "string" }, volume: { alias: "file" }, werror: { enum: ["enospc", "ignore", "report", "stop"], optional: 1, type: "string" }, wwn: { optional: 1, pattern: "(?^:^(0x)[0-9a-fA-F]{16})", type: "string" } }, optional: 1, type: "string" }, "import-working-storage": { format: "pve-storage-id", optional: 1, type: "string" }, "ipconfig[n]": { format: "pve-qm-ipconfig", optional: 1, type: "string" }, ivshmem: { format: { name: { optional: 1, pattern: "[a-zA-Z0-9\\-]+", type: "string" }, size: { minimum: 1, type: "integer" } }, optional: 1, type: "string" }, keephugepages: { default: 0, optional: 1, type: "boolean" }, keyboard: { default: null, enum: ["de", "de-ch", "da", "en-gb", "en-us", "es", "fi", "fr", "fr-be", "fr-ca", "fr-ch", "hu", "is", "it", "ja", "lt", "mk", "nl", "no", "pl", "pt", "pt-br", "sv", "sl", "tr"], optional: 1, type: "string" }, kvm: { default: 1, optional: 1, type: "boolean" }, localtime: { optional: 1, type: "boolean" }, lock: { enum: ["backup", "clone", "create", "migrate", "rollback", "snapshot", "snapshot-delete", "suspending", "suspended"], optional: 1, type: "string" }, machine: { format: { "enable-s3": { optional: 1, type: "boolean" }, "enable-s4": { optional: 1, type: "boolean" }, type: { default_key: 1, maxLength: 40, optional: 1, pattern: "(pc|pc(-i440fx)?-\\d+(\\.\\d+)+(\\+pve\\d+)?(\\.pxe)?|q35|pc-q35-\\d+(\\.\\d+)+(\\+pve\\d+)?(\\.pxe)?|virt(?:-\\d+(\\.\\d+)+)?(\\+pve\\d+)?)", type: "string" }, viommu: { enum: ["intel", "virtio"], optional: 1, type: "string" } }, optional: 1, type: "string" }, memory: { format: { current: { default: 512, default_key: 1, minimum: 16, type: "integer" } }, optional: 1, type: "string" }, migrate_downtime: { default: 0.1, minimum: 0, optional: 1, type: "number" }, migrate_speed: { default: 0, minimum: 0, optional: 1, type: "integer" }, name: { format: "dns-name", optional: 1, type: "string" }, nameserver: { format: "address-list", optional: 1, type: "string" }, "net[n]": { format: { bridge: { format: "pve-bridge-id", optional: 1, type: "string" }, e1000: { alias: "macaddr", keyAlias: "model" }, "e1000-82540em": { alias: "macaddr", keyAlias: "model" }, "e1000-82544gc": { alias: "macaddr", keyAlias: "model" }, "e1000-82545em": { alias: "macaddr", keyAlias: "model" }, e1000e: { alias: "macaddr", keyAlias: "model" }, firewall: { optional: 1, type: "boolean" }, i82551: { alias: "macaddr", keyAlias: "model" }, i82557b: { alias: "macaddr", keyAlias: "model" }, i82559er: { alias: "macaddr", keyAlias: "model" }, link_down: { optional: 1, type: "boolean" }, macaddr: { format: "mac-addr", optional: 1, type: "string" }, model: { default_key: 1, enum: ["e1000", "e1000-82540em", "e1000-82544gc", "e1000-82545em", "e1000e", "i82551", "i82557b", "i82559er", "ne2k_isa", "ne2k_pci", "pcnet", "rtl8139", "virtio", "vmxnet3"], type: "string" }, mtu: { maximum: 65520, minimum: 1, optional: 1, type: "integer" }, ne2k_isa: { alias: "macaddr", keyAlias: "model" }, ne2k_pci: { alias: "macaddr", keyAlias: "model" }, pcnet: { alias: "macaddr", keyAlias: "model" }, queues: { maximum: 64, minimum: 0, optional: 1, type: "integer" }, rate: { minimum: 0, optional: 1, type: "number" }, rtl8139: { alias: "macaddr", keyAlias: "model" }, tag: { maximum: 4094, minimum: 1, optional: 1, type: "integer" }, trunks: { optional: 1, pattern: "(?^:\\d+(?:-\\d+)?(?:;\\d+(?:-\\d+)?)*)", type: "string" }, virtio: { alias: "macaddr", keyAlias: "model" }, vmxnet3: { alias: "macaddr", keyAlias: "model" } }, optional: 1, type: "string" }, node: { format: "pve-node", type: "string" }, numa: { default: 0, optional: 1, type: "boolean" }, "numa[n]": { format: { cpus: { pattern: "(?^:\\d+(?:-\\d+)?(?:;\\d+(?:-\\d+)?)*)", type: "string" }, hostnodes: { optional: 1, pattern: "(?^:\\d+(?:-\\d+)?(?:;\\d+(?:-\\d+)?)*)", type: "string" }, memory: { optional: 1, type: "number" }, policy: { enum: ["preferred", "bind", "interleave"], optional: 1, type: "string" } }, optional: 1, type: "string" }, onboot: { default: 0, optional: 1, type: "boolean" }, ostype: { enum: ["other", "wxp", "w2k", "w2k3", "w2k8", "wvista", "win7", "win8", "win10", "win11", "l24", "l26", "solaris"], optional: 1, type: "string" }, "parallel[n]": { optional: 1, pattern: "/dev/parport\\d+|/dev/usb/lp\\d+", type: "string" }, protection: { default: 0, optional: 1, type: "boolean" }, reboot: { default: 1, optional: 1, type: "boolean" }, revert: { format: "pve-configid-list", optional: 1, type: "string" }, rng0: { format: "pve-qm-rng", optional: 1, type: "string" }, "sata[n]": { format: { aio: { enum: ["native", "threads", "io_uring"], optional: 1, type: "string" }, backup: { optional: 1, type: "boolean" }, bps: { optional: 1, type: "integer" }, bps_max_length: { minimum: 1, optional: 1, type: "integer" }, bps_rd: { optional: 1, type: "integer" }, bps_rd_length: { alias: "bps_rd_max_length" }, bps_rd_max_length: { minimum: 1, optional: 1, type: "integer" }, bps_wr: { optional: 1, type: "integer" }, bps_wr_length: { alias: "bps_wr_max_length" }, bps_wr_max_length: { minimum: 1, optional: 1, type: "integer" }, cache: { enum: ["none", "writethrough", "writeback", "unsafe", "directsync"], optional: 1, type: "string" }, cyls: { optional: 1, type: "integer" }, detect_zeroes: { optional: 1, type: "boolean" }, discard: { enum: ["ignore", "on"], optional: 1, type: "string" }, file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" }, format: { enum: ["raw", "qcow", "qed", "qcow2", "vmdk", "cloop"], optional: 1, type: "string" }, heads: { optional: 1, type: "integer" }, "import-from": { format: "pve-volume-id-or-absolute-path", optional: 1, type: "string" }, iops: { optional: 1, type: "integer" }, iops_max: { optional: 1, type: "integer" }, iops_max_length: { minimum: 1, optional: 1, type: "integer" }, iops_rd: { optional: 1, type: "integer" }, iops_rd_length: { alias: "iops_rd_max_length" }, iops_rd_max: { optional: 1, type: "integer" }, iops_rd_max_length: { minimum: 1, optional: 1, type: "integer" }, iops_wr: { optional: 1, type: "integer" }, iops_wr_length: { alias: "iops_wr_max_length" }, iops_wr_max: { optional: 1, type: "integer" }, iops_wr_max_length: { minimum: 1, optional: 1, type: "integer" }, mbps: { optional: 1, type: "number" }, mbps_max: { optional: 1, type: "number" }, mbps_rd: { optional: 1, type: "number" }, mbps_rd_max: { optional: 1, type: "number" }, mbps_wr: { optional: 1, type: "number" }, mbps_wr_max: { optional: 1, type: "number" }, media: { default: "disk", enum: ["cdrom", "disk"], optional: 1, type: "string" }, replicate: { default: 1, optional: 1, type: "boolean" }, rerror: { enum: ["ignore", "report", "stop"], optional: 1, type: "string" }, secs: { optional: 1, type: "integer" }, serial: { format: "urlencoded", maxLength: 60, optional: 1, type: "string" }, shared: { default: 0, optional: 1, type: "boolean" }, size: { format: "disk-size", optional: 1, type: "string" }, snapshot: { optional: 1, type: "boolean" }, ssd: { optional: 1, type: "boolean" }, trans: { enum: ["none", "lba", "auto"], optional: 1, type: "string" }, volume: { alias: "file" }, werror: { enum: ["enospc", "ignore", "report", "stop"], optional: 1, type: "string" }, wwn: { optional: 1, pattern: "(?^:^(0x)[0-9a-fA-F]{16})", type: "string" } }, optional: 1, type: "string" }, "scsi[n]": { format: { aio: { enum: ["native", "threads", "io_uring"], optional: 1, type: "string" }, backup: { optional: 1, type: "boolean" }, bps: { optional: 1, type: "integer" }, bps_max_length: { minimum: 1, optional: 1, type: "integer" }, bps_rd: { optional: 1, type: "integer" }, bps_rd_length: { alias: "bps_rd_max_length" }, bps_rd_max_length: { minimum: 1, optional: 1, type: "integer" }, bps_wr: { optional: 1, type: "integer" }, bps_wr_length: { alias: "bps_wr_max_length" }, bps_wr_max_length: { minimum: 1, optional: 1, type: "integer" }, cache: { enum: ["none", "writethrough", "writeback", "unsafe", "directsync"], optional: 1, type: "string" }, cyls: { optional: 1, type: "integer" }, detect_zeroes: { optional: 1, type: "boolean" }, discard: { enum: ["ignore", "on"], optional: 1, type: "string" }, file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" }, format: { enum: ["raw", "qcow", "qed", "qcow2", "vmdk", "cloop"], optional: 1, type: "string" }, heads: { optional: 1, type: "integer" }, "import-from": { format: "pve-volume-id-or-absolute-path", optional: 1, type: "string" }, iops: { optional: 1, type: "integer" }, iops_max: { optional: 1, type: "integer" }, iops_max_length: { minimum: 1, optional: 1, type: "integer" }, iops_rd: { optional: 1, type: "integer" }, iops_rd_length: { alias: "iops_rd_max_length" }, iops_rd_max: { optional: 1, type: "integer" }, iops_rd_max_length: { minimum: 1, optional: 1, type: "integer" }, iops_wr: { optional: 1, type: "integer" }, iops_wr_length: { alias: "iops_wr_max_length" }, iops_wr_max: { optional: 1, type: "integer" }, iops_wr_max_length: { minimum: 1, optional: 1, type: "integer" }, iothread: { optional: 1, type: "boolean" }, mbps: { optional: 1, type: "number" }, mbps_max: { optional: 1, type: "number" }, mbps_rd: { optional: 1, type: "number" }, mbps_rd_max: { optional: 1, type: "number" }, mbps_wr: { optional: 1, type: "number" }, mbps_wr_max: { optional: 1, type: "number" }, media: { default: "disk", enum: ["cdrom", "disk"], optional: 1, type: "string" }, product: { optional: 1, pattern: "[A-Za-z0-9\\-_\\s]{,16}", type: "string" }, queues: { minimum: 2, optional: 1, type: "integer" }, replicate: { default: 1, optional: 1, type: "boolean" }, rerror: { enum: ["ignore", "report", "stop"], optional: 1, type: "string" }, ro: { optional: 1, type: "boolean" }, scsiblock: { default: 0, optional: 1, type: "boolean" }, secs: { optional: 1, type: "integer" }, serial: { format: "urlencoded", maxLength: 60, optional: 1, type: "string" }, shared: { default: 0, optional: 1, type: "boolean" }, size: { format: "disk-size", optional: 1, type: "string" }, snapshot: { optional: 1, type: "boolean" }, ssd: { optional: 1, type: "boolean" }, trans: { enum: ["none", "lba", "auto"], optional: 1, type: "string" }, vendor: { optional: 1, pattern: "[A-Za-z0-9\\-_\\s]{,8}", type: "string" }, volume: { alias: "file" }, werror: { enum: ["enospc", "ignore", "report", "stop"], optional: 1, type: "string" }, wwn: { optional: 1, pattern: "(?^:^(0x)[0-9a-fA-F]{16})", type: "string" } }, optional: 1, type: "string" }, scsihw: { default: "lsi", enum: ["lsi", "lsi53c810", "virtio-scsi-pci", "virtio-scsi-single", "megasas", "pvscsi"], optional: 1, type: "string" }, searchdomain: { optional: 1, type: "string" }, "serial[n]": { optional: 1, pattern: "(/dev/.+|socket)", type: "string" }, shares: { default: 1e3, maximum: 5e4, minimum: 0, optional: 1, type: "integer" }, skiplock: { optional: 1, type: "boolean" }, smbios1: { format: "pve-qm-smbios1", maxLength: 512, optional: 1, type: "string" }, smp: { default: 1, minimum: 1, optional: 1, type: "integer" }, sockets: { default: 1, minimum: 1, optional: 1, type: "integer" }, spice_enhancements: { format: { foldersharing: { default: "0", optional: 1, type: "boolean" }, videostreaming: { default: "off", enum: ["off", "all", "filter"], optional: 1, type: "string" } }, optional: 1, type: "string" }, sshkeys: { format: "urlencoded", optional: 1, type: "string" }, startdate: { default: "now", optional: 1, pattern: "(now|\\d{4}-\\d{1,2}-\\d{1,2}(T\\d{1,2}:\\d{1,2}:\\d{1,2})?)", type: "string" }, startup: { format: "pve-startup-order", optional: 1, type: "string" }, tablet: { default: 1, optional: 1, type: "boolean" }, tags: { format: "pve-tag-list", optional: 1, type: "string" }, tdf: { default: 0, optional: 1, type: "boolean" }, template: { default: 0, optional: 1, type: "boolean" }, tpmstate0: { format: { file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" }, "import-from": { format: "pve-volume-id-or-absolute-path", optional: 1, type: "string" }, size: { format: "disk-size", optional: 1, type: "string" }, version: { default: "v1.2", enum: ["v1.2", "v2.0"], optional: 1, type: "string" }, volume: { alias: "file" } }, optional: 1, type: "string" }, "unused[n]": { format: { file: { default_key: 1, format: "pve-volume-id", type: "string" }, volume: { alias: "file" } }, optional: 1, type: "string" }, "usb[n]": { format: { host: { default_key: 1, optional: 1, pattern: "(?^:(?:(?:(?^:(0x)?([0-9A-Fa-f]{4}):(0x)?([0-9A-Fa-f]{4})))|(?:(?^:(\\d+)\\-(\\d+(\\.\\d+)*)))|[Ss][Pp][Ii][Cc][Ee]))", type: "string" }, mapping: { format: "pve-configid", optional: 1, type: "string" }, usb3: { default: 0, optional: 1, type: "boolean" } }, optional: 1, type: "string" }, vcpus: { default: 0, minimum: 1, optional: 1, type: "integer" }, vga: { format: { clipboard: { enum: ["vnc"], optional: 1, type: "string" }, memory: { maximum: 512, minimum: 4, optional: 1, type: "integer" }, type: { default: "std", default_key: 1, enum: ["cirrus", "qxl", "qxl2", "qxl3", "qxl4", "none", "serial0", "serial1", "serial2", "serial3", "std", "virtio", "virtio-gl", "vmware"], optional: 1, type: "string" } }, optional: 1, type: "string" }, "virtio[n]": { format: { aio: { enum: ["native", "threads", "io_uring"], optional: 1, type: "string" }, backup: { optional: 1, type: "boolean" }, bps: { optional: 1, type: "integer" }, bps_max_length: { minimum: 1, optional: 1, type: "integer" }, bps_rd: { optional: 1, type: "integer" }, bps_rd_length: { alias: "bps_rd_max_length" }, bps_rd_max_length: { minimum: 1, optional: 1, type: "integer" }, bps_wr: { optional: 1, type: "integer" }, bps_wr_length: { alias: "bps_wr_max_length" }, bps_wr_max_length: { minimum: 1, optional: 1, type: "integer" }, cache: { enum: ["none", "writethrough", "writeback", "unsafe", "directsync"], optional: 1, type: "string" }, cyls: { optional: 1, type: "integer" }, detect_zeroes: { optional: 1, type: "boolean" }, discard: { enum: ["ignore", "on"], optional: 1, type: "string" }, file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" }, format: { enum: ["raw", "qcow", "qed", "qcow2", "vmdk", "cloop"], optional: 1, type: "string" }, heads: { optional: 1, type: "integer" }, "import-from": { format: "pve-volume-id-or-absolute-path", optional: 1, type: "string" }, iops: { optional: 1, type: "integer" }, iops_max: { optional: 1, type: "integer" }, iops_max_length: { minimum: 1, optional: 1, type: "integer" }, iops_rd: { optional: 1, type: "integer" }, iops_rd_length: { alias: "iops_rd_max_length" }, iops_rd_max: { optional: 1, type: "integer" }, iops_rd_max_length: { minimum: 1, optional: 1, type: "integer" }, iops_wr: { optional: 1, type: "integer" }, iops_wr_length: { alias: "iops_wr_max_length" }, iops_wr_max: { optional: 1, type: "integer" }, iops_wr_max_length: { minimum: 1, optional: 1, type: "integer" }, iothread: { optional: 1, type: "boolean" }, mbps: { optional: 1, type: "number" }, mbps_max: { optional: 1, type: "number" }, mbps_rd: { optional: 1, type: "number" }, mbps_rd_max: { optional: 1, type: "number" }, mbps_wr: { optional: 1, type: "number" }, mbps_wr_max: { optional: 1, type: "number" }, media: { default: "disk", enum: ["cdrom", "disk"], optional: 1, type: "string" }, replicate: { default: 1, optional: 1, type: "boolean" }, rerror: { enum: ["ignore", "report", "stop"], optional: 1, type: "string" }, ro: { optional: 1, type: "boolean" }, secs: { optional: 1, type: "integer" }, serial: { format: "urlencoded", maxLength: 60, optional: 1, type: "string" }, shared: { default: 0, optional: 1, type: "boolean" }, size: { format: "disk-size", optional: 1, type: "string" }, snapshot: { optional: 1, type: "boolean" }, trans: { enum: ["none", "lba", "auto"], optional: 1, type: "string" }, volume: { alias: "file" }, werror: { enum: ["enospc", "ignore", "report", "stop"], optional: 1, type: "string" } }, optional: 1, type: "string" }, "virtiofs[n]": { format: { cache: { default: "auto", enum: ["auto", "always", "metadata", "never"], optional: 1, type: "string" }, "direct-io": { default: 0, optional: 1, type: "boolean" }, dirid: { default_key: 1, format: "pve-configid", type: "string" }, "expose-acl": { default: 0, optional: 1, type: "boolean" }, "expose-xattr": { default: 0, optional: 1, type: "boolean" } }, optional: 1, type: "string" }, vmgenid: { default: "1 (autogenerated)", optional: 1, pattern: "(?:[a-fA-F0-9]{8}(?:-[a-fA-F0-9]{4}){3}-[a-fA-F0-9]{12}|[01])", type: "string" }, vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" }, vmstatestorage: { format: "pve-storage-id", optional: 1, type: "string" }, watchdog: { format: "pve-qm-watchdog", optional: 1, type: "string" } } }, permissions: { check: ["perm", "/vms/{vmid}", ["VM.Config.Disk", "VM.Config.CDROM", "VM.Config.CPU", "VM.Config.Memory", "VM.Config.Network", "VM.Config.HWType", "VM.Config.Options", "VM.Config.Cloudinit"], "any", 1] } }, PUT: { parameters: { additionalProperties: 0, properties: { acpi: { default: 1, optional: 1, type: "boolean" }, affinity: { format: "pve-cpuset", optional: 1, type: "string" }, agent: { format: { enabled: { default: 0, default_key: 1, type: "boolean" }, "freeze-fs-on-backup": { default: 1, optional: 1, type: "boolean" }, fstrim_cloned_disks: { default: 0, optional: 1, type: "boolean" }, type: { default: "virtio", enum: ["virtio", "isa"], optional: 1, type: "string" } }, optional: 1, type: "string" }, "amd-sev": { format: "pve-qemu-sev-fmt", optional: 1, type: "string" }, arch: { enum: ["x86_64", "aarch64"], optional: 1, type: "string" }, args: { optional: 1, type: "string" }, audio0: { format: { device: { enum: ["ich9-intel-hda", "intel-hda", "AC97"], type: "string" }, driver: { default: "spice", enum: ["spice", "none"], optional: 1, type: "string" } }, optional: 1, type: "string" }, autostart: { default: 0, optional: 1, type: "boolean" }, balloon: { minimum: 0, optional: 1, type: "integer" }, bios: { default: "seabios", enum: ["seabios", "ovmf"], optional: 1, type: "string" }, boot: { format: "pve-qm-boot", optional: 1, type: "string" }, bootdisk: { format: "pve-qm-bootdisk", optional: 1, pattern: "(ide|sata|scsi|virtio)\\d+", type: "string" }, cdrom: { format: "pve-qm-ide", optional: 1, type: "string" }, cicustom: { format: "pve-qm-cicustom", optional: 1, type: "string" }, cipassword: { optional: 1, type: "string" }, citype: { enum: ["configdrive2", "nocloud", "opennebula"], optional: 1, type: "string" }, ciupgrade: { default: 1, optional: 1, type: "boolean" }, ciuser: { optional: 1, type: "string" }, cores: { default: 1, minimum: 1, optional: 1, type: "integer" }, cpu: { format: "pve-vm-cpu-conf", optional: 1, type: "string" }, cpulimit: { default: 0, maximum: 128, minimum: 0, optional: 1, type: "number" }, cpuunits: { default: "cgroup v1: 1024, cgroup v2: 100", maximum: 262144, minimum: 1, optional: 1, type: "integer" }, delete: { format: "pve-configid-list", optional: 1, type: "string" }, description: { maxLength: 8192, optional: 1, type: "string" }, digest: { maxLength: 40, optional: 1, type: "string" }, efidisk0: { format: { efitype: { default: "2m", enum: ["2m", "4m"], optional: 1, type: "string" }, file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" }, format: { enum: ["raw", "qcow", "qed", "qcow2", "vmdk", "cloop"], optional: 1, type: "string" }, "import-from": { format: "pve-volume-id-or-absolute-path", optional: 1, type: "string" }, "ms-cert": { default: "2011", enum: ["2011", "2023", "2023w", "2023k"], optional: 1, type: "string" }, "pre-enrolled-keys": { default: 0, optional: 1, type: "boolean" }, size: { format: "disk-size", optional: 1, type: "string" }, volume: { alias: "file" } }, optional: 1, type: "string" }, force: { optional: 1, requires: "delete", type: "boolean" }, freeze: { optional: 1, type: "boolean" }, hookscript: { format: "pve-volume-id", optional: 1, type: "string" }, "hostpci[n]": { format: "pve-qm-hostpci", optional: 1, type: "string" }, hotplug: { default: "network,disk,usb", format: "pve-hotplug-features", optional: 1, type: "string" }, hugepages: { enum: ["any", "2", "1024"], optional: 1, type: "string" }, "ide[n]": { format: { aio: { enum: ["native", "threads", "io_uring"], optional: 1, type: "string" }, backup: { optional: 1, type: "boolean" }, bps: { optional: 1, type: "integer" }, bps_max_length: { minimum: 1, optional: 1, type: "integer" }, bps_rd: { optional: 1, type: "integer" }, bps_rd_length: { alias: "bps_rd_max_length" }, bps_rd_max_length: { minimum: 1, optional: 1, type: "integer" }, bps_wr: { optional: 1, type: "integer" }, bps_wr_length: { alias: "bps_wr_max_length" }, bps_wr_max_length: { minimum: 1, optional: 1, type: "integer" }, cache: { enum: ["none", "writethrough", "writeback", "unsafe", "directsync"], optional: 1, type: "string" }, cyls: { optional: 1, type: "integer" }, detect_zeroes: { optional: 1, type: "boolean" }, discard: { enum: ["ignore", "on"], optional: 1, type: "string" }, file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" }, format: { enum: ["raw", "qcow", "qed", "qcow2", "vmdk", "cloop"], optional: 1, type: "string" }, heads: { optional: 1, type: "integer" }, "import-from": { format: "pve-volume-id-or-absolute-path", optional: 1, type: "string" }, iops: { optional: 1, type: "integer" }, iops_max: { optional: 1, type: "integer" }, iops_max_length: { minimum: 1, optional: 1, type: "integer" }, iops_rd: { optional: 1, type: "integer" }, iops_rd_length: { alias: "iops_rd_max_length" }, iops_rd_max: { optional: 1, type: "integer" }, iops_rd_max_length: { minimum: 1, optional: 1, type: "integer" }, iops_wr: { optional: 1, type: "integer" }, iops_wr_length: { alias: "iops_wr_max_length" }, iops_wr_max: { optional: 1, type: "integer" }, iops_wr_max_length: { minimum: 1, optional: 1, type: "integer" }, mbps: { optional: 1, type: "number" }, mbps_max: { optional: 1, type: "number" }, mbps_rd: { optional: 1, type: "number" }, mbps_rd_max: { optional: 1, type: "number" }, mbps_wr: { optional: 1, type: "number" }, mbps_wr_max: { optional: 1, type: "number" }, media: { default: "disk", enum: ["cdrom", "disk"], optional: 1, type: "string" }, model: { format: "urlencoded", maxLength: 120, optional: 1, type: "string" }, replicate: { default: 1, optional: 1, type: "boolean" }, rerror: { enum: ["ignore", "report", "stop"], optional: 1, type: "string" }, secs: { optional: 1, type: "integer" }, serial: { format: "urlencoded", maxLength: 60, optional: 1, type: "string" }, shared: { default: 0, optional: 1, type: "boolean" }, size: { format: "disk-size", optional: 1, type: "string" }, snapshot: { optional: 1, type: "boolean" }, ssd: { optional: 1, type: "boolean" }, trans: { enum: ["none", "lba", "auto"], optional: 1, type: "string" }, volume: { alias: "file" }, werror: { enum: ["enospc", "ignore", "report", "stop"], optional: 1, type: "string" }, wwn: { optional: 1, pattern: "(?^:^(0x)[0-9a-fA-F]{16})", type: "string" } }, optional: 1, type: "string" }, "ipconfig[n]": { format: "pve-qm-ipconfig", optional: 1, type: "string" }, ivshmem: { format: { name: { optional: 1, pattern: "[a-zA-Z0-9\\-]+", type: "string" }, size: { minimum: 1, type: "integer" } }, optional: 1, type: "string" }, keephugepages: { default: 0, optional: 1, type: "boolean" }, keyboard: { default: null, enum: ["de", "de-ch", "da", "en-gb", "en-us", "es", "fi", "fr", "fr-be", "fr-ca", "fr-ch", "hu", "is", "it", "ja", "lt", "mk", "nl", "no", "pl", "pt", "pt-br", "sv", "sl", "tr"], optional: 1, type: "string" }, kvm: { default: 1, optional: 1, type: "boolean" }, localtime: { optional: 1, type: "boolean" }, lock: { enum: ["backup", "clone", "create", "migrate", "rollback", "snapshot", "snapshot-delete", "suspending", "suspended"], optional: 1, type: "string" }, machine: { format: { "enable-s3": { optional: 1, type: "boolean" }, "enable-s4": { optional: 1, type: "boolean" }, type: { default_key: 1, maxLength: 40, optional: 1, pattern: "(pc|pc(-i440fx)?-\\d+(\\.\\d+)+(\\+pve\\d+)?(\\.pxe)?|q35|pc-q35-\\d+(\\.\\d+)+(\\+pve\\d+)?(\\.pxe)?|virt(?:-\\d+(\\.\\d+)+)?(\\+pve\\d+)?)", type: "string" }, viommu: { enum: ["intel", "virtio"], optional: 1, type: "string" } }, optional: 1, type: "string" }, memory: { format: { current: { default: 512, default_key: 1, minimum: 16, type: "integer" } }, optional: 1, type: "string" }, migrate_downtime: { default: 0.1, minimum: 0, optional: 1, type: "number" }, migrate_speed: { default: 0, minimum: 0, optional: 1, type: "integer" }, name: { format: "dns-name", optional: 1, type: "string" }, nameserver: { format: "address-list", optional: 1, type: "string" }, "net[n]": { format: { bridge: { format: "pve-bridge-id", optional: 1, type: "string" }, e1000: { alias: "macaddr", keyAlias: "model" }, "e1000-82540em": { alias: "macaddr", keyAlias: "model" }, "e1000-82544gc": { alias: "macaddr", keyAlias: "model" }, "e1000-82545em": { alias: "macaddr", keyAlias: "model" }, e1000e: { alias: "macaddr", keyAlias: "model" }, firewall: { optional: 1, type: "boolean" }, i82551: { alias: "macaddr", keyAlias: "model" }, i82557b: { alias: "macaddr", keyAlias: "model" }, i82559er: { alias: "macaddr", keyAlias: "model" }, link_down: { optional: 1, type: "boolean" }, macaddr: { format: "mac-addr", optional: 1, type: "string" }, model: { default_key: 1, enum: ["e1000", "e1000-82540em", "e1000-82544gc", "e1000-82545em", "e1000e", "i82551", "i82557b", "i82559er", "ne2k_isa", "ne2k_pci", "pcnet", "rtl8139", "virtio", "vmxnet3"], type: "string" }, mtu: { maximum: 65520, minimum: 1, optional: 1, type: "integer" }, ne2k_isa: { alias: "macaddr", keyAlias: "model" }, ne2k_pci: { alias: "macaddr", keyAlias: "model" }, pcnet: { alias: "macaddr", keyAlias: "model" }, queues: { maximum: 64, minimum: 0, optional: 1, type: "integer" }, rate: { minimum: 0, optional: 1, type: "number" }, rtl8139: { alias: "macaddr", keyAlias: "model" }, tag: { maximum: 4094, minimum: 1, optional: 1, type: "integer" }, trunks: { optional: 1, pattern: "(?^:\\d+(?:-\\d+)?(?:;\\d+(?:-\\d+)?)*)", type: "string" }, virtio: { alias: "macaddr", keyAlias: "model" }, vmxnet3: { alias: "macaddr", keyAlias: "model" } }, optional: 1, type: "string" }, node: { format: "pve-node", type: "string" }, numa: { default: 0, optional: 1, type: "boolean" }, "numa[n]": { format: { cpus: { pattern: "(?^:\\d+(?:-\\d+)?(?:;\\d+(?:-\\d+)?)*)", type: "string" }, hostnodes: { optional: 1, pattern: "(?^:\\d+(?:-\\d+)?(?:;\\d+(?:-\\d+)?)*)", type: "string" }, memory: { optional: 1, type: "number" }, policy: { enum: ["preferred", "bind", "interleave"], optional: 1, type: "string" } }, optional: 1, type: "string" }, onboot: { default: 0, optional: 1, type: "boolean" }, ostype: { enum: ["other", "wxp", "w2k", "w2k3", "w2k8", "wvista", "win7", "win8", "win10", "win11", "l24", "l26", "solaris"], optional: 1, type: "string" }, "parallel[n]": { optional: 1, pattern: "/dev/parport\\d+|/dev/usb/lp\\d+", type: "string" }, protection: { default: 0, optional: 1, type: "boolean" }, reboot: { default: 1, optional: 1, type: "boolean" }, revert: { format: "pve-configid-list", optional: 1, type: "string" }, rng0: { format: "pve-qm-rng", optional: 1, type: "string" }, "sata[n]": { format: { aio: { enum: ["native", "threads", "io_uring"], optional: 1, type: "string" }, backup: { optional: 1, type: "boolean" }, bps: { optional: 1, type: "integer" }, bps_max_length: { minimum: 1, optional: 1, type: "integer" }, bps_rd: { optional: 1, type: "integer" }, bps_rd_length: { alias: "bps_rd_max_length" }, bps_rd_max_length: { minimum: 1, optional: 1, type: "integer" }, bps_wr: { optional: 1, type: "integer" }, bps_wr_length: { alias: "bps_wr_max_length" }, bps_wr_max_length: { minimum: 1, optional: 1, type: "integer" }, cache: { enum: ["none", "writethrough", "writeback", "unsafe", "directsync"], optional: 1, type: "string" }, cyls: { optional: 1, type: "integer" }, detect_zeroes: { optional: 1, type: "boolean" }, discard: { enum: ["ignore", "on"], optional: 1, type: "string" }, file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" }, format: { enum: ["raw", "qcow", "qed", "qcow2", "vmdk", "cloop"], optional: 1, type: "string" }, heads: { optional: 1, type: "integer" }, "import-from": { format: "pve-volume-id-or-absolute-path", optional: 1, type: "string" }, iops: { optional: 1, type: "integer" }, iops_max: { optional: 1, type: "integer" }, iops_max_length: { minimum: 1, optional: 1, type: "integer" }, iops_rd: { optional: 1, type: "integer" }, iops_rd_length: { alias: "iops_rd_max_length" }, iops_rd_max: { optional: 1, type: "integer" }, iops_rd_max_length: { minimum: 1, optional: 1, type: "integer" }, iops_wr: { optional: 1, type: "integer" }, iops_wr_length: { alias: "iops_wr_max_length" }, iops_wr_max: { optional: 1, type: "integer" }, iops_wr_max_length: { minimum: 1, optional: 1, type: "integer" }, mbps: { optional: 1, type: "number" }, mbps_max: { optional: 1, type: "number" }, mbps_rd: { optional: 1, type: "number" }, mbps_rd_max: { optional: 1, type: "number" }, mbps_wr: { optional: 1, type: "number" }, mbps_wr_max: { optional: 1, type: "number" }, media: { default: "disk", enum: ["cdrom", "disk"], optional: 1, type: "string" }, replicate: { default: 1, optional: 1, type: "boolean" }, rerror: { enum: ["ignore", "report", "stop"], optional: 1, type: "string" }, secs: { optional: 1, type: "integer" }, serial: { format: "urlencoded", maxLength: 60, optional: 1, type: "string" }, shared: { default: 0, optional: 1, type: "boolean" }, size: { format: "disk-size", optional: 1, type: "string" }, snapshot: { optional: 1, type: "boolean" }, ssd: { optional: 1, type: "boolean" }, trans: { enum: ["none", "lba", "auto"], optional: 1, type: "string" }, volume: { alias: "file" }, werror: { enum: ["enospc", "ignore", "report", "stop"], optional: 1, type: "string" }, wwn: { optional: 1, pattern: "(?^:^(0x)[0-9a-fA-F]{16})", type: "string" } }, optional: 1, type: "string" }, "scsi[n]": { format: { aio: { enum: ["native", "threads", "io_uring"], optional: 1, type: "string" }, backup: { optional: 1, type: "boolean" }, bps: { optional: 1, type: "integer" }, bps_max_length: { minimum: 1, optional: 1, type: "integer" }, bps_rd: { optional: 1, type: "integer" }, bps_rd_length: { alias: "bps_rd_max_length" }, bps_rd_max_length: { minimum: 1, optional: 1, type: "integer" }, bps_wr: { optional: 1, type: "integer" }, bps_wr_length: { alias: "bps_wr_max_length" }, bps_wr_max_length: { minimum: 1, optional: 1, type: "integer" }, cache: { enum: ["none", "writethrough", "writeback", "unsafe", "directsync"], optional: 1, type: "string" }, cyls: { optional: 1, type: "integer" }, detect_zeroes: { optional: 1, type: "boolean" }, discard: { enum: ["ignore", "on"], optional: 1, type: "string" }, file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" }, format: { enum: ["raw", "qcow", "qed", "qcow2", "vmdk", "cloop"], optional: 1, type: "string" }, heads: { optional: 1, type: "integer" }, "import-from": { format: "pve-volume-id-or-absolute-path", optional: 1, type: "string" }, iops: { optional: 1, type: "integer" }, iops_max: { optional: 1, type: "integer" }, iops_max_length: { minimum: 1, optional: 1, type: "integer" }, iops_rd: { optional: 1, type: "integer" }, iops_rd_length: { alias: "iops_rd_max_length" }, iops_rd_max: { optional: 1, type: "integer" }, iops_rd_max_length: { minimum: 1, optional: 1, type: "integer" }, iops_wr: { optional: 1, type: "integer" }, iops_wr_length: { alias: "iops_wr_max_length" }, iops_wr_max: { optional: 1, type: "integer" }, iops_wr_max_length: { minimum: 1, optional: 1, type: "integer" }, iothread: { optional: 1, type: "boolean" }, mbps: { optional: 1, type: "number" }, mbps_max: { optional: 1, type: "number" }, mbps_rd: { optional: 1, type: "number" }, mbps_rd_max: { optional: 1, type: "number" }, mbps_wr: { optional: 1, type: "number" }, mbps_wr_max: { optional: 1, type: "number" }, media: { default: "disk", enum: ["cdrom", "disk"], optional: 1, type: "string" }, product: { optional: 1, pattern: "[A-Za-z0-9\\-_\\s]{,16}", type: "string" }, queues: { minimum: 2, optional: 1, type: "integer" }, replicate: { default: 1, optional: 1, type: "boolean" }, rerror: { enum: ["ignore", "report", "stop"], optional: 1, type: "string" }, ro: { optional: 1, type: "boolean" }, scsiblock: { default: 0, optional: 1, type: "boolean" }, secs: { optional: 1, type: "integer" }, serial: { format: "urlencoded", maxLength: 60, optional: 1, type: "string" }, shared: { default: 0, optional: 1, type: "boolean" }, size: { format: "disk-size", optional: 1, type: "string" }, snapshot: { optional: 1, type: "boolean" }, ssd: { optional: 1, type: "boolean" }, trans: { enum: ["none", "lba", "auto"], optional: 1, type: "string" }, vendor: { optional: 1, pattern: "[A-Za-z0-9\\-_\\s]{,8}", type: "string" }, volume: { alias: "file" }, werror: { enum: ["enospc", "ignore", "report", "stop"], optional: 1, type: "string" }, wwn: { optional: 1, pattern: "(?^:^(0x)[0-9a-fA-F]{16})", type: "string" } }, optional: 1, type: "string" }, scsihw: { default: "lsi", enum: ["lsi", "lsi53c810", "virtio-scsi-pci", "virtio-scsi-single", "megasas", "pvscsi"], optional: 1, type: "string" }, searchdomain: { optional: 1, type: "string" }, "serial[n]": { optional: 1, pattern: "(/dev/.+|socket)", type: "string" }, shares: { default: 1e3, maximum: 5e4, minimum: 0, optional: 1, type: "integer" }, skiplock: { optional: 1, type: "boolean" }, smbios1: { format: "pve-qm-smbios1", maxLength: 512, optional: 1, type: "string" }, smp: { default: 1, minimum: 1, optional: 1, type: "integer" }, sockets: { default: 1, minimum: 1, optional: 1, type: "integer" }, spice_enhancements: { format: { foldersharing: { default: "0", optional: 1, type: "boolean" }, videostreaming: { default: "off", enum: ["off", "all", "filter"], optional: 1, type: "string" } }, optional: 1, type: "string" }, sshkeys: { format: "urlencoded", optional: 1, type: "string" }, startdate: { default: "now", optional: 1, pattern: "(now|\\d{4}-\\d{1,2}-\\d{1,2}(T\\d{1,2}:\\d{1,2}:\\d{1,2})?)", type: "string" }, startup: { format: "pve-startup-order", optional: 1, type: "string" }, tablet: { default: 1, optional: 1, type: "boolean" }, tags: { format: "pve-tag-list", optional: 1, type: "string" }, tdf: { default: 0, optional: 1, type: "boolean" }, template: { default: 0, optional: 1, type: "boolean" }, tpmstate0: { format: { file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" }, "import-from": { format: "pve-volume-id-or-absolute-path", optional: 1, type: "string" }, size: { format: "disk-size", optional: 1, type: "string" }, version: { default: "v1.2", enum: ["v1.2", "v2.0"], optional: 1, type: "string" }, volume: { alias: "file" } }, optional: 1, type: "string" }, "unused[n]": { format: { file: { default_key: 1, format: "pve-volume-id", type: "string" }, volume: { alias: "file" } }, optional: 1, type: "string" }, "usb[n]": { format: { host: { default_key: 1, optional: 1, pattern: "(?^:(?:(?:(?^:(0x)?([0-9A-Fa-f]{4}):(0x)?([0-9A-Fa-f]{4})))|(?:(?^:(\\d+)\\-(\\d+(\\.\\d+)*)))|[Ss][Pp][Ii][Cc][Ee]))", type: "string" }, mapping: { format: "pve-configid", optional: 1, type: "string" }, usb3: { default: 0, optional: 1, type: "boolean" } }, optional: 1, type: "string" }, vcpus: { default: 0, minimum: 1, optional: 1, type: "integer" }, vga: { format: { clipboard: { enum: ["vnc"], optional: 1, type: "string" }, memory: { maximum: 512, minimum: 4, optional: 1, type: "integer" }, type: { default: "std", default_key: 1, enum: ["cirrus", "qxl", "qxl2", "qxl3", "qxl4", "none", "serial0", "serial1", "serial2", "serial3", "std", "virtio", "virtio-gl", "vmware"], optional: 1, type: "string" } }, optional: 1, type: "string" }, "virtio[n]": { format: { aio: { enum: ["native", "threads", "io_uring"], optional: 1, type: "string" }, backup: { optional: 1, type: "boolean" }, bps: { optional: 1, type: "integer" }, bps_max_length: { minimum: 1, optional: 1, type: "integer" }, bps_rd: { optional: 1, type: "integer" }, bps_rd_length: { alias: "bps_rd_max_length" }, bps_rd_max_length: { minimum: 1, optional: 1, type: "integer" }, bps_wr: { optional: 1, type: "integer" }, bps_wr_length: { alias: "bps_wr_max_length" }, bps_wr_max_length: { minimum: 1, optional: 1, type: "integer" }, cache: { enum: ["none", "writethrough", "writeback", "unsafe", "directsync"], optional: 1, type: "string" }, cyls: { optional: 1, type: "integer" }, detect_zeroes: { optional: 1, type: "boolean" }, discard: { enum: ["ignore", "on"], optional: 1, type: "string" }, file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" }, format: { enum: ["raw", "qcow", "qed", "qcow2", "vmdk", "cloop"], optional: 1, type: "string" }, heads: { optional: 1, type: "integer" }, "import-from": { format: "pve-volume-id-or-absolute-path", optional: 1, type: "string" }, iops: { optional: 1, type: "integer" }, iops_max: { optional: 1, type: "integer" }, iops_max_length: { minimum: 1, optional: 1, type: "integer" }, iops_rd: { optional: 1, type: "integer" }, iops_rd_length: { alias: "iops_rd_max_length" }, iops_rd_max: { optional: 1, type: "integer" }, iops_rd_max_length: { minimum: 1, optional: 1, type: "integer" }, iops_wr: { optional: 1, type: "integer" }, iops_wr_length: { alias: "iops_wr_max_length" }, iops_wr_max: { optional: 1, type: "integer" }, iops_wr_max_length: { minimum: 1, optional: 1, type: "integer" }, iothread: { optional: 1, type: "boolean" }, mbps: { optional: 1, type: "number" }, mbps_max: { optional: 1, type: "number" }, mbps_rd: { optional: 1, type: "number" }, mbps_rd_max: { optional: 1, type: "number" }, mbps_wr: { optional: 1, type: "number" }, mbps_wr_max: { optional: 1, type: "number" }, media: { default: "disk", enum: ["cdrom", "disk"], optional: 1, type: "string" }, replicate: { default: 1, optional: 1, type: "boolean" }, rerror: { enum: ["ignore", "report", "stop"], optional: 1, type: "string" }, ro: { optional: 1, type: "boolean" }, secs: { optional: 1, type: "integer" }, serial: { format: "urlencoded", maxLength: 60, optional: 1, type: "string" }, shared: { default: 0, optional: 1, type: "boolean" }, size: { format: "disk-size", optional: 1, type: "string" }, snapshot: { optional: 1, type: "boolean" }, trans: { enum: ["none", "lba", "auto"], optional: 1, type: "string" }, volume: { alias: "file" }, werror: { enum: ["enospc", "ignore", "report", "stop"], optional: 1, type: "string" } }, optional: 1, type: "string" }, "virtiofs[n]": { format: { cache: { default: "auto", enum: ["auto", "always", "metadata", "never"], optional: 1, type: "string" }, "direct-io": { default: 0, optional: 1, type: "boolean" }, dirid: { default_key: 1, format: "pve-configid", type: "string" }, "expose-acl": { default: 0, optional: 1, type: "boolean" }, "expose-xattr": { default: 0, optional: 1, type: "boolean" } }, optional: 1, type: "string" }, vmgenid: { default: "1 (autogenerated)", optional: 1, pattern: "(?:[a-fA-F0-9]{8}(?:-[a-fA-F0-9]{4}){3}-[a-fA-F0-9]{12}|[01])", type: "string" }, vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" }, vmstatestorage: { format: "pve-storage-id", optional: 1, type: "string" }, watchdog: { format: "pve-qm-watchdog", optional: 1, type: "string" } } }, permissions: { check: ["perm", "/vms/{vmid}", ["VM.Config.Disk", "VM.Config.CDROM", "VM.Config.CPU", "VM.Config.Memory", "VM.Config.Network", "VM.Config.HWType", "VM.Config.Options", "VM.Config.Cloudinit"], "any", 1] } } }, "/nodes/{node}/qemu/{vmid}/pending": { GET: { parameters: { additionalProperties: 0, properties: { node: { format: "pve-node", type: "string" }, vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" } } }, permissions: { check: ["perm", "/vms/{vmid}", ["VM.Audit"]] } } }, "/nodes/{node}/qemu/{vmid}/resize": { PUT: { parameters: { additionalProperties: 0, properties: { digest: { maxLength: 40, optional: 1, type: "string" }, disk: { enum: ["ide0", "ide1", "ide2", "ide3", "scsi0", "scsi1", "scsi2", "scsi3", "scsi4", "scsi5", "scsi6", "scsi7", "scsi8", "scsi9", "scsi10", "scsi11", "scsi12", "scsi13", "scsi14", "scsi15", "scsi16", "scsi17", "scsi18", "scsi19", "scsi20", "scsi21", "scsi22", "scsi23", "scsi24", "scsi25", "scsi26", "scsi27", "scsi28", "scsi29", "scsi30", "virtio0", "virtio1", "virtio2", "virtio3", "virtio4", "virtio5", "virtio6", "virtio7", "virtio8", "virtio9", "virtio10", "virtio11", "virtio12", "virtio13", "virtio14", "virtio15", "sata0", "sata1", "sata2", "sata3", "sata4", "sata5", "efidisk0", "tpmstate0"], type: "string" }, node: { format: "pve-node", type: "string" }, size: { pattern: "\\+?\\d+(\\.\\d+)?[KMGT]?", type: "string" }, skiplock: { optional: 1, type: "boolean" }, vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" } } }, permissions: { check: ["perm", "/vms/{vmid}", ["VM.Config.Disk"]] } } }, "/nodes/{node}/qemu/{vmid}/clone": { POST: { parameters: { additionalProperties: 0, properties: { bwlimit: { default: "clone limit from datacenter or storage config", minimum: "0", optional: 1, type: "integer" }, description: { optional: 1, type: "string" }, format: { enum: ["raw", "qcow2", "vmdk"], optional: 1, type: "string" }, full: { optional: 1, type: "boolean" }, name: { format: "dns-name", optional: 1, type: "string" }, newid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" }, node: { format: "pve-node", type: "string" }, pool: { format: "pve-poolid", optional: 1, type: "string" }, snapname: { format: "pve-configid", maxLength: 40, optional: 1, type: "string" }, storage: { format: "pve-storage-id", optional: 1, type: "string" }, target: { format: "pve-node", optional: 1, type: "string" }, vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" } } }, permissions: { check: ["and", ["perm", "/vms/{vmid}", ["VM.Clone"]], ["or", ["perm", "/vms/{newid}", ["VM.Allocate"]], ["perm", "/pool/{pool}", ["VM.Allocate"], "require_param", "pool"]]] } } }, "/nodes/{node}/qemu/{vmid}/migrate": { GET: { parameters: { additionalProperties: 0, properties: { node: { format: "pve-node", type: "string" }, target: { format: "pve-node", optional: 1, type: "string" }, vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" } } }, permissions: { check: ["perm", "/vms/{vmid}", ["VM.Migrate"]] } }, POST: { parameters: { additionalProperties: 0, properties: { bwlimit: { default: "migrate limit from datacenter or storage config", minimum: "0", optional: 1, type: "integer" }, force: { optional: 1, type: "boolean" }, migration_network: { format: "CIDR", optional: 1, type: "string" }, migration_type: { enum: ["secure", "insecure"], optional: 1, type: "string" }, node: { format: "pve-node", type: "string" }, online: { optional: 1, type: "boolean" }, target: { format: "pve-node", type: "string" }, targetstorage: { format: "storage-pair-list", optional: 1, type: "string" }, vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" }, "with-local-disks": { optional: 1, type: "boolean" } } }, permissions: { check: ["perm", "/vms/{vmid}", ["VM.Migrate"]] } } }, "/nodes/{node}/qemu/{vmid}/status/current": { GET: { parameters: { additionalProperties: 0, properties: { node: { format: "pve-node", type: "string" }, vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" } } }, permissions: { check: ["perm", "/vms/{vmid}", ["VM.Audit"]] } } }, "/nodes/{node}/qemu/{vmid}/status/start": { POST: { parameters: { additionalProperties: 0, properties: { "force-cpu": { optional: 1, type: "string" }, machine: { format: { "enable-s3": { optional: 1, type: "boolean" }, "enable-s4": { optional: 1, type: "boolean" }, type: { default_key: 1, maxLength: 40, optional: 1, pattern: "(pc|pc(-i440fx)?-\\d+(\\.\\d+)+(\\+pve\\d+)?(\\.pxe)?|q35|pc-q35-\\d+(\\.\\d+)+(\\+pve\\d+)?(\\.pxe)?|virt(?:-\\d+(\\.\\d+)+)?(\\+pve\\d+)?)", type: "string" }, viommu: { enum: ["intel", "virtio"], optional: 1, type: "string" } }, optional: 1, type: "string" }, migratedfrom: { format: "pve-node", optional: 1, type: "string" }, migration_network: { format: "CIDR", optional: 1, type: "string" }, migration_type: { enum: ["secure", "insecure"], optional: 1, type: "string" }, "nets-host-mtu": { optional: 1, pattern: "net\\d+=\\d+(,net\\d+=\\d+)*", type: "string" }, node: { format: "pve-node", type: "string" }, skiplock: { optional: 1, type: "boolean" }, stateuri: { maxLength: 128, optional: 1, type: "string" }, targetstorage: { format: "storage-pair-list", optional: 1, type: "string" }, timeout: { default: "max(30, vm memory in GiB)", minimum: 0, optional: 1, type: "integer" }, vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" } } }, permissions: { check: ["perm", "/vms/{vmid}", ["VM.PowerMgmt"]] } } }, "/nodes/{node}/qemu/{vmid}/status/stop": { POST: { parameters: { additionalProperties: 0, properties: { keepActive: { default: 0, optional: 1, type: "boolean" }, migratedfrom: { format: "pve-node", optional: 1, type: "string" }, node: { format: "pve-node", type: "string" }, "overrule-shutdown": { default: 0, optional: 1, type: "boolean" }, skiplock: { optional: 1, type: "boolean" }, timeout: { minimum: 0, optional: 1, type: "integer" }, vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" } } }, permissions: { check: ["perm", "/vms/{vmid}", ["VM.PowerMgmt"]] } } }, "/nodes/{node}/qemu/{vmid}/status/shutdown": { POST: { parameters: { additionalProperties: 0, properties: { forceStop: { default: 0, optional: 1, type: "boolean" }, keepActive: { default: 0, optional: 1, type: "boolean" }, node: { format: "pve-node", type: "string" }, skiplock: { optional: 1, type: "boolean" }, timeout: { minimum: 0, optional: 1, type: "integer" }, vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" } } }, permissions: { check: ["perm", "/vms/{vmid}", ["VM.PowerMgmt"]] } } }, "/nodes/{node}/qemu/{vmid}/status/reboot": { POST: { parameters: { additionalProperties: 0, properties: { node: { format: "pve-node", type: "string" }, timeout: { minimum: 0, optional: 1, type: "integer" }, vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" } } }, permissions: { check: ["perm", "/vms/{vmid}", ["VM.PowerMgmt"]] } } }, "/nodes/{node}/qemu/{vmid}/status/reset": { POST: { parameters: { additionalProperties: 0, properties: { node: { format: "pve-node", type: "string" }, skiplock: { optional: 1, type: "boolean" }, vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" } } }, permissions: { check: ["perm", "/vms/{vmid}", ["VM.PowerMgmt"]] } } }, "/nodes/{node}/qemu/{vmid}/status/suspend": { POST: { parameters: { additionalProperties: 0, properties: { node: { format: "pve-node", type: "string" }, skiplock: { optional: 1, type: "boolean" }, statestorage: { format: "pve-storage-id", optional: 1, requires: "todisk", type: "string" }, todisk: { default: 0, optional: 1, type: "boolean" }, vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" } } }, permissions: { check: ["perm", "/vms/{vmid}", ["VM.PowerMgmt"]] } } }, "/nodes/{node}/qemu/{vmid}/status/resume": { POST: { parameters: { additionalProperties: 0, properties: { nocheck: { optional: 1, type: "boolean" }, node: { format: "pve-node", type: "string" }, skiplock: { optional: 1, type: "boolean" }, vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" } } }, permissions: { check: ["perm", "/vms/{vmid}", ["VM.PowerMgmt"]] } } }, "/nodes/{node}/qemu/{vmid}/agent/ping": { POST: { parameters: { additionalProperties: 0, properties: { node: { format: "pve-node", type: "string" }, vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" } } }, permissions: { check: ["perm", "/vms/{vmid}", ["VM.Monitor"]] } } }, "/nodes/{node}/qemu/{vmid}/agent/network-get-interfaces": { GET: { parameters: { additionalProperties: 0, properties: { node: { format: "pve-node", type: "string" }, vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" } } }, permissions: { check: ["perm", "/vms/{vmid}", ["VM.Monitor"]] } } }, "/nodes/{node}/qemu/{vmid}/agent/exec": { POST: { parameters: { additionalProperties: 0, properties: { command: { items: { format: "string" }, type: "array" }, "input-data": { maxLength: 65536, optional: 1, type: "string" }, node: { format: "pve-node", type: "string" }, vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" } } }, permissions: { check: ["perm", "/vms/{vmid}", ["VM.Monitor"]] } } }, "/nodes/{node}/qemu/{vmid}/agent/exec-status": { GET: { parameters: { additionalProperties: 0, properties: { node: { format: "pve-node", type: "string" }, pid: { type: "integer" }, vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" } } }, permissions: { check: ["perm", "/vms/{vmid}", ["VM.Monitor"]] } } }, "/nodes/{node}/qemu/{vmid}/agent/file-read": { GET: { parameters: { additionalProperties: 0, properties: { file: { type: "string" }, node: { format: "pve-node", type: "string" }, vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" } } }, permissions: { check: ["perm", "/vms/{vmid}", ["VM.Monitor"]] } } }, "/nodes/{node}/qemu/{vmid}/agent/file-write": { POST: { parameters: { additionalProperties: 0, properties: { content: { maxLength: 61440, type: "string" }, encode: { default: 1, optional: 1, type: "boolean" }, file: { type: "string" }, node: { format: "pve-node", type: "string" }, vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" } } }, permissions: { check: ["perm", "/vms/{vmid}", ["VM.Monitor"]] } } }, "/nodes/{node}/qemu/{vmid}/agent/get-osinfo": { GET: { parameters: { additionalProperties: 0, properties: { node: { format: "pve-node", type: "string" }, vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" } } }, permissions: { check: ["perm", "/vms/{vmid}", ["VM.Monitor"]] } } }, "/nodes/{node}/qemu/{vmid}/agent/info": { GET: { parameters: { additionalProperties: 0, properties: { node: { format: "pve-node", type: "string" }, vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" } } }, permissions: { check: ["perm", "/vms/{vmid}", ["VM.Monitor"]] } } }, "/nodes/{node}/qemu/{vmid}/snapshot": { GET: { parameters: { additionalProperties: 0, properties: { node: { format: "pve-node", type: "string" }, vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" } } }, permissions: { check: ["perm", "/vms/{vmid}", ["VM.Audit"]] } }, POST: { parameters: { additionalProperties: 0, properties: { description: { optional: 1, type: "string" }, node: { format: "pve-node", type: "string" }, snapname: { format: "pve-configid", maxLength: 40, type: "string" }, vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" }, vmstate: { optional: 1, type: "boolean" } } }, permissions: { check: ["perm", "/vms/{vmid}", ["VM.Snapshot"]] } } }, "/nodes/{node}/qemu/{vmid}/snapshot/{snapname}": { DELETE: { parameters: { additionalProperties: 0, properties: { force: { optional: 1, type: "boolean" }, node: { format: "pve-node", type: "string" }, snapname: { format: "pve-configid", maxLength: 40, type: "string" }, vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" } } }, permissions: { check: ["perm", "/vms/{vmid}", ["VM.Snapshot"]] } }, GET: { parameters: { additionalProperties: 0, properties: { node: { format: "pve-node", type: "string" }, snapname: { format: "pve-configid", maxLength: 40, type: "string" }, vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" } } }, permissions: { user: "all" } } }, "/nodes/{node}/qemu/{vmid}/snapshot/{snapname}/rollback": { POST: { parameters: { additionalProperties: 0, properties: { node: { format: "pve-node", type: "string" }, snapname: { format: "pve-configid", maxLength: 40, type: "string" }, start: { default: 0, optional: 1, type: "boolean" }, vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" } } }, permissions: { check: ["perm", "/vms/{vmid}", ["VM.Snapshot", "VM.Snapshot.Rollback"], "any", 1] } } }, "/nodes/{node}/qemu/{vmid}/move_disk": { POST: { parameters: { additionalProperties: 0, properties: { bwlimit: { default: "move limit from datacenter or storage config", minimum: "0", optional: 1, type: "integer" }, delete: { default: 0, optional: 1, type: "boolean" }, digest: { maxLength: 40, optional: 1, type: "string" }, disk: { enum: ["ide0", "ide1", "ide2", "ide3", "scsi0", "scsi1", "scsi2", "scsi3", "scsi4", "scsi5", "scsi6", "scsi7", "scsi8", "scsi9", "scsi10", "scsi11", "scsi12", "scsi13", "scsi14", "scsi15", "scsi16", "scsi17", "scsi18", "scsi19", "scsi20", "scsi21", "scsi22", "scsi23", "scsi24", "scsi25", "scsi26", "scsi27", "scsi28", "scsi29", "scsi30", "virtio0", "virtio1", "virtio2", "virtio3", "virtio4", "virtio5", "virtio6", "virtio7", "virtio8", "virtio9", "virtio10", "virtio11", "virtio12", "virtio13", "virtio14", "virtio15", "sata0", "sata1", "sata2", "sata3", "sata4", "sata5", "efidisk0", "tpmstate0", "unused0", "unused1", "unused2", "unused3", "unused4", "unused5", "unused6", "unused7", "unused8", "unused9", "unused10", "unused11", "unused12", "unused13", "unused14", "unused15", "unused16", "unused17", "unused18", "unused19", "unused20", "unused21", "unused22", "unused23", "unused24", "unused25", "unused26", "unused27", "unused28", "unused29", "unused30", "unused31", "unused32", "unused33", "unused34", "unused35", "unused36", "unused37", "unused38", "unused39", "unused40", "unused41", "unused42", "unused43", "unused44", "unused45", "unused46", "unused47", "unused48", "unused49", "unused50", "unused51", "unused52", "unused53", "unused54", "unused55", "unused56", "unused57", "unused58", "unused59", "unused60", "unused61", "unused62", "unused63", "unused64", "unused65", "unused66", "unused67", "unused68", "unused69", "unused70", "unused71", "unused72", "unused73", "unused74", "unused75", "unused76", "unused77", "unused78", "unused79", "unused80", "unused81", "unused82", "unused83", "unused84", "unused85", "unused86", "unused87", "unused88", "unused89", "unused90", "unused91", "unused92", "unused93", "unused94", "unused95", "unused96", "unused97", "unused98", "unused99", "unused100", "unused101", "unused102", "unused103", "unused104", "unused105", "unused106", "unused107", "unused108", "unused109", "unused110", "unused111", "unused112", "unused113", "unused114", "unused115", "unused116", "unused117", "unused118", "unused119", "unused120", "unused121", "unused122", "unused123", "unused124", "unused125", "unused126", "unused127", "unused128", "unused129", "unused130", "unused131", "unused132", "unused133", "unused134", "unused135", "unused136", "unused137", "unused138", "unused139", "unused140", "unused141", "unused142", "unused143", "unused144", "unused145", "unused146", "unused147", "unused148", "unused149", "unused150", "unused151", "unused152", "unused153", "unused154", "unused155", "unused156", "unused157", "unused158", "unused159", "unused160", "unused161", "unused162", "unused163", "unused164", "unused165", "unused166", "unused167", "unused168", "unused169", "unused170", "unused171", "unused172", "unused173", "unused174", "unused175", "unused176", "unused177", "unused178", "unused179", "unused180", "unused181", "unused182", "unused183", "unused184", "unused185", "unused186", "unused187", "unused188", "unused189", "unused190", "unused191", "unused192", "unused193", "unused194", "unused195", "unused196", "unused197", "unused198", "unused199", "unused200", "unused201", "unused202", "unused203", "unused204", "unused205", "unused206", "unused207", "unused208", "unused209", "unused210", "unused211", "unused212", "unused213", "unused214", "unused215", "unused216", "unused217", "unused218", "unused219", "unused220", "unused221", "unused222", "unused223", "unused224", "unused225", "unused226", "unused227", "unused228", "unused229", "unused230", "unused231", "unused232", "unused233", "unused234", "unused235", "unused236", "unused237", "unused238", "unused239", "unused240", "unused241", "unused242", "unused243", "unused244", "unused245", "unused246", "unused247", "unused248", "unused249", "unused250", "unused251", "unused252", "unused253", "unused254", "unused255"], type: "string" }, format: { enum: ["raw", "qcow2", "vmdk"], optional: 1, type: "string" }, node: { format: "pve-node", type: "string" }, storage: { format: "pve-storage-id", optional: 1, type: "string" }, "target-digest": { maxLength: 40, optional: 1, type: "string" }, "target-disk": { enum: ["ide0", "ide1", "ide2", "ide3", "scsi0", "scsi1", "scsi2", "scsi3", "scsi4", "scsi5", "scsi6", "scsi7", "scsi8", "scsi9", "scsi10", "scsi11", "scsi12", "scsi13", "scsi14", "scsi15", "scsi16", "scsi17", "scsi18", "scsi19", "scsi20", "scsi21", "scsi22", "scsi23", "scsi24", "scsi25", "scsi26", "scsi27", "scsi28", "scsi29", "scsi30", "virtio0", "virtio1", "virtio2", "virtio3", "virtio4", "virtio5", "virtio6", "virtio7", "virtio8", "virtio9", "virtio10", "virtio11", "virtio12", "virtio13", "virtio14", "virtio15", "sata0", "sata1", "sata2", "sata3", "sata4", "sata5", "efidisk0", "tpmstate0", "unused0", "unused1", "unused2", "unused3", "unused4", "unused5", "unused6", "unused7", "unused8", "unused9", "unused10", "unused11", "unused12", "unused13", "unused14", "unused15", "unused16", "unused17", "unused18", "unused19", "unused20", "unused21", "unused22", "unused23", "unused24", "unused25", "unused26", "unused27", "unused28", "unused29", "unused30", "unused31", "unused32", "unused33", "unused34", "unused35", "unused36", "unused37", "unused38", "unused39", "unused40", "unused41", "unused42", "unused43", "unused44", "unused45", "unused46", "unused47", "unused48", "unused49", "unused50", "unused51", "unused52", "unused53", "unused54", "unused55", "unused56", "unused57", "unused58", "unused59", "unused60", "unused61", "unused62", "unused63", "unused64", "unused65", "unused66", "unused67", "unused68", "unused69", "unused70", "unused71", "unused72", "unused73", "unused74", "unused75", "unused76", "unused77", "unused78", "unused79", "unused80", "unused81", "unused82", "unused83", "unused84", "unused85", "unused86", "unused87", "unused88", "unused89", "unused90", "unused91", "unused92", "unused93", "unused94", "unused95", "unused96", "unused97", "unused98", "unused99", "unused100", "unused101", "unused102", "unused103", "unused104", "unused105", "unused106", "unused107", "unused108", "unused109", "unused110", "unused111", "unused112", "unused113", "unused114", "unused115", "unused116", "unused117", "unused118", "unused119", "unused120", "unused121", "unused122", "unused123", "unused124", "unused125", "unused126", "unused127", "unused128", "unused129", "unused130", "unused131", "unused132", "unused133", "unused134", "unused135", "unused136", "unused137", "unused138", "unused139", "unused140", "unused141", "unused142", "unused143", "unused144", "unused145", "unused146", "unused147", "unused148", "unused149", "unused150", "unused151", "unused152", "unused153", "unused154", "unused155", "unused156", "unused157", "unused158", "unused159", "unused160", "unused161", "unused162", "unused163", "unused164", "unused165", "unused166", "unused167", "unused168", "unused169", "unused170", "unused171", "unused172", "unused173", "unused174", "unused175", "unused176", "unused177", "unused178", "unused179", "unused180", "unused181", "unused182", "unused183", "unused184", "unused185", "unused186", "unused187", "unused188", "unused189", "unused190", "unused191", "unused192", "unused193", "unused194", "unused195", "unused196", "unused197", "unused198", "unused199", "unused200", "unused201", "unused202", "unused203", "unused204", "unused205", "unused206", "unused207", "unused208", "unused209", "unused210", "unused211", "unused212", "unused213", "unused214", "unused215", "unused216", "unused217", "unused218", "unused219", "unused220", "unused221", "unused222", "unused223", "unused224", "unused225", "unused226", "unused227", "unused228", "unused229", "unused230", "unused231", "unused232", "unused233", "unused234", "unused235", "unused236", "unused237", "unused238", "unused239", "unused240", "unused241", "unused242", "unused243", "unused244", "unused245", "unused246", "unused247", "unused248", "unused249", "unused250", "unused251", "unused252", "unused253", "unused254", "unused255"], optional: 1, type: "string" }, "target-vmid": { format: "pve-vmid", maximum: 999999999, minimum: 100, optional: 1, type: "integer" }, vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" } } }, permissions: { check: ["perm", "/vms/{vmid}", ["VM.Config.Disk"]] } } }, "/nodes/{node}/qemu/{vmid}/unlink": { PUT: { parameters: { additionalProperties: 0, properties: { force: { optional: 1, type: "boolean" }, idlist: { format: "pve-configid-list", type: "string" }, node: { format: "pve-node", type: "string" }, vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" } } }, permissions: { check: ["perm", "/vms/{vmid}", ["VM.Config.Disk"]] } } }, "/cluster/status": { GET: { parameters: { additionalProperties: 0 }, permissions: { check: ["perm", "/", ["Sys.Audit"]] } } }, "/cluster/ha/resources": { GET: { parameters: { additionalProperties: 0, properties: { type: { enum: ["ct", "vm"], optional: 1, type: "string" } } }, permissions: { check: ["perm", "/", ["Sys.Audit"]] } }, POST: { parameters: { additionalProperties: 0, properties: { comment: { maxLength: 4096, optional: 1, type: "string" }, group: { format: "pve-configid", optional: 1, type: "string" }, max_relocate: { default: 1, minimum: 0, optional: 1, type: "integer" }, max_restart: { default: 1, minimum: 0, optional: 1, type: "integer" }, sid: { format: "pve-ha-resource-or-vm-id", type: "string" }, state: { default: "started", enum: ["started", "stopped", "enabled", "disabled", "ignored"], optional: 1, type: "string" }, type: { enum: ["ct", "vm"], optional: 1, type: "string" } }, type: "object" }, permissions: { check: ["perm", "/", ["Sys.Console"]] } } }, "/cluster/ha/status/current": { GET: { parameters: { additionalProperties: 0 }, permissions: { check: ["perm", "/", ["Sys.Audit"]] } } }, "/cluster/tasks": { GET: { parameters: { additionalProperties: 0 }, permissions: { user: "all" } } }, "/pools": { DELETE: { parameters: { additionalProperties: 0, properties: { poolid: { format: "pve-poolid", type: "string" } } }, permissions: { check: ["perm", "/pool/{poolid}", ["Pool.Allocate"]] } }, GET: { parameters: { additionalProperties: 0, properties: { poolid: { format: "pve-poolid", optional: 1, type: "string" }, type: { enum: ["qemu", "lxc", "storage"], optional: 1, requires: "poolid", type: "string" } } }, permissions: { user: "all" } }, POST: { parameters: { additionalProperties: 0, properties: { comment: { optional: 1, type: "string" }, poolid: { format: "pve-poolid", type: "string" } } }, permissions: { check: ["perm", "/pool/{poolid}", ["Pool.Allocate"]] } }, PUT: { parameters: { additionalProperties: 0, properties: { "allow-move": { default: 0, optional: 1, type: "boolean" }, comment: { optional: 1, type: "string" }, delete: { default: 0, optional: 1, type: "boolean" }, poolid: { format: "pve-poolid", type: "string" }, storage: { format: "pve-storage-id-list", optional: 1, type: "string" }, vms: { format: "pve-vmid-list", optional: 1, type: "string" } } }, permissions: { check: ["perm", "/pool/{poolid}", ["Pool.Allocate"]] } } }, "/storage": { GET: { parameters: { additionalProperties: 0, properties: { type: { enum: ["btrfs", "cephfs", "cifs", "dir", "esxi", "glusterfs", "iscsi", "iscsidirect", "lvm", "lvmthin", "nfs", "pbs", "rbd", "zfs", "zfspool"], optional: 1, type: "string" } } }, permissions: { user: "all" } }, POST: { parameters: { additionalProperties: 0, properties: { authsupported: { optional: 1, type: "string" }, base: { format: "pve-volume-id", optional: 1, type: "string" }, blocksize: { optional: 1, type: "string" }, bwlimit: { format: { clone: { minimum: "0", optional: 1, type: "number" }, default: { minimum: "0", optional: 1, type: "number" }, migration: { minimum: "0", optional: 1, type: "number" }, move: { minimum: "0", optional: 1, type: "number" }, restore: { minimum: "0", optional: 1, type: "number" } }, optional: 1, type: "string" }, comstar_hg: { optional: 1, type: "string" }, comstar_tg: { optional: 1, type: "string" }, content: { format: "pve-storage-content-list", optional: 1, type: "string" }, "content-dirs": { format: "pve-dir-override-list", optional: 1, type: "string" }, "create-base-path": { default: "yes", optional: 1, type: "boolean" }, "create-subdirs": { default: "yes", optional: 1, type: "boolean" }, "data-pool": { optional: 1, type: "string" }, datastore: { optional: 1, type: "string" }, disable: { optional: 1, type: "boolean" }, domain: { maxLength: 256, optional: 1, type: "string" }, "encryption-key": { optional: 1, type: "string" }, export: { format: "pve-storage-path", optional: 1, type: "string" }, fingerprint: { optional: 1, pattern: "([A-Fa-f0-9]{2}:){31}[A-Fa-f0-9]{2}", type: "string" }, format: { enum: ["raw", "qcow2", "subvol", "vmdk"], optional: 1, type: "string" }, "fs-name": { format: "pve-configid", optional: 1, type: "string" }, fuse: { optional: 1, type: "boolean" }, is_mountpoint: { default: "no", optional: 1, type: "string" }, iscsiprovider: { optional: 1, type: "string" }, keyring: { optional: 1, type: "string" }, krbd: { default: 0, optional: 1, type: "boolean" }, lio_tpg: { optional: 1, type: "string" }, "master-pubkey": { optional: 1, type: "string" }, "max-protected-backups": { default: "Unlimited for users with Datastore.Allocate privilege, 5 for other users", minimum: -1, optional: 1, type: "integer" }, maxfiles: { minimum: 0, optional: 1, type: "integer" }, mkdir: { default: "yes", optional: 1, type: "boolean" }, monhost: { format: "pve-storage-portal-dns-list", optional: 1, type: "string" }, mountpoint: { format: "pve-storage-path", optional: 1, type: "string" }, namespace: { optional: 1, type: "string" }, nocow: { default: 0, optional: 1, type: "boolean" }, nodes: { format: "pve-node-list", optional: 1, type: "string" }, nowritecache: { optional: 1, type: "boolean" }, options: { format: "pve-storage-options", optional: 1, type: "string" }, password: { maxLength: 256, optional: 1, type: "string" }, path: { format: "pve-storage-path", optional: 1, type: "string" }, pool: { optional: 1, type: "string" }, port: { maximum: 65535, minimum: 1, optional: 1, type: "integer" }, portal: { format: "pve-storage-portal-dns", optional: 1, type: "string" }, preallocation: { default: "metadata", enum: ["off", "metadata", "falloc", "full"], optional: 1, type: "string" }, "prune-backups": { format: "prune-backups", optional: 1, type: "string" }, saferemove: { optional: 1, type: "boolean" }, saferemove_throughput: { optional: 1, type: "string" }, server: { format: "pve-storage-server", optional: 1, type: "string" }, server2: { format: "pve-storage-server", optional: 1, requires: "server", type: "string" }, share: { optional: 1, type: "string" }, shared: { optional: 1, type: "boolean" }, "skip-cert-verification": { default: "false", optional: 1, type: "boolean" }, smbversion: { default: "default", enum: ["default", "2.0", "2.1", "3", "3.0", "3.11"], optional: 1, type: "string" }, sparse: { optional: 1, type: "boolean" }, storage: { format: "pve-storage-id", type: "string" }, subdir: { format: "pve-storage-path", optional: 1, type: "string" }, tagged_only: { optional: 1, type: "boolean" }, target: { optional: 1, type: "string" }, thinpool: { format: "pve-storage-vgname", optional: 1, type: "string" }, transport: { enum: ["tcp", "rdma", "unix"], optional: 1, type: "string" }, type: { enum: ["btrfs", "cephfs", "cifs", "dir", "esxi", "glusterfs", "iscsi", "iscsidirect", "lvm", "lvmthin", "nfs", "pbs", "rbd", "zfs", "zfspool"], type: "string" }, username: { optional: 1, type: "string" }, vgname: { format: "pve-storage-vgname", optional: 1, type: "string" }, volume: { optional: 1, type: "string" }, "zfs-base-path": { format: "pve-storage-path", optional: 1, type: "string" } }, type: "object" }, permissions: { check: ["perm", "/storage", ["Datastore.Allocate"]] } } }, "/nodes/{node}/storage/{storage}/status": { GET: { parameters: { additionalProperties: 0, properties: { node: { format: "pve-node", type: "string" }, storage: { format: "pve-storage-id", type: "string" } } }, permissions: { check: ["perm", "/storage/{storage}", ["Datastore.Audit", "Datastore.AllocateSpace"], "any", 1] } } }, "/nodes/{node}/storage/{storage}/content": { GET: { parameters: { additionalProperties: 0, properties: { content: { format: "pve-storage-content", optional: 1, type: "string" }, node: { format: "pve-node", type: "string" }, storage: { format: "pve-storage-id", type: "string" }, vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, optional: 1, type: "integer" } } }, permissions: { check: ["perm", "/storage/{storage}", ["Datastore.Audit", "Datastore.AllocateSpace"], "any", 1] } }, POST: { parameters: { additionalProperties: 0, properties: { filename: { type: "string" }, format: { enum: ["raw", "qcow2", "subvol", "vmdk"], optional: 1, requires: "size", type: "string" }, node: { format: "pve-node", type: "string" }, size: { pattern: "\\d+[MG]?", type: "string" }, storage: { format: "pve-storage-id", type: "string" }, vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" } } }, permissions: { check: ["perm", "/storage/{storage}", ["Datastore.AllocateSpace"]] } } }, "/nodes/{node}/tasks": { GET: { parameters: { additionalProperties: 0, properties: { errors: { default: 0, optional: 1, type: "boolean" }, limit: { default: 50, minimum: 0, optional: 1, type: "integer" }, node: { format: "pve-node", type: "string" }, since: { optional: 1, type: "integer" }, source: { default: "archive", enum: ["archive", "active", "all"], optional: 1, type: "string" }, start: { default: 0, minimum: 0, optional: 1, type: "integer" }, statusfilter: { format: "pve-task-status-type-list", optional: 1, type: "string" }, typefilter: { optional: 1, type: "string" }, until: { optional: 1, type: "integer" }, userfilter: { optional: 1, type: "string" }, vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, optional: 1, type: "integer" } } }, permissions: { user: "all" } } }, "/nodes/{node}/lxc": { GET: { parameters: { additionalProperties: 0, properties: { node: { format: "pve-node", type: "string" } } }, permissions: { user: "all" } }, POST: { parameters: { additionalProperties: 0, properties: { arch: { default: "amd64", enum: ["amd64", "i386", "arm64", "armhf", "riscv32", "riscv64"], optional: 1, type: "string" }, bwlimit: { default: "restore limit from datacenter or storage config", minimum: "0", optional: 1, type: "number" }, cmode: { default: "tty", enum: ["shell", "console", "tty"], optional: 1, type: "string" }, console: { default: 1, optional: 1, type: "boolean" }, cores: { maximum: 8192, minimum: 1, optional: 1, type: "integer" }, cpulimit: { default: 0, maximum: 8192, minimum: 0, optional: 1, type: "number" }, cpuunits: { default: "cgroup v1: 1024, cgroup v2: 100", maximum: 5e5, minimum: 0, optional: 1, type: "integer" }, debug: { default: 0, optional: 1, type: "boolean" }, description: { maxLength: 8192, optional: 1, type: "string" }, "dev[n]": { format: { "deny-write": { default: 0, optional: 1, type: "boolean" }, gid: { minimum: 0, optional: 1, type: "integer" }, mode: { optional: 1, pattern: "0[0-7]{3}", type: "string" }, path: { default_key: 1, format: "pve-lxc-dev-string", optional: 1, type: "string" }, uid: { minimum: 0, optional: 1, type: "integer" } }, optional: 1, type: "string" }, features: { format: { force_rw_sys: { default: 0, optional: 1, type: "boolean" }, fuse: { default: 0, optional: 1, type: "boolean" }, keyctl: { default: 0, optional: 1, type: "boolean" }, mknod: { default: 0, optional: 1, type: "boolean" }, mount: { optional: 1, pattern: "(?^:[a-zA-Z0-9_; ]+)", type: "string" }, nesting: { default: 0, optional: 1, type: "boolean" } }, optional: 1, type: "string" }, force: { optional: 1, type: "boolean" }, hookscript: { format: "pve-volume-id", optional: 1, type: "string" }, hostname: { format: "dns-name", maxLength: 255, optional: 1, type: "string" }, "ignore-unpack-errors": { optional: 1, type: "boolean" }, lock: { enum: ["backup", "create", "destroyed", "disk", "fstrim", "migrate", "mounted", "rollback", "snapshot", "snapshot-delete"], optional: 1, type: "string" }, memory: { default: 512, minimum: 16, optional: 1, type: "integer" }, "mp[n]": { format: { acl: { optional: 1, type: "boolean" }, backup: { optional: 1, type: "boolean" }, mountoptions: { optional: 1, pattern: "(?^:(?^:(discard|lazytime|noatime|nodev|noexec|nosuid))(;(?^:(discard|lazytime|noatime|nodev|noexec|nosuid)))*)", type: "string" }, mp: { format: "pve-lxc-mp-string", type: "string" }, quota: { optional: 1, type: "boolean" }, replicate: { default: 1, optional: 1, type: "boolean" }, ro: { optional: 1, type: "boolean" }, shared: { default: 0, optional: 1, type: "boolean" }, size: { format: "disk-size", optional: 1, type: "string" }, volume: { default_key: 1, format: "pve-lxc-mp-string", type: "string" } }, optional: 1, type: "string" }, nameserver: { format: "lxc-ip-with-ll-iface-list", optional: 1, type: "string" }, "net[n]": { format: { bridge: { optional: 1, pattern: "[-_.\\w\\d]+", type: "string" }, firewall: { optional: 1, type: "boolean" }, gw: { format: "ipv4", optional: 1, type: "string" }, gw6: { format: "ipv6", optional: 1, type: "string" }, hwaddr: { format: "mac-addr", optional: 1, type: "string" }, ip: { format: "pve-ipv4-config", optional: 1, type: "string" }, ip6: { format: "pve-ipv6-config", optional: 1, type: "string" }, link_down: { optional: 1, type: "boolean" }, mtu: { maximum: 65535, minimum: 64, optional: 1, type: "integer" }, name: { pattern: "[-_.\\w\\d]+", type: "string" }, rate: { optional: 1, type: "number" }, tag: { maximum: 4094, minimum: 1, optional: 1, type: "integer" }, trunks: { optional: 1, pattern: "(?^:\\d+(?:;\\d+)*)", type: "string" }, type: { enum: ["veth"], optional: 1, type: "string" } }, optional: 1, type: "string" }, node: { format: "pve-node", type: "string" }, onboot: { default: 0, optional: 1, type: "boolean" }, ostemplate: { maxLength: 255, type: "string" }, ostype: { enum: ["debian", "devuan", "ubuntu", "centos", "fedora", "opensuse", "archlinux", "alpine", "gentoo", "nixos", "unmanaged"], optional: 1, type: "string" }, password: { minLength: 5, optional: 1, type: "string" }, pool: { format: "pve-poolid", optional: 1, type: "string" }, protection: { default: 0, optional: 1, type: "boolean" }, restore: { optional: 1, type: "boolean" }, rootfs: { format: { acl: { optional: 1, type: "boolean" }, mountoptions: { optional: 1, pattern: "(?^:(?^:(discard|lazytime|noatime|nodev|noexec|nosuid))(;(?^:(discard|lazytime|noatime|nodev|noexec|nosuid)))*)", type: "string" }, quota: { optional: 1, type: "boolean" }, replicate: { default: 1, optional: 1, type: "boolean" }, ro: { optional: 1, type: "boolean" }, shared: { default: 0, optional: 1, type: "boolean" }, size: { format: "disk-size", optional: 1, type: "string" }, volume: { default_key: 1, format: "pve-lxc-mp-string", type: "string" } }, optional: 1, type: "string" }, searchdomain: { format: "dns-name-list", optional: 1, type: "string" }, "ssh-public-keys": { optional: 1, type: "string" }, start: { default: 0, optional: 1, type: "boolean" }, startup: { format: "pve-startup-order", optional: 1, type: "string" }, storage: { default: "local", format: "pve-storage-id", optional: 1, type: "string" }, swap: { default: 512, minimum: 0, optional: 1, type: "integer" }, tags: { format: "pve-tag-list", optional: 1, type: "string" }, template: { default: 0, optional: 1, type: "boolean" }, timezone: { format: "pve-ct-timezone", optional: 1, type: "string" }, tty: { default: 2, maximum: 6, minimum: 0, optional: 1, type: "integer" }, unique: { optional: 1, requires: "restore", type: "boolean" }, unprivileged: { default: 0, optional: 1, type: "boolean" }, "unused[n]": { format: { volume: { default_key: 1, format: "pve-volume-id", type: "string" } }, optional: 1, type: "string" }, vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" } } }, permissions: { user: "all" } } } };
   }
 });
 
@@ -71348,3160 +68211,7 @@ var init_pve8_routes = __esm({
 var pve9_routes_default;
 var init_pve9_routes = __esm({
   "sim/proxmox/pve-api/pve9-routes.json"() {
-    pve9_routes_default = {
-      "/version": {
-        GET: { parameters: { additionalProperties: 0 }, permissions: { user: "all" } }
-      },
-      "/access/ticket": {
-        GET: { parameters: { additionalProperties: 0 }, permissions: { user: "world" } },
-        POST: {
-          parameters: {
-            additionalProperties: 0,
-            properties: {
-              "new-format": { default: 1, optional: 1, type: "boolean" },
-              otp: { optional: 1, type: "string" },
-              password: { type: "string" },
-              path: { maxLength: 64, optional: 1, requires: "privs", type: "string" },
-              privs: {
-                format: "pve-priv-list",
-                maxLength: 64,
-                optional: 1,
-                requires: "path",
-                type: "string"
-              },
-              realm: { format: "pve-realm", maxLength: 32, optional: 1, type: "string" },
-              "tfa-challenge": { optional: 1, type: "string" },
-              username: { maxLength: 64, type: "string" }
-            }
-          },
-          permissions: { user: "world" }
-        }
-      },
-      "/cluster/resources": {
-        GET: {
-          parameters: {
-            additionalProperties: 0,
-            properties: {
-              type: { enum: ["vm", "storage", "node", "sdn"], optional: 1, type: "string" }
-            }
-          },
-          permissions: { user: "all" }
-        }
-      },
-      "/cluster/nextid": {
-        GET: {
-          parameters: {
-            additionalProperties: 0,
-            properties: {
-              vmid: {
-                format: "pve-vmid",
-                maximum: 999999999,
-                minimum: 100,
-                optional: 1,
-                type: "integer"
-              }
-            }
-          },
-          permissions: { user: "all" }
-        }
-      },
-      "/nodes": {
-        GET: { parameters: { additionalProperties: 0 }, permissions: { user: "all" } }
-      },
-      "/nodes/{node}/status": {
-        GET: {
-          parameters: {
-            additionalProperties: 0,
-            properties: { node: { format: "pve-node", type: "string" } }
-          },
-          permissions: { check: ["perm", "/nodes/{node}", ["Sys.Audit"]] }
-        },
-        POST: {
-          parameters: {
-            additionalProperties: 0,
-            properties: {
-              command: { enum: ["reboot", "shutdown"], type: "string" },
-              node: { format: "pve-node", type: "string" }
-            }
-          },
-          permissions: { check: ["perm", "/nodes/{node}", ["Sys.PowerMgmt"]] }
-        }
-      },
-      "/nodes/{node}/network": {
-        DELETE: {
-          parameters: {
-            additionalProperties: 0,
-            properties: { node: { format: "pve-node", type: "string" } }
-          },
-          permissions: { check: ["perm", "/nodes/{node}", ["Sys.Modify"]] }
-        },
-        GET: {
-          parameters: {
-            additionalProperties: 0,
-            properties: {
-              node: { format: "pve-node", type: "string" },
-              type: {
-                enum: [
-                  "bridge",
-                  "bond",
-                  "eth",
-                  "alias",
-                  "vlan",
-                  "fabric",
-                  "OVSBridge",
-                  "OVSBond",
-                  "OVSPort",
-                  "OVSIntPort",
-                  "vnet",
-                  "any_bridge",
-                  "any_local_bridge",
-                  "include_sdn"
-                ],
-                optional: 1,
-                type: "string"
-              }
-            }
-          },
-          permissions: { user: "all" }
-        },
-        POST: {
-          parameters: {
-            additionalProperties: 0,
-            properties: {
-              address: { format: "ipv4", optional: 1, requires: "netmask", type: "string" },
-              address6: { format: "ipv6", optional: 1, requires: "netmask6", type: "string" },
-              autostart: { optional: 1, type: "boolean" },
-              "bond-primary": { format: "pve-iface", optional: 1, type: "string" },
-              bond_mode: {
-                enum: [
-                  "balance-rr",
-                  "active-backup",
-                  "balance-xor",
-                  "broadcast",
-                  "802.3ad",
-                  "balance-tlb",
-                  "balance-alb",
-                  "balance-slb",
-                  "lacp-balance-slb",
-                  "lacp-balance-tcp"
-                ],
-                optional: 1,
-                type: "string"
-              },
-              bond_xmit_hash_policy: {
-                enum: ["layer2", "layer2+3", "layer3+4"],
-                optional: 1,
-                type: "string"
-              },
-              bridge_ports: { format: "pve-iface-list", optional: 1, type: "string" },
-              bridge_vids: { format: "pve-vlan-id-or-range-list", optional: 1, type: "string" },
-              bridge_vlan_aware: { optional: 1, type: "boolean" },
-              cidr: { format: "CIDRv4", optional: 1, type: "string" },
-              cidr6: { format: "CIDRv6", optional: 1, type: "string" },
-              comments: { optional: 1, type: "string" },
-              comments6: { optional: 1, type: "string" },
-              gateway: { format: "ipv4", optional: 1, type: "string" },
-              gateway6: { format: "ipv6", optional: 1, type: "string" },
-              iface: { format: "pve-iface", maxLength: 20, minLength: 2, type: "string" },
-              mtu: { maximum: 65520, minimum: 1280, optional: 1, type: "integer" },
-              netmask: {
-                format: "ipv4mask",
-                optional: 1,
-                requires: "address",
-                type: "string"
-              },
-              netmask6: {
-                maximum: 128,
-                minimum: 0,
-                optional: 1,
-                requires: "address6",
-                type: "integer"
-              },
-              node: { format: "pve-node", type: "string" },
-              ovs_bonds: { format: "pve-iface-list", optional: 1, type: "string" },
-              ovs_bridge: { format: "pve-iface", optional: 1, type: "string" },
-              ovs_options: { maxLength: 1024, optional: 1, type: "string" },
-              ovs_ports: { format: "pve-iface-list", optional: 1, type: "string" },
-              ovs_tag: { maximum: 4094, minimum: 1, optional: 1, type: "integer" },
-              slaves: { format: "pve-iface-list", optional: 1, type: "string" },
-              type: {
-                enum: [
-                  "bridge",
-                  "bond",
-                  "eth",
-                  "alias",
-                  "vlan",
-                  "fabric",
-                  "OVSBridge",
-                  "OVSBond",
-                  "OVSPort",
-                  "OVSIntPort",
-                  "vnet",
-                  "unknown"
-                ],
-                type: "string"
-              },
-              "vlan-id": { maximum: 4094, minimum: 1, optional: 1, type: "integer" },
-              "vlan-raw-device": { format: "pve-iface", optional: 1, type: "string" }
-            }
-          },
-          permissions: { check: ["perm", "/nodes/{node}", ["Sys.Modify"]] }
-        },
-        PUT: {
-          parameters: {
-            additionalProperties: 0,
-            properties: {
-              node: { format: "pve-node", type: "string" },
-              "regenerate-frr": { default: 0, optional: 1, type: "boolean" }
-            }
-          },
-          permissions: { check: ["perm", "/nodes/{node}", ["Sys.Modify"]] }
-        }
-      },
-      "/nodes/{node}/storage": {
-        GET: {
-          parameters: {
-            additionalProperties: 0,
-            properties: {
-              content: { format: "pve-storage-content-list", optional: 1, type: "string" },
-              enabled: { default: 0, optional: 1, type: "boolean" },
-              format: { default: 0, optional: 1, type: "boolean" },
-              node: { format: "pve-node", type: "string" },
-              storage: { format: "pve-storage-id", optional: 1, type: "string" },
-              target: { format: "pve-node", optional: 1, type: "string" }
-            }
-          },
-          permissions: { user: "all" }
-        }
-      },
-      "/nodes/{node}/certificates/info": {
-        GET: {
-          parameters: {
-            additionalProperties: 0,
-            properties: { node: { format: "pve-node", type: "string" } }
-          },
-          permissions: { user: "all" }
-        }
-      },
-      "/nodes/{node}/tasks/{upid}/status": {
-        GET: {
-          parameters: {
-            additionalProperties: 0,
-            properties: {
-              node: { format: "pve-node", type: "string" },
-              upid: { type: "string" }
-            }
-          },
-          permissions: { user: "all" }
-        }
-      },
-      "/nodes/{node}/tasks/{upid}/log": {
-        GET: {
-          parameters: {
-            additionalProperties: 0,
-            properties: {
-              download: { optional: 1, type: "boolean" },
-              limit: { default: 50, minimum: 0, optional: 1, type: "integer" },
-              node: { format: "pve-node", type: "string" },
-              start: { default: 0, minimum: 0, optional: 1, type: "integer" },
-              upid: { type: "string" }
-            }
-          },
-          permissions: { user: "all" }
-        }
-      },
-      "/nodes/{node}/qemu": {
-        GET: {
-          parameters: {
-            additionalProperties: 0,
-            properties: {
-              full: { optional: 1, type: "boolean" },
-              node: { format: "pve-node", type: "string" }
-            }
-          },
-          permissions: { user: "all" }
-        },
-        POST: {
-          parameters: {
-            additionalProperties: 0,
-            properties: {
-              acpi: { default: 1, optional: 1, type: "boolean" },
-              affinity: { format: "pve-cpuset", optional: 1, type: "string" },
-              agent: {
-                format: {
-                  enabled: { default: 0, default_key: 1, type: "boolean" },
-                  "freeze-fs": { default: 1, optional: 1, type: "boolean" },
-                  "freeze-fs-on-backup": { alias: "freeze-fs" },
-                  fstrim_cloned_disks: { default: 0, optional: 1, type: "boolean" },
-                  "guest-fsfreeze": { alias: "freeze-fs" },
-                  type: {
-                    default: "virtio",
-                    enum: ["virtio", "isa"],
-                    optional: 1,
-                    type: "string"
-                  }
-                },
-                optional: 1,
-                type: "string"
-              },
-              "allow-ksm": { default: 1, optional: 1, type: "boolean" },
-              "amd-sev": { format: "pve-qemu-sev-fmt", optional: 1, type: "string" },
-              arch: { enum: ["x86_64", "aarch64"], optional: 1, type: "string" },
-              archive: { maxLength: 255, optional: 1, type: "string" },
-              args: { optional: 1, type: "string" },
-              audio0: {
-                format: {
-                  device: { enum: ["ich9-intel-hda", "intel-hda", "AC97"], type: "string" },
-                  driver: {
-                    default: "spice",
-                    enum: ["spice", "none"],
-                    optional: 1,
-                    type: "string"
-                  }
-                },
-                optional: 1,
-                type: "string"
-              },
-              autostart: { default: 0, optional: 1, type: "boolean" },
-              balloon: { minimum: 0, optional: 1, type: "integer" },
-              bios: {
-                default: "seabios",
-                enum: ["seabios", "ovmf"],
-                optional: 1,
-                type: "string"
-              },
-              boot: { format: "pve-qm-boot", optional: 1, type: "string" },
-              bootdisk: {
-                format: "pve-qm-bootdisk",
-                optional: 1,
-                pattern: "(ide|sata|scsi|virtio)\\d+",
-                type: "string"
-              },
-              bwlimit: {
-                default: "restore limit from datacenter or storage config",
-                minimum: "0",
-                optional: 1,
-                type: "integer"
-              },
-              cdrom: { format: "pve-qm-ide", optional: 1, type: "string" },
-              cicustom: { format: "pve-qm-cicustom", optional: 1, type: "string" },
-              cipassword: { optional: 1, type: "string" },
-              citype: {
-                enum: ["configdrive2", "nocloud", "opennebula"],
-                optional: 1,
-                type: "string"
-              },
-              ciupgrade: { default: 1, optional: 1, type: "boolean" },
-              ciuser: { optional: 1, type: "string" },
-              cores: { default: 1, minimum: 1, optional: 1, type: "integer" },
-              cpu: { format: "pve-vm-cpu-conf", optional: 1, type: "string" },
-              cpulimit: {
-                default: 0,
-                maximum: 128,
-                minimum: 0,
-                optional: 1,
-                type: "number"
-              },
-              cpuunits: {
-                default: "cgroup v1: 1024, cgroup v2: 100",
-                maximum: 262144,
-                minimum: 1,
-                optional: 1,
-                type: "integer"
-              },
-              description: { maxLength: 8192, optional: 1, type: "string" },
-              efidisk0: {
-                format: {
-                  efitype: { default: "2m", enum: ["2m", "4m"], optional: 1, type: "string" },
-                  file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" },
-                  format: {
-                    enum: ["raw", "qcow", "qed", "qcow2", "vmdk", "cloop"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  "import-from": {
-                    format: "pve-volume-id-or-absolute-path",
-                    optional: 1,
-                    type: "string"
-                  },
-                  "ms-cert": {
-                    default: "2011",
-                    enum: ["2011", "2023", "2023w", "2023k"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  "pre-enrolled-keys": { default: 0, optional: 1, type: "boolean" },
-                  size: { format: "disk-size", optional: 1, type: "string" },
-                  volume: { alias: "file" }
-                },
-                optional: 1,
-                type: "string"
-              },
-              force: { optional: 1, requires: "archive", type: "boolean" },
-              freeze: { optional: 1, type: "boolean" },
-              "ha-managed": { default: 0, optional: 1, type: "boolean" },
-              hookscript: { format: "pve-volume-id", optional: 1, type: "string" },
-              "hostpci[n]": { format: "pve-qm-hostpci", optional: 1, type: "string" },
-              hotplug: {
-                default: "network,disk,usb",
-                format: "pve-hotplug-features",
-                optional: 1,
-                type: "string"
-              },
-              hugepages: { enum: ["any", "2", "1024"], optional: 1, type: "string" },
-              "ide[n]": {
-                format: {
-                  aio: { enum: ["native", "threads", "io_uring"], optional: 1, type: "string" },
-                  backup: { optional: 1, type: "boolean" },
-                  bps: { optional: 1, type: "integer" },
-                  bps_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  bps_rd: { optional: 1, type: "integer" },
-                  bps_rd_length: { alias: "bps_rd_max_length" },
-                  bps_rd_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  bps_wr: { optional: 1, type: "integer" },
-                  bps_wr_length: { alias: "bps_wr_max_length" },
-                  bps_wr_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  cache: {
-                    enum: ["none", "writethrough", "writeback", "unsafe", "directsync"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  detect_zeroes: { optional: 1, type: "boolean" },
-                  discard: { enum: ["ignore", "on"], optional: 1, type: "string" },
-                  file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" },
-                  format: {
-                    enum: ["raw", "qcow", "qed", "qcow2", "vmdk", "cloop"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  "import-from": {
-                    format: "pve-volume-id-or-absolute-path",
-                    optional: 1,
-                    type: "string"
-                  },
-                  iops: { optional: 1, type: "integer" },
-                  iops_max: { optional: 1, type: "integer" },
-                  iops_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  iops_rd: { optional: 1, type: "integer" },
-                  iops_rd_length: { alias: "iops_rd_max_length" },
-                  iops_rd_max: { optional: 1, type: "integer" },
-                  iops_rd_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  iops_wr: { optional: 1, type: "integer" },
-                  iops_wr_length: { alias: "iops_wr_max_length" },
-                  iops_wr_max: { optional: 1, type: "integer" },
-                  iops_wr_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  mbps: { optional: 1, type: "number" },
-                  mbps_max: { optional: 1, type: "number" },
-                  mbps_rd: { optional: 1, type: "number" },
-                  mbps_rd_max: { optional: 1, type: "number" },
-                  mbps_wr: { optional: 1, type: "number" },
-                  mbps_wr_max: { optional: 1, type: "number" },
-                  media: {
-                    default: "disk",
-                    enum: ["cdrom", "disk"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  model: {
-                    format: "urlencoded",
-                    maxLength: 120,
-                    optional: 1,
-                    type: "string"
-                  },
-                  replicate: { default: 1, optional: 1, type: "boolean" },
-                  rerror: { enum: ["ignore", "report", "stop"], optional: 1, type: "string" },
-                  serial: {
-                    format: "urlencoded",
-                    maxLength: 60,
-                    optional: 1,
-                    type: "string"
-                  },
-                  shared: { default: 0, optional: 1, type: "boolean" },
-                  size: { format: "disk-size", optional: 1, type: "string" },
-                  snapshot: { optional: 1, type: "boolean" },
-                  ssd: { optional: 1, type: "boolean" },
-                  volume: { alias: "file" },
-                  werror: {
-                    enum: ["enospc", "ignore", "report", "stop"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  wwn: { optional: 1, pattern: "(?^:^(0x)[0-9a-fA-F]{16})", type: "string" }
-                },
-                optional: 1,
-                type: "string"
-              },
-              "import-working-storage": { format: "pve-storage-id", optional: 1, type: "string" },
-              "intel-tdx": { format: "pve-qemu-tdx-fmt", optional: 1, type: "string" },
-              "ipconfig[n]": { format: "pve-qm-ipconfig", optional: 1, type: "string" },
-              ivshmem: {
-                format: {
-                  name: { optional: 1, pattern: "[a-zA-Z0-9\\-]+", type: "string" },
-                  size: { minimum: 1, type: "integer" }
-                },
-                optional: 1,
-                type: "string"
-              },
-              keephugepages: { default: 0, optional: 1, type: "boolean" },
-              keyboard: {
-                default: null,
-                enum: [
-                  "de",
-                  "de-ch",
-                  "da",
-                  "en-gb",
-                  "en-us",
-                  "es",
-                  "fi",
-                  "fr",
-                  "fr-be",
-                  "fr-ca",
-                  "fr-ch",
-                  "hu",
-                  "is",
-                  "it",
-                  "ja",
-                  "lt",
-                  "mk",
-                  "nl",
-                  "no",
-                  "pl",
-                  "pt",
-                  "pt-br",
-                  "sv",
-                  "sl",
-                  "tr"
-                ],
-                optional: 1,
-                type: "string"
-              },
-              kvm: { default: 1, optional: 1, type: "boolean" },
-              "live-restore": { optional: 1, type: "boolean" },
-              localtime: { optional: 1, type: "boolean" },
-              lock: {
-                enum: [
-                  "backup",
-                  "clone",
-                  "create",
-                  "migrate",
-                  "rollback",
-                  "snapshot",
-                  "snapshot-delete",
-                  "suspending",
-                  "suspended"
-                ],
-                optional: 1,
-                type: "string"
-              },
-              machine: {
-                format: {
-                  "aw-bits": { maximum: 64, minimum: 32, optional: 1, type: "number" },
-                  "enable-s3": { optional: 1, type: "boolean" },
-                  "enable-s4": { optional: 1, type: "boolean" },
-                  type: {
-                    default_key: 1,
-                    maxLength: 40,
-                    optional: 1,
-                    pattern: "(pc|pc(-i440fx)?-\\d+(\\.\\d+)+(\\+pve\\d+)?(\\.pxe)?|q35|pc-q35-\\d+(\\.\\d+)+(\\+pve\\d+)?(\\.pxe)?|virt(?:-\\d+(\\.\\d+)+)?(\\+pve\\d+)?)",
-                    type: "string"
-                  },
-                  viommu: { enum: ["intel", "virtio"], optional: 1, type: "string" }
-                },
-                optional: 1,
-                type: "string"
-              },
-              memory: {
-                format: {
-                  current: { default: 512, default_key: 1, minimum: 16, type: "integer" }
-                },
-                optional: 1,
-                type: "string"
-              },
-              migrate_downtime: { default: 0.1, minimum: 0, optional: 1, type: "number" },
-              migrate_speed: { default: 0, minimum: 0, optional: 1, type: "integer" },
-              name: { format: "dns-name", optional: 1, type: "string" },
-              nameserver: { format: "address-list", optional: 1, type: "string" },
-              "net[n]": {
-                format: {
-                  bridge: { format: "pve-bridge-id", optional: 1, type: "string" },
-                  e1000: { alias: "macaddr", keyAlias: "model" },
-                  "e1000-82540em": { alias: "macaddr", keyAlias: "model" },
-                  "e1000-82544gc": { alias: "macaddr", keyAlias: "model" },
-                  "e1000-82545em": { alias: "macaddr", keyAlias: "model" },
-                  e1000e: { alias: "macaddr", keyAlias: "model" },
-                  firewall: { optional: 1, type: "boolean" },
-                  i82551: { alias: "macaddr", keyAlias: "model" },
-                  i82557b: { alias: "macaddr", keyAlias: "model" },
-                  i82559er: { alias: "macaddr", keyAlias: "model" },
-                  link_down: { optional: 1, type: "boolean" },
-                  macaddr: { format: "mac-addr", optional: 1, type: "string" },
-                  model: {
-                    default_key: 1,
-                    enum: [
-                      "e1000",
-                      "e1000-82540em",
-                      "e1000-82544gc",
-                      "e1000-82545em",
-                      "e1000e",
-                      "i82551",
-                      "i82557b",
-                      "i82559er",
-                      "ne2k_isa",
-                      "ne2k_pci",
-                      "pcnet",
-                      "rtl8139",
-                      "virtio",
-                      "vmxnet3"
-                    ],
-                    type: "string"
-                  },
-                  mtu: { maximum: 65520, minimum: 1, optional: 1, type: "integer" },
-                  ne2k_isa: { alias: "macaddr", keyAlias: "model" },
-                  ne2k_pci: { alias: "macaddr", keyAlias: "model" },
-                  pcnet: { alias: "macaddr", keyAlias: "model" },
-                  queues: { maximum: 64, minimum: 0, optional: 1, type: "integer" },
-                  rate: { minimum: 0, optional: 1, type: "number" },
-                  rtl8139: { alias: "macaddr", keyAlias: "model" },
-                  tag: { maximum: 4094, minimum: 1, optional: 1, type: "integer" },
-                  trunks: {
-                    optional: 1,
-                    pattern: "(?^:\\d+(?:-\\d+)?(?:;\\d+(?:-\\d+)?)*)",
-                    type: "string"
-                  },
-                  virtio: { alias: "macaddr", keyAlias: "model" },
-                  vmxnet3: { alias: "macaddr", keyAlias: "model" }
-                },
-                optional: 1,
-                type: "string"
-              },
-              node: { format: "pve-node", type: "string" },
-              numa: { default: 0, optional: 1, type: "boolean" },
-              "numa[n]": {
-                format: {
-                  cpus: { pattern: "(?^:\\d+(?:-\\d+)?(?:;\\d+(?:-\\d+)?)*)", type: "string" },
-                  hostnodes: {
-                    optional: 1,
-                    pattern: "(?^:\\d+(?:-\\d+)?(?:;\\d+(?:-\\d+)?)*)",
-                    type: "string"
-                  },
-                  memory: { optional: 1, type: "number" },
-                  policy: {
-                    enum: ["preferred", "bind", "interleave"],
-                    optional: 1,
-                    type: "string"
-                  }
-                },
-                optional: 1,
-                type: "string"
-              },
-              onboot: { default: 0, optional: 1, type: "boolean" },
-              ostype: {
-                default: "other",
-                enum: [
-                  "other",
-                  "wxp",
-                  "w2k",
-                  "w2k3",
-                  "w2k8",
-                  "wvista",
-                  "win7",
-                  "win8",
-                  "win10",
-                  "win11",
-                  "l24",
-                  "l26",
-                  "solaris"
-                ],
-                optional: 1,
-                type: "string"
-              },
-              "parallel[n]": {
-                optional: 1,
-                pattern: "/dev/parport\\d+|/dev/usb/lp\\d+",
-                type: "string"
-              },
-              pool: { format: "pve-poolid", optional: 1, type: "string" },
-              protection: { default: 0, optional: 1, type: "boolean" },
-              reboot: { default: 1, optional: 1, type: "boolean" },
-              rng0: { format: "pve-qm-rng", optional: 1, type: "string" },
-              "sata[n]": {
-                format: {
-                  aio: { enum: ["native", "threads", "io_uring"], optional: 1, type: "string" },
-                  backup: { optional: 1, type: "boolean" },
-                  bps: { optional: 1, type: "integer" },
-                  bps_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  bps_rd: { optional: 1, type: "integer" },
-                  bps_rd_length: { alias: "bps_rd_max_length" },
-                  bps_rd_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  bps_wr: { optional: 1, type: "integer" },
-                  bps_wr_length: { alias: "bps_wr_max_length" },
-                  bps_wr_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  cache: {
-                    enum: ["none", "writethrough", "writeback", "unsafe", "directsync"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  detect_zeroes: { optional: 1, type: "boolean" },
-                  discard: { enum: ["ignore", "on"], optional: 1, type: "string" },
-                  file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" },
-                  format: {
-                    enum: ["raw", "qcow", "qed", "qcow2", "vmdk", "cloop"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  "import-from": {
-                    format: "pve-volume-id-or-absolute-path",
-                    optional: 1,
-                    type: "string"
-                  },
-                  iops: { optional: 1, type: "integer" },
-                  iops_max: { optional: 1, type: "integer" },
-                  iops_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  iops_rd: { optional: 1, type: "integer" },
-                  iops_rd_length: { alias: "iops_rd_max_length" },
-                  iops_rd_max: { optional: 1, type: "integer" },
-                  iops_rd_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  iops_wr: { optional: 1, type: "integer" },
-                  iops_wr_length: { alias: "iops_wr_max_length" },
-                  iops_wr_max: { optional: 1, type: "integer" },
-                  iops_wr_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  mbps: { optional: 1, type: "number" },
-                  mbps_max: { optional: 1, type: "number" },
-                  mbps_rd: { optional: 1, type: "number" },
-                  mbps_rd_max: { optional: 1, type: "number" },
-                  mbps_wr: { optional: 1, type: "number" },
-                  mbps_wr_max: { optional: 1, type: "number" },
-                  media: {
-                    default: "disk",
-                    enum: ["cdrom", "disk"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  replicate: { default: 1, optional: 1, type: "boolean" },
-                  rerror: { enum: ["ignore", "report", "stop"], optional: 1, type: "string" },
-                  serial: {
-                    format: "urlencoded",
-                    maxLength: 60,
-                    optional: 1,
-                    type: "string"
-                  },
-                  shared: { default: 0, optional: 1, type: "boolean" },
-                  size: { format: "disk-size", optional: 1, type: "string" },
-                  snapshot: { optional: 1, type: "boolean" },
-                  ssd: { optional: 1, type: "boolean" },
-                  volume: { alias: "file" },
-                  werror: {
-                    enum: ["enospc", "ignore", "report", "stop"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  wwn: { optional: 1, pattern: "(?^:^(0x)[0-9a-fA-F]{16})", type: "string" }
-                },
-                optional: 1,
-                type: "string"
-              },
-              "scsi[n]": {
-                format: {
-                  aio: { enum: ["native", "threads", "io_uring"], optional: 1, type: "string" },
-                  backup: { optional: 1, type: "boolean" },
-                  bps: { optional: 1, type: "integer" },
-                  bps_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  bps_rd: { optional: 1, type: "integer" },
-                  bps_rd_length: { alias: "bps_rd_max_length" },
-                  bps_rd_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  bps_wr: { optional: 1, type: "integer" },
-                  bps_wr_length: { alias: "bps_wr_max_length" },
-                  bps_wr_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  cache: {
-                    enum: ["none", "writethrough", "writeback", "unsafe", "directsync"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  detect_zeroes: { optional: 1, type: "boolean" },
-                  discard: { enum: ["ignore", "on"], optional: 1, type: "string" },
-                  file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" },
-                  format: {
-                    enum: ["raw", "qcow", "qed", "qcow2", "vmdk", "cloop"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  "import-from": {
-                    format: "pve-volume-id-or-absolute-path",
-                    optional: 1,
-                    type: "string"
-                  },
-                  iops: { optional: 1, type: "integer" },
-                  iops_max: { optional: 1, type: "integer" },
-                  iops_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  iops_rd: { optional: 1, type: "integer" },
-                  iops_rd_length: { alias: "iops_rd_max_length" },
-                  iops_rd_max: { optional: 1, type: "integer" },
-                  iops_rd_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  iops_wr: { optional: 1, type: "integer" },
-                  iops_wr_length: { alias: "iops_wr_max_length" },
-                  iops_wr_max: { optional: 1, type: "integer" },
-                  iops_wr_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  iothread: { optional: 1, type: "boolean" },
-                  mbps: { optional: 1, type: "number" },
-                  mbps_max: { optional: 1, type: "number" },
-                  mbps_rd: { optional: 1, type: "number" },
-                  mbps_rd_max: { optional: 1, type: "number" },
-                  mbps_wr: { optional: 1, type: "number" },
-                  mbps_wr_max: { optional: 1, type: "number" },
-                  media: {
-                    default: "disk",
-                    enum: ["cdrom", "disk"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  product: { optional: 1, pattern: "[A-Za-z0-9\\-_\\s]{,16}", type: "string" },
-                  queues: { minimum: 2, optional: 1, type: "integer" },
-                  replicate: { default: 1, optional: 1, type: "boolean" },
-                  rerror: { enum: ["ignore", "report", "stop"], optional: 1, type: "string" },
-                  ro: { optional: 1, type: "boolean" },
-                  scsiblock: { default: 0, optional: 1, type: "boolean" },
-                  serial: {
-                    format: "urlencoded",
-                    maxLength: 60,
-                    optional: 1,
-                    type: "string"
-                  },
-                  shared: { default: 0, optional: 1, type: "boolean" },
-                  size: { format: "disk-size", optional: 1, type: "string" },
-                  snapshot: { optional: 1, type: "boolean" },
-                  ssd: { optional: 1, type: "boolean" },
-                  vendor: { optional: 1, pattern: "[A-Za-z0-9\\-_\\s]{,8}", type: "string" },
-                  volume: { alias: "file" },
-                  werror: {
-                    enum: ["enospc", "ignore", "report", "stop"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  wwn: { optional: 1, pattern: "(?^:^(0x)[0-9a-fA-F]{16})", type: "string" }
-                },
-                optional: 1,
-                type: "string"
-              },
-              scsihw: {
-                default: "lsi",
-                enum: [
-                  "lsi",
-                  "lsi53c810",
-                  "virtio-scsi-pci",
-                  "virtio-scsi-single",
-                  "megasas",
-                  "pvscsi"
-                ],
-                optional: 1,
-                type: "string"
-              },
-              searchdomain: { optional: 1, type: "string" },
-              "serial[n]": { optional: 1, pattern: "(/dev/.+|socket)", type: "string" },
-              shares: {
-                default: 1e3,
-                maximum: 5e4,
-                minimum: 0,
-                optional: 1,
-                type: "integer"
-              },
-              smbios1: {
-                format: "pve-qm-smbios1",
-                maxLength: 512,
-                optional: 1,
-                type: "string"
-              },
-              smp: { default: 1, minimum: 1, optional: 1, type: "integer" },
-              sockets: { default: 1, minimum: 1, optional: 1, type: "integer" },
-              spice_enhancements: {
-                format: {
-                  foldersharing: { default: "0", optional: 1, type: "boolean" },
-                  videostreaming: {
-                    default: "off",
-                    enum: ["off", "all", "filter"],
-                    optional: 1,
-                    type: "string"
-                  }
-                },
-                optional: 1,
-                type: "string"
-              },
-              sshkeys: { format: "urlencoded", optional: 1, type: "string" },
-              start: { default: 0, optional: 1, type: "boolean" },
-              startdate: {
-                default: "now",
-                optional: 1,
-                pattern: "(now|\\d{4}-\\d{1,2}-\\d{1,2}(T\\d{1,2}:\\d{1,2}:\\d{1,2})?)",
-                type: "string"
-              },
-              startup: { format: "pve-startup-order", optional: 1, type: "string" },
-              storage: { format: "pve-storage-id", optional: 1, type: "string" },
-              tablet: { default: 1, optional: 1, type: "boolean" },
-              tags: { format: "pve-tag-list", optional: 1, type: "string" },
-              tdf: { default: 0, optional: 1, type: "boolean" },
-              template: { default: 0, optional: 1, type: "boolean" },
-              tpmstate0: {
-                format: {
-                  file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" },
-                  format: { enum: ["raw", "qcow2", "vmdk"], optional: 1, type: "string" },
-                  "import-from": {
-                    format: "pve-volume-id-or-absolute-path",
-                    optional: 1,
-                    type: "string"
-                  },
-                  size: { format: "disk-size", optional: 1, type: "string" },
-                  version: {
-                    default: "v1.2",
-                    enum: ["v1.2", "v2.0"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  volume: { alias: "file" }
-                },
-                optional: 1,
-                type: "string"
-              },
-              unique: { optional: 1, requires: "archive", type: "boolean" },
-              "unused[n]": {
-                format: {
-                  file: { default_key: 1, format: "pve-volume-id", type: "string" },
-                  volume: { alias: "file" }
-                },
-                optional: 1,
-                type: "string"
-              },
-              "usb[n]": {
-                format: {
-                  host: {
-                    default_key: 1,
-                    optional: 1,
-                    pattern: "(?^:(?:(?:(?^:(0x)?([0-9A-Fa-f]{4}):(0x)?([0-9A-Fa-f]{4})))|(?:(?^:(\\d+)\\-(\\d+(\\.\\d+)*)))|[Ss][Pp][Ii][Cc][Ee]))",
-                    type: "string"
-                  },
-                  mapping: { format: "pve-configid", optional: 1, type: "string" },
-                  usb3: { default: 0, optional: 1, type: "boolean" }
-                },
-                optional: 1,
-                type: "string"
-              },
-              vcpus: { default: 0, minimum: 1, optional: 1, type: "integer" },
-              vga: {
-                format: {
-                  clipboard: { enum: ["vnc"], optional: 1, type: "string" },
-                  memory: { maximum: 512, minimum: 4, optional: 1, type: "integer" },
-                  type: {
-                    default: "std",
-                    default_key: 1,
-                    enum: [
-                      "cirrus",
-                      "qxl",
-                      "qxl2",
-                      "qxl3",
-                      "qxl4",
-                      "none",
-                      "serial0",
-                      "serial1",
-                      "serial2",
-                      "serial3",
-                      "std",
-                      "virtio",
-                      "virtio-gl",
-                      "vmware"
-                    ],
-                    optional: 1,
-                    type: "string"
-                  }
-                },
-                optional: 1,
-                type: "string"
-              },
-              "virtio[n]": {
-                format: {
-                  aio: { enum: ["native", "threads", "io_uring"], optional: 1, type: "string" },
-                  backup: { optional: 1, type: "boolean" },
-                  bps: { optional: 1, type: "integer" },
-                  bps_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  bps_rd: { optional: 1, type: "integer" },
-                  bps_rd_length: { alias: "bps_rd_max_length" },
-                  bps_rd_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  bps_wr: { optional: 1, type: "integer" },
-                  bps_wr_length: { alias: "bps_wr_max_length" },
-                  bps_wr_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  cache: {
-                    enum: ["none", "writethrough", "writeback", "unsafe", "directsync"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  detect_zeroes: { optional: 1, type: "boolean" },
-                  discard: { enum: ["ignore", "on"], optional: 1, type: "string" },
-                  file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" },
-                  format: {
-                    enum: ["raw", "qcow", "qed", "qcow2", "vmdk", "cloop"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  "import-from": {
-                    format: "pve-volume-id-or-absolute-path",
-                    optional: 1,
-                    type: "string"
-                  },
-                  iops: { optional: 1, type: "integer" },
-                  iops_max: { optional: 1, type: "integer" },
-                  iops_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  iops_rd: { optional: 1, type: "integer" },
-                  iops_rd_length: { alias: "iops_rd_max_length" },
-                  iops_rd_max: { optional: 1, type: "integer" },
-                  iops_rd_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  iops_wr: { optional: 1, type: "integer" },
-                  iops_wr_length: { alias: "iops_wr_max_length" },
-                  iops_wr_max: { optional: 1, type: "integer" },
-                  iops_wr_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  iothread: { optional: 1, type: "boolean" },
-                  mbps: { optional: 1, type: "number" },
-                  mbps_max: { optional: 1, type: "number" },
-                  mbps_rd: { optional: 1, type: "number" },
-                  mbps_rd_max: { optional: 1, type: "number" },
-                  mbps_wr: { optional: 1, type: "number" },
-                  mbps_wr_max: { optional: 1, type: "number" },
-                  media: {
-                    default: "disk",
-                    enum: ["cdrom", "disk"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  replicate: { default: 1, optional: 1, type: "boolean" },
-                  rerror: { enum: ["ignore", "report", "stop"], optional: 1, type: "string" },
-                  ro: { optional: 1, type: "boolean" },
-                  serial: {
-                    format: "urlencoded",
-                    maxLength: 60,
-                    optional: 1,
-                    type: "string"
-                  },
-                  shared: { default: 0, optional: 1, type: "boolean" },
-                  size: { format: "disk-size", optional: 1, type: "string" },
-                  snapshot: { optional: 1, type: "boolean" },
-                  volume: { alias: "file" },
-                  werror: {
-                    enum: ["enospc", "ignore", "report", "stop"],
-                    optional: 1,
-                    type: "string"
-                  }
-                },
-                optional: 1,
-                type: "string"
-              },
-              "virtiofs[n]": {
-                format: {
-                  cache: {
-                    default: "auto",
-                    enum: ["auto", "always", "metadata", "never"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  "direct-io": { default: 0, optional: 1, type: "boolean" },
-                  dirid: { default_key: 1, format: "pve-configid", type: "string" },
-                  "expose-acl": { default: 0, optional: 1, type: "boolean" },
-                  "expose-xattr": { default: 0, optional: 1, type: "boolean" }
-                },
-                optional: 1,
-                type: "string"
-              },
-              vmgenid: {
-                default: "1 (autogenerated)",
-                optional: 1,
-                pattern: "(?:[a-fA-F0-9]{8}(?:-[a-fA-F0-9]{4}){3}-[a-fA-F0-9]{12}|[01])",
-                type: "string"
-              },
-              vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" },
-              vmstatestorage: { format: "pve-storage-id", optional: 1, type: "string" },
-              watchdog: { format: "pve-qm-watchdog", optional: 1, type: "string" }
-            }
-          },
-          permissions: { user: "all" }
-        }
-      },
-      "/nodes/{node}/qemu/{vmid}": {
-        DELETE: {
-          parameters: {
-            additionalProperties: 0,
-            properties: {
-              "destroy-unreferenced-disks": { default: 0, optional: 1, type: "boolean" },
-              node: { format: "pve-node", type: "string" },
-              purge: { optional: 1, type: "boolean" },
-              skiplock: { optional: 1, type: "boolean" },
-              vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" }
-            }
-          },
-          permissions: { check: ["perm", "/vms/{vmid}", ["VM.Allocate"]] }
-        },
-        GET: {
-          parameters: {
-            additionalProperties: 0,
-            properties: {
-              node: { format: "pve-node", type: "string" },
-              vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" }
-            }
-          },
-          permissions: { user: "all" }
-        }
-      },
-      "/nodes/{node}/qemu/{vmid}/config": {
-        GET: {
-          parameters: {
-            additionalProperties: 0,
-            properties: {
-              current: { default: 0, optional: 1, type: "boolean" },
-              node: { format: "pve-node", type: "string" },
-              snapshot: {
-                format: "pve-configid",
-                maxLength: 40,
-                optional: 1,
-                type: "string"
-              },
-              vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" }
-            }
-          },
-          permissions: { check: ["perm", "/vms/{vmid}", ["VM.Audit"]] }
-        },
-        POST: {
-          parameters: {
-            additionalProperties: 0,
-            properties: {
-              acpi: { default: 1, optional: 1, type: "boolean" },
-              affinity: { format: "pve-cpuset", optional: 1, type: "string" },
-              agent: {
-                format: {
-                  enabled: { default: 0, default_key: 1, type: "boolean" },
-                  "freeze-fs": { default: 1, optional: 1, type: "boolean" },
-                  "freeze-fs-on-backup": { alias: "freeze-fs" },
-                  fstrim_cloned_disks: { default: 0, optional: 1, type: "boolean" },
-                  "guest-fsfreeze": { alias: "freeze-fs" },
-                  type: {
-                    default: "virtio",
-                    enum: ["virtio", "isa"],
-                    optional: 1,
-                    type: "string"
-                  }
-                },
-                optional: 1,
-                type: "string"
-              },
-              "allow-ksm": { default: 1, optional: 1, type: "boolean" },
-              "amd-sev": { format: "pve-qemu-sev-fmt", optional: 1, type: "string" },
-              arch: { enum: ["x86_64", "aarch64"], optional: 1, type: "string" },
-              args: { optional: 1, type: "string" },
-              audio0: {
-                format: {
-                  device: { enum: ["ich9-intel-hda", "intel-hda", "AC97"], type: "string" },
-                  driver: {
-                    default: "spice",
-                    enum: ["spice", "none"],
-                    optional: 1,
-                    type: "string"
-                  }
-                },
-                optional: 1,
-                type: "string"
-              },
-              autostart: { default: 0, optional: 1, type: "boolean" },
-              background_delay: { maximum: 30, minimum: 1, optional: 1, type: "integer" },
-              balloon: { minimum: 0, optional: 1, type: "integer" },
-              bios: {
-                default: "seabios",
-                enum: ["seabios", "ovmf"],
-                optional: 1,
-                type: "string"
-              },
-              boot: { format: "pve-qm-boot", optional: 1, type: "string" },
-              bootdisk: {
-                format: "pve-qm-bootdisk",
-                optional: 1,
-                pattern: "(ide|sata|scsi|virtio)\\d+",
-                type: "string"
-              },
-              cdrom: { format: "pve-qm-ide", optional: 1, type: "string" },
-              cicustom: { format: "pve-qm-cicustom", optional: 1, type: "string" },
-              cipassword: { optional: 1, type: "string" },
-              citype: {
-                enum: ["configdrive2", "nocloud", "opennebula"],
-                optional: 1,
-                type: "string"
-              },
-              ciupgrade: { default: 1, optional: 1, type: "boolean" },
-              ciuser: { optional: 1, type: "string" },
-              cores: { default: 1, minimum: 1, optional: 1, type: "integer" },
-              cpu: { format: "pve-vm-cpu-conf", optional: 1, type: "string" },
-              cpulimit: {
-                default: 0,
-                maximum: 128,
-                minimum: 0,
-                optional: 1,
-                type: "number"
-              },
-              cpuunits: {
-                default: "cgroup v1: 1024, cgroup v2: 100",
-                maximum: 262144,
-                minimum: 1,
-                optional: 1,
-                type: "integer"
-              },
-              delete: { format: "pve-configid-list", optional: 1, type: "string" },
-              description: { maxLength: 8192, optional: 1, type: "string" },
-              digest: { maxLength: 40, optional: 1, type: "string" },
-              efidisk0: {
-                format: {
-                  efitype: { default: "2m", enum: ["2m", "4m"], optional: 1, type: "string" },
-                  file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" },
-                  format: {
-                    enum: ["raw", "qcow", "qed", "qcow2", "vmdk", "cloop"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  "import-from": {
-                    format: "pve-volume-id-or-absolute-path",
-                    optional: 1,
-                    type: "string"
-                  },
-                  "ms-cert": {
-                    default: "2011",
-                    enum: ["2011", "2023", "2023w", "2023k"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  "pre-enrolled-keys": { default: 0, optional: 1, type: "boolean" },
-                  size: { format: "disk-size", optional: 1, type: "string" },
-                  volume: { alias: "file" }
-                },
-                optional: 1,
-                type: "string"
-              },
-              force: { optional: 1, requires: "delete", type: "boolean" },
-              freeze: { optional: 1, type: "boolean" },
-              hookscript: { format: "pve-volume-id", optional: 1, type: "string" },
-              "hostpci[n]": { format: "pve-qm-hostpci", optional: 1, type: "string" },
-              hotplug: {
-                default: "network,disk,usb",
-                format: "pve-hotplug-features",
-                optional: 1,
-                type: "string"
-              },
-              hugepages: { enum: ["any", "2", "1024"], optional: 1, type: "string" },
-              "ide[n]": {
-                format: {
-                  aio: { enum: ["native", "threads", "io_uring"], optional: 1, type: "string" },
-                  backup: { optional: 1, type: "boolean" },
-                  bps: { optional: 1, type: "integer" },
-                  bps_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  bps_rd: { optional: 1, type: "integer" },
-                  bps_rd_length: { alias: "bps_rd_max_length" },
-                  bps_rd_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  bps_wr: { optional: 1, type: "integer" },
-                  bps_wr_length: { alias: "bps_wr_max_length" },
-                  bps_wr_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  cache: {
-                    enum: ["none", "writethrough", "writeback", "unsafe", "directsync"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  detect_zeroes: { optional: 1, type: "boolean" },
-                  discard: { enum: ["ignore", "on"], optional: 1, type: "string" },
-                  file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" },
-                  format: {
-                    enum: ["raw", "qcow", "qed", "qcow2", "vmdk", "cloop"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  "import-from": {
-                    format: "pve-volume-id-or-absolute-path",
-                    optional: 1,
-                    type: "string"
-                  },
-                  iops: { optional: 1, type: "integer" },
-                  iops_max: { optional: 1, type: "integer" },
-                  iops_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  iops_rd: { optional: 1, type: "integer" },
-                  iops_rd_length: { alias: "iops_rd_max_length" },
-                  iops_rd_max: { optional: 1, type: "integer" },
-                  iops_rd_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  iops_wr: { optional: 1, type: "integer" },
-                  iops_wr_length: { alias: "iops_wr_max_length" },
-                  iops_wr_max: { optional: 1, type: "integer" },
-                  iops_wr_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  mbps: { optional: 1, type: "number" },
-                  mbps_max: { optional: 1, type: "number" },
-                  mbps_rd: { optional: 1, type: "number" },
-                  mbps_rd_max: { optional: 1, type: "number" },
-                  mbps_wr: { optional: 1, type: "number" },
-                  mbps_wr_max: { optional: 1, type: "number" },
-                  media: {
-                    default: "disk",
-                    enum: ["cdrom", "disk"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  model: {
-                    format: "urlencoded",
-                    maxLength: 120,
-                    optional: 1,
-                    type: "string"
-                  },
-                  replicate: { default: 1, optional: 1, type: "boolean" },
-                  rerror: { enum: ["ignore", "report", "stop"], optional: 1, type: "string" },
-                  serial: {
-                    format: "urlencoded",
-                    maxLength: 60,
-                    optional: 1,
-                    type: "string"
-                  },
-                  shared: { default: 0, optional: 1, type: "boolean" },
-                  size: { format: "disk-size", optional: 1, type: "string" },
-                  snapshot: { optional: 1, type: "boolean" },
-                  ssd: { optional: 1, type: "boolean" },
-                  volume: { alias: "file" },
-                  werror: {
-                    enum: ["enospc", "ignore", "report", "stop"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  wwn: { optional: 1, pattern: "(?^:^(0x)[0-9a-fA-F]{16})", type: "string" }
-                },
-                optional: 1,
-                type: "string"
-              },
-              "import-working-storage": { format: "pve-storage-id", optional: 1, type: "string" },
-              "intel-tdx": { format: "pve-qemu-tdx-fmt", optional: 1, type: "string" },
-              "ipconfig[n]": { format: "pve-qm-ipconfig", optional: 1, type: "string" },
-              ivshmem: {
-                format: {
-                  name: { optional: 1, pattern: "[a-zA-Z0-9\\-]+", type: "string" },
-                  size: { minimum: 1, type: "integer" }
-                },
-                optional: 1,
-                type: "string"
-              },
-              keephugepages: { default: 0, optional: 1, type: "boolean" },
-              keyboard: {
-                default: null,
-                enum: [
-                  "de",
-                  "de-ch",
-                  "da",
-                  "en-gb",
-                  "en-us",
-                  "es",
-                  "fi",
-                  "fr",
-                  "fr-be",
-                  "fr-ca",
-                  "fr-ch",
-                  "hu",
-                  "is",
-                  "it",
-                  "ja",
-                  "lt",
-                  "mk",
-                  "nl",
-                  "no",
-                  "pl",
-                  "pt",
-                  "pt-br",
-                  "sv",
-                  "sl",
-                  "tr"
-                ],
-                optional: 1,
-                type: "string"
-              },
-              kvm: { default: 1, optional: 1, type: "boolean" },
-              localtime: { optional: 1, type: "boolean" },
-              lock: {
-                enum: [
-                  "backup",
-                  "clone",
-                  "create",
-                  "migrate",
-                  "rollback",
-                  "snapshot",
-                  "snapshot-delete",
-                  "suspending",
-                  "suspended"
-                ],
-                optional: 1,
-                type: "string"
-              },
-              machine: {
-                format: {
-                  "aw-bits": { maximum: 64, minimum: 32, optional: 1, type: "number" },
-                  "enable-s3": { optional: 1, type: "boolean" },
-                  "enable-s4": { optional: 1, type: "boolean" },
-                  type: {
-                    default_key: 1,
-                    maxLength: 40,
-                    optional: 1,
-                    pattern: "(pc|pc(-i440fx)?-\\d+(\\.\\d+)+(\\+pve\\d+)?(\\.pxe)?|q35|pc-q35-\\d+(\\.\\d+)+(\\+pve\\d+)?(\\.pxe)?|virt(?:-\\d+(\\.\\d+)+)?(\\+pve\\d+)?)",
-                    type: "string"
-                  },
-                  viommu: { enum: ["intel", "virtio"], optional: 1, type: "string" }
-                },
-                optional: 1,
-                type: "string"
-              },
-              memory: {
-                format: {
-                  current: { default: 512, default_key: 1, minimum: 16, type: "integer" }
-                },
-                optional: 1,
-                type: "string"
-              },
-              migrate_downtime: { default: 0.1, minimum: 0, optional: 1, type: "number" },
-              migrate_speed: { default: 0, minimum: 0, optional: 1, type: "integer" },
-              name: { format: "dns-name", optional: 1, type: "string" },
-              nameserver: { format: "address-list", optional: 1, type: "string" },
-              "net[n]": {
-                format: {
-                  bridge: { format: "pve-bridge-id", optional: 1, type: "string" },
-                  e1000: { alias: "macaddr", keyAlias: "model" },
-                  "e1000-82540em": { alias: "macaddr", keyAlias: "model" },
-                  "e1000-82544gc": { alias: "macaddr", keyAlias: "model" },
-                  "e1000-82545em": { alias: "macaddr", keyAlias: "model" },
-                  e1000e: { alias: "macaddr", keyAlias: "model" },
-                  firewall: { optional: 1, type: "boolean" },
-                  i82551: { alias: "macaddr", keyAlias: "model" },
-                  i82557b: { alias: "macaddr", keyAlias: "model" },
-                  i82559er: { alias: "macaddr", keyAlias: "model" },
-                  link_down: { optional: 1, type: "boolean" },
-                  macaddr: { format: "mac-addr", optional: 1, type: "string" },
-                  model: {
-                    default_key: 1,
-                    enum: [
-                      "e1000",
-                      "e1000-82540em",
-                      "e1000-82544gc",
-                      "e1000-82545em",
-                      "e1000e",
-                      "i82551",
-                      "i82557b",
-                      "i82559er",
-                      "ne2k_isa",
-                      "ne2k_pci",
-                      "pcnet",
-                      "rtl8139",
-                      "virtio",
-                      "vmxnet3"
-                    ],
-                    type: "string"
-                  },
-                  mtu: { maximum: 65520, minimum: 1, optional: 1, type: "integer" },
-                  ne2k_isa: { alias: "macaddr", keyAlias: "model" },
-                  ne2k_pci: { alias: "macaddr", keyAlias: "model" },
-                  pcnet: { alias: "macaddr", keyAlias: "model" },
-                  queues: { maximum: 64, minimum: 0, optional: 1, type: "integer" },
-                  rate: { minimum: 0, optional: 1, type: "number" },
-                  rtl8139: { alias: "macaddr", keyAlias: "model" },
-                  tag: { maximum: 4094, minimum: 1, optional: 1, type: "integer" },
-                  trunks: {
-                    optional: 1,
-                    pattern: "(?^:\\d+(?:-\\d+)?(?:;\\d+(?:-\\d+)?)*)",
-                    type: "string"
-                  },
-                  virtio: { alias: "macaddr", keyAlias: "model" },
-                  vmxnet3: { alias: "macaddr", keyAlias: "model" }
-                },
-                optional: 1,
-                type: "string"
-              },
-              node: { format: "pve-node", type: "string" },
-              numa: { default: 0, optional: 1, type: "boolean" },
-              "numa[n]": {
-                format: {
-                  cpus: { pattern: "(?^:\\d+(?:-\\d+)?(?:;\\d+(?:-\\d+)?)*)", type: "string" },
-                  hostnodes: {
-                    optional: 1,
-                    pattern: "(?^:\\d+(?:-\\d+)?(?:;\\d+(?:-\\d+)?)*)",
-                    type: "string"
-                  },
-                  memory: { optional: 1, type: "number" },
-                  policy: {
-                    enum: ["preferred", "bind", "interleave"],
-                    optional: 1,
-                    type: "string"
-                  }
-                },
-                optional: 1,
-                type: "string"
-              },
-              onboot: { default: 0, optional: 1, type: "boolean" },
-              ostype: {
-                default: "other",
-                enum: [
-                  "other",
-                  "wxp",
-                  "w2k",
-                  "w2k3",
-                  "w2k8",
-                  "wvista",
-                  "win7",
-                  "win8",
-                  "win10",
-                  "win11",
-                  "l24",
-                  "l26",
-                  "solaris"
-                ],
-                optional: 1,
-                type: "string"
-              },
-              "parallel[n]": {
-                optional: 1,
-                pattern: "/dev/parport\\d+|/dev/usb/lp\\d+",
-                type: "string"
-              },
-              protection: { default: 0, optional: 1, type: "boolean" },
-              reboot: { default: 1, optional: 1, type: "boolean" },
-              revert: { format: "pve-configid-list", optional: 1, type: "string" },
-              rng0: { format: "pve-qm-rng", optional: 1, type: "string" },
-              "sata[n]": {
-                format: {
-                  aio: { enum: ["native", "threads", "io_uring"], optional: 1, type: "string" },
-                  backup: { optional: 1, type: "boolean" },
-                  bps: { optional: 1, type: "integer" },
-                  bps_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  bps_rd: { optional: 1, type: "integer" },
-                  bps_rd_length: { alias: "bps_rd_max_length" },
-                  bps_rd_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  bps_wr: { optional: 1, type: "integer" },
-                  bps_wr_length: { alias: "bps_wr_max_length" },
-                  bps_wr_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  cache: {
-                    enum: ["none", "writethrough", "writeback", "unsafe", "directsync"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  detect_zeroes: { optional: 1, type: "boolean" },
-                  discard: { enum: ["ignore", "on"], optional: 1, type: "string" },
-                  file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" },
-                  format: {
-                    enum: ["raw", "qcow", "qed", "qcow2", "vmdk", "cloop"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  "import-from": {
-                    format: "pve-volume-id-or-absolute-path",
-                    optional: 1,
-                    type: "string"
-                  },
-                  iops: { optional: 1, type: "integer" },
-                  iops_max: { optional: 1, type: "integer" },
-                  iops_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  iops_rd: { optional: 1, type: "integer" },
-                  iops_rd_length: { alias: "iops_rd_max_length" },
-                  iops_rd_max: { optional: 1, type: "integer" },
-                  iops_rd_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  iops_wr: { optional: 1, type: "integer" },
-                  iops_wr_length: { alias: "iops_wr_max_length" },
-                  iops_wr_max: { optional: 1, type: "integer" },
-                  iops_wr_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  mbps: { optional: 1, type: "number" },
-                  mbps_max: { optional: 1, type: "number" },
-                  mbps_rd: { optional: 1, type: "number" },
-                  mbps_rd_max: { optional: 1, type: "number" },
-                  mbps_wr: { optional: 1, type: "number" },
-                  mbps_wr_max: { optional: 1, type: "number" },
-                  media: {
-                    default: "disk",
-                    enum: ["cdrom", "disk"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  replicate: { default: 1, optional: 1, type: "boolean" },
-                  rerror: { enum: ["ignore", "report", "stop"], optional: 1, type: "string" },
-                  serial: {
-                    format: "urlencoded",
-                    maxLength: 60,
-                    optional: 1,
-                    type: "string"
-                  },
-                  shared: { default: 0, optional: 1, type: "boolean" },
-                  size: { format: "disk-size", optional: 1, type: "string" },
-                  snapshot: { optional: 1, type: "boolean" },
-                  ssd: { optional: 1, type: "boolean" },
-                  volume: { alias: "file" },
-                  werror: {
-                    enum: ["enospc", "ignore", "report", "stop"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  wwn: { optional: 1, pattern: "(?^:^(0x)[0-9a-fA-F]{16})", type: "string" }
-                },
-                optional: 1,
-                type: "string"
-              },
-              "scsi[n]": {
-                format: {
-                  aio: { enum: ["native", "threads", "io_uring"], optional: 1, type: "string" },
-                  backup: { optional: 1, type: "boolean" },
-                  bps: { optional: 1, type: "integer" },
-                  bps_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  bps_rd: { optional: 1, type: "integer" },
-                  bps_rd_length: { alias: "bps_rd_max_length" },
-                  bps_rd_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  bps_wr: { optional: 1, type: "integer" },
-                  bps_wr_length: { alias: "bps_wr_max_length" },
-                  bps_wr_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  cache: {
-                    enum: ["none", "writethrough", "writeback", "unsafe", "directsync"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  detect_zeroes: { optional: 1, type: "boolean" },
-                  discard: { enum: ["ignore", "on"], optional: 1, type: "string" },
-                  file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" },
-                  format: {
-                    enum: ["raw", "qcow", "qed", "qcow2", "vmdk", "cloop"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  "import-from": {
-                    format: "pve-volume-id-or-absolute-path",
-                    optional: 1,
-                    type: "string"
-                  },
-                  iops: { optional: 1, type: "integer" },
-                  iops_max: { optional: 1, type: "integer" },
-                  iops_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  iops_rd: { optional: 1, type: "integer" },
-                  iops_rd_length: { alias: "iops_rd_max_length" },
-                  iops_rd_max: { optional: 1, type: "integer" },
-                  iops_rd_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  iops_wr: { optional: 1, type: "integer" },
-                  iops_wr_length: { alias: "iops_wr_max_length" },
-                  iops_wr_max: { optional: 1, type: "integer" },
-                  iops_wr_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  iothread: { optional: 1, type: "boolean" },
-                  mbps: { optional: 1, type: "number" },
-                  mbps_max: { optional: 1, type: "number" },
-                  mbps_rd: { optional: 1, type: "number" },
-                  mbps_rd_max: { optional: 1, type: "number" },
-                  mbps_wr: { optional: 1, type: "number" },
-                  mbps_wr_max: { optional: 1, type: "number" },
-                  media: {
-                    default: "disk",
-                    enum: ["cdrom", "disk"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  product: { optional: 1, pattern: "[A-Za-z0-9\\-_\\s]{,16}", type: "string" },
-                  queues: { minimum: 2, optional: 1, type: "integer" },
-                  replicate: { default: 1, optional: 1, type: "boolean" },
-                  rerror: { enum: ["ignore", "report", "stop"], optional: 1, type: "string" },
-                  ro: { optional: 1, type: "boolean" },
-                  scsiblock: { default: 0, optional: 1, type: "boolean" },
-                  serial: {
-                    format: "urlencoded",
-                    maxLength: 60,
-                    optional: 1,
-                    type: "string"
-                  },
-                  shared: { default: 0, optional: 1, type: "boolean" },
-                  size: { format: "disk-size", optional: 1, type: "string" },
-                  snapshot: { optional: 1, type: "boolean" },
-                  ssd: { optional: 1, type: "boolean" },
-                  vendor: { optional: 1, pattern: "[A-Za-z0-9\\-_\\s]{,8}", type: "string" },
-                  volume: { alias: "file" },
-                  werror: {
-                    enum: ["enospc", "ignore", "report", "stop"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  wwn: { optional: 1, pattern: "(?^:^(0x)[0-9a-fA-F]{16})", type: "string" }
-                },
-                optional: 1,
-                type: "string"
-              },
-              scsihw: {
-                default: "lsi",
-                enum: [
-                  "lsi",
-                  "lsi53c810",
-                  "virtio-scsi-pci",
-                  "virtio-scsi-single",
-                  "megasas",
-                  "pvscsi"
-                ],
-                optional: 1,
-                type: "string"
-              },
-              searchdomain: { optional: 1, type: "string" },
-              "serial[n]": { optional: 1, pattern: "(/dev/.+|socket)", type: "string" },
-              shares: {
-                default: 1e3,
-                maximum: 5e4,
-                minimum: 0,
-                optional: 1,
-                type: "integer"
-              },
-              skiplock: { optional: 1, type: "boolean" },
-              smbios1: {
-                format: "pve-qm-smbios1",
-                maxLength: 512,
-                optional: 1,
-                type: "string"
-              },
-              smp: { default: 1, minimum: 1, optional: 1, type: "integer" },
-              sockets: { default: 1, minimum: 1, optional: 1, type: "integer" },
-              spice_enhancements: {
-                format: {
-                  foldersharing: { default: "0", optional: 1, type: "boolean" },
-                  videostreaming: {
-                    default: "off",
-                    enum: ["off", "all", "filter"],
-                    optional: 1,
-                    type: "string"
-                  }
-                },
-                optional: 1,
-                type: "string"
-              },
-              sshkeys: { format: "urlencoded", optional: 1, type: "string" },
-              startdate: {
-                default: "now",
-                optional: 1,
-                pattern: "(now|\\d{4}-\\d{1,2}-\\d{1,2}(T\\d{1,2}:\\d{1,2}:\\d{1,2})?)",
-                type: "string"
-              },
-              startup: { format: "pve-startup-order", optional: 1, type: "string" },
-              tablet: { default: 1, optional: 1, type: "boolean" },
-              tags: { format: "pve-tag-list", optional: 1, type: "string" },
-              tdf: { default: 0, optional: 1, type: "boolean" },
-              template: { default: 0, optional: 1, type: "boolean" },
-              tpmstate0: {
-                format: {
-                  file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" },
-                  format: { enum: ["raw", "qcow2", "vmdk"], optional: 1, type: "string" },
-                  "import-from": {
-                    format: "pve-volume-id-or-absolute-path",
-                    optional: 1,
-                    type: "string"
-                  },
-                  size: { format: "disk-size", optional: 1, type: "string" },
-                  version: {
-                    default: "v1.2",
-                    enum: ["v1.2", "v2.0"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  volume: { alias: "file" }
-                },
-                optional: 1,
-                type: "string"
-              },
-              "unused[n]": {
-                format: {
-                  file: { default_key: 1, format: "pve-volume-id", type: "string" },
-                  volume: { alias: "file" }
-                },
-                optional: 1,
-                type: "string"
-              },
-              "usb[n]": {
-                format: {
-                  host: {
-                    default_key: 1,
-                    optional: 1,
-                    pattern: "(?^:(?:(?:(?^:(0x)?([0-9A-Fa-f]{4}):(0x)?([0-9A-Fa-f]{4})))|(?:(?^:(\\d+)\\-(\\d+(\\.\\d+)*)))|[Ss][Pp][Ii][Cc][Ee]))",
-                    type: "string"
-                  },
-                  mapping: { format: "pve-configid", optional: 1, type: "string" },
-                  usb3: { default: 0, optional: 1, type: "boolean" }
-                },
-                optional: 1,
-                type: "string"
-              },
-              vcpus: { default: 0, minimum: 1, optional: 1, type: "integer" },
-              vga: {
-                format: {
-                  clipboard: { enum: ["vnc"], optional: 1, type: "string" },
-                  memory: { maximum: 512, minimum: 4, optional: 1, type: "integer" },
-                  type: {
-                    default: "std",
-                    default_key: 1,
-                    enum: [
-                      "cirrus",
-                      "qxl",
-                      "qxl2",
-                      "qxl3",
-                      "qxl4",
-                      "none",
-                      "serial0",
-                      "serial1",
-                      "serial2",
-                      "serial3",
-                      "std",
-                      "virtio",
-                      "virtio-gl",
-                      "vmware"
-                    ],
-                    optional: 1,
-                    type: "string"
-                  }
-                },
-                optional: 1,
-                type: "string"
-              },
-              "virtio[n]": {
-                format: {
-                  aio: { enum: ["native", "threads", "io_uring"], optional: 1, type: "string" },
-                  backup: { optional: 1, type: "boolean" },
-                  bps: { optional: 1, type: "integer" },
-                  bps_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  bps_rd: { optional: 1, type: "integer" },
-                  bps_rd_length: { alias: "bps_rd_max_length" },
-                  bps_rd_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  bps_wr: { optional: 1, type: "integer" },
-                  bps_wr_length: { alias: "bps_wr_max_length" },
-                  bps_wr_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  cache: {
-                    enum: ["none", "writethrough", "writeback", "unsafe", "directsync"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  detect_zeroes: { optional: 1, type: "boolean" },
-                  discard: { enum: ["ignore", "on"], optional: 1, type: "string" },
-                  file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" },
-                  format: {
-                    enum: ["raw", "qcow", "qed", "qcow2", "vmdk", "cloop"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  "import-from": {
-                    format: "pve-volume-id-or-absolute-path",
-                    optional: 1,
-                    type: "string"
-                  },
-                  iops: { optional: 1, type: "integer" },
-                  iops_max: { optional: 1, type: "integer" },
-                  iops_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  iops_rd: { optional: 1, type: "integer" },
-                  iops_rd_length: { alias: "iops_rd_max_length" },
-                  iops_rd_max: { optional: 1, type: "integer" },
-                  iops_rd_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  iops_wr: { optional: 1, type: "integer" },
-                  iops_wr_length: { alias: "iops_wr_max_length" },
-                  iops_wr_max: { optional: 1, type: "integer" },
-                  iops_wr_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  iothread: { optional: 1, type: "boolean" },
-                  mbps: { optional: 1, type: "number" },
-                  mbps_max: { optional: 1, type: "number" },
-                  mbps_rd: { optional: 1, type: "number" },
-                  mbps_rd_max: { optional: 1, type: "number" },
-                  mbps_wr: { optional: 1, type: "number" },
-                  mbps_wr_max: { optional: 1, type: "number" },
-                  media: {
-                    default: "disk",
-                    enum: ["cdrom", "disk"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  replicate: { default: 1, optional: 1, type: "boolean" },
-                  rerror: { enum: ["ignore", "report", "stop"], optional: 1, type: "string" },
-                  ro: { optional: 1, type: "boolean" },
-                  serial: {
-                    format: "urlencoded",
-                    maxLength: 60,
-                    optional: 1,
-                    type: "string"
-                  },
-                  shared: { default: 0, optional: 1, type: "boolean" },
-                  size: { format: "disk-size", optional: 1, type: "string" },
-                  snapshot: { optional: 1, type: "boolean" },
-                  volume: { alias: "file" },
-                  werror: {
-                    enum: ["enospc", "ignore", "report", "stop"],
-                    optional: 1,
-                    type: "string"
-                  }
-                },
-                optional: 1,
-                type: "string"
-              },
-              "virtiofs[n]": {
-                format: {
-                  cache: {
-                    default: "auto",
-                    enum: ["auto", "always", "metadata", "never"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  "direct-io": { default: 0, optional: 1, type: "boolean" },
-                  dirid: { default_key: 1, format: "pve-configid", type: "string" },
-                  "expose-acl": { default: 0, optional: 1, type: "boolean" },
-                  "expose-xattr": { default: 0, optional: 1, type: "boolean" }
-                },
-                optional: 1,
-                type: "string"
-              },
-              vmgenid: {
-                default: "1 (autogenerated)",
-                optional: 1,
-                pattern: "(?:[a-fA-F0-9]{8}(?:-[a-fA-F0-9]{4}){3}-[a-fA-F0-9]{12}|[01])",
-                type: "string"
-              },
-              vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" },
-              vmstatestorage: { format: "pve-storage-id", optional: 1, type: "string" },
-              watchdog: { format: "pve-qm-watchdog", optional: 1, type: "string" }
-            }
-          },
-          permissions: {
-            check: [
-              "perm",
-              "/vms/{vmid}",
-              [
-                "VM.Config.Disk",
-                "VM.Config.CDROM",
-                "VM.Config.CPU",
-                "VM.Config.Memory",
-                "VM.Config.Network",
-                "VM.Config.HWType",
-                "VM.Config.Options",
-                "VM.Config.Cloudinit"
-              ],
-              "any",
-              1
-            ]
-          }
-        },
-        PUT: {
-          parameters: {
-            additionalProperties: 0,
-            properties: {
-              acpi: { default: 1, optional: 1, type: "boolean" },
-              affinity: { format: "pve-cpuset", optional: 1, type: "string" },
-              agent: {
-                format: {
-                  enabled: { default: 0, default_key: 1, type: "boolean" },
-                  "freeze-fs": { default: 1, optional: 1, type: "boolean" },
-                  "freeze-fs-on-backup": { alias: "freeze-fs" },
-                  fstrim_cloned_disks: { default: 0, optional: 1, type: "boolean" },
-                  "guest-fsfreeze": { alias: "freeze-fs" },
-                  type: {
-                    default: "virtio",
-                    enum: ["virtio", "isa"],
-                    optional: 1,
-                    type: "string"
-                  }
-                },
-                optional: 1,
-                type: "string"
-              },
-              "allow-ksm": { default: 1, optional: 1, type: "boolean" },
-              "amd-sev": { format: "pve-qemu-sev-fmt", optional: 1, type: "string" },
-              arch: { enum: ["x86_64", "aarch64"], optional: 1, type: "string" },
-              args: { optional: 1, type: "string" },
-              audio0: {
-                format: {
-                  device: { enum: ["ich9-intel-hda", "intel-hda", "AC97"], type: "string" },
-                  driver: {
-                    default: "spice",
-                    enum: ["spice", "none"],
-                    optional: 1,
-                    type: "string"
-                  }
-                },
-                optional: 1,
-                type: "string"
-              },
-              autostart: { default: 0, optional: 1, type: "boolean" },
-              balloon: { minimum: 0, optional: 1, type: "integer" },
-              bios: {
-                default: "seabios",
-                enum: ["seabios", "ovmf"],
-                optional: 1,
-                type: "string"
-              },
-              boot: { format: "pve-qm-boot", optional: 1, type: "string" },
-              bootdisk: {
-                format: "pve-qm-bootdisk",
-                optional: 1,
-                pattern: "(ide|sata|scsi|virtio)\\d+",
-                type: "string"
-              },
-              cdrom: { format: "pve-qm-ide", optional: 1, type: "string" },
-              cicustom: { format: "pve-qm-cicustom", optional: 1, type: "string" },
-              cipassword: { optional: 1, type: "string" },
-              citype: {
-                enum: ["configdrive2", "nocloud", "opennebula"],
-                optional: 1,
-                type: "string"
-              },
-              ciupgrade: { default: 1, optional: 1, type: "boolean" },
-              ciuser: { optional: 1, type: "string" },
-              cores: { default: 1, minimum: 1, optional: 1, type: "integer" },
-              cpu: { format: "pve-vm-cpu-conf", optional: 1, type: "string" },
-              cpulimit: {
-                default: 0,
-                maximum: 128,
-                minimum: 0,
-                optional: 1,
-                type: "number"
-              },
-              cpuunits: {
-                default: "cgroup v1: 1024, cgroup v2: 100",
-                maximum: 262144,
-                minimum: 1,
-                optional: 1,
-                type: "integer"
-              },
-              delete: { format: "pve-configid-list", optional: 1, type: "string" },
-              description: { maxLength: 8192, optional: 1, type: "string" },
-              digest: { maxLength: 40, optional: 1, type: "string" },
-              efidisk0: {
-                format: {
-                  efitype: { default: "2m", enum: ["2m", "4m"], optional: 1, type: "string" },
-                  file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" },
-                  format: {
-                    enum: ["raw", "qcow", "qed", "qcow2", "vmdk", "cloop"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  "import-from": {
-                    format: "pve-volume-id-or-absolute-path",
-                    optional: 1,
-                    type: "string"
-                  },
-                  "ms-cert": {
-                    default: "2011",
-                    enum: ["2011", "2023", "2023w", "2023k"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  "pre-enrolled-keys": { default: 0, optional: 1, type: "boolean" },
-                  size: { format: "disk-size", optional: 1, type: "string" },
-                  volume: { alias: "file" }
-                },
-                optional: 1,
-                type: "string"
-              },
-              force: { optional: 1, requires: "delete", type: "boolean" },
-              freeze: { optional: 1, type: "boolean" },
-              hookscript: { format: "pve-volume-id", optional: 1, type: "string" },
-              "hostpci[n]": { format: "pve-qm-hostpci", optional: 1, type: "string" },
-              hotplug: {
-                default: "network,disk,usb",
-                format: "pve-hotplug-features",
-                optional: 1,
-                type: "string"
-              },
-              hugepages: { enum: ["any", "2", "1024"], optional: 1, type: "string" },
-              "ide[n]": {
-                format: {
-                  aio: { enum: ["native", "threads", "io_uring"], optional: 1, type: "string" },
-                  backup: { optional: 1, type: "boolean" },
-                  bps: { optional: 1, type: "integer" },
-                  bps_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  bps_rd: { optional: 1, type: "integer" },
-                  bps_rd_length: { alias: "bps_rd_max_length" },
-                  bps_rd_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  bps_wr: { optional: 1, type: "integer" },
-                  bps_wr_length: { alias: "bps_wr_max_length" },
-                  bps_wr_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  cache: {
-                    enum: ["none", "writethrough", "writeback", "unsafe", "directsync"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  detect_zeroes: { optional: 1, type: "boolean" },
-                  discard: { enum: ["ignore", "on"], optional: 1, type: "string" },
-                  file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" },
-                  format: {
-                    enum: ["raw", "qcow", "qed", "qcow2", "vmdk", "cloop"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  "import-from": {
-                    format: "pve-volume-id-or-absolute-path",
-                    optional: 1,
-                    type: "string"
-                  },
-                  iops: { optional: 1, type: "integer" },
-                  iops_max: { optional: 1, type: "integer" },
-                  iops_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  iops_rd: { optional: 1, type: "integer" },
-                  iops_rd_length: { alias: "iops_rd_max_length" },
-                  iops_rd_max: { optional: 1, type: "integer" },
-                  iops_rd_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  iops_wr: { optional: 1, type: "integer" },
-                  iops_wr_length: { alias: "iops_wr_max_length" },
-                  iops_wr_max: { optional: 1, type: "integer" },
-                  iops_wr_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  mbps: { optional: 1, type: "number" },
-                  mbps_max: { optional: 1, type: "number" },
-                  mbps_rd: { optional: 1, type: "number" },
-                  mbps_rd_max: { optional: 1, type: "number" },
-                  mbps_wr: { optional: 1, type: "number" },
-                  mbps_wr_max: { optional: 1, type: "number" },
-                  media: {
-                    default: "disk",
-                    enum: ["cdrom", "disk"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  model: {
-                    format: "urlencoded",
-                    maxLength: 120,
-                    optional: 1,
-                    type: "string"
-                  },
-                  replicate: { default: 1, optional: 1, type: "boolean" },
-                  rerror: { enum: ["ignore", "report", "stop"], optional: 1, type: "string" },
-                  serial: {
-                    format: "urlencoded",
-                    maxLength: 60,
-                    optional: 1,
-                    type: "string"
-                  },
-                  shared: { default: 0, optional: 1, type: "boolean" },
-                  size: { format: "disk-size", optional: 1, type: "string" },
-                  snapshot: { optional: 1, type: "boolean" },
-                  ssd: { optional: 1, type: "boolean" },
-                  volume: { alias: "file" },
-                  werror: {
-                    enum: ["enospc", "ignore", "report", "stop"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  wwn: { optional: 1, pattern: "(?^:^(0x)[0-9a-fA-F]{16})", type: "string" }
-                },
-                optional: 1,
-                type: "string"
-              },
-              "intel-tdx": { format: "pve-qemu-tdx-fmt", optional: 1, type: "string" },
-              "ipconfig[n]": { format: "pve-qm-ipconfig", optional: 1, type: "string" },
-              ivshmem: {
-                format: {
-                  name: { optional: 1, pattern: "[a-zA-Z0-9\\-]+", type: "string" },
-                  size: { minimum: 1, type: "integer" }
-                },
-                optional: 1,
-                type: "string"
-              },
-              keephugepages: { default: 0, optional: 1, type: "boolean" },
-              keyboard: {
-                default: null,
-                enum: [
-                  "de",
-                  "de-ch",
-                  "da",
-                  "en-gb",
-                  "en-us",
-                  "es",
-                  "fi",
-                  "fr",
-                  "fr-be",
-                  "fr-ca",
-                  "fr-ch",
-                  "hu",
-                  "is",
-                  "it",
-                  "ja",
-                  "lt",
-                  "mk",
-                  "nl",
-                  "no",
-                  "pl",
-                  "pt",
-                  "pt-br",
-                  "sv",
-                  "sl",
-                  "tr"
-                ],
-                optional: 1,
-                type: "string"
-              },
-              kvm: { default: 1, optional: 1, type: "boolean" },
-              localtime: { optional: 1, type: "boolean" },
-              lock: {
-                enum: [
-                  "backup",
-                  "clone",
-                  "create",
-                  "migrate",
-                  "rollback",
-                  "snapshot",
-                  "snapshot-delete",
-                  "suspending",
-                  "suspended"
-                ],
-                optional: 1,
-                type: "string"
-              },
-              machine: {
-                format: {
-                  "aw-bits": { maximum: 64, minimum: 32, optional: 1, type: "number" },
-                  "enable-s3": { optional: 1, type: "boolean" },
-                  "enable-s4": { optional: 1, type: "boolean" },
-                  type: {
-                    default_key: 1,
-                    maxLength: 40,
-                    optional: 1,
-                    pattern: "(pc|pc(-i440fx)?-\\d+(\\.\\d+)+(\\+pve\\d+)?(\\.pxe)?|q35|pc-q35-\\d+(\\.\\d+)+(\\+pve\\d+)?(\\.pxe)?|virt(?:-\\d+(\\.\\d+)+)?(\\+pve\\d+)?)",
-                    type: "string"
-                  },
-                  viommu: { enum: ["intel", "virtio"], optional: 1, type: "string" }
-                },
-                optional: 1,
-                type: "string"
-              },
-              memory: {
-                format: {
-                  current: { default: 512, default_key: 1, minimum: 16, type: "integer" }
-                },
-                optional: 1,
-                type: "string"
-              },
-              migrate_downtime: { default: 0.1, minimum: 0, optional: 1, type: "number" },
-              migrate_speed: { default: 0, minimum: 0, optional: 1, type: "integer" },
-              name: { format: "dns-name", optional: 1, type: "string" },
-              nameserver: { format: "address-list", optional: 1, type: "string" },
-              "net[n]": {
-                format: {
-                  bridge: { format: "pve-bridge-id", optional: 1, type: "string" },
-                  e1000: { alias: "macaddr", keyAlias: "model" },
-                  "e1000-82540em": { alias: "macaddr", keyAlias: "model" },
-                  "e1000-82544gc": { alias: "macaddr", keyAlias: "model" },
-                  "e1000-82545em": { alias: "macaddr", keyAlias: "model" },
-                  e1000e: { alias: "macaddr", keyAlias: "model" },
-                  firewall: { optional: 1, type: "boolean" },
-                  i82551: { alias: "macaddr", keyAlias: "model" },
-                  i82557b: { alias: "macaddr", keyAlias: "model" },
-                  i82559er: { alias: "macaddr", keyAlias: "model" },
-                  link_down: { optional: 1, type: "boolean" },
-                  macaddr: { format: "mac-addr", optional: 1, type: "string" },
-                  model: {
-                    default_key: 1,
-                    enum: [
-                      "e1000",
-                      "e1000-82540em",
-                      "e1000-82544gc",
-                      "e1000-82545em",
-                      "e1000e",
-                      "i82551",
-                      "i82557b",
-                      "i82559er",
-                      "ne2k_isa",
-                      "ne2k_pci",
-                      "pcnet",
-                      "rtl8139",
-                      "virtio",
-                      "vmxnet3"
-                    ],
-                    type: "string"
-                  },
-                  mtu: { maximum: 65520, minimum: 1, optional: 1, type: "integer" },
-                  ne2k_isa: { alias: "macaddr", keyAlias: "model" },
-                  ne2k_pci: { alias: "macaddr", keyAlias: "model" },
-                  pcnet: { alias: "macaddr", keyAlias: "model" },
-                  queues: { maximum: 64, minimum: 0, optional: 1, type: "integer" },
-                  rate: { minimum: 0, optional: 1, type: "number" },
-                  rtl8139: { alias: "macaddr", keyAlias: "model" },
-                  tag: { maximum: 4094, minimum: 1, optional: 1, type: "integer" },
-                  trunks: {
-                    optional: 1,
-                    pattern: "(?^:\\d+(?:-\\d+)?(?:;\\d+(?:-\\d+)?)*)",
-                    type: "string"
-                  },
-                  virtio: { alias: "macaddr", keyAlias: "model" },
-                  vmxnet3: { alias: "macaddr", keyAlias: "model" }
-                },
-                optional: 1,
-                type: "string"
-              },
-              node: { format: "pve-node", type: "string" },
-              numa: { default: 0, optional: 1, type: "boolean" },
-              "numa[n]": {
-                format: {
-                  cpus: { pattern: "(?^:\\d+(?:-\\d+)?(?:;\\d+(?:-\\d+)?)*)", type: "string" },
-                  hostnodes: {
-                    optional: 1,
-                    pattern: "(?^:\\d+(?:-\\d+)?(?:;\\d+(?:-\\d+)?)*)",
-                    type: "string"
-                  },
-                  memory: { optional: 1, type: "number" },
-                  policy: {
-                    enum: ["preferred", "bind", "interleave"],
-                    optional: 1,
-                    type: "string"
-                  }
-                },
-                optional: 1,
-                type: "string"
-              },
-              onboot: { default: 0, optional: 1, type: "boolean" },
-              ostype: {
-                default: "other",
-                enum: [
-                  "other",
-                  "wxp",
-                  "w2k",
-                  "w2k3",
-                  "w2k8",
-                  "wvista",
-                  "win7",
-                  "win8",
-                  "win10",
-                  "win11",
-                  "l24",
-                  "l26",
-                  "solaris"
-                ],
-                optional: 1,
-                type: "string"
-              },
-              "parallel[n]": {
-                optional: 1,
-                pattern: "/dev/parport\\d+|/dev/usb/lp\\d+",
-                type: "string"
-              },
-              protection: { default: 0, optional: 1, type: "boolean" },
-              reboot: { default: 1, optional: 1, type: "boolean" },
-              revert: { format: "pve-configid-list", optional: 1, type: "string" },
-              rng0: { format: "pve-qm-rng", optional: 1, type: "string" },
-              "sata[n]": {
-                format: {
-                  aio: { enum: ["native", "threads", "io_uring"], optional: 1, type: "string" },
-                  backup: { optional: 1, type: "boolean" },
-                  bps: { optional: 1, type: "integer" },
-                  bps_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  bps_rd: { optional: 1, type: "integer" },
-                  bps_rd_length: { alias: "bps_rd_max_length" },
-                  bps_rd_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  bps_wr: { optional: 1, type: "integer" },
-                  bps_wr_length: { alias: "bps_wr_max_length" },
-                  bps_wr_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  cache: {
-                    enum: ["none", "writethrough", "writeback", "unsafe", "directsync"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  detect_zeroes: { optional: 1, type: "boolean" },
-                  discard: { enum: ["ignore", "on"], optional: 1, type: "string" },
-                  file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" },
-                  format: {
-                    enum: ["raw", "qcow", "qed", "qcow2", "vmdk", "cloop"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  "import-from": {
-                    format: "pve-volume-id-or-absolute-path",
-                    optional: 1,
-                    type: "string"
-                  },
-                  iops: { optional: 1, type: "integer" },
-                  iops_max: { optional: 1, type: "integer" },
-                  iops_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  iops_rd: { optional: 1, type: "integer" },
-                  iops_rd_length: { alias: "iops_rd_max_length" },
-                  iops_rd_max: { optional: 1, type: "integer" },
-                  iops_rd_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  iops_wr: { optional: 1, type: "integer" },
-                  iops_wr_length: { alias: "iops_wr_max_length" },
-                  iops_wr_max: { optional: 1, type: "integer" },
-                  iops_wr_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  mbps: { optional: 1, type: "number" },
-                  mbps_max: { optional: 1, type: "number" },
-                  mbps_rd: { optional: 1, type: "number" },
-                  mbps_rd_max: { optional: 1, type: "number" },
-                  mbps_wr: { optional: 1, type: "number" },
-                  mbps_wr_max: { optional: 1, type: "number" },
-                  media: {
-                    default: "disk",
-                    enum: ["cdrom", "disk"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  replicate: { default: 1, optional: 1, type: "boolean" },
-                  rerror: { enum: ["ignore", "report", "stop"], optional: 1, type: "string" },
-                  serial: {
-                    format: "urlencoded",
-                    maxLength: 60,
-                    optional: 1,
-                    type: "string"
-                  },
-                  shared: { default: 0, optional: 1, type: "boolean" },
-                  size: { format: "disk-size", optional: 1, type: "string" },
-                  snapshot: { optional: 1, type: "boolean" },
-                  ssd: { optional: 1, type: "boolean" },
-                  volume: { alias: "file" },
-                  werror: {
-                    enum: ["enospc", "ignore", "report", "stop"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  wwn: { optional: 1, pattern: "(?^:^(0x)[0-9a-fA-F]{16})", type: "string" }
-                },
-                optional: 1,
-                type: "string"
-              },
-              "scsi[n]": {
-                format: {
-                  aio: { enum: ["native", "threads", "io_uring"], optional: 1, type: "string" },
-                  backup: { optional: 1, type: "boolean" },
-                  bps: { optional: 1, type: "integer" },
-                  bps_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  bps_rd: { optional: 1, type: "integer" },
-                  bps_rd_length: { alias: "bps_rd_max_length" },
-                  bps_rd_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  bps_wr: { optional: 1, type: "integer" },
-                  bps_wr_length: { alias: "bps_wr_max_length" },
-                  bps_wr_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  cache: {
-                    enum: ["none", "writethrough", "writeback", "unsafe", "directsync"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  detect_zeroes: { optional: 1, type: "boolean" },
-                  discard: { enum: ["ignore", "on"], optional: 1, type: "string" },
-                  file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" },
-                  format: {
-                    enum: ["raw", "qcow", "qed", "qcow2", "vmdk", "cloop"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  "import-from": {
-                    format: "pve-volume-id-or-absolute-path",
-                    optional: 1,
-                    type: "string"
-                  },
-                  iops: { optional: 1, type: "integer" },
-                  iops_max: { optional: 1, type: "integer" },
-                  iops_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  iops_rd: { optional: 1, type: "integer" },
-                  iops_rd_length: { alias: "iops_rd_max_length" },
-                  iops_rd_max: { optional: 1, type: "integer" },
-                  iops_rd_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  iops_wr: { optional: 1, type: "integer" },
-                  iops_wr_length: { alias: "iops_wr_max_length" },
-                  iops_wr_max: { optional: 1, type: "integer" },
-                  iops_wr_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  iothread: { optional: 1, type: "boolean" },
-                  mbps: { optional: 1, type: "number" },
-                  mbps_max: { optional: 1, type: "number" },
-                  mbps_rd: { optional: 1, type: "number" },
-                  mbps_rd_max: { optional: 1, type: "number" },
-                  mbps_wr: { optional: 1, type: "number" },
-                  mbps_wr_max: { optional: 1, type: "number" },
-                  media: {
-                    default: "disk",
-                    enum: ["cdrom", "disk"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  product: { optional: 1, pattern: "[A-Za-z0-9\\-_\\s]{,16}", type: "string" },
-                  queues: { minimum: 2, optional: 1, type: "integer" },
-                  replicate: { default: 1, optional: 1, type: "boolean" },
-                  rerror: { enum: ["ignore", "report", "stop"], optional: 1, type: "string" },
-                  ro: { optional: 1, type: "boolean" },
-                  scsiblock: { default: 0, optional: 1, type: "boolean" },
-                  serial: {
-                    format: "urlencoded",
-                    maxLength: 60,
-                    optional: 1,
-                    type: "string"
-                  },
-                  shared: { default: 0, optional: 1, type: "boolean" },
-                  size: { format: "disk-size", optional: 1, type: "string" },
-                  snapshot: { optional: 1, type: "boolean" },
-                  ssd: { optional: 1, type: "boolean" },
-                  vendor: { optional: 1, pattern: "[A-Za-z0-9\\-_\\s]{,8}", type: "string" },
-                  volume: { alias: "file" },
-                  werror: {
-                    enum: ["enospc", "ignore", "report", "stop"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  wwn: { optional: 1, pattern: "(?^:^(0x)[0-9a-fA-F]{16})", type: "string" }
-                },
-                optional: 1,
-                type: "string"
-              },
-              scsihw: {
-                default: "lsi",
-                enum: [
-                  "lsi",
-                  "lsi53c810",
-                  "virtio-scsi-pci",
-                  "virtio-scsi-single",
-                  "megasas",
-                  "pvscsi"
-                ],
-                optional: 1,
-                type: "string"
-              },
-              searchdomain: { optional: 1, type: "string" },
-              "serial[n]": { optional: 1, pattern: "(/dev/.+|socket)", type: "string" },
-              shares: {
-                default: 1e3,
-                maximum: 5e4,
-                minimum: 0,
-                optional: 1,
-                type: "integer"
-              },
-              skiplock: { optional: 1, type: "boolean" },
-              smbios1: {
-                format: "pve-qm-smbios1",
-                maxLength: 512,
-                optional: 1,
-                type: "string"
-              },
-              smp: { default: 1, minimum: 1, optional: 1, type: "integer" },
-              sockets: { default: 1, minimum: 1, optional: 1, type: "integer" },
-              spice_enhancements: {
-                format: {
-                  foldersharing: { default: "0", optional: 1, type: "boolean" },
-                  videostreaming: {
-                    default: "off",
-                    enum: ["off", "all", "filter"],
-                    optional: 1,
-                    type: "string"
-                  }
-                },
-                optional: 1,
-                type: "string"
-              },
-              sshkeys: { format: "urlencoded", optional: 1, type: "string" },
-              startdate: {
-                default: "now",
-                optional: 1,
-                pattern: "(now|\\d{4}-\\d{1,2}-\\d{1,2}(T\\d{1,2}:\\d{1,2}:\\d{1,2})?)",
-                type: "string"
-              },
-              startup: { format: "pve-startup-order", optional: 1, type: "string" },
-              tablet: { default: 1, optional: 1, type: "boolean" },
-              tags: { format: "pve-tag-list", optional: 1, type: "string" },
-              tdf: { default: 0, optional: 1, type: "boolean" },
-              template: { default: 0, optional: 1, type: "boolean" },
-              tpmstate0: {
-                format: {
-                  file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" },
-                  format: { enum: ["raw", "qcow2", "vmdk"], optional: 1, type: "string" },
-                  "import-from": {
-                    format: "pve-volume-id-or-absolute-path",
-                    optional: 1,
-                    type: "string"
-                  },
-                  size: { format: "disk-size", optional: 1, type: "string" },
-                  version: {
-                    default: "v1.2",
-                    enum: ["v1.2", "v2.0"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  volume: { alias: "file" }
-                },
-                optional: 1,
-                type: "string"
-              },
-              "unused[n]": {
-                format: {
-                  file: { default_key: 1, format: "pve-volume-id", type: "string" },
-                  volume: { alias: "file" }
-                },
-                optional: 1,
-                type: "string"
-              },
-              "usb[n]": {
-                format: {
-                  host: {
-                    default_key: 1,
-                    optional: 1,
-                    pattern: "(?^:(?:(?:(?^:(0x)?([0-9A-Fa-f]{4}):(0x)?([0-9A-Fa-f]{4})))|(?:(?^:(\\d+)\\-(\\d+(\\.\\d+)*)))|[Ss][Pp][Ii][Cc][Ee]))",
-                    type: "string"
-                  },
-                  mapping: { format: "pve-configid", optional: 1, type: "string" },
-                  usb3: { default: 0, optional: 1, type: "boolean" }
-                },
-                optional: 1,
-                type: "string"
-              },
-              vcpus: { default: 0, minimum: 1, optional: 1, type: "integer" },
-              vga: {
-                format: {
-                  clipboard: { enum: ["vnc"], optional: 1, type: "string" },
-                  memory: { maximum: 512, minimum: 4, optional: 1, type: "integer" },
-                  type: {
-                    default: "std",
-                    default_key: 1,
-                    enum: [
-                      "cirrus",
-                      "qxl",
-                      "qxl2",
-                      "qxl3",
-                      "qxl4",
-                      "none",
-                      "serial0",
-                      "serial1",
-                      "serial2",
-                      "serial3",
-                      "std",
-                      "virtio",
-                      "virtio-gl",
-                      "vmware"
-                    ],
-                    optional: 1,
-                    type: "string"
-                  }
-                },
-                optional: 1,
-                type: "string"
-              },
-              "virtio[n]": {
-                format: {
-                  aio: { enum: ["native", "threads", "io_uring"], optional: 1, type: "string" },
-                  backup: { optional: 1, type: "boolean" },
-                  bps: { optional: 1, type: "integer" },
-                  bps_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  bps_rd: { optional: 1, type: "integer" },
-                  bps_rd_length: { alias: "bps_rd_max_length" },
-                  bps_rd_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  bps_wr: { optional: 1, type: "integer" },
-                  bps_wr_length: { alias: "bps_wr_max_length" },
-                  bps_wr_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  cache: {
-                    enum: ["none", "writethrough", "writeback", "unsafe", "directsync"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  detect_zeroes: { optional: 1, type: "boolean" },
-                  discard: { enum: ["ignore", "on"], optional: 1, type: "string" },
-                  file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" },
-                  format: {
-                    enum: ["raw", "qcow", "qed", "qcow2", "vmdk", "cloop"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  "import-from": {
-                    format: "pve-volume-id-or-absolute-path",
-                    optional: 1,
-                    type: "string"
-                  },
-                  iops: { optional: 1, type: "integer" },
-                  iops_max: { optional: 1, type: "integer" },
-                  iops_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  iops_rd: { optional: 1, type: "integer" },
-                  iops_rd_length: { alias: "iops_rd_max_length" },
-                  iops_rd_max: { optional: 1, type: "integer" },
-                  iops_rd_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  iops_wr: { optional: 1, type: "integer" },
-                  iops_wr_length: { alias: "iops_wr_max_length" },
-                  iops_wr_max: { optional: 1, type: "integer" },
-                  iops_wr_max_length: { minimum: 1, optional: 1, type: "integer" },
-                  iothread: { optional: 1, type: "boolean" },
-                  mbps: { optional: 1, type: "number" },
-                  mbps_max: { optional: 1, type: "number" },
-                  mbps_rd: { optional: 1, type: "number" },
-                  mbps_rd_max: { optional: 1, type: "number" },
-                  mbps_wr: { optional: 1, type: "number" },
-                  mbps_wr_max: { optional: 1, type: "number" },
-                  media: {
-                    default: "disk",
-                    enum: ["cdrom", "disk"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  replicate: { default: 1, optional: 1, type: "boolean" },
-                  rerror: { enum: ["ignore", "report", "stop"], optional: 1, type: "string" },
-                  ro: { optional: 1, type: "boolean" },
-                  serial: {
-                    format: "urlencoded",
-                    maxLength: 60,
-                    optional: 1,
-                    type: "string"
-                  },
-                  shared: { default: 0, optional: 1, type: "boolean" },
-                  size: { format: "disk-size", optional: 1, type: "string" },
-                  snapshot: { optional: 1, type: "boolean" },
-                  volume: { alias: "file" },
-                  werror: {
-                    enum: ["enospc", "ignore", "report", "stop"],
-                    optional: 1,
-                    type: "string"
-                  }
-                },
-                optional: 1,
-                type: "string"
-              },
-              "virtiofs[n]": {
-                format: {
-                  cache: {
-                    default: "auto",
-                    enum: ["auto", "always", "metadata", "never"],
-                    optional: 1,
-                    type: "string"
-                  },
-                  "direct-io": { default: 0, optional: 1, type: "boolean" },
-                  dirid: { default_key: 1, format: "pve-configid", type: "string" },
-                  "expose-acl": { default: 0, optional: 1, type: "boolean" },
-                  "expose-xattr": { default: 0, optional: 1, type: "boolean" }
-                },
-                optional: 1,
-                type: "string"
-              },
-              vmgenid: {
-                default: "1 (autogenerated)",
-                optional: 1,
-                pattern: "(?:[a-fA-F0-9]{8}(?:-[a-fA-F0-9]{4}){3}-[a-fA-F0-9]{12}|[01])",
-                type: "string"
-              },
-              vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" },
-              vmstatestorage: { format: "pve-storage-id", optional: 1, type: "string" },
-              watchdog: { format: "pve-qm-watchdog", optional: 1, type: "string" }
-            }
-          },
-          permissions: {
-            check: [
-              "perm",
-              "/vms/{vmid}",
-              [
-                "VM.Config.Disk",
-                "VM.Config.CDROM",
-                "VM.Config.CPU",
-                "VM.Config.Memory",
-                "VM.Config.Network",
-                "VM.Config.HWType",
-                "VM.Config.Options",
-                "VM.Config.Cloudinit"
-              ],
-              "any",
-              1
-            ]
-          }
-        }
-      },
-      "/nodes/{node}/qemu/{vmid}/pending": {
-        GET: {
-          parameters: {
-            additionalProperties: 0,
-            properties: {
-              node: { format: "pve-node", type: "string" },
-              vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" }
-            }
-          },
-          permissions: { check: ["perm", "/vms/{vmid}", ["VM.Audit"]] }
-        }
-      },
-      "/nodes/{node}/qemu/{vmid}/resize": {
-        PUT: {
-          parameters: {
-            additionalProperties: 0,
-            properties: {
-              digest: { maxLength: 40, optional: 1, type: "string" },
-              disk: {
-                enum: [
-                  "ide0",
-                  "ide1",
-                  "ide2",
-                  "ide3",
-                  "scsi0",
-                  "scsi1",
-                  "scsi2",
-                  "scsi3",
-                  "scsi4",
-                  "scsi5",
-                  "scsi6",
-                  "scsi7",
-                  "scsi8",
-                  "scsi9",
-                  "scsi10",
-                  "scsi11",
-                  "scsi12",
-                  "scsi13",
-                  "scsi14",
-                  "scsi15",
-                  "scsi16",
-                  "scsi17",
-                  "scsi18",
-                  "scsi19",
-                  "scsi20",
-                  "scsi21",
-                  "scsi22",
-                  "scsi23",
-                  "scsi24",
-                  "scsi25",
-                  "scsi26",
-                  "scsi27",
-                  "scsi28",
-                  "scsi29",
-                  "scsi30",
-                  "virtio0",
-                  "virtio1",
-                  "virtio2",
-                  "virtio3",
-                  "virtio4",
-                  "virtio5",
-                  "virtio6",
-                  "virtio7",
-                  "virtio8",
-                  "virtio9",
-                  "virtio10",
-                  "virtio11",
-                  "virtio12",
-                  "virtio13",
-                  "virtio14",
-                  "virtio15",
-                  "sata0",
-                  "sata1",
-                  "sata2",
-                  "sata3",
-                  "sata4",
-                  "sata5",
-                  "efidisk0",
-                  "tpmstate0"
-                ],
-                type: "string"
-              },
-              node: { format: "pve-node", type: "string" },
-              size: { pattern: "\\+?\\d+(\\.\\d+)?[KMGT]?", type: "string" },
-              skiplock: { optional: 1, type: "boolean" },
-              vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" }
-            }
-          },
-          permissions: { check: ["perm", "/vms/{vmid}", ["VM.Config.Disk"]] }
-        }
-      },
-      "/nodes/{node}/qemu/{vmid}/clone": {
-        POST: {
-          parameters: {
-            additionalProperties: 0,
-            properties: {
-              bwlimit: {
-                default: "clone limit from datacenter or storage config",
-                minimum: "0",
-                optional: 1,
-                type: "integer"
-              },
-              description: { optional: 1, type: "string" },
-              format: { enum: ["raw", "qcow2", "vmdk"], optional: 1, type: "string" },
-              full: { optional: 1, type: "boolean" },
-              name: { format: "dns-name", optional: 1, type: "string" },
-              newid: {
-                format: "pve-vmid",
-                maximum: 999999999,
-                minimum: 100,
-                type: "integer"
-              },
-              node: { format: "pve-node", type: "string" },
-              pool: { format: "pve-poolid", optional: 1, type: "string" },
-              snapname: {
-                format: "pve-configid",
-                maxLength: 40,
-                optional: 1,
-                type: "string"
-              },
-              storage: { format: "pve-storage-id", optional: 1, type: "string" },
-              target: { format: "pve-node", optional: 1, type: "string" },
-              vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" }
-            }
-          },
-          permissions: {
-            check: [
-              "and",
-              ["perm", "/vms/{vmid}", ["VM.Clone"]],
-              [
-                "or",
-                ["perm", "/vms/{newid}", ["VM.Allocate"]],
-                ["perm", "/pool/{pool}", ["VM.Allocate"], "require_param", "pool"]
-              ]
-            ]
-          }
-        }
-      },
-      "/nodes/{node}/qemu/{vmid}/migrate": {
-        GET: {
-          parameters: {
-            additionalProperties: 0,
-            properties: {
-              node: { format: "pve-node", type: "string" },
-              target: { format: "pve-node", optional: 1, type: "string" },
-              vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" }
-            }
-          },
-          permissions: { check: ["perm", "/vms/{vmid}", ["VM.Migrate"]] }
-        },
-        POST: {
-          parameters: {
-            additionalProperties: 0,
-            properties: {
-              bwlimit: {
-                default: "migrate limit from datacenter or storage config",
-                minimum: "0",
-                optional: 1,
-                type: "integer"
-              },
-              force: { optional: 1, type: "boolean" },
-              migration_network: { format: "CIDR", optional: 1, type: "string" },
-              migration_type: { enum: ["secure", "insecure"], optional: 1, type: "string" },
-              node: { format: "pve-node", type: "string" },
-              online: { optional: 1, type: "boolean" },
-              target: { format: "pve-node", type: "string" },
-              targetstorage: { format: "storage-pair-list", optional: 1, type: "string" },
-              vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" },
-              "with-conntrack-state": { default: 0, optional: 1, type: "boolean" },
-              "with-local-disks": { optional: 1, type: "boolean" }
-            }
-          },
-          permissions: { check: ["perm", "/vms/{vmid}", ["VM.Migrate"]] }
-        }
-      },
-      "/nodes/{node}/qemu/{vmid}/status/current": {
-        GET: {
-          parameters: {
-            additionalProperties: 0,
-            properties: {
-              node: { format: "pve-node", type: "string" },
-              vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" }
-            }
-          },
-          permissions: { check: ["perm", "/vms/{vmid}", ["VM.Audit"]] }
-        }
-      },
-      "/nodes/{node}/qemu/{vmid}/status/start": {
-        POST: {
-          parameters: {
-            additionalProperties: 0,
-            properties: {
-              "force-cpu": { optional: 1, type: "string" },
-              machine: {
-                format: {
-                  "aw-bits": { maximum: 64, minimum: 32, optional: 1, type: "number" },
-                  "enable-s3": { optional: 1, type: "boolean" },
-                  "enable-s4": { optional: 1, type: "boolean" },
-                  type: {
-                    default_key: 1,
-                    maxLength: 40,
-                    optional: 1,
-                    pattern: "(pc|pc(-i440fx)?-\\d+(\\.\\d+)+(\\+pve\\d+)?(\\.pxe)?|q35|pc-q35-\\d+(\\.\\d+)+(\\+pve\\d+)?(\\.pxe)?|virt(?:-\\d+(\\.\\d+)+)?(\\+pve\\d+)?)",
-                    type: "string"
-                  },
-                  viommu: { enum: ["intel", "virtio"], optional: 1, type: "string" }
-                },
-                optional: 1,
-                type: "string"
-              },
-              migratedfrom: { format: "pve-node", optional: 1, type: "string" },
-              migration_network: { format: "CIDR", optional: 1, type: "string" },
-              migration_type: { enum: ["secure", "insecure"], optional: 1, type: "string" },
-              "nets-host-mtu": {
-                optional: 1,
-                pattern: "net\\d+=\\d+(,net\\d+=\\d+)*",
-                type: "string"
-              },
-              node: { format: "pve-node", type: "string" },
-              skiplock: { optional: 1, type: "boolean" },
-              stateuri: { maxLength: 128, optional: 1, type: "string" },
-              targetstorage: { format: "storage-pair-list", optional: 1, type: "string" },
-              timeout: {
-                default: "max(30, vm memory in GiB)",
-                minimum: 0,
-                optional: 1,
-                type: "integer"
-              },
-              vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" },
-              "with-conntrack-state": { default: 0, optional: 1, type: "boolean" }
-            }
-          },
-          permissions: { check: ["perm", "/vms/{vmid}", ["VM.PowerMgmt"]] }
-        }
-      },
-      "/nodes/{node}/qemu/{vmid}/status/stop": {
-        POST: {
-          parameters: {
-            additionalProperties: 0,
-            properties: {
-              keepActive: { default: 0, optional: 1, type: "boolean" },
-              migratedfrom: { format: "pve-node", optional: 1, type: "string" },
-              node: { format: "pve-node", type: "string" },
-              "overrule-shutdown": { default: 0, optional: 1, type: "boolean" },
-              skiplock: { optional: 1, type: "boolean" },
-              timeout: { minimum: 0, optional: 1, type: "integer" },
-              vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" }
-            }
-          },
-          permissions: { check: ["perm", "/vms/{vmid}", ["VM.PowerMgmt"]] }
-        }
-      },
-      "/nodes/{node}/qemu/{vmid}/status/shutdown": {
-        POST: {
-          parameters: {
-            additionalProperties: 0,
-            properties: {
-              forceStop: { default: 0, optional: 1, type: "boolean" },
-              keepActive: { default: 0, optional: 1, type: "boolean" },
-              node: { format: "pve-node", type: "string" },
-              skiplock: { optional: 1, type: "boolean" },
-              timeout: { minimum: 0, optional: 1, type: "integer" },
-              vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" }
-            }
-          },
-          permissions: { check: ["perm", "/vms/{vmid}", ["VM.PowerMgmt"]] }
-        }
-      },
-      "/nodes/{node}/qemu/{vmid}/status/reboot": {
-        POST: {
-          parameters: {
-            additionalProperties: 0,
-            properties: {
-              node: { format: "pve-node", type: "string" },
-              timeout: { minimum: 0, optional: 1, type: "integer" },
-              vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" }
-            }
-          },
-          permissions: { check: ["perm", "/vms/{vmid}", ["VM.PowerMgmt"]] }
-        }
-      },
-      "/nodes/{node}/qemu/{vmid}/status/reset": {
-        POST: {
-          parameters: {
-            additionalProperties: 0,
-            properties: {
-              node: { format: "pve-node", type: "string" },
-              skiplock: { optional: 1, type: "boolean" },
-              vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" }
-            }
-          },
-          permissions: { check: ["perm", "/vms/{vmid}", ["VM.PowerMgmt"]] }
-        }
-      },
-      "/nodes/{node}/qemu/{vmid}/status/suspend": {
-        POST: {
-          parameters: {
-            additionalProperties: 0,
-            properties: {
-              node: { format: "pve-node", type: "string" },
-              skiplock: { optional: 1, type: "boolean" },
-              statestorage: {
-                format: "pve-storage-id",
-                optional: 1,
-                requires: "todisk",
-                type: "string"
-              },
-              todisk: { default: 0, optional: 1, type: "boolean" },
-              vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" }
-            }
-          },
-          permissions: { check: ["perm", "/vms/{vmid}", ["VM.PowerMgmt"]] }
-        }
-      },
-      "/nodes/{node}/qemu/{vmid}/status/resume": {
-        POST: {
-          parameters: {
-            additionalProperties: 0,
-            properties: {
-              nocheck: { optional: 1, type: "boolean" },
-              node: { format: "pve-node", type: "string" },
-              skiplock: { optional: 1, type: "boolean" },
-              vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" }
-            }
-          },
-          permissions: { check: ["perm", "/vms/{vmid}", ["VM.PowerMgmt"]] }
-        }
-      },
-      "/nodes/{node}/qemu/{vmid}/agent/ping": {
-        POST: {
-          parameters: {
-            additionalProperties: 0,
-            properties: {
-              node: { format: "pve-node", type: "string" },
-              vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" }
-            }
-          },
-          permissions: {
-            check: [
-              "perm",
-              "/vms/{vmid}",
-              ["VM.GuestAgent.Audit", "VM.GuestAgent.Unrestricted"],
-              "any",
-              1
-            ]
-          }
-        }
-      },
-      "/nodes/{node}/qemu/{vmid}/agent/network-get-interfaces": {
-        GET: {
-          parameters: {
-            additionalProperties: 0,
-            properties: {
-              node: { format: "pve-node", type: "string" },
-              vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" }
-            }
-          },
-          permissions: {
-            check: [
-              "perm",
-              "/vms/{vmid}",
-              ["VM.GuestAgent.Audit", "VM.GuestAgent.Unrestricted"],
-              "any",
-              1
-            ]
-          }
-        }
-      },
-      "/nodes/{node}/qemu/{vmid}/agent/exec": {
-        POST: {
-          parameters: {
-            additionalProperties: 0,
-            properties: {
-              command: { items: { type: "string" }, type: "array" },
-              "input-data": { maxLength: 65536, optional: 1, type: "string" },
-              node: { format: "pve-node", type: "string" },
-              vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" }
-            }
-          },
-          permissions: { check: ["perm", "/vms/{vmid}", ["VM.GuestAgent.Unrestricted"]] }
-        }
-      },
-      "/nodes/{node}/qemu/{vmid}/agent/exec-status": {
-        GET: {
-          parameters: {
-            additionalProperties: 0,
-            properties: {
-              node: { format: "pve-node", type: "string" },
-              pid: { type: "integer" },
-              vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" }
-            }
-          },
-          permissions: { check: ["perm", "/vms/{vmid}", ["VM.GuestAgent.Unrestricted"]] }
-        }
-      },
-      "/nodes/{node}/qemu/{vmid}/agent/file-read": {
-        GET: {
-          parameters: {
-            additionalProperties: 0,
-            properties: {
-              count: {
-                default: "16777216",
-                maximum: "16777216",
-                minimum: 1,
-                optional: 1,
-                type: "integer"
-              },
-              decode: { default: 1, optional: 1, type: "boolean" },
-              file: { type: "string" },
-              node: { format: "pve-node", type: "string" },
-              offset: { default: 0, minimum: 0, optional: 1, type: "integer" },
-              vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" }
-            }
-          },
-          permissions: {
-            check: [
-              "perm",
-              "/vms/{vmid}",
-              ["VM.GuestAgent.FileRead", "VM.GuestAgent.Unrestricted"],
-              "any",
-              1
-            ]
-          }
-        }
-      }
-    };
+    pve9_routes_default = { "/version": { GET: { parameters: { additionalProperties: 0 }, permissions: { user: "all" } } }, "/access/ticket": { GET: { parameters: { additionalProperties: 0 }, permissions: { user: "world" } }, POST: { parameters: { additionalProperties: 0, properties: { "new-format": { default: 1, optional: 1, type: "boolean" }, otp: { optional: 1, type: "string" }, password: { type: "string" }, path: { maxLength: 64, optional: 1, requires: "privs", type: "string" }, privs: { format: "pve-priv-list", maxLength: 64, optional: 1, requires: "path", type: "string" }, realm: { format: "pve-realm", maxLength: 32, optional: 1, type: "string" }, "tfa-challenge": { optional: 1, type: "string" }, username: { maxLength: 64, type: "string" } } }, permissions: { user: "world" } } }, "/cluster/resources": { GET: { parameters: { additionalProperties: 0, properties: { type: { enum: ["vm", "storage", "node", "sdn"], optional: 1, type: "string" } } }, permissions: { user: "all" } } }, "/cluster/nextid": { GET: { parameters: { additionalProperties: 0, properties: { vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, optional: 1, type: "integer" } } }, permissions: { user: "all" } } }, "/nodes": { GET: { parameters: { additionalProperties: 0 }, permissions: { user: "all" } } }, "/nodes/{node}/status": { GET: { parameters: { additionalProperties: 0, properties: { node: { format: "pve-node", type: "string" } } }, permissions: { check: ["perm", "/nodes/{node}", ["Sys.Audit"]] } }, POST: { parameters: { additionalProperties: 0, properties: { command: { enum: ["reboot", "shutdown"], type: "string" }, node: { format: "pve-node", type: "string" } } }, permissions: { check: ["perm", "/nodes/{node}", ["Sys.PowerMgmt"]] } } }, "/nodes/{node}/network": { DELETE: { parameters: { additionalProperties: 0, properties: { node: { format: "pve-node", type: "string" } } }, permissions: { check: ["perm", "/nodes/{node}", ["Sys.Modify"]] } }, GET: { parameters: { additionalProperties: 0, properties: { node: { format: "pve-node", type: "string" }, type: { enum: ["bridge", "bond", "eth", "alias", "vlan", "fabric", "OVSBridge", "OVSBond", "OVSPort", "OVSIntPort", "vnet", "any_bridge", "any_local_bridge", "include_sdn"], optional: 1, type: "string" } } }, permissions: { user: "all" } }, POST: { parameters: { additionalProperties: 0, properties: { address: { format: "ipv4", optional: 1, requires: "netmask", type: "string" }, address6: { format: "ipv6", optional: 1, requires: "netmask6", type: "string" }, autostart: { optional: 1, type: "boolean" }, "bond-primary": { format: "pve-iface", optional: 1, type: "string" }, bond_mode: { enum: ["balance-rr", "active-backup", "balance-xor", "broadcast", "802.3ad", "balance-tlb", "balance-alb", "balance-slb", "lacp-balance-slb", "lacp-balance-tcp"], optional: 1, type: "string" }, bond_xmit_hash_policy: { enum: ["layer2", "layer2+3", "layer3+4"], optional: 1, type: "string" }, bridge_ports: { format: "pve-iface-list", optional: 1, type: "string" }, bridge_vids: { format: "pve-vlan-id-or-range-list", optional: 1, type: "string" }, bridge_vlan_aware: { optional: 1, type: "boolean" }, cidr: { format: "CIDRv4", optional: 1, type: "string" }, cidr6: { format: "CIDRv6", optional: 1, type: "string" }, comments: { optional: 1, type: "string" }, comments6: { optional: 1, type: "string" }, gateway: { format: "ipv4", optional: 1, type: "string" }, gateway6: { format: "ipv6", optional: 1, type: "string" }, iface: { format: "pve-iface", maxLength: 20, minLength: 2, type: "string" }, mtu: { maximum: 65520, minimum: 1280, optional: 1, type: "integer" }, netmask: { format: "ipv4mask", optional: 1, requires: "address", type: "string" }, netmask6: { maximum: 128, minimum: 0, optional: 1, requires: "address6", type: "integer" }, node: { format: "pve-node", type: "string" }, ovs_bonds: { format: "pve-iface-list", optional: 1, type: "string" }, ovs_bridge: { format: "pve-iface", optional: 1, type: "string" }, ovs_options: { maxLength: 1024, optional: 1, type: "string" }, ovs_ports: { format: "pve-iface-list", optional: 1, type: "string" }, ovs_tag: { maximum: 4094, minimum: 1, optional: 1, type: "integer" }, slaves: { format: "pve-iface-list", optional: 1, type: "string" }, type: { enum: ["bridge", "bond", "eth", "alias", "vlan", "fabric", "OVSBridge", "OVSBond", "OVSPort", "OVSIntPort", "vnet", "unknown"], type: "string" }, "vlan-id": { maximum: 4094, minimum: 1, optional: 1, type: "integer" }, "vlan-raw-device": { format: "pve-iface", optional: 1, type: "string" } } }, permissions: { check: ["perm", "/nodes/{node}", ["Sys.Modify"]] } }, PUT: { parameters: { additionalProperties: 0, properties: { node: { format: "pve-node", type: "string" }, "regenerate-frr": { default: 0, optional: 1, type: "boolean" } } }, permissions: { check: ["perm", "/nodes/{node}", ["Sys.Modify"]] } } }, "/nodes/{node}/storage": { GET: { parameters: { additionalProperties: 0, properties: { content: { format: "pve-storage-content-list", optional: 1, type: "string" }, enabled: { default: 0, optional: 1, type: "boolean" }, format: { default: 0, optional: 1, type: "boolean" }, node: { format: "pve-node", type: "string" }, storage: { format: "pve-storage-id", optional: 1, type: "string" }, target: { format: "pve-node", optional: 1, type: "string" } } }, permissions: { user: "all" } } }, "/nodes/{node}/certificates/info": { GET: { parameters: { additionalProperties: 0, properties: { node: { format: "pve-node", type: "string" } } }, permissions: { user: "all" } } }, "/nodes/{node}/tasks/{upid}/status": { GET: { parameters: { additionalProperties: 0, properties: { node: { format: "pve-node", type: "string" }, upid: { type: "string" } } }, permissions: { user: "all" } } }, "/nodes/{node}/tasks/{upid}/log": { GET: { parameters: { additionalProperties: 0, properties: { download: { optional: 1, type: "boolean" }, limit: { default: 50, minimum: 0, optional: 1, type: "integer" }, node: { format: "pve-node", type: "string" }, start: { default: 0, minimum: 0, optional: 1, type: "integer" }, upid: { type: "string" } } }, permissions: { user: "all" } } }, "/nodes/{node}/qemu": { GET: { parameters: { additionalProperties: 0, properties: { full: { optional: 1, type: "boolean" }, node: { format: "pve-node", type: "string" } } }, permissions: { user: "all" } }, POST: { parameters: { additionalProperties: 0, properties: { acpi: { default: 1, optional: 1, type: "boolean" }, affinity: { format: "pve-cpuset", optional: 1, type: "string" }, agent: { format: { enabled: { default: 0, default_key: 1, type: "boolean" }, "freeze-fs": { default: 1, optional: 1, type: "boolean" }, "freeze-fs-on-backup": { alias: "freeze-fs" }, fstrim_cloned_disks: { default: 0, optional: 1, type: "boolean" }, "guest-fsfreeze": { alias: "freeze-fs" }, type: { default: "virtio", enum: ["virtio", "isa"], optional: 1, type: "string" } }, optional: 1, type: "string" }, "allow-ksm": { default: 1, optional: 1, type: "boolean" }, "amd-sev": { format: "pve-qemu-sev-fmt", optional: 1, type: "string" }, arch: { enum: ["x86_64", "aarch64"], optional: 1, type: "string" }, archive: { maxLength: 255, optional: 1, type: "string" }, args: { optional: 1, type: "string" }, audio0: { format: { device: { enum: ["ich9-intel-hda", "intel-hda", "AC97"], type: "string" }, driver: { default: "spice", enum: ["spice", "none"], optional: 1, type: "string" } }, optional: 1, type: "string" }, autostart: { default: 0, optional: 1, type: "boolean" }, balloon: { minimum: 0, optional: 1, type: "integer" }, bios: { default: "seabios", enum: ["seabios", "ovmf"], optional: 1, type: "string" }, boot: { format: "pve-qm-boot", optional: 1, type: "string" }, bootdisk: { format: "pve-qm-bootdisk", optional: 1, pattern: "(ide|sata|scsi|virtio)\\d+", type: "string" }, bwlimit: { default: "restore limit from datacenter or storage config", minimum: "0", optional: 1, type: "integer" }, cdrom: { format: "pve-qm-ide", optional: 1, type: "string" }, cicustom: { format: "pve-qm-cicustom", optional: 1, type: "string" }, cipassword: { optional: 1, type: "string" }, citype: { enum: ["configdrive2", "nocloud", "opennebula"], optional: 1, type: "string" }, ciupgrade: { default: 1, optional: 1, type: "boolean" }, ciuser: { optional: 1, type: "string" }, cores: { default: 1, minimum: 1, optional: 1, type: "integer" }, cpu: { format: "pve-vm-cpu-conf", optional: 1, type: "string" }, cpulimit: { default: 0, maximum: 128, minimum: 0, optional: 1, type: "number" }, cpuunits: { default: "cgroup v1: 1024, cgroup v2: 100", maximum: 262144, minimum: 1, optional: 1, type: "integer" }, description: { maxLength: 8192, optional: 1, type: "string" }, efidisk0: { format: { efitype: { default: "2m", enum: ["2m", "4m"], optional: 1, type: "string" }, file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" }, format: { enum: ["raw", "qcow", "qed", "qcow2", "vmdk", "cloop"], optional: 1, type: "string" }, "import-from": { format: "pve-volume-id-or-absolute-path", optional: 1, type: "string" }, "ms-cert": { default: "2011", enum: ["2011", "2023", "2023w", "2023k"], optional: 1, type: "string" }, "pre-enrolled-keys": { default: 0, optional: 1, type: "boolean" }, size: { format: "disk-size", optional: 1, type: "string" }, volume: { alias: "file" } }, optional: 1, type: "string" }, force: { optional: 1, requires: "archive", type: "boolean" }, freeze: { optional: 1, type: "boolean" }, "ha-managed": { default: 0, optional: 1, type: "boolean" }, hookscript: { format: "pve-volume-id", optional: 1, type: "string" }, "hostpci[n]": { format: "pve-qm-hostpci", optional: 1, type: "string" }, hotplug: { default: "network,disk,usb", format: "pve-hotplug-features", optional: 1, type: "string" }, hugepages: { enum: ["any", "2", "1024"], optional: 1, type: "string" }, "ide[n]": { format: { aio: { enum: ["native", "threads", "io_uring"], optional: 1, type: "string" }, backup: { optional: 1, type: "boolean" }, bps: { optional: 1, type: "integer" }, bps_max_length: { minimum: 1, optional: 1, type: "integer" }, bps_rd: { optional: 1, type: "integer" }, bps_rd_length: { alias: "bps_rd_max_length" }, bps_rd_max_length: { minimum: 1, optional: 1, type: "integer" }, bps_wr: { optional: 1, type: "integer" }, bps_wr_length: { alias: "bps_wr_max_length" }, bps_wr_max_length: { minimum: 1, optional: 1, type: "integer" }, cache: { enum: ["none", "writethrough", "writeback", "unsafe", "directsync"], optional: 1, type: "string" }, detect_zeroes: { optional: 1, type: "boolean" }, discard: { enum: ["ignore", "on"], optional: 1, type: "string" }, file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" }, format: { enum: ["raw", "qcow", "qed", "qcow2", "vmdk", "cloop"], optional: 1, type: "string" }, "import-from": { format: "pve-volume-id-or-absolute-path", optional: 1, type: "string" }, iops: { optional: 1, type: "integer" }, iops_max: { optional: 1, type: "integer" }, iops_max_length: { minimum: 1, optional: 1, type: "integer" }, iops_rd: { optional: 1, type: "integer" }, iops_rd_length: { alias: "iops_rd_max_length" }, iops_rd_max: { optional: 1, type: "integer" }, iops_rd_max_length: { minimum: 1, optional: 1, type: "integer" }, iops_wr: { optional: 1, type: "integer" }, iops_wr_length: { alias: "iops_wr_max_length" }, iops_wr_max: { optional: 1, type: "integer" }, iops_wr_max_length: { minimum: 1, optional: 1, type: "integer" }, mbps: { optional: 1, type: "number" }, mbps_max: { optional: 1, type: "number" }, mbps_rd: { optional: 1, type: "number" }, mbps_rd_max: { optional: 1, type: "number" }, mbps_wr: { optional: 1, type: "number" }, mbps_wr_max: { optional: 1, type: "number" }, media: { default: "disk", enum: ["cdrom", "disk"], optional: 1, type: "string" }, model: { format: "urlencoded", maxLength: 120, optional: 1, type: "string" }, replicate: { default: 1, optional: 1, type: "boolean" }, rerror: { enum: ["ignore", "report", "stop"], optional: 1, type: "string" }, serial: { format: "urlencoded", maxLength: 60, optional: 1, type: "string" }, shared: { default: 0, optional: 1, type: "boolean" }, size: { format: "disk-size", optional: 1, type: "string" }, snapshot: { optional: 1, type: "boolean" }, ssd: { optional: 1, type: "boolean" }, volume: { alias: "file" }, werror: { enum: ["enospc", "ignore", "report", "stop"], optional: 1, type: "string" }, wwn: { optional: 1, pattern: "(?^:^(0x)[0-9a-fA-F]{16})", type: "string" } }, optional: 1, type: "string" }, "import-working-storage": { format: "pve-storage-id", optional: 1, type: "string" }, "intel-tdx": { format: "pve-qemu-tdx-fmt", optional: 1, type: "string" }, "ipconfig[n]": { format: "pve-qm-ipconfig", optional: 1, type: "string" }, ivshmem: { format: { name: { optional: 1, pattern: "[a-zA-Z0-9\\-]+", type: "string" }, size: { minimum: 1, type: "integer" } }, optional: 1, type: "string" }, keephugepages: { default: 0, optional: 1, type: "boolean" }, keyboard: { default: null, enum: ["de", "de-ch", "da", "en-gb", "en-us", "es", "fi", "fr", "fr-be", "fr-ca", "fr-ch", "hu", "is", "it", "ja", "lt", "mk", "nl", "no", "pl", "pt", "pt-br", "sv", "sl", "tr"], optional: 1, type: "string" }, kvm: { default: 1, optional: 1, type: "boolean" }, "live-restore": { optional: 1, type: "boolean" }, localtime: { optional: 1, type: "boolean" }, lock: { enum: ["backup", "clone", "create", "migrate", "rollback", "snapshot", "snapshot-delete", "suspending", "suspended"], optional: 1, type: "string" }, machine: { format: { "aw-bits": { maximum: 64, minimum: 32, optional: 1, type: "number" }, "enable-s3": { optional: 1, type: "boolean" }, "enable-s4": { optional: 1, type: "boolean" }, type: { default_key: 1, maxLength: 40, optional: 1, pattern: "(pc|pc(-i440fx)?-\\d+(\\.\\d+)+(\\+pve\\d+)?(\\.pxe)?|q35|pc-q35-\\d+(\\.\\d+)+(\\+pve\\d+)?(\\.pxe)?|virt(?:-\\d+(\\.\\d+)+)?(\\+pve\\d+)?)", type: "string" }, viommu: { enum: ["intel", "virtio"], optional: 1, type: "string" } }, optional: 1, type: "string" }, memory: { format: { current: { default: 512, default_key: 1, minimum: 16, type: "integer" } }, optional: 1, type: "string" }, migrate_downtime: { default: 0.1, minimum: 0, optional: 1, type: "number" }, migrate_speed: { default: 0, minimum: 0, optional: 1, type: "integer" }, name: { format: "dns-name", optional: 1, type: "string" }, nameserver: { format: "address-list", optional: 1, type: "string" }, "net[n]": { format: { bridge: { format: "pve-bridge-id", optional: 1, type: "string" }, e1000: { alias: "macaddr", keyAlias: "model" }, "e1000-82540em": { alias: "macaddr", keyAlias: "model" }, "e1000-82544gc": { alias: "macaddr", keyAlias: "model" }, "e1000-82545em": { alias: "macaddr", keyAlias: "model" }, e1000e: { alias: "macaddr", keyAlias: "model" }, firewall: { optional: 1, type: "boolean" }, i82551: { alias: "macaddr", keyAlias: "model" }, i82557b: { alias: "macaddr", keyAlias: "model" }, i82559er: { alias: "macaddr", keyAlias: "model" }, link_down: { optional: 1, type: "boolean" }, macaddr: { format: "mac-addr", optional: 1, type: "string" }, model: { default_key: 1, enum: ["e1000", "e1000-82540em", "e1000-82544gc", "e1000-82545em", "e1000e", "i82551", "i82557b", "i82559er", "ne2k_isa", "ne2k_pci", "pcnet", "rtl8139", "virtio", "vmxnet3"], type: "string" }, mtu: { maximum: 65520, minimum: 1, optional: 1, type: "integer" }, ne2k_isa: { alias: "macaddr", keyAlias: "model" }, ne2k_pci: { alias: "macaddr", keyAlias: "model" }, pcnet: { alias: "macaddr", keyAlias: "model" }, queues: { maximum: 64, minimum: 0, optional: 1, type: "integer" }, rate: { minimum: 0, optional: 1, type: "number" }, rtl8139: { alias: "macaddr", keyAlias: "model" }, tag: { maximum: 4094, minimum: 1, optional: 1, type: "integer" }, trunks: { optional: 1, pattern: "(?^:\\d+(?:-\\d+)?(?:;\\d+(?:-\\d+)?)*)", type: "string" }, virtio: { alias: "macaddr", keyAlias: "model" }, vmxnet3: { alias: "macaddr", keyAlias: "model" } }, optional: 1, type: "string" }, node: { format: "pve-node", type: "string" }, numa: { default: 0, optional: 1, type: "boolean" }, "numa[n]": { format: { cpus: { pattern: "(?^:\\d+(?:-\\d+)?(?:;\\d+(?:-\\d+)?)*)", type: "string" }, hostnodes: { optional: 1, pattern: "(?^:\\d+(?:-\\d+)?(?:;\\d+(?:-\\d+)?)*)", type: "string" }, memory: { optional: 1, type: "number" }, policy: { enum: ["preferred", "bind", "interleave"], optional: 1, type: "string" } }, optional: 1, type: "string" }, onboot: { default: 0, optional: 1, type: "boolean" }, ostype: { default: "other", enum: ["other", "wxp", "w2k", "w2k3", "w2k8", "wvista", "win7", "win8", "win10", "win11", "l24", "l26", "solaris"], optional: 1, type: "string" }, "parallel[n]": { optional: 1, pattern: "/dev/parport\\d+|/dev/usb/lp\\d+", type: "string" }, pool: { format: "pve-poolid", optional: 1, type: "string" }, protection: { default: 0, optional: 1, type: "boolean" }, reboot: { default: 1, optional: 1, type: "boolean" }, rng0: { format: "pve-qm-rng", optional: 1, type: "string" }, "sata[n]": { format: { aio: { enum: ["native", "threads", "io_uring"], optional: 1, type: "string" }, backup: { optional: 1, type: "boolean" }, bps: { optional: 1, type: "integer" }, bps_max_length: { minimum: 1, optional: 1, type: "integer" }, bps_rd: { optional: 1, type: "integer" }, bps_rd_length: { alias: "bps_rd_max_length" }, bps_rd_max_length: { minimum: 1, optional: 1, type: "integer" }, bps_wr: { optional: 1, type: "integer" }, bps_wr_length: { alias: "bps_wr_max_length" }, bps_wr_max_length: { minimum: 1, optional: 1, type: "integer" }, cache: { enum: ["none", "writethrough", "writeback", "unsafe", "directsync"], optional: 1, type: "string" }, detect_zeroes: { optional: 1, type: "boolean" }, discard: { enum: ["ignore", "on"], optional: 1, type: "string" }, file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" }, format: { enum: ["raw", "qcow", "qed", "qcow2", "vmdk", "cloop"], optional: 1, type: "string" }, "import-from": { format: "pve-volume-id-or-absolute-path", optional: 1, type: "string" }, iops: { optional: 1, type: "integer" }, iops_max: { optional: 1, type: "integer" }, iops_max_length: { minimum: 1, optional: 1, type: "integer" }, iops_rd: { optional: 1, type: "integer" }, iops_rd_length: { alias: "iops_rd_max_length" }, iops_rd_max: { optional: 1, type: "integer" }, iops_rd_max_length: { minimum: 1, optional: 1, type: "integer" }, iops_wr: { optional: 1, type: "integer" }, iops_wr_length: { alias: "iops_wr_max_length" }, iops_wr_max: { optional: 1, type: "integer" }, iops_wr_max_length: { minimum: 1, optional: 1, type: "integer" }, mbps: { optional: 1, type: "number" }, mbps_max: { optional: 1, type: "number" }, mbps_rd: { optional: 1, type: "number" }, mbps_rd_max: { optional: 1, type: "number" }, mbps_wr: { optional: 1, type: "number" }, mbps_wr_max: { optional: 1, type: "number" }, media: { default: "disk", enum: ["cdrom", "disk"], optional: 1, type: "string" }, replicate: { default: 1, optional: 1, type: "boolean" }, rerror: { enum: ["ignore", "report", "stop"], optional: 1, type: "string" }, serial: { format: "urlencoded", maxLength: 60, optional: 1, type: "string" }, shared: { default: 0, optional: 1, type: "boolean" }, size: { format: "disk-size", optional: 1, type: "string" }, snapshot: { optional: 1, type: "boolean" }, ssd: { optional: 1, type: "boolean" }, volume: { alias: "file" }, werror: { enum: ["enospc", "ignore", "report", "stop"], optional: 1, type: "string" }, wwn: { optional: 1, pattern: "(?^:^(0x)[0-9a-fA-F]{16})", type: "string" } }, optional: 1, type: "string" }, "scsi[n]": { format: { aio: { enum: ["native", "threads", "io_uring"], optional: 1, type: "string" }, backup: { optional: 1, type: "boolean" }, bps: { optional: 1, type: "integer" }, bps_max_length: { minimum: 1, optional: 1, type: "integer" }, bps_rd: { optional: 1, type: "integer" }, bps_rd_length: { alias: "bps_rd_max_length" }, bps_rd_max_length: { minimum: 1, optional: 1, type: "integer" }, bps_wr: { optional: 1, type: "integer" }, bps_wr_length: { alias: "bps_wr_max_length" }, bps_wr_max_length: { minimum: 1, optional: 1, type: "integer" }, cache: { enum: ["none", "writethrough", "writeback", "unsafe", "directsync"], optional: 1, type: "string" }, detect_zeroes: { optional: 1, type: "boolean" }, discard: { enum: ["ignore", "on"], optional: 1, type: "string" }, file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" }, format: { enum: ["raw", "qcow", "qed", "qcow2", "vmdk", "cloop"], optional: 1, type: "string" }, "import-from": { format: "pve-volume-id-or-absolute-path", optional: 1, type: "string" }, iops: { optional: 1, type: "integer" }, iops_max: { optional: 1, type: "integer" }, iops_max_length: { minimum: 1, optional: 1, type: "integer" }, iops_rd: { optional: 1, type: "integer" }, iops_rd_length: { alias: "iops_rd_max_length" }, iops_rd_max: { optional: 1, type: "integer" }, iops_rd_max_length: { minimum: 1, optional: 1, type: "integer" }, iops_wr: { optional: 1, type: "integer" }, iops_wr_length: { alias: "iops_wr_max_length" }, iops_wr_max: { optional: 1, type: "integer" }, iops_wr_max_length: { minimum: 1, optional: 1, type: "integer" }, iothread: { optional: 1, type: "boolean" }, mbps: { optional: 1, type: "number" }, mbps_max: { optional: 1, type: "number" }, mbps_rd: { optional: 1, type: "number" }, mbps_rd_max: { optional: 1, type: "number" }, mbps_wr: { optional: 1, type: "number" }, mbps_wr_max: { optional: 1, type: "number" }, media: { default: "disk", enum: ["cdrom", "disk"], optional: 1, type: "string" }, product: { optional: 1, pattern: "[A-Za-z0-9\\-_\\s]{,16}", type: "string" }, queues: { minimum: 2, optional: 1, type: "integer" }, replicate: { default: 1, optional: 1, type: "boolean" }, rerror: { enum: ["ignore", "report", "stop"], optional: 1, type: "string" }, ro: { optional: 1, type: "boolean" }, scsiblock: { default: 0, optional: 1, type: "boolean" }, serial: { format: "urlencoded", maxLength: 60, optional: 1, type: "string" }, shared: { default: 0, optional: 1, type: "boolean" }, size: { format: "disk-size", optional: 1, type: "string" }, snapshot: { optional: 1, type: "boolean" }, ssd: { optional: 1, type: "boolean" }, vendor: { optional: 1, pattern: "[A-Za-z0-9\\-_\\s]{,8}", type: "string" }, volume: { alias: "file" }, werror: { enum: ["enospc", "ignore", "report", "stop"], optional: 1, type: "string" }, wwn: { optional: 1, pattern: "(?^:^(0x)[0-9a-fA-F]{16})", type: "string" } }, optional: 1, type: "string" }, scsihw: { default: "lsi", enum: ["lsi", "lsi53c810", "virtio-scsi-pci", "virtio-scsi-single", "megasas", "pvscsi"], optional: 1, type: "string" }, searchdomain: { optional: 1, type: "string" }, "serial[n]": { optional: 1, pattern: "(/dev/.+|socket)", type: "string" }, shares: { default: 1e3, maximum: 5e4, minimum: 0, optional: 1, type: "integer" }, smbios1: { format: "pve-qm-smbios1", maxLength: 512, optional: 1, type: "string" }, smp: { default: 1, minimum: 1, optional: 1, type: "integer" }, sockets: { default: 1, minimum: 1, optional: 1, type: "integer" }, spice_enhancements: { format: { foldersharing: { default: "0", optional: 1, type: "boolean" }, videostreaming: { default: "off", enum: ["off", "all", "filter"], optional: 1, type: "string" } }, optional: 1, type: "string" }, sshkeys: { format: "urlencoded", optional: 1, type: "string" }, start: { default: 0, optional: 1, type: "boolean" }, startdate: { default: "now", optional: 1, pattern: "(now|\\d{4}-\\d{1,2}-\\d{1,2}(T\\d{1,2}:\\d{1,2}:\\d{1,2})?)", type: "string" }, startup: { format: "pve-startup-order", optional: 1, type: "string" }, storage: { format: "pve-storage-id", optional: 1, type: "string" }, tablet: { default: 1, optional: 1, type: "boolean" }, tags: { format: "pve-tag-list", optional: 1, type: "string" }, tdf: { default: 0, optional: 1, type: "boolean" }, template: { default: 0, optional: 1, type: "boolean" }, tpmstate0: { format: { file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" }, format: { enum: ["raw", "qcow2", "vmdk"], optional: 1, type: "string" }, "import-from": { format: "pve-volume-id-or-absolute-path", optional: 1, type: "string" }, size: { format: "disk-size", optional: 1, type: "string" }, version: { default: "v1.2", enum: ["v1.2", "v2.0"], optional: 1, type: "string" }, volume: { alias: "file" } }, optional: 1, type: "string" }, unique: { optional: 1, requires: "archive", type: "boolean" }, "unused[n]": { format: { file: { default_key: 1, format: "pve-volume-id", type: "string" }, volume: { alias: "file" } }, optional: 1, type: "string" }, "usb[n]": { format: { host: { default_key: 1, optional: 1, pattern: "(?^:(?:(?:(?^:(0x)?([0-9A-Fa-f]{4}):(0x)?([0-9A-Fa-f]{4})))|(?:(?^:(\\d+)\\-(\\d+(\\.\\d+)*)))|[Ss][Pp][Ii][Cc][Ee]))", type: "string" }, mapping: { format: "pve-configid", optional: 1, type: "string" }, usb3: { default: 0, optional: 1, type: "boolean" } }, optional: 1, type: "string" }, vcpus: { default: 0, minimum: 1, optional: 1, type: "integer" }, vga: { format: { clipboard: { enum: ["vnc"], optional: 1, type: "string" }, memory: { maximum: 512, minimum: 4, optional: 1, type: "integer" }, type: { default: "std", default_key: 1, enum: ["cirrus", "qxl", "qxl2", "qxl3", "qxl4", "none", "serial0", "serial1", "serial2", "serial3", "std", "virtio", "virtio-gl", "vmware"], optional: 1, type: "string" } }, optional: 1, type: "string" }, "virtio[n]": { format: { aio: { enum: ["native", "threads", "io_uring"], optional: 1, type: "string" }, backup: { optional: 1, type: "boolean" }, bps: { optional: 1, type: "integer" }, bps_max_length: { minimum: 1, optional: 1, type: "integer" }, bps_rd: { optional: 1, type: "integer" }, bps_rd_length: { alias: "bps_rd_max_length" }, bps_rd_max_length: { minimum: 1, optional: 1, type: "integer" }, bps_wr: { optional: 1, type: "integer" }, bps_wr_length: { alias: "bps_wr_max_length" }, bps_wr_max_length: { minimum: 1, optional: 1, type: "integer" }, cache: { enum: ["none", "writethrough", "writeback", "unsafe", "directsync"], optional: 1, type: "string" }, detect_zeroes: { optional: 1, type: "boolean" }, discard: { enum: ["ignore", "on"], optional: 1, type: "string" }, file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" }, format: { enum: ["raw", "qcow", "qed", "qcow2", "vmdk", "cloop"], optional: 1, type: "string" }, "import-from": { format: "pve-volume-id-or-absolute-path", optional: 1, type: "string" }, iops: { optional: 1, type: "integer" }, iops_max: { optional: 1, type: "integer" }, iops_max_length: { minimum: 1, optional: 1, type: "integer" }, iops_rd: { optional: 1, type: "integer" }, iops_rd_length: { alias: "iops_rd_max_length" }, iops_rd_max: { optional: 1, type: "integer" }, iops_rd_max_length: { minimum: 1, optional: 1, type: "integer" }, iops_wr: { optional: 1, type: "integer" }, iops_wr_length: { alias: "iops_wr_max_length" }, iops_wr_max: { optional: 1, type: "integer" }, iops_wr_max_length: { minimum: 1, optional: 1, type: "integer" }, iothread: { optional: 1, type: "boolean" }, mbps: { optional: 1, type: "number" }, mbps_max: { optional: 1, type: "number" }, mbps_rd: { optional: 1, type: "number" }, mbps_rd_max: { optional: 1, type: "number" }, mbps_wr: { optional: 1, type: "number" }, mbps_wr_max: { optional: 1, type: "number" }, media: { default: "disk", enum: ["cdrom", "disk"], optional: 1, type: "string" }, replicate: { default: 1, optional: 1, type: "boolean" }, rerror: { enum: ["ignore", "report", "stop"], optional: 1, type: "string" }, ro: { optional: 1, type: "boolean" }, serial: { format: "urlencoded", maxLength: 60, optional: 1, type: "string" }, shared: { default: 0, optional: 1, type: "boolean" }, size: { format: "disk-size", optional: 1, type: "string" }, snapshot: { optional: 1, type: "boolean" }, volume: { alias: "file" }, werror: { enum: ["enospc", "ignore", "report", "stop"], optional: 1, type: "string" } }, optional: 1, type: "string" }, "virtiofs[n]": { format: { cache: { default: "auto", enum: ["auto", "always", "metadata", "never"], optional: 1, type: "string" }, "direct-io": { default: 0, optional: 1, type: "boolean" }, dirid: { default_key: 1, format: "pve-configid", type: "string" }, "expose-acl": { default: 0, optional: 1, type: "boolean" }, "expose-xattr": { default: 0, optional: 1, type: "boolean" } }, optional: 1, type: "string" }, vmgenid: { default: "1 (autogenerated)", optional: 1, pattern: "(?:[a-fA-F0-9]{8}(?:-[a-fA-F0-9]{4}){3}-[a-fA-F0-9]{12}|[01])", type: "string" }, vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" }, vmstatestorage: { format: "pve-storage-id", optional: 1, type: "string" }, watchdog: { format: "pve-qm-watchdog", optional: 1, type: "string" } } }, permissions: { user: "all" } } }, "/nodes/{node}/qemu/{vmid}": { DELETE: { parameters: { additionalProperties: 0, properties: { "destroy-unreferenced-disks": { default: 0, optional: 1, type: "boolean" }, node: { format: "pve-node", type: "string" }, purge: { optional: 1, type: "boolean" }, skiplock: { optional: 1, type: "boolean" }, vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" } } }, permissions: { check: ["perm", "/vms/{vmid}", ["VM.Allocate"]] } }, GET: { parameters: { additionalProperties: 0, properties: { node: { format: "pve-node", type: "string" }, vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" } } }, permissions: { user: "all" } } }, "/nodes/{node}/qemu/{vmid}/config": { GET: { parameters: { additionalProperties: 0, properties: { current: { default: 0, optional: 1, type: "boolean" }, node: { format: "pve-node", type: "string" }, snapshot: { format: "pve-configid", maxLength: 40, optional: 1, type: "string" }, vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" } } }, permissions: { check: ["perm", "/vms/{vmid}", ["VM.Audit"]] } }, POST: { parameters: { additionalProperties: 0, properties: { acpi: { default: 1, optional: 1, type: "boolean" }, affinity: { format: "pve-cpuset", optional: 1, type: "string" }, agent: { format: { enabled: { default: 0, default_key: 1, type: "boolean" }, "freeze-fs": { default: 1, optional: 1, type: "boolean" }, "freeze-fs-on-backup": { alias: "freeze-fs" }, fstrim_cloned_disks: { default: 0, optional: 1, type: "boolean" }, "guest-fsfreeze": { alias: "freeze-fs" }, type: { default: "virtio", enum: ["virtio", "isa"], optional: 1, type: "string" } }, optional: 1, type: "string" }, "allow-ksm": { default: 1, optional: 1, type: "boolean" }, "amd-sev": { format: "pve-qemu-sev-fmt", optional: 1, type: "string" }, arch: { enum: ["x86_64", "aarch64"], optional: 1, type: "string" }, args: { optional: 1, type: "string" }, audio0: { format: { device: { enum: ["ich9-intel-hda", "intel-hda", "AC97"], type: "string" }, driver: { default: "spice", enum: ["spice", "none"], optional: 1, type: "string" } }, optional: 1, type: "string" }, autostart: { default: 0, optional: 1, type: "boolean" }, background_delay: { maximum: 30, minimum: 1, optional: 1, type: "integer" }, balloon: { minimum: 0, optional: 1, type: "integer" }, bios: { default: "seabios", enum: ["seabios", "ovmf"], optional: 1, type: "string" }, boot: { format: "pve-qm-boot", optional: 1, type: "string" }, bootdisk: { format: "pve-qm-bootdisk", optional: 1, pattern: "(ide|sata|scsi|virtio)\\d+", type: "string" }, cdrom: { format: "pve-qm-ide", optional: 1, type: "string" }, cicustom: { format: "pve-qm-cicustom", optional: 1, type: "string" }, cipassword: { optional: 1, type: "string" }, citype: { enum: ["configdrive2", "nocloud", "opennebula"], optional: 1, type: "string" }, ciupgrade: { default: 1, optional: 1, type: "boolean" }, ciuser: { optional: 1, type: "string" }, cores: { default: 1, minimum: 1, optional: 1, type: "integer" }, cpu: { format: "pve-vm-cpu-conf", optional: 1, type: "string" }, cpulimit: { default: 0, maximum: 128, minimum: 0, optional: 1, type: "number" }, cpuunits: { default: "cgroup v1: 1024, cgroup v2: 100", maximum: 262144, minimum: 1, optional: 1, type: "integer" }, delete: { format: "pve-configid-list", optional: 1, type: "string" }, description: { maxLength: 8192, optional: 1, type: "string" }, digest: { maxLength: 40, optional: 1, type: "string" }, efidisk0: { format: { efitype: { default: "2m", enum: ["2m", "4m"], optional: 1, type: "string" }, file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" }, format: { enum: ["raw", "qcow", "qed", "qcow2", "vmdk", "cloop"], optional: 1, type: "string" }, "import-from": { format: "pve-volume-id-or-absolute-path", optional: 1, type: "string" }, "ms-cert": { default: "2011", enum: ["2011", "2023", "2023w", "2023k"], optional: 1, type: "string" }, "pre-enrolled-keys": { default: 0, optional: 1, type: "boolean" }, size: { format: "disk-size", optional: 1, type: "string" }, volume: { alias: "file" } }, optional: 1, type: "string" }, force: { optional: 1, requires: "delete", type: "boolean" }, freeze: { optional: 1, type: "boolean" }, hookscript: { format: "pve-volume-id", optional: 1, type: "string" }, "hostpci[n]": { format: "pve-qm-hostpci", optional: 1, type: "string" }, hotplug: { default: "network,disk,usb", format: "pve-hotplug-features", optional: 1, type: "string" }, hugepages: { enum: ["any", "2", "1024"], optional: 1, type: "string" }, "ide[n]": { format: { aio: { enum: ["native", "threads", "io_uring"], optional: 1, type: "string" }, backup: { optional: 1, type: "boolean" }, bps: { optional: 1, type: "integer" }, bps_max_length: { minimum: 1, optional: 1, type: "integer" }, bps_rd: { optional: 1, type: "integer" }, bps_rd_length: { alias: "bps_rd_max_length" }, bps_rd_max_length: { minimum: 1, optional: 1, type: "integer" }, bps_wr: { optional: 1, type: "integer" }, bps_wr_length: { alias: "bps_wr_max_length" }, bps_wr_max_length: { minimum: 1, optional: 1, type: "integer" }, cache: { enum: ["none", "writethrough", "writeback", "unsafe", "directsync"], optional: 1, type: "string" }, detect_zeroes: { optional: 1, type: "boolean" }, discard: { enum: ["ignore", "on"], optional: 1, type: "string" }, file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" }, format: { enum: ["raw", "qcow", "qed", "qcow2", "vmdk", "cloop"], optional: 1, type: "string" }, "import-from": { format: "pve-volume-id-or-absolute-path", optional: 1, type: "string" }, iops: { optional: 1, type: "integer" }, iops_max: { optional: 1, type: "integer" }, iops_max_length: { minimum: 1, optional: 1, type: "integer" }, iops_rd: { optional: 1, type: "integer" }, iops_rd_length: { alias: "iops_rd_max_length" }, iops_rd_max: { optional: 1, type: "integer" }, iops_rd_max_length: { minimum: 1, optional: 1, type: "integer" }, iops_wr: { optional: 1, type: "integer" }, iops_wr_length: { alias: "iops_wr_max_length" }, iops_wr_max: { optional: 1, type: "integer" }, iops_wr_max_length: { minimum: 1, optional: 1, type: "integer" }, mbps: { optional: 1, type: "number" }, mbps_max: { optional: 1, type: "number" }, mbps_rd: { optional: 1, type: "number" }, mbps_rd_max: { optional: 1, type: "number" }, mbps_wr: { optional: 1, type: "number" }, mbps_wr_max: { optional: 1, type: "number" }, media: { default: "disk", enum: ["cdrom", "disk"], optional: 1, type: "string" }, model: { format: "urlencoded", maxLength: 120, optional: 1, type: "string" }, replicate: { default: 1, optional: 1, type: "boolean" }, rerror: { enum: ["ignore", "report", "stop"], optional: 1, type: "string" }, serial: { format: "urlencoded", maxLength: 60, optional: 1, type: "string" }, shared: { default: 0, optional: 1, type: "boolean" }, size: { format: "disk-size", optional: 1, type: "string" }, snapshot: { optional: 1, type: "boolean" }, ssd: { optional: 1, type: "boolean" }, volume: { alias: "file" }, werror: { enum: ["enospc", "ignore", "report", "stop"], optional: 1, type: "string" }, wwn: { optional: 1, pattern: "(?^:^(0x)[0-9a-fA-F]{16})", type: "string" } }, optional: 1, type: "string" }, "import-working-storage": { format: "pve-storage-id", optional: 1, type: "string" }, "intel-tdx": { format: "pve-qemu-tdx-fmt", optional: 1, type: "string" }, "ipconfig[n]": { format: "pve-qm-ipconfig", optional: 1, type: "string" }, ivshmem: { format: { name: { optional: 1, pattern: "[a-zA-Z0-9\\-]+", type: "string" }, size: { minimum: 1, type: "integer" } }, optional: 1, type: "string" }, keephugepages: { default: 0, optional: 1, type: "boolean" }, keyboard: { default: null, enum: ["de", "de-ch", "da", "en-gb", "en-us", "es", "fi", "fr", "fr-be", "fr-ca", "fr-ch", "hu", "is", "it", "ja", "lt", "mk", "nl", "no", "pl", "pt", "pt-br", "sv", "sl", "tr"], optional: 1, type: "string" }, kvm: { default: 1, optional: 1, type: "boolean" }, localtime: { optional: 1, type: "boolean" }, lock: { enum: ["backup", "clone", "create", "migrate", "rollback", "snapshot", "snapshot-delete", "suspending", "suspended"], optional: 1, type: "string" }, machine: { format: { "aw-bits": { maximum: 64, minimum: 32, optional: 1, type: "number" }, "enable-s3": { optional: 1, type: "boolean" }, "enable-s4": { optional: 1, type: "boolean" }, type: { default_key: 1, maxLength: 40, optional: 1, pattern: "(pc|pc(-i440fx)?-\\d+(\\.\\d+)+(\\+pve\\d+)?(\\.pxe)?|q35|pc-q35-\\d+(\\.\\d+)+(\\+pve\\d+)?(\\.pxe)?|virt(?:-\\d+(\\.\\d+)+)?(\\+pve\\d+)?)", type: "string" }, viommu: { enum: ["intel", "virtio"], optional: 1, type: "string" } }, optional: 1, type: "string" }, memory: { format: { current: { default: 512, default_key: 1, minimum: 16, type: "integer" } }, optional: 1, type: "string" }, migrate_downtime: { default: 0.1, minimum: 0, optional: 1, type: "number" }, migrate_speed: { default: 0, minimum: 0, optional: 1, type: "integer" }, name: { format: "dns-name", optional: 1, type: "string" }, nameserver: { format: "address-list", optional: 1, type: "string" }, "net[n]": { format: { bridge: { format: "pve-bridge-id", optional: 1, type: "string" }, e1000: { alias: "macaddr", keyAlias: "model" }, "e1000-82540em": { alias: "macaddr", keyAlias: "model" }, "e1000-82544gc": { alias: "macaddr", keyAlias: "model" }, "e1000-82545em": { alias: "macaddr", keyAlias: "model" }, e1000e: { alias: "macaddr", keyAlias: "model" }, firewall: { optional: 1, type: "boolean" }, i82551: { alias: "macaddr", keyAlias: "model" }, i82557b: { alias: "macaddr", keyAlias: "model" }, i82559er: { alias: "macaddr", keyAlias: "model" }, link_down: { optional: 1, type: "boolean" }, macaddr: { format: "mac-addr", optional: 1, type: "string" }, model: { default_key: 1, enum: ["e1000", "e1000-82540em", "e1000-82544gc", "e1000-82545em", "e1000e", "i82551", "i82557b", "i82559er", "ne2k_isa", "ne2k_pci", "pcnet", "rtl8139", "virtio", "vmxnet3"], type: "string" }, mtu: { maximum: 65520, minimum: 1, optional: 1, type: "integer" }, ne2k_isa: { alias: "macaddr", keyAlias: "model" }, ne2k_pci: { alias: "macaddr", keyAlias: "model" }, pcnet: { alias: "macaddr", keyAlias: "model" }, queues: { maximum: 64, minimum: 0, optional: 1, type: "integer" }, rate: { minimum: 0, optional: 1, type: "number" }, rtl8139: { alias: "macaddr", keyAlias: "model" }, tag: { maximum: 4094, minimum: 1, optional: 1, type: "integer" }, trunks: { optional: 1, pattern: "(?^:\\d+(?:-\\d+)?(?:;\\d+(?:-\\d+)?)*)", type: "string" }, virtio: { alias: "macaddr", keyAlias: "model" }, vmxnet3: { alias: "macaddr", keyAlias: "model" } }, optional: 1, type: "string" }, node: { format: "pve-node", type: "string" }, numa: { default: 0, optional: 1, type: "boolean" }, "numa[n]": { format: { cpus: { pattern: "(?^:\\d+(?:-\\d+)?(?:;\\d+(?:-\\d+)?)*)", type: "string" }, hostnodes: { optional: 1, pattern: "(?^:\\d+(?:-\\d+)?(?:;\\d+(?:-\\d+)?)*)", type: "string" }, memory: { optional: 1, type: "number" }, policy: { enum: ["preferred", "bind", "interleave"], optional: 1, type: "string" } }, optional: 1, type: "string" }, onboot: { default: 0, optional: 1, type: "boolean" }, ostype: { default: "other", enum: ["other", "wxp", "w2k", "w2k3", "w2k8", "wvista", "win7", "win8", "win10", "win11", "l24", "l26", "solaris"], optional: 1, type: "string" }, "parallel[n]": { optional: 1, pattern: "/dev/parport\\d+|/dev/usb/lp\\d+", type: "string" }, protection: { default: 0, optional: 1, type: "boolean" }, reboot: { default: 1, optional: 1, type: "boolean" }, revert: { format: "pve-configid-list", optional: 1, type: "string" }, rng0: { format: "pve-qm-rng", optional: 1, type: "string" }, "sata[n]": { format: { aio: { enum: ["native", "threads", "io_uring"], optional: 1, type: "string" }, backup: { optional: 1, type: "boolean" }, bps: { optional: 1, type: "integer" }, bps_max_length: { minimum: 1, optional: 1, type: "integer" }, bps_rd: { optional: 1, type: "integer" }, bps_rd_length: { alias: "bps_rd_max_length" }, bps_rd_max_length: { minimum: 1, optional: 1, type: "integer" }, bps_wr: { optional: 1, type: "integer" }, bps_wr_length: { alias: "bps_wr_max_length" }, bps_wr_max_length: { minimum: 1, optional: 1, type: "integer" }, cache: { enum: ["none", "writethrough", "writeback", "unsafe", "directsync"], optional: 1, type: "string" }, detect_zeroes: { optional: 1, type: "boolean" }, discard: { enum: ["ignore", "on"], optional: 1, type: "string" }, file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" }, format: { enum: ["raw", "qcow", "qed", "qcow2", "vmdk", "cloop"], optional: 1, type: "string" }, "import-from": { format: "pve-volume-id-or-absolute-path", optional: 1, type: "string" }, iops: { optional: 1, type: "integer" }, iops_max: { optional: 1, type: "integer" }, iops_max_length: { minimum: 1, optional: 1, type: "integer" }, iops_rd: { optional: 1, type: "integer" }, iops_rd_length: { alias: "iops_rd_max_length" }, iops_rd_max: { optional: 1, type: "integer" }, iops_rd_max_length: { minimum: 1, optional: 1, type: "integer" }, iops_wr: { optional: 1, type: "integer" }, iops_wr_length: { alias: "iops_wr_max_length" }, iops_wr_max: { optional: 1, type: "integer" }, iops_wr_max_length: { minimum: 1, optional: 1, type: "integer" }, mbps: { optional: 1, type: "number" }, mbps_max: { optional: 1, type: "number" }, mbps_rd: { optional: 1, type: "number" }, mbps_rd_max: { optional: 1, type: "number" }, mbps_wr: { optional: 1, type: "number" }, mbps_wr_max: { optional: 1, type: "number" }, media: { default: "disk", enum: ["cdrom", "disk"], optional: 1, type: "string" }, replicate: { default: 1, optional: 1, type: "boolean" }, rerror: { enum: ["ignore", "report", "stop"], optional: 1, type: "string" }, serial: { format: "urlencoded", maxLength: 60, optional: 1, type: "string" }, shared: { default: 0, optional: 1, type: "boolean" }, size: { format: "disk-size", optional: 1, type: "string" }, snapshot: { optional: 1, type: "boolean" }, ssd: { optional: 1, type: "boolean" }, volume: { alias: "file" }, werror: { enum: ["enospc", "ignore", "report", "stop"], optional: 1, type: "string" }, wwn: { optional: 1, pattern: "(?^:^(0x)[0-9a-fA-F]{16})", type: "string" } }, optional: 1, type: "string" }, "scsi[n]": { format: { aio: { enum: ["native", "threads", "io_uring"], optional: 1, type: "string" }, backup: { optional: 1, type: "boolean" }, bps: { optional: 1, type: "integer" }, bps_max_length: { minimum: 1, optional: 1, type: "integer" }, bps_rd: { optional: 1, type: "integer" }, bps_rd_length: { alias: "bps_rd_max_length" }, bps_rd_max_length: { minimum: 1, optional: 1, type: "integer" }, bps_wr: { optional: 1, type: "integer" }, bps_wr_length: { alias: "bps_wr_max_length" }, bps_wr_max_length: { minimum: 1, optional: 1, type: "integer" }, cache: { enum: ["none", "writethrough", "writeback", "unsafe", "directsync"], optional: 1, type: "string" }, detect_zeroes: { optional: 1, type: "boolean" }, discard: { enum: ["ignore", "on"], optional: 1, type: "string" }, file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" }, format: { enum: ["raw", "qcow", "qed", "qcow2", "vmdk", "cloop"], optional: 1, type: "string" }, "import-from": { format: "pve-volume-id-or-absolute-path", optional: 1, type: "string" }, iops: { optional: 1, type: "integer" }, iops_max: { optional: 1, type: "integer" }, iops_max_length: { minimum: 1, optional: 1, type: "integer" }, iops_rd: { optional: 1, type: "integer" }, iops_rd_length: { alias: "iops_rd_max_length" }, iops_rd_max: { optional: 1, type: "integer" }, iops_rd_max_length: { minimum: 1, optional: 1, type: "integer" }, iops_wr: { optional: 1, type: "integer" }, iops_wr_length: { alias: "iops_wr_max_length" }, iops_wr_max: { optional: 1, type: "integer" }, iops_wr_max_length: { minimum: 1, optional: 1, type: "integer" }, iothread: { optional: 1, type: "boolean" }, mbps: { optional: 1, type: "number" }, mbps_max: { optional: 1, type: "number" }, mbps_rd: { optional: 1, type: "number" }, mbps_rd_max: { optional: 1, type: "number" }, mbps_wr: { optional: 1, type: "number" }, mbps_wr_max: { optional: 1, type: "number" }, media: { default: "disk", enum: ["cdrom", "disk"], optional: 1, type: "string" }, product: { optional: 1, pattern: "[A-Za-z0-9\\-_\\s]{,16}", type: "string" }, queues: { minimum: 2, optional: 1, type: "integer" }, replicate: { default: 1, optional: 1, type: "boolean" }, rerror: { enum: ["ignore", "report", "stop"], optional: 1, type: "string" }, ro: { optional: 1, type: "boolean" }, scsiblock: { default: 0, optional: 1, type: "boolean" }, serial: { format: "urlencoded", maxLength: 60, optional: 1, type: "string" }, shared: { default: 0, optional: 1, type: "boolean" }, size: { format: "disk-size", optional: 1, type: "string" }, snapshot: { optional: 1, type: "boolean" }, ssd: { optional: 1, type: "boolean" }, vendor: { optional: 1, pattern: "[A-Za-z0-9\\-_\\s]{,8}", type: "string" }, volume: { alias: "file" }, werror: { enum: ["enospc", "ignore", "report", "stop"], optional: 1, type: "string" }, wwn: { optional: 1, pattern: "(?^:^(0x)[0-9a-fA-F]{16})", type: "string" } }, optional: 1, type: "string" }, scsihw: { default: "lsi", enum: ["lsi", "lsi53c810", "virtio-scsi-pci", "virtio-scsi-single", "megasas", "pvscsi"], optional: 1, type: "string" }, searchdomain: { optional: 1, type: "string" }, "serial[n]": { optional: 1, pattern: "(/dev/.+|socket)", type: "string" }, shares: { default: 1e3, maximum: 5e4, minimum: 0, optional: 1, type: "integer" }, skiplock: { optional: 1, type: "boolean" }, smbios1: { format: "pve-qm-smbios1", maxLength: 512, optional: 1, type: "string" }, smp: { default: 1, minimum: 1, optional: 1, type: "integer" }, sockets: { default: 1, minimum: 1, optional: 1, type: "integer" }, spice_enhancements: { format: { foldersharing: { default: "0", optional: 1, type: "boolean" }, videostreaming: { default: "off", enum: ["off", "all", "filter"], optional: 1, type: "string" } }, optional: 1, type: "string" }, sshkeys: { format: "urlencoded", optional: 1, type: "string" }, startdate: { default: "now", optional: 1, pattern: "(now|\\d{4}-\\d{1,2}-\\d{1,2}(T\\d{1,2}:\\d{1,2}:\\d{1,2})?)", type: "string" }, startup: { format: "pve-startup-order", optional: 1, type: "string" }, tablet: { default: 1, optional: 1, type: "boolean" }, tags: { format: "pve-tag-list", optional: 1, type: "string" }, tdf: { default: 0, optional: 1, type: "boolean" }, template: { default: 0, optional: 1, type: "boolean" }, tpmstate0: { format: { file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" }, format: { enum: ["raw", "qcow2", "vmdk"], optional: 1, type: "string" }, "import-from": { format: "pve-volume-id-or-absolute-path", optional: 1, type: "string" }, size: { format: "disk-size", optional: 1, type: "string" }, version: { default: "v1.2", enum: ["v1.2", "v2.0"], optional: 1, type: "string" }, volume: { alias: "file" } }, optional: 1, type: "string" }, "unused[n]": { format: { file: { default_key: 1, format: "pve-volume-id", type: "string" }, volume: { alias: "file" } }, optional: 1, type: "string" }, "usb[n]": { format: { host: { default_key: 1, optional: 1, pattern: "(?^:(?:(?:(?^:(0x)?([0-9A-Fa-f]{4}):(0x)?([0-9A-Fa-f]{4})))|(?:(?^:(\\d+)\\-(\\d+(\\.\\d+)*)))|[Ss][Pp][Ii][Cc][Ee]))", type: "string" }, mapping: { format: "pve-configid", optional: 1, type: "string" }, usb3: { default: 0, optional: 1, type: "boolean" } }, optional: 1, type: "string" }, vcpus: { default: 0, minimum: 1, optional: 1, type: "integer" }, vga: { format: { clipboard: { enum: ["vnc"], optional: 1, type: "string" }, memory: { maximum: 512, minimum: 4, optional: 1, type: "integer" }, type: { default: "std", default_key: 1, enum: ["cirrus", "qxl", "qxl2", "qxl3", "qxl4", "none", "serial0", "serial1", "serial2", "serial3", "std", "virtio", "virtio-gl", "vmware"], optional: 1, type: "string" } }, optional: 1, type: "string" }, "virtio[n]": { format: { aio: { enum: ["native", "threads", "io_uring"], optional: 1, type: "string" }, backup: { optional: 1, type: "boolean" }, bps: { optional: 1, type: "integer" }, bps_max_length: { minimum: 1, optional: 1, type: "integer" }, bps_rd: { optional: 1, type: "integer" }, bps_rd_length: { alias: "bps_rd_max_length" }, bps_rd_max_length: { minimum: 1, optional: 1, type: "integer" }, bps_wr: { optional: 1, type: "integer" }, bps_wr_length: { alias: "bps_wr_max_length" }, bps_wr_max_length: { minimum: 1, optional: 1, type: "integer" }, cache: { enum: ["none", "writethrough", "writeback", "unsafe", "directsync"], optional: 1, type: "string" }, detect_zeroes: { optional: 1, type: "boolean" }, discard: { enum: ["ignore", "on"], optional: 1, type: "string" }, file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" }, format: { enum: ["raw", "qcow", "qed", "qcow2", "vmdk", "cloop"], optional: 1, type: "string" }, "import-from": { format: "pve-volume-id-or-absolute-path", optional: 1, type: "string" }, iops: { optional: 1, type: "integer" }, iops_max: { optional: 1, type: "integer" }, iops_max_length: { minimum: 1, optional: 1, type: "integer" }, iops_rd: { optional: 1, type: "integer" }, iops_rd_length: { alias: "iops_rd_max_length" }, iops_rd_max: { optional: 1, type: "integer" }, iops_rd_max_length: { minimum: 1, optional: 1, type: "integer" }, iops_wr: { optional: 1, type: "integer" }, iops_wr_length: { alias: "iops_wr_max_length" }, iops_wr_max: { optional: 1, type: "integer" }, iops_wr_max_length: { minimum: 1, optional: 1, type: "integer" }, iothread: { optional: 1, type: "boolean" }, mbps: { optional: 1, type: "number" }, mbps_max: { optional: 1, type: "number" }, mbps_rd: { optional: 1, type: "number" }, mbps_rd_max: { optional: 1, type: "number" }, mbps_wr: { optional: 1, type: "number" }, mbps_wr_max: { optional: 1, type: "number" }, media: { default: "disk", enum: ["cdrom", "disk"], optional: 1, type: "string" }, replicate: { default: 1, optional: 1, type: "boolean" }, rerror: { enum: ["ignore", "report", "stop"], optional: 1, type: "string" }, ro: { optional: 1, type: "boolean" }, serial: { format: "urlencoded", maxLength: 60, optional: 1, type: "string" }, shared: { default: 0, optional: 1, type: "boolean" }, size: { format: "disk-size", optional: 1, type: "string" }, snapshot: { optional: 1, type: "boolean" }, volume: { alias: "file" }, werror: { enum: ["enospc", "ignore", "report", "stop"], optional: 1, type: "string" } }, optional: 1, type: "string" }, "virtiofs[n]": { format: { cache: { default: "auto", enum: ["auto", "always", "metadata", "never"], optional: 1, type: "string" }, "direct-io": { default: 0, optional: 1, type: "boolean" }, dirid: { default_key: 1, format: "pve-configid", type: "string" }, "expose-acl": { default: 0, optional: 1, type: "boolean" }, "expose-xattr": { default: 0, optional: 1, type: "boolean" } }, optional: 1, type: "string" }, vmgenid: { default: "1 (autogenerated)", optional: 1, pattern: "(?:[a-fA-F0-9]{8}(?:-[a-fA-F0-9]{4}){3}-[a-fA-F0-9]{12}|[01])", type: "string" }, vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" }, vmstatestorage: { format: "pve-storage-id", optional: 1, type: "string" }, watchdog: { format: "pve-qm-watchdog", optional: 1, type: "string" } } }, permissions: { check: ["perm", "/vms/{vmid}", ["VM.Config.Disk", "VM.Config.CDROM", "VM.Config.CPU", "VM.Config.Memory", "VM.Config.Network", "VM.Config.HWType", "VM.Config.Options", "VM.Config.Cloudinit"], "any", 1] } }, PUT: { parameters: { additionalProperties: 0, properties: { acpi: { default: 1, optional: 1, type: "boolean" }, affinity: { format: "pve-cpuset", optional: 1, type: "string" }, agent: { format: { enabled: { default: 0, default_key: 1, type: "boolean" }, "freeze-fs": { default: 1, optional: 1, type: "boolean" }, "freeze-fs-on-backup": { alias: "freeze-fs" }, fstrim_cloned_disks: { default: 0, optional: 1, type: "boolean" }, "guest-fsfreeze": { alias: "freeze-fs" }, type: { default: "virtio", enum: ["virtio", "isa"], optional: 1, type: "string" } }, optional: 1, type: "string" }, "allow-ksm": { default: 1, optional: 1, type: "boolean" }, "amd-sev": { format: "pve-qemu-sev-fmt", optional: 1, type: "string" }, arch: { enum: ["x86_64", "aarch64"], optional: 1, type: "string" }, args: { optional: 1, type: "string" }, audio0: { format: { device: { enum: ["ich9-intel-hda", "intel-hda", "AC97"], type: "string" }, driver: { default: "spice", enum: ["spice", "none"], optional: 1, type: "string" } }, optional: 1, type: "string" }, autostart: { default: 0, optional: 1, type: "boolean" }, balloon: { minimum: 0, optional: 1, type: "integer" }, bios: { default: "seabios", enum: ["seabios", "ovmf"], optional: 1, type: "string" }, boot: { format: "pve-qm-boot", optional: 1, type: "string" }, bootdisk: { format: "pve-qm-bootdisk", optional: 1, pattern: "(ide|sata|scsi|virtio)\\d+", type: "string" }, cdrom: { format: "pve-qm-ide", optional: 1, type: "string" }, cicustom: { format: "pve-qm-cicustom", optional: 1, type: "string" }, cipassword: { optional: 1, type: "string" }, citype: { enum: ["configdrive2", "nocloud", "opennebula"], optional: 1, type: "string" }, ciupgrade: { default: 1, optional: 1, type: "boolean" }, ciuser: { optional: 1, type: "string" }, cores: { default: 1, minimum: 1, optional: 1, type: "integer" }, cpu: { format: "pve-vm-cpu-conf", optional: 1, type: "string" }, cpulimit: { default: 0, maximum: 128, minimum: 0, optional: 1, type: "number" }, cpuunits: { default: "cgroup v1: 1024, cgroup v2: 100", maximum: 262144, minimum: 1, optional: 1, type: "integer" }, delete: { format: "pve-configid-list", optional: 1, type: "string" }, description: { maxLength: 8192, optional: 1, type: "string" }, digest: { maxLength: 40, optional: 1, type: "string" }, efidisk0: { format: { efitype: { default: "2m", enum: ["2m", "4m"], optional: 1, type: "string" }, file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" }, format: { enum: ["raw", "qcow", "qed", "qcow2", "vmdk", "cloop"], optional: 1, type: "string" }, "import-from": { format: "pve-volume-id-or-absolute-path", optional: 1, type: "string" }, "ms-cert": { default: "2011", enum: ["2011", "2023", "2023w", "2023k"], optional: 1, type: "string" }, "pre-enrolled-keys": { default: 0, optional: 1, type: "boolean" }, size: { format: "disk-size", optional: 1, type: "string" }, volume: { alias: "file" } }, optional: 1, type: "string" }, force: { optional: 1, requires: "delete", type: "boolean" }, freeze: { optional: 1, type: "boolean" }, hookscript: { format: "pve-volume-id", optional: 1, type: "string" }, "hostpci[n]": { format: "pve-qm-hostpci", optional: 1, type: "string" }, hotplug: { default: "network,disk,usb", format: "pve-hotplug-features", optional: 1, type: "string" }, hugepages: { enum: ["any", "2", "1024"], optional: 1, type: "string" }, "ide[n]": { format: { aio: { enum: ["native", "threads", "io_uring"], optional: 1, type: "string" }, backup: { optional: 1, type: "boolean" }, bps: { optional: 1, type: "integer" }, bps_max_length: { minimum: 1, optional: 1, type: "integer" }, bps_rd: { optional: 1, type: "integer" }, bps_rd_length: { alias: "bps_rd_max_length" }, bps_rd_max_length: { minimum: 1, optional: 1, type: "integer" }, bps_wr: { optional: 1, type: "integer" }, bps_wr_length: { alias: "bps_wr_max_length" }, bps_wr_max_length: { minimum: 1, optional: 1, type: "integer" }, cache: { enum: ["none", "writethrough", "writeback", "unsafe", "directsync"], optional: 1, type: "string" }, detect_zeroes: { optional: 1, type: "boolean" }, discard: { enum: ["ignore", "on"], optional: 1, type: "string" }, file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" }, format: { enum: ["raw", "qcow", "qed", "qcow2", "vmdk", "cloop"], optional: 1, type: "string" }, "import-from": { format: "pve-volume-id-or-absolute-path", optional: 1, type: "string" }, iops: { optional: 1, type: "integer" }, iops_max: { optional: 1, type: "integer" }, iops_max_length: { minimum: 1, optional: 1, type: "integer" }, iops_rd: { optional: 1, type: "integer" }, iops_rd_length: { alias: "iops_rd_max_length" }, iops_rd_max: { optional: 1, type: "integer" }, iops_rd_max_length: { minimum: 1, optional: 1, type: "integer" }, iops_wr: { optional: 1, type: "integer" }, iops_wr_length: { alias: "iops_wr_max_length" }, iops_wr_max: { optional: 1, type: "integer" }, iops_wr_max_length: { minimum: 1, optional: 1, type: "integer" }, mbps: { optional: 1, type: "number" }, mbps_max: { optional: 1, type: "number" }, mbps_rd: { optional: 1, type: "number" }, mbps_rd_max: { optional: 1, type: "number" }, mbps_wr: { optional: 1, type: "number" }, mbps_wr_max: { optional: 1, type: "number" }, media: { default: "disk", enum: ["cdrom", "disk"], optional: 1, type: "string" }, model: { format: "urlencoded", maxLength: 120, optional: 1, type: "string" }, replicate: { default: 1, optional: 1, type: "boolean" }, rerror: { enum: ["ignore", "report", "stop"], optional: 1, type: "string" }, serial: { format: "urlencoded", maxLength: 60, optional: 1, type: "string" }, shared: { default: 0, optional: 1, type: "boolean" }, size: { format: "disk-size", optional: 1, type: "string" }, snapshot: { optional: 1, type: "boolean" }, ssd: { optional: 1, type: "boolean" }, volume: { alias: "file" }, werror: { enum: ["enospc", "ignore", "report", "stop"], optional: 1, type: "string" }, wwn: { optional: 1, pattern: "(?^:^(0x)[0-9a-fA-F]{16})", type: "string" } }, optional: 1, type: "string" }, "intel-tdx": { format: "pve-qemu-tdx-fmt", optional: 1, type: "string" }, "ipconfig[n]": { format: "pve-qm-ipconfig", optional: 1, type: "string" }, ivshmem: { format: { name: { optional: 1, pattern: "[a-zA-Z0-9\\-]+", type: "string" }, size: { minimum: 1, type: "integer" } }, optional: 1, type: "string" }, keephugepages: { default: 0, optional: 1, type: "boolean" }, keyboard: { default: null, enum: ["de", "de-ch", "da", "en-gb", "en-us", "es", "fi", "fr", "fr-be", "fr-ca", "fr-ch", "hu", "is", "it", "ja", "lt", "mk", "nl", "no", "pl", "pt", "pt-br", "sv", "sl", "tr"], optional: 1, type: "string" }, kvm: { default: 1, optional: 1, type: "boolean" }, localtime: { optional: 1, type: "boolean" }, lock: { enum: ["backup", "clone", "create", "migrate", "rollback", "snapshot", "snapshot-delete", "suspending", "suspended"], optional: 1, type: "string" }, machine: { format: { "aw-bits": { maximum: 64, minimum: 32, optional: 1, type: "number" }, "enable-s3": { optional: 1, type: "boolean" }, "enable-s4": { optional: 1, type: "boolean" }, type: { default_key: 1, maxLength: 40, optional: 1, pattern: "(pc|pc(-i440fx)?-\\d+(\\.\\d+)+(\\+pve\\d+)?(\\.pxe)?|q35|pc-q35-\\d+(\\.\\d+)+(\\+pve\\d+)?(\\.pxe)?|virt(?:-\\d+(\\.\\d+)+)?(\\+pve\\d+)?)", type: "string" }, viommu: { enum: ["intel", "virtio"], optional: 1, type: "string" } }, optional: 1, type: "string" }, memory: { format: { current: { default: 512, default_key: 1, minimum: 16, type: "integer" } }, optional: 1, type: "string" }, migrate_downtime: { default: 0.1, minimum: 0, optional: 1, type: "number" }, migrate_speed: { default: 0, minimum: 0, optional: 1, type: "integer" }, name: { format: "dns-name", optional: 1, type: "string" }, nameserver: { format: "address-list", optional: 1, type: "string" }, "net[n]": { format: { bridge: { format: "pve-bridge-id", optional: 1, type: "string" }, e1000: { alias: "macaddr", keyAlias: "model" }, "e1000-82540em": { alias: "macaddr", keyAlias: "model" }, "e1000-82544gc": { alias: "macaddr", keyAlias: "model" }, "e1000-82545em": { alias: "macaddr", keyAlias: "model" }, e1000e: { alias: "macaddr", keyAlias: "model" }, firewall: { optional: 1, type: "boolean" }, i82551: { alias: "macaddr", keyAlias: "model" }, i82557b: { alias: "macaddr", keyAlias: "model" }, i82559er: { alias: "macaddr", keyAlias: "model" }, link_down: { optional: 1, type: "boolean" }, macaddr: { format: "mac-addr", optional: 1, type: "string" }, model: { default_key: 1, enum: ["e1000", "e1000-82540em", "e1000-82544gc", "e1000-82545em", "e1000e", "i82551", "i82557b", "i82559er", "ne2k_isa", "ne2k_pci", "pcnet", "rtl8139", "virtio", "vmxnet3"], type: "string" }, mtu: { maximum: 65520, minimum: 1, optional: 1, type: "integer" }, ne2k_isa: { alias: "macaddr", keyAlias: "model" }, ne2k_pci: { alias: "macaddr", keyAlias: "model" }, pcnet: { alias: "macaddr", keyAlias: "model" }, queues: { maximum: 64, minimum: 0, optional: 1, type: "integer" }, rate: { minimum: 0, optional: 1, type: "number" }, rtl8139: { alias: "macaddr", keyAlias: "model" }, tag: { maximum: 4094, minimum: 1, optional: 1, type: "integer" }, trunks: { optional: 1, pattern: "(?^:\\d+(?:-\\d+)?(?:;\\d+(?:-\\d+)?)*)", type: "string" }, virtio: { alias: "macaddr", keyAlias: "model" }, vmxnet3: { alias: "macaddr", keyAlias: "model" } }, optional: 1, type: "string" }, node: { format: "pve-node", type: "string" }, numa: { default: 0, optional: 1, type: "boolean" }, "numa[n]": { format: { cpus: { pattern: "(?^:\\d+(?:-\\d+)?(?:;\\d+(?:-\\d+)?)*)", type: "string" }, hostnodes: { optional: 1, pattern: "(?^:\\d+(?:-\\d+)?(?:;\\d+(?:-\\d+)?)*)", type: "string" }, memory: { optional: 1, type: "number" }, policy: { enum: ["preferred", "bind", "interleave"], optional: 1, type: "string" } }, optional: 1, type: "string" }, onboot: { default: 0, optional: 1, type: "boolean" }, ostype: { default: "other", enum: ["other", "wxp", "w2k", "w2k3", "w2k8", "wvista", "win7", "win8", "win10", "win11", "l24", "l26", "solaris"], optional: 1, type: "string" }, "parallel[n]": { optional: 1, pattern: "/dev/parport\\d+|/dev/usb/lp\\d+", type: "string" }, protection: { default: 0, optional: 1, type: "boolean" }, reboot: { default: 1, optional: 1, type: "boolean" }, revert: { format: "pve-configid-list", optional: 1, type: "string" }, rng0: { format: "pve-qm-rng", optional: 1, type: "string" }, "sata[n]": { format: { aio: { enum: ["native", "threads", "io_uring"], optional: 1, type: "string" }, backup: { optional: 1, type: "boolean" }, bps: { optional: 1, type: "integer" }, bps_max_length: { minimum: 1, optional: 1, type: "integer" }, bps_rd: { optional: 1, type: "integer" }, bps_rd_length: { alias: "bps_rd_max_length" }, bps_rd_max_length: { minimum: 1, optional: 1, type: "integer" }, bps_wr: { optional: 1, type: "integer" }, bps_wr_length: { alias: "bps_wr_max_length" }, bps_wr_max_length: { minimum: 1, optional: 1, type: "integer" }, cache: { enum: ["none", "writethrough", "writeback", "unsafe", "directsync"], optional: 1, type: "string" }, detect_zeroes: { optional: 1, type: "boolean" }, discard: { enum: ["ignore", "on"], optional: 1, type: "string" }, file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" }, format: { enum: ["raw", "qcow", "qed", "qcow2", "vmdk", "cloop"], optional: 1, type: "string" }, "import-from": { format: "pve-volume-id-or-absolute-path", optional: 1, type: "string" }, iops: { optional: 1, type: "integer" }, iops_max: { optional: 1, type: "integer" }, iops_max_length: { minimum: 1, optional: 1, type: "integer" }, iops_rd: { optional: 1, type: "integer" }, iops_rd_length: { alias: "iops_rd_max_length" }, iops_rd_max: { optional: 1, type: "integer" }, iops_rd_max_length: { minimum: 1, optional: 1, type: "integer" }, iops_wr: { optional: 1, type: "integer" }, iops_wr_length: { alias: "iops_wr_max_length" }, iops_wr_max: { optional: 1, type: "integer" }, iops_wr_max_length: { minimum: 1, optional: 1, type: "integer" }, mbps: { optional: 1, type: "number" }, mbps_max: { optional: 1, type: "number" }, mbps_rd: { optional: 1, type: "number" }, mbps_rd_max: { optional: 1, type: "number" }, mbps_wr: { optional: 1, type: "number" }, mbps_wr_max: { optional: 1, type: "number" }, media: { default: "disk", enum: ["cdrom", "disk"], optional: 1, type: "string" }, replicate: { default: 1, optional: 1, type: "boolean" }, rerror: { enum: ["ignore", "report", "stop"], optional: 1, type: "string" }, serial: { format: "urlencoded", maxLength: 60, optional: 1, type: "string" }, shared: { default: 0, optional: 1, type: "boolean" }, size: { format: "disk-size", optional: 1, type: "string" }, snapshot: { optional: 1, type: "boolean" }, ssd: { optional: 1, type: "boolean" }, volume: { alias: "file" }, werror: { enum: ["enospc", "ignore", "report", "stop"], optional: 1, type: "string" }, wwn: { optional: 1, pattern: "(?^:^(0x)[0-9a-fA-F]{16})", type: "string" } }, optional: 1, type: "string" }, "scsi[n]": { format: { aio: { enum: ["native", "threads", "io_uring"], optional: 1, type: "string" }, backup: { optional: 1, type: "boolean" }, bps: { optional: 1, type: "integer" }, bps_max_length: { minimum: 1, optional: 1, type: "integer" }, bps_rd: { optional: 1, type: "integer" }, bps_rd_length: { alias: "bps_rd_max_length" }, bps_rd_max_length: { minimum: 1, optional: 1, type: "integer" }, bps_wr: { optional: 1, type: "integer" }, bps_wr_length: { alias: "bps_wr_max_length" }, bps_wr_max_length: { minimum: 1, optional: 1, type: "integer" }, cache: { enum: ["none", "writethrough", "writeback", "unsafe", "directsync"], optional: 1, type: "string" }, detect_zeroes: { optional: 1, type: "boolean" }, discard: { enum: ["ignore", "on"], optional: 1, type: "string" }, file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" }, format: { enum: ["raw", "qcow", "qed", "qcow2", "vmdk", "cloop"], optional: 1, type: "string" }, "import-from": { format: "pve-volume-id-or-absolute-path", optional: 1, type: "string" }, iops: { optional: 1, type: "integer" }, iops_max: { optional: 1, type: "integer" }, iops_max_length: { minimum: 1, optional: 1, type: "integer" }, iops_rd: { optional: 1, type: "integer" }, iops_rd_length: { alias: "iops_rd_max_length" }, iops_rd_max: { optional: 1, type: "integer" }, iops_rd_max_length: { minimum: 1, optional: 1, type: "integer" }, iops_wr: { optional: 1, type: "integer" }, iops_wr_length: { alias: "iops_wr_max_length" }, iops_wr_max: { optional: 1, type: "integer" }, iops_wr_max_length: { minimum: 1, optional: 1, type: "integer" }, iothread: { optional: 1, type: "boolean" }, mbps: { optional: 1, type: "number" }, mbps_max: { optional: 1, type: "number" }, mbps_rd: { optional: 1, type: "number" }, mbps_rd_max: { optional: 1, type: "number" }, mbps_wr: { optional: 1, type: "number" }, mbps_wr_max: { optional: 1, type: "number" }, media: { default: "disk", enum: ["cdrom", "disk"], optional: 1, type: "string" }, product: { optional: 1, pattern: "[A-Za-z0-9\\-_\\s]{,16}", type: "string" }, queues: { minimum: 2, optional: 1, type: "integer" }, replicate: { default: 1, optional: 1, type: "boolean" }, rerror: { enum: ["ignore", "report", "stop"], optional: 1, type: "string" }, ro: { optional: 1, type: "boolean" }, scsiblock: { default: 0, optional: 1, type: "boolean" }, serial: { format: "urlencoded", maxLength: 60, optional: 1, type: "string" }, shared: { default: 0, optional: 1, type: "boolean" }, size: { format: "disk-size", optional: 1, type: "string" }, snapshot: { optional: 1, type: "boolean" }, ssd: { optional: 1, type: "boolean" }, vendor: { optional: 1, pattern: "[A-Za-z0-9\\-_\\s]{,8}", type: "string" }, volume: { alias: "file" }, werror: { enum: ["enospc", "ignore", "report", "stop"], optional: 1, type: "string" }, wwn: { optional: 1, pattern: "(?^:^(0x)[0-9a-fA-F]{16})", type: "string" } }, optional: 1, type: "string" }, scsihw: { default: "lsi", enum: ["lsi", "lsi53c810", "virtio-scsi-pci", "virtio-scsi-single", "megasas", "pvscsi"], optional: 1, type: "string" }, searchdomain: { optional: 1, type: "string" }, "serial[n]": { optional: 1, pattern: "(/dev/.+|socket)", type: "string" }, shares: { default: 1e3, maximum: 5e4, minimum: 0, optional: 1, type: "integer" }, skiplock: { optional: 1, type: "boolean" }, smbios1: { format: "pve-qm-smbios1", maxLength: 512, optional: 1, type: "string" }, smp: { default: 1, minimum: 1, optional: 1, type: "integer" }, sockets: { default: 1, minimum: 1, optional: 1, type: "integer" }, spice_enhancements: { format: { foldersharing: { default: "0", optional: 1, type: "boolean" }, videostreaming: { default: "off", enum: ["off", "all", "filter"], optional: 1, type: "string" } }, optional: 1, type: "string" }, sshkeys: { format: "urlencoded", optional: 1, type: "string" }, startdate: { default: "now", optional: 1, pattern: "(now|\\d{4}-\\d{1,2}-\\d{1,2}(T\\d{1,2}:\\d{1,2}:\\d{1,2})?)", type: "string" }, startup: { format: "pve-startup-order", optional: 1, type: "string" }, tablet: { default: 1, optional: 1, type: "boolean" }, tags: { format: "pve-tag-list", optional: 1, type: "string" }, tdf: { default: 0, optional: 1, type: "boolean" }, template: { default: 0, optional: 1, type: "boolean" }, tpmstate0: { format: { file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" }, format: { enum: ["raw", "qcow2", "vmdk"], optional: 1, type: "string" }, "import-from": { format: "pve-volume-id-or-absolute-path", optional: 1, type: "string" }, size: { format: "disk-size", optional: 1, type: "string" }, version: { default: "v1.2", enum: ["v1.2", "v2.0"], optional: 1, type: "string" }, volume: { alias: "file" } }, optional: 1, type: "string" }, "unused[n]": { format: { file: { default_key: 1, format: "pve-volume-id", type: "string" }, volume: { alias: "file" } }, optional: 1, type: "string" }, "usb[n]": { format: { host: { default_key: 1, optional: 1, pattern: "(?^:(?:(?:(?^:(0x)?([0-9A-Fa-f]{4}):(0x)?([0-9A-Fa-f]{4})))|(?:(?^:(\\d+)\\-(\\d+(\\.\\d+)*)))|[Ss][Pp][Ii][Cc][Ee]))", type: "string" }, mapping: { format: "pve-configid", optional: 1, type: "string" }, usb3: { default: 0, optional: 1, type: "boolean" } }, optional: 1, type: "string" }, vcpus: { default: 0, minimum: 1, optional: 1, type: "integer" }, vga: { format: { clipboard: { enum: ["vnc"], optional: 1, type: "string" }, memory: { maximum: 512, minimum: 4, optional: 1, type: "integer" }, type: { default: "std", default_key: 1, enum: ["cirrus", "qxl", "qxl2", "qxl3", "qxl4", "none", "serial0", "serial1", "serial2", "serial3", "std", "virtio", "virtio-gl", "vmware"], optional: 1, type: "string" } }, optional: 1, type: "string" }, "virtio[n]": { format: { aio: { enum: ["native", "threads", "io_uring"], optional: 1, type: "string" }, backup: { optional: 1, type: "boolean" }, bps: { optional: 1, type: "integer" }, bps_max_length: { minimum: 1, optional: 1, type: "integer" }, bps_rd: { optional: 1, type: "integer" }, bps_rd_length: { alias: "bps_rd_max_length" }, bps_rd_max_length: { minimum: 1, optional: 1, type: "integer" }, bps_wr: { optional: 1, type: "integer" }, bps_wr_length: { alias: "bps_wr_max_length" }, bps_wr_max_length: { minimum: 1, optional: 1, type: "integer" }, cache: { enum: ["none", "writethrough", "writeback", "unsafe", "directsync"], optional: 1, type: "string" }, detect_zeroes: { optional: 1, type: "boolean" }, discard: { enum: ["ignore", "on"], optional: 1, type: "string" }, file: { default_key: 1, format: "pve-volume-id-or-qm-path", type: "string" }, format: { enum: ["raw", "qcow", "qed", "qcow2", "vmdk", "cloop"], optional: 1, type: "string" }, "import-from": { format: "pve-volume-id-or-absolute-path", optional: 1, type: "string" }, iops: { optional: 1, type: "integer" }, iops_max: { optional: 1, type: "integer" }, iops_max_length: { minimum: 1, optional: 1, type: "integer" }, iops_rd: { optional: 1, type: "integer" }, iops_rd_length: { alias: "iops_rd_max_length" }, iops_rd_max: { optional: 1, type: "integer" }, iops_rd_max_length: { minimum: 1, optional: 1, type: "integer" }, iops_wr: { optional: 1, type: "integer" }, iops_wr_length: { alias: "iops_wr_max_length" }, iops_wr_max: { optional: 1, type: "integer" }, iops_wr_max_length: { minimum: 1, optional: 1, type: "integer" }, iothread: { optional: 1, type: "boolean" }, mbps: { optional: 1, type: "number" }, mbps_max: { optional: 1, type: "number" }, mbps_rd: { optional: 1, type: "number" }, mbps_rd_max: { optional: 1, type: "number" }, mbps_wr: { optional: 1, type: "number" }, mbps_wr_max: { optional: 1, type: "number" }, media: { default: "disk", enum: ["cdrom", "disk"], optional: 1, type: "string" }, replicate: { default: 1, optional: 1, type: "boolean" }, rerror: { enum: ["ignore", "report", "stop"], optional: 1, type: "string" }, ro: { optional: 1, type: "boolean" }, serial: { format: "urlencoded", maxLength: 60, optional: 1, type: "string" }, shared: { default: 0, optional: 1, type: "boolean" }, size: { format: "disk-size", optional: 1, type: "string" }, snapshot: { optional: 1, type: "boolean" }, volume: { alias: "file" }, werror: { enum: ["enospc", "ignore", "report", "stop"], optional: 1, type: "string" } }, optional: 1, type: "string" }, "virtiofs[n]": { format: { cache: { default: "auto", enum: ["auto", "always", "metadata", "never"], optional: 1, type: "string" }, "direct-io": { default: 0, optional: 1, type: "boolean" }, dirid: { default_key: 1, format: "pve-configid", type: "string" }, "expose-acl": { default: 0, optional: 1, type: "boolean" }, "expose-xattr": { default: 0, optional: 1, type: "boolean" } }, optional: 1, type: "string" }, vmgenid: { default: "1 (autogenerated)", optional: 1, pattern: "(?:[a-fA-F0-9]{8}(?:-[a-fA-F0-9]{4}){3}-[a-fA-F0-9]{12}|[01])", type: "string" }, vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" }, vmstatestorage: { format: "pve-storage-id", optional: 1, type: "string" }, watchdog: { format: "pve-qm-watchdog", optional: 1, type: "string" } } }, permissions: { check: ["perm", "/vms/{vmid}", ["VM.Config.Disk", "VM.Config.CDROM", "VM.Config.CPU", "VM.Config.Memory", "VM.Config.Network", "VM.Config.HWType", "VM.Config.Options", "VM.Config.Cloudinit"], "any", 1] } } }, "/nodes/{node}/qemu/{vmid}/pending": { GET: { parameters: { additionalProperties: 0, properties: { node: { format: "pve-node", type: "string" }, vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" } } }, permissions: { check: ["perm", "/vms/{vmid}", ["VM.Audit"]] } } }, "/nodes/{node}/qemu/{vmid}/resize": { PUT: { parameters: { additionalProperties: 0, properties: { digest: { maxLength: 40, optional: 1, type: "string" }, disk: { enum: ["ide0", "ide1", "ide2", "ide3", "scsi0", "scsi1", "scsi2", "scsi3", "scsi4", "scsi5", "scsi6", "scsi7", "scsi8", "scsi9", "scsi10", "scsi11", "scsi12", "scsi13", "scsi14", "scsi15", "scsi16", "scsi17", "scsi18", "scsi19", "scsi20", "scsi21", "scsi22", "scsi23", "scsi24", "scsi25", "scsi26", "scsi27", "scsi28", "scsi29", "scsi30", "virtio0", "virtio1", "virtio2", "virtio3", "virtio4", "virtio5", "virtio6", "virtio7", "virtio8", "virtio9", "virtio10", "virtio11", "virtio12", "virtio13", "virtio14", "virtio15", "sata0", "sata1", "sata2", "sata3", "sata4", "sata5", "efidisk0", "tpmstate0"], type: "string" }, node: { format: "pve-node", type: "string" }, size: { pattern: "\\+?\\d+(\\.\\d+)?[KMGT]?", type: "string" }, skiplock: { optional: 1, type: "boolean" }, vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" } } }, permissions: { check: ["perm", "/vms/{vmid}", ["VM.Config.Disk"]] } } }, "/nodes/{node}/qemu/{vmid}/clone": { POST: { parameters: { additionalProperties: 0, properties: { bwlimit: { default: "clone limit from datacenter or storage config", minimum: "0", optional: 1, type: "integer" }, description: { optional: 1, type: "string" }, format: { enum: ["raw", "qcow2", "vmdk"], optional: 1, type: "string" }, full: { optional: 1, type: "boolean" }, name: { format: "dns-name", optional: 1, type: "string" }, newid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" }, node: { format: "pve-node", type: "string" }, pool: { format: "pve-poolid", optional: 1, type: "string" }, snapname: { format: "pve-configid", maxLength: 40, optional: 1, type: "string" }, storage: { format: "pve-storage-id", optional: 1, type: "string" }, target: { format: "pve-node", optional: 1, type: "string" }, vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" } } }, permissions: { check: ["and", ["perm", "/vms/{vmid}", ["VM.Clone"]], ["or", ["perm", "/vms/{newid}", ["VM.Allocate"]], ["perm", "/pool/{pool}", ["VM.Allocate"], "require_param", "pool"]]] } } }, "/nodes/{node}/qemu/{vmid}/migrate": { GET: { parameters: { additionalProperties: 0, properties: { node: { format: "pve-node", type: "string" }, target: { format: "pve-node", optional: 1, type: "string" }, vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" } } }, permissions: { check: ["perm", "/vms/{vmid}", ["VM.Migrate"]] } }, POST: { parameters: { additionalProperties: 0, properties: { bwlimit: { default: "migrate limit from datacenter or storage config", minimum: "0", optional: 1, type: "integer" }, force: { optional: 1, type: "boolean" }, migration_network: { format: "CIDR", optional: 1, type: "string" }, migration_type: { enum: ["secure", "insecure"], optional: 1, type: "string" }, node: { format: "pve-node", type: "string" }, online: { optional: 1, type: "boolean" }, target: { format: "pve-node", type: "string" }, targetstorage: { format: "storage-pair-list", optional: 1, type: "string" }, vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" }, "with-conntrack-state": { default: 0, optional: 1, type: "boolean" }, "with-local-disks": { optional: 1, type: "boolean" } } }, permissions: { check: ["perm", "/vms/{vmid}", ["VM.Migrate"]] } } }, "/nodes/{node}/qemu/{vmid}/status/current": { GET: { parameters: { additionalProperties: 0, properties: { node: { format: "pve-node", type: "string" }, vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" } } }, permissions: { check: ["perm", "/vms/{vmid}", ["VM.Audit"]] } } }, "/nodes/{node}/qemu/{vmid}/status/start": { POST: { parameters: { additionalProperties: 0, properties: { "force-cpu": { optional: 1, type: "string" }, machine: { format: { "aw-bits": { maximum: 64, minimum: 32, optional: 1, type: "number" }, "enable-s3": { optional: 1, type: "boolean" }, "enable-s4": { optional: 1, type: "boolean" }, type: { default_key: 1, maxLength: 40, optional: 1, pattern: "(pc|pc(-i440fx)?-\\d+(\\.\\d+)+(\\+pve\\d+)?(\\.pxe)?|q35|pc-q35-\\d+(\\.\\d+)+(\\+pve\\d+)?(\\.pxe)?|virt(?:-\\d+(\\.\\d+)+)?(\\+pve\\d+)?)", type: "string" }, viommu: { enum: ["intel", "virtio"], optional: 1, type: "string" } }, optional: 1, type: "string" }, migratedfrom: { format: "pve-node", optional: 1, type: "string" }, migration_network: { format: "CIDR", optional: 1, type: "string" }, migration_type: { enum: ["secure", "insecure"], optional: 1, type: "string" }, "nets-host-mtu": { optional: 1, pattern: "net\\d+=\\d+(,net\\d+=\\d+)*", type: "string" }, node: { format: "pve-node", type: "string" }, skiplock: { optional: 1, type: "boolean" }, stateuri: { maxLength: 128, optional: 1, type: "string" }, targetstorage: { format: "storage-pair-list", optional: 1, type: "string" }, timeout: { default: "max(30, vm memory in GiB)", minimum: 0, optional: 1, type: "integer" }, vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" }, "with-conntrack-state": { default: 0, optional: 1, type: "boolean" } } }, permissions: { check: ["perm", "/vms/{vmid}", ["VM.PowerMgmt"]] } } }, "/nodes/{node}/qemu/{vmid}/status/stop": { POST: { parameters: { additionalProperties: 0, properties: { keepActive: { default: 0, optional: 1, type: "boolean" }, migratedfrom: { format: "pve-node", optional: 1, type: "string" }, node: { format: "pve-node", type: "string" }, "overrule-shutdown": { default: 0, optional: 1, type: "boolean" }, skiplock: { optional: 1, type: "boolean" }, timeout: { minimum: 0, optional: 1, type: "integer" }, vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" } } }, permissions: { check: ["perm", "/vms/{vmid}", ["VM.PowerMgmt"]] } } }, "/nodes/{node}/qemu/{vmid}/status/shutdown": { POST: { parameters: { additionalProperties: 0, properties: { forceStop: { default: 0, optional: 1, type: "boolean" }, keepActive: { default: 0, optional: 1, type: "boolean" }, node: { format: "pve-node", type: "string" }, skiplock: { optional: 1, type: "boolean" }, timeout: { minimum: 0, optional: 1, type: "integer" }, vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" } } }, permissions: { check: ["perm", "/vms/{vmid}", ["VM.PowerMgmt"]] } } }, "/nodes/{node}/qemu/{vmid}/status/reboot": { POST: { parameters: { additionalProperties: 0, properties: { node: { format: "pve-node", type: "string" }, timeout: { minimum: 0, optional: 1, type: "integer" }, vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" } } }, permissions: { check: ["perm", "/vms/{vmid}", ["VM.PowerMgmt"]] } } }, "/nodes/{node}/qemu/{vmid}/status/reset": { POST: { parameters: { additionalProperties: 0, properties: { node: { format: "pve-node", type: "string" }, skiplock: { optional: 1, type: "boolean" }, vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" } } }, permissions: { check: ["perm", "/vms/{vmid}", ["VM.PowerMgmt"]] } } }, "/nodes/{node}/qemu/{vmid}/status/suspend": { POST: { parameters: { additionalProperties: 0, properties: { node: { format: "pve-node", type: "string" }, skiplock: { optional: 1, type: "boolean" }, statestorage: { format: "pve-storage-id", optional: 1, requires: "todisk", type: "string" }, todisk: { default: 0, optional: 1, type: "boolean" }, vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" } } }, permissions: { check: ["perm", "/vms/{vmid}", ["VM.PowerMgmt"]] } } }, "/nodes/{node}/qemu/{vmid}/status/resume": { POST: { parameters: { additionalProperties: 0, properties: { nocheck: { optional: 1, type: "boolean" }, node: { format: "pve-node", type: "string" }, skiplock: { optional: 1, type: "boolean" }, vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" } } }, permissions: { check: ["perm", "/vms/{vmid}", ["VM.PowerMgmt"]] } } }, "/nodes/{node}/qemu/{vmid}/agent/ping": { POST: { parameters: { additionalProperties: 0, properties: { node: { format: "pve-node", type: "string" }, vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" } } }, permissions: { check: ["perm", "/vms/{vmid}", ["VM.GuestAgent.Audit", "VM.GuestAgent.Unrestricted"], "any", 1] } } }, "/nodes/{node}/qemu/{vmid}/agent/network-get-interfaces": { GET: { parameters: { additionalProperties: 0, properties: { node: { format: "pve-node", type: "string" }, vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" } } }, permissions: { check: ["perm", "/vms/{vmid}", ["VM.GuestAgent.Audit", "VM.GuestAgent.Unrestricted"], "any", 1] } } }, "/nodes/{node}/qemu/{vmid}/agent/exec": { POST: { parameters: { additionalProperties: 0, properties: { command: { items: { type: "string" }, type: "array" }, "input-data": { maxLength: 65536, optional: 1, type: "string" }, node: { format: "pve-node", type: "string" }, vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" } } }, permissions: { check: ["perm", "/vms/{vmid}", ["VM.GuestAgent.Unrestricted"]] } } }, "/nodes/{node}/qemu/{vmid}/agent/exec-status": { GET: { parameters: { additionalProperties: 0, properties: { node: { format: "pve-node", type: "string" }, pid: { type: "integer" }, vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" } } }, permissions: { check: ["perm", "/vms/{vmid}", ["VM.GuestAgent.Unrestricted"]] } } }, "/nodes/{node}/qemu/{vmid}/agent/file-read": { GET: { parameters: { additionalProperties: 0, properties: { count: { default: "16777216", maximum: "16777216", minimum: 1, optional: 1, type: "integer" }, decode: { default: 1, optional: 1, type: "boolean" }, file: { type: "string" }, node: { format: "pve-node", type: "string" }, offset: { default: 0, minimum: 0, optional: 1, type: "integer" }, vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" } } }, permissions: { check: ["perm", "/vms/{vmid}", ["VM.GuestAgent.FileRead", "VM.GuestAgent.Unrestricted"], "any", 1] } } }, "/nodes/{node}/qemu/{vmid}/agent/file-write": { POST: { parameters: { additionalProperties: 0, properties: { content: { maxLength: 61440, type: "string" }, encode: { default: 1, optional: 1, type: "boolean" }, file: { type: "string" }, node: { format: "pve-node", type: "string" }, vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" } } }, permissions: { check: ["perm", "/vms/{vmid}", ["VM.GuestAgent.FileWrite", "VM.GuestAgent.Unrestricted"], "any", 1] } } }, "/nodes/{node}/qemu/{vmid}/agent/get-osinfo": { GET: { parameters: { additionalProperties: 0, properties: { node: { format: "pve-node", type: "string" }, vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" } } }, permissions: { check: ["perm", "/vms/{vmid}", ["VM.GuestAgent.Audit", "VM.GuestAgent.Unrestricted"], "any", 1] } } }, "/nodes/{node}/qemu/{vmid}/agent/info": { GET: { parameters: { additionalProperties: 0, properties: { node: { format: "pve-node", type: "string" }, vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" } } }, permissions: { check: ["perm", "/vms/{vmid}", ["VM.GuestAgent.Audit", "VM.GuestAgent.Unrestricted"], "any", 1] } } }, "/nodes/{node}/qemu/{vmid}/snapshot": { GET: { parameters: { additionalProperties: 0, properties: { node: { format: "pve-node", type: "string" }, vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" } } }, permissions: { check: ["perm", "/vms/{vmid}", ["VM.Audit"]] } }, POST: { parameters: { additionalProperties: 0, properties: { description: { optional: 1, type: "string" }, node: { format: "pve-node", type: "string" }, snapname: { format: "pve-configid", maxLength: 40, type: "string" }, vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" }, vmstate: { optional: 1, type: "boolean" } } }, permissions: { check: ["perm", "/vms/{vmid}", ["VM.Snapshot"]] } } }, "/nodes/{node}/qemu/{vmid}/snapshot/{snapname}": { DELETE: { parameters: { additionalProperties: 0, properties: { force: { optional: 1, type: "boolean" }, node: { format: "pve-node", type: "string" }, snapname: { format: "pve-configid", maxLength: 40, type: "string" }, vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" } } }, permissions: { check: ["perm", "/vms/{vmid}", ["VM.Snapshot"]] } }, GET: { parameters: { additionalProperties: 0, properties: { node: { format: "pve-node", type: "string" }, snapname: { format: "pve-configid", maxLength: 40, type: "string" }, vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" } } }, permissions: { user: "all" } } }, "/nodes/{node}/qemu/{vmid}/snapshot/{snapname}/rollback": { POST: { parameters: { additionalProperties: 0, properties: { node: { format: "pve-node", type: "string" }, snapname: { format: "pve-configid", maxLength: 40, type: "string" }, start: { default: 0, optional: 1, type: "boolean" }, vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" } } }, permissions: { check: ["perm", "/vms/{vmid}", ["VM.Snapshot", "VM.Snapshot.Rollback"], "any", 1] } } }, "/nodes/{node}/qemu/{vmid}/move_disk": { POST: { parameters: { additionalProperties: 0, properties: { bwlimit: { default: "move limit from datacenter or storage config", minimum: "0", optional: 1, type: "integer" }, delete: { default: 0, optional: 1, type: "boolean" }, digest: { maxLength: 40, optional: 1, type: "string" }, disk: { enum: ["ide0", "ide1", "ide2", "ide3", "scsi0", "scsi1", "scsi2", "scsi3", "scsi4", "scsi5", "scsi6", "scsi7", "scsi8", "scsi9", "scsi10", "scsi11", "scsi12", "scsi13", "scsi14", "scsi15", "scsi16", "scsi17", "scsi18", "scsi19", "scsi20", "scsi21", "scsi22", "scsi23", "scsi24", "scsi25", "scsi26", "scsi27", "scsi28", "scsi29", "scsi30", "virtio0", "virtio1", "virtio2", "virtio3", "virtio4", "virtio5", "virtio6", "virtio7", "virtio8", "virtio9", "virtio10", "virtio11", "virtio12", "virtio13", "virtio14", "virtio15", "sata0", "sata1", "sata2", "sata3", "sata4", "sata5", "efidisk0", "tpmstate0", "unused0", "unused1", "unused2", "unused3", "unused4", "unused5", "unused6", "unused7", "unused8", "unused9", "unused10", "unused11", "unused12", "unused13", "unused14", "unused15", "unused16", "unused17", "unused18", "unused19", "unused20", "unused21", "unused22", "unused23", "unused24", "unused25", "unused26", "unused27", "unused28", "unused29", "unused30", "unused31", "unused32", "unused33", "unused34", "unused35", "unused36", "unused37", "unused38", "unused39", "unused40", "unused41", "unused42", "unused43", "unused44", "unused45", "unused46", "unused47", "unused48", "unused49", "unused50", "unused51", "unused52", "unused53", "unused54", "unused55", "unused56", "unused57", "unused58", "unused59", "unused60", "unused61", "unused62", "unused63", "unused64", "unused65", "unused66", "unused67", "unused68", "unused69", "unused70", "unused71", "unused72", "unused73", "unused74", "unused75", "unused76", "unused77", "unused78", "unused79", "unused80", "unused81", "unused82", "unused83", "unused84", "unused85", "unused86", "unused87", "unused88", "unused89", "unused90", "unused91", "unused92", "unused93", "unused94", "unused95", "unused96", "unused97", "unused98", "unused99", "unused100", "unused101", "unused102", "unused103", "unused104", "unused105", "unused106", "unused107", "unused108", "unused109", "unused110", "unused111", "unused112", "unused113", "unused114", "unused115", "unused116", "unused117", "unused118", "unused119", "unused120", "unused121", "unused122", "unused123", "unused124", "unused125", "unused126", "unused127", "unused128", "unused129", "unused130", "unused131", "unused132", "unused133", "unused134", "unused135", "unused136", "unused137", "unused138", "unused139", "unused140", "unused141", "unused142", "unused143", "unused144", "unused145", "unused146", "unused147", "unused148", "unused149", "unused150", "unused151", "unused152", "unused153", "unused154", "unused155", "unused156", "unused157", "unused158", "unused159", "unused160", "unused161", "unused162", "unused163", "unused164", "unused165", "unused166", "unused167", "unused168", "unused169", "unused170", "unused171", "unused172", "unused173", "unused174", "unused175", "unused176", "unused177", "unused178", "unused179", "unused180", "unused181", "unused182", "unused183", "unused184", "unused185", "unused186", "unused187", "unused188", "unused189", "unused190", "unused191", "unused192", "unused193", "unused194", "unused195", "unused196", "unused197", "unused198", "unused199", "unused200", "unused201", "unused202", "unused203", "unused204", "unused205", "unused206", "unused207", "unused208", "unused209", "unused210", "unused211", "unused212", "unused213", "unused214", "unused215", "unused216", "unused217", "unused218", "unused219", "unused220", "unused221", "unused222", "unused223", "unused224", "unused225", "unused226", "unused227", "unused228", "unused229", "unused230", "unused231", "unused232", "unused233", "unused234", "unused235", "unused236", "unused237", "unused238", "unused239", "unused240", "unused241", "unused242", "unused243", "unused244", "unused245", "unused246", "unused247", "unused248", "unused249", "unused250", "unused251", "unused252", "unused253", "unused254", "unused255"], type: "string" }, format: { enum: ["raw", "qcow2", "vmdk"], optional: 1, type: "string" }, node: { format: "pve-node", type: "string" }, storage: { format: "pve-storage-id", optional: 1, type: "string" }, "target-digest": { maxLength: 40, optional: 1, type: "string" }, "target-disk": { enum: ["ide0", "ide1", "ide2", "ide3", "scsi0", "scsi1", "scsi2", "scsi3", "scsi4", "scsi5", "scsi6", "scsi7", "scsi8", "scsi9", "scsi10", "scsi11", "scsi12", "scsi13", "scsi14", "scsi15", "scsi16", "scsi17", "scsi18", "scsi19", "scsi20", "scsi21", "scsi22", "scsi23", "scsi24", "scsi25", "scsi26", "scsi27", "scsi28", "scsi29", "scsi30", "virtio0", "virtio1", "virtio2", "virtio3", "virtio4", "virtio5", "virtio6", "virtio7", "virtio8", "virtio9", "virtio10", "virtio11", "virtio12", "virtio13", "virtio14", "virtio15", "sata0", "sata1", "sata2", "sata3", "sata4", "sata5", "efidisk0", "tpmstate0", "unused0", "unused1", "unused2", "unused3", "unused4", "unused5", "unused6", "unused7", "unused8", "unused9", "unused10", "unused11", "unused12", "unused13", "unused14", "unused15", "unused16", "unused17", "unused18", "unused19", "unused20", "unused21", "unused22", "unused23", "unused24", "unused25", "unused26", "unused27", "unused28", "unused29", "unused30", "unused31", "unused32", "unused33", "unused34", "unused35", "unused36", "unused37", "unused38", "unused39", "unused40", "unused41", "unused42", "unused43", "unused44", "unused45", "unused46", "unused47", "unused48", "unused49", "unused50", "unused51", "unused52", "unused53", "unused54", "unused55", "unused56", "unused57", "unused58", "unused59", "unused60", "unused61", "unused62", "unused63", "unused64", "unused65", "unused66", "unused67", "unused68", "unused69", "unused70", "unused71", "unused72", "unused73", "unused74", "unused75", "unused76", "unused77", "unused78", "unused79", "unused80", "unused81", "unused82", "unused83", "unused84", "unused85", "unused86", "unused87", "unused88", "unused89", "unused90", "unused91", "unused92", "unused93", "unused94", "unused95", "unused96", "unused97", "unused98", "unused99", "unused100", "unused101", "unused102", "unused103", "unused104", "unused105", "unused106", "unused107", "unused108", "unused109", "unused110", "unused111", "unused112", "unused113", "unused114", "unused115", "unused116", "unused117", "unused118", "unused119", "unused120", "unused121", "unused122", "unused123", "unused124", "unused125", "unused126", "unused127", "unused128", "unused129", "unused130", "unused131", "unused132", "unused133", "unused134", "unused135", "unused136", "unused137", "unused138", "unused139", "unused140", "unused141", "unused142", "unused143", "unused144", "unused145", "unused146", "unused147", "unused148", "unused149", "unused150", "unused151", "unused152", "unused153", "unused154", "unused155", "unused156", "unused157", "unused158", "unused159", "unused160", "unused161", "unused162", "unused163", "unused164", "unused165", "unused166", "unused167", "unused168", "unused169", "unused170", "unused171", "unused172", "unused173", "unused174", "unused175", "unused176", "unused177", "unused178", "unused179", "unused180", "unused181", "unused182", "unused183", "unused184", "unused185", "unused186", "unused187", "unused188", "unused189", "unused190", "unused191", "unused192", "unused193", "unused194", "unused195", "unused196", "unused197", "unused198", "unused199", "unused200", "unused201", "unused202", "unused203", "unused204", "unused205", "unused206", "unused207", "unused208", "unused209", "unused210", "unused211", "unused212", "unused213", "unused214", "unused215", "unused216", "unused217", "unused218", "unused219", "unused220", "unused221", "unused222", "unused223", "unused224", "unused225", "unused226", "unused227", "unused228", "unused229", "unused230", "unused231", "unused232", "unused233", "unused234", "unused235", "unused236", "unused237", "unused238", "unused239", "unused240", "unused241", "unused242", "unused243", "unused244", "unused245", "unused246", "unused247", "unused248", "unused249", "unused250", "unused251", "unused252", "unused253", "unused254", "unused255"], optional: 1, type: "string" }, "target-vmid": { format: "pve-vmid", maximum: 999999999, minimum: 100, optional: 1, type: "integer" }, vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" } } }, permissions: { check: ["perm", "/vms/{vmid}", ["VM.Config.Disk"]] } } }, "/nodes/{node}/qemu/{vmid}/unlink": { PUT: { parameters: { additionalProperties: 0, properties: { force: { optional: 1, type: "boolean" }, idlist: { format: "pve-configid-list", type: "string" }, node: { format: "pve-node", type: "string" }, vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" } } }, permissions: { check: ["perm", "/vms/{vmid}", ["VM.Config.Disk"]] } } }, "/cluster/status": { GET: { parameters: { additionalProperties: 0 }, permissions: { check: ["perm", "/", ["Sys.Audit"]] } } }, "/cluster/ha/resources": { GET: { parameters: { additionalProperties: 0, properties: { type: { enum: ["ct", "vm"], optional: 1, type: "string" } } }, permissions: { check: ["perm", "/", ["Sys.Audit"]] } }, POST: { parameters: { additionalProperties: 0, properties: { comment: { maxLength: 4096, optional: 1, type: "string" }, failback: { default: 1, optional: 1, type: "boolean" }, group: { format: "pve-configid", optional: 1, type: "string" }, max_relocate: { default: 1, minimum: 0, optional: 1, type: "integer" }, max_restart: { default: 1, minimum: 0, optional: 1, type: "integer" }, sid: { format: "pve-ha-resource-or-vm-id", type: "string" }, state: { default: "started", enum: ["started", "stopped", "enabled", "disabled", "ignored"], optional: 1, type: "string" }, type: { enum: ["ct", "vm"], optional: 1, type: "string" } }, type: "object" }, permissions: { check: ["perm", "/", ["Sys.Console"]] } } }, "/cluster/ha/status/current": { GET: { parameters: { additionalProperties: 0 }, permissions: { check: ["perm", "/", ["Sys.Audit"]] } } }, "/cluster/tasks": { GET: { parameters: { additionalProperties: 0 }, permissions: { user: "all" } } }, "/pools": { DELETE: { parameters: { additionalProperties: 0, properties: { poolid: { format: "pve-poolid", type: "string" } } }, permissions: { check: ["perm", "/pool/{poolid}", ["Pool.Allocate"]] } }, GET: { parameters: { additionalProperties: 0, properties: { poolid: { format: "pve-poolid", optional: 1, type: "string" }, type: { enum: ["qemu", "lxc", "storage"], optional: 1, requires: "poolid", type: "string" } } }, permissions: { user: "all" } }, POST: { parameters: { additionalProperties: 0, properties: { comment: { optional: 1, type: "string" }, poolid: { format: "pve-poolid", type: "string" } } }, permissions: { check: ["perm", "/pool/{poolid}", ["Pool.Allocate"]] } }, PUT: { parameters: { additionalProperties: 0, properties: { "allow-move": { default: 0, optional: 1, type: "boolean" }, comment: { optional: 1, type: "string" }, delete: { default: 0, optional: 1, type: "boolean" }, poolid: { format: "pve-poolid", type: "string" }, storage: { format: "pve-storage-id-list", optional: 1, type: "string" }, vms: { format: "pve-vmid-list", optional: 1, type: "string" } } }, permissions: { check: ["perm", "/pool/{poolid}", ["Pool.Allocate"]] } } }, "/storage": { GET: { parameters: { additionalProperties: 0, properties: { type: { enum: ["btrfs", "cephfs", "cifs", "dir", "esxi", "iscsi", "iscsidirect", "lvm", "lvmthin", "nfs", "pbs", "rbd", "zfs", "zfspool"], optional: 1, type: "string" } } }, permissions: { user: "all" } }, POST: { parameters: { additionalProperties: 0, properties: { authsupported: { optional: 1, type: "string" }, base: { format: "pve-volume-id", optional: 1, type: "string" }, blocksize: { optional: 1, type: "string" }, bwlimit: { format: { clone: { minimum: "0", optional: 1, type: "number" }, default: { minimum: "0", optional: 1, type: "number" }, migration: { minimum: "0", optional: 1, type: "number" }, move: { minimum: "0", optional: 1, type: "number" }, restore: { minimum: "0", optional: 1, type: "number" } }, optional: 1, type: "string" }, comstar_hg: { optional: 1, type: "string" }, comstar_tg: { optional: 1, type: "string" }, content: { format: "pve-storage-content-list", optional: 1, type: "string" }, "content-dirs": { format: "pve-dir-override-list", optional: 1, type: "string" }, "create-base-path": { default: "yes", optional: 1, type: "boolean" }, "create-subdirs": { default: "yes", optional: 1, type: "boolean" }, "data-pool": { optional: 1, type: "string" }, datastore: { optional: 1, type: "string" }, disable: { optional: 1, type: "boolean" }, domain: { maxLength: 256, optional: 1, type: "string" }, "encryption-key": { optional: 1, type: "string" }, export: { format: "pve-storage-path", optional: 1, type: "string" }, fingerprint: { optional: 1, pattern: "([A-Fa-f0-9]{2}:){31}[A-Fa-f0-9]{2}", type: "string" }, format: { enum: ["raw", "qcow2", "subvol", "vmdk"], optional: 1, type: "string" }, "fs-name": { format: "pve-configid", optional: 1, type: "string" }, fuse: { optional: 1, type: "boolean" }, is_mountpoint: { default: "no", optional: 1, type: "string" }, iscsiprovider: { optional: 1, type: "string" }, keyring: { optional: 1, type: "string" }, krbd: { default: 0, optional: 1, type: "boolean" }, lio_tpg: { optional: 1, type: "string" }, "master-pubkey": { optional: 1, type: "string" }, "max-protected-backups": { default: "Unlimited for users with Datastore.Allocate privilege, 5 for other users", minimum: -1, optional: 1, type: "integer" }, mkdir: { default: "yes", optional: 1, type: "boolean" }, monhost: { format: "pve-storage-portal-dns-list", optional: 1, type: "string" }, mountpoint: { format: "pve-storage-path", optional: 1, type: "string" }, namespace: { optional: 1, type: "string" }, nocow: { default: 0, optional: 1, type: "boolean" }, nodes: { format: "pve-node-list", optional: 1, type: "string" }, nowritecache: { optional: 1, type: "boolean" }, options: { format: "pve-storage-options", optional: 1, type: "string" }, password: { maxLength: 256, optional: 1, type: "string" }, path: { format: "pve-storage-path", optional: 1, type: "string" }, pool: { optional: 1, type: "string" }, port: { maximum: 65535, minimum: 1, optional: 1, type: "integer" }, portal: { format: "pve-storage-portal-dns", optional: 1, type: "string" }, preallocation: { default: "metadata", enum: ["off", "metadata", "falloc", "full"], optional: 1, type: "string" }, "prune-backups": { format: "prune-backups", optional: 1, type: "string" }, saferemove: { optional: 1, type: "boolean" }, "saferemove-stepsize": { default: 32, enum: ["1", "2", "4", "8", "16", "32"], optional: 1, type: "integer" }, saferemove_throughput: { optional: 1, type: "string" }, server: { format: "pve-storage-server", optional: 1, type: "string" }, share: { optional: 1, type: "string" }, shared: { optional: 1, type: "boolean" }, "skip-cert-verification": { default: "false", optional: 1, type: "boolean" }, smbversion: { default: "default", enum: ["default", "2.0", "2.1", "3", "3.0", "3.11"], optional: 1, type: "string" }, "snapshot-as-volume-chain": { default: 0, optional: 1, type: "boolean" }, sparse: { optional: 1, type: "boolean" }, storage: { format: "pve-storage-id", type: "string" }, subdir: { format: "pve-storage-path", optional: 1, type: "string" }, tagged_only: { optional: 1, type: "boolean" }, target: { optional: 1, type: "string" }, thinpool: { format: "pve-storage-vgname", optional: 1, type: "string" }, type: { enum: ["btrfs", "cephfs", "cifs", "dir", "esxi", "iscsi", "iscsidirect", "lvm", "lvmthin", "nfs", "pbs", "rbd", "zfs", "zfspool"], type: "string" }, username: { optional: 1, type: "string" }, vgname: { format: "pve-storage-vgname", optional: 1, type: "string" }, "zfs-base-path": { format: "pve-storage-path", optional: 1, type: "string" } }, type: "object" }, permissions: { check: ["perm", "/storage", ["Datastore.Allocate"]] } } }, "/nodes/{node}/storage/{storage}/status": { GET: { parameters: { additionalProperties: 0, properties: { node: { format: "pve-node", type: "string" }, storage: { format: "pve-storage-id", type: "string" } } }, permissions: { check: ["perm", "/storage/{storage}", ["Datastore.Audit", "Datastore.AllocateSpace"], "any", 1] } } }, "/nodes/{node}/storage/{storage}/content": { GET: { parameters: { additionalProperties: 0, properties: { content: { format: "pve-storage-content", optional: 1, type: "string" }, node: { format: "pve-node", type: "string" }, storage: { format: "pve-storage-id", type: "string" }, vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, optional: 1, type: "integer" } } }, permissions: { check: ["perm", "/storage/{storage}", ["Datastore.Audit", "Datastore.AllocateSpace"], "any", 1] } }, POST: { parameters: { additionalProperties: 0, properties: { filename: { type: "string" }, format: { enum: ["raw", "qcow2", "subvol", "vmdk"], optional: 1, requires: "size", type: "string" }, node: { format: "pve-node", type: "string" }, size: { pattern: "\\d+[MG]?", type: "string" }, storage: { format: "pve-storage-id", type: "string" }, vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" } } }, permissions: { check: ["perm", "/storage/{storage}", ["Datastore.AllocateSpace"]] } } }, "/nodes/{node}/tasks": { GET: { parameters: { additionalProperties: 0, properties: { errors: { default: 0, optional: 1, type: "boolean" }, limit: { default: 50, minimum: 0, optional: 1, type: "integer" }, node: { format: "pve-node", type: "string" }, since: { optional: 1, type: "integer" }, source: { default: "archive", enum: ["archive", "active", "all"], optional: 1, type: "string" }, start: { default: 0, minimum: 0, optional: 1, type: "integer" }, statusfilter: { format: "pve-task-status-type-list", optional: 1, type: "string" }, typefilter: { optional: 1, type: "string" }, until: { optional: 1, type: "integer" }, userfilter: { optional: 1, type: "string" }, vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, optional: 1, type: "integer" } } }, permissions: { user: "all" } } }, "/nodes/{node}/lxc": { GET: { parameters: { additionalProperties: 0, properties: { node: { format: "pve-node", type: "string" } } }, permissions: { user: "all" } }, POST: { parameters: { additionalProperties: 0, properties: { arch: { default: "amd64", enum: ["amd64", "i386", "arm64", "armhf", "riscv32", "riscv64"], optional: 1, type: "string" }, bwlimit: { default: "restore limit from datacenter or storage config", minimum: "0", optional: 1, type: "number" }, cmode: { default: "tty", enum: ["shell", "console", "tty"], optional: 1, type: "string" }, console: { default: 1, optional: 1, type: "boolean" }, cores: { maximum: 8192, minimum: 1, optional: 1, type: "integer" }, cpulimit: { default: 0, maximum: 8192, minimum: 0, optional: 1, type: "number" }, cpuunits: { default: "cgroup v1: 1024, cgroup v2: 100", maximum: 5e5, minimum: 0, optional: 1, type: "integer" }, debug: { default: 0, optional: 1, type: "boolean" }, description: { maxLength: 8192, optional: 1, type: "string" }, "dev[n]": { format: { "deny-write": { default: 0, optional: 1, type: "boolean" }, gid: { minimum: 0, optional: 1, type: "integer" }, mode: { optional: 1, pattern: "0[0-7]{3}", type: "string" }, path: { default_key: 1, format: "pve-lxc-dev-string", optional: 1, type: "string" }, uid: { minimum: 0, optional: 1, type: "integer" } }, optional: 1, type: "string" }, entrypoint: { default: "/sbin/init", optional: 1, pattern: "(?^:[^\\x00-\\x08\\x10-\\x1F\\x7F]+)", type: "string" }, env: { optional: 1, pattern: "(?^:(?:\\w+=[^\\x00-\\x08\\x10-\\x1F\\x7F]*)(?:\\0\\w+=[^\\x00-\\x08\\x10-\\x1F\\x7F]*)*)", type: "string" }, features: { format: { force_rw_sys: { default: 0, optional: 1, type: "boolean" }, fuse: { default: 0, optional: 1, type: "boolean" }, keyctl: { default: 0, optional: 1, type: "boolean" }, mknod: { default: 0, optional: 1, type: "boolean" }, mount: { optional: 1, pattern: "(?^:[a-zA-Z0-9_; ]+)", type: "string" }, nesting: { default: 0, optional: 1, type: "boolean" } }, optional: 1, type: "string" }, force: { optional: 1, type: "boolean" }, "ha-managed": { default: 0, optional: 1, type: "boolean" }, hookscript: { format: "pve-volume-id", optional: 1, type: "string" }, hostname: { format: "dns-name", maxLength: 255, optional: 1, type: "string" }, "ignore-unpack-errors": { optional: 1, type: "boolean" }, lock: { enum: ["backup", "create", "destroyed", "disk", "fstrim", "migrate", "mounted", "rollback", "snapshot", "snapshot-delete"], optional: 1, type: "string" }, memory: { default: 512, minimum: 16, optional: 1, type: "integer" }, "mp[n]": { format: { acl: { optional: 1, type: "boolean" }, backup: { optional: 1, type: "boolean" }, keepattrs: { default: 0, optional: 1, type: "boolean" }, mountoptions: { optional: 1, pattern: "(?^:(?^:(discard|lazytime|noatime|nodev|noexec|nosuid))(;(?^:(discard|lazytime|noatime|nodev|noexec|nosuid)))*)", type: "string" }, mp: { format: "pve-lxc-mp-string", type: "string" }, quota: { optional: 1, type: "boolean" }, replicate: { default: 1, optional: 1, type: "boolean" }, ro: { optional: 1, type: "boolean" }, shared: { default: 0, optional: 1, type: "boolean" }, size: { format: "disk-size", optional: 1, type: "string" }, volume: { default_key: 1, format: "pve-lxc-mp-string", type: "string" } }, optional: 1, type: "string" }, nameserver: { format: "lxc-ip-with-ll-iface-list", optional: 1, type: "string" }, "net[n]": { format: { bridge: { optional: 1, pattern: "[-_.\\w\\d]+", type: "string" }, firewall: { optional: 1, type: "boolean" }, gw: { format: "ipv4", optional: 1, type: "string" }, gw6: { format: "ipv6", optional: 1, type: "string" }, "host-managed": { optional: 1, type: "boolean" }, hwaddr: { format: "mac-addr", optional: 1, type: "string" }, ip: { format: "pve-ipv4-config", optional: 1, type: "string" }, ip6: { format: "pve-ipv6-config", optional: 1, type: "string" }, link_down: { optional: 1, type: "boolean" }, mtu: { maximum: 65535, minimum: 64, optional: 1, type: "integer" }, name: { pattern: "[-_.\\w\\d]+", type: "string" }, rate: { optional: 1, type: "number" }, tag: { maximum: 4094, minimum: 1, optional: 1, type: "integer" }, trunks: { optional: 1, pattern: "(?^:\\d+(?:;\\d+)*)", type: "string" }, type: { enum: ["veth"], optional: 1, type: "string" } }, optional: 1, type: "string" }, node: { format: "pve-node", type: "string" }, onboot: { default: 0, optional: 1, type: "boolean" }, ostemplate: { maxLength: 255, type: "string" }, ostype: { enum: ["debian", "devuan", "ubuntu", "centos", "fedora", "opensuse", "archlinux", "alpine", "gentoo", "nixos", "unmanaged"], optional: 1, type: "string" }, password: { minLength: 5, optional: 1, type: "string" }, pool: { format: "pve-poolid", optional: 1, type: "string" }, protection: { default: 0, optional: 1, type: "boolean" }, restore: { optional: 1, type: "boolean" }, rootfs: { format: { acl: { optional: 1, type: "boolean" }, mountoptions: { optional: 1, pattern: "(?^:(?^:(discard|lazytime|noatime|nodev|noexec|nosuid))(;(?^:(discard|lazytime|noatime|nodev|noexec|nosuid)))*)", type: "string" }, quota: { optional: 1, type: "boolean" }, replicate: { default: 1, optional: 1, type: "boolean" }, ro: { optional: 1, type: "boolean" }, shared: { default: 0, optional: 1, type: "boolean" }, size: { format: "disk-size", optional: 1, type: "string" }, volume: { default_key: 1, format: "pve-lxc-mp-string", type: "string" } }, optional: 1, type: "string" }, searchdomain: { format: "dns-name-list", optional: 1, type: "string" }, "ssh-public-keys": { optional: 1, type: "string" }, start: { default: 0, optional: 1, type: "boolean" }, startup: { format: "pve-startup-order", optional: 1, type: "string" }, storage: { default: "local", format: "pve-storage-id", optional: 1, type: "string" }, swap: { default: 512, minimum: 0, optional: 1, type: "integer" }, tags: { format: "pve-tag-list", optional: 1, type: "string" }, template: { default: 0, optional: 1, type: "boolean" }, timezone: { format: "pve-ct-timezone", optional: 1, type: "string" }, tty: { default: 2, maximum: 6, minimum: 0, optional: 1, type: "integer" }, unique: { optional: 1, requires: "restore", type: "boolean" }, unprivileged: { default: 0, optional: 1, type: "boolean" }, "unused[n]": { format: { volume: { default_key: 1, format: "pve-volume-id", type: "string" } }, optional: 1, type: "string" }, vmid: { format: "pve-vmid", maximum: 999999999, minimum: 100, type: "integer" } } }, permissions: { user: "all" } } } };
   }
 });
 
@@ -75162,6 +68872,35 @@ function wanted(cluster) {
   }
   return out;
 }
+function runOverSsh(key, ip, port, knownHosts) {
+  return (argv, input) => new Promise((resolve) => {
+    const child = (0, import_node_child_process5.execFile)(
+      "ssh",
+      [
+        "-i",
+        key,
+        "-p",
+        String(port),
+        "-o",
+        "BatchMode=yes",
+        "-o",
+        "StrictHostKeyChecking=yes",
+        "-o",
+        `UserKnownHostsFile=${knownHosts}`,
+        `root@${ip}`,
+        "--",
+        argv.map(shellQuote).join(" ")
+      ],
+      { encoding: "utf8", timeout: 6e5, maxBuffer: 16 << 20 },
+      (err, stdout, stderr) => resolve({
+        exitcode: !err ? 0 : typeof err.code === "number" ? Number(err.code) : 255,
+        out: stdout,
+        err: stderr
+      })
+    );
+    child.stdin?.end(input ?? "");
+  });
+}
 function watchVmHosts(o) {
   const hosts = /* @__PURE__ */ new Map();
   const failed = /* @__PURE__ */ new Set();
@@ -75169,6 +68908,9 @@ function watchVmHosts(o) {
   let timer;
   let current = Promise.resolve();
   (0, import_node_fs9.mkdirSync)(o.stateDir, { recursive: true, mode: 448 });
+  const agentKey = import_node_path14.default.join(o.stateDir, "guest-agent-key");
+  const agentPub = (0, import_node_fs9.existsSync)(`${agentKey}.pub`) ? (0, import_node_fs9.readFileSync)(`${agentKey}.pub`, "utf8").trim() : generateKeyPair(agentKey, "pve-gitops-sim guest agent");
+  const authorized = [o.authorizedKey, agentPub];
   const writeKnownHosts = /* @__PURE__ */ __name(() => {
     const lines = [...hosts.entries()].map(([name, h]) => {
       const port = h.vm.hosts[0]?.port ?? 22;
@@ -75189,6 +68931,7 @@ function watchVmHosts(o) {
       const w = want.get(name);
       if (w && w.ip === h.ip && w.vmid === h.vmid && w.key === h.key) continue;
       hosts.delete(name);
+      o.cluster.guests.delete(h.vmid);
       await h.vm.stop();
       o.log.info(`Host ${name} (${h.ip}) stopped.`);
     }
@@ -75198,13 +68941,17 @@ function watchVmHosts(o) {
       try {
         const vm2 = await startVmHosts({
           vms: [{ name, ip: w.ip }],
-          authorizedKey: o.authorizedKey,
+          authorizedKey: authorized,
           stateDir: o.stateDir,
           hostKeys: { [name]: w.key },
           pathPrefix: o.pathPrefix,
           env: o.env
         });
         hosts.set(name, { ...w, vm: vm2 });
+        o.cluster.guests.set(
+          w.vmid,
+          runOverSsh(agentKey, w.ip, vm2.hosts[0].port, vm2.knownHostsFile)
+        );
         o.onStart?.(name, w.ip);
         o.log.info(`Host ${name}: sshd on ${w.ip}:${vm2.hosts[0].port} (VM ${w.vmid}).`);
       } catch (err) {
@@ -75240,17 +68987,21 @@ function watchVmHosts(o) {
     }
   };
 }
-var import_node_fs9, import_node_net7, import_node_path14, NAME3;
+var import_node_child_process5, import_node_fs9, import_node_net7, import_node_path14, NAME3;
 var init_host_watcher = __esm({
   "sim/hosts/host-watcher.ts"() {
     "use strict";
+    import_node_child_process5 = require("node:child_process");
     import_node_fs9 = require("node:fs");
     import_node_net7 = __toESM(require("node:net"), 1);
     import_node_path14 = __toESM(require("node:path"), 1);
+    init_shell_quote();
     init_vm_config();
+    init_key_pair();
     init_vm_hosts();
     NAME3 = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
     __name(wanted, "wanted");
+    __name(runOverSsh, "runOverSsh");
     __name(watchVmHosts, "watchVmHosts");
   }
 });
@@ -75337,7 +69088,7 @@ var init_cluster_state = __esm({
 
 // sim/kube/pki.ts
 function openssl(dir, args) {
-  (0, import_node_child_process5.execFileSync)("openssl", args, { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
+  (0, import_node_child_process6.execFileSync)("openssl", args, { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
 }
 function signed(dir, name, subj, ext) {
   openssl(dir, [
@@ -75435,11 +69186,11 @@ function generateClusterPki(ips) {
     (0, import_node_fs11.rmSync)(dir, { recursive: true, force: true });
   }
 }
-var import_node_child_process5, import_node_fs11, import_node_os3, import_node_path16, ec;
+var import_node_child_process6, import_node_fs11, import_node_os3, import_node_path16, ec;
 var init_pki = __esm({
   "sim/kube/pki.ts"() {
     "use strict";
-    import_node_child_process5 = require("node:child_process");
+    import_node_child_process6 = require("node:child_process");
     import_node_fs11 = require("node:fs");
     import_node_os3 = require("node:os");
     import_node_path16 = __toESM(require("node:path"), 1);
@@ -76293,6 +70044,11 @@ var init_cluster = __esm({
       locks;
       faults = {};
       inflight = /* @__PURE__ */ new Set();
+      /**
+       * Guests that really run programs, by VMID: the host watcher registers each running VM's
+       * sshd host, and the guest agent's exec runs there instead of in the built-in stand-in.
+       */
+      guests = /* @__PURE__ */ new Map();
       /** Set by stop(): later task completions are neither applied nor saved. */
       stopped = false;
       /** Persists the state (when a state dir is set) and counts the mutation. */
@@ -76442,7 +70198,7 @@ function generateCertificate(commonName = "pve-gitops-sim") {
   try {
     const key = import_node_path19.default.join(dir, "key.pem");
     const cert = import_node_path19.default.join(dir, "cert.pem");
-    (0, import_node_child_process6.execFileSync)(
+    (0, import_node_child_process7.execFileSync)(
       "openssl",
       [
         "req",
@@ -76491,11 +70247,11 @@ function loadOrCreateCertificate(stateDir, name = "pve-ssl") {
   (0, import_node_fs15.chmodSync)(keyFile, 384);
   return c;
 }
-var import_node_child_process6, import_node_crypto6, import_node_fs15, import_node_os4, import_node_path19;
+var import_node_child_process7, import_node_crypto6, import_node_fs15, import_node_os4, import_node_path19;
 var init_cert = __esm({
   "sim/proxmox/cert.ts"() {
     "use strict";
-    import_node_child_process6 = require("node:child_process");
+    import_node_child_process7 = require("node:child_process");
     import_node_crypto6 = require("node:crypto");
     import_node_fs15 = require("node:fs");
     import_node_os4 = require("node:os");
@@ -76649,7 +70405,7 @@ var init_fixture = __esm({
         qmsuspend: 300,
         qmresume: 300,
         qmdestroy: 1e3,
-        qmresize: 500,
+        resize: 500,
         qmconfig: 300,
         qmigrate: 5e3,
         hastart: 1e3,
@@ -76770,6 +70526,457 @@ var init_tasks2 = __esm({
     "use strict";
     hex8 = /* @__PURE__ */ __name((n) => (n >>> 0).toString(16).toUpperCase().padStart(8, "0"), "hex8");
     __name(startTask, "startTask");
+  }
+});
+
+// sim/proxmox/handlers/root-only.ts
+function checkRootOnlyKeys(who, keys) {
+  if (isRoot(who)) return;
+  for (const k of keys) {
+    if (diskKey.test(k) || /^(ide|sata|scsi|virtio)\d+$/.test(k) || k === "cdrom") continue;
+    if (/^(?:unused|serial|usb|hostpci|virtiofs|net|numa|ipconfig)\d+$/.test(k)) continue;
+    if (k === "tags" || grouped.has(k)) continue;
+    fail2(`only root can set '${k}' config`);
+  }
+}
+function skiplock(ctx) {
+  if (!num(ctx, "skiplock")) return false;
+  if (!isRoot(ctx.who)) paramError({ skiplock: "Only root may use this option." });
+  return true;
+}
+var grouped, isRoot;
+var init_root_only = __esm({
+  "sim/proxmox/handlers/root-only.ts"() {
+    "use strict";
+    init_api_error();
+    init_context2();
+    init_vm_config();
+    grouped = /* @__PURE__ */ new Set([
+      // $cpuoptions
+      "cores",
+      "cpu",
+      "runningcpu",
+      "cpulimit",
+      "cpuunits",
+      "numa",
+      "smp",
+      "sockets",
+      "vcpus",
+      // $memoryoptions
+      "memory",
+      "balloon",
+      "shares",
+      "allow-ksm",
+      // $hwtypeoptions
+      "acpi",
+      "hotplug",
+      "kvm",
+      "machine",
+      "runningmachine",
+      "scsihw",
+      "smbios1",
+      "tablet",
+      "vga",
+      "watchdog",
+      "audio0",
+      "rng0",
+      // $generaloptions
+      "agent",
+      "autostart",
+      "bios",
+      "description",
+      "keyboard",
+      "localtime",
+      "migrate_downtime",
+      "migrate_speed",
+      "name",
+      "onboot",
+      "ostype",
+      "protection",
+      "reboot",
+      "startdate",
+      "startup",
+      "tdf",
+      "template",
+      // $vmpoweroptions, $diskoptions
+      "freeze",
+      "boot",
+      "bootdisk",
+      "vmstatestorage",
+      // $cloudinitoptions
+      "cicustom",
+      "cipassword",
+      "citype",
+      "ciuser",
+      "ciupgrade",
+      "nameserver",
+      "searchdomain",
+      "sshkeys",
+      "vmstate",
+      "running-nets-host-mtu"
+    ]);
+    isRoot = /* @__PURE__ */ __name((who) => who.user === "root@pam" && !who.tokenId, "isRoot");
+    __name(checkRootOnlyKeys, "checkRootOnlyKeys");
+    __name(skiplock, "skiplock");
+  }
+});
+
+// sim/proxmox/handlers/power.ts
+function agentEnabled(vm2) {
+  const v = String(vm2.config.agent ?? "0");
+  return /^(1|enabled=1)(,|$)/.test(v);
+}
+async function power(c, vm2, action, t, ctx) {
+  const release = await c.lock(`vm:${vm2.vmid}`, lockTimeouts.config);
+  try {
+    if (!num(ctx, "skiplock")) c.checkConfigLock(vm2);
+    const running2 = vm2.status === "running";
+    const d = c.state.timings.tasks;
+    const set = /* @__PURE__ */ __name((status2, qmpstatus) => ({
+      op: "power",
+      vmid: vm2.vmid,
+      status: status2,
+      qmpstatus
+    }), "set");
+    if (action === "start") {
+      if (running2) throw new ApiError(500, `VM ${vm2.vmid} already running`);
+      t.log(`generating cloud-init ISO`);
+      await t.sleep(d.qmstart ?? 1500);
+      t.finish.push(set("running", "running"));
+    } else if (action === "stop") {
+      await t.sleep(running2 ? d.qmstop ?? 500 : 0);
+      t.finish.push(set("stopped", "stopped"));
+    } else if (action === "shutdown") {
+      if (running2 && c.named(c.faults.hangAtBoot, vm2) && !num(ctx, "forceStop")) {
+        await t.sleep(d.qmshutdown ?? 3e3);
+        throw new ApiError(500, "VM quit/powerdown failed - got timeout");
+      }
+      await t.sleep(running2 ? d.qmshutdown ?? 3e3 : 0);
+      t.finish.push(set("stopped", "stopped"));
+    } else {
+      if (!running2) throw new ApiError(500, `VM ${vm2.vmid} not running`);
+      if (action === "suspend") {
+        await t.sleep(d.qmsuspend ?? 300);
+        t.finish.push(set("running", "paused"));
+      } else if (action === "resume") {
+        await t.sleep(d.qmresume ?? 300);
+        t.finish.push(set("running", "running"));
+      } else {
+        await t.sleep(action === "reboot" ? d.qmreboot ?? 4e3 : d.qmreset ?? 500);
+        if (action === "reboot") t.finish.push({ op: "applyPending", vmid: vm2.vmid });
+        t.finish.push(set("stopped", "stopped"), set("running", "running"));
+      }
+    }
+  } finally {
+    release();
+  }
+}
+function powerRoute(action) {
+  return (ctx) => {
+    const c = ctx.cluster;
+    const vm2 = c.vmOn(String(ctx.params.node), Number(ctx.params.vmid));
+    skiplock(ctx);
+    const ha = vm2.ha && (action === "start" || action === "stop" || action === "shutdown");
+    const type = ha ? action === "start" ? "hastart" : "hastop" : `qm${action}`;
+    return startTask(
+      c,
+      { node: vm2.node, type, id: String(vm2.vmid), user: taskUser(ctx) },
+      async (t) => {
+        if (ha) t.log(`Requesting HA ${action === "start" ? "start" : "stop"} for VM ${vm2.vmid}`);
+        await power(c, vm2, action, t, ctx);
+      }
+    );
+  };
+}
+var qemuOf, powerRoutes;
+var init_power = __esm({
+  "sim/proxmox/handlers/power.ts"() {
+    "use strict";
+    init_api_error();
+    init_context2();
+    init_locks();
+    init_tasks2();
+    init_vm_config();
+    init_root_only();
+    __name(agentEnabled, "agentEnabled");
+    __name(power, "power");
+    __name(powerRoute, "powerRoute");
+    qemuOf = /* @__PURE__ */ __name((version) => version.startsWith("8.") ? { "running-machine": "pc-i440fx-9.2+pve1", "running-qemu": "9.2.0" } : { "running-machine": "pc-i440fx-10.1+pve0", "running-qemu": "10.1.2" }, "qemuOf");
+    powerRoutes = {
+      "GET /nodes/{node}/qemu/{vmid}/status/current": /* @__PURE__ */ __name((ctx) => {
+        const c = ctx.cluster;
+        const vm2 = c.vmOn(String(ctx.params.node), Number(ctx.params.vmid));
+        const running2 = vm2.status === "running";
+        const mem = memoryMiB(vm2.config) * 1024 * 1024;
+        return {
+          vmid: vm2.vmid,
+          name: vm2.config.name,
+          status: vm2.status,
+          qmpstatus: vm2.qmpstatus,
+          uptime: running2 && vm2.startedAt ? Math.floor((Date.now() - vm2.startedAt) / 1e3) : 0,
+          cpus: Number(vm2.config.cores ?? 1) * Number(vm2.config.sockets ?? 1),
+          cpu: running2 ? 0.02 : 0,
+          maxmem: mem,
+          mem: running2 ? Math.round(mem * 0.4) : 0,
+          maxdisk: disks(vm2.config)[0]?.size ?? 0,
+          disk: 0,
+          netin: 0,
+          netout: 0,
+          diskread: 0,
+          diskwrite: 0,
+          ...running2 ? { pid: 1e4 + vm2.vmid, ...qemuOf(c.state.version) } : {},
+          ...agentEnabled(vm2) ? { agent: 1 } : {},
+          ...vm2.config.template ? { template: 1 } : {},
+          ...vm2.config.lock ? { lock: vm2.config.lock } : {},
+          ...vm2.config.tags ? { tags: vm2.config.tags } : {},
+          ha: vm2.ha ? { managed: 1, state: running2 ? "started" : "stopped", group: null } : { managed: 0 }
+        };
+      }, "GET /nodes/{node}/qemu/{vmid}/status/current"),
+      ...Object.fromEntries(
+        ["start", "stop", "shutdown", "reboot", "reset", "suspend", "resume"].map((a) => [
+          `POST /nodes/{node}/qemu/{vmid}/status/${a}`,
+          powerRoute(a)
+        ])
+      )
+    };
+  }
+});
+
+// sim/proxmox/handlers/agent.ts
+function agentReady(ctx, command14) {
+  const c = ctx.cluster;
+  const vm2 = c.vmOn(String(ctx.params.node), Number(ctx.params.vmid));
+  if (vm2.config.agent === void 0) fail2("No QEMU guest agent configured");
+  if (vm2.status !== "running") fail2(`VM ${vm2.vmid} is not running`);
+  const booted = Date.now() - (vm2.startedAt ?? 0) >= c.state.timings.agentBoot * c.scale;
+  const silent = c.named(c.faults.agentSilent, vm2) || c.named(c.faults.hangAtBoot, vm2);
+  if (!agentEnabled(vm2) || !booted || silent) fail2("QEMU guest agent is not running");
+  if (vm2.qmpstatus !== "running")
+    fail2(`VM ${vm2.vmid} qmp command '${command14}' failed - got timeout`);
+  return vm2;
+}
+function guestAddress(vm2) {
+  const ip = parseProps(String(vm2.config.ipconfig0 ?? "")).ip;
+  const m = ip && /^([\d.]+)\/(\d+)$/.exec(ip);
+  if (m) return { ip: m[1], prefix: Number(m[2]) };
+  return { ip: `127.77.${vm2.vmid >> 8 & 255}.${vm2.vmid & 255}`, prefix: 8 };
+}
+function interfaces(vm2) {
+  const mac = (/=([0-9A-Fa-f:]{17})/.exec(String(vm2.config.net0 ?? ""))?.[1] ?? "bc:24:11:00:00:01").toLowerCase();
+  const a = guestAddress(vm2);
+  return [
+    {
+      name: "lo",
+      "hardware-address": "00:00:00:00:00:00",
+      "ip-addresses": [
+        { "ip-address": "127.0.0.1", "ip-address-type": "ipv4", prefix: 8 },
+        { "ip-address": "::1", "ip-address-type": "ipv6", prefix: 128 }
+      ],
+      statistics: {
+        "rx-bytes": 0,
+        "rx-packets": 0,
+        "tx-bytes": 0,
+        "tx-packets": 0,
+        "rx-errs": 0,
+        "tx-errs": 0,
+        "rx-dropped": 0,
+        "tx-dropped": 0
+      }
+    },
+    {
+      name: "eth0",
+      "hardware-address": mac,
+      "ip-addresses": [
+        { "ip-address": a.ip, "ip-address-type": "ipv4", prefix: a.prefix },
+        {
+          "ip-address": `fe80::${mac.split(":").slice(3).join("")}`,
+          "ip-address-type": "ipv6",
+          prefix: 64
+        }
+      ],
+      statistics: {
+        "rx-bytes": 1024,
+        "rx-packets": 10,
+        "tx-bytes": 2048,
+        "tx-packets": 12,
+        "rx-errs": 0,
+        "tx-errs": 0,
+        "rx-dropped": 0,
+        "tx-dropped": 0
+      }
+    }
+  ];
+}
+function runInGuest(c, vm2, argv) {
+  const [cmd, ...args] = argv;
+  const prog = cmd.replace(/^\/(usr\/)?s?bin\//, "");
+  if (prog === "hostname") return { exitcode: 0, out: `${String(vm2.config.name ?? "")}
+` };
+  if (prog === "cloud-init" && args[0] === "status") return { exitcode: 0, out: "status: done\n" };
+  if (prog === "true") return { exitcode: 0, out: "" };
+  if (prog === "false") return { exitcode: 1, out: "" };
+  if (prog === "echo") return { exitcode: 0, out: `${args.join(" ")}
+` };
+  if (prog === "cat" && args.length) {
+    try {
+      return { exitcode: 0, out: args.map((f) => readGuestFile(c, vm2, f)).join("") };
+    } catch {
+      return { exitcode: 1, out: "" };
+    }
+  }
+  fail2(
+    `Agent error: Guest agent command failed, error was 'Failed to execute child process \u201C${cmd}\u201D (No such file or directory)'`
+  );
+}
+function runInGuestResult(c, vm2, argv) {
+  const r = runInGuest(c, vm2, argv);
+  return { exitcode: r.exitcode, outData: r.out };
+}
+function execOf(c, vm2, pid) {
+  const e = c.state.execs[`${vm2.vmid}:${pid}`];
+  if (!e) fail2(`Agent error: Invalid parameter 'pid'`);
+  return e;
+}
+function readGuestFile(c, vm2, file) {
+  if (file === "/etc/ssh/ssh_host_ed25519_key.pub") return `${c.hostKeyOf(vm2.vmid).publicKey}
+`;
+  if (file === "/etc/hostname") return `${String(vm2.config.name ?? "")}
+`;
+  const written = vm2.guestFiles?.[file];
+  if (written !== void 0) return written;
+  fail2(`Agent error: Failed to open file '${file}': No such file or directory`);
+}
+var osinfo, agentCommands, agentRoutes;
+var init_agent = __esm({
+  "sim/proxmox/handlers/agent.ts"() {
+    "use strict";
+    init_api_error();
+    init_context2();
+    init_vm_config();
+    init_power();
+    __name(agentReady, "agentReady");
+    __name(guestAddress, "guestAddress");
+    __name(interfaces, "interfaces");
+    __name(runInGuest, "runInGuest");
+    __name(runInGuestResult, "runInGuestResult");
+    __name(execOf, "execOf");
+    __name(readGuestFile, "readGuestFile");
+    osinfo = {
+      id: "ubuntu",
+      name: "Ubuntu",
+      "pretty-name": "Ubuntu 24.04.1 LTS",
+      version: "24.04.1 LTS (Noble Numbat)",
+      "version-id": "24.04",
+      "kernel-release": "6.8.0-45-generic",
+      "kernel-version": "#45-Ubuntu SMP PREEMPT_DYNAMIC Fri Aug 30 12:02:04 UTC 2024",
+      machine: "x86_64"
+    };
+    agentCommands = [
+      "guest-exec",
+      "guest-exec-status",
+      "guest-file-close",
+      "guest-file-open",
+      "guest-file-read",
+      "guest-file-write",
+      "guest-fsfreeze-freeze",
+      "guest-fsfreeze-status",
+      "guest-fsfreeze-thaw",
+      "guest-get-fsinfo",
+      "guest-get-host-name",
+      "guest-get-osinfo",
+      "guest-info",
+      "guest-network-get-interfaces",
+      "guest-ping",
+      "guest-shutdown"
+    ];
+    agentRoutes = {
+      "GET /nodes/{node}/qemu/{vmid}/agent/get-osinfo": /* @__PURE__ */ __name((ctx) => {
+        agentReady(ctx, "guest-get-osinfo");
+        return { result: osinfo };
+      }, "GET /nodes/{node}/qemu/{vmid}/agent/get-osinfo"),
+      "GET /nodes/{node}/qemu/{vmid}/agent/info": /* @__PURE__ */ __name((ctx) => {
+        agentReady(ctx, "guest-info");
+        return {
+          result: {
+            version: "8.2.2",
+            supported_commands: agentCommands.map((name) => ({
+              name,
+              enabled: true,
+              "success-response": name !== "guest-shutdown"
+            }))
+          }
+        };
+      }, "GET /nodes/{node}/qemu/{vmid}/agent/info"),
+      // PVE base64-encodes `content` unless encode=0 says it already is (Qemu/Agent.pm file_write).
+      "POST /nodes/{node}/qemu/{vmid}/agent/file-write": /* @__PURE__ */ __name((ctx) => {
+        const vm2 = agentReady(ctx, "guest-file-open");
+        const raw = String(ctx.params.content ?? "");
+        const content = String(ctx.params.encode ?? "1") === "0" ? Buffer.from(raw, "base64").toString("utf8") : raw;
+        vm2.guestFiles = { ...vm2.guestFiles, [String(ctx.params.file)]: content };
+        ctx.cluster.save();
+        return null;
+      }, "POST /nodes/{node}/qemu/{vmid}/agent/file-write"),
+      "GET /nodes/{node}/qemu/{vmid}/agent/file-read": /* @__PURE__ */ __name((ctx) => {
+        const vm2 = agentReady(ctx, "guest-file-open");
+        const content = readGuestFile(ctx.cluster, vm2, String(ctx.params.file));
+        const offset = Number(ctx.params.offset ?? 0);
+        const count = Number(ctx.params.count ?? 16777216);
+        const part = content.slice(offset, offset + count);
+        const data = String(ctx.params.decode ?? "1") === "0" ? Buffer.from(part).toString("base64") : part;
+        return { content: data, ...offset + count < content.length ? { truncated: 1 } : {} };
+      }, "GET /nodes/{node}/qemu/{vmid}/agent/file-read"),
+      "POST /nodes/{node}/qemu/{vmid}/agent/ping": /* @__PURE__ */ __name((ctx) => {
+        agentReady(ctx, "guest-ping");
+        return { result: {} };
+      }, "POST /nodes/{node}/qemu/{vmid}/agent/ping"),
+      "GET /nodes/{node}/qemu/{vmid}/agent/network-get-interfaces": /* @__PURE__ */ __name((ctx) => ({
+        result: interfaces(agentReady(ctx, "guest-network-get-interfaces"))
+      }), "GET /nodes/{node}/qemu/{vmid}/agent/network-get-interfaces"),
+      "POST /nodes/{node}/qemu/{vmid}/agent/exec": /* @__PURE__ */ __name((ctx) => {
+        const vm2 = agentReady(ctx, "guest-exec");
+        const argv = JSON.parse(String(ctx.params.command));
+        if (!argv.length || !argv[0])
+          throw new ApiError(400, "Parameter verification failed.", {
+            command: "no command specified"
+          });
+        const c = ctx.cluster;
+        const pid = 1e3 + Object.keys(c.state.execs).length;
+        const runner = c.guests.get(vm2.vmid);
+        const e = {
+          pid,
+          vmid: vm2.vmid,
+          command: argv,
+          start: Date.now(),
+          exitcode: 0,
+          outData: "",
+          ...runner ? { running: true } : runInGuestResult(c, vm2, argv)
+        };
+        c.state.execs[`${vm2.vmid}:${pid}`] = e;
+        c.save();
+        if (runner)
+          void runner(argv, str5(ctx, "input-data")).catch((err) => ({ exitcode: 255, out: "", err: String(err) })).then((r) => {
+            Object.assign(e, {
+              exitcode: r.exitcode,
+              outData: r.out,
+              errData: r.err,
+              running: false
+            });
+            c.save();
+          });
+        return { pid };
+      }, "POST /nodes/{node}/qemu/{vmid}/agent/exec"),
+      "GET /nodes/{node}/qemu/{vmid}/agent/exec-status": /* @__PURE__ */ __name((ctx) => {
+        const vm2 = agentReady(ctx, "guest-exec-status");
+        const e = execOf(ctx.cluster, vm2, Number(ctx.params.pid));
+        if (e.running || Date.now() - e.start < 200 * ctx.cluster.scale) return { exited: 0 };
+        return {
+          exited: 1,
+          exitcode: e.exitcode,
+          ...e.outData ? { "out-data": e.outData } : {},
+          ...e.errData ? { "err-data": e.errData } : {}
+        };
+      }, "GET /nodes/{node}/qemu/{vmid}/agent/exec-status")
+    };
   }
 });
 
@@ -76933,11 +71140,10 @@ function storageEntry(c, s, node) {
   const total = active ? s.total : 0;
   return { s, used, total, active };
 }
-var import_node_crypto8, GiB2, kernelOf, isOnline, clusterRoutes;
+var GiB2, kernelOf, nodeIp, isOnline, clusterRoutes;
 var init_cluster2 = __esm({
   "sim/proxmox/handlers/cluster.ts"() {
     "use strict";
-    import_node_crypto8 = require("node:crypto");
     init_api_error();
     init_auth2();
     init_context2();
@@ -76945,6 +71151,7 @@ var init_cluster2 = __esm({
     GiB2 = 1024 ** 3;
     kernelOf = /* @__PURE__ */ __name((version) => version.startsWith("8.") ? "6.8.12-15-pve" : "6.14.8-2-pve", "kernelOf");
     __name(nodeOf, "nodeOf");
+    nodeIp = /* @__PURE__ */ __name((c, n) => `127.0.1.${c.state.nodes.indexOf(n) + 1}`, "nodeIp");
     isOnline = /* @__PURE__ */ __name((c, n) => n.status === "online" && !(c.faults.offlineNodes ?? []).includes(n.name), "isOnline");
     __name(storagesOn, "storagesOn");
     __name(storageUsed, "storageUsed");
@@ -76995,6 +71202,25 @@ var init_cluster2 = __esm({
                 disk: e.used
               });
             }
+        const pve8 = c.state.version.startsWith("8.");
+        if (pve8 ? !type || type === "sdn" : !type)
+          for (const n of c.state.nodes)
+            out.push(
+              pve8 ? {
+                id: `sdn/${n.name}/localnetwork`,
+                sdn: "localnetwork",
+                node: n.name,
+                type: "sdn",
+                status: "ok"
+              } : {
+                id: `network/${n.name}/zone/localnetwork`,
+                type: "network",
+                "network-type": "zone",
+                network: "localnetwork",
+                node: n.name,
+                status: "ok"
+              }
+            );
         return out;
       }, "GET /cluster/resources"),
       "GET /cluster/nextid": /* @__PURE__ */ __name((ctx) => {
@@ -77054,26 +71280,6 @@ var init_cluster2 = __esm({
           idle: 0
         };
       }, "GET /nodes/{node}/status"),
-      "GET /nodes/{node}/network": /* @__PURE__ */ __name((ctx) => {
-        const n = nodeOf(ctx.cluster, String(ctx.params.node));
-        const type = str5(ctx, "type");
-        const all = [
-          { iface: "eno1", type: "eth", active: 1, method: "manual", families: ["inet"], priority: 1 },
-          ...n.bridges.map((b, i) => ({
-            iface: b.iface,
-            type: "bridge",
-            ...b.active ? { active: 1 } : {},
-            autostart: 1,
-            bridge_ports: i === 0 ? "eno1" : "",
-            bridge_stp: "off",
-            bridge_fd: "0",
-            method: i === 0 ? "static" : "manual",
-            families: ["inet"],
-            priority: i + 2
-          }))
-        ];
-        return type && type !== "any_bridge" ? all.filter((x) => x.type === type) : type ? all.filter((x) => x.type === "bridge") : all;
-      }, "GET /nodes/{node}/network"),
       "GET /nodes/{node}/storage": /* @__PURE__ */ __name((ctx) => {
         const node = nodeOf(ctx.cluster, String(ctx.params.node)).name;
         const content = str5(ctx, "content");
@@ -77095,569 +71301,66 @@ var init_cluster2 = __esm({
             used_fraction: e.total ? e.used / e.total : 0
           };
         });
-      }, "GET /nodes/{node}/storage"),
-      "GET /nodes/{node}/certificates/info": /* @__PURE__ */ __name((ctx) => {
-        nodeOf(ctx.cluster, String(ctx.params.node));
-        const { certPem, fingerprint } = ctx.tls();
-        const x = new import_node_crypto8.X509Certificate(certPem);
-        return [
-          {
-            filename: "pve-ssl.pem",
-            fingerprint,
-            subject: x.subject.replace(/\n/g, ", "),
-            issuer: x.issuer.replace(/\n/g, ", "),
-            notbefore: Math.floor(new Date(x.validFrom).getTime() / 1e3),
-            notafter: Math.floor(new Date(x.validTo).getTime() / 1e3),
-            "public-key-type": x.publicKey.asymmetricKeyType === "ec" ? "id-ecPublicKey" : "rsaEncryption",
-            "public-key-bits": 256,
-            san: (x.subjectAltName ?? "").split(", ").map((s) => s.replace(/^(IP Address|DNS):/, "")),
-            pem: certPem
-          }
-        ];
-      }, "GET /nodes/{node}/certificates/info")
+      }, "GET /nodes/{node}/storage")
     };
   }
 });
 
-// sim/proxmox/handlers/qemu.ts
-function skiplock(ctx) {
-  if (!num(ctx, "skiplock")) return false;
-  if (ctx.who.user !== "root@pam" || ctx.who.tokenId)
-    paramError({ skiplock: "Only root may use this option." });
-  return true;
+// sim/proxmox/handlers/volumes.ts
+function checkedStorage(c, id2, node) {
+  const s = c.state.storages.find((x) => x.id === id2);
+  if (!s) fail2(`storage '${id2}' does not exist`);
+  if (!s.enabled) fail2(`storage '${id2}' is disabled`);
+  if (!storagesOn(c, node).includes(s)) fail2(`storage '${id2}' is not available on node '${node}'`);
+  return s;
 }
-function normalise(c, vm2, key, value) {
-  if (/^net\d+$/.test(key)) {
-    const p = parseProps(String(value));
-    const bridge = p.bridge;
-    if (bridge && !nodeOf(c, vm2.node).bridges.some((b) => b.iface === bridge))
-      fail2(`bridge '${bridge}' does not exist`);
-    const models = ["virtio", "e1000", "e1000e", "rtl8139", "vmxnet3"];
-    const model = p.model ?? models.find((m) => m in p) ?? "virtio";
-    const mac = p.macaddr ?? p[model] ?? macFor(vm2.vmid, Number(key.slice(3)) + 1);
-    const rest = Object.entries(p).filter(
-      ([k]) => k !== "model" && k !== "macaddr" && k !== model && k !== "_"
-    );
-    return [`${model}=${mac}`, ...rest.map(([k, v]) => `${k}=${v}`)].join(",");
-  }
-  if (diskKey.test(key) && typeof value === "string") {
-    const p = parseProps(value);
-    const vol = p._ ?? p.file ?? "";
-    const m = /^([a-z][\w.-]*):(\d+(?:\.\d+)?)$/i.exec(vol);
-    if (m) {
-      const st = storagesOn(c, vm2.node).find((s) => s.id === m[1]);
-      if (!st) fail2(`storage '${m[1]}' does not exist`);
-      if (!st.content.includes("images")) fail2(`storage '${m[1]}' does not support vm images`);
-      const n = disks(vm2.config).filter((d) => d.storage === st.id).length;
-      const rest = Object.entries(p).filter(([k]) => k !== "_" && k !== "file" && k !== "size");
-      return [
-        `${st.id}:vm-${vm2.vmid}-disk-${n}`,
-        ...rest.map(([k, v]) => `${k}=${v}`),
-        `size=${formatSize2(Number(m[2]) * 1024 ** 3)}`
-      ].join(",");
-    }
-  }
-  return typed(key, value);
+function imageStorage(c, id2, node) {
+  const s = checkedStorage(c, id2, node);
+  if (!s.content.includes("images"))
+    paramError({ storage: `storage '${id2}' does not support vm images` });
+  return s;
 }
-async function updateConfig(ctx, prefix = "") {
-  const c = ctx.cluster;
-  const vm2 = vmOf(ctx);
-  const skip = skiplock(ctx);
-  const release = await c.lock(`vm:${vm2.vmid}`, lockTimeouts.config, { prefix });
-  try {
-    if (!skip) c.checkConfigLock(vm2);
-    const digest = str5(ctx, "digest");
-    if (digest && digest !== digestOf(vm2)) fail2("checksum mismatch (file change by other user?)");
-    const running2 = vm2.status === "running";
-    for (const k of (str5(ctx, "delete") ?? "").split(/[,;\s]+/).filter(Boolean)) {
-      if (k === "protection" || !(running2 && needsReboot(k, vm2))) delete vm2.config[k];
-      else if (!vm2.pendingDelete.includes(k)) vm2.pendingDelete.push(k);
-      delete vm2.pending[k];
-    }
-    for (const [k, v] of Object.entries(ctx.params)) {
-      if (control.has(k)) continue;
-      const val = normalise(c, vm2, k, v);
-      if (running2 && needsReboot(k, vm2) && String(vm2.config[k]) !== String(val))
-        vm2.pending[k] = val;
-      else {
-        vm2.config[k] = val;
-        delete vm2.pending[k];
-      }
-    }
-    c.save();
-  } finally {
-    release();
+function volumesOf(config2) {
+  return Object.values(config2).map(
+    (v) => String(v).split(",")[0].replace(/^([^:]+):base-[^/]+\//, "$1:")
+  );
+}
+function newVolume(s, vm2, taken, kind) {
+  const ext = fileBased.has(s.type) ? kind === "ci" ? ".qcow2" : ".raw" : "";
+  const dir = fileBased.has(s.type) ? `${vm2.vmid}/` : "";
+  if (kind === "ci") return `${s.id}:${dir}vm-${vm2.vmid}-cloudinit${ext}`;
+  const used = /* @__PURE__ */ new Set([...volumesOf(vm2.config), ...volumesOf(vm2.pending), ...taken]);
+  for (let n = 0; ; n++) {
+    const vol = `${s.id}:${dir}vm-${vm2.vmid}-disk-${n}${ext}`;
+    if (!used.has(vol)) return vol;
   }
 }
-var control, vmOf, qemuRoutes;
-var init_qemu = __esm({
-  "sim/proxmox/handlers/qemu.ts"() {
+function checkSpace(c, s, node, bytes, vol) {
+  if (thin.has(s.type)) return;
+  const free = s.total - storageUsed(c, s, node);
+  if (bytes <= free) return;
+  if (s.type === "lvm")
+    fail2(`not enough free space (${Math.floor(free / KiB)} < ${Math.ceil(bytes / KiB)})`);
+  if (s.type === "zfspool")
+    fail2(`zfs error: cannot create 'rpool/data/${vol.split(":")[1]}': out of space`);
+  fail2(
+    `qemu-img: ${vol.split(":")[1]}: error while writing at byte ${Math.max(free, 0)}: No space left on device`
+  );
+}
+var KiB, fileBased, thin;
+var init_volumes = __esm({
+  "sim/proxmox/handlers/volumes.ts"() {
     "use strict";
     init_api_error();
-    init_auth2();
-    init_context2();
-    init_fixture();
-    init_locks();
-    init_tasks2();
-    init_vm_config();
     init_cluster2();
-    control = /* @__PURE__ */ new Set([
-      "node",
-      "vmid",
-      "digest",
-      "delete",
-      "revert",
-      "skiplock",
-      "force",
-      "background_delay",
-      "start",
-      "pool",
-      "unique",
-      "archive",
-      "storage",
-      "live-restore",
-      "bwlimit"
-    ]);
-    vmOf = /* @__PURE__ */ __name((ctx) => ctx.cluster.vmOn(String(ctx.params.node), Number(ctx.params.vmid)), "vmOf");
-    __name(skiplock, "skiplock");
-    __name(normalise, "normalise");
-    __name(updateConfig, "updateConfig");
-    qemuRoutes = {
-      "GET /nodes/{node}/qemu": /* @__PURE__ */ __name((ctx) => {
-        const node = nodeOf(ctx.cluster, String(ctx.params.node)).name;
-        return ctx.cluster.vms().filter((v) => v.node === node && hasPriv(ctx.who, `/vms/${v.vmid}`, "VM.Audit")).map((v) => ({
-          vmid: v.vmid,
-          name: v.config.name,
-          status: v.status,
-          ...num(ctx, "full") ? { qmpstatus: v.qmpstatus } : {},
-          cpus: Number(v.config.cores ?? 1) * Number(v.config.sockets ?? 1),
-          maxmem: memoryMiB(v.config) * 1024 * 1024,
-          maxdisk: disks(v.config)[0]?.size ?? 0,
-          uptime: v.status === "running" && v.startedAt ? Math.floor((Date.now() - v.startedAt) / 1e3) : 0,
-          ...v.config.template ? { template: 1 } : {},
-          ...v.config.lock ? { lock: v.config.lock } : {},
-          ...v.config.tags ? { tags: v.config.tags } : {}
-        }));
-      }, "GET /nodes/{node}/qemu"),
-      "POST /nodes/{node}/qemu": /* @__PURE__ */ __name(async (ctx) => {
-        const c = ctx.cluster;
-        const node = nodeOf(c, String(ctx.params.node)).name;
-        const vmid = Number(ctx.params.vmid);
-        const release = await c.lock(`vm:${vmid}`, lockTimeouts.create);
-        try {
-          const other = c.vm(vmid);
-          if (other)
-            fail2(`unable to create VM ${vmid} - VM ${vmid} already exists on node '${other.node}'`);
-          const vm2 = {
-            vmid,
-            node,
-            config: { lock: "create" },
-            pending: {},
-            pendingDelete: [],
-            status: "stopped",
-            qmpstatus: "stopped",
-            createdAt: Date.now()
-          };
-          const values = {
-            memory: "512",
-            smbios1: `uuid=00000000-0000-4000-8000-${String(vmid).padStart(12, "0")}`
-          };
-          for (const [k, v] of Object.entries(ctx.params))
-            if (!control.has(k)) values[k] = normalise(c, { ...vm2, config: values }, k, v);
-          c.state.vms[vmid] = vm2;
-          const start2 = !!num(ctx, "start");
-          return startTask(
-            c,
-            {
-              node,
-              type: "qmcreate",
-              id: String(vmid),
-              user: taskUser(ctx),
-              finish: [
-                { op: "config", vmid, values },
-                { op: "unlock", vmid }
-              ]
-            },
-            async (t) => {
-              t.onError.push({ op: "delete", vmid });
-              for (const d of disks(values))
-                t.log(`  Logical volume "${d.volume.split(":")[1]}" created.`);
-              await t.sleep(c.state.timings.tasks.qmcreate ?? 1e3);
-              if (start2) t.finish.push({ op: "power", vmid, status: "running", qmpstatus: "running" });
-            }
-          );
-        } finally {
-          release();
-        }
-      }, "POST /nodes/{node}/qemu"),
-      "GET /nodes/{node}/qemu/{vmid}/config": /* @__PURE__ */ __name((ctx) => publicConfig(vmOf(ctx), !!num(ctx, "current")), "GET /nodes/{node}/qemu/{vmid}/config"),
-      "PUT /nodes/{node}/qemu/{vmid}/config": /* @__PURE__ */ __name(async (ctx) => {
-        await updateConfig(ctx);
-        return null;
-      }, "PUT /nodes/{node}/qemu/{vmid}/config"),
-      "POST /nodes/{node}/qemu/{vmid}/config": /* @__PURE__ */ __name((ctx) => {
-        const vm2 = vmOf(ctx);
-        return startTask(
-          ctx.cluster,
-          { node: vm2.node, type: "qmconfig", id: String(vm2.vmid), user: taskUser(ctx) },
-          async (t) => {
-            await t.sleep(ctx.cluster.state.timings.tasks.qmconfig ?? 300);
-            await updateConfig(ctx);
-            t.log(
-              `update VM ${vm2.vmid}: ${Object.keys(ctx.params).filter((k) => !control.has(k)).map((k) => `-${k}`).join(" ")}`
-            );
-          }
-        );
-      }, "POST /nodes/{node}/qemu/{vmid}/config"),
-      "GET /nodes/{node}/qemu/{vmid}/pending": /* @__PURE__ */ __name((ctx) => {
-        const vm2 = vmOf(ctx);
-        const keys = /* @__PURE__ */ new Set([
-          ...Object.keys(vm2.config),
-          ...Object.keys(vm2.pending),
-          ...vm2.pendingDelete
-        ]);
-        return [...keys].sort().map((key) => ({
-          key,
-          ...key in vm2.config ? { value: key === "cipassword" ? "**********" : vm2.config[key] } : {},
-          ...key in vm2.pending ? { pending: vm2.pending[key] } : {},
-          ...vm2.pendingDelete.includes(key) ? { delete: 1 } : {}
-        }));
-      }, "GET /nodes/{node}/qemu/{vmid}/pending"),
-      "PUT /nodes/{node}/qemu/{vmid}/resize": /* @__PURE__ */ __name(async (ctx) => {
-        const c = ctx.cluster;
-        const vm2 = vmOf(ctx);
-        const key = String(ctx.params.disk);
-        const sizeArg = String(ctx.params.size);
-        const release = await c.lock(`vm:${vm2.vmid}`, lockTimeouts.config);
-        try {
-          if (!skiplock(ctx)) c.checkConfigLock(vm2);
-          const cur = vm2.config[key];
-          if (typeof cur !== "string" || !disks(vm2.config).some((d) => d.key === key))
-            fail2(`disk '${key}' does not exist`);
-          const m = /^(\+)?(\d+(?:\.\d+)?[KMGT]?)$/.exec(sizeArg);
-          if (!m) paramError({ size: "value does not match the regex pattern" });
-          const old = parseSize3(parseProps(cur).size ?? "0") ?? 0;
-          const delta = parseSize3(m[2]);
-          const next = m[1] ? old + delta : delta;
-          if (next < old) fail2(`shrinking disks is not supported`);
-          const value = cur.replace(/size=[^,]+/, `size=${formatSize2(next)}`);
-          return startTask(
-            c,
-            {
-              node: vm2.node,
-              type: "qmresize",
-              id: String(vm2.vmid),
-              user: taskUser(ctx),
-              finish: [{ op: "config", vmid: vm2.vmid, values: { [key]: value } }]
-            },
-            async (t) => {
-              t.log(`  Size of logical volume changed from ${formatSize2(old)} to ${formatSize2(next)}.`);
-              await t.sleep(c.state.timings.tasks.qmresize ?? 500);
-            }
-          );
-        } finally {
-          release();
-        }
-      }, "PUT /nodes/{node}/qemu/{vmid}/resize"),
-      "DELETE /nodes/{node}/qemu/{vmid}": /* @__PURE__ */ __name((ctx) => {
-        const c = ctx.cluster;
-        const vm2 = vmOf(ctx);
-        const skip = skiplock(ctx);
-        if (vm2.config.protection) fail2(`can't remove VM ${vm2.vmid} - protection mode enabled`);
-        if (!skip) c.checkConfigLock(vm2);
-        if (vm2.status === "running") fail2(`VM ${vm2.vmid} is running - destroy failed`);
-        if (vm2.ha && !num(ctx, "purge"))
-          fail2(`unable to remove VM ${vm2.vmid} - used in HA resources and purge parameter not set.`);
-        return startTask(
-          c,
-          {
-            node: vm2.node,
-            type: "qmdestroy",
-            id: String(vm2.vmid),
-            user: taskUser(ctx),
-            finish: [{ op: "delete", vmid: vm2.vmid }]
-          },
-          async (t) => {
-            const release = await c.lock(`vm:${vm2.vmid}`, lockTimeouts.config);
-            try {
-              for (const d of disks(vm2.config))
-                t.log(`  Logical volume "${d.volume.split(":")[1]}" successfully removed.`);
-              await t.sleep(c.state.timings.tasks.qmdestroy ?? 1e3);
-              if (vm2.ha) t.log(`purging VM ${vm2.vmid} from related configurations..`);
-            } finally {
-              release();
-            }
-          }
-        );
-      }, "DELETE /nodes/{node}/qemu/{vmid}")
-    };
-  }
-});
-
-// sim/proxmox/handlers/power.ts
-function agentEnabled(vm2) {
-  const v = String(vm2.config.agent ?? "0");
-  return /^(1|enabled=1)(,|$)/.test(v);
-}
-async function power(c, vm2, action, t, ctx) {
-  const release = await c.lock(`vm:${vm2.vmid}`, lockTimeouts.config);
-  try {
-    if (!num(ctx, "skiplock")) c.checkConfigLock(vm2);
-    const running2 = vm2.status === "running";
-    const d = c.state.timings.tasks;
-    const set = /* @__PURE__ */ __name((status2, qmpstatus) => ({
-      op: "power",
-      vmid: vm2.vmid,
-      status: status2,
-      qmpstatus
-    }), "set");
-    if (action === "start") {
-      if (running2) throw new ApiError(500, `VM ${vm2.vmid} already running`);
-      t.log(`generating cloud-init ISO`);
-      await t.sleep(d.qmstart ?? 1500);
-      t.finish.push(set("running", "running"));
-    } else if (action === "stop") {
-      await t.sleep(running2 ? d.qmstop ?? 500 : 0);
-      t.finish.push(set("stopped", "stopped"));
-    } else if (action === "shutdown") {
-      if (running2 && c.named(c.faults.hangAtBoot, vm2) && !num(ctx, "forceStop")) {
-        await t.sleep(d.qmshutdown ?? 3e3);
-        throw new ApiError(500, "VM quit/powerdown failed - got timeout");
-      }
-      await t.sleep(running2 ? d.qmshutdown ?? 3e3 : 0);
-      t.finish.push(set("stopped", "stopped"));
-    } else {
-      if (!running2) throw new ApiError(500, `VM ${vm2.vmid} not running`);
-      if (action === "suspend") {
-        await t.sleep(d.qmsuspend ?? 300);
-        t.finish.push(set("running", "paused"));
-      } else if (action === "resume") {
-        await t.sleep(d.qmresume ?? 300);
-        t.finish.push(set("running", "running"));
-      } else {
-        await t.sleep(action === "reboot" ? d.qmreboot ?? 4e3 : d.qmreset ?? 500);
-        if (action === "reboot") t.finish.push({ op: "applyPending", vmid: vm2.vmid });
-        t.finish.push(set("stopped", "stopped"), set("running", "running"));
-      }
-    }
-  } finally {
-    release();
-  }
-}
-function powerRoute(action) {
-  return (ctx) => {
-    const c = ctx.cluster;
-    const vm2 = c.vmOn(String(ctx.params.node), Number(ctx.params.vmid));
-    skiplock(ctx);
-    const ha = vm2.ha && (action === "start" || action === "stop" || action === "shutdown");
-    const type = ha ? action === "start" ? "hastart" : "hastop" : `qm${action}`;
-    return startTask(
-      c,
-      { node: vm2.node, type, id: String(vm2.vmid), user: taskUser(ctx) },
-      async (t) => {
-        if (ha) t.log(`Requesting HA ${action === "start" ? "start" : "stop"} for VM ${vm2.vmid}`);
-        await power(c, vm2, action, t, ctx);
-      }
-    );
-  };
-}
-var powerRoutes;
-var init_power = __esm({
-  "sim/proxmox/handlers/power.ts"() {
-    "use strict";
-    init_api_error();
-    init_context2();
-    init_locks();
-    init_tasks2();
-    init_vm_config();
-    init_qemu();
-    __name(agentEnabled, "agentEnabled");
-    __name(power, "power");
-    __name(powerRoute, "powerRoute");
-    powerRoutes = {
-      "GET /nodes/{node}/qemu/{vmid}/status/current": /* @__PURE__ */ __name((ctx) => {
-        const c = ctx.cluster;
-        const vm2 = c.vmOn(String(ctx.params.node), Number(ctx.params.vmid));
-        const running2 = vm2.status === "running";
-        const mem = memoryMiB(vm2.config) * 1024 * 1024;
-        return {
-          vmid: vm2.vmid,
-          name: vm2.config.name,
-          status: vm2.status,
-          qmpstatus: vm2.qmpstatus,
-          uptime: running2 && vm2.startedAt ? Math.floor((Date.now() - vm2.startedAt) / 1e3) : 0,
-          cpus: Number(vm2.config.cores ?? 1) * Number(vm2.config.sockets ?? 1),
-          cpu: running2 ? 0.02 : 0,
-          maxmem: mem,
-          mem: running2 ? Math.round(mem * 0.4) : 0,
-          maxdisk: disks(vm2.config)[0]?.size ?? 0,
-          disk: 0,
-          netin: 0,
-          netout: 0,
-          diskread: 0,
-          diskwrite: 0,
-          ...running2 ? { pid: 1e4 + vm2.vmid, "running-machine": "pc-i440fx-9.2+pve1", "running-qemu": "9.2.0" } : {},
-          ...agentEnabled(vm2) ? { agent: 1 } : {},
-          ...vm2.config.template ? { template: 1 } : {},
-          ...vm2.config.lock ? { lock: vm2.config.lock } : {},
-          ...vm2.config.tags ? { tags: vm2.config.tags } : {},
-          ha: vm2.ha ? { managed: 1, state: running2 ? "started" : "stopped", group: null } : { managed: 0 }
-        };
-      }, "GET /nodes/{node}/qemu/{vmid}/status/current"),
-      ...Object.fromEntries(
-        ["start", "stop", "shutdown", "reboot", "reset", "suspend", "resume"].map((a) => [
-          `POST /nodes/{node}/qemu/{vmid}/status/${a}`,
-          powerRoute(a)
-        ])
-      )
-    };
-  }
-});
-
-// sim/proxmox/handlers/agent.ts
-function agentReady(ctx, command14) {
-  const c = ctx.cluster;
-  const vm2 = c.vmOn(String(ctx.params.node), Number(ctx.params.vmid));
-  if (vm2.config.agent === void 0) fail2("No QEMU guest agent configured");
-  if (vm2.status !== "running") fail2(`VM ${vm2.vmid} is not running`);
-  const booted = Date.now() - (vm2.startedAt ?? 0) >= c.state.timings.agentBoot * c.scale;
-  const silent = c.named(c.faults.agentSilent, vm2) || c.named(c.faults.hangAtBoot, vm2);
-  if (!agentEnabled(vm2) || !booted || silent) fail2("QEMU guest agent is not running");
-  if (vm2.qmpstatus !== "running")
-    fail2(`VM ${vm2.vmid} qmp command '${command14}' failed - got timeout`);
-  return vm2;
-}
-function guestAddress(vm2) {
-  const ip = parseProps(String(vm2.config.ipconfig0 ?? "")).ip;
-  const m = ip && /^([\d.]+)\/(\d+)$/.exec(ip);
-  if (m) return { ip: m[1], prefix: Number(m[2]) };
-  return { ip: `127.77.${vm2.vmid >> 8 & 255}.${vm2.vmid & 255}`, prefix: 8 };
-}
-function interfaces(vm2) {
-  const mac = (/=([0-9A-Fa-f:]{17})/.exec(String(vm2.config.net0 ?? ""))?.[1] ?? "bc:24:11:00:00:01").toLowerCase();
-  const a = guestAddress(vm2);
-  return [
-    {
-      name: "lo",
-      "hardware-address": "00:00:00:00:00:00",
-      "ip-addresses": [
-        { "ip-address": "127.0.0.1", "ip-address-type": "ipv4", prefix: 8 },
-        { "ip-address": "::1", "ip-address-type": "ipv6", prefix: 128 }
-      ],
-      statistics: {
-        "rx-bytes": 0,
-        "rx-packets": 0,
-        "tx-bytes": 0,
-        "tx-packets": 0,
-        "rx-errs": 0,
-        "tx-errs": 0,
-        "rx-dropped": 0,
-        "tx-dropped": 0
-      }
-    },
-    {
-      name: "eth0",
-      "hardware-address": mac,
-      "ip-addresses": [
-        { "ip-address": a.ip, "ip-address-type": "ipv4", prefix: a.prefix },
-        {
-          "ip-address": `fe80::${mac.split(":").slice(3).join("")}`,
-          "ip-address-type": "ipv6",
-          prefix: 64
-        }
-      ],
-      statistics: {
-        "rx-bytes": 1024,
-        "rx-packets": 10,
-        "tx-bytes": 2048,
-        "tx-packets": 12,
-        "rx-errs": 0,
-        "tx-errs": 0,
-        "rx-dropped": 0,
-        "tx-dropped": 0
-      }
-    }
-  ];
-}
-function runInGuest(vm2, argv) {
-  const line2 = argv.join(" ");
-  if (argv[0] === "hostname") return { exitcode: 0, out: `${String(vm2.config.name ?? "")}
-` };
-  if (line2.startsWith("cloud-init status")) return { exitcode: 0, out: "status: done\n" };
-  if (argv[0] === "true" || argv[0] === "echo")
-    return { exitcode: 0, out: argv[0] === "echo" ? `${argv.slice(1).join(" ")}
-` : "" };
-  return { exitcode: 127, out: "" };
-}
-function execOf(c, vm2, pid) {
-  const e = c.state.execs[`${vm2.vmid}:${pid}`];
-  if (!e) fail2(`Agent error: Invalid parameter 'pid'`);
-  return e;
-}
-function readGuestFile(c, vm2, file) {
-  if (file === "/etc/ssh/ssh_host_ed25519_key.pub") return `${c.hostKeyOf(vm2.vmid).publicKey}
-`;
-  if (file === "/etc/hostname") return `${String(vm2.config.name ?? "")}
-`;
-  fail2(`Agent error: Failed to open file '${file}': No such file or directory`);
-}
-var agentRoutes;
-var init_agent = __esm({
-  "sim/proxmox/handlers/agent.ts"() {
-    "use strict";
-    init_api_error();
-    init_vm_config();
-    init_power();
-    __name(agentReady, "agentReady");
-    __name(guestAddress, "guestAddress");
-    __name(interfaces, "interfaces");
-    __name(runInGuest, "runInGuest");
-    __name(execOf, "execOf");
-    __name(readGuestFile, "readGuestFile");
-    agentRoutes = {
-      "GET /nodes/{node}/qemu/{vmid}/agent/file-read": /* @__PURE__ */ __name((ctx) => {
-        const vm2 = agentReady(ctx, "guest-file-open");
-        const content = readGuestFile(ctx.cluster, vm2, String(ctx.params.file));
-        const offset = Number(ctx.params.offset ?? 0);
-        const count = Number(ctx.params.count ?? 16777216);
-        const part = content.slice(offset, offset + count);
-        const data = String(ctx.params.decode ?? "1") === "0" ? Buffer.from(part).toString("base64") : part;
-        return { content: data, ...offset + count < content.length ? { truncated: 1 } : {} };
-      }, "GET /nodes/{node}/qemu/{vmid}/agent/file-read"),
-      "POST /nodes/{node}/qemu/{vmid}/agent/ping": /* @__PURE__ */ __name((ctx) => {
-        agentReady(ctx, "guest-ping");
-        return { result: {} };
-      }, "POST /nodes/{node}/qemu/{vmid}/agent/ping"),
-      "GET /nodes/{node}/qemu/{vmid}/agent/network-get-interfaces": /* @__PURE__ */ __name((ctx) => ({
-        result: interfaces(agentReady(ctx, "guest-network-get-interfaces"))
-      }), "GET /nodes/{node}/qemu/{vmid}/agent/network-get-interfaces"),
-      "POST /nodes/{node}/qemu/{vmid}/agent/exec": /* @__PURE__ */ __name((ctx) => {
-        const vm2 = agentReady(ctx, "guest-exec");
-        const argv = JSON.parse(String(ctx.params.command));
-        if (!argv.length || !argv[0])
-          throw new ApiError(400, "Parameter verification failed.", {
-            command: "no command specified"
-          });
-        const pid = 1e3 + Object.keys(ctx.cluster.state.execs).length;
-        const r = runInGuest(vm2, argv);
-        ctx.cluster.state.execs[`${vm2.vmid}:${pid}`] = {
-          pid,
-          vmid: vm2.vmid,
-          command: argv,
-          start: Date.now(),
-          exitcode: r.exitcode,
-          outData: r.out
-        };
-        ctx.cluster.save();
-        return { pid };
-      }, "POST /nodes/{node}/qemu/{vmid}/agent/exec"),
-      "GET /nodes/{node}/qemu/{vmid}/agent/exec-status": /* @__PURE__ */ __name((ctx) => {
-        const vm2 = agentReady(ctx, "guest-exec-status");
-        const e = execOf(ctx.cluster, vm2, Number(ctx.params.pid));
-        if (Date.now() - e.start < 200 * ctx.cluster.scale) return { exited: 0 };
-        return { exited: 1, exitcode: e.exitcode, ...e.outData ? { "out-data": e.outData } : {} };
-      }, "GET /nodes/{node}/qemu/{vmid}/agent/exec-status")
-    };
+    KiB = 1024;
+    fileBased = /* @__PURE__ */ new Set(["dir", "nfs", "cifs", "glusterfs", "btrfs", "cephfs"]);
+    thin = /* @__PURE__ */ new Set(["lvmthin", "rbd"]);
+    __name(checkedStorage, "checkedStorage");
+    __name(imageStorage, "imageStorage");
+    __name(volumesOf, "volumesOf");
+    __name(newVolume, "newVolume");
+    __name(checkSpace, "checkSpace");
   }
 });
 
@@ -77683,21 +71386,28 @@ function cloneConfig(src, newid, full, storage, name, description) {
   if (name) cfg.name = name;
   else cfg.name = `Copy-of-VM-${String(src.config.name ?? src.vmid)}`;
   if (description !== void 0) cfg.description = description;
-  cfg.smbios1 = `uuid=${(0, import_node_crypto9.randomUUID)()}`;
-  cfg.vmgenid = (0, import_node_crypto9.randomUUID)();
+  cfg.smbios1 = `uuid=${(0, import_node_crypto8.randomUUID)()}`;
+  cfg.vmgenid = (0, import_node_crypto8.randomUUID)();
   return cfg;
 }
 function checkStorage(c, id2, node) {
-  const s = storagesOn(c, node).find((x) => x.id === id2);
-  if (!s) fail2(`storage '${id2}' does not exist on node '${node}'`);
-  if (!s.content.includes("images")) fail2(`storage '${id2}' does not support vm images`);
-  if (!s.enabled || !s.active) fail2(`storage '${id2}' is not available on node '${node}'`);
+  const s = imageStorage(c, id2, node);
+  if (!s.active) fail2(`storage '${id2}' is not online`);
 }
-var import_node_crypto9, cloneRoutes;
+function checkCloneSpace(c, cfg, node) {
+  const need = /* @__PURE__ */ new Map();
+  for (const d of disks(cfg)) {
+    const e = need.get(d.storage) ?? { bytes: 0, volume: d.volume };
+    e.bytes += d.size;
+    need.set(d.storage, e);
+  }
+  for (const [id2, e] of need) checkSpace(c, checkedStorage(c, id2, node), node, e.bytes, e.volume);
+}
+var import_node_crypto8, cloneRoutes;
 var init_clone = __esm({
   "sim/proxmox/handlers/clone.ts"() {
     "use strict";
-    import_node_crypto9 = require("node:crypto");
+    import_node_crypto8 = require("node:crypto");
     init_api_error();
     init_context2();
     init_fixture();
@@ -77705,8 +71415,10 @@ var init_clone = __esm({
     init_tasks2();
     init_vm_config();
     init_cluster2();
+    init_volumes();
     __name(cloneConfig, "cloneConfig");
     __name(checkStorage, "checkStorage");
+    __name(checkCloneSpace, "checkCloneSpace");
     cloneRoutes = {
       "POST /nodes/{node}/qemu/{vmid}/clone": /* @__PURE__ */ __name(async (ctx) => {
         const c = ctx.cluster;
@@ -77775,6 +71487,11 @@ var init_clone = __esm({
                     );
                   for (const d of disks(src.config))
                     task2.log(`create full clone of drive ${d.key} (${d.volume})`);
+                  try {
+                    checkCloneSpace(c, cfg, target);
+                  } catch (err) {
+                    throw new ApiError(500, `clone failed: ${err.message}`);
+                  }
                   await task2.sleep(held);
                 } finally {
                   for (const r of releases) r();
@@ -77851,6 +71568,848 @@ var init_clone = __esm({
   }
 });
 
+// sim/proxmox/handlers/disks.ts
+function unusedKey(vm2) {
+  for (let i = 0; ; i++) if (!(`unused${i}` in vm2.config)) return `unused${i}`;
+}
+function checkMove(c, vm2, disk, storage, digest) {
+  c.checkConfigLock(vm2);
+  if (digest && digest !== digestOf(vm2)) fail2("checksum mismatch (file change by other user?)");
+  const cur = vm2.config[disk];
+  if (cur === void 0) fail2(`disk '${disk}' does not exist`);
+  const p = parseProps(String(cur));
+  const vol = p._ ?? p.file ?? "";
+  if (!vol) fail2(`disk '${disk}' has no associated volume`);
+  if (p.media === "cdrom" || vol.includes("cloudinit")) fail2(`you can't move a cdrom`);
+  if (vol.split(":")[0] === storage) fail2(`you can't move to the same storage with same format`);
+  const st = imageStorage(c, storage, vm2.node);
+  return { p, vol, st, size: parseSize3(p.size ?? "0") ?? 0 };
+}
+var diskRoutes;
+var init_disks = __esm({
+  "sim/proxmox/handlers/disks.ts"() {
+    "use strict";
+    init_api_error();
+    init_context2();
+    init_locks();
+    init_tasks2();
+    init_vm_config();
+    init_root_only();
+    init_volumes();
+    __name(unusedKey, "unusedKey");
+    __name(checkMove, "checkMove");
+    diskRoutes = {
+      // qemu-server resize_vm: only skiplock is checked before the fork; the lock, the disk, the
+      // size and the storage's room are checked in the `resize` worker, so they end the task.
+      "PUT /nodes/{node}/qemu/{vmid}/resize": /* @__PURE__ */ __name((ctx) => {
+        const c = ctx.cluster;
+        const vm2 = c.vmOn(String(ctx.params.node), Number(ctx.params.vmid));
+        const key = String(ctx.params.disk);
+        const sizeArg = String(ctx.params.size);
+        const skip = skiplock(ctx);
+        const digest = str5(ctx, "digest");
+        return startTask(
+          c,
+          { node: vm2.node, type: "resize", id: String(vm2.vmid), user: taskUser(ctx) },
+          async (t) => {
+            const release = await c.lock(`vm:${vm2.vmid}`, lockTimeouts.config);
+            try {
+              if (digest && digest !== digestOf(vm2))
+                fail2("checksum mismatch (file change by other user?)");
+              if (!skip) c.checkConfigLock(vm2);
+              const cur = vm2.config[key];
+              if (cur === void 0) fail2(`disk '${key}' does not exist`);
+              const p = parseProps(String(cur));
+              if (p.media === "cdrom") fail2(`you can't resize a cdrom`);
+              const m = /^(\+)?(\d+(?:\.\d+)?[KMGT]?)$/.exec(sizeArg);
+              if (!m) fail2("internal error");
+              const old = parseSize3(p.size ?? "0") ?? 0;
+              const delta = parseSize3(m[2]);
+              const next = m[1] ? old + delta : delta;
+              if (next < old) fail2(`shrinking disks is not supported`);
+              if (next === old) return;
+              const vol = p._ ?? p.file ?? "";
+              const st = checkedStorage(c, vol.split(":")[0], vm2.node);
+              checkSpace(c, st, vm2.node, next - old, vol);
+              t.log(`  Size of logical volume changed from ${formatSize2(old)} to ${formatSize2(next)}.`);
+              await t.sleep(c.state.timings.tasks.resize ?? 500);
+              const value = /size=/.test(String(cur)) ? String(cur).replace(/size=[^,]+/, `size=${formatSize2(next)}`) : `${String(cur)},size=${formatSize2(next)}`;
+              vm2.config[key] = value;
+              c.save();
+            } finally {
+              release();
+            }
+          }
+        );
+      }, "PUT /nodes/{node}/qemu/{vmid}/resize"),
+      "POST /nodes/{node}/qemu/{vmid}/move_disk": /* @__PURE__ */ __name((ctx) => {
+        const c = ctx.cluster;
+        const vm2 = c.vmOn(String(ctx.params.node), Number(ctx.params.vmid));
+        const disk = String(ctx.params.disk);
+        const storage = str5(ctx, "storage");
+        const target = str5(ctx, "target-vmid");
+        if (storage && target) {
+          const msg = `either set 'storage' or 'target-vmid', but not both`;
+          paramError({ "target-vmid": msg, storage: msg });
+        }
+        if (target)
+          throw new ApiError(501, "reassigning a disk to another VM is not served by the simulator");
+        if (!storage) {
+          const msg = `either set 'storage' or 'target-vmid'`;
+          paramError({ "target-vmid": msg, storage: msg });
+        }
+        const digest = str5(ctx, "digest");
+        checkMove(c, vm2, disk, storage, digest);
+        return startTask(
+          c,
+          { node: vm2.node, type: "qmmove", id: String(vm2.vmid), user: taskUser(ctx) },
+          async (t) => {
+            const release = await c.lock(`vm:${vm2.vmid}`, lockTimeouts.config);
+            try {
+              const { p, vol, st, size } = checkMove(c, vm2, disk, storage, digest);
+              const volume = newVolume(st, vm2, [], "disk");
+              checkSpace(c, st, vm2.node, size, volume);
+              t.log(
+                `copying volume '${vol}' from current storage '${vol.split(":")[0]}' to target storage '${storage}'`
+              );
+              await t.sleep(c.state.timings.tasks.qmmove ?? 2e3);
+              const rest = Object.entries(p).filter(([k]) => k !== "_" && k !== "file");
+              vm2.config[disk] = [volume, ...rest.map(([k, v]) => `${k}=${v}`)].join(",");
+              if (!num(ctx, "delete")) {
+                const key = unusedKey(vm2);
+                vm2.config[key] = vol;
+                vm2.volumeSizes = { ...vm2.volumeSizes, [vol]: size };
+                t.log(`adding source volume '${vol}' as '${key}' to config`);
+              }
+              c.save();
+            } finally {
+              release();
+            }
+          }
+        );
+      }, "POST /nodes/{node}/qemu/{vmid}/move_disk")
+    };
+  }
+});
+
+// sim/proxmox/handlers/node.ts
+var import_node_crypto9, nodeRoutes;
+var init_node = __esm({
+  "sim/proxmox/handlers/node.ts"() {
+    "use strict";
+    import_node_crypto9 = require("node:crypto");
+    init_context2();
+    init_cluster2();
+    nodeRoutes = {
+      "GET /nodes/{node}/network": /* @__PURE__ */ __name((ctx) => {
+        const n = nodeOf(ctx.cluster, String(ctx.params.node));
+        const type = str5(ctx, "type");
+        const all = [
+          { iface: "eno1", type: "eth", active: 1, method: "manual", families: ["inet"], priority: 1 },
+          ...n.bridges.map((b, i) => ({
+            iface: b.iface,
+            type: "bridge",
+            ...b.active ? { active: 1 } : {},
+            autostart: 1,
+            bridge_ports: i === 0 ? "eno1" : "",
+            bridge_stp: "off",
+            bridge_fd: "0",
+            method: i === 0 ? "static" : "manual",
+            // The management bridge holds the node's address (the one /cluster/status reports).
+            ...i === 0 ? {
+              address: nodeIp(ctx.cluster, n),
+              netmask: "24",
+              cidr: `${nodeIp(ctx.cluster, n)}/24`,
+              gateway: "127.0.1.254"
+            } : {},
+            families: ["inet"],
+            priority: i + 2
+          }))
+        ];
+        return type && type !== "any_bridge" ? all.filter((x) => x.type === type) : type ? all.filter((x) => x.type === "bridge") : all;
+      }, "GET /nodes/{node}/network"),
+      "GET /nodes/{node}/certificates/info": /* @__PURE__ */ __name((ctx) => {
+        nodeOf(ctx.cluster, String(ctx.params.node));
+        const { certPem, fingerprint } = ctx.tls();
+        const x = new import_node_crypto9.X509Certificate(certPem);
+        return [
+          {
+            filename: "pve-ssl.pem",
+            fingerprint,
+            subject: x.subject.replace(/\n/g, ", "),
+            issuer: x.issuer.replace(/\n/g, ", "),
+            notbefore: Math.floor(new Date(x.validFrom).getTime() / 1e3),
+            notafter: Math.floor(new Date(x.validTo).getTime() / 1e3),
+            "public-key-type": x.publicKey.asymmetricKeyType === "ec" ? "id-ecPublicKey" : "rsaEncryption",
+            "public-key-bits": 256,
+            san: (x.subjectAltName ?? "").split(", ").map((s) => s.replace(/^(IP Address|DNS):/, "")),
+            pem: certPem
+          }
+        ];
+      }, "GET /nodes/{node}/certificates/info")
+    };
+  }
+});
+
+// sim/proxmox/handlers/drives.ts
+function normalise(c, vm2, key, value, allocs) {
+  if (/^net\d+$/.test(key)) {
+    const p = parseProps(String(value));
+    const bridge = p.bridge;
+    if (bridge && !nodeOf(c, vm2.node).bridges.some((b) => b.iface === bridge))
+      fail2(`bridge '${bridge}' does not exist`);
+    const models = ["virtio", "e1000", "e1000e", "rtl8139", "vmxnet3"];
+    const model = p.model ?? models.find((m) => m in p) ?? "virtio";
+    const mac = p.macaddr ?? p[model] ?? macFor(vm2.vmid, Number(key.slice(3)) + 1);
+    const rest = Object.entries(p).filter(
+      ([k]) => k !== "model" && k !== "macaddr" && k !== model && k !== "_"
+    );
+    return [`${model}=${mac}`, ...rest.map(([k, v]) => `${k}=${v}`)].join(",");
+  }
+  if (diskKey.test(key) && typeof value === "string") {
+    const p = parseProps(value);
+    const vol = p._ ?? p.file ?? "";
+    const rest = Object.entries(p).filter(
+      ([k]) => k !== "_" && k !== "file" && k !== "size" && k !== "format"
+    );
+    const ci = /^([a-z][\w.-]*):cloudinit$/i.exec(vol);
+    if (ci) {
+      const st = checkedStorage(c, ci[1], vm2.node);
+      const other = Object.entries({ ...vm2.config, ...vm2.pending }).find(
+        ([k, v]) => k !== key && diskKey.test(k) && /cloudinit/.test(String(v))
+      );
+      if (other) fail2(`${key} - cloud-init drive is already attached at '${other[0]}'`);
+      const volume = newVolume(st, vm2, [], "ci");
+      allocs.push({ storage: st, bytes: 4 * 1024 ** 2, volume });
+      const media = rest.filter(([k]) => k !== "media").map(([k, v]) => `${k}=${v}`);
+      return [volume, "media=cdrom", ...media].join(",");
+    }
+    const m = /^([a-z][\w.-]*):(\d+(?:\.\d+)?)$/i.exec(vol);
+    if (!m && vol.includes(":") && p.media !== "cdrom") {
+      const size = volumeSize(c, vm2, vol);
+      if (!size) fail2(`volume ${vol} does not exist`);
+      return [vol, ...rest.map(([k, v]) => `${k}=${v}`), `size=${formatSize2(size)}`].join(",");
+    }
+    if (m) {
+      const st = imageStorage(c, m[1], vm2.node);
+      const volume = newVolume(
+        st,
+        vm2,
+        allocs.map((a) => a.volume),
+        "disk"
+      );
+      const bytes = Math.round(Number(m[2]) * 1024 ** 3);
+      allocs.push({ storage: st, bytes, volume });
+      return [volume, ...rest.map(([k, v]) => `${k}=${v}`), `size=${formatSize2(bytes)}`].join(",");
+    }
+  }
+  return typed(key, value);
+}
+function volumeSize(c, vm2, vol) {
+  const known = vm2.volumeSizes?.[vol];
+  if (known) return known;
+  for (const other of c.vms())
+    for (const v of Object.values(other.config)) {
+      const p = parseProps(String(v));
+      if ((p._ ?? p.file) === vol && p.size) return parseSize3(p.size);
+    }
+  return void 0;
+}
+function allocate(c, node, allocs) {
+  const pending = /* @__PURE__ */ new Map();
+  for (const a of allocs) {
+    const before = pending.get(a.storage.id) ?? 0;
+    checkSpace(c, a.storage, node, a.bytes + before, a.volume);
+    pending.set(a.storage.id, before + a.bytes);
+  }
+}
+function keepDetachedVolume(vm2, key, force) {
+  const v = vm2.config[key];
+  if (!diskKey.test(key) || v === void 0 || force) return;
+  const p = parseProps(String(v));
+  const vol = p._ ?? p.file ?? "";
+  if (p.media === "cdrom" || vol.includes("cloudinit") || !vol.includes(`-${vm2.vmid}-disk-`))
+    return;
+  vm2.config[unusedKey(vm2)] = vol;
+  vm2.volumeSizes = { ...vm2.volumeSizes, [vol]: parseSize3(p.size ?? "0") ?? 0 };
+}
+function checkDriveStorages(c, node, values) {
+  for (const [key, value] of values) {
+    if (!diskKey.test(key) || typeof value !== "string") continue;
+    const p = parseProps(value);
+    const m = /^([a-z][\w.-]*):(\d+(?:\.\d+)?)$/i.exec(p._ ?? p.file ?? "");
+    if (m) imageStorage(c, m[1], node);
+  }
+}
+var init_drives = __esm({
+  "sim/proxmox/handlers/drives.ts"() {
+    "use strict";
+    init_api_error();
+    init_fixture();
+    init_vm_config();
+    init_cluster2();
+    init_disks();
+    init_volumes();
+    __name(normalise, "normalise");
+    __name(volumeSize, "volumeSize");
+    __name(allocate, "allocate");
+    __name(keepDetachedVolume, "keepDetachedVolume");
+    __name(checkDriveStorages, "checkDriveStorages");
+  }
+});
+
+// sim/proxmox/handlers/qemu.ts
+function checkBaseUnused(c, tpl) {
+  for (const d of disks(tpl.config)) {
+    const [st, name] = d.volume.split(":");
+    const user = c.vms().find(
+      (v) => v.vmid !== tpl.vmid && Object.values(v.config).some((x) => String(x).startsWith(`${st}:${name}/`))
+    );
+    if (user) fail2(`base volume '${d.volume}' is still in use by linked cloned`);
+  }
+}
+function checkBeforeLock(ctx) {
+  const deleting = (str5(ctx, "delete") ?? "").split(/[,;\s]+/).filter(Boolean);
+  const keys = Object.keys(ctx.params).filter((k) => !control.has(k));
+  checkRootOnlyKeys(ctx.who, deleting);
+  checkRootOnlyKeys(ctx.who, keys);
+  checkDriveStorages(
+    ctx.cluster,
+    vmOf(ctx).node,
+    keys.map((k) => [k, ctx.params[k]])
+  );
+  return deleting;
+}
+async function updateConfig(ctx, prefix = "") {
+  const c = ctx.cluster;
+  const vm2 = vmOf(ctx);
+  const skip = skiplock(ctx);
+  const deleting = checkBeforeLock(ctx);
+  const release = await c.lock(`vm:${vm2.vmid}`, lockTimeouts.config, { prefix });
+  try {
+    if (!skip) c.checkConfigLock(vm2);
+    const digest = str5(ctx, "digest");
+    if (digest && digest !== digestOf(vm2)) fail2("checksum mismatch (file change by other user?)");
+    const running2 = vm2.status === "running";
+    const allocs = [];
+    const values = [];
+    for (const [k, v] of Object.entries(ctx.params))
+      if (!control.has(k)) values.push([k, normalise(c, vm2, k, v, allocs)]);
+    allocate(c, vm2.node, allocs);
+    for (const k of deleting) {
+      keepDetachedVolume(vm2, k, !!num(ctx, "force"));
+      if (k === "protection" || !(running2 && needsReboot(k, vm2))) delete vm2.config[k];
+      else if (!vm2.pendingDelete.includes(k)) vm2.pendingDelete.push(k);
+      delete vm2.pending[k];
+    }
+    for (const [k, val] of values) {
+      if (running2 && needsReboot(k, vm2) && String(vm2.config[k]) !== String(val))
+        vm2.pending[k] = val;
+      else {
+        vm2.config[k] = val;
+        delete vm2.pending[k];
+      }
+    }
+    c.save();
+  } finally {
+    release();
+  }
+}
+var control, vmOf, qemuRoutes;
+var init_qemu = __esm({
+  "sim/proxmox/handlers/qemu.ts"() {
+    "use strict";
+    init_api_error();
+    init_auth2();
+    init_context2();
+    init_locks();
+    init_tasks2();
+    init_vm_config();
+    init_cluster2();
+    init_drives();
+    init_root_only();
+    control = /* @__PURE__ */ new Set([
+      "node",
+      "vmid",
+      "digest",
+      "delete",
+      "revert",
+      "skiplock",
+      "force",
+      "background_delay",
+      "start",
+      "pool",
+      "unique",
+      "archive",
+      "storage",
+      "live-restore",
+      "bwlimit"
+    ]);
+    vmOf = /* @__PURE__ */ __name((ctx) => ctx.cluster.vmOn(String(ctx.params.node), Number(ctx.params.vmid)), "vmOf");
+    __name(checkBaseUnused, "checkBaseUnused");
+    __name(checkBeforeLock, "checkBeforeLock");
+    __name(updateConfig, "updateConfig");
+    qemuRoutes = {
+      "GET /nodes/{node}/qemu": /* @__PURE__ */ __name((ctx) => {
+        const node = nodeOf(ctx.cluster, String(ctx.params.node)).name;
+        return ctx.cluster.vms().filter((v) => v.node === node && hasPriv(ctx.who, `/vms/${v.vmid}`, "VM.Audit")).map((v) => ({
+          vmid: v.vmid,
+          name: v.config.name,
+          status: v.status,
+          ...num(ctx, "full") ? { qmpstatus: v.qmpstatus } : {},
+          cpus: Number(v.config.cores ?? 1) * Number(v.config.sockets ?? 1),
+          maxmem: memoryMiB(v.config) * 1024 * 1024,
+          maxdisk: disks(v.config)[0]?.size ?? 0,
+          uptime: v.status === "running" && v.startedAt ? Math.floor((Date.now() - v.startedAt) / 1e3) : 0,
+          ...v.config.template ? { template: 1 } : {},
+          ...v.config.lock ? { lock: v.config.lock } : {},
+          ...v.config.tags ? { tags: v.config.tags } : {}
+        }));
+      }, "GET /nodes/{node}/qemu"),
+      "POST /nodes/{node}/qemu": /* @__PURE__ */ __name(async (ctx) => {
+        const c = ctx.cluster;
+        const node = nodeOf(c, String(ctx.params.node)).name;
+        const vmid = Number(ctx.params.vmid);
+        const release = await c.lock(`vm:${vmid}`, lockTimeouts.create);
+        try {
+          const other = c.vm(vmid);
+          if (other)
+            fail2(`unable to create VM ${vmid} - VM ${vmid} already exists on node '${other.node}'`);
+          const vm2 = {
+            vmid,
+            node,
+            config: { lock: "create" },
+            pending: {},
+            pendingDelete: [],
+            status: "stopped",
+            qmpstatus: "stopped",
+            createdAt: Date.now()
+          };
+          const values = {
+            memory: "512",
+            smbios1: `uuid=00000000-0000-4000-8000-${String(vmid).padStart(12, "0")}`
+          };
+          const keys = Object.keys(ctx.params).filter((k) => !control.has(k));
+          checkRootOnlyKeys(ctx.who, keys);
+          const allocs = [];
+          for (const k of keys)
+            values[k] = normalise(c, { ...vm2, config: values }, k, ctx.params[k], allocs);
+          c.state.vms[vmid] = vm2;
+          const start2 = !!num(ctx, "start");
+          return startTask(
+            c,
+            {
+              node,
+              type: "qmcreate",
+              id: String(vmid),
+              user: taskUser(ctx),
+              finish: [
+                { op: "config", vmid, values },
+                { op: "unlock", vmid }
+              ]
+            },
+            async (t) => {
+              t.onError.push({ op: "delete", vmid });
+              allocate(c, node, allocs);
+              for (const d of disks(values))
+                t.log(`  Logical volume "${d.volume.split(":")[1]}" created.`);
+              await t.sleep(c.state.timings.tasks.qmcreate ?? 1e3);
+              if (start2) t.finish.push({ op: "power", vmid, status: "running", qmpstatus: "running" });
+            }
+          );
+        } finally {
+          release();
+        }
+      }, "POST /nodes/{node}/qemu"),
+      "GET /nodes/{node}/qemu/{vmid}/config": /* @__PURE__ */ __name((ctx) => publicConfig(vmOf(ctx), !!num(ctx, "current")), "GET /nodes/{node}/qemu/{vmid}/config"),
+      "PUT /nodes/{node}/qemu/{vmid}/config": /* @__PURE__ */ __name(async (ctx) => {
+        await updateConfig(ctx);
+        return null;
+      }, "PUT /nodes/{node}/qemu/{vmid}/config"),
+      // qemu-server's unlink is update_vm_api with delete=idlist: a detached disk stays as
+      // unusedN, `force` frees it.
+      "PUT /nodes/{node}/qemu/{vmid}/unlink": /* @__PURE__ */ __name(async (ctx) => {
+        const { idlist, force, ...rest } = ctx.params;
+        await updateConfig({
+          ...ctx,
+          params: { ...rest, delete: idlist, ...force !== void 0 ? { force } : {} }
+        });
+        return null;
+      }, "PUT /nodes/{node}/qemu/{vmid}/unlink"),
+      "POST /nodes/{node}/qemu/{vmid}/config": /* @__PURE__ */ __name((ctx) => {
+        const vm2 = vmOf(ctx);
+        skiplock(ctx);
+        checkBeforeLock(ctx);
+        return startTask(
+          ctx.cluster,
+          { node: vm2.node, type: "qmconfig", id: String(vm2.vmid), user: taskUser(ctx) },
+          async (t) => {
+            await t.sleep(ctx.cluster.state.timings.tasks.qmconfig ?? 300);
+            await updateConfig(ctx);
+            t.log(
+              `update VM ${vm2.vmid}: ${Object.keys(ctx.params).filter((k) => !control.has(k)).map((k) => `-${k}`).join(" ")}`
+            );
+          }
+        );
+      }, "POST /nodes/{node}/qemu/{vmid}/config"),
+      "GET /nodes/{node}/qemu/{vmid}/pending": /* @__PURE__ */ __name((ctx) => {
+        const vm2 = vmOf(ctx);
+        const keys = /* @__PURE__ */ new Set([
+          ...Object.keys(vm2.config),
+          ...Object.keys(vm2.pending),
+          ...vm2.pendingDelete
+        ]);
+        return [...keys].sort().map((key) => ({
+          key,
+          ...key in vm2.config ? { value: key === "cipassword" ? "**********" : vm2.config[key] } : {},
+          ...key in vm2.pending ? { pending: vm2.pending[key] } : {},
+          ...vm2.pendingDelete.includes(key) ? { delete: 1 } : {}
+        }));
+      }, "GET /nodes/{node}/qemu/{vmid}/pending"),
+      "DELETE /nodes/{node}/qemu/{vmid}": /* @__PURE__ */ __name((ctx) => {
+        const c = ctx.cluster;
+        const vm2 = vmOf(ctx);
+        const skip = skiplock(ctx);
+        if (vm2.config.protection) fail2(`can't remove VM ${vm2.vmid} - protection mode enabled`);
+        if (!skip) c.checkConfigLock(vm2);
+        if (vm2.status === "running") fail2(`VM ${vm2.vmid} is running - destroy failed`);
+        if (vm2.ha && !num(ctx, "purge"))
+          fail2(`unable to remove VM ${vm2.vmid} - used in HA resources and purge parameter not set.`);
+        return startTask(
+          c,
+          {
+            node: vm2.node,
+            type: "qmdestroy",
+            id: String(vm2.vmid),
+            user: taskUser(ctx),
+            finish: [{ op: "delete", vmid: vm2.vmid }]
+          },
+          async (t) => {
+            const release = await c.lock(`vm:${vm2.vmid}`, lockTimeouts.config);
+            try {
+              if (vm2.config.template) checkBaseUnused(c, vm2);
+              for (const d of disks(vm2.config))
+                t.log(`  Logical volume "${d.volume.split(":")[1]}" successfully removed.`);
+              await t.sleep(c.state.timings.tasks.qmdestroy ?? 1e3);
+              if (vm2.ha) t.log(`purging VM ${vm2.vmid} from related configurations..`);
+            } finally {
+              release();
+            }
+          }
+        );
+      }, "DELETE /nodes/{node}/qemu/{vmid}")
+    };
+  }
+});
+
+// sim/proxmox/handlers/reads.ts
+function taskEntry(t, running2) {
+  const parts = t.upid.split(":");
+  const [user, tokenid] = t.user.split("!");
+  return {
+    upid: t.upid,
+    node: t.node,
+    pid: parseInt(parts[2], 16),
+    pstart: parseInt(parts[3], 16),
+    starttime: Math.floor(t.start / 1e3),
+    type: t.type,
+    id: t.id,
+    user,
+    ...tokenid ? { tokenid } : {},
+    ...t.status === "stopped" ? { endtime: Math.floor(t.start / 1e3) + 1, status: t.exitstatus ?? "unknown" } : running2 ? { status: running2 } : {}
+  };
+}
+function storageStatus(c, s, node) {
+  const active = s.active && s.enabled;
+  const used = active ? storageUsed(c, s, node) : 0;
+  const total = active ? s.total : 0;
+  return {
+    type: s.type,
+    content: [...s.content].sort().join(","),
+    shared: s.shared ? 1 : 0,
+    active: active ? 1 : 0,
+    enabled: s.enabled ? 1 : 0,
+    total,
+    used,
+    avail: total - used
+  };
+}
+var canSeeStorage, statusType, readRoutes;
+var init_reads = __esm({
+  "sim/proxmox/handlers/reads.ts"() {
+    "use strict";
+    init_auth2();
+    init_context2();
+    init_vm_config();
+    init_cluster2();
+    init_volumes();
+    canSeeStorage = /* @__PURE__ */ __name((ctx, id2) => hasPriv(ctx.who, `/storage/${id2}`, "Datastore.Audit") || hasPriv(ctx.who, `/storage/${id2}`, "Datastore.AllocateSpace"), "canSeeStorage");
+    __name(taskEntry, "taskEntry");
+    statusType = /* @__PURE__ */ __name((s) => s === void 0 ? "running" : s === "OK" ? "ok" : s.startsWith("WARNINGS") ? "warning" : "error", "statusType");
+    __name(storageStatus, "storageStatus");
+    readRoutes = {
+      "GET /cluster/status": /* @__PURE__ */ __name((ctx) => {
+        const c = ctx.cluster;
+        return [
+          {
+            type: "cluster",
+            id: "cluster",
+            name: "pve-sim",
+            version: c.state.nodes.length + 1,
+            nodes: c.state.nodes.length,
+            quorate: 1
+          },
+          ...c.state.nodes.map((n, i) => ({
+            type: "node",
+            id: `node/${n.name}`,
+            name: n.name,
+            nodeid: i + 1,
+            ip: nodeIp(c, n),
+            online: isOnline(c, n) ? 1 : 0,
+            local: i === 0 ? 1 : 0,
+            level: ""
+          }))
+        ];
+      }, "GET /cluster/status"),
+      "GET /cluster/ha/resources": /* @__PURE__ */ __name((ctx) => ctx.cluster.vms().filter((v) => v.ha).filter(() => !str5(ctx, "type") || str5(ctx, "type") === "vm").map((v) => ({
+        sid: `vm:${v.vmid}`,
+        type: "vm",
+        state: "started",
+        max_restart: 1,
+        max_relocate: 1,
+        failback: 1,
+        digest: "a1b2c3d4e5f60718293a4b5c6d7e8f9012345678"
+      })), "GET /cluster/ha/resources"),
+      "GET /cluster/ha/status/current": /* @__PURE__ */ __name((ctx) => {
+        const c = ctx.cluster;
+        const now2 = Math.floor(Date.now() / 1e3);
+        const master = c.state.nodes.find((n) => isOnline(c, n))?.name ?? c.state.nodes[0].name;
+        const ha = c.vms().filter((v) => v.ha);
+        return [
+          { id: "quorum", type: "quorum", node: master, status: "OK", quorate: 1 },
+          ...ha.length ? [
+            {
+              id: "master",
+              type: "master",
+              node: master,
+              status: `${master} (active, ${new Date(now2 * 1e3).toUTCString()})`,
+              timestamp: now2
+            }
+          ] : [],
+          ...c.state.nodes.map((n) => {
+            const active = ha.some((v) => v.node === n.name);
+            return {
+              id: `lrm:${n.name}`,
+              type: "lrm",
+              node: n.name,
+              status: `${n.name} (${active ? "active" : "idle"}, ${new Date(now2 * 1e3).toUTCString()})`,
+              timestamp: now2
+            };
+          }),
+          ...ha.map((v) => {
+            const state = v.status === "running" ? "started" : "stopped";
+            return {
+              id: `service:vm:${v.vmid}`,
+              type: "service",
+              sid: `vm:${v.vmid}`,
+              node: v.node,
+              state,
+              crm_state: state,
+              request_state: "started",
+              status: `vm:${v.vmid} (${v.node}, ${state})`,
+              max_restart: 1,
+              max_relocate: 1
+            };
+          })
+        ];
+      }, "GET /cluster/ha/status/current"),
+      // The simulator models no pools: an empty list, as on a cluster that has none.
+      "GET /pools": /* @__PURE__ */ __name(() => [], "GET /pools"),
+      "GET /storage": /* @__PURE__ */ __name((ctx) => ctx.cluster.state.storages.filter((s) => !str5(ctx, "type") || s.type === str5(ctx, "type")).filter((s) => canSeeStorage(ctx, s.id)).map((s) => ({
+        storage: s.id,
+        type: s.type,
+        content: [...s.content].sort().join(","),
+        ...s.shared ? { shared: 1 } : {},
+        ...s.nodes ? { nodes: s.nodes.join(",") } : {},
+        ...s.enabled ? {} : { disable: 1 },
+        ...s.type === "lvmthin" ? { thinpool: "data", vgname: "pve" } : {},
+        ...s.type === "lvm" ? { vgname: s.id } : {},
+        ...s.type === "dir" ? { path: `/var/lib/vz${s.id === "local" ? "" : `/${s.id}`}` } : {},
+        ...s.type === "zfspool" ? { pool: "rpool/data" } : {},
+        digest: "c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00"
+      })), "GET /storage"),
+      "GET /nodes/{node}/storage/{storage}/status": /* @__PURE__ */ __name((ctx) => {
+        const node = nodeOf(ctx.cluster, String(ctx.params.node)).name;
+        const s = checkedStorage(ctx.cluster, String(ctx.params.storage), node);
+        return storageStatus(ctx.cluster, s, node);
+      }, "GET /nodes/{node}/storage/{storage}/status"),
+      "GET /nodes/{node}/storage/{storage}/content": /* @__PURE__ */ __name((ctx) => {
+        const c = ctx.cluster;
+        const node = nodeOf(c, String(ctx.params.node)).name;
+        const s = checkedStorage(c, String(ctx.params.storage), node);
+        const content = str5(ctx, "content");
+        const vmid = num(ctx, "vmid");
+        if (content && content !== "images") return [];
+        const out = [];
+        for (const vm2 of c.vms()) {
+          if (!s.shared && vm2.node !== node) continue;
+          if (vmid !== void 0 && vm2.vmid !== vmid) continue;
+          for (const d of disks(vm2.config)) {
+            if (d.storage !== s.id) continue;
+            const name = d.volume.split(":")[1];
+            const own = name.includes("/") && !/^\d+\//.test(name) ? name.split("/")[1] : name;
+            out.push({
+              volid: `${s.id}:${own}`,
+              content: "images",
+              format: /\.qcow2$/.test(own) ? "qcow2" : "raw",
+              size: d.size,
+              vmid: vm2.vmid,
+              ctime: Math.floor(vm2.createdAt / 1e3),
+              ...own !== name ? { parent: `${name.split("/")[0]}@__base__` } : {}
+            });
+          }
+        }
+        return out.sort((a, b) => a.volid.localeCompare(b.volid));
+      }, "GET /nodes/{node}/storage/{storage}/content"),
+      "GET /nodes/{node}/tasks": /* @__PURE__ */ __name((ctx) => {
+        const c = ctx.cluster;
+        const node = nodeOf(c, String(ctx.params.node)).name;
+        const source = str5(ctx, "source") ?? "archive";
+        const start2 = num(ctx, "start") ?? 0;
+        const limit = num(ctx, "limit") ?? 50;
+        const wanted2 = str5(ctx, "statusfilter")?.split(/[,;\s]+/).map((x) => x.toLowerCase());
+        const all = Object.values(c.state.tasks).filter((t) => t.node === node).filter((t) => t.status === "running" ? source !== "archive" : source !== "active").filter((t) => !str5(ctx, "typefilter") || t.type === str5(ctx, "typefilter")).filter((t) => num(ctx, "vmid") === void 0 || t.id === String(num(ctx, "vmid"))).filter((t) => !str5(ctx, "userfilter") || t.user.includes(str5(ctx, "userfilter"))).filter((t) => num(ctx, "since") === void 0 || t.start / 1e3 >= num(ctx, "since")).filter((t) => num(ctx, "until") === void 0 || t.start / 1e3 <= num(ctx, "until")).filter((t) => !num(ctx, "errors") || statusType(t.exitstatus) === "error").filter((t) => !wanted2 || t.status === "running" || wanted2.includes(statusType(t.exitstatus))).sort((a, b) => b.start - a.start);
+        return all.slice(start2, start2 + limit).map((t) => taskEntry(t, "RUNNING"));
+      }, "GET /nodes/{node}/tasks"),
+      "GET /cluster/tasks": /* @__PURE__ */ __name((ctx) => Object.values(ctx.cluster.state.tasks).sort((a, b) => b.start - a.start).slice(0, 50).map((t) => ({ ...taskEntry(t, void 0), saved: t.status === "stopped" ? "1" : "0" })), "GET /cluster/tasks"),
+      // The simulator runs no containers: every node answers an empty list, as one without any.
+      "GET /nodes/{node}/lxc": /* @__PURE__ */ __name((ctx) => {
+        nodeOf(ctx.cluster, String(ctx.params.node));
+        return [];
+      }, "GET /nodes/{node}/lxc")
+    };
+  }
+});
+
+// sim/proxmox/handlers/snapshots.ts
+function snapshotOf(vm2, name) {
+  const s = vm2.snapshots?.[name];
+  if (!s) fail2(`snapshot '${name}' does not exist`);
+  return s;
+}
+function snapTask(ctx, type, body2) {
+  const c = ctx.cluster;
+  const vm2 = vmOf2(ctx);
+  return startTask(
+    c,
+    { node: vm2.node, type, id: String(vm2.vmid), user: taskUser(ctx) },
+    async (t) => {
+      const release = await c.lock(`vm:${vm2.vmid}`, lockTimeouts.config);
+      try {
+        await t.sleep(c.state.timings.tasks[type] ?? 300);
+        body2(c, vm2);
+        c.save();
+      } finally {
+        release();
+      }
+    }
+  );
+}
+var snapshotCapable, vmOf2, snapshotRoutes;
+var init_snapshots = __esm({
+  "sim/proxmox/handlers/snapshots.ts"() {
+    "use strict";
+    init_api_error();
+    init_context2();
+    init_locks();
+    init_tasks2();
+    init_vm_config();
+    snapshotCapable = /* @__PURE__ */ new Set(["lvmthin", "zfspool", "rbd", "dir", "nfs", "cifs", "btrfs"]);
+    vmOf2 = /* @__PURE__ */ __name((ctx) => ctx.cluster.vmOn(String(ctx.params.node), Number(ctx.params.vmid)), "vmOf");
+    __name(snapshotOf, "snapshotOf");
+    __name(snapTask, "snapTask");
+    snapshotRoutes = {
+      "GET /nodes/{node}/qemu/{vmid}/snapshot": /* @__PURE__ */ __name((ctx) => {
+        const vm2 = vmOf2(ctx);
+        return [
+          ...Object.entries(vm2.snapshots ?? {}).map(([name, s]) => ({
+            name,
+            snaptime: s.snaptime,
+            vmstate: s.vmstate,
+            description: s.description,
+            ...s.parent ? { parent: s.parent } : {}
+          })),
+          {
+            name: "current",
+            digest: digestOf(vm2),
+            running: vm2.status === "running" ? 1 : 0,
+            description: "You are here!",
+            ...vm2.parent ? { parent: vm2.parent } : {}
+          }
+        ];
+      }, "GET /nodes/{node}/qemu/{vmid}/snapshot"),
+      "POST /nodes/{node}/qemu/{vmid}/snapshot": /* @__PURE__ */ __name((ctx) => {
+        const name = String(ctx.params.snapname);
+        if (name === "current") fail2(`unable to use snapshot name 'current' (reserved name)`);
+        if (name.toLowerCase() === "pending")
+          fail2(`unable to use snapshot name 'pending' (reserved name)`);
+        vmOf2(ctx);
+        return snapTask(ctx, "qmsnapshot", (c, vm2) => {
+          c.checkConfigLock(vm2);
+          if (vm2.snapshots?.[name]) fail2(`snapshot name '${name}' already used`);
+          for (const d of disks(vm2.config)) {
+            const type = c.state.storages.find((s) => s.id === d.storage)?.type ?? "";
+            if (!snapshotCapable.has(type)) fail2("snapshot feature is not available");
+          }
+          vm2.snapshots = {
+            ...vm2.snapshots,
+            [name]: {
+              config: { ...vm2.config },
+              snaptime: Math.floor(Date.now() / 1e3),
+              description: str5(ctx, "description") ?? "",
+              vmstate: num(ctx, "vmstate") && vm2.status === "running" ? 1 : 0,
+              ...vm2.parent ? { parent: vm2.parent } : {}
+            }
+          };
+          vm2.parent = name;
+        });
+      }, "POST /nodes/{node}/qemu/{vmid}/snapshot"),
+      "GET /nodes/{node}/qemu/{vmid}/snapshot/{snapname}": /* @__PURE__ */ __name((ctx) => {
+        snapshotOf(vmOf2(ctx), String(ctx.params.snapname));
+        return [{ rel: "config" }, { rel: "rollback" }];
+      }, "GET /nodes/{node}/qemu/{vmid}/snapshot/{snapname}"),
+      "DELETE /nodes/{node}/qemu/{vmid}/snapshot/{snapname}": /* @__PURE__ */ __name((ctx) => {
+        const name = String(ctx.params.snapname);
+        vmOf2(ctx);
+        return snapTask(ctx, "qmdelsnapshot", (_c, vm2) => {
+          const gone = snapshotOf(vm2, name);
+          const snaps = { ...vm2.snapshots };
+          delete snaps[name];
+          for (const s of Object.values(snaps)) if (s.parent === name) s.parent = gone.parent;
+          if (vm2.parent === name) vm2.parent = gone.parent;
+          vm2.snapshots = snaps;
+        });
+      }, "DELETE /nodes/{node}/qemu/{vmid}/snapshot/{snapname}"),
+      "POST /nodes/{node}/qemu/{vmid}/snapshot/{snapname}/rollback": /* @__PURE__ */ __name((ctx) => {
+        const name = String(ctx.params.snapname);
+        vmOf2(ctx);
+        return snapTask(ctx, "qmrollback", (c, vm2) => {
+          c.checkConfigLock(vm2);
+          const snap = snapshotOf(vm2, name);
+          if (!snap.vmstate && vm2.status === "running")
+            c.applyOps([{ op: "power", vmid: vm2.vmid, status: "stopped", qmpstatus: "stopped" }]);
+          vm2.config = { ...snap.config };
+          vm2.pending = {};
+          vm2.pendingDelete = [];
+          vm2.parent = name;
+          if (num(ctx, "start") && vm2.status !== "running")
+            c.applyOps([{ op: "power", vmid: vm2.vmid, status: "running", qmpstatus: "running" }]);
+        });
+      }, "POST /nodes/{node}/qemu/{vmid}/snapshot/{snapname}/rollback")
+    };
+  }
+});
+
 // sim/proxmox/handlers/tasks.ts
 function taskOf(ctx) {
   const upid = String(ctx.params.upid);
@@ -77906,16 +72465,24 @@ var init_handlers = __esm({
     init_agent();
     init_clone();
     init_cluster2();
+    init_disks();
     init_power();
+    init_node();
     init_qemu();
+    init_reads();
+    init_snapshots();
     init_tasks3();
     routes = {
       ...clusterRoutes,
+      ...nodeRoutes,
       ...taskRoutes,
       ...qemuRoutes,
       ...cloneRoutes,
       ...powerRoutes,
-      ...agentRoutes
+      ...agentRoutes,
+      ...readRoutes,
+      ...snapshotRoutes,
+      ...diskRoutes
     };
   }
 });
@@ -78219,15 +72786,17 @@ function verifySignature(alg, key, signed2, sig) {
   }
 }
 async function validateJwt(jwt, config2, role, now2 = Date.now()) {
+  const bad = /* @__PURE__ */ __name((why2) => new LoginError(`error validating token: ${why2}`), "bad");
   const parts = jwt.split(".");
-  if (parts.length !== 3) throw new LoginError("error validating token: malformed JWT");
+  if (parts.length !== 3)
+    throw bad("error parsing token: go-jose/go-jose: compact JWS format must have three parts");
   let header;
   let claims;
   try {
     header = b64json(parts[0]);
     claims = b64json(parts[1]);
   } catch {
-    throw new LoginError("error validating token: malformed JWT");
+    throw bad("error parsing token: go-jose/go-jose: invalid character in JWS payload");
   }
   const alg = header.alg ?? "";
   const keys = await keysOf(config2);
@@ -78237,26 +72806,28 @@ async function validateJwt(jwt, config2, role, now2 = Date.now()) {
     (k) => (!header.kid || !k.kid || k.kid === header.kid) && verifySignature(alg, k.key, signed2, sig)
   );
   if (!ok)
-    throw new LoginError(
-      "error validating token: no known key successfully validated the token signature"
+    throw bad(
+      "error verifying token signature: no known key successfully validated the token signature"
     );
-  const t = now2 / 1e3;
-  const leeway = 150;
-  if (typeof claims.exp === "number" && t > claims.exp + leeway)
-    throw new LoginError("error validating claims: validation failed, token is expired (exp)");
-  if (typeof claims.nbf === "number" && t + leeway < claims.nbf)
-    throw new LoginError("error validating claims: validation failed, token not valid yet (nbf)");
+  if (config2.bound_issuer && claims.iss !== config2.bound_issuer)
+    throw bad("invalid issuer (iss) claim");
+  if (role.bound_subject && claims.sub !== role.bound_subject)
+    throw bad("invalid subject (sub) claim");
   const aud = list(claims.aud) ?? [];
+  if (role.bound_audiences.length && !role.bound_audiences.some((a) => aud.includes(a)))
+    throw bad("invalid audience (aud) claim: audience claim does not match any expected audience");
+  const t = now2 / 1e3;
+  const skew = clockSkewLeeway;
+  if (typeof claims.nbf === "number" && t + skew < claims.nbf)
+    throw bad("invalid not before (nbf) claim: token not yet valid");
+  if (typeof claims.exp === "number" && t - skew > claims.exp)
+    throw bad("invalid expiration time (exp) claim: token is expired");
+  if (typeof claims.iat === "number" && t + skew < claims.iat)
+    throw bad("invalid issued at (iat) claim: token issued in the future");
   if (aud.length && !role.bound_audiences.length)
     throw new LoginError("audience claim found in JWT but no audiences bound to the role");
-  if (config2.bound_issuer && claims.iss !== config2.bound_issuer)
-    throw new LoginError("error validating claims: validation failed, invalid issuer claim (iss)");
-  if (role.bound_subject && claims.sub !== role.bound_subject)
-    throw new LoginError("sub claim does not match bound subject");
-  if (role.bound_audiences.length && !role.bound_audiences.some((a) => aud.includes(a)))
-    throw new LoginError(
-      "error validating token: invalid audience (aud) claim: audience claim does not match any expected audience"
-    );
+  if (claims[role.user_claim] === void 0)
+    throw new LoginError(`claim "${role.user_claim}" not found in token`);
   for (const [name, expected] of Object.entries(role.bound_claims ?? {})) {
     const actual = list(claims[name]);
     if (claims[name] === void 0)
@@ -78274,17 +72845,16 @@ async function validateJwt(jwt, config2, role, now2 = Date.now()) {
         `error validating claims: claim "${name}" does not match any associated bound claim values`
       );
   }
-  if (claims[role.user_claim] === void 0)
-    throw new LoginError(`claim "${role.user_claim}" not found in token`);
   return claims;
 }
-var import_node_crypto12, LoginError, list;
+var import_node_crypto12, clockSkewLeeway, LoginError, list;
 var init_jwt = __esm({
   "sim/vault/jwt.ts"() {
     "use strict";
     import_node_crypto12 = require("node:crypto");
     init_loopback();
     init_glob();
+    clockSkewLeeway = 60;
     LoginError = class extends Error {
       static {
         __name(this, "LoginError");
@@ -78299,7 +72869,7 @@ var init_jwt = __esm({
 });
 
 // sim/vault/vault-error.ts
-var VaultError, denied;
+var VaultError, denied, invalidToken;
 var init_vault_error = __esm({
   "sim/vault/vault-error.ts"() {
     "use strict";
@@ -78317,7 +72887,8 @@ var init_vault_error = __esm({
         __name(this, "VaultError");
       }
     };
-    denied = /* @__PURE__ */ __name(() => new VaultError(403, ["permission denied"]), "denied");
+    denied = /* @__PURE__ */ __name(() => new VaultError(403, ["1 error occurred:\n	* permission denied\n\n"]), "denied");
+    invalidToken = /* @__PURE__ */ __name(() => new VaultError(403, ["2 errors occurred:\n	* permission denied\n	* invalid token\n\n"]), "invalidToken");
   }
 });
 
@@ -78629,6 +73200,42 @@ function listKeys(paths, prefix) {
   if (!keys.size) throw new VaultError(404, []);
   return [...keys].sort();
 }
+function mergePatch(target, patch) {
+  if (!patch || typeof patch !== "object" || Array.isArray(patch)) return patch;
+  const out = target && typeof target === "object" && !Array.isArray(target) ? { ...target } : {};
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) delete out[k];
+    else out[k] = mergePatch(out[k], v);
+  }
+  return out;
+}
+function kv2Patch(m, p, body2) {
+  const s = m.v2[p];
+  const cur = s?.versions[String(s.current_version)];
+  if (!s || !cur || cur.deletion_time || cur.destroyed || !cur.data) throw new VaultError(404, []);
+  if (!body2.data || typeof body2.data !== "object" || Array.isArray(body2.data))
+    throw new VaultError(400, ["no data provided"]);
+  return kv2Write(m, p, { ...body2, data: mergePatch(cur.data, body2.data) });
+}
+function kv2PatchMetadata(m, p, body2) {
+  const s = m.v2[p];
+  if (!s) throw new VaultError(404, []);
+  const custom = body2.custom_metadata === void 0 ? {} : { custom_metadata: mergePatch(s.custom_metadata ?? {}, body2.custom_metadata) };
+  kv2WriteMetadata(m, p, { ...body2, ...custom });
+}
+function subkeysOf(data, depth, level = 1) {
+  if (!data || typeof data !== "object" || Array.isArray(data)) return null;
+  return Object.fromEntries(
+    Object.entries(data).map(([k, v]) => [
+      k,
+      depth && level >= depth ? null : subkeysOf(v, depth, level + 1)
+    ])
+  );
+}
+function kv2Subkeys(m, p, depth, version) {
+  const { data, metadata } = kv2Read(m, p, version);
+  return { subkeys: subkeysOf(data, depth), metadata };
+}
 var now;
 var init_kv = __esm({
   "sim/vault/kv.ts"() {
@@ -78643,6 +73250,11 @@ var init_kv = __esm({
     __name(kv2WriteMetadata, "kv2WriteMetadata");
     __name(kv2Versions, "kv2Versions");
     __name(listKeys, "listKeys");
+    __name(mergePatch, "mergePatch");
+    __name(kv2Patch, "kv2Patch");
+    __name(kv2PatchMetadata, "kv2PatchMetadata");
+    __name(subkeysOf, "subkeysOf");
+    __name(kv2Subkeys, "kv2Subkeys");
   }
 });
 
@@ -78671,6 +73283,12 @@ function kv1Route(ctx, req, { name, mount, rest }, m) {
   }
   throw new VaultError(405, ["unsupported operation"]);
 }
+function mergePatchBody(req) {
+  if (req.contentType !== "application/merge-patch+json")
+    throw new VaultError(415, [
+      `PATCH requires Content-Type application/merge-patch+json, provided ${req.contentType || "none"}`
+    ]);
+}
 function kv2Route(ctx, req, { name, mount, rest }, m) {
   const [kind, ...tail] = rest.split("/");
   const p = tail.join("/");
@@ -78696,6 +73314,17 @@ function kv2Route(ctx, req, { name, mount, rest }, m) {
       kv2Versions(mount, p, "delete");
       return ctx.changed({ status: 204 });
     }
+    if (m === "PATCH") {
+      ctx.require(req, full, "patch");
+      mergePatchBody(req);
+      return ctx.changed(ok(kv2Patch(mount, p, req.body)));
+    }
+  }
+  if (kind === "subkeys" && m === "GET") {
+    ctx.require(req, full, "read");
+    const v = req.query.get("version");
+    const depth = Number(req.query.get("depth") ?? 0);
+    return ok(kv2Subkeys(mount, p, depth, v ? Number(v) : void 0));
   }
   if (kind === "metadata") {
     if (m === "LIST") {
@@ -78714,6 +73343,12 @@ function kv2Route(ctx, req, { name, mount, rest }, m) {
     if (m === "DELETE") {
       ctx.require(req, full, "delete");
       delete mount.v2[p];
+      return ctx.changed({ status: 204 });
+    }
+    if (m === "PATCH") {
+      ctx.require(req, full, "patch");
+      mergePatchBody(req);
+      kv2PatchMetadata(mount, p, req.body);
       return ctx.changed({ status: 204 });
     }
   }
@@ -78745,6 +73380,7 @@ var init_kv_routes = __esm({
     init_kv();
     init_vault_error();
     __name(kv1Route, "kv1Route");
+    __name(mergePatchBody, "mergePatchBody");
     __name(kv2Route, "kv2Route");
   }
 });
@@ -79047,11 +73683,12 @@ var init_engine = __esm({
         __name(this, "VaultEngine");
       }
       tokenOf(req) {
-        const t = req.token ? this.state.tokens[req.token] : void 0;
-        if (!t) throw denied();
+        if (!req.token) throw denied();
+        const t = this.state.tokens[req.token];
+        if (!t) throw invalidToken();
         if (t.ttl && Date.now() / 1e3 > t.creation_time + t.ttl) {
           delete this.state.tokens[t.id];
-          throw denied();
+          throw invalidToken();
         }
         return t;
       }
@@ -79263,7 +73900,8 @@ async function startVaultSim(opts = {}) {
           path: decodeURIComponent(url.pathname.slice(4)),
           query: url.searchParams,
           body: method === "GET" || method === "LIST" ? {} : await readBody3(req),
-          token
+          token,
+          contentType: (req.headers["content-type"] ?? "").split(";")[0].trim().toLowerCase()
         };
         const out = await engine.handle(r);
         send2(res, out.status, out.body);
@@ -79382,7 +74020,7 @@ var init_vault = __esm({
 // sim/stack.ts
 function hostsUnavailable() {
   if (process.getuid?.() !== 0) return "not running as root";
-  if ((0, import_node_child_process7.spawnSync)("unshare", ["--version"]).status !== 0) return "unshare is not installed";
+  if ((0, import_node_child_process8.spawnSync)("unshare", ["--version"]).status !== 0) return "unshare is not installed";
   if (!(0, import_node_fs18.existsSync)("/usr/sbin/sshd")) return "/usr/sbin/sshd is not installed";
   return void 0;
 }
@@ -79464,11 +74102,11 @@ path "${KV_MOUNT}/metadata/${KUBECONFIG_PATH}" { capabilities = ["read"] }
     throw err;
   }
 }
-var import_node_child_process7, import_node_fs18, import_node_path21, KV_MOUNT, KUBECONFIG_PATH;
+var import_node_child_process8, import_node_fs18, import_node_path21, KV_MOUNT, KUBECONFIG_PATH;
 var init_stack = __esm({
   "sim/stack.ts"() {
     "use strict";
-    import_node_child_process7 = require("node:child_process");
+    import_node_child_process8 = require("node:child_process");
     import_node_fs18 = require("node:fs");
     import_node_path21 = __toESM(require("node:path"), 1);
     init_errors();
@@ -79895,13 +74533,13 @@ var init_apply2 = __esm({
 });
 
 // actions/lib/provision/exec.ts
-var import_node_child_process8, execProcess;
+var import_node_child_process9, execProcess;
 var init_exec2 = __esm({
   "actions/lib/provision/exec.ts"() {
     "use strict";
-    import_node_child_process8 = require("node:child_process");
+    import_node_child_process9 = require("node:child_process");
     execProcess = /* @__PURE__ */ __name((file, args, opts) => new Promise((resolve, reject) => {
-      const child = (0, import_node_child_process8.execFile)(
+      const child = (0, import_node_child_process9.execFile)(
         file,
         args,
         { cwd: opts.cwd, env: opts.env, maxBuffer: 256 * 1024 * 1024, encoding: "utf8" },
@@ -80542,7 +75180,7 @@ function projectRoot() {
   return dir;
 }
 function git2(cwd, ...args) {
-  return (0, import_node_child_process9.execFileSync)("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  return (0, import_node_child_process10.execFileSync)("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 }
 function makeRepository(root, installerUrl) {
   const repo = (0, import_node_fs23.mkdtempSync)(import_node_path27.default.join((0, import_node_os8.tmpdir)(), "pve-gitops-demo-"));
@@ -80715,7 +75353,7 @@ async function runDemo(o) {
 }
 function runCli(cli, args, cwd, env, capture) {
   return new Promise((resolve, reject) => {
-    const child = (0, import_node_child_process9.spawn)(process.execPath, ["--", cli, ...args], {
+    const child = (0, import_node_child_process10.spawn)(process.execPath, ["--", cli, ...args], {
       cwd,
       env,
       stdio: ["ignore", capture ? "pipe" : "inherit", "inherit"]
@@ -80728,11 +75366,11 @@ function runCli(cli, args, cwd, env, capture) {
     child.once("close", (code) => resolve({ code: code ?? 1, stdout }));
   });
 }
-var import_node_child_process9, import_node_fs23, import_node_os8, import_node_path27, import_node_url2, import_yaml5, running;
+var import_node_child_process10, import_node_fs23, import_node_os8, import_node_path27, import_node_url2, import_yaml5, running;
 var init_run_demo = __esm({
   "sim/demo/run-demo.ts"() {
     "use strict";
-    import_node_child_process9 = require("node:child_process");
+    import_node_child_process10 = require("node:child_process");
     import_node_fs23 = require("node:fs");
     import_node_os8 = require("node:os");
     import_node_path27 = __toESM(require("node:path"), 1);
@@ -81280,6 +75918,10 @@ var init_publish = __esm({
 });
 
 // actions/lib/kubeconfig/vault-client.ts
+function unwrapMultierror(e) {
+  const m = /^\d+ errors? occurred:\n((?:\t\* .*\n?)+)\n*$/.exec(e);
+  return m ? m[1].split("\n").filter(Boolean).map((l) => l.replace(/^\t\* /, "")).join("; ") : e;
+}
 var import_node_http3, import_node_https6, VaultHttpError, VaultClient;
 var init_vault_client = __esm({
   "actions/lib/kubeconfig/vault-client.ts"() {
@@ -81288,6 +75930,7 @@ var init_vault_client = __esm({
     import_node_https6 = require("node:https");
     init_errors();
     init_secrets();
+    __name(unwrapMultierror, "unwrapMultierror");
     VaultHttpError = class extends PveGitopsError {
       constructor(status2, errors, what, body2) {
         super(
@@ -81373,7 +76016,7 @@ var init_vault_client = __esm({
                 }
                 const status2 = res.statusCode ?? 0;
                 if (status2 >= 200 && status2 < 300) return resolve(json2);
-                const errors = Array.isArray(json2?.errors) ? json2.errors.map(String) : [];
+                const errors = Array.isArray(json2?.errors) ? json2.errors.map((e) => unwrapMultierror(String(e))) : [];
                 reject(new VaultHttpError(status2, errors, what, json2));
               });
             }
@@ -81931,7 +76574,7 @@ function repositoryOf(values, ctx) {
   if (ctx.env.GITHUB_REPOSITORY) return ctx.env.GITHUB_REPOSITORY;
   let url;
   try {
-    url = (0, import_node_child_process10.execFileSync)("git", ["-C", ctx.repo, "remote", "get-url", "origin"], {
+    url = (0, import_node_child_process11.execFileSync)("git", ["-C", ctx.repo, "remote", "get-url", "origin"], {
       encoding: "utf8",
       stdio: ["ignore", "pipe", "ignore"]
     }).trim();
@@ -81991,11 +76634,11 @@ ${i.cli}`),
   );
   return 0;
 }
-var import_node_child_process10, usage3, REPO, command11, vault_default;
+var import_node_child_process11, usage3, REPO, command11, vault_default;
 var init_vault2 = __esm({
   "actions/cli/commands/vault.ts"() {
     "use strict";
-    import_node_child_process10 = require("node:child_process");
+    import_node_child_process11 = require("node:child_process");
     init_errors();
     init_vault_env();
     init_vault_setup();
