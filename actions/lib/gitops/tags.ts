@@ -11,8 +11,10 @@ export interface PlaybookRun {
 
 /** Answers whether the repository has what a tag names. */
 export interface TagResolver {
-  /** Whether `playbooks/<file>` exists (file like `haproxy.yml`). */
+  /** Whether `playbooks/<file>` exists and can be run (file like `haproxy.yml`). */
   playbookExists: (file: string) => boolean;
+  /** Why `playbooks/<file>` cannot be run (`does not exist`, `is not a list of plays…`). */
+  playbookProblem?: (file: string) => string | undefined;
   /** Whether a VM of that name is defined; when absent, any `k8s-*` name is accepted. */
   hostExists?: (name: string) => boolean;
 }
@@ -61,6 +63,10 @@ export function extractTags(text: string): { names: string[]; errors: string[] }
  */
 export function resolveTag(name: string, resolver: TagResolver): PlaybookRun | string {
   if (resolver.playbookExists(`${name}.yml`)) return { playbook: `${name}.yml` };
+  // A file that exists but cannot run (requirements.yml, a play without hosts) is named as such.
+  const why = resolver.playbookProblem?.(`${name}.yml`);
+  if (why && why !== 'does not exist')
+    return `[ansible ${name}] names playbooks/${name}.yml, which ${why}`;
   if (name.startsWith('k8s-')) {
     if (resolver.hostExists && !resolver.hostExists(name)) {
       return `[ansible ${name}] names no playbook and no VM; there is no playbooks/${name}.yml and no vms/${name}.yaml`;
