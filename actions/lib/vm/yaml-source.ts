@@ -78,6 +78,8 @@ function flowDepthExceeds(text: string, limit: number): number {
 export interface ParseOptions {
   /** An empty (or comments-only) file parses as an empty mapping instead of an error. */
   allowEmpty?: boolean;
+  /** Refuse a symbolic link instead of following it (O_NOFOLLOW): VM files. */
+  noFollow?: boolean;
 }
 
 /**
@@ -95,7 +97,8 @@ export function readYamlFile(
   let fd: number | undefined;
   try {
     // Non-blocking, so that a FIFO named like a definition cannot hang the run.
-    fd = openSync(absPath, constants.O_RDONLY | constants.O_NONBLOCK);
+    const noFollow = options.noFollow ? constants.O_NOFOLLOW : 0;
+    fd = openSync(absPath, constants.O_RDONLY | constants.O_NONBLOCK | noFollow);
     const info = fstatSync(fd);
     if (!info.isFile())
       return fail(file, 1, 1, 'This is not a regular file; a definition must be one.');
@@ -111,6 +114,13 @@ export function readYamlFile(
     bytes = readFileSync(fd);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    if (code === 'ELOOP')
+      return fail(
+        file,
+        1,
+        1,
+        'This is a symbolic link, which is never read; a definition must be a regular file.',
+      );
     return fail(file, 1, 1, `This file cannot be read (${code}).`);
   } finally {
     if (fd !== undefined) closeSync(fd);
