@@ -8,7 +8,7 @@
 // Cc controls, Cf format (zero-width, bidi), Zl/Zp separators, Zs spaces other than ' ',
 // the Hangul fillers and variation selectors that render as nothing.
 const INVISIBLE =
-  /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\u115f\u1160\u3164\uffa0\ufe00-\ufe0f]/gu;
+  /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\u3164\uffa0\p{Variation_Selector}]|\u115f|\u1160/gu;
 
 /**
  * `text` with every invisible character written as `\u{hex}`; with `keepNewlines`, line
