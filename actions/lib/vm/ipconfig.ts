@@ -52,6 +52,19 @@ export function sameSubnet(a: string, b: string, prefix: number): boolean {
 
 /** Parses and checks an `ipconfig0` value; the error is a phrase for "ipconfig0 …". */
 export function parseIpConfig(text: string): IpConfigResult {
+  // The rules, the cross-file checks and normalisation each ask for the same value.
+  const cached = parsedIpConfigs.get(text);
+  if (cached) return cached;
+  const result = parseIpConfigOnce(text);
+  if (parsedIpConfigs.size >= MAX_CACHED) parsedIpConfigs.clear();
+  parsedIpConfigs.set(text, result);
+  return result;
+}
+
+const MAX_CACHED = 100_000;
+const parsedIpConfigs = new Map<string, IpConfigResult>();
+
+function parseIpConfigOnce(text: string): IpConfigResult {
   const value: IpConfig = {};
   const bad = (error: string): IpConfigResult => ({ ok: false, error });
   // PVE splits on ',' and reads each part as key=value as it stands (pve-common's
