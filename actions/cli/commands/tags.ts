@@ -31,8 +31,14 @@ async function readEvent(file: string): Promise<Record<string, unknown>> {
 const command: Command = {
   summary:
     'Prints the playbooks that [ansible NAME] tags ask for, one a line (playbook [--limit host]).',
-  usage: 'pve-gitops tags (--event FILE | --message TEXT | --range A..B) [--repo DIR]',
-  options: { event: { type: 'string' }, message: { type: 'string' }, range: { type: 'string' } },
+  usage:
+    'pve-gitops tags (--event FILE | --message TEXT | --range A..B) [--look-alikes fail|warn] [--repo DIR]',
+  options: {
+    event: { type: 'string' },
+    message: { type: 'string' },
+    range: { type: 'string' },
+    'look-alikes': { type: 'string' },
+  },
   async run(values, _positionals, ctx) {
     const given = (['event', 'message', 'range'] as const).filter(
       (k) => typeof values[k] === 'string',
@@ -53,10 +59,14 @@ const command: Command = {
     } else {
       source = { kind: 'range', range: String(values.range) };
     }
+    const lookAlikes = values['look-alikes'] ?? 'fail';
+    if (lookAlikes !== 'fail' && lookAlikes !== 'warn')
+      throw new UsageError(`--look-alikes must be fail or warn. Usage: ${command.usage}`);
     const r = await resolveTags({
       repoDir: ctx.repo,
       exec: gitExec(ctx.repo),
       source,
+      lookAlikes: lookAlikes === 'warn' ? 'warning' : 'error',
       log: ctx.log,
     });
     ctx.out(r.runs.map((x) => `${formatRun(x)}\n`).join(''));

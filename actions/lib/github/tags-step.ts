@@ -19,6 +19,7 @@ export const TAGS_INPUTS = {
   fetchAppliedRef: 'fetch-applied-ref',
   source: 'source',
   message: 'message',
+  lookAlikes: 'look-alikes',
 } as const;
 
 export interface TagsInputs {
@@ -38,6 +39,13 @@ export interface TagsInputs {
   message: string;
   /** The event payload (GITHUB_EVENT_PATH), `{}` when absent. */
   eventPath?: string;
+  /** `fail` (default, apply): a look-alike tag fails the step; `warn` (a pull request): a warning. */
+  lookAlikes: 'fail' | 'warn';
+}
+
+function lookAlikesInput(v: string): 'fail' | 'warn' {
+  if (v === 'fail' || v === 'warn') return v;
+  throw new ConfigurationError(`look-alikes must be 'fail' or 'warn', not '${v.slice(0, 40)}'.`);
 }
 
 function sourceInput(v: string): 'event' | 'message' {
@@ -57,6 +65,7 @@ export function getTagsInputs(env: NodeJS.ProcessEnv = process.env): TagsInputs 
     source: sourceInput(core.getInput(TAGS_INPUTS.source) || 'event'),
     message: core.getInput(TAGS_INPUTS.message),
     eventPath: env.GITHUB_EVENT_PATH || undefined,
+    lookAlikes: lookAlikesInput(core.getInput(TAGS_INPUTS.lookAlikes) || 'fail'),
   };
 }
 
@@ -105,6 +114,7 @@ export async function tagsStep(log: Logger, inputs = getTagsInputs()): Promise<v
           : { kind: 'event', event, fetchApplied: inputs.fetchAppliedRef },
       dispatchPlaybook: inputs.playbook,
       newVms,
+      lookAlikes: inputs.lookAlikes === 'warn' ? 'warning' : 'error',
       log,
     }),
   );

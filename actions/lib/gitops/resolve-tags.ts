@@ -41,6 +41,8 @@ export interface ResolveTagsOptions {
   /** Overrides the dispatch input found in an event payload. */
   dispatchPlaybook?: string;
   newVms?: ReadonlyArray<{ name: string; file: string; playbook?: string }>;
+  /** Look-alike tags: an error (apply, default) or a warning (a pull request). */
+  lookAlikes?: 'error' | 'warning';
   log?: Logger;
 }
 
@@ -104,6 +106,8 @@ export async function resolveTags(opts: ResolveTagsOptions): Promise<ResolvedTag
     resolver,
     dispatchPlaybook: dispatch,
     newVms: opts.newVms,
+    lookAlikes: opts.lookAlikes,
   });
+  for (const w of collected.warnings) opts.log?.warn(w);
   return { ...collected, range, commitCount: commits.length };
 }

@@ -1,4 +1,5 @@
 import { ConfigurationError } from '../errors.js';
+import { showTagText } from './look-alike-tags.js';
 
 /** What may follow `[ansible ` — a playbook name or a `k8s-*` host name. */
 export const TAG_NAME = /^[a-z0-9][a-z0-9_.-]{0,62}$/;
@@ -19,10 +20,11 @@ export interface TagResolver {
   hostExists?: (name: string) => boolean;
 }
 
-/** Control characters and long subjects are cut before a subject is quoted in a message. */
+/** A commit subject quoted for a message: control and non-ASCII characters escaped, cut at 72. */
 export function quoteSubject(subject: string): string {
-  const clean = subject.replace(/[\p{Cc}\p{Cf}]/gu, ' ').trim();
-  return JSON.stringify(clean.length > 72 ? `${clean.slice(0, 69)}...` : clean);
+  // Escaped, not blanked: the subject shown is the one read (a zero-width space stays visible).
+  const clean = showTagText(subject.trim());
+  return `"${clean.length > 72 ? `${clean.slice(0, 69)}...` : clean}"`;
 }
 
 /**
@@ -40,14 +42,14 @@ export function extractTags(text: string): { names: string[]; errors: string[] }
     const line = rest.split('\n', 1)[0];
     const close = line.indexOf(']');
     if (close < 0) {
-      errors.push(`'${line.slice(0, 40)}' has no closing ']'`);
+      errors.push(`'${showTagText(line.slice(0, 40))}' has no closing ']'`);
       continue;
     }
     const tag = line.slice(0, close + 1);
     const name = tag.slice('[ansible '.length, -1);
     if (!tag.startsWith('[ansible ') || !TAG_NAME.test(name) || name.includes('..')) {
       errors.push(
-        `'${tag.slice(0, 80)}' is not a valid tag; write [ansible NAME] with one space and a NAME of ` +
+        `'${showTagText(tag.slice(0, 80))}' is not a valid tag; write [ansible NAME] with one space and a NAME of ` +
           `lower-case letters, digits, '.', '_' and '-' (no '/', '..' or spaces)`,
       );
       continue;
