@@ -13,6 +13,8 @@ describe('hostile input is refused at the door', () => {
     expect(line.split('\n')).toHaveLength(1);
     expect(line.startsWith(`${c.expect.file}:${c.expect.line}:`)).toBe(true);
     expect(line.replace(/^[^:]+:\d+:\d+: /, '')).toMatch(c.expect.message);
+    expect(o.plan.code).toBe(1);
+    expect(o.plan.stderr).toContain(line.replace(/\.$/, ''));
     expect(o.inventory.code).toBe(1);
     expect(o.written).toEqual([]);
     expect(hostileProblem(c, o)).toBeUndefined();

@@ -51,20 +51,23 @@ export function hostileRepo(c: HostileCase): { dir: string; remove: () => void }
 /** The outcome of one case: validate's answer and the inventory step's, with what changed. */
 export interface HostileOutcome {
   validate: CliRun;
+  /** The plan step (what a pull request runs after validate), before it reaches any cluster. */
+  plan: CliRun;
   inventory: CliRun;
   /** Paths that appeared in the repository during the runs. */
   written: string[];
 }
 
-/** Runs `validate` then `inventory` (the first step that writes) on the case's repository. */
+/** Runs `validate`, `plan` and `inventory` (the first step that writes) on the case's repository. */
 export function runHostile(c: HostileCase): HostileOutcome {
   const repo = hostileRepo(c);
   try {
     const before = new Set(tree(repo.dir));
     const validate = cli(['validate'], repo.dir);
+    const plan = cli(['plan'], repo.dir);
     const inventory = cli(['inventory'], repo.dir);
     const written = tree(repo.dir).filter((p) => !before.has(p));
-    return { validate, inventory, written };
+    return { validate, plan, inventory, written };
   } finally {
     repo.remove();
   }
@@ -72,8 +75,8 @@ export function runHostile(c: HostileCase): HostileOutcome {
 
 /**
  * Why an outcome is not a clean refusal, or undefined: validate must exit 1 with exactly one
- * line `file:line:col: sentence.` matching the case, the inventory step must exit 1 with that
- * same sentence, and nothing may be written.
+ * line `file:line:col: sentence.` matching the case, the plan and inventory steps must exit 1
+ * with that same sentence, and nothing may be written.
  */
 export function hostileProblem(c: HostileCase, o: HostileOutcome): string | undefined {
   const lines = o.validate.stderr.trimEnd().split('\n');
@@ -84,9 +87,11 @@ export function hostileProblem(c: HostileCase, o: HostileOutcome): string | unde
   if (m[1] !== c.expect.file || Number(m[2]) !== c.expect.line)
     return `validate named ${m[1]}:${m[2]}, not ${c.expect.file}:${c.expect.line}`;
   if (!c.expect.message.test(m[4]) || !/[.?]$/.test(m[4])) return `validate said: ${m[4]}`;
-  if (o.inventory.code !== 1) return `inventory exited ${o.inventory.code}, not 1`;
-  if (!o.inventory.stderr.includes(lines[0].replace(/\.$/, '')))
-    return `inventory said: ${o.inventory.stderr.trim()}`;
+  for (const step of ['plan', 'inventory'] as const) {
+    const r = o[step];
+    if (r.code !== 1) return `${step} exited ${r.code}, not 1`;
+    if (!r.stderr.includes(lines[0].replace(/\.$/, ''))) return `${step} said: ${r.stderr.trim()}`;
+  }
   if (o.written.length) return `files were written: ${o.written.join(', ')}`;
   return undefined;
 }
