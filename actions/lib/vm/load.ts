@@ -11,6 +11,7 @@ import { crossFileRules, fileRules, type ParsedVm } from './rules.js';
 import { checkSchema } from './schema-check.js';
 import type { VmDefinition, VmSpec } from './types.js';
 import { isRunnablePlaybook, playbookFileProblem } from './playbooks.js';
+import { escapeInvisible } from './show-value.js';
 import { vmValidator } from './validators.js';
 import { parseYamlText, readYamlFile, type YamlSource } from './yaml-source.js';
 
@@ -152,7 +153,13 @@ export async function loadRepository(repoDir: string): Promise<Repository> {
     .filter((vm) => !broken.has(vm.file))
     .map((vm) => toVmSpec(vm.def, vm.file, config))
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  return { config, vms, diagnostics: sortDiagnostics(diagnostics), files };
+  // Invisible characters in a message (a zero-width space in a value) are shown as \u{…} in
+  // every output: the CLI, annotations, the job summary and --json.
+  const shown = sortDiagnostics(diagnostics).map((d) => ({
+    ...d,
+    message: escapeInvisible(d.message),
+  }));
+  return { config, vms, diagnostics: shown, files };
 }
 
 /**
