@@ -217,6 +217,26 @@ export const HOSTILE_CASES: HostileCase[] = [
     expect: { file: 'vms/k8s-a.yaml', line: 2, message: /^`ipconfig0` has a space in it;/ },
   },
   {
+    name: 'nameserver-not-addresses',
+    kind: 'pve-param',
+    files: { 'vms/k8s-a.yaml': vm('k8s-a', 'nameserver: 10.0.0.1;$(id)\n') },
+    expect: {
+      file: 'vms/k8s-a.yaml',
+      line: 2,
+      message: /^`nameserver` .* is not a list of IP addresses/,
+    },
+  },
+  {
+    name: 'description-too-long',
+    kind: 'pve-param',
+    files: { 'vms/k8s-a.yaml': vm('k8s-a', `description: ${'x'.repeat(9000)}\n`) },
+    expect: {
+      file: 'vms/k8s-a.yaml',
+      line: 2,
+      message: /^`description` is 9000 characters; Proxmox VE keeps at most 7680/,
+    },
+  },
+  {
     name: 'playbook-field-names-requirements',
     kind: 'playbook',
     files: {

@@ -9,6 +9,7 @@ import {
 import type { Diagnostic } from './diagnostics.js';
 import { ipv4ToInt } from './ipconfig.js';
 import { vaultSegmentsProblem } from './paths.js';
+import { nameserverProblem } from './pve-param-rules.js';
 import { showValue } from './show-value.js';
 import { positionOf, type PathSegment, type YamlSource } from './yaml-source.js';
 
@@ -101,6 +102,9 @@ export function configRules(
     });
   });
 
+  const ns = config.defaults.nameserver;
+  const nsWhy = ns === undefined ? undefined : nameserverProblem(ns);
+  if (nsWhy) at(['defaults', 'nameserver'], `defaults.nameserver ${showValue(ns!)} ${nsWhy}.`);
   for (const kind of ['mount', 'path', 'key'] as const) {
     const value = config.vault[kind];
     const why = vaultSegmentsProblem(value, kind);

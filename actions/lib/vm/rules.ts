@@ -3,6 +3,7 @@ import type { RepoConfig } from '../config/types.js';
 import type { Diagnostic } from './diagnostics.js';
 import { duplicates } from './duplicates.js';
 import { inventoryNameRules, inventoryValueRules } from './inventory-rules.js';
+import { pveParamRules } from './pve-param-rules.js';
 import { parseIpConfig } from './ipconfig.js';
 import { closest } from './suggest.js';
 import type { VmDefinition } from './types.js';
@@ -66,7 +67,7 @@ export function fileRules(vm: ParsedVm, ctx: RuleContext): Diagnostic[] {
     const ip = parseIpConfig(def.ipconfig0);
     if (!ip.ok) out.push(at(vm, ['ipconfig0'], `\`ipconfig0\` ${ip.error}.`));
   }
-  out.push(...inventoryValueRules(vm));
+  out.push(...inventoryValueRules(vm), ...pveParamRules(vm));
   const nodes = config.nodes.map((n) => n.name);
   if (nodes.length && def.target_node !== undefined && !nodes.includes(def.target_node)) {
     out.push(at(vm, ['target_node'], notListed('node', def.target_node, nodes, 'target_node')));
