@@ -7,13 +7,19 @@ import type { RepoConfig } from '../config/types.js';
 import { ConfigurationError } from '../errors.js';
 import { errorsOf, formatDiagnostic, sortDiagnostics, type Diagnostic } from './diagnostics.js';
 import { toVmSpec } from './normalize.js';
-import { crossFileRules, fileRules, type ParsedVm } from './rules.js';
+import { CROSS_FILE_PATHS, crossFileRules, fileRules, type ParsedVm } from './rules.js';
 import { checkSchema } from './schema-check.js';
 import type { VmDefinition, VmSpec } from './types.js';
 import { isRunnablePlaybook, playbookFileProblem } from './playbooks.js';
 import { escapeInvisible } from './show-value.js';
 import { vmValidator } from './validators.js';
-import { parseYamlText, readYamlFile, type YamlSource } from './yaml-source.js';
+import {
+  indexPositions,
+  parseYamlText,
+  readYamlFile,
+  type KeptPositions,
+  type YamlSource,
+} from './yaml-source.js';
 
 /** Folder of VM definitions and of playbooks, relative to the repository root. */
 export const VMS_DIR = 'vms';
@@ -61,18 +67,26 @@ function notRegular(file: string, entries: readonly Dirent[]): Diagnostic {
   };
 }
 
+const CROSS_FILE_INDEX = new Map(CROSS_FILE_PATHS.map((p, i) => [p.join('\u0000'), i]));
+
 /**
  * A source that drops the parsed document (its nodes and positions take ~20 KB per small
  * file, 100 MB for 5,000) and parses the file again only when a rule needs a position.
  */
-function lazySource(absPath: string, { file, data }: YamlSource): YamlSource {
+function lazySource(
+  absPath: string,
+  { file, data }: YamlSource,
+  positions: KeptPositions,
+): YamlSource {
   let parsed: YamlSource | undefined;
   // A file changed or gone since: positions fall back to the top of the file.
   const get = () =>
-    (parsed ??= readYamlFile(absPath, file).source ?? parseYamlText('{}', file).source!);
+    (parsed ??=
+      readYamlFile(absPath, file, { noFollow: true }).source ?? parseYamlText('{}', file).source!);
   return {
     file,
     data,
+    positions,
     get doc() {
       return get().doc;
     },
@@ -139,7 +153,8 @@ export async function loadRepository(repoDir: string): Promise<Repository> {
     const def = Object.fromEntries(
       Object.entries(mapping).filter(([k]) => !check.faultyKeys.has(k)),
     ) as unknown as VmDefinition;
-    const source = lazySource(path.join(repoDir, file), result.source);
+    const kept = indexPositions(result.source, CROSS_FILE_PATHS, CROSS_FILE_INDEX);
+    const source = lazySource(path.join(repoDir, file), result.source, kept);
     readable.push({ file, source, def, omitted: check.faultyKeys });
   }
 

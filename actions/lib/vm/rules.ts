@@ -18,6 +18,14 @@ export interface ParsedVm {
   omitted?: ReadonlySet<string>;
 }
 
+/** Where the cross-file rules report: positions kept for every file (vm/load.ts). */
+export const CROSS_FILE_PATHS: ReadonlyArray<readonly PathSegment[]> = [
+  ['name'],
+  ['vmid'],
+  ['ipconfig0'],
+  ['network', 'mac'],
+];
+
 /** What the rules need to know about the repository besides the VM files. */
 export interface RuleContext {
   config: RepoConfig;
