@@ -26,6 +26,32 @@ describe('hostile input is refused at the door', () => {
   });
 });
 
+describe('a tag naming a playbook that cannot run', () => {
+  // ansible-playbook 2.14 --syntax-check on a Galaxy requirements file: "A playbook must be a
+  // list of plays"; the tag check used to accept it because the file exists.
+  it('is refused by the tags check and by provision --playbook, before anything runs', () => {
+    const repo = hostileRepo({
+      name: 'requirements-tag',
+      kind: 'playbook',
+      files: { 'playbooks/requirements.yml': 'collections:\n  - name: community.general\n' },
+      expect: { file: '', line: 0, message: /x/ },
+    });
+    try {
+      const tags = cli(['tags', '--message', 'chore: deps [ansible requirements]'], repo.dir);
+      expect(tags.code).toBe(1);
+      expect(tags.stdout).toBe('');
+      expect(tags.stderr).toMatch(
+        /\[ansible requirements\] names playbooks\/requirements\.yml, which is not a list of plays/,
+      );
+      const provision = cli(['provision', '--playbook', 'requirements'], repo.dir);
+      expect(provision.code).toBe(1);
+      expect(provision.stderr).toMatch(/which is not a list of plays/);
+    } finally {
+      repo.remove();
+    }
+  });
+});
+
 describe('duplicates are reported linearly', () => {
   it('names at most three other places and counts the rest, once per file', () => {
     const files: Record<string, string> = {};
