@@ -178,7 +178,7 @@ describe('renderInventory, read back with the real ansible-inventory', () => {
         config: inventoryConfig({ vars: { 'bad-key': 'x' } }),
         addresses: [],
       }),
-    ).toThrow(/inventory.vars key 'bad-key'/);
+    ).toThrow(/inventory.vars key `bad-key`/);
   });
 });
 

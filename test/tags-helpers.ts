@@ -43,7 +43,9 @@ export function originAndClone(
   sh(root, 'clone', '--quiet', origin, clone);
   sh(clone, 'checkout', '--quiet', '-B', 'main');
   mkdirSync(path.join(clone, 'playbooks'));
-  for (const p of playbooks) writeFileSync(path.join(clone, 'playbooks', p), '---\n');
+  // A smallest real playbook: an empty file is one ansible-playbook refuses ("Empty playbook").
+  for (const p of playbooks)
+    writeFileSync(path.join(clone, 'playbooks', p), '- hosts: all\n  tasks: []\n');
   sh(clone, 'add', '.');
   sh(clone, 'commit', '--quiet', '-m', 'initial');
   sh(clone, 'push', '--quiet', 'origin', 'main');

@@ -1,3 +1,5 @@
+import { escapeInvisible } from './vm/show-value.js';
+
 /**
  * Errors users see. Every failure that reaches a person is one sentence naming the file, VM,
  * node or setting at fault; stack traces stay behind `--debug` / `core.debug`.
@@ -21,8 +23,9 @@ export class UsageError extends PveGitopsError {
 
 /** One clear sentence for any thrown value, Error or not. */
 export function describeError(err: unknown): string {
-  if (err instanceof Error) return err.message || err.name;
-  if (typeof err === 'string') return err;
+  // Invisible characters read from a file or commit are shown, so the value shown is the one read.
+  if (err instanceof Error) return escapeInvisible(err.message || err.name, { keepNewlines: true });
+  if (typeof err === 'string') return escapeInvisible(err, { keepNewlines: true });
   try {
     return `Unexpected failure: ${JSON.stringify(err)}`;
   } catch {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
+import { loadValidConfig } from '../../lib/config/load.js';
 import { ConfigurationError, UsageError } from '../../lib/errors.js';
 import { knownAddresses } from '../../lib/inventory/addresses.js';
 import { INVENTORY_FILE } from '../../lib/inventory/update.js';
@@ -109,12 +110,9 @@ async function get(values: Record<string, unknown>, ctx: CliContext): Promise<nu
   const out = typeof values.out === 'string' ? path.resolve(values.out) : undefined;
   // A path that cannot be written is refused before Vault is asked for anything.
   if (out) await checkOutputPath(out, { what: '--out' });
-  let vaultCfg;
-  try {
-    vaultCfg = (await loadValidRepository(ctx.repo)).config.vault;
-  } catch {
-    vaultCfg = undefined; // outside a pve-gitops repository: the defaults
-  }
+  // Outside a pve-gitops repository (no pve-gitops.yaml) the defaults; an invalid file stops
+  // here rather than falling back to them and fetching another path's credentials.
+  const { vault: vaultCfg } = await loadValidConfig(ctx.repo);
   const { text } = await getKubeconfig({
     vault: vaultFromEnv(ctx.env),
     location: locationOf(vaultCfg),

@@ -31,7 +31,8 @@ async function readEvent(file: string): Promise<Record<string, unknown>> {
 const command: Command = {
   summary:
     'Prints the playbooks that [ansible NAME] tags ask for, one a line (playbook [--limit host]).',
-  usage: 'pve-gitops tags (--event FILE | --message TEXT | --range A..B) [--repo DIR]',
+  usage:
+    'pve-gitops tags (--event FILE | --message TEXT | --range A..B) [--look-alikes fail|warn] [--repo DIR]',
   options: {
     event: {
       type: 'string',
@@ -45,6 +46,14 @@ const command: Command = {
       type: 'string',
       value: 'A..B',
       description: 'The tags of the commits in a git range.',
+    },
+    'look-alikes': {
+      type: 'string',
+      value: 'fail|warn',
+      description:
+        'What a look-alike tag (fullwidth brackets, a Cyrillic letter, a space after the bracket) is: an error, or a warning as on a pull request.',
+      default: 'fail',
+      complete: ['fail', 'warn'],
     },
   },
   examples: [
@@ -74,10 +83,14 @@ const command: Command = {
     } else {
       source = { kind: 'range', range: String(values.range) };
     }
+    const lookAlikes = values['look-alikes'] ?? 'fail';
+    if (lookAlikes !== 'fail' && lookAlikes !== 'warn')
+      throw new UsageError(`--look-alikes must be fail or warn. Usage: ${command.usage}`);
     const r = await resolveTags({
       repoDir: ctx.repo,
       exec: gitExec(ctx.repo),
       source,
+      lookAlikes: lookAlikes === 'warn' ? 'warning' : 'error',
       log: ctx.log,
     });
     ctx.out(r.runs.map((x) => `${formatRun(x)}\n`).join(''));

@@ -1,6 +1,8 @@
 import { access } from 'node:fs/promises';
 import path from 'node:path';
-import type { Diagnostic } from '../vm/diagnostics.js';
+import { ConfigurationError } from '../errors.js';
+import { errorsOf, formatDiagnostic, type Diagnostic } from '../vm/diagnostics.js';
+import { configRules } from '../vm/config-rules.js';
 import { schemaDiagnostics } from '../vm/schema-check.js';
 import { configValidator } from '../vm/validators.js';
 import { positionOf, readYamlFile, type YamlSource } from '../vm/yaml-source.js';
@@ -118,7 +120,29 @@ export async function loadConfig(repoDir: string): Promise<LoadedConfig> {
   const diagnostics = schemaDiagnostics(configValidator(), source);
   if (diagnostics.length) return { config: mergeConfig(), diagnostics, file: CONFIG_FILE, source };
   const config = mergeConfig(source.data as PartialConfig);
-  return { config, diagnostics: consistency(config, source), file: CONFIG_FILE, source };
+  const problems = [
+    ...consistency(config, source),
+    ...configRules(config, source, DEFAULT_CONFIG.inventory.groups),
+  ];
+  return { config, diagnostics: problems, file: CONFIG_FILE, source };
+}
+
+/**
+ * The configuration of a repository for a command that acts on it (kubeconfig get, provision):
+ * the defaults when there is no `pve-gitops.yaml`, and a ConfigurationError naming the first
+ * problem (file:line:col) when there is one with any error — never the defaults instead of
+ * what the file says (a CI job could otherwise read another cluster's kubeconfig).
+ */
+export async function loadValidConfig(repoDir: string): Promise<RepoConfig> {
+  const { config, diagnostics } = await loadConfig(repoDir);
+  const errors = errorsOf(diagnostics);
+  if (errors.length) {
+    const more = errors.length > 1 ? ` (${errors.length - 1} more: run pve-gitops validate)` : '';
+    throw new ConfigurationError(
+      `${formatDiagnostic(errors[0]).replace(/\.$/, '')}${more}; nothing was done.`,
+    );
+  }
+  return config;
 }
 
 /** The defaults must themselves be allowed by the lists that restrict VM files. */

@@ -1,6 +1,7 @@
 import * as core from '@actions/core';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import { loadValidConfig } from '../config/load.js';
 import { ConfigurationError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { checkOutputPath } from '../fs/output-file.js';
@@ -10,6 +11,7 @@ import { connectVault, getVaultInputs, type VaultInputs } from './kubeconfig-vau
 
 /** Input names of the kubeconfig action (action.yml). */
 export const KUBECONFIG_INPUTS = {
+  workingDirectory: 'working-directory',
   context: 'context',
   file: 'file',
   exportEnv: 'export-env',
@@ -17,6 +19,8 @@ export const KUBECONFIG_INPUTS = {
 
 export interface KubeconfigInputs {
   vault: VaultInputs;
+  /** Repository root (`working-directory` under GITHUB_WORKSPACE): its pve-gitops.yaml's vault settings are the defaults. */
+  repoDir: string;
   /** Contexts to fetch (newline, comma or space separated); the first becomes current. */
   contexts: string[];
   /** Where to write; default a fresh 0700 directory under RUNNER_TEMP. */
@@ -45,8 +49,11 @@ export function getKubeconfigInputs(env: NodeJS.ProcessEnv = process.env): Kubec
     throw new ConfigurationError(
       `Input ${KUBECONFIG_INPUTS.exportEnv} is '${raw}'; use true or false.`,
     );
+  const workspace = path.resolve(env.GITHUB_WORKSPACE ?? process.cwd());
+  const repoDir = path.resolve(workspace, core.getInput(KUBECONFIG_INPUTS.workingDirectory) || '.');
   return {
     vault,
+    repoDir,
     contexts,
     file: path.resolve(file),
     fileGiven: !!given,
@@ -56,7 +63,10 @@ export function getKubeconfigInputs(env: NodeJS.ProcessEnv = process.env): Kubec
 
 /** The kubeconfig action: Vault → a 0600 kubeconfig with only the asked contexts → KUBECONFIG. */
 export async function kubeconfigStep(log: Logger, inputs = getKubeconfigInputs()): Promise<void> {
-  const location = locationOf(undefined, {
+  // pve-gitops.yaml, when the job has the repository checked out, gives the defaults; when it
+  // is invalid nothing is fetched, never the built-in path (another cluster's credentials).
+  const repoConfig = await loadValidConfig(inputs.repoDir);
+  const location = locationOf(repoConfig.vault, {
     mount: inputs.vault.mount,
     path: inputs.vault.path,
     key: inputs.vault.key,

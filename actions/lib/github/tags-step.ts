@@ -20,6 +20,7 @@ export const TAGS_INPUTS = {
   source: 'source',
   message: 'message',
   range: 'range',
+  lookAlikes: 'look-alikes',
 } as const;
 
 export interface TagsInputs {
@@ -41,6 +42,13 @@ export interface TagsInputs {
   range: string;
   /** The event payload (GITHUB_EVENT_PATH), `{}` when absent. */
   eventPath?: string;
+  /** `fail` (default, apply): a look-alike tag fails the step; `warn` (a pull request): a warning. */
+  lookAlikes: 'fail' | 'warn';
+}
+
+function lookAlikesInput(v: string): 'fail' | 'warn' {
+  if (v === 'fail' || v === 'warn') return v;
+  throw new ConfigurationError(`look-alikes must be 'fail' or 'warn', not '${v.slice(0, 40)}'.`);
 }
 
 function sourceInput(v: string): 'event' | 'message' {
@@ -61,6 +69,7 @@ export function getTagsInputs(env: NodeJS.ProcessEnv = process.env): TagsInputs 
     message: core.getInput(TAGS_INPUTS.message),
     range: core.getInput(TAGS_INPUTS.range),
     eventPath: env.GITHUB_EVENT_PATH || undefined,
+    lookAlikes: lookAlikesInput(core.getInput(TAGS_INPUTS.lookAlikes) || 'fail'),
   };
 }
 
@@ -111,6 +120,7 @@ export async function tagsStep(log: Logger, inputs = getTagsInputs()): Promise<v
             : { kind: 'event', event, fetchApplied: inputs.fetchAppliedRef },
         dispatchPlaybook: inputs.playbook,
         newVms,
+        lookAlikes: inputs.lookAlikes === 'warn' ? 'warning' : 'error',
         log,
       }),
     )

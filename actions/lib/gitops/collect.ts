@@ -1,5 +1,6 @@
 import { ConfigurationError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { findLookAlikeTags } from './look-alike-tags.js';
 import { APPLIED_REF, BOT_EMAIL, ZERO_SHA, git, resolveCommit, type GitExec } from './git.js';
 import {
   addUnique,
@@ -90,12 +91,20 @@ export interface CollectInput {
   dispatchPlaybook?: string;
   /** VMs created or recreated in this run with a `playbook:` field. */
   newVms?: ReadonlyArray<{ name: string; file: string; playbook?: string }>;
+  /**
+   * What a look-alike tag (`［ansible x］`, a Cyrillic `а`, `[ ansible x]`) is: an error
+   * (default: apply must not run without the playbook its author meant) or a warning (the
+   * pull request, where the author can still fix the message).
+   */
+  lookAlikes?: 'error' | 'warning';
 }
 
 export interface Collected {
   runs: PlaybookRun[];
   /** Tag names found in human commits and the dispatch input, de-duplicated, in order. */
   tags: string[];
+  /** One sentence per look-alike tag when `lookAlikes` is `warning`. */
+  warnings: string[];
 }
 
 /**
@@ -107,6 +116,7 @@ export function collectPlaybooks(input: CollectInput): Collected {
   const runs: PlaybookRun[] = [];
   const tags: string[] = [];
   const errors: string[] = [];
+  const warnings: string[] = [];
   const take = (name: string, where: string) => {
     const r = resolveTag(name, input.resolver);
     if (typeof r === 'string') return errors.push(`${where}: ${r}.`);
@@ -118,6 +128,10 @@ export function collectPlaybooks(input: CollectInput): Collected {
     const where = `Commit ${c.sha.slice(0, 7)} ${quoteSubject(c.message.split('\n', 1)[0])}`;
     const found = extractTags(c.message);
     for (const e of found.errors) errors.push(`${where}: ${e}.`);
+    for (const l of findLookAlikeTags(c.message)) {
+      const sentence = `${where}: '${l}' looks like a tag but is not one (look-alike or invisible characters); write [ansible NAME] in plain ASCII.`;
+      (input.lookAlikes === 'warning' ? warnings : errors).push(sentence);
+    }
     for (const n of found.names) take(n, where);
   }
   const dispatch = input.dispatchPlaybook?.trim();
@@ -134,5 +148,5 @@ export function collectPlaybooks(input: CollectInput): Collected {
     else addUnique(runs, { playbook: r.playbook, limit: vm.name });
   }
   if (errors.length) throw new ConfigurationError(`${errors.join(' ')} Nothing was run.`);
-  return { runs, tags };
+  return { runs, tags, warnings };
 }

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { loadValidConfig } from '../config/load.js';
 import { ConfigurationError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { fetchAppliedRef } from './applied-ref.js';
@@ -13,11 +14,14 @@ import {
 } from './collect.js';
 import { resolveCommit, type GitExec } from './git.js';
 import type { TagResolver } from './tags.js';
+import { isRunnablePlaybook, playbookFileProblem } from '../vm/playbooks.js';
 
 /** Playbooks and VMs as they are on disk in `repoDir`. */
 export function repoResolver(repoDir: string): TagResolver {
   return {
-    playbookExists: (file) => existsSync(path.join(repoDir, 'playbooks', file)),
+    // The same check validate makes for a VM's `playbook:` (vm/playbooks.ts).
+    playbookExists: (file) => isRunnablePlaybook(repoDir, file),
+    playbookProblem: (file) => playbookFileProblem(repoDir, file),
     hostExists: (name) =>
       existsSync(path.join(repoDir, 'vms', `${name}.yaml`)) ||
       existsSync(path.join(repoDir, 'vms', `${name}.yml`)),
@@ -37,6 +41,8 @@ export interface ResolveTagsOptions {
   /** Overrides the dispatch input found in an event payload. */
   dispatchPlaybook?: string;
   newVms?: ReadonlyArray<{ name: string; file: string; playbook?: string }>;
+  /** Look-alike tags: an error (apply, default) or a warning (a pull request). */
+  lookAlikes?: 'error' | 'warning';
   log?: Logger;
 }
 
@@ -68,6 +74,8 @@ const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
  * workflow_dispatch `playbook` input; for a message, that text; for a range, those commits.
  */
 export async function resolveTags(opts: ResolveTagsOptions): Promise<ResolvedTags> {
+  // An invalid pve-gitops.yaml stops every step, this one too (never the defaults instead).
+  await loadValidConfig(opts.repoDir);
   const resolver = repoResolver(opts.repoDir);
   let commits: CommitInfo[];
   let range: CommitRange | undefined;
@@ -98,6 +106,8 @@ export async function resolveTags(opts: ResolveTagsOptions): Promise<ResolvedTag
     resolver,
     dispatchPlaybook: dispatch,
     newVms: opts.newVms,
+    lookAlikes: opts.lookAlikes,
   });
+  for (const w of collected.warnings) opts.log?.warn(w);
   return { ...collected, range, commitCount: commits.length };
 }

@@ -1,4 +1,5 @@
 import { ConfigurationError } from '../errors.js';
+import { showTagText } from './look-alike-tags.js';
 
 /** What may follow `[ansible ` — a playbook name or a `k8s-*` host name. */
 export const TAG_NAME = /^[a-z0-9][a-z0-9_.-]{0,62}$/;
@@ -11,16 +12,19 @@ export interface PlaybookRun {
 
 /** Answers whether the repository has what a tag names. */
 export interface TagResolver {
-  /** Whether `playbooks/<file>` exists (file like `haproxy.yml`). */
+  /** Whether `playbooks/<file>` exists and can be run (file like `haproxy.yml`). */
   playbookExists: (file: string) => boolean;
+  /** Why `playbooks/<file>` cannot be run (`does not exist`, `is not a list of plays…`). */
+  playbookProblem?: (file: string) => string | undefined;
   /** Whether a VM of that name is defined; when absent, any `k8s-*` name is accepted. */
   hostExists?: (name: string) => boolean;
 }
 
-/** Control characters and long subjects are cut before a subject is quoted in a message. */
+/** A commit subject quoted for a message: control and non-ASCII characters escaped, cut at 72. */
 export function quoteSubject(subject: string): string {
-  const clean = subject.replace(/[\p{Cc}\p{Cf}]/gu, ' ').trim();
-  return JSON.stringify(clean.length > 72 ? `${clean.slice(0, 69)}...` : clean);
+  // Escaped, not blanked: the subject shown is the one read (a zero-width space stays visible).
+  const clean = showTagText(subject.trim());
+  return `"${clean.length > 72 ? `${clean.slice(0, 69)}...` : clean}"`;
 }
 
 /**
@@ -38,14 +42,14 @@ export function extractTags(text: string): { names: string[]; errors: string[] }
     const line = rest.split('\n', 1)[0];
     const close = line.indexOf(']');
     if (close < 0) {
-      errors.push(`'${line.slice(0, 40)}' has no closing ']'`);
+      errors.push(`'${showTagText(line.slice(0, 40))}' has no closing ']'`);
       continue;
     }
     const tag = line.slice(0, close + 1);
     const name = tag.slice('[ansible '.length, -1);
     if (!tag.startsWith('[ansible ') || !TAG_NAME.test(name) || name.includes('..')) {
       errors.push(
-        `'${tag.slice(0, 80)}' is not a valid tag; write [ansible NAME] with one space and a NAME of ` +
+        `'${showTagText(tag.slice(0, 80))}' is not a valid tag; write [ansible NAME] with one space and a NAME of ` +
           `lower-case letters, digits, '.', '_' and '-' (no '/', '..' or spaces)`,
       );
       continue;
@@ -61,6 +65,10 @@ export function extractTags(text: string): { names: string[]; errors: string[] }
  */
 export function resolveTag(name: string, resolver: TagResolver): PlaybookRun | string {
   if (resolver.playbookExists(`${name}.yml`)) return { playbook: `${name}.yml` };
+  // A file that exists but cannot run (requirements.yml, a play without hosts) is named as such.
+  const why = resolver.playbookProblem?.(`${name}.yml`);
+  if (why && why !== 'does not exist')
+    return `[ansible ${name}] names playbooks/${name}.yml, which ${why}`;
   if (name.startsWith('k8s-')) {
     if (resolver.hostExists && !resolver.hostExists(name)) {
       return `[ansible ${name}] names no playbook and no VM; there is no playbooks/${name}.yml and no vms/${name}.yaml`;

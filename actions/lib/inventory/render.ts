@@ -1,6 +1,14 @@
 import { ConfigurationError } from '../errors.js';
 import type { RepoConfig } from '../config/types.js';
 import type { VmSpec } from '../vm/types.js';
+import {
+  groupNameProblem,
+  hostNameProblem,
+  inventoryValueProblem,
+  variableNameProblem,
+} from '../vm/ansible-names.js';
+import { mountPointProblem } from '../vm/paths.js';
+import { showValue } from '../vm/show-value.js';
 import { DEFAULT_GROUP_RULES, K3S_ROLE_GROUPS, groupsOf } from './groups.js';
 
 /** An address learnt for a VM without a static IP: from this run's apply or an earlier inventory. */
@@ -42,18 +50,17 @@ export const INVENTORY_HEADER =
 const NO_ADDRESS =
   'no address known (no static ipconfig0, not created in this run, not in the previous inventory)';
 
-const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-// Anything that could end an INI value or start a comment is refused rather than escaped.
-const PLAIN_VALUE = /^[^\s#;'"\\]*$/;
-const MOUNT_PATH = /^\/[A-Za-z0-9._/-]*$/;
-
+// Validate reports each of these with its line first (vm/config-rules.ts, vm/inventory-rules.ts,
+// same checks); the renderer refuses them again for input that did not come through validate.
 function checkValue(value: string, where: string): string {
-  if (!PLAIN_VALUE.test(value)) {
-    throw new ConfigurationError(
-      `${where} is '${value}', which cannot go into inventory/k8s.ini; remove spaces, quotes, '#' and ';'.`,
-    );
-  }
+  const why = inventoryValueProblem(value);
+  if (why) throw new ConfigurationError(`${where} ${showValue(value)} ${why}.`);
   return value;
+}
+
+function checkName(name: string, where: string, problem: (n: string) => string | undefined): void {
+  const why = problem(name);
+  if (why) throw new ConfigurationError(`${where} ${showValue(name)} ${why}.`);
 }
 
 /** `[all:vars]`: the k3s installer settings, overridden and extended by `inventory.vars`. */
@@ -63,11 +70,7 @@ function allVars(config: InventoryInput['config']): Array<[string, string]> {
     ['k3s_version', config.k3s.version],
   ]);
   for (const [k, v] of Object.entries(config.inventory.vars)) {
-    if (!VAR_NAME.test(k)) {
-      throw new ConfigurationError(
-        `pve-gitops.yaml: inventory.vars key '${k}' is not a valid Ansible variable name.`,
-      );
-    }
+    checkName(k, 'pve-gitops.yaml: inventory.vars key', variableNameProblem);
     vars.set(k, String(v));
   }
   return [...vars]
@@ -86,11 +89,7 @@ function managedVars(vm: VmSpec, joined: ReadonlySet<string>): Array<[string, st
   const mounts = vm.disks
     .filter((d) => d.mount)
     .map((d) => {
-      if (!MOUNT_PATH.test(d.mount!)) {
-        throw new ConfigurationError(
-          `${vm.file}: disks.${d.slot}.mount '${d.mount}' must be an absolute path of letters, digits, '.', '_', '-' and '/'.`,
-        );
-      }
+      checkName(d.mount!, `${vm.file}: disks.${d.slot}.mount`, mountPointProblem);
       return `${d.slot}:${d.mount}`;
     });
   if (mounts.length) vars.push(['pve_gitops_mounts', mounts.join(',')]);
@@ -129,6 +128,9 @@ export function renderInventory(input: InventoryInput): RenderedInventory {
   }));
   const names = new Set(hosts.map((h) => h.name));
   for (const s of input.config.inventory.static_hosts) {
+    checkName(s.name, 'pve-gitops.yaml: inventory.static_hosts name', hostNameProblem);
+    for (const g of s.groups)
+      checkName(g, `pve-gitops.yaml: inventory.static_hosts ${s.name} group`, groupNameProblem);
     if (names.has(s.name)) {
       throw new ConfigurationError(
         `pve-gitops.yaml: inventory.static_hosts '${s.name}' has the name of a VM in vms/; rename one of them.`,
@@ -153,6 +155,15 @@ export function renderInventory(input: InventoryInput): RenderedInventory {
     ...Object.values(K3S_ROLE_GROUPS),
     ...hosts.flatMap((h) => h.groups),
   ]);
+  for (const g of groupNames) checkName(g, 'The inventory group', groupNameProblem);
+  // A host named like a group is reached by every play for that group (validate: inventory-rules).
+  for (const h of hosts) {
+    checkName(h.name, 'The inventory host', hostNameProblem);
+    if (groupNames.has(h.name))
+      throw new ConfigurationError(
+        `The inventory host ${h.name} has the name of an inventory group; rename the VM or the group.`,
+      );
+  }
   // Host lines must precede every section: after `[all:vars]` they would parse as variables.
   const lines = [INVENTORY_HEADER, '', '# Individual hosts'];
   for (const h of hosts) lines.push(hostLine(h));

@@ -4,6 +4,8 @@ import path from 'node:path';
 import { ConfigurationError } from '../errors.js';
 import type { RepoConfig } from '../config/types.js';
 import type { KubeconfigLocation } from './store.js';
+import { vaultSegmentsProblem } from '../vm/paths.js';
+import { showValue } from '../vm/show-value.js';
 import { VaultClient } from './vault-client.js';
 import { isLoopbackUrl, simulatorMode } from '../net/loopback.js';
 
@@ -57,8 +59,13 @@ export function locationOf(
     path: (over.path || d.path).replace(/^\/+|\/+$/g, ''),
     key: over.key || d.key,
   };
-  for (const [k, v] of Object.entries(loc))
-    if (!v || /\s/.test(v) || v.split('/').includes('..'))
-      throw new ConfigurationError(`The Vault ${k} '${v.slice(0, 60)}' is not valid.`);
+  // The same check validate makes of pve-gitops.yaml's vault settings (vm/paths.ts).
+  for (const kind of ['mount', 'path', 'key'] as const) {
+    const why = vaultSegmentsProblem(loc[kind], kind);
+    if (why) {
+      const from = over[kind] ? 'given' : 'of pve-gitops.yaml';
+      throw new ConfigurationError(`The Vault ${kind} ${showValue(loc[kind], 60)} ${from} ${why}.`);
+    }
+  }
   return loc;
 }

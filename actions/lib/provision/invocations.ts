@@ -45,7 +45,9 @@ export function planInvocations(opts: {
   const limits = new Map<string, Set<string> | 'all'>();
   const add = (playbook: string, host?: string) => {
     if (!opts.playbookExists(playbook))
-      throw new ConfigurationError(`playbooks/${playbook} does not exist; nothing was run.`);
+      throw new ConfigurationError(
+        `playbooks/${playbook} does not exist or is not a playbook ansible-playbook can run; nothing was run.`,
+      );
     if (!limits.has(playbook)) {
       order.push(playbook);
       limits.set(playbook, new Set());

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { loadValidConfig } from '../config/load.js';
 import { ConfigurationError, PveGitopsError } from '../errors.js';
 import type { PlaybookRun } from '../gitops/tags.js';
 import type { Logger } from '../log.js';
@@ -13,6 +14,7 @@ import { planInvocations, type Invocation } from './invocations.js';
 import { failedHosts, parseRecap, type RecapEntry } from './recap.js';
 import { trustedHostKeys, type HostKeyClient, type SshHost } from './trusted-host-keys.js';
 import { preparePrivateDir, type PrivateDir } from './workspace.js';
+import { isRunnablePlaybook } from '../vm/playbooks.js';
 
 export const DEFAULT_INVENTORY = 'inventory/k8s.ini';
 
@@ -170,6 +172,8 @@ export async function provision(o: ProvisionOptions): Promise<ProvisionResult> {
   const exec = o.exec ?? execProcess;
   const now = o.now ?? Date.now;
   for (const v of Object.values(o.extraEnv ?? {})) registerSecret(v);
+  // An invalid pve-gitops.yaml stops every step, this one too (never the defaults instead).
+  await loadValidConfig(o.repoDir);
   if (!o.runs.length && !o.newHosts.length) {
     log.info('Nothing to provision: no new hosts and no playbook runs.');
     return { runs: [], provisioned: [] };
@@ -227,7 +231,7 @@ export async function provision(o: ProvisionOptions): Promise<ProvisionResult> {
       runs: o.runs,
       newHosts: o.newHosts,
       view,
-      playbookExists: (f) => existsSync(path.join(o.repoDir, 'playbooks', f)),
+      playbookExists: (f) => isRunnablePlaybook(o.repoDir, f),
       inventoryName,
       log,
     });

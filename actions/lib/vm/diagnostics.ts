@@ -1,3 +1,5 @@
+import { escapeInvisible } from './show-value.js';
+
 /**
  * Diagnostics: what validation reports about the files in a repository. Each one is a single
  * sentence tied to a place, so the CLI prints `file:line:col: message` and the action turns it
@@ -17,10 +19,14 @@ export interface Diagnostic {
   severity: 'error' | 'warning';
 }
 
-/** `file:line:col: message`, the form compilers and editors understand. */
+/**
+ * `file:line:col: message`, the form compilers and editors understand. Invisible characters
+ * (a zero-width space in a name, a newline in a value) are shown as `\u{…}`, so the line is one
+ * line and shows the value as read.
+ */
 export function formatDiagnostic(d: Diagnostic): string {
   const prefix = d.severity === 'warning' ? 'warning: ' : '';
-  return `${d.file}:${d.line}:${d.col}: ${prefix}${d.message}`;
+  return escapeInvisible(`${d.file}:${d.line}:${d.col}: ${prefix}${d.message}`);
 }
 
 /** Orders diagnostics by file, then position, so output is stable across runs. */

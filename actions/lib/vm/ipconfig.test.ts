@@ -51,6 +51,29 @@ describe('parseIpConfig', () => {
   });
 });
 
+describe('parseIpConfig: only what PVE and a guest accept', () => {
+  // PVE parses ipconfig0 with pve-common's parse_property_string: ` gw` (after ", ") is an
+  // unknown key there, so apply failed after plan had passed.
+  it('refuses a space anywhere, such as after a comma', () => {
+    expect(error('ip=10.0.0.5/24, gw=10.0.0.1')).toMatch(/^has a space in it; /);
+    expect(error('ip=10.0.0.5/24 ')).toMatch(/^has a space in it; /);
+  });
+
+  it('refuses multicast, broadcast, reserved and all-zero addresses and gateways', () => {
+    expect(error('ip=224.0.0.5/24')).toBe('has ip=224.0.0.5/24, which is a multicast address');
+    expect(error('ip=239.1.1.1/32')).toMatch(/multicast/);
+    expect(error('ip=255.255.255.255/32')).toMatch(/which is the broadcast address$/);
+    expect(error('ip=0.0.0.0/32')).toMatch(/the all-zero address/);
+    expect(error('ip=0.1.2.3/24')).toMatch(/0\.0\.0\.0\/8/);
+    expect(error('ip=250.1.1.1/24')).toMatch(/reserved range/);
+    expect(error('ip=10.0.0.5/24,gw=10.0.0.0')).toBe(
+      'has gateway 10.0.0.0, which is the network address of its subnet',
+    );
+    expect(error('ip=10.0.0.5/24,gw=10.0.0.255')).toMatch(/broadcast address of its subnet/);
+    expect(parseIpConfig('ip=127.0.0.5/8,gw=127.0.0.1').ok).toBe(true);
+  });
+});
+
 describe('IPv4 helpers', () => {
   it('computes addresses and subnets', () => {
     expect(ipv4ToInt('10.0.0.1')).toBe(167772161);

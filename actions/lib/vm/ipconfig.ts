@@ -1,4 +1,5 @@
 import { isIPv6 } from 'node:net';
+import { subnetEdgeProblem, unicastProblem } from './addresses.js';
 
 /** An address with its prefix length, as written in `ip=` or `ip6=`. */
 export interface Cidr {
@@ -51,12 +52,31 @@ export function sameSubnet(a: string, b: string, prefix: number): boolean {
 
 /** Parses and checks an `ipconfig0` value; the error is a phrase for "ipconfig0 …". */
 export function parseIpConfig(text: string): IpConfigResult {
+  // The rules, the cross-file checks and normalisation each ask for the same value.
+  const cached = parsedIpConfigs.get(text);
+  if (cached) return cached;
+  const result = parseIpConfigOnce(text);
+  if (parsedIpConfigs.size >= MAX_CACHED) parsedIpConfigs.clear();
+  parsedIpConfigs.set(text, result);
+  return result;
+}
+
+const MAX_CACHED = 100_000;
+const parsedIpConfigs = new Map<string, IpConfigResult>();
+
+function parseIpConfigOnce(text: string): IpConfigResult {
   const value: IpConfig = {};
   const bad = (error: string): IpConfigResult => ({ ok: false, error });
+  // PVE splits on ',' and reads each part as key=value as it stands (pve-common's
+  // parse_property_string): ` gw` is an unknown key there, so a space is refused here too.
+  if (/\s/.test(text))
+    return bad(
+      'has a space in it; write the parts joined by commas only, like ip=10.0.0.5/24,gw=10.0.0.1',
+    );
   for (const part of text.split(',')) {
     const eq = part.indexOf('=');
-    const key = eq < 0 ? part.trim() : part.slice(0, eq).trim();
-    const val = eq < 0 ? '' : part.slice(eq + 1).trim();
+    const key = eq < 0 ? part : part.slice(0, eq);
+    const val = eq < 0 ? '' : part.slice(eq + 1);
     if (!['ip', 'gw', 'ip6', 'gw6'].includes(key)) {
       return bad(
         `has an unknown part \`${part.trim() || '(empty)'}\`; use ip=<CIDR>|dhcp, gw=, ip6=auto|dhcp|<CIDR> and gw6=, separated by commas`,
@@ -112,14 +132,8 @@ function checkIpConfig(value: IpConfig): IpConfigResult {
   }
   if (ip && ip !== 'dhcp') {
     const n = ipv4ToInt(ip.address)!;
-    const size = 2 ** (32 - ip.prefix);
-    if (ip.prefix <= 30 && (n % size === 0 || n % size === size - 1)) {
-      const which = n % size === 0 ? 'network' : 'broadcast';
-      return {
-        ok: false,
-        error: `has ip=${ip.address}/${ip.prefix}, which is the ${which} address of its subnet`,
-      };
-    }
+    const why = unicastProblem(n) ?? subnetEdgeProblem(n, ip.prefix);
+    if (why) return { ok: false, error: `has ip=${ip.address}/${ip.prefix}, which is ${why}` };
     if (gw !== undefined) {
       if (!sameSubnet(ip.address, gw, ip.prefix)) {
         return {
@@ -129,6 +143,9 @@ function checkIpConfig(value: IpConfig): IpConfigResult {
       }
       if (gw === ip.address)
         return { ok: false, error: `has gateway ${gw} equal to the VM's own address` };
+      const g = ipv4ToInt(gw)!;
+      const gwWhy = unicastProblem(g) ?? subnetEdgeProblem(g, ip.prefix);
+      if (gwWhy) return { ok: false, error: `has gateway ${gw}, which is ${gwWhy}` };
     }
   }
   return { ok: true, value };

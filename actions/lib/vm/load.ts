@@ -1,3 +1,4 @@
+import type { Dirent } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { loadConfig } from '../config/load.js';
@@ -6,11 +7,19 @@ import type { RepoConfig } from '../config/types.js';
 import { ConfigurationError } from '../errors.js';
 import { errorsOf, formatDiagnostic, sortDiagnostics, type Diagnostic } from './diagnostics.js';
 import { toVmSpec } from './normalize.js';
-import { crossFileRules, fileRules, type ParsedVm } from './rules.js';
+import { CROSS_FILE_PATHS, crossFileRules, fileRules, type ParsedVm } from './rules.js';
 import { checkSchema } from './schema-check.js';
 import type { VmDefinition, VmSpec } from './types.js';
+import { isRunnablePlaybook, playbookFileProblem } from './playbooks.js';
+import { escapeInvisible } from './show-value.js';
 import { vmValidator } from './validators.js';
-import { parseYamlText, readYamlFile, type YamlSource } from './yaml-source.js';
+import {
+  indexPositions,
+  parseYamlText,
+  readYamlFile,
+  type KeptPositions,
+  type YamlSource,
+} from './yaml-source.js';
 
 /** Folder of VM definitions and of playbooks, relative to the repository root. */
 export const VMS_DIR = 'vms';
@@ -31,11 +40,10 @@ function isMapping(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-async function listNames(dir: string): Promise<string[] | undefined> {
+/** Entries of a folder, without following symbolic links: undefined when there is no folder. */
+async function listEntries(dir: string): Promise<Dirent[] | undefined> {
   try {
-    return (await readdir(dir, { withFileTypes: true }))
-      .filter((e) => !e.isDirectory())
-      .map((e) => e.name);
+    return await readdir(dir, { withFileTypes: true });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
@@ -43,18 +51,42 @@ async function listNames(dir: string): Promise<string[] | undefined> {
   }
 }
 
+function notRegular(file: string, entries: readonly Dirent[]): Diagnostic {
+  const e = entries.find((x) => `${VMS_DIR}/${x.name}` === file);
+  const kind = e?.isSymbolicLink()
+    ? 'a symbolic link'
+    : e?.isDirectory()
+      ? 'a folder'
+      : 'not a regular file (a FIFO, socket or device)';
+  return {
+    file,
+    line: 1,
+    col: 1,
+    message: `This is ${kind}, which is never read; a definition must be a regular file in ${VMS_DIR}/.`,
+    severity: 'error',
+  };
+}
+
+const CROSS_FILE_INDEX = new Map(CROSS_FILE_PATHS.map((p, i) => [p.join('\u0000'), i]));
+
 /**
  * A source that drops the parsed document (its nodes and positions take ~20 KB per small
  * file, 100 MB for 5,000) and parses the file again only when a rule needs a position.
  */
-function lazySource(absPath: string, { file, data }: YamlSource): YamlSource {
+function lazySource(
+  absPath: string,
+  { file, data }: YamlSource,
+  positions: KeptPositions,
+): YamlSource {
   let parsed: YamlSource | undefined;
   // A file changed or gone since: positions fall back to the top of the file.
   const get = () =>
-    (parsed ??= readYamlFile(absPath, file).source ?? parseYamlText('{}', file).source!);
+    (parsed ??=
+      readYamlFile(absPath, file, { noFollow: true }).source ?? parseYamlText('{}', file).source!);
   return {
     file,
     data,
+    positions,
     get doc() {
       return get().doc;
     },
@@ -71,24 +103,33 @@ function lazySource(absPath: string, { file, data }: YamlSource): YamlSource {
  */
 export async function loadRepository(repoDir: string): Promise<Repository> {
   const { config, diagnostics: configDiagnostics } = await loadConfig(repoDir);
-  const names = await listNames(path.join(repoDir, VMS_DIR));
-  if (!names) {
+  const entries = await listEntries(path.join(repoDir, VMS_DIR));
+  if (!entries) {
     throw new ConfigurationError(
       `There is no ${VMS_DIR}/ folder in ${repoDir}; VM definitions go in ${VMS_DIR}/<name>.yaml.`,
     );
   }
-  const files = names
-    .filter((n) => /\.ya?ml$/.test(n) && !n.startsWith('.'))
-    .filter((n) => !config.exclude.some((g) => matchesGlob(n, g, 'path')))
-    .sort()
-    .map((n) => `${VMS_DIR}/${n}`);
+  const taken = entries
+    .filter((e) => /\.ya?ml$/.test(e.name) && !e.name.startsWith('.'))
+    .filter((e) => !config.exclude.some((g) => matchesGlob(e.name, g, 'path')))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const files = taken.map((e) => `${VMS_DIR}/${e.name}`);
+  const special = new Set(taken.filter((e) => !e.isFile()).map((e) => `${VMS_DIR}/${e.name}`));
+  // Only what ansible-playbook can run counts (not requirements.yml): the tags use the same check.
+  const playbookFiles = ((await listEntries(path.join(repoDir, PLAYBOOKS_DIR))) ?? [])
+    .filter((e) => /\.ya?ml$/.test(e.name))
+    .map((e) => e.name);
   const playbooks = new Set(
-    ((await listNames(path.join(repoDir, PLAYBOOKS_DIR))) ?? [])
-      .filter((n) => /\.ya?ml$/.test(n))
+    playbookFiles
+      .filter((n) => isRunnablePlaybook(repoDir, n))
       .map((n) => n.replace(/\.ya?ml$/, '')),
   );
+  const playbookProblem = (name: string) => playbookFileProblem(repoDir, `${name}.yml`);
 
   const diagnostics: Diagnostic[] = [...configDiagnostics];
+  // A symbolic link, folder, FIFO or device is refused without being opened: a link could
+  // point outside the repository (/etc/passwd, /proc/self/environ) and an error would quote it.
+  for (const file of special) diagnostics.push(notRegular(file, entries));
   // Every file that is a mapping takes part in the rules, even when the schema refused some of
   // its keys: those keys are left out, so a file with an unknown key still gets its name and
   // duplicate checks. Only files without any error become VMs.
@@ -96,7 +137,8 @@ export async function loadRepository(repoDir: string): Promise<Repository> {
   const schemaBroken = new Set<string>();
   const validate = vmValidator();
   for (const file of files) {
-    const result = readYamlFile(path.join(repoDir, file), file);
+    if (special.has(file)) continue;
+    const result = readYamlFile(path.join(repoDir, file), file, { noFollow: true });
     if (!result.source) {
       diagnostics.push(...result.diagnostics);
       continue;
@@ -111,13 +153,14 @@ export async function loadRepository(repoDir: string): Promise<Repository> {
     const def = Object.fromEntries(
       Object.entries(mapping).filter(([k]) => !check.faultyKeys.has(k)),
     ) as unknown as VmDefinition;
-    const source = lazySource(path.join(repoDir, file), result.source);
+    const kept = indexPositions(result.source, CROSS_FILE_PATHS, CROSS_FILE_INDEX);
+    const source = lazySource(path.join(repoDir, file), result.source, kept);
     readable.push({ file, source, def, omitted: check.faultyKeys });
   }
 
   const ruleDiagnostics = [
-    ...readable.flatMap((vm) => fileRules(vm, { config, playbooks })),
-    ...crossFileRules(readable),
+    ...readable.flatMap((vm) => fileRules(vm, { config, playbooks, playbookProblem })),
+    ...crossFileRules(readable, config),
   ];
   diagnostics.push(...ruleDiagnostics);
   const broken = new Set([...schemaBroken, ...errorsOf(ruleDiagnostics).map((d) => d.file)]);
@@ -125,7 +168,13 @@ export async function loadRepository(repoDir: string): Promise<Repository> {
     .filter((vm) => !broken.has(vm.file))
     .map((vm) => toVmSpec(vm.def, vm.file, config))
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  return { config, vms, diagnostics: sortDiagnostics(diagnostics), files };
+  // Invisible characters in a message (a zero-width space in a value) are shown as \u{…} in
+  // every output: the CLI, annotations, the job summary and --json.
+  const shown = sortDiagnostics(diagnostics).map((d) => ({
+    ...d,
+    message: escapeInvisible(d.message),
+  }));
+  return { config, vms, diagnostics: shown, files };
 }
 
 /**

@@ -1,6 +1,9 @@
 import path from 'node:path';
 import type { RepoConfig } from '../config/types.js';
 import type { Diagnostic } from './diagnostics.js';
+import { duplicates } from './duplicates.js';
+import { inventoryNameRules, inventoryValueRules } from './inventory-rules.js';
+import { pveParamRules } from './pve-param-rules.js';
 import { parseIpConfig } from './ipconfig.js';
 import { closest } from './suggest.js';
 import type { VmDefinition } from './types.js';
@@ -15,11 +18,21 @@ export interface ParsedVm {
   omitted?: ReadonlySet<string>;
 }
 
+/** Where the cross-file rules report: positions kept for every file (vm/load.ts). */
+export const CROSS_FILE_PATHS: ReadonlyArray<readonly PathSegment[]> = [
+  ['name'],
+  ['vmid'],
+  ['ipconfig0'],
+  ['network', 'mac'],
+];
+
 /** What the rules need to know about the repository besides the VM files. */
 export interface RuleContext {
   config: RepoConfig;
-  /** Playbook names (file names in playbooks/ without .yml/.yaml). */
+  /** Names of the playbooks ansible-playbook can run (files in playbooks/ without .yml/.yaml). */
   playbooks: ReadonlySet<string>;
+  /** Why `playbooks/<name>.yml` cannot run (vm/playbooks.ts), when it is not in `playbooks`. */
+  playbookProblem?: (name: string) => string | undefined;
 }
 
 function at(
@@ -62,6 +75,7 @@ export function fileRules(vm: ParsedVm, ctx: RuleContext): Diagnostic[] {
     const ip = parseIpConfig(def.ipconfig0);
     if (!ip.ok) out.push(at(vm, ['ipconfig0'], `\`ipconfig0\` ${ip.error}.`));
   }
+  out.push(...inventoryValueRules(vm), ...pveParamRules(vm));
   const nodes = config.nodes.map((n) => n.name);
   if (nodes.length && def.target_node !== undefined && !nodes.includes(def.target_node)) {
     out.push(at(vm, ['target_node'], notListed('node', def.target_node, nodes, 'target_node')));
@@ -93,7 +107,19 @@ export function fileRules(vm: ParsedVm, ctx: RuleContext): Diagnostic[] {
       );
     }
   }
-  if (def.playbook !== undefined && !ctx.playbooks.has(def.playbook)) {
+  const playbookWhy =
+    def.playbook !== undefined && !ctx.playbooks.has(def.playbook)
+      ? ctx.playbookProblem?.(def.playbook)
+      : undefined;
+  if (playbookWhy && playbookWhy !== 'does not exist') {
+    out.push(
+      at(
+        vm,
+        ['playbook'],
+        `\`playbook\` ${def.playbook} names playbooks/${def.playbook}.yml, which ${playbookWhy}.`,
+      ),
+    );
+  } else if (def.playbook !== undefined && !ctx.playbooks.has(def.playbook)) {
     const guess = closest(def.playbook, ctx.playbooks);
     const hint = guess ? `; did you mean ${guess}?` : '; add the playbook or remove the setting.';
     out.push(
@@ -134,48 +160,47 @@ export function fileRules(vm: ParsedVm, ctx: RuleContext): Diagnostic[] {
   return out;
 }
 
-/** Reports a value that appears in several files, once in each file, naming the other place. */
-function duplicates(
-  vms: ParsedVm[],
-  what: string,
-  where: PathSegment[],
-  valueOf: (d: VmDefinition) => string | undefined,
-): Diagnostic[] {
-  const seen = new Map<string, ParsedVm[]>();
-  for (const vm of vms) {
-    const v = valueOf(vm.def);
-    if (v !== undefined) seen.set(v, [...(seen.get(v) ?? []), vm]);
-  }
-  const out: Diagnostic[] = [];
-  for (const [value, list] of seen) {
-    if (list.length < 2) continue;
-    for (const vm of list) {
-      const others = list
-        .filter((o) => o !== vm)
-        .map((o) => {
-          const p = positionOf(o.source, where);
-          return `${o.file}:${p.line}`;
-        });
-      out.push(
-        at(
-          vm,
-          where,
-          `${what} ${value} is also used by ${others.join(', ')}; each VM needs its own.`,
-        ),
-      );
-    }
-  }
-  return out;
-}
-
 function staticIpOf(def: VmDefinition): string | undefined {
   if (!def.ipconfig0) return undefined;
   const ip = parseIpConfig(def.ipconfig0);
   return ip.ok && ip.value.ip && ip.value.ip !== 'dhcp' ? ip.value.ip.address : undefined;
 }
 
-/** Rules across files: unique names, VMIDs, static IPs and MACs, and k3s joins that resolve. */
-export function crossFileRules(vms: ParsedVm[]): Diagnostic[] {
+function gatewayOf(def: VmDefinition): string | undefined {
+  if (!def.ipconfig0) return undefined;
+  const ip = parseIpConfig(def.ipconfig0);
+  return ip.ok ? ip.value.gw : undefined;
+}
+
+/** A VM whose static address is another VM's gateway takes that subnet's traffic. */
+function gatewayClashes(vms: readonly ParsedVm[]): Diagnostic[] {
+  const gateways = new Map<string, ParsedVm>();
+  for (const vm of vms) {
+    const gw = gatewayOf(vm.def);
+    if (gw !== undefined && !gateways.has(gw)) gateways.set(gw, vm);
+  }
+  const out: Diagnostic[] = [];
+  for (const vm of vms) {
+    const ip = staticIpOf(vm.def);
+    const owner = ip === undefined ? undefined : gateways.get(ip);
+    if (!owner) continue;
+    const p = positionOf(owner.source, ['ipconfig0']);
+    out.push(
+      at(
+        vm,
+        ['ipconfig0'],
+        `Static IP ${ip} is the gateway of ${owner.file}:${p.line}; a VM's address must differ from every gateway.`,
+      ),
+    );
+  }
+  return out;
+}
+
+/**
+ * Rules across files: unique names, VMIDs, static IPs and MACs, no address that is a
+ * gateway, names that do not clash with the inventory's groups, and k3s joins that resolve.
+ */
+export function crossFileRules(vms: ParsedVm[], config: RepoConfig): Diagnostic[] {
   const out = [
     ...duplicates(vms, 'Name', ['name'], (d) => d.name),
     ...duplicates(vms, 'VMID', ['vmid'], (d) =>
@@ -183,6 +208,8 @@ export function crossFileRules(vms: ParsedVm[]): Diagnostic[] {
     ),
     ...duplicates(vms, 'Static IP', ['ipconfig0'], staticIpOf),
     ...duplicates(vms, 'MAC address', ['network', 'mac'], (d) => d.network?.mac?.toUpperCase()),
+    ...gatewayClashes(vms),
+    ...inventoryNameRules(vms, config),
   ];
   const byName = new Map(
     vms.filter((vm) => vm.def.name !== undefined).map((vm) => [vm.def.name, vm]),

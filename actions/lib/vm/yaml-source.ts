@@ -25,6 +25,11 @@ export interface YamlSource {
   lineCounter: LineCounter;
   /** The plain JavaScript value of the document. */
   data: unknown;
+  /**
+   * Positions of the mapping keys and values near the top (see {@link indexPositions}), so a
+   * source that dropped its document answers {@link positionOf} without parsing it again.
+   */
+  positions?: KeptPositions;
 }
 
 export type PathSegment = string | number;
@@ -78,6 +83,8 @@ function flowDepthExceeds(text: string, limit: number): number {
 export interface ParseOptions {
   /** An empty (or comments-only) file parses as an empty mapping instead of an error. */
   allowEmpty?: boolean;
+  /** Refuse a symbolic link instead of following it (O_NOFOLLOW): VM files. */
+  noFollow?: boolean;
 }
 
 /**
@@ -95,7 +102,8 @@ export function readYamlFile(
   let fd: number | undefined;
   try {
     // Non-blocking, so that a FIFO named like a definition cannot hang the run.
-    fd = openSync(absPath, constants.O_RDONLY | constants.O_NONBLOCK);
+    const noFollow = options.noFollow ? constants.O_NOFOLLOW : 0;
+    fd = openSync(absPath, constants.O_RDONLY | constants.O_NONBLOCK | noFollow);
     const info = fstatSync(fd);
     if (!info.isFile())
       return fail(file, 1, 1, 'This is not a regular file; a definition must be one.');
@@ -111,6 +119,13 @@ export function readYamlFile(
     bytes = readFileSync(fd);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    if (code === 'ELOOP')
+      return fail(
+        file,
+        1,
+        1,
+        'This is a symbolic link, which is never read; a definition must be a regular file.',
+      );
     return fail(file, 1, 1, `This file cannot be read (${code}).`);
   } finally {
     if (fd !== undefined) closeSync(fd);
@@ -121,10 +136,13 @@ export function readYamlFile(
   return decodeAndParse(bytes, file, options);
 }
 
+// One decoder for every file: making one per file cost ~15 µs each (10,000 files: 0.15 s).
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 function decodeAndParse(bytes: Buffer, file: string, options: ParseOptions): ParseResult {
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    text = STRICT_UTF8.decode(bytes);
   } catch {
     const line = lineOfByte(bytes, firstInvalidByte(bytes));
     return fail(
@@ -220,6 +238,48 @@ function deepestNode(doc: Document.Parsed): number | undefined {
   return undefined;
 }
 
+const positionKey = (path: readonly PathSegment[]) => path.join('\u0000');
+
+/** Positions of a few values, packed: `at[2i]`, `at[2i+1]` are line and column of path i (0: absent). */
+export interface KeptPositions {
+  /** Path (segments joined by NUL) → its index; shared by every file. */
+  index: ReadonlyMap<string, number>;
+  at: readonly number[];
+}
+
+/**
+ * The positions {@link positionOf} gives for the values at `paths`, computed while the
+ * document is at hand. Kept instead of the document (~20 KB a file), they spare a second
+ * parse of each file a cross-file rule reports on: with 10,000 files sharing one IP, that
+ * second parse was a quarter of the time. Paths absent from the file are left out.
+ */
+export function indexPositions(
+  source: YamlSource,
+  paths: ReadonlyArray<readonly PathSegment[]>,
+  index: ReadonlyMap<string, number> = new Map(paths.map((p, i) => [positionKey(p), i])),
+): KeptPositions {
+  const at: number[] = new Array<number>(paths.length * 2).fill(0);
+  paths.forEach((p, i) => {
+    let node: unknown = source.doc.contents;
+    let found = true;
+    for (const seg of p) {
+      const pair = isMap(node)
+        ? node.items.find((x) => isScalar(x.key) && String(x.key.value) === String(seg))
+        : undefined;
+      if (!pair) {
+        found = false;
+        break;
+      }
+      node = pair.value;
+    }
+    if (!found) return;
+    const { line, col } = positionOf(source, p);
+    at[2 * i] = line;
+    at[2 * i + 1] = col;
+  });
+  return { index, at };
+}
+
 /**
  * Position of the value (or, with `key`, the key) at `path`. When the path goes further than
  * the document, the deepest node on it is used, so every diagnostic still has a place.
@@ -229,6 +289,10 @@ export function positionOf(
   path: readonly PathSegment[],
   what: 'key' | 'value' = 'value',
 ): { line: number; col: number } {
+  const kept = what === 'value' ? source.positions : undefined;
+  const i = kept?.index.get(positionKey(path));
+  if (kept && i !== undefined && kept.at[2 * i] > 0)
+    return { line: kept.at[2 * i], col: kept.at[2 * i + 1] };
   let node: unknown = source.doc.contents;
   let offset = (node as { range?: [number] } | null)?.range?.[0] ?? 0;
   for (let i = 0; i < path.length; i++) {
