@@ -1396,14 +1396,14 @@ var require_util = __commonJS({
         }
         const port = url.port != null ? url.port : url.protocol === "https:" ? 443 : 80;
         let origin = url.origin != null ? url.origin : `${url.protocol || ""}//${url.hostname || ""}:${port}`;
-        let path40 = url.path != null ? url.path : `${url.pathname || ""}${url.search || ""}`;
+        let path41 = url.path != null ? url.path : `${url.pathname || ""}${url.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path40 && path40[0] !== "/") {
-          path40 = `/${path40}`;
+        if (path41 && path41[0] !== "/") {
+          path41 = `/${path41}`;
         }
-        return new URL(`${origin}${path40}`);
+        return new URL(`${origin}${path41}`);
       }
       if (!isHttpOrHttpsPrefixed(url.origin || url.protocol)) {
         throw new InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -1887,39 +1887,39 @@ var require_diagnostics = __commonJS({
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method, path: path40, origin }
+          request: { method, path: path41, origin }
         } = evt;
-        debuglog("sending request to %s %s/%s", method, origin, path40);
+        debuglog("sending request to %s %s/%s", method, origin, path41);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method, path: path40, origin },
+          request: { method, path: path41, origin },
           response: { statusCode }
         } = evt;
         debuglog(
           "received response to %s %s/%s - HTTP %d",
           method,
           origin,
-          path40,
+          path41,
           statusCode
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method, path: path40, origin }
+          request: { method, path: path41, origin }
         } = evt;
-        debuglog("trailers received from %s %s/%s", method, origin, path40);
+        debuglog("trailers received from %s %s/%s", method, origin, path41);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method, path: path40, origin },
+          request: { method, path: path41, origin },
           error: error2
         } = evt;
         debuglog(
           "request to %s %s/%s errored - %s",
           method,
           origin,
-          path40,
+          path41,
           error2.message
         );
       });
@@ -1968,9 +1968,9 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method, path: path40, origin }
+            request: { method, path: path41, origin }
           } = evt;
-          debuglog("sending request to %s %s/%s", method, origin, path40);
+          debuglog("sending request to %s %s/%s", method, origin, path41);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
@@ -2036,7 +2036,7 @@ var require_request = __commonJS({
         __name(this, "Request");
       }
       constructor(origin, {
-        path: path40,
+        path: path41,
         method,
         body: body2,
         headers,
@@ -2051,11 +2051,11 @@ var require_request = __commonJS({
         expectContinue,
         servername
       }, handler2) {
-        if (typeof path40 !== "string") {
+        if (typeof path41 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path40[0] !== "/" && !(path40.startsWith("http://") || path40.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path41[0] !== "/" && !(path41.startsWith("http://") || path41.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path40)) {
+        } else if (invalidPathRegex.test(path41)) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -2121,7 +2121,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path40, query) : path40;
+        this.path = query ? buildURL(path41, query) : path41;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -6282,7 +6282,7 @@ var require_client_h1 = __commonJS({
       kResume,
       kHTTPContext
     } = require_symbols();
-    var constants4 = require_constants2();
+    var constants5 = require_constants2();
     var EMPTY_BUF = Buffer.alloc(0);
     var FastBuffer = Buffer[Symbol.species];
     var addListener = util.addListener;
@@ -6302,35 +6302,35 @@ var require_client_h1 = __commonJS({
       return await WebAssembly.instantiate(mod, {
         env: {
           /* eslint-disable camelcase */
-          wasm_on_url: /* @__PURE__ */ __name((p, at2, len) => {
+          wasm_on_url: /* @__PURE__ */ __name((p, at4, len) => {
             return 0;
           }, "wasm_on_url"),
-          wasm_on_status: /* @__PURE__ */ __name((p, at2, len) => {
+          wasm_on_status: /* @__PURE__ */ __name((p, at4, len) => {
             assert(currentParser.ptr === p);
-            const start2 = at2 - currentBufferPtr + currentBufferRef.byteOffset;
+            const start2 = at4 - currentBufferPtr + currentBufferRef.byteOffset;
             return currentParser.onStatus(new FastBuffer(currentBufferRef.buffer, start2, len)) || 0;
           }, "wasm_on_status"),
           wasm_on_message_begin: /* @__PURE__ */ __name((p) => {
             assert(currentParser.ptr === p);
             return currentParser.onMessageBegin() || 0;
           }, "wasm_on_message_begin"),
-          wasm_on_header_field: /* @__PURE__ */ __name((p, at2, len) => {
+          wasm_on_header_field: /* @__PURE__ */ __name((p, at4, len) => {
             assert(currentParser.ptr === p);
-            const start2 = at2 - currentBufferPtr + currentBufferRef.byteOffset;
+            const start2 = at4 - currentBufferPtr + currentBufferRef.byteOffset;
             return currentParser.onHeaderField(new FastBuffer(currentBufferRef.buffer, start2, len)) || 0;
           }, "wasm_on_header_field"),
-          wasm_on_header_value: /* @__PURE__ */ __name((p, at2, len) => {
+          wasm_on_header_value: /* @__PURE__ */ __name((p, at4, len) => {
             assert(currentParser.ptr === p);
-            const start2 = at2 - currentBufferPtr + currentBufferRef.byteOffset;
+            const start2 = at4 - currentBufferPtr + currentBufferRef.byteOffset;
             return currentParser.onHeaderValue(new FastBuffer(currentBufferRef.buffer, start2, len)) || 0;
           }, "wasm_on_header_value"),
           wasm_on_headers_complete: /* @__PURE__ */ __name((p, statusCode, upgrade, shouldKeepAlive) => {
             assert(currentParser.ptr === p);
             return currentParser.onHeadersComplete(statusCode, Boolean(upgrade), Boolean(shouldKeepAlive)) || 0;
           }, "wasm_on_headers_complete"),
-          wasm_on_body: /* @__PURE__ */ __name((p, at2, len) => {
+          wasm_on_body: /* @__PURE__ */ __name((p, at4, len) => {
             assert(currentParser.ptr === p);
-            const start2 = at2 - currentBufferPtr + currentBufferRef.byteOffset;
+            const start2 = at4 - currentBufferPtr + currentBufferRef.byteOffset;
             return currentParser.onBody(new FastBuffer(currentBufferRef.buffer, start2, len)) || 0;
           }, "wasm_on_body"),
           wasm_on_message_complete: /* @__PURE__ */ __name((p) => {
@@ -6361,7 +6361,7 @@ var require_client_h1 = __commonJS({
       constructor(client, socket, { exports: exports3 }) {
         assert(Number.isFinite(client[kMaxHeadersSize]) && client[kMaxHeadersSize] > 0);
         this.llhttp = exports3;
-        this.ptr = this.llhttp.llhttp_alloc(constants4.TYPE.RESPONSE);
+        this.ptr = this.llhttp.llhttp_alloc(constants5.TYPE.RESPONSE);
         this.client = client;
         this.socket = socket;
         this.timeout = null;
@@ -6456,11 +6456,11 @@ var require_client_h1 = __commonJS({
             currentBufferRef = null;
           }
           const offset = llhttp.llhttp_get_error_pos(this.ptr) - currentBufferPtr;
-          if (ret !== constants4.ERROR.OK) {
+          if (ret !== constants5.ERROR.OK) {
             const body2 = data.subarray(offset);
-            if (ret === constants4.ERROR.PAUSED_UPGRADE) {
+            if (ret === constants5.ERROR.PAUSED_UPGRADE) {
               this.onUpgrade(body2);
-            } else if (ret === constants4.ERROR.PAUSED) {
+            } else if (ret === constants5.ERROR.PAUSED) {
               this.paused = true;
               socket.unshift(body2);
             } else {
@@ -6483,10 +6483,10 @@ var require_client_h1 = __commonJS({
         } finally {
           currentParser = null;
         }
-        if (ret === constants4.ERROR.OK) {
+        if (ret === constants5.ERROR.OK) {
           return null;
         }
-        if (ret === constants4.ERROR.PAUSED || ret === constants4.ERROR.PAUSED_UPGRADE) {
+        if (ret === constants5.ERROR.PAUSED || ret === constants5.ERROR.PAUSED_UPGRADE) {
           this.paused = true;
           return null;
         }
@@ -6503,7 +6503,7 @@ var require_client_h1 = __commonJS({
           const len = new Uint8Array(llhttp.memory.buffer, ptr).indexOf(0);
           message = "Response does not match the HTTP/1.1 protocol (" + Buffer.from(llhttp.memory.buffer, ptr, len).toString() + ")";
         }
-        return new HTTPParserError(message, constants4.ERROR[ret], data);
+        return new HTTPParserError(message, constants5.ERROR[ret], data);
       }
       destroy() {
         assert(this.ptr != null);
@@ -6683,7 +6683,7 @@ var require_client_h1 = __commonJS({
           socket[kBlocking] = false;
           client[kResume]();
         }
-        return pause ? constants4.ERROR.PAUSED : 0;
+        return pause ? constants5.ERROR.PAUSED : 0;
       }
       onBody(buf) {
         const { client, socket, statusCode, maxResponseSize } = this;
@@ -6705,7 +6705,7 @@ var require_client_h1 = __commonJS({
         }
         this.bytesRead += buf.length;
         if (request3.onData(buf) === false) {
-          return constants4.ERROR.PAUSED;
+          return constants5.ERROR.PAUSED;
         }
       }
       onMessageComplete() {
@@ -6741,13 +6741,13 @@ var require_client_h1 = __commonJS({
         if (socket[kWriting]) {
           assert(client[kRunning] === 0);
           util.destroy(socket, new InformationalError("reset"));
-          return constants4.ERROR.PAUSED;
+          return constants5.ERROR.PAUSED;
         } else if (!shouldKeepAlive) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants4.ERROR.PAUSED;
+          return constants5.ERROR.PAUSED;
         } else if (socket[kReset] && client[kRunning] === 0) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants4.ERROR.PAUSED;
+          return constants5.ERROR.PAUSED;
         } else if (client[kPipelining] == null || client[kPipelining] === 1) {
           setImmediate(() => client[kResume]());
         } else {
@@ -6963,7 +6963,7 @@ var require_client_h1 = __commonJS({
     }
     __name(shouldSendContentLength, "shouldSendContentLength");
     function writeH1(client, request3) {
-      const { method, path: path40, host, upgrade, blocking, reset } = request3;
+      const { method, path: path41, host, upgrade, blocking, reset } = request3;
       let { body: body2, headers, contentLength } = request3;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util.isFormDataLike(body2)) {
@@ -7044,7 +7044,7 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header = `${method} ${path40} HTTP/1.1\r
+      let header = `${method} ${path41} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header += `host: ${host}\r
@@ -7591,7 +7591,7 @@ var require_client_h2 = __commonJS({
     __name(shouldSendContentLength, "shouldSendContentLength");
     function writeH2(client, request3) {
       const session = client[kHTTP2Session];
-      const { method, path: path40, host, upgrade, expectContinue, signal, headers: reqHeaders } = request3;
+      const { method, path: path41, host, upgrade, expectContinue, signal, headers: reqHeaders } = request3;
       let { body: body2 } = request3;
       if (upgrade) {
         util.errorRequest(client, request3, new Error("Upgrade not supported for H2"));
@@ -7688,7 +7688,7 @@ var require_client_h2 = __commonJS({
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path40;
+      headers[HTTP2_HEADER_PATH] = path41;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body2 && typeof body2.read === "function") {
@@ -8055,9 +8055,9 @@ var require_redirect_handler = __commonJS({
           return this.handler.onHeaders(statusCode, headers, resume, statusText);
         }
         const { origin, pathname, search } = util.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path40 = search ? `${pathname}${search}` : pathname;
+        const path41 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path40;
+        this.opts.path = path41;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -9340,10 +9340,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path40 = "/",
+          path: path41 = "/",
           headers = {}
         } = opts;
-        opts.path = origin + path40;
+        opts.path = origin + path41;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL2(origin);
           headers.host = host;
@@ -11382,21 +11382,21 @@ var require_mock_utils = __commonJS({
       return true;
     }
     __name(matchHeaders, "matchHeaders");
-    function safeUrl(path40) {
-      if (typeof path40 !== "string") {
-        return path40;
+    function safeUrl(path41) {
+      if (typeof path41 !== "string") {
+        return path41;
       }
-      const pathSegments = path40.split("?");
+      const pathSegments = path41.split("?");
       if (pathSegments.length !== 2) {
-        return path40;
+        return path41;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
     __name(safeUrl, "safeUrl");
-    function matchKey(mockDispatch2, { path: path40, method, body: body2, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path40);
+    function matchKey(mockDispatch2, { path: path41, method, body: body2, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path41);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body2) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -11420,7 +11420,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key) {
       const basePath = key.query ? buildURL(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path40 }) => matchValue(safeUrl(path40), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path41 }) => matchValue(safeUrl(path41), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -11461,9 +11461,9 @@ var require_mock_utils = __commonJS({
     }
     __name(deleteMockDispatch, "deleteMockDispatch");
     function buildKey(opts) {
-      const { path: path40, method, body: body2, headers, query } = opts;
+      const { path: path41, method, body: body2, headers, query } = opts;
       return {
-        path: path40,
+        path: path41,
         method,
         body: body2,
         headers,
@@ -11954,10 +11954,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path40, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path41, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path40,
+            Path: path41,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -16933,9 +16933,9 @@ var require_util6 = __commonJS({
       }
     }
     __name(validateCookieValue, "validateCookieValue");
-    function validateCookiePath(path40) {
-      for (let i = 0; i < path40.length; ++i) {
-        const code = path40.charCodeAt(i);
+    function validateCookiePath(path41) {
+      for (let i = 0; i < path41.length; ++i) {
+        const code = path41.charCodeAt(i);
         if (code < 32 || // exclude CTLs (0-31)
         code > 126 || // exclude DEL and non-ascii
         code === 59) {
@@ -19931,11 +19931,11 @@ var require_undici = __commonJS({
           if (typeof opts.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path40 = opts.path;
+          let path41 = opts.path;
           if (!opts.path.startsWith("/")) {
-            path40 = `/${path40}`;
+            path41 = `/${path41}`;
           }
-          url = new URL(util.parseOrigin(url).origin + path40);
+          url = new URL(util.parseOrigin(url).origin + path41);
         } else {
           if (!opts) {
             opts = typeof url === "object" ? url : {};
@@ -21318,10 +21318,31 @@ var init_core = __esm({
   }
 });
 
+// actions/lib/vm/show-value.ts
+function escapeInvisible(text3, o = {}) {
+  return text3.replace(
+    INVISIBLE,
+    (c) => o.keepNewlines && c === "\n" ? c : `\\u{${c.codePointAt(0).toString(16).toUpperCase().padStart(4, "0")}}`
+  );
+}
+function showValue(value, max = 80) {
+  const shown = escapeInvisible(value);
+  return `\`${shown.length > max ? `${shown.slice(0, max - 1)}\u2026` : shown}\``;
+}
+var INVISIBLE;
+var init_show_value = __esm({
+  "actions/lib/vm/show-value.ts"() {
+    "use strict";
+    INVISIBLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\u3164\uffa0\p{Variation_Selector}]|\u115f|\u1160/gu;
+    __name(escapeInvisible, "escapeInvisible");
+    __name(showValue, "showValue");
+  }
+});
+
 // actions/lib/errors.ts
 function describeError(err) {
-  if (err instanceof Error) return err.message || err.name;
-  if (typeof err === "string") return err;
+  if (err instanceof Error) return escapeInvisible(err.message || err.name, { keepNewlines: true });
+  if (typeof err === "string") return escapeInvisible(err, { keepNewlines: true });
   try {
     return `Unexpected failure: ${JSON.stringify(err)}`;
   } catch {
@@ -21335,6 +21356,7 @@ var PveGitopsError, ConfigurationError, UsageError;
 var init_errors = __esm({
   "actions/lib/errors.ts"() {
     "use strict";
+    init_show_value();
     PveGitopsError = class extends Error {
       static {
         __name(this, "PveGitopsError");
@@ -24120,9 +24142,9 @@ var init_client = __esm({
         this.vmids = new VmidAllocator(this);
       }
       /** One attempt of a raw call, inside the in-flight limit. */
-      async raw(method, path40, params) {
+      async raw(method, path41, params) {
         try {
-          const r = await this.limiter.run(() => this.transport.request(method, path40, params));
+          const r = await this.limiter.run(() => this.transport.request(method, path41, params));
           this.answered = true;
           return r;
         } catch (err) {
@@ -24144,18 +24166,18 @@ var init_client = __esm({
         };
       }
       /** GET with retries on transport errors and transient 5xx. */
-      get(path40, params) {
+      get(path41, params) {
         return withRetry(
-          () => this.raw("GET", path40, params),
+          () => this.raw("GET", path41, params),
           this.unlessNothingListens(isRetryableRead),
           this.retry,
           this.clock
         );
       }
       /** A change, retried only when Proxmox cannot have acted on it. */
-      mutate(method, path40, params) {
+      mutate(method, path41, params) {
         return withRetry(
-          () => this.raw(method, path40, params),
+          () => this.raw(method, path41, params),
           this.unlessNothingListens(isRetryableMutation),
           this.retry,
           this.clock
@@ -24662,18 +24684,18 @@ var init_https_transport = __esm({
       auth;
       base;
       requestTimeoutMs;
-      async request(method, path40, params) {
+      async request(method, path41, params) {
         try {
-          return await this.once(method, path40, params);
+          return await this.once(method, path41, params);
         } catch (err) {
-          if (err.reusedSocket) return this.once(method, path40, params);
+          if (err.reusedSocket) return this.once(method, path41, params);
           throw err;
         }
       }
-      once(method, path40, params) {
+      once(method, path41, params) {
         const form = formEncode(params);
         const inQuery = method === "GET" || method === "DELETE";
-        const target = `/api2/json${path40}${inQuery && form ? `?${form}` : ""}`;
+        const target = `/api2/json${path41}${inQuery && form ? `?${form}` : ""}`;
         const body2 = inQuery ? void 0 : Buffer.from(form);
         const headers = {
           Authorization: this.auth,
@@ -24697,7 +24719,7 @@ var init_https_transport = __esm({
               readBody(res).then(
                 (buf) => {
                   try {
-                    resolve(this.interpret(method, path40, res, buf));
+                    resolve(this.interpret(method, path41, res, buf));
                   } catch (err) {
                     reject(err instanceof Error ? err : new Error(String(err)));
                   }
@@ -24724,7 +24746,7 @@ var init_https_transport = __esm({
           req.end(body2);
         });
       }
-      interpret(method, path40, res, buf) {
+      interpret(method, path41, res, buf) {
         const status2 = res.statusCode ?? 0;
         const type = String(res.headers["content-type"] ?? "");
         let json2;
@@ -24738,13 +24760,13 @@ var init_https_transport = __esm({
         if (status2 >= 200 && status2 < 300) {
           if (json2 && typeof json2 === "object" && "data" in json2) return json2.data;
           throw new ProxmoxApiError(
-            { status: status2, message: "not a Proxmox VE answer", method, path: path40, kind: "not-proxmox" },
-            `The server at PROXMOX_URL (${this.description}) answered ${method} ${path40} with ${type.split(";")[0] || "an unknown content type"}, not the Proxmox VE API; point PROXMOX_URL at https://<node>:8006.`
+            { status: status2, message: "not a Proxmox VE answer", method, path: path41, kind: "not-proxmox" },
+            `The server at PROXMOX_URL (${this.description}) answered ${method} ${path41} with ${type.split(";")[0] || "an unknown content type"}, not the Proxmox VE API; point PROXMOX_URL at https://<node>:8006.`
           );
         }
         const message = typeof json2?.message === "string" && json2.message.trim() || res.statusMessage || `HTTP ${status2}`;
         const errors = json2?.errors && typeof json2.errors === "object" ? json2.errors : void 0;
-        const init = { status: status2, message: message.trim(), method, path: path40, errors };
+        const init = { status: status2, message: message.trim(), method, path: path41, errors };
         if (status2 === 401) {
           throw new ProxmoxApiError(
             init,
@@ -24756,7 +24778,7 @@ var init_https_transport = __esm({
           const where = m ? `privilege ${m[2].trim()} on ${m[1].trim()}` : "a privilege";
           throw new ProxmoxApiError(
             init,
-            `Proxmox refused ${method} ${path40} (403 ${message.trim()}): the token PROXMOX_TOKEN_ID '${this.config.tokenId}' lacks ${where}; grant it with pveum acl modify.`
+            `Proxmox refused ${method} ${path41} (403 ${message.trim()}): the token PROXMOX_TOKEN_ID '${this.config.tokenId}' lacks ${where}; grant it with pveum acl modify.`
           );
         }
         throw new ProxmoxApiError(init);
@@ -24832,10 +24854,10 @@ var init_fallback_transport = __esm({
       get usingFallback() {
         return this.switched;
       }
-      async request(method, path40, params) {
+      async request(method, path41, params) {
         if (!this.switched) {
           try {
-            return await this.primary.request(method, path40, params);
+            return await this.primary.request(method, path41, params);
           } catch (err) {
             if (!(err instanceof ProxmoxConnectionError) || err.phase === "in-flight") throw err;
             if (!this.switched) {
@@ -24847,7 +24869,7 @@ var init_fallback_transport = __esm({
           }
         }
         this.secondary ??= this.makeSecondary();
-        return this.secondary.request(method, path40, params);
+        return this.secondary.request(method, path41, params);
       }
       async close() {
         await Promise.all([this.primary.close(), this.secondary?.close()]);
@@ -25007,8 +25029,8 @@ var require_semver = __commonJS({
       }
     }
     var i;
-    exports2.parse = parse7;
-    function parse7(version, options) {
+    exports2.parse = parse8;
+    function parse8(version, options) {
       if (!options || typeof options !== "object") {
         options = {
           loose: !!options,
@@ -25034,16 +25056,16 @@ var require_semver = __commonJS({
         return null;
       }
     }
-    __name(parse7, "parse");
+    __name(parse8, "parse");
     exports2.valid = valid;
     function valid(version, options) {
-      var v = parse7(version, options);
+      var v = parse8(version, options);
       return v ? v.version : null;
     }
     __name(valid, "valid");
     exports2.clean = clean;
     function clean(version, options) {
-      var s = parse7(version.trim().replace(/^[=v]+/, ""), options);
+      var s = parse8(version.trim().replace(/^[=v]+/, ""), options);
       return s ? s.version : null;
     }
     __name(clean, "clean");
@@ -25282,8 +25304,8 @@ var require_semver = __commonJS({
       if (eq(version1, version2)) {
         return null;
       } else {
-        var v1 = parse7(version1);
-        var v2 = parse7(version2);
+        var v1 = parse8(version1);
+        var v2 = parse8(version2);
         var prefix = "";
         if (v1.prerelease.length || v2.prerelease.length) {
           prefix = "pre";
@@ -26228,7 +26250,7 @@ var require_semver = __commonJS({
     __name(outside, "outside");
     exports2.prerelease = prerelease;
     function prerelease(version, options) {
-      var parsed = parse7(version, options);
+      var parsed = parse8(version, options);
       return parsed && parsed.prerelease.length ? parsed.prerelease : null;
     }
     __name(prerelease, "prerelease");
@@ -26267,7 +26289,7 @@ var require_semver = __commonJS({
       if (match === null) {
         return null;
       }
-      return parse7(match[2] + "." + (match[3] || "0") + "." + (match[4] || "0"), options);
+      return parse8(match[2] + "." + (match[3] || "0") + "." + (match[4] || "0"), options);
     }
     __name(coerce, "coerce");
   }
@@ -26278,13 +26300,13 @@ var require_make_dir = __commonJS({
   "node_modules/make-dir/index.js"(exports2, module2) {
     "use strict";
     var fs5 = require("fs");
-    var path40 = require("path");
+    var path41 = require("path");
     var { promisify } = require("util");
     var semver = require_semver();
     var useNativeRecursiveOption = semver.satisfies(process.version, ">=10.12.0");
     var checkPath = /* @__PURE__ */ __name((pth) => {
       if (process.platform === "win32") {
-        const pathHasInvalidWinCharacters = /[<>:"|?*]/.test(pth.replace(path40.parse(pth).root, ""));
+        const pathHasInvalidWinCharacters = /[<>:"|?*]/.test(pth.replace(path41.parse(pth).root, ""));
         if (pathHasInvalidWinCharacters) {
           const error2 = new Error(`Path contains invalid characters: ${pth}`);
           error2.code = "EINVAL";
@@ -26316,7 +26338,7 @@ var require_make_dir = __commonJS({
       const mkdir3 = promisify(options.fs.mkdir);
       const stat3 = promisify(options.fs.stat);
       if (useNativeRecursiveOption && options.fs.mkdir === fs5.mkdir) {
-        const pth = path40.resolve(input);
+        const pth = path41.resolve(input);
         await mkdir3(pth, {
           mode: options.mode,
           recursive: true
@@ -26332,13 +26354,13 @@ var require_make_dir = __commonJS({
             throw error2;
           }
           if (error2.code === "ENOENT") {
-            if (path40.dirname(pth) === pth) {
+            if (path41.dirname(pth) === pth) {
               throw permissionError(pth);
             }
             if (error2.message.includes("null bytes")) {
               throw error2;
             }
-            await make(path40.dirname(pth));
+            await make(path41.dirname(pth));
             return make(pth);
           }
           try {
@@ -26352,14 +26374,14 @@ var require_make_dir = __commonJS({
           return pth;
         }
       }, "make");
-      return make(path40.resolve(input));
+      return make(path41.resolve(input));
     }, "makeDir");
     module2.exports = makeDir2;
     module2.exports.sync = (input, options) => {
       checkPath(input);
       options = processOptions(options);
       if (useNativeRecursiveOption && options.fs.mkdirSync === fs5.mkdirSync) {
-        const pth = path40.resolve(input);
+        const pth = path41.resolve(input);
         fs5.mkdirSync(pth, {
           mode: options.mode,
           recursive: true
@@ -26374,13 +26396,13 @@ var require_make_dir = __commonJS({
             throw error2;
           }
           if (error2.code === "ENOENT") {
-            if (path40.dirname(pth) === pth) {
+            if (path41.dirname(pth) === pth) {
               throw permissionError(pth);
             }
             if (error2.message.includes("null bytes")) {
               throw error2;
             }
-            make(path40.dirname(pth));
+            make(path41.dirname(pth));
             return make(pth);
           }
           try {
@@ -26393,7 +26415,7 @@ var require_make_dir = __commonJS({
         }
         return pth;
       }, "make");
-      return make(path40.resolve(input));
+      return make(path41.resolve(input));
     };
   }
 });
@@ -26475,19 +26497,19 @@ var init_esm = __esm({
 });
 
 // node_modules/sb-scandir/lib/esm/index.mjs
-async function scanDirectoryInternal({ path: path40, recursive, validate, result: result2, fileSystem, queue, reject }) {
-  const itemStat = await fileSystem.stat(path40);
+async function scanDirectoryInternal({ path: path41, recursive, validate, result: result2, fileSystem, queue, reject }) {
+  const itemStat = await fileSystem.stat(path41);
   if (itemStat.isFile()) {
-    result2.files.push(path40);
+    result2.files.push(path41);
   } else if (itemStat.isDirectory()) {
-    result2.directories.push(path40);
+    result2.directories.push(path41);
   }
   if (!itemStat.isDirectory() || recursive === "none") {
     return;
   }
-  const contents = await fileSystem.readdir(path40);
+  const contents = await fileSystem.readdir(path41);
   contents.forEach((item) => {
-    const itemPath = fileSystem.join(path40, item);
+    const itemPath = fileSystem.join(path41, item);
     if (!validate(itemPath)) {
       return;
     }
@@ -26502,8 +26524,8 @@ async function scanDirectoryInternal({ path: path40, recursive, validate, result
     })).catch(reject);
   });
 }
-async function scanDirectory(path40, { recursive = true, validate = null, concurrency = Infinity, fileSystem = defaultFilesystem } = {}) {
-  (0, import_assert.default)(path40 && typeof path40 === "string", "path must be a valid string");
+async function scanDirectory(path41, { recursive = true, validate = null, concurrency = Infinity, fileSystem = defaultFilesystem } = {}) {
+  (0, import_assert.default)(path41 && typeof path41 === "string", "path must be a valid string");
   (0, import_assert.default)(typeof recursive === "boolean", "options.recursive must be a valid boolean");
   (0, import_assert.default)(validate === null || typeof validate === "function", "options.validate must be a valid function");
   (0, import_assert.default)(typeof concurrency === "number", "options.concurrency must be a valid number");
@@ -26515,7 +26537,7 @@ async function scanDirectory(path40, { recursive = true, validate = null, concur
   const mergedFileSystem = { ...defaultFilesystem, ...fileSystem };
   await new Promise((resolve, reject) => {
     scanDirectoryInternal({
-      path: path40,
+      path: path41,
       recursive: recursive ? "deep" : "shallow",
       validate: validate != null ? validate : (item) => mergedFileSystem.basename(item).slice(0, 1) !== ".",
       result: result2,
@@ -26537,12 +26559,12 @@ var init_esm2 = __esm({
       join(pathA, pathB) {
         return import_path.default.join(pathA, pathB);
       },
-      basename(path40) {
-        return import_path.default.basename(path40);
+      basename(path41) {
+        return import_path.default.basename(path41);
       },
-      stat(path40) {
+      stat(path41) {
         return new Promise((resolve, reject) => {
-          import_fs2.default.stat(path40, (err, res) => {
+          import_fs2.default.stat(path41, (err, res) => {
             if (err) {
               reject(err);
             } else {
@@ -26551,9 +26573,9 @@ var init_esm2 = __esm({
           });
         });
       },
-      readdir(path40) {
+      readdir(path41) {
         return new Promise((resolve, reject) => {
-          import_fs2.default.readdir(path40, (err, res) => {
+          import_fs2.default.readdir(path41, (err, res) => {
             if (err) {
               reject(err);
             } else {
@@ -34820,11 +34842,11 @@ var require_agent2 = __commonJS({
       };
     })();
     var WINDOWS_PIPE_REGEX = /^[/\\][/\\]\.[/\\]pipe[/\\].+/;
-    function createAgent(path40) {
-      if (process.platform === "win32" && !WINDOWS_PIPE_REGEX.test(path40)) {
-        return path40 === "pageant" ? new PageantAgent() : new CygwinAgent(path40);
+    function createAgent(path41) {
+      if (process.platform === "win32" && !WINDOWS_PIPE_REGEX.test(path41)) {
+        return path41 === "pageant" ? new PageantAgent() : new CygwinAgent(path41);
       }
-      return new OpenSSHAgent(path40);
+      return new OpenSSHAgent(path41);
     }
     __name(createAgent, "createAgent");
     var AgentProtocol = (() => {
@@ -39880,7 +39902,7 @@ var require_SFTP = __commonJS({
     "use strict";
     var EventEmitter = require("events");
     var fs5 = require("fs");
-    var { constants: constants4 } = fs5;
+    var { constants: constants5 } = fs5;
     var {
       Readable: ReadableStream2,
       Writable: WritableStream
@@ -40152,17 +40174,17 @@ var require_SFTP = __commonJS({
       // ===========================================================================
       // Client-specific ===========================================================
       // ===========================================================================
-      createReadStream(path40, options) {
+      createReadStream(path41, options) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        return new ReadStream(this, path40, options);
+        return new ReadStream(this, path41, options);
       }
-      createWriteStream(path40, options) {
+      createWriteStream(path41, options) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        return new WriteStream(this, path40, options);
+        return new WriteStream(this, path41, options);
       }
-      open(path40, flags_, attrs, cb) {
+      open(path41, flags_, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         if (typeof attrs === "function") {
@@ -40181,7 +40203,7 @@ var require_SFTP = __commonJS({
           attrsFlags = attrs.flags;
           attrsLen = attrs.nb;
         }
-        const pathLen = Buffer.byteLength(path40);
+        const pathLen = Buffer.byteLength(path41);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen + 4 + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -40189,7 +40211,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path40, p += 4, pathLen);
+        buf.utf8Write(path41, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         writeUInt32BE(buf, attrsFlags, p += 4);
         if (attrsLen) {
@@ -40320,7 +40342,7 @@ var require_SFTP = __commonJS({
           throw new Error("Client-only method called in server mode");
         fastXfer(fs5, this, localPath, remotePath, opts, cb);
       }
-      readFile(path40, options, callback_) {
+      readFile(path41, options, callback_) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let callback;
@@ -40393,13 +40415,13 @@ var require_SFTP = __commonJS({
             return callback && callback(er, buffer);
           });
         }, "close");
-        this.open(path40, flag, 438, (er, handle_) => {
+        this.open(path41, flag, 438, (er, handle_) => {
           if (er)
             return callback && callback(er);
           handle2 = handle_;
           const tryStat = /* @__PURE__ */ __name((er2, st) => {
             if (er2) {
-              this.stat(path40, (er_, st_) => {
+              this.stat(path41, (er_, st_) => {
                 if (er_) {
                   return this.close(handle2, () => {
                     callback && callback(er2);
@@ -40420,7 +40442,7 @@ var require_SFTP = __commonJS({
           this.fstat(handle2, tryStat);
         });
       }
-      writeFile(path40, data, options, callback_) {
+      writeFile(path41, data, options, callback_) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let callback;
@@ -40439,7 +40461,7 @@ var require_SFTP = __commonJS({
         if (options.encoding && !Buffer.isEncoding(options.encoding))
           throw new Error(`Unknown encoding: ${options.encoding}`);
         const flag = options.flag || "w";
-        this.open(path40, flag, options.mode, (openErr, handle2) => {
+        this.open(path41, flag, options.mode, (openErr, handle2) => {
           if (openErr) {
             callback && callback(openErr);
           } else {
@@ -40448,7 +40470,7 @@ var require_SFTP = __commonJS({
             if (position === null) {
               const tryStat = /* @__PURE__ */ __name((er, st) => {
                 if (er) {
-                  this.stat(path40, (er_, st_) => {
+                  this.stat(path41, (er_, st_) => {
                     if (er_) {
                       return this.close(handle2, () => {
                         callback && callback(er);
@@ -40467,7 +40489,7 @@ var require_SFTP = __commonJS({
           }
         });
       }
-      appendFile(path40, data, options, callback_) {
+      appendFile(path41, data, options, callback_) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let callback;
@@ -40485,12 +40507,12 @@ var require_SFTP = __commonJS({
           throw new TypeError("Bad arguments");
         if (!options.flag)
           options = Object.assign({ flag: "a" }, options);
-        this.writeFile(path40, data, options, callback);
+        this.writeFile(path41, data, options, callback);
       }
-      exists(path40, cb) {
+      exists(path41, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        this.stat(path40, (err) => {
+        this.stat(path41, (err) => {
           cb && cb(err ? false : true);
         });
       }
@@ -40533,7 +40555,7 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} RENAME`
         );
       }
-      mkdir(path40, attrs, cb) {
+      mkdir(path41, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let flags = 0;
@@ -40547,7 +40569,7 @@ var require_SFTP = __commonJS({
           flags = attrs.flags;
           attrsLen = attrs.nb;
         }
-        const pathLen = Buffer.byteLength(path40);
+        const pathLen = Buffer.byteLength(path41);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -40555,7 +40577,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path40, p += 4, pathLen);
+        buf.utf8Write(path41, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         if (attrsLen) {
           p += 4;
@@ -40571,10 +40593,10 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} MKDIR`
         );
       }
-      rmdir(path40, cb) {
+      rmdir(path41, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path40);
+        const pathLen = Buffer.byteLength(path41);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -40582,7 +40604,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path40, p += 4, pathLen);
+        buf.utf8Write(path41, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
@@ -40672,10 +40694,10 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} FSTAT`
         );
       }
-      stat(path40, cb) {
+      stat(path41, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path40);
+        const pathLen = Buffer.byteLength(path41);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -40683,17 +40705,17 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path40, p += 4, pathLen);
+        buf.utf8Write(path41, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} STAT`
         );
       }
-      lstat(path40, cb) {
+      lstat(path41, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path40);
+        const pathLen = Buffer.byteLength(path41);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -40701,17 +40723,17 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path40, p += 4, pathLen);
+        buf.utf8Write(path41, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} LSTAT`
         );
       }
-      opendir(path40, cb) {
+      opendir(path41, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path40);
+        const pathLen = Buffer.byteLength(path41);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -40719,14 +40741,14 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path40, p += 4, pathLen);
+        buf.utf8Write(path41, p += 4, pathLen);
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         this._debug && this._debug(
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} OPENDIR`
         );
       }
-      setstat(path40, attrs, cb) {
+      setstat(path41, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         let flags = 0;
@@ -40738,7 +40760,7 @@ var require_SFTP = __commonJS({
         } else if (typeof attrs === "function") {
           cb = attrs;
         }
-        const pathLen = Buffer.byteLength(path40);
+        const pathLen = Buffer.byteLength(path41);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -40746,7 +40768,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path40, p += 4, pathLen);
+        buf.utf8Write(path41, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         if (attrsLen) {
           p += 4;
@@ -40806,8 +40828,8 @@ var require_SFTP = __commonJS({
           mtime: toUnixTimestamp(mtime)
         }, cb);
       }
-      utimes(path40, atime, mtime, cb) {
-        return this.setstat(path40, {
+      utimes(path41, atime, mtime, cb) {
+        return this.setstat(path41, {
           atime: toUnixTimestamp(atime),
           mtime: toUnixTimestamp(mtime)
         }, cb);
@@ -40818,8 +40840,8 @@ var require_SFTP = __commonJS({
           gid
         }, cb);
       }
-      chown(path40, uid, gid, cb) {
-        return this.setstat(path40, {
+      chown(path41, uid, gid, cb) {
+        return this.setstat(path41, {
           uid,
           gid
         }, cb);
@@ -40829,15 +40851,15 @@ var require_SFTP = __commonJS({
           mode
         }, cb);
       }
-      chmod(path40, mode, cb) {
-        return this.setstat(path40, {
+      chmod(path41, mode, cb) {
+        return this.setstat(path41, {
           mode
         }, cb);
       }
-      readlink(path40, cb) {
+      readlink(path41, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path40);
+        const pathLen = Buffer.byteLength(path41);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -40845,7 +40867,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path40, p += 4, pathLen);
+        buf.utf8Write(path41, p += 4, pathLen);
         this._requests[reqid] = {
           cb: /* @__PURE__ */ __name((err, names) => {
             if (typeof cb !== "function")
@@ -40890,10 +40912,10 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} SYMLINK`
         );
       }
-      realpath(path40, cb) {
+      realpath(path41, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
-        const pathLen = Buffer.byteLength(path40);
+        const pathLen = Buffer.byteLength(path41);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -40901,7 +40923,7 @@ var require_SFTP = __commonJS({
         const reqid = this._writeReqid = this._writeReqid + 1 & MAX_REQID;
         writeUInt32BE(buf, reqid, 5);
         writeUInt32BE(buf, pathLen, p);
-        buf.utf8Write(path40, p += 4, pathLen);
+        buf.utf8Write(path41, p += 4, pathLen);
         this._requests[reqid] = {
           cb: /* @__PURE__ */ __name((err, names) => {
             if (typeof cb !== "function")
@@ -40946,13 +40968,13 @@ var require_SFTP = __commonJS({
           this._debug(`SFTP: Outbound: ${which2} posix-rename@openssh.com`);
         }
       }
-      ext_openssh_statvfs(path40, cb) {
+      ext_openssh_statvfs(path41, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         const ext = this._extensions["statvfs@openssh.com"];
         if (!ext || ext !== "2")
           throw new Error("Server does not support this extended request");
-        const pathLen = Buffer.byteLength(path40);
+        const pathLen = Buffer.byteLength(path41);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + 19 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -40962,7 +40984,7 @@ var require_SFTP = __commonJS({
         writeUInt32BE(buf, 19, p);
         buf.utf8Write("statvfs@openssh.com", p += 4, 19);
         writeUInt32BE(buf, pathLen, p += 19);
-        buf.utf8Write(path40, p += 4, pathLen);
+        buf.utf8Write(path41, p += 4, pathLen);
         this._requests[reqid] = { extended: "statvfs@openssh.com", cb };
         const isBuffered = sendOrBuffer(this, buf);
         if (this._debug) {
@@ -41048,7 +41070,7 @@ var require_SFTP = __commonJS({
           `SFTP: Outbound: ${isBuffered ? "Buffered" : "Sending"} fsync@openssh.com`
         );
       }
-      ext_openssh_lsetstat(path40, attrs, cb) {
+      ext_openssh_lsetstat(path41, attrs, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         const ext = this._extensions["lsetstat@openssh.com"];
@@ -41063,7 +41085,7 @@ var require_SFTP = __commonJS({
         } else if (typeof attrs === "function") {
           cb = attrs;
         }
-        const pathLen = Buffer.byteLength(path40);
+        const pathLen = Buffer.byteLength(path41);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + 20 + 4 + pathLen + 4 + attrsLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -41073,7 +41095,7 @@ var require_SFTP = __commonJS({
         writeUInt32BE(buf, 20, p);
         buf.utf8Write("lsetstat@openssh.com", p += 4, 20);
         writeUInt32BE(buf, pathLen, p += 20);
-        buf.utf8Write(path40, p += 4, pathLen);
+        buf.utf8Write(path41, p += 4, pathLen);
         writeUInt32BE(buf, flags, p += pathLen);
         if (attrsLen) {
           p += 4;
@@ -41090,13 +41112,13 @@ var require_SFTP = __commonJS({
           this._debug(`SFTP: Outbound: ${status2} lsetstat@openssh.com`);
         }
       }
-      ext_openssh_expandPath(path40, cb) {
+      ext_openssh_expandPath(path41, cb) {
         if (this.server)
           throw new Error("Client-only method called in server mode");
         const ext = this._extensions["expand-path@openssh.com"];
         if (ext !== "1")
           throw new Error("Server does not support this extended request");
-        const pathLen = Buffer.byteLength(path40);
+        const pathLen = Buffer.byteLength(path41);
         let p = 9;
         const buf = Buffer.allocUnsafe(4 + 1 + 4 + 4 + 23 + 4 + pathLen);
         writeUInt32BE(buf, buf.length - 4, 0);
@@ -41106,7 +41128,7 @@ var require_SFTP = __commonJS({
         writeUInt32BE(buf, 23, p);
         buf.utf8Write("expand-path@openssh.com", p += 4, 23);
         writeUInt32BE(buf, pathLen, p += 20);
-        buf.utf8Write(path40, p += 4, pathLen);
+        buf.utf8Write(path41, p += 4, pathLen);
         this._requests[reqid] = {
           cb: /* @__PURE__ */ __name((err, names) => {
             if (typeof cb !== "function")
@@ -41753,25 +41775,25 @@ var require_SFTP = __commonJS({
         this.extended = initial && initial.extended;
       }
       isDirectory() {
-        return (this.mode & constants4.S_IFMT) === constants4.S_IFDIR;
+        return (this.mode & constants5.S_IFMT) === constants5.S_IFDIR;
       }
       isFile() {
-        return (this.mode & constants4.S_IFMT) === constants4.S_IFREG;
+        return (this.mode & constants5.S_IFMT) === constants5.S_IFREG;
       }
       isBlockDevice() {
-        return (this.mode & constants4.S_IFMT) === constants4.S_IFBLK;
+        return (this.mode & constants5.S_IFMT) === constants5.S_IFBLK;
       }
       isCharacterDevice() {
-        return (this.mode & constants4.S_IFMT) === constants4.S_IFCHR;
+        return (this.mode & constants5.S_IFMT) === constants5.S_IFCHR;
       }
       isSymbolicLink() {
-        return (this.mode & constants4.S_IFMT) === constants4.S_IFLNK;
+        return (this.mode & constants5.S_IFMT) === constants5.S_IFLNK;
       }
       isFIFO() {
-        return (this.mode & constants4.S_IFMT) === constants4.S_IFIFO;
+        return (this.mode & constants5.S_IFMT) === constants5.S_IFIFO;
       }
       isSocket() {
-        return (this.mode & constants4.S_IFMT) === constants4.S_IFSOCK;
+        return (this.mode & constants5.S_IFMT) === constants5.S_IFSOCK;
       }
     };
     function attrsToBytes(attrs) {
@@ -42409,12 +42431,12 @@ var require_SFTP = __commonJS({
       [REQUEST.LSTAT]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path40 = bufferParser.readString(true);
+        const path41 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path40 === void 0)
+        if (path41 === void 0)
           return doFatalSFTPError(sftp, "Malformed LSTAT packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received LSTAT (id:${reqID})`);
-        if (!sftp.emit("LSTAT", reqID, path40)) {
+        if (!sftp.emit("LSTAT", reqID, path41)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -42433,13 +42455,13 @@ var require_SFTP = __commonJS({
       [REQUEST.SETSTAT]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path40 = bufferParser.readString(true);
+        const path41 = bufferParser.readString(true);
         const attrs = readAttrs(sftp._biOpt);
         bufferParser.clear();
         if (attrs === void 0)
           return doFatalSFTPError(sftp, "Malformed SETSTAT packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received SETSTAT (id:${reqID})`);
-        if (!sftp.emit("SETSTAT", reqID, path40, attrs)) {
+        if (!sftp.emit("SETSTAT", reqID, path41, attrs)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -42461,12 +42483,12 @@ var require_SFTP = __commonJS({
       [REQUEST.OPENDIR]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path40 = bufferParser.readString(true);
+        const path41 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path40 === void 0)
+        if (path41 === void 0)
           return doFatalSFTPError(sftp, "Malformed OPENDIR packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received OPENDIR (id:${reqID})`);
-        if (!sftp.emit("OPENDIR", reqID, path40)) {
+        if (!sftp.emit("OPENDIR", reqID, path41)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -42485,63 +42507,63 @@ var require_SFTP = __commonJS({
       [REQUEST.REMOVE]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path40 = bufferParser.readString(true);
+        const path41 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path40 === void 0)
+        if (path41 === void 0)
           return doFatalSFTPError(sftp, "Malformed REMOVE packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received REMOVE (id:${reqID})`);
-        if (!sftp.emit("REMOVE", reqID, path40)) {
+        if (!sftp.emit("REMOVE", reqID, path41)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.MKDIR]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path40 = bufferParser.readString(true);
+        const path41 = bufferParser.readString(true);
         const attrs = readAttrs(sftp._biOpt);
         bufferParser.clear();
         if (attrs === void 0)
           return doFatalSFTPError(sftp, "Malformed MKDIR packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received MKDIR (id:${reqID})`);
-        if (!sftp.emit("MKDIR", reqID, path40, attrs)) {
+        if (!sftp.emit("MKDIR", reqID, path41, attrs)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.RMDIR]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path40 = bufferParser.readString(true);
+        const path41 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path40 === void 0)
+        if (path41 === void 0)
           return doFatalSFTPError(sftp, "Malformed RMDIR packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received RMDIR (id:${reqID})`);
-        if (!sftp.emit("RMDIR", reqID, path40)) {
+        if (!sftp.emit("RMDIR", reqID, path41)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.REALPATH]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path40 = bufferParser.readString(true);
+        const path41 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path40 === void 0)
+        if (path41 === void 0)
           return doFatalSFTPError(sftp, "Malformed REALPATH packet");
         sftp._debug && sftp._debug(
           `SFTP: Inbound: Received REALPATH (id:${reqID})`
         );
-        if (!sftp.emit("REALPATH", reqID, path40)) {
+        if (!sftp.emit("REALPATH", reqID, path41)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
       [REQUEST.STAT]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path40 = bufferParser.readString(true);
+        const path41 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path40 === void 0)
+        if (path41 === void 0)
           return doFatalSFTPError(sftp, "Malformed STAT packet");
         sftp._debug && sftp._debug(`SFTP: Inbound: Received STAT (id:${reqID})`);
-        if (!sftp.emit("STAT", reqID, path40)) {
+        if (!sftp.emit("STAT", reqID, path41)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -42561,14 +42583,14 @@ var require_SFTP = __commonJS({
       [REQUEST.READLINK]: (sftp, payload) => {
         bufferParser.init(payload, 1);
         const reqID = bufferParser.readUInt32BE();
-        const path40 = bufferParser.readString(true);
+        const path41 = bufferParser.readString(true);
         bufferParser.clear();
-        if (path40 === void 0)
+        if (path41 === void 0)
           return doFatalSFTPError(sftp, "Malformed READLINK packet");
         sftp._debug && sftp._debug(
           `SFTP: Inbound: Received READLINK (id:${reqID})`
         );
-        if (!sftp.emit("READLINK", reqID, path40)) {
+        if (!sftp.emit("READLINK", reqID, path41)) {
           sftp.status(reqID, STATUS_CODE.OP_UNSUPPORTED);
         }
       },
@@ -42642,7 +42664,7 @@ var require_SFTP = __commonJS({
       return n + 7 & ~7;
     }
     __name(roundUpToMultipleOf8, "roundUpToMultipleOf8");
-    function ReadStream(sftp, path40, options) {
+    function ReadStream(sftp, path41, options) {
       if (options === void 0)
         options = {};
       else if (typeof options === "string")
@@ -42656,7 +42678,7 @@ var require_SFTP = __commonJS({
       options.emitClose = false;
       options.autoDestroy = false;
       ReadableStream2.call(this, options);
-      this.path = path40;
+      this.path = path41;
       this.flags = options.flags === void 0 ? "r" : options.flags;
       this.mode = options.mode === void 0 ? 438 : options.mode;
       this.start = options.start;
@@ -42790,7 +42812,7 @@ var require_SFTP = __commonJS({
       },
       configurable: true
     });
-    function WriteStream(sftp, path40, options) {
+    function WriteStream(sftp, path41, options) {
       if (options === void 0)
         options = {};
       else if (typeof options === "string")
@@ -42802,7 +42824,7 @@ var require_SFTP = __commonJS({
       options.emitClose = false;
       options.autoDestroy = false;
       WritableStream.call(this, options);
-      this.path = path40;
+      this.path = path41;
       this.flags = options.flags === void 0 ? "w" : options.flags;
       this.mode = options.mode === void 0 ? 438 : options.mode;
       this.start = options.start;
@@ -47088,11 +47110,11 @@ var require_lib2 = __commonJS({
 });
 
 // node_modules/node-ssh/lib/esm/index.mjs
-function unixifyPath(path40) {
-  if (path40.includes("\\")) {
-    return path40.split("\\").join("/");
+function unixifyPath(path41) {
+  if (path41.includes("\\")) {
+    return path41.split("\\").join("/");
   }
-  return path40;
+  return path41;
 }
 async function readFile(filePath) {
   return new Promise((resolve, reject) => {
@@ -47105,11 +47127,11 @@ async function readFile(filePath) {
     });
   });
 }
-async function makeDirectoryWithSftp(path40, sftp) {
+async function makeDirectoryWithSftp(path41, sftp) {
   let stats = null;
   try {
     stats = await new Promise((resolve, reject) => {
-      sftp.stat(path40, (err, res) => {
+      sftp.stat(path41, (err, res) => {
         if (err) {
           reject(err);
         } else {
@@ -47127,7 +47149,7 @@ async function makeDirectoryWithSftp(path40, sftp) {
   }
   try {
     await new Promise((resolve, reject) => {
-      sftp.mkdir(path40, (err) => {
+      sftp.mkdir(path41, (err) => {
         if (err) {
           reject(err);
         } else {
@@ -47158,7 +47180,7 @@ var init_esm3 = __esm({
     import_shell_escape = __toESM(require_shell_escape(), 1);
     import_ssh2 = __toESM(require_lib2(), 1);
     DEFAULT_CONCURRENCY = 1;
-    DEFAULT_VALIDATE = /* @__PURE__ */ __name((path40) => !import_path2.default.basename(path40).startsWith("."), "DEFAULT_VALIDATE");
+    DEFAULT_VALIDATE = /* @__PURE__ */ __name((path41) => !import_path2.default.basename(path41).startsWith("."), "DEFAULT_VALIDATE");
     DEFAULT_TICK = /* @__PURE__ */ __name(() => {
     }, "DEFAULT_TICK");
     SSHError = class extends Error {
@@ -47410,20 +47432,20 @@ var init_esm3 = __esm({
         }
         return response;
       }
-      async mkdir(path40, method = "sftp", givenSftp = null) {
-        (0, import_assert2.default)(typeof path40 === "string", "path must be a valid string");
+      async mkdir(path41, method = "sftp", givenSftp = null) {
+        (0, import_assert2.default)(typeof path41 === "string", "path must be a valid string");
         (0, import_assert2.default)(typeof method === "string" && (method === "sftp" || method === "exec"), "method must be either sftp or exec");
         (0, import_assert2.default)(givenSftp == null || typeof givenSftp === "object", "sftp must be a valid object");
         if (method === "exec") {
-          await this.exec("mkdir", ["-p", unixifyPath(path40)]);
+          await this.exec("mkdir", ["-p", unixifyPath(path41)]);
           return;
         }
         const sftp = givenSftp || await this.requestSFTP();
-        const makeSftpDirectory = /* @__PURE__ */ __name(async (retry) => makeDirectoryWithSftp(unixifyPath(path40), sftp).catch(async (error2) => {
+        const makeSftpDirectory = /* @__PURE__ */ __name(async (retry) => makeDirectoryWithSftp(unixifyPath(path41), sftp).catch(async (error2) => {
           if (!retry || error2 == null || error2.message !== "No such file" && error2.code !== "ENOENT") {
             throw error2;
           }
-          await this.mkdir(import_path2.default.dirname(path40), "sftp", sftp);
+          await this.mkdir(import_path2.default.dirname(path41), "sftp", sftp);
           await makeSftpDirectory(false);
         }), "makeSftpDirectory");
         try {
@@ -47591,15 +47613,15 @@ var init_esm3 = __esm({
           validate,
           concurrency,
           fileSystem: {
-            basename(path40) {
-              return import_path2.default.posix.basename(path40);
+            basename(path41) {
+              return import_path2.default.posix.basename(path41);
             },
             join(pathA, pathB) {
               return import_path2.default.posix.join(pathA, pathB);
             },
-            readdir(path40) {
+            readdir(path41) {
               return new Promise((resolve, reject) => {
-                sftp.readdir(path40, (err, res) => {
+                sftp.readdir(path41, (err, res) => {
                   if (err) {
                     reject(err);
                   } else {
@@ -47608,9 +47630,9 @@ var init_esm3 = __esm({
                 });
               });
             },
-            stat(path40) {
+            stat(path41) {
               return new Promise((resolve, reject) => {
-                sftp.stat(path40, (err, res) => {
+                sftp.stat(path41, (err, res) => {
                   if (err) {
                     reject(err);
                   } else {
@@ -47811,7 +47833,7 @@ var init_shell_quote = __esm({
 });
 
 // actions/lib/proxmox/ssh-transport.ts
-function parseFailure(method, path40, code, stderr) {
+function parseFailure(method, path41, code, stderr) {
   const lines = stderr.split("\n").map((l) => l.trimEnd()).filter(Boolean);
   let status2 = 500;
   let message = lines[0] ?? `pvesh exited with ${code ?? "a signal"}`;
@@ -47827,7 +47849,7 @@ function parseFailure(method, path40, code, stderr) {
       if (m) errors[m[1]] = m[2];
     }
   }
-  return new ProxmoxApiError({ status: status2, message, method, path: path40, errors });
+  return new ProxmoxApiError({ status: status2, message, method, path: path41, errors });
 }
 var VERBS, PARAM_NAME, TASK_PATH, SshTransport;
 var init_ssh_transport = __esm({
@@ -47873,10 +47895,10 @@ var init_ssh_transport = __esm({
       get host() {
         return this.config.host;
       }
-      async request(method, path40, params) {
-        const local = this.answerFinishedTask(method, path40);
+      async request(method, path41, params) {
+        const local = this.answerFinishedTask(method, path41);
         if (local !== void 0) return local;
-        const { command: command14, stdin } = this.command(method, path40, params);
+        const { command: command14, stdin } = this.command(method, path41, params);
         const res = await this.limiter.run(async () => {
           const ssh = await this.connect();
           try {
@@ -47885,7 +47907,7 @@ var init_ssh_transport = __esm({
             this.connection = void 0;
             ssh.dispose();
             throw new ProxmoxConnectionError(
-              `SSH to ${this.config.user}@${this.config.host} broke during ${VERBS[method]} ${path40}: ${err.message}.`,
+              `SSH to ${this.config.user}@${this.config.host} broke during ${VERBS[method]} ${path41}: ${err.message}.`,
               "in-flight",
               err.code,
               { cause: err }
@@ -47893,11 +47915,11 @@ var init_ssh_transport = __esm({
           }
         });
         if (res.code === 0) return this.parseOutput(res.stdout);
-        throw parseFailure(method, path40, res.code, res.stderr);
+        throw parseFailure(method, path41, res.code, res.stderr);
       }
       /** Builds the remote shell line; every word single-quoted, secrets read from stdin. */
-      command(method, path40, params) {
-        const words = [shellQuote(this.pvesh), VERBS[method], shellQuote(decodeURIComponent(path40))];
+      command(method, path41, params) {
+        const words = [shellQuote(this.pvesh), VERBS[method], shellQuote(decodeURIComponent(path41))];
         const secrets2 = [];
         for (const [k, v] of normaliseParams(params)) {
           if (!PARAM_NAME.test(k)) throw new PveGitopsError(`Invalid Proxmox parameter name '${k}'.`);
@@ -47932,8 +47954,8 @@ var init_ssh_transport = __esm({
         if (upid) this.tasks.set(upid.upid, { log: lines.slice(0, -1) });
         return data;
       }
-      answerFinishedTask(method, path40) {
-        const m = method === "GET" ? TASK_PATH.exec(path40) : null;
+      answerFinishedTask(method, path41) {
+        const m = method === "GET" ? TASK_PATH.exec(path41) : null;
         const task2 = m ? this.tasks.get(decodeURIComponent(m[1])) : void 0;
         if (!m || !task2) return void 0;
         if (m[2] === "status")
@@ -48520,35 +48542,294 @@ var init_render_apply = __esm({
   }
 });
 
-// actions/lib/vm/suggest.ts
-function editDistance(a, b) {
-  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost);
-    }
-    prev = cur;
-  }
-  return prev[b.length];
+// actions/lib/vm/diagnostics.ts
+function formatDiagnostic(d) {
+  const prefix = d.severity === "warning" ? "warning: " : "";
+  return escapeInvisible(`${d.file}:${d.line}:${d.col}: ${prefix}${d.message}`);
 }
-function closest(word, candidates) {
-  const w = word.toLowerCase();
-  const limit = Math.max(2, Math.floor(w.length / 3));
-  let best;
-  let bestDistance = Infinity;
-  for (const c of candidates) {
-    const d = editDistance(w, c.toLowerCase());
-    if (d < bestDistance && d <= limit) [best, bestDistance] = [c, d];
-  }
-  return best;
+function sortDiagnostics(list3) {
+  return [...list3].sort(
+    (a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0) || a.line - b.line || a.col - b.col
+  );
 }
-var init_suggest = __esm({
-  "actions/lib/vm/suggest.ts"() {
+function errorsOf(list3) {
+  return list3.filter((d) => d.severity === "error");
+}
+var init_diagnostics = __esm({
+  "actions/lib/vm/diagnostics.ts"() {
     "use strict";
-    __name(editDistance, "editDistance");
-    __name(closest, "closest");
+    init_show_value();
+    __name(formatDiagnostic, "formatDiagnostic");
+    __name(sortDiagnostics, "sortDiagnostics");
+    __name(errorsOf, "errorsOf");
+  }
+});
+
+// actions/lib/vm/addresses.ts
+function unicastProblem(n) {
+  const first = Math.floor(n / 2 ** 24);
+  if (n === 0) return "the all-zero address";
+  if (first === 0) return "in 0.0.0.0/8, which no host may use";
+  if (n === 2 ** 32 - 1) return "the broadcast address";
+  if (first >= 224 && first <= 239) return "a multicast address";
+  if (first >= 240) return "in the reserved range 240.0.0.0/4";
+  return void 0;
+}
+function subnetEdgeProblem(n, prefix) {
+  if (prefix > 30) return void 0;
+  const size = 2 ** (32 - prefix);
+  if (n % size === 0) return "the network address of its subnet";
+  if (n % size === size - 1) return "the broadcast address of its subnet";
+  return void 0;
+}
+function macProblem(mac) {
+  const octets = mac.split(":").map((o) => parseInt(o, 16));
+  if (octets.length !== 6 || octets.some((o) => !(o >= 0 && o <= 255)))
+    return "is not a MAC address like BC:24:11:2E:C5:4A";
+  if (octets.every((o) => o === 0)) return "is all zeros, which no interface may use";
+  if (octets[0] & 1) return "is a multicast (group) address, not a unicast one";
+  return void 0;
+}
+var init_addresses = __esm({
+  "actions/lib/vm/addresses.ts"() {
+    "use strict";
+    __name(unicastProblem, "unicastProblem");
+    __name(subnetEdgeProblem, "subnetEdgeProblem");
+    __name(macProblem, "macProblem");
+  }
+});
+
+// actions/lib/vm/ansible-names.ts
+function groupNameProblem(name) {
+  if (!GROUP.test(name))
+    return "is not an Ansible group name (letters, digits and _, not starting with a digit)";
+  if (RESERVED_INVENTORY_NAMES.includes(name)) return "is reserved by Ansible";
+  return void 0;
+}
+function hostNameProblem(name) {
+  if (!HOST.test(name))
+    return "is not an inventory host name (letters, digits, '.', '_' and '-'; no '=', spaces, '[' or quotes)";
+  if (RESERVED_INVENTORY_NAMES.includes(name)) return "is reserved by Ansible";
+  return void 0;
+}
+function variableNameProblem(name) {
+  return VARIABLE.test(name) ? void 0 : "is not a valid Ansible variable name (letters, digits and _, not starting with a digit)";
+}
+function inventoryValueProblem(value) {
+  return PLAIN_VALUE.test(value) ? void 0 : "cannot go into inventory/k8s.ini; remove spaces, quotes, '\\', '`', '$', '{', '}', '#' and ';'";
+}
+var RESERVED_INVENTORY_NAMES, GROUP, VARIABLE, HOST, PLAIN_VALUE;
+var init_ansible_names = __esm({
+  "actions/lib/vm/ansible-names.ts"() {
+    "use strict";
+    RESERVED_INVENTORY_NAMES = ["all", "ungrouped", "localhost"];
+    GROUP = /^[A-Za-z_][A-Za-z0-9_]*$/;
+    VARIABLE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+    HOST = /^[A-Za-z0-9]([A-Za-z0-9._-]{0,251}[A-Za-z0-9])?$/;
+    PLAIN_VALUE = /^[^\s#;'"\\`${}]*$/;
+    __name(groupNameProblem, "groupNameProblem");
+    __name(hostNameProblem, "hostNameProblem");
+    __name(variableNameProblem, "variableNameProblem");
+    __name(inventoryValueProblem, "inventoryValueProblem");
+  }
+});
+
+// actions/lib/vm/ipconfig.ts
+function ipv4ToInt(text3) {
+  const parts = text3.split(".");
+  if (parts.length !== 4) return void 0;
+  let n = 0;
+  for (const p of parts) {
+    if (!/^(0|[1-9][0-9]{0,2})$/.test(p) || Number(p) > 255) return void 0;
+    n = n * 256 + Number(p);
+  }
+  return n;
+}
+function parseCidr4(text3) {
+  const m = /^([^/]+)\/([0-9]{1,2})$/.exec(text3);
+  if (!m || ipv4ToInt(m[1]) === void 0 || Number(m[2]) > 32) return void 0;
+  return { address: m[1], prefix: Number(m[2]) };
+}
+function parseCidr6(text3) {
+  const m = /^([^/]+)\/([0-9]{1,3})$/.exec(text3);
+  if (!m || !(0, import_node_net3.isIPv6)(m[1]) || Number(m[2]) > 128) return void 0;
+  return { address: m[1], prefix: Number(m[2]) };
+}
+function sameSubnet(a, b, prefix) {
+  const x = ipv4ToInt(a);
+  const y = ipv4ToInt(b);
+  if (x === void 0 || y === void 0) return false;
+  const size = 2 ** (32 - prefix);
+  return Math.floor(x / size) === Math.floor(y / size);
+}
+function parseIpConfig(text3) {
+  const cached = parsedIpConfigs.get(text3);
+  if (cached) return cached;
+  const result2 = parseIpConfigOnce(text3);
+  if (parsedIpConfigs.size >= MAX_CACHED) parsedIpConfigs.clear();
+  parsedIpConfigs.set(text3, result2);
+  return result2;
+}
+function parseIpConfigOnce(text3) {
+  const value = {};
+  const bad = /* @__PURE__ */ __name((error2) => ({ ok: false, error: error2 }), "bad");
+  if (/\s/.test(text3))
+    return bad(
+      "has a space in it; write the parts joined by commas only, like ip=10.0.0.5/24,gw=10.0.0.1"
+    );
+  for (const part of text3.split(",")) {
+    const eq = part.indexOf("=");
+    const key = eq < 0 ? part : part.slice(0, eq);
+    const val = eq < 0 ? "" : part.slice(eq + 1);
+    if (!["ip", "gw", "ip6", "gw6"].includes(key)) {
+      return bad(
+        `has an unknown part \`${part.trim() || "(empty)"}\`; use ip=<CIDR>|dhcp, gw=, ip6=auto|dhcp|<CIDR> and gw6=, separated by commas`
+      );
+    }
+    if (key in value) return bad(`sets \`${key}\` twice`);
+    if (!val) return bad(`has no value after \`${key}=\``);
+    switch (key) {
+      case "ip": {
+        const cidr2 = val === "dhcp" ? "dhcp" : parseCidr4(val);
+        if (!cidr2)
+          return bad(
+            `has ip=${val}, which is neither dhcp nor an IPv4 address with prefix like 192.168.1.50/24`
+          );
+        value.ip = cidr2;
+        break;
+      }
+      case "gw":
+        if (ipv4ToInt(val) === void 0) return bad(`has gw=${val}, which is not an IPv4 address`);
+        value.gw = val;
+        break;
+      case "ip6": {
+        const cidr2 = val === "auto" || val === "dhcp" ? val : parseCidr6(val);
+        if (!cidr2)
+          return bad(
+            `has ip6=${val}, which is neither auto, dhcp nor an IPv6 address with prefix like 2001:db8::5/64`
+          );
+        value.ip6 = cidr2;
+        break;
+      }
+      case "gw6":
+        if (!(0, import_node_net3.isIPv6)(val)) return bad(`has gw6=${val}, which is not an IPv6 address`);
+        value.gw6 = val;
+        break;
+    }
+  }
+  return checkIpConfig(value);
+}
+function checkIpConfig(value) {
+  const { ip, gw } = value;
+  if (gw !== void 0 && (ip === void 0 || ip === "dhcp")) {
+    return {
+      ok: false,
+      error: `sets gw=${gw} without a static ip=; a gateway only goes with a static address`
+    };
+  }
+  if (value.gw6 !== void 0 && (value.ip6 === void 0 || typeof value.ip6 === "string")) {
+    return {
+      ok: false,
+      error: `sets gw6=${value.gw6} without a static ip6=; a gateway only goes with a static address`
+    };
+  }
+  if (ip && ip !== "dhcp") {
+    const n = ipv4ToInt(ip.address);
+    const why2 = unicastProblem(n) ?? subnetEdgeProblem(n, ip.prefix);
+    if (why2) return { ok: false, error: `has ip=${ip.address}/${ip.prefix}, which is ${why2}` };
+    if (gw !== void 0) {
+      if (!sameSubnet(ip.address, gw, ip.prefix)) {
+        return {
+          ok: false,
+          error: `has gateway ${gw} outside the subnet of ${ip.address}/${ip.prefix}`
+        };
+      }
+      if (gw === ip.address)
+        return { ok: false, error: `has gateway ${gw} equal to the VM's own address` };
+      const g = ipv4ToInt(gw);
+      const gwWhy = unicastProblem(g) ?? subnetEdgeProblem(g, ip.prefix);
+      if (gwWhy) return { ok: false, error: `has gateway ${gw}, which is ${gwWhy}` };
+    }
+  }
+  return { ok: true, value };
+}
+var import_node_net3, MAX_CACHED, parsedIpConfigs;
+var init_ipconfig = __esm({
+  "actions/lib/vm/ipconfig.ts"() {
+    "use strict";
+    import_node_net3 = require("node:net");
+    init_addresses();
+    __name(ipv4ToInt, "ipv4ToInt");
+    __name(parseCidr4, "parseCidr4");
+    __name(parseCidr6, "parseCidr6");
+    __name(sameSubnet, "sameSubnet");
+    __name(parseIpConfig, "parseIpConfig");
+    MAX_CACHED = 1e5;
+    parsedIpConfigs = /* @__PURE__ */ new Map();
+    __name(parseIpConfigOnce, "parseIpConfigOnce");
+    __name(checkIpConfig, "checkIpConfig");
+  }
+});
+
+// actions/lib/vm/paths.ts
+function mountPointProblem(mount) {
+  if (!MOUNT_CHARS.test(mount))
+    return "must be an absolute path of letters, digits, '.', '_', '-' and '/'";
+  const segments = mount.split("/").slice(1);
+  const normal = mount === "/" || segments.every((s) => s !== "" && s !== "." && s !== "..") && !mount.endsWith("/");
+  if (!normal) return "must be normalised (no '//', '.', '..' or trailing '/')";
+  if (SYSTEM_EXACT.includes(mount))
+    return "is a system directory; mount data disks elsewhere, like /mnt/data";
+  const sys = SYSTEM_TREES.find((d) => mount === d || mount.startsWith(`${d}/`));
+  if (sys)
+    return `is ${mount === sys ? "" : "inside "}the system directory ${sys}; mount data disks elsewhere, like /mnt/data`;
+  return void 0;
+}
+function vaultSegmentsProblem(value, kind) {
+  const plain = kind === "key" ? value : value.replace(/^\/+|\/+$/g, "");
+  const segments = kind === "key" ? [plain] : plain.split("/");
+  if (!plain || segments.some((s) => !SEGMENT.test(s) || /^\.+$/.test(s)))
+    return kind === "key" ? "must be one plain name (letters, digits, '_', '-', '.', '@', '+')" : "must be plain path segments separated by '/' (letters, digits, '_', '-', '.', '@', '+'; no '..', '?', '#', spaces or leading or doubled '/')";
+  return void 0;
+}
+var SYSTEM_TREES, SYSTEM_EXACT, MOUNT_CHARS, SEGMENT;
+var init_paths = __esm({
+  "actions/lib/vm/paths.ts"() {
+    "use strict";
+    SYSTEM_TREES = [
+      "/bin",
+      "/boot",
+      "/dev",
+      "/etc",
+      "/lib",
+      "/lib32",
+      "/lib64",
+      "/libx32",
+      "/proc",
+      "/run",
+      "/sbin",
+      "/sys",
+      "/usr"
+    ];
+    SYSTEM_EXACT = [
+      "/",
+      "/home",
+      "/media",
+      "/mnt",
+      "/opt",
+      "/root",
+      "/srv",
+      "/tmp",
+      "/var",
+      "/var/cache",
+      "/var/lib",
+      "/var/log",
+      "/var/tmp"
+    ];
+    MOUNT_CHARS = /^\/[A-Za-z0-9._/-]*$/;
+    __name(mountPointProblem, "mountPointProblem");
+    SEGMENT = /^[A-Za-z0-9_][A-Za-z0-9_.@+-]*$/;
+    __name(vaultSegmentsProblem, "vaultSegmentsProblem");
   }
 });
 
@@ -48632,17 +48913,17 @@ var require_visit = __commonJS({
     visit2.BREAK = BREAK;
     visit2.SKIP = SKIP;
     visit2.REMOVE = REMOVE;
-    function visit_(key, node, visitor, path40) {
-      const ctrl = callVisitor(key, node, visitor, path40);
+    function visit_(key, node, visitor, path41) {
+      const ctrl = callVisitor(key, node, visitor, path41);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path40, ctrl);
-        return visit_(key, ctrl, visitor, path40);
+        replaceNode(key, path41, ctrl);
+        return visit_(key, ctrl, visitor, path41);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
-          path40 = Object.freeze(path40.concat(node));
+          path41 = Object.freeze(path41.concat(node));
           for (let i = 0; i < node.items.length; ++i) {
-            const ci = visit_(i, node.items[i], visitor, path40);
+            const ci = visit_(i, node.items[i], visitor, path41);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -48653,13 +48934,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node)) {
-          path40 = Object.freeze(path40.concat(node));
-          const ck = visit_("key", node.key, visitor, path40);
+          path41 = Object.freeze(path41.concat(node));
+          const ck = visit_("key", node.key, visitor, path41);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node.key = null;
-          const cv = visit_("value", node.value, visitor, path40);
+          const cv = visit_("value", node.value, visitor, path41);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -48682,17 +48963,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node, visitor, path40) {
-      const ctrl = await callVisitor(key, node, visitor, path40);
+    async function visitAsync_(key, node, visitor, path41) {
+      const ctrl = await callVisitor(key, node, visitor, path41);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path40, ctrl);
-        return visitAsync_(key, ctrl, visitor, path40);
+        replaceNode(key, path41, ctrl);
+        return visitAsync_(key, ctrl, visitor, path41);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
-          path40 = Object.freeze(path40.concat(node));
+          path41 = Object.freeze(path41.concat(node));
           for (let i = 0; i < node.items.length; ++i) {
-            const ci = await visitAsync_(i, node.items[i], visitor, path40);
+            const ci = await visitAsync_(i, node.items[i], visitor, path41);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -48703,13 +48984,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node)) {
-          path40 = Object.freeze(path40.concat(node));
-          const ck = await visitAsync_("key", node.key, visitor, path40);
+          path41 = Object.freeze(path41.concat(node));
+          const ck = await visitAsync_("key", node.key, visitor, path41);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node.key = null;
-          const cv = await visitAsync_("value", node.value, visitor, path40);
+          const cv = await visitAsync_("value", node.value, visitor, path41);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -48738,24 +49019,24 @@ var require_visit = __commonJS({
       return visitor;
     }
     __name(initVisitor, "initVisitor");
-    function callVisitor(key, node, visitor, path40) {
+    function callVisitor(key, node, visitor, path41) {
       if (typeof visitor === "function")
-        return visitor(key, node, path40);
+        return visitor(key, node, path41);
       if (identity.isMap(node))
-        return visitor.Map?.(key, node, path40);
+        return visitor.Map?.(key, node, path41);
       if (identity.isSeq(node))
-        return visitor.Seq?.(key, node, path40);
+        return visitor.Seq?.(key, node, path41);
       if (identity.isPair(node))
-        return visitor.Pair?.(key, node, path40);
+        return visitor.Pair?.(key, node, path41);
       if (identity.isScalar(node))
-        return visitor.Scalar?.(key, node, path40);
+        return visitor.Scalar?.(key, node, path41);
       if (identity.isAlias(node))
-        return visitor.Alias?.(key, node, path40);
+        return visitor.Alias?.(key, node, path41);
       return void 0;
     }
     __name(callVisitor, "callVisitor");
-    function replaceNode(key, path40, node) {
-      const parent = path40[path40.length - 1];
+    function replaceNode(key, path41, node) {
+      const parent = path41[path41.length - 1];
       if (identity.isCollection(parent)) {
         parent.items[key] = node;
       } else if (identity.isPair(parent)) {
@@ -49389,10 +49670,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path40, value) {
+    function collectionFromPath(schema, path41, value) {
       let v = value;
-      for (let i = path40.length - 1; i >= 0; --i) {
-        const k = path40[i];
+      for (let i = path41.length - 1; i >= 0; --i) {
+        const k = path41[i];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a = [];
           a[k] = v;
@@ -49412,7 +49693,7 @@ var require_Collection = __commonJS({
       });
     }
     __name(collectionFromPath, "collectionFromPath");
-    var isEmptyPath = /* @__PURE__ */ __name((path40) => path40 == null || typeof path40 === "object" && !!path40[Symbol.iterator]().next().done, "isEmptyPath");
+    var isEmptyPath = /* @__PURE__ */ __name((path41) => path41 == null || typeof path41 === "object" && !!path41[Symbol.iterator]().next().done, "isEmptyPath");
     var Collection2 = class extends Node.NodeBase {
       static {
         __name(this, "Collection");
@@ -49445,11 +49726,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path40, value) {
-        if (isEmptyPath(path40))
+      addIn(path41, value) {
+        if (isEmptyPath(path41))
           this.add(value);
         else {
-          const [key, ...rest] = path40;
+          const [key, ...rest] = path41;
           const node = this.get(key, true);
           if (identity.isCollection(node))
             node.addIn(rest, value);
@@ -49463,8 +49744,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path40) {
-        const [key, ...rest] = path40;
+      deleteIn(path41) {
+        const [key, ...rest] = path41;
         if (rest.length === 0)
           return this.delete(key);
         const node = this.get(key, true);
@@ -49478,8 +49759,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path40, keepScalar) {
-        const [key, ...rest] = path40;
+      getIn(path41, keepScalar) {
+        const [key, ...rest] = path41;
         const node = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node) ? node.value : node;
@@ -49497,8 +49778,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path40) {
-        const [key, ...rest] = path40;
+      hasIn(path41) {
+        const [key, ...rest] = path41;
         if (rest.length === 0)
           return this.has(key);
         const node = this.get(key, true);
@@ -49508,8 +49789,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path40, value) {
-        const [key, ...rest] = path40;
+      setIn(path41, value) {
+        const [key, ...rest] = path41;
         if (rest.length === 0) {
           this.set(key, value);
         } else {
@@ -52086,9 +52367,9 @@ var require_Document = __commonJS({
           this.contents.add(value);
       }
       /** Adds a value to the document. */
-      addIn(path40, value) {
+      addIn(path41, value) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path40, value);
+          this.contents.addIn(path41, value);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -52163,14 +52444,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path40) {
-        if (Collection2.isEmptyPath(path40)) {
+      deleteIn(path41) {
+        if (Collection2.isEmptyPath(path41)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path40) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path41) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -52185,10 +52466,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path40, keepScalar) {
-        if (Collection2.isEmptyPath(path40))
+      getIn(path41, keepScalar) {
+        if (Collection2.isEmptyPath(path41))
           return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path40, keepScalar) : void 0;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path41, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -52199,10 +52480,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path40) {
-        if (Collection2.isEmptyPath(path40))
+      hasIn(path41) {
+        if (Collection2.isEmptyPath(path41))
           return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path40) : false;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path41) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -52219,13 +52500,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path40, value) {
-        if (Collection2.isEmptyPath(path40)) {
+      setIn(path41, value) {
+        if (Collection2.isEmptyPath(path41)) {
           this.contents = value;
         } else if (this.contents == null) {
-          this.contents = Collection2.collectionFromPath(this.schema, Array.from(path40), value);
+          this.contents = Collection2.collectionFromPath(this.schema, Array.from(path41), value);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path40, value);
+          this.contents.setIn(path41, value);
         }
       }
       /**
@@ -54238,9 +54519,9 @@ var require_cst_visit = __commonJS({
     visit2.BREAK = BREAK;
     visit2.SKIP = SKIP;
     visit2.REMOVE = REMOVE;
-    visit2.itemAtPath = (cst, path40) => {
+    visit2.itemAtPath = (cst, path41) => {
       let item = cst;
-      for (const [field, index] of path40) {
+      for (const [field, index] of path41) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index];
@@ -54249,23 +54530,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit2.parentCollection = (cst, path40) => {
-      const parent = visit2.itemAtPath(cst, path40.slice(0, -1));
-      const field = path40[path40.length - 1][0];
+    visit2.parentCollection = (cst, path41) => {
+      const parent = visit2.itemAtPath(cst, path41.slice(0, -1));
+      const field = path41[path41.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path40, item, visitor) {
-      let ctrl = visitor(item, path40);
+    function _visit(path41, item, visitor) {
+      let ctrl = visitor(item, path41);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i = 0; i < token.items.length; ++i) {
-            const ci = _visit(Object.freeze(path40.concat([[field, i]])), token.items[i], visitor);
+            const ci = _visit(Object.freeze(path41.concat([[field, i]])), token.items[i], visitor);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -54276,10 +54557,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path40);
+            ctrl = ctrl(item, path41);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path40) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path41) : ctrl;
     }
     __name(_visit, "_visit");
     exports2.visit = visit2;
@@ -55953,7 +56234,7 @@ var require_public_api = __commonJS({
       return doc;
     }
     __name(parseDocument4, "parseDocument");
-    function parse7(src, reviver, options) {
+    function parse8(src, reviver, options) {
       let _reviver = void 0;
       if (typeof reviver === "function") {
         _reviver = reviver;
@@ -55972,7 +56253,7 @@ var require_public_api = __commonJS({
       }
       return doc.toJS(Object.assign({ reviver: _reviver }, options));
     }
-    __name(parse7, "parse");
+    __name(parse8, "parse");
     function stringify4(value, replacer, options) {
       let _replacer = null;
       if (typeof replacer === "function" || Array.isArray(replacer)) {
@@ -55996,7 +56277,7 @@ var require_public_api = __commonJS({
       return new Document.Document(value, _replacer, options).toString(options);
     }
     __name(stringify4, "stringify");
-    exports2.parse = parse7;
+    exports2.parse = parse8;
     exports2.parseAllDocuments = parseAllDocuments;
     exports2.parseDocument = parseDocument4;
     exports2.stringify = stringify4;
@@ -56066,8 +56347,8 @@ function lineOfByte(bytes, offset) {
 }
 function firstInvalidByte(bytes) {
   const text3 = new TextDecoder("utf-8").decode(bytes);
-  const at2 = text3.indexOf("\uFFFD");
-  return at2 < 0 ? 0 : new TextEncoder().encode(text3.slice(0, at2)).length;
+  const at4 = text3.indexOf("\uFFFD");
+  return at4 < 0 ? 0 : new TextEncoder().encode(text3.slice(0, at4)).length;
 }
 function flowDepthExceeds(text3, limit) {
   let depth = 0;
@@ -56092,7 +56373,8 @@ function readYamlFile(absPath, file, options = {}) {
   let bytes;
   let fd;
   try {
-    fd = (0, import_node_fs4.openSync)(absPath, import_node_fs4.constants.O_RDONLY | import_node_fs4.constants.O_NONBLOCK);
+    const noFollow = options.noFollow ? import_node_fs4.constants.O_NOFOLLOW : 0;
+    fd = (0, import_node_fs4.openSync)(absPath, import_node_fs4.constants.O_RDONLY | import_node_fs4.constants.O_NONBLOCK | noFollow);
     const info2 = (0, import_node_fs4.fstatSync)(fd);
     if (!info2.isFile())
       return fail(file, 1, 1, "This is not a regular file; a definition must be one.");
@@ -56108,6 +56390,13 @@ function readYamlFile(absPath, file, options = {}) {
     bytes = (0, import_node_fs4.readFileSync)(fd);
   } catch (err) {
     const code = err.code ?? "error";
+    if (code === "ELOOP")
+      return fail(
+        file,
+        1,
+        1,
+        "This is a symbolic link, which is never read; a definition must be a regular file."
+      );
     return fail(file, 1, 1, `This file cannot be read (${code}).`);
   } finally {
     if (fd !== void 0) (0, import_node_fs4.closeSync)(fd);
@@ -56120,7 +56409,7 @@ function readYamlFile(absPath, file, options = {}) {
 function decodeAndParse(bytes, file, options) {
   let text3;
   try {
-    text3 = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    text3 = STRICT_UTF8.decode(bytes);
   } catch {
     const line2 = lineOfByte(bytes, firstInvalidByte(bytes));
     return fail(
@@ -56176,9 +56465,9 @@ function parseYamlText(text3, file, options = {}) {
   try {
     data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (err) {
-    let at2 = 0;
-    (0, import_yaml.visit)(doc, { Alias: /* @__PURE__ */ __name((_k, node) => (at2 = node.range?.[0] ?? 0, import_yaml.visit.BREAK), "Alias") });
-    const { line: line2, col } = lineCounter.linePos(at2);
+    let at4 = 0;
+    (0, import_yaml.visit)(doc, { Alias: /* @__PURE__ */ __name((_k, node) => (at4 = node.range?.[0] ?? 0, import_yaml.visit.BREAK), "Alias") });
+    const { line: line2, col } = lineCounter.linePos(at4);
     const why2 = err instanceof ReferenceError && /alias/i.test(err.message) ? `aliases expand more than ${MAX_ALIAS_COUNT} times (a resource exhaustion attack?)` : err instanceof Error ? err.message : String(err);
     return fail(file, line2, col, `YAML refused: ${why2}.`);
   }
@@ -56197,12 +56486,36 @@ function deepestNode(doc) {
   }
   return void 0;
 }
-function positionOf(source, path40, what = "value") {
+function indexPositions(source, paths, index = new Map(paths.map((p, i) => [positionKey(p), i]))) {
+  const at4 = new Array(paths.length * 2).fill(0);
+  paths.forEach((p, i) => {
+    let node = source.doc.contents;
+    let found = true;
+    for (const seg2 of p) {
+      const pair = (0, import_yaml.isMap)(node) ? node.items.find((x) => (0, import_yaml.isScalar)(x.key) && String(x.key.value) === String(seg2)) : void 0;
+      if (!pair) {
+        found = false;
+        break;
+      }
+      node = pair.value;
+    }
+    if (!found) return;
+    const { line: line2, col } = positionOf(source, p);
+    at4[2 * i] = line2;
+    at4[2 * i + 1] = col;
+  });
+  return { index, at: at4 };
+}
+function positionOf(source, path41, what = "value") {
+  const kept = what === "value" ? source.positions : void 0;
+  const i = kept?.index.get(positionKey(path41));
+  if (kept && i !== void 0 && kept.at[2 * i] > 0)
+    return { line: kept.at[2 * i], col: kept.at[2 * i + 1] };
   let node = source.doc.contents;
   let offset = node?.range?.[0] ?? 0;
-  for (let i = 0; i < path40.length; i++) {
-    const seg2 = path40[i];
-    const last = i === path40.length - 1;
+  for (let i2 = 0; i2 < path41.length; i2++) {
+    const seg2 = path41[i2];
+    const last = i2 === path41.length - 1;
     if ((0, import_yaml.isMap)(node)) {
       const pair = node.items.find((p) => (0, import_yaml.isScalar)(p.key) && String(p.key.value) === String(seg2));
       if (!pair) break;
@@ -56223,7 +56536,7 @@ function positionOf(source, path40, what = "value") {
   }
   return source.lineCounter.linePos(offset);
 }
-var import_node_fs4, import_yaml, MAX_FILE_BYTES, MAX_DEPTH, MAX_ALIAS_COUNT, tooDeepAt;
+var import_node_fs4, import_yaml, MAX_FILE_BYTES, MAX_DEPTH, MAX_ALIAS_COUNT, STRICT_UTF8, tooDeepAt, positionKey;
 var init_yaml_source = __esm({
   "actions/lib/vm/yaml-source.ts"() {
     "use strict";
@@ -56237,6 +56550,7 @@ var init_yaml_source = __esm({
     __name(firstInvalidByte, "firstInvalidByte");
     __name(flowDepthExceeds, "flowDepthExceeds");
     __name(readYamlFile, "readYamlFile");
+    STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true });
     __name(decodeAndParse, "decodeAndParse");
     tooDeepAt = /* @__PURE__ */ __name((file, line2, col) => fail(
       file,
@@ -56246,7 +56560,171 @@ var init_yaml_source = __esm({
     ), "tooDeepAt");
     __name(parseYamlText, "parseYamlText");
     __name(deepestNode, "deepestNode");
+    positionKey = /* @__PURE__ */ __name((path41) => path41.join("\0"), "positionKey");
+    __name(indexPositions, "indexPositions");
     __name(positionOf, "positionOf");
+  }
+});
+
+// actions/lib/vm/pve-param-rules.ts
+function at(vm2, where, message) {
+  const { line: line2, col } = positionOf(vm2.source, where);
+  return { file: vm2.file, line: line2, col, message, vm: vm2.def.name, severity: "error" };
+}
+function nameserverProblem(value) {
+  const bad = value.split(/[\s,;]+/).filter(Boolean).find((a) => ipv4ToInt(a) === void 0 && !(0, import_node_net4.isIPv6)(a));
+  if (bad !== void 0 || !value.trim())
+    return `is not a list of IP addresses separated by spaces${bad ? ` (${showValue(bad, 40)} is not one)` : ""}`;
+  return void 0;
+}
+function pveParamRules(vm2) {
+  const out = [];
+  const { nameserver, description } = vm2.def;
+  if (nameserver !== void 0) {
+    const why2 = nameserverProblem(nameserver);
+    if (why2) out.push(at(vm2, ["nameserver"], `\`nameserver\` ${showValue(nameserver)} ${why2}.`));
+  }
+  if (description !== void 0 && description.length > MAX_DESCRIPTION)
+    out.push(
+      at(
+        vm2,
+        ["description"],
+        `\`description\` is ${description.length} characters; Proxmox VE keeps at most ${MAX_DESCRIPTION} of yours.`
+      )
+    );
+  return out;
+}
+var import_node_net4, MAX_DESCRIPTION;
+var init_pve_param_rules = __esm({
+  "actions/lib/vm/pve-param-rules.ts"() {
+    "use strict";
+    import_node_net4 = require("node:net");
+    init_ipconfig();
+    init_show_value();
+    init_yaml_source();
+    MAX_DESCRIPTION = 8192 - 512;
+    __name(at, "at");
+    __name(nameserverProblem, "nameserverProblem");
+    __name(pveParamRules, "pveParamRules");
+  }
+});
+
+// actions/lib/vm/config-rules.ts
+function configuredGroups(config2, fallback = []) {
+  const rules = config2.inventory.groups.length ? config2.inventory.groups : fallback;
+  return /* @__PURE__ */ new Set([
+    // The k3s role groups are in every inventory (inventory/groups.ts K3S_ROLE_GROUPS).
+    "k3s_server",
+    "k3s_agent",
+    ...rules.map((g) => g.group),
+    ...config2.inventory.static_hosts.flatMap((h) => h.groups)
+  ]);
+}
+function configRules(config2, source, groupFallback) {
+  const out = [];
+  const data = source.data ?? {};
+  const at4 = /* @__PURE__ */ __name((where, message, what = "value") => {
+    const { line: line2, col } = positionOf(source, where, what);
+    out.push({ file: source.file, line: line2, col, message, severity: "error" });
+  }, "at");
+  const written = /* @__PURE__ */ __name((section, key) => data[section]?.[key] !== void 0, "written");
+  for (const [k, v] of Object.entries(config2.inventory.vars)) {
+    const keyWhy = variableNameProblem(k);
+    if (keyWhy)
+      at4(["inventory", "vars", k], `inventory.vars key ${showValue(k)} ${keyWhy}.`, "key");
+    const why2 = inventoryValueProblem(String(v));
+    if (why2) at4(["inventory", "vars", k], `inventory.vars.${k} ${showValue(String(v))} ${why2}.`);
+  }
+  if (written("k3s", "installer_url")) {
+    const why2 = inventoryValueProblem(config2.k3s.installer_url);
+    if (why2)
+      at4(
+        ["k3s", "installer_url"],
+        `k3s.installer_url ${showValue(config2.k3s.installer_url)} ${why2}.`
+      );
+  }
+  config2.inventory.groups.forEach((g, i) => {
+    const why2 = groupNameProblem(g.group);
+    if (why2)
+      at4(
+        ["inventory", "groups", i, "group"],
+        `inventory.groups[${i}].group ${showValue(g.group)} ${why2}.`
+      );
+  });
+  const groups = configuredGroups(config2, groupFallback);
+  const hostNames = /* @__PURE__ */ new Set();
+  config2.inventory.static_hosts.forEach((h, i) => {
+    const base = ["inventory", "static_hosts", i];
+    const label3 = `inventory.static_hosts[${i}]`;
+    const nameWhy = hostNameProblem(h.name) ?? (groups.has(h.name) ? "is also the name of an inventory group; a host and a group may not share a name" : void 0) ?? (hostNames.has(h.name) ? "is listed twice" : void 0);
+    if (nameWhy) at4([...base, "name"], `${label3}.name ${showValue(h.name)} ${nameWhy}.`);
+    hostNames.add(h.name);
+    const n = ipv4ToInt(h.ip);
+    const ipWhy = inventoryValueProblem(h.ip) ?? (n === void 0 ? void 0 : unicastProblem(n) && `is ${unicastProblem(n)}`);
+    if (ipWhy) at4([...base, "ip"], `${label3}.ip ${showValue(h.ip)} ${ipWhy}.`);
+    if (h.user !== void 0) {
+      const why2 = inventoryValueProblem(h.user);
+      if (why2) at4([...base, "user"], `${label3}.user ${showValue(h.user)} ${why2}.`);
+    }
+    h.groups.forEach((g, j) => {
+      const why2 = groupNameProblem(g);
+      if (why2) at4([...base, "groups", j], `${label3}.groups[${j}] ${showValue(g)} ${why2}.`);
+    });
+  });
+  const ns = config2.defaults.nameserver;
+  const nsWhy = ns === void 0 ? void 0 : nameserverProblem(ns);
+  if (nsWhy) at4(["defaults", "nameserver"], `defaults.nameserver ${showValue(ns)} ${nsWhy}.`);
+  for (const kind of ["mount", "path", "key"]) {
+    const value = config2.vault[kind];
+    const why2 = vaultSegmentsProblem(value, kind);
+    if (why2) at4(["vault", kind], `vault.${kind} ${showValue(value)} ${why2}.`);
+  }
+  return out;
+}
+var init_config_rules = __esm({
+  "actions/lib/vm/config-rules.ts"() {
+    "use strict";
+    init_addresses();
+    init_ansible_names();
+    init_ipconfig();
+    init_paths();
+    init_pve_param_rules();
+    init_show_value();
+    init_yaml_source();
+    __name(configuredGroups, "configuredGroups");
+    __name(configRules, "configRules");
+  }
+});
+
+// actions/lib/vm/suggest.ts
+function editDistance(a, b) {
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost);
+    }
+    prev = cur;
+  }
+  return prev[b.length];
+}
+function closest(word, candidates) {
+  const w = word.toLowerCase();
+  const limit = Math.max(2, Math.floor(w.length / 3));
+  let best;
+  let bestDistance = Infinity;
+  for (const c of candidates) {
+    const d = editDistance(w, c.toLowerCase());
+    if (d < bestDistance && d <= limit) [best, bestDistance] = [c, d];
+  }
+  return best;
+}
+var init_suggest = __esm({
+  "actions/lib/vm/suggest.ts"() {
+    "use strict";
+    __name(editDistance, "editDistance");
+    __name(closest, "closest");
   }
 });
 
@@ -56259,8 +56737,8 @@ function describeValue(v) {
   if (typeof v === "number" || typeof v === "boolean") return String(v);
   return typeof v;
 }
-function pathLabel(path40) {
-  return path40.reduce(
+function pathLabel(path41) {
+  return path41.reduce(
     (acc, seg2) => typeof seg2 === "number" ? `${acc}[${seg2}]` : acc ? `${acc}.${seg2}` : seg2,
     ""
   );
@@ -56281,9 +56759,9 @@ function pointerToPath(pointer, data) {
   }
   return out;
 }
-function valueAt(data, path40) {
+function valueAt(data, path41) {
   let cur = data;
-  for (const seg2 of path40) {
+  for (const seg2 of path41) {
     cur = cur && typeof cur === "object" ? cur[seg2] : void 0;
   }
   return cur;
@@ -56300,36 +56778,36 @@ function parentSchemaOf(root, schemaPath) {
 function hintOf(e) {
   return e.parent?.["x-hint"];
 }
-function explain(e, path40) {
-  const label3 = pathLabel(path40);
+function explain(e, path41) {
+  const label3 = pathLabel(path41);
   const where = label3 ? `\`${label3}\`` : "The file";
   switch (e.keyword) {
     case "additionalProperties": {
       const extra = String(e.params.additionalProperty);
-      const at2 = [...path40, extra];
+      const at4 = [...path41, extra];
       const forbidden = FORBIDDEN_KEYS[extra.toLowerCase()];
       if (forbidden)
-        return { message: `\`${extra}\` is not allowed: ${forbidden}.`, at: at2, key: true };
+        return { message: `\`${extra}\` is not allowed: ${forbidden}.`, at: at4, key: true };
       const props = Object.keys(e.parent?.properties ?? {});
       const inside = label3 ? ` in \`${label3}\`` : "";
       if (!props.length && hintOf(e)) {
         return {
           message: `Unknown key \`${extra}\`${inside}; expected ${hintOf(e)}.`,
-          at: at2,
+          at: at4,
           key: true
         };
       }
       const guess = closest(extra, props);
       const tail = guess ? `; did you mean \`${guess}\`?` : `; allowed keys: ${props.join(", ")}.`;
-      return { message: `Unknown key \`${extra}\`${inside}${tail}`, at: at2, key: true };
+      return { message: `Unknown key \`${extra}\`${inside}${tail}`, at: at4, key: true };
     }
     case "required": {
       const missing = e.params.missingProperty;
       const inside = label3 ? ` in \`${label3}\`` : "";
       return {
         message: `Missing required key \`${missing}\`${inside}.`,
-        at: path40,
-        key: path40.length > 0
+        at: path41,
+        key: path41.length > 0
       };
     }
     case "type": {
@@ -56338,7 +56816,7 @@ function explain(e, path40) {
       if (!label3) {
         return {
           message: `The file must be a mapping of settings (key: value), not ${describeValue(e.data)}.`,
-          at: path40,
+          at: path41,
           key: false
         };
       }
@@ -56346,7 +56824,7 @@ function explain(e, path40) {
       const hint = yaml11 ? " (YAML 1.2 reads yes/no/on/off as text: write true or false)" : "";
       return {
         message: `${where} must be ${wanted2}, not ${describeValue(e.data)}${hint}.`,
-        at: path40,
+        at: path41,
         key: false
       };
     }
@@ -56356,7 +56834,7 @@ function explain(e, path40) {
       const tail = guess ? ` (did you mean ${guess}?)` : "";
       return {
         message: `${where} must be one of ${allowed.join(", ")}, not ${describeValue(e.data)}${tail}.`,
-        at: path40,
+        at: path41,
         key: false
       };
     }
@@ -56373,20 +56851,20 @@ function explain(e, path40) {
       }[e.keyword];
       return {
         message: `${where} must be ${words} ${limit}, not ${describeValue(e.data)}.`,
-        at: path40,
+        at: path41,
         key: false
       };
     }
     case "minLength": {
       const limit = e.params.limit;
       const text3 = limit === 1 ? "must not be empty" : `must be at least ${limit} characters long`;
-      return { message: `${where} ${text3}.`, at: path40, key: false };
+      return { message: `${where} ${text3}.`, at: path41, key: false };
     }
     case "maxLength": {
       const limit = e.params.limit;
       return {
         message: `${where} must be at most ${limit} characters long, not ${String(e.data).length}.`,
-        at: path40,
+        at: path41,
         key: false
       };
     }
@@ -56394,12 +56872,12 @@ function explain(e, path40) {
       const hint = hintOf(e) ?? `text matching ${e.params.pattern}`;
       return {
         message: `${where} must be ${hint}, not ${describeValue(e.data)}.`,
-        at: path40,
+        at: path41,
         key: false
       };
     }
     default:
-      return { message: `${where} ${e.message ?? "is invalid"}.`, at: path40, key: false };
+      return { message: `${where} ${e.message ?? "is invalid"}.`, at: path41, key: false };
   }
 }
 function checkSchema({ validate, schema }, source, vm2) {
@@ -56407,22 +56885,22 @@ function checkSchema({ validate, schema }, source, vm2) {
   if (validate(source.data)) return result2;
   const seen = /* @__PURE__ */ new Set();
   for (const e of validate.errors ?? []) {
-    const path40 = pointerToPath(e.instancePath, source.data);
-    const { message, at: at2, key } = explain(
+    const path41 = pointerToPath(e.instancePath, source.data);
+    const { message, at: at4, key } = explain(
       {
         keyword: e.keyword,
         params: e.params,
         message: e.message,
-        data: valueAt(source.data, path40),
+        data: valueAt(source.data, path41),
         parent: parentSchemaOf(schema, e.schemaPath)
       },
-      path40
+      path41
     );
-    if (at2.length) result2.faultyKeys.add(String(at2[0]));
-    const id2 = `${pathLabel(at2)}|${message}`;
+    if (at4.length) result2.faultyKeys.add(String(at4[0]));
+    const id2 = `${pathLabel(at4)}|${message}`;
     if (seen.has(id2)) continue;
     seen.add(id2);
-    const { line: line2, col } = positionOf(source, at2, key ? "key" : "value");
+    const { line: line2, col } = positionOf(source, at4, key ? "key" : "value");
     result2.diagnostics.push({
       file: source.file,
       line: line2,
@@ -60895,7 +61373,22 @@ async function loadConfig(repoDir) {
   const diagnostics = schemaDiagnostics(configValidator(), source);
   if (diagnostics.length) return { config: mergeConfig(), diagnostics, file: CONFIG_FILE, source };
   const config2 = mergeConfig(source.data);
-  return { config: config2, diagnostics: consistency(config2, source), file: CONFIG_FILE, source };
+  const problems = [
+    ...consistency(config2, source),
+    ...configRules(config2, source, DEFAULT_CONFIG.inventory.groups)
+  ];
+  return { config: config2, diagnostics: problems, file: CONFIG_FILE, source };
+}
+async function loadValidConfig(repoDir) {
+  const { config: config2, diagnostics } = await loadConfig(repoDir);
+  const errors = errorsOf(diagnostics);
+  if (errors.length) {
+    const more = errors.length > 1 ? ` (${errors.length - 1} more: run pve-gitops validate)` : "";
+    throw new ConfigurationError(
+      `${formatDiagnostic(errors[0]).replace(/\.$/, "")}${more}; nothing was done.`
+    );
+  }
+  return config2;
 }
 function consistency(config2, source) {
   const out = [];
@@ -60938,6 +61431,9 @@ var init_load = __esm({
     "use strict";
     import_promises = require("node:fs/promises");
     import_node_path3 = __toESM(require("node:path"), 1);
+    init_errors();
+    init_diagnostics();
+    init_config_rules();
     init_schema_check();
     init_validators2();
     init_yaml_source();
@@ -60983,153 +61479,8 @@ var init_load = __esm({
     DEFAULT_CPU_OVERCOMMIT = 4;
     __name(mergeConfig, "mergeConfig");
     __name(loadConfig, "loadConfig");
+    __name(loadValidConfig, "loadValidConfig");
     __name(consistency, "consistency");
-  }
-});
-
-// actions/lib/vm/diagnostics.ts
-function formatDiagnostic(d) {
-  const prefix = d.severity === "warning" ? "warning: " : "";
-  return `${d.file}:${d.line}:${d.col}: ${prefix}${d.message}`;
-}
-function sortDiagnostics(list3) {
-  return [...list3].sort(
-    (a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0) || a.line - b.line || a.col - b.col
-  );
-}
-function errorsOf(list3) {
-  return list3.filter((d) => d.severity === "error");
-}
-var init_diagnostics = __esm({
-  "actions/lib/vm/diagnostics.ts"() {
-    "use strict";
-    __name(formatDiagnostic, "formatDiagnostic");
-    __name(sortDiagnostics, "sortDiagnostics");
-    __name(errorsOf, "errorsOf");
-  }
-});
-
-// actions/lib/vm/ipconfig.ts
-function ipv4ToInt(text3) {
-  const parts = text3.split(".");
-  if (parts.length !== 4) return void 0;
-  let n = 0;
-  for (const p of parts) {
-    if (!/^(0|[1-9][0-9]{0,2})$/.test(p) || Number(p) > 255) return void 0;
-    n = n * 256 + Number(p);
-  }
-  return n;
-}
-function parseCidr4(text3) {
-  const m = /^([^/]+)\/([0-9]{1,2})$/.exec(text3);
-  if (!m || ipv4ToInt(m[1]) === void 0 || Number(m[2]) > 32) return void 0;
-  return { address: m[1], prefix: Number(m[2]) };
-}
-function parseCidr6(text3) {
-  const m = /^([^/]+)\/([0-9]{1,3})$/.exec(text3);
-  if (!m || !(0, import_node_net3.isIPv6)(m[1]) || Number(m[2]) > 128) return void 0;
-  return { address: m[1], prefix: Number(m[2]) };
-}
-function sameSubnet(a, b, prefix) {
-  const x = ipv4ToInt(a);
-  const y = ipv4ToInt(b);
-  if (x === void 0 || y === void 0) return false;
-  const size = 2 ** (32 - prefix);
-  return Math.floor(x / size) === Math.floor(y / size);
-}
-function parseIpConfig(text3) {
-  const value = {};
-  const bad = /* @__PURE__ */ __name((error2) => ({ ok: false, error: error2 }), "bad");
-  for (const part of text3.split(",")) {
-    const eq = part.indexOf("=");
-    const key = eq < 0 ? part.trim() : part.slice(0, eq).trim();
-    const val = eq < 0 ? "" : part.slice(eq + 1).trim();
-    if (!["ip", "gw", "ip6", "gw6"].includes(key)) {
-      return bad(
-        `has an unknown part \`${part.trim() || "(empty)"}\`; use ip=<CIDR>|dhcp, gw=, ip6=auto|dhcp|<CIDR> and gw6=, separated by commas`
-      );
-    }
-    if (key in value) return bad(`sets \`${key}\` twice`);
-    if (!val) return bad(`has no value after \`${key}=\``);
-    switch (key) {
-      case "ip": {
-        const cidr2 = val === "dhcp" ? "dhcp" : parseCidr4(val);
-        if (!cidr2)
-          return bad(
-            `has ip=${val}, which is neither dhcp nor an IPv4 address with prefix like 192.168.1.50/24`
-          );
-        value.ip = cidr2;
-        break;
-      }
-      case "gw":
-        if (ipv4ToInt(val) === void 0) return bad(`has gw=${val}, which is not an IPv4 address`);
-        value.gw = val;
-        break;
-      case "ip6": {
-        const cidr2 = val === "auto" || val === "dhcp" ? val : parseCidr6(val);
-        if (!cidr2)
-          return bad(
-            `has ip6=${val}, which is neither auto, dhcp nor an IPv6 address with prefix like 2001:db8::5/64`
-          );
-        value.ip6 = cidr2;
-        break;
-      }
-      case "gw6":
-        if (!(0, import_node_net3.isIPv6)(val)) return bad(`has gw6=${val}, which is not an IPv6 address`);
-        value.gw6 = val;
-        break;
-    }
-  }
-  return checkIpConfig(value);
-}
-function checkIpConfig(value) {
-  const { ip, gw } = value;
-  if (gw !== void 0 && (ip === void 0 || ip === "dhcp")) {
-    return {
-      ok: false,
-      error: `sets gw=${gw} without a static ip=; a gateway only goes with a static address`
-    };
-  }
-  if (value.gw6 !== void 0 && (value.ip6 === void 0 || typeof value.ip6 === "string")) {
-    return {
-      ok: false,
-      error: `sets gw6=${value.gw6} without a static ip6=; a gateway only goes with a static address`
-    };
-  }
-  if (ip && ip !== "dhcp") {
-    const n = ipv4ToInt(ip.address);
-    const size = 2 ** (32 - ip.prefix);
-    if (ip.prefix <= 30 && (n % size === 0 || n % size === size - 1)) {
-      const which2 = n % size === 0 ? "network" : "broadcast";
-      return {
-        ok: false,
-        error: `has ip=${ip.address}/${ip.prefix}, which is the ${which2} address of its subnet`
-      };
-    }
-    if (gw !== void 0) {
-      if (!sameSubnet(ip.address, gw, ip.prefix)) {
-        return {
-          ok: false,
-          error: `has gateway ${gw} outside the subnet of ${ip.address}/${ip.prefix}`
-        };
-      }
-      if (gw === ip.address)
-        return { ok: false, error: `has gateway ${gw} equal to the VM's own address` };
-    }
-  }
-  return { ok: true, value };
-}
-var import_node_net3;
-var init_ipconfig = __esm({
-  "actions/lib/vm/ipconfig.ts"() {
-    "use strict";
-    import_node_net3 = require("node:net");
-    __name(ipv4ToInt, "ipv4ToInt");
-    __name(parseCidr4, "parseCidr4");
-    __name(parseCidr6, "parseCidr6");
-    __name(sameSubnet, "sameSubnet");
-    __name(parseIpConfig, "parseIpConfig");
-    __name(checkIpConfig, "checkIpConfig");
   }
 });
 
@@ -61209,8 +61560,123 @@ var init_normalize = __esm({
   }
 });
 
+// actions/lib/vm/duplicates.ts
+function othersPhrase(named, more) {
+  if (!more)
+    return named.length > 1 ? `${named.slice(0, -1).join(", ")} and ${named.at(-1)}` : named[0];
+  return `${named.join(", ")} and ${more} other file${more === 1 ? "" : "s"}`;
+}
+function duplicates(vms, what, where, valueOf) {
+  const seen = /* @__PURE__ */ new Map();
+  for (const vm2 of vms) {
+    const v = valueOf(vm2.def);
+    if (v === void 0) continue;
+    const list3 = seen.get(v);
+    if (list3) list3.push(vm2);
+    else seen.set(v, [vm2]);
+  }
+  const out = [];
+  for (const [value, list3] of seen) {
+    if (list3.length < 2) continue;
+    const positions = list3.map((vm2) => positionOf(vm2.source, where));
+    const place = /* @__PURE__ */ __name((i) => `${list3[i].file}:${positions[i].line}`, "place");
+    list3.forEach((vm2, i) => {
+      const others = [];
+      for (let j = 0; j < list3.length && others.length < NAMED; j++)
+        if (j !== i) others.push(place(j));
+      const more = list3.length - 1 - others.length;
+      out.push({
+        file: vm2.file,
+        line: positions[i].line,
+        col: positions[i].col,
+        message: `${what} ${value} is also used by ${othersPhrase(others, more)}; each VM needs its own.`,
+        vm: vm2.def.name,
+        severity: "error"
+      });
+    });
+  }
+  return out;
+}
+var NAMED;
+var init_duplicates = __esm({
+  "actions/lib/vm/duplicates.ts"() {
+    "use strict";
+    init_yaml_source();
+    NAMED = 3;
+    __name(othersPhrase, "othersPhrase");
+    __name(duplicates, "duplicates");
+  }
+});
+
+// actions/lib/vm/inventory-rules.ts
+function at2(vm2, where, message) {
+  const { line: line2, col } = positionOf(vm2.source, where);
+  return { file: vm2.file, line: line2, col, message, vm: vm2.def.name, severity: "error" };
+}
+function inventoryValueRules(vm2) {
+  const out = [];
+  const { def } = vm2;
+  const join = def.k3s?.join;
+  if (join !== void 0 && join.startsWith("https://")) {
+    let why2 = inventoryValueProblem(join);
+    if (!why2 && !URL.canParse(join)) why2 = "is not a URL";
+    if (why2) out.push(at2(vm2, ["k3s", "join"], `\`k3s.join\` ${showValue(join)} ${why2}.`));
+  }
+  for (const [slot, disk] of Object.entries(def.disks ?? {})) {
+    if (disk.mount === void 0) continue;
+    const why2 = mountPointProblem(disk.mount);
+    if (why2)
+      out.push(
+        at2(
+          vm2,
+          ["disks", slot, "mount"],
+          `\`disks.${slot}.mount\` ${showValue(disk.mount)} ${why2}.`
+        )
+      );
+  }
+  const mac = def.network?.mac;
+  if (mac !== void 0) {
+    const why2 = macProblem(mac);
+    if (why2) out.push(at2(vm2, ["network", "mac"], `\`network.mac\` ${mac} ${why2}.`));
+  }
+  return out;
+}
+function inventoryNameRules(vms, config2) {
+  const groups = configuredGroups(config2, DEFAULT_CONFIG.inventory.groups);
+  const statics = new Set(config2.inventory.static_hosts.map((h) => h.name));
+  const out = [];
+  for (const vm2 of vms) {
+    const name = vm2.def.name;
+    if (name === void 0) continue;
+    let why2;
+    if (RESERVED_INVENTORY_NAMES.includes(name))
+      why2 = "is reserved by Ansible (all, ungrouped and localhost name every host or the controller)";
+    else if (groups.has(name))
+      why2 = `is also an inventory group in pve-gitops.yaml; \`hosts: ${name}\` would reach both`;
+    else if (statics.has(name))
+      why2 = "is also an inventory.static_hosts name in pve-gitops.yaml; rename one of them";
+    if (why2) out.push(at2(vm2, ["name"], `VM name ${name} ${why2}.`));
+  }
+  return out;
+}
+var init_inventory_rules = __esm({
+  "actions/lib/vm/inventory-rules.ts"() {
+    "use strict";
+    init_load();
+    init_addresses();
+    init_ansible_names();
+    init_config_rules();
+    init_paths();
+    init_show_value();
+    init_yaml_source();
+    __name(at2, "at");
+    __name(inventoryValueRules, "inventoryValueRules");
+    __name(inventoryNameRules, "inventoryNameRules");
+  }
+});
+
 // actions/lib/vm/rules.ts
-function at(vm2, where, message, what = "value") {
+function at3(vm2, where, message, what = "value") {
   const { line: line2, col } = positionOf(vm2.source, where, what);
   return { file: vm2.file, line: line2, col, message, vm: vm2.def.name, severity: "error" };
 }
@@ -61229,7 +61695,7 @@ function fileRules(vm2, ctx) {
   const stem = fileStem(vm2.file);
   if (def.name !== void 0 && def.name !== stem) {
     out.push(
-      at(
+      at3(
         vm2,
         ["name"],
         `\`name: ${def.name}\` does not match the file name ${import_node_path4.default.basename(vm2.file)}; rename the file to ${def.name}${import_node_path4.default.extname(vm2.file)} or set \`name: ${stem}\`.`
@@ -61238,15 +61704,16 @@ function fileRules(vm2, ctx) {
   }
   if (def.ipconfig0 !== void 0) {
     const ip = parseIpConfig(def.ipconfig0);
-    if (!ip.ok) out.push(at(vm2, ["ipconfig0"], `\`ipconfig0\` ${ip.error}.`));
+    if (!ip.ok) out.push(at3(vm2, ["ipconfig0"], `\`ipconfig0\` ${ip.error}.`));
   }
+  out.push(...inventoryValueRules(vm2), ...pveParamRules(vm2));
   const nodes = config2.nodes.map((n) => n.name);
   if (nodes.length && def.target_node !== void 0 && !nodes.includes(def.target_node)) {
-    out.push(at(vm2, ["target_node"], notListed("node", def.target_node, nodes, "target_node")));
+    out.push(at3(vm2, ["target_node"], notListed("node", def.target_node, nodes, "target_node")));
   }
   if (config2.bridges.length && def.network?.bridge && !config2.bridges.includes(def.network.bridge)) {
     out.push(
-      at(
+      at3(
         vm2,
         ["network", "bridge"],
         notListed("bridge", def.network.bridge, config2.bridges, "network.bridge")
@@ -61254,12 +61721,12 @@ function fileRules(vm2, ctx) {
     );
   }
   if (config2.templates.length && def.clone && !config2.templates.includes(def.clone)) {
-    out.push(at(vm2, ["clone"], notListed("template", def.clone, config2.templates, "clone")));
+    out.push(at3(vm2, ["clone"], notListed("template", def.clone, config2.templates, "clone")));
   }
   for (const [slot, disk] of Object.entries(def.disks ?? {})) {
     if (config2.storages.length && disk.storage && !config2.storages.includes(disk.storage)) {
       out.push(
-        at(
+        at3(
           vm2,
           ["disks", slot, "storage"],
           notListed("storage", disk.storage, config2.storages, `disks.${slot}.storage`)
@@ -61267,11 +61734,20 @@ function fileRules(vm2, ctx) {
       );
     }
   }
-  if (def.playbook !== void 0 && !ctx.playbooks.has(def.playbook)) {
+  const playbookWhy = def.playbook !== void 0 && !ctx.playbooks.has(def.playbook) ? ctx.playbookProblem?.(def.playbook) : void 0;
+  if (playbookWhy && playbookWhy !== "does not exist") {
+    out.push(
+      at3(
+        vm2,
+        ["playbook"],
+        `\`playbook\` ${def.playbook} names playbooks/${def.playbook}.yml, which ${playbookWhy}.`
+      )
+    );
+  } else if (def.playbook !== void 0 && !ctx.playbooks.has(def.playbook)) {
     const guess = closest(def.playbook, ctx.playbooks);
     const hint = guess ? `; did you mean ${guess}?` : "; add the playbook or remove the setting.";
     out.push(
-      at(
+      at3(
         vm2,
         ["playbook"],
         `\`playbook\` ${def.playbook} names no file playbooks/${def.playbook}.yml${hint}`
@@ -61280,7 +61756,7 @@ function fileRules(vm2, ctx) {
   }
   if (def.sshkeys !== void 0 && /PRIVATE KEY/.test(def.sshkeys)) {
     out.push(
-      at(
+      at3(
         vm2,
         ["sshkeys"],
         "`sshkeys` holds a private key; put only public keys (ssh-ed25519 AAAA\u2026) in the repository and remove this one from its history."
@@ -61289,7 +61765,7 @@ function fileRules(vm2, ctx) {
   }
   if (def.protected && def.remediation === "recreate") {
     out.push(
-      at(
+      at3(
         vm2,
         ["remediation"],
         "`remediation: recreate` contradicts `protected: true`; a protected VM is never recreated (use restart or none)."
@@ -61298,7 +61774,7 @@ function fileRules(vm2, ctx) {
   }
   if (def.k3s?.role === "agent" && def.k3s.join === void 0) {
     out.push(
-      at(
+      at3(
         vm2,
         ["k3s"],
         "`k3s.role: agent` needs `k3s.join`: the name of a server VM in vms/ or an https:// URL of a server."
@@ -61307,37 +61783,39 @@ function fileRules(vm2, ctx) {
   }
   return out;
 }
-function duplicates(vms, what, where, valueOf) {
-  const seen = /* @__PURE__ */ new Map();
-  for (const vm2 of vms) {
-    const v = valueOf(vm2.def);
-    if (v !== void 0) seen.set(v, [...seen.get(v) ?? [], vm2]);
-  }
-  const out = [];
-  for (const [value, list3] of seen) {
-    if (list3.length < 2) continue;
-    for (const vm2 of list3) {
-      const others = list3.filter((o) => o !== vm2).map((o) => {
-        const p = positionOf(o.source, where);
-        return `${o.file}:${p.line}`;
-      });
-      out.push(
-        at(
-          vm2,
-          where,
-          `${what} ${value} is also used by ${others.join(", ")}; each VM needs its own.`
-        )
-      );
-    }
-  }
-  return out;
-}
 function staticIpOf2(def) {
   if (!def.ipconfig0) return void 0;
   const ip = parseIpConfig(def.ipconfig0);
   return ip.ok && ip.value.ip && ip.value.ip !== "dhcp" ? ip.value.ip.address : void 0;
 }
-function crossFileRules(vms) {
+function gatewayOf(def) {
+  if (!def.ipconfig0) return void 0;
+  const ip = parseIpConfig(def.ipconfig0);
+  return ip.ok ? ip.value.gw : void 0;
+}
+function gatewayClashes(vms) {
+  const gateways = /* @__PURE__ */ new Map();
+  for (const vm2 of vms) {
+    const gw = gatewayOf(vm2.def);
+    if (gw !== void 0 && !gateways.has(gw)) gateways.set(gw, vm2);
+  }
+  const out = [];
+  for (const vm2 of vms) {
+    const ip = staticIpOf2(vm2.def);
+    const owner = ip === void 0 ? void 0 : gateways.get(ip);
+    if (!owner) continue;
+    const p = positionOf(owner.source, ["ipconfig0"]);
+    out.push(
+      at3(
+        vm2,
+        ["ipconfig0"],
+        `Static IP ${ip} is the gateway of ${owner.file}:${p.line}; a VM's address must differ from every gateway.`
+      )
+    );
+  }
+  return out;
+}
+function crossFileRules(vms, config2) {
   const out = [
     ...duplicates(vms, "Name", ["name"], (d) => d.name),
     ...duplicates(
@@ -61347,7 +61825,9 @@ function crossFileRules(vms) {
       (d) => d.vmid === void 0 ? void 0 : String(d.vmid)
     ),
     ...duplicates(vms, "Static IP", ["ipconfig0"], staticIpOf2),
-    ...duplicates(vms, "MAC address", ["network", "mac"], (d) => d.network?.mac?.toUpperCase())
+    ...duplicates(vms, "MAC address", ["network", "mac"], (d) => d.network?.mac?.toUpperCase()),
+    ...gatewayClashes(vms),
+    ...inventoryNameRules(vms, config2)
   ];
   const byName = new Map(
     vms.filter((vm2) => vm2.def.name !== void 0).map((vm2) => [vm2.def.name, vm2])
@@ -61358,13 +61838,13 @@ function crossFileRules(vms) {
     const target = byName.get(join);
     if (target === vm2) {
       out.push(
-        at(vm2, ["k3s", "join"], "`k3s.join` names this VM itself; a first server has no `join`.")
+        at3(vm2, ["k3s", "join"], "`k3s.join` names this VM itself; a first server has no `join`.")
       );
     } else if (!target) {
       const guess = closest(join, byName.keys());
       const hint = guess ? `; did you mean ${guess}?` : ".";
       out.push(
-        at(
+        at3(
           vm2,
           ["k3s", "join"],
           `\`k3s.join\` names ${join}, but there is no VM of that name in vms/${hint}`
@@ -61372,7 +61852,7 @@ function crossFileRules(vms) {
       );
     } else if (target.def.k3s?.role !== "server" && !target.omitted?.has("k3s")) {
       out.push(
-        at(
+        at3(
           vm2,
           ["k3s", "join"],
           `\`k3s.join\` names ${join}, which is not a k3s server (${target.file} has no \`k3s.role: server\`).`
@@ -61382,21 +61862,84 @@ function crossFileRules(vms) {
   }
   return out;
 }
-var import_node_path4;
+var import_node_path4, CROSS_FILE_PATHS;
 var init_rules = __esm({
   "actions/lib/vm/rules.ts"() {
     "use strict";
     import_node_path4 = __toESM(require("node:path"), 1);
+    init_duplicates();
+    init_inventory_rules();
+    init_pve_param_rules();
     init_ipconfig();
     init_suggest();
     init_yaml_source();
-    __name(at, "at");
+    CROSS_FILE_PATHS = [
+      ["name"],
+      ["vmid"],
+      ["ipconfig0"],
+      ["network", "mac"]
+    ];
+    __name(at3, "at");
     __name(notListed, "notListed");
     __name(fileStem, "fileStem");
     __name(fileRules, "fileRules");
-    __name(duplicates, "duplicates");
     __name(staticIpOf2, "staticIpOf");
+    __name(gatewayOf, "gatewayOf");
+    __name(gatewayClashes, "gatewayClashes");
     __name(crossFileRules, "crossFileRules");
+  }
+});
+
+// actions/lib/vm/playbooks.ts
+function playbookTextProblem(text3) {
+  let doc;
+  try {
+    doc = (0, import_yaml2.parse)(text3, { maxAliasCount: 100 });
+  } catch {
+    return "is not valid YAML";
+  }
+  if (!Array.isArray(doc) || !doc.length)
+    return "is not a list of plays (ansible-playbook cannot run it)";
+  const bad = doc.findIndex(
+    (play) => !play || typeof play !== "object" || Array.isArray(play) || !["hosts", ...IMPORT_KEYS].some((k) => k in play)
+  );
+  if (bad >= 0)
+    return `has a play (item ${bad + 1}) without \`hosts\` (ansible-playbook cannot run it)`;
+  return void 0;
+}
+function playbookFileProblem(repoDir, file) {
+  const abs = import_node_path5.default.join(repoDir, "playbooks", file);
+  let fd;
+  try {
+    fd = (0, import_node_fs5.openSync)(abs, import_node_fs5.constants.O_RDONLY | import_node_fs5.constants.O_NOFOLLOW | import_node_fs5.constants.O_NONBLOCK);
+    const info2 = (0, import_node_fs5.fstatSync)(fd);
+    if (!info2.isFile()) return "is not a regular file";
+    if (info2.size > MAX_PLAYBOOK_BYTES) return "is over 1 MiB";
+    return playbookTextProblem((0, import_node_fs5.readFileSync)(fd, "utf8"));
+  } catch (err) {
+    const code = err.code;
+    if (code === "ENOENT" || code === "ENOTDIR") return "does not exist";
+    if (code === "ELOOP") return "is a symbolic link";
+    return `cannot be read (${code ?? "error"})`;
+  } finally {
+    if (fd !== void 0) (0, import_node_fs5.closeSync)(fd);
+  }
+}
+function isRunnablePlaybook(repoDir, file) {
+  return playbookFileProblem(repoDir, file) === void 0;
+}
+var import_node_fs5, import_node_path5, import_yaml2, MAX_PLAYBOOK_BYTES, IMPORT_KEYS;
+var init_playbooks = __esm({
+  "actions/lib/vm/playbooks.ts"() {
+    "use strict";
+    import_node_fs5 = require("node:fs");
+    import_node_path5 = __toESM(require("node:path"), 1);
+    import_yaml2 = __toESM(require_dist(), 1);
+    MAX_PLAYBOOK_BYTES = 1024 * 1024;
+    IMPORT_KEYS = ["import_playbook", "ansible.builtin.import_playbook"];
+    __name(playbookTextProblem, "playbookTextProblem");
+    __name(playbookFileProblem, "playbookFileProblem");
+    __name(isRunnablePlaybook, "isRunnablePlaybook");
   }
 });
 
@@ -61404,21 +61947,33 @@ var init_rules = __esm({
 function isMapping(v) {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
-async function listNames(dir) {
+async function listEntries(dir) {
   try {
-    return (await (0, import_promises2.readdir)(dir, { withFileTypes: true })).filter((e) => !e.isDirectory()).map((e) => e.name);
+    return await (0, import_promises2.readdir)(dir, { withFileTypes: true });
   } catch (err) {
     const code = err.code;
     if (code === "ENOENT" || code === "ENOTDIR") return void 0;
     throw err;
   }
 }
-function lazySource(absPath, { file, data }) {
+function notRegular(file, entries2) {
+  const e = entries2.find((x) => `${VMS_DIR}/${x.name}` === file);
+  const kind = e?.isSymbolicLink() ? "a symbolic link" : e?.isDirectory() ? "a folder" : "not a regular file (a FIFO, socket or device)";
+  return {
+    file,
+    line: 1,
+    col: 1,
+    message: `This is ${kind}, which is never read; a definition must be a regular file in ${VMS_DIR}/.`,
+    severity: "error"
+  };
+}
+function lazySource(absPath, { file, data }, positions) {
   let parsed;
-  const get2 = /* @__PURE__ */ __name(() => parsed ??= readYamlFile(absPath, file).source ?? parseYamlText("{}", file).source, "get");
+  const get2 = /* @__PURE__ */ __name(() => parsed ??= readYamlFile(absPath, file, { noFollow: true }).source ?? parseYamlText("{}", file).source, "get");
   return {
     file,
     data,
+    positions,
     get doc() {
       return get2().doc;
     },
@@ -61429,22 +61984,28 @@ function lazySource(absPath, { file, data }) {
 }
 async function loadRepository(repoDir) {
   const { config: config2, diagnostics: configDiagnostics } = await loadConfig(repoDir);
-  const names = await listNames(import_node_path5.default.join(repoDir, VMS_DIR));
-  if (!names) {
+  const entries2 = await listEntries(import_node_path6.default.join(repoDir, VMS_DIR));
+  if (!entries2) {
     throw new ConfigurationError(
       `There is no ${VMS_DIR}/ folder in ${repoDir}; VM definitions go in ${VMS_DIR}/<name>.yaml.`
     );
   }
-  const files = names.filter((n) => /\.ya?ml$/.test(n) && !n.startsWith(".")).filter((n) => !config2.exclude.some((g) => matchesGlob(n, g, "path"))).sort().map((n) => `${VMS_DIR}/${n}`);
+  const taken = entries2.filter((e) => /\.ya?ml$/.test(e.name) && !e.name.startsWith(".")).filter((e) => !config2.exclude.some((g) => matchesGlob(e.name, g, "path"))).sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+  const files = taken.map((e) => `${VMS_DIR}/${e.name}`);
+  const special = new Set(taken.filter((e) => !e.isFile()).map((e) => `${VMS_DIR}/${e.name}`));
+  const playbookFiles = (await listEntries(import_node_path6.default.join(repoDir, PLAYBOOKS_DIR)) ?? []).filter((e) => /\.ya?ml$/.test(e.name)).map((e) => e.name);
   const playbooks = new Set(
-    (await listNames(import_node_path5.default.join(repoDir, PLAYBOOKS_DIR)) ?? []).filter((n) => /\.ya?ml$/.test(n)).map((n) => n.replace(/\.ya?ml$/, ""))
+    playbookFiles.filter((n) => isRunnablePlaybook(repoDir, n)).map((n) => n.replace(/\.ya?ml$/, ""))
   );
+  const playbookProblem = /* @__PURE__ */ __name((name) => playbookFileProblem(repoDir, `${name}.yml`), "playbookProblem");
   const diagnostics = [...configDiagnostics];
+  for (const file of special) diagnostics.push(notRegular(file, entries2));
   const readable = [];
   const schemaBroken = /* @__PURE__ */ new Set();
   const validate = vmValidator();
   for (const file of files) {
-    const result2 = readYamlFile(import_node_path5.default.join(repoDir, file), file);
+    if (special.has(file)) continue;
+    const result2 = readYamlFile(import_node_path6.default.join(repoDir, file), file, { noFollow: true });
     if (!result2.source) {
       diagnostics.push(...result2.diagnostics);
       continue;
@@ -61459,17 +62020,22 @@ async function loadRepository(repoDir) {
     const def = Object.fromEntries(
       Object.entries(mapping).filter(([k]) => !check.faultyKeys.has(k))
     );
-    const source = lazySource(import_node_path5.default.join(repoDir, file), result2.source);
+    const kept = indexPositions(result2.source, CROSS_FILE_PATHS, CROSS_FILE_INDEX);
+    const source = lazySource(import_node_path6.default.join(repoDir, file), result2.source, kept);
     readable.push({ file, source, def, omitted: check.faultyKeys });
   }
   const ruleDiagnostics = [
-    ...readable.flatMap((vm2) => fileRules(vm2, { config: config2, playbooks })),
-    ...crossFileRules(readable)
+    ...readable.flatMap((vm2) => fileRules(vm2, { config: config2, playbooks, playbookProblem })),
+    ...crossFileRules(readable, config2)
   ];
   diagnostics.push(...ruleDiagnostics);
   const broken = /* @__PURE__ */ new Set([...schemaBroken, ...errorsOf(ruleDiagnostics).map((d) => d.file)]);
   const vms = readable.filter((vm2) => !broken.has(vm2.file)).map((vm2) => toVmSpec(vm2.def, vm2.file, config2)).sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
-  return { config: config2, vms, diagnostics: sortDiagnostics(diagnostics), files };
+  const shown = sortDiagnostics(diagnostics).map((d) => ({
+    ...d,
+    message: escapeInvisible(d.message)
+  }));
+  return { config: config2, vms, diagnostics: shown, files };
 }
 async function loadValidRepository(repoDir) {
   const repo = await loadRepository(repoDir);
@@ -61480,12 +62046,12 @@ async function loadValidRepository(repoDir) {
   }
   return { config: repo.config, vms: repo.vms };
 }
-var import_promises2, import_node_path5, VMS_DIR, PLAYBOOKS_DIR;
+var import_promises2, import_node_path6, VMS_DIR, PLAYBOOKS_DIR, CROSS_FILE_INDEX;
 var init_load2 = __esm({
   "actions/lib/vm/load.ts"() {
     "use strict";
     import_promises2 = require("node:fs/promises");
-    import_node_path5 = __toESM(require("node:path"), 1);
+    import_node_path6 = __toESM(require("node:path"), 1);
     init_load();
     init_glob();
     init_errors();
@@ -61493,12 +62059,16 @@ var init_load2 = __esm({
     init_normalize();
     init_rules();
     init_schema_check();
+    init_playbooks();
+    init_show_value();
     init_validators2();
     init_yaml_source();
     VMS_DIR = "vms";
     PLAYBOOKS_DIR = "playbooks";
     __name(isMapping, "isMapping");
-    __name(listNames, "listNames");
+    __name(listEntries, "listEntries");
+    __name(notRegular, "notRegular");
+    CROSS_FILE_INDEX = new Map(CROSS_FILE_PATHS.map((p, i) => [p.join("\0"), i]));
     __name(lazySource, "lazySource");
     __name(loadRepository, "loadRepository");
     __name(loadValidRepository, "loadValidRepository");
@@ -61525,8 +62095,8 @@ var init_context = __esm({
           if ((0, import_fs4.existsSync)(process.env.GITHUB_EVENT_PATH)) {
             this.payload = JSON.parse((0, import_fs4.readFileSync)(process.env.GITHUB_EVENT_PATH, { encoding: "utf8" }));
           } else {
-            const path40 = process.env.GITHUB_EVENT_PATH;
-            process.stdout.write(`GITHUB_EVENT_PATH ${path40} does not exist${import_os3.EOL}`);
+            const path41 = process.env.GITHUB_EVENT_PATH;
+            process.stdout.write(`GITHUB_EVENT_PATH ${path41} does not exist${import_os3.EOL}`);
           }
         }
         this.eventName = process.env.GITHUB_EVENT_NAME;
@@ -62814,7 +63384,7 @@ function expand(template, context3) {
     return template.replace(/\/$/, "");
   }
 }
-function parse(options) {
+function parse2(options) {
   let method = options.method.toUpperCase();
   let url = (options.url || "/").replace(/:([a-z]\w+)/g, "{$1}");
   let headers = Object.assign({}, options.headers);
@@ -62878,7 +63448,7 @@ function parse(options) {
   );
 }
 function endpointWithDefaults(defaults2, route, options) {
-  return parse(merge(defaults2, route, options));
+  return parse2(merge(defaults2, route, options));
 }
 function withDefaults(oldDefaults, newDefaults) {
   const DEFAULTS2 = merge(oldDefaults, newDefaults);
@@ -62887,7 +63457,7 @@ function withDefaults(oldDefaults, newDefaults) {
     DEFAULTS: DEFAULTS2,
     defaults: withDefaults.bind(null, DEFAULTS2),
     merge: merge.bind(null, DEFAULTS2),
-    parse
+    parse: parse2
   });
 }
 var VERSION, userAgent, DEFAULTS, urlVariableRegex, endpoint;
@@ -62925,7 +63495,7 @@ var init_dist_bundle = __esm({
     __name(getValues, "getValues");
     __name(parseUrl, "parseUrl");
     __name(expand, "expand");
-    __name(parse, "parse");
+    __name(parse2, "parse");
     __name(endpointWithDefaults, "endpointWithDefaults");
     __name(withDefaults, "withDefaults");
     endpoint = withDefaults(null, DEFAULTS);
@@ -62933,7 +63503,7 @@ var init_dist_bundle = __esm({
 });
 
 // node_modules/content-type/dist/index.js
-function parse2(header, options) {
+function parse3(header, options) {
   const stopFlags = SEMI_FLAG | (options?.comma === true ? COMMA_FLAG : 0);
   const len = header.length;
   let valueStart = options?.start ?? 0;
@@ -63118,7 +63688,7 @@ var init_dist = __esm({
       C.prototype = /* @__PURE__ */ Object.create(null);
       return C;
     })();
-    __name(parse2, "parse");
+    __name(parse3, "parse");
     __name(parseParameters, "parseParameters");
     __name(unescapeQuotedPairs, "unescapeQuotedPairs");
   }
@@ -63623,7 +64193,7 @@ async function getResponseData(response) {
   if (!contentType) {
     return response.text().catch(noop);
   }
-  const mimetype = parse2(contentType);
+  const mimetype = parse3(contentType);
   if (isJSONResponse(mimetype)) {
     let text3 = "";
     try {
@@ -66692,7 +67262,7 @@ var init_github = __esm({
 // actions/lib/fs/output-file.ts
 async function checkOutputPath(file, o = {}) {
   const what = o.what ?? "The output file";
-  const target = import_node_path6.default.resolve(file);
+  const target = import_node_path7.default.resolve(file);
   const st = await (0, import_promises3.lstat)(target).catch((err) => {
     if (errno(err) === "ENOENT" || errno(err) === "ENOTDIR") return void 0;
     throw new ConfigurationError(`${what} ${target} cannot be used: ${why(err)}.`);
@@ -66703,7 +67273,7 @@ async function checkOutputPath(file, o = {}) {
       `${what} ${target} is ${kind}; name a regular file (it is replaced, never written through).`
     );
   }
-  const dir = import_node_path6.default.dirname(target);
+  const dir = import_node_path7.default.dirname(target);
   const parent = await (0, import_promises3.stat)(dir).catch((err) => {
     if (errno(err) === "ENOENT" || errno(err) === "ENOTDIR") return void 0;
     throw new ConfigurationError(`${what} ${target} cannot be used: ${why(err)}.`);
@@ -66717,11 +67287,11 @@ async function checkOutputPath(file, o = {}) {
 }
 async function writeOutputFile(file, text3, o = {}) {
   const what = o.what ?? "The output file";
-  const target = import_node_path6.default.resolve(file);
+  const target = import_node_path7.default.resolve(file);
   await checkOutputPath(target, o);
-  const dir = import_node_path6.default.dirname(target);
+  const dir = import_node_path7.default.dirname(target);
   const mode = o.mode ?? 384;
-  const tmp = import_node_path6.default.join(dir, `.${import_node_path6.default.basename(target)}.${(0, import_node_crypto2.randomBytes)(6).toString("hex")}.tmp`);
+  const tmp = import_node_path7.default.join(dir, `.${import_node_path7.default.basename(target)}.${(0, import_node_crypto2.randomBytes)(6).toString("hex")}.tmp`);
   try {
     if (o.createParents) await (0, import_promises3.mkdir)(dir, { recursive: true, mode: mode & 36 ? 493 : 448 });
     const fh = await (0, import_promises3.open)(tmp, "wx", mode);
@@ -66742,13 +67312,13 @@ async function writeOutputFile(file, text3, o = {}) {
     );
   }
 }
-var import_node_crypto2, import_promises3, import_node_path6, KINDS, WHY, errno, why;
+var import_node_crypto2, import_promises3, import_node_path7, KINDS, WHY, errno, why;
 var init_output_file = __esm({
   "actions/lib/fs/output-file.ts"() {
     "use strict";
     import_node_crypto2 = require("node:crypto");
     import_promises3 = require("node:fs/promises");
-    import_node_path6 = __toESM(require("node:path"), 1);
+    import_node_path7 = __toESM(require("node:path"), 1);
     init_errors();
     KINDS = [
       ["isSymbolicLink", "a symbolic link"],
@@ -66857,9 +67427,9 @@ function getReconcileInputs(env = process.env) {
   const githubToken = getInput(RECONCILE_INPUTS.githubToken);
   for (const s of [githubToken, env.CI_CLOUDINIT_PASSWORD]) if (s) setSecret(s);
   const merged = proxmoxEnvFromInputs(env);
-  const workspace = import_node_path7.default.resolve(env.GITHUB_WORKSPACE ?? process.cwd());
+  const workspace = import_node_path8.default.resolve(env.GITHUB_WORKSPACE ?? process.cwd());
   const inputs = {
-    repoDir: import_node_path7.default.resolve(workspace, getInput(RECONCILE_INPUTS.workingDirectory) || "."),
+    repoDir: import_node_path8.default.resolve(workspace, getInput(RECONCILE_INPUTS.workingDirectory) || "."),
     env: merged,
     githubToken,
     comment: booleanInput(RECONCILE_INPUTS.comment, true),
@@ -66873,12 +67443,12 @@ function getReconcileInputs(env = process.env) {
   );
   return inputs;
 }
-var import_node_path7, PROXMOX_INPUTS, RECONCILE_INPUTS, listInput;
+var import_node_path8, PROXMOX_INPUTS, RECONCILE_INPUTS, listInput;
 var init_reconcile_inputs = __esm({
   "actions/lib/github/reconcile-inputs.ts"() {
     "use strict";
     init_core();
-    import_node_path7 = __toESM(require("node:path"), 1);
+    import_node_path8 = __toESM(require("node:path"), 1);
     init_errors();
     PROXMOX_INPUTS = {
       proxmoxUrl: "proxmox-url",
@@ -66919,7 +67489,7 @@ async function writePlanOutputs(plan2) {
   const json2 = JSON.stringify(plan2);
   setOutput("has-changes", String(plan2.hasChanges));
   setOutput("plan-json", json2);
-  const file = import_node_path8.default.join(process.env.RUNNER_TEMP ?? process.cwd(), PLAN_FILE);
+  const file = import_node_path9.default.join(process.env.RUNNER_TEMP ?? process.cwd(), PLAN_FILE);
   await writeOutputFile(file, `${JSON.stringify(plan2, null, 2)}
 `, { mode: 420 });
   setOutput("plan-file", file);
@@ -66963,7 +67533,7 @@ async function planStep(log, inputs = getReconcileInputs()) {
   const markdown = planMarkdowns(plan2, getInput("notes").replace(/\s*\n\s*/g, " "), repo.vms);
   try {
     await writePlanOutputs(plan2);
-    const mdFile = import_node_path8.default.join(process.env.RUNNER_TEMP ?? process.cwd(), PLAN_MARKDOWN_FILE);
+    const mdFile = import_node_path9.default.join(process.env.RUNNER_TEMP ?? process.cwd(), PLAN_MARKDOWN_FILE);
     await writeOutputFile(mdFile, `${markdown.comment}
 `, { mode: 420 });
     setOutput("plan-markdown-file", mdFile);
@@ -66990,14 +67560,14 @@ async function planStep(log, inputs = getReconcileInputs()) {
   log.info(markdown.summary.split("\n")[2] ?? "");
   return plan2;
 }
-var import_promises4, import_node_path8, PLAN_FILE, PLAN_MARKDOWN_FILE;
+var import_promises4, import_node_path9, PLAN_FILE, PLAN_MARKDOWN_FILE;
 var init_plan_step = __esm({
   "actions/lib/github/plan-step.ts"() {
     "use strict";
     init_core();
     init_github();
     import_promises4 = require("node:fs/promises");
-    import_node_path8 = __toESM(require("node:path"), 1);
+    import_node_path9 = __toESM(require("node:path"), 1);
     init_errors();
     init_output_file();
     init_apply();
@@ -67469,7 +68039,7 @@ async function readHostListFile(file, what) {
   return parseHostList(text3, file).hosts;
 }
 var import_promises5, NAME, IP;
-var init_addresses = __esm({
+var init_addresses2 = __esm({
   "actions/lib/inventory/addresses.ts"() {
     "use strict";
     import_promises5 = require("node:fs/promises");
@@ -67509,12 +68079,13 @@ var init_groups = __esm({
 
 // actions/lib/inventory/render.ts
 function checkValue(value, where) {
-  if (!PLAIN_VALUE.test(value)) {
-    throw new ConfigurationError(
-      `${where} is '${value}', which cannot go into inventory/k8s.ini; remove spaces, quotes, '#' and ';'.`
-    );
-  }
+  const why2 = inventoryValueProblem(value);
+  if (why2) throw new ConfigurationError(`${where} ${showValue(value)} ${why2}.`);
   return value;
+}
+function checkName(name, where, problem) {
+  const why2 = problem(name);
+  if (why2) throw new ConfigurationError(`${where} ${showValue(name)} ${why2}.`);
 }
 function allVars(config2) {
   const vars = /* @__PURE__ */ new Map([
@@ -67522,11 +68093,7 @@ function allVars(config2) {
     ["k3s_version", config2.k3s.version]
   ]);
   for (const [k, v] of Object.entries(config2.inventory.vars)) {
-    if (!VAR_NAME.test(k)) {
-      throw new ConfigurationError(
-        `pve-gitops.yaml: inventory.vars key '${k}' is not a valid Ansible variable name.`
-      );
-    }
+    checkName(k, "pve-gitops.yaml: inventory.vars key", variableNameProblem);
     vars.set(k, String(v));
   }
   return [...vars].filter(([, v]) => v !== "").map(([k, v]) => [k, checkValue(v, `pve-gitops.yaml: inventory.vars.${k}`)]).sort(([a], [b]) => a.localeCompare(b));
@@ -67538,11 +68105,7 @@ function managedVars(vm2, joined) {
     vars.push(["k3s_cluster_init", "true"]);
   }
   const mounts = vm2.disks.filter((d) => d.mount).map((d) => {
-    if (!MOUNT_PATH.test(d.mount)) {
-      throw new ConfigurationError(
-        `${vm2.file}: disks.${d.slot}.mount '${d.mount}' must be an absolute path of letters, digits, '.', '_', '-' and '/'.`
-      );
-    }
+    checkName(d.mount, `${vm2.file}: disks.${d.slot}.mount`, mountPointProblem);
     return `${d.slot}:${d.mount}`;
   });
   if (mounts.length) vars.push(["pve_gitops_mounts", mounts.join(",")]);
@@ -67570,6 +68133,9 @@ function renderInventory(input) {
   }));
   const names = new Set(hosts.map((h) => h.name));
   for (const s of input.config.inventory.static_hosts) {
+    checkName(s.name, "pve-gitops.yaml: inventory.static_hosts name", hostNameProblem);
+    for (const g of s.groups)
+      checkName(g, `pve-gitops.yaml: inventory.static_hosts ${s.name} group`, groupNameProblem);
     if (names.has(s.name)) {
       throw new ConfigurationError(
         `pve-gitops.yaml: inventory.static_hosts '${s.name}' has the name of a VM in vms/; rename one of them.`
@@ -67591,6 +68157,14 @@ function renderInventory(input) {
     ...Object.values(K3S_ROLE_GROUPS),
     ...hosts.flatMap((h) => h.groups)
   ]);
+  for (const g of groupNames) checkName(g, "The inventory group", groupNameProblem);
+  for (const h of hosts) {
+    checkName(h.name, "The inventory host", hostNameProblem);
+    if (groupNames.has(h.name))
+      throw new ConfigurationError(
+        `The inventory host ${h.name} has the name of an inventory group; rename the VM or the group.`
+      );
+  }
   const lines = [INVENTORY_HEADER, "", "# Individual hosts"];
   for (const h of hosts) lines.push(hostLine(h));
   lines.push("", "[all:vars]");
@@ -67606,18 +68180,19 @@ function renderInventory(input) {
 `).join("");
   return { ini: lines.join("\n") + "\n", newHosts, hosts, warnings };
 }
-var INVENTORY_HEADER, NO_ADDRESS, VAR_NAME, PLAIN_VALUE, MOUNT_PATH;
+var INVENTORY_HEADER, NO_ADDRESS;
 var init_render = __esm({
   "actions/lib/inventory/render.ts"() {
     "use strict";
     init_errors();
+    init_ansible_names();
+    init_paths();
+    init_show_value();
     init_groups();
     INVENTORY_HEADER = "# Generated by pve-gitops from vms/ and pve-gitops.yaml; changes here are overwritten.";
     NO_ADDRESS = "no address known (no static ipconfig0, not created in this run, not in the previous inventory)";
-    VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-    PLAIN_VALUE = /^[^\s#;'"\\]*$/;
-    MOUNT_PATH = /^\/[A-Za-z0-9._/-]*$/;
     __name(checkValue, "checkValue");
+    __name(checkName, "checkName");
     __name(allVars, "allVars");
     __name(managedVars, "managedVars");
     __name(hostLine, "hostLine");
@@ -67644,7 +68219,7 @@ async function writeIfChanged(file, content) {
   return true;
 }
 async function updateInventory(opts) {
-  const iniPath = import_node_path9.default.join(opts.repoDir, INVENTORY_FILE);
+  const iniPath = import_node_path10.default.join(opts.repoDir, INVENTORY_FILE);
   const current = await readOrNull(iniPath);
   const addresses = [...opts.newHosts ?? [], ...knownAddresses(current ?? "")];
   const rendered = renderInventory({ vms: opts.vms, config: opts.config, addresses });
@@ -67656,19 +68231,19 @@ async function updateInventory(opts) {
   }
   if (await writeIfChanged(iniPath, rendered.ini)) changed.push(INVENTORY_FILE);
   if (opts.newHosts) {
-    const file = import_node_path9.default.join(opts.repoDir, NEW_HOSTS_FILE);
+    const file = import_node_path10.default.join(opts.repoDir, NEW_HOSTS_FILE);
     if (await writeIfChanged(file, rendered.newHosts)) changed.push(NEW_HOSTS_FILE);
   }
   return { rendered, changed };
 }
-var import_promises6, import_node_path9, INVENTORY_FILE, NEW_HOSTS_FILE;
+var import_promises6, import_node_path10, INVENTORY_FILE, NEW_HOSTS_FILE;
 var init_update = __esm({
   "actions/lib/inventory/update.ts"() {
     "use strict";
     import_promises6 = require("node:fs/promises");
-    import_node_path9 = __toESM(require("node:path"), 1);
+    import_node_path10 = __toESM(require("node:path"), 1);
     init_output_file();
-    init_addresses();
+    init_addresses2();
     init_render();
     INVENTORY_FILE = "inventory/k8s.ini";
     NEW_HOSTS_FILE = "inventory/new_hosts.txt";
@@ -67687,7 +68262,7 @@ var command3, inventory_default;
 var init_inventory = __esm({
   "actions/cli/commands/inventory.ts"() {
     "use strict";
-    init_addresses();
+    init_addresses2();
     init_update();
     init_load2();
     command3 = {
@@ -67860,10 +68435,71 @@ var init_applied_ref = __esm({
   }
 });
 
+// actions/lib/gitops/look-alike-tags.ts
+function skeleton(text3) {
+  let out = "";
+  for (const c of text3.normalize("NFKC").toLowerCase()) {
+    if (/[\s\p{Cf}]/u.test(c)) continue;
+    out += BRACKETS.has(c) ? "[" : CONFUSABLES[c] ?? c;
+  }
+  return out;
+}
+function showTagText(text3) {
+  return escapeInvisible(text3).replace(
+    /[^\x20-\x7e]/gu,
+    (c) => `\\u{${c.codePointAt(0).toString(16).toUpperCase().padStart(4, "0")}}`
+  );
+}
+function findLookAlikeTags(text3) {
+  const out = [];
+  const chars = [...text3];
+  for (let i = 0; i < chars.length; i++) {
+    const c = chars[i];
+    if (!BRACKETS.has(c) && c.normalize("NFKC") !== "[") continue;
+    const window2 = chars.slice(i, i + WINDOW).join("");
+    if (/^\[ansible/i.test(window2) || !skeleton(window2).startsWith("[ansible")) continue;
+    const line2 = window2.split("\n", 1)[0];
+    const close = [...line2].findIndex((x, j) => j > 0 && x.normalize("NFKC") === "]");
+    out.push(showTagText(close < 0 ? line2 : [...line2].slice(0, close + 1).join("")));
+  }
+  return out;
+}
+var CONFUSABLES, BRACKETS, WINDOW;
+var init_look_alike_tags = __esm({
+  "actions/lib/gitops/look-alike-tags.ts"() {
+    "use strict";
+    init_show_value();
+    CONFUSABLES = {
+      \u0430: "a",
+      \u0251: "a",
+      \u03B1: "a",
+      \u0578: "n",
+      \u0455: "s",
+      "\uA731": "s",
+      \u0456: "i",
+      \u0131: "i",
+      \u03B9: "i",
+      "\u04CF": "l",
+      \u01C0: "l",
+      "1": "l",
+      \u0185: "b",
+      \u044C: "b",
+      \u0435: "e",
+      \u04BD: "e",
+      \u03B5: "e"
+    };
+    BRACKETS = /* @__PURE__ */ new Set(["[", "\u27E6", "\u3010", "\u3014", "\uFE5D", "\u2045", "\u301A", "\u298B", "\u298D", "\u298F"]);
+    WINDOW = 48;
+    __name(skeleton, "skeleton");
+    __name(showTagText, "showTagText");
+    __name(findLookAlikeTags, "findLookAlikeTags");
+  }
+});
+
 // actions/lib/gitops/tags.ts
 function quoteSubject(subject) {
-  const clean = subject.replace(/[\p{Cc}\p{Cf}]/gu, " ").trim();
-  return JSON.stringify(clean.length > 72 ? `${clean.slice(0, 69)}...` : clean);
+  const clean = showTagText(subject.trim());
+  return `"${clean.length > 72 ? `${clean.slice(0, 69)}...` : clean}"`;
 }
 function extractTags(text3) {
   const names = [];
@@ -67874,14 +68510,14 @@ function extractTags(text3) {
     const line2 = rest.split("\n", 1)[0];
     const close = line2.indexOf("]");
     if (close < 0) {
-      errors.push(`'${line2.slice(0, 40)}' has no closing ']'`);
+      errors.push(`'${showTagText(line2.slice(0, 40))}' has no closing ']'`);
       continue;
     }
     const tag = line2.slice(0, close + 1);
     const name = tag.slice("[ansible ".length, -1);
     if (!tag.startsWith("[ansible ") || !TAG_NAME.test(name) || name.includes("..")) {
       errors.push(
-        `'${tag.slice(0, 80)}' is not a valid tag; write [ansible NAME] with one space and a NAME of lower-case letters, digits, '.', '_' and '-' (no '/', '..' or spaces)`
+        `'${showTagText(tag.slice(0, 80))}' is not a valid tag; write [ansible NAME] with one space and a NAME of lower-case letters, digits, '.', '_' and '-' (no '/', '..' or spaces)`
       );
       continue;
     }
@@ -67891,6 +68527,9 @@ function extractTags(text3) {
 }
 function resolveTag(name, resolver) {
   if (resolver.playbookExists(`${name}.yml`)) return { playbook: `${name}.yml` };
+  const why2 = resolver.playbookProblem?.(`${name}.yml`);
+  if (why2 && why2 !== "does not exist")
+    return `[ansible ${name}] names playbooks/${name}.yml, which ${why2}`;
   if (name.startsWith("k8s-")) {
     if (resolver.hostExists && !resolver.hostExists(name)) {
       return `[ansible ${name}] names no playbook and no VM; there is no playbooks/${name}.yml and no vms/${name}.yaml`;
@@ -67923,6 +68562,7 @@ var init_tags = __esm({
   "actions/lib/gitops/tags.ts"() {
     "use strict";
     init_errors();
+    init_look_alike_tags();
     TAG_NAME = /^[a-z0-9][a-z0-9_.-]{0,62}$/;
     __name(quoteSubject, "quoteSubject");
     __name(extractTags, "extractTags");
@@ -67975,6 +68615,7 @@ function collectPlaybooks(input) {
   const runs2 = [];
   const tags = [];
   const errors = [];
+  const warnings = [];
   const take = /* @__PURE__ */ __name((name, where) => {
     const r = resolveTag(name, input.resolver);
     if (typeof r === "string") return errors.push(`${where}: ${r}.`);
@@ -67986,6 +68627,10 @@ function collectPlaybooks(input) {
     const where = `Commit ${c.sha.slice(0, 7)} ${quoteSubject(c.message.split("\n", 1)[0])}`;
     const found = extractTags(c.message);
     for (const e of found.errors) errors.push(`${where}: ${e}.`);
+    for (const l of findLookAlikeTags(c.message)) {
+      const sentence = `${where}: '${l}' looks like a tag but is not one (look-alike or invisible characters); write [ansible NAME] in plain ASCII.`;
+      (input.lookAlikes === "warning" ? warnings : errors).push(sentence);
+    }
     for (const n of found.names) take(n, where);
   }
   const dispatch = input.dispatchPlaybook?.trim();
@@ -68002,12 +68647,13 @@ function collectPlaybooks(input) {
     else addUnique(runs2, { playbook: r.playbook, limit: vm2.name });
   }
   if (errors.length) throw new ConfigurationError(`${errors.join(" ")} Nothing was run.`);
-  return { runs: runs2, tags };
+  return { runs: runs2, tags, warnings };
 }
 var init_collect = __esm({
   "actions/lib/gitops/collect.ts"() {
     "use strict";
     init_errors();
+    init_look_alike_tags();
     init_git();
     init_tags();
     __name(isAncestor, "isAncestor");
@@ -68021,8 +68667,10 @@ var init_collect = __esm({
 // actions/lib/gitops/resolve-tags.ts
 function repoResolver(repoDir) {
   return {
-    playbookExists: /* @__PURE__ */ __name((file) => (0, import_node_fs5.existsSync)(import_node_path10.default.join(repoDir, "playbooks", file)), "playbookExists"),
-    hostExists: /* @__PURE__ */ __name((name) => (0, import_node_fs5.existsSync)(import_node_path10.default.join(repoDir, "vms", `${name}.yaml`)) || (0, import_node_fs5.existsSync)(import_node_path10.default.join(repoDir, "vms", `${name}.yml`)), "hostExists")
+    // The same check validate makes for a VM's `playbook:` (vm/playbooks.ts).
+    playbookExists: /* @__PURE__ */ __name((file) => isRunnablePlaybook(repoDir, file), "playbookExists"),
+    playbookProblem: /* @__PURE__ */ __name((file) => playbookFileProblem(repoDir, file), "playbookProblem"),
+    hostExists: /* @__PURE__ */ __name((name) => (0, import_node_fs6.existsSync)(import_node_path11.default.join(repoDir, "vms", `${name}.yaml`)) || (0, import_node_fs6.existsSync)(import_node_path11.default.join(repoDir, "vms", `${name}.yml`)), "hostExists")
   };
 }
 async function rangeOf(exec, spec) {
@@ -68038,6 +68686,7 @@ async function rangeOf(exec, spec) {
   return { from, to, basis: "push" };
 }
 async function resolveTags(opts) {
+  await loadValidConfig(opts.repoDir);
   const resolver = repoResolver(opts.repoDir);
   let commits;
   let range;
@@ -68067,20 +68716,24 @@ async function resolveTags(opts) {
     commits,
     resolver,
     dispatchPlaybook: dispatch,
-    newVms: opts.newVms
+    newVms: opts.newVms,
+    lookAlikes: opts.lookAlikes
   });
+  for (const w of collected.warnings) opts.log?.warn(w);
   return { ...collected, range, commitCount: commits.length };
 }
-var import_node_fs5, import_node_path10, str;
+var import_node_fs6, import_node_path11, str;
 var init_resolve_tags = __esm({
   "actions/lib/gitops/resolve-tags.ts"() {
     "use strict";
-    import_node_fs5 = require("node:fs");
-    import_node_path10 = __toESM(require("node:path"), 1);
+    import_node_fs6 = require("node:fs");
+    import_node_path11 = __toESM(require("node:path"), 1);
+    init_load();
     init_errors();
     init_applied_ref();
     init_collect();
     init_git();
+    init_playbooks();
     __name(repoResolver, "repoResolver");
     __name(rangeOf, "rangeOf");
     str = /* @__PURE__ */ __name((v) => typeof v === "string" ? v : void 0, "str");
@@ -68108,12 +68761,12 @@ async function readEvent(file) {
   }
   throw new ConfigurationError(`${file} is not a GitHub event payload (a JSON object).`);
 }
-var import_promises7, import_node_path11, command4, tags_default;
+var import_promises7, import_node_path12, command4, tags_default;
 var init_tags2 = __esm({
   "actions/cli/commands/tags.ts"() {
     "use strict";
     import_promises7 = require("node:fs/promises");
-    import_node_path11 = __toESM(require("node:path"), 1);
+    import_node_path12 = __toESM(require("node:path"), 1);
     init_errors();
     init_git();
     init_resolve_tags();
@@ -68121,7 +68774,7 @@ var init_tags2 = __esm({
     __name(readEvent, "readEvent");
     command4 = {
       summary: "Prints the playbooks that [ansible NAME] tags ask for, one a line (playbook [--limit host]).",
-      usage: "pve-gitops tags (--event FILE | --message TEXT | --range A..B) [--repo DIR]",
+      usage: "pve-gitops tags (--event FILE | --message TEXT | --range A..B) [--look-alikes fail|warn] [--repo DIR]",
       options: {
         event: {
           type: "string",
@@ -68134,6 +68787,13 @@ var init_tags2 = __esm({
           type: "string",
           value: "A..B",
           description: "The tags of the commits in a git range."
+        },
+        "look-alikes": {
+          type: "string",
+          value: "fail|warn",
+          description: "What a look-alike tag (fullwidth brackets, a Cyrillic letter, a space after the bracket) is: an error, or a warning as on a pull request.",
+          default: "fail",
+          complete: ["fail", "warn"]
         }
       },
       examples: [
@@ -68155,7 +68815,7 @@ var init_tags2 = __esm({
         if (typeof values.event === "string") {
           source = {
             kind: "event",
-            event: await readEvent(import_node_path11.default.resolve(values.event)),
+            event: await readEvent(import_node_path12.default.resolve(values.event)),
             fetchApplied: false
           };
         } else if (typeof values.message === "string") {
@@ -68163,10 +68823,14 @@ var init_tags2 = __esm({
         } else {
           source = { kind: "range", range: String(values.range) };
         }
+        const lookAlikes = values["look-alikes"] ?? "fail";
+        if (lookAlikes !== "fail" && lookAlikes !== "warn")
+          throw new UsageError(`--look-alikes must be fail or warn. Usage: ${command4.usage}`);
         const r = await resolveTags({
           repoDir: ctx.repo,
           exec: gitExec(ctx.repo),
           source,
+          lookAlikes: lookAlikes === "warn" ? "warning" : "error",
           log: ctx.log
         });
         ctx.out(r.runs.map((x) => `${formatRun(x)}
@@ -68186,14 +68850,14 @@ function generateKeyPair(file, comment) {
   });
   if (kg.status !== 0)
     throw new PveGitopsError(`ssh-keygen failed: ${(kg.stderr || String(kg.error)).trim()}`);
-  return (0, import_node_fs6.readFileSync)(`${file}.pub`, "utf8").trim();
+  return (0, import_node_fs7.readFileSync)(`${file}.pub`, "utf8").trim();
 }
-var import_node_child_process2, import_node_fs6;
+var import_node_child_process2, import_node_fs7;
 var init_key_pair = __esm({
   "sim/hosts/key-pair.ts"() {
     "use strict";
     import_node_child_process2 = require("node:child_process");
-    import_node_fs6 = require("node:fs");
+    import_node_fs7 = require("node:fs");
     init_errors();
     __name(generateKeyPair, "generateKeyPair");
   }
@@ -68529,8 +69193,8 @@ var init_vm_config = __esm({
 // actions/lib/net/loopback.ts
 function isLoopbackAddress2(ip) {
   const h = ip.replace(/^\[(.*)\]$/, "$1");
-  if ((0, import_node_net4.isIP)(h) === 4) return h.startsWith("127.");
-  if ((0, import_node_net4.isIP)(h) !== 6) return false;
+  if ((0, import_node_net5.isIP)(h) === 4) return h.startsWith("127.");
+  if ((0, import_node_net5.isIP)(h) !== 6) return false;
   const canonical = new URL(`http://[${h}]/`).hostname.slice(1, -1);
   const mapped = /^::ffff:([0-9a-f]{1,4}):[0-9a-f]{1,4}$/.exec(canonical);
   return canonical === "::1" || mapped !== null && parseInt(mapped[1], 16) >> 8 === 127;
@@ -68556,11 +69220,11 @@ function assertLoopback(what, host) {
 function simulatorMode(env) {
   return /^(1|true|yes)$/i.test((env.PVE_GITOPS_SIMULATOR ?? "").trim());
 }
-var import_node_net4;
+var import_node_net5;
 var init_loopback = __esm({
   "actions/lib/net/loopback.ts"() {
     "use strict";
-    import_node_net4 = require("node:net");
+    import_node_net5 = require("node:net");
     init_errors();
     __name(isLoopbackAddress2, "isLoopbackAddress");
     __name(isLoopbackHost, "isLoopbackHost");
@@ -68573,14 +69237,14 @@ var init_loopback = __esm({
 // sim/hosts/ssh-host.ts
 function assertLoopbackV4(address) {
   assertLoopback("An SSH test host", address);
-  if (import_node_net5.default.isIP(address) !== 4)
+  if (import_node_net6.default.isIP(address) !== 4)
     throw new ConfigurationError(
       `An SSH test host needs its own 127.x address (127.0.0.0/8); '${address}' is not one.`
     );
 }
 async function freePort(address) {
   return new Promise((resolve, reject) => {
-    const srv = import_node_net5.default.createServer();
+    const srv = import_node_net6.default.createServer();
     srv.once("error", reject);
     srv.listen(0, address, () => {
       const port = srv.address().port;
@@ -68608,8 +69272,8 @@ function sshdConfig(o, dir, address, port) {
   });
   return [
     `ListenAddress ${address}:${port}`,
-    `HostKey ${import_node_path12.default.join(dir, "ssh_host_ed25519_key")}`,
-    `AuthorizedKeysFile ${import_node_path12.default.join(dir, "authorized_keys")}`,
+    `HostKey ${import_node_path13.default.join(dir, "ssh_host_ed25519_key")}`,
+    `AuthorizedKeysFile ${import_node_path13.default.join(dir, "authorized_keys")}`,
     "PidFile none",
     "UsePAM no",
     "StrictModes no",
@@ -68633,34 +69297,34 @@ async function startSshHost(o) {
     throw new ConfigurationError(`SSH test host name '${o.hostname}' is not an RFC 1123 label.`);
   }
   const ownDir = !o.dir;
-  const dir = o.dir ?? (0, import_node_fs7.mkdtempSync)(import_node_path12.default.join(import_node_os2.default.tmpdir(), "pve-gitops-sshd-"));
-  (0, import_node_fs7.mkdirSync)(dir, { recursive: true, mode: 448 });
-  (0, import_node_fs7.chmodSync)(dir, 448);
-  (0, import_node_fs7.mkdirSync)("/run/sshd", { recursive: true, mode: 493 });
-  const keyFile = import_node_path12.default.join(dir, "ssh_host_ed25519_key");
-  (0, import_node_fs7.rmSync)(keyFile, { force: true });
-  (0, import_node_fs7.rmSync)(`${keyFile}.pub`, { force: true });
+  const dir = o.dir ?? (0, import_node_fs8.mkdtempSync)(import_node_path13.default.join(import_node_os2.default.tmpdir(), "pve-gitops-sshd-"));
+  (0, import_node_fs8.mkdirSync)(dir, { recursive: true, mode: 448 });
+  (0, import_node_fs8.chmodSync)(dir, 448);
+  (0, import_node_fs8.mkdirSync)("/run/sshd", { recursive: true, mode: 493 });
+  const keyFile = import_node_path13.default.join(dir, "ssh_host_ed25519_key");
+  (0, import_node_fs8.rmSync)(keyFile, { force: true });
+  (0, import_node_fs8.rmSync)(`${keyFile}.pub`, { force: true });
   if (o.hostKey !== void 0) {
-    (0, import_node_fs7.writeFileSync)(keyFile, o.hostKey.trim() + "\n", { mode: 384 });
+    (0, import_node_fs8.writeFileSync)(keyFile, o.hostKey.trim() + "\n", { mode: 384 });
     const pub = (0, import_node_child_process3.spawnSync)("ssh-keygen", ["-y", "-f", keyFile], { encoding: "utf8" });
     if (pub.status !== 0)
       throw new ConfigurationError(
         `The host key given for the SSH test host ${o.hostname ?? address} is not a usable private key.`
       );
-    (0, import_node_fs7.writeFileSync)(`${keyFile}.pub`, pub.stdout, { mode: 420 });
+    (0, import_node_fs8.writeFileSync)(`${keyFile}.pub`, pub.stdout, { mode: 420 });
   } else {
     generateKeyPair(keyFile, `${o.hostname ?? address}-host`);
   }
   const keys = Array.isArray(o.authorizedKey) ? o.authorizedKey : [o.authorizedKey];
-  (0, import_node_fs7.writeFileSync)(import_node_path12.default.join(dir, "authorized_keys"), keys.map((k) => k.trim()).join("\n") + "\n", {
+  (0, import_node_fs8.writeFileSync)(import_node_path13.default.join(dir, "authorized_keys"), keys.map((k) => k.trim()).join("\n") + "\n", {
     mode: 384
   });
-  const hostPub = (0, import_node_fs7.readFileSync)(`${keyFile}.pub`, "utf8").trim().split(/\s+/).slice(0, 2).join(" ");
+  const hostPub = (0, import_node_fs8.readFileSync)(`${keyFile}.pub`, "utf8").trim().split(/\s+/).slice(0, 2).join(" ");
   let lastError = "";
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = o.port ?? await freePort(address);
-    const cfg = import_node_path12.default.join(dir, "sshd_config");
-    (0, import_node_fs7.writeFileSync)(cfg, sshdConfig(o, dir, address, port), { mode: 384 });
+    const cfg = import_node_path13.default.join(dir, "sshd_config");
+    (0, import_node_fs8.writeFileSync)(cfg, sshdConfig(o, dir, address, port), { mode: 384 });
     const sshd = o.sshd ?? "/usr/sbin/sshd";
     const args = ["-D", "-e", "-f", cfg];
     const child = o.hostname === void 0 ? (0, import_node_child_process3.spawn)(sshd, args, { stdio: ["ignore", "ignore", "pipe"] }) : (0, import_node_child_process3.spawn)(
@@ -68693,7 +69357,7 @@ async function startSshHost(o) {
         log: /* @__PURE__ */ __name(() => log, "log"),
         stop: /* @__PURE__ */ __name(async () => {
           await stopChild(child);
-          if (ownDir) (0, import_node_fs7.rmSync)(dir, { recursive: true, force: true });
+          if (ownDir) (0, import_node_fs8.rmSync)(dir, { recursive: true, force: true });
         }, "stop")
       };
     }
@@ -68701,7 +69365,7 @@ async function startSshHost(o) {
     await stopChild(child);
     if (o.port !== void 0 || !/Address already in use|Bind to port/i.test(log)) break;
   }
-  if (ownDir) (0, import_node_fs7.rmSync)(dir, { recursive: true, force: true });
+  if (ownDir) (0, import_node_fs8.rmSync)(dir, { recursive: true, force: true });
   throw new PveGitopsError(`sshd did not start on ${address}: ${lastError || "no output"}.`);
 }
 function waitListening(child, log, timeoutMs) {
@@ -68731,15 +69395,15 @@ function stopChild(child) {
     child.kill("SIGTERM");
   });
 }
-var import_node_child_process3, import_node_fs7, import_node_net5, import_node_os2, import_node_path12;
+var import_node_child_process3, import_node_fs8, import_node_net6, import_node_os2, import_node_path13;
 var init_ssh_host = __esm({
   "sim/hosts/ssh-host.ts"() {
     "use strict";
     import_node_child_process3 = require("node:child_process");
-    import_node_fs7 = require("node:fs");
-    import_node_net5 = __toESM(require("node:net"), 1);
+    import_node_fs8 = require("node:fs");
+    import_node_net6 = __toESM(require("node:net"), 1);
     import_node_os2 = __toESM(require("node:os"), 1);
-    import_node_path12 = __toESM(require("node:path"), 1);
+    import_node_path13 = __toESM(require("node:path"), 1);
     init_errors();
     init_loopback();
     init_key_pair();
@@ -68758,7 +69422,7 @@ function checkVms(vms) {
   for (const vm2 of vms) {
     if (!NAME2.test(vm2.name))
       throw new ConfigurationError(`Simulated VM name '${vm2.name}' is not an RFC 1123 label.`);
-    if (import_node_net6.default.isIP(vm2.ip) !== 4 || !vm2.ip.startsWith("127."))
+    if (import_node_net7.default.isIP(vm2.ip) !== 4 || !vm2.ip.startsWith("127."))
       throw new ConfigurationError(
         `Simulated VM ${vm2.name} must have a 127.0.0.0/8 address; '${vm2.ip}' is not one.`
       );
@@ -68775,16 +69439,16 @@ function routedToLoopback(ip) {
 }
 async function portFree(ip, port) {
   return new Promise((resolve) => {
-    const srv = import_node_net6.default.createServer();
+    const srv = import_node_net7.default.createServer();
     srv.once("error", () => resolve(false));
     srv.listen(port, ip, () => srv.close(() => resolve(true)));
   });
 }
 async function startVmHosts(o) {
   checkVms(o.vms);
-  const stateDir = import_node_path13.default.resolve(o.stateDir);
-  (0, import_node_fs8.mkdirSync)(stateDir, { recursive: true, mode: 448 });
-  for (const d of PRIVATE_DIRS) if (!(0, import_node_fs8.existsSync)(d)) (0, import_node_fs8.mkdirSync)(d, { recursive: true, mode: 493 });
+  const stateDir = import_node_path14.default.resolve(o.stateDir);
+  (0, import_node_fs9.mkdirSync)(stateDir, { recursive: true, mode: 448 });
+  for (const d of PRIVATE_DIRS) if (!(0, import_node_fs9.existsSync)(d)) (0, import_node_fs9.mkdirSync)(d, { recursive: true, mode: 493 });
   const started = [];
   const stop = /* @__PURE__ */ __name(async () => {
     await Promise.all(started.map((s) => s.ssh.stop()));
@@ -68793,11 +69457,11 @@ async function startVmHosts(o) {
     for (const vm2 of o.vms) {
       if (!routedToLoopback(vm2.ip))
         throw new PveGitopsError(`${vm2.ip} (${vm2.name}) is not routed to the loopback device.`);
-      const base = import_node_path13.default.join(stateDir, vm2.name);
+      const base = import_node_path14.default.join(stateDir, vm2.name);
       const dirs = Object.fromEntries(
-        PRIVATE_DIRS.map((d) => [d, import_node_path13.default.join(base, d.slice(1).replace(/\//g, "-"))])
+        PRIVATE_DIRS.map((d) => [d, import_node_path14.default.join(base, d.slice(1).replace(/\//g, "-"))])
       );
-      for (const d of Object.values(dirs)) (0, import_node_fs8.mkdirSync)(d, { recursive: true, mode: 493 });
+      for (const d of Object.values(dirs)) (0, import_node_fs9.mkdirSync)(d, { recursive: true, mode: 493 });
       const setup2 = PRIVATE_DIRS.map((d) => `mount --bind ${quote(dirs[d])} ${d}`).join(" && ");
       const start2 = /* @__PURE__ */ __name((port) => startSshHost({
         address: vm2.ip,
@@ -68805,7 +69469,7 @@ async function startVmHosts(o) {
         authorizedKey: o.authorizedKey,
         hostname: vm2.name,
         namespaceSetup: setup2,
-        dir: import_node_path13.default.join(base, "sshd"),
+        dir: import_node_path14.default.join(base, "sshd"),
         pathPrefix: o.pathPrefix,
         env: o.env,
         hostKey: o.hostKeys?.[vm2.name]
@@ -68823,25 +69487,25 @@ async function startVmHosts(o) {
     await stop();
     throw err;
   }
-  const knownHostsFile = import_node_path13.default.join(stateDir, "known_hosts");
+  const knownHostsFile = import_node_path14.default.join(stateDir, "known_hosts");
   const lines = started.map(({ vm: vm2, ssh }) => {
     const key = ssh.hostKeyLine.split(" ").slice(1).join(" ");
     return `${vm2.port === 22 ? vm2.ip : `[${vm2.ip}]:${vm2.port}`} ${key}`;
   });
-  (0, import_node_fs8.writeFileSync)(knownHostsFile, lines.join("\n") + "\n", { mode: 420 });
+  (0, import_node_fs9.writeFileSync)(knownHostsFile, lines.join("\n") + "\n", { mode: 420 });
   const ports = Object.fromEntries(
     started.filter((s) => s.vm.port !== 22).map((s) => [s.vm.name, s.vm.port])
   );
   return { hosts: started.map((s) => s.vm), knownHostsFile, ports, stop };
 }
-var import_node_child_process4, import_node_fs8, import_node_net6, import_node_path13, PRIVATE_DIRS, NAME2, quote;
+var import_node_child_process4, import_node_fs9, import_node_net7, import_node_path14, PRIVATE_DIRS, NAME2, quote;
 var init_vm_hosts = __esm({
   "sim/hosts/vm-hosts.ts"() {
     "use strict";
     import_node_child_process4 = require("node:child_process");
-    import_node_fs8 = require("node:fs");
-    import_node_net6 = __toESM(require("node:net"), 1);
-    import_node_path13 = __toESM(require("node:path"), 1);
+    import_node_fs9 = require("node:fs");
+    import_node_net7 = __toESM(require("node:net"), 1);
+    import_node_path14 = __toESM(require("node:path"), 1);
     init_errors();
     init_ssh_host();
     PRIVATE_DIRS = ["/etc/rancher", "/var/lib/rancher", "/usr/local/bin"];
@@ -68864,7 +69528,7 @@ function wanted(cluster) {
     if (vm2.status !== "running" || vm2.config.template) continue;
     const name = String(vm2.config.name ?? "");
     const ip = /^([\d.]+)\/\d+$/.exec(parseProps(String(vm2.config.ipconfig0 ?? "")).ip ?? "")?.[1];
-    if (!ip || !NAME3.test(name) || import_node_net7.default.isIP(ip) !== 4 || !ip.startsWith("127.") || out.has(name))
+    if (!ip || !NAME3.test(name) || import_node_net8.default.isIP(ip) !== 4 || !ip.startsWith("127.") || out.has(name))
       continue;
     if ([...out.values()].some((w) => w.ip === ip)) continue;
     const key = cluster.hostKeyOf(vm2.vmid).privateKey;
@@ -68907,9 +69571,9 @@ function watchVmHosts(o) {
   let stopped = false;
   let timer;
   let current = Promise.resolve();
-  (0, import_node_fs9.mkdirSync)(o.stateDir, { recursive: true, mode: 448 });
-  const agentKey = import_node_path14.default.join(o.stateDir, "guest-agent-key");
-  const agentPub = (0, import_node_fs9.existsSync)(`${agentKey}.pub`) ? (0, import_node_fs9.readFileSync)(`${agentKey}.pub`, "utf8").trim() : generateKeyPair(agentKey, "pve-gitops-sim guest agent");
+  (0, import_node_fs10.mkdirSync)(o.stateDir, { recursive: true, mode: 448 });
+  const agentKey = import_node_path15.default.join(o.stateDir, "guest-agent-key");
+  const agentPub = (0, import_node_fs10.existsSync)(`${agentKey}.pub`) ? (0, import_node_fs10.readFileSync)(`${agentKey}.pub`, "utf8").trim() : generateKeyPair(agentKey, "pve-gitops-sim guest agent");
   const authorized = [o.authorizedKey, agentPub];
   const writeKnownHosts = /* @__PURE__ */ __name(() => {
     const lines = [...hosts.entries()].map(([name, h]) => {
@@ -68917,8 +69581,8 @@ function watchVmHosts(o) {
       const pub = o.cluster.vm(h.vmid)?.hostKey?.publicKey.split(" ").slice(0, 2).join(" ");
       return pub ? `${port === 22 ? h.ip : `[${h.ip}]:${port}`} ${pub}` : `# ${name}: no key`;
     });
-    (0, import_node_fs9.writeFileSync)(
-      import_node_path14.default.join(o.stateDir, "known_hosts"),
+    (0, import_node_fs10.writeFileSync)(
+      import_node_path15.default.join(o.stateDir, "known_hosts"),
       lines.join("\n") + (lines.length ? "\n" : ""),
       {
         mode: 420
@@ -68987,14 +69651,14 @@ function watchVmHosts(o) {
     }
   };
 }
-var import_node_child_process5, import_node_fs9, import_node_net7, import_node_path14, NAME3;
+var import_node_child_process5, import_node_fs10, import_node_net8, import_node_path15, NAME3;
 var init_host_watcher = __esm({
   "sim/hosts/host-watcher.ts"() {
     "use strict";
     import_node_child_process5 = require("node:child_process");
-    import_node_fs9 = require("node:fs");
-    import_node_net7 = __toESM(require("node:net"), 1);
-    import_node_path14 = __toESM(require("node:path"), 1);
+    import_node_fs10 = require("node:fs");
+    import_node_net8 = __toESM(require("node:net"), 1);
+    import_node_path15 = __toESM(require("node:path"), 1);
     init_shell_quote();
     init_vm_config();
     init_key_pair();
@@ -69035,7 +69699,7 @@ function newNode(n, readyDelayMs) {
 }
 function k3sYaml(s, server, auth2 = "cert") {
   const b642 = /* @__PURE__ */ __name((t) => Buffer.from(t).toString("base64"), "b64");
-  return (0, import_yaml2.stringify)({
+  return (0, import_yaml3.stringify)({
     apiVersion: "v1",
     clusters: [
       { cluster: { "certificate-authority-data": b642(s.pki.caPem), server }, name: "default" }
@@ -69057,30 +69721,30 @@ function k3sYaml(s, server, auth2 = "cert") {
 }
 function saveCluster(dir, s) {
   if (!dir) return;
-  (0, import_node_fs10.mkdirSync)(dir, { recursive: true, mode: 448 });
+  (0, import_node_fs11.mkdirSync)(dir, { recursive: true, mode: 448 });
   const file = fileOf(dir, s.host);
   const tmp = `${file}.${process.pid}.tmp`;
-  (0, import_node_fs10.writeFileSync)(tmp, JSON.stringify(s), { mode: 384 });
-  (0, import_node_fs10.renameSync)(tmp, file);
+  (0, import_node_fs11.writeFileSync)(tmp, JSON.stringify(s), { mode: 384 });
+  (0, import_node_fs11.renameSync)(tmp, file);
 }
 function loadCluster(dir, host) {
-  if (!dir || !(0, import_node_fs10.existsSync)(fileOf(dir, host))) return void 0;
-  return JSON.parse((0, import_node_fs10.readFileSync)(fileOf(dir, host), "utf8"));
+  if (!dir || !(0, import_node_fs11.existsSync)(fileOf(dir, host))) return void 0;
+  return JSON.parse((0, import_node_fs11.readFileSync)(fileOf(dir, host), "utf8"));
 }
-var import_node_crypto4, import_node_fs10, import_node_path15, import_yaml2, fileOf;
+var import_node_crypto4, import_node_fs11, import_node_path16, import_yaml3, fileOf;
 var init_cluster_state = __esm({
   "sim/kube/cluster-state.ts"() {
     "use strict";
     import_node_crypto4 = require("node:crypto");
-    import_node_fs10 = require("node:fs");
-    import_node_path15 = __toESM(require("node:path"), 1);
-    import_yaml2 = __toESM(require_dist(), 1);
+    import_node_fs11 = require("node:fs");
+    import_node_path16 = __toESM(require("node:path"), 1);
+    import_yaml3 = __toESM(require_dist(), 1);
     __name(joinToken, "joinToken");
     __name(tokenMatches, "tokenMatches");
     __name(newClusterState, "newClusterState");
     __name(newNode, "newNode");
     __name(k3sYaml, "k3sYaml");
-    fileOf = /* @__PURE__ */ __name((dir, host) => import_node_path15.default.join(dir, `cluster-${host}.json`), "fileOf");
+    fileOf = /* @__PURE__ */ __name((dir, host) => import_node_path16.default.join(dir, `cluster-${host}.json`), "fileOf");
     __name(saveCluster, "saveCluster");
     __name(loadCluster, "loadCluster");
   }
@@ -69102,8 +69766,8 @@ function signed(dir, name, subj, ext) {
     "-subj",
     subj
   ]);
-  (0, import_node_fs11.writeFileSync)(
-    import_node_path16.default.join(dir, `${name}.ext`),
+  (0, import_node_fs12.writeFileSync)(
+    import_node_path17.default.join(dir, `${name}.ext`),
     [
       ...ext,
       "basicConstraints=CA:FALSE",
@@ -69129,12 +69793,12 @@ function signed(dir, name, subj, ext) {
     `${name}.ext`
   ]);
   return {
-    cert: (0, import_node_fs11.readFileSync)(import_node_path16.default.join(dir, `${name}.crt`), "utf8"),
-    key: (0, import_node_fs11.readFileSync)(import_node_path16.default.join(dir, `${name}.key`), "utf8")
+    cert: (0, import_node_fs12.readFileSync)(import_node_path17.default.join(dir, `${name}.crt`), "utf8"),
+    key: (0, import_node_fs12.readFileSync)(import_node_path17.default.join(dir, `${name}.key`), "utf8")
   };
 }
 function generateClusterPki(ips) {
-  const dir = (0, import_node_fs11.mkdtempSync)(import_node_path16.default.join((0, import_node_os3.tmpdir)(), "kube-sim-pki-"));
+  const dir = (0, import_node_fs12.mkdtempSync)(import_node_path17.default.join((0, import_node_os3.tmpdir)(), "kube-sim-pki-"));
   try {
     openssl(dir, [
       "req",
@@ -69171,8 +69835,8 @@ function generateClusterPki(ips) {
       "extendedKeyUsage=clientAuth"
     ]);
     return {
-      caPem: (0, import_node_fs11.readFileSync)(import_node_path16.default.join(dir, "ca.crt"), "utf8"),
-      caKeyPem: (0, import_node_fs11.readFileSync)(import_node_path16.default.join(dir, "ca.key"), "utf8"),
+      caPem: (0, import_node_fs12.readFileSync)(import_node_path17.default.join(dir, "ca.crt"), "utf8"),
+      caKeyPem: (0, import_node_fs12.readFileSync)(import_node_path17.default.join(dir, "ca.key"), "utf8"),
       serverCertPem: server.cert,
       serverKeyPem: server.key,
       adminCertPem: admin.cert,
@@ -69183,17 +69847,17 @@ function generateClusterPki(ips) {
       cause: err
     });
   } finally {
-    (0, import_node_fs11.rmSync)(dir, { recursive: true, force: true });
+    (0, import_node_fs12.rmSync)(dir, { recursive: true, force: true });
   }
 }
-var import_node_child_process6, import_node_fs11, import_node_os3, import_node_path16, ec;
+var import_node_child_process6, import_node_fs12, import_node_os3, import_node_path17, ec;
 var init_pki = __esm({
   "sim/kube/pki.ts"() {
     "use strict";
     import_node_child_process6 = require("node:child_process");
-    import_node_fs11 = require("node:fs");
+    import_node_fs12 = require("node:fs");
     import_node_os3 = require("node:os");
-    import_node_path16 = __toESM(require("node:path"), 1);
+    import_node_path17 = __toESM(require("node:path"), 1);
     __name(openssl, "openssl");
     ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
     __name(signed, "signed");
@@ -69599,16 +70263,16 @@ var init_api_server = __esm({
 
 // sim/kube/manager.ts
 function installerPath() {
-  let dir = import_node_path17.default.dirname((0, import_node_url.fileURLToPath)(__pve_gitops_import_meta_url));
+  let dir = import_node_path18.default.dirname((0, import_node_url.fileURLToPath)(__pve_gitops_import_meta_url));
   for (let i = 0; i < 5; i++) {
-    for (const c of [import_node_path17.default.join(dir, "installer.sh"), import_node_path17.default.join(dir, "sim", "kube", "installer.sh")])
-      if ((0, import_node_fs12.existsSync)(c)) return c;
-    dir = import_node_path17.default.dirname(dir);
+    for (const c of [import_node_path18.default.join(dir, "installer.sh"), import_node_path18.default.join(dir, "sim", "kube", "installer.sh")])
+      if ((0, import_node_fs13.existsSync)(c)) return c;
+    dir = import_node_path18.default.dirname(dir);
   }
   throw new Error("sim/kube/installer.sh is missing next to the simulator.");
 }
 function installerScript(managerUrl, version) {
-  const src = (0, import_node_fs12.readFileSync)(installerPath(), "utf8");
+  const src = (0, import_node_fs13.readFileSync)(installerPath(), "utf8");
   return src.replace("@@MANAGER_URL@@", managerUrl).replace("@@DEFAULT_VERSION@@", version);
 }
 function reply(res, code, text3) {
@@ -69657,11 +70321,11 @@ async function startKubeManager(o = {}) {
   if (o.stateDir) {
     let files = [];
     try {
-      files = (0, import_node_fs12.readdirSync)(o.stateDir).filter((f) => /^cluster-.*\.json$/.test(f));
+      files = (0, import_node_fs13.readdirSync)(o.stateDir).filter((f) => /^cluster-.*\.json$/.test(f));
     } catch {
     }
     for (const f of files) {
-      const s = JSON.parse((0, import_node_fs12.readFileSync)(import_node_path17.default.join(o.stateDir, f), "utf8"));
+      const s = JSON.parse((0, import_node_fs13.readFileSync)(import_node_path18.default.join(o.stateDir, f), "utf8"));
       await start2(s.name, s.host, s.version);
     }
   }
@@ -69721,13 +70385,13 @@ ${c.joinToken}
     }
   };
 }
-var import_node_fs12, import_node_http, import_node_path17, import_node_url, str3;
+var import_node_fs13, import_node_http, import_node_path18, import_node_url, str3;
 var init_manager = __esm({
   "sim/kube/manager.ts"() {
     "use strict";
-    import_node_fs12 = require("node:fs");
+    import_node_fs13 = require("node:fs");
     import_node_http = require("node:http");
-    import_node_path17 = __toESM(require("node:path"), 1);
+    import_node_path18 = __toESM(require("node:path"), 1);
     import_node_url = require("node:url");
     init_errors();
     init_loopback();
@@ -69779,7 +70443,7 @@ function loadFaults(src) {
   if (typeof src !== "string") return src;
   let data;
   try {
-    data = (0, import_yaml3.parse)((0, import_node_fs13.readFileSync)(src, "utf8"));
+    data = (0, import_yaml4.parse)((0, import_node_fs14.readFileSync)(src, "utf8"));
   } catch (err) {
     throw new ConfigurationError(`Cannot read the fault spec ${src}: ${err.message}`);
   }
@@ -69832,12 +70496,12 @@ function injectRequestFault(cluster, method, apiPath) {
     throw new ApiError(f.status ?? 500, f.message ?? "injected failure");
   }
 }
-var import_node_fs13, import_yaml3, draws;
+var import_node_fs14, import_yaml4, draws;
 var init_faults = __esm({
   "sim/proxmox/faults.ts"() {
     "use strict";
-    import_node_fs13 = require("node:fs");
-    import_yaml3 = __toESM(require_dist(), 1);
+    import_node_fs14 = require("node:fs");
+    import_yaml4 = __toESM(require_dist(), 1);
     init_errors();
     init_api_error();
     __name(loadFaults, "loadFaults");
@@ -69936,9 +70600,9 @@ var init_locks = __esm({
 // sim/proxmox/state.ts
 function readState(dir) {
   const f = stateFile(dir);
-  if (!(0, import_node_fs14.existsSync)(f)) return void 0;
+  if (!(0, import_node_fs15.existsSync)(f)) return void 0;
   try {
-    return JSON.parse((0, import_node_fs14.readFileSync)(f, "utf8"));
+    return JSON.parse((0, import_node_fs15.readFileSync)(f, "utf8"));
   } catch (err) {
     throw new Error(`The simulator state file ${f} is not valid JSON; remove it to start afresh.`, {
       cause: err
@@ -69946,19 +70610,19 @@ function readState(dir) {
   }
 }
 function writeState(dir, state) {
-  (0, import_node_fs14.mkdirSync)(dir, { recursive: true, mode: 448 });
+  (0, import_node_fs15.mkdirSync)(dir, { recursive: true, mode: 448 });
   const f = stateFile(dir);
   const tmp = `${f}.${process.pid}.tmp`;
-  (0, import_node_fs14.writeFileSync)(tmp, JSON.stringify(state), { mode: 384 });
-  (0, import_node_fs14.renameSync)(tmp, f);
+  (0, import_node_fs15.writeFileSync)(tmp, JSON.stringify(state), { mode: 384 });
+  (0, import_node_fs15.renameSync)(tmp, f);
 }
-var import_node_fs14, import_node_path18, stateFile;
+var import_node_fs15, import_node_path19, stateFile;
 var init_state = __esm({
   "sim/proxmox/state.ts"() {
     "use strict";
-    import_node_fs14 = require("node:fs");
-    import_node_path18 = __toESM(require("node:path"), 1);
-    stateFile = /* @__PURE__ */ __name((dir) => import_node_path18.default.join(dir, "cluster.json"), "stateFile");
+    import_node_fs15 = require("node:fs");
+    import_node_path19 = __toESM(require("node:path"), 1);
+    stateFile = /* @__PURE__ */ __name((dir) => import_node_path19.default.join(dir, "cluster.json"), "stateFile");
     __name(readState, "readState");
     __name(writeState, "writeState");
   }
@@ -70194,10 +70858,10 @@ function fingerprintOf(certPem) {
   return new import_node_crypto6.X509Certificate(certPem).fingerprint256.toUpperCase();
 }
 function generateCertificate(commonName = "pve-gitops-sim") {
-  const dir = (0, import_node_fs15.mkdtempSync)(import_node_path19.default.join((0, import_node_os4.tmpdir)(), "pve-sim-cert-"));
+  const dir = (0, import_node_fs16.mkdtempSync)(import_node_path20.default.join((0, import_node_os4.tmpdir)(), "pve-sim-cert-"));
   try {
-    const key = import_node_path19.default.join(dir, "key.pem");
-    const cert = import_node_path19.default.join(dir, "cert.pem");
+    const key = import_node_path20.default.join(dir, "key.pem");
+    const cert = import_node_path20.default.join(dir, "cert.pem");
     (0, import_node_child_process7.execFileSync)(
       "openssl",
       [
@@ -70223,39 +70887,39 @@ function generateCertificate(commonName = "pve-gitops-sim") {
       ],
       { stdio: ["ignore", "ignore", "pipe"] }
     );
-    const certPem = (0, import_node_fs15.readFileSync)(cert, "utf8");
-    return { certPem, keyPem: (0, import_node_fs15.readFileSync)(key, "utf8"), fingerprint: fingerprintOf(certPem) };
+    const certPem = (0, import_node_fs16.readFileSync)(cert, "utf8");
+    return { certPem, keyPem: (0, import_node_fs16.readFileSync)(key, "utf8"), fingerprint: fingerprintOf(certPem) };
   } catch (err) {
     throw new Error(`Could not generate the simulator's TLS certificate with openssl.`, {
       cause: err
     });
   } finally {
-    (0, import_node_fs15.rmSync)(dir, { recursive: true, force: true });
+    (0, import_node_fs16.rmSync)(dir, { recursive: true, force: true });
   }
 }
 function loadOrCreateCertificate(stateDir, name = "pve-ssl") {
   if (!stateDir) return generateCertificate(name);
-  const certFile = import_node_path19.default.join(stateDir, `${name}.pem`);
-  const keyFile = import_node_path19.default.join(stateDir, `${name}.key`);
-  if ((0, import_node_fs15.existsSync)(certFile) && (0, import_node_fs15.existsSync)(keyFile)) {
-    const certPem = (0, import_node_fs15.readFileSync)(certFile, "utf8");
-    return { certPem, keyPem: (0, import_node_fs15.readFileSync)(keyFile, "utf8"), fingerprint: fingerprintOf(certPem) };
+  const certFile = import_node_path20.default.join(stateDir, `${name}.pem`);
+  const keyFile = import_node_path20.default.join(stateDir, `${name}.key`);
+  if ((0, import_node_fs16.existsSync)(certFile) && (0, import_node_fs16.existsSync)(keyFile)) {
+    const certPem = (0, import_node_fs16.readFileSync)(certFile, "utf8");
+    return { certPem, keyPem: (0, import_node_fs16.readFileSync)(keyFile, "utf8"), fingerprint: fingerprintOf(certPem) };
   }
   const c = generateCertificate(name);
-  (0, import_node_fs15.writeFileSync)(keyFile, c.keyPem, { mode: 384 });
-  (0, import_node_fs15.writeFileSync)(certFile, c.certPem, { mode: 384 });
-  (0, import_node_fs15.chmodSync)(keyFile, 384);
+  (0, import_node_fs16.writeFileSync)(keyFile, c.keyPem, { mode: 384 });
+  (0, import_node_fs16.writeFileSync)(certFile, c.certPem, { mode: 384 });
+  (0, import_node_fs16.chmodSync)(keyFile, 384);
   return c;
 }
-var import_node_child_process7, import_node_crypto6, import_node_fs15, import_node_os4, import_node_path19;
+var import_node_child_process7, import_node_crypto6, import_node_fs16, import_node_os4, import_node_path20;
 var init_cert = __esm({
   "sim/proxmox/cert.ts"() {
     "use strict";
     import_node_child_process7 = require("node:child_process");
     import_node_crypto6 = require("node:crypto");
-    import_node_fs15 = require("node:fs");
+    import_node_fs16 = require("node:fs");
     import_node_os4 = require("node:os");
-    import_node_path19 = __toESM(require("node:path"), 1);
+    import_node_path20 = __toESM(require("node:path"), 1);
     __name(fingerprintOf, "fingerprintOf");
     __name(generateCertificate, "generateCertificate");
     __name(loadOrCreateCertificate, "loadOrCreateCertificate");
@@ -70286,11 +70950,11 @@ function loadFixture(src) {
   if (typeof src !== "string") return src;
   let text3;
   try {
-    text3 = (0, import_node_fs16.readFileSync)(src, "utf8");
+    text3 = (0, import_node_fs17.readFileSync)(src, "utf8");
   } catch {
     throw new ConfigurationError(`Cannot read the simulator fixture file ${src}.`);
   }
-  const data = (0, import_yaml4.parse)(text3);
+  const data = (0, import_yaml5.parse)(text3);
   if (!data || !Array.isArray(data.nodes) || data.nodes.length === 0 || !Array.isArray(data.storages))
     throw new ConfigurationError(
       `Fixture ${src} must have a non-empty 'nodes' list and a 'storages' list.`
@@ -70383,12 +71047,12 @@ function stateFromFixture(f, tokenSecret, password, pveVersion) {
     execs: {}
   };
 }
-var import_node_fs16, import_yaml4, GiB, defaultTimings, templateNodes, defaultFixture, defaultVersions;
+var import_node_fs17, import_yaml5, GiB, defaultTimings, templateNodes, defaultFixture, defaultVersions;
 var init_fixture = __esm({
   "sim/proxmox/fixture.ts"() {
     "use strict";
-    import_node_fs16 = require("node:fs");
-    import_yaml4 = __toESM(require_dist(), 1);
+    import_node_fs17 = require("node:fs");
+    import_yaml5 = __toESM(require_dist(), 1);
     init_errors();
     init_schema();
     GiB = 1024 ** 3;
@@ -71048,11 +71712,11 @@ function evaluate(p, c, params) {
     return first;
   }
   if (kind !== "perm") return void 0;
-  const [path40, privs, ...opts] = rest;
+  const [path41, privs, ...opts] = rest;
   const req = opts.indexOf("require_param");
-  if (req >= 0 && params[opts[req + 1]] === void 0) return `(${path40}, required)`;
+  if (req >= 0 && params[opts[req + 1]] === void 0) return `(${path41}, required)`;
   const any = opts.includes("any");
-  const where = subst(path40, params);
+  const where = subst(path41, params);
   const ok = any ? privs.some((x) => hasPriv(p, where, x)) : privs.every((x) => hasPriv(p, where, x));
   return ok ? void 0 : `(${where}, ${any ? privs.join("|") : privs.find((x) => !hasPriv(p, where, x))})`;
 }
@@ -71072,7 +71736,7 @@ var init_auth2 = __esm({
     __name(authenticate, "authenticate");
     __name(createTicket, "createTicket");
     __name(hasPriv, "hasPriv");
-    subst = /* @__PURE__ */ __name((path40, params) => path40.replace(
+    subst = /* @__PURE__ */ __name((path41, params) => path41.replace(
       /\{(\w+)\}/g,
       (_, k) => String(params[k] ?? "")
     ), "subst");
@@ -73741,7 +74405,7 @@ var init_engine = __esm({
 // sim/vault/list-method.ts
 function listFrontEnd(innerPort, host, tls2) {
   const onConnection = /* @__PURE__ */ __name((outer) => {
-    const inner = (0, import_node_net8.connect)(innerPort, host);
+    const inner = (0, import_node_net9.connect)(innerPort, host);
     let buf = Buffer.alloc(0);
     let bodyLeft = 0;
     let passthrough = false;
@@ -73790,13 +74454,13 @@ function listFrontEnd(innerPort, host, tls2) {
     outer.on("end", () => inner.end());
     inner.on("close", () => outer.destroy());
   }, "onConnection");
-  return tls2 ? (0, import_node_tls2.createServer)({ cert: tls2.cert, key: tls2.key }, onConnection) : (0, import_node_net8.createServer)(onConnection);
+  return tls2 ? (0, import_node_tls2.createServer)({ cert: tls2.cert, key: tls2.key }, onConnection) : (0, import_node_net9.createServer)(onConnection);
 }
-var import_node_net8, import_node_tls2;
+var import_node_net9, import_node_tls2;
 var init_list_method = __esm({
   "sim/vault/list-method.ts"() {
     "use strict";
-    import_node_net8 = require("node:net");
+    import_node_net9 = require("node:net");
     import_node_tls2 = require("node:tls");
     __name(listFrontEnd, "listFrontEnd");
   }
@@ -73804,23 +74468,23 @@ var init_list_method = __esm({
 
 // sim/vault/state.ts
 function readVaultState(dir) {
-  const file = import_node_path20.default.join(dir, FILE);
-  if (!(0, import_node_fs17.existsSync)(file)) return void 0;
-  return JSON.parse((0, import_node_fs17.readFileSync)(file, "utf8"));
+  const file = import_node_path21.default.join(dir, FILE);
+  if (!(0, import_node_fs18.existsSync)(file)) return void 0;
+  return JSON.parse((0, import_node_fs18.readFileSync)(file, "utf8"));
 }
 function writeVaultState(dir, state) {
-  (0, import_node_fs17.mkdirSync)(dir, { recursive: true, mode: 448 });
-  const file = import_node_path20.default.join(dir, FILE);
+  (0, import_node_fs18.mkdirSync)(dir, { recursive: true, mode: 448 });
+  const file = import_node_path21.default.join(dir, FILE);
   const tmp = `${file}.${process.pid}.tmp`;
-  (0, import_node_fs17.writeFileSync)(tmp, JSON.stringify(state), { mode: 384 });
-  (0, import_node_fs17.renameSync)(tmp, file);
+  (0, import_node_fs18.writeFileSync)(tmp, JSON.stringify(state), { mode: 384 });
+  (0, import_node_fs18.renameSync)(tmp, file);
 }
-var import_node_fs17, import_node_path20, FILE;
+var import_node_fs18, import_node_path21, FILE;
 var init_state2 = __esm({
   "sim/vault/state.ts"() {
     "use strict";
-    import_node_fs17 = require("node:fs");
-    import_node_path20 = __toESM(require("node:path"), 1);
+    import_node_fs18 = require("node:fs");
+    import_node_path21 = __toESM(require("node:path"), 1);
     FILE = "vault.json";
     __name(readVaultState, "readVaultState");
     __name(writeVaultState, "writeVaultState");
@@ -73981,8 +74645,8 @@ async function startVaultSim(opts = {}) {
       }
       save();
     },
-    mount(path40, version) {
-      state.mounts[`${path40.replace(/\/$/, "")}/`] ??= newMount(version);
+    mount(path41, version) {
+      state.mounts[`${path41.replace(/\/$/, "")}/`] ??= newMount(version);
       save();
     },
     async stop() {
@@ -74021,14 +74685,14 @@ var init_vault = __esm({
 function hostsUnavailable() {
   if (process.getuid?.() !== 0) return "not running as root";
   if ((0, import_node_child_process8.spawnSync)("unshare", ["--version"]).status !== 0) return "unshare is not installed";
-  if (!(0, import_node_fs18.existsSync)("/usr/sbin/sshd")) return "/usr/sbin/sshd is not installed";
+  if (!(0, import_node_fs19.existsSync)("/usr/sbin/sshd")) return "/usr/sbin/sshd is not installed";
   return void 0;
 }
 function authorizedKey(o) {
   if (o.authorizedKeyFile) {
     let text3;
     try {
-      text3 = (0, import_node_fs18.readFileSync)(o.authorizedKeyFile, "utf8").trim();
+      text3 = (0, import_node_fs19.readFileSync)(o.authorizedKeyFile, "utf8").trim();
     } catch {
       throw new ConfigurationError(`Cannot read the authorized key file ${o.authorizedKeyFile}.`);
     }
@@ -74039,13 +74703,13 @@ function authorizedKey(o) {
     const priv = o.authorizedKeyFile.replace(/\.pub$/, "");
     return {
       publicKey: text3,
-      privateKeyFile: priv !== o.authorizedKeyFile && (0, import_node_fs18.existsSync)(priv) ? priv : void 0
+      privateKeyFile: priv !== o.authorizedKeyFile && (0, import_node_fs19.existsSync)(priv) ? priv : void 0
     };
   }
-  const dir = import_node_path21.default.join(o.dir, "ssh");
-  (0, import_node_fs18.mkdirSync)(dir, { recursive: true, mode: 448 });
-  const file = import_node_path21.default.join(dir, "id_ed25519");
-  const publicKey = (0, import_node_fs18.existsSync)(file) && (0, import_node_fs18.existsSync)(`${file}.pub`) ? (0, import_node_fs18.readFileSync)(`${file}.pub`, "utf8").trim() : generateKeyPair(file, "pve-gitops-sim");
+  const dir = import_node_path22.default.join(o.dir, "ssh");
+  (0, import_node_fs19.mkdirSync)(dir, { recursive: true, mode: 448 });
+  const file = import_node_path22.default.join(dir, "id_ed25519");
+  const publicKey = (0, import_node_fs19.existsSync)(file) && (0, import_node_fs19.existsSync)(`${file}.pub`) ? (0, import_node_fs19.readFileSync)(`${file}.pub`, "utf8").trim() : generateKeyPair(file, "pve-gitops-sim");
   return { publicKey, privateKeyFile: file };
 }
 async function startSimStack(o) {
@@ -74059,7 +74723,7 @@ async function startSimStack(o) {
     stops.push(() => proxmox.stop());
     registerSecret(proxmox.tokenSecret);
     registerSecret(proxmox.password);
-    const vault = await startVaultSim({ stateDir: import_node_path21.default.join(o.dir, "vault") });
+    const vault = await startVaultSim({ stateDir: import_node_path22.default.join(o.dir, "vault") });
     stops.push(() => vault.stop());
     registerSecret(vault.rootToken);
     vault.mount(KV_MOUNT, 2);
@@ -74071,7 +74735,7 @@ path "${KV_MOUNT}/metadata/${KUBECONFIG_PATH}" { capabilities = ["read"] }
     );
     const vaultToken = vault.createToken(["pve-gitops-kubeconfig"], 7 * 24 * 3600);
     registerSecret(vaultToken);
-    const kube = await startKubeManager({ stateDir: import_node_path21.default.join(o.dir, "kube") });
+    const kube = await startKubeManager({ stateDir: import_node_path22.default.join(o.dir, "kube") });
     stops.push(() => kube.stop());
     let hosts;
     const why2 = o.hosts === false ? "hosts turned off" : hostsUnavailable();
@@ -74081,7 +74745,7 @@ path "${KV_MOUNT}/metadata/${KUBECONFIG_PATH}" { capabilities = ["read"] }
       hosts = watchVmHosts({
         cluster: proxmox.cluster,
         authorizedKey: key.publicKey,
-        stateDir: import_node_path21.default.join(o.dir, "hosts"),
+        stateDir: import_node_path22.default.join(o.dir, "hosts"),
         log: o.log,
         onStart: /* @__PURE__ */ __name((name, ip) => kube.registerHost(name, ip), "onStart")
       });
@@ -74102,13 +74766,13 @@ path "${KV_MOUNT}/metadata/${KUBECONFIG_PATH}" { capabilities = ["read"] }
     throw err;
   }
 }
-var import_node_child_process8, import_node_fs18, import_node_path21, KV_MOUNT, KUBECONFIG_PATH;
+var import_node_child_process8, import_node_fs19, import_node_path22, KV_MOUNT, KUBECONFIG_PATH;
 var init_stack = __esm({
   "sim/stack.ts"() {
     "use strict";
     import_node_child_process8 = require("node:child_process");
-    import_node_fs18 = require("node:fs");
-    import_node_path21 = __toESM(require("node:path"), 1);
+    import_node_fs19 = require("node:fs");
+    import_node_path22 = __toESM(require("node:path"), 1);
     init_errors();
     init_secrets();
     init_key_pair();
@@ -74138,13 +74802,13 @@ function number(v, flag, min) {
     );
   return n;
 }
-var import_node_fs19, import_node_os5, import_node_path22, usage, quote2, command5, sim_default;
+var import_node_fs20, import_node_os5, import_node_path23, usage, quote2, command5, sim_default;
 var init_sim = __esm({
   "actions/cli/commands/sim.ts"() {
     "use strict";
-    import_node_fs19 = require("node:fs");
+    import_node_fs20 = require("node:fs");
     import_node_os5 = require("node:os");
-    import_node_path22 = __toESM(require("node:path"), 1);
+    import_node_path23 = __toESM(require("node:path"), 1);
     init_errors();
     init_output_file();
     init_stack();
@@ -74226,7 +74890,7 @@ var init_sim = __esm({
         ]
       ],
       async run(values, _positionals, ctx) {
-        const stateDir = typeof values.state === "string" ? import_node_path22.default.resolve(values.state) : void 0;
+        const stateDir = typeof values.state === "string" ? import_node_path23.default.resolve(values.state) : void 0;
         const timeScale = number(values["time-scale"], "time-scale", 1e-4);
         const latencyMs = number(values["latency-ms"], "latency-ms", 0);
         const port = number(values.port, "port", 0);
@@ -74236,10 +74900,10 @@ var init_sim = __esm({
             `--pve-version must be 8 or 9, not '${typeof pv === "string" ? pv : "true"}'.`
           );
         const pveVersion = pv === "8" ? 8 : pv === "9" ? 9 : void 0;
-        const scratch = stateDir ? void 0 : (0, import_node_fs19.mkdtempSync)(import_node_path22.default.join((0, import_node_os5.tmpdir)(), "pve-gitops-sim-"));
+        const scratch = stateDir ? void 0 : (0, import_node_fs20.mkdtempSync)(import_node_path23.default.join((0, import_node_os5.tmpdir)(), "pve-gitops-sim-"));
         const dir = stateDir ?? scratch;
-        const envFile = import_node_path22.default.resolve(
-          typeof values["env-file"] === "string" ? values["env-file"] : import_node_path22.default.join(dir, "proxmox.env")
+        const envFile = import_node_path23.default.resolve(
+          typeof values["env-file"] === "string" ? values["env-file"] : import_node_path23.default.join(dir, "proxmox.env")
         );
         const envFileOut = { what: "--env-file", createParents: values["env-file"] === void 0 };
         if (typeof values["env-file"] === "string") await checkOutputPath(envFile, envFileOut);
@@ -74252,22 +74916,22 @@ var init_sim = __esm({
           stack = await startSimStack({
             dir,
             persistent: !!stateDir,
-            fixture: typeof values.fixture === "string" ? import_node_path22.default.resolve(values.fixture) : void 0,
-            faults: typeof values.faults === "string" ? import_node_path22.default.resolve(values.faults) : void 0,
+            fixture: typeof values.fixture === "string" ? import_node_path23.default.resolve(values.fixture) : void 0,
+            faults: typeof values.faults === "string" ? import_node_path23.default.resolve(values.faults) : void 0,
             latencyMs,
             timeScale,
             pveVersion,
             port,
-            authorizedKeyFile: typeof values["authorized-key"] === "string" ? import_node_path22.default.resolve(values["authorized-key"]) : void 0,
+            authorizedKeyFile: typeof values["authorized-key"] === "string" ? import_node_path23.default.resolve(values["authorized-key"]) : void 0,
             hosts: values["no-hosts"] === true ? false : void 0,
             log: ctx.log
           });
         } catch (err) {
-          if (scratch) (0, import_node_fs19.rmSync)(scratch, { recursive: true, force: true });
+          if (scratch) (0, import_node_fs20.rmSync)(scratch, { recursive: true, force: true });
           throw err;
         }
         const sim = stack.proxmox;
-        const caFile = import_node_path22.default.join(dir, "pve-root-ca.pem");
+        const caFile = import_node_path23.default.join(dir, "pve-root-ca.pem");
         await writeOutputFile(caFile, sim.caPem, { createParents: true });
         const env = {
           PROXMOX_URL: sim.url,
@@ -74303,7 +74967,7 @@ ${envFile}
 `);
         await signalled;
         await stack.stop();
-        if (scratch) (0, import_node_fs19.rmSync)(scratch, { recursive: true, force: true });
+        if (scratch) (0, import_node_fs20.rmSync)(scratch, { recursive: true, force: true });
         ctx.log.info("Simulators stopped.");
         return 0;
       }
@@ -74314,8 +74978,8 @@ ${envFile}
 
 // actions/lib/reconcile/render-text.ts
 function change(c) {
-  const at2 = c.mode === "reboot" ? " (at reboot)" : "";
-  return `${c.field} ${c.from ?? "\u2013"} \u2192 ${c.to ?? "\u2013"}${at2}`;
+  const at4 = c.mode === "reboot" ? " (at reboot)" : "";
+  return `${c.field} ${c.from ?? "\u2013"} \u2192 ${c.to ?? "\u2013"}${at4}`;
 }
 function line(a) {
   const id2 = a.vmid !== void 0 ? ` (${a.vmid})` : "";
@@ -74377,11 +75041,11 @@ var plan_exports = {};
 __export(plan_exports, {
   default: () => plan_default
 });
-var import_node_path23, command6, plan_default;
+var import_node_path24, command6, plan_default;
 var init_plan2 = __esm({
   "actions/cli/commands/plan.ts"() {
     "use strict";
-    import_node_path23 = __toESM(require("node:path"), 1);
+    import_node_path24 = __toESM(require("node:path"), 1);
     init_errors();
     init_output_file();
     init_apply();
@@ -74416,7 +75080,7 @@ var init_plan2 = __esm({
       async run(values, _positionals, ctx) {
         if (values.json && values.markdown)
           throw new UsageError("Choose one of --json and --markdown.");
-        const out = typeof values.out === "string" ? import_node_path23.default.resolve(values.out) : void 0;
+        const out = typeof values.out === "string" ? import_node_path24.default.resolve(values.out) : void 0;
         if (out) await checkOutputPath(out, { what: "--out" });
         const repo = await loadValidRepository(ctx.repo);
         const client = await connectFromEnv(ctx.env, repo.config, ctx.log);
@@ -74653,7 +75317,9 @@ function planInvocations(opts) {
   const limits = /* @__PURE__ */ new Map();
   const add = /* @__PURE__ */ __name((playbook, host) => {
     if (!opts.playbookExists(playbook))
-      throw new ConfigurationError(`playbooks/${playbook} does not exist; nothing was run.`);
+      throw new ConfigurationError(
+        `playbooks/${playbook} does not exist or is not a playbook ansible-playbook can run; nothing was run.`
+      );
     if (!limits.has(playbook)) {
       order.push(playbook);
       limits.set(playbook, /* @__PURE__ */ new Set());
@@ -74712,9 +75378,9 @@ var init_invocations = __esm({
 // actions/lib/provision/recap.ts
 function parseRecap(output) {
   const out = [];
-  const at2 = output.lastIndexOf("PLAY RECAP");
-  if (at2 < 0) return out;
-  for (const line2 of output.slice(at2).split("\n").slice(1)) {
+  const at4 = output.lastIndexOf("PLAY RECAP");
+  if (at4 < 0) return out;
+  for (const line2 of output.slice(at4).split("\n").slice(1)) {
     const m = LINE.exec(line2.trim());
     if (m)
       out.push({
@@ -74801,9 +75467,9 @@ var init_trusted_host_keys = __esm({
 
 // actions/lib/provision/workspace.ts
 async function preparePrivateDir(opts) {
-  const dir = await (0, import_promises8.mkdtemp)(import_node_path24.default.join(opts.tempRoot ?? import_node_os6.default.tmpdir(), "pve-gitops-provision-"));
-  const shortRoot = (0, import_node_fs20.existsSync)("/tmp") ? "/tmp" : import_node_os6.default.tmpdir();
-  const controlDir = await (0, import_promises8.mkdtemp)(import_node_path24.default.join(shortRoot, "pvg-cp-"));
+  const dir = await (0, import_promises8.mkdtemp)(import_node_path25.default.join(opts.tempRoot ?? import_node_os6.default.tmpdir(), "pve-gitops-provision-"));
+  const shortRoot = (0, import_node_fs21.existsSync)("/tmp") ? "/tmp" : import_node_os6.default.tmpdir();
+  const controlDir = await (0, import_promises8.mkdtemp)(import_node_path25.default.join(shortRoot, "pvg-cp-"));
   const remove = /* @__PURE__ */ __name(async () => {
     await (0, import_promises8.rm)(dir, { recursive: true, force: true });
     await (0, import_promises8.rm)(controlDir, { recursive: true, force: true });
@@ -74812,7 +75478,7 @@ async function preparePrivateDir(opts) {
     if (opts.sshPrivateKey === void 0) return { dir, controlDir, remove };
     const key = opts.sshPrivateKey.replace(/\r\n/g, "\n").trim() + "\n";
     registerKey(key);
-    const keyFile = import_node_path24.default.join(dir, "id_key");
+    const keyFile = import_node_path25.default.join(dir, "id_key");
     await (0, import_promises8.writeFile)(keyFile, key, { mode: 384 });
     const check = await opts.exec("ssh-keygen", ["-y", "-P", "", "-f", keyFile], {
       cwd: dir,
@@ -74829,14 +75495,14 @@ async function preparePrivateDir(opts) {
     throw err;
   }
 }
-var import_node_fs20, import_promises8, import_node_os6, import_node_path24;
+var import_node_fs21, import_promises8, import_node_os6, import_node_path25;
 var init_workspace = __esm({
   "actions/lib/provision/workspace.ts"() {
     "use strict";
-    import_node_fs20 = require("node:fs");
+    import_node_fs21 = require("node:fs");
     import_promises8 = require("node:fs/promises");
     import_node_os6 = __toESM(require("node:os"), 1);
-    import_node_path24 = __toESM(require("node:path"), 1);
+    import_node_path25 = __toESM(require("node:path"), 1);
     init_errors();
     init_secrets();
     __name(preparePrivateDir, "preparePrivateDir");
@@ -74872,7 +75538,7 @@ function ansibleEnv(o, priv, knownHosts) {
     ANSIBLE_SSH_ARGS: ssh.join(" "),
     ...keyFile ? { ANSIBLE_PRIVATE_KEY_FILE: keyFile } : {},
     ANSIBLE_SSH_CONTROL_PATH_DIR: priv.controlDir,
-    ANSIBLE_LOCAL_TEMP: import_node_path25.default.join(dir, "tmp"),
+    ANSIBLE_LOCAL_TEMP: import_node_path26.default.join(dir, "tmp"),
     ANSIBLE_PIPELINING: "True",
     ANSIBLE_RETRY_FILES_ENABLED: "False",
     ANSIBLE_NOCOLOR: "1",
@@ -74884,7 +75550,7 @@ function ansibleEnv(o, priv, knownHosts) {
   };
 }
 async function readKnownHosts(file) {
-  const f = file ?? import_node_path25.default.join(process.env.HOME ?? import_node_os7.default.homedir(), ".ssh", "known_hosts");
+  const f = file ?? import_node_path26.default.join(process.env.HOME ?? import_node_os7.default.homedir(), ".ssh", "known_hosts");
   return (0, import_promises9.readFile)(f, "utf8").catch(() => "");
 }
 function sshHosts(view, invocations) {
@@ -74918,6 +75584,7 @@ async function provision(o) {
   const exec = o.exec ?? execProcess;
   const now2 = o.now ?? Date.now;
   for (const v of Object.values(o.extraEnv ?? {})) registerSecret(v);
+  await loadValidConfig(o.repoDir);
   if (!o.runs.length && !o.newHosts.length) {
     log.info("Nothing to provision: no new hosts and no playbook runs.");
     return { runs: [], provisioned: [] };
@@ -74930,11 +75597,11 @@ async function provision(o) {
       );
   }
   const inventoryName = o.inventory ?? DEFAULT_INVENTORY;
-  if (!(0, import_node_fs21.existsSync)(import_node_path25.default.join(o.repoDir, inventoryName)))
+  if (!(0, import_node_fs22.existsSync)(import_node_path26.default.join(o.repoDir, inventoryName)))
     throw new ConfigurationError(
       `${inventoryName} does not exist; run pve-gitops inventory first.`
     );
-  if (o.knownHostsFile && !(0, import_node_fs21.existsSync)(o.knownHostsFile))
+  if (o.knownHostsFile && !(0, import_node_fs22.existsSync)(o.knownHostsFile))
     throw new ConfigurationError(`The known_hosts file ${o.knownHostsFile} does not exist.`);
   const priv = await preparePrivateDir({
     sshPrivateKey: o.sshPrivateKey,
@@ -74943,17 +75610,17 @@ async function provision(o) {
     keySource: o.keySource ?? "The SSH private key"
   });
   try {
-    let knownHosts = o.knownHostsFile && import_node_path25.default.resolve(o.knownHostsFile);
+    let knownHosts = o.knownHostsFile && import_node_path26.default.resolve(o.knownHostsFile);
     const given = o.knownHosts ?? (o.proxmox ? await readKnownHosts(knownHosts) : void 0);
     if (given !== void 0) {
-      knownHosts = import_node_path25.default.join(priv.dir, "known_hosts");
+      knownHosts = import_node_path26.default.join(priv.dir, "known_hosts");
       await (0, import_promises9.writeFile)(knownHosts, given.trim() + "\n", { mode: 384 });
     }
     const env = ansibleEnv(o, priv, knownHosts);
     const inventoryArgs = ["-i", inventoryName];
     const ports = Object.entries(o.sshPorts ?? {});
     if (ports.length) {
-      const file = import_node_path25.default.join(priv.dir, "ports.yml");
+      const file = import_node_path26.default.join(priv.dir, "ports.yml");
       const lines = ports.map(([h, p]) => {
         if (!/^[a-z0-9][a-z0-9.-]*$/.test(h) || !Number.isInteger(p) || p < 1 || p > 65535)
           throw new ConfigurationError(`SSH port ${p} of host '${h.slice(0, 60)}' is not valid.`);
@@ -74977,7 +75644,7 @@ ${lines.join("")}`, { mode: 384 });
       runs: o.runs,
       newHosts: o.newHosts,
       view,
-      playbookExists: /* @__PURE__ */ __name((f) => (0, import_node_fs21.existsSync)(import_node_path25.default.join(o.repoDir, "playbooks", f)), "playbookExists"),
+      playbookExists: /* @__PURE__ */ __name((f) => isRunnablePlaybook(o.repoDir, f), "playbookExists"),
       inventoryName,
       log
     });
@@ -75029,14 +75696,15 @@ ${r.stderr}`;
     await priv.remove();
   }
 }
-var import_node_fs21, import_promises9, import_node_os7, import_node_path25, DEFAULT_INVENTORY, ENV_PASSED, GLOBAL_KNOWN_HOSTS;
+var import_node_fs22, import_promises9, import_node_os7, import_node_path26, DEFAULT_INVENTORY, ENV_PASSED, GLOBAL_KNOWN_HOSTS;
 var init_provision = __esm({
   "actions/lib/provision/provision.ts"() {
     "use strict";
-    import_node_fs21 = require("node:fs");
+    import_node_fs22 = require("node:fs");
     import_promises9 = require("node:fs/promises");
     import_node_os7 = __toESM(require("node:os"), 1);
-    import_node_path25 = __toESM(require("node:path"), 1);
+    import_node_path26 = __toESM(require("node:path"), 1);
+    init_load();
     init_errors();
     init_secrets();
     init_exec2();
@@ -75046,6 +75714,7 @@ var init_provision = __esm({
     init_recap();
     init_trusted_host_keys();
     init_workspace();
+    init_playbooks();
     DEFAULT_INVENTORY = "inventory/k8s.ini";
     ENV_PASSED = ["PATH", "HOME", "USER", "LOGNAME", "LANG", "TZ", "TMPDIR"];
     __name(sshQuote, "sshQuote");
@@ -75064,16 +75733,16 @@ var provision_exports = {};
 __export(provision_exports, {
   default: () => provision_default
 });
-var import_node_fs22, import_node_path26, command8, provision_default;
+var import_node_fs23, import_node_path27, command8, provision_default;
 var init_provision2 = __esm({
   "actions/cli/commands/provision.ts"() {
     "use strict";
-    import_node_fs22 = require("node:fs");
-    import_node_path26 = __toESM(require("node:path"), 1);
+    import_node_fs23 = require("node:fs");
+    import_node_path27 = __toESM(require("node:path"), 1);
     init_errors();
     init_resolve_tags();
     init_tags();
-    init_addresses();
+    init_addresses2();
     init_update();
     init_key_file();
     init_provision();
@@ -75130,10 +75799,10 @@ var init_provision2 = __esm({
           if (typeof r === "string") throw new ConfigurationError(`${r}.`);
           runs2.push(r);
         }
-        let hostsFile = typeof values.hosts === "string" ? import_node_path26.default.resolve(values.hosts) : void 0;
+        let hostsFile = typeof values.hosts === "string" ? import_node_path27.default.resolve(values.hosts) : void 0;
         if (!hostsFile && !runs2.length) {
-          hostsFile = import_node_path26.default.join(ctx.repo, NEW_HOSTS_FILE);
-          if (!(0, import_node_fs22.existsSync)(hostsFile)) {
+          hostsFile = import_node_path27.default.join(ctx.repo, NEW_HOSTS_FILE);
+          if (!(0, import_node_fs23.existsSync)(hostsFile)) {
             ctx.log.info(`Nothing to provision: no --playbook, no --hosts and no ${NEW_HOSTS_FILE}.`);
             return 0;
           }
@@ -75150,7 +75819,7 @@ var init_provision2 = __esm({
             newHosts,
             sshPrivateKey: key?.key,
             keySource: key?.source,
-            knownHostsFile: typeof values["known-hosts"] === "string" ? import_node_path26.default.resolve(values["known-hosts"]) : void 0,
+            knownHostsFile: typeof values["known-hosts"] === "string" ? import_node_path27.default.resolve(values["known-hosts"]) : void 0,
             trustOnFirstUse: values["trust-on-first-use"] === true,
             simulator: values.simulator === true || simulatorMode(ctx.env),
             extraEnv: token ? { K3S_TOKEN: token } : {},
@@ -75171,9 +75840,9 @@ var init_provision2 = __esm({
 
 // sim/demo/run-demo.ts
 function projectRoot() {
-  let dir = import_node_path27.default.dirname((0, import_node_url2.fileURLToPath)(__pve_gitops_import_meta_url));
-  while (!(0, import_node_fs23.existsSync)(import_node_path27.default.join(dir, "demo", "vms"))) {
-    const up = import_node_path27.default.dirname(dir);
+  let dir = import_node_path28.default.dirname((0, import_node_url2.fileURLToPath)(__pve_gitops_import_meta_url));
+  while (!(0, import_node_fs24.existsSync)(import_node_path28.default.join(dir, "demo", "vms"))) {
+    const up = import_node_path28.default.dirname(dir);
     if (up === dir) throw new PveGitopsError("Cannot find the demo/ folder of pve-gitops.");
     dir = up;
   }
@@ -75183,8 +75852,8 @@ function git2(cwd, ...args) {
   return (0, import_node_child_process10.execFileSync)("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 }
 function makeRepository(root, installerUrl) {
-  const repo = (0, import_node_fs23.mkdtempSync)(import_node_path27.default.join((0, import_node_os8.tmpdir)(), "pve-gitops-demo-"));
-  const copy = /* @__PURE__ */ __name((from, to = from) => (0, import_node_fs23.cpSync)(import_node_path27.default.join(root, from), import_node_path27.default.join(repo, to), { recursive: true }), "copy");
+  const repo = (0, import_node_fs24.mkdtempSync)(import_node_path28.default.join((0, import_node_os8.tmpdir)(), "pve-gitops-demo-"));
+  const copy = /* @__PURE__ */ __name((from, to = from) => (0, import_node_fs24.cpSync)(import_node_path28.default.join(root, from), import_node_path28.default.join(repo, to), { recursive: true }), "copy");
   const commit = /* @__PURE__ */ __name((message) => {
     git2(repo, "add", "-A");
     git2(
@@ -75200,9 +75869,9 @@ function makeRepository(root, installerUrl) {
     );
   }, "commit");
   git2(repo, "init", "-q", "-b", "main");
-  const config2 = (0, import_yaml5.parseDocument)((0, import_node_fs23.readFileSync)(import_node_path27.default.join(root, "demo", "pve-gitops.yaml"), "utf8"));
+  const config2 = (0, import_yaml6.parseDocument)((0, import_node_fs24.readFileSync)(import_node_path28.default.join(root, "demo", "pve-gitops.yaml"), "utf8"));
   config2.setIn(["k3s", "installer_url"], installerUrl);
-  (0, import_node_fs23.writeFileSync)(import_node_path27.default.join(repo, "pve-gitops.yaml"), config2.toString());
+  (0, import_node_fs24.writeFileSync)(import_node_path28.default.join(repo, "pve-gitops.yaml"), config2.toString());
   copy("playbooks");
   copy("schemas");
   commit("chore: start the demo repository");
@@ -75213,8 +75882,8 @@ function makeRepository(root, installerUrl) {
 async function runDemo(o) {
   const { log } = o;
   const root = projectRoot();
-  const cli = import_node_path27.default.join(root, "actions", "cli", "dist", "index.cjs");
-  const state = (0, import_node_fs23.mkdtempSync)(import_node_path27.default.join((0, import_node_os8.tmpdir)(), "pve-gitops-demo-state-"));
+  const cli = import_node_path28.default.join(root, "actions", "cli", "dist", "index.cjs");
+  const state = (0, import_node_fs24.mkdtempSync)(import_node_path28.default.join((0, import_node_os8.tmpdir)(), "pve-gitops-demo-state-"));
   const started = Date.now();
   let world;
   let repo;
@@ -75226,8 +75895,8 @@ async function runDemo(o) {
         `Demo repository kept in ${repo ?? "(not created)"}, simulator state in ${state}.`
       );
     else {
-      if (repo) (0, import_node_fs23.rmSync)(repo, { recursive: true, force: true });
-      (0, import_node_fs23.rmSync)(state, { recursive: true, force: true });
+      if (repo) (0, import_node_fs24.rmSync)(repo, { recursive: true, force: true });
+      (0, import_node_fs24.rmSync)(state, { recursive: true, force: true });
     }
   })(), "cleanup");
   const interrupted = /* @__PURE__ */ __name((signal) => {
@@ -75273,7 +75942,7 @@ async function runDemo(o) {
       PROXMOX_TLS_FINGERPRINT: w.proxmox.fingerprint,
       VAULT_ADDR: w.vault.addr,
       VAULT_TOKEN: w.vaultToken,
-      SSH_PRIVATE_KEY: (0, import_node_fs23.readFileSync)(keyFile, "utf8"),
+      SSH_PRIVATE_KEY: (0, import_node_fs24.readFileSync)(keyFile, "utf8"),
       PVE_GITOPS_SIMULATOR: "true",
       ANSIBLE_NOCOLOR: "1"
     };
@@ -75294,21 +75963,21 @@ async function runDemo(o) {
       capture: true
     });
     const afterApply = w.proxmox.stats().mutations;
-    const applyFile = import_node_path27.default.join(state, "apply.json");
-    (0, import_node_fs23.writeFileSync)(applyFile, applied, { mode: 384 });
+    const applyFile = import_node_path28.default.join(state, "apply.json");
+    (0, import_node_fs24.writeFileSync)(applyFile, applied, { mode: 384 });
     const { newHosts, knownHosts, hostKeysMissing } = JSON.parse(applied);
     if (hostKeysMissing.length)
       throw new PveGitopsError(
         `Apply could not read the SSH host keys of ${hostKeysMissing.join(", ")} through the guest agent.`
       );
-    const knownHostsFile = import_node_path27.default.join(state, "known_hosts");
-    (0, import_node_fs23.writeFileSync)(knownHostsFile, knownHosts, { mode: 384 });
+    const knownHostsFile = import_node_path28.default.join(state, "known_hosts");
+    (0, import_node_fs24.writeFileSync)(knownHostsFile, knownHosts, { mode: 384 });
     log.info(`New hosts: ${newHosts.map((h) => `${h.name} (${h.ip ?? "no address"})`).join(", ")}`);
     await run2({
       title: "Regenerate the Ansible inventory",
       args: ["inventory", "--new-hosts", applyFile]
     });
-    log.info((0, import_node_fs23.readFileSync)(import_node_path27.default.join(repo, "inventory", "k8s.ini"), "utf8").trimEnd());
+    log.info((0, import_node_fs24.readFileSync)(import_node_path28.default.join(repo, "inventory", "k8s.ini"), "utf8").trimEnd());
     await run2({
       title: "Read the [ansible X] tags of the pushed commits",
       args: ["tags", "--range", "HEAD~1..HEAD"]
@@ -75323,7 +75992,7 @@ async function runDemo(o) {
       title: "Publish the new cluster's kubeconfig to Vault (check-and-set merge)",
       args: ["kubeconfig", "publish", "--vm", "k8s-demo", ...known]
     });
-    const kubeconfig = import_node_path27.default.join(state, "kubeconfig");
+    const kubeconfig = import_node_path28.default.join(state, "kubeconfig");
     await run2({
       title: "Any CI job: fetch one context from Vault",
       args: ["kubeconfig", "get", "--context", "k8s-demo", "--out", kubeconfig]
@@ -75366,17 +76035,17 @@ function runCli(cli, args, cwd, env, capture) {
     child.once("close", (code) => resolve({ code: code ?? 1, stdout }));
   });
 }
-var import_node_child_process10, import_node_fs23, import_node_os8, import_node_path27, import_node_url2, import_yaml5, running;
+var import_node_child_process10, import_node_fs24, import_node_os8, import_node_path28, import_node_url2, import_yaml6, running;
 var init_run_demo = __esm({
   "sim/demo/run-demo.ts"() {
     "use strict";
     import_node_child_process10 = require("node:child_process");
-    import_node_fs23 = require("node:fs");
+    import_node_fs24 = require("node:fs");
     import_node_os8 = require("node:os");
-    import_node_path27 = __toESM(require("node:path"), 1);
+    import_node_path28 = __toESM(require("node:path"), 1);
     import_node_url2 = require("node:url");
     init_errors();
-    import_yaml5 = __toESM(require_dist(), 1);
+    import_yaml6 = __toESM(require_dist(), 1);
     init_stack();
     __name(projectRoot, "projectRoot");
     __name(git2, "git");
@@ -75432,7 +76101,7 @@ var init_demo = __esm({
 function parseKubeconfig(text3, where) {
   let doc;
   try {
-    doc = (0, import_yaml6.parse)(text3, { prettyErrors: false });
+    doc = (0, import_yaml7.parse)(text3, { prettyErrors: false });
   } catch {
     throw new ConfigurationError(`${where} is not valid YAML.`);
   }
@@ -75491,7 +76160,7 @@ function normaliseK3sKubeconfig(text3, o) {
   const cluster = { ...cfg.clusters[0].cluster };
   const { url, host } = hostOf(cluster.server);
   if (host === "127.0.0.1" || host === "localhost" || host === "::1" || host === "0.0.0.0") {
-    url.hostname = (0, import_node_net9.isIP)(o.address) === 6 ? `[${o.address}]` : o.address;
+    url.hostname = (0, import_node_net10.isIP)(o.address) === 6 ? `[${o.address}]` : o.address;
     cluster.server = url.toString().replace(/\/$/, "");
   }
   if (!cluster["certificate-authority-data"] && !cluster["certificate-authority"])
@@ -75535,12 +76204,12 @@ function selectContexts(cfg, names, where) {
   out["current-context"] = names[0] ?? "";
   return out;
 }
-var import_node_net9, import_yaml6, emptyKubeconfig, isObj, serializeKubeconfig;
+var import_node_net10, import_yaml7, emptyKubeconfig, isObj, serializeKubeconfig;
 var init_kubeconfig = __esm({
   "actions/lib/kubeconfig/kubeconfig.ts"() {
     "use strict";
-    import_node_net9 = require("node:net");
-    import_yaml6 = __toESM(require_dist(), 1);
+    import_node_net10 = require("node:net");
+    import_yaml7 = __toESM(require_dist(), 1);
     init_errors();
     init_secrets();
     emptyKubeconfig = /* @__PURE__ */ __name(() => ({
@@ -75554,7 +76223,7 @@ var init_kubeconfig = __esm({
     isObj = /* @__PURE__ */ __name((v) => !!v && typeof v === "object" && !Array.isArray(v), "isObj");
     __name(parseKubeconfig, "parseKubeconfig");
     __name(maskUser, "maskUser");
-    serializeKubeconfig = /* @__PURE__ */ __name((cfg) => (0, import_yaml6.stringify)(cfg, { lineWidth: 0 }), "serializeKubeconfig");
+    serializeKubeconfig = /* @__PURE__ */ __name((cfg) => (0, import_yaml7.stringify)(cfg, { lineWidth: 0 }), "serializeKubeconfig");
     __name(hostOf, "hostOf");
     __name(normaliseK3sKubeconfig, "normaliseK3sKubeconfig");
     __name(mergeKubeconfig, "mergeKubeconfig");
@@ -75645,8 +76314,8 @@ var init_get = __esm({
 });
 
 // actions/lib/kubeconfig/readiness.ts
-function kubeGet(entry2, path40, timeoutMs = 1e4) {
-  const url = new URL(path40, entry2.cluster.server);
+function kubeGet(entry2, path41, timeoutMs = 1e4) {
+  const url = new URL(path41, entry2.cluster.server);
   const u = entry2.user;
   const headers = { Accept: "application/json" };
   if (typeof u.token === "string") headers.Authorization = `Bearer ${u.token}`;
@@ -75976,9 +76645,9 @@ var init_vault_client = __esm({
         this.c.token = token;
       }
       /** Sends one request; returns the parsed body (undefined for 204). Throws VaultHttpError. */
-      request(method, path40, body2) {
+      request(method, path41, body2) {
         const url = new URL(
-          `v1/${path40.replace(/^\/+/, "")}`,
+          `v1/${path41.replace(/^\/+/, "")}`,
           this.c.addr.endsWith("/") ? this.c.addr : `${this.c.addr}/`
         );
         const payload = body2 === void 0 ? void 0 : JSON.stringify(body2);
@@ -76056,9 +76725,9 @@ var init_vault_client = __esm({
         return token;
       }
       /** KV v2 read of the current version; undefined when the secret does not exist (or is deleted). */
-      async readKv2(mount, path40) {
+      async readKv2(mount, path41) {
         try {
-          const r = await this.request("GET", `${mount}/data/${path40}`);
+          const r = await this.request("GET", `${mount}/data/${path41}`);
           const d = r?.data;
           return { data: d?.data ?? {}, version: d?.metadata?.version ?? 0 };
         } catch (err) {
@@ -76066,32 +76735,32 @@ var init_vault_client = __esm({
             const version = err.body?.data?.metadata?.version;
             return version ? { data: {}, version } : void 0;
           }
-          throw this.explain(err, mount, path40, "read");
+          throw this.explain(err, mount, path41, "read");
         }
       }
       /**
        * KV v2 write with check-and-set: `cas` 0 creates only, N replaces only version N. Returns
        * the new version, or `conflict` when someone wrote first.
        */
-      async writeKv2(mount, path40, data, cas) {
+      async writeKv2(mount, path41, data, cas) {
         try {
-          const r = await this.request("POST", `${mount}/data/${path40}`, { options: { cas }, data });
+          const r = await this.request("POST", `${mount}/data/${path41}`, { options: { cas }, data });
           return r?.data?.version ?? cas + 1;
         } catch (err) {
           if (err instanceof VaultHttpError && err.status === 400 && err.errors.some((e) => e.includes("check-and-set parameter did not match")))
             return "conflict";
-          throw this.explain(err, mount, path40, "write");
+          throw this.explain(err, mount, path41, "write");
         }
       }
-      explain(err, mount, path40, verb) {
+      explain(err, mount, path41, verb) {
         if (!(err instanceof VaultHttpError)) return err;
         if (err.status === 403)
           return new ConfigurationError(
-            `Vault denied the token permission to ${verb} ${mount}/data/${path40}: give its policy ${verb === "read" ? '"read"' : '"create" and "update"'} on that path.`
+            `Vault denied the token permission to ${verb} ${mount}/data/${path41}: give its policy ${verb === "read" ? '"read"' : '"create" and "update"'} on that path.`
           );
         if (err.status === 404)
           return new ConfigurationError(
-            `Vault has no KV v2 engine at '${mount}/' for ${mount}/data/${path40} (${err.errors.join("; ").slice(0, 200)}); check vault.mount.`
+            `Vault has no KV v2 engine at '${mount}/' for ${mount}/data/${path41} (${err.errors.join("; ").slice(0, 200)}); check vault.mount.`
           );
         return err;
       }
@@ -76113,7 +76782,7 @@ function vaultFromEnv(env, o = {}) {
   let token = env.VAULT_TOKEN?.trim();
   if (!token) {
     try {
-      token = (0, import_node_fs24.readFileSync)(import_node_path28.default.join(env.HOME ?? (0, import_node_os9.homedir)(), ".vault-token"), "utf8").trim();
+      token = (0, import_node_fs25.readFileSync)(import_node_path29.default.join(env.HOME ?? (0, import_node_os9.homedir)(), ".vault-token"), "utf8").trim();
     } catch {
       token = void 0;
     }
@@ -76125,7 +76794,7 @@ function vaultFromEnv(env, o = {}) {
   let caPem;
   if (env.VAULT_CACERT) {
     try {
-      caPem = (0, import_node_fs24.readFileSync)(env.VAULT_CACERT, "utf8");
+      caPem = (0, import_node_fs25.readFileSync)(env.VAULT_CACERT, "utf8");
     } catch {
       throw new ConfigurationError(`VAULT_CACERT names ${env.VAULT_CACERT}, which cannot be read.`);
     }
@@ -76144,19 +76813,25 @@ function locationOf(config2, over = {}) {
     path: (over.path || d.path).replace(/^\/+|\/+$/g, ""),
     key: over.key || d.key
   };
-  for (const [k, v] of Object.entries(loc))
-    if (!v || /\s/.test(v) || v.split("/").includes(".."))
-      throw new ConfigurationError(`The Vault ${k} '${v.slice(0, 60)}' is not valid.`);
+  for (const kind of ["mount", "path", "key"]) {
+    const why2 = vaultSegmentsProblem(loc[kind], kind);
+    if (why2) {
+      const from = over[kind] ? "given" : "of pve-gitops.yaml";
+      throw new ConfigurationError(`The Vault ${kind} ${showValue(loc[kind], 60)} ${from} ${why2}.`);
+    }
+  }
   return loc;
 }
-var import_node_fs24, import_node_os9, import_node_path28;
+var import_node_fs25, import_node_os9, import_node_path29;
 var init_vault_env = __esm({
   "actions/lib/kubeconfig/vault-env.ts"() {
     "use strict";
-    import_node_fs24 = require("node:fs");
+    import_node_fs25 = require("node:fs");
     import_node_os9 = require("node:os");
-    import_node_path28 = __toESM(require("node:path"), 1);
+    import_node_path29 = __toESM(require("node:path"), 1);
     init_errors();
+    init_paths();
+    init_show_value();
     init_vault_client();
     init_loopback();
     __name(vaultFromEnv, "vaultFromEnv");
@@ -76172,7 +76847,7 @@ __export(kubeconfig_exports, {
 function addressOf(repo, name, ipconfig0) {
   let ini = "";
   try {
-    ini = (0, import_node_fs25.readFileSync)(import_node_path29.default.join(repo, INVENTORY_FILE), "utf8");
+    ini = (0, import_node_fs26.readFileSync)(import_node_path30.default.join(repo, INVENTORY_FILE), "utf8");
   } catch {
   }
   const known = knownAddresses(ini).find((h) => h.name === name)?.ip;
@@ -76196,10 +76871,10 @@ async function publish(values, ctx) {
     throw new ConfigurationError(
       "No SSH key: pass --ssh-key FILE or set SSH_PRIVATE_KEY or SSH_PRIVATE_KEY_FILE."
     );
-  const knownFile = typeof values["known-hosts"] === "string" ? values["known-hosts"] : import_node_path29.default.join(ctx.env.HOME ?? (0, import_node_os10.homedir)(), ".ssh", "known_hosts");
+  const knownFile = typeof values["known-hosts"] === "string" ? values["known-hosts"] : import_node_path30.default.join(ctx.env.HOME ?? (0, import_node_os10.homedir)(), ".ssh", "known_hosts");
   let knownHosts = "";
   try {
-    knownHosts = (0, import_node_fs25.readFileSync)(knownFile, "utf8");
+    knownHosts = (0, import_node_fs26.readFileSync)(knownFile, "utf8");
   } catch {
     if (typeof values["known-hosts"] === "string")
       throw new ConfigurationError(`Cannot read the known_hosts file ${knownFile}.`);
@@ -76246,14 +76921,9 @@ async function get(values, ctx) {
   const contexts = (Array.isArray(values.context) ? values.context : []).flatMap((c) => String(c).split(",")).filter(Boolean);
   if (!contexts.length)
     throw new UsageError(`kubeconfig get needs --context NAME. Usage: ${usage2}`);
-  const out = typeof values.out === "string" ? import_node_path29.default.resolve(values.out) : void 0;
+  const out = typeof values.out === "string" ? import_node_path30.default.resolve(values.out) : void 0;
   if (out) await checkOutputPath(out, { what: "--out" });
-  let vaultCfg;
-  try {
-    vaultCfg = (await loadValidRepository(ctx.repo)).config.vault;
-  } catch {
-    vaultCfg = void 0;
-  }
+  const { vault: vaultCfg } = await loadValidConfig(ctx.repo);
   const { text: text3 } = await getKubeconfig({
     vault: vaultFromEnv(ctx.env),
     location: locationOf(vaultCfg),
@@ -76267,15 +76937,16 @@ async function get(values, ctx) {
   } else ctx.out(text3);
   return 0;
 }
-var import_node_fs25, import_node_os10, import_node_path29, usage2, command10, kubeconfig_default;
+var import_node_fs26, import_node_os10, import_node_path30, usage2, command10, kubeconfig_default;
 var init_kubeconfig2 = __esm({
   "actions/cli/commands/kubeconfig.ts"() {
     "use strict";
-    import_node_fs25 = require("node:fs");
+    import_node_fs26 = require("node:fs");
     import_node_os10 = require("node:os");
-    import_node_path29 = __toESM(require("node:path"), 1);
+    import_node_path30 = __toESM(require("node:path"), 1);
+    init_load();
     init_errors();
-    init_addresses();
+    init_addresses2();
     init_update();
     init_output_file();
     init_get();
@@ -76381,36 +77052,36 @@ var init_kubeconfig2 = __esm({
 });
 
 // actions/lib/kubeconfig/vault-setup.ts
-async function readOrUndefined(vault, path40) {
+async function readOrUndefined(vault, path41) {
   try {
-    return (await vault.request("GET", path40))?.data;
+    return (await vault.request("GET", path41))?.data;
   } catch (err) {
     if (err instanceof VaultHttpError && err.status === 404) return void 0;
     throw err;
   }
 }
 function policyHcl(o, capabilities, who) {
-  const { mount, path: path40 } = o.location;
+  const { mount, path: path41 } = o.location;
   return [
-    `# pve-gitops (${o.repository}): ${who} the kubeconfigs at ${mount}/${path40}, key ${o.location.key}.`,
-    `path "${mount}/data/${path40}" {`,
+    `# pve-gitops (${o.repository}): ${who} the kubeconfigs at ${mount}/${path41}, key ${o.location.key}.`,
+    `path "${mount}/data/${path41}" {`,
     `  capabilities = [${capabilities.map((c) => `"${c}"`).join(", ")}]`,
     "}",
     ""
   ].join("\n");
 }
 function roleItem(o, name, body2) {
-  const path40 = `auth/${o.authPath}/role/${name}`;
+  const path41 = `auth/${o.authPath}/role/${name}`;
   return {
     what: `JWT role ${name}`,
     method: "POST",
-    path: path40,
+    path: path41,
     body: body2,
-    cli: `vault write ${path40} - <<'EOF'
+    cli: `vault write ${path41} - <<'EOF'
 ${JSON.stringify(body2, null, 2)}
 EOF`,
     async current(vault) {
-      const have = await readOrUndefined(vault, path40);
+      const have = await readOrUndefined(vault, path41);
       if (!have) return void 0;
       const same = Object.entries(body2).every(
         ([k, want]) => k === "bound_claims" ? Object.entries(want).every(
@@ -76778,7 +77449,7 @@ function disksOf2(raw, dropped, file) {
   return Object.keys(out).length ? Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b))) : void 0;
 }
 function importTerraformVm(text3, source, config2) {
-  const doc = (0, import_yaml7.parseDocument)(text3);
+  const doc = (0, import_yaml8.parseDocument)(text3);
   if (doc.errors.length)
     throw new ConfigurationError(
       `${source} is not valid YAML: ${doc.errors[0].message.split("\n")[0]}`
@@ -76854,11 +77525,11 @@ function importTerraformVm(text3, source, config2) {
   const groups = groupsOf(config2.inventory.groups, { name: raw.name, k3s: void 0 });
   return { source, name: raw.name, definition: def, dropped, notes, groups };
 }
-var import_yaml7, TERRAFORM_EXCLUDED, DROP_REASONS, THEIR_DEFAULTS, isMap2, scalar;
+var import_yaml8, TERRAFORM_EXCLUDED, DROP_REASONS, THEIR_DEFAULTS, isMap2, scalar;
 var init_terraform = __esm({
   "actions/lib/migrate/terraform.ts"() {
     "use strict";
-    import_yaml7 = __toESM(require_dist(), 1);
+    import_yaml8 = __toESM(require_dist(), 1);
     init_errors();
     init_groups();
     TERRAFORM_EXCLUDED = ["k8s-home.yaml", "boot-server.yaml"];
@@ -76894,21 +77565,21 @@ __export(import_exports, {
   default: () => import_default
 });
 function sourceFiles(dir) {
-  const vms = import_node_path30.default.join(dir, "vms");
-  const from = (0, import_node_fs26.existsSync)(vms) && (0, import_node_fs26.lstatSync)(vms).isDirectory() ? vms : dir;
+  const vms = import_node_path31.default.join(dir, "vms");
+  const from = (0, import_node_fs27.existsSync)(vms) && (0, import_node_fs27.lstatSync)(vms).isDirectory() ? vms : dir;
   let names;
   try {
-    names = (0, import_node_fs26.readdirSync)(from);
+    names = (0, import_node_fs27.readdirSync)(from);
   } catch {
     throw new ConfigurationError(
       `Cannot read the folder ${dir}: give the Terraform proxmox/ folder.`
     );
   }
-  return names.filter((n) => /\.ya?ml$/.test(n)).sort().map((n) => import_node_path30.default.join(from, n)).filter((f) => (0, import_node_fs26.lstatSync)(f).isFile());
+  return names.filter((n) => /\.ya?ml$/.test(n)).sort().map((n) => import_node_path31.default.join(from, n)).filter((f) => (0, import_node_fs27.lstatSync)(f).isFile());
 }
 function fileText(vm2) {
   return `# Imported from ${vm2.source} by pve-gitops import terraform.
-` + (0, import_yaml8.stringify)(vm2.definition, { lineWidth: 0 });
+` + (0, import_yaml9.stringify)(vm2.definition, { lineWidth: 0 });
 }
 function report2(vm2) {
   const lines = [`${VMS_DIR}/${vm2.name}.yaml  <-  ${vm2.source}`];
@@ -76917,14 +77588,14 @@ function report2(vm2) {
   for (const n of vm2.notes) lines.push(`  note: ${n}`);
   return lines.join("\n");
 }
-var import_node_fs26, import_promises10, import_node_path30, import_yaml8, usage4, command12, import_default;
+var import_node_fs27, import_promises10, import_node_path31, import_yaml9, usage4, command12, import_default;
 var init_import = __esm({
   "actions/cli/commands/import.ts"() {
     "use strict";
-    import_node_fs26 = require("node:fs");
+    import_node_fs27 = require("node:fs");
     import_promises10 = require("node:fs/promises");
-    import_node_path30 = __toESM(require("node:path"), 1);
-    import_yaml8 = __toESM(require_dist(), 1);
+    import_node_path31 = __toESM(require("node:path"), 1);
+    import_yaml9 = __toESM(require_dist(), 1);
     init_load();
     init_errors();
     init_terraform();
@@ -76969,15 +77640,15 @@ var init_import = __esm({
         if (wrong)
           throw new ConfigurationError(`${formatDiagnostic(wrong)} Fix pve-gitops.yaml first.`);
         const { config: config2 } = loaded;
-        const src = import_node_path30.default.resolve(dir);
+        const src = import_node_path31.default.resolve(dir);
         const imported = [];
         for (const file of sourceFiles(src)) {
-          const rel = import_node_path30.default.relative(process.cwd(), file) || file;
-          if (TERRAFORM_EXCLUDED.includes(import_node_path30.default.basename(file))) {
+          const rel = import_node_path31.default.relative(process.cwd(), file) || file;
+          if (TERRAFORM_EXCLUDED.includes(import_node_path31.default.basename(file))) {
             ctx.log.info(`Skipped ${rel}: that pipeline's Terraform never managed it either.`);
             continue;
           }
-          imported.push(importTerraformVm((0, import_node_fs26.readFileSync)(file, "utf8"), rel, config2));
+          imported.push(importTerraformVm((0, import_node_fs27.readFileSync)(file, "utf8"), rel, config2));
         }
         if (!imported.length) throw new ConfigurationError(`No Terraform-era VM files in ${src}.`);
         const seen = /* @__PURE__ */ new Map();
@@ -76993,8 +77664,8 @@ var init_import = __esm({
 ${fileText(vm2)}`).join(""));
           return 0;
         }
-        const target = /* @__PURE__ */ __name((vm2) => import_node_path30.default.join(ctx.repo, VMS_DIR, `${vm2.name}.yaml`), "target");
-        const clash = imported.find((vm2) => (0, import_node_fs26.existsSync)(target(vm2)));
+        const target = /* @__PURE__ */ __name((vm2) => import_node_path31.default.join(ctx.repo, VMS_DIR, `${vm2.name}.yaml`), "target");
+        const clash = imported.find((vm2) => (0, import_node_fs27.existsSync)(target(vm2)));
         if (clash && values.force !== true)
           throw new ConfigurationError(
             `${VMS_DIR}/${clash.name}.yaml exists already; nothing was written (--force overwrites).`
@@ -77220,7 +77891,7 @@ async function main(argv, env = process.env) {
       process.stdout.write(commandHelp(name, cmd));
       return 0;
     }
-    const repo = import_node_path31.default.resolve(typeof parsed.values.repo === "string" ? parsed.values.repo : ".");
+    const repo = import_node_path32.default.resolve(typeof parsed.values.repo === "string" ? parsed.values.repo : ".");
     const ctx = { repo, log, out: /* @__PURE__ */ __name((t) => process.stdout.write(t), "out"), env, debug: debug2 };
     return await cmd.run(parsed.values, parsed.positionals, ctx);
   } catch (err) {
@@ -77229,11 +77900,11 @@ async function main(argv, env = process.env) {
     return exitCodeOf(err);
   }
 }
-var import_node_path31, import_node_util2, commands;
+var import_node_path32, import_node_util2, commands;
 var init_cli = __esm({
   "actions/cli/cli.ts"() {
     "use strict";
-    import_node_path31 = __toESM(require("node:path"), 1);
+    import_node_path32 = __toESM(require("node:path"), 1);
     import_node_util2 = require("node:util");
     init_errors();
     init_log();
@@ -77476,7 +78147,7 @@ var init_branch_rules = __esm({
 
 // actions/lib/github/inventory-step.ts
 function getInventoryInputs(env = process.env) {
-  const workspace = import_node_path32.default.resolve(env.GITHUB_WORKSPACE ?? process.cwd());
+  const workspace = import_node_path33.default.resolve(env.GITHUB_WORKSPACE ?? process.cwd());
   const tags = getInput(INVENTORY_INPUTS.tags).split(/\s+/).filter(Boolean);
   const bad = tags.find((t) => !TAG_NAME.test(t) || t.includes(".."));
   if (bad)
@@ -77495,7 +78166,7 @@ function getInventoryInputs(env = process.env) {
     );
   }
   return {
-    repoDir: import_node_path32.default.resolve(workspace, getInput(INVENTORY_INPUTS.workingDirectory) || "."),
+    repoDir: import_node_path33.default.resolve(workspace, getInput(INVENTORY_INPUTS.workingDirectory) || "."),
     newHosts: getInput(INVENTORY_INPUTS.newHosts),
     tags,
     commit,
@@ -77575,19 +78246,19 @@ async function inventoryStep(log, inputs = getInventoryInputs()) {
   setOutput("committed", String(c.committed));
   setOutput("sha", c.sha);
 }
-var import_node_path32, INVENTORY_INPUTS;
+var import_node_path33, INVENTORY_INPUTS;
 var init_inventory_step = __esm({
   "actions/lib/github/inventory-step.ts"() {
     "use strict";
     init_core();
-    import_node_path32 = __toESM(require("node:path"), 1);
+    import_node_path33 = __toESM(require("node:path"), 1);
     init_errors();
     init_commit();
     init_git();
     init_push_check();
     init_branch_rules();
     init_tags();
-    init_addresses();
+    init_addresses2();
     init_update();
     init_load2();
     INVENTORY_INPUTS = {
@@ -77703,24 +78374,28 @@ function getKubeconfigInputs(env = process.env) {
     throw new ConfigurationError(
       `Set the ${KUBECONFIG_INPUTS.context} input to the context (cluster name) to fetch.`
     );
-  const temp = env.RUNNER_TEMP || import_node_path33.default.join(process.cwd(), ".pve-gitops");
+  const temp = env.RUNNER_TEMP || import_node_path34.default.join(process.cwd(), ".pve-gitops");
   const given = getInput(KUBECONFIG_INPUTS.file);
-  const file = given || import_node_path33.default.join(temp, `kubeconfig-${(0, import_node_crypto14.randomBytes)(6).toString("hex")}`, "config");
+  const file = given || import_node_path34.default.join(temp, `kubeconfig-${(0, import_node_crypto14.randomBytes)(6).toString("hex")}`, "config");
   const raw = getInput(KUBECONFIG_INPUTS.exportEnv).trim().toLowerCase();
   if (raw && !["true", "false"].includes(raw))
     throw new ConfigurationError(
       `Input ${KUBECONFIG_INPUTS.exportEnv} is '${raw}'; use true or false.`
     );
+  const workspace = import_node_path34.default.resolve(env.GITHUB_WORKSPACE ?? process.cwd());
+  const repoDir = import_node_path34.default.resolve(workspace, getInput(KUBECONFIG_INPUTS.workingDirectory) || ".");
   return {
     vault,
+    repoDir,
     contexts,
-    file: import_node_path33.default.resolve(file),
+    file: import_node_path34.default.resolve(file),
     fileGiven: !!given,
     exportEnv: raw !== "false"
   };
 }
 async function kubeconfigStep(log, inputs = getKubeconfigInputs()) {
-  const location = locationOf(void 0, {
+  const repoConfig = await loadValidConfig(inputs.repoDir);
+  const location = locationOf(repoConfig.vault, {
     mount: inputs.vault.mount,
     path: inputs.vault.path,
     key: inputs.vault.key
@@ -77747,19 +78422,21 @@ async function kubeconfigStep(log, inputs = getKubeconfigInputs()) {
   setOutput("contexts", config2.contexts.map((c) => c.name).join(" "));
   setOutput("servers", config2.clusters.map((c) => c.cluster.server).join(" "));
 }
-var import_node_crypto14, import_node_path33, KUBECONFIG_INPUTS;
+var import_node_crypto14, import_node_path34, KUBECONFIG_INPUTS;
 var init_kubeconfig_step = __esm({
   "actions/lib/github/kubeconfig-step.ts"() {
     "use strict";
     init_core();
     import_node_crypto14 = require("node:crypto");
-    import_node_path33 = __toESM(require("node:path"), 1);
+    import_node_path34 = __toESM(require("node:path"), 1);
+    init_load();
     init_errors();
     init_output_file();
     init_get();
     init_vault_env();
     init_kubeconfig_vault();
     KUBECONFIG_INPUTS = {
+      workingDirectory: "working-directory",
       context: "context",
       file: "file",
       exportEnv: "export-env"
@@ -77787,11 +78464,11 @@ function getPublishInputs(env = process.env) {
   const key = getInput(PUBLISH_INPUTS.sshPrivateKey, { trimWhitespace: false }).replace(/\r\n/g, "\n");
   if (key.trim()) registerKey(key.trim() + "\n");
   const vault = getVaultInputs(env);
-  const workspace = import_node_path34.default.resolve(env.GITHUB_WORKSPACE ?? process.cwd());
+  const workspace = import_node_path35.default.resolve(env.GITHUB_WORKSPACE ?? process.cwd());
   let knownHosts = getInput(PUBLISH_INPUTS.knownHosts);
   if (!knownHosts) {
-    const f = import_node_path34.default.join(env.HOME ?? import_node_os11.default.homedir(), ".ssh", "known_hosts");
-    knownHosts = (0, import_node_fs27.existsSync)(f) ? (0, import_node_fs27.readFileSync)(f, "utf8") : "";
+    const f = import_node_path35.default.join(env.HOME ?? import_node_os11.default.homedir(), ".ssh", "known_hosts");
+    knownHosts = (0, import_node_fs28.existsSync)(f) ? (0, import_node_fs28.readFileSync)(f, "utf8") : "";
   }
   const timeout = Number(getInput(PUBLISH_INPUTS.readyTimeout) || "300");
   if (!Number.isFinite(timeout) || timeout <= 0)
@@ -77800,7 +78477,7 @@ function getPublishInputs(env = process.env) {
     );
   return {
     vault,
-    repoDir: import_node_path34.default.resolve(workspace, getInput(PUBLISH_INPUTS.workingDirectory) || "."),
+    repoDir: import_node_path35.default.resolve(workspace, getInput(PUBLISH_INPUTS.workingDirectory) || "."),
     newHosts: parseHostList(
       getInput(PUBLISH_INPUTS.newHosts),
       `The ${PUBLISH_INPUTS.newHosts} input`
@@ -77873,16 +78550,16 @@ async function kubeconfigPublishStep(log, inputs = getPublishInputs()) {
   setOutput("contexts", (r.stored?.contexts ?? []).join(" "));
   await writeJobSummary(publishSummary(r, location));
 }
-var import_node_fs27, import_node_os11, import_node_path34, PUBLISH_INPUTS;
+var import_node_fs28, import_node_os11, import_node_path35, PUBLISH_INPUTS;
 var init_kubeconfig_publish_step = __esm({
   "actions/lib/github/kubeconfig-publish-step.ts"() {
     "use strict";
     init_core();
-    import_node_fs27 = require("node:fs");
+    import_node_fs28 = require("node:fs");
     import_node_os11 = __toESM(require("node:os"), 1);
-    import_node_path34 = __toESM(require("node:path"), 1);
+    import_node_path35 = __toESM(require("node:path"), 1);
     init_errors();
-    init_addresses();
+    init_addresses2();
     init_publish();
     init_store();
     init_vault_env();
@@ -77925,7 +78602,7 @@ var init_main5 = __esm({
 });
 
 // actions/lib/gitops/pending.ts
-function parse6(text3) {
+function parse7(text3) {
   const v = JSON.parse(text3);
   return { hosts: v.hosts ?? [], tags: v.tags ?? [] };
 }
@@ -77936,7 +78613,7 @@ async function readPending(exec, remote = "origin") {
   await git(exec, ["fetch", "--no-tags", remote, `+${PENDING_REF}:${PENDING_REF}`], "Fetching");
   const text3 = await git(exec, ["show", `${commit}:${FILE2}`], `Reading ${PENDING_REF}`);
   try {
-    return { commit, pending: parse6(text3) };
+    return { commit, pending: parse7(text3) };
   } catch {
     throw new PveGitopsError(`${PENDING_REF}:${FILE2} is not valid JSON; delete the ref.`);
   }
@@ -78013,7 +78690,7 @@ var init_pending = __esm({
       GIT_COMMITTER_NAME: BOT_NAME,
       GIT_COMMITTER_EMAIL: BOT_EMAIL
     };
-    __name(parse6, "parse");
+    __name(parse7, "parse");
     __name(readPending, "readPending");
     hostKey = /* @__PURE__ */ __name((h) => `${h.name}\0${h.ip}\0${h.since}`, "hostKey");
     tagKey = /* @__PURE__ */ __name((t) => `${t.name}\0${t.since}`, "tagKey");
@@ -78024,7 +78701,7 @@ var init_pending = __esm({
 
 // actions/lib/github/pending-step.ts
 function getPendingInputs(env = process.env) {
-  const workspace = import_node_path35.default.resolve(env.GITHUB_WORKSPACE ?? process.cwd());
+  const workspace = import_node_path36.default.resolve(env.GITHUB_WORKSPACE ?? process.cwd());
   const mode = getInput(PENDING_INPUTS.mode);
   if (mode !== "record" && mode !== "take" && mode !== "done")
     throw new ConfigurationError(`mode must be record, take or done, not '${mode.slice(0, 40)}'.`);
@@ -78033,7 +78710,7 @@ function getPendingInputs(env = process.env) {
   if (bad)
     throw new ConfigurationError(`The tags input holds '${bad.slice(0, 60)}', not a tag name.`);
   return {
-    repoDir: import_node_path35.default.resolve(workspace, getInput(PENDING_INPUTS.workingDirectory) || "."),
+    repoDir: import_node_path36.default.resolve(workspace, getInput(PENDING_INPUTS.workingDirectory) || "."),
     mode,
     newHosts: getInput(PENDING_INPUTS.newHosts),
     tags,
@@ -78087,18 +78764,18 @@ async function pendingStep(log, inputs = getPendingInputs()) {
   setOutput("message", tags.map((t) => `[ansible ${t}]`).join(" "));
   setOutput("taken", JSON.stringify(pending));
 }
-var import_node_fs28, import_node_path35, PENDING_INPUTS, vmDefined;
+var import_node_fs29, import_node_path36, PENDING_INPUTS, vmDefined;
 var init_pending_step = __esm({
   "actions/lib/github/pending-step.ts"() {
     "use strict";
     init_core();
-    import_node_fs28 = require("node:fs");
-    import_node_path35 = __toESM(require("node:path"), 1);
+    import_node_fs29 = require("node:fs");
+    import_node_path36 = __toESM(require("node:path"), 1);
     init_errors();
     init_git();
     init_pending();
     init_tags();
-    init_addresses();
+    init_addresses2();
     PENDING_INPUTS = {
       workingDirectory: "working-directory",
       mode: "mode",
@@ -78108,7 +78785,7 @@ var init_pending_step = __esm({
       taken: "taken"
     };
     __name(getPendingInputs, "getPendingInputs");
-    vmDefined = /* @__PURE__ */ __name((repoDir, name) => ["yaml", "yml"].some((ext) => (0, import_node_fs28.existsSync)(import_node_path35.default.join(repoDir, "vms", `${name}.${ext}`))), "vmDefined");
+    vmDefined = /* @__PURE__ */ __name((repoDir, name) => ["yaml", "yml"].some((ext) => (0, import_node_fs29.existsSync)(import_node_path36.default.join(repoDir, "vms", `${name}.${ext}`))), "vmDefined");
     __name(pendingStep, "pendingStep");
   }
 });
@@ -78145,14 +78822,14 @@ function getProvisionInputs(env = process.env) {
   if (sshPrivateKey.trim()) registerKey(sshPrivateKey.replace(/\r\n/g, "\n").trim() + "\n");
   const k3sToken = getInput(PROVISION_INPUTS.k3sToken);
   registerSecret(k3sToken);
-  const workspace = import_node_path36.default.resolve(env.GITHUB_WORKSPACE ?? process.cwd());
+  const workspace = import_node_path37.default.resolve(env.GITHUB_WORKSPACE ?? process.cwd());
   const runs2 = getInput(PROVISION_INPUTS.playbooks).split("\n").map((l) => l.trim()).filter(Boolean).map(parseRun);
   const hosts = parseHostList(
     getInput(PROVISION_INPUTS.newHosts),
     `The ${PROVISION_INPUTS.newHosts} input`
   );
   const inputs = {
-    repoDir: import_node_path36.default.resolve(workspace, getInput(PROVISION_INPUTS.workingDirectory) || "."),
+    repoDir: import_node_path37.default.resolve(workspace, getInput(PROVISION_INPUTS.workingDirectory) || "."),
     runs: runs2,
     newHosts: hosts.hosts.map((h) => ({ name: h.name, ip: h.ip })),
     sshPrivateKey,
@@ -78160,7 +78837,7 @@ function getProvisionInputs(env = process.env) {
     knownHosts: getInput(PROVISION_INPUTS.knownHosts),
     trustOnFirstUse: booleanInput(PROVISION_INPUTS.trustOnFirstUse, false),
     simulator: booleanInput(PROVISION_INPUTS.simulator, false) || simulatorMode(env),
-    tempRoot: env.RUNNER_TEMP && (0, import_node_fs29.existsSync)(env.RUNNER_TEMP) ? env.RUNNER_TEMP : void 0,
+    tempRoot: env.RUNNER_TEMP && (0, import_node_fs30.existsSync)(env.RUNNER_TEMP) ? env.RUNNER_TEMP : void 0,
     proxmoxEnv: proxmoxEnvFromInputs(env)
   };
   debug(
@@ -78201,16 +78878,16 @@ async function provisionStep(log, inputs = getProvisionInputs()) {
   setOutput("runs", String(r.runs.length));
   return r;
 }
-var import_node_fs29, import_node_path36, PROVISION_INPUTS;
+var import_node_fs30, import_node_path37, PROVISION_INPUTS;
 var init_provision_step = __esm({
   "actions/lib/github/provision-step.ts"() {
     "use strict";
     init_core();
-    import_node_fs29 = require("node:fs");
-    import_node_path36 = __toESM(require("node:path"), 1);
+    import_node_fs30 = require("node:fs");
+    import_node_path37 = __toESM(require("node:path"), 1);
     init_errors();
     init_tags();
-    init_addresses();
+    init_addresses2();
     init_provision();
     init_secrets();
     init_connect();
@@ -78246,14 +78923,18 @@ var init_main8 = __esm({
 });
 
 // actions/lib/github/tags-step.ts
+function lookAlikesInput(v) {
+  if (v === "fail" || v === "warn") return v;
+  throw new ConfigurationError(`look-alikes must be 'fail' or 'warn', not '${v.slice(0, 40)}'.`);
+}
 function sourceInput(v) {
   if (v === "event" || v === "message") return v;
   throw new ConfigurationError(`source must be 'event' or 'message', not '${v.slice(0, 40)}'.`);
 }
 function getTagsInputs(env = process.env) {
-  const workspace = import_node_path37.default.resolve(env.GITHUB_WORKSPACE ?? process.cwd());
+  const workspace = import_node_path38.default.resolve(env.GITHUB_WORKSPACE ?? process.cwd());
   return {
-    repoDir: import_node_path37.default.resolve(workspace, getInput(TAGS_INPUTS.workingDirectory) || "."),
+    repoDir: import_node_path38.default.resolve(workspace, getInput(TAGS_INPUTS.workingDirectory) || "."),
     playbook: getInput(TAGS_INPUTS.playbook) || void 0,
     newHosts: getInput(TAGS_INPUTS.newHosts),
     markApplied: getInput(TAGS_INPUTS.markApplied) || void 0,
@@ -78261,7 +78942,8 @@ function getTagsInputs(env = process.env) {
     source: sourceInput(getInput(TAGS_INPUTS.source) || "event"),
     message: getInput(TAGS_INPUTS.message),
     range: getInput(TAGS_INPUTS.range),
-    eventPath: env.GITHUB_EVENT_PATH || void 0
+    eventPath: env.GITHUB_EVENT_PATH || void 0,
+    lookAlikes: lookAlikesInput(getInput(TAGS_INPUTS.lookAlikes) || "fail")
   };
 }
 async function readEvent2(file) {
@@ -78301,6 +78983,7 @@ async function tagsStep(log, inputs = getTagsInputs()) {
       source: inputs.range ? { kind: "range", range: inputs.range } : inputs.source === "message" ? { kind: "message", message: inputs.message } : { kind: "event", event, fetchApplied: inputs.fetchAppliedRef },
       dispatchPlaybook: inputs.playbook,
       newVms,
+      lookAlikes: inputs.lookAlikes === "warn" ? "warning" : "error",
       log
     })
   ).catch((err) => {
@@ -78314,19 +78997,19 @@ async function tagsStep(log, inputs = getTagsInputs()) {
   setOutput("tags", r.tags.join(" "));
   setOutput("count", String(r.runs.length));
 }
-var import_promises11, import_node_path37, TAGS_INPUTS;
+var import_promises11, import_node_path38, TAGS_INPUTS;
 var init_tags_step = __esm({
   "actions/lib/github/tags-step.ts"() {
     "use strict";
     init_core();
     import_promises11 = require("node:fs/promises");
-    import_node_path37 = __toESM(require("node:path"), 1);
+    import_node_path38 = __toESM(require("node:path"), 1);
     init_errors();
     init_applied_ref();
     init_git();
     init_resolve_tags();
     init_tags();
-    init_addresses();
+    init_addresses2();
     init_load2();
     TAGS_INPUTS = {
       workingDirectory: "working-directory",
@@ -78336,8 +79019,10 @@ var init_tags_step = __esm({
       fetchAppliedRef: "fetch-applied-ref",
       source: "source",
       message: "message",
-      range: "range"
+      range: "range",
+      lookAlikes: "look-alikes"
     };
+    __name(lookAlikesInput, "lookAlikesInput");
     __name(sourceInput, "sourceInput");
     __name(getTagsInputs, "getTagsInputs");
     __name(readEvent2, "readEvent");
@@ -78363,7 +79048,7 @@ function annotate(diagnostics, prefix = "") {
   for (const d of diagnostics) {
     const props = {
       title: d.vm ? `VM ${d.vm}` : "pve-gitops",
-      file: import_node_path38.default.posix.join(prefix.split(import_node_path38.default.sep).join("/") || ".", d.file),
+      file: import_node_path39.default.posix.join(prefix.split(import_node_path39.default.sep).join("/") || ".", d.file),
       startLine: d.line,
       startColumn: d.col
     };
@@ -78371,12 +79056,12 @@ function annotate(diagnostics, prefix = "") {
     else error(d.message, props);
   }
 }
-var import_node_path38;
+var import_node_path39;
 var init_annotations = __esm({
   "actions/lib/github/annotations.ts"() {
     "use strict";
     init_core();
-    import_node_path38 = __toESM(require("node:path"), 1);
+    import_node_path39 = __toESM(require("node:path"), 1);
     __name(annotate, "annotate");
   }
 });
@@ -78456,16 +79141,16 @@ var init_validate_summary = __esm({
 
 // actions/lib/github/validate-step.ts
 function getValidateInputs(env = process.env) {
-  const workspace = import_node_path39.default.resolve(env.GITHUB_WORKSPACE ?? process.cwd());
+  const workspace = import_node_path40.default.resolve(env.GITHUB_WORKSPACE ?? process.cwd());
   const dir = getInput(VALIDATE_INPUTS.workingDirectory) || ".";
-  return { workspace, repoDir: import_node_path39.default.resolve(workspace, dir) };
+  return { workspace, repoDir: import_node_path40.default.resolve(workspace, dir) };
 }
 async function validateStep(log, inputs = getValidateInputs()) {
   log.debug(`validating ${inputs.repoDir}`);
   const repo = await log.group("Validate VM definitions", () => loadRepository(inputs.repoDir));
   const errors = errorsOf(repo.diagnostics);
   try {
-    annotate(repo.diagnostics, import_node_path39.default.relative(inputs.workspace, inputs.repoDir));
+    annotate(repo.diagnostics, import_node_path40.default.relative(inputs.workspace, inputs.repoDir));
     setOutput("valid", String(errors.length === 0));
     setOutput("vm-count", String(repo.vms.length));
     setOutput("error-count", String(errors.length));
@@ -78479,12 +79164,12 @@ async function validateStep(log, inputs = getValidateInputs()) {
   log.info(validationHeadline(repo));
   return repo;
 }
-var import_node_path39, VALIDATE_INPUTS;
+var import_node_path40, VALIDATE_INPUTS;
 var init_validate_step = __esm({
   "actions/lib/github/validate-step.ts"() {
     "use strict";
     init_core();
-    import_node_path39 = __toESM(require("node:path"), 1);
+    import_node_path40 = __toESM(require("node:path"), 1);
     init_errors();
     init_diagnostics();
     init_load2();
