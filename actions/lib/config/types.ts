@@ -29,7 +29,10 @@ export interface RepoConfig {
   };
   /** Globs, relative to `vms/`, of files to skip. */
   exclude: string[];
-  prune: { enabled: boolean };
+  /** max_deletes: most VMs one run may delete without an explicit --allow-deletes. */
+  prune: { enabled: boolean; max_deletes: number };
+  /** Where VMIDs of new VMs are derived from their names (see reconcile/vmid-plan.ts). */
+  vmid_range: { min: number; max: number };
   concurrency: { per_node: number; per_storage: number; total: number };
   health: { boot_grace_seconds: number; agent_timeout_seconds: number };
   vault: { mount: string; path: string; key: string };

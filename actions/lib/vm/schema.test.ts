@@ -81,6 +81,7 @@ const CONFIG_KEYS = Object.keys({
   health: 1,
   vault: 1,
   k3s: 1,
+  vmid_range: 1,
 } satisfies Record<keyof RepoConfig, 1>);
 
 describe('schemas', () => {

@@ -1780,8 +1780,35 @@ const schema32 = {
       properties: {
         enabled: {
           description:
-            'Delete VMs tagged pve-gitops that have no file (never protected ones). Default: false.',
+            'Delete VMs tagged pve-gitops that have no file (never protected ones, never those of excluded files). Default: false.',
           type: 'boolean',
+        },
+        max_deletes: {
+          description:
+            'Most VMs one run may delete; more need --allow-deletes N (dispatch input allow-deletes). Default: 2.',
+          type: 'integer',
+          minimum: 0,
+          maximum: 100000,
+        },
+      },
+    },
+    vmid_range: {
+      description:
+        'VMIDs for new VMs without a vmid: derived from the name within this range, so two applies aim at the same id and never make a VM twice. Default: 1000-9999.',
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        min: {
+          description: 'Lowest id. Default: 1000.',
+          type: 'integer',
+          minimum: 100,
+          maximum: 999999999,
+        },
+        max: {
+          description: 'Highest id. Default: 9999.',
+          type: 'integer',
+          minimum: 100,
+          maximum: 999999999,
         },
       },
     },
@@ -3229,7 +3256,7 @@ function validate21(
       let data37 = data.prune;
       if (data37 && typeof data37 == 'object' && !Array.isArray(data37)) {
         for (const key7 in data37) {
-          if (!(key7 === 'enabled')) {
+          if (!(key7 === 'enabled' || key7 === 'max_deletes')) {
             const err76 = {
               instancePath: instancePath + '/prune',
               schemaPath: '#/properties/prune/additionalProperties',
@@ -3262,8 +3289,58 @@ function validate21(
             errors++;
           }
         }
+        if (data37.max_deletes !== undefined) {
+          let data39 = data37.max_deletes;
+          if (!(typeof data39 == 'number' && !(data39 % 1) && !isNaN(data39) && isFinite(data39))) {
+            const err78 = {
+              instancePath: instancePath + '/prune/max_deletes',
+              schemaPath: '#/properties/prune/properties/max_deletes/type',
+              keyword: 'type',
+              params: { type: 'integer' },
+              message: 'must be integer',
+            };
+            if (vErrors === null) {
+              vErrors = [err78];
+            } else {
+              vErrors.push(err78);
+            }
+            errors++;
+          }
+          if (typeof data39 == 'number' && isFinite(data39)) {
+            if (data39 > 100000 || isNaN(data39)) {
+              const err79 = {
+                instancePath: instancePath + '/prune/max_deletes',
+                schemaPath: '#/properties/prune/properties/max_deletes/maximum',
+                keyword: 'maximum',
+                params: { comparison: '<=', limit: 100000 },
+                message: 'must be <= 100000',
+              };
+              if (vErrors === null) {
+                vErrors = [err79];
+              } else {
+                vErrors.push(err79);
+              }
+              errors++;
+            }
+            if (data39 < 0 || isNaN(data39)) {
+              const err80 = {
+                instancePath: instancePath + '/prune/max_deletes',
+                schemaPath: '#/properties/prune/properties/max_deletes/minimum',
+                keyword: 'minimum',
+                params: { comparison: '>=', limit: 0 },
+                message: 'must be >= 0',
+              };
+              if (vErrors === null) {
+                vErrors = [err80];
+              } else {
+                vErrors.push(err80);
+              }
+              errors++;
+            }
+          }
+        }
       } else {
-        const err78 = {
+        const err81 = {
           instancePath: instancePath + '/prune',
           schemaPath: '#/properties/prune/type',
           keyword: 'type',
@@ -3271,89 +3348,39 @@ function validate21(
           message: 'must be object',
         };
         if (vErrors === null) {
-          vErrors = [err78];
+          vErrors = [err81];
         } else {
-          vErrors.push(err78);
+          vErrors.push(err81);
         }
         errors++;
       }
     }
-    if (data.concurrency !== undefined) {
-      let data39 = data.concurrency;
-      if (data39 && typeof data39 == 'object' && !Array.isArray(data39)) {
-        for (const key8 in data39) {
-          if (!(key8 === 'per_node' || key8 === 'per_storage' || key8 === 'total')) {
-            const err79 = {
-              instancePath: instancePath + '/concurrency',
-              schemaPath: '#/properties/concurrency/additionalProperties',
+    if (data.vmid_range !== undefined) {
+      let data40 = data.vmid_range;
+      if (data40 && typeof data40 == 'object' && !Array.isArray(data40)) {
+        for (const key8 in data40) {
+          if (!(key8 === 'min' || key8 === 'max')) {
+            const err82 = {
+              instancePath: instancePath + '/vmid_range',
+              schemaPath: '#/properties/vmid_range/additionalProperties',
               keyword: 'additionalProperties',
               params: { additionalProperty: key8 },
               message: 'must NOT have additional properties',
             };
             if (vErrors === null) {
-              vErrors = [err79];
+              vErrors = [err82];
             } else {
-              vErrors.push(err79);
+              vErrors.push(err82);
             }
             errors++;
           }
         }
-        if (data39.per_node !== undefined) {
-          let data40 = data39.per_node;
-          if (!(typeof data40 == 'number' && !(data40 % 1) && !isNaN(data40) && isFinite(data40))) {
-            const err80 = {
-              instancePath: instancePath + '/concurrency/per_node',
-              schemaPath: '#/properties/concurrency/properties/per_node/type',
-              keyword: 'type',
-              params: { type: 'integer' },
-              message: 'must be integer',
-            };
-            if (vErrors === null) {
-              vErrors = [err80];
-            } else {
-              vErrors.push(err80);
-            }
-            errors++;
-          }
-          if (typeof data40 == 'number' && isFinite(data40)) {
-            if (data40 > 64 || isNaN(data40)) {
-              const err81 = {
-                instancePath: instancePath + '/concurrency/per_node',
-                schemaPath: '#/properties/concurrency/properties/per_node/maximum',
-                keyword: 'maximum',
-                params: { comparison: '<=', limit: 64 },
-                message: 'must be <= 64',
-              };
-              if (vErrors === null) {
-                vErrors = [err81];
-              } else {
-                vErrors.push(err81);
-              }
-              errors++;
-            }
-            if (data40 < 1 || isNaN(data40)) {
-              const err82 = {
-                instancePath: instancePath + '/concurrency/per_node',
-                schemaPath: '#/properties/concurrency/properties/per_node/minimum',
-                keyword: 'minimum',
-                params: { comparison: '>=', limit: 1 },
-                message: 'must be >= 1',
-              };
-              if (vErrors === null) {
-                vErrors = [err82];
-              } else {
-                vErrors.push(err82);
-              }
-              errors++;
-            }
-          }
-        }
-        if (data39.per_storage !== undefined) {
-          let data41 = data39.per_storage;
+        if (data40.min !== undefined) {
+          let data41 = data40.min;
           if (!(typeof data41 == 'number' && !(data41 % 1) && !isNaN(data41) && isFinite(data41))) {
             const err83 = {
-              instancePath: instancePath + '/concurrency/per_storage',
-              schemaPath: '#/properties/concurrency/properties/per_storage/type',
+              instancePath: instancePath + '/vmid_range/min',
+              schemaPath: '#/properties/vmid_range/properties/min/type',
               keyword: 'type',
               params: { type: 'integer' },
               message: 'must be integer',
@@ -3366,13 +3393,13 @@ function validate21(
             errors++;
           }
           if (typeof data41 == 'number' && isFinite(data41)) {
-            if (data41 > 64 || isNaN(data41)) {
+            if (data41 > 999999999 || isNaN(data41)) {
               const err84 = {
-                instancePath: instancePath + '/concurrency/per_storage',
-                schemaPath: '#/properties/concurrency/properties/per_storage/maximum',
+                instancePath: instancePath + '/vmid_range/min',
+                schemaPath: '#/properties/vmid_range/properties/min/maximum',
                 keyword: 'maximum',
-                params: { comparison: '<=', limit: 64 },
-                message: 'must be <= 64',
+                params: { comparison: '<=', limit: 999999999 },
+                message: 'must be <= 999999999',
               };
               if (vErrors === null) {
                 vErrors = [err84];
@@ -3381,13 +3408,13 @@ function validate21(
               }
               errors++;
             }
-            if (data41 < 1 || isNaN(data41)) {
+            if (data41 < 100 || isNaN(data41)) {
               const err85 = {
-                instancePath: instancePath + '/concurrency/per_storage',
-                schemaPath: '#/properties/concurrency/properties/per_storage/minimum',
+                instancePath: instancePath + '/vmid_range/min',
+                schemaPath: '#/properties/vmid_range/properties/min/minimum',
                 keyword: 'minimum',
-                params: { comparison: '>=', limit: 1 },
-                message: 'must be >= 1',
+                params: { comparison: '>=', limit: 100 },
+                message: 'must be >= 100',
               };
               if (vErrors === null) {
                 vErrors = [err85];
@@ -3398,12 +3425,12 @@ function validate21(
             }
           }
         }
-        if (data39.total !== undefined) {
-          let data42 = data39.total;
+        if (data40.max !== undefined) {
+          let data42 = data40.max;
           if (!(typeof data42 == 'number' && !(data42 % 1) && !isNaN(data42) && isFinite(data42))) {
             const err86 = {
-              instancePath: instancePath + '/concurrency/total',
-              schemaPath: '#/properties/concurrency/properties/total/type',
+              instancePath: instancePath + '/vmid_range/max',
+              schemaPath: '#/properties/vmid_range/properties/max/type',
               keyword: 'type',
               params: { type: 'integer' },
               message: 'must be integer',
@@ -3416,13 +3443,13 @@ function validate21(
             errors++;
           }
           if (typeof data42 == 'number' && isFinite(data42)) {
-            if (data42 > 256 || isNaN(data42)) {
+            if (data42 > 999999999 || isNaN(data42)) {
               const err87 = {
-                instancePath: instancePath + '/concurrency/total',
-                schemaPath: '#/properties/concurrency/properties/total/maximum',
+                instancePath: instancePath + '/vmid_range/max',
+                schemaPath: '#/properties/vmid_range/properties/max/maximum',
                 keyword: 'maximum',
-                params: { comparison: '<=', limit: 256 },
-                message: 'must be <= 256',
+                params: { comparison: '<=', limit: 999999999 },
+                message: 'must be <= 999999999',
               };
               if (vErrors === null) {
                 vErrors = [err87];
@@ -3431,13 +3458,13 @@ function validate21(
               }
               errors++;
             }
-            if (data42 < 1 || isNaN(data42)) {
+            if (data42 < 100 || isNaN(data42)) {
               const err88 = {
-                instancePath: instancePath + '/concurrency/total',
-                schemaPath: '#/properties/concurrency/properties/total/minimum',
+                instancePath: instancePath + '/vmid_range/max',
+                schemaPath: '#/properties/vmid_range/properties/max/minimum',
                 keyword: 'minimum',
-                params: { comparison: '>=', limit: 1 },
-                message: 'must be >= 1',
+                params: { comparison: '>=', limit: 100 },
+                message: 'must be >= 100',
               };
               if (vErrors === null) {
                 vErrors = [err88];
@@ -3450,8 +3477,8 @@ function validate21(
         }
       } else {
         const err89 = {
-          instancePath: instancePath + '/concurrency',
-          schemaPath: '#/properties/concurrency/type',
+          instancePath: instancePath + '/vmid_range',
+          schemaPath: '#/properties/vmid_range/type',
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
@@ -3464,14 +3491,14 @@ function validate21(
         errors++;
       }
     }
-    if (data.health !== undefined) {
-      let data43 = data.health;
+    if (data.concurrency !== undefined) {
+      let data43 = data.concurrency;
       if (data43 && typeof data43 == 'object' && !Array.isArray(data43)) {
         for (const key9 in data43) {
-          if (!(key9 === 'boot_grace_seconds' || key9 === 'agent_timeout_seconds')) {
+          if (!(key9 === 'per_node' || key9 === 'per_storage' || key9 === 'total')) {
             const err90 = {
-              instancePath: instancePath + '/health',
-              schemaPath: '#/properties/health/additionalProperties',
+              instancePath: instancePath + '/concurrency',
+              schemaPath: '#/properties/concurrency/additionalProperties',
               keyword: 'additionalProperties',
               params: { additionalProperty: key9 },
               message: 'must NOT have additional properties',
@@ -3484,12 +3511,12 @@ function validate21(
             errors++;
           }
         }
-        if (data43.boot_grace_seconds !== undefined) {
-          let data44 = data43.boot_grace_seconds;
+        if (data43.per_node !== undefined) {
+          let data44 = data43.per_node;
           if (!(typeof data44 == 'number' && !(data44 % 1) && !isNaN(data44) && isFinite(data44))) {
             const err91 = {
-              instancePath: instancePath + '/health/boot_grace_seconds',
-              schemaPath: '#/properties/health/properties/boot_grace_seconds/type',
+              instancePath: instancePath + '/concurrency/per_node',
+              schemaPath: '#/properties/concurrency/properties/per_node/type',
               keyword: 'type',
               params: { type: 'integer' },
               message: 'must be integer',
@@ -3502,13 +3529,13 @@ function validate21(
             errors++;
           }
           if (typeof data44 == 'number' && isFinite(data44)) {
-            if (data44 > 86400 || isNaN(data44)) {
+            if (data44 > 64 || isNaN(data44)) {
               const err92 = {
-                instancePath: instancePath + '/health/boot_grace_seconds',
-                schemaPath: '#/properties/health/properties/boot_grace_seconds/maximum',
+                instancePath: instancePath + '/concurrency/per_node',
+                schemaPath: '#/properties/concurrency/properties/per_node/maximum',
                 keyword: 'maximum',
-                params: { comparison: '<=', limit: 86400 },
-                message: 'must be <= 86400',
+                params: { comparison: '<=', limit: 64 },
+                message: 'must be <= 64',
               };
               if (vErrors === null) {
                 vErrors = [err92];
@@ -3517,13 +3544,13 @@ function validate21(
               }
               errors++;
             }
-            if (data44 < 0 || isNaN(data44)) {
+            if (data44 < 1 || isNaN(data44)) {
               const err93 = {
-                instancePath: instancePath + '/health/boot_grace_seconds',
-                schemaPath: '#/properties/health/properties/boot_grace_seconds/minimum',
+                instancePath: instancePath + '/concurrency/per_node',
+                schemaPath: '#/properties/concurrency/properties/per_node/minimum',
                 keyword: 'minimum',
-                params: { comparison: '>=', limit: 0 },
-                message: 'must be >= 0',
+                params: { comparison: '>=', limit: 1 },
+                message: 'must be >= 1',
               };
               if (vErrors === null) {
                 vErrors = [err93];
@@ -3534,12 +3561,12 @@ function validate21(
             }
           }
         }
-        if (data43.agent_timeout_seconds !== undefined) {
-          let data45 = data43.agent_timeout_seconds;
+        if (data43.per_storage !== undefined) {
+          let data45 = data43.per_storage;
           if (!(typeof data45 == 'number' && !(data45 % 1) && !isNaN(data45) && isFinite(data45))) {
             const err94 = {
-              instancePath: instancePath + '/health/agent_timeout_seconds',
-              schemaPath: '#/properties/health/properties/agent_timeout_seconds/type',
+              instancePath: instancePath + '/concurrency/per_storage',
+              schemaPath: '#/properties/concurrency/properties/per_storage/type',
               keyword: 'type',
               params: { type: 'integer' },
               message: 'must be integer',
@@ -3552,13 +3579,13 @@ function validate21(
             errors++;
           }
           if (typeof data45 == 'number' && isFinite(data45)) {
-            if (data45 > 3600 || isNaN(data45)) {
+            if (data45 > 64 || isNaN(data45)) {
               const err95 = {
-                instancePath: instancePath + '/health/agent_timeout_seconds',
-                schemaPath: '#/properties/health/properties/agent_timeout_seconds/maximum',
+                instancePath: instancePath + '/concurrency/per_storage',
+                schemaPath: '#/properties/concurrency/properties/per_storage/maximum',
                 keyword: 'maximum',
-                params: { comparison: '<=', limit: 3600 },
-                message: 'must be <= 3600',
+                params: { comparison: '<=', limit: 64 },
+                message: 'must be <= 64',
               };
               if (vErrors === null) {
                 vErrors = [err95];
@@ -3569,8 +3596,8 @@ function validate21(
             }
             if (data45 < 1 || isNaN(data45)) {
               const err96 = {
-                instancePath: instancePath + '/health/agent_timeout_seconds',
-                schemaPath: '#/properties/health/properties/agent_timeout_seconds/minimum',
+                instancePath: instancePath + '/concurrency/per_storage',
+                schemaPath: '#/properties/concurrency/properties/per_storage/minimum',
                 keyword: 'minimum',
                 params: { comparison: '>=', limit: 1 },
                 message: 'must be >= 1',
@@ -3584,52 +3611,46 @@ function validate21(
             }
           }
         }
-      } else {
-        const err97 = {
-          instancePath: instancePath + '/health',
-          schemaPath: '#/properties/health/type',
-          keyword: 'type',
-          params: { type: 'object' },
-          message: 'must be object',
-        };
-        if (vErrors === null) {
-          vErrors = [err97];
-        } else {
-          vErrors.push(err97);
-        }
-        errors++;
-      }
-    }
-    if (data.vault !== undefined) {
-      let data46 = data.vault;
-      if (data46 && typeof data46 == 'object' && !Array.isArray(data46)) {
-        for (const key10 in data46) {
-          if (!(key10 === 'mount' || key10 === 'path' || key10 === 'key')) {
-            const err98 = {
-              instancePath: instancePath + '/vault',
-              schemaPath: '#/properties/vault/additionalProperties',
-              keyword: 'additionalProperties',
-              params: { additionalProperty: key10 },
-              message: 'must NOT have additional properties',
+        if (data43.total !== undefined) {
+          let data46 = data43.total;
+          if (!(typeof data46 == 'number' && !(data46 % 1) && !isNaN(data46) && isFinite(data46))) {
+            const err97 = {
+              instancePath: instancePath + '/concurrency/total',
+              schemaPath: '#/properties/concurrency/properties/total/type',
+              keyword: 'type',
+              params: { type: 'integer' },
+              message: 'must be integer',
             };
             if (vErrors === null) {
-              vErrors = [err98];
+              vErrors = [err97];
             } else {
-              vErrors.push(err98);
+              vErrors.push(err97);
             }
             errors++;
           }
-        }
-        if (data46.mount !== undefined) {
-          let data47 = data46.mount;
-          if (typeof data47 === 'string') {
-            if (func2(data47) < 1) {
+          if (typeof data46 == 'number' && isFinite(data46)) {
+            if (data46 > 256 || isNaN(data46)) {
+              const err98 = {
+                instancePath: instancePath + '/concurrency/total',
+                schemaPath: '#/properties/concurrency/properties/total/maximum',
+                keyword: 'maximum',
+                params: { comparison: '<=', limit: 256 },
+                message: 'must be <= 256',
+              };
+              if (vErrors === null) {
+                vErrors = [err98];
+              } else {
+                vErrors.push(err98);
+              }
+              errors++;
+            }
+            if (data46 < 1 || isNaN(data46)) {
               const err99 = {
-                instancePath: instancePath + '/vault/mount',
-                schemaPath: '#/properties/vault/properties/mount/minLength',
-                keyword: 'minLength',
-                params: { limit: 1 },
-                message: 'must NOT have fewer than 1 characters',
+                instancePath: instancePath + '/concurrency/total',
+                schemaPath: '#/properties/concurrency/properties/total/minimum',
+                keyword: 'minimum',
+                params: { comparison: '>=', limit: 1 },
+                message: 'must be >= 1',
               };
               if (vErrors === null) {
                 vErrors = [err99];
@@ -3638,47 +3659,53 @@ function validate21(
               }
               errors++;
             }
-          } else {
-            const err100 = {
-              instancePath: instancePath + '/vault/mount',
-              schemaPath: '#/properties/vault/properties/mount/type',
-              keyword: 'type',
-              params: { type: 'string' },
-              message: 'must be string',
+          }
+        }
+      } else {
+        const err100 = {
+          instancePath: instancePath + '/concurrency',
+          schemaPath: '#/properties/concurrency/type',
+          keyword: 'type',
+          params: { type: 'object' },
+          message: 'must be object',
+        };
+        if (vErrors === null) {
+          vErrors = [err100];
+        } else {
+          vErrors.push(err100);
+        }
+        errors++;
+      }
+    }
+    if (data.health !== undefined) {
+      let data47 = data.health;
+      if (data47 && typeof data47 == 'object' && !Array.isArray(data47)) {
+        for (const key10 in data47) {
+          if (!(key10 === 'boot_grace_seconds' || key10 === 'agent_timeout_seconds')) {
+            const err101 = {
+              instancePath: instancePath + '/health',
+              schemaPath: '#/properties/health/additionalProperties',
+              keyword: 'additionalProperties',
+              params: { additionalProperty: key10 },
+              message: 'must NOT have additional properties',
             };
             if (vErrors === null) {
-              vErrors = [err100];
+              vErrors = [err101];
             } else {
-              vErrors.push(err100);
+              vErrors.push(err101);
             }
             errors++;
           }
         }
-        if (data46.path !== undefined) {
-          let data48 = data46.path;
-          if (typeof data48 === 'string') {
-            if (func2(data48) < 1) {
-              const err101 = {
-                instancePath: instancePath + '/vault/path',
-                schemaPath: '#/properties/vault/properties/path/minLength',
-                keyword: 'minLength',
-                params: { limit: 1 },
-                message: 'must NOT have fewer than 1 characters',
-              };
-              if (vErrors === null) {
-                vErrors = [err101];
-              } else {
-                vErrors.push(err101);
-              }
-              errors++;
-            }
-          } else {
+        if (data47.boot_grace_seconds !== undefined) {
+          let data48 = data47.boot_grace_seconds;
+          if (!(typeof data48 == 'number' && !(data48 % 1) && !isNaN(data48) && isFinite(data48))) {
             const err102 = {
-              instancePath: instancePath + '/vault/path',
-              schemaPath: '#/properties/vault/properties/path/type',
+              instancePath: instancePath + '/health/boot_grace_seconds',
+              schemaPath: '#/properties/health/properties/boot_grace_seconds/type',
               keyword: 'type',
-              params: { type: 'string' },
-              message: 'must be string',
+              params: { type: 'integer' },
+              message: 'must be integer',
             };
             if (vErrors === null) {
               vErrors = [err102];
@@ -3687,17 +3714,14 @@ function validate21(
             }
             errors++;
           }
-        }
-        if (data46.key !== undefined) {
-          let data49 = data46.key;
-          if (typeof data49 === 'string') {
-            if (func2(data49) < 1) {
+          if (typeof data48 == 'number' && isFinite(data48)) {
+            if (data48 > 86400 || isNaN(data48)) {
               const err103 = {
-                instancePath: instancePath + '/vault/key',
-                schemaPath: '#/properties/vault/properties/key/minLength',
-                keyword: 'minLength',
-                params: { limit: 1 },
-                message: 'must NOT have fewer than 1 characters',
+                instancePath: instancePath + '/health/boot_grace_seconds',
+                schemaPath: '#/properties/health/properties/boot_grace_seconds/maximum',
+                keyword: 'maximum',
+                params: { comparison: '<=', limit: 86400 },
+                message: 'must be <= 86400',
               };
               if (vErrors === null) {
                 vErrors = [err103];
@@ -3706,68 +3730,63 @@ function validate21(
               }
               errors++;
             }
-          } else {
-            const err104 = {
-              instancePath: instancePath + '/vault/key',
-              schemaPath: '#/properties/vault/properties/key/type',
+            if (data48 < 0 || isNaN(data48)) {
+              const err104 = {
+                instancePath: instancePath + '/health/boot_grace_seconds',
+                schemaPath: '#/properties/health/properties/boot_grace_seconds/minimum',
+                keyword: 'minimum',
+                params: { comparison: '>=', limit: 0 },
+                message: 'must be >= 0',
+              };
+              if (vErrors === null) {
+                vErrors = [err104];
+              } else {
+                vErrors.push(err104);
+              }
+              errors++;
+            }
+          }
+        }
+        if (data47.agent_timeout_seconds !== undefined) {
+          let data49 = data47.agent_timeout_seconds;
+          if (!(typeof data49 == 'number' && !(data49 % 1) && !isNaN(data49) && isFinite(data49))) {
+            const err105 = {
+              instancePath: instancePath + '/health/agent_timeout_seconds',
+              schemaPath: '#/properties/health/properties/agent_timeout_seconds/type',
               keyword: 'type',
-              params: { type: 'string' },
-              message: 'must be string',
+              params: { type: 'integer' },
+              message: 'must be integer',
             };
             if (vErrors === null) {
-              vErrors = [err104];
+              vErrors = [err105];
             } else {
-              vErrors.push(err104);
+              vErrors.push(err105);
             }
             errors++;
           }
-        }
-      } else {
-        const err105 = {
-          instancePath: instancePath + '/vault',
-          schemaPath: '#/properties/vault/type',
-          keyword: 'type',
-          params: { type: 'object' },
-          message: 'must be object',
-        };
-        if (vErrors === null) {
-          vErrors = [err105];
-        } else {
-          vErrors.push(err105);
-        }
-        errors++;
-      }
-    }
-    if (data.k3s !== undefined) {
-      let data50 = data.k3s;
-      if (data50 && typeof data50 == 'object' && !Array.isArray(data50)) {
-        for (const key11 in data50) {
-          if (!(key11 === 'installer_url' || key11 === 'version')) {
-            const err106 = {
-              instancePath: instancePath + '/k3s',
-              schemaPath: '#/properties/k3s/additionalProperties',
-              keyword: 'additionalProperties',
-              params: { additionalProperty: key11 },
-              message: 'must NOT have additional properties',
-            };
-            if (vErrors === null) {
-              vErrors = [err106];
-            } else {
-              vErrors.push(err106);
+          if (typeof data49 == 'number' && isFinite(data49)) {
+            if (data49 > 3600 || isNaN(data49)) {
+              const err106 = {
+                instancePath: instancePath + '/health/agent_timeout_seconds',
+                schemaPath: '#/properties/health/properties/agent_timeout_seconds/maximum',
+                keyword: 'maximum',
+                params: { comparison: '<=', limit: 3600 },
+                message: 'must be <= 3600',
+              };
+              if (vErrors === null) {
+                vErrors = [err106];
+              } else {
+                vErrors.push(err106);
+              }
+              errors++;
             }
-            errors++;
-          }
-        }
-        if (data50.installer_url !== undefined) {
-          let data51 = data50.installer_url;
-          if (typeof data51 === 'string') {
-            if (!pattern19.test(data51)) {
+            if (data49 < 1 || isNaN(data49)) {
               const err107 = {
-                instancePath: instancePath + '/k3s/installer_url',
-                schemaPath: '#/properties/k3s/properties/installer_url/pattern',
-                keyword: 'pattern',
-                params: { pattern: '^https?://[^\\s]+$' },
-                message: 'must match pattern "' + '^https?://[^\\s]+$' + '"',
+                instancePath: instancePath + '/health/agent_timeout_seconds',
+                schemaPath: '#/properties/health/properties/agent_timeout_seconds/minimum',
+                keyword: 'minimum',
+                params: { comparison: '>=', limit: 1 },
+                message: 'must be >= 1',
               };
               if (vErrors === null) {
                 vErrors = [err107];
@@ -3776,8 +3795,202 @@ function validate21(
               }
               errors++;
             }
+          }
+        }
+      } else {
+        const err108 = {
+          instancePath: instancePath + '/health',
+          schemaPath: '#/properties/health/type',
+          keyword: 'type',
+          params: { type: 'object' },
+          message: 'must be object',
+        };
+        if (vErrors === null) {
+          vErrors = [err108];
+        } else {
+          vErrors.push(err108);
+        }
+        errors++;
+      }
+    }
+    if (data.vault !== undefined) {
+      let data50 = data.vault;
+      if (data50 && typeof data50 == 'object' && !Array.isArray(data50)) {
+        for (const key11 in data50) {
+          if (!(key11 === 'mount' || key11 === 'path' || key11 === 'key')) {
+            const err109 = {
+              instancePath: instancePath + '/vault',
+              schemaPath: '#/properties/vault/additionalProperties',
+              keyword: 'additionalProperties',
+              params: { additionalProperty: key11 },
+              message: 'must NOT have additional properties',
+            };
+            if (vErrors === null) {
+              vErrors = [err109];
+            } else {
+              vErrors.push(err109);
+            }
+            errors++;
+          }
+        }
+        if (data50.mount !== undefined) {
+          let data51 = data50.mount;
+          if (typeof data51 === 'string') {
+            if (func2(data51) < 1) {
+              const err110 = {
+                instancePath: instancePath + '/vault/mount',
+                schemaPath: '#/properties/vault/properties/mount/minLength',
+                keyword: 'minLength',
+                params: { limit: 1 },
+                message: 'must NOT have fewer than 1 characters',
+              };
+              if (vErrors === null) {
+                vErrors = [err110];
+              } else {
+                vErrors.push(err110);
+              }
+              errors++;
+            }
           } else {
-            const err108 = {
+            const err111 = {
+              instancePath: instancePath + '/vault/mount',
+              schemaPath: '#/properties/vault/properties/mount/type',
+              keyword: 'type',
+              params: { type: 'string' },
+              message: 'must be string',
+            };
+            if (vErrors === null) {
+              vErrors = [err111];
+            } else {
+              vErrors.push(err111);
+            }
+            errors++;
+          }
+        }
+        if (data50.path !== undefined) {
+          let data52 = data50.path;
+          if (typeof data52 === 'string') {
+            if (func2(data52) < 1) {
+              const err112 = {
+                instancePath: instancePath + '/vault/path',
+                schemaPath: '#/properties/vault/properties/path/minLength',
+                keyword: 'minLength',
+                params: { limit: 1 },
+                message: 'must NOT have fewer than 1 characters',
+              };
+              if (vErrors === null) {
+                vErrors = [err112];
+              } else {
+                vErrors.push(err112);
+              }
+              errors++;
+            }
+          } else {
+            const err113 = {
+              instancePath: instancePath + '/vault/path',
+              schemaPath: '#/properties/vault/properties/path/type',
+              keyword: 'type',
+              params: { type: 'string' },
+              message: 'must be string',
+            };
+            if (vErrors === null) {
+              vErrors = [err113];
+            } else {
+              vErrors.push(err113);
+            }
+            errors++;
+          }
+        }
+        if (data50.key !== undefined) {
+          let data53 = data50.key;
+          if (typeof data53 === 'string') {
+            if (func2(data53) < 1) {
+              const err114 = {
+                instancePath: instancePath + '/vault/key',
+                schemaPath: '#/properties/vault/properties/key/minLength',
+                keyword: 'minLength',
+                params: { limit: 1 },
+                message: 'must NOT have fewer than 1 characters',
+              };
+              if (vErrors === null) {
+                vErrors = [err114];
+              } else {
+                vErrors.push(err114);
+              }
+              errors++;
+            }
+          } else {
+            const err115 = {
+              instancePath: instancePath + '/vault/key',
+              schemaPath: '#/properties/vault/properties/key/type',
+              keyword: 'type',
+              params: { type: 'string' },
+              message: 'must be string',
+            };
+            if (vErrors === null) {
+              vErrors = [err115];
+            } else {
+              vErrors.push(err115);
+            }
+            errors++;
+          }
+        }
+      } else {
+        const err116 = {
+          instancePath: instancePath + '/vault',
+          schemaPath: '#/properties/vault/type',
+          keyword: 'type',
+          params: { type: 'object' },
+          message: 'must be object',
+        };
+        if (vErrors === null) {
+          vErrors = [err116];
+        } else {
+          vErrors.push(err116);
+        }
+        errors++;
+      }
+    }
+    if (data.k3s !== undefined) {
+      let data54 = data.k3s;
+      if (data54 && typeof data54 == 'object' && !Array.isArray(data54)) {
+        for (const key12 in data54) {
+          if (!(key12 === 'installer_url' || key12 === 'version')) {
+            const err117 = {
+              instancePath: instancePath + '/k3s',
+              schemaPath: '#/properties/k3s/additionalProperties',
+              keyword: 'additionalProperties',
+              params: { additionalProperty: key12 },
+              message: 'must NOT have additional properties',
+            };
+            if (vErrors === null) {
+              vErrors = [err117];
+            } else {
+              vErrors.push(err117);
+            }
+            errors++;
+          }
+        }
+        if (data54.installer_url !== undefined) {
+          let data55 = data54.installer_url;
+          if (typeof data55 === 'string') {
+            if (!pattern19.test(data55)) {
+              const err118 = {
+                instancePath: instancePath + '/k3s/installer_url',
+                schemaPath: '#/properties/k3s/properties/installer_url/pattern',
+                keyword: 'pattern',
+                params: { pattern: '^https?://[^\\s]+$' },
+                message: 'must match pattern "' + '^https?://[^\\s]+$' + '"',
+              };
+              if (vErrors === null) {
+                vErrors = [err118];
+              } else {
+                vErrors.push(err118);
+              }
+              errors++;
+            }
+          } else {
+            const err119 = {
               instancePath: instancePath + '/k3s/installer_url',
               schemaPath: '#/properties/k3s/properties/installer_url/type',
               keyword: 'type',
@@ -3785,18 +3998,18 @@ function validate21(
               message: 'must be string',
             };
             if (vErrors === null) {
-              vErrors = [err108];
+              vErrors = [err119];
             } else {
-              vErrors.push(err108);
+              vErrors.push(err119);
             }
             errors++;
           }
         }
-        if (data50.version !== undefined) {
-          let data52 = data50.version;
-          if (typeof data52 === 'string') {
-            if (!pattern20.test(data52)) {
-              const err109 = {
+        if (data54.version !== undefined) {
+          let data56 = data54.version;
+          if (typeof data56 === 'string') {
+            if (!pattern20.test(data56)) {
+              const err120 = {
                 instancePath: instancePath + '/k3s/version',
                 schemaPath: '#/properties/k3s/properties/version/pattern',
                 keyword: 'pattern',
@@ -3805,14 +4018,14 @@ function validate21(
                   'must match pattern "' + '^v[0-9]+\\.[0-9]+\\.[0-9]+(\\+k3s[0-9]+)?$' + '"',
               };
               if (vErrors === null) {
-                vErrors = [err109];
+                vErrors = [err120];
               } else {
-                vErrors.push(err109);
+                vErrors.push(err120);
               }
               errors++;
             }
           } else {
-            const err110 = {
+            const err121 = {
               instancePath: instancePath + '/k3s/version',
               schemaPath: '#/properties/k3s/properties/version/type',
               keyword: 'type',
@@ -3820,15 +4033,15 @@ function validate21(
               message: 'must be string',
             };
             if (vErrors === null) {
-              vErrors = [err110];
+              vErrors = [err121];
             } else {
-              vErrors.push(err110);
+              vErrors.push(err121);
             }
             errors++;
           }
         }
       } else {
-        const err111 = {
+        const err122 = {
           instancePath: instancePath + '/k3s',
           schemaPath: '#/properties/k3s/type',
           keyword: 'type',
@@ -3836,15 +4049,15 @@ function validate21(
           message: 'must be object',
         };
         if (vErrors === null) {
-          vErrors = [err111];
+          vErrors = [err122];
         } else {
-          vErrors.push(err111);
+          vErrors.push(err122);
         }
         errors++;
       }
     }
   } else {
-    const err112 = {
+    const err123 = {
       instancePath,
       schemaPath: '#/type',
       keyword: 'type',
@@ -3852,9 +4065,9 @@ function validate21(
       message: 'must be object',
     };
     if (vErrors === null) {
-      vErrors = [err112];
+      vErrors = [err123];
     } else {
-      vErrors.push(err112);
+      vErrors.push(err123);
     }
     errors++;
   }
