@@ -23,57 +23,27 @@ import {
 } from './vm-steps.js';
 import { configFrom } from './snapshot.js';
 import { configParams } from './config-params.js';
+import { BuiltElsewhere, InterruptedError } from './clone-step.js';
+import type { ApplyDeps, ApplyResult, ReconcileOptions, RepoInput } from './apply-types.js';
 
-export interface ReconcileOptions {
-  dryRun?: boolean;
-  only?: string[];
-  recreate?: string[];
-  reprovisionNode?: string;
-  /** Overrides config prune.enabled when true. */
-  prune?: boolean;
-  /** Longest wait for a guest agent after a start or reset; default health.boot_grace_seconds. */
-  agentWaitMs?: number;
-}
+export type {
+  ApplyDeps,
+  ApplyResult,
+  NewHostResult,
+  ReconcileOptions,
+  RepoInput,
+} from './apply-types.js';
+import { describeCounts, failureMessage, interruptedMessage } from './apply-messages.js';
 
-export interface ApplyDeps {
-  client: ProxmoxClient;
-  log: Logger;
-  env: NodeJS.ProcessEnv;
-}
-
-/** A VM that is new (created or recreated): inventory and provisioning take these. */
-export interface NewHostResult {
-  name: string;
-  vmid: number;
-  node: string;
-  ip?: string;
-  new: true;
-}
-
-export interface ApplyResult {
-  plan: Plan;
-  dryRun: boolean;
-  /** One line per VM acted on, with its steps and time. */
-  done: Array<{ vm: string; actions: string[]; seconds: number }>;
-  failed: Array<{
-    vm: string;
-    error: string;
-    rolledBack: boolean;
-    /** The VM was being built but never came to exist (its clone was refused): nothing to undo. */
-    nothingCreated?: true;
-    /** A partial VM a killed task left locked, and what the user must run on its node. */
-    leftover?: { vmid: number; node: string; run: string };
-  }>;
-  newHosts: NewHostResult[];
-  /** Running VMs whose changed settings wait for a reboot. */
-  pendingReboot: string[];
-  /** The last line printed: what happened, in one sentence. */
-  message: string;
-}
+export { describeCounts } from './apply-messages.js';
 
 /** Plan options for a repository and command-line options. */
-export function planOptions(config: RepoConfig, o: ReconcileOptions) {
+export function planOptions(config: RepoConfig, o: ReconcileOptions, excluded: string[] = []) {
   return {
+    vmidRange: config.vmid_range,
+    excluded,
+    maxDeletes: config.prune.max_deletes,
+    allowDeletes: o.allowDeletes,
     prune: o.prune || config.prune.enabled,
     only: o.only,
     recreate: o.recreate,
@@ -85,12 +55,12 @@ export function planOptions(config: RepoConfig, o: ReconcileOptions) {
 
 /** Reads the cluster and plans; the shared first half of `plan` and `apply`. */
 export async function readAndPlan(
-  repo: { config: RepoConfig; vms: VmSpec[] },
+  repo: RepoInput,
   client: ProxmoxClient,
   log: Logger,
   o: ReconcileOptions = {},
 ): Promise<{ plan: Plan; snapshot: ClusterSnapshot }> {
-  const opts = planOptions(repo.config, o);
+  const opts = planOptions(repo.config, o, repo.excluded);
   const snapshot = await readSnapshot(client, repo.vms, {
     prune: opts.prune,
     bootGraceSeconds: opts.bootGraceSeconds,
@@ -114,7 +84,7 @@ export async function readAndPlan(
  * `message` is not logged here: the adapter shows it once (the CLI on stdout).
  */
 export async function applyRepository(
-  repo: { config: RepoConfig; vms: VmSpec[] },
+  repo: RepoInput,
   deps: ApplyDeps,
   o: ReconcileOptions = {},
 ): Promise<ApplyResult> {
@@ -161,6 +131,8 @@ export async function applyRepository(
     env: deps.env,
     defaultStorage: repo.config.defaults.storage,
     agentWaitMs: o.agentWaitMs ?? repo.config.health.boot_grace_seconds * 1000,
+    signal: o.signal,
+    vmidRange: repo.config.vmid_range,
   };
   const specs = new Map(repo.vms.map((s) => [s.name, s]));
   const byVm = new Map<string, PlanAction[]>();
@@ -178,7 +150,14 @@ export async function applyRepository(
     );
     const node = specs.get(name)?.node ?? sorted[0].node;
     return nodeLimiter(node).run(() =>
-      total.run(() => runOne(ctx, specs.get(name), sorted, result)),
+      total.run(() => {
+        // Told to stop: no new VM starts; the ones under way finish their current step.
+        if (o.signal?.aborted) {
+          (result.interrupted ??= { stopped: [], notStarted: [] }).notStarted.push(name);
+          return Promise.resolve();
+        }
+        return runOne(ctx, specs.get(name), sorted, result);
+      }),
     );
   };
   await log.group('Apply', async () => {
@@ -189,38 +168,13 @@ export async function applyRepository(
     await Promise.all(rest.map(([name, acts]) => runVm(name, acts)));
   });
 
-  result.message = result.failed.length
-    ? failureMessage(result.failed, byVm.size)
-    : `Applied: ${describeCounts(plan)}`;
+  if (o.signal?.aborted) result.interrupted ??= { stopped: [], notStarted: [] };
+  result.message = result.interrupted
+    ? interruptedMessage(result, byVm.size)
+    : result.failed.length
+      ? failureMessage(result.failed, byVm.size)
+      : `Applied: ${describeCounts(plan)}`;
   return result;
-}
-
-/**
- * `1 of 3 VMs failed: bad; rolled back: bad.`, with the VMs never created and what to run for
- * locked leftovers.
- */
-function failureMessage(failed: ApplyResult['failed'], total: number): string {
-  const rolled = failed.filter((f) => f.rolledBack).map((f) => f.vm);
-  const none = failed.filter((f) => f.nothingCreated).map((f) => f.vm);
-  const parts = [`${failed.length} of ${total} VMs failed: ${failed.map((f) => f.vm).join(', ')}`];
-  if (rolled.length) parts.push(`rolled back: ${rolled.join(', ')}`);
-  if (none.length) parts.push(`nothing was created for ${none.join(', ')}`);
-  for (const f of failed) {
-    if (f.leftover)
-      parts.push(
-        `${f.vm} left VM ${f.leftover.vmid} locked on ${f.leftover.node}: run ` +
-          `'${f.leftover.run}' there`,
-      );
-  }
-  return `${parts.join('; ')}.`;
-}
-
-/** `2 to create, 1 to update` from a plan's summary. */
-export function describeCounts(plan: Plan): string {
-  const parts = Object.entries(plan.summary)
-    .filter(([k, n]) => k !== 'noop' && n > 0)
-    .map(([k, n]) => `${n} to ${k}`);
-  return parts.join(', ') || 'no changes';
 }
 
 async function runOne(
@@ -250,7 +204,13 @@ async function runOne(
           break;
         case 'create':
           building = true;
-          isNew('create')(await buildVm(ctx, need(), b, t));
+          isNew('create')(
+            await buildVm(ctx, need(), b, t, undefined, {
+              vmid: a.vmid,
+              node: a.node,
+              resume: a.resume,
+            }),
+          );
           building = false;
           break;
         case 'replace':
@@ -295,6 +255,24 @@ async function runOne(
     result.done.push({ vm: name, actions: actions.map((a) => a.kind), seconds: t.seconds });
     ctx.log.info(`${name}: ${what} done in ${t.seconds.toFixed(1)} s (${t.steps.join(', ')})`);
   } catch (err) {
+    if (err instanceof BuiltElsewhere) {
+      result.done.push({ vm: name, actions: ['create'], seconds: t.seconds, byAnotherRun: true });
+      ctx.log.info(
+        `${name}: created by another apply running at the same time (VM ${err.vmid}); ` +
+          `nothing left to do here.`,
+      );
+      return;
+    }
+    if (err instanceof InterruptedError || ctx.signal?.aborted) {
+      // Every step is redone from what the VM shows: the next apply completes it, so nothing
+      // is rolled back (a rollback now could itself be cut short).
+      (result.interrupted ??= { stopped: [], notStarted: [] }).stopped.push(name);
+      ctx.log.warn(
+        `${name}: stopped${b.vmid !== undefined ? ` (VM ${b.vmid} on ${b.node})` : ''} ` +
+          `because apply was interrupted; the next apply completes it.`,
+      );
+      return;
+    }
     const error = describeError(err);
     let rolledBack = false;
     let leftover: ApplyResult['failed'][number]['leftover'];

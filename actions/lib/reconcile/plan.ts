@@ -4,6 +4,8 @@ import { diffConfig } from './diff.js';
 import { assessHealth } from './health.js';
 import type { ActionKind, Finding, NewHost, Plan, PlanAction, PlanError } from './plan-types.js';
 import type { ClusterSnapshot, VmState } from './snapshot-types.js';
+import { assignVmids, type VmidRange } from './vmid-plan.js';
+import { capDeletes, planPrune } from './prune.js';
 
 export interface PlanOptions {
   /** Delete owned VMs that have no file (config prune.enabled or --prune). */
@@ -18,9 +20,23 @@ export interface PlanOptions {
   bootGraceSeconds?: number;
   /** Memory overcommit ratio per node name; absent = 1.0. */
   memoryOvercommit?: Record<string, number>;
+  /** Where new VMs' ids are derived from their names; absent = ids are allocated at apply. */
+  vmidRange?: VmidRange;
+  /** Names of VMs whose files `exclude` skips: not managed, so never deleted. */
+  excluded?: string[];
+  /** Most deletes one run may make (prune.max_deletes); absent = no limit. */
+  maxDeletes?: number;
+  /** Deletes confirmed for this run (--allow-deletes N); raises maxDeletes to N. */
+  allowDeletes?: number;
 }
 
-const isOwned = (vm: VmState) => vm.tags.includes(OWNER_TAG);
+/**
+ * Owned: tagged, or half-made by an apply of this repository (the clone call wrote the owner
+ * mark and `building` in its notes; the tag comes with the config step). A finished VM is
+ * owned by its tag alone, so removing the tag still releases it.
+ */
+export const isOwned = (vm: VmState) =>
+  vm.tags.includes(OWNER_TAG) || (vm.config?.owner === OWNER_TAG && !!vm.config.building);
 
 /**
  * Compares the desired VMs with a cluster snapshot and returns what apply would do. Pure: no
@@ -63,6 +79,15 @@ export function plan(desired: VmSpec[], snapshot: ClusterSnapshot, options: Plan
         `(${Object.keys(snapshot.nodes).sort().join(', ')}).`,
     });
   }
+
+  const planned = options.vmidRange
+    ? assignVmids(
+        desired.filter((s) => s.vmid === undefined && !byName.has(s.name)).map((s) => s.name),
+        snapshot,
+        options.vmidRange,
+        desired.flatMap((s) => (s.vmid === undefined ? [] : [s.vmid])),
+      )
+    : new Map<string, number>();
 
   for (const spec of desired) {
     if (!selected(spec.name)) continue;
@@ -124,9 +149,22 @@ export function plan(desired: VmSpec[], snapshot: ClusterSnapshot, options: Plan
       actions.push({
         kind: 'create',
         vm: spec.name,
-        vmid: spec.vmid,
+        vmid: spec.vmid ?? planned.get(spec.name),
         node: spec.node,
         reason: 'not in the cluster',
+      });
+      continue;
+    }
+    if (vm.config?.building && !vm.lock) {
+      // Cloned by an apply that never finished (killed, cancelled, its node or link lost):
+      // every step is redone from what the VM shows, none twice.
+      actions.push({
+        kind: 'create',
+        vm: spec.name,
+        vmid: vm.vmid,
+        node: vm.node,
+        reason: `half-made by an interrupted apply (VMID ${vm.vmid}); completing it`,
+        resume: true,
       });
       continue;
     }
@@ -140,44 +178,8 @@ export function plan(desired: VmSpec[], snapshot: ClusterSnapshot, options: Plan
     );
   }
 
-  for (const vm of snapshot.vms) {
-    if (desiredNames.has(vm.name) || !isOwned(vm) || !selected(vm.name)) continue;
-    if (!options.prune) {
-      findings.push({
-        level: 'info',
-        vm: vm.name,
-        node: vm.node,
-        message:
-          `VM ${vm.name} (${vm.vmid}) is tagged ${OWNER_TAG} but has no file in vms/; ` +
-          `prune is off, so it stays.`,
-      });
-    } else if (vm.config?.protection) {
-      findings.push({
-        level: 'warning',
-        vm: vm.name,
-        node: vm.node,
-        message:
-          `VM ${vm.name} (${vm.vmid}) has no file in vms/ but has Proxmox protection set; ` +
-          `not deleted.`,
-      });
-    } else if (vm.lock) {
-      findings.push({
-        level: 'warning',
-        vm: vm.name,
-        node: vm.node,
-        message: `VM ${vm.name} (${vm.vmid}) holds lock '${vm.lock}'; not deleted this run.`,
-      });
-    } else {
-      actions.push({
-        kind: 'delete',
-        vm: vm.name,
-        vmid: vm.vmid,
-        node: vm.node,
-        reason: `tagged ${OWNER_TAG}, no file in vms/, prune enabled`,
-      });
-    }
-  }
-
+  planPrune(snapshot, desiredNames, selected, options, actions, findings);
+  capDeletes(actions, errors, options);
   return finish(desired, snapshot, options, actions, findings, errors);
 }
 

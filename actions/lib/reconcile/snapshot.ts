@@ -271,6 +271,8 @@ export function configFrom(cfg: VmConfig): VmConfigState {
     template: desc.template,
     fullClone: desc.fullClone,
     agentOk: desc.agentOk,
+    ...(desc.owner ? { owner: desc.owner } : {}),
+    ...(desc.building ? { building: true } : {}),
     onboot: parseFlag(cfg.onboot),
     agent: parseFlag(cfg.agent),
     protection: parseFlag(cfg.protection),
