@@ -10,7 +10,7 @@ import { crossFileRules, fileRules, type ParsedVm } from './rules.js';
 import { checkSchema } from './schema-check.js';
 import type { VmDefinition, VmSpec } from './types.js';
 import { vmValidator } from './validators.js';
-import { parseYamlText, readYamlFile, type YamlSource } from './yaml-source.js';
+import { parseYamlText, positionOf, readYamlFile, type YamlSource } from './yaml-source.js';
 
 /** Folder of VM definitions and of playbooks, relative to the repository root. */
 export const VMS_DIR = 'vms';
@@ -25,6 +25,8 @@ export interface Repository {
   diagnostics: Diagnostic[];
   /** Repository-relative VM files read (after `exclude`), sorted. */
   files: string[];
+  /** Names (file name = VM name) of the VM files `exclude` skips: not managed, never pruned. */
+  excluded: string[];
 }
 
 function isMapping(v: unknown): v is Record<string, unknown> {
@@ -70,18 +72,18 @@ function lazySource(absPath: string, { file, data }: YamlSource): YamlSource {
  * the repository has no `vms/` folder or cannot be read at all.
  */
 export async function loadRepository(repoDir: string): Promise<Repository> {
-  const { config, diagnostics: configDiagnostics } = await loadConfig(repoDir);
+  const loaded = await loadConfig(repoDir);
+  const { config, diagnostics: configDiagnostics } = loaded;
   const names = await listNames(path.join(repoDir, VMS_DIR));
   if (!names) {
     throw new ConfigurationError(
       `There is no ${VMS_DIR}/ folder in ${repoDir}; VM definitions go in ${VMS_DIR}/<name>.yaml.`,
     );
   }
-  const files = names
-    .filter((n) => /\.ya?ml$/.test(n) && !n.startsWith('.'))
-    .filter((n) => !config.exclude.some((g) => matchesGlob(n, g, 'path')))
-    .sort()
-    .map((n) => `${VMS_DIR}/${n}`);
+  const yamlNames = names.filter((n) => /\.ya?ml$/.test(n) && !n.startsWith('.')).sort();
+  const isExcluded = (n: string) => config.exclude.some((g) => matchesGlob(n, g, 'path'));
+  const files = yamlNames.filter((n) => !isExcluded(n)).map((n) => `${VMS_DIR}/${n}`);
+  const excluded = yamlNames.filter(isExcluded).map((n) => n.replace(/\.ya?ml$/, ''));
   const playbooks = new Set(
     ((await listNames(path.join(repoDir, PLAYBOOKS_DIR))) ?? [])
       .filter((n) => /\.ya?ml$/.test(n))
@@ -89,6 +91,19 @@ export async function loadRepository(repoDir: string): Promise<Repository> {
   );
 
   const diagnostics: Diagnostic[] = [...configDiagnostics];
+  if (yamlNames.length && !files.length && loaded.source) {
+    // Nothing left to manage: with prune on, every VM would go.
+    const { line, col } = positionOf(loaded.source, ['exclude'], 'key');
+    diagnostics.push({
+      file: loaded.source.file,
+      line,
+      col,
+      message:
+        `exclude matches every file in ${VMS_DIR}/ (${yamlNames.length}); nothing would be ` +
+        `managed — narrow the globs.`,
+      severity: 'error',
+    });
+  }
   // Every file that is a mapping takes part in the rules, even when the schema refused some of
   // its keys: those keys are left out, so a file with an unknown key still gets its name and
   // duplicate checks. Only files without any error become VMs.
@@ -125,7 +140,7 @@ export async function loadRepository(repoDir: string): Promise<Repository> {
     .filter((vm) => !broken.has(vm.file))
     .map((vm) => toVmSpec(vm.def, vm.file, config))
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  return { config, vms, diagnostics: sortDiagnostics(diagnostics), files };
+  return { config, vms, diagnostics: sortDiagnostics(diagnostics), files, excluded };
 }
 
 /**
@@ -134,7 +149,7 @@ export async function loadRepository(repoDir: string): Promise<Repository> {
  */
 export async function loadValidRepository(
   repoDir: string,
-): Promise<{ config: RepoConfig; vms: VmSpec[] }> {
+): Promise<{ config: RepoConfig; vms: VmSpec[]; excluded: string[] }> {
   const repo = await loadRepository(repoDir);
   const errors = errorsOf(repo.diagnostics);
   if (errors.length) {
@@ -144,5 +159,5 @@ export async function loadValidRepository(
         : '';
     throw new ConfigurationError(`${formatDiagnostic(errors[0])}${more}`);
   }
-  return { config: repo.config, vms: repo.vms };
+  return { config: repo.config, vms: repo.vms, excluded: repo.excluded };
 }
