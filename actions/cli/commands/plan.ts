@@ -7,11 +7,17 @@ import { renderPlanMarkdown } from '../../lib/reconcile/render-markdown.js';
 import { renderPlanText } from '../../lib/reconcile/render-text.js';
 import { loadValidRepository } from '../../lib/vm/load.js';
 import type { Command } from '../cli.js';
+import { allowDeletesOf } from './apply.js';
 
 const command: Command = {
   summary: 'Shows what apply would change in the cluster. Exit 0 no changes, 2 changes, 1 error.',
-  usage: 'pve-gitops plan [--json | --markdown] [--out FILE] [--repo DIR]',
-  options: { json: { type: 'boolean' }, markdown: { type: 'boolean' }, out: { type: 'string' } },
+  usage: 'pve-gitops plan [--json | --markdown] [--out FILE] [--allow-deletes N] [--repo DIR]',
+  options: {
+    json: { type: 'boolean' },
+    markdown: { type: 'boolean' },
+    out: { type: 'string' },
+    'allow-deletes': { type: 'string' },
+  },
   async run(values, _positionals, ctx) {
     if (values.json && values.markdown)
       throw new UsageError('Choose one of --json and --markdown.');
@@ -20,7 +26,9 @@ const command: Command = {
     let text: string;
     let code: number;
     try {
-      const { plan } = await readAndPlan(repo, client, ctx.log);
+      const { plan } = await readAndPlan(repo, client, ctx.log, {
+        allowDeletes: allowDeletesOf(values['allow-deletes']),
+      });
       text = values.json
         ? `${JSON.stringify(plan, null, 2)}\n`
         : values.markdown
