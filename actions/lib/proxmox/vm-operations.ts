@@ -201,8 +201,7 @@ async function ownedBy(
 ): Promise<boolean> {
   try {
     const config = await client.getConfig(node, vmid);
-    const marked =
-      ownerMark !== undefined && String(config.description ?? '').includes(ownerMark);
+    const marked = ownerMark !== undefined && String(config.description ?? '').includes(ownerMark);
     return (
       (marked || parseTags(config.tags).includes(OWNER_TAG)) &&
       (name === undefined || config.name === name)

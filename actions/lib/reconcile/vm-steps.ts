@@ -140,19 +140,28 @@ export async function buildVm(
   const running = await isRunning();
   if (!spec.agent) {
     if (!running)
-      await task(
-        ctx,
-        await settled(() => client.start(node, vmid), isRunning),
-        `start of ${label}`,
-      );
+      await settled(async () => {
+        await task(ctx, await client.start(node, vmid), `start of ${label}`);
+        return null;
+      }, isRunning);
     t.mark('start');
     await finishBuild(ctx, node, vmid, label, false);
     return spec.staticIp;
   }
-  const upid = running ? null : await settled(() => client.start(node, vmid), isRunning);
-  const addresses = upid
-    ? await startAndWaitForAgent(ctx, node, vmid, upid, `start of ${label}`)
-    : await waitForAgent(ctx, node, vmid, ctx.agentWaitMs, ctx.signal);
+  // Another apply completing the same VM may start it first: its start task then fails with
+  // "VM <id> already running", and waiting for the agent is all that is left.
+  let addresses: string[] | undefined;
+  let started = running;
+  if (!running) {
+    try {
+      const upid = await client.start(node, vmid);
+      addresses = await startAndWaitForAgent(ctx, node, vmid, upid, `start of ${label}`);
+    } catch (err) {
+      if (!(await isRunning().catch(() => false))) throw err;
+      started = true;
+    }
+  }
+  if (started) addresses = await waitForAgent(ctx, node, vmid, ctx.agentWaitMs, ctx.signal);
   if (!addresses) {
     throw new PveGitopsError(
       `VM ${spec.name} (${vmid}) started but its guest agent did not answer within ` +
