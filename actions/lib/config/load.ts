@@ -81,6 +81,7 @@ export function mergeConfig(partial: PartialConfig = {}): RepoConfig {
     exclude: [...(partial.exclude ?? d.exclude)] as string[],
     prune: { ...d.prune, ...partial.prune },
     vmid_range: { ...d.vmid_range, ...partial.vmid_range },
+    ...(partial.owner_id ? { owner_id: partial.owner_id } : {}),
     concurrency: { ...d.concurrency, ...partial.concurrency },
     health: { ...d.health, ...partial.health },
     vault: { ...d.vault, ...partial.vault },

@@ -4,7 +4,7 @@ import type { Logger } from '../log.js';
 import type { ProxmoxClient } from '../proxmox/client.js';
 import { Limiter } from '../proxmox/limiter.js';
 import { registerSecret } from '../secrets.js';
-import type { VmSpec } from '../vm/types.js';
+import { ownerTagOf, type VmSpec } from '../vm/types.js';
 import { plan as makePlan } from './plan.js';
 import { ACTION_ORDER, type Plan, type PlanAction } from './plan-types.js';
 import { preflight } from './preflight.js';
@@ -41,6 +41,7 @@ export { describeCounts } from './apply-messages.js';
 export function planOptions(config: RepoConfig, o: ReconcileOptions, excluded: string[] = []) {
   return {
     vmidRange: config.vmid_range,
+    ownerTag: ownerTagOf(config),
     excluded,
     maxDeletes: config.prune.max_deletes,
     allowDeletes: o.allowDeletes,
@@ -63,6 +64,7 @@ export async function readAndPlan(
   const opts = planOptions(repo.config, o, repo.excluded);
   const snapshot = await readSnapshot(client, repo.vms, {
     prune: opts.prune,
+    ownerTag: opts.ownerTag,
     bootGraceSeconds: opts.bootGraceSeconds,
     agentTimeoutMs: Math.min(5_000, repo.config.health.agent_timeout_seconds * 1000),
     log,
@@ -133,6 +135,7 @@ export async function applyRepository(
     agentWaitMs: o.agentWaitMs ?? repo.config.health.boot_grace_seconds * 1000,
     signal: o.signal,
     vmidRange: repo.config.vmid_range,
+    ownerTag: ownerTagOf(repo.config),
   };
   const specs = new Map(repo.vms.map((s) => [s.name, s]));
   const byVm = new Map<string, PlanAction[]>();

@@ -16,7 +16,7 @@ import { nextCandidate } from './vmid-plan.js';
 import type { Building, StepContext } from './vm-steps.js';
 
 /** The text every VM this tool clones carries in its notes from its first moment. */
-export const OWNER_MARK = `owner=${OWNER_TAG}`;
+export const ownerMarkOf = (owner: string) => `owner=${owner}`;
 
 /** Apply was interrupted (SIGINT, SIGTERM): the VM is left as it is for the next apply. */
 export class InterruptedError extends PveGitopsError {
@@ -74,10 +74,10 @@ export async function cloneOrResume(
         description: composeDescription(spec.description, {
           template: spec.template,
           fullClone: spec.fullClone,
-          owner: OWNER_TAG,
+          owner: ctx.ownerTag ?? OWNER_TAG,
           building: true,
         }),
-        ownerMark: OWNER_MARK,
+        ownerMark: ownerMarkOf(ctx.ownerTag ?? OWNER_TAG),
       });
       return;
     } catch (err) {
@@ -125,17 +125,19 @@ async function holderOf(
     const node = found.node;
     await waitUnlocked(ctx.client, node, vmid, { timeoutMs: 900_000, signal: ctx.signal });
     const cfg = await ctx.client.getConfig(node, vmid);
-    return cfg.name === spec.name && isMarked(cfg) ? { kind: 'ours', node } : { kind: 'other' };
+    return cfg.name === spec.name && isMarked(cfg, ctx.ownerTag ?? OWNER_TAG)
+      ? { kind: 'ours', node }
+      : { kind: 'other' };
   } catch (err) {
     if (isNotFound(err)) return { kind: 'gone' };
     throw err;
   }
 }
 
-/** Carries the owner tag, or is half-made by this repository (as plan's isOwned). */
-function isMarked(cfg: VmConfig): boolean {
+/** Carries this repository's owner tag, or is half-made by it (as ownership.ts's isOwned). */
+function isMarked(cfg: VmConfig, owner: string): boolean {
   const meta = splitDescription(textOf(cfg.description));
-  return (meta.owner === OWNER_TAG && !!meta.building) || parseTags(cfg.tags).includes(OWNER_TAG);
+  return (meta.owner === owner && !!meta.building) || parseTags(cfg.tags).includes(owner);
 }
 
 const textOf = (v: string | number | undefined) => (v === undefined ? undefined : String(v));

@@ -1,4 +1,5 @@
 import { OWNER_TAG, type VmSpec } from '../vm/types.js';
+import { isOwned as ownedBy } from './ownership.js';
 import { computeCapacity } from './capacity.js';
 import { diffConfig } from './diff.js';
 import { assessHealth } from './health.js';
@@ -28,15 +29,9 @@ export interface PlanOptions {
   maxDeletes?: number;
   /** Deletes confirmed for this run (--allow-deletes N); raises maxDeletes to N. */
   allowDeletes?: number;
+  /** This repository's owner tag (see ownership.ts); default pve-gitops. */
+  ownerTag?: string;
 }
-
-/**
- * Owned: tagged, or half-made by an apply of this repository (the clone call wrote the owner
- * mark and `building` in its notes; the tag comes with the config step). A finished VM is
- * owned by its tag alone, so removing the tag still releases it.
- */
-export const isOwned = (vm: VmState) =>
-  vm.tags.includes(OWNER_TAG) || (vm.config?.owner === OWNER_TAG && !!vm.config.building);
 
 /**
  * Compares the desired VMs with a cluster snapshot and returns what apply would do. Pure: no
@@ -51,6 +46,8 @@ export function plan(desired: VmSpec[], snapshot: ClusterSnapshot, options: Plan
   const only = new Set(options.only ?? []);
   const recreate = new Set(options.recreate ?? []);
   const selected = (name: string) => only.size === 0 || only.has(name);
+  const owner = options.ownerTag ?? OWNER_TAG;
+  const isOwned = (vm: VmState) => ownedBy(vm, owner);
 
   const byName = new Map<string, VmState[]>();
   const byId = new Map<number, { vmid: number; name: string; node: string }>();
@@ -68,7 +65,7 @@ export function plan(desired: VmSpec[], snapshot: ClusterSnapshot, options: Plan
         vm: name,
         message:
           `VM ${name} named on the command line has no file in vms/ and no VM tagged ` +
-          `${OWNER_TAG}.`,
+          `${owner}.`,
       });
     }
   }
@@ -131,7 +128,7 @@ export function plan(desired: VmSpec[], snapshot: ClusterSnapshot, options: Plan
         vm: spec.name,
         message:
           `VM ${spec.name}: a VM with this name (VMID ${vm.vmid} on ${vm.node}) exists but ` +
-          `is not tagged ${OWNER_TAG}; pve-gitops will not touch it — rename one of them, ` +
+          `is not tagged ${owner}; pve-gitops will not touch it — rename one of them, ` +
           `or add the tag to adopt it.`,
       });
       continue;

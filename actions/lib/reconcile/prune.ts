@@ -1,7 +1,8 @@
 // What prune does with owned VMs that have no file: keep (prune off, protected, locked, their
 // file excluded), or delete — and never more in one run than the user allowed.
 import { OWNER_TAG } from '../vm/types.js';
-import { isOwned, type PlanOptions } from './plan.js';
+import { isPrunable } from './ownership.js';
+import type { PlanOptions } from './plan.js';
 import type { Finding, PlanAction, PlanError } from './plan-types.js';
 import type { ClusterSnapshot } from './snapshot-types.js';
 
@@ -18,8 +19,9 @@ export function planPrune(
   findings: Finding[],
 ): void {
   const excluded = new Set(options.excluded ?? []);
+  const owner = options.ownerTag ?? OWNER_TAG;
   for (const vm of snapshot.vms) {
-    if (desiredNames.has(vm.name) || !isOwned(vm) || !selected(vm.name)) continue;
+    if (desiredNames.has(vm.name) || !isPrunable(vm, owner) || !selected(vm.name)) continue;
     if (excluded.has(vm.name)) {
       findings.push({
         level: 'info',
@@ -35,7 +37,7 @@ export function planPrune(
         vm: vm.name,
         node: vm.node,
         message:
-          `VM ${vm.name} (${vm.vmid}) is tagged ${OWNER_TAG} but has no file in vms/; ` +
+          `VM ${vm.name} (${vm.vmid}) is tagged ${owner} but has no file in vms/; ` +
           `prune is off, so it stays.`,
       });
     } else if (vm.config?.protection) {
@@ -60,7 +62,7 @@ export function planPrune(
         vm: vm.name,
         vmid: vm.vmid,
         node: vm.node,
-        reason: `tagged ${OWNER_TAG}, no file in vms/, prune enabled`,
+        reason: `tagged ${owner}, no file in vms/, prune enabled`,
       });
     }
   }

@@ -26,6 +26,8 @@ export interface StepContext {
   signal?: AbortSignal;
   /** Where new VMs' ids come from when the planned one is held by someone else. */
   vmidRange?: VmidRange;
+  /** This repository's owner tag (pve-gitops or pve-gitops-<owner_id>). */
+  ownerTag?: string;
 }
 
 /** Where a VM under construction is, so a failure can roll back exactly that VM. */
@@ -107,7 +109,7 @@ export async function buildVm(
   params.description = composeDescription(spec.description, {
     template: cfg.template ?? spec.template,
     fullClone: cfg.fullClone ?? spec.fullClone,
-    owner: OWNER_TAG,
+    owner: ctx.ownerTag ?? OWNER_TAG,
     building: true,
   });
   const password = ctx.env.CI_CLOUDINIT_PASSWORD;

@@ -82,6 +82,7 @@ const CONFIG_KEYS = Object.keys({
   vault: 1,
   k3s: 1,
   vmid_range: 1,
+  owner_id: 1,
 } satisfies Record<keyof RepoConfig, 1>);
 
 describe('schemas', () => {

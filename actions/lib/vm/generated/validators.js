@@ -1792,6 +1792,12 @@ const schema32 = {
         },
       },
     },
+    owner_id: {
+      description:
+        'Identity of this repository on a shared cluster: its VMs are tagged pve-gitops-<owner_id> and prune only ever touches those; VMs tagged pve-gitops by older versions are still managed. Default: none (tag pve-gitops).',
+      type: 'string',
+      pattern: '^[a-z0-9][a-z0-9-]{0,39}$',
+    },
     vmid_range: {
       description:
         'VMIDs for new VMs without a vmid: derived from the name within this range, so two applies aim at the same id and never make a VM twice. Default: 1000-9999.',
@@ -1904,8 +1910,9 @@ const schema32 = {
   },
 };
 const pattern18 = new RegExp('^[A-Za-z_][A-Za-z0-9_]*$', 'u');
-const pattern19 = new RegExp('^https?://[^\\s]+$', 'u');
-const pattern20 = new RegExp('^v[0-9]+\\.[0-9]+\\.[0-9]+(\\+k3s[0-9]+)?$', 'u');
+const pattern19 = new RegExp('^[a-z0-9][a-z0-9-]{0,39}$', 'u');
+const pattern20 = new RegExp('^https?://[^\\s]+$', 'u');
+const pattern21 = new RegExp('^v[0-9]+\\.[0-9]+\\.[0-9]+(\\+k3s[0-9]+)?$', 'u');
 function validate21(
   data,
   { instancePath = '', parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {},
@@ -3355,12 +3362,46 @@ function validate21(
         errors++;
       }
     }
+    if (data.owner_id !== undefined) {
+      let data40 = data.owner_id;
+      if (typeof data40 === 'string') {
+        if (!pattern19.test(data40)) {
+          const err82 = {
+            instancePath: instancePath + '/owner_id',
+            schemaPath: '#/properties/owner_id/pattern',
+            keyword: 'pattern',
+            params: { pattern: '^[a-z0-9][a-z0-9-]{0,39}$' },
+            message: 'must match pattern "' + '^[a-z0-9][a-z0-9-]{0,39}$' + '"',
+          };
+          if (vErrors === null) {
+            vErrors = [err82];
+          } else {
+            vErrors.push(err82);
+          }
+          errors++;
+        }
+      } else {
+        const err83 = {
+          instancePath: instancePath + '/owner_id',
+          schemaPath: '#/properties/owner_id/type',
+          keyword: 'type',
+          params: { type: 'string' },
+          message: 'must be string',
+        };
+        if (vErrors === null) {
+          vErrors = [err83];
+        } else {
+          vErrors.push(err83);
+        }
+        errors++;
+      }
+    }
     if (data.vmid_range !== undefined) {
-      let data40 = data.vmid_range;
-      if (data40 && typeof data40 == 'object' && !Array.isArray(data40)) {
-        for (const key8 in data40) {
+      let data41 = data.vmid_range;
+      if (data41 && typeof data41 == 'object' && !Array.isArray(data41)) {
+        for (const key8 in data41) {
           if (!(key8 === 'min' || key8 === 'max')) {
-            const err82 = {
+            const err84 = {
               instancePath: instancePath + '/vmid_range',
               schemaPath: '#/properties/vmid_range/additionalProperties',
               keyword: 'additionalProperties',
@@ -3368,17 +3409,17 @@ function validate21(
               message: 'must NOT have additional properties',
             };
             if (vErrors === null) {
-              vErrors = [err82];
+              vErrors = [err84];
             } else {
-              vErrors.push(err82);
+              vErrors.push(err84);
             }
             errors++;
           }
         }
-        if (data40.min !== undefined) {
-          let data41 = data40.min;
-          if (!(typeof data41 == 'number' && !(data41 % 1) && !isNaN(data41) && isFinite(data41))) {
-            const err83 = {
+        if (data41.min !== undefined) {
+          let data42 = data41.min;
+          if (!(typeof data42 == 'number' && !(data42 % 1) && !isNaN(data42) && isFinite(data42))) {
+            const err85 = {
               instancePath: instancePath + '/vmid_range/min',
               schemaPath: '#/properties/vmid_range/properties/min/type',
               keyword: 'type',
@@ -3386,15 +3427,15 @@ function validate21(
               message: 'must be integer',
             };
             if (vErrors === null) {
-              vErrors = [err83];
+              vErrors = [err85];
             } else {
-              vErrors.push(err83);
+              vErrors.push(err85);
             }
             errors++;
           }
-          if (typeof data41 == 'number' && isFinite(data41)) {
-            if (data41 > 999999999 || isNaN(data41)) {
-              const err84 = {
+          if (typeof data42 == 'number' && isFinite(data42)) {
+            if (data42 > 999999999 || isNaN(data42)) {
+              const err86 = {
                 instancePath: instancePath + '/vmid_range/min',
                 schemaPath: '#/properties/vmid_range/properties/min/maximum',
                 keyword: 'maximum',
@@ -3402,54 +3443,19 @@ function validate21(
                 message: 'must be <= 999999999',
               };
               if (vErrors === null) {
-                vErrors = [err84];
+                vErrors = [err86];
               } else {
-                vErrors.push(err84);
+                vErrors.push(err86);
               }
               errors++;
             }
-            if (data41 < 100 || isNaN(data41)) {
-              const err85 = {
+            if (data42 < 100 || isNaN(data42)) {
+              const err87 = {
                 instancePath: instancePath + '/vmid_range/min',
                 schemaPath: '#/properties/vmid_range/properties/min/minimum',
                 keyword: 'minimum',
                 params: { comparison: '>=', limit: 100 },
                 message: 'must be >= 100',
-              };
-              if (vErrors === null) {
-                vErrors = [err85];
-              } else {
-                vErrors.push(err85);
-              }
-              errors++;
-            }
-          }
-        }
-        if (data40.max !== undefined) {
-          let data42 = data40.max;
-          if (!(typeof data42 == 'number' && !(data42 % 1) && !isNaN(data42) && isFinite(data42))) {
-            const err86 = {
-              instancePath: instancePath + '/vmid_range/max',
-              schemaPath: '#/properties/vmid_range/properties/max/type',
-              keyword: 'type',
-              params: { type: 'integer' },
-              message: 'must be integer',
-            };
-            if (vErrors === null) {
-              vErrors = [err86];
-            } else {
-              vErrors.push(err86);
-            }
-            errors++;
-          }
-          if (typeof data42 == 'number' && isFinite(data42)) {
-            if (data42 > 999999999 || isNaN(data42)) {
-              const err87 = {
-                instancePath: instancePath + '/vmid_range/max',
-                schemaPath: '#/properties/vmid_range/properties/max/maximum',
-                keyword: 'maximum',
-                params: { comparison: '<=', limit: 999999999 },
-                message: 'must be <= 999999999',
               };
               if (vErrors === null) {
                 vErrors = [err87];
@@ -3458,8 +3464,43 @@ function validate21(
               }
               errors++;
             }
-            if (data42 < 100 || isNaN(data42)) {
-              const err88 = {
+          }
+        }
+        if (data41.max !== undefined) {
+          let data43 = data41.max;
+          if (!(typeof data43 == 'number' && !(data43 % 1) && !isNaN(data43) && isFinite(data43))) {
+            const err88 = {
+              instancePath: instancePath + '/vmid_range/max',
+              schemaPath: '#/properties/vmid_range/properties/max/type',
+              keyword: 'type',
+              params: { type: 'integer' },
+              message: 'must be integer',
+            };
+            if (vErrors === null) {
+              vErrors = [err88];
+            } else {
+              vErrors.push(err88);
+            }
+            errors++;
+          }
+          if (typeof data43 == 'number' && isFinite(data43)) {
+            if (data43 > 999999999 || isNaN(data43)) {
+              const err89 = {
+                instancePath: instancePath + '/vmid_range/max',
+                schemaPath: '#/properties/vmid_range/properties/max/maximum',
+                keyword: 'maximum',
+                params: { comparison: '<=', limit: 999999999 },
+                message: 'must be <= 999999999',
+              };
+              if (vErrors === null) {
+                vErrors = [err89];
+              } else {
+                vErrors.push(err89);
+              }
+              errors++;
+            }
+            if (data43 < 100 || isNaN(data43)) {
+              const err90 = {
                 instancePath: instancePath + '/vmid_range/max',
                 schemaPath: '#/properties/vmid_range/properties/max/minimum',
                 keyword: 'minimum',
@@ -3467,16 +3508,16 @@ function validate21(
                 message: 'must be >= 100',
               };
               if (vErrors === null) {
-                vErrors = [err88];
+                vErrors = [err90];
               } else {
-                vErrors.push(err88);
+                vErrors.push(err90);
               }
               errors++;
             }
           }
         }
       } else {
-        const err89 = {
+        const err91 = {
           instancePath: instancePath + '/vmid_range',
           schemaPath: '#/properties/vmid_range/type',
           keyword: 'type',
@@ -3484,19 +3525,19 @@ function validate21(
           message: 'must be object',
         };
         if (vErrors === null) {
-          vErrors = [err89];
+          vErrors = [err91];
         } else {
-          vErrors.push(err89);
+          vErrors.push(err91);
         }
         errors++;
       }
     }
     if (data.concurrency !== undefined) {
-      let data43 = data.concurrency;
-      if (data43 && typeof data43 == 'object' && !Array.isArray(data43)) {
-        for (const key9 in data43) {
+      let data44 = data.concurrency;
+      if (data44 && typeof data44 == 'object' && !Array.isArray(data44)) {
+        for (const key9 in data44) {
           if (!(key9 === 'per_node' || key9 === 'per_storage' || key9 === 'total')) {
-            const err90 = {
+            const err92 = {
               instancePath: instancePath + '/concurrency',
               schemaPath: '#/properties/concurrency/additionalProperties',
               keyword: 'additionalProperties',
@@ -3504,17 +3545,17 @@ function validate21(
               message: 'must NOT have additional properties',
             };
             if (vErrors === null) {
-              vErrors = [err90];
+              vErrors = [err92];
             } else {
-              vErrors.push(err90);
+              vErrors.push(err92);
             }
             errors++;
           }
         }
-        if (data43.per_node !== undefined) {
-          let data44 = data43.per_node;
-          if (!(typeof data44 == 'number' && !(data44 % 1) && !isNaN(data44) && isFinite(data44))) {
-            const err91 = {
+        if (data44.per_node !== undefined) {
+          let data45 = data44.per_node;
+          if (!(typeof data45 == 'number' && !(data45 % 1) && !isNaN(data45) && isFinite(data45))) {
+            const err93 = {
               instancePath: instancePath + '/concurrency/per_node',
               schemaPath: '#/properties/concurrency/properties/per_node/type',
               keyword: 'type',
@@ -3522,15 +3563,15 @@ function validate21(
               message: 'must be integer',
             };
             if (vErrors === null) {
-              vErrors = [err91];
+              vErrors = [err93];
             } else {
-              vErrors.push(err91);
+              vErrors.push(err93);
             }
             errors++;
           }
-          if (typeof data44 == 'number' && isFinite(data44)) {
-            if (data44 > 64 || isNaN(data44)) {
-              const err92 = {
+          if (typeof data45 == 'number' && isFinite(data45)) {
+            if (data45 > 64 || isNaN(data45)) {
+              const err94 = {
                 instancePath: instancePath + '/concurrency/per_node',
                 schemaPath: '#/properties/concurrency/properties/per_node/maximum',
                 keyword: 'maximum',
@@ -3538,54 +3579,19 @@ function validate21(
                 message: 'must be <= 64',
               };
               if (vErrors === null) {
-                vErrors = [err92];
+                vErrors = [err94];
               } else {
-                vErrors.push(err92);
+                vErrors.push(err94);
               }
               errors++;
             }
-            if (data44 < 1 || isNaN(data44)) {
-              const err93 = {
+            if (data45 < 1 || isNaN(data45)) {
+              const err95 = {
                 instancePath: instancePath + '/concurrency/per_node',
                 schemaPath: '#/properties/concurrency/properties/per_node/minimum',
                 keyword: 'minimum',
                 params: { comparison: '>=', limit: 1 },
                 message: 'must be >= 1',
-              };
-              if (vErrors === null) {
-                vErrors = [err93];
-              } else {
-                vErrors.push(err93);
-              }
-              errors++;
-            }
-          }
-        }
-        if (data43.per_storage !== undefined) {
-          let data45 = data43.per_storage;
-          if (!(typeof data45 == 'number' && !(data45 % 1) && !isNaN(data45) && isFinite(data45))) {
-            const err94 = {
-              instancePath: instancePath + '/concurrency/per_storage',
-              schemaPath: '#/properties/concurrency/properties/per_storage/type',
-              keyword: 'type',
-              params: { type: 'integer' },
-              message: 'must be integer',
-            };
-            if (vErrors === null) {
-              vErrors = [err94];
-            } else {
-              vErrors.push(err94);
-            }
-            errors++;
-          }
-          if (typeof data45 == 'number' && isFinite(data45)) {
-            if (data45 > 64 || isNaN(data45)) {
-              const err95 = {
-                instancePath: instancePath + '/concurrency/per_storage',
-                schemaPath: '#/properties/concurrency/properties/per_storage/maximum',
-                keyword: 'maximum',
-                params: { comparison: '<=', limit: 64 },
-                message: 'must be <= 64',
               };
               if (vErrors === null) {
                 vErrors = [err95];
@@ -3594,48 +3600,48 @@ function validate21(
               }
               errors++;
             }
-            if (data45 < 1 || isNaN(data45)) {
-              const err96 = {
-                instancePath: instancePath + '/concurrency/per_storage',
-                schemaPath: '#/properties/concurrency/properties/per_storage/minimum',
-                keyword: 'minimum',
-                params: { comparison: '>=', limit: 1 },
-                message: 'must be >= 1',
-              };
-              if (vErrors === null) {
-                vErrors = [err96];
-              } else {
-                vErrors.push(err96);
-              }
-              errors++;
-            }
           }
         }
-        if (data43.total !== undefined) {
-          let data46 = data43.total;
+        if (data44.per_storage !== undefined) {
+          let data46 = data44.per_storage;
           if (!(typeof data46 == 'number' && !(data46 % 1) && !isNaN(data46) && isFinite(data46))) {
-            const err97 = {
-              instancePath: instancePath + '/concurrency/total',
-              schemaPath: '#/properties/concurrency/properties/total/type',
+            const err96 = {
+              instancePath: instancePath + '/concurrency/per_storage',
+              schemaPath: '#/properties/concurrency/properties/per_storage/type',
               keyword: 'type',
               params: { type: 'integer' },
               message: 'must be integer',
             };
             if (vErrors === null) {
-              vErrors = [err97];
+              vErrors = [err96];
             } else {
-              vErrors.push(err97);
+              vErrors.push(err96);
             }
             errors++;
           }
           if (typeof data46 == 'number' && isFinite(data46)) {
-            if (data46 > 256 || isNaN(data46)) {
-              const err98 = {
-                instancePath: instancePath + '/concurrency/total',
-                schemaPath: '#/properties/concurrency/properties/total/maximum',
+            if (data46 > 64 || isNaN(data46)) {
+              const err97 = {
+                instancePath: instancePath + '/concurrency/per_storage',
+                schemaPath: '#/properties/concurrency/properties/per_storage/maximum',
                 keyword: 'maximum',
-                params: { comparison: '<=', limit: 256 },
-                message: 'must be <= 256',
+                params: { comparison: '<=', limit: 64 },
+                message: 'must be <= 64',
+              };
+              if (vErrors === null) {
+                vErrors = [err97];
+              } else {
+                vErrors.push(err97);
+              }
+              errors++;
+            }
+            if (data46 < 1 || isNaN(data46)) {
+              const err98 = {
+                instancePath: instancePath + '/concurrency/per_storage',
+                schemaPath: '#/properties/concurrency/properties/per_storage/minimum',
+                keyword: 'minimum',
+                params: { comparison: '>=', limit: 1 },
+                message: 'must be >= 1',
               };
               if (vErrors === null) {
                 vErrors = [err98];
@@ -3644,8 +3650,43 @@ function validate21(
               }
               errors++;
             }
-            if (data46 < 1 || isNaN(data46)) {
-              const err99 = {
+          }
+        }
+        if (data44.total !== undefined) {
+          let data47 = data44.total;
+          if (!(typeof data47 == 'number' && !(data47 % 1) && !isNaN(data47) && isFinite(data47))) {
+            const err99 = {
+              instancePath: instancePath + '/concurrency/total',
+              schemaPath: '#/properties/concurrency/properties/total/type',
+              keyword: 'type',
+              params: { type: 'integer' },
+              message: 'must be integer',
+            };
+            if (vErrors === null) {
+              vErrors = [err99];
+            } else {
+              vErrors.push(err99);
+            }
+            errors++;
+          }
+          if (typeof data47 == 'number' && isFinite(data47)) {
+            if (data47 > 256 || isNaN(data47)) {
+              const err100 = {
+                instancePath: instancePath + '/concurrency/total',
+                schemaPath: '#/properties/concurrency/properties/total/maximum',
+                keyword: 'maximum',
+                params: { comparison: '<=', limit: 256 },
+                message: 'must be <= 256',
+              };
+              if (vErrors === null) {
+                vErrors = [err100];
+              } else {
+                vErrors.push(err100);
+              }
+              errors++;
+            }
+            if (data47 < 1 || isNaN(data47)) {
+              const err101 = {
                 instancePath: instancePath + '/concurrency/total',
                 schemaPath: '#/properties/concurrency/properties/total/minimum',
                 keyword: 'minimum',
@@ -3653,16 +3694,16 @@ function validate21(
                 message: 'must be >= 1',
               };
               if (vErrors === null) {
-                vErrors = [err99];
+                vErrors = [err101];
               } else {
-                vErrors.push(err99);
+                vErrors.push(err101);
               }
               errors++;
             }
           }
         }
       } else {
-        const err100 = {
+        const err102 = {
           instancePath: instancePath + '/concurrency',
           schemaPath: '#/properties/concurrency/type',
           keyword: 'type',
@@ -3670,19 +3711,19 @@ function validate21(
           message: 'must be object',
         };
         if (vErrors === null) {
-          vErrors = [err100];
+          vErrors = [err102];
         } else {
-          vErrors.push(err100);
+          vErrors.push(err102);
         }
         errors++;
       }
     }
     if (data.health !== undefined) {
-      let data47 = data.health;
-      if (data47 && typeof data47 == 'object' && !Array.isArray(data47)) {
-        for (const key10 in data47) {
+      let data48 = data.health;
+      if (data48 && typeof data48 == 'object' && !Array.isArray(data48)) {
+        for (const key10 in data48) {
           if (!(key10 === 'boot_grace_seconds' || key10 === 'agent_timeout_seconds')) {
-            const err101 = {
+            const err103 = {
               instancePath: instancePath + '/health',
               schemaPath: '#/properties/health/additionalProperties',
               keyword: 'additionalProperties',
@@ -3690,17 +3731,17 @@ function validate21(
               message: 'must NOT have additional properties',
             };
             if (vErrors === null) {
-              vErrors = [err101];
+              vErrors = [err103];
             } else {
-              vErrors.push(err101);
+              vErrors.push(err103);
             }
             errors++;
           }
         }
-        if (data47.boot_grace_seconds !== undefined) {
-          let data48 = data47.boot_grace_seconds;
-          if (!(typeof data48 == 'number' && !(data48 % 1) && !isNaN(data48) && isFinite(data48))) {
-            const err102 = {
+        if (data48.boot_grace_seconds !== undefined) {
+          let data49 = data48.boot_grace_seconds;
+          if (!(typeof data49 == 'number' && !(data49 % 1) && !isNaN(data49) && isFinite(data49))) {
+            const err104 = {
               instancePath: instancePath + '/health/boot_grace_seconds',
               schemaPath: '#/properties/health/properties/boot_grace_seconds/type',
               keyword: 'type',
@@ -3708,15 +3749,15 @@ function validate21(
               message: 'must be integer',
             };
             if (vErrors === null) {
-              vErrors = [err102];
+              vErrors = [err104];
             } else {
-              vErrors.push(err102);
+              vErrors.push(err104);
             }
             errors++;
           }
-          if (typeof data48 == 'number' && isFinite(data48)) {
-            if (data48 > 86400 || isNaN(data48)) {
-              const err103 = {
+          if (typeof data49 == 'number' && isFinite(data49)) {
+            if (data49 > 86400 || isNaN(data49)) {
+              const err105 = {
                 instancePath: instancePath + '/health/boot_grace_seconds',
                 schemaPath: '#/properties/health/properties/boot_grace_seconds/maximum',
                 keyword: 'maximum',
@@ -3724,54 +3765,19 @@ function validate21(
                 message: 'must be <= 86400',
               };
               if (vErrors === null) {
-                vErrors = [err103];
+                vErrors = [err105];
               } else {
-                vErrors.push(err103);
+                vErrors.push(err105);
               }
               errors++;
             }
-            if (data48 < 0 || isNaN(data48)) {
-              const err104 = {
+            if (data49 < 0 || isNaN(data49)) {
+              const err106 = {
                 instancePath: instancePath + '/health/boot_grace_seconds',
                 schemaPath: '#/properties/health/properties/boot_grace_seconds/minimum',
                 keyword: 'minimum',
                 params: { comparison: '>=', limit: 0 },
                 message: 'must be >= 0',
-              };
-              if (vErrors === null) {
-                vErrors = [err104];
-              } else {
-                vErrors.push(err104);
-              }
-              errors++;
-            }
-          }
-        }
-        if (data47.agent_timeout_seconds !== undefined) {
-          let data49 = data47.agent_timeout_seconds;
-          if (!(typeof data49 == 'number' && !(data49 % 1) && !isNaN(data49) && isFinite(data49))) {
-            const err105 = {
-              instancePath: instancePath + '/health/agent_timeout_seconds',
-              schemaPath: '#/properties/health/properties/agent_timeout_seconds/type',
-              keyword: 'type',
-              params: { type: 'integer' },
-              message: 'must be integer',
-            };
-            if (vErrors === null) {
-              vErrors = [err105];
-            } else {
-              vErrors.push(err105);
-            }
-            errors++;
-          }
-          if (typeof data49 == 'number' && isFinite(data49)) {
-            if (data49 > 3600 || isNaN(data49)) {
-              const err106 = {
-                instancePath: instancePath + '/health/agent_timeout_seconds',
-                schemaPath: '#/properties/health/properties/agent_timeout_seconds/maximum',
-                keyword: 'maximum',
-                params: { comparison: '<=', limit: 3600 },
-                message: 'must be <= 3600',
               };
               if (vErrors === null) {
                 vErrors = [err106];
@@ -3780,8 +3786,43 @@ function validate21(
               }
               errors++;
             }
-            if (data49 < 1 || isNaN(data49)) {
-              const err107 = {
+          }
+        }
+        if (data48.agent_timeout_seconds !== undefined) {
+          let data50 = data48.agent_timeout_seconds;
+          if (!(typeof data50 == 'number' && !(data50 % 1) && !isNaN(data50) && isFinite(data50))) {
+            const err107 = {
+              instancePath: instancePath + '/health/agent_timeout_seconds',
+              schemaPath: '#/properties/health/properties/agent_timeout_seconds/type',
+              keyword: 'type',
+              params: { type: 'integer' },
+              message: 'must be integer',
+            };
+            if (vErrors === null) {
+              vErrors = [err107];
+            } else {
+              vErrors.push(err107);
+            }
+            errors++;
+          }
+          if (typeof data50 == 'number' && isFinite(data50)) {
+            if (data50 > 3600 || isNaN(data50)) {
+              const err108 = {
+                instancePath: instancePath + '/health/agent_timeout_seconds',
+                schemaPath: '#/properties/health/properties/agent_timeout_seconds/maximum',
+                keyword: 'maximum',
+                params: { comparison: '<=', limit: 3600 },
+                message: 'must be <= 3600',
+              };
+              if (vErrors === null) {
+                vErrors = [err108];
+              } else {
+                vErrors.push(err108);
+              }
+              errors++;
+            }
+            if (data50 < 1 || isNaN(data50)) {
+              const err109 = {
                 instancePath: instancePath + '/health/agent_timeout_seconds',
                 schemaPath: '#/properties/health/properties/agent_timeout_seconds/minimum',
                 keyword: 'minimum',
@@ -3789,16 +3830,16 @@ function validate21(
                 message: 'must be >= 1',
               };
               if (vErrors === null) {
-                vErrors = [err107];
+                vErrors = [err109];
               } else {
-                vErrors.push(err107);
+                vErrors.push(err109);
               }
               errors++;
             }
           }
         }
       } else {
-        const err108 = {
+        const err110 = {
           instancePath: instancePath + '/health',
           schemaPath: '#/properties/health/type',
           keyword: 'type',
@@ -3806,58 +3847,24 @@ function validate21(
           message: 'must be object',
         };
         if (vErrors === null) {
-          vErrors = [err108];
+          vErrors = [err110];
         } else {
-          vErrors.push(err108);
+          vErrors.push(err110);
         }
         errors++;
       }
     }
     if (data.vault !== undefined) {
-      let data50 = data.vault;
-      if (data50 && typeof data50 == 'object' && !Array.isArray(data50)) {
-        for (const key11 in data50) {
+      let data51 = data.vault;
+      if (data51 && typeof data51 == 'object' && !Array.isArray(data51)) {
+        for (const key11 in data51) {
           if (!(key11 === 'mount' || key11 === 'path' || key11 === 'key')) {
-            const err109 = {
+            const err111 = {
               instancePath: instancePath + '/vault',
               schemaPath: '#/properties/vault/additionalProperties',
               keyword: 'additionalProperties',
               params: { additionalProperty: key11 },
               message: 'must NOT have additional properties',
-            };
-            if (vErrors === null) {
-              vErrors = [err109];
-            } else {
-              vErrors.push(err109);
-            }
-            errors++;
-          }
-        }
-        if (data50.mount !== undefined) {
-          let data51 = data50.mount;
-          if (typeof data51 === 'string') {
-            if (func2(data51) < 1) {
-              const err110 = {
-                instancePath: instancePath + '/vault/mount',
-                schemaPath: '#/properties/vault/properties/mount/minLength',
-                keyword: 'minLength',
-                params: { limit: 1 },
-                message: 'must NOT have fewer than 1 characters',
-              };
-              if (vErrors === null) {
-                vErrors = [err110];
-              } else {
-                vErrors.push(err110);
-              }
-              errors++;
-            }
-          } else {
-            const err111 = {
-              instancePath: instancePath + '/vault/mount',
-              schemaPath: '#/properties/vault/properties/mount/type',
-              keyword: 'type',
-              params: { type: 'string' },
-              message: 'must be string',
             };
             if (vErrors === null) {
               vErrors = [err111];
@@ -3867,13 +3874,13 @@ function validate21(
             errors++;
           }
         }
-        if (data50.path !== undefined) {
-          let data52 = data50.path;
+        if (data51.mount !== undefined) {
+          let data52 = data51.mount;
           if (typeof data52 === 'string') {
             if (func2(data52) < 1) {
               const err112 = {
-                instancePath: instancePath + '/vault/path',
-                schemaPath: '#/properties/vault/properties/path/minLength',
+                instancePath: instancePath + '/vault/mount',
+                schemaPath: '#/properties/vault/properties/mount/minLength',
                 keyword: 'minLength',
                 params: { limit: 1 },
                 message: 'must NOT have fewer than 1 characters',
@@ -3887,8 +3894,8 @@ function validate21(
             }
           } else {
             const err113 = {
-              instancePath: instancePath + '/vault/path',
-              schemaPath: '#/properties/vault/properties/path/type',
+              instancePath: instancePath + '/vault/mount',
+              schemaPath: '#/properties/vault/properties/mount/type',
               keyword: 'type',
               params: { type: 'string' },
               message: 'must be string',
@@ -3901,13 +3908,13 @@ function validate21(
             errors++;
           }
         }
-        if (data50.key !== undefined) {
-          let data53 = data50.key;
+        if (data51.path !== undefined) {
+          let data53 = data51.path;
           if (typeof data53 === 'string') {
             if (func2(data53) < 1) {
               const err114 = {
-                instancePath: instancePath + '/vault/key',
-                schemaPath: '#/properties/vault/properties/key/minLength',
+                instancePath: instancePath + '/vault/path',
+                schemaPath: '#/properties/vault/properties/path/minLength',
                 keyword: 'minLength',
                 params: { limit: 1 },
                 message: 'must NOT have fewer than 1 characters',
@@ -3921,8 +3928,8 @@ function validate21(
             }
           } else {
             const err115 = {
-              instancePath: instancePath + '/vault/key',
-              schemaPath: '#/properties/vault/properties/key/type',
+              instancePath: instancePath + '/vault/path',
+              schemaPath: '#/properties/vault/properties/path/type',
               keyword: 'type',
               params: { type: 'string' },
               message: 'must be string',
@@ -3935,33 +3942,31 @@ function validate21(
             errors++;
           }
         }
-      } else {
-        const err116 = {
-          instancePath: instancePath + '/vault',
-          schemaPath: '#/properties/vault/type',
-          keyword: 'type',
-          params: { type: 'object' },
-          message: 'must be object',
-        };
-        if (vErrors === null) {
-          vErrors = [err116];
-        } else {
-          vErrors.push(err116);
-        }
-        errors++;
-      }
-    }
-    if (data.k3s !== undefined) {
-      let data54 = data.k3s;
-      if (data54 && typeof data54 == 'object' && !Array.isArray(data54)) {
-        for (const key12 in data54) {
-          if (!(key12 === 'installer_url' || key12 === 'version')) {
+        if (data51.key !== undefined) {
+          let data54 = data51.key;
+          if (typeof data54 === 'string') {
+            if (func2(data54) < 1) {
+              const err116 = {
+                instancePath: instancePath + '/vault/key',
+                schemaPath: '#/properties/vault/properties/key/minLength',
+                keyword: 'minLength',
+                params: { limit: 1 },
+                message: 'must NOT have fewer than 1 characters',
+              };
+              if (vErrors === null) {
+                vErrors = [err116];
+              } else {
+                vErrors.push(err116);
+              }
+              errors++;
+            }
+          } else {
             const err117 = {
-              instancePath: instancePath + '/k3s',
-              schemaPath: '#/properties/k3s/additionalProperties',
-              keyword: 'additionalProperties',
-              params: { additionalProperty: key12 },
-              message: 'must NOT have additional properties',
+              instancePath: instancePath + '/vault/key',
+              schemaPath: '#/properties/vault/properties/key/type',
+              keyword: 'type',
+              params: { type: 'string' },
+              message: 'must be string',
             };
             if (vErrors === null) {
               vErrors = [err117];
@@ -3971,31 +3976,33 @@ function validate21(
             errors++;
           }
         }
-        if (data54.installer_url !== undefined) {
-          let data55 = data54.installer_url;
-          if (typeof data55 === 'string') {
-            if (!pattern19.test(data55)) {
-              const err118 = {
-                instancePath: instancePath + '/k3s/installer_url',
-                schemaPath: '#/properties/k3s/properties/installer_url/pattern',
-                keyword: 'pattern',
-                params: { pattern: '^https?://[^\\s]+$' },
-                message: 'must match pattern "' + '^https?://[^\\s]+$' + '"',
-              };
-              if (vErrors === null) {
-                vErrors = [err118];
-              } else {
-                vErrors.push(err118);
-              }
-              errors++;
-            }
-          } else {
+      } else {
+        const err118 = {
+          instancePath: instancePath + '/vault',
+          schemaPath: '#/properties/vault/type',
+          keyword: 'type',
+          params: { type: 'object' },
+          message: 'must be object',
+        };
+        if (vErrors === null) {
+          vErrors = [err118];
+        } else {
+          vErrors.push(err118);
+        }
+        errors++;
+      }
+    }
+    if (data.k3s !== undefined) {
+      let data55 = data.k3s;
+      if (data55 && typeof data55 == 'object' && !Array.isArray(data55)) {
+        for (const key12 in data55) {
+          if (!(key12 === 'installer_url' || key12 === 'version')) {
             const err119 = {
-              instancePath: instancePath + '/k3s/installer_url',
-              schemaPath: '#/properties/k3s/properties/installer_url/type',
-              keyword: 'type',
-              params: { type: 'string' },
-              message: 'must be string',
+              instancePath: instancePath + '/k3s',
+              schemaPath: '#/properties/k3s/additionalProperties',
+              keyword: 'additionalProperties',
+              params: { additionalProperty: key12 },
+              message: 'must NOT have additional properties',
             };
             if (vErrors === null) {
               vErrors = [err119];
@@ -4005,17 +4012,16 @@ function validate21(
             errors++;
           }
         }
-        if (data54.version !== undefined) {
-          let data56 = data54.version;
+        if (data55.installer_url !== undefined) {
+          let data56 = data55.installer_url;
           if (typeof data56 === 'string') {
             if (!pattern20.test(data56)) {
               const err120 = {
-                instancePath: instancePath + '/k3s/version',
-                schemaPath: '#/properties/k3s/properties/version/pattern',
+                instancePath: instancePath + '/k3s/installer_url',
+                schemaPath: '#/properties/k3s/properties/installer_url/pattern',
                 keyword: 'pattern',
-                params: { pattern: '^v[0-9]+\\.[0-9]+\\.[0-9]+(\\+k3s[0-9]+)?$' },
-                message:
-                  'must match pattern "' + '^v[0-9]+\\.[0-9]+\\.[0-9]+(\\+k3s[0-9]+)?$' + '"',
+                params: { pattern: '^https?://[^\\s]+$' },
+                message: 'must match pattern "' + '^https?://[^\\s]+$' + '"',
               };
               if (vErrors === null) {
                 vErrors = [err120];
@@ -4026,8 +4032,8 @@ function validate21(
             }
           } else {
             const err121 = {
-              instancePath: instancePath + '/k3s/version',
-              schemaPath: '#/properties/k3s/properties/version/type',
+              instancePath: instancePath + '/k3s/installer_url',
+              schemaPath: '#/properties/k3s/properties/installer_url/type',
               keyword: 'type',
               params: { type: 'string' },
               message: 'must be string',
@@ -4040,8 +4046,43 @@ function validate21(
             errors++;
           }
         }
+        if (data55.version !== undefined) {
+          let data57 = data55.version;
+          if (typeof data57 === 'string') {
+            if (!pattern21.test(data57)) {
+              const err122 = {
+                instancePath: instancePath + '/k3s/version',
+                schemaPath: '#/properties/k3s/properties/version/pattern',
+                keyword: 'pattern',
+                params: { pattern: '^v[0-9]+\\.[0-9]+\\.[0-9]+(\\+k3s[0-9]+)?$' },
+                message:
+                  'must match pattern "' + '^v[0-9]+\\.[0-9]+\\.[0-9]+(\\+k3s[0-9]+)?$' + '"',
+              };
+              if (vErrors === null) {
+                vErrors = [err122];
+              } else {
+                vErrors.push(err122);
+              }
+              errors++;
+            }
+          } else {
+            const err123 = {
+              instancePath: instancePath + '/k3s/version',
+              schemaPath: '#/properties/k3s/properties/version/type',
+              keyword: 'type',
+              params: { type: 'string' },
+              message: 'must be string',
+            };
+            if (vErrors === null) {
+              vErrors = [err123];
+            } else {
+              vErrors.push(err123);
+            }
+            errors++;
+          }
+        }
       } else {
-        const err122 = {
+        const err124 = {
           instancePath: instancePath + '/k3s',
           schemaPath: '#/properties/k3s/type',
           keyword: 'type',
@@ -4049,15 +4090,15 @@ function validate21(
           message: 'must be object',
         };
         if (vErrors === null) {
-          vErrors = [err122];
+          vErrors = [err124];
         } else {
-          vErrors.push(err122);
+          vErrors.push(err124);
         }
         errors++;
       }
     }
   } else {
-    const err123 = {
+    const err125 = {
       instancePath,
       schemaPath: '#/type',
       keyword: 'type',
@@ -4065,9 +4106,9 @@ function validate21(
       message: 'must be object',
     };
     if (vErrors === null) {
-      vErrors = [err123];
+      vErrors = [err125];
     } else {
-      vErrors.push(err123);
+      vErrors.push(err125);
     }
     errors++;
   }
