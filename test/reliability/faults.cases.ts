@@ -49,8 +49,16 @@ export const POINTS: Point[] = [
   { name: 'before the last note', request: 'PUT /nodes/{node}/qemu/{vmid}/config', nth: 3 },
 ];
 
-export type Fault = 'SIGKILL' | 'SIGTERM' | 'SIGINT' | 'node-offline' | 'tls-failure';
-export const FAULTS: Fault[] = ['SIGKILL', 'SIGTERM', 'SIGINT', 'node-offline', 'tls-failure'];
+export type Fault =
+  'SIGKILL' | 'SIGTERM' | 'SIGINT' | 'SIGINT-twice' | 'node-offline' | 'tls-failure';
+export const FAULTS: Fault[] = [
+  'SIGKILL',
+  'SIGTERM',
+  'SIGINT',
+  'SIGINT-twice',
+  'node-offline',
+  'tls-failure',
+];
 
 /** A simulator that calls `strike` once, at the point's request. */
 async function simStriking(point: Point, strike: (sim: ProxmoxSim) => void) {
@@ -71,11 +79,22 @@ async function simStriking(point: Point, strike: (sim: ProxmoxSim) => void) {
   return { sim, struck: () => struck, disarm: () => (armed = false) };
 }
 
-/** Kills the CLI's apply at the point with `signal`, then runs apply and plan again. */
-async function killCase(signal: NodeJS.Signals, point: Point): Promise<ReliabilityOutcome> {
+/**
+ * Kills the CLI's apply at the point with `signal` (twice in a row for `SIGINT-twice`: the
+ * second one must end it at once), then runs plan, apply and plan again.
+ */
+async function killCase(
+  fault: 'SIGKILL' | 'SIGTERM' | 'SIGINT' | 'SIGINT-twice',
+  point: Point,
+): Promise<ReliabilityOutcome> {
+  const signal = fault === 'SIGINT-twice' ? 'SIGINT' : fault;
   const repo = await scratchRepo(DEFS);
   let run: CliRun | undefined;
-  const { sim, struck } = await simStriking(point, () => run!.child.kill(signal));
+  const { sim, struck } = await simStriking(point, () => {
+    run!.child.kill(signal);
+    // The second signal once the first was seen (its warning on stderr), as a user would.
+    if (fault === 'SIGINT-twice') secondWhenSeen(run!);
+  });
   try {
     const env = simEnv(sim);
     run = startCli(['apply'], repo, env);
@@ -85,9 +104,17 @@ async function killCase(signal: NodeJS.Signals, point: Point): Promise<Reliabili
     if (!struck()) problems.push('the point was never reached');
     // SIGINT/SIGTERM: running tasks finish, then a summary and 128 + the signal's number.
     const expected = signal === 'SIGINT' ? 130 : signal === 'SIGTERM' ? 143 : undefined;
-    if (expected !== undefined && (first.code !== expected || !/Interrupted/.test(first.out)))
-      problems.push(`the interrupted apply exited ${first.code} (${first.out.trim()})`);
-    return await converge(sim, repo, env, problems, `${signal} ${point.name}`);
+    const summary = fault === 'SIGINT-twice' ? /SIGINT again: exiting now/ : /^Interrupted/m;
+    const said = fault === 'SIGINT-twice' ? first.err : first.out;
+    if (expected !== undefined && (first.code !== expected || !summary.test(said)))
+      problems.push(`the interrupted apply exited ${first.code} (${said.trim().slice(-300)})`);
+    // What is left is planned as work to finish, never refused and never a remediation.
+    const between = await runCli(['plan', '--json'], repo, env);
+    const planned = between.code === 1 ? undefined : parsePlan(between.out);
+    if (!planned) problems.push(`plan after the fault exited 1: ${lastLine(between)}`);
+    else if (planned.actions.some((a) => a.kind === 'remediate' || a.kind === 'replace'))
+      problems.push(`plan after the fault proposes ${JSON.stringify(planned.summary)}`);
+    return await converge(sim, repo, env, problems, `${fault} ${point.name}`);
   } finally {
     await sim.stop();
   }
@@ -152,6 +179,19 @@ async function converge(
       (problems.length ? `; ${problems.join('; ')}` : '; apply again converged, plan empty'),
   };
 }
+
+/** Sends SIGINT again as soon as the first one was acknowledged on stderr. */
+function secondWhenSeen(run: CliRun): void {
+  const watch = (chunk: Buffer) => {
+    if (!chunk.toString().includes('SIGINT received')) return;
+    run.child.stderr?.off('data', watch);
+    run.child.kill('SIGINT');
+  };
+  run.child.stderr?.on('data', watch);
+}
+
+const parsePlan = (text: string) =>
+  JSON.parse(text) as { actions: Array<{ kind: string }>; summary: Record<string, number> };
 
 const lastLine = (r: { out: string; err: string }) =>
   (r.out.trim() || r.err.trim()).split('\n').slice(-2).join(' / ');
