@@ -143,6 +143,16 @@ export function plan(desired: VmSpec[], snapshot: ClusterSnapshot, options: Plan
       continue;
     }
     if (!vm) {
+      if (spec.vmid === undefined && options.vmidRange && !planned.has(spec.name)) {
+        const { min, max } = options.vmidRange;
+        errors.push({
+          vm: spec.name,
+          message:
+            `VM ${spec.name}: no free VMID is left in vmid_range ${min}-${max}; widen ` +
+            `vmid_range in pve-gitops.yaml or set vmid in ${spec.file}.`,
+        });
+        continue;
+      }
       actions.push({
         kind: 'create',
         vm: spec.name,

@@ -40,4 +40,23 @@ describe('VMIDs fixed before the clone', () => {
       db: 555,
     });
   });
+
+  it('is a plan error, naming the setting, when the range is full', () => {
+    const taken = [...candidateVmids('x', { min: 1000, max: 1001 })].map((id, i) =>
+      vmOf(spec(`other-${i}`), id),
+    );
+    const p = plan([spec('web')], snapshot(taken), {
+      prune: false,
+      vmidRange: { min: 1000, max: 1001 },
+    });
+    expect(p.actions).toEqual([]);
+    expect(p.errors).toEqual([
+      {
+        vm: 'web',
+        message:
+          'VM web: no free VMID is left in vmid_range 1000-1001; widen vmid_range in ' +
+          'pve-gitops.yaml or set vmid in vms/web.yaml.',
+      },
+    ]);
+  });
 });
