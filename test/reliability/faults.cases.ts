@@ -137,10 +137,11 @@ async function faultCase(fault: 'node-offline' | 'tls-failure', point: Point) {
       storageLimiter: new KeyedLimiter(1),
     });
     const problems: string[] = [];
+    let first = 'threw';
     try {
       const r = await applyRepository({ config, vms }, { client, log, env: {} });
-      if (struck() && !r.failed.length && fault === 'node-offline')
-        problems.push('apply did not notice its node going offline');
+      first = `${r.failed.length} failed`;
+      if (struck() && !r.failed.length) problems.push(`apply did not notice the ${fault}`);
     } catch {
       // A fault during the read refuses the whole run: nothing was changed.
     } finally {
@@ -149,7 +150,13 @@ async function faultCase(fault: 'node-offline' | 'tls-failure', point: Point) {
     if (!struck()) problems.push('the point was never reached');
     sim.setFaults({});
     await tasksSettled(sim);
-    return await converge(sim, repo, env, problems, `${fault} ${point.name}`);
+    return await converge(
+      sim,
+      repo,
+      env,
+      problems,
+      `${fault} ${point.name} (first apply ${first})`,
+    );
   } finally {
     await sim.stop();
   }
