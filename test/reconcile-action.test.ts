@@ -70,8 +70,16 @@ describe('plan and apply actions (bundles)', () => {
     const po = parseOutputs(await readFile(path.join(dir, 'plan.out'), 'utf8'));
     expect(po['has-changes']).toBe('true');
     expect((JSON.parse(po['plan-json']) as { summary: { create: number } }).summary.create).toBe(1);
-    expect(JSON.parse(po['new-hosts'])).toEqual([
-      { name: 'web', node: 'pve2', ip: '127.0.30.4', reason: 'create' },
+    // The VMID is fixed by the plan (derived from the name within vmid_range).
+    const planned = JSON.parse(po['new-hosts']) as Array<{ vmid: number }>;
+    expect(planned).toEqual([
+      {
+        name: 'web',
+        vmid: expect.any(Number) as number,
+        node: 'pve2',
+        ip: '127.0.30.4',
+        reason: 'create',
+      },
     ]);
     expect(await readFile(path.join(dir, 'plan.md'), 'utf8')).toMatch(
       /## pve-gitops plan\n\n\*\*1 to create; 0 unchanged\.\*\*/,
@@ -94,7 +102,7 @@ describe('plan and apply actions (bundles)', () => {
     expect(hosts).toEqual([
       {
         name: 'web',
-        vmid: expect.any(Number) as number,
+        vmid: planned[0].vmid,
         node: 'pve2',
         ip: '127.0.30.4',
         new: true,

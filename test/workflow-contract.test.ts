@@ -237,7 +237,9 @@ describe('workflows and the actions they use', () => {
     expect(String((apply.wf.jobs.apply as { if?: string }).if)).toContain(
       "github.actor != 'github-actions[bot]'",
     );
+    // allow-deletes confirms a prune of more than prune.max_deletes VMs (issue 12).
     expect(Object.keys(wf.on.workflow_dispatch!.inputs!).sort()).toEqual([
+      'allow-deletes',
       'dry-run',
       'playbook',
       'recreate',

@@ -21777,11 +21777,33 @@ var init_secrets = __esm({
 });
 
 // actions/lib/vm/types.ts
+function ownerTagOf(config2) {
+  return config2.owner_id ? `${OWNER_TAG}-${config2.owner_id}` : OWNER_TAG;
+}
 var OWNER_TAG;
 var init_types = __esm({
   "actions/lib/vm/types.ts"() {
     "use strict";
     OWNER_TAG = "pve-gitops";
+    __name(ownerTagOf, "ownerTagOf");
+  }
+});
+
+// actions/lib/reconcile/ownership.ts
+function isOwned(vm2, owner = OWNER_TAG) {
+  return vm2.tags.includes(owner) || vm2.tags.includes(OWNER_TAG) || halfMadeBy(vm2, owner);
+}
+function isPrunable(vm2, owner = OWNER_TAG) {
+  return vm2.tags.includes(owner) || halfMadeBy(vm2, owner);
+}
+var halfMadeBy;
+var init_ownership = __esm({
+  "actions/lib/reconcile/ownership.ts"() {
+    "use strict";
+    init_types();
+    halfMadeBy = /* @__PURE__ */ __name((vm2, owner) => vm2.config?.owner === owner && !!vm2.config.building, "halfMadeBy");
+    __name(isOwned, "isOwned");
+    __name(isPrunable, "isPrunable");
   }
 });
 
@@ -22218,123 +22240,74 @@ var init_health_caps = __esm({
   }
 });
 
-// actions/lib/reconcile/plan.ts
-function plan(desired, snapshot, options) {
-  const actions = [];
-  const findings = [];
-  const errors = [];
-  const grace = options.bootGraceSeconds ?? 300;
-  const only = new Set(options.only ?? []);
-  const recreate = new Set(options.recreate ?? []);
-  const selected = /* @__PURE__ */ __name((name) => only.size === 0 || only.has(name), "selected");
-  const byName = /* @__PURE__ */ new Map();
-  const byId = /* @__PURE__ */ new Map();
-  for (const t of snapshot.templates) byId.set(t.vmid, t);
+// actions/lib/reconcile/vmid-plan.ts
+function fnv1a(text3) {
+  let h = 2166136261;
+  for (const byte of Buffer.from(text3, "utf8")) {
+    h ^= byte;
+    h = Math.imul(h, 16777619) >>> 0;
+  }
+  return h;
+}
+function* candidateVmids(name, range) {
+  const size = range.max - range.min + 1;
+  const start2 = fnv1a(name) % size;
+  for (let i = 0; i < size; i++) yield range.min + (start2 + i) % size;
+}
+function assignVmids(names, snapshot, range, reserved = []) {
+  const holders = /* @__PURE__ */ new Map();
+  for (const t of snapshot.templates) holders.set(t.vmid, `\0template ${t.name}`);
+  for (const v of snapshot.vms) if (v.name) holders.set(v.vmid, v.name);
+  const taken = new Set(reserved);
+  const out = /* @__PURE__ */ new Map();
+  for (const name of [...new Set(names)].sort()) {
+    for (const id2 of candidateVmids(name, range)) {
+      const holder = holders.get(id2);
+      if (taken.has(id2) || holder !== void 0 && holder !== name) continue;
+      out.set(name, id2);
+      taken.add(id2);
+      break;
+    }
+  }
+  return out;
+}
+function nextCandidate(name, range, after, skip) {
+  let seen = false;
+  for (const id2 of candidateVmids(name, range)) {
+    if (seen && !skip.has(id2)) return id2;
+    if (id2 === after) seen = true;
+  }
+  return void 0;
+}
+var init_vmid_plan = __esm({
+  "actions/lib/reconcile/vmid-plan.ts"() {
+    "use strict";
+    __name(fnv1a, "fnv1a");
+    __name(candidateVmids, "candidateVmids");
+    __name(assignVmids, "assignVmids");
+    __name(nextCandidate, "nextCandidate");
+  }
+});
+
+// actions/lib/reconcile/prune.ts
+function planPrune(snapshot, desiredNames, selected, options, actions, findings) {
+  const excluded = new Set(options.excluded ?? []);
+  const owner = options.ownerTag ?? OWNER_TAG;
   for (const vm2 of snapshot.vms) {
-    byName.set(vm2.name, [...byName.get(vm2.name) ?? [], vm2]);
-    byId.set(vm2.vmid, vm2);
-  }
-  const desiredNames = new Set(desired.map((s) => s.name));
-  const templateIds = new Set(snapshot.templates.map((t) => t.vmid));
-  const managed = desired.flatMap((spec) => {
-    const same = byName.get(spec.name) ?? [];
-    return same.length === 1 && isOwned(same[0]) ? [{ spec, vm: same[0] }] : [];
-  });
-  const { verdicts, remediationHeld } = assessAll(
-    managed,
-    snapshot,
-    grace,
-    options.maxUnhealthyPercent ?? 40
-  );
-  if (remediationHeld) findings.push({ level: "warning", message: remediationHeld });
-  const health = [];
-  for (const name of [...only, ...recreate]) {
-    if (!desiredNames.has(name) && !(byName.get(name) ?? []).some(isOwned)) {
-      errors.push({
-        vm: name,
-        message: `VM ${name} named on the command line has no file in vms/ and no VM tagged ${OWNER_TAG}.`
-      });
-    }
-  }
-  if (options.reprovisionNode && !snapshot.nodes[options.reprovisionNode]) {
-    errors.push({
-      message: `--reprovision-node ${options.reprovisionNode}: no such node in the cluster (${Object.keys(snapshot.nodes).sort().join(", ")}).`
-    });
-  }
-  for (const spec of desired) {
-    if (!selected(spec.name)) continue;
-    const same = byName.get(spec.name) ?? [];
-    const idHolder = spec.vmid !== void 0 ? byId.get(spec.vmid) : void 0;
-    if (same.length > 1) {
-      errors.push({
-        vm: spec.name,
-        message: `VM ${spec.name}: ${same.length} VMs in the cluster carry this name (VMIDs ${same.map((v) => v.vmid).join(", ")}); rename or remove all but one.`
-      });
-      continue;
-    }
-    const vm2 = same[0];
-    if (idHolder && idHolder.name !== spec.name) {
-      const what = templateIds.has(idHolder.vmid) ? "template" : "VM";
-      errors.push({
-        vm: spec.name,
-        message: `VM ${spec.name}: VMID ${spec.vmid} is taken by ${what} '${idHolder.name}' on ${idHolder.node}; choose another vmid or remove it from ${spec.file}.`
-      });
-      continue;
-    }
-    if (vm2 && !isOwned(vm2) && (vm2.lock === "clone" || vm2.lock === "create")) {
-      errors.push({
-        vm: spec.name,
-        message: `VM ${spec.name}: VMID ${vm2.vmid} on ${vm2.node} carries this name and is locked (${vm2.lock}), the leftover of a ${vm2.lock} that was killed part-way (or one still running); once no task runs for it, remove it with 'qm unlock ${vm2.vmid} && qm destroy ${vm2.vmid} --purge' on ${vm2.node}.`
-      });
-      continue;
-    }
-    if (vm2 && !isOwned(vm2)) {
-      errors.push({
-        vm: spec.name,
-        message: `VM ${spec.name}: a VM with this name (VMID ${vm2.vmid} on ${vm2.node}) exists but is not tagged ${OWNER_TAG}; pve-gitops will not touch it \u2014 rename one of them, or add the tag to adopt it.`
-      });
-      continue;
-    }
-    if (vm2 && spec.vmid !== void 0 && vm2.vmid !== spec.vmid) {
-      errors.push({
-        vm: spec.name,
-        message: `VM ${spec.name}: exists as VMID ${vm2.vmid} but ${spec.file} says vmid ${spec.vmid}; a VMID cannot change in place \u2014 fix the file or use --recreate.`
-      });
-      continue;
-    }
-    if (!vm2) {
-      actions.push({
-        kind: "create",
-        vm: spec.name,
-        vmid: spec.vmid,
-        node: spec.node,
-        reason: "not in the cluster"
-      });
-      continue;
-    }
-    const verdict = verdicts.get(spec.name) ?? { kind: "unknown", reason: "was not assessed" };
-    health.push(healthEntry(spec.name, vm2, verdict));
-    planExisting(
-      spec,
-      vm2,
-      {
-        health: verdict,
-        recreate: recreate.has(spec.name),
-        reprovisionNode: options.reprovisionNode
-      },
-      actions,
-      findings,
-      errors
-    );
-  }
-  for (const vm2 of snapshot.vms) {
-    if (desiredNames.has(vm2.name) || !isOwned(vm2) || !selected(vm2.name)) continue;
-    if (!options.prune) {
+    if (desiredNames.has(vm2.name) || !isPrunable(vm2, owner) || !selected(vm2.name)) continue;
+    if (excluded.has(vm2.name)) {
       findings.push({
         level: "info",
         vm: vm2.name,
         node: vm2.node,
-        message: `VM ${vm2.name} (${vm2.vmid}) is tagged ${OWNER_TAG} but has no file in vms/; prune is off, so it stays.`
+        message: `VM ${vm2.name} (${vm2.vmid}): its file is excluded by \`exclude\`, so it is not managed and never deleted.`
+      });
+    } else if (!options.prune) {
+      findings.push({
+        level: "info",
+        vm: vm2.name,
+        node: vm2.node,
+        message: `VM ${vm2.name} (${vm2.vmid}) is tagged ${owner} but has no file in vms/; prune is off, so it stays.`
       });
     } else if (vm2.config?.protection) {
       findings.push({
@@ -22356,10 +22329,167 @@ function plan(desired, snapshot, options) {
         vm: vm2.name,
         vmid: vm2.vmid,
         node: vm2.node,
-        reason: `tagged ${OWNER_TAG}, no file in vms/, prune enabled`
+        reason: `tagged ${owner}, no file in vms/, prune enabled`
       });
     }
   }
+}
+function capDeletes(actions, errors, options) {
+  const deletes = actions.filter((a) => a.kind === "delete");
+  const cap = Math.max(options.maxDeletes ?? Infinity, options.allowDeletes ?? 0);
+  if (deletes.length <= cap) return;
+  errors.push({
+    message: `Prune would delete ${deletes.length} VMs (${deletes.map((a) => a.vm).join(", ")}), more than prune.max_deletes (${options.maxDeletes}) allows in one run; if that is meant, run again with --allow-deletes ${deletes.length} (dispatch input allow-deletes).`
+  });
+}
+var init_prune = __esm({
+  "actions/lib/reconcile/prune.ts"() {
+    "use strict";
+    init_types();
+    init_ownership();
+    __name(planPrune, "planPrune");
+    __name(capDeletes, "capDeletes");
+  }
+});
+
+// actions/lib/reconcile/plan.ts
+function plan(desired, snapshot, options) {
+  const actions = [];
+  const findings = [];
+  const errors = [];
+  const grace = options.bootGraceSeconds ?? 300;
+  const only = new Set(options.only ?? []);
+  const recreate = new Set(options.recreate ?? []);
+  const selected = /* @__PURE__ */ __name((name) => only.size === 0 || only.has(name), "selected");
+  const owner = options.ownerTag ?? OWNER_TAG;
+  const isOwned2 = /* @__PURE__ */ __name((vm2) => isOwned(vm2, owner), "isOwned");
+  const byName = /* @__PURE__ */ new Map();
+  const byId = /* @__PURE__ */ new Map();
+  for (const t of snapshot.templates) byId.set(t.vmid, t);
+  for (const vm2 of snapshot.vms) {
+    byName.set(vm2.name, [...byName.get(vm2.name) ?? [], vm2]);
+    byId.set(vm2.vmid, vm2);
+  }
+  const desiredNames = new Set(desired.map((s) => s.name));
+  const templateIds = new Set(snapshot.templates.map((t) => t.vmid));
+  const managed = desired.flatMap((spec) => {
+    const same = byName.get(spec.name) ?? [];
+    return same.length === 1 && isOwned2(same[0]) ? [{ spec, vm: same[0] }] : [];
+  });
+  const { verdicts, remediationHeld } = assessAll(
+    managed,
+    snapshot,
+    grace,
+    options.maxUnhealthyPercent ?? 40
+  );
+  if (remediationHeld) findings.push({ level: "warning", message: remediationHeld });
+  const health = [];
+  for (const name of [...only, ...recreate]) {
+    if (!desiredNames.has(name) && !(byName.get(name) ?? []).some(isOwned2)) {
+      errors.push({
+        vm: name,
+        message: `VM ${name} named on the command line has no file in vms/ and no VM tagged ${owner}.`
+      });
+    }
+  }
+  if (options.reprovisionNode && !snapshot.nodes[options.reprovisionNode]) {
+    errors.push({
+      message: `--reprovision-node ${options.reprovisionNode}: no such node in the cluster (${Object.keys(snapshot.nodes).sort().join(", ")}).`
+    });
+  }
+  const planned = options.vmidRange ? assignVmids(
+    desired.filter((s) => s.vmid === void 0 && !byName.has(s.name)).map((s) => s.name),
+    snapshot,
+    options.vmidRange,
+    desired.flatMap((s) => s.vmid === void 0 ? [] : [s.vmid])
+  ) : /* @__PURE__ */ new Map();
+  for (const spec of desired) {
+    if (!selected(spec.name)) continue;
+    const same = byName.get(spec.name) ?? [];
+    const idHolder = spec.vmid !== void 0 ? byId.get(spec.vmid) : void 0;
+    if (same.length > 1) {
+      errors.push({
+        vm: spec.name,
+        message: `VM ${spec.name}: ${same.length} VMs in the cluster carry this name (VMIDs ${same.map((v) => v.vmid).join(", ")}); rename or remove all but one.`
+      });
+      continue;
+    }
+    const vm2 = same[0];
+    if (idHolder && idHolder.name !== spec.name) {
+      const what = templateIds.has(idHolder.vmid) ? "template" : "VM";
+      errors.push({
+        vm: spec.name,
+        message: `VM ${spec.name}: VMID ${spec.vmid} is taken by ${what} '${idHolder.name}' on ${idHolder.node}; choose another vmid or remove it from ${spec.file}.`
+      });
+      continue;
+    }
+    if (vm2 && !isOwned2(vm2) && (vm2.lock === "clone" || vm2.lock === "create")) {
+      errors.push({
+        vm: spec.name,
+        message: `VM ${spec.name}: VMID ${vm2.vmid} on ${vm2.node} carries this name and is locked (${vm2.lock}), the leftover of a ${vm2.lock} that was killed part-way (or one still running); once no task runs for it, remove it with 'qm unlock ${vm2.vmid} && qm destroy ${vm2.vmid} --purge' on ${vm2.node}.`
+      });
+      continue;
+    }
+    if (vm2 && !isOwned2(vm2)) {
+      errors.push({
+        vm: spec.name,
+        message: `VM ${spec.name}: a VM with this name (VMID ${vm2.vmid} on ${vm2.node}) exists but is not tagged ${owner}; pve-gitops will not touch it \u2014 rename one of them, or add the tag to adopt it.`
+      });
+      continue;
+    }
+    if (vm2 && spec.vmid !== void 0 && vm2.vmid !== spec.vmid) {
+      errors.push({
+        vm: spec.name,
+        message: `VM ${spec.name}: exists as VMID ${vm2.vmid} but ${spec.file} says vmid ${spec.vmid}; a VMID cannot change in place \u2014 fix the file or use --recreate.`
+      });
+      continue;
+    }
+    if (!vm2) {
+      if (spec.vmid === void 0 && options.vmidRange && !planned.has(spec.name)) {
+        const { min, max } = options.vmidRange;
+        errors.push({
+          vm: spec.name,
+          message: `VM ${spec.name}: no free VMID is left in vmid_range ${min}-${max}; widen vmid_range in pve-gitops.yaml or set vmid in ${spec.file}.`
+        });
+        continue;
+      }
+      actions.push({
+        kind: "create",
+        vm: spec.name,
+        vmid: spec.vmid ?? planned.get(spec.name),
+        node: spec.node,
+        reason: "not in the cluster"
+      });
+      continue;
+    }
+    if (vm2.config?.building && !vm2.lock) {
+      actions.push({
+        kind: "create",
+        vm: spec.name,
+        vmid: vm2.vmid,
+        node: vm2.node,
+        reason: `half-made by an interrupted apply (VMID ${vm2.vmid}); completing it`,
+        resume: true
+      });
+      continue;
+    }
+    const verdict = verdicts.get(spec.name) ?? { kind: "unknown", reason: "was not assessed" };
+    health.push(healthEntry(spec.name, vm2, verdict));
+    planExisting(
+      spec,
+      vm2,
+      {
+        health: verdict,
+        recreate: recreate.has(spec.name),
+        reprovisionNode: options.reprovisionNode
+      },
+      actions,
+      findings,
+      errors
+    );
+  }
+  planPrune(snapshot, desiredNames, selected, options, actions, findings);
+  capDeletes(actions, errors, options);
   return {
     ...finish(desired, snapshot, options, actions, findings, errors),
     health,
@@ -22524,15 +22654,16 @@ function finish(desired, snapshot, options, actions, findings, errors) {
     newHosts
   };
 }
-var isOwned;
 var init_plan = __esm({
   "actions/lib/reconcile/plan.ts"() {
     "use strict";
     init_types();
+    init_ownership();
     init_capacity();
     init_diff();
     init_health_caps();
-    isOwned = /* @__PURE__ */ __name((vm2) => vm2.tags.includes(OWNER_TAG), "isOwned");
+    init_vmid_plan();
+    init_prune();
     __name(plan, "plan");
     __name(planExisting, "planExisting");
     __name(finish, "finish");
@@ -22726,8 +22857,10 @@ function bootStart(nowMs, uptimeSeconds) {
 }
 function composeDescription(user, meta) {
   const parts = [];
+  if (meta.owner) parts.push(`owner=${meta.owner}`);
   if (meta.template) parts.push(`template=${meta.template}`);
   if (meta.fullClone !== void 0) parts.push(`full_clone=${meta.fullClone ? 1 : 0}`);
+  if (meta.building) parts.push("building=1");
   if (meta.agentOk !== void 0) parts.push(`agent-ok=${meta.agentOk}`);
   const line2 = `<!-- pve-gitops ${parts.join(" ")} -->`;
   const text3 = user?.trim();
@@ -22746,6 +22879,8 @@ function splitDescription(value) {
     if (k === "template" && v) meta.template = v;
     if (k === "full_clone") meta.fullClone = v === "1";
     if (k === "agent-ok" && /^\d+$/.test(v ?? "")) meta.agentOk = Number(v);
+    if (k === "owner" && v) meta.owner = v;
+    if (k === "building") meta.building = v === "1";
   }
   return { user, ...meta };
 }
@@ -22822,7 +22957,7 @@ async function readSnapshot(client, desired, options = {}) {
     }
   }, "nodeRead");
   const wantConfig = vms.filter(
-    (v) => specs.has(v.name) || options.prune && v.tags.includes(OWNER_TAG)
+    (v) => specs.has(v.name) || options.prune && v.tags.includes(options.ownerTag ?? OWNER_TAG)
   );
   const wantTemplates = templates.filter((t) => {
     const needers = desired.filter((s) => s.template === t.name);
@@ -22971,6 +23106,8 @@ function configFrom(cfg) {
     template: desc.template,
     fullClone: desc.fullClone,
     agentOk: desc.agentOk,
+    ...desc.owner ? { owner: desc.owner } : {},
+    ...desc.building ? { building: true } : {},
     onboot: parseFlag(cfg.onboot),
     agent: parseFlag(cfg.agent),
     protection: parseFlag(cfg.protection),
@@ -23194,6 +23331,7 @@ async function cloneVm(client, o) {
     node: target,
     vmid: o.newid,
     name: o.name,
+    ownerMark: o.ownerMark,
     timeoutMs: o.timeoutMs ?? 9e5,
     signal: o.signal,
     // Only the clone request and its task hold a storage slot; allocation and the wait for
@@ -23242,7 +23380,7 @@ async function safeCreate(client, s) {
       return { vmid, node: s.node, task: task2 };
     } catch (err) {
       if (errorKind(err) === "already-exists" && !(err instanceof ProxmoxTaskError)) {
-        if (uncertain && await ownedBy(client, s.node, vmid, s.name)) {
+        if (uncertain && await ownedBy(client, s.node, vmid, s.name, s.ownerMark)) {
           await waitUnlocked(client, s.node, vmid, s);
           return { vmid, node: s.node };
         }
@@ -23267,10 +23405,11 @@ async function safeCreate(client, s) {
     }
   }
 }
-async function ownedBy(client, node, vmid, name) {
+async function ownedBy(client, node, vmid, name, ownerMark) {
   try {
     const config2 = await client.getConfig(node, vmid);
-    return parseTags2(config2.tags).includes(OWNER_TAG) && (name === void 0 || config2.name === name);
+    const marked = ownerMark !== void 0 && String(config2.description ?? "").includes(ownerMark);
+    return (marked || parseTags2(config2.tags).includes(OWNER_TAG)) && (name === void 0 || config2.name === name);
   } catch (err) {
     if (isNotFound(err)) return false;
     throw err;
@@ -23312,6 +23451,138 @@ var init_vm_operations = __esm({
   }
 });
 
+// actions/lib/reconcile/clone-step.ts
+function checkpoint(ctx, label3) {
+  if (ctx.signal?.aborted) throw new InterruptedError(label3);
+}
+async function cloneOrResume(ctx, spec, b, o) {
+  const { client } = ctx;
+  const label3 = `VM ${spec.name}`;
+  const storage = spec.disks[0]?.storage ?? ctx.defaultStorage;
+  const tried = /* @__PURE__ */ new Set();
+  if (o.resume) return;
+  for (let attempt = 0; attempt < 20; attempt++) {
+    checkpoint(ctx, label3);
+    try {
+      b.cloned = true;
+      await cloneVm(client, {
+        node: o.template.node,
+        template: o.template.vmid,
+        newid: b.vmid,
+        name: spec.name,
+        full: spec.fullClone,
+        storage: spec.fullClone ? storage : void 0,
+        sharedStorage: ctx.snapshot.nodes[spec.node]?.storages[storage]?.shared,
+        target: o.template.node !== spec.node ? spec.node : void 0,
+        description: composeDescription(spec.description, {
+          template: spec.template,
+          fullClone: spec.fullClone,
+          owner: ctx.ownerTag ?? OWNER_TAG,
+          building: true
+        }),
+        ownerMark: ownerMarkOf(ctx.ownerTag ?? OWNER_TAG)
+      });
+      return;
+    } catch (err) {
+      if (errorKind(err) !== "already-exists") {
+        if (refusedBeforeStart(err)) b.cloned = false;
+        throw err;
+      }
+      b.cloned = false;
+      const holder = await holderOf(ctx, spec, b.vmid);
+      if (holder.kind === "gone") continue;
+      if (holder.kind === "ours") {
+        const other = await awaitOtherRun(ctx, spec, b.vmid, holder.node);
+        if (other === "built") throw new BuiltElsewhere(b.vmid);
+        if (other === "gone") continue;
+        ctx.log.warn(`${label3}: the apply that made VM ${b.vmid} stopped; completing it here.`);
+        b.node = holder.node;
+        return;
+      }
+      const next = o.fixed || !ctx.vmidRange ? void 0 : nextCandidate(spec.name, ctx.vmidRange, b.vmid, tried.add(b.vmid));
+      if (next === void 0) throw err;
+      ctx.log.info(`${label3}: VMID ${b.vmid} is held by another VM; trying ${next}.`);
+      b.vmid = next;
+    }
+  }
+  throw new PveGitopsError(`${label3}: no VMID of vmid_range could be had after 20 tries.`);
+}
+async function holderOf(ctx, spec, vmid) {
+  try {
+    const found = (await ctx.client.clusterResources("vm")).find((r) => r.vmid === vmid);
+    if (!found?.node) return { kind: "gone" };
+    const node = found.node;
+    await waitUnlocked(ctx.client, node, vmid, { timeoutMs: 9e5, signal: ctx.signal });
+    const cfg = await ctx.client.getConfig(node, vmid);
+    return cfg.name === spec.name && isMarked(cfg, ctx.ownerTag ?? OWNER_TAG) ? { kind: "ours", node } : { kind: "other" };
+  } catch (err) {
+    if (isNotFound(err)) return { kind: "gone" };
+    throw err;
+  }
+}
+function isMarked(cfg, owner) {
+  const meta = splitDescription(textOf(cfg.description));
+  return meta.owner === owner && !!meta.building || parseTags(cfg.tags).includes(owner);
+}
+async function awaitOtherRun(ctx, spec, vmid, node) {
+  const { client } = ctx;
+  const started = client.clock.now();
+  ctx.log.info(`VM ${spec.name}: another apply is making it as VM ${vmid}; waiting for it.`);
+  for (let poll = 0; client.clock.now() - started < otherRunWaitMs(ctx); poll++) {
+    let description;
+    try {
+      description = (await client.getConfig(node, vmid)).description;
+    } catch (err) {
+      if (isNotFound(err)) return "gone";
+      throw err;
+    }
+    const meta = splitDescription(textOf(description));
+    if (!meta.building) return "built";
+    await client.clock.sleep(Math.min(1e3, pollDelay(poll)), ctx.signal);
+  }
+  return "stalled";
+}
+var ownerMarkOf, InterruptedError, BuiltElsewhere, otherRunWaitMs, textOf;
+var init_clone_step = __esm({
+  "actions/lib/reconcile/clone-step.ts"() {
+    "use strict";
+    init_errors();
+    init_errors2();
+    init_tasks();
+    init_vm_operations();
+    init_types();
+    init_description();
+    init_parse();
+    init_vmid_plan();
+    ownerMarkOf = /* @__PURE__ */ __name((owner) => `owner=${owner}`, "ownerMarkOf");
+    InterruptedError = class extends PveGitopsError {
+      static {
+        __name(this, "InterruptedError");
+      }
+      constructor(label3) {
+        super(`${label3}: stopped before its next step because apply was interrupted.`);
+      }
+    };
+    BuiltElsewhere = class extends Error {
+      constructor(vmid) {
+        super(`VM ${vmid} was made by another apply`);
+        this.vmid = vmid;
+      }
+      vmid;
+      static {
+        __name(this, "BuiltElsewhere");
+      }
+    };
+    __name(checkpoint, "checkpoint");
+    otherRunWaitMs = /* @__PURE__ */ __name((ctx) => ctx.agentWaitMs + 12e4, "otherRunWaitMs");
+    __name(cloneOrResume, "cloneOrResume");
+    __name(holderOf, "holderOf");
+    __name(isMarked, "isMarked");
+    textOf = /* @__PURE__ */ __name((v) => v === void 0 ? void 0 : String(v), "textOf");
+    __name(awaitOtherRun, "awaitOtherRun");
+  }
+});
+
 // actions/lib/reconcile/config-params.ts
 function configParams(spec, cfg, changes) {
   const params = {};
@@ -23347,7 +23618,9 @@ function configParams(spec, cfg, changes) {
           template: cfg.template ?? spec.template,
           fullClone: cfg.fullClone ?? spec.fullClone,
           // Still the same boot: a new note must not cost the next plan an agent probe.
-          agentOk: cfg.agentOk
+          agentOk: cfg.agentOk,
+          owner: cfg.owner,
+          building: cfg.building
         });
         break;
       case "ipconfig0":
@@ -23389,45 +23662,28 @@ var init_config_params = __esm({
 async function task(ctx, upid, operation) {
   if (upid) await ctx.client.waitForTask(upid, { operation });
 }
-async function buildVm(ctx, spec, b, t, keepVmid) {
+async function buildVm(ctx, spec, b, t, keepVmid, planned = {}) {
   const { client } = ctx;
+  const label3 = `VM ${spec.name}`;
   const tpl = ctx.snapshot.templates.find((x) => x.name === spec.template && x.node === spec.node) ?? ctx.snapshot.templates.find((x) => x.name === spec.template);
   if (!tpl)
     throw new PveGitopsError(
       `VM ${spec.name}: template ${spec.template} does not exist in the cluster.`
     );
-  const storage = spec.disks[0]?.storage ?? ctx.defaultStorage;
   const fixed = keepVmid ?? spec.vmid;
-  b.node = spec.node;
-  b.vmid = fixed ?? await client.vmids.allocate();
-  for (let attempt = 0; ; attempt++) {
-    try {
-      b.cloned = true;
-      await cloneVm(client, {
-        node: tpl.node,
-        template: tpl.vmid,
-        newid: b.vmid,
-        name: spec.name,
-        full: spec.fullClone,
-        storage: spec.fullClone ? storage : void 0,
-        sharedStorage: ctx.snapshot.nodes[spec.node]?.storages[storage]?.shared,
-        target: tpl.node !== spec.node ? spec.node : void 0
-      });
-      break;
-    } catch (err) {
-      if (errorKind(err) === "already-exists" && fixed === void 0 && attempt < 5) {
-        b.cloned = false;
-        ctx.log.info(`VM ${spec.name}: VMID ${b.vmid} was taken meanwhile; allocating another.`);
-        b.vmid = await client.vmids.allocate(b.vmid + 1);
-        continue;
-      }
-      if (errorKind(err) === "already-exists" || refusedBeforeStart(err)) b.cloned = false;
-      throw err;
-    }
-  }
-  const vmid = b.vmid;
-  t.mark("clone");
-  const cfg = configFrom(await client.getConfig(spec.node, vmid));
+  b.node = planned.resume ? planned.node ?? spec.node : spec.node;
+  b.vmid = fixed ?? planned.vmid ?? await client.vmids.allocate();
+  const target = b;
+  await cloneOrResume(ctx, spec, target, {
+    template: tpl,
+    fixed: fixed !== void 0,
+    resume: !!planned.resume
+  });
+  const vmid = target.vmid;
+  const node = b.node;
+  t.mark(planned.resume ? "resume" : "clone");
+  checkpoint(ctx, label3);
+  const cfg = configFrom(await client.getConfig(node, vmid));
   const diff = diffConfig(spec, cfg);
   if (diff.errors.length) throw new PveGitopsError(diff.errors[0]);
   if (diff.replaceReasons.length) {
@@ -23437,43 +23693,97 @@ async function buildVm(ctx, spec, b, t, keepVmid) {
   }
   const params = configParams(spec, cfg, diff.changes);
   params.description = composeDescription(spec.description, {
-    template: spec.template,
-    fullClone: spec.fullClone
+    template: cfg.template ?? spec.template,
+    fullClone: cfg.fullClone ?? spec.fullClone,
+    owner: ctx.ownerTag ?? OWNER_TAG,
+    building: true
   });
   const password = ctx.env.CI_CLOUDINIT_PASSWORD;
   if (password) params.cipassword = password;
-  await client.putConfig(spec.node, vmid, params);
+  await client.putConfig(node, vmid, params);
   t.mark("config");
   for (const g of diff.grow) {
+    checkpoint(ctx, label3);
     await task(
       ctx,
-      await client.resize(spec.node, vmid, g.slot, g.to),
-      `resize of ${g.slot} of VM ${spec.name}`
+      await settled(
+        () => client.resize(node, vmid, g.slot, g.to),
+        async () => {
+          const now2 = configFrom(await client.getConfig(node, vmid));
+          return !diffConfig(spec, now2).grow.some((x) => x.slot === g.slot);
+        }
+      ),
+      `resize of ${g.slot} of ${label3}`
     );
   }
   if (diff.grow.length) t.mark("resize");
-  if (spec.state !== "running") return spec.staticIp;
-  const upid = await client.start(spec.node, vmid);
-  if (!spec.agent) {
-    await task(ctx, upid, `start of VM ${spec.name}`);
-    t.mark("start");
+  if (spec.state !== "running") {
+    await finishBuild(ctx, node, vmid, label3, false);
     return spec.staticIp;
   }
-  const addresses = await startAndWaitForAgent(
-    ctx,
-    spec.node,
-    vmid,
-    upid,
-    `start of VM ${spec.name}`
-  );
+  checkpoint(ctx, label3);
+  const isRunning = /* @__PURE__ */ __name(async () => (await client.status(node, vmid)).status === "running", "isRunning");
+  const running2 = await isRunning();
+  if (!spec.agent) {
+    if (!running2)
+      await settled(async () => {
+        await task(ctx, await client.start(node, vmid), `start of ${label3}`);
+        return null;
+      }, isRunning);
+    t.mark("start");
+    await finishBuild(ctx, node, vmid, label3, false);
+    return spec.staticIp;
+  }
+  let addresses;
+  let started = running2;
+  if (!running2) {
+    try {
+      const upid = await client.start(node, vmid);
+      addresses = await startAndWaitForAgent(ctx, node, vmid, upid, `start of ${label3}`);
+    } catch (err) {
+      if (!await isRunning().catch(() => false)) throw err;
+      started = true;
+    }
+  }
+  if (started) addresses = await waitForAgent(ctx, node, vmid, ctx.agentWaitMs, ctx.signal);
   if (!addresses) {
     throw new PveGitopsError(
       `VM ${spec.name} (${vmid}) started but its guest agent did not answer within ${Math.round(ctx.agentWaitMs / 1e3)} s.`
     );
   }
-  await recordAgentOk(ctx, spec.node, vmid, `VM ${spec.name}`);
+  await finishBuild(ctx, node, vmid, label3, true);
   t.mark("start+agent");
   return spec.staticIp ?? addresses[0];
+}
+async function settled(step, done) {
+  try {
+    return await step();
+  } catch (err) {
+    if (await done().catch(() => false)) return null;
+    throw err;
+  }
+}
+async function finishBuild(ctx, node, vmid, label3, agentAnswered) {
+  const { client } = ctx;
+  try {
+    const [cfg, status2] = await Promise.all([
+      client.getConfig(node, vmid),
+      client.status(node, vmid)
+    ]);
+    const { user, ...meta } = splitDescription(
+      cfg.description === void 0 ? void 0 : String(cfg.description)
+    );
+    const agentOk = agentAnswered ? bootStart(Date.now(), status2.uptime ?? 0) : meta.agentOk;
+    const params = {
+      description: composeDescription(user, { ...meta, agentOk, building: false })
+    };
+    if (cfg.digest) params.digest = cfg.digest;
+    await client.putConfig(node, vmid, params);
+  } catch (err) {
+    ctx.log.warn(
+      `${label3} (${vmid}): could not note that it is complete (${describe(err)}); the next apply checks its steps again.`
+    );
+  }
 }
 async function recordAgentOk(ctx, node, vmid, label3) {
   const { client } = ctx;
@@ -23576,7 +23886,9 @@ var init_vm_steps = __esm({
     init_errors2();
     init_tasks();
     init_vm_operations();
+    init_types();
     init_agent_answer();
+    init_clone_step();
     init_config_params();
     init_description();
     init_diff();
@@ -23602,6 +23914,8 @@ var init_vm_steps = __esm({
     };
     __name(task, "task");
     __name(buildVm, "buildVm");
+    __name(settled, "settled");
+    __name(finishBuild, "finishBuild");
     __name(recordAgentOk, "recordAgentOk");
     __name(startAndWaitForAgent, "startAndWaitForAgent");
     AgentUnverifiableError = class extends PveGitopsError {
@@ -23725,9 +24039,51 @@ var init_remediate = __esm({
   }
 });
 
+// actions/lib/reconcile/apply-messages.ts
+function interruptedMessage(result2, total) {
+  const { stopped, notStarted } = result2.interrupted;
+  const parts = [`Interrupted: ${result2.done.length} of ${total} VMs done`];
+  if (stopped.length) parts.push(`stopped part-way: ${stopped.join(", ")}`);
+  if (notStarted.length) parts.push(`not started: ${notStarted.join(", ")}`);
+  if (result2.failed.length) parts.push(`failed: ${result2.failed.map((f) => f.vm).join(", ")}`);
+  parts.push("run apply again to finish (it completes half-made VMs)");
+  return `${parts.join("; ")}.`;
+}
+function failureMessage(failed, total) {
+  const rolled = failed.filter((f) => f.rolledBack).map((f) => f.vm);
+  const none = failed.filter((f) => f.nothingCreated).map((f) => f.vm);
+  const parts = [`${failed.length} of ${total} VMs failed: ${failed.map((f) => f.vm).join(", ")}`];
+  if (rolled.length) parts.push(`rolled back: ${rolled.join(", ")}`);
+  if (none.length) parts.push(`nothing was created for ${none.join(", ")}`);
+  for (const f of failed) {
+    if (f.leftover)
+      parts.push(
+        `${f.vm} left VM ${f.leftover.vmid} locked on ${f.leftover.node}: run '${f.leftover.run}' there`
+      );
+  }
+  return `${parts.join("; ")}.`;
+}
+function describeCounts(plan2) {
+  const parts = Object.entries(plan2.summary).filter(([k, n]) => k !== "noop" && n > 0).map(([k, n]) => `${n} to ${k}`);
+  return parts.join(", ") || "no changes";
+}
+var init_apply_messages = __esm({
+  "actions/lib/reconcile/apply-messages.ts"() {
+    "use strict";
+    __name(interruptedMessage, "interruptedMessage");
+    __name(failureMessage, "failureMessage");
+    __name(describeCounts, "describeCounts");
+  }
+});
+
 // actions/lib/reconcile/apply.ts
-function planOptions(config2, o) {
+function planOptions(config2, o, excluded = []) {
   return {
+    vmidRange: config2.vmid_range,
+    ownerTag: ownerTagOf(config2),
+    excluded,
+    maxDeletes: config2.prune.max_deletes,
+    allowDeletes: o.allowDeletes,
     prune: o.prune || config2.prune.enabled,
     only: o.only,
     recreate: o.recreate,
@@ -23738,9 +24094,10 @@ function planOptions(config2, o) {
   };
 }
 async function readAndPlan(repo, client, log, o = {}) {
-  const opts = planOptions(repo.config, o);
+  const opts = planOptions(repo.config, o, repo.excluded);
   const snapshot = await readSnapshot(client, repo.vms, {
     prune: opts.prune,
+    ownerTag: opts.ownerTag,
     bootGraceSeconds: opts.bootGraceSeconds,
     agentTimeoutMs: Math.min(5e3, repo.config.health.agent_timeout_seconds * 1e3),
     log
@@ -23796,7 +24153,10 @@ async function applyRepository(repo, deps, o = {}) {
     snapshot,
     env: deps.env,
     defaultStorage: repo.config.defaults.storage,
-    agentWaitMs: o.agentWaitMs ?? repo.config.health.boot_grace_seconds * 1e3
+    agentWaitMs: o.agentWaitMs ?? repo.config.health.boot_grace_seconds * 1e3,
+    signal: o.signal,
+    vmidRange: repo.config.vmid_range,
+    ownerTag: ownerTagOf(repo.config)
   };
   const max = repo.config.health.max_recreate;
   const recreates = { left: max, max };
@@ -23817,7 +24177,13 @@ async function applyRepository(repo, deps, o = {}) {
     );
     const node = specs.get(name)?.node ?? sorted[0].node;
     return nodeLimiter(node).run(
-      () => total.run(() => runOne(ctx, specs.get(name), sorted, result2, recreates))
+      () => total.run(() => {
+        if (o.signal?.aborted) {
+          (result2.interrupted ??= { stopped: [], notStarted: [] }).notStarted.push(name);
+          return Promise.resolve();
+        }
+        return runOne(ctx, specs.get(name), sorted, result2, recreates);
+      })
     );
   }, "runVm");
   await log.group("Apply", async () => {
@@ -23826,9 +24192,10 @@ async function applyRepository(repo, deps, o = {}) {
     const rest = [...byVm].filter(([, acts]) => !acts.some((a) => a.kind === "delete"));
     await Promise.all(rest.map(([name, acts]) => runVm(name, acts)));
   });
+  if (o.signal?.aborted) result2.interrupted ??= { stopped: [], notStarted: [] };
   const deferred = result2.held.slice(heldByPlan).map((h) => h.vm);
   result2.message = withNotes(
-    result2.failed.length ? failureMessage(result2.failed, byVm.size) : `Applied: ${describeCounts(plan2)}`,
+    result2.interrupted ? interruptedMessage(result2, byVm.size) : result2.failed.length ? failureMessage(result2.failed, byVm.size) : `Applied: ${describeCounts(plan2)}`,
     deferred.length ? `Still hung, left for the next run (health.max_recreate ${max}): ${deferred.join(", ")}.` : void 0,
     held
   );
@@ -23838,24 +24205,6 @@ function withNotes(message, ...notes) {
   const present = notes.filter((n) => !!n);
   if (!present.length) return message;
   return [message, ...present].map((s) => /[.!?]$/.test(s) ? s : `${s}.`).join(" ");
-}
-function failureMessage(failed, total) {
-  const rolled = failed.filter((f) => f.rolledBack).map((f) => f.vm);
-  const none = failed.filter((f) => f.nothingCreated).map((f) => f.vm);
-  const parts = [`${failed.length} of ${total} VMs failed: ${failed.map((f) => f.vm).join(", ")}`];
-  if (rolled.length) parts.push(`rolled back: ${rolled.join(", ")}`);
-  if (none.length) parts.push(`nothing was created for ${none.join(", ")}`);
-  for (const f of failed) {
-    if (f.leftover)
-      parts.push(
-        `${f.vm} left VM ${f.leftover.vmid} locked on ${f.leftover.node}: run '${f.leftover.run}' there`
-      );
-  }
-  return `${parts.join("; ")}.`;
-}
-function describeCounts(plan2) {
-  const parts = Object.entries(plan2.summary).filter(([k, n]) => k !== "noop" && n > 0).map(([k, n]) => `${n} to ${k}`);
-  return parts.join(", ") || "no changes";
 }
 async function runOne(ctx, spec, actions, result2, recreates) {
   const name = actions[0].vm;
@@ -23879,7 +24228,13 @@ async function runOne(ctx, spec, actions, result2, recreates) {
           break;
         case "create":
           building = true;
-          isNew("create")(await buildVm(ctx, need(), b, t));
+          isNew("create")(
+            await buildVm(ctx, need(), b, t, void 0, {
+              vmid: a.vmid,
+              node: a.node,
+              resume: a.resume
+            })
+          );
           building = false;
           break;
         case "replace":
@@ -23934,6 +24289,20 @@ async function runOne(ctx, spec, actions, result2, recreates) {
     result2.done.push({ vm: name, actions: actions.map((a) => a.kind), seconds: t.seconds });
     ctx.log.info(`${name}: ${what} done in ${t.seconds.toFixed(1)} s (${t.steps.join(", ")})`);
   } catch (err) {
+    if (err instanceof BuiltElsewhere) {
+      result2.done.push({ vm: name, actions: ["create"], seconds: t.seconds, byAnotherRun: true });
+      ctx.log.info(
+        `${name}: created by another apply running at the same time (VM ${err.vmid}); nothing left to do here.`
+      );
+      return;
+    }
+    if (err instanceof InterruptedError || ctx.signal?.aborted) {
+      (result2.interrupted ??= { stopped: [], notStarted: [] }).stopped.push(name);
+      ctx.log.warn(
+        `${name}: stopped${b.vmid !== void 0 ? ` (VM ${b.vmid} on ${b.node})` : ""} because apply was interrupted; the next apply completes it.`
+      );
+      return;
+    }
     const error2 = describeError(err);
     let rolledBack = false;
     let leftover;
@@ -23973,6 +24342,7 @@ var init_apply = __esm({
     init_errors();
     init_limiter();
     init_secrets();
+    init_types();
     init_plan();
     init_plan_types();
     init_preflight();
@@ -23981,12 +24351,13 @@ var init_apply = __esm({
     init_remediate();
     init_snapshot();
     init_config_params();
+    init_clone_step();
+    init_apply_messages();
+    init_apply_messages();
     __name(planOptions, "planOptions");
     __name(readAndPlan, "readAndPlan");
     __name(applyRepository, "applyRepository");
     __name(withNotes, "withNotes");
-    __name(failureMessage, "failureMessage");
-    __name(describeCounts, "describeCounts");
     __name(runOne, "runOne");
   }
 });
@@ -24582,10 +24953,10 @@ var init_tls_agent = __esm({
           ALPNProtocols: ["http/1.1"]
         });
         let tcpUp = false;
-        let settled = false;
+        let settled2 = false;
         const fail3 = /* @__PURE__ */ __name((err) => {
-          if (settled) return;
-          settled = true;
+          if (settled2) return;
+          settled2 = true;
           if (tcpUp) Object.assign(err, { [TLS_PHASE]: true });
           socket.destroy();
           cb(err, socket);
@@ -24606,8 +24977,8 @@ var init_tls_agent = __esm({
             const received = socket.getPeerCertificate().fingerprint256?.toUpperCase() ?? "(none)";
             if (received !== pinned) return fail3(new FingerprintMismatchError(pinned, received));
           }
-          if (settled) return;
-          settled = true;
+          if (settled2) return;
+          settled2 = true;
           socket.off("error", onError);
           cb(null, socket);
         });
@@ -57122,9 +57493,29 @@ var init_config_schema = __esm({
           additionalProperties: false,
           properties: {
             enabled: {
-              description: "Delete VMs tagged pve-gitops that have no file (never protected ones). Default: false.",
+              description: "Delete VMs tagged pve-gitops that have no file (never protected ones, never those of excluded files). Default: false.",
               type: "boolean"
+            },
+            max_deletes: {
+              description: "Most VMs one run may delete; more need --allow-deletes N (dispatch input allow-deletes). Default: 2.",
+              type: "integer",
+              minimum: 0,
+              maximum: 1e5
             }
+          }
+        },
+        owner_id: {
+          description: "Identity of this repository on a shared cluster: its VMs are tagged pve-gitops-<owner_id> and prune only ever touches those; VMs tagged pve-gitops by older versions are still managed. Default: none (tag pve-gitops).",
+          type: "string",
+          pattern: "^[a-z0-9][a-z0-9-]{0,39}$"
+        },
+        vmid_range: {
+          description: "VMIDs for new VMs without a vmid: derived from the name within this range, so two applies aim at the same id and never make a VM twice. Default: 1000-9999.",
+          type: "object",
+          additionalProperties: false,
+          properties: {
+            min: { description: "Lowest id. Default: 1000.", type: "integer", minimum: 100, maximum: 999999999 },
+            max: { description: "Highest id. Default: 9999.", type: "integer", minimum: 100, maximum: 999999999 }
           }
         },
         concurrency: {
@@ -60074,7 +60465,7 @@ function validate21(data, { instancePath = "", parentData, parentDataProperty, r
       let data37 = data.prune;
       if (data37 && typeof data37 == "object" && !Array.isArray(data37)) {
         for (const key7 in data37) {
-          if (!(key7 === "enabled")) {
+          if (!(key7 === "enabled" || key7 === "max_deletes")) {
             const err76 = {
               instancePath: instancePath + "/prune",
               schemaPath: "#/properties/prune/additionalProperties",
@@ -60107,8 +60498,58 @@ function validate21(data, { instancePath = "", parentData, parentDataProperty, r
             errors++;
           }
         }
+        if (data37.max_deletes !== void 0) {
+          let data39 = data37.max_deletes;
+          if (!(typeof data39 == "number" && !(data39 % 1) && !isNaN(data39) && isFinite(data39))) {
+            const err78 = {
+              instancePath: instancePath + "/prune/max_deletes",
+              schemaPath: "#/properties/prune/properties/max_deletes/type",
+              keyword: "type",
+              params: { type: "integer" },
+              message: "must be integer"
+            };
+            if (vErrors === null) {
+              vErrors = [err78];
+            } else {
+              vErrors.push(err78);
+            }
+            errors++;
+          }
+          if (typeof data39 == "number" && isFinite(data39)) {
+            if (data39 > 1e5 || isNaN(data39)) {
+              const err79 = {
+                instancePath: instancePath + "/prune/max_deletes",
+                schemaPath: "#/properties/prune/properties/max_deletes/maximum",
+                keyword: "maximum",
+                params: { comparison: "<=", limit: 1e5 },
+                message: "must be <= 100000"
+              };
+              if (vErrors === null) {
+                vErrors = [err79];
+              } else {
+                vErrors.push(err79);
+              }
+              errors++;
+            }
+            if (data39 < 0 || isNaN(data39)) {
+              const err80 = {
+                instancePath: instancePath + "/prune/max_deletes",
+                schemaPath: "#/properties/prune/properties/max_deletes/minimum",
+                keyword: "minimum",
+                params: { comparison: ">=", limit: 0 },
+                message: "must be >= 0"
+              };
+              if (vErrors === null) {
+                vErrors = [err80];
+              } else {
+                vErrors.push(err80);
+              }
+              errors++;
+            }
+          }
+        }
       } else {
-        const err78 = {
+        const err81 = {
           instancePath: instancePath + "/prune",
           schemaPath: "#/properties/prune/type",
           keyword: "type",
@@ -60116,158 +60557,107 @@ function validate21(data, { instancePath = "", parentData, parentDataProperty, r
           message: "must be object"
         };
         if (vErrors === null) {
-          vErrors = [err78];
+          vErrors = [err81];
         } else {
-          vErrors.push(err78);
+          vErrors.push(err81);
         }
         errors++;
       }
     }
-    if (data.concurrency !== void 0) {
-      let data39 = data.concurrency;
-      if (data39 && typeof data39 == "object" && !Array.isArray(data39)) {
-        for (const key8 in data39) {
-          if (!(key8 === "per_node" || key8 === "per_storage" || key8 === "total")) {
-            const err79 = {
-              instancePath: instancePath + "/concurrency",
-              schemaPath: "#/properties/concurrency/additionalProperties",
+    if (data.owner_id !== void 0) {
+      let data40 = data.owner_id;
+      if (typeof data40 === "string") {
+        if (!pattern19.test(data40)) {
+          const err82 = {
+            instancePath: instancePath + "/owner_id",
+            schemaPath: "#/properties/owner_id/pattern",
+            keyword: "pattern",
+            params: { pattern: "^[a-z0-9][a-z0-9-]{0,39}$" },
+            message: 'must match pattern "^[a-z0-9][a-z0-9-]{0,39}$"'
+          };
+          if (vErrors === null) {
+            vErrors = [err82];
+          } else {
+            vErrors.push(err82);
+          }
+          errors++;
+        }
+      } else {
+        const err83 = {
+          instancePath: instancePath + "/owner_id",
+          schemaPath: "#/properties/owner_id/type",
+          keyword: "type",
+          params: { type: "string" },
+          message: "must be string"
+        };
+        if (vErrors === null) {
+          vErrors = [err83];
+        } else {
+          vErrors.push(err83);
+        }
+        errors++;
+      }
+    }
+    if (data.vmid_range !== void 0) {
+      let data41 = data.vmid_range;
+      if (data41 && typeof data41 == "object" && !Array.isArray(data41)) {
+        for (const key8 in data41) {
+          if (!(key8 === "min" || key8 === "max")) {
+            const err84 = {
+              instancePath: instancePath + "/vmid_range",
+              schemaPath: "#/properties/vmid_range/additionalProperties",
               keyword: "additionalProperties",
               params: { additionalProperty: key8 },
               message: "must NOT have additional properties"
             };
             if (vErrors === null) {
-              vErrors = [err79];
+              vErrors = [err84];
             } else {
-              vErrors.push(err79);
+              vErrors.push(err84);
             }
             errors++;
           }
         }
-        if (data39.per_node !== void 0) {
-          let data40 = data39.per_node;
-          if (!(typeof data40 == "number" && !(data40 % 1) && !isNaN(data40) && isFinite(data40))) {
-            const err80 = {
-              instancePath: instancePath + "/concurrency/per_node",
-              schemaPath: "#/properties/concurrency/properties/per_node/type",
-              keyword: "type",
-              params: { type: "integer" },
-              message: "must be integer"
-            };
-            if (vErrors === null) {
-              vErrors = [err80];
-            } else {
-              vErrors.push(err80);
-            }
-            errors++;
-          }
-          if (typeof data40 == "number" && isFinite(data40)) {
-            if (data40 > 64 || isNaN(data40)) {
-              const err81 = {
-                instancePath: instancePath + "/concurrency/per_node",
-                schemaPath: "#/properties/concurrency/properties/per_node/maximum",
-                keyword: "maximum",
-                params: { comparison: "<=", limit: 64 },
-                message: "must be <= 64"
-              };
-              if (vErrors === null) {
-                vErrors = [err81];
-              } else {
-                vErrors.push(err81);
-              }
-              errors++;
-            }
-            if (data40 < 1 || isNaN(data40)) {
-              const err82 = {
-                instancePath: instancePath + "/concurrency/per_node",
-                schemaPath: "#/properties/concurrency/properties/per_node/minimum",
-                keyword: "minimum",
-                params: { comparison: ">=", limit: 1 },
-                message: "must be >= 1"
-              };
-              if (vErrors === null) {
-                vErrors = [err82];
-              } else {
-                vErrors.push(err82);
-              }
-              errors++;
-            }
-          }
-        }
-        if (data39.per_storage !== void 0) {
-          let data41 = data39.per_storage;
-          if (!(typeof data41 == "number" && !(data41 % 1) && !isNaN(data41) && isFinite(data41))) {
-            const err83 = {
-              instancePath: instancePath + "/concurrency/per_storage",
-              schemaPath: "#/properties/concurrency/properties/per_storage/type",
-              keyword: "type",
-              params: { type: "integer" },
-              message: "must be integer"
-            };
-            if (vErrors === null) {
-              vErrors = [err83];
-            } else {
-              vErrors.push(err83);
-            }
-            errors++;
-          }
-          if (typeof data41 == "number" && isFinite(data41)) {
-            if (data41 > 64 || isNaN(data41)) {
-              const err84 = {
-                instancePath: instancePath + "/concurrency/per_storage",
-                schemaPath: "#/properties/concurrency/properties/per_storage/maximum",
-                keyword: "maximum",
-                params: { comparison: "<=", limit: 64 },
-                message: "must be <= 64"
-              };
-              if (vErrors === null) {
-                vErrors = [err84];
-              } else {
-                vErrors.push(err84);
-              }
-              errors++;
-            }
-            if (data41 < 1 || isNaN(data41)) {
-              const err85 = {
-                instancePath: instancePath + "/concurrency/per_storage",
-                schemaPath: "#/properties/concurrency/properties/per_storage/minimum",
-                keyword: "minimum",
-                params: { comparison: ">=", limit: 1 },
-                message: "must be >= 1"
-              };
-              if (vErrors === null) {
-                vErrors = [err85];
-              } else {
-                vErrors.push(err85);
-              }
-              errors++;
-            }
-          }
-        }
-        if (data39.total !== void 0) {
-          let data42 = data39.total;
+        if (data41.min !== void 0) {
+          let data42 = data41.min;
           if (!(typeof data42 == "number" && !(data42 % 1) && !isNaN(data42) && isFinite(data42))) {
-            const err86 = {
-              instancePath: instancePath + "/concurrency/total",
-              schemaPath: "#/properties/concurrency/properties/total/type",
+            const err85 = {
+              instancePath: instancePath + "/vmid_range/min",
+              schemaPath: "#/properties/vmid_range/properties/min/type",
               keyword: "type",
               params: { type: "integer" },
               message: "must be integer"
             };
             if (vErrors === null) {
-              vErrors = [err86];
+              vErrors = [err85];
             } else {
-              vErrors.push(err86);
+              vErrors.push(err85);
             }
             errors++;
           }
           if (typeof data42 == "number" && isFinite(data42)) {
-            if (data42 > 256 || isNaN(data42)) {
-              const err87 = {
-                instancePath: instancePath + "/concurrency/total",
-                schemaPath: "#/properties/concurrency/properties/total/maximum",
+            if (data42 > 999999999 || isNaN(data42)) {
+              const err86 = {
+                instancePath: instancePath + "/vmid_range/min",
+                schemaPath: "#/properties/vmid_range/properties/min/maximum",
                 keyword: "maximum",
-                params: { comparison: "<=", limit: 256 },
-                message: "must be <= 256"
+                params: { comparison: "<=", limit: 999999999 },
+                message: "must be <= 999999999"
+              };
+              if (vErrors === null) {
+                vErrors = [err86];
+              } else {
+                vErrors.push(err86);
+              }
+              errors++;
+            }
+            if (data42 < 100 || isNaN(data42)) {
+              const err87 = {
+                instancePath: instancePath + "/vmid_range/min",
+                schemaPath: "#/properties/vmid_range/properties/min/minimum",
+                keyword: "minimum",
+                params: { comparison: ">=", limit: 100 },
+                message: "must be >= 100"
               };
               if (vErrors === null) {
                 vErrors = [err87];
@@ -60276,134 +60666,134 @@ function validate21(data, { instancePath = "", parentData, parentDataProperty, r
               }
               errors++;
             }
-            if (data42 < 1 || isNaN(data42)) {
-              const err88 = {
-                instancePath: instancePath + "/concurrency/total",
-                schemaPath: "#/properties/concurrency/properties/total/minimum",
-                keyword: "minimum",
-                params: { comparison: ">=", limit: 1 },
-                message: "must be >= 1"
+          }
+        }
+        if (data41.max !== void 0) {
+          let data43 = data41.max;
+          if (!(typeof data43 == "number" && !(data43 % 1) && !isNaN(data43) && isFinite(data43))) {
+            const err88 = {
+              instancePath: instancePath + "/vmid_range/max",
+              schemaPath: "#/properties/vmid_range/properties/max/type",
+              keyword: "type",
+              params: { type: "integer" },
+              message: "must be integer"
+            };
+            if (vErrors === null) {
+              vErrors = [err88];
+            } else {
+              vErrors.push(err88);
+            }
+            errors++;
+          }
+          if (typeof data43 == "number" && isFinite(data43)) {
+            if (data43 > 999999999 || isNaN(data43)) {
+              const err89 = {
+                instancePath: instancePath + "/vmid_range/max",
+                schemaPath: "#/properties/vmid_range/properties/max/maximum",
+                keyword: "maximum",
+                params: { comparison: "<=", limit: 999999999 },
+                message: "must be <= 999999999"
               };
               if (vErrors === null) {
-                vErrors = [err88];
+                vErrors = [err89];
               } else {
-                vErrors.push(err88);
+                vErrors.push(err89);
+              }
+              errors++;
+            }
+            if (data43 < 100 || isNaN(data43)) {
+              const err90 = {
+                instancePath: instancePath + "/vmid_range/max",
+                schemaPath: "#/properties/vmid_range/properties/max/minimum",
+                keyword: "minimum",
+                params: { comparison: ">=", limit: 100 },
+                message: "must be >= 100"
+              };
+              if (vErrors === null) {
+                vErrors = [err90];
+              } else {
+                vErrors.push(err90);
               }
               errors++;
             }
           }
         }
       } else {
-        const err89 = {
-          instancePath: instancePath + "/concurrency",
-          schemaPath: "#/properties/concurrency/type",
+        const err91 = {
+          instancePath: instancePath + "/vmid_range",
+          schemaPath: "#/properties/vmid_range/type",
           keyword: "type",
           params: { type: "object" },
           message: "must be object"
         };
         if (vErrors === null) {
-          vErrors = [err89];
+          vErrors = [err91];
         } else {
-          vErrors.push(err89);
+          vErrors.push(err91);
         }
         errors++;
       }
     }
-    if (data.health !== void 0) {
-      let data43 = data.health;
-      if (data43 && typeof data43 == "object" && !Array.isArray(data43)) {
-        for (const key9 in data43) {
-          if (!(key9 === "boot_grace_seconds" || key9 === "agent_timeout_seconds" || key9 === "max_recreate" || key9 === "max_unhealthy_percent")) {
-            const err90 = {
-              instancePath: instancePath + "/health",
-              schemaPath: "#/properties/health/additionalProperties",
+    if (data.concurrency !== void 0) {
+      let data44 = data.concurrency;
+      if (data44 && typeof data44 == "object" && !Array.isArray(data44)) {
+        for (const key9 in data44) {
+          if (!(key9 === "per_node" || key9 === "per_storage" || key9 === "total")) {
+            const err92 = {
+              instancePath: instancePath + "/concurrency",
+              schemaPath: "#/properties/concurrency/additionalProperties",
               keyword: "additionalProperties",
               params: { additionalProperty: key9 },
               message: "must NOT have additional properties"
             };
             if (vErrors === null) {
-              vErrors = [err90];
+              vErrors = [err92];
             } else {
-              vErrors.push(err90);
+              vErrors.push(err92);
             }
             errors++;
           }
         }
-        if (data43.boot_grace_seconds !== void 0) {
-          let data44 = data43.boot_grace_seconds;
-          if (!(typeof data44 == "number" && !(data44 % 1) && !isNaN(data44) && isFinite(data44))) {
-            const err91 = {
-              instancePath: instancePath + "/health/boot_grace_seconds",
-              schemaPath: "#/properties/health/properties/boot_grace_seconds/type",
-              keyword: "type",
-              params: { type: "integer" },
-              message: "must be integer"
-            };
-            if (vErrors === null) {
-              vErrors = [err91];
-            } else {
-              vErrors.push(err91);
-            }
-            errors++;
-          }
-          if (typeof data44 == "number" && isFinite(data44)) {
-            if (data44 > 86400 || isNaN(data44)) {
-              const err92 = {
-                instancePath: instancePath + "/health/boot_grace_seconds",
-                schemaPath: "#/properties/health/properties/boot_grace_seconds/maximum",
-                keyword: "maximum",
-                params: { comparison: "<=", limit: 86400 },
-                message: "must be <= 86400"
-              };
-              if (vErrors === null) {
-                vErrors = [err92];
-              } else {
-                vErrors.push(err92);
-              }
-              errors++;
-            }
-            if (data44 < 0 || isNaN(data44)) {
-              const err93 = {
-                instancePath: instancePath + "/health/boot_grace_seconds",
-                schemaPath: "#/properties/health/properties/boot_grace_seconds/minimum",
-                keyword: "minimum",
-                params: { comparison: ">=", limit: 0 },
-                message: "must be >= 0"
-              };
-              if (vErrors === null) {
-                vErrors = [err93];
-              } else {
-                vErrors.push(err93);
-              }
-              errors++;
-            }
-          }
-        }
-        if (data43.agent_timeout_seconds !== void 0) {
-          let data45 = data43.agent_timeout_seconds;
+        if (data44.per_node !== void 0) {
+          let data45 = data44.per_node;
           if (!(typeof data45 == "number" && !(data45 % 1) && !isNaN(data45) && isFinite(data45))) {
-            const err94 = {
-              instancePath: instancePath + "/health/agent_timeout_seconds",
-              schemaPath: "#/properties/health/properties/agent_timeout_seconds/type",
+            const err93 = {
+              instancePath: instancePath + "/concurrency/per_node",
+              schemaPath: "#/properties/concurrency/properties/per_node/type",
               keyword: "type",
               params: { type: "integer" },
               message: "must be integer"
             };
             if (vErrors === null) {
-              vErrors = [err94];
+              vErrors = [err93];
             } else {
-              vErrors.push(err94);
+              vErrors.push(err93);
             }
             errors++;
           }
           if (typeof data45 == "number" && isFinite(data45)) {
-            if (data45 > 3600 || isNaN(data45)) {
-              const err95 = {
-                instancePath: instancePath + "/health/agent_timeout_seconds",
-                schemaPath: "#/properties/health/properties/agent_timeout_seconds/maximum",
+            if (data45 > 64 || isNaN(data45)) {
+              const err94 = {
+                instancePath: instancePath + "/concurrency/per_node",
+                schemaPath: "#/properties/concurrency/properties/per_node/maximum",
                 keyword: "maximum",
-                params: { comparison: "<=", limit: 3600 },
-                message: "must be <= 3600"
+                params: { comparison: "<=", limit: 64 },
+                message: "must be <= 64"
+              };
+              if (vErrors === null) {
+                vErrors = [err94];
+              } else {
+                vErrors.push(err94);
+              }
+              errors++;
+            }
+            if (data45 < 1 || isNaN(data45)) {
+              const err95 = {
+                instancePath: instancePath + "/concurrency/per_node",
+                schemaPath: "#/properties/concurrency/properties/per_node/minimum",
+                keyword: "minimum",
+                params: { comparison: ">=", limit: 1 },
+                message: "must be >= 1"
               };
               if (vErrors === null) {
                 vErrors = [err95];
@@ -60412,48 +60802,48 @@ function validate21(data, { instancePath = "", parentData, parentDataProperty, r
               }
               errors++;
             }
-            if (data45 < 1 || isNaN(data45)) {
-              const err96 = {
-                instancePath: instancePath + "/health/agent_timeout_seconds",
-                schemaPath: "#/properties/health/properties/agent_timeout_seconds/minimum",
-                keyword: "minimum",
-                params: { comparison: ">=", limit: 1 },
-                message: "must be >= 1"
-              };
-              if (vErrors === null) {
-                vErrors = [err96];
-              } else {
-                vErrors.push(err96);
-              }
-              errors++;
-            }
           }
         }
-        if (data43.max_recreate !== void 0) {
-          let data46 = data43.max_recreate;
+        if (data44.per_storage !== void 0) {
+          let data46 = data44.per_storage;
           if (!(typeof data46 == "number" && !(data46 % 1) && !isNaN(data46) && isFinite(data46))) {
-            const err97 = {
-              instancePath: instancePath + "/health/max_recreate",
-              schemaPath: "#/properties/health/properties/max_recreate/type",
+            const err96 = {
+              instancePath: instancePath + "/concurrency/per_storage",
+              schemaPath: "#/properties/concurrency/properties/per_storage/type",
               keyword: "type",
               params: { type: "integer" },
               message: "must be integer"
             };
             if (vErrors === null) {
-              vErrors = [err97];
+              vErrors = [err96];
             } else {
-              vErrors.push(err97);
+              vErrors.push(err96);
             }
             errors++;
           }
           if (typeof data46 == "number" && isFinite(data46)) {
-            if (data46 > 1e3 || isNaN(data46)) {
-              const err98 = {
-                instancePath: instancePath + "/health/max_recreate",
-                schemaPath: "#/properties/health/properties/max_recreate/maximum",
+            if (data46 > 64 || isNaN(data46)) {
+              const err97 = {
+                instancePath: instancePath + "/concurrency/per_storage",
+                schemaPath: "#/properties/concurrency/properties/per_storage/maximum",
                 keyword: "maximum",
-                params: { comparison: "<=", limit: 1e3 },
-                message: "must be <= 1000"
+                params: { comparison: "<=", limit: 64 },
+                message: "must be <= 64"
+              };
+              if (vErrors === null) {
+                vErrors = [err97];
+              } else {
+                vErrors.push(err97);
+              }
+              errors++;
+            }
+            if (data46 < 1 || isNaN(data46)) {
+              const err98 = {
+                instancePath: instancePath + "/concurrency/per_storage",
+                schemaPath: "#/properties/concurrency/properties/per_storage/minimum",
+                keyword: "minimum",
+                params: { comparison: ">=", limit: 1 },
+                message: "must be >= 1"
               };
               if (vErrors === null) {
                 vErrors = [err98];
@@ -60462,48 +60852,48 @@ function validate21(data, { instancePath = "", parentData, parentDataProperty, r
               }
               errors++;
             }
-            if (data46 < 0 || isNaN(data46)) {
-              const err99 = {
-                instancePath: instancePath + "/health/max_recreate",
-                schemaPath: "#/properties/health/properties/max_recreate/minimum",
-                keyword: "minimum",
-                params: { comparison: ">=", limit: 0 },
-                message: "must be >= 0"
-              };
-              if (vErrors === null) {
-                vErrors = [err99];
-              } else {
-                vErrors.push(err99);
-              }
-              errors++;
-            }
           }
         }
-        if (data43.max_unhealthy_percent !== void 0) {
-          let data47 = data43.max_unhealthy_percent;
+        if (data44.total !== void 0) {
+          let data47 = data44.total;
           if (!(typeof data47 == "number" && !(data47 % 1) && !isNaN(data47) && isFinite(data47))) {
-            const err100 = {
-              instancePath: instancePath + "/health/max_unhealthy_percent",
-              schemaPath: "#/properties/health/properties/max_unhealthy_percent/type",
+            const err99 = {
+              instancePath: instancePath + "/concurrency/total",
+              schemaPath: "#/properties/concurrency/properties/total/type",
               keyword: "type",
               params: { type: "integer" },
               message: "must be integer"
             };
             if (vErrors === null) {
-              vErrors = [err100];
+              vErrors = [err99];
             } else {
-              vErrors.push(err100);
+              vErrors.push(err99);
             }
             errors++;
           }
           if (typeof data47 == "number" && isFinite(data47)) {
-            if (data47 > 100 || isNaN(data47)) {
-              const err101 = {
-                instancePath: instancePath + "/health/max_unhealthy_percent",
-                schemaPath: "#/properties/health/properties/max_unhealthy_percent/maximum",
+            if (data47 > 256 || isNaN(data47)) {
+              const err100 = {
+                instancePath: instancePath + "/concurrency/total",
+                schemaPath: "#/properties/concurrency/properties/total/maximum",
                 keyword: "maximum",
-                params: { comparison: "<=", limit: 100 },
-                message: "must be <= 100"
+                params: { comparison: "<=", limit: 256 },
+                message: "must be <= 256"
+              };
+              if (vErrors === null) {
+                vErrors = [err100];
+              } else {
+                vErrors.push(err100);
+              }
+              errors++;
+            }
+            if (data47 < 1 || isNaN(data47)) {
+              const err101 = {
+                instancePath: instancePath + "/concurrency/total",
+                schemaPath: "#/properties/concurrency/properties/total/minimum",
+                keyword: "minimum",
+                params: { comparison: ">=", limit: 1 },
+                message: "must be >= 1"
               };
               if (vErrors === null) {
                 vErrors = [err101];
@@ -60512,50 +60902,53 @@ function validate21(data, { instancePath = "", parentData, parentDataProperty, r
               }
               errors++;
             }
-            if (data47 < 0 || isNaN(data47)) {
-              const err102 = {
-                instancePath: instancePath + "/health/max_unhealthy_percent",
-                schemaPath: "#/properties/health/properties/max_unhealthy_percent/minimum",
-                keyword: "minimum",
-                params: { comparison: ">=", limit: 0 },
-                message: "must be >= 0"
-              };
-              if (vErrors === null) {
-                vErrors = [err102];
-              } else {
-                vErrors.push(err102);
-              }
-              errors++;
-            }
           }
         }
       } else {
-        const err103 = {
-          instancePath: instancePath + "/health",
-          schemaPath: "#/properties/health/type",
+        const err102 = {
+          instancePath: instancePath + "/concurrency",
+          schemaPath: "#/properties/concurrency/type",
           keyword: "type",
           params: { type: "object" },
           message: "must be object"
         };
         if (vErrors === null) {
-          vErrors = [err103];
+          vErrors = [err102];
         } else {
-          vErrors.push(err103);
+          vErrors.push(err102);
         }
         errors++;
       }
     }
-    if (data.vault !== void 0) {
-      let data48 = data.vault;
+    if (data.health !== void 0) {
+      let data48 = data.health;
       if (data48 && typeof data48 == "object" && !Array.isArray(data48)) {
         for (const key10 in data48) {
-          if (!(key10 === "mount" || key10 === "path" || key10 === "key")) {
-            const err104 = {
-              instancePath: instancePath + "/vault",
-              schemaPath: "#/properties/vault/additionalProperties",
+          if (!(key10 === "boot_grace_seconds" || key10 === "agent_timeout_seconds" || key10 === "max_recreate" || key10 === "max_unhealthy_percent")) {
+            const err103 = {
+              instancePath: instancePath + "/health",
+              schemaPath: "#/properties/health/additionalProperties",
               keyword: "additionalProperties",
               params: { additionalProperty: key10 },
               message: "must NOT have additional properties"
+            };
+            if (vErrors === null) {
+              vErrors = [err103];
+            } else {
+              vErrors.push(err103);
+            }
+            errors++;
+          }
+        }
+        if (data48.boot_grace_seconds !== void 0) {
+          let data49 = data48.boot_grace_seconds;
+          if (!(typeof data49 == "number" && !(data49 % 1) && !isNaN(data49) && isFinite(data49))) {
+            const err104 = {
+              instancePath: instancePath + "/health/boot_grace_seconds",
+              schemaPath: "#/properties/health/properties/boot_grace_seconds/type",
+              keyword: "type",
+              params: { type: "integer" },
+              message: "must be integer"
             };
             if (vErrors === null) {
               vErrors = [err104];
@@ -60564,17 +60957,14 @@ function validate21(data, { instancePath = "", parentData, parentDataProperty, r
             }
             errors++;
           }
-        }
-        if (data48.mount !== void 0) {
-          let data49 = data48.mount;
-          if (typeof data49 === "string") {
-            if (func2(data49) < 1) {
+          if (typeof data49 == "number" && isFinite(data49)) {
+            if (data49 > 86400 || isNaN(data49)) {
               const err105 = {
-                instancePath: instancePath + "/vault/mount",
-                schemaPath: "#/properties/vault/properties/mount/minLength",
-                keyword: "minLength",
-                params: { limit: 1 },
-                message: "must NOT have fewer than 1 characters"
+                instancePath: instancePath + "/health/boot_grace_seconds",
+                schemaPath: "#/properties/health/properties/boot_grace_seconds/maximum",
+                keyword: "maximum",
+                params: { comparison: "<=", limit: 86400 },
+                message: "must be <= 86400"
               };
               if (vErrors === null) {
                 vErrors = [err105];
@@ -60583,66 +60973,63 @@ function validate21(data, { instancePath = "", parentData, parentDataProperty, r
               }
               errors++;
             }
-          } else {
-            const err106 = {
-              instancePath: instancePath + "/vault/mount",
-              schemaPath: "#/properties/vault/properties/mount/type",
-              keyword: "type",
-              params: { type: "string" },
-              message: "must be string"
-            };
-            if (vErrors === null) {
-              vErrors = [err106];
-            } else {
-              vErrors.push(err106);
-            }
-            errors++;
-          }
-        }
-        if (data48.path !== void 0) {
-          let data50 = data48.path;
-          if (typeof data50 === "string") {
-            if (func2(data50) < 1) {
-              const err107 = {
-                instancePath: instancePath + "/vault/path",
-                schemaPath: "#/properties/vault/properties/path/minLength",
-                keyword: "minLength",
-                params: { limit: 1 },
-                message: "must NOT have fewer than 1 characters"
+            if (data49 < 0 || isNaN(data49)) {
+              const err106 = {
+                instancePath: instancePath + "/health/boot_grace_seconds",
+                schemaPath: "#/properties/health/properties/boot_grace_seconds/minimum",
+                keyword: "minimum",
+                params: { comparison: ">=", limit: 0 },
+                message: "must be >= 0"
               };
               if (vErrors === null) {
-                vErrors = [err107];
+                vErrors = [err106];
               } else {
-                vErrors.push(err107);
+                vErrors.push(err106);
               }
               errors++;
             }
-          } else {
-            const err108 = {
-              instancePath: instancePath + "/vault/path",
-              schemaPath: "#/properties/vault/properties/path/type",
+          }
+        }
+        if (data48.agent_timeout_seconds !== void 0) {
+          let data50 = data48.agent_timeout_seconds;
+          if (!(typeof data50 == "number" && !(data50 % 1) && !isNaN(data50) && isFinite(data50))) {
+            const err107 = {
+              instancePath: instancePath + "/health/agent_timeout_seconds",
+              schemaPath: "#/properties/health/properties/agent_timeout_seconds/type",
               keyword: "type",
-              params: { type: "string" },
-              message: "must be string"
+              params: { type: "integer" },
+              message: "must be integer"
             };
             if (vErrors === null) {
-              vErrors = [err108];
+              vErrors = [err107];
             } else {
-              vErrors.push(err108);
+              vErrors.push(err107);
             }
             errors++;
           }
-        }
-        if (data48.key !== void 0) {
-          let data51 = data48.key;
-          if (typeof data51 === "string") {
-            if (func2(data51) < 1) {
+          if (typeof data50 == "number" && isFinite(data50)) {
+            if (data50 > 3600 || isNaN(data50)) {
+              const err108 = {
+                instancePath: instancePath + "/health/agent_timeout_seconds",
+                schemaPath: "#/properties/health/properties/agent_timeout_seconds/maximum",
+                keyword: "maximum",
+                params: { comparison: "<=", limit: 3600 },
+                message: "must be <= 3600"
+              };
+              if (vErrors === null) {
+                vErrors = [err108];
+              } else {
+                vErrors.push(err108);
+              }
+              errors++;
+            }
+            if (data50 < 1 || isNaN(data50)) {
               const err109 = {
-                instancePath: instancePath + "/vault/key",
-                schemaPath: "#/properties/vault/properties/key/minLength",
-                keyword: "minLength",
-                params: { limit: 1 },
-                message: "must NOT have fewer than 1 characters"
+                instancePath: instancePath + "/health/agent_timeout_seconds",
+                schemaPath: "#/properties/health/properties/agent_timeout_seconds/minimum",
+                keyword: "minimum",
+                params: { comparison: ">=", limit: 1 },
+                message: "must be >= 1"
               };
               if (vErrors === null) {
                 vErrors = [err109];
@@ -60651,13 +61038,17 @@ function validate21(data, { instancePath = "", parentData, parentDataProperty, r
               }
               errors++;
             }
-          } else {
+          }
+        }
+        if (data48.max_recreate !== void 0) {
+          let data51 = data48.max_recreate;
+          if (!(typeof data51 == "number" && !(data51 % 1) && !isNaN(data51) && isFinite(data51))) {
             const err110 = {
-              instancePath: instancePath + "/vault/key",
-              schemaPath: "#/properties/vault/properties/key/type",
+              instancePath: instancePath + "/health/max_recreate",
+              schemaPath: "#/properties/health/properties/max_recreate/type",
               keyword: "type",
-              params: { type: "string" },
-              message: "must be string"
+              params: { type: "integer" },
+              message: "must be integer"
             };
             if (vErrors === null) {
               vErrors = [err110];
@@ -60666,87 +61057,79 @@ function validate21(data, { instancePath = "", parentData, parentDataProperty, r
             }
             errors++;
           }
-        }
-      } else {
-        const err111 = {
-          instancePath: instancePath + "/vault",
-          schemaPath: "#/properties/vault/type",
-          keyword: "type",
-          params: { type: "object" },
-          message: "must be object"
-        };
-        if (vErrors === null) {
-          vErrors = [err111];
-        } else {
-          vErrors.push(err111);
-        }
-        errors++;
-      }
-    }
-    if (data.k3s !== void 0) {
-      let data52 = data.k3s;
-      if (data52 && typeof data52 == "object" && !Array.isArray(data52)) {
-        for (const key11 in data52) {
-          if (!(key11 === "installer_url" || key11 === "version")) {
-            const err112 = {
-              instancePath: instancePath + "/k3s",
-              schemaPath: "#/properties/k3s/additionalProperties",
-              keyword: "additionalProperties",
-              params: { additionalProperty: key11 },
-              message: "must NOT have additional properties"
-            };
-            if (vErrors === null) {
-              vErrors = [err112];
-            } else {
-              vErrors.push(err112);
-            }
-            errors++;
-          }
-        }
-        if (data52.installer_url !== void 0) {
-          let data53 = data52.installer_url;
-          if (typeof data53 === "string") {
-            if (!pattern19.test(data53)) {
-              const err113 = {
-                instancePath: instancePath + "/k3s/installer_url",
-                schemaPath: "#/properties/k3s/properties/installer_url/pattern",
-                keyword: "pattern",
-                params: { pattern: "^https?://[^\\s]+$" },
-                message: 'must match pattern "^https?://[^\\s]+$"'
+          if (typeof data51 == "number" && isFinite(data51)) {
+            if (data51 > 1e3 || isNaN(data51)) {
+              const err111 = {
+                instancePath: instancePath + "/health/max_recreate",
+                schemaPath: "#/properties/health/properties/max_recreate/maximum",
+                keyword: "maximum",
+                params: { comparison: "<=", limit: 1e3 },
+                message: "must be <= 1000"
               };
               if (vErrors === null) {
-                vErrors = [err113];
+                vErrors = [err111];
               } else {
-                vErrors.push(err113);
+                vErrors.push(err111);
               }
               errors++;
             }
-          } else {
-            const err114 = {
-              instancePath: instancePath + "/k3s/installer_url",
-              schemaPath: "#/properties/k3s/properties/installer_url/type",
+            if (data51 < 0 || isNaN(data51)) {
+              const err112 = {
+                instancePath: instancePath + "/health/max_recreate",
+                schemaPath: "#/properties/health/properties/max_recreate/minimum",
+                keyword: "minimum",
+                params: { comparison: ">=", limit: 0 },
+                message: "must be >= 0"
+              };
+              if (vErrors === null) {
+                vErrors = [err112];
+              } else {
+                vErrors.push(err112);
+              }
+              errors++;
+            }
+          }
+        }
+        if (data48.max_unhealthy_percent !== void 0) {
+          let data52 = data48.max_unhealthy_percent;
+          if (!(typeof data52 == "number" && !(data52 % 1) && !isNaN(data52) && isFinite(data52))) {
+            const err113 = {
+              instancePath: instancePath + "/health/max_unhealthy_percent",
+              schemaPath: "#/properties/health/properties/max_unhealthy_percent/type",
               keyword: "type",
-              params: { type: "string" },
-              message: "must be string"
+              params: { type: "integer" },
+              message: "must be integer"
             };
             if (vErrors === null) {
-              vErrors = [err114];
+              vErrors = [err113];
             } else {
-              vErrors.push(err114);
+              vErrors.push(err113);
             }
             errors++;
           }
-        }
-        if (data52.version !== void 0) {
-          let data54 = data52.version;
-          if (typeof data54 === "string") {
-            if (!pattern20.test(data54)) {
+          if (typeof data52 == "number" && isFinite(data52)) {
+            if (data52 > 100 || isNaN(data52)) {
+              const err114 = {
+                instancePath: instancePath + "/health/max_unhealthy_percent",
+                schemaPath: "#/properties/health/properties/max_unhealthy_percent/maximum",
+                keyword: "maximum",
+                params: { comparison: "<=", limit: 100 },
+                message: "must be <= 100"
+              };
+              if (vErrors === null) {
+                vErrors = [err114];
+              } else {
+                vErrors.push(err114);
+              }
+              errors++;
+            }
+            if (data52 < 0 || isNaN(data52)) {
               const err115 = {
-                instancePath: instancePath + "/k3s/version",
-                schemaPath: "#/properties/k3s/properties/version/pattern",
-                keyword: "pattern",
-                params: { pattern: "^v[0-9]+\\.[0-9]+\\.[0-9]+(\\+k3s[0-9]+)?$" },
-                message: 'must match pattern "^v[0-9]+\\.[0-9]+\\.[0-9]+(\\+k3s[0-9]+)?$"'
+                instancePath: instancePath + "/health/max_unhealthy_percent",
+                schemaPath: "#/properties/health/properties/max_unhealthy_percent/minimum",
+                keyword: "minimum",
+                params: { comparison: ">=", limit: 0 },
+                message: "must be >= 0"
               };
               if (vErrors === null) {
                 vErrors = [err115];
@@ -60755,8 +61138,236 @@ function validate21(data, { instancePath = "", parentData, parentDataProperty, r
               }
               errors++;
             }
+          }
+        }
+      } else {
+        const err116 = {
+          instancePath: instancePath + "/health",
+          schemaPath: "#/properties/health/type",
+          keyword: "type",
+          params: { type: "object" },
+          message: "must be object"
+        };
+        if (vErrors === null) {
+          vErrors = [err116];
+        } else {
+          vErrors.push(err116);
+        }
+        errors++;
+      }
+    }
+    if (data.vault !== void 0) {
+      let data53 = data.vault;
+      if (data53 && typeof data53 == "object" && !Array.isArray(data53)) {
+        for (const key11 in data53) {
+          if (!(key11 === "mount" || key11 === "path" || key11 === "key")) {
+            const err117 = {
+              instancePath: instancePath + "/vault",
+              schemaPath: "#/properties/vault/additionalProperties",
+              keyword: "additionalProperties",
+              params: { additionalProperty: key11 },
+              message: "must NOT have additional properties"
+            };
+            if (vErrors === null) {
+              vErrors = [err117];
+            } else {
+              vErrors.push(err117);
+            }
+            errors++;
+          }
+        }
+        if (data53.mount !== void 0) {
+          let data54 = data53.mount;
+          if (typeof data54 === "string") {
+            if (func2(data54) < 1) {
+              const err118 = {
+                instancePath: instancePath + "/vault/mount",
+                schemaPath: "#/properties/vault/properties/mount/minLength",
+                keyword: "minLength",
+                params: { limit: 1 },
+                message: "must NOT have fewer than 1 characters"
+              };
+              if (vErrors === null) {
+                vErrors = [err118];
+              } else {
+                vErrors.push(err118);
+              }
+              errors++;
+            }
           } else {
-            const err116 = {
+            const err119 = {
+              instancePath: instancePath + "/vault/mount",
+              schemaPath: "#/properties/vault/properties/mount/type",
+              keyword: "type",
+              params: { type: "string" },
+              message: "must be string"
+            };
+            if (vErrors === null) {
+              vErrors = [err119];
+            } else {
+              vErrors.push(err119);
+            }
+            errors++;
+          }
+        }
+        if (data53.path !== void 0) {
+          let data55 = data53.path;
+          if (typeof data55 === "string") {
+            if (func2(data55) < 1) {
+              const err120 = {
+                instancePath: instancePath + "/vault/path",
+                schemaPath: "#/properties/vault/properties/path/minLength",
+                keyword: "minLength",
+                params: { limit: 1 },
+                message: "must NOT have fewer than 1 characters"
+              };
+              if (vErrors === null) {
+                vErrors = [err120];
+              } else {
+                vErrors.push(err120);
+              }
+              errors++;
+            }
+          } else {
+            const err121 = {
+              instancePath: instancePath + "/vault/path",
+              schemaPath: "#/properties/vault/properties/path/type",
+              keyword: "type",
+              params: { type: "string" },
+              message: "must be string"
+            };
+            if (vErrors === null) {
+              vErrors = [err121];
+            } else {
+              vErrors.push(err121);
+            }
+            errors++;
+          }
+        }
+        if (data53.key !== void 0) {
+          let data56 = data53.key;
+          if (typeof data56 === "string") {
+            if (func2(data56) < 1) {
+              const err122 = {
+                instancePath: instancePath + "/vault/key",
+                schemaPath: "#/properties/vault/properties/key/minLength",
+                keyword: "minLength",
+                params: { limit: 1 },
+                message: "must NOT have fewer than 1 characters"
+              };
+              if (vErrors === null) {
+                vErrors = [err122];
+              } else {
+                vErrors.push(err122);
+              }
+              errors++;
+            }
+          } else {
+            const err123 = {
+              instancePath: instancePath + "/vault/key",
+              schemaPath: "#/properties/vault/properties/key/type",
+              keyword: "type",
+              params: { type: "string" },
+              message: "must be string"
+            };
+            if (vErrors === null) {
+              vErrors = [err123];
+            } else {
+              vErrors.push(err123);
+            }
+            errors++;
+          }
+        }
+      } else {
+        const err124 = {
+          instancePath: instancePath + "/vault",
+          schemaPath: "#/properties/vault/type",
+          keyword: "type",
+          params: { type: "object" },
+          message: "must be object"
+        };
+        if (vErrors === null) {
+          vErrors = [err124];
+        } else {
+          vErrors.push(err124);
+        }
+        errors++;
+      }
+    }
+    if (data.k3s !== void 0) {
+      let data57 = data.k3s;
+      if (data57 && typeof data57 == "object" && !Array.isArray(data57)) {
+        for (const key12 in data57) {
+          if (!(key12 === "installer_url" || key12 === "version")) {
+            const err125 = {
+              instancePath: instancePath + "/k3s",
+              schemaPath: "#/properties/k3s/additionalProperties",
+              keyword: "additionalProperties",
+              params: { additionalProperty: key12 },
+              message: "must NOT have additional properties"
+            };
+            if (vErrors === null) {
+              vErrors = [err125];
+            } else {
+              vErrors.push(err125);
+            }
+            errors++;
+          }
+        }
+        if (data57.installer_url !== void 0) {
+          let data58 = data57.installer_url;
+          if (typeof data58 === "string") {
+            if (!pattern20.test(data58)) {
+              const err126 = {
+                instancePath: instancePath + "/k3s/installer_url",
+                schemaPath: "#/properties/k3s/properties/installer_url/pattern",
+                keyword: "pattern",
+                params: { pattern: "^https?://[^\\s]+$" },
+                message: 'must match pattern "^https?://[^\\s]+$"'
+              };
+              if (vErrors === null) {
+                vErrors = [err126];
+              } else {
+                vErrors.push(err126);
+              }
+              errors++;
+            }
+          } else {
+            const err127 = {
+              instancePath: instancePath + "/k3s/installer_url",
+              schemaPath: "#/properties/k3s/properties/installer_url/type",
+              keyword: "type",
+              params: { type: "string" },
+              message: "must be string"
+            };
+            if (vErrors === null) {
+              vErrors = [err127];
+            } else {
+              vErrors.push(err127);
+            }
+            errors++;
+          }
+        }
+        if (data57.version !== void 0) {
+          let data59 = data57.version;
+          if (typeof data59 === "string") {
+            if (!pattern21.test(data59)) {
+              const err128 = {
+                instancePath: instancePath + "/k3s/version",
+                schemaPath: "#/properties/k3s/properties/version/pattern",
+                keyword: "pattern",
+                params: { pattern: "^v[0-9]+\\.[0-9]+\\.[0-9]+(\\+k3s[0-9]+)?$" },
+                message: 'must match pattern "^v[0-9]+\\.[0-9]+\\.[0-9]+(\\+k3s[0-9]+)?$"'
+              };
+              if (vErrors === null) {
+                vErrors = [err128];
+              } else {
+                vErrors.push(err128);
+              }
+              errors++;
+            }
+          } else {
+            const err129 = {
               instancePath: instancePath + "/k3s/version",
               schemaPath: "#/properties/k3s/properties/version/type",
               keyword: "type",
@@ -60764,15 +61375,15 @@ function validate21(data, { instancePath = "", parentData, parentDataProperty, r
               message: "must be string"
             };
             if (vErrors === null) {
-              vErrors = [err116];
+              vErrors = [err129];
             } else {
-              vErrors.push(err116);
+              vErrors.push(err129);
             }
             errors++;
           }
         }
       } else {
-        const err117 = {
+        const err130 = {
           instancePath: instancePath + "/k3s",
           schemaPath: "#/properties/k3s/type",
           keyword: "type",
@@ -60780,15 +61391,15 @@ function validate21(data, { instancePath = "", parentData, parentDataProperty, r
           message: "must be object"
         };
         if (vErrors === null) {
-          vErrors = [err117];
+          vErrors = [err130];
         } else {
-          vErrors.push(err117);
+          vErrors.push(err130);
         }
         errors++;
       }
     }
   } else {
-    const err118 = {
+    const err131 = {
       instancePath,
       schemaPath: "#/type",
       keyword: "type",
@@ -60796,16 +61407,16 @@ function validate21(data, { instancePath = "", parentData, parentDataProperty, r
       message: "must be object"
     };
     if (vErrors === null) {
-      vErrors = [err118];
+      vErrors = [err131];
     } else {
-      vErrors.push(err118);
+      vErrors.push(err131);
     }
     errors++;
   }
   validate21.errors = vErrors;
   return errors === 0;
 }
-var vm, schema31, func1, func2, pattern4, pattern5, pattern6, pattern7, pattern8, pattern9, pattern10, pattern12, pattern13, pattern14, pattern15, pattern16, pattern17, config, schema32, pattern18, pattern19, pattern20;
+var vm, schema31, func1, func2, pattern4, pattern5, pattern6, pattern7, pattern8, pattern9, pattern10, pattern12, pattern13, pattern14, pattern15, pattern16, pattern17, config, schema32, pattern18, pattern19, pattern20, pattern21;
 var init_validators = __esm({
   "actions/lib/vm/generated/validators.js"() {
     "use strict";
@@ -61200,8 +61811,38 @@ var init_validators = __esm({
           additionalProperties: false,
           properties: {
             enabled: {
-              description: "Delete VMs tagged pve-gitops that have no file (never protected ones). Default: false.",
+              description: "Delete VMs tagged pve-gitops that have no file (never protected ones, never those of excluded files). Default: false.",
               type: "boolean"
+            },
+            max_deletes: {
+              description: "Most VMs one run may delete; more need --allow-deletes N (dispatch input allow-deletes). Default: 2.",
+              type: "integer",
+              minimum: 0,
+              maximum: 1e5
+            }
+          }
+        },
+        owner_id: {
+          description: "Identity of this repository on a shared cluster: its VMs are tagged pve-gitops-<owner_id> and prune only ever touches those; VMs tagged pve-gitops by older versions are still managed. Default: none (tag pve-gitops).",
+          type: "string",
+          pattern: "^[a-z0-9][a-z0-9-]{0,39}$"
+        },
+        vmid_range: {
+          description: "VMIDs for new VMs without a vmid: derived from the name within this range, so two applies aim at the same id and never make a VM twice. Default: 1000-9999.",
+          type: "object",
+          additionalProperties: false,
+          properties: {
+            min: {
+              description: "Lowest id. Default: 1000.",
+              type: "integer",
+              minimum: 100,
+              maximum: 999999999
+            },
+            max: {
+              description: "Highest id. Default: 9999.",
+              type: "integer",
+              minimum: 100,
+              maximum: 999999999
             }
           }
         },
@@ -61305,8 +61946,9 @@ var init_validators = __esm({
       }
     };
     pattern18 = new RegExp("^[A-Za-z_][A-Za-z0-9_]*$", "u");
-    pattern19 = new RegExp("^https?://[^\\s]+$", "u");
-    pattern20 = new RegExp("^v[0-9]+\\.[0-9]+\\.[0-9]+(\\+k3s[0-9]+)?$", "u");
+    pattern19 = new RegExp("^[a-z0-9][a-z0-9-]{0,39}$", "u");
+    pattern20 = new RegExp("^https?://[^\\s]+$", "u");
+    pattern21 = new RegExp("^v[0-9]+\\.[0-9]+\\.[0-9]+(\\+k3s[0-9]+)?$", "u");
     __name(validate21, "validate21");
     validate21.evaluated = { props: true, dynamicProps: false, dynamicItems: false };
   }
@@ -61353,6 +61995,8 @@ function mergeConfig(partial = {}) {
     },
     exclude: [...partial.exclude ?? d.exclude],
     prune: { ...d.prune, ...partial.prune },
+    vmid_range: { ...d.vmid_range, ...partial.vmid_range },
+    ...partial.owner_id ? { owner_id: partial.owner_id } : {},
     concurrency: { ...d.concurrency, ...partial.concurrency },
     health: { ...d.health, ...partial.health },
     vault: { ...d.vault, ...partial.vault },
@@ -61423,6 +62067,16 @@ function consistency(config2, source) {
     }
     seen.add(n.name);
   });
+  if (config2.vmid_range.min > config2.vmid_range.max) {
+    const { line: line2, col } = positionOf(source, ["vmid_range"], "key");
+    out.push({
+      file: source.file,
+      line: line2,
+      col,
+      message: `vmid_range.min ${config2.vmid_range.min} is above vmid_range.max ${config2.vmid_range.max}; swap them.`,
+      severity: "error"
+    });
+  }
   return out;
 }
 var import_promises, import_node_path3, CONFIG_FILE, DEFAULT_CONFIG, DEFAULT_MEMORY_OVERCOMMIT, DEFAULT_CPU_OVERCOMMIT;
@@ -61464,7 +62118,8 @@ var init_load = __esm({
         static_hosts: []
       },
       exclude: [],
-      prune: { enabled: false },
+      prune: { enabled: false, max_deletes: 2 },
+      vmid_range: { min: 1e3, max: 9999 },
       concurrency: { per_node: 2, per_storage: 1, total: 8 },
       health: {
         boot_grace_seconds: 300,
@@ -61494,8 +62149,8 @@ function compareSlots(a, b) {
   const [, busB = b, numB = "0"] = /^([a-z]+)([0-9]+)$/.exec(b) ?? [];
   return busA < busB ? -1 : busA > busB ? 1 : Number(numA) - Number(numB);
 }
-function normalizeTags(tags = []) {
-  return [.../* @__PURE__ */ new Set([...tags.map((t) => t.toLowerCase()), OWNER_TAG])].sort();
+function normalizeTags(tags = [], owner = OWNER_TAG) {
+  return [.../* @__PURE__ */ new Set([...tags.map((t) => t.toLowerCase()), owner])].sort();
 }
 function toVmSpec(def, file, config2) {
   const d = config2.defaults;
@@ -61530,7 +62185,7 @@ function toVmSpec(def, file, config2) {
       storage: disk.storage ?? d.storage,
       ...disk.mount !== void 0 ? { mount: disk.mount } : {}
     })),
-    tags: normalizeTags(def.tags),
+    tags: normalizeTags(def.tags, ownerTagOf(config2)),
     state: def.state ?? "running",
     protected: isProtected,
     // A protected VM is never recreated, so its default remedy is a restart.
@@ -61983,14 +62638,18 @@ function lazySource(absPath, { file, data }, positions) {
   };
 }
 async function loadRepository(repoDir) {
-  const { config: config2, diagnostics: configDiagnostics } = await loadConfig(repoDir);
+  const loaded = await loadConfig(repoDir);
+  const { config: config2, diagnostics: configDiagnostics } = loaded;
   const entries2 = await listEntries(import_node_path6.default.join(repoDir, VMS_DIR));
   if (!entries2) {
     throw new ConfigurationError(
       `There is no ${VMS_DIR}/ folder in ${repoDir}; VM definitions go in ${VMS_DIR}/<name>.yaml.`
     );
   }
-  const taken = entries2.filter((e) => /\.ya?ml$/.test(e.name) && !e.name.startsWith(".")).filter((e) => !config2.exclude.some((g) => matchesGlob(e.name, g, "path"))).sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+  const yamlEntries = entries2.filter((e) => /\.ya?ml$/.test(e.name) && !e.name.startsWith(".")).sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+  const isExcluded = /* @__PURE__ */ __name((n) => config2.exclude.some((g) => matchesGlob(n, g, "path")), "isExcluded");
+  const taken = yamlEntries.filter((e) => !isExcluded(e.name));
+  const excluded = yamlEntries.filter((e) => isExcluded(e.name)).map((e) => e.name.replace(/\.ya?ml$/, ""));
   const files = taken.map((e) => `${VMS_DIR}/${e.name}`);
   const special = new Set(taken.filter((e) => !e.isFile()).map((e) => `${VMS_DIR}/${e.name}`));
   const playbookFiles = (await listEntries(import_node_path6.default.join(repoDir, PLAYBOOKS_DIR)) ?? []).filter((e) => /\.ya?ml$/.test(e.name)).map((e) => e.name);
@@ -62000,6 +62659,16 @@ async function loadRepository(repoDir) {
   const playbookProblem = /* @__PURE__ */ __name((name) => playbookFileProblem(repoDir, `${name}.yml`), "playbookProblem");
   const diagnostics = [...configDiagnostics];
   for (const file of special) diagnostics.push(notRegular(file, entries2));
+  if (yamlEntries.length && !files.length && loaded.source) {
+    const { line: line2, col } = positionOf(loaded.source, ["exclude"], "key");
+    diagnostics.push({
+      file: loaded.source.file,
+      line: line2,
+      col,
+      message: `exclude matches every file in ${VMS_DIR}/ (${yamlEntries.length}); nothing would be managed \u2014 narrow the globs.`,
+      severity: "error"
+    });
+  }
   const readable = [];
   const schemaBroken = /* @__PURE__ */ new Set();
   const validate = vmValidator();
@@ -62035,7 +62704,7 @@ async function loadRepository(repoDir) {
     ...d,
     message: escapeInvisible(d.message)
   }));
-  return { config: config2, vms, diagnostics: shown, files };
+  return { config: config2, vms, diagnostics: shown, files, excluded };
 }
 async function loadValidRepository(repoDir) {
   const repo = await loadRepository(repoDir);
@@ -62044,7 +62713,7 @@ async function loadValidRepository(repoDir) {
     const more = errors.length > 1 ? ` ${errors.length - 1} more problems: run pve-gitops validate to see them all.` : "";
     throw new ConfigurationError(`${formatDiagnostic(errors[0])}${more}`);
   }
-  return { config: repo.config, vms: repo.vms };
+  return { config: repo.config, vms: repo.vms, excluded: repo.excluded };
 }
 var import_promises2, import_node_path6, VMS_DIR, PLAYBOOKS_DIR, CROSS_FILE_INDEX;
 var init_load2 = __esm({
@@ -67407,6 +68076,13 @@ function booleanInput(name, fallback) {
   if (/^(false|no|off|0)$/i.test(raw)) return false;
   throw new ConfigurationError(`Input ${name} is '${raw}'; use true or false.`);
 }
+function countInput(name) {
+  const raw = getInput(name).trim();
+  if (!raw) return 0;
+  if (!/^\d{1,6}$/.test(raw))
+    throw new ConfigurationError(`Input ${name} is '${raw}'; use a whole number of VMs.`);
+  return Number(raw);
+}
 function proxmoxEnvFromInputs(env = process.env) {
   for (const s of [getInput(RECONCILE_INPUTS.proxmoxTokenSecret), env.PROXMOX_TOKEN_SECRET])
     if (s) setSecret(s);
@@ -67436,7 +68112,8 @@ function getReconcileInputs(env = process.env) {
     dryRun: booleanInput(RECONCILE_INPUTS.dryRun, false),
     only: listInput(RECONCILE_INPUTS.only),
     recreate: listInput(RECONCILE_INPUTS.recreate),
-    prune: booleanInput(RECONCILE_INPUTS.prune, false)
+    prune: booleanInput(RECONCILE_INPUTS.prune, false),
+    allowDeletes: countInput(RECONCILE_INPUTS.allowDeletes)
   };
   debug(
     `pve-gitops: repo ${inputs.repoDir}, dry-run ${inputs.dryRun}, only [${inputs.only.join(", ")}], recreate [${inputs.recreate.join(", ")}], prune ${inputs.prune}, comment ${inputs.comment}`
@@ -67466,9 +68143,11 @@ var init_reconcile_inputs = __esm({
       only: "only",
       recreate: "recreate",
       prune: "prune",
+      allowDeletes: "allow-deletes",
       workingDirectory: "working-directory"
     };
     __name(booleanInput, "booleanInput");
+    __name(countInput, "countInput");
     listInput = /* @__PURE__ */ __name((name) => getInput(name).split(/[\n,]/).map((s) => s.trim()).filter(Boolean), "listInput");
     __name(proxmoxEnvFromInputs, "proxmoxEnvFromInputs");
     __name(getReconcileInputs, "getReconcileInputs");
@@ -67599,7 +68278,8 @@ async function applyStep(log, inputs = getReconcileInputs()) {
         dryRun: inputs.dryRun,
         only: inputs.only,
         recreate: inputs.recreate,
-        prune: inputs.prune
+        prune: inputs.prune,
+        allowDeletes: inputs.allowDeletes
       }
     );
     keys = await newHostKeys(client, result2.newHosts, log);
@@ -73217,6 +73897,7 @@ async function handle(o, req, res) {
   o.stats.set(statKey, (o.stats.get(statKey) ?? 0) + 1);
   const { cluster } = o;
   try {
+    await o.onRequest?.(method, route?.template ?? url.pathname);
     const text3 = await readBody2(req);
     if (o.latencyMs > 0) await sleep(o.latencyMs);
     if (url.pathname === "/_sim/stats") {
@@ -73305,7 +73986,19 @@ async function startProxmoxSim(opts = {}) {
   const stats = /* @__PURE__ */ new Map();
   const tls2 = /* @__PURE__ */ __name(() => ({ fingerprint: served.fingerprint, certPem: served.certPem }), "tls");
   const server = (0, import_node_https4.createServer)({ cert: cert.certPem, key: cert.keyPem }, (req, res) => {
-    void handle({ cluster, major, routes, stats, latencyMs: opts.latencyMs ?? 0, tls: tls2 }, req, res);
+    void handle(
+      {
+        cluster,
+        major,
+        routes,
+        stats,
+        latencyMs: opts.latencyMs ?? 0,
+        tls: tls2,
+        onRequest: opts.onRequest
+      },
+      req,
+      res
+    );
   });
   server.keepAliveTimeout = 5e3;
   const setFaults = /* @__PURE__ */ __name((f) => {
@@ -75036,84 +75729,64 @@ var init_render_text = __esm({
   }
 });
 
-// actions/cli/commands/plan.ts
-var plan_exports = {};
-__export(plan_exports, {
-  default: () => plan_default
-});
-var import_node_path24, command6, plan_default;
-var init_plan2 = __esm({
-  "actions/cli/commands/plan.ts"() {
+// actions/cli/interrupt.ts
+function onInterrupt(log, graceMs) {
+  const controller = new AbortController();
+  let first;
+  let timer;
+  const handler2 = /* @__PURE__ */ __name((sig) => {
+    if (first) {
+      log.error(`${sig} again: exiting now; the next apply completes what was under way.`);
+      process.exit(EXIT_CODE[sig] ?? 1);
+    }
+    first = sig;
+    log.warn(
+      `${sig} received: starting no new work and letting running tasks finish (at most ${Math.round(graceMs / 1e3)} s; send it again to exit at once).`
+    );
+    controller.abort(new Error(`interrupted by ${sig}`));
+    timer = setTimeout(() => {
+      log.error(
+        `Running tasks did not finish within ${Math.round(graceMs / 1e3)} s of ${sig}; exiting. The next apply completes what was under way.`
+      );
+      process.exit(EXIT_CODE[sig] ?? 1);
+    }, graceMs);
+    timer.unref();
+  }, "handler");
+  process.on("SIGINT", handler2);
+  process.on("SIGTERM", handler2);
+  return {
+    signal: controller.signal,
+    received: /* @__PURE__ */ __name(() => first, "received"),
+    exitCode: /* @__PURE__ */ __name(() => first ? EXIT_CODE[first] : void 0, "exitCode"),
+    dispose() {
+      process.off("SIGINT", handler2);
+      process.off("SIGTERM", handler2);
+      clearTimeout(timer);
+    }
+  };
+}
+var EXIT_CODE;
+var init_interrupt = __esm({
+  "actions/cli/interrupt.ts"() {
     "use strict";
-    import_node_path24 = __toESM(require("node:path"), 1);
-    init_errors();
-    init_output_file();
-    init_apply();
-    init_connect();
-    init_render_markdown();
-    init_render_text();
-    init_load2();
-    command6 = {
-      summary: "Shows what apply would change in the cluster. Exit 0 no changes, 2 changes, 1 error.",
-      usage: "pve-gitops plan [--json | --markdown] [--out FILE] [--repo DIR]",
-      details: "Reads the cluster with the PROXMOX_* environment, as apply does, and changes nothing.",
-      options: {
-        json: {
-          type: "boolean",
-          description: "Print the plan as JSON (schemas/plan.schema.json)."
-        },
-        markdown: {
-          type: "boolean",
-          description: "Print the plan as the Markdown of the pull-request comment."
-        },
-        out: {
-          type: "string",
-          value: "FILE",
-          description: "Write the plan to FILE instead of stdout.",
-          complete: "file"
-        }
-      },
-      examples: [
-        ["pve-gitops plan", "What apply would change, as text."],
-        ["pve-gitops plan --json --out plan.json", "The plan for a script or an artifact."]
-      ],
-      async run(values, _positionals, ctx) {
-        if (values.json && values.markdown)
-          throw new UsageError("Choose one of --json and --markdown.");
-        const out = typeof values.out === "string" ? import_node_path24.default.resolve(values.out) : void 0;
-        if (out) await checkOutputPath(out, { what: "--out" });
-        const repo = await loadValidRepository(ctx.repo);
-        const client = await connectFromEnv(ctx.env, repo.config, ctx.log);
-        let text3;
-        let code;
-        try {
-          const { plan: plan2 } = await readAndPlan(repo, client, ctx.log);
-          text3 = values.json ? `${JSON.stringify(plan2, null, 2)}
-` : values.markdown ? `${renderPlanMarkdown(plan2, { vms: repo.vms })}
-` : renderPlanText(plan2);
-          code = plan2.errors.length ? 1 : plan2.hasChanges ? 2 : 0;
-        } finally {
-          await client.close();
-        }
-        if (out) {
-          await writeOutputFile(out, text3, { what: "--out", mode: 420 });
-          ctx.log.info(`Plan written to ${out}.`);
-        } else {
-          ctx.out(text3);
-        }
-        return code;
-      }
-    };
-    plan_default = command6;
+    EXIT_CODE = { SIGINT: 130, SIGTERM: 143 };
+    __name(onInterrupt, "onInterrupt");
   }
 });
 
 // actions/cli/commands/apply.ts
 var apply_exports = {};
 __export(apply_exports, {
+  allowDeletesOf: () => allowDeletesOf,
   default: () => apply_default
 });
-var list2, command7, apply_default;
+function allowDeletesOf(v) {
+  if (v === void 0) return 0;
+  if (typeof v !== "string" || !/^\d{1,6}$/.test(v))
+    throw new UsageError(`--allow-deletes takes a whole number of VMs, not '${String(v)}'.`);
+  return Number(v);
+}
+var list2, STOP_GRACE_MS, command6, apply_default;
 var init_apply2 = __esm({
   "actions/cli/commands/apply.ts"() {
     "use strict";
@@ -75121,11 +75794,15 @@ var init_apply2 = __esm({
     init_apply();
     init_connect();
     init_load2();
+    init_errors();
+    init_interrupt();
     list2 = /* @__PURE__ */ __name((v) => Array.isArray(v) ? v.map(String) : typeof v === "string" ? [v] : [], "list");
-    command7 = {
+    STOP_GRACE_MS = 6e4;
+    __name(allowDeletesOf, "allowDeletesOf");
+    command6 = {
       summary: "Creates, updates and heals VMs so the cluster matches vms/. Exit 0 done, 1 on any failure.",
-      usage: "pve-gitops apply [--dry-run] [--only NAME]... [--recreate NAME]... [--reprovision-node NODE] [--prune] [--json] [--repo DIR]",
-      details: "Reads the cluster (PROXMOX_URL, PROXMOX_TOKEN_ID, PROXMOX_TOKEN_SECRET and PROXMOX_TLS_FINGERPRINT or PROXMOX_CA_FILE), plans, then clones, configures, resizes, starts and heals VMs, a few at a time per node and storage (pve-gitops.yaml concurrency). VMs it cannot decide about are reported, never destroyed.",
+      usage: "pve-gitops apply [--dry-run] [--only NAME]... [--recreate NAME]... [--reprovision-node NODE] [--prune] [--allow-deletes N] [--json] [--repo DIR]",
+      details: "Reads the cluster (PROXMOX_URL, PROXMOX_TOKEN_ID, PROXMOX_TOKEN_SECRET and PROXMOX_TLS_FINGERPRINT or PROXMOX_CA_FILE), plans, then clones, configures, resizes, starts and heals VMs, a few at a time per node and storage (pve-gitops.yaml concurrency). VMs it cannot decide about are reported, never destroyed. Ctrl-C (SIGINT) or SIGTERM starts nothing new, lets running tasks finish (60 s at most) and exits 130/143 with a summary; a second signal exits at once. Running apply again completes what was interrupted.",
       options: {
         "dry-run": {
           type: "boolean",
@@ -75155,6 +75832,11 @@ var init_apply2 = __esm({
           type: "boolean",
           description: "Delete VMs this repository owns whose file is gone (also pve-gitops.yaml's prune.enabled)."
         },
+        "allow-deletes": {
+          type: "string",
+          value: "N",
+          description: "Let prune delete up to N VMs in this run, more than prune.max_deletes (default 2) allows."
+        },
         json: {
           type: "boolean",
           description: "Print the result as JSON (new hosts, known_hosts lines, failures) on stdout."
@@ -75166,8 +75848,10 @@ var init_apply2 = __esm({
         ["pve-gitops apply --json > result.json", "Apply and keep the new hosts for provisioning."]
       ],
       async run(values, _positionals, ctx) {
+        const allowDeletes = allowDeletesOf(values["allow-deletes"]);
         const repo = await loadValidRepository(ctx.repo);
         const client = await connectFromEnv(ctx.env, repo.config, ctx.log);
+        const stop = onInterrupt(ctx.log, STOP_GRACE_MS);
         try {
           const result2 = await applyRepository(
             repo,
@@ -75177,7 +75861,9 @@ var init_apply2 = __esm({
               only: list2(values.only),
               recreate: list2(values.recreate),
               reprovisionNode: typeof values["reprovision-node"] === "string" ? values["reprovision-node"] : void 0,
-              prune: values.prune === true
+              prune: values.prune === true,
+              allowDeletes,
+              signal: stop.signal
             }
           );
           const keys = await newHostKeys(client, result2.newHosts, ctx.log);
@@ -75186,13 +75872,95 @@ var init_apply2 = __esm({
 ` : `${result2.message}
 `
           );
+          if (result2.interrupted) return stop.exitCode() ?? 1;
           return result2.failed.length ? 1 : 0;
         } finally {
+          stop.dispose();
           await client.close();
         }
       }
     };
-    apply_default = command7;
+    apply_default = command6;
+  }
+});
+
+// actions/cli/commands/plan.ts
+var plan_exports = {};
+__export(plan_exports, {
+  default: () => plan_default
+});
+var import_node_path24, command7, plan_default;
+var init_plan2 = __esm({
+  "actions/cli/commands/plan.ts"() {
+    "use strict";
+    import_node_path24 = __toESM(require("node:path"), 1);
+    init_errors();
+    init_output_file();
+    init_apply();
+    init_connect();
+    init_render_markdown();
+    init_render_text();
+    init_load2();
+    init_apply2();
+    command7 = {
+      summary: "Shows what apply would change in the cluster. Exit 0 no changes, 2 changes, 1 error.",
+      usage: "pve-gitops plan [--json | --markdown] [--out FILE] [--allow-deletes N] [--repo DIR]",
+      details: "Reads the cluster with the PROXMOX_* environment, as apply does, and changes nothing.",
+      options: {
+        json: {
+          type: "boolean",
+          description: "Print the plan as JSON (schemas/plan.schema.json)."
+        },
+        markdown: {
+          type: "boolean",
+          description: "Print the plan as the Markdown of the pull-request comment."
+        },
+        out: {
+          type: "string",
+          value: "FILE",
+          description: "Write the plan to FILE instead of stdout.",
+          complete: "file"
+        },
+        "allow-deletes": {
+          type: "string",
+          value: "N",
+          description: "Plan up to N deletions by prune in one run, more than prune.max_deletes allows (as apply will be given)."
+        }
+      },
+      examples: [
+        ["pve-gitops plan", "What apply would change, as text."],
+        ["pve-gitops plan --json --out plan.json", "The plan for a script or an artifact."]
+      ],
+      async run(values, _positionals, ctx) {
+        if (values.json && values.markdown)
+          throw new UsageError("Choose one of --json and --markdown.");
+        const out = typeof values.out === "string" ? import_node_path24.default.resolve(values.out) : void 0;
+        if (out) await checkOutputPath(out, { what: "--out" });
+        const repo = await loadValidRepository(ctx.repo);
+        const client = await connectFromEnv(ctx.env, repo.config, ctx.log);
+        let text3;
+        let code;
+        try {
+          const { plan: plan2 } = await readAndPlan(repo, client, ctx.log, {
+            allowDeletes: allowDeletesOf(values["allow-deletes"])
+          });
+          text3 = values.json ? `${JSON.stringify(plan2, null, 2)}
+` : values.markdown ? `${renderPlanMarkdown(plan2, { vms: repo.vms })}
+` : renderPlanText(plan2);
+          code = plan2.errors.length ? 1 : plan2.hasChanges ? 2 : 0;
+        } finally {
+          await client.close();
+        }
+        if (out) {
+          await writeOutputFile(out, text3, { what: "--out", mode: 420 });
+          ctx.log.info(`Plan written to ${out}.`);
+        } else {
+          ctx.out(text3);
+        }
+        return code;
+      }
+    };
+    plan_default = command7;
   }
 });
 

@@ -8,7 +8,7 @@ import { loadOrCreateCertificate, type SimCertificate } from './cert.js';
 import { loadFixture, stateFromFixture } from './fixture.js';
 import { pveMajorOf, type PveMajor } from './schema.js';
 import { routes } from './handlers/index.js';
-import { handle, type Stats } from './server.js';
+import { handle, type RequestObserver, type Stats } from './server.js';
 import { readState } from './state.js';
 import type { ClusterFixture, FaultSpec, Privileges } from './types.js';
 
@@ -37,6 +37,8 @@ export interface ProxmoxSimOptions {
   host?: string;
   /** Default 0 (ephemeral). */
   port?: number;
+  /** Sees each request before it is handled (and can hold it): fault tests kill clients here. */
+  onRequest?: RequestObserver;
 }
 
 export interface ProxmoxSim {
@@ -90,7 +92,19 @@ export async function startProxmoxSim(opts: ProxmoxSimOptions = {}): Promise<Pro
   const tls = () => ({ fingerprint: served.fingerprint, certPem: served.certPem });
 
   const server: Server = createServer({ cert: cert.certPem, key: cert.keyPem }, (req, res) => {
-    void handle({ cluster, major, routes, stats, latencyMs: opts.latencyMs ?? 0, tls }, req, res);
+    void handle(
+      {
+        cluster,
+        major,
+        routes,
+        stats,
+        latencyMs: opts.latencyMs ?? 0,
+        tls,
+        onRequest: opts.onRequest,
+      },
+      req,
+      res,
+    );
   });
   server.keepAliveTimeout = 5000;
   const setFaults = (f: FaultSpec) => {

@@ -80,7 +80,12 @@ export interface ServeOptions {
   stats: Stats;
   latencyMs: number;
   tls: HandlerContext['tls'];
+  /** Called as each request arrives, before it is handled; handling waits for its promise. */
+  onRequest?: RequestObserver;
 }
+
+/** Sees each request as it arrives ("POST /nodes/{node}/qemu/{vmid}/clone"): tests kill here. */
+export type RequestObserver = (method: string, template: string) => void | Promise<void>;
 
 /** Answers one request the way pveproxy/pvedaemon would. */
 export async function handle(
@@ -98,6 +103,7 @@ export async function handle(
   o.stats.set(statKey, (o.stats.get(statKey) ?? 0) + 1);
   const { cluster } = o;
   try {
+    await o.onRequest?.(method, route?.template ?? url.pathname);
     const text = await readBody(req);
     if (o.latencyMs > 0) await sleep(o.latencyMs);
     if (url.pathname === '/_sim/stats') {

@@ -2,19 +2,34 @@ import { newHostKeys } from '../../lib/provision/host-keys.js';
 import { applyRepository } from '../../lib/reconcile/apply.js';
 import { connectFromEnv } from '../../lib/reconcile/connect.js';
 import { loadValidRepository } from '../../lib/vm/load.js';
+import { UsageError } from '../../lib/errors.js';
 import type { Command } from '../cli.js';
+import { onInterrupt } from '../interrupt.js';
 
 const list = (v: unknown): string[] =>
   Array.isArray(v) ? v.map(String) : typeof v === 'string' ? [v] : [];
+
+/** How long running tasks may take to finish after SIGINT/SIGTERM before apply exits anyway. */
+const STOP_GRACE_MS = 60_000;
+
+/** `--allow-deletes N`: a whole number, 0 when absent. */
+export function allowDeletesOf(v: unknown): number {
+  if (v === undefined) return 0;
+  if (typeof v !== 'string' || !/^\d{1,6}$/.test(v))
+    throw new UsageError(
+      `--allow-deletes takes a whole number of VMs, not '${typeof v === 'string' ? v : 'nothing'}'.`,
+    );
+  return Number(v);
+}
 
 const command: Command = {
   summary:
     'Creates, updates and heals VMs so the cluster matches vms/. Exit 0 done, 1 on any failure.',
   usage:
     'pve-gitops apply [--dry-run] [--only NAME]... [--recreate NAME]... ' +
-    '[--reprovision-node NODE] [--prune] [--json] [--repo DIR]',
+    '[--reprovision-node NODE] [--prune] [--allow-deletes N] [--json] [--repo DIR]',
   details:
-    'Reads the cluster (PROXMOX_URL, PROXMOX_TOKEN_ID, PROXMOX_TOKEN_SECRET and PROXMOX_TLS_FINGERPRINT or PROXMOX_CA_FILE), plans, then clones, configures, resizes, starts and heals VMs, a few at a time per node and storage (pve-gitops.yaml concurrency). VMs it cannot decide about are reported, never destroyed.',
+    'Reads the cluster (PROXMOX_URL, PROXMOX_TOKEN_ID, PROXMOX_TOKEN_SECRET and PROXMOX_TLS_FINGERPRINT or PROXMOX_CA_FILE), plans, then clones, configures, resizes, starts and heals VMs, a few at a time per node and storage (pve-gitops.yaml concurrency). VMs it cannot decide about are reported, never destroyed. Ctrl-C (SIGINT) or SIGTERM starts nothing new, lets running tasks finish (60 s at most) and exits 130/143 with a summary; a second signal exits at once. Running apply again completes what was interrupted.',
   options: {
     'dry-run': {
       type: 'boolean',
@@ -45,6 +60,12 @@ const command: Command = {
       description:
         "Delete VMs this repository owns whose file is gone (also pve-gitops.yaml's prune.enabled).",
     },
+    'allow-deletes': {
+      type: 'string',
+      value: 'N',
+      description:
+        'Let prune delete up to N VMs in this run, more than prune.max_deletes (default 2) allows.',
+    },
     json: {
       type: 'boolean',
       description: 'Print the result as JSON (new hosts, known_hosts lines, failures) on stdout.',
@@ -56,8 +77,10 @@ const command: Command = {
     ['pve-gitops apply --json > result.json', 'Apply and keep the new hosts for provisioning.'],
   ],
   async run(values, _positionals, ctx) {
+    const allowDeletes = allowDeletesOf(values['allow-deletes']);
     const repo = await loadValidRepository(ctx.repo);
     const client = await connectFromEnv(ctx.env, repo.config, ctx.log);
+    const stop = onInterrupt(ctx.log, STOP_GRACE_MS);
     try {
       const result = await applyRepository(
         repo,
@@ -69,6 +92,8 @@ const command: Command = {
           reprovisionNode:
             typeof values['reprovision-node'] === 'string' ? values['reprovision-node'] : undefined,
           prune: values.prune === true,
+          allowDeletes,
+          signal: stop.signal,
         },
       );
       // known_hosts for the new VMs, read through the pinned API; provision --known-hosts takes it.
@@ -78,8 +103,10 @@ const command: Command = {
           ? `${JSON.stringify({ ...result, knownHosts: keys.knownHosts, hostKeysMissing: keys.missing }, null, 2)}\n`
           : `${result.message}\n`,
       );
+      if (result.interrupted) return stop.exitCode() ?? 1;
       return result.failed.length ? 1 : 0;
     } finally {
+      stop.dispose();
       await client.close();
     }
   },

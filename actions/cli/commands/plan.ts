@@ -7,10 +7,11 @@ import { renderPlanMarkdown } from '../../lib/reconcile/render-markdown.js';
 import { renderPlanText } from '../../lib/reconcile/render-text.js';
 import { loadValidRepository } from '../../lib/vm/load.js';
 import type { Command } from '../cli.js';
+import { allowDeletesOf } from './apply.js';
 
 const command: Command = {
   summary: 'Shows what apply would change in the cluster. Exit 0 no changes, 2 changes, 1 error.',
-  usage: 'pve-gitops plan [--json | --markdown] [--out FILE] [--repo DIR]',
+  usage: 'pve-gitops plan [--json | --markdown] [--out FILE] [--allow-deletes N] [--repo DIR]',
   details: 'Reads the cluster with the PROXMOX_* environment, as apply does, and changes nothing.',
   options: {
     json: {
@@ -26,6 +27,12 @@ const command: Command = {
       value: 'FILE',
       description: 'Write the plan to FILE instead of stdout.',
       complete: 'file',
+    },
+    'allow-deletes': {
+      type: 'string',
+      value: 'N',
+      description:
+        'Plan up to N deletions by prune in one run, more than prune.max_deletes allows (as apply will be given).',
     },
   },
   examples: [
@@ -43,7 +50,9 @@ const command: Command = {
     let text: string;
     let code: number;
     try {
-      const { plan } = await readAndPlan(repo, client, ctx.log);
+      const { plan } = await readAndPlan(repo, client, ctx.log, {
+        allowDeletes: allowDeletesOf(values['allow-deletes']),
+      });
       text = values.json
         ? `${JSON.stringify(plan, null, 2)}\n`
         : values.markdown

@@ -38,7 +38,8 @@ export const DEFAULT_CONFIG: RepoConfig = Object.freeze({
     static_hosts: [],
   },
   exclude: [],
-  prune: { enabled: false },
+  prune: { enabled: false, max_deletes: 2 },
+  vmid_range: { min: 1000, max: 9999 },
   concurrency: { per_node: 2, per_storage: 1, total: 8 },
   health: {
     boot_grace_seconds: 300,
@@ -86,6 +87,8 @@ export function mergeConfig(partial: PartialConfig = {}): RepoConfig {
     },
     exclude: [...(partial.exclude ?? d.exclude)] as string[],
     prune: { ...d.prune, ...partial.prune },
+    vmid_range: { ...d.vmid_range, ...partial.vmid_range },
+    ...(partial.owner_id ? { owner_id: partial.owner_id } : {}),
     concurrency: { ...d.concurrency, ...partial.concurrency },
     health: { ...d.health, ...partial.health },
     vault: { ...d.vault, ...partial.vault },
@@ -179,5 +182,15 @@ function consistency(config: RepoConfig, source: YamlSource): Diagnostic[] {
     }
     seen.add(n.name);
   });
+  if (config.vmid_range.min > config.vmid_range.max) {
+    const { line, col } = positionOf(source, ['vmid_range'], 'key');
+    out.push({
+      file: source.file,
+      line,
+      col,
+      message: `vmid_range.min ${config.vmid_range.min} is above vmid_range.max ${config.vmid_range.max}; swap them.`,
+      severity: 'error',
+    });
+  }
   return out;
 }

@@ -29,7 +29,15 @@ export interface RepoConfig {
   };
   /** Globs, relative to `vms/`, of files to skip. */
   exclude: string[];
-  prune: { enabled: boolean };
+  /** max_deletes: most VMs one run may delete without an explicit --allow-deletes. */
+  prune: { enabled: boolean; max_deletes: number };
+  /**
+   * Identity of this repository on a shared cluster: its VMs are tagged pve-gitops-<owner_id>
+   * and prune touches only those. Absent: the tag is pve-gitops, as before owner ids existed.
+   */
+  owner_id?: string;
+  /** Where VMIDs of new VMs are derived from their names (see reconcile/vmid-plan.ts). */
+  vmid_range: { min: number; max: number };
   concurrency: { per_node: number; per_storage: number; total: number };
   health: {
     boot_grace_seconds: number;

@@ -33,6 +33,7 @@ export async function applyStep(
         only: inputs.only,
         recreate: inputs.recreate,
         prune: inputs.prune,
+        allowDeletes: inputs.allowDeletes,
       },
     );
     keys = await newHostKeys(client, result.newHosts, log);

@@ -21,6 +21,7 @@ export const RECONCILE_INPUTS = {
   only: 'only',
   recreate: 'recreate',
   prune: 'prune',
+  allowDeletes: 'allow-deletes',
   workingDirectory: 'working-directory',
 } as const;
 
@@ -40,6 +41,8 @@ export interface ReconcileInputs {
   recreate: string[];
   /** Delete owned VMs without a file (default: the repository's prune.enabled). */
   prune: boolean;
+  /** Deletes confirmed for this run beyond prune.max_deletes (0 = none). */
+  allowDeletes: number;
 }
 
 /** A boolean input, its default when empty; anything but true/false is a configuration error. */
@@ -49,6 +52,15 @@ export function booleanInput(name: string, fallback: boolean): boolean {
   if (/^(true|yes|on|1)$/i.test(raw)) return true;
   if (/^(false|no|off|0)$/i.test(raw)) return false;
   throw new ConfigurationError(`Input ${name} is '${raw}'; use true or false.`);
+}
+
+/** A whole number input, 0 when empty. */
+function countInput(name: string): number {
+  const raw = core.getInput(name).trim();
+  if (!raw) return 0;
+  if (!/^\d{1,6}$/.test(raw))
+    throw new ConfigurationError(`Input ${name} is '${raw}'; use a whole number of VMs.`);
+  return Number(raw);
 }
 
 const listInput = (name: string) =>
@@ -98,6 +110,7 @@ export function getReconcileInputs(env: NodeJS.ProcessEnv = process.env): Reconc
     only: listInput(RECONCILE_INPUTS.only),
     recreate: listInput(RECONCILE_INPUTS.recreate),
     prune: booleanInput(RECONCILE_INPUTS.prune, false),
+    allowDeletes: countInput(RECONCILE_INPUTS.allowDeletes),
   };
   core.debug(
     `pve-gitops: repo ${inputs.repoDir}, dry-run ${inputs.dryRun}, only ` +

@@ -26,6 +26,7 @@ describe('validationSummary', () => {
       vms: [db, web],
       diagnostics: [],
       files: ['vms/db.yaml', 'vms/web.yaml'],
+      excluded: [],
     };
     expect(validationSummary(repo)).toBe(
       [
@@ -47,6 +48,7 @@ describe('validationSummary', () => {
       config,
       vms: [web],
       files: ['vms/bad.yaml', 'vms/web.yaml'],
+      excluded: [],
       diagnostics: [
         {
           file: 'pve-gitops.yaml',
@@ -78,7 +80,7 @@ describe('validationSummary', () => {
 
   it('stays under the size limit with a pointer to the rest', () => {
     const files = Array.from({ length: 500 }, (_, i) => `vms/vm-${i}.yaml`);
-    const repo: Repository = { config, vms: [], diagnostics: [], files };
+    const repo: Repository = { config, vms: [], diagnostics: [], files, excluded: [] };
     const text = validationSummary(repo, 4000);
     expect(Buffer.byteLength(text)).toBeLessThanOrEqual(4000);
     const shown = text.split('\n').filter((l) => l.startsWith('| `vms/')).length;

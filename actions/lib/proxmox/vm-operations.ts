@@ -31,7 +31,10 @@ export interface CloneVmOptions {
   /** Target node; default `node`. */
   target?: string;
   pool?: string;
+  /** Notes of the new VM; pve-gitops writes its owner mark here, so no VM is ever unmarked. */
   description?: string;
+  /** Text of `description` that proves a VM is ours when a lost answer is retried. */
+  ownerMark?: string;
   /** Per clone: task plus waiting for the lock to go. Default 15 min. */
   timeoutMs?: number;
   signal?: AbortSignal;
@@ -64,6 +67,7 @@ export async function cloneVm(client: ProxmoxClient, o: CloneVmOptions): Promise
     node: target,
     vmid: o.newid,
     name: o.name,
+    ownerMark: o.ownerMark,
     timeoutMs: o.timeoutMs ?? 900_000,
     signal: o.signal,
     // Only the clone request and its task hold a storage slot; allocation and the wait for
@@ -111,6 +115,7 @@ interface SafeCreate {
   node: string;
   vmid?: number;
   name?: string;
+  ownerMark?: string;
   timeoutMs: number;
   signal?: AbortSignal;
   gate: <T>(fn: () => Promise<T>) => Promise<T>;
@@ -160,7 +165,7 @@ async function safeCreate(client: ProxmoxClient, s: SafeCreate): Promise<Created
       return { vmid, node: s.node, task };
     } catch (err) {
       if (errorKind(err) === 'already-exists' && !(err instanceof ProxmoxTaskError)) {
-        if (uncertain && (await ownedBy(client, s.node, vmid, s.name))) {
+        if (uncertain && (await ownedBy(client, s.node, vmid, s.name, s.ownerMark))) {
           await waitUnlocked(client, s.node, vmid, s);
           return { vmid, node: s.node };
         }
@@ -192,11 +197,14 @@ async function ownedBy(
   node: string,
   vmid: number,
   name?: string,
+  ownerMark?: string,
 ): Promise<boolean> {
   try {
     const config = await client.getConfig(node, vmid);
+    const marked = ownerMark !== undefined && String(config.description ?? '').includes(ownerMark);
     return (
-      parseTags(config.tags).includes(OWNER_TAG) && (name === undefined || config.name === name)
+      (marked || parseTags(config.tags).includes(OWNER_TAG)) &&
+      (name === undefined || config.name === name)
     );
   } catch (err) {
     if (isNotFound(err)) return false;

@@ -4,7 +4,7 @@ import type { Logger } from '../log.js';
 import type { ProxmoxClient } from '../proxmox/client.js';
 import { Limiter } from '../proxmox/limiter.js';
 import { registerSecret } from '../secrets.js';
-import type { VmSpec } from '../vm/types.js';
+import { ownerTagOf, type VmSpec } from '../vm/types.js';
 import { plan as makePlan } from './plan.js';
 import { ACTION_ORDER, type Plan, type PlanAction } from './plan-types.js';
 import { preflight } from './preflight.js';
@@ -22,63 +22,28 @@ import {
 import { remediate, type RecreateBudget } from './remediate.js';
 import { configFrom } from './snapshot.js';
 import { configParams } from './config-params.js';
+import { BuiltElsewhere, InterruptedError } from './clone-step.js';
+import type { ApplyDeps, ApplyResult, ReconcileOptions, RepoInput } from './apply-types.js';
 
-export interface ReconcileOptions {
-  dryRun?: boolean;
-  only?: string[];
-  recreate?: string[];
-  reprovisionNode?: string;
-  /** Overrides config prune.enabled when true. */
-  prune?: boolean;
-  /** Longest wait for a guest agent after a start or reset; default health.boot_grace_seconds. */
-  agentWaitMs?: number;
-}
+export type {
+  ApplyDeps,
+  ApplyResult,
+  NewHostResult,
+  ReconcileOptions,
+  RepoInput,
+} from './apply-types.js';
+import { describeCounts, failureMessage, interruptedMessage } from './apply-messages.js';
 
-export interface ApplyDeps {
-  client: ProxmoxClient;
-  log: Logger;
-  env: NodeJS.ProcessEnv;
-}
-
-/** A VM that is new (created or recreated): inventory and provisioning take these. */
-export interface NewHostResult {
-  name: string;
-  vmid: number;
-  node: string;
-  ip?: string;
-  new: true;
-}
-
-export interface ApplyResult {
-  plan: Plan;
-  dryRun: boolean;
-  /** One line per VM acted on, with its steps and time. */
-  done: Array<{ vm: string; actions: string[]; seconds: number }>;
-  failed: Array<{
-    vm: string;
-    error: string;
-    rolledBack: boolean;
-    /** The VM was being built but never came to exist (its clone was refused): nothing to undo. */
-    nothingCreated?: true;
-    /** A partial VM a killed task left locked, and what the user must run on its node. */
-    leftover?: { vmid: number; node: string; run: string };
-  }>;
-  newHosts: NewHostResult[];
-  /** Running VMs whose changed settings wait for a reboot. */
-  pendingReboot: string[];
-  /**
-   * Unhealthy VMs left as they are this run, and why: still hung after a reset once
-   * health.max_recreate VMs were recreated, or all hung VMs when the plan's
-   * `remediationHeld` says too many are hung at once.
-   */
-  held: Array<{ vm: string; reason: string }>;
-  /** The last line printed: what happened, in one sentence. */
-  message: string;
-}
+export { describeCounts } from './apply-messages.js';
 
 /** Plan options for a repository and command-line options. */
-export function planOptions(config: RepoConfig, o: ReconcileOptions) {
+export function planOptions(config: RepoConfig, o: ReconcileOptions, excluded: string[] = []) {
   return {
+    vmidRange: config.vmid_range,
+    ownerTag: ownerTagOf(config),
+    excluded,
+    maxDeletes: config.prune.max_deletes,
+    allowDeletes: o.allowDeletes,
     prune: o.prune || config.prune.enabled,
     only: o.only,
     recreate: o.recreate,
@@ -91,14 +56,15 @@ export function planOptions(config: RepoConfig, o: ReconcileOptions) {
 
 /** Reads the cluster and plans; the shared first half of `plan` and `apply`. */
 export async function readAndPlan(
-  repo: { config: RepoConfig; vms: VmSpec[] },
+  repo: RepoInput,
   client: ProxmoxClient,
   log: Logger,
   o: ReconcileOptions = {},
 ): Promise<{ plan: Plan; snapshot: ClusterSnapshot }> {
-  const opts = planOptions(repo.config, o);
+  const opts = planOptions(repo.config, o, repo.excluded);
   const snapshot = await readSnapshot(client, repo.vms, {
     prune: opts.prune,
+    ownerTag: opts.ownerTag,
     bootGraceSeconds: opts.bootGraceSeconds,
     agentTimeoutMs: Math.min(5_000, repo.config.health.agent_timeout_seconds * 1000),
     log,
@@ -120,7 +86,7 @@ export async function readAndPlan(
  * `message` is not logged here: the adapter shows it once (the CLI on stdout).
  */
 export async function applyRepository(
-  repo: { config: RepoConfig; vms: VmSpec[] },
+  repo: RepoInput,
   deps: ApplyDeps,
   o: ReconcileOptions = {},
 ): Promise<ApplyResult> {
@@ -175,6 +141,9 @@ export async function applyRepository(
     env: deps.env,
     defaultStorage: repo.config.defaults.storage,
     agentWaitMs: o.agentWaitMs ?? repo.config.health.boot_grace_seconds * 1000,
+    signal: o.signal,
+    vmidRange: repo.config.vmid_range,
+    ownerTag: ownerTagOf(repo.config),
   };
   const max = repo.config.health.max_recreate;
   const recreates: RecreateBudget = { left: max, max };
@@ -195,7 +164,14 @@ export async function applyRepository(
     );
     const node = specs.get(name)?.node ?? sorted[0].node;
     return nodeLimiter(node).run(() =>
-      total.run(() => runOne(ctx, specs.get(name), sorted, result, recreates)),
+      total.run(() => {
+        // Told to stop: no new VM starts; the ones under way finish their current step.
+        if (o.signal?.aborted) {
+          (result.interrupted ??= { stopped: [], notStarted: [] }).notStarted.push(name);
+          return Promise.resolve();
+        }
+        return runOne(ctx, specs.get(name), sorted, result, recreates);
+      }),
     );
   };
   await log.group('Apply', async () => {
@@ -206,11 +182,14 @@ export async function applyRepository(
     await Promise.all(rest.map(([name, acts]) => runVm(name, acts)));
   });
 
+  if (o.signal?.aborted) result.interrupted ??= { stopped: [], notStarted: [] };
   const deferred = result.held.slice(heldByPlan).map((h) => h.vm);
   result.message = withNotes(
-    result.failed.length
-      ? failureMessage(result.failed, byVm.size)
-      : `Applied: ${describeCounts(plan)}`,
+    result.interrupted
+      ? interruptedMessage(result, byVm.size)
+      : result.failed.length
+        ? failureMessage(result.failed, byVm.size)
+        : `Applied: ${describeCounts(plan)}`,
     deferred.length
       ? `Still hung, left for the next run (health.max_recreate ${max}): ${deferred.join(', ')}.`
       : undefined,
@@ -224,34 +203,6 @@ function withNotes(message: string, ...notes: Array<string | undefined>): string
   const present = notes.filter((n): n is string => !!n);
   if (!present.length) return message;
   return [message, ...present].map((s) => (/[.!?]$/.test(s) ? s : `${s}.`)).join(' ');
-}
-
-/**
- * `1 of 3 VMs failed: bad; rolled back: bad.`, with the VMs never created and what to run for
- * locked leftovers.
- */
-function failureMessage(failed: ApplyResult['failed'], total: number): string {
-  const rolled = failed.filter((f) => f.rolledBack).map((f) => f.vm);
-  const none = failed.filter((f) => f.nothingCreated).map((f) => f.vm);
-  const parts = [`${failed.length} of ${total} VMs failed: ${failed.map((f) => f.vm).join(', ')}`];
-  if (rolled.length) parts.push(`rolled back: ${rolled.join(', ')}`);
-  if (none.length) parts.push(`nothing was created for ${none.join(', ')}`);
-  for (const f of failed) {
-    if (f.leftover)
-      parts.push(
-        `${f.vm} left VM ${f.leftover.vmid} locked on ${f.leftover.node}: run ` +
-          `'${f.leftover.run}' there`,
-      );
-  }
-  return `${parts.join('; ')}.`;
-}
-
-/** `2 to create, 1 to update` from a plan's summary. */
-export function describeCounts(plan: Plan): string {
-  const parts = Object.entries(plan.summary)
-    .filter(([k, n]) => k !== 'noop' && n > 0)
-    .map(([k, n]) => `${n} to ${k}`);
-  return parts.join(', ') || 'no changes';
 }
 
 async function runOne(
@@ -282,7 +233,13 @@ async function runOne(
           break;
         case 'create':
           building = true;
-          isNew('create')(await buildVm(ctx, need(), b, t));
+          isNew('create')(
+            await buildVm(ctx, need(), b, t, undefined, {
+              vmid: a.vmid,
+              node: a.node,
+              resume: a.resume,
+            }),
+          );
           building = false;
           break;
         case 'replace':
@@ -337,6 +294,24 @@ async function runOne(
     result.done.push({ vm: name, actions: actions.map((a) => a.kind), seconds: t.seconds });
     ctx.log.info(`${name}: ${what} done in ${t.seconds.toFixed(1)} s (${t.steps.join(', ')})`);
   } catch (err) {
+    if (err instanceof BuiltElsewhere) {
+      result.done.push({ vm: name, actions: ['create'], seconds: t.seconds, byAnotherRun: true });
+      ctx.log.info(
+        `${name}: created by another apply running at the same time (VM ${err.vmid}); ` +
+          `nothing left to do here.`,
+      );
+      return;
+    }
+    if (err instanceof InterruptedError || ctx.signal?.aborted) {
+      // Every step is redone from what the VM shows: the next apply completes it, so nothing
+      // is rolled back (a rollback now could itself be cut short).
+      (result.interrupted ??= { stopped: [], notStarted: [] }).stopped.push(name);
+      ctx.log.warn(
+        `${name}: stopped${b.vmid !== undefined ? ` (VM ${b.vmid} on ${b.node})` : ''} ` +
+          `because apply was interrupted; the next apply completes it.`,
+      );
+      return;
+    }
     const error = describeError(err);
     let rolledBack = false;
     let leftover: ApplyResult['failed'][number]['leftover'];

@@ -45,6 +45,8 @@ export function configParams(spec: VmSpec, cfg: VmConfigState, changes: FieldCha
           fullClone: cfg.fullClone ?? spec.fullClone,
           // Still the same boot: a new note must not cost the next plan an agent probe.
           agentOk: cfg.agentOk,
+          owner: cfg.owner,
+          building: cfg.building,
         });
         break;
       case 'ipconfig0':

@@ -14,6 +14,13 @@ export interface DescriptionMeta {
    * answer; plan skips the agent probe while the VM is still in that boot.
    */
   agentOk?: number;
+  /**
+   * The repository owning the VM, written by the clone call itself, so a VM is never without an
+   * owner mark even when apply dies before its tags are set.
+   */
+  owner?: string;
+  /** Set at clone, cleared when the build finished: the VM is half-made while it is there. */
+  building?: boolean;
 }
 
 /**
@@ -32,8 +39,10 @@ export function bootStart(nowMs: number, uptimeSeconds: number): number {
 /** Description PVE should hold for a user description plus metadata. */
 export function composeDescription(user: string | undefined, meta: DescriptionMeta): string {
   const parts: string[] = [];
+  if (meta.owner) parts.push(`owner=${meta.owner}`);
   if (meta.template) parts.push(`template=${meta.template}`);
   if (meta.fullClone !== undefined) parts.push(`full_clone=${meta.fullClone ? 1 : 0}`);
+  if (meta.building) parts.push('building=1');
   if (meta.agentOk !== undefined) parts.push(`agent-ok=${meta.agentOk}`);
   const line = `<!-- pve-gitops ${parts.join(' ')} -->`;
   const text = user?.trim();
@@ -52,6 +61,8 @@ export function splitDescription(value: string | undefined): { user?: string } &
     if (k === 'template' && v) meta.template = v;
     if (k === 'full_clone') meta.fullClone = v === '1';
     if (k === 'agent-ok' && /^\d+$/.test(v ?? '')) meta.agentOk = Number(v);
+    if (k === 'owner' && v) meta.owner = v;
+    if (k === 'building') meta.building = v === '1';
   }
   return { user, ...meta };
 }

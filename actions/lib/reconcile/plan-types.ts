@@ -61,6 +61,8 @@ export interface PlanAction {
   escalation?: 'recreate';
   /** update on a running VM with reboot fields. */
   pendingReboot?: boolean;
+  /** create: the VM exists, half-made by an interrupted apply; apply completes it. */
+  resume?: boolean;
 }
 
 export interface Finding {

@@ -1,4 +1,5 @@
 import { OWNER_TAG, type VmSpec } from '../vm/types.js';
+import { isOwned as ownedBy } from './ownership.js';
 import { computeCapacity } from './capacity.js';
 import { diffConfig } from './diff.js';
 import { assessAll, healthEntry } from './health-caps.js';
@@ -13,6 +14,8 @@ import type {
   VmHealth,
 } from './plan-types.js';
 import type { ClusterSnapshot, VmState } from './snapshot-types.js';
+import { assignVmids, type VmidRange } from './vmid-plan.js';
+import { capDeletes, planPrune } from './prune.js';
 
 export interface PlanOptions {
   /** Delete owned VMs that have no file (config prune.enabled or --prune). */
@@ -29,9 +32,17 @@ export interface PlanOptions {
   memoryOvercommit?: Record<string, number>;
   /** More hung VMs than this share of the managed ones: none is reset or recreated. Default 40. */
   maxUnhealthyPercent?: number;
+  /** Where new VMs' ids are derived from their names; absent = ids are allocated at apply. */
+  vmidRange?: VmidRange;
+  /** Names of VMs whose files `exclude` skips: not managed, so never deleted. */
+  excluded?: string[];
+  /** Most deletes one run may make (prune.max_deletes); absent = no limit. */
+  maxDeletes?: number;
+  /** Deletes confirmed for this run (--allow-deletes N); raises maxDeletes to N. */
+  allowDeletes?: number;
+  /** This repository's owner tag (see ownership.ts); default pve-gitops. */
+  ownerTag?: string;
 }
-
-const isOwned = (vm: VmState) => vm.tags.includes(OWNER_TAG);
 
 /**
  * Compares the desired VMs with a cluster snapshot and returns what apply would do. Pure: no
@@ -46,6 +57,8 @@ export function plan(desired: VmSpec[], snapshot: ClusterSnapshot, options: Plan
   const only = new Set(options.only ?? []);
   const recreate = new Set(options.recreate ?? []);
   const selected = (name: string) => only.size === 0 || only.has(name);
+  const owner = options.ownerTag ?? OWNER_TAG;
+  const isOwned = (vm: VmState) => ownedBy(vm, owner);
 
   const byName = new Map<string, VmState[]>();
   const byId = new Map<number, { vmid: number; name: string; node: string }>();
@@ -77,7 +90,7 @@ export function plan(desired: VmSpec[], snapshot: ClusterSnapshot, options: Plan
         vm: name,
         message:
           `VM ${name} named on the command line has no file in vms/ and no VM tagged ` +
-          `${OWNER_TAG}.`,
+          `${owner}.`,
       });
     }
   }
@@ -88,6 +101,15 @@ export function plan(desired: VmSpec[], snapshot: ClusterSnapshot, options: Plan
         `(${Object.keys(snapshot.nodes).sort().join(', ')}).`,
     });
   }
+
+  const planned = options.vmidRange
+    ? assignVmids(
+        desired.filter((s) => s.vmid === undefined && !byName.has(s.name)).map((s) => s.name),
+        snapshot,
+        options.vmidRange,
+        desired.flatMap((s) => (s.vmid === undefined ? [] : [s.vmid])),
+      )
+    : new Map<string, number>();
 
   for (const spec of desired) {
     if (!selected(spec.name)) continue;
@@ -131,7 +153,7 @@ export function plan(desired: VmSpec[], snapshot: ClusterSnapshot, options: Plan
         vm: spec.name,
         message:
           `VM ${spec.name}: a VM with this name (VMID ${vm.vmid} on ${vm.node}) exists but ` +
-          `is not tagged ${OWNER_TAG}; pve-gitops will not touch it — rename one of them, ` +
+          `is not tagged ${owner}; pve-gitops will not touch it — rename one of them, ` +
           `or add the tag to adopt it.`,
       });
       continue;
@@ -146,12 +168,35 @@ export function plan(desired: VmSpec[], snapshot: ClusterSnapshot, options: Plan
       continue;
     }
     if (!vm) {
+      if (spec.vmid === undefined && options.vmidRange && !planned.has(spec.name)) {
+        const { min, max } = options.vmidRange;
+        errors.push({
+          vm: spec.name,
+          message:
+            `VM ${spec.name}: no free VMID is left in vmid_range ${min}-${max}; widen ` +
+            `vmid_range in pve-gitops.yaml or set vmid in ${spec.file}.`,
+        });
+        continue;
+      }
       actions.push({
         kind: 'create',
         vm: spec.name,
-        vmid: spec.vmid,
+        vmid: spec.vmid ?? planned.get(spec.name),
         node: spec.node,
         reason: 'not in the cluster',
+      });
+      continue;
+    }
+    if (vm.config?.building && !vm.lock) {
+      // Cloned by an apply that never finished (killed, cancelled, its node or link lost):
+      // every step is redone from what the VM shows, none twice.
+      actions.push({
+        kind: 'create',
+        vm: spec.name,
+        vmid: vm.vmid,
+        node: vm.node,
+        reason: `half-made by an interrupted apply (VMID ${vm.vmid}); completing it`,
+        resume: true,
       });
       continue;
     }
@@ -171,44 +216,8 @@ export function plan(desired: VmSpec[], snapshot: ClusterSnapshot, options: Plan
     );
   }
 
-  for (const vm of snapshot.vms) {
-    if (desiredNames.has(vm.name) || !isOwned(vm) || !selected(vm.name)) continue;
-    if (!options.prune) {
-      findings.push({
-        level: 'info',
-        vm: vm.name,
-        node: vm.node,
-        message:
-          `VM ${vm.name} (${vm.vmid}) is tagged ${OWNER_TAG} but has no file in vms/; ` +
-          `prune is off, so it stays.`,
-      });
-    } else if (vm.config?.protection) {
-      findings.push({
-        level: 'warning',
-        vm: vm.name,
-        node: vm.node,
-        message:
-          `VM ${vm.name} (${vm.vmid}) has no file in vms/ but has Proxmox protection set; ` +
-          `not deleted.`,
-      });
-    } else if (vm.lock) {
-      findings.push({
-        level: 'warning',
-        vm: vm.name,
-        node: vm.node,
-        message: `VM ${vm.name} (${vm.vmid}) holds lock '${vm.lock}'; not deleted this run.`,
-      });
-    } else {
-      actions.push({
-        kind: 'delete',
-        vm: vm.name,
-        vmid: vm.vmid,
-        node: vm.node,
-        reason: `tagged ${OWNER_TAG}, no file in vms/, prune enabled`,
-      });
-    }
-  }
-
+  planPrune(snapshot, desiredNames, selected, options, actions, findings);
+  capDeletes(actions, errors, options);
   return {
     ...finish(desired, snapshot, options, actions, findings, errors),
     health,

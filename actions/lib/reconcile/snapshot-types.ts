@@ -68,6 +68,10 @@ export interface VmConfigState {
   fullClone?: boolean;
   /** From the metadata line: start (epoch s) of the boot in which apply saw the agent answer. */
   agentOk?: number;
+  /** From the metadata line: the owner mark the clone call wrote (see description.ts). */
+  owner?: string;
+  /** From the metadata line: an apply started building this VM and has not finished. */
+  building?: boolean;
   onboot: boolean;
   agent: boolean;
   protection: boolean;

@@ -38,6 +38,8 @@ export interface ReadOptions {
   bootGraceSeconds?: number;
   /** Give up on one agent probe after this long. Default 5 s. */
   agentTimeoutMs?: number;
+  /** This repository's owner tag: owned VMs without a file are read for prune. Default pve-gitops. */
+  ownerTag?: string;
   /** Requests in flight during the read. Default 16. */
   concurrency?: number;
   /** Wall clock in ms, to tell the current boot from the uptime. Default Date.now. */
@@ -127,7 +129,7 @@ export async function readSnapshot(
   };
 
   const wantConfig = vms.filter(
-    (v) => specs.has(v.name) || (options.prune && v.tags.includes(OWNER_TAG)),
+    (v) => specs.has(v.name) || (options.prune && v.tags.includes(options.ownerTag ?? OWNER_TAG)),
   );
   const wantTemplates = templates.filter((t) => {
     const needers = desired.filter((s) => s.template === t.name);
@@ -289,6 +291,8 @@ export function configFrom(cfg: VmConfig): VmConfigState {
     template: desc.template,
     fullClone: desc.fullClone,
     agentOk: desc.agentOk,
+    ...(desc.owner ? { owner: desc.owner } : {}),
+    ...(desc.building ? { building: true } : {}),
     onboot: parseFlag(cfg.onboot),
     agent: parseFlag(cfg.agent),
     protection: parseFlag(cfg.protection),

@@ -3,14 +3,16 @@ import type { Logger } from '../log.js';
 import type { ProxmoxClient } from '../proxmox/client.js';
 import { errorKind, isNotFound } from '../proxmox/errors.js';
 import { pollDelay } from '../proxmox/tasks.js';
-import { cloneVm, refusedBeforeStart, waitUnlocked } from '../proxmox/vm-operations.js';
-import type { VmSpec } from '../vm/types.js';
+import { waitUnlocked } from '../proxmox/vm-operations.js';
+import { OWNER_TAG, type VmSpec } from '../vm/types.js';
 import { classifyAgentFailure, isFinalAgentFailure, type AgentFailure } from './agent-answer.js';
+import { checkpoint, cloneOrResume } from './clone-step.js';
 import { configParams } from './config-params.js';
 import { bootStart, composeDescription, splitDescription } from './description.js';
 import { diffConfig } from './diff.js';
 import type { ClusterSnapshot } from './snapshot-types.js';
 import { configFrom, ipv4Of } from './snapshot.js';
+import type { VmidRange } from './vmid-plan.js';
 
 export interface StepContext {
   client: ProxmoxClient;
@@ -21,6 +23,12 @@ export interface StepContext {
   defaultStorage: string;
   /** Longest wait for a guest agent after a start or reset. */
   agentWaitMs: number;
+  /** Aborted when apply is told to stop: no new step starts (see checkpoint). */
+  signal?: AbortSignal;
+  /** Where new VMs' ids come from when the planned one is held by someone else. */
+  vmidRange?: VmidRange;
+  /** This repository's owner tag (pve-gitops or pve-gitops-<owner_id>). */
+  ownerTag?: string;
 }
 
 /** Where a VM under construction is, so a failure can roll back exactly that VM. */
@@ -51,8 +59,11 @@ async function task(ctx: StepContext, upid: string | null, operation: string): P
 }
 
 /**
- * Clones the VM's template onto its node, writes every setting, grows the disks, starts it and
- * waits for its guest agent. `keepVmid` recreates under the same id. Returns its address.
+ * Clones the VM's template onto its node (or takes the half-made VM an interrupted apply left,
+ * `planned.resume`), writes every setting, grows the disks, starts it, waits for its guest
+ * agent and clears the `building` note. Each step is redone from what the VM shows, so a run
+ * killed between any two of them is completed by the next. `keepVmid` recreates under the
+ * same id. Returns its address; throws BuiltElsewhere when another apply made it.
  */
 export async function buildVm(
   ctx: StepContext,
@@ -60,8 +71,10 @@ export async function buildVm(
   b: Building,
   t: StepTimer,
   keepVmid?: number,
+  planned: { vmid?: number; node?: string; resume?: boolean } = {},
 ): Promise<string | undefined> {
   const { client } = ctx;
+  const label = `VM ${spec.name}`;
   const tpl =
     ctx.snapshot.templates.find((x) => x.name === spec.template && x.node === spec.node) ??
     ctx.snapshot.templates.find((x) => x.name === spec.template);
@@ -69,41 +82,21 @@ export async function buildVm(
     throw new PveGitopsError(
       `VM ${spec.name}: template ${spec.template} does not exist in the cluster.`,
     );
-  const storage = spec.disks[0]?.storage ?? ctx.defaultStorage;
   const fixed = keepVmid ?? spec.vmid;
-  b.node = spec.node;
-  b.vmid = fixed ?? (await client.vmids.allocate());
-  for (let attempt = 0; ; attempt++) {
-    try {
-      b.cloned = true;
-      await cloneVm(client, {
-        node: tpl.node,
-        template: tpl.vmid,
-        newid: b.vmid,
-        name: spec.name,
-        full: spec.fullClone,
-        storage: spec.fullClone ? storage : undefined,
-        sharedStorage: ctx.snapshot.nodes[spec.node]?.storages[storage]?.shared,
-        target: tpl.node !== spec.node ? spec.node : undefined,
-      });
-      break;
-    } catch (err) {
-      // Another client took the id between allocation and clone: that VM is not ours.
-      if (errorKind(err) === 'already-exists' && fixed === undefined && attempt < 5) {
-        b.cloned = false;
-        ctx.log.info(`VM ${spec.name}: VMID ${b.vmid} was taken meanwhile; allocating another.`);
-        b.vmid = await client.vmids.allocate(b.vmid + 1);
-        continue;
-      }
-      // Refused outright (403, a bad parameter): no task ran, so there is no VM to roll back.
-      if (errorKind(err) === 'already-exists' || refusedBeforeStart(err)) b.cloned = false;
-      throw err;
-    }
-  }
-  const vmid = b.vmid;
-  t.mark('clone');
+  b.node = planned.resume ? (planned.node ?? spec.node) : spec.node;
+  b.vmid = fixed ?? planned.vmid ?? (await client.vmids.allocate());
+  const target = b as Building & { vmid: number };
+  await cloneOrResume(ctx, spec, target, {
+    template: tpl,
+    fixed: fixed !== undefined,
+    resume: !!planned.resume,
+  });
+  const vmid = target.vmid;
+  const node = b.node;
+  t.mark(planned.resume ? 'resume' : 'clone');
 
-  const cfg = configFrom(await client.getConfig(spec.node, vmid));
+  checkpoint(ctx, label);
+  const cfg = configFrom(await client.getConfig(node, vmid));
   const diff = diffConfig(spec, cfg);
   if (diff.errors.length) throw new PveGitopsError(diff.errors[0]);
   if (diff.replaceReasons.length) {
@@ -115,45 +108,123 @@ export async function buildVm(
   }
   const params = configParams(spec, cfg, diff.changes);
   params.description = composeDescription(spec.description, {
-    template: spec.template,
-    fullClone: spec.fullClone,
+    template: cfg.template ?? spec.template,
+    fullClone: cfg.fullClone ?? spec.fullClone,
+    owner: ctx.ownerTag ?? OWNER_TAG,
+    building: true,
   });
   const password = ctx.env.CI_CLOUDINIT_PASSWORD;
   if (password) params.cipassword = password;
-  await client.putConfig(spec.node, vmid, params);
+  await client.putConfig(node, vmid, params);
   t.mark('config');
 
   for (const g of diff.grow) {
+    checkpoint(ctx, label);
     await task(
       ctx,
-      await client.resize(spec.node, vmid, g.slot, g.to),
-      `resize of ${g.slot} of VM ${spec.name}`,
+      await settled(
+        () => client.resize(node, vmid, g.slot, g.to),
+        async () => {
+          const now = configFrom(await client.getConfig(node, vmid));
+          return !diffConfig(spec, now).grow.some((x) => x.slot === g.slot);
+        },
+      ),
+      `resize of ${g.slot} of ${label}`,
     );
   }
   if (diff.grow.length) t.mark('resize');
-  if (spec.state !== 'running') return spec.staticIp;
-  const upid = await client.start(spec.node, vmid);
-  if (!spec.agent) {
-    await task(ctx, upid, `start of VM ${spec.name}`);
-    t.mark('start');
+  if (spec.state !== 'running') {
+    await finishBuild(ctx, node, vmid, label, false);
     return spec.staticIp;
   }
-  const addresses = await startAndWaitForAgent(
-    ctx,
-    spec.node,
-    vmid,
-    upid,
-    `start of VM ${spec.name}`,
-  );
+  checkpoint(ctx, label);
+  // A resumed VM may already run (the run that made it died after its start).
+  const isRunning = async () => (await client.status(node, vmid)).status === 'running';
+  const running = await isRunning();
+  if (!spec.agent) {
+    if (!running)
+      await settled(async () => {
+        await task(ctx, await client.start(node, vmid), `start of ${label}`);
+        return null;
+      }, isRunning);
+    t.mark('start');
+    await finishBuild(ctx, node, vmid, label, false);
+    return spec.staticIp;
+  }
+  // Another apply completing the same VM may start it first: its start task then fails with
+  // "VM <id> already running", and waiting for the agent is all that is left.
+  let addresses: string[] | undefined;
+  let started = running;
+  if (!running) {
+    try {
+      const upid = await client.start(node, vmid);
+      addresses = await startAndWaitForAgent(ctx, node, vmid, upid, `start of ${label}`);
+    } catch (err) {
+      if (!(await isRunning().catch(() => false))) throw err;
+      started = true;
+    }
+  }
+  if (started) addresses = await waitForAgent(ctx, node, vmid, ctx.agentWaitMs, ctx.signal);
   if (!addresses) {
     throw new PveGitopsError(
       `VM ${spec.name} (${vmid}) started but its guest agent did not answer within ` +
         `${Math.round(ctx.agentWaitMs / 1000)} s.`,
     );
   }
-  await recordAgentOk(ctx, spec.node, vmid, `VM ${spec.name}`);
+  await finishBuild(ctx, node, vmid, label, true);
   t.mark('start+agent');
   return spec.staticIp ?? addresses[0];
+}
+
+/**
+ * Runs a step another apply finishing the same half-made VM may have done meanwhile: when it
+ * fails but `done()` shows its effect, it counts as done (no task to wait for).
+ */
+async function settled(
+  step: () => Promise<string | null>,
+  done: () => Promise<boolean>,
+): Promise<string | null> {
+  try {
+    return await step();
+  } catch (err) {
+    if (await done().catch(() => false)) return null;
+    throw err;
+  }
+}
+
+/**
+ * The last step of a build: clears the `building` note (the VM is complete) and, when its
+ * agent answered, records the boot in which it did (see recordAgentOk). Guarded by the config
+ * digest. A failure only means the next apply redoes the (idempotent) steps, so it is a warning.
+ */
+async function finishBuild(
+  ctx: StepContext,
+  node: string,
+  vmid: number,
+  label: string,
+  agentAnswered: boolean,
+): Promise<void> {
+  const { client } = ctx;
+  try {
+    const [cfg, status] = await Promise.all([
+      client.getConfig(node, vmid),
+      client.status(node, vmid),
+    ]);
+    const { user, ...meta } = splitDescription(
+      cfg.description === undefined ? undefined : String(cfg.description),
+    );
+    const agentOk = agentAnswered ? bootStart(Date.now(), status.uptime ?? 0) : meta.agentOk;
+    const params: Record<string, string> = {
+      description: composeDescription(user, { ...meta, agentOk, building: false }),
+    };
+    if (cfg.digest) params.digest = cfg.digest;
+    await client.putConfig(node, vmid, params);
+  } catch (err) {
+    ctx.log.warn(
+      `${label} (${vmid}): could not note that it is complete (${describe(err)}); the next ` +
+        `apply checks its steps again.`,
+    );
+  }
 }
 
 /**

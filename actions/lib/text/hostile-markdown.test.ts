@@ -81,6 +81,7 @@ describe('the validate summary (validationSummary)', () => {
     const repo: Repository = {
       config: mergeConfig(),
       vms: [],
+      excluded: [],
       files: ['vms/`<img src=x>`@octocat.yaml'],
       diagnostics: [
         {

@@ -16,6 +16,7 @@ import { vmValidator } from './validators.js';
 import {
   indexPositions,
   parseYamlText,
+  positionOf,
   readYamlFile,
   type KeptPositions,
   type YamlSource,
@@ -34,6 +35,8 @@ export interface Repository {
   diagnostics: Diagnostic[];
   /** Repository-relative VM files read (after `exclude`), sorted. */
   files: string[];
+  /** Names (file name = VM name) of the VM files `exclude` skips: not managed, never pruned. */
+  excluded: string[];
 }
 
 function isMapping(v: unknown): v is Record<string, unknown> {
@@ -102,17 +105,22 @@ function lazySource(
  * the repository has no `vms/` folder or cannot be read at all.
  */
 export async function loadRepository(repoDir: string): Promise<Repository> {
-  const { config, diagnostics: configDiagnostics } = await loadConfig(repoDir);
+  const loaded = await loadConfig(repoDir);
+  const { config, diagnostics: configDiagnostics } = loaded;
   const entries = await listEntries(path.join(repoDir, VMS_DIR));
   if (!entries) {
     throw new ConfigurationError(
       `There is no ${VMS_DIR}/ folder in ${repoDir}; VM definitions go in ${VMS_DIR}/<name>.yaml.`,
     );
   }
-  const taken = entries
+  const yamlEntries = entries
     .filter((e) => /\.ya?ml$/.test(e.name) && !e.name.startsWith('.'))
-    .filter((e) => !config.exclude.some((g) => matchesGlob(e.name, g, 'path')))
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const isExcluded = (n: string) => config.exclude.some((g) => matchesGlob(n, g, 'path'));
+  const taken = yamlEntries.filter((e) => !isExcluded(e.name));
+  const excluded = yamlEntries
+    .filter((e) => isExcluded(e.name))
+    .map((e) => e.name.replace(/\.ya?ml$/, ''));
   const files = taken.map((e) => `${VMS_DIR}/${e.name}`);
   const special = new Set(taken.filter((e) => !e.isFile()).map((e) => `${VMS_DIR}/${e.name}`));
   // Only what ansible-playbook can run counts (not requirements.yml): the tags use the same check.
@@ -130,6 +138,19 @@ export async function loadRepository(repoDir: string): Promise<Repository> {
   // A symbolic link, folder, FIFO or device is refused without being opened: a link could
   // point outside the repository (/etc/passwd, /proc/self/environ) and an error would quote it.
   for (const file of special) diagnostics.push(notRegular(file, entries));
+  if (yamlEntries.length && !files.length && loaded.source) {
+    // Nothing left to manage: with prune on, every VM would go.
+    const { line, col } = positionOf(loaded.source, ['exclude'], 'key');
+    diagnostics.push({
+      file: loaded.source.file,
+      line,
+      col,
+      message:
+        `exclude matches every file in ${VMS_DIR}/ (${yamlEntries.length}); nothing would be ` +
+        `managed — narrow the globs.`,
+      severity: 'error',
+    });
+  }
   // Every file that is a mapping takes part in the rules, even when the schema refused some of
   // its keys: those keys are left out, so a file with an unknown key still gets its name and
   // duplicate checks. Only files without any error become VMs.
@@ -174,7 +195,7 @@ export async function loadRepository(repoDir: string): Promise<Repository> {
     ...d,
     message: escapeInvisible(d.message),
   }));
-  return { config, vms, diagnostics: shown, files };
+  return { config, vms, diagnostics: shown, files, excluded };
 }
 
 /**
@@ -183,7 +204,7 @@ export async function loadRepository(repoDir: string): Promise<Repository> {
  */
 export async function loadValidRepository(
   repoDir: string,
-): Promise<{ config: RepoConfig; vms: VmSpec[] }> {
+): Promise<{ config: RepoConfig; vms: VmSpec[]; excluded: string[] }> {
   const repo = await loadRepository(repoDir);
   const errors = errorsOf(repo.diagnostics);
   if (errors.length) {
@@ -193,5 +214,5 @@ export async function loadValidRepository(
         : '';
     throw new ConfigurationError(`${formatDiagnostic(errors[0])}${more}`);
   }
-  return { config: repo.config, vms: repo.vms };
+  return { config: repo.config, vms: repo.vms, excluded: repo.excluded };
 }

@@ -1,6 +1,6 @@
 import type { RepoConfig } from '../config/types.js';
 import { parseIpConfig } from './ipconfig.js';
-import { OWNER_TAG, type VmDefinition, type VmSpec } from './types.js';
+import { OWNER_TAG, ownerTagOf, type VmDefinition, type VmSpec } from './types.js';
 
 const UNIT_BYTES: Record<string, number> = { K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 };
 
@@ -18,8 +18,8 @@ export function compareSlots(a: string, b: string): number {
 }
 
 /** Lower-cased, sorted, de-duplicated tags, always with the owner tag (as PVE stores them). */
-export function normalizeTags(tags: readonly string[] = []): string[] {
-  return [...new Set([...tags.map((t) => t.toLowerCase()), OWNER_TAG])].sort();
+export function normalizeTags(tags: readonly string[] = [], owner: string = OWNER_TAG): string[] {
+  return [...new Set([...tags.map((t) => t.toLowerCase()), owner])].sort();
 }
 
 /** A schema-valid definition with every default from the repository configuration applied. */
@@ -59,7 +59,7 @@ export function toVmSpec(def: VmDefinition, file: string, config: RepoConfig): V
         storage: disk.storage ?? d.storage,
         ...(disk.mount !== undefined ? { mount: disk.mount } : {}),
       })),
-    tags: normalizeTags(def.tags),
+    tags: normalizeTags(def.tags, ownerTagOf(config)),
     state: def.state ?? 'running',
     protected: isProtected,
     // A protected VM is never recreated, so its default remedy is a restart.

@@ -81,6 +81,8 @@ const CONFIG_KEYS = Object.keys({
   health: 1,
   vault: 1,
   k3s: 1,
+  vmid_range: 1,
+  owner_id: 1,
 } satisfies Record<keyof RepoConfig, 1>);
 
 describe('schemas', () => {

@@ -109,3 +109,8 @@ export interface VmSpec {
 
 /** The tag every VM the tool creates carries; only VMs with it are ever deleted or replaced. */
 export const OWNER_TAG = 'pve-gitops';
+
+/** The owner tag of a repository: `pve-gitops-<owner_id>`, or `pve-gitops` without one. */
+export function ownerTagOf(config: { owner_id?: string }): string {
+  return config.owner_id ? `${OWNER_TAG}-${config.owner_id}` : OWNER_TAG;
+}

@@ -1780,8 +1780,41 @@ const schema32 = {
       properties: {
         enabled: {
           description:
-            'Delete VMs tagged pve-gitops that have no file (never protected ones). Default: false.',
+            'Delete VMs tagged pve-gitops that have no file (never protected ones, never those of excluded files). Default: false.',
           type: 'boolean',
+        },
+        max_deletes: {
+          description:
+            'Most VMs one run may delete; more need --allow-deletes N (dispatch input allow-deletes). Default: 2.',
+          type: 'integer',
+          minimum: 0,
+          maximum: 100000,
+        },
+      },
+    },
+    owner_id: {
+      description:
+        'Identity of this repository on a shared cluster: its VMs are tagged pve-gitops-<owner_id> and prune only ever touches those; VMs tagged pve-gitops by older versions are still managed. Default: none (tag pve-gitops).',
+      type: 'string',
+      pattern: '^[a-z0-9][a-z0-9-]{0,39}$',
+    },
+    vmid_range: {
+      description:
+        'VMIDs for new VMs without a vmid: derived from the name within this range, so two applies aim at the same id and never make a VM twice. Default: 1000-9999.',
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        min: {
+          description: 'Lowest id. Default: 1000.',
+          type: 'integer',
+          minimum: 100,
+          maximum: 999999999,
+        },
+        max: {
+          description: 'Highest id. Default: 9999.',
+          type: 'integer',
+          minimum: 100,
+          maximum: 999999999,
         },
       },
     },
@@ -1891,8 +1924,9 @@ const schema32 = {
   },
 };
 const pattern18 = new RegExp('^[A-Za-z_][A-Za-z0-9_]*$', 'u');
-const pattern19 = new RegExp('^https?://[^\\s]+$', 'u');
-const pattern20 = new RegExp('^v[0-9]+\\.[0-9]+\\.[0-9]+(\\+k3s[0-9]+)?$', 'u');
+const pattern19 = new RegExp('^[a-z0-9][a-z0-9-]{0,39}$', 'u');
+const pattern20 = new RegExp('^https?://[^\\s]+$', 'u');
+const pattern21 = new RegExp('^v[0-9]+\\.[0-9]+\\.[0-9]+(\\+k3s[0-9]+)?$', 'u');
 function validate21(
   data,
   { instancePath = '', parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {},
@@ -3243,7 +3277,7 @@ function validate21(
       let data37 = data.prune;
       if (data37 && typeof data37 == 'object' && !Array.isArray(data37)) {
         for (const key7 in data37) {
-          if (!(key7 === 'enabled')) {
+          if (!(key7 === 'enabled' || key7 === 'max_deletes')) {
             const err76 = {
               instancePath: instancePath + '/prune',
               schemaPath: '#/properties/prune/additionalProperties',
@@ -3276,8 +3310,58 @@ function validate21(
             errors++;
           }
         }
+        if (data37.max_deletes !== undefined) {
+          let data39 = data37.max_deletes;
+          if (!(typeof data39 == 'number' && !(data39 % 1) && !isNaN(data39) && isFinite(data39))) {
+            const err78 = {
+              instancePath: instancePath + '/prune/max_deletes',
+              schemaPath: '#/properties/prune/properties/max_deletes/type',
+              keyword: 'type',
+              params: { type: 'integer' },
+              message: 'must be integer',
+            };
+            if (vErrors === null) {
+              vErrors = [err78];
+            } else {
+              vErrors.push(err78);
+            }
+            errors++;
+          }
+          if (typeof data39 == 'number' && isFinite(data39)) {
+            if (data39 > 100000 || isNaN(data39)) {
+              const err79 = {
+                instancePath: instancePath + '/prune/max_deletes',
+                schemaPath: '#/properties/prune/properties/max_deletes/maximum',
+                keyword: 'maximum',
+                params: { comparison: '<=', limit: 100000 },
+                message: 'must be <= 100000',
+              };
+              if (vErrors === null) {
+                vErrors = [err79];
+              } else {
+                vErrors.push(err79);
+              }
+              errors++;
+            }
+            if (data39 < 0 || isNaN(data39)) {
+              const err80 = {
+                instancePath: instancePath + '/prune/max_deletes',
+                schemaPath: '#/properties/prune/properties/max_deletes/minimum',
+                keyword: 'minimum',
+                params: { comparison: '>=', limit: 0 },
+                message: 'must be >= 0',
+              };
+              if (vErrors === null) {
+                vErrors = [err80];
+              } else {
+                vErrors.push(err80);
+              }
+              errors++;
+            }
+          }
+        }
       } else {
-        const err78 = {
+        const err81 = {
           instancePath: instancePath + '/prune',
           schemaPath: '#/properties/prune/type',
           keyword: 'type',
@@ -3285,158 +3369,107 @@ function validate21(
           message: 'must be object',
         };
         if (vErrors === null) {
-          vErrors = [err78];
+          vErrors = [err81];
         } else {
-          vErrors.push(err78);
+          vErrors.push(err81);
         }
         errors++;
       }
     }
-    if (data.concurrency !== undefined) {
-      let data39 = data.concurrency;
-      if (data39 && typeof data39 == 'object' && !Array.isArray(data39)) {
-        for (const key8 in data39) {
-          if (!(key8 === 'per_node' || key8 === 'per_storage' || key8 === 'total')) {
-            const err79 = {
-              instancePath: instancePath + '/concurrency',
-              schemaPath: '#/properties/concurrency/additionalProperties',
+    if (data.owner_id !== undefined) {
+      let data40 = data.owner_id;
+      if (typeof data40 === 'string') {
+        if (!pattern19.test(data40)) {
+          const err82 = {
+            instancePath: instancePath + '/owner_id',
+            schemaPath: '#/properties/owner_id/pattern',
+            keyword: 'pattern',
+            params: { pattern: '^[a-z0-9][a-z0-9-]{0,39}$' },
+            message: 'must match pattern "' + '^[a-z0-9][a-z0-9-]{0,39}$' + '"',
+          };
+          if (vErrors === null) {
+            vErrors = [err82];
+          } else {
+            vErrors.push(err82);
+          }
+          errors++;
+        }
+      } else {
+        const err83 = {
+          instancePath: instancePath + '/owner_id',
+          schemaPath: '#/properties/owner_id/type',
+          keyword: 'type',
+          params: { type: 'string' },
+          message: 'must be string',
+        };
+        if (vErrors === null) {
+          vErrors = [err83];
+        } else {
+          vErrors.push(err83);
+        }
+        errors++;
+      }
+    }
+    if (data.vmid_range !== undefined) {
+      let data41 = data.vmid_range;
+      if (data41 && typeof data41 == 'object' && !Array.isArray(data41)) {
+        for (const key8 in data41) {
+          if (!(key8 === 'min' || key8 === 'max')) {
+            const err84 = {
+              instancePath: instancePath + '/vmid_range',
+              schemaPath: '#/properties/vmid_range/additionalProperties',
               keyword: 'additionalProperties',
               params: { additionalProperty: key8 },
               message: 'must NOT have additional properties',
             };
             if (vErrors === null) {
-              vErrors = [err79];
+              vErrors = [err84];
             } else {
-              vErrors.push(err79);
+              vErrors.push(err84);
             }
             errors++;
           }
         }
-        if (data39.per_node !== undefined) {
-          let data40 = data39.per_node;
-          if (!(typeof data40 == 'number' && !(data40 % 1) && !isNaN(data40) && isFinite(data40))) {
-            const err80 = {
-              instancePath: instancePath + '/concurrency/per_node',
-              schemaPath: '#/properties/concurrency/properties/per_node/type',
-              keyword: 'type',
-              params: { type: 'integer' },
-              message: 'must be integer',
-            };
-            if (vErrors === null) {
-              vErrors = [err80];
-            } else {
-              vErrors.push(err80);
-            }
-            errors++;
-          }
-          if (typeof data40 == 'number' && isFinite(data40)) {
-            if (data40 > 64 || isNaN(data40)) {
-              const err81 = {
-                instancePath: instancePath + '/concurrency/per_node',
-                schemaPath: '#/properties/concurrency/properties/per_node/maximum',
-                keyword: 'maximum',
-                params: { comparison: '<=', limit: 64 },
-                message: 'must be <= 64',
-              };
-              if (vErrors === null) {
-                vErrors = [err81];
-              } else {
-                vErrors.push(err81);
-              }
-              errors++;
-            }
-            if (data40 < 1 || isNaN(data40)) {
-              const err82 = {
-                instancePath: instancePath + '/concurrency/per_node',
-                schemaPath: '#/properties/concurrency/properties/per_node/minimum',
-                keyword: 'minimum',
-                params: { comparison: '>=', limit: 1 },
-                message: 'must be >= 1',
-              };
-              if (vErrors === null) {
-                vErrors = [err82];
-              } else {
-                vErrors.push(err82);
-              }
-              errors++;
-            }
-          }
-        }
-        if (data39.per_storage !== undefined) {
-          let data41 = data39.per_storage;
-          if (!(typeof data41 == 'number' && !(data41 % 1) && !isNaN(data41) && isFinite(data41))) {
-            const err83 = {
-              instancePath: instancePath + '/concurrency/per_storage',
-              schemaPath: '#/properties/concurrency/properties/per_storage/type',
-              keyword: 'type',
-              params: { type: 'integer' },
-              message: 'must be integer',
-            };
-            if (vErrors === null) {
-              vErrors = [err83];
-            } else {
-              vErrors.push(err83);
-            }
-            errors++;
-          }
-          if (typeof data41 == 'number' && isFinite(data41)) {
-            if (data41 > 64 || isNaN(data41)) {
-              const err84 = {
-                instancePath: instancePath + '/concurrency/per_storage',
-                schemaPath: '#/properties/concurrency/properties/per_storage/maximum',
-                keyword: 'maximum',
-                params: { comparison: '<=', limit: 64 },
-                message: 'must be <= 64',
-              };
-              if (vErrors === null) {
-                vErrors = [err84];
-              } else {
-                vErrors.push(err84);
-              }
-              errors++;
-            }
-            if (data41 < 1 || isNaN(data41)) {
-              const err85 = {
-                instancePath: instancePath + '/concurrency/per_storage',
-                schemaPath: '#/properties/concurrency/properties/per_storage/minimum',
-                keyword: 'minimum',
-                params: { comparison: '>=', limit: 1 },
-                message: 'must be >= 1',
-              };
-              if (vErrors === null) {
-                vErrors = [err85];
-              } else {
-                vErrors.push(err85);
-              }
-              errors++;
-            }
-          }
-        }
-        if (data39.total !== undefined) {
-          let data42 = data39.total;
+        if (data41.min !== undefined) {
+          let data42 = data41.min;
           if (!(typeof data42 == 'number' && !(data42 % 1) && !isNaN(data42) && isFinite(data42))) {
-            const err86 = {
-              instancePath: instancePath + '/concurrency/total',
-              schemaPath: '#/properties/concurrency/properties/total/type',
+            const err85 = {
+              instancePath: instancePath + '/vmid_range/min',
+              schemaPath: '#/properties/vmid_range/properties/min/type',
               keyword: 'type',
               params: { type: 'integer' },
               message: 'must be integer',
             };
             if (vErrors === null) {
-              vErrors = [err86];
+              vErrors = [err85];
             } else {
-              vErrors.push(err86);
+              vErrors.push(err85);
             }
             errors++;
           }
           if (typeof data42 == 'number' && isFinite(data42)) {
-            if (data42 > 256 || isNaN(data42)) {
-              const err87 = {
-                instancePath: instancePath + '/concurrency/total',
-                schemaPath: '#/properties/concurrency/properties/total/maximum',
+            if (data42 > 999999999 || isNaN(data42)) {
+              const err86 = {
+                instancePath: instancePath + '/vmid_range/min',
+                schemaPath: '#/properties/vmid_range/properties/min/maximum',
                 keyword: 'maximum',
-                params: { comparison: '<=', limit: 256 },
-                message: 'must be <= 256',
+                params: { comparison: '<=', limit: 999999999 },
+                message: 'must be <= 999999999',
+              };
+              if (vErrors === null) {
+                vErrors = [err86];
+              } else {
+                vErrors.push(err86);
+              }
+              errors++;
+            }
+            if (data42 < 100 || isNaN(data42)) {
+              const err87 = {
+                instancePath: instancePath + '/vmid_range/min',
+                schemaPath: '#/properties/vmid_range/properties/min/minimum',
+                keyword: 'minimum',
+                params: { comparison: '>=', limit: 100 },
+                message: 'must be >= 100',
               };
               if (vErrors === null) {
                 vErrors = [err87];
@@ -3445,139 +3478,134 @@ function validate21(
               }
               errors++;
             }
-            if (data42 < 1 || isNaN(data42)) {
-              const err88 = {
-                instancePath: instancePath + '/concurrency/total',
-                schemaPath: '#/properties/concurrency/properties/total/minimum',
-                keyword: 'minimum',
-                params: { comparison: '>=', limit: 1 },
-                message: 'must be >= 1',
+          }
+        }
+        if (data41.max !== undefined) {
+          let data43 = data41.max;
+          if (!(typeof data43 == 'number' && !(data43 % 1) && !isNaN(data43) && isFinite(data43))) {
+            const err88 = {
+              instancePath: instancePath + '/vmid_range/max',
+              schemaPath: '#/properties/vmid_range/properties/max/type',
+              keyword: 'type',
+              params: { type: 'integer' },
+              message: 'must be integer',
+            };
+            if (vErrors === null) {
+              vErrors = [err88];
+            } else {
+              vErrors.push(err88);
+            }
+            errors++;
+          }
+          if (typeof data43 == 'number' && isFinite(data43)) {
+            if (data43 > 999999999 || isNaN(data43)) {
+              const err89 = {
+                instancePath: instancePath + '/vmid_range/max',
+                schemaPath: '#/properties/vmid_range/properties/max/maximum',
+                keyword: 'maximum',
+                params: { comparison: '<=', limit: 999999999 },
+                message: 'must be <= 999999999',
               };
               if (vErrors === null) {
-                vErrors = [err88];
+                vErrors = [err89];
               } else {
-                vErrors.push(err88);
+                vErrors.push(err89);
+              }
+              errors++;
+            }
+            if (data43 < 100 || isNaN(data43)) {
+              const err90 = {
+                instancePath: instancePath + '/vmid_range/max',
+                schemaPath: '#/properties/vmid_range/properties/max/minimum',
+                keyword: 'minimum',
+                params: { comparison: '>=', limit: 100 },
+                message: 'must be >= 100',
+              };
+              if (vErrors === null) {
+                vErrors = [err90];
+              } else {
+                vErrors.push(err90);
               }
               errors++;
             }
           }
         }
       } else {
-        const err89 = {
-          instancePath: instancePath + '/concurrency',
-          schemaPath: '#/properties/concurrency/type',
+        const err91 = {
+          instancePath: instancePath + '/vmid_range',
+          schemaPath: '#/properties/vmid_range/type',
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
         };
         if (vErrors === null) {
-          vErrors = [err89];
+          vErrors = [err91];
         } else {
-          vErrors.push(err89);
+          vErrors.push(err91);
         }
         errors++;
       }
     }
-    if (data.health !== undefined) {
-      let data43 = data.health;
-      if (data43 && typeof data43 == 'object' && !Array.isArray(data43)) {
-        for (const key9 in data43) {
-          if (!(
-            key9 === 'boot_grace_seconds' ||
-            key9 === 'agent_timeout_seconds' ||
-            key9 === 'max_recreate' ||
-            key9 === 'max_unhealthy_percent'
-          )) {
-            const err90 = {
-              instancePath: instancePath + '/health',
-              schemaPath: '#/properties/health/additionalProperties',
+    if (data.concurrency !== undefined) {
+      let data44 = data.concurrency;
+      if (data44 && typeof data44 == 'object' && !Array.isArray(data44)) {
+        for (const key9 in data44) {
+          if (!(key9 === 'per_node' || key9 === 'per_storage' || key9 === 'total')) {
+            const err92 = {
+              instancePath: instancePath + '/concurrency',
+              schemaPath: '#/properties/concurrency/additionalProperties',
               keyword: 'additionalProperties',
               params: { additionalProperty: key9 },
               message: 'must NOT have additional properties',
             };
             if (vErrors === null) {
-              vErrors = [err90];
+              vErrors = [err92];
             } else {
-              vErrors.push(err90);
+              vErrors.push(err92);
             }
             errors++;
           }
         }
-        if (data43.boot_grace_seconds !== undefined) {
-          let data44 = data43.boot_grace_seconds;
-          if (!(typeof data44 == 'number' && !(data44 % 1) && !isNaN(data44) && isFinite(data44))) {
-            const err91 = {
-              instancePath: instancePath + '/health/boot_grace_seconds',
-              schemaPath: '#/properties/health/properties/boot_grace_seconds/type',
-              keyword: 'type',
-              params: { type: 'integer' },
-              message: 'must be integer',
-            };
-            if (vErrors === null) {
-              vErrors = [err91];
-            } else {
-              vErrors.push(err91);
-            }
-            errors++;
-          }
-          if (typeof data44 == 'number' && isFinite(data44)) {
-            if (data44 > 86400 || isNaN(data44)) {
-              const err92 = {
-                instancePath: instancePath + '/health/boot_grace_seconds',
-                schemaPath: '#/properties/health/properties/boot_grace_seconds/maximum',
-                keyword: 'maximum',
-                params: { comparison: '<=', limit: 86400 },
-                message: 'must be <= 86400',
-              };
-              if (vErrors === null) {
-                vErrors = [err92];
-              } else {
-                vErrors.push(err92);
-              }
-              errors++;
-            }
-            if (data44 < 0 || isNaN(data44)) {
-              const err93 = {
-                instancePath: instancePath + '/health/boot_grace_seconds',
-                schemaPath: '#/properties/health/properties/boot_grace_seconds/minimum',
-                keyword: 'minimum',
-                params: { comparison: '>=', limit: 0 },
-                message: 'must be >= 0',
-              };
-              if (vErrors === null) {
-                vErrors = [err93];
-              } else {
-                vErrors.push(err93);
-              }
-              errors++;
-            }
-          }
-        }
-        if (data43.agent_timeout_seconds !== undefined) {
-          let data45 = data43.agent_timeout_seconds;
+        if (data44.per_node !== undefined) {
+          let data45 = data44.per_node;
           if (!(typeof data45 == 'number' && !(data45 % 1) && !isNaN(data45) && isFinite(data45))) {
-            const err94 = {
-              instancePath: instancePath + '/health/agent_timeout_seconds',
-              schemaPath: '#/properties/health/properties/agent_timeout_seconds/type',
+            const err93 = {
+              instancePath: instancePath + '/concurrency/per_node',
+              schemaPath: '#/properties/concurrency/properties/per_node/type',
               keyword: 'type',
               params: { type: 'integer' },
               message: 'must be integer',
             };
             if (vErrors === null) {
-              vErrors = [err94];
+              vErrors = [err93];
             } else {
-              vErrors.push(err94);
+              vErrors.push(err93);
             }
             errors++;
           }
           if (typeof data45 == 'number' && isFinite(data45)) {
-            if (data45 > 3600 || isNaN(data45)) {
-              const err95 = {
-                instancePath: instancePath + '/health/agent_timeout_seconds',
-                schemaPath: '#/properties/health/properties/agent_timeout_seconds/maximum',
+            if (data45 > 64 || isNaN(data45)) {
+              const err94 = {
+                instancePath: instancePath + '/concurrency/per_node',
+                schemaPath: '#/properties/concurrency/properties/per_node/maximum',
                 keyword: 'maximum',
-                params: { comparison: '<=', limit: 3600 },
-                message: 'must be <= 3600',
+                params: { comparison: '<=', limit: 64 },
+                message: 'must be <= 64',
+              };
+              if (vErrors === null) {
+                vErrors = [err94];
+              } else {
+                vErrors.push(err94);
+              }
+              errors++;
+            }
+            if (data45 < 1 || isNaN(data45)) {
+              const err95 = {
+                instancePath: instancePath + '/concurrency/per_node',
+                schemaPath: '#/properties/concurrency/properties/per_node/minimum',
+                keyword: 'minimum',
+                params: { comparison: '>=', limit: 1 },
+                message: 'must be >= 1',
               };
               if (vErrors === null) {
                 vErrors = [err95];
@@ -3586,48 +3614,48 @@ function validate21(
               }
               errors++;
             }
-            if (data45 < 1 || isNaN(data45)) {
-              const err96 = {
-                instancePath: instancePath + '/health/agent_timeout_seconds',
-                schemaPath: '#/properties/health/properties/agent_timeout_seconds/minimum',
-                keyword: 'minimum',
-                params: { comparison: '>=', limit: 1 },
-                message: 'must be >= 1',
-              };
-              if (vErrors === null) {
-                vErrors = [err96];
-              } else {
-                vErrors.push(err96);
-              }
-              errors++;
-            }
           }
         }
-        if (data43.max_recreate !== undefined) {
-          let data46 = data43.max_recreate;
+        if (data44.per_storage !== undefined) {
+          let data46 = data44.per_storage;
           if (!(typeof data46 == 'number' && !(data46 % 1) && !isNaN(data46) && isFinite(data46))) {
-            const err97 = {
-              instancePath: instancePath + '/health/max_recreate',
-              schemaPath: '#/properties/health/properties/max_recreate/type',
+            const err96 = {
+              instancePath: instancePath + '/concurrency/per_storage',
+              schemaPath: '#/properties/concurrency/properties/per_storage/type',
               keyword: 'type',
               params: { type: 'integer' },
               message: 'must be integer',
             };
             if (vErrors === null) {
-              vErrors = [err97];
+              vErrors = [err96];
             } else {
-              vErrors.push(err97);
+              vErrors.push(err96);
             }
             errors++;
           }
           if (typeof data46 == 'number' && isFinite(data46)) {
-            if (data46 > 1000 || isNaN(data46)) {
-              const err98 = {
-                instancePath: instancePath + '/health/max_recreate',
-                schemaPath: '#/properties/health/properties/max_recreate/maximum',
+            if (data46 > 64 || isNaN(data46)) {
+              const err97 = {
+                instancePath: instancePath + '/concurrency/per_storage',
+                schemaPath: '#/properties/concurrency/properties/per_storage/maximum',
                 keyword: 'maximum',
-                params: { comparison: '<=', limit: 1000 },
-                message: 'must be <= 1000',
+                params: { comparison: '<=', limit: 64 },
+                message: 'must be <= 64',
+              };
+              if (vErrors === null) {
+                vErrors = [err97];
+              } else {
+                vErrors.push(err97);
+              }
+              errors++;
+            }
+            if (data46 < 1 || isNaN(data46)) {
+              const err98 = {
+                instancePath: instancePath + '/concurrency/per_storage',
+                schemaPath: '#/properties/concurrency/properties/per_storage/minimum',
+                keyword: 'minimum',
+                params: { comparison: '>=', limit: 1 },
+                message: 'must be >= 1',
               };
               if (vErrors === null) {
                 vErrors = [err98];
@@ -3636,48 +3664,48 @@ function validate21(
               }
               errors++;
             }
-            if (data46 < 0 || isNaN(data46)) {
-              const err99 = {
-                instancePath: instancePath + '/health/max_recreate',
-                schemaPath: '#/properties/health/properties/max_recreate/minimum',
-                keyword: 'minimum',
-                params: { comparison: '>=', limit: 0 },
-                message: 'must be >= 0',
-              };
-              if (vErrors === null) {
-                vErrors = [err99];
-              } else {
-                vErrors.push(err99);
-              }
-              errors++;
-            }
           }
         }
-        if (data43.max_unhealthy_percent !== undefined) {
-          let data47 = data43.max_unhealthy_percent;
+        if (data44.total !== undefined) {
+          let data47 = data44.total;
           if (!(typeof data47 == 'number' && !(data47 % 1) && !isNaN(data47) && isFinite(data47))) {
-            const err100 = {
-              instancePath: instancePath + '/health/max_unhealthy_percent',
-              schemaPath: '#/properties/health/properties/max_unhealthy_percent/type',
+            const err99 = {
+              instancePath: instancePath + '/concurrency/total',
+              schemaPath: '#/properties/concurrency/properties/total/type',
               keyword: 'type',
               params: { type: 'integer' },
               message: 'must be integer',
             };
             if (vErrors === null) {
-              vErrors = [err100];
+              vErrors = [err99];
             } else {
-              vErrors.push(err100);
+              vErrors.push(err99);
             }
             errors++;
           }
           if (typeof data47 == 'number' && isFinite(data47)) {
-            if (data47 > 100 || isNaN(data47)) {
-              const err101 = {
-                instancePath: instancePath + '/health/max_unhealthy_percent',
-                schemaPath: '#/properties/health/properties/max_unhealthy_percent/maximum',
+            if (data47 > 256 || isNaN(data47)) {
+              const err100 = {
+                instancePath: instancePath + '/concurrency/total',
+                schemaPath: '#/properties/concurrency/properties/total/maximum',
                 keyword: 'maximum',
-                params: { comparison: '<=', limit: 100 },
-                message: 'must be <= 100',
+                params: { comparison: '<=', limit: 256 },
+                message: 'must be <= 256',
+              };
+              if (vErrors === null) {
+                vErrors = [err100];
+              } else {
+                vErrors.push(err100);
+              }
+              errors++;
+            }
+            if (data47 < 1 || isNaN(data47)) {
+              const err101 = {
+                instancePath: instancePath + '/concurrency/total',
+                schemaPath: '#/properties/concurrency/properties/total/minimum',
+                keyword: 'minimum',
+                params: { comparison: '>=', limit: 1 },
+                message: 'must be >= 1',
               };
               if (vErrors === null) {
                 vErrors = [err101];
@@ -3686,50 +3714,58 @@ function validate21(
               }
               errors++;
             }
-            if (data47 < 0 || isNaN(data47)) {
-              const err102 = {
-                instancePath: instancePath + '/health/max_unhealthy_percent',
-                schemaPath: '#/properties/health/properties/max_unhealthy_percent/minimum',
-                keyword: 'minimum',
-                params: { comparison: '>=', limit: 0 },
-                message: 'must be >= 0',
-              };
-              if (vErrors === null) {
-                vErrors = [err102];
-              } else {
-                vErrors.push(err102);
-              }
-              errors++;
-            }
           }
         }
       } else {
-        const err103 = {
-          instancePath: instancePath + '/health',
-          schemaPath: '#/properties/health/type',
+        const err102 = {
+          instancePath: instancePath + '/concurrency',
+          schemaPath: '#/properties/concurrency/type',
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
         };
         if (vErrors === null) {
-          vErrors = [err103];
+          vErrors = [err102];
         } else {
-          vErrors.push(err103);
+          vErrors.push(err102);
         }
         errors++;
       }
     }
-    if (data.vault !== undefined) {
-      let data48 = data.vault;
+    if (data.health !== undefined) {
+      let data48 = data.health;
       if (data48 && typeof data48 == 'object' && !Array.isArray(data48)) {
         for (const key10 in data48) {
-          if (!(key10 === 'mount' || key10 === 'path' || key10 === 'key')) {
-            const err104 = {
-              instancePath: instancePath + '/vault',
-              schemaPath: '#/properties/vault/additionalProperties',
+          if (!(
+            key10 === 'boot_grace_seconds' ||
+            key10 === 'agent_timeout_seconds' ||
+            key10 === 'max_recreate' ||
+            key10 === 'max_unhealthy_percent'
+          )) {
+            const err103 = {
+              instancePath: instancePath + '/health',
+              schemaPath: '#/properties/health/additionalProperties',
               keyword: 'additionalProperties',
               params: { additionalProperty: key10 },
               message: 'must NOT have additional properties',
+            };
+            if (vErrors === null) {
+              vErrors = [err103];
+            } else {
+              vErrors.push(err103);
+            }
+            errors++;
+          }
+        }
+        if (data48.boot_grace_seconds !== undefined) {
+          let data49 = data48.boot_grace_seconds;
+          if (!(typeof data49 == 'number' && !(data49 % 1) && !isNaN(data49) && isFinite(data49))) {
+            const err104 = {
+              instancePath: instancePath + '/health/boot_grace_seconds',
+              schemaPath: '#/properties/health/properties/boot_grace_seconds/type',
+              keyword: 'type',
+              params: { type: 'integer' },
+              message: 'must be integer',
             };
             if (vErrors === null) {
               vErrors = [err104];
@@ -3738,17 +3774,14 @@ function validate21(
             }
             errors++;
           }
-        }
-        if (data48.mount !== undefined) {
-          let data49 = data48.mount;
-          if (typeof data49 === 'string') {
-            if (func2(data49) < 1) {
+          if (typeof data49 == 'number' && isFinite(data49)) {
+            if (data49 > 86400 || isNaN(data49)) {
               const err105 = {
-                instancePath: instancePath + '/vault/mount',
-                schemaPath: '#/properties/vault/properties/mount/minLength',
-                keyword: 'minLength',
-                params: { limit: 1 },
-                message: 'must NOT have fewer than 1 characters',
+                instancePath: instancePath + '/health/boot_grace_seconds',
+                schemaPath: '#/properties/health/properties/boot_grace_seconds/maximum',
+                keyword: 'maximum',
+                params: { comparison: '<=', limit: 86400 },
+                message: 'must be <= 86400',
               };
               if (vErrors === null) {
                 vErrors = [err105];
@@ -3757,66 +3790,63 @@ function validate21(
               }
               errors++;
             }
-          } else {
-            const err106 = {
-              instancePath: instancePath + '/vault/mount',
-              schemaPath: '#/properties/vault/properties/mount/type',
-              keyword: 'type',
-              params: { type: 'string' },
-              message: 'must be string',
-            };
-            if (vErrors === null) {
-              vErrors = [err106];
-            } else {
-              vErrors.push(err106);
-            }
-            errors++;
-          }
-        }
-        if (data48.path !== undefined) {
-          let data50 = data48.path;
-          if (typeof data50 === 'string') {
-            if (func2(data50) < 1) {
-              const err107 = {
-                instancePath: instancePath + '/vault/path',
-                schemaPath: '#/properties/vault/properties/path/minLength',
-                keyword: 'minLength',
-                params: { limit: 1 },
-                message: 'must NOT have fewer than 1 characters',
+            if (data49 < 0 || isNaN(data49)) {
+              const err106 = {
+                instancePath: instancePath + '/health/boot_grace_seconds',
+                schemaPath: '#/properties/health/properties/boot_grace_seconds/minimum',
+                keyword: 'minimum',
+                params: { comparison: '>=', limit: 0 },
+                message: 'must be >= 0',
               };
               if (vErrors === null) {
-                vErrors = [err107];
+                vErrors = [err106];
               } else {
-                vErrors.push(err107);
+                vErrors.push(err106);
               }
               errors++;
             }
-          } else {
-            const err108 = {
-              instancePath: instancePath + '/vault/path',
-              schemaPath: '#/properties/vault/properties/path/type',
+          }
+        }
+        if (data48.agent_timeout_seconds !== undefined) {
+          let data50 = data48.agent_timeout_seconds;
+          if (!(typeof data50 == 'number' && !(data50 % 1) && !isNaN(data50) && isFinite(data50))) {
+            const err107 = {
+              instancePath: instancePath + '/health/agent_timeout_seconds',
+              schemaPath: '#/properties/health/properties/agent_timeout_seconds/type',
               keyword: 'type',
-              params: { type: 'string' },
-              message: 'must be string',
+              params: { type: 'integer' },
+              message: 'must be integer',
             };
             if (vErrors === null) {
-              vErrors = [err108];
+              vErrors = [err107];
             } else {
-              vErrors.push(err108);
+              vErrors.push(err107);
             }
             errors++;
           }
-        }
-        if (data48.key !== undefined) {
-          let data51 = data48.key;
-          if (typeof data51 === 'string') {
-            if (func2(data51) < 1) {
+          if (typeof data50 == 'number' && isFinite(data50)) {
+            if (data50 > 3600 || isNaN(data50)) {
+              const err108 = {
+                instancePath: instancePath + '/health/agent_timeout_seconds',
+                schemaPath: '#/properties/health/properties/agent_timeout_seconds/maximum',
+                keyword: 'maximum',
+                params: { comparison: '<=', limit: 3600 },
+                message: 'must be <= 3600',
+              };
+              if (vErrors === null) {
+                vErrors = [err108];
+              } else {
+                vErrors.push(err108);
+              }
+              errors++;
+            }
+            if (data50 < 1 || isNaN(data50)) {
               const err109 = {
-                instancePath: instancePath + '/vault/key',
-                schemaPath: '#/properties/vault/properties/key/minLength',
-                keyword: 'minLength',
-                params: { limit: 1 },
-                message: 'must NOT have fewer than 1 characters',
+                instancePath: instancePath + '/health/agent_timeout_seconds',
+                schemaPath: '#/properties/health/properties/agent_timeout_seconds/minimum',
+                keyword: 'minimum',
+                params: { comparison: '>=', limit: 1 },
+                message: 'must be >= 1',
               };
               if (vErrors === null) {
                 vErrors = [err109];
@@ -3825,13 +3855,17 @@ function validate21(
               }
               errors++;
             }
-          } else {
+          }
+        }
+        if (data48.max_recreate !== undefined) {
+          let data51 = data48.max_recreate;
+          if (!(typeof data51 == 'number' && !(data51 % 1) && !isNaN(data51) && isFinite(data51))) {
             const err110 = {
-              instancePath: instancePath + '/vault/key',
-              schemaPath: '#/properties/vault/properties/key/type',
+              instancePath: instancePath + '/health/max_recreate',
+              schemaPath: '#/properties/health/properties/max_recreate/type',
               keyword: 'type',
-              params: { type: 'string' },
-              message: 'must be string',
+              params: { type: 'integer' },
+              message: 'must be integer',
             };
             if (vErrors === null) {
               vErrors = [err110];
@@ -3840,88 +3874,79 @@ function validate21(
             }
             errors++;
           }
-        }
-      } else {
-        const err111 = {
-          instancePath: instancePath + '/vault',
-          schemaPath: '#/properties/vault/type',
-          keyword: 'type',
-          params: { type: 'object' },
-          message: 'must be object',
-        };
-        if (vErrors === null) {
-          vErrors = [err111];
-        } else {
-          vErrors.push(err111);
-        }
-        errors++;
-      }
-    }
-    if (data.k3s !== undefined) {
-      let data52 = data.k3s;
-      if (data52 && typeof data52 == 'object' && !Array.isArray(data52)) {
-        for (const key11 in data52) {
-          if (!(key11 === 'installer_url' || key11 === 'version')) {
-            const err112 = {
-              instancePath: instancePath + '/k3s',
-              schemaPath: '#/properties/k3s/additionalProperties',
-              keyword: 'additionalProperties',
-              params: { additionalProperty: key11 },
-              message: 'must NOT have additional properties',
-            };
-            if (vErrors === null) {
-              vErrors = [err112];
-            } else {
-              vErrors.push(err112);
-            }
-            errors++;
-          }
-        }
-        if (data52.installer_url !== undefined) {
-          let data53 = data52.installer_url;
-          if (typeof data53 === 'string') {
-            if (!pattern19.test(data53)) {
-              const err113 = {
-                instancePath: instancePath + '/k3s/installer_url',
-                schemaPath: '#/properties/k3s/properties/installer_url/pattern',
-                keyword: 'pattern',
-                params: { pattern: '^https?://[^\\s]+$' },
-                message: 'must match pattern "' + '^https?://[^\\s]+$' + '"',
+          if (typeof data51 == 'number' && isFinite(data51)) {
+            if (data51 > 1000 || isNaN(data51)) {
+              const err111 = {
+                instancePath: instancePath + '/health/max_recreate',
+                schemaPath: '#/properties/health/properties/max_recreate/maximum',
+                keyword: 'maximum',
+                params: { comparison: '<=', limit: 1000 },
+                message: 'must be <= 1000',
               };
               if (vErrors === null) {
-                vErrors = [err113];
+                vErrors = [err111];
               } else {
-                vErrors.push(err113);
+                vErrors.push(err111);
               }
               errors++;
             }
-          } else {
-            const err114 = {
-              instancePath: instancePath + '/k3s/installer_url',
-              schemaPath: '#/properties/k3s/properties/installer_url/type',
+            if (data51 < 0 || isNaN(data51)) {
+              const err112 = {
+                instancePath: instancePath + '/health/max_recreate',
+                schemaPath: '#/properties/health/properties/max_recreate/minimum',
+                keyword: 'minimum',
+                params: { comparison: '>=', limit: 0 },
+                message: 'must be >= 0',
+              };
+              if (vErrors === null) {
+                vErrors = [err112];
+              } else {
+                vErrors.push(err112);
+              }
+              errors++;
+            }
+          }
+        }
+        if (data48.max_unhealthy_percent !== undefined) {
+          let data52 = data48.max_unhealthy_percent;
+          if (!(typeof data52 == 'number' && !(data52 % 1) && !isNaN(data52) && isFinite(data52))) {
+            const err113 = {
+              instancePath: instancePath + '/health/max_unhealthy_percent',
+              schemaPath: '#/properties/health/properties/max_unhealthy_percent/type',
               keyword: 'type',
-              params: { type: 'string' },
-              message: 'must be string',
+              params: { type: 'integer' },
+              message: 'must be integer',
             };
             if (vErrors === null) {
-              vErrors = [err114];
+              vErrors = [err113];
             } else {
-              vErrors.push(err114);
+              vErrors.push(err113);
             }
             errors++;
           }
-        }
-        if (data52.version !== undefined) {
-          let data54 = data52.version;
-          if (typeof data54 === 'string') {
-            if (!pattern20.test(data54)) {
+          if (typeof data52 == 'number' && isFinite(data52)) {
+            if (data52 > 100 || isNaN(data52)) {
+              const err114 = {
+                instancePath: instancePath + '/health/max_unhealthy_percent',
+                schemaPath: '#/properties/health/properties/max_unhealthy_percent/maximum',
+                keyword: 'maximum',
+                params: { comparison: '<=', limit: 100 },
+                message: 'must be <= 100',
+              };
+              if (vErrors === null) {
+                vErrors = [err114];
+              } else {
+                vErrors.push(err114);
+              }
+              errors++;
+            }
+            if (data52 < 0 || isNaN(data52)) {
               const err115 = {
-                instancePath: instancePath + '/k3s/version',
-                schemaPath: '#/properties/k3s/properties/version/pattern',
-                keyword: 'pattern',
-                params: { pattern: '^v[0-9]+\\.[0-9]+\\.[0-9]+(\\+k3s[0-9]+)?$' },
-                message:
-                  'must match pattern "' + '^v[0-9]+\\.[0-9]+\\.[0-9]+(\\+k3s[0-9]+)?$' + '"',
+                instancePath: instancePath + '/health/max_unhealthy_percent',
+                schemaPath: '#/properties/health/properties/max_unhealthy_percent/minimum',
+                keyword: 'minimum',
+                params: { comparison: '>=', limit: 0 },
+                message: 'must be >= 0',
               };
               if (vErrors === null) {
                 vErrors = [err115];
@@ -3930,8 +3955,237 @@ function validate21(
               }
               errors++;
             }
+          }
+        }
+      } else {
+        const err116 = {
+          instancePath: instancePath + '/health',
+          schemaPath: '#/properties/health/type',
+          keyword: 'type',
+          params: { type: 'object' },
+          message: 'must be object',
+        };
+        if (vErrors === null) {
+          vErrors = [err116];
+        } else {
+          vErrors.push(err116);
+        }
+        errors++;
+      }
+    }
+    if (data.vault !== undefined) {
+      let data53 = data.vault;
+      if (data53 && typeof data53 == 'object' && !Array.isArray(data53)) {
+        for (const key11 in data53) {
+          if (!(key11 === 'mount' || key11 === 'path' || key11 === 'key')) {
+            const err117 = {
+              instancePath: instancePath + '/vault',
+              schemaPath: '#/properties/vault/additionalProperties',
+              keyword: 'additionalProperties',
+              params: { additionalProperty: key11 },
+              message: 'must NOT have additional properties',
+            };
+            if (vErrors === null) {
+              vErrors = [err117];
+            } else {
+              vErrors.push(err117);
+            }
+            errors++;
+          }
+        }
+        if (data53.mount !== undefined) {
+          let data54 = data53.mount;
+          if (typeof data54 === 'string') {
+            if (func2(data54) < 1) {
+              const err118 = {
+                instancePath: instancePath + '/vault/mount',
+                schemaPath: '#/properties/vault/properties/mount/minLength',
+                keyword: 'minLength',
+                params: { limit: 1 },
+                message: 'must NOT have fewer than 1 characters',
+              };
+              if (vErrors === null) {
+                vErrors = [err118];
+              } else {
+                vErrors.push(err118);
+              }
+              errors++;
+            }
           } else {
-            const err116 = {
+            const err119 = {
+              instancePath: instancePath + '/vault/mount',
+              schemaPath: '#/properties/vault/properties/mount/type',
+              keyword: 'type',
+              params: { type: 'string' },
+              message: 'must be string',
+            };
+            if (vErrors === null) {
+              vErrors = [err119];
+            } else {
+              vErrors.push(err119);
+            }
+            errors++;
+          }
+        }
+        if (data53.path !== undefined) {
+          let data55 = data53.path;
+          if (typeof data55 === 'string') {
+            if (func2(data55) < 1) {
+              const err120 = {
+                instancePath: instancePath + '/vault/path',
+                schemaPath: '#/properties/vault/properties/path/minLength',
+                keyword: 'minLength',
+                params: { limit: 1 },
+                message: 'must NOT have fewer than 1 characters',
+              };
+              if (vErrors === null) {
+                vErrors = [err120];
+              } else {
+                vErrors.push(err120);
+              }
+              errors++;
+            }
+          } else {
+            const err121 = {
+              instancePath: instancePath + '/vault/path',
+              schemaPath: '#/properties/vault/properties/path/type',
+              keyword: 'type',
+              params: { type: 'string' },
+              message: 'must be string',
+            };
+            if (vErrors === null) {
+              vErrors = [err121];
+            } else {
+              vErrors.push(err121);
+            }
+            errors++;
+          }
+        }
+        if (data53.key !== undefined) {
+          let data56 = data53.key;
+          if (typeof data56 === 'string') {
+            if (func2(data56) < 1) {
+              const err122 = {
+                instancePath: instancePath + '/vault/key',
+                schemaPath: '#/properties/vault/properties/key/minLength',
+                keyword: 'minLength',
+                params: { limit: 1 },
+                message: 'must NOT have fewer than 1 characters',
+              };
+              if (vErrors === null) {
+                vErrors = [err122];
+              } else {
+                vErrors.push(err122);
+              }
+              errors++;
+            }
+          } else {
+            const err123 = {
+              instancePath: instancePath + '/vault/key',
+              schemaPath: '#/properties/vault/properties/key/type',
+              keyword: 'type',
+              params: { type: 'string' },
+              message: 'must be string',
+            };
+            if (vErrors === null) {
+              vErrors = [err123];
+            } else {
+              vErrors.push(err123);
+            }
+            errors++;
+          }
+        }
+      } else {
+        const err124 = {
+          instancePath: instancePath + '/vault',
+          schemaPath: '#/properties/vault/type',
+          keyword: 'type',
+          params: { type: 'object' },
+          message: 'must be object',
+        };
+        if (vErrors === null) {
+          vErrors = [err124];
+        } else {
+          vErrors.push(err124);
+        }
+        errors++;
+      }
+    }
+    if (data.k3s !== undefined) {
+      let data57 = data.k3s;
+      if (data57 && typeof data57 == 'object' && !Array.isArray(data57)) {
+        for (const key12 in data57) {
+          if (!(key12 === 'installer_url' || key12 === 'version')) {
+            const err125 = {
+              instancePath: instancePath + '/k3s',
+              schemaPath: '#/properties/k3s/additionalProperties',
+              keyword: 'additionalProperties',
+              params: { additionalProperty: key12 },
+              message: 'must NOT have additional properties',
+            };
+            if (vErrors === null) {
+              vErrors = [err125];
+            } else {
+              vErrors.push(err125);
+            }
+            errors++;
+          }
+        }
+        if (data57.installer_url !== undefined) {
+          let data58 = data57.installer_url;
+          if (typeof data58 === 'string') {
+            if (!pattern20.test(data58)) {
+              const err126 = {
+                instancePath: instancePath + '/k3s/installer_url',
+                schemaPath: '#/properties/k3s/properties/installer_url/pattern',
+                keyword: 'pattern',
+                params: { pattern: '^https?://[^\\s]+$' },
+                message: 'must match pattern "' + '^https?://[^\\s]+$' + '"',
+              };
+              if (vErrors === null) {
+                vErrors = [err126];
+              } else {
+                vErrors.push(err126);
+              }
+              errors++;
+            }
+          } else {
+            const err127 = {
+              instancePath: instancePath + '/k3s/installer_url',
+              schemaPath: '#/properties/k3s/properties/installer_url/type',
+              keyword: 'type',
+              params: { type: 'string' },
+              message: 'must be string',
+            };
+            if (vErrors === null) {
+              vErrors = [err127];
+            } else {
+              vErrors.push(err127);
+            }
+            errors++;
+          }
+        }
+        if (data57.version !== undefined) {
+          let data59 = data57.version;
+          if (typeof data59 === 'string') {
+            if (!pattern21.test(data59)) {
+              const err128 = {
+                instancePath: instancePath + '/k3s/version',
+                schemaPath: '#/properties/k3s/properties/version/pattern',
+                keyword: 'pattern',
+                params: { pattern: '^v[0-9]+\\.[0-9]+\\.[0-9]+(\\+k3s[0-9]+)?$' },
+                message:
+                  'must match pattern "' + '^v[0-9]+\\.[0-9]+\\.[0-9]+(\\+k3s[0-9]+)?$' + '"',
+              };
+              if (vErrors === null) {
+                vErrors = [err128];
+              } else {
+                vErrors.push(err128);
+              }
+              errors++;
+            }
+          } else {
+            const err129 = {
               instancePath: instancePath + '/k3s/version',
               schemaPath: '#/properties/k3s/properties/version/type',
               keyword: 'type',
@@ -3939,15 +4193,15 @@ function validate21(
               message: 'must be string',
             };
             if (vErrors === null) {
-              vErrors = [err116];
+              vErrors = [err129];
             } else {
-              vErrors.push(err116);
+              vErrors.push(err129);
             }
             errors++;
           }
         }
       } else {
-        const err117 = {
+        const err130 = {
           instancePath: instancePath + '/k3s',
           schemaPath: '#/properties/k3s/type',
           keyword: 'type',
@@ -3955,15 +4209,15 @@ function validate21(
           message: 'must be object',
         };
         if (vErrors === null) {
-          vErrors = [err117];
+          vErrors = [err130];
         } else {
-          vErrors.push(err117);
+          vErrors.push(err130);
         }
         errors++;
       }
     }
   } else {
-    const err118 = {
+    const err131 = {
       instancePath,
       schemaPath: '#/type',
       keyword: 'type',
@@ -3971,9 +4225,9 @@ function validate21(
       message: 'must be object',
     };
     if (vErrors === null) {
-      vErrors = [err118];
+      vErrors = [err131];
     } else {
-      vErrors.push(err118);
+      vErrors.push(err131);
     }
     errors++;
   }
