@@ -75783,7 +75783,9 @@ __export(apply_exports, {
 function allowDeletesOf(v) {
   if (v === void 0) return 0;
   if (typeof v !== "string" || !/^\d{1,6}$/.test(v))
-    throw new UsageError(`--allow-deletes takes a whole number of VMs, not '${String(v)}'.`);
+    throw new UsageError(
+      `--allow-deletes takes a whole number of VMs, not '${typeof v === "string" ? v : "nothing"}'.`
+    );
   return Number(v);
 }
 var list2, STOP_GRACE_MS, command6, apply_default;
