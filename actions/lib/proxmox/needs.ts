@@ -27,6 +27,8 @@ export interface VmFacts {
   /** Storage of each disk the VM file declares. */
   storages: string[];
   fullClone: boolean;
+  /** Config keys the `configure` step writes; absent = every key apply writes after a clone. */
+  keys?: string[];
 }
 
 /** The steps of a VM's lifecycle, each a group of calls. */
@@ -120,11 +122,12 @@ export function vmRequirements(major: PveMajor, f: VmFacts, steps: Step[]): Requ
   }
   if (has('configure')) {
     const net = `virtio,bridge=${f.bridge}${f.vlan ? `,tag=${f.vlan}` : ''}`;
-    for (const key of CONFIGURED_KEYS)
+    for (const key of f.keys ?? CONFIGURED_KEYS)
       add(configKeyChecks(key, key === 'net0' ? net : undefined), {}, `to set ${key}`);
-    f.storages.forEach((storage, i) =>
-      add(configKeyChecks(`scsi${i + 1}`, `${storage}:1`), {}, `to add a disk on ${storage}`),
-    );
+    if (!f.keys)
+      f.storages.forEach((storage, i) =>
+        add(configKeyChecks(`scsi${i + 1}`, `${storage}:1`), {}, `to add a disk on ${storage}`),
+      );
   }
   if (has('resize'))
     for (const storage of f.storages)

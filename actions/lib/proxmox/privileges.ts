@@ -67,7 +67,7 @@ const power = (a: string, usedBy: Flow[]): EndpointPrivileges => ({
 
 /** Every endpoint and method ProxmoxClient calls. A test fails when the client calls another. */
 export const ENDPOINTS: EndpointPrivileges[] = [
-  { method: 'GET', path: '/version', checks: both(), usedBy: ['doctor'] },
+  { method: 'GET', path: '/version', checks: both(), usedBy: ['plan', 'doctor'] },
   { method: 'GET', path: '/access/permissions', checks: both(), usedBy: ['plan', 'doctor'] },
   {
     method: 'GET',

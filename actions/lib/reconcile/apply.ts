@@ -8,6 +8,13 @@ import type { VmSpec } from '../vm/types.js';
 import { plan as makePlan } from './plan.js';
 import { ACTION_ORDER, type Plan, type PlanAction } from './plan-types.js';
 import { preflight } from './preflight.js';
+import {
+  majorOf,
+  missingSentence,
+  planRequirements,
+  readPermissions,
+  unmet,
+} from './privilege-check.js';
 import type { ClusterSnapshot } from './snapshot-types.js';
 import { readSnapshot } from './snapshot.js';
 import {
@@ -91,6 +98,10 @@ export async function readAndPlan(
   o: ReconcileOptions = {},
 ): Promise<{ plan: Plan; snapshot: ClusterSnapshot }> {
   const opts = planOptions(repo.config, o);
+  // A token that sees nothing (a privsep token whose user has no ACL) gets empty lists, not
+  // 403s: refuse before planning creates from them.
+  const tokenId = client.tokenId ?? 'PROXMOX_TOKEN_ID';
+  const [tree, version] = await Promise.all([readPermissions(client, tokenId), client.version()]);
   const snapshot = await readSnapshot(client, repo.vms, {
     prune: opts.prune,
     bootGraceSeconds: opts.bootGraceSeconds,
@@ -99,6 +110,9 @@ export async function readAndPlan(
   });
   log.debug(`Cluster read in ${snapshot.requests} API requests.`);
   const plan = makePlan(repo.vms, snapshot, opts);
+  // Every privilege the actions need, checked before apply changes anything.
+  for (const r of unmet(tree, planRequirements(majorOf(version.version), plan, repo.vms, snapshot)))
+    plan.errors.push({ message: missingSentence(r, tree, tokenId) });
   // A plan shows what apply would refuse, so a pull request review sees it before the merge.
   for (const f of preflight(plan, repo.vms, snapshot))
     plan.errors.push({ vm: f.vm, message: `Preflight failed: ${f.message}` });

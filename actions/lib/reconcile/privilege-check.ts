@@ -1,0 +1,164 @@
+import { ConfigurationError } from '../errors.js';
+import type { ProxmoxClient } from '../proxmox/client.js';
+import {
+  dedupe,
+  rolePrivileges,
+  vmRequirements,
+  type Requirement,
+  type Step,
+  type VmFacts,
+} from '../proxmox/needs.js';
+import type { PveMajor } from '../proxmox/privileges.js';
+import type { VmSpec } from '../vm/types.js';
+import type { Plan, PlanAction } from './plan-types.js';
+import type { ClusterSnapshot } from './snapshot-types.js';
+
+/** `GET /access/permissions` without a path: path → privilege → 1 when it propagates. */
+export type PermissionTree = Record<string, Record<string, number>>;
+
+/** The role name docs/proxmox.md creates. */
+export const ROLE = 'PVEGitops';
+
+/**
+ * The privileges held on `path`, from the tree of every ACL path: PVE lists each path that
+ * carries an ACL, so an unlisted path inherits what its deepest listed ancestor propagates.
+ * (A path whose ACL leaves nothing — NoAccess — is not listed; a call there still gets 403.)
+ */
+export function privilegesAt(tree: PermissionTree, path: string): Set<string> {
+  if (tree[path]) return new Set(Object.keys(tree[path]));
+  const parts = path.split('/').filter(Boolean);
+  for (let i = parts.length - 1; i >= 0; i--) {
+    const up = i === 0 ? '/' : `/${parts.slice(0, i).join('/')}`;
+    const at = tree[up];
+    if (at) return new Set(Object.keys(at).filter((p) => at[p] === 1));
+  }
+  return new Set();
+}
+
+/** The requirements `tree` does not meet. */
+export function unmet(tree: PermissionTree, reqs: Requirement[]): Requirement[] {
+  return reqs.filter((r) => {
+    const held = privilegesAt(tree, r.path);
+    return r.any ? !r.privs.some((p) => held.has(p)) : !r.privs.every((p) => held.has(p));
+  });
+}
+
+/** What is missing of one requirement, as a privilege name (`A` or `A or B`). */
+export function missingName(r: Requirement, tree: PermissionTree): string {
+  const held = privilegesAt(tree, r.path);
+  return r.any ? r.privs.join(' or ') : r.privs.filter((p) => !held.has(p)).join(', ');
+}
+
+/** One sentence for a missing privilege, with the pveum command that grants it. */
+export function missingSentence(r: Requirement, tree: PermissionTree, tokenId: string): string {
+  const name = missingName(r, tree);
+  const priv = r.any ? r.privs[0] : name.split(', ')[0];
+  return (
+    `The token ${tokenId} lacks privilege ${name} on ${r.path}, needed ${r.why}; add it to the ` +
+    `role with \`pveum role modify ${ROLE} --append 1 --privs "${priv}"\` and keep both ACLs ` +
+    `(user and token) on ${r.path} or a path above it.`
+  );
+}
+
+/** The sentence when a token holds nothing at all: almost always a privsep token whose user has no ACL. */
+export function noRightsSentence(tokenId: string): string {
+  const user = tokenId.split('!')[0];
+  return (
+    `The token ${tokenId} has no effective rights: a token with privilege separation gets only ` +
+    `what its user ${user} also has, and ${user} has none; grant the role to the user too: ` +
+    `\`pveum acl modify / --users ${user} --roles ${ROLE}\`.`
+  );
+}
+
+/** Reads the caller's permission tree and refuses to go on when it is empty. */
+export async function readPermissions(
+  client: ProxmoxClient,
+  tokenId: string,
+): Promise<PermissionTree> {
+  const tree = await client.permissions();
+  if (Object.keys(tree).length === 0) throw new ConfigurationError(noRightsSentence(tokenId));
+  return tree;
+}
+
+/** The facts about one VM the requirements depend on, from its spec and the snapshot. */
+export function factsOf(
+  spec: VmSpec,
+  snapshot: ClusterSnapshot,
+  vmid?: number,
+  keys?: string[],
+): VmFacts {
+  const t =
+    snapshot.templates.find((x) => x.name === spec.template && x.node === spec.node) ??
+    snapshot.templates.find((x) => x.name === spec.template);
+  return {
+    name: spec.name,
+    node: spec.node,
+    vmid: vmid ?? spec.vmid,
+    template: t && { vmid: t.vmid, storages: t.storages ?? [], bridges: [] },
+    bridge: spec.network.bridge,
+    vlan: spec.network.vlan,
+    storages: [...new Set(spec.disks.map((d) => d.storage))],
+    fullClone: spec.fullClone,
+    keys,
+  };
+}
+
+const build: Step[] = ['clone', 'configure', 'resize', 'power', 'delete', 'agent'];
+/** The lifecycle steps a plan action runs (apply waits for the agent after a start). */
+function stepsOf(a: PlanAction): Step[] {
+  switch (a.kind) {
+    case 'create':
+    case 'replace':
+      return ['read', ...build];
+    case 'update':
+      return [
+        'read',
+        'configure',
+        ...(a.changes?.some((c) => /^(scsi|virtio|sata)\d+$/.test(c.field))
+          ? (['resize'] as Step[])
+          : []),
+      ];
+    case 'resize':
+      return ['read', 'resize'];
+    case 'migrate':
+      return ['read', 'migrate'];
+    case 'remediate':
+      return a.remedy === 'recreate' || a.escalation === 'recreate'
+        ? ['read', ...build]
+        : ['read', 'power', 'agent'];
+    case 'delete':
+      return ['read', 'power', 'delete'];
+    default:
+      return ['read'];
+  }
+}
+
+/** Every privilege the plan's actions need on PVE `major`. */
+export function planRequirements(
+  major: PveMajor,
+  plan: Plan,
+  specs: VmSpec[],
+  snapshot: ClusterSnapshot,
+): Requirement[] {
+  const bySpec = new Map(specs.map((s) => [s.name, s]));
+  const out: Requirement[] = [];
+  for (const a of plan.actions) {
+    const spec = bySpec.get(a.vm);
+    const keys =
+      a.kind === 'update'
+        ? a.changes?.map((c) => c.field).filter((f) => !/^(scsi|virtio|sata)\d+$/.test(f))
+        : undefined;
+    const facts: VmFacts = spec
+      ? factsOf(spec, snapshot, a.kind === 'create' ? undefined : a.vmid, keys)
+      : { name: a.vm, node: a.node, vmid: a.vmid, bridge: '', storages: [], fullClone: false };
+    out.push(
+      ...vmRequirements(major, facts, stepsOf(a)).filter((r) => !r.path.endsWith('/localnetwork')),
+    );
+  }
+  return dedupe(out);
+}
+
+/** The major release from `GET /version`'s version string. */
+export const majorOf = (version: string): PveMajor => (version.startsWith('8.') ? 8 : 9);
+
+export { rolePrivileges };

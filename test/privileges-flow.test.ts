@@ -1,0 +1,85 @@
+// Every request the whole flow makes (apply creating, growing, moving and pruning VMs, then
+// plan) must be an endpoint of the privilege table that a flow uses — run with exactly the
+// token the docs set up, on PVE 8 and PVE 9. A call missing from the table fails here.
+import { afterAll, describe, expect, it } from 'vitest';
+import { mergeConfig } from '../actions/lib/config/load.js';
+import { memoryLogger } from '../actions/lib/log.js';
+import { KeyedLimiter } from '../actions/lib/proxmox/limiter.js';
+import { ENDPOINTS } from '../actions/lib/proxmox/privileges.js';
+import { setupCommands, SETUP } from '../actions/lib/proxmox/pveum-commands.js';
+import { applyRepository, readAndPlan } from '../actions/lib/reconcile/apply.js';
+import { toVmSpec } from '../actions/lib/vm/normalize.js';
+import type { VmDefinition } from '../actions/lib/vm/types.js';
+import { proxmoxClientFor } from '../sim/proxmox/client-for.js';
+import { startProxmoxSim, type ProxmoxSim } from '../sim/proxmox/index.js';
+
+const sims: ProxmoxSim[] = [];
+afterAll(() => Promise.all(sims.map((s) => s.stop())));
+
+const vm = (name: string, node: string, over: Partial<VmDefinition> = {}): VmDefinition => ({
+  name,
+  target_node: node,
+  cores: 1,
+  memory: 1024,
+  disks: { scsi0: { size: '8G' } },
+  ...over,
+});
+
+describe.each([8, 9] as const)('PVE %i: the flow with the documented token', (major) => {
+  it('calls only endpoints of the table, and every one it calls is marked as used', async () => {
+    const sim = await startProxmoxSim({ timeScale: 0.02, pveVersion: major });
+    sims.push(sim);
+    let secret = '';
+    for (const line of setupCommands(major)) secret = sim.pveum(line).value ?? secret;
+    const log = memoryLogger();
+    const client = proxmoxClientFor(
+      { ...sim, tokenId: `${SETUP.user}!${SETUP.token}`, tokenSecret: secret },
+      { log, retry: { attempts: 3, baseMs: 10, maxMs: 50 }, storageLimiter: new KeyedLimiter(1) },
+    );
+    const config = mergeConfig({
+      health: { boot_grace_seconds: 1, agent_timeout_seconds: 2 },
+      prune: { enabled: true },
+    });
+    const repo = (defs: VmDefinition[]) => ({
+      config,
+      vms: defs.map((d) => toVmSpec(d, `vms/${d.name}.yaml`, config)),
+    });
+    const env = { CI_CLOUDINIT_PASSWORD: 'pw-1' };
+    const first = [
+      vm('web', 'pve1', { network: { bridge: 'vmbr1', vlan: 20 } }),
+      vm('db', 'pve2', { disks: { scsi0: { size: '8G' }, scsi1: { size: '4G' } } }),
+      vm('old', 'pve1'),
+    ];
+    const a = await applyRepository(repo(first), { client, log, env }, { agentWaitMs: 1_500 });
+    expect(a.failed, log.lines.join('\n')).toEqual([]);
+    // Grow a disk, change CPU and memory, move a VM, and prune the one without a file.
+    const second = [
+      vm('web', 'pve1', { cores: 2, memory: 2048, network: { bridge: 'vmbr1', vlan: 20 } }),
+      vm('db', 'pve1', { disks: { scsi0: { size: '10G' }, scsi1: { size: '4G' } } }),
+    ];
+    const b = await applyRepository(repo(second), { client, log, env }, { agentWaitMs: 1_500 });
+    expect(b.failed, log.lines.join('\n')).toEqual([]);
+    const kinds = b.plan.actions.map((x) => x.kind).sort();
+    expect(kinds).toEqual(expect.arrayContaining(['delete', 'migrate', 'update']));
+    const { plan } = await readAndPlan(repo(second), client, log);
+    expect(plan.errors).toEqual([]);
+    await client.close();
+
+    const called = Object.keys(sim.stats()).filter((k) => k !== 'mutations');
+    const known = new Map(ENDPOINTS.map((e) => [`${e.method} ${e.path}`, e]));
+    for (const key of called) {
+      expect(known.has(key), `${key} is missing from actions/lib/proxmox/privileges.ts`).toBe(true);
+      expect(known.get(key)!.usedBy, `${key} is called but marked unused`).not.toEqual([]);
+    }
+    expect(called).toEqual(
+      expect.arrayContaining([
+        'POST /nodes/{node}/qemu/{vmid}/clone',
+        'PUT /nodes/{node}/qemu/{vmid}/config',
+        'PUT /nodes/{node}/qemu/{vmid}/resize',
+        'POST /nodes/{node}/qemu/{vmid}/migrate',
+        'DELETE /nodes/{node}/qemu/{vmid}',
+        'GET /access/permissions',
+      ]),
+    );
+  });
+});
