@@ -152,13 +152,16 @@ export function dedupe(reqs: Requirement[]): Requirement[] {
 }
 
 /**
- * The role the docs create for `major`: every privilege some flow's call needs (of a choice,
- * the first, narrowest one), plus what each config key apply writes needs. Sorted.
+ * The role the docs create for `major`: every privilege some flow's call needs, plus what each
+ * config key apply writes needs; of a choice, the first (narrowest) one unless the role already
+ * meets it. Sorted.
  */
 export function rolePrivileges(major: PveMajor): string[] {
-  const privs = new Set<string>();
-  const take = (c: PrivilegeCheck) => (c.any ? [c.privs[0]] : c.privs).forEach((p) => privs.add(p));
-  for (const e of ENDPOINTS) if (e.usedBy.length) e.checks[major].forEach(take);
-  for (const k of CONFIG_KEYS) if (CONFIGURED_KEYS.some((key) => k.keys.test(key))) take(k.check);
+  const checks: PrivilegeCheck[] = [];
+  for (const e of ENDPOINTS) if (e.usedBy.length) checks.push(...e.checks[major]);
+  for (const k of CONFIG_KEYS) if (CONFIGURED_KEYS.some((key) => k.keys.test(key))) checks.push(k.check);
+  const privs = new Set(checks.filter((c) => !c.any).flatMap((c) => c.privs));
+  // A choice already met by a privilege the role needs anyway adds nothing (least privilege).
+  for (const c of checks) if (c.any && !c.privs.some((p) => privs.has(p))) privs.add(c.privs[0]);
   return [...privs].sort();
 }
