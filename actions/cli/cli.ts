@@ -37,6 +37,7 @@ const commands: Record<string, () => Promise<Command>> = {
   provision: async () => (await import('./commands/provision.js')).default,
   demo: async () => (await import('./commands/demo.js')).default,
   kubeconfig: async () => (await import('./commands/kubeconfig.js')).default,
+  doctor: async () => (await import('./commands/doctor.js')).default,
 };
 
 const globalOptions = {
