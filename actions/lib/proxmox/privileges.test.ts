@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { REQUIRED_PRIVILEGES } from './https-transport.js';
 import { rolePrivileges, vmRequirements } from './needs.js';
 import { ENDPOINTS, VALID_PRIVILEGES, configKeyChecks, type PveMajor } from './privileges.js';
 
@@ -98,6 +99,11 @@ describe('the privilege table', () => {
         'VM.Config.Cloudinit',
       ])
         expect(rolePrivileges(major)).not.toContain(never);
+  });
+
+  it('the 401 sentence names every privilege of both roles', () => {
+    for (const major of [8, 9] as const)
+      for (const p of rolePrivileges(major)) expect(REQUIRED_PRIVILEGES).toContain(p);
   });
 
   it('names the per-key checks of check_vm_modify_config_perm, bridges and new disks', () => {
