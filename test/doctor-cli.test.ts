@@ -172,6 +172,10 @@ describe.each([8, 9] as const)('PVE %i', (major) => {
           `pveum role modify PVEGitops --append 1 --privs "${m.privilege!.split(' or ')[0]}"`,
         );
       }
+      const plan = await run(sim, repo, ['plan'], token);
+      expect(plan.code, priv).toBe(1);
+      expect(plan.stdout, priv).toContain(`lacks privilege`);
+      expect(plan.stdout, priv).toContain(priv);
       const apply = await run(sim, repo, ['apply'], token);
       expect(apply.code, priv).toBe(1);
       expect(apply.stderr, priv).toMatch(
