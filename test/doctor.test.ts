@@ -82,7 +82,10 @@ describe('doctor on a cluster set up wrong', () => {
   });
 
   it('warns that a template on another node is cloned across nodes, and about excess rights', () => {
-    expect(report.warnings.filter((w) => w.kind === 'template').map((w) => w.vm)).toEqual(['d', 'e']);
+    expect(report.warnings.filter((w) => w.kind === 'template').map((w) => w.vm)).toEqual([
+      'd',
+      'e',
+    ]);
     const excess = report.warnings.filter((w) => w.kind === 'excess-privilege');
     expect(excess.map((w) => [w.privilege, w.path])).toEqual([
       ['VM.GuestAgent.Unrestricted', '/'],

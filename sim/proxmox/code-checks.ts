@@ -45,7 +45,12 @@ function bridgeAccess(who: Principal, net: string): void {
 }
 
 /** The privileges one config key needs on /vms/<vmid> (and on storages and bridges). */
-function keyAccess(who: Principal, vmid: number, key: string, value: string | number | undefined): void {
+function keyAccess(
+  who: Principal,
+  vmid: number,
+  key: string,
+  value: string | number | undefined,
+): void {
   const vmPath = `/vms/${vmid}`;
   if (diskKey.test(key)) {
     if (value === undefined) return need(who, vmPath, ['VM.Config.Disk']);

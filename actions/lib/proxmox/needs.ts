@@ -159,7 +159,8 @@ export function dedupe(reqs: Requirement[]): Requirement[] {
 export function rolePrivileges(major: PveMajor): string[] {
   const checks: PrivilegeCheck[] = [];
   for (const e of ENDPOINTS) if (e.usedBy.length) checks.push(...e.checks[major]);
-  for (const k of CONFIG_KEYS) if (CONFIGURED_KEYS.some((key) => k.keys.test(key))) checks.push(k.check);
+  for (const k of CONFIG_KEYS)
+    if (CONFIGURED_KEYS.some((key) => k.keys.test(key))) checks.push(k.check);
   const privs = new Set(checks.filter((c) => !c.any).flatMap((c) => c.privs));
   // A choice already met by a privilege the role needs anyway adds nothing (least privilege).
   for (const c of checks) if (c.any && !c.privs.some((p) => privs.has(p))) privs.add(c.privs[0]);
