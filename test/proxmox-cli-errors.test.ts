@@ -153,6 +153,38 @@ describe('pve-gitops against a Proxmox API that refuses it', () => {
     expect(Object.keys(sim.cluster.state.vms).sort()).toEqual(before);
   });
 
+  it('a clone refused at run time (403 after the privilege check) says nothing was created', async () => {
+    // The ACL changed between the check and the clone: the clone's 403 started no task.
+    const before = Object.keys(sim.cluster.state.vms).sort();
+    sim.setFaults({
+      errors: [
+        {
+          method: 'POST',
+          path: '/nodes/*/qemu/9001/clone',
+          status: 403,
+          message: 'Permission check failed (/vms/9001, VM.Clone)',
+        },
+      ],
+    });
+    try {
+      const r = await run(['apply', '--only', 'k8s-observability-w1'], {});
+      const all = r.stdout + r.stderr;
+      expect(r.code, all).toBe(1);
+      expect(all).toMatch(/lacks privilege VM\.Clone on \/vms\/9001/);
+      expect(all).not.toMatch(/rolled back|destroyed|removed the partial/);
+      expect(all).toMatch(
+        /k8s-observability-w1: nothing was created \(VM \d+ on pve2 was never made\), so there is nothing to roll back\./,
+      );
+      const summary = all.split('\n').find((l) => /VMs failed/.test(l));
+      expect(summary).toMatch(
+        /1 of 1 VMs failed: k8s-observability-w1; nothing was created for k8s-observability-w1\.$/,
+      );
+      expect(Object.keys(sim.cluster.state.vms).sort()).toEqual(before);
+    } finally {
+      sim.setFaults({});
+    }
+  });
+
   it('wrong fingerprint: refuses with both fingerprints, never falling back to insecure', async () => {
     const wrong = 'AA:'.repeat(31) + 'AA';
     const r = await run(['plan'], { PROXMOX_TLS_FINGERPRINT: wrong });
