@@ -83,3 +83,38 @@ describe.each([8, 9] as const)('PVE %i: the flow with the documented token', (ma
     );
   });
 });
+
+describe('plan checks what PVE checks when it clones the template', () => {
+  it('names SDN.Use on the template’s bridge when the token may use only the VM’s own', async () => {
+    const sim = await startProxmoxSim({ timeScale: 0.02, pveVersion: 9 });
+    sims.push(sim);
+    const role = setupCommands(9)[1].replace(' SDN.Use', '');
+    let secret = '';
+    for (const line of [
+      'pveum user add gitops@pve',
+      role,
+      'pveum role add NetOnly -privs "SDN.Use"',
+      'pveum user token add gitops@pve ci --privsep 1',
+      "pveum acl modify / --users gitops@pve --tokens 'gitops@pve!ci' --roles PVEGitops",
+      "pveum acl modify /sdn/zones/localnetwork/vmbr1 --users gitops@pve --tokens 'gitops@pve!ci' --roles NetOnly",
+    ])
+      secret = sim.pveum(line).value ?? secret;
+    const log = memoryLogger();
+    const client = proxmoxClientFor(
+      { ...sim, tokenId: 'gitops@pve!ci', tokenSecret: secret },
+      { log },
+    );
+    const config = mergeConfig({});
+    const specs = [vm('web', 'pve1', { network: { bridge: 'vmbr1' } })].map((d) =>
+      toVmSpec(d, `vms/${d.name}.yaml`, config),
+    );
+    const { plan } = await readAndPlan({ config, vms: specs }, client, log);
+    await client.close();
+    // The template 9000's NIC is on vmbr0: qemu-server's clone runs check_bridge_access on it.
+    expect(plan.errors.map((e) => e.message)).toEqual([
+      expect.stringMatching(
+        /^The token gitops@pve!ci lacks privilege SDN\.Use on \/sdn\/zones\/localnetwork\/vmbr0, needed to clone template 9000, whose NIC is on vmbr0 \(VM web\);/,
+      ),
+    ]);
+  });
+});

@@ -12,6 +12,7 @@ import {
   majorOf,
   missingSentence,
   planRequirements,
+  templateFacts,
   readPermissions,
   unmet,
 } from './privilege-check.js';
@@ -111,7 +112,9 @@ export async function readAndPlan(
   log.debug(`Cluster read in ${snapshot.requests} API requests.`);
   const plan = makePlan(repo.vms, snapshot, opts);
   // Every privilege the actions need, checked before apply changes anything.
-  for (const r of unmet(tree, planRequirements(majorOf(version.version), plan, repo.vms, snapshot)))
+  const templates = await templateFacts(client, plan, repo.vms, snapshot);
+  const major = majorOf(version.version);
+  for (const r of unmet(tree, planRequirements(major, plan, repo.vms, snapshot, templates)))
     plan.errors.push({ message: missingSentence(r, tree, tokenId) });
   // A plan shows what apply would refuse, so a pull request review sees it before the merge.
   for (const f of preflight(plan, repo.vms, snapshot))

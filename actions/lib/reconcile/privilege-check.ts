@@ -80,21 +80,73 @@ export async function readPermissions(
   return tree;
 }
 
+/** A template's disk storages and NIC bridges: what PVE checks when it is cloned. */
+export type TemplateFacts = Map<number, { storages: string[]; bridges: string[] }>;
+
+/** The template a VM is cloned from: the one on its node, else any of that name. */
+const templateOf = (spec: VmSpec, snapshot: ClusterSnapshot) =>
+  snapshot.templates.find((x) => x.name === spec.template && x.node === spec.node) ??
+  snapshot.templates.find((x) => x.name === spec.template);
+
+/**
+ * Reads the config of each template the plan clones (a few requests, only when it creates):
+ * PVE checks Datastore.AllocateSpace on its disks' storages and SDN.Use on its bridges.
+ */
+export async function templateFacts(
+  client: Pick<ProxmoxClient, 'getConfig'>,
+  plan: Plan,
+  specs: VmSpec[],
+  snapshot: ClusterSnapshot,
+): Promise<TemplateFacts> {
+  const out: TemplateFacts = new Map();
+  for (const a of plan.actions) {
+    if (!stepsOf(a).includes('clone')) continue;
+    const spec = specs.find((s) => s.name === a.vm);
+    const t = spec && templateOf(spec, snapshot);
+    if (!t || out.has(t.vmid)) continue;
+    let cfg;
+    try {
+      cfg = await client.getConfig(t.node, t.vmid);
+    } catch {
+      continue; // unreadable (VM.Audit missing, node offline): the other checks say why
+    }
+    const values = Object.entries(cfg).map(([k, v]) => [k, String(v)] as const);
+    out.set(t.vmid, {
+      storages: values
+        .filter(
+          ([k, v]) =>
+            /^(scsi|virtio|sata|ide|efidisk|tpmstate)\d+$/.test(k) &&
+            !/media=cdrom|cloudinit|^none/.test(v),
+        )
+        .map(([, v]) => v.split(':')[0]),
+      bridges: values
+        .filter(([k]) => /^net\d+$/.test(k))
+        .map(([, v]) => /(?:^|,)bridge=([^,]+)/.exec(v)?.[1])
+        .filter((b): b is string => !!b),
+    });
+  }
+  return out;
+}
+
 /** The facts about one VM the requirements depend on, from its spec and the snapshot. */
 export function factsOf(
   spec: VmSpec,
   snapshot: ClusterSnapshot,
   vmid?: number,
   keys?: string[],
+  templates: TemplateFacts = new Map(),
 ): VmFacts {
-  const t =
-    snapshot.templates.find((x) => x.name === spec.template && x.node === spec.node) ??
-    snapshot.templates.find((x) => x.name === spec.template);
+  const t = templateOf(spec, snapshot);
+  const known = t && templates.get(t.vmid);
   return {
     name: spec.name,
     node: spec.node,
     vmid: vmid ?? spec.vmid,
-    template: t && { vmid: t.vmid, storages: t.storages ?? [], bridges: [] },
+    template: t && {
+      vmid: t.vmid,
+      storages: known?.storages ?? t.storages ?? [],
+      bridges: known?.bridges ?? [],
+    },
     bridge: spec.network.bridge,
     vlan: spec.network.vlan,
     storages: [...new Set(spec.disks.map((d) => d.storage))],
@@ -139,6 +191,7 @@ export function planRequirements(
   plan: Plan,
   specs: VmSpec[],
   snapshot: ClusterSnapshot,
+  templates: TemplateFacts = new Map(),
 ): Requirement[] {
   const bySpec = new Map(specs.map((s) => [s.name, s]));
   const out: Requirement[] = [];
@@ -149,7 +202,7 @@ export function planRequirements(
         ? a.changes?.map((c) => c.field).filter((f) => !/^(scsi|virtio|sata)\d+$/.test(f))
         : undefined;
     const facts: VmFacts = spec
-      ? factsOf(spec, snapshot, a.kind === 'create' ? undefined : a.vmid, keys)
+      ? factsOf(spec, snapshot, a.kind === 'create' ? undefined : a.vmid, keys, templates)
       : { name: a.vm, node: a.node, vmid: a.vmid, bridge: '', storages: [], fullClone: false };
     out.push(
       ...vmRequirements(major, facts, stepsOf(a)).filter((r) => !r.path.endsWith('/localnetwork')),
