@@ -113,7 +113,7 @@ describe('plan checks what PVE checks when it clones the template', () => {
     // The template 9000's NIC is on vmbr0: qemu-server's clone runs check_bridge_access on it.
     expect(plan.errors.map((e) => e.message)).toEqual([
       expect.stringMatching(
-        /^The token gitops@pve!ci lacks privilege SDN\.Use on \/sdn\/zones\/localnetwork\/vmbr0, needed to clone template 9000, whose NIC is on vmbr0 \(VM web\);/,
+        /^The token gitops@pve!ci lacks privilege SDN\.Use on \/sdn\/zones\/localnetwork\/vmbr0 \(VM web\), needed to clone its template, whose NIC is on that bridge; add it to the role with `pveum role modify PVEGitops --append 1 --privs "SDN\.Use"`/,
       ),
     ]);
   });

@@ -113,7 +113,7 @@ describe('pve-gitops against a Proxmox API that refuses it', () => {
     const errors = r.stderr.split('\n').filter((l) => l.startsWith('error: '));
     expect(errors.length).toBeGreaterThan(0);
     expect(errors.join('\n')).toMatch(
-      /^error: The token gitops@pve!readonly lacks privilege VM\.Clone on \/vms\/\d+, needed to clone template \d+ \(VM [a-z0-9-]+\); add it to the role with `pveum role modify PVEGitops --append 1 --privs "VM\.Clone"`/m,
+      /^error: The token gitops@pve!readonly lacks privilege VM\.Clone on \/vms\/\d+[^(]* \(VMs [a-z0-9-, ]+\), needed to clone its template; add it to the role with `pveum role modify PVEGitops --append 1 --privs "VM\.Clone"`/m,
     );
     expect(errors.at(-1)).toMatch(/Nothing was changed\.$/);
     expect(Object.keys(sim.cluster.state.vms).sort()).toEqual(before);

@@ -104,20 +104,20 @@ export function vmRequirements(major: PveMajor, f: VmFacts, steps: Step[]): Requ
   if (has('clone') && f.template) {
     const t = f.template;
     const [cloneSrc, newVm] = checksOf(major, 'POST', `${q}/clone`);
-    add([cloneSrc], { vmid: String(t.vmid) }, `to clone template ${t.vmid}`);
+    add([cloneSrc], { vmid: String(t.vmid) }, 'to clone its template');
     add([newVm], { newid: vmid }, 'to create it');
     const targets = f.fullClone && f.storages[0] ? [f.storages[0]] : t.storages;
     for (const storage of targets)
       out.push({
         path: `/storage/${storage}`,
         privs: ['Datastore.AllocateSpace'],
-        why: `to clone its disks onto ${storage} (VM ${f.name})`,
+        why: `to clone its disks (VM ${f.name})`,
       });
     for (const bridge of t.bridges.length ? t.bridges : [f.bridge])
       out.push({
         path: `/sdn/zones/localnetwork/${bridge}`,
         privs: ['SDN.Use'],
-        why: `to clone template ${t.vmid}, whose NIC is on ${bridge} (VM ${f.name})`,
+        why: `to clone its template, whose NIC is on that bridge (VM ${f.name})`,
       });
   }
   if (has('configure')) {
@@ -126,7 +126,7 @@ export function vmRequirements(major: PveMajor, f: VmFacts, steps: Step[]): Requ
       add(configKeyChecks(key, key === 'net0' ? net : undefined), {}, `to set ${key}`);
     if (!f.keys)
       f.storages.forEach((storage, i) =>
-        add(configKeyChecks(`scsi${i + 1}`, `${storage}:1`), {}, `to add a disk on ${storage}`),
+        add(configKeyChecks(`scsi${i + 1}`, `${storage}:1`), {}, 'to add a disk'),
       );
   }
   if (has('resize'))

@@ -10,11 +10,11 @@ import { ACTION_ORDER, type Plan, type PlanAction } from './plan-types.js';
 import { preflight } from './preflight.js';
 import {
   majorOf,
+  missingPrivileges,
   missingSentence,
   planRequirements,
   templateFacts,
   readPermissions,
-  unmet,
 } from './privilege-check.js';
 import type { ClusterSnapshot } from './snapshot-types.js';
 import { readSnapshot } from './snapshot.js';
@@ -114,8 +114,9 @@ export async function readAndPlan(
   // Every privilege the actions need, checked before apply changes anything.
   const templates = await templateFacts(client, plan, repo.vms, snapshot);
   const major = majorOf(version.version);
-  for (const r of unmet(tree, planRequirements(major, plan, repo.vms, snapshot, templates)))
-    plan.errors.push({ message: missingSentence(r, tree, tokenId) });
+  const reqs = planRequirements(major, plan, repo.vms, snapshot, templates);
+  for (const m of missingPrivileges(major, tree, reqs))
+    plan.errors.push({ message: missingSentence(m, tokenId) });
   // A plan shows what apply would refuse, so a pull request review sees it before the merge.
   for (const f of preflight(plan, repo.vms, snapshot))
     plan.errors.push({ vm: f.vm, message: `Preflight failed: ${f.message}` });

@@ -1,16 +1,16 @@
 import type { Logger } from '../log.js';
 import type { ClusterResource, VmConfig } from '../proxmox/api-types.js';
 import type { ProxmoxClient } from '../proxmox/client.js';
-import { ALL_STEPS, vmRequirements } from '../proxmox/needs.js';
+import { ALL_STEPS, vmRequirements, type Requirement } from '../proxmox/needs.js';
 import type { PveMajor } from '../proxmox/privileges.js';
 import type { VmSpec } from '../vm/types.js';
 import {
   majorOf,
-  missingName,
+  grantCommand,
+  missingPrivileges,
   missingSentence,
   noRightsSentence,
   privilegesAt,
-  unmet,
   type PermissionTree,
 } from './privilege-check.js';
 
@@ -26,10 +26,14 @@ export interface DoctorFinding {
     | 'excess-privilege'
     | 'vault';
   message: string;
+  /** The first ACL path, for privilege findings; `paths` has them all. */
   path?: string;
+  paths?: string[];
   privilege?: string;
   command?: string;
   vm?: string;
+  /** The VM files a missing privilege stops. */
+  vms?: string[];
 }
 
 /** What `pve-gitops doctor --json` prints (schemas/doctor.schema.json). */
@@ -54,6 +58,14 @@ const hasCloudInitDrive = (cfg: VmConfig) =>
   Object.entries(cfg).some(
     ([k, v]) => /^(ide|sata|scsi)\d+$/.test(k) && String(v).includes('cloudinit'),
   );
+const storagesOf = (cfg: VmConfig) =>
+  Object.entries(cfg)
+    .filter(
+      ([k, v]) =>
+        /^(scsi|virtio|sata|ide|efidisk|tpmstate)\d+$/.test(k) &&
+        !/media=cdrom|cloudinit|^none/.test(String(v)),
+    )
+    .map(([, v]) => String(v).split(':')[0]);
 const bridgesOf = (cfg: VmConfig) =>
   Object.entries(cfg)
     .filter(([k]) => /^net\d+$/.test(k))
@@ -105,6 +117,7 @@ export async function proxmoxDoctor(
   const vms = resources.filter((r) => r.type === 'qemu');
   const templates = vms.filter((r) => r.template === 1);
   const tplConfig = new Map<number, VmConfig>();
+  const allReqs: Requirement[] = [];
   for (const spec of specs) {
     const t =
       templates.find((x) => x.name === spec.template && x.node === spec.node) ??
@@ -123,7 +136,11 @@ export async function proxmoxDoctor(
         vmid: existing?.vmid ?? spec.vmid,
         template:
           t?.vmid !== undefined
-            ? { vmid: t.vmid, storages: [], bridges: cfg ? bridgesOf(cfg) : [] }
+            ? {
+                vmid: t.vmid,
+                storages: cfg ? storagesOf(cfg) : [],
+                bridges: cfg ? bridgesOf(cfg) : [],
+              }
             : undefined,
         bridge: spec.network.bridge,
         vlan: spec.network.vlan,
@@ -132,19 +149,7 @@ export async function proxmoxDoctor(
       },
       ALL_STEPS,
     );
-    for (const r of unmet(tree, reqs)) {
-      if (report.problems.some((p) => p.path === r.path && p.privilege === missingName(r, tree)))
-        continue;
-      const message = missingSentence(r, tree, token);
-      problem({
-        kind: 'missing-privilege',
-        message,
-        path: r.path,
-        privilege: missingName(r, tree),
-        command: /`([^`]+)`/.exec(message)?.[1],
-        vm: spec.name,
-      });
-    }
+    allReqs.push(...reqs);
     if (!can('/vms', 'VM.Audit')) continue;
     if (!t) {
       problem({
@@ -173,6 +178,19 @@ export async function proxmoxDoctor(
         });
     }
   }
+
+  // Missing privileges first, one finding per privilege with every path it is missing on.
+  report.problems.unshift(
+    ...missingPrivileges(major, tree, allReqs).map((m) => ({
+      kind: 'missing-privilege' as const,
+      message: missingSentence(m, token),
+      path: m.paths[0],
+      paths: m.paths,
+      privilege: m.privilege,
+      command: grantCommand(m),
+      ...(m.vms.length ? { vms: m.vms } : {}),
+    })),
+  );
 
   // Bridges and storages the files name, on the nodes they name.
   const nodes = [...new Set(specs.map((s) => s.node))];

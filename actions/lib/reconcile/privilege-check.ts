@@ -49,14 +49,65 @@ export function missingName(r: Requirement, tree: PermissionTree): string {
   return r.any ? r.privs.join(' or ') : r.privs.filter((p) => !held.has(p)).join(', ');
 }
 
-/** One sentence for a missing privilege, with the pveum command that grants it. */
-export function missingSentence(r: Requirement, tree: PermissionTree, tokenId: string): string {
-  const name = missingName(r, tree);
-  const priv = r.any ? r.privs[0] : name.split(', ')[0];
+/** One missing privilege (or choice of privileges), with every path it is missing on. */
+export interface MissingPrivilege {
+  /** `A`, or `A or B` when either will do. */
+  privilege: string;
+  /** The one to add: of a choice, the one the documented role has. */
+  grant: string;
+  paths: string[];
+  vms: string[];
+  /** The first reason, without the VM. */
+  why: string;
+}
+
+/** The unmet requirements grouped by privilege, in the order they were first needed. */
+export function missingPrivileges(
+  major: PveMajor,
+  tree: PermissionTree,
+  reqs: Requirement[],
+): MissingPrivilege[] {
+  const role = rolePrivileges(major);
+  const out = new Map<string, MissingPrivilege>();
+  for (const r of unmet(tree, reqs)) {
+    const privilege = missingName(r, tree);
+    const [, why = r.why, vm] = /^(.*) \(VM ([^)]+)\)$/.exec(r.why) ?? [];
+    const m = out.get(privilege) ?? {
+      privilege,
+      grant: r.any
+        ? (r.privs.find((p) => role.includes(p)) ?? r.privs[0])
+        : privilege.split(', ')[0],
+      paths: [],
+      vms: [],
+      why,
+    };
+    if (!m.paths.includes(r.path)) m.paths.push(r.path);
+    if (vm && !m.vms.includes(vm)) m.vms.push(vm);
+    out.set(privilege, m);
+  }
+  return [...out.values()];
+}
+
+/** The pveum command that adds a missing privilege to the documented role. */
+export const grantCommand = (m: MissingPrivilege): string =>
+  `pveum role modify ${ROLE} --append 1 --privs "${m.grant}"`;
+
+/** One sentence for a missing privilege: where, for which VMs, and the command. */
+export function missingSentence(m: MissingPrivilege, tokenId: string): string {
+  const shown = m.paths.slice(0, 3);
+  const more = m.paths.length - shown.length;
+  const where =
+    more > 0
+      ? `${shown.join(', ')} and ${more} more path${more > 1 ? 's' : ''}`
+      : shown.length > 1
+        ? `${shown.slice(0, -1).join(', ')} and ${shown.at(-1)}`
+        : shown[0];
+  const vms = m.vms.length ? ` (VM${m.vms.length > 1 ? 's' : ''} ${m.vms.join(', ')})` : '';
+  const it =
+    m.paths.length > 1 ? 'those paths or a path above them' : `${m.paths[0]} or a path above it`;
   return (
-    `The token ${tokenId} lacks privilege ${name} on ${r.path}, needed ${r.why}; add it to the ` +
-    `role with \`pveum role modify ${ROLE} --append 1 --privs "${priv}"\` and keep both ACLs ` +
-    `(user and token) on ${r.path} or a path above it.`
+    `The token ${tokenId} lacks privilege ${m.privilege} on ${where}${vms}, needed ${m.why}; ` +
+    `add it to the role with \`${grantCommand(m)}\` and keep both ACLs (user and token) on ${it}.`
   );
 }
 
