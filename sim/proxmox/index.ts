@@ -96,7 +96,15 @@ export async function startProxmoxSim(opts: ProxmoxSimOptions = {}): Promise<Pro
       `The simulator state in ${opts.stateDir} is a Proxmox VE ${major} cluster (${state.version}), not PVE ${opts.pveVersion}: use another state directory.`,
     );
   if (!saved)
-    for (const line of [...(fixture.pveum ?? []), ...(opts.pveum ?? [])]) runPveum(state, line);
+    for (const line of [...(fixture.pveum ?? []), ...(opts.pveum ?? [])]) {
+      try {
+        runPveum(state, String(line));
+      } catch (err) {
+        throw new ConfigurationError(
+          `The simulator's pveum command '${String(line)}' was refused: ${(err as Error).message}.`,
+        );
+      }
+    }
   const cluster = new Cluster(state, scale, opts.stateDir);
   if (saved) cluster.finishInterrupted();
   cluster.save();

@@ -6,6 +6,7 @@
 // hidden); qemu-server Qemu.pm check_vm_modify_config_perm, $check_storage_access_clone,
 // resize_vm and check_bridge_access.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultFixture } from './fixture.js';
 import { startProxmoxSim, type ProxmoxSim } from './index.js';
 import { simClient } from './test-client.js';
 
@@ -183,5 +184,35 @@ describe('checks PVE makes in code', () => {
     ]);
     const r = await call('PUT', '/nodes/pve1/qemu/9000/resize', { disk: 'scsi0', size: '+1G' });
     expect(r.reason).toBe('Permission check failed (/storage/local-lvm, Datastore.AllocateSpace)');
+  });
+});
+
+describe('pveum in a fixture', () => {
+  it('sets up users, roles, tokens and ACLs on a fresh state, and refuses a bad line clearly', async () => {
+    const sim = await startProxmoxSim({
+      timeScale: 0.01,
+      fixture: {
+        ...defaultFixture,
+        pveum: [
+          'pveum useradd ops@pve',
+          'pveum roleadd Look -privs "VM.Audit"',
+          'pveum user token add ops@pve ro --privsep 0',
+          'pveum aclmod /vms -user ops@pve -role Look',
+        ],
+      },
+    });
+    try {
+      const token = sim.cluster.state.tokens.find((t) => t.id === 'ops@pve!ro')!;
+      const call = simClient(sim, `PVEAPIToken=ops@pve!ro=${token.secret}`);
+      const perms = (await call('GET', '/access/permissions')).data;
+      expect(perms).toEqual({ '/vms': { 'VM.Audit': 1 } });
+    } finally {
+      await sim.stop();
+    }
+    await expect(
+      startProxmoxSim({ pveVersion: 9, pveum: ['pveum role add Old -privs "VM.Monitor"'] }),
+    ).rejects.toThrow(
+      `The simulator's pveum command 'pveum role add Old -privs "VM.Monitor"' was refused: invalid privilege 'VM.Monitor'.`,
+    );
   });
 });
