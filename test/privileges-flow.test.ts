@@ -7,6 +7,7 @@ import { memoryLogger } from '../actions/lib/log.js';
 import { KeyedLimiter } from '../actions/lib/proxmox/limiter.js';
 import { ENDPOINTS } from '../actions/lib/proxmox/privileges.js';
 import { setupCommands, SETUP } from '../actions/lib/proxmox/pveum-commands.js';
+import { trustedHostKeys } from '../actions/lib/provision/trusted-host-keys.js';
 import { applyRepository, readAndPlan } from '../actions/lib/reconcile/apply.js';
 import { toVmSpec } from '../actions/lib/vm/normalize.js';
 import type { VmDefinition } from '../actions/lib/vm/types.js';
@@ -63,6 +64,16 @@ describe.each([8, 9] as const)('PVE %i: the flow with the documented token', (ma
     expect(kinds).toEqual(expect.arrayContaining(['delete', 'migrate', 'update']));
     const { plan } = await readAndPlan(repo(second), client, log);
     expect(plan.errors).toEqual([]);
+    // Provisioning and kubeconfig publishing read host keys the same way, with this token.
+    const keys = await trustedHostKeys({
+      hosts: [{ name: 'web', address: '127.0.0.1' }],
+      knownHosts: '',
+      proxmox: client,
+      trustOnFirstUse: false,
+      log,
+    });
+    expect(keys.untrusted).toEqual([]);
+    expect(keys.added).toMatch(/ssh-ed25519 /);
     await client.close();
 
     const called = Object.keys(sim.stats()).filter((k) => k !== 'mutations');
