@@ -8,14 +8,8 @@ import type { VmSpec } from '../vm/types.js';
 import { plan as makePlan } from './plan.js';
 import { ACTION_ORDER, type Plan, type PlanAction } from './plan-types.js';
 import { preflight } from './preflight.js';
-import {
-  majorOf,
-  missingPrivileges,
-  missingSentence,
-  planRequirements,
-  templateFacts,
-  readPermissions,
-} from './privilege-check.js';
+import { planRequirements, templateFacts } from './plan-privileges.js';
+import { majorOf, missingPrivileges, missingSentence, readPermissions } from './privilege-check.js';
 import type { ClusterSnapshot } from './snapshot-types.js';
 import { readSnapshot } from './snapshot.js';
 import {
