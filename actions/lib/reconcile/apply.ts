@@ -109,8 +109,10 @@ export async function readAndPlan(
   const templates = await templateFacts(client, plan, repo.vms, snapshot);
   const major = majorOf(version.version);
   const reqs = planRequirements(major, plan, repo.vms, snapshot, templates);
-  for (const m of missingPrivileges(major, tree, reqs))
-    plan.errors.push({ message: missingSentence(m, tokenId) });
+  // First: a missing privilege is the cause of what else looks wrong (hidden VMs, templates).
+  plan.errors.unshift(
+    ...missingPrivileges(major, tree, reqs).map((m) => ({ message: missingSentence(m, tokenId) })),
+  );
   // A plan shows what apply would refuse, so a pull request review sees it before the merge.
   for (const f of preflight(plan, repo.vms, snapshot))
     plan.errors.push({ vm: f.vm, message: `Preflight failed: ${f.message}` });
