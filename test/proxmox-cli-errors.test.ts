@@ -108,16 +108,15 @@ describe('pve-gitops against a Proxmox API that refuses it', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).not.toMatch(/^\s+at |node:internal|\.cjs:\d+|TypeError|ReferenceError/m);
     expect(r.stdout + r.stderr).not.toContain(READONLY_SECRET);
-    // apply reports per VM (one sentence each), then its summary
-    const perVm = r.stderr.split('\n').filter((l) => /^error: [a-z0-9-]+: failed/.test(l));
-    expect(perVm).toHaveLength(5);
-    for (const line of perVm) {
-      expect(line).toMatch(
-        /\(403 Permission check failed \(\/vms\/\d+, VM\.Clone\)\): the token PROXMOX_TOKEN_ID 'gitops@pve!readonly' lacks privilege VM\.Clone on \/vms\/\d+; grant it with pveum acl modify\.$/,
-      );
-    }
+    // Issue #8: apply checks the privileges every action needs before changing anything, so
+    // the missing VM.Clone stops it up front with the path and the command, not per VM.
+    const errors = r.stderr.split('\n').filter((l) => l.startsWith('error: '));
+    expect(errors.length).toBeGreaterThan(0);
+    expect(errors.join('\n')).toMatch(
+      /^error: The token gitops@pve!readonly lacks privilege VM\.Clone on \/vms\/\d+[^(]* \(VMs [a-z0-9-, ]+\), needed to clone its template; add it to the role with `pveum role modify PVEGitops --append 1 --privs "VM\.Clone"`/m,
+    );
+    expect(errors.at(-1)).toMatch(/Nothing was changed\.$/);
     expect(Object.keys(sim.cluster.state.vms).sort()).toEqual(before);
-    // The clone was refused: no VM ever existed, so nothing was "rolled back".
     expect(r.stderr).not.toMatch(/rolled back/);
   });
 
@@ -149,14 +148,41 @@ describe('pve-gitops against a Proxmox API that refuses it', () => {
     expect(all).not.toContain(NOCLONE_SECRET);
     expect(all).toMatch(/lacks privilege VM\.Clone on \/vms\/9001/);
     expect(all).not.toMatch(/rolled back|destroyed|removed the partial/);
-    expect(all).toMatch(
-      /k8s-observability-w1: nothing was created \(VM \d+ on pve2 was never made\), so there is nothing to roll back\./,
-    );
-    const summary = all.split('\n').find((l) => /VMs failed/.test(l));
-    expect(summary).toMatch(
-      /1 of 1 VMs failed: k8s-observability-w1; nothing was created for k8s-observability-w1\.$/,
-    );
+    // Issue #8: the privilege check refuses before the clone is sent, so nothing was made.
+    expect(all).toMatch(/Nothing was changed\.$/m);
     expect(Object.keys(sim.cluster.state.vms).sort()).toEqual(before);
+  });
+
+  it('a clone refused at run time (403 after the privilege check) says nothing was created', async () => {
+    // The ACL changed between the check and the clone: the clone's 403 started no task.
+    const before = Object.keys(sim.cluster.state.vms).sort();
+    sim.setFaults({
+      errors: [
+        {
+          method: 'POST',
+          path: '/nodes/*/qemu/9001/clone',
+          status: 403,
+          message: 'Permission check failed (/vms/9001, VM.Clone)',
+        },
+      ],
+    });
+    try {
+      const r = await run(['apply', '--only', 'k8s-observability-w1'], {});
+      const all = r.stdout + r.stderr;
+      expect(r.code, all).toBe(1);
+      expect(all).toMatch(/lacks privilege VM\.Clone on \/vms\/9001/);
+      expect(all).not.toMatch(/rolled back|destroyed|removed the partial/);
+      expect(all).toMatch(
+        /k8s-observability-w1: nothing was created \(VM \d+ on pve2 was never made\), so there is nothing to roll back\./,
+      );
+      const summary = all.split('\n').find((l) => /VMs failed/.test(l));
+      expect(summary).toMatch(
+        /1 of 1 VMs failed: k8s-observability-w1; nothing was created for k8s-observability-w1\.$/,
+      );
+      expect(Object.keys(sim.cluster.state.vms).sort()).toEqual(before);
+    } finally {
+      sim.setFaults({});
+    }
   });
 
   it('wrong fingerprint: refuses with both fingerprints, never falling back to insecure', async () => {

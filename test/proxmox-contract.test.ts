@@ -228,6 +228,9 @@ describe.each(Object.keys(transports))('Proxmox contract over %s', (kind) => {
     expect((await client.network('pve1', 'bridge')).map((n) => n.iface)).toContain('vmbr0');
     expect((await client.nodeStatus('pve1')).memory.total).toBeGreaterThan(0);
     expect((await client.qemuList('pve1')).some((v) => v.vmid === 9000)).toBe(true);
+    // The simulator's root token holds everything, propagated from /.
+    const perms = await client.permissions('/vms/9000');
+    expect(perms['/vms/9000']).toMatchObject({ 'VM.Clone': 1, 'VM.Audit': 1 });
   });
 
   it('clones a template, changes, resizes, powers and deletes the VM', async () => {

@@ -22,6 +22,7 @@ const commands: Record<string, () => Promise<Command>> = {
   vault: async () => (await import('./commands/vault.js')).default,
   import: async () => (await import('./commands/import.js')).default,
   completion: async () => (await import('./commands/completion.js')).default,
+  doctor: async () => (await import('./commands/doctor.js')).default,
 };
 
 /** Every command, loaded: for the help overview, docs/cli.md and completion. */

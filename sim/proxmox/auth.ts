@@ -2,15 +2,28 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { ApiError } from './api-error.js';
 import type { Cluster } from './cluster.js';
-import type { Privileges } from './types.js';
+import { effectivePrivs, type PrivMap } from './permissions.js';
 
-/** Who is calling: a user, maybe through a token, with its privileges (absent = all). */
+/** Who is calling: a user, maybe through a token, and its effective privileges per path. */
 export interface Principal {
   user: string;
   tokenId?: string;
-  privs?: Privileges;
   viaTicket: boolean;
+  /** The effective privileges on an ACL path (see permissions.ts). */
+  privsAt: (aclPath: string) => PrivMap;
 }
+
+const principal = (
+  cluster: Cluster,
+  user: string,
+  tokenId: string | undefined,
+  viaTicket: boolean,
+): Principal => ({
+  user,
+  tokenId,
+  viaTicket,
+  privsAt: (aclPath) => effectivePrivs(cluster.state, tokenId ?? user, aclPath),
+});
 
 const sameSecret = (a: string, b: string) =>
   a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
@@ -37,7 +50,7 @@ export function authenticate(
     const token = cluster.state.tokens.find((t) => t.id === id);
     if (!token) throw new ApiError(401, `no such token '${m[2]}' for user '${m[1]}'`);
     if (!sameSecret(token.secret, m[3])) throw new ApiError(401, 'invalid token value!');
-    return { user: m[1], tokenId: id, privs: token.privs, viaTicket: false };
+    return principal(cluster, m[1], id, false);
   }
   const ticket = cookie(headers, 'PVEAuthCookie');
   if (!ticket) throw new ApiError(401, 'No ticket');
@@ -46,7 +59,7 @@ export function authenticate(
   const [user, csrf] = entry.split(' ');
   if (method !== 'GET' && headers.csrfpreventiontoken !== csrf)
     throw new ApiError(401, 'Permission denied - invalid csrf token');
-  return { user: user, viaTicket: true };
+  return principal(cluster, user, undefined, true);
 }
 
 /** `POST /access/ticket`: username + password → ticket and CSRF token. */
@@ -66,17 +79,7 @@ export function createTicket(cluster: Cluster, username: string, password: strin
 
 /** Whether the principal holds `priv` on `aclPath` (ACLs propagate down the path). */
 export function hasPriv(p: Principal, aclPath: string, priv: string): boolean {
-  if (!p.privs) return true;
-  const parts = aclPath.split('/').filter(Boolean);
-  const prefixes = ['/', ...parts.map((_, i) => '/' + parts.slice(0, i + 1).join('/'))];
-  return prefixes.some((pre) =>
-    (p.privs![pre] ?? []).some(
-      (g) =>
-        g === priv ||
-        g === 'Administrator' ||
-        (g.endsWith('.*') && priv.startsWith(g.slice(0, -1))),
-    ),
-  );
+  return p.privsAt(aclPath).has(priv);
 }
 
 type Check = unknown[];
@@ -124,7 +127,7 @@ export function checkPermission(
   check: Check | undefined,
   params: Record<string, unknown>,
 ): void {
-  if (!check || !p.privs) return;
+  if (!check) return;
   const f = evaluate(p, check, params);
   if (f) throw new ApiError(403, `Permission check failed ${f}`);
 }

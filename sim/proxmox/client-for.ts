@@ -22,5 +22,7 @@ export function proxmoxClientFor(
     tokenSecret: sim.tokenSecret,
     tls: { mode: 'fingerprint', fingerprint: sim.fingerprint },
   });
-  return new ProxmoxClient({ transport, ...options });
+  const client = new ProxmoxClient({ transport, ...options });
+  client.tokenId = sim.tokenId;
+  return client;
 }

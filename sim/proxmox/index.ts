@@ -9,6 +9,7 @@ import { loadFixture, stateFromFixture } from './fixture.js';
 import { pveMajorOf, type PveMajor } from './schema.js';
 import { routes } from './handlers/index.js';
 import { handle, type RequestObserver, type Stats } from './server.js';
+import { runPveum, type PveumResult } from './pveum.js';
 import { readState } from './state.js';
 import type { ClusterFixture, FaultSpec, Privileges } from './types.js';
 
@@ -39,6 +40,11 @@ export interface ProxmoxSimOptions {
   port?: number;
   /** Sees each request before it is handled (and can hold it): fault tests kill clients here. */
   onRequest?: RequestObserver;
+  /**
+   * `pveum` command lines run on a fresh state (after the fixture's own `pveum` list), e.g.
+   * `pveum user add gitops@pve`; see docs/simulator.md. A saved state keeps its users.
+   */
+  pveum?: string[];
 }
 
 export interface ProxmoxSim {
@@ -55,8 +61,17 @@ export interface ProxmoxSim {
   fingerprint: string;
   /** PEM of the self-signed certificate (for PROXMOX_CA_FILE). */
   caPem: string;
-  /** Adds (or replaces) an API token with privilege separation: ACL path → privileges. */
+  /**
+   * Adds (or replaces) an API token whose effective privileges are `privs` (ACL path →
+   * privileges, propagating), whatever its user has; absent = Administrator on `/`. For the
+   * real model (users, roles, privilege separation) use `pveum`.
+   */
   addToken(id: string, secret: string, privs?: Privileges): void;
+  /**
+   * Runs one `pveum …` command line as PVE would (users, roles, tokens, ACLs); throws PVE's
+   * refusal (`invalid privilege 'VM.Monitor'` on PVE 9). `user token add` returns the secret.
+   */
+  pveum(line: string): PveumResult;
   setFaults(f: FaultSpec): void;
   /** Request counts per "METHOD /path-template", plus `mutations`. */
   stats(): Record<string, number>;
@@ -82,6 +97,16 @@ export async function startProxmoxSim(opts: ProxmoxSimOptions = {}): Promise<Pro
     throw new ConfigurationError(
       `The simulator state in ${opts.stateDir} is a Proxmox VE ${major} cluster (${state.version}), not PVE ${opts.pveVersion}: use another state directory.`,
     );
+  if (!saved)
+    for (const line of [...(fixture.pveum ?? []), ...(opts.pveum ?? [])]) {
+      try {
+        runPveum(state, String(line));
+      } catch (err) {
+        throw new ConfigurationError(
+          `The simulator's pveum command '${String(line)}' was refused: ${(err as Error).message}.`,
+        );
+      }
+    }
   const cluster = new Cluster(state, scale, opts.stateDir);
   if (saved) cluster.finishInterrupted();
   cluster.save();
@@ -140,8 +165,13 @@ export async function startProxmoxSim(opts: ProxmoxSimOptions = {}): Promise<Pro
     caPem: cert.certPem,
     addToken(id, secret, privs) {
       state.tokens = state.tokens.filter((t) => t.id !== id);
-      state.tokens.push({ id, secret, privs });
+      state.tokens.push({ id, secret, privs: privs ?? { '/': ['Administrator'] } });
       cluster.save();
+    },
+    pveum(line) {
+      const r = runPveum(state, line);
+      cluster.save();
+      return r;
     },
     setFaults,
     stats: () => ({ ...Object.fromEntries(stats), mutations: state.mutations }),

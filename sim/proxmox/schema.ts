@@ -114,7 +114,8 @@ export function checkValue(s: ParamSchema, raw: unknown): string | number {
     );
   if (s.maxLength !== undefined && str.length > s.maxLength)
     throw new Error(`value may only be ${s.maxLength} characters long`);
-  if (s.pattern && !new RegExp(`^(?:${s.pattern})$`).test(str))
+  // Perl's `(?^:…)` (a group with default flags) is a plain `(?:…)` group to JavaScript.
+  if (s.pattern && !new RegExp(`^(?:${s.pattern.replace(/\(\?\^:/g, '(?:')})$`).test(str))
     throw new Error(`value does not match the regex pattern`);
   if (typeof s.format === 'string') checkFormat(s.format, str);
   else if (s.format) checkPropertyString(s.format, str, checkValue);

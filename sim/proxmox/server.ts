@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError, sleep } from './api-error.js';
 import { authenticate, checkPermission, createTicket } from './auth.js';
+import { checkInCode } from './code-checks.js';
 import type { Cluster } from './cluster.js';
 import type { HandlerContext, Routes } from './context.js';
 import { injectRequestFault } from './faults.js';
@@ -144,6 +145,7 @@ export async function handle(
     const { values, errors } = validateParams(info, { ...input, ...route.params });
     if (errors) throw new ApiError(400, 'Parameter verification failed.', errors);
     checkPermission(who, info.permissions?.check, values);
+    checkInCode(who, cluster, route.template, method, values);
     const data = await handler({ params: values, who, cluster, tls: o.tls });
     send(res, 200, data);
   } catch (err) {

@@ -84,8 +84,31 @@ export interface TaskState {
 export interface TokenState {
   id: string;
   secret: string;
-  /** Absent = every privilege everywhere (a root token without privilege separation). */
+  /**
+   * Legacy shortcut (addToken): the token's effective privileges per path, whatever its
+   * user has. Absent = the ACL model below decides.
+   */
   privs?: Privileges;
+  /** Privilege separation: effective rights = the token's ACLs ∩ its user's. Absent = off. */
+  privsep?: boolean;
+}
+
+/** One ACL entry as `pveum acl modify PATH --users|--tokens|--groups X --roles R` makes it. */
+export interface AclEntry {
+  path: string;
+  kind: 'user' | 'token' | 'group';
+  id: string;
+  role: string;
+  propagate: boolean;
+}
+
+/** users, groups, roles and ACLs as /etc/pve/user.cfg holds them (root@pam is implicit). */
+export interface AccessState {
+  users: string[];
+  groups: Record<string, string[]>;
+  /** Custom roles; the built-in ones (Administrator, NoAccess, PVEAuditor) are implied. */
+  roles: Record<string, string[]>;
+  acl: AclEntry[];
 }
 
 export interface ExecState {
@@ -110,6 +133,8 @@ export interface ClusterState {
   timings: Timings;
   tokens: TokenState[];
   users: { id: string; password: string }[];
+  /** Users, roles and ACLs; absent = only root@pam and its full-rights token. */
+  access?: AccessState;
   tickets: Record<string, string>;
   pid: number;
   mutations: number;

@@ -11,6 +11,7 @@ const srcDir = process.argv[2] ?? path.join(here, '../../vendor/pve-api');
 const served = [
   '/version',
   '/access/ticket',
+  '/access/permissions',
   '/cluster/resources',
   '/cluster/nextid',
   '/nodes',

@@ -12,6 +12,8 @@ export interface ClusterFixture {
   vms?: VmFixture[];
   /** Simulated durations and windows, in milliseconds before timeScale. */
   timings?: Partial<Timings>;
+  /** `pveum` command lines run on a fresh state: users, roles, tokens, ACLs (docs/simulator.md). */
+  pveum?: string[];
 }
 
 export interface NodeFixture {

@@ -53,6 +53,16 @@ export class VaultEngine implements RouteContext {
     return t;
   }
 
+  capabilities(req: VaultRequest, p: string): string[] {
+    const t = this.tokenOf(req);
+    if (t.policies.includes('root')) return ['root'];
+    const rules = t.policies.flatMap((n) =>
+      this.state.policies[n] ? [parsePolicy(this.state.policies[n])] : [],
+    );
+    const caps = capabilitiesOn(rules, p.replace(/^\/+/, ''));
+    return caps.has('deny') || caps.size === 0 ? ['deny'] : [...caps].sort();
+  }
+
   mountFor(p: string): MountMatch | undefined {
     const names = Object.keys(this.state.mounts).sort((a, b) => b.length - a.length);
     const name = names.find((n) => `${p}/`.startsWith(n));

@@ -34,6 +34,8 @@ export interface RouteContext {
   require(req: VaultRequest, p: string, cap: Capability): Token;
   /** The token, if it is root or has `sudo` on the request path; 403 otherwise. */
   root(req: VaultRequest): Token;
+  /** What the request's token may do on `p`, as `sys/capabilities-self` answers (`root`, `deny`). */
+  capabilities(req: VaultRequest, p: string): string[];
   /** The mount serving `p` (longest prefix), with the rest of the path. */
   mountFor(p: string): MountMatch | undefined;
   /** Saves the state and returns `v`: every answer to a change goes through here. */

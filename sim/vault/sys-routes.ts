@@ -42,6 +42,17 @@ export function sysRoute(
       ]);
     return ok({ ...mountInfo(mt.mount), path: mt.name });
   }
+  // Vault's sys/capabilities-self: what the caller's token may do on each path; the answer
+  // carries every path as a key and, for one path, `capabilities` (also inside `data`).
+  if (p === 'capabilities-self' && (m === 'POST' || m === 'PUT')) {
+    const paths = Array.isArray(req.body.paths)
+      ? req.body.paths.map((x) => String(x))
+      : [str(req.body.path, '')];
+    const data: Record<string, string[]> = {};
+    for (const one of paths) data[one] = ctx.capabilities(req, one);
+    if (paths.length === 1) data.capabilities = data[paths[0]];
+    return { status: 200, body: { ...data, ...envelope(data) } };
+  }
   if (p === 'mounts' && m === 'GET') {
     ctx.root(req);
     const data: Record<string, unknown> = {

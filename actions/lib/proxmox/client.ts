@@ -63,6 +63,8 @@ export class ProxmoxClient {
   readonly retry: RetryPolicy;
   readonly storageLimiter: KeyedLimiter;
   readonly vmids: VmidAllocator;
+  /** The API token id (`user@realm!name`), when known, for sentences about its privileges. */
+  tokenId?: string;
   private readonly limiter: Limiter;
   /** Set once the API has answered anything, even an error. */
   private answered = false;
@@ -126,6 +128,14 @@ export class ProxmoxClient {
   // Cluster and nodes.
   version(): Promise<VersionInfo> {
     return this.get('/version');
+  }
+  /**
+   * The caller's effective privileges: path → privilege → 1 when it propagates. Without
+   * `path`, every top-level path and ACL path where it holds something (PVE leaves out the
+   * empty ones).
+   */
+  permissions(path?: string): Promise<Record<string, Record<string, number>>> {
+    return this.get('/access/permissions', { path });
   }
   clusterResources(type?: ResourceType): Promise<ClusterResource[]> {
     return this.get('/cluster/resources', { type });

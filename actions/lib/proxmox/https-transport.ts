@@ -14,9 +14,12 @@ export interface HttpsTransportOptions {
   requestTimeoutMs?: number;
 }
 
-/** Privileges the project's token needs, for the 401 sentence. Kept in step with docs/proxmox.md. */
+/**
+ * Privileges the project's token needs, for the 401 sentence: the role of docs/proxmox.md
+ * (privileges.test.ts checks that it names every privilege of rolePrivileges()).
+ */
 export const REQUIRED_PRIVILEGES =
-  'VM.Allocate, VM.Clone, VM.Config.*, VM.PowerMgmt, VM.Audit, VM.Monitor (PVE 8) or VM.GuestAgent.* (PVE 9), Datastore.AllocateSpace, Datastore.Audit, SDN.Use and Sys.Audit';
+  'VM.Allocate, VM.Clone, VM.Config.CPU, VM.Config.Memory, VM.Config.Network, VM.Config.Options, VM.Config.Disk, VM.PowerMgmt, VM.Migrate, VM.Audit, VM.Monitor (PVE 8) or VM.GuestAgent.Audit and VM.GuestAgent.FileRead (PVE 9), Datastore.AllocateSpace, Datastore.Audit, SDN.Use and Sys.Audit, granted to the user and to the token (pve-gitops doctor checks them)';
 
 const CONNECT_CODES = new Set([
   'ECONNREFUSED',

@@ -8,6 +8,8 @@ import { ownerTagOf, type VmSpec } from '../vm/types.js';
 import { plan as makePlan } from './plan.js';
 import { ACTION_ORDER, type Plan, type PlanAction } from './plan-types.js';
 import { preflight } from './preflight.js';
+import { planRequirements, templateFacts } from './plan-privileges.js';
+import { majorOf, missingPrivileges, missingSentence, readPermissions } from './privilege-check.js';
 import type { ClusterSnapshot } from './snapshot-types.js';
 import { readSnapshot } from './snapshot.js';
 import {
@@ -62,6 +64,10 @@ export async function readAndPlan(
   o: ReconcileOptions = {},
 ): Promise<{ plan: Plan; snapshot: ClusterSnapshot }> {
   const opts = planOptions(repo.config, o, repo.excluded);
+  // A token that sees nothing (a privsep token whose user has no ACL) gets empty lists, not
+  // 403s: refuse before planning creates from them.
+  const tokenId = client.tokenId ?? 'PROXMOX_TOKEN_ID';
+  const [tree, version] = await Promise.all([readPermissions(client, tokenId), client.version()]);
   const snapshot = await readSnapshot(client, repo.vms, {
     prune: opts.prune,
     ownerTag: opts.ownerTag,
@@ -71,6 +77,14 @@ export async function readAndPlan(
   });
   log.debug(`Cluster read in ${snapshot.requests} API requests.`);
   const plan = makePlan(repo.vms, snapshot, opts);
+  // Every privilege the actions need, checked before apply changes anything.
+  const templates = await templateFacts(client, plan, repo.vms, snapshot);
+  const major = majorOf(version.version);
+  const reqs = planRequirements(major, plan, repo.vms, snapshot, templates);
+  // First: a missing privilege is the cause of what else looks wrong (hidden VMs, templates).
+  plan.errors.unshift(
+    ...missingPrivileges(major, tree, reqs).map((m) => ({ message: missingSentence(m, tokenId) })),
+  );
   // A plan shows what apply would refuse, so a pull request review sees it before the merge.
   for (const f of preflight(plan, repo.vms, snapshot))
     plan.errors.push({ vm: f.vm, message: `Preflight failed: ${f.message}` });

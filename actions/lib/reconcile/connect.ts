@@ -19,9 +19,13 @@ export async function connectFromEnv(
   const storageLimiter = new KeyedLimiter(Math.max(1, config?.concurrency.per_storage ?? 1));
   if (cfg.ssh || cfg.tls.mode === 'insecure') {
     const { createClient } = await import('../proxmox/create-client.js');
-    return createClient(cfg, { log, storageLimiter });
+    const client = createClient(cfg, { log, storageLimiter });
+    client.tokenId = cfg.tokenId;
+    return client;
   }
-  return new ProxmoxClient({ transport: new HttpsTransport(cfg), log, storageLimiter });
+  const client = new ProxmoxClient({ transport: new HttpsTransport(cfg), log, storageLimiter });
+  client.tokenId = cfg.tokenId;
+  return client;
 }
 
 /**

@@ -66,7 +66,11 @@ function vmResource(c: Cluster, vm: VmState) {
   };
 }
 
-function nodeStats(c: Cluster, n: NodeState) {
+/**
+ * A node's entry; without Sys.Audit on /nodes/<n> PVE keeps it listed with its status but
+ * strips its figures (pve-manager PVE/API2Tools.pm extract_node_stats, `$exclude_stats`).
+ */
+function nodeStats(c: Cluster, n: NodeState, audit = true) {
   const online = isOnline(c, n);
   const used = c
     .vms()
@@ -75,7 +79,9 @@ function nodeStats(c: Cluster, n: NodeState) {
   return {
     node: n.name,
     status: online ? 'online' : 'offline',
-    ...(online ? { cpu: 0.03, maxcpu: n.cpus, mem: used, maxmem: n.memory, uptime: 864000 } : {}),
+    ...(online && audit
+      ? { cpu: 0.03, maxcpu: n.cpus, mem: used, maxmem: n.memory, uptime: 864000 }
+      : {}),
   };
 }
 
@@ -99,25 +105,21 @@ export const clusterRoutes: Routes = {
     const out: unknown[] = [];
     if (!type || type === 'node')
       for (const n of c.state.nodes)
-        if (hasPriv(who, `/nodes/${n.name}`, 'Sys.Audit'))
-          out.push({
-            id: `node/${n.name}`,
-            type: 'node',
-            level: '',
-            'cgroup-mode': 2,
-            ...nodeStats(c, n),
-          });
+        out.push({
+          id: `node/${n.name}`,
+          type: 'node',
+          level: '',
+          'cgroup-mode': 2,
+          ...nodeStats(c, n, hasPriv(who, `/nodes/${n.name}`, 'Sys.Audit')),
+        });
     if (!type || type === 'vm')
       for (const vm of c.vms())
         if (hasPriv(who, `/vms/${vm.vmid}`, 'VM.Audit')) out.push(vmResource(c, vm));
     if (!type || type === 'storage')
       for (const n of c.state.nodes)
         for (const s of storagesOn(c, n.name)) {
-          if (
-            !hasPriv(who, `/storage/${s.id}`, 'Datastore.Audit') &&
-            !hasPriv(who, `/storage/${s.id}`, 'Datastore.AllocateSpace')
-          )
-            continue;
+          // pve-manager PVE/API2/Cluster.pm: Datastore.Audit only (not AllocateSpace).
+          if (!hasPriv(who, `/storage/${s.id}`, 'Datastore.Audit')) continue;
           const e = storageEntry(c, s, n.name);
           out.push({
             id: `storage/${n.name}/${s.id}`,
@@ -171,7 +173,7 @@ export const clusterRoutes: Routes = {
 
   'GET /nodes': (ctx) =>
     ctx.cluster.state.nodes.map((n) => ({
-      ...nodeStats(ctx.cluster, n),
+      ...nodeStats(ctx.cluster, n, hasPriv(ctx.who, `/nodes/${n.name}`, 'Sys.Audit')),
       id: `node/${n.name}`,
       type: 'node',
       level: '',

@@ -1,4 +1,5 @@
 import type { Routes } from '../context.js';
+import { accessRoutes } from './access.js';
 import { agentRoutes } from './agent.js';
 import { cloneRoutes } from './clone.js';
 import { clusterRoutes } from './cluster.js';
@@ -12,6 +13,7 @@ import { taskRoutes } from './tasks.js';
 
 /** Every endpoint the simulator serves, by "METHOD /path/template". */
 export const routes: Routes = {
+  ...accessRoutes,
   ...clusterRoutes,
   ...nodeRoutes,
   ...taskRoutes,

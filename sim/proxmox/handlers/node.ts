@@ -2,6 +2,7 @@
 // PVE/API2/Certificates.pm): vmbr0 carries the node's address, as on a real node.
 import { X509Certificate } from 'node:crypto';
 import { str, type HandlerContext, type Routes } from '../context.js';
+import { hasPriv } from '../auth.js';
 import { nodeIp, nodeOf } from './cluster.js';
 
 export const nodeRoutes: Routes = {
@@ -10,27 +11,34 @@ export const nodeRoutes: Routes = {
     const type = str(ctx, 'type');
     const all = [
       { iface: 'eno1', type: 'eth', active: 1, method: 'manual', families: ['inet'], priority: 1 },
-      ...n.bridges.map((b, i) => ({
-        iface: b.iface,
-        type: 'bridge',
-        ...(b.active ? { active: 1 } : {}),
-        autostart: 1,
-        bridge_ports: i === 0 ? 'eno1' : '',
-        bridge_stp: 'off',
-        bridge_fd: '0',
-        method: i === 0 ? 'static' : 'manual',
-        // The management bridge holds the node's address (the one /cluster/status reports).
-        ...(i === 0
-          ? {
-              address: nodeIp(ctx.cluster, n),
-              netmask: '24',
-              cidr: `${nodeIp(ctx.cluster, n)}/24`,
-              gateway: '127.0.1.254',
-            }
-          : {}),
-        families: ['inet'],
-        priority: i + 2,
-      })),
+      ...n.bridges
+        .map((b, i) => ({
+          iface: b.iface,
+          type: 'bridge',
+          ...(b.active ? { active: 1 } : {}),
+          autostart: 1,
+          bridge_ports: i === 0 ? 'eno1' : '',
+          bridge_stp: 'off',
+          bridge_fd: '0',
+          method: i === 0 ? 'static' : 'manual',
+          // The management bridge holds the node's address (the one /cluster/status reports).
+          ...(i === 0
+            ? {
+                address: nodeIp(ctx.cluster, n),
+                netmask: '24',
+                cidr: `${nodeIp(ctx.cluster, n)}/24`,
+                gateway: '127.0.1.254',
+              }
+            : {}),
+          families: ['inet'],
+          priority: i + 2,
+        }))
+        // pve-manager PVE/API2/Network.pm: bridges need SDN.Audit or SDN.Use on the zone.
+        .filter((b) =>
+          ['SDN.Audit', 'SDN.Use'].some((p) =>
+            hasPriv(ctx.who, `/sdn/zones/localnetwork/${b.iface}`, p),
+          ),
+        ),
     ];
     return type && type !== 'any_bridge'
       ? all.filter((x) => x.type === type)
