@@ -21384,6 +21384,169 @@ var init_errors = __esm({
   }
 });
 
+// actions/lib/progress.ts
+function progressFor(stream, env) {
+  const live = stream.isTTY === true && env.TERM !== "dumb" && env.GITHUB_ACTIONS !== "true";
+  return live ? new LiveProgress(stream) : new LineProgress((t) => stream.write(t));
+}
+var NO_PROGRESS, seconds, clock, Tracker, LineProgress, LiveProgress;
+var init_progress = __esm({
+  "actions/lib/progress.ts"() {
+    "use strict";
+    NO_PROGRESS = {
+      begin: /* @__PURE__ */ __name(() => void 0, "begin"),
+      retry: /* @__PURE__ */ __name(() => void 0, "retry"),
+      finish: /* @__PURE__ */ __name(() => void 0, "finish"),
+      print: /* @__PURE__ */ __name(() => void 0, "print"),
+      close: /* @__PURE__ */ __name(() => void 0, "close")
+    };
+    seconds = /* @__PURE__ */ __name((ms) => `${(ms / 1e3).toFixed(1)} s`, "seconds");
+    clock = /* @__PURE__ */ __name((ms) => {
+      const s = Math.floor(ms / 1e3);
+      return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+    }, "clock");
+    Tracker = class {
+      constructor(now2) {
+        this.now = now2;
+      }
+      now;
+      static {
+        __name(this, "Tracker");
+      }
+      items = /* @__PURE__ */ new Map();
+      begin(item, step, waitingFor) {
+        const t = this.now();
+        const prev = this.items.get(item);
+        if (prev && !prev.outcome) this.stepEnded(item, prev, t);
+        this.items.set(item, {
+          step,
+          waitingFor,
+          since: t,
+          started: prev?.started ?? t,
+          retries: prev?.retries ?? 0
+        });
+        this.changed(item, "begin");
+      }
+      retry(item, reason) {
+        const s = this.items.get(item);
+        if (!s) return;
+        s.retries++;
+        this.changed(item, "retry", reason);
+      }
+      finish(item, outcome, detail) {
+        const t = this.now();
+        const s = this.items.get(item) ?? { step: "", since: t, started: t, retries: 0 };
+        if (!s.outcome && s.step) this.stepEnded(item, s, t);
+        s.outcome = outcome;
+        this.items.set(item, s);
+        this.changed(item, outcome, detail);
+      }
+      totals() {
+        const all = [...this.items.values()];
+        const done = all.filter((s) => s.outcome === "done").length;
+        const failed = all.filter((s) => s.outcome === "failed").length;
+        const busy = all.length - done - failed;
+        return `${done} of ${all.length} done${failed ? `, ${failed} failed` : ""}${busy ? `, ${busy} in progress` : ""}`;
+      }
+      stepEnded(_item, _s, _t) {
+      }
+    };
+    LineProgress = class extends Tracker {
+      constructor(write, now2 = Date.now) {
+        super(now2);
+        this.write = write;
+      }
+      write;
+      static {
+        __name(this, "LineProgress");
+      }
+      line(text3) {
+        this.write(`${new Date(this.now()).toISOString().slice(11, 19)} ${text3}
+`);
+      }
+      stepEnded(item, s, t) {
+        this.line(`${item}: ${s.step} finished after ${seconds(t - s.since)}`);
+      }
+      changed(item, what, detail) {
+        const s = this.items.get(item);
+        if (what === "begin")
+          this.line(`${item}: ${s.step}${s.waitingFor ? `, waiting for ${s.waitingFor}` : ""}`);
+        else if (what === "retry") this.line(`${item}: ${s.step} retried (${detail ?? "again"})`);
+        else
+          this.line(
+            `${item}: ${what} after ${seconds(this.now() - s.started)}${detail ? ` (${detail})` : ""}; ${this.totals()}`
+          );
+      }
+      print(text3) {
+        this.write(text3);
+      }
+      close() {
+      }
+    };
+    LiveProgress = class extends Tracker {
+      constructor(stream, now2 = Date.now, redrawMs = 250) {
+        super(now2);
+        this.stream = stream;
+        if (redrawMs > 0) this.timer = setInterval(() => this.redraw(), redrawMs).unref();
+      }
+      stream;
+      static {
+        __name(this, "LiveProgress");
+      }
+      drawn = 0;
+      timer;
+      clear() {
+        return this.drawn ? `\r\x1B[${this.drawn}A\x1B[J` : "";
+      }
+      /** The view's lines, finished items left out (their end was printed as a line). */
+      render() {
+        const width = Math.max(40, (this.stream.columns || 100) - 1);
+        if (!this.items.size) return [];
+        const t = this.now();
+        const busy = [...this.items.entries()].filter(([, s]) => !s.outcome);
+        const name = Math.min(30, Math.max(8, ...busy.map(([n]) => n.length)));
+        const lines = busy.map(([item, s]) => {
+          const wait = s.waitingFor ? ` \xB7 waiting for ${s.waitingFor} since ${clock(t - s.since)}` : "";
+          const retries = s.retries ? ` \xB7 ${s.retries} ${s.retries === 1 ? "retry" : "retries"}` : "";
+          return `  ${item.padEnd(name)}  ${clock(t - s.started).padStart(5)}  ${s.step}${wait}${retries}`.slice(
+            0,
+            width
+          );
+        });
+        return [...lines, `  ${this.totals()}`.slice(0, width)];
+      }
+      redraw() {
+        const lines = this.render();
+        this.stream.write(`${this.clear()}${lines.join("\n")}
+`);
+        this.drawn = lines.length;
+      }
+      changed(item, what, detail) {
+        if (what === "done" || what === "failed") {
+          const s = this.items.get(item);
+          this.print(
+            `${what === "done" ? "\u2713" : "\u2717"} ${item} ${what} in ${seconds(this.now() - s.started)}${detail ? ` (${detail})` : ""}
+`
+          );
+          return;
+        }
+        this.redraw();
+      }
+      print(text3) {
+        this.stream.write(this.clear() + text3);
+        this.drawn = 0;
+        this.redraw();
+      }
+      close() {
+        if (this.timer) clearInterval(this.timer);
+        this.timer = void 0;
+        this.redraw();
+      }
+    };
+    __name(progressFor, "progressFor");
+  }
+});
+
 // actions/lib/proxmox/errors.ts
 function classifyMessage(status2, message) {
   if (status2 === 401) return "unauthorized";
@@ -23788,7 +23951,7 @@ var init_upid = __esm({
 function pollDelay(poll) {
   return Math.min(2e3, Math.round(300 * 1.5 ** poll));
 }
-async function waitForTask(get2, clock, upid, options2 = {}) {
+async function waitForTask(get2, clock2, upid, options2 = {}) {
   const parsed = parseUpid(upid);
   if (!parsed)
     throw new ProxmoxTaskError(
@@ -23800,14 +23963,14 @@ async function waitForTask(get2, clock, upid, options2 = {}) {
   const operation = options2.operation ?? `${parsed.type}${parsed.id ? ` ${parsed.id}` : ""} on ${parsed.node}`;
   const timeoutMs = options2.timeoutMs ?? 6e5;
   const base = `/nodes/${seg(parsed.node)}/tasks/${seg(upid)}`;
-  const started = clock.now();
+  const started = clock2.now();
   for (let poll = 0; ; poll++) {
     options2.signal?.throwIfAborted();
     let st;
     try {
       st = await get2(`${base}/status`);
     } catch (err) {
-      const young = clock.now() - started < YOUNG_TASK_GRACE_MS;
+      const young = clock2.now() - started < YOUNG_TASK_GRACE_MS;
       if (!(err instanceof ProxmoxApiError && err.status === 400 && young)) throw err;
     }
     if (st?.status === "stopped") {
@@ -23817,9 +23980,9 @@ async function waitForTask(get2, clock, upid, options2 = {}) {
       throw new ProxmoxTaskError(upid, exit, await logTail(get2, base), operation);
     }
     const delay = pollDelay(poll);
-    if (clock.now() - started + delay > timeoutMs)
+    if (clock2.now() - started + delay > timeoutMs)
       throw new ProxmoxTaskTimeoutError(upid, operation, timeoutMs);
-    await clock.sleep(delay, options2.signal);
+    await clock2.sleep(delay, options2.signal);
   }
 }
 async function logTail(get2, base) {
@@ -23875,13 +24038,13 @@ function isRetryableMutation(err) {
   const kind = errorKind(err);
   return kind === "locked" || kind === "no-worker";
 }
-async function withRetry(fn, retryable, policy, clock, signal) {
+async function withRetry(fn, retryable, policy, clock2, signal) {
   for (let attempt = 0; ; attempt++) {
     try {
       return await fn(attempt);
     } catch (err) {
       if (attempt + 1 >= policy.attempts || !retryable(err) || signal?.aborted) throw err;
-      await clock.sleep(backoffMs(policy, attempt, clock.random()), signal);
+      await clock2.sleep(backoffMs(policy, attempt, clock2.random()), signal);
     }
   }
 }
@@ -24254,6 +24417,7 @@ async function buildVm(ctx, spec, b, t, keepVmid, planned = {}) {
   b.node = planned.resume ? planned.node ?? spec.node : spec.node;
   b.vmid = fixed ?? planned.vmid ?? await client.vmids.allocate();
   const target = b;
+  t.begin(planned.resume ? "resume" : "clone", `the clone of ${spec.template} to VM ${b.vmid}`);
   await cloneOrResume(ctx, spec, target, {
     template: tpl,
     fixed: fixed !== void 0,
@@ -24263,6 +24427,7 @@ async function buildVm(ctx, spec, b, t, keepVmid, planned = {}) {
   const node = b.node;
   t.mark(planned.resume ? "resume" : "clone");
   checkpoint(ctx, label3);
+  t.begin("config");
   const cfg = configFrom(await client.getConfig(node, vmid));
   const diff = diffConfig(spec, cfg);
   if (diff.errors.length) throw new PveGitopsError(diff.errors[0]);
@@ -24284,6 +24449,7 @@ async function buildVm(ctx, spec, b, t, keepVmid, planned = {}) {
   t.mark("config");
   for (const g of diff.grow) {
     checkpoint(ctx, label3);
+    t.begin("resize", `the resize of ${g.slot} to ${g.to}`);
     await task(
       ctx,
       await settled(
@@ -24302,6 +24468,7 @@ async function buildVm(ctx, spec, b, t, keepVmid, planned = {}) {
     return spec.staticIp;
   }
   checkpoint(ctx, label3);
+  t.begin("start", spec.agent ? "the guest agent" : "the start task");
   const isRunning = /* @__PURE__ */ __name(async () => (await client.status(node, vmid)).status === "running", "isRunning");
   const running2 = await isRunning();
   if (!spec.agent) {
@@ -24465,6 +24632,7 @@ var init_vm_steps = __esm({
     init_errors();
     init_errors2();
     init_tasks();
+    init_progress();
     init_vm_operations();
     init_types();
     init_agent_answer();
@@ -24474,15 +24642,22 @@ var init_vm_steps = __esm({
     init_diff();
     init_snapshot();
     StepTimer = class {
-      constructor(started = performance.now()) {
-        this.started = started;
+      constructor(progress = NO_PROGRESS, item = "") {
+        this.progress = progress;
+        this.item = item;
       }
-      started;
+      progress;
+      item;
       static {
         __name(this, "StepTimer");
       }
       steps = [];
       last = performance.now();
+      started = performance.now();
+      /** `step` starts now; `waitingFor` names what it waits on (a task, the guest agent). */
+      begin(step, waitingFor) {
+        this.progress.begin(this.item, step, waitingFor);
+      }
       mark(step) {
         const now2 = performance.now();
         this.steps.push(`${step} ${((now2 - this.last) / 1e3).toFixed(1)} s`);
@@ -24541,6 +24716,7 @@ async function remediate(ctx, spec, a, b, t, hooks) {
   const { client } = ctx;
   const vmid = a.vmid;
   const label3 = `VM ${spec.name}`;
+  t.begin(a.remedy ?? "remediate", a.remedy === "stop" ? "the stop task" : "the guest agent");
   const wait = /* @__PURE__ */ __name(async (upid, op) => {
     await client.waitForTask(upid, { operation: `${op} of VM ${spec.name}` });
     t.mark(op);
@@ -24744,7 +24920,8 @@ async function applyRepository(repo, deps, o = {}) {
     agentWaitMs: o.agentWaitMs ?? repo.config.health.boot_grace_seconds * 1e3,
     signal: o.signal,
     vmidRange: repo.config.vmid_range,
-    ownerTag: ownerTagOf(repo.config)
+    ownerTag: ownerTagOf(repo.config),
+    progress: deps.progress
   };
   const max = repo.config.health.max_recreate;
   const recreates = { left: max, max };
@@ -24796,7 +24973,7 @@ function withNotes(message, ...notes) {
 }
 async function runOne(ctx, spec, actions, result2, recreates) {
   const name = actions[0].vm;
-  const t = new StepTimer();
+  const t = new StepTimer(ctx.progress, name);
   const b = { cloned: false };
   let building = false;
   const isNew = /* @__PURE__ */ __name((reason) => (ip) => {
@@ -24875,10 +25052,12 @@ async function runOne(ctx, spec, actions, result2, recreates) {
     }
     const what = actions.map((a) => a.kind === "remediate" ? `${a.remedy}` : a.kind).join("+");
     result2.done.push({ vm: name, actions: actions.map((a) => a.kind), seconds: t.seconds });
+    ctx.progress?.finish(name, "done", what);
     ctx.log.info(`${name}: ${what} done in ${t.seconds.toFixed(1)} s (${t.steps.join(", ")})`);
   } catch (err) {
     if (err instanceof BuiltElsewhere) {
       result2.done.push({ vm: name, actions: ["create"], seconds: t.seconds, byAnotherRun: true });
+      ctx.progress?.finish(name, "done", "by another apply");
       ctx.log.info(
         `${name}: created by another apply running at the same time (VM ${err.vmid}); nothing left to do here.`
       );
@@ -24886,6 +25065,7 @@ async function runOne(ctx, spec, actions, result2, recreates) {
     }
     if (err instanceof InterruptedError || ctx.signal?.aborted) {
       (result2.interrupted ??= { stopped: [], notStarted: [] }).stopped.push(name);
+      ctx.progress?.finish(name, "failed", "interrupted");
       ctx.log.warn(
         `${name}: stopped${b.vmid !== void 0 ? ` (VM ${b.vmid} on ${b.node})` : ""} because apply was interrupted; the next apply completes it.`
       );
@@ -24921,6 +25101,7 @@ async function runOne(ctx, spec, actions, result2, recreates) {
       ...nothingCreated ? { nothingCreated: true } : {},
       ...leftover ? { leftover } : {}
     });
+    ctx.progress?.finish(name, "failed", rolledBack ? "rolled back" : void 0);
     ctx.log.error(`${name}: failed after ${t.seconds.toFixed(1)} s: ${error2}`);
   }
 }
@@ -68877,7 +69058,8 @@ async function applyStep(log, inputs = getReconcileInputs()) {
   try {
     result2 = await applyRepository(
       repo,
-      { client, log, env: inputs.env },
+      // One timestamped line per step start and end, in the step's log.
+      { client, log, env: inputs.env, progress: new LineProgress((t) => log.info(t.trimEnd())) },
       {
         dryRun: inputs.dryRun,
         only: inputs.only,
@@ -68907,6 +69089,7 @@ var init_apply_step = __esm({
     "use strict";
     init_core();
     init_errors();
+    init_progress();
     init_host_keys();
     init_apply();
     init_connect();
@@ -85893,6 +86076,8 @@ var init_apply2 = __esm({
     init_connect();
     init_load2();
     init_errors();
+    init_log();
+    init_progress();
     init_interrupt();
     list3 = /* @__PURE__ */ __name((v) => Array.isArray(v) ? v.map(String) : typeof v === "string" ? [v] : [], "list");
     STOP_GRACE_MS = 6e4;
@@ -85948,12 +86133,17 @@ var init_apply2 = __esm({
       async run(values, _positionals, ctx) {
         const allowDeletes = allowDeletesOf(values["allow-deletes"]);
         const repo = await loadValidRepository(ctx.repo);
-        const client = await connectFromEnv(ctx.env, repo.config, ctx.log);
-        const stop = onInterrupt(ctx.log, STOP_GRACE_MS);
+        const progress = progressFor(process.stderr, ctx.env);
+        const log = streamLogger((line2) => progress.print(line2), {
+          debug: ctx.debug,
+          color: colorWanted(ctx.env)
+        });
+        const client = await connectFromEnv(ctx.env, repo.config, log);
+        const stop = onInterrupt(log, STOP_GRACE_MS);
         try {
           const result2 = await applyRepository(
             repo,
-            { client, log: ctx.log, env: ctx.env },
+            { client, log, env: ctx.env, progress },
             {
               dryRun: values["dry-run"] === true,
               only: list3(values.only),
@@ -85964,7 +86154,8 @@ var init_apply2 = __esm({
               signal: stop.signal
             }
           );
-          const keys = await newHostKeys(client, result2.newHosts, ctx.log);
+          progress.close();
+          const keys = await newHostKeys(client, result2.newHosts, log);
           ctx.out(
             values.json ? `${JSON.stringify({ ...result2, knownHosts: keys.knownHosts, hostKeysMissing: keys.missing }, null, 2)}
 ` : `${result2.message}
@@ -85973,6 +86164,7 @@ var init_apply2 = __esm({
           if (result2.interrupted) return stop.exitCode() ?? 1;
           return result2.failed.length ? 1 : 0;
         } finally {
+          progress.close();
           stop.dispose();
           await client.close();
         }

@@ -155,7 +155,9 @@ export class LiveProgress extends Tracker {
 
   /** The view's lines, finished items left out (their end was printed as a line). */
   render(): string[] {
-    const width = Math.max(40, (this.stream.columns ?? 100) - 1);
+    // A pseudo-terminal without a size reports 0 columns: draw as if 100 wide then.
+    const width = Math.max(40, (this.stream.columns || 100) - 1);
+    if (!this.items.size) return [];
     const t = this.now();
     const busy = [...this.items.entries()].filter(([, s]) => !s.outcome);
     const name = Math.min(30, Math.max(8, ...busy.map(([n]) => n.length)));

@@ -3,6 +3,8 @@ import { applyRepository } from '../../lib/reconcile/apply.js';
 import { connectFromEnv } from '../../lib/reconcile/connect.js';
 import { loadValidRepository } from '../../lib/vm/load.js';
 import { UsageError } from '../../lib/errors.js';
+import { colorWanted, streamLogger } from '../../lib/log.js';
+import { progressFor } from '../../lib/progress.js';
 import type { Command } from '../cli.js';
 import { onInterrupt } from '../interrupt.js';
 
@@ -79,12 +81,19 @@ const command: Command = {
   async run(values, _positionals, ctx) {
     const allowDeletes = allowDeletesOf(values['allow-deletes']);
     const repo = await loadValidRepository(ctx.repo);
-    const client = await connectFromEnv(ctx.env, repo.config, ctx.log);
-    const stop = onInterrupt(ctx.log, STOP_GRACE_MS);
+    // Each VM's steps as they start and end: a live view on a terminal, lines otherwise; log
+    // lines are printed above the live view, never through it.
+    const progress = progressFor(process.stderr, ctx.env);
+    const log = streamLogger((line) => progress.print(line), {
+      debug: ctx.debug,
+      color: colorWanted(ctx.env),
+    });
+    const client = await connectFromEnv(ctx.env, repo.config, log);
+    const stop = onInterrupt(log, STOP_GRACE_MS);
     try {
       const result = await applyRepository(
         repo,
-        { client, log: ctx.log, env: ctx.env },
+        { client, log, env: ctx.env, progress },
         {
           dryRun: values['dry-run'] === true,
           only: list(values.only),
@@ -97,7 +106,8 @@ const command: Command = {
         },
       );
       // known_hosts for the new VMs, read through the pinned API; provision --known-hosts takes it.
-      const keys = await newHostKeys(client, result.newHosts, ctx.log);
+      progress.close();
+      const keys = await newHostKeys(client, result.newHosts, log);
       ctx.out(
         values.json
           ? `${JSON.stringify({ ...result, knownHosts: keys.knownHosts, hostKeysMissing: keys.missing }, null, 2)}\n`
@@ -106,6 +116,7 @@ const command: Command = {
       if (result.interrupted) return stop.exitCode() ?? 1;
       return result.failed.length ? 1 : 0;
     } finally {
+      progress.close();
       stop.dispose();
       await client.close();
     }

@@ -1,6 +1,7 @@
 import * as core from '@actions/core';
 import { PveGitopsError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { LineProgress } from '../progress.js';
 import { newHostKeys, type HostKeysResult } from '../provision/host-keys.js';
 import { applyRepository, type ApplyResult } from '../reconcile/apply.js';
 import { connectFromEnv } from '../reconcile/connect.js';
@@ -27,7 +28,8 @@ export async function applyStep(
   try {
     result = await applyRepository(
       repo,
-      { client, log, env: inputs.env },
+      // One timestamped line per step start and end, in the step's log.
+      { client, log, env: inputs.env, progress: new LineProgress((t) => log.info(t.trimEnd())) },
       {
         dryRun: inputs.dryRun,
         only: inputs.only,

@@ -3,6 +3,7 @@ import type { RepoConfig } from '../config/types.js';
 import type { Logger } from '../log.js';
 import type { ProxmoxClient } from '../proxmox/client.js';
 import type { VmSpec } from '../vm/types.js';
+import type { Progress } from '../progress.js';
 import type { Plan } from './plan-types.js';
 
 export interface ReconcileOptions {
@@ -32,6 +33,8 @@ export interface ApplyDeps {
   client: ProxmoxClient;
   log: Logger;
   env: NodeJS.ProcessEnv;
+  /** Shows each VM's steps as they start and end (a live view on a terminal). */
+  progress?: Progress;
 }
 
 /** A VM that is new (created or recreated): inventory and provisioning take these. */

@@ -158,6 +158,7 @@ export async function applyRepository(
     signal: o.signal,
     vmidRange: repo.config.vmid_range,
     ownerTag: ownerTagOf(repo.config),
+    progress: deps.progress,
   };
   const max = repo.config.health.max_recreate;
   const recreates: RecreateBudget = { left: max, max };
@@ -227,7 +228,7 @@ async function runOne(
   recreates: RecreateBudget,
 ): Promise<void> {
   const name = actions[0].vm;
-  const t = new StepTimer();
+  const t = new StepTimer(ctx.progress, name);
   const b: Building = { cloned: false };
   let building = false;
   const isNew = (reason: 'create' | 'recreate') => (ip: string | undefined) => {
@@ -306,10 +307,12 @@ async function runOne(
     }
     const what = actions.map((a) => (a.kind === 'remediate' ? `${a.remedy}` : a.kind)).join('+');
     result.done.push({ vm: name, actions: actions.map((a) => a.kind), seconds: t.seconds });
+    ctx.progress?.finish(name, 'done', what);
     ctx.log.info(`${name}: ${what} done in ${t.seconds.toFixed(1)} s (${t.steps.join(', ')})`);
   } catch (err) {
     if (err instanceof BuiltElsewhere) {
       result.done.push({ vm: name, actions: ['create'], seconds: t.seconds, byAnotherRun: true });
+      ctx.progress?.finish(name, 'done', 'by another apply');
       ctx.log.info(
         `${name}: created by another apply running at the same time (VM ${err.vmid}); ` +
           `nothing left to do here.`,
@@ -320,6 +323,7 @@ async function runOne(
       // Every step is redone from what the VM shows: the next apply completes it, so nothing
       // is rolled back (a rollback now could itself be cut short).
       (result.interrupted ??= { stopped: [], notStarted: [] }).stopped.push(name);
+      ctx.progress?.finish(name, 'failed', 'interrupted');
       ctx.log.warn(
         `${name}: stopped${b.vmid !== undefined ? ` (VM ${b.vmid} on ${b.node})` : ''} ` +
           `because apply was interrupted; the next apply completes it.`,
@@ -359,6 +363,7 @@ async function runOne(
       ...(nothingCreated ? { nothingCreated: true as const } : {}),
       ...(leftover ? { leftover } : {}),
     });
+    ctx.progress?.finish(name, 'failed', rolledBack ? 'rolled back' : undefined);
     ctx.log.error(`${name}: failed after ${t.seconds.toFixed(1)} s: ${error}`);
   }
 }

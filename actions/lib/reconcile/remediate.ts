@@ -43,6 +43,7 @@ export async function remediate(
   const { client } = ctx;
   const vmid = a.vmid!;
   const label = `VM ${spec.name}`;
+  t.begin(a.remedy ?? 'remediate', a.remedy === 'stop' ? 'the stop task' : 'the guest agent');
   const wait = async (upid: string, op: string) => {
     await client.waitForTask(upid, { operation: `${op} of VM ${spec.name}` });
     t.mark(op);

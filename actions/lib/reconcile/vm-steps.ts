@@ -3,6 +3,7 @@ import type { Logger } from '../log.js';
 import type { ProxmoxClient } from '../proxmox/client.js';
 import { errorKind, isNotFound } from '../proxmox/errors.js';
 import { pollDelay } from '../proxmox/tasks.js';
+import { NO_PROGRESS, type Progress } from '../progress.js';
 import { waitUnlocked } from '../proxmox/vm-operations.js';
 import { OWNER_TAG, type VmSpec } from '../vm/types.js';
 import { classifyAgentFailure, isFinalAgentFailure, type AgentFailure } from './agent-answer.js';
@@ -29,6 +30,8 @@ export interface StepContext {
   vmidRange?: VmidRange;
   /** This repository's owner tag (pve-gitops or pve-gitops-<owner_id>). */
   ownerTag?: string;
+  /** Where each VM's steps are shown as they start and end. */
+  progress?: Progress;
 }
 
 /** Where a VM under construction is, so a failure can roll back exactly that VM. */
@@ -39,11 +42,19 @@ export interface Building {
   cloned: boolean;
 }
 
-/** Times each step of one VM for the progress line. */
+/** Times each step of one VM for the closing line, and reports each step to the progress view. */
 export class StepTimer {
   readonly steps: string[] = [];
   private last = performance.now();
-  constructor(private readonly started = performance.now()) {}
+  private readonly started = performance.now();
+  constructor(
+    private readonly progress: Progress = NO_PROGRESS,
+    private readonly item = '',
+  ) {}
+  /** `step` starts now; `waitingFor` names what it waits on (a task, the guest agent). */
+  begin(step: string, waitingFor?: string): void {
+    this.progress.begin(this.item, step, waitingFor);
+  }
   mark(step: string): void {
     const now = performance.now();
     this.steps.push(`${step} ${((now - this.last) / 1000).toFixed(1)} s`);
@@ -86,6 +97,7 @@ export async function buildVm(
   b.node = planned.resume ? (planned.node ?? spec.node) : spec.node;
   b.vmid = fixed ?? planned.vmid ?? (await client.vmids.allocate());
   const target = b as Building & { vmid: number };
+  t.begin(planned.resume ? 'resume' : 'clone', `the clone of ${spec.template} to VM ${b.vmid}`);
   await cloneOrResume(ctx, spec, target, {
     template: tpl,
     fixed: fixed !== undefined,
@@ -96,6 +108,7 @@ export async function buildVm(
   t.mark(planned.resume ? 'resume' : 'clone');
 
   checkpoint(ctx, label);
+  t.begin('config');
   const cfg = configFrom(await client.getConfig(node, vmid));
   const diff = diffConfig(spec, cfg);
   if (diff.errors.length) throw new PveGitopsError(diff.errors[0]);
@@ -120,6 +133,7 @@ export async function buildVm(
 
   for (const g of diff.grow) {
     checkpoint(ctx, label);
+    t.begin('resize', `the resize of ${g.slot} to ${g.to}`);
     await task(
       ctx,
       await settled(
@@ -138,6 +152,7 @@ export async function buildVm(
     return spec.staticIp;
   }
   checkpoint(ctx, label);
+  t.begin('start', spec.agent ? 'the guest agent' : 'the start task');
   // A resumed VM may already run (the run that made it died after its start).
   const isRunning = async () => (await client.status(node, vmid)).status === 'running';
   const running = await isRunning();
