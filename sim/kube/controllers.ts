@@ -1,0 +1,313 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { suffix } from './admission.js';
+import { ApiError } from './errors.js';
+import { BUILTIN, apiVersionOf, type ResourceType } from './resources.js';
+import type { KubeObject, ObjectStore } from './store.js';
+
+/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-return, @typescript-eslint/no-unsafe-call -- controllers read loosely typed specs: objects are JSON of many kinds */
+const T = (kind: string) => BUILTIN.find((t) => t.kind === kind)!;
+const [DEP, RS, POD, NODE, NS] = ['Deployment', 'ReplicaSet', 'Pod', 'Node', 'Namespace'].map(T);
+const SA = T('ServiceAccount');
+const CM = T('ConfigMap');
+const iso = () =>
+  new Date(Math.floor(Date.now() / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+const ownerRef = (t: ResourceType, o: KubeObject) => ({
+  apiVersion: apiVersionOf(t),
+  kind: t.kind,
+  name: o.metadata.name,
+  uid: o.metadata.uid!,
+  controller: true,
+  blockOwnerDeletion: true,
+});
+const ownedBy = (o: KubeObject, owner: KubeObject) =>
+  (o.metadata.ownerReferences ?? []).some((r) => r.uid === owner.metadata.uid);
+
+/** Ignores the races a real controller retries: the object changed or went away meanwhile. */
+function tolerant(f: () => void) {
+  try {
+    f();
+  } catch (e) {
+    if (!(e instanceof ApiError && (e.code === 404 || e.code === 409))) throw e;
+  }
+}
+
+/** pod-template-hash: a short stable name for a Deployment's pod template. */
+const templateHash = (template: unknown) => {
+  const h = createHash('sha256').update(JSON.stringify(template)).digest();
+  return [...h.subarray(0, 10)].map((b) => 'bcdfghjklmnpqrstvwxz2456789'[b % 27]).join('');
+};
+
+const isReady = (o: any) =>
+  (o.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True');
+
+function reconcileDeployment(s: ObjectStore, d: any) {
+  const hash = templateHash(d.spec.template);
+  const owned = s.list(RS, d.metadata.namespace).filter((r) => ownedBy(r, d)) as any[];
+  let current = owned.find((r) => r.metadata.labels?.['pod-template-hash'] === hash);
+  const revision = Math.max(
+    0,
+    ...owned.map((r) => Number(r.metadata.annotations?.['deployment.kubernetes.io/revision'] ?? 0)),
+  );
+  if (!current) {
+    const labels = { ...d.spec.template.metadata?.labels, 'pod-template-hash': hash };
+    current = s.create(RS, {
+      metadata: {
+        name: `${d.metadata.name}-${hash}`,
+        namespace: d.metadata.namespace,
+        labels,
+        annotations: {
+          'deployment.kubernetes.io/desired-replicas': String(d.spec.replicas),
+          'deployment.kubernetes.io/revision': String(revision + 1),
+        },
+        ownerReferences: [ownerRef(DEP, d)],
+      },
+      spec: {
+        replicas: d.spec.replicas,
+        selector: { matchLabels: { ...d.spec.selector.matchLabels, 'pod-template-hash': hash } },
+        template: { ...d.spec.template, metadata: { ...d.spec.template.metadata, labels } },
+      },
+      status: { replicas: 0 },
+    });
+  } else if (current.spec.replicas !== d.spec.replicas) {
+    current.spec.replicas = d.spec.replicas;
+    current = s.update(RS, current);
+  }
+  // Old ReplicaSets scale to zero at once: the simulator has no surge to wait for.
+  for (const r of owned)
+    if (r.metadata.name !== current.metadata.name && r.spec.replicas !== 0)
+      s.update(RS, { ...r, spec: { ...r.spec, replicas: 0 } });
+  const all = s.list(RS, d.metadata.namespace).filter((r) => ownedBy(r, d)) as any[];
+  const sum = (f: string) => all.reduce((a, r) => a + (r.status?.[f] ?? 0), 0);
+  const updated = current.status?.replicas ?? 0;
+  const available = sum('availableReplicas');
+  const complete =
+    updated === d.spec.replicas && sum('replicas') === updated && available === updated;
+  const cond = (type: string, ok: boolean, reason: string, message: string) => ({
+    type,
+    status: ok ? 'True' : 'False',
+    reason,
+    message,
+  });
+  const status = {
+    observedGeneration: d.metadata.generation,
+    replicas: sum('replicas'),
+    updatedReplicas: updated,
+    readyReplicas: sum('readyReplicas'),
+    availableReplicas: available,
+    ...(d.spec.replicas - available > 0
+      ? { unavailableReplicas: d.spec.replicas - available }
+      : {}),
+    conditions: [
+      cond(
+        'Available',
+        available >= d.spec.replicas,
+        available >= d.spec.replicas ? 'MinimumReplicasAvailable' : 'MinimumReplicasUnavailable',
+        `Deployment ${available >= d.spec.replicas ? 'has' : 'does not have'} minimum availability.`,
+      ),
+      cond(
+        'Progressing',
+        true,
+        complete ? 'NewReplicaSetAvailable' : 'ReplicaSetUpdated',
+        `ReplicaSet "${current.metadata.name}" ${complete ? 'has successfully progressed' : 'is progressing'}.`,
+      ),
+    ],
+  };
+  const keep = (c: any[] = []) =>
+    c.map(({ type, status, reason, message }) => ({ type, status, reason, message }));
+  if (!same({ ...d.status, conditions: keep(d.status?.conditions) }, status)) {
+    const t = iso();
+    status.conditions = status.conditions.map((c: any) => ({
+      ...c,
+      lastUpdateTime: t,
+      lastTransitionTime:
+        (d.status?.conditions ?? []).find((o: any) => o.type === c.type && o.status === c.status)
+          ?.lastTransitionTime ?? t,
+    }));
+    s.update(DEP, { ...d, status });
+  }
+}
+
+function reconcileReplicaSet(s: ObjectStore, r: any) {
+  const pods = s.list(POD, r.metadata.namespace).filter((p) => ownedBy(p, r)) as any[];
+  for (let i = pods.length; i < r.spec.replicas; i++)
+    s.create(POD, {
+      metadata: {
+        name: `${r.metadata.name}-${suffix(5)}`,
+        namespace: r.metadata.namespace,
+        labels: { ...r.spec.template.metadata?.labels },
+        ownerReferences: [ownerRef(RS, r)],
+      },
+      spec: structuredClone(r.spec.template.spec),
+      status: { phase: 'Pending', qosClass: 'BestEffort' },
+    });
+  for (const p of pods.slice(r.spec.replicas)) s.remove(POD, p.metadata.namespace, p.metadata.name);
+  const live = pods.slice(0, r.spec.replicas);
+  const ready = live.filter(isReady).length;
+  const status = {
+    replicas: r.spec.replicas,
+    fullyLabeledReplicas: r.spec.replicas,
+    readyReplicas: ready,
+    availableReplicas: ready,
+    observedGeneration: r.metadata.generation,
+  };
+  if (!same(r.status, status)) s.update(RS, { ...r, status });
+}
+
+/** Whether a pod tolerates a node's NoSchedule/NoExecute taints and matches its nodeSelector. */
+function fits(p: any, n: any): boolean {
+  if (!isReady(n) || n.spec?.unschedulable) return false;
+  const tolerated = (taint: any) =>
+    (p.spec.tolerations ?? []).some(
+      (t: any) =>
+        (!t.key && t.operator === 'Exists') ||
+        (t.key === taint.key &&
+          (t.operator === 'Exists' || t.value === taint.value) &&
+          (!t.effect || t.effect === taint.effect)),
+    );
+  if ((n.spec?.taints ?? []).some((t: any) => t.effect !== 'PreferNoSchedule' && !tolerated(t)))
+    return false;
+  return Object.entries(p.spec.nodeSelector ?? {}).every(([k, v]) => n.metadata.labels?.[k] === v);
+}
+
+/** The scheduler and the kubelet in one: bind a pending pod to a fitting node, then run it. */
+function reconcilePod(s: ObjectStore, p: any, nodes: any[]) {
+  const t = iso();
+  if (!p.spec.nodeName) {
+    const fit = nodes.filter((n) => fits(p, n));
+    if (!fit.length) {
+      const message = `0/${nodes.length} nodes are available: ${nodes.length} node(s) were not ready or had untolerated taints.`;
+      if (p.status?.conditions?.[0]?.message !== message)
+        s.update(POD, {
+          ...p,
+          status: {
+            ...p.status,
+            conditions: [
+              {
+                type: 'PodScheduled',
+                status: 'False',
+                reason: 'Unschedulable',
+                message,
+                lastTransitionTime: t,
+              },
+            ],
+          },
+        });
+      return;
+    }
+    const load = (n: any) =>
+      s.list(POD).filter((x: any) => x.spec.nodeName === n.metadata.name).length;
+    const node = fit.sort(
+      (a, b) => load(a) - load(b) || a.metadata.name.localeCompare(b.metadata.name),
+    )[0];
+    s.update(POD, {
+      ...p,
+      spec: { ...p.spec, nodeName: node.metadata.name },
+      status: {
+        ...p.status,
+        conditions: [{ type: 'PodScheduled', status: 'True', lastTransitionTime: t }],
+      },
+    });
+    return;
+  }
+  const node = nodes.find((n) => n.metadata.name === p.spec.nodeName);
+  if (p.status?.phase !== 'Pending' || !node || !isReady(node)) return;
+  const cidr = String(node.spec?.podCIDR ?? '10.42.0.0/24').split('.');
+  const taken = new Set(s.list(POD).map((x: any) => x.status?.podIP));
+  let host = 2;
+  while (taken.has(`${cidr[0]}.${cidr[1]}.${cidr[2]}.${host}`)) host++;
+  const ip = `${cidr[0]}.${cidr[1]}.${cidr[2]}.${host}`;
+  const ok = (type: string) => ({ type, status: 'True', lastTransitionTime: t });
+  s.update(POD, {
+    ...p,
+    status: {
+      phase: 'Running',
+      conditions: [ok('Initialized'), ok('Ready'), ok('ContainersReady'), ok('PodScheduled')],
+      hostIP: node.status.addresses.find((a: any) => a.type === 'InternalIP')?.address,
+      podIP: ip,
+      podIPs: [{ ip }],
+      startTime: t,
+      qosClass: p.status?.qosClass ?? 'BestEffort',
+      containerStatuses: (p.spec.containers ?? []).map((c: any) => ({
+        name: c.name,
+        state: { running: { startedAt: t } },
+        lastState: {},
+        ready: true,
+        restartCount: 0,
+        image: c.image,
+        imageID: `${c.image}@sha256:${createHash('sha256')
+          .update(c.image ?? '')
+          .digest('hex')}`,
+        containerID: `containerd://${randomBytes(32).toString('hex')}`,
+        started: true,
+      })),
+    },
+  });
+}
+
+/** Background garbage collection: objects whose owner is gone go too. */
+function collectGarbage(s: ObjectStore) {
+  const uids = new Set([DEP, RS].flatMap((t) => s.list(t).map((o) => o.metadata.uid)));
+  for (const t of [RS, POD])
+    for (const o of s.list(t))
+      if (
+        (o.metadata.ownerReferences ?? []).some(
+          (r) => (r.kind === 'Deployment' || r.kind === 'ReplicaSet') && !uids.has(r.uid),
+        )
+      )
+        s.remove(t, o.metadata.namespace, o.metadata.name);
+}
+
+/** Namespaces: a new one gets its `default` ServiceAccount and CA ConfigMap; a terminating one is emptied, then removed. */
+function reconcileNamespaces(s: ObjectStore, types: ResourceType[], caPem: string) {
+  for (const ns of s.list(NS)) {
+    const name = ns.metadata.name;
+    if (ns.metadata.deletionTimestamp) {
+      for (const t of types.filter((x) => x.namespaced))
+        for (const o of s.list(t, name)) s.remove(t, name, o.metadata.name);
+      s.remove(NS, undefined, name);
+      continue;
+    }
+    if (!s.get(SA, name, 'default'))
+      s.create(SA, { metadata: { name: 'default', namespace: name } });
+    if (!s.get(CM, name, 'kube-root-ca.crt'))
+      s.create(CM, {
+        metadata: { name: 'kube-root-ca.crt', namespace: name },
+        data: { 'ca.crt': caPem },
+      });
+  }
+}
+
+/**
+ * The controllers that make a Deployment run: deployment → ReplicaSet → Pods, scheduling onto
+ * Ready nodes, garbage collection and namespace lifecycle. They run after each change, as the
+ * real ones react to watch events, until nothing more changes.
+ */
+export function startControllers(
+  s: ObjectStore,
+  types: () => ResourceType[],
+  caPem: string,
+): () => void {
+  let timer: NodeJS.Timeout | undefined;
+  const pass = () => {
+    timer = undefined;
+    const nodes = s.list(NODE);
+    const steps: Array<() => void> = [
+      () => reconcileNamespaces(s, types(), caPem),
+      () => collectGarbage(s),
+      ...s.list(DEP).map((d) => () => reconcileDeployment(s, d)),
+      ...s.list(RS).map((r) => () => reconcileReplicaSet(s, r)),
+      ...s.list(POD).map((p) => () => reconcilePod(s, p, nodes)),
+    ];
+    for (const step of steps) tolerant(step);
+  };
+  const unsubscribe = s.subscribe(() => {
+    timer ??= setTimeout(pass, 20);
+  });
+  timer = setTimeout(pass, 0);
+  return () => {
+    unsubscribe();
+    if (timer) clearTimeout(timer);
+  };
+}
