@@ -86,6 +86,10 @@ function checkKind(t: ResourceType, o: KubeObject) {
     );
 }
 
+/** Query booleans as Go's strconv.ParseBool reads them (python3-kubernetes sends `watch=True`). */
+const parseBool = (v: string | null) =>
+  v !== null && ['1', 't', 'T', 'true', 'TRUE', 'True'].includes(v);
+
 export interface RestContext {
   store: ObjectStore;
   types: () => ResourceType[];
@@ -173,7 +177,7 @@ export async function serveResource(
     const matchL = labelSelector(q.get('labelSelector'));
     const matchF = fieldSelector(q.get('fieldSelector'), t);
     const matches = (o: KubeObject) => matchL(o) && matchF(o);
-    if (q.get('watch') === 'true' || q.get('watch') === '1')
+    if (parseBool(q.get('watch')))
       return serveWatch(
         req,
         res,
@@ -183,7 +187,7 @@ export async function serveResource(
           namespace: ns,
           matches,
           resourceVersion: q.get('resourceVersion') ?? '',
-          bookmarks: q.get('allowWatchBookmarks') === 'true',
+          bookmarks: parseBool(q.get('allowWatchBookmarks')),
           timeoutSeconds: q.has('timeoutSeconds') ? Number(q.get('timeoutSeconds')) : undefined,
           table,
         },
