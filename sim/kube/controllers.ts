@@ -1,5 +1,6 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { suffix } from './admission.js';
+import { isReady, reconcilePod } from './kubelet.js';
 import { ApiError } from './errors.js';
 import { BUILTIN, apiVersionOf, type ResourceType } from './resources.js';
 import type { KubeObject, ObjectStore } from './store.js';
@@ -38,9 +39,6 @@ const templateHash = (template: unknown) => {
   const h = createHash('sha256').update(JSON.stringify(template)).digest();
   return [...h.subarray(0, 10)].map((b) => 'bcdfghjklmnpqrstvwxz2456789'[b % 27]).join('');
 };
-
-const isReady = (o: any) =>
-  (o.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True');
 
 function reconcileDeployment(s: ObjectStore, d: any) {
   const hash = templateHash(d.spec.template);
@@ -153,97 +151,6 @@ function reconcileReplicaSet(s: ObjectStore, r: any) {
     observedGeneration: r.metadata.generation,
   };
   if (!same(r.status, status)) s.update(RS, { ...r, status });
-}
-
-/** Whether a pod tolerates a node's NoSchedule/NoExecute taints and matches its nodeSelector. */
-function fits(p: any, n: any): boolean {
-  if (!isReady(n) || n.spec?.unschedulable) return false;
-  const tolerated = (taint: any) =>
-    (p.spec.tolerations ?? []).some(
-      (t: any) =>
-        (!t.key && t.operator === 'Exists') ||
-        (t.key === taint.key &&
-          (t.operator === 'Exists' || t.value === taint.value) &&
-          (!t.effect || t.effect === taint.effect)),
-    );
-  if ((n.spec?.taints ?? []).some((t: any) => t.effect !== 'PreferNoSchedule' && !tolerated(t)))
-    return false;
-  return Object.entries(p.spec.nodeSelector ?? {}).every(([k, v]) => n.metadata.labels?.[k] === v);
-}
-
-/** The scheduler and the kubelet in one: bind a pending pod to a fitting node, then run it. */
-function reconcilePod(s: ObjectStore, p: any, nodes: any[]) {
-  const t = iso();
-  if (!p.spec.nodeName) {
-    const fit = nodes.filter((n) => fits(p, n));
-    if (!fit.length) {
-      const message = `0/${nodes.length} nodes are available: ${nodes.length} node(s) were not ready or had untolerated taints.`;
-      if (p.status?.conditions?.[0]?.message !== message)
-        s.update(POD, {
-          ...p,
-          status: {
-            ...p.status,
-            conditions: [
-              {
-                type: 'PodScheduled',
-                status: 'False',
-                reason: 'Unschedulable',
-                message,
-                lastTransitionTime: t,
-              },
-            ],
-          },
-        });
-      return;
-    }
-    const load = (n: any) =>
-      s.list(POD).filter((x: any) => x.spec.nodeName === n.metadata.name).length;
-    const node = fit.sort(
-      (a, b) => load(a) - load(b) || a.metadata.name.localeCompare(b.metadata.name),
-    )[0];
-    s.update(POD, {
-      ...p,
-      spec: { ...p.spec, nodeName: node.metadata.name },
-      status: {
-        ...p.status,
-        conditions: [{ type: 'PodScheduled', status: 'True', lastTransitionTime: t }],
-      },
-    });
-    return;
-  }
-  const node = nodes.find((n) => n.metadata.name === p.spec.nodeName);
-  if (p.status?.phase !== 'Pending' || !node || !isReady(node)) return;
-  const cidr = String(node.spec?.podCIDR ?? '10.42.0.0/24').split('.');
-  const taken = new Set(s.list(POD).map((x: any) => x.status?.podIP));
-  let host = 2;
-  while (taken.has(`${cidr[0]}.${cidr[1]}.${cidr[2]}.${host}`)) host++;
-  const ip = `${cidr[0]}.${cidr[1]}.${cidr[2]}.${host}`;
-  const ok = (type: string) => ({ type, status: 'True', lastTransitionTime: t });
-  s.update(POD, {
-    ...p,
-    status: {
-      phase: 'Running',
-      conditions: [ok('Initialized'), ok('Ready'), ok('ContainersReady'), ok('PodScheduled')],
-      hostIP: node.status.addresses.find((a: any) => a.type === 'InternalIP')?.address,
-      podIP: ip,
-      podIPs: [{ ip }],
-      startTime: t,
-      qosClass: p.status?.qosClass ?? 'BestEffort',
-      containerStatuses: (p.spec.containers ?? []).map((c: any) => ({
-        name: c.name,
-        state: { running: { startedAt: t } },
-        lastState: {},
-        ready: true,
-        restartCount: 0,
-        image: c.image,
-        imageID: `${c.image}@sha256:${createHash('sha256')
-          .update(c.image ?? '')
-          .digest('hex')}`,
-        containerID: `containerd://${randomBytes(32).toString('hex')}`,
-        started: true,
-      })),
-    },
-  });
 }
 
 /** Background garbage collection: objects whose owner is gone go too. */

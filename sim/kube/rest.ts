@@ -1,12 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { parse as parseYaml } from 'yaml';
 import { admit } from './admission.js';
 import { ApiError, badRequest, methodNotAllowed, notFound, pathNotFound } from './errors.js';
+import { list } from './list.js';
 import { jsonPatch, mergePatch, strategicMerge } from './patch.js';
+import { asObject, parseBody, readBody } from './request-body.js';
 import { apiVersionOf, type ResourceType } from './resources.js';
 import { fieldSelector, labelSelector } from './selectors.js';
 import type { KubeObject, ObjectStore } from './store.js';
 import { toTable } from './table.js';
+import { serveScale } from './scale.js';
 import { serveWatch } from './watch.js';
 
 /** What one request to a resource path names. */
@@ -39,40 +41,6 @@ export function resolve(path: string, types: ResourceType[]): Target | undefined
   if (subresource && !type.subresources?.includes(subresource)) return undefined;
   return { type, namespace, name: segs[1], subresource };
 }
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of req as AsyncIterable<Buffer>) {
-    size += c.length;
-    if (size > 3 << 20)
-      throw new ApiError(
-        413,
-        'RequestEntityTooLarge',
-        'Request entity too large: limit is 3145728',
-      );
-    chunks.push(c);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function parseBody(text: string, yaml: boolean): unknown {
-  try {
-    return yaml ? parseYaml(text) : JSON.parse(text);
-  } catch (e) {
-    throw badRequest(
-      `the object provided is unrecognized (must be of type ${yaml ? 'yaml' : 'json'}): ${(e as Error).message.split('\n')[0]}`,
-    );
-  }
-}
-
-const asObject = (v: unknown): KubeObject => {
-  if (!v || typeof v !== 'object' || Array.isArray(v))
-    throw badRequest("Object 'Kind' is missing in the request body");
-  const o = v as KubeObject;
-  o.metadata = { ...(o.metadata ?? {}) };
-  return o;
-};
 
 /** The kind and apiVersion of a body must be the resource's own (400 otherwise). */
 function checkKind(t: ResourceType, o: KubeObject) {
@@ -270,114 +238,4 @@ export async function serveResource(
   throw methodNotAllowed();
 }
 
-/** The autoscaling/v1 Scale view of a Deployment or ReplicaSet (what `kubectl scale` patches). */
-async function serveScale(
-  ctx: RestContext,
-  req: IncomingMessage,
-  res: ServerResponse,
-  t: ResourceType,
-  o: KubeObject,
-) {
-  const spec = o.spec as { replicas?: number; selector?: { matchLabels?: Record<string, string> } };
-  const scale = (x: KubeObject) => ({
-    kind: 'Scale',
-    apiVersion: 'autoscaling/v1',
-    metadata: {
-      name: x.metadata.name,
-      namespace: x.metadata.namespace,
-      uid: x.metadata.uid,
-      resourceVersion: x.metadata.resourceVersion,
-      creationTimestamp: x.metadata.creationTimestamp,
-    },
-    spec: { replicas: (x.spec as typeof spec).replicas ?? 1 },
-    status: {
-      replicas: (x.status as { replicas?: number } | undefined)?.replicas ?? 0,
-      selector: Object.entries(spec.selector?.matchLabels ?? {})
-        .map(([k, v]) => `${k}=${v}`)
-        .join(','),
-    },
-  });
-  const method = req.method ?? 'GET';
-  if (method === 'GET') return ctx.json(res, 200, scale(o));
-  if (method !== 'PUT' && method !== 'PATCH') throw methodNotAllowed();
-  const body = parseBody(await readBody(req), false);
-  const ct = (req.headers['content-type'] ?? '').split(';')[0].trim();
-  const next = (
-    method === 'PUT'
-      ? body
-      : ct === 'application/json-patch+json'
-        ? jsonPatch(scale(o), body)
-        : mergePatch(scale(o), body)
-  ) as { spec?: { replicas?: unknown }; metadata?: { resourceVersion?: string } };
-  const replicas = next.spec?.replicas;
-  if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0)
-    throw new ApiError(
-      422,
-      'Invalid',
-      `Scale.autoscaling "${o.metadata.name}" is invalid: spec.replicas: Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`,
-    );
-  const updated = ctx.store.update(t, {
-    ...o,
-    spec: { ...spec, replicas },
-    metadata: {
-      ...o.metadata,
-      resourceVersion: next.metadata?.resourceVersion || o.metadata.resourceVersion,
-    },
-  });
-  return ctx.json(res, 200, scale(updated));
-}
-
 const BUILTIN_GROUPS = new Set(['', 'apps', 'apiextensions.k8s.io', 'rbac.authorization.k8s.io']);
-
-const EXPIRED_CONTINUE =
-  'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.';
-
-/** A list with `limit`/`continue` paging (the token says where the next page starts). */
-function list(
-  store: ObjectStore,
-  t: ResourceType,
-  ns: string | undefined,
-  matches: (o: KubeObject) => boolean,
-  q: URLSearchParams,
-  table?: string,
-) {
-  let items = store.list(t, ns).filter(matches);
-  let rv = String(store.rv);
-  const token = q.get('continue');
-  if (token) {
-    let c: { rv?: number; start?: string };
-    try {
-      c = JSON.parse(Buffer.from(token, 'base64').toString('utf8')) as typeof c;
-    } catch {
-      throw badRequest('continue key is not valid: illegal base64 data');
-    }
-    if (typeof c.rv !== 'number' || typeof c.start !== 'string')
-      throw badRequest(
-        'continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)',
-      );
-    if (!store.retains(c.rv)) throw new ApiError(410, 'Expired', EXPIRED_CONTINUE);
-    items = items.filter((o) => `${o.metadata.namespace ?? ''}/${o.metadata.name}` > c.start!);
-    rv = String(c.rv);
-  }
-  const limit = Number(q.get('limit') ?? 0);
-  const metadata: Record<string, unknown> = { resourceVersion: rv };
-  if (limit > 0 && items.length > limit) {
-    const last = items[limit - 1];
-    metadata.continue = Buffer.from(
-      JSON.stringify({
-        v: 'meta.k8s.io/v1',
-        rv: Number(rv),
-        start: `${last.metadata.namespace ?? ''}/${last.metadata.name}`,
-      }),
-    ).toString('base64');
-    metadata.remainingItemCount = items.length - limit;
-    items = items.slice(0, limit);
-  }
-  if (table) return { ...toTable(t, items, rv, table), metadata };
-  return {
-    kind: `${t.kind}List`,
-    apiVersion: apiVersionOf(t),
-    metadata,
-    items: items.map((o) => ({ ...o, apiVersion: apiVersionOf(t), kind: t.kind })),
-  };
-}
