@@ -183,6 +183,28 @@ describe('kubectl against the simulated k3s cluster', () => {
     );
   });
 
+  it('treats the kubeconfig user as cluster-admin (auth can-i)', async () => {
+    const r = await kubectl('auth', 'can-i', '*', '*', '--all-namespaces');
+    expect(r.stdout).toBe('yes\n');
+  });
+
+  it('empties and removes a deleted namespace', async () => {
+    await kubectl('create', 'namespace', 'team');
+    expect(
+      (await kubectl('-n', 'team', 'create', 'configmap', 'x', '--from-literal=a=b')).stdout,
+    ).toBe('configmap/x created\n');
+    // Each new namespace gets its default ServiceAccount, as from the real controllers.
+    expect((await kubectl('-n', 'team', 'get', 'serviceaccounts', '-o', 'name')).stdout).toBe(
+      'serviceaccount/default\n',
+    );
+    const r = await kubectl('delete', 'namespace', 'team');
+    expect(r.stdout).toBe('namespace "team" deleted\n');
+    expect((await kubectl('get', 'namespace', 'team')).stderr).toContain(
+      'namespaces "team" not found',
+    );
+    expect((await kubectl('-n', 'team', 'get', 'configmaps', '-o', 'name')).stdout).toBe('');
+  });
+
   it('answers an unknown token with 401 Unauthorized', async () => {
     const bad = k.kubeconfig({ auth: 'token' }).replace(k.bearerToken, 'not-the-token');
     writeFileSync(path.join(dir, 'bad-kubeconfig'), bad, { mode: 0o600 });

@@ -16,6 +16,8 @@ export interface ResourceType {
   /** The CRD's openAPIV3Schema, when it has one. */
   schema?: Record<string, unknown>;
   categories?: string[];
+  /** Verbs when not all of VERBS (reviews are create-only). */
+  verbs?: string[];
 }
 
 export const apiVersionOf = (t: ResourceType) => (t.group ? `${t.group}/${t.version}` : t.version);
@@ -80,6 +82,14 @@ export const BUILTIN: ResourceType[] = [
   inGroup('rbac.authorization.k8s.io', core('clusterrolebindings', 'ClusterRoleBinding', false)),
   inGroup('rbac.authorization.k8s.io', core('roles', 'Role', true)),
   inGroup('rbac.authorization.k8s.io', core('rolebindings', 'RoleBinding', true)),
+  // `kubectl auth can-i` asks this; every authenticated user here is cluster-admin.
+  {
+    ...inGroup(
+      'authorization.k8s.io',
+      core('selfsubjectaccessreviews', 'SelfSubjectAccessReview', false),
+    ),
+    verbs: ['create'],
+  },
 ];
 
 interface CrdLike {
@@ -135,7 +145,7 @@ export function resourceList(types: ResourceType[], groupVersion: string) {
         singularName: t.singular,
         namespaced: t.namespaced,
         kind: t.kind,
-        verbs: VERBS,
+        verbs: t.verbs ?? VERBS,
         ...(t.shortNames?.length ? { shortNames: t.shortNames } : {}),
         ...(t.categories?.length ? { categories: t.categories } : {}),
       },
