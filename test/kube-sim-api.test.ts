@@ -7,7 +7,10 @@ import {
   Watch,
   type V1Node,
 } from '@kubernetes/client-node';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startKubeApi, type KubeApiSim } from '../sim/kube/index.js';
 
@@ -76,6 +79,7 @@ describe('discovery and the Status answers of the real API server', () => {
       'apps',
       'apiextensions.k8s.io',
       'rbac.authorization.k8s.io',
+      'authorization.k8s.io',
     ]);
     const apps = (await call('GET', '/apis/apps/v1')).body;
     const dep = apps.resources.find((r: { name: string }) => r.name === 'deployments');
@@ -393,4 +397,43 @@ describe('@kubernetes/client-node against the simulated cluster', () => {
       metadata: { name: 'k8s-api' },
     });
   });
+});
+
+it('keeps deployed objects across a restart with a state dir', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'kube-sim-state-'));
+  try {
+    const first = await startKubeApi({
+      name: 'k8s-keep',
+      host: '127.0.0.1',
+      port: 0,
+      readyDelayMs: 0,
+      stateDir: dir,
+    });
+    const one = new KubeConfig();
+    one.loadFromString(first.kubeconfig());
+    const made = await one
+      .makeApiClient(CoreV1Api)
+      .createNamespacedConfigMap({ namespace: 'default', body: cm('kept') });
+    await first.stop();
+    const again = await startKubeApi({
+      name: 'k8s-keep',
+      host: '127.0.0.1',
+      port: 0,
+      readyDelayMs: 0,
+      stateDir: dir,
+    });
+    const two = new KubeConfig();
+    two.loadFromString(again.kubeconfig());
+    const core = two.makeApiClient(CoreV1Api);
+    const kept = await core.readNamespacedConfigMap({ namespace: 'default', name: 'kept' });
+    expect(kept.metadata?.uid).toBe(made.metadata?.uid);
+    // resourceVersions keep growing: clients holding an old one see a newer one, never a reuse.
+    const next = await core.createNamespacedConfigMap({ namespace: 'default', body: cm('next') });
+    expect(Number(next.metadata?.resourceVersion)).toBeGreaterThan(
+      Number(made.metadata?.resourceVersion),
+    );
+    await again.stop();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
