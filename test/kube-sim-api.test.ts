@@ -165,6 +165,54 @@ describe('discovery and the Status answers of the real API server', () => {
     });
   });
 
+  // Validation of k8s.io/kubernetes/pkg/apis/apps/validation (immutable selector) and the
+  // JSON decoder's refusal of bad base64 in a Secret.
+  it('refuses a changed Deployment selector (422) and a Secret that is not base64 (400)', async () => {
+    const dep = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'sel' },
+      spec: {
+        selector: { matchLabels: { app: 'a' } },
+        template: {
+          metadata: { labels: { app: 'a', v: 'b' } },
+          spec: { containers: [{ name: 'c', image: 'busybox' }] },
+        },
+      },
+    };
+    expect((await call('POST', '/apis/apps/v1/namespaces/default/deployments', dep)).code).toBe(
+      201,
+    );
+    const changed = {
+      ...dep,
+      spec: { ...dep.spec, selector: { matchLabels: { app: 'a', v: 'b' } } },
+    };
+    const r = await call('PUT', '/apis/apps/v1/namespaces/default/deployments/sel', changed);
+    expect(r.code).toBe(422);
+    expect(r.body.reason).toBe('Invalid');
+    expect(r.body.message).toMatch(
+      /^Deployment\.apps "sel" is invalid: spec\.selector: Invalid value: .*: field is immutable$/,
+    );
+    const secret = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 's' },
+      data: { k: 'not base64!' },
+    };
+    const bad = await call('POST', '/api/v1/namespaces/default/secrets', secret);
+    expect(bad.body).toMatchObject({
+      code: 400,
+      reason: 'BadRequest',
+      message: expect.stringContaining('illegal base64 data'),
+    });
+    const good = await call('POST', '/api/v1/namespaces/default/secrets', {
+      ...secret,
+      data: undefined,
+      stringData: { k: 'v' },
+    });
+    expect(good.body.data).toEqual({ k: Buffer.from('v').toString('base64') });
+  });
+
   it('answers an unknown token 401 with a Status body', async () => {
     const r = await call('GET', '/api/v1/nodes', undefined, { Authorization: 'Bearer nope' });
     expect(r.code).toBe(401);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { ApiError, invalid, notFound } from './errors.js';
+import { ApiError, badRequest, invalid, notFound } from './errors.js';
 import { BUILTIN, type ResourceType } from './resources.js';
 import type { KubeObject, ObjectStore } from './store.js';
 
@@ -48,8 +48,9 @@ export function admit(
   store: ObjectStore,
   t: ResourceType,
   o: KubeObject,
-  creating: boolean,
+  old?: KubeObject,
 ): KubeObject {
+  const creating = !old;
   const md = o.metadata;
   if (creating && !md.name && md.generateName) md.name = `${md.generateName}${suffix(5)}`;
   if (!md.name)
@@ -90,6 +91,12 @@ export function admit(
     }
     case 'Secret':
       x.type ??= 'Opaque';
+      // The decoder refuses data that is not base64 before anything is stored.
+      for (const v of Object.values(x.data ?? {}))
+        if (typeof v !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(v) || v.length % 4 !== 0)
+          throw badRequest(
+            `Secret in version "v1" cannot be handled as a Secret: illegal base64 data at input byte ${typeof v === 'string' ? Math.max(0, v.search(/[^A-Za-z0-9+/=]/)) : 0}`,
+          );
       if (x.stringData) {
         x.data = { ...x.data };
         for (const [k, v] of Object.entries(x.stringData))
@@ -117,6 +124,19 @@ export function admit(
       const labels = s.template?.metadata?.labels ?? {};
       const match = s.selector?.matchLabels ?? {};
       if (!s.selector) throw invalid(t, md.name, 'spec.selector', 'Required value');
+      // apps/v1 selectors are immutable (ValidateDeploymentUpdate, ValidateReplicaSetUpdate).
+      const before = (old as any)?.spec?.selector;
+      if (before && JSON.stringify(before) !== JSON.stringify(s.selector)) {
+        const labelsOf = Object.entries(s.selector.matchLabels ?? {}).map(
+          ([k, v]) => `"${k}":"${String(v)}"`,
+        );
+        throw invalid(
+          t,
+          md.name,
+          'spec.selector',
+          `Invalid value: v1.LabelSelector{MatchLabels:map[string]string{${labelsOf.join(', ')}}, MatchExpressions:[]v1.LabelSelectorRequirement(nil)}: field is immutable`,
+        );
+      }
       if (Object.entries(match).some(([k, v]) => labels[k] !== v))
         throw invalid(
           t,

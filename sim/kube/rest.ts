@@ -134,7 +134,7 @@ export async function serveResource(
         metadata: { ...old.metadata, resourceVersion: o.metadata.resourceVersion },
       };
     else if (old && t.subresources?.includes('status')) o.status = old.status;
-    admit(store, t, o, creating);
+    admit(store, t, o, old);
     if (dryRun) return { ...(old ?? {}), ...o, metadata: { ...old?.metadata, ...o.metadata } };
     return creating ? store.create(t, o) : store.update(t, o);
   };
