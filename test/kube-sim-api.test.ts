@@ -78,6 +78,7 @@ describe('discovery and the Status answers of the real API server', () => {
     expect(groups.groups.map((g: { name: string }) => g.name)).toEqual([
       'apps',
       'apiextensions.k8s.io',
+      'coordination.k8s.io',
       'rbac.authorization.k8s.io',
       'authorization.k8s.io',
     ]);

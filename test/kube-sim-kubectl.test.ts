@@ -135,6 +135,23 @@ describe('kubectl against the simulated k3s cluster', () => {
     expect(rs.stdout.split(' ').sort()).toEqual(['0', '2']);
   });
 
+  it('diffs and dry-runs on the server without changing anything', async () => {
+    const v3 = file(
+      'hello-v3.yaml',
+      manifest.replace('nginx:1.27', 'nginx:1.28').replace('replicas: 2', 'replicas: 4'),
+    );
+    // kubectl diff exits 1 when there are differences (kubectl diff --help).
+    const diff = await kubectl('diff', '-f', v3);
+    expect(diff.code).toBe(1);
+    expect(diff.stdout).toMatch(/^- {2}replicas: 2$/m);
+    expect(diff.stdout).toMatch(/^\+ {2}replicas: 4$/m);
+    const dry = await kubectl('apply', '-f', v3, '--dry-run=server');
+    expect(dry.stdout).toContain('deployment.apps/hello configured (server dry run)');
+    expect(
+      (await kubectl('get', 'deployment', 'hello', '-o', 'jsonpath={.spec.replicas}')).stdout,
+    ).toBe('2');
+  });
+
   it('watches pods (get --watch) and sees a scaled-up pod arrive', async () => {
     const child = spawn(
       KUBECTL,

@@ -19,6 +19,7 @@ import { ObjectStore, type KubeObject } from './store.js';
 
 const NODE = BUILTIN.find((t) => t.kind === 'Node')!;
 const CRD = BUILTIN.find((t) => t.kind === 'CustomResourceDefinition')!;
+const LEASE = BUILTIN.find((t) => t.kind === 'Lease')!;
 
 export interface ClusterApiOptions {
   /** Changes kept for watches to resume from; older resourceVersions get 410 Expired. */
@@ -72,6 +73,16 @@ export function clusterApi(
 
   const syncNode = (n: SimNode, index: number) => {
     const obj = renderNode(n, index) as unknown as KubeObject;
+    // The kubelet's heartbeat lease in kube-node-lease (kubectl describe node shows it).
+    if (!store.get(LEASE, 'kube-node-lease', n.name))
+      store.create(LEASE, {
+        metadata: { name: n.name, namespace: 'kube-node-lease' },
+        spec: {
+          holderIdentity: n.name,
+          leaseDurationSeconds: 40,
+          renewTime: new Date(n.createdAt).toISOString().replace('Z', '000Z'),
+        },
+      });
     const old = store.get(NODE, undefined, n.name);
     if (!old) return void store.create(NODE, obj);
     const conds = (x: KubeObject) =>

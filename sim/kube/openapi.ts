@@ -1,3 +1,4 @@
+import type { PatchOperation } from './protobuf.js';
 import type { ResourceType } from './resources.js';
 
 /**
@@ -258,5 +259,24 @@ export function openApiV2(types: ResourceType[], version: string) {
       'x-kubernetes-group-version-kind': [{ group: t.group, kind: t.kind, version: t.version }],
     };
   }
-  return { swagger: '2.0', info: { title: 'Kubernetes', version }, paths: {}, definitions };
+  // Each resource's PATCH, carrying its kind and the `dryRun` parameter (server-side dry run
+  // is served). `fieldValidation` is left out: kubectl then validates on its side, as intended.
+  const paths: Record<string, { patch: PatchOperation }> = {};
+  for (const t of types) {
+    const base = t.group ? `/apis/${t.group}/${t.version}` : '/api/v1';
+    const p = `${base}${t.namespaced ? '/namespaces/{namespace}' : ''}/${t.resource}/{name}`;
+    paths[p] = {
+      patch: {
+        'x-kubernetes-group-version-kind': { group: t.group, kind: t.kind, version: t.version },
+        parameters: ['dryRun', 'fieldManager'].map((name) => ({
+          name,
+          in: 'query',
+          type: 'string',
+          uniqueItems: true,
+        })),
+        responses: { '200': { description: 'OK' } },
+      },
+    };
+  }
+  return { swagger: '2.0', info: { title: 'Kubernetes', version }, paths, definitions };
 }

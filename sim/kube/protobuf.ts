@@ -65,16 +65,49 @@ export function schemaMessage(s: Schema): Buffer {
   return Buffer.concat(parts);
 }
 
-/** openapi.v2.Document: swagger 1, info 2 (title 1, version 2), paths 8, definitions 9. */
+/**
+ * A path's PATCH operation (PathItem.patch = 8): its x-kubernetes-group-version-kind
+ * (Operation.vendor_extension = 13) and query parameters (Operation.parameters = 8 →
+ * ParametersItem.parameter 1 → Parameter.non_body_parameter 2 → query_parameter_sub_schema 3
+ * with in 2, name 4, type 6). kubectl looks for `dryRun` here before `diff` or `--dry-run=server`.
+ */
+function pathItem(op: PatchOperation): Buffer {
+  const query = (name: string) =>
+    bytes(
+      8,
+      bytes(
+        1,
+        bytes(2, bytes(3, Buffer.concat([str(2, 'query'), str(4, name), str(6, 'string')]))),
+      ),
+    );
+  const operation = Buffer.concat([
+    ...op.parameters.filter((p) => p.in === 'query').map((p) => query(p.name)),
+    bytes(13, namedAny('x-kubernetes-group-version-kind', op['x-kubernetes-group-version-kind'])),
+  ]);
+  return bytes(8, operation);
+}
+
+/** A PATCH operation in swagger form (only what kubectl reads of it). */
+export interface PatchOperation {
+  'x-kubernetes-group-version-kind': { group: string; version: string; kind: string };
+  parameters: Array<{ name: string; in: string; type: string; uniqueItems?: boolean }>;
+  responses: Record<string, { description: string }>;
+}
+
+/** openapi.v2.Document: swagger 1, info 2 (title 1, version 2), paths 8 (path 2), definitions 9. */
 export function documentMessage(doc: {
   swagger: string;
   info: { title: string; version: string };
+  paths: Record<string, { patch: PatchOperation }>;
   definitions: Record<string, Schema>;
 }): Buffer {
+  const paths = Object.entries(doc.paths).map(([p, item]) =>
+    bytes(2, Buffer.concat([str(1, p), bytes(2, pathItem(item.patch))])),
+  );
   return Buffer.concat([
     str(1, doc.swagger),
     bytes(2, Buffer.concat([str(1, doc.info.title), str(2, doc.info.version)])),
-    bytes(8, Buffer.alloc(0)),
+    bytes(8, Buffer.concat(paths)),
     bytes(
       9,
       Buffer.concat(Object.entries(doc.definitions).map(([k, v]) => bytes(1, namedSchema(k, v)))),

@@ -78,6 +78,7 @@ export const BUILTIN: ResourceType[] = [
       ['status'],
     ),
   ),
+  inGroup('coordination.k8s.io', core('leases', 'Lease', true)),
   inGroup('rbac.authorization.k8s.io', core('clusterroles', 'ClusterRole', false)),
   inGroup('rbac.authorization.k8s.io', core('clusterrolebindings', 'ClusterRoleBinding', false)),
   inGroup('rbac.authorization.k8s.io', core('roles', 'Role', true)),

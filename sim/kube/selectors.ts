@@ -74,6 +74,19 @@ const FIELDS: Record<string, Record<string, (o: KubeObject) => unknown>> = {
       String((o.spec as { unschedulable?: boolean })?.unschedulable ?? false),
   },
   Secret: { type: (o) => o.type },
+  // What kubectl describe asks for the events of an object.
+  Event: Object.fromEntries(
+    ['kind', 'namespace', 'name', 'uid', 'apiVersion', 'resourceVersion', 'fieldPath']
+      .map((f): [string, (o: KubeObject) => unknown] => [
+        `involvedObject.${f}`,
+        (o) => (o.involvedObject as Record<string, unknown> | undefined)?.[f] ?? '',
+      ])
+      .concat([
+        ['reason', (o) => o.reason],
+        ['type', (o) => o.type],
+        ['source', (o) => (o.source as { component?: string } | undefined)?.component],
+      ]),
+  ),
   Namespace: { 'status.phase': (o) => (o.status as { phase?: string })?.phase },
   ReplicaSet: {
     'status.replicas': (o) => String((o.status as { replicas?: number })?.replicas ?? 0),
