@@ -152,6 +152,24 @@ describe('kubectl against the simulated k3s cluster', () => {
     ).toBe('2');
   });
 
+  it('rolls back to the first ReplicaSet, which becomes revision 3', async () => {
+    expect((await kubectl('rollout', 'undo', 'deployment/hello')).stdout).toBe(
+      'deployment.apps/hello rolled back\n',
+    );
+    expect(
+      (await kubectl('rollout', 'status', 'deployment/hello', '--timeout=30s')).stdout,
+    ).toContain('successfully rolled out');
+    const rs = await kubectl(
+      'get',
+      'replicasets',
+      '-l',
+      'app=hello',
+      '-o',
+      'jsonpath={range .items[*]}{.spec.template.spec.containers[0].image}={.spec.replicas}@{.metadata.annotations.deployment\\.kubernetes\\.io/revision} {end}',
+    );
+    expect(rs.stdout.trim().split(' ').sort()).toEqual(['nginx:1.27=2@3', 'nginx:1.28=0@2']);
+  });
+
   it('watches pods (get --watch) and sees a scaled-up pod arrive', async () => {
     const child = spawn(
       KUBECTL,

@@ -39,6 +39,16 @@ function defaultPodSpec(spec: any) {
   }
 }
 
+/** Null fields dropped, as decoding into Go structs does (`creationTimestamp: null` from kubectl). */
+function dropNulls(v: unknown): void {
+  if (Array.isArray(v)) v.forEach(dropNulls);
+  else if (v && typeof v === 'object')
+    for (const [k, x] of Object.entries(v)) {
+      if (x === null) delete (v as Record<string, unknown>)[k];
+      else dropNulls(x);
+    }
+}
+
 /**
  * What the API server's admission and defaulting do to an object before it is stored:
  * name checks, generateName, the namespace must exist, and per-kind defaults (cluster IPs,
@@ -51,6 +61,7 @@ export function admit(
   old?: KubeObject,
 ): KubeObject {
   const creating = !old;
+  dropNulls(o);
   const md = o.metadata;
   if (creating && !md.name && md.generateName) md.name = `${md.generateName}${suffix(5)}`;
   if (!md.name)

@@ -35,8 +35,19 @@ function tolerant(f: () => void) {
 }
 
 /** pod-template-hash: a short stable name for a Deployment's pod template. */
+/** JSON with keys sorted: the same template hashes the same whichever client wrote it. */
+const canonical = (v: unknown): string =>
+  Array.isArray(v)
+    ? `[${v.map(canonical).join(',')}]`
+    : v && typeof v === 'object'
+      ? `{${Object.keys(v)
+          .sort()
+          .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
+          .join(',')}}`
+      : JSON.stringify(v);
+
 const templateHash = (template: unknown) => {
-  const h = createHash('sha256').update(JSON.stringify(template)).digest();
+  const h = createHash('sha256').update(canonical(template)).digest();
   return [...h.subarray(0, 10)].map((b) => 'bcdfghjklmnpqrstvwxz2456789'[b % 27]).join('');
 };
 
@@ -68,9 +79,19 @@ function reconcileDeployment(s: ObjectStore, d: any) {
       },
       status: { replicas: 0 },
     });
-  } else if (current.spec.replicas !== d.spec.replicas) {
-    current.spec.replicas = d.spec.replicas;
-    current = s.update(RS, current);
+  } else {
+    // A rollback to an older template reuses its ReplicaSet, which becomes the newest revision.
+    const rev = Number(current.metadata.annotations?.['deployment.kubernetes.io/revision'] ?? 0);
+    if (current.spec.replicas !== d.spec.replicas || rev < revision) {
+      current.spec.replicas = d.spec.replicas;
+      current.metadata.annotations = {
+        ...current.metadata.annotations,
+        'deployment.kubernetes.io/revision': String(
+          Math.max(rev, revision + (rev < revision ? 1 : 0)),
+        ),
+      };
+      current = s.update(RS, current);
+    }
   }
   // Old ReplicaSets scale to zero at once: the simulator has no surge to wait for.
   for (const r of owned)
