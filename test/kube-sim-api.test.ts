@@ -264,6 +264,45 @@ describe('@kubernetes/client-node against the simulated cluster', () => {
     expect((await core.readNode({ name: 'k8s-api-w1' })).spec?.taints).toBeUndefined();
   });
 
+  it('schedules a pod on the node its selector names, and leaves an unmatched one Pending', async () => {
+    const core = kc.makeApiClient(CoreV1Api);
+    const pod = (name: string, host: string) => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name },
+      spec: {
+        nodeSelector: { 'kubernetes.io/hostname': host },
+        containers: [{ name: 'c', image: 'busybox:1.36' }],
+      },
+    });
+    await core.createNamespacedPod({ namespace: 'default', body: pod('pinned', 'k8s-api-w2') });
+    await core.createNamespacedPod({ namespace: 'default', body: pod('stranded', 'elsewhere') });
+    const settled = async (
+      name: string,
+      done: (p: Awaited<ReturnType<typeof core.readNamespacedPod>>) => boolean,
+    ) => {
+      for (let i = 0; i < 200; i++) {
+        const p = await core.readNamespacedPod({ namespace: 'default', name });
+        if (done(p)) return p;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error(`pod ${name} never settled`);
+    };
+    const pinned = await settled('pinned', (p) => p.status?.phase === 'Running');
+    expect(pinned.spec?.nodeName).toBe('k8s-api-w2');
+    expect(pinned.status?.hostIP).toBe('127.0.0.3');
+    expect(pinned.status?.podIP).toMatch(/^10\.42\.2\.\d+$/);
+    const stranded = await settled('stranded', (p) => !!p.status?.conditions?.length);
+    expect(stranded.status?.phase).toBe('Pending');
+    // The scheduler's wording (kube-scheduler's FitError with the NodeAffinity reason).
+    expect(stranded.status?.conditions?.[0]).toMatchObject({
+      type: 'PodScheduled',
+      status: 'False',
+      reason: 'Unschedulable',
+      message: "0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector.",
+    });
+  });
+
   it('pages with limit and continue', async () => {
     const core = kc.makeApiClient(CoreV1Api);
     for (const n of ['p1', 'p2', 'p3'])

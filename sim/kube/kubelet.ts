@@ -11,9 +11,13 @@ const iso = () =>
 export const isReady = (o: any) =>
   (o.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True');
 
-/** Whether a pod tolerates a node's NoSchedule/NoExecute taints and matches its nodeSelector. */
-function fits(p: any, n: any): boolean {
-  if (!isReady(n) || n.spec?.unschedulable) return false;
+/**
+ * Why a pod cannot go to a node, in the scheduler's words (its filter plugins: NodeUnschedulable,
+ * TaintToleration, NodeAffinity), or undefined when it fits. A NotReady node carries the
+ * not-ready taint, so it is refused as the taint.
+ */
+function unfit(p: any, n: any): string | undefined {
+  if (n.spec?.unschedulable) return 'node(s) were unschedulable';
   const tolerated = (taint: any) =>
     (p.spec.tolerations ?? []).some(
       (t: any) =>
@@ -22,18 +26,35 @@ function fits(p: any, n: any): boolean {
           (t.operator === 'Exists' || t.value === taint.value) &&
           (!t.effect || t.effect === taint.effect)),
     );
-  if ((n.spec?.taints ?? []).some((t: any) => t.effect !== 'PreferNoSchedule' && !tolerated(t)))
-    return false;
-  return Object.entries(p.spec.nodeSelector ?? {}).every(([k, v]) => n.metadata.labels?.[k] === v);
+  const taint = (n.spec?.taints ?? []).find(
+    (t: any) => t.effect !== 'PreferNoSchedule' && !tolerated(t),
+  );
+  if (taint) return `node(s) had untolerated taint {${taint.key}: ${taint.value ?? ''}}`;
+  if (!Object.entries(p.spec.nodeSelector ?? {}).every(([k, v]) => n.metadata.labels?.[k] === v))
+    return "node(s) didn't match Pod's node affinity/selector";
+  return isReady(n) ? undefined : 'node(s) were not ready';
+}
+
+/** `0/3 nodes are available: 1 node(s) …, 2 node(s) ….` with the reasons counted and sorted. */
+function unschedulable(p: any, nodes: any[]): string {
+  const counts = new Map<string, number>();
+  for (const n of nodes) {
+    const why = unfit(p, n) ?? '';
+    counts.set(why, (counts.get(why) ?? 0) + 1);
+  }
+  const parts = [...counts].map(([why, c]) => `${c} ${why}`).sort();
+  return `0/${nodes.length} nodes are available: ${parts.join(', ')}.`;
 }
 
 /** The scheduler and the kubelet in one: bind a pending pod to a fitting node, then run it. */
 export function reconcilePod(s: ObjectStore, p: any, nodes: any[]) {
   const t = iso();
   if (!p.spec.nodeName) {
-    const fit = nodes.filter((n) => fits(p, n));
+    const fit = nodes.filter((n) => !unfit(p, n));
     if (!fit.length) {
-      const message = `0/${nodes.length} nodes are available: ${nodes.length} node(s) were not ready or had untolerated taints.`;
+      const message = nodes.length
+        ? unschedulable(p, nodes)
+        : 'no nodes available to schedule pods';
       if (p.status?.conditions?.[0]?.message !== message)
         s.update(POD, {
           ...p,
