@@ -218,6 +218,67 @@ describe('kubectl against the simulated k3s cluster', () => {
     );
   });
 
+  it('serves a CRD: established, printer columns, schema validation, gone with its objects', async () => {
+    const crd = file(
+      'crd.yaml',
+      [
+        'apiVersion: apiextensions.k8s.io/v1',
+        'kind: CustomResourceDefinition',
+        'metadata: {name: widgets.example.com}',
+        'spec:',
+        '  group: example.com',
+        '  scope: Namespaced',
+        '  names: {plural: widgets, singular: widget, kind: Widget, shortNames: [wd]}',
+        '  versions:',
+        '    - name: v1',
+        '      served: true',
+        '      storage: true',
+        '      schema:',
+        '        openAPIV3Schema:',
+        '          type: object',
+        '          properties:',
+        '            spec: {type: object, properties: {size: {type: integer}}}',
+        '      additionalPrinterColumns: [{name: Size, type: integer, jsonPath: .spec.size}]',
+        '',
+      ].join('\n'),
+    );
+    expect((await kubectl('apply', '-f', crd)).stdout).toContain('widgets.example.com created');
+    const est = await kubectl(
+      'wait',
+      '--for=condition=established',
+      'crd/widgets.example.com',
+      '--timeout=20s',
+    );
+    expect(est.stdout).toBe(
+      'customresourcedefinition.apiextensions.k8s.io/widgets.example.com condition met\n',
+    );
+    const cr = (size: string) =>
+      `apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w1}\nspec: {size: ${size}}\n`;
+    expect((await kubectl('apply', '-f', file('w1.yaml', cr('3')))).stdout).toBe(
+      'widget.example.com/w1 created\n',
+    );
+    expect((await kubectl('get', 'wd')).stdout).toMatch(/^NAME\s+SIZE\s+AGE\nw1\s+3\s+\S+\n$/);
+    const bad = await kubectl('apply', '-f', file('w1-bad.yaml', cr('"three"')));
+    expect(bad.stderr).toContain(
+      'invalid type for com.example.v1.Widget.spec.size: got "string", expected "integer"',
+    );
+    await kubectl('delete', '-f', crd);
+    expect(
+      (await kubectl('get', '--raw', '/apis/example.com/v1/namespaces/default/widgets')).stderr,
+    ).toContain('NotFound');
+    // Created again, the CRD starts empty: its objects went with it.
+    await kubectl('apply', '-f', crd);
+    await kubectl(
+      'wait',
+      '--for=condition=established',
+      'crd/widgets.example.com',
+      '--timeout=20s',
+    );
+    expect(
+      (await kubectl('get', '--raw', '/apis/example.com/v1/namespaces/default/widgets')).stdout,
+    ).toContain('"items":[]');
+  });
+
   it('treats the kubeconfig user as cluster-admin (auth can-i)', async () => {
     const r = await kubectl('auth', 'can-i', '*', '*', '--all-namespaces');
     expect(r.stdout).toBe('yes\n');

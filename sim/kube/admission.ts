@@ -78,6 +78,18 @@ export function admit(
     throw notFound(NAMESPACES, md.namespace ?? '');
   const x = o as any;
   switch (t.kind) {
+    case 'CustomResourceDefinition': {
+      const spec = x.spec ?? {};
+      const want = `${spec.names?.plural ?? ''}.${spec.group ?? ''}`;
+      if (md.name !== want)
+        throw invalid(
+          t,
+          md.name,
+          'metadata.name',
+          `Invalid value: "${md.name}": must be spec.names.plural+"."+spec.group`,
+        );
+      break;
+    }
     case 'Namespace':
       md.labels = { ...md.labels, 'kubernetes.io/metadata.name': md.name };
       x.spec = { finalizers: ['kubernetes'], ...x.spec };

@@ -9,6 +9,7 @@ import type { KubeObject, ObjectStore } from './store.js';
 const T = (kind: string) => BUILTIN.find((t) => t.kind === kind)!;
 const [DEP, RS, POD, NODE, NS] = ['Deployment', 'ReplicaSet', 'Pod', 'Node', 'Namespace'].map(T);
 const SA = T('ServiceAccount');
+const CRD = T('CustomResourceDefinition');
 const CM = T('ConfigMap');
 const iso = () =>
   new Date(Math.floor(Date.now() / 1000) * 1000).toISOString().replace('.000Z', 'Z');
@@ -174,6 +175,35 @@ function reconcileReplicaSet(s: ObjectStore, r: any) {
   if (!same(r.status, status)) s.update(RS, { ...r, status });
 }
 
+/** A CRD's names are accepted and it is Established (what `kubectl wait --for=condition=established` reads). */
+function establishCrds(s: ObjectStore) {
+  for (const c of s.list(CRD) as any[]) {
+    if (c.status?.conditions?.some((x: any) => x.type === 'Established' && x.status === 'True'))
+      continue;
+    const t = iso();
+    const cond = (type: string, reason: string, message: string) => ({
+      type,
+      status: 'True',
+      lastTransitionTime: t,
+      reason,
+      message,
+    });
+    s.update(CRD, {
+      ...c,
+      status: {
+        acceptedNames: c.spec?.names ?? {},
+        storedVersions: (c.spec?.versions ?? [])
+          .filter((v: any) => v.storage)
+          .map((v: any) => v.name),
+        conditions: [
+          cond('NamesAccepted', 'NoConflicts', 'no conflicts found'),
+          cond('Established', 'InitialNamesAccepted', 'the initial names have been accepted'),
+        ],
+      },
+    });
+  }
+}
+
 /** Background garbage collection: objects whose owner is gone go too. */
 function collectGarbage(s: ObjectStore) {
   const uids = new Set([DEP, RS].flatMap((t) => s.list(t).map((o) => o.metadata.uid)));
@@ -223,6 +253,7 @@ export function startControllers(
     const nodes = s.list(NODE);
     const steps: Array<() => void> = [
       () => reconcileNamespaces(s, types(), caPem),
+      () => establishCrds(s),
       () => collectGarbage(s),
       ...s.list(DEP).map((d) => () => reconcileDeployment(s, d)),
       ...s.list(RS).map((r) => () => reconcileReplicaSet(s, r)),

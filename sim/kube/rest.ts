@@ -4,7 +4,7 @@ import { ApiError, badRequest, methodNotAllowed, notFound, pathNotFound } from '
 import { list } from './list.js';
 import { jsonPatch, mergePatch, strategicMerge } from './patch.js';
 import { asObject, parseBody, readBody } from './request-body.js';
-import { apiVersionOf, type ResourceType } from './resources.js';
+import { apiVersionOf, typesOfCrd, type ResourceType } from './resources.js';
 import { fieldSelector, labelSelector } from './selectors.js';
 import type { KubeObject, ObjectStore } from './store.js';
 import { toTable } from './table.js';
@@ -236,6 +236,10 @@ export async function serveResource(
       };
       return one(200, store.update(t, terminating));
     }
+    // Deleting a CustomResourceDefinition deletes every object of its resource with it.
+    if (t.kind === 'CustomResourceDefinition')
+      for (const ct of typesOfCrd(o as Parameters<typeof typesOfCrd>[0]).slice(0, 1))
+        for (const x of store.list(ct)) store.remove(ct, x.metadata.namespace, x.metadata.name);
     return one(200, store.remove(t, ns, name));
   }
   if (method === 'DELETE' && !name) {
