@@ -1,16 +1,14 @@
 import { createHash } from 'node:crypto';
 import { suffix } from './admission.js';
 import { isReady, reconcilePod } from './kubelet.js';
+import { collectGarbage, establishCrds, reconcileNamespaces } from './housekeeping.js';
 import { ApiError } from './errors.js';
 import { BUILTIN, apiVersionOf, type ResourceType } from './resources.js';
 import type { KubeObject, ObjectStore } from './store.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-return, @typescript-eslint/no-unsafe-call -- controllers read loosely typed specs: objects are JSON of many kinds */
 const T = (kind: string) => BUILTIN.find((t) => t.kind === kind)!;
-const [DEP, RS, POD, NODE, NS] = ['Deployment', 'ReplicaSet', 'Pod', 'Node', 'Namespace'].map(T);
-const SA = T('ServiceAccount');
-const CRD = T('CustomResourceDefinition');
-const CM = T('ConfigMap');
+const [DEP, RS, POD, NODE] = ['Deployment', 'ReplicaSet', 'Pod', 'Node'].map(T);
 const iso = () =>
   new Date(Math.floor(Date.now() / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
@@ -173,68 +171,6 @@ function reconcileReplicaSet(s: ObjectStore, r: any) {
     observedGeneration: r.metadata.generation,
   };
   if (!same(r.status, status)) s.update(RS, { ...r, status });
-}
-
-/** A CRD's names are accepted and it is Established (what `kubectl wait --for=condition=established` reads). */
-function establishCrds(s: ObjectStore) {
-  for (const c of s.list(CRD) as any[]) {
-    if (c.status?.conditions?.some((x: any) => x.type === 'Established' && x.status === 'True'))
-      continue;
-    const t = iso();
-    const cond = (type: string, reason: string, message: string) => ({
-      type,
-      status: 'True',
-      lastTransitionTime: t,
-      reason,
-      message,
-    });
-    s.update(CRD, {
-      ...c,
-      status: {
-        acceptedNames: c.spec?.names ?? {},
-        storedVersions: (c.spec?.versions ?? [])
-          .filter((v: any) => v.storage)
-          .map((v: any) => v.name),
-        conditions: [
-          cond('NamesAccepted', 'NoConflicts', 'no conflicts found'),
-          cond('Established', 'InitialNamesAccepted', 'the initial names have been accepted'),
-        ],
-      },
-    });
-  }
-}
-
-/** Background garbage collection: objects whose owner is gone go too. */
-function collectGarbage(s: ObjectStore) {
-  const uids = new Set([DEP, RS].flatMap((t) => s.list(t).map((o) => o.metadata.uid)));
-  for (const t of [RS, POD])
-    for (const o of s.list(t))
-      if (
-        (o.metadata.ownerReferences ?? []).some(
-          (r) => (r.kind === 'Deployment' || r.kind === 'ReplicaSet') && !uids.has(r.uid),
-        )
-      )
-        s.remove(t, o.metadata.namespace, o.metadata.name);
-}
-
-/** Namespaces: a new one gets its `default` ServiceAccount and CA ConfigMap; a terminating one is emptied, then removed. */
-function reconcileNamespaces(s: ObjectStore, types: ResourceType[], caPem: string) {
-  for (const ns of s.list(NS)) {
-    const name = ns.metadata.name;
-    if (ns.metadata.deletionTimestamp) {
-      for (const t of types.filter((x) => x.namespaced))
-        for (const o of s.list(t, name)) s.remove(t, name, o.metadata.name);
-      s.remove(NS, undefined, name);
-      continue;
-    }
-    if (!s.get(SA, name, 'default'))
-      s.create(SA, { metadata: { name: 'default', namespace: name } });
-    if (!s.get(CM, name, 'kube-root-ca.crt'))
-      s.create(CM, {
-        metadata: { name: 'kube-root-ca.crt', namespace: name },
-        data: { 'ca.crt': caPem },
-      });
-  }
 }
 
 /**
