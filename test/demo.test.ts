@@ -32,6 +32,10 @@ describe('pve-gitops demo', () => {
       '$ pve-gitops provision --hosts inventory/new_hosts.txt',
       '$ pve-gitops kubeconfig publish --vm k8s-demo',
       '$ pve-gitops kubeconfig get --context k8s-demo',
+      // A CI job deploys with the kubeconfig it fetched from Vault (Debian's kubectl).
+      '$ kubectl apply -f k8s/hello.yaml',
+      '$ kubectl rollout status deployment/hello',
+      '$ kubectl get pods -o wide -l app=hello',
     ];
     let at = 0;
     for (const s of stages) {
@@ -51,6 +55,13 @@ describe('pve-gitops demo', () => {
     expect(out).toContain(
       'Cluster k8s-demo: k8s-demo (server), k8s-demo-w1 (agent), k8s-demo-w2 (agent)',
     );
+    expect(out).toContain('deployment.apps/hello created\nservice/hello created');
+    expect(out).toContain('deployment "hello" successfully rolled out');
+    // Both replicas Running, each on one of the demo's nodes, with a pod address of its node.
+    const pods =
+      out.match(/^hello-\S+\s+1\/1\s+Running\s+0\s+\S+\s+10\.42\.\d+\.\d+\s+(\S+)\s/gm) ?? [];
+    expect(pods).toHaveLength(2);
+    for (const p of pods) expect(p).toMatch(/\s(k8s-demo|k8s-demo-w1|k8s-demo-w2)\s$/);
     expect(out).toContain('No changes; 3 unchanged.');
     expect(out).toMatch(
       /\d+ changes to the simulated cluster by the first apply, none by the second\./,

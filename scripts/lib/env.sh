@@ -11,6 +11,9 @@ cd "$PVE_GITOPS_ROOT"
 PVE_GITOPS_APT=(git iproute2 sudo openssh-server openssh-client ansible ansible-lint
   python3-proxmoxer python3-requests python3-hvac python3-kubernetes
   e2fsprogs ${PVE_GITOPS_APT_EXTRA[@]+"${PVE_GITOPS_APT_EXTRA[@]}"})
+# Debian's kubectl (1.20) for the Kubernetes simulator tests and the demo's consumer step; a
+# kubectl already installed (another package owning /usr/bin/kubectl) is used as it is.
+[ -x /usr/bin/kubectl ] || PVE_GITOPS_APT+=(kubernetes-client)
 
 say() { printf '[pve-gitops] %s\n' "$*" >&2; }
 

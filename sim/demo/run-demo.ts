@@ -64,6 +64,8 @@ function makeRepository(root: string, installerUrl: string): string {
   writeFileSync(path.join(repo, 'pve-gitops.yaml'), config.toString());
   copy('playbooks');
   copy('schemas');
+  // The application a CI job deploys once the cluster exists (the demo's last step).
+  copy('demo/k8s', 'k8s');
   commit('chore: start the demo repository');
   copy('demo/vms', 'vms');
   commit('feat: demo k3s cluster, one node per Proxmox node [ansible k8s-demo]');
@@ -74,8 +76,8 @@ function makeRepository(root: string, installerUrl: string): string {
  * Runs the whole pve-gitops flow against the embedded simulators on loopback, each step the
  * real `pve-gitops` command in its own process as a user or the workflow would run it:
  * validate, plan, apply, inventory, tags, provision (real ansible-playbook over real sshd
- * hosts, k3s server then agents), kubeconfig publish to Vault and get; then plan and apply
- * again to show that nothing changes.
+ * hosts, k3s server then agents), kubeconfig publish to Vault and get, and a CI job deploying
+ * with that kubeconfig through kubectl; then plan and apply again to show that nothing changes.
  */
 export async function runDemo(o: DemoOptions): Promise<number> {
   const { log } = o;
@@ -214,6 +216,46 @@ export async function runDemo(o: DemoOptions): Promise<number> {
     log.info(
       `Cluster k8s-demo: ${nodes.map((n) => `${n.name} (${n.role})`).join(', ')}; kubeconfig in ${kubeconfig} (mode 0600)`,
     );
+    // The consumer: what a user's CI job does with the kubeconfig it fetched from Vault.
+    const kubectlEnv = {
+      PATH: process.env.PATH,
+      LANG: 'C.UTF-8',
+      HOME: state,
+      KUBECONFIG: kubeconfig,
+    };
+    const kubectl = (title: string, args: string[]) =>
+      log.group(title, async () => {
+        log.info(`$ kubectl ${args.join(' ')}`);
+        const r = await runProcess(KUBECTL, args, cwd, kubectlEnv, true).catch((e: unknown) => {
+          throw new PveGitopsError(
+            `Demo step '${title}' needs kubectl (${KUBECTL}), which did not start: ${(e as Error).message}. On Debian: apt-get install kubernetes-client.`,
+          );
+        });
+        log.info(r.stdout.trimEnd());
+        if (r.code !== 0)
+          throw new PveGitopsError(
+            `Demo step '${title}' failed: kubectl ${args[0]} exited ${r.code}.`,
+          );
+      });
+    await kubectl('A CI job deploys to the new cluster with that kubeconfig', [
+      'apply',
+      '-f',
+      'k8s/hello.yaml',
+    ]);
+    await kubectl('… waits for the rollout', [
+      'rollout',
+      'status',
+      'deployment/hello',
+      '--timeout=120s',
+    ]);
+    await kubectl('… and sees its pods running on the cluster', [
+      'get',
+      'pods',
+      '-o',
+      'wide',
+      '-l',
+      'app=hello',
+    ]);
 
     await run({ title: 'Plan again: nothing to do', args: ['plan'] });
     await run({ title: 'Apply again: idempotent', args: ['apply'] });
@@ -236,6 +278,9 @@ export async function runDemo(o: DemoOptions): Promise<number> {
 /** The step running now: a signal must stop it before the hosts it talks to go away. */
 const running = new Set<ChildProcess>();
 
+/** kubectl for the consumer step: Debian's kubernetes-client, or KUBECTL. */
+const KUBECTL = process.env.KUBECTL ?? 'kubectl';
+
 function runCli(
   cli: string,
   args: string[],
@@ -243,9 +288,19 @@ function runCli(
   env: NodeJS.ProcessEnv,
   capture: boolean,
 ): Promise<{ code: number; stdout: string }> {
+  // `--` keeps node from reading our own flags (nodejs/node#54232).
+  return runProcess(process.execPath, ['--', cli, ...args], cwd, env, capture);
+}
+
+function runProcess(
+  cmd: string,
+  args: string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+  capture: boolean,
+): Promise<{ code: number; stdout: string }> {
   return new Promise((resolve, reject) => {
-    // `--` keeps node from reading our own flags (nodejs/node#54232).
-    const child = spawn(process.execPath, ['--', cli, ...args], {
+    const child = spawn(cmd, args, {
       cwd,
       env,
       stdio: ['ignore', capture ? 'pipe' : 'inherit', 'inherit'],

@@ -15,7 +15,9 @@ import {
   type SimNode,
 } from './cluster-state.js';
 import { generateClusterPki } from './pki.js';
-import { renderNamespaces, renderNode, status, versionInfo, apiResources } from './render.js';
+import { clusterApi, type ClusterApi } from './cluster-api.js';
+import { ApiError } from './errors.js';
+import { renderNode, status } from './render.js';
 
 /** A request field as text: strings and numbers as they are, anything else the default. */
 const str = (v: unknown, d = ''): string =>
@@ -32,8 +34,12 @@ export interface KubeApiOptions {
   version?: string;
   /** How long a registered node stays NotReady. Default 2000 ms. */
   readyDelayMs?: number;
-  /** Keep the cluster (PKI, tokens, nodes) here so a restart serves the same cluster. */
+  /** Keep the cluster (PKI, tokens, nodes, objects) here so a restart serves the same cluster. */
   stateDir?: string;
+  /** Changes kept for watches to resume from (default 1000); older ones answer 410 Expired. */
+  watchHistory?: number;
+  /** How often watches that allow bookmarks get one. Default 1000 ms. */
+  bookmarkMs?: number;
 }
 
 export interface KubeApiSim {
@@ -58,6 +64,8 @@ export interface KubeApiSim {
   setReady(name: string, ready: boolean): void;
   nodes(): SimNode[];
   state: ClusterState;
+  /** The Kubernetes API behind the server: its object store and resource types. */
+  api: ClusterApi;
   stop(): Promise<void>;
 }
 
@@ -114,6 +122,11 @@ export async function startKubeApi(o: KubeApiOptions): Promise<KubeApiSim> {
     loadCluster(o.stateDir, host) ??
     newClusterState(o.name, host, o.port ?? 6443, version, generateClusterPki([host]));
   const save = () => saveCluster(o.stateDir, state);
+  const cluster = clusterApi(state, {
+    watchHistory: o.watchHistory,
+    bookmarkMs: o.bookmarkMs,
+    save,
+  });
   const registerNode: KubeApiSim['registerNode'] = (n) => {
     state.nodes = state.nodes.filter((x) => x.name !== n.name);
     const node = newNode(
@@ -121,7 +134,7 @@ export async function startKubeApi(o: KubeApiOptions): Promise<KubeApiSim> {
       readyDelay,
     );
     state.nodes.push(node);
-    state.resourceVersion++;
+    cluster.syncNodes();
     save();
     return node;
   };
@@ -198,78 +211,12 @@ export async function startKubeApi(o: KubeApiOptions): Promise<KubeApiSim> {
         }
         if (p === '/healthz' || p === '/livez' || p === '/readyz') return text(res, 200, 'ok');
         if (!authenticated(req)) return json(res, 401, status(401, 'Unauthorized', 'Unauthorized'));
-        if (method !== 'GET')
-          return json(
-            res,
-            405,
-            status(
-              405,
-              'MethodNotAllowed',
-              'the server does not allow this method on the requested resource',
-            ),
-          );
-        if (p === '/version') return json(res, 200, versionInfo(state.version));
-        if (p === '/api')
-          return json(res, 200, {
-            kind: 'APIVersions',
-            versions: ['v1'],
-            serverAddressByClientCIDRs: [
-              { clientCIDR: '0.0.0.0/0', serverAddress: `${host}:${state.port}` },
-            ],
-          });
-        if (p === '/apis')
-          return json(res, 200, { kind: 'APIGroupList', apiVersion: 'v1', groups: [] });
-        if (p === '/api/v1') return json(res, 200, apiResources());
-        if (p === '/api/v1/nodes') {
-          return json(res, 200, {
-            kind: 'NodeList',
-            apiVersion: 'v1',
-            metadata: { resourceVersion: String(state.resourceVersion) },
-            items: state.nodes.map(renderNode),
-          });
-        }
-        const node = /^\/api\/v1\/nodes\/([^/]+)$/.exec(p);
-        if (node) {
-          const n = state.nodes.find((x) => x.name === node[1]);
-          return n
-            ? json(res, 200, renderNode(n))
-            : json(
-                res,
-                404,
-                status(404, 'NotFound', `nodes "${node[1]}" not found`, {
-                  name: node[1],
-                  kind: 'nodes',
-                }),
-              );
-        }
-        const namespaces = renderNamespaces(state.nodes[0]?.createdAt ?? Date.now());
-        if (p === '/api/v1/namespaces')
-          return json(res, 200, {
-            kind: 'NamespaceList',
-            apiVersion: 'v1',
-            metadata: { resourceVersion: String(state.resourceVersion) },
-            items: namespaces,
-          });
-        const ns = /^\/api\/v1\/namespaces\/([^/]+)$/.exec(p);
-        if (ns) {
-          const n = namespaces.find((x) => x.metadata.name === ns[1]);
-          return n
-            ? json(res, 200, n)
-            : json(
-                res,
-                404,
-                status(404, 'NotFound', `namespaces "${ns[1]}" not found`, {
-                  name: ns[1],
-                  kind: 'namespaces',
-                }),
-              );
-        }
-        return json(
-          res,
-          404,
-          status(404, 'NotFound', 'the server could not find the requested resource'),
-        );
-      })().catch((err: unknown) => json(res, 500, status(500, 'InternalError', String(err))));
+        await cluster.handle(req, res, url, p);
+      })().catch((err: unknown) => {
+        if (res.headersSent) return void res.end();
+        if (err instanceof ApiError) return json(res, err.code, err.toStatus());
+        json(res, 500, status(500, 'InternalError', String(err)));
+      });
     },
   );
   await new Promise<void>((resolve, reject) => {
@@ -302,12 +249,14 @@ export async function startKubeApi(o: KubeApiOptions): Promise<KubeApiSim> {
         n.readyAt = Math.min(n.readyAt, Date.now());
         delete n.notReadySince;
       } else n.notReadySince = Date.now();
-      state.resourceVersion++;
+      cluster.syncNodes();
       save();
     },
     nodes: () => state.nodes,
     state,
+    api: cluster,
     async stop() {
+      cluster.stop();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
     },

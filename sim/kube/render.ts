@@ -53,7 +53,7 @@ export function apiResources() {
 }
 
 /** The Node object: Ready False until `readyAt`, then True, with transition times. */
-export function renderNode(n: SimNode) {
+export function renderNode(n: SimNode, index = 0) {
   const now = Date.now();
   const forced = n.notReadySince !== undefined;
   const ready = !forced && now >= n.readyAt;
@@ -73,6 +73,7 @@ export function renderNode(n: SimNode) {
     'kubernetes.io/hostname': n.name,
     'kubernetes.io/os': 'linux',
     'node.kubernetes.io/instance-type': 'k3s',
+    'beta.kubernetes.io/instance-type': 'k3s',
   };
   if (n.role === 'server') {
     labels['node-role.kubernetes.io/control-plane'] = 'true';
@@ -88,9 +89,29 @@ export function renderNode(n: SimNode) {
       resourceVersion: String(Math.floor(now / 1000)),
       creationTimestamp: iso(n.createdAt),
       labels,
-      annotations: { 'k3s.io/internal-ip': n.ip },
+      // What k3s's agent annotates every node with (`kubectl describe node` on a k3s cluster).
+      annotations: {
+        'alpha.kubernetes.io/provided-node-ip': n.ip,
+        'flannel.alpha.coreos.com/backend-type': 'vxlan',
+        'flannel.alpha.coreos.com/kube-subnet-manager': 'true',
+        'flannel.alpha.coreos.com/public-ip': n.ip,
+        'k3s.io/hostname': n.name,
+        'k3s.io/internal-ip': n.ip,
+        'k3s.io/node-args': JSON.stringify(
+          n.role === 'server'
+            ? ['server', ...(n.clusterInit ? ['--cluster-init'] : [])]
+            : ['agent'],
+        ),
+        'node.alpha.kubernetes.io/ttl': '0',
+      },
     },
-    spec: { podCIDR: '10.42.0.0/24', podCIDRs: ['10.42.0.0/24'], providerID: `k3s://${n.name}` },
+    spec: {
+      podCIDR: `10.42.${index}.0/24`,
+      podCIDRs: [`10.42.${index}.0/24`],
+      providerID: `k3s://${n.name}`,
+      // The node lifecycle controller taints a node that is not Ready; k3s adds no other taint.
+      ...(ready ? {} : { taints: [{ key: 'node.kubernetes.io/not-ready', effect: 'NoSchedule' }] }),
+    },
     status: {
       capacity: { cpu: '2', memory: '2030940Ki', pods: '110' },
       allocatable: { cpu: '2', memory: '2030940Ki', pods: '110' },
