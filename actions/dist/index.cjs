@@ -23,8 +23,8 @@ var __commonJS = (cb, mod) => function __require() {
   }
 };
 var __export = (target, all) => {
-  for (var name in all)
-    __defProp(target, name, { get: all[name], enumerable: true });
+  for (var name2 in all)
+    __defProp(target, name2, { get: all[name2], enumerable: true });
 };
 var __copyProps = (to, from, except, desc) => {
   if (from && typeof from === "object" || typeof from === "function") {
@@ -78,8 +78,8 @@ function issueCommand(command15, properties, message) {
   const cmd = new Command(command15, properties, message);
   process.stdout.write(cmd.toString() + os.EOL);
 }
-function issue(name, message = "") {
-  issueCommand(name, {}, message);
+function issue(name2, message = "") {
+  issueCommand(name2, {}, message);
 }
 function escapeData(s) {
   return toCommandValue(s).replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
@@ -1281,7 +1281,7 @@ var require_util = __commonJS({
     var net6 = require("node:net");
     var { Blob: Blob2 } = require("node:buffer");
     var nodeUtil = require("node:util");
-    var { stringify: stringify4 } = require("node:querystring");
+    var { stringify: stringify5 } = require("node:querystring");
     var { EventEmitter: EE } = require("node:events");
     var { InvalidArgumentError } = require_errors();
     var { headerNameLowerCasedRecord } = require_constants();
@@ -1327,8 +1327,8 @@ var require_util = __commonJS({
     function nop() {
     }
     __name(nop, "nop");
-    function isStream2(obj) {
-      return obj && typeof obj === "object" && typeof obj.pipe === "function" && typeof obj.on === "function";
+    function isStream2(obj2) {
+      return obj2 && typeof obj2 === "object" && typeof obj2.pipe === "function" && typeof obj2.on === "function";
     }
     __name(isStream2, "isStream");
     function isBlobLike(object) {
@@ -1348,7 +1348,7 @@ var require_util = __commonJS({
       if (url.includes("?") || url.includes("#")) {
         throw new Error('Query params cannot be passed when url already contains "?" or "#".');
       }
-      const stringified = stringify4(queryParams);
+      const stringified = stringify5(queryParams);
       if (stringified) {
         url += "?" + stringified;
       }
@@ -1442,16 +1442,16 @@ var require_util = __commonJS({
       return servername;
     }
     __name(getServerName, "getServerName");
-    function deepClone(obj) {
-      return JSON.parse(JSON.stringify(obj));
+    function deepClone(obj2) {
+      return JSON.parse(JSON.stringify(obj2));
     }
     __name(deepClone, "deepClone");
-    function isAsyncIterable(obj) {
-      return !!(obj != null && typeof obj[Symbol.asyncIterator] === "function");
+    function isAsyncIterable(obj2) {
+      return !!(obj2 != null && typeof obj2[Symbol.asyncIterator] === "function");
     }
     __name(isAsyncIterable, "isAsyncIterable");
-    function isIterable(obj) {
-      return !!(obj != null && (typeof obj[Symbol.iterator] === "function" || typeof obj[Symbol.asyncIterator] === "function"));
+    function isIterable(obj2) {
+      return !!(obj2 != null && (typeof obj2[Symbol.iterator] === "function" || typeof obj2[Symbol.asyncIterator] === "function"));
     }
     __name(isIterable, "isIterable");
     function bodyLength(body2) {
@@ -1505,30 +1505,30 @@ var require_util = __commonJS({
       return tree.lookup(value) ?? value.toString("latin1").toLowerCase();
     }
     __name(bufferToLowerCasedHeaderName, "bufferToLowerCasedHeaderName");
-    function parseHeaders(headers, obj) {
-      if (obj === void 0) obj = {};
+    function parseHeaders(headers, obj2) {
+      if (obj2 === void 0) obj2 = {};
       for (let i = 0; i < headers.length; i += 2) {
         const key = headerNameToString(headers[i]);
-        let val = obj[key];
+        let val = obj2[key];
         if (val) {
           if (typeof val === "string") {
             val = [val];
-            obj[key] = val;
+            obj2[key] = val;
           }
           val.push(headers[i + 1].toString("utf8"));
         } else {
           const headersValue = headers[i + 1];
           if (typeof headersValue === "string") {
-            obj[key] = headersValue;
+            obj2[key] = headersValue;
           } else {
-            obj[key] = Array.isArray(headersValue) ? headersValue.map((x) => x.toString("utf8")) : headersValue.toString("utf8");
+            obj2[key] = Array.isArray(headersValue) ? headersValue.map((x) => x.toString("utf8")) : headersValue.toString("utf8");
           }
         }
       }
-      if ("content-length" in obj && "content-disposition" in obj) {
-        obj["content-disposition"] = Buffer.from(obj["content-disposition"]).toString("latin1");
+      if ("content-length" in obj2 && "content-disposition" in obj2) {
+        obj2["content-disposition"] = Buffer.from(obj2["content-disposition"]).toString("latin1");
       }
-      return obj;
+      return obj2;
     }
     __name(parseHeaders, "parseHeaders");
     function parseRawHeaders(headers) {
@@ -1723,18 +1723,18 @@ var require_util = __commonJS({
       } : null;
     }
     __name(parseRangeHeader, "parseRangeHeader");
-    function addListener(obj, name, listener) {
-      const listeners2 = obj[kListeners] ??= [];
-      listeners2.push([name, listener]);
-      obj.on(name, listener);
-      return obj;
+    function addListener(obj2, name2, listener) {
+      const listeners2 = obj2[kListeners] ??= [];
+      listeners2.push([name2, listener]);
+      obj2.on(name2, listener);
+      return obj2;
     }
     __name(addListener, "addListener");
-    function removeAllListeners(obj) {
-      for (const [name, listener] of obj[kListeners] ?? []) {
-        obj.removeListener(name, listener);
+    function removeAllListeners(obj2) {
+      for (const [name2, listener] of obj2[kListeners] ?? []) {
+        obj2.removeListener(name2, listener);
       }
-      obj[kListeners] = null;
+      obj2[kListeners] = null;
     }
     __name(removeAllListeners, "removeAllListeners");
     function errorRequest(client, request3, err) {
@@ -2332,26 +2332,26 @@ var require_request = __commonJS({
         }
       }
       if (Array.isArray(val)) {
-        const arr = [];
+        const arr2 = [];
         for (let i = 0; i < val.length; i++) {
           if (typeof val[i] === "string") {
             if (!isValidHeaderValue(val[i])) {
               throw new InvalidArgumentError(`invalid ${key} header`);
             }
-            arr.push(val[i]);
+            arr2.push(val[i]);
           } else if (val[i] === null) {
-            arr.push("");
+            arr2.push("");
           } else if (typeof val[i] === "object") {
             throw new InvalidArgumentError(`invalid ${key} header`);
           } else {
-            const str7 = `${val[i]}`;
-            if (!isValidHeaderValue(str7)) {
+            const str9 = `${val[i]}`;
+            if (!isValidHeaderValue(str9)) {
               throw new InvalidArgumentError(`invalid ${key} header`);
             }
-            arr.push(str7);
+            arr2.push(str9);
           }
         }
-        val = arr;
+        val = arr2;
       } else if (typeof val === "string") {
         if (!isValidHeaderValue(val)) {
           throw new InvalidArgumentError(`invalid ${key} header`);
@@ -2528,9 +2528,9 @@ var require_dispatcher_base = __commonJS({
       }
       close(callback) {
         if (callback === void 0) {
-          return new Promise((resolve, reject) => {
+          return new Promise((resolve2, reject) => {
             this.close((err, data) => {
-              return err ? reject(err) : resolve(data);
+              return err ? reject(err) : resolve2(data);
             });
           });
         }
@@ -2568,12 +2568,12 @@ var require_dispatcher_base = __commonJS({
           err = null;
         }
         if (callback === void 0) {
-          return new Promise((resolve, reject) => {
+          return new Promise((resolve2, reject) => {
             this.destroy(err, (err2, data) => {
               return err2 ? (
                 /* istanbul ignore next: should never error */
                 reject(err2)
-              ) : resolve(data);
+              ) : resolve2(data);
             });
           });
         }
@@ -3076,10 +3076,10 @@ var require_utils = __commonJS({
     "use strict";
     Object.defineProperty(exports2, "__esModule", { value: true });
     exports2.enumToMap = void 0;
-    function enumToMap(obj) {
+    function enumToMap(obj2) {
       const res = {};
-      Object.keys(obj).forEach((key) => {
-        const value = obj[key];
+      Object.keys(obj2).forEach((key) => {
+        const value = obj2[key];
         if (typeof value === "number") {
           res[key] = value;
         }
@@ -3768,8 +3768,8 @@ var require_data_url = __commonJS({
     }
     __name(collectASequenceOfCodePointsFast, "collectASequenceOfCodePointsFast");
     function stringPercentDecode(input) {
-      const bytes = encoder.encode(input);
-      return percentDecode(bytes);
+      const bytes2 = encoder.encode(input);
+      return percentDecode(bytes2);
     }
     __name(stringPercentDecode, "stringPercentDecode");
     function isHexCharByte(byte) {
@@ -3943,9 +3943,9 @@ var require_data_url = __commonJS({
       assert(mimeType !== "failure");
       const { parameters, essence } = mimeType;
       let serialization = essence;
-      for (let [name, value] of parameters.entries()) {
+      for (let [name2, value] of parameters.entries()) {
         serialization += ";";
-        serialization += name;
+        serialization += name2;
         serialization += "=";
         if (!HTTP_TOKEN_CODEPOINTS.test(value)) {
           value = value.replace(/(\\|")/g, "\\$1");
@@ -3961,28 +3961,28 @@ var require_data_url = __commonJS({
       return char === 13 || char === 10 || char === 9 || char === 32;
     }
     __name(isHTTPWhiteSpace, "isHTTPWhiteSpace");
-    function removeHTTPWhitespace(str7, leading = true, trailing = true) {
-      return removeChars(str7, leading, trailing, isHTTPWhiteSpace);
+    function removeHTTPWhitespace(str9, leading = true, trailing = true) {
+      return removeChars(str9, leading, trailing, isHTTPWhiteSpace);
     }
     __name(removeHTTPWhitespace, "removeHTTPWhitespace");
     function isASCIIWhitespace(char) {
       return char === 13 || char === 10 || char === 9 || char === 12 || char === 32;
     }
     __name(isASCIIWhitespace, "isASCIIWhitespace");
-    function removeASCIIWhitespace(str7, leading = true, trailing = true) {
-      return removeChars(str7, leading, trailing, isASCIIWhitespace);
+    function removeASCIIWhitespace(str9, leading = true, trailing = true) {
+      return removeChars(str9, leading, trailing, isASCIIWhitespace);
     }
     __name(removeASCIIWhitespace, "removeASCIIWhitespace");
-    function removeChars(str7, leading, trailing, predicate) {
+    function removeChars(str9, leading, trailing, predicate) {
       let lead = 0;
-      let trail = str7.length - 1;
+      let trail = str9.length - 1;
       if (leading) {
-        while (lead < str7.length && predicate(str7.charCodeAt(lead))) lead++;
+        while (lead < str9.length && predicate(str9.charCodeAt(lead))) lead++;
       }
       if (trailing) {
-        while (trail > 0 && predicate(str7.charCodeAt(trail))) trail--;
+        while (trail > 0 && predicate(str9.charCodeAt(trail))) trail--;
       }
-      return lead === 0 && trail === str7.length - 1 ? str7 : str7.slice(lead, trail + 1);
+      return lead === 0 && trail === str9.length - 1 ? str9 : str9.slice(lead, trail + 1);
     }
     __name(removeChars, "removeChars");
     function isomorphicDecode(input) {
@@ -4401,12 +4401,12 @@ var require_webidl = __commonJS({
       }
       return V;
     };
-    webidl.converters.TypedArray = function(V, T, prefix, name, opts) {
-      if (webidl.util.Type(V) !== "Object" || !types.isTypedArray(V) || V.constructor.name !== T.name) {
+    webidl.converters.TypedArray = function(V, T4, prefix, name2, opts) {
+      if (webidl.util.Type(V) !== "Object" || !types.isTypedArray(V) || V.constructor.name !== T4.name) {
         throw webidl.errors.conversionFailed({
           prefix,
-          argument: `${name} ("${webidl.util.Stringify(V)}")`,
-          types: [T.name]
+          argument: `${name2} ("${webidl.util.Stringify(V)}")`,
+          types: [T4.name]
         });
       }
       if (opts?.allowShared === false && types.isSharedArrayBuffer(V.buffer)) {
@@ -4423,11 +4423,11 @@ var require_webidl = __commonJS({
       }
       return V;
     };
-    webidl.converters.DataView = function(V, prefix, name, opts) {
+    webidl.converters.DataView = function(V, prefix, name2, opts) {
       if (webidl.util.Type(V) !== "Object" || !types.isDataView(V)) {
         throw webidl.errors.exception({
           header: prefix,
-          message: `${name} is not a DataView.`
+          message: `${name2} is not a DataView.`
         });
       }
       if (opts?.allowShared === false && types.isSharedArrayBuffer(V.buffer)) {
@@ -4444,19 +4444,19 @@ var require_webidl = __commonJS({
       }
       return V;
     };
-    webidl.converters.BufferSource = function(V, prefix, name, opts) {
+    webidl.converters.BufferSource = function(V, prefix, name2, opts) {
       if (types.isAnyArrayBuffer(V)) {
-        return webidl.converters.ArrayBuffer(V, prefix, name, { ...opts, allowShared: false });
+        return webidl.converters.ArrayBuffer(V, prefix, name2, { ...opts, allowShared: false });
       }
       if (types.isTypedArray(V)) {
-        return webidl.converters.TypedArray(V, V.constructor, prefix, name, { ...opts, allowShared: false });
+        return webidl.converters.TypedArray(V, V.constructor, prefix, name2, { ...opts, allowShared: false });
       }
       if (types.isDataView(V)) {
-        return webidl.converters.DataView(V, prefix, name, { ...opts, allowShared: false });
+        return webidl.converters.DataView(V, prefix, name2, { ...opts, allowShared: false });
       }
       throw webidl.errors.conversionFailed({
         prefix,
-        argument: `${name} ("${webidl.util.Stringify(V)}")`,
+        argument: `${name2} ("${webidl.util.Stringify(V)}")`,
         types: ["BufferSource"]
       });
     };
@@ -4792,7 +4792,7 @@ var require_util2 = __commonJS({
       __name(isOriginPotentiallyTrustworthy, "isOriginPotentiallyTrustworthy");
     }
     __name(isURLPotentiallyTrustworthy, "isURLPotentiallyTrustworthy");
-    function bytesMatch(bytes, metadataList) {
+    function bytesMatch(bytes2, metadataList) {
       if (crypto2 === void 0) {
         return true;
       }
@@ -4808,7 +4808,7 @@ var require_util2 = __commonJS({
       for (const item of metadata) {
         const algorithm = item.algo;
         const expectedValue = item.hash;
-        let actualValue = crypto2.createHash(algorithm).update(bytes).digest("base64");
+        let actualValue = crypto2.createHash(algorithm).update(bytes2).digest("base64");
         if (actualValue[actualValue.length - 1] === "=") {
           if (actualValue[actualValue.length - 2] === "=") {
             actualValue = actualValue.slice(0, -2);
@@ -4908,8 +4908,8 @@ var require_util2 = __commonJS({
     function createDeferredPromise() {
       let res;
       let rej;
-      const promise = new Promise((resolve, reject) => {
-        res = resolve;
+      const promise = new Promise((resolve2, reject) => {
+        res = resolve2;
         rej = reject;
       });
       return { promise, resolve: res, reject: rej };
@@ -4937,7 +4937,7 @@ var require_util2 = __commonJS({
     }
     __name(serializeJavascriptValueToJSONString, "serializeJavascriptValueToJSONString");
     var esIteratorPrototype = Object.getPrototypeOf(Object.getPrototypeOf([][Symbol.iterator]()));
-    function createIterator(name, kInternalIterator, keyIndex = 0, valueIndex = 1) {
+    function createIterator(name2, kInternalIterator, keyIndex = 0, valueIndex = 1) {
       class FastIterableIterator {
         static {
           __name(this, "FastIterableIterator");
@@ -4961,7 +4961,7 @@ var require_util2 = __commonJS({
         next() {
           if (typeof this !== "object" || this === null || !(#target in this)) {
             throw new TypeError(
-              `'next' called on an object that does not implement interface ${name} Iterator.`
+              `'next' called on an object that does not implement interface ${name2} Iterator.`
             );
           }
           const index = this.#index;
@@ -5000,7 +5000,7 @@ var require_util2 = __commonJS({
           writable: false,
           enumerable: false,
           configurable: true,
-          value: `${name} Iterator`
+          value: `${name2} Iterator`
         },
         next: { writable: true, enumerable: true, configurable: true }
       });
@@ -5009,8 +5009,8 @@ var require_util2 = __commonJS({
       };
     }
     __name(createIterator, "createIterator");
-    function iteratorMixin(name, object, kInternalIterator, keyIndex = 0, valueIndex = 1) {
-      const makeIterator = createIterator(name, kInternalIterator, keyIndex, valueIndex);
+    function iteratorMixin(name2, object, kInternalIterator, keyIndex = 0, valueIndex = 1) {
+      const makeIterator = createIterator(name2, kInternalIterator, keyIndex, valueIndex);
       const properties = {
         keys: {
           writable: true,
@@ -5045,10 +5045,10 @@ var require_util2 = __commonJS({
           configurable: true,
           value: /* @__PURE__ */ __name(function forEach(callbackfn, thisArg = globalThis) {
             webidl.brandCheck(this, object);
-            webidl.argumentLengthCheck(arguments, 1, `${name}.forEach`);
+            webidl.argumentLengthCheck(arguments, 1, `${name2}.forEach`);
             if (typeof callbackfn !== "function") {
               throw new TypeError(
-                `Failed to execute 'forEach' on '${name}': parameter 1 is not of type 'Function'.`
+                `Failed to execute 'forEach' on '${name2}': parameter 1 is not of type 'Function'.`
               );
             }
             for (const { 0: key, 1: value } of makeIterator(this, "key+value")) {
@@ -5107,17 +5107,17 @@ var require_util2 = __commonJS({
     }
     __name(isomorphicEncode, "isomorphicEncode");
     async function readAllBytes(reader) {
-      const bytes = [];
+      const bytes2 = [];
       let byteLength = 0;
       while (true) {
         const { done, value: chunk } = await reader.read();
         if (done) {
-          return Buffer.concat(bytes, byteLength);
+          return Buffer.concat(bytes2, byteLength);
         }
         if (!isUint8Array(chunk)) {
           throw new TypeError("Received non-Uint8Array chunk");
         }
-        bytes.push(chunk);
+        bytes2.push(chunk);
         byteLength += chunk.length;
       }
     }
@@ -5317,8 +5317,8 @@ var require_util2 = __commonJS({
       return values;
     }
     __name(gettingDecodingSplitting, "gettingDecodingSplitting");
-    function getDecodeSplit(name, list4) {
-      const value = list4.get(name, true);
+    function getDecodeSplit(name2, list5) {
+      const value = list5.get(name2, true);
       if (value === null) {
         return null;
       }
@@ -5520,7 +5520,7 @@ var require_formdata = __commonJS({
         }
         this[kState] = [];
       }
-      append(name, value, filename = void 0) {
+      append(name2, value, filename = void 0) {
         webidl.brandCheck(this, _FormData);
         const prefix = "FormData.append";
         webidl.argumentLengthCheck(arguments, 2, prefix);
@@ -5529,45 +5529,45 @@ var require_formdata = __commonJS({
             "Failed to execute 'append' on 'FormData': parameter 2 is not of type 'Blob'"
           );
         }
-        name = webidl.converters.USVString(name, prefix, "name");
+        name2 = webidl.converters.USVString(name2, prefix, "name");
         value = isBlobLike(value) ? webidl.converters.Blob(value, prefix, "value", { strict: false }) : webidl.converters.USVString(value, prefix, "value");
         filename = arguments.length === 3 ? webidl.converters.USVString(filename, prefix, "filename") : void 0;
-        const entry2 = makeEntry(name, value, filename);
+        const entry2 = makeEntry(name2, value, filename);
         this[kState].push(entry2);
       }
-      delete(name) {
+      delete(name2) {
         webidl.brandCheck(this, _FormData);
         const prefix = "FormData.delete";
         webidl.argumentLengthCheck(arguments, 1, prefix);
-        name = webidl.converters.USVString(name, prefix, "name");
-        this[kState] = this[kState].filter((entry2) => entry2.name !== name);
+        name2 = webidl.converters.USVString(name2, prefix, "name");
+        this[kState] = this[kState].filter((entry2) => entry2.name !== name2);
       }
-      get(name) {
+      get(name2) {
         webidl.brandCheck(this, _FormData);
         const prefix = "FormData.get";
         webidl.argumentLengthCheck(arguments, 1, prefix);
-        name = webidl.converters.USVString(name, prefix, "name");
-        const idx = this[kState].findIndex((entry2) => entry2.name === name);
+        name2 = webidl.converters.USVString(name2, prefix, "name");
+        const idx = this[kState].findIndex((entry2) => entry2.name === name2);
         if (idx === -1) {
           return null;
         }
         return this[kState][idx].value;
       }
-      getAll(name) {
+      getAll(name2) {
         webidl.brandCheck(this, _FormData);
         const prefix = "FormData.getAll";
         webidl.argumentLengthCheck(arguments, 1, prefix);
-        name = webidl.converters.USVString(name, prefix, "name");
-        return this[kState].filter((entry2) => entry2.name === name).map((entry2) => entry2.value);
+        name2 = webidl.converters.USVString(name2, prefix, "name");
+        return this[kState].filter((entry2) => entry2.name === name2).map((entry2) => entry2.value);
       }
-      has(name) {
+      has(name2) {
         webidl.brandCheck(this, _FormData);
         const prefix = "FormData.has";
         webidl.argumentLengthCheck(arguments, 1, prefix);
-        name = webidl.converters.USVString(name, prefix, "name");
-        return this[kState].findIndex((entry2) => entry2.name === name) !== -1;
+        name2 = webidl.converters.USVString(name2, prefix, "name");
+        return this[kState].findIndex((entry2) => entry2.name === name2) !== -1;
       }
-      set(name, value, filename = void 0) {
+      set(name2, value, filename = void 0) {
         webidl.brandCheck(this, _FormData);
         const prefix = "FormData.set";
         webidl.argumentLengthCheck(arguments, 2, prefix);
@@ -5576,16 +5576,16 @@ var require_formdata = __commonJS({
             "Failed to execute 'set' on 'FormData': parameter 2 is not of type 'Blob'"
           );
         }
-        name = webidl.converters.USVString(name, prefix, "name");
+        name2 = webidl.converters.USVString(name2, prefix, "name");
         value = isBlobLike(value) ? webidl.converters.Blob(value, prefix, "name", { strict: false }) : webidl.converters.USVString(value, prefix, "name");
         filename = arguments.length === 3 ? webidl.converters.USVString(filename, prefix, "name") : void 0;
-        const entry2 = makeEntry(name, value, filename);
-        const idx = this[kState].findIndex((entry3) => entry3.name === name);
+        const entry2 = makeEntry(name2, value, filename);
+        const idx = this[kState].findIndex((entry3) => entry3.name === name2);
         if (idx !== -1) {
           this[kState] = [
             ...this[kState].slice(0, idx),
             entry2,
-            ...this[kState].slice(idx + 1).filter((entry3) => entry3.name !== name)
+            ...this[kState].slice(idx + 1).filter((entry3) => entry3.name !== name2)
           ];
         } else {
           this[kState].push(entry2);
@@ -5623,7 +5623,7 @@ var require_formdata = __commonJS({
         configurable: true
       }
     });
-    function makeEntry(name, value, filename) {
+    function makeEntry(name2, value, filename) {
       if (typeof value === "string") {
       } else {
         if (!isFileLike(value)) {
@@ -5637,7 +5637,7 @@ var require_formdata = __commonJS({
           value = value instanceof NativeFile ? new File([value], filename, options2) : new FileLike(value, filename, options2);
         }
       }
-      return { name, value };
+      return { name: name2, value };
     }
     __name(makeEntry, "makeEntry");
     module2.exports = { FormData, makeEntry };
@@ -5719,7 +5719,7 @@ var require_formdata_parser = __commonJS({
         if (result2 === "failure") {
           return "failure";
         }
-        let { name, filename, contentType, encoding } = result2;
+        let { name: name2, filename, contentType, encoding } = result2;
         position.position += 2;
         let body2;
         {
@@ -5748,23 +5748,23 @@ var require_formdata_parser = __commonJS({
         } else {
           value = utf8DecodeBytes(Buffer.from(body2));
         }
-        assert(isUSVString(name));
+        assert(isUSVString(name2));
         assert(typeof value === "string" && isUSVString(value) || isFileLike(value));
-        entryList.push(makeEntry(name, value, filename));
+        entryList.push(makeEntry(name2, value, filename));
       }
     }
     __name(multipartFormDataParser, "multipartFormDataParser");
     function parseMultipartFormDataHeaders(input, position) {
-      let name = null;
+      let name2 = null;
       let filename = null;
       let contentType = null;
       let encoding = null;
       while (true) {
         if (input[position.position] === 13 && input[position.position + 1] === 10) {
-          if (name === null) {
+          if (name2 === null) {
             return "failure";
           }
-          return { name, filename, contentType, encoding };
+          return { name: name2, filename, contentType, encoding };
         }
         let headerName = collectASequenceOfBytes(
           (char) => char !== 10 && char !== 13 && char !== 58,
@@ -5786,13 +5786,13 @@ var require_formdata_parser = __commonJS({
         );
         switch (bufferToLowerCasedHeaderName(headerName)) {
           case "content-disposition": {
-            name = filename = null;
+            name2 = filename = null;
             if (!bufferStartsWith(input, formDataNameBuffer, position)) {
               return "failure";
             }
             position.position += 17;
-            name = parseMultipartFormDataName(input, position);
-            if (name === null) {
+            name2 = parseMultipartFormDataName(input, position);
+            if (name2 === null) {
               return "failure";
             }
             if (bufferStartsWith(input, filenameBuffer, position)) {
@@ -5850,7 +5850,7 @@ var require_formdata_parser = __commonJS({
     __name(parseMultipartFormDataHeaders, "parseMultipartFormDataHeaders");
     function parseMultipartFormDataName(input, position) {
       assert(input[position.position - 1] === 34);
-      let name = collectASequenceOfBytes(
+      let name2 = collectASequenceOfBytes(
         (char) => char !== 10 && char !== 13 && char !== 34,
         input,
         position
@@ -5860,8 +5860,8 @@ var require_formdata_parser = __commonJS({
       } else {
         position.position++;
       }
-      name = new TextDecoder().decode(name).replace(/%0A/ig, "\n").replace(/%0D/ig, "\r").replace(/%22/g, '"');
-      return name;
+      name2 = new TextDecoder().decode(name2).replace(/%0A/ig, "\n").replace(/%0D/ig, "\r").replace(/%22/g, '"');
+      return name2;
     }
     __name(parseMultipartFormDataName, "parseMultipartFormDataName");
     function collectASequenceOfBytes(condition, input, position) {
@@ -5987,22 +5987,22 @@ var require_body = __commonJS({
         const boundary = `----formdata-undici-0${`${random(1e11)}`.padStart(11, "0")}`;
         const prefix = `--${boundary}\r
 Content-Disposition: form-data`;
-        const escape = /* @__PURE__ */ __name((str7) => str7.replace(/\n/g, "%0A").replace(/\r/g, "%0D").replace(/"/g, "%22"), "escape");
+        const escape = /* @__PURE__ */ __name((str9) => str9.replace(/\n/g, "%0A").replace(/\r/g, "%0D").replace(/"/g, "%22"), "escape");
         const normalizeLinefeeds = /* @__PURE__ */ __name((value) => value.replace(/\r?\n|\r/g, "\r\n"), "normalizeLinefeeds");
         const blobParts = [];
         const rn = new Uint8Array([13, 10]);
         length = 0;
         let hasUnknownSizeValue = false;
-        for (const [name, value] of object) {
+        for (const [name2, value] of object) {
           if (typeof value === "string") {
-            const chunk2 = textEncoder.encode(prefix + `; name="${escape(normalizeLinefeeds(name))}"\r
+            const chunk2 = textEncoder.encode(prefix + `; name="${escape(normalizeLinefeeds(name2))}"\r
 \r
 ${normalizeLinefeeds(value)}\r
 `);
             blobParts.push(chunk2);
             length += chunk2.byteLength;
           } else {
-            const chunk2 = textEncoder.encode(`${prefix}; name="${escape(normalizeLinefeeds(name))}"` + (value.name ? `; filename="${escape(value.name)}"` : "") + `\r
+            const chunk2 = textEncoder.encode(`${prefix}; name="${escape(normalizeLinefeeds(name2))}"` + (value.name ? `; filename="${escape(value.name)}"` : "") + `\r
 Content-Type: ${value.type || "application/octet-stream"}\r
 \r
 `);
@@ -6112,19 +6112,19 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     function bodyMixinMethods(instance) {
       const methods = {
         blob() {
-          return consumeBody(this, (bytes) => {
+          return consumeBody(this, (bytes2) => {
             let mimeType = bodyMimeType(this);
             if (mimeType === null) {
               mimeType = "";
             } else if (mimeType) {
               mimeType = serializeAMimeType(mimeType);
             }
-            return new Blob2([bytes], { type: mimeType });
+            return new Blob2([bytes2], { type: mimeType });
           }, instance);
         },
         arrayBuffer() {
-          return consumeBody(this, (bytes) => {
-            return new Uint8Array(bytes).buffer;
+          return consumeBody(this, (bytes2) => {
+            return new Uint8Array(bytes2).buffer;
           }, instance);
         },
         text() {
@@ -6150,8 +6150,8 @@ Content-Type: ${value.type || "application/octet-stream"}\r
                 case "application/x-www-form-urlencoded": {
                   const entries2 = new URLSearchParams(value.toString());
                   const fd = new FormData();
-                  for (const [name, value2] of entries2) {
-                    fd.append(name, value2);
+                  for (const [name2, value2] of entries2) {
+                    fd.append(name2, value2);
                   }
                   return fd;
                 }
@@ -6163,8 +6163,8 @@ Content-Type: ${value.type || "application/octet-stream"}\r
           }, instance);
         },
         bytes() {
-          return consumeBody(this, (bytes) => {
-            return new Uint8Array(bytes);
+          return consumeBody(this, (bytes2) => {
+            return new Uint8Array(bytes2);
           }, instance);
         }
       };
@@ -6203,8 +6203,8 @@ Content-Type: ${value.type || "application/octet-stream"}\r
       return body2 != null && (body2.stream.locked || util.isDisturbed(body2.stream));
     }
     __name(bodyUnusable, "bodyUnusable");
-    function parseJSONFromBytes(bytes) {
-      return JSON.parse(utf8DecodeBytes(bytes));
+    function parseJSONFromBytes(bytes2) {
+      return JSON.parse(utf8DecodeBytes(bytes2));
     }
     __name(parseJSONFromBytes, "parseJSONFromBytes");
     function bodyMimeType(requestOrResponse) {
@@ -7236,12 +7236,12 @@ upgrade: ${upgrade}\r
         }
       }
       __name(onDrain, "onDrain");
-      const waitForDrain = /* @__PURE__ */ __name(() => new Promise((resolve, reject) => {
+      const waitForDrain = /* @__PURE__ */ __name(() => new Promise((resolve2, reject) => {
         assert(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve;
+          callback = resolve2;
         }
       }), "waitForDrain");
       socket.on("close", onDrain).on("drain", onDrain);
@@ -7432,13 +7432,13 @@ var require_client_h2 = __commonJS({
     } = http2;
     function parseH2Headers(headers) {
       const result2 = [];
-      for (const [name, value] of Object.entries(headers)) {
+      for (const [name2, value] of Object.entries(headers)) {
         if (Array.isArray(value)) {
           for (const subvalue of value) {
-            result2.push(Buffer.from(name), Buffer.from(subvalue));
+            result2.push(Buffer.from(name2), Buffer.from(subvalue));
           }
         } else {
-          result2.push(Buffer.from(name), Buffer.from(value));
+          result2.push(Buffer.from(name2), Buffer.from(value));
         }
       }
       return result2;
@@ -7931,12 +7931,12 @@ var require_client_h2 = __commonJS({
         }
       }
       __name(onDrain, "onDrain");
-      const waitForDrain = /* @__PURE__ */ __name(() => new Promise((resolve, reject) => {
+      const waitForDrain = /* @__PURE__ */ __name(() => new Promise((resolve2, reject) => {
         assert(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve;
+          callback = resolve2;
         }
       }), "waitForDrain");
       h2stream.on("close", onDrain).on("drain", onDrain);
@@ -8106,8 +8106,8 @@ var require_redirect_handler = __commonJS({
         return true;
       }
       if (unknownOrigin && (header.length === 13 || header.length === 6 || header.length === 19)) {
-        const name = util.headerNameToString(header);
-        return name === "authorization" || name === "cookie" || name === "proxy-authorization";
+        const name2 = util.headerNameToString(header);
+        return name2 === "authorization" || name2 === "cookie" || name2 === "proxy-authorization";
       }
       return false;
     }
@@ -8430,16 +8430,16 @@ var require_client = __commonJS({
         return this[kNeedDrain] < 2;
       }
       async [kClose]() {
-        return new Promise((resolve) => {
+        return new Promise((resolve2) => {
           if (this[kSize]) {
-            this[kClosedResolve] = resolve;
+            this[kClosedResolve] = resolve2;
           } else {
-            resolve(null);
+            resolve2(null);
           }
         });
       }
       async [kDestroy](err) {
-        return new Promise((resolve) => {
+        return new Promise((resolve2) => {
           const requests = this[kQueue].splice(this[kPendingIdx]);
           for (let i = 0; i < requests.length; i++) {
             const request3 = requests[i];
@@ -8450,7 +8450,7 @@ var require_client = __commonJS({
               this[kClosedResolve]();
               this[kClosedResolve] = null;
             }
-            resolve(null);
+            resolve2(null);
           }, "callback");
           if (this[kHTTPContext]) {
             this[kHTTPContext].destroy(err, callback);
@@ -8502,7 +8502,7 @@ var require_client = __commonJS({
         });
       }
       try {
-        const socket = await new Promise((resolve, reject) => {
+        const socket = await new Promise((resolve2, reject) => {
           client[kConnector]({
             host,
             hostname,
@@ -8514,7 +8514,7 @@ var require_client = __commonJS({
             if (err) {
               reject(err);
             } else {
-              resolve(socket2);
+              resolve2(socket2);
             }
           });
         });
@@ -8866,8 +8866,8 @@ var require_pool_base = __commonJS({
         if (this[kQueue].isEmpty()) {
           await Promise.all(this[kClients].map((c) => c.close()));
         } else {
-          await new Promise((resolve) => {
-            this[kClosedResolve] = resolve;
+          await new Promise((resolve2) => {
+            this[kClosedResolve] = resolve2;
           });
         }
       }
@@ -10175,7 +10175,7 @@ var require_readable = __commonJS({
         if (this._readableState.closeEmitted) {
           return null;
         }
-        return await new Promise((resolve, reject) => {
+        return await new Promise((resolve2, reject) => {
           if (this[kContentLength] > limit) {
             this.destroy(new AbortError());
           }
@@ -10188,7 +10188,7 @@ var require_readable = __commonJS({
             if (signal?.aborted) {
               reject(signal.reason ?? new AbortError());
             } else {
-              resolve(null);
+              resolve2(null);
             }
           }).on("error", noop3).on("data", function(chunk) {
             limit -= chunk.length;
@@ -10209,7 +10209,7 @@ var require_readable = __commonJS({
     __name(isUnusable, "isUnusable");
     async function consume(stream, type) {
       assert(!stream[kConsume]);
-      return new Promise((resolve, reject) => {
+      return new Promise((resolve2, reject) => {
         if (isUnusable(stream)) {
           const rState = stream._readableState;
           if (rState.destroyed && rState.closeEmitted === false) {
@@ -10226,7 +10226,7 @@ var require_readable = __commonJS({
             stream[kConsume] = {
               type,
               stream,
-              resolve,
+              resolve: resolve2,
               reject,
               length: 0,
               body: []
@@ -10300,18 +10300,18 @@ var require_readable = __commonJS({
     }
     __name(chunksConcat, "chunksConcat");
     function consumeEnd(consume2) {
-      const { type, body: body2, resolve, stream, length } = consume2;
+      const { type, body: body2, resolve: resolve2, stream, length } = consume2;
       try {
         if (type === "text") {
-          resolve(chunksDecode(body2, length));
+          resolve2(chunksDecode(body2, length));
         } else if (type === "json") {
-          resolve(JSON.parse(chunksDecode(body2, length)));
+          resolve2(JSON.parse(chunksDecode(body2, length)));
         } else if (type === "arrayBuffer") {
-          resolve(chunksConcat(body2, length).buffer);
+          resolve2(chunksConcat(body2, length).buffer);
         } else if (type === "blob") {
-          resolve(new Blob(body2, { type: stream[kContentType] }));
+          resolve2(new Blob(body2, { type: stream[kContentType] }));
         } else if (type === "bytes") {
-          resolve(chunksConcat(body2, length));
+          resolve2(chunksConcat(body2, length));
         }
         consumeFinish(consume2);
       } catch (err) {
@@ -10575,9 +10575,9 @@ var require_api_request = __commonJS({
     };
     function request3(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve, reject) => {
+        return new Promise((resolve2, reject) => {
           request3.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve(data);
+            return err ? reject(err) : resolve2(data);
           });
         });
       }
@@ -10807,9 +10807,9 @@ var require_api_stream = __commonJS({
     };
     function stream(opts, factory, callback) {
       if (callback === void 0) {
-        return new Promise((resolve, reject) => {
+        return new Promise((resolve2, reject) => {
           stream.call(this, opts, factory, (err, data) => {
-            return err ? reject(err) : resolve(data);
+            return err ? reject(err) : resolve2(data);
           });
         });
       }
@@ -11108,9 +11108,9 @@ var require_api_upgrade = __commonJS({
     };
     function upgrade(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve, reject) => {
+        return new Promise((resolve2, reject) => {
           upgrade.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve(data);
+            return err ? reject(err) : resolve2(data);
           });
         });
       }
@@ -11206,9 +11206,9 @@ var require_api_connect = __commonJS({
     };
     function connect2(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve, reject) => {
+        return new Promise((resolve2, reject) => {
           connect2.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve(data);
+            return err ? reject(err) : resolve2(data);
           });
         });
       }
@@ -11352,10 +11352,10 @@ var require_mock_utils = __commonJS({
     }
     __name(getHeaderByName, "getHeaderByName");
     function buildHeadersFromArray(headers) {
-      const clone = headers.slice();
+      const clone3 = headers.slice();
       const entries2 = [];
-      for (let index = 0; index < clone.length; index += 2) {
-        entries2.push([clone[index], clone[index + 1]]);
+      for (let index = 0; index < clone3.length; index += 2) {
+        entries2.push([clone3[index], clone3[index + 1]]);
       }
       return Object.fromEntries(entries2);
     }
@@ -11477,13 +11477,13 @@ var require_mock_utils = __commonJS({
       for (let i = 0; i < keys.length; ++i) {
         const key = keys[i];
         const value = data[key];
-        const name = Buffer.from(`${key}`);
+        const name2 = Buffer.from(`${key}`);
         if (Array.isArray(value)) {
           for (let j = 0; j < value.length; ++j) {
-            result2.push(name, Buffer.from(`${value[j]}`));
+            result2.push(name2, Buffer.from(`${value[j]}`));
           }
         } else {
-          result2.push(name, Buffer.from(`${value}`));
+          result2.push(name2, Buffer.from(`${value}`));
         }
       }
       return result2;
@@ -11917,11 +11917,11 @@ var require_pluralizer = __commonJS({
         this.singular = singular;
         this.plural = plural;
       }
-      pluralize(count) {
-        const one = count === 1;
+      pluralize(count2) {
+        const one = count2 === 1;
         const keys = one ? singulars : plurals;
         const noun = one ? this.singular : this.plural;
-        return { ...keys, count, noun };
+        return { ...keys, count: count2, noun };
       }
     };
   }
@@ -12506,8 +12506,8 @@ var require_dns = __commonJS({
         }
         this.#records.set(origin.hostname, records);
       }
-      getHandler(meta, opts) {
-        return new DNSDispatchHandler(this, meta, opts);
+      getHandler(meta2, opts) {
+        return new DNSDispatchHandler(this, meta2, opts);
       }
     };
     var DNSDispatchHandler = class extends DecoratorHandler {
@@ -12681,12 +12681,12 @@ var require_headers = __commonJS({
       }
     }
     __name(fill2, "fill");
-    function appendHeader(headers, name, value) {
+    function appendHeader(headers, name2, value) {
       value = headerValueNormalize(value);
-      if (!isValidHeaderName(name)) {
+      if (!isValidHeaderName(name2)) {
         throw webidl.errors.invalidArgument({
           prefix: "Headers.append",
-          value: name,
+          value: name2,
           type: "header name"
         });
       } else if (!isValidHeaderValue(value)) {
@@ -12699,7 +12699,7 @@ var require_headers = __commonJS({
       if (getHeadersGuard(headers) === "immutable") {
         throw new TypeError("immutable");
       }
-      return getHeadersList(headers).append(name, value, false);
+      return getHeadersList(headers).append(name2, value, false);
     }
     __name(appendHeader, "appendHeader");
     function compareHeaderName(a, b) {
@@ -12727,8 +12727,8 @@ var require_headers = __commonJS({
        * @param {string} name
        * @param {boolean} isLowerCase
        */
-      contains(name, isLowerCase) {
-        return this[kHeadersMap].has(isLowerCase ? name : name.toLowerCase());
+      contains(name2, isLowerCase) {
+        return this[kHeadersMap].has(isLowerCase ? name2 : name2.toLowerCase());
       }
       clear() {
         this[kHeadersMap].clear();
@@ -12741,9 +12741,9 @@ var require_headers = __commonJS({
        * @param {string} value
        * @param {boolean} isLowerCase
        */
-      append(name, value, isLowerCase) {
+      append(name2, value, isLowerCase) {
         this[kHeadersSortedMap] = null;
-        const lowercaseName = isLowerCase ? name : name.toLowerCase();
+        const lowercaseName = isLowerCase ? name2 : name2.toLowerCase();
         const exists2 = this[kHeadersMap].get(lowercaseName);
         if (exists2) {
           const delimiter = lowercaseName === "cookie" ? "; " : ", ";
@@ -12752,7 +12752,7 @@ var require_headers = __commonJS({
             value: `${exists2.value}${delimiter}${value}`
           });
         } else {
-          this[kHeadersMap].set(lowercaseName, { name, value });
+          this[kHeadersMap].set(lowercaseName, { name: name2, value });
         }
         if (lowercaseName === "set-cookie") {
           (this.cookies ??= []).push(value);
@@ -12764,26 +12764,26 @@ var require_headers = __commonJS({
        * @param {string} value
        * @param {boolean} isLowerCase
        */
-      set(name, value, isLowerCase) {
+      set(name2, value, isLowerCase) {
         this[kHeadersSortedMap] = null;
-        const lowercaseName = isLowerCase ? name : name.toLowerCase();
+        const lowercaseName = isLowerCase ? name2 : name2.toLowerCase();
         if (lowercaseName === "set-cookie") {
           this.cookies = [value];
         }
-        this[kHeadersMap].set(lowercaseName, { name, value });
+        this[kHeadersMap].set(lowercaseName, { name: name2, value });
       }
       /**
        * @see https://fetch.spec.whatwg.org/#concept-header-list-delete
        * @param {string} name
        * @param {boolean} isLowerCase
        */
-      delete(name, isLowerCase) {
+      delete(name2, isLowerCase) {
         this[kHeadersSortedMap] = null;
-        if (!isLowerCase) name = name.toLowerCase();
-        if (name === "set-cookie") {
+        if (!isLowerCase) name2 = name2.toLowerCase();
+        if (name2 === "set-cookie") {
           this.cookies = null;
         }
-        this[kHeadersMap].delete(name);
+        this[kHeadersMap].delete(name2);
       }
       /**
        * @see https://fetch.spec.whatwg.org/#concept-header-list-get
@@ -12791,19 +12791,19 @@ var require_headers = __commonJS({
        * @param {boolean} isLowerCase
        * @returns {string | null}
        */
-      get(name, isLowerCase) {
-        return this[kHeadersMap].get(isLowerCase ? name : name.toLowerCase())?.value ?? null;
+      get(name2, isLowerCase) {
+        return this[kHeadersMap].get(isLowerCase ? name2 : name2.toLowerCase())?.value ?? null;
       }
       *[Symbol.iterator]() {
-        for (const { 0: name, 1: { value } } of this[kHeadersMap]) {
-          yield [name, value];
+        for (const { 0: name2, 1: { value } } of this[kHeadersMap]) {
+          yield [name2, value];
         }
       }
       get entries() {
         const headers = {};
         if (this[kHeadersMap].size !== 0) {
-          for (const { name, value } of this[kHeadersMap].values()) {
-            headers[name] = value;
+          for (const { name: name2, value } of this[kHeadersMap].values()) {
+            headers[name2] = value;
           }
         }
         return headers;
@@ -12814,13 +12814,13 @@ var require_headers = __commonJS({
       get entriesList() {
         const headers = [];
         if (this[kHeadersMap].size !== 0) {
-          for (const { 0: lowerName, 1: { name, value } } of this[kHeadersMap]) {
+          for (const { 0: lowerName, 1: { name: name2, value } } of this[kHeadersMap]) {
             if (lowerName === "set-cookie") {
               for (const cookie2 of this.cookies) {
-                headers.push([name, cookie2]);
+                headers.push([name2, cookie2]);
               }
             } else {
-              headers.push([name, value]);
+              headers.push([name2, value]);
             }
           }
         }
@@ -12866,8 +12866,8 @@ var require_headers = __commonJS({
           return array;
         } else {
           let i = 0;
-          for (const { 0: name, 1: { value } } of this[kHeadersMap]) {
-            array[i++] = [name, value];
+          for (const { 0: name2, 1: { value } } of this[kHeadersMap]) {
+            array[i++] = [name2, value];
             assert(value !== null);
           }
           return array.sort(compareHeaderName);
@@ -12893,77 +12893,77 @@ var require_headers = __commonJS({
         }
       }
       // https://fetch.spec.whatwg.org/#dom-headers-append
-      append(name, value) {
+      append(name2, value) {
         webidl.brandCheck(this, _Headers);
         webidl.argumentLengthCheck(arguments, 2, "Headers.append");
         const prefix = "Headers.append";
-        name = webidl.converters.ByteString(name, prefix, "name");
+        name2 = webidl.converters.ByteString(name2, prefix, "name");
         value = webidl.converters.ByteString(value, prefix, "value");
-        return appendHeader(this, name, value);
+        return appendHeader(this, name2, value);
       }
       // https://fetch.spec.whatwg.org/#dom-headers-delete
-      delete(name) {
+      delete(name2) {
         webidl.brandCheck(this, _Headers);
         webidl.argumentLengthCheck(arguments, 1, "Headers.delete");
         const prefix = "Headers.delete";
-        name = webidl.converters.ByteString(name, prefix, "name");
-        if (!isValidHeaderName(name)) {
+        name2 = webidl.converters.ByteString(name2, prefix, "name");
+        if (!isValidHeaderName(name2)) {
           throw webidl.errors.invalidArgument({
             prefix: "Headers.delete",
-            value: name,
+            value: name2,
             type: "header name"
           });
         }
         if (this.#guard === "immutable") {
           throw new TypeError("immutable");
         }
-        if (!this.#headersList.contains(name, false)) {
+        if (!this.#headersList.contains(name2, false)) {
           return;
         }
-        this.#headersList.delete(name, false);
+        this.#headersList.delete(name2, false);
       }
       // https://fetch.spec.whatwg.org/#dom-headers-get
-      get(name) {
+      get(name2) {
         webidl.brandCheck(this, _Headers);
         webidl.argumentLengthCheck(arguments, 1, "Headers.get");
         const prefix = "Headers.get";
-        name = webidl.converters.ByteString(name, prefix, "name");
-        if (!isValidHeaderName(name)) {
+        name2 = webidl.converters.ByteString(name2, prefix, "name");
+        if (!isValidHeaderName(name2)) {
           throw webidl.errors.invalidArgument({
             prefix,
-            value: name,
+            value: name2,
             type: "header name"
           });
         }
-        return this.#headersList.get(name, false);
+        return this.#headersList.get(name2, false);
       }
       // https://fetch.spec.whatwg.org/#dom-headers-has
-      has(name) {
+      has(name2) {
         webidl.brandCheck(this, _Headers);
         webidl.argumentLengthCheck(arguments, 1, "Headers.has");
         const prefix = "Headers.has";
-        name = webidl.converters.ByteString(name, prefix, "name");
-        if (!isValidHeaderName(name)) {
+        name2 = webidl.converters.ByteString(name2, prefix, "name");
+        if (!isValidHeaderName(name2)) {
           throw webidl.errors.invalidArgument({
             prefix,
-            value: name,
+            value: name2,
             type: "header name"
           });
         }
-        return this.#headersList.contains(name, false);
+        return this.#headersList.contains(name2, false);
       }
       // https://fetch.spec.whatwg.org/#dom-headers-set
-      set(name, value) {
+      set(name2, value) {
         webidl.brandCheck(this, _Headers);
         webidl.argumentLengthCheck(arguments, 2, "Headers.set");
         const prefix = "Headers.set";
-        name = webidl.converters.ByteString(name, prefix, "name");
+        name2 = webidl.converters.ByteString(name2, prefix, "name");
         value = webidl.converters.ByteString(value, prefix, "value");
         value = headerValueNormalize(value);
-        if (!isValidHeaderName(name)) {
+        if (!isValidHeaderName(name2)) {
           throw webidl.errors.invalidArgument({
             prefix,
-            value: name,
+            value: name2,
             type: "header name"
           });
         } else if (!isValidHeaderValue(value)) {
@@ -12976,14 +12976,14 @@ var require_headers = __commonJS({
         if (this.#guard === "immutable") {
           throw new TypeError("immutable");
         }
-        this.#headersList.set(name, value, false);
+        this.#headersList.set(name2, value, false);
       }
       // https://fetch.spec.whatwg.org/#dom-headers-getsetcookie
       getSetCookie() {
         webidl.brandCheck(this, _Headers);
-        const list4 = this.#headersList.cookies;
-        if (list4) {
-          return [...list4];
+        const list5 = this.#headersList.cookies;
+        if (list5) {
+          return [...list5];
         }
         return [];
       }
@@ -12999,13 +12999,13 @@ var require_headers = __commonJS({
           return this.#headersList[kHeadersSortedMap] = names;
         }
         for (let i = 0; i < names.length; ++i) {
-          const { 0: name, 1: value } = names[i];
-          if (name === "set-cookie") {
+          const { 0: name2, 1: value } = names[i];
+          if (name2 === "set-cookie") {
             for (let j = 0; j < cookies.length; ++j) {
-              headers.push([name, cookies[j]]);
+              headers.push([name2, cookies[j]]);
             }
           } else {
-            headers.push([name, value]);
+            headers.push([name2, value]);
           }
         }
         return this.#headersList[kHeadersSortedMap] = headers;
@@ -13023,8 +13023,8 @@ var require_headers = __commonJS({
       static getHeadersList(o) {
         return o.#headersList;
       }
-      static setHeadersList(o, list4) {
-        o.#headersList = list4;
+      static setHeadersList(o, list5) {
+        o.#headersList = list5;
       }
     };
     var { getHeadersGuard, setHeadersGuard, getHeadersList, setHeadersList } = Headers2;
@@ -13128,10 +13128,10 @@ var require_response = __commonJS({
         if (init !== null) {
           init = webidl.converters.ResponseInit(init);
         }
-        const bytes = textEncoder.encode(
+        const bytes2 = textEncoder.encode(
           serializeJavascriptValueToJSONString(data)
         );
-        const body2 = extractBody(bytes);
+        const body2 = extractBody(bytes2);
         const responseObject = fromInnerResponse(makeResponse({}), "response");
         initializeResponse(responseObject, init, { body: body2[0], type: "application/json" });
         return responseObject;
@@ -13437,23 +13437,23 @@ var require_response = __commonJS({
     webidl.converters.URLSearchParams = webidl.interfaceConverter(
       URLSearchParams
     );
-    webidl.converters.XMLHttpRequestBodyInit = function(V, prefix, name) {
+    webidl.converters.XMLHttpRequestBodyInit = function(V, prefix, name2) {
       if (typeof V === "string") {
-        return webidl.converters.USVString(V, prefix, name);
+        return webidl.converters.USVString(V, prefix, name2);
       }
       if (isBlobLike(V)) {
-        return webidl.converters.Blob(V, prefix, name, { strict: false });
+        return webidl.converters.Blob(V, prefix, name2, { strict: false });
       }
       if (ArrayBuffer.isView(V) || types.isArrayBuffer(V)) {
-        return webidl.converters.BufferSource(V, prefix, name);
+        return webidl.converters.BufferSource(V, prefix, name2);
       }
       if (util.isFormDataLike(V)) {
-        return webidl.converters.FormData(V, prefix, name, { strict: false });
+        return webidl.converters.FormData(V, prefix, name2, { strict: false });
       }
       if (V instanceof URLSearchParams) {
-        return webidl.converters.URLSearchParams(V, prefix, name);
+        return webidl.converters.URLSearchParams(V, prefix, name2);
       }
-      return webidl.converters.DOMString(V, prefix, name);
+      return webidl.converters.DOMString(V, prefix, name2);
     };
     webidl.converters.BodyInit = function(V, prefix, argument) {
       if (V instanceof ReadableStream) {
@@ -13835,8 +13835,8 @@ var require_request2 = __commonJS({
           const headers = init.headers !== void 0 ? init.headers : new HeadersList(headersList);
           headersList.clear();
           if (headers instanceof HeadersList) {
-            for (const { name, value } of headers.rawValues()) {
-              headersList.append(name, value, false);
+            for (const { name: name2, value } of headers.rawValues()) {
+              headersList.append(name2, value, false);
             }
             headersList.cookies = headers.cookies;
           } else {
@@ -14015,13 +14015,13 @@ var require_request2 = __commonJS({
         if (this.signal.aborted) {
           ac.abort(this.signal.reason);
         } else {
-          let list4 = dependentControllerMap.get(this.signal);
-          if (list4 === void 0) {
-            list4 = /* @__PURE__ */ new Set();
-            dependentControllerMap.set(this.signal, list4);
+          let list5 = dependentControllerMap.get(this.signal);
+          if (list5 === void 0) {
+            list5 = /* @__PURE__ */ new Set();
+            dependentControllerMap.set(this.signal, list5);
           }
           const acRef = new WeakRef(ac);
-          list4.add(acRef);
+          list5.add(acRef);
           util.addAbortListener(
             ac.signal,
             buildAbort(acRef)
@@ -14619,12 +14619,12 @@ var require_fetch = __commonJS({
           processBodyError(response.error);
           return;
         }
-        const processBody = /* @__PURE__ */ __name((bytes) => {
-          if (!bytesMatch(bytes, request3.integrity)) {
+        const processBody = /* @__PURE__ */ __name((bytes2) => {
+          if (!bytesMatch(bytes2, request3.integrity)) {
             processBodyError("integrity mismatch");
             return;
           }
-          response.body = safelyExtractBody(bytes)[0];
+          response.body = safelyExtractBody(bytes2)[0];
           fetchFinale(fetchParams, response);
         }, "processBody");
         await fullyReadBody(response.body, processBody, processBodyError);
@@ -15044,12 +15044,12 @@ var require_fetch = __commonJS({
       if (request3.body == null && fetchParams.processRequestEndOfBody) {
         queueMicrotask(() => fetchParams.processRequestEndOfBody());
       } else if (request3.body != null) {
-        const processBodyChunk = /* @__PURE__ */ __name(async function* (bytes) {
+        const processBodyChunk = /* @__PURE__ */ __name(async function* (bytes2) {
           if (isCancelled(fetchParams)) {
             return;
           }
-          yield bytes;
-          fetchParams.processRequestBodyChunkLength?.(bytes.byteLength);
+          yield bytes2;
+          fetchParams.processRequestBodyChunkLength?.(bytes2.byteLength);
         }, "processBodyChunk");
         const processEndOfBody = /* @__PURE__ */ __name(() => {
           if (isCancelled(fetchParams)) {
@@ -15071,8 +15071,8 @@ var require_fetch = __commonJS({
         }, "processBodyError");
         requestBody = (async function* () {
           try {
-            for await (const bytes of request3.body.stream) {
-              yield* processBodyChunk(bytes);
+            for await (const bytes2 of request3.body.stream) {
+              yield* processBodyChunk(bytes2);
             }
             processEndOfBody();
           } catch (err) {
@@ -15124,33 +15124,33 @@ var require_fetch = __commonJS({
       }
       fetchParams.controller.resume = async () => {
         while (true) {
-          let bytes;
+          let bytes2;
           let isFailure;
           try {
             const { done, value } = await fetchParams.controller.next();
             if (isAborted(fetchParams)) {
               break;
             }
-            bytes = done ? void 0 : value;
+            bytes2 = done ? void 0 : value;
           } catch (err) {
             if (fetchParams.controller.ended && !timingInfo.encodedBodySize) {
-              bytes = void 0;
+              bytes2 = void 0;
             } else {
-              bytes = err;
+              bytes2 = err;
               isFailure = true;
             }
           }
-          if (bytes === void 0) {
+          if (bytes2 === void 0) {
             readableStreamClose(fetchParams.controller.controller);
             finalizeResponse(fetchParams, response);
             return;
           }
-          timingInfo.decodedBodySize += bytes?.byteLength ?? 0;
+          timingInfo.decodedBodySize += bytes2?.byteLength ?? 0;
           if (isFailure) {
-            fetchParams.controller.terminate(bytes);
+            fetchParams.controller.terminate(bytes2);
             return;
           }
-          const buffer = new Uint8Array(bytes);
+          const buffer = new Uint8Array(bytes2);
           if (buffer.byteLength) {
             fetchParams.controller.controller.enqueue(buffer);
           }
@@ -15185,7 +15185,7 @@ var require_fetch = __commonJS({
       function dispatch({ body: body2 }) {
         const url = requestCurrentURL(request3);
         const agent2 = fetchParams.controller.dispatcher;
-        return new Promise((resolve, reject) => agent2.dispatch(
+        return new Promise((resolve2, reject) => agent2.dispatch(
           {
             path: url.pathname + url.search,
             origin: url.origin,
@@ -15261,7 +15261,7 @@ var require_fetch = __commonJS({
               }
               this.body = new Readable({ read: resume });
               const onError = this.onError.bind(this);
-              resolve({
+              resolve2({
                 status: status2,
                 statusText,
                 headersList,
@@ -15277,9 +15277,9 @@ var require_fetch = __commonJS({
               if (fetchParams.controller.dump) {
                 return;
               }
-              const bytes = chunk;
-              timingInfo.encodedBodySize += bytes.byteLength;
-              return this.body.push(bytes);
+              const bytes2 = chunk;
+              timingInfo.encodedBodySize += bytes2.byteLength;
+              return this.body.push(bytes2);
             },
             onComplete() {
               if (this.abort) {
@@ -15304,7 +15304,7 @@ var require_fetch = __commonJS({
               for (let i = 0; i < rawHeaders.length; i += 2) {
                 headersList.append(bufferToLowerCasedHeaderName(rawHeaders[i]), rawHeaders[i + 1].toString("latin1"), true);
               }
-              resolve({
+              resolve2({
                 status: status2,
                 statusText: STATUS_CODES[status2],
                 headersList,
@@ -15731,7 +15731,7 @@ var require_util4 = __commonJS({
       fr[kError] = null;
       const stream = blob.stream();
       const reader = stream.getReader();
-      const bytes = [];
+      const bytes2 = [];
       let chunkPromise = reader.read();
       let isFirstChunk = true;
       (async () => {
@@ -15745,7 +15745,7 @@ var require_util4 = __commonJS({
             }
             isFirstChunk = false;
             if (!done && types.isUint8Array(value)) {
-              bytes.push(value);
+              bytes2.push(value);
               if ((fr[kLastProgressEventFired] === void 0 || Date.now() - fr[kLastProgressEventFired] >= 50) && !fr[kAborted]) {
                 fr[kLastProgressEventFired] = Date.now();
                 queueMicrotask(() => {
@@ -15757,7 +15757,7 @@ var require_util4 = __commonJS({
               queueMicrotask(() => {
                 fr[kState] = "done";
                 try {
-                  const result2 = packageData(bytes, type, blob.type, encodingName);
+                  const result2 = packageData(bytes2, type, blob.type, encodingName);
                   if (fr[kAborted]) {
                     return;
                   }
@@ -15799,7 +15799,7 @@ var require_util4 = __commonJS({
       reader.dispatchEvent(event);
     }
     __name(fireAProgressEvent, "fireAProgressEvent");
-    function packageData(bytes, type, mimeType, encodingName) {
+    function packageData(bytes2, type, mimeType, encodingName) {
       switch (type) {
         case "DataURL": {
           let dataURL = "data:";
@@ -15809,7 +15809,7 @@ var require_util4 = __commonJS({
           }
           dataURL += ";base64,";
           const decoder = new StringDecoder("latin1");
-          for (const chunk of bytes) {
+          for (const chunk of bytes2) {
             dataURL += btoa2(decoder.write(chunk));
           }
           dataURL += btoa2(decoder.end());
@@ -15829,16 +15829,16 @@ var require_util4 = __commonJS({
           if (encoding === "failure") {
             encoding = "UTF-8";
           }
-          return decode(bytes, encoding);
+          return decode(bytes2, encoding);
         }
         case "ArrayBuffer": {
-          const sequence = combineByteSequences(bytes);
+          const sequence = combineByteSequences(bytes2);
           return sequence.buffer;
         }
         case "BinaryString": {
           let binaryString = "";
           const decoder = new StringDecoder("latin1");
-          for (const chunk of bytes) {
+          for (const chunk of bytes2) {
             binaryString += decoder.write(chunk);
           }
           binaryString += decoder.end();
@@ -15848,14 +15848,14 @@ var require_util4 = __commonJS({
     }
     __name(packageData, "packageData");
     function decode(ioQueue, encoding) {
-      const bytes = combineByteSequences(ioQueue);
-      const BOMEncoding = BOMSniffing(bytes);
+      const bytes2 = combineByteSequences(ioQueue);
+      const BOMEncoding = BOMSniffing(bytes2);
       let slice = 0;
       if (BOMEncoding !== null) {
         encoding = BOMEncoding;
         slice = BOMEncoding === "UTF-8" ? 3 : 2;
       }
-      const sliced = bytes.slice(slice);
+      const sliced = bytes2.slice(slice);
       return new TextDecoder(encoding).decode(sliced);
     }
     __name(decode, "decode");
@@ -16419,9 +16419,9 @@ var require_cache = __commonJS({
           // 16.
         };
         operations.push(operation);
-        const bytes = await bodyReadPromise.promise;
+        const bytes2 = await bodyReadPromise.promise;
         if (clonedResponse.body != null) {
-          clonedResponse.body.source = bytes;
+          clonedResponse.body.source = bytes2;
         }
         const cacheJobPromise = createDeferredPromise();
         let errorData = null;
@@ -16883,9 +16883,9 @@ var require_util6 = __commonJS({
       return false;
     }
     __name(isCTLExcludingHtab, "isCTLExcludingHtab");
-    function validateCookieName(name) {
-      for (let i = 0; i < name.length; ++i) {
-        const code = name.charCodeAt(i);
+    function validateCookieName(name2) {
+      for (let i = 0; i < name2.length; ++i) {
+        const code = name2.charCodeAt(i);
         if (code < 33 || // exclude CTLs (0-31), SP and HT
         code > 126 || // exclude non-ascii and DEL
         code === 34 || // "
@@ -17022,7 +17022,7 @@ var require_util6 = __commonJS({
       }
     }
     __name(validateCookieMaxAge, "validateCookieMaxAge");
-    function stringify4(cookie2) {
+    function stringify5(cookie2) {
       if (cookie2.name.length === 0) {
         return null;
       }
@@ -17074,14 +17074,14 @@ var require_util6 = __commonJS({
       }
       return out.join("; ");
     }
-    __name(stringify4, "stringify");
+    __name(stringify5, "stringify");
     module2.exports = {
       isCTLExcludingHtab,
       validateCookieName,
       validateCookiePath,
       validateCookieValue,
       toIMFDate,
-      stringify: stringify4
+      stringify: stringify5
     };
   }
 });
@@ -17100,7 +17100,7 @@ var require_parse = __commonJS({
       }
       let nameValuePair = "";
       let unparsedAttributes = "";
-      let name = "";
+      let name2 = "";
       let value = "";
       if (header.includes(";")) {
         const position = { position: 0 };
@@ -17113,20 +17113,20 @@ var require_parse = __commonJS({
         value = nameValuePair;
       } else {
         const position = { position: 0 };
-        name = collectASequenceOfCodePointsFast(
+        name2 = collectASequenceOfCodePointsFast(
           "=",
           nameValuePair,
           position
         );
         value = nameValuePair.slice(position.position + 1);
       }
-      name = name.trim();
+      name2 = name2.trim();
       value = value.trim();
-      if (name.length + value.length > maxNameValuePairSize) {
+      if (name2.length + value.length > maxNameValuePairSize) {
         return null;
       }
       return {
-        name,
+        name: name2,
         value,
         ...parseUnparsedAttributes(unparsedAttributes)
       };
@@ -17229,7 +17229,7 @@ var require_cookies = __commonJS({
   "node_modules/undici/lib/web/cookies/index.js"(exports2, module2) {
     "use strict";
     var { parseSetCookie } = require_parse();
-    var { stringify: stringify4 } = require_util6();
+    var { stringify: stringify5 } = require_util6();
     var { webidl } = require_webidl();
     var { Headers: Headers2 } = require_headers();
     function getCookies(headers) {
@@ -17241,20 +17241,20 @@ var require_cookies = __commonJS({
         return out;
       }
       for (const piece of cookie2.split(";")) {
-        const [name, ...value] = piece.split("=");
-        out[name.trim()] = value.join("=");
+        const [name2, ...value] = piece.split("=");
+        out[name2.trim()] = value.join("=");
       }
       return out;
     }
     __name(getCookies, "getCookies");
-    function deleteCookie(headers, name, attributes) {
+    function deleteCookie(headers, name2, attributes) {
       webidl.brandCheck(headers, Headers2, { strict: false });
       const prefix = "deleteCookie";
       webidl.argumentLengthCheck(arguments, 2, prefix);
-      name = webidl.converters.DOMString(name, prefix, "name");
+      name2 = webidl.converters.DOMString(name2, prefix, "name");
       attributes = webidl.converters.DeleteCookieAttributes(attributes);
       setCookie(headers, {
-        name,
+        name: name2,
         value: "",
         expires: /* @__PURE__ */ new Date(0),
         ...attributes
@@ -17275,9 +17275,9 @@ var require_cookies = __commonJS({
       webidl.argumentLengthCheck(arguments, 2, "setCookie");
       webidl.brandCheck(headers, Headers2, { strict: false });
       cookie2 = webidl.converters.Cookie(cookie2);
-      const str7 = stringify4(cookie2);
-      if (str7) {
-        headers.append("Set-Cookie", str7);
+      const str9 = stringify5(cookie2);
+      if (str9) {
+        headers.append("Set-Cookie", str9);
       }
     }
     __name(setCookie, "setCookie");
@@ -17842,9 +17842,9 @@ var require_util7 = __commonJS({
       const extensionList = /* @__PURE__ */ new Map();
       while (position.position < extensions.length) {
         const pair = collectASequenceOfCodePointsFast(";", extensions, position);
-        const [name, value = ""] = pair.split("=");
+        const [name2, value = ""] = pair.split("=");
         extensionList.set(
-          removeHTTPWhitespace(name, true, false),
+          removeHTTPWhitespace(name2, true, false),
           removeHTTPWhitespace(value, false, true)
         );
         position.position++;
@@ -19136,8 +19136,8 @@ var require_util8 = __commonJS({
     }
     __name(isASCIINumber, "isASCIINumber");
     function delay(ms) {
-      return new Promise((resolve) => {
-        setTimeout(resolve, ms).unref();
+      return new Promise((resolve2) => {
+        setTimeout(resolve2, ms).unref();
       });
     }
     __name(delay, "delay");
@@ -19513,15 +19513,15 @@ ${value}`;
           pos = 0;
         }
       }
-      discardLeadingBytes(count) {
-        while (count > 0 && this.lineChunkIndex < this.chunks.length) {
+      discardLeadingBytes(count2) {
+        while (count2 > 0 && this.lineChunkIndex < this.chunks.length) {
           const chunk = this.chunks[this.lineChunkIndex];
           const remaining = chunk.length - this.linePos;
-          if (count < remaining) {
-            this.linePos += count;
-            count = 0;
+          if (count2 < remaining) {
+            this.linePos += count2;
+            count2 = 0;
           } else {
-            count -= remaining;
+            count2 -= remaining;
             this.lineChunkIndex++;
             this.linePos = 0;
           }
@@ -20018,12 +20018,12 @@ var init_lib = __esm({
     import_undici = __toESM(require_undici(), 1);
     __awaiter = function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve) {
-          resolve(value);
+        return value instanceof P ? value : new P(function(resolve2) {
+          resolve2(value);
         });
       }
       __name(adopt, "adopt");
-      return new (P || (P = Promise))(function(resolve, reject) {
+      return new (P || (P = Promise))(function(resolve2, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -20041,7 +20041,7 @@ var init_lib = __esm({
         }
         __name(rejected, "rejected");
         function step(result2) {
-          result2.done ? resolve(result2.value) : adopt(result2.value).then(fulfilled, rejected);
+          result2.done ? resolve2(result2.value) : adopt(result2.value).then(fulfilled, rejected);
         }
         __name(step, "step");
         step((generator = generator.apply(thisArg, _arguments || [])).next());
@@ -20118,26 +20118,26 @@ var init_lib = __esm({
       }
       readBody() {
         return __awaiter(this, void 0, void 0, function* () {
-          return new Promise((resolve) => __awaiter(this, void 0, void 0, function* () {
+          return new Promise((resolve2) => __awaiter(this, void 0, void 0, function* () {
             let output = Buffer.alloc(0);
             this.message.on("data", (chunk) => {
               output = Buffer.concat([output, chunk]);
             });
             this.message.on("end", () => {
-              resolve(output.toString());
+              resolve2(output.toString());
             });
           }));
         });
       }
       readBodyBuffer() {
         return __awaiter(this, void 0, void 0, function* () {
-          return new Promise((resolve) => __awaiter(this, void 0, void 0, function* () {
+          return new Promise((resolve2) => __awaiter(this, void 0, void 0, function* () {
             const chunks = [];
             this.message.on("data", (chunk) => {
               chunks.push(chunk);
             });
             this.message.on("end", () => {
-              resolve(Buffer.concat(chunks));
+              resolve2(Buffer.concat(chunks));
             });
           }));
         });
@@ -20236,8 +20236,8 @@ var init_lib = __esm({
         });
       }
       postJson(requestUrl_1, obj_1) {
-        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
-          const data = JSON.stringify(obj, null, 2);
+        return __awaiter(this, arguments, void 0, function* (requestUrl, obj2, additionalHeaders = {}) {
+          const data = JSON.stringify(obj2, null, 2);
           additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
           additionalHeaders[Headers.ContentType] = this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
           const res = yield this.post(requestUrl, data, additionalHeaders);
@@ -20245,8 +20245,8 @@ var init_lib = __esm({
         });
       }
       putJson(requestUrl_1, obj_1) {
-        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
-          const data = JSON.stringify(obj, null, 2);
+        return __awaiter(this, arguments, void 0, function* (requestUrl, obj2, additionalHeaders = {}) {
+          const data = JSON.stringify(obj2, null, 2);
           additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
           additionalHeaders[Headers.ContentType] = this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
           const res = yield this.put(requestUrl, data, additionalHeaders);
@@ -20254,8 +20254,8 @@ var init_lib = __esm({
         });
       }
       patchJson(requestUrl_1, obj_1) {
-        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
-          const data = JSON.stringify(obj, null, 2);
+        return __awaiter(this, arguments, void 0, function* (requestUrl, obj2, additionalHeaders = {}) {
+          const data = JSON.stringify(obj2, null, 2);
           additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
           additionalHeaders[Headers.ContentType] = this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
           const res = yield this.patch(requestUrl, data, additionalHeaders);
@@ -20343,14 +20343,14 @@ var init_lib = __esm({
        */
       requestRaw(info2, data) {
         return __awaiter(this, void 0, void 0, function* () {
-          return new Promise((resolve, reject) => {
+          return new Promise((resolve2, reject) => {
             function callbackForResult(err, res) {
               if (err) {
                 reject(err);
               } else if (!res) {
                 reject(new Error("Unknown error"));
               } else {
-                resolve(res);
+                resolve2(res);
               }
             }
             __name(callbackForResult, "callbackForResult");
@@ -20596,12 +20596,12 @@ var init_lib = __esm({
         return __awaiter(this, void 0, void 0, function* () {
           retryNumber = Math.min(ExponentialBackoffCeiling, retryNumber);
           const ms = ExponentialBackoffTimeSlice * Math.pow(2, retryNumber);
-          return new Promise((resolve) => setTimeout(() => resolve(), ms));
+          return new Promise((resolve2) => setTimeout(() => resolve2(), ms));
         });
       }
       _processResponse(res, options2) {
         return __awaiter(this, void 0, void 0, function* () {
-          return new Promise((resolve, reject) => __awaiter(this, void 0, void 0, function* () {
+          return new Promise((resolve2, reject) => __awaiter(this, void 0, void 0, function* () {
             const statusCode = res.message.statusCode || 0;
             const response = {
               statusCode,
@@ -20609,7 +20609,7 @@ var init_lib = __esm({
               headers: {}
             };
             if (statusCode === HttpCodes.NotFound) {
-              resolve(response);
+              resolve2(response);
             }
             function dateTimeDeserializer(key, value) {
               if (typeof value === "string") {
@@ -20621,25 +20621,25 @@ var init_lib = __esm({
               return value;
             }
             __name(dateTimeDeserializer, "dateTimeDeserializer");
-            let obj;
+            let obj2;
             let contents;
             try {
               contents = yield res.readBody();
               if (contents && contents.length > 0) {
                 if (options2 && options2.deserializeDates) {
-                  obj = JSON.parse(contents, dateTimeDeserializer);
+                  obj2 = JSON.parse(contents, dateTimeDeserializer);
                 } else {
-                  obj = JSON.parse(contents);
+                  obj2 = JSON.parse(contents);
                 }
-                response.result = obj;
+                response.result = obj2;
               }
               response.headers = res.message.headers;
             } catch (err) {
             }
             if (statusCode > 299) {
               let msg;
-              if (obj && obj.message) {
-                msg = obj.message;
+              if (obj2 && obj2.message) {
+                msg = obj2.message;
               } else if (contents && contents.length > 0) {
                 msg = contents;
               } else {
@@ -20649,13 +20649,13 @@ var init_lib = __esm({
               err.result = response.result;
               reject(err);
             } else {
-              resolve(response);
+              resolve2(response);
             }
           }));
         });
       }
     };
-    lowercaseKeys = /* @__PURE__ */ __name((obj) => Object.keys(obj).reduce((c, k) => (c[k.toLowerCase()] = obj[k], c), {}), "lowercaseKeys");
+    lowercaseKeys = /* @__PURE__ */ __name((obj2) => Object.keys(obj2).reduce((c, k) => (c[k.toLowerCase()] = obj2[k], c), {}), "lowercaseKeys");
   }
 });
 
@@ -20665,12 +20665,12 @@ var init_auth = __esm({
   "node_modules/@actions/http-client/lib/auth.js"() {
     __awaiter2 = function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve) {
-          resolve(value);
+        return value instanceof P ? value : new P(function(resolve2) {
+          resolve2(value);
         });
       }
       __name(adopt, "adopt");
-      return new (P || (P = Promise))(function(resolve, reject) {
+      return new (P || (P = Promise))(function(resolve2, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -20688,7 +20688,7 @@ var init_auth = __esm({
         }
         __name(rejected, "rejected");
         function step(result2) {
-          result2.done ? resolve(result2.value) : adopt(result2.value).then(fulfilled, rejected);
+          result2.done ? resolve2(result2.value) : adopt(result2.value).then(fulfilled, rejected);
         }
         __name(step, "step");
         step((generator = generator.apply(thisArg, _arguments || [])).next());
@@ -20731,12 +20731,12 @@ var init_oidc_utils = __esm({
     init_core();
     __awaiter3 = function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve) {
-          resolve(value);
+        return value instanceof P ? value : new P(function(resolve2) {
+          resolve2(value);
         });
       }
       __name(adopt, "adopt");
-      return new (P || (P = Promise))(function(resolve, reject) {
+      return new (P || (P = Promise))(function(resolve2, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -20754,7 +20754,7 @@ var init_oidc_utils = __esm({
         }
         __name(rejected, "rejected");
         function step(result2) {
-          result2.done ? resolve(result2.value) : adopt(result2.value).then(fulfilled, rejected);
+          result2.done ? resolve2(result2.value) : adopt(result2.value).then(fulfilled, rejected);
         }
         __name(step, "step");
         step((generator = generator.apply(thisArg, _arguments || [])).next());
@@ -20832,12 +20832,12 @@ var init_summary = __esm({
     import_fs = require("fs");
     __awaiter4 = function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve) {
-          resolve(value);
+        return value instanceof P ? value : new P(function(resolve2) {
+          resolve2(value);
         });
       }
       __name(adopt, "adopt");
-      return new (P || (P = Promise))(function(resolve, reject) {
+      return new (P || (P = Promise))(function(resolve2, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -20855,7 +20855,7 @@ var init_summary = __esm({
         }
         __name(rejected, "rejected");
         function step(result2) {
-          result2.done ? resolve(result2.value) : adopt(result2.value).then(fulfilled, rejected);
+          result2.done ? resolve2(result2.value) : adopt(result2.value).then(fulfilled, rejected);
         }
         __name(step, "step");
         step((generator = generator.apply(thisArg, _arguments || [])).next());
@@ -20969,8 +20969,8 @@ var init_summary = __esm({
        *
        * @returns {Summary} summary instance
        */
-      addRaw(text3, addEOL = false) {
-        this._buffer += text3;
+      addRaw(text4, addEOL = false) {
+        this._buffer += text4;
         return addEOL ? this.addEOL() : this;
       }
       /**
@@ -21066,10 +21066,10 @@ var init_summary = __esm({
        *
        * @returns {Summary} summary instance
        */
-      addHeading(text3, level) {
+      addHeading(text4, level) {
         const tag = `h${level}`;
         const allowedTag = ["h1", "h2", "h3", "h4", "h5", "h6"].includes(tag) ? tag : "h1";
-        const element = this.wrap(allowedTag, text3);
+        const element = this.wrap(allowedTag, text4);
         return this.addRaw(element).addEOL();
       }
       /**
@@ -21098,9 +21098,9 @@ var init_summary = __esm({
        *
        * @returns {Summary} summary instance
        */
-      addQuote(text3, cite) {
+      addQuote(text4, cite) {
         const attrs = Object.assign({}, cite && { cite });
-        const element = this.wrap("blockquote", text3, attrs);
+        const element = this.wrap("blockquote", text4, attrs);
         return this.addRaw(element).addEOL();
       }
       /**
@@ -21111,8 +21111,8 @@ var init_summary = __esm({
        *
        * @returns {Summary} summary instance
        */
-      addLink(text3, href) {
-        const element = this.wrap("a", text3, { href });
+      addLink(text4, href) {
+        const element = this.wrap("a", text4, { href });
         return this.addRaw(element).addEOL();
       }
     };
@@ -21174,46 +21174,46 @@ var init_platform = __esm({
 });
 
 // node_modules/@actions/core/lib/core.js
-function exportVariable(name, val) {
+function exportVariable(name2, val) {
   const convertedVal = toCommandValue(val);
-  process.env[name] = convertedVal;
+  process.env[name2] = convertedVal;
   const filePath = process.env["GITHUB_ENV"] || "";
   if (filePath) {
-    return issueFileCommand("ENV", prepareKeyValueMessage(name, val));
+    return issueFileCommand("ENV", prepareKeyValueMessage(name2, val));
   }
-  issueCommand("set-env", { name }, convertedVal);
+  issueCommand("set-env", { name: name2 }, convertedVal);
 }
 function setSecret(secret) {
   issueCommand("add-mask", {}, secret);
 }
-function getInput(name, options2) {
-  const val = process.env[`INPUT_${name.replace(/ /g, "_").toUpperCase()}`] || "";
+function getInput(name2, options2) {
+  const val = process.env[`INPUT_${name2.replace(/ /g, "_").toUpperCase()}`] || "";
   if (options2 && options2.required && !val) {
-    throw new Error(`Input required and not supplied: ${name}`);
+    throw new Error(`Input required and not supplied: ${name2}`);
   }
   if (options2 && options2.trimWhitespace === false) {
     return val;
   }
   return val.trim();
 }
-function getBooleanInput(name, options2) {
+function getBooleanInput(name2, options2) {
   const trueValue = ["true", "True", "TRUE"];
   const falseValue = ["false", "False", "FALSE"];
-  const val = getInput(name, options2);
+  const val = getInput(name2, options2);
   if (trueValue.includes(val))
     return true;
   if (falseValue.includes(val))
     return false;
-  throw new TypeError(`Input does not meet YAML 1.2 "Core Schema" specification: ${name}
+  throw new TypeError(`Input does not meet YAML 1.2 "Core Schema" specification: ${name2}
 Support boolean input list: \`true | True | TRUE | false | False | FALSE\``);
 }
-function setOutput(name, value) {
+function setOutput(name2, value) {
   const filePath = process.env["GITHUB_OUTPUT"] || "";
   if (filePath) {
-    return issueFileCommand("OUTPUT", prepareKeyValueMessage(name, value));
+    return issueFileCommand("OUTPUT", prepareKeyValueMessage(name2, value));
   }
   process.stdout.write(os4.EOL);
-  issueCommand("set-output", { name }, toCommandValue(value));
+  issueCommand("set-output", { name: name2 }, toCommandValue(value));
 }
 function setFailed(message) {
   process.exitCode = ExitCode.Failure;
@@ -21231,15 +21231,15 @@ function warning(message, properties = {}) {
 function info(message) {
   process.stdout.write(message + os4.EOL);
 }
-function startGroup(name) {
-  issue("group", name);
+function startGroup(name2) {
+  issue("group", name2);
 }
 function endGroup() {
   issue("endgroup");
 }
-function group(name, fn) {
+function group(name2, fn) {
   return __awaiter5(this, void 0, void 0, function* () {
-    startGroup(name);
+    startGroup(name2);
     let result2;
     try {
       result2 = yield fn();
@@ -21268,12 +21268,12 @@ var init_core = __esm({
     init_platform();
     __awaiter5 = function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve) {
-          resolve(value);
+        return value instanceof P ? value : new P(function(resolve2) {
+          resolve2(value);
         });
       }
       __name(adopt, "adopt");
-      return new (P || (P = Promise))(function(resolve, reject) {
+      return new (P || (P = Promise))(function(resolve2, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -21291,7 +21291,7 @@ var init_core = __esm({
         }
         __name(rejected, "rejected");
         function step(result2) {
-          result2.done ? resolve(result2.value) : adopt(result2.value).then(fulfilled, rejected);
+          result2.done ? resolve2(result2.value) : adopt(result2.value).then(fulfilled, rejected);
         }
         __name(step, "step");
         step((generator = generator.apply(thisArg, _arguments || [])).next());
@@ -21319,8 +21319,8 @@ var init_core = __esm({
 });
 
 // actions/lib/vm/show-value.ts
-function escapeInvisible(text3, o = {}) {
-  return text3.replace(
+function escapeInvisible(text4, o = {}) {
+  return text4.replace(
     INVISIBLE,
     (c) => o.keepNewlines && c === "\n" ? c : `\\u{${c.codePointAt(0).toString(16).toUpperCase().padStart(4, "0")}}`
   );
@@ -21406,8 +21406,8 @@ var init_progress = __esm({
       return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
     }, "clock");
     Tracker = class {
-      constructor(now2) {
-        this.now = now2;
+      constructor(now3) {
+        this.now = now3;
       }
       now;
       static {
@@ -21452,16 +21452,16 @@ var init_progress = __esm({
       }
     };
     LineProgress = class extends Tracker {
-      constructor(write, now2 = Date.now) {
-        super(now2);
+      constructor(write, now3 = Date.now) {
+        super(now3);
         this.write = write;
       }
       write;
       static {
         __name(this, "LineProgress");
       }
-      line(text3) {
-        this.write(`${new Date(this.now()).toISOString().slice(11, 19)} ${text3}
+      line(text4) {
+        this.write(`${new Date(this.now()).toISOString().slice(11, 19)} ${text4}
 `);
       }
       stepEnded(item, s, t) {
@@ -21477,15 +21477,15 @@ var init_progress = __esm({
             `${item}: ${what} after ${seconds(this.now() - s.started)}${detail ? ` (${detail})` : ""}; ${this.totals()}`
           );
       }
-      print(text3) {
-        this.write(text3);
+      print(text4) {
+        this.write(text4);
       }
       close() {
       }
     };
     LiveProgress = class extends Tracker {
-      constructor(stream, now2 = Date.now, redrawMs = 250) {
-        super(now2);
+      constructor(stream, now3 = Date.now, redrawMs = 250) {
+        super(now3);
         this.stream = stream;
         if (redrawMs > 0) this.timer = setInterval(() => this.redraw(), redrawMs).unref();
       }
@@ -21504,11 +21504,11 @@ var init_progress = __esm({
         if (!this.items.size) return [];
         const t = this.now();
         const busy = [...this.items.entries()].filter(([, s]) => !s.outcome);
-        const name = Math.min(30, Math.max(8, ...busy.map(([n]) => n.length)));
+        const name2 = Math.min(30, Math.max(8, ...busy.map(([n]) => n.length)));
         const lines = busy.map(([item, s]) => {
           const wait = s.waitingFor ? ` \xB7 waiting for ${s.waitingFor} since ${clock(t - s.since)}` : "";
           const retries = s.retries ? ` \xB7 ${s.retries} ${s.retries === 1 ? "retry" : "retries"}` : "";
-          return `  ${item.padEnd(name)}  ${clock(t - s.started).padStart(5)}  ${s.step}${wait}${retries}`.slice(
+          return `  ${item.padEnd(name2)}  ${clock(t - s.started).padStart(5)}  ${s.step}${wait}${retries}`.slice(
             0,
             width
           );
@@ -21532,8 +21532,8 @@ var init_progress = __esm({
         }
         this.redraw();
       }
-      print(text3) {
-        this.stream.write(this.clear() + text3);
+      print(text4) {
+        this.stream.write(this.clear() + text4);
         this.drawn = 0;
         this.redraw();
       }
@@ -21673,8 +21673,8 @@ function globToRegExp(glob, dialect) {
   cache.set(key, re);
   return re;
 }
-function matchesGlob(name, glob, dialect) {
-  return globToRegExp(glob, dialect).test(name);
+function matchesGlob(name2, glob, dialect) {
+  return globToRegExp(glob, dialect).test(name2);
 }
 var FLAGS, cache;
 var init_glob = __esm({
@@ -21698,16 +21698,16 @@ function keyType(blob) {
 function keyFingerprint(blob) {
   return `SHA256:${(0, import_node_crypto.createHash)("sha256").update(blob).digest("base64").replace(/=+$/, "")}`;
 }
-function patternMatches(pattern, name) {
+function patternMatches(pattern, name2) {
   if (pattern.startsWith("|1|")) {
     const [, , salt, hash] = pattern.split("|");
     if (!salt || !hash) return false;
-    return (0, import_node_crypto.createHmac)("sha1", Buffer.from(salt, "base64")).update(name).digest("base64") === hash;
+    return (0, import_node_crypto.createHmac)("sha1", Buffer.from(salt, "base64")).update(name2).digest("base64") === hash;
   }
-  return matchesGlob(name, pattern, "ssh");
+  return matchesGlob(name2, pattern, "ssh");
 }
 function hostKeys(knownHosts, host, port) {
-  const name = knownHostsName(host, port);
+  const name2 = knownHostsName(host, port);
   const keys = [];
   for (const raw of knownHosts.split("\n")) {
     const line2 = raw.trim();
@@ -21715,8 +21715,8 @@ function hostKeys(knownHosts, host, port) {
     const [hosts, , b642] = line2.split(/\s+/);
     if (!hosts || !b642) continue;
     const patterns = hosts.split(",");
-    if (patterns.some((p) => p.startsWith("!") && patternMatches(p.slice(1), name))) continue;
-    if (patterns.some((p) => !p.startsWith("!") && patternMatches(p, name)))
+    if (patterns.some((p) => p.startsWith("!") && patternMatches(p.slice(1), name2))) continue;
+    if (patterns.some((p) => !p.startsWith("!") && patternMatches(p, name2)))
       keys.push(Buffer.from(b642, "base64"));
   }
   return keys;
@@ -21838,7 +21838,7 @@ async function collectHostKeys(client, hosts, o) {
   const timeoutMs = o.timeoutMs ?? 6e4;
   const interval = o.intervalMs ?? 1e3;
   const sleep2 = o.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
-  const now2 = o.now ?? Date.now;
+  const now3 = o.now ?? Date.now;
   const limiter = new Limiter(o.concurrency ?? 4);
   const one = /* @__PURE__ */ __name(async (h) => {
     if (!h.ip || !import_node_net.default.isIP(h.ip)) {
@@ -21846,7 +21846,7 @@ async function collectHostKeys(client, hosts, o) {
       return void 0;
     }
     const pinned = knownHostsName(h.ip, h.port ?? 22);
-    const deadline = now2() + timeoutMs;
+    const deadline = now3() + timeoutMs;
     for (let attempt = 1; ; attempt++) {
       try {
         const keys = await readKeys(client, h);
@@ -21857,7 +21857,7 @@ async function collectHostKeys(client, hosts, o) {
       } catch (err) {
         const reason = err instanceof Error ? err.message : String(err);
         const fatal = err instanceof ProxmoxApiError && [401, 403, 501].includes(err.status);
-        if (fatal || now2() + interval > deadline) {
+        if (fatal || now3() + interval > deadline) {
           o.log.warn(
             `Could not read the SSH host key of ${h.name} (VM ${h.vmid} on ${h.node}) through the guest agent after ${attempt} attempt(s): ${reason}`
           );
@@ -21921,8 +21921,8 @@ function onSecret(fn) {
   listeners.add(fn);
   for (const s of secrets) fn(s);
 }
-function redact(text3) {
-  let out = text3;
+function redact(text4) {
+  let out = text4;
   for (const s of secrets) if (out.includes(s)) out = out.split(s).join("***");
   return out;
 }
@@ -22049,20 +22049,20 @@ var init_capacity = __esm({
 });
 
 // actions/lib/reconcile/parse.ts
-function parseSize(text3) {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([KMGT])?B?\s*$/i.exec(text3 ?? "");
+function parseSize(text4) {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([KMGT])?B?\s*$/i.exec(text4 ?? "");
   if (!m) return void 0;
   return Math.round(Number(m[1]) * (m[2] ? UNITS[m[2].toUpperCase()] : 1));
 }
-function formatSize(bytes) {
+function formatSize(bytes2) {
   for (const u of ["T", "G", "M", "K"]) {
-    if (bytes >= UNITS[u] && bytes % UNITS[u] === 0) return `${bytes / UNITS[u]}${u}`;
+    if (bytes2 >= UNITS[u] && bytes2 % UNITS[u] === 0) return `${bytes2 / UNITS[u]}${u}`;
   }
-  return String(bytes);
+  return String(bytes2);
 }
-function parsePropertyString(text3) {
+function parsePropertyString(text4) {
   const out = /* @__PURE__ */ new Map();
-  for (const part of text3.split(",")) {
+  for (const part of text4.split(",")) {
     if (!part) continue;
     const i = part.indexOf("=");
     if (i < 0) out.set(part, "");
@@ -22070,9 +22070,9 @@ function parsePropertyString(text3) {
   }
   return out;
 }
-function parseNet(text3) {
-  if (!text3) return void 0;
-  const p = parsePropertyString(text3);
+function parseNet(text4) {
+  if (!text4) return void 0;
+  const p = parsePropertyString(text4);
   let model = p.get("model");
   let mac = p.get("macaddr");
   for (const m of NIC_MODELS) {
@@ -22099,11 +22099,11 @@ function formatNet(net6) {
   if (net6.vlan !== void 0) parts.push(`tag=${net6.vlan}`);
   return parts.join(",");
 }
-function parseDisk(text3) {
-  if (!text3) return void 0;
-  const p = parsePropertyString(text3);
+function parseDisk(text4) {
+  if (!text4) return void 0;
+  const p = parsePropertyString(text4);
   if (p.get("media") === "cdrom") return void 0;
-  const first = text3.split(",")[0] ?? "";
+  const first = text4.split(",")[0] ?? "";
   const colon = first.indexOf(":");
   if (colon < 0 || first === "none") return void 0;
   const volume = first.slice(colon + 1);
@@ -22115,17 +22115,17 @@ function parseDisk(text3) {
     linked: /^base-\d+-disk-\d+\//.test(volume)
   };
 }
-function parseTags(text3) {
-  if (!text3) return [];
+function parseTags(text4) {
+  if (!text4) return [];
   return [
     ...new Set(
-      text3.split(/[;, ]+/).map((t) => t.trim().toLowerCase()).filter(Boolean)
+      text4.split(/[;, ]+/).map((t) => t.trim().toLowerCase()).filter(Boolean)
     )
   ].sort();
 }
-function normaliseIpConfig(text3) {
-  if (!text3) return void 0;
-  return [...parsePropertyString(text3).entries()].map(([k, v]) => `${k}=${v}`).sort().join(",");
+function normaliseIpConfig(text4) {
+  if (!text4) return void 0;
+  return [...parsePropertyString(text4).entries()].map(([k, v]) => `${k}=${v}`).sort().join(",");
 }
 function staticIpOf(ipconfig) {
   const ip = ipconfig ? parsePropertyString(ipconfig).get("ip") : void 0;
@@ -22188,8 +22188,8 @@ var init_parse = __esm({
 });
 
 // actions/lib/reconcile/diff.ts
-function gib(bytes) {
-  return String(Math.round(bytes / 2 ** 30 * 1e3) / 1e3);
+function gib(bytes2) {
+  return String(Math.round(bytes2 / 2 ** 30 * 1e3) / 1e3);
 }
 function desiredNet0(spec, currentMac) {
   return formatNet({ ...spec.network, mac: spec.network.mac ?? currentMac });
@@ -22223,11 +22223,11 @@ function diffConfig(spec, cfg) {
   const keysNow = normaliseSshKeys(cfg.sshkeys);
   const keysWant = normaliseSshKeys(spec.sshkeys);
   if (keysNow !== keysWant) {
-    const count = /* @__PURE__ */ __name((k) => k ? `${k.split("\n").length} key(s)` : null, "count");
+    const count2 = /* @__PURE__ */ __name((k) => k ? `${k.split("\n").length} key(s)` : null, "count");
     d.changes.push({
       field: "sshkeys",
-      from: count(keysNow),
-      to: count(keysWant),
+      from: count2(keysNow),
+      to: count2(keysWant),
       mode: "reboot",
       note: CLOUD_INIT
     });
@@ -22374,8 +22374,8 @@ function assessAll(managed, snapshot, graceSeconds, maxUnhealthyPercent) {
     verdicts.set(spec.name, assessHealth(spec, vm3, graceSeconds, snapshot.nodes[vm3.node]));
   return { verdicts, remediationHeld: holdHungVms(verdicts, maxUnhealthyPercent) };
 }
-function healthEntry(name, vm3, v) {
-  const base = { vm: name, vmid: vm3.vmid, node: vm3.node };
+function healthEntry(name2, vm3, v) {
+  const base = { vm: name2, vmid: vm3.vmid, node: vm3.node };
   if (v.kind === "healthy") return { ...base, status: "healthy" };
   if (v.kind === "unknown") return { ...base, status: "unknown", reason: v.reason };
   const hung = v.hung ? { hung: true } : {};
@@ -22388,8 +22388,8 @@ function holdHungVms(verdicts, maxPercent) {
   if (hung.length < 2 || hung.length * 100 <= maxPercent * managed) return void 0;
   const share = Math.round(hung.length * 100 / managed);
   const why2 = `not remediated: more than health.max_unhealthy_percent (${maxPercent} %) of the managed VMs are hung`;
-  for (const [name, v] of hung) {
-    if (v.kind === "act") verdicts.set(name, { kind: "report", reason: v.reason, why: why2, hung: true });
+  for (const [name2, v] of hung) {
+    if (v.kind === "act") verdicts.set(name2, { kind: "report", reason: v.reason, why: why2, hung: true });
   }
   return `${hung.length} of ${managed} managed VMs (${share} %) are hung, more than health.max_unhealthy_percent (${maxPercent} %): something shared is likely broken (a template, the network, a storage), so none of them is reset or recreated this run (${hung.map(([n]) => n).join(", ")}); fix the cause, or raise the limit to let apply act.`;
 }
@@ -22404,17 +22404,17 @@ var init_health_caps = __esm({
 });
 
 // actions/lib/reconcile/vmid-plan.ts
-function fnv1a(text3) {
+function fnv1a(text4) {
   let h = 2166136261;
-  for (const byte of Buffer.from(text3, "utf8")) {
+  for (const byte of Buffer.from(text4, "utf8")) {
     h ^= byte;
     h = Math.imul(h, 16777619) >>> 0;
   }
   return h;
 }
-function* candidateVmids(name, range) {
+function* candidateVmids(name2, range) {
   const size = range.max - range.min + 1;
-  const start2 = fnv1a(name) % size;
+  const start2 = fnv1a(name2) % size;
   for (let i = 0; i < size; i++) yield range.min + (start2 + i) % size;
 }
 function assignVmids(names, snapshot, range, reserved = []) {
@@ -22423,20 +22423,20 @@ function assignVmids(names, snapshot, range, reserved = []) {
   for (const v of snapshot.vms) if (v.name) holders.set(v.vmid, v.name);
   const taken = new Set(reserved);
   const out = /* @__PURE__ */ new Map();
-  for (const name of [...new Set(names)].sort()) {
-    for (const id2 of candidateVmids(name, range)) {
+  for (const name2 of [...new Set(names)].sort()) {
+    for (const id2 of candidateVmids(name2, range)) {
       const holder = holders.get(id2);
-      if (taken.has(id2) || holder !== void 0 && holder !== name) continue;
-      out.set(name, id2);
+      if (taken.has(id2) || holder !== void 0 && holder !== name2) continue;
+      out.set(name2, id2);
       taken.add(id2);
       break;
     }
   }
   return out;
 }
-function nextCandidate(name, range, after, skip) {
+function nextCandidate(name2, range, after, skip) {
   let seen = false;
-  for (const id2 of candidateVmids(name, range)) {
+  for (const id2 of candidateVmids(name2, range)) {
     if (seen && !skip.has(id2)) return id2;
     if (id2 === after) seen = true;
   }
@@ -22523,7 +22523,7 @@ function plan(desired, snapshot, options2) {
   const grace = options2.bootGraceSeconds ?? 300;
   const only = new Set(options2.only ?? []);
   const recreate = new Set(options2.recreate ?? []);
-  const selected = /* @__PURE__ */ __name((name) => only.size === 0 || only.has(name), "selected");
+  const selected = /* @__PURE__ */ __name((name2) => only.size === 0 || only.has(name2), "selected");
   const owner = options2.ownerTag ?? OWNER_TAG;
   const isOwned2 = /* @__PURE__ */ __name((vm3) => isOwned(vm3, owner), "isOwned");
   const byName = /* @__PURE__ */ new Map();
@@ -22536,8 +22536,8 @@ function plan(desired, snapshot, options2) {
   const desiredNames = new Set(desired.map((s) => s.name));
   const templateIds = new Set(snapshot.templates.map((t) => t.vmid));
   const managed = desired.flatMap((spec) => {
-    const same = byName.get(spec.name) ?? [];
-    return same.length === 1 && isOwned2(same[0]) ? [{ spec, vm: same[0] }] : [];
+    const same2 = byName.get(spec.name) ?? [];
+    return same2.length === 1 && isOwned2(same2[0]) ? [{ spec, vm: same2[0] }] : [];
   });
   const { verdicts, remediationHeld } = assessAll(
     managed,
@@ -22547,11 +22547,11 @@ function plan(desired, snapshot, options2) {
   );
   if (remediationHeld) findings.push({ level: "warning", message: remediationHeld });
   const health = [];
-  for (const name of [...only, ...recreate]) {
-    if (!desiredNames.has(name) && !(byName.get(name) ?? []).some(isOwned2)) {
+  for (const name2 of [...only, ...recreate]) {
+    if (!desiredNames.has(name2) && !(byName.get(name2) ?? []).some(isOwned2)) {
       errors.push({
-        vm: name,
-        message: `VM ${name} named on the command line has no file in vms/ and no VM tagged ${owner}.`
+        vm: name2,
+        message: `VM ${name2} named on the command line has no file in vms/ and no VM tagged ${owner}.`
       });
     }
   }
@@ -22568,16 +22568,16 @@ function plan(desired, snapshot, options2) {
   ) : /* @__PURE__ */ new Map();
   for (const spec of desired) {
     if (!selected(spec.name)) continue;
-    const same = byName.get(spec.name) ?? [];
+    const same2 = byName.get(spec.name) ?? [];
     const idHolder = spec.vmid !== void 0 ? byId.get(spec.vmid) : void 0;
-    if (same.length > 1) {
+    if (same2.length > 1) {
       errors.push({
         vm: spec.name,
-        message: `VM ${spec.name}: ${same.length} VMs in the cluster carry this name (VMIDs ${same.map((v) => v.vmid).join(", ")}); rename or remove all but one.`
+        message: `VM ${spec.name}: ${same2.length} VMs in the cluster carry this name (VMIDs ${same2.map((v) => v.vmid).join(", ")}); rename or remove all but one.`
       });
       continue;
     }
-    const vm3 = same[0];
+    const vm3 = same2[0];
     if (idHolder && idHolder.name !== spec.name) {
       const what = templateIds.has(idHolder.vmid) ? "template" : "VM";
       errors.push({
@@ -23598,16 +23598,16 @@ var init_agent_answer = __esm({
 function bootStart(nowMs, uptimeSeconds) {
   return Math.round(nowMs / 1e3 - uptimeSeconds);
 }
-function composeDescription(user, meta) {
+function composeDescription(user, meta2) {
   const parts = [];
-  if (meta.owner) parts.push(`owner=${meta.owner}`);
-  if (meta.template) parts.push(`template=${meta.template}`);
-  if (meta.fullClone !== void 0) parts.push(`full_clone=${meta.fullClone ? 1 : 0}`);
-  if (meta.building) parts.push("building=1");
-  if (meta.agentOk !== void 0) parts.push(`agent-ok=${meta.agentOk}`);
+  if (meta2.owner) parts.push(`owner=${meta2.owner}`);
+  if (meta2.template) parts.push(`template=${meta2.template}`);
+  if (meta2.fullClone !== void 0) parts.push(`full_clone=${meta2.fullClone ? 1 : 0}`);
+  if (meta2.building) parts.push("building=1");
+  if (meta2.agentOk !== void 0) parts.push(`agent-ok=${meta2.agentOk}`);
   const line2 = `<!-- pve-gitops ${parts.join(" ")} -->`;
-  const text3 = user?.trim();
-  return text3 ? `${text3}
+  const text4 = user?.trim();
+  return text4 ? `${text4}
 
 ${line2}` : line2;
 }
@@ -23616,16 +23616,16 @@ function splitDescription(value) {
   const m = META_RE.exec(value);
   if (!m) return { user: value.trim() || void 0 };
   const user = value.slice(0, m.index).trim() || void 0;
-  const meta = {};
+  const meta2 = {};
   for (const kv of m[1].split(/\s+/)) {
     const [k, v] = kv.split("=");
-    if (k === "template" && v) meta.template = v;
-    if (k === "full_clone") meta.fullClone = v === "1";
-    if (k === "agent-ok" && /^\d+$/.test(v ?? "")) meta.agentOk = Number(v);
-    if (k === "owner" && v) meta.owner = v;
-    if (k === "building") meta.building = v === "1";
+    if (k === "template" && v) meta2.template = v;
+    if (k === "full_clone") meta2.fullClone = v === "1";
+    if (k === "agent-ok" && /^\d+$/.test(v ?? "")) meta2.agentOk = Number(v);
+    if (k === "owner" && v) meta2.owner = v;
+    if (k === "building") meta2.building = v === "1";
   }
-  return { user, ...meta };
+  return { user, ...meta2 };
 }
 var META_RE, BOOT_MATCH_SECONDS;
 var init_description = __esm({
@@ -23642,14 +23642,14 @@ var init_description = __esm({
 // actions/lib/reconcile/snapshot.ts
 async function readSnapshot(client, desired, options2 = {}) {
   let requests = 0;
-  const count = /* @__PURE__ */ __name((p) => {
+  const count2 = /* @__PURE__ */ __name((p) => {
     requests++;
     return p;
   }, "count");
   const limit = options2.concurrency ?? 16;
   const grace = options2.bootGraceSeconds ?? 300;
-  const resources = await count(client.clusterResources());
-  const now2 = (options2.now ?? Date.now)();
+  const resources = await count2(client.clusterResources());
+  const now3 = (options2.now ?? Date.now)();
   const nodes = {};
   for (const r of resources) if (r.type === "node" && r.node) nodes[r.node] = nodeFrom(r);
   for (const r of resources) {
@@ -23662,7 +23662,7 @@ async function readSnapshot(client, desired, options2 = {}) {
   const nameless = vms.filter((v) => !v.name && nodes[v.node]?.status === "online");
   await mapLimit(nameless, limit, async (vm3) => {
     try {
-      const cfg = await count(client.getConfig(vm3.node, vm3.vmid));
+      const cfg = await count2(client.getConfig(vm3.node, vm3.vmid));
       vm3.name = cfg.name ?? "";
       vm3.tags = parseTags(cfg.tags);
       if (cfg.lock) vm3.lock = cfg.lock;
@@ -23709,14 +23709,14 @@ async function readSnapshot(client, desired, options2 = {}) {
   const jobs = [];
   for (const n of [...used].filter(online)) {
     jobs.push(async () => {
-      const list4 = await nodeRead(n, () => count(client.network(n, "bridge")));
-      for (const b of list4 ?? []) nodes[n].bridges[b.iface] = { active: b.active === 1 };
+      const list5 = await nodeRead(n, () => count2(client.network(n, "bridge")));
+      for (const b of list5 ?? []) nodes[n].bridges[b.iface] = { active: b.active === 1 };
     });
   }
   for (const n of [...landing].filter(online)) {
     jobs.push(async () => {
-      const list4 = await nodeRead(n, () => count(client.storage(n))) ?? [];
-      for (const s of list4) {
+      const list5 = await nodeRead(n, () => count2(client.storage(n))) ?? [];
+      for (const s of list5) {
         nodes[n].storages[s.storage] = {
           id: s.storage,
           content: (s.content ?? "").split(",").filter(Boolean).sort(),
@@ -23734,7 +23734,7 @@ async function readSnapshot(client, desired, options2 = {}) {
     if (!online(vm3.node)) continue;
     jobs.push(async () => {
       try {
-        vm3.config = configFrom(await count(client.getConfig(vm3.node, vm3.vmid)));
+        vm3.config = configFrom(await count2(client.getConfig(vm3.node, vm3.vmid)));
       } catch (err) {
         vm3.configError = err.message;
         options2.log?.warn(
@@ -23746,7 +23746,7 @@ async function readSnapshot(client, desired, options2 = {}) {
   for (const t of wantTemplates) {
     if (!online(t.node)) continue;
     jobs.push(async () => {
-      const cfg = await count(client.getConfig(t.node, t.vmid));
+      const cfg = await count2(client.getConfig(t.node, t.vmid));
       t.storages = disksOf(cfg).map((d) => d.storage);
     });
   }
@@ -23755,7 +23755,7 @@ async function readSnapshot(client, desired, options2 = {}) {
     if (!specs.has(v.name) || v.status !== "running" || !v.config?.agent) return false;
     if (v.uptime < grace || v.lock || !online(v.node)) return false;
     const ok = v.config.agentOk;
-    if (ok !== void 0 && Math.abs(bootStart(now2, v.uptime) - ok) <= BOOT_MATCH_SECONDS) {
+    if (ok !== void 0 && Math.abs(bootStart(now3, v.uptime) - ok) <= BOOT_MATCH_SECONDS) {
       v.agent = "recorded";
       return false;
     }
@@ -23763,7 +23763,7 @@ async function readSnapshot(client, desired, options2 = {}) {
   });
   await mapLimit(probe, limit, async (vm3) => {
     try {
-      const ifaces = await count(
+      const ifaces = await count2(
         withTimeout(
           client.agentNetworkInterfaces(vm3.node, vm3.vmid),
           options2.agentTimeoutMs ?? 5e3
@@ -23831,20 +23831,20 @@ function disksOf(cfg) {
   return out.sort((a, b) => a.slot.localeCompare(b.slot, "en", { numeric: true }));
 }
 function configFrom(cfg) {
-  const str7 = /* @__PURE__ */ __name((k) => cfg[k] === void 0 ? void 0 : String(cfg[k]), "str");
-  const desc = splitDescription(str7("description"));
+  const str9 = /* @__PURE__ */ __name((k) => cfg[k] === void 0 ? void 0 : String(cfg[k]), "str");
+  const desc = splitDescription(str9("description"));
   return {
     cores: Number(cfg.cores ?? 1),
     sockets: Number(cfg.sockets ?? 1),
     memory: parseMemory(cfg.memory) ?? 512,
-    cpu: parseCpu(str7("cpu")),
-    net0: parseNet(str7("net0")),
+    cpu: parseCpu(str9("cpu")),
+    net0: parseNet(str9("net0")),
     disks: disksOf(cfg),
-    ipconfig0: str7("ipconfig0"),
-    nameserver: str7("nameserver"),
-    ciuser: str7("ciuser"),
-    sshkeys: decodeSshKeys(str7("sshkeys")),
-    tags: parseTags(str7("tags")),
+    ipconfig0: str9("ipconfig0"),
+    nameserver: str9("nameserver"),
+    ciuser: str9("ciuser"),
+    sshkeys: decodeSshKeys(str9("sshkeys")),
+    tags: parseTags(str9("tags")),
     description: desc.user,
     template: desc.template,
     fullClone: desc.fullClone,
@@ -23854,7 +23854,7 @@ function configFrom(cfg) {
     onboot: parseFlag(cfg.onboot),
     agent: parseFlag(cfg.agent),
     protection: parseFlag(cfg.protection),
-    memoryHotplug: (str7("hotplug") ?? "").split(",").includes("memory"),
+    memoryHotplug: (str9("hotplug") ?? "").split(",").includes("memory"),
     digest: cfg.digest
   };
 }
@@ -24148,11 +24148,11 @@ async function safeCreate(client, s) {
     }
   }
 }
-async function ownedBy(client, node, vmid, name, ownerMark) {
+async function ownedBy(client, node, vmid, name2, ownerMark) {
   try {
     const config2 = await client.getConfig(node, vmid);
     const marked = ownerMark !== void 0 && String(config2.description ?? "").includes(ownerMark);
-    return (marked || parseTags2(config2.tags).includes(OWNER_TAG)) && (name === void 0 || config2.name === name);
+    return (marked || parseTags2(config2.tags).includes(OWNER_TAG)) && (name2 === void 0 || config2.name === name2);
   } catch (err) {
     if (isNotFound(err)) return false;
     throw err;
@@ -24264,8 +24264,8 @@ async function holderOf(ctx, spec, vmid) {
   }
 }
 function isMarked(cfg, owner) {
-  const meta = splitDescription(textOf(cfg.description));
-  return meta.owner === owner && !!meta.building || parseTags(cfg.tags).includes(owner);
+  const meta2 = splitDescription(textOf(cfg.description));
+  return meta2.owner === owner && !!meta2.building || parseTags(cfg.tags).includes(owner);
 }
 async function awaitOtherRun(ctx, spec, vmid, node) {
   const { client } = ctx;
@@ -24279,8 +24279,8 @@ async function awaitOtherRun(ctx, spec, vmid, node) {
       if (isNotFound(err)) return "gone";
       throw err;
     }
-    const meta = splitDescription(textOf(description));
-    if (!meta.building) return "built";
+    const meta2 = splitDescription(textOf(description));
+    if (!meta2.building) return "built";
     await client.clock.sleep(Math.min(1e3, pollDelay(poll)), ctx.signal);
   }
   return "stalled";
@@ -24388,8 +24388,8 @@ function configParams(spec, cfg, changes) {
   return params;
 }
 function encodeSshKeys(keys) {
-  const text3 = keys.split("\n").map((l) => l.trim()).filter(Boolean).join("\n");
-  return encodeURIComponent(text3);
+  const text4 = keys.split("\n").map((l) => l.trim()).filter(Boolean).join("\n");
+  return encodeURIComponent(text4);
 }
 var init_config_params = __esm({
   "actions/lib/reconcile/config-params.ts"() {
@@ -24455,8 +24455,8 @@ async function buildVm(ctx, spec, b, t, keepVmid, planned = {}) {
       await settled(
         () => client.resize(node, vmid, g.slot, g.to),
         async () => {
-          const now2 = configFrom(await client.getConfig(node, vmid));
-          return !diffConfig(spec, now2).grow.some((x) => x.slot === g.slot);
+          const now3 = configFrom(await client.getConfig(node, vmid));
+          return !diffConfig(spec, now3).grow.some((x) => x.slot === g.slot);
         }
       ),
       `resize of ${g.slot} of ${label3}`
@@ -24517,12 +24517,12 @@ async function finishBuild(ctx, node, vmid, label3, agentAnswered) {
       client.getConfig(node, vmid),
       client.status(node, vmid)
     ]);
-    const { user, ...meta } = splitDescription(
+    const { user, ...meta2 } = splitDescription(
       cfg.description === void 0 ? void 0 : String(cfg.description)
     );
-    const agentOk = agentAnswered ? bootStart(Date.now(), status2.uptime ?? 0) : meta.agentOk;
+    const agentOk = agentAnswered ? bootStart(Date.now(), status2.uptime ?? 0) : meta2.agentOk;
     const params = {
-      description: composeDescription(user, { ...meta, agentOk, building: false })
+      description: composeDescription(user, { ...meta2, agentOk, building: false })
     };
     if (cfg.digest) params.digest = cfg.digest;
     await client.putConfig(node, vmid, params);
@@ -24539,12 +24539,12 @@ async function recordAgentOk(ctx, node, vmid, label3) {
       client.getConfig(node, vmid),
       client.status(node, vmid)
     ]);
-    const { user, ...meta } = splitDescription(
+    const { user, ...meta2 } = splitDescription(
       cfg.description === void 0 ? void 0 : String(cfg.description)
     );
     const agentOk = bootStart(Date.now(), status2.uptime ?? 0);
     const params = {
-      description: composeDescription(user, { ...meta, agentOk })
+      description: composeDescription(user, { ...meta2, agentOk })
     };
     if (cfg.digest) params.digest = cfg.digest;
     await client.putConfig(node, vmid, params);
@@ -24557,11 +24557,11 @@ async function recordAgentOk(ctx, node, vmid, label3) {
 function startAndWaitForAgent(ctx, node, vmid, upid, operation) {
   const agentStop = new AbortController();
   const taskStop = new AbortController();
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve2, reject) => {
     waitForAgent(ctx, node, vmid, ctx.agentWaitMs, agentStop.signal).then(
       (addresses) => {
         taskStop.abort();
-        resolve(addresses);
+        resolve2(addresses);
       },
       (err) => {
         taskStop.abort();
@@ -24659,9 +24659,9 @@ var init_vm_steps = __esm({
         this.progress.begin(this.item, step, waitingFor);
       }
       mark(step) {
-        const now2 = performance.now();
-        this.steps.push(`${step} ${((now2 - this.last) / 1e3).toFixed(1)} s`);
-        this.last = now2;
+        const now3 = performance.now();
+        this.steps.push(`${step} ${((now3 - this.last) / 1e3).toFixed(1)} s`);
+        this.last = now3;
       }
       get seconds() {
         return (performance.now() - this.started) / 1e3;
@@ -24807,10 +24807,10 @@ function interruptedMessage(result2, total) {
 }
 function failureMessage(failed, total) {
   const rolled = failed.filter((f) => f.rolledBack).map((f) => f.vm);
-  const none = failed.filter((f) => f.nothingCreated).map((f) => f.vm);
+  const none2 = failed.filter((f) => f.nothingCreated).map((f) => f.vm);
   const parts = [`${failed.length} of ${total} VMs failed: ${failed.map((f) => f.vm).join(", ")}`];
   if (rolled.length) parts.push(`rolled back: ${rolled.join(", ")}`);
-  if (none.length) parts.push(`nothing was created for ${none.join(", ")}`);
+  if (none2.length) parts.push(`nothing was created for ${none2.join(", ")}`);
   for (const f of failed) {
     if (f.leftover)
       parts.push(
@@ -24936,26 +24936,26 @@ async function applyRepository(repo, deps, o = {}) {
     if (!perNode.has(n)) perNode.set(n, new Limiter(Math.max(1, repo.config.concurrency.per_node)));
     return perNode.get(n);
   }, "nodeLimiter");
-  const runVm = /* @__PURE__ */ __name((name, actions) => {
+  const runVm = /* @__PURE__ */ __name((name2, actions) => {
     const sorted = [...actions].sort(
       (a, b) => ACTION_ORDER.indexOf(a.kind) - ACTION_ORDER.indexOf(b.kind)
     );
-    const node = specs.get(name)?.node ?? sorted[0].node;
+    const node = specs.get(name2)?.node ?? sorted[0].node;
     return nodeLimiter(node).run(
       () => total.run(() => {
         if (o.signal?.aborted) {
-          (result2.interrupted ??= { stopped: [], notStarted: [] }).notStarted.push(name);
+          (result2.interrupted ??= { stopped: [], notStarted: [] }).notStarted.push(name2);
           return Promise.resolve();
         }
-        return runOne(ctx, specs.get(name), sorted, result2, recreates);
+        return runOne(ctx, specs.get(name2), sorted, result2, recreates);
       })
     );
   }, "runVm");
   await log.group("Apply", async () => {
     const deletes = [...byVm].filter(([, acts]) => acts.some((a) => a.kind === "delete"));
-    await Promise.all(deletes.map(([name, acts]) => runVm(name, acts)));
+    await Promise.all(deletes.map(([name2, acts]) => runVm(name2, acts)));
     const rest = [...byVm].filter(([, acts]) => !acts.some((a) => a.kind === "delete"));
-    await Promise.all(rest.map(([name, acts]) => runVm(name, acts)));
+    await Promise.all(rest.map(([name2, acts]) => runVm(name2, acts)));
   });
   if (o.signal?.aborted) result2.interrupted ??= { stopped: [], notStarted: [] };
   const deferred = result2.held.slice(heldByPlan).map((h) => h.vm);
@@ -24972,23 +24972,23 @@ function withNotes(message, ...notes) {
   return [message, ...present].map((s) => /[.!?]$/.test(s) ? s : `${s}.`).join(" ");
 }
 async function runOne(ctx, spec, actions, result2, recreates) {
-  const name = actions[0].vm;
-  const t = new StepTimer(ctx.progress, name);
+  const name2 = actions[0].vm;
+  const t = new StepTimer(ctx.progress, name2);
   const b = { cloned: false };
   let building = false;
   const isNew = /* @__PURE__ */ __name((reason) => (ip) => {
-    result2.newHosts.push({ name, vmid: b.vmid, node: b.node, ...ip ? { ip } : {}, new: true });
+    result2.newHosts.push({ name: name2, vmid: b.vmid, node: b.node, ...ip ? { ip } : {}, new: true });
     return reason;
   }, "isNew");
   try {
     for (const a of actions) {
       const need2 = /* @__PURE__ */ __name(() => {
-        if (!spec) throw new ConfigurationError(`VM ${name} has no definition for ${a.kind}.`);
+        if (!spec) throw new ConfigurationError(`VM ${name2} has no definition for ${a.kind}.`);
         return spec;
       }, "need");
       switch (a.kind) {
         case "delete":
-          await destroyVm(ctx, a.node, a.vmid, `VM ${name}`);
+          await destroyVm(ctx, a.node, a.vmid, `VM ${name2}`);
           t.mark("delete");
           break;
         case "create":
@@ -25003,7 +25003,7 @@ async function runOne(ctx, spec, actions, result2, recreates) {
           building = false;
           break;
         case "replace":
-          await destroyVm(ctx, a.from ?? a.node, a.vmid, `VM ${name}`);
+          await destroyVm(ctx, a.from ?? a.node, a.vmid, `VM ${name2}`);
           t.mark("destroy");
           building = true;
           isNew("recreate")(await buildVm(ctx, need2(), b, t, a.vmid));
@@ -25019,7 +25019,7 @@ async function runOne(ctx, spec, actions, result2, recreates) {
           const params = configParams(s, cfg, a.changes ?? []);
           if (cfg.digest) params.digest = cfg.digest;
           await ctx.client.putConfig(a.node, a.vmid, params);
-          if (a.pendingReboot) result2.pendingReboot.push(name);
+          if (a.pendingReboot) result2.pendingReboot.push(name2);
           t.mark("config");
           break;
         }
@@ -25028,7 +25028,7 @@ async function runOne(ctx, spec, actions, result2, recreates) {
             const upid = await ctx.client.resize(a.node, a.vmid, g.slot, g.to);
             if (upid)
               await ctx.client.waitForTask(upid, {
-                operation: `resize of ${g.slot} of VM ${name}`
+                operation: `resize of ${g.slot} of VM ${name2}`
               });
           }
           t.mark("resize");
@@ -25040,8 +25040,8 @@ async function runOne(ctx, spec, actions, result2, recreates) {
             markNew: isNew("recreate")
           });
           if (held) {
-            result2.held.push({ vm: name, reason: held });
-            ctx.log.warn(`${name}: ${held}`);
+            result2.held.push({ vm: name2, reason: held });
+            ctx.log.warn(`${name2}: ${held}`);
             return;
           }
           break;
@@ -25051,23 +25051,23 @@ async function runOne(ctx, spec, actions, result2, recreates) {
       }
     }
     const what = actions.map((a) => a.kind === "remediate" ? `${a.remedy}` : a.kind).join("+");
-    result2.done.push({ vm: name, actions: actions.map((a) => a.kind), seconds: t.seconds });
-    ctx.progress?.finish(name, "done", what);
-    ctx.log.info(`${name}: ${what} done in ${t.seconds.toFixed(1)} s (${t.steps.join(", ")})`);
+    result2.done.push({ vm: name2, actions: actions.map((a) => a.kind), seconds: t.seconds });
+    ctx.progress?.finish(name2, "done", what);
+    ctx.log.info(`${name2}: ${what} done in ${t.seconds.toFixed(1)} s (${t.steps.join(", ")})`);
   } catch (err) {
     if (err instanceof BuiltElsewhere) {
-      result2.done.push({ vm: name, actions: ["create"], seconds: t.seconds, byAnotherRun: true });
-      ctx.progress?.finish(name, "done", "by another apply");
+      result2.done.push({ vm: name2, actions: ["create"], seconds: t.seconds, byAnotherRun: true });
+      ctx.progress?.finish(name2, "done", "by another apply");
       ctx.log.info(
-        `${name}: created by another apply running at the same time (VM ${err.vmid}); nothing left to do here.`
+        `${name2}: created by another apply running at the same time (VM ${err.vmid}); nothing left to do here.`
       );
       return;
     }
     if (err instanceof InterruptedError || ctx.signal?.aborted) {
-      (result2.interrupted ??= { stopped: [], notStarted: [] }).stopped.push(name);
-      ctx.progress?.finish(name, "failed", "interrupted");
+      (result2.interrupted ??= { stopped: [], notStarted: [] }).stopped.push(name2);
+      ctx.progress?.finish(name2, "failed", "interrupted");
       ctx.log.warn(
-        `${name}: stopped${b.vmid !== void 0 ? ` (VM ${b.vmid} on ${b.node})` : ""} because apply was interrupted; the next apply completes it.`
+        `${name2}: stopped${b.vmid !== void 0 ? ` (VM ${b.vmid} on ${b.node})` : ""} because apply was interrupted; the next apply completes it.`
       );
       return;
     }
@@ -25077,32 +25077,32 @@ async function runOne(ctx, spec, actions, result2, recreates) {
     const nothingCreated = building && !b.cloned;
     if (nothingCreated)
       ctx.log.warn(
-        `${name}: nothing was created${b.vmid !== void 0 ? ` (VM ${b.vmid} on ${b.node} was never made)` : ""}, so there is nothing to roll back.`
+        `${name2}: nothing was created${b.vmid !== void 0 ? ` (VM ${b.vmid} on ${b.node} was never made)` : ""}, so there is nothing to roll back.`
       );
     if (building && b.cloned && b.vmid !== void 0 && b.node) {
       try {
-        const destroyed = await destroyVm(ctx, b.node, b.vmid, `VM ${name}`);
+        const destroyed = await destroyVm(ctx, b.node, b.vmid, `VM ${name2}`);
         rolledBack = true;
         ctx.log.warn(
-          destroyed ? `${name}: rolled back (VM ${b.vmid} on ${b.node} destroyed); nothing is left.` : `${name}: rolled back; Proxmox had already removed the partial VM ${b.vmid} on ${b.node}, nothing is left.`
+          destroyed ? `${name2}: rolled back (VM ${b.vmid} on ${b.node} destroyed); nothing is left.` : `${name2}: rolled back; Proxmox had already removed the partial VM ${b.vmid} on ${b.node}, nothing is left.`
         );
       } catch (rollbackErr) {
         if (rollbackErr instanceof LockedLeftoverError)
           leftover = { vmid: b.vmid, node: b.node, run: rollbackErr.command };
         ctx.log.error(
-          `${name}: rollback of VM ${b.vmid} on ${b.node} failed: ${describeError(rollbackErr)}`
+          `${name2}: rollback of VM ${b.vmid} on ${b.node} failed: ${describeError(rollbackErr)}`
         );
       }
     }
     result2.failed.push({
-      vm: name,
+      vm: name2,
       error: error2,
       rolledBack,
       ...nothingCreated ? { nothingCreated: true } : {},
       ...leftover ? { leftover } : {}
     });
-    ctx.progress?.finish(name, "failed", rolledBack ? "rolled back" : void 0);
-    ctx.log.error(`${name}: failed after ${t.seconds.toFixed(1)} s: ${error2}`);
+    ctx.progress?.finish(name2, "failed", rolledBack ? "rolled back" : void 0);
+    ctx.log.error(`${name2}: failed after ${t.seconds.toFixed(1)} s: ${error2}`);
   }
 }
 var init_apply = __esm({
@@ -25149,8 +25149,8 @@ function streamLogger(write = (l) => process.stderr.write(l), options2 = {}) {
     info: /* @__PURE__ */ __name((m) => out("", m), "info"),
     warn: /* @__PURE__ */ __name((m) => out("warning: ", m, ["bold", "yellow"]), "warn"),
     error: /* @__PURE__ */ __name((m) => out("error: ", m, ["bold", "red"]), "error"),
-    async group(name, fn) {
-      out("== ", name, ["bold", "cyan"]);
+    async group(name2, fn) {
+      out("== ", name2, ["bold", "cyan"]);
       return fn();
     }
   };
@@ -25186,7 +25186,7 @@ var init_clock = __esm({
     "use strict";
     realClock = {
       now: /* @__PURE__ */ __name(() => Date.now(), "now"),
-      sleep: /* @__PURE__ */ __name((ms, signal) => new Promise((resolve, reject) => {
+      sleep: /* @__PURE__ */ __name((ms, signal) => new Promise((resolve2, reject) => {
         if (signal?.aborted) return reject(signal.reason);
         const onAbort = /* @__PURE__ */ __name(() => {
           clearTimeout(t);
@@ -25194,7 +25194,7 @@ var init_clock = __esm({
         }, "onAbort");
         const t = setTimeout(() => {
           signal?.removeEventListener("abort", onAbort);
-          resolve();
+          resolve2();
         }, ms);
         signal?.addEventListener("abort", onAbort, { once: true });
       }), "sleep"),
@@ -25487,10 +25487,10 @@ var init_client = __esm({
 // actions/lib/ssh/key-file.ts
 function readPrivateKeyFile(file, what) {
   let mode;
-  let text3;
+  let text4;
   try {
     mode = (0, import_node_fs.statSync)(file).mode;
-    text3 = (0, import_node_fs.readFileSync)(file, "utf8");
+    text4 = (0, import_node_fs.readFileSync)(file, "utf8");
   } catch {
     throw new ConfigurationError(`Cannot read the SSH key file ${file} (${what}).`);
   }
@@ -25498,7 +25498,7 @@ function readPrivateKeyFile(file, what) {
     throw new ConfigurationError(
       `The SSH key file ${file} (${what}) is readable by others (mode ${(mode & 511).toString(8).padStart(4, "0")}), so ssh would refuse it: run chmod 600 ${file}.`
     );
-  const key = text3.replace(/\r\n/g, "\n").trim() + "\n";
+  const key = text4.replace(/\r\n/g, "\n").trim() + "\n";
   registerKey(key);
   return key;
 }
@@ -25783,7 +25783,7 @@ function describeCode(code, message) {
   return known[code] ?? message;
 }
 function readBody(res) {
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve2, reject) => {
     const chunks = [];
     let size = 0;
     res.on("data", (c) => {
@@ -25791,7 +25791,7 @@ function readBody(res) {
       if (size > MAX_BODY) res.destroy(new Error("answer larger than 64 MiB"));
       else chunks.push(c);
     });
-    res.on("end", () => resolve(Buffer.concat(chunks)));
+    res.on("end", () => resolve2(Buffer.concat(chunks)));
     res.on("error", reject);
     res.on("aborted", () => reject(new Error("answer cut off")));
   });
@@ -25857,7 +25857,7 @@ var init_https_transport = __esm({
           headers["Content-Type"] = "application/x-www-form-urlencoded";
           headers["Content-Length"] = String(body2.length);
         }
-        return new Promise((resolve, reject) => {
+        return new Promise((resolve2, reject) => {
           const req = import_node_https2.default.request(
             {
               agent: this.agent,
@@ -25871,7 +25871,7 @@ var init_https_transport = __esm({
               readBody(res).then(
                 (buf) => {
                   try {
-                    resolve(this.interpret(method, path41, res, buf));
+                    resolve2(this.interpret(method, path41, res, buf));
                   } catch (err) {
                     reject(err instanceof Error ? err : new Error(String(err)));
                   }
@@ -26529,15 +26529,15 @@ var require_semver = __commonJS({
     }
     __name(rcompare, "rcompare");
     exports2.sort = sort;
-    function sort(list4, loose) {
-      return list4.sort(function(a, b) {
+    function sort(list5, loose) {
+      return list5.sort(function(a, b) {
         return exports2.compareBuild(a, b, loose);
       });
     }
     __name(sort, "sort");
     exports2.rsort = rsort;
-    function rsort(list4, loose) {
-      return list4.sort(function(a, b) {
+    function rsort(list5, loose) {
+      return list5.sort(function(a, b) {
         return exports2.compareBuild(b, a, loose);
       });
     }
@@ -27599,24 +27599,24 @@ var init_esm = __esm({
         };
       }
       waitTillIdle() {
-        return new Promise((resolve) => {
+        return new Promise((resolve2) => {
           if (this.running === 0) {
-            resolve();
+            resolve2();
             return;
           }
           const dispose = this.onIdle(() => {
             dispose();
-            resolve();
+            resolve2();
           });
         });
       }
       add(callback) {
-        return new Promise((resolve, reject) => {
+        return new Promise((resolve2, reject) => {
           const runCallback = /* @__PURE__ */ __name(() => {
             this.running += 1;
             try {
               Promise.resolve(callback()).then((val) => {
-                resolve(val);
+                resolve2(val);
                 this.processNext();
               }, (err) => {
                 reject(err);
@@ -27687,7 +27687,7 @@ async function scanDirectory(path41, { recursive = true, validate = null, concur
   });
   const result2 = { files: [], directories: [] };
   const mergedFileSystem = { ...defaultFilesystem, ...fileSystem };
-  await new Promise((resolve, reject) => {
+  await new Promise((resolve2, reject) => {
     scanDirectoryInternal({
       path: path41,
       recursive: recursive ? "deep" : "shallow",
@@ -27696,7 +27696,7 @@ async function scanDirectory(path41, { recursive = true, validate = null, concur
       fileSystem: mergedFileSystem,
       queue,
       reject
-    }).then(() => queue.waitTillIdle()).then(resolve, reject);
+    }).then(() => queue.waitTillIdle()).then(resolve2, reject);
   });
   return result2;
 }
@@ -27715,23 +27715,23 @@ var init_esm2 = __esm({
         return import_path.default.basename(path41);
       },
       stat(path41) {
-        return new Promise((resolve, reject) => {
+        return new Promise((resolve2, reject) => {
           import_fs2.default.stat(path41, (err, res) => {
             if (err) {
               reject(err);
             } else {
-              resolve(res);
+              resolve2(res);
             }
           });
         });
       },
       readdir(path41) {
-        return new Promise((resolve, reject) => {
+        return new Promise((resolve2, reject) => {
           import_fs2.default.readdir(path41, (err, res) => {
             if (err) {
               reject(err);
             } else {
-              resolve(res);
+              resolve2(res);
             }
           });
         });
@@ -27995,9 +27995,9 @@ var require_reader = __commonJS({
       this._offset = o;
       if (this.length === 0)
         return retbuf ? Buffer2.alloc(0) : "";
-      var str7 = this._buf.slice(this._offset, this._offset + this.length);
+      var str9 = this._buf.slice(this._offset, this._offset + this.length);
       this._offset += this.length;
-      return retbuf ? str7 : str7.toString("utf8");
+      return retbuf ? str9 : str9.toString("utf8");
     };
     Reader.prototype.readOID = function(tag) {
       if (!tag)
@@ -28180,41 +28180,41 @@ var require_writer = __commonJS({
         tag = ASN1.OID;
       if (!/^([0-9]+\.){3,}[0-9]+$/.test(s))
         throw new Error("argument is not a valid OID string");
-      function encodeOctet(bytes2, octet) {
+      function encodeOctet(bytes3, octet) {
         if (octet < 128) {
-          bytes2.push(octet);
+          bytes3.push(octet);
         } else if (octet < 16384) {
-          bytes2.push(octet >>> 7 | 128);
-          bytes2.push(octet & 127);
+          bytes3.push(octet >>> 7 | 128);
+          bytes3.push(octet & 127);
         } else if (octet < 2097152) {
-          bytes2.push(octet >>> 14 | 128);
-          bytes2.push((octet >>> 7 | 128) & 255);
-          bytes2.push(octet & 127);
+          bytes3.push(octet >>> 14 | 128);
+          bytes3.push((octet >>> 7 | 128) & 255);
+          bytes3.push(octet & 127);
         } else if (octet < 268435456) {
-          bytes2.push(octet >>> 21 | 128);
-          bytes2.push((octet >>> 14 | 128) & 255);
-          bytes2.push((octet >>> 7 | 128) & 255);
-          bytes2.push(octet & 127);
+          bytes3.push(octet >>> 21 | 128);
+          bytes3.push((octet >>> 14 | 128) & 255);
+          bytes3.push((octet >>> 7 | 128) & 255);
+          bytes3.push(octet & 127);
         } else {
-          bytes2.push((octet >>> 28 | 128) & 255);
-          bytes2.push((octet >>> 21 | 128) & 255);
-          bytes2.push((octet >>> 14 | 128) & 255);
-          bytes2.push((octet >>> 7 | 128) & 255);
-          bytes2.push(octet & 127);
+          bytes3.push((octet >>> 28 | 128) & 255);
+          bytes3.push((octet >>> 21 | 128) & 255);
+          bytes3.push((octet >>> 14 | 128) & 255);
+          bytes3.push((octet >>> 7 | 128) & 255);
+          bytes3.push(octet & 127);
         }
       }
       __name(encodeOctet, "encodeOctet");
       var tmp = s.split(".");
-      var bytes = [];
-      bytes.push(parseInt(tmp[0], 10) * 40 + parseInt(tmp[1], 10));
+      var bytes2 = [];
+      bytes2.push(parseInt(tmp[0], 10) * 40 + parseInt(tmp[1], 10));
       tmp.slice(2).forEach(function(b) {
-        encodeOctet(bytes, parseInt(b, 10));
+        encodeOctet(bytes2, parseInt(b, 10));
       });
       var self2 = this;
-      this._ensure(2 + bytes.length);
+      this._ensure(2 + bytes2.length);
       this.writeByte(tag);
-      this.writeLength(bytes.length);
-      bytes.forEach(function(b) {
+      this.writeLength(bytes2.length);
+      bytes2.forEach(function(b) {
         self2.writeByte(b);
       });
     };
@@ -28737,13 +28737,13 @@ var require_nacl_fast = __commonJS({
         this.pad[6] = key[28] & 255 | (key[29] & 255) << 8;
         this.pad[7] = key[30] & 255 | (key[31] & 255) << 8;
       }, "poly1305");
-      poly1305.prototype.blocks = function(m, mpos, bytes) {
+      poly1305.prototype.blocks = function(m, mpos, bytes2) {
         var hibit = this.fin ? 0 : 1 << 11;
         var t0, t1, t2, t3, t4, t5, t6, t7, c;
         var d0, d1, d2, d3, d4, d5, d6, d7, d8, d9;
         var h0 = this.h[0], h1 = this.h[1], h2 = this.h[2], h3 = this.h[3], h4 = this.h[4], h5 = this.h[5], h6 = this.h[6], h7 = this.h[7], h8 = this.h[8], h9 = this.h[9];
         var r0 = this.r[0], r1 = this.r[1], r2 = this.r[2], r3 = this.r[3], r4 = this.r[4], r5 = this.r[5], r6 = this.r[6], r7 = this.r[7], r8 = this.r[8], r9 = this.r[9];
-        while (bytes >= 16) {
+        while (bytes2 >= 16) {
           t0 = m[mpos + 0] & 255 | (m[mpos + 1] & 255) << 8;
           h0 += t0 & 8191;
           t1 = m[mpos + 2] & 255 | (m[mpos + 3] & 255) << 8;
@@ -28929,7 +28929,7 @@ var require_nacl_fast = __commonJS({
           h8 = d8;
           h9 = d9;
           mpos += 16;
-          bytes -= 16;
+          bytes2 -= 16;
         }
         this.h[0] = h0;
         this.h[1] = h1;
@@ -29010,15 +29010,15 @@ var require_nacl_fast = __commonJS({
         mac[macpos + 14] = this.h[7] >>> 0 & 255;
         mac[macpos + 15] = this.h[7] >>> 8 & 255;
       };
-      poly1305.prototype.update = function(m, mpos, bytes) {
+      poly1305.prototype.update = function(m, mpos, bytes2) {
         var i, want;
         if (this.leftover) {
           want = 16 - this.leftover;
-          if (want > bytes)
-            want = bytes;
+          if (want > bytes2)
+            want = bytes2;
           for (i = 0; i < want; i++)
             this.buffer[this.leftover + i] = m[mpos + i];
-          bytes -= want;
+          bytes2 -= want;
           mpos += want;
           this.leftover += want;
           if (this.leftover < 16)
@@ -29026,16 +29026,16 @@ var require_nacl_fast = __commonJS({
           this.blocks(this.buffer, 0, 16);
           this.leftover = 0;
         }
-        if (bytes >= 16) {
-          want = bytes - bytes % 16;
+        if (bytes2 >= 16) {
+          want = bytes2 - bytes2 % 16;
           this.blocks(m, mpos, want);
           mpos += want;
-          bytes -= want;
+          bytes2 -= want;
         }
-        if (bytes) {
-          for (i = 0; i < bytes; i++)
+        if (bytes2) {
+          for (i = 0; i < bytes2; i++)
             this.buffer[this.leftover + i] = m[mpos + i];
-          this.leftover += bytes;
+          this.leftover += bytes2;
         }
       };
       function crypto_onetimeauth(out, outpos, m, mpos, n, k) {
@@ -30403,8 +30403,8 @@ var require_nacl_fast = __commonJS({
         }
       }
       __name(checkArrayTypes, "checkArrayTypes");
-      function cleanup(arr) {
-        for (var i = 0; i < arr.length; i++) arr[i] = 0;
+      function cleanup(arr2) {
+        for (var i = 0; i < arr2.length; i++) arr2[i] = 0;
       }
       __name(cleanup, "cleanup");
       if (!nacl.util) {
@@ -31815,7 +31815,7 @@ var require_bcrypt_pbkdf = __commonJS({
     }
     __name(bcrypt_hash, "bcrypt_hash");
     function bcrypt_pbkdf(pass, passlen, salt, saltlen, key, keylen, rounds) {
-      var sha2pass = new Uint8Array(64), sha2salt = new Uint8Array(64), out = new Uint8Array(BCRYPT_HASHSIZE), tmpout = new Uint8Array(BCRYPT_HASHSIZE), countsalt = new Uint8Array(saltlen + 4), i, j, amt, stride, dest, count, origkeylen = keylen;
+      var sha2pass = new Uint8Array(64), sha2salt = new Uint8Array(64), out = new Uint8Array(BCRYPT_HASHSIZE), tmpout = new Uint8Array(BCRYPT_HASHSIZE), countsalt = new Uint8Array(saltlen + 4), i, j, amt, stride, dest, count2, origkeylen = keylen;
       if (rounds < 1)
         return -1;
       if (passlen === 0 || saltlen === 0 || keylen === 0 || keylen > out.byteLength * out.byteLength || saltlen > 1 << 20)
@@ -31825,11 +31825,11 @@ var require_bcrypt_pbkdf = __commonJS({
       for (i = 0; i < saltlen; i++)
         countsalt[i] = salt[i];
       crypto_hash_sha512(sha2pass, pass, passlen);
-      for (count = 1; keylen > 0; count++) {
-        countsalt[saltlen + 0] = count >>> 24;
-        countsalt[saltlen + 1] = count >>> 16;
-        countsalt[saltlen + 2] = count >>> 8;
-        countsalt[saltlen + 3] = count;
+      for (count2 = 1; keylen > 0; count2++) {
+        countsalt[saltlen + 0] = count2 >>> 24;
+        countsalt[saltlen + 1] = count2 >>> 16;
+        countsalt[saltlen + 2] = count2 >>> 8;
+        countsalt[saltlen + 3] = count2;
         crypto_hash_sha512(sha2salt, countsalt, saltlen + 4);
         bcrypt_hash(sha2pass, sha2salt, tmpout);
         for (i = out.byteLength; i--; )
@@ -31842,7 +31842,7 @@ var require_bcrypt_pbkdf = __commonJS({
         }
         amt = Math.min(amt, keylen);
         for (i = 0; i < amt; i++) {
-          dest = i * stride + (count - 1);
+          dest = i * stride + (count2 - 1);
           if (dest >= origkeylen)
             break;
           key[dest] = out[i];
@@ -31931,7 +31931,7 @@ var require_constants6 = __commonJS({
     ]);
     var canUseCipher = (() => {
       const ciphers = crypto2.getCiphers();
-      return (name) => ciphers.includes(CIPHER_INFO[name].sslName);
+      return (name2) => ciphers.includes(CIPHER_INFO[name2].sslName);
     })();
     var DEFAULT_CIPHER = [
       // http://tools.ietf.org/html/rfc5647
@@ -31969,7 +31969,7 @@ var require_constants6 = __commonJS({
     ].filter(canUseCipher));
     var canUseMAC = (() => {
       const hashes = crypto2.getHashes();
-      return (name) => hashes.includes(MAC_INFO[name].sslName);
+      return (name2) => hashes.includes(MAC_INFO[name2].sslName);
     })();
     var DEFAULT_MAC = [
       "hmac-sha2-256-etm@openssh.com",
@@ -32249,7 +32249,7 @@ var require_constants6 = __commonJS({
       curve25519Supported,
       eddsaSupported
     };
-    module2.exports.DISCONNECT_REASON_BY_VALUE = Array.from(Object.entries(module2.exports.DISCONNECT_REASON)).reduce((obj, [key, value]) => ({ ...obj, [value]: key }), {});
+    module2.exports.DISCONNECT_REASON_BY_VALUE = Array.from(Object.entries(module2.exports.DISCONNECT_REASON)).reduce((obj2, [key, value]) => ({ ...obj2, [value]: key }), {});
   }
 });
 
@@ -32340,10 +32340,10 @@ var require_utils2 = __commonJS({
             return !!buffer[pos++];
         }, "readBool"),
         readList: /* @__PURE__ */ __name(() => {
-          const list4 = self2.readString(true);
-          if (list4 === void 0)
+          const list5 = self2.readString(true);
+          if (list5 === void 0)
             return;
-          return list4 ? list4.split(",") : [];
+          return list5 ? list5.split(",") : [];
         }, "readList"),
         readString: /* @__PURE__ */ __name((dest, maxLen) => {
           if (typeof dest === "number") {
@@ -32778,7 +32778,7 @@ var require_poly1305 = __commonJS({
           ja.unshift(a);
         }
         __name(ma, "ma");
-        var S = 0, T = null, U = null;
+        var S = 0, T4 = null, U = null;
         b.preloadedImages = {};
         b.preloadedAudios = {};
         function K(a) {
@@ -32905,7 +32905,7 @@ var require_poly1305 = __commonJS({
             ka.unshift(b.asm.c);
             S--;
             b.monitorRunDependencies && b.monitorRunDependencies(S);
-            0 == S && (null !== T && (clearInterval(T), T = null), U && (f = U, U = null, f()));
+            0 == S && (null !== T4 && (clearInterval(T4), T4 = null), U && (f = U, U = null, f()));
           }
           __name(a, "a");
           function c(f) {
@@ -34368,7 +34368,7 @@ var require_crypto = __commonJS({
       MAC_INFO,
       bindingAvailable: !!binding,
       init: (() => {
-        return new Promise(async (resolve, reject) => {
+        return new Promise(async (resolve2, reject) => {
           try {
             POLY1305_WASM_MODULE = await require_poly1305()();
             POLY1305_RESULT_MALLOC = POLY1305_WASM_MODULE._malloc(16);
@@ -34380,7 +34380,7 @@ var require_crypto = __commonJS({
           } catch (ex) {
             return reject(ex);
           }
-          resolve();
+          resolve2();
         });
       })(),
       NullCipher,
@@ -34398,7 +34398,7 @@ var require_keyParser = __commonJS({
     var {
       createDecipheriv,
       createECDH,
-      createHash: createHash4,
+      createHash: createHash6,
       createHmac: createHmac2,
       createSign,
       createVerify: createVerify2,
@@ -34932,8 +34932,8 @@ ${formatted}-----END ${type} KEY-----`;
       };
       __name(parseOpenSSHPrivKeys, "parseOpenSSHPrivKeys");
       const regexp = /^-----BEGIN OPENSSH PRIVATE KEY-----(?:\r\n|\n)([\s\S]+)(?:\r\n|\n)-----END OPENSSH PRIVATE KEY-----$/;
-      OpenSSH_Private.parse = (str7, passphrase) => {
-        const m = regexp.exec(str7);
+      OpenSSH_Private.parse = (str9, passphrase) => {
+        const m = regexp.exec(str9);
         if (m === null)
           return null;
         let ret;
@@ -35069,8 +35069,8 @@ ${formatted}-----END ${type} KEY-----`;
     OpenSSH_Old_Private.prototype = BaseKey;
     {
       const regexp = /^-----BEGIN (RSA|DSA|EC) PRIVATE KEY-----(?:\r\n|\n)((?:[^:]+:\s*[\S].*(?:\r\n|\n))*)([\s\S]+)(?:\r\n|\n)-----END (RSA|DSA|EC) PRIVATE KEY-----$/;
-      OpenSSH_Old_Private.parse = (str7, passphrase) => {
-        const m = regexp.exec(str7);
+      OpenSSH_Old_Private.parse = (str9, passphrase) => {
+        const m = regexp.exec(str9);
         if (m === null)
           return null;
         let privBlob = Buffer.from(m[3], "base64");
@@ -35107,11 +35107,11 @@ ${formatted}-----END ${type} KEY-----`;
                 );
               }
               const ivSlice = bufferSlice(cipherIV, 0, 8);
-              let cipherKey = createHash4("md5").update(passphrase).update(ivSlice).digest();
+              let cipherKey = createHash6("md5").update(passphrase).update(ivSlice).digest();
               while (cipherKey.length < encInfo.keyLen) {
                 cipherKey = combineBuffers(
                   cipherKey,
-                  createHash4("md5").update(cipherKey).update(passphrase).update(ivSlice).digest()
+                  createHash6("md5").update(cipherKey).update(passphrase).update(ivSlice).digest()
                 );
               }
               if (cipherKey.length > encInfo.keyLen)
@@ -35262,8 +35262,8 @@ ${formatted}-----END ${type} KEY-----`;
       const PPK_PP1 = Buffer.from([0, 0, 0, 0]);
       const PPK_PP2 = Buffer.from([0, 0, 0, 1]);
       const regexp = /^PuTTY-User-Key-File-2: (ssh-(?:rsa|dss))\r?\nEncryption: (aes256-cbc|none)\r?\nComment: ([^\r\n]*)\r?\nPublic-Lines: \d+\r?\n([\s\S]+?)\r?\nPrivate-Lines: \d+\r?\n([\s\S]+?)\r?\nPrivate-MAC: ([^\r\n]+)/;
-      PPK_Private.parse = (str7, passphrase) => {
-        const m = regexp.exec(str7);
+      PPK_Private.parse = (str9, passphrase) => {
+        const m = regexp.exec(str9);
         if (m === null)
           return null;
         const cipherName = m[2];
@@ -35277,8 +35277,8 @@ ${formatted}-----END ${type} KEY-----`;
         if (encrypted) {
           const encInfo = CIPHER_INFO[cipherName];
           let cipherKey = combineBuffers(
-            createHash4("sha1").update(PPK_PP1).update(passphrase).digest(),
-            createHash4("sha1").update(PPK_PP2).update(passphrase).digest()
+            createHash6("sha1").update(PPK_PP1).update(passphrase).digest(),
+            createHash6("sha1").update(PPK_PP2).update(passphrase).digest()
           );
           if (cipherKey.length > encInfo.keyLen)
             cipherKey = bufferSlice(cipherKey, 0, encInfo.keyLen);
@@ -35318,7 +35318,7 @@ ${formatted}-----END ${type} KEY-----`;
           passphrase = EMPTY_PASSPHRASE;
         const calcMAC = createHmac2(
           "sha1",
-          createHash4("sha1").update("putty-private-key-file-mac-key").update(passphrase).digest()
+          createHash6("sha1").update("putty-private-key-file-mac-key").update(passphrase).digest()
         ).update(macData).digest("hex");
         if (calcMAC !== mac) {
           if (encrypted) {
@@ -35408,8 +35408,8 @@ ${formatted}-----END ${type} KEY-----`;
         regexp = /^(((?:ssh-(?:rsa|dss|ed25519))|ecdsa-sha2-nistp(?:256|384|521))(?:-cert-v0[01]@openssh.com)?) ([A-Z0-9a-z/+=]+)(?:$|\s+([\S].*)?)$/;
       else
         regexp = /^(((?:ssh-(?:rsa|dss))|ecdsa-sha2-nistp(?:256|384|521))(?:-cert-v0[01]@openssh.com)?) ([A-Z0-9a-z/+=]+)(?:$|\s+([\S].*)?)$/;
-      OpenSSH_Public.parse = (str7) => {
-        const m = regexp.exec(str7);
+      OpenSSH_Public.parse = (str9) => {
+        const m = regexp.exec(str9);
         if (m === null)
           return null;
         const fullType = m[1];
@@ -35438,8 +35438,8 @@ ${formatted}-----END ${type} KEY-----`;
       const RE_DATA = /^[A-Z0-9a-z/+=\r\n]+$/;
       const RE_HEADER = /^([\x21-\x39\x3B-\x7E]{1,64}): ((?:[^\\]*\\\r?\n)*[^\r\n]+)\r?\n/gm;
       const RE_HEADER_ENDS = /\\\r?\n/g;
-      RFC4716_Public.parse = (str7) => {
-        let m = regexp.exec(str7);
+      RFC4716_Public.parse = (str9) => {
+        let m = regexp.exec(str9);
         if (m === null)
           return null;
         const body2 = m[1];
@@ -35666,7 +35666,7 @@ var require_agent2 = __commonJS({
     "use strict";
     var { Socket } = require("net");
     var { Duplex } = require("stream");
-    var { resolve } = require("path");
+    var { resolve: resolve2 } = require("path");
     var { readFile: readFile8 } = require("fs");
     var { execFile: execFile4, spawn: spawn3 } = require("child_process");
     var { isParsedKey, parseKey } = require_keyParser();
@@ -35814,7 +35814,7 @@ var require_agent2 = __commonJS({
       const RET_ERR_BINSTDIN = 13;
       const RET_ERR_BINSTDOUT = 14;
       const RET_ERR_BADLEN = 15;
-      const EXEPATH = resolve(__dirname, "..", "util/pagent.exe");
+      const EXEPATH = resolve2(__dirname, "..", "util/pagent.exe");
       const ERROR = {
         [RET_ERR_BADARGS]: new Error("Invalid pagent.exe arguments"),
         [RET_ERR_UNAVAILABLE]: new Error("Pageant is not running"),
@@ -36792,7 +36792,7 @@ var require_handlers_misc = __commonJS({
     var {
       parseKey
     } = require_keyParser();
-    var TERMINAL_MODE_BY_VALUE = Array.from(Object.entries(TERMINAL_MODE)).reduce((obj, [key, value]) => ({ ...obj, [key]: value }), {});
+    var TERMINAL_MODE_BY_VALUE = Array.from(Object.entries(TERMINAL_MODE)).reduce((obj2, [key, value]) => ({ ...obj2, [key]: value }), {});
     module2.exports = {
       // Transport layer protocol ==================================================
       [MESSAGE.DISCONNECT]: (self2, payload) => {
@@ -36846,31 +36846,31 @@ var require_handlers_misc = __commonJS({
       },
       [MESSAGE.SERVICE_REQUEST]: (self2, payload) => {
         bufferParser.init(payload, 1);
-        const name = bufferParser.readString(true);
+        const name2 = bufferParser.readString(true);
         bufferParser.clear();
-        if (name === void 0) {
+        if (name2 === void 0) {
           return doFatalError(
             self2,
             "Inbound: Malformed SERVICE_REQUEST packet"
           );
         }
-        self2._debug && self2._debug(`Inbound: Received SERVICE_REQUEST (${name})`);
+        self2._debug && self2._debug(`Inbound: Received SERVICE_REQUEST (${name2})`);
         const handler2 = self2._handlers.SERVICE_REQUEST;
-        handler2 && handler2(self2, name);
+        handler2 && handler2(self2, name2);
       },
       [MESSAGE.SERVICE_ACCEPT]: (self2, payload) => {
         bufferParser.init(payload, 1);
-        const name = bufferParser.readString(true);
+        const name2 = bufferParser.readString(true);
         bufferParser.clear();
-        if (name === void 0) {
+        if (name2 === void 0) {
           return doFatalError(
             self2,
             "Inbound: Malformed SERVICE_ACCEPT packet"
           );
         }
-        self2._debug && self2._debug(`Inbound: Received SERVICE_ACCEPT (${name})`);
+        self2._debug && self2._debug(`Inbound: Received SERVICE_ACCEPT (${name2})`);
         const handler2 = self2._handlers.SERVICE_ACCEPT;
-        handler2 && handler2(self2, name);
+        handler2 && handler2(self2, name2);
       },
       [MESSAGE.EXT_INFO]: (self2, payload) => {
         bufferParser.init(payload, 1);
@@ -36879,13 +36879,13 @@ var require_handlers_misc = __commonJS({
         if (numExts !== void 0) {
           exts = [];
           for (let i = 0; i < numExts; ++i) {
-            const name = bufferParser.readString(true);
+            const name2 = bufferParser.readString(true);
             const data = bufferParser.readString();
             if (data !== void 0) {
-              switch (name) {
+              switch (name2) {
                 case "server-sig-algs": {
                   const algs = data.latin1Slice(0, data.length).split(",");
-                  exts.push({ name, algs });
+                  exts.push({ name: name2, algs });
                   continue;
                 }
                 default:
@@ -37126,7 +37126,7 @@ var require_handlers_misc = __commonJS({
           }
           case "keyboard-interactive": {
             bufferParser.init(payload, 1);
-            const name = bufferParser.readString(true);
+            const name2 = bufferParser.readString(true);
             const instructions = bufferParser.readString(true);
             bufferParser.readString();
             const numPrompts = bufferParser.readUInt32BE();
@@ -37153,7 +37153,7 @@ var require_handlers_misc = __commonJS({
             }
             self2._debug && self2._debug("Inbound: Received USERAUTH_INFO_REQUEST");
             const handler2 = self2._handlers.USERAUTH_INFO_REQUEST;
-            handler2 && handler2(self2, name, instructions, prompts);
+            handler2 && handler2(self2, name2, instructions, prompts);
             break;
           }
           default:
@@ -37200,11 +37200,11 @@ var require_handlers_misc = __commonJS({
       // Connection protocol -- generic ============================================
       [MESSAGE.GLOBAL_REQUEST]: (self2, payload) => {
         bufferParser.init(payload, 1);
-        const name = bufferParser.readString(true);
+        const name2 = bufferParser.readString(true);
         const wantReply = bufferParser.readBool();
         let data;
         if (wantReply !== void 0) {
-          switch (name) {
+          switch (name2) {
             case "tcpip-forward":
             case "cancel-tcpip-forward": {
               const bindAddr = bufferParser.readString(true);
@@ -37248,10 +37248,10 @@ var require_handlers_misc = __commonJS({
             "Inbound: Malformed GLOBAL_REQUEST packet"
           );
         }
-        self2._debug && self2._debug(`Inbound: GLOBAL_REQUEST (${name})`);
+        self2._debug && self2._debug(`Inbound: GLOBAL_REQUEST (${name2})`);
         const handler2 = self2._handlers.GLOBAL_REQUEST;
         if (handler2)
-          handler2(self2, name, wantReply, data);
+          handler2(self2, name2, wantReply, data);
         else
           self2.requestFailure();
       },
@@ -37542,13 +37542,13 @@ var require_handlers_misc = __commonJS({
                   const opcode = bufferParser.readByte();
                   if (opcode === TERMINAL_MODE.TTY_OP_END)
                     break;
-                  const name = TERMINAL_MODE_BY_VALUE[opcode];
+                  const name2 = TERMINAL_MODE_BY_VALUE[opcode];
                   const value = bufferParser.readUInt32BE();
-                  if (opcode === void 0 || name === void 0 || value === void 0) {
+                  if (opcode === void 0 || name2 === void 0 || value === void 0) {
                     modes = void 0;
                     break;
                   }
-                  modes[name] = value;
+                  modes[name2] = value;
                 }
                 if (modes !== void 0)
                   data = { term, cols, rows, width, height, modes };
@@ -37583,13 +37583,13 @@ var require_handlers_misc = __commonJS({
               break;
             }
             case "env": {
-              const name = bufferParser.readString(true);
+              const name2 = bufferParser.readString(true);
               const value = bufferParser.readString(true);
               if (value !== void 0)
-                data = { name, value };
+                data = { name: name2, value };
               if (self2._debug) {
                 self2._debug(
-                  `Inbound: CHANNEL_REQUEST (r:${recipient}, ${type}: ${name}=${value})`
+                  `Inbound: CHANNEL_REQUEST (r:${recipient}, ${type}: ${name2}=${value})`
                 );
               }
               break;
@@ -37706,7 +37706,7 @@ var require_kex = __commonJS({
       createDiffieHellman,
       createDiffieHellmanGroup,
       createECDH,
-      createHash: createHash4,
+      createHash: createHash6,
       createPublicKey: createPublicKey2,
       diffieHellman,
       generateKeyPairSync: generateKeyPairSync2,
@@ -38138,7 +38138,7 @@ var require_kex = __commonJS({
               DISCONNECT_REASON.KEY_EXCHANGE_FAILED
             );
           }
-          const hash = createHash4(this.hashName);
+          const hash = createHash6(this.hashName);
           hashString(hash, isServer ? this._remoteIdentRaw : this._identRaw);
           hashString(hash, isServer ? this._identRaw : this._remoteIdentRaw);
           hashString(hash, isServer ? this._remoteKexinit : this._kexinit);
@@ -38202,10 +38202,10 @@ var require_kex = __commonJS({
             let parsedHostKey;
             {
               bufferParser.init(this._hostKey, 0);
-              const name = bufferParser.readString(true);
+              const name2 = bufferParser.readString(true);
               const hostKey2 = this._hostKey.slice(bufferParser.pos());
               bufferParser.clear();
-              parsedHostKey = parseDERKey(hostKey2, name);
+              parsedHostKey = parseDERKey(hostKey2, name2);
               if (parsedHostKey instanceof Error) {
                 parsedHostKey.level = "handshake";
                 return doFatalError(
@@ -38319,7 +38319,7 @@ var require_kex = __commonJS({
             trySendNEWKEYS(this);
           let hsCipherConfig;
           let hsWrite;
-          const completeHandshake = /* @__PURE__ */ __name((partial) => {
+          const completeHandshake = /* @__PURE__ */ __name((partial2) => {
             if (hsCipherConfig) {
               trySendNEWKEYS(this);
               hsCipherConfig.outbound.seqno = this._protocol._cipher.outSeqno;
@@ -38483,7 +38483,7 @@ var require_kex = __commonJS({
             this._hostKey = void 0;
             this._dhData = void 0;
             this._sig = void 0;
-            if (!partial)
+            if (!partial2)
               return completeHandshake();
             return false;
           }, "completeHandshake");
@@ -39068,8 +39068,8 @@ var require_kex = __commonJS({
         static {
           __name(this, "KexInit");
         }
-        constructor(obj) {
-          if (typeof obj !== "object" || obj === null)
+        constructor(obj2) {
+          if (typeof obj2 !== "object" || obj2 === null)
             throw new TypeError("Argument must be an object");
           const lists = {
             kex: void 0,
@@ -39096,13 +39096,13 @@ var require_kex = __commonJS({
             let key;
             if (typeof prop === "string") {
               base = lists;
-              val = obj[prop];
+              val = obj2[prop];
               desc = key = prop;
             } else {
               const parent = prop[0];
               base = lists[parent];
               key = prop[1];
-              val = obj[parent][key];
+              val = obj2[parent][key];
               desc = `${parent}.${key}`;
             }
             const entry2 = { array: void 0, buffer: void 0 };
@@ -39161,9 +39161,9 @@ var require_kex = __commonJS({
     function generateKEXVal(len, hashName, secret, exchangeHash, sessionID, char) {
       let ret;
       if (len) {
-        let digest = createHash4(hashName).update(secret).update(exchangeHash).update(char).update(sessionID).digest();
+        let digest = createHash6(hashName).update(secret).update(exchangeHash).update(char).update(sessionID).digest();
         while (digest.length < len) {
-          const chunk = createHash4(hashName).update(secret).update(exchangeHash).update(digest).digest();
+          const chunk = createHash6(hashName).update(secret).update(exchangeHash).update(digest).digest();
           const extended = Buffer.allocUnsafe(digest.length + chunk.length);
           extended.set(digest, 0);
           extended.set(chunk, digest.length);
@@ -39797,16 +39797,16 @@ var require_Protocol = __commonJS({
       // ===========================================================================
       // Global
       // ------
-      service(name) {
+      service(name2) {
         if (this._server)
           throw new Error("Client-only method called in server mode");
-        const nameLen = Buffer.byteLength(name);
+        const nameLen = Buffer.byteLength(name2);
         let p = this._packetRW.write.allocStart;
         const packet = this._packetRW.write.alloc(1 + 4 + nameLen);
         packet[p] = MESSAGE.SERVICE_REQUEST;
         writeUInt32BE(packet, nameLen, ++p);
-        packet.utf8Write(name, p += 4, nameLen);
-        this._debug && this._debug(`Outbound: Sending SERVICE_REQUEST (${name})`);
+        packet.utf8Write(name2, p += 4, nameLen);
+        this._debug && this._debug(`Outbound: Sending SERVICE_REQUEST (${name2})`);
         sendPacket(this, this._packetRW.write.finalize(packet));
       }
       // 'ssh-userauth' service-specific
@@ -40407,10 +40407,10 @@ var require_Protocol = __commonJS({
         this._debug && this._debug(`Outbound: Sending CHANNEL_REQUEST (r:${chan}, x11-req)`);
         sendPacket(this, this._packetRW.write.finalize(packet));
       }
-      subsystem(chan, name, wantReply) {
+      subsystem(chan, name2, wantReply) {
         if (this._server)
           throw new Error("Client-only method called in server mode");
-        const nameLen = Buffer.byteLength(name);
+        const nameLen = Buffer.byteLength(name2);
         let p = this._packetRW.write.allocStart;
         const packet = this._packetRW.write.alloc(1 + 4 + 4 + 9 + 1 + 4 + nameLen);
         packet[p] = MESSAGE.CHANNEL_REQUEST;
@@ -40419,9 +40419,9 @@ var require_Protocol = __commonJS({
         packet.utf8Write("subsystem", p += 4, 9);
         packet[p += 9] = wantReply === void 0 || wantReply === true ? 1 : 0;
         writeUInt32BE(packet, nameLen, ++p);
-        packet.utf8Write(name, p += 4, nameLen);
+        packet.utf8Write(name2, p += 4, nameLen);
         this._debug && this._debug(
-          `Outbound: Sending CHANNEL_REQUEST (r:${chan}, subsystem: ${name})`
+          `Outbound: Sending CHANNEL_REQUEST (r:${chan}, subsystem: ${name2})`
         );
         sendPacket(this, this._packetRW.write.finalize(packet));
       }
@@ -40606,13 +40606,13 @@ var require_Protocol = __commonJS({
         );
         sendPacket(this, this._packetRW.write.finalize(packet));
       }
-      exitSignal(chan, name, coreDumped, msg) {
+      exitSignal(chan, name2, coreDumped, msg) {
         if (!this._server)
           throw new Error("Server-only method called in client mode");
-        const origSignal = name;
+        const origSignal = name2;
         if (typeof origSignal !== "string" || !origSignal)
           throw new Error(`Invalid signal: ${origSignal}`);
-        let signal = name.toUpperCase();
+        let signal = name2.toUpperCase();
         if (signal.slice(0, 3) === "SIG")
           signal = signal.slice(3);
         if (SIGNALS[signal] !== 1)
@@ -40639,7 +40639,7 @@ var require_Protocol = __commonJS({
         }
         writeUInt32BE(packet, 0, p);
         this._debug && this._debug(
-          `Outbound: Sending CHANNEL_REQUEST (r:${chan}, exit-signal: ${name})`
+          `Outbound: Sending CHANNEL_REQUEST (r:${chan}, exit-signal: ${name2})`
         );
         sendPacket(this, this._packetRW.write.finalize(packet));
       }
@@ -40724,11 +40724,11 @@ var require_Protocol = __commonJS({
         this._debug && this._debug("Outbound: Sending USERAUTH_PASSWD_CHANGEREQ");
         sendPacket(this, this._packetRW.write.finalize(packet));
       }
-      authInfoReq(name, instructions, prompts) {
+      authInfoReq(name2, instructions, prompts) {
         if (!this._server)
           throw new Error("Server-only method called in client mode");
         let promptsLen = 0;
-        const nameLen = name ? Buffer.byteLength(name) : 0;
+        const nameLen = name2 ? Buffer.byteLength(name2) : 0;
         const instrLen = instructions ? Buffer.byteLength(instructions) : 0;
         for (let i = 0; i < prompts.length; ++i)
           promptsLen += 4 + Buffer.byteLength(prompts[i].prompt) + 1;
@@ -40739,8 +40739,8 @@ var require_Protocol = __commonJS({
         packet[p] = MESSAGE.USERAUTH_INFO_REQUEST;
         writeUInt32BE(packet, nameLen, ++p);
         p += 4;
-        if (name) {
-          packet.utf8Write(name, p, nameLen);
+        if (name2) {
+          packet.utf8Write(name2, p, nameLen);
           p += nameLen;
         }
         writeUInt32BE(packet, instrLen, p);
@@ -40895,7 +40895,7 @@ var require_Protocol = __commonJS({
     __name(getCompatFlags, "getCompatFlags");
     function modesToBytes(modes) {
       const keys = Object.keys(modes);
-      const bytes = Buffer.allocUnsafe(5 * keys.length + 1);
+      const bytes2 = Buffer.allocUnsafe(5 * keys.length + 1);
       let b = 0;
       for (let i = 0; i < keys.length; ++i) {
         const key = keys[i];
@@ -40906,17 +40906,17 @@ var require_Protocol = __commonJS({
           continue;
         const val = modes[key];
         if (typeof val === "number" && isFinite(val)) {
-          bytes[b++] = opcode;
-          bytes[b++] = val >>> 24;
-          bytes[b++] = val >>> 16;
-          bytes[b++] = val >>> 8;
-          bytes[b++] = val;
+          bytes2[b++] = opcode;
+          bytes2[b++] = val >>> 24;
+          bytes2[b++] = val >>> 16;
+          bytes2[b++] = val >>> 8;
+          bytes2[b++] = val;
         }
       }
-      bytes[b++] = TERMINAL_MODE.TTY_OP_END;
-      if (b < bytes.length)
-        return bufferSlice(bytes, 0, b);
-      return bytes;
+      bytes2[b++] = TERMINAL_MODE.TTY_OP_END;
+      if (b < bytes2.length)
+        return bufferSlice(bytes2, 0, b);
+      return bytes2;
     }
     __name(modesToBytes, "modesToBytes");
     function sendExtInfo(proto) {
@@ -40978,9 +40978,9 @@ var require_node_fs_compat = __commonJS({
       constructor(message) {
         super();
         Error.captureStackTrace(this, ERR_INTERNAL_ASSERTION);
-        const suffix = "This is caused by either a bug in ssh2 or incorrect usage of ssh2 internals.\nPlease open an issue with this stack trace at https://github.com/mscdex/ssh2/issues\n";
-        this.message = message === void 0 ? suffix : `${message}
-${suffix}`;
+        const suffix2 = "This is caused by either a bug in ssh2 or incorrect usage of ssh2 internals.\nPlease open an issue with this stack trace at https://github.com/mscdex/ssh2/issues\n";
+        this.message = message === void 0 ? suffix2 : `${message}
+${suffix2}`;
       }
     };
     var MAX_32BIT_INT = 2 ** 32;
@@ -40994,11 +40994,11 @@ ${suffix}`;
       static {
         __name(this, "ERR_OUT_OF_RANGE");
       }
-      constructor(str7, range, input, replaceDefaultBoolean) {
+      constructor(str9, range, input, replaceDefaultBoolean) {
         super();
         Error.captureStackTrace(this, ERR_OUT_OF_RANGE);
         assert(range, 'Missing "range" argument');
-        let msg = replaceDefaultBoolean ? str7 : `The value of "${str7}" is out of range.`;
+        let msg = replaceDefaultBoolean ? str9 : `The value of "${str9}" is out of range.`;
         let received;
         if (Number.isInteger(input) && Math.abs(input) > MAX_32BIT_INT) {
           received = addNumericalSeparator(String(input));
@@ -41018,10 +41018,10 @@ ${suffix}`;
       static {
         __name(this, "ERR_INVALID_ARG_TYPE");
       }
-      constructor(name, expected, actual) {
+      constructor(name2, expected, actual) {
         super();
         Error.captureStackTrace(this, _ERR_INVALID_ARG_TYPE);
-        assert(typeof name === "string", `'name' must be a string`);
+        assert(typeof name2 === "string", `'name' must be a string`);
         let determiner;
         if (typeof expected === "string" && expected.startsWith("not ")) {
           determiner = "must not be";
@@ -41030,20 +41030,20 @@ ${suffix}`;
           determiner = "must be";
         }
         let msg;
-        if (name.endsWith(" argument")) {
-          msg = `The ${name} ${determiner} ${oneOf(expected, "type")}`;
+        if (name2.endsWith(" argument")) {
+          msg = `The ${name2} ${determiner} ${oneOf(expected, "type")}`;
         } else {
-          const type = name.includes(".") ? "property" : "argument";
-          msg = `The "${name}" ${type} ${determiner} ${oneOf(expected, "type")}`;
+          const type = name2.includes(".") ? "property" : "argument";
+          msg = `The "${name2}" ${type} ${determiner} ${oneOf(expected, "type")}`;
         }
         msg += `. Received type ${typeof actual}`;
         this.message = msg;
       }
     };
     exports2.ERR_INVALID_ARG_TYPE = ERR_INVALID_ARG_TYPE;
-    exports2.validateNumber = /* @__PURE__ */ __name(function validateNumber(value, name) {
+    exports2.validateNumber = /* @__PURE__ */ __name(function validateNumber(value, name2) {
       if (typeof value !== "number")
-        throw new ERR_INVALID_ARG_TYPE(name, "number", value);
+        throw new ERR_INVALID_ARG_TYPE(name2, "number", value);
     }, "validateNumber");
   }
 });
@@ -41781,7 +41781,7 @@ var require_SFTP = __commonJS({
           const reread = /* @__PURE__ */ __name((err, handle2) => {
             if (err)
               return cb(err);
-            this.readdir(handle2, opts, (err2, list4) => {
+            this.readdir(handle2, opts, (err2, list5) => {
               const eof = err2 && err2.code === STATUS_CODE.EOF;
               if (err2 && !eof)
                 return this.close(handle2, () => cb(err2));
@@ -41792,8 +41792,8 @@ var require_SFTP = __commonJS({
                   cb(void 0, entries2);
                 });
               }
-              for (let i = 0; i < list4.length; ++i, ++e)
-                entries2[e] = list4[i];
+              for (let i = 0; i < list5.length; ++i, ++e)
+                entries2[e] = list5[i];
               reread(void 0, handle2);
             });
           }, "reread");
@@ -41809,16 +41809,16 @@ var require_SFTP = __commonJS({
         writeUInt32BE(buf, handleLen, p);
         buf.set(where, p += 4);
         this._requests[reqid] = {
-          cb: doFilter ? (err, list4) => {
+          cb: doFilter ? (err, list5) => {
             if (typeof cb !== "function")
               return;
             if (err)
               return cb(err);
-            for (let i = list4.length - 1; i >= 0; --i) {
-              if (list4[i].filename === "." || list4[i].filename === "..")
-                list4.splice(i, 1);
+            for (let i = list5.length - 1; i >= 0; --i) {
+              if (list5[i].filename === "." || list5[i].filename === "..")
+                list5.splice(i, 1);
             }
-            cb(void 0, list4);
+            cb(void 0, list5);
           } : cb
         };
         const isBuffered = sendOrBuffer(this, buf);
@@ -42537,28 +42537,28 @@ var require_SFTP = __commonJS({
             throw new Error("names is not an object or array");
           names = [names];
         }
-        const count = names.length;
+        const count2 = names.length;
         let namesLen = 0;
         let nameAttrs;
         const attrs = [];
-        for (let i = 0; i < count; ++i) {
-          const name = names[i];
-          const filename = !name || !name.filename || typeof name.filename !== "string" ? "" : name.filename;
+        for (let i = 0; i < count2; ++i) {
+          const name2 = names[i];
+          const filename = !name2 || !name2.filename || typeof name2.filename !== "string" ? "" : name2.filename;
           namesLen += 4 + Buffer.byteLength(filename);
-          const longname = !name || !name.longname || typeof name.longname !== "string" ? "" : name.longname;
+          const longname = !name2 || !name2.longname || typeof name2.longname !== "string" ? "" : name2.longname;
           namesLen += 4 + Buffer.byteLength(longname);
-          if (typeof name.attrs === "object" && name.attrs !== null) {
-            nameAttrs = attrsToBytes(name.attrs);
+          if (typeof name2.attrs === "object" && name2.attrs !== null) {
+            nameAttrs = attrsToBytes(name2.attrs);
             namesLen += 4 + nameAttrs.nb;
             if (nameAttrs.nb) {
-              let bytes;
+              let bytes2;
               if (nameAttrs.nb === ATTRS_BUF.length) {
-                bytes = new Uint8Array(ATTRS_BUF);
+                bytes2 = new Uint8Array(ATTRS_BUF);
               } else {
-                bytes = new Uint8Array(nameAttrs.nb);
-                bufferCopy(ATTRS_BUF, bytes, 0, nameAttrs.nb, 0);
+                bytes2 = new Uint8Array(nameAttrs.nb);
+                bufferCopy(ATTRS_BUF, bytes2, 0, nameAttrs.nb, 0);
               }
-              nameAttrs.bytes = bytes;
+              nameAttrs.bytes = bytes2;
             }
             attrs.push(nameAttrs);
           } else {
@@ -42571,12 +42571,12 @@ var require_SFTP = __commonJS({
         writeUInt32BE(buf, buf.length - 4, 0);
         buf[4] = RESPONSE.NAME;
         writeUInt32BE(buf, reqid, 5);
-        writeUInt32BE(buf, count, p);
+        writeUInt32BE(buf, count2, p);
         p += 4;
-        for (let i = 0; i < count; ++i) {
-          const name = names[i];
+        for (let i = 0; i < count2; ++i) {
+          const name2 = names[i];
           {
-            const filename = !name || !name.filename || typeof name.filename !== "string" ? "" : name.filename;
+            const filename = !name2 || !name2.filename || typeof name2.filename !== "string" ? "" : name2.filename;
             const len = Buffer.byteLength(filename);
             writeUInt32BE(buf, len, p);
             p += 4;
@@ -42586,7 +42586,7 @@ var require_SFTP = __commonJS({
             }
           }
           {
-            const longname = !name || !name.longname || typeof name.longname !== "string" ? "" : name.longname;
+            const longname = !name2 || !name2.longname || typeof name2.longname !== "string" ? "" : name2.longname;
             const len = Buffer.byteLength(longname);
             writeUInt32BE(buf, len, p);
             p += 4;
@@ -43034,8 +43034,8 @@ var require_SFTP = __commonJS({
       "ax+": OPEN_MODE.APPEND | OPEN_MODE.CREAT | OPEN_MODE.READ | OPEN_MODE.WRITE | OPEN_MODE.EXCL,
       "xa+": OPEN_MODE.APPEND | OPEN_MODE.CREAT | OPEN_MODE.READ | OPEN_MODE.WRITE | OPEN_MODE.EXCL
     };
-    function stringToFlags(str7) {
-      const flags = stringFlagMap[str7];
+    function stringToFlags(str9) {
+      const flags = stringFlagMap[str9];
       return flags !== void 0 ? flags : null;
     }
     __name(stringToFlags, "stringToFlags");
@@ -43084,11 +43084,11 @@ var require_SFTP = __commonJS({
         attrs.mtime = mtime;
       }
       if (flags & ATTR.EXTENDED) {
-        const count = bufferParser.readUInt32BE();
-        if (count === void 0)
+        const count2 = bufferParser.readUInt32BE();
+        if (count2 === void 0)
           return;
         const extended = {};
-        for (let i = 0; i < count; ++i) {
+        for (let i = 0; i < count2; ++i) {
           const type = bufferParser.readString(true);
           const data = bufferParser.readString();
           if (data === void 0)
@@ -43346,10 +43346,10 @@ var require_SFTP = __commonJS({
           req = sftp._requests[reqID];
           delete sftp._requests[reqID];
         }
-        const count = bufferParser.readUInt32BE();
-        if (count !== void 0) {
+        const count2 = bufferParser.readUInt32BE();
+        if (count2 !== void 0) {
           let names = [];
-          for (let i = 0; i < count; ++i) {
+          for (let i = 0; i < count2; ++i) {
             const filename = bufferParser.readString(true);
             const longname = bufferParser.readString(true);
             const attrs = readAttrs(sftp._biOpt);
@@ -43801,15 +43801,15 @@ var require_SFTP = __commonJS({
       pool.used = 0;
     }
     __name(allocNewPool, "allocNewPool");
-    function checkPosition(pos, name) {
+    function checkPosition(pos, name2) {
       if (!Number.isSafeInteger(pos)) {
-        validateNumber(pos, name);
+        validateNumber(pos, name2);
         if (!Number.isInteger(pos))
-          throw new ERR_OUT_OF_RANGE(name, "an integer", pos);
-        throw new ERR_OUT_OF_RANGE(name, ">= 0 and <= 2 ** 53 - 1", pos);
+          throw new ERR_OUT_OF_RANGE(name2, "an integer", pos);
+        throw new ERR_OUT_OF_RANGE(name2, ">= 0 and <= 2 ** 53 - 1", pos);
       }
       if (pos < 0)
-        throw new ERR_OUT_OF_RANGE(name, ">= 0 and <= 2 ** 53 - 1", pos);
+        throw new ERR_OUT_OF_RANGE(name2, ">= 0 and <= 2 ** 53 - 1", pos);
     }
     __name(checkPosition, "checkPosition");
     function roundUpToMultipleOf8(n) {
@@ -44069,13 +44069,13 @@ var require_SFTP = __commonJS({
         0,
         data.length,
         this.pos,
-        (er, bytes) => {
+        (er, bytes2) => {
           if (er) {
             if (this.autoClose)
               this.destroy();
             return cb(er);
           }
-          this.bytesWritten += bytes;
+          this.bytesWritten += bytes2;
           cb();
         }
       );
@@ -44090,12 +44090,12 @@ var require_SFTP = __commonJS({
       const sftp = this.sftp;
       const handle2 = this.handle;
       let writesLeft = data.length;
-      const onwrite = /* @__PURE__ */ __name((er, bytes) => {
+      const onwrite = /* @__PURE__ */ __name((er, bytes2) => {
         if (er) {
           this.destroy();
           return cb(er);
         }
-        this.bytesWritten += bytes;
+        this.bytesWritten += bytes2;
         if (--writesLeft === 0)
           cb();
       }, "onwrite");
@@ -44562,7 +44562,7 @@ var require_utils3 = __commonJS({
       }
       if (typeof algoList === "object" && algoList !== null) {
         const keys = Object.keys(algoList);
-        let list4 = defaultList;
+        let list5 = defaultList;
         for (let i = 0; i < keys.length; ++i) {
           const key = keys[i];
           let val = algoList[key];
@@ -44574,22 +44574,22 @@ var require_utils3 = __commonJS({
                 for (let j = 0; j < val.length; ++j) {
                   const append = val[j];
                   if (typeof append === "string") {
-                    if (!append || list4.indexOf(append) !== -1)
+                    if (!append || list5.indexOf(append) !== -1)
                       continue;
                     if (supportedList.indexOf(append) === -1)
                       throw new Error(`Unsupported algorithm: ${append}`);
-                    if (list4 === defaultList)
-                      list4 = list4.slice();
-                    list4.push(append);
+                    if (list5 === defaultList)
+                      list5 = list5.slice();
+                    list5.push(append);
                   } else if (isRegExp(append)) {
                     for (let k = 0; k < supportedList.length; ++k) {
                       const algo = supportedList[k];
                       if (append.test(algo)) {
-                        if (list4.indexOf(algo) !== -1)
+                        if (list5.indexOf(algo) !== -1)
                           continue;
-                        if (list4 === defaultList)
-                          list4 = list4.slice();
-                        list4.push(algo);
+                        if (list5 === defaultList)
+                          list5 = list5.slice();
+                        list5.push(algo);
                       }
                     }
                   }
@@ -44603,22 +44603,22 @@ var require_utils3 = __commonJS({
                 for (let j = val.length; j >= 0; --j) {
                   const prepend = val[j];
                   if (typeof prepend === "string") {
-                    if (!prepend || list4.indexOf(prepend) !== -1)
+                    if (!prepend || list5.indexOf(prepend) !== -1)
                       continue;
                     if (supportedList.indexOf(prepend) === -1)
                       throw new Error(`Unsupported algorithm: ${prepend}`);
-                    if (list4 === defaultList)
-                      list4 = list4.slice();
-                    list4.unshift(prepend);
+                    if (list5 === defaultList)
+                      list5 = list5.slice();
+                    list5.unshift(prepend);
                   } else if (isRegExp(prepend)) {
                     for (let k = supportedList.length; k >= 0; --k) {
                       const algo = supportedList[k];
                       if (prepend.test(algo)) {
-                        if (list4.indexOf(algo) !== -1)
+                        if (list5.indexOf(algo) !== -1)
                           continue;
-                        if (list4 === defaultList)
-                          list4 = list4.slice();
-                        list4.unshift(algo);
+                        if (list5 === defaultList)
+                          list5 = list5.slice();
+                        list5.unshift(algo);
                       }
                     }
                   }
@@ -44634,18 +44634,18 @@ var require_utils3 = __commonJS({
                   if (typeof search === "string") {
                     if (!search)
                       continue;
-                    const idx = list4.indexOf(search);
+                    const idx = list5.indexOf(search);
                     if (idx === -1)
                       continue;
-                    if (list4 === defaultList)
-                      list4 = list4.slice();
-                    list4.splice(idx, 1);
+                    if (list5 === defaultList)
+                      list5 = list5.slice();
+                    list5.splice(idx, 1);
                   } else if (isRegExp(search)) {
-                    for (let k = 0; k < list4.length; ++k) {
-                      if (search.test(list4[k])) {
-                        if (list4 === defaultList)
-                          list4 = list4.slice();
-                        list4.splice(k, 1);
+                    for (let k = 0; k < list5.length; ++k) {
+                      if (search.test(list5[k])) {
+                        if (list5 === defaultList)
+                          list5 = list5.slice();
+                        list5.splice(k, 1);
                         --k;
                       }
                     }
@@ -44655,7 +44655,7 @@ var require_utils3 = __commonJS({
               break;
           }
         }
-        return list4;
+        return list5;
       }
       return defaultList;
     }
@@ -44677,7 +44677,7 @@ var require_client2 = __commonJS({
   "node_modules/ssh2/lib/client.js"(exports2, module2) {
     "use strict";
     var {
-      createHash: createHash4,
+      createHash: createHash6,
       getHashes,
       randomFillSync
     } = require("crypto");
@@ -44902,7 +44902,7 @@ var require_client2 = __commonJS({
           }
           hostVerifier = /* @__PURE__ */ __name((key, verify) => {
             if (hashAlgo)
-              key = createHash4(hashAlgo).update(key).digest("hex");
+              key = createHash6(hashAlgo).update(key).digest("hex");
             const ret = hashCb(key, verify);
             if (ret !== void 0)
               verify(ret);
@@ -44965,8 +44965,8 @@ var require_client2 = __commonJS({
               }
               sock.end();
             }, "DISCONNECT"),
-            SERVICE_ACCEPT: /* @__PURE__ */ __name((p, name) => {
-              if (name === "ssh-userauth")
+            SERVICE_ACCEPT: /* @__PURE__ */ __name((p, name2) => {
+              if (name2 === "ssh-userauth")
                 tryNextAuth();
             }, "SERVICE_ACCEPT"),
             EXT_INFO: /* @__PURE__ */ __name((p, exts) => {
@@ -45084,7 +45084,7 @@ var require_client2 = __commonJS({
                 });
               }
             }, "USERAUTH_PK_OK"),
-            USERAUTH_INFO_REQUEST: /* @__PURE__ */ __name((p, name, instructions, prompts) => {
+            USERAUTH_INFO_REQUEST: /* @__PURE__ */ __name((p, name2, instructions, prompts) => {
               if (curAuth.type === "keyboard-interactive") {
                 const nprompts = Array.isArray(prompts) ? prompts.length : 0;
                 if (nprompts === 0) {
@@ -45095,7 +45095,7 @@ var require_client2 = __commonJS({
                   return;
                 }
                 curAuth.prompt(
-                  name,
+                  name2,
                   instructions,
                   "",
                   prompts,
@@ -45113,8 +45113,8 @@ var require_client2 = __commonJS({
               if (callbacks.length)
                 callbacks.shift()(true);
             }, "REQUEST_FAILURE"),
-            GLOBAL_REQUEST: /* @__PURE__ */ __name((p, name, wantReply, data) => {
-              switch (name) {
+            GLOBAL_REQUEST: /* @__PURE__ */ __name((p, name2, wantReply, data) => {
+              switch (name2) {
                 case "hostkeys-00@openssh.com":
                   hostKeysProve(this, data, (err, keys) => {
                     if (err)
@@ -45800,7 +45800,7 @@ var require_client2 = __commonJS({
         });
         return this;
       }
-      subsys(name, cb) {
+      subsys(name2, cb) {
         if (!this._sock || !isWritable(this._sock))
           throw new Error("Not connected");
         openChannel(this, "session", (err, chan) => {
@@ -45808,7 +45808,7 @@ var require_client2 = __commonJS({
             cb(err);
             return;
           }
-          reqSubsystem(chan, name, (err2, stream) => {
+          reqSubsystem(chan, name2, (err2, stream) => {
             if (err2) {
               cb(err2);
               return;
@@ -46260,20 +46260,20 @@ var require_client2 = __commonJS({
       }
     }
     __name(reqEnv, "reqEnv");
-    function reqSubsystem(chan, name, cb) {
+    function reqSubsystem(chan, name2, cb) {
       if (chan.outgoing.state !== "open") {
         cb(new Error("Channel is not open"));
         return;
       }
       chan._callbacks.push((had_err) => {
         if (had_err) {
-          cb(had_err !== true ? had_err : new Error(`Unable to start subsystem: ${name}`));
+          cb(had_err !== true ? had_err : new Error(`Unable to start subsystem: ${name2}`));
           return;
         }
         chan.subtype = "subsystem";
         cb(void 0, chan);
       });
-      chan._client._protocol.subsystem(chan.outgoing.id, name, true);
+      chan._client._protocol.subsystem(chan.outgoing.id, name2, true);
     }
     __name(reqSubsystem, "reqSubsystem");
     function onCHANNEL_OPEN(self2, info2) {
@@ -47583,7 +47583,7 @@ var require_server = __commonJS({
                 authCtx._onInfoResponse(responses);
             }, "USERAUTH_INFO_RESPONSE"),
             // End service/auth-related ============================================
-            GLOBAL_REQUEST: /* @__PURE__ */ __name((p, name, wantReply, data) => {
+            GLOBAL_REQUEST: /* @__PURE__ */ __name((p, name2, wantReply, data) => {
               const reply2 = {
                 type: null,
                 buf: null
@@ -47596,7 +47596,7 @@ var require_server = __commonJS({
               __name(setReply, "setReply");
               if (wantReply)
                 unsentGlobalRequestsReplies.push(reply2);
-              if ((name === "tcpip-forward" || name === "cancel-tcpip-forward" || name === "no-more-sessions@openssh.com" || name === "streamlocal-forward@openssh.com" || name === "cancel-streamlocal-forward@openssh.com") && listenerCount(this, "request") && this.authenticated) {
+              if ((name2 === "tcpip-forward" || name2 === "cancel-tcpip-forward" || name2 === "no-more-sessions@openssh.com" || name2 === "streamlocal-forward@openssh.com" || name2 === "cancel-streamlocal-forward@openssh.com") && listenerCount(this, "request") && this.authenticated) {
                 let accept;
                 let reject;
                 if (wantReply) {
@@ -47606,7 +47606,7 @@ var require_server = __commonJS({
                       return;
                     replied = true;
                     let bufPort;
-                    if (name === "tcpip-forward" && data.bindPort === 0 && typeof chosenPort === "number") {
+                    if (name2 === "tcpip-forward" && data.bindPort === 0 && typeof chosenPort === "number") {
                       bufPort = Buffer.allocUnsafe(4);
                       writeUInt32BE(bufPort, chosenPort, 0);
                     }
@@ -47619,12 +47619,12 @@ var require_server = __commonJS({
                     setReply("FAILURE");
                   }, "reject");
                 }
-                if (name === "no-more-sessions@openssh.com") {
+                if (name2 === "no-more-sessions@openssh.com") {
                   this.noMoreSessions = true;
                   accept && accept();
                   return;
                 }
-                this.emit("request", accept, reject, name, data);
+                this.emit("request", accept, reject, name2, data);
               } else if (wantReply) {
                 setReply("FAILURE");
               }
@@ -47796,7 +47796,7 @@ var require_keygen = __commonJS({
       generateKeyPair: generateKeyPair_,
       generateKeyPairSync: generateKeyPairSync_,
       getCurves,
-      randomBytes: randomBytes9
+      randomBytes: randomBytes11
     } = require("crypto");
     var { Ber } = require_lib();
     var bcrypt_pbkdf = require_bcrypt_pbkdf().pbkdf;
@@ -48062,7 +48062,7 @@ var require_keygen = __commonJS({
                 rounds = opts.rounds;
             }
             const gen = Buffer.allocUnsafe(cipher.keyLen + cipher.ivLen);
-            const salt = randomBytes9(SALT_LEN);
+            const salt = randomBytes11(SALT_LEN);
             const r = bcrypt_pbkdf(
               passphrase,
               passphrase.length,
@@ -48101,7 +48101,7 @@ var require_keygen = __commonJS({
           const kdfOptions = encrypted ? encrypted.kdfOptions : Buffer.alloc(0);
           const blockLen = encrypted ? encrypted.cipher.blockLen : 8;
           const parsed = parseDERs(keyType2, pub, priv);
-          const checkInt = randomBytes9(4);
+          const checkInt = randomBytes11(4);
           const commentBin = Buffer.from(comment);
           const privBlobLen = 4 + 4 + parsed.priv.length + 4 + commentBin.length;
           let padding = [];
@@ -48269,12 +48269,12 @@ function unixifyPath(path41) {
   return path41;
 }
 async function readFile(filePath) {
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve2, reject) => {
     import_fs3.default.readFile(filePath, "utf8", (err, res) => {
       if (err) {
         reject(err);
       } else {
-        resolve(res);
+        resolve2(res);
       }
     });
   });
@@ -48282,12 +48282,12 @@ async function readFile(filePath) {
 async function makeDirectoryWithSftp(path41, sftp) {
   let stats = null;
   try {
-    stats = await new Promise((resolve, reject) => {
+    stats = await new Promise((resolve2, reject) => {
       sftp.stat(path41, (err, res) => {
         if (err) {
           reject(err);
         } else {
-          resolve(res);
+          resolve2(res);
         }
       });
     });
@@ -48300,12 +48300,12 @@ async function makeDirectoryWithSftp(path41, sftp) {
     throw new Error("mkdir() failed, target already exists and is not a directory");
   }
   try {
-    await new Promise((resolve, reject) => {
+    await new Promise((resolve2, reject) => {
       sftp.mkdir(path41, (err) => {
         if (err) {
           reject(err);
         } else {
-          resolve();
+          resolve2();
         }
       });
     });
@@ -48403,7 +48403,7 @@ var init_esm3 = __esm({
           if (config2.onKeyboardInteractive != null) {
             (0, import_assert2.default)(typeof config2.onKeyboardInteractive === "function", "config.onKeyboardInteractive must be a valid function");
           } else if (password != null) {
-            config2.onKeyboardInteractive = (name, instructions, instructionsLang, prompts, finish2) => {
+            config2.onKeyboardInteractive = (name2, instructions, instructionsLang, prompts, finish2) => {
               if (prompts.length > 0 && prompts[0].prompt.toLowerCase().includes("password")) {
                 finish2([password]);
               }
@@ -48412,14 +48412,14 @@ var init_esm3 = __esm({
         }
         const connection = new import_ssh2.default.Client();
         this.connection = connection;
-        await new Promise((resolve, reject) => {
+        await new Promise((resolve2, reject) => {
           connection.on("error", reject);
           if (config2.onKeyboardInteractive) {
             connection.on("keyboard-interactive", config2.onKeyboardInteractive);
           }
           connection.on("ready", () => {
             connection.removeListener("error", reject);
-            resolve();
+            resolve2();
           });
           connection.on("end", () => {
             if (this.connection === connection) {
@@ -48441,14 +48441,14 @@ var init_esm3 = __esm({
       }
       async requestShell(options2) {
         const connection = this.getConnection();
-        return new Promise((resolve, reject) => {
+        return new Promise((resolve2, reject) => {
           connection.on("error", reject);
           const callback = /* @__PURE__ */ __name((err, res) => {
             connection.removeListener("error", reject);
             if (err) {
               reject(err);
             } else {
-              resolve(res);
+              resolve2(res);
             }
           }, "callback");
           if (options2 == null) {
@@ -48469,14 +48469,14 @@ var init_esm3 = __esm({
       }
       async requestSFTP() {
         const connection = this.getConnection();
-        return new Promise((resolve, reject) => {
+        return new Promise((resolve2, reject) => {
           connection.on("error", reject);
           connection.sftp((err, res) => {
             connection.removeListener("error", reject);
             if (err) {
               reject(err);
             } else {
-              resolve(res);
+              resolve2(res);
             }
           });
         });
@@ -48507,7 +48507,7 @@ var init_esm3 = __esm({
         }
         const connection = this.getConnection();
         const output = { stdout: [], stderr: [] };
-        return new Promise((resolve, reject) => {
+        return new Promise((resolve2, reject) => {
           connection.on("error", reject);
           connection.exec(command15, options2.execOptions != null ? options2.execOptions : {}, (err, channel) => {
             connection.removeListener("error", reject);
@@ -48553,7 +48553,7 @@ var init_esm3 = __esm({
                 stdout = stdout.trim();
                 stderr = stderr.trim();
               }
-              resolve({
+              resolve2({
                 code: code != null ? code : null,
                 signal: signal != null ? signal : null,
                 stdout,
@@ -48615,12 +48615,12 @@ var init_esm3 = __esm({
         (0, import_assert2.default)(transferOptions == null || typeof transferOptions === "object", "transferOptions must be a valid object");
         const sftp = givenSftp || await this.requestSFTP();
         try {
-          await new Promise((resolve, reject) => {
+          await new Promise((resolve2, reject) => {
             sftp.fastGet(unixifyPath(remoteFile), localFile, transferOptions || {}, (err) => {
               if (err) {
                 reject(err);
               } else {
-                resolve();
+                resolve2();
               }
             });
           });
@@ -48635,21 +48635,21 @@ var init_esm3 = __esm({
         (0, import_assert2.default)(typeof remoteFile === "string", "remoteFile must be a valid string");
         (0, import_assert2.default)(givenSftp == null || typeof givenSftp === "object", "sftp must be a valid object");
         (0, import_assert2.default)(transferOptions == null || typeof transferOptions === "object", "transferOptions must be a valid object");
-        (0, import_assert2.default)(await new Promise((resolve) => {
+        (0, import_assert2.default)(await new Promise((resolve2) => {
           import_fs3.default.access(localFile, import_fs3.default.constants.R_OK, (err) => {
-            resolve(err === null);
+            resolve2(err === null);
           });
         }), `localFile does not exist at ${localFile}`);
         const sftp = givenSftp || await this.requestSFTP();
         const putFile = /* @__PURE__ */ __name((retry) => {
-          return new Promise((resolve, reject) => {
+          return new Promise((resolve2, reject) => {
             sftp.fastPut(localFile, unixifyPath(remoteFile), transferOptions || {}, (err) => {
               if (err == null) {
-                resolve();
+                resolve2();
                 return;
               }
               if (err.message === "No such file" && retry) {
-                resolve(this.mkdir(import_path2.default.dirname(remoteFile), "sftp", sftp).then(() => putFile(false)));
+                resolve2(this.mkdir(import_path2.default.dirname(remoteFile), "sftp", sftp).then(() => putFile(false)));
               } else {
                 reject(err);
               }
@@ -48676,14 +48676,14 @@ var init_esm3 = __esm({
         const sftp = givenSftp || await this.requestSFTP();
         const queue = new PromiseQueue({ concurrency });
         try {
-          await new Promise((resolve, reject) => {
+          await new Promise((resolve2, reject) => {
             files.forEach((file) => {
               queue.add(async () => {
                 await this.putFile(file.local, file.remote, sftp, transferOptions);
                 transferred.push(file);
               }).catch(reject);
             });
-            queue.waitTillIdle().then(resolve);
+            queue.waitTillIdle().then(resolve2);
           });
         } catch (error2) {
           if (error2 != null) {
@@ -48699,9 +48699,9 @@ var init_esm3 = __esm({
       async putDirectory(localDirectory, remoteDirectory, { concurrency = DEFAULT_CONCURRENCY, sftp: givenSftp = null, transferOptions = {}, recursive = true, tick = DEFAULT_TICK, validate = DEFAULT_VALIDATE } = {}) {
         (0, import_assert2.default)(typeof localDirectory === "string" && localDirectory, "localDirectory must be a string");
         (0, import_assert2.default)(typeof remoteDirectory === "string" && remoteDirectory, "remoteDirectory must be a string");
-        const localDirectoryStat = await new Promise((resolve) => {
+        const localDirectoryStat = await new Promise((resolve2) => {
           import_fs3.default.stat(localDirectory, (err, stat3) => {
-            resolve(stat3 || null);
+            resolve2(stat3 || null);
           });
         });
         (0, import_assert2.default)(localDirectoryStat != null, `localDirectory does not exist at ${localDirectory}`);
@@ -48716,16 +48716,16 @@ var init_esm3 = __esm({
         directories.sort((a, b) => a.length - b.length);
         let failed = false;
         try {
-          await new Promise((resolve, reject) => {
+          await new Promise((resolve2, reject) => {
             const queue = new PromiseQueue({ concurrency });
             directories.forEach((directory) => {
               queue.add(async () => {
                 await this.mkdir(import_path2.default.join(remoteDirectory, directory), "sftp", sftp);
               }).catch(reject);
             });
-            resolve(queue.waitTillIdle());
+            resolve2(queue.waitTillIdle());
           });
-          await new Promise((resolve, reject) => {
+          await new Promise((resolve2, reject) => {
             const queue = new PromiseQueue({ concurrency });
             files.forEach((file) => {
               queue.add(async () => {
@@ -48740,7 +48740,7 @@ var init_esm3 = __esm({
                 }
               }).catch(reject);
             });
-            resolve(queue.waitTillIdle());
+            resolve2(queue.waitTillIdle());
           });
         } finally {
           if (!givenSftp) {
@@ -48752,9 +48752,9 @@ var init_esm3 = __esm({
       async getDirectory(localDirectory, remoteDirectory, { concurrency = DEFAULT_CONCURRENCY, sftp: givenSftp = null, transferOptions = {}, recursive = true, tick = DEFAULT_TICK, validate = DEFAULT_VALIDATE } = {}) {
         (0, import_assert2.default)(typeof localDirectory === "string" && localDirectory, "localDirectory must be a string");
         (0, import_assert2.default)(typeof remoteDirectory === "string" && remoteDirectory, "remoteDirectory must be a string");
-        const localDirectoryStat = await new Promise((resolve) => {
+        const localDirectoryStat = await new Promise((resolve2) => {
           import_fs3.default.stat(localDirectory, (err, stat3) => {
-            resolve(stat3 || null);
+            resolve2(stat3 || null);
           });
         });
         (0, import_assert2.default)(localDirectoryStat != null, `localDirectory does not exist at ${localDirectory}`);
@@ -48772,23 +48772,23 @@ var init_esm3 = __esm({
               return import_path2.default.posix.join(pathA, pathB);
             },
             readdir(path41) {
-              return new Promise((resolve, reject) => {
+              return new Promise((resolve2, reject) => {
                 sftp.readdir(path41, (err, res) => {
                   if (err) {
                     reject(err);
                   } else {
-                    resolve(res.map((item) => item.filename));
+                    resolve2(res.map((item) => item.filename));
                   }
                 });
               });
             },
             stat(path41) {
-              return new Promise((resolve, reject) => {
+              return new Promise((resolve2, reject) => {
                 sftp.stat(path41, (err, res) => {
                   if (err) {
                     reject(err);
                   } else {
-                    resolve(res);
+                    resolve2(res);
                   }
                 });
               });
@@ -48800,16 +48800,16 @@ var init_esm3 = __esm({
         directories.sort((a, b) => a.length - b.length);
         let failed = false;
         try {
-          await new Promise((resolve, reject) => {
+          await new Promise((resolve2, reject) => {
             const queue = new PromiseQueue({ concurrency });
             directories.forEach((directory) => {
               queue.add(async () => {
                 await (0, import_make_dir.default)(import_path2.default.join(localDirectory, directory));
               }).catch(reject);
             });
-            resolve(queue.waitTillIdle());
+            resolve2(queue.waitTillIdle());
           });
-          await new Promise((resolve, reject) => {
+          await new Promise((resolve2, reject) => {
             const queue = new PromiseQueue({ concurrency });
             files.forEach((file) => {
               queue.add(async () => {
@@ -48824,7 +48824,7 @@ var init_esm3 = __esm({
                 }
               }).catch(reject);
             });
-            resolve(queue.waitTillIdle());
+            resolve2(queue.waitTillIdle());
           });
         } finally {
           if (!givenSftp) {
@@ -48835,15 +48835,15 @@ var init_esm3 = __esm({
       }
       forwardIn(remoteAddr, remotePort, onConnection) {
         const connection = this.getConnection();
-        return new Promise((resolve, reject) => {
+        return new Promise((resolve2, reject) => {
           connection.forwardIn(remoteAddr, remotePort, (error2, port) => {
             if (error2) {
               reject(error2);
               return;
             }
-            const handler2 = /* @__PURE__ */ __name((details, acceptConnection, rejectConnection) => {
-              if (details.destIP === remoteAddr && details.destPort === port) {
-                onConnection === null || onConnection === void 0 ? void 0 : onConnection(details, acceptConnection, rejectConnection);
+            const handler2 = /* @__PURE__ */ __name((details2, acceptConnection, rejectConnection) => {
+              if (details2.destIP === remoteAddr && details2.destPort === port) {
+                onConnection === null || onConnection === void 0 ? void 0 : onConnection(details2, acceptConnection, rejectConnection);
               }
             }, "handler");
             if (onConnection) {
@@ -48860,33 +48860,33 @@ var init_esm3 = __esm({
                 });
               });
             }, "dispose");
-            resolve({ port, dispose });
+            resolve2({ port, dispose });
           });
         });
       }
       forwardOut(srcIP, srcPort, dstIP, dstPort) {
         const connection = this.getConnection();
-        return new Promise((resolve, reject) => {
+        return new Promise((resolve2, reject) => {
           connection.forwardOut(srcIP, srcPort, dstIP, dstPort, (error2, channel) => {
             if (error2) {
               reject(error2);
               return;
             }
-            resolve(channel);
+            resolve2(channel);
           });
         });
       }
       forwardInStreamLocal(socketPath, onConnection) {
         const connection = this.getConnection();
-        return new Promise((resolve, reject) => {
+        return new Promise((resolve2, reject) => {
           connection.openssh_forwardInStreamLocal(socketPath, (error2) => {
             if (error2) {
               reject(error2);
               return;
             }
-            const handler2 = /* @__PURE__ */ __name((details, acceptConnection, rejectConnection) => {
-              if (details.socketPath === socketPath) {
-                onConnection === null || onConnection === void 0 ? void 0 : onConnection(details, acceptConnection, rejectConnection);
+            const handler2 = /* @__PURE__ */ __name((details2, acceptConnection, rejectConnection) => {
+              if (details2.socketPath === socketPath) {
+                onConnection === null || onConnection === void 0 ? void 0 : onConnection(details2, acceptConnection, rejectConnection);
               }
             }, "handler");
             if (onConnection) {
@@ -48903,19 +48903,19 @@ var init_esm3 = __esm({
                 });
               });
             }, "dispose");
-            resolve({ dispose });
+            resolve2({ dispose });
           });
         });
       }
       forwardOutStreamLocal(socketPath) {
         const connection = this.getConnection();
-        return new Promise((resolve, reject) => {
+        return new Promise((resolve2, reject) => {
           connection.openssh_forwardOutStreamLocal(socketPath, (error2, channel) => {
             if (error2) {
               reject(error2);
               return;
             }
-            resolve(channel);
+            resolve2(channel);
           });
         });
       }
@@ -48931,31 +48931,31 @@ var init_esm3 = __esm({
 
 // actions/lib/proxmox/known-hosts.ts
 function verifyHostKey(file, host, port, blob, trustOnFirstUse) {
-  let text3;
+  let text4;
   try {
-    text3 = (0, import_node_fs3.readFileSync)(file, "utf8");
+    text4 = (0, import_node_fs3.readFileSync)(file, "utf8");
   } catch {
-    text3 = "";
+    text4 = "";
   }
-  const standing = hostKeyStanding(text3, host, port, blob);
+  const standing = hostKeyStanding(text4, host, port, blob);
   if (standing === "known") return { ok: true, added: false };
-  const name = knownHostsName(host, port);
+  const name2 = knownHostsName(host, port);
   if (standing === "changed") {
     return {
       ok: false,
-      reason: `the SSH host key of ${name} (${keyFingerprint(blob)}) does not match the one in ${file}; if the node was reinstalled, remove the old line`
+      reason: `the SSH host key of ${name2} (${keyFingerprint(blob)}) does not match the one in ${file}; if the node was reinstalled, remove the old line`
     };
   }
   if (!trustOnFirstUse) {
     return {
       ok: false,
-      reason: `${name} is not in ${file} (PROXMOX_SSH_KNOWN_HOSTS); add it with ssh-keyscan after checking its key ${keyFingerprint(blob)}, or set PROXMOX_SSH_TRUST_ON_FIRST_USE=true`
+      reason: `${name2} is not in ${file} (PROXMOX_SSH_KNOWN_HOSTS); add it with ssh-keyscan after checking its key ${keyFingerprint(blob)}, or set PROXMOX_SSH_TRUST_ON_FIRST_USE=true`
     };
   }
   (0, import_node_fs3.mkdirSync)(import_node_path2.default.dirname(file), { recursive: true, mode: 448 });
   (0, import_node_fs3.appendFileSync)(
     file,
-    `${text3 && !text3.endsWith("\n") ? "\n" : ""}${name} ${keyType(blob)} ${blob.toString("base64")}
+    `${text4 && !text4.endsWith("\n") ? "\n" : ""}${name2} ${keyType(blob)} ${blob.toString("base64")}
 `,
     { mode: 384 }
   );
@@ -49223,18 +49223,18 @@ var init_connect = __esm({
 });
 
 // actions/lib/text/markdown.ts
-function escapeMarkdown(text3) {
-  return text3.replace(BREAKS, " ").replace(/@(?=[\p{L}\p{N}_-])/gu, `@${ZWSP}`).replace(/:\/\//g, `:${ZWSP}//`).replace(/\bwww\./gi, (m) => `${m.slice(0, 3)}${ZWSP}.`).replace(/#(?=\d)/g, `#${ZWSP}`).replace(/\b(GH)-(?=\d)/gi, `$1${ZWSP}-`).replace(SYNTAX, (c) => `&#${c.charCodeAt(0)};`);
+function escapeMarkdown(text4) {
+  return text4.replace(BREAKS, " ").replace(/@(?=[\p{L}\p{N}_-])/gu, `@${ZWSP}`).replace(/:\/\//g, `:${ZWSP}//`).replace(/\bwww\./gi, (m) => `${m.slice(0, 3)}${ZWSP}.`).replace(/#(?=\d)/g, `#${ZWSP}`).replace(/\b(GH)-(?=\d)/gi, `$1${ZWSP}-`).replace(SYNTAX, (c) => `&#${c.charCodeAt(0)};`);
 }
-function inlineCode(text3) {
-  const flat = text3.replace(BREAKS, " ");
+function inlineCode(text4) {
+  const flat = text4.replace(BREAKS, " ");
   const longest = Math.max(0, ...[...flat.matchAll(/`+/g)].map((m) => m[0].length));
   const fence = "`".repeat(longest + 1);
   const pad = /^`|`$|^ .* $/.test(flat) || flat === "" ? " " : "";
   return `${fence}${pad}${flat}${pad}${fence}`;
 }
-function mermaidLabel(text3) {
-  return text3.replace(/[^\p{L}\p{N}._ -]/gu, "").slice(0, 64);
+function mermaidLabel(text4) {
+  return text4.replace(/[^\p{L}\p{N}._ -]/gu, "").slice(0, 64);
 }
 var ZWSP, SYNTAX, BREAKS;
 var init_markdown = __esm({
@@ -49298,38 +49298,38 @@ function entries(plan2, vms) {
     (a, b) => a.node.localeCompare(b.node) || a.vm.localeCompare(b.vm)
   );
 }
-function summarised(list4) {
-  const nodes = [...new Set(list4.map((e) => e.node))];
+function summarised(list5) {
+  const nodes = [...new Set(list5.map((e) => e.node))];
   return nodes.map((node, i) => {
-    const on = list4.filter((e) => e.node === node);
-    const count = /* @__PURE__ */ __name((m) => on.filter((e) => e.mark === m).length, "count");
+    const on = list5.filter((e) => e.node === node);
+    const count2 = /* @__PURE__ */ __name((m) => on.filter((e) => e.mark === m).length, "count");
     const parts = [
-      count("create") && `${count("create")} to create`,
-      count("change") && `${count("change")} to change`,
-      count("remediate") && `${count("remediate")} to remediate`,
-      count("destroy") && `${count("destroy")} to destroy`
+      count2("create") && `${count2("create")} to create`,
+      count2("change") && `${count2("change")} to change`,
+      count2("remediate") && `${count2("remediate")} to remediate`,
+      count2("destroy") && `${count2("destroy")} to destroy`
     ].filter(Boolean);
-    const cls = ["destroy", "create", "remediate", "change"].find((m) => count(m));
+    const cls = ["destroy", "create", "remediate", "change"].find((m) => count2(m));
     return `  n${i}["${label(node)}<br/>${on.length} VMs${parts.length ? `<br/>${parts.join(", ")}` : ""}"]${cls ? `:::${cls}` : ""}`;
   });
 }
 function renderTopology(plan2, vms) {
-  const list4 = entries(plan2, vms);
+  const list5 = entries(plan2, vms);
   const lines = ["flowchart LR", ...CLASSES.map((c) => `  ${c}`)];
-  if (!list4.length) return [...lines, '  empty["no VMs"]'].join("\n");
-  if (list4.length > TOPOLOGY_DETAIL_LIMIT) return [...lines, ...summarised(list4)].join("\n");
-  const id2 = new Map(list4.map((e, i) => [e.vm, `v${i}`]));
-  const nodes = [...new Set(list4.map((e) => e.node))];
+  if (!list5.length) return [...lines, '  empty["no VMs"]'].join("\n");
+  if (list5.length > TOPOLOGY_DETAIL_LIMIT) return [...lines, ...summarised(list5)].join("\n");
+  const id2 = new Map(list5.map((e, i) => [e.vm, `v${i}`]));
+  const nodes = [...new Set(list5.map((e) => e.node))];
   nodes.forEach((node, n) => {
     lines.push(`  subgraph n${n}["${label(node)}"]`);
-    for (const e of list4.filter((x) => x.node === node)) {
-      const text3 = `${label(e.vm)}${e.role ? `<br/>${e.role}` : ""}`;
-      lines.push(`    ${id2.get(e.vm)}["${text3}"]${e.mark === "same" ? "" : `:::${e.mark}`}`);
+    for (const e of list5.filter((x) => x.node === node)) {
+      const text4 = `${label(e.vm)}${e.role ? `<br/>${e.role}` : ""}`;
+      lines.push(`    ${id2.get(e.vm)}["${text4}"]${e.mark === "same" ? "" : `:::${e.mark}`}`);
     }
     lines.push("  end");
   });
   const spec = new Map(vms.map((v) => [v.name, v]));
-  for (const e of list4) {
+  for (const e of list5) {
     const join = spec.get(e.vm)?.k3s?.join;
     const target = join && id2.get(join);
     if (target) lines.push(`  ${id2.get(e.vm)} -. joins .-> ${target}`);
@@ -49703,13 +49703,13 @@ function formatDiagnostic(d) {
   const prefix = d.severity === "warning" ? "warning: " : "";
   return escapeInvisible(`${d.file}:${d.line}:${d.col}: ${prefix}${d.message}`);
 }
-function sortDiagnostics(list4) {
-  return [...list4].sort(
+function sortDiagnostics(list5) {
+  return [...list5].sort(
     (a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0) || a.line - b.line || a.col - b.col
   );
 }
-function errorsOf(list4) {
-  return list4.filter((d) => d.severity === "error");
+function errorsOf(list5) {
+  return list5.filter((d) => d.severity === "error");
 }
 var init_diagnostics = __esm({
   "actions/lib/vm/diagnostics.ts"() {
@@ -49756,20 +49756,20 @@ var init_addresses = __esm({
 });
 
 // actions/lib/vm/ansible-names.ts
-function groupNameProblem(name) {
-  if (!GROUP.test(name))
+function groupNameProblem(name2) {
+  if (!GROUP.test(name2))
     return "is not an Ansible group name (letters, digits and _, not starting with a digit)";
-  if (RESERVED_INVENTORY_NAMES.includes(name)) return "is reserved by Ansible";
+  if (RESERVED_INVENTORY_NAMES.includes(name2)) return "is reserved by Ansible";
   return void 0;
 }
-function hostNameProblem(name) {
-  if (!HOST.test(name))
+function hostNameProblem(name2) {
+  if (!HOST.test(name2))
     return "is not an inventory host name (letters, digits, '.', '_' and '-'; no '=', spaces, '[' or quotes)";
-  if (RESERVED_INVENTORY_NAMES.includes(name)) return "is reserved by Ansible";
+  if (RESERVED_INVENTORY_NAMES.includes(name2)) return "is reserved by Ansible";
   return void 0;
 }
-function variableNameProblem(name) {
-  return VARIABLE.test(name) ? void 0 : "is not a valid Ansible variable name (letters, digits and _, not starting with a digit)";
+function variableNameProblem(name2) {
+  return VARIABLE.test(name2) ? void 0 : "is not a valid Ansible variable name (letters, digits and _, not starting with a digit)";
 }
 function inventoryValueProblem(value) {
   return PLAIN_VALUE.test(value) ? void 0 : "cannot go into inventory/k8s.ini; remove spaces, quotes, '\\', '`', '$', '{', '}', '#' and ';'";
@@ -49791,8 +49791,8 @@ var init_ansible_names = __esm({
 });
 
 // actions/lib/vm/ipconfig.ts
-function ipv4ToInt(text3) {
-  const parts = text3.split(".");
+function ipv4ToInt(text4) {
+  const parts = text4.split(".");
   if (parts.length !== 4) return void 0;
   let n = 0;
   for (const p of parts) {
@@ -49801,13 +49801,13 @@ function ipv4ToInt(text3) {
   }
   return n;
 }
-function parseCidr4(text3) {
-  const m = /^([^/]+)\/([0-9]{1,2})$/.exec(text3);
+function parseCidr4(text4) {
+  const m = /^([^/]+)\/([0-9]{1,2})$/.exec(text4);
   if (!m || ipv4ToInt(m[1]) === void 0 || Number(m[2]) > 32) return void 0;
   return { address: m[1], prefix: Number(m[2]) };
 }
-function parseCidr6(text3) {
-  const m = /^([^/]+)\/([0-9]{1,3})$/.exec(text3);
+function parseCidr6(text4) {
+  const m = /^([^/]+)\/([0-9]{1,3})$/.exec(text4);
   if (!m || !(0, import_node_net3.isIPv6)(m[1]) || Number(m[2]) > 128) return void 0;
   return { address: m[1], prefix: Number(m[2]) };
 }
@@ -49818,22 +49818,22 @@ function sameSubnet(a, b, prefix) {
   const size = 2 ** (32 - prefix);
   return Math.floor(x / size) === Math.floor(y / size);
 }
-function parseIpConfig(text3) {
-  const cached = parsedIpConfigs.get(text3);
+function parseIpConfig(text4) {
+  const cached = parsedIpConfigs.get(text4);
   if (cached) return cached;
-  const result2 = parseIpConfigOnce(text3);
+  const result2 = parseIpConfigOnce(text4);
   if (parsedIpConfigs.size >= MAX_CACHED) parsedIpConfigs.clear();
-  parsedIpConfigs.set(text3, result2);
+  parsedIpConfigs.set(text4, result2);
   return result2;
 }
-function parseIpConfigOnce(text3) {
+function parseIpConfigOnce(text4) {
   const value = {};
   const bad = /* @__PURE__ */ __name((error2) => ({ ok: false, error: error2 }), "bad");
-  if (/\s/.test(text3))
+  if (/\s/.test(text4))
     return bad(
       "has a space in it; write the parts joined by commas only, like ip=10.0.0.5/24,gw=10.0.0.1"
     );
-  for (const part of text3.split(",")) {
+  for (const part of text4.split(",")) {
     const eq = part.indexOf("=");
     const key = eq < 0 ? part : part.slice(0, eq);
     const val = eq < 0 ? "" : part.slice(eq + 1);
@@ -50275,8 +50275,8 @@ var require_directives = __commonJS({
           this.atNextDocument = false;
         }
         const parts = line2.trim().split(/[ \t]+/);
-        const name = parts.shift();
-        switch (name) {
+        const name2 = parts.shift();
+        switch (name2) {
           case "%TAG": {
             if (parts.length !== 2) {
               onError(0, "%TAG directive should contain exactly two parts");
@@ -50304,7 +50304,7 @@ var require_directives = __commonJS({
             }
           }
           default:
-            onError(0, `Unknown directive ${name}`, true);
+            onError(0, `Unknown directive ${name2}`, true);
             return false;
         }
       }
@@ -50331,13 +50331,13 @@ var require_directives = __commonJS({
             onError("Verbatim tags must end with a >");
           return verbatim;
         }
-        const [, handle2, suffix] = source.match(/^(.*!)([^!]*)$/s);
-        if (!suffix)
+        const [, handle2, suffix2] = source.match(/^(.*!)([^!]*)$/s);
+        if (!suffix2)
           onError(`The ${source} tag has no suffix`);
         const prefix = this.tags[handle2];
         if (prefix) {
           try {
-            return prefix + decodeURIComponent(suffix);
+            return prefix + decodeURIComponent(suffix2);
           } catch (error2) {
             onError(String(error2));
             return null;
@@ -50415,9 +50415,9 @@ var require_anchors = __commonJS({
     __name(anchorNames, "anchorNames");
     function findNewAnchor(prefix, exclude) {
       for (let i = 1; true; ++i) {
-        const name = `${prefix}${i}`;
-        if (!exclude.has(name))
-          return name;
+        const name2 = `${prefix}${i}`;
+        if (!exclude.has(name2))
+          return name2;
       }
     }
     __name(findNewAnchor, "findNewAnchor");
@@ -50465,7 +50465,7 @@ var require_anchors = __commonJS({
 var require_applyReviver = __commonJS({
   "node_modules/yaml/dist/doc/applyReviver.js"(exports2) {
     "use strict";
-    function applyReviver(reviver, obj, key, val) {
+    function applyReviver(reviver, obj2, key, val) {
       if (val && typeof val === "object") {
         if (Array.isArray(val)) {
           for (let i = 0, len = val.length; i < len; ++i) {
@@ -50505,7 +50505,7 @@ var require_applyReviver = __commonJS({
           }
         }
       }
-      return reviver.call(obj, key, val);
+      return reviver.call(obj2, key, val);
     }
     __name(applyReviver, "applyReviver");
     exports2.applyReviver = applyReviver;
@@ -50578,8 +50578,8 @@ var require_Node = __commonJS({
         };
         const res = toJS.toJS(this, "", ctx);
         if (typeof onAnchor === "function")
-          for (const { count, res: res2 } of ctx.anchors.values())
-            onAnchor(res2, count);
+          for (const { count: count2, res: res2 } of ctx.anchors.values())
+            onAnchor(res2, count2);
         return typeof reviver === "function" ? applyReviver.applyReviver(reviver, { "": res }, "", res) : res;
       }
     };
@@ -50690,13 +50690,13 @@ var require_Alias = __commonJS({
         const anchor = anchors2 && source && anchors2.get(source);
         return anchor ? anchor.count * anchor.aliasCount : 0;
       } else if (identity.isCollection(node)) {
-        let count = 0;
+        let count2 = 0;
         for (const item of node.items) {
           const c = getAliasCount(doc, item, anchors2);
-          if (c > count)
-            count = c;
+          if (c > count2)
+            count2 = c;
         }
-        return count;
+        return count2;
       } else if (identity.isPair(node)) {
         const kc = getAliasCount(doc, node.key, anchors2);
         const vc = getAliasCount(doc, node.value, anchors2);
@@ -50767,9 +50767,9 @@ var require_createNode = __commonJS({
       if (identity.isNode(value))
         return value;
       if (identity.isPair(value)) {
-        const map = ctx.schema[identity.MAP].createNode?.(ctx.schema, null, ctx);
-        map.items.push(value);
-        return map;
+        const map2 = ctx.schema[identity.MAP].createNode?.(ctx.schema, null, ctx);
+        map2.items.push(value);
+        return map2;
       }
       if (value instanceof String || value instanceof Number || value instanceof Boolean || typeof BigInt !== "undefined" && value instanceof BigInt) {
         value = value.valueOf();
@@ -50970,14 +50970,14 @@ var require_Collection = __commonJS({
 var require_stringifyComment = __commonJS({
   "node_modules/yaml/dist/stringify/stringifyComment.js"(exports2) {
     "use strict";
-    var stringifyComment = /* @__PURE__ */ __name((str7) => str7.replace(/^(?!$)(?: $)?/gm, "#"), "stringifyComment");
+    var stringifyComment = /* @__PURE__ */ __name((str9) => str9.replace(/^(?!$)(?: $)?/gm, "#"), "stringifyComment");
     function indentComment(comment, indent) {
       if (/^\n+$/.test(comment))
         return comment.substring(1);
       return indent ? comment.replace(/^(?! *$)/gm, indent) : comment;
     }
     __name(indentComment, "indentComment");
-    var lineComment = /* @__PURE__ */ __name((str7, indent, comment) => str7.endsWith("\n") ? indentComment(comment, indent) : comment.includes("\n") ? "\n" + indentComment(comment, indent) : (str7.endsWith(" ") ? "" : " ") + comment, "lineComment");
+    var lineComment = /* @__PURE__ */ __name((str9, indent, comment) => str9.endsWith("\n") ? indentComment(comment, indent) : comment.includes("\n") ? "\n" + indentComment(comment, indent) : (str9.endsWith(" ") ? "" : " ") + comment, "lineComment");
     exports2.indentComment = indentComment;
     exports2.lineComment = lineComment;
     exports2.stringifyComment = stringifyComment;
@@ -50991,14 +50991,14 @@ var require_foldFlowLines = __commonJS({
     var FOLD_FLOW = "flow";
     var FOLD_BLOCK = "block";
     var FOLD_QUOTED = "quoted";
-    function foldFlowLines(text3, indent, mode = "flow", { indentAtStart, lineWidth = 80, minContentWidth = 20, onFold, onOverflow } = {}) {
+    function foldFlowLines(text4, indent, mode = "flow", { indentAtStart, lineWidth = 80, minContentWidth = 20, onFold, onOverflow } = {}) {
       if (!lineWidth || lineWidth < 0)
-        return text3;
+        return text4;
       if (lineWidth < minContentWidth)
         minContentWidth = 0;
       const endStep = Math.max(1 + minContentWidth, 1 + lineWidth - indent.length);
-      if (text3.length <= endStep)
-        return text3;
+      if (text4.length <= endStep)
+        return text4;
       const folds = [];
       const escapedFolds = {};
       let end = lineWidth - indent.length;
@@ -51015,14 +51015,14 @@ var require_foldFlowLines = __commonJS({
       let escStart = -1;
       let escEnd = -1;
       if (mode === FOLD_BLOCK) {
-        i = consumeMoreIndentedLines(text3, i, indent.length);
+        i = consumeMoreIndentedLines(text4, i, indent.length);
         if (i !== -1)
           end = i + endStep;
       }
-      for (let ch; ch = text3[i += 1]; ) {
+      for (let ch; ch = text4[i += 1]; ) {
         if (mode === FOLD_QUOTED && ch === "\\") {
           escStart = i;
-          switch (text3[i + 1]) {
+          switch (text4[i + 1]) {
             case "x":
               i += 3;
               break;
@@ -51039,12 +51039,12 @@ var require_foldFlowLines = __commonJS({
         }
         if (ch === "\n") {
           if (mode === FOLD_BLOCK)
-            i = consumeMoreIndentedLines(text3, i, indent.length);
+            i = consumeMoreIndentedLines(text4, i, indent.length);
           end = i + indent.length + endStep;
           split = void 0;
         } else {
           if (ch === " " && prev && prev !== " " && prev !== "\n" && prev !== "	") {
-            const next = text3[i + 1];
+            const next = text4[i + 1];
             if (next && next !== " " && next !== "\n" && next !== "	")
               split = i;
           }
@@ -51056,12 +51056,12 @@ var require_foldFlowLines = __commonJS({
             } else if (mode === FOLD_QUOTED) {
               while (prev === " " || prev === "	") {
                 prev = ch;
-                ch = text3[i += 1];
+                ch = text4[i += 1];
                 overflow = true;
               }
               const j = i > escEnd + 1 ? i - 2 : escStart - 1;
               if (escapedFolds[j])
-                return text3;
+                return text4;
               folds.push(j);
               escapedFolds[j] = true;
               end = j + endStep;
@@ -51076,40 +51076,40 @@ var require_foldFlowLines = __commonJS({
       if (overflow && onOverflow)
         onOverflow();
       if (folds.length === 0)
-        return text3;
+        return text4;
       if (onFold)
         onFold();
-      let res = text3.slice(0, folds[0]);
+      let res = text4.slice(0, folds[0]);
       for (let i2 = 0; i2 < folds.length; ++i2) {
         const fold = folds[i2];
-        const end2 = folds[i2 + 1] || text3.length;
+        const end2 = folds[i2 + 1] || text4.length;
         if (fold === 0)
           res = `
-${indent}${text3.slice(0, end2)}`;
+${indent}${text4.slice(0, end2)}`;
         else {
           if (mode === FOLD_QUOTED && escapedFolds[fold])
-            res += `${text3[fold]}\\`;
+            res += `${text4[fold]}\\`;
           res += `
-${indent}${text3.slice(fold + 1, end2)}`;
+${indent}${text4.slice(fold + 1, end2)}`;
         }
       }
       return res;
     }
     __name(foldFlowLines, "foldFlowLines");
-    function consumeMoreIndentedLines(text3, i, indent) {
+    function consumeMoreIndentedLines(text4, i, indent) {
       let end = i;
       let start2 = i + 1;
-      let ch = text3[start2];
+      let ch = text4[start2];
       while (ch === " " || ch === "	") {
         if (i < start2 + indent) {
-          ch = text3[++i];
+          ch = text4[++i];
         } else {
           do {
-            ch = text3[++i];
+            ch = text4[++i];
           } while (ch && ch !== "\n");
           end = i;
           start2 = i + 1;
-          ch = text3[start2];
+          ch = text4[start2];
         }
       }
       return end;
@@ -51133,16 +51133,16 @@ var require_stringifyString = __commonJS({
       lineWidth: ctx.options.lineWidth,
       minContentWidth: ctx.options.minContentWidth
     }), "getFoldOptions");
-    var containsDocumentMarker = /* @__PURE__ */ __name((str7) => /^(%|---|\.\.\.)/m.test(str7), "containsDocumentMarker");
-    function lineLengthOverLimit(str7, lineWidth, indentLength) {
+    var containsDocumentMarker = /* @__PURE__ */ __name((str9) => /^(%|---|\.\.\.)/m.test(str9), "containsDocumentMarker");
+    function lineLengthOverLimit(str9, lineWidth, indentLength) {
       if (!lineWidth || lineWidth < 0)
         return false;
       const limit = lineWidth - indentLength;
-      const strLen = str7.length;
+      const strLen = str9.length;
       if (strLen <= limit)
         return false;
       for (let i = 0, start2 = 0; i < strLen; ++i) {
-        if (str7[i] === "\n") {
+        if (str9[i] === "\n") {
           if (i - start2 > limit)
             return true;
           start2 = i + 1;
@@ -51160,11 +51160,11 @@ var require_stringifyString = __commonJS({
       const { implicitKey } = ctx;
       const minMultiLineLength = ctx.options.doubleQuotedMinMultiLineLength;
       const indent = ctx.indent || (containsDocumentMarker(value) ? "  " : "");
-      let str7 = "";
+      let str9 = "";
       let start2 = 0;
       for (let i = 0, ch = json2[i]; ch; ch = json2[++i]) {
         if (ch === " " && json2[i + 1] === "\\" && json2[i + 2] === "n") {
-          str7 += json2.slice(start2, i) + "\\ ";
+          str9 += json2.slice(start2, i) + "\\ ";
           i += 1;
           start2 = i;
           ch = "\\";
@@ -51173,38 +51173,38 @@ var require_stringifyString = __commonJS({
           switch (json2[i + 1]) {
             case "u":
               {
-                str7 += json2.slice(start2, i);
+                str9 += json2.slice(start2, i);
                 const code = json2.substr(i + 2, 4);
                 switch (code) {
                   case "0000":
-                    str7 += "\\0";
+                    str9 += "\\0";
                     break;
                   case "0007":
-                    str7 += "\\a";
+                    str9 += "\\a";
                     break;
                   case "000b":
-                    str7 += "\\v";
+                    str9 += "\\v";
                     break;
                   case "001b":
-                    str7 += "\\e";
+                    str9 += "\\e";
                     break;
                   case "0085":
-                    str7 += "\\N";
+                    str9 += "\\N";
                     break;
                   case "00a0":
-                    str7 += "\\_";
+                    str9 += "\\_";
                     break;
                   case "2028":
-                    str7 += "\\L";
+                    str9 += "\\L";
                     break;
                   case "2029":
-                    str7 += "\\P";
+                    str9 += "\\P";
                     break;
                   default:
                     if (code.substr(0, 2) === "00")
-                      str7 += "\\x" + code.substr(2);
+                      str9 += "\\x" + code.substr(2);
                     else
-                      str7 += json2.substr(i, 6);
+                      str9 += json2.substr(i, 6);
                 }
                 i += 5;
                 start2 = i + 1;
@@ -51214,14 +51214,14 @@ var require_stringifyString = __commonJS({
               if (implicitKey || json2[i + 2] === '"' || json2.length < minMultiLineLength) {
                 i += 1;
               } else {
-                str7 += json2.slice(start2, i) + "\n\n";
+                str9 += json2.slice(start2, i) + "\n\n";
                 while (json2[i + 2] === "\\" && json2[i + 3] === "n" && json2[i + 4] !== '"') {
-                  str7 += "\n";
+                  str9 += "\n";
                   i += 2;
                 }
-                str7 += indent;
+                str9 += indent;
                 if (json2[i + 2] === " ")
-                  str7 += "\\";
+                  str9 += "\\";
                 i += 1;
                 start2 = i + 1;
               }
@@ -51230,8 +51230,8 @@ var require_stringifyString = __commonJS({
               i += 1;
           }
       }
-      str7 = start2 ? str7 + json2.slice(start2) : json2;
-      return implicitKey ? str7 : foldFlowLines.foldFlowLines(str7, indent, foldFlowLines.FOLD_QUOTED, getFoldOptions(ctx, false));
+      str9 = start2 ? str9 + json2.slice(start2) : json2;
+      return implicitKey ? str9 : foldFlowLines.foldFlowLines(str9, indent, foldFlowLines.FOLD_QUOTED, getFoldOptions(ctx, false));
     }
     __name(doubleQuotedString, "doubleQuotedString");
     function singleQuotedString(value, ctx) {
@@ -51363,15 +51363,15 @@ ${indent}${start2}${value}${end}`;
           return quotedString(value, ctx);
         }
       }
-      const str7 = value.replace(/\n+/g, `$&
+      const str9 = value.replace(/\n+/g, `$&
 ${indent}`);
       if (actualString) {
-        const test = /* @__PURE__ */ __name((tag) => tag.default && tag.tag !== "tag:yaml.org,2002:str" && tag.test?.test(str7), "test");
+        const test = /* @__PURE__ */ __name((tag) => tag.default && tag.tag !== "tag:yaml.org,2002:str" && tag.test?.test(str9), "test");
         const { compat, tags } = ctx.doc.schema;
         if (tags.some(test) || compat?.some(test))
           return quotedString(value, ctx);
       }
-      return implicitKey ? str7 : foldFlowLines.foldFlowLines(str7, indent, foldFlowLines.FOLD_FLOW, getFoldOptions(ctx, false));
+      return implicitKey ? str9 : foldFlowLines.foldFlowLines(str9, indent, foldFlowLines.FOLD_FLOW, getFoldOptions(ctx, false));
     }
     __name(plainString, "plainString");
     function stringifyString(item, ctx, onComment, onChompKeep) {
@@ -51470,10 +51470,10 @@ var require_stringify = __commonJS({
           return match.find((t) => t.format === item.format) ?? match[0];
       }
       let tagObj = void 0;
-      let obj;
+      let obj2;
       if (identity.isScalar(item)) {
-        obj = item.value;
-        let match = tags.filter((t) => t.identify?.(obj));
+        obj2 = item.value;
+        let match = tags.filter((t) => t.identify?.(obj2));
         if (match.length > 1) {
           const testMatch = match.filter((t) => t.test);
           if (testMatch.length > 0)
@@ -51481,12 +51481,12 @@ var require_stringify = __commonJS({
         }
         tagObj = match.find((t) => t.format === item.format) ?? match.find((t) => !t.format);
       } else {
-        obj = item;
-        tagObj = tags.find((t) => t.nodeClass && obj instanceof t.nodeClass);
+        obj2 = item;
+        tagObj = tags.find((t) => t.nodeClass && obj2 instanceof t.nodeClass);
       }
       if (!tagObj) {
-        const name = obj?.constructor?.name ?? (obj === null ? "null" : typeof obj);
-        throw new Error(`Tag not resolved for ${name} value`);
+        const name2 = obj2?.constructor?.name ?? (obj2 === null ? "null" : typeof obj2);
+        throw new Error(`Tag not resolved for ${name2} value`);
       }
       return tagObj;
     }
@@ -51506,7 +51506,7 @@ var require_stringify = __commonJS({
       return props.join(" ");
     }
     __name(stringifyProps, "stringifyProps");
-    function stringify4(item, ctx, onComment, onChompKeep) {
+    function stringify5(item, ctx, onComment, onChompKeep) {
       if (identity.isPair(item))
         return item.toString(ctx, onComment, onChompKeep);
       if (identity.isAlias(item)) {
@@ -51528,15 +51528,15 @@ var require_stringify = __commonJS({
       const props = stringifyProps(node, tagObj, ctx);
       if (props.length > 0)
         ctx.indentAtStart = (ctx.indentAtStart ?? 0) + props.length + 1;
-      const str7 = typeof tagObj.stringify === "function" ? tagObj.stringify(node, ctx, onComment, onChompKeep) : identity.isScalar(node) ? stringifyString.stringifyString(node, ctx, onComment, onChompKeep) : node.toString(ctx, onComment, onChompKeep);
+      const str9 = typeof tagObj.stringify === "function" ? tagObj.stringify(node, ctx, onComment, onChompKeep) : identity.isScalar(node) ? stringifyString.stringifyString(node, ctx, onComment, onChompKeep) : node.toString(ctx, onComment, onChompKeep);
       if (!props)
-        return str7;
-      return identity.isScalar(node) || str7[0] === "{" || str7[0] === "[" ? `${props} ${str7}` : `${props}
-${ctx.indent}${str7}`;
+        return str9;
+      return identity.isScalar(node) || str9[0] === "{" || str9[0] === "[" ? `${props} ${str9}` : `${props}
+${ctx.indent}${str9}`;
     }
-    __name(stringify4, "stringify");
+    __name(stringify5, "stringify");
     exports2.createStringifyContext = createStringifyContext;
-    exports2.stringify = stringify4;
+    exports2.stringify = stringify5;
   }
 });
 
@@ -51546,7 +51546,7 @@ var require_stringifyPair = __commonJS({
     "use strict";
     var identity = require_identity();
     var Scalar = require_Scalar();
-    var stringify4 = require_stringify();
+    var stringify5 = require_stringify();
     var stringifyComment = require_stringifyComment();
     function stringifyPair({ key, value }, ctx, onComment, onChompKeep) {
       const { allNullValues, doc, indent, indentStep, options: { commentString, indentSeq, simpleKeys } } = ctx;
@@ -51568,8 +51568,8 @@ var require_stringifyPair = __commonJS({
       });
       let keyCommentDone = false;
       let chompKeep = false;
-      let str7 = stringify4.stringify(key, ctx, () => keyCommentDone = true, () => chompKeep = true);
-      if (!explicitKey && !ctx.inFlow && str7.length > 1024) {
+      let str9 = stringify5.stringify(key, ctx, () => keyCommentDone = true, () => chompKeep = true);
+      if (!explicitKey && !ctx.inFlow && str9.length > 1024) {
         if (simpleKeys)
           throw new Error("With simple keys, single line scalar must not span more than 1024 characters");
         explicitKey = true;
@@ -51578,27 +51578,27 @@ var require_stringifyPair = __commonJS({
         if (allNullValues || value == null) {
           if (keyCommentDone && onComment)
             onComment();
-          return str7 === "" ? "?" : explicitKey ? `? ${str7}` : str7;
+          return str9 === "" ? "?" : explicitKey ? `? ${str9}` : str9;
         }
       } else if (allNullValues && !simpleKeys || value == null && explicitKey) {
-        str7 = `? ${str7}`;
+        str9 = `? ${str9}`;
         if (keyComment && !keyCommentDone) {
-          str7 += stringifyComment.lineComment(str7, ctx.indent, commentString(keyComment));
+          str9 += stringifyComment.lineComment(str9, ctx.indent, commentString(keyComment));
         } else if (chompKeep && onChompKeep)
           onChompKeep();
-        return str7;
+        return str9;
       }
       if (keyCommentDone)
         keyComment = null;
       if (explicitKey) {
         if (keyComment)
-          str7 += stringifyComment.lineComment(str7, ctx.indent, commentString(keyComment));
-        str7 = `? ${str7}
+          str9 += stringifyComment.lineComment(str9, ctx.indent, commentString(keyComment));
+        str9 = `? ${str9}
 ${indent}:`;
       } else {
-        str7 = `${str7}:`;
+        str9 = `${str9}:`;
         if (keyComment)
-          str7 += stringifyComment.lineComment(str7, ctx.indent, commentString(keyComment));
+          str9 += stringifyComment.lineComment(str9, ctx.indent, commentString(keyComment));
       }
       let vsb, vcb, valueComment;
       if (identity.isNode(value)) {
@@ -51614,13 +51614,13 @@ ${indent}:`;
       }
       ctx.implicitKey = false;
       if (!explicitKey && !keyComment && identity.isScalar(value))
-        ctx.indentAtStart = str7.length + 1;
+        ctx.indentAtStart = str9.length + 1;
       chompKeep = false;
       if (!indentSeq && indentStep.length >= 2 && !ctx.inFlow && !explicitKey && identity.isSeq(value) && !value.flow && !value.tag && !value.anchor) {
         ctx.indent = ctx.indent.substring(2);
       }
       let valueCommentDone = false;
-      const valueStr = stringify4.stringify(value, ctx, () => valueCommentDone = true, () => chompKeep = true);
+      const valueStr = stringify5.stringify(value, ctx, () => valueCommentDone = true, () => chompKeep = true);
       let ws = " ";
       if (keyComment || vsb || vcb) {
         ws = vsb ? "\n" : "";
@@ -51658,16 +51658,16 @@ ${ctx.indent}`;
       } else if (valueStr === "" || valueStr[0] === "\n") {
         ws = "";
       }
-      str7 += ws + valueStr;
+      str9 += ws + valueStr;
       if (ctx.inFlow) {
         if (valueCommentDone && onComment)
           onComment();
       } else if (valueComment && !valueCommentDone) {
-        str7 += stringifyComment.lineComment(str7, ctx.indent, commentString(valueComment));
+        str9 += stringifyComment.lineComment(str9, ctx.indent, commentString(valueComment));
       } else if (chompKeep && onChompKeep) {
         onChompKeep();
       }
-      return str7;
+      return str9;
     }
     __name(stringifyPair, "stringifyPair");
     exports2.stringifyPair = stringifyPair;
@@ -51716,31 +51716,31 @@ var require_merge = __commonJS({
       stringify: /* @__PURE__ */ __name(() => MERGE_KEY, "stringify")
     };
     var isMergeKey = /* @__PURE__ */ __name((ctx, key) => (merge2.identify(key) || identity.isScalar(key) && (!key.type || key.type === Scalar.Scalar.PLAIN) && merge2.identify(key.value)) && ctx?.doc.schema.tags.some((tag) => tag.tag === merge2.tag && tag.default), "isMergeKey");
-    function addMergeToJSMap(ctx, map, value) {
+    function addMergeToJSMap(ctx, map2, value) {
       const source = resolveAliasValue(ctx, value);
       if (identity.isSeq(source))
         for (const it of source.items)
-          mergeValue(ctx, map, it);
+          mergeValue(ctx, map2, it);
       else if (Array.isArray(source))
         for (const it of source)
-          mergeValue(ctx, map, it);
+          mergeValue(ctx, map2, it);
       else
-        mergeValue(ctx, map, source);
+        mergeValue(ctx, map2, source);
     }
     __name(addMergeToJSMap, "addMergeToJSMap");
-    function mergeValue(ctx, map, value) {
+    function mergeValue(ctx, map2, value) {
       const source = resolveAliasValue(ctx, value);
       if (!identity.isMap(source))
         throw new Error("Merge sources must be maps or map aliases");
       const srcMap = source.toJSON(null, ctx, Map);
       for (const [key, value2] of srcMap) {
-        if (map instanceof Map) {
-          if (!map.has(key))
-            map.set(key, value2);
-        } else if (map instanceof Set) {
-          map.add(key);
-        } else if (!Object.prototype.hasOwnProperty.call(map, key)) {
-          Object.defineProperty(map, key, {
+        if (map2 instanceof Map) {
+          if (!map2.has(key))
+            map2.set(key, value2);
+        } else if (map2 instanceof Set) {
+          map2.add(key);
+        } else if (!Object.prototype.hasOwnProperty.call(map2, key)) {
+          Object.defineProperty(map2, key, {
             value: value2,
             writable: true,
             enumerable: true,
@@ -51748,7 +51748,7 @@ var require_merge = __commonJS({
           });
         }
       }
-      return map;
+      return map2;
     }
     __name(mergeValue, "mergeValue");
     function resolveAliasValue(ctx, value) {
@@ -51767,35 +51767,35 @@ var require_addPairToJSMap = __commonJS({
     "use strict";
     var log = require_log();
     var merge2 = require_merge();
-    var stringify4 = require_stringify();
+    var stringify5 = require_stringify();
     var identity = require_identity();
     var toJS = require_toJS();
-    function addPairToJSMap(ctx, map, { key, value }) {
+    function addPairToJSMap(ctx, map2, { key, value }) {
       if (identity.isNode(key) && key.addToJSMap)
-        key.addToJSMap(ctx, map, value);
+        key.addToJSMap(ctx, map2, value);
       else if (merge2.isMergeKey(ctx, key))
-        merge2.addMergeToJSMap(ctx, map, value);
+        merge2.addMergeToJSMap(ctx, map2, value);
       else {
         const jsKey = toJS.toJS(key, "", ctx);
-        if (map instanceof Map) {
-          map.set(jsKey, toJS.toJS(value, jsKey, ctx));
-        } else if (map instanceof Set) {
-          map.add(jsKey);
+        if (map2 instanceof Map) {
+          map2.set(jsKey, toJS.toJS(value, jsKey, ctx));
+        } else if (map2 instanceof Set) {
+          map2.add(jsKey);
         } else {
           const stringKey = stringifyKey(key, jsKey, ctx);
           const jsValue = toJS.toJS(value, stringKey, ctx);
-          if (stringKey in map)
-            Object.defineProperty(map, stringKey, {
+          if (stringKey in map2)
+            Object.defineProperty(map2, stringKey, {
               value: jsValue,
               writable: true,
               enumerable: true,
               configurable: true
             });
           else
-            map[stringKey] = jsValue;
+            map2[stringKey] = jsValue;
         }
       }
-      return map;
+      return map2;
     }
     __name(addPairToJSMap, "addPairToJSMap");
     function stringifyKey(key, jsKey, ctx) {
@@ -51804,7 +51804,7 @@ var require_addPairToJSMap = __commonJS({
       if (typeof jsKey !== "object")
         return String(jsKey);
       if (identity.isNode(key) && ctx?.doc) {
-        const strCtx = stringify4.createStringifyContext(ctx.doc, {});
+        const strCtx = stringify5.createStringifyContext(ctx.doc, {});
         strCtx.anchors = /* @__PURE__ */ new Set();
         for (const node of ctx.anchors.keys())
           strCtx.anchors.add(node.anchor);
@@ -51876,12 +51876,12 @@ var require_stringifyCollection = __commonJS({
   "node_modules/yaml/dist/stringify/stringifyCollection.js"(exports2) {
     "use strict";
     var identity = require_identity();
-    var stringify4 = require_stringify();
+    var stringify5 = require_stringify();
     var stringifyComment = require_stringifyComment();
     function stringifyCollection(collection, ctx, options2) {
       const flow = ctx.inFlow ?? collection.flow;
-      const stringify5 = flow ? stringifyFlowCollection : stringifyBlockCollection;
-      return stringify5(collection, ctx, options2);
+      const stringify6 = flow ? stringifyFlowCollection : stringifyBlockCollection;
+      return stringify6(collection, ctx, options2);
     }
     __name(stringifyCollection, "stringifyCollection");
     function stringifyBlockCollection({ comment, items }, ctx, { blockItemPrefix, flowChars, itemIndent, onChompKeep, onComment }) {
@@ -51907,31 +51907,31 @@ var require_stringifyCollection = __commonJS({
           }
         }
         chompKeep = false;
-        let str8 = stringify4.stringify(item, itemCtx, () => comment2 = null, () => chompKeep = true);
+        let str10 = stringify5.stringify(item, itemCtx, () => comment2 = null, () => chompKeep = true);
         if (comment2)
-          str8 += stringifyComment.lineComment(str8, itemIndent, commentString(comment2));
+          str10 += stringifyComment.lineComment(str10, itemIndent, commentString(comment2));
         if (chompKeep && comment2)
           chompKeep = false;
-        lines.push(blockItemPrefix + str8);
+        lines.push(blockItemPrefix + str10);
       }
-      let str7;
+      let str9;
       if (lines.length === 0) {
-        str7 = flowChars.start + flowChars.end;
+        str9 = flowChars.start + flowChars.end;
       } else {
-        str7 = lines[0];
+        str9 = lines[0];
         for (let i = 1; i < lines.length; ++i) {
           const line2 = lines[i];
-          str7 += line2 ? `
+          str9 += line2 ? `
 ${indent}${line2}` : "\n";
         }
       }
       if (comment) {
-        str7 += "\n" + stringifyComment.indentComment(commentString(comment), indent);
+        str9 += "\n" + stringifyComment.indentComment(commentString(comment), indent);
         if (onComment)
           onComment();
       } else if (chompKeep && onChompKeep)
         onChompKeep();
-      return str7;
+      return str9;
     }
     __name(stringifyBlockCollection, "stringifyBlockCollection");
     function stringifyFlowCollection({ items }, ctx, { flowChars, itemIndent }) {
@@ -51975,21 +51975,21 @@ ${indent}${line2}` : "\n";
         }
         if (comment)
           reqNewline = true;
-        let str7 = stringify4.stringify(item, itemCtx, () => comment = null);
-        reqNewline || (reqNewline = lines.length > linesAtValue || str7.includes("\n"));
+        let str9 = stringify5.stringify(item, itemCtx, () => comment = null);
+        reqNewline || (reqNewline = lines.length > linesAtValue || str9.includes("\n"));
         if (i < items.length - 1) {
-          str7 += ",";
+          str9 += ",";
         } else if (ctx.options.trailingComma) {
           if (ctx.options.lineWidth > 0) {
-            reqNewline || (reqNewline = lines.reduce((sum, line2) => sum + line2.length + 2, 2) + (str7.length + 2) > ctx.options.lineWidth);
+            reqNewline || (reqNewline = lines.reduce((sum, line2) => sum + line2.length + 2, 2) + (str9.length + 2) > ctx.options.lineWidth);
           }
           if (reqNewline) {
-            str7 += ",";
+            str9 += ",";
           }
         }
         if (comment)
-          str7 += stringifyComment.lineComment(str7, itemIndent, commentString(comment));
-        lines.push(str7);
+          str9 += stringifyComment.lineComment(str9, itemIndent, commentString(comment));
+        lines.push(str9);
         linesAtValue = lines.length;
       }
       const { start: start2, end } = flowChars;
@@ -52001,11 +52001,11 @@ ${indent}${line2}` : "\n";
           reqNewline = ctx.options.lineWidth > 0 && len > ctx.options.lineWidth;
         }
         if (reqNewline) {
-          let str7 = start2;
+          let str9 = start2;
           for (const line2 of lines)
-            str7 += line2 ? `
+            str9 += line2 ? `
 ${indentStep}${indent}${line2}` : "\n";
-          return `${str7}
+          return `${str9}
 ${indent}${end}`;
         } else {
           return `${start2}${fcPadding}${lines.join(" ")}${fcPadding}${end}`;
@@ -52064,28 +52064,28 @@ var require_YAMLMap = __commonJS({
        * A generic collection parsing method that can be extended
        * to other node classes that inherit from YAMLMap
        */
-      static from(schema, obj, ctx) {
+      static from(schema, obj2, ctx) {
         const { keepUndefined, replacer } = ctx;
-        const map = new this(schema);
+        const map2 = new this(schema);
         const add = /* @__PURE__ */ __name((key, value) => {
           if (typeof replacer === "function")
-            value = replacer.call(obj, key, value);
+            value = replacer.call(obj2, key, value);
           else if (Array.isArray(replacer) && !replacer.includes(key))
             return;
           if (value !== void 0 || keepUndefined)
-            map.items.push(Pair.createPair(key, value, ctx));
+            map2.items.push(Pair.createPair(key, value, ctx));
         }, "add");
-        if (obj instanceof Map) {
-          for (const [key, value] of obj)
+        if (obj2 instanceof Map) {
+          for (const [key, value] of obj2)
             add(key, value);
-        } else if (obj && typeof obj === "object") {
-          for (const key of Object.keys(obj))
-            add(key, obj[key]);
+        } else if (obj2 && typeof obj2 === "object") {
+          for (const key of Object.keys(obj2))
+            add(key, obj2[key]);
         }
         if (typeof schema.sortMapEntries === "function") {
-          map.items.sort(schema.sortMapEntries);
+          map2.items.sort(schema.sortMapEntries);
         }
-        return map;
+        return map2;
       }
       /**
        * Adds a value to the collection.
@@ -52144,12 +52144,12 @@ var require_YAMLMap = __commonJS({
        * @returns Instance of Type, Map, or Object
        */
       toJSON(_, ctx, Type) {
-        const map = Type ? new Type() : ctx?.mapAsMap ? /* @__PURE__ */ new Map() : {};
+        const map2 = Type ? new Type() : ctx?.mapAsMap ? /* @__PURE__ */ new Map() : {};
         if (ctx?.onCreate)
-          ctx.onCreate(map);
+          ctx.onCreate(map2);
         for (const item of this.items)
-          addPairToJSMap.addPairToJSMap(ctx, map, item);
-        return map;
+          addPairToJSMap.addPairToJSMap(ctx, map2, item);
+        return map2;
       }
       toString(ctx, onComment, onChompKeep) {
         if (!ctx)
@@ -52180,19 +52180,19 @@ var require_map = __commonJS({
     "use strict";
     var identity = require_identity();
     var YAMLMap = require_YAMLMap();
-    var map = {
+    var map2 = {
       collection: "map",
       default: true,
       nodeClass: YAMLMap.YAMLMap,
       tag: "tag:yaml.org,2002:map",
-      resolve(map2, onError) {
-        if (!identity.isMap(map2))
+      resolve(map3, onError) {
+        if (!identity.isMap(map3))
           onError("Expected a mapping for this tag");
-        return map2;
+        return map3;
       },
-      createNode: /* @__PURE__ */ __name((schema, obj, ctx) => YAMLMap.YAMLMap.from(schema, obj, ctx), "createNode")
+      createNode: /* @__PURE__ */ __name((schema, obj2, ctx) => YAMLMap.YAMLMap.from(schema, obj2, ctx), "createNode")
     };
-    exports2.map = map;
+    exports2.map = map2;
   }
 });
 
@@ -52289,15 +52289,15 @@ var require_YAMLSeq = __commonJS({
           onComment
         });
       }
-      static from(schema, obj, ctx) {
+      static from(schema, obj2, ctx) {
         const { replacer } = ctx;
         const seq = new this(schema);
-        if (obj && Symbol.iterator in Object(obj)) {
+        if (obj2 && Symbol.iterator in Object(obj2)) {
           let i = 0;
-          for (let it of obj) {
+          for (let it of obj2) {
             if (typeof replacer === "function") {
-              const key = obj instanceof Set ? it : String(i++);
-              it = replacer.call(obj, key, it);
+              const key = obj2 instanceof Set ? it : String(i++);
+              it = replacer.call(obj2, key, it);
             }
             seq.items.push(createNode.createNode(it, void 0, ctx));
           }
@@ -52332,7 +52332,7 @@ var require_seq = __commonJS({
           onError("Expected a sequence for this tag");
         return seq2;
       },
-      createNode: /* @__PURE__ */ __name((schema, obj, ctx) => YAMLSeq.YAMLSeq.from(schema, obj, ctx), "createNode")
+      createNode: /* @__PURE__ */ __name((schema, obj2, ctx) => YAMLSeq.YAMLSeq.from(schema, obj2, ctx), "createNode")
     };
     exports2.seq = seq;
   }
@@ -52347,7 +52347,7 @@ var require_string = __commonJS({
       identify: /* @__PURE__ */ __name((value) => typeof value === "string", "identify"),
       default: true,
       tag: "tag:yaml.org,2002:str",
-      resolve: /* @__PURE__ */ __name((str7) => str7, "resolve"),
+      resolve: /* @__PURE__ */ __name((str9) => str9, "resolve"),
       stringify(item, ctx, onComment, onChompKeep) {
         ctx = Object.assign({ actualString: true }, ctx);
         return stringifyString.stringifyString(item, ctx, onComment, onChompKeep);
@@ -52385,7 +52385,7 @@ var require_bool = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:bool",
       test: /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/,
-      resolve: /* @__PURE__ */ __name((str7) => new Scalar.Scalar(str7[0] === "t" || str7[0] === "T"), "resolve"),
+      resolve: /* @__PURE__ */ __name((str9) => new Scalar.Scalar(str9[0] === "t" || str9[0] === "T"), "resolve"),
       stringify({ source, value }, ctx) {
         if (source && boolTag.test.test(source)) {
           const sv = source[0] === "t" || source[0] === "T";
@@ -52438,7 +52438,7 @@ var require_float = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:float",
       test: /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/,
-      resolve: /* @__PURE__ */ __name((str7) => str7.slice(-3).toLowerCase() === "nan" ? NaN : str7[0] === "-" ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY, "resolve"),
+      resolve: /* @__PURE__ */ __name((str9) => str9.slice(-3).toLowerCase() === "nan" ? NaN : str9[0] === "-" ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY, "resolve"),
       stringify: stringifyNumber.stringifyNumber
     };
     var floatExp = {
@@ -52447,7 +52447,7 @@ var require_float = __commonJS({
       tag: "tag:yaml.org,2002:float",
       format: "EXP",
       test: /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$/,
-      resolve: /* @__PURE__ */ __name((str7) => parseFloat(str7), "resolve"),
+      resolve: /* @__PURE__ */ __name((str9) => parseFloat(str9), "resolve"),
       stringify(node) {
         const num2 = Number(node.value);
         return isFinite(num2) ? num2.toExponential() : stringifyNumber.stringifyNumber(node);
@@ -52458,11 +52458,11 @@ var require_float = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:float",
       test: /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/,
-      resolve(str7) {
-        const node = new Scalar.Scalar(parseFloat(str7));
-        const dot = str7.indexOf(".");
-        if (dot !== -1 && str7[str7.length - 1] === "0")
-          node.minFractionDigits = str7.length - dot - 1;
+      resolve(str9) {
+        const node = new Scalar.Scalar(parseFloat(str9));
+        const dot = str9.indexOf(".");
+        if (dot !== -1 && str9[str9.length - 1] === "0")
+          node.minFractionDigits = str9.length - dot - 1;
         return node;
       },
       stringify: stringifyNumber.stringifyNumber
@@ -52479,7 +52479,7 @@ var require_int = __commonJS({
     "use strict";
     var stringifyNumber = require_stringifyNumber();
     var intIdentify = /* @__PURE__ */ __name((value) => typeof value === "bigint" || Number.isInteger(value), "intIdentify");
-    var intResolve = /* @__PURE__ */ __name((str7, offset, radix, { intAsBigInt }) => intAsBigInt ? BigInt(str7) : parseInt(str7.substring(offset), radix), "intResolve");
+    var intResolve = /* @__PURE__ */ __name((str9, offset, radix, { intAsBigInt }) => intAsBigInt ? BigInt(str9) : parseInt(str9.substring(offset), radix), "intResolve");
     function intStringify(node, radix, prefix) {
       const { value } = node;
       if (intIdentify(value) && value >= 0)
@@ -52493,15 +52493,15 @@ var require_int = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "OCT",
       test: /^0o[0-7]+$/,
-      resolve: /* @__PURE__ */ __name((str7, _onError, opt) => intResolve(str7, 2, 8, opt), "resolve"),
+      resolve: /* @__PURE__ */ __name((str9, _onError, opt) => intResolve(str9, 2, 8, opt), "resolve"),
       stringify: /* @__PURE__ */ __name((node) => intStringify(node, 8, "0o"), "stringify")
     };
-    var int = {
+    var int2 = {
       identify: intIdentify,
       default: true,
       tag: "tag:yaml.org,2002:int",
       test: /^[-+]?[0-9]+$/,
-      resolve: /* @__PURE__ */ __name((str7, _onError, opt) => intResolve(str7, 0, 10, opt), "resolve"),
+      resolve: /* @__PURE__ */ __name((str9, _onError, opt) => intResolve(str9, 0, 10, opt), "resolve"),
       stringify: stringifyNumber.stringifyNumber
     };
     var intHex = {
@@ -52510,10 +52510,10 @@ var require_int = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "HEX",
       test: /^0x[0-9a-fA-F]+$/,
-      resolve: /* @__PURE__ */ __name((str7, _onError, opt) => intResolve(str7, 2, 16, opt), "resolve"),
+      resolve: /* @__PURE__ */ __name((str9, _onError, opt) => intResolve(str9, 2, 16, opt), "resolve"),
       stringify: /* @__PURE__ */ __name((node) => intStringify(node, 16, "0x"), "stringify")
     };
-    exports2.int = int;
+    exports2.int = int2;
     exports2.intHex = intHex;
     exports2.intOct = intOct;
   }
@@ -52523,22 +52523,22 @@ var require_int = __commonJS({
 var require_schema = __commonJS({
   "node_modules/yaml/dist/schema/core/schema.js"(exports2) {
     "use strict";
-    var map = require_map();
+    var map2 = require_map();
     var _null = require_null();
     var seq = require_seq();
     var string = require_string();
-    var bool = require_bool();
+    var bool3 = require_bool();
     var float = require_float();
-    var int = require_int();
+    var int2 = require_int();
     var schema = [
-      map.map,
+      map2.map,
       seq.seq,
       string.string,
       _null.nullTag,
-      bool.boolTag,
-      int.intOct,
-      int.int,
-      int.intHex,
+      bool3.boolTag,
+      int2.intOct,
+      int2.int,
+      int2.intHex,
       float.floatNaN,
       float.floatExp,
       float.float
@@ -52552,7 +52552,7 @@ var require_schema2 = __commonJS({
   "node_modules/yaml/dist/schema/json/schema.js"(exports2) {
     "use strict";
     var Scalar = require_Scalar();
-    var map = require_map();
+    var map2 = require_map();
     var seq = require_seq();
     function intIdentify(value) {
       return typeof value === "bigint" || Number.isInteger(value);
@@ -52564,7 +52564,7 @@ var require_schema2 = __commonJS({
         identify: /* @__PURE__ */ __name((value) => typeof value === "string", "identify"),
         default: true,
         tag: "tag:yaml.org,2002:str",
-        resolve: /* @__PURE__ */ __name((str7) => str7, "resolve"),
+        resolve: /* @__PURE__ */ __name((str9) => str9, "resolve"),
         stringify: stringifyJSON
       },
       {
@@ -52581,7 +52581,7 @@ var require_schema2 = __commonJS({
         default: true,
         tag: "tag:yaml.org,2002:bool",
         test: /^true$|^false$/,
-        resolve: /* @__PURE__ */ __name((str7) => str7 === "true", "resolve"),
+        resolve: /* @__PURE__ */ __name((str9) => str9 === "true", "resolve"),
         stringify: stringifyJSON
       },
       {
@@ -52589,7 +52589,7 @@ var require_schema2 = __commonJS({
         default: true,
         tag: "tag:yaml.org,2002:int",
         test: /^-?(?:0|[1-9][0-9]*)$/,
-        resolve: /* @__PURE__ */ __name((str7, _onError, { intAsBigInt }) => intAsBigInt ? BigInt(str7) : parseInt(str7, 10), "resolve"),
+        resolve: /* @__PURE__ */ __name((str9, _onError, { intAsBigInt }) => intAsBigInt ? BigInt(str9) : parseInt(str9, 10), "resolve"),
         stringify: /* @__PURE__ */ __name(({ value }) => intIdentify(value) ? value.toString() : JSON.stringify(value), "stringify")
       },
       {
@@ -52597,7 +52597,7 @@ var require_schema2 = __commonJS({
         default: true,
         tag: "tag:yaml.org,2002:float",
         test: /^-?(?:0|[1-9][0-9]*)(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?$/,
-        resolve: /* @__PURE__ */ __name((str7) => parseFloat(str7), "resolve"),
+        resolve: /* @__PURE__ */ __name((str9) => parseFloat(str9), "resolve"),
         stringify: stringifyJSON
       }
     ];
@@ -52605,12 +52605,12 @@ var require_schema2 = __commonJS({
       default: true,
       tag: "",
       test: /^/,
-      resolve(str7, onError) {
-        onError(`Unresolved plain scalar ${JSON.stringify(str7)}`);
-        return str7;
+      resolve(str9, onError) {
+        onError(`Unresolved plain scalar ${JSON.stringify(str9)}`);
+        return str9;
       }
     };
-    var schema = [map.map, seq.seq].concat(jsonScalars, jsonError);
+    var schema = [map2.map, seq.seq].concat(jsonScalars, jsonError);
     exports2.schema = schema;
   }
 });
@@ -52639,10 +52639,10 @@ var require_binary = __commonJS({
         if (typeof node_buffer.Buffer === "function") {
           return node_buffer.Buffer.from(src, "base64");
         } else if (typeof atob === "function") {
-          const str7 = atob(src.replace(/[\n\r]/g, ""));
-          const buffer = new Uint8Array(str7.length);
-          for (let i = 0; i < str7.length; ++i)
-            buffer[i] = str7.charCodeAt(i);
+          const str9 = atob(src.replace(/[\n\r]/g, ""));
+          const buffer = new Uint8Array(str9.length);
+          for (let i = 0; i < str9.length; ++i)
+            buffer[i] = str9.charCodeAt(i);
           return buffer;
         } else {
           onError("This environment does not support reading binary tags; either Buffer or atob is required");
@@ -52653,28 +52653,28 @@ var require_binary = __commonJS({
         if (!value)
           return "";
         const buf = value;
-        let str7;
+        let str9;
         if (typeof node_buffer.Buffer === "function") {
-          str7 = buf instanceof node_buffer.Buffer ? buf.toString("base64") : node_buffer.Buffer.from(buf.buffer).toString("base64");
+          str9 = buf instanceof node_buffer.Buffer ? buf.toString("base64") : node_buffer.Buffer.from(buf.buffer).toString("base64");
         } else if (typeof btoa === "function") {
           let s = "";
           for (let i = 0; i < buf.length; ++i)
             s += String.fromCharCode(buf[i]);
-          str7 = btoa(s);
+          str9 = btoa(s);
         } else {
           throw new Error("This environment does not support writing binary tags; either Buffer or btoa is required");
         }
         type ?? (type = Scalar.Scalar.BLOCK_LITERAL);
         if (type !== Scalar.Scalar.QUOTE_DOUBLE) {
           const lineWidth = Math.max(ctx.options.lineWidth - ctx.indent.length, ctx.options.minContentWidth);
-          const n = Math.ceil(str7.length / lineWidth);
+          const n = Math.ceil(str9.length / lineWidth);
           const lines = new Array(n);
           for (let i = 0, o = 0; i < n; ++i, o += lineWidth) {
-            lines[i] = str7.substr(o, lineWidth);
+            lines[i] = str9.substr(o, lineWidth);
           }
-          str7 = lines.join(type === Scalar.Scalar.BLOCK_LITERAL ? "\n" : " ");
+          str9 = lines.join(type === Scalar.Scalar.BLOCK_LITERAL ? "\n" : " ");
         }
-        return stringifyString.stringifyString({ comment, type, value: str7 }, ctx, onComment, onChompKeep);
+        return stringifyString.stringifyString({ comment, type, value: str9 }, ctx, onComment, onChompKeep);
       }
     };
     exports2.binary = binary;
@@ -52790,9 +52790,9 @@ var require_omap = __commonJS({
       toJSON(_, ctx) {
         if (!ctx)
           return super.toJSON(_);
-        const map = /* @__PURE__ */ new Map();
+        const map2 = /* @__PURE__ */ new Map();
         if (ctx?.onCreate)
-          ctx.onCreate(map);
+          ctx.onCreate(map2);
         for (const pair of this.items) {
           let key, value;
           if (identity.isPair(pair)) {
@@ -52801,11 +52801,11 @@ var require_omap = __commonJS({
           } else {
             key = toJS.toJS(pair, "", ctx);
           }
-          if (map.has(key))
+          if (map2.has(key))
             throw new Error("Ordered maps must not include duplicate keys");
-          map.set(key, value);
+          map2.set(key, value);
         }
-        return map;
+        return map2;
       }
       static from(schema, iterable, ctx) {
         const pairs$1 = pairs.createPairs(schema, iterable, ctx);
@@ -52886,7 +52886,7 @@ var require_float2 = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:float",
       test: /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/,
-      resolve: /* @__PURE__ */ __name((str7) => str7.slice(-3).toLowerCase() === "nan" ? NaN : str7[0] === "-" ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY, "resolve"),
+      resolve: /* @__PURE__ */ __name((str9) => str9.slice(-3).toLowerCase() === "nan" ? NaN : str9[0] === "-" ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY, "resolve"),
       stringify: stringifyNumber.stringifyNumber
     };
     var floatExp = {
@@ -52895,7 +52895,7 @@ var require_float2 = __commonJS({
       tag: "tag:yaml.org,2002:float",
       format: "EXP",
       test: /^[-+]?(?:[0-9][0-9_]*)?(?:\.[0-9_]*)?[eE][-+]?[0-9]+$/,
-      resolve: /* @__PURE__ */ __name((str7) => parseFloat(str7.replace(/_/g, "")), "resolve"),
+      resolve: /* @__PURE__ */ __name((str9) => parseFloat(str9.replace(/_/g, "")), "resolve"),
       stringify(node) {
         const num2 = Number(node.value);
         return isFinite(num2) ? num2.toExponential() : stringifyNumber.stringifyNumber(node);
@@ -52906,11 +52906,11 @@ var require_float2 = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:float",
       test: /^[-+]?(?:[0-9][0-9_]*)?\.[0-9_]*$/,
-      resolve(str7) {
-        const node = new Scalar.Scalar(parseFloat(str7.replace(/_/g, "")));
-        const dot = str7.indexOf(".");
+      resolve(str9) {
+        const node = new Scalar.Scalar(parseFloat(str9.replace(/_/g, "")));
+        const dot = str9.indexOf(".");
         if (dot !== -1) {
-          const f = str7.substring(dot + 1).replace(/_/g, "");
+          const f = str9.substring(dot + 1).replace(/_/g, "");
           if (f[f.length - 1] === "0")
             node.minFractionDigits = f.length;
         }
@@ -52930,35 +52930,35 @@ var require_int2 = __commonJS({
     "use strict";
     var stringifyNumber = require_stringifyNumber();
     var intIdentify = /* @__PURE__ */ __name((value) => typeof value === "bigint" || Number.isInteger(value), "intIdentify");
-    function intResolve(str7, offset, radix, { intAsBigInt }) {
-      const sign = str7[0];
+    function intResolve(str9, offset, radix, { intAsBigInt }) {
+      const sign = str9[0];
       if (sign === "-" || sign === "+")
         offset += 1;
-      str7 = str7.substring(offset).replace(/_/g, "");
+      str9 = str9.substring(offset).replace(/_/g, "");
       if (intAsBigInt) {
         switch (radix) {
           case 2:
-            str7 = `0b${str7}`;
+            str9 = `0b${str9}`;
             break;
           case 8:
-            str7 = `0o${str7}`;
+            str9 = `0o${str9}`;
             break;
           case 16:
-            str7 = `0x${str7}`;
+            str9 = `0x${str9}`;
             break;
         }
-        const n2 = BigInt(str7);
+        const n2 = BigInt(str9);
         return sign === "-" ? BigInt(-1) * n2 : n2;
       }
-      const n = parseInt(str7, radix);
+      const n = parseInt(str9, radix);
       return sign === "-" ? -1 * n : n;
     }
     __name(intResolve, "intResolve");
     function intStringify(node, radix, prefix) {
       const { value } = node;
       if (intIdentify(value)) {
-        const str7 = value.toString(radix);
-        return value < 0 ? "-" + prefix + str7.substr(1) : prefix + str7;
+        const str9 = value.toString(radix);
+        return value < 0 ? "-" + prefix + str9.substr(1) : prefix + str9;
       }
       return stringifyNumber.stringifyNumber(node);
     }
@@ -52969,7 +52969,7 @@ var require_int2 = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "BIN",
       test: /^[-+]?0b[0-1_]+$/,
-      resolve: /* @__PURE__ */ __name((str7, _onError, opt) => intResolve(str7, 2, 2, opt), "resolve"),
+      resolve: /* @__PURE__ */ __name((str9, _onError, opt) => intResolve(str9, 2, 2, opt), "resolve"),
       stringify: /* @__PURE__ */ __name((node) => intStringify(node, 2, "0b"), "stringify")
     };
     var intOct = {
@@ -52978,15 +52978,15 @@ var require_int2 = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "OCT",
       test: /^[-+]?0[0-7_]+$/,
-      resolve: /* @__PURE__ */ __name((str7, _onError, opt) => intResolve(str7, 1, 8, opt), "resolve"),
+      resolve: /* @__PURE__ */ __name((str9, _onError, opt) => intResolve(str9, 1, 8, opt), "resolve"),
       stringify: /* @__PURE__ */ __name((node) => intStringify(node, 8, "0"), "stringify")
     };
-    var int = {
+    var int2 = {
       identify: intIdentify,
       default: true,
       tag: "tag:yaml.org,2002:int",
       test: /^[-+]?[0-9][0-9_]*$/,
-      resolve: /* @__PURE__ */ __name((str7, _onError, opt) => intResolve(str7, 0, 10, opt), "resolve"),
+      resolve: /* @__PURE__ */ __name((str9, _onError, opt) => intResolve(str9, 0, 10, opt), "resolve"),
       stringify: stringifyNumber.stringifyNumber
     };
     var intHex = {
@@ -52995,10 +52995,10 @@ var require_int2 = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "HEX",
       test: /^[-+]?0x[0-9a-fA-F_]+$/,
-      resolve: /* @__PURE__ */ __name((str7, _onError, opt) => intResolve(str7, 2, 16, opt), "resolve"),
+      resolve: /* @__PURE__ */ __name((str9, _onError, opt) => intResolve(str9, 2, 16, opt), "resolve"),
       stringify: /* @__PURE__ */ __name((node) => intStringify(node, 16, "0x"), "stringify")
     };
-    exports2.int = int;
+    exports2.int = int2;
     exports2.intBin = intBin;
     exports2.intHex = intHex;
     exports2.intOct = intOct;
@@ -53081,15 +53081,15 @@ var require_set = __commonJS({
       default: false,
       tag: "tag:yaml.org,2002:set",
       createNode: /* @__PURE__ */ __name((schema, iterable, ctx) => YAMLSet.from(schema, iterable, ctx), "createNode"),
-      resolve(map, onError) {
-        if (identity.isMap(map)) {
-          if (map.hasAllNullValues(true))
-            return Object.assign(new YAMLSet(), map);
+      resolve(map2, onError) {
+        if (identity.isMap(map2)) {
+          if (map2.hasAllNullValues(true))
+            return Object.assign(new YAMLSet(), map2);
           else
             onError("Set items must all have null values");
         } else
           onError("Expected a mapping for this tag");
-        return map;
+        return map2;
       }
     };
     exports2.YAMLSet = YAMLSet;
@@ -53102,9 +53102,9 @@ var require_timestamp = __commonJS({
   "node_modules/yaml/dist/schema/yaml-1.1/timestamp.js"(exports2) {
     "use strict";
     var stringifyNumber = require_stringifyNumber();
-    function parseSexagesimal(str7, asBigInt) {
-      const sign = str7[0];
-      const parts = sign === "-" || sign === "+" ? str7.substring(1) : str7;
+    function parseSexagesimal(str9, asBigInt) {
+      const sign = str9[0];
+      const parts = sign === "-" || sign === "+" ? str9.substring(1) : str9;
       const num2 = /* @__PURE__ */ __name((n) => asBigInt ? BigInt(n) : Number(n), "num");
       const res = parts.replace(/_/g, "").split(":").reduce((res2, p) => res2 * num2(60) + num2(p), num2(0));
       return sign === "-" ? num2(-1) * res : res;
@@ -53143,7 +53143,7 @@ var require_timestamp = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "TIME",
       test: /^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+$/,
-      resolve: /* @__PURE__ */ __name((str7, _onError, { intAsBigInt }) => parseSexagesimal(str7, intAsBigInt), "resolve"),
+      resolve: /* @__PURE__ */ __name((str9, _onError, { intAsBigInt }) => parseSexagesimal(str9, intAsBigInt), "resolve"),
       stringify: stringifySexagesimal
     };
     var floatTime = {
@@ -53152,7 +53152,7 @@ var require_timestamp = __commonJS({
       tag: "tag:yaml.org,2002:float",
       format: "TIME",
       test: /^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*$/,
-      resolve: /* @__PURE__ */ __name((str7) => parseSexagesimal(str7, false), "resolve"),
+      resolve: /* @__PURE__ */ __name((str9) => parseSexagesimal(str9, false), "resolve"),
       stringify: stringifySexagesimal
     };
     var timestamp = {
@@ -53163,8 +53163,8 @@ var require_timestamp = __commonJS({
       // may be omitted altogether, resulting in a date format. In such a case, the time part is
       // assumed to be 00:00:00Z (start of day, UTC).
       test: RegExp("^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})(?:(?:t|T|[ \\t]+)([0-9]{1,2}):([0-9]{1,2}):([0-9]{1,2}(\\.[0-9]+)?)(?:[ \\t]*(Z|[-+][012]?[0-9](?::[0-9]{2})?))?)?$"),
-      resolve(str7) {
-        const match = str7.match(timestamp.test);
+      resolve(str9) {
+        const match = str9.match(timestamp.test);
         if (!match)
           throw new Error("!!timestamp expects a date, starting with yyyy-mm-dd");
         const [, year, month, day, hour, minute, second] = match.map(Number);
@@ -53191,30 +53191,30 @@ var require_timestamp = __commonJS({
 var require_schema3 = __commonJS({
   "node_modules/yaml/dist/schema/yaml-1.1/schema.js"(exports2) {
     "use strict";
-    var map = require_map();
+    var map2 = require_map();
     var _null = require_null();
     var seq = require_seq();
     var string = require_string();
     var binary = require_binary();
-    var bool = require_bool2();
+    var bool3 = require_bool2();
     var float = require_float2();
-    var int = require_int2();
+    var int2 = require_int2();
     var merge2 = require_merge();
     var omap = require_omap();
     var pairs = require_pairs();
     var set = require_set();
     var timestamp = require_timestamp();
     var schema = [
-      map.map,
+      map2.map,
       seq.seq,
       string.string,
       _null.nullTag,
-      bool.trueTag,
-      bool.falseTag,
-      int.intBin,
-      int.intOct,
-      int.int,
-      int.intHex,
+      bool3.trueTag,
+      bool3.falseTag,
+      int2.intBin,
+      int2.intOct,
+      int2.int,
+      int2.intHex,
       float.floatNaN,
       float.floatExp,
       float.float,
@@ -53235,13 +53235,13 @@ var require_schema3 = __commonJS({
 var require_tags = __commonJS({
   "node_modules/yaml/dist/schema/tags.js"(exports2) {
     "use strict";
-    var map = require_map();
+    var map2 = require_map();
     var _null = require_null();
     var seq = require_seq();
     var string = require_string();
-    var bool = require_bool();
+    var bool3 = require_bool();
     var float = require_float();
-    var int = require_int();
+    var int2 = require_int();
     var schema = require_schema();
     var schema$1 = require_schema2();
     var binary = require_binary();
@@ -53253,23 +53253,23 @@ var require_tags = __commonJS({
     var timestamp = require_timestamp();
     var schemas = /* @__PURE__ */ new Map([
       ["core", schema.schema],
-      ["failsafe", [map.map, seq.seq, string.string]],
+      ["failsafe", [map2.map, seq.seq, string.string]],
       ["json", schema$1.schema],
       ["yaml11", schema$2.schema],
       ["yaml-1.1", schema$2.schema]
     ]);
     var tagsByName = {
       binary: binary.binary,
-      bool: bool.boolTag,
+      bool: bool3.boolTag,
       float: float.float,
       floatExp: float.floatExp,
       floatNaN: float.floatNaN,
       floatTime: timestamp.floatTime,
-      int: int.int,
-      intHex: int.intHex,
-      intOct: int.intOct,
+      int: int2.int,
+      intHex: int2.intHex,
+      intOct: int2.intOct,
       intTime: timestamp.intTime,
-      map: map.map,
+      map: map2.map,
       merge: merge2.merge,
       null: _null.nullTag,
       omap: omap.omap,
@@ -53331,7 +53331,7 @@ var require_Schema = __commonJS({
   "node_modules/yaml/dist/schema/Schema.js"(exports2) {
     "use strict";
     var identity = require_identity();
-    var map = require_map();
+    var map2 = require_map();
     var seq = require_seq();
     var string = require_string();
     var tags = require_tags();
@@ -53346,7 +53346,7 @@ var require_Schema = __commonJS({
         this.knownTags = resolveKnownTags ? tags.coreKnownTags : {};
         this.tags = tags.getTags(customTags, this.name, merge2);
         this.toStringOptions = toStringDefaults ?? null;
-        Object.defineProperty(this, identity.MAP, { value: map.map });
+        Object.defineProperty(this, identity.MAP, { value: map2.map });
         Object.defineProperty(this, identity.SCALAR, { value: string.string });
         Object.defineProperty(this, identity.SEQ, { value: seq.seq });
         this.sortMapEntries = typeof sortMapEntries === "function" ? sortMapEntries : sortMapEntries === true ? sortMapEntriesByKey : null;
@@ -53366,7 +53366,7 @@ var require_stringifyDocument = __commonJS({
   "node_modules/yaml/dist/stringify/stringifyDocument.js"(exports2) {
     "use strict";
     var identity = require_identity();
-    var stringify4 = require_stringify();
+    var stringify5 = require_stringify();
     var stringifyComment = require_stringifyComment();
     function stringifyDocument(doc, options2) {
       const lines = [];
@@ -53381,7 +53381,7 @@ var require_stringifyDocument = __commonJS({
       }
       if (hasDirectives)
         lines.push("---");
-      const ctx = stringify4.createStringifyContext(doc, options2);
+      const ctx = stringify5.createStringifyContext(doc, options2);
       const { commentString } = ctx.options;
       if (doc.commentBefore) {
         if (lines.length !== 1)
@@ -53403,7 +53403,7 @@ var require_stringifyDocument = __commonJS({
           contentComment = doc.contents.comment;
         }
         const onChompKeep = contentComment ? void 0 : () => chompKeep = true;
-        let body2 = stringify4.stringify(doc.contents, ctx, () => contentComment = null, onChompKeep);
+        let body2 = stringify5.stringify(doc.contents, ctx, () => contentComment = null, onChompKeep);
         if (contentComment)
           body2 += stringifyComment.lineComment(body2, "", commentString(contentComment));
         if ((body2[0] === "|" || body2[0] === ">") && lines[lines.length - 1] === "---") {
@@ -53411,7 +53411,7 @@ var require_stringifyDocument = __commonJS({
         } else
           lines.push(body2);
       } else {
-        lines.push(stringify4.stringify(doc.contents, ctx));
+        lines.push(stringify5.stringify(doc.contents, ctx));
       }
       if (doc.directives?.docEnd) {
         if (doc.comment) {
@@ -53536,11 +53536,11 @@ var require_Document = __commonJS({
        * `name` will be used as a prefix for a new unique anchor.
        * If `name` is undefined, the generated anchor will use 'a' as a prefix.
        */
-      createAlias(node, name) {
+      createAlias(node, name2) {
         if (!node.anchor) {
           const prev = anchors.anchorNames(this);
           node.anchor = // eslint-disable-next-line @typescript-eslint/prefer-nullish-coalescing
-          !name || prev.has(name) ? anchors.findNewAnchor(name || "a", prev) : name;
+          !name2 || prev.has(name2) ? anchors.findNewAnchor(name2 || "a", prev) : name2;
         }
         return new Alias.Alias(node.anchor);
       }
@@ -53721,8 +53721,8 @@ var require_Document = __commonJS({
         };
         const res = toJS.toJS(this.contents, jsonArg ?? "", ctx);
         if (typeof onAnchor === "function")
-          for (const { count, res: res2 } of ctx.anchors.values())
-            onAnchor(res2, count);
+          for (const { count: count2, res: res2 } of ctx.anchors.values())
+            onAnchor(res2, count2);
         return typeof reviver === "function" ? applyReviver.applyReviver(reviver, { "": res }, "", res) : res;
       }
       /**
@@ -53763,9 +53763,9 @@ var require_errors3 = __commonJS({
       static {
         __name(this, "YAMLError");
       }
-      constructor(name, pos, code, message) {
+      constructor(name2, pos, code, message) {
         super();
-        this.name = name;
+        this.name = name2;
         this.code = code;
         this.message = message;
         this.pos = pos;
@@ -53809,12 +53809,12 @@ var require_errors3 = __commonJS({
         lineStr = prev + lineStr;
       }
       if (/[^ ]/.test(lineStr)) {
-        let count = 1;
+        let count2 = 1;
         const end = error2.linePos[1];
         if (end?.line === line2 && end.col > col) {
-          count = Math.max(1, Math.min(end.col - col, 80 - ci));
+          count2 = Math.max(1, Math.min(end.col - col, 80 - ci));
         }
-        const pointer = " ".repeat(ci) + "^".repeat(count);
+        const pointer = " ".repeat(ci) + "^".repeat(count2);
         error2.message += `:
 
 ${lineStr}
@@ -54056,7 +54056,7 @@ var require_resolve_block_map = __commonJS({
     var startColMsg = "All mapping items must start at the same column";
     function resolveBlockMap({ composeNode, composeEmptyNode }, ctx, bm, onError, tag) {
       const NodeClass = tag?.nodeClass ?? YAMLMap.YAMLMap;
-      const map = new NodeClass(ctx.schema);
+      const map2 = new NodeClass(ctx.schema);
       if (ctx.atRoot)
         ctx.atRoot = false;
       let offset = bm.offset;
@@ -54082,10 +54082,10 @@ var require_resolve_block_map = __commonJS({
           if (!keyProps.anchor && !keyProps.tag && !sep2) {
             commentEnd = keyProps.end;
             if (keyProps.comment) {
-              if (map.comment)
-                map.comment += "\n" + keyProps.comment;
+              if (map2.comment)
+                map2.comment += "\n" + keyProps.comment;
               else
-                map.comment = keyProps.comment;
+                map2.comment = keyProps.comment;
             }
             continue;
           }
@@ -54101,7 +54101,7 @@ var require_resolve_block_map = __commonJS({
         if (ctx.schema.compat)
           utilFlowIndentCheck.flowIndentCheck(bm.indent, key, onError);
         ctx.atKey = false;
-        if (utilMapIncludes.mapIncludes(ctx, map.items, keyNode))
+        if (utilMapIncludes.mapIncludes(ctx, map2.items, keyNode))
           onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
         const valueProps = resolveProps.resolveProps(sep2 ?? [], {
           indicator: "map-value-ind",
@@ -54126,7 +54126,7 @@ var require_resolve_block_map = __commonJS({
           const pair = new Pair.Pair(keyNode, valueNode);
           if (ctx.options.keepSourceTokens)
             pair.srcToken = collItem;
-          map.items.push(pair);
+          map2.items.push(pair);
         } else {
           if (implicitKey)
             onError(keyNode.range, "MISSING_CHAR", "Implicit map keys need to be followed by map values");
@@ -54139,13 +54139,13 @@ var require_resolve_block_map = __commonJS({
           const pair = new Pair.Pair(keyNode);
           if (ctx.options.keepSourceTokens)
             pair.srcToken = collItem;
-          map.items.push(pair);
+          map2.items.push(pair);
         }
       }
       if (commentEnd && commentEnd < offset)
         onError(commentEnd, "IMPOSSIBLE", "Map comment with trailing content");
-      map.range = [bm.offset, offset, commentEnd ?? offset];
-      return map;
+      map2.range = [bm.offset, offset, commentEnd ?? offset];
+      return map2;
     }
     __name(resolveBlockMap, "resolveBlockMap");
     exports2.resolveBlockMap = resolveBlockMap;
@@ -54397,17 +54397,17 @@ var require_resolve_flow_collection = __commonJS({
           if (ctx.options.keepSourceTokens)
             pair.srcToken = collItem;
           if (isMap3) {
-            const map = coll;
-            if (utilMapIncludes.mapIncludes(ctx, map.items, keyNode))
+            const map2 = coll;
+            if (utilMapIncludes.mapIncludes(ctx, map2.items, keyNode))
               onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
-            map.items.push(pair);
+            map2.items.push(pair);
           } else {
-            const map = new YAMLMap.YAMLMap(ctx.schema);
-            map.flow = true;
-            map.items.push(pair);
+            const map2 = new YAMLMap.YAMLMap(ctx.schema);
+            map2.flow = true;
+            map2.items.push(pair);
             const endRange = (valueNode ?? keyNode).range;
-            map.range = [keyNode.range[0], endRange[1], endRange[2]];
-            coll.items.push(map);
+            map2.range = [keyNode.range[0], endRange[1], endRange[2]];
+            coll.items.push(map2);
           }
           offset = valueNode ? valueNode.range[2] : valueProps.end;
         }
@@ -54418,8 +54418,8 @@ var require_resolve_flow_collection = __commonJS({
       if (ce?.source === expectedEnd)
         cePos = ce.offset + ce.source.length;
       else {
-        const name = fcName[0].toUpperCase() + fcName.substring(1);
-        const msg = atRoot ? `${name} must end with a ${expectedEnd}` : `${name} in block collection must be sufficiently indented and end with a ${expectedEnd}`;
+        const name2 = fcName[0].toUpperCase() + fcName.substring(1);
+        const msg = atRoot ? `${name2} must end with a ${expectedEnd}` : `${name2} in block collection must be sufficiently indented and end with a ${expectedEnd}`;
         onError(offset, atRoot ? "MISSING_CHAR" : "BAD_INDENT", msg);
         if (ce && ce.source.length !== 1)
           ee.unshift(ce);
@@ -55600,7 +55600,7 @@ var require_cst_scalar = __commonJS({
 var require_cst_stringify = __commonJS({
   "node_modules/yaml/dist/parse/cst-stringify.js"(exports2) {
     "use strict";
-    var stringify4 = /* @__PURE__ */ __name((cst) => "type" in cst ? stringifyToken(cst) : stringifyItem(cst), "stringify");
+    var stringify5 = /* @__PURE__ */ __name((cst) => "type" in cst ? stringifyToken(cst) : stringifyItem(cst), "stringify");
     function stringifyToken(token) {
       switch (token.type) {
         case "block-scalar": {
@@ -55655,7 +55655,7 @@ var require_cst_stringify = __commonJS({
       return res;
     }
     __name(stringifyItem, "stringifyItem");
-    exports2.stringify = stringify4;
+    exports2.stringify = stringify5;
   }
 });
 
@@ -56461,16 +56461,16 @@ var require_parser = __commonJS({
     var node_process = require("process");
     var cst = require_cst();
     var lexer = require_lexer();
-    function includesToken(list4, type) {
-      for (let i = 0; i < list4.length; ++i)
-        if (list4[i].type === type)
+    function includesToken(list5, type) {
+      for (let i = 0; i < list5.length; ++i)
+        if (list5[i].type === type)
           return true;
       return false;
     }
     __name(includesToken, "includesToken");
-    function findNonEmptyIndex(list4) {
-      for (let i = 0; i < list4.length; ++i) {
-        switch (list4[i].type) {
+    function findNonEmptyIndex(list5) {
+      for (let i = 0; i < list5.length; ++i) {
+        switch (list5[i].type) {
           case "space":
           case "comment":
           case "newline":
@@ -56844,14 +56844,14 @@ var require_parser = __commonJS({
             delete scalar2.end;
           } else
             sep2 = [this.sourceToken];
-          const map = {
+          const map2 = {
             type: "block-map",
             offset: scalar2.offset,
             indent: scalar2.indent,
             items: [{ start: start2, key: scalar2, sep: sep2 }]
           };
           this.onKeyLine = true;
-          this.stack[this.stack.length - 1] = map;
+          this.stack[this.stack.length - 1] = map2;
         } else
           yield* this.lineEnd(scalar2);
       }
@@ -56881,8 +56881,8 @@ var require_parser = __commonJS({
             yield* this.step();
         }
       }
-      *blockMap(map) {
-        const it = map.items[map.items.length - 1];
+      *blockMap(map2) {
+        const it = map2.items[map2.items.length - 1];
         switch (this.type) {
           case "newline":
             this.onKeyLine = false;
@@ -56892,7 +56892,7 @@ var require_parser = __commonJS({
               if (last?.type === "comment")
                 end?.push(this.sourceToken);
               else
-                map.items.push({ start: [this.sourceToken] });
+                map2.items.push({ start: [this.sourceToken] });
             } else if (it.sep) {
               it.sep.push(this.sourceToken);
             } else {
@@ -56902,17 +56902,17 @@ var require_parser = __commonJS({
           case "space":
           case "comment":
             if (it.value) {
-              map.items.push({ start: [this.sourceToken] });
+              map2.items.push({ start: [this.sourceToken] });
             } else if (it.sep) {
               it.sep.push(this.sourceToken);
             } else {
-              if (this.atIndentedComment(it.start, map.indent)) {
-                const prev = map.items[map.items.length - 2];
+              if (this.atIndentedComment(it.start, map2.indent)) {
+                const prev = map2.items[map2.items.length - 2];
                 const end = prev?.value?.end;
                 if (Array.isArray(end)) {
                   arrayPushArray(end, it.start);
                   end.push(this.sourceToken);
-                  map.items.pop();
+                  map2.items.pop();
                   return;
                 }
               }
@@ -56920,8 +56920,8 @@ var require_parser = __commonJS({
             }
             return;
         }
-        if (this.indent >= map.indent) {
-          const atMapIndent = !this.onKeyLine && this.indent === map.indent;
+        if (this.indent >= map2.indent) {
+          const atMapIndent = !this.onKeyLine && this.indent === map2.indent;
           const atNextItem = atMapIndent && (it.sep || it.explicitKey) && this.type !== "seq-item-ind";
           let start2 = [];
           if (atNextItem && it.sep && !it.value) {
@@ -56935,7 +56935,7 @@ var require_parser = __commonJS({
                 case "space":
                   break;
                 case "comment":
-                  if (st.indent > map.indent)
+                  if (st.indent > map2.indent)
                     nl.length = 0;
                   break;
                 default:
@@ -56950,7 +56950,7 @@ var require_parser = __commonJS({
             case "tag":
               if (atNextItem || it.value) {
                 start2.push(this.sourceToken);
-                map.items.push({ start: start2 });
+                map2.items.push({ start: start2 });
                 this.onKeyLine = true;
               } else if (it.sep) {
                 it.sep.push(this.sourceToken);
@@ -56964,7 +56964,7 @@ var require_parser = __commonJS({
                 it.explicitKey = true;
               } else if (atNextItem || it.value) {
                 start2.push(this.sourceToken);
-                map.items.push({ start: start2, explicitKey: true });
+                map2.items.push({ start: start2, explicitKey: true });
               } else {
                 this.stack.push({
                   type: "block-map",
@@ -56990,7 +56990,7 @@ var require_parser = __commonJS({
                     });
                   }
                 } else if (it.value) {
-                  map.items.push({ start: [], key: null, sep: [this.sourceToken] });
+                  map2.items.push({ start: [], key: null, sep: [this.sourceToken] });
                 } else if (includesToken(it.sep, "map-value-ind")) {
                   this.stack.push({
                     type: "block-map",
@@ -57020,7 +57020,7 @@ var require_parser = __commonJS({
                 if (!it.sep) {
                   Object.assign(it, { key: null, sep: [this.sourceToken] });
                 } else if (it.value || atNextItem) {
-                  map.items.push({ start: start2, key: null, sep: [this.sourceToken] });
+                  map2.items.push({ start: start2, key: null, sep: [this.sourceToken] });
                 } else if (includesToken(it.sep, "map-value-ind")) {
                   this.stack.push({
                     type: "block-map",
@@ -57040,7 +57040,7 @@ var require_parser = __commonJS({
             case "double-quoted-scalar": {
               const fs5 = this.flowScalar(this.type);
               if (atNextItem || it.value) {
-                map.items.push({ start: start2, key: fs5, sep: [] });
+                map2.items.push({ start: start2, key: fs5, sep: [] });
                 this.onKeyLine = true;
               } else if (it.sep) {
                 this.stack.push(fs5);
@@ -57051,7 +57051,7 @@ var require_parser = __commonJS({
               return;
             }
             default: {
-              const bv = this.startBlockValue(map);
+              const bv = this.startBlockValue(map2);
               if (bv) {
                 if (bv.type === "block-seq") {
                   if (!it.explicitKey && it.sep && !includesToken(it.sep, "newline")) {
@@ -57064,7 +57064,7 @@ var require_parser = __commonJS({
                     return;
                   }
                 } else if (atMapIndent) {
-                  map.items.push({ start: start2 });
+                  map2.items.push({ start: start2 });
                 }
                 this.stack.push(bv);
                 return;
@@ -57205,14 +57205,14 @@ var require_parser = __commonJS({
             fixFlowSeqItems(fc);
             const sep2 = fc.end.splice(1, fc.end.length);
             sep2.push(this.sourceToken);
-            const map = {
+            const map2 = {
               type: "block-map",
               offset: fc.offset,
               indent: fc.indent,
               items: [{ start: start2, key: fc, sep: sep2 }]
             };
             this.onKeyLine = true;
-            this.stack[this.stack.length - 1] = map;
+            this.stack[this.stack.length - 1] = map2;
           } else {
             yield* this.lineEnd(fc);
           }
@@ -57410,7 +57410,7 @@ var require_public_api = __commonJS({
       return doc.toJS(Object.assign({ reviver: _reviver }, options2));
     }
     __name(parse8, "parse");
-    function stringify4(value, replacer, options2) {
+    function stringify5(value, replacer, options2) {
       let _replacer = null;
       if (typeof replacer === "function" || Array.isArray(replacer)) {
         _replacer = replacer;
@@ -57432,11 +57432,11 @@ var require_public_api = __commonJS({
         return value.toString(options2);
       return new Document.Document(value, _replacer, options2).toString(options2);
     }
-    __name(stringify4, "stringify");
+    __name(stringify5, "stringify");
     exports2.parse = parse8;
     exports2.parseAllDocuments = parseAllDocuments;
     exports2.parseDocument = parseDocument4;
-    exports2.stringify = stringify4;
+    exports2.stringify = stringify5;
   }
 });
 
@@ -57496,29 +57496,29 @@ var require_dist = __commonJS({
 function fail(file, line2, col, message) {
   return { diagnostics: [{ file, line: line2, col, message, severity: "error" }] };
 }
-function lineOfByte(bytes, offset) {
+function lineOfByte(bytes2, offset) {
   let line2 = 1;
-  for (let i = 0; i < offset; i++) if (bytes[i] === 10) line2++;
+  for (let i = 0; i < offset; i++) if (bytes2[i] === 10) line2++;
   return line2;
 }
-function firstInvalidByte(bytes) {
-  const text3 = new TextDecoder("utf-8").decode(bytes);
-  const at4 = text3.indexOf("\uFFFD");
-  return at4 < 0 ? 0 : new TextEncoder().encode(text3.slice(0, at4)).length;
+function firstInvalidByte(bytes2) {
+  const text4 = new TextDecoder("utf-8").decode(bytes2);
+  const at4 = text4.indexOf("\uFFFD");
+  return at4 < 0 ? 0 : new TextEncoder().encode(text4.slice(0, at4)).length;
 }
-function flowDepthExceeds(text3, limit) {
+function flowDepthExceeds(text4, limit) {
   let depth = 0;
   let quote3 = "";
   let comment = false;
-  for (let i = 0; i < text3.length; i++) {
-    const c = text3[i];
+  for (let i = 0; i < text4.length; i++) {
+    const c = text4[i];
     if (comment) {
       if (c === "\n") comment = false;
     } else if (quote3) {
       if (c === "\\" && quote3 === '"') i++;
       else if (c === quote3) quote3 = "";
-    } else if (c === '"' || c === "'" && /[\s[{,:]/.test(text3[i - 1] ?? " ")) quote3 = c;
-    else if (c === "#" && /\s/.test(text3[i - 1] ?? " ")) comment = true;
+    } else if (c === '"' || c === "'" && /[\s[{,:]/.test(text4[i - 1] ?? " ")) quote3 = c;
+    else if (c === "#" && /\s/.test(text4[i - 1] ?? " ")) comment = true;
     else if (c === "[" || c === "{") {
       if (++depth > limit) return i;
     } else if ((c === "]" || c === "}") && depth > 0) depth--;
@@ -57526,7 +57526,7 @@ function flowDepthExceeds(text3, limit) {
   return -1;
 }
 function readYamlFile(absPath, file, options2 = {}) {
-  let bytes;
+  let bytes2;
   let fd;
   try {
     const noFollow = options2.noFollow ? import_node_fs4.constants.O_NOFOLLOW : 0;
@@ -57543,7 +57543,7 @@ function readYamlFile(absPath, file, options2 = {}) {
         `This file is ${size} bytes, over the 1 MiB limit for a definition file.`
       );
     }
-    bytes = (0, import_node_fs4.readFileSync)(fd);
+    bytes2 = (0, import_node_fs4.readFileSync)(fd);
   } catch (err) {
     const code = err.code ?? "error";
     if (code === "ELOOP")
@@ -57557,17 +57557,17 @@ function readYamlFile(absPath, file, options2 = {}) {
   } finally {
     if (fd !== void 0) (0, import_node_fs4.closeSync)(fd);
   }
-  if (bytes.length > MAX_FILE_BYTES) {
+  if (bytes2.length > MAX_FILE_BYTES) {
     return fail(file, 1, 1, "This file is over the 1 MiB limit for a definition file.");
   }
-  return decodeAndParse(bytes, file, options2);
+  return decodeAndParse(bytes2, file, options2);
 }
-function decodeAndParse(bytes, file, options2) {
-  let text3;
+function decodeAndParse(bytes2, file, options2) {
+  let text4;
   try {
-    text3 = STRICT_UTF8.decode(bytes);
+    text4 = STRICT_UTF8.decode(bytes2);
   } catch {
-    const line2 = lineOfByte(bytes, firstInvalidByte(bytes));
+    const line2 = lineOfByte(bytes2, firstInvalidByte(bytes2));
     return fail(
       file,
       line2,
@@ -57575,23 +57575,23 @@ function decodeAndParse(bytes, file, options2) {
       `This file is not valid UTF-8 (first bad byte on line ${line2}); save it as UTF-8.`
     );
   }
-  return parseYamlText(text3, file, options2);
+  return parseYamlText(text4, file, options2);
 }
-function parseYamlText(text3, file, options2 = {}) {
+function parseYamlText(text4, file, options2 = {}) {
   const lineCounter = new import_yaml.LineCounter();
-  const tooDeep = flowDepthExceeds(text3, MAX_DEPTH);
+  const tooDeep = flowDepthExceeds(text4, MAX_DEPTH);
   if (tooDeep >= 0) {
     lineCounter.addNewLine(0);
-    for (let i = 0; i < text3.length; i++) if (text3[i] === "\n") lineCounter.addNewLine(i + 1);
+    for (let i = 0; i < text4.length; i++) if (text4[i] === "\n") lineCounter.addNewLine(i + 1);
     const { line: line2, col } = lineCounter.linePos(tooDeep);
     return tooDeepAt(file, line2, col);
   }
-  const doc = (0, import_yaml.parseDocument)(text3, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const doc = (0, import_yaml.parseDocument)(text4, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const problem = doc.errors[0] ?? doc.warnings[0];
   if (problem) {
     const { line: line2, col } = lineCounter.linePos(problem.pos[0]);
     if (problem.code === "DUPLICATE_KEY") {
-      const key = text3.slice(problem.pos[0]).split("\n")[0].split(":")[0].trim();
+      const key = text4.slice(problem.pos[0]).split("\n")[0].split(":")[0].trim();
       return fail(
         file,
         line2,
@@ -58013,8 +58013,8 @@ function explain(e, path41) {
     }
     case "minLength": {
       const limit = e.params.limit;
-      const text3 = limit === 1 ? "must not be empty" : `must be at least ${limit} characters long`;
-      return { message: `${where} ${text3}.`, at: path41, key: false };
+      const text4 = limit === 1 ? "must not be empty" : `must be at least ${limit} characters long`;
+      return { message: `${where} ${text4}.`, at: path41, key: false };
     }
     case "maxLength": {
       const limit = e.params.limit;
@@ -62758,34 +62758,34 @@ var init_validators2 = __esm({
 });
 
 // actions/lib/config/load.ts
-function mergeConfig(partial = {}) {
+function mergeConfig(partial2 = {}) {
   const d = structuredClone(DEFAULT_CONFIG);
   return {
-    defaults: { ...d.defaults, ...partial.defaults },
-    nodes: (partial.nodes ?? d.nodes).map((n) => ({
+    defaults: { ...d.defaults, ...partial2.defaults },
+    nodes: (partial2.nodes ?? d.nodes).map((n) => ({
       name: n.name ?? "",
       memory_overcommit: n.memory_overcommit ?? DEFAULT_MEMORY_OVERCOMMIT,
       cpu_overcommit: n.cpu_overcommit ?? DEFAULT_CPU_OVERCOMMIT
     })),
-    bridges: [...partial.bridges ?? d.bridges],
-    storages: [...partial.storages ?? d.storages],
-    templates: [...partial.templates ?? d.templates],
+    bridges: [...partial2.bridges ?? d.bridges],
+    storages: [...partial2.storages ?? d.storages],
+    templates: [...partial2.templates ?? d.templates],
     inventory: {
-      groups: (partial.inventory?.groups ?? d.inventory.groups).map((g) => ({ ...g })),
-      vars: { ...partial.inventory?.vars ?? d.inventory.vars },
-      static_hosts: (partial.inventory?.static_hosts ?? d.inventory.static_hosts).map((h) => ({
+      groups: (partial2.inventory?.groups ?? d.inventory.groups).map((g) => ({ ...g })),
+      vars: { ...partial2.inventory?.vars ?? d.inventory.vars },
+      static_hosts: (partial2.inventory?.static_hosts ?? d.inventory.static_hosts).map((h) => ({
         ...h,
         groups: [...h.groups]
       }))
     },
-    exclude: [...partial.exclude ?? d.exclude],
-    prune: { ...d.prune, ...partial.prune },
-    vmid_range: { ...d.vmid_range, ...partial.vmid_range },
-    ...partial.owner_id ? { owner_id: partial.owner_id } : {},
-    concurrency: { ...d.concurrency, ...partial.concurrency },
-    health: { ...d.health, ...partial.health },
-    vault: { ...d.vault, ...partial.vault },
-    k3s: { ...d.k3s, ...partial.k3s }
+    exclude: [...partial2.exclude ?? d.exclude],
+    prune: { ...d.prune, ...partial2.prune },
+    vmid_range: { ...d.vmid_range, ...partial2.vmid_range },
+    ...partial2.owner_id ? { owner_id: partial2.owner_id } : {},
+    concurrency: { ...d.concurrency, ...partial2.concurrency },
+    health: { ...d.health, ...partial2.health },
+    vault: { ...d.vault, ...partial2.vault },
+    k3s: { ...d.k3s, ...partial2.k3s }
   };
 }
 async function loadConfig(repoDir) {
@@ -62826,16 +62826,16 @@ function consistency(config2, source) {
     ["bridge", "bridges"],
     ["template", "templates"]
   ];
-  for (const [key, list4] of checks) {
+  for (const [key, list5] of checks) {
     const value = config2.defaults[key];
-    if (!config2[list4].length || config2[list4].includes(value)) continue;
+    if (!config2[list5].length || config2[list5].includes(value)) continue;
     const explicit = source.data.defaults?.[key] !== void 0;
     const { line: line2, col } = positionOf(
       source,
-      explicit ? ["defaults", key] : [list4],
+      explicit ? ["defaults", key] : [list5],
       explicit ? "value" : "key"
     );
-    const message = `defaults.${key} ${value}${explicit ? "" : " (the built-in default)"} is not in \`${list4}\`; add it there or change defaults.${key}.`;
+    const message = `defaults.${key} ${value}${explicit ? "" : " (the built-in default)"} is not in \`${list5}\`; add it there or change defaults.${key}.`;
     out.push({ file: source.file, line: line2, col, message, severity: "error" });
   }
   const seen = /* @__PURE__ */ new Set();
@@ -63011,20 +63011,20 @@ function duplicates(vms, what, where, valueOf) {
   for (const vm3 of vms) {
     const v = valueOf(vm3.def);
     if (v === void 0) continue;
-    const list4 = seen.get(v);
-    if (list4) list4.push(vm3);
+    const list5 = seen.get(v);
+    if (list5) list5.push(vm3);
     else seen.set(v, [vm3]);
   }
   const out = [];
-  for (const [value, list4] of seen) {
-    if (list4.length < 2) continue;
-    const positions = list4.map((vm3) => positionOf(vm3.source, where));
-    const place = /* @__PURE__ */ __name((i) => `${list4[i].file}:${positions[i].line}`, "place");
-    list4.forEach((vm3, i) => {
+  for (const [value, list5] of seen) {
+    if (list5.length < 2) continue;
+    const positions = list5.map((vm3) => positionOf(vm3.source, where));
+    const place = /* @__PURE__ */ __name((i) => `${list5[i].file}:${positions[i].line}`, "place");
+    list5.forEach((vm3, i) => {
       const others = [];
-      for (let j = 0; j < list4.length && others.length < NAMED; j++)
+      for (let j = 0; j < list5.length && others.length < NAMED; j++)
         if (j !== i) others.push(place(j));
-      const more = list4.length - 1 - others.length;
+      const more = list5.length - 1 - others.length;
       out.push({
         file: vm3.file,
         line: positions[i].line,
@@ -63086,16 +63086,16 @@ function inventoryNameRules(vms, config2) {
   const statics = new Set(config2.inventory.static_hosts.map((h) => h.name));
   const out = [];
   for (const vm3 of vms) {
-    const name = vm3.def.name;
-    if (name === void 0) continue;
+    const name2 = vm3.def.name;
+    if (name2 === void 0) continue;
     let why2;
-    if (RESERVED_INVENTORY_NAMES.includes(name))
+    if (RESERVED_INVENTORY_NAMES.includes(name2))
       why2 = "is reserved by Ansible (all, ungrouped and localhost name every host or the controller)";
-    else if (groups.has(name))
-      why2 = `is also an inventory group in pve-gitops.yaml; \`hosts: ${name}\` would reach both`;
-    else if (statics.has(name))
+    else if (groups.has(name2))
+      why2 = `is also an inventory group in pve-gitops.yaml; \`hosts: ${name2}\` would reach both`;
+    else if (statics.has(name2))
       why2 = "is also an inventory.static_hosts name in pve-gitops.yaml; rename one of them";
-    if (why2) out.push(at2(vm3, ["name"], `VM name ${name} ${why2}.`));
+    if (why2) out.push(at2(vm3, ["name"], `VM name ${name2} ${why2}.`));
   }
   return out;
 }
@@ -63120,9 +63120,9 @@ function at3(vm3, where, message, what = "value") {
   const { line: line2, col } = positionOf(vm3.source, where, what);
   return { file: vm3.file, line: line2, col, message, vm: vm3.def.name, severity: "error" };
 }
-function notListed(kind, value, list4, setting) {
-  const guess = closest(value, list4);
-  const hint = guess ? `did you mean ${guess}?` : `pve-gitops.yaml lists ${list4.join(", ")}.`;
+function notListed(kind, value, list5, setting) {
+  const guess = closest(value, list5);
+  const hint = guess ? `did you mean ${guess}?` : `pve-gitops.yaml lists ${list5.join(", ")}.`;
   return `${kind} \`${value}\` (${setting}) is not in \`${kind}s\` of pve-gitops.yaml; ${hint}`;
 }
 function fileStem(file) {
@@ -63331,10 +63331,10 @@ var init_rules = __esm({
 });
 
 // actions/lib/vm/playbooks.ts
-function playbookTextProblem(text3) {
+function playbookTextProblem(text4) {
   let doc;
   try {
-    doc = (0, import_yaml2.parse)(text3, { maxAliasCount: 100 });
+    doc = (0, import_yaml2.parse)(text4, { maxAliasCount: 100 });
   } catch {
     return "is not valid YAML";
   }
@@ -63441,7 +63441,7 @@ async function loadRepository(repoDir) {
   const playbooks = new Set(
     playbookFiles.filter((n) => isRunnablePlaybook(repoDir, n)).map((n) => n.replace(/\.ya?ml$/, ""))
   );
-  const playbookProblem = /* @__PURE__ */ __name((name) => playbookFileProblem(repoDir, `${name}.yml`), "playbookProblem");
+  const playbookProblem = /* @__PURE__ */ __name((name2) => playbookFileProblem(repoDir, `${name2}.yml`), "playbookProblem");
   const diagnostics = [...configDiagnostics];
   for (const file of special) diagnostics.push(notRegular(file, entries2));
   if (yamlEntries.length && !files.length && loaded.source) {
@@ -63466,8 +63466,8 @@ async function loadRepository(repoDir) {
     }
     const data = result2.source.data;
     const mapping = isMapping(data) ? data : void 0;
-    const name = typeof mapping?.name === "string" ? mapping.name : void 0;
-    const check = checkSchema(validate, result2.source, name);
+    const name2 = typeof mapping?.name === "string" ? mapping.name : void 0;
+    const check = checkSchema(validate, result2.source, name2);
     diagnostics.push(...check.diagnostics);
     if (check.diagnostics.length) schemaBroken.add(file);
     if (!mapping) continue;
@@ -63718,12 +63718,12 @@ var require_lib3 = __commonJS({
     })();
     var __awaiter7 = exports2 && exports2.__awaiter || function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve) {
-          resolve(value);
+        return value instanceof P ? value : new P(function(resolve2) {
+          resolve2(value);
         });
       }
       __name(adopt, "adopt");
-      return new (P || (P = Promise))(function(resolve, reject) {
+      return new (P || (P = Promise))(function(resolve2, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -63741,7 +63741,7 @@ var require_lib3 = __commonJS({
         }
         __name(rejected, "rejected");
         function step(result2) {
-          result2.done ? resolve(result2.value) : adopt(result2.value).then(fulfilled, rejected);
+          result2.done ? resolve2(result2.value) : adopt(result2.value).then(fulfilled, rejected);
         }
         __name(step, "step");
         step((generator = generator.apply(thisArg, _arguments || [])).next());
@@ -63836,26 +63836,26 @@ var require_lib3 = __commonJS({
       }
       readBody() {
         return __awaiter7(this, void 0, void 0, function* () {
-          return new Promise((resolve) => __awaiter7(this, void 0, void 0, function* () {
+          return new Promise((resolve2) => __awaiter7(this, void 0, void 0, function* () {
             let output = Buffer.alloc(0);
             this.message.on("data", (chunk) => {
               output = Buffer.concat([output, chunk]);
             });
             this.message.on("end", () => {
-              resolve(output.toString());
+              resolve2(output.toString());
             });
           }));
         });
       }
       readBodyBuffer() {
         return __awaiter7(this, void 0, void 0, function* () {
-          return new Promise((resolve) => __awaiter7(this, void 0, void 0, function* () {
+          return new Promise((resolve2) => __awaiter7(this, void 0, void 0, function* () {
             const chunks = [];
             this.message.on("data", (chunk) => {
               chunks.push(chunk);
             });
             this.message.on("end", () => {
-              resolve(Buffer.concat(chunks));
+              resolve2(Buffer.concat(chunks));
             });
           }));
         });
@@ -63960,8 +63960,8 @@ var require_lib3 = __commonJS({
         });
       }
       postJson(requestUrl_1, obj_1) {
-        return __awaiter7(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
-          const data = JSON.stringify(obj, null, 2);
+        return __awaiter7(this, arguments, void 0, function* (requestUrl, obj2, additionalHeaders = {}) {
+          const data = JSON.stringify(obj2, null, 2);
           additionalHeaders[Headers2.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers2.Accept, MediaTypes2.ApplicationJson);
           additionalHeaders[Headers2.ContentType] = this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes2.ApplicationJson);
           const res = yield this.post(requestUrl, data, additionalHeaders);
@@ -63969,8 +63969,8 @@ var require_lib3 = __commonJS({
         });
       }
       putJson(requestUrl_1, obj_1) {
-        return __awaiter7(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
-          const data = JSON.stringify(obj, null, 2);
+        return __awaiter7(this, arguments, void 0, function* (requestUrl, obj2, additionalHeaders = {}) {
+          const data = JSON.stringify(obj2, null, 2);
           additionalHeaders[Headers2.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers2.Accept, MediaTypes2.ApplicationJson);
           additionalHeaders[Headers2.ContentType] = this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes2.ApplicationJson);
           const res = yield this.put(requestUrl, data, additionalHeaders);
@@ -63978,8 +63978,8 @@ var require_lib3 = __commonJS({
         });
       }
       patchJson(requestUrl_1, obj_1) {
-        return __awaiter7(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
-          const data = JSON.stringify(obj, null, 2);
+        return __awaiter7(this, arguments, void 0, function* (requestUrl, obj2, additionalHeaders = {}) {
+          const data = JSON.stringify(obj2, null, 2);
           additionalHeaders[Headers2.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers2.Accept, MediaTypes2.ApplicationJson);
           additionalHeaders[Headers2.ContentType] = this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes2.ApplicationJson);
           const res = yield this.patch(requestUrl, data, additionalHeaders);
@@ -64067,14 +64067,14 @@ var require_lib3 = __commonJS({
        */
       requestRaw(info2, data) {
         return __awaiter7(this, void 0, void 0, function* () {
-          return new Promise((resolve, reject) => {
+          return new Promise((resolve2, reject) => {
             function callbackForResult(err, res) {
               if (err) {
                 reject(err);
               } else if (!res) {
                 reject(new Error("Unknown error"));
               } else {
-                resolve(res);
+                resolve2(res);
               }
             }
             __name(callbackForResult, "callbackForResult");
@@ -64320,12 +64320,12 @@ var require_lib3 = __commonJS({
         return __awaiter7(this, void 0, void 0, function* () {
           retryNumber = Math.min(ExponentialBackoffCeiling2, retryNumber);
           const ms = ExponentialBackoffTimeSlice2 * Math.pow(2, retryNumber);
-          return new Promise((resolve) => setTimeout(() => resolve(), ms));
+          return new Promise((resolve2) => setTimeout(() => resolve2(), ms));
         });
       }
       _processResponse(res, options2) {
         return __awaiter7(this, void 0, void 0, function* () {
-          return new Promise((resolve, reject) => __awaiter7(this, void 0, void 0, function* () {
+          return new Promise((resolve2, reject) => __awaiter7(this, void 0, void 0, function* () {
             const statusCode = res.message.statusCode || 0;
             const response = {
               statusCode,
@@ -64333,7 +64333,7 @@ var require_lib3 = __commonJS({
               headers: {}
             };
             if (statusCode === HttpCodes2.NotFound) {
-              resolve(response);
+              resolve2(response);
             }
             function dateTimeDeserializer(key, value) {
               if (typeof value === "string") {
@@ -64345,25 +64345,25 @@ var require_lib3 = __commonJS({
               return value;
             }
             __name(dateTimeDeserializer, "dateTimeDeserializer");
-            let obj;
+            let obj2;
             let contents;
             try {
               contents = yield res.readBody();
               if (contents && contents.length > 0) {
                 if (options2 && options2.deserializeDates) {
-                  obj = JSON.parse(contents, dateTimeDeserializer);
+                  obj2 = JSON.parse(contents, dateTimeDeserializer);
                 } else {
-                  obj = JSON.parse(contents);
+                  obj2 = JSON.parse(contents);
                 }
-                response.result = obj;
+                response.result = obj2;
               }
               response.headers = res.message.headers;
             } catch (err) {
             }
             if (statusCode > 299) {
               let msg;
-              if (obj && obj.message) {
-                msg = obj.message;
+              if (obj2 && obj2.message) {
+                msg = obj2.message;
               } else if (contents && contents.length > 0) {
                 msg = contents;
               } else {
@@ -64373,14 +64373,14 @@ var require_lib3 = __commonJS({
               err.result = response.result;
               reject(err);
             } else {
-              resolve(response);
+              resolve2(response);
             }
           }));
         });
       }
     };
     exports2.HttpClient = HttpClient3;
-    var lowercaseKeys3 = /* @__PURE__ */ __name((obj) => Object.keys(obj).reduce((c, k) => (c[k.toLowerCase()] = obj[k], c), {}), "lowercaseKeys");
+    var lowercaseKeys3 = /* @__PURE__ */ __name((obj2) => Object.keys(obj2).reduce((c, k) => (c[k.toLowerCase()] = obj2[k], c), {}), "lowercaseKeys");
   }
 });
 
@@ -64431,12 +64431,12 @@ var init_utils2 = __esm({
     import_undici2 = __toESM(require_undici(), 1);
     __awaiter6 = function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve) {
-          resolve(value);
+        return value instanceof P ? value : new P(function(resolve2) {
+          resolve2(value);
         });
       }
       __name(adopt, "adopt");
-      return new (P || (P = Promise))(function(resolve, reject) {
+      return new (P || (P = Promise))(function(resolve2, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -64454,7 +64454,7 @@ var init_utils2 = __esm({
         }
         __name(rejected, "rejected");
         function step(result2) {
-          result2.done ? resolve(result2.value) : adopt(result2.value).then(fulfilled, rejected);
+          result2.done ? resolve2(result2.value) : adopt(result2.value).then(fulfilled, rejected);
         }
         __name(step, "step");
         step((generator = generator.apply(thisArg, _arguments || [])).next());
@@ -64486,23 +64486,23 @@ var init_universal_user_agent = __esm({
 });
 
 // node_modules/before-after-hook/lib/register.js
-function register(state, name, method, options2) {
+function register(state, name2, method, options2) {
   if (typeof method !== "function") {
     throw new Error("method for before hook must be a function");
   }
   if (!options2) {
     options2 = {};
   }
-  if (Array.isArray(name)) {
-    return name.reverse().reduce((callback, name2) => {
-      return register.bind(null, state, name2, callback, options2);
+  if (Array.isArray(name2)) {
+    return name2.reverse().reduce((callback, name3) => {
+      return register.bind(null, state, name3, callback, options2);
     }, method)();
   }
   return Promise.resolve().then(() => {
-    if (!state.registry[name]) {
+    if (!state.registry[name2]) {
       return method(options2);
     }
-    return state.registry[name].reduce((method2, registered) => {
+    return state.registry[name2].reduce((method2, registered) => {
       return registered.hook.bind(null, method2, options2);
     }, method)();
   });
@@ -64514,10 +64514,10 @@ var init_register = __esm({
 });
 
 // node_modules/before-after-hook/lib/add.js
-function addHook(state, kind, name, hook2) {
+function addHook(state, kind, name2, hook2) {
   const orig = hook2;
-  if (!state.registry[name]) {
-    state.registry[name] = [];
+  if (!state.registry[name2]) {
+    state.registry[name2] = [];
   }
   if (kind === "before") {
     hook2 = /* @__PURE__ */ __name((method, options2) => {
@@ -64542,7 +64542,7 @@ function addHook(state, kind, name, hook2) {
       });
     }, "hook");
   }
-  state.registry[name].push({
+  state.registry[name2].push({
     hook: hook2,
     orig
   });
@@ -64554,17 +64554,17 @@ var init_add = __esm({
 });
 
 // node_modules/before-after-hook/lib/remove.js
-function removeHook(state, name, method) {
-  if (!state.registry[name]) {
+function removeHook(state, name2, method) {
+  if (!state.registry[name2]) {
     return;
   }
-  const index = state.registry[name].map((registered) => {
+  const index = state.registry[name2].map((registered) => {
     return registered.orig;
   }).indexOf(method);
   if (index === -1) {
     return;
   }
-  state.registry[name].splice(index, 1);
+  state.registry[name2].splice(index, 1);
 }
 var init_remove = __esm({
   "node_modules/before-after-hook/lib/remove.js"() {
@@ -64573,15 +64573,15 @@ var init_remove = __esm({
 });
 
 // node_modules/before-after-hook/index.js
-function bindApi(hook2, state, name) {
+function bindApi(hook2, state, name2) {
   const removeHookRef = bindable(removeHook, null).apply(
     null,
-    name ? [state, name] : [state]
+    name2 ? [state, name2] : [state]
   );
   hook2.api = { remove: removeHookRef };
   hook2.remove = removeHookRef;
   ["before", "error", "after", "wrap"].forEach((kind) => {
-    const args = name ? [state, kind, name] : [state, kind];
+    const args = name2 ? [state, kind, name2] : [state, kind];
     hook2[kind] = hook2.api[kind] = bindable(addHook, null).apply(null, args);
   });
 }
@@ -64647,13 +64647,13 @@ function mergeDeep(defaults2, options2) {
   });
   return result2;
 }
-function removeUndefinedProperties(obj) {
-  for (const key in obj) {
-    if (obj[key] === void 0) {
-      delete obj[key];
+function removeUndefinedProperties(obj2) {
+  for (const key in obj2) {
+    if (obj2[key] === void 0) {
+      delete obj2[key];
     }
   }
-  return obj;
+  return obj2;
 }
 function merge(defaults2, route, options2) {
   if (typeof route === "string") {
@@ -64682,11 +64682,11 @@ function addQueryParameters(url, parameters) {
   if (names.length === 0) {
     return url;
   }
-  return url + separator + names.map((name) => {
-    if (name === "q") {
+  return url + separator + names.map((name2) => {
+    if (name2 === "q") {
       return "q=" + parameters.q.split("+").map(encodeURIComponent).join("+");
     }
-    return `${name}=${encodeURIComponent(parameters[name])}`;
+    return `${name2}=${encodeURIComponent(parameters[name2])}`;
   }).join("&");
 }
 function removeNonChars(variableName) {
@@ -64708,16 +64708,16 @@ function omit(object, keysToOmit) {
   }
   return result2;
 }
-function encodeReserved(str7) {
-  return str7.split(/(%[0-9A-Fa-f]{2})/g).map(function(part) {
+function encodeReserved(str9) {
+  return str9.split(/(%[0-9A-Fa-f]{2})/g).map(function(part) {
     if (!/%[0-9A-Fa-f]/.test(part)) {
       part = encodeURI(part).replace(/%5B/g, "[").replace(/%5D/g, "]");
     }
     return part;
   }).join("");
 }
-function encodeUnreserved(str7) {
-  return encodeURIComponent(str7).replace(/[!'()*]/g, function(c) {
+function encodeUnreserved(str9) {
+  return encodeURIComponent(str9).replace(/[!'()*]/g, function(c) {
     return "%" + c.charCodeAt(0).toString(16).toUpperCase();
   });
 }
@@ -64795,14 +64795,14 @@ function getValues(context3, operator, key, modifier) {
   }
   return result2;
 }
-function parseUrl(template) {
+function parseUrl(template2) {
   return {
-    expand: expand.bind(null, template)
+    expand: expand.bind(null, template2)
   };
 }
-function expand(template, context3) {
+function expand(template2, context3) {
   var operators = ["+", "#", ".", "/", ";", "?", "&"];
-  template = template.replace(
+  template2 = template2.replace(
     /\{([^\{\}]+)\}|([^\{\}]+)/g,
     function(_, expression, literal) {
       if (expression) {
@@ -64832,10 +64832,10 @@ function expand(template, context3) {
       }
     }
   );
-  if (template === "/") {
-    return template;
+  if (template2 === "/") {
+    return template2;
   } else {
-    return template.replace(/\/$/, "");
+    return template2.replace(/\/$/, "");
   }
 }
 function parse2(options2) {
@@ -65089,15 +65089,15 @@ function parseParameters(header, type, index, len, stopFlags) {
   }
   return { type, index, parameters };
 }
-function unescapeQuotedPairs(str7, start2, end) {
+function unescapeQuotedPairs(str9, start2, end) {
   let result2 = "";
   for (let index = start2; index < end; index++) {
-    if (str7.charCodeAt(index) === BSLASH) {
-      result2 += str7.slice(start2, index);
+    if (str9.charCodeAt(index) === BSLASH) {
+      result2 += str9.slice(start2, index);
       start2 = ++index;
     }
   }
-  return result2 + str7.slice(start2, end);
+  return result2 + str9.slice(start2, end);
 }
 var SP, HTAB, SEMI, EQ, DQUOTE, BSLASH, COMMA, LOWER_CASE, OWS, SEMI_FLAG, COMMA_FLAG, TOKEN_FLAG, NON_ASCII, CASE_FLAGS, CHAR_MAP, NullObject;
 var init_dist = __esm({
@@ -65393,8 +65393,8 @@ var init_json_with_bigint = __esm({
       if (!hasUserReviver) return value;
       return userReviver(key, value, context3);
     }, "convertMarkedBigIntsReviver");
-    JSONParseV2 = /* @__PURE__ */ __name((text3, reviver) => {
-      return JSON.parse(text3, (key, value, context3) => {
+    JSONParseV2 = /* @__PURE__ */ __name((text4, reviver) => {
+      return JSON.parse(text4, (key, value, context3) => {
         const isNumber = typeof value === "number";
         const isOutOfBounds = value > Number.MAX_SAFE_INTEGER || value < Number.MIN_SAFE_INTEGER;
         const isBigNumber = isNumber && isOutOfBounds;
@@ -65452,8 +65452,8 @@ var init_json_with_bigint = __esm({
       }
       return rootHolder[""];
     }, "applyReviverIteratively");
-    serializeBigInts = /* @__PURE__ */ __name((text3) => {
-      return text3.replace(
+    serializeBigInts = /* @__PURE__ */ __name((text4) => {
+      return text4.replace(
         stringsOrLargeNumbers,
         (match, digits, fractional, exponential) => {
           const isString = match[0] === '"';
@@ -65467,18 +65467,18 @@ var init_json_with_bigint = __esm({
         }
       );
     }, "serializeBigInts");
-    JSONParse = /* @__PURE__ */ __name((text3, reviver) => {
-      if (!text3) return originalParse(text3, reviver);
+    JSONParse = /* @__PURE__ */ __name((text4, reviver) => {
+      if (!text4) return originalParse(text4, reviver);
       try {
-        if (isContextSourceSupported()) return JSONParseV2(text3, reviver);
-        const serializedData = serializeBigInts(text3);
+        if (isContextSourceSupported()) return JSONParseV2(text4, reviver);
+        const serializedData = serializeBigInts(text4);
         return originalParse(
           serializedData,
           (key, value, context3) => convertMarkedBigIntsReviver(key, value, context3, reviver)
         );
       } catch (error2) {
         if (error2 instanceof RangeError) {
-          const serializedData = serializeBigInts(text3);
+          const serializedData = serializeBigInts(text4);
           const parsed = originalParse(serializedData);
           return applyReviverIteratively(parsed, reviver);
         }
@@ -65555,8 +65555,8 @@ async function fetchWrapper(requestOptions) {
   const parseSuccessResponseBody = requestOptions.request?.parseSuccessResponseBody !== false;
   const body2 = isPlainObject2(requestOptions.body) || Array.isArray(requestOptions.body) ? JSONStringify(requestOptions.body) : requestOptions.body;
   const requestHeaders = Object.fromEntries(
-    Object.entries(requestOptions.headers).map(([name, value]) => [
-      name,
+    Object.entries(requestOptions.headers).map(([name2, value]) => [
+      name2,
       String(value)
     ])
   );
@@ -65649,12 +65649,12 @@ async function getResponseData(response) {
   }
   const mimetype = parse3(contentType);
   if (isJSONResponse(mimetype)) {
-    let text3 = "";
+    let text4 = "";
     try {
-      text3 = await response.text();
-      return JSONParse(text3);
+      text4 = await response.text();
+      return JSONParse(text4);
     } catch (err) {
-      return text3;
+      return text4;
     }
   } else if (mimetype.type.startsWith("text/") || // `application/octet-stream` is the canonical "arbitrary binary" type
   // (RFC 2046) and must never be decoded as text, even when the response
@@ -65680,8 +65680,8 @@ function toErrorMessage(data) {
   }
   if (typeof data === "object" && data !== null && "message" in data) {
     const objectData = data;
-    const suffix = "documentation_url" in objectData ? ` - ${objectData.documentation_url}` : "";
-    return Array.isArray(objectData.errors) ? `${objectData.message}: ${objectData.errors.map((v) => JSON.stringify(v)).join(", ")}${suffix}` : `${objectData.message}${suffix}`;
+    const suffix2 = "documentation_url" in objectData ? ` - ${objectData.documentation_url}` : "";
+    return Array.isArray(objectData.errors) ? `${objectData.message}: ${objectData.errors.map((v) => JSON.stringify(v)).join(", ")}${suffix2}` : `${objectData.message}${suffix2}`;
   }
   return `Unknown error: ${JSON.stringify(data)}`;
 }
@@ -68408,17 +68408,17 @@ function decorate(octokit, scope, methodName, defaults2, decorations) {
     }
     if (decorations.renamedParameters) {
       const options22 = requestWithDefaults.endpoint.merge(...args);
-      for (const [name, alias] of Object.entries(
+      for (const [name2, alias] of Object.entries(
         decorations.renamedParameters
       )) {
-        if (name in options22) {
+        if (name2 in options22) {
           octokit.log.warn(
-            `"${name}" parameter is deprecated for "octokit.${scope}.${methodName}()". Use "${alias}" instead`
+            `"${name2}" parameter is deprecated for "octokit.${scope}.${methodName}()". Use "${alias}" instead`
           );
           if (!(alias in options22)) {
-            options22[alias] = options22[name];
+            options22[alias] = options22[name2];
           }
-          delete options22[name];
+          delete options22[name2];
         }
       }
       return requestWithDefaults(options22);
@@ -68739,7 +68739,7 @@ async function checkOutputPath(file, o = {}) {
       `${what} ${target} cannot be written: the directory ${dir} does not exist; create it first.`
     );
 }
-async function writeOutputFile(file, text3, o = {}) {
+async function writeOutputFile(file, text4, o = {}) {
   const what = o.what ?? "The output file";
   const target = import_node_path7.default.resolve(file);
   await checkOutputPath(target, o);
@@ -68750,7 +68750,7 @@ async function writeOutputFile(file, text3, o = {}) {
     if (o.createParents) await (0, import_promises3.mkdir)(dir, { recursive: true, mode: mode & 36 ? 493 : 448 });
     const fh = await (0, import_promises3.open)(tmp, "wx", mode);
     try {
-      await fh.writeFile(text3);
+      await fh.writeFile(text4);
       await fh.chmod(mode);
       await fh.sync();
     } finally {
@@ -68805,7 +68805,7 @@ async function upsertStickyComment(api, target, body2) {
   const marker = target.marker ?? PLAN_MARKER;
   const full = `${marker}
 ${body2}`;
-  const text3 = full.length > COMMENT_LIMIT ? full.slice(0, COMMENT_LIMIT) : full;
+  const text4 = full.length > COMMENT_LIMIT ? full.slice(0, COMMENT_LIMIT) : full;
   const base = { owner: target.owner, repo: target.repo };
   let existing;
   for (let page = 1; !existing; page++) {
@@ -68819,23 +68819,23 @@ ${body2}`;
     if (data2.length < 100) break;
   }
   if (existing) {
-    await api.rest.issues.updateComment({ ...base, comment_id: existing.id, body: text3 });
+    await api.rest.issues.updateComment({ ...base, comment_id: existing.id, body: text4 });
     return { action: "updated", id: existing.id };
   }
   const { data } = await api.rest.issues.createComment({
     ...base,
     issue_number: target.issueNumber,
-    body: text3
+    body: text4
   });
   return { action: "created", id: data.id };
 }
 async function writeJobSummary(markdown) {
   if (!process.env.GITHUB_STEP_SUMMARY) return;
-  const text3 = Buffer.byteLength(markdown) > SUMMARY_LIMIT ? `${markdown.slice(0, SUMMARY_LIMIT / 4)}
+  const text4 = Buffer.byteLength(markdown) > SUMMARY_LIMIT ? `${markdown.slice(0, SUMMARY_LIMIT / 4)}
 
 _Summary truncated; see the plan artifact._` : markdown;
   try {
-    await summary.addRaw(text3, true).write();
+    await summary.addRaw(text4, true).write();
   } catch (err) {
     warning(`Could not write the job summary: ${err.message}`);
   }
@@ -68854,18 +68854,18 @@ var init_pr_comment = __esm({
 });
 
 // actions/lib/github/reconcile-inputs.ts
-function booleanInput(name, fallback) {
-  const raw = getInput(name).trim();
+function booleanInput(name2, fallback) {
+  const raw = getInput(name2).trim();
   if (!raw) return fallback;
   if (/^(true|yes|on|1)$/i.test(raw)) return true;
   if (/^(false|no|off|0)$/i.test(raw)) return false;
-  throw new ConfigurationError(`Input ${name} is '${raw}'; use true or false.`);
+  throw new ConfigurationError(`Input ${name2} is '${raw}'; use true or false.`);
 }
-function countInput(name) {
-  const raw = getInput(name).trim();
+function countInput(name2) {
+  const raw = getInput(name2).trim();
   if (!raw) return 0;
   if (!/^\d{1,6}$/.test(raw))
-    throw new ConfigurationError(`Input ${name} is '${raw}'; use a whole number of VMs.`);
+    throw new ConfigurationError(`Input ${name2} is '${raw}'; use a whole number of VMs.`);
   return Number(raw);
 }
 function proxmoxEnvFromInputs(env = process.env) {
@@ -68933,7 +68933,7 @@ var init_reconcile_inputs = __esm({
     };
     __name(booleanInput, "booleanInput");
     __name(countInput, "countInput");
-    listInput = /* @__PURE__ */ __name((name) => getInput(name).split(/[\n,]/).map((s) => s.trim()).filter(Boolean), "listInput");
+    listInput = /* @__PURE__ */ __name((name2) => getInput(name2).split(/[\n,]/).map((s) => s.trim()).filter(Boolean), "listInput");
     __name(proxmoxEnvFromInputs, "proxmoxEnvFromInputs");
     __name(getReconcileInputs, "getReconcileInputs");
   }
@@ -69005,10 +69005,10 @@ async function planStep(log, inputs = getReconcileInputs()) {
     const pr = await pullRequestNumber(process.env);
     if (inputs.comment && pr && inputs.githubToken) {
       try {
-        const { owner, repo: name } = context2.repo;
+        const { owner, repo: name2 } = context2.repo;
         const r = await upsertStickyComment(
           getOctokit(inputs.githubToken),
-          { owner, repo: name, issueNumber: pr },
+          { owner, repo: name2, issueNumber: pr },
           markdown.comment
         );
         log.info(`Plan comment ${r.action} on pull request #${pr}.`);
@@ -69110,7 +69110,7 @@ function actionsLogger() {
     info: /* @__PURE__ */ __name((m) => info(m), "info"),
     warn: /* @__PURE__ */ __name((m) => warning(m), "warn"),
     error: /* @__PURE__ */ __name((m) => error(m), "error"),
-    group: /* @__PURE__ */ __name((name, fn) => group(name, fn), "group")
+    group: /* @__PURE__ */ __name((name2, fn) => group(name2, fn), "group")
   };
 }
 async function run(body2) {
@@ -69150,8 +69150,8 @@ var init_main = __esm({
 // actions/cli/command.ts
 function parseArgsOptions(specs) {
   return Object.fromEntries(
-    Object.entries(specs).map(([name, s]) => [
-      name,
+    Object.entries(specs).map(([name2, s]) => [
+      name2,
       {
         type: s.type,
         ...s.multiple ? { multiple: true } : {},
@@ -69191,9 +69191,9 @@ __export(help_exports, {
   oneLine: () => oneLine,
   topHelp: () => topHelp
 });
-function optionLabel(name, s) {
+function optionLabel(name2, s) {
   const short = s.short ? `-${s.short}, ` : "";
-  return `${short}--${name}${s.type === "string" ? ` ${s.value ?? "VALUE"}` : ""}`;
+  return `${short}--${name2}${s.type === "string" ? ` ${s.value ?? "VALUE"}` : ""}`;
 }
 function optionText(s) {
   const extra = [
@@ -69202,10 +69202,10 @@ function optionText(s) {
   ].filter(Boolean);
   return [s.description, ...extra].join(" ");
 }
-function wrap(text3, width, indent) {
+function wrap(text4, width, indent) {
   const lines = [];
   let line2 = "";
-  for (const word of text3.split(/\s+/)) {
+  for (const word of text4.split(/\s+/)) {
     if (line2 && line2.length + 1 + word.length > width - indent) {
       lines.push(line2);
       line2 = word;
@@ -69242,10 +69242,10 @@ function topHelp(commands2) {
     ""
   ].join("\n");
 }
-function commandHelp(name, cmd) {
+function commandHelp(name2, cmd) {
   const own = Object.keys(cmd.options).length;
   return [
-    `pve-gitops ${name}: ${cmd.summary}`,
+    `pve-gitops ${name2}: ${cmd.summary}`,
     "",
     `Usage: ${cmd.usage}`,
     ...cmd.details ? ["", wrap(cmd.details, 100, 0)] : [],
@@ -69452,31 +69452,31 @@ function knownAddresses(ini) {
   }
   return out;
 }
-function entry(name, ip, isNew, where) {
-  if (typeof name !== "string" || !NAME.test(name) || typeof ip !== "string" || !IP.test(ip)) {
+function entry(name2, ip, isNew, where) {
+  if (typeof name2 !== "string" || !NAME.test(name2) || typeof ip !== "string" || !IP.test(ip)) {
     throw new ConfigurationError(`${where}: expected a VM name and an IP address.`);
   }
-  return { name, ip, new: isNew !== false };
+  return { name: name2, ip, new: isNew !== false };
 }
-function parseHostList(text3, source) {
-  const trimmed = text3.trim();
+function parseHostList(text4, source) {
+  const trimmed = text4.trim();
   const hosts = [];
   const withoutAddress = [];
   if (!trimmed) return { hosts, withoutAddress };
   if (trimmed.startsWith("[") || trimmed.startsWith("{")) {
-    let list4;
+    let list5;
     try {
-      list4 = JSON.parse(trimmed);
+      list5 = JSON.parse(trimmed);
     } catch {
       throw new ConfigurationError(`${source} is not valid JSON.`);
     }
-    if (list4 && typeof list4 === "object" && !Array.isArray(list4)) {
-      list4 = list4.newHosts;
-      if (!Array.isArray(list4))
+    if (list5 && typeof list5 === "object" && !Array.isArray(list5)) {
+      list5 = list5.newHosts;
+      if (!Array.isArray(list5))
         throw new ConfigurationError(`${source} has no newHosts list (pve-gitops apply --json).`);
     }
-    if (!Array.isArray(list4)) throw new ConfigurationError(`${source} is not a JSON array.`);
-    list4.forEach((item, i) => {
+    if (!Array.isArray(list5)) throw new ConfigurationError(`${source} is not a JSON array.`);
+    list5.forEach((item, i) => {
       const o = item ?? {};
       const ip = o.ip ?? o.address;
       if ((ip === void 0 || ip === null || ip === "") && typeof o.name === "string") {
@@ -69490,20 +69490,20 @@ function parseHostList(text3, source) {
   trimmed.split("\n").forEach((raw, i) => {
     const line2 = raw.trim();
     if (!line2 || line2.startsWith("#")) return;
-    const [ip, name, ...rest] = line2.split(",");
+    const [ip, name2, ...rest] = line2.split(",");
     if (rest.length) throw new ConfigurationError(`${source}:${i + 1}: expected 'IP,name'.`);
-    hosts.push(entry(name, ip, true, `${source}:${i + 1}`));
+    hosts.push(entry(name2, ip, true, `${source}:${i + 1}`));
   });
   return { hosts, withoutAddress };
 }
 async function readHostListFile(file, what) {
-  let text3;
+  let text4;
   try {
-    text3 = await (0, import_promises5.readFile)(file, "utf8");
+    text4 = await (0, import_promises5.readFile)(file, "utf8");
   } catch {
     throw new ConfigurationError(`Cannot read the ${what} file ${file}.`);
   }
-  return parseHostList(text3, file).hosts;
+  return parseHostList(text4, file).hosts;
 }
 var import_promises5, NAME, IP;
 var init_addresses2 = __esm({
@@ -69521,8 +69521,8 @@ var init_addresses2 = __esm({
 });
 
 // actions/lib/inventory/groups.ts
-function ruleGroup(rules, name) {
-  return rules.find((r) => matchesGlob(name, r.match, "name"))?.group;
+function ruleGroup(rules, name2) {
+  return rules.find((r) => matchesGlob(name2, r.match, "name"))?.group;
 }
 function groupsOf(rules, vm3) {
   const groups = /* @__PURE__ */ new Set();
@@ -69550,9 +69550,9 @@ function checkValue(value, where) {
   if (why2) throw new ConfigurationError(`${where} ${showValue(value)} ${why2}.`);
   return value;
 }
-function checkName(name, where, problem) {
-  const why2 = problem(name);
-  if (why2) throw new ConfigurationError(`${where} ${showValue(name)} ${why2}.`);
+function checkName(name2, where, problem) {
+  const why2 = problem(name2);
+  if (why2) throw new ConfigurationError(`${where} ${showValue(name2)} ${why2}.`);
 }
 function allVars(config2) {
   const vars = /* @__PURE__ */ new Map([
@@ -69789,7 +69789,7 @@ var init_inventory = __esm({
 
 // actions/lib/gitops/git.ts
 function gitExec(cwd, baseEnv = process.env) {
-  return (args, options2) => new Promise((resolve, reject) => {
+  return (args, options2) => new Promise((resolve2, reject) => {
     const child = (0, import_node_child_process.execFile)(
       "git",
       args,
@@ -69803,7 +69803,7 @@ function gitExec(cwd, baseEnv = process.env) {
           reject(new Error(`Could not run git: ${err.message}`));
           return;
         }
-        resolve({ code: err ? Number(err.code) : 0, stdout, stderr });
+        resolve2({ code: err ? Number(err.code) : 0, stdout, stderr });
       }
     );
     child.stdin?.on("error", () => void 0);
@@ -69903,23 +69903,23 @@ var init_applied_ref = __esm({
 });
 
 // actions/lib/gitops/look-alike-tags.ts
-function skeleton(text3) {
+function skeleton(text4) {
   let out = "";
-  for (const c of text3.normalize("NFKC").toLowerCase()) {
+  for (const c of text4.normalize("NFKC").toLowerCase()) {
     if (/[\s\p{Cf}]/u.test(c)) continue;
     out += BRACKETS.has(c) ? "[" : CONFUSABLES[c] ?? c;
   }
   return out;
 }
-function showTagText(text3) {
-  return escapeInvisible(text3).replace(
+function showTagText(text4) {
+  return escapeInvisible(text4).replace(
     /[^\x20-\x7e]/gu,
     (c) => `\\u{${c.codePointAt(0).toString(16).toUpperCase().padStart(4, "0")}}`
   );
 }
-function findLookAlikeTags(text3) {
+function findLookAlikeTags(text4) {
   const out = [];
-  const chars = [...text3];
+  const chars = [...text4];
   for (let i = 0; i < chars.length; i++) {
     const c = chars[i];
     if (!BRACKETS.has(c) && c.normalize("NFKC") !== "[") continue;
@@ -69968,12 +69968,12 @@ function quoteSubject(subject) {
   const clean = showTagText(subject.trim());
   return `"${clean.length > 72 ? `${clean.slice(0, 69)}...` : clean}"`;
 }
-function extractTags(text3) {
+function extractTags(text4) {
   const names = [];
   const errors = [];
   const marker = /\[ansible/gi;
-  for (let m = marker.exec(text3); m; m = marker.exec(text3)) {
-    const rest = text3.slice(m.index);
+  for (let m = marker.exec(text4); m; m = marker.exec(text4)) {
+    const rest = text4.slice(m.index);
     const line2 = rest.split("\n", 1)[0];
     const close = line2.indexOf("]");
     if (close < 0) {
@@ -69981,31 +69981,31 @@ function extractTags(text3) {
       continue;
     }
     const tag = line2.slice(0, close + 1);
-    const name = tag.slice("[ansible ".length, -1);
-    if (!tag.startsWith("[ansible ") || !TAG_NAME.test(name) || name.includes("..")) {
+    const name2 = tag.slice("[ansible ".length, -1);
+    if (!tag.startsWith("[ansible ") || !TAG_NAME.test(name2) || name2.includes("..")) {
       errors.push(
         `'${showTagText(tag.slice(0, 80))}' is not a valid tag; write [ansible NAME] with one space and a NAME of lower-case letters, digits, '.', '_' and '-' (no '/', '..' or spaces)`
       );
       continue;
     }
-    names.push(name);
+    names.push(name2);
   }
   return { names, errors };
 }
-function resolveTag(name, resolver) {
-  if (resolver.playbookExists(`${name}.yml`)) return { playbook: `${name}.yml` };
-  const why2 = resolver.playbookProblem?.(`${name}.yml`);
+function resolveTag(name2, resolver) {
+  if (resolver.playbookExists(`${name2}.yml`)) return { playbook: `${name2}.yml` };
+  const why2 = resolver.playbookProblem?.(`${name2}.yml`);
   if (why2 && why2 !== "does not exist")
-    return `[ansible ${name}] names playbooks/${name}.yml, which ${why2}`;
-  if (name.startsWith("k8s-")) {
-    if (resolver.hostExists && !resolver.hostExists(name)) {
-      return `[ansible ${name}] names no playbook and no VM; there is no playbooks/${name}.yml and no vms/${name}.yaml`;
+    return `[ansible ${name2}] names playbooks/${name2}.yml, which ${why2}`;
+  if (name2.startsWith("k8s-")) {
+    if (resolver.hostExists && !resolver.hostExists(name2)) {
+      return `[ansible ${name2}] names no playbook and no VM; there is no playbooks/${name2}.yml and no vms/${name2}.yaml`;
     }
     if (!resolver.playbookExists("k8s.yml"))
-      return `[ansible ${name}] needs playbooks/k8s.yml, which is missing`;
-    return { playbook: "k8s.yml", limit: name };
+      return `[ansible ${name2}] needs playbooks/k8s.yml, which is missing`;
+    return { playbook: "k8s.yml", limit: name2 };
   }
-  return `[ansible ${name}] names no playbook; there is no playbooks/${name}.yml`;
+  return `[ansible ${name2}] names no playbook; there is no playbooks/${name2}.yml`;
 }
 function formatRun(run2) {
   return run2.limit ? `${run2.playbook} --limit ${run2.limit}` : run2.playbook;
@@ -70021,8 +70021,8 @@ function parseRun(line2) {
   }
   return m[2] ? { playbook: m[1], limit: m[2] } : { playbook: m[1] };
 }
-function addUnique(list4, run2) {
-  if (!list4.some((r) => r.playbook === run2.playbook && r.limit === run2.limit)) list4.push(run2);
+function addUnique(list5, run2) {
+  if (!list5.some((r) => r.playbook === run2.playbook && r.limit === run2.limit)) list5.push(run2);
 }
 var TAG_NAME;
 var init_tags = __esm({
@@ -70083,10 +70083,10 @@ function collectPlaybooks(input) {
   const tags = [];
   const errors = [];
   const warnings = [];
-  const take = /* @__PURE__ */ __name((name, where) => {
-    const r = resolveTag(name, input.resolver);
+  const take = /* @__PURE__ */ __name((name2, where) => {
+    const r = resolveTag(name2, input.resolver);
     if (typeof r === "string") return errors.push(`${where}: ${r}.`);
-    if (!tags.includes(name)) tags.push(name);
+    if (!tags.includes(name2)) tags.push(name2);
     addUnique(runs2, r);
   }, "take");
   for (const c of input.commits) {
@@ -70103,8 +70103,8 @@ function collectPlaybooks(input) {
   const dispatch = input.dispatchPlaybook?.trim();
   if (dispatch) {
     const where = "The workflow_dispatch input playbook";
-    const name = dispatch.replace(/^\[ansible (.*)\]$/, "$1");
-    if (/^[a-z0-9][a-z0-9_.-]{0,62}$/.test(name) && !name.includes("..")) take(name, where);
+    const name2 = dispatch.replace(/^\[ansible (.*)\]$/, "$1");
+    if (/^[a-z0-9][a-z0-9_.-]{0,62}$/.test(name2) && !name2.includes("..")) take(name2, where);
     else errors.push(`${where}: '${dispatch.slice(0, 80)}' is not a playbook or k8s-* VM name.`);
   }
   for (const vm3 of [...input.newVms ?? []].sort((a, b) => a.name.localeCompare(b.name))) {
@@ -70137,7 +70137,7 @@ function repoResolver(repoDir) {
     // The same check validate makes for a VM's `playbook:` (vm/playbooks.ts).
     playbookExists: /* @__PURE__ */ __name((file) => isRunnablePlaybook(repoDir, file), "playbookExists"),
     playbookProblem: /* @__PURE__ */ __name((file) => playbookFileProblem(repoDir, file), "playbookProblem"),
-    hostExists: /* @__PURE__ */ __name((name) => (0, import_node_fs6.existsSync)(import_node_path11.default.join(repoDir, "vms", `${name}.yaml`)) || (0, import_node_fs6.existsSync)(import_node_path11.default.join(repoDir, "vms", `${name}.yml`)), "hostExists")
+    hostExists: /* @__PURE__ */ __name((name2) => (0, import_node_fs6.existsSync)(import_node_path11.default.join(repoDir, "vms", `${name2}.yaml`)) || (0, import_node_fs6.existsSync)(import_node_path11.default.join(repoDir, "vms", `${name2}.yml`)), "hostExists")
   };
 }
 async function rangeOf(exec, spec) {
@@ -70214,14 +70214,14 @@ __export(tags_exports, {
   default: () => tags_default
 });
 async function readEvent(file) {
-  let text3;
+  let text4;
   try {
-    text3 = await (0, import_promises7.readFile)(file, "utf8");
+    text4 = await (0, import_promises7.readFile)(file, "utf8");
   } catch {
     throw new ConfigurationError(`Cannot read the event file ${file}.`);
   }
   try {
-    const event = JSON.parse(text3);
+    const event = JSON.parse(text4);
     if (event && typeof event === "object" && !Array.isArray(event))
       return event;
   } catch {
@@ -79408,8 +79408,8 @@ var init_pve9_routes = __esm({
 });
 
 // sim/proxmox/formats.ts
-function checkFormat(name, value) {
-  const msg = formats[name]?.(value);
+function checkFormat(name2, value) {
+  const msg = formats[name2]?.(value);
   if (msg) throw new Error(msg);
 }
 function checkPropertyString(format, value, checkValue3) {
@@ -79512,9 +79512,9 @@ function pveMajorOf(version) {
 function matchRoute(major, p) {
   let table2 = tables.get(major);
   if (!table2) {
-    table2 = Object.keys(routesByMajor[major]).map((template) => ({
-      template,
-      parts: template.split("/")
+    table2 = Object.keys(routesByMajor[major]).map((template2) => ({
+      template: template2,
+      parts: template2.split("/")
     }));
     tables.set(major, table2);
   }
@@ -79531,8 +79531,8 @@ function matchRoute(major, p) {
   }
   return void 0;
 }
-function methodInfo(major, template, method) {
-  return routesByMajor[major][template]?.[method];
+function methodInfo(major, template2, method) {
+  return routesByMajor[major][template2]?.[method];
 }
 function lookup(props, key) {
   if (props[key]) return props[key];
@@ -79548,10 +79548,10 @@ function checkValue2(s, raw) {
     throw new Error(`type check ('boolean') failed - got '${String(raw)}'`);
   }
   if (s.type === "integer" || s.type === "number") {
-    const str8 = String(raw);
-    const ok = s.type === "integer" ? /^-?\d+$/.test(str8) : /^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(str8);
-    if (!ok) throw new Error(`type check ('${s.type}') failed - got '${str8}'`);
-    const n = Number(str8);
+    const str10 = String(raw);
+    const ok = s.type === "integer" ? /^-?\d+$/.test(str10) : /^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(str10);
+    if (!ok) throw new Error(`type check ('${s.type}') failed - got '${str10}'`);
+    const n = Number(str10);
     if (s.minimum !== void 0 && n < Number(s.minimum))
       throw new Error(`value must have a minimum value of ${s.minimum}`);
     if (s.maximum !== void 0 && n > Number(s.maximum))
@@ -79560,18 +79560,18 @@ function checkValue2(s, raw) {
   }
   if (typeof raw === "object" && raw !== null)
     throw new Error(`type check ('${s.type}') failed - got object`);
-  const str7 = String(raw);
-  if (s.enum && !s.enum.includes(str7))
+  const str9 = String(raw);
+  if (s.enum && !s.enum.includes(str9))
     throw new Error(
-      `value '${str7}' does not have a value in the enumeration '${s.enum.join(", ")}'`
+      `value '${str9}' does not have a value in the enumeration '${s.enum.join(", ")}'`
     );
-  if (s.maxLength !== void 0 && str7.length > s.maxLength)
+  if (s.maxLength !== void 0 && str9.length > s.maxLength)
     throw new Error(`value may only be ${s.maxLength} characters long`);
-  if (s.pattern && !new RegExp(`^(?:${s.pattern.replace(/\(\?\^:/g, "(?:")})$`).test(str7))
+  if (s.pattern && !new RegExp(`^(?:${s.pattern.replace(/\(\?\^:/g, "(?:")})$`).test(str9))
     throw new Error(`value does not match the regex pattern`);
-  if (typeof s.format === "string") checkFormat(s.format, str7);
-  else if (s.format) checkPropertyString(s.format, str7, checkValue2);
-  return str7;
+  if (typeof s.format === "string") checkFormat(s.format, str9);
+  else if (s.format) checkPropertyString(s.format, str9, checkValue2);
+  return str9;
 }
 function validateParams(info2, input) {
   const props = info2.parameters?.properties ?? {};
@@ -79628,10 +79628,10 @@ function parseSize3(s) {
   const m = /^(\d+(?:\.\d+)?)([KMGT])?$/.exec(s);
   return m ? Math.round(Number(m[1]) * (m[2] ? units[m[2]] : 1)) : void 0;
 }
-function formatSize2(bytes) {
+function formatSize2(bytes2) {
   for (const u of ["T", "G", "M", "K"])
-    if (bytes % units[u] === 0) return `${bytes / units[u]}${u}`;
-  return String(bytes);
+    if (bytes2 % units[u] === 0) return `${bytes2 / units[u]}${u}`;
+  return String(bytes2);
 }
 function parseProps(v) {
   const out = {};
@@ -79676,8 +79676,8 @@ function normaliseTags(v) {
   ].sort().join(";");
 }
 function digestOf(vm3) {
-  const text3 = Object.keys(vm3.config).sort().map((k) => `${k}: ${vm3.config[k]}`).join("\n");
-  return (0, import_node_crypto3.createHash)("sha1").update(text3).digest("hex");
+  const text4 = Object.keys(vm3.config).sort().map((k) => `${k}: ${vm3.config[k]}`).join("\n");
+  return (0, import_node_crypto3.createHash)("sha1").update(text4).digest("hex");
 }
 function needsReboot(key, vm3) {
   const hotplug = String(vm3.config.hotplug ?? "network,disk,usb");
@@ -79723,9 +79723,9 @@ function isLoopbackAddress2(ip) {
   const h = ip.replace(/^\[(.*)\]$/, "$1");
   if ((0, import_node_net5.isIP)(h) === 4) return h.startsWith("127.");
   if ((0, import_node_net5.isIP)(h) !== 6) return false;
-  const canonical = new URL(`http://[${h}]/`).hostname.slice(1, -1);
-  const mapped = /^::ffff:([0-9a-f]{1,4}):[0-9a-f]{1,4}$/.exec(canonical);
-  return canonical === "::1" || mapped !== null && parseInt(mapped[1], 16) >> 8 === 127;
+  const canonical2 = new URL(`http://[${h}]/`).hostname.slice(1, -1);
+  const mapped = /^::ffff:([0-9a-f]{1,4}):[0-9a-f]{1,4}$/.exec(canonical2);
+  return canonical2 === "::1" || mapped !== null && parseInt(mapped[1], 16) >> 8 === 127;
 }
 function isLoopbackHost(host) {
   return host.toLowerCase() === "localhost" || isLoopbackAddress2(host);
@@ -79771,12 +79771,12 @@ function assertLoopbackV4(address) {
     );
 }
 async function freePort(address) {
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve2, reject) => {
     const srv = import_node_net6.default.createServer();
     srv.once("error", reject);
     srv.listen(0, address, () => {
       const port = srv.address().port;
-      srv.close(() => resolve(port));
+      srv.close(() => resolve2(port));
     });
   });
 }
@@ -79897,12 +79897,12 @@ async function startSshHost(o) {
   throw new PveGitopsError(`sshd did not start on ${address}: ${lastError || "no output"}.`);
 }
 function waitListening(child, log, timeoutMs) {
-  return new Promise((resolve) => {
+  return new Promise((resolve2) => {
     const done = /* @__PURE__ */ __name((ok) => {
       clearTimeout(timer);
       clearInterval(poll);
       child.off("exit", onExit);
-      resolve(ok);
+      resolve2(ok);
     }, "done");
     const onExit = /* @__PURE__ */ __name(() => done(false), "onExit");
     const timer = setTimeout(() => done(false), timeoutMs);
@@ -79914,11 +79914,11 @@ function waitListening(child, log, timeoutMs) {
 }
 function stopChild(child) {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
+  return new Promise((resolve2) => {
     const t = setTimeout(() => child.kill("SIGKILL"), 3e3);
     child.once("exit", () => {
       clearTimeout(t);
-      resolve();
+      resolve2();
     });
     child.kill("SIGTERM");
   });
@@ -79966,10 +79966,10 @@ function routedToLoopback(ip) {
   return r.status === 0 && /\bdev lo\b/.test(r.stdout);
 }
 async function portFree(ip, port) {
-  return new Promise((resolve) => {
+  return new Promise((resolve2) => {
     const srv = import_node_net7.default.createServer();
-    srv.once("error", () => resolve(false));
-    srv.listen(port, ip, () => srv.close(() => resolve(true)));
+    srv.once("error", () => resolve2(false));
+    srv.listen(port, ip, () => srv.close(() => resolve2(true)));
   });
 }
 async function startVmHosts(o) {
@@ -80054,18 +80054,18 @@ function wanted(cluster) {
   const out = /* @__PURE__ */ new Map();
   for (const vm3 of cluster.vms()) {
     if (vm3.status !== "running" || vm3.config.template) continue;
-    const name = String(vm3.config.name ?? "");
+    const name2 = String(vm3.config.name ?? "");
     const ip = /^([\d.]+)\/\d+$/.exec(parseProps(String(vm3.config.ipconfig0 ?? "")).ip ?? "")?.[1];
-    if (!ip || !NAME3.test(name) || import_node_net8.default.isIP(ip) !== 4 || !ip.startsWith("127.") || out.has(name))
+    if (!ip || !NAME3.test(name2) || import_node_net8.default.isIP(ip) !== 4 || !ip.startsWith("127.") || out.has(name2))
       continue;
     if ([...out.values()].some((w) => w.ip === ip)) continue;
     const key = cluster.hostKeyOf(vm3.vmid).privateKey;
-    out.set(name, { ip, vmid: vm3.vmid, key });
+    out.set(name2, { ip, vmid: vm3.vmid, key });
   }
   return out;
 }
 function runOverSsh(key, ip, port, knownHosts) {
-  return (argv, input) => new Promise((resolve) => {
+  return (argv, input) => new Promise((resolve2) => {
     const child = (0, import_node_child_process5.execFile)(
       "ssh",
       [
@@ -80084,7 +80084,7 @@ function runOverSsh(key, ip, port, knownHosts) {
         argv.map(shellQuote).join(" ")
       ],
       { encoding: "utf8", timeout: 6e5, maxBuffer: 16 << 20 },
-      (err, stdout, stderr) => resolve({
+      (err, stdout, stderr) => resolve2({
         exitcode: !err ? 0 : typeof err.code === "number" ? Number(err.code) : 255,
         out: stdout,
         err: stderr
@@ -80104,10 +80104,10 @@ function watchVmHosts(o) {
   const agentPub = (0, import_node_fs10.existsSync)(`${agentKey}.pub`) ? (0, import_node_fs10.readFileSync)(`${agentKey}.pub`, "utf8").trim() : generateKeyPair(agentKey, "pve-gitops-sim guest agent");
   const authorized = [o.authorizedKey, agentPub];
   const writeKnownHosts = /* @__PURE__ */ __name(() => {
-    const lines = [...hosts.entries()].map(([name, h]) => {
+    const lines = [...hosts.entries()].map(([name2, h]) => {
       const port = h.vm.hosts[0]?.port ?? 22;
       const pub = o.cluster.vm(h.vmid)?.hostKey?.publicKey.split(" ").slice(0, 2).join(" ");
-      return pub ? `${port === 22 ? h.ip : `[${h.ip}]:${port}`} ${pub}` : `# ${name}: no key`;
+      return pub ? `${port === 22 ? h.ip : `[${h.ip}]:${port}`} ${pub}` : `# ${name2}: no key`;
     });
     (0, import_node_fs10.writeFileSync)(
       import_node_path15.default.join(o.stateDir, "known_hosts"),
@@ -80119,37 +80119,37 @@ function watchVmHosts(o) {
   }, "writeKnownHosts");
   const tick = /* @__PURE__ */ __name(async () => {
     const want = stopped ? /* @__PURE__ */ new Map() : wanted(o.cluster);
-    for (const [name, h] of [...hosts]) {
-      const w = want.get(name);
+    for (const [name2, h] of [...hosts]) {
+      const w = want.get(name2);
       if (w && w.ip === h.ip && w.vmid === h.vmid && w.key === h.key) continue;
-      hosts.delete(name);
+      hosts.delete(name2);
       o.cluster.guests.delete(h.vmid);
       await h.vm.stop();
-      o.log.info(`Host ${name} (${h.ip}) stopped.`);
+      o.log.info(`Host ${name2} (${h.ip}) stopped.`);
     }
-    for (const [name, w] of want) {
-      const id2 = `${name}:${w.vmid}:${w.ip}`;
-      if (hosts.has(name) || failed.has(id2)) continue;
+    for (const [name2, w] of want) {
+      const id2 = `${name2}:${w.vmid}:${w.ip}`;
+      if (hosts.has(name2) || failed.has(id2)) continue;
       try {
         const vm3 = await startVmHosts({
-          vms: [{ name, ip: w.ip }],
+          vms: [{ name: name2, ip: w.ip }],
           authorizedKey: authorized,
           stateDir: o.stateDir,
-          hostKeys: { [name]: w.key },
+          hostKeys: { [name2]: w.key },
           pathPrefix: o.pathPrefix,
           env: o.env
         });
-        hosts.set(name, { ...w, vm: vm3 });
+        hosts.set(name2, { ...w, vm: vm3 });
         o.cluster.guests.set(
           w.vmid,
           runOverSsh(agentKey, w.ip, vm3.hosts[0].port, vm3.knownHostsFile)
         );
-        o.onStart?.(name, w.ip);
-        o.log.info(`Host ${name}: sshd on ${w.ip}:${vm3.hosts[0].port} (VM ${w.vmid}).`);
+        o.onStart?.(name2, w.ip);
+        o.log.info(`Host ${name2}: sshd on ${w.ip}:${vm3.hosts[0].port} (VM ${w.vmid}).`);
       } catch (err) {
         failed.add(id2);
         o.log.warn(
-          `Host ${name} (${w.ip}) did not start: ${err instanceof Error ? err.message : String(err)}`
+          `Host ${name2} (${w.ip}) did not start: ${err instanceof Error ? err.message : String(err)}`
         );
       }
     }
@@ -80208,9 +80208,9 @@ function tokenMatches(s, token) {
   if (!m) return false;
   return m[1] === (0, import_node_crypto4.createHash)("sha256").update(s.pki.caPem).digest("hex") && m[2] === s.secret;
 }
-function newClusterState(name, host, port, version, pki) {
+function newClusterState(name2, host, port, version, pki) {
   return {
-    name,
+    name: name2,
     host,
     port,
     version,
@@ -80222,8 +80222,8 @@ function newClusterState(name, host, port, version, pki) {
   };
 }
 function newNode(n, readyDelayMs) {
-  const now2 = Date.now();
-  return { ...n, uid: (0, import_node_crypto4.randomUUID)(), createdAt: now2, readyAt: now2 + readyDelayMs };
+  const now3 = Date.now();
+  return { ...n, uid: (0, import_node_crypto4.randomUUID)(), createdAt: now3, readyAt: now3 + readyDelayMs };
 }
 function k3sYaml(s, server, auth2 = "cert") {
   const b642 = /* @__PURE__ */ __name((t) => Buffer.from(t).toString("base64"), "b64");
@@ -80282,20 +80282,20 @@ var init_cluster_state = __esm({
 function openssl(dir, args) {
   (0, import_node_child_process6.execFileSync)("openssl", args, { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
 }
-function signed(dir, name, subj, ext) {
+function signed(dir, name2, subj, ext) {
   openssl(dir, [
     "req",
     "-new",
     ...ec,
     "-keyout",
-    `${name}.key`,
+    `${name2}.key`,
     "-out",
-    `${name}.csr`,
+    `${name2}.csr`,
     "-subj",
     subj
   ]);
   (0, import_node_fs12.writeFileSync)(
-    import_node_path17.default.join(dir, `${name}.ext`),
+    import_node_path17.default.join(dir, `${name2}.ext`),
     [
       ...ext,
       "basicConstraints=CA:FALSE",
@@ -80307,7 +80307,7 @@ function signed(dir, name, subj, ext) {
     "x509",
     "-req",
     "-in",
-    `${name}.csr`,
+    `${name2}.csr`,
     "-CA",
     "ca.crt",
     "-CAkey",
@@ -80316,13 +80316,13 @@ function signed(dir, name, subj, ext) {
     "-days",
     "3650",
     "-out",
-    `${name}.crt`,
+    `${name2}.crt`,
     "-extfile",
-    `${name}.ext`
+    `${name2}.ext`
   ]);
   return {
-    cert: (0, import_node_fs12.readFileSync)(import_node_path17.default.join(dir, `${name}.crt`), "utf8"),
-    key: (0, import_node_fs12.readFileSync)(import_node_path17.default.join(dir, `${name}.key`), "utf8")
+    cert: (0, import_node_fs12.readFileSync)(import_node_path17.default.join(dir, `${name2}.crt`), "utf8"),
+    key: (0, import_node_fs12.readFileSync)(import_node_path17.default.join(dir, `${name2}.key`), "utf8")
   };
 }
 function generateClusterPki(ips) {
@@ -80393,8 +80393,8 @@ var init_pki = __esm({
   }
 });
 
-// sim/kube/render.ts
-function status(code, reason, message, details) {
+// sim/kube/errors.ts
+function statusBody(code, reason, message, details2) {
   return {
     kind: "Status",
     apiVersion: "v1",
@@ -80402,7 +80402,1095 @@ function status(code, reason, message, details) {
     status: "Failure",
     message,
     reason,
-    ...details ? { details } : {},
+    ...details2 ? { details: details2 } : {},
+    code
+  };
+}
+function invalid(t, name2, field, problem) {
+  const kind = t.group ? `${t.kind}.${t.group}` : t.kind;
+  return new ApiError(422, "Invalid", `${kind} "${name2}" is invalid: ${field}: ${problem}`, {
+    ...details(t, name2),
+    kind: t.kind,
+    causes: [{ reason: "FieldValueInvalid", message: problem, field }]
+  });
+}
+var ApiError, qualified, details, notFound, alreadyExists, conflict, badRequest, pathNotFound, methodNotAllowed, tooOld;
+var init_errors3 = __esm({
+  "sim/kube/errors.ts"() {
+    "use strict";
+    ApiError = class extends Error {
+      constructor(code, reason, message, details2) {
+        super(message);
+        this.code = code;
+        this.reason = reason;
+        this.details = details2;
+      }
+      code;
+      reason;
+      details;
+      static {
+        __name(this, "ApiError");
+      }
+      /** The `Status` object sent as the response body (or inside a watch ERROR event). */
+      toStatus() {
+        return statusBody(this.code, this.reason, this.message, this.details);
+      }
+    };
+    __name(statusBody, "statusBody");
+    qualified = /* @__PURE__ */ __name((t) => t.group ? `${t.resource}.${t.group}` : t.resource, "qualified");
+    details = /* @__PURE__ */ __name((t, name2) => ({
+      name: name2,
+      ...t.group ? { group: t.group } : {},
+      kind: t.resource
+    }), "details");
+    notFound = /* @__PURE__ */ __name((t, name2) => new ApiError(404, "NotFound", `${qualified(t)} "${name2}" not found`, details(t, name2)), "notFound");
+    alreadyExists = /* @__PURE__ */ __name((t, name2) => new ApiError(409, "AlreadyExists", `${qualified(t)} "${name2}" already exists`, details(t, name2)), "alreadyExists");
+    conflict = /* @__PURE__ */ __name((t, name2) => new ApiError(
+      409,
+      "Conflict",
+      `Operation cannot be fulfilled on ${qualified(t)} "${name2}": the object has been modified; please apply your changes to the latest version and try again`,
+      details(t, name2)
+    ), "conflict");
+    __name(invalid, "invalid");
+    badRequest = /* @__PURE__ */ __name((message) => new ApiError(400, "BadRequest", message), "badRequest");
+    pathNotFound = /* @__PURE__ */ __name(() => new ApiError(404, "NotFound", "the server could not find the requested resource"), "pathNotFound");
+    methodNotAllowed = /* @__PURE__ */ __name(() => new ApiError(
+      405,
+      "MethodNotAllowed",
+      "the server does not allow this method on the requested resource"
+    ), "methodNotAllowed");
+    tooOld = /* @__PURE__ */ __name((asked, oldest) => new ApiError(410, "Expired", `too old resource version: ${asked} (${oldest})`), "tooOld");
+  }
+});
+
+// sim/kube/resources.ts
+function typesOfCrd(crd) {
+  const s = crd.spec ?? {};
+  const n = s.names ?? {};
+  if (!s.group || !n.plural || !n.kind) return [];
+  return (s.versions ?? []).filter((v) => v.served !== false && v.name).map((v) => ({
+    group: s.group,
+    version: v.name,
+    resource: n.plural,
+    singular: n.singular ?? n.kind.toLowerCase(),
+    kind: n.kind,
+    namespaced: s.scope !== "Cluster",
+    shortNames: n.shortNames,
+    categories: n.categories,
+    subresources: v.subresources?.status ? ["status"] : void 0,
+    columns: v.additionalPrinterColumns,
+    schema: v.schema?.openAPIV3Schema
+  }));
+}
+function resourceList(types, groupVersion) {
+  const resources = types.filter((t) => apiVersionOf(t) === groupVersion).flatMap((t) => [
+    {
+      name: t.resource,
+      singularName: t.singular,
+      namespaced: t.namespaced,
+      kind: t.kind,
+      verbs: t.verbs ?? VERBS2,
+      ...t.shortNames?.length ? { shortNames: t.shortNames } : {},
+      ...t.categories?.length ? { categories: t.categories } : {}
+    },
+    ...(t.subresources ?? []).map((sub) => ({
+      name: `${t.resource}/${sub}`,
+      singularName: "",
+      namespaced: t.namespaced,
+      ...sub === "scale" ? { group: "autoscaling", version: "v1", kind: "Scale" } : { kind: t.kind },
+      verbs: ["get", "patch", "update"]
+    }))
+  ]);
+  return { kind: "APIResourceList", apiVersion: "v1", groupVersion, resources };
+}
+function apiGroup(types, group2) {
+  const versions = [...new Set(types.filter((t) => t.group === group2).map((t) => t.version))].map(
+    (version) => ({ groupVersion: `${group2}/${version}`, version })
+  );
+  return versions.length ? { kind: "APIGroup", apiVersion: "v1", name: group2, versions, preferredVersion: versions[0] } : void 0;
+}
+function apiGroupList(types) {
+  const groups = [...new Set(types.map((t) => t.group).filter(Boolean))];
+  return {
+    kind: "APIGroupList",
+    apiVersion: "v1",
+    groups: groups.map((g) => {
+      const { name: name2, versions, preferredVersion } = apiGroup(types, g);
+      return { name: name2, versions, preferredVersion };
+    })
+  };
+}
+var apiVersionOf, VERBS2, core, inGroup, inAll, BUILTIN;
+var init_resources = __esm({
+  "sim/kube/resources.ts"() {
+    "use strict";
+    apiVersionOf = /* @__PURE__ */ __name((t) => t.group ? `${t.group}/${t.version}` : t.version, "apiVersionOf");
+    VERBS2 = [
+      "create",
+      "delete",
+      "deletecollection",
+      "get",
+      "list",
+      "patch",
+      "update",
+      "watch"
+    ];
+    core = /* @__PURE__ */ __name((resource, kind, namespaced, shortNames, subresources) => ({
+      group: "",
+      version: "v1",
+      resource,
+      singular: kind.toLowerCase(),
+      kind,
+      namespaced,
+      shortNames,
+      subresources
+    }), "core");
+    inGroup = /* @__PURE__ */ __name((group2, t) => ({ ...t, group: group2 }), "inGroup");
+    inAll = /* @__PURE__ */ __name((t) => ({ ...t, categories: ["all"] }), "inAll");
+    BUILTIN = [
+      core("namespaces", "Namespace", false, ["ns"], ["status"]),
+      core("nodes", "Node", false, ["no"], ["status"]),
+      inAll(core("pods", "Pod", true, ["po"], ["status"])),
+      inAll(core("services", "Service", true, ["svc"], ["status"])),
+      core("endpoints", "Endpoints", true, ["ep"]),
+      core("configmaps", "ConfigMap", true, ["cm"]),
+      core("secrets", "Secret", true),
+      core("serviceaccounts", "ServiceAccount", true, ["sa"]),
+      core("events", "Event", true, ["ev"]),
+      inAll(inGroup("apps", core("deployments", "Deployment", true, ["deploy"], ["status", "scale"]))),
+      inAll(inGroup("apps", core("replicasets", "ReplicaSet", true, ["rs"], ["status", "scale"]))),
+      inGroup(
+        "apiextensions.k8s.io",
+        core(
+          "customresourcedefinitions",
+          "CustomResourceDefinition",
+          false,
+          ["crd", "crds"],
+          ["status"]
+        )
+      ),
+      inGroup("coordination.k8s.io", core("leases", "Lease", true)),
+      inGroup("rbac.authorization.k8s.io", core("clusterroles", "ClusterRole", false)),
+      inGroup("rbac.authorization.k8s.io", core("clusterrolebindings", "ClusterRoleBinding", false)),
+      inGroup("rbac.authorization.k8s.io", core("roles", "Role", true)),
+      inGroup("rbac.authorization.k8s.io", core("rolebindings", "RoleBinding", true)),
+      // `kubectl auth can-i` asks this; every authenticated user here is cluster-admin.
+      {
+        ...inGroup(
+          "authorization.k8s.io",
+          core("selfsubjectaccessreviews", "SelfSubjectAccessReview", false)
+        ),
+        verbs: ["create"]
+      }
+    ];
+    __name(typesOfCrd, "typesOfCrd");
+    __name(resourceList, "resourceList");
+    __name(apiGroup, "apiGroup");
+    __name(apiGroupList, "apiGroupList");
+  }
+});
+
+// sim/kube/admission.ts
+function allocateClusterIp(store, svc) {
+  const used = new Set(store.list(svc).map((s) => s.spec?.clusterIP));
+  for (let i = 11; i < 65e3; i++) {
+    const ip = `10.43.${i >> 8}.${i & 255}`;
+    if (!used.has(ip)) return ip;
+  }
+  throw new ApiError(500, "InternalError", "range is full");
+}
+function defaultPodSpec(spec) {
+  spec.restartPolicy ??= "Always";
+  spec.dnsPolicy ??= "ClusterFirst";
+  spec.schedulerName ??= "default-scheduler";
+  spec.terminationGracePeriodSeconds ??= 30;
+  spec.securityContext ??= {};
+  for (const c of spec.containers ?? []) {
+    c.imagePullPolicy ??= /:latest$|^[^:]+$/.test(c.image ?? "") ? "Always" : "IfNotPresent";
+    c.terminationMessagePath ??= "/dev/termination-log";
+    c.terminationMessagePolicy ??= "File";
+    c.resources ??= {};
+    for (const p of c.ports ?? []) p.protocol ??= "TCP";
+  }
+}
+function dropNulls(v) {
+  if (Array.isArray(v)) v.forEach(dropNulls);
+  else if (v && typeof v === "object")
+    for (const [k, x] of Object.entries(v)) {
+      if (x === null) delete v[k];
+      else dropNulls(x);
+    }
+}
+function admit(store, t, o, old) {
+  const creating = !old;
+  dropNulls(o);
+  const md = o.metadata;
+  if (creating && !md.name && md.generateName) md.name = `${md.generateName}${suffix(5)}`;
+  if (!md.name)
+    throw invalid(t, "", "metadata.name", "Required value: name or generateName is required");
+  const re = LABEL_NAMED.has(t.kind) ? LABEL : SUBDOMAIN;
+  if (!re.test(md.name) || md.name.length > 253)
+    throw invalid(
+      t,
+      md.name,
+      "metadata.name",
+      `Invalid value: "${md.name}": a lowercase RFC 1123 ${re === LABEL ? "label" : "subdomain"} must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character`
+    );
+  if (t.namespaced && creating && !store.get(NAMESPACES, void 0, md.namespace ?? ""))
+    throw notFound(NAMESPACES, md.namespace ?? "");
+  const x = o;
+  switch (t.kind) {
+    case "CustomResourceDefinition": {
+      const spec = x.spec ?? {};
+      const want = `${spec.names?.plural ?? ""}.${spec.group ?? ""}`;
+      if (md.name !== want)
+        throw invalid(
+          t,
+          md.name,
+          "metadata.name",
+          `Invalid value: "${md.name}": must be spec.names.plural+"."+spec.group`
+        );
+      break;
+    }
+    case "Namespace":
+      md.labels = { ...md.labels, "kubernetes.io/metadata.name": md.name };
+      x.spec = { finalizers: ["kubernetes"], ...x.spec };
+      x.status = { phase: "Active", ...x.status };
+      break;
+    case "Service": {
+      const s = x.spec ??= {};
+      s.type ??= "ClusterIP";
+      s.sessionAffinity ??= "None";
+      if (creating && !s.clusterIP) s.clusterIP = allocateClusterIp(store, t);
+      s.clusterIPs ??= s.clusterIP === "None" ? ["None"] : [s.clusterIP];
+      s.ipFamilies ??= ["IPv4"];
+      s.ipFamilyPolicy ??= "SingleStack";
+      for (const p of s.ports ?? []) {
+        p.protocol ??= "TCP";
+        p.targetPort ??= p.port;
+        if ((s.type === "NodePort" || s.type === "LoadBalancer") && !p.nodePort)
+          p.nodePort = 3e4 + Math.floor(Math.random() * 2768);
+      }
+      x.status ??= { loadBalancer: {} };
+      break;
+    }
+    case "Secret":
+      x.type ??= "Opaque";
+      for (const v of Object.values(x.data ?? {}))
+        if (typeof v !== "string" || !/^[A-Za-z0-9+/]*={0,2}$/.test(v) || v.length % 4 !== 0)
+          throw badRequest(
+            `Secret in version "v1" cannot be handled as a Secret: illegal base64 data at input byte ${typeof v === "string" ? Math.max(0, v.search(/[^A-Za-z0-9+/=]/)) : 0}`
+          );
+      if (x.stringData) {
+        x.data = { ...x.data };
+        for (const [k, v] of Object.entries(x.stringData))
+          x.data[k] = Buffer.from(String(v)).toString("base64");
+        delete x.stringData;
+      }
+      break;
+    case "Pod":
+      defaultPodSpec(x.spec ??= {});
+      x.spec.serviceAccountName ??= "default";
+      if (creating) x.status = { phase: "Pending", qosClass: "BestEffort" };
+      break;
+    case "Deployment":
+    case "ReplicaSet": {
+      const s = x.spec ??= {};
+      s.replicas ??= 1;
+      s.revisionHistoryLimit ??= 10;
+      if (t.kind === "Deployment") {
+        s.progressDeadlineSeconds ??= 600;
+        s.strategy ??= {
+          type: "RollingUpdate",
+          rollingUpdate: { maxUnavailable: "25%", maxSurge: "25%" }
+        };
+      }
+      const labels = s.template?.metadata?.labels ?? {};
+      const match = s.selector?.matchLabels ?? {};
+      if (!s.selector) throw invalid(t, md.name, "spec.selector", "Required value");
+      const before = old?.spec?.selector;
+      if (before && JSON.stringify(before) !== JSON.stringify(s.selector)) {
+        const labelsOf = Object.entries(s.selector.matchLabels ?? {}).map(
+          ([k, v]) => `"${k}":"${String(v)}"`
+        );
+        throw invalid(
+          t,
+          md.name,
+          "spec.selector",
+          `Invalid value: v1.LabelSelector{MatchLabels:map[string]string{${labelsOf.join(", ")}}, MatchExpressions:[]v1.LabelSelectorRequirement(nil)}: field is immutable`
+        );
+      }
+      if (Object.entries(match).some(([k, v]) => labels[k] !== v))
+        throw invalid(
+          t,
+          md.name,
+          "spec.template.metadata.labels",
+          `Invalid value: ${JSON.stringify(labels)}: \`selector\` does not match template \`labels\``
+        );
+      defaultPodSpec(s.template.spec ??= {});
+      if (creating) x.status ??= {};
+      break;
+    }
+  }
+  return o;
+}
+var import_node_crypto5, SUBDOMAIN, LABEL, NAMESPACES, LABEL_NAMED, suffix;
+var init_admission = __esm({
+  "sim/kube/admission.ts"() {
+    "use strict";
+    import_node_crypto5 = require("node:crypto");
+    init_errors3();
+    init_resources();
+    SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+    LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+    NAMESPACES = BUILTIN.find((t) => t.kind === "Namespace");
+    LABEL_NAMED = /* @__PURE__ */ new Set(["Namespace", "Service"]);
+    suffix = /* @__PURE__ */ __name((n) => [...(0, import_node_crypto5.randomBytes)(n)].map((b) => "bcdfghjklmnpqrstvwxz2456789"[b % 27]).join(""), "suffix");
+    __name(allocateClusterIp, "allocateClusterIp");
+    __name(defaultPodSpec, "defaultPodSpec");
+    __name(dropNulls, "dropNulls");
+    __name(admit, "admit");
+  }
+});
+
+// sim/kube/kubelet.ts
+function unfit(p, n) {
+  if (n.spec?.unschedulable) return "node(s) were unschedulable";
+  const tolerated = /* @__PURE__ */ __name((taint2) => (p.spec.tolerations ?? []).some(
+    (t) => !t.key && t.operator === "Exists" || t.key === taint2.key && (t.operator === "Exists" || t.value === taint2.value) && (!t.effect || t.effect === taint2.effect)
+  ), "tolerated");
+  const taint = (n.spec?.taints ?? []).find(
+    (t) => t.effect !== "PreferNoSchedule" && !tolerated(t)
+  );
+  if (taint) return `node(s) had untolerated taint {${taint.key}: ${taint.value ?? ""}}`;
+  if (!Object.entries(p.spec.nodeSelector ?? {}).every(([k, v]) => n.metadata.labels?.[k] === v))
+    return "node(s) didn't match Pod's node affinity/selector";
+  return isReady(n) ? void 0 : "node(s) were not ready";
+}
+function unschedulable(p, nodes) {
+  const counts = /* @__PURE__ */ new Map();
+  for (const n of nodes) {
+    const why2 = unfit(p, n) ?? "";
+    counts.set(why2, (counts.get(why2) ?? 0) + 1);
+  }
+  const parts = [...counts].map(([why2, c]) => `${c} ${why2}`).sort();
+  return `0/${nodes.length} nodes are available: ${parts.join(", ")}.`;
+}
+function reconcilePod(s, p, nodes) {
+  const t = iso();
+  if (!p.spec.nodeName) {
+    const fit2 = nodes.filter((n) => !unfit(p, n));
+    if (!fit2.length) {
+      const message = nodes.length ? unschedulable(p, nodes) : "no nodes available to schedule pods";
+      if (p.status?.conditions?.[0]?.message !== message)
+        s.update(POD, {
+          ...p,
+          status: {
+            ...p.status,
+            conditions: [
+              {
+                type: "PodScheduled",
+                status: "False",
+                reason: "Unschedulable",
+                message,
+                lastTransitionTime: t
+              }
+            ]
+          }
+        });
+      return;
+    }
+    const load = /* @__PURE__ */ __name((n) => s.list(POD).filter((x) => x.spec.nodeName === n.metadata.name).length, "load");
+    const node2 = fit2.sort(
+      (a, b) => load(a) - load(b) || a.metadata.name.localeCompare(b.metadata.name)
+    )[0];
+    s.update(POD, {
+      ...p,
+      spec: { ...p.spec, nodeName: node2.metadata.name },
+      status: {
+        ...p.status,
+        conditions: [{ type: "PodScheduled", status: "True", lastTransitionTime: t }]
+      }
+    });
+    return;
+  }
+  const node = nodes.find((n) => n.metadata.name === p.spec.nodeName);
+  if (p.status?.phase !== "Pending" || !node || !isReady(node)) return;
+  const cidr2 = String(node.spec?.podCIDR ?? "10.42.0.0/24").split(".");
+  const taken = new Set(s.list(POD).map((x) => x.status?.podIP));
+  let host = 2;
+  while (taken.has(`${cidr2[0]}.${cidr2[1]}.${cidr2[2]}.${host}`)) host++;
+  const ip = `${cidr2[0]}.${cidr2[1]}.${cidr2[2]}.${host}`;
+  const ok = /* @__PURE__ */ __name((type) => ({ type, status: "True", lastTransitionTime: t }), "ok");
+  s.update(POD, {
+    ...p,
+    status: {
+      phase: "Running",
+      conditions: [ok("Initialized"), ok("Ready"), ok("ContainersReady"), ok("PodScheduled")],
+      hostIP: node.status.addresses.find((a) => a.type === "InternalIP")?.address,
+      podIP: ip,
+      podIPs: [{ ip }],
+      startTime: t,
+      qosClass: p.status?.qosClass ?? "BestEffort",
+      containerStatuses: (p.spec.containers ?? []).map((c) => ({
+        name: c.name,
+        state: { running: { startedAt: t } },
+        lastState: {},
+        ready: true,
+        restartCount: 0,
+        image: c.image,
+        imageID: `${c.image}@sha256:${(0, import_node_crypto6.createHash)("sha256").update(c.image ?? "").digest("hex")}`,
+        containerID: `containerd://${(0, import_node_crypto6.randomBytes)(32).toString("hex")}`,
+        started: true
+      }))
+    }
+  });
+}
+var import_node_crypto6, POD, iso, isReady;
+var init_kubelet = __esm({
+  "sim/kube/kubelet.ts"() {
+    "use strict";
+    import_node_crypto6 = require("node:crypto");
+    init_resources();
+    POD = BUILTIN.find((t) => t.kind === "Pod");
+    iso = /* @__PURE__ */ __name(() => new Date(Math.floor(Date.now() / 1e3) * 1e3).toISOString().replace(".000Z", "Z"), "iso");
+    isReady = /* @__PURE__ */ __name((o) => (o.status?.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True"), "isReady");
+    __name(unfit, "unfit");
+    __name(unschedulable, "unschedulable");
+    __name(reconcilePod, "reconcilePod");
+  }
+});
+
+// sim/kube/housekeeping.ts
+function establishCrds(s) {
+  for (const c of s.list(CRD)) {
+    if (c.status?.conditions?.some((x) => x.type === "Established" && x.status === "True"))
+      continue;
+    const t = iso2();
+    const cond = /* @__PURE__ */ __name((type, reason, message) => ({
+      type,
+      status: "True",
+      lastTransitionTime: t,
+      reason,
+      message
+    }), "cond");
+    s.update(CRD, {
+      ...c,
+      status: {
+        acceptedNames: c.spec?.names ?? {},
+        storedVersions: (c.spec?.versions ?? []).filter((v) => v.storage).map((v) => v.name),
+        conditions: [
+          cond("NamesAccepted", "NoConflicts", "no conflicts found"),
+          cond("Established", "InitialNamesAccepted", "the initial names have been accepted")
+        ]
+      }
+    });
+  }
+}
+function collectGarbage(s) {
+  const uids = new Set([DEP, RS].flatMap((t) => s.list(t).map((o) => o.metadata.uid)));
+  for (const t of [RS, POD2])
+    for (const o of s.list(t))
+      if ((o.metadata.ownerReferences ?? []).some(
+        (r) => (r.kind === "Deployment" || r.kind === "ReplicaSet") && !uids.has(r.uid)
+      ))
+        s.remove(t, o.metadata.namespace, o.metadata.name);
+}
+function reconcileNamespaces(s, types, caPem) {
+  for (const ns of s.list(NS)) {
+    const name2 = ns.metadata.name;
+    if (ns.metadata.deletionTimestamp) {
+      for (const t of types.filter((x) => x.namespaced))
+        for (const o of s.list(t, name2)) s.remove(t, name2, o.metadata.name);
+      s.remove(NS, void 0, name2);
+      continue;
+    }
+    if (!s.get(SA, name2, "default"))
+      s.create(SA, { metadata: { name: "default", namespace: name2 } });
+    if (!s.get(CM, name2, "kube-root-ca.crt"))
+      s.create(CM, {
+        metadata: { name: "kube-root-ca.crt", namespace: name2 },
+        data: { "ca.crt": caPem }
+      });
+  }
+}
+var T, DEP, RS, POD2, NS, SA, CM, CRD, iso2;
+var init_housekeeping = __esm({
+  "sim/kube/housekeeping.ts"() {
+    "use strict";
+    init_resources();
+    T = /* @__PURE__ */ __name((kind) => BUILTIN.find((t) => t.kind === kind), "T");
+    [DEP, RS, POD2, NS, SA, CM, CRD] = [
+      "Deployment",
+      "ReplicaSet",
+      "Pod",
+      "Namespace",
+      "ServiceAccount",
+      "ConfigMap",
+      "CustomResourceDefinition"
+    ].map(T);
+    iso2 = /* @__PURE__ */ __name(() => new Date(Math.floor(Date.now() / 1e3) * 1e3).toISOString().replace(".000Z", "Z"), "iso");
+    __name(establishCrds, "establishCrds");
+    __name(collectGarbage, "collectGarbage");
+    __name(reconcileNamespaces, "reconcileNamespaces");
+  }
+});
+
+// sim/kube/controllers.ts
+function tolerant(f) {
+  try {
+    f();
+  } catch (e) {
+    if (!(e instanceof ApiError && (e.code === 404 || e.code === 409))) throw e;
+  }
+}
+function reconcileDeployment(s, d) {
+  const hash = templateHash(d.spec.template);
+  const owned = s.list(RS2, d.metadata.namespace).filter((r) => ownedBy2(r, d));
+  let current = owned.find((r) => r.metadata.labels?.["pod-template-hash"] === hash);
+  const revision = Math.max(
+    0,
+    ...owned.map((r) => Number(r.metadata.annotations?.["deployment.kubernetes.io/revision"] ?? 0))
+  );
+  if (!current) {
+    const labels = { ...d.spec.template.metadata?.labels, "pod-template-hash": hash };
+    current = s.create(RS2, {
+      metadata: {
+        name: `${d.metadata.name}-${hash}`,
+        namespace: d.metadata.namespace,
+        labels,
+        annotations: {
+          "deployment.kubernetes.io/desired-replicas": String(d.spec.replicas),
+          "deployment.kubernetes.io/revision": String(revision + 1)
+        },
+        ownerReferences: [ownerRef(DEP2, d)]
+      },
+      spec: {
+        replicas: d.spec.replicas,
+        selector: { matchLabels: { ...d.spec.selector.matchLabels, "pod-template-hash": hash } },
+        template: { ...d.spec.template, metadata: { ...d.spec.template.metadata, labels } }
+      },
+      status: { replicas: 0 }
+    });
+  } else {
+    const rev = Number(current.metadata.annotations?.["deployment.kubernetes.io/revision"] ?? 0);
+    if (current.spec.replicas !== d.spec.replicas || rev < revision) {
+      current.spec.replicas = d.spec.replicas;
+      current.metadata.annotations = {
+        ...current.metadata.annotations,
+        "deployment.kubernetes.io/revision": String(
+          Math.max(rev, revision + (rev < revision ? 1 : 0))
+        )
+      };
+      current = s.update(RS2, current);
+    }
+  }
+  for (const r of owned)
+    if (r.metadata.name !== current.metadata.name && r.spec.replicas !== 0)
+      s.update(RS2, { ...r, spec: { ...r.spec, replicas: 0 } });
+  const all = s.list(RS2, d.metadata.namespace).filter((r) => ownedBy2(r, d));
+  const sum = /* @__PURE__ */ __name((f) => all.reduce((a, r) => a + (r.status?.[f] ?? 0), 0), "sum");
+  const updated = current.status?.replicas ?? 0;
+  const available = sum("availableReplicas");
+  const complete2 = updated === d.spec.replicas && sum("replicas") === updated && available === updated;
+  const cond = /* @__PURE__ */ __name((type, ok, reason, message) => ({
+    type,
+    status: ok ? "True" : "False",
+    reason,
+    message
+  }), "cond");
+  const status2 = {
+    observedGeneration: d.metadata.generation,
+    replicas: sum("replicas"),
+    updatedReplicas: updated,
+    readyReplicas: sum("readyReplicas"),
+    availableReplicas: available,
+    ...d.spec.replicas - available > 0 ? { unavailableReplicas: d.spec.replicas - available } : {},
+    conditions: [
+      cond(
+        "Available",
+        available >= d.spec.replicas,
+        available >= d.spec.replicas ? "MinimumReplicasAvailable" : "MinimumReplicasUnavailable",
+        `Deployment ${available >= d.spec.replicas ? "has" : "does not have"} minimum availability.`
+      ),
+      cond(
+        "Progressing",
+        true,
+        complete2 ? "NewReplicaSetAvailable" : "ReplicaSetUpdated",
+        `ReplicaSet "${current.metadata.name}" ${complete2 ? "has successfully progressed" : "is progressing"}.`
+      )
+    ]
+  };
+  const keep = /* @__PURE__ */ __name((c = []) => c.map(({ type, status: status3, reason, message }) => ({ type, status: status3, reason, message })), "keep");
+  if (!same({ ...d.status, conditions: keep(d.status?.conditions) }, status2)) {
+    const t = iso3();
+    status2.conditions = status2.conditions.map((c) => ({
+      ...c,
+      lastUpdateTime: t,
+      lastTransitionTime: (d.status?.conditions ?? []).find((o) => o.type === c.type && o.status === c.status)?.lastTransitionTime ?? t
+    }));
+    s.update(DEP2, { ...d, status: status2 });
+  }
+}
+function reconcileReplicaSet(s, r) {
+  const pods = s.list(POD3, r.metadata.namespace).filter((p) => ownedBy2(p, r));
+  for (let i = pods.length; i < r.spec.replicas; i++)
+    s.create(POD3, {
+      metadata: {
+        name: `${r.metadata.name}-${suffix(5)}`,
+        namespace: r.metadata.namespace,
+        labels: { ...r.spec.template.metadata?.labels },
+        ownerReferences: [ownerRef(RS2, r)]
+      },
+      spec: structuredClone(r.spec.template.spec),
+      status: { phase: "Pending", qosClass: "BestEffort" }
+    });
+  for (const p of pods.slice(r.spec.replicas)) s.remove(POD3, p.metadata.namespace, p.metadata.name);
+  const live = pods.slice(0, r.spec.replicas);
+  const ready = live.filter(isReady).length;
+  const status2 = {
+    replicas: r.spec.replicas,
+    fullyLabeledReplicas: r.spec.replicas,
+    readyReplicas: ready,
+    availableReplicas: ready,
+    observedGeneration: r.metadata.generation
+  };
+  if (!same(r.status, status2)) s.update(RS2, { ...r, status: status2 });
+}
+function startControllers(s, types, caPem) {
+  let timer;
+  const pass = /* @__PURE__ */ __name(() => {
+    timer = void 0;
+    const nodes = s.list(NODE);
+    const steps2 = [
+      () => reconcileNamespaces(s, types(), caPem),
+      () => establishCrds(s),
+      () => collectGarbage(s),
+      ...s.list(DEP2).map((d) => () => reconcileDeployment(s, d)),
+      ...s.list(RS2).map((r) => () => reconcileReplicaSet(s, r)),
+      ...s.list(POD3).map((p) => () => reconcilePod(s, p, nodes))
+    ];
+    for (const step of steps2) tolerant(step);
+  }, "pass");
+  const unsubscribe = s.subscribe(() => {
+    timer ??= setTimeout(pass, 20);
+  });
+  timer = setTimeout(pass, 0);
+  return () => {
+    unsubscribe();
+    if (timer) clearTimeout(timer);
+  };
+}
+var import_node_crypto7, T2, DEP2, RS2, POD3, NODE, iso3, same, ownerRef, ownedBy2, canonical, templateHash;
+var init_controllers = __esm({
+  "sim/kube/controllers.ts"() {
+    "use strict";
+    import_node_crypto7 = require("node:crypto");
+    init_admission();
+    init_kubelet();
+    init_housekeeping();
+    init_errors3();
+    init_resources();
+    T2 = /* @__PURE__ */ __name((kind) => BUILTIN.find((t) => t.kind === kind), "T");
+    [DEP2, RS2, POD3, NODE] = ["Deployment", "ReplicaSet", "Pod", "Node"].map(T2);
+    iso3 = /* @__PURE__ */ __name(() => new Date(Math.floor(Date.now() / 1e3) * 1e3).toISOString().replace(".000Z", "Z"), "iso");
+    same = /* @__PURE__ */ __name((a, b) => JSON.stringify(a) === JSON.stringify(b), "same");
+    ownerRef = /* @__PURE__ */ __name((t, o) => ({
+      apiVersion: apiVersionOf(t),
+      kind: t.kind,
+      name: o.metadata.name,
+      uid: o.metadata.uid,
+      controller: true,
+      blockOwnerDeletion: true
+    }), "ownerRef");
+    ownedBy2 = /* @__PURE__ */ __name((o, owner) => (o.metadata.ownerReferences ?? []).some((r) => r.uid === owner.metadata.uid), "ownedBy");
+    __name(tolerant, "tolerant");
+    canonical = /* @__PURE__ */ __name((v) => Array.isArray(v) ? `[${v.map(canonical).join(",")}]` : v && typeof v === "object" ? `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical(v[k])}`).join(",")}}` : JSON.stringify(v), "canonical");
+    templateHash = /* @__PURE__ */ __name((template2) => {
+      const h = (0, import_node_crypto7.createHash)("sha256").update(canonical(template2)).digest();
+      return [...h.subarray(0, 10)].map((b) => "bcdfghjklmnpqrstvwxz2456789"[b % 27]).join("");
+    }, "templateHash");
+    __name(reconcileDeployment, "reconcileDeployment");
+    __name(reconcileReplicaSet, "reconcileReplicaSet");
+    __name(startControllers, "startControllers");
+  }
+});
+
+// sim/kube/openapi-schemas.ts
+var str2, int, bool, any, obj, map, arr, keyed, meta, container, podSpec, template, selector, SPECS;
+var init_openapi_schemas = __esm({
+  "sim/kube/openapi-schemas.ts"() {
+    "use strict";
+    str2 = { type: "string" };
+    int = { type: "integer", format: "int32" };
+    bool = { type: "boolean" };
+    any = {};
+    obj = /* @__PURE__ */ __name((properties, required) => ({
+      type: "object",
+      properties,
+      ...required ? { required } : {}
+    }), "obj");
+    map = /* @__PURE__ */ __name((v) => ({ type: "object", additionalProperties: v }), "map");
+    arr = /* @__PURE__ */ __name((items) => ({ type: "array", items }), "arr");
+    keyed = /* @__PURE__ */ __name((items, key) => ({
+      ...arr(items),
+      "x-kubernetes-patch-merge-key": key,
+      "x-kubernetes-patch-strategy": "merge"
+    }), "keyed");
+    meta = obj({
+      name: str2,
+      generateName: str2,
+      namespace: str2,
+      selfLink: str2,
+      uid: str2,
+      resourceVersion: str2,
+      generation: { type: "integer", format: "int64" },
+      creationTimestamp: str2,
+      deletionTimestamp: str2,
+      deletionGracePeriodSeconds: int,
+      labels: map(str2),
+      annotations: map(str2),
+      ownerReferences: arr(
+        obj(
+          {
+            apiVersion: str2,
+            kind: str2,
+            name: str2,
+            uid: str2,
+            controller: bool,
+            blockOwnerDeletion: bool
+          },
+          ["apiVersion", "kind", "name", "uid"]
+        )
+      ),
+      finalizers: arr(str2),
+      managedFields: arr(any)
+    });
+    container = obj(
+      {
+        name: str2,
+        image: str2,
+        command: arr(str2),
+        args: arr(str2),
+        workingDir: str2,
+        ports: keyed(
+          obj({ name: str2, containerPort: int, protocol: str2, hostPort: int, hostIP: str2 }, [
+            "containerPort"
+          ]),
+          "containerPort"
+        ),
+        env: keyed(obj({ name: str2, value: str2, valueFrom: any }, ["name"]), "name"),
+        envFrom: arr(any),
+        resources: any,
+        resizePolicy: arr(any),
+        volumeMounts: keyed(
+          obj(
+            {
+              name: str2,
+              mountPath: str2,
+              readOnly: bool,
+              subPath: str2,
+              subPathExpr: str2,
+              mountPropagation: str2,
+              recursiveReadOnly: str2
+            },
+            ["name", "mountPath"]
+          ),
+          "mountPath"
+        ),
+        volumeDevices: arr(any),
+        livenessProbe: any,
+        readinessProbe: any,
+        startupProbe: any,
+        lifecycle: any,
+        terminationMessagePath: str2,
+        terminationMessagePolicy: str2,
+        imagePullPolicy: str2,
+        securityContext: any,
+        stdin: bool,
+        stdinOnce: bool,
+        tty: bool,
+        restartPolicy: str2
+      },
+      ["name"]
+    );
+    podSpec = obj(
+      {
+        containers: keyed(container, "name"),
+        initContainers: keyed(container, "name"),
+        ephemeralContainers: arr(any),
+        volumes: keyed(any, "name"),
+        restartPolicy: str2,
+        terminationGracePeriodSeconds: int,
+        activeDeadlineSeconds: int,
+        dnsPolicy: str2,
+        nodeSelector: map(str2),
+        serviceAccountName: str2,
+        serviceAccount: str2,
+        automountServiceAccountToken: bool,
+        nodeName: str2,
+        hostNetwork: bool,
+        hostPID: bool,
+        hostIPC: bool,
+        shareProcessNamespace: bool,
+        securityContext: any,
+        imagePullSecrets: keyed(obj({ name: str2 }), "name"),
+        hostname: str2,
+        subdomain: str2,
+        affinity: any,
+        schedulerName: str2,
+        tolerations: arr(any),
+        hostAliases: arr(any),
+        priorityClassName: str2,
+        priority: int,
+        dnsConfig: any,
+        readinessGates: arr(any),
+        runtimeClassName: str2,
+        enableServiceLinks: bool,
+        preemptionPolicy: str2,
+        overhead: any,
+        topologySpreadConstraints: arr(any),
+        setHostnameAsFQDN: bool,
+        os: any,
+        hostUsers: bool,
+        schedulingGates: arr(any),
+        resourceClaims: arr(any),
+        resources: any
+      },
+      ["containers"]
+    );
+    template = obj({ metadata: meta, spec: podSpec });
+    selector = obj({ matchLabels: map(str2), matchExpressions: arr(any) });
+    SPECS = {
+      Pod: { spec: podSpec, status: any },
+      Deployment: {
+        spec: obj(
+          {
+            replicas: int,
+            selector,
+            template,
+            strategy: any,
+            minReadySeconds: int,
+            revisionHistoryLimit: int,
+            paused: bool,
+            progressDeadlineSeconds: int
+          },
+          ["selector", "template"]
+        ),
+        status: any
+      },
+      ReplicaSet: {
+        spec: obj({ replicas: int, minReadySeconds: int, selector, template }, ["selector"]),
+        status: any
+      },
+      Service: {
+        spec: obj({
+          ports: keyed(
+            obj(
+              {
+                name: str2,
+                protocol: str2,
+                appProtocol: str2,
+                port: int,
+                targetPort: { type: "string", format: "int-or-string" },
+                nodePort: int
+              },
+              ["port"]
+            ),
+            "port"
+          ),
+          selector: map(str2),
+          clusterIP: str2,
+          clusterIPs: arr(str2),
+          type: str2,
+          externalIPs: arr(str2),
+          sessionAffinity: str2,
+          loadBalancerIP: str2,
+          loadBalancerSourceRanges: arr(str2),
+          externalName: str2,
+          externalTrafficPolicy: str2,
+          healthCheckNodePort: int,
+          publishNotReadyAddresses: bool,
+          sessionAffinityConfig: any,
+          ipFamilies: arr(str2),
+          ipFamilyPolicy: str2,
+          allocateLoadBalancerNodePorts: bool,
+          loadBalancerClass: str2,
+          internalTrafficPolicy: str2,
+          trafficDistribution: str2
+        }),
+        status: any
+      },
+      ConfigMap: { data: map(str2), binaryData: map(str2), immutable: bool },
+      Secret: { data: map(str2), stringData: map(str2), type: str2, immutable: bool },
+      ServiceAccount: {
+        secrets: arr(any),
+        imagePullSecrets: arr(any),
+        automountServiceAccountToken: bool
+      },
+      Namespace: { spec: obj({ finalizers: arr(str2) }), status: any }
+    };
+  }
+});
+
+// sim/kube/openapi.ts
+function fromCrd(s) {
+  if (!s || s["x-kubernetes-preserve-unknown-fields"] || s["x-kubernetes-int-or-string"])
+    return any;
+  const out = {};
+  if (typeof s.type === "string") out.type = s.type;
+  if (s.properties)
+    out.properties = Object.fromEntries(
+      Object.entries(s.properties).map(([k, v]) => [k, fromCrd(v)])
+    );
+  if (s.items && typeof s.items === "object") out.items = fromCrd(s.items);
+  if (s.additionalProperties && typeof s.additionalProperties === "object")
+    out.additionalProperties = fromCrd(s.additionalProperties);
+  if (Array.isArray(s.required)) out.required = s.required;
+  return out;
+}
+function openApiV2(types, version) {
+  const definitions = {
+    "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta": meta
+  };
+  for (const t of types) {
+    const own = t.schema ? fromCrd(t.schema).properties : SPECS[t.kind];
+    if (!own && !t.schema) continue;
+    definitions[defName(t)] = {
+      type: "object",
+      properties: { ...own, apiVersion: str2, kind: str2, metadata: meta },
+      "x-kubernetes-group-version-kind": [{ group: t.group, kind: t.kind, version: t.version }]
+    };
+  }
+  const paths = {};
+  for (const t of types) {
+    const base = t.group ? `/apis/${t.group}/${t.version}` : "/api/v1";
+    const p = `${base}${t.namespaced ? "/namespaces/{namespace}" : ""}/${t.resource}/{name}`;
+    paths[p] = {
+      patch: {
+        "x-kubernetes-group-version-kind": { group: t.group, kind: t.kind, version: t.version },
+        parameters: ["dryRun", "fieldManager"].map((name2) => ({
+          name: name2,
+          in: "query",
+          type: "string",
+          uniqueItems: true
+        })),
+        responses: { "200": { description: "OK" } }
+      }
+    };
+  }
+  return { swagger: "2.0", info: { title: "Kubernetes", version }, paths, definitions };
+}
+var defName;
+var init_openapi = __esm({
+  "sim/kube/openapi.ts"() {
+    "use strict";
+    init_openapi_schemas();
+    __name(fromCrd, "fromCrd");
+    defName = /* @__PURE__ */ __name((t) => {
+      const g = t.group ? t.group.split(".").reverse().join(".") : "io.k8s.api.core";
+      const prefix = t.group === "apps" ? "io.k8s.api.apps" : t.group === "" ? "io.k8s.api.core" : g;
+      return `${prefix}.${t.version}.${t.kind}`;
+    }, "defName");
+    __name(openApiV2, "openApiV2");
+  }
+});
+
+// sim/kube/protobuf.ts
+function varint(n) {
+  const out = [];
+  while (n > 127) {
+    out.push(n & 127 | 128);
+    n = Math.floor(n / 128);
+  }
+  out.push(n);
+  return Buffer.from(out);
+}
+function schemaMessage(s) {
+  const parts = [];
+  if (typeof s.$ref === "string") parts.push(str3(1, s.$ref));
+  if (typeof s.format === "string") parts.push(str3(2, s.format));
+  if (typeof s.description === "string") parts.push(str3(4, s.description));
+  for (const r of s.required ?? []) parts.push(str3(19, r));
+  if (s.additionalProperties !== void 0)
+    parts.push(
+      bytes(
+        21,
+        typeof s.additionalProperties === "boolean" ? bool2(2, s.additionalProperties) : bytes(1, schemaMessage(s.additionalProperties))
+      )
+    );
+  if (typeof s.type === "string") parts.push(bytes(22, str3(1, s.type)));
+  if (s.items) parts.push(bytes(23, bytes(1, schemaMessage(s.items))));
+  if (s.properties)
+    parts.push(
+      bytes(
+        25,
+        Buffer.concat(
+          Object.entries(s.properties).map(
+            ([k, v]) => bytes(1, namedSchema(k, v))
+          )
+        )
+      )
+    );
+  for (const [k, v] of Object.entries(s))
+    if (k.startsWith("x-")) parts.push(bytes(31, namedAny(k, v)));
+  return Buffer.concat(parts);
+}
+function pathItem(op) {
+  const query = /* @__PURE__ */ __name((name2) => bytes(
+    8,
+    bytes(
+      1,
+      bytes(2, bytes(3, Buffer.concat([str3(2, "query"), str3(4, name2), str3(6, "string")])))
+    )
+  ), "query");
+  const operation = Buffer.concat([
+    ...op.parameters.filter((p) => p.in === "query").map((p) => query(p.name)),
+    bytes(13, namedAny("x-kubernetes-group-version-kind", op["x-kubernetes-group-version-kind"]))
+  ]);
+  return bytes(8, operation);
+}
+function documentMessage(doc) {
+  const paths = Object.entries(doc.paths).map(
+    ([p, item]) => bytes(2, Buffer.concat([str3(1, p), bytes(2, pathItem(item.patch))]))
+  );
+  return Buffer.concat([
+    str3(1, doc.swagger),
+    bytes(2, Buffer.concat([str3(1, doc.info.title), str3(2, doc.info.version)])),
+    bytes(8, Buffer.concat(paths)),
+    bytes(
+      9,
+      Buffer.concat(Object.entries(doc.definitions).map(([k, v]) => bytes(1, namedSchema(k, v))))
+    )
+  ]);
+}
+var import_yaml4, bytes, str3, bool2, namedAny, namedSchema;
+var init_protobuf = __esm({
+  "sim/kube/protobuf.ts"() {
+    "use strict";
+    import_yaml4 = __toESM(require_dist(), 1);
+    __name(varint, "varint");
+    bytes = /* @__PURE__ */ __name((num2, b) => Buffer.concat([varint(num2 << 3 | 2), varint(b.length), b]), "bytes");
+    str3 = /* @__PURE__ */ __name((num2, s) => bytes(num2, Buffer.from(s, "utf8")), "str");
+    bool2 = /* @__PURE__ */ __name((num2, v) => Buffer.concat([varint(num2 << 3), varint(v ? 1 : 0)]), "bool");
+    namedAny = /* @__PURE__ */ __name((name2, value) => Buffer.concat([str3(1, name2), bytes(2, str3(2, (0, import_yaml4.stringify)(value)))]), "namedAny");
+    namedSchema = /* @__PURE__ */ __name((name2, s) => Buffer.concat([str3(1, name2), bytes(2, schemaMessage(s))]), "namedSchema");
+    __name(schemaMessage, "schemaMessage");
+    __name(pathItem, "pathItem");
+    __name(documentMessage, "documentMessage");
+  }
+});
+
+// sim/kube/render.ts
+function status(code, reason, message, details2) {
+  return {
+    kind: "Status",
+    apiVersion: "v1",
+    metadata: {},
+    status: "Failure",
+    message,
+    reason,
+    ...details2 ? { details: details2 } : {},
     code
   };
 }
@@ -80420,30 +81508,16 @@ function versionInfo(version) {
     platform: "linux/amd64"
   };
 }
-function apiResources() {
-  const r = /* @__PURE__ */ __name((name, kind, namespaced) => ({
-    name,
-    singularName: kind.toLowerCase(),
-    namespaced,
-    kind,
-    verbs: ["get", "list"]
-  }), "r");
-  return {
-    kind: "APIResourceList",
-    groupVersion: "v1",
-    resources: [r("nodes", "Node", false), r("namespaces", "Namespace", false)]
-  };
-}
-function renderNode(n) {
-  const now2 = Date.now();
+function renderNode(n, index = 0) {
+  const now3 = Date.now();
   const forced = n.notReadySince !== void 0;
-  const ready = !forced && now2 >= n.readyAt;
+  const ready = !forced && now3 >= n.readyAt;
   const transition = forced ? n.notReadySince : ready ? n.readyAt : n.createdAt;
   const cond = /* @__PURE__ */ __name((type, reason, message) => ({
     type,
     status: "False",
-    lastHeartbeatTime: iso(now2),
-    lastTransitionTime: iso(n.createdAt),
+    lastHeartbeatTime: iso4(now3),
+    lastTransitionTime: iso4(n.createdAt),
     reason,
     message
   }), "cond");
@@ -80453,7 +81527,8 @@ function renderNode(n) {
     "kubernetes.io/arch": "amd64",
     "kubernetes.io/hostname": n.name,
     "kubernetes.io/os": "linux",
-    "node.kubernetes.io/instance-type": "k3s"
+    "node.kubernetes.io/instance-type": "k3s",
+    "beta.kubernetes.io/instance-type": "k3s"
   };
   if (n.role === "server") {
     labels["node-role.kubernetes.io/control-plane"] = "true";
@@ -80466,12 +81541,30 @@ function renderNode(n) {
     metadata: {
       name: n.name,
       uid: n.uid,
-      resourceVersion: String(Math.floor(now2 / 1e3)),
-      creationTimestamp: iso(n.createdAt),
+      resourceVersion: String(Math.floor(now3 / 1e3)),
+      creationTimestamp: iso4(n.createdAt),
       labels,
-      annotations: { "k3s.io/internal-ip": n.ip }
+      // What k3s's agent annotates every node with (`kubectl describe node` on a k3s cluster).
+      annotations: {
+        "alpha.kubernetes.io/provided-node-ip": n.ip,
+        "flannel.alpha.coreos.com/backend-type": "vxlan",
+        "flannel.alpha.coreos.com/kube-subnet-manager": "true",
+        "flannel.alpha.coreos.com/public-ip": n.ip,
+        "k3s.io/hostname": n.name,
+        "k3s.io/internal-ip": n.ip,
+        "k3s.io/node-args": JSON.stringify(
+          n.role === "server" ? ["server", ...n.clusterInit ? ["--cluster-init"] : []] : ["agent"]
+        ),
+        "node.alpha.kubernetes.io/ttl": "0"
+      }
     },
-    spec: { podCIDR: "10.42.0.0/24", podCIDRs: ["10.42.0.0/24"], providerID: `k3s://${n.name}` },
+    spec: {
+      podCIDR: `10.42.${index}.0/24`,
+      podCIDRs: [`10.42.${index}.0/24`],
+      providerID: `k3s://${n.name}`,
+      // The node lifecycle controller taints a node that is not Ready; k3s adds no other taint.
+      ...ready ? {} : { taints: [{ key: "node.kubernetes.io/not-ready", effect: "NoSchedule" }] }
+    },
     status: {
       capacity: { cpu: "2", memory: "2030940Ki", pods: "110" },
       allocatable: { cpu: "2", memory: "2030940Ki", pods: "110" },
@@ -80486,8 +81579,8 @@ function renderNode(n) {
         {
           type: "Ready",
           status: ready ? "True" : "False",
-          lastHeartbeatTime: iso(now2),
-          lastTransitionTime: iso(transition),
+          lastHeartbeatTime: iso4(now3),
+          lastTransitionTime: iso4(transition),
           reason: ready ? "KubeletReady" : "KubeletNotReady",
           message: ready ? "kubelet is posting ready status" : "container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady"
         }
@@ -80512,44 +81605,1380 @@ function renderNode(n) {
     }
   };
 }
-function renderNamespaces(createdAt) {
-  return ["default", "kube-node-lease", "kube-public", "kube-system"].map((name) => ({
-    kind: "Namespace",
-    apiVersion: "v1",
-    metadata: {
-      name,
-      uid: `00000000-0000-4000-8000-${name.length.toString().padStart(12, "0")}`,
-      resourceVersion: "1",
-      creationTimestamp: iso(createdAt),
-      labels: { "kubernetes.io/metadata.name": name }
-    },
-    spec: { finalizers: ["kubernetes"] },
-    status: { phase: "Active" }
-  }));
-}
-var iso;
+var iso4;
 var init_render2 = __esm({
   "sim/kube/render.ts"() {
     "use strict";
-    iso = /* @__PURE__ */ __name((ms) => new Date(Math.floor(ms / 1e3) * 1e3).toISOString().replace(".000Z", "Z"), "iso");
+    iso4 = /* @__PURE__ */ __name((ms) => new Date(Math.floor(ms / 1e3) * 1e3).toISOString().replace(".000Z", "Z"), "iso");
     __name(status, "status");
     __name(versionInfo, "versionInfo");
-    __name(apiResources, "apiResources");
     __name(renderNode, "renderNode");
-    __name(renderNamespaces, "renderNamespaces");
+  }
+});
+
+// sim/kube/table-columns.ts
+function humanAge(fromIso, now3 = Date.now()) {
+  if (!fromIso) return "<unknown>";
+  const s = Math.max(0, Math.floor((now3 - Date.parse(fromIso)) / 1e3));
+  const m = Math.floor(s / 60);
+  const h = Math.floor(m / 60);
+  const d = Math.floor(h / 24);
+  if (s < 120) return `${s}s`;
+  if (m < 10) return s % 60 ? `${m}m${s % 60}s` : `${m}m`;
+  if (h < 3) return `${m}m`;
+  if (h < 8) return m % 60 ? `${h}h${m % 60}m` : `${h}h`;
+  if (h < 48) return `${h}h`;
+  if (d < 8) return h % 24 ? `${d}d${h % 24}h` : `${d}d`;
+  return d < 730 ? `${d}d` : `${Math.floor(d / 365)}y`;
+}
+function nodeStatus(n) {
+  const ready = (n.status?.conditions ?? []).find((c) => c.type === "Ready");
+  const s = ready?.status === "True" ? "Ready" : "NotReady";
+  return n.spec?.unschedulable ? `${s},SchedulingDisabled` : s;
+}
+function podStatus(p) {
+  if (p.metadata.deletionTimestamp) return "Terminating";
+  const waiting = (p.status?.containerStatuses ?? []).find((c) => c.state?.waiting?.reason);
+  return waiting?.state.waiting.reason ?? p.status?.phase ?? "Pending";
+}
+var name, age, none, selector2, containers, count, COLUMNS;
+var init_table_columns = __esm({
+  "sim/kube/table-columns.ts"() {
+    "use strict";
+    __name(humanAge, "humanAge");
+    name = ["Name", "string", 0, (o) => o.metadata.name];
+    age = ["Age", "string", 0, (o) => humanAge(o.metadata.creationTimestamp)];
+    none = /* @__PURE__ */ __name((v) => v === void 0 || v === "" || v === null ? "<none>" : v, "none");
+    selector2 = /* @__PURE__ */ __name((sel) => none(
+      Object.entries(sel ?? {}).map(([k, v]) => `${k}=${v}`).join(",")
+    ), "selector");
+    containers = /* @__PURE__ */ __name((spec) => spec?.template?.spec?.containers ?? [], "containers");
+    count = /* @__PURE__ */ __name((o) => Object.keys(o?.data ?? {}).length + Object.keys(o?.binaryData ?? {}).length, "count");
+    __name(nodeStatus, "nodeStatus");
+    __name(podStatus, "podStatus");
+    COLUMNS = {
+      Node: [
+        name,
+        ["Status", "string", 0, nodeStatus],
+        [
+          "Roles",
+          "string",
+          0,
+          (n) => none(
+            Object.keys(n.metadata.labels ?? {}).filter((l) => l.startsWith("node-role.kubernetes.io/")).map((l) => l.slice(24)).sort().join(",")
+          )
+        ],
+        age,
+        ["Version", "string", 0, (n) => n.status?.nodeInfo?.kubeletVersion],
+        [
+          "Internal-IP",
+          "string",
+          1,
+          (n) => none(n.status?.addresses?.find((a) => a.type === "InternalIP")?.address)
+        ],
+        [
+          "External-IP",
+          "string",
+          1,
+          (n) => none(n.status?.addresses?.find((a) => a.type === "ExternalIP")?.address)
+        ],
+        ["OS-Image", "string", 1, (n) => n.status?.nodeInfo?.osImage],
+        ["Kernel-Version", "string", 1, (n) => n.status?.nodeInfo?.kernelVersion],
+        ["Container-Runtime", "string", 1, (n) => n.status?.nodeInfo?.containerRuntimeVersion]
+      ],
+      Pod: [
+        name,
+        [
+          "Ready",
+          "string",
+          0,
+          (p) => `${(p.status?.containerStatuses ?? []).filter((c) => c.ready).length}/${p.spec?.containers?.length ?? 0}`
+        ],
+        ["Status", "string", 0, podStatus],
+        [
+          "Restarts",
+          "integer",
+          0,
+          (p) => (p.status?.containerStatuses ?? []).reduce(
+            (a, c) => a + (c.restartCount ?? 0),
+            0
+          )
+        ],
+        age,
+        ["IP", "string", 1, (p) => none(p.status?.podIP)],
+        ["Node", "string", 1, (p) => none(p.spec?.nodeName)],
+        ["Nominated Node", "string", 1, (p) => none(p.status?.nominatedNodeName)],
+        ["Readiness Gates", "string", 1, () => "<none>"]
+      ],
+      Deployment: [
+        name,
+        ["Ready", "string", 0, (d) => `${d.status?.readyReplicas ?? 0}/${d.spec?.replicas ?? 1}`],
+        ["Up-to-date", "integer", 0, (d) => d.status?.updatedReplicas ?? 0],
+        ["Available", "integer", 0, (d) => d.status?.availableReplicas ?? 0],
+        age,
+        [
+          "Containers",
+          "string",
+          1,
+          (d) => containers(d.spec).map((c) => c.name).join(",")
+        ],
+        [
+          "Images",
+          "string",
+          1,
+          (d) => containers(d.spec).map((c) => c.image).join(",")
+        ],
+        ["Selector", "string", 1, (d) => selector2(d.spec?.selector?.matchLabels)]
+      ],
+      ReplicaSet: [
+        name,
+        ["Desired", "integer", 0, (r) => r.spec?.replicas ?? 1],
+        ["Current", "integer", 0, (r) => r.status?.replicas ?? 0],
+        ["Ready", "integer", 0, (r) => r.status?.readyReplicas ?? 0],
+        age,
+        [
+          "Containers",
+          "string",
+          1,
+          (r) => containers(r.spec).map((c) => c.name).join(",")
+        ],
+        [
+          "Images",
+          "string",
+          1,
+          (r) => containers(r.spec).map((c) => c.image).join(",")
+        ],
+        ["Selector", "string", 1, (r) => selector2(r.spec?.selector?.matchLabels)]
+      ],
+      Service: [
+        name,
+        ["Type", "string", 0, (s) => s.spec?.type ?? "ClusterIP"],
+        ["Cluster-IP", "string", 0, (s) => none(s.spec?.clusterIP)],
+        ["External-IP", "string", 0, (s) => none((s.spec?.externalIPs ?? []).join(","))],
+        [
+          "Port(s)",
+          "string",
+          0,
+          (s) => none(
+            (s.spec?.ports ?? []).map(
+              (p) => `${p.port}${p.nodePort ? `:${p.nodePort}` : ""}/${p.protocol ?? "TCP"}`
+            ).join(",")
+          )
+        ],
+        age,
+        ["Selector", "string", 1, (s) => selector2(s.spec?.selector)]
+      ],
+      Namespace: [name, ["Status", "string", 0, (n) => n.status?.phase ?? "Active"], age],
+      ConfigMap: [name, ["Data", "integer", 0, count], age],
+      Secret: [
+        name,
+        ["Type", "string", 0, (s) => s.type ?? "Opaque"],
+        ["Data", "integer", 0, count],
+        age
+      ],
+      ServiceAccount: [name, ["Secrets", "integer", 0, (s) => (s.secrets ?? []).length], age],
+      Endpoints: [
+        name,
+        [
+          "Endpoints",
+          "string",
+          0,
+          (e) => none(
+            (e.subsets ?? []).flatMap(
+              (s) => (s.addresses ?? []).flatMap(
+                (a) => (s.ports ?? []).map((p) => `${a.ip}:${p.port}`)
+              )
+            ).join(",")
+          )
+        ],
+        age
+      ],
+      CustomResourceDefinition: [name, ["Created At", "date", 0, (c) => c.metadata.creationTimestamp]]
+    };
+  }
+});
+
+// sim/kube/table.ts
+function columnsOf(t) {
+  if (COLUMNS[t.kind] && !t.columns) return COLUMNS[t.kind];
+  if (!t.columns?.length) return [name, age];
+  const cols = [
+    name,
+    ...t.columns.map((c) => [c.name, c.type, c.priority ?? 0, byPath(c.jsonPath)])
+  ];
+  return t.columns.some((c) => c.name === "Age") ? cols : [...cols, age];
+}
+function toTable(t, objs, rv, includeObject = "Metadata", withColumns = true) {
+  const cols = columnsOf(t);
+  return {
+    kind: "Table",
+    apiVersion: "meta.k8s.io/v1",
+    metadata: { resourceVersion: rv },
+    columnDefinitions: withColumns ? cols.map(([n, type, priority]) => ({
+      name: n,
+      type,
+      format: n === "Name" ? "name" : "",
+      description: n === "Name" ? "Name must be unique within a namespace." : n,
+      priority
+    })) : null,
+    rows: objs.map((o) => ({
+      cells: cols.map(([, , , cell4]) => cell4(o) ?? ""),
+      object: includeObject === "None" ? void 0 : includeObject === "Object" ? o : partial(o)
+    }))
+  };
+}
+var byPath, partial;
+var init_table = __esm({
+  "sim/kube/table.ts"() {
+    "use strict";
+    init_table_columns();
+    byPath = /* @__PURE__ */ __name((path41) => (o) => path41.replace(/^\./, "").split(".").reduce((v, k) => v?.[k], o), "byPath");
+    __name(columnsOf, "columnsOf");
+    partial = /* @__PURE__ */ __name((o) => ({
+      kind: "PartialObjectMetadata",
+      apiVersion: "meta.k8s.io/v1",
+      metadata: o.metadata
+    }), "partial");
+    __name(toTable, "toTable");
+  }
+});
+
+// sim/kube/list.ts
+function list(store, t, ns, matches2, q2, table2) {
+  let items = store.list(t, ns).filter(matches2);
+  let rv = String(store.rv);
+  const token = q2.get("continue");
+  if (token) {
+    let c;
+    try {
+      c = JSON.parse(Buffer.from(token, "base64").toString("utf8"));
+    } catch {
+      throw badRequest("continue key is not valid: illegal base64 data");
+    }
+    if (typeof c.rv !== "number" || typeof c.start !== "string")
+      throw badRequest(
+        "continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)"
+      );
+    if (!store.retains(c.rv)) throw new ApiError(410, "Expired", EXPIRED_CONTINUE);
+    items = items.filter((o) => `${o.metadata.namespace ?? ""}/${o.metadata.name}` > c.start);
+    rv = String(c.rv);
+  }
+  const limit = Number(q2.get("limit") ?? 0);
+  const metadata = { resourceVersion: rv };
+  if (limit > 0 && items.length > limit) {
+    const last = items[limit - 1];
+    metadata.continue = Buffer.from(
+      JSON.stringify({
+        v: "meta.k8s.io/v1",
+        rv: Number(rv),
+        start: `${last.metadata.namespace ?? ""}/${last.metadata.name}`
+      })
+    ).toString("base64");
+    metadata.remainingItemCount = items.length - limit;
+    items = items.slice(0, limit);
+  }
+  if (table2) return { ...toTable(t, items, rv, table2), metadata };
+  return {
+    kind: `${t.kind}List`,
+    apiVersion: apiVersionOf(t),
+    metadata,
+    items: items.map((o) => ({ ...o, apiVersion: apiVersionOf(t), kind: t.kind }))
+  };
+}
+var EXPIRED_CONTINUE;
+var init_list = __esm({
+  "sim/kube/list.ts"() {
+    "use strict";
+    init_errors3();
+    init_resources();
+    init_table();
+    EXPIRED_CONTINUE = "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.";
+    __name(list, "list");
+  }
+});
+
+// sim/kube/patch.ts
+function jsonPatch(doc, ops) {
+  if (!Array.isArray(ops))
+    throw new ApiError(
+      400,
+      "BadRequest",
+      "json: cannot unmarshal object into Go value of type jsonpatch.Patch"
+    );
+  let root = clone(doc);
+  const split = /* @__PURE__ */ __name((p) => p === "" ? [] : p.slice(1).split("/").map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~")), "split");
+  const parentOf = /* @__PURE__ */ __name((p) => {
+    const parts = split(p);
+    const last = parts.pop();
+    if (last === void 0)
+      throw unprocessable(
+        `the server rejected our request due to an error in our request: path '${p}'`
+      );
+    let cur = root;
+    for (const s of parts) {
+      cur = Array.isArray(cur) ? cur[Number(s)] : isObj(cur) ? cur[s] : null;
+      if (cur === void 0 || cur === null)
+        throw unprocessable(
+          `the server rejected our request due to an error in our request: doc is missing path: "${p}"`
+        );
+    }
+    return [cur, last];
+  }, "parentOf");
+  const get2 = /* @__PURE__ */ __name((p) => {
+    if (p === "") return root;
+    const [c, k] = parentOf(p);
+    const v = Array.isArray(c) ? c[Number(k)] : isObj(c) ? c[k] : void 0;
+    if (v === void 0)
+      throw unprocessable(
+        `the server rejected our request due to an error in our request: doc is missing path: "${p}"`
+      );
+    return v;
+  }, "get");
+  const remove = /* @__PURE__ */ __name((p) => {
+    const v = get2(p);
+    const [c, k] = parentOf(p);
+    if (Array.isArray(c)) c.splice(Number(k), 1);
+    else delete c[k];
+    return v;
+  }, "remove");
+  const add = /* @__PURE__ */ __name((p, v) => {
+    if (p === "") return void (root = v);
+    const [c, k] = parentOf(p);
+    if (Array.isArray(c)) c.splice(k === "-" ? c.length : Number(k), 0, v);
+    else if (isObj(c)) c[k] = v;
+  }, "add");
+  for (const op of ops) {
+    switch (op.op) {
+      case "add":
+        add(op.path, clone(op.value ?? null));
+        break;
+      case "remove":
+        remove(op.path);
+        break;
+      case "replace":
+        remove(op.path);
+        add(op.path, clone(op.value ?? null));
+        break;
+      case "move":
+        add(op.path, remove(op.from ?? ""));
+        break;
+      case "copy":
+        add(op.path, clone(get2(op.from ?? "")));
+        break;
+      case "test":
+        if (JSON.stringify(get2(op.path)) !== JSON.stringify(op.value))
+          throw unprocessable(
+            `the server rejected our request due to an error in our request: testing value ${op.path} failed`
+          );
+        break;
+      default:
+        throw unprocessable(`Unexpected kind: ${op.op}`);
+    }
+  }
+  return root;
+}
+function mergePatch(doc, patch) {
+  if (!isObj(patch)) return clone(patch);
+  const out = isObj(doc) ? clone(doc) : {};
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) delete out[k];
+    else out[k] = mergePatch(out[k], v);
+  }
+  return out;
+}
+function mergeList(field, orig, patch, order) {
+  const rule2 = MERGE_KEYS[field];
+  const items = patch.filter(isObj);
+  if (!rule2 || items.length !== patch.length || items.some((i) => i.$patch === "replace"))
+    return patch.filter((i) => !(isObj(i) && i.$patch === "replace"));
+  const key = typeof rule2 === "function" ? rule2([...items, ...orig.filter(isObj)]) : rule2;
+  const out = clone(orig);
+  for (const p of items) {
+    const i = out.findIndex((o) => isObj(o) && o[key] === p[key]);
+    if (p.$patch === "delete") {
+      if (i >= 0) out.splice(i, 1);
+    } else if (i >= 0) out[i] = strategicMerge(out[i], p);
+    else out.push(strategicMerge({}, p));
+  }
+  if (!order) return out;
+  const rank = /* @__PURE__ */ __name((v) => {
+    const r = order.findIndex((o) => isObj(o) && isObj(v) && o[key] === v[key]);
+    return r < 0 ? order.length : r;
+  }, "rank");
+  return out.map((v, i) => [v, i]).sort((a, b) => rank(a[0]) - rank(b[0]) || a[1] - b[1]).map(([v]) => v);
+}
+function strategicMerge(doc, patch) {
+  if (!isObj(patch)) return clone(patch);
+  if (patch.$patch === "replace") {
+    const rest = { ...patch };
+    delete rest.$patch;
+    return strategicMerge({}, rest);
+  }
+  if (patch.$patch === "delete") return void 0;
+  const out = isObj(doc) ? clone(doc) : {};
+  for (const [k, v] of Object.entries(patch)) {
+    if (k === "$patch" || k === "$retainKeys" || k.startsWith("$setElementOrder/")) continue;
+    if (k.startsWith("$deleteFromPrimitiveList/")) {
+      const f = k.slice("$deleteFromPrimitiveList/".length);
+      if (Array.isArray(out[f]) && Array.isArray(v)) out[f] = out[f].filter((x) => !v.includes(x));
+      continue;
+    }
+    if (v === null) delete out[k];
+    else if (Array.isArray(v)) {
+      const order = patch[`$setElementOrder/${k}`];
+      out[k] = mergeList(
+        k,
+        Array.isArray(out[k]) ? out[k] : [],
+        v,
+        Array.isArray(order) ? order : void 0
+      );
+    } else {
+      const merged = strategicMerge(out[k], v);
+      if (merged === void 0) delete out[k];
+      else out[k] = merged;
+    }
+  }
+  if (Array.isArray(patch.$retainKeys)) {
+    for (const k of Object.keys(out)) if (!patch.$retainKeys.includes(k)) delete out[k];
+  }
+  return out;
+}
+var isObj, clone, unprocessable, MERGE_KEYS;
+var init_patch = __esm({
+  "sim/kube/patch.ts"() {
+    "use strict";
+    init_errors3();
+    isObj = /* @__PURE__ */ __name((v) => typeof v === "object" && v !== null && !Array.isArray(v), "isObj");
+    clone = /* @__PURE__ */ __name((v) => structuredClone(v), "clone");
+    unprocessable = /* @__PURE__ */ __name((message) => new ApiError(422, "Invalid", message), "unprocessable");
+    __name(jsonPatch, "jsonPatch");
+    __name(mergePatch, "mergePatch");
+    MERGE_KEYS = {
+      containers: "name",
+      initContainers: "name",
+      ephemeralContainers: "name",
+      env: "name",
+      volumes: "name",
+      volumeMounts: "mountPath",
+      volumeDevices: "devicePath",
+      imagePullSecrets: "name",
+      hostAliases: "ip",
+      conditions: "type",
+      ownerReferences: "uid",
+      // Container ports merge by containerPort, Service ports by port.
+      ports: /* @__PURE__ */ __name((items) => items.some((i) => "containerPort" in i) ? "containerPort" : "port", "ports")
+    };
+    __name(mergeList, "mergeList");
+    __name(strategicMerge, "strategicMerge");
+  }
+});
+
+// sim/kube/request-body.ts
+async function readBody2(req) {
+  const chunks = [];
+  let size = 0;
+  for await (const c of req) {
+    size += c.length;
+    if (size > 3 << 20)
+      throw new ApiError(
+        413,
+        "RequestEntityTooLarge",
+        "Request entity too large: limit is 3145728"
+      );
+    chunks.push(c);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+function parseBody(text4, yaml) {
+  try {
+    return yaml ? (0, import_yaml5.parse)(text4) : JSON.parse(text4);
+  } catch (e) {
+    throw badRequest(
+      `the object provided is unrecognized (must be of type ${yaml ? "yaml" : "json"}): ${e.message.split("\n")[0]}`
+    );
+  }
+}
+var import_yaml5, asObject;
+var init_request_body = __esm({
+  "sim/kube/request-body.ts"() {
+    "use strict";
+    import_yaml5 = __toESM(require_dist(), 1);
+    init_errors3();
+    __name(readBody2, "readBody");
+    __name(parseBody, "parseBody");
+    asObject = /* @__PURE__ */ __name((v) => {
+      if (!v || typeof v !== "object" || Array.isArray(v))
+        throw badRequest("Object 'Kind' is missing in the request body");
+      const o = v;
+      o.metadata = { ...o.metadata ?? {} };
+      return o;
+    }, "asObject");
+  }
+});
+
+// sim/kube/selectors.ts
+function terms(s) {
+  const out = [];
+  let depth = 0;
+  let cur = "";
+  for (const c of s) {
+    if (c === "(") depth++;
+    if (c === ")") depth--;
+    if (c === "," && depth === 0) {
+      out.push(cur);
+      cur = "";
+    } else cur += c;
+  }
+  out.push(cur);
+  return out.map((t) => t.trim()).filter(Boolean);
+}
+function labelSelector(s) {
+  if (!s) return () => true;
+  const tests = terms(s).map((term) => {
+    let m = /^([\w./-]+)\s+(in|notin)\s+\(([^)]*)\)$/.exec(term);
+    if (m) {
+      const [, k, op, list5] = m;
+      const vals = list5.split(",").map((v) => v.trim());
+      return op === "in" ? (l) => k in l && vals.includes(l[k]) : (l) => !(k in l) || !vals.includes(l[k]);
+    }
+    m = /^([\w./-]+)\s*(==|=|!=)\s*([\w.-]*)$/.exec(term);
+    if (m) {
+      const [, k, op, v] = m;
+      return op === "!=" ? (l) => l[k] !== v : (l) => l[k] === v;
+    }
+    m = /^(!?)([\w./-]+)$/.exec(term);
+    if (m) {
+      const [, not, k] = m;
+      return not ? (l) => !(k in l) : (l) => k in l;
+    }
+    throw badRequest(
+      `unable to parse requirement: found '${term}', expected: in, notin, =, ==, !=, gt, lt`
+    );
+  });
+  return (o) => tests.every((t) => t(o.metadata.labels ?? {}));
+}
+function fieldSelector(s, t) {
+  if (!s) return () => true;
+  const own = FIELDS[t.kind] ?? {};
+  const tests = terms(s).map((term) => {
+    const m = /^([\w.]+)\s*(==|=|!=)\s*(.*)$/.exec(term);
+    if (!m) throw badRequest(`invalid selector: '${s}'; can't understand '${term}'`);
+    const [, field, op, v] = m;
+    const get2 = field === "metadata.name" ? (o) => o.metadata.name : field === "metadata.namespace" ? (o) => o.metadata.namespace ?? "" : own[field];
+    if (!get2) throw badRequest(`field label not supported: ${field}`);
+    return op === "!=" ? (o) => text(get2(o)) !== v : (o) => text(get2(o)) === v;
+  });
+  return (o) => tests.every((t2) => t2(o));
+}
+var text, FIELDS;
+var init_selectors = __esm({
+  "sim/kube/selectors.ts"() {
+    "use strict";
+    init_errors3();
+    __name(terms, "terms");
+    __name(labelSelector, "labelSelector");
+    text = /* @__PURE__ */ __name((v) => typeof v === "string" ? v : v === void 0 || v === null ? "" : JSON.stringify(v), "text");
+    FIELDS = {
+      Pod: {
+        "spec.nodeName": /* @__PURE__ */ __name((o) => o.spec?.nodeName ?? "", "spec.nodeName"),
+        "spec.restartPolicy": /* @__PURE__ */ __name((o) => o.spec?.restartPolicy, "spec.restartPolicy"),
+        "spec.schedulerName": /* @__PURE__ */ __name((o) => o.spec?.schedulerName, "spec.schedulerName"),
+        "spec.serviceAccountName": /* @__PURE__ */ __name((o) => o.spec?.serviceAccountName, "spec.serviceAccountName"),
+        "status.phase": /* @__PURE__ */ __name((o) => o.status?.phase, "status.phase"),
+        "status.podIP": /* @__PURE__ */ __name((o) => o.status?.podIP ?? "", "status.podIP")
+      },
+      Node: {
+        "spec.unschedulable": /* @__PURE__ */ __name((o) => String(o.spec?.unschedulable ?? false), "spec.unschedulable")
+      },
+      Secret: { type: /* @__PURE__ */ __name((o) => o.type, "type") },
+      // What kubectl describe asks for the events of an object.
+      Event: Object.fromEntries(
+        ["kind", "namespace", "name", "uid", "apiVersion", "resourceVersion", "fieldPath"].map((f) => [
+          `involvedObject.${f}`,
+          (o) => o.involvedObject?.[f] ?? ""
+        ]).concat([
+          ["reason", (o) => o.reason],
+          ["type", (o) => o.type],
+          ["source", (o) => o.source?.component]
+        ])
+      ),
+      Namespace: { "status.phase": /* @__PURE__ */ __name((o) => o.status?.phase, "status.phase") },
+      ReplicaSet: {
+        "status.replicas": /* @__PURE__ */ __name((o) => String(o.status?.replicas ?? 0), "status.replicas")
+      }
+    };
+    __name(fieldSelector, "fieldSelector");
+  }
+});
+
+// sim/kube/scale.ts
+async function serveScale(ctx, req, res, t, o) {
+  const spec = o.spec;
+  const scale = /* @__PURE__ */ __name((x) => ({
+    kind: "Scale",
+    apiVersion: "autoscaling/v1",
+    metadata: {
+      name: x.metadata.name,
+      namespace: x.metadata.namespace,
+      uid: x.metadata.uid,
+      resourceVersion: x.metadata.resourceVersion,
+      creationTimestamp: x.metadata.creationTimestamp
+    },
+    spec: { replicas: x.spec.replicas ?? 1 },
+    status: {
+      replicas: x.status?.replicas ?? 0,
+      selector: Object.entries(spec.selector?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`).join(",")
+    }
+  }), "scale");
+  const method = req.method ?? "GET";
+  if (method === "GET") return ctx.json(res, 200, scale(o));
+  if (method !== "PUT" && method !== "PATCH") throw methodNotAllowed();
+  const body2 = parseBody(await readBody2(req), false);
+  const ct = (req.headers["content-type"] ?? "").split(";")[0].trim();
+  const next = method === "PUT" ? body2 : ct === "application/json-patch+json" ? jsonPatch(scale(o), body2) : mergePatch(scale(o), body2);
+  const replicas = next.spec?.replicas;
+  if (typeof replicas !== "number" || !Number.isInteger(replicas) || replicas < 0)
+    throw new ApiError(
+      422,
+      "Invalid",
+      `Scale.autoscaling "${o.metadata.name}" is invalid: spec.replicas: Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`
+    );
+  const updated = ctx.store.update(t, {
+    ...o,
+    spec: { ...spec, replicas },
+    metadata: {
+      ...o.metadata,
+      resourceVersion: next.metadata?.resourceVersion || o.metadata.resourceVersion
+    }
+  });
+  return ctx.json(res, 200, scale(updated));
+}
+var init_scale = __esm({
+  "sim/kube/scale.ts"() {
+    "use strict";
+    init_errors3();
+    init_patch();
+    init_request_body();
+    __name(serveScale, "serveScale");
+  }
+});
+
+// sim/kube/store.ts
+var import_node_crypto8, typeKey, objKey, clone2, now, ObjectStore;
+var init_store = __esm({
+  "sim/kube/store.ts"() {
+    "use strict";
+    import_node_crypto8 = require("node:crypto");
+    init_errors3();
+    init_resources();
+    typeKey = /* @__PURE__ */ __name((t) => `${t.group}/${t.resource}`, "typeKey");
+    objKey = /* @__PURE__ */ __name((ns, name2) => `${ns ?? ""}/${name2}`, "objKey");
+    clone2 = /* @__PURE__ */ __name((v) => structuredClone(v), "clone");
+    now = /* @__PURE__ */ __name(() => new Date(Math.floor(Date.now() / 1e3) * 1e3).toISOString().replace(".000Z", "Z"), "now");
+    ObjectStore = class {
+      constructor(rv, historySize = 1e3, saved = []) {
+        this.rv = rv;
+        this.historySize = historySize;
+        this.compacted = rv;
+        for (const s of saved)
+          this.table(s.typeKey).set(
+            objKey(s.object.metadata.namespace, s.object.metadata.name),
+            s.object
+          );
+      }
+      rv;
+      historySize;
+      static {
+        __name(this, "ObjectStore");
+      }
+      byType = /* @__PURE__ */ new Map();
+      history = [];
+      listeners = /* @__PURE__ */ new Set();
+      /** The newest resourceVersion no longer in the history. */
+      compacted;
+      table(key) {
+        let m = this.byType.get(key);
+        if (!m) this.byType.set(key, m = /* @__PURE__ */ new Map());
+        return m;
+      }
+      get(t, ns, name2) {
+        const o = this.table(typeKey(t)).get(objKey(t.namespaced ? ns : void 0, name2));
+        return o && clone2(o);
+      }
+      /** Objects of a type (in one namespace, or all), ordered by namespace then name as etcd keys are. */
+      list(t, ns) {
+        return [...this.table(typeKey(t)).entries()].filter(([, o]) => !ns || !t.namespaced || o.metadata.namespace === ns).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0).map(([, o]) => clone2(o));
+      }
+      /** Stores a new object: uid, resourceVersion, creationTimestamp and generation set here. */
+      create(t, obj2) {
+        const m = this.table(typeKey(t));
+        const k = objKey(t.namespaced ? obj2.metadata.namespace : void 0, obj2.metadata.name);
+        if (m.has(k)) throw alreadyExists(t, obj2.metadata.name);
+        const o = clone2(obj2);
+        o.apiVersion ??= apiVersionOf(t);
+        o.kind ??= t.kind;
+        o.metadata.uid ??= (0, import_node_crypto8.randomUUID)();
+        o.metadata.creationTimestamp ??= now();
+        o.metadata.generation = 1;
+        if (!t.namespaced) delete o.metadata.namespace;
+        o.metadata.resourceVersion = String(++this.rv);
+        m.set(k, o);
+        this.emit({ type: "ADDED", rv: this.rv, typeKey: typeKey(t), object: clone2(o) });
+        return clone2(o);
+      }
+      /**
+       * Replaces an object. A resourceVersion in `obj` must match the stored one (409 Conflict
+       * otherwise, as optimistic concurrency in the real server); generation moves when anything
+       * but metadata and status changed.
+       */
+      update(t, obj2) {
+        const m = this.table(typeKey(t));
+        const k = objKey(t.namespaced ? obj2.metadata.namespace : void 0, obj2.metadata.name);
+        const old = m.get(k);
+        if (!old) throw notFound(t, obj2.metadata.name);
+        const rv = obj2.metadata.resourceVersion;
+        if (rv && rv !== old.metadata.resourceVersion) throw conflict(t, obj2.metadata.name);
+        const o = clone2(obj2);
+        o.apiVersion = old.apiVersion;
+        o.kind = old.kind;
+        for (const f of ["uid", "creationTimestamp", "deletionTimestamp"])
+          if (old.metadata[f] !== void 0) o.metadata[f] = old.metadata[f];
+        if (!t.namespaced) delete o.metadata.namespace;
+        const body2 = /* @__PURE__ */ __name((x) => JSON.stringify({ ...x, metadata: void 0, status: void 0 }), "body");
+        o.metadata.generation = (old.metadata.generation ?? 1) + (body2(o) !== body2(old) ? 1 : 0);
+        o.metadata.resourceVersion = old.metadata.resourceVersion;
+        if (JSON.stringify(o) === JSON.stringify(old)) return clone2(old);
+        o.metadata.resourceVersion = String(++this.rv);
+        m.set(k, o);
+        this.emit({
+          type: "MODIFIED",
+          rv: this.rv,
+          typeKey: typeKey(t),
+          object: clone2(o),
+          previous: old
+        });
+        return clone2(o);
+      }
+      remove(t, ns, name2) {
+        const m = this.table(typeKey(t));
+        const k = objKey(t.namespaced ? ns : void 0, name2);
+        const old = m.get(k);
+        if (!old) throw notFound(t, name2);
+        m.delete(k);
+        const o = clone2(old);
+        o.metadata.resourceVersion = String(++this.rv);
+        this.emit({ type: "DELETED", rv: this.rv, typeKey: typeKey(t), object: o });
+        return clone2(o);
+      }
+      /** Changes after `rv`, for a watch to replay; 410 Expired when they are no longer kept. */
+      since(rv) {
+        if (rv < this.compacted) throw tooOld(rv, this.compacted + 1);
+        return this.history.filter((e) => e.rv > rv);
+      }
+      /** True while `rv` is still inside the kept history (a continue token stays valid). */
+      retains(rv) {
+        return rv >= this.compacted;
+      }
+      subscribe(fn) {
+        this.listeners.add(fn);
+        return () => this.listeners.delete(fn);
+      }
+      /** Everything stored, for saving the cluster. */
+      dump() {
+        return [...this.byType.entries()].flatMap(
+          ([tk, m]) => [...m.values()].map((object) => ({ typeKey: tk, object }))
+        );
+      }
+      emit(e) {
+        this.history.push(e);
+        while (this.history.length > this.historySize) this.compacted = this.history.shift().rv;
+        for (const l of this.listeners) l(e);
+      }
+    };
+  }
+});
+
+// sim/kube/watch.ts
+function serveWatch(req, res, store, w, bookmarkMs) {
+  res.writeHead(200, { "Content-Type": "application/json", "Cache-Control": "no-cache, private" });
+  res.flushHeaders();
+  let first = true;
+  const send4 = /* @__PURE__ */ __name((type, object) => {
+    if (w.table && type !== "BOOKMARK" && type !== "ERROR") {
+      object = toTable(
+        w.type,
+        [object],
+        object.metadata.resourceVersion ?? "",
+        w.table,
+        first
+      );
+      first = false;
+    }
+    res.write(`${JSON.stringify({ type, object })}
+`);
+  }, "send");
+  const inScope = /* @__PURE__ */ __name((o) => !w.namespace || !w.type.namespaced || o.metadata.namespace === w.namespace, "inScope");
+  const deliver = /* @__PURE__ */ __name((e) => {
+    if (e.typeKey !== typeKey(w.type)) return;
+    const served = /* @__PURE__ */ __name((o) => ({
+      ...o,
+      apiVersion: apiVersionOf(w.type),
+      kind: w.type.kind
+    }), "served");
+    const now3 = inScope(e.object) && w.matches(e.object);
+    const before = e.previous !== void 0 && inScope(e.previous) && w.matches(e.previous);
+    if (e.type === "MODIFIED" && now3 && !before) send4("ADDED", served(e.object));
+    else if (e.type === "MODIFIED" && !now3 && before) send4("DELETED", served(e.object));
+    else if (now3) send4(e.type, served(e.object));
+  }, "deliver");
+  const rv = w.resourceVersion;
+  let unsubscribe = /* @__PURE__ */ __name(() => {
+  }, "unsubscribe");
+  const timers = [];
+  const end = /* @__PURE__ */ __name(() => {
+    unsubscribe();
+    for (const t of timers) clearTimeout(t);
+    if (!res.writableEnded) res.end();
+  }, "end");
+  try {
+    if (!rv || rv === "0") {
+      for (const o of store.list(w.type, w.namespace)) if (w.matches(o)) send4("ADDED", o);
+    } else {
+      const from = Number(rv);
+      if (!Number.isInteger(from))
+        throw new ApiError(400, "BadRequest", `invalid resource version: ${rv}`);
+      for (const e of store.since(from)) deliver(e);
+    }
+  } catch (e) {
+    if (!(e instanceof ApiError)) throw e;
+    send4("ERROR", e.toStatus());
+    return end();
+  }
+  unsubscribe = store.subscribe(deliver);
+  req.once("close", end);
+  res.once("close", end);
+  if (w.bookmarks) {
+    const bookmark = /* @__PURE__ */ __name(() => {
+      send4("BOOKMARK", {
+        kind: w.type.kind,
+        apiVersion: apiVersionOf(w.type),
+        metadata: { resourceVersion: String(store.rv) }
+      });
+      timers[0] = setTimeout(bookmark, bookmarkMs);
+    }, "bookmark");
+    timers[0] = setTimeout(bookmark, bookmarkMs);
+  }
+  timers[1] = setTimeout(end, Math.min(w.timeoutSeconds ?? 1800, 3600) * 1e3);
+}
+var init_watch = __esm({
+  "sim/kube/watch.ts"() {
+    "use strict";
+    init_errors3();
+    init_resources();
+    init_store();
+    init_table();
+    __name(serveWatch, "serveWatch");
+  }
+});
+
+// sim/kube/rest.ts
+function resolve(path41, types) {
+  const m = /^\/(?:api\/(v1)|apis\/([^/]+)\/([^/]+))\/(.+)$/.exec(path41);
+  if (!m) return void 0;
+  const [group2, version] = m[1] ? ["", "v1"] : [m[2], m[3]];
+  const segs = m[4].split("/").map(decodeURIComponent);
+  const find = /* @__PURE__ */ __name((r) => types.find((t) => t.group === group2 && t.version === version && t.resource === r), "find");
+  let namespace;
+  if (segs[0] === "namespaces" && segs.length >= 3 && find(segs[2])?.namespaced) {
+    namespace = segs[1];
+    segs.splice(0, 2);
+  }
+  const type = find(segs[0]);
+  if (!type || segs.length > 3 || namespace !== void 0 && !type.namespaced) return void 0;
+  const subresource = segs[2];
+  if (subresource && !type.subresources?.includes(subresource)) return void 0;
+  return { type, namespace, name: segs[1], subresource };
+}
+function checkKind(t, o) {
+  if (o.apiVersion && o.apiVersion !== apiVersionOf(t))
+    throw badRequest(
+      `the API version in the data (${o.apiVersion}) does not match the expected API version (${apiVersionOf(t)})`
+    );
+  if (o.kind && o.kind !== t.kind)
+    throw badRequest(
+      `the kind in the data (${o.kind}) does not match the expected kind (${t.kind})`
+    );
+}
+async function serveResource(ctx, req, res, url, target) {
+  const { store } = ctx;
+  const { type: t, namespace: ns, name: name2, subresource } = target;
+  const q2 = url.searchParams;
+  const method = req.method ?? "GET";
+  const accept = req.headers.accept ?? "";
+  const table2 = /as=Table/.test(accept) ? q2.get("includeObject") ?? "Metadata" : void 0;
+  const dryRun = q2.getAll("dryRun").includes("All");
+  const served = /* @__PURE__ */ __name((o) => ({ ...o, apiVersion: apiVersionOf(t), kind: t.kind }), "served");
+  const one = /* @__PURE__ */ __name((code, o) => ctx.json(
+    res,
+    code,
+    table2 && method === "GET" ? toTable(t, [o], o.metadata.resourceVersion ?? "", table2) : served(o)
+  ), "one");
+  const mustGet = /* @__PURE__ */ __name(() => {
+    const o = store.get(t, ns, name2);
+    if (!o) throw notFound(t, name2);
+    return o;
+  }, "mustGet");
+  const write = /* @__PURE__ */ __name((o, creating) => {
+    checkKind(t, o);
+    if (t.namespaced) {
+      if (o.metadata.namespace && ns && o.metadata.namespace !== ns)
+        throw badRequest(
+          "the namespace of the provided object does not match the namespace sent on the request"
+        );
+      o.metadata.namespace = ns ?? o.metadata.namespace;
+    }
+    if (!creating && o.metadata.name !== name2)
+      throw badRequest(
+        `the name of the object (${o.metadata.name}) does not match the name on the URL (${name2})`
+      );
+    if (creating) {
+      if (o.metadata.resourceVersion)
+        throw new ApiError(
+          500,
+          "InternalError",
+          "Internal error occurred: resourceVersion should not be set on objects to be created"
+        );
+      for (const f of ["uid", "creationTimestamp", "generation", "deletionTimestamp"])
+        delete o.metadata[f];
+    }
+    const old = creating ? void 0 : mustGet();
+    if (old && subresource === "status")
+      o = {
+        ...old,
+        status: o.status,
+        metadata: { ...old.metadata, resourceVersion: o.metadata.resourceVersion }
+      };
+    else if (old && t.subresources?.includes("status")) o.status = old.status;
+    admit(store, t, o, old);
+    if (dryRun) return { ...old ?? {}, ...o, metadata: { ...old?.metadata, ...o.metadata } };
+    return creating ? store.create(t, o) : store.update(t, o);
+  }, "write");
+  if (subresource === "scale") return serveScale(ctx, req, res, t, mustGet());
+  if (t.verbs && !(method === "POST" && !name2 && t.verbs.includes("create")))
+    throw methodNotAllowed();
+  if (t.kind === "SelfSubjectAccessReview") {
+    const review = asObject(parseBody(await readBody2(req), false));
+    checkKind(t, review);
+    return ctx.json(res, 201, {
+      ...review,
+      apiVersion: apiVersionOf(t),
+      kind: t.kind,
+      status: {
+        allowed: true,
+        reason: 'RBAC: allowed by ClusterRoleBinding "cluster-admin" of ClusterRole "cluster-admin" to Group "system:masters"'
+      }
+    });
+  }
+  if (method === "GET" && !name2) {
+    if (ns && !t.namespaced) throw pathNotFound();
+    const matchL = labelSelector(q2.get("labelSelector"));
+    const matchF = fieldSelector(q2.get("fieldSelector"), t);
+    const matches2 = /* @__PURE__ */ __name((o) => matchL(o) && matchF(o), "matches");
+    if (parseBool(q2.get("watch")))
+      return serveWatch(
+        req,
+        res,
+        store,
+        {
+          type: t,
+          namespace: ns,
+          matches: matches2,
+          resourceVersion: q2.get("resourceVersion") ?? "",
+          bookmarks: parseBool(q2.get("allowWatchBookmarks")),
+          timeoutSeconds: q2.has("timeoutSeconds") ? Number(q2.get("timeoutSeconds")) : void 0,
+          table: table2
+        },
+        ctx.bookmarkMs
+      );
+    return ctx.json(res, 200, list(store, t, ns, matches2, q2, table2));
+  }
+  if (method === "GET") return one(200, mustGet());
+  if (method === "POST" && !name2) {
+    const o = write(asObject(parseBody(await readBody2(req), false)), true);
+    return one(201, o);
+  }
+  if (method === "PUT" && name2)
+    return one(200, write(asObject(parseBody(await readBody2(req), false)), false));
+  if (method === "PATCH" && name2) {
+    const ct = (req.headers["content-type"] ?? "").split(";")[0].trim();
+    const custom = !BUILTIN_GROUPS.has(t.group);
+    if (!PATCH_TYPES.includes(ct) || custom && ct === "application/strategic-merge-patch+json")
+      throw new ApiError(
+        415,
+        "UnsupportedMediaType",
+        `the body of the request was in an unknown format - accepted media types include: ${PATCH_TYPES.filter((p) => !custom || !p.includes("strategic")).join(", ")}`
+      );
+    const patch = parseBody(await readBody2(req), ct === "application/apply-patch+yaml");
+    const existing = store.get(t, ns, name2);
+    if (!existing) {
+      if (ct !== "application/apply-patch+yaml") throw notFound(t, name2);
+      return one(201, write(asObject(patch), true));
+    }
+    const patched = ct === "application/json-patch+json" ? jsonPatch(existing, patch) : ct === "application/merge-patch+json" ? mergePatch(existing, patch) : strategicMerge(existing, patch);
+    const o = asObject(patched);
+    const precondition = patch?.metadata?.resourceVersion;
+    o.metadata.resourceVersion = precondition ?? existing.metadata.resourceVersion;
+    return one(200, write(o, false));
+  }
+  if (method === "DELETE" && name2) {
+    const o = mustGet();
+    if (dryRun) return one(200, o);
+    if (t.kind === "Namespace") {
+      if (["default", "kube-system", "kube-public"].includes(name2))
+        throw new ApiError(
+          403,
+          "Forbidden",
+          `namespaces "${name2}" is forbidden: this namespace may not be deleted`,
+          { name: name2, kind: "namespaces" }
+        );
+      const terminating = {
+        ...o,
+        metadata: {
+          ...o.metadata,
+          deletionTimestamp: (/* @__PURE__ */ new Date()).toISOString().replace(/\.\d+Z$/, "Z")
+        },
+        status: { phase: "Terminating" }
+      };
+      return one(200, store.update(t, terminating));
+    }
+    if (t.kind === "CustomResourceDefinition")
+      for (const ct of typesOfCrd(o).slice(0, 1))
+        for (const x of store.list(ct)) store.remove(ct, x.metadata.namespace, x.metadata.name);
+    return one(200, store.remove(t, ns, name2));
+  }
+  if (method === "DELETE" && !name2) {
+    const matchL = labelSelector(q2.get("labelSelector"));
+    const matchF = fieldSelector(q2.get("fieldSelector"), t);
+    const gone = store.list(t, ns).filter((o) => matchL(o) && matchF(o)).map((o) => dryRun ? o : store.remove(t, o.metadata.namespace, o.metadata.name));
+    return ctx.json(res, 200, {
+      kind: `${t.kind}List`,
+      apiVersion: apiVersionOf(t),
+      metadata: { resourceVersion: String(store.rv) },
+      items: gone.map(served)
+    });
+  }
+  throw methodNotAllowed();
+}
+var parseBool, PATCH_TYPES, BUILTIN_GROUPS;
+var init_rest = __esm({
+  "sim/kube/rest.ts"() {
+    "use strict";
+    init_admission();
+    init_errors3();
+    init_list();
+    init_patch();
+    init_request_body();
+    init_resources();
+    init_selectors();
+    init_table();
+    init_scale();
+    init_watch();
+    __name(resolve, "resolve");
+    __name(checkKind, "checkKind");
+    parseBool = /* @__PURE__ */ __name((v) => v !== null && ["1", "t", "T", "true", "TRUE", "True"].includes(v), "parseBool");
+    PATCH_TYPES = [
+      "application/json-patch+json",
+      "application/merge-patch+json",
+      "application/strategic-merge-patch+json",
+      "application/apply-patch+yaml"
+    ];
+    __name(serveResource, "serveResource");
+    BUILTIN_GROUPS = /* @__PURE__ */ new Set(["", "apps", "apiextensions.k8s.io", "rbac.authorization.k8s.io"]);
+  }
+});
+
+// sim/kube/seed.ts
+function seedCluster(s, apiHost, apiPort) {
+  if (s.get(T3("Namespace"), void 0, "default")) return;
+  for (const name2 of ["default", "kube-system", "kube-public", "kube-node-lease"])
+    s.create(T3("Namespace"), {
+      metadata: { name: name2, labels: { "kubernetes.io/metadata.name": name2 } },
+      spec: { finalizers: ["kubernetes"] },
+      status: { phase: "Active" }
+    });
+  s.create(T3("Service"), {
+    metadata: {
+      name: "kubernetes",
+      namespace: "default",
+      labels: { component: "apiserver", provider: "kubernetes" }
+    },
+    spec: {
+      type: "ClusterIP",
+      clusterIP: "10.43.0.1",
+      clusterIPs: ["10.43.0.1"],
+      ports: [{ name: "https", port: 443, protocol: "TCP", targetPort: 6443 }],
+      sessionAffinity: "None",
+      ipFamilies: ["IPv4"],
+      ipFamilyPolicy: "SingleStack"
+    },
+    status: { loadBalancer: {} }
+  });
+  s.create(T3("Endpoints"), {
+    metadata: { name: "kubernetes", namespace: "default" },
+    subsets: [
+      { addresses: [{ ip: apiHost }], ports: [{ name: "https", port: apiPort, protocol: "TCP" }] }
+    ]
+  });
+  const dns = { "k8s-app": "kube-dns" };
+  s.create(T3("Service"), {
+    metadata: {
+      name: "kube-dns",
+      namespace: "kube-system",
+      labels: { ...dns, "kubernetes.io/cluster-service": "true", "kubernetes.io/name": "CoreDNS" }
+    },
+    spec: {
+      type: "ClusterIP",
+      clusterIP: "10.43.0.10",
+      clusterIPs: ["10.43.0.10"],
+      selector: dns,
+      ports: [
+        { name: "dns", port: 53, protocol: "UDP", targetPort: 53 },
+        { name: "dns-tcp", port: 53, protocol: "TCP", targetPort: 53 },
+        { name: "metrics", port: 9153, protocol: "TCP", targetPort: 9153 }
+      ],
+      sessionAffinity: "None",
+      ipFamilies: ["IPv4"],
+      ipFamilyPolicy: "SingleStack"
+    },
+    status: { loadBalancer: {} }
+  });
+  s.create(T3("Deployment"), {
+    metadata: {
+      name: "coredns",
+      namespace: "kube-system",
+      labels: { ...dns, "kubernetes.io/name": "CoreDNS" }
+    },
+    spec: {
+      replicas: 1,
+      revisionHistoryLimit: 0,
+      progressDeadlineSeconds: 600,
+      strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 1, maxSurge: "25%" } },
+      selector: { matchLabels: dns },
+      template: {
+        metadata: { labels: dns },
+        spec: {
+          priorityClassName: "system-cluster-critical",
+          serviceAccountName: "coredns",
+          nodeSelector: { "kubernetes.io/os": "linux" },
+          tolerations: [
+            { key: "CriticalAddonsOnly", operator: "Exists" },
+            {
+              key: "node-role.kubernetes.io/control-plane",
+              operator: "Exists",
+              effect: "NoSchedule"
+            },
+            { key: "node-role.kubernetes.io/master", operator: "Exists", effect: "NoSchedule" }
+          ],
+          containers: [
+            {
+              name: "coredns",
+              image: "rancher/mirrored-coredns-coredns:1.12.0",
+              args: ["-conf", "/etc/coredns/Corefile"],
+              ports: [
+                { name: "dns", containerPort: 53, protocol: "UDP" },
+                { name: "dns-tcp", containerPort: 53, protocol: "TCP" },
+                { name: "metrics", containerPort: 9153, protocol: "TCP" }
+              ]
+            }
+          ]
+        }
+      }
+    },
+    status: {}
+  });
+  s.create(T3("ClusterRole"), {
+    metadata: { name: "cluster-admin", labels: { "kubernetes.io/bootstrapping": "rbac-defaults" } },
+    rules: [
+      { apiGroups: ["*"], resources: ["*"], verbs: ["*"] },
+      { nonResourceURLs: ["*"], verbs: ["*"] }
+    ]
+  });
+  s.create(T3("ClusterRoleBinding"), {
+    metadata: { name: "cluster-admin", labels: { "kubernetes.io/bootstrapping": "rbac-defaults" } },
+    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "cluster-admin" },
+    subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "Group", name: "system:masters" }]
+  });
+}
+var T3;
+var init_seed = __esm({
+  "sim/kube/seed.ts"() {
+    "use strict";
+    init_resources();
+    T3 = /* @__PURE__ */ __name((kind) => BUILTIN.find((t) => t.kind === kind), "T");
+    __name(seedCluster, "seedCluster");
+  }
+});
+
+// sim/kube/cluster-api.ts
+function send(res, code, body2) {
+  const text4 = JSON.stringify(body2);
+  res.writeHead(code, {
+    "Content-Type": "application/json",
+    "Content-Length": Buffer.byteLength(text4)
+  });
+  res.end(text4);
+}
+function clusterApi(state, o) {
+  const store = new ObjectStore(state.resourceVersion, o.watchHistory ?? 1e3, state.objects ?? []);
+  seedCluster(store, state.host, state.port);
+  const types = /* @__PURE__ */ __name(() => [
+    ...BUILTIN,
+    ...store.list(CRD2).flatMap((c) => typesOfCrd(c))
+  ], "types");
+  let saveTimer;
+  const persist = /* @__PURE__ */ __name(() => {
+    saveTimer = void 0;
+    state.objects = store.dump();
+    state.resourceVersion = store.rv;
+    o.save();
+  }, "persist");
+  const unsubscribe = store.subscribe(() => saveTimer ??= setTimeout(persist, 50));
+  const stopControllers = startControllers(store, types, state.pki.caPem);
+  const readyTimers = /* @__PURE__ */ new Map();
+  const syncNode = /* @__PURE__ */ __name((n, index) => {
+    const obj2 = renderNode(n, index);
+    if (!store.get(LEASE, "kube-node-lease", n.name))
+      store.create(LEASE, {
+        metadata: { name: n.name, namespace: "kube-node-lease" },
+        spec: {
+          holderIdentity: n.name,
+          leaseDurationSeconds: 40,
+          renewTime: new Date(n.createdAt).toISOString().replace("Z", "000Z")
+        }
+      });
+    const old = store.get(NODE2, void 0, n.name);
+    if (!old) return void store.create(NODE2, obj2);
+    const conds = /* @__PURE__ */ __name((x) => JSON.stringify(
+      x.status.conditions.map((c) => ({
+        ...c,
+        lastHeartbeatTime: 0
+      }))
+    ), "conds");
+    if (old.metadata.uid !== n.uid) {
+      store.remove(NODE2, void 0, n.name);
+      return void store.create(NODE2, obj2);
+    }
+    if (conds(old) === conds(obj2) && JSON.stringify(old.spec) === JSON.stringify(obj2.spec)) return;
+    store.update(NODE2, {
+      ...obj2,
+      metadata: { ...old.metadata, labels: { ...old.metadata.labels, ...obj2.metadata.labels } }
+    });
+  }, "syncNode");
+  const syncNodes = /* @__PURE__ */ __name(() => {
+    state.nodes.forEach((n, i) => {
+      syncNode(n, i);
+      clearTimeout(readyTimers.get(n.name));
+      const wait = n.readyAt - Date.now();
+      if (wait > 0 && n.notReadySince === void 0)
+        readyTimers.set(
+          n.name,
+          setTimeout(() => syncNode(n, i), wait + 5)
+        );
+    });
+    for (const node of store.list(NODE2))
+      if (!state.nodes.some((n) => n.name === node.metadata.name))
+        store.remove(NODE2, void 0, node.metadata.name);
+  }, "syncNodes");
+  syncNodes();
+  const handle2 = /* @__PURE__ */ __name(async (req, res, url, p) => {
+    const method = req.method ?? "GET";
+    const all = types();
+    const discovery = /* @__PURE__ */ __name((body2) => method === "GET" ? send(res, 200, body2) : Promise.reject(methodNotAllowed()), "discovery");
+    if (p === "/version") return discovery(versionInfo(state.version));
+    if (p === "/api")
+      return discovery({
+        kind: "APIVersions",
+        versions: ["v1"],
+        serverAddressByClientCIDRs: [
+          { clientCIDR: "0.0.0.0/0", serverAddress: `${state.host}:${state.port}` }
+        ]
+      });
+    if (p === "/apis") return discovery(apiGroupList(all));
+    if (p === "/api/v1") return discovery(resourceList(all, "v1"));
+    if (p === "/openapi/v2") {
+      if (method !== "GET") throw methodNotAllowed();
+      const doc = openApiV2(all, state.version);
+      if (!(req.headers.accept ?? "").includes("protobuf")) return send(res, 200, doc);
+      const pb = documentMessage(doc);
+      res.writeHead(200, {
+        "Content-Type": "application/octet-stream",
+        "Content-Length": pb.length
+      });
+      return void res.end(pb);
+    }
+    const g = /^\/apis\/([^/]+)(?:\/([^/]+))?$/.exec(p);
+    if (g) {
+      const body2 = g[2] ? all.some((t) => t.group === g[1] && t.version === g[2]) ? resourceList(all, `${g[1]}/${g[2]}`) : void 0 : apiGroup(all, g[1]);
+      if (!body2) throw pathNotFound();
+      return discovery(body2);
+    }
+    const target = resolve(p, all);
+    if (!target) throw pathNotFound();
+    await serveResource(
+      { store, types, bookmarkMs: o.bookmarkMs ?? 1e3, json: send },
+      req,
+      res,
+      url,
+      target
+    );
+  }, "handle");
+  return {
+    store,
+    types,
+    syncNodes,
+    handle: handle2,
+    stop() {
+      stopControllers();
+      unsubscribe();
+      for (const t of readyTimers.values()) clearTimeout(t);
+      if (saveTimer) {
+        clearTimeout(saveTimer);
+        persist();
+      }
+    }
+  };
+}
+var NODE2, CRD2, LEASE;
+var init_cluster_api = __esm({
+  "sim/kube/cluster-api.ts"() {
+    "use strict";
+    init_controllers();
+    init_errors3();
+    init_openapi();
+    init_protobuf();
+    init_render2();
+    init_resources();
+    init_rest();
+    init_seed();
+    init_store();
+    NODE2 = BUILTIN.find((t) => t.kind === "Node");
+    CRD2 = BUILTIN.find((t) => t.kind === "CustomResourceDefinition");
+    LEASE = BUILTIN.find((t) => t.kind === "Lease");
+    __name(send, "send");
+    __name(clusterApi, "clusterApi");
   }
 });
 
 // sim/kube/api-server.ts
 function json(res, code, body2) {
-  const text3 = JSON.stringify(body2);
+  const text4 = JSON.stringify(body2);
   res.writeHead(code, {
     "Content-Type": "application/json",
-    "Content-Length": Buffer.byteLength(text3)
+    "Content-Length": Buffer.byteLength(text4)
   });
-  res.end(text3);
+  res.end(text4);
 }
-function text(res, code, body2) {
+function text2(res, code, body2) {
   res.writeHead(code, {
     "Content-Type": "text/plain; charset=utf-8",
     "Content-Length": Buffer.byteLength(body2)
@@ -80581,6 +83010,11 @@ async function startKubeApi(o) {
   const version = o.version || "v1.31.4+k3s1";
   const state = loadCluster(o.stateDir, host) ?? newClusterState(o.name, host, o.port ?? 6443, version, generateClusterPki([host]));
   const save = /* @__PURE__ */ __name(() => saveCluster(o.stateDir, state), "save");
+  const cluster = clusterApi(state, {
+    watchHistory: o.watchHistory,
+    bookmarkMs: o.bookmarkMs,
+    save
+  });
   const registerNode = /* @__PURE__ */ __name((n) => {
     state.nodes = state.nodes.filter((x) => x.name !== n.name);
     const node = newNode(
@@ -80588,7 +83022,7 @@ async function startKubeApi(o) {
       readyDelay
     );
     state.nodes.push(node);
-    state.resourceVersion++;
+    cluster.syncNodes();
     save();
     return node;
   }, "registerNode");
@@ -80611,38 +83045,38 @@ async function startKubeApi(o) {
         const url = new URL(req.url ?? "/", "https://kube");
         const p = url.pathname.replace(/\/+$/, "") || "/";
         const method = req.method ?? "GET";
-        if (p === "/cacerts") return text(res, 200, state.pki.caPem);
+        if (p === "/cacerts") return text2(res, 200, state.pki.caPem);
         if (p.startsWith("/_sim/")) {
           const t = bearer(req);
           if (!t || !tokenMatches(state, t))
-            return text(res, 401, "Unauthorized: the join token is not valid for this cluster\n");
+            return text2(res, 401, "Unauthorized: the join token is not valid for this cluster\n");
           if (p === "/_sim/register" && method === "POST") {
             const b = await readJson(req);
-            const name = str2(b.name, "");
-            const ip = str2(b.ip, "");
-            if (!NAME4.test(name))
-              return text(res, 400, `invalid node name '${name.slice(0, 64)}'
+            const name2 = str4(b.name, "");
+            const ip = str4(b.ip, "");
+            if (!NAME4.test(name2))
+              return text2(res, 400, `invalid node name '${name2.slice(0, 64)}'
 `);
-            const node2 = registerNode({
-              name,
+            const node = registerNode({
+              name: name2,
               ip,
               role: b.role === "agent" ? "agent" : "server",
               clusterInit: b.clusterInit === true
             });
-            return json(res, 201, renderNode(node2));
+            return json(res, 201, renderNode(node));
           }
           if (p === "/_sim/kubeconfig")
-            return text(res, 200, k3sYaml(state, `https://127.0.0.1:${state.port}`));
+            return text2(res, 200, k3sYaml(state, `https://127.0.0.1:${state.port}`));
           if (p === "/_sim/nodes.txt") {
             const rows = state.nodes.map((n) => {
               const ready = renderNode(n).status.conditions.find((c) => c.type === "Ready").status === "True";
               const roles = n.role === "server" ? `control-plane${n.clusterInit ? ",etcd" : ""},master` : "<none>";
-              const age = `${Math.max(0, Math.floor((Date.now() - n.createdAt) / 1e3))}s`;
-              return [n.name, ready ? "Ready" : "NotReady", roles, age, n.version];
+              const age2 = `${Math.max(0, Math.floor((Date.now() - n.createdAt) / 1e3))}s`;
+              return [n.name, ready ? "Ready" : "NotReady", roles, age2, n.version];
             });
             const all = [["NAME", "STATUS", "ROLES", "AGE", "VERSION"], ...rows];
             const w = all[0].map((_, i) => Math.max(...all.map((r) => r[i].length)));
-            return text(
+            return text2(
               res,
               200,
               all.map(
@@ -80650,81 +83084,19 @@ async function startKubeApi(o) {
               ).join("\n") + "\n"
             );
           }
-          return text(res, 404, "not found\n");
+          return text2(res, 404, "not found\n");
         }
-        if (p === "/healthz" || p === "/livez" || p === "/readyz") return text(res, 200, "ok");
+        if (p === "/healthz" || p === "/livez" || p === "/readyz") return text2(res, 200, "ok");
         if (!authenticated(req)) return json(res, 401, status(401, "Unauthorized", "Unauthorized"));
-        if (method !== "GET")
-          return json(
-            res,
-            405,
-            status(
-              405,
-              "MethodNotAllowed",
-              "the server does not allow this method on the requested resource"
-            )
-          );
-        if (p === "/version") return json(res, 200, versionInfo(state.version));
-        if (p === "/api")
-          return json(res, 200, {
-            kind: "APIVersions",
-            versions: ["v1"],
-            serverAddressByClientCIDRs: [
-              { clientCIDR: "0.0.0.0/0", serverAddress: `${host}:${state.port}` }
-            ]
-          });
-        if (p === "/apis")
-          return json(res, 200, { kind: "APIGroupList", apiVersion: "v1", groups: [] });
-        if (p === "/api/v1") return json(res, 200, apiResources());
-        if (p === "/api/v1/nodes") {
-          return json(res, 200, {
-            kind: "NodeList",
-            apiVersion: "v1",
-            metadata: { resourceVersion: String(state.resourceVersion) },
-            items: state.nodes.map(renderNode)
-          });
-        }
-        const node = /^\/api\/v1\/nodes\/([^/]+)$/.exec(p);
-        if (node) {
-          const n = state.nodes.find((x) => x.name === node[1]);
-          return n ? json(res, 200, renderNode(n)) : json(
-            res,
-            404,
-            status(404, "NotFound", `nodes "${node[1]}" not found`, {
-              name: node[1],
-              kind: "nodes"
-            })
-          );
-        }
-        const namespaces = renderNamespaces(state.nodes[0]?.createdAt ?? Date.now());
-        if (p === "/api/v1/namespaces")
-          return json(res, 200, {
-            kind: "NamespaceList",
-            apiVersion: "v1",
-            metadata: { resourceVersion: String(state.resourceVersion) },
-            items: namespaces
-          });
-        const ns = /^\/api\/v1\/namespaces\/([^/]+)$/.exec(p);
-        if (ns) {
-          const n = namespaces.find((x) => x.metadata.name === ns[1]);
-          return n ? json(res, 200, n) : json(
-            res,
-            404,
-            status(404, "NotFound", `namespaces "${ns[1]}" not found`, {
-              name: ns[1],
-              kind: "namespaces"
-            })
-          );
-        }
-        return json(
-          res,
-          404,
-          status(404, "NotFound", "the server could not find the requested resource")
-        );
-      })().catch((err) => json(res, 500, status(500, "InternalError", String(err))));
+        await cluster.handle(req, res, url, p);
+      })().catch((err) => {
+        if (res.headersSent) return void res.end();
+        if (err instanceof ApiError) return json(res, err.code, err.toStatus());
+        json(res, 500, status(500, "InternalError", String(err)));
+      });
     }
   );
-  await new Promise((resolve, reject) => {
+  await new Promise((resolve2, reject) => {
     server.once(
       "error",
       (e) => reject(
@@ -80733,7 +83105,7 @@ async function startKubeApi(o) {
         )
       )
     );
-    server.listen(state.port, host, () => resolve());
+    server.listen(state.port, host, () => resolve2());
   });
   state.port = server.address().port;
   save();
@@ -80748,25 +83120,27 @@ async function startKubeApi(o) {
     bearerToken: state.bearerToken,
     kubeconfig: /* @__PURE__ */ __name((k = {}) => k3sYaml(state, k.server ?? `https://${host}:${state.port}`, k.auth), "kubeconfig"),
     registerNode,
-    setReady(name, ready) {
-      const n = state.nodes.find((x) => x.name === name);
-      if (!n) throw new Error(`No node ${name} in the simulated cluster ${state.name}.`);
+    setReady(name2, ready) {
+      const n = state.nodes.find((x) => x.name === name2);
+      if (!n) throw new Error(`No node ${name2} in the simulated cluster ${state.name}.`);
       if (ready) {
         n.readyAt = Math.min(n.readyAt, Date.now());
         delete n.notReadySince;
       } else n.notReadySince = Date.now();
-      state.resourceVersion++;
+      cluster.syncNodes();
       save();
     },
     nodes: /* @__PURE__ */ __name(() => state.nodes, "nodes"),
     state,
+    api: cluster,
     async stop() {
+      cluster.stop();
       server.closeAllConnections();
       await new Promise((r) => server.close(() => r()));
     }
   };
 }
-var import_node_https3, str2, bearer, NAME4;
+var import_node_https3, str4, bearer, NAME4;
 var init_api_server = __esm({
   "sim/kube/api-server.ts"() {
     "use strict";
@@ -80775,10 +83149,12 @@ var init_api_server = __esm({
     init_loopback();
     init_cluster_state();
     init_pki();
+    init_cluster_api();
+    init_errors3();
     init_render2();
-    str2 = /* @__PURE__ */ __name((v, d = "") => typeof v === "string" ? v : typeof v === "number" || typeof v === "boolean" ? String(v) : d, "str");
+    str4 = /* @__PURE__ */ __name((v, d = "") => typeof v === "string" ? v : typeof v === "number" || typeof v === "boolean" ? String(v) : d, "str");
     __name(json, "json");
-    __name(text, "text");
+    __name(text2, "text");
     __name(readJson, "readJson");
     bearer = /* @__PURE__ */ __name((req) => {
       const h = req.headers.authorization ?? "";
@@ -80803,9 +83179,9 @@ function installerScript(managerUrl, version) {
   const src = (0, import_node_fs13.readFileSync)(installerPath(), "utf8");
   return src.replace("@@MANAGER_URL@@", managerUrl).replace("@@DEFAULT_VERSION@@", version);
 }
-function reply(res, code, text3) {
+function reply(res, code, text4) {
   res.writeHead(code, { "Content-Type": "text/plain; charset=utf-8" });
-  res.end(text3);
+  res.end(text4);
 }
 async function body(req) {
   const chunks = [];
@@ -80827,11 +83203,11 @@ async function startKubeManager(o = {}) {
   const hosts = new Map(Object.entries(o.hosts ?? {}));
   const clusters = /* @__PURE__ */ new Map();
   const starting = /* @__PURE__ */ new Map();
-  const start2 = /* @__PURE__ */ __name((name, ip, v) => {
+  const start2 = /* @__PURE__ */ __name((name2, ip, v) => {
     let p = starting.get(ip);
     if (!p) {
       p = startKubeApi({
-        name,
+        name: name2,
         host: ip,
         port: apiPort,
         version: v,
@@ -80866,13 +83242,13 @@ async function startKubeManager(o = {}) {
       }
       if (req.method === "POST" && p === "/clusters") {
         const b = await body(req);
-        const name = str3(b.name, "");
-        const ip = str3(b.ip) || hosts.get(name) || "";
+        const name2 = str5(b.name, "");
+        const ip = str5(b.ip) || hosts.get(name2) || "";
         if (!ip)
           return reply(
             res,
             400,
-            `Cannot tell the address of ${name}: pass --node-ip or register the host with the simulator.
+            `Cannot tell the address of ${name2}: pass --node-ip or register the host with the simulator.
 `
           );
         if (!isLoopbackHost(ip))
@@ -80883,7 +83259,7 @@ async function startKubeManager(o = {}) {
 `
           );
         try {
-          const c = await start2(name, ip, str3(b.version) || version);
+          const c = await start2(name2, ip, str5(b.version) || version);
           return reply(res, 201, `${c.url}
 ${c.joinToken}
 `);
@@ -80895,17 +83271,17 @@ ${c.joinToken}
       reply(res, 404, "not found\n");
     })();
   });
-  await new Promise((resolve, reject) => {
+  await new Promise((resolve2, reject) => {
     server.once("error", reject);
-    server.listen(o.port ?? 0, host, () => resolve());
+    server.listen(o.port ?? 0, host, () => resolve2());
   });
   url = `http://${host}:${server.address().port}`;
   return {
     url,
     installerUrl: `${url}/install.sh`,
     clusters,
-    clusterOf: /* @__PURE__ */ __name((name) => [...clusters.values()].find((c) => c.state.name === name), "clusterOf"),
-    registerHost: /* @__PURE__ */ __name((name, ip) => void hosts.set(name, ip), "registerHost"),
+    clusterOf: /* @__PURE__ */ __name((name2) => [...clusters.values()].find((c) => c.state.name === name2), "clusterOf"),
+    registerHost: /* @__PURE__ */ __name((name2, ip) => void hosts.set(name2, ip), "registerHost"),
     async stop() {
       server.closeAllConnections();
       await new Promise((r) => server.close(() => r()));
@@ -80913,7 +83289,7 @@ ${c.joinToken}
     }
   };
 }
-var import_node_fs13, import_node_http, import_node_path18, import_node_url, str3;
+var import_node_fs13, import_node_http, import_node_path18, import_node_url, str5;
 var init_manager = __esm({
   "sim/kube/manager.ts"() {
     "use strict";
@@ -80924,7 +83300,7 @@ var init_manager = __esm({
     init_errors();
     init_loopback();
     init_api_server();
-    str3 = /* @__PURE__ */ __name((v, d = "") => typeof v === "string" ? v : typeof v === "number" || typeof v === "boolean" ? String(v) : d, "str");
+    str5 = /* @__PURE__ */ __name((v, d = "") => typeof v === "string" ? v : typeof v === "number" || typeof v === "boolean" ? String(v) : d, "str");
     __name(installerPath, "installerPath");
     __name(installerScript, "installerScript");
     __name(reply, "reply");
@@ -80935,19 +83311,19 @@ var init_manager = __esm({
 
 // sim/proxmox/api-error.ts
 function fail2(message) {
-  throw new ApiError(500, message);
+  throw new ApiError2(500, message);
 }
 function paramError(errors) {
-  throw new ApiError(400, "Parameter verification failed.", errors);
+  throw new ApiError2(400, "Parameter verification failed.", errors);
 }
 function sleep(ms) {
   return new Promise((r) => setTimeout(r, Math.max(0, ms)));
 }
-var ApiError;
+var ApiError2;
 var init_api_error = __esm({
   "sim/proxmox/api-error.ts"() {
     "use strict";
-    ApiError = class extends Error {
+    ApiError2 = class extends Error {
       constructor(status2, message, errors) {
         super(message);
         this.status = status2;
@@ -80971,7 +83347,7 @@ function loadFaults(src) {
   if (typeof src !== "string") return src;
   let data;
   try {
-    data = (0, import_yaml4.parse)((0, import_node_fs14.readFileSync)(src, "utf8"));
+    data = (0, import_yaml6.parse)((0, import_node_fs14.readFileSync)(src, "utf8"));
   } catch (err) {
     throw new ConfigurationError(`Cannot read the fault spec ${src}: ${err.message}`);
   }
@@ -81013,7 +83389,7 @@ function draw(spec) {
 function injectRequestFault(cluster, method, apiPath) {
   const node = /^\/nodes\/([^/]+)/.exec(apiPath)?.[1];
   const offline = cluster.faults.offlineNodes ?? [];
-  if (node && offline.includes(node)) throw new ApiError(595, `No route to host`);
+  if (node && offline.includes(node)) throw new ApiError2(595, `No route to host`);
   for (const f of cluster.faults.errors ?? []) {
     if (f.method && f.method.toUpperCase() !== method) continue;
     if (!globToRegExp2(f.path).test(apiPath)) continue;
@@ -81021,15 +83397,15 @@ function injectRequestFault(cluster, method, apiPath) {
       if (f.count <= 0) continue;
       f.count--;
     } else if (f.probability !== void 0 && draw(cluster.faults) >= f.probability) continue;
-    throw new ApiError(f.status ?? 500, f.message ?? "injected failure");
+    throw new ApiError2(f.status ?? 500, f.message ?? "injected failure");
   }
 }
-var import_node_fs14, import_yaml4, draws;
+var import_node_fs14, import_yaml6, draws;
 var init_faults = __esm({
   "sim/proxmox/faults.ts"() {
     "use strict";
     import_node_fs14 = require("node:fs");
-    import_yaml4 = __toESM(require_dist(), 1);
+    import_yaml6 = __toESM(require_dist(), 1);
     init_errors();
     init_api_error();
     __name(loadFaults, "loadFaults");
@@ -81092,12 +83468,12 @@ var init_locks = __esm({
         const e = this.entry(key);
         if (e.queue.length === 0 && this.grantable(e, shared))
           return Promise.resolve(this.take(key, e, shared));
-        return new Promise((resolve, reject) => {
+        return new Promise((resolve2, reject) => {
           const w = {
             shared,
             grant: /* @__PURE__ */ __name(() => {
               clearTimeout(timer);
-              resolve(this.take(key, e, shared));
+              resolve2(this.take(key, e, shared));
             }, "grant")
           };
           const timer = setTimeout(
@@ -81158,30 +83534,30 @@ var init_state = __esm({
 
 // sim/proxmox/host-key.ts
 function generateHostKey(comment) {
-  const { privateKey } = (0, import_node_crypto5.generateKeyPairSync)("ed25519");
+  const { privateKey } = (0, import_node_crypto9.generateKeyPairSync)("ed25519");
   const jwk = privateKey.export({ format: "jwk" });
   const pub = Buffer.from(jwk.x, "base64url");
   const seed = Buffer.from(jwk.d, "base64url");
-  const pubBlob = Buffer.concat([str4("ssh-ed25519"), str4(pub)]);
-  const check = (0, import_node_crypto5.randomBytes)(4);
+  const pubBlob = Buffer.concat([str6("ssh-ed25519"), str6(pub)]);
+  const check = (0, import_node_crypto9.randomBytes)(4);
   let priv = Buffer.concat([
     check,
     check,
-    str4("ssh-ed25519"),
-    str4(pub),
-    str4(Buffer.concat([seed, pub])),
-    str4(comment)
+    str6("ssh-ed25519"),
+    str6(pub),
+    str6(Buffer.concat([seed, pub])),
+    str6(comment)
   ]);
   const pad = Buffer.from(Array.from({ length: (8 - priv.length % 8) % 8 }, (_, i) => i + 1));
   priv = Buffer.concat([priv, pad]);
   const body2 = Buffer.concat([
     Buffer.from("openssh-key-v1\0"),
-    str4("none"),
-    str4("none"),
-    str4(""),
+    str6("none"),
+    str6("none"),
+    str6(""),
     u32(1),
-    str4(pubBlob),
-    str4(priv)
+    str6(pubBlob),
+    str6(priv)
   ]).toString("base64");
   const lines = body2.match(/.{1,70}/g) ?? [];
   return {
@@ -81192,17 +83568,17 @@ ${lines.join("\n")}
     publicKey: `ssh-ed25519 ${pubBlob.toString("base64")} ${comment}`
   };
 }
-var import_node_crypto5, u32, str4;
+var import_node_crypto9, u32, str6;
 var init_host_key = __esm({
   "sim/proxmox/host-key.ts"() {
     "use strict";
-    import_node_crypto5 = require("node:crypto");
+    import_node_crypto9 = require("node:crypto");
     u32 = /* @__PURE__ */ __name((n) => {
       const b = Buffer.alloc(4);
       b.writeUInt32BE(n);
       return b;
     }, "u32");
-    str4 = /* @__PURE__ */ __name((s) => {
+    str6 = /* @__PURE__ */ __name((s) => {
       const b = typeof s === "string" ? Buffer.from(s) : s;
       return Buffer.concat([u32(b.length), b]);
     }, "str");
@@ -81292,7 +83668,7 @@ var init_cluster = __esm({
         try {
           return await this.locks.acquire(key, timeoutSec, opts.shared);
         } catch {
-          throw new ApiError(500, `${opts.prefix ?? ""}${lockTimeoutMessage(key)}`);
+          throw new ApiError2(500, `${opts.prefix ?? ""}${lockTimeoutMessage(key)}`);
         }
       }
       /** Lock key of a storage as seen from `node`: local storages lock per node. */
@@ -81301,8 +83677,8 @@ var init_cluster = __esm({
         return s?.shared ? `storage:${id2}` : `storage:${id2}:${node}`;
       }
       /** Whether a fault list (names or vmids) names this VM. */
-      named(list4, vm3) {
-        return !!list4?.some((x) => String(x) === String(vm3.vmid) || x === vm3.config.name);
+      named(list5, vm3) {
+        return !!list5?.some((x) => String(x) === String(vm3.vmid) || x === vm3.config.name);
       }
       /** Applies a task's finish operations. */
       applyOps(ops) {
@@ -81383,7 +83759,7 @@ var init_cluster = __esm({
 
 // sim/proxmox/cert.ts
 function fingerprintOf(certPem) {
-  return new import_node_crypto6.X509Certificate(certPem).fingerprint256.toUpperCase();
+  return new import_node_crypto10.X509Certificate(certPem).fingerprint256.toUpperCase();
 }
 function generateCertificate(commonName = "pve-gitops-sim") {
   const dir = (0, import_node_fs16.mkdtempSync)(import_node_path20.default.join((0, import_node_os4.tmpdir)(), "pve-sim-cert-"));
@@ -81425,26 +83801,26 @@ function generateCertificate(commonName = "pve-gitops-sim") {
     (0, import_node_fs16.rmSync)(dir, { recursive: true, force: true });
   }
 }
-function loadOrCreateCertificate(stateDir, name = "pve-ssl") {
-  if (!stateDir) return generateCertificate(name);
-  const certFile = import_node_path20.default.join(stateDir, `${name}.pem`);
-  const keyFile = import_node_path20.default.join(stateDir, `${name}.key`);
+function loadOrCreateCertificate(stateDir, name2 = "pve-ssl") {
+  if (!stateDir) return generateCertificate(name2);
+  const certFile = import_node_path20.default.join(stateDir, `${name2}.pem`);
+  const keyFile = import_node_path20.default.join(stateDir, `${name2}.key`);
   if ((0, import_node_fs16.existsSync)(certFile) && (0, import_node_fs16.existsSync)(keyFile)) {
     const certPem = (0, import_node_fs16.readFileSync)(certFile, "utf8");
     return { certPem, keyPem: (0, import_node_fs16.readFileSync)(keyFile, "utf8"), fingerprint: fingerprintOf(certPem) };
   }
-  const c = generateCertificate(name);
+  const c = generateCertificate(name2);
   (0, import_node_fs16.writeFileSync)(keyFile, c.keyPem, { mode: 384 });
   (0, import_node_fs16.writeFileSync)(certFile, c.certPem, { mode: 384 });
   (0, import_node_fs16.chmodSync)(keyFile, 384);
   return c;
 }
-var import_node_child_process7, import_node_crypto6, import_node_fs16, import_node_os4, import_node_path20;
+var import_node_child_process7, import_node_crypto10, import_node_fs16, import_node_os4, import_node_path20;
 var init_cert = __esm({
   "sim/proxmox/cert.ts"() {
     "use strict";
     import_node_child_process7 = require("node:child_process");
-    import_node_crypto6 = require("node:crypto");
+    import_node_crypto10 = require("node:crypto");
     import_node_fs16 = require("node:fs");
     import_node_os4 = require("node:os");
     import_node_path20 = __toESM(require("node:path"), 1);
@@ -81476,13 +83852,13 @@ function releaseFor(f, pveVersion) {
 function loadFixture(src) {
   if (src === void 0) return defaultFixture;
   if (typeof src !== "string") return src;
-  let text3;
+  let text4;
   try {
-    text3 = (0, import_node_fs17.readFileSync)(src, "utf8");
+    text4 = (0, import_node_fs17.readFileSync)(src, "utf8");
   } catch {
     throw new ConfigurationError(`Cannot read the simulator fixture file ${src}.`);
   }
-  const data = (0, import_yaml5.parse)(text3);
+  const data = (0, import_yaml7.parse)(text4);
   if (!data || !Array.isArray(data.nodes) || data.nodes.length === 0 || !Array.isArray(data.storages))
     throw new ConfigurationError(
       `Fixture ${src} must have a non-empty 'nodes' list and a 'storages' list.`
@@ -81496,7 +83872,7 @@ function macFor(vmid, i = 0) {
   const n = vmid * 7 + i * 13 & 16777215;
   return ["BC", "24", "11", n >> 16, n >> 8 & 255, n & 255].map((x) => typeof x === "string" ? x : x.toString(16).padStart(2, "0").toUpperCase()).join(":");
 }
-function vmFromFixture(v, now2) {
+function vmFromFixture(v, now3) {
   const storage = v.storage ?? "local-lvm";
   const prefix = v.template ? "base" : "vm";
   const config2 = {
@@ -81528,13 +83904,13 @@ function vmFromFixture(v, now2) {
     pendingDelete: [],
     status: running2 ? "running" : "stopped",
     qmpstatus: v.status ?? "stopped",
-    startedAt: running2 ? now2 - 36e5 : void 0,
-    createdAt: now2 - 864e5,
+    startedAt: running2 ? now3 - 36e5 : void 0,
+    createdAt: now3 - 864e5,
     ha: v.ha
   };
 }
 function stateFromFixture(f, tokenSecret, password, pveVersion) {
-  const now2 = Date.now();
+  const now3 = Date.now();
   const storages = f.storages.map((s) => ({
     id: s.id,
     type: s.type,
@@ -81547,7 +83923,7 @@ function stateFromFixture(f, tokenSecret, password, pveVersion) {
     active: s.active ?? true
   }));
   const vms = {};
-  for (const v of f.vms ?? []) vms[v.vmid] = vmFromFixture(v, now2);
+  for (const v of f.vms ?? []) vms[v.vmid] = vmFromFixture(v, now3);
   return {
     version: releaseFor(f, pveVersion),
     nodes: f.nodes.map((n) => ({
@@ -81575,12 +83951,12 @@ function stateFromFixture(f, tokenSecret, password, pveVersion) {
     execs: {}
   };
 }
-var import_node_fs17, import_yaml5, GiB, defaultTimings, templateNodes, defaultFixture, defaultVersions;
+var import_node_fs17, import_yaml7, GiB, defaultTimings, templateNodes, defaultFixture, defaultVersions;
 var init_fixture = __esm({
   "sim/proxmox/fixture.ts"() {
     "use strict";
     import_node_fs17 = require("node:fs");
-    import_yaml5 = __toESM(require_dist(), 1);
+    import_yaml7 = __toESM(require_dist(), 1);
     init_errors();
     init_schema();
     GiB = 1024 ** 3;
@@ -81615,8 +83991,8 @@ var init_fixture = __esm({
       [9002, "still-fawn"]
     ];
     defaultFixture = {
-      nodes: ["pve1", "pve2", "still-fawn"].map((name) => ({
-        name,
+      nodes: ["pve1", "pve2", "still-fawn"].map((name2) => ({
+        name: name2,
         memoryGiB: 64,
         cpus: 16,
         bridges: ["vmbr0", "vmbr1"]
@@ -81739,11 +84115,11 @@ function permissionTree(s, authid) {
   const out = {};
   for (const p of paths) {
     const m = effectivePrivs(s, authid, p);
-    if (m.size) out[p] = asObject(m);
+    if (m.size) out[p] = asObject2(m);
   }
   return out;
 }
-var majorOf2, emptyAccess, everything, asObject;
+var majorOf2, emptyAccess, everything, asObject2;
 var init_permissions = __esm({
   "sim/proxmox/permissions.ts"() {
     "use strict";
@@ -81758,15 +84134,15 @@ var init_permissions = __esm({
     __name(effectivePrivs, "effectivePrivs");
     __name(legacyPrivs, "legacyPrivs");
     __name(permissionTree, "permissionTree");
-    asObject = /* @__PURE__ */ __name((m) => Object.fromEntries([...m].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, v ? 1 : 0])), "asObject");
+    asObject2 = /* @__PURE__ */ __name((m) => Object.fromEntries([...m].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, v ? 1 : 0])), "asObject");
   }
 });
 
 // sim/proxmox/auth.ts
-function cookie(headers, name) {
+function cookie(headers, name2) {
   for (const part of (headers.cookie ?? "").split(";")) {
     const [k, ...v] = part.trim().split("=");
-    if (k === name) return decodeURIComponent(v.join("="));
+    if (k === name2) return decodeURIComponent(v.join("="));
   }
   return void 0;
 }
@@ -81774,29 +84150,29 @@ function authenticate(cluster, headers, method) {
   const auth2 = headers.authorization;
   if (auth2?.startsWith("PVEAPIToken=")) {
     const m = /^PVEAPIToken=([^!]+)!([^=\s]+)[=:](\S+)$/.exec(auth2.trim());
-    if (!m) throw new ApiError(401, "invalid token value!");
+    if (!m) throw new ApiError2(401, "invalid token value!");
     const id2 = `${m[1]}!${m[2]}`;
     const token = cluster.state.tokens.find((t) => t.id === id2);
-    if (!token) throw new ApiError(401, `no such token '${m[2]}' for user '${m[1]}'`);
-    if (!sameSecret(token.secret, m[3])) throw new ApiError(401, "invalid token value!");
+    if (!token) throw new ApiError2(401, `no such token '${m[2]}' for user '${m[1]}'`);
+    if (!sameSecret(token.secret, m[3])) throw new ApiError2(401, "invalid token value!");
     return principal(cluster, m[1], id2, false);
   }
   const ticket = cookie(headers, "PVEAuthCookie");
-  if (!ticket) throw new ApiError(401, "No ticket");
+  if (!ticket) throw new ApiError2(401, "No ticket");
   const entry2 = cluster.state.tickets[ticket];
-  if (!entry2) throw new ApiError(401, "invalid PVE ticket");
+  if (!entry2) throw new ApiError2(401, "invalid PVE ticket");
   const [user, csrf] = entry2.split(" ");
   if (method !== "GET" && headers.csrfpreventiontoken !== csrf)
-    throw new ApiError(401, "Permission denied - invalid csrf token");
+    throw new ApiError2(401, "Permission denied - invalid csrf token");
   return principal(cluster, user, void 0, true);
 }
 function createTicket(cluster, username, password) {
   const user = cluster.state.users.find((u) => u.id === username);
   if (!user || !sameSecret(user.password, password))
-    throw new ApiError(401, "authentication failure");
-  const now2 = Math.floor(Date.now() / 1e3).toString(16).toUpperCase();
-  const ticket = `PVE:${username}:${now2}::${(0, import_node_crypto7.randomBytes)(24).toString("base64url")}`;
-  const csrf = `${now2}:${(0, import_node_crypto7.randomBytes)(16).toString("base64url")}`;
+    throw new ApiError2(401, "authentication failure");
+  const now3 = Math.floor(Date.now() / 1e3).toString(16).toUpperCase();
+  const ticket = `PVE:${username}:${now3}::${(0, import_node_crypto11.randomBytes)(24).toString("base64url")}`;
+  const csrf = `${now3}:${(0, import_node_crypto11.randomBytes)(16).toString("base64url")}`;
   cluster.state.tickets[ticket] = `${username} ${csrf}`;
   cluster.save();
   return { username, ticket, CSRFPreventionToken: csrf, cap: {} };
@@ -81826,21 +84202,21 @@ function evaluate(p, c, params) {
   const [path41, privs, ...opts] = rest;
   const req = opts.indexOf("require_param");
   if (req >= 0 && params[opts[req + 1]] === void 0) return `(${path41}, required)`;
-  const any = opts.includes("any");
+  const any2 = opts.includes("any");
   const where = subst(path41, params);
-  const ok = any ? privs.some((x) => hasPriv(p, where, x)) : privs.every((x) => hasPriv(p, where, x));
-  return ok ? void 0 : `(${where}, ${any ? privs.join("|") : privs.find((x) => !hasPriv(p, where, x))})`;
+  const ok = any2 ? privs.some((x) => hasPriv(p, where, x)) : privs.every((x) => hasPriv(p, where, x));
+  return ok ? void 0 : `(${where}, ${any2 ? privs.join("|") : privs.find((x) => !hasPriv(p, where, x))})`;
 }
 function checkPermission(p, check, params) {
   if (!check) return;
   const f = evaluate(p, check, params);
-  if (f) throw new ApiError(403, `Permission check failed ${f}`);
+  if (f) throw new ApiError2(403, `Permission check failed ${f}`);
 }
-var import_node_crypto7, principal, sameSecret, subst;
+var import_node_crypto11, principal, sameSecret, subst;
 var init_auth2 = __esm({
   "sim/proxmox/auth.ts"() {
     "use strict";
-    import_node_crypto7 = require("node:crypto");
+    import_node_crypto11 = require("node:crypto");
     init_api_error();
     init_permissions();
     principal = /* @__PURE__ */ __name((cluster, user, tokenId, viaTicket) => ({
@@ -81849,7 +84225,7 @@ var init_auth2 = __esm({
       viaTicket,
       privsAt: /* @__PURE__ */ __name((aclPath) => effectivePrivs(cluster.state, tokenId ?? user, aclPath), "privsAt")
     }), "principal");
-    sameSecret = /* @__PURE__ */ __name((a, b) => a.length === b.length && (0, import_node_crypto7.timingSafeEqual)(Buffer.from(a), Buffer.from(b)), "sameSecret");
+    sameSecret = /* @__PURE__ */ __name((a, b) => a.length === b.length && (0, import_node_crypto11.timingSafeEqual)(Buffer.from(a), Buffer.from(b)), "sameSecret");
     __name(cookie, "cookie");
     __name(authenticate, "authenticate");
     __name(createTicket, "createTicket");
@@ -81864,11 +84240,11 @@ var init_auth2 = __esm({
 });
 
 // sim/proxmox/context.ts
-var str5, num, taskUser;
+var str7, num, taskUser;
 var init_context2 = __esm({
   "sim/proxmox/context.ts"() {
     "use strict";
-    str5 = /* @__PURE__ */ __name((ctx, k) => ctx.params[k] === void 0 ? void 0 : String(ctx.params[k]), "str");
+    str7 = /* @__PURE__ */ __name((ctx, k) => ctx.params[k] === void 0 ? void 0 : String(ctx.params[k]), "str");
     num = /* @__PURE__ */ __name((ctx, k) => ctx.params[k] === void 0 ? void 0 : Number(ctx.params[k]), "num");
     taskUser = /* @__PURE__ */ __name((ctx) => ctx.who.tokenId ?? ctx.who.user, "taskUser");
   }
@@ -81891,14 +84267,14 @@ var init_access = __esm({
        */
       "GET /access/permissions": /* @__PURE__ */ __name((ctx) => {
         const self2 = ctx.who.tokenId ?? ctx.who.user;
-        const userid = str5(ctx, "userid") ?? self2;
+        const userid = str7(ctx, "userid") ?? self2;
         const owner = userid.split("!")[0];
         const owned = userid.includes("!") && owner === self2;
         if (userid !== self2 && !owned && !hasPriv(ctx.who, "/access", "Sys.Audit"))
-          throw new ApiError(403, "Permission check failed (/access, Sys.Audit)");
-        const path41 = str5(ctx, "path");
+          throw new ApiError2(403, "Permission check failed (/access, Sys.Audit)");
+        const path41 = str7(ctx, "path");
         const s = ctx.cluster.state;
-        return path41 ? { [path41]: asObject(effectivePrivs(s, userid, path41)) } : permissionTree(s, userid);
+        return path41 ? { [path41]: asObject2(effectivePrivs(s, userid, path41)) } : permissionTree(s, userid);
       }, "GET /access/permissions")
     };
   }
@@ -82069,7 +84445,7 @@ async function power2(c, vm3, action, t, ctx) {
       qmpstatus
     }), "set");
     if (action === "start") {
-      if (running2) throw new ApiError(500, `VM ${vm3.vmid} already running`);
+      if (running2) throw new ApiError2(500, `VM ${vm3.vmid} already running`);
       t.log(`generating cloud-init ISO`);
       await t.sleep(d.qmstart ?? 1500);
       t.finish.push(set("running", "running"));
@@ -82079,12 +84455,12 @@ async function power2(c, vm3, action, t, ctx) {
     } else if (action === "shutdown") {
       if (running2 && c.named(c.faults.hangAtBoot, vm3) && !num(ctx, "forceStop")) {
         await t.sleep(d.qmshutdown ?? 3e3);
-        throw new ApiError(500, "VM quit/powerdown failed - got timeout");
+        throw new ApiError2(500, "VM quit/powerdown failed - got timeout");
       }
       await t.sleep(running2 ? d.qmshutdown ?? 3e3 : 0);
       t.finish.push(set("stopped", "stopped"));
     } else {
-      if (!running2) throw new ApiError(500, `VM ${vm3.vmid} not running`);
+      if (!running2) throw new ApiError2(500, `VM ${vm3.vmid} not running`);
       if (action === "suspend") {
         await t.sleep(d.qmsuspend ?? 300);
         t.finish.push(set("running", "paused"));
@@ -82329,10 +84705,10 @@ var init_agent = __esm({
         return {
           result: {
             version: "8.2.2",
-            supported_commands: agentCommands.map((name) => ({
-              name,
+            supported_commands: agentCommands.map((name2) => ({
+              name: name2,
               enabled: true,
-              "success-response": name !== "guest-shutdown"
+              "success-response": name2 !== "guest-shutdown"
             }))
           }
         };
@@ -82350,10 +84726,10 @@ var init_agent = __esm({
         const vm3 = agentReady(ctx, "guest-file-open");
         const content = readGuestFile(ctx.cluster, vm3, String(ctx.params.file));
         const offset = Number(ctx.params.offset ?? 0);
-        const count = Number(ctx.params.count ?? 16777216);
-        const part = content.slice(offset, offset + count);
+        const count2 = Number(ctx.params.count ?? 16777216);
+        const part = content.slice(offset, offset + count2);
         const data = String(ctx.params.decode ?? "1") === "0" ? Buffer.from(part).toString("base64") : part;
-        return { content: data, ...offset + count < content.length ? { truncated: 1 } : {} };
+        return { content: data, ...offset + count2 < content.length ? { truncated: 1 } : {} };
       }, "GET /nodes/{node}/qemu/{vmid}/agent/file-read"),
       "POST /nodes/{node}/qemu/{vmid}/agent/ping": /* @__PURE__ */ __name((ctx) => {
         agentReady(ctx, "guest-ping");
@@ -82366,7 +84742,7 @@ var init_agent = __esm({
         const vm3 = agentReady(ctx, "guest-exec");
         const argv = JSON.parse(String(ctx.params.command));
         if (!argv.length || !argv[0])
-          throw new ApiError(400, "Parameter verification failed.", {
+          throw new ApiError2(400, "Parameter verification failed.", {
             command: "no command specified"
           });
         const c = ctx.cluster;
@@ -82384,7 +84760,7 @@ var init_agent = __esm({
         c.state.execs[`${vm3.vmid}:${pid}`] = e;
         c.save();
         if (runner)
-          void runner(argv, str5(ctx, "input-data")).catch((err) => ({ exitcode: 255, out: "", err: String(err) })).then((r) => {
+          void runner(argv, str7(ctx, "input-data")).catch((err) => ({ exitcode: 255, out: "", err: String(err) })).then((r) => {
             Object.assign(e, {
               exitcode: r.exitcode,
               outData: r.out,
@@ -82411,9 +84787,9 @@ var init_agent = __esm({
 });
 
 // sim/proxmox/handlers/cluster.ts
-function nodeOf(cluster, name) {
-  const n = cluster.state.nodes.find((x) => x.name === name);
-  if (!n) fail2(`no such cluster node '${name}'`);
+function nodeOf(cluster, name2) {
+  const n = cluster.state.nodes.find((x) => x.name === name2);
+  if (!n) fail2(`no such cluster node '${name2}'`);
   return n;
 }
 function storagesOn(cluster, node) {
@@ -82495,7 +84871,7 @@ var init_cluster2 = __esm({
       }), "GET /version"),
       "GET /cluster/resources": /* @__PURE__ */ __name((ctx) => {
         const { cluster: c, who } = ctx;
-        const type = str5(ctx, "type");
+        const type = str7(ctx, "type");
         const out = [];
         if (!type || type === "node")
           for (const n of c.state.nodes)
@@ -82608,8 +84984,8 @@ var init_cluster2 = __esm({
       }, "GET /nodes/{node}/status"),
       "GET /nodes/{node}/storage": /* @__PURE__ */ __name((ctx) => {
         const node = nodeOf(ctx.cluster, String(ctx.params.node)).name;
-        const content = str5(ctx, "content");
-        const storage = str5(ctx, "storage");
+        const content = str7(ctx, "content");
+        const storage = str7(ctx, "storage");
         return storagesOn(ctx.cluster, node).filter((s) => num(ctx, "enabled") ? s.enabled : true).filter((s) => !content || content.split(",").some((c) => s.content.includes(c))).filter((s) => !storage || s.id === storage).filter(
           (s) => hasPriv(ctx.who, `/storage/${s.id}`, "Datastore.Audit") || hasPriv(ctx.who, `/storage/${s.id}`, "Datastore.AllocateSpace")
         ).map((s) => {
@@ -82661,12 +85037,12 @@ function newVolume(s, vm3, taken, kind) {
     if (!used.has(vol)) return vol;
   }
 }
-function checkSpace(c, s, node, bytes, vol) {
+function checkSpace(c, s, node, bytes2, vol) {
   if (thin.has(s.type)) return;
   const free = s.total - storageUsed(c, s, node);
-  if (bytes <= free) return;
+  if (bytes2 <= free) return;
   if (s.type === "lvm")
-    fail2(`not enough free space (${Math.floor(free / KiB)} < ${Math.ceil(bytes / KiB)})`);
+    fail2(`not enough free space (${Math.floor(free / KiB)} < ${Math.ceil(bytes2 / KiB)})`);
   if (s.type === "zfspool")
     fail2(`zfs error: cannot create 'rpool/data/${vol.split(":")[1]}': out of space`);
   fail2(
@@ -82691,7 +85067,7 @@ var init_volumes = __esm({
 });
 
 // sim/proxmox/handlers/clone.ts
-function cloneConfig(src, newid, full, storage, name, description) {
+function cloneConfig(src, newid, full, storage, name2, description) {
   const cfg = {};
   for (const [k, v] of Object.entries(src.config)) {
     if (k === "template" || k === "lock") continue;
@@ -82709,11 +85085,11 @@ function cloneConfig(src, newid, full, storage, name, description) {
       cfg[k] = v.replace(vol, newvol);
     } else cfg[k] = v;
   }
-  if (name) cfg.name = name;
+  if (name2) cfg.name = name2;
   else cfg.name = `Copy-of-VM-${String(src.config.name ?? src.vmid)}`;
   if (description !== void 0) cfg.description = description;
-  cfg.smbios1 = `uuid=${(0, import_node_crypto8.randomUUID)()}`;
-  cfg.vmgenid = (0, import_node_crypto8.randomUUID)();
+  cfg.smbios1 = `uuid=${(0, import_node_crypto12.randomUUID)()}`;
+  cfg.vmgenid = (0, import_node_crypto12.randomUUID)();
   return cfg;
 }
 function checkStorage(c, id2, node) {
@@ -82729,11 +85105,11 @@ function checkCloneSpace(c, cfg, node) {
   }
   for (const [id2, e] of need2) checkSpace(c, checkedStorage(c, id2, node), node, e.bytes, e.volume);
 }
-var import_node_crypto8, cloneRoutes;
+var import_node_crypto12, cloneRoutes;
 var init_clone = __esm({
   "sim/proxmox/handlers/clone.ts"() {
     "use strict";
-    import_node_crypto8 = require("node:crypto");
+    import_node_crypto12 = require("node:crypto");
     init_api_error();
     init_context2();
     init_fixture();
@@ -82752,8 +85128,8 @@ var init_clone = __esm({
         const newid = Number(ctx.params.newid);
         const isTemplate = !!src.config.template;
         const full = isTemplate ? !!num(ctx, "full") : true;
-        const storage = str5(ctx, "storage");
-        const target = str5(ctx, "target") ?? src.node;
+        const storage = str7(ctx, "storage");
+        const target = str7(ctx, "target") ?? src.node;
         if (!full && storage) fail2(`parameter 'storage' not allowed for linked clones`);
         if (target !== src.node) {
           if (!isOnline(c, nodeOf(c, target))) fail2(`target node '${target}' is not online`);
@@ -82779,7 +85155,7 @@ var init_clone = __esm({
             qmpstatus: "stopped",
             createdAt: Date.now()
           };
-          const cfg = cloneConfig(src, newid, full, storage, str5(ctx, "name"), str5(ctx, "description"));
+          const cfg = cloneConfig(src, newid, full, storage, str7(ctx, "name"), str7(ctx, "description"));
           const failure2 = (c.faults.cloneFailures ?? []).find(
             (f) => (f.newid === void 0 || f.newid === newid) && (f.name === void 0 || f.name === cfg.name) && (f.count === void 0 || f.count > 0)
           );
@@ -82816,7 +85192,7 @@ var init_clone = __esm({
                   try {
                     checkCloneSpace(c, cfg, target);
                   } catch (err) {
-                    throw new ApiError(500, `clone failed: ${err.message}`);
+                    throw new ApiError2(500, `clone failed: ${err.message}`);
                   }
                   await task2.sleep(held);
                 } finally {
@@ -82838,7 +85214,7 @@ var init_clone = __esm({
                   });
                 }
                 const why2 = failure2.message ?? "copy failed: command /usr/bin/qemu-img convert ... failed: exit code 1";
-                throw new ApiError(500, `clone failed: ${why2}`);
+                throw new ApiError2(500, `clone failed: ${why2}`);
               }
             }
           );
@@ -82861,7 +85237,7 @@ var init_clone = __esm({
         );
         if (vm3.status === "running" && local.length && !num(ctx, "with-local-disks"))
           fail2(`can't live migrate attached local disks without with-local-disks option`);
-        for (const d of local) checkStorage(c, str5(ctx, "targetstorage") ?? d.storage, target);
+        for (const d of local) checkStorage(c, str7(ctx, "targetstorage") ?? d.storage, target);
         const type = vm3.ha ? "hamigrate" : "qmigrate";
         const release = await c.lock(`vm:${vm3.vmid}`, lockTimeouts.config);
         try {
@@ -82933,7 +85309,7 @@ var init_disks = __esm({
         const key = String(ctx.params.disk);
         const sizeArg = String(ctx.params.size);
         const skip = skiplock(ctx);
-        const digest = str5(ctx, "digest");
+        const digest = str7(ctx, "digest");
         return startTask(
           c,
           { node: vm3.node, type: "resize", id: String(vm3.vmid), user: taskUser(ctx) },
@@ -82972,19 +85348,19 @@ var init_disks = __esm({
         const c = ctx.cluster;
         const vm3 = c.vmOn(String(ctx.params.node), Number(ctx.params.vmid));
         const disk = String(ctx.params.disk);
-        const storage = str5(ctx, "storage");
-        const target = str5(ctx, "target-vmid");
+        const storage = str7(ctx, "storage");
+        const target = str7(ctx, "target-vmid");
         if (storage && target) {
           const msg = `either set 'storage' or 'target-vmid', but not both`;
           paramError({ "target-vmid": msg, storage: msg });
         }
         if (target)
-          throw new ApiError(501, "reassigning a disk to another VM is not served by the simulator");
+          throw new ApiError2(501, "reassigning a disk to another VM is not served by the simulator");
         if (!storage) {
           const msg = `either set 'storage' or 'target-vmid'`;
           paramError({ "target-vmid": msg, storage: msg });
         }
-        const digest = str5(ctx, "digest");
+        const digest = str7(ctx, "digest");
         checkMove(c, vm3, disk, storage, digest);
         return startTask(
           c,
@@ -83019,18 +85395,18 @@ var init_disks = __esm({
 });
 
 // sim/proxmox/handlers/node.ts
-var import_node_crypto9, nodeRoutes;
+var import_node_crypto13, nodeRoutes;
 var init_node = __esm({
   "sim/proxmox/handlers/node.ts"() {
     "use strict";
-    import_node_crypto9 = require("node:crypto");
+    import_node_crypto13 = require("node:crypto");
     init_context2();
     init_auth2();
     init_cluster2();
     nodeRoutes = {
       "GET /nodes/{node}/network": /* @__PURE__ */ __name((ctx) => {
         const n = nodeOf(ctx.cluster, String(ctx.params.node));
-        const type = str5(ctx, "type");
+        const type = str7(ctx, "type");
         const all = [
           { iface: "eno1", type: "eth", active: 1, method: "manual", families: ["inet"], priority: 1 },
           ...n.bridges.map((b, i) => ({
@@ -83062,7 +85438,7 @@ var init_node = __esm({
       "GET /nodes/{node}/certificates/info": /* @__PURE__ */ __name((ctx) => {
         nodeOf(ctx.cluster, String(ctx.params.node));
         const { certPem, fingerprint } = ctx.tls();
-        const x = new import_node_crypto9.X509Certificate(certPem);
+        const x = new import_node_crypto13.X509Certificate(certPem);
         return [
           {
             filename: "pve-ssl.pem",
@@ -83129,9 +85505,9 @@ function normalise(c, vm3, key, value, allocs) {
         allocs.map((a) => a.volume),
         "disk"
       );
-      const bytes = Math.round(Number(m[2]) * 1024 ** 3);
-      allocs.push({ storage: st, bytes, volume });
-      return [volume, ...rest.map(([k, v]) => `${k}=${v}`), `size=${formatSize2(bytes)}`].join(",");
+      const bytes2 = Math.round(Number(m[2]) * 1024 ** 3);
+      allocs.push({ storage: st, bytes: bytes2, volume });
+      return [volume, ...rest.map(([k, v]) => `${k}=${v}`), `size=${formatSize2(bytes2)}`].join(",");
     }
   }
   return typed(key, value);
@@ -83192,15 +85568,15 @@ var init_drives = __esm({
 // sim/proxmox/handlers/qemu.ts
 function checkBaseUnused(c, tpl) {
   for (const d of disks(tpl.config)) {
-    const [st, name] = d.volume.split(":");
+    const [st, name2] = d.volume.split(":");
     const user = c.vms().find(
-      (v) => v.vmid !== tpl.vmid && Object.values(v.config).some((x) => String(x).startsWith(`${st}:${name}/`))
+      (v) => v.vmid !== tpl.vmid && Object.values(v.config).some((x) => String(x).startsWith(`${st}:${name2}/`))
     );
     if (user) fail2(`base volume '${d.volume}' is still in use by linked cloned`);
   }
 }
 function checkBeforeLock(ctx) {
-  const deleting = (str5(ctx, "delete") ?? "").split(/[,;\s]+/).filter(Boolean);
+  const deleting = (str7(ctx, "delete") ?? "").split(/[,;\s]+/).filter(Boolean);
   const keys = Object.keys(ctx.params).filter((k) => !control.has(k));
   checkRootOnlyKeys(ctx.who, deleting);
   checkRootOnlyKeys(ctx.who, keys);
@@ -83219,7 +85595,7 @@ async function updateConfig(ctx, prefix = "") {
   const release = await c.lock(`vm:${vm3.vmid}`, lockTimeouts.config, { prefix });
   try {
     if (!skip) c.checkConfigLock(vm3);
-    const digest = str5(ctx, "digest");
+    const digest = str7(ctx, "digest");
     if (digest && digest !== digestOf(vm3)) fail2("checksum mismatch (file change by other user?)");
     const running2 = vm3.status === "running";
     const allocs = [];
@@ -83502,7 +85878,7 @@ var init_reads = __esm({
           }))
         ];
       }, "GET /cluster/status"),
-      "GET /cluster/ha/resources": /* @__PURE__ */ __name((ctx) => ctx.cluster.vms().filter((v) => v.ha).filter(() => !str5(ctx, "type") || str5(ctx, "type") === "vm").map((v) => ({
+      "GET /cluster/ha/resources": /* @__PURE__ */ __name((ctx) => ctx.cluster.vms().filter((v) => v.ha).filter(() => !str7(ctx, "type") || str7(ctx, "type") === "vm").map((v) => ({
         sid: `vm:${v.vmid}`,
         type: "vm",
         state: "started",
@@ -83513,7 +85889,7 @@ var init_reads = __esm({
       })), "GET /cluster/ha/resources"),
       "GET /cluster/ha/status/current": /* @__PURE__ */ __name((ctx) => {
         const c = ctx.cluster;
-        const now2 = Math.floor(Date.now() / 1e3);
+        const now3 = Math.floor(Date.now() / 1e3);
         const master = c.state.nodes.find((n) => isOnline(c, n))?.name ?? c.state.nodes[0].name;
         const ha = c.vms().filter((v) => v.ha);
         return [
@@ -83523,8 +85899,8 @@ var init_reads = __esm({
               id: "master",
               type: "master",
               node: master,
-              status: `${master} (active, ${new Date(now2 * 1e3).toUTCString()})`,
-              timestamp: now2
+              status: `${master} (active, ${new Date(now3 * 1e3).toUTCString()})`,
+              timestamp: now3
             }
           ] : [],
           ...c.state.nodes.map((n) => {
@@ -83533,8 +85909,8 @@ var init_reads = __esm({
               id: `lrm:${n.name}`,
               type: "lrm",
               node: n.name,
-              status: `${n.name} (${active ? "active" : "idle"}, ${new Date(now2 * 1e3).toUTCString()})`,
-              timestamp: now2
+              status: `${n.name} (${active ? "active" : "idle"}, ${new Date(now3 * 1e3).toUTCString()})`,
+              timestamp: now3
             };
           }),
           ...ha.map((v) => {
@@ -83556,7 +85932,7 @@ var init_reads = __esm({
       }, "GET /cluster/ha/status/current"),
       // The simulator models no pools: an empty list, as on a cluster that has none.
       "GET /pools": /* @__PURE__ */ __name(() => [], "GET /pools"),
-      "GET /storage": /* @__PURE__ */ __name((ctx) => ctx.cluster.state.storages.filter((s) => !str5(ctx, "type") || s.type === str5(ctx, "type")).filter((s) => canSeeStorage(ctx, s.id)).map((s) => ({
+      "GET /storage": /* @__PURE__ */ __name((ctx) => ctx.cluster.state.storages.filter((s) => !str7(ctx, "type") || s.type === str7(ctx, "type")).filter((s) => canSeeStorage(ctx, s.id)).map((s) => ({
         storage: s.id,
         type: s.type,
         content: [...s.content].sort().join(","),
@@ -83578,7 +85954,7 @@ var init_reads = __esm({
         const c = ctx.cluster;
         const node = nodeOf(c, String(ctx.params.node)).name;
         const s = checkedStorage(c, String(ctx.params.storage), node);
-        const content = str5(ctx, "content");
+        const content = str7(ctx, "content");
         const vmid = num(ctx, "vmid");
         if (content && content !== "images") return [];
         const out = [];
@@ -83587,8 +85963,8 @@ var init_reads = __esm({
           if (vmid !== void 0 && vm3.vmid !== vmid) continue;
           for (const d of disks(vm3.config)) {
             if (d.storage !== s.id) continue;
-            const name = d.volume.split(":")[1];
-            const own = name.includes("/") && !/^\d+\//.test(name) ? name.split("/")[1] : name;
+            const name2 = d.volume.split(":")[1];
+            const own = name2.includes("/") && !/^\d+\//.test(name2) ? name2.split("/")[1] : name2;
             out.push({
               volid: `${s.id}:${own}`,
               content: "images",
@@ -83596,7 +85972,7 @@ var init_reads = __esm({
               size: d.size,
               vmid: vm3.vmid,
               ctime: Math.floor(vm3.createdAt / 1e3),
-              ...own !== name ? { parent: `${name.split("/")[0]}@__base__` } : {}
+              ...own !== name2 ? { parent: `${name2.split("/")[0]}@__base__` } : {}
             });
           }
         }
@@ -83605,11 +85981,11 @@ var init_reads = __esm({
       "GET /nodes/{node}/tasks": /* @__PURE__ */ __name((ctx) => {
         const c = ctx.cluster;
         const node = nodeOf(c, String(ctx.params.node)).name;
-        const source = str5(ctx, "source") ?? "archive";
+        const source = str7(ctx, "source") ?? "archive";
         const start2 = num(ctx, "start") ?? 0;
         const limit = num(ctx, "limit") ?? 50;
-        const wanted2 = str5(ctx, "statusfilter")?.split(/[,;\s]+/).map((x) => x.toLowerCase());
-        const all = Object.values(c.state.tasks).filter((t) => t.node === node).filter((t) => t.status === "running" ? source !== "archive" : source !== "active").filter((t) => !str5(ctx, "typefilter") || t.type === str5(ctx, "typefilter")).filter((t) => num(ctx, "vmid") === void 0 || t.id === String(num(ctx, "vmid"))).filter((t) => !str5(ctx, "userfilter") || t.user.includes(str5(ctx, "userfilter"))).filter((t) => num(ctx, "since") === void 0 || t.start / 1e3 >= num(ctx, "since")).filter((t) => num(ctx, "until") === void 0 || t.start / 1e3 <= num(ctx, "until")).filter((t) => !num(ctx, "errors") || statusType(t.exitstatus) === "error").filter((t) => !wanted2 || t.status === "running" || wanted2.includes(statusType(t.exitstatus))).sort((a, b) => b.start - a.start);
+        const wanted2 = str7(ctx, "statusfilter")?.split(/[,;\s]+/).map((x) => x.toLowerCase());
+        const all = Object.values(c.state.tasks).filter((t) => t.node === node).filter((t) => t.status === "running" ? source !== "archive" : source !== "active").filter((t) => !str7(ctx, "typefilter") || t.type === str7(ctx, "typefilter")).filter((t) => num(ctx, "vmid") === void 0 || t.id === String(num(ctx, "vmid"))).filter((t) => !str7(ctx, "userfilter") || t.user.includes(str7(ctx, "userfilter"))).filter((t) => num(ctx, "since") === void 0 || t.start / 1e3 >= num(ctx, "since")).filter((t) => num(ctx, "until") === void 0 || t.start / 1e3 <= num(ctx, "until")).filter((t) => !num(ctx, "errors") || statusType(t.exitstatus) === "error").filter((t) => !wanted2 || t.status === "running" || wanted2.includes(statusType(t.exitstatus))).sort((a, b) => b.start - a.start);
         return all.slice(start2, start2 + limit).map((t) => taskEntry(t, "RUNNING"));
       }, "GET /nodes/{node}/tasks"),
       "GET /cluster/tasks": /* @__PURE__ */ __name((ctx) => Object.values(ctx.cluster.state.tasks).sort((a, b) => b.start - a.start).slice(0, 50).map((t) => ({ ...taskEntry(t, void 0), saved: t.status === "stopped" ? "1" : "0" })), "GET /cluster/tasks"),
@@ -83623,9 +85999,9 @@ var init_reads = __esm({
 });
 
 // sim/proxmox/handlers/snapshots.ts
-function snapshotOf(vm3, name) {
-  const s = vm3.snapshots?.[name];
-  if (!s) fail2(`snapshot '${name}' does not exist`);
+function snapshotOf(vm3, name2) {
+  const s = vm3.snapshots?.[name2];
+  if (!s) fail2(`snapshot '${name2}' does not exist`);
   return s;
 }
 function snapTask(ctx, type, body2) {
@@ -83663,8 +86039,8 @@ var init_snapshots = __esm({
       "GET /nodes/{node}/qemu/{vmid}/snapshot": /* @__PURE__ */ __name((ctx) => {
         const vm3 = vmOf2(ctx);
         return [
-          ...Object.entries(vm3.snapshots ?? {}).map(([name, s]) => ({
-            name,
+          ...Object.entries(vm3.snapshots ?? {}).map(([name2, s]) => ({
+            name: name2,
             snaptime: s.snaptime,
             vmstate: s.vmstate,
             description: s.description,
@@ -83680,29 +86056,29 @@ var init_snapshots = __esm({
         ];
       }, "GET /nodes/{node}/qemu/{vmid}/snapshot"),
       "POST /nodes/{node}/qemu/{vmid}/snapshot": /* @__PURE__ */ __name((ctx) => {
-        const name = String(ctx.params.snapname);
-        if (name === "current") fail2(`unable to use snapshot name 'current' (reserved name)`);
-        if (name.toLowerCase() === "pending")
+        const name2 = String(ctx.params.snapname);
+        if (name2 === "current") fail2(`unable to use snapshot name 'current' (reserved name)`);
+        if (name2.toLowerCase() === "pending")
           fail2(`unable to use snapshot name 'pending' (reserved name)`);
         vmOf2(ctx);
         return snapTask(ctx, "qmsnapshot", (c, vm3) => {
           c.checkConfigLock(vm3);
-          if (vm3.snapshots?.[name]) fail2(`snapshot name '${name}' already used`);
+          if (vm3.snapshots?.[name2]) fail2(`snapshot name '${name2}' already used`);
           for (const d of disks(vm3.config)) {
             const type = c.state.storages.find((s) => s.id === d.storage)?.type ?? "";
             if (!snapshotCapable.has(type)) fail2("snapshot feature is not available");
           }
           vm3.snapshots = {
             ...vm3.snapshots,
-            [name]: {
+            [name2]: {
               config: { ...vm3.config },
               snaptime: Math.floor(Date.now() / 1e3),
-              description: str5(ctx, "description") ?? "",
+              description: str7(ctx, "description") ?? "",
               vmstate: num(ctx, "vmstate") && vm3.status === "running" ? 1 : 0,
               ...vm3.parent ? { parent: vm3.parent } : {}
             }
           };
-          vm3.parent = name;
+          vm3.parent = name2;
         });
       }, "POST /nodes/{node}/qemu/{vmid}/snapshot"),
       "GET /nodes/{node}/qemu/{vmid}/snapshot/{snapname}": /* @__PURE__ */ __name((ctx) => {
@@ -83710,29 +86086,29 @@ var init_snapshots = __esm({
         return [{ rel: "config" }, { rel: "rollback" }];
       }, "GET /nodes/{node}/qemu/{vmid}/snapshot/{snapname}"),
       "DELETE /nodes/{node}/qemu/{vmid}/snapshot/{snapname}": /* @__PURE__ */ __name((ctx) => {
-        const name = String(ctx.params.snapname);
+        const name2 = String(ctx.params.snapname);
         vmOf2(ctx);
         return snapTask(ctx, "qmdelsnapshot", (_c, vm3) => {
-          const gone = snapshotOf(vm3, name);
+          const gone = snapshotOf(vm3, name2);
           const snaps = { ...vm3.snapshots };
-          delete snaps[name];
-          for (const s of Object.values(snaps)) if (s.parent === name) s.parent = gone.parent;
-          if (vm3.parent === name) vm3.parent = gone.parent;
+          delete snaps[name2];
+          for (const s of Object.values(snaps)) if (s.parent === name2) s.parent = gone.parent;
+          if (vm3.parent === name2) vm3.parent = gone.parent;
           vm3.snapshots = snaps;
         });
       }, "DELETE /nodes/{node}/qemu/{vmid}/snapshot/{snapname}"),
       "POST /nodes/{node}/qemu/{vmid}/snapshot/{snapname}/rollback": /* @__PURE__ */ __name((ctx) => {
-        const name = String(ctx.params.snapname);
+        const name2 = String(ctx.params.snapname);
         vmOf2(ctx);
         return snapTask(ctx, "qmrollback", (c, vm3) => {
           c.checkConfigLock(vm3);
-          const snap = snapshotOf(vm3, name);
+          const snap = snapshotOf(vm3, name2);
           if (!snap.vmstate && vm3.status === "running")
             c.applyOps([{ op: "power", vmid: vm3.vmid, status: "stopped", qmpstatus: "stopped" }]);
           vm3.config = { ...snap.config };
           vm3.pending = {};
           vm3.pendingDelete = [];
-          vm3.parent = name;
+          vm3.parent = name2;
           if (num(ctx, "start") && vm3.status !== "running")
             c.applyOps([{ op: "power", vmid: vm3.vmid, status: "running", qmpstatus: "running" }]);
         });
@@ -83745,9 +86121,9 @@ var init_snapshots = __esm({
 function taskOf(ctx) {
   const upid = String(ctx.params.upid);
   const t = ctx.cluster.state.tasks[upid];
-  if (!t || t.node !== ctx.params.node) throw new ApiError(500, `no such task`);
+  if (!t || t.node !== ctx.params.node) throw new ApiError2(500, `no such task`);
   if (Date.now() - t.start < ctx.cluster.state.timings.taskStatusRace)
-    throw new ApiError(400, "Parameter verification failed.", {
+    throw new ApiError2(400, "Parameter verification failed.", {
       upid: "unable to read task status"
     });
   return t;
@@ -83821,11 +86197,11 @@ var init_handlers = __esm({
 });
 
 // sim/proxmox/code-checks.ts
-function need(who, path41, privs, any = false) {
-  const ok = any ? privs.some((p) => hasPriv(who, path41, p)) : privs.every((p) => hasPriv(who, path41, p));
+function need(who, path41, privs, any2 = false) {
+  const ok = any2 ? privs.some((p) => hasPriv(who, path41, p)) : privs.every((p) => hasPriv(who, path41, p));
   if (ok) return;
-  const what = any ? privs.join("|") : privs.find((p) => !hasPriv(who, path41, p));
-  throw new ApiError(403, `Permission check failed (${path41}, ${what})`);
+  const what = any2 ? privs.join("|") : privs.find((p) => !hasPriv(who, path41, p));
+  throw new ApiError2(403, `Permission check failed (${path41}, ${what})`);
 }
 function bridgeAccess(who, net6) {
   const p = parseProps(net6);
@@ -83869,10 +86245,10 @@ function configAccess(who, vmid, params) {
   for (const k of String(params.delete ?? "").split(/[,;\s]+/).filter(Boolean))
     keyAccess(who, vmid, k, void 0);
 }
-function checkInCode(who, cluster, template, method, params) {
+function checkInCode(who, cluster, template2, method, params) {
   if (who.user === "root@pam" && !who.tokenId) return;
   const vmid = Number(params.vmid);
-  const route = `${method} ${template}`;
+  const route = `${method} ${template2}`;
   if (route === "POST /nodes/{node}/qemu") {
     need(who, `/vms/${vmid}`, ["VM.Allocate"]);
     configAccess(who, vmid, params);
@@ -83907,7 +86283,7 @@ var init_code_checks = __esm({
       disk: "boot bootdisk vmstatestorage",
       cloudinit: "cicustom cipassword citype ciuser ciupgrade nameserver searchdomain sshkeys"
     };
-    inSet = /* @__PURE__ */ __name((name, key) => sets[name].split(" ").includes(key), "inSet");
+    inSet = /* @__PURE__ */ __name((name2, key) => sets[name2].split(" ").includes(key), "inSet");
     control2 = new Set(
       "node vmid digest delete revert skiplock force background_delay start pool unique archive storage live-restore bwlimit".split(
         " "
@@ -83922,31 +86298,31 @@ var init_code_checks = __esm({
 });
 
 // sim/proxmox/server.ts
-async function readBody2(req) {
+async function readBody3(req) {
   let size = 0;
   const chunks = [];
   for await (const c of req) {
     size += c.length;
-    if (size > maxBody) throw new ApiError(413, "Request Entity Too Large");
+    if (size > maxBody) throw new ApiError2(413, "Request Entity Too Large");
     chunks.push(c);
   }
   return Buffer.concat(chunks).toString("utf8");
 }
-function parseBody(req, text3) {
-  if (!text3) return {};
+function parseBody2(req, text4) {
+  if (!text4) return {};
   const type = (req.headers["content-type"] ?? "").split(";")[0].trim().toLowerCase();
   if (type === "application/json") {
     let v;
     try {
-      v = JSON.parse(text3);
+      v = JSON.parse(text4);
     } catch {
-      throw new ApiError(400, "malformed JSON body");
+      throw new ApiError2(400, "malformed JSON body");
     }
     if (!v || typeof v !== "object" || Array.isArray(v))
-      throw new ApiError(400, "JSON body must be an object");
+      throw new ApiError2(400, "JSON body must be an object");
     return v;
   }
-  return formToObject(new URLSearchParams(text3));
+  return formToObject(new URLSearchParams(text4));
 }
 function formToObject(p) {
   const out = {};
@@ -83956,7 +86332,7 @@ function formToObject(p) {
   }
   return out;
 }
-function send(res, status2, data, err) {
+function send2(res, status2, data, err) {
   const headers = {
     "Content-Type": "application/json;charset=UTF-8",
     "Cache-Control": "max-age=0",
@@ -83988,22 +86364,22 @@ async function handle(o, req, res) {
   const { cluster } = o;
   try {
     await o.onRequest?.(method, route?.template ?? url.pathname);
-    const text3 = await readBody2(req);
+    const text4 = await readBody3(req);
     if (o.latencyMs > 0) await sleep(o.latencyMs);
     if (url.pathname === "/_sim/stats") {
       authenticate(cluster, req.headers, "GET");
-      return send(res, 200, { ...Object.fromEntries(o.stats), mutations: cluster.state.mutations });
+      return send2(res, 200, { ...Object.fromEntries(o.stats), mutations: cluster.state.mutations });
     }
     if (apiPath === void 0)
-      throw new ApiError(501, `Method '${method} ${url.pathname}' not implemented`);
-    if (method === "DELETE" && text3.length > 0)
-      throw new ApiError(501, `Unexpected content for method 'DELETE'`);
+      throw new ApiError2(501, `Method '${method} ${url.pathname}' not implemented`);
+    if (method === "DELETE" && text4.length > 0)
+      throw new ApiError2(501, `Unexpected content for method 'DELETE'`);
     const input = {
       ...formToObject(url.searchParams),
-      ...parseBody(req, text3)
+      ...parseBody2(req, text4)
     };
     if (route?.template === "/access/ticket" && method === "POST") {
-      return send(
+      return send2(
         res,
         200,
         createTicket(
@@ -84024,16 +86400,16 @@ async function handle(o, req, res) {
     const info2 = route && methodInfo(o.major, route.template, method);
     const handler2 = route && o.routes[`${method} ${route.template}`];
     if (!route || !info2 || !handler2)
-      throw new ApiError(501, `Method '${method} ${apiPath}' not implemented`);
+      throw new ApiError2(501, `Method '${method} ${apiPath}' not implemented`);
     const { values, errors } = validateParams(info2, { ...input, ...route.params });
-    if (errors) throw new ApiError(400, "Parameter verification failed.", errors);
+    if (errors) throw new ApiError2(400, "Parameter verification failed.", errors);
     checkPermission(who, info2.permissions?.check, values);
     checkInCode(who, cluster, route.template, method, values);
     const data = await handler2({ params: values, who, cluster, tls: o.tls });
-    send(res, 200, data);
+    send2(res, 200, data);
   } catch (err) {
-    if (err instanceof ApiError) return send(res, err.status, null, err);
-    send(res, 500, null, new ApiError(500, `internal error: ${err.message}`));
+    if (err instanceof ApiError2) return send2(res, err.status, null, err);
+    send2(res, 500, null, new ApiError2(500, `internal error: ${err.message}`));
   }
 }
 var maxBody;
@@ -84046,10 +86422,10 @@ var init_server = __esm({
     init_faults();
     init_schema();
     maxBody = 1 << 20;
-    __name(readBody2, "readBody");
-    __name(parseBody, "parseBody");
+    __name(readBody3, "readBody");
+    __name(parseBody2, "parseBody");
     __name(formToObject, "formToObject");
-    __name(send, "send");
+    __name(send2, "send");
     __name(handle, "handle");
   }
 });
@@ -84082,9 +86458,9 @@ function options(args, names) {
       continue;
     }
     const match = names.filter((n) => n.startsWith(m[1]));
-    const name = names.includes(m[1]) ? m[1] : match.length === 1 ? match[0] : void 0;
-    if (!name) throw new PveumError(`Unknown option: ${m[1]}`);
-    opt[name] = m[2] ?? args[++i] ?? "";
+    const name2 = names.includes(m[1]) ? m[1] : match.length === 1 ? match[0] : void 0;
+    if (!name2) throw new PveumError(`Unknown option: ${m[1]}`);
+    opt[name2] = m[2] ?? args[++i] ?? "";
   }
   return { pos, opt };
 }
@@ -84132,7 +86508,7 @@ function runPveum(state, line2) {
       return {};
     case "user modify": {
       const { pos, opt } = options(args, ["groups", "append", "comment", "enable"]);
-      for (const g of list(opt.groups)) (acc.groups[g] ??= []).push(pos[0]);
+      for (const g of list2(opt.groups)) (acc.groups[g] ??= []).push(pos[0]);
       return {};
     }
     case "role add":
@@ -84142,18 +86518,18 @@ function runPveum(state, line2) {
         throw new PveumError(`role '${pos[0]}' already exists`);
       if (key === "role modify" && !acc.roles[pos[0]])
         throw new PveumError(`role '${pos[0]}' does not exist`);
-      const privs = checkPrivs(list(opt.privs));
+      const privs = checkPrivs(list2(opt.privs));
       const keep = key === "role modify" && opt.append === "1" ? acc.roles[pos[0]] : [];
       acc.roles[pos[0]] = [.../* @__PURE__ */ new Set([...keep, ...privs])];
       return {};
     }
     case "user token add": {
       const { pos, opt } = options(args, ["privsep", "comment", "expire"]);
-      const [user, name] = pos;
+      const [user, name2] = pos;
       if (!userExists(user)) throw new PveumError(`no such user ('${user}')`);
-      const id2 = `${user}!${name}`;
+      const id2 = `${user}!${name2}`;
       if (state.tokens.some((t) => t.id === id2)) throw new PveumError(`Token already exists.`);
-      const value = (0, import_node_crypto10.randomUUID)();
+      const value = (0, import_node_crypto14.randomUUID)();
       state.tokens.push({ id: id2, secret: value, privsep: opt.privsep !== "0" });
       return { "full-tokenid": id2, value };
     }
@@ -84162,12 +86538,12 @@ function runPveum(state, line2) {
       const { pos, opt } = options(args, ["users", "tokens", "groups", "roles", "propagate"]);
       const path41 = pos[0];
       if (!path41?.startsWith("/")) throw new PveumError(`invalid ACL path '${path41 ?? ""}'`);
-      for (const r of list(opt.roles))
+      for (const r of list2(opt.roles))
         if (!roles()[r]) throw new PveumError(`role '${r}' does not exist`);
       const who = [
-        ...list(opt.users).map((id2) => ({ kind: "user", id: id2 })),
-        ...list(opt.tokens).map((id2) => ({ kind: "token", id: id2 })),
-        ...list(opt.groups).map((id2) => ({ kind: "group", id: id2 }))
+        ...list2(opt.users).map((id2) => ({ kind: "user", id: id2 })),
+        ...list2(opt.tokens).map((id2) => ({ kind: "token", id: id2 })),
+        ...list2(opt.groups).map((id2) => ({ kind: "group", id: id2 }))
       ];
       for (const w of who) {
         if (w.kind === "user" && !userExists(w.id))
@@ -84176,7 +86552,7 @@ function runPveum(state, line2) {
           throw new PveumError(
             `no such token '${w.id.split("!")[1]}' for user '${w.id.split("!")[0]}'`
           );
-        for (const role of list(opt.roles)) {
+        for (const role of list2(opt.roles)) {
           acc.acl = acc.acl.filter(
             (e) => !(e.path === path41 && e.kind === w.kind && e.id === w.id && e.role === role)
           );
@@ -84190,11 +86566,11 @@ function runPveum(state, line2) {
       throw new PveumError(`unknown command 'pveum ${cmd.slice(0, 3).join(" ")}'`);
   }
 }
-var import_node_crypto10, PveumError, list;
+var import_node_crypto14, PveumError, list2;
 var init_pveum = __esm({
   "sim/proxmox/pveum.ts"() {
     "use strict";
-    import_node_crypto10 = require("node:crypto");
+    import_node_crypto14 = require("node:crypto");
     init_privileges();
     init_permissions();
     PveumError = class extends Error {
@@ -84204,7 +86580,7 @@ var init_pveum = __esm({
     };
     __name(words, "words");
     __name(options, "options");
-    list = /* @__PURE__ */ __name((v) => (v ?? "").split(/[\s,;]+/).filter(Boolean), "list");
+    list2 = /* @__PURE__ */ __name((v) => (v ?? "").split(/[\s,;]+/).filter(Boolean), "list");
     __name(runPveum, "runPveum");
   }
 });
@@ -84218,7 +86594,7 @@ async function startProxmoxSim(opts = {}) {
     throw new ConfigurationError(`timeScale must be a positive number, not ${opts.timeScale}.`);
   const fixture = loadFixture(opts.fixture);
   const saved = opts.stateDir ? readState(opts.stateDir) : void 0;
-  const state = saved ?? stateFromFixture(fixture, (0, import_node_crypto11.randomUUID)(), (0, import_node_crypto11.randomBytes)(12).toString("base64url"), opts.pveVersion);
+  const state = saved ?? stateFromFixture(fixture, (0, import_node_crypto15.randomUUID)(), (0, import_node_crypto15.randomBytes)(12).toString("base64url"), opts.pveVersion);
   const major = pveMajorOf(state.version);
   if (opts.pveVersion !== void 0 && opts.pveVersion !== major)
     throw new ConfigurationError(
@@ -84269,9 +86645,9 @@ async function startProxmoxSim(opts = {}) {
     applyStandingFaults(cluster);
   }, "setFaults");
   setFaults(loadFaults(opts.faults));
-  await new Promise((resolve, reject) => {
+  await new Promise((resolve2, reject) => {
     server.once("error", reject);
-    server.listen(opts.port ?? 0, host, () => resolve());
+    server.listen(opts.port ?? 0, host, () => resolve2());
   });
   const addr = server.address();
   const port = typeof addr === "object" && addr ? addr.port : 0;
@@ -84306,11 +86682,11 @@ async function startProxmoxSim(opts = {}) {
     }
   };
 }
-var import_node_crypto11, import_node_https4;
+var import_node_crypto15, import_node_https4;
 var init_proxmox = __esm({
   "sim/proxmox/index.ts"() {
     "use strict";
-    import_node_crypto11 = require("node:crypto");
+    import_node_crypto15 = require("node:crypto");
     import_node_https4 = require("node:https");
     init_errors();
     init_loopback();
@@ -84331,13 +86707,13 @@ var init_proxmox = __esm({
 // sim/vault/fields.ts
 function ttlSeconds(v) {
   if (typeof v === "number") return v;
-  const m = /^(\d+)([smhd]?)$/.exec(str6(v, "").trim());
+  const m = /^(\d+)([smhd]?)$/.exec(str8(v, "").trim());
   if (!m) return 0;
   return Number(m[1]) * ({ "": 1, s: 1, m: 60, h: 3600, d: 86400 }[m[2]] ?? 1);
 }
 function envelope(data, extra = {}) {
   return {
-    request_id: (0, import_node_crypto12.randomUUID)(),
+    request_id: (0, import_node_crypto16.randomUUID)(),
     lease_id: "",
     renewable: false,
     lease_duration: 0,
@@ -84348,14 +86724,14 @@ function envelope(data, extra = {}) {
     ...extra
   };
 }
-var import_node_crypto12, str6, strList, id;
+var import_node_crypto16, str8, strList, id;
 var init_fields = __esm({
   "sim/vault/fields.ts"() {
     "use strict";
-    import_node_crypto12 = require("node:crypto");
-    str6 = /* @__PURE__ */ __name((v, d = "") => typeof v === "string" ? v : typeof v === "number" || typeof v === "boolean" ? String(v) : d, "str");
+    import_node_crypto16 = require("node:crypto");
+    str8 = /* @__PURE__ */ __name((v, d = "") => typeof v === "string" ? v : typeof v === "number" || typeof v === "boolean" ? String(v) : d, "str");
     strList = /* @__PURE__ */ __name((v) => Array.isArray(v) ? v.map(String) : typeof v === "string" && v ? v.split(",").map((s) => s.trim()) : [], "strList");
-    id = /* @__PURE__ */ __name((prefix) => `${prefix}${(0, import_node_crypto12.randomBytes)(18).toString("base64url")}`, "id");
+    id = /* @__PURE__ */ __name((prefix) => `${prefix}${(0, import_node_crypto16.randomBytes)(18).toString("base64url")}`, "id");
     __name(ttlSeconds, "ttlSeconds");
     __name(envelope, "envelope");
   }
@@ -84368,7 +86744,7 @@ function b64json(part) {
 async function keysOf(config2) {
   const keys = config2.jwt_validation_pubkeys.map(
     (pem) => ({
-      key: (0, import_node_crypto13.createPublicKey)(pem)
+      key: (0, import_node_crypto17.createPublicKey)(pem)
     })
   );
   let jwksUrl = config2.jwks_url;
@@ -84390,14 +86766,14 @@ async function keysOf(config2) {
     if (!res.ok) throw new LoginError(`error fetching jwks: status ${res.status}`);
     const jwks = await res.json();
     for (const k of jwks.keys ?? [])
-      keys.push({ kid: k.kid, key: (0, import_node_crypto13.createPublicKey)({ key: k, format: "jwk" }) });
+      keys.push({ kid: k.kid, key: (0, import_node_crypto17.createPublicKey)({ key: k, format: "jwk" }) });
   }
   return keys;
 }
 function verifySignature(alg, key, signed2, sig) {
   const hash = { RS256: "RSA-SHA256", ES256: "SHA256", RS384: "RSA-SHA384", RS512: "RSA-SHA512" }[alg];
   if (!hash) return false;
-  const v = (0, import_node_crypto13.createVerify)(hash);
+  const v = (0, import_node_crypto17.createVerify)(hash);
   v.update(signed2);
   try {
     return alg === "ES256" ? v.verify({ key, dsaEncoding: "ieee-p1363" }, sig) : key.asymmetricKeyType === "rsa" && v.verify(key, sig);
@@ -84405,7 +86781,7 @@ function verifySignature(alg, key, signed2, sig) {
     return false;
   }
 }
-async function validateJwt(jwt, config2, role, now2 = Date.now()) {
+async function validateJwt(jwt, config2, role, now3 = Date.now()) {
   const bad = /* @__PURE__ */ __name((why2) => new LoginError(`error validating token: ${why2}`), "bad");
   const parts = jwt.split(".");
   if (parts.length !== 3)
@@ -84433,10 +86809,10 @@ async function validateJwt(jwt, config2, role, now2 = Date.now()) {
     throw bad("invalid issuer (iss) claim");
   if (role.bound_subject && claims.sub !== role.bound_subject)
     throw bad("invalid subject (sub) claim");
-  const aud = list2(claims.aud) ?? [];
+  const aud = list3(claims.aud) ?? [];
   if (role.bound_audiences.length && !role.bound_audiences.some((a) => aud.includes(a)))
     throw bad("invalid audience (aud) claim: audience claim does not match any expected audience");
-  const t = now2 / 1e3;
+  const t = now3 / 1e3;
   const skew = clockSkewLeeway;
   if (typeof claims.nbf === "number" && t + skew < claims.nbf)
     throw bad("invalid not before (nbf) claim: token not yet valid");
@@ -84448,13 +86824,13 @@ async function validateJwt(jwt, config2, role, now2 = Date.now()) {
     throw new LoginError("audience claim found in JWT but no audiences bound to the role");
   if (claims[role.user_claim] === void 0)
     throw new LoginError(`claim "${role.user_claim}" not found in token`);
-  for (const [name, expected] of Object.entries(role.bound_claims ?? {})) {
-    const actual = list2(claims[name]);
-    if (claims[name] === void 0)
-      throw new LoginError(`error validating claims: claim "${name}" is missing`);
+  for (const [name2, expected] of Object.entries(role.bound_claims ?? {})) {
+    const actual = list3(claims[name2]);
+    if (claims[name2] === void 0)
+      throw new LoginError(`error validating claims: claim "${name2}" is missing`);
     if (!actual)
       throw new LoginError("error validating claims: received claim is not a string or list");
-    const want = list2(expected) ?? [];
+    const want = list3(expected) ?? [];
     const found = want.some(
       (w) => actual.some(
         (a) => role.bound_claims_type === "glob" ? typeof a === "string" && matchesGlob(a, String(w), "name") : a === w
@@ -84462,16 +86838,16 @@ async function validateJwt(jwt, config2, role, now2 = Date.now()) {
     );
     if (!found)
       throw new LoginError(
-        `error validating claims: claim "${name}" does not match any associated bound claim values`
+        `error validating claims: claim "${name2}" does not match any associated bound claim values`
       );
   }
   return claims;
 }
-var import_node_crypto13, clockSkewLeeway, LoginError, list2;
+var import_node_crypto17, clockSkewLeeway, LoginError, list3;
 var init_jwt = __esm({
   "sim/vault/jwt.ts"() {
     "use strict";
-    import_node_crypto13 = require("node:crypto");
+    import_node_crypto17 = require("node:crypto");
     init_loopback();
     init_glob();
     clockSkewLeeway = 60;
@@ -84483,7 +86859,7 @@ var init_jwt = __esm({
     __name(b64json, "b64json");
     __name(keysOf, "keysOf");
     __name(verifySignature, "verifySignature");
-    list2 = /* @__PURE__ */ __name((v) => Array.isArray(v) ? v : typeof v === "string" || typeof v === "boolean" ? [v] : void 0, "list");
+    list3 = /* @__PURE__ */ __name((v) => Array.isArray(v) ? v : typeof v === "string" || typeof v === "boolean" ? [v] : void 0, "list");
     __name(validateJwt, "validateJwt");
   }
 });
@@ -84534,7 +86910,7 @@ function tokenRoute(ctx, req, p) {
       policies.includes("root") ? ["root"] : policies,
       ttlSeconds(req.body.ttl),
       "token",
-      str6(req.body.display_name, "token")
+      str8(req.body.display_name, "token")
     );
     return ctx.changed({ status: 200, body: envelope(null, { auth: authBlock(t) }) });
   }
@@ -84617,11 +86993,11 @@ function jwtRoute(ctx, req, p, m) {
   if (sub === "config") {
     if (m === "GET") return { status: 200, body: envelope(am.config ?? {}) };
     am.config = {
-      bound_issuer: str6(req.body.bound_issuer, ""),
+      bound_issuer: str8(req.body.bound_issuer, ""),
       jwt_validation_pubkeys: strList(req.body.jwt_validation_pubkeys),
-      jwks_url: str6(req.body.jwks_url, ""),
-      jwks_ca_pem: str6(req.body.jwks_ca_pem, ""),
-      oidc_discovery_url: str6(req.body.oidc_discovery_url, "")
+      jwks_url: str8(req.body.jwks_url, ""),
+      jwks_ca_pem: str8(req.body.jwks_ca_pem, ""),
+      oidc_discovery_url: str8(req.body.oidc_discovery_url, "")
     };
     const sources = [
       am.config.jwks_url,
@@ -84637,38 +87013,38 @@ function jwtRoute(ctx, req, p, m) {
   if (sub === "role" && (m === "LIST" || m === "GET"))
     return { status: 200, body: envelope({ keys: Object.keys(am.roles) }) };
   if (sub.startsWith("role/")) {
-    const name = sub.slice(5);
+    const name2 = sub.slice(5);
     if (m === "GET") {
-      const r = am.roles[name];
+      const r = am.roles[name2];
       if (!r) throw new VaultError(404, []);
       return { status: 200, body: envelope({ ...r, policies: r.token_policies }) };
     }
     if (m === "DELETE") {
-      delete am.roles[name];
+      delete am.roles[name2];
       return ctx.changed({ status: 204 });
     }
     const b = req.body;
     const role = {
       role_type: "jwt",
       bound_audiences: strList(b.bound_audiences),
-      bound_subject: str6(b.bound_subject, ""),
+      bound_subject: str8(b.bound_subject, ""),
       bound_claims: b.bound_claims ?? null,
       bound_claims_type: b.bound_claims_type === "glob" ? "glob" : "string",
-      user_claim: str6(b.user_claim, ""),
+      user_claim: str8(b.user_claim, ""),
       token_policies: strList(b.token_policies ?? b.policies),
       token_ttl: ttlSeconds(b.token_ttl ?? b.ttl)
     };
     if (b.role_type && b.role_type !== "jwt")
       throw new VaultError(400, [`invalid 'role_type': only "jwt" is simulated`]);
     if (!role.user_claim) throw new VaultError(400, ["a user claim must be defined on the role"]);
-    am.roles[name] = role;
+    am.roles[name2] = role;
     return ctx.changed({ status: 204 });
   }
   throw new VaultError(404, [`no handler for route "auth/${p}". route entry not found.`]);
 }
 async function jwtLogin(ctx, am, req) {
-  const roleName = str6(req.body.role, "");
-  const jwt = str6(req.body.jwt, "");
+  const roleName = str8(req.body.role, "");
+  const jwt = str8(req.body.jwt, "");
   if (!roleName) throw new VaultError(400, ["missing role"]);
   if (!jwt) throw new VaultError(400, ["missing token"]);
   const role = am.roles[roleName];
@@ -84747,7 +87123,7 @@ function kv2Write(m, p, body2) {
     throw new VaultError(400, ["check-and-set parameter required for this call"]);
   if (cas !== void 0 && cas !== (s?.current_version ?? 0))
     throw new VaultError(400, ["check-and-set parameter did not match the current version"]);
-  const t = now();
+  const t = now2();
   s ??= m.v2[p] = emptySecret(t);
   const v = s.current_version + 1;
   s.current_version = v;
@@ -84784,7 +87160,7 @@ function kv2Metadata(m, p) {
   };
 }
 function kv2WriteMetadata(m, p, body2) {
-  const t = now();
+  const t = now2();
   const s = m.v2[p] ??= emptySecret(t);
   if (body2.max_versions !== void 0) s.max_versions = Number(body2.max_versions);
   if (body2.cas_required !== void 0)
@@ -84796,11 +87172,11 @@ function kv2WriteMetadata(m, p, body2) {
 function kv2Versions(m, p, op, versions) {
   const s = m.v2[p];
   if (!s) return;
-  const list4 = Array.isArray(versions) ? versions.map(Number) : [s.current_version];
-  for (const v of list4) {
+  const list5 = Array.isArray(versions) ? versions.map(Number) : [s.current_version];
+  for (const v of list5) {
     const x = s.versions[String(v)];
     if (!x) continue;
-    if (op === "delete") x.deletion_time ||= now();
+    if (op === "delete") x.deletion_time ||= now2();
     if (op === "undelete" && !x.destroyed) x.deletion_time = "";
     if (op === "destroy") {
       x.destroyed = true;
@@ -84820,12 +87196,12 @@ function listKeys(paths, prefix) {
   if (!keys.size) throw new VaultError(404, []);
   return [...keys].sort();
 }
-function mergePatch(target, patch) {
+function mergePatch2(target, patch) {
   if (!patch || typeof patch !== "object" || Array.isArray(patch)) return patch;
   const out = target && typeof target === "object" && !Array.isArray(target) ? { ...target } : {};
   for (const [k, v] of Object.entries(patch)) {
     if (v === null) delete out[k];
-    else out[k] = mergePatch(out[k], v);
+    else out[k] = mergePatch2(out[k], v);
   }
   return out;
 }
@@ -84835,12 +87211,12 @@ function kv2Patch(m, p, body2) {
   if (!s || !cur || cur.deletion_time || cur.destroyed || !cur.data) throw new VaultError(404, []);
   if (!body2.data || typeof body2.data !== "object" || Array.isArray(body2.data))
     throw new VaultError(400, ["no data provided"]);
-  return kv2Write(m, p, { ...body2, data: mergePatch(cur.data, body2.data) });
+  return kv2Write(m, p, { ...body2, data: mergePatch2(cur.data, body2.data) });
 }
 function kv2PatchMetadata(m, p, body2) {
   const s = m.v2[p];
   if (!s) throw new VaultError(404, []);
-  const custom = body2.custom_metadata === void 0 ? {} : { custom_metadata: mergePatch(s.custom_metadata ?? {}, body2.custom_metadata) };
+  const custom = body2.custom_metadata === void 0 ? {} : { custom_metadata: mergePatch2(s.custom_metadata ?? {}, body2.custom_metadata) };
   kv2WriteMetadata(m, p, { ...body2, ...custom });
 }
 function subkeysOf(data, depth, level = 1) {
@@ -84856,12 +87232,12 @@ function kv2Subkeys(m, p, depth, version) {
   const { data, metadata } = kv2Read(m, p, version);
   return { subkeys: subkeysOf(data, depth), metadata };
 }
-var now;
+var now2;
 var init_kv = __esm({
   "sim/vault/kv.ts"() {
     "use strict";
     init_vault_error();
-    now = /* @__PURE__ */ __name(() => (/* @__PURE__ */ new Date()).toISOString(), "now");
+    now2 = /* @__PURE__ */ __name(() => (/* @__PURE__ */ new Date()).toISOString(), "now");
     __name(emptySecret, "emptySecret");
     __name(versionMeta, "versionMeta");
     __name(kv2Read, "kv2Read");
@@ -84870,7 +87246,7 @@ var init_kv = __esm({
     __name(kv2WriteMetadata, "kv2WriteMetadata");
     __name(kv2Versions, "kv2Versions");
     __name(listKeys, "listKeys");
-    __name(mergePatch, "mergePatch");
+    __name(mergePatch2, "mergePatch");
     __name(kv2Patch, "kv2Patch");
     __name(kv2PatchMetadata, "kv2PatchMetadata");
     __name(subkeysOf, "subkeysOf");
@@ -84879,8 +87255,8 @@ var init_kv = __esm({
 });
 
 // sim/vault/kv-routes.ts
-function kv1Route(ctx, req, { name, mount, rest }, m) {
-  const full = `${name}${rest}`;
+function kv1Route(ctx, req, { name: name2, mount, rest }, m) {
+  const full = `${name2}${rest}`;
   if (m === "LIST") {
     ctx.require(req, full, "list");
     return { status: 200, body: envelope({ keys: listKeys(Object.keys(mount.v1), rest) }) };
@@ -84909,10 +87285,10 @@ function mergePatchBody(req) {
       `PATCH requires Content-Type application/merge-patch+json, provided ${req.contentType || "none"}`
     ]);
 }
-function kv2Route(ctx, req, { name, mount, rest }, m) {
+function kv2Route(ctx, req, { name: name2, mount, rest }, m) {
   const [kind, ...tail] = rest.split("/");
   const p = tail.join("/");
-  const full = `${name}${rest}`;
+  const full = `${name2}${rest}`;
   const ok = /* @__PURE__ */ __name((data) => ({ status: 200, body: envelope(data) }), "ok");
   if (kind === "data") {
     if (m === "GET") {
@@ -85006,19 +87382,19 @@ var init_kv_routes = __esm({
 });
 
 // sim/vault/policy.ts
-function parsePolicy(text3) {
-  const trimmed = text3.trim();
+function parsePolicy(text4) {
+  const trimmed = text4.trim();
   if (trimmed.startsWith("{")) {
-    const obj = JSON.parse(trimmed);
-    return Object.entries(obj.path ?? {}).map(([p, v]) => rule(p, v.capabilities ?? []));
+    const obj2 = JSON.parse(trimmed);
+    return Object.entries(obj2.path ?? {}).map(([p, v]) => rule(p, v.capabilities ?? []));
   }
   const src = trimmed.replace(/(^|\s)(#|\/\/)[^\n]*/g, "$1");
   const rules = [];
   const re = /path\s+"([^"]*)"\s*\{([^}]*)\}/g;
   for (let m = re.exec(src); m; m = re.exec(src)) {
     const caps = /capabilities\s*=\s*\[([^\]]*)\]/.exec(m[2]);
-    const list4 = caps ? [...caps[1].matchAll(/"([^"]*)"/g)].map((x) => x[1]) : [];
-    rules.push(rule(m[1], list4));
+    const list5 = caps ? [...caps[1].matchAll(/"([^"]*)"/g)].map((x) => x[1]) : [];
+    rules.push(rule(m[1], list5));
   }
   if (!rules.length && src.trim()) throw new Error("failed to parse policy: no path stanzas");
   return rules;
@@ -85159,7 +87535,7 @@ function sysRoute(ctx, req, p, m) {
     return ok({ ...mountInfo(mt.mount), path: mt.name });
   }
   if (p === "capabilities-self" && (m === "POST" || m === "PUT")) {
-    const paths = Array.isArray(req.body.paths) ? req.body.paths.map((x) => String(x)) : [str6(req.body.path, "")];
+    const paths = Array.isArray(req.body.paths) ? req.body.paths.map((x) => String(x)) : [str8(req.body.path, "")];
     const data = {};
     for (const one of paths) data[one] = ctx.capabilities(req, one);
     if (paths.length === 1) data.capabilities = data[paths[0]];
@@ -85192,24 +87568,24 @@ function sysRoute(ctx, req, p, m) {
   }
   if (p.startsWith("mounts/")) {
     ctx.root(req);
-    const name = `${p.slice(7).replace(/\/$/, "")}/`;
+    const name2 = `${p.slice(7).replace(/\/$/, "")}/`;
     if (m === "DELETE") {
-      delete ctx.state.mounts[name];
+      delete ctx.state.mounts[name2];
       return ctx.changed({ status: 204 });
     }
     if (m === "GET") {
-      const mt = ctx.state.mounts[name];
-      if (!mt) throw new VaultError(400, [`No secret engine mount at ${name}`]);
+      const mt = ctx.state.mounts[name2];
+      if (!mt) throw new VaultError(400, [`No secret engine mount at ${name2}`]);
       return ok(mountInfo(mt));
     }
-    const type = str6(req.body.type, "");
+    const type = str8(req.body.type, "");
     const opts = req.body.options ?? {};
     if (type !== "kv" && type !== "kv-v2")
       throw new VaultError(400, [`plugin not found in the catalog: ${type}`]);
-    if (ctx.state.mounts[name] || name.startsWith("sys/") || name.startsWith("auth/"))
-      throw new VaultError(400, [`path is already in use at ${name}`]);
-    const version = type === "kv-v2" || str6(opts.version, "1") === "2" ? 2 : 1;
-    ctx.state.mounts[name] = newMount(version);
+    if (ctx.state.mounts[name2] || name2.startsWith("sys/") || name2.startsWith("auth/"))
+      throw new VaultError(400, [`path is already in use at ${name2}`]);
+    const version = type === "kv-v2" || str8(opts.version, "1") === "2" ? 2 : 1;
+    ctx.state.mounts[name2] = newMount(version);
     return ctx.changed({ status: 204 });
   }
   if (p === "auth" && m === "GET") {
@@ -85232,42 +87608,42 @@ function sysRoute(ctx, req, p, m) {
   }
   if (p.startsWith("auth/")) {
     ctx.root(req);
-    const name = `${p.slice(5).replace(/\/$/, "")}/`;
+    const name2 = `${p.slice(5).replace(/\/$/, "")}/`;
     if (m === "DELETE") {
-      delete ctx.state.auth[name];
+      delete ctx.state.auth[name2];
       return ctx.changed({ status: 204 });
     }
     if (req.body.type !== "jwt" && req.body.type !== "oidc")
       throw new VaultError(400, [`plugin not found in the catalog: ${String(req.body.type)}`]);
-    if (ctx.state.auth[name]) throw new VaultError(400, [`path is already in use at auth/${name}`]);
-    ctx.state.auth[name] = { type: "jwt", accessor: id("auth_jwt_"), roles: {} };
+    if (ctx.state.auth[name2]) throw new VaultError(400, [`path is already in use at auth/${name2}`]);
+    ctx.state.auth[name2] = { type: "jwt", accessor: id("auth_jwt_"), roles: {} };
     return ctx.changed({ status: 204 });
   }
   const pol = /^(?:policy|policies\/acl)(?:\/(.+))?$/.exec(p);
   if (pol) {
     ctx.root(req);
-    const name = pol[1];
-    if (!name)
+    const name2 = pol[1];
+    if (!name2)
       return ok({
         keys: ["default", ...Object.keys(ctx.state.policies), "root"],
         policies: Object.keys(ctx.state.policies)
       });
     if (m === "GET") {
-      const text4 = ctx.state.policies[name];
-      if (text4 === void 0) throw new VaultError(404, []);
-      return ok({ name, rules: text4, policy: text4 });
+      const text5 = ctx.state.policies[name2];
+      if (text5 === void 0) throw new VaultError(404, []);
+      return ok({ name: name2, rules: text5, policy: text5 });
     }
     if (m === "DELETE") {
-      delete ctx.state.policies[name];
+      delete ctx.state.policies[name2];
       return ctx.changed({ status: 204 });
     }
-    const text3 = str6(req.body.policy ?? req.body.rules, "");
+    const text4 = str8(req.body.policy ?? req.body.rules, "");
     try {
-      parsePolicy(text3);
+      parsePolicy(text4);
     } catch (e) {
       throw new VaultError(400, [`failed to parse policy: ${e.message}`]);
     }
-    ctx.state.policies[name] = text3;
+    ctx.state.policies[name2] = text4;
     return ctx.changed({ status: 204 });
   }
   ctx.tokenOf(req);
@@ -85348,8 +87724,8 @@ var init_engine = __esm({
       }
       mountFor(p) {
         const names = Object.keys(this.state.mounts).sort((a, b) => b.length - a.length);
-        const name = names.find((n) => `${p}/`.startsWith(n));
-        return name ? { name, mount: this.state.mounts[name], rest: p.slice(name.length) } : void 0;
+        const name2 = names.find((n) => `${p}/`.startsWith(n));
+        return name2 ? { name: name2, mount: this.state.mounts[name2], rest: p.slice(name2.length) } : void 0;
       }
       changed(v) {
         this.save();
@@ -85473,7 +87849,7 @@ var init_github_oidc = __esm({
 });
 
 // sim/vault/index.ts
-async function readBody3(req) {
+async function readBody4(req) {
   const chunks = [];
   let size = 0;
   for await (const c of req) {
@@ -85481,28 +87857,28 @@ async function readBody3(req) {
     if (size > maxBody2) throw new VaultError(413, ["request body too large"]);
     chunks.push(c);
   }
-  const text3 = Buffer.concat(chunks).toString("utf8").trim();
-  if (!text3) return {};
+  const text4 = Buffer.concat(chunks).toString("utf8").trim();
+  if (!text4) return {};
   try {
-    const v = JSON.parse(text3);
+    const v = JSON.parse(text4);
     if (v && typeof v === "object" && !Array.isArray(v)) return v;
   } catch {
   }
   throw new VaultError(400, ["failed to parse JSON input: invalid character"]);
 }
-function send2(res, status2, body2) {
+function send3(res, status2, body2) {
   if (body2 === void 0) {
     res.writeHead(status2, { "Cache-Control": "no-store" });
     res.end();
     return;
   }
-  const text3 = JSON.stringify(body2);
+  const text4 = JSON.stringify(body2);
   res.writeHead(status2, {
     "Content-Type": "application/json",
     "Cache-Control": "no-store",
-    "Content-Length": String(Buffer.byteLength(text3))
+    "Content-Length": String(Buffer.byteLength(text4))
   });
-  res.end(text3);
+  res.end(text4);
 }
 async function startVaultSim(opts = {}) {
   const host = opts.host ?? "127.0.0.1";
@@ -85512,7 +87888,7 @@ async function startVaultSim(opts = {}) {
     );
   const saved = opts.stateDir ? readVaultState(opts.stateDir) : void 0;
   const savedRoot = saved && Object.values(saved.tokens).find((t) => t.policies.includes("root"))?.id;
-  const rootToken = opts.rootToken ?? savedRoot ?? `hvs.${(0, import_node_crypto14.randomBytes)(18).toString("base64url")}`;
+  const rootToken = opts.rootToken ?? savedRoot ?? `hvs.${(0, import_node_crypto18.randomBytes)(18).toString("base64url")}`;
   const state = saved ?? freshState(rootToken);
   if (!state.tokens[rootToken]) Object.assign(state.tokens, freshState(rootToken).tokens);
   const save = /* @__PURE__ */ __name(() => {
@@ -85535,32 +87911,32 @@ async function startVaultSim(opts = {}) {
           method,
           path: decodeURIComponent(url.pathname.slice(4)),
           query: url.searchParams,
-          body: method === "GET" || method === "LIST" ? {} : await readBody3(req),
+          body: method === "GET" || method === "LIST" ? {} : await readBody4(req),
           token,
           contentType: (req.headers["content-type"] ?? "").split(";")[0].trim().toLowerCase()
         };
         const out = await engine.handle(r);
-        send2(res, out.status, out.body);
+        send3(res, out.status, out.body);
       } catch (err) {
-        if (err instanceof VaultError) send2(res, err.status, { ...err.extra, errors: err.errors });
-        else send2(res, 500, { errors: [`internal error: ${err.message}`] });
+        if (err instanceof VaultError) send3(res, err.status, { ...err.extra, errors: err.errors });
+        else send3(res, 500, { errors: [`internal error: ${err.message}`] });
       }
     })();
   }, "handler");
   const cert = opts.tls ? loadOrCreateCertificate(opts.stateDir, "vault-tls") : void 0;
   const inner = (0, import_node_http2.createServer)(handler2);
-  await new Promise((resolve, reject) => {
+  await new Promise((resolve2, reject) => {
     inner.once("error", reject);
-    inner.listen(0, host, () => resolve());
+    inner.listen(0, host, () => resolve2());
   });
   const front = listFrontEnd(
     inner.address().port,
     host,
     cert && { cert: cert.certPem, key: cert.keyPem }
   );
-  await new Promise((resolve, reject) => {
+  await new Promise((resolve2, reject) => {
     front.once("error", reject);
-    front.listen(opts.port ?? 0, host, () => resolve());
+    front.listen(opts.port ?? 0, host, () => resolve2());
   });
   const port = front.address().port;
   const hostPart = host.includes(":") ? `[${host}]` : host;
@@ -85570,16 +87946,16 @@ async function startVaultSim(opts = {}) {
     caPem: cert?.certPem,
     engine,
     requests,
-    writePolicy(name, hcl) {
+    writePolicy(name2, hcl) {
       parsePolicy(hcl);
-      state.policies[name] = hcl;
+      state.policies[name2] = hcl;
       save();
     },
     createToken(policies, ttlSeconds2) {
-      const t = `hvs.${(0, import_node_crypto14.randomBytes)(18).toString("base64url")}`;
+      const t = `hvs.${(0, import_node_crypto18.randomBytes)(18).toString("base64url")}`;
       state.tokens[t] = {
         id: t,
-        accessor: (0, import_node_crypto14.randomBytes)(12).toString("base64url"),
+        accessor: (0, import_node_crypto18.randomBytes)(12).toString("base64url"),
         policies: ["default", ...policies],
         display_name: "token",
         path: "auth/token/create",
@@ -85591,10 +87967,10 @@ async function startVaultSim(opts = {}) {
       return t;
     },
     configureJwt(setup2) {
-      const name = `${(setup2.path ?? "jwt").replace(/\/$/, "")}/`;
-      const am = state.auth[name] ??= {
+      const name2 = `${(setup2.path ?? "jwt").replace(/\/$/, "")}/`;
+      const am = state.auth[name2] ??= {
         type: "jwt",
-        accessor: `auth_jwt_${(0, import_node_crypto14.randomBytes)(4).toString("hex")}`,
+        accessor: `auth_jwt_${(0, import_node_crypto18.randomBytes)(4).toString("hex")}`,
         roles: {}
       };
       am.config = {
@@ -85630,11 +88006,11 @@ async function startVaultSim(opts = {}) {
     }
   };
 }
-var import_node_crypto14, import_node_http2, maxBody2;
+var import_node_crypto18, import_node_http2, maxBody2;
 var init_vault = __esm({
   "sim/vault/index.ts"() {
     "use strict";
-    import_node_crypto14 = require("node:crypto");
+    import_node_crypto18 = require("node:crypto");
     import_node_http2 = require("node:http");
     init_errors();
     init_cert();
@@ -85647,8 +88023,8 @@ var init_vault = __esm({
     init_vault_error();
     init_github_oidc();
     maxBody2 = 4 << 20;
-    __name(readBody3, "readBody");
-    __name(send2, "send");
+    __name(readBody4, "readBody");
+    __name(send3, "send");
     __name(startVaultSim, "startVaultSim");
   }
 });
@@ -85662,19 +88038,19 @@ function hostsUnavailable() {
 }
 function authorizedKey(o) {
   if (o.authorizedKeyFile) {
-    let text3;
+    let text4;
     try {
-      text3 = (0, import_node_fs19.readFileSync)(o.authorizedKeyFile, "utf8").trim();
+      text4 = (0, import_node_fs19.readFileSync)(o.authorizedKeyFile, "utf8").trim();
     } catch {
       throw new ConfigurationError(`Cannot read the authorized key file ${o.authorizedKeyFile}.`);
     }
-    if (!/^(ssh-|ecdsa-|sk-)\S+ [A-Za-z0-9+/]+=*( .*)?$/.test(text3.split("\n")[0] ?? ""))
+    if (!/^(ssh-|ecdsa-|sk-)\S+ [A-Za-z0-9+/]+=*( .*)?$/.test(text4.split("\n")[0] ?? ""))
       throw new ConfigurationError(
         `${o.authorizedKeyFile} is not an SSH public key (a line like 'ssh-ed25519 AAAA\u2026 comment').`
       );
     const priv = o.authorizedKeyFile.replace(/\.pub$/, "");
     return {
-      publicKey: text3,
+      publicKey: text4,
       privateKeyFile: priv !== o.authorizedKeyFile && (0, import_node_fs19.existsSync)(priv) ? priv : void 0
     };
   }
@@ -85719,7 +88095,7 @@ path "${KV_MOUNT}/metadata/${KUBECONFIG_PATH}" { capabilities = ["read"] }
         authorizedKey: key.publicKey,
         stateDir: import_node_path22.default.join(o.dir, "hosts"),
         log: o.log,
-        onStart: /* @__PURE__ */ __name((name, ip) => kube.registerHost(name, ip), "onStart")
+        onStart: /* @__PURE__ */ __name((name2, ip) => kube.registerHost(name2, ip), "onStart")
       });
       const h = hosts;
       stops.push(() => h.stop());
@@ -85879,9 +88255,9 @@ var init_sim = __esm({
         );
         const envFileOut = { what: "--env-file", createParents: values["env-file"] === void 0 };
         if (typeof values["env-file"] === "string") await checkOutputPath(envFile, envFileOut);
-        const signalled = new Promise((resolve) => {
-          process.once("SIGINT", () => resolve());
-          process.once("SIGTERM", () => resolve());
+        const signalled = new Promise((resolve2) => {
+          process.once("SIGINT", () => resolve2());
+          process.once("SIGTERM", () => resolve2());
         });
         let stack;
         try {
@@ -86067,7 +88443,7 @@ function allowDeletesOf(v) {
     );
   return Number(v);
 }
-var list3, STOP_GRACE_MS, command6, apply_default;
+var list4, STOP_GRACE_MS, command6, apply_default;
 var init_apply2 = __esm({
   "actions/cli/commands/apply.ts"() {
     "use strict";
@@ -86079,7 +88455,7 @@ var init_apply2 = __esm({
     init_log();
     init_progress();
     init_interrupt();
-    list3 = /* @__PURE__ */ __name((v) => Array.isArray(v) ? v.map(String) : typeof v === "string" ? [v] : [], "list");
+    list4 = /* @__PURE__ */ __name((v) => Array.isArray(v) ? v.map(String) : typeof v === "string" ? [v] : [], "list");
     STOP_GRACE_MS = 6e4;
     __name(allowDeletesOf, "allowDeletesOf");
     command6 = {
@@ -86146,8 +88522,8 @@ var init_apply2 = __esm({
             { client, log, env: ctx.env, progress },
             {
               dryRun: values["dry-run"] === true,
-              only: list3(values.only),
-              recreate: list3(values.recreate),
+              only: list4(values.only),
+              recreate: list4(values.recreate),
               reprovisionNode: typeof values["reprovision-node"] === "string" ? values["reprovision-node"] : void 0,
               prune: values.prune === true,
               allowDeletes,
@@ -86228,13 +88604,13 @@ var init_plan2 = __esm({
         if (out) await checkOutputPath(out, { what: "--out" });
         const repo = await loadValidRepository(ctx.repo);
         const client = await connectFromEnv(ctx.env, repo.config, ctx.log);
-        let text3;
+        let text4;
         let code;
         try {
           const { plan: plan2 } = await readAndPlan(repo, client, ctx.log, {
             allowDeletes: allowDeletesOf(values["allow-deletes"])
           });
-          text3 = values.json ? `${JSON.stringify(plan2, null, 2)}
+          text4 = values.json ? `${JSON.stringify(plan2, null, 2)}
 ` : values.markdown ? `${renderPlanMarkdown(plan2, { vms: repo.vms })}
 ` : renderPlanText(plan2);
           code = plan2.errors.length ? 1 : plan2.hasChanges ? 2 : 0;
@@ -86242,10 +88618,10 @@ var init_plan2 = __esm({
           await client.close();
         }
         if (out) {
-          await writeOutputFile(out, text3, { what: "--out", mode: 420 });
+          await writeOutputFile(out, text4, { what: "--out", mode: 420 });
           ctx.log.info(`Plan written to ${out}.`);
         } else {
-          ctx.out(text3);
+          ctx.out(text4);
         }
         return code;
       }
@@ -86260,7 +88636,7 @@ var init_exec2 = __esm({
   "actions/lib/provision/exec.ts"() {
     "use strict";
     import_node_child_process9 = require("node:child_process");
-    execProcess = /* @__PURE__ */ __name((file, args, opts) => new Promise((resolve, reject) => {
+    execProcess = /* @__PURE__ */ __name((file, args, opts) => new Promise((resolve2, reject) => {
       const child = (0, import_node_child_process9.execFile)(
         file,
         args,
@@ -86271,19 +88647,19 @@ var init_exec2 = __esm({
             reject(new Error(`Could not run ${file}: ${err.message}`));
             return;
           }
-          resolve({ code: err ? Number(err.code) : 0, stdout, stderr });
+          resolve2({ code: err ? Number(err.code) : 0, stdout, stderr });
         }
       );
-      const partial = { stdout: "", stderr: "" };
+      const partial2 = { stdout: "", stderr: "" };
       const feed = /* @__PURE__ */ __name((stream) => (chunk) => {
-        const lines = (partial[stream] + String(chunk)).split("\n");
-        partial[stream] = lines.pop() ?? "";
+        const lines = (partial2[stream] + String(chunk)).split("\n");
+        partial2[stream] = lines.pop() ?? "";
         for (const l of lines) opts.onLine?.(l.replace(/\r$/, ""), stream);
       }, "feed");
       const flush = /* @__PURE__ */ __name(() => {
         for (const s of ["stdout", "stderr"]) {
-          if (partial[s]) opts.onLine?.(partial[s], s);
-          partial[s] = "";
+          if (partial2[s]) opts.onLine?.(partial2[s], s);
+          partial2[s] = "";
         }
       }, "flush");
       child.stdout?.on("data", feed("stdout"));
@@ -86298,10 +88674,10 @@ async function readInventory(opts) {
     cwd: opts.repoDir,
     env: opts.env
   });
-  let list4;
+  let list5;
   try {
     if (r.code !== 0) throw new Error("failed");
-    list4 = JSON.parse(r.stdout);
+    list5 = JSON.parse(r.stdout);
   } catch {
     const why2 = r.stderr.trim().split("\n").slice(-2).join(" ");
     throw new ConfigurationError(
@@ -86309,28 +88685,28 @@ async function readInventory(opts) {
     );
   }
   const raw = /* @__PURE__ */ new Map();
-  for (const [name, v] of Object.entries(list4)) {
-    if (name === "_meta" || !v || typeof v !== "object") continue;
+  for (const [name2, v] of Object.entries(list5)) {
+    if (name2 === "_meta" || !v || typeof v !== "object") continue;
     const g = v;
-    raw.set(name, { hosts: g.hosts ?? [], children: g.children ?? [] });
+    raw.set(name2, { hosts: g.hosts ?? [], children: g.children ?? [] });
   }
   const groups = /* @__PURE__ */ new Map();
-  const members = /* @__PURE__ */ __name((name, seen = /* @__PURE__ */ new Set()) => {
-    if (seen.has(name)) return [];
-    seen.add(name);
-    const g = raw.get(name);
+  const members = /* @__PURE__ */ __name((name2, seen = /* @__PURE__ */ new Set()) => {
+    if (seen.has(name2)) return [];
+    seen.add(name2);
+    const g = raw.get(name2);
     if (!g) return [];
     return [.../* @__PURE__ */ new Set([...g.hosts, ...g.children.flatMap((c) => members(c, seen))])];
   }, "members");
-  for (const name of raw.keys()) groups.set(name, members(name));
+  for (const name2 of raw.keys()) groups.set(name2, members(name2));
   const hosts = /* @__PURE__ */ new Map();
   for (const h of groups.get("all") ?? []) hosts.set(h, {});
-  for (const [h, vars] of Object.entries(list4._meta?.hostvars ?? {})) hosts.set(h, vars);
+  for (const [h, vars] of Object.entries(list5._meta?.hostvars ?? {})) hosts.set(h, vars);
   return { hosts, groups };
 }
-function expandLimit(view, name) {
-  if (view.hosts.has(name)) return [name];
-  const g = view.groups.get(name);
+function expandLimit(view, name2) {
+  if (view.hosts.has(name2)) return [name2];
+  const g = view.groups.get(name2);
   return g && g.length ? g : void 0;
 }
 function groupsOf2(view, host) {
@@ -86613,11 +88989,11 @@ async function readKnownHosts(file) {
 }
 function sshHosts(view, invocations) {
   const names = [...new Set(invocations.flatMap((i) => i.targets))].sort();
-  return names.map((name) => {
-    const vars = view.hosts.get(name) ?? {};
-    const address = typeof vars.ansible_host === "string" ? vars.ansible_host : name;
+  return names.map((name2) => {
+    const vars = view.hosts.get(name2) ?? {};
+    const address = typeof vars.ansible_host === "string" ? vars.ansible_host : name2;
     const port = Number(vars.ansible_port ?? 22);
-    return { name, address, ...Number.isInteger(port) && port !== 22 ? { port } : {} };
+    return { name: name2, address, ...Number.isInteger(port) && port !== 22 ? { port } : {} };
   });
 }
 function describeInvocation(i) {
@@ -86640,7 +89016,7 @@ function failure(inv, code, output) {
 async function provision(o) {
   const log = o.log;
   const exec = o.exec ?? execProcess;
-  const now2 = o.now ?? Date.now;
+  const now3 = o.now ?? Date.now;
   for (const v of Object.values(o.extraEnv ?? {})) registerSecret(v);
   await loadValidConfig(o.repoDir);
   if (!o.runs.length && !o.newHosts.length) {
@@ -86731,13 +89107,13 @@ ${await readKnownHosts(GLOBAL_KNOWN_HOSTS)}`,
       const run2 = await log.group(label3, async () => {
         const args = [...inventoryArgs, `playbooks/${inv.playbook}`];
         if (inv.limit) args.push("--limit", inv.limit.join(","));
-        const started = now2();
+        const started = now3();
         const r = await exec("ansible-playbook", args, {
           cwd: o.repoDir,
           env,
           onLine: /* @__PURE__ */ __name((line2) => log.info(redact(line2)), "onLine")
         });
-        const durationMs = now2() - started;
+        const durationMs = now3() - started;
         const output = `${r.stdout}
 ${r.stderr}`;
         log.info(
@@ -86848,12 +89224,12 @@ var init_provision2 = __esm({
       async run(values, _positionals, ctx) {
         const runs2 = [];
         if (typeof values.playbook === "string") {
-          const name = values.playbook;
-          if (!TAG_NAME.test(name) || name.includes(".."))
+          const name2 = values.playbook;
+          if (!TAG_NAME.test(name2) || name2.includes(".."))
             throw new UsageError(
-              `--playbook '${name.slice(0, 60)}' is not a playbook or VM name (lower-case letters, digits, '.', '_', '-').`
+              `--playbook '${name2.slice(0, 60)}' is not a playbook or VM name (lower-case letters, digits, '.', '_', '-').`
             );
-          const r = resolveTag(name, repoResolver(ctx.repo));
+          const r = resolveTag(name2, repoResolver(ctx.repo));
           if (typeof r === "string") throw new ConfigurationError(`${r}.`);
           runs2.push(r);
         }
@@ -86865,7 +89241,7 @@ var init_provision2 = __esm({
             return 0;
           }
         }
-        const newHosts = hostsFile ? (await readHostListFile(hostsFile, "--hosts")).map(({ name, ip }) => ({ name, ip })) : [];
+        const newHosts = hostsFile ? (await readHostListFile(hostsFile, "--hosts")).map(({ name: name2, ip }) => ({ name: name2, ip })) : [];
         const key = sshKeyFromEnv(ctx.env);
         const token = ctx.env.K3S_TOKEN;
         registerSecret(token);
@@ -86927,11 +89303,12 @@ function makeRepository(root, installerUrl) {
     );
   }, "commit");
   git2(repo, "init", "-q", "-b", "main");
-  const config2 = (0, import_yaml6.parseDocument)((0, import_node_fs24.readFileSync)(import_node_path28.default.join(root, "demo", "pve-gitops.yaml"), "utf8"));
+  const config2 = (0, import_yaml8.parseDocument)((0, import_node_fs24.readFileSync)(import_node_path28.default.join(root, "demo", "pve-gitops.yaml"), "utf8"));
   config2.setIn(["k3s", "installer_url"], installerUrl);
   (0, import_node_fs24.writeFileSync)(import_node_path28.default.join(repo, "pve-gitops.yaml"), config2.toString());
   copy("playbooks");
   copy("schemas");
+  copy("demo/k8s", "k8s");
   commit("chore: start the demo repository");
   copy("demo/vms", "vms");
   commit("feat: demo k3s cluster, one node per Proxmox node [ansible k8s-demo]");
@@ -87061,6 +89438,44 @@ async function runDemo(o) {
     log.info(
       `Cluster k8s-demo: ${nodes.map((n) => `${n.name} (${n.role})`).join(", ")}; kubeconfig in ${kubeconfig} (mode 0600)`
     );
+    const kubectlEnv = {
+      PATH: process.env.PATH,
+      LANG: "C.UTF-8",
+      HOME: state,
+      KUBECONFIG: kubeconfig
+    };
+    const kubectl = /* @__PURE__ */ __name((title, args) => log.group(title, async () => {
+      log.info(`$ kubectl ${args.join(" ")}`);
+      const r = await runProcess(KUBECTL, args, cwd, kubectlEnv, true).catch((e) => {
+        throw new PveGitopsError(
+          `Demo step '${title}' needs kubectl (${KUBECTL}), which did not start: ${e.message}. On Debian: apt-get install kubernetes-client.`
+        );
+      });
+      log.info(r.stdout.trimEnd());
+      if (r.code !== 0)
+        throw new PveGitopsError(
+          `Demo step '${title}' failed: kubectl ${args[0]} exited ${r.code}.`
+        );
+    }), "kubectl");
+    await kubectl("A CI job deploys to the new cluster with that kubeconfig", [
+      "apply",
+      "-f",
+      "k8s/hello.yaml"
+    ]);
+    await kubectl("\u2026 waits for the rollout", [
+      "rollout",
+      "status",
+      "deployment/hello",
+      "--timeout=120s"
+    ]);
+    await kubectl("\u2026 and sees its pods running on the cluster", [
+      "get",
+      "pods",
+      "-o",
+      "wide",
+      "-l",
+      "app=hello"
+    ]);
     await run2({ title: "Plan again: nothing to do", args: ["plan"] });
     await run2({ title: "Apply again: idempotent", args: ["apply"] });
     const again = w.proxmox.stats().mutations - afterApply;
@@ -87079,8 +89494,11 @@ async function runDemo(o) {
   }
 }
 function runCli(cli, args, cwd, env, capture) {
-  return new Promise((resolve, reject) => {
-    const child = (0, import_node_child_process10.spawn)(process.execPath, ["--", cli, ...args], {
+  return runProcess(process.execPath, ["--", cli, ...args], cwd, env, capture);
+}
+function runProcess(cmd, args, cwd, env, capture) {
+  return new Promise((resolve2, reject) => {
+    const child = (0, import_node_child_process10.spawn)(cmd, args, {
       cwd,
       env,
       stdio: ["ignore", capture ? "pipe" : "inherit", "inherit"]
@@ -87090,10 +89508,10 @@ function runCli(cli, args, cwd, env, capture) {
     let stdout = "";
     child.stdout?.on("data", (d) => stdout += d.toString());
     child.once("error", reject);
-    child.once("close", (code) => resolve({ code: code ?? 1, stdout }));
+    child.once("close", (code) => resolve2({ code: code ?? 1, stdout }));
   });
 }
-var import_node_child_process10, import_node_fs24, import_node_os8, import_node_path28, import_node_url2, import_yaml6, running;
+var import_node_child_process10, import_node_fs24, import_node_os8, import_node_path28, import_node_url2, import_yaml8, running, KUBECTL;
 var init_run_demo = __esm({
   "sim/demo/run-demo.ts"() {
     "use strict";
@@ -87103,14 +89521,16 @@ var init_run_demo = __esm({
     import_node_path28 = __toESM(require("node:path"), 1);
     import_node_url2 = require("node:url");
     init_errors();
-    import_yaml6 = __toESM(require_dist(), 1);
+    import_yaml8 = __toESM(require_dist(), 1);
     init_stack();
     __name(projectRoot, "projectRoot");
     __name(git2, "git");
     __name(makeRepository, "makeRepository");
     __name(runDemo, "runDemo");
     running = /* @__PURE__ */ new Set();
+    KUBECTL = process.env.KUBECTL ?? "kubectl";
     __name(runCli, "runCli");
+    __name(runProcess, "runProcess");
   }
 });
 
@@ -87156,15 +89576,15 @@ var init_demo = __esm({
 });
 
 // actions/lib/kubeconfig/kubeconfig.ts
-function parseKubeconfig(text3, where) {
+function parseKubeconfig(text4, where) {
   let doc;
   try {
-    doc = (0, import_yaml7.parse)(text3, { prettyErrors: false });
+    doc = (0, import_yaml9.parse)(text4, { prettyErrors: false });
   } catch {
     throw new ConfigurationError(`${where} is not valid YAML.`);
   }
   const bad = /* @__PURE__ */ __name((why2) => new ConfigurationError(`${where} is not a valid kubeconfig: ${why2}.`), "bad");
-  if (!isObj(doc)) throw bad("it is not a YAML mapping");
+  if (!isObj2(doc)) throw bad("it is not a YAML mapping");
   if (doc.kind !== void 0 && doc.kind !== "Config")
     throw bad(`kind is '${JSON.stringify(doc.kind).slice(0, 40)}', not 'Config'`);
   for (const k of ["clusters", "users", "contexts"]) {
@@ -87175,16 +89595,16 @@ function parseKubeconfig(text3, where) {
   cfg.apiVersion ??= "v1";
   cfg.kind = "Config";
   cfg.clusters.forEach((c, i) => {
-    if (!isObj(c) || typeof c.name !== "string" || !isObj(c.cluster) || typeof c.cluster.server !== "string")
+    if (!isObj2(c) || typeof c.name !== "string" || !isObj2(c.cluster) || typeof c.cluster.server !== "string")
       throw bad(`clusters[${i}] needs a name and cluster.server`);
   });
   cfg.users.forEach((u, i) => {
-    if (!isObj(u) || typeof u.name !== "string" || !isObj(u.user))
+    if (!isObj2(u) || typeof u.name !== "string" || !isObj2(u.user))
       throw bad(`users[${i}] needs a name and user`);
     maskUser(u.user);
   });
   cfg.contexts.forEach((c, i) => {
-    if (!isObj(c) || typeof c.name !== "string" || !isObj(c.context) || typeof c.context.cluster !== "string" || typeof c.context.user !== "string")
+    if (!isObj2(c) || typeof c.name !== "string" || !isObj2(c.context) || typeof c.context.cluster !== "string" || typeof c.context.user !== "string")
       throw bad(`contexts[${i}] needs a name, context.cluster and context.user`);
   });
   return cfg;
@@ -87209,8 +89629,8 @@ function hostOf(server) {
   }
   return { url, host: url.hostname.replace(/^\[|\]$/g, "") };
 }
-function normaliseK3sKubeconfig(text3, o) {
-  const cfg = parseKubeconfig(text3, o.source);
+function normaliseK3sKubeconfig(text4, o) {
+  const cfg = parseKubeconfig(text4, o.source);
   if (cfg.clusters.length !== 1 || cfg.users.length !== 1)
     throw new ConfigurationError(
       `${o.source} holds ${cfg.clusters.length} clusters and ${cfg.users.length} users; a k3s kubeconfig holds one of each.`
@@ -87228,10 +89648,10 @@ function normaliseK3sKubeconfig(text3, o) {
 function mergeKubeconfig(base, entries2) {
   const out = structuredClone(base);
   for (const e of entries2) {
-    const put = /* @__PURE__ */ __name((list4, item) => {
-      const i = list4.findIndex((x) => x.name === item.name);
-      if (i >= 0) list4[i] = item;
-      else list4.push(item);
+    const put = /* @__PURE__ */ __name((list5, item) => {
+      const i = list5.findIndex((x) => x.name === item.name);
+      if (i >= 0) list5[i] = item;
+      else list5.push(item);
     }, "put");
     put(out.clusters, { name: e.name, cluster: e.cluster });
     put(out.users, { name: e.name, user: e.user });
@@ -87262,12 +89682,12 @@ function selectContexts(cfg, names, where) {
   out["current-context"] = names[0] ?? "";
   return out;
 }
-var import_node_net10, import_yaml7, emptyKubeconfig, isObj, serializeKubeconfig;
+var import_node_net10, import_yaml9, emptyKubeconfig, isObj2, serializeKubeconfig;
 var init_kubeconfig = __esm({
   "actions/lib/kubeconfig/kubeconfig.ts"() {
     "use strict";
     import_node_net10 = require("node:net");
-    import_yaml7 = __toESM(require_dist(), 1);
+    import_yaml9 = __toESM(require_dist(), 1);
     init_errors();
     init_secrets();
     emptyKubeconfig = /* @__PURE__ */ __name(() => ({
@@ -87278,10 +89698,10 @@ var init_kubeconfig = __esm({
       contexts: [],
       preferences: {}
     }), "emptyKubeconfig");
-    isObj = /* @__PURE__ */ __name((v) => !!v && typeof v === "object" && !Array.isArray(v), "isObj");
+    isObj2 = /* @__PURE__ */ __name((v) => !!v && typeof v === "object" && !Array.isArray(v), "isObj");
     __name(parseKubeconfig, "parseKubeconfig");
     __name(maskUser, "maskUser");
-    serializeKubeconfig = /* @__PURE__ */ __name((cfg) => (0, import_yaml7.stringify)(cfg, { lineWidth: 0 }), "serializeKubeconfig");
+    serializeKubeconfig = /* @__PURE__ */ __name((cfg) => (0, import_yaml9.stringify)(cfg, { lineWidth: 0 }), "serializeKubeconfig");
     __name(hostOf, "hostOf");
     __name(normaliseK3sKubeconfig, "normaliseK3sKubeconfig");
     __name(mergeKubeconfig, "mergeKubeconfig");
@@ -87336,7 +89756,7 @@ async function publishKubeconfig(o) {
   );
 }
 var describeLocation;
-var init_store = __esm({
+var init_store2 = __esm({
   "actions/lib/kubeconfig/store.ts"() {
     "use strict";
     init_errors();
@@ -87356,8 +89776,8 @@ async function getKubeconfig(o) {
   const config2 = selectContexts(stored.config, o.contexts, describeLocation(o.location));
   return { config: config2, text: serializeKubeconfig(config2) };
 }
-function writePrivateFile(file, text3, o = {}) {
-  return writeOutputFile(file, text3, { ...o, mode: 384 });
+function writePrivateFile(file, text4, o = {}) {
+  return writeOutputFile(file, text4, { ...o, mode: 384 });
 }
 var init_get = __esm({
   "actions/lib/kubeconfig/get.ts"() {
@@ -87365,7 +89785,7 @@ var init_get = __esm({
     init_errors();
     init_output_file();
     init_kubeconfig();
-    init_store();
+    init_store2();
     __name(getKubeconfig, "getKubeconfig");
     __name(writePrivateFile, "writePrivateFile");
   }
@@ -87377,7 +89797,7 @@ function kubeGet(entry2, path41, timeoutMs = 1e4) {
   const u = entry2.user;
   const headers = { Accept: "application/json" };
   if (typeof u.token === "string") headers.Authorization = `Bearer ${u.token}`;
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve2, reject) => {
     const req = (0, import_node_https5.request)(
       url,
       {
@@ -87399,7 +89819,7 @@ function kubeGet(entry2, path41, timeoutMs = 1e4) {
               )
             );
           try {
-            resolve(JSON.parse(Buffer.concat(chunks).toString("utf8")));
+            resolve2(JSON.parse(Buffer.concat(chunks).toString("utf8")));
           } catch {
             reject(
               new PveGitopsError(`the API server's answer to GET ${url.pathname} is not JSON`)
@@ -87419,17 +89839,17 @@ function kubeGet(entry2, path41, timeoutMs = 1e4) {
   });
 }
 async function waitForNodesReady(o) {
-  const now2 = o.now ?? Date.now;
+  const now3 = o.now ?? Date.now;
   const sleep2 = o.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
   const timeout = o.timeoutMs ?? 3e5;
   const interval = o.intervalMs ?? 2e3;
-  const start2 = now2();
+  const start2 = now3();
   let lastReport = -Infinity;
   let state;
   for (; ; ) {
     try {
-      const list4 = await kubeGet(o.entry, "/api/v1/nodes");
-      const nodes = (list4.items ?? []).map((n) => ({
+      const list5 = await kubeGet(o.entry, "/api/v1/nodes");
+      const nodes = (list5.items ?? []).map((n) => ({
         name: n.metadata?.name ?? "?",
         ready: n.status?.conditions?.find((c) => c.type === "Ready")?.status === "True"
       }));
@@ -87443,7 +89863,7 @@ async function waitForNodesReady(o) {
     } catch (err) {
       state = err.message;
     }
-    const elapsed = now2() - start2;
+    const elapsed = now3() - start2;
     if (elapsed >= timeout)
       throw new PveGitopsError(
         `The cluster ${o.entry.name} at ${o.entry.cluster.server} was not Ready after ${Math.round(timeout / 1e3)} s (${state}); its kubeconfig was not published.`
@@ -87577,7 +89997,7 @@ ${added}` : o.ssh.knownHosts;
   const entries2 = await Promise.all(
     servers.map(async ({ vm: vm3, ip }) => {
       try {
-        const text3 = await fetcher(
+        const text4 = await fetcher(
           {
             name: vm3.name,
             host: ip,
@@ -87589,7 +90009,7 @@ ${added}` : o.ssh.knownHosts;
           },
           o.log
         );
-        const entry2 = normaliseK3sKubeconfig(text3, {
+        const entry2 = normaliseK3sKubeconfig(text4, {
           name: vm3.name,
           address: ip,
           source: `${K3S_KUBECONFIG} of ${vm3.name}`
@@ -87638,7 +90058,7 @@ var init_publish = __esm({
     init_trusted_host_keys();
     init_readiness();
     init_ssh_fetch();
-    init_store();
+    init_store2();
     __name(isFirstServer, "isFirstServer");
     __name(publishNewClusters, "publishNewClusters");
   }
@@ -87720,9 +90140,9 @@ var init_vault_client = __esm({
           headers["Content-Length"] = String(Buffer.byteLength(payload));
         }
         const what = `${method} ${url.pathname}`;
-        return new Promise((resolve, reject) => {
-          const send3 = url.protocol === "https:" ? import_node_https6.request : import_node_http3.request;
-          const req = send3(
+        return new Promise((resolve2, reject) => {
+          const send4 = url.protocol === "https:" ? import_node_https6.request : import_node_http3.request;
+          const req = send4(
             url,
             {
               method,
@@ -87734,15 +90154,15 @@ var init_vault_client = __esm({
               const chunks = [];
               res.on("data", (c) => chunks.push(c));
               res.on("end", () => {
-                const text3 = Buffer.concat(chunks).toString("utf8");
+                const text4 = Buffer.concat(chunks).toString("utf8");
                 let json2;
                 try {
-                  json2 = text3 ? JSON.parse(text3) : void 0;
+                  json2 = text4 ? JSON.parse(text4) : void 0;
                 } catch {
                   json2 = void 0;
                 }
                 const status2 = res.statusCode ?? 0;
-                if (status2 >= 200 && status2 < 300) return resolve(json2);
+                if (status2 >= 200 && status2 < 300) return resolve2(json2);
                 const errors = Array.isArray(json2?.errors) ? json2.errors.map((e) => unwrapMultierror(String(e))) : [];
                 reject(new VaultHttpError(status2, errors, what, json2));
               });
@@ -87902,28 +90322,28 @@ var kubeconfig_exports = {};
 __export(kubeconfig_exports, {
   default: () => kubeconfig_default
 });
-function addressOf(repo, name, ipconfig0) {
+function addressOf(repo, name2, ipconfig0) {
   let ini = "";
   try {
     ini = (0, import_node_fs26.readFileSync)(import_node_path30.default.join(repo, INVENTORY_FILE), "utf8");
   } catch {
   }
-  const known = knownAddresses(ini).find((h) => h.name === name)?.ip;
+  const known = knownAddresses(ini).find((h) => h.name === name2)?.ip;
   if (known) return known;
   const ip = ipconfig0 ? parseIpConfig(ipconfig0) : void 0;
   if (ip?.ok && ip.value.ip && ip.value.ip !== "dhcp") return ip.value.ip.address;
   throw new ConfigurationError(
-    `The address of ${name} is unknown (not in ${INVENTORY_FILE}, no static ipconfig0): pass --address.`
+    `The address of ${name2} is unknown (not in ${INVENTORY_FILE}, no static ipconfig0): pass --address.`
   );
 }
 async function publish(values, ctx) {
-  const name = values.vm;
-  if (typeof name !== "string")
+  const name2 = values.vm;
+  if (typeof name2 !== "string")
     throw new UsageError(`kubeconfig publish needs --vm NAME. Usage: ${usage2}`);
   const { config: config2, vms } = await loadValidRepository(ctx.repo);
-  const vm3 = vms.find((v) => v.name === name);
-  if (!vm3) throw new ConfigurationError(`There is no VM ${name} in vms/.`);
-  const ip = typeof values.address === "string" ? values.address : addressOf(ctx.repo, name, vm3.ipconfig0);
+  const vm3 = vms.find((v) => v.name === name2);
+  if (!vm3) throw new ConfigurationError(`There is no VM ${name2} in vms/.`);
+  const ip = typeof values.address === "string" ? values.address : addressOf(ctx.repo, name2, vm3.ipconfig0);
   const key = typeof values["ssh-key"] === "string" ? readPrivateKeyFile(values["ssh-key"], "--ssh-key") : sshKeyFromEnv(ctx.env)?.key;
   if (!key?.trim())
     throw new ConfigurationError(
@@ -87947,7 +90367,7 @@ async function publish(values, ctx) {
   let r;
   try {
     r = await publishNewClusters({
-      hosts: [{ name, ip }],
+      hosts: [{ name: name2, ip }],
       vms,
       config: config2,
       vault: vaultFromEnv(ctx.env),
@@ -87969,7 +90389,7 @@ async function publish(values, ctx) {
   }
   if (!r.published.length)
     throw new ConfigurationError(
-      `${name} is not the first server of a k3s cluster (${r.skipped[0]?.reason ?? "no k3s"}); nothing to publish.`
+      `${name2} is not the first server of a k3s cluster (${r.skipped[0]?.reason ?? "no k3s"}); nothing to publish.`
     );
   ctx.out(`${r.published.join("\n")}
 `);
@@ -87982,17 +90402,17 @@ async function get(values, ctx) {
   const out = typeof values.out === "string" ? import_node_path30.default.resolve(values.out) : void 0;
   if (out) await checkOutputPath(out, { what: "--out" });
   const { vault: vaultCfg } = await loadValidConfig(ctx.repo);
-  const { text: text3 } = await getKubeconfig({
+  const { text: text4 } = await getKubeconfig({
     vault: vaultFromEnv(ctx.env),
     location: locationOf(vaultCfg),
     contexts
   });
   if (out) {
-    await writePrivateFile(out, text3, { what: "--out" });
+    await writePrivateFile(out, text4, { what: "--out" });
     ctx.log.info(`Wrote ${contexts.join(", ")} to ${out} (mode 0600).`);
     ctx.out(`${out}
 `);
-  } else ctx.out(text3);
+  } else ctx.out(text4);
   return 0;
 }
 var import_node_fs26, import_node_os10, import_node_path30, usage2, command10, kubeconfig_default;
@@ -88128,10 +90548,10 @@ function policyHcl(o, capabilities, who) {
     ""
   ].join("\n");
 }
-function roleItem(o, name, body2) {
-  const path41 = `auth/${o.authPath}/role/${name}`;
+function roleItem(o, name2, body2) {
+  const path41 = `auth/${o.authPath}/role/${name2}`;
   return {
-    what: `JWT role ${name}`,
+    what: `JWT role ${name2}`,
     method: "POST",
     path: path41,
     body: body2,
@@ -88141,12 +90561,12 @@ EOF`,
     async current(vault) {
       const have = await readOrUndefined(vault, path41);
       if (!have) return void 0;
-      const same = Object.entries(body2).every(
+      const same2 = Object.entries(body2).every(
         ([k, want]) => k === "bound_claims" ? Object.entries(want).every(
           ([c, v]) => sameList(have.bound_claims?.[c], v)
-        ) && Object.keys(have.bound_claims ?? {}).length === Object.keys(want).length : Array.isArray(want) ? sameList(have[k], want) : text2(have[k]) === text2(want)
+        ) && Object.keys(have.bound_claims ?? {}).length === Object.keys(want).length : Array.isArray(want) ? sameList(have[k], want) : text3(have[k]) === text3(want)
       );
-      return same ? "same" : "differs";
+      return same2 ? "same" : "differs";
     }
   };
 }
@@ -88156,17 +90576,17 @@ function vaultSetupItems(o) {
   const publishPolicy = `${o.prefix}-kubeconfig-publish`;
   const readPolicy = `${o.prefix}-kubeconfig-read`;
   const jwtConfig = o.jwksUrl ? { jwks_url: o.jwksUrl, bound_issuer: o.issuer } : { oidc_discovery_url: o.issuer, bound_issuer: o.issuer };
-  const policy = /* @__PURE__ */ __name((name, hcl) => ({
-    what: `policy ${name}`,
+  const policy = /* @__PURE__ */ __name((name2, hcl) => ({
+    what: `policy ${name2}`,
     method: "PUT",
-    path: `sys/policies/acl/${name}`,
+    path: `sys/policies/acl/${name2}`,
     body: { policy: hcl },
-    cli: `vault policy write ${name} - <<'EOF'
+    cli: `vault policy write ${name2} - <<'EOF'
 ${hcl}EOF`,
     async current(vault) {
-      const have = await readOrUndefined(vault, `sys/policies/acl/${name}`);
+      const have = await readOrUndefined(vault, `sys/policies/acl/${name2}`);
       if (!have) return void 0;
-      return text2(have.policy ?? have.rules).trim() === hcl.trim() ? "same" : "differs";
+      return text3(have.policy ?? have.rules).trim() === hcl.trim() ? "same" : "differs";
     }
   }), "policy");
   return [
@@ -88211,8 +90631,8 @@ ${hcl}EOF`,
       async current(vault) {
         const have = await readOrUndefined(vault, `auth/${o.authPath}/config`);
         if (!have || !Object.keys(have).length) return void 0;
-        const same = Object.entries(jwtConfig).every(([k, v]) => text2(have[k]) === v);
-        return same ? "same" : "differs";
+        const same2 = Object.entries(jwtConfig).every(([k, v]) => text3(have[k]) === v);
+        return same2 ? "same" : "differs";
       }
     },
     policy(publishPolicy, policyHcl(o, ["create", "read", "update"], "publish")),
@@ -88241,13 +90661,13 @@ ${hcl}EOF`,
 async function applyVaultSetup(vault, items, onItem = () => void 0) {
   const out = [];
   for (const item of items) {
-    let now2;
+    let now3;
     try {
-      now2 = await item.current(vault);
+      now3 = await item.current(vault);
     } catch (err) {
       throw explain2(err, item);
     }
-    if (now2 !== "same") {
+    if (now3 !== "same") {
       try {
         await vault.request(item.method, item.path, item.body);
       } catch (err) {
@@ -88256,7 +90676,7 @@ async function applyVaultSetup(vault, items, onItem = () => void 0) {
     }
     const o = {
       what: item.what,
-      outcome: now2 === "same" ? "unchanged" : now2 ? "updated" : "created"
+      outcome: now3 === "same" ? "unchanged" : now3 ? "updated" : "created"
     };
     onItem(o);
     out.push(o);
@@ -88273,7 +90693,7 @@ function explain2(err, item) {
     `Vault refused the ${item.what} (${item.method} ${item.path}): ${err.errors.join("; ").slice(0, 300) || `status ${err.status}`}.`
   );
 }
-var GITHUB_OIDC_ISSUER, q, text2, asList, sameList;
+var GITHUB_OIDC_ISSUER, q, text3, asList, sameList;
 var init_vault_setup = __esm({
   "actions/lib/kubeconfig/vault-setup.ts"() {
     "use strict";
@@ -88281,8 +90701,8 @@ var init_vault_setup = __esm({
     init_vault_client();
     GITHUB_OIDC_ISSUER = "https://token.actions.githubusercontent.com";
     q = /* @__PURE__ */ __name((s) => `'${s.replace(/'/g, `'\\''`)}'`, "q");
-    text2 = /* @__PURE__ */ __name((v) => typeof v === "string" || typeof v === "number" || typeof v === "boolean" ? String(v) : JSON.stringify(v ?? ""), "text");
-    asList = /* @__PURE__ */ __name((v) => Array.isArray(v) ? v.map(text2) : v == null ? [] : [text2(v)], "asList");
+    text3 = /* @__PURE__ */ __name((v) => typeof v === "string" || typeof v === "number" || typeof v === "boolean" ? String(v) : JSON.stringify(v ?? ""), "text");
+    asList = /* @__PURE__ */ __name((v) => Array.isArray(v) ? v.map(text3) : v == null ? [] : [text3(v)], "asList");
     sameList = /* @__PURE__ */ __name((a, b) => JSON.stringify(asList(a).sort()) === JSON.stringify(asList(b).sort()), "sameList");
     __name(readOrUndefined, "readOrUndefined");
     __name(policyHcl, "policyHcl");
@@ -88316,14 +90736,14 @@ function repositoryOf(values, ctx) {
     `vault setup cannot tell which GitHub repository publishes (no --repository, no GITHUB_REPOSITORY, no GitHub origin remote). Usage: ${usage3}`
   );
 }
-function checkRepository(name, what) {
-  if (!REPO.test(name))
-    throw new UsageError(`${what} '${name.slice(0, 80)}' is not an OWNER/REPO GitHub repository.`);
-  return name;
+function checkRepository(name2, what) {
+  if (!REPO.test(name2))
+    throw new UsageError(`${what} '${name2.slice(0, 80)}' is not an OWNER/REPO GitHub repository.`);
+  return name2;
 }
 async function setup(values, ctx) {
   const { config: config2 } = await loadValidRepository(ctx.repo);
-  const str7 = /* @__PURE__ */ __name((k, d) => typeof values[k] === "string" ? values[k] : d, "str");
+  const str9 = /* @__PURE__ */ __name((k, d) => typeof values[k] === "string" ? values[k] : d, "str");
   if (values.ref !== void 0 && values.environment !== void 0)
     throw new UsageError("Give --ref or --environment, not both: the publisher binds one.");
   const repository = checkRepository(repositoryOf(values, ctx), "--repository");
@@ -88334,12 +90754,12 @@ async function setup(values, ctx) {
     location: locationOf(config2.vault),
     repository,
     readers,
-    ref: str7("ref", "refs/heads/main"),
+    ref: str9("ref", "refs/heads/main"),
     environment: typeof values.environment === "string" ? values.environment : void 0,
-    authPath: str7("auth-path", "jwt").replace(/^\/+|\/+$/g, ""),
-    readerAudience: str7("audience", "vault"),
-    prefix: str7("prefix", "pve-gitops"),
-    issuer: str7("issuer", GITHUB_OIDC_ISSUER),
+    authPath: str9("auth-path", "jwt").replace(/^\/+|\/+$/g, ""),
+    readerAudience: str9("audience", "vault"),
+    prefix: str9("prefix", "pve-gitops"),
+    issuer: str9("issuer", GITHUB_OIDC_ISSUER),
     jwksUrl: typeof values["jwks-url"] === "string" ? values["jwks-url"] : void 0
   };
   const items = vaultSetupItems(o);
@@ -88506,8 +90926,8 @@ function disksOf2(raw, dropped, file) {
   }
   return Object.keys(out).length ? Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b))) : void 0;
 }
-function importTerraformVm(text3, source, config2) {
-  const doc = (0, import_yaml8.parseDocument)(text3);
+function importTerraformVm(text4, source, config2) {
+  const doc = (0, import_yaml10.parseDocument)(text4);
   if (doc.errors.length)
     throw new ConfigurationError(
       `${source} is not valid YAML: ${doc.errors[0].message.split("\n")[0]}`
@@ -88583,11 +91003,11 @@ function importTerraformVm(text3, source, config2) {
   const groups = groupsOf(config2.inventory.groups, { name: raw.name, k3s: void 0 });
   return { source, name: raw.name, definition: def, dropped, notes, groups };
 }
-var import_yaml8, TERRAFORM_EXCLUDED, DROP_REASONS, THEIR_DEFAULTS, isMap2, scalar;
+var import_yaml10, TERRAFORM_EXCLUDED, DROP_REASONS, THEIR_DEFAULTS, isMap2, scalar;
 var init_terraform = __esm({
   "actions/lib/migrate/terraform.ts"() {
     "use strict";
-    import_yaml8 = __toESM(require_dist(), 1);
+    import_yaml10 = __toESM(require_dist(), 1);
     init_errors();
     init_groups();
     TERRAFORM_EXCLUDED = ["k8s-home.yaml", "boot-server.yaml"];
@@ -88637,7 +91057,7 @@ function sourceFiles(dir) {
 }
 function fileText(vm3) {
   return `# Imported from ${vm3.source} by pve-gitops import terraform.
-` + (0, import_yaml9.stringify)(vm3.definition, { lineWidth: 0 });
+` + (0, import_yaml11.stringify)(vm3.definition, { lineWidth: 0 });
 }
 function report2(vm3) {
   const lines = [`${VMS_DIR}/${vm3.name}.yaml  <-  ${vm3.source}`];
@@ -88646,14 +91066,14 @@ function report2(vm3) {
   for (const n of vm3.notes) lines.push(`  note: ${n}`);
   return lines.join("\n");
 }
-var import_node_fs27, import_promises10, import_node_path31, import_yaml9, usage4, command12, import_default;
+var import_node_fs27, import_promises10, import_node_path31, import_yaml11, usage4, command12, import_default;
 var init_import = __esm({
   "actions/cli/commands/import.ts"() {
     "use strict";
     import_node_fs27 = require("node:fs");
     import_promises10 = require("node:fs/promises");
     import_node_path31 = __toESM(require("node:path"), 1);
-    import_yaml9 = __toESM(require_dist(), 1);
+    import_yaml11 = __toESM(require_dist(), 1);
     init_load();
     init_errors();
     init_terraform();
@@ -89153,14 +91573,14 @@ async function loadCommands() {
   const loaded = await Promise.all(names.map((n) => commands[n]()));
   return Object.fromEntries(names.map((n, i) => [n, loaded[i]]));
 }
-function usageFromParseError(err, name, cmd) {
+function usageFromParseError(err, name2, cmd) {
   const msg = describeError(err);
   const unknown2 = /Unknown option '(-{1,2}[^']+)'/.exec(msg)?.[1];
   if (unknown2) {
     const names = Object.keys({ ...cmd.options, ...GLOBAL_OPTIONS }).map((n) => `--${n}`);
     const guess = nearest(unknown2.split("=")[0], names);
     return new UsageError(
-      `Unknown option '${unknown2}' for ${name}${guess ? `; did you mean ${guess}?` : "."} See pve-gitops ${name} --help.`
+      `Unknown option '${unknown2}' for ${name2}${guess ? `; did you mean ${guess}?` : "."} See pve-gitops ${name2} --help.`
     );
   }
   return new UsageError(`${msg} Usage: ${cmd.usage}`);
@@ -89168,35 +91588,35 @@ function usageFromParseError(err, name, cmd) {
 async function main(argv, env = process.env) {
   const debug2 = argv.includes("--debug") || env.PVE_GITOPS_DEBUG === "1";
   const log = streamLogger(void 0, { debug: debug2, color: colorWanted(env) });
-  const [name, ...rest] = argv;
+  const [name2, ...rest] = argv;
   try {
-    if (!name) {
+    if (!name2) {
       process.stderr.write(topHelp(await loadCommands()));
       return 64;
     }
-    if (name === "--help" || name === "-h" || name === "help") {
+    if (name2 === "--help" || name2 === "-h" || name2 === "help") {
       const topic = rest[0] && commands[rest[0]] ? rest[0] : void 0;
       process.stdout.write(
         topic ? commandHelp(topic, await commands[topic]()) : topHelp(await loadCommands())
       );
       return 0;
     }
-    if (name === "__cli-docs") {
+    if (name2 === "__cli-docs") {
       const { cliMarkdown: cliMarkdown2 } = await Promise.resolve().then(() => (init_help(), help_exports));
       process.stdout.write(cliMarkdown2(await loadCommands()));
       return 0;
     }
-    if (name === "__complete") {
+    if (name2 === "__complete") {
       const { complete: complete2 } = await Promise.resolve().then(() => (init_completion(), completion_exports));
       process.stdout.write(`${(await complete2(rest, await loadCommands())).join("\n")}
 `);
       return 0;
     }
-    const load = commands[name];
+    const load = commands[name2];
     if (!load) {
-      const guess = nearest(name, Object.keys(commands));
+      const guess = nearest(name2, Object.keys(commands));
       throw new UsageError(
-        `Unknown command '${name}'${guess ? `; did you mean ${guess}?` : "."} Run pve-gitops --help for the list.`
+        `Unknown command '${name2}'${guess ? `; did you mean ${guess}?` : "."} Run pve-gitops --help for the list.`
       );
     }
     const cmd = await load();
@@ -89209,10 +91629,10 @@ async function main(argv, env = process.env) {
         strict: true
       });
     } catch (err) {
-      throw usageFromParseError(err, name, cmd);
+      throw usageFromParseError(err, name2, cmd);
     }
     if (parsed.values.help) {
-      process.stdout.write(commandHelp(name, cmd));
+      process.stdout.write(commandHelp(name2, cmd));
       return 0;
     }
     const repo = import_node_path32.default.resolve(typeof parsed.values.repo === "string" ? parsed.values.repo : ".");
@@ -89479,7 +91899,7 @@ function getInventoryInputs(env = process.env) {
     throw new ConfigurationError(
       `The tags input holds '${bad.slice(0, 60)}', which is not a tag name.`
     );
-  const optionalBool = /* @__PURE__ */ __name((name) => getInput(name) ? getBooleanInput(name) : false, "optionalBool");
+  const optionalBool = /* @__PURE__ */ __name((name2) => getInput(name2) ? getBooleanInput(name2) : false, "optionalBool");
   const checkPush = optionalBool(INVENTORY_INPUTS.checkPush);
   const commit = getBooleanInput(INVENTORY_INPUTS.commit) || checkPush;
   const githubToken = getInput(INVENTORY_INPUTS.githubToken);
@@ -89701,7 +92121,7 @@ function getKubeconfigInputs(env = process.env) {
     );
   const temp = env.RUNNER_TEMP || import_node_path34.default.join(process.cwd(), ".pve-gitops");
   const given = getInput(KUBECONFIG_INPUTS.file);
-  const file = given || import_node_path34.default.join(temp, `kubeconfig-${(0, import_node_crypto15.randomBytes)(6).toString("hex")}`, "config");
+  const file = given || import_node_path34.default.join(temp, `kubeconfig-${(0, import_node_crypto19.randomBytes)(6).toString("hex")}`, "config");
   const raw = getInput(KUBECONFIG_INPUTS.exportEnv).trim().toLowerCase();
   if (raw && !["true", "false"].includes(raw))
     throw new ConfigurationError(
@@ -89734,11 +92154,11 @@ async function kubeconfigStep(log, inputs = getKubeconfigInputs()) {
   };
   await checkOutputPath(inputs.file, output);
   const vault = await connectVault(inputs.vault, log);
-  const { text: text3, config: config2 } = await log.group(
+  const { text: text4, config: config2 } = await log.group(
     "Fetch the kubeconfig from Vault",
     () => getKubeconfig({ vault, location, contexts: inputs.contexts })
   );
-  await writePrivateFile(inputs.file, text3, output);
+  await writePrivateFile(inputs.file, text4, output);
   log.info(
     `Wrote ${config2.contexts.length} context(s) (${inputs.contexts.join(", ")}) to ${inputs.file} (mode 0600).`
   );
@@ -89747,12 +92167,12 @@ async function kubeconfigStep(log, inputs = getKubeconfigInputs()) {
   setOutput("contexts", config2.contexts.map((c) => c.name).join(" "));
   setOutput("servers", config2.clusters.map((c) => c.cluster.server).join(" "));
 }
-var import_node_crypto15, import_node_path34, KUBECONFIG_INPUTS;
+var import_node_crypto19, import_node_path34, KUBECONFIG_INPUTS;
 var init_kubeconfig_step = __esm({
   "actions/lib/github/kubeconfig-step.ts"() {
     "use strict";
     init_core();
-    import_node_crypto15 = require("node:crypto");
+    import_node_crypto19 = require("node:crypto");
     import_node_path34 = __toESM(require("node:path"), 1);
     init_load();
     init_errors();
@@ -89886,7 +92306,7 @@ var init_kubeconfig_publish_step = __esm({
     init_errors();
     init_addresses2();
     init_publish();
-    init_store();
+    init_store2();
     init_vault_env();
     init_secrets();
     init_load2();
@@ -89927,8 +92347,8 @@ var init_main5 = __esm({
 });
 
 // actions/lib/gitops/pending.ts
-function parse7(text3) {
-  const v = JSON.parse(text3);
+function parse7(text4) {
+  const v = JSON.parse(text4);
   return { hosts: v.hosts ?? [], tags: v.tags ?? [] };
 }
 async function readPending(exec, remote = "origin") {
@@ -89936,9 +92356,9 @@ async function readPending(exec, remote = "origin") {
   const commit = ls.split(/\s/)[0] || void 0;
   if (!commit) return { pending: EMPTY };
   await git(exec, ["fetch", "--no-tags", remote, `+${PENDING_REF}:${PENDING_REF}`], "Fetching");
-  const text3 = await git(exec, ["show", `${commit}:${FILE2}`], `Reading ${PENDING_REF}`);
+  const text4 = await git(exec, ["show", `${commit}:${FILE2}`], `Reading ${PENDING_REF}`);
   try {
-    return { commit, pending: parse7(text3) };
+    return { commit, pending: parse7(text4) };
   } catch {
     throw new PveGitopsError(`${PENDING_REF}:${FILE2} is not valid JSON; delete the ref.`);
   }
@@ -90053,7 +92473,7 @@ async function pendingStep(log, inputs = getPendingInputs()) {
       );
     const add = {
       hosts: own.map((h) => ({ name: h.name, ip: h.ip, since: inputs.since })),
-      tags: inputs.tags.map((name) => ({ name, since: inputs.since }))
+      tags: inputs.tags.map((name2) => ({ name: name2, since: inputs.since }))
     };
     const queued = await log.group(
       `Record what is left to provision (${PENDING_REF})`,
@@ -90085,7 +92505,7 @@ async function pendingStep(log, inputs = getPendingInputs()) {
     log.info(
       `Left from earlier runs: ${pending.hosts.map((h) => h.name).join(" ") || "no host"}; ${tags.join(" ") || "no tag"}.`
     );
-  setOutput("new-hosts", [...hosts].map(([name, ip]) => `${ip},${name}`).join("\n"));
+  setOutput("new-hosts", [...hosts].map(([name2, ip]) => `${ip},${name2}`).join("\n"));
   setOutput("message", tags.map((t) => `[ansible ${t}]`).join(" "));
   setOutput("taken", JSON.stringify(pending));
 }
@@ -90110,7 +92530,7 @@ var init_pending_step = __esm({
       taken: "taken"
     };
     __name(getPendingInputs, "getPendingInputs");
-    vmDefined = /* @__PURE__ */ __name((repoDir, name) => ["yaml", "yml"].some((ext) => (0, import_node_fs29.existsSync)(import_node_path36.default.join(repoDir, "vms", `${name}.${ext}`))), "vmDefined");
+    vmDefined = /* @__PURE__ */ __name((repoDir, name2) => ["yaml", "yml"].some((ext) => (0, import_node_fs29.existsSync)(import_node_path36.default.join(repoDir, "vms", `${name2}.${ext}`))), "vmDefined");
     __name(pendingStep, "pendingStep");
   }
 });
@@ -90419,13 +92839,13 @@ function validationSummary(repo, maxBytes = SUMMARY_MAX_BYTES) {
   for (const d of repo.diagnostics) byFile.set(d.file, [...byFile.get(d.file) ?? [], d]);
   const specs = new Map(repo.vms.map((vm3) => [vm3.file, vm3]));
   const files = [.../* @__PURE__ */ new Set([...byFile.keys(), ...repo.files])].sort();
-  let text3 = head.join("\n") + "\n";
-  let bytes = Buffer.byteLength(text3);
+  let text4 = head.join("\n") + "\n";
+  let bytes2 = Buffer.byteLength(text4);
   for (let i = 0; i < files.length; i++) {
     const file = files[i];
     const vm3 = specs.get(file);
     const problems = byFile.get(file) ?? [];
-    const name = vm3?.name ?? problems.find((d) => d.vm)?.vm ?? "\u2014";
+    const name2 = vm3?.name ?? problems.find((d) => d.vm)?.vm ?? "\u2014";
     const row = vm3 ? [
       inlineCode(file),
       cell3(vm3.name),
@@ -90434,19 +92854,19 @@ function validationSummary(repo, maxBytes = SUMMARY_MAX_BYTES) {
       memory(vm3.memory),
       cell3(vm3.disks.map((d) => `${d.slot} ${d.size}`).join(", ") || "\u2014"),
       result(problems)
-    ] : [inlineCode(file), cell3(name), "\u2014", "\u2014", "\u2014", "\u2014", result(problems)];
+    ] : [inlineCode(file), cell3(name2), "\u2014", "\u2014", "\u2014", "\u2014", result(problems)];
     const line2 = `| ${row.join(" | ")} |
 `;
     const note = `
 _${files.length - i} more files not shown (summary size limit); see the annotations or run \`pve-gitops validate\`._
 `;
-    if (bytes + Buffer.byteLength(line2) + Buffer.byteLength(note) > maxBytes) {
-      return text3 + note;
+    if (bytes2 + Buffer.byteLength(line2) + Buffer.byteLength(note) > maxBytes) {
+      return text4 + note;
     }
-    text3 += line2;
-    bytes += Buffer.byteLength(line2);
+    text4 += line2;
+    bytes2 += Buffer.byteLength(line2);
   }
-  return text3;
+  return text4;
 }
 var SUMMARY_MAX_BYTES, cell3;
 var init_validate_summary = __esm({
@@ -90538,9 +92958,9 @@ var steps = {
   "tags": /* @__PURE__ */ __name(() => Promise.resolve().then(() => (init_main9(), main_exports9)), "tags"),
   "validate": /* @__PURE__ */ __name(() => Promise.resolve().then(() => (init_main10(), main_exports10)), "validate")
 };
-function start(name) {
-  const load = steps[name];
-  if (!load) throw new Error(`pve-gitops has no step '${name}'.`);
+function start(name2) {
+  const load = steps[name2];
+  if (!load) throw new Error(`pve-gitops has no step '${name2}'.`);
   return load().catch((err) => {
     process.exitCode = 1;
     console.error(err instanceof Error ? err.message : String(err));
