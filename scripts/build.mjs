@@ -146,5 +146,7 @@ if (check) {
   console.error('Bundles up to date.');
 } else {
   const { files, bytes } = await buildAll(root);
-  console.error(`${SHARED} ${(bytes / 1024).toFixed(0)} KiB; ${files.length - 3} step entries; docs/cli.md`);
+  console.error(
+    `${SHARED} ${(bytes / 1024).toFixed(0)} KiB; ${files.length - 3} step entries; docs/cli.md`,
+  );
 }
