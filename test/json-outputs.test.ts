@@ -8,8 +8,12 @@ import { startProxmoxSim, type ProxmoxSim } from '../sim/proxmox/index.js';
 
 // Every `--json` output is documented by a JSON Schema in schemas/; a script can rely on it.
 const ajv = new Ajv2020({ allErrors: true, strict: false });
-const schema = async (name: string) =>
-  ajv.compile(JSON.parse(await readFile(path.join('schemas', name), 'utf8')) as object);
+const read = async (name: string) =>
+  JSON.parse(await readFile(path.join('schemas', name), 'utf8')) as { $id: string };
+const schema = async (name: string) => {
+  const s = await read(name);
+  return ajv.getSchema(s.$id) ?? ajv.compile(s);
+};
 
 let dir: string;
 let sim: ProxmoxSim;
@@ -86,5 +90,27 @@ describe('--json outputs match their schemas', () => {
     });
     expect(p.code).toBe(2);
     expect(check(JSON.parse(p.out)), ajv.errorsText(check.errors)).toBe(true);
+  });
+
+  it('apply --json, a dry run and a real one (schemas/apply.schema.json)', async () => {
+    await schema('plan.schema.json');
+    const check = await schema('apply.schema.json');
+    const r = await repo('apply', {
+      'db-1': 'target_node: pve1\nmemory: 1024\nipconfig0: ip=127.0.40.7/8,gw=127.0.0.1\n',
+    });
+    const env = {
+      PROXMOX_URL: sim.url,
+      PROXMOX_TOKEN_ID: sim.tokenId,
+      PROXMOX_TOKEN_SECRET: sim.tokenSecret,
+      PROXMOX_TLS_FINGERPRINT: sim.fingerprint,
+    };
+    const dry = await cli(['apply', '--json', '--dry-run', '--repo', r], env);
+    expect(dry.code).toBe(0);
+    expect(check(JSON.parse(dry.out)), ajv.errorsText(check.errors)).toBe(true);
+    const real = await cli(['apply', '--json', '--repo', r], env);
+    expect(real.code).toBe(0);
+    const result = JSON.parse(real.out) as { newHosts: Array<{ name: string }> };
+    expect(result.newHosts.map((h) => h.name)).toEqual(['db-1']);
+    expect(check(result), ajv.errorsText(check.errors)).toBe(true);
   });
 });

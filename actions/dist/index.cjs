@@ -88498,7 +88498,7 @@ var init_apply2 = __esm({
         },
         json: {
           type: "boolean",
-          description: "Print the result as JSON (new hosts, known_hosts lines, failures) on stdout."
+          description: "Print the result as JSON (new hosts, known_hosts lines, failures) on stdout (schemas/apply.schema.json)."
         }
       },
       examples: [

@@ -70,7 +70,8 @@ const command: Command = {
     },
     json: {
       type: 'boolean',
-      description: 'Print the result as JSON (new hosts, known_hosts lines, failures) on stdout.',
+      description:
+        'Print the result as JSON (new hosts, known_hosts lines, failures) on stdout (schemas/apply.schema.json).',
     },
   },
   examples: [
