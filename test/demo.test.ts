@@ -63,6 +63,24 @@ describe('pve-gitops demo', () => {
     expect(pods).toHaveLength(2);
     for (const p of pods) expect(p).toMatch(/\s(k8s-demo|k8s-demo-w1|k8s-demo-w2)\s$/);
     expect(out).toContain('No changes; 3 unchanged.');
+    // It reads as a story: numbered phases, what each proves, timings, and what exists at the end.
+    expect(out).toContain('1. Validate the VM definitions');
+    expect(out).toMatch(/^Proves: the cluster is read and every change is shown/m);
+    expect(out).toMatch(/^\(phase 3 took \d+\.\d s\)$/m);
+    const table = out.slice(out.indexOf('What exists now:'));
+    for (const [vm, role] of [
+      ['k8s-demo', 'server'],
+      ['k8s-demo-w1', 'agent'],
+      ['k8s-demo-w2', 'agent'],
+    ])
+      expect(table).toMatch(
+        new RegExp(
+          `^  ${vm} +\\S+ +\\d+ +127\\.0\\.10\\.1\\d +k3s ${role} of k8s-demo, Ready$`,
+          'm',
+        ),
+      );
+    expect(table).toMatch(/kubeconfig: Vault kv\/cluster-secret-store\/secrets\/KUBECONFIG/);
+    expect(table).toMatch(/^ {2}14\. Apply again: idempotent \(\d+\.\d s\)$/m);
     expect(out).toMatch(
       /\d+ changes to the simulated cluster by the first apply, none by the second\./,
     );

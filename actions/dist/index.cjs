@@ -89381,7 +89381,20 @@ async function runDemo(o) {
       PVE_GITOPS_SIMULATOR: "true",
       ANSIBLE_NOCOLOR: "1"
     };
-    const run2 = /* @__PURE__ */ __name((step) => log.group(step.title, async () => {
+    const timings = [];
+    const phase = /* @__PURE__ */ __name((title, proves, fn) => {
+      const n = timings.length + 1;
+      return log.group(`${n}. ${title}`, async () => {
+        log.info(`Proves: ${proves}`);
+        const t0 = Date.now();
+        const r = await fn();
+        const seconds2 = (Date.now() - t0) / 1e3;
+        timings.push({ n, title, seconds: seconds2 });
+        log.info(`(phase ${n} took ${seconds2.toFixed(1)} s)`);
+        return r;
+      });
+    }, "phase");
+    const run2 = /* @__PURE__ */ __name((step) => phase(step.title, step.proves, async () => {
       log.info(`$ pve-gitops ${step.args.join(" ")}`);
       const r = await runCli(cli, step.args, cwd, env, !!step.capture);
       if (!(step.ok ?? [0]).includes(r.code))
@@ -89390,10 +89403,20 @@ async function runDemo(o) {
         );
       return r.stdout;
     }), "run");
-    await run2({ title: "Validate the VM definitions", args: ["validate"] });
-    await run2({ title: "Plan (what a pull request comment shows)", args: ["plan"], ok: [2] });
+    await run2({
+      title: "Validate the VM definitions",
+      proves: "every file is checked against the schema and the rules, with no server contacted",
+      args: ["validate"]
+    });
+    await run2({
+      title: "Plan (what a pull request comment shows)",
+      proves: "the cluster is read and every change is shown before anything happens",
+      args: ["plan"],
+      ok: [2]
+    });
     const applied = await run2({
       title: "Apply: clone, configure, resize, start, wait for the guest agent",
+      proves: "VMs are made through the Proxmox API and verified alive by their guest agents",
       args: ["apply", "--json"],
       capture: true
     });
@@ -89410,26 +89433,31 @@ async function runDemo(o) {
     log.info(`New hosts: ${newHosts.map((h) => `${h.name} (${h.ip ?? "no address"})`).join(", ")}`);
     await run2({
       title: "Regenerate the Ansible inventory",
+      proves: "the inventory and new_hosts.txt follow vms/ and the addresses apply found",
       args: ["inventory", "--new-hosts", applyFile]
     });
     log.info((0, import_node_fs24.readFileSync)(import_node_path28.default.join(repo, "inventory", "k8s.ini"), "utf8").trimEnd());
     await run2({
       title: "Read the [ansible X] tags of the pushed commits",
+      proves: "a commit message tag selects the playbook to run, checked before it runs",
       args: ["tags", "--range", "HEAD~1..HEAD"]
     });
     log.info(`known_hosts from apply (read through the guest agent): ${knownHostsFile}`);
     const known = ["--known-hosts", knownHostsFile];
     await run2({
       title: "Provision the new hosts: k3s server, then the agents join",
+      proves: "real Ansible over real SSH provisions only the new hosts; each join is verified Ready",
       args: ["provision", "--hosts", "inventory/new_hosts.txt", ...known]
     });
     await run2({
       title: "Publish the new cluster's kubeconfig to Vault (check-and-set merge)",
+      proves: "the kubeconfig is merged into Vault without overwriting other clusters",
       args: ["kubeconfig", "publish", "--vm", "k8s-demo", ...known]
     });
     const kubeconfig = import_node_path28.default.join(state, "kubeconfig");
     await run2({
       title: "Any CI job: fetch one context from Vault",
+      proves: "a job gets exactly the context it asks for, in a private file",
       args: ["kubeconfig", "get", "--context", "k8s-demo", "--out", kubeconfig]
     });
     const nodes = [...w.kube.clusterOf("k8s-demo")?.nodes() ?? []].sort(
@@ -89444,7 +89472,7 @@ async function runDemo(o) {
       HOME: state,
       KUBECONFIG: kubeconfig
     };
-    const kubectl = /* @__PURE__ */ __name((title, args) => log.group(title, async () => {
+    const kubectl = /* @__PURE__ */ __name((title, proves, args) => phase(title, proves, async () => {
       log.info(`$ kubectl ${args.join(" ")}`);
       const r = await runProcess(KUBECTL, args, cwd, kubectlEnv, true).catch((e) => {
         throw new PveGitopsError(
@@ -89457,27 +89485,32 @@ async function runDemo(o) {
           `Demo step '${title}' failed: kubectl ${args[0]} exited ${r.code}.`
         );
     }), "kubectl");
-    await kubectl("A CI job deploys to the new cluster with that kubeconfig", [
-      "apply",
-      "-f",
-      "k8s/hello.yaml"
-    ]);
-    await kubectl("\u2026 waits for the rollout", [
+    await kubectl(
+      "A CI job deploys to the new cluster with that kubeconfig",
+      "the kubeconfig from Vault reaches the cluster's API as cluster-admin",
+      ["apply", "-f", "k8s/hello.yaml"]
+    );
+    await kubectl("\u2026 waits for the rollout", "the Deployment rolls out on the new nodes", [
       "rollout",
       "status",
       "deployment/hello",
       "--timeout=120s"
     ]);
-    await kubectl("\u2026 and sees its pods running on the cluster", [
-      "get",
-      "pods",
-      "-o",
-      "wide",
-      "-l",
-      "app=hello"
-    ]);
-    await run2({ title: "Plan again: nothing to do", args: ["plan"] });
-    await run2({ title: "Apply again: idempotent", args: ["apply"] });
+    await kubectl(
+      "\u2026 and sees its pods running on the cluster",
+      "the pods run on the nodes the flow created",
+      ["get", "pods", "-o", "wide", "-l", "app=hello"]
+    );
+    await run2({
+      title: "Plan again: nothing to do",
+      proves: "the cluster now matches the repository",
+      args: ["plan"]
+    });
+    await run2({
+      title: "Apply again: idempotent",
+      proves: "running again converges and changes nothing",
+      args: ["apply"]
+    });
     const again = w.proxmox.stats().mutations - afterApply;
     if (again !== 0)
       throw new PveGitopsError(
@@ -89485,6 +89518,15 @@ async function runDemo(o) {
       );
     log.info(
       `Demo finished in ${((Date.now() - started) / 1e3).toFixed(1)} s: ${afterApply} changes to the simulated cluster by the first apply, none by the second.`
+    );
+    log.info(
+      closingTable({
+        hosts: newHosts,
+        nodes: nodes.map((n) => ({ name: n.name, role: n.role })),
+        vms: w.proxmox.cluster.vms(),
+        kubeconfig,
+        timings
+      })
     );
     return 0;
   } finally {
@@ -89511,6 +89553,29 @@ function runProcess(cmd, args, cwd, env, capture) {
     child.once("close", (code) => resolve2({ code: code ?? 1, stdout }));
   });
 }
+function closingTable(o) {
+  const rows = o.hosts.map((h) => {
+    const role = o.nodes.find((n) => n.name === h.name)?.role;
+    return [
+      h.name,
+      o.vms.find((v) => v.vmid === h.vmid)?.node ?? "?",
+      String(h.vmid),
+      h.ip ?? "\u2013",
+      role ? `k3s ${role} of k8s-demo, Ready` : "\u2013"
+    ];
+  });
+  const head = ["VM", "Proxmox node", "VMID", "address", "cluster"];
+  const width = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line2 = /* @__PURE__ */ __name((r) => `  ${r.map((c, i) => c.padEnd(width[i])).join("  ")}`.trimEnd(), "line");
+  return [
+    "What exists now:",
+    line2(head),
+    ...rows.map(line2),
+    `  kubeconfig: Vault kv/cluster-secret-store/secrets/KUBECONFIG (key KUBECONFIG), context k8s-demo; fetched to ${o.kubeconfig}`,
+    "Phases:",
+    ...o.timings.map((t) => `  ${String(t.n).padStart(2)}. ${t.title} (${t.seconds.toFixed(1)} s)`)
+  ].join("\n");
+}
 var import_node_child_process10, import_node_fs24, import_node_os8, import_node_path28, import_node_url2, import_yaml8, running, KUBECTL;
 var init_run_demo = __esm({
   "sim/demo/run-demo.ts"() {
@@ -89531,6 +89596,7 @@ var init_run_demo = __esm({
     KUBECTL = process.env.KUBECTL ?? "kubectl";
     __name(runCli, "runCli");
     __name(runProcess, "runProcess");
+    __name(closingTable, "closingTable");
   }
 });
 

@@ -18,6 +18,8 @@ export interface DemoOptions {
 
 interface Step {
   title: string;
+  /** What this phase shows to be true, printed under its title. */
+  proves: string;
   args: string[];
   /** Exit codes that mean success for this step (plan: 2 = changes). */
   ok?: number[];
@@ -150,8 +152,22 @@ export async function runDemo(o: DemoOptions): Promise<number> {
       PVE_GITOPS_SIMULATOR: 'true',
       ANSIBLE_NOCOLOR: '1',
     };
+    // The demo reads as a story: numbered phases, what each proves, and how long it took.
+    const timings: Array<{ n: number; title: string; seconds: number }> = [];
+    const phase = <T>(title: string, proves: string, fn: () => Promise<T>): Promise<T> => {
+      const n = timings.length + 1;
+      return log.group(`${n}. ${title}`, async () => {
+        log.info(`Proves: ${proves}`);
+        const t0 = Date.now();
+        const r = await fn();
+        const seconds = (Date.now() - t0) / 1000;
+        timings.push({ n, title, seconds });
+        log.info(`(phase ${n} took ${seconds.toFixed(1)} s)`);
+        return r;
+      });
+    };
     const run = (step: Step) =>
-      log.group(step.title, async () => {
+      phase(step.title, step.proves, async () => {
         log.info(`$ pve-gitops ${step.args.join(' ')}`);
         const r = await runCli(cli, step.args, cwd, env, !!step.capture);
         if (!(step.ok ?? [0]).includes(r.code))
@@ -161,10 +177,20 @@ export async function runDemo(o: DemoOptions): Promise<number> {
         return r.stdout;
       });
 
-    await run({ title: 'Validate the VM definitions', args: ['validate'] });
-    await run({ title: 'Plan (what a pull request comment shows)', args: ['plan'], ok: [2] });
+    await run({
+      title: 'Validate the VM definitions',
+      proves: 'every file is checked against the schema and the rules, with no server contacted',
+      args: ['validate'],
+    });
+    await run({
+      title: 'Plan (what a pull request comment shows)',
+      proves: 'the cluster is read and every change is shown before anything happens',
+      args: ['plan'],
+      ok: [2],
+    });
     const applied = await run({
       title: 'Apply: clone, configure, resize, start, wait for the guest agent',
+      proves: 'VMs are made through the Proxmox API and verified alive by their guest agents',
       args: ['apply', '--json'],
       capture: true,
     });
@@ -187,11 +213,13 @@ export async function runDemo(o: DemoOptions): Promise<number> {
     log.info(`New hosts: ${newHosts.map((h) => `${h.name} (${h.ip ?? 'no address'})`).join(', ')}`);
     await run({
       title: 'Regenerate the Ansible inventory',
+      proves: 'the inventory and new_hosts.txt follow vms/ and the addresses apply found',
       args: ['inventory', '--new-hosts', applyFile],
     });
     log.info(readFileSync(path.join(repo, 'inventory', 'k8s.ini'), 'utf8').trimEnd());
     await run({
       title: 'Read the [ansible X] tags of the pushed commits',
+      proves: 'a commit message tag selects the playbook to run, checked before it runs',
       args: ['tags', '--range', 'HEAD~1..HEAD'],
     });
 
@@ -199,15 +227,19 @@ export async function runDemo(o: DemoOptions): Promise<number> {
     const known = ['--known-hosts', knownHostsFile];
     await run({
       title: 'Provision the new hosts: k3s server, then the agents join',
+      proves:
+        'real Ansible over real SSH provisions only the new hosts; each join is verified Ready',
       args: ['provision', '--hosts', 'inventory/new_hosts.txt', ...known],
     });
     await run({
       title: "Publish the new cluster's kubeconfig to Vault (check-and-set merge)",
+      proves: 'the kubeconfig is merged into Vault without overwriting other clusters',
       args: ['kubeconfig', 'publish', '--vm', 'k8s-demo', ...known],
     });
     const kubeconfig = path.join(state, 'kubeconfig');
     await run({
       title: 'Any CI job: fetch one context from Vault',
+      proves: 'a job gets exactly the context it asks for, in a private file',
       args: ['kubeconfig', 'get', '--context', 'k8s-demo', '--out', kubeconfig],
     });
     const nodes = [...(w.kube.clusterOf('k8s-demo')?.nodes() ?? [])].sort((a, b) =>
@@ -223,8 +255,8 @@ export async function runDemo(o: DemoOptions): Promise<number> {
       HOME: state,
       KUBECONFIG: kubeconfig,
     };
-    const kubectl = (title: string, args: string[]) =>
-      log.group(title, async () => {
+    const kubectl = (title: string, proves: string, args: string[]) =>
+      phase(title, proves, async () => {
         log.info(`$ kubectl ${args.join(' ')}`);
         const r = await runProcess(KUBECTL, args, cwd, kubectlEnv, true).catch((e: unknown) => {
           throw new PveGitopsError(
@@ -237,28 +269,33 @@ export async function runDemo(o: DemoOptions): Promise<number> {
             `Demo step '${title}' failed: kubectl ${args[0]} exited ${r.code}.`,
           );
       });
-    await kubectl('A CI job deploys to the new cluster with that kubeconfig', [
-      'apply',
-      '-f',
-      'k8s/hello.yaml',
-    ]);
-    await kubectl('… waits for the rollout', [
+    await kubectl(
+      'A CI job deploys to the new cluster with that kubeconfig',
+      "the kubeconfig from Vault reaches the cluster's API as cluster-admin",
+      ['apply', '-f', 'k8s/hello.yaml'],
+    );
+    await kubectl('… waits for the rollout', 'the Deployment rolls out on the new nodes', [
       'rollout',
       'status',
       'deployment/hello',
       '--timeout=120s',
     ]);
-    await kubectl('… and sees its pods running on the cluster', [
-      'get',
-      'pods',
-      '-o',
-      'wide',
-      '-l',
-      'app=hello',
-    ]);
+    await kubectl(
+      '… and sees its pods running on the cluster',
+      'the pods run on the nodes the flow created',
+      ['get', 'pods', '-o', 'wide', '-l', 'app=hello'],
+    );
 
-    await run({ title: 'Plan again: nothing to do', args: ['plan'] });
-    await run({ title: 'Apply again: idempotent', args: ['apply'] });
+    await run({
+      title: 'Plan again: nothing to do',
+      proves: 'the cluster now matches the repository',
+      args: ['plan'],
+    });
+    await run({
+      title: 'Apply again: idempotent',
+      proves: 'running again converges and changes nothing',
+      args: ['apply'],
+    });
     const again = w.proxmox.stats().mutations - afterApply;
     if (again !== 0)
       throw new PveGitopsError(
@@ -266,6 +303,15 @@ export async function runDemo(o: DemoOptions): Promise<number> {
       );
     log.info(
       `Demo finished in ${((Date.now() - started) / 1000).toFixed(1)} s: ${afterApply} changes to the simulated cluster by the first apply, none by the second.`,
+    );
+    log.info(
+      closingTable({
+        hosts: newHosts,
+        nodes: nodes.map((n) => ({ name: n.name, role: n.role })),
+        vms: w.proxmox.cluster.vms(),
+        kubeconfig,
+        timings,
+      }),
     );
     return 0;
   } finally {
@@ -312,4 +358,35 @@ function runProcess(
     child.once('error', reject);
     child.once('close', (code) => resolve({ code: code ?? 1, stdout }));
   });
+}
+
+/** What exists when the demo ends: VMs, addresses, cluster membership, the kubeconfig. */
+function closingTable(o: {
+  hosts: Array<{ name: string; ip?: string; vmid: number }>;
+  nodes: Array<{ name: string; role: string }>;
+  vms: Array<{ vmid: number; node: string }>;
+  kubeconfig: string;
+  timings: Array<{ n: number; title: string; seconds: number }>;
+}): string {
+  const rows = o.hosts.map((h) => {
+    const role = o.nodes.find((n) => n.name === h.name)?.role;
+    return [
+      h.name,
+      o.vms.find((v) => v.vmid === h.vmid)?.node ?? '?',
+      String(h.vmid),
+      h.ip ?? '–',
+      role ? `k3s ${role} of k8s-demo, Ready` : '–',
+    ];
+  });
+  const head = ['VM', 'Proxmox node', 'VMID', 'address', 'cluster'];
+  const width = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (r: string[]) => `  ${r.map((c, i) => c.padEnd(width[i])).join('  ')}`.trimEnd();
+  return [
+    'What exists now:',
+    line(head),
+    ...rows.map(line),
+    `  kubeconfig: Vault kv/cluster-secret-store/secrets/KUBECONFIG (key KUBECONFIG), context k8s-demo; fetched to ${o.kubeconfig}`,
+    'Phases:',
+    ...o.timings.map((t) => `  ${String(t.n).padStart(2)}. ${t.title} (${t.seconds.toFixed(1)} s)`),
+  ].join('\n');
 }
