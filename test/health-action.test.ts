@@ -55,7 +55,11 @@ describe('apply action bundle', () => {
       // Workflow commands escape % as %25.
       /^::warning::No action needed for 5 VMs, but 4 warnings above\. 3 of 5 managed VMs \(60 %25\) are hung, more than health\.max_unhealthy_percent \(40 %25\)/m,
     );
-    const summary = await readFile(file('summary.md'), 'utf8');
+    // Cells escape Markdown syntax as character references; read them as GitHub shows them.
+    const summary = (await readFile(file('summary.md'), 'utf8')).replace(
+      /&#(\d+);/g,
+      (_, n: string) => String.fromCodePoint(Number(n)),
+    );
     expect(summary).toContain('### Unhealthy, left as they are');
     expect(summary).toMatch(/\| w-0 \| not remediated: more than health\.max_unhealthy_percent/);
     expect(repo.sim.stats().mutations).toBe(mutations);

@@ -82,6 +82,7 @@ describe.each([9, 8] as const)('proxmoxer against PVE %i', (major) => {
     expect(lines.agent).toMatch(/^2 px-1 hi ubuntu True 500 Internal Server Error$/);
     expect(lines.create).toMatch(/^OK local-lvm:vm-\d+-cloudinit,media=cdrom$/);
     expect(lines.delete).toBe('OK OK');
+    expect(lines.permissions).toBe('1');
     const stats = sim.stats();
     const missed = Object.keys(routes).filter((k) => !stats[k]);
     expect(missed).toEqual([]);

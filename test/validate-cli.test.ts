@@ -169,7 +169,7 @@ describe('pve-gitops validate', () => {
     const usage = validate(['--jsn'], work);
     expect(usage.code).toBe(64);
     expect(usage.stderr).toMatch(
-      /^error: Unknown option '--jsn'.* Usage: pve-gitops validate \[--json\] \[--repo DIR\]\n$/,
+      /^error: Unknown option '--jsn' for validate; did you mean --json\? See pve-gitops validate --help\.\n$/,
     );
     const none = validate(['--repo', path.join(work, 'nowhere')], work);
     expect(none.code).toBe(1);

@@ -43,6 +43,8 @@ out('pools', p.pools.get(), [s['storage'] for s in p.storage.get()])
 out('node', n.status.get()['cpuinfo']['cpus'], n.network.get(type='bridge')[0]['iface'],
     [s['storage'] for s in n.storage.get(content='images')], n.lxc.get())
 out('cert', len(n.certificates.info.get()) == 1)
+# What real tools read to see their rights (the token here has them all, on /).
+out('permissions', p.access.permissions.get()['/']['VM.Audit'])
 out('storage', n.storage('local-lvm').status.get()['type'],
     len(n.storage('local-lvm').content.get(content='images')) >= 1)
 newid = int(p.cluster.nextid.get())
