@@ -80,7 +80,7 @@ describe('pve-gitops demo', () => {
         ),
       );
     expect(table).toMatch(/kubeconfig: Vault kv\/cluster-secret-store\/secrets\/KUBECONFIG/);
-    expect(table).toMatch(/^ {2}14\. Apply again: idempotent \(\d+\.\d s\)$/m);
+    expect(table).toMatch(/^ {2}13\. Apply again: idempotent \(\d+\.\d s\)$/m);
     expect(out).toMatch(
       /\d+ changes to the simulated cluster by the first apply, none by the second\./,
     );

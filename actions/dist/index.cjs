@@ -89554,7 +89554,8 @@ function runProcess(cmd, args, cwd, env, capture) {
   });
 }
 function closingTable(o) {
-  const rows = o.hosts.map((h) => {
+  const hosts = [...o.hosts].sort((a, b) => a.name.localeCompare(b.name));
+  const rows = hosts.map((h) => {
     const role = o.nodes.find((n) => n.name === h.name)?.role;
     return [
       h.name,

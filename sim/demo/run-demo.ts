@@ -368,7 +368,8 @@ function closingTable(o: {
   kubeconfig: string;
   timings: Array<{ n: number; title: string; seconds: number }>;
 }): string {
-  const rows = o.hosts.map((h) => {
+  const hosts = [...o.hosts].sort((a, b) => a.name.localeCompare(b.name));
+  const rows = hosts.map((h) => {
     const role = o.nodes.find((n) => n.name === h.name)?.role;
     return [
       h.name,
