@@ -24510,7 +24510,7 @@ async function settled(step, done) {
     throw err;
   }
 }
-async function finishBuild(ctx, node, vmid, label3, agentAnswered) {
+async function updateNotes(ctx, node, vmid, label3, change2, unrecorded) {
   const { client } = ctx;
   try {
     const [cfg, status2] = await Promise.all([
@@ -24520,39 +24520,37 @@ async function finishBuild(ctx, node, vmid, label3, agentAnswered) {
     const { user, ...meta2 } = splitDescription(
       cfg.description === void 0 ? void 0 : String(cfg.description)
     );
-    const agentOk = agentAnswered ? bootStart(Date.now(), status2.uptime ?? 0) : meta2.agentOk;
     const params = {
-      description: composeDescription(user, { ...meta2, agentOk, building: false })
+      description: composeDescription(
+        user,
+        change2(meta2, bootStart(Date.now(), status2.uptime ?? 0))
+      )
     };
     if (cfg.digest) params.digest = cfg.digest;
     await client.putConfig(node, vmid, params);
   } catch (err) {
-    ctx.log.warn(
-      `${label3} (${vmid}): could not note that it is complete (${describe(err)}); the next apply checks its steps again.`
-    );
+    ctx.log.warn(`${label3} (${vmid}): could not ${unrecorded.replace("%s", describe(err))}`);
   }
 }
-async function recordAgentOk(ctx, node, vmid, label3) {
-  const { client } = ctx;
-  try {
-    const [cfg, status2] = await Promise.all([
-      client.getConfig(node, vmid),
-      client.status(node, vmid)
-    ]);
-    const { user, ...meta2 } = splitDescription(
-      cfg.description === void 0 ? void 0 : String(cfg.description)
-    );
-    const agentOk = bootStart(Date.now(), status2.uptime ?? 0);
-    const params = {
-      description: composeDescription(user, { ...meta2, agentOk })
-    };
-    if (cfg.digest) params.digest = cfg.digest;
-    await client.putConfig(node, vmid, params);
-  } catch (err) {
-    ctx.log.warn(
-      `${label3} (${vmid}): could not record that its guest agent answered (${describe(err)}); plans will probe it.`
-    );
-  }
+function finishBuild(ctx, node, vmid, label3, agentAnswered) {
+  return updateNotes(
+    ctx,
+    node,
+    vmid,
+    label3,
+    (meta2, boot) => ({ ...meta2, agentOk: agentAnswered ? boot : meta2.agentOk, building: false }),
+    "note that it is complete (%s); the next apply checks its steps again."
+  );
+}
+function recordAgentOk(ctx, node, vmid, label3) {
+  return updateNotes(
+    ctx,
+    node,
+    vmid,
+    label3,
+    (meta2, boot) => ({ ...meta2, agentOk: boot }),
+    "record that its guest agent answered (%s); plans will probe it."
+  );
 }
 function startAndWaitForAgent(ctx, node, vmid, upid, operation) {
   const agentStop = new AbortController();
@@ -24670,6 +24668,7 @@ var init_vm_steps = __esm({
     __name(task, "task");
     __name(buildVm, "buildVm");
     __name(settled, "settled");
+    __name(updateNotes, "updateNotes");
     __name(finishBuild, "finishBuild");
     __name(recordAgentOk, "recordAgentOk");
     __name(startAndWaitForAgent, "startAndWaitForAgent");

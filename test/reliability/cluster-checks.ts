@@ -3,19 +3,11 @@
 import type { HttpMethod, Params, Transport } from '../../actions/lib/proxmox/transport.js';
 import { splitDescription } from '../../actions/lib/reconcile/description.js';
 import { OWNER_TAG } from '../../actions/lib/vm/types.js';
+import { seededRandom } from '../../sim/proxmox/faults.js';
 import type { ProxmoxSim } from '../../sim/proxmox/index.js';
 
-/** Mulberry32: a small seeded PRNG, so a failing interleaving can be replayed by its seed. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Mulberry32, the simulator's own: a failing interleaving can be replayed by its seed. */
+export const seeded = seededRandom;
 
 /** Delays each request by a random 0..maxMs: two clients then interleave differently per seed. */
 export class JitterTransport implements Transport {

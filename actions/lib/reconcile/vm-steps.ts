@@ -9,7 +9,12 @@ import { OWNER_TAG, type VmSpec } from '../vm/types.js';
 import { classifyAgentFailure, isFinalAgentFailure, type AgentFailure } from './agent-answer.js';
 import { checkpoint, cloneOrResume } from './clone-step.js';
 import { configParams } from './config-params.js';
-import { bootStart, composeDescription, splitDescription } from './description.js';
+import {
+  bootStart,
+  composeDescription,
+  splitDescription,
+  type DescriptionMeta,
+} from './description.js';
 import { diffConfig } from './diff.js';
 import type { ClusterSnapshot } from './snapshot-types.js';
 import { configFrom, ipv4Of } from './snapshot.js';
@@ -208,73 +213,82 @@ async function settled(
 }
 
 /**
- * The last step of a build: clears the `building` note (the VM is complete) and, when its
- * agent answered, records the boot in which it did (see recordAgentOk). Guarded by the config
- * digest. A failure only means the next apply redoes the (idempotent) steps, so it is a warning.
+ * Rewrites the pve-gitops notes of a VM's description with `change` (given the boot start,
+ * now − uptime), keeping the user's text; one PUT of the description (hot, no pending change),
+ * guarded by the config digest. A failure only costs a later run some work, so it is a
+ * warning saying `what` was not recorded and what follows.
  */
-async function finishBuild(
+async function updateNotes(
+  ctx: StepContext,
+  node: string,
+  vmid: number,
+  label: string,
+  change: (meta: DescriptionMeta, bootStartedAt: number) => DescriptionMeta,
+  unrecorded: string,
+): Promise<void> {
+  const { client } = ctx;
+  try {
+    const [cfg, status] = await Promise.all([
+      client.getConfig(node, vmid),
+      client.status(node, vmid),
+    ]);
+    const { user, ...meta } = splitDescription(
+      cfg.description === undefined ? undefined : String(cfg.description),
+    );
+    const params: Record<string, string> = {
+      description: composeDescription(
+        user,
+        change(meta, bootStart(Date.now(), status.uptime ?? 0)),
+      ),
+    };
+    if (cfg.digest) params.digest = cfg.digest;
+    await client.putConfig(node, vmid, params);
+  } catch (err) {
+    ctx.log.warn(`${label} (${vmid}): could not ${unrecorded.replace('%s', describe(err))}`);
+  }
+}
+
+/**
+ * The last step of a build: clears the `building` note (the VM is complete) and, when its
+ * agent answered, records the boot in which it did (see recordAgentOk). A failure only means
+ * the next apply redoes the (idempotent) steps.
+ */
+function finishBuild(
   ctx: StepContext,
   node: string,
   vmid: number,
   label: string,
   agentAnswered: boolean,
 ): Promise<void> {
-  const { client } = ctx;
-  try {
-    const [cfg, status] = await Promise.all([
-      client.getConfig(node, vmid),
-      client.status(node, vmid),
-    ]);
-    const { user, ...meta } = splitDescription(
-      cfg.description === undefined ? undefined : String(cfg.description),
-    );
-    const agentOk = agentAnswered ? bootStart(Date.now(), status.uptime ?? 0) : meta.agentOk;
-    const params: Record<string, string> = {
-      description: composeDescription(user, { ...meta, agentOk, building: false }),
-    };
-    if (cfg.digest) params.digest = cfg.digest;
-    await client.putConfig(node, vmid, params);
-  } catch (err) {
-    ctx.log.warn(
-      `${label} (${vmid}): could not note that it is complete (${describe(err)}); the next ` +
-        `apply checks its steps again.`,
-    );
-  }
+  return updateNotes(
+    ctx,
+    node,
+    vmid,
+    label,
+    (meta, boot) => ({ ...meta, agentOk: agentAnswered ? boot : meta.agentOk, building: false }),
+    'note that it is complete (%s); the next apply checks its steps again.',
+  );
 }
 
 /**
  * Notes in the VM's description that its guest agent answered during the current boot (boot
- * start = now − uptime), so that plans skip the agent probe until the VM boots again. One
- * PUT of the description (hot, no pending change), guarded by the config digest. A failure
- * only costs later plans a probe, so it is a warning.
+ * start = now − uptime), so that plans skip the agent probe until the VM boots again. A
+ * failure only costs later plans a probe.
  */
-export async function recordAgentOk(
+export function recordAgentOk(
   ctx: StepContext,
   node: string,
   vmid: number,
   label: string,
 ): Promise<void> {
-  const { client } = ctx;
-  try {
-    const [cfg, status] = await Promise.all([
-      client.getConfig(node, vmid),
-      client.status(node, vmid),
-    ]);
-    const { user, ...meta } = splitDescription(
-      cfg.description === undefined ? undefined : String(cfg.description),
-    );
-    const agentOk = bootStart(Date.now(), status.uptime ?? 0);
-    const params: Record<string, string> = {
-      description: composeDescription(user, { ...meta, agentOk }),
-    };
-    if (cfg.digest) params.digest = cfg.digest;
-    await client.putConfig(node, vmid, params);
-  } catch (err) {
-    ctx.log.warn(
-      `${label} (${vmid}): could not record that its guest agent answered ` +
-        `(${describe(err)}); plans will probe it.`,
-    );
-  }
+  return updateNotes(
+    ctx,
+    node,
+    vmid,
+    label,
+    (meta, boot) => ({ ...meta, agentOk: boot }),
+    'record that its guest agent answered (%s); plans will probe it.',
+  );
 }
 
 /**
