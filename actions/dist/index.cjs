@@ -13137,21 +13137,21 @@ var require_response = __commonJS({
         return responseObject;
       }
       // Creates a redirect Response that redirects to url with status status.
-      static redirect(url, status2 = 302) {
+      static redirect(url, status = 302) {
         webidl.argumentLengthCheck(arguments, 1, "Response.redirect");
         url = webidl.converters.USVString(url);
-        status2 = webidl.converters["unsigned short"](status2);
+        status = webidl.converters["unsigned short"](status);
         let parsedURL;
         try {
           parsedURL = new URL(url, relevantRealm.settingsObject.baseUrl);
         } catch (err) {
           throw new TypeError(`Failed to parse URL from ${url}`, { cause: err });
         }
-        if (!redirectStatusSet.has(status2)) {
-          throw new RangeError(`Invalid status code ${status2}`);
+        if (!redirectStatusSet.has(status)) {
+          throw new RangeError(`Invalid status code ${status}`);
         }
         const responseObject = fromInnerResponse(makeResponse({}), "immutable");
-        responseObject[kState].status = status2;
+        responseObject[kState].status = status;
         const value = isomorphicEncode(URLSerializer(parsedURL));
         responseObject[kState].headersList.append("location", value, true);
         return responseObject;
@@ -15081,13 +15081,13 @@ var require_fetch = __commonJS({
         })();
       }
       try {
-        const { body: body2, status: status2, statusText, headersList, socket } = await dispatch({ body: requestBody });
+        const { body: body2, status, statusText, headersList, socket } = await dispatch({ body: requestBody });
         if (socket) {
-          response = makeResponse({ status: status2, statusText, headersList, socket });
+          response = makeResponse({ status, statusText, headersList, socket });
         } else {
           const iterator2 = body2[Symbol.asyncIterator]();
           fetchParams.controller.next = () => iterator2.next();
-          response = makeResponse({ status: status2, statusText, headersList });
+          response = makeResponse({ status, statusText, headersList });
         }
       } catch (err) {
         if (err.name === "AbortError") {
@@ -15212,8 +15212,8 @@ var require_fetch = __commonJS({
             onResponseStarted() {
               timingInfo.finalNetworkResponseStartTime = coarsenedSharedCurrentTime(fetchParams.crossOriginIsolatedCapability);
             },
-            onHeaders(status2, rawHeaders, resume, statusText) {
-              if (status2 < 200) {
+            onHeaders(status, rawHeaders, resume, statusText) {
+              if (status < 200) {
                 return;
               }
               let location = "";
@@ -15223,8 +15223,8 @@ var require_fetch = __commonJS({
               }
               location = headersList.get("location", true);
               const decoders = [];
-              const willFollow = location && request3.redirect === "follow" && redirectStatusSet.has(status2);
-              if (request3.method !== "HEAD" && request3.method !== "CONNECT" && !nullBodyStatus.includes(status2) && !willFollow) {
+              const willFollow = location && request3.redirect === "follow" && redirectStatusSet.has(status);
+              if (request3.method !== "HEAD" && request3.method !== "CONNECT" && !nullBodyStatus.includes(status) && !willFollow) {
                 const contentEncoding = headersList.get("content-encoding", true);
                 const codings = contentEncoding ? contentEncoding.toLowerCase().split(",") : [];
                 const maxContentEncodings = 5;
@@ -15262,7 +15262,7 @@ var require_fetch = __commonJS({
               this.body = new Readable({ read: resume });
               const onError = this.onError.bind(this);
               resolve2({
-                status: status2,
+                status,
                 statusText,
                 headersList,
                 body: decoders.length ? pipeline(this.body, ...decoders, (err) => {
@@ -15296,8 +15296,8 @@ var require_fetch = __commonJS({
               fetchParams.controller.terminate(error2);
               reject(error2);
             },
-            onUpgrade(status2, rawHeaders, socket) {
-              if (status2 !== 101) {
+            onUpgrade(status, rawHeaders, socket) {
+              if (status !== 101) {
                 return;
               }
               const headersList = new HeadersList();
@@ -15305,8 +15305,8 @@ var require_fetch = __commonJS({
                 headersList.append(bufferToLowerCasedHeaderName(rawHeaders[i]), rawHeaders[i + 1].toString("latin1"), true);
               }
               resolve2({
-                status: status2,
-                statusText: STATUS_CODES[status2],
+                status,
+                statusText: STATUS_CODES[status],
                 headersList,
                 socket
               });
@@ -21548,18 +21548,18 @@ var init_progress = __esm({
 });
 
 // actions/lib/proxmox/errors.ts
-function classifyMessage(status2, message) {
-  if (status2 === 401) return "unauthorized";
-  if (status2 === 403) return "forbidden";
-  if (status2 === 501) return "not-implemented";
+function classifyMessage(status, message) {
+  if (status === 401) return "unauthorized";
+  if (status === 403) return "forbidden";
+  if (status === 501) return "not-implemented";
   if (/can't lock file .*got timeout|\bVM is locked \(|\bgot lock timeout\b/i.test(message))
     return "locked";
   if (/got no worker upid/i.test(message)) return "no-worker";
   if (/cluster not ready - no quorum/i.test(message)) return "no-quorum";
   if (/already exists/i.test(message)) return "already-exists";
   if (/does not exist|\bno such (VM|task|node|storage)\b/i.test(message)) return "not-found";
-  if (status2 >= 595 && status2 <= 599) return "proxy";
-  if (status2 === 400) return "parameter";
+  if (status >= 595 && status <= 599) return "proxy";
+  if (status === 400) return "parameter";
   return "server";
 }
 function errorKind(err) {
@@ -22043,7 +22043,7 @@ var init_capacity = __esm({
   "actions/lib/reconcile/capacity.ts"() {
     "use strict";
     MIB = 2 ** 20;
-    runs = /* @__PURE__ */ __name((status2) => status2 === "running" || status2 === "paused", "runs");
+    runs = /* @__PURE__ */ __name((status) => status === "running" || status === "paused", "runs");
     __name(computeCapacity, "computeCapacity");
   }
 });
@@ -22303,9 +22303,9 @@ function assessHealth(spec, vm3, bootGraceSeconds, node) {
     };
   }
   if (vm3.lock) return { kind: "unknown", reason: `holds lock '${vm3.lock}'` };
-  const status2 = vm3.qmpstatus && vm3.status === "running" ? vm3.qmpstatus : vm3.status;
-  if (!["running", "stopped", "paused", "prelaunch", "suspended"].includes(status2))
-    return { kind: "unknown", reason: `is in state '${status2}'` };
+  const status = vm3.qmpstatus && vm3.status === "running" ? vm3.qmpstatus : vm3.status;
+  if (!["running", "stopped", "paused", "prelaunch", "suspended"].includes(status))
+    return { kind: "unknown", reason: `is in state '${status}'` };
   if (!vm3.config) {
     const why2 = vm3.configError ? ` (${vm3.configError})` : "";
     return { kind: "unknown", reason: `has a config that could not be read${why2}` };
@@ -22314,7 +22314,7 @@ function assessHealth(spec, vm3, bootGraceSeconds, node) {
     const reason = `could not be checked: ${vm3.agentDetail ?? "no reason"}`;
     return { kind: "unknown", reason, agentOnly: true };
   }
-  const verdict = judge(spec, vm3, status2, bootGraceSeconds);
+  const verdict = judge(spec, vm3, status, bootGraceSeconds);
   if (verdict.kind !== "act") return verdict;
   if (spec.protected) return { ...report(verdict), why: "protected, so only reported" };
   if (spec.remediation === "none" && verdict.remedy !== "stop")
@@ -22323,7 +22323,7 @@ function assessHealth(spec, vm3, bootGraceSeconds, node) {
     return { ...verdict, escalation: "recreate" };
   return verdict;
 }
-function judge(spec, vm3, status2, grace) {
+function judge(spec, vm3, status, grace) {
   const power3 = /* @__PURE__ */ __name((remedy, reason) => ({
     kind: "act",
     remedy,
@@ -22331,12 +22331,12 @@ function judge(spec, vm3, status2, grace) {
     hung: false
   }), "power");
   if (spec.state === "stopped") {
-    return status2 === "stopped" ? { kind: "healthy" } : power3("stop", `${status2}; definition says stopped`);
+    return status === "stopped" ? { kind: "healthy" } : power3("stop", `${status}; definition says stopped`);
   }
-  if (status2 === "stopped") return power3("start", "stopped; definition says running");
-  if (status2 === "paused" || status2 === "suspended")
-    return power3("resume", `${status2}; definition says running`);
-  if (status2 === "prelaunch")
+  if (status === "stopped") return power3("start", "stopped; definition says running");
+  if (status === "paused" || status === "suspended")
+    return power3("resume", `${status}; definition says running`);
+  if (status === "prelaunch")
     return { kind: "act", remedy: "reset", reason: "stuck in prelaunch", hung: true };
   if (spec.agent && !vm3.config?.agent && vm3.uptime >= grace) {
     const reason = "could not be checked: its config does not enable the guest agent";
@@ -23780,10 +23780,10 @@ async function readSnapshot(client, desired, options2 = {}) {
   return { nodes, templates, vms, requests };
 }
 function nodeFrom(r) {
-  const status2 = r.status === "online" || r.status === "offline" ? r.status : "unknown";
+  const status = r.status === "online" || r.status === "offline" ? r.status : "unknown";
   return {
     name: r.node,
-    status: status2,
+    status,
     cpus: r.maxcpu ?? 0,
     memoryTotal: r.maxmem ?? 0,
     memoryUsed: typeof r.mem === "number" ? r.mem : 0,
@@ -24513,7 +24513,7 @@ async function settled(step, done) {
 async function updateNotes(ctx, node, vmid, label3, change2, unrecorded) {
   const { client } = ctx;
   try {
-    const [cfg, status2] = await Promise.all([
+    const [cfg, status] = await Promise.all([
       client.getConfig(node, vmid),
       client.status(node, vmid)
     ]);
@@ -24523,7 +24523,7 @@ async function updateNotes(ctx, node, vmid, label3, change2, unrecorded) {
     const params = {
       description: composeDescription(
         user,
-        change2(meta2, bootStart(Date.now(), status2.uptime ?? 0))
+        change2(meta2, bootStart(Date.now(), status.uptime ?? 0))
       )
     };
     if (cfg.digest) params.digest = cfg.digest;
@@ -25898,7 +25898,7 @@ var init_https_transport = __esm({
         });
       }
       interpret(method, path41, res, buf) {
-        const status2 = res.statusCode ?? 0;
+        const status = res.statusCode ?? 0;
         const type = String(res.headers["content-type"] ?? "");
         let json2;
         if (/json/i.test(type) || buf.length > 0 && buf[0] === 123) {
@@ -25908,23 +25908,23 @@ var init_https_transport = __esm({
             json2 = void 0;
           }
         }
-        if (status2 >= 200 && status2 < 300) {
+        if (status >= 200 && status < 300) {
           if (json2 && typeof json2 === "object" && "data" in json2) return json2.data;
           throw new ProxmoxApiError(
-            { status: status2, message: "not a Proxmox VE answer", method, path: path41, kind: "not-proxmox" },
+            { status, message: "not a Proxmox VE answer", method, path: path41, kind: "not-proxmox" },
             `The server at PROXMOX_URL (${this.description}) answered ${method} ${path41} with ${type.split(";")[0] || "an unknown content type"}, not the Proxmox VE API; point PROXMOX_URL at https://<node>:8006.`
           );
         }
-        const message = typeof json2?.message === "string" && json2.message.trim() || res.statusMessage || `HTTP ${status2}`;
+        const message = typeof json2?.message === "string" && json2.message.trim() || res.statusMessage || `HTTP ${status}`;
         const errors = json2?.errors && typeof json2.errors === "object" ? json2.errors : void 0;
-        const init = { status: status2, message: message.trim(), method, path: path41, errors };
-        if (status2 === 401) {
+        const init = { status, message: message.trim(), method, path: path41, errors };
+        if (status === 401) {
           throw new ProxmoxApiError(
             init,
             `Proxmox rejected the API token (401 ${message.trim()}): check PROXMOX_TOKEN_ID '${this.config.tokenId}' and PROXMOX_TOKEN_SECRET; the token needs ${REQUIRED_PRIVILEGES}.`
           );
         }
-        if (status2 === 403) {
+        if (status === 403) {
           const m = /\(([^,()]+),\s*([^()]+)\)/.exec(message);
           const where = m ? `privilege ${m[2].trim()} on ${m[1].trim()}` : "a privilege";
           throw new ProxmoxApiError(
@@ -40589,7 +40589,7 @@ var require_Protocol = __commonJS({
         }
         sendPacket(this, this._packetRW.write.finalize(packet));
       }
-      exitStatus(chan, status2) {
+      exitStatus(chan, status) {
         if (!this._server)
           throw new Error("Server-only method called in client mode");
         let p = this._packetRW.write.allocStart;
@@ -40599,9 +40599,9 @@ var require_Protocol = __commonJS({
         writeUInt32BE(packet, 11, p += 4);
         packet.utf8Write("exit-status", p += 4, 11);
         packet[p += 11] = 0;
-        writeUInt32BE(packet, status2, ++p);
+        writeUInt32BE(packet, status, ++p);
         this._debug && this._debug(
-          `Outbound: Sending CHANNEL_REQUEST (r:${chan}, exit-status: ${status2})`
+          `Outbound: Sending CHANNEL_REQUEST (r:${chan}, exit-status: ${status})`
         );
         sendPacket(this, this._packetRW.write.finalize(packet));
       }
@@ -42259,8 +42259,8 @@ var require_SFTP = __commonJS({
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         if (this._debug) {
-          const status2 = isBuffered ? "Buffered" : "Sending";
-          this._debug(`SFTP: Outbound: ${status2} lsetstat@openssh.com`);
+          const status = isBuffered ? "Buffered" : "Sending";
+          this._debug(`SFTP: Outbound: ${status} lsetstat@openssh.com`);
         }
       }
       ext_openssh_expandPath(path41, cb) {
@@ -42293,8 +42293,8 @@ var require_SFTP = __commonJS({
         };
         const isBuffered = sendOrBuffer(this, buf);
         if (this._debug) {
-          const status2 = isBuffered ? "Buffered" : "Sending";
-          this._debug(`SFTP: Outbound: ${status2} expand-path@openssh.com`);
+          const status = isBuffered ? "Buffered" : "Sending";
+          this._debug(`SFTP: Outbound: ${status} expand-path@openssh.com`);
         }
       }
       ext_copy_data(srcHandle, srcOffset, len, dstHandle, dstOffset, cb) {
@@ -42347,8 +42347,8 @@ var require_SFTP = __commonJS({
         this._requests[reqid] = { cb };
         const isBuffered = sendOrBuffer(this, buf);
         if (this._debug) {
-          const status2 = isBuffered ? "Buffered" : "Sending";
-          this._debug(`SFTP: Outbound: ${status2} copy-data`);
+          const status = isBuffered ? "Buffered" : "Sending";
+          this._debug(`SFTP: Outbound: ${status} copy-data`);
         }
       }
       ext_home_dir(username, cb) {
@@ -42392,8 +42392,8 @@ var require_SFTP = __commonJS({
         };
         const isBuffered = sendOrBuffer(this, buf);
         if (this._debug) {
-          const status2 = isBuffered ? "Buffered" : "Sending";
-          this._debug(`SFTP: Outbound: ${status2} home-directory`);
+          const status = isBuffered ? "Buffered" : "Sending";
+          this._debug(`SFTP: Outbound: ${status} home-directory`);
         }
       }
       ext_users_groups(uids, gids, cb) {
@@ -42444,8 +42444,8 @@ var require_SFTP = __commonJS({
         this._requests[reqid] = { extended: "users-groups-by-id@openssh.com", cb };
         const isBuffered = sendOrBuffer(this, buf);
         if (this._debug) {
-          const status2 = isBuffered ? "Buffered" : "Sending";
-          this._debug(`SFTP: Outbound: ${status2} users-groups-by-id@openssh.com`);
+          const status = isBuffered ? "Buffered" : "Sending";
+          this._debug(`SFTP: Outbound: ${status} users-groups-by-id@openssh.com`);
         }
       }
       // ===========================================================================
@@ -48986,21 +48986,21 @@ var init_shell_quote = __esm({
 // actions/lib/proxmox/ssh-transport.ts
 function parseFailure(method, path41, code, stderr) {
   const lines = stderr.split("\n").map((l) => l.trimEnd()).filter(Boolean);
-  let status2 = 500;
+  let status = 500;
   let message = lines[0] ?? `pvesh exited with ${code ?? "a signal"}`;
   const head = /^(\d{3}) (.*)$/.exec(message);
   if (head) {
-    status2 = Number(head[1]);
+    status = Number(head[1]);
     message = head[2];
   }
   const errors = {};
-  if (status2 === 400) {
+  if (status === 400) {
     for (const l of lines.slice(1)) {
       const m = /^([A-Za-z0-9_-]+): (.*)$/.exec(l);
       if (m) errors[m[1]] = m[2];
     }
   }
-  return new ProxmoxApiError({ status: status2, message, method, path: path41, errors });
+  return new ProxmoxApiError({ status, message, method, path: path41, errors });
 }
 var VERBS, PARAM_NAME, TASK_PATH, SshTransport;
 var init_ssh_transport = __esm({
@@ -65593,7 +65593,7 @@ async function fetchWrapper(requestOptions) {
     requestError.cause = error2;
     throw requestError;
   }
-  const status2 = fetchResponse.status;
+  const status = fetchResponse.status;
   const url = fetchResponse.url;
   const responseHeaders = {};
   for (const [key, value] of fetchResponse.headers) {
@@ -65601,7 +65601,7 @@ async function fetchWrapper(requestOptions) {
   }
   const octokitResponse = {
     url,
-    status: status2,
+    status,
     headers: responseHeaders,
     data: ""
   };
@@ -65612,28 +65612,28 @@ async function fetchWrapper(requestOptions) {
       `[@octokit/request] "${requestOptions.method} ${requestOptions.url}" is deprecated. It is scheduled to be removed on ${responseHeaders.sunset}${deprecationLink ? `. See ${deprecationLink}` : ""}`
     );
   }
-  if (status2 === 204 || status2 === 205) {
+  if (status === 204 || status === 205) {
     return octokitResponse;
   }
   if (requestOptions.method === "HEAD") {
-    if (status2 < 400) {
+    if (status < 400) {
       return octokitResponse;
     }
-    throw new RequestError(fetchResponse.statusText, status2, {
+    throw new RequestError(fetchResponse.statusText, status, {
       response: octokitResponse,
       request: requestOptions
     });
   }
-  if (status2 === 304) {
+  if (status === 304) {
     octokitResponse.data = await getResponseData(fetchResponse);
-    throw new RequestError("Not modified", status2, {
+    throw new RequestError("Not modified", status, {
       response: octokitResponse,
       request: requestOptions
     });
   }
-  if (status2 >= 400) {
+  if (status >= 400) {
     octokitResponse.data = await getResponseData(fetchResponse);
-    throw new RequestError(toErrorMessage(octokitResponse.data), status2, {
+    throw new RequestError(toErrorMessage(octokitResponse.data), status, {
       response: octokitResponse,
       request: requestOptions
     });
@@ -80998,7 +80998,7 @@ function reconcileDeployment(s, d) {
     reason,
     message
   }), "cond");
-  const status2 = {
+  const status = {
     observedGeneration: d.metadata.generation,
     replicas: sum("replicas"),
     updatedReplicas: updated,
@@ -81020,15 +81020,15 @@ function reconcileDeployment(s, d) {
       )
     ]
   };
-  const keep = /* @__PURE__ */ __name((c = []) => c.map(({ type, status: status3, reason, message }) => ({ type, status: status3, reason, message })), "keep");
-  if (!same({ ...d.status, conditions: keep(d.status?.conditions) }, status2)) {
+  const keep = /* @__PURE__ */ __name((c = []) => c.map(({ type, status: status2, reason, message }) => ({ type, status: status2, reason, message })), "keep");
+  if (!same({ ...d.status, conditions: keep(d.status?.conditions) }, status)) {
     const t = iso3();
-    status2.conditions = status2.conditions.map((c) => ({
+    status.conditions = status.conditions.map((c) => ({
       ...c,
       lastUpdateTime: t,
       lastTransitionTime: (d.status?.conditions ?? []).find((o) => o.type === c.type && o.status === c.status)?.lastTransitionTime ?? t
     }));
-    s.update(DEP2, { ...d, status: status2 });
+    s.update(DEP2, { ...d, status });
   }
 }
 function reconcileReplicaSet(s, r) {
@@ -81047,14 +81047,14 @@ function reconcileReplicaSet(s, r) {
   for (const p of pods.slice(r.spec.replicas)) s.remove(POD3, p.metadata.namespace, p.metadata.name);
   const live = pods.slice(0, r.spec.replicas);
   const ready = live.filter(isReady).length;
-  const status2 = {
+  const status = {
     replicas: r.spec.replicas,
     fullyLabeledReplicas: r.spec.replicas,
     readyReplicas: ready,
     availableReplicas: ready,
     observedGeneration: r.metadata.generation
   };
-  if (!same(r.status, status2)) s.update(RS2, { ...r, status: status2 });
+  if (!same(r.status, status)) s.update(RS2, { ...r, status });
 }
 function startControllers(s, types, caPem) {
   let timer;
@@ -81481,18 +81481,6 @@ var init_protobuf = __esm({
 });
 
 // sim/kube/render.ts
-function status(code, reason, message, details2) {
-  return {
-    kind: "Status",
-    apiVersion: "v1",
-    metadata: {},
-    status: "Failure",
-    message,
-    reason,
-    ...details2 ? { details: details2 } : {},
-    code
-  };
-}
 function versionInfo(version) {
   const m = /^v(\d+)\.(\d+)/.exec(version);
   return {
@@ -81609,7 +81597,6 @@ var init_render2 = __esm({
   "sim/kube/render.ts"() {
     "use strict";
     iso4 = /* @__PURE__ */ __name((ms) => new Date(Math.floor(ms / 1e3) * 1e3).toISOString().replace(".000Z", "Z"), "iso");
-    __name(status, "status");
     __name(versionInfo, "versionInfo");
     __name(renderNode, "renderNode");
   }
@@ -83086,12 +83073,12 @@ async function startKubeApi(o) {
           return text2(res, 404, "not found\n");
         }
         if (p === "/healthz" || p === "/livez" || p === "/readyz") return text2(res, 200, "ok");
-        if (!authenticated(req)) return json(res, 401, status(401, "Unauthorized", "Unauthorized"));
+        if (!authenticated(req)) return json(res, 401, statusBody(401, "Unauthorized", "Unauthorized"));
         await cluster.handle(req, res, url, p);
       })().catch((err) => {
         if (res.headersSent) return void res.end();
         if (err instanceof ApiError) return json(res, err.code, err.toStatus());
-        json(res, 500, status(500, "InternalError", String(err)));
+        json(res, 500, statusBody(500, "InternalError", String(err)));
       });
     }
   );
@@ -83323,9 +83310,9 @@ var init_api_error = __esm({
   "sim/proxmox/api-error.ts"() {
     "use strict";
     ApiError2 = class extends Error {
-      constructor(status2, message, errors) {
+      constructor(status, message, errors) {
         super(message);
-        this.status = status2;
+        this.status = status;
         this.errors = errors;
       }
       status;
@@ -84437,10 +84424,10 @@ async function power2(c, vm3, action, t, ctx) {
     if (!num(ctx, "skiplock")) c.checkConfigLock(vm3);
     const running2 = vm3.status === "running";
     const d = c.state.timings.tasks;
-    const set = /* @__PURE__ */ __name((status2, qmpstatus) => ({
+    const set = /* @__PURE__ */ __name((status, qmpstatus) => ({
       op: "power",
       vmid: vm3.vmid,
-      status: status2,
+      status,
       qmpstatus
     }), "set");
     if (action === "start") {
@@ -86331,16 +86318,16 @@ function formToObject(p) {
   }
   return out;
 }
-function send2(res, status2, data, err) {
+function send2(res, status, data, err) {
   const headers = {
     "Content-Type": "application/json;charset=UTF-8",
     "Cache-Control": "max-age=0",
     Pragma: "no-cache",
     Server: "pve-api-daemon/3.0"
   };
-  if (status2 >= 400) headers.Connection = "close";
+  if (status >= 400) headers.Connection = "close";
   let body2 = "";
-  if (err && status2 !== 401) {
+  if (err && status !== 401) {
     body2 = JSON.stringify({
       data: null,
       message: `${err.message}
@@ -86350,7 +86337,7 @@ function send2(res, status2, data, err) {
   } else if (!err) body2 = JSON.stringify({ data: data ?? null });
   const reason = err?.message.split("\n")[0].replace(/[^\x20-\x7e]/g, "?");
   headers["Content-Length"] = String(Buffer.byteLength(body2));
-  res.writeHead(status2, reason, headers);
+  res.writeHead(status, reason, headers);
   res.end(body2);
 }
 async function handle(o, req, res) {
@@ -86869,9 +86856,9 @@ var init_vault_error = __esm({
   "sim/vault/vault-error.ts"() {
     "use strict";
     VaultError = class extends Error {
-      constructor(status2, errors, extra) {
-        super(errors[0] ?? `status ${status2}`);
-        this.status = status2;
+      constructor(status, errors, extra) {
+        super(errors[0] ?? `status ${status}`);
+        this.status = status;
         this.errors = errors;
         this.extra = extra;
       }
@@ -87865,14 +87852,14 @@ async function readBody4(req) {
   }
   throw new VaultError(400, ["failed to parse JSON input: invalid character"]);
 }
-function send3(res, status2, body2) {
+function send3(res, status, body2) {
   if (body2 === void 0) {
-    res.writeHead(status2, { "Cache-Control": "no-store" });
+    res.writeHead(status, { "Cache-Control": "no-store" });
     res.end();
     return;
   }
   const text4 = JSON.stringify(body2);
-  res.writeHead(status2, {
+  res.writeHead(status, {
     "Content-Type": "application/json",
     "Cache-Control": "no-store",
     "Content-Length": String(Buffer.byteLength(text4))
@@ -90145,11 +90132,11 @@ var init_vault_client = __esm({
     init_secrets();
     __name(unwrapMultierror, "unwrapMultierror");
     VaultHttpError = class extends PveGitopsError {
-      constructor(status2, errors, what, body2) {
+      constructor(status, errors, what, body2) {
         super(
-          `Vault answered ${status2} to ${what}${errors.length ? `: ${errors.join("; ").slice(0, 300)}` : ""}.`
+          `Vault answered ${status} to ${what}${errors.length ? `: ${errors.join("; ").slice(0, 300)}` : ""}.`
         );
-        this.status = status2;
+        this.status = status;
         this.errors = errors;
         this.body = body2;
       }
@@ -90227,10 +90214,10 @@ var init_vault_client = __esm({
                 } catch {
                   json2 = void 0;
                 }
-                const status2 = res.statusCode ?? 0;
-                if (status2 >= 200 && status2 < 300) return resolve2(json2);
+                const status = res.statusCode ?? 0;
+                if (status >= 200 && status < 300) return resolve2(json2);
                 const errors = Array.isArray(json2?.errors) ? json2.errors.map((e) => unwrapMultierror(String(e))) : [];
-                reject(new VaultHttpError(status2, errors, what, json2));
+                reject(new VaultHttpError(status, errors, what, json2));
               });
             }
           );

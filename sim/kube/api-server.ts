@@ -16,8 +16,8 @@ import {
 } from './cluster-state.js';
 import { generateClusterPki } from './pki.js';
 import { clusterApi, type ClusterApi } from './cluster-api.js';
-import { ApiError } from './errors.js';
-import { renderNode, status } from './render.js';
+import { ApiError, statusBody as status } from './errors.js';
+import { renderNode } from './render.js';
 
 /** A request field as text: strings and numbers as they are, anything else the default. */
 const str = (v: unknown, d = ''): string =>

@@ -3,25 +3,6 @@ import type { SimNode } from './cluster-state.js';
 const iso = (ms: number) =>
   new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 
-/** A `Status` object as the API server answers errors with. */
-export function status(
-  code: number,
-  reason: string,
-  message: string,
-  details?: { name: string; kind: string },
-) {
-  return {
-    kind: 'Status',
-    apiVersion: 'v1',
-    metadata: {},
-    status: 'Failure',
-    message,
-    reason,
-    ...(details ? { details } : {}),
-    code,
-  };
-}
-
 export function versionInfo(version: string) {
   const m = /^v(\d+)\.(\d+)/.exec(version);
   return {
