@@ -88616,6 +88616,37 @@ var init_plan2 = __esm({
   }
 });
 
+// actions/lib/provision/heartbeat.ts
+function heartbeat(log, label3, o = {}) {
+  const now3 = o.now ?? Date.now;
+  const started = now3();
+  let task2 = "the first task";
+  let taskSince = started;
+  const timer = setInterval(() => {
+    const t = now3();
+    log.info(
+      `${label3}: still running after ${Math.round((t - started) / 1e3)} s; waiting on ${task2} since ${Math.round((t - taskSince) / 1e3)} s.`
+    );
+  }, o.everyMs ?? 3e4);
+  timer.unref();
+  return {
+    seen(line2) {
+      const m = /^TASK \[(.+?)\]/.exec(line2);
+      if (m) {
+        task2 = `task '${m[1]}'`;
+        taskSince = now3();
+      }
+    },
+    stop: /* @__PURE__ */ __name(() => clearInterval(timer), "stop")
+  };
+}
+var init_heartbeat = __esm({
+  "actions/lib/provision/heartbeat.ts"() {
+    "use strict";
+    __name(heartbeat, "heartbeat");
+  }
+});
+
 // actions/lib/provision/exec.ts
 var import_node_child_process9, execProcess;
 var init_exec2 = __esm({
@@ -89094,11 +89125,15 @@ ${await readKnownHosts(GLOBAL_KNOWN_HOSTS)}`,
         const args = [...inventoryArgs, `playbooks/${inv.playbook}`];
         if (inv.limit) args.push("--limit", inv.limit.join(","));
         const started = now3();
+        const hb = heartbeat(log, describeInvocation(inv));
         const r = await exec("ansible-playbook", args, {
           cwd: o.repoDir,
           env,
-          onLine: /* @__PURE__ */ __name((line2) => log.info(redact(line2)), "onLine")
-        });
+          onLine: /* @__PURE__ */ __name((line2) => {
+            hb.seen(line2);
+            log.info(redact(line2));
+          }, "onLine")
+        }).finally(() => hb.stop());
         const durationMs = now3() - started;
         const output = `${r.stdout}
 ${r.stderr}`;
@@ -89127,6 +89162,7 @@ var init_provision = __esm({
     init_load();
     init_errors();
     init_secrets();
+    init_heartbeat();
     init_exec2();
     init_loopback();
     init_inventory_view();
@@ -89922,7 +89958,9 @@ async function waitForNodesReady(o) {
         `The cluster ${o.entry.name} at ${o.entry.cluster.server} was not Ready after ${Math.round(timeout / 1e3)} s (${state}); its kubeconfig was not published.`
       );
     if (elapsed - lastReport >= 1e4) {
-      o.log.info(`${o.entry.name}: waiting for the nodes to be Ready: ${state}.`);
+      o.log.info(
+        `${o.entry.name}: waiting for the nodes to be Ready since ${Math.round(elapsed / 1e3)} s: ${state}.`
+      );
       lastReport = elapsed;
     }
     await sleep2(Math.min(interval, Math.max(0, timeout - elapsed)));

@@ -109,7 +109,9 @@ export async function waitForNodesReady(o: {
         `The cluster ${o.entry.name} at ${o.entry.cluster.server} was not Ready after ${Math.round(timeout / 1000)} s (${state}); its kubeconfig was not published.`,
       );
     if (elapsed - lastReport >= 10_000) {
-      o.log.info(`${o.entry.name}: waiting for the nodes to be Ready: ${state}.`);
+      o.log.info(
+        `${o.entry.name}: waiting for the nodes to be Ready since ${Math.round(elapsed / 1000)} s: ${state}.`,
+      );
       lastReport = elapsed;
     }
     await sleep(Math.min(interval, Math.max(0, timeout - elapsed)));

@@ -7,6 +7,7 @@ import { ConfigurationError, PveGitopsError } from '../errors.js';
 import type { PlaybookRun } from '../gitops/tags.js';
 import type { Logger } from '../log.js';
 import { redact, registerSecret } from '../secrets.js';
+import { heartbeat } from './heartbeat.js';
 import { execProcess, type ProcessExec } from './exec.js';
 import { isLoopbackAddress } from '../net/loopback.js';
 import { assertLoopbackTargets, readInventory, type InventoryView } from './inventory-view.js';
@@ -261,11 +262,15 @@ export async function provision(o: ProvisionOptions): Promise<ProvisionResult> {
         const args = [...inventoryArgs, `playbooks/${inv.playbook}`];
         if (inv.limit) args.push('--limit', inv.limit.join(','));
         const started = now();
+        const hb = heartbeat(log, describeInvocation(inv));
         const r = await exec('ansible-playbook', args, {
           cwd: o.repoDir,
           env,
-          onLine: (line) => log.info(redact(line)),
-        });
+          onLine: (line) => {
+            hb.seen(line);
+            log.info(redact(line));
+          },
+        }).finally(() => hb.stop());
         const durationMs = now() - started;
         const output = `${r.stdout}\n${r.stderr}`;
         log.info(
