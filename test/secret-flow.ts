@@ -17,7 +17,15 @@ import {
   type Leak,
 } from './secret-scan.js';
 
-const cli = path.resolve(import.meta.dirname, '..', 'actions', 'cli', 'dist', 'index.cjs');
+// The repository root, found upwards: npm run reliability bundles this file with the case
+// files, and import.meta.dirname is then test/reliability rather than test/.
+function repoRoot(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'package.json'))) return dir;
+    if (path.dirname(dir) === dir) throw new Error(`No package.json above ${from}.`);
+  }
+}
+const cli = path.join(repoRoot(import.meta.dirname), 'actions', 'cli', 'dist', 'index.cjs');
 
 export interface SecretFlowResult {
   exitCode: number | null;
