@@ -13,7 +13,7 @@ import type { KubeconfigLocation } from '../actions/lib/kubeconfig/store.js';
 import type { VaultClient } from '../actions/lib/kubeconfig/vault-client.js';
 import { memoryLogger } from '../actions/lib/log.js';
 import { execProcess, type ProcessExec } from '../actions/lib/provision/exec.js';
-import { collectHostKeys, parsePublicKey } from '../actions/lib/provision/host-keys.js';
+import { collectHostKeys, parsePublicKey } from '../actions/lib/ssh/host-keys.js';
 import { provision, type ProvisionOptions } from '../actions/lib/provision/provision.js';
 import {
   clientConfigFromEnv,

@@ -7,7 +7,7 @@ import { memoryLogger } from '../actions/lib/log.js';
 import { KeyedLimiter } from '../actions/lib/proxmox/limiter.js';
 import { ENDPOINTS } from '../actions/lib/proxmox/privileges.js';
 import { setupCommands, SETUP } from '../actions/lib/proxmox/pveum-commands.js';
-import { trustedHostKeys } from '../actions/lib/provision/trusted-host-keys.js';
+import { trustedHostKeys } from '../actions/lib/ssh/trusted-host-keys.js';
 import { applyRepository, readAndPlan } from '../actions/lib/reconcile/apply.js';
 import { toVmSpec } from '../actions/lib/vm/normalize.js';
 import type { VmDefinition } from '../actions/lib/vm/types.js';

@@ -1,4 +1,4 @@
-import { newHostKeys } from '../../lib/provision/host-keys.js';
+import { newHostKeys } from '../../lib/ssh/host-keys.js';
 import { applyRepository } from '../../lib/reconcile/apply.js';
 import { connectFromEnv } from '../../lib/reconcile/connect.js';
 import { loadValidRepository } from '../../lib/vm/load.js';

@@ -2,7 +2,7 @@ import * as core from '@actions/core';
 import { PveGitopsError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { LineProgress } from '../progress.js';
-import { newHostKeys, type HostKeysResult } from '../provision/host-keys.js';
+import { newHostKeys, type HostKeysResult } from '../ssh/host-keys.js';
 import { applyRepository, type ApplyResult } from '../reconcile/apply.js';
 import { connectFromEnv } from '../reconcile/connect.js';
 import { renderApplyMarkdown } from '../reconcile/render-apply.js';

@@ -5,7 +5,7 @@ import type { RepoConfig } from '../config/types.js';
 import type { VmSpec } from '../vm/types.js';
 import { isLoopbackAddress, isLoopbackUrl } from '../net/loopback.js';
 import { normaliseK3sKubeconfig, type KubeconfigEntry } from './kubeconfig.js';
-import { trustedHostKeys, type HostKeyClient } from '../provision/trusted-host-keys.js';
+import { trustedHostKeys, type HostKeyClient } from '../ssh/trusted-host-keys.js';
 import { waitForNodesReady } from './readiness.js';
 import { fetchK3sKubeconfig, K3S_KUBECONFIG, type SshTarget } from './ssh-fetch.js';
 import { publishKubeconfig, type KubeconfigLocation, type PublishResult } from './store.js';

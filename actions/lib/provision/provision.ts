@@ -13,7 +13,7 @@ import { isLoopbackAddress } from '../net/loopback.js';
 import { assertLoopbackTargets, readInventory, type InventoryView } from './inventory-view.js';
 import { planInvocations, type Invocation } from './invocations.js';
 import { failedHosts, parseRecap, type RecapEntry } from './recap.js';
-import { trustedHostKeys, type HostKeyClient, type SshHost } from './trusted-host-keys.js';
+import { trustedHostKeys, type HostKeyClient, type SshHost } from '../ssh/trusted-host-keys.js';
 import { preparePrivateDir, type PrivateDir } from './workspace.js';
 import { isRunnablePlaybook } from '../vm/playbooks.js';
 

@@ -4,7 +4,7 @@
 import { PveGitopsError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { ProxmoxClient } from '../proxmox/client.js';
-import { hostKeys } from '../ssh/known-hosts.js';
+import { hostKeys } from './known-hosts.js';
 import { collectHostKeys, type HostKeyTarget } from './host-keys.js';
 
 /** What reading host keys needs from the Proxmox client. */

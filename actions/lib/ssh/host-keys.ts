@@ -5,7 +5,7 @@ import net from 'node:net';
 import type { Logger } from '../log.js';
 import type { ProxmoxClient } from '../proxmox/client.js';
 import { ProxmoxApiError } from '../proxmox/errors.js';
-import { keyType, knownHostsName } from '../ssh/known-hosts.js';
+import { keyType, knownHostsName } from './known-hosts.js';
 import { Limiter } from '../proxmox/limiter.js';
 
 /** Key files cloud-init writes at first boot, strongest first; ed25519 is the one we wait for. */
