@@ -21809,7 +21809,7 @@ var init_limiter = __esm({
   }
 });
 
-// actions/lib/provision/host-keys.ts
+// actions/lib/ssh/host-keys.ts
 function parsePublicKey(content, expected) {
   const [type, b642] = content.trim().split(/\s+/);
   if (type !== expected || !b642 || !/^[A-Za-z0-9+/]+={0,2}$/.test(b642)) return void 0;
@@ -21885,7 +21885,7 @@ async function newHostKeys(client, newHosts, log) {
 }
 var import_node_net, HOST_KEY_FILES, noSuchFile;
 var init_host_keys = __esm({
-  "actions/lib/provision/host-keys.ts"() {
+  "actions/lib/ssh/host-keys.ts"() {
     "use strict";
     import_node_net = __toESM(require("node:net"), 1);
     init_errors2();
@@ -24075,6 +24075,7 @@ async function cloneVm(client, o) {
     vmid: o.newid,
     name: o.name,
     ownerMark: o.ownerMark,
+    ownerTag: o.ownerTag,
     timeoutMs: o.timeoutMs ?? 9e5,
     signal: o.signal,
     // Only the clone request and its task hold a storage slot; allocation and the wait for
@@ -24123,7 +24124,7 @@ async function safeCreate(client, s) {
       return { vmid, node: s.node, task: task2 };
     } catch (err) {
       if (errorKind(err) === "already-exists" && !(err instanceof ProxmoxTaskError)) {
-        if (uncertain && await ownedBy(client, s.node, vmid, s.name, s.ownerMark)) {
+        if (uncertain && await ownedBy(client, s.node, vmid, s)) {
           await waitUnlocked(client, s.node, vmid, s);
           return { vmid, node: s.node };
         }
@@ -24148,11 +24149,12 @@ async function safeCreate(client, s) {
     }
   }
 }
-async function ownedBy(client, node, vmid, name2, ownerMark) {
+async function ownedBy(client, node, vmid, o) {
   try {
     const config2 = await client.getConfig(node, vmid);
-    const marked = ownerMark !== void 0 && String(config2.description ?? "").includes(ownerMark);
-    return (marked || parseTags2(config2.tags).includes(OWNER_TAG)) && (name2 === void 0 || config2.name === name2);
+    const marked = o.ownerMark !== void 0 && String(config2.description ?? "").includes(o.ownerMark);
+    const tagged = o.ownerTag !== void 0 && parseTags2(config2.tags).includes(o.ownerTag);
+    return (marked || tagged) && (o.name === void 0 || config2.name === o.name);
   } catch (err) {
     if (isNotFound(err)) return false;
     throw err;
@@ -24177,7 +24179,6 @@ var init_vm_operations = __esm({
   "actions/lib/proxmox/vm-operations.ts"() {
     "use strict";
     init_errors();
-    init_types();
     init_api_types();
     init_errors2();
     init_limiter();
@@ -24223,7 +24224,8 @@ async function cloneOrResume(ctx, spec, b, o) {
           owner: ctx.ownerTag ?? OWNER_TAG,
           building: true
         }),
-        ownerMark: ownerMarkOf(ctx.ownerTag ?? OWNER_TAG)
+        ownerMark: ownerMarkOf(ctx.ownerTag ?? OWNER_TAG),
+        ownerTag: ctx.ownerTag ?? OWNER_TAG
       });
       return;
     } catch (err) {
@@ -88857,7 +88859,7 @@ var init_recap = __esm({
   }
 });
 
-// actions/lib/provision/trusted-host-keys.ts
+// actions/lib/ssh/trusted-host-keys.ts
 async function trustedHostKeys(o) {
   const missing = o.hosts.filter(
     (h) => hostKeys(o.knownHosts, h.address, h.port ?? 22).length === 0
@@ -88907,7 +88909,7 @@ async function trustedHostKeys(o) {
   );
 }
 var init_trusted_host_keys = __esm({
-  "actions/lib/provision/trusted-host-keys.ts"() {
+  "actions/lib/ssh/trusted-host-keys.ts"() {
     "use strict";
     init_errors();
     init_known_hosts();

@@ -96,7 +96,12 @@ describe('cloneVm', () => {
   it('moves to a new id when another client took the allocated one', async () => {
     const c = cluster({ takenBySomeoneElse: [100] });
     const client = new ProxmoxClient({ transport: c.transport, clock: fakeClock() });
-    const made = await cloneVm(client, { node: 'pve1', template: 9000, name: 'web' });
+    const made = await cloneVm(client, {
+      node: 'pve1',
+      template: 9000,
+      name: 'web',
+      ownerTag: 'pve-gitops',
+    });
     expect(made.vmid).toBe(101);
     expect(c.vms.get(100)!.name).toBe('theirs');
   });
@@ -105,7 +110,13 @@ describe('cloneVm', () => {
     const c = cluster({ takenBySomeoneElse: [150] });
     const client = new ProxmoxClient({ transport: c.transport, clock: fakeClock() });
     await expect(
-      cloneVm(client, { node: 'pve1', template: 9000, newid: 150, name: 'web' }),
+      cloneVm(client, {
+        node: 'pve1',
+        template: 9000,
+        newid: 150,
+        name: 'web',
+        ownerTag: 'pve-gitops',
+      }),
     ).rejects.toThrow(/already exists/);
   });
 
@@ -113,14 +124,22 @@ describe('cloneVm', () => {
     const c = cluster({ lockFailures: 2 });
     const clock = fakeClock();
     const client = new ProxmoxClient({ transport: c.transport, clock });
-    expect((await cloneVm(client, { node: 'pve1', template: 9000, name: 'web' })).vmid).toBe(100);
+    expect(
+      (await cloneVm(client, { node: 'pve1', template: 9000, name: 'web', ownerTag: 'pve-gitops' }))
+        .vmid,
+    ).toBe(100);
     expect(clock.slept.slice(0, 2).every((ms) => ms >= 250 && ms <= 1000)).toBe(true);
   });
 
   it('treats "already exists" after a lost answer as success when the VM is ours', async () => {
     const c = cluster({ firstCloneLost: true });
     const client = new ProxmoxClient({ transport: c.transport, clock: fakeClock() });
-    const made = await cloneVm(client, { node: 'pve1', template: 9000, name: 'web' });
+    const made = await cloneVm(client, {
+      node: 'pve1',
+      template: 9000,
+      name: 'web',
+      ownerTag: 'pve-gitops',
+    });
     expect(made).toEqual({ vmid: 100, node: 'pve1' });
     expect(c.clones).toEqual([100]);
   });

@@ -1,5 +1,4 @@
 import { PveGitopsError } from '../errors.js';
-import { OWNER_TAG } from '../vm/types.js';
 import { parseTags } from './api-types.js';
 import type { ProxmoxClient } from './client.js';
 import {
@@ -35,6 +34,8 @@ export interface CloneVmOptions {
   description?: string;
   /** Text of `description` that proves a VM is ours when a lost answer is retried. */
   ownerMark?: string;
+  /** The tag that proves a finished VM is ours (the caller's owner tag; the client knows none). */
+  ownerTag?: string;
   /** Per clone: task plus waiting for the lock to go. Default 15 min. */
   timeoutMs?: number;
   signal?: AbortSignal;
@@ -68,6 +69,7 @@ export async function cloneVm(client: ProxmoxClient, o: CloneVmOptions): Promise
     vmid: o.newid,
     name: o.name,
     ownerMark: o.ownerMark,
+    ownerTag: o.ownerTag,
     timeoutMs: o.timeoutMs ?? 900_000,
     signal: o.signal,
     // Only the clone request and its task hold a storage slot; allocation and the wait for
@@ -91,6 +93,8 @@ export interface CreateVmOptions {
   vmid?: number;
   /** Config keys (name, cores, memory, net0, scsi0, tags, …). `tags` should include pve-gitops. */
   config: Params;
+  /** The tag that proves the VM is ours when a lost answer is retried (see cloneVm). */
+  ownerTag?: string;
   timeoutMs?: number;
   signal?: AbortSignal;
 }
@@ -102,6 +106,7 @@ export function createVm(client: ProxmoxClient, o: CreateVmOptions): Promise<Cre
     node: o.node,
     vmid: o.vmid,
     name: typeof o.config.name === 'string' ? o.config.name : undefined,
+    ownerTag: o.ownerTag,
     timeoutMs: o.timeoutMs ?? 300_000,
     signal: o.signal,
     gate: (fn) => fn(),
@@ -116,6 +121,7 @@ interface SafeCreate {
   vmid?: number;
   name?: string;
   ownerMark?: string;
+  ownerTag?: string;
   timeoutMs: number;
   signal?: AbortSignal;
   gate: <T>(fn: () => Promise<T>) => Promise<T>;
@@ -165,7 +171,7 @@ async function safeCreate(client: ProxmoxClient, s: SafeCreate): Promise<Created
       return { vmid, node: s.node, task };
     } catch (err) {
       if (errorKind(err) === 'already-exists' && !(err instanceof ProxmoxTaskError)) {
-        if (uncertain && (await ownedBy(client, s.node, vmid, s.name, s.ownerMark))) {
+        if (uncertain && (await ownedBy(client, s.node, vmid, s))) {
           await waitUnlocked(client, s.node, vmid, s);
           return { vmid, node: s.node };
         }
@@ -196,16 +202,14 @@ async function ownedBy(
   client: ProxmoxClient,
   node: string,
   vmid: number,
-  name?: string,
-  ownerMark?: string,
+  o: Pick<SafeCreate, 'name' | 'ownerMark' | 'ownerTag'>,
 ): Promise<boolean> {
   try {
     const config = await client.getConfig(node, vmid);
-    const marked = ownerMark !== undefined && String(config.description ?? '').includes(ownerMark);
-    return (
-      (marked || parseTags(config.tags).includes(OWNER_TAG)) &&
-      (name === undefined || config.name === name)
-    );
+    const marked =
+      o.ownerMark !== undefined && String(config.description ?? '').includes(o.ownerMark);
+    const tagged = o.ownerTag !== undefined && parseTags(config.tags).includes(o.ownerTag);
+    return (marked || tagged) && (o.name === undefined || config.name === o.name);
   } catch (err) {
     if (isNotFound(err)) return false;
     throw err;

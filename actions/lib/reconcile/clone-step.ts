@@ -78,6 +78,7 @@ export async function cloneOrResume(
           building: true,
         }),
         ownerMark: ownerMarkOf(ctx.ownerTag ?? OWNER_TAG),
+        ownerTag: ctx.ownerTag ?? OWNER_TAG,
       });
       return;
     } catch (err) {
