@@ -4,7 +4,6 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, vi } from 'vitest';
-import { main } from '../actions/cli/cli.js';
 import { startProxmoxSim, type ProxmoxSim, type PveMajor } from '../sim/proxmox/index.js';
 
 export interface Repo {
@@ -68,20 +67,7 @@ export async function repoOn(major: PveMajor): Promise<Repo> {
   return repo;
 }
 
-/** Runs `pve-gitops ARGS` in this process; its exit code and what it printed. */
-export async function cli(args: string[], env: NodeJS.ProcessEnv) {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((c) => ((out += String(c)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((c) => ((err += String(c)), true));
-  try {
-    const code = await main(args, env);
-    return { code, out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
+export { cli } from './cli-in-process.js';
 
 /** The managed VMs' ids by name. */
 export function vmids(sim: ProxmoxSim): Record<string, number> {

@@ -2,9 +2,9 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../actions/cli/cli.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startProxmoxSim, type ProxmoxSim } from '../sim/proxmox/index.js';
+import { cli } from './cli-in-process.js';
 
 // Every `--json` output is documented by a JSON Schema in schemas/; a script can rely on it.
 const ajv = new Ajv2020({ allErrors: true, strict: false });
@@ -25,18 +25,6 @@ afterAll(async () => {
   await sim.stop();
   await rm(dir, { recursive: true, force: true });
 });
-
-async function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
-  let out = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((c) => ((out += String(c)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  try {
-    return { code: await main(args, env), out };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
-}
 
 async function repo(name: string, vms: Record<string, string>): Promise<string> {
   const r = path.join(dir, name);

@@ -2,8 +2,8 @@ import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { main } from '../actions/cli/cli.js';
 import { startProxmoxSim, type ProxmoxSim } from '../sim/proxmox/index.js';
+import { cli } from './cli-in-process.js';
 
 let sim: ProxmoxSim | undefined;
 let dir: string | undefined;
@@ -30,20 +30,6 @@ async function setup(vms: Record<string, string>) {
     CI_CLOUDINIT_PASSWORD: 'pw-never-printed-9',
   };
   return { env, dir };
-}
-
-async function cli(args: string[], env: NodeJS.ProcessEnv) {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((c) => ((out += String(c)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((c) => ((err += String(c)), true));
-  try {
-    const code = await main(args, env);
-    return { code, out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
 }
 
 describe('pve-gitops plan and apply', () => {
