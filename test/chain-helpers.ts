@@ -4,7 +4,8 @@
 import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseOutputs } from './runner-helpers.js';
+import { MARKER_PLAYBOOK } from './provision-helpers.js';
+import { inputEnv, parseOutputs, runnerEnv } from './runner-helpers.js';
 import { sh } from './tags-helpers.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -45,30 +46,22 @@ export function runStep(
 ): Promise<StepResult> {
   const dir = freshDir(path.join(root, 'runner'));
   const outputFile = path.join(dir, 'output');
+  const summaryFile = path.join(dir, 'summary');
   writeFileSync(outputFile, '');
-  writeFileSync(path.join(dir, 'summary'), '');
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? '/usr/bin:/bin',
-    HOME: path.join(root, 'home'),
-    LANG: 'C.UTF-8',
-    GIT_CONFIG_GLOBAL: '/dev/null',
-    GIT_CONFIG_NOSYSTEM: '1',
-    CI: 'true',
-    GITHUB_ACTIONS: 'true',
-    GITHUB_EVENT_NAME: job.eventName,
-    GITHUB_EVENT_PATH: job.eventPath,
-    GITHUB_OUTPUT: outputFile,
-    GITHUB_STEP_SUMMARY: path.join(dir, 'summary'),
-    GITHUB_WORKSPACE: job.workspace,
-    GITHUB_SHA: job.sha,
-    GITHUB_REF: 'refs/heads/main',
-    GITHUB_REF_NAME: 'main',
-    GITHUB_REPOSITORY: 'acme/homelab',
-    GITHUB_SERVER_URL: 'http://127.0.0.1:9',
-    GITHUB_API_URL: 'http://127.0.0.1:9',
-    RUNNER_TEMP: freshDir(path.join(root, 'runner-temp')),
+  writeFileSync(summaryFile, '');
+  const env = {
+    ...runnerEnv({
+      home: path.join(root, 'home'),
+      outputFile,
+      summaryFile,
+      tempDir: freshDir(path.join(root, 'runner-temp')),
+      workspace: job.workspace,
+      eventName: job.eventName,
+      eventPath: job.eventPath,
+      sha: job.sha,
+    }),
     ...job.env,
-    ...Object.fromEntries(Object.entries(inputs).map(([k, v]) => [`INPUT_${k.toUpperCase()}`, v])),
+    ...inputEnv(inputs),
   };
   return new Promise((resolve) => {
     execFile(
@@ -87,6 +80,43 @@ export function runStep(
       },
     );
   });
+}
+
+/**
+ * The homelab repository both chain suites start from: no VM yet, a marker playbook standing
+ * in for k8s.yml (the k3s install needs the kube simulator), short health timings.
+ */
+export const START_FILES: Record<string, string> = {
+  'vms/.gitkeep': '',
+  'playbooks/k8s.yml': MARKER_PLAYBOOK,
+  'pve-gitops.yaml':
+    'defaults:\n  ciuser: root\nhealth:\n  boot_grace_seconds: 5\n  agent_timeout_seconds: 5\n',
+};
+
+/**
+ * A bare `origin` and a developer's clone of it holding `files`, committed and pushed to
+ * main, with refs/pve-gitops/applied at that first commit (a previous apply recorded it).
+ */
+export function originWithDev(
+  root: string,
+  files: Record<string, string>,
+  message = 'chore: start',
+): { origin: string; dev: string } {
+  const origin = path.join(root, 'origin.git');
+  const dev = path.join(root, 'dev');
+  mkdirSync(origin);
+  sh(origin, 'init', '--bare', '--quiet', '--initial-branch=main');
+  sh(root, 'clone', '--quiet', origin, dev);
+  sh(dev, 'checkout', '--quiet', '-B', 'main');
+  for (const [f, text] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(dev, f)), { recursive: true });
+    writeFileSync(path.join(dev, f), text);
+  }
+  sh(dev, 'add', '.');
+  sh(dev, 'commit', '--quiet', '-m', message);
+  sh(dev, 'push', '--quiet', 'origin', 'main');
+  sh(dev, 'push', '--quiet', 'origin', 'HEAD:refs/pve-gitops/applied');
+  return { origin, dev };
 }
 
 /** actions/checkout: a clone of origin at `sha` (fetched by SHA, as checkout does). */

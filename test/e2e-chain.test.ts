@@ -16,7 +16,7 @@ import { startProxmoxSim, type ProxmoxSim } from '../sim/proxmox/index.js';
 import { startVmHosts, type VmHosts } from '../sim/hosts/vm-hosts.js';
 import * as c from './chain-helpers.js';
 import { applyJob, provisionJob, type World } from './chain-jobs.js';
-import { keyPair, MARKER_PLAYBOOK, randomLoopback } from './provision-helpers.js';
+import { keyPair, randomLoopback } from './provision-helpers.js';
 import { sh } from './tags-helpers.js';
 
 const BOT = '41898282+github-actions[bot]@users.noreply.github.com';
@@ -71,24 +71,7 @@ beforeAll(async () => {
   );
   await new Promise<void>((r) => api.listen(0, '127.0.0.1', r));
   apiUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
-  origin = path.join(root, 'origin.git');
-  dev = path.join(root, 'dev');
-  mkdirSync(origin);
-  sh(origin, 'init', '--bare', '--quiet', '--initial-branch=main');
-  sh(root, 'clone', '--quiet', origin, dev);
-  sh(dev, 'checkout', '--quiet', '-B', 'main');
-  mkdirSync(path.join(dev, 'vms'));
-  mkdirSync(path.join(dev, 'playbooks'));
-  writeFileSync(path.join(dev, 'vms', '.gitkeep'), '');
-  writeFileSync(path.join(dev, 'playbooks', 'k8s.yml'), MARKER_PLAYBOOK);
-  writeFileSync(
-    path.join(dev, 'pve-gitops.yaml'),
-    'defaults:\n  ciuser: root\nhealth:\n  boot_grace_seconds: 5\n  agent_timeout_seconds: 5\n',
-  );
-  sh(dev, 'add', '.');
-  sh(dev, 'commit', '--quiet', '-m', 'chore: start');
-  sh(dev, 'push', '--quiet', 'origin', 'main');
-  sh(dev, 'push', '--quiet', 'origin', 'HEAD:refs/pve-gitops/applied');
+  ({ origin, dev } = c.originWithDev(root, c.START_FILES));
 }, 120_000);
 afterAll(async () => {
   await hosts?.stop();

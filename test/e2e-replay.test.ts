@@ -11,8 +11,15 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startProxmoxSim, type ProxmoxSim } from '../sim/proxmox/index.js';
 import { startVmHosts, type VmHosts } from '../sim/hosts/vm-hosts.js';
-import { keyPair, MARKER_PLAYBOOK, randomLoopback } from './provision-helpers.js';
-import { parseOutputs } from './runner-helpers.js';
+import { keyPair, randomLoopback } from './provision-helpers.js';
+import {
+  checkout as checkoutAt,
+  freshDir,
+  originWithDev,
+  START_FILES,
+  writeEvent,
+} from './chain-helpers.js';
+import { inputEnv, parseOutputs, runnerEnv } from './runner-helpers.js';
 import { sh } from './tags-helpers.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -72,48 +79,25 @@ function runStep(
   inputs: Record<string, string>,
   job: { workspace: string; eventPath: string; sha: string; env?: Record<string, string> },
 ): Promise<StepResult> {
-  const dir = mkdtempSyncIn(path.join(root, 'runner'));
+  const dir = freshDir(path.join(root, 'runner'));
   const outputFile = path.join(dir, 'output');
   const summaryFile = path.join(dir, 'summary');
   writeFileSync(outputFile, '');
   writeFileSync(summaryFile, '');
-  const inputEnv = Object.fromEntries(
-    Object.entries(inputs).map(([k, v]) => [`INPUT_${k.replace(/ /g, '_').toUpperCase()}`, v]),
-  );
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? '/usr/bin:/bin',
-    HOME: path.join(root, 'home'),
-    LANG: 'C.UTF-8',
-    GIT_CONFIG_GLOBAL: '/dev/null',
-    GIT_CONFIG_NOSYSTEM: '1',
-    CI: 'true',
-    GITHUB_ACTIONS: 'true',
-    GITHUB_EVENT_NAME: 'push',
-    GITHUB_EVENT_PATH: job.eventPath,
-    GITHUB_OUTPUT: outputFile,
-    GITHUB_STEP_SUMMARY: summaryFile,
-    GITHUB_WORKSPACE: job.workspace,
-    GITHUB_SHA: job.sha,
-    GITHUB_REF: 'refs/heads/main',
-    GITHUB_REF_NAME: 'main',
-    GITHUB_REF_TYPE: 'branch',
-    GITHUB_REPOSITORY: 'acme/homelab',
-    GITHUB_REPOSITORY_OWNER: 'acme',
-    GITHUB_ACTOR: 'dev',
-    GITHUB_RUN_ID: String(1000 + runNo),
-    GITHUB_RUN_NUMBER: String(runNo),
-    GITHUB_RUN_ATTEMPT: '1',
-    GITHUB_JOB: 'apply',
-    GITHUB_WORKFLOW: 'apply',
-    // Any stray API call would go to a closed loopback port, never to github.com.
-    GITHUB_SERVER_URL: 'http://127.0.0.1:9',
-    GITHUB_API_URL: 'http://127.0.0.1:9',
-    GITHUB_GRAPHQL_URL: 'http://127.0.0.1:9/graphql',
-    RUNNER_TEMP: mkdtempSyncIn(path.join(root, 'runner-temp')),
-    RUNNER_OS: 'Linux',
-    RUNNER_ARCH: 'X64',
+  const env = {
+    ...runnerEnv({
+      home: path.join(root, 'home'),
+      outputFile,
+      summaryFile,
+      tempDir: freshDir(path.join(root, 'runner-temp')),
+      workspace: job.workspace,
+      eventName: 'push',
+      eventPath: job.eventPath,
+      sha: job.sha,
+      runNumber: runNo,
+    }),
     ...job.env,
-    ...inputEnv,
+    ...inputEnv(inputs),
   };
   return new Promise((resolve) => {
     execFile(
@@ -133,22 +117,8 @@ function runStep(
   });
 }
 
-let tempCount = 0;
-function mkdtempSyncIn(parent: string): string {
-  mkdirSync(parent, { recursive: true });
-  const d = path.join(parent, String(++tempCount));
-  mkdirSync(d);
-  return d;
-}
-
-/** actions/checkout with fetch-depth 0: a clone of origin with `ref` checked out. */
-function checkout(sha: string, branch = true): string {
-  const ws = mkdtempSyncIn(path.join(root, 'ws'));
-  sh(root, 'clone', '--quiet', '--no-checkout', origin, ws);
-  if (branch) sh(ws, 'checkout', '--quiet', '--force', '-B', 'main', sha);
-  else sh(ws, 'checkout', '--quiet', '--force', '--detach', sha);
-  return ws;
-}
+/** actions/checkout with fetch-depth 0: a clone of origin with `sha` checked out. */
+const checkout = (sha: string, branch = true) => checkoutAt(root, origin, sha, branch);
 
 interface Commit {
   sha: string;
@@ -199,9 +169,7 @@ function pushEvent(before: string, after: string): string {
     pusher: { name: 'dev', email: 'dev@example.test' },
     sender: { login: 'dev', type: 'User' },
   };
-  const file = path.join(mkdtempSyncIn(path.join(root, 'events')), 'event.json');
-  writeFileSync(file, JSON.stringify(event, null, 2));
-  return file;
+  return writeEvent(root, event);
 }
 
 /** Commits in the developer's clone and pushes; returns the push's before and after. */
@@ -419,33 +387,7 @@ beforeAll(async () => {
   key = keyPair(root);
   sim = await startProxmoxSim({ timeScale: 0.02 });
   await bootHosts();
-  origin = path.join(root, 'origin.git');
-  dev = path.join(root, 'dev');
-  mkdirSync(origin);
-  sh(origin, 'init', '--bare', '--quiet', '--initial-branch=main');
-  sh(root, 'clone', '--quiet', origin, dev);
-  sh(dev, 'checkout', '--quiet', '-B', 'main');
-  mkdirSync(path.join(dev, 'vms'));
-  mkdirSync(path.join(dev, 'playbooks'));
-  writeFileSync(path.join(dev, 'vms', '.gitkeep'), '');
-  // The k3s install needs the kube simulator; a small playbook stands in for k8s.yml here.
-  writeFileSync(path.join(dev, 'playbooks', 'k8s.yml'), MARKER_PLAYBOOK);
-  writeFileSync(
-    path.join(dev, 'pve-gitops.yaml'),
-    [
-      'defaults:',
-      '  ciuser: root',
-      'health:',
-      '  boot_grace_seconds: 5',
-      '  agent_timeout_seconds: 5',
-      '',
-    ].join('\n'),
-  );
-  sh(dev, 'add', '.');
-  sh(dev, 'commit', '--quiet', '-m', 'chore: start the homelab repository');
-  sh(dev, 'push', '--quiet', 'origin', 'main');
-  // A previous successful apply recorded the first commit.
-  sh(dev, 'push', '--quiet', 'origin', 'HEAD:refs/pve-gitops/applied');
+  ({ origin, dev } = originWithDev(root, START_FILES, 'chore: start the homelab repository'));
 }, 120_000);
 
 afterAll(async () => {
