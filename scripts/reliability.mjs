@@ -4,39 +4,22 @@
 // secrets found, and every case with its outcome. Exits 1 when any case failed or threw.
 // `node scripts/reliability.mjs races` runs only the case files whose name contains "races".
 // The contract of a case file is test/reliability/types.ts.
-import { build } from 'esbuild';
-import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { withTsModules } from './lib/ts-modules.mjs';
 
 const root = path.resolve(import.meta.dirname, '..');
 const dir = path.join(root, 'test', 'reliability');
-const filter = process.argv.slice(2);
-const files = (await readdir(dir))
-  .filter((f) => f.endsWith('.cases.ts'))
-  .filter((f) => filter.length === 0 || filter.some((w) => f.includes(w)))
-  .sort();
-// Inside node_modules so that the bundles, which keep packages external, resolve them.
-const cache = path.join(root, 'node_modules', '.cache');
-await mkdir(cache, { recursive: true });
-const tmp = await mkdtemp(path.join(cache, 'reliability-'));
 const results = [];
-try {
-  for (const f of files) {
-    const outfile = path.join(tmp, f.replace(/\.ts$/, '.mjs'));
-    await build({
-      entryPoints: [path.join(dir, f)],
-      outfile,
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node22',
-      packages: 'external',
-      logLevel: 'warning',
-      // Case files find the CLI bundle and fixtures relative to their own folder.
-      define: { 'import.meta.dirname': JSON.stringify(dir) },
-    });
-    const { cases } = await import(pathToFileURL(outfile).href);
+await withTsModules(
+  root,
+  {
+    dir,
+    suffix: '.cases.ts',
+    filter: process.argv.slice(2),
+    // Case files find the CLI bundle and fixtures relative to their own folder.
+    define: { 'import.meta.dirname': JSON.stringify(dir) },
+  },
+  async (f, { cases }) => {
     for (const c of cases) {
       process.stderr.write(`reliability: ${f} ${c.class}: ${c.name}\n`);
       let outcome;
@@ -48,10 +31,8 @@ try {
       if (!outcome.passed) process.stderr.write(`reliability: FAILED: ${outcome.detail}\n`);
       results.push({ file: f, class: c.class, name: c.name, ...outcome });
     }
-  }
-} finally {
-  await rm(tmp, { recursive: true, force: true });
-}
+  },
+);
 
 const of = (cls) => results.filter((r) => r.class === cls);
 const sum = (list, key) => list.reduce((n, r) => n + (r[key] ?? 0), 0);
