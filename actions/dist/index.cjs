@@ -85797,8 +85797,18 @@ var init_qemu = __esm({
   }
 });
 
-// sim/proxmox/handlers/reads.ts
-function taskEntry(t, running2) {
+// sim/proxmox/handlers/tasks.ts
+function taskOf(ctx) {
+  const upid = String(ctx.params.upid);
+  const t = ctx.cluster.state.tasks[upid];
+  if (!t || t.node !== ctx.params.node) throw new ApiError2(500, `no such task`);
+  if (Date.now() - t.start < ctx.cluster.state.timings.taskStatusRace)
+    throw new ApiError2(400, "Parameter verification failed.", {
+      upid: "unable to read task status"
+    });
+  return t;
+}
+function taskIdentity(t) {
   const parts = t.upid.split(":");
   const [user, tokenid] = t.user.split("!");
   return {
@@ -85810,7 +85820,41 @@ function taskEntry(t, running2) {
     type: t.type,
     id: t.id,
     user,
-    ...tokenid ? { tokenid } : {},
+    ...tokenid ? { tokenid } : {}
+  };
+}
+var taskRoutes;
+var init_tasks3 = __esm({
+  "sim/proxmox/handlers/tasks.ts"() {
+    "use strict";
+    init_api_error();
+    init_context2();
+    __name(taskOf, "taskOf");
+    __name(taskIdentity, "taskIdentity");
+    taskRoutes = {
+      "GET /nodes/{node}/tasks/{upid}/status": /* @__PURE__ */ __name((ctx) => {
+        const t = taskOf(ctx);
+        return {
+          ...taskIdentity(t),
+          status: t.status,
+          ...t.exitstatus !== void 0 ? { exitstatus: t.exitstatus } : {}
+        };
+      }, "GET /nodes/{node}/tasks/{upid}/status"),
+      "GET /nodes/{node}/tasks/{upid}/log": /* @__PURE__ */ __name((ctx) => {
+        const t = taskOf(ctx);
+        const start2 = num(ctx, "start") ?? 0;
+        const limit = num(ctx, "limit") ?? 50;
+        const lines = t.log.length ? t.log : ["no content"];
+        return lines.slice(start2, start2 + limit).map((line2, i) => ({ n: start2 + i + 1, t: line2 }));
+      }, "GET /nodes/{node}/tasks/{upid}/log")
+    };
+  }
+});
+
+// sim/proxmox/handlers/reads.ts
+function taskEntry(t, running2) {
+  return {
+    ...taskIdentity(t),
     ...t.status === "stopped" ? { endtime: Math.floor(t.start / 1e3) + 1, status: t.exitstatus ?? "unknown" } : running2 ? { status: running2 } : {}
   };
 }
@@ -85837,6 +85881,7 @@ var init_reads = __esm({
     init_context2();
     init_vm_config();
     init_cluster2();
+    init_tasks3();
     init_volumes();
     canSeeStorage = /* @__PURE__ */ __name((ctx, id2) => hasPriv(ctx.who, `/storage/${id2}`, "Datastore.Audit") || hasPriv(ctx.who, `/storage/${id2}`, "Datastore.AllocateSpace"), "canSeeStorage");
     __name(taskEntry, "taskEntry");
@@ -86101,53 +86146,6 @@ var init_snapshots = __esm({
             c.applyOps([{ op: "power", vmid: vm3.vmid, status: "running", qmpstatus: "running" }]);
         });
       }, "POST /nodes/{node}/qemu/{vmid}/snapshot/{snapname}/rollback")
-    };
-  }
-});
-
-// sim/proxmox/handlers/tasks.ts
-function taskOf(ctx) {
-  const upid = String(ctx.params.upid);
-  const t = ctx.cluster.state.tasks[upid];
-  if (!t || t.node !== ctx.params.node) throw new ApiError2(500, `no such task`);
-  if (Date.now() - t.start < ctx.cluster.state.timings.taskStatusRace)
-    throw new ApiError2(400, "Parameter verification failed.", {
-      upid: "unable to read task status"
-    });
-  return t;
-}
-var taskRoutes;
-var init_tasks3 = __esm({
-  "sim/proxmox/handlers/tasks.ts"() {
-    "use strict";
-    init_api_error();
-    init_context2();
-    __name(taskOf, "taskOf");
-    taskRoutes = {
-      "GET /nodes/{node}/tasks/{upid}/status": /* @__PURE__ */ __name((ctx) => {
-        const t = taskOf(ctx);
-        const parts = t.upid.split(":");
-        return {
-          upid: t.upid,
-          node: t.node,
-          pid: parseInt(parts[2], 16),
-          pstart: parseInt(parts[3], 16),
-          starttime: Math.floor(t.start / 1e3),
-          type: t.type,
-          id: t.id,
-          user: t.user.split("!")[0],
-          ...t.user.includes("!") ? { tokenid: t.user.split("!")[1] } : {},
-          status: t.status,
-          ...t.exitstatus !== void 0 ? { exitstatus: t.exitstatus } : {}
-        };
-      }, "GET /nodes/{node}/tasks/{upid}/status"),
-      "GET /nodes/{node}/tasks/{upid}/log": /* @__PURE__ */ __name((ctx) => {
-        const t = taskOf(ctx);
-        const start2 = num(ctx, "start") ?? 0;
-        const limit = num(ctx, "limit") ?? 50;
-        const lines = t.log.length ? t.log : ["no content"];
-        return lines.slice(start2, start2 + limit).map((line2, i) => ({ n: start2 + i + 1, t: line2 }));
-      }, "GET /nodes/{node}/tasks/{upid}/log")
     };
   }
 });

@@ -7,6 +7,7 @@ import { num, str, type HandlerContext, type Routes } from '../context.js';
 import type { StorageState, TaskState } from '../state.js';
 import { disks } from '../vm-config.js';
 import { isOnline, nodeIp, nodeOf, storageUsed } from './cluster.js';
+import { taskIdentity } from './tasks.js';
 import { checkedStorage } from './volumes.js';
 
 const canSeeStorage = (ctx: HandlerContext, id: string) =>
@@ -15,18 +16,8 @@ const canSeeStorage = (ctx: HandlerContext, id: string) =>
 
 /** A task as the task index lists it: finished ones carry `endtime` and `status`. */
 function taskEntry(t: TaskState, running: string | undefined) {
-  const parts = t.upid.split(':');
-  const [user, tokenid] = t.user.split('!');
   return {
-    upid: t.upid,
-    node: t.node,
-    pid: parseInt(parts[2], 16),
-    pstart: parseInt(parts[3], 16),
-    starttime: Math.floor(t.start / 1000),
-    type: t.type,
-    id: t.id,
-    user,
-    ...(tokenid ? { tokenid } : {}),
+    ...taskIdentity(t),
     ...(t.status === 'stopped'
       ? { endtime: Math.floor(t.start / 1000) + 1, status: t.exitstatus ?? 'unknown' }
       : running

@@ -14,20 +14,28 @@ function taskOf(ctx: HandlerContext): TaskState {
   return t;
 }
 
+/** What PVE says of every task, in its status and in the task lists: who, what, when. */
+export function taskIdentity(t: TaskState) {
+  const parts = t.upid.split(':');
+  const [user, tokenid] = t.user.split('!');
+  return {
+    upid: t.upid,
+    node: t.node,
+    pid: parseInt(parts[2], 16),
+    pstart: parseInt(parts[3], 16),
+    starttime: Math.floor(t.start / 1000),
+    type: t.type,
+    id: t.id,
+    user,
+    ...(tokenid ? { tokenid } : {}),
+  };
+}
+
 export const taskRoutes: Routes = {
   'GET /nodes/{node}/tasks/{upid}/status': (ctx) => {
     const t = taskOf(ctx);
-    const parts = t.upid.split(':');
     return {
-      upid: t.upid,
-      node: t.node,
-      pid: parseInt(parts[2], 16),
-      pstart: parseInt(parts[3], 16),
-      starttime: Math.floor(t.start / 1000),
-      type: t.type,
-      id: t.id,
-      user: t.user.split('!')[0],
-      ...(t.user.includes('!') ? { tokenid: t.user.split('!')[1] } : {}),
+      ...taskIdentity(t),
       status: t.status,
       ...(t.exitstatus !== undefined ? { exitstatus: t.exitstatus } : {}),
     };
